@@ -1,0 +1,49 @@
+"""YAML loading that remembers line numbers, so a bad catalog names its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import CatalogError
+
+
+class LinedDict(dict[str, Any]):
+    """A mapping that knows the line it started on (1-based)."""
+
+    line: int = 0
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict:
+    mapping = LinedDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse ``path``; syntax errors become :class:`CatalogError` with file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CatalogError("file not found", path=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError("file is not UTF-8", path=str(path)) from exc
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise CatalogError(f"YAML syntax error: {exc.problem}", path=str(path), line=line) from exc
+
+
+def line_of(mapping: object) -> int | None:
+    """The line a mapping started on, if it came from :func:`load_yaml`."""
+    return mapping.line if isinstance(mapping, LinedDict) else None

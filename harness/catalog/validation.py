@@ -1,0 +1,144 @@
+"""Compiled XSD + Schematron validators for the envelope and every form version.
+
+Validation is the gateway's hot path, so schemas compile once per catalog version and
+are reused; lxml does the work (xmlschema stays a diagnostics-only tool).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lxml import etree, isoschematron
+
+from harness.catalog import xpath_functions
+from harness.catalog.model import Catalog
+from harness.catalog.tables import tables_uri
+from harness.error_codes import describe
+from harness.errors import CatalogError, Finding
+
+SCH_NS = "http://purl.oclc.org/dsdl/schematron"
+SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
+_SVRL = {"svrl": SVRL_NS}
+
+xpath_functions.register()
+
+
+def _compile_xsd(path: Path) -> etree.XMLSchema:
+    try:
+        return etree.XMLSchema(etree.parse(str(path)))
+    except etree.XMLSyntaxError as exc:
+        raise CatalogError(f"XSD is not well-formed: {exc.msg}", path=str(path), line=exc.lineno) from exc
+    except etree.XMLSchemaParseError as exc:
+        entry = exc.error_log.last_error
+        line = entry.line if entry is not None else None
+        raise CatalogError(f"invalid XSD: {exc}", path=str(path), line=line) from exc
+
+
+def _compile_schematron(path: Path) -> isoschematron.Schematron:
+    """Compile one rule file with ``$tables`` bound to the reference tables."""
+    try:
+        doc = etree.parse(str(path))
+    except etree.XMLSyntaxError as exc:
+        raise CatalogError(f"rules file is not well-formed: {exc.msg}", path=str(path), line=exc.lineno) from exc
+    root = doc.getroot()
+    let = etree.Element(f"{{{SCH_NS}}}let", name="tables", value=f"document('{tables_uri()}')")
+    namespaces = root.findall(f"{{{SCH_NS}}}ns")
+    index = root.index(namespaces[-1]) + 1 if namespaces else 0
+    root.insert(index, let)
+    try:
+        return isoschematron.Schematron(doc, store_report=True)
+    except (etree.SchematronParseError, etree.XSLTParseError) as exc:
+        raise CatalogError(f"invalid Schematron: {exc}", path=str(path), line=None) from exc
+
+
+def _xsd_findings(schema: etree.XMLSchema, code: str) -> list[Finding]:
+    text = describe(code)
+    return [
+        Finding(
+            code=code,
+            xpath=entry.path or "/",
+            message_vi=f"{text.vi}: {entry.message}",
+            message_en=f"{text.en}: {entry.message}",
+            context={"line": str(entry.line)},
+        )
+        for entry in schema.error_log
+    ]
+
+
+def _svrl_findings(report: etree._XSLTResultTree) -> list[Finding]:
+    findings = []
+    for failed in report.getroot().iterfind("svrl:failed-assert", _SVRL):
+        vi = " ".join("".join(failed.findtext("svrl:text", "", _SVRL)).split())
+        en_node = failed.find("svrl:diagnostic-reference", _SVRL)
+        en = " ".join((en_node.text or "").split()) if en_node is not None else vi
+        code = failed.get("role") or "RULE-001"
+        findings.append(
+            Finding(
+                code=code,
+                severity=describe(code).severity,
+                xpath=failed.get("location", "/"),
+                message_vi=vi,
+                message_en=en,
+                context={"rule": failed.get("id", "")},
+            )
+        )
+    return findings
+
+
+@dataclass
+class DocumentValidator:
+    """XSD then Schematron for one document type; thread-safe (lxml objects are per-thread)."""
+
+    xsd: Path
+    rules: Sequence[Path]
+    schema_code: str = "XSD-001"
+
+    def __post_init__(self) -> None:
+        self._local = threading.local()
+        self._compiled()  # fail fast on a broken catalog, in the loading thread
+
+    def _compiled(self) -> tuple[etree.XMLSchema, list[isoschematron.Schematron]]:
+        compiled = getattr(self._local, "compiled", None)
+        if compiled is None:
+            compiled = (_compile_xsd(self.xsd), [_compile_schematron(r) for r in self.rules])
+            self._local.compiled = compiled
+        return compiled  # type: ignore[no-any-return]
+
+    def validate(self, doc: etree._Element | etree._ElementTree) -> list[Finding]:
+        """Schema findings; business rules run only on schema-valid documents."""
+        schema, rules = self._compiled()
+        if not schema.validate(doc):
+            return _xsd_findings(schema, self.schema_code)
+        findings: list[Finding] = []
+        for rule in rules:
+            if not rule.validate(doc):
+                findings.extend(_svrl_findings(rule.validation_report))
+        return findings
+
+
+@dataclass
+class CatalogValidators:
+    """Every validator of one catalog version, keyed by ``(form, version)``."""
+
+    catalog: Catalog
+    envelope: DocumentValidator
+    forms: dict[tuple[str, str], DocumentValidator]
+
+    def form(self, form: str, version: str) -> DocumentValidator | None:
+        return self.forms.get((form, version))
+
+
+@cache
+def validators_for(catalog: Catalog) -> CatalogValidators:
+    """Compile (once per process) the validators of a catalog version."""
+    envelope = DocumentValidator(catalog.envelope.xsd, catalog.envelope.rules, "ENV-001")
+    forms = {
+        (form.code, v.version): DocumentValidator(v.xsd, v.rules)
+        for form in catalog.forms.values()
+        for v in form.versions
+    }
+    return CatalogValidators(catalog, envelope, forms)

@@ -1,0 +1,118 @@
+"""XPath extension functions that Schematron rules may call as ``fn:*``.
+
+XPath 1.0 cannot normalise Unicode or check a calendar, so the rules get a few generic,
+procedure-agnostic helpers. Registered once, globally, in the ``urn:bhxh-harness:functions``
+namespace; keep them pure and cheap, they run on the gateway's hot path.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import unicodedata
+from datetime import date
+from typing import Any
+
+from lxml import etree
+
+NAMESPACE = "urn:bhxh-harness:functions"
+
+_VN_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_PERIOD = re.compile(r"^(\d{2})/(\d{4})$")
+_YEAR = re.compile(r"(\d{4})")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
+
+
+def _text(value: Any) -> str:
+    """XPath may hand us a string, a number or a node-set; flatten to one string."""
+    if isinstance(value, list):
+        return "".join(str(v.text if hasattr(v, "text") else v) for v in value)
+    return str(value)
+
+
+def _ymd(text: str) -> tuple[int, int, int] | None:
+    if m := _VN_DATE.match(text):
+        return int(m[3]), int(m[2]), int(m[1])
+    if m := _ISO_DATE.match(text):
+        return int(m[1]), int(m[2]), int(m[3])
+    return None
+
+
+def is_nfc(_ctx: object, value: Any) -> bool:
+    """True when the text is already in Unicode NFC (names must be compared in NFC)."""
+    return unicodedata.is_normalized("NFC", _text(value))
+
+
+def valid_date(_ctx: object, value: Any) -> bool:
+    """True for a real calendar date in ``dd/MM/yyyy`` or ``yyyy-MM-dd``."""
+    parts = _ymd(_text(value).strip())
+    if parts is None:
+        return False
+    try:
+        date(*parts)
+    except ValueError:
+        return False
+    return True
+
+
+def date_key(_ctx: object, value: Any) -> float:
+    """``yyyymmdd`` as a number for comparisons; NaN when the text is no date."""
+    parts = _ymd(_text(value).strip())
+    return float("nan") if parts is None else float(parts[0] * 10000 + parts[1] * 100 + parts[2])
+
+
+def period_key(_ctx: object, value: Any) -> float:
+    """``yyyymm`` for an ``MM/yyyy`` period; NaN otherwise."""
+    m = _PERIOD.match(_text(value).strip())
+    return float("nan") if m is None else float(int(m[2]) * 100 + int(m[1]))
+
+
+def year_of(_ctx: object, value: Any) -> float:
+    """The year of a birth date at any CCNS precision (``dd/MM/yyyy``, ISO, ``MM/yyyy``, ``yyyy``)."""
+    text = _text(value).strip()
+    if m := _ISO_DATE.match(text):
+        return float(m[1])
+    found = _YEAR.findall(text)
+    return float(found[-1]) if found else float("nan")
+
+
+def days_between(_ctx: object, start: Any, end: Any) -> float:
+    """Whole days from ``start`` to ``end`` (dates in either format); NaN if either is no date."""
+    first, last = _ymd(_text(start).strip()), _ymd(_text(end).strip())
+    try:
+        if first is None or last is None:
+            return float("nan")
+        return float((date(*last) - date(*first)).days)
+    except ValueError:
+        return float("nan")
+
+
+def is_base64(_ctx: object, value: Any) -> bool:
+    """True when the text decodes as strict base64."""
+    text = _text(value)
+    if not _BASE64.match(text):
+        return False
+    try:
+        binascii.a2b_base64("".join(text.split()).encode("ascii"), strict_mode=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+_FUNCTIONS = {
+    "is-nfc": is_nfc,
+    "valid-date": valid_date,
+    "date-key": date_key,
+    "period-key": period_key,
+    "year-of": year_of,
+    "days-between": days_between,
+    "is-base64": is_base64,
+}
+
+
+def register() -> None:
+    """Make the ``fn:*`` functions visible to every XPath and XSLT evaluation in this process."""
+    namespace = etree.FunctionNamespace(NAMESPACE)
+    for name, function in _FUNCTIONS.items():
+        namespace[name] = function

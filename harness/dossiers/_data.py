@@ -1,0 +1,316 @@
+"""Locating, loading and typing the reference data under ``fixtures/reference/``.
+
+Codes, names and wage figures are data, not code, so that a reviewer can correct a ward
+name or add a wage decree without touching Python. This module is the only place that
+knows where the files live and what shape they have; it checks that shape once and hands
+out frozen, typed records, so a typo in the YAML fails loudly with the file and row instead
+of producing odd dossiers later. Everything is cached: the files are read once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from harness.errors import FactoryError
+
+__all__ = [
+    "Agency",
+    "CodedName",
+    "District",
+    "HiCardObject",
+    "Places",
+    "Province",
+    "Tables",
+    "Ward",
+    "fixtures_dir",
+    "load_yaml",
+    "places",
+    "tables",
+]
+
+PLACES_FILE = "reference/places.yaml"
+TABLES_FILE = "reference/tables.yaml"
+
+_T = TypeVar("_T")
+
+
+@functools.cache
+def fixtures_dir() -> Path:
+    """The repository's ``fixtures/`` directory.
+
+    Walks up from this file so the harness works from any working directory in a checkout;
+    falls back to ``./fixtures`` for layouts where the package is installed elsewhere.
+    """
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "fixtures"
+        if (candidate / "reference").is_dir():
+            return candidate
+    return Path.cwd() / "fixtures"
+
+
+@functools.cache
+def load_yaml(relative: str) -> Any:
+    """Parse ``fixtures/<relative>`` with ``yaml.safe_load`` (cached; do not mutate the result)."""
+    path = fixtures_dir() / relative
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise FactoryError(
+            f"reference data {path} cannot be read: {exc.strerror or exc}",
+            hint="run from the repository checkout, which has fixtures/reference/",
+        ) from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FactoryError(f"reference data {path} is not valid YAML: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Province:
+    """A pre-2025 province; ``code`` is the 3-digit CCCD birth-province code."""
+
+    code: str
+    name: str
+    type: str
+
+    @property
+    def full_name(self) -> str:
+        """The name as written in addresses, e.g. ``Thành phố Hà Nội``."""
+        return f"{self.type} {self.name}"
+
+
+@dataclass(frozen=True)
+class District:
+    """A pre-2025 district (Mahuyen); the 2025 reform abolished districts."""
+
+    code: str
+    name: str
+    province: str
+
+
+@dataclass(frozen=True)
+class Ward:
+    """A commune-level unit; ``district`` is None for post-reform (07/2025+) wards."""
+
+    code: str
+    name: str
+    province: str
+    district: str | None
+    region: int
+
+    @property
+    def reformed(self) -> bool:
+        """Whether this ward belongs to the post-2025 map (no district)."""
+        return self.district is None
+
+
+@dataclass(frozen=True)
+class Agency:
+    """A BHXH office, identified by its 5-digit agency code."""
+
+    code: str
+    name: str
+    province: str
+
+
+@dataclass(frozen=True)
+class CodedName:
+    """An entry of a code set (ethnic group, nationality) with a sampling weight."""
+
+    code: str
+    name: str
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class HiCardObject:
+    """An HI card object code (first two letters of the card) and its benefit level."""
+
+    code: str
+    level: int
+    weight: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Places:
+    """Everything in ``places.yaml``, typed and indexed."""
+
+    provinces: tuple[Province, ...]
+    districts: tuple[District, ...]
+    wards: tuple[Ward, ...]
+    agencies: tuple[Agency, ...]
+
+    def province(self, code: str) -> Province:
+        """The province with this 3-digit code, or FactoryError listing a few valid ones."""
+        for p in self.provinces:
+            if p.code == code:
+                return p
+        sample = ", ".join(p.code for p in self.provinces[:5])
+        raise FactoryError(f"unknown province code {code!r}", hint=f"use e.g. {sample}, ...")
+
+    def district(self, code: str) -> District:
+        """The pre-2025 district with this 3-digit code."""
+        for d in self.districts:
+            if d.code == code:
+                return d
+        raise FactoryError(f"unknown district code {code!r} in {PLACES_FILE}")
+
+    def ward(self, code: str, *, reformed: bool = False) -> Ward:
+        """The ward with this code in the pre- (default) or post-2025 map."""
+        for w in self.wards:
+            if w.code == code and w.reformed == reformed:
+                return w
+        era = "post-2025" if reformed else "pre-2025"
+        raise FactoryError(f"unknown {era} ward code {code!r} in {PLACES_FILE}")
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The non-wage code tables of ``tables.yaml`` (wages live in ``wages.py``)."""
+
+    ethnic_groups: tuple[CodedName, ...]
+    nationalities: tuple[CodedName, ...]
+    hi_card_objects: tuple[HiCardObject, ...]
+    jobs: tuple[str, ...]
+    company_forms: tuple[str, ...]
+    company_trades: tuple[str, ...]
+    company_brands: tuple[str, ...]
+
+
+def _code(value: Any, digits: int, what: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(rf"\d{{{digits}}}", value):
+        raise ValueError(f"{what} must be a quoted {digits}-digit string, got {value!r}")
+    return value
+
+
+def _rows(doc: Mapping[str, Any], key: str, file: str, make: Callable[[Any], _T]) -> tuple[_T, ...]:
+    """Build one record per YAML row, naming the file, section and row on any shape error."""
+    rows = doc.get(key)
+    if not isinstance(rows, list) or not rows:
+        raise FactoryError(f"fixtures/{file}: section {key!r} is missing or empty")
+    out: list[_T] = []
+    for i, row in enumerate(rows):
+        try:
+            out.append(make(row))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FactoryError(
+                f"fixtures/{file}: {key}[{i}] = {row!r} is malformed: {exc}"
+            ) from exc
+    return tuple(out)
+
+
+def _doc(file: str) -> Mapping[str, Any]:
+    doc = load_yaml(file)
+    if not isinstance(doc, dict):
+        raise FactoryError(f"fixtures/{file}: expected a mapping at top level")
+    return doc
+
+
+@functools.cache
+def places() -> Places:
+    """Load and check ``places.yaml`` (cached)."""
+    doc = _doc(PLACES_FILE)
+    result = Places(
+        provinces=_rows(
+            doc,
+            "provinces",
+            PLACES_FILE,
+            lambda r: Province(_code(r["code"], 3, "code"), str(r["name"]), str(r["type"])),
+        ),
+        districts=_rows(
+            doc,
+            "districts",
+            PLACES_FILE,
+            lambda r: District(
+                _code(r["code"], 3, "code"), str(r["name"]), _code(r["province"], 3, "province")
+            ),
+        ),
+        wards=_rows(doc, "wards", PLACES_FILE, _ward),
+        agencies=_rows(
+            doc,
+            "agencies",
+            PLACES_FILE,
+            lambda r: Agency(
+                _code(r["code"], 5, "code"), str(r["name"]), _code(r["province"], 3, "province")
+            ),
+        ),
+    )
+    _check_places(result)
+    return result
+
+
+def _ward(r: Any) -> Ward:
+    district = r["district"]
+    region = int(r["region"])
+    if not 1 <= region <= 4:
+        raise ValueError(f"region must be 1..4, got {region}")
+    return Ward(
+        code=_code(r["code"], 5, "code"),
+        name=str(r["name"]),
+        province=_code(r["province"], 3, "province"),
+        district=None if district is None else _code(district, 3, "district"),
+        region=region,
+    )
+
+
+def _check_places(p: Places) -> None:
+    """Cross-references must resolve and codes be unique, or generated data lies."""
+    province_codes = {x.code for x in p.provinces}
+    district_codes = {x.code for x in p.districts}
+    seen: set[tuple[str, bool]] = set()
+    for w in p.wards:
+        if (w.code, w.reformed) in seen:
+            raise FactoryError(f"fixtures/{PLACES_FILE}: ward {w.code} listed twice in one era")
+        seen.add((w.code, w.reformed))
+        if w.province not in province_codes or (w.district and w.district not in district_codes):
+            raise FactoryError(f"fixtures/{PLACES_FILE}: ward {w.code} names an unknown place")
+    owners = [(d.code, d.province) for d in p.districts] + [
+        (a.code, a.province) for a in p.agencies
+    ]
+    for code, province in owners:
+        if province not in province_codes:
+            raise FactoryError(f"fixtures/{PLACES_FILE}: {code} names an unknown province")
+    for group in (p.provinces, p.districts, p.agencies):
+        codes = [x.code for x in group]
+        if len(codes) != len(set(codes)):
+            raise FactoryError(f"fixtures/{PLACES_FILE}: duplicate codes in {codes[:3]}...")
+
+
+@functools.cache
+def tables() -> Tables:
+    """Load and check the code tables of ``tables.yaml`` (cached)."""
+    doc = _doc(TABLES_FILE)
+
+    def coded(r: Any) -> CodedName:
+        return CodedName(str(r["code"]), str(r["name"]), int(r.get("weight", 1)))
+
+    def strings(key: str) -> tuple[str, ...]:
+        return _rows(doc, key, TABLES_FILE, str)
+
+    company = doc.get("company_names")
+    if not isinstance(company, dict):
+        raise FactoryError(f"fixtures/{TABLES_FILE}: section 'company_names' is missing")
+    return Tables(
+        ethnic_groups=_rows(doc, "ethnic_groups", TABLES_FILE, coded),
+        nationalities=_rows(doc, "nationalities", TABLES_FILE, coded),
+        hi_card_objects=_rows(
+            doc,
+            "hi_card_objects",
+            TABLES_FILE,
+            lambda r: HiCardObject(
+                str(r["code"]), int(r["level"]), int(r["weight"]), str(r["name"])
+            ),
+        ),
+        jobs=strings("jobs"),
+        company_forms=_rows(company, "forms", TABLES_FILE, str),
+        company_trades=_rows(company, "trades", TABLES_FILE, str),
+        company_brands=_rows(company, "brands", TABLES_FILE, str),
+    )

@@ -1,0 +1,46 @@
+"""Where the project's data lives: ``fixtures/``, ``reports/`` and the cache.
+
+The harness is installed editable from a checkout, so data is found by walking up from
+this file; ``BHXH_HARNESS_HOME`` overrides it for installs elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from harness.errors import ConfigError
+
+
+@cache
+def project_root() -> Path:
+    """The folder holding ``fixtures/`` (checkout root or ``$BHXH_HARNESS_HOME``)."""
+    env = os.environ.get("BHXH_HARNESS_HOME")
+    candidates = [Path(env)] if env else []
+    candidates += list(Path(__file__).resolve().parents) + [Path.cwd()]
+    for candidate in candidates:
+        if (candidate / "fixtures" / "catalog").is_dir():
+            return candidate
+    raise ConfigError(
+        "cannot find the fixtures/ folder of bhxh-harness",
+        hint="run from a checkout of the project or set BHXH_HARNESS_HOME to it",
+    )
+
+
+def fixtures_dir() -> Path:
+    """The ``fixtures/`` folder: catalogs, reference tables, PKI recipe, corpus, baselines."""
+    return project_root() / "fixtures"
+
+
+def cache_dir() -> Path:
+    """A writable cache (test PKI, generated tables); ``$BHXH_HARNESS_CACHE`` overrides it."""
+    env = os.environ.get("BHXH_HARNESS_CACHE")
+    path = Path(env) if env else project_root() / ".cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def reports_dir() -> Path:
+    """Where runs write ``<run-id>/`` folders."""
+    return project_root() / "reports"

@@ -1,0 +1,293 @@
+"""Read a ds:Signature into plain values and check it against the BHXH profile.
+
+These checks run before any cryptography so that a signature which is missing, in the
+wrong place, malformed, made with a forbidden algorithm or not covering the whole
+document is reported as exactly that, and never reaches signxml, which would either
+accept it (a ``#id`` reference is valid XMLDSig) or fail with a less precise error.
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from cryptography import x509
+from lxml import etree  # type: ignore[import-untyped]
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+
+from harness.error_codes import finding
+from harness.errors import Finding, SignatureInvalid, UsageError
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+NS = {"ds": DS}
+SIGNATURE = f"{{{DS}}}Signature"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+C14N_URIS = frozenset(m.value for m in CanonicalizationMethod)
+
+ALLOWED_SIGNATURE = frozenset(
+    {SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA384, SignatureMethod.RSA_SHA512}
+)
+ALLOWED_DIGEST = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512})
+SHA1_SIGNATURE = frozenset({SignatureMethod.RSA_SHA1})
+SHA1_DIGEST = frozenset({DigestAlgorithm.SHA1})
+
+
+def allowed_algorithms(
+    allow_sha1: bool,
+) -> tuple[frozenset[SignatureMethod], frozenset[DigestAlgorithm]]:
+    """Signature and digest algorithms a verifier accepts (RSA with SHA-2, SHA-1 on request)."""
+    if allow_sha1:
+        return ALLOWED_SIGNATURE | SHA1_SIGNATURE, ALLOWED_DIGEST | SHA1_DIGEST
+    return ALLOWED_SIGNATURE, ALLOWED_DIGEST
+
+
+@dataclass
+class ParsedSignature:
+    """What verification needs from a located, well-formed, profile-conforming signature."""
+
+    element: Any  # the ds:Signature element (lxml)
+    xpath: str
+    signxml_location: str
+    algorithm: str
+    signature_id: str | None
+    signing_time: datetime | None
+    certificates: list[x509.Certificate]
+    warnings: list[Finding] = field(default_factory=list)
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        """The signer's certificate: the one in KeyInfo that issued none of the others."""
+        issuers = {c.issuer for c in self.certificates if c.issuer != c.subject}
+        for cert in self.certificates:
+            if cert.subject not in issuers:
+                return cert
+        return self.certificates[0]
+
+    @property
+    def others(self) -> list[x509.Certificate]:
+        """Further certificates from KeyInfo, usable as untrusted chain links."""
+        leaf = self.leaf
+        return [c for c in self.certificates if c is not leaf]
+
+
+def local_name(element: Any) -> str:
+    """``Cky`` for ``{urn:x}Cky``."""
+    return str(etree.QName(element).localname)
+
+
+def find_children(parent: Any, path: str) -> list[Any]:
+    """Elements at a simple ``A/B`` path below ``parent``, matched by local name.
+
+    Namespaces are ignored because real files put the envelope in no namespace while
+    some forms declare one; the signature must be found either way.
+    """
+    current = [parent]
+    for step in (s for s in path.split("/") if s not in ("", ".")):
+        current = [
+            child
+            for element in current
+            for child in element
+            if isinstance(child.tag, str) and local_name(child) == step
+        ]
+    return current
+
+
+def signature_parent_path(root: Any, signature_parent: str) -> str:
+    """The human-readable XPath of the signature's parent, used in every Finding."""
+    steps = [s for s in signature_parent.split("/") if s not in ("", ".")]
+    return "/" + "/".join([local_name(root), *steps])
+
+
+@lru_cache(maxsize=1024)
+def _certificate(der: bytes) -> x509.Certificate:
+    return x509.load_der_x509_certificate(der)
+
+
+def _b64(text: str | None) -> bytes:
+    cleaned = "".join((text or "").split())
+    if not cleaned:
+        raise ValueError("empty")
+    return b64decode(cleaned, validate=True)
+
+
+def _fail(title: str, findings: list[Finding]) -> SignatureInvalid:
+    return SignatureInvalid(title, findings)
+
+
+def parse_signature(
+    root: Any, signature_parent: str, *, allow_sha1: bool, title: str
+) -> ParsedSignature:
+    """Locate the signature under ``signature_parent`` and check it against the profile.
+
+    Raises :class:`SignatureInvalid` with SIG-001, SIG-008, SIG-009 or SIG-007 findings.
+    """
+    parent_xpath = signature_parent_path(root, signature_parent)
+    parents = find_children(root, signature_parent)
+    if len(parents) > 1:
+        raise _fail(title, [finding("SIG-008", parent_xpath, detail="ambiguous signature parent")])
+    signatures = [c for c in parents[0] if c.tag == SIGNATURE] if parents else []
+    if not signatures:
+        elsewhere = [root.getroottree().getpath(e) for e in root.iter(SIGNATURE)]
+        detail = f"found elsewhere: {', '.join(elsewhere)}" if elsewhere else "none in document"
+        raise _fail(title, [finding("SIG-001", parent_xpath, detail=detail)])
+    xpath = f"{parent_xpath}/ds:Signature"
+    if len(signatures) > 1:
+        raise _fail(title, [finding("SIG-008", xpath, detail=f"{len(signatures)} signatures")])
+    sig = signatures[0]
+    if any(True for _ in sig.iterdescendants(SIGNATURE)):
+        raise _fail(
+            title, [finding("SIG-008", xpath, detail="a signature nested in the signature")]
+        )
+
+    def malformed(where: str, detail: str) -> SignatureInvalid:
+        return _fail(title, [finding("SIG-009", f"{xpath}{where}", detail=detail)])
+
+    signed_info = sig.findall("ds:SignedInfo", NS)
+    if len(signed_info) != 1:
+        raise malformed("", "expected exactly one ds:SignedInfo")
+    c14n = signed_info[0].find("ds:CanonicalizationMethod", NS)
+    method = signed_info[0].find("ds:SignatureMethod", NS)
+    references = signed_info[0].findall("ds:Reference", NS)
+    if c14n is None or method is None or not references:
+        raise malformed(
+            "/ds:SignedInfo", "CanonicalizationMethod, SignatureMethod, Reference needed"
+        )
+    try:
+        _b64(sig.findtext("ds:SignatureValue", None, NS))
+    except (ValueError, binascii.Error):
+        raise malformed("/ds:SignatureValue", "missing or not base64") from None
+    certificates = []
+    for text in sig.xpath("ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()", namespaces=NS):
+        try:
+            certificates.append(_certificate(_b64(str(text))))
+        except (ValueError, binascii.Error):
+            raise malformed("/ds:KeyInfo", "X509Certificate is not a DER certificate") from None
+    if not certificates:
+        raise malformed("/ds:KeyInfo", "no ds:X509Data/ds:X509Certificate")
+
+    findings = _profile_findings(xpath, c14n, method, references, allow_sha1)
+    if findings:
+        raise _fail(title, findings)
+    signing_time, warnings = _signing_time(sig, xpath, malformed)
+    location = "./" + "".join(f"{e.tag}/" for e in _ancestors_below(parents[0], root))
+    return ParsedSignature(
+        element=sig,
+        xpath=xpath,
+        signxml_location=location,
+        algorithm=str(method.get("Algorithm")),
+        signature_id=sig.get("Id"),
+        signing_time=signing_time,
+        certificates=certificates,
+        warnings=warnings,
+    )
+
+
+def _ancestors_below(element: Any, root: Any) -> list[Any]:
+    chain = []
+    while element is not root:
+        chain.append(element)
+        element = element.getparent()
+    return list(reversed(chain))
+
+
+def _profile_findings(
+    xpath: str, c14n: Any, method: Any, references: list[Any], allow_sha1: bool
+) -> list[Finding]:
+    signature_ok, digest_ok = allowed_algorithms(allow_sha1)
+    found: list[Finding] = []
+    info = f"{xpath}/ds:SignedInfo"
+    if c14n.get("Algorithm") not in C14N_URIS:
+        found.append(
+            finding(
+                "SIG-007", f"{info}/ds:CanonicalizationMethod", algorithm=str(c14n.get("Algorithm"))
+            )
+        )
+    if method.get("Algorithm") not in {m.value for m in signature_ok}:
+        found.append(
+            finding("SIG-007", f"{info}/ds:SignatureMethod", algorithm=str(method.get("Algorithm")))
+        )
+    for reference in references:
+        digest = reference.find("ds:DigestMethod", NS)
+        algorithm = digest.get("Algorithm") if digest is not None else None
+        if algorithm not in {d.value for d in digest_ok}:
+            found.append(
+                finding("SIG-007", f"{info}/ds:Reference/ds:DigestMethod", algorithm=str(algorithm))
+            )
+    if len(references) != 1:
+        found.append(
+            finding("SIG-008", f"{info}", detail=f"{len(references)} references, expected 1")
+        )
+    for reference in references:
+        uri = reference.get("URI")
+        if uri != "":
+            found.append(finding("SIG-008", f"{info}/ds:Reference/@URI", uri=str(uri)))
+        transforms = [
+            t.get("Algorithm") for t in reference.findall("ds:Transforms/ds:Transform", NS)
+        ]
+        if ENVELOPED not in transforms:
+            found.append(
+                finding(
+                    "SIG-008",
+                    f"{info}/ds:Reference/ds:Transforms",
+                    detail="no enveloped-signature transform",
+                )
+            )
+        narrowing = [t for t in transforms if t != ENVELOPED and t not in C14N_URIS]
+        if narrowing:
+            found.append(
+                finding(
+                    "SIG-008",
+                    f"{info}/ds:Reference/ds:Transforms",
+                    transforms=" ".join(map(str, narrowing)),
+                )
+            )
+    return found
+
+
+def _signing_time(sig: Any, xpath: str, malformed: Any) -> tuple[datetime | None, list[Finding]]:
+    """SigningTime from ds:Object/ds:SignatureProperties, and SIG-101 if its Target is off."""
+    warnings: list[Finding] = []
+    for prop in sig.iterfind("ds:Object/ds:SignatureProperties/ds:SignatureProperty", NS):
+        times = [
+            e for e in prop.iter() if isinstance(e.tag, str) and local_name(e) == "SigningTime"
+        ]
+        if not times:
+            continue
+        where = f"{xpath}/ds:Object/ds:SignatureProperties/ds:SignatureProperty"
+        try:
+            value = datetime.fromisoformat((times[0].text or "").strip())
+        except ValueError:
+            raise malformed(where[len(xpath) :] + "/SigningTime", "not an ISO 8601 time") from None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        target, sig_id = prop.get("Target"), sig.get("Id")
+        if target != f"#{sig_id}":
+            warnings.append(
+                finding("SIG-101", f"{where}/@Target", target=str(target), signature_id=str(sig_id))
+            )
+        return value, warnings
+    return None, warnings
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC ``moment``; naive values are taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def ensure_parent(root: Any, signature_parent: str) -> Any:
+    """The element at ``signature_parent``, creating missing steps at the end of their parent."""
+    element = root
+    namespace = etree.QName(root).namespace
+    for step in (s for s in signature_parent.split("/") if s not in ("", ".")):
+        matches = find_children(element, step)
+        if len(matches) > 1:
+            raise UsageError(f"signature parent {signature_parent!r} is ambiguous in this document")
+        if matches:
+            element = matches[0]
+        else:
+            tag = f"{{{namespace}}}{step}" if namespace else step
+            element = etree.SubElement(element, tag)
+    return element

@@ -1,0 +1,230 @@
+"""Enveloped XMLDSig as BHXH uses it: sign documents and verify them with precise findings.
+
+Profile (see DOMAIN.md, "Signatures"): one ``Reference URI=""`` with the
+enveloped-signature and C14N 1.0 transforms, RSA-SHA256 over SHA-256 digests, the
+signer's certificate in ``KeyInfo/X509Data``, and the signing time in
+``Object/SignatureProperties/SignatureProperty[@Target='#<Id>']/SigningTime``. The
+signature sits in a named child of the root (``Cky`` in forms, ``CKy_Dvi`` in the
+envelope) and covers the whole document.
+
+signxml does the XML canonicalisation and the signature arithmetic. Everything that
+decides *which* error a bad signature gets (location, structure, algorithms, coverage,
+certificate path, validity, revocation) is checked here first, because signxml would
+either accept things the profile forbids or fail them all with the same exception.
+
+The SigningTime Object is not covered by the signature (the profile's single reference
+is the document), so a signer can claim any signing time; SIG-005 therefore trusts
+a claim the document cannot prove, exactly as the real gateway must.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from lxml import etree  # type: ignore[import-untyped]
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+
+from harness.error_codes import finding
+from harness.errors import Finding, SignatureInvalid, UsageError
+from harness.signing._structure import (
+    DS,
+    SIGNATURE,
+    ParsedSignature,
+    allowed_algorithms,
+    as_utc,
+    ensure_parent,
+    parse_signature,
+)
+from harness.signing.pki import Credential
+from harness.signing.trust import TrustStore, UntrustedCertificate
+
+ALGORITHMS: dict[str, tuple[SignatureMethod, DigestAlgorithm]] = {
+    "rsa-sha256": (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256),
+    "rsa-sha384": (SignatureMethod.RSA_SHA384, DigestAlgorithm.SHA384),
+    "rsa-sha512": (SignatureMethod.RSA_SHA512, DigestAlgorithm.SHA512),
+    "rsa-sha1": (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1),
+}
+DEFAULT_SIGNATURE_ID = "sigid"  # what real BHXH files use, and what their Targets point at
+_C14N = CanonicalizationMethod.CANONICAL_XML_1_0
+
+
+@dataclass(frozen=True)
+class VerifiedSignature:
+    """Who signed, with which certificate and when (the data BHXH echoes in TTCKY)."""
+
+    subject: str
+    serial: str  # upper-case hex, as Vietnamese CAs print it
+    issuer: str
+    signing_time: datetime | None
+    certificate: x509.Certificate
+    warnings: list[Finding] = field(default_factory=list)
+    algorithm: str = SignatureMethod.RSA_SHA256.value
+    signature_id: str | None = None
+
+
+class _LegacySigner(XMLSigner):
+    """An XMLSigner that agrees to SHA-1, so the harness can build legacy-algorithm cases.
+
+    signxml refuses SHA-1 when signing and offers no setting for it; its maintainer's
+    advice is to subclass and override this check (signxml issue #252).
+    """
+
+    def check_deprecated_methods(self) -> None:
+        """Allow SHA-1: this signer is only built when ``algorithm="rsa-sha1"`` is asked for."""
+
+
+def _signing_time_text(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sign(
+    root: Any,
+    credential: Credential,
+    *,
+    signature_parent: str,
+    signing_time: datetime | None = None,
+    signature_id: str | None = None,
+    algorithm: str = "rsa-sha256",
+) -> Any:
+    """Return a signed copy of ``root``; ``root`` itself is left untouched.
+
+    The signature goes into the child at ``signature_parent`` (e.g. ``"Cky"``, created at
+    the end of ``root`` if absent). ``signing_time`` defaults to now, and naive values
+    are taken as UTC. ``algorithm`` is one of :data:`ALGORITHMS`; ``"rsa-sha1"`` exists to
+    build legacy cases that a default verifier must reject.
+    """
+    if algorithm not in ALGORITHMS:
+        raise UsageError(
+            f"unknown signature algorithm {algorithm!r}", hint=f"use one of {list(ALGORITHMS)}"
+        )
+    if isinstance(root, etree._ElementTree):
+        root = root.getroot()
+    signature_method, digest = ALGORITHMS[algorithm]
+    sig_id = signature_id or DEFAULT_SIGNATURE_ID
+    when = _signing_time_text(signing_time or datetime.now(UTC))
+
+    document = copy.deepcopy(root)
+    parent = ensure_parent(document, signature_parent)
+    if parent.find(SIGNATURE) is not None:
+        raise UsageError(
+            f"{signature_parent} already holds a signature", hint="sign an unsigned copy"
+        )
+    # signxml replaces a placeholder with the signature and leaves it out of the digest.
+    etree.SubElement(parent, SIGNATURE, Id="placeholder", nsmap={"ds": DS})
+
+    signer_class = _LegacySigner if "SHA1" in signature_method.name else XMLSigner
+    signer = signer_class(
+        signature_algorithm=signature_method, digest_algorithm=digest, c14n_algorithm=_C14N
+    )
+
+    def add_id_and_signing_time(sig_root: Any, signing_settings: Any) -> None:
+        # Runs after SignedInfo is built; neither the Id nor the Object is in SignedInfo.
+        sig_root.set("Id", sig_id)
+        obj = etree.SubElement(sig_root, f"{{{DS}}}Object")
+        props = etree.SubElement(obj, f"{{{DS}}}SignatureProperties")
+        prop = etree.SubElement(props, f"{{{DS}}}SignatureProperty", Target=f"#{sig_id}")
+        etree.SubElement(prop, "SigningTime").text = when
+
+    signer.signature_annotators.append(add_id_and_signing_time)
+    return signer.sign(document, key=credential.private_key, cert=[credential.certificate])
+
+
+def verify(
+    root: Any,
+    *,
+    signature_parent: str,
+    trust: TrustStore,
+    at: datetime | None = None,
+    allow_sha1: bool = False,
+) -> VerifiedSignature:
+    """Verify the signature under ``signature_parent`` against ``trust``.
+
+    ``at`` is the moment of verification (default now): certificate validity is checked
+    at the document's SigningTime if it has one, else at ``at``; revocation is checked
+    at ``at``, because an unsigned SigningTime must not undo a revocation. Raises
+    :class:`SignatureInvalid` carrying every SIG-0xx finding; tolerated oddities come
+    back as ``warnings`` (SIG-101).
+    """
+    if isinstance(root, etree._ElementTree):
+        root = root.getroot()
+    now = as_utc(at) if at is not None else datetime.now(UTC)
+    title = (
+        f"Chữ ký số tại {signature_parent} không hợp lệ / signature in {signature_parent} rejected"
+    )
+    parsed = parse_signature(root, signature_parent, allow_sha1=allow_sha1, title=title)
+    findings = _check_cryptography(root, parsed, allow_sha1)
+    findings += _check_certificate(parsed, trust, now)
+    if findings:
+        raise SignatureInvalid(title, findings)
+    leaf = parsed.leaf
+    return VerifiedSignature(
+        subject=leaf.subject.rfc4514_string(),
+        serial=format(leaf.serial_number, "X"),
+        issuer=leaf.issuer.rfc4514_string(),
+        signing_time=parsed.signing_time,
+        certificate=leaf,
+        warnings=parsed.warnings,
+        algorithm=parsed.algorithm,
+        signature_id=parsed.signature_id,
+    )
+
+
+def _check_cryptography(root: Any, parsed: ParsedSignature, allow_sha1: bool) -> list[Finding]:
+    """Digest and signature value, by signxml, with the leaf certificate given explicitly."""
+    signature_methods, digest_algorithms = allowed_algorithms(allow_sha1)
+    config = SignatureConfiguration(
+        location=parsed.signxml_location,
+        expect_references=1,
+        signature_methods=signature_methods,
+        digest_algorithms=digest_algorithms,
+        default_reference_c14n_method=_C14N,
+    )
+    try:
+        XMLVerifier().verify(root, x509_cert=parsed.leaf, expect_config=config)
+    except InvalidDigest as exc:
+        where = f"{parsed.xpath}/ds:SignedInfo/ds:Reference/ds:DigestValue"
+        return [finding("SIG-002", where, detail=str(exc))]
+    except InvalidCertificate as exc:  # not expected with x509_cert, kept for safety
+        return [finding("SIG-004", f"{parsed.xpath}/ds:KeyInfo", detail=str(exc))]
+    except InvalidSignature as exc:
+        return [finding("SIG-003", f"{parsed.xpath}/ds:SignatureValue", detail=str(exc))]
+    except (InvalidInput, etree.LxmlError, ValueError) as exc:
+        return [finding("SIG-009", parsed.xpath, detail=f"{type(exc).__name__}: {exc}")]
+    return []
+
+
+def _check_certificate(parsed: ParsedSignature, trust: TrustStore, now: datetime) -> list[Finding]:
+    """Path to a trust anchor (SIG-004), validity at signing time (SIG-005), CRL (SIG-006)."""
+    where = f"{parsed.xpath}/ds:KeyInfo/ds:X509Data/ds:X509Certificate"
+    leaf = parsed.leaf
+    subject = leaf.subject.rfc4514_string()
+    try:
+        path = trust.path(leaf, parsed.others)
+    except UntrustedCertificate as exc:
+        return [finding("SIG-004", where, subject=subject, detail=str(exc))]
+    found: list[Finding] = []
+    signed_at = parsed.signing_time or now
+    problem = trust.check_validity(path, signed_at)
+    if problem is not None:
+        found.append(finding("SIG-005", where, subject=subject, detail=problem))
+    for cert in path[:-1]:
+        revocation = trust.revocation(cert)
+        if revocation is not None and revocation.revoked_at <= now:
+            found.append(
+                finding(
+                    "SIG-006",
+                    where,
+                    subject=cert.subject.rfc4514_string(),
+                    serial=format(cert.serial_number, "X"),
+                    revoked_at=revocation.revoked_at.isoformat(),
+                    reason=revocation.reason or "unspecified",
+                )
+            )
+    return found

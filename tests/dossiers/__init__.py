@@ -1,0 +1,1 @@
+"""Tests of harness.dossiers (a package so its module names cannot clash with other suites)."""
