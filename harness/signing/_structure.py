@@ -156,10 +156,14 @@ def parse_signature(
         raise malformed(
             "/ds:SignedInfo", "CanonicalizationMethod, SignatureMethod, Reference needed"
         )
-    try:
-        _b64(sig.findtext("ds:SignatureValue", None, NS))
-    except (ValueError, binascii.Error):
-        raise malformed("/ds:SignatureValue", "missing or not base64") from None
+    for where, element in [("/ds:SignatureValue", sig.find("ds:SignatureValue", NS))] + [
+        ("/ds:SignedInfo/ds:Reference/ds:DigestValue", r.find("ds:DigestValue", NS))
+        for r in references
+    ]:
+        try:
+            _b64(element.text if element is not None else None)
+        except (ValueError, binascii.Error):
+            raise malformed(where, "missing or not base64") from None
     certificates = []
     for text in sig.xpath("ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()", namespaces=NS):
         try:
@@ -172,7 +176,10 @@ def parse_signature(
     findings = _profile_findings(xpath, c14n, method, references, allow_sha1)
     if findings:
         raise _fail(title, findings)
-    signing_time, warnings = _signing_time(sig, xpath, malformed)
+    try:
+        signing_time, warnings = _signing_time(sig, xpath)
+    except ValueError:
+        raise malformed("/ds:Object", "SigningTime is not an ISO 8601 time") from None
     location = "./" + "".join(f"{e.tag}/" for e in _ancestors_below(parents[0], root))
     return ParsedSignature(
         element=sig,
@@ -248,28 +255,26 @@ def _profile_findings(
     return found
 
 
-def _signing_time(sig: Any, xpath: str, malformed: Any) -> tuple[datetime | None, list[Finding]]:
-    """SigningTime from ds:Object/ds:SignatureProperties, and SIG-101 if its Target is off."""
-    warnings: list[Finding] = []
+def _signing_time(sig: Any, xpath: str) -> tuple[datetime | None, list[Finding]]:
+    """SigningTime from ds:Object/ds:SignatureProperties, and SIG-101 if its Target is off.
+
+    SigningTime is matched by local name: real files put it in the ds namespace, other
+    signers in none. Raises ``ValueError`` when the value is not an ISO 8601 time.
+    """
+    where = f"{xpath}/ds:Object/ds:SignatureProperties/ds:SignatureProperty"
     for prop in sig.iterfind("ds:Object/ds:SignatureProperties/ds:SignatureProperty", NS):
-        times = [
-            e for e in prop.iter() if isinstance(e.tag, str) and local_name(e) == "SigningTime"
-        ]
-        if not times:
-            continue
-        where = f"{xpath}/ds:Object/ds:SignatureProperties/ds:SignatureProperty"
-        try:
-            value = datetime.fromisoformat((times[0].text or "").strip())
-        except ValueError:
-            raise malformed(where[len(xpath) :] + "/SigningTime", "not an ISO 8601 time") from None
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        target, sig_id = prop.get("Target"), sig.get("Id")
-        if target != f"#{sig_id}":
-            warnings.append(
-                finding("SIG-101", f"{where}/@Target", target=str(target), signature_id=str(sig_id))
-            )
-        return value, warnings
-    return None, warnings
+        for element in prop.iter():
+            if isinstance(element.tag, str) and local_name(element) == "SigningTime":
+                value = as_utc(datetime.fromisoformat((element.text or "").strip()))
+                target, sig_id = prop.get("Target"), sig.get("Id")
+                if target == f"#{sig_id}":
+                    return value, []
+                return value, [
+                    finding(
+                        "SIG-101", f"{where}/@Target", target=str(target), signature_id=str(sig_id)
+                    )
+                ]
+    return None, []
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -130,7 +130,10 @@ def sign(
         obj = etree.SubElement(sig_root, f"{{{DS}}}Object")
         props = etree.SubElement(obj, f"{{{DS}}}SignatureProperties")
         prop = etree.SubElement(props, f"{{{DS}}}SignatureProperty", Target=f"#{sig_id}")
-        etree.SubElement(prop, "SigningTime").text = when
+        # In the ds namespace, like real files whose Signature declares ds as the default
+        # namespace; an un-namespaced element would silently join a document's default
+        # namespace when lxml serialises it (it does not write xmlns="").
+        etree.SubElement(prop, f"{{{DS}}}SigningTime").text = when
 
     signer.signature_annotators.append(add_id_and_signing_time)
     return signer.sign(document, key=credential.private_key, cert=[credential.certificate])
@@ -187,7 +190,11 @@ def _check_cryptography(root: Any, parsed: ParsedSignature, allow_sha1: bool) ->
         default_reference_c14n_method=_C14N,
     )
     try:
-        XMLVerifier().verify(root, x509_cert=parsed.leaf, expect_config=config)
+        # No XSD check: real files put SigningTime in the ds namespace, which the XMLDSig
+        # schema forbids there; _structure has already checked what verification reads.
+        XMLVerifier().verify(
+            root, x509_cert=parsed.leaf, expect_config=config, validate_schema=False
+        )
     except InvalidDigest as exc:
         where = f"{parsed.xpath}/ds:SignedInfo/ds:Reference/ds:DigestValue"
         return [finding("SIG-002", where, detail=str(exc))]
@@ -195,7 +202,7 @@ def _check_cryptography(root: Any, parsed: ParsedSignature, allow_sha1: bool) ->
         return [finding("SIG-004", f"{parsed.xpath}/ds:KeyInfo", detail=str(exc))]
     except InvalidSignature as exc:
         return [finding("SIG-003", f"{parsed.xpath}/ds:SignatureValue", detail=str(exc))]
-    except (InvalidInput, etree.LxmlError, ValueError) as exc:
+    except (InvalidInput, etree.LxmlError, ValueError, TypeError) as exc:
         return [finding("SIG-009", parsed.xpath, detail=f"{type(exc).__name__}: {exc}")]
     return []
 

@@ -1,0 +1,160 @@
+"""The dossier conformance check: every rule BHXH applies to a dossier, in the gateway's order.
+
+One implementation serves the mock gateway (which adds authentication, storage and
+answers around it), the factory's self-tests and the suites, so "valid" means the same
+everywhere. Stages stop at the first one that fails, as a real gateway does: a broken
+envelope is not worth verifying signatures for.
+"""
+
+from __future__ import annotations
+
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+
+from harness.catalog import Catalog, FormVersion, validators_for
+from harness.envelope import EnvelopeInfo, read_envelope
+from harness.error_codes import finding
+from harness.errors import Finding, SignatureInvalid
+from harness.signing import TrustStore, VerifiedSignature, verify
+from harness.xmlsafe import DEFAULT_LIMITS, XMLLimits, XMLRejected, parse_xml
+
+HOSO_INFO = "/Hoso/NoiDung/ThongTinHoSo"
+
+
+@dataclass
+class CheckResult:
+    """What the check found; ``accepted`` when no finding is an error."""
+
+    findings: list[Finding] = field(default_factory=list)
+    envelope: EnvelopeInfo | None = None
+    forms: list[tuple[FormVersion, bytes]] = field(default_factory=list)
+    signatures: list[VerifiedSignature] = field(default_factory=list)
+    stage: str = "done"
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != "warning"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted({f.code for f in self.errors})
+
+
+@dataclass
+class DossierChecker:
+    """Checks raw dossier bytes against one catalog version and a trust store."""
+
+    catalog: Catalog
+    trust: TrustStore
+    limits: XMLLimits = DEFAULT_LIMITS
+    allow_sha1: bool = False
+
+    def check(self, body: bytes, *, ivan: str | None = None, at: datetime | None = None) -> CheckResult:
+        result = CheckResult()
+        try:
+            root = parse_xml(body, self.limits)
+        except XMLRejected as exc:
+            return self._stop(result, "parse", [exc.finding])
+        validators = validators_for(self.catalog)
+        if root.tag != "Hoso":
+            return self._stop(result, "envelope", [finding("ENV-001", "/", detail=f"root is {root.tag}")])
+        envelope_findings = validators.envelope.validate(root)
+        result.findings.extend(f for f in envelope_findings if f.severity == "warning")
+        if any(f.severity != "warning" for f in envelope_findings):
+            return self._stop(result, "envelope", envelope_findings)
+        info = read_envelope(root)
+        result.envelope = info
+        problems = self._procedure_findings(info, ivan)
+        if problems:
+            return self._stop(result, "procedure", problems)
+        forms, problems = self._decode_forms(info)
+        if problems:
+            return self._stop(result, "procedure", problems)
+        result.forms = [(fv, content) for fv, content, _ in forms]
+        problems = self._signature(root, self.catalog.envelope.signature_node, "/Hoso", result, at)
+        for fv, _content, form_root in forms:
+            node = self.catalog.forms[fv.form].signature_node
+            problems += self._signature(form_root, node, f"/{fv.file_name}", result, at)
+        if problems:
+            return self._stop(result, "signature", problems)
+        for fv, _content, form_root in forms:
+            validator = validators.form(fv.form, fv.version)
+            assert validator is not None
+            for f in validator.validate(form_root):
+                result.findings.append(
+                    Finding(f.code, f"{fv.file_name}:{f.xpath}", f.message_vi, f.message_en, f.severity, f.context)
+                )
+        result.stage = "rules" if result.errors else "done"
+        return result
+
+    @staticmethod
+    def _stop(result: CheckResult, stage: str, findings: list[Finding]) -> CheckResult:
+        result.findings.extend(findings)
+        result.stage = stage
+        return result
+
+    def _procedure_findings(self, info: EnvelopeInfo, ivan: str | None) -> list[Finding]:
+        if ivan is not None and info.ma_ivan != ivan:
+            return [finding("ENV-010", "/Hoso/NoiDung/ThongTinIVAN/MaIVAN", value=info.ma_ivan)]
+        procedure = self.catalog.procedure(info.ma_thu_tuc)
+        if procedure is None:
+            return [finding("ENV-002", f"{HOSO_INFO}/MaThuTuc", value=info.ma_thu_tuc)]
+        if not procedure.in_force(info.ky_ke_khai):
+            return [finding("ENV-003", f"{HOSO_INFO}/KyKeKhai", value=info.ky_ke_khai)]
+        sent = [f.ma_to_khai for f in info.files]
+        missing = [code for code in procedure.required_forms if code not in sent]
+        if missing:
+            return [finding("ENV-004", f"{HOSO_INFO}/ToKhais", missing=",".join(missing))]
+        foreign = [code for code in sent if code not in procedure.forms]
+        if foreign:
+            return [finding("ENV-005", f"{HOSO_INFO}/ToKhais", forms=",".join(foreign))]
+        return []
+
+    def _decode_forms(
+        self, info: EnvelopeInfo
+    ) -> tuple[list[tuple[FormVersion, bytes, etree._Element]], list[Finding]]:
+        forms = []
+        for index, file in enumerate(info.files, start=1):
+            where = f"{HOSO_INFO}/ToKhais/FileToKhai[{index}]"
+            version = self.catalog.form_version(file.ten_file)
+            if version is None or version.form != file.ma_to_khai:
+                return [], [finding("ENV-009", f"{where}/TenFile", value=file.ten_file)]
+            try:
+                content = file.decode()
+            except (binascii.Error, ValueError):
+                return [], [finding("ENV-008", f"{where}/NoiDungFile")]
+            try:
+                form_root = parse_xml(content, self.limits)
+            except XMLRejected as exc:
+                f = exc.finding
+                return [], [Finding(f.code, f"{where}/NoiDungFile", f.message_vi, f.message_en, f.severity, f.context)]
+            forms.append((version, content, form_root))
+        return forms, []
+
+    def _signature(
+        self, root: etree._Element, node: str, where: str, result: CheckResult, at: datetime | None
+    ) -> list[Finding]:
+        try:
+            verified = verify(root, signature_parent=node, trust=self.trust, at=at, allow_sha1=self.allow_sha1)
+        except SignatureInvalid as exc:
+            return [
+                Finding(f.code, f"{where}{f.xpath if f.xpath.startswith('/') else '/' + f.xpath}", f.message_vi, f.message_en, f.severity, f.context)
+                for f in exc.findings
+            ]
+        result.signatures.append(verified)
+        result.findings.extend(verified.warnings)
+        return []
+
+
+__all__ = ["CheckResult", "DossierChecker"]

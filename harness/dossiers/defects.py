@@ -1,0 +1,256 @@
+"""Named defects from ``fixtures/dossiers/defects.yaml``, applied through factory hooks.
+
+Each defect breaks exactly one thing and names the code the gateway must answer, so an
+invalid dossier is as reproducible as a valid one: ``(catalog, procedure, seed, defect)``.
+The operations are generic; which elements they touch is data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
+
+from lxml import etree
+
+from harness.catalog import Procedure, period_key
+from harness.catalog._yaml import line_of, load_yaml
+from harness.dossiers.factory import Dossier, DossierFactory, Tweaks
+from harness.dossiers.form_model import ElementSpec, form_model
+from harness.errors import CatalogError, FactoryError
+from harness.paths import fixtures_dir
+
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+_CCCD_SEX_FLIP = {"0": "1", "1": "0", "2": "3", "3": "2"}
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One named defect: the operation, its arguments and the codes it must cause."""
+
+    name: str
+    op: str
+    expect: tuple[str, ...]
+    args: dict[str, Any]
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        return tuple(self.args.get("elements", ()))
+
+
+_OPS = {
+    "unsign-form", "unsign-envelope", "tamper-form", "form-algorithm", "form-signer",
+    "envelope-signer", "envelope-delta", "envelope-set", "bad-base64", "period-before-in-force",
+    "skip-required-form", "add-foreign-form", "remove", "insert-after", "set", "set-date",
+    "flip-cccd-sex",
+}  # fmt: skip
+
+
+@cache
+def load_defects() -> dict[str, Defect]:
+    """Every defect in the corpus file, checked for known operations."""
+    path = fixtures_dir() / "dossiers" / "defects.yaml"
+    doc = load_yaml(path)
+    defects = {}
+    for name, node in doc.items():
+        op = node.get("op")
+        if op not in _OPS:
+            raise CatalogError(f"defect {name}: unknown op {op!r}", path=str(path), line=line_of(node))
+        args = {k: v for k, v in node.items() if k not in {"op", "expect"}}
+        defects[name] = Defect(str(name), op, tuple(node.get("expect", ())), args)
+    return defects
+
+
+def defect(name: str) -> Defect:
+    defects = load_defects()
+    if name not in defects:
+        raise FactoryError(f"unknown defect {name!r}", hint=f"known defects: {', '.join(defects)}")
+    return defects[name]
+
+
+def _has_element(spec: ElementSpec, name: str) -> bool:
+    return spec.name == name or any(_has_element(c, name) for c in spec.children or ())
+
+
+def _target(factory: DossierFactory, procedure: Procedure, d: Defect) -> tuple[str, str] | None:
+    """The (form, element) a content defect touches: first required form holding one."""
+    for element in d.elements:
+        for code in procedure.required_forms:
+            if _has_element(form_model(factory.catalog.forms[code].current.xsd), element):
+                return code, element
+    return None
+
+
+def _foreign_form(factory: DossierFactory, procedure: Procedure) -> str | None:
+    return next((c for c in factory.catalog.forms if c not in procedure.forms), None)
+
+
+def applies(factory: DossierFactory, procedure_code: str, name: str) -> bool:
+    """Whether the defect can be built for this procedure (its elements or forms exist)."""
+    procedure = factory.procedure(procedure_code)
+    d = defect(name)
+    if d.elements:
+        return _target(factory, procedure, d) is not None
+    if d.op == "add-foreign-form":
+        return _foreign_form(factory, procedure) is not None
+    return True
+
+
+def _first(root: etree._Element, tag: str) -> etree._Element:
+    node = next(root.iter(tag), None)
+    if node is None:
+        raise FactoryError(f"element {tag} not in the generated form")
+    return node
+
+
+def _edit(element: str, change: Callable[[etree._Element], None]) -> Callable[[etree._Element], etree._Element]:
+    def apply(root: etree._Element) -> etree._Element:
+        change(_first(root, element))
+        return root
+
+    return apply
+
+
+def _content_change(d: Defect, element: str) -> Callable[[etree._Element], None]:
+    value = str(d.args.get("value", ""))
+
+    def set_text(node: etree._Element) -> None:
+        node.text = value
+
+    def set_date(node: etree._Element) -> None:
+        year = re.findall(r"\d{4}", node.text or "") or ["1990"]
+        node.text = value.replace("{year}", year[0])
+
+    def flip(node: etree._Element) -> None:
+        text = node.text or ""
+        node.text = text[:3] + _CCCD_SEX_FLIP.get(text[3], "0") + text[4:]
+
+    def remove(node: etree._Element) -> None:
+        parent = node.getparent()
+        assert parent is not None
+        parent.remove(node)
+
+    def insert_after(node: etree._Element) -> None:
+        extra = etree.Element(str(d.args["tag"]))
+        extra.text = "x"
+        node.addnext(extra)
+
+    ops = {"set": set_text, "set-date": set_date, "flip-cccd-sex": flip, "remove": remove}
+    ops["insert-after"] = insert_after
+    return ops[d.op]
+
+
+def _tamper(element: str, value: str) -> Callable[[bytes], bytes]:
+    def apply(content: bytes) -> bytes:
+        root = etree.fromstring(content)
+        _first(root, element).text = value
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+    return apply
+
+
+def _unsign(content: bytes) -> bytes:
+    root = etree.fromstring(content)
+    for sig in list(root.iter(f"{{{DS_NS}}}Signature")):
+        parent = sig.getparent()
+        assert parent is not None
+        parent.remove(sig)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _envelope_delta(path: str, delta: int) -> Callable[[etree._Element], etree._Element]:
+    def apply(root: etree._Element) -> etree._Element:
+        node = root.find(path)
+        assert node is not None and node.text is not None
+        node.text = str(int(node.text) + delta)
+        return root
+
+    return apply
+
+
+def _envelope_set(path: str, value: str) -> Callable[[etree._Element], etree._Element]:
+    def apply(root: etree._Element) -> etree._Element:
+        node = root.find(path)
+        assert node is not None
+        node.text = value
+        return root
+
+    return apply
+
+
+def _bad_base64(root: etree._Element) -> etree._Element:
+    content = root.find("NoiDung/ThongTinHoSo/ToKhais/FileToKhai/NoiDungFile")
+    length = root.find("NoiDung/ThongTinHoSo/ToKhais/FileToKhai/DoDaiFile")
+    assert content is not None and length is not None
+    content.text = "!!" + (content.text or "")[2:]
+    length.text = str(len(content.text))
+    return root
+
+
+def _month_before(period: str) -> str:
+    key = period_key(period) - 1
+    year, month = divmod(key, 100)
+    if month == 0:
+        year, month = year - 1, 12
+    return f"{month:02d}/{year}"
+
+
+def tweaks_for(factory: DossierFactory, procedure_code: str, name: str) -> Tweaks:
+    """The factory hooks that produce defect ``name`` for this procedure."""
+    procedure = factory.procedure(procedure_code)
+    d = defect(name)
+    if not applies(factory, procedure_code, name):
+        raise FactoryError(
+            f"defect {name!r} does not apply to procedure {procedure_code}",
+            hint="none of its forms has the elements the defect changes",
+        )
+    first_form = procedure.required_forms[0]
+    if d.elements:
+        target = _target(factory, procedure, d)
+        assert target is not None
+        form, element = target
+        if d.op == "tamper-form":
+            tamper = _tamper(element, str(d.args["value"]))
+            return Tweaks(signed_form_hook=lambda c, b: tamper(b) if c == form else b)
+        edit = _edit(element, _content_change(d, element))
+        return Tweaks(form_hook=lambda c, r: edit(r) if c == form else r)
+    simple: dict[str, Callable[[], Tweaks]] = {
+        "unsign-form": lambda: Tweaks(
+            signed_form_hook=lambda c, b: _unsign(b) if c == first_form else b
+        ),
+        "unsign-envelope": lambda: Tweaks(unsigned_envelope=True),
+        "form-algorithm": lambda: Tweaks(algorithm=str(d.args["algorithm"])),
+        "form-signer": lambda: Tweaks(form_signer=str(d.args["credential"])),
+        "envelope-signer": lambda: Tweaks(envelope_signer=str(d.args["credential"])),
+        "envelope-delta": lambda: Tweaks(
+            envelope_hook=_envelope_delta(str(d.args["path"]), int(d.args["delta"]))
+        ),
+        "envelope-set": lambda: Tweaks(
+            envelope_hook=_envelope_set(str(d.args["path"]), str(d.args["value"]))
+        ),
+        "bad-base64": lambda: Tweaks(envelope_hook=_bad_base64),
+        "period-before-in-force": lambda: Tweaks(
+            envelope_hook=_envelope_set(
+                "NoiDung/ThongTinHoSo/KyKeKhai", _month_before(procedure.in_force_from)
+            )
+        ),
+        "skip-required-form": lambda: Tweaks(skip_forms=(first_form,)),
+        "add-foreign-form": lambda: Tweaks(extra_forms=(str(_foreign_form(factory, procedure)),)),
+    }
+    return simple[d.op]()
+
+
+def build_defective(
+    factory: DossierFactory, procedure: str, name: str, seed: int = 0, **options: Any
+) -> Dossier:
+    """A dossier with exactly defect ``name``; ``expected_codes`` says what must come back."""
+    tweaks = tweaks_for(factory, procedure, name)
+    if tweaks.skip_forms:
+        options.setdefault("optional_forms", False)
+    dossier = factory.build(procedure, seed, tweaks=tweaks, **options)
+    return replace(dossier, defect=name, expected_codes=defect(name).expect)
+
+
+__all__ = ["Defect", "applies", "build_defective", "defect", "load_defects", "tweaks_for"]
