@@ -60,7 +60,9 @@ class DossierChecker:
     limits: XMLLimits = DEFAULT_LIMITS
     allow_sha1: bool = False
 
-    def check(self, body: bytes, *, ivan: str | None = None, at: datetime | None = None) -> CheckResult:
+    def check(
+        self, body: bytes, *, ivan: str | None = None, at: datetime | None = None
+    ) -> CheckResult:
         result = CheckResult()
         try:
             root = parse_xml(body, self.limits)
@@ -68,7 +70,9 @@ class DossierChecker:
             return self._stop(result, "parse", [exc.finding])
         validators = validators_for(self.catalog)
         if root.tag != "Hoso":
-            return self._stop(result, "envelope", [finding("ENV-001", "/", detail=f"root is {root.tag}")])
+            return self._stop(
+                result, "envelope", [finding("ENV-001", "/", detail=f"root is {root.tag}")]
+            )
         envelope_findings = validators.envelope.validate(root)
         result.findings.extend(f for f in envelope_findings if f.severity == "warning")
         if any(f.severity != "warning" for f in envelope_findings):
@@ -93,7 +97,14 @@ class DossierChecker:
             assert validator is not None
             for f in validator.validate(form_root):
                 result.findings.append(
-                    Finding(f.code, f"{fv.file_name}:{f.xpath}", f.message_vi, f.message_en, f.severity, f.context)
+                    Finding(
+                        f.code,
+                        f"{fv.file_name}:{f.xpath}",
+                        f.message_vi,
+                        f.message_en,
+                        f.severity,
+                        f.context,
+                    )
                 )
         result.stage = "rules" if result.errors else "done"
         return result
@@ -138,7 +149,16 @@ class DossierChecker:
                 form_root = parse_xml(content, self.limits)
             except XMLRejected as exc:
                 f = exc.finding
-                return [], [Finding(f.code, f"{where}/NoiDungFile", f.message_vi, f.message_en, f.severity, f.context)]
+                return [], [
+                    Finding(
+                        f.code,
+                        f"{where}/NoiDungFile",
+                        f.message_vi,
+                        f.message_en,
+                        f.severity,
+                        f.context,
+                    )
+                ]
             forms.append((version, content, form_root))
         return forms, []
 
@@ -146,10 +166,19 @@ class DossierChecker:
         self, root: etree._Element, node: str, where: str, result: CheckResult, at: datetime | None
     ) -> list[Finding]:
         try:
-            verified = verify(root, signature_parent=node, trust=self.trust, at=at, allow_sha1=self.allow_sha1)
+            verified = verify(
+                root, signature_parent=node, trust=self.trust, at=at, allow_sha1=self.allow_sha1
+            )
         except SignatureInvalid as exc:
             return [
-                Finding(f.code, f"{where}{f.xpath if f.xpath.startswith('/') else '/' + f.xpath}", f.message_vi, f.message_en, f.severity, f.context)
+                Finding(
+                    f.code,
+                    f"{where}{f.xpath if f.xpath.startswith('/') else '/' + f.xpath}",
+                    f.message_vi,
+                    f.message_en,
+                    f.severity,
+                    f.context,
+                )
                 for f in exc.findings
             ]
         result.signatures.append(verified)

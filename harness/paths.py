@@ -18,7 +18,7 @@ def project_root() -> Path:
     """The folder holding ``fixtures/`` (checkout root or ``$BHXH_HARNESS_HOME``)."""
     env = os.environ.get("BHXH_HARNESS_HOME")
     candidates = [Path(env)] if env else []
-    candidates += list(Path(__file__).resolve().parents) + [Path.cwd()]
+    candidates += [*Path(__file__).resolve().parents, Path.cwd()]
     for candidate in candidates:
         if (candidate / "fixtures" / "catalog").is_dir():
             return candidate

@@ -70,7 +70,9 @@ def parse_xml(data: bytes, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Element
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise XMLRejected(finding("XML-001", "/", detail=str(exc.msg), line=str(exc.lineno))) from None
+        raise XMLRejected(
+            finding("XML-001", "/", detail=str(exc.msg), line=str(exc.lineno))
+        ) from None
     if root is None:
         raise XMLRejected(finding("XML-001", "/", detail="empty document"))
     if root.getroottree().docinfo.internalDTD is not None:

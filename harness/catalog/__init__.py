@@ -1,4 +1,7 @@
-"""The catalog: procedures, forms, schemas and rules, versioned as data under ``fixtures/catalog``."""
+"""The catalog: procedures, forms, schemas and rules, versioned as data in ``fixtures/catalog``.
+
+Everything a suite knows about a procedure comes from here, never from Python.
+"""
 
 from harness.catalog.loader import catalogs_dir, latest_version, list_versions, load_catalog
 from harness.catalog.model import Catalog, Envelope, Form, FormVersion, Procedure, period_key

@@ -21,7 +21,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict:
-    mapping = LinedDict(loader.construct_mapping(node, deep=True))
+    mapping = LinedDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
     return mapping
 
@@ -38,7 +38,7 @@ def load_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise CatalogError("file is not UTF-8", path=str(path)) from exc
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise CatalogError(f"YAML syntax error: {exc.problem}", path=str(path), line=line) from exc

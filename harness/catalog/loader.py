@@ -98,7 +98,9 @@ class _Parser:
             rules=tuple(self.file(env, r) for r in env.get("rules", [])),
             signature_node=self.need(env, "signature_node"),
         )
-        forms = {code: self.form(code, node) for code, node in self.need(doc, "forms", dict).items()}
+        forms = {
+            code: self.form(code, node) for code, node in self.need(doc, "forms", dict).items()
+        }
         procedures = {
             str(code): self.procedure(str(code), node, forms)
             for code, node in self.need(doc, "procedures", dict).items()

@@ -16,7 +16,7 @@ module stays independent of how :mod:`harness.catalog.diff` packages them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ class Node:
     nillable: bool = False
     fixed: str | None = None
     namespace: str = ""
+    identities: Mapping[str, str] = field(default_factory=dict)
 
 
 def snapshot(path: Path) -> dict[str, Node]:
@@ -94,11 +95,11 @@ def _label(xsd_type: Any) -> str:
     if xsd_type.name is not None:
         return str(xsd_type.prefixed_name if _is_builtin(xsd_type) else xsd_type.local_name)
     base = getattr(xsd_type, "base_type", None)
+    if base is not None:
+        return f"anonymous type based on {_label(base)}"
     if xsd_type.is_list():
-        return "anonymous list" if base is None else f"anonymous restriction of {_label(base)}"
-    if xsd_type.is_union():
-        return "anonymous union"
-    return "anonymous type" if base is None else f"anonymous restriction of {_label(base)}"
+        return "anonymous list"
+    return "anonymous union" if xsd_type.is_union() else "anonymous type"
 
 
 def _is_builtin(xsd_type: Any) -> bool:
@@ -117,14 +118,16 @@ def simple_info(xsd_type: Any) -> SimpleInfo:
             if local == "pattern":
                 patterns.append(frozenset(facet.regexps))
             elif local == "enumeration":
-                enumeration = enumeration if enumeration is not None else frozenset(facet.enumeration)
+                enumeration = (
+                    enumeration if enumeration is not None else frozenset(facet.enumeration)
+                )
             elif local in _SCALAR_FACETS or local in _BOUNDS["min"] + _BOUNDS["max"]:
-                # a list's whiteSpace is fixed to collapse by XSD itself, not by the author
-                if not (local == "whiteSpace" and step.is_list()):
-                    facets.setdefault(local, facet.value)
+                facets.setdefault(local, facet.value)
         if step.is_list() and not step.is_restriction():
             item = simple_info(step.item_type)
-            return SimpleInfo(_label(xsd_type), "list", (), facets, tuple(patterns), enumeration, item)
+            return SimpleInfo(
+                _label(xsd_type), "list", (), facets, tuple(patterns), enumeration, item
+            )
         if step.is_union() and not step.is_restriction():
             members = tuple(_label(m) for m in step.member_types)
             return SimpleInfo(
@@ -135,7 +138,9 @@ def simple_info(xsd_type: Any) -> SimpleInfo:
     while step is not None and len(builtins) < 20:
         builtins.append(str(step.prefixed_name))
         step = step.base_type
-    return SimpleInfo(_label(xsd_type), "atomic", tuple(builtins), facets, tuple(patterns), enumeration)
+    return SimpleInfo(
+        _label(xsd_type), "atomic", tuple(builtins), facets, tuple(patterns), enumeration
+    )
 
 
 def _times(a: int | None, b: int | None) -> int | None:
@@ -169,28 +174,30 @@ def _walk_element(
     ancestors: tuple[int, ...],
 ) -> None:
     xsd_type = element.type
-    common = {
-        "path": path,
-        "kind": "element",
-        "min_occurs": low,
-        "max_occurs": high,
-        "type_label": _label(xsd_type),
-        "groups": groups,
-        "nillable": bool(element.nillable),
-        "fixed": None if element.fixed is None else str(element.fixed),
-        "namespace": element.target_namespace or "",
-    }
+    node = Node(
+        path,
+        "element",
+        low,
+        high,
+        _label(xsd_type),
+        groups=groups,
+        nillable=bool(element.nillable),
+        fixed=None if element.fixed is None else str(element.fixed),
+        namespace=element.target_namespace or "",
+        identities={str(i.local_name): _identity(i) for i in element.identities},
+    )
     if xsd_type.is_simple():
-        nodes[path] = Node(**common, simple=simple_info(xsd_type))
+        nodes[path] = replace(node, simple=simple_info(xsd_type))
         return
-    content = xsd_type.content_type_label
-    simple = simple_info(xsd_type.content) if xsd_type.has_simple_content() else None
     group = xsd_type.content if isinstance(xsd_type.content, XsdGroup) else None
     particles = [] if group is None else list(_particles(group, 1, 1, ()))
     keys = _child_keys(particles)
-    compositor = None if group is None else str(group.model)
-    nodes[path] = Node(
-        **common, content=content, simple=simple, compositor=compositor, children=tuple(keys)
+    nodes[path] = replace(
+        node,
+        content=xsd_type.content_type_label,
+        simple=simple_info(xsd_type.content) if xsd_type.has_simple_content() else None,
+        compositor=None if group is None else str(group.model),
+        children=tuple(keys),
     )
     for name, attribute in xsd_type.attributes.items():
         if name is None:
@@ -211,7 +218,9 @@ def _walk_element(
     for key, (particle, p_low, p_high, models) in zip(keys, particles, strict=True):
         child = f"{path}/{key}"
         if isinstance(particle, XsdAnyElement):
-            nodes[child] = Node(child, "wildcard", p_low, p_high, _wildcard(particle), groups=models)
+            nodes[child] = Node(
+                child, "wildcard", p_low, p_high, _wildcard(particle), groups=models
+            )
         else:
             _walk_element(particle, child, p_low, p_high, models, nodes, (*ancestors, id(xsd_type)))
 
@@ -226,17 +235,21 @@ def _child_keys(particles: list[Any]) -> list[str]:
     return keys
 
 
+def _identity(constraint: Any) -> str:
+    """An xs:unique, xs:key or xs:keyref as text: equal text, same constraint."""
+    kind = type(constraint).__name__.removeprefix("Xsd").lower()
+    fields = ", ".join(str(f.path) for f in constraint.fields)
+    refer = getattr(constraint, "refer", None)
+    target = f" refer={refer.local_name}" if refer is not None else ""
+    return f"{kind} selector={constraint.selector.path} fields={fields}{target}"
+
+
 def _wildcard(wildcard: Any) -> str:
     namespaces = " ".join(sorted(str(n) for n in wildcard.namespace)) or "##local"
     return f"wildcard namespace={namespaces} processContents={wildcard.process_contents}"
 
 
 # --- comparison ---------------------------------------------------------------------
-
-
-def compare_schemas(old_xsd: Path, new_xsd: Path, prefix: str, emit: Emit) -> None:
-    """Emit every instance-visible difference between two schemas (``prefix`` on subjects)."""
-    compare_nodes(snapshot(old_xsd), snapshot(new_xsd), prefix, emit)
 
 
 def _parent(path: str) -> str | None:
@@ -247,7 +260,7 @@ def _occurs(value: int | None) -> str:
     return "unbounded" if value is None else str(value)
 
 
-def compare_nodes(old: dict[str, Node], new: dict[str, Node], prefix: str, emit: Emit) -> None:
+def compare_nodes(old: Mapping[str, Node], new: Mapping[str, Node], emit: Emit) -> None:
     """Added and removed nodes (only the topmost of a subtree), then each common node."""
     for path, node in old.items():
         parent = _parent(path)
@@ -256,7 +269,7 @@ def compare_nodes(old: dict[str, Node], new: dict[str, Node], prefix: str, emit:
             extra = f" with {inside} nested node(s)" if inside else ""
             emit(
                 f"{node.kind}-removed",
-                prefix + path,
+                path,
                 f"{node.kind} removed{extra}; documents that carry it are refused",
                 True,
             )
@@ -267,19 +280,18 @@ def compare_nodes(old: dict[str, Node], new: dict[str, Node], prefix: str, emit:
             inside = sum(1 for p in new if p.startswith(f"{path}/"))
             extra = f" with {inside} nested node(s)" if inside else ""
             what = "required" if required else "optional"
-            emit(f"{node.kind}-added", prefix + path, f"{what} {node.kind} added{extra}", required)
+            emit(f"{node.kind}-added", path, f"{what} {node.kind} added{extra}", required)
     for path, node in old.items():
         if path in new:
-            _compare_node(node, new[path], prefix + path, emit)
+            _compare_node(node, new[path], path, emit)
 
 
 def _compare_node(old: Node, new: Node, subject: str, emit: Emit) -> None:
+    _compare_occurs(old, new, subject, emit)
     if old.kind == "wildcard" or new.kind == "wildcard":
         if old.type_label != new.type_label:
             emit("wildcard-changed", subject, f"{old.type_label} -> {new.type_label}", True)
-        _compare_occurs(old, new, subject, emit)
         return
-    _compare_occurs(old, new, subject, emit)
     if old.groups != new.groups:
         detail = f"enclosing groups {list(old.groups) or '-'} -> {list(new.groups) or '-'}"
         emit("content-model-changed", subject, detail, True)
@@ -287,9 +299,16 @@ def _compare_node(old: Node, new: Node, subject: str, emit: Emit) -> None:
         detail = f"namespace {old.namespace!r} -> {new.namespace!r}"
         emit("namespace-changed", subject, detail, True)
     if old.nillable != new.nillable:
-        emit("nillable-changed", subject, f"nillable {old.nillable} -> {new.nillable}", old.nillable)
+        emit(
+            "nillable-changed", subject, f"nillable {old.nillable} -> {new.nillable}", old.nillable
+        )
     if old.fixed != new.fixed:
-        emit("fixed-changed", subject, f"fixed value {old.fixed!r} -> {new.fixed!r}", new.fixed is not None)
+        emit(
+            "fixed-changed",
+            subject,
+            f"fixed value {old.fixed!r} -> {new.fixed!r}",
+            new.fixed is not None,
+        )
     if old.content != new.content:
         widening = {("element-only", "mixed"), ("empty", "mixed"), ("empty", "element-only")}
         breaking = (old.content, new.content) not in widening
@@ -307,14 +326,31 @@ def _compare_node(old: Node, new: Node, subject: str, emit: Emit) -> None:
         if before != after:
             detail = f"child order {', '.join(before)} -> {', '.join(after)}"
             emit("order-changed", subject, detail, True)
+    _compare_identities(old.identities, new.identities, subject, emit)
     if old.simple is not None and new.simple is not None:
         compare_simple(old.simple, new.simple, subject, emit)
+
+
+def _compare_identities(
+    old: Mapping[str, str], new: Mapping[str, str], subject: str, emit: Emit
+) -> None:
+    """A new or changed key/unique constraint may reject documents; a dropped one cannot."""
+    for name in sorted(old.keys() | new.keys()):
+        was, now = old.get(name), new.get(name)
+        if was == now:
+            continue
+        kind = "identity-changed"
+        if was is None or now is None:
+            kind = "identity-added" if was is None else "identity-removed"
+        emit(kind, subject, f"{name}: {was or '-'} -> {now or '-'}", now is not None)
 
 
 def _compare_occurs(old: Node, new: Node, subject: str, emit: Emit) -> None:
     if new.min_occurs != old.min_occurs:
         raised = new.min_occurs > old.min_occurs
-        note = " (now required)" if old.min_occurs == 0 else " (now optional)" if new.min_occurs == 0 else ""
+        note = ""
+        if 0 in (old.min_occurs, new.min_occurs):
+            note = " (now required)" if raised else " (now optional)"
         kind = "min-occurs-raised" if raised else "min-occurs-lowered"
         emit(kind, subject, f"minOccurs {old.min_occurs} -> {new.min_occurs}{note}", raised)
     if new.max_occurs != old.max_occurs:
@@ -326,10 +362,17 @@ def _compare_occurs(old: Node, new: Node, subject: str, emit: Emit) -> None:
         emit(kind, subject, detail, lowered)
 
 
-def compare_simple(old: SimpleInfo, new: SimpleInfo, subject: str, emit: Emit, what: str = "") -> None:
+def compare_simple(
+    old: SimpleInfo, new: SimpleInfo, subject: str, emit: Emit, what: str = ""
+) -> None:
     """Value-space differences: base type, code set, patterns, then the ordered facets."""
     if old.variety != new.variety:
-        emit("type-changed", subject, f"{what}{old.label} ({old.variety}) -> {new.label} ({new.variety})", True)
+        emit(
+            "type-changed",
+            subject,
+            f"{what}{old.label} ({old.variety}) -> {new.label} ({new.variety})",
+            True,
+        )
         return
     if old.variety == "atomic" and old.builtins[:1] != new.builtins[:1]:
         widened = bool(new.builtins) and new.builtins[0] in old.builtins
@@ -347,7 +390,9 @@ def compare_simple(old: SimpleInfo, new: SimpleInfo, subject: str, emit: Emit, w
         if name in _SCALAR_FACETS:
             _compare_facet(name, old.facets.get(name), new.facets.get(name), subject, emit, what)
     for side in ("min", "max"):
-        _compare_bound(side, _bound(side, old.facets), _bound(side, new.facets), subject, emit, what)
+        _compare_bound(
+            side, _bound(side, old.facets), _bound(side, new.facets), subject, emit, what
+        )
 
 
 def _compare_enumeration(
@@ -374,7 +419,11 @@ def _show_patterns(patterns: tuple[frozenset[str], ...]) -> str:
 
 
 def _compare_patterns(
-    old: tuple[frozenset[str], ...], new: tuple[frozenset[str], ...], subject: str, emit: Emit, what: str
+    old: tuple[frozenset[str], ...],
+    new: tuple[frozenset[str], ...],
+    subject: str,
+    emit: Emit,
+    what: str,
 ) -> None:
     """Compatible only when every new pattern step is implied by some old step.
 
@@ -416,7 +465,12 @@ def _bound(side: str, facets: Mapping[str, Any]) -> tuple[str, Any] | None:
 
 
 def _compare_bound(
-    side: str, old: tuple[str, Any] | None, new: tuple[str, Any] | None, subject: str, emit: Emit, what: str
+    side: str,
+    old: tuple[str, Any] | None,
+    new: tuple[str, Any] | None,
+    subject: str,
+    emit: Emit,
+    what: str,
 ) -> None:
     if old == new:
         return

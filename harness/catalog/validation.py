@@ -31,7 +31,9 @@ def _compile_xsd(path: Path) -> etree.XMLSchema:
     try:
         return etree.XMLSchema(etree.parse(str(path)))
     except etree.XMLSyntaxError as exc:
-        raise CatalogError(f"XSD is not well-formed: {exc.msg}", path=str(path), line=exc.lineno) from exc
+        raise CatalogError(
+            f"XSD is not well-formed: {exc.msg}", path=str(path), line=exc.lineno
+        ) from exc
     except etree.XMLSchemaParseError as exc:
         entry = exc.error_log.last_error
         line = entry.line if entry is not None else None
@@ -43,7 +45,9 @@ def _compile_schematron(path: Path) -> isoschematron.Schematron:
     try:
         doc = etree.parse(str(path))
     except etree.XMLSyntaxError as exc:
-        raise CatalogError(f"rules file is not well-formed: {exc.msg}", path=str(path), line=exc.lineno) from exc
+        raise CatalogError(
+            f"rules file is not well-formed: {exc.msg}", path=str(path), line=exc.lineno
+        ) from exc
     root = doc.getroot()
     let = etree.Element(f"{{{SCH_NS}}}let", name="tables", value=f"document('{tables_uri()}')")
     namespaces = root.findall(f"{{{SCH_NS}}}ns")
@@ -106,7 +110,7 @@ class DocumentValidator:
         if compiled is None:
             compiled = (_compile_xsd(self.xsd), [_compile_schematron(r) for r in self.rules])
             self._local.compiled = compiled
-        return compiled  # type: ignore[no-any-return]
+        return compiled
 
     def validate(self, doc: etree._Element | etree._ElementTree) -> list[Finding]:
         """Schema findings; business rules run only on schema-valid documents."""

@@ -69,7 +69,7 @@ def period_key(_ctx: object, value: Any) -> float:
 
 
 def year_of(_ctx: object, value: Any) -> float:
-    """The year of a birth date at any CCNS precision (``dd/MM/yyyy``, ISO, ``MM/yyyy``, ``yyyy``)."""
+    """The year of a birth date at any CCNS precision (``dd/MM/yyyy``, ISO, ``MM/yyyy``, year)."""
     text = _text(value).strip()
     if m := _ISO_DATE.match(text):
         return float(m[1])

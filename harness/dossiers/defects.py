@@ -57,7 +57,9 @@ def load_defects() -> dict[str, Defect]:
     for name, node in doc.items():
         op = node.get("op")
         if op not in _OPS:
-            raise CatalogError(f"defect {name}: unknown op {op!r}", path=str(path), line=line_of(node))
+            raise CatalogError(
+                f"defect {name}: unknown op {op!r}", path=str(path), line=line_of(node)
+            )
         args = {k: v for k, v in node.items() if k not in {"op", "expect"}}
         defects[name] = Defect(str(name), op, tuple(node.get("expect", ())), args)
     return defects
@@ -105,7 +107,9 @@ def _first(root: etree._Element, tag: str) -> etree._Element:
     return node
 
 
-def _edit(element: str, change: Callable[[etree._Element], None]) -> Callable[[etree._Element], etree._Element]:
+def _edit(
+    element: str, change: Callable[[etree._Element], None]
+) -> Callable[[etree._Element], etree._Element]:
     def apply(root: etree._Element) -> etree._Element:
         change(_first(root, element))
         return root
@@ -146,7 +150,7 @@ def _tamper(element: str, value: str) -> Callable[[bytes], bytes]:
     def apply(content: bytes) -> bytes:
         root = etree.fromstring(content)
         _first(root, element).text = value
-        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
     return apply
 
@@ -157,7 +161,7 @@ def _unsign(content: bytes) -> bytes:
         parent = sig.getparent()
         assert parent is not None
         parent.remove(sig)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 def _envelope_delta(path: str, delta: int) -> Callable[[etree._Element], etree._Element]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 from faker import Faker
 from lxml import etree
@@ -52,7 +53,9 @@ class UnitProfile:
     region: int
 
     def as_envelope_unit(self) -> Unit:
-        return Unit(self.ten, self.ma_don_vi, self.ma_so_thue, self.nguoi_ky, self.dien_thoai, self.co_quan)
+        return Unit(
+            self.ten, self.ma_don_vi, self.ma_so_thue, self.nguoi_ky, self.dien_thoai, self.co_quan
+        )
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,11 @@ class _Row:
 class _FormFiller:
     """Fills one form from its :class:`ElementSpec` tree, row by row."""
 
-    def __init__(self, fake: Faker, unit: UnitProfile, period: str, rows: int, reformed: bool) -> None:
+    def __init__(
+        self, fake: Faker, unit: UnitProfile, period: str, rows: int, reformed: bool
+    ) -> None:
         self.fake = fake
+        self.bhxh: Any = fake  # the BHXH provider's methods, which Faker's stubs do not know
         self.rng: random.Random = fake.random
         self.unit = unit
         self.period = period
@@ -139,7 +145,9 @@ class _FormFiller:
 
     def _fill(self, element: etree._Element, spec: ElementSpec, row: _Row) -> None:
         for child in spec.children or ():
-            if child.min_occurs == 0 and self.rng.random() >= self.rules.optional.get(child.name, 0.0):
+            if child.min_occurs == 0 and self.rng.random() >= self.rules.optional.get(
+                child.name, 0.0
+            ):
                 continue
             count = self.rows if child.repeats else 1
             for index in range(1, count + 1):
@@ -155,7 +163,9 @@ class _FormFiller:
     def _person(self) -> Person:
         person: Person = self.fake.person()
         if self.reformed:
-            person = replace(person, ward_code=self.fake.ward_code(person.province_code, reformed=True))
+            person = replace(
+                person, ward_code=self.fake.ward_code(person.province_code, reformed=True)
+            )
         return person
 
     def _value(self, spec: ElementSpec, row: _Row) -> str:
@@ -198,7 +208,7 @@ class _FormFiller:
         derived: dict[str, Callable[[], str]] = {
             "ngay_sinh": lambda: format_vn_date(p.ngay_sinh),
             "ma_huyen": lambda: places().ward(p.ward_code, reformed=self.reformed).district or "",
-            "dia_chi": lambda: str(self.fake.address(p.ward_code, reformed=self.reformed)),
+            "dia_chi": lambda: str(self.bhxh.address(p.ward_code, reformed=self.reformed)),
         }
         if attr in derived:
             return derived[attr]()
@@ -229,6 +239,7 @@ class _FormFiller:
 def make_unit(fake: Faker, period: str) -> UnitProfile:
     """A synthetic employer unit whose ward, region and agency fit together."""
     reformed = _reformed(period)
+    bhxh: Any = fake  # the BHXH provider's methods, which Faker's stubs do not know
     province = fake.province_code()
     ward_code = fake.ward_code(province, reformed=reformed)
     ward = places().ward(ward_code, reformed=reformed)
@@ -240,7 +251,7 @@ def make_unit(fake: Faker, period: str) -> UnitProfile:
         nguoi_ky=fake.ho_ten(),
         dien_thoai=fake.phone(),
         co_quan=fake.agency_code(ward.province),
-        dia_chi=fake.address(ward_code, reformed=reformed),
+        dia_chi=bhxh.address(ward_code, reformed=reformed),
         ma_tinh=ward.province,
         ma_huyen=ward.district or "",
         ma_xa=ward_code,
@@ -302,7 +313,9 @@ class DossierFactory:
 
     def default_period(self, procedure: Procedure) -> str:
         """The catalog's first period, or the procedure's first if later."""
-        start = max(parse_period(self.catalog.effective_from), parse_period(procedure.in_force_from))
+        start = max(
+            parse_period(self.catalog.effective_from), parse_period(procedure.in_force_from)
+        )
         return str(start)
 
     def build(
@@ -347,7 +360,9 @@ class DossierFactory:
             ma_thu_tuc=proc.code,
             ten_thu_tuc=proc.name,
             ky_ke_khai=period,
-            ngay_lap=format_vn_date(parse_period(period).first_day + timedelta(days=rng.randrange(0, 27))),
+            ngay_lap=format_vn_date(
+                parse_period(period).first_day + timedelta(days=rng.randrange(0, 27))
+            ),
             so_luong_file=str(len(built)),
             files=tuple(
                 EmbeddedFile.from_bytes(b.form.form, b.description, b.form.file_name, b.content)

@@ -58,8 +58,13 @@ def _spec(element: Any) -> ElementSpec:
     if xsd_type.is_simple() or xsd_type.has_simple_content():
         enumeration, patterns, max_length = _facets(xsd_type)
         return ElementSpec(
-            element.local_name, element.min_occurs, max_occurs, None,
-            enumeration, patterns, max_length,
+            element.local_name,
+            element.min_occurs,
+            max_occurs,
+            None,
+            enumeration,
+            patterns,
+            max_length,
         )
     # wildcards (the xs:any that holds a ds:Signature) have no type: the signer fills them
     children = tuple(
@@ -77,5 +82,7 @@ def form_model(xsd: Path) -> ElementSpec:
         raise CatalogError(f"cannot read XSD: {exc}", path=str(xsd)) from exc
     roots = list(schema.elements.values())
     if len(roots) != 1:
-        raise CatalogError(f"expected exactly one global element, found {len(roots)}", path=str(xsd))
+        raise CatalogError(
+            f"expected exactly one global element, found {len(roots)}", path=str(xsd)
+        )
     return _spec(roots[0])

@@ -1,8 +1,8 @@
-"""XMLDSig signing and verification for BHXH documents, and the test PKI behind them.
+"""XMLDSig signing and verification for BHXH documents, and the test PKI behind them::
 
->>> pki = ensure_pki()
->>> signed = sign(form, pki.credential("unit"), signature_parent="Cky")
->>> verify(signed, signature_parent="Cky", trust=pki.trust_store()).subject
+pki = ensure_pki()
+signed = sign(form, pki.credential("unit"), signature_parent="Cky")
+verify(signed, signature_parent="Cky", trust=pki.trust_store()).subject
 """
 
 from harness.signing.pki import Credential, TestPKI, default_directory, ensure_pki

@@ -2,8 +2,9 @@
 
 These checks run before any cryptography so that a signature which is missing, in the
 wrong place, malformed, made with a forbidden algorithm or not covering the whole
-document is reported as exactly that, and never reaches signxml, which would either
-accept it (a ``#id`` reference is valid XMLDSig) or fail with a less precise error.
+document is reported as exactly that. Generic XMLDSig verifiers would accept some of
+these (a ``#id`` reference is valid XMLDSig, and the root of signature-wrapping attacks)
+or fail them all with one undifferentiated exception.
 """
 
 from __future__ import annotations
@@ -17,23 +18,22 @@ from typing import Any
 
 from cryptography import x509
 from lxml import etree  # type: ignore[import-untyped]
-from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
 from harness.error_codes import finding
 from harness.errors import Finding, SignatureInvalid, UsageError
+from harness.signing._c14n import C14N_URIS
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"ds": DS}
 SIGNATURE = f"{{{DS}}}Signature"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-C14N_URIS = frozenset(m.value for m in CanonicalizationMethod)
+_EC = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 ALLOWED_SIGNATURE = frozenset(
     {SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA384, SignatureMethod.RSA_SHA512}
 )
 ALLOWED_DIGEST = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512})
-SHA1_SIGNATURE = frozenset({SignatureMethod.RSA_SHA1})
-SHA1_DIGEST = frozenset({DigestAlgorithm.SHA1})
 
 
 def allowed_algorithms(
@@ -41,18 +41,25 @@ def allowed_algorithms(
 ) -> tuple[frozenset[SignatureMethod], frozenset[DigestAlgorithm]]:
     """Signature and digest algorithms a verifier accepts (RSA with SHA-2, SHA-1 on request)."""
     if allow_sha1:
-        return ALLOWED_SIGNATURE | SHA1_SIGNATURE, ALLOWED_DIGEST | SHA1_DIGEST
+        return ALLOWED_SIGNATURE | {SignatureMethod.RSA_SHA1}, ALLOWED_DIGEST | {
+            DigestAlgorithm.SHA1
+        }
     return ALLOWED_SIGNATURE, ALLOWED_DIGEST
 
 
 @dataclass
 class ParsedSignature:
-    """What verification needs from a located, well-formed, profile-conforming signature."""
+    """A located, well-formed, profile-conforming signature, read into plain values."""
 
     element: Any  # the ds:Signature element (lxml)
     xpath: str
-    signxml_location: str
-    algorithm: str
+    signed_info: Any
+    c14n: tuple[str, list[str] | None]  # SignedInfo's algorithm and exclusive prefix list
+    method: SignatureMethod
+    value: bytes
+    digest_method: DigestAlgorithm
+    digest_value: bytes
+    transforms: list[tuple[str, list[str] | None]]
     signature_id: str | None
     signing_time: datetime | None
     certificates: list[x509.Certificate]
@@ -82,8 +89,8 @@ def local_name(element: Any) -> str:
 def find_children(parent: Any, path: str) -> list[Any]:
     """Elements at a simple ``A/B`` path below ``parent``, matched by local name.
 
-    Namespaces are ignored because real files put the envelope in no namespace while
-    some forms declare one; the signature must be found either way.
+    Namespaces are ignored because real envelopes use none while some forms declare
+    one; the signature must be found either way.
     """
     current = [parent]
     for step in (s for s in path.split("/") if s not in ("", ".")):
@@ -102,6 +109,26 @@ def signature_parent_path(root: Any, signature_parent: str) -> str:
     return "/" + "/".join([local_name(root), *steps])
 
 
+def ensure_parent(root: Any, signature_parent: str) -> Any:
+    """The element at ``signature_parent``, creating missing steps at the end of their parent."""
+    element = root
+    namespace = etree.QName(root).namespace
+    for step in (s for s in signature_parent.split("/") if s not in ("", ".")):
+        matches = find_children(element, step)
+        if len(matches) > 1:
+            raise UsageError(f"signature parent {signature_parent!r} is ambiguous in this document")
+        if matches:
+            element = matches[0]
+        else:
+            element = etree.SubElement(element, f"{{{namespace}}}{step}" if namespace else step)
+    return element
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC ``moment``; naive values are taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 @lru_cache(maxsize=1024)
 def _certificate(der: bytes) -> x509.Certificate:
     return x509.load_der_x509_certificate(der)
@@ -114,8 +141,9 @@ def _b64(text: str | None) -> bytes:
     return b64decode(cleaned, validate=True)
 
 
-def _fail(title: str, findings: list[Finding]) -> SignatureInvalid:
-    return SignatureInvalid(title, findings)
+def _prefixes(element: Any) -> list[str] | None:
+    inclusive = element.find(f"{{{_EC}}}InclusiveNamespaces")
+    return str(inclusive.get("PrefixList", "")).split() if inclusive is not None else None
 
 
 def parse_signature(
@@ -126,66 +154,69 @@ def parse_signature(
     Raises :class:`SignatureInvalid` with SIG-001, SIG-008, SIG-009 or SIG-007 findings.
     """
     parent_xpath = signature_parent_path(root, signature_parent)
+
+    def fail(code: str, xpath: str, **context: str) -> SignatureInvalid:
+        return SignatureInvalid(title, [finding(code, xpath, **context)])
+
     parents = find_children(root, signature_parent)
     if len(parents) > 1:
-        raise _fail(title, [finding("SIG-008", parent_xpath, detail="ambiguous signature parent")])
+        raise fail("SIG-008", parent_xpath, detail=f"{len(parents)} elements match the parent")
     signatures = [c for c in parents[0] if c.tag == SIGNATURE] if parents else []
     if not signatures:
         elsewhere = [root.getroottree().getpath(e) for e in root.iter(SIGNATURE)]
         detail = f"found elsewhere: {', '.join(elsewhere)}" if elsewhere else "none in document"
-        raise _fail(title, [finding("SIG-001", parent_xpath, detail=detail)])
+        raise fail("SIG-001", parent_xpath, detail=detail)
     xpath = f"{parent_xpath}/ds:Signature"
     if len(signatures) > 1:
-        raise _fail(title, [finding("SIG-008", xpath, detail=f"{len(signatures)} signatures")])
+        raise fail("SIG-008", xpath, detail=f"{len(signatures)} signatures in one parent")
     sig = signatures[0]
     if any(True for _ in sig.iterdescendants(SIGNATURE)):
-        raise _fail(
-            title, [finding("SIG-008", xpath, detail="a signature nested in the signature")]
-        )
+        raise fail("SIG-008", xpath, detail="a signature nested inside the signature")
 
-    def malformed(where: str, detail: str) -> SignatureInvalid:
-        return _fail(title, [finding("SIG-009", f"{xpath}{where}", detail=detail)])
-
-    signed_info = sig.findall("ds:SignedInfo", NS)
-    if len(signed_info) != 1:
-        raise malformed("", "expected exactly one ds:SignedInfo")
-    c14n = signed_info[0].find("ds:CanonicalizationMethod", NS)
-    method = signed_info[0].find("ds:SignatureMethod", NS)
-    references = signed_info[0].findall("ds:Reference", NS)
+    signed_infos = sig.findall("ds:SignedInfo", NS)
+    if len(signed_infos) != 1:
+        raise fail("SIG-009", xpath, detail="expected exactly one ds:SignedInfo")
+    info = signed_infos[0]
+    c14n = info.find("ds:CanonicalizationMethod", NS)
+    method = info.find("ds:SignatureMethod", NS)
+    references = info.findall("ds:Reference", NS)
     if c14n is None or method is None or not references:
-        raise malformed(
-            "/ds:SignedInfo", "CanonicalizationMethod, SignatureMethod, Reference needed"
-        )
-    for where, element in [("/ds:SignatureValue", sig.find("ds:SignatureValue", NS))] + [
-        ("/ds:SignedInfo/ds:Reference/ds:DigestValue", r.find("ds:DigestValue", NS))
-        for r in references
-    ]:
-        try:
-            _b64(element.text if element is not None else None)
-        except (ValueError, binascii.Error):
-            raise malformed(where, "missing or not base64") from None
+        raise fail("SIG-009", f"{xpath}/ds:SignedInfo", detail="incomplete ds:SignedInfo")
+    try:
+        value = _b64(sig.findtext("ds:SignatureValue", None, NS))
+        digest_values = [_b64(r.findtext("ds:DigestValue", None, NS)) for r in references]
+    except (ValueError, binascii.Error):
+        raise fail("SIG-009", xpath, detail="SignatureValue or DigestValue not base64") from None
     certificates = []
     for text in sig.xpath("ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()", namespaces=NS):
         try:
             certificates.append(_certificate(_b64(str(text))))
         except (ValueError, binascii.Error):
-            raise malformed("/ds:KeyInfo", "X509Certificate is not a DER certificate") from None
+            raise fail("SIG-009", f"{xpath}/ds:KeyInfo", detail="bad X509Certificate") from None
     if not certificates:
-        raise malformed("/ds:KeyInfo", "no ds:X509Data/ds:X509Certificate")
+        raise fail("SIG-009", f"{xpath}/ds:KeyInfo", detail="no ds:X509Data/ds:X509Certificate")
 
-    findings = _profile_findings(xpath, c14n, method, references, allow_sha1)
+    findings = _profile_findings(f"{xpath}/ds:SignedInfo", c14n, method, references, allow_sha1)
     if findings:
-        raise _fail(title, findings)
+        raise SignatureInvalid(title, findings)
     try:
         signing_time, warnings = _signing_time(sig, xpath)
     except ValueError:
-        raise malformed("/ds:Object", "SigningTime is not an ISO 8601 time") from None
-    location = "./" + "".join(f"{e.tag}/" for e in _ancestors_below(parents[0], root))
+        raise fail("SIG-009", f"{xpath}/ds:Object", detail="SigningTime is not ISO 8601") from None
+    reference = references[0]
     return ParsedSignature(
         element=sig,
         xpath=xpath,
-        signxml_location=location,
-        algorithm=str(method.get("Algorithm")),
+        signed_info=info,
+        c14n=(str(c14n.get("Algorithm")), _prefixes(c14n)),
+        method=SignatureMethod(method.get("Algorithm")),
+        value=value,
+        digest_method=DigestAlgorithm(reference.find("ds:DigestMethod", NS).get("Algorithm")),
+        digest_value=digest_values[0],
+        transforms=[
+            (str(t.get("Algorithm")), _prefixes(t))
+            for t in reference.findall("ds:Transforms/ds:Transform", NS)
+        ],
         signature_id=sig.get("Id"),
         signing_time=signing_time,
         certificates=certificates,
@@ -193,41 +224,25 @@ def parse_signature(
     )
 
 
-def _ancestors_below(element: Any, root: Any) -> list[Any]:
-    chain = []
-    while element is not root:
-        chain.append(element)
-        element = element.getparent()
-    return list(reversed(chain))
-
-
 def _profile_findings(
-    xpath: str, c14n: Any, method: Any, references: list[Any], allow_sha1: bool
+    info: str, c14n: Any, method: Any, references: list[Any], allow_sha1: bool
 ) -> list[Finding]:
+    """SIG-007 for algorithms outside the profile, SIG-008 for partial coverage."""
     signature_ok, digest_ok = allowed_algorithms(allow_sha1)
     found: list[Finding] = []
-    info = f"{xpath}/ds:SignedInfo"
     if c14n.get("Algorithm") not in C14N_URIS:
-        found.append(
-            finding(
-                "SIG-007", f"{info}/ds:CanonicalizationMethod", algorithm=str(c14n.get("Algorithm"))
-            )
-        )
+        where = f"{info}/ds:CanonicalizationMethod"
+        found.append(finding("SIG-007", where, algorithm=str(c14n.get("Algorithm"))))
     if method.get("Algorithm") not in {m.value for m in signature_ok}:
-        found.append(
-            finding("SIG-007", f"{info}/ds:SignatureMethod", algorithm=str(method.get("Algorithm")))
-        )
+        where = f"{info}/ds:SignatureMethod"
+        found.append(finding("SIG-007", where, algorithm=str(method.get("Algorithm"))))
     for reference in references:
-        digest = reference.find("ds:DigestMethod", NS)
-        algorithm = digest.get("Algorithm") if digest is not None else None
+        algorithm = reference.xpath("string(ds:DigestMethod/@Algorithm)", namespaces=NS)
         if algorithm not in {d.value for d in digest_ok}:
-            found.append(
-                finding("SIG-007", f"{info}/ds:Reference/ds:DigestMethod", algorithm=str(algorithm))
-            )
+            where = f"{info}/ds:Reference/ds:DigestMethod"
+            found.append(finding("SIG-007", where, algorithm=str(algorithm)))
     if len(references) != 1:
-        found.append(
-            finding("SIG-008", f"{info}", detail=f"{len(references)} references, expected 1")
-        )
+        found.append(finding("SIG-008", info, detail=f"{len(references)} references, expected 1"))
     for reference in references:
         uri = reference.get("URI")
         if uri != "":
@@ -235,23 +250,12 @@ def _profile_findings(
         transforms = [
             t.get("Algorithm") for t in reference.findall("ds:Transforms/ds:Transform", NS)
         ]
+        where = f"{info}/ds:Reference/ds:Transforms"
         if ENVELOPED not in transforms:
-            found.append(
-                finding(
-                    "SIG-008",
-                    f"{info}/ds:Reference/ds:Transforms",
-                    detail="no enveloped-signature transform",
-                )
-            )
-        narrowing = [t for t in transforms if t != ENVELOPED and t not in C14N_URIS]
+            found.append(finding("SIG-008", where, detail="no enveloped-signature transform"))
+        narrowing = [str(t) for t in transforms if t != ENVELOPED and t not in C14N_URIS]
         if narrowing:
-            found.append(
-                finding(
-                    "SIG-008",
-                    f"{info}/ds:Reference/ds:Transforms",
-                    transforms=" ".join(map(str, narrowing)),
-                )
-            )
+            found.append(finding("SIG-008", where, detail=f"transforms {' '.join(narrowing)}"))
     return found
 
 
@@ -269,30 +273,6 @@ def _signing_time(sig: Any, xpath: str) -> tuple[datetime | None, list[Finding]]
                 target, sig_id = prop.get("Target"), sig.get("Id")
                 if target == f"#{sig_id}":
                     return value, []
-                return value, [
-                    finding(
-                        "SIG-101", f"{where}/@Target", target=str(target), signature_id=str(sig_id)
-                    )
-                ]
+                context = {"target": str(target), "signature_id": str(sig_id)}
+                return value, [finding("SIG-101", f"{where}/@Target", **context)]
     return None, []
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Aware UTC ``moment``; naive values are taken to be UTC already."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def ensure_parent(root: Any, signature_parent: str) -> Any:
-    """The element at ``signature_parent``, creating missing steps at the end of their parent."""
-    element = root
-    namespace = etree.QName(root).namespace
-    for step in (s for s in signature_parent.split("/") if s not in ("", ".")):
-        matches = find_children(element, step)
-        if len(matches) > 1:
-            raise UsageError(f"signature parent {signature_parent!r} is ambiguous in this document")
-        if matches:
-            element = matches[0]
-        else:
-            tag = f"{{{namespace}}}{step}" if namespace else step
-            element = etree.SubElement(element, tag)
-    return element

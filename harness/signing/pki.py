@@ -184,17 +184,16 @@ def ensure_pki(directory: Path | None = None, *, recipe: Path | None = None) -> 
     """
     target = (directory if directory is not None else default_directory()).resolve()
     parsed = load_recipe(recipe if recipe is not None else default_recipe())
+    key = (target, parsed.digest)
     with _LOADED_LOCK:
-        cached = _LOADED.get((target, parsed.digest))
-        if cached is not None and _is_usable(target, parsed):
-            return cached
         if not _is_usable(target, parsed):
             with _file_lock(target):
                 if not _is_usable(target, parsed):
                     _generate(target, parsed)
-        pki = TestPKI(target, parsed)
-        _LOADED[(target, parsed.digest)] = pki
-        return pki
+            _LOADED.pop(key, None)
+        if key not in _LOADED:
+            _LOADED[key] = TestPKI(target, parsed)
+        return _LOADED[key]
 
 
 def _is_usable(directory: Path, recipe: Recipe) -> bool:
@@ -217,8 +216,22 @@ def _file_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _refuse_foreign_directory(directory: Path) -> None:
+    """Never replace a directory that is not a PKI we made (a mistyped $BHXH_HARNESS_PKI)."""
+    if not directory.exists() or not any(directory.iterdir()):
+        return
+    try:
+        json.loads((directory / _MANIFEST).read_text(encoding="utf-8"))["recipe_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise PKIError(
+            f"{directory} exists but is not a test PKI made by the harness",
+            hint=f"point {ENV_DIRECTORY} at an empty or new directory",
+        ) from None
+
+
 def _generate(directory: Path, recipe: Recipe) -> None:
     """Write a fresh PKI to a temporary sibling, then swap it in with renames."""
+    _refuse_foreign_directory(directory)
     token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging = directory.parent / f".{directory.name}.tmp-{token}"
     staging.mkdir(parents=True)

@@ -179,6 +179,8 @@ class TrustStore:
             candidates = list(self._by_subject.get(current.issuer, []))
             candidates += [(c, False) for c in untrusted if c.subject == current.issuer]
             for issuer, is_anchor in candidates:
+                if issuer in path:  # a self-signed untrusted CA would loop forever
+                    continue
                 if _may_sign_certificates(issuer) and _issued_by(current, issuer):
                     path.append(issuer)
                     if is_anchor:

@@ -7,14 +7,19 @@ signer's certificate in ``KeyInfo/X509Data``, and the signing time in
 signature sits in a named child of the root (``Cky`` in forms, ``CKy_Dvi`` in the
 envelope) and covers the whole document.
 
-signxml does the XML canonicalisation and the signature arithmetic. Everything that
-decides *which* error a bad signature gets (location, structure, algorithms, coverage,
-certificate path, validity, revocation) is checked here first, because signxml would
-either accept things the profile forbids or fail them all with the same exception.
+Signing uses signxml, with its canonicalisation routed through :mod:`._c14n` (libxml2's
+subtree C14N is wrong for SignedInfo in some documents). Verification does not use
+signxml's verifier: it hits the same libxml2 bug on every signature that declares the
+XMLDSig namespace as default (.NET, xmlsec1, real BHXH files), copies the document three
+times per call and cannot say *why* a signature fails. For this one-reference profile
+the check is short: canonicalise SignedInfo and verify the RSA signature with the leaf
+certificate, then remove the signature from a copy of the document and compare digests.
+Everything else (location, structure, algorithms, coverage, certificate path, validity,
+revocation) is checked separately so each failure gets its own SIG code.
 
 The SigningTime Object is not covered by the signature (the profile's single reference
-is the document), so a signer can claim any signing time; SIG-005 therefore trusts
-a claim the document cannot prove, exactly as the real gateway must.
+is the document), so a signer can claim any signing time; SIG-005 therefore relies on
+a claim the document cannot prove, as the real gateway must.
 """
 
 from __future__ import annotations
@@ -22,22 +27,30 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree  # type: ignore[import-untyped]
-from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml.algorithms import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureMethod,
+    digest_algorithm_implementations,
+)
 from signxml.signer import XMLSigner
-from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from harness.error_codes import finding
 from harness.errors import Finding, SignatureInvalid, UsageError
+from harness.signing._c14n import C14N_1_0, C14N_URIS, canonicalize, standalone
 from harness.signing._structure import (
     DS,
+    ENVELOPED,
     SIGNATURE,
     ParsedSignature,
-    allowed_algorithms,
     as_utc,
     ensure_parent,
     parse_signature,
@@ -52,7 +65,6 @@ ALGORITHMS: dict[str, tuple[SignatureMethod, DigestAlgorithm]] = {
     "rsa-sha1": (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1),
 }
 DEFAULT_SIGNATURE_ID = "sigid"  # what real BHXH files use, and what their Targets point at
-_C14N = CanonicalizationMethod.CANONICAL_XML_1_0
 
 
 @dataclass(frozen=True)
@@ -69,8 +81,18 @@ class VerifiedSignature:
     signature_id: str | None = None
 
 
-class _LegacySigner(XMLSigner):
-    """An XMLSigner that agrees to SHA-1, so the harness can build legacy-algorithm cases.
+class _Signer(XMLSigner):
+    """signxml's signer with correct canonicalisation of SignedInfo (see :mod:`._c14n`)."""
+
+    def _c14n(
+        self, nodes: Any, algorithm: CanonicalizationMethod, inclusive_ns_prefixes: Any = None
+    ) -> bytes:
+        items = nodes if isinstance(nodes, list) else [nodes]
+        return b"".join(canonicalize(n, algorithm.value, inclusive_ns_prefixes) for n in items)
+
+
+class _LegacySigner(_Signer):
+    """A signer that agrees to SHA-1, so the harness can build legacy-algorithm cases.
 
     signxml refuses SHA-1 when signing and offers no setting for it; its maintainer's
     advice is to subclass and override this check (signxml issue #252).
@@ -119,9 +141,11 @@ def sign(
     # signxml replaces a placeholder with the signature and leaves it out of the digest.
     etree.SubElement(parent, SIGNATURE, Id="placeholder", nsmap={"ds": DS})
 
-    signer_class = _LegacySigner if "SHA1" in signature_method.name else XMLSigner
+    signer_class = _LegacySigner if "SHA1" in signature_method.name else _Signer
     signer = signer_class(
-        signature_algorithm=signature_method, digest_algorithm=digest, c14n_algorithm=_C14N
+        signature_algorithm=signature_method,
+        digest_algorithm=digest,
+        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
     )
 
     def add_id_and_signing_time(sig_root: Any, signing_settings: Any) -> None:
@@ -162,56 +186,90 @@ def verify(
         f"Chữ ký số tại {signature_parent} không hợp lệ / signature in {signature_parent} rejected"
     )
     parsed = parse_signature(root, signature_parent, allow_sha1=allow_sha1, title=title)
-    findings = _check_cryptography(root, parsed, allow_sha1)
+    findings = _check_cryptography(root, parsed)
     findings += _check_certificate(parsed, trust, now)
     if findings:
         raise SignatureInvalid(title, findings)
     leaf = parsed.leaf
+    subject, issuer, serial = _names(leaf)
     return VerifiedSignature(
-        subject=leaf.subject.rfc4514_string(),
-        serial=format(leaf.serial_number, "X"),
-        issuer=leaf.issuer.rfc4514_string(),
+        subject=subject,
+        serial=serial,
+        issuer=issuer,
         signing_time=parsed.signing_time,
         certificate=leaf,
         warnings=parsed.warnings,
-        algorithm=parsed.algorithm,
+        algorithm=parsed.method.value,
         signature_id=parsed.signature_id,
     )
 
 
-def _check_cryptography(root: Any, parsed: ParsedSignature, allow_sha1: bool) -> list[Finding]:
-    """Digest and signature value, by signxml, with the leaf certificate given explicitly."""
-    signature_methods, digest_algorithms = allowed_algorithms(allow_sha1)
-    config = SignatureConfiguration(
-        location=parsed.signxml_location,
-        expect_references=1,
-        signature_methods=signature_methods,
-        digest_algorithms=digest_algorithms,
-        default_reference_c14n_method=_C14N,
-    )
+def _check_cryptography(root: Any, parsed: ParsedSignature) -> list[Finding]:
+    """SIG-003 if SignedInfo's signature fails, SIG-002 if the document's digest differs."""
+    found: list[Finding] = []
+    hash_algorithm = digest_algorithm_implementations[parsed.method]()
+    key = parsed.leaf.public_key()
+    signed_info = canonicalize(parsed.signed_info, *parsed.c14n)
     try:
-        # No XSD check: real files put SigningTime in the ds namespace, which the XMLDSig
-        # schema forbids there; _structure has already checked what verification reads.
-        XMLVerifier().verify(
-            root, x509_cert=parsed.leaf, expect_config=config, validate_schema=False
-        )
-    except InvalidDigest as exc:
-        where = f"{parsed.xpath}/ds:SignedInfo/ds:Reference/ds:DigestValue"
-        return [finding("SIG-002", where, detail=str(exc))]
-    except InvalidCertificate as exc:  # not expected with x509_cert, kept for safety
-        return [finding("SIG-004", f"{parsed.xpath}/ds:KeyInfo", detail=str(exc))]
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise InvalidSignature(f"{type(key).__name__} cannot check {parsed.method.name}")
+        key.verify(parsed.value, signed_info, padding.PKCS1v15(), hash_algorithm)
     except InvalidSignature as exc:
-        return [finding("SIG-003", f"{parsed.xpath}/ds:SignatureValue", detail=str(exc))]
-    except (InvalidInput, etree.LxmlError, ValueError, TypeError) as exc:
-        return [finding("SIG-009", parsed.xpath, detail=f"{type(exc).__name__}: {exc}")]
-    return []
+        where = f"{parsed.xpath}/ds:SignatureValue"
+        found.append(finding("SIG-003", where, detail=str(exc) or "RSA verification failed"))
+    digest = hashes.Hash(digest_algorithm_implementations[parsed.digest_method]())
+    digest.update(_reference_octets(root, parsed))
+    if digest.finalize() != parsed.digest_value:
+        where = f"{parsed.xpath}/ds:SignedInfo/ds:Reference/ds:DigestValue"
+        found.append(finding("SIG-002", where, digest=parsed.digest_method.name))
+    return found
+
+
+def _reference_octets(root: Any, parsed: ParsedSignature) -> bytes:
+    """The document as ``Reference URI=""`` sees it after its transforms, on a copy."""
+    steps = []
+    element = parsed.element
+    while element is not root:
+        parent = element.getparent()
+        steps.append(parent.index(element))
+        element = parent
+    if root.getparent() is None:
+        document = copy.deepcopy(root.getroottree())  # keeps PIs around the root element
+    else:
+        document = etree.ElementTree(standalone(root, inherit_xml_attributes=False))
+    signature = document.getroot()
+    for index in reversed(steps):
+        signature = signature[index]
+    for algorithm, prefixes in parsed.transforms:
+        if algorithm == ENVELOPED:
+            _remove_keeping_tail(signature)
+        elif algorithm in C14N_URIS:
+            return canonicalize(document, algorithm, prefixes)
+    return canonicalize(document, C14N_1_0)
+
+
+def _remove_keeping_tail(element: Any) -> None:
+    parent = element.getparent()
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+@lru_cache(maxsize=1024)
+def _names(cert: x509.Certificate) -> tuple[str, str, str]:
+    """Subject, issuer and hex serial; cached because RFC 4514 rendering is costly."""
+    return cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), f"{cert.serial_number:X}"
 
 
 def _check_certificate(parsed: ParsedSignature, trust: TrustStore, now: datetime) -> list[Finding]:
     """Path to a trust anchor (SIG-004), validity at signing time (SIG-005), CRL (SIG-006)."""
     where = f"{parsed.xpath}/ds:KeyInfo/ds:X509Data/ds:X509Certificate"
     leaf = parsed.leaf
-    subject = leaf.subject.rfc4514_string()
+    subject = _names(leaf)[0]
     try:
         path = trust.path(leaf, parsed.others)
     except UntrustedCertificate as exc:
@@ -228,8 +286,8 @@ def _check_certificate(parsed: ParsedSignature, trust: TrustStore, now: datetime
                 finding(
                     "SIG-006",
                     where,
-                    subject=cert.subject.rfc4514_string(),
-                    serial=format(cert.serial_number, "X"),
+                    subject=_names(cert)[0],
+                    serial=_names(cert)[2],
                     revoked_at=revocation.revoked_at.isoformat(),
                     reason=revocation.reason or "unspecified",
                 )

@@ -1,0 +1,371 @@
+"""What changed between two catalog versions, and whether it can hurt a sender.
+
+An I-VAN or employer whose dossiers were valid under the old catalog wants one answer
+before the new one goes live: may any of them now be refused? So every change is
+classified from the sender's side: *breaking* when some dossier that was valid before may
+now be rejected, *compatible* when everything valid before stays valid. Nothing here
+knows a procedure or form code; the catalogs, their XSDs (walked with ``xmlschema`` in
+:mod:`harness.catalog.schema_walk`) and their Schematron files say everything.
+
+Forms are compared at their current versions (what a sender migrates to), and again at
+every other version both catalogs still accept (old files of that version keep arriving).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from harness import error_codes
+from harness.catalog.model import Catalog, Form, Procedure, period_key
+from harness.catalog.schema_walk import Node, compare_nodes, snapshot
+from harness.errors import CatalogError
+
+_SCH = ("http://purl.oclc.org/dsdl/schematron", "http://www.ascc.net/xml/schematron")
+_DEFAULT_ROLE = "RULE-001"  # what the validator reports for an assert without a role
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: ``kind`` (e.g. ``code-removed``), what it is about, and why it matters."""
+
+    kind: str
+    subject: str
+    detail: str
+    breaking: bool
+
+    @property
+    def tag(self) -> str:
+        return "BREAKING" if self.breaking else "compatible"
+
+
+@dataclass(frozen=True)
+class CatalogDiff:
+    """Every change from ``old_version`` to ``new_version``, breaking ones first."""
+
+    old_version: str
+    new_version: str
+    changes: tuple[Change, ...]
+
+    @property
+    def breaking(self) -> list[Change]:
+        return [c for c in self.changes if c.breaking]
+
+    @property
+    def compatible(self) -> list[Change]:
+        return [c for c in self.changes if not c.breaking]
+
+    @property
+    def has_breaking(self) -> bool:
+        """True when a dossier valid under the old version may be refused under the new."""
+        return any(c.breaking for c in self.changes)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "total": len(self.changes),
+            "breaking": len(self.breaking),
+            "compatible": len(self.compatible),
+            "by_kind": dict(sorted(Counter(c.kind for c in self.changes).items())),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "has_breaking": self.has_breaking,
+            "summary": self.summary(),
+            "changes": [asdict(c) for c in self.changes],
+        }
+
+    def to_json(self) -> str:
+        """Stable JSON (sorted keys, changes in report order) for CI to store and compare."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
+
+    def to_text(self) -> str:
+        """A plain report for people and logs: no colour, same text for the same catalogs."""
+        counts = self.summary()
+        lines = [
+            f"Catalog diff {self.old_version} -> {self.new_version}: {counts['total']} change(s), "
+            f"{counts['breaking']} breaking, {counts['compatible']} compatible"
+        ]
+        width = max((len(c.kind) for c in self.changes), default=0)
+        for title, group in (("Breaking", self.breaking), ("Compatible", self.compatible)):
+            if group:
+                lines += ["", f"{title} for senders ({len(group)}):"]
+                lines += [
+                    f"  {c.tag:<10}  {c.kind:<{width}}  {c.subject}: {c.detail}" for c in group
+                ]
+        return "\n".join(lines)
+
+
+def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
+    """Compare two loaded catalog versions; see the module docstring for the classification."""
+    differ = _Differ()
+    differ.procedures(old.procedures, new.procedures)
+    differ.forms(old.forms, new.forms)
+    differ.schema(old.envelope.xsd, new.envelope.xsd, None)
+    differ.rules(old.envelope.rules, new.envelope.rules, "envelope")
+    if old.envelope.signature_node != new.envelope.signature_node:
+        detail = f"signature node {old.envelope.signature_node} -> {new.envelope.signature_node}"
+        differ.emit("signature-node-changed", "envelope", detail, True)
+    ordered = sorted(
+        set(differ.changes), key=lambda c: (not c.breaking, c.subject, c.kind, c.detail)
+    )
+    return CatalogDiff(old.version, new.version, tuple(ordered))
+
+
+def _role(form: str, procedure: Procedure) -> str | None:
+    if form in procedure.required_forms:
+        return "required"
+    return "optional" if form in procedure.optional_forms else None
+
+
+def _period(procedure: Procedure) -> str:
+    until = procedure.in_force_until
+    return f"from {procedure.in_force_from}" + (f" until {until}" if until else "")
+
+
+def _names(codes: Iterable[str]) -> str:
+    return ", ".join(codes) or "-"
+
+
+# (was, now) of a form in a procedure -> kind, breaking, why. A form that leaves a procedure
+# breaks its senders whatever its role: the gateway refuses forms the procedure does not list.
+_FORM_ROLE_CHANGES: Mapping[tuple[str | None, str | None], tuple[str, bool, str]] = {
+    (None, "required"): ("required-form-added", True, "dossiers without it are refused"),
+    (None, "optional"): ("optional-form-added", False, "may be attached"),
+    ("required", None): ("required-form-removed", True, "dossiers carrying it are refused"),
+    ("optional", None): ("optional-form-removed", True, "dossiers carrying it are refused"),
+    ("required", "optional"): ("form-made-optional", False, "may now be left out"),
+    ("optional", "required"): ("form-made-required", True, "dossiers without it are refused"),
+}
+
+
+class _Differ:
+    """Collects changes; keeps each XSD snapshot and rule file so it is read once per diff."""
+
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self._snapshots: dict[Path, dict[str, Node]] = {}
+        self._rule_files: dict[Path, dict[str, _Rule]] = {}
+        self._severity = {code: entry.severity for code, entry in error_codes.load().items()}
+
+    def emit(self, kind: str, subject: str, detail: str, breaking: bool) -> None:
+        self.changes.append(Change(kind, subject, detail, breaking))
+
+    def procedures(self, old: Mapping[str, Procedure], new: Mapping[str, Procedure]) -> None:
+        for code in sorted(old.keys() - new.keys()):
+            self.emit(
+                "procedure-removed", code, f"{old[code].name}; its dossiers are refused", True
+            )
+        for code in sorted(new.keys() - old.keys()):
+            p = new[code]
+            forms = f"required {_names(p.required_forms)}; optional {_names(p.optional_forms)}"
+            self.emit("procedure-added", code, f"{p.name} ({forms}; in force {_period(p)})", False)
+        for code in sorted(old.keys() & new.keys()):
+            self._procedure(code, old[code], new[code])
+
+    def _procedure(self, code: str, old: Procedure, new: Procedure) -> None:
+        if old.name != new.name:
+            self.emit("procedure-renamed", code, f"{old.name!r} -> {new.name!r}", False)
+        for form in sorted(set(old.forms) | set(new.forms)):
+            change = _FORM_ROLE_CHANGES.get((_role(form, old), _role(form, new)))
+            if change is not None:
+                kind, breaking, why = change
+                self.emit(kind, code, f"form {form}: {why}", breaking)
+        start_old, start_new = period_key(old.in_force_from), period_key(new.in_force_from)
+        if start_old != start_new:
+            narrowed = start_new > start_old
+            detail = f"in force from {old.in_force_from} -> {new.in_force_from}"
+            self.emit(
+                "in-force-narrowed" if narrowed else "in-force-widened", code, detail, narrowed
+            )
+        if old.in_force_until != new.in_force_until:
+            end_old = period_key(old.in_force_until) if old.in_force_until else None
+            end_new = period_key(new.in_force_until) if new.in_force_until else None
+            narrowed = end_new is not None and (end_old is None or end_new < end_old)
+            detail = f"in force until {old.in_force_until or '-'} -> {new.in_force_until or '-'}"
+            self.emit(
+                "in-force-narrowed" if narrowed else "in-force-widened", code, detail, narrowed
+            )
+
+    def forms(self, old: Mapping[str, Form], new: Mapping[str, Form]) -> None:
+        for code in sorted(old.keys() - new.keys()):
+            detail = f"{old[code].name}; files of every version are refused"
+            self.emit("form-removed", code, detail, True)
+        for code in sorted(new.keys() - old.keys()):
+            versions = ", ".join(v.version for v in new[code].versions)
+            self.emit("form-added", code, f"{new[code].name} (versions {versions})", False)
+        for code in sorted(old.keys() & new.keys()):
+            self._form(old[code], new[code])
+
+    def _form(self, old: Form, new: Form) -> None:
+        code = old.code
+        if old.name != new.name:
+            self.emit("form-renamed", code, f"{old.name!r} -> {new.name!r}", False)
+        if old.signature_node != new.signature_node:
+            detail = f"signature node {old.signature_node} -> {new.signature_node}"
+            self.emit("signature-node-changed", code, detail, True)
+        old_versions = {v.version: v for v in old.versions}
+        new_versions = {v.version: v for v in new.versions}
+        for version in sorted(old_versions.keys() - new_versions.keys()):
+            detail = (
+                f"version {version} removed; {old_versions[version].file_name} files are refused"
+            )
+            self.emit("form-version-removed", f"{code}-{version}", detail, True)
+        for version in sorted(new_versions.keys() - old_versions.keys()):
+            self.emit(
+                "form-version-added", f"{code}-{version}", f"version {version} accepted", False
+            )
+        if old.current.version != new.current.version:
+            detail = f"current version {old.current.version} -> {new.current.version}"
+            self.emit("form-current-changed", code, detail, False)
+        self.schema(old.current.xsd, new.current.xsd, code)
+        self.rules(old.current.rules, new.current.rules, code)
+        current = {old.current.version} & {new.current.version}
+        for version in sorted((old_versions.keys() & new_versions.keys()) - current):
+            scope = f"{code}-{version}"
+            self.schema(old_versions[version].xsd, new_versions[version].xsd, scope, qualify=True)
+            self.rules(old_versions[version].rules, new_versions[version].rules, scope)
+
+    def _snapshot(self, path: Path) -> dict[str, Node]:
+        if path not in self._snapshots:
+            self._snapshots[path] = snapshot(path)
+        return self._snapshots[path]
+
+    def schema(self, old: Path, new: Path, scope: str | None, qualify: bool = False) -> None:
+        """Compare two XSDs; paths are qualified by ``scope`` unless they start with it."""
+
+        def scoped(kind: str, subject: str, detail: str, breaking: bool) -> None:
+            root = subject.split("/", 1)[0]
+            if scope is not None and (qualify or root != scope):
+                subject = f"{scope}:{subject}"
+            self.emit(kind, subject, detail, breaking)
+
+        compare_nodes(self._snapshot(old), self._snapshot(new), scoped)
+
+    def _rules_of(self, paths: Iterable[Path]) -> dict[str, _Rule]:
+        merged: dict[str, _Rule] = {}
+        for path in paths:
+            if path not in self._rule_files:
+                self._rule_files[path] = _read_rules(path)
+            merged.update(self._rule_files[path])
+        return merged
+
+    def _rejects(self, role: str) -> bool:
+        return self._severity.get(role, "error") != "warning"
+
+    def rules(self, old_files: Iterable[Path], new_files: Iterable[Path], scope: str) -> None:
+        """Schematron asserts by ``@id``: any new or stricter error-level rule may reject."""
+        old, new = self._rules_of(old_files), self._rules_of(new_files)
+        for key in sorted(old.keys() - new.keys()):
+            rule = old[key]
+            detail = f"rule removed [{rule.role}] on {rule.context}: {rule.test}"
+            self.emit("rule-removed", f"{scope}#{key}", detail, False)
+        for key in sorted(new.keys() - old.keys()):
+            rule = new[key]
+            rejects = self._rejects(rule.role)
+            note = "" if rejects else " (warning only, does not reject)"
+            detail = f"rule added [{rule.role}] on {rule.context}: {rule.test}{note}"
+            self.emit("rule-added", f"{scope}#{key}", detail, rejects)
+        for key in sorted(old.keys() & new.keys()):
+            self._rule(f"{scope}#{key}", old[key], new[key])
+
+    def _rule(self, subject: str, old: _Rule, new: _Rule) -> None:
+        what = []
+        if old.context != new.context:
+            what.append(f"context {old.context!r} -> {new.context!r}")
+        if old.test != new.test:
+            what.append(f"test {old.test!r} -> {new.test!r}")
+        changed = sorted(
+            k
+            for k in old.variables.keys() | new.variables.keys()
+            if old.variables.get(k) != new.variables.get(k)
+        )
+        if changed:
+            what.append(f"variable(s) {', '.join('$' + k for k in changed)} changed")
+        if what:
+            rejects = self._rejects(new.role)
+            note = "; may reject documents that passed" if rejects else "; warning only"
+            self.emit("rule-changed", subject, "; ".join(what) + note, rejects)
+        if old.role != new.role:
+            stricter = self._rejects(new.role) and not self._rejects(old.role)
+            note = " (now rejects)" if stricter else ""
+            self.emit(
+                "rule-code-changed", subject, f"error code {old.role} -> {new.role}{note}", stricter
+            )
+        if old.message != new.message:
+            self.emit(
+                "rule-message-changed",
+                subject,
+                f"message {old.message!r} -> {new.message!r}",
+                False,
+            )
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One Schematron assert with everything that decides whether it fires."""
+
+    context: str
+    test: str
+    variables: Mapping[str, str]
+    role: str
+    message: str
+
+
+def _sch(element: etree._Element, name: str) -> list[etree._Element]:
+    return [child for ns in _SCH for child in element.findall(f"{{{ns}}}{name}")]
+
+
+def _squash(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _message(element: etree._Element) -> str:
+    """Text of an assert or diagnostic with each ``value-of`` shown as ``{select}``."""
+    parts = [element.text or ""]
+    for child in element:
+        select = child.get("select")
+        parts += [_message(child) if select is None else f"{{{select}}}", child.tail or ""]
+    return _squash("".join(parts))
+
+
+def _lets(element: etree._Element) -> dict[str, str]:
+    return {str(let.get("name")): _squash(let.get("value")) for let in _sch(element, "let")}
+
+
+def _read_rules(path: Path) -> dict[str, _Rule]:
+    """Every assert of one rule file keyed by ``@id`` (or by its context and test).
+
+    Only asserts: the validator turns failed asserts into findings and ignores reports.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        root = etree.parse(str(path), parser).getroot()
+    except (OSError, etree.XMLSyntaxError) as exc:
+        raise CatalogError(f"cannot read rules for the diff: {exc}", path=str(path)) from exc
+    diagnostics = {
+        d.get("id"): _message(d)
+        for block in _sch(root, "diagnostics")
+        for d in _sch(block, "diagnostic")
+    }
+    rules: dict[str, _Rule] = {}
+    for pattern in _sch(root, "pattern"):
+        for rule in _sch(pattern, "rule"):
+            variables = {**_lets(root), **_lets(pattern), **_lets(rule)}
+            context = _squash(rule.get("context"))
+            for assertion in _sch(rule, "assert"):
+                test = _squash(assertion.get("test"))
+                refs = (assertion.get("diagnostics") or "").split()
+                texts = [_message(assertion), *(diagnostics.get(r, "") for r in refs)]
+                role = assertion.get("role") or _DEFAULT_ROLE
+                key = assertion.get("id") or f"{context} :: {test}"
+                rules[key] = _Rule(context, test, variables, role, " / ".join(texts))
+    return rules

@@ -1,0 +1,206 @@
+"""The ``bhxh-harness`` command: a thin skin over the library.
+
+Every command turns a :class:`~harness.errors.UsageError` into a short message on stderr
+and exit code 2; a conformance failure (breaking change, rejected dossier) is exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from harness import __version__
+from harness.errors import HarnessError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """Report harness errors as one readable paragraph, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except HarnessError as exc:
+            click.echo(f"failed: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bhxh-harness")
+def main() -> None:
+    """Conformance and regression testbed for BHXH's electronic-transaction gateway.
+
+    Start with `bhxh-harness demo`: it runs the mock gateway in-process, submits a signed
+    dossier of every procedure through the reference I-VAN and writes a report.
+    """
+
+
+# -- catalog ---------------------------------------------------------------------------
+
+
+@main.group()
+def catalog() -> None:
+    """Inspect, validate and compare catalog versions (fixtures/catalog/<version>)."""
+
+
+@catalog.command("list")
+@friendly
+def catalog_list() -> None:
+    """List catalog versions with their procedures and forms."""
+    from harness.catalog import list_versions, load_catalog
+
+    for version in list_versions():
+        cat = load_catalog(version)
+        forms = ", ".join(f"{f.code}-{f.current.version}" for f in cat.forms.values())
+        click.echo(f"{version}  from {cat.effective_from}  procedures: {', '.join(cat.procedures)}")
+        click.echo(f"{' ' * len(version)}  forms: {forms}")
+
+
+@catalog.command("check")
+@click.argument("version", required=False)
+@friendly
+def catalog_check(version: str | None) -> None:
+    """Load a catalog version and compile every XSD and rule file (all versions by default)."""
+    from harness.catalog import list_versions, load_catalog, validators_for
+
+    for name in [version] if version else list_versions():
+        validators_for(load_catalog(name))
+        click.echo(f"{name}: ok")
+
+
+@catalog.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@friendly
+def catalog_diff(old: str, new: str, as_json: bool) -> None:
+    """List every change from catalog OLD to NEW, breaking or compatible for senders.
+
+    Exits 1 when any change is breaking, so a release pipeline can gate on it.
+    """
+    from harness.catalog import load_catalog
+    from harness.catalog.diff import diff_catalogs
+
+    result = diff_catalogs(load_catalog(old), load_catalog(new))
+    click.echo(result.to_json() if as_json else result.to_text())
+    if result.has_breaking:
+        sys.exit(1)
+
+
+# -- PKI and dossiers ----------------------------------------------------------------------
+
+
+@main.group()
+def pki() -> None:
+    """The test PKI: a root CA, an issuing CA and the leaf certificates suites sign with."""
+
+
+@pki.command("init")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), help="Where to keep it.")
+@friendly
+def pki_init(directory: Path | None) -> None:
+    """Create the test PKI (or load the cached one) and list its credentials."""
+    from harness.signing import ensure_pki
+
+    made = ensure_pki(directory)
+    for name in made.names():
+        cert = made.credential(name).certificate
+        click.echo(
+            f"{name:16} {cert.subject.rfc4514_string()}  until {cert.not_valid_after_utc:%Y-%m-%d}"
+        )
+
+
+@main.group()
+def dossier() -> None:
+    """Build signed dossiers (valid, or with a named defect) from the catalog."""
+
+
+@dossier.command("build")
+@click.argument("procedure")
+@click.option("--catalog", "version", help="Catalog version (default: latest).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--defect", help="A named defect from fixtures/dossiers/defects.yaml.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+@friendly
+def dossier_build(
+    procedure: str, version: str | None, seed: int, defect: str | None, output: Path | None
+) -> None:
+    """Build one signed dossier envelope for PROCEDURE."""
+    from harness.dossiers.defects import build_defective
+    from harness.dossiers.factory import DossierFactory
+
+    factory = DossierFactory.for_version(version)
+    built = (
+        build_defective(factory, procedure, defect, seed)
+        if defect
+        else factory.build(procedure, seed)
+    )
+    if output is None:
+        sys.stdout.buffer.write(built.envelope)
+    else:
+        output.write_bytes(built.envelope)
+        expect = ", ".join(built.expected_codes) or "accepted"
+        click.echo(f"wrote {output} ({len(built.envelope)} bytes; gateway must answer: {expect})")
+
+
+@dossier.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--catalog", "version", help="Catalog version (default: latest).")
+@friendly
+def dossier_check(files: tuple[Path, ...], version: str | None) -> None:
+    """Check dossier files as the gateway would; exits 1 if any is rejected."""
+    from harness.catalog import load_catalog
+    from harness.conformance import DossierChecker
+    from harness.signing import ensure_pki
+
+    checker = DossierChecker(load_catalog(version), ensure_pki().trust_store())
+    rejected = 0
+    for path in files:
+        result = checker.check(path.read_bytes())
+        verdict = "accepted" if result.accepted else "rejected"
+        click.echo(f"{path}: {verdict}")
+        for f in result.findings:
+            click.echo(f"  {f.severity:7} {f.code} {f.xpath}: {f.message_en}")
+        rejected += not result.accepted
+    if rejected:
+        sys.exit(1)
+
+
+@dossier.command("defects")
+@friendly
+def dossier_defects() -> None:
+    """List the named defects and the codes they must cause."""
+    from harness.dossiers.defects import load_defects
+
+    rows = {name: {"op": d.op, "expect": list(d.expect)} for name, d in load_defects().items()}
+    click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+
+
+def _mount_optional() -> None:
+    """Attach commands whose modules may be absent in a partial install."""
+    try:
+        from mock_gateway.cli import serve
+
+        from harness.demo import demo
+    except ImportError:  # pragma: no cover - both packages ship together
+        return
+    main.add_command(serve)
+    main.add_command(demo)
+
+
+_mount_optional()

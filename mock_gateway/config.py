@@ -1,0 +1,115 @@
+"""The gateway's settings, in one frozen value that survives a trip through the environment.
+
+``uvicorn --workers N`` starts fresh processes that import the app by name, so the
+settings cannot be passed as Python objects: :meth:`GatewayConfig.to_env` writes them as
+one JSON variable and :meth:`GatewayConfig.from_env` reads them back in each worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+ENV_CONFIG = "BHXH_GATEWAY_CONFIG"
+
+DEFAULT_IVAN_TOKENS: Mapping[str, str] = {
+    "IVAN01": "test-token-IVAN01",
+    "IVAN02": "test-token-IVAN02",
+}
+"""Well-known test credentials: anyone may read them, so the gateway is a test system only."""
+
+DEFAULT_ADMIN_TOKEN = "test-admin-token"
+DEFAULT_DATABASE_URL = "sqlite:///bhxh-gateway.sqlite3"
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Everything a gateway needs to start; every field has a test-friendly default.
+
+    Delays are in *simulated* seconds (see :class:`mock_gateway.clock.SimulatedClock`);
+    ``clock_speed`` is simulated seconds per real second (0 freezes time, for tests).
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    catalog_versions: tuple[str, ...] = ()  # empty: every version on disk
+    ivan_tokens: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_IVAN_TOKENS))
+    admin_token: str = DEFAULT_ADMIN_TOKEN
+    max_body_bytes: int = 20 * 1024 * 1024
+    clock_speed: float = 1.0
+    handover_delay: float = 15 * 60.0
+    result_delay: float = 60 * 60.0
+    pki_directory: str | None = None  # None: harness.signing.default_directory()
+    signer: str = "bhxh"
+    processor_interval: float = 0.25  # real seconds between background processor runs
+    traffic_flush_interval: float = 0.1  # real seconds a traffic row may wait in memory
+    feed_limit_max: int = 1000
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.ivan_tokens:
+            problems.append("at least one I-VAN token is needed")
+        tokens = list(self.ivan_tokens.values()) + [self.admin_token]
+        if any(not t for t in tokens):
+            problems.append("tokens must not be empty")
+        if len(set(tokens)) != len(tokens):
+            problems.append("every I-VAN and the admin need distinct tokens")
+        if self.max_body_bytes <= 0:
+            problems.append("max_body_bytes must be positive")
+        if self.clock_speed < 0:
+            problems.append("clock_speed must be 0 (frozen) or more")
+        if self.handover_delay < 0 or self.result_delay < 0:
+            problems.append("delays must not be negative")
+        if problems:
+            raise ConfigError("invalid gateway settings: " + "; ".join(problems))
+
+    def with_changes(self, **changes: Any) -> GatewayConfig:
+        """A copy with some fields replaced (validated again)."""
+        return replace(self, **changes)
+
+    @property
+    def pki_path(self) -> Path | None:
+        return Path(self.pki_directory) if self.pki_directory else None
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["ivan_tokens"] = dict(self.ivan_tokens)
+        data["catalog_versions"] = list(self.catalog_versions)
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> GatewayConfig:
+        try:
+            data = json.loads(text)
+            data["catalog_versions"] = tuple(data.get("catalog_versions", ()))
+            return cls(**data)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"cannot read gateway settings: {exc}") from exc
+
+    def to_env(self, environ: dict[str, str] | None = None) -> None:
+        """Write the settings to ``environ`` (default ``os.environ``) for worker processes."""
+        (os.environ if environ is None else environ)[ENV_CONFIG] = self.to_json()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewayConfig:
+        """The settings from ``$BHXH_GATEWAY_CONFIG``, or the defaults when it is unset."""
+        text = (os.environ if environ is None else environ).get(ENV_CONFIG)
+        return cls() if not text else cls.from_json(text)
+
+
+def parse_token_options(values: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``NAME=TOKEN`` strings (the CLI's ``--ivan-token``) as a mapping, checked."""
+    tokens: dict[str, str] = {}
+    for value in values:
+        name, sep, token = value.partition("=")
+        if not sep or not name.strip() or not token.strip():
+            raise ConfigError(
+                f"--ivan-token {value!r} is not NAME=TOKEN", hint="e.g. --ivan-token IVAN01=secret"
+            )
+        tokens[name.strip()] = token.strip()
+    return tokens

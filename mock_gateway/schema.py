@@ -1,0 +1,109 @@
+"""The gateway's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
+
+Times are stored as ISO-8601 UTC text so both databases sort and compare them the same
+way and exports need no conversion. Large payloads are ``LargeBinary`` because the
+traffic log must keep the exact bytes that crossed the wire.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; BigInteger would be BIGINT there.
+_SerialId = BigInteger().with_variant(Integer(), "sqlite")
+
+dossiers = Table(
+    "dossiers",
+    metadata,
+    Column("ma_gdich", String(40), primary_key=True),
+    Column("ivan", String(20), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("procedure", String(20), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("unit", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("catalog_version", String(20), nullable=False),
+    Column("so_hso", String(20), nullable=True),
+    Column("next_due_at", String(32), nullable=True),  # when the processor acts next
+    Column("summary", Text, nullable=False),  # JSON: what later messages repeat
+    Index("ix_dossiers_ivan", "ivan", "received_at"),
+    Index("ix_dossiers_due", "next_due_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("sequence", _SerialId, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("ivan", String(20), nullable=False),
+    Column("ma_gdich", String(40), ForeignKey("dossiers.ma_gdich"), nullable=False),
+    Column("kind", String(20), nullable=False),  # receipt | 02/TB-TS | 03/TB-TS
+    Column("feed_seq", BigInteger, nullable=True),  # per-I-VAN cursor; NULL: not in the feed
+    Column("xml", LargeBinary, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("acked_at", String(32), nullable=True),
+    UniqueConstraint("ivan", "feed_seq", name="uq_messages_feed"),
+    Index("ix_messages_dossier", "ma_gdich", "sequence"),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("ivan", String(20), primary_key=True),
+    Column("message_id", String(128), primary_key=True),
+    Column("ma_gdich", String(40), nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("receipt", LargeBinary, nullable=False),
+)
+
+traffic = Table(
+    "traffic",
+    metadata,
+    Column("id", _SerialId, primary_key=True, autoincrement=True),
+    Column("ivan", String(20), nullable=True),
+    Column("method", String(10), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("message_id", String(128), nullable=True),
+    Column("status", Integer, nullable=False),
+    Column("request_size", BigInteger, nullable=False),
+    Column("request", LargeBinary, nullable=False),
+    Column("response", LargeBinary, nullable=False),
+    Column("started", String(32), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("outcome", String(20), nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+clock = Table(
+    "clock",
+    metadata,
+    Column("id", Integer, primary_key=True),  # a single row, id 1
+    Column("origin_real", Float, nullable=False),
+    Column("origin_sim", Float, nullable=False),
+    Column("speed", Float, nullable=False),
+    Column("offset_seconds", Float, nullable=False),
+)

@@ -1,0 +1,493 @@
+"""The gateway's durable store: SQLite file by default, PostgreSQL by URL.
+
+The one promise that matters: a receipt is only ever sent for a dossier that is already
+committed, together with its idempotency row and the receipt itself, in one transaction.
+SQLite therefore runs in WAL mode with ``synchronous=FULL`` (a commit survives SIGKILL and
+power loss) and write transactions start with ``BEGIN IMMEDIATE`` so two writers queue on
+the busy timeout instead of failing half-way with a lock-upgrade error.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from harness.errors import ConfigError
+from mock_gateway import schema
+from mock_gateway.clock import ClockState
+
+_WRITE = "bhxh_write"
+FEED_KINDS = ("02/TB-TS", "03/TB-TS")
+
+
+@dataclass(frozen=True)
+class NewDossier:
+    """An accepted dossier, ready to be stored with its receipt."""
+
+    ma_gdich: str
+    ivan: str
+    message_id: str
+    body_sha256: str
+    body: bytes
+    procedure: str
+    period: str
+    unit: str
+    received_at: str
+    catalog_version: str
+    next_due_at: str | None
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredReceipt:
+    """What an ``X-Message-Id`` is bound to: the dossier, the body's hash, the receipt."""
+
+    ma_gdich: str
+    body_sha256: str
+    receipt: bytes
+
+
+@dataclass(frozen=True)
+class DossierRecord:
+    ma_gdich: str
+    ivan: str
+    message_id: str
+    procedure: str
+    period: str
+    unit: str
+    status: str
+    received_at: str
+    catalog_version: str
+    so_hso: str | None
+    next_due_at: str | None
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    sequence: int
+    id: str
+    ivan: str
+    ma_gdich: str
+    kind: str
+    feed_seq: int | None
+    xml: bytes
+    created_at: str
+    acked_at: str | None
+
+
+@dataclass(frozen=True)
+class TrafficRecord:
+    """One exchange as it crossed the wire (request bodies over the size cap are not kept)."""
+
+    ivan: str | None
+    method: str
+    path: str
+    message_id: str | None
+    status: int
+    request_size: int
+    request: bytes
+    response: bytes
+    started: str
+    duration_ms: float
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A lifecycle step for the processor: move a dossier on and issue one message."""
+
+    ma_gdich: str
+    from_status: str
+    to_status: str
+    next_due_at: str | None
+    kind: str
+    message_id: str
+    created_at: str
+    number_scope: str | None  # counter for SO_HSO, e.g. "so_hso:2024:00100"; None: no number
+    render: Callable[[int | None], tuple[bytes, str | None]]  # (number) -> (xml, so_hso)
+
+
+def _dossier(row: Any) -> DossierRecord:
+    return DossierRecord(
+        ma_gdich=row.ma_gdich,
+        ivan=row.ivan,
+        message_id=row.message_id,
+        procedure=row.procedure,
+        period=row.period,
+        unit=row.unit,
+        status=row.status,
+        received_at=row.received_at,
+        catalog_version=row.catalog_version,
+        so_hso=row.so_hso,
+        next_due_at=row.next_due_at,
+        summary=json.loads(row.summary),
+    )
+
+
+def _message(row: Any) -> MessageRecord:
+    return MessageRecord(
+        sequence=row.sequence,
+        id=row.id,
+        ivan=row.ivan,
+        ma_gdich=row.ma_gdich,
+        kind=row.kind,
+        feed_seq=row.feed_seq,
+        xml=bytes(row.xml),
+        created_at=row.created_at,
+        acked_at=row.acked_at,
+    )
+
+
+def _sqlite_engine(url: Any) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30.0},
+        poolclass=StaticPool if memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun explicitly below
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "busy_timeout=30000",
+            "foreign_keys=ON",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def open_engine(database_url: str) -> Engine:
+    """An engine for ``database_url``; a bad URL or a missing driver is a :class:`ConfigError`."""
+    try:
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite":
+            return _sqlite_engine(url)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot use database URL {database_url!r}: {exc}",
+            hint="use sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db "
+            "(with its driver installed)",
+        ) from exc
+
+
+class Store:
+    """Typed operations over the gateway's tables; safe to share between threads."""
+
+    def __init__(self, database_url: str, *, create: bool = True) -> None:
+        self.url = database_url
+        self.engine = open_engine(database_url)
+        self.dialect = self.engine.dialect.name
+        self._lock = threading.Lock()
+        if create:
+            try:
+                schema.metadata.create_all(self.engine)
+            except SQLAlchemyError as exc:
+                self.engine.dispose()
+                raise ConfigError(
+                    f"cannot open database {self.engine.url.render_as_string()}: "
+                    f"{getattr(exc, 'orig', None) or exc}",
+                    hint="check the URL, that the server is reachable, and file permissions",
+                ) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # -- intake -------------------------------------------------------------------------
+
+    def idempotent(self, ivan: str, message_id: str) -> StoredReceipt | None:
+        """The receipt already bound to ``(ivan, message_id)``, if any."""
+        with self.read() as conn:
+            return self._idempotent(conn, ivan, message_id)
+
+    @staticmethod
+    def _idempotent(conn: Connection, ivan: str, message_id: str) -> StoredReceipt | None:
+        t = schema.idempotency
+        row = conn.execute(
+            select(t.c.ma_gdich, t.c.body_sha256, t.c.receipt).where(
+                t.c.ivan == ivan, t.c.message_id == message_id
+            )
+        ).first()
+        return None if row is None else StoredReceipt(row[0], row[1], bytes(row[2]))
+
+    def save_accepted(self, d: NewDossier, receipt: bytes, receipt_id: str) -> StoredReceipt:
+        """Commit dossier, idempotency row and receipt together; return what is bound.
+
+        If the message id was bound meanwhile (a concurrent duplicate), nothing is written
+        and the existing binding is returned: the caller compares body hashes.
+        """
+        try:
+            with self.write() as conn:
+                existing = self._idempotent(conn, d.ivan, d.message_id)
+                if existing is not None:
+                    return existing
+                conn.execute(
+                    insert(schema.idempotency).values(
+                        ivan=d.ivan,
+                        message_id=d.message_id,
+                        ma_gdich=d.ma_gdich,
+                        body_sha256=d.body_sha256,
+                        receipt=receipt,
+                    )
+                )
+                conn.execute(
+                    insert(schema.dossiers).values(
+                        ma_gdich=d.ma_gdich,
+                        ivan=d.ivan,
+                        message_id=d.message_id,
+                        body_sha256=d.body_sha256,
+                        body=d.body,
+                        procedure=d.procedure,
+                        period=d.period,
+                        unit=d.unit,
+                        status="received",
+                        received_at=d.received_at,
+                        catalog_version=d.catalog_version,
+                        next_due_at=d.next_due_at,
+                        summary=json.dumps(d.summary, ensure_ascii=False),
+                    )
+                )
+                conn.execute(
+                    insert(schema.messages).values(
+                        id=receipt_id,
+                        ivan=d.ivan,
+                        ma_gdich=d.ma_gdich,
+                        kind="receipt",
+                        feed_seq=None,
+                        xml=receipt,
+                        created_at=d.received_at,
+                    )
+                )
+        except IntegrityError:
+            # PostgreSQL: another transaction bound the id between our check and insert.
+            existing = self.idempotent(d.ivan, d.message_id)
+            if existing is None:
+                raise
+            return existing
+        return StoredReceipt(d.ma_gdich, d.body_sha256, receipt)
+
+    # -- reads for I-VANs ---------------------------------------------------------------
+
+    def dossier(self, ivan: str, ma_gdich: str) -> DossierRecord | None:
+        """The dossier if it exists *and* belongs to ``ivan`` (else None: no existence leak)."""
+        t = schema.dossiers
+        with self.read() as conn:
+            row = conn.execute(select(t).where(t.c.ma_gdich == ma_gdich, t.c.ivan == ivan)).first()
+        return None if row is None else _dossier(row)
+
+    def dossier_any(self, ma_gdich: str) -> DossierRecord | None:
+        """Admin and processor view: any I-VAN's dossier."""
+        t = schema.dossiers
+        with self.read() as conn:
+            row = conn.execute(select(t).where(t.c.ma_gdich == ma_gdich)).first()
+        return None if row is None else _dossier(row)
+
+    def messages_of(self, ivan: str, ma_gdich: str) -> list[MessageRecord]:
+        t = schema.messages
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t).where(t.c.ma_gdich == ma_gdich, t.c.ivan == ivan).order_by(t.c.sequence)
+            ).all()
+        return [_message(r) for r in rows]
+
+    def feed(self, ivan: str, after: int, limit: int) -> list[MessageRecord]:
+        """``ivan``'s BHXH messages with a feed position after ``after``, oldest first."""
+        t = schema.messages
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t)
+                .where(t.c.ivan == ivan, t.c.feed_seq.is_not(None), t.c.feed_seq > after)
+                .order_by(t.c.feed_seq)
+                .limit(limit)
+            ).all()
+        return [_message(r) for r in rows]
+
+    def ack(self, ivan: str, message_id: str, at: str) -> MessageRecord | None:
+        """Mark ``ivan``'s message as received (the first ack's time is kept); None if not its."""
+        t = schema.messages
+        with self.write() as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.id == message_id, t.c.ivan == ivan, t.c.acked_at.is_(None))
+                .values(acked_at=at)
+            )
+            row = conn.execute(select(t).where(t.c.id == message_id, t.c.ivan == ivan)).first()
+        return None if row is None else _message(row)
+
+    # -- processor ----------------------------------------------------------------------
+
+    def due(self, now: str, limit: int = 200) -> list[DossierRecord]:
+        """Dossiers whose next lifecycle step is due at simulated time ``now``."""
+        t = schema.dossiers
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t)
+                .where(t.c.next_due_at.is_not(None), t.c.next_due_at <= now)
+                .order_by(t.c.next_due_at)
+                .limit(limit)
+            ).all()
+        return [_dossier(r) for r in rows]
+
+    def issue(self, step: Issue) -> bool:
+        """Claim the step (status still ``from_status``) and store its message; False if taken."""
+        d, m = schema.dossiers, schema.messages
+        with self.write() as conn:
+            claimed = conn.execute(
+                update(d)
+                .where(d.c.ma_gdich == step.ma_gdich, d.c.status == step.from_status)
+                .values(status=step.to_status, next_due_at=step.next_due_at)
+            ).rowcount
+            if claimed != 1:
+                return False
+            ivan = conn.execute(select(d.c.ivan).where(d.c.ma_gdich == step.ma_gdich)).scalar_one()
+            number = self._next(conn, step.number_scope) if step.number_scope else None
+            xml, so_hso = step.render(number)
+            if so_hso is not None:
+                conn.execute(update(d).where(d.c.ma_gdich == step.ma_gdich).values(so_hso=so_hso))
+            conn.execute(
+                insert(m).values(
+                    id=step.message_id,
+                    ivan=ivan,
+                    ma_gdich=step.ma_gdich,
+                    kind=step.kind,
+                    feed_seq=self._next(conn, f"feed:{ivan}"),
+                    xml=xml,
+                    created_at=step.created_at,
+                )
+            )
+        return True
+
+    def _next(self, conn: Connection, name: str) -> int:
+        """Increment and return the counter ``name`` (created at 1), inside ``conn``'s transaction."""
+        t = schema.counters
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        if self.dialect not in ("postgresql", "sqlite"):
+            row = conn.execute(select(t.c.value).where(t.c.name == name).with_for_update()).first()
+            value = 1 if row is None else int(row[0]) + 1
+            if row is None:
+                conn.execute(insert(t).values(name=name, value=value))
+            else:
+                conn.execute(update(t).where(t.c.name == name).values(value=value))
+            return value
+        stmt = dialect_insert(t).values(name=name, value=1)
+        stmt = stmt.on_conflict_do_update(index_elements=[t.c.name], set_={"value": t.c.value + 1})
+        return int(conn.execute(stmt.returning(t.c.value)).scalar_one())
+
+    # -- clock ----------------------------------------------------------------------------
+
+    def load_clock(self, default: ClockState) -> ClockState:
+        """The shared timeline; ``default`` is stored first if there is none yet."""
+        t = schema.clock
+        with self.write() as conn:
+            row = conn.execute(select(t).where(t.c.id == 1)).first()
+            if row is None:
+                conn.execute(insert(t).values(id=1, **_clock_values(default)))
+                return default
+        return ClockState(row.origin_real, row.origin_sim, row.speed, row.offset_seconds)
+
+    def save_clock(self, state: ClockState) -> None:
+        t = schema.clock
+        with self.write() as conn:
+            if conn.execute(update(t).where(t.c.id == 1).values(**_clock_values(state))).rowcount == 0:
+                conn.execute(insert(t).values(id=1, **_clock_values(state)))
+
+    def advance_clock(self, seconds: float) -> None:
+        t = schema.clock
+        with self.write() as conn:
+            conn.execute(update(t).where(t.c.id == 1).values(offset_seconds=t.c.offset_seconds + seconds))
+
+    # -- traffic and housekeeping ---------------------------------------------------------
+
+    def record_traffic(self, rows: Sequence[TrafficRecord]) -> None:
+        if not rows:
+            return
+        with self.write() as conn:
+            conn.execute(insert(schema.traffic), [r.__dict__ for r in rows])
+
+    def traffic(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Traffic rows after id ``after``, oldest first, as plain dictionaries."""
+        t = schema.traffic
+        query = select(t).where(t.c.id > after).order_by(t.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: what tests compare to prove a rejection left the store unchanged."""
+        tables = {
+            "dossiers": schema.dossiers,
+            "messages": schema.messages,
+            "idempotency": schema.idempotency,
+            "traffic": schema.traffic,
+        }
+        with self.read() as conn:
+            return {
+                name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+                for name, t in tables.items()
+            }
+
+    def reset(self) -> None:
+        """Forget everything (admin ``/admin/reset``); the clock starts again too."""
+        with self.write() as conn:
+            for table in (
+                schema.messages,
+                schema.idempotency,
+                schema.dossiers,
+                schema.traffic,
+                schema.counters,
+                schema.clock,
+            ):
+                conn.execute(delete(table))
+
+    def ping(self) -> bool:
+        try:
+            with self.read() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+
+def _clock_values(state: ClockState) -> dict[str, float]:
+    return {
+        "origin_real": state.origin_real,
+        "origin_sim": state.origin_sim,
+        "speed": state.speed,
+        "offset_seconds": state.offset,
+    }

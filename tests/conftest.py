@@ -1,0 +1,41 @@
+"""Shared fixtures: one test PKI per session, in a temporary folder, and CI hypothesis profile."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("nightly", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh test PKI for the session, so tests never depend on a developer's cache."""
+    path = tmp_path_factory.mktemp("pki")
+    previous = os.environ.get("BHXH_HARNESS_PKI")
+    os.environ["BHXH_HARNESS_PKI"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("BHXH_HARNESS_PKI", None)
+    else:
+        os.environ["BHXH_HARNESS_PKI"] = previous
+
+
+@pytest.fixture(scope="session")
+def pki(pki_dir: Path):  # type: ignore[no-untyped-def]
+    from harness.signing import ensure_pki
+
+    return ensure_pki(pki_dir)

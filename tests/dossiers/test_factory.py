@@ -1,0 +1,135 @@
+"""Factories build XSD- and rule-valid signed dossiers for every procedure of every catalog
+version, reproducibly; each named defect fails with exactly the code that names it."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from harness.catalog import list_versions, load_catalog
+from harness.conformance import DossierChecker
+from harness.dossiers.defects import applies, build_defective, load_defects
+from harness.dossiers.factory import DossierFactory, Tweaks
+from harness.envelope import read_envelope
+from harness.errors import FactoryError
+from harness.signing import TestPKI
+
+CASES = [(v, p) for v in list_versions() for p in load_catalog(v).procedures]
+
+
+@cache
+def _tools(version: str, pki: TestPKI) -> tuple[DossierFactory, DossierChecker]:
+    factory = DossierFactory(load_catalog(version), pki)
+    return factory, DossierChecker(factory.catalog, pki.trust_store())
+
+
+@pytest.mark.parametrize(("version", "procedure"), CASES)
+def test_valid_dossier_for_every_procedure_and_version(
+    version: str, procedure: str, pki: TestPKI
+) -> None:
+    factory, checker = _tools(version, pki)
+
+    @settings(max_examples=8)
+    @given(seed=st.integers(0, 2**31 - 1), rows=st.integers(1, 4))
+    def check(seed: int, rows: int) -> None:
+        dossier = factory.build(procedure, seed, rows=rows)
+        result = checker.check(dossier.envelope)
+        assert result.accepted, [str(f) for f in result.errors]
+        assert result.envelope is not None and result.envelope.ma_thu_tuc == procedure
+
+    check()
+
+
+def test_same_seed_same_content(pki: TestPKI) -> None:
+    factory, _ = _tools("2026.1", pki)
+    a, b = factory.build("600", 7), factory.build("600", 7)
+    # signatures carry the signing time; everything the employer typed is identical
+    assert [f.form.file_name for f in a.forms] == [f.form.file_name for f in b.forms]
+    strip = etree.XSLT(
+        etree.XML(
+            '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" '
+            'xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xsl:template match="@*|node()">'
+            '<xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy></xsl:template>'
+            '<xsl:template match="ds:Signature"/></xsl:stylesheet>'
+        )
+    )
+    for fa, fb in zip(a.forms, b.forms, strict=True):
+        assert str(strip(etree.fromstring(fa.content))) == str(strip(etree.fromstring(fb.content)))
+    assert factory.build("600", 8).unit != a.unit
+
+
+def test_names_are_vietnamese_nfc_with_diacritics(pki: TestPKI) -> None:
+    factory, _ = _tools("2024.1", pki)
+    dossier = factory.build("600", 3, rows=5)
+    names = [n.text or "" for n in etree.fromstring(dossier.forms[0].content).iter("HoTen")]
+    assert len(names) == 5
+    assert all(unicodedata.is_normalized("NFC", n) for n in names)
+    assert any(any(ord(ch) > 127 for ch in n) for n in names)
+
+
+def test_post_reform_periods_use_wards_without_districts(pki: TestPKI) -> None:
+    factory, checker = _tools("2026.1", pki)
+    dossier = factory.build("610", 5)
+    form = etree.fromstring(dossier.forms[0].content)
+    assert form.findtext(".//Mahuyen_HK") == ""
+    assert checker.check(dossier.envelope).accepted
+
+
+def test_nfd_names_are_accepted_with_a_warning(pki: TestPKI) -> None:
+    factory, checker = _tools("2024.1", pki)
+
+    def decompose(_code: str, root: etree._Element) -> etree._Element:
+        for node in root.iter("HoTen"):
+            node.text = unicodedata.normalize("NFD", node.text or "")
+        return root
+
+    result = checker.check(factory.build("600", 4, tweaks=Tweaks(form_hook=decompose)).envelope)
+    assert result.accepted
+    assert "RULE-101" in {f.code for f in result.warnings}
+
+
+DEFECT_CASES = [
+    (v, p, d) for v in list_versions() for p in load_catalog(v).procedures for d in load_defects()
+]
+
+
+@pytest.mark.parametrize(("version", "procedure", "defect"), DEFECT_CASES)
+def test_each_defect_fails_with_its_code(
+    version: str, procedure: str, defect: str, pki: TestPKI
+) -> None:
+    factory, checker = _tools(version, pki)
+    if not applies(factory, procedure, defect):
+        with pytest.raises(FactoryError, match="does not apply"):
+            build_defective(factory, procedure, defect)
+        return
+    dossier = build_defective(factory, procedure, defect, seed=11)
+    result = checker.check(dossier.envelope)
+    assert result.codes == sorted(dossier.expected_codes), [str(f) for f in result.errors]
+
+
+def test_every_defect_applies_somewhere_in_the_latest_catalog(pki: TestPKI) -> None:
+    factory, _ = _tools(list_versions()[-1], pki)
+    for name in load_defects():
+        assert any(applies(factory, p, name) for p in factory.catalog.procedures), name
+
+
+def test_unknown_procedure_and_defect_say_what_exists(pki: TestPKI) -> None:
+    factory, _ = _tools("2024.1", pki)
+    with pytest.raises(FactoryError, match="known procedures: 600"):
+        factory.build("999")
+    with pytest.raises(FactoryError, match="known defects"):
+        build_defective(factory, "600", "no-such-defect")
+
+
+def test_envelope_counts_match_files(pki: TestPKI) -> None:
+    factory, _ = _tools("2026.1", pki)
+    dossier = factory.build("600", 2, optional_forms=True)
+    info = read_envelope(etree.fromstring(dossier.envelope))
+    assert int(info.so_luong_file) == len(info.files) == len(dossier.forms)
+    assert all(f.do_dai == len(f.noi_dung) for f in info.files)
+    assert [f.decode() for f in info.files] == [f.content for f in dossier.forms]
