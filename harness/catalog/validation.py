@@ -16,7 +16,6 @@ from lxml import etree, isoschematron
 
 from harness.catalog import xpath_functions
 from harness.catalog.model import Catalog
-from harness.catalog.tables import tables_uri
 from harness.error_codes import describe
 from harness.errors import CatalogError, Finding
 
@@ -41,7 +40,7 @@ def _compile_xsd(path: Path) -> etree.XMLSchema:
 
 
 def _compile_schematron(path: Path) -> isoschematron.Schematron:
-    """Compile one rule file with ``$tables`` bound to the reference tables."""
+    """Compile one rule file with ``$tables`` bound to the reference tables (``fn:tables()``)."""
     try:
         doc = etree.parse(str(path))
     except etree.XMLSyntaxError as exc:
@@ -49,7 +48,7 @@ def _compile_schematron(path: Path) -> isoschematron.Schematron:
             f"rules file is not well-formed: {exc.msg}", path=str(path), line=exc.lineno
         ) from exc
     root = doc.getroot()
-    let = etree.Element(f"{{{SCH_NS}}}let", name="tables", value=f"document('{tables_uri()}')")
+    let = etree.Element(f"{{{SCH_NS}}}let", name="tables", value="fn:tables()")
     namespaces = root.findall(f"{{{SCH_NS}}}ns")
     index = root.index(namespaces[-1]) + 1 if namespaces else 0
     root.insert(index, let)

@@ -113,6 +113,9 @@ _FUNCTIONS = {
 
 def register() -> None:
     """Make the ``fn:*`` functions visible to every XPath and XSLT evaluation in this process."""
+    from harness.catalog.tables import tables_for_xpath
+
     namespace = etree.FunctionNamespace(NAMESPACE)
     for name, function in _FUNCTIONS.items():
         namespace[name] = function
+    namespace["tables"] = tables_for_xpath

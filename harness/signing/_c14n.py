@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from signxml.algorithms import CanonicalizationMethod
 
 C14N_URIS = frozenset(m.value for m in CanonicalizationMethod)

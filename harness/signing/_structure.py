@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
 from harness.error_codes import finding

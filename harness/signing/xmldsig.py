@@ -34,7 +34,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from signxml.algorithms import (
     CanonicalizationMethod,
     DigestAlgorithm,

@@ -392,6 +392,12 @@ RULE_EDITS = {
         {("rule-changed", "TK3-TS#tk3-ward", True)},
     ),
     "rule removed": (
+        TK3_RULE + "Mã xã của đơn vị không có trong danh mục: "
+        '<sch:value-of select="Maxa"/></sch:assert>',
+        "",
+        {("rule-removed", "TK3-TS#tk3-ward", False)},
+    ),
+    "rule id renamed": (
         TK3_RULE,
         TK3_RULE.replace('id="tk3-ward"', 'id="tk3-ward-2"'),
         {("rule-removed", "TK3-TS#tk3-ward", False), ("rule-added", "TK3-TS#tk3-ward-2", True)},

@@ -1,0 +1,80 @@
+"""Prometheus metrics in the text exposition format, hand-written to avoid a dependency.
+
+Counters of requests by route, method and status, and a latency histogram by route.
+Each worker process keeps its own numbers (a scrape reaches one worker); label values
+are route *names*, never raw paths, so a client cannot blow up the series count.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections import defaultdict
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class Metrics:
+    """Thread-safe counters and histograms for one gateway process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: dict[tuple[str, str, int], int] = defaultdict(int)
+        self._buckets: dict[str, list[int]] = {}
+        self._sum: dict[str, float] = defaultdict(float)
+        self._count: dict[str, int] = defaultdict(int)
+        self._outcomes: dict[str, int] = defaultdict(int)
+
+    def observe(self, route: str, method: str, status: int, seconds: float, outcome: str) -> None:
+        with self._lock:
+            self._requests[(route, method, status)] += 1
+            buckets = self._buckets.setdefault(route, [0] * len(BUCKETS))
+            index = bisect_left(BUCKETS, seconds)
+            if index < len(BUCKETS):
+                buckets[index] += 1
+            self._sum[route] += seconds
+            self._count[route] += 1
+            self._outcomes[outcome] += 1
+
+    def render(self, extra: dict[str, float] | None = None) -> bytes:
+        """The exposition text; ``extra`` adds gauges (name -> value)."""
+        with self._lock:
+            lines = [
+                "# HELP bhxh_gateway_requests_total Requests answered, by route, method and status.",
+                "# TYPE bhxh_gateway_requests_total counter",
+            ]
+            for (route, method, status), n in sorted(self._requests.items()):
+                labels = f'route="{_escape(route)}",method="{method}",status="{status}"'
+                lines.append(f"bhxh_gateway_requests_total{{{labels}}} {n}")
+            lines += [
+                "# HELP bhxh_gateway_outcomes_total Answers by outcome code (OK or the error code).",
+                "# TYPE bhxh_gateway_outcomes_total counter",
+            ]
+            for outcome, n in sorted(self._outcomes.items()):
+                lines.append(f'bhxh_gateway_outcomes_total{{code="{_escape(outcome)}"}} {n}')
+            lines += [
+                "# HELP bhxh_gateway_request_duration_seconds Time to answer, by route.",
+                "# TYPE bhxh_gateway_request_duration_seconds histogram",
+            ]
+            for route in sorted(self._buckets):
+                label = f'route="{_escape(route)}"'
+                cumulative = 0
+                for bound, n in zip(BUCKETS, self._buckets[route], strict=True):
+                    cumulative += n
+                    lines.append(
+                        f'bhxh_gateway_request_duration_seconds_bucket{{{label},le="{bound}"}} {cumulative}'
+                    )
+                total = self._count[route]
+                lines.append(
+                    f'bhxh_gateway_request_duration_seconds_bucket{{{label},le="+Inf"}} {total}'
+                )
+                lines.append(f"bhxh_gateway_request_duration_seconds_sum{{{label}}} {self._sum[route]}")
+                lines.append(f"bhxh_gateway_request_duration_seconds_count{{{label}}} {total}")
+            for name, value in sorted((extra or {}).items()):
+                lines += [f"# TYPE {name} gauge", f"{name} {value}"]
+        return ("\n".join(lines) + "\n").encode()

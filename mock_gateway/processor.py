@@ -1,0 +1,158 @@
+"""The background lifecycle: receipts become 02/TB-TS hand-over slips, then 03/TB-TS results.
+
+Every step is due at a simulated moment stored on the dossier (``next_due_at``), so the
+processor is a loop of "what is due now?" and a test drives it deterministically:
+``clock.advance(900); processor.run_due()``. A step is claimed by a conditional update
+of the dossier's status in the same transaction that stores its message, so several
+worker processes may run processors on one database without issuing anything twice.
+Messages carry the simulated moment the step fell due, not the moment the loop noticed,
+so their dates do not depend on how often the loop runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from mock_gateway import messages
+from mock_gateway.clock import SimulatedClock, from_iso, iso
+from mock_gateway.store import DossierRecord, Issue, Store
+
+log = logging.getLogger(__name__)
+
+RECEIVED = "received"
+HANDED_OVER = "handed_over"
+ACCEPTED = "accepted"
+
+
+@dataclass(frozen=True)
+class Delays:
+    """Simulated seconds from receipt to 02/TB-TS, and from 02/TB-TS to 03/TB-TS."""
+
+    handover: float = 15 * 60.0
+    result: float = 60 * 60.0
+
+
+class Processor:
+    """Issues due lifecycle messages; ``run_due`` for tests, ``start`` for a server thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: SimulatedClock,
+        signer: messages.MessageSigner,
+        delays: Delays = Delays(),
+        *,
+        refresh_clock: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.signer = signer
+        self.delays = delays
+        self._refresh_clock = refresh_clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._run_lock = threading.Lock()
+
+    def first_due(self, received_at: str) -> str:
+        """When the 02/TB-TS of a dossier received at ``received_at`` falls due."""
+        return iso(from_iso(received_at) + timedelta(seconds=self.delays.handover))
+
+    def run_due(self, limit: int = 500) -> int:
+        """Issue every step due at the clock's now (up to ``limit``); returns how many."""
+        with self._run_lock:
+            issued = 0
+            while issued < limit:
+                batch = self.store.due(iso(self.clock.now()), min(200, limit - issued))
+                if not batch:
+                    break
+                progressed = 0
+                for dossier in batch:
+                    if self._step(dossier):
+                        progressed += 1
+                issued += progressed
+                if progressed == 0:  # every due row was taken by another process
+                    break
+            return issued
+
+    def _step(self, dossier: DossierRecord) -> bool:
+        if dossier.next_due_at is None:
+            return False
+        due = from_iso(dossier.next_due_at)
+        unit = messages.UnitInfo.from_summary(dossier.summary)
+        received = from_iso(dossier.received_at)
+        if dossier.status == RECEIVED:
+            year = due.astimezone(messages.VN_TIME).year
+            agency = unit.co_quan
+
+            def render_handover(number: int | None) -> tuple[bytes, str | None]:
+                so_hso = messages.format_so_hso(number or 0, year, agency)
+                tx = messages.Transaction.from_summary(
+                    dossier.ma_gdich, received, dossier.summary, so_hso
+                )
+                return self.signer.sign(messages.build(messages.handover(unit, tx, due)), due), so_hso
+
+            step = Issue(
+                ma_gdich=dossier.ma_gdich,
+                from_status=RECEIVED,
+                to_status=HANDED_OVER,
+                next_due_at=iso(due + timedelta(seconds=self.delays.result)),
+                kind=messages.HANDOVER,
+                message_id=uuid.uuid4().hex,
+                created_at=iso(due),
+                number_scope=f"so_hso:{year}:{agency}",
+                render=render_handover,
+            )
+        elif dossier.status == HANDED_OVER:
+
+            def render_result(_number: int | None) -> tuple[bytes, str | None]:
+                tx = messages.Transaction.from_summary(
+                    dossier.ma_gdich, received, dossier.summary, dossier.so_hso
+                )
+                return self.signer.sign(messages.build(messages.result(unit, tx, due)), due), None
+
+            step = Issue(
+                ma_gdich=dossier.ma_gdich,
+                from_status=HANDED_OVER,
+                to_status=ACCEPTED,
+                next_due_at=None,
+                kind=messages.RESULT,
+                message_id=uuid.uuid4().hex,
+                created_at=iso(due),
+                number_scope=None,
+                render=render_result,
+            )
+        else:
+            return False
+        return self.store.issue(step)
+
+    # -- background thread -------------------------------------------------------------
+
+    def start(self, interval: float) -> None:
+        """Run :meth:`run_due` every ``interval`` real seconds in a daemon thread."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval,), name="bhxh-processor", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                if self._refresh_clock is not None:
+                    self._refresh_clock()
+                self.run_due()
+            except Exception:  # keep the thread alive; the next tick retries
+                log.exception("lifecycle processor failed; retrying on the next tick")

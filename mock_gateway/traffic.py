@@ -1,0 +1,77 @@
+"""The traffic log writer: every exchange is kept, written in batches off the hot path.
+
+Writing one row per request in its own (fsynced) transaction would halve intake
+throughput, so rows wait in memory for at most ``flush_interval`` and are written
+together. The dossier itself never waits here: its durability comes from the store's
+intake transaction. The price is that a SIGKILL loses up to one interval of traffic rows,
+which is evidence, not state; ``flush()`` writes everything pending at once (the admin
+export and tests call it first).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from mock_gateway.store import Store, TrafficRecord
+
+log = logging.getLogger(__name__)
+
+
+class TrafficRecorder:
+    """Collects :class:`TrafficRecord` rows and writes them in batches (thread-safe)."""
+
+    def __init__(self, store: Store, flush_interval: float = 0.1, max_pending: int = 5000) -> None:
+        self.store = store
+        self.flush_interval = flush_interval
+        self.max_pending = max_pending
+        self._pending: list[TrafficRecord] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self, row: TrafficRecord) -> None:
+        """Queue one row; written by the background thread, or now if none runs."""
+        with self._lock:
+            self._pending.append(row)
+            backlog = len(self._pending)
+        if self._thread is None:
+            self.flush()
+        elif backlog >= self.max_pending:
+            self._wake.set()
+
+    def flush(self) -> int:
+        """Write every pending row now; returns how many."""
+        with self._flush_lock:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if rows:
+                self.store.record_traffic(rows)
+            return len(rows)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="bhxh-traffic", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and write what is left."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+        self.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:
+                log.exception("could not write traffic rows; they are dropped")
