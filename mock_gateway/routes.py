@@ -1,0 +1,66 @@
+"""The gateway's routes: one table read by the core's dispatcher, the ASGI app and the tests.
+
+The OpenAPI document (:mod:`mock_gateway.openapi`) is written by hand, and a test checks
+it against this table and against the Starlette routes, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Auth(Enum):
+    """Who may call a route."""
+
+    PUBLIC = "public"
+    IVAN = "ivan"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Route:
+    """``method template`` (Starlette-style ``{param}`` placeholders) and who may call it."""
+
+    name: str
+    method: str
+    template: str
+    auth: Auth
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+    def match(self, path: str) -> dict[str, str] | None:
+        found = self.pattern.match(path)
+        return None if found is None else found.groupdict()
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("submit_dossier", "POST", "/api/v1/dossiers", Auth.IVAN),
+    Route("get_dossier", "GET", "/api/v1/dossiers/{ma_gdich}", Auth.IVAN),
+    Route("list_messages", "GET", "/api/v1/messages", Auth.IVAN),
+    Route("ack_message", "POST", "/api/v1/messages/{message_id}/ack", Auth.IVAN),
+    Route("get_catalog", "GET", "/api/v1/catalog", Auth.IVAN),
+    Route("healthz", "GET", "/healthz", Auth.PUBLIC),
+    Route("metrics", "GET", "/metrics", Auth.PUBLIC),
+    Route("openapi", "GET", "/openapi.json", Auth.PUBLIC),
+    Route("admin_clock_advance", "POST", "/admin/clock/advance", Auth.ADMIN),
+    Route("admin_traffic", "GET", "/admin/traffic", Auth.ADMIN),
+    Route("admin_reset", "POST", "/admin/reset", Auth.ADMIN),
+)
+
+
+def resolve(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+    """``(route, path parameters, path_known)``; ``path_known`` with no route means 405."""
+    path_known = False
+    for route in ROUTES:
+        params = route.match(path)
+        if params is None:
+            continue
+        path_known = True
+        if route.method == method or (method == "HEAD" and route.method == "GET"):
+            return route, params, True
+    return None, {}, path_known

@@ -1,0 +1,59 @@
+"""The CLI: commands listed, exit codes that gate releases, no tracebacks for user errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from harness.cli import main
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_lists_the_commands() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for command in ("catalog", "dossier", "pki"):
+        assert re.search(rf"^\s+{command}\s", out, re.M), command
+
+
+def test_catalog_diff_reports_breaking_changes_and_exits_1() -> None:
+    code, out, _ = run("catalog", "diff", "2024.1", "2026.1")
+    assert code == 1
+    assert "BREAKING" in out and "'OF' removed" in out and "630a" in out
+
+
+def test_catalog_diff_json_and_identical_versions() -> None:
+    code, out, _ = run("catalog", "diff", "2024.1", "2026.1", "--json")
+    assert code == 1 and json.loads(out)["summary"]["breaking"] >= 2
+    code, out, _ = run("catalog", "diff", "2026.1", "2026.1")
+    assert code == 0 and "0 breaking" in out
+
+
+def test_unknown_version_is_a_usage_error_without_traceback() -> None:
+    code, out, err = run("catalog", "diff", "2024.1", "1999.9")
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert "known versions" in err
+
+
+def test_build_then_check_a_valid_and_a_defective_dossier(tmp_path: Path, pki_dir: Path) -> None:
+    good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
+    assert run("dossier", "build", "604", "--seed", "3", "-o", str(good))[0] == 0
+    code, out, _ = run("dossier", "build", "600", "--defect", "wage-above-cap", "-o", str(bad))
+    assert code == 0 and "RULE-103" in out
+    code, out, _ = run("dossier", "check", str(good))
+    assert code == 0 and "accepted" in out
+    code, out, _ = run("dossier", "check", str(good), str(bad))
+    assert code == 1 and "RULE-103" in out
+
+
+def test_unknown_defect_lists_known_ones() -> None:
+    code, _, err = run("dossier", "build", "600", "--defect", "nope")
+    assert code == 2 and "known defects" in err and "Traceback" not in err
