@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 
 @dataclass(frozen=True)
 class ClockState:
-    """The numbers that define a timeline; ``now = origin_sim + (real - origin_real) * speed + offset``."""
+    """The numbers that define a timeline.
+
+    ``now = origin_sim + (real - origin_real) * speed + offset``, all in epoch seconds.
+    """
 
     origin_real: float
     origin_sim: float

@@ -54,7 +54,7 @@ class GatewayConfig:
         problems = []
         if not self.ivan_tokens:
             problems.append("at least one I-VAN token is needed")
-        tokens = list(self.ivan_tokens.values()) + [self.admin_token]
+        tokens = [*self.ivan_tokens.values(), self.admin_token]
         if any(not t for t in tokens):
             problems.append("tokens must not be empty")
         if len(set(tokens)) != len(tokens):

@@ -180,7 +180,12 @@ class Intake:
         where = "/Hoso/NoiDung/ThongTinHoSo"
         if procedure is None:
             findings.append(
-                finding("ENV-002", f"{where}/MaThuTuc", procedure=info.ma_thu_tuc, catalog=catalog.version)
+                finding(
+                    "ENV-002",
+                    f"{where}/MaThuTuc",
+                    procedure=info.ma_thu_tuc,
+                    catalog=catalog.version,
+                )
             )
         elif not procedure.in_force(info.ky_ke_khai):
             findings.append(
@@ -211,14 +216,18 @@ class Intake:
             versions.append(version)
             if procedure is not None and version.form not in procedure.forms:
                 findings.append(
-                    finding("ENV-005", f"{path}/MaToKhai", form=version.form, procedure=procedure.code)
+                    finding(
+                        "ENV-005", f"{path}/MaToKhai", form=version.form, procedure=procedure.code
+                    )
                 )
         if procedure is not None:
             present = {v.form for v in versions} | {f.ma_to_khai for f in info.files}
             for required in procedure.required_forms:
                 if required not in present:
                     findings.append(
-                        finding("ENV-004", f"{where}/ToKhais", form=required, procedure=procedure.code)
+                        finding(
+                            "ENV-004", f"{where}/ToKhais", form=required, procedure=procedure.code
+                        )
                     )
         if findings or procedure is None:
             raise Rejected(findings)

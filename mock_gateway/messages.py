@@ -107,9 +107,17 @@ def _vn(moment: datetime) -> datetime:
     return moment.astimezone(VN_TIME)
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (clients' input is echoed)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
     node = etree.SubElement(parent, tag)
-    node.text = text or ""
+    node.text = xml_text(text) if text else ""
     return node
 
 
@@ -126,6 +134,9 @@ def _findings(parent: etree._Element, findings: Sequence[Finding]) -> None:
             _sub(loi, "TEP", f.context["file"])
         _sub(loi, "MOTA_VI", f.message_vi)
         _sub(loi, "MOTA_EN", f.message_en)
+        detail = "; ".join(f"{k}={v}" for k, v in sorted(f.context.items()) if k != "file")
+        if detail:
+            _sub(loi, "CHI_TIET", detail)
 
 
 def build(answer: Answer) -> etree._Element:
@@ -190,9 +201,7 @@ class MessageSigner:
         _sub(ttcky, "TIME", now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         signed = sign(root, self.credential, signature_parent=SIGNATURE_PARENT, signing_time=now)
         signed.addprevious(etree.Comment(TEST_NOTICE))
-        data: bytes = etree.tostring(
-            signed.getroottree(), xml_declaration=True, encoding="UTF-8"
-        )
+        data: bytes = etree.tostring(signed.getroottree(), xml_declaration=True, encoding="UTF-8")
         return data
 
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_HIST = "bhxh_gateway_request_duration_seconds"
 
 
 def _escape(value: str) -> str:
@@ -45,14 +46,14 @@ class Metrics:
         """The exposition text; ``extra`` adds gauges (name -> value)."""
         with self._lock:
             lines = [
-                "# HELP bhxh_gateway_requests_total Requests answered, by route, method and status.",
+                "# HELP bhxh_gateway_requests_total Requests answered by route, method, status.",
                 "# TYPE bhxh_gateway_requests_total counter",
             ]
             for (route, method, status), n in sorted(self._requests.items()):
                 labels = f'route="{_escape(route)}",method="{method}",status="{status}"'
                 lines.append(f"bhxh_gateway_requests_total{{{labels}}} {n}")
             lines += [
-                "# HELP bhxh_gateway_outcomes_total Answers by outcome code (OK or the error code).",
+                "# HELP bhxh_gateway_outcomes_total Answers by outcome (OK or the error code).",
                 "# TYPE bhxh_gateway_outcomes_total counter",
             ]
             for outcome, n in sorted(self._outcomes.items()):
@@ -66,14 +67,14 @@ class Metrics:
                 cumulative = 0
                 for bound, n in zip(BUCKETS, self._buckets[route], strict=True):
                     cumulative += n
-                    lines.append(
-                        f'bhxh_gateway_request_duration_seconds_bucket{{{label},le="{bound}"}} {cumulative}'
-                    )
+                    lines.append(f'{_HIST}_bucket{{{label},le="{bound}"}} {cumulative}')
                 total = self._count[route]
                 lines.append(
                     f'bhxh_gateway_request_duration_seconds_bucket{{{label},le="+Inf"}} {total}'
                 )
-                lines.append(f"bhxh_gateway_request_duration_seconds_sum{{{label}}} {self._sum[route]}")
+                lines.append(
+                    f"bhxh_gateway_request_duration_seconds_sum{{{label}}} {self._sum[route]}"
+                )
                 lines.append(f"bhxh_gateway_request_duration_seconds_count{{{label}}} {total}")
             for name, value in sorted((extra or {}).items()):
                 lines += [f"# TYPE {name} gauge", f"{name} {value}"]

@@ -94,7 +94,9 @@ class Processor:
                 tx = messages.Transaction.from_summary(
                     dossier.ma_gdich, received, dossier.summary, so_hso
                 )
-                return self.signer.sign(messages.build(messages.handover(unit, tx, due)), due), so_hso
+                return self.signer.sign(
+                    messages.build(messages.handover(unit, tx, due)), due
+                ), so_hso
 
             step = Issue(
                 ma_gdich=dossier.ma_gdich,

@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+MAX_CLOCK_ADVANCE = 10 * 366 * 86400.0
+"""The longest fast-forward ``/admin/clock/advance`` accepts (simulated seconds)."""
+
 
 class Auth(Enum):
     """Who may call a route."""

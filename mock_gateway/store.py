@@ -16,7 +16,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
@@ -27,6 +38,18 @@ from mock_gateway import schema
 from mock_gateway.clock import ClockState
 
 _WRITE = "bhxh_write"
+
+# Hot-path statements are built once: constructing Core statements per call costs more
+# than executing them on SQLite.
+_IDEMPOTENT = select(
+    schema.idempotency.c.ma_gdich, schema.idempotency.c.body_sha256, schema.idempotency.c.receipt
+).where(
+    schema.idempotency.c.ivan == bindparam("ivan"),
+    schema.idempotency.c.message_id == bindparam("message_id"),
+)
+_INSERT_IDEMPOTENCY = insert(schema.idempotency)
+_INSERT_DOSSIER = insert(schema.dossiers)
+_INSERT_MESSAGE = insert(schema.messages)
 FEED_KINDS = ("02/TB-TS", "03/TB-TS")
 
 
@@ -232,69 +255,63 @@ class Store:
 
     def idempotent(self, ivan: str, message_id: str) -> StoredReceipt | None:
         """The receipt already bound to ``(ivan, message_id)``, if any."""
-        with self.read() as conn:
-            return self._idempotent(conn, ivan, message_id)
-
-    @staticmethod
-    def _idempotent(conn: Connection, ivan: str, message_id: str) -> StoredReceipt | None:
-        t = schema.idempotency
-        row = conn.execute(
-            select(t.c.ma_gdich, t.c.body_sha256, t.c.receipt).where(
-                t.c.ivan == ivan, t.c.message_id == message_id
-            )
-        ).first()
+        with self.engine.connect() as conn:  # one autocommitted read: no BEGIN/COMMIT pair
+            row = conn.execute(_IDEMPOTENT, {"ivan": ivan, "message_id": message_id}).first()
+            conn.rollback()
         return None if row is None else StoredReceipt(row[0], row[1], bytes(row[2]))
 
     def save_accepted(self, d: NewDossier, receipt: bytes, receipt_id: str) -> StoredReceipt:
         """Commit dossier, idempotency row and receipt together; return what is bound.
 
-        If the message id was bound meanwhile (a concurrent duplicate), nothing is written
-        and the existing binding is returned: the caller compares body hashes.
+        If the message id was bound meanwhile (a concurrent duplicate), the primary key of
+        the idempotency row refuses the insert, nothing is written, and the existing
+        binding is returned: the caller compares body hashes.
         """
         try:
             with self.write() as conn:
-                existing = self._idempotent(conn, d.ivan, d.message_id)
-                if existing is not None:
-                    return existing
                 conn.execute(
-                    insert(schema.idempotency).values(
-                        ivan=d.ivan,
-                        message_id=d.message_id,
-                        ma_gdich=d.ma_gdich,
-                        body_sha256=d.body_sha256,
-                        receipt=receipt,
-                    )
+                    _INSERT_IDEMPOTENCY,
+                    {
+                        "ivan": d.ivan,
+                        "message_id": d.message_id,
+                        "ma_gdich": d.ma_gdich,
+                        "body_sha256": d.body_sha256,
+                        "receipt": receipt,
+                    },
                 )
                 conn.execute(
-                    insert(schema.dossiers).values(
-                        ma_gdich=d.ma_gdich,
-                        ivan=d.ivan,
-                        message_id=d.message_id,
-                        body_sha256=d.body_sha256,
-                        body=d.body,
-                        procedure=d.procedure,
-                        period=d.period,
-                        unit=d.unit,
-                        status="received",
-                        received_at=d.received_at,
-                        catalog_version=d.catalog_version,
-                        next_due_at=d.next_due_at,
-                        summary=json.dumps(d.summary, ensure_ascii=False),
-                    )
+                    _INSERT_DOSSIER,
+                    {
+                        "ma_gdich": d.ma_gdich,
+                        "ivan": d.ivan,
+                        "message_id": d.message_id,
+                        "body_sha256": d.body_sha256,
+                        "body": d.body,
+                        "procedure": d.procedure,
+                        "period": d.period,
+                        "unit": d.unit,
+                        "status": "received",
+                        "received_at": d.received_at,
+                        "catalog_version": d.catalog_version,
+                        "so_hso": None,
+                        "next_due_at": d.next_due_at,
+                        "summary": json.dumps(d.summary, ensure_ascii=False),
+                    },
                 )
                 conn.execute(
-                    insert(schema.messages).values(
-                        id=receipt_id,
-                        ivan=d.ivan,
-                        ma_gdich=d.ma_gdich,
-                        kind="receipt",
-                        feed_seq=None,
-                        xml=receipt,
-                        created_at=d.received_at,
-                    )
+                    _INSERT_MESSAGE,
+                    {
+                        "id": receipt_id,
+                        "ivan": d.ivan,
+                        "ma_gdich": d.ma_gdich,
+                        "kind": "receipt",
+                        "feed_seq": None,
+                        "xml": receipt,
+                        "created_at": d.received_at,
+                        "acked_at": None,
+                    },
                 )
         except IntegrityError:
-            # PostgreSQL: another transaction bound the id between our check and insert.
             existing = self.idempotent(d.ivan, d.message_id)
             if existing is None:
                 raise
@@ -393,7 +410,7 @@ class Store:
         return True
 
     def _next(self, conn: Connection, name: str) -> int:
-        """Increment and return the counter ``name`` (created at 1), inside ``conn``'s transaction."""
+        """Increment and return counter ``name`` (created at 1) in ``conn``'s transaction."""
         t = schema.counters
         dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         if self.dialect not in ("postgresql", "sqlite"):
@@ -423,13 +440,18 @@ class Store:
     def save_clock(self, state: ClockState) -> None:
         t = schema.clock
         with self.write() as conn:
-            if conn.execute(update(t).where(t.c.id == 1).values(**_clock_values(state))).rowcount == 0:
+            if (
+                conn.execute(update(t).where(t.c.id == 1).values(**_clock_values(state))).rowcount
+                == 0
+            ):
                 conn.execute(insert(t).values(id=1, **_clock_values(state)))
 
     def advance_clock(self, seconds: float) -> None:
         t = schema.clock
         with self.write() as conn:
-            conn.execute(update(t).where(t.c.id == 1).values(offset_seconds=t.c.offset_seconds + seconds))
+            conn.execute(
+                update(t).where(t.c.id == 1).values(offset_seconds=t.c.offset_seconds + seconds)
+            )
 
     # -- traffic and housekeeping ---------------------------------------------------------
 

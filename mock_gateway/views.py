@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from harness.catalog import Catalog
-from mock_gateway.messages import ENVIRONMENT
+from mock_gateway.messages import ENVIRONMENT, xml_text
 from mock_gateway.store import DossierRecord, MessageRecord
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
     node = etree.SubElement(parent, tag)
-    node.text = text or ""
+    node.text = xml_text(text) if text else ""
     return node
 
 

@@ -1,0 +1,71 @@
+"""Admin handlers: fast-forward the simulated clock, export the traffic log, reset.
+
+Admin answers are JSON (they are for suites and people, not for I-VANs); failures are
+still the usual signed ``XACNHAN_GDICH``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from mock_gateway.api import int_param
+from mock_gateway.clock import iso
+from mock_gateway.intake import reject
+from mock_gateway.routes import MAX_CLOCK_ADVANCE
+
+if TYPE_CHECKING:
+    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
+
+NDJSON = "application/x-ndjson"
+
+
+def traffic_line(row: dict[str, Any]) -> str:
+    """One traffic row as a JSON line; bodies in base64 because they are raw bytes."""
+    out = {k: v for k, v in row.items() if k not in ("request", "response")}
+    out["request_b64"] = base64.b64encode(bytes(row["request"])).decode("ascii")
+    out["response_b64"] = base64.b64encode(bytes(row["response"])).decode("ascii")
+    return json.dumps(out, ensure_ascii=False)
+
+
+def handlers(gw: Gateway) -> dict[str, Handler]:
+    """The admin handlers of ``gw``, keyed by route name."""
+    from mock_gateway.core import JSON, GatewayResponse
+
+    def _json(data: dict[str, Any]) -> GatewayResponse:
+        return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(data).encode())
+
+    def clock_advance(
+        request: GatewayRequest, _p: dict[str, str], _i: str | None
+    ) -> GatewayResponse:
+        raw = request.query.get("seconds", "")
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise reject("REQ-002", "?seconds", parameter="seconds", value=raw[:40]) from None
+        if not math.isfinite(seconds) or not 0 <= seconds <= MAX_CLOCK_ADVANCE:
+            raise reject(
+                "REQ-002", "?seconds", parameter="seconds", range=f"0..{MAX_CLOCK_ADVANCE:.0f}"
+            )
+        issued = gw.advance_clock(seconds)
+        return _json({"now": iso(gw.clock.now()), "advanced": seconds, "issued": issued})
+
+    def traffic(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
+        gw.traffic.flush()
+        after = int_param(request, "after", 0, 0, 2**62)
+        limit = int_param(request, "limit", 10_000, 1, 100_000)
+        lines = [traffic_line(row) for row in gw.store.traffic(after, limit)]
+        body = ("\n".join(lines) + "\n" if lines else "").encode()
+        return GatewayResponse(200, {"Content-Type": NDJSON}, body)
+
+    def reset(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
+        gw.reset()
+        return _json({"reset": True, "now": iso(gw.clock.now())})
+
+    return {
+        "admin_clock_advance": clock_advance,
+        "admin_traffic": traffic,
+        "admin_reset": reset,
+    }

@@ -1,0 +1,107 @@
+"""Handlers of the I-VAN and public routes (the admin ones are in :mod:`mock_gateway.admin`).
+
+Isolation rule: an I-VAN asking for anything that is not its own gets exactly the answer
+it would get for something that does not exist (404 NF-001), never 403, so it cannot
+even learn that another I-VAN's dossier or message exists.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from mock_gateway import openapi, views
+from mock_gateway.clock import iso
+from mock_gateway.intake import reject
+
+if TYPE_CHECKING:
+    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
+
+
+def int_param(request: GatewayRequest, name: str, default: int, low: int, high: int) -> int:
+    """A query parameter as an integer in ``[low, high]``, or REQ-002."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise reject("REQ-002", f"?{name}", parameter=name, value=raw[:40]) from None
+    if not low <= value <= high:
+        raise reject("REQ-002", f"?{name}", parameter=name, value=raw[:40], range=f"{low}..{high}")
+    return value
+
+
+def _ivan(ivan: str | None) -> str:
+    if ivan is None:  # the route table says these routes need an I-VAN
+        raise RuntimeError("I-VAN route reached without an authenticated I-VAN")
+    return ivan
+
+
+def handlers(gw: Gateway) -> dict[str, Handler]:
+    """The I-VAN and public handlers of ``gw``, keyed by route name."""
+    from mock_gateway.core import JSON, GatewayResponse
+
+    def submit_dossier(
+        request: GatewayRequest, _p: dict[str, str], ivan: str | None
+    ) -> GatewayResponse:
+        return gw.submit(request, _ivan(ivan))
+
+    def get_dossier(
+        _r: GatewayRequest, params: dict[str, str], ivan: str | None
+    ) -> GatewayResponse:
+        ma_gdich = params["ma_gdich"]
+        dossier = gw.store.dossier(_ivan(ivan), ma_gdich)
+        if dossier is None:
+            raise reject("NF-001", "/api/v1/dossiers/{ma_gdich}")
+        return gw.xml(views.dossier_status(dossier, gw.store.messages_of(dossier.ivan, ma_gdich)))
+
+    def list_messages(
+        request: GatewayRequest, _p: dict[str, str], ivan: str | None
+    ) -> GatewayResponse:
+        after = int_param(request, "after", 0, 0, 2**62)
+        limit = int_param(request, "limit", 100, 1, gw.config.feed_limit_max)
+        return gw.xml(views.feed(gw.store.feed(_ivan(ivan), after, limit), after))
+
+    def ack_message(
+        _r: GatewayRequest, params: dict[str, str], ivan: str | None
+    ) -> GatewayResponse:
+        message_id = params["message_id"]
+        message = gw.store.ack(_ivan(ivan), message_id, iso(gw.clock.now()))
+        if message is None:
+            raise reject("NF-001", "/api/v1/messages/{message_id}/ack")
+        return gw.xml(views.ack(message))
+
+    def get_catalog(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
+        return gw.xml(gw.catalog_xml)
+
+    def healthz(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
+        if not gw.store.ping():
+            raise reject("SRV-001", "/healthz", detail="database unreachable")
+        body = {
+            "status": "ok",
+            "environment": "THU_NGHIEM",
+            "catalogs": [c.version for c in gw.catalogs.catalogs],
+            "simulated_time": iso(gw.clock.now()),
+        }
+        return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(body).encode())
+
+    def metrics(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
+        from mock_gateway.metrics import CONTENT_TYPE
+
+        extra = {"bhxh_gateway_simulated_time_seconds": gw.clock.timestamp()}
+        return GatewayResponse(200, {"Content-Type": CONTENT_TYPE}, gw.metrics.render(extra))
+
+    def openapi_json(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
+        return GatewayResponse(200, {"Content-Type": JSON}, openapi.document_bytes())
+
+    return {
+        "submit_dossier": submit_dossier,
+        "get_dossier": get_dossier,
+        "list_messages": list_messages,
+        "ack_message": ack_message,
+        "get_catalog": get_catalog,
+        "healthz": healthz,
+        "metrics": metrics,
+        "openapi": openapi_json,
+    }

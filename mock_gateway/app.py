@@ -1,0 +1,94 @@
+"""A thin Starlette ASGI app over :meth:`mock_gateway.core.Gateway.handle`.
+
+It does two things the core cannot: read the body with a size cap (a 50 MB upload is
+refused after the cap, not buffered whole) and run the blocking core in a worker thread
+so a slow commit never stalls the event loop. One Starlette ``Route`` per entry of
+:data:`mock_gateway.routes.ROUTES`; unknown paths and methods reach the core too, so
+even a 404 is a signed ``XACNHAN_GDICH``.
+
+``app_factory`` is the import string uvicorn uses with several workers: each worker
+process builds its own :class:`Gateway` from ``$BHXH_GATEWAY_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mock_gateway.config import GatewayConfig
+from mock_gateway.core import Gateway, GatewayRequest
+from mock_gateway.routes import ROUTES
+
+
+async def read_capped(request: Request, cap: int) -> tuple[bytes, int | None]:
+    """``(body, None)``, or ``(b"", size seen)`` once the body is known to exceed ``cap``.
+
+    The rest of an oversized body is left unread; uvicorn discards it on a kept-alive
+    connection, so the client still receives the 413 after it finishes sending.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        return b"", int(declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return b"", size
+        chunks.append(chunk)
+    return b"".join(chunks), None
+
+
+async def _dispatch(gateway: Gateway, request: Request) -> Response:
+    body, oversize = await read_capped(request, gateway.config.max_body_bytes)
+    core_request = GatewayRequest(
+        method=request.method,
+        path=request.url.path,
+        headers=dict(request.headers),
+        query=dict(request.query_params),
+        body=body,
+        body_size=oversize,
+    )
+    answer = await run_in_threadpool(gateway.handle, core_request)
+    return Response(content=answer.body, status_code=answer.status, headers=answer.headers)
+
+
+def create_app(gateway: Gateway, *, background: bool = True, close: bool = True) -> Starlette:
+    """The ASGI app; ``background`` starts the processor and traffic threads at start-up,
+    ``close`` closes the gateway at shutdown (leave False when the caller owns it)."""
+
+    async def endpoint(request: Request) -> Response:
+        return await _dispatch(gateway, request)
+
+    async def fallback(request: Request, _exc: Exception) -> Response:
+        return await _dispatch(gateway, request)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if background:
+            gateway.start_background()
+        try:
+            yield
+        finally:
+            if close:
+                await run_in_threadpool(gateway.close)
+
+    routes = [Route(r.template, endpoint, methods=[r.method], name=r.name) for r in ROUTES]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: fallback, 405: fallback},
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app
+
+
+def app_factory() -> Starlette:
+    """Build a gateway and its app from ``$BHXH_GATEWAY_CONFIG`` (one per worker process)."""
+    return create_app(Gateway(GatewayConfig.from_env()))

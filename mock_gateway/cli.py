@@ -1,0 +1,107 @@
+"""``bhxh-harness serve``: the mock gateway as a real HTTP server.
+
+The lead mounts :data:`serve` in the ``bhxh-harness`` group; ``python -m mock_gateway.cli``
+runs it alone. Every usage problem (bad token option, unknown catalog version,
+unreachable database) is one paragraph on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from harness.errors import UsageError
+from mock_gateway.config import DEFAULT_DATABASE_URL, parse_token_options
+
+
+class _Refused(click.ClickException):
+    """A usage problem: the message says what to change; exit code 2 like the harness CLI."""
+
+    exit_code = 2
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+@click.option(
+    "--database-url",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="sqlite:///file.sqlite3 or postgresql+psycopg://user:pass@host/db",
+)
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    help="Catalog version to serve (repeatable; default: every version on disk).",
+)
+@click.option(
+    "--clock-speed",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Simulated seconds per real second (0 freezes the clock; admin API advances it).",
+)
+@click.option(
+    "--ivan-token",
+    "ivan_tokens",
+    multiple=True,
+    metavar="NAME=TOKEN",
+    help="I-VAN credential (repeatable); default: the well-known test tokens of IVAN01/IVAN02.",
+)
+@click.option("--admin-token", default=None, help="Admin credential (default: the test token).")
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    database_url: str,
+    catalogs: tuple[str, ...],
+    clock_speed: float,
+    ivan_tokens: tuple[str, ...],
+    admin_token: str | None,
+    log_level: str,
+) -> None:
+    """Run the mock BHXH gateway (a TEST system: every answer says THU_NGHIEM)."""
+    from mock_gateway.server import serve as run
+
+    try:
+        tokens = parse_token_options(ivan_tokens)
+        click.echo(
+            f"mock BHXH gateway (TEST ENVIRONMENT) on http://{host}:{port} "
+            f"with {workers} worker(s), database {_redact(database_url)}",
+            err=True,
+        )
+        run(
+            host=host,
+            port=port,
+            workers=workers,
+            database_url=database_url,
+            catalog_versions=catalogs,
+            clock_speed=clock_speed,
+            ivan_tokens=tokens or None,
+            admin_token=admin_token,
+            log_level=log_level,
+        )
+    except UsageError as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for the start-up line."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess
+    serve()

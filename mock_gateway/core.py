@@ -1,0 +1,372 @@
+"""The gateway itself, framework-free: ``Gateway.handle(GatewayRequest) -> GatewayResponse``.
+
+The ASGI app, the ``requests`` transport adapter and the ``responses`` callbacks are all
+thin shells over :meth:`Gateway.handle`, so a vendor's unit test, the certification
+suite and a load test over HTTP exercise the very same code.
+
+Error policy: anything that is the client's fault raises :class:`~mock_gateway.intake.Rejected`
+and becomes a signed ``XACNHAN_GDICH`` with a 4xx status and its stable code; anything
+else is our bug, is logged with its traceback and becomes 500 ``SRV-002``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from harness.error_codes import finding
+from harness.signing import TestPKI, ensure_pki
+from harness.xmlsafe import XMLLimits
+from mock_gateway import admin, api, messages, views
+from mock_gateway.clock import SimulatedClock, iso
+from mock_gateway.config import GatewayConfig
+from mock_gateway.intake import CatalogSet, Intake, Rejected, reject
+from mock_gateway.metrics import Metrics
+from mock_gateway.processor import Delays, Processor
+from mock_gateway.routes import Auth, Route, resolve
+from mock_gateway.store import NewDossier, Store, StoredReceipt, TrafficRecord
+from mock_gateway.traffic import TrafficRecorder
+
+log = logging.getLogger(__name__)
+
+XML = "application/xml; charset=utf-8"
+JSON = "application/json"
+_XML_TYPES = ("application/xml", "text/xml")
+_MESSAGE_ID_MAX = 128
+
+
+@dataclass(frozen=True)
+class GatewayRequest:
+    """An HTTP request as the core sees it; header names are matched case-insensitively.
+
+    ``body_size`` is set by a front end that stopped reading a body over the size cap: it
+    then passes the size it saw (or was told) and an empty ``body``.
+    """
+
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    body_size: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", {k.lower(): v for k, v in self.headers.items()})
+        object.__setattr__(self, "method", self.method.upper())
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    @property
+    def size(self) -> int:
+        return self.body_size if self.body_size is not None else len(self.body)
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """Status, headers and body; ``outcome`` (OK or the error code) is for logs and metrics."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    outcome: str = "OK"
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+
+Handler = Callable[[GatewayRequest, dict[str, str], str | None], GatewayResponse]
+
+
+class Gateway:
+    """One gateway instance: store, catalogs, trust, clock, processor, traffic and metrics."""
+
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        store: Store | None = None,
+        pki: TestPKI | None = None,
+        clock: SimulatedClock | None = None,
+    ) -> None:
+        self.config = config or GatewayConfig()
+        cfg = self.config
+        self.catalogs = CatalogSet(cfg.catalog_versions)
+        self.pki = pki or ensure_pki(cfg.pki_path)
+        self.signer = messages.MessageSigner(self.pki.credential(cfg.signer))
+        self.intake = Intake(
+            self.catalogs, self.pki.trust_store(), XMLLimits(max_bytes=cfg.max_body_bytes)
+        )
+        self.store = store or Store(cfg.database_url)
+        self.clock = clock or SimulatedClock(cfg.clock_speed)
+        self._sync_clock()
+        self.processor = Processor(
+            self.store,
+            self.clock,
+            self.signer,
+            Delays(cfg.handover_delay, cfg.result_delay),
+            refresh_clock=self.refresh_clock,
+        )
+        self.traffic = TrafficRecorder(self.store, cfg.traffic_flush_interval)
+        self.metrics = Metrics()
+        self._tokens = [(token, ivan) for ivan, token in cfg.ivan_tokens.items()]
+        self._catalog_xml = views.catalog(self.catalogs.catalogs)
+        self._handlers: dict[str, Handler] = {}
+        self._handlers.update(api.handlers(self))
+        self._handlers.update(admin.handlers(self))
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def _sync_clock(self) -> None:
+        """Join the timeline stored in the database (other workers share it)."""
+        state = self.store.load_clock(self.clock.state)
+        if state.speed != self.config.clock_speed:
+            self.clock.adopt(state)
+            state = self.clock.rebase(self.config.clock_speed)
+            self.store.save_clock(state)
+        self.clock.adopt(state)
+
+    def refresh_clock(self) -> None:
+        self.clock.adopt(self.store.load_clock(self.clock.state))
+
+    def advance_clock(self, seconds: float, *, limit: int = 10_000) -> int:
+        """Fast-forward the shared simulated clock and issue what fell due; returns how many.
+
+        Goes through the store so every worker (and the processor thread, which re-reads
+        the timeline on each tick) sees the same jump.
+        """
+        self.store.advance_clock(seconds)
+        self.refresh_clock()
+        return self.processor.run_due(limit=limit)
+
+    def reset(self) -> None:
+        """Forget every dossier, message and traffic row; the clock restarts at real now."""
+        self.traffic.flush()
+        self.store.reset()
+        fresh = SimulatedClock(self.config.clock_speed).state
+        self.store.save_clock(fresh)
+        self.clock.adopt(fresh)
+
+    def start_background(self) -> None:
+        """Start the lifecycle processor and the traffic writer threads (servers do this)."""
+        self.traffic.start()
+        self.processor.start(self.config.processor_interval)
+
+    def close(self) -> None:
+        """Stop threads, write pending traffic, release the database."""
+        self.processor.stop()
+        self.traffic.stop()
+        self.store.close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def handle(self, request: GatewayRequest) -> GatewayResponse:
+        """Answer one request; never raises."""
+        started = time.time()
+        t0 = time.perf_counter()
+        route, params, path_known = resolve(request.method, request.path)
+        ivan: str | None = None
+        try:
+            if route is None:
+                raise self._no_route(request, path_known)
+            ivan = self._authenticate(route, request)
+            response = self._handlers[route.name](request, params, ivan)
+        except Rejected as exc:
+            response = self.error_response(exc)
+        except Exception:
+            log.exception("internal error answering %s %s", request.method, request.path)
+            response = self.internal_error()
+        duration = time.perf_counter() - t0
+        self._observe(request, route, ivan, response, started, duration)
+        if request.method == "HEAD":
+            response = GatewayResponse(response.status, response.headers, b"", response.outcome)
+        return response
+
+    def _no_route(self, request: GatewayRequest, path_known: bool) -> Rejected:
+        if path_known:
+            allowed = sorted({r.method for r in _routes_for(request.path)})
+            return Rejected(
+                [finding("REQ-002", request.path, method=request.method, allow=", ".join(allowed))],
+                status=405,
+            )
+        return reject("NF-001", request.path)
+
+    def _authenticate(self, route: Route, request: GatewayRequest) -> str | None:
+        """The I-VAN code for I-VAN routes, ``"admin"`` for admin routes, None for public."""
+        if route.auth is Auth.PUBLIC:
+            return None
+        header = request.header("authorization") or ""
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise reject("AUTH-001", "/", header="Authorization")
+        is_admin = hmac.compare_digest(token.encode(), self.config.admin_token.encode())
+        ivan = next(
+            (i for t, i in self._tokens if hmac.compare_digest(token.encode(), t.encode())), None
+        )
+        if route.auth is Auth.ADMIN:
+            if is_admin:
+                return "admin"
+            raise reject("AUTH-003" if ivan is not None else "AUTH-002", "/")
+        if ivan is None:
+            raise reject("AUTH-002", "/")
+        return ivan
+
+    def _observe(
+        self,
+        request: GatewayRequest,
+        route: Route | None,
+        ivan: str | None,
+        response: GatewayResponse,
+        started: float,
+        duration: float,
+    ) -> None:
+        name = route.name if route is not None else "unmatched"
+        try:
+            self.metrics.observe(name, request.method, response.status, duration, response.outcome)
+            kept = request.body if request.body_size is None else b""
+            self.traffic.record(
+                TrafficRecord(
+                    ivan=ivan,
+                    method=request.method,
+                    path=request.path,
+                    message_id=(request.header("x-message-id") or None),
+                    status=response.status,
+                    request_size=request.size,
+                    request=kept,
+                    response=response.body,
+                    started=iso(datetime.fromtimestamp(started, UTC)),
+                    duration_ms=duration * 1000.0,
+                    outcome=response.outcome,
+                )
+            )
+        except Exception:  # evidence is precious, but never worth failing an answer for
+            log.exception("could not record traffic for %s %s", request.method, request.path)
+
+    # -- answers --------------------------------------------------------------------------
+
+    def error_response(self, exc: Rejected) -> GatewayResponse:
+        """A signed XACNHAN_GDICH rejection for ``exc``."""
+        now = self.clock.now()
+        body = self.signer.sign(messages.build(messages.rejection(exc.findings, now)), now)
+        headers = {"Content-Type": XML, "X-BHXH-Ma-Loi": exc.code}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="bhxh"'
+        if exc.status == 405:
+            allow = next((f.context.get("allow") for f in exc.findings if "allow" in f.context), "")
+            headers["Allow"] = allow or ""
+        if exc.status == 503:
+            headers["Retry-After"] = "5"
+        return GatewayResponse(exc.status, headers, body, exc.code)
+
+    def internal_error(self) -> GatewayResponse:
+        """500 SRV-002, signed if signing still works, plain XML of the same shape if not."""
+        try:
+            return self.error_response(reject("SRV-002"))
+        except Exception:
+            log.exception("could not even sign the SRV-002 answer")
+            now = iso(datetime.now(UTC))
+            body = (
+                "<?xml version='1.0' encoding='UTF-8'?>\n<!--" + messages.TEST_NOTICE + "-->\n"
+                "<BHXH><XACNHAN_GDICH><MOI_TRUONG>THU_NGHIEM</MOI_TRUONG><LOAI_TBAO>TU_CHOI"
+                "</LOAI_TBAO><TTGDICH><NGAY_GDICH>" + now + "</NGAY_GDICH><MA_KQUA>1</MA_KQUA>"
+                "<MA_LOI>SRV-002</MA_LOI><MOTA_LOI>Lỗi hệ thống</MOTA_LOI></TTGDICH>"
+                "</XACNHAN_GDICH></BHXH>"
+            ).encode()
+            return GatewayResponse(
+                500, {"Content-Type": XML, "X-BHXH-Ma-Loi": "SRV-002"}, body, "SRV-002"
+            )
+
+    @staticmethod
+    def xml(body: bytes, status: int = 200, **headers: str) -> GatewayResponse:
+        return GatewayResponse(status, {"Content-Type": XML, **headers}, body)
+
+    @property
+    def catalog_xml(self) -> bytes:
+        return self._catalog_xml
+
+    # -- intake ---------------------------------------------------------------------------
+
+    def submit(self, request: GatewayRequest, ivan: str) -> GatewayResponse:
+        """POST /api/v1/dossiers: limits, idempotency, validation, durable store, receipt."""
+        limit = self.config.max_body_bytes
+        if request.size > limit:
+            raise reject("LIM-001", "/", size=str(request.size), limit=str(limit))
+        media = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if media not in _XML_TYPES and not media.endswith("+xml"):
+            raise reject("XML-004", "/", content_type=media or "(none)")
+        message_id = (request.header("x-message-id") or "").strip()
+        if not message_id:
+            raise reject("REQ-001", "/", header="X-Message-Id")
+        if (
+            len(message_id) > _MESSAGE_ID_MAX
+            or not message_id.isascii()
+            or not message_id.isprintable()
+        ):
+            raise reject("REQ-002", "/", header="X-Message-Id", detail="1-128 printable ASCII")
+        digest = hashlib.sha256(request.body).hexdigest()
+        existing = self.store.idempotent(ivan, message_id)
+        if existing is not None:
+            return self._bound(existing, digest, replay=True)
+        now = self.clock.now()
+        accepted = self.intake.check(request.body, ivan, now)
+        ma_gdich = (
+            now.astimezone(messages.VN_TIME).strftime("%Y%m%d") + secrets.token_hex(8).upper()
+        )
+        summary = accepted.summary()
+        tx = messages.Transaction.from_summary(ma_gdich, now, summary, None)
+        unit = messages.UnitInfo.from_summary(summary)
+        receipt = self.signer.sign(
+            messages.build(messages.receipt(unit, tx, accepted.warnings, now)), now
+        )
+        received_at = iso(now)
+        stored = self.store.save_accepted(
+            NewDossier(
+                ma_gdich=ma_gdich,
+                ivan=ivan,
+                message_id=message_id,
+                body_sha256=digest,
+                body=request.body,
+                procedure=accepted.procedure.code,
+                period=accepted.info.ky_ke_khai,
+                unit=accepted.info.unit.ma_don_vi,
+                received_at=received_at,
+                catalog_version=accepted.catalog.version,
+                next_due_at=self.processor.first_due(received_at),
+                summary=summary,
+            ),
+            receipt,
+            uuid.uuid4().hex,
+        )
+        return self._bound(stored, digest, replay=stored.ma_gdich != ma_gdich)
+
+    def _bound(self, stored: StoredReceipt, digest: str, *, replay: bool) -> GatewayResponse:
+        """The stored receipt for a matching body, 409 DUP-001 for another body."""
+        if not hmac.compare_digest(stored.body_sha256, digest):
+            raise reject("DUP-001", "/", header="X-Message-Id")
+        return self.xml(
+            stored.receipt,
+            202,
+            Location=f"/api/v1/dossiers/{stored.ma_gdich}",
+            **{"X-Ma-Gdich": stored.ma_gdich, "X-Idempotent-Replay": "true" if replay else "false"},
+        )
+
+
+def _routes_for(path: str) -> list[Route]:
+    from mock_gateway.routes import ROUTES
+
+    return [r for r in ROUTES if r.match(path) is not None]

@@ -1,0 +1,66 @@
+"""Run a gateway on 127.0.0.1 in a background thread: a real HTTP server for one process.
+
+The demo and the suites' ``--gateway local`` use it, so what they test crosses a real
+socket and the real ASGI app, yet needs no second process to start or clean up.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from harness.errors import ConfigError
+from mock_gateway.app import create_app
+from mock_gateway.core import Gateway
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalServer:
+    """``with LocalServer(gateway) as server: server.url`` — uvicorn on a free port."""
+
+    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.gateway = gateway
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(
+            create_app(gateway, close=False),
+            host=host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="local-gateway", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> LocalServer:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise ConfigError(f"the local gateway could not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)

@@ -1,0 +1,238 @@
+"""The hand-maintained OpenAPI 3.1 description of the gateway, served at ``/openapi.json``.
+
+Written by hand (not generated) because it is a contract for vendors: a change here is
+a deliberate API change. ``tests/gateway/test_openapi.py`` keeps it equal to the route
+table and to the Starlette routes the server really mounts.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from mock_gateway.routes import MAX_CLOCK_ADVANCE
+
+_XML_BODY = {"schema": {"type": "string", "contentMediaType": "application/xml"}}
+_JSON_OBJECT = {"schema": {"type": "object"}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description + " (signed BHXH/XACNHAN_GDICH with MA_KQUA != 0)",
+        "content": {"application/xml": _XML_BODY},
+    }
+
+
+def _answers(
+    ok: str, ok_status: str = "200", media: str = "application/xml", *errors: str
+) -> dict[str, Any]:
+    body = _XML_BODY if media == "application/xml" else {"schema": {"type": "string"}}
+    if media == "application/json":
+        body = _JSON_OBJECT
+    out: dict[str, Any] = {ok_status: {"description": ok, "content": {media: body}}}
+    texts = {
+        "400": "Invalid request or dossier (XML-*, ENV-*, SIG-*, XSD-*, RULE-*, LIM-002, REQ-*)",
+        "401": "Missing or invalid credential (AUTH-001, AUTH-002)",
+        "403": "Admin credential required, or MaIVAN is not the sender (AUTH-003, ENV-010)",
+        "404": "Not found, or not yours (NF-001)",
+        "405": "Method not allowed on this path (REQ-002)",
+        "409": "X-Message-Id already used for another body (DUP-001)",
+        "413": "Body over the size limit (LIM-001)",
+        "415": "Content-Type is not XML (XML-004)",
+        "500": "Internal gateway error (SRV-002)",
+        "503": "Gateway unavailable (SRV-001)",
+    }
+    for code in (*errors, "405", "500"):
+        out[code] = _error(texts[code])
+    return out
+
+
+_IVAN: list[dict[str, list[str]]] = [{"ivanBearer": []}]
+_ADMIN: list[dict[str, list[str]]] = [{"adminBearer": []}]
+
+
+def _int_query(name: str, description: str, minimum: int, maximum: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "integer", "minimum": minimum, "maximum": maximum},
+    }
+
+
+def _path(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    }
+
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/dossiers": {
+        "post": {
+            "operationId": "submit_dossier",
+            "summary": "Submit a signed Hoso envelope",
+            "description": "Answers 202 with a signed receipt only after the dossier is durably "
+            "stored. The same X-Message-Id with the same body returns the same receipt.",
+            "security": _IVAN,
+            "parameters": [
+                {
+                    "name": "X-Message-Id",
+                    "in": "header",
+                    "required": True,
+                    "description": "Idempotency key chosen by the I-VAN (1-128 printable ASCII)",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                }
+            ],
+            "requestBody": {"required": True, "content": {"application/xml": _XML_BODY}},
+            "responses": _answers(
+                "Receipt (XACNHAN_GDICH, MA_KQUA 0)",
+                "202",
+                "application/xml",
+                "400",
+                "401",
+                "403",
+                "409",
+                "413",
+                "415",
+            ),
+        }
+    },
+    "/api/v1/dossiers/{ma_gdich}": {
+        "get": {
+            "operationId": "get_dossier",
+            "summary": "Status of one of your dossiers and its messages",
+            "security": _IVAN,
+            "parameters": [_path("ma_gdich", "Transaction code from the receipt")],
+            "responses": _answers("Dossier status", "200", "application/xml", "401", "404"),
+        }
+    },
+    "/api/v1/messages": {
+        "get": {
+            "operationId": "list_messages",
+            "summary": "Your feed of BHXH messages (02/TB-TS, 03/TB-TS) after a cursor",
+            "security": _IVAN,
+            "parameters": [
+                _int_query(
+                    "after", "Cursor: CON_TRO of the last message seen (0: start)", 0, 2**62
+                ),
+                _int_query("limit", "Page size", 1, 1000),
+            ],
+            "responses": _answers("A page of the feed", "200", "application/xml", "400", "401"),
+        }
+    },
+    "/api/v1/messages/{message_id}/ack": {
+        "post": {
+            "operationId": "ack_message",
+            "summary": "Acknowledge one of your messages",
+            "security": _IVAN,
+            "parameters": [_path("message_id", "ID of the message")],
+            "responses": _answers("Acknowledged", "200", "application/xml", "401", "404"),
+        }
+    },
+    "/api/v1/catalog": {
+        "get": {
+            "operationId": "get_catalog",
+            "summary": "Catalog versions served, their procedures and forms",
+            "security": _IVAN,
+            "responses": _answers("The catalog", "200", "application/xml", "401"),
+        }
+    },
+    "/healthz": {
+        "get": {
+            "operationId": "healthz",
+            "summary": "Liveness and database reachability",
+            "security": [],
+            "responses": _answers("Healthy", "200", "application/json", "503"),
+        }
+    },
+    "/metrics": {
+        "get": {
+            "operationId": "metrics",
+            "summary": "Prometheus metrics of this worker process",
+            "security": [],
+            "responses": _answers("Prometheus text exposition", "200", "text/plain"),
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": _answers("OpenAPI 3.1 document", "200", "application/json"),
+        }
+    },
+    "/admin/clock/advance": {
+        "post": {
+            "operationId": "admin_clock_advance",
+            "summary": "Fast-forward the simulated clock and issue what fell due",
+            "security": _ADMIN,
+            "parameters": [
+                {
+                    "name": "seconds",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "number", "minimum": 0, "maximum": MAX_CLOCK_ADVANCE},
+                }
+            ],
+            "responses": _answers(
+                "New simulated time", "200", "application/json", "400", "401", "403"
+            ),
+        }
+    },
+    "/admin/traffic": {
+        "get": {
+            "operationId": "admin_traffic",
+            "summary": "Export the traffic log as JSON lines (bodies in base64)",
+            "security": _ADMIN,
+            "parameters": [
+                _int_query("after", "Export rows with an id above this", 0, 2**62),
+                _int_query("limit", "At most this many rows", 1, 100_000),
+            ],
+            "responses": _answers(
+                "Traffic rows", "200", "application/x-ndjson", "400", "401", "403"
+            ),
+        }
+    },
+    "/admin/reset": {
+        "post": {
+            "operationId": "admin_reset",
+            "summary": "Delete every dossier, message and traffic row; restart the clock",
+            "security": _ADMIN,
+            "responses": _answers("Reset", "200", "application/json", "401", "403"),
+        }
+    },
+}
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document as a dictionary."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Mock BHXH gateway (bhxh-harness) - TEST ENVIRONMENT",
+            "version": "1.0.0",
+            "description": "A model of Vietnam Social Security's electronic-transaction "
+            "gateway for I-VAN testing. Every answer that is not 2xx is a signed "
+            "BHXH/XACNHAN_GDICH with MA_KQUA != 0, MA_LOI, MOTA_LOI and DS_LOI findings "
+            "(stable codes, XPath, Vietnamese and English). Not the real BHXH.",
+        },
+        "components": {
+            "securitySchemes": {
+                "ivanBearer": {"type": "http", "scheme": "bearer", "description": "I-VAN token"},
+                "adminBearer": {"type": "http", "scheme": "bearer", "description": "Admin token"},
+            }
+        },
+        "paths": PATHS,
+    }
+
+
+@cache
+def document_bytes() -> bytes:
+    return json.dumps(document(), ensure_ascii=False, indent=1).encode()

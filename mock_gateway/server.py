@@ -1,0 +1,109 @@
+"""Run the gateway as a real HTTP server with uvicorn.
+
+With one worker the app is built here and handed to uvicorn as an object. With several,
+uvicorn starts processes that import :func:`mock_gateway.app.app_factory` by name, so the
+settings travel in ``$BHXH_GATEWAY_CONFIG``; everything that can be wrong with them
+(database URL, catalog versions, PKI) is checked here first, in the parent, so a bad
+option is one clear message instead of N crashing workers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Mapping, Sequence
+
+import uvicorn
+
+from harness.errors import ConfigError
+from harness.signing import ensure_pki
+from mock_gateway.app import create_app
+from mock_gateway.config import DEFAULT_DATABASE_URL, GatewayConfig
+from mock_gateway.core import Gateway
+from mock_gateway.intake import CatalogSet
+from mock_gateway.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _fastest(module: str, fallback: str) -> str:
+    return module if importlib.util.find_spec(module) is not None else fallback
+
+
+def build_config(
+    *,
+    database_url: str = DEFAULT_DATABASE_URL,
+    catalog_versions: Sequence[str] = (),
+    clock_speed: float = 1.0,
+    ivan_tokens: Mapping[str, str] | None = None,
+    admin_token: str | None = None,
+    base: GatewayConfig | None = None,
+) -> GatewayConfig:
+    """A :class:`GatewayConfig` from server options (``base`` supplies everything else)."""
+    config = base or GatewayConfig()
+    changes: dict[str, object] = {
+        "database_url": database_url,
+        "catalog_versions": tuple(catalog_versions),
+        "clock_speed": clock_speed,
+    }
+    if ivan_tokens:
+        changes["ivan_tokens"] = dict(ivan_tokens)
+    if admin_token:
+        changes["admin_token"] = admin_token
+    return config.with_changes(**changes)
+
+
+def preflight(config: GatewayConfig) -> None:
+    """Fail fast, with a :class:`ConfigError`, on anything a worker would trip over."""
+    CatalogSet(config.catalog_versions)
+    pki = ensure_pki(config.pki_path)
+    pki.credential(config.signer)
+    Store(config.database_url).close()
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    database_url: str = DEFAULT_DATABASE_URL,
+    catalog_versions: Sequence[str] = (),
+    clock_speed: float = 1.0,
+    *,
+    ivan_tokens: Mapping[str, str] | None = None,
+    admin_token: str | None = None,
+    log_level: str = "info",
+    config: GatewayConfig | None = None,
+) -> None:
+    """Serve until interrupted; raises :class:`ConfigError` for unusable options."""
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port {port} is not a TCP port")
+    cfg = build_config(
+        database_url=database_url,
+        catalog_versions=catalog_versions,
+        clock_speed=clock_speed,
+        ivan_tokens=ivan_tokens,
+        admin_token=admin_token,
+        base=config,
+    )
+    preflight(cfg)
+    options: dict[str, object] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "loop": _fastest("uvloop", "asyncio"),
+        "http": _fastest("httptools", "h11"),
+        "access_log": False,  # the traffic log is the access log, and it is much richer
+        "timeout_keep_alive": 30,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(Gateway(cfg)), **options)  # type: ignore[arg-type]
+        return
+    cfg.to_env()
+    uvicorn.run(
+        "mock_gateway.app:app_factory",
+        factory=True,
+        workers=workers,
+        **options,  # type: ignore[arg-type]
+    )

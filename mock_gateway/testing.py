@@ -1,0 +1,184 @@
+"""The gateway inside a test: a real core over a throw-away SQLite file, no server.
+
+>>> @pytest.fixture
+... def gateway(pki):
+...     with InProcessGateway(pki=pki) as gw:
+...         yield gw
+>>> def test_receipt(gateway, dossier):
+...     answer = gateway.submit(dossier.envelope)
+...     assert answer.status == 202
+...     gateway.advance(15 * 60)          # 02/TB-TS is now in IVAN01's feed
+
+The clock is frozen by default (``clock_speed=0``): simulated time moves only when the
+test calls :meth:`InProcessGateway.advance`, so lifecycle tests are deterministic. No
+background thread runs; :meth:`advance` issues what falls due synchronously, and
+traffic rows are written as they happen.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+
+from harness.signing import TestPKI
+from harness.xmlsafe import parse_xml
+from mock_gateway.clock import SimulatedClock
+from mock_gateway.config import GatewayConfig
+from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.transport import DEFAULT_BASE_URL, GatewayAdapter, mount
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A parsed ``BHXH/XACNHAN_GDICH`` with the fields tests look at most."""
+
+    root: etree._Element
+
+    @classmethod
+    def parse(cls, data: bytes | GatewayResponse) -> Answer:
+        """Parse an answer body (hardened: answers are untrusted input for a client too)."""
+        return cls(parse_xml(data if isinstance(data, bytes) else data.body))
+
+    def text(self, path: str) -> str:
+        """Text at ``path`` below ``XACNHAN_GDICH`` ('' when absent)."""
+        return self.root.findtext(f"XACNHAN_GDICH/{path}") or ""
+
+    @property
+    def kind(self) -> str:
+        return self.text("LOAI_TBAO")
+
+    @property
+    def ma_kqua(self) -> str:
+        return self.text("TTGDICH/MA_KQUA")
+
+    @property
+    def ma_loi(self) -> str:
+        return self.text("TTGDICH/MA_LOI")
+
+    @property
+    def ma_gdich(self) -> str:
+        return self.text("TTGDICH/MA_GDICH")
+
+    @property
+    def so_hso(self) -> str:
+        return self.text("TTGDICH/SO_HSO")
+
+    def findings(self) -> list[dict[str, str]]:
+        """Every DS_LOI/LOI as a dictionary of its child elements."""
+        return [
+            {child.tag: child.text or "" for child in loi}
+            for loi in self.root.iterfind("XACNHAN_GDICH/TTGDICH/DS_LOI/LOI")
+        ]
+
+    @property
+    def codes(self) -> list[str]:
+        return [f["MA_LOI"] for f in self.findings()]
+
+
+class InProcessGateway:
+    """A context manager owning a :class:`Gateway` over a temporary SQLite database."""
+
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        pki: TestPKI | None = None,
+        directory: Path | None = None,
+        clock_speed: float = 0.0,
+        start: datetime | None = None,
+        **overrides: Any,
+    ) -> None:
+        self._config = config or GatewayConfig()
+        self._pki = pki
+        self._directory = directory
+        self._own_directory = directory is None
+        self._clock_speed = clock_speed
+        self._start = start
+        self._overrides = overrides
+        self._gateway: Gateway | None = None
+
+    def __enter__(self) -> InProcessGateway:
+        folder = self._directory or Path(tempfile.mkdtemp(prefix="bhxh-gateway-"))
+        self._directory = folder
+        config = self._config.with_changes(
+            database_url=f"sqlite:///{folder / 'gateway.sqlite3'}",
+            clock_speed=self._clock_speed,
+            **self._overrides,
+        )
+        clock = SimulatedClock(self._clock_speed, start=self._start)
+        self._gateway = Gateway(config, pki=self._pki, clock=clock)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._gateway is not None:
+            self._gateway.close()
+            self._gateway = None
+        if self._own_directory and self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+
+    @property
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            raise RuntimeError("use InProcessGateway as a context manager")
+        return self._gateway
+
+    @property
+    def database_path(self) -> Path:
+        assert self._directory is not None
+        return self._directory / "gateway.sqlite3"
+
+    def token(self, ivan: str = "IVAN01") -> str:
+        """The bearer token of ``ivan`` (``"admin"`` for the admin token)."""
+        config = self.gateway.config
+        return config.admin_token if ivan == "admin" else config.ivan_tokens[ivan]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        ivan: str | None = "IVAN01",
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> GatewayResponse:
+        """One request as ``ivan`` (``"admin"`` for admin, None for no credential)."""
+        all_headers = {} if ivan is None else {"Authorization": f"Bearer {self.token(ivan)}"}
+        all_headers.update(headers or {})
+        return self.gateway.handle(GatewayRequest(method, path, all_headers, query or {}, body))
+
+    def submit(
+        self, envelope: bytes, *, ivan: str = "IVAN01", message_id: str | None = None
+    ) -> GatewayResponse:
+        """POST a dossier; ``message_id`` defaults to a fresh UUID."""
+        headers = {
+            "Content-Type": "application/xml",
+            "X-Message-Id": message_id or uuid.uuid4().hex,
+        }
+        return self.request("POST", "/api/v1/dossiers", ivan=ivan, body=envelope, headers=headers)
+
+    def advance(self, seconds: float) -> int:
+        """Fast-forward simulated time and issue what fell due; returns how many messages."""
+        return self.gateway.advance_clock(seconds)
+
+    def session(
+        self, base_url: str = DEFAULT_BASE_URL, ivan: str | None = "IVAN01"
+    ) -> requests.Session:
+        """A ``requests`` session wired to this gateway (authenticated as ``ivan``)."""
+        session = requests.Session()
+        mount(session, self.gateway, base_url)
+        if ivan is not None:
+            session.headers["Authorization"] = f"Bearer {self.token(ivan)}"
+        return session
+
+    def adapter(self, base_url: str = DEFAULT_BASE_URL) -> GatewayAdapter:
+        return GatewayAdapter(self.gateway, base_url)

@@ -1,0 +1,162 @@
+"""Talk to the real gateway logic from ``requests`` with no socket.
+
+Two ways, for two kinds of test:
+
+* :class:`GatewayAdapter`, a ``requests`` transport adapter: ``mount(session, gateway)``
+  and every request the session makes under the base URL goes to
+  :meth:`Gateway.handle` in-process.
+* :func:`register_responses`, for code under test that makes its own sessions: with the
+  ``responses`` library active, one callback per route hands each request to the core.
+
+>>> with InProcessGateway() as gw, responses.RequestsMock() as rsps:
+...     register_responses(rsps, gw.gateway)
+...     vendor_client.submit(...)  # plain requests.post(...) inside
+"""
+
+from __future__ import annotations
+
+import http
+import io
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.routes import ROUTES
+
+DEFAULT_BASE_URL = "http://bhxh-gateway.test"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def _body_bytes(body: Any) -> bytes:
+    """A prepared body (bytes, str, file or iterable of chunks) as bytes."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        data = body.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if isinstance(body, Iterable):
+        return b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in body)
+    raise TypeError(f"unsupported request body {type(body).__name__}")
+
+
+def core_request(
+    method: str, url: str, headers: Mapping[str, str], body: Any, base_path: str = ""
+) -> GatewayRequest:
+    """The :class:`GatewayRequest` for a URL under a base URL whose path is ``base_path``."""
+    parts = urlsplit(url)
+    path = parts.path
+    if base_path and path.startswith(base_path):
+        path = path[len(base_path) :] or "/"
+    return GatewayRequest(
+        method=method,
+        path=path,
+        headers=dict(headers),
+        query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+        body=_body_bytes(body),
+    )
+
+
+class GatewayAdapter(BaseAdapter):
+    """A ``requests`` transport that answers from a :class:`Gateway` in this process."""
+
+    def __init__(self, gateway: Gateway, base_url: str = DEFAULT_BASE_URL) -> None:
+        super().__init__()
+        self.gateway = gateway
+        self.base_url = base_url.rstrip("/")
+        self._base_path = urlsplit(self.base_url).path.rstrip("/")
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        answer = self.gateway.handle(
+            core_request(
+                request.method or "GET",
+                request.url or "/",
+                request.headers,
+                request.body,
+                self._base_path,
+            )
+        )
+        return self.build_response(request, answer)
+
+    def build_response(
+        self, request: requests.PreparedRequest, answer: GatewayResponse
+    ) -> requests.Response:
+        response = requests.Response()
+        response.status_code = answer.status
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response.headers.setdefault("Content-Length", str(len(answer.body)))
+        response._content = answer.body
+        response.raw = io.BytesIO(answer.body)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.reason = _reason(answer.status)
+        response.url = request.url or ""
+        response.request = request
+        response.connection = self  # type: ignore[assignment]  # stubs say HTTPAdapter
+        return response
+
+    def close(self) -> None:
+        """Nothing to release: the gateway belongs to whoever created it."""
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def mount(
+    session: requests.Session, gateway: Gateway, base_url: str = DEFAULT_BASE_URL
+) -> GatewayAdapter:
+    """Route every request ``session`` makes under ``base_url`` to ``gateway``."""
+    adapter = GatewayAdapter(gateway, base_url)
+    session.mount(adapter.base_url + "/", adapter)
+    return adapter
+
+
+def register_responses(mock: Any, gateway: Gateway, base_url: str = DEFAULT_BASE_URL) -> None:
+    """Add a ``responses`` callback per route (and a catch-all) answering from ``gateway``.
+
+    ``mock`` is a ``responses.RequestsMock`` (or the ``responses`` module in its default
+    mode). Unknown paths under ``base_url`` reach the core too, so they get its 404.
+    """
+    base = base_url.rstrip("/")
+    base_path = urlsplit(base).path.rstrip("/")
+
+    def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        answer = gateway.handle(
+            core_request(
+                request.method or "GET",
+                request.url or "/",
+                request.headers,
+                request.body,
+                base_path,
+            )
+        )
+        return answer.status, answer.headers, answer.body
+
+    for route in ROUTES:
+        path = route.pattern.pattern.lstrip("^").rstrip("$")
+        url = re.compile("^" + re.escape(base) + path + r"(\?.*)?$")
+        mock.add_callback(route.method, url, callback=callback, content_type=None)
+    anything = re.compile("^" + re.escape(base) + r"(/.*)?$")
+    for method in _METHODS:
+        mock.add_callback(method, anything, callback=callback, content_type=None)

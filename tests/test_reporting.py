@@ -1,0 +1,48 @@
+"""Report bundles: verdict, JUnit, self-contained HTML, and a digest that catches tampering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, verify_bundle
+
+
+def _bundle(tmp_path: Path) -> ReportBundle:
+    info = RunInfo("r1", "cert", "Chứng nhận I-VAN", "2026-11-25T00:00:00+00:00", {"seed": 1})
+    bundle = ReportBundle(info, tmp_path / "r1")
+    bundle.add(CaseResult("CERT-SIG-01@600", "signed", Outcome.PASSED, procedure="600"))
+    bundle.add(
+        CaseResult(
+            "CERT-SIG-01@604",
+            "signed",
+            Outcome.FAILED,
+            procedure="604",
+            requirement="Decree 166 art. 9",
+            message="form not signed <script>",
+            evidence={"exchange": "POST /api/v1/dossiers → 400 SIG-001"},
+            reproduce="bhxh-harness certify --case CERT-SIG-01 --procedures 604",
+        )
+    )
+    return bundle
+
+
+def test_verdict_is_the_worst_outcome(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)
+    assert bundle.verdict is Outcome.FAILED
+    assert bundle.summary() == {"passed": 1, "skipped": 0, "failed": 1, "error": 0, "total": 2}
+
+
+def test_bundle_files_and_digest(tmp_path: Path) -> None:
+    folder = _bundle(tmp_path).write()
+    suite = etree.parse(str(folder / "junit.xml")).getroot()
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Verdict: FAILED" in html and "Chứng nhận I-VAN" in html
+    assert "&lt;script&gt;" in html and "<script>" not in html  # escaped evidence
+    assert "http" not in html.split("<body>")[0].lower()  # no external assets
+    assert verify_bundle(folder) == []
+    (folder / "results.json").write_text("{}", encoding="utf-8")
+    (folder / "extra.txt").write_text("x", encoding="utf-8")
+    assert verify_bundle(folder) == ["changed: results.json", "extra: extra.txt"]
