@@ -13,12 +13,12 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
 from harness.errors import FactoryError
+from harness.paths import fixtures_dir
 
 __all__ = [
     "Agency",
@@ -29,7 +29,6 @@ __all__ = [
     "Province",
     "Tables",
     "Ward",
-    "fixtures_dir",
     "load_yaml",
     "places",
     "tables",
@@ -39,20 +38,6 @@ PLACES_FILE = "reference/places.yaml"
 TABLES_FILE = "reference/tables.yaml"
 
 _T = TypeVar("_T")
-
-
-@functools.cache
-def fixtures_dir() -> Path:
-    """The repository's ``fixtures/`` directory.
-
-    Walks up from this file so the harness works from any working directory in a checkout;
-    falls back to ``./fixtures`` for layouts where the package is installed elsewhere.
-    """
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "fixtures"
-        if (candidate / "reference").is_dir():
-            return candidate
-    return Path.cwd() / "fixtures"
 
 
 @functools.cache

@@ -1,0 +1,117 @@
+"""What the fuzzer talks to: a small ``Target`` seam, and one implementation over the checker.
+
+Properties are written against this protocol, never against a gateway's internals, so the
+same suite runs against :class:`harness.conformance.DossierChecker` today and against the
+in-process mock gateway or a URL once an adapter implements the same two calls. The
+shape mirrors the gateway API of DESIGN.md: ``POST /api/v1/dossiers`` answers an HTTP
+status, the finding codes and (on 202) a receipt id; ``GET /api/v1/dossiers/{id}`` answers
+whether the acknowledged dossier can be read back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol, runtime_checkable
+
+from harness.conformance import DossierChecker
+from harness.error_codes import describe
+
+ACCEPTED = 202
+"""Status of an accepted submission (the gateway answers 202 with a signed receipt)."""
+
+
+class Submitted(NamedTuple):
+    """The answer to one submission; unpacks as ``(status, codes, receipt_id)``.
+
+    ``codes`` holds every finding code the target reported, warnings included (an
+    accepted dossier may carry RULE-101 or SIG-101), so properties can assert both.
+    """
+
+    status: int
+    codes: tuple[str, ...]
+    receipt_id: str | None
+
+
+class Retrieved(NamedTuple):
+    """The answer to reading an acknowledged dossier back: status and stored body."""
+
+    status: int
+    body: bytes | None
+
+
+@runtime_checkable
+class Target(Protocol):
+    """Anything that accepts dossiers the way the BHXH gateway does."""
+
+    name: str
+
+    def submit(self, body: bytes, message_id: str) -> Submitted:
+        """Send one dossier under idempotency key ``message_id``."""
+        ...
+
+    def fetch(self, receipt_id: str) -> Retrieved:
+        """Read back a dossier acknowledged with ``receipt_id``."""
+        ...
+
+
+def is_error(code: str) -> bool:
+    """Whether ``code`` rejects a dossier (warnings such as RULE-101 do not).
+
+    Codes missing from ``fixtures/error_codes.yaml`` count as errors: a target that
+    invents codes is reported, never silently accepted.
+    """
+    try:
+        return describe(code).severity != "warning"
+    except Exception:  # an unknown code: UsageError from describe()
+        return True
+
+
+@dataclass
+class CheckerTarget:
+    """The gateway's dossier check, in process, with the gateway's status and receipts.
+
+    Status is 202 when accepted, else the HTTP status ``error_codes.yaml`` gives the first
+    error. Receipts are kept in memory so ``fetch`` and idempotency behave like the
+    gateway's (same message id and body: same receipt; different body: 409 DUP-001).
+    """
+
+    checker: DossierChecker
+    ivan: str | None = None
+    name: str = "checker"
+    _stored: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _by_message: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def submit(self, body: bytes, message_id: str) -> Submitted:
+        digest = hashlib.sha256(body).hexdigest()
+        with self._lock:
+            seen = self._by_message.get(message_id)
+        if seen is not None:
+            if seen[0] != digest:
+                return Submitted(describe("DUP-001").http, ("DUP-001",), None)
+            return Submitted(ACCEPTED, (), seen[1])
+        result = self.checker.check(body, ivan=self.ivan)
+        codes = tuple(sorted({f.code for f in result.findings}))
+        if not result.accepted:
+            return Submitted(describe(result.errors[0].code).http, codes, None)
+        receipt = f"R{hashlib.sha256(f'{message_id}:{digest}'.encode()).hexdigest()[:20]}"
+        with self._lock:
+            self._by_message[message_id] = (digest, receipt)
+            self._stored[receipt] = body
+        return Submitted(ACCEPTED, codes, receipt)
+
+    def fetch(self, receipt_id: str) -> Retrieved:
+        with self._lock:
+            body = self._stored.get(receipt_id)
+        return Retrieved(200, body) if body is not None else Retrieved(404, None)
+
+    def forget(self) -> None:
+        """Drop stored receipts (long runs would otherwise keep every accepted body)."""
+        with self._lock:
+            self._stored.clear()
+            self._by_message.clear()
+
+
+__all__ = ["ACCEPTED", "CheckerTarget", "Retrieved", "Submitted", "Target", "is_error"]

@@ -1,0 +1,194 @@
+"""The real thing: ``python -m mock_gateway.cli`` under uvicorn on 127.0.0.1, driven by requests."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+
+from harness.dossiers.factory import Dossier
+from harness.signing import TestPKI
+from mock_gateway.testing import Answer
+
+IVAN01 = {"Authorization": "Bearer test-token-IVAN01"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+TIMEOUT = 30
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    database: Path
+
+
+def start_server(folder: Path, workers: int = 1) -> Server:
+    port = free_port()
+    database = folder / "gateway.sqlite3"
+    log = folder / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "mock_gateway.cli",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--database-url",
+        f"sqlite:///{database}",
+        "--clock-speed",
+        "0",
+        "--log-level",
+        "warning",
+    ]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early:\n{log.read_text()}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return Server(url, process, log, database)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"server did not start:\n{log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, pki: TestPKI) -> Iterator[Server]:
+    del pki  # requested so $BHXH_HARNESS_PKI names the session PKI the server must trust
+    running = start_server(tmp_path_factory.mktemp("http-gateway"))
+    yield running
+    stop_server(running)
+
+
+def submit(server: Server, body: bytes, message_id: str) -> requests.Response:
+    headers = {**IVAN01, "Content-Type": "application/xml", "X-Message-Id": message_id}
+    return requests.post(
+        f"{server.url}/api/v1/dossiers", data=body, headers=headers, timeout=TIMEOUT
+    )
+
+
+def test_submit_read_and_lifecycle_over_http(server: Server, valid: Callable[..., Dossier]) -> None:
+    response = submit(server, valid().envelope, "http-1")
+    assert response.status_code == 202, response.text
+    assert response.headers["Content-Type"].startswith("application/xml")
+    ma_gdich = Answer.parse(response.content).ma_gdich
+
+    status = requests.get(
+        f"{server.url}/api/v1/dossiers/{ma_gdich}", headers=IVAN01, timeout=TIMEOUT
+    )
+    assert status.status_code == 200
+    assert etree.fromstring(status.content).findtext("HOSO/TRANG_THAI") == "received"
+
+    advance = requests.post(
+        f"{server.url}/admin/clock/advance", params={"seconds": 900}, headers=ADMIN, timeout=TIMEOUT
+    )
+    assert advance.status_code == 200 and advance.json()["issued"] == 1
+    feed = requests.get(f"{server.url}/api/v1/messages", headers=IVAN01, timeout=TIMEOUT)
+    [entry] = etree.fromstring(feed.content).iter("THONGBAO")
+    slip = Answer.parse(base64.b64decode(entry.findtext("NOI_DUNG") or ""))
+    assert slip.kind == "02/TB-TS"
+
+
+def test_errors_over_http_are_signed_xml(server: Server) -> None:
+    missing = requests.get(f"{server.url}/nothing/here", timeout=TIMEOUT)
+    assert missing.status_code == 404
+    assert Answer.parse(missing.content).ma_loi == "NF-001"
+    wrong = requests.put(f"{server.url}/api/v1/dossiers", headers=IVAN01, timeout=TIMEOUT)
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST"
+    unauthenticated = requests.get(f"{server.url}/api/v1/messages", timeout=TIMEOUT)
+    assert Answer.parse(unauthenticated.content).ma_loi == "AUTH-001"
+
+
+def test_fifty_megabyte_upload_is_refused_with_413(server: Server) -> None:
+    body = b"<Hoso>" + b"A" * (50 * 1024 * 1024) + b"</Hoso>"
+    response = submit(server, body, "big-1")
+    assert response.status_code == 413
+    assert Answer.parse(response.content).ma_loi == "LIM-001"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the cap applies while streaming
+        yield from (body[i : i + 1 << 20] for i in range(0, len(body), 1 << 20))
+
+    headers = {**IVAN01, "Content-Type": "application/xml", "X-Message-Id": "big-2"}
+    streamed = requests.post(
+        f"{server.url}/api/v1/dossiers", data=chunks(), headers=headers, timeout=TIMEOUT
+    )
+    assert streamed.status_code == 413
+    # The connection is still usable and the gateway healthy afterwards.
+    assert requests.get(f"{server.url}/healthz", timeout=TIMEOUT).status_code == 200
+
+
+def test_metrics_and_traffic_export(server: Server, valid: Callable[..., Dossier]) -> None:
+    submit(server, valid().envelope, "http-metrics")
+    metrics = requests.get(f"{server.url}/metrics", timeout=TIMEOUT)
+    assert metrics.headers["Content-Type"].startswith("text/plain")
+    assert 'bhxh_gateway_requests_total{route="submit_dossier",method="POST",status="202"}' in (
+        metrics.text
+    )
+    assert "bhxh_gateway_request_duration_seconds_bucket" in metrics.text
+    export = requests.get(f"{server.url}/admin/traffic", headers=ADMIN, timeout=TIMEOUT)
+    assert export.headers["Content-Type"].startswith("application/x-ndjson")
+    assert '"message_id": "http-metrics"' in export.text
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_store(
+    tmp_path: Path, pki: TestPKI, valid: Callable[..., Dossier]
+) -> None:
+    del pki
+    running = start_server(tmp_path, workers=2)
+    try:
+        receipts = {
+            Answer.parse(submit(running, valid().envelope, f"w-{i}").content).ma_gdich
+            for i in range(6)
+        }
+        assert len(receipts) == 6
+        advance = requests.post(
+            f"{running.url}/admin/clock/advance",
+            params={"seconds": 900},
+            headers=ADMIN,
+            timeout=TIMEOUT,
+        )
+        assert advance.status_code == 200
+        deadline = time.monotonic() + 10
+        seen: list[str] = []
+        while time.monotonic() < deadline and len(seen) < 6:
+            feed = requests.get(f"{running.url}/api/v1/messages", headers=IVAN01, timeout=TIMEOUT)
+            seen = [e.text or "" for e in etree.fromstring(feed.content).iter("MA_GDICH")]
+            time.sleep(0.2)
+        assert sorted(seen) == sorted(receipts)  # each 02/TB-TS issued exactly once
+    finally:
+        stop_server(running)
