@@ -181,6 +181,26 @@ def dossier_check(files: tuple[Path, ...], version: str | None) -> None:
         sys.exit(1)
 
 
+@dossier.command("corpus")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option("--catalog", "version", help="Catalog version (default: latest).")
+@click.option(
+    "--seeds", type=int, default=3, show_default=True, help="Valid dossiers per procedure."
+)
+@friendly
+def dossier_corpus(out: Path, version: str | None, seeds: int) -> None:
+    """Write the replay corpus: valid and defective dossiers plus the static hostile files."""
+    from itertools import chain
+
+    from harness.dossiers.corpus import generated_corpus, static_corpus, write_corpus
+    from harness.dossiers.factory import DossierFactory
+
+    factory = DossierFactory.for_version(version)
+    entries = list(chain(generated_corpus(factory, range(seeds)), static_corpus()))
+    manifest = write_corpus(entries, out)
+    click.echo(f"wrote {len(entries)} dossiers and {manifest}")
+
+
 @dossier.command("defects")
 @friendly
 def dossier_defects() -> None:

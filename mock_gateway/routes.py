@@ -33,7 +33,11 @@ class Route:
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
+        parts = re.split(r"\{(\w+)\}", self.template)  # literal, name, literal, name, ...
+        regex = "".join(
+            f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
+            for index, part in enumerate(parts)
+        )
         object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
 
     def match(self, path: str) -> dict[str, str] | None:

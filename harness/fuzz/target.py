@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from harness.conformance import DossierChecker
 from harness.error_codes import describe
+from harness.errors import UsageError
 
 ACCEPTED = 202
 """Status of an accepted submission (the gateway answers 202 with a signed receipt)."""
@@ -64,7 +66,7 @@ def is_error(code: str) -> bool:
     """
     try:
         return describe(code).severity != "warning"
-    except Exception:  # an unknown code: UsageError from describe()
+    except UsageError:
         return True
 
 
@@ -75,13 +77,18 @@ class CheckerTarget:
     Status is 202 when accepted, else the HTTP status ``error_codes.yaml`` gives the first
     error. Receipts are kept in memory so ``fetch`` and idempotency behave like the
     gateway's (same message id and body: same receipt; different body: 409 DUP-001).
+    Only the last ``keep`` bodies are kept, so a long fuzz run does not grow without
+    bound; properties read a dossier back right after it is acknowledged.
     """
 
     checker: DossierChecker
     ivan: str | None = None
     name: str = "checker"
-    _stored: dict[str, bytes] = field(default_factory=dict, repr=False)
-    _by_message: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    keep: int = 4096
+    _stored: OrderedDict[str, bytes] = field(default_factory=OrderedDict, repr=False)
+    _by_message: OrderedDict[str, tuple[str, str]] = field(
+        default_factory=OrderedDict, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def submit(self, body: bytes, message_id: str) -> Submitted:
@@ -100,6 +107,9 @@ class CheckerTarget:
         with self._lock:
             self._by_message[message_id] = (digest, receipt)
             self._stored[receipt] = body
+            while len(self._stored) > self.keep:  # both were filled in the same order
+                self._stored.popitem(last=False)
+                self._by_message.popitem(last=False)
         return Submitted(ACCEPTED, codes, receipt)
 
     def fetch(self, receipt_id: str) -> Retrieved:

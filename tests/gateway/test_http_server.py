@@ -164,7 +164,6 @@ def test_metrics_and_traffic_export(server: Server, valid: Callable[..., Dossier
     assert '"message_id": "http-metrics"' in export.text
 
 
-@pytest.mark.slow
 def test_two_workers_share_one_store(
     tmp_path: Path, pki: TestPKI, valid: Callable[..., Dossier]
 ) -> None:

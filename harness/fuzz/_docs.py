@@ -1,0 +1,255 @@
+"""What a mutation may touch: each document's schema facts and what one dossier holds.
+
+Mutations are derived, never written per form: the XSD says which elements exist, how
+often they must occur and which values their types admit (xmlschema's own validator
+decides whether a probe value really violates the type), the Schematron rules say which
+elements are looked up in reference tables and which names are compared in NFC, and the
+built dossier says which elements are actually present to be broken.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import xmlschema
+from lxml import etree
+from xmlschema.validators import XsdAnyElement, XsdGroup
+
+from harness.catalog.schema_walk import SimpleInfo, simple_info
+from harness.catalog.tables import tables_document
+from harness.errors import CatalogError
+
+SCH = {"sch": "http://purl.oclc.org/dsdl/schematron"}
+
+
+@dataclass(frozen=True)
+class ElementFact:
+    """One element declaration at ``path``: occurrences and, if simple, its type."""
+
+    path: str
+    min_occurs: int
+    max_occurs: int | None
+    info: SimpleInfo | None
+    xsd_type: Any = field(default=None, repr=False, compare=False)  # None when complex
+    wildcard: bool = False  # content is an xs:any (a signature holder such as Cky)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def max_length(self) -> int | None:
+        return None if self.info is None else self.info.facets.get("maxLength")
+
+    @property
+    def free_text(self) -> bool:
+        """A string with only length facets: any short text is a valid replacement."""
+        info = self.info
+        return (
+            info is not None
+            and info.builtins[:1] == ("xs:string",)
+            and not info.patterns
+            and info.enumeration is None
+            and "maxLength" in info.facets
+        )
+
+    def accepts(self, value: str) -> bool:
+        """Whether the schema type admits ``value`` (xmlschema decides, not a copy of it)."""
+        return self.xsd_type is not None and bool(self.xsd_type.is_valid(value))
+
+
+def _particles(group: Any, low: int) -> list[tuple[Any, int]]:
+    """Element particles with their effective minOccurs (choices make branches optional)."""
+    low *= group.min_occurs
+    if group.model == "choice" and len(group) > 1:
+        low = 0
+    found: list[tuple[Any, int]] = []
+    for particle in group:
+        if isinstance(particle, XsdGroup):
+            found.extend(_particles(particle, low))
+        else:
+            found.append((particle, low * particle.min_occurs))
+    return found
+
+
+def _walk(element: Any, path: str, low: int, facts: dict[str, ElementFact]) -> None:
+    xsd_type = element.type
+    if xsd_type.is_simple() or xsd_type.has_simple_content():
+        simple = xsd_type if xsd_type.is_simple() else xsd_type.content
+        facts[path] = ElementFact(
+            path, low, element.max_occurs, simple_info(simple), simple
+        )
+        return
+    content = xsd_type.content if isinstance(xsd_type.content, XsdGroup) else None
+    particles = [] if content is None else _particles(content, 1)
+    wildcard = any(isinstance(p, XsdAnyElement) for p, _ in particles)
+    facts[path] = ElementFact(path, low, element.max_occurs, None, None, wildcard)
+    for particle, child_low in particles:
+        if not isinstance(particle, XsdAnyElement) and particle.type is not None:
+            _walk(particle, f"{path}/{particle.local_name}", child_low, facts)
+
+
+@cache
+def schema_facts(xsd: Path) -> Mapping[str, ElementFact]:
+    """Every element path of the schema's single global element, in document order."""
+    try:
+        schema = xmlschema.XMLSchema(str(xsd))
+    except xmlschema.XMLSchemaException as exc:
+        raise CatalogError(f"cannot read XSD: {exc}", path=str(xsd)) from exc
+    facts: dict[str, ElementFact] = {}
+    for element in schema.elements.values():
+        _walk(element, element.local_name, 1, facts)
+    return facts
+
+
+def local(element: etree._Element) -> str:
+    return str(etree.QName(element).localname)
+
+
+def is_signature_part(element: etree._Element) -> bool:
+    """Inside a ds:Signature (or another namespace): never a content mutation target."""
+    return etree.QName(element).namespace is not None
+
+
+def element_path(element: etree._Element) -> str:
+    steps = [local(element)]
+    parent = element.getparent()
+    while parent is not None:
+        steps.append(local(parent))
+        parent = parent.getparent()
+    return "/".join(reversed(steps))
+
+
+def find_all(root: etree._Element, path: str) -> list[etree._Element]:
+    """Elements at a slash path such as ``D02-TS/NoiDung/LaoDong/HoTen``, in order."""
+    steps = path.split("/")
+    if local(root) != steps[0]:
+        return []
+    current = [root]
+    for step in steps[1:]:
+        current = [
+            child
+            for element in current
+            for child in element
+            if isinstance(child.tag, str) and not is_signature_part(child) and local(child) == step
+        ]
+    return current
+
+
+@dataclass(frozen=True)
+class DocFacts:
+    """One document of a built dossier: the envelope or one embedded form."""
+
+    doc: str  # "envelope" or a form code
+    schema_code: str  # what breaking its schema answers: ENV-001 or XSD-001
+    signature_node: str
+    rules: tuple[Path, ...]
+    elements: Mapping[str, ElementFact]
+    present: Mapping[str, tuple[str, ...]]  # path -> text of each occurrence
+
+    def targets(self) -> list[tuple[ElementFact, int]]:
+        """Present, declared elements outside the signature, with their occurrence count."""
+        return [
+            (self.elements[path], len(texts))
+            for path, texts in self.present.items()
+            if path in self.elements and not self.elements[path].wildcard
+        ]
+
+
+def presence(root: etree._Element) -> dict[str, tuple[str, ...]]:
+    """Path to the texts of every element outside signatures, in document order."""
+    found: dict[str, list[str]] = {}
+    for element in root.iter():
+        if not isinstance(element.tag, str) or is_signature_part(element):
+            continue
+        if any(is_signature_part(a) for a in element.iterancestors()):
+            continue
+        found.setdefault(element_path(element), []).append(element.text or "")
+    return {path: tuple(texts) for path, texts in found.items()}
+
+
+def decode_file(noi_dung: str) -> bytes:
+    return base64.b64decode("".join(noi_dung.split()))
+
+
+# -- rules ---------------------------------------------------------------------------
+
+_TABLE_LOOKUP = re.compile(
+    r"\$tables/tables/([\w-]+)/row\[@code\s*=\s*(?:string\(current\(\)/([\w-]+)\)|\$([\w-]+))\]"
+)
+
+
+@dataclass(frozen=True)
+class CodeLookup:
+    """A rule that looks an element's value up in a reference table, and its code."""
+
+    element: str
+    table: str
+    code: str
+
+
+def _rule_trees(rules: tuple[Path, ...]) -> list[etree._Element]:
+    return [etree.parse(str(path)).getroot() for path in rules]
+
+
+@cache
+def code_lookups(rules: tuple[Path, ...]) -> tuple[CodeLookup, ...]:
+    """``$tables/tables/T/row[@code = ...]`` asserts: which element, which table, which code."""
+    found: list[CodeLookup] = []
+    for tree in _rule_trees(rules):
+        for rule in tree.iterfind(".//sch:rule", SCH):
+            lets = {let.get("name"): let.get("value") for let in rule.iterfind("sch:let", SCH)}
+            context = str(rule.get("context", ""))
+            for check in rule.iterfind("sch:assert", SCH):
+                match = _TABLE_LOOKUP.search(str(check.get("test", "")))
+                role = check.get("role")
+                if match is None or role is None:
+                    continue
+                element = match[2]
+                if element is None and lets.get(match[3]) == "string(.)" and "|" not in context:
+                    element = context.rsplit("/", 1)[-1]
+                if element:
+                    found.append(CodeLookup(element, match[1], str(role)))
+    return tuple(dict.fromkeys(found))
+
+
+@cache
+def nfc_compared(rules: tuple[Path, ...]) -> frozenset[str]:
+    """Element names whose text the rules test with ``fn:is-nfc`` (compared after NFC)."""
+    names: set[str] = set()
+    for tree in _rule_trees(rules):
+        for rule in tree.iterfind(".//sch:rule", SCH):
+            tests = [str(a.get("test", "")) for a in rule.iterfind("sch:assert", SCH)]
+            if any("fn:is-nfc(string(.))" in t for t in tests):
+                steps = (s.strip() for s in str(rule.get("context", "")).split("|"))
+                names.update(s for s in steps if re.fullmatch(r"[\w-]+", s))
+    return frozenset(names)
+
+
+@cache
+def table_codes(table: str) -> frozenset[str]:
+    """The ``code`` values of one reference table (``fixtures/reference``)."""
+    rows = tables_document().iterfind(f"{table}/row")
+    return frozenset(str(r.get("code")) for r in rows if r.get("code") is not None)
+
+
+__all__ = [
+    "CodeLookup",
+    "DocFacts",
+    "ElementFact",
+    "code_lookups",
+    "decode_file",
+    "element_path",
+    "find_all",
+    "local",
+    "nfc_compared",
+    "presence",
+    "schema_facts",
+    "table_codes",
+]

@@ -1,0 +1,91 @@
+"""Valid signed dossiers by specification, built once and reused.
+
+Generating is dominated by signing (about 1.4 ms per signature, two or three per
+dossier) and by seeding Faker, so a strategy that built every example from scratch could
+not reach the hundreds of dossiers per second fuzzing needs. The factory is deterministic
+per ``(catalog, procedure, seed, period, rows, optional forms)``, so that tuple, a
+:class:`DossierSpec`, is what strategies draw, and the pool keeps recently built dossiers
+keyed by it: hypothesis revisits the same small specs constantly while shrinking and
+while exploring near-simplest examples, and every revisit is free.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.catalog import Catalog
+from harness.dossiers.factory import NO_TWEAKS, Dossier, DossierFactory, Tweaks
+from harness.signing import TestPKI, ensure_pki
+
+
+@dataclass(frozen=True)
+class DossierSpec:
+    """Everything that decides a valid dossier's content; the key of the pool."""
+
+    catalog_version: str
+    procedure: str
+    seed: int
+    period: str
+    rows: int
+    optional_forms: bool
+
+    def __str__(self) -> str:
+        optional = "+optional" if self.optional_forms else ""
+        return (
+            f"{self.catalog_version}/{self.procedure} seed={self.seed} {self.period} "
+            f"rows={self.rows}{optional}"
+        )
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments of :meth:`DossierFactory.build` besides procedure and seed."""
+        return {"period": self.period, "rows": self.rows, "optional_forms": self.optional_forms}
+
+
+class DossierPool:
+    """Builds dossiers for one catalog version and PKI; caches the valid ones (LRU)."""
+
+    def __init__(self, catalog: Catalog, pki: TestPKI, size: int = 2048) -> None:
+        self.catalog = catalog
+        self.pki = pki
+        self.factory = DossierFactory(catalog, pki)
+        self.size = size
+        self._valid: OrderedDict[DossierSpec, Dossier] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def valid(self, spec: DossierSpec) -> Dossier:
+        """The valid signed dossier of ``spec`` (built on first use, then reused)."""
+        dossier = self._valid.get(spec)
+        if dossier is not None:
+            self.hits += 1
+            self._valid.move_to_end(spec)
+            return dossier
+        self.misses += 1
+        dossier = self.build(spec)
+        self._valid[spec] = dossier
+        if len(self._valid) > self.size:
+            self._valid.popitem(last=False)
+        return dossier
+
+    def build(self, spec: DossierSpec, tweaks: Tweaks = NO_TWEAKS) -> Dossier:
+        """A fresh dossier of ``spec`` through the factory's hooks (never cached)."""
+        return self.factory.build(spec.procedure, spec.seed, tweaks=tweaks, **spec.options())
+
+
+_POOLS: dict[tuple[int, Path], DossierPool] = {}
+
+
+def pool_for(catalog: Catalog, pki: TestPKI | None = None) -> DossierPool:
+    """The process-wide pool of ``catalog`` signed with ``pki`` (default: ``ensure_pki()``)."""
+    pki = pki or ensure_pki()
+    key = (id(catalog), pki.directory.resolve())
+    pool = _POOLS.get(key)
+    if pool is None or pool.catalog is not catalog:
+        pool = _POOLS[key] = DossierPool(catalog, pki)
+    return pool
+
+
+__all__ = ["DossierPool", "DossierSpec", "pool_for"]

@@ -1,0 +1,112 @@
+"""Admin API (clock, traffic, reset), metrics, health, and the ``serve`` command's errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+
+import pytest
+from click.testing import CliRunner
+
+from harness.dossiers.factory import Dossier
+from mock_gateway.cli import serve
+from mock_gateway.config import GatewayConfig
+from mock_gateway.testing import Answer, InProcessGateway
+
+
+def test_clock_advance_validates_its_parameter(gw: InProcessGateway) -> None:
+    for value in ("", "abc", "-5", "nan", "inf", "1e12"):
+        response = gw.request(
+            "POST", "/admin/clock/advance", ivan="admin", query={"seconds": value}
+        )
+        assert (response.status, Answer.parse(response).ma_loi) == (400, "REQ-002"), value
+    ok = gw.request("POST", "/admin/clock/advance", ivan="admin", query={"seconds": "60"})
+    assert ok.status == 200 and json.loads(ok.body)["advanced"] == 60
+
+
+def test_traffic_export_has_every_exchange_with_raw_bytes(
+    gw: InProcessGateway, valid: Callable[..., Dossier]
+) -> None:
+    envelope = valid().envelope
+    accepted = gw.submit(envelope, message_id="traffic-1")
+    gw.request("GET", "/api/v1/messages", ivan="IVAN02")
+    gw.submit(b"<x", message_id="traffic-2")
+    export = gw.request("GET", "/admin/traffic", ivan="admin")
+    rows = [json.loads(line) for line in export.body.decode().splitlines()]
+    assert [(r["method"], r["status"], r["outcome"]) for r in rows] == [
+        ("POST", 202, "OK"),
+        ("GET", 200, "OK"),
+        ("POST", 400, "XML-001"),
+    ]
+    first = rows[0]
+    assert first["ivan"] == "IVAN01" and first["message_id"] == "traffic-1"
+    assert base64.b64decode(first["request_b64"]) == envelope
+    assert base64.b64decode(first["response_b64"]) == accepted.body
+    assert first["duration_ms"] > 0 and first["request_size"] == len(envelope)
+    later = gw.request("GET", "/admin/traffic", ivan="admin", query={"after": str(rows[1]["id"])})
+    assert next(json.loads(x)["outcome"] for x in later.body.decode().splitlines()) == "XML-001"
+
+
+def test_reset_empties_the_store(gw: InProcessGateway, valid: Callable[..., Dossier]) -> None:
+    gw.submit(valid().envelope)
+    assert gw.request("POST", "/admin/reset", ivan="admin").status == 200
+    counts = gw.gateway.store.counts()
+    assert (counts["dossiers"], counts["messages"], counts["idempotency"]) == (0, 0, 0)
+
+
+def test_metrics_count_routes_and_outcomes(gw: InProcessGateway) -> None:
+    gw.request("GET", "/api/v1/catalog")
+    gw.request("GET", "/api/v1/catalog", ivan=None)
+    text = gw.request("GET", "/metrics", ivan=None).body.decode()
+    assert 'bhxh_gateway_requests_total{route="get_catalog",method="GET",status="200"} 1' in text
+    assert 'bhxh_gateway_requests_total{route="get_catalog",method="GET",status="401"} 1' in text
+    assert 'bhxh_gateway_outcomes_total{code="AUTH-001"} 1' in text
+    assert 'bhxh_gateway_request_duration_seconds_count{route="get_catalog"} 2' in text
+
+
+def test_healthz(gw: InProcessGateway) -> None:
+    response = gw.request("GET", "/healthz", ivan=None)
+    body = json.loads(response.body)
+    assert body["status"] == "ok" and body["environment"] == "THU_NGHIEM"
+    assert body["catalogs"] == ["2024.1", "2026.1"]
+
+
+def test_head_is_get_without_a_body(gw: InProcessGateway) -> None:
+    response = gw.request("HEAD", "/healthz", ivan=None)
+    assert response.status == 200 and response.body == b""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--database-url", "sqlite:////nonexistent-dir/x/gw.sqlite3"], "cannot open database"),
+        (["--database-url", "not a url"], "cannot use database URL"),
+        (["--database-url", "postgresql+psycopg://u@127.0.0.1:1/db"], "database"),
+        (["--catalog", "1999.9"], "catalog version '1999.9' not found"),
+        (["--ivan-token", "IVAN01"], "NAME=TOKEN"),
+        (["--ivan-token", "IVAN01=same", "--admin-token", "same"], "distinct tokens"),
+        (["--workers", "0"], "--workers"),
+        (["--clock-speed", "-1"], "clock_speed"),
+    ],
+)
+def test_serve_refuses_bad_options_without_a_traceback(
+    args: list[str], message: str, pki: object
+) -> None:
+    del pki
+    result = CliRunner().invoke(serve, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_config_round_trips_through_the_environment() -> None:
+    config = GatewayConfig(
+        database_url="sqlite:///x.sqlite3",
+        catalog_versions=("2024.1",),
+        ivan_tokens={"IVAN09": "t9"},
+        clock_speed=60.0,
+    )
+    env: dict[str, str] = {}
+    config.to_env(env)
+    assert GatewayConfig.from_env(env) == config

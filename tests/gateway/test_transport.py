@@ -1,0 +1,66 @@
+"""The gateway under ``requests`` with no socket: transport adapter and ``responses``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import requests
+import responses
+
+from harness.dossiers.factory import Dossier
+from mock_gateway.testing import Answer, InProcessGateway
+from mock_gateway.transport import DEFAULT_BASE_URL, mount, register_responses
+
+
+def test_adapter_routes_a_session_to_the_core(
+    gw: InProcessGateway, valid: Callable[..., Dossier]
+) -> None:
+    session = gw.session()
+    response = session.post(
+        f"{DEFAULT_BASE_URL}/api/v1/dossiers",
+        data=valid().envelope,
+        headers={"Content-Type": "application/xml", "X-Message-Id": "adapter-1"},
+    )
+    assert response.status_code == 202
+    assert response.reason == "Accepted"
+    assert response.headers["content-type"].startswith("application/xml")
+    ma_gdich = Answer.parse(response.content).ma_gdich
+    status = session.get(f"{DEFAULT_BASE_URL}/api/v1/dossiers/{ma_gdich}")
+    assert status.status_code == 200 and ma_gdich in status.text
+    feed = session.get(f"{DEFAULT_BASE_URL}/api/v1/messages", params={"limit": "5"})
+    assert feed.ok
+    assert gw.gateway.store.counts()["dossiers"] == 1
+
+
+def test_adapter_under_a_base_path(gw: InProcessGateway) -> None:
+    session = requests.Session()
+    mount(session, gw.gateway, "https://gateway.example.vn/bhxh")
+    health = session.get("https://gateway.example.vn/bhxh/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    missing = session.get("https://gateway.example.vn/bhxh/nope")
+    assert missing.status_code == 404
+
+
+def test_responses_callbacks_serve_plain_requests_calls(
+    gw: InProcessGateway, valid: Callable[..., Dossier]
+) -> None:
+    token = {"Authorization": f"Bearer {gw.token()}"}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        register_responses(mock, gw.gateway)
+        # Code under test that builds its own requests calls, as a vendor's client would.
+        accepted = requests.post(
+            f"{DEFAULT_BASE_URL}/api/v1/dossiers",
+            data=valid().envelope,
+            headers={**token, "Content-Type": "application/xml", "X-Message-Id": "rsps-1"},
+            timeout=5,
+        )
+        assert accepted.status_code == 202
+        listing = requests.get(
+            f"{DEFAULT_BASE_URL}/api/v1/messages?after=0&limit=10", headers=token, timeout=5
+        )
+        assert listing.status_code == 200
+        assert listing.headers["Content-Type"].startswith("application/xml")
+        unknown = requests.get(f"{DEFAULT_BASE_URL}/api/v9/x", headers=token, timeout=5)
+        assert unknown.status_code == 404
+        assert Answer.parse(unknown.content).ma_loi == "NF-001"
+    assert gw.gateway.store.counts()["dossiers"] == 1
