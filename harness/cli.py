@@ -214,9 +214,8 @@ def dossier_defects() -> None:
 def _mount_optional() -> None:
     """Attach commands whose modules may be absent in a partial install."""
     try:
-        from mock_gateway.cli import serve
-
         from harness.demo import demo
+        from mock_gateway.cli import serve
     except ImportError:  # pragma: no cover - both packages ship together
         return
     main.add_command(serve)
