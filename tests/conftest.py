@@ -39,3 +39,12 @@ def pki(pki_dir: Path):  # type: ignore[no-untyped-def]
     from harness.signing import ensure_pki
 
     return ensure_pki(pki_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL for the session (skips with the reason where it cannot start)."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
