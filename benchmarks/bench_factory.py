@@ -39,7 +39,7 @@ def main() -> None:
         for code in factory.catalog.procedures:
             build_rate, _ = _rate(args.seconds, lambda i, c=code: factory.build(c, i))
             sample = [factory.build(code, i).envelope for i in range(20)]
-            check_rate, _ = _rate(args.seconds, lambda i: checker.check(sample[i % 20]))
+            check_rate, _ = _rate(args.seconds, lambda i, s=sample: checker.check(s[i % 20]))
             print(f"{code:10} {build_rate:15.0f} {check_rate:10.0f} {len(sample[0]):7d}")
 
 

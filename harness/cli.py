@@ -215,11 +215,13 @@ def _mount_optional() -> None:
     """Attach commands whose modules may be absent in a partial install."""
     try:
         from harness.demo import demo
+        from harness.load.cli import load
         from mock_gateway.cli import serve
     except ImportError:  # pragma: no cover - both packages ship together
         return
     main.add_command(serve)
     main.add_command(demo)
+    main.add_command(load)
 
 
 _mount_optional()

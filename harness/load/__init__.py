@@ -1,0 +1,45 @@
+"""Deadline load testing with locust: I-VAN-like users, shapes, service levels, a verdict.
+
+The public surface: :func:`run_load` (what ``bhxh-harness load`` calls), the pieces the
+locustfile wires together (users' behaviour, pools, settings, shapes), and the verdict
+types. ``scenarios/load/locustfile.py`` is the only locust-specific code.
+"""
+
+from harness.load.ivan import FeedReader, LifecycleLog, Submitter, parse_feed
+from harness.load.levels import Level, LevelResult, Measurements, evaluate, load_levels
+from harness.load.pacing import Pacer
+from harness.load.pool import DossierPool, Ivan, Picker, build_pool, load_or_build
+from harness.load.profile import Plan, Profile, Shape, load_profile, mix_for_catalog
+from harness.load.runner import LoadRequest, LoadResult, execute, run_load
+from harness.load.settings import LocustSettings, add_arguments, identities, parse_tokens
+
+__all__ = [
+    "DossierPool",
+    "FeedReader",
+    "Ivan",
+    "Level",
+    "LevelResult",
+    "LifecycleLog",
+    "LoadRequest",
+    "LoadResult",
+    "LocustSettings",
+    "Measurements",
+    "Pacer",
+    "Picker",
+    "Plan",
+    "Profile",
+    "Shape",
+    "Submitter",
+    "add_arguments",
+    "build_pool",
+    "evaluate",
+    "execute",
+    "identities",
+    "load_levels",
+    "load_or_build",
+    "load_profile",
+    "mix_for_catalog",
+    "parse_feed",
+    "parse_tokens",
+    "run_load",
+]

@@ -1,0 +1,132 @@
+"""``--gateway local``: the mock gateway as a real server process on 127.0.0.1 for one run.
+
+A separate process (``python -m harness.load._serve``), not a thread: the generator must
+not share a GIL with what it measures, and the load run's numbers should be those of
+the server a vendor would run (``bhxh-harness serve``). Its SQLite file lives in the run's
+scratch folder and its log goes to the report's ``logs/``. The process is ours: started
+here, stopped here (SIGTERM, then SIGKILL after a grace period), never left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+from harness.errors import ConfigError
+
+SPEC_ENV = "BHXH_LOAD_GATEWAY"
+TEST_TOKEN = "test-token-{code}"
+"""The pattern of the gateway's well-known test credentials (``mock_gateway.config``)."""
+
+
+def well_known_tokens(count: int) -> dict[str, str]:
+    """``IVAN01``.. ``IVANnn`` with their test tokens; at least the two the gateway knows."""
+    codes = [f"IVAN{i:02d}" for i in range(1, max(count, 2) + 1)]
+    return {code: TEST_TOKEN.format(code=code) for code in codes}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> int | None:
+    """Ask a process we started to stop, then insist; returns its exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=grace)
+    return process.returncode
+
+
+@dataclass
+class LocalGateway:
+    """``with LocalGateway(folder, tokens, ...) as gw: gw.url`` — a gateway process."""
+
+    folder: Path
+    ivan_tokens: Mapping[str, str]
+    clock_speed: float = 1.0
+    fault_latency: float = 0.0
+    workers: int = 1
+    log_path: Path | None = None
+    startup_timeout: float = 60.0
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def spec(self) -> dict[str, object]:
+        return {
+            "port": self.port,
+            "workers": self.workers,
+            "database_url": f"sqlite:///{self.folder / 'gateway.sqlite3'}",
+            "clock_speed": self.clock_speed,
+            "ivan_tokens": dict(self.ivan_tokens),
+            "fault_latency": self.fault_latency,
+        }
+
+    def __enter__(self) -> LocalGateway:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_path or self.folder / "gateway.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env[SPEC_ENV] = json.dumps(self.spec())
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "harness.load._serve"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        try:
+            self._wait_ready(log_path)
+        except BaseException:
+            stop_process(self.process)
+            raise
+        return self
+
+    def _wait_ready(self, log_path: Path) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+                raise ConfigError(f"the local gateway exited at start-up:\n{tail}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise ConfigError(f"the local gateway did not answer on {self.url} in time")
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+
+__all__ = ["TEST_TOKEN", "LocalGateway", "free_port", "stop_process", "well_known_tokens"]

@@ -1,0 +1,328 @@
+"""What a load-test user does, as an I-VAN would: submit, retry safely, read the feed, ack.
+
+This is the behaviour without locust: the locustfile hands in locust's HTTP client (any
+object with ``request(method, path, name=, data=, headers=, catch_response=True)``
+returning a context manager whose response has ``success()`` / ``failure()``), so the
+logic is unit-tested with a fake client and the locustfile stays a thin adapter.
+
+Retrying follows the reference client (:mod:`harness.client`): the same ``X-Message-Id``
+on every attempt, so a retried dossier can never be stored twice; exponential backoff
+with full jitter; ``Retry-After`` wins when it is longer. The hot path parses no XML: the
+receipt's ``MA_GDICH`` and a refusal's code travel in headers (``X-Ma-Gdich``,
+``X-BHXH-Ma-Loi``), and every millisecond the generator spends is a millisecond of load
+it does not generate.
+
+Lifecycle times are measured on the simulated clock: real seconds since the first attempt
+times the gateway's clock speed, up to the moment the I-VAN holds the receipt or reads
+the 02/TB-TS and 03/TB-TS messages from its feed (polling delay included, as a real
+I-VAN would experience it).
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.client import RETRYABLE_STATUS, RetryPolicy
+from harness.load.pool import Picker
+from harness.xmlsafe import XMLLimits, parse_xml
+
+SUBMIT = "submit"
+SUBMIT_RETRY = "submit (retry)"
+FEED = "feed"
+ACK = "ack"
+STEPS = (SUBMIT, SUBMIT_RETRY, FEED, ACK)
+
+STAGES = ("submit_to_receipt", "submit_to_handover", "submit_to_result")
+_STAGE_OF_KIND = {"02/TB-TS": "submit_to_handover", "03/TB-TS": "submit_to_result"}
+
+TRIVIAL_BODY = b"<?xml version='1.0' encoding='UTF-8'?>\n<Hoso/>"
+"""The benchmark's stand-in payload: what the generator costs without a real envelope."""
+
+LOAD_RETRY = RetryPolicy(attempts=4, base_delay=0.5, max_delay=10.0, timeout=30.0)
+_FEED_LIMITS = XMLLimits(max_bytes=64 * 1024 * 1024)
+
+
+class Response(Protocol):
+    """The part of locust's response (with ``catch_response=True``) the users need."""
+
+    status_code: int
+    headers: Any
+
+    @property
+    def content(self) -> bytes | None: ...
+
+    def success(self) -> None: ...
+
+    def failure(self, exc: Any) -> None: ...
+
+
+class Client(Protocol):
+    """The part of locust's ``FastHttpSession`` the users need."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        name: str | None = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        catch_response: bool = False,
+    ) -> AbstractContextManager[Response]: ...
+
+
+def _header(response: Response, name: str) -> str:
+    headers = response.headers
+    value = headers.get(name) if headers is not None else None
+    return str(value) if value else ""
+
+
+def _retry_after(response: Response) -> float | None:
+    try:
+        return float(_header(response, "Retry-After")) or None
+    except ValueError:
+        return None
+
+
+@dataclass
+class LifecycleLog:
+    """Submit-to-receipt/hand-over/result samples (simulated seconds) and counters.
+
+    A worker process drains what is new into each report to the master; the master
+    merges the reports; ``summary()`` is what the run's verdict reads.
+    """
+
+    clock_speed: float = 1.0
+    pending: dict[str, float] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
+    counts: Counter[str] = field(default_factory=Counter)
+    _pending_elsewhere: dict[str, int] = field(default_factory=dict)
+
+    def receipt(self, ma_gdich: str, started: float, now: float) -> None:
+        self.pending[ma_gdich] = started
+        self.samples["submit_to_receipt"].append((now - started) * self.clock_speed)
+        self.counts["accepted"] += 1
+
+    def message(self, kind: str, ma_gdich: str, now: float) -> None:
+        """A message read from the feed; only dossiers this process sent are timed."""
+        stage = _STAGE_OF_KIND.get(kind)
+        started = self.pending.get(ma_gdich)
+        self.counts[f"messages {kind}"] += 1
+        if stage is None or started is None:
+            self.counts["messages not timed"] += 1
+            return
+        self.samples[stage].append((now - started) * self.clock_speed)
+        if stage == "submit_to_result":
+            del self.pending[ma_gdich]
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[name] += n
+
+    def drain(self) -> dict[str, Any]:
+        """What is new since the last drain, for a worker's report to the master."""
+        report = {
+            "samples": self.samples,
+            "counts": dict(self.counts),
+            "pending": len(self.pending),
+        }
+        self.samples = {s: [] for s in STAGES}
+        self.counts = Counter()
+        return report
+
+    def merge(self, report: Mapping[str, Any], source: str) -> None:
+        """Add a worker's report (``source`` is its id; its pending count is a snapshot)."""
+        for stage, values in report.get("samples", {}).items():
+            self.samples.setdefault(stage, []).extend(float(v) for v in values)
+        self.counts.update({str(k): int(v) for k, v in report.get("counts", {}).items()})
+        self._pending_elsewhere[source] = int(report.get("pending", 0))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "clock_speed": self.clock_speed,
+            "samples": self.samples,
+            "counts": dict(sorted(self.counts.items())),
+            "pending": len(self.pending) + sum(self._pending_elsewhere.values()),
+        }
+
+
+@dataclass
+class Submitter:
+    """Sends one dossier until the gateway answers for good (one locust task)."""
+
+    client: Client
+    ivan_token: str
+    picker: Picker
+    log: LifecycleLog
+    rng: random.Random
+    retry: RetryPolicy = LOAD_RETRY
+    trivial: bool = False
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+
+    def submit(self) -> str:
+        """``accepted``, ``rejected`` (a 4xx answer) or ``abandoned`` (retries ran out)."""
+        _procedure, envelope = self.picker.pick(self.rng)
+        body = TRIVIAL_BODY if self.trivial else envelope
+        headers = {
+            "Authorization": f"Bearer {self.ivan_token}",
+            "Content-Type": "application/xml",
+            "X-Message-Id": str(uuid.uuid4()),  # fresh per dossier, the same on every retry
+        }
+        started = self.clock()
+        for attempt in range(1, self.retry.attempts + 1):
+            name = SUBMIT if attempt == 1 else SUBMIT_RETRY
+            with self.client.request(
+                "POST",
+                "/api/v1/dossiers",
+                name=name,
+                data=body,
+                headers=headers,
+                catch_response=True,
+            ) as response:
+                status = response.status_code
+                ma_gdich = _header(response, "X-Ma-Gdich")
+                if status == 202 and ma_gdich:
+                    response.success()
+                    self.log.receipt(ma_gdich, started, self.clock())
+                    return "accepted"
+                code = _header(response, "X-BHXH-Ma-Loi")
+                retry = (status in RETRYABLE_STATUS or status == 0) and (
+                    attempt < self.retry.attempts
+                )
+                response.failure(f"HTTP {status} {code}".strip())
+                wait = self.retry.delay(attempt, _retry_after(response), self.rng)
+            if not retry:
+                outcome = "rejected" if 400 <= status < 500 else "abandoned"
+                self.log.count(outcome)
+                return outcome
+            self.log.count("retries")
+            self.sleep(wait)
+        return "abandoned"  # pragma: no cover - the loop returns on its last attempt
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One message of the feed, without its (large) signed content."""
+
+    id: str
+    kind: str
+    ma_gdich: str
+
+
+def parse_feed(body: bytes, cursor: int) -> tuple[list[FeedEntry], int]:
+    """The entries of a feed page and the cursor to ask from next (``ValueError`` if bad)."""
+    root = parse_xml(body, _FEED_LIMITS)
+    entries = [
+        FeedEntry(
+            id=node.findtext("ID", ""),
+            kind=node.findtext("LOAI", ""),
+            ma_gdich=node.findtext("MA_GDICH", ""),
+        )
+        for node in root.iterfind("DS_THONGBAO/THONGBAO")
+    ]
+    following = root.findtext("CON_TRO_TIEP", "") or ""
+    return entries, int(following) if following.isdigit() else cursor
+
+
+def run_sequentially(jobs: Sequence[Callable[[], None]]) -> None:
+    for job in jobs:
+        job()
+
+
+@dataclass
+class FeedReader:
+    """One I-VAN process's feed consumer: poll after the cursor, time, acknowledge all.
+
+    An ack that fails is tried again on the next poll: an I-VAN must acknowledge every
+    message, and a load test that forgot some would leave the gateway redelivering.
+    """
+
+    client: Client
+    ivan_token: str
+    log: LifecycleLog
+    page: int = 200
+    interval: float = 0.5
+    run_all: Callable[[Sequence[Callable[[], None]]], None] = run_sequentially
+    clock: Callable[[], float] = time.time
+    cursor: int = 0
+    unacked: list[str] = field(default_factory=list)
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.ivan_token}"}
+
+    def poll_once(self) -> int:
+        """Read one page, time its messages, acknowledge them; returns how many came."""
+        path = f"/api/v1/messages?after={self.cursor}&limit={self.page}"
+        with self.client.request(
+            "GET", path, name=FEED, headers=self._auth, catch_response=True
+        ) as response:
+            if response.status_code != 200:
+                response.failure(
+                    f"HTTP {response.status_code} {_header(response, 'X-BHXH-Ma-Loi')}".strip()
+                )
+                return 0
+            try:
+                entries, following = parse_feed(response.content or b"", self.cursor)
+            except ValueError as exc:
+                response.failure(f"unreadable feed page: {str(exc)[:200]}")
+                return 0
+            response.success()
+        now = self.clock()
+        for entry in entries:
+            self.log.message(entry.kind, entry.ma_gdich, now)
+        todo = self.unacked + [e.id for e in entries if e.id]
+        self.unacked = []
+        self.run_all([functools.partial(self.ack, message_id) for message_id in todo])
+        self.cursor = following
+        return len(entries)
+
+    def ack(self, message_id: str) -> None:
+        with self.client.request(
+            "POST",
+            f"/api/v1/messages/{message_id}/ack",
+            name=ACK,
+            headers=self._auth,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 200:
+                response.success()
+                return
+            response.failure(
+                f"HTTP {response.status_code} {_header(response, 'X-BHXH-Ma-Loi')}".strip()
+            )
+        if response.status_code != 404:  # 404: not ours or gone; retrying cannot help
+            self.unacked.append(message_id)
+
+    def run(self, keep_going: Callable[[], bool], sleep: Callable[[float], None]) -> None:
+        """Poll until ``keep_going()`` is false; a full page is followed at once."""
+        while keep_going():
+            if self.poll_once() < self.page:
+                sleep(self.interval)
+
+
+__all__ = [
+    "ACK",
+    "FEED",
+    "LOAD_RETRY",
+    "STAGES",
+    "STEPS",
+    "SUBMIT",
+    "SUBMIT_RETRY",
+    "TRIVIAL_BODY",
+    "Client",
+    "FeedEntry",
+    "FeedReader",
+    "LifecycleLog",
+    "Response",
+    "Submitter",
+    "parse_feed",
+]

@@ -1,0 +1,367 @@
+"""``run_load``: one bounded deadline load run, from options to ``reports/<run-id>/``.
+
+Order matters and is deliberate: everything that can be wrong with the options (shape,
+mix, service-level file, catalog) is checked before any process starts; the dossier
+pools are signed before the clock starts, so signing never competes with the load; the
+gateway (when local) is up before locust starts; and the verdict is computed from the
+files locust wrote, which stay in the report as the evidence behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from harness.errors import ConfigError
+from harness.load.gateway import LocalGateway, well_known_tokens
+from harness.load.ivan import STEPS
+from harness.load.levels import LevelResult, Measurements, evaluate, load_levels
+from harness.load.pool import Ivan, build_pool, pool_path
+from harness.load.processes import STATS_PREFIX, LocustOutcome, Master, run_locust
+from harness.load.profile import MODELS, Plan, load_profile, mix_for_catalog
+from harness.load.settings import LocustSettings, identities
+from harness.load.stats import AGGREGATED, read_history, read_stats
+from harness.load.verdict import write_verdict
+from harness.paths import project_root, reports_dir
+from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
+
+LOCAL_CLOCK_SPEED = 900.0
+"""A local gateway's simulated seconds per real second: 15 minutes a second, so hand-over
+(15 min) and result (+60 min) come back within a few real seconds of a short run."""
+
+REQUIREMENTS = {
+    "latency": "fixtures/load/service-levels.yaml latency_ms (real time per step)",
+    "error_rate": "fixtures/load/service-levels.yaml error_rate",
+    "lifecycle": "Decree 166 art. 25/30 (2 hours) and service-levels.yaml lifecycle_s",
+    "throughput_ratio": "service-levels.yaml throughput_ratio: the gateway took the load",
+}
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """What to run; every field has the CLI's default."""
+
+    gateway: str = "local"
+    shape: str = "month-end"
+    scale: float = 1.0
+    duration: float = 60.0
+    workers: int = 0
+    model: str = "open"
+    mix: str | None = None
+    users_max: int = 0
+    service_levels: Path | None = None
+    clock_speed: float | None = None
+    ivan_tokens: Mapping[str, str] | None = None
+    catalog_version: str | None = None
+    pool_size: int = 8
+    seed: int = 1
+    fault_latency: float = 0.0
+    gateway_workers: int = 1
+    payload: str = "real"
+    feed: bool = True
+    out: Path | None = None
+    locustfile: Path | None = None
+    remote_workers: int = 0  # workers started by hand on other machines (README)
+    master_bind: str = "127.0.0.1"
+    master_port: int = 0
+
+    def validate(self) -> None:
+        """Every problem at once, each as ``name=value``, before anything starts."""
+        problems = []
+        local = self.gateway == "local"
+        if not local and not self.gateway.startswith(("http://", "https://")):
+            problems.append(f"gateway={self.gateway!r} must be 'local' or an http(s) URL")
+        if self.workers < 0:
+            problems.append(f"workers={self.workers} must be 0 (one process) or more")
+        if self.model not in MODELS:
+            problems.append(f"model={self.model!r} must be one of {', '.join(MODELS)}")
+        if self.clock_speed is not None and self.clock_speed <= 0:
+            problems.append(f"clock_speed={self.clock_speed} must be positive")
+        if self.fault_latency < 0 or (self.fault_latency and not local):
+            problems.append(f"fault_latency={self.fault_latency} needs a local gateway, >= 0")
+        if self.gateway_workers < 1:
+            problems.append(f"gateway_workers={self.gateway_workers} must be at least 1")
+        if self.remote_workers < 0:
+            problems.append(f"remote_workers={self.remote_workers} must be 0 or more")
+        if self.remote_workers and not self.master_port:
+            problems.append("remote_workers needs master_port, so workers know where to connect")
+        if self.pool_size < 1:
+            problems.append(f"pool_size={self.pool_size} must be at least 1")
+        if self.payload not in ("real", "trivial"):
+            problems.append(f"payload={self.payload!r} must be real or trivial")
+        if problems:
+            raise ConfigError("invalid load run: " + "; ".join(problems))
+
+
+@dataclass
+class LoadResult:
+    """The verdict of one run and where its report is."""
+
+    run_id: str
+    directory: Path
+    results: list[LevelResult]
+    measurements: Measurements
+    bundle: ReportBundle
+    error: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and all(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> list[LevelResult]:
+        return [r for r in self.results if not r.passed]
+
+    def summary(self) -> str:
+        """A few lines for a terminal or a CI log: verdict, missed levels, report path."""
+        lines = [f"verdict: {'PASSED' if self.passed else 'FAILED'}"]
+        if self.error:  # the levels would only repeat that nothing was measured
+            lines.append(f"the run itself failed: {self.error}")
+        else:
+            lines += [f"  missed {r.level.name}: {r.detail}" for r in self.failed]
+        lines.append(f"report: {self.directory / 'verdict.html'}")
+        return "\n".join(lines)
+
+
+def run_load(
+    gateway: str = "local",
+    shape: str = "month-end",
+    scale: float = 1.0,
+    duration: float = 60.0,
+    workers: int = 0,
+    **options: Any,
+) -> LoadResult:
+    """Run a deadline load test; ``options`` are the other :class:`LoadRequest` fields."""
+    try:
+        request = LoadRequest(gateway, shape, scale, duration, workers, **options)
+    except TypeError as exc:
+        raise ConfigError(f"run_load: {exc}") from None
+    return execute(request)
+
+
+def _reproduce(r: LoadRequest) -> str:
+    parts = [
+        f"bhxh-harness load --gateway {r.gateway} --shape {r.shape} --scale {r.scale:g}",
+        f"--duration {r.duration:g} --workers {r.workers} --model {r.model}",
+    ]
+    if r.fault_latency:
+        parts.append(f"--fault-latency {r.fault_latency:g}")
+    if r.clock_speed:
+        parts.append(f"--clock-speed {r.clock_speed:g}")
+    return " ".join(parts)
+
+
+def _cases(results: list[LevelResult], reproduce: str, error: str) -> list[CaseResult]:
+    cases = [
+        CaseResult(
+            case_id=r.level.name,
+            title=r.level.describe(),
+            outcome=Outcome.PASSED if r.passed else Outcome.FAILED,
+            requirement=REQUIREMENTS[r.level.kind],
+            message=r.detail,
+            evidence={"measured": "—" if r.measured is None else f"{r.measured:.6g}"},
+            reproduce=reproduce,
+        )
+        for r in results
+    ]
+    if error:
+        cases.append(
+            CaseResult("load-run", "the load run completes", Outcome.ERROR, message=error[:4000])
+        )
+    return cases
+
+
+def _prepare_pools(
+    folder: Path,
+    request: LoadRequest,
+    tokens: Mapping[str, str],
+    weights: Mapping[str, float],
+    version: str,
+) -> float:
+    """Sign every generator process's pool now, so no worker signs during the run."""
+    started = time.perf_counter()
+    ids = identities(tokens)
+    for index in range(max(1, request.workers + request.remote_workers)):
+        code, token = ids[index % len(ids)]
+        if not pool_path(folder, code).is_file():
+            build_pool(
+                Ivan(code, token), sorted(weights), request.pool_size, request.seed, version
+            ).save(pool_path(folder, code))
+    return time.perf_counter() - started
+
+
+def _reachable(url: str) -> None:
+    """Fail before anything starts when a remote gateway does not answer at all."""
+    try:
+        requests.get(url.rstrip("/") + "/healthz", timeout=10)
+    except requests.RequestException as exc:
+        raise ConfigError(
+            f"gateway {url} does not answer: {type(exc).__name__}",
+            hint="check the URL, or use --gateway local",
+        ) from None
+
+
+def execute(request: LoadRequest) -> LoadResult:
+    """Run ``request`` and write its report bundle (see the module docstring)."""
+    from harness.catalog import latest_version, load_catalog
+
+    request.validate()
+    profile = load_profile()
+    plan = Plan(
+        profile,
+        profile.shape(request.shape),
+        request.scale,
+        request.duration,
+        request.model,
+        request.users_max,
+    )
+    levels = load_levels(request.service_levels)
+    catalog = load_catalog(request.catalog_version or latest_version())
+    mix_name = request.mix or plan.shape.mix
+    weights, dropped = mix_for_catalog(profile.mix(mix_name), list(catalog.procedures))
+    locustfile = request.locustfile or project_root() / "scenarios" / "load" / "locustfile.py"
+    if not locustfile.is_file():
+        raise ConfigError(f"locustfile {locustfile} not found", hint="run from a checkout")
+    local = request.gateway == "local"
+    if not local:
+        _reachable(request.gateway)
+    clock_speed = request.clock_speed or (LOCAL_CLOCK_SPEED if local else 1.0)
+    generators = max(1, request.workers + request.remote_workers)
+    tokens = dict(request.ivan_tokens or well_known_tokens(generators if local else 2))
+    run_id = new_run_id("load")
+    directory = (request.out or reports_dir()) / run_id
+    logs = directory / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with tempfile.TemporaryDirectory(prefix="bhxh-load-") as scratch, ExitStack() as stack:
+        work = Path(scratch)
+        pool_seconds = _prepare_pools(work, request, tokens, weights, catalog.version)
+        url = request.gateway
+        if local:
+            gateway = LocalGateway(
+                work / "gateway",
+                tokens,
+                clock_speed,
+                request.fault_latency,
+                request.gateway_workers,
+                log_path=logs / "gateway.log",
+            )
+            url = stack.enter_context(gateway).url
+        settings = LocustSettings(
+            shape=request.shape,
+            scale=request.scale,
+            duration=request.duration,
+            model=request.model,
+            mix=mix_name,
+            users_max=request.users_max,
+            clock_speed=clock_speed,
+            pool_dir=str(work),
+            pool_size=request.pool_size,
+            seed=request.seed,
+            catalog=catalog.version,
+            payload=request.payload,
+            feed=request.feed,
+            lifecycle_out=str(directory / "lifecycle.json"),
+        )
+        master = Master(request.master_bind, request.master_port, request.remote_workers)
+        outcome = run_locust(
+            locustfile, url, settings, tokens, request.workers, directory, logs, master=master
+        )
+    facts = {
+        "gateway": f"local (127.0.0.1, SQLite, {request.gateway_workers} process)"
+        if local
+        else url,
+        "shape": f"{plan.shape.name}: {plan.shape.title}",
+        "scale": f"{request.scale:g} × national ({request.scale * profile.base.units:,.0f} units, "
+        f"{request.scale * profile.base.dossiers_per_day:,.0f} dossiers/day)",
+        "model": request.model,
+        "duration": f"{request.duration:g} s",
+        "generators": (
+            f"master + {request.workers} local + {request.remote_workers} remote workers"
+            if request.workers or request.remote_workers
+            else "1 process"
+        ),
+        "mix": f"{mix_name} ({', '.join(f'{k}:{v:g}' for k, v in weights.items())})"
+        + (f"; not in catalog {catalog.version}: {', '.join(dropped)}" if dropped else ""),
+        "catalog": catalog.version,
+        "peak target rate": f"{plan.peak_rate:.2f} dossiers/s",
+        "clock speed": f"{clock_speed:g} simulated s per real s",
+        "fault latency": f"{request.fault_latency:g} s" if local else "n/a",
+        "pool signing": f"{pool_seconds:.1f} s before the run",
+        "locust wall time": f"{outcome.seconds:.1f} s",
+    }
+    return _finish(request, plan, levels, directory, run_id, started_at, facts, outcome)
+
+
+def _finish(
+    request: LoadRequest,
+    plan: Plan,
+    levels: list[Any],
+    directory: Path,
+    run_id: str,
+    started_at: str,
+    facts: dict[str, Any],
+    outcome: LocustOutcome,
+) -> LoadResult:
+    stats_path = directory / f"{STATS_PREFIX}_stats.csv"
+    steps = read_stats(stats_path) if stats_path.is_file() else {}
+    history = read_history(directory / f"{STATS_PREFIX}_stats_history.csv")
+    lifecycle_path = directory / "lifecycle.json"
+    lifecycle: dict[str, Any] = {}
+    if lifecycle_path.is_file():
+        lifecycle = json.loads(lifecycle_path.read_text(encoding="utf-8"))
+    measurements = Measurements(
+        steps=steps,
+        lifecycle=lifecycle.get("samples", {}),
+        counts=lifecycle.get("counts", {}),
+        pending=int(lifecycle.get("pending", 0)),
+        expected_dossiers=plan.expected_dossiers,
+    )
+    results = evaluate(levels, measurements)
+    counts = measurements.counts
+    facts |= {
+        "dossiers": f"{measurements.accepted} accepted of {plan.expected_dossiers:.0f} asked for; "
+        f"{counts.get('rejected', 0)} rejected, {counts.get('abandoned', 0)} abandoned, "
+        f"{counts.get('retries', 0)} retries, {counts.get('late arrivals', 0)} late arrivals",
+        "results pending at the end": str(measurements.pending),
+    }
+    error = outcome.error
+    verdict = "ERROR" if error else ("PASSED" if all(r.passed for r in results) else "FAILED")
+    title = f"Load run {plan.shape.name} × {request.scale:g} — {run_id}"
+    ordered = [steps[name] for name in (*STEPS, AGGREGATED) if name in steps]
+    write_verdict(
+        directory / "verdict.html",
+        title=title,
+        verdict=verdict,
+        results=results,
+        facts=facts,
+        steps=ordered,
+        history=history,
+        plan=plan,
+        error=error,
+    )
+    info = RunInfo(
+        run_id=run_id,
+        suite="load",
+        title=title,
+        started_at=started_at,
+        meta={**facts, "verdict page": "verdict.html", "locust report": "locust.html"},
+    )
+    bundle = ReportBundle(info, directory)
+    for case in _cases(results, _reproduce(request), error):
+        bundle.add(case)
+    bundle.write()
+    return LoadResult(run_id, directory, results, measurements, bundle, error, facts)
+
+
+__all__ = ["LOCAL_CLOCK_SPEED", "LoadRequest", "LoadResult", "execute", "run_load"]

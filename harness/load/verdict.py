@@ -1,0 +1,158 @@
+"""The load run's own page, ``verdict.html``: verdict first, then levels, then the charts.
+
+Locust's HTML report is kept beside it (``locust.html``) for the full statistics; this page
+answers the question a release manager asks before a filing deadline — did the gateway
+hold, and if not, which level broke and when — with latency-over-time and throughput
+charts drawn as inline SVG, so the page is one self-contained file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from harness.load.ivan import ACK, FEED, SUBMIT
+from harness.load.levels import LevelResult
+from harness.load.profile import Plan
+from harness.load.stats import AGGREGATED, HistoryRow, rates
+from harness.load.svg import Series, line_chart
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<title>{{ title }} — {{ verdict }}</title>
+<style>
+ body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 64rem; }
+ .verdict { font-size: 2rem; font-weight: bold; padding: .5rem 1rem; display: inline-block;
+            border-radius: 6px; }
+ .PASSED, .passed { background: #d4f4d4; } .FAILED, .failed, .ERROR { background: #f8d0d0; }
+ table { border-collapse: collapse; margin: 1rem 0; }
+ td, th { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; }
+ td.num { text-align: right; font-variant-numeric: tabular-nums; }
+ pre { background: #f6f6f6; padding: .5rem; white-space: pre-wrap; }
+ figure { margin: 1rem 0; }
+</style>
+</head>
+<body>
+<h1>{{ title }}</h1>
+<p id="verdict" class="verdict {{ verdict }}">Verdict: {{ verdict }}</p>
+{% if error %}<h2>The run itself failed</h2><pre>{{ error }}</pre>{% endif %}
+{% if failed %}
+<p id="failed-levels">Service levels missed:</p>
+<ul>{% for r in failed %}<li><b>{{ r.level.name }}</b> ({{ r.level.describe() }}):
+ {{ r.detail }}</li>{% endfor %}</ul>
+{% endif %}
+<table class="facts">
+{% for key, value in facts %}<tr><td>{{ key }}</td><td>{{ value }}</td></tr>{% endfor %}
+</table>
+<h2>Service levels</h2>
+<table id="levels">
+<tr><th>level</th><th>threshold</th><th>measured</th><th>verdict</th></tr>
+{% for r in results %}
+<tr><td>{{ r.level.name }}</td><td>{{ r.level.describe() }}</td>
+<td class="num">{{ "%.4g"|format(r.measured) if r.measured is not none else "—" }}</td>
+<td class="{{ 'passed' if r.passed else 'failed' }}">{{ 'met' if r.passed else 'MISSED' }}</td></tr>
+{% endfor %}
+</table>
+<h2>Steps</h2>
+<table id="steps">
+<tr><th>step</th><th>requests</th><th>failures</th><th>req/s</th>
+<th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>p99.9 ms</th></tr>
+{% for s in steps %}
+<tr><td>{{ s.name }}</td><td class="num">{{ s.requests }}</td><td class="num">{{ s.failures }}</td>
+<td class="num">{{ "%.2f"|format(s.rps) }}</td>
+{% for p in ("p50", "p95", "p99", "p99.9") %}
+<td class="num">{{ s.percentiles[p] if s.percentiles[p] is not none else "—" }}</td>
+{% endfor %}</tr>
+{% endfor %}
+</table>
+<h2>Over time</h2>
+{% for chart in charts %}<figure>{{ chart }}</figure>{% endfor %}
+<p>Full statistics: <a href="locust.html">locust.html</a>,
+<a href="locust_stats.csv">locust_stats.csv</a>,
+<a href="locust_stats_history.csv">locust_stats_history.csv</a>,
+<a href="locust_failures.csv">locust_failures.csv</a>;
+lifecycle samples: <a href="lifecycle.json">lifecycle.json</a>;
+every level as a case: <a href="index.html">index.html</a>.</p>
+</body>
+</html>
+"""
+
+_ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def _by_name(history: Sequence[HistoryRow]) -> dict[str, list[HistoryRow]]:
+    rows: dict[str, list[HistoryRow]] = {}
+    for row in history:
+        rows.setdefault(row.name, []).append(row)
+    return rows
+
+
+def charts(history: Sequence[HistoryRow], plan: Plan, results: Sequence[LevelResult]) -> list[str]:
+    """Latency p95 by step, throughput against the target rate, and users over time."""
+    rows = _by_name(history)
+    end = max((r.elapsed for r in history), default=plan.duration)
+    latency = [
+        Series(
+            f"{step} p95",
+            [(r.elapsed, v) for r in rows.get(step, []) if (v := r.percentiles["p95"]) is not None],
+        )
+        for step in (SUBMIT, FEED, ACK)
+    ]
+    latency += [
+        Series(f"level {r.level.name}", [(0.0, r.level.threshold), (end, r.level.threshold)], True)
+        for r in results
+        if r.level.kind == "latency" and r.level.subject == SUBMIT and r.level.percentile == "p95"
+    ]
+    seconds = [i * plan.duration / 200 for i in range(201)]
+    submits = rates(rows.get(SUBMIT, []))
+    throughput = [
+        Series("accepted dossiers/s", [(t, ok - bad) for t, ok, bad in submits]),
+        Series("failed submits/s", [(t, bad) for t, _ok, bad in submits]),
+        Series("all req/s", [(t, ok) for t, ok, _bad in rates(rows.get(AGGREGATED, []))]),
+        Series("target dossiers/s", [(t, plan.rate(t)) for t in seconds], True),
+    ]
+    users = [
+        Series("users", [(r.elapsed, float(r.users)) for r in rows.get(AGGREGATED, [])]),
+        Series("shape's users", [(t, float(plan.users(t))) for t in seconds], True),
+    ]
+    return [
+        line_chart("Latency over time (p95 over the last 10 s, locust)", latency, y_label="ms"),
+        line_chart("Throughput over time (from running totals)", throughput, y_label="per second"),
+        line_chart("Users over time", users, y_label="users"),
+    ]
+
+
+def write_verdict(
+    path: Path,
+    *,
+    title: str,
+    verdict: str,
+    results: Sequence[LevelResult],
+    facts: Mapping[str, Any],
+    steps: Sequence[Any],
+    history: Sequence[HistoryRow],
+    plan: Plan,
+    error: str = "",
+) -> Path:
+    """Write the page; returns its path."""
+    html = _ENV.from_string(_TEMPLATE).render(
+        title=title,
+        verdict=verdict,
+        error=error,
+        results=results,
+        failed=[r for r in results if not r.passed],
+        facts=list(facts.items()),
+        steps=steps,
+        charts=[Markup(c) for c in charts(history, plan, results)],  # escaped in svg.py
+    )
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+__all__ = ["charts", "write_verdict"]

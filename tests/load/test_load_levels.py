@@ -1,0 +1,112 @@
+"""Service levels: read from YAML, each met or missed by name, nothing measured is missed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ConfigError
+from harness.load import Measurements, evaluate, load_levels
+from harness.load.stats import StepStats, percentile
+
+
+def step(name: str, p95: float, requests: int = 100, failures: int = 0) -> StepStats:
+    percentiles = {"p50": p95 / 2, "p95": p95, "p99": p95 * 1.2, "p99.9": p95 * 1.5}
+    return StepStats(name, requests, failures, 10.0, p95 / 2, p95 * 2, percentiles)
+
+
+def healthy(**changes: object) -> Measurements:
+    values: dict[str, object] = {
+        "steps": {
+            "submit": step("submit", 50),
+            "feed": step("feed", 10),
+            "ack": step("ack", 10),
+            "Aggregated": step("Aggregated", 40, requests=300),
+        },
+        "lifecycle": {
+            "submit_to_receipt": [30.0] * 50,
+            "submit_to_handover": [1200.0] * 50,
+            "submit_to_result": [5000.0] * 50,
+        },
+        "counts": {"accepted": 95},
+        "expected_dossiers": 100.0,
+    }
+    return Measurements(**(values | changes))  # type: ignore[arg-type]
+
+
+def names(results: list) -> list[str]:  # type: ignore[type-arg]
+    return [r.level.name for r in results if not r.passed]
+
+
+def test_default_file_has_every_kind_of_level() -> None:
+    levels = {level.name: level for level in load_levels()}
+    for name in (
+        "latency.submit.p95",
+        "latency.submit.p99.9",
+        "latency.ack.p99",
+        "error_rate",
+        "lifecycle.submit_to_receipt.p99",
+        "lifecycle.submit_to_result.p95",
+        "throughput_ratio",
+    ):
+        assert name in levels
+    assert levels["lifecycle.submit_to_receipt.p99"].threshold == 7200  # Decree 166: 2 h
+    assert levels["throughput_ratio"].at_least
+
+
+def test_a_healthy_run_meets_every_level() -> None:
+    results = evaluate(load_levels(), healthy())
+    assert names(results) == []
+    assert all(r.measured is not None for r in results)
+
+
+def test_a_slow_submit_misses_its_latency_levels_by_name() -> None:
+    slow = healthy().steps | {"submit": step("submit", 1300)}
+    results = evaluate(load_levels(), healthy(steps=slow))
+    assert names(results) == ["latency.submit.p95", "latency.submit.p99"]
+    (missed, _) = [r for r in results if not r.passed]
+    assert "1300" in missed.detail and "submit p95 ≤ 800 ms" in missed.detail
+
+
+def test_errors_and_shed_load_are_levels_too() -> None:
+    failing = healthy().steps | {"Aggregated": step("Aggregated", 40, requests=300, failures=9)}
+    results = evaluate(load_levels(), healthy(steps=failing, counts={"accepted": 60}))
+    assert names(results) == ["error_rate", "throughput_ratio"]
+
+
+def test_nothing_measured_is_a_miss_with_a_hint() -> None:
+    results = evaluate(load_levels(), healthy(lifecycle={}))
+    missed = {r.level.name: r for r in results if not r.passed}
+    assert set(missed) == {
+        "lifecycle.submit_to_receipt.p99",
+        "lifecycle.submit_to_handover.p95",
+        "lifecycle.submit_to_result.p95",
+    }
+    assert "--clock-speed" in missed["lifecycle.submit_to_result.p95"].detail
+    no_acks = healthy().steps | {"ack": step("ack", 0, requests=0)}
+    assert "latency.ack.p95" in names(evaluate(load_levels(), healthy(steps=no_acks)))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("latency_ms:\n  submit: {p90: 5}\n", "submit.p90: unknown percentile"),
+        ("latency_ms:\n  submit: {p95: -1}\n", "latency.submit.p95 must be a number"),
+        ("error_rat: 0.1\n", "unknown service-level keys error_rat"),
+        ("{}\n", "no service level"),
+    ],
+)
+def test_a_bad_level_file_says_what_to_fix(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "levels.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_levels(path)
+
+
+def test_nearest_rank_percentile() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, "p95") == 95.0
+    assert percentile(values, "p99.9") == 100.0
+    assert percentile([3.0], "p50") == 3.0
+    assert percentile([], "p95") is None

@@ -1,0 +1,131 @@
+"""The CI-sized deadline run: a 20-second month-end shape, a local gateway, master + 2 workers.
+
+Both directions are asserted, because a load test that cannot fail proves nothing: the
+healthy gateway meets every service level, and the same run against a gateway with a
+one-second latency fault misses the submit latency level, exits 1 and says so. Locust
+runs only in subprocesses (gevent's monkey-patching stays out of pytest); everything
+listens on 127.0.0.1 and every run stops by itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import harness.load
+from harness.errors import ConfigError
+from harness.load import LocustSettings, run_load
+from harness.load.cli import load
+from harness.load.gateway import well_known_tokens
+from harness.load.processes import Master, master_args, worker_args
+from harness.reporting import verify_bundle
+from harness.signing import TestPKI
+from mock_gateway.config import DEFAULT_IVAN_TOKENS
+
+
+def test_month_end_in_distributed_mode_meets_its_service_levels(
+    pki: TestPKI, tmp_path: Path
+) -> None:
+    result = run_load("local", "month-end", scale=1.0, duration=20, workers=2, out=tmp_path)
+    assert result.passed, result.summary()
+    folder = result.directory
+    for name in (
+        "locust_stats.csv",
+        "locust_stats_history.csv",
+        "locust.html",
+        "verdict.html",
+        "lifecycle.json",
+        "index.html",
+        "junit.xml",
+        "results.json",
+    ):
+        assert (folder / name).is_file(), name
+    assert verify_bundle(folder) == []
+    logs = {p.name for p in (folder / "logs").iterdir()}
+    assert {
+        "gateway.log",
+        "locust-master.log",
+        "locust-worker-1.log",
+        "locust-worker-2.log",
+    } <= logs
+    m = result.measurements
+    assert m.accepted >= 0.8 * m.expected_dossiers
+    assert m.steps["submit"].requests >= m.accepted
+    assert m.steps["feed"].requests > 0 and m.steps["ack"].requests > 0
+    assert m.lifecycle["submit_to_result"], "no 03/TB-TS result reached the I-VANs"
+    page = (folder / "verdict.html").read_text(encoding="utf-8")
+    assert "Verdict: PASSED" in page and page.count("<svg") == 3
+    assert json.loads((folder / "results.json").read_text(encoding="utf-8"))["verdict"] == "passed"
+
+
+def test_a_latency_fault_misses_the_latency_level_and_exits_1(pki: TestPKI, tmp_path: Path) -> None:
+    args = ["--gateway", "local", "--shape", "month-end", "--duration", "20", "--workers", "2"]
+    outcome = CliRunner().invoke(load, [*args, "--fault-latency", "1.0", "--out", str(tmp_path)])
+    assert outcome.exit_code == 1, outcome.output
+    assert "verdict: FAILED" in outcome.output
+    assert "missed latency.submit.p95" in outcome.output
+    (folder,) = tmp_path.iterdir()
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    outcomes = {case["case_id"]: case["outcome"] for case in results["cases"]}
+    assert outcomes["latency.submit.p95"] == "failed"
+    assert outcomes["error_rate"] == "passed"  # slow, not broken: only latency levels fail
+    page = (folder / "verdict.html").read_text(encoding="utf-8")
+    assert 'id="failed-levels"' in page and "latency.submit.p95" in page
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--shape", "black-friday"], "unknown shape 'black-friday'"),
+        (["--gateway", "ftp://x"], "gateway='ftp://x'"),
+        (["--gateway", "http://127.0.0.1:9", "--fault-latency", "1"], "needs a local gateway"),
+        (["--ivan-token", "IVAN01"], "not NAME=TOKEN"),
+        (["--gateway", "http://127.0.0.1:9"], "does not answer"),
+    ],
+)
+def test_usage_errors_exit_2_before_anything_starts(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    outcome = CliRunner().invoke(load, [*args, "--duration", "5", "--out", str(tmp_path)])
+    assert outcome.exit_code == 2
+    assert message in outcome.output
+    assert not any(tmp_path.iterdir())  # nothing was started or written
+
+
+def test_default_tokens_are_the_gateways_well_known_ones() -> None:
+    assert well_known_tokens(2) == dict(DEFAULT_IVAN_TOKENS)
+
+
+def test_public_surface() -> None:
+    assert set(harness.load.__all__) == {
+        "DossierPool", "FeedReader", "Ivan", "Level", "LevelResult", "LifecycleLog",
+        "LoadRequest", "LoadResult", "LocustSettings", "Measurements", "Pacer", "Picker",
+        "Plan", "Profile", "Shape", "Submitter", "add_arguments", "build_pool", "evaluate",
+        "execute", "identities", "load_levels", "load_or_build", "load_profile",
+        "mix_for_catalog", "parse_feed", "parse_tokens", "run_load",
+    }  # fmt: skip
+
+
+def test_master_waits_for_local_and_remote_workers(tmp_path: Path) -> None:
+    settings = LocustSettings(duration=30)
+    local_only = master_args("http://gw", tmp_path, settings, 2, 5557)
+    assert local_only[local_only.index("--master-bind-host") + 1] == "127.0.0.1"
+    assert local_only[local_only.index("--expect-workers") + 1] == "2"
+    spread = master_args("http://gw", tmp_path, settings, 2, 5557, Master("0.0.0.0", 5557, 6))
+    assert spread[spread.index("--master-bind-host") + 1] == "0.0.0.0"
+    assert spread[spread.index("--expect-workers") + 1] == "8"
+    single = master_args("http://gw", tmp_path, settings, 0, 0)
+    assert "--master" not in single and "--headless" in single
+    assert worker_args(5557, "10.0.0.5") == [
+        "--worker", "--master-host", "10.0.0.5", "--master-port", "5557",
+    ]  # fmt: skip
+
+
+def test_remote_workers_need_a_known_master_port(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="master_port"):
+        run_load("http://127.0.0.1:9", remote_workers=2, out=tmp_path)
+    with pytest.raises(ConfigError, match="unexpected keyword"):
+        run_load(colour="red")
