@@ -7,18 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    database=None,
-    print_blob=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("nightly", max_examples=1000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+from harness.fuzz import register_profiles
+
+register_profiles()  # ``ci`` (derandomised, no database, prints blobs) unless $HYPOTHESIS_PROFILE
 
 
 @pytest.fixture(scope="session")

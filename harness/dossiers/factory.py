@@ -21,7 +21,7 @@ from lxml import etree
 from harness.catalog import Catalog, FormVersion, Procedure, load_catalog
 from harness.dossiers._data import places
 from harness.dossiers.form_model import ElementSpec, form_model
-from harness.dossiers.provider import Person, make_faker
+from harness.dossiers.provider import Person, seeded_faker
 from harness.dossiers.text import format_vn_date, parse_period
 from harness.envelope import EmbeddedFile, EnvelopeInfo, Unit, build_envelope
 from harness.errors import FactoryError
@@ -331,7 +331,7 @@ class DossierFactory:
         """A signed dossier; the hooks let defects break exactly one thing."""
         proc = self.procedure(procedure)
         period = period or self.default_period(proc)
-        fake = make_faker(seed)
+        fake = seeded_faker(seed)
         rng: random.Random = fake.random
         unit = make_unit(fake, period)
         row_count = rows if rows is not None else rng.randint(1, 3)

@@ -3,13 +3,15 @@
 A :class:`Mutation` breaks exactly one thing in an otherwise valid dossier and names the
 codes a conforming gateway may answer. It is applied to a :class:`MutationContext`: the
 valid dossier of one :class:`~harness.fuzz.pool.DossierSpec` plus the facts derived from
-the catalog. Content is broken *before* signing through the factory's hooks, so the only
-broken thing is the one the mutation names; signature, encoding and hostile-XML mutations
-work on the signed bytes, because that is where those faults live.
+the catalog. Content is broken *before* signing (exactly what the factory's hooks would
+do, see :meth:`MutationContext.edit`), so the only broken thing is the one the mutation
+names; signature, encoding and hostile-XML mutations work on the signed bytes, because
+that is where those faults live.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,9 +22,13 @@ from lxml import etree
 
 from harness.catalog import validators_for
 from harness.dossiers.factory import Dossier, Tweaks
-from harness.fuzz._docs import DocFacts, decode_file, presence, schema_facts
+from harness.envelope import EmbeddedFile
+from harness.fuzz._docs import DocFacts, find_all, local, presence, schema_facts
 from harness.fuzz.pool import DossierPool, DossierSpec
+from harness.signing import Credential, sign
 from harness.xmlsafe import DEFAULT_LIMITS, XMLLimits
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
 
 ENVELOPE = "envelope"
 """The document key of the ``Hoso`` envelope; forms are keyed by their code."""
@@ -50,6 +56,11 @@ class Mutation:
         return self.name.split(":", 1)[0]
 
     @property
+    def kind(self) -> str:
+        """The name without drawn values and occurrence indexes: what reports count."""
+        return re.sub(r"\[\d+\]|@\d+", "", self.name.split("=", 1)[0])
+
+    @property
     def must_accept(self) -> bool:
         return not self.expected_codes
 
@@ -71,13 +82,17 @@ class MutationSettings:
     expensive: bool = False
 
 
+DEFAULT_SETTINGS = MutationSettings()
+
+
 @dataclass(eq=False)
 class MutationContext:
     """A valid dossier and what may be broken in it; built once per spec and reused."""
 
     pool: DossierPool
     spec: DossierSpec
-    settings: MutationSettings = MutationSettings()
+    settings: MutationSettings = DEFAULT_SETTINGS
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # per-context caches
 
     @cached_property
     def base(self) -> Dossier:
@@ -96,6 +111,7 @@ class MutationContext:
         docs = {
             ENVELOPE: DocFacts(
                 ENVELOPE,
+                catalog.envelope.xsd,
                 validators.envelope.schema_code,
                 catalog.envelope.signature_node,
                 catalog.envelope.rules,
@@ -110,6 +126,7 @@ class MutationContext:
             root = etree.fromstring(built.content)
             docs[version.form] = DocFacts(
                 version.form,
+                version.xsd,
                 validator.schema_code,
                 catalog.forms[version.form].signature_node,
                 version.rules,
@@ -127,21 +144,26 @@ class MutationContext:
         return self.pool.build(self.spec, tweaks).envelope
 
     def edit(self, doc: str, change: Callable[[etree._Element], None]) -> bytes:
-        """Change ``doc`` (the envelope or a form) before it is signed, then sign as usual."""
+        """Change ``doc`` (the envelope or a form) before it is signed, then sign as usual.
 
-        def hook(root: etree._Element) -> etree._Element:
-            change(root)
-            return root
-
+        Same result as the factory's ``form_hook``/``envelope_hook`` (the unsigned
+        document is the signed one without its ds:Signature), without re-running Faker
+        and re-signing the forms that did not change: a third of the cost.
+        """
         if doc == ENVELOPE:
-            return self.build(Tweaks(envelope_hook=hook))
-        return self.build(Tweaks(form_hook=lambda code, root: hook(root) if code == doc else root))
+            root = self.envelope_root()
+            _unsign(root, self.catalog.envelope.signature_node)
+            change(root)
+            return self._sign_envelope(root)
+        root = etree.fromstring(self.form_bytes(doc))
+        node = self.catalog.forms[doc].signature_node
+        _unsign(root, node)
+        change(root)
+        return self._with_form(doc, serialize(sign(root, self._credential, signature_parent=node)))
 
     def edit_signed_form(self, doc: str, change: Callable[[bytes], bytes]) -> bytes:
         """Change a form's signed bytes; the envelope is then built and signed over them."""
-        return self.build(
-            Tweaks(signed_form_hook=lambda code, data: change(data) if code == doc else data)
-        )
+        return self._with_form(doc, change(self.form_bytes(doc)))
 
     def envelope_root(self) -> etree._Element:
         """A fresh, editable parse of the valid signed envelope."""
@@ -153,6 +175,35 @@ class MutationContext:
             if built.form.form == doc:
                 return built.content
         raise KeyError(doc)
+
+    @property
+    def _credential(self) -> Credential:
+        return self.pool.pki.credential(self.pool.factory.signer)
+
+    def _with_form(self, doc: str, content: bytes) -> bytes:
+        """The envelope carrying ``content`` as form ``doc``, lengths updated, re-signed."""
+        root = self.envelope_root()
+        _unsign(root, self.catalog.envelope.signature_node)
+        for index, built in enumerate(self.base.forms):
+            if built.form.form == doc:
+                encoded = EmbeddedFile.from_bytes(doc, "", built.form.file_name, content)
+                find_all(root, f"{FILES}/NoiDungFile")[index].text = encoded.noi_dung
+                find_all(root, f"{FILES}/DoDaiFile")[index].text = str(encoded.do_dai)
+        return self._sign_envelope(root)
+
+    def _sign_envelope(self, root: etree._Element) -> bytes:
+        node = self.catalog.envelope.signature_node
+        return serialize(sign(root, self._credential, signature_parent=node))
+
+
+FILES = "Hoso/NoiDung/ThongTinHoSo/ToKhais/FileToKhai"
+
+
+def _unsign(root: etree._Element, node: str) -> None:
+    """Remove the ds:Signature under ``node``, leaving the (empty) holder the signer fills."""
+    for holder in find_all(root, f"{local(root)}/{node}"):
+        for signature in holder.findall(f"{{{DS}}}Signature"):
+            holder.remove(signature)
 
 
 def serialize(root: etree._Element) -> bytes:
@@ -168,13 +219,15 @@ Family = Callable[[MutationContext], Offer | None]
 
 
 __all__ = [
+    "DEFAULT_SETTINGS",
+    "DS",
     "ENVELOPE",
+    "FILES",
     "Draw",
     "Family",
     "Mutation",
     "MutationContext",
     "MutationSettings",
     "Offer",
-    "decode_file",
     "serialize",
 ]

@@ -9,7 +9,6 @@ built dossier says which elements are actually present to be broken.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ class ElementFact:
     info: SimpleInfo | None
     xsd_type: Any = field(default=None, repr=False, compare=False)  # None when complex
     wildcard: bool = False  # content is an xs:any (a signature holder such as Cky)
+    _verdicts: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -61,7 +61,12 @@ class ElementFact:
 
     def accepts(self, value: str) -> bool:
         """Whether the schema type admits ``value`` (xmlschema decides, not a copy of it)."""
-        return self.xsd_type is not None and bool(self.xsd_type.is_valid(value))
+        known = self._verdicts.get(value)
+        if known is None:
+            known = self._verdicts[value] = self.xsd_type is not None and bool(
+                self.xsd_type.is_valid(value)
+            )
+        return known
 
 
 def _particles(group: Any, low: int) -> list[tuple[Any, int]]:
@@ -82,9 +87,7 @@ def _walk(element: Any, path: str, low: int, facts: dict[str, ElementFact]) -> N
     xsd_type = element.type
     if xsd_type.is_simple() or xsd_type.has_simple_content():
         simple = xsd_type if xsd_type.is_simple() else xsd_type.content
-        facts[path] = ElementFact(
-            path, low, element.max_occurs, simple_info(simple), simple
-        )
+        facts[path] = ElementFact(path, low, element.max_occurs, simple_info(simple), simple)
         return
     content = xsd_type.content if isinstance(xsd_type.content, XsdGroup) else None
     particles = [] if content is None else _particles(content, 1)
@@ -112,33 +115,17 @@ def local(element: etree._Element) -> str:
     return str(etree.QName(element).localname)
 
 
-def is_signature_part(element: etree._Element) -> bool:
-    """Inside a ds:Signature (or another namespace): never a content mutation target."""
-    return etree.QName(element).namespace is not None
-
-
-def element_path(element: etree._Element) -> str:
-    steps = [local(element)]
-    parent = element.getparent()
-    while parent is not None:
-        steps.append(local(parent))
-        parent = parent.getparent()
-    return "/".join(reversed(steps))
-
-
 def find_all(root: etree._Element, path: str) -> list[etree._Element]:
-    """Elements at a slash path such as ``D02-TS/NoiDung/LaoDong/HoTen``, in order."""
+    """Elements at a slash path such as ``D02-TS/NoiDung/LaoDong/HoTen``, in order.
+
+    Only un-namespaced elements match, so nothing inside a ds:Signature is ever found.
+    """
     steps = path.split("/")
-    if local(root) != steps[0]:
+    if root.tag != steps[0]:
         return []
     current = [root]
     for step in steps[1:]:
-        current = [
-            child
-            for element in current
-            for child in element
-            if isinstance(child.tag, str) and not is_signature_part(child) and local(child) == step
-        ]
+        current = [child for element in current for child in element.iterchildren(step)]
     return current
 
 
@@ -147,6 +134,7 @@ class DocFacts:
     """One document of a built dossier: the envelope or one embedded form."""
 
     doc: str  # "envelope" or a form code
+    xsd: Path
     schema_code: str  # what breaking its schema answers: ENV-001 or XSD-001
     signature_node: str
     rules: tuple[Path, ...]
@@ -163,19 +151,19 @@ class DocFacts:
 
 
 def presence(root: etree._Element) -> dict[str, tuple[str, ...]]:
-    """Path to the texts of every element outside signatures, in document order."""
+    """Path to the texts of every un-namespaced element (signatures excluded), in order."""
     found: dict[str, list[str]] = {}
-    for element in root.iter():
-        if not isinstance(element.tag, str) or is_signature_part(element):
-            continue
-        if any(is_signature_part(a) for a in element.iterancestors()):
-            continue
-        found.setdefault(element_path(element), []).append(element.text or "")
+
+    def walk(element: etree._Element, path: str) -> None:
+        found.setdefault(path, []).append(element.text or "")
+        for child in element:
+            tag = child.tag
+            if isinstance(tag, str) and tag[0] != "{":
+                walk(child, f"{path}/{tag}")
+
+    if isinstance(root.tag, str) and root.tag[0] != "{":
+        walk(root, str(root.tag))
     return {path: tuple(texts) for path, texts in found.items()}
-
-
-def decode_file(noi_dung: str) -> bytes:
-    return base64.b64decode("".join(noi_dung.split()))
 
 
 # -- rules ---------------------------------------------------------------------------
@@ -244,8 +232,6 @@ __all__ = [
     "DocFacts",
     "ElementFact",
     "code_lookups",
-    "decode_file",
-    "element_path",
     "find_all",
     "local",
     "nfc_compared",

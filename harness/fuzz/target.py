@@ -86,9 +86,7 @@ class CheckerTarget:
     name: str = "checker"
     keep: int = 4096
     _stored: OrderedDict[str, bytes] = field(default_factory=OrderedDict, repr=False)
-    _by_message: OrderedDict[str, tuple[str, str]] = field(
-        default_factory=OrderedDict, repr=False
-    )
+    _by_message: OrderedDict[str, tuple[str, str]] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def submit(self, body: bytes, message_id: str) -> Submitted:

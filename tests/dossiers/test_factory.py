@@ -45,6 +45,16 @@ def test_valid_dossier_for_every_procedure_and_version(
     check()
 
 
+@pytest.mark.parametrize("version", list_versions())
+def test_forty_consecutive_seeds_are_valid_for_every_procedure(version: str, pki: TestPKI) -> None:
+    """A sweep, beside the property test, so rare seeds (a region mismatch) cannot hide."""
+    factory, checker = _tools(version, pki)
+    for procedure in factory.catalog.procedures:
+        for seed in range(40):
+            result = checker.check(factory.build(procedure, seed, rows=2).envelope)
+            assert result.accepted, (procedure, seed, [str(f) for f in result.errors])
+
+
 def test_same_seed_same_content(pki: TestPKI) -> None:
     factory, _ = _tools("2026.1", pki)
     a, b = factory.build("600", 7), factory.build("600", 7)
@@ -133,3 +143,12 @@ def test_envelope_counts_match_files(pki: TestPKI) -> None:
     assert int(info.so_luong_file) == len(info.files) == len(dossier.forms)
     assert all(f.do_dai == len(f.noi_dung) for f in info.files)
     assert [f.decode() for f in info.files] == [f.content for f in dossier.forms]
+
+
+def test_reused_faker_gives_what_a_fresh_one_gives() -> None:
+    from harness.dossiers.provider import make_faker, seeded_faker
+
+    for seed in (0, 5, 99):
+        reused, fresh = seeded_faker(seed), make_faker(seed)
+        assert [reused.person() for _ in range(3)] == [fresh.person() for _ in range(3)]
+        assert seeded_faker(seed).company_name() == make_faker(seed).company_name()

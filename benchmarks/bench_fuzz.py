@@ -1,0 +1,95 @@
+"""Fuzzing throughput: valid signed dossiers generated per second, and fuzz cases executed
+per second against the gateway's check (targets: 250 and 150 on the project's 2-core box).
+
+Run: ``python benchmarks/bench_fuzz.py [--examples 600] [--budget 1500] [--catalog V]``.
+"Generated" draws ``valid_dossiers`` through hypothesis as a test would: every example is
+built and signed by the factory unless the pool already holds its spec (the hit rate is
+printed, because that is what makes the figure). "Cold" is a fresh draw, which is bound by
+``DossierFactory.build``; "re-drawn" repeats the same draw, as hypothesis does when it
+shrinks or replays, and is served by the pool. "Executed" is ``run_fuzz`` end to end:
+drawing, mutating, re-signing, checking and judging every property, valid cases included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as seed_run
+
+from harness.catalog import list_versions, load_catalog
+from harness.conformance import DossierChecker
+from harness.dossiers.factory import Dossier
+from harness.fuzz import CheckerTarget, pool_for, run_fuzz, valid_dossiers
+from harness.signing import TestPKI, ensure_pki
+
+
+def generated_per_second(
+    version: str, pki: TestPKI, examples: int, seed: int
+) -> tuple[float, float, float]:
+    """Dossiers per wall second and per CPU second of this process, and the pool hit rate."""
+    catalog = load_catalog(version)
+    pool = pool_for(catalog, pki)
+    built: list[Dossier] = []
+
+    @seed_run(seed)
+    @settings(
+        max_examples=examples,
+        phases=[Phase.generate],
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(valid_dossiers(catalog, pki=pki))
+    def draw(dossier: Dossier) -> None:
+        built.append(dossier)
+
+    hits, misses = pool.hits, pool.misses
+    start, cpu = time.perf_counter(), time.process_time()
+    draw()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    looked_up = (pool.hits - hits) + (pool.misses - misses)
+    return len(built) / elapsed, len(built) / cpu, (pool.hits - hits) / max(1, looked_up)
+
+
+def executed_per_second(
+    version: str, pki: TestPKI, budget: int, found: Path
+) -> tuple[float, float]:
+    """Fuzz cases per wall second and per CPU second of this process."""
+    catalog = load_catalog(version)
+    target = CheckerTarget(DossierChecker(catalog, pki.trust_store()))
+    cpu = time.process_time()
+    report = run_fuzz(target, catalog, budget=budget, seed=1, pki=pki, found=found, minimise=0)
+    return report.cases_per_second, report.cases / (time.process_time() - cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--examples", type=int, default=600, help="valid dossiers to draw")
+    parser.add_argument("--budget", type=int, default=1500, help="fuzz cases to execute")
+    parser.add_argument("--catalog", default=None, help="one catalog version (default: all)")
+    args = parser.parse_args()
+    versions = [args.catalog] if args.catalog else list_versions()
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = ensure_pki(Path(tmp) / "pki")
+        for version in versions:  # warm up: compile schemas and rules, load XSD facts
+            executed_per_second(version, pki, 50, Path(tmp) / "found")
+        print("per wall-clock second (per CPU second of this process, which other load on")
+        print("the machine does not inflate)")
+        print(f"{'catalog':8} {'generated/s':>15} {'re-drawn/s':>15} {'executed/s':>15}")
+        for version in versions:
+            cold, cold_cpu, hits = generated_per_second(version, pki, args.examples, seed=1)
+            warm, warm_cpu, _ = generated_per_second(version, pki, args.examples, seed=1)
+            run, run_cpu = executed_per_second(version, pki, args.budget, Path(tmp) / "found")
+            print(
+                f"{version:8} {cold:6.0f} ({cold_cpu:5.0f})  {warm:6.0f} ({warm_cpu:5.0f})"
+                f"  {run:6.0f} ({run_cpu:5.0f})   pool hits on first draw: {hits:.0%}"
+            )
+        print("targets: generated >= 250/s, executed >= 150/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Property-based fuzzing of signed XML dossiers, driven by the catalog.
+
+Strategies make valid signed dossiers for any procedure of any catalog version and
+mutants that break exactly one thing; properties judge what a :class:`Target` answers;
+:func:`run_fuzz` runs a campaign and writes each minimal failure as a fixture::
+
+    from harness.catalog import load_catalog
+    from harness.conformance import DossierChecker
+    from harness.fuzz import CheckerTarget, run_fuzz
+    from harness.signing import ensure_pki
+
+    catalog, pki = load_catalog(), ensure_pki()
+    target = CheckerTarget(DossierChecker(catalog, pki.trust_store()))
+    report = run_fuzz(target, catalog, budget=500, seed=1)
+    assert report.ok, report.failures
+"""
+
+from harness.fuzz._core import Mutation, MutationContext, MutationSettings
+from harness.fuzz.evidence import Evidence, EvidenceLog, found_dir, hunt, write_evidence
+from harness.fuzz.mutations import FAMILIES, context_for, mutations_for
+from harness.fuzz.pool import DossierPool, DossierSpec, pool_for
+from harness.fuzz.profiles import register_profiles
+from harness.fuzz.properties import (
+    CHECKS,
+    DEFAULT_TIMEOUT,
+    Observation,
+    PropertyFailed,
+    assert_case,
+    failures,
+    observe,
+)
+from harness.fuzz.runner import (
+    CaseExecuted,
+    FailureMinimised,
+    FamilyCount,
+    FuzzFailure,
+    FuzzFinished,
+    FuzzReport,
+    run_fuzz,
+)
+from harness.fuzz.strategies import (
+    FuzzCase,
+    dossier_specs,
+    fuzz_batches,
+    fuzz_cases,
+    mutated_dossiers,
+    valid_dossiers,
+)
+from harness.fuzz.target import CheckerTarget, Retrieved, Submitted, Target
+
+__all__ = [
+    "CHECKS",
+    "DEFAULT_TIMEOUT",
+    "FAMILIES",
+    "CaseExecuted",
+    "CheckerTarget",
+    "DossierPool",
+    "DossierSpec",
+    "Evidence",
+    "EvidenceLog",
+    "FailureMinimised",
+    "FamilyCount",
+    "FuzzCase",
+    "FuzzFailure",
+    "FuzzFinished",
+    "FuzzReport",
+    "Mutation",
+    "MutationContext",
+    "MutationSettings",
+    "Observation",
+    "PropertyFailed",
+    "Retrieved",
+    "Submitted",
+    "Target",
+    "assert_case",
+    "context_for",
+    "dossier_specs",
+    "failures",
+    "found_dir",
+    "fuzz_batches",
+    "fuzz_cases",
+    "hunt",
+    "mutated_dossiers",
+    "mutations_for",
+    "observe",
+    "pool_for",
+    "register_profiles",
+    "run_fuzz",
+    "valid_dossiers",
+    "write_evidence",
+]

@@ -1,0 +1,136 @@
+"""Failures as fixtures: the minimal failing dossier on disk, with how to reproduce it.
+
+A fuzz failure is only useful if someone can replay it tomorrow without hypothesis: the
+dossier bytes go to ``<dir>/<sha>.xml`` (``fixtures/dossiers/found`` by default, so a
+found bug can be committed as a regression case) and a sidecar ``<sha>.txt`` whose first
+line is the one command that shows the verdict again, followed by what was expected and
+what the target answered. The file name is the content hash, so the same failure found
+twice is written once.
+
+In a hypothesis test, every failing call during shrinking is recorded and only the last
+one per property and family is written: hypothesis replays the minimal example last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.fuzz.properties import PropertyFailed
+from harness.paths import cache_dir, fixtures_dir, project_root
+
+FOUND_ENV = "BHXH_FUZZ_FOUND"
+"""Environment variable naming the evidence folder (default ``fixtures/dossiers/found``)."""
+
+
+def found_dir(directory: Path | None = None) -> Path:
+    """Where evidence goes: ``directory``, else ``$BHXH_FUZZ_FOUND``, else the fixtures."""
+    if directory is not None:
+        return directory
+    env = os.environ.get(FOUND_ENV)
+    return Path(env) if env else fixtures_dir() / "dossiers" / "found"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A written failure: the dossier, its note, and the command that replays it."""
+
+    dossier: Path
+    note: Path
+    command: str
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(project_root().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def reproduce_command(path: Path, catalog_version: str, pki_dir: Path | None = None) -> str:
+    """``bhxh-harness dossier check`` for ``path``, with the PKI it was signed under.
+
+    ``BHXH_HARNESS_PKI`` is spelled out unless the PKI is the project's default cache:
+    whoever replays the command tomorrow will not have this process's environment.
+    """
+    command = f"bhxh-harness dossier check --catalog {catalog_version} {shlex.quote(_shown(path))}"
+    if pki_dir is not None and pki_dir.resolve() != (cache_dir() / "pki").resolve():
+        command = f"BHXH_HARNESS_PKI={shlex.quote(str(pki_dir))} {command}"
+    return command
+
+
+def write_evidence(
+    failure: PropertyFailed, directory: Path | None = None, *, pki_dir: Path | None = None
+) -> Evidence:
+    """Write the failing case's bytes and a note; returns where and how to replay them."""
+    case = failure.case
+    folder = found_dir(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(case.body).hexdigest()[:16]
+    dossier, note = folder / f"{digest}.xml", folder / f"{digest}.txt"
+    dossier.write_bytes(case.body)
+    command = reproduce_command(dossier, case.spec.catalog_version, pki_dir)
+    expected = ",".join(sorted(case.expected_codes)) or "accepted"
+    if case.expected_warnings:
+        expected += f" with warning {','.join(sorted(case.expected_warnings))}"
+    lines = [
+        command,
+        f"property: {failure.check}",
+        f"reason: {failure.reason}",
+        f"mutation: {case.name}",
+        f"expected: {expected}",
+        f"answer: {failure.observation.describe()}",
+        f"dossier: {case.spec}",
+    ]
+    if failure.observation.error:
+        lines += ["", failure.observation.error]
+    note.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Evidence(dossier, note, command)
+
+
+class EvidenceLog:
+    """Remembers the last failure per (property, family) and writes them on demand."""
+
+    def __init__(self, directory: Path | None = None, *, pki_dir: Path | None = None) -> None:
+        self.directory = directory
+        self.pki_dir = pki_dir
+        self._last: dict[tuple[str, str], PropertyFailed] = {}
+
+    def record(self, failure: PropertyFailed) -> None:
+        self._last[(failure.check, failure.case.family)] = failure
+
+    def flush(self) -> list[Evidence]:
+        written = [
+            write_evidence(f, self.directory, pki_dir=self.pki_dir) for f in self._last.values()
+        ]
+        self._last.clear()
+        return written
+
+
+def hunt(test: Callable[[], None], log: EvidenceLog) -> None:
+    """Run a hypothesis test whose properties record into ``log``; on failure write evidence.
+
+    The exception is re-raised with the evidence paths and replay commands as notes, so a
+    CI log shows where the minimal dossier is.
+    """
+    try:
+        test()
+    except Exception as exc:
+        for evidence in log.flush():
+            exc.add_note(f"evidence: {evidence.dossier}\nreproduce: {evidence.command}")
+        raise
+
+
+__all__ = [
+    "FOUND_ENV",
+    "Evidence",
+    "EvidenceLog",
+    "found_dir",
+    "hunt",
+    "reproduce_command",
+    "write_evidence",
+]

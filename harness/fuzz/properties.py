@@ -1,0 +1,232 @@
+"""The fuzz properties, checked on what a target answered for one case.
+
+A property is a named check over an :class:`Observation` that returns ``None`` when it
+holds and the reason when it does not (never a bare bool, so a failure always says
+why). The properties, in the order they are judged:
+
+    no-crash                  the target answered (an exception is a crash)
+    within-timeout            ... and within the per-case timeout
+    no-server-error           never a 5xx, whatever was sent
+    valid-accepted            a valid dossier (or one mutated harmlessly: BOM, NFD) is
+                              accepted, with the warnings the mutation implies
+    rejected-as-expected      a mutant is rejected with its expected code(s)
+    acknowledged-retrievable  an accepted dossier can be read back, byte for byte
+
+``strict`` (the default) also fails a rejection that reports a code outside the expected
+set: a mutant breaks exactly one thing, so any other code is a bug in the target or in
+the mutation, and both are worth a look. Gateways that report cascades can be fuzzed
+with ``strict=False`` (one expected code among those reported suffices).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harness.errors import ConformanceFinding
+from harness.fuzz._watchdog import CallTimedOut, Watchdog
+from harness.fuzz.strategies import FuzzCase
+from harness.fuzz.target import Retrieved, Submitted, Target, is_error
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds a target may take for one case (the checker needs milliseconds)."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What happened when one case was sent: the answer, or the crash or timeout."""
+
+    case: FuzzCase
+    answer: Submitted | None
+    elapsed: float
+    timeout: float
+    error: str | None = None
+    retrieved: Retrieved | None = None
+    strict: bool = True
+
+    @property
+    def timed_out(self) -> bool:
+        return self.answer is None and self.error is None
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return () if self.answer is None else tuple(c for c in self.answer.codes if is_error(c))
+
+    def describe(self) -> str:
+        if self.error is not None:
+            return f"raised {self.error.splitlines()[-1]}"
+        if self.answer is None:
+            return f"no answer within {self.timeout:g} s"
+        codes = ",".join(self.answer.codes) or "no codes"
+        return f"HTTP {self.answer.status} {codes} in {self.elapsed * 1000:.0f} ms"
+
+
+class PropertyFailed(ConformanceFinding):
+    """A fuzz property did not hold for one case; says which, for what and why."""
+
+    def __init__(self, check: str, observation: Observation, reason: str) -> None:
+        self.check = check
+        self.observation = observation
+        self.reason = reason
+        case = observation.case
+        super().__init__(f"{check} failed for {case!r}: {reason}")
+
+    @property
+    def case(self) -> FuzzCase:
+        return self.observation.case
+
+
+Check = Callable[[Observation], str | None]
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str) -> Callable[[Check], Check]:
+    """Register a property under ``name`` (judged in registration order)."""
+
+    def register(function: Check) -> Check:
+        CHECKS[name] = function
+        return function
+
+    return register
+
+
+@check("no-crash")
+def _no_crash(obs: Observation) -> str | None:
+    return None if obs.error is None else f"the target raised {obs.error.splitlines()[-1]}"
+
+
+@check("within-timeout")
+def _within_timeout(obs: Observation) -> str | None:
+    if obs.timed_out or obs.elapsed > obs.timeout:
+        return f"no answer within {obs.timeout:g} s"
+    return None
+
+
+@check("no-server-error")
+def _no_server_error(obs: Observation) -> str | None:
+    if obs.answer is not None and obs.answer.status >= 500:
+        return f"server error: {obs.describe()}"
+    return None
+
+
+@check("valid-accepted")
+def _valid_accepted(obs: Observation) -> str | None:
+    case, answer = obs.case, obs.answer
+    if answer is None or not case.must_accept:
+        return None
+    if not 200 <= answer.status < 300 or obs.errors or answer.receipt_id is None:
+        return f"must be accepted, got {obs.describe()}"
+    missing = case.expected_warnings - set(answer.codes)
+    if missing:
+        return f"accepted without warning {','.join(sorted(missing))}: {obs.describe()}"
+    return None
+
+
+@check("rejected-as-expected")
+def _rejected_as_expected(obs: Observation) -> str | None:
+    case, answer = obs.case, obs.answer
+    if answer is None or case.must_accept:
+        return None
+    expected = ",".join(sorted(case.expected_codes))
+    errors = set(obs.errors)
+    if not 400 <= answer.status < 500 or not errors:
+        return f"must be rejected with {expected}, got {obs.describe()}"
+    if not errors & case.expected_codes:
+        return f"expected {expected}, got {obs.describe()}"
+    if obs.strict and not errors <= case.expected_codes:
+        others = ",".join(sorted(errors - case.expected_codes))
+        return f"expected only {expected}, also got {others}: {obs.describe()}"
+    return None
+
+
+@check("acknowledged-retrievable")
+def _retrievable(obs: Observation) -> str | None:
+    answer = obs.answer
+    if answer is None or answer.receipt_id is None or not 200 <= answer.status < 300:
+        return None
+    got = obs.retrieved
+    if got is None or got.status != 200:
+        status = "nothing" if got is None else f"HTTP {got.status}"
+        return f"receipt {answer.receipt_id} was acknowledged but reading it back gave {status}"
+    if got.body is not None and got.body != obs.case.body:
+        return f"receipt {answer.receipt_id} reads back different bytes"
+    return None
+
+
+_WATCHDOG = Watchdog()
+_MESSAGES = itertools.count(1)
+
+
+def observe(
+    target: Target,
+    case: FuzzCase,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    strict: bool = True,
+    watchdog: Watchdog | None = None,
+) -> Observation:
+    """Send ``case`` under a fresh message id and read an acknowledged dossier back."""
+    dog = watchdog or _WATCHDOG
+    message_id = f"{case.message_id}-{next(_MESSAGES)}"
+    start = time.perf_counter()
+    try:
+        answer: Submitted = dog.call(lambda: target.submit(case.body, message_id), timeout)
+    except CallTimedOut:
+        return Observation(case, None, time.perf_counter() - start, timeout, strict=strict)
+    except Exception as exc:
+        text = "".join(traceback.format_exception(exc)).strip()
+        return Observation(case, None, time.perf_counter() - start, timeout, text, strict=strict)
+    elapsed = time.perf_counter() - start
+    retrieved = None
+    if answer.receipt_id is not None:
+        try:
+            retrieved = dog.call(lambda: target.fetch(str(answer.receipt_id)), timeout)
+        except CallTimedOut:
+            retrieved = Retrieved(504, None)
+        except Exception as exc:
+            text = "".join(traceback.format_exception(exc)).strip()
+            return Observation(case, answer, elapsed, timeout, text, strict=strict)
+    return Observation(case, answer, elapsed, timeout, None, retrieved, strict)
+
+
+def failures(obs: Observation) -> list[PropertyFailed]:
+    """Every property that does not hold for this observation, in judging order."""
+    found = []
+    for name, function in CHECKS.items():
+        reason = function(obs)
+        if reason is not None:
+            found.append(PropertyFailed(name, obs, reason))
+    return found
+
+
+def assert_case(
+    target: Target,
+    case: FuzzCase,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    strict: bool = True,
+    record: Callable[[PropertyFailed], None] | None = None,
+) -> Observation:
+    """Send ``case`` and raise the first :class:`PropertyFailed` (after ``record``-ing it)."""
+    obs = observe(target, case, timeout=timeout, strict=strict)
+    found = failures(obs)
+    if found:
+        if record is not None:
+            record(found[0])
+        raise found[0]
+    return obs
+
+
+__all__ = [
+    "CHECKS",
+    "DEFAULT_TIMEOUT",
+    "Observation",
+    "PropertyFailed",
+    "assert_case",
+    "check",
+    "failures",
+    "observe",
+]

@@ -1,0 +1,299 @@
+"""Run a fuzz campaign against a target, within a budget of cases or a duration.
+
+The runner keeps going after a failure (a campaign should count everything it finds),
+so it does not let hypothesis stop and shrink at the first one: it draws batches with
+hypothesis's generator, judges every case, and remembers the first failure of each
+(property, family). Afterwards each of those is minimised on its own with
+:func:`hypothesis.find` over the same family and procedure, and the minimal dossier is
+written as evidence. Everything observable is emitted as a past-tense event, so the CLI's
+progress display and report writers subscribe instead of being called by name.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import seed as seed_run
+from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+from harness.catalog import Catalog
+from harness.errors import UsageError
+from harness.fuzz._core import DEFAULT_SETTINGS, MutationSettings
+from harness.fuzz.evidence import Evidence, write_evidence
+from harness.fuzz.mutations import check_families
+from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
+from harness.fuzz.strategies import FuzzCase, fuzz_batches, fuzz_cases
+from harness.fuzz.target import Target
+from harness.signing import TestPKI, ensure_pki
+
+
+@dataclass
+class FamilyCount:
+    """Cases of one family sent, and how many broke a property."""
+
+    executed: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class FuzzFailure:
+    """One distinct failure: a property and a family, minimised if it could be."""
+
+    check: str
+    family: str
+    mutation: str
+    reason: str
+    answer: str
+    expected: tuple[str, ...]
+    codes: tuple[str, ...]
+    occurrences: int
+    minimised: bool
+    evidence: Evidence | None
+
+
+@dataclass
+class FuzzReport:
+    """The outcome of :func:`run_fuzz`; ``ok`` when no property failed."""
+
+    target: str
+    catalog_version: str
+    seed: int
+    cases: int = 0
+    elapsed: float = 0.0
+    families: dict[str, FamilyCount] = field(default_factory=dict)
+    mutations: dict[str, int] = field(default_factory=dict)  # by Mutation.kind
+    failures: list[FuzzFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.cases / self.elapsed if self.elapsed else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON reports."""
+        return {
+            "target": self.target,
+            "catalog_version": self.catalog_version,
+            "seed": self.seed,
+            "cases": self.cases,
+            "elapsed": round(self.elapsed, 3),
+            "ok": self.ok,
+            "families": {k: vars(v) for k, v in sorted(self.families.items())},
+            "mutations": dict(sorted(self.mutations.items())),
+            "failures": [
+                {
+                    **{k: v for k, v in vars(f).items() if k != "evidence"},
+                    "evidence": None if f.evidence is None else str(f.evidence.dossier),
+                    "reproduce": None if f.evidence is None else f.evidence.command,
+                }
+                for f in self.failures
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class CaseExecuted:
+    """A case was sent and judged (``failed`` lists the properties it broke)."""
+
+    observation: Observation
+    failed: tuple[PropertyFailed, ...]
+
+
+@dataclass(frozen=True)
+class FailureMinimised:
+    """A distinct failure was minimised (or could not be) and written as evidence."""
+
+    failure: FuzzFailure
+
+
+@dataclass(frozen=True)
+class FuzzFinished:
+    """The campaign ended."""
+
+    report: FuzzReport
+
+
+Event = CaseExecuted | FailureMinimised | FuzzFinished
+
+
+def run_fuzz(
+    target: Target,
+    catalog: Catalog,
+    *,
+    budget: int | None = None,
+    duration: float | None = None,
+    seed: int = 0,
+    procedure: str | Iterable[str] | None = None,
+    families: Iterable[str] | None = None,
+    pki: TestPKI | None = None,
+    mutation_settings: MutationSettings = DEFAULT_SETTINGS,
+    timeout: float = DEFAULT_TIMEOUT,
+    strict: bool = True,
+    found: Path | None = None,
+    minimise: int = 100,
+    batch: int = 4,
+    valid: bool = True,
+    on_event: Callable[[Event], None] | None = None,
+) -> FuzzReport:
+    """Fuzz ``target`` with ``budget`` cases and/or for ``duration`` seconds.
+
+    ``seed`` makes a budgeted run repeatable; ``valid`` mixes valid dossiers in (one
+    more "family") so "valid → accepted" is judged too. ``minimise`` is the number of examples
+    :func:`hypothesis.find` may try per distinct failure (0 writes the first failing
+    case as found). Evidence goes to ``found`` (default ``fixtures/dossiers/found``).
+    """
+    if budget is None and duration is None:
+        raise UsageError("budget=None, duration=None: give a number of cases or seconds")
+    if (budget is not None and budget < 1) or (duration is not None and duration <= 0):
+        raise UsageError(f"budget={budget}, duration={duration}: must be positive")
+    chosen = check_families(families)
+    pki = pki or ensure_pki()
+    emit = on_event or (lambda event: None)
+    report = FuzzReport(getattr(target, "name", type(target).__name__), catalog.version, seed)
+    first: dict[tuple[str, str], PropertyFailed] = {}
+    counts: dict[tuple[str, str], int] = {}
+    strategy = fuzz_batches(
+        catalog,
+        procedure,
+        size=batch,
+        families=chosen,
+        pki=pki,
+        settings=mutation_settings,
+        valid=valid,
+    )
+    start = time.perf_counter()
+
+    def exhausted() -> bool:
+        over_time = duration is not None and time.perf_counter() - start >= duration
+        return over_time or (budget is not None and report.cases >= budget)
+
+    def judge(cases: list[FuzzCase]) -> None:
+        for case in cases:
+            if exhausted():
+                return
+            obs = observe(target, case, timeout=timeout, strict=strict)
+            failed = tuple(failures(obs))
+            report.cases += 1
+            tally = report.families.setdefault(case.family, FamilyCount())
+            tally.executed += 1
+            tally.failed += bool(failed)
+            report.mutations[case.kind] = report.mutations.get(case.kind, 0) + 1
+            for failure in failed:
+                key = (failure.check, case.family)
+                first.setdefault(key, failure)
+                counts[key] = counts.get(key, 0) + 1
+            emit(CaseExecuted(obs, failed))
+
+    round_ = 0
+    while not exhausted():
+        left = None if budget is None else -(-(budget - report.cases) // batch)
+        before = report.cases
+        _generate(strategy, judge, seed + round_, min(50, left or 50))
+        round_ += 1
+        if report.cases == before:
+            break  # hypothesis had nothing left to generate
+    for (check, family), failure in first.items():
+        minimal = failure
+        if minimise and check not in ("within-timeout",):
+            minimal = _minimise(
+                failure, target, catalog, pki, mutation_settings, timeout, strict, minimise, seed
+            )
+        evidence = write_evidence(minimal, found, pki_dir=pki.directory)
+        result = FuzzFailure(
+            check,
+            family,
+            minimal.case.name,
+            minimal.reason,
+            minimal.observation.describe(),
+            tuple(sorted(minimal.case.expected_codes)),
+            () if minimal.observation.answer is None else minimal.observation.answer.codes,
+            counts[(check, family)],
+            minimal is not failure,
+            evidence,
+        )
+        report.failures.append(result)
+        emit(FailureMinimised(result))
+    report.elapsed = time.perf_counter() - start
+    emit(FuzzFinished(report))
+    return report
+
+
+_QUIET = {
+    "database": None,
+    "deadline": None,
+    "derandomize": False,
+    "print_blob": False,
+    "suppress_health_check": list(HealthCheck),
+}
+
+
+def _generate(strategy: Any, judge: Callable[[list[FuzzCase]], None], seed: int, n: int) -> None:
+    @seed_run(seed)
+    @settings(max_examples=n, phases=[Phase.generate], **_QUIET)  # type: ignore[arg-type]
+    @given(strategy)
+    def step(cases: list[FuzzCase]) -> None:
+        judge(cases)
+
+    step()
+
+
+def _minimise(
+    failure: PropertyFailed,
+    target: Target,
+    catalog: Catalog,
+    pki: TestPKI,
+    mutation_settings: MutationSettings,
+    timeout: float,
+    strict: bool,
+    attempts: int,
+    seed: int,
+) -> PropertyFailed:
+    """The smallest case of the same family and procedure that breaks the same property."""
+    case = failure.case
+    family = case.family
+    strategy = fuzz_cases(
+        catalog,
+        case.spec.procedure,
+        families=() if family == "valid" else [family],
+        pki=pki,
+        settings=mutation_settings,
+        valid=family == "valid",
+    )
+    found: list[PropertyFailed] = []
+
+    def fails(candidate: FuzzCase) -> bool:
+        if candidate.family != family:
+            return False
+        obs = observe(target, candidate, timeout=timeout, strict=strict)
+        hits = [f for f in failures(obs) if f.check == failure.check]
+        if hits:
+            found.append(hits[0])
+        return bool(hits)
+
+    budget = settings(max_examples=attempts, phases=[Phase.generate, Phase.shrink], **_QUIET)  # type: ignore[arg-type]
+    try:
+        find(strategy, fails, settings=budget, random=random.Random(seed))
+    except (NoSuchExample, Unsatisfiable):
+        return failure
+    return found[-1]  # find replays the minimal example last
+
+
+__all__ = [
+    "CaseExecuted",
+    "Event",
+    "FailureMinimised",
+    "FamilyCount",
+    "FuzzFailure",
+    "FuzzFinished",
+    "FuzzReport",
+    "run_fuzz",
+]

@@ -1,0 +1,292 @@
+"""Hypothesis strategies from the catalog: valid signed dossiers and one-fault mutants.
+
+A valid dossier is drawn as a :class:`DossierSpec` (procedure, seed, period, rows,
+optional forms) and built by :class:`~harness.dossiers.factory.DossierFactory`, which
+derives every element from the form's XSD and ``fixtures/reference/fields.yaml``: the
+draw is a handful of integers, so it is fast, it works for any procedure of any catalog
+version, and it shrinks the way a person would (fewer rows, seed 0, the first period,
+no optional forms, the first procedure). Values inside a form are not drawn with
+``from_regex``; the factory's Faker provider makes realistic ones far faster, and the
+mutation strategies reach the values a regex would (boundary and invalid ones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import reject
+from hypothesis import strategies as st
+
+from harness.catalog import Catalog
+from harness.dossiers.factory import Dossier
+from harness.dossiers.text import parse_period
+from harness.errors import UsageError
+from harness.fuzz._core import (
+    DEFAULT_SETTINGS,
+    Mutation,
+    MutationContext,
+    MutationSettings,
+    Offer,
+)
+from harness.fuzz.mutations import check_families, context_for, offers
+from harness.fuzz.pool import DossierSpec, pool_for
+from harness.signing import TestPKI
+
+
+def _shift(period: str, months: int) -> str:
+    start = parse_period(period)
+    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
+    return f"{month + 1:02d}/{year}"
+
+
+def _first_period(catalog: Catalog, code: str) -> str:
+    """The factory's default period: the later of the catalog's and the procedure's start."""
+    proc = catalog.procedures[code]
+    return str(max(parse_period(catalog.effective_from), parse_period(proc.in_force_from)))
+
+
+def _procedures(catalog: Catalog, procedure: str | Iterable[str] | None) -> list[str]:
+    if procedure is None:
+        return list(catalog.procedures)
+    chosen = [procedure] if isinstance(procedure, str) else list(procedure)
+    unknown = [p for p in chosen if p not in catalog.procedures]
+    if unknown or not chosen:
+        raise UsageError(
+            f"procedure={procedure!r}: not in catalog {catalog.version}",
+            hint=f"known procedures: {', '.join(catalog.procedures)}",
+        )
+    return chosen
+
+
+def dossier_specs(
+    catalog: Catalog,
+    procedure: str | Iterable[str] | None = None,
+    *,
+    max_rows: int = 3,
+    seeds: int = 1 << 16,
+    months: int = 12,
+) -> st.SearchStrategy[DossierSpec]:
+    """Specs of valid dossiers: any (or the given) procedure, seed, period, rows, options.
+
+    Periods run for ``months`` months from the factory's default period (the later of the
+    catalog's and the procedure's first period), clipped to ``in_force.until``.
+    """
+    if max_rows < 1 or seeds < 1 or months < 1:
+        raise UsageError(f"max_rows={max_rows}, seeds={seeds}, months={months}: must be >= 1")
+    first: dict[str, str] = {}
+    span: dict[str, int] = {}
+    for code in _procedures(catalog, procedure):
+        proc = catalog.procedures[code]
+        first[code] = _first_period(catalog, code)
+        span[code] = months
+        if proc.in_force_until is not None:
+            end, start = parse_period(proc.in_force_until), parse_period(first[code])
+            span[code] = max(
+                1, min(months, (end.year - start.year) * 12 + end.month - start.month + 1)
+            )
+
+    def make(code: str, seed: int, offset: int, rows: int, optional: bool) -> DossierSpec:
+        period = _shift(first[code], offset % span[code])
+        return DossierSpec(catalog.version, code, seed, period, rows, optional)
+
+    return st.builds(
+        make,
+        st.sampled_from(list(first)),
+        st.integers(0, seeds - 1),
+        st.integers(0, months - 1),
+        st.integers(1, max_rows),
+        st.booleans(),
+    )
+
+
+def valid_dossiers(
+    catalog: Catalog,
+    procedure: str | Iterable[str] | None = None,
+    *,
+    pki: TestPKI | None = None,
+    max_rows: int = 3,
+    seeds: int = 1 << 16,
+    months: int = 12,
+) -> st.SearchStrategy[Dossier]:
+    """Valid signed dossiers of ``catalog`` (any procedure, or the given ones)."""
+    pool = pool_for(catalog, pki)
+    specs = dossier_specs(catalog, procedure, max_rows=max_rows, seeds=seeds, months=months)
+    return specs.map(pool.valid)
+
+
+@dataclass(frozen=True)
+class FuzzCase:
+    """One body to send: the spec it came from and the mutation applied (None: valid).
+
+    Its ``repr`` is what hypothesis prints for a failing example, so it names the spec
+    and the mutation and leaves the bytes out.
+    """
+
+    spec: DossierSpec
+    mutation: Mutation | None
+    body: bytes = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return "valid" if self.mutation is None else self.mutation.name
+
+    @property
+    def family(self) -> str:
+        return "valid" if self.mutation is None else self.mutation.family
+
+    @property
+    def kind(self) -> str:
+        return "valid" if self.mutation is None else self.mutation.kind
+
+    @property
+    def expected_codes(self) -> frozenset[str]:
+        return frozenset() if self.mutation is None else self.mutation.expected_codes
+
+    @property
+    def expected_warnings(self) -> frozenset[str]:
+        return frozenset() if self.mutation is None else self.mutation.expected_warnings
+
+    @property
+    def must_accept(self) -> bool:
+        return self.mutation is None or self.mutation.must_accept
+
+    @property
+    def message_id(self) -> str:
+        return f"fuzz-{hashlib.sha256(self.body).hexdigest()[:24]}"
+
+    def __repr__(self) -> str:
+        return f"FuzzCase({self.spec}, {self.name}, {len(self.body)} bytes)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """What hypothesis prints for a failing example (it would list every field)."""
+        printer.text(repr(self))
+
+
+def _cases(
+    catalog: Catalog,
+    procedure: str | Iterable[str] | None,
+    families: Iterable[str] | None,
+    pki: TestPKI | None,
+    settings: MutationSettings,
+    valid: bool,
+    size: int | None = None,
+) -> st.SearchStrategy[Any]:
+    """One case, or a list of ``size`` cases over one drawn dossier.
+
+    Valid counts as one more family; ``families=()`` with ``valid`` draws valid only.
+    """
+    pool = pool_for(catalog, pki)
+    wanted = None if families is None else tuple(families)
+    chosen = () if wanted == () and valid else check_families(wanted)
+    codes = _procedures(catalog, procedure)
+    if not valid:  # only procedures whose forms give the families something to break
+        codes = [
+            c for c in codes if offers(context_for(pool, _widest(catalog, c), settings), chosen)
+        ]
+        if not codes:
+            raise UsageError(
+                f"families={chosen!r}, procedure={procedure!r}: nothing to mutate in "
+                f"catalog {catalog.version}"
+            )
+    specs = dossier_specs(catalog, codes, max_rows=3)
+
+    def draw_case(draw: st.DrawFn, ctx: MutationContext, choices: list[Offer | None]) -> FuzzCase:
+        offer = draw(st.sampled_from(choices))
+        if offer is None:
+            return FuzzCase(ctx.spec, None, ctx.base.envelope)
+        mutation = offer(draw)
+        return FuzzCase(ctx.spec, mutation, mutation.apply(ctx))
+
+    @st.composite
+    def draw_cases(draw: st.DrawFn) -> FuzzCase | list[FuzzCase]:
+        ctx = context_for(pool, draw(specs), settings)
+        choices: list[Offer | None] = [None] * valid + [o for _, o in offers(ctx, chosen)]
+        if not choices:
+            reject()  # e.g. the family's form is optional and this dossier left it out
+        if size is None:
+            return draw_case(draw, ctx, choices)
+        return [draw_case(draw, ctx, choices) for _ in range(size)]
+
+    return draw_cases()
+
+
+def _widest(catalog: Catalog, code: str) -> DossierSpec:
+    """A dossier of ``code`` with every optional form and several rows, to probe families."""
+    return DossierSpec(catalog.version, code, 0, _first_period(catalog, code), 3, True)
+
+
+def fuzz_batches(
+    catalog: Catalog,
+    procedure: str | Iterable[str] | None = None,
+    *,
+    size: int = 4,
+    families: Iterable[str] | None = None,
+    pki: TestPKI | None = None,
+    settings: MutationSettings = DEFAULT_SETTINGS,
+    valid: bool = True,
+) -> st.SearchStrategy[list[FuzzCase]]:
+    """``size`` cases over one dossier: the fuzz runner's unit of work.
+
+    Building and signing the valid dossier costs more than most mutations of it, so a
+    runner that needs throughput breaks each dossier several ways; each case still
+    breaks exactly one thing, and a failing one is minimised on its own.
+    """
+    if size < 1:
+        raise UsageError(f"size={size}: a batch holds at least one case")
+    strategy: st.SearchStrategy[list[FuzzCase]] = _cases(
+        catalog, procedure, families, pki, settings, valid, size
+    )
+    return strategy
+
+
+def mutated_dossiers(
+    catalog: Catalog,
+    procedure: str | Iterable[str] | None = None,
+    *,
+    families: Iterable[str] | None = None,
+    pki: TestPKI | None = None,
+    settings: MutationSettings = DEFAULT_SETTINGS,
+) -> st.SearchStrategy[FuzzCase]:
+    """Valid dossiers with exactly one mutation applied; the case records which.
+
+    The family is drawn uniformly among those that apply to the drawn dossier, then the
+    family draws its target and values (see :mod:`harness.fuzz.mutations`).
+    """
+    strategy: st.SearchStrategy[FuzzCase] = _cases(
+        catalog, procedure, families, pki, settings, False
+    )
+    return strategy
+
+
+def fuzz_cases(
+    catalog: Catalog,
+    procedure: str | Iterable[str] | None = None,
+    *,
+    families: Iterable[str] | None = None,
+    pki: TestPKI | None = None,
+    settings: MutationSettings = DEFAULT_SETTINGS,
+    valid: bool = True,
+) -> st.SearchStrategy[FuzzCase]:
+    """What a fuzz run sends: valid dossiers as one more "family", and one-fault mutants.
+
+    Valid comes first, so a failure that does not need its mutation shrinks to the
+    valid dossier that shows it.
+    """
+    strategy: st.SearchStrategy[FuzzCase] = _cases(
+        catalog, procedure, families, pki, settings, valid
+    )
+    return strategy
+
+
+__all__ = [
+    "DossierSpec",
+    "FuzzCase",
+    "dossier_specs",
+    "fuzz_batches",
+    "fuzz_cases",
+    "mutated_dossiers",
+    "valid_dossiers",
+]
