@@ -215,6 +215,7 @@ def _mount_optional() -> None:
     """Attach commands whose modules may be absent in a partial install."""
     try:
         from harness.demo import demo
+        from harness.fuzz.cli import fuzz
         from harness.load.cli import load
         from mock_gateway.cli import serve
     except ImportError:  # pragma: no cover - both packages ship together
@@ -222,6 +223,7 @@ def _mount_optional() -> None:
     main.add_command(serve)
     main.add_command(demo)
     main.add_command(load)
+    main.add_command(fuzz)
 
 
 _mount_optional()

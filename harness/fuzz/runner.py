@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import seed as seed_run
-from hypothesis.errors import NoSuchExample, Unsatisfiable
+from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
 
 from harness.catalog import Catalog
 from harness.errors import UsageError
@@ -282,8 +282,8 @@ def _minimise(
     budget = settings(max_examples=attempts, phases=[Phase.generate, Phase.shrink], **_QUIET)  # type: ignore[arg-type]
     try:
         find(strategy, fails, settings=budget, random=random.Random(seed))
-    except (NoSuchExample, Unsatisfiable):
-        return failure
+    except (NoSuchExample, Unsatisfiable, FlakyFailure):
+        return failure  # could not shrink (a flaky target): report the case as first seen
     return found[-1]  # find replays the minimal example last
 
 

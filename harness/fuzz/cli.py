@@ -1,0 +1,148 @@
+"""``bhxh-harness fuzz``: property-based fuzzing of a gateway, with progress and a report.
+
+Thin over :func:`harness.fuzz.runner.run_fuzz`; ``--gateway inproc`` wires in the mock
+gateway's core through a ``requests`` session (no socket), a URL fuzzes any gateway.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness.catalog import latest_version, load_catalog
+from harness.errors import HarnessError, UsageError
+from harness.fuzz.http_target import HttpTarget, http_target
+from harness.fuzz.runner import CaseExecuted, Event, FuzzReport, run_fuzz
+from harness.paths import reports_dir
+from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
+from harness.signing import TestPKI, ensure_pki
+
+REQUIREMENT = (
+    "DESIGN.md Suites/Fuzz: valid accepted, each mutation rejected with its code, never 5xx"
+)
+
+
+@contextmanager
+def _target(
+    gateway: str, token: str | None, pki: TestPKI, verify_tls: bool
+) -> Iterator[HttpTarget]:
+    if gateway != "inproc":
+        if not token:
+            raise UsageError("--token is needed with a gateway URL", hint="--token <I-VAN bearer>")
+        yield http_target(gateway, token, verify_tls=verify_tls)
+        return
+    from mock_gateway.testing import InProcessGateway
+    from mock_gateway.transport import DEFAULT_BASE_URL
+
+    with InProcessGateway(pki=pki) as local:
+        yield HttpTarget(local.session(DEFAULT_BASE_URL), DEFAULT_BASE_URL, name="inproc")
+
+
+def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
+    """One case per mutation family: passed when no case of that family broke a property."""
+    run_id = new_run_id("fuzz")
+    info = RunInfo(
+        run_id=run_id,
+        suite="fuzz",
+        title=f"Fuzz {report.target} — catalog {report.catalog_version}",
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        meta={
+            "target": report.target,
+            "catalog": report.catalog_version,
+            "seed": report.seed,
+            "cases": report.cases,
+            "cases_per_second": round(report.cases_per_second, 1),
+        },
+    )
+    bundle = ReportBundle(info, (out or reports_dir()) / run_id)
+    for family, count in sorted(report.families.items()):
+        failures = [f for f in report.failures if f.family == family]
+        bundle.add(
+            CaseResult(
+                case_id=f"FUZZ-{family}",
+                title=f"{count.executed} {family} cases",
+                outcome=Outcome.FAILED if failures else Outcome.PASSED,
+                requirement=REQUIREMENT,
+                message="; ".join(f"{f.check}: {f.reason}" for f in failures)[:2000],
+                evidence={
+                    f"{f.check} {f.mutation}": f"answer: {f.answer}\nexpected: {f.expected}\n"
+                    f"codes: {f.codes}\nevidence: {f.evidence.dossier if f.evidence else '-'}"
+                    for f in failures
+                },
+                reproduce="; ".join(f.evidence.command for f in failures if f.evidence),
+            )
+        )
+    return bundle
+
+
+@click.command()
+@click.option("--gateway", default="inproc", show_default=True, help="'inproc' or a gateway URL.")
+@click.option("--token", help="I-VAN bearer token (for a URL).")
+@click.option("--budget", type=int, help="Number of cases.")
+@click.option("--duration", type=float, help="Seconds to fuzz.")
+@click.option("--catalog", "version", help="Catalog version (default: latest).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--family", "families", multiple=True, help="Mutation family (repeatable).")
+@click.option("--found", type=click.Path(path_type=Path), help="Where minimal failures go.")
+@click.option("--out", type=click.Path(path_type=Path), help="Parent folder of the report.")
+@click.option("--lenient", is_flag=True, help="Accept extra codes beside an expected one.")
+@click.option("--insecure", is_flag=True, help="Do not verify the gateway's TLS certificate.")
+def fuzz(
+    gateway: str,
+    token: str | None,
+    budget: int | None,
+    duration: float | None,
+    version: str | None,
+    seed: int,
+    families: tuple[str, ...],
+    found: Path | None,
+    out: Path | None,
+    lenient: bool,
+    insecure: bool,
+) -> None:
+    """Fuzz a gateway with valid and one-thing-broken signed dossiers from the catalog.
+
+    Exits 0 when every property held, 1 when one broke (minimal dossiers are written as
+    fixtures with a one-line reproduction), 2 for a usage error.
+    """
+    console = Console(highlight=False)
+    try:
+        if budget is None and duration is None:
+            budget = 200
+        catalog = load_catalog(version or latest_version())
+        pki = ensure_pki()
+        with _target(gateway, token, pki, not insecure) as target, Progress(
+            TextColumn("fuzzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=True,
+        ) as progress:  # fmt: skip
+            task = progress.add_task("cases", total=budget)
+
+            def on_event(event: Event) -> None:
+                if isinstance(event, CaseExecuted):
+                    progress.advance(task)
+
+            report = run_fuzz(
+                target, catalog, budget=budget, duration=duration, seed=seed,
+                families=families or None, pki=pki, strict=not lenient, found=found,
+                on_event=on_event,
+            )  # fmt: skip
+    except HarnessError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    folder = report_bundle(report, out).write()
+    console.print(
+        f"{report.cases} cases in {report.elapsed:.1f} s ({report.cases_per_second:.0f}/s), "
+        f"{len(report.failures)} distinct failure(s) — report: {folder / 'index.html'}"
+    )
+    for failure in report.failures:
+        console.print(f"  {failure.check} [{failure.family}] {failure.reason}")
+        if failure.evidence is not None:
+            console.print(f"    reproduce: {failure.evidence.command}")
+    sys.exit(0 if report.ok else 1)

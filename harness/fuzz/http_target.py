@@ -1,0 +1,68 @@
+"""The fuzz :class:`~harness.fuzz.target.Target` over HTTP: any gateway URL, or the
+in-process mock gateway through a ``requests`` session mounted on its core.
+
+Only the wire protocol of DESIGN.md is assumed (``POST /api/v1/dossiers`` with
+``X-Message-Id``, ``GET /api/v1/dossiers/{id}``), so the same properties judge our mock
+and a BHXH staging URL.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import requests
+
+from harness.client import parse_answer
+from harness.fuzz.target import Retrieved, Submitted
+from harness.xmlsafe import XMLRejected, parse_xml
+
+
+@dataclass
+class HttpTarget:
+    """Submits over ``session`` (which carries the I-VAN's credential) to ``base_url``."""
+
+    session: requests.Session
+    base_url: str
+    name: str = "http"
+    timeout: float = 30.0
+
+    def submit(self, body: bytes, message_id: str) -> Submitted:
+        response = self.session.post(
+            f"{self.base_url.rstrip('/')}/api/v1/dossiers",
+            data=body,
+            headers={"Content-Type": "application/xml", "X-Message-Id": message_id},
+            timeout=self.timeout,
+        )
+        answer = parse_answer(response.status_code, response.content)
+        codes = tuple(f.code for f in answer.findings)
+        receipt = answer.ma_gdich or None if response.status_code == 202 else None
+        return Submitted(response.status_code, codes, receipt)
+
+    def fetch(self, receipt_id: str) -> Retrieved:
+        """Read the dossier back; its stored bytes when the status carries them.
+
+        The status document may embed the stored envelope (``HOSO/NOI_DUNG_HOSO``, base64);
+        a gateway that does not is still judged on answering 200 for its own receipt.
+        """
+        response = self.session.get(
+            f"{self.base_url.rstrip('/')}/api/v1/dossiers/{receipt_id}", timeout=self.timeout
+        )
+        if not response.ok:
+            return Retrieved(response.status_code, None)
+        try:
+            stored = parse_xml(response.content).findtext("HOSO/NOI_DUNG_HOSO")
+        except XMLRejected:
+            stored = None
+        return Retrieved(response.status_code, base64.b64decode(stored) if stored else None)
+
+
+def http_target(base_url: str, token: str, *, verify_tls: bool | str = True) -> HttpTarget:
+    """A target for a gateway at ``base_url``, authenticated with an I-VAN bearer token."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    session.verify = verify_tls
+    return HttpTarget(session, base_url, name=base_url)
+
+
+__all__ = ["HttpTarget", "http_target"]
