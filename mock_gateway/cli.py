@@ -51,6 +51,13 @@ class _Refused(click.ClickException):
 )
 @click.option("--admin-token", default=None, help="Admin credential (default: the test token).")
 @click.option(
+    "--sqlite-synchronous",
+    default="FULL",
+    show_default=True,
+    type=click.Choice(["FULL", "NORMAL"], case_sensitive=False),
+    help="FULL: a receipted dossier survives power loss; NORMAL: survives a killed process.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -65,6 +72,7 @@ def serve(
     clock_speed: float,
     ivan_tokens: tuple[str, ...],
     admin_token: str | None,
+    sqlite_synchronous: str,
     log_level: str,
 ) -> None:
     """Run the mock BHXH gateway (a TEST system: every answer says THU_NGHIEM)."""
@@ -86,6 +94,7 @@ def serve(
             clock_speed=clock_speed,
             ivan_tokens=tokens or None,
             admin_token=admin_token,
+            sqlite_synchronous=sqlite_synchronous.upper(),
             log_level=log_level,
         )
     except UsageError as exc:

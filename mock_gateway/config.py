@@ -49,6 +49,7 @@ class GatewayConfig:
     processor_interval: float = 0.25  # real seconds between background processor runs
     traffic_flush_interval: float = 0.1  # real seconds a traffic row may wait in memory
     feed_limit_max: int = 1000
+    sqlite_synchronous: str = "FULL"  # FULL: survives power loss; NORMAL: survives SIGKILL
 
     def __post_init__(self) -> None:
         problems = []
@@ -65,6 +66,8 @@ class GatewayConfig:
             problems.append("clock_speed must be 0 (frozen) or more")
         if self.handover_delay < 0 or self.result_delay < 0:
             problems.append("delays must not be negative")
+        if self.sqlite_synchronous not in ("FULL", "NORMAL"):
+            problems.append("sqlite_synchronous must be FULL or NORMAL")
         if problems:
             raise ConfigError("invalid gateway settings: " + "; ".join(problems))
 

@@ -21,6 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+
+from harness.catalog import validators_for
 from harness.error_codes import finding
 from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import XMLLimits
@@ -105,7 +108,7 @@ class Gateway:
         self.intake = Intake(
             self.catalogs, self.pki.trust_store(), XMLLimits(max_bytes=cfg.max_body_bytes)
         )
-        self.store = store or Store(cfg.database_url)
+        self.store = store or Store(cfg.database_url, synchronous=cfg.sqlite_synchronous)
         self.clock = clock or SimulatedClock(cfg.clock_speed)
         self._sync_clock()
         self.processor = Processor(
@@ -154,6 +157,14 @@ class Gateway:
         fresh = SimulatedClock(self.config.clock_speed).state
         self.store.save_clock(fresh)
         self.clock.adopt(fresh)
+
+    def warm_up(self) -> None:
+        """Compile every validator in the calling thread (lxml schemas are per thread)."""
+        probe = etree.Element("warm-up")
+        for catalog in self.catalogs.catalogs:
+            validators = validators_for(catalog)
+            for validator in (validators.envelope, *validators.forms.values()):
+                validator.validate(probe)
 
     def start_background(self) -> None:
         """Start the lifecycle processor and the traffic writer threads (servers do this)."""

@@ -1,33 +1,30 @@
 """The intake pipeline: from the bytes of a ``Hoso`` to an accepted dossier or findings.
 
-Stages run in the order a real gateway can afford them, cheapest first, and each stage
-reports *every* finding it sees before the dossier is rejected, so a vendor fixes all
-envelope problems in one round trip: hardened parse → envelope XSD + Schematron →
-I-VAN match → procedure, period and forms against the catalog → signatures (envelope,
-then every form) → each form's XSD + Schematron. Nothing here touches the store or the
-clock's owner; the caller decides what an acceptance means.
+The checking itself is :class:`harness.conformance.DossierChecker`, the one
+implementation shared with ``bhxh-harness dossier check`` and the suites, so "valid"
+means the same to the gateway and to everyone testing against it. This module adds
+what only a gateway needs: choosing the catalog version that governs the declared period
+when several are served, binding the check to the authenticated I-VAN and the clock,
+and turning the result into an acceptance or a :class:`Rejected` with its HTTP status.
 
 Everything expensive (schemas, rule files, trust store) is compiled once, at start-up.
 """
 
 from __future__ import annotations
 
-import binascii
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-
-from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from harness.catalog import Catalog, FormVersion, Procedure, load_catalog, period_key
 from harness.catalog import validators_for as _validators_for
-from harness.envelope import EmbeddedFile, EnvelopeInfo, read_envelope
+from harness.conformance import DossierChecker
+from harness.envelope import EmbeddedFile, EnvelopeInfo
 from harness.error_codes import describe, finding
-from harness.errors import ConfigError, Finding, SignatureInvalid, UsageError
-from harness.signing import TrustStore, verify
-from harness.xmlsafe import XMLLimits, XMLRejected, parse_xml
-
-_FILES = "/Hoso/NoiDung/ThongTinHoSo/ToKhais/FileToKhai"
+from harness.errors import ConfigError, Finding, UsageError
+from harness.signing import TrustStore
+from harness.xmlsafe import XMLLimits
 
 
 class Rejected(Exception):
@@ -119,12 +116,7 @@ class CatalogSet:
         return chosen
 
 
-def _in_file(f: Finding, file: EmbeddedFile) -> Finding:
-    return replace(f, context={**f.context, "file": file.ten_file})
-
-
-def _errors(findings: Iterable[Finding]) -> list[Finding]:
-    return [f for f in findings if f.severity == "error"]
+_PERIOD = re.compile(rb"<KyKeKhai>\s*(\d{2}/\d{4})\s*</KyKeKhai>")
 
 
 class Intake:
@@ -134,148 +126,32 @@ class Intake:
         self.catalogs = catalogs
         self.trust = trust
         self.limits = limits
+        self._checkers = {c.version: DossierChecker(c, trust, limits) for c in catalogs.catalogs}
 
     def check(self, body: bytes, ivan: str, now: datetime) -> Accepted:
-        """The accepted dossier, or :class:`Rejected` with every finding of the failing stage."""
-        try:
-            root = parse_xml(body, self.limits)
-        except XMLRejected as exc:
-            raise Rejected([exc.finding]) from None
-        period = (root.findtext("NoiDung/ThongTinHoSo/KyKeKhai") or "").strip()
-        catalog = self.catalogs.for_period(period)
-        validators = _validators_for(catalog)
-        envelope_findings = validators.envelope.validate(root)
-        if _errors(envelope_findings):
-            raise Rejected(envelope_findings)
-        warnings = list(envelope_findings)
-        info = read_envelope(root)
-        if info.ma_ivan != ivan:
-            raise reject(
-                "ENV-010", "/Hoso/NoiDung/ThongTinIVAN/MaIVAN", declared=info.ma_ivan, sender=ivan
-            )
-        procedure, versions = self._check_catalog(catalog, info)
-        signer, sig_warnings, form_roots = self._check_signatures(root, catalog, info, now)
-        warnings += sig_warnings
-        form_findings: list[Finding] = []
-        for file, version, form_root in zip(info.files, versions, form_roots, strict=True):
-            validator = validators.form(version.form, version.version)
-            if validator is None:  # the catalog lists the version, so this is our bug
-                raise RuntimeError(f"no validator for {version.file_name}")
-            form_findings += [_in_file(f, file) for f in validator.validate(form_root)]
-        if _errors(form_findings):
-            raise Rejected(form_findings)
-        warnings += form_findings
+        """The accepted dossier, or :class:`Rejected` with the failing stage's findings.
+
+        The catalog is picked from a cheap scan for ``KyKeKhai`` before parsing; if the
+        parsed envelope declares a period governed by another version (a decoy in a
+        comment, say), the dossier is checked again under the right one.
+        """
+        found = _PERIOD.search(body, 0, 1 << 20)
+        catalog = self.catalogs.for_period(found.group(1).decode() if found else "")
+        result = self._checkers[catalog.version].check(body, ivan=ivan, at=now)
+        if result.envelope is not None:
+            governing = self.catalogs.for_period(result.envelope.ky_ke_khai)
+            if governing is not catalog:
+                catalog = governing
+                result = self._checkers[catalog.version].check(body, ivan=ivan, at=now)
+        if not result.accepted or result.envelope is None:
+            raise Rejected(result.errors + result.warnings)
+        info = result.envelope
+        procedure = catalog.procedure(info.ma_thu_tuc)
+        if procedure is None:  # the checker rejects unknown procedures: our bug if reached
+            raise RuntimeError(f"accepted a dossier for unknown procedure {info.ma_thu_tuc}")
         forms = tuple(
             CheckedForm(file, version, catalog.forms[version.form].name)
-            for file, version in zip(info.files, versions, strict=True)
+            for file, (version, _content) in zip(info.files, result.forms, strict=True)
         )
-        return Accepted(catalog, procedure, info, forms, tuple(warnings), signer)
-
-    def _check_catalog(
-        self, catalog: Catalog, info: EnvelopeInfo
-    ) -> tuple[Procedure, list[FormVersion]]:
-        """ENV-002/003 for the procedure, ENV-009/005/004 for the forms it carries."""
-        findings: list[Finding] = []
-        procedure = catalog.procedure(info.ma_thu_tuc)
-        where = "/Hoso/NoiDung/ThongTinHoSo"
-        if procedure is None:
-            findings.append(
-                finding(
-                    "ENV-002",
-                    f"{where}/MaThuTuc",
-                    procedure=info.ma_thu_tuc,
-                    catalog=catalog.version,
-                )
-            )
-        elif not procedure.in_force(info.ky_ke_khai):
-            findings.append(
-                finding(
-                    "ENV-003",
-                    f"{where}/KyKeKhai",
-                    procedure=procedure.code,
-                    period=info.ky_ke_khai,
-                    in_force_from=procedure.in_force_from,
-                    in_force_until=procedure.in_force_until or "",
-                )
-            )
-        versions: list[FormVersion] = []
-        for index, file in enumerate(info.files, 1):
-            version = catalog.form_version(file.ten_file)
-            path = f"{_FILES}[{index}]"
-            if version is None or version.form != file.ma_to_khai:
-                findings.append(
-                    finding(
-                        "ENV-009",
-                        f"{path}/TenFile",
-                        file=file.ten_file,
-                        form=file.ma_to_khai,
-                        catalog=catalog.version,
-                    )
-                )
-                continue
-            versions.append(version)
-            if procedure is not None and version.form not in procedure.forms:
-                findings.append(
-                    finding(
-                        "ENV-005", f"{path}/MaToKhai", form=version.form, procedure=procedure.code
-                    )
-                )
-        if procedure is not None:
-            present = {v.form for v in versions} | {f.ma_to_khai for f in info.files}
-            for required in procedure.required_forms:
-                if required not in present:
-                    findings.append(
-                        finding(
-                            "ENV-004", f"{where}/ToKhais", form=required, procedure=procedure.code
-                        )
-                    )
-        if findings or procedure is None:
-            raise Rejected(findings)
-        return procedure, versions
-
-    def _check_signatures(
-        self, root: etree._Element, catalog: Catalog, info: EnvelopeInfo, now: datetime
-    ) -> tuple[str, list[Finding], list[etree._Element]]:
-        """The unit's envelope signature, then each form's; all failures reported together."""
-        findings: list[Finding] = []
-        warnings: list[Finding] = []
-        signer = ""
-        try:
-            verified = verify(
-                root, signature_parent=catalog.envelope.signature_node, trust=self.trust, at=now
-            )
-            signer = verified.subject
-            warnings += verified.warnings
-        except SignatureInvalid as exc:
-            findings += exc.findings
-        form_roots: list[etree._Element] = []
-        for index, file in enumerate(info.files, 1):
-            form_root = self._parse_form(file, index)
-            form_roots.append(form_root)
-            version = catalog.form_version(file.ten_file)
-            assert version is not None  # checked by _check_catalog
-            node = catalog.forms[version.form].signature_node
-            try:
-                warnings += [
-                    _in_file(w, file)
-                    for w in verify(
-                        form_root, signature_parent=node, trust=self.trust, at=now
-                    ).warnings
-                ]
-            except SignatureInvalid as exc:
-                findings += [_in_file(f, file) for f in exc.findings]
-        if _errors(findings):
-            raise Rejected(findings)
-        return signer, warnings + findings, form_roots
-
-    def _parse_form(self, file: EmbeddedFile, index: int) -> etree._Element:
-        """Decode and parse one embedded form with the same hardening as the envelope."""
-        path = f"{_FILES}[{index}]/NoiDungFile"
-        try:
-            content = file.decode()
-        except (binascii.Error, ValueError):
-            raise reject("ENV-008", path, file=file.ten_file) from None
-        try:
-            return parse_xml(content, self.limits)
-        except XMLRejected as exc:
-            raise Rejected([_in_file(exc.finding, file)]) from None
+        signer = result.signatures[0].subject if result.signatures else ""
+        return Accepted(catalog, procedure, info, forms, tuple(result.warnings), signer)

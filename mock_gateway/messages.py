@@ -20,7 +20,8 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from harness.errors import Finding
-from harness.signing import Credential, sign
+from harness.signing import Credential
+from mock_gateway.signer import EnvelopedSigner
 
 ENVIRONMENT = "THU_NGHIEM"
 TEST_NOTICE = (
@@ -189,9 +190,10 @@ class MessageSigner:
         cert = credential.certificate
         self.subject = cert.subject.rfc4514_string()
         self.serial = format(cert.serial_number, "X")
+        self._signer = EnvelopedSigner(credential)
 
     def sign(self, root: etree._Element, now: datetime) -> bytes:
-        """Fill TTCKY (who signs, when), sign the whole document, serialise as UTF-8."""
+        """Fill TTCKY (who signs, when), sign ``root`` in place, serialise it as UTF-8."""
         parent = root.find(SIGNATURE_PARENT)
         if parent is None:
             raise ValueError(f"answer has no {SIGNATURE_PARENT}")
@@ -199,9 +201,9 @@ class MessageSigner:
         _sub(ttcky, "SUBJECT", self.subject)
         _sub(ttcky, "SERIAL", self.serial)
         _sub(ttcky, "TIME", now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        signed = sign(root, self.credential, signature_parent=SIGNATURE_PARENT, signing_time=now)
-        signed.addprevious(etree.Comment(TEST_NOTICE))
-        data: bytes = etree.tostring(signed.getroottree(), xml_declaration=True, encoding="UTF-8")
+        self._signer.sign(root, parent, now)
+        root.addprevious(etree.Comment(TEST_NOTICE))
+        data: bytes = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
         return data
 
 

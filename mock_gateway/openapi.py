@@ -13,38 +13,34 @@ from typing import Any
 
 from mock_gateway.routes import MAX_CLOCK_ADVANCE
 
-_XML_BODY = {"schema": {"type": "string", "contentMediaType": "application/xml"}}
-_JSON_OBJECT = {"schema": {"type": "object"}}
+_BODIES: dict[str, dict[str, Any]] = {
+    "application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}},
+    "application/json": {"schema": {"type": "object"}},
+}
+_XML_BODY = _BODIES["application/xml"]
+_ERRORS = {
+    "400": "Invalid request or dossier (XML-*, ENV-*, SIG-*, XSD-*, RULE-*, LIM-002, REQ-*)",
+    "401": "Missing or invalid credential (AUTH-001, AUTH-002)",
+    "403": "Admin credential required, or MaIVAN is not the sender (AUTH-003, ENV-010)",
+    "404": "Not found, or not yours (NF-001)",
+    "405": "Method not allowed on this path (REQ-002)",
+    "409": "X-Message-Id already used for another body (DUP-001)",
+    "413": "Body over the size limit (LIM-001)",
+    "415": "Content-Type is not XML (XML-004)",
+    "500": "Internal gateway error (SRV-002)",
+    "503": "Gateway unavailable (SRV-001)",
+}
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description + " (signed BHXH/XACNHAN_GDICH with MA_KQUA != 0)",
-        "content": {"application/xml": _XML_BODY},
-    }
-
-
-def _answers(
-    ok: str, ok_status: str = "200", media: str = "application/xml", *errors: str
-) -> dict[str, Any]:
-    body = _XML_BODY if media == "application/xml" else {"schema": {"type": "string"}}
-    if media == "application/json":
-        body = _JSON_OBJECT
+def _answers(ok: str, ok_status: str, media: str, *errors: str) -> dict[str, Any]:
+    """Responses of one operation: the success, the listed errors, and 405/500 everywhere."""
+    body = _BODIES.get(media, {"schema": {"type": "string"}})
     out: dict[str, Any] = {ok_status: {"description": ok, "content": {media: body}}}
-    texts = {
-        "400": "Invalid request or dossier (XML-*, ENV-*, SIG-*, XSD-*, RULE-*, LIM-002, REQ-*)",
-        "401": "Missing or invalid credential (AUTH-001, AUTH-002)",
-        "403": "Admin credential required, or MaIVAN is not the sender (AUTH-003, ENV-010)",
-        "404": "Not found, or not yours (NF-001)",
-        "405": "Method not allowed on this path (REQ-002)",
-        "409": "X-Message-Id already used for another body (DUP-001)",
-        "413": "Body over the size limit (LIM-001)",
-        "415": "Content-Type is not XML (XML-004)",
-        "500": "Internal gateway error (SRV-002)",
-        "503": "Gateway unavailable (SRV-001)",
-    }
     for code in (*errors, "405", "500"):
-        out[code] = _error(texts[code])
+        out[code] = {
+            "description": f"{_ERRORS[code]} (signed BHXH/XACNHAN_GDICH, MA_KQUA != 0)",
+            "content": {"application/xml": _XML_BODY},
+        }
     return out
 
 

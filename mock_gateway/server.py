@@ -37,6 +37,7 @@ def build_config(
     clock_speed: float = 1.0,
     ivan_tokens: Mapping[str, str] | None = None,
     admin_token: str | None = None,
+    sqlite_synchronous: str = "FULL",
     base: GatewayConfig | None = None,
 ) -> GatewayConfig:
     """A :class:`GatewayConfig` from server options (``base`` supplies everything else)."""
@@ -45,6 +46,7 @@ def build_config(
         "database_url": database_url,
         "catalog_versions": tuple(catalog_versions),
         "clock_speed": clock_speed,
+        "sqlite_synchronous": sqlite_synchronous,
     }
     if ivan_tokens:
         changes["ivan_tokens"] = dict(ivan_tokens)
@@ -58,7 +60,7 @@ def preflight(config: GatewayConfig) -> None:
     CatalogSet(config.catalog_versions)
     pki = ensure_pki(config.pki_path)
     pki.credential(config.signer)
-    Store(config.database_url).close()
+    Store(config.database_url, synchronous=config.sqlite_synchronous).close()
 
 
 def serve(
@@ -71,6 +73,7 @@ def serve(
     *,
     ivan_tokens: Mapping[str, str] | None = None,
     admin_token: str | None = None,
+    sqlite_synchronous: str = "FULL",
     log_level: str = "info",
     config: GatewayConfig | None = None,
 ) -> None:
@@ -85,6 +88,7 @@ def serve(
         clock_speed=clock_speed,
         ivan_tokens=ivan_tokens,
         admin_token=admin_token,
+        sqlite_synchronous=sqlite_synchronous,
         base=config,
     )
     preflight(cfg)

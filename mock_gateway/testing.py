@@ -18,7 +18,12 @@ traffic rows are written as they happen.
 from __future__ import annotations
 
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -182,3 +187,89 @@ class InProcessGateway:
 
     def adapter(self, base_url: str = DEFAULT_BASE_URL) -> GatewayAdapter:
         return GatewayAdapter(self.gateway, base_url)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """``python -m mock_gateway.cli`` in a subprocess on a free port, for end-to-end tests.
+
+    The child inherits the environment, so ``$BHXH_HARNESS_PKI`` decides which test PKI
+    it trusts. ``kill()`` sends SIGKILL (crash tests); ``stop()`` shuts down cleanly.
+    """
+
+    def __init__(
+        self,
+        database: Path,
+        *,
+        workers: int = 1,
+        clock_speed: float = 0.0,
+        extra: tuple[str, ...] = (),
+        log: Path | None = None,
+    ) -> None:
+        self.database = database
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log or database.with_suffix(".log")
+        self.command = [
+            sys.executable,
+            "-m",
+            "mock_gateway.cli",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            "--database-url",
+            f"sqlite:///{database}",
+            "--clock-speed",
+            str(clock_speed),
+            "--log-level",
+            "warning",
+            *extra,
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> ServerProcess:
+        """Start and wait until ``/healthz`` answers 200."""
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gateway exited early:\n{self.log.read_text()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"gateway did not start in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM, then SIGKILL if it does not exit in ``timeout`` seconds."""
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL the server (its workers die with it when it is the only process)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=20)
+            self.process = None
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

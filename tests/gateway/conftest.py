@@ -45,7 +45,8 @@ class ValidDossiers:
 
     def __init__(self, factory: DossierFactory, pki: TestPKI) -> None:
         self.factory = factory
-        self.intake = Intake(CatalogSet(["2024.1"]), pki.trust_store(), XMLLimits())
+        catalogs = CatalogSet([factory.catalog.version])
+        self.intake = Intake(catalogs, pki.trust_store(), XMLLimits())
         self.seeds = itertools.count(1000)
 
     def __call__(self, procedure: str = "600", **options: Any) -> Dossier:
@@ -62,6 +63,11 @@ class ValidDossiers:
 @pytest.fixture(scope="session")
 def valid(factory: DossierFactory, pki: TestPKI) -> ValidDossiers:
     return ValidDossiers(factory, pki)
+
+
+@pytest.fixture(scope="session")
+def valid2026(pki: TestPKI) -> ValidDossiers:
+    return ValidDossiers(DossierFactory(load_catalog("2026.1"), pki), pki)
 
 
 @pytest.fixture(scope="session")

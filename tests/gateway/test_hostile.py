@@ -115,7 +115,7 @@ def test_hostile_embedded_form(
     response = gw.submit(envelope)
     rejection = Answer.parse(response)
     assert rejection.ma_loi == code
-    assert rejection.findings()[0]["TEP"].endswith(".xml")
+    assert rejection.findings()[0]["XPATH"].endswith("FileToKhai[1]/NoiDungFile")
     assert state(gw)["dossiers"] == 0
 
 

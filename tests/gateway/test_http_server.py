@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import base64
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,89 +13,30 @@ from lxml import etree
 
 from harness.dossiers.factory import Dossier
 from harness.signing import TestPKI
-from mock_gateway.testing import Answer
+from mock_gateway.testing import Answer, ServerProcess
 
 IVAN01 = {"Authorization": "Bearer test-token-IVAN01"}
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 TIMEOUT = 30
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    database: Path
-
-
-def start_server(folder: Path, workers: int = 1) -> Server:
-    port = free_port()
-    database = folder / "gateway.sqlite3"
-    log = folder / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "mock_gateway.cli",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--database-url",
-        f"sqlite:///{database}",
-        "--clock-speed",
-        "0",
-        "--log-level",
-        "warning",
-    ]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early:\n{log.read_text()}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return Server(url, process, log, database)
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"server did not start:\n{log.read_text()}")
-
-
-def stop_server(server: Server) -> None:
-    server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, pki: TestPKI) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, pki: TestPKI) -> Iterator[ServerProcess]:
     del pki  # requested so $BHXH_HARNESS_PKI names the session PKI the server must trust
-    running = start_server(tmp_path_factory.mktemp("http-gateway"))
-    yield running
-    stop_server(running)
+    with ServerProcess(tmp_path_factory.mktemp("http-gateway") / "gateway.sqlite3") as running:
+        yield running
 
 
-def submit(server: Server, body: bytes, message_id: str) -> requests.Response:
+def submit(server: ServerProcess, body: bytes, message_id: str) -> requests.Response:
     headers = {**IVAN01, "Content-Type": "application/xml", "X-Message-Id": message_id}
     return requests.post(
         f"{server.url}/api/v1/dossiers", data=body, headers=headers, timeout=TIMEOUT
     )
 
 
-def test_submit_read_and_lifecycle_over_http(server: Server, valid: Callable[..., Dossier]) -> None:
+def test_submit_read_and_lifecycle_over_http(
+    server: ServerProcess, valid: Callable[..., Dossier]
+) -> None:
     response = submit(server, valid().envelope, "http-1")
     assert response.status_code == 202, response.text
     assert response.headers["Content-Type"].startswith("application/xml")
@@ -123,7 +58,7 @@ def test_submit_read_and_lifecycle_over_http(server: Server, valid: Callable[...
     assert slip.kind == "02/TB-TS"
 
 
-def test_errors_over_http_are_signed_xml(server: Server) -> None:
+def test_errors_over_http_are_signed_xml(server: ServerProcess) -> None:
     missing = requests.get(f"{server.url}/nothing/here", timeout=TIMEOUT)
     assert missing.status_code == 404
     assert Answer.parse(missing.content).ma_loi == "NF-001"
@@ -133,7 +68,7 @@ def test_errors_over_http_are_signed_xml(server: Server) -> None:
     assert Answer.parse(unauthenticated.content).ma_loi == "AUTH-001"
 
 
-def test_fifty_megabyte_upload_is_refused_with_413(server: Server) -> None:
+def test_fifty_megabyte_upload_is_refused_with_413(server: ServerProcess) -> None:
     body = b"<Hoso>" + b"A" * (50 * 1024 * 1024) + b"</Hoso>"
     response = submit(server, body, "big-1")
     assert response.status_code == 413
@@ -151,7 +86,7 @@ def test_fifty_megabyte_upload_is_refused_with_413(server: Server) -> None:
     assert requests.get(f"{server.url}/healthz", timeout=TIMEOUT).status_code == 200
 
 
-def test_metrics_and_traffic_export(server: Server, valid: Callable[..., Dossier]) -> None:
+def test_metrics_and_traffic_export(server: ServerProcess, valid: Callable[..., Dossier]) -> None:
     submit(server, valid().envelope, "http-metrics")
     metrics = requests.get(f"{server.url}/metrics", timeout=TIMEOUT)
     assert metrics.headers["Content-Type"].startswith("text/plain")
@@ -168,7 +103,7 @@ def test_two_workers_share_one_store(
     tmp_path: Path, pki: TestPKI, valid: Callable[..., Dossier]
 ) -> None:
     del pki
-    running = start_server(tmp_path, workers=2)
+    running = ServerProcess(tmp_path / "gateway.sqlite3", workers=2).start()
     try:
         receipts = {
             Answer.parse(submit(running, valid().envelope, f"w-{i}").content).ma_gdich
@@ -190,4 +125,4 @@ def test_two_workers_share_one_store(
             time.sleep(0.2)
         assert sorted(seen) == sorted(receipts)  # each 02/TB-TS issued exactly once
     finally:
-        stop_server(running)
+        running.stop()

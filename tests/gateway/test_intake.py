@@ -198,7 +198,7 @@ def test_sigid_target_mismatch_is_a_warning_kept_in_the_receipt(
     assert receipt.ma_kqua == "0"
     [warning] = receipt.findings()
     assert warning["MA_LOI"] == "SIG-101" and warning["MUC_DO"] == "warning"
-    assert warning["TEP"].endswith(".xml")
+    assert "SignatureProperty" in warning["XPATH"]
 
 
 def test_findings_carry_xpath_and_both_languages(
@@ -206,9 +206,8 @@ def test_findings_carry_xpath_and_both_languages(
 ) -> None:
     response = gw.submit(build_defective(factory, "600", "wage-below-minimum", seed=3).envelope)
     [row] = [f for f in Answer.parse(response).findings() if f["MA_LOI"] == "RULE-102"][:1]
-    assert row["XPATH"].startswith("/D02-TS/")
+    assert row["XPATH"].startswith("D02-TS-595.xml:/D02-TS/")  # file, then node in it
     assert row["MOTA_VI"] and row["MOTA_EN"] and row["MOTA_VI"] != row["MOTA_EN"]
-    assert row["TEP"] == "D02-TS-595.xml"
 
 
 @pytest.mark.parametrize(
@@ -268,3 +267,37 @@ def test_catalog_lists_versions_and_procedures(gw: InProcessGateway) -> None:
     assert versions == ["2024.1", "2026.1"]
     codes = {p.get("MA") for p in root.iter("THU_TUC")}
     assert {"600", "604", "630a"} <= codes
+
+
+def test_rejections_are_signed_by_the_gateway(gw: InProcessGateway, pki: TestPKI) -> None:
+    response = gw.submit(b"<Hoso>")
+    root = etree.fromstring(response.body)
+    verify(root, signature_parent=messages.SIGNATURE_PARENT, trust=pki.trust_store())
+    answer = Answer.parse(response)
+    assert answer.text("MOI_TRUONG") == "THU_NGHIEM"
+    assert answer.text("TTCKY_BHXH/TTCKY/SERIAL")
+    assert response.headers["X-BHXH-Ma-Loi"] == "XML-001"
+
+
+def test_the_declared_period_picks_the_catalog_version(
+    gw: InProcessGateway,
+    valid: Callable[..., Dossier],
+    valid2026: Callable[..., Dossier],
+) -> None:
+    assert gw.submit(valid().envelope).status == 202  # 07/2024, D02-TS-595 under 2024.1
+    new = valid2026("630a")  # a procedure that only 2026.1 has
+    accepted = gw.submit(new.envelope)
+    assert accepted.status == 202, accepted.body.decode()
+    status = gw.request("GET", f"/api/v1/dossiers/{Answer.parse(accepted).ma_gdich}")
+    assert b"<PHIEN_BAN_DANH_MUC>2026.1</PHIEN_BAN_DANH_MUC>" in status.body
+
+
+def test_a_decoy_period_cannot_choose_the_catalog(
+    gw: InProcessGateway, valid2026: Callable[..., Dossier]
+) -> None:
+    """A KyKeKhai in a comment before the envelope must not make 2024.1 judge a 2026 file."""
+    envelope = valid2026("600").envelope
+    head, _, rest = envelope.partition(b"?>")
+    decoy = head + b"?>\n<!-- <KyKeKhai>07/2024</KyKeKhai> -->" + rest
+    response = gw.submit(decoy)
+    assert response.status == 202, response.body.decode()

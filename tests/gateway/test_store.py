@@ -1,0 +1,118 @@
+"""Store internals: group commit, clock sharing, and the simulated clock itself."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ConfigError
+from mock_gateway.clock import ClockState, SimulatedClock
+from mock_gateway.records import NewDossier, StoredReceipt
+from mock_gateway.store import Store
+
+
+def new_dossier(message_id: str, ivan: str = "IVAN01") -> NewDossier:
+    return NewDossier(
+        ma_gdich=uuid.uuid4().hex,
+        ivan=ivan,
+        message_id=message_id,
+        body_sha256=uuid.uuid4().hex,
+        body=b"<Hoso/>",
+        procedure="600",
+        period="07/2024",
+        unit="ABC1234",
+        received_at="2024-07-01T00:00:00.000000Z",
+        catalog_version="2024.1",
+        next_due_at=None,
+        summary={},
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    yield opened
+    opened.close()
+
+
+def test_concurrent_saves_share_one_commit(store: Store) -> None:
+    group = store._group
+    results: list[StoredReceipt] = []
+    threads = [
+        threading.Thread(
+            target=lambda i=i: results.append(
+                store.save_accepted(new_dossier(f"m{i}"), b"<r/>", uuid.uuid4().hex)
+            )
+        )
+        for i in range(10)
+    ]
+    with group._writer:  # hold the writer role while every request queues behind it
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(group._pending) < 10 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    for t in threads:
+        t.join(timeout=10)
+    assert len(results) == 10
+    assert group.batches == 1
+    assert store.counts()["dossiers"] == 10
+
+
+def test_duplicates_inside_one_batch_bind_once(store: Store) -> None:
+    first, second = new_dossier("same"), new_dossier("same")
+    results: list[StoredReceipt] = []
+    group = store._group
+    threads = [
+        threading.Thread(
+            target=lambda d=d: results.append(store.save_accepted(d, b"<r/>", "x" + d.ma_gdich))
+        )
+        for d in (first, second)
+    ]
+    with group._writer:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(group._pending) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    for t in threads:
+        t.join(timeout=10)
+    assert len({r.ma_gdich for r in results}) == 1
+    assert store.counts()["dossiers"] == 1
+
+
+def test_clock_is_shared_through_the_store(store: Store) -> None:
+    mine = SimulatedClock(0.0, start=datetime(2024, 7, 1, tzinfo=UTC))
+    assert store.load_clock(mine.state) == mine.state
+    store.advance_clock(3600)
+    other = SimulatedClock(0.0)
+    other.adopt(store.load_clock(other.state))
+    assert other.now() == datetime(2024, 7, 1, 1, 0, tzinfo=UTC)
+
+
+def test_simulated_clock_speed_and_advance() -> None:
+    real = [1000.0]
+    clock = SimulatedClock(60.0, start=datetime(2024, 7, 1, tzinfo=UTC), real=lambda: real[0])
+    real[0] += 10  # ten real seconds are ten simulated minutes
+    assert clock.now() == datetime(2024, 7, 1, 0, 10, tzinfo=UTC)
+    clock.advance(50 * 60)
+    assert clock.now() == datetime(2024, 7, 1, 1, 0, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+    state = clock.rebase(0.0)
+    real[0] += 1000
+    assert clock.now() == datetime(2024, 7, 1, 1, 0, tzinfo=UTC)
+    assert state == ClockState(real[0] - 1000, state.origin_sim, 0.0, 0.0)
+
+
+def test_unsupported_database_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SQLite or PostgreSQL"):
+        Store("mysql://user@localhost/db")
+    with pytest.raises(ConfigError, match="synchronous"):
+        Store(f"sqlite:///{tmp_path / 'x.sqlite3'}", synchronous="OFF")
