@@ -122,6 +122,30 @@ _PERIOD = re.compile(rb"<KyKeKhai>\s*(\d{2}/\d{4})\s*</KyKeKhai>")
 class Intake:
     """Validates envelopes for one set of catalogs against one trust store (thread-safe)."""
 
+    def _not_yet_in_force(self, errors: list[Finding]) -> list[Finding]:
+        """ENV-002 becomes ENV-003 when another served version knows the procedure.
+
+        The period picks the catalog, so a procedure added later (630a from 01/2026) is
+        unknown to the version governing 12/2025; the sender deserves "not in force for
+        that period", which is what is wrong, rather than "no such procedure".
+        """
+        if [f.code for f in errors] != ["ENV-002"]:
+            return errors
+        code = errors[0].context.get("value", "")
+        known = [c for c in self.catalogs.catalogs if c.procedure(code) is not None]
+        if not known:
+            return errors
+        procedure = known[0].procedure(code)
+        assert procedure is not None
+        return [
+            finding(
+                "ENV-003",
+                errors[0].xpath.replace("MaThuTuc", "KyKeKhai"),
+                procedure=code,
+                in_force_from=procedure.in_force_from,
+            )
+        ]
+
     def __init__(self, catalogs: CatalogSet, trust: TrustStore, limits: XMLLimits) -> None:
         self.catalogs = catalogs
         self.trust = trust
@@ -144,7 +168,7 @@ class Intake:
                 catalog = governing
                 result = self._checkers[catalog.version].check(body, ivan=ivan, at=now)
         if not result.accepted or result.envelope is None:
-            raise Rejected(result.errors + result.warnings)
+            raise Rejected(self._not_yet_in_force(result.errors) + result.warnings)
         info = result.envelope
         procedure = catalog.procedure(info.ma_thu_tuc)
         if procedure is None:  # the checker rejects unknown procedures: our bug if reached

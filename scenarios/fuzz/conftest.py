@@ -5,18 +5,22 @@ Environment: ``BHXH_FUZZ_EXAMPLES`` caps examples per property; ``BHXH_FUZZ_FOUN
 is where minimal failing dossiers are written (default ``fixtures/dossiers/found``);
 ``BHXH_FUZZ_LENIENT=1`` accepts extra codes beside an expected one (gateways that
 report cascades); ``BHXH_HARNESS_PKI`` selects the test PKI the dossiers are signed with.
+``BHXH_FUZZ_GATEWAY`` picks the system under test: ``inproc`` (default: the mock gateway's
+core, no socket), ``checker`` (the dossier check alone) or a URL, with ``BHXH_FUZZ_TOKEN``
+as the I-VAN's bearer token.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from harness.catalog import load_catalog
 from harness.conformance import DossierChecker
 from harness.fuzz import CheckerTarget, Target, register_profiles
+from harness.fuzz.http_target import HttpTarget, http_target
 from harness.signing import TestPKI, ensure_pki
 
 register_profiles()
@@ -41,17 +45,29 @@ def pki() -> TestPKI:
 
 
 @pytest.fixture(scope="session")
-def target_for(pki: TestPKI) -> Callable[[str], Target]:
-    """The system under test for one catalog version: today the gateway's own check.
+def target_for(pki: TestPKI) -> Iterator[Callable[[str], Target]]:
+    """The system under test for one catalog version (see ``BHXH_FUZZ_GATEWAY``)."""
+    choice = os.environ.get("BHXH_FUZZ_GATEWAY", "inproc")
+    if choice == "checker":
+        checkers: dict[str, DossierChecker] = {}
 
-    A gateway-backed target (in-process or URL) plugs in here once one implements
-    :class:`harness.fuzz.Target`; the properties do not change.
-    """
-    checkers: dict[str, DossierChecker] = {}
+        def make(version: str) -> Target:
+            if version not in checkers:
+                checkers[version] = DossierChecker(load_catalog(version), pki.trust_store())
+            return CheckerTarget(checkers[version])
 
-    def make(version: str) -> Target:
-        if version not in checkers:
-            checkers[version] = DossierChecker(load_catalog(version), pki.trust_store())
-        return CheckerTarget(checkers[version])
+        yield make
+        return
+    if choice != "inproc":
+        token = os.environ.get("BHXH_FUZZ_TOKEN", "")
+        if not token:
+            pytest.exit("BHXH_FUZZ_GATEWAY is a URL: set BHXH_FUZZ_TOKEN to the I-VAN token", 2)
+        remote = http_target(choice, token)
+        yield lambda _version: remote
+        return
+    from mock_gateway.testing import InProcessGateway
+    from mock_gateway.transport import DEFAULT_BASE_URL
 
-    return make
+    with InProcessGateway(pki=pki) as gateway:
+        local = HttpTarget(gateway.session(DEFAULT_BASE_URL), DEFAULT_BASE_URL, name="inproc")
+        yield lambda _version: local
