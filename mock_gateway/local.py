@@ -6,7 +6,6 @@ socket and the real ASGI app, yet needs no second process to start or clean up.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from types import TracebackType
@@ -16,13 +15,7 @@ import uvicorn
 from harness.errors import ConfigError
 from mock_gateway.app import create_app
 from mock_gateway.core import Gateway
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+from mock_gateway.testing import free_port
 
 
 class LocalServer:
