@@ -95,7 +95,10 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     def openapi_json(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         return GatewayResponse(200, {"Content-Type": JSON}, openapi.document_bytes())
 
+    from mock_gateway import dashboard  # the admin page; imports this module's int_param
+
     return {
+        **dashboard.handlers(gw),
         "submit_dossier": submit_dossier,
         "get_dossier": get_dossier,
         "list_messages": list_messages,

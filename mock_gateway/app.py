@@ -54,6 +54,23 @@ async def read_capped(request: Request, cap: int) -> tuple[bytes, int | None]:
     return b"".join(chunks), None
 
 
+_QUERY_TOKEN_PATHS = frozenset(r.template for r in ROUTES if r.query_token)
+
+
+def _headers(request: Request) -> dict[str, str]:
+    """The request headers, with ``?token=`` as the bearer credential where a route allows it.
+
+    Only for pages a person opens in a browser (``Route.query_token``), and only when no
+    ``Authorization`` header was sent: the header always wins, and the core keeps a
+    single way to authenticate.
+    """
+    headers = dict(request.headers)
+    token = request.query_params.get("token")
+    if token and "authorization" not in headers and request.url.path in _QUERY_TOKEN_PATHS:
+        headers["authorization"] = f"Bearer {token}"
+    return headers
+
+
 async def _dispatch(
     gateway: Gateway, request: Request, executor: ThreadPoolExecutor | None
 ) -> Response:
@@ -61,7 +78,7 @@ async def _dispatch(
     core_request = GatewayRequest(
         method=request.method,
         path=request.url.path,
-        headers=dict(request.headers),
+        headers=_headers(request),
         query=dict(request.query_params),
         body=body,
         body_size=oversize,

@@ -46,6 +46,7 @@ def _answers(ok: str, ok_status: str, media: str, *errors: str) -> dict[str, Any
 
 _IVAN: list[dict[str, list[str]]] = [{"ivanBearer": []}]
 _ADMIN: list[dict[str, list[str]]] = [{"adminBearer": []}]
+_ADMIN_PAGE: list[dict[str, list[str]]] = [{"adminBearer": []}, {"adminQueryToken": []}]
 
 
 def _int_query(name: str, description: str, minimum: int, maximum: int) -> dict[str, Any]:
@@ -55,6 +56,16 @@ def _int_query(name: str, description: str, minimum: int, maximum: int) -> dict[
         "required": False,
         "description": description,
         "schema": {"type": "integer", "minimum": minimum, "maximum": maximum},
+    }
+
+
+def _str_query(name: str, description: str, max_length: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", "maxLength": max_length},
     }
 
 
@@ -203,6 +214,22 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": _answers("Reset", "200", "application/json", "401", "403"),
         }
     },
+    "/dashboard": {
+        "get": {
+            "operationId": "dashboard",
+            "summary": "Web page of dossiers, their status and messages (newest first)",
+            "description": "Server-rendered HTML for people. The admin token may be given "
+            "as ?token= so a browser can open the page; the Authorization header wins.",
+            "security": _ADMIN_PAGE,
+            "parameters": [
+                _str_query("ivan", "Only this I-VAN's dossiers (empty: all)", 20),
+                _str_query("procedure", "Only this procedure code (empty: all)", 20),
+                _int_query("page", "Page number, from 1", 1, 10_000),
+                _int_query("limit", "Dossiers per page", 1, 200),
+            ],
+            "responses": _answers("The dashboard page", "200", "text/html", "400", "401", "403"),
+        }
+    },
 }
 
 
@@ -223,6 +250,12 @@ def document() -> dict[str, Any]:
             "securitySchemes": {
                 "ivanBearer": {"type": "http", "scheme": "bearer", "description": "I-VAN token"},
                 "adminBearer": {"type": "http", "scheme": "bearer", "description": "Admin token"},
+                "adminQueryToken": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "token",
+                    "description": "Admin token in the query string (browser pages only)",
+                },
             }
         },
         "paths": PATHS,

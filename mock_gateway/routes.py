@@ -24,12 +24,18 @@ class Auth(Enum):
 
 @dataclass(frozen=True)
 class Route:
-    """``method template`` (Starlette-style ``{param}`` placeholders) and who may call it."""
+    """``method template`` (Starlette-style ``{param}`` placeholders) and who may call it.
+
+    ``query_token`` lets a browser present the credential as ``?token=`` (a person opening
+    the dashboard cannot set an ``Authorization`` header); the HTTP front end turns it
+    into the bearer header, so the core still has one way to authenticate.
+    """
 
     name: str
     method: str
     template: str
     auth: Auth
+    query_token: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -57,6 +63,7 @@ ROUTES: tuple[Route, ...] = (
     Route("admin_clock_advance", "POST", "/admin/clock/advance", Auth.ADMIN),
     Route("admin_traffic", "GET", "/admin/traffic", Auth.ADMIN),
     Route("admin_reset", "POST", "/admin/reset", Auth.ADMIN),
+    Route("dashboard", "GET", "/dashboard", Auth.ADMIN, query_token=True),
 )
 
 

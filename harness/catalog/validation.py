@@ -39,23 +39,107 @@ def _compile_xsd(path: Path) -> etree.XMLSchema:
         raise CatalogError(f"invalid XSD: {exc}", path=str(path), line=line) from exc
 
 
-def _compile_schematron(path: Path) -> isoschematron.Schematron:
-    """Compile one rule file with ``$tables`` bound to the reference tables (``fn:tables()``)."""
+def _parse_rules(path: Path) -> etree._ElementTree:
     try:
-        doc = etree.parse(str(path))
+        return etree.parse(str(path))
     except etree.XMLSyntaxError as exc:
         raise CatalogError(
             f"rules file is not well-formed: {exc.msg}", path=str(path), line=exc.lineno
         ) from exc
-    root = doc.getroot()
+
+
+def _bind_tables(root: etree._Element) -> None:
+    """Declare ``$tables`` (the reference tables, ``fn:tables()``) after the namespaces."""
     let = etree.Element(f"{{{SCH_NS}}}let", name="tables", value="fn:tables()")
     namespaces = root.findall(f"{{{SCH_NS}}}ns")
     index = root.index(namespaces[-1]) + 1 if namespaces else 0
     root.insert(index, let)
+
+
+def _schematron(doc: etree._ElementTree, path: Path) -> isoschematron.Schematron:
     try:
         return isoschematron.Schematron(doc, store_report=True)
     except (etree.SchematronParseError, etree.XSLTParseError) as exc:
         raise CatalogError(f"invalid Schematron: {exc}", path=str(path), line=None) from exc
+
+
+def _compile_schematron(path: Path) -> isoschematron.Schematron:
+    """Compile one rule file with ``$tables`` bound to the reference tables (``fn:tables()``)."""
+    doc = _parse_rules(path)
+    _bind_tables(doc.getroot())
+    return _schematron(doc, path)
+
+
+_MERGEABLE = {f"{{{SCH_NS}}}{name}" for name in ("ns", "pattern", "diagnostics")}
+
+
+def _merged(paths: Sequence[Path]) -> etree._ElementTree | None:
+    """One schema holding every pattern of ``paths`` in order, or None if unsafe to merge.
+
+    Each Schematron run is an XSLT transform plus an SVRL report to walk, so one merged
+    run per form version costs less than one per file. Patterns are independent in
+    Schematron (a node is matched by at most one rule *per pattern*), so concatenating
+    the files' patterns fires exactly the asserts the separate runs fired, in the same
+    order. Files with anything else at top level (phases, schema-level lets, titles),
+    clashing ids or namespace prefixes bound differently are compiled separately.
+    """
+    roots = [_parse_rules(path).getroot() for path in paths]
+    if any(
+        child.tag not in _MERGEABLE
+        for root in roots
+        for child in root
+        if isinstance(child.tag, str)
+    ):
+        return None
+    prefixes: dict[str, str] = {}
+    ids: set[str] = set()
+    merged = etree.Element(
+        f"{{{SCH_NS}}}schema", nsmap={"sch": SCH_NS}, attrib=dict(roots[0].attrib)
+    )
+    patterns: list[etree._Element] = []
+    diagnostics = etree.Element(f"{{{SCH_NS}}}diagnostics")
+    for root in roots:
+        if dict(root.attrib) != dict(roots[0].attrib):
+            return None
+        for node in root.iter(
+            f"{{{SCH_NS}}}pattern",
+            f"{{{SCH_NS}}}assert",
+            f"{{{SCH_NS}}}report",
+            f"{{{SCH_NS}}}diagnostic",
+        ):
+            node_id = node.get("id")
+            if node_id is not None:
+                if node_id in ids:
+                    return None
+                ids.add(node_id)
+        for ns in root.iterchildren(f"{{{SCH_NS}}}ns"):
+            prefix, uri = ns.get("prefix", ""), ns.get("uri", "")
+            if prefixes.setdefault(prefix, uri) != uri:
+                return None
+        patterns.extend(root.iterchildren(f"{{{SCH_NS}}}pattern"))
+        for block in root.iterchildren(f"{{{SCH_NS}}}diagnostics"):
+            diagnostics.extend(list(block))
+    for prefix, uri in prefixes.items():
+        etree.SubElement(merged, f"{{{SCH_NS}}}ns", prefix=prefix, uri=uri)
+    merged.extend(patterns)
+    if len(diagnostics):
+        merged.append(diagnostics)
+    return etree.ElementTree(merged)
+
+
+def _compile_rules(paths: Sequence[Path]) -> list[isoschematron.Schematron]:
+    """The compiled rules of one document type: one merged Schematron when possible."""
+    if len(paths) > 1:
+        for path in paths:  # report a broken file by its own name, as before
+            _parse_rules(path)
+        doc = _merged(paths)
+        if doc is not None:
+            _bind_tables(doc.getroot())
+            try:
+                return [isoschematron.Schematron(doc, store_report=True)]
+            except (etree.SchematronParseError, etree.XSLTParseError):
+                pass  # fall through: compiling each file names the broken one
+    return [_compile_schematron(path) for path in paths]
 
 
 def _xsd_findings(schema: etree.XMLSchema, code: str) -> list[Finding]:
@@ -107,7 +191,7 @@ class DocumentValidator:
     def _compiled(self) -> tuple[etree.XMLSchema, list[isoschematron.Schematron]]:
         compiled = getattr(self._local, "compiled", None)
         if compiled is None:
-            compiled = (_compile_xsd(self.xsd), [_compile_schematron(r) for r in self.rules])
+            compiled = (_compile_xsd(self.xsd), _compile_rules(self.rules))
             self._local.compiled = compiled
         return compiled
 

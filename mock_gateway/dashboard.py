@@ -1,0 +1,180 @@
+"""``GET /dashboard``: a server-rendered page of dossiers, their status and messages.
+
+For people watching a test run, not for I-VANs: it needs the admin credential (as a
+bearer header, or ``?token=`` so a browser can open it, see
+:attr:`mock_gateway.routes.Route.query_token`). The page is one Jinja2 template with
+inline CSS and no script or external asset, so it works on a closed network and in a
+report archive. Every listing is bounded (a page of at most :data:`MAX_LIMIT` dossiers)
+because the store may hold a 100,000-dossier load run.
+
+It reads the store's tables directly with one query for the page of dossiers and one
+for their messages, rather than adding listing methods to :class:`~mock_gateway.store.Store`
+that nothing else needs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader
+from sqlalchemy import func, select
+
+from mock_gateway import schema
+from mock_gateway.api import int_param
+from mock_gateway.intake import reject
+from mock_gateway.messages import ENVIRONMENT
+from mock_gateway.records import DossierRecord, MessageRecord, dossier_record, message_record
+
+if TYPE_CHECKING:
+    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
+
+HTML = "text/html; charset=utf-8"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_PAGE = 10_000
+FILTER_MAX = 20
+"""Longest I-VAN or procedure filter: the width of those columns in the store."""
+
+STATUS_LABELS = {
+    "received": "Đã tiếp nhận",
+    "handed_over": "Đã chuyển xử lý (02/TB-TS)",
+    "accepted": "Đã có kết quả (03/TB-TS)",
+    "rejected": "Bị từ chối",
+}
+"""Vietnamese labels of the lifecycle statuses; an unknown status is shown as stored."""
+
+_ENV = Environment(
+    loader=PackageLoader("mock_gateway", "templates"),
+    autoescape=True,  # dossier fields come from I-VANs under test: untrusted text
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One dossier of the page with its messages, oldest message first."""
+
+    dossier: DossierRecord
+    messages: list[MessageRecord]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.dossier.status, self.dossier.status)
+
+
+@dataclass(frozen=True)
+class Query:
+    """The filters and page asked for; empty filters match everything."""
+
+    ivan: str
+    procedure: str
+    page: int
+    limit: int
+
+    @classmethod
+    def parse(cls, request: GatewayRequest) -> Query:
+        """Read the query string; a malformed value is the client's mistake (REQ-002)."""
+        return cls(
+            ivan=_filter(request, "ivan"),
+            procedure=_filter(request, "procedure"),
+            page=int_param(request, "page", 1, 1, MAX_PAGE),
+            limit=int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        )
+
+
+def _filter(request: GatewayRequest, name: str) -> str:
+    value = request.query.get(name, "").strip()
+    if len(value) > FILTER_MAX or not value.isprintable():
+        raise reject("REQ-002", f"?{name}", parameter=name, value=value[:40])
+    return value
+
+
+def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[str]]:
+    """The page's rows, the number of matching dossiers, and the known I-VANs and procedures."""
+    d, m = schema.dossiers, schema.messages
+    where = []
+    if query.ivan:
+        where.append(d.c.ivan == query.ivan)
+    if query.procedure:
+        where.append(d.c.procedure == query.procedure)
+    with gw.store.read() as conn:
+        total = int(conn.execute(select(func.count()).select_from(d).where(*where)).scalar_one())
+        found = conn.execute(
+            select(d)
+            .where(*where)
+            .order_by(d.c.received_at.desc(), d.c.ma_gdich.desc())
+            .limit(query.limit)
+            .offset((query.page - 1) * query.limit)
+        ).all()
+        dossiers = [dossier_record(r) for r in found]
+        by_dossier: dict[str, list[MessageRecord]] = defaultdict(list)
+        if dossiers:
+            listed = conn.execute(
+                select(m)
+                .where(m.c.ma_gdich.in_([x.ma_gdich for x in dossiers]))
+                .order_by(m.c.sequence)
+            ).all()
+            for row in listed:
+                message = message_record(row)
+                by_dossier[message.ma_gdich].append(message)
+        ivans = list(conn.execute(select(d.c.ivan).distinct().order_by(d.c.ivan)).scalars())
+        procedures = list(
+            conn.execute(select(d.c.procedure).distinct().order_by(d.c.procedure)).scalars()
+        )
+    rows = [Row(x, by_dossier.get(x.ma_gdich, [])) for x in dossiers]
+    return rows, total, ivans, procedures
+
+
+def render(gw: Gateway, query: Query, token: str | None) -> str:
+    """The page for ``query``; ``token`` (when the browser used one) is kept in its links."""
+    rows, total, ivans, procedures = _rows(gw, query)
+    pages = max(1, -(-total // query.limit))
+
+    def link(page: int) -> str:
+        params: dict[str, Any] = {"page": page, "limit": query.limit}
+        if query.ivan:
+            params["ivan"] = query.ivan
+        if query.procedure:
+            params["procedure"] = query.procedure
+        if token:
+            params["token"] = token
+        return "?" + urlencode(params)
+
+    return _ENV.get_template("dashboard.html.j2").render(
+        environment=ENVIRONMENT,
+        rows=rows,
+        total=total,
+        query=query,
+        pages=pages,
+        ivans=ivans,
+        procedures=procedures,
+        token=token,
+        previous=link(query.page - 1) if query.page > 1 else None,
+        next=link(query.page + 1) if query.page < pages else None,
+        now=gw.clock.now().isoformat(timespec="seconds"),
+        catalogs=[c.version for c in gw.catalogs.catalogs],
+    )
+
+
+def handlers(gw: Gateway) -> dict[str, Handler]:
+    """The dashboard handler of ``gw``, keyed by route name."""
+    from mock_gateway.core import GatewayResponse
+
+    def dashboard(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
+        query = Query.parse(request)
+        page = render(gw, query, request.query.get("token") or None)
+        headers = {
+            "Content-Type": HTML,
+            # The page may carry the admin token in its links: never cache or leak it.
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "form-action 'self'",
+        }
+        return GatewayResponse(200, headers, page.encode("utf-8"))
+
+    return {"dashboard": dashboard}

@@ -1,0 +1,131 @@
+"""``GET /dashboard``: the admin web page of dossiers, checked in-process and in Chromium.
+
+The browser test drives a real uvicorn server (:class:`~mock_gateway.local.LocalServer`)
+over a gateway whose SQLite file lives in the test's folder, after real signed dossiers
+from :class:`~harness.dossiers.factory.DossierFactory` went through the intake pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from lxml import html
+
+from harness.signing import TestPKI
+from mock_gateway.local import LocalServer
+from mock_gateway.testing import InProcessGateway
+from tests.browser import render
+from tests.gateway.conftest import ValidDossiers
+
+
+def _rows(page: bytes | str) -> list[dict[str, str]]:
+    tree = html.fromstring(page)
+    return [dict(row.attrib) for row in tree.xpath("//tr[@class='dossier']")]
+
+
+@pytest.fixture
+def filled(
+    pki: TestPKI, tmp_path: Path, valid: ValidDossiers, valid02: ValidDossiers
+) -> Iterator[InProcessGateway]:
+    """A gateway holding 3 dossiers of IVAN01 (two 600, one 604) and one of IVAN02 (600)."""
+    with InProcessGateway(pki=pki, directory=tmp_path) as gw:
+        for dossier, ivan in (
+            (valid("600"), "IVAN01"),
+            (valid("604"), "IVAN01"),
+            (valid("600"), "IVAN01"),
+            (valid02("600"), "IVAN02"),
+        ):
+            assert gw.submit(dossier.envelope, ivan=ivan).status == 202
+        gw.advance(20 * 60)  # every dossier now has its 02/TB-TS hand-over message
+        yield gw
+
+
+def test_dashboard_lists_filters_and_pages(filled: InProcessGateway) -> None:
+    answer = filled.request("GET", "/dashboard", ivan="admin")
+    assert answer.status == 200
+    assert answer.content_type.startswith("text/html")
+    assert answer.headers["Cache-Control"] == "no-store"
+    rows = _rows(answer.body)
+    assert len(rows) == 4
+    received = [
+        filled.gateway.store.dossier_any(r["data-ma-gdich"]).received_at  # type: ignore[union-attr]
+        for r in rows
+    ]
+    assert received == sorted(received, reverse=True)  # newest first
+    page = answer.body.decode()
+    assert "Bảng theo dõi hồ sơ" in page and "02/TB-TS" in page
+
+    only = filled.request("GET", "/dashboard", ivan="admin", query={"ivan": "IVAN02"})
+    assert {r["data-ivan"] for r in _rows(only.body)} == {"IVAN02"}
+    proc = filled.request(
+        "GET", "/dashboard", ivan="admin", query={"ivan": "IVAN01", "procedure": "604"}
+    )
+    assert [(r["data-ivan"], r["data-procedure"]) for r in _rows(proc.body)] == [("IVAN01", "604")]
+
+    first = filled.request("GET", "/dashboard", ivan="admin", query={"limit": "3"})
+    second = filled.request("GET", "/dashboard", ivan="admin", query={"limit": "3", "page": "2"})
+    assert len(_rows(first.body)) == 3 and len(_rows(second.body)) == 1
+    assert 'rel="next"' in first.body.decode() and 'rel="prev"' in second.body.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "query", "status"),
+    [
+        (None, {}, 401),
+        ("IVAN01", {}, 403),
+        ("admin", {"limit": "0"}, 400),
+        ("admin", {"page": "x"}, 400),
+        ("admin", {"ivan": "I" * 21}, 400),
+        ("admin", {"procedure": "6\x000"}, 400),
+    ],
+)
+def test_dashboard_refuses_bad_callers_and_parameters(
+    gw: InProcessGateway, who: str | None, query: dict[str, str], status: int
+) -> None:
+    answer = gw.request("GET", "/dashboard", ivan=who, query=query)
+    assert answer.status == status
+    assert answer.content_type.startswith("application/xml")
+
+
+def test_dashboard_escapes_what_it_shows(gw: InProcessGateway) -> None:
+    answer = gw.request("GET", "/dashboard", ivan="admin", query={"ivan": "<b>x</b>"})
+    assert answer.status == 200
+    assert b"<b>x</b>" not in answer.body
+    assert "Không có hồ sơ nào phù hợp" in answer.body.decode()
+
+
+def test_query_token_works_over_http_only_for_the_dashboard(filled: InProcessGateway) -> None:
+    admin = filled.token("admin")
+    with LocalServer(filled.gateway) as server:
+        page = requests.get(f"{server.url}/dashboard", params={"token": admin}, timeout=10)
+        assert page.status_code == 200 and len(_rows(page.content)) == 4
+        # The filter form keeps the credential for the next click.
+        assert f'name="token" value="{admin}"' in page.text
+        wrong = requests.get(f"{server.url}/dashboard", params={"token": "nope"}, timeout=10)
+        assert wrong.status_code == 401
+        other = requests.get(f"{server.url}/admin/traffic", params={"token": admin}, timeout=10)
+        assert other.status_code == 401
+
+
+def test_dashboard_in_headless_chromium(filled: InProcessGateway) -> None:
+    admin = filled.token("admin")
+    with LocalServer(filled.gateway) as server:
+        everything = render(f"{server.url}/dashboard?{urlencode({'token': admin})}")
+        filtered = render(
+            f"{server.url}/dashboard?"
+            + urlencode({"token": admin, "ivan": "IVAN01", "procedure": "600"})
+        )
+    assert "MÔI TRƯỜNG THỬ NGHIỆM" in everything.text
+    assert "Bảng theo dõi hồ sơ" in everything.text
+    assert "Đã chuyển xử lý (02/TB-TS)" in everything.text
+    assert len(_rows(everything.dom)) == 4
+    assert {r["data-ivan"] for r in _rows(everything.dom)} == {"IVAN01", "IVAN02"}
+    assert everything.screenshot.startswith(b"\x89PNG")
+    shown = _rows(filtered.dom)
+    assert len(shown) == 2
+    assert {(r["data-ivan"], r["data-procedure"]) for r in shown} == {("IVAN01", "600")}
+    assert 'value="600" selected' in filtered.dom
