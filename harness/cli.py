@@ -217,6 +217,7 @@ def _mount_optional() -> None:
         from harness.demo import demo
         from harness.fuzz.cli import fuzz
         from harness.load.cli import load
+        from harness.regression.cli import record, regress
         from mock_gateway.cli import serve
     except ImportError:  # pragma: no cover - both packages ship together
         return
@@ -224,6 +225,8 @@ def _mount_optional() -> None:
     main.add_command(demo)
     main.add_command(load)
     main.add_command(fuzz)
+    main.add_command(record)
+    main.add_command(regress)
 
 
 _mount_optional()

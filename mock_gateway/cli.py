@@ -58,6 +58,11 @@ class _Refused(click.ClickException):
     help="FULL: a receipted dossier survives power loss; NORMAL: survives a killed process.",
 )
 @click.option(
+    "--release",
+    default=None,
+    help="Serve a seeded faulty release from fixtures/releases/ (regression-suite practice).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -73,13 +78,17 @@ def serve(
     ivan_tokens: tuple[str, ...],
     admin_token: str | None,
     sqlite_synchronous: str,
+    release: str | None,
     log_level: str,
 ) -> None:
     """Run the mock BHXH gateway (a TEST system: every answer says THU_NGHIEM)."""
+    from mock_gateway.config import GatewayConfig
+    from mock_gateway.releases import load_release
     from mock_gateway.server import serve as run
 
     try:
         tokens = parse_token_options(ivan_tokens)
+        load_release(release)  # an unknown name fails here, with the known ones listed
         click.echo(
             f"mock BHXH gateway (TEST ENVIRONMENT) on http://{host}:{port} "
             f"with {workers} worker(s), database {_redact(database_url)}",
@@ -96,6 +105,7 @@ def serve(
             admin_token=admin_token,
             sqlite_synchronous=sqlite_synchronous.upper(),
             log_level=log_level,
+            config=GatewayConfig(release=release),
         )
     except UsageError as exc:
         raise _Refused(str(exc)) from None

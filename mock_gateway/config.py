@@ -50,6 +50,7 @@ class GatewayConfig:
     traffic_flush_interval: float = 0.1  # real seconds a traffic row may wait in memory
     feed_limit_max: int = 1000
     sqlite_synchronous: str = "FULL"  # FULL: survives power loss; NORMAL: survives SIGKILL
+    release: str | None = None  # a faulty release profile (fixtures/releases/<name>.yaml)
 
     def __post_init__(self) -> None:
         problems = []

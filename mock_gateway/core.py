@@ -33,6 +33,7 @@ from mock_gateway.config import GatewayConfig
 from mock_gateway.intake import CatalogSet, Intake, Rejected, reject
 from mock_gateway.metrics import Metrics
 from mock_gateway.processor import Delays, Processor
+from mock_gateway.releases import load_release
 from mock_gateway.routes import Auth, Route, resolve
 from mock_gateway.store import NewDossier, Store, StoredReceipt, TrafficRecord
 from mock_gateway.traffic import TrafficRecorder
@@ -103,10 +104,14 @@ class Gateway:
         self.config = config or GatewayConfig()
         cfg = self.config
         self.catalogs = CatalogSet(cfg.catalog_versions)
+        self.release = load_release(cfg.release)  # a simulated faulty release, or none
         self.pki = pki or ensure_pki(cfg.pki_path)
         self.signer = messages.MessageSigner(self.pki.credential(cfg.signer))
         self.intake = Intake(
-            self.catalogs, self.pki.trust_store(), XMLLimits(max_bytes=cfg.max_body_bytes)
+            self.catalogs,
+            self.pki.trust_store(),
+            XMLLimits(max_bytes=cfg.max_body_bytes),
+            release=self.release,
         )
         self.store = store or Store(cfg.database_url, synchronous=cfg.sqlite_synchronous)
         self.clock = clock or SimulatedClock(cfg.clock_speed)
@@ -117,6 +122,7 @@ class Gateway:
             self.signer,
             Delays(cfg.handover_delay, cfg.result_delay),
             refresh_clock=self.refresh_clock,
+            date_format=self.release.date_format,
         )
         self.traffic = TrafficRecorder(self.store, cfg.traffic_flush_interval)
         self.metrics = Metrics()
@@ -332,6 +338,8 @@ class Gateway:
         digest = hashlib.sha256(request.body).hexdigest()
         existing = self.store.idempotent(ivan, message_id)
         if existing is not None:
+            if self.release.idempotency_broken:  # release hook: retries look like new bodies
+                raise reject("DUP-001", "/", header="X-Message-Id")
             return self._bound(existing, digest, replay=True)
         now = self.clock.now()
         accepted = self.intake.check(request.body, ivan, now)

@@ -13,6 +13,7 @@ Everything expensive (schemas, rule files, trust store) is compiled once, at sta
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from harness.error_codes import describe, finding
 from harness.errors import ConfigError, Finding, UsageError
 from harness.signing import TrustStore
 from harness.xmlsafe import XMLLimits
+from mock_gateway.releases import NO_RELEASE, ReleaseProfile
 
 
 class Rejected(Exception):
@@ -122,6 +124,15 @@ _PERIOD = re.compile(rb"<KyKeKhai>\s*(\d{2}/\d{4})\s*</KyKeKhai>")
 class Intake:
     """Validates envelopes for one set of catalogs against one trust store (thread-safe)."""
 
+    def _rejected(self, findings: list[Finding]) -> Rejected:
+        """The rejection, under the codes of the release being simulated (if any)."""
+        if self.release.renumber_codes:  # release hook: renumbered error codes
+            status = self.release.status_for(findings)
+            return Rejected(self.release.renumber(findings), status)
+        if any(f.code in self.release.escalate_warnings for f in findings):
+            return Rejected(findings, self.release.status_for(findings))
+        return Rejected(findings)
+
     def _not_yet_in_force(self, errors: list[Finding]) -> list[Finding]:
         """ENV-002 becomes ENV-003 when another served version knows the procedure.
 
@@ -146,10 +157,18 @@ class Intake:
             )
         ]
 
-    def __init__(self, catalogs: CatalogSet, trust: TrustStore, limits: XMLLimits) -> None:
+    def __init__(
+        self,
+        catalogs: CatalogSet,
+        trust: TrustStore,
+        limits: XMLLimits,
+        *,
+        release: ReleaseProfile = NO_RELEASE,
+    ) -> None:
         self.catalogs = catalogs
         self.trust = trust
         self.limits = limits
+        self.release = release  # a faulty release's hooks (mock_gateway.releases); default none
         self._checkers = {c.version: DossierChecker(c, trust, limits) for c in catalogs.catalogs}
 
     def check(self, body: bytes, ivan: str, now: datetime) -> Accepted:
@@ -159,6 +178,7 @@ class Intake:
         parsed envelope declares a period governed by another version (a decoy in a
         comment, say), the dossier is checked again under the right one.
         """
+        started = time.perf_counter()
         found = _PERIOD.search(body, 0, 1 << 20)
         catalog = self.catalogs.for_period(found.group(1).decode() if found else "")
         result = self._checkers[catalog.version].check(body, ivan=ivan, at=now)
@@ -167,8 +187,14 @@ class Intake:
             if governing is not catalog:
                 catalog = governing
                 result = self._checkers[catalog.version].check(body, ivan=ivan, at=now)
+        if result.envelope is not None and self.release.slow_forms:  # release hook: timing
+            sent = [f.ma_to_khai for f in result.envelope.files]
+            self.release.slow_down(sent, time.perf_counter() - started)
         if not result.accepted or result.envelope is None:
-            raise Rejected(self._not_yet_in_force(result.errors) + result.warnings)
+            raise self._rejected(self._not_yet_in_force(result.errors) + result.warnings)
+        added = self.release.review(result, self.catalogs)  # release hook: extra errors
+        if added:
+            raise self._rejected(added + result.warnings)
         info = result.envelope
         procedure = catalog.procedure(info.ma_thu_tuc)
         if procedure is None:  # the checker rejects unknown procedures: our bug if reached

@@ -30,6 +30,7 @@ TEST_NOTICE = (
 )
 SIGNATURE_PARENT = "XACNHAN_GDICH/TTCKY_BHXH"
 SO_HSO_PATTERN = re.compile(r"^\d{5}/\d{4}/\d{5}$")
+DATE_FORMAT = "%d/%m/%Y"
 VN_TIME = timezone(timedelta(hours=7), "ICT")
 
 RECEIPT = "receipt"
@@ -140,8 +141,12 @@ def _findings(parent: etree._Element, findings: Sequence[Finding]) -> None:
             _sub(loi, "CHI_TIET", detail)
 
 
-def build(answer: Answer) -> etree._Element:
-    """The unsigned ``BHXH`` document for ``answer``."""
+def build(answer: Answer, date_format: str = DATE_FORMAT) -> etree._Element:
+    """The unsigned ``BHXH`` document for ``answer``.
+
+    ``date_format`` exists for simulated faulty releases (``mock_gateway.releases``) that
+    write dates differently; BHXH's answers use ``dd/MM/yyyy``.
+    """
     now = _vn(answer.now)
     root = etree.Element("BHXH")
     xn = _sub(root, "XACNHAN_GDICH")
@@ -153,7 +158,7 @@ def build(answer: Answer) -> etree._Element:
     _sub(dvi, "MST", answer.unit.mst)
     _sub(dvi, "TEN_COQUAN", f"BHXH mã {answer.unit.co_quan}" if answer.unit.co_quan else "")
     _sub(dvi, "DIADIEM", answer.unit.co_quan)
-    _sub(dvi, "NGAY_THONGBAO", now.strftime("%d/%m/%Y"))
+    _sub(dvi, "NGAY_THONGBAO", now.strftime(date_format))
     tx = answer.transaction
     gd = _sub(xn, "TTGDICH")
     received = _vn(tx.received_at) if tx is not None else None
@@ -161,7 +166,7 @@ def build(answer: Answer) -> etree._Element:
     _sub(gd, "SO_HSO", tx.so_hso if tx is not None else None)
     _sub(gd, "TEN_GDICH", tx.procedure_name if tx is not None else None)
     _sub(gd, "MALOAI_HSO", tx.procedure if tx is not None else None)
-    _sub(gd, "NGAY_GDICH", now.strftime("%d/%m/%Y"))
+    _sub(gd, "NGAY_GDICH", now.strftime(date_format))
     _sub(gd, "KY_KKHAI", tx.period if tx is not None else None)
     _sub(gd, "MA_GDICH", tx.ma_gdich if tx is not None else None)
     _sub(gd, "MA_KQUA", answer.ma_kqua)
@@ -169,8 +174,8 @@ def build(answer: Answer) -> etree._Element:
     _sub(gd, "MA_LOI", first_error.code if first_error is not None else None)
     _sub(gd, "MOTA_LOI", first_error.message_vi if first_error is not None else None)
     _sub(gd, "GIO_NHAN", received.strftime("%H:%M:%S") if received is not None else None)
-    _sub(gd, "NGAY_NHAN", received.strftime("%d/%m/%Y") if received is not None else None)
-    _sub(gd, "NGAY_TRA", answer.ngay_tra.strftime("%d/%m/%Y") if answer.ngay_tra else None)
+    _sub(gd, "NGAY_NHAN", received.strftime(date_format) if received is not None else None)
+    _sub(gd, "NGAY_TRA", answer.ngay_tra.strftime(date_format) if answer.ngay_tra else None)
     ct = _sub(gd, "CTIET_GDICH")
     for index, (name, description) in enumerate(tx.files if tx is not None else (), 1):
         row = _sub(ct, "ROW_CTIET")
@@ -237,6 +242,7 @@ def rejection(findings: Sequence[Finding], now: datetime, unit: UnitInfo | None 
 
 
 __all__ = [
+    "DATE_FORMAT",
     "ENVIRONMENT",
     "HANDOVER",
     "RECEIPT",

@@ -48,12 +48,15 @@ class Processor:
         delays: Delays = Delays(),
         *,
         refresh_clock: Callable[[], None] | None = None,
+        date_format: Callable[[str], str] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.signer = signer
         self.delays = delays
         self._refresh_clock = refresh_clock
+        # release hook (mock_gateway.releases): how each message kind writes its dates
+        self._date_format = date_format or (lambda _kind: messages.DATE_FORMAT)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._run_lock = threading.Lock()
@@ -95,7 +98,10 @@ class Processor:
                     dossier.ma_gdich, received, dossier.summary, so_hso
                 )
                 return self.signer.sign(
-                    messages.build(messages.handover(unit, tx, due)), due
+                    messages.build(
+                        messages.handover(unit, tx, due), self._date_format(messages.HANDOVER)
+                    ),
+                    due,
                 ), so_hso
 
             step = Issue(
@@ -115,7 +121,10 @@ class Processor:
                 tx = messages.Transaction.from_summary(
                     dossier.ma_gdich, received, dossier.summary, dossier.so_hso
                 )
-                return self.signer.sign(messages.build(messages.result(unit, tx, due)), due), None
+                answer = messages.build(
+                    messages.result(unit, tx, due), self._date_format(messages.RESULT)
+                )
+                return self.signer.sign(answer, due), None
 
             step = Issue(
                 ma_gdich=dossier.ma_gdich,

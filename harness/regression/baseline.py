@@ -1,0 +1,155 @@
+"""A baseline on disk: ``fixtures/baselines/<name>/`` as three diff-friendly JSON files.
+
+- ``meta.json``: the corpus recipe, the gateway and catalogs it was recorded against,
+  the digest of the masks in force (no timestamps: recording twice gives the same bytes).
+- ``outcomes.json``: per dossier, the normalised outcome (sorted keys, one field a line),
+  so a reviewer reads a re-recorded baseline's ``git diff`` as the behaviour change it is.
+- ``latency.json``: p50/p95 per procedure, kept apart because it changes on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError, UsageError
+from harness.regression.corpus import CorpusRecipe, baselines_dir
+from harness.regression.replay import Replay
+
+FORMAT = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (robust for the small samples of a CI-sized corpus)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def latency_summary(latencies_ms: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """p50/p95 (ms, 0.01 precision) and sample count per procedure."""
+    return {
+        procedure: {
+            "n": len(values),
+            "p50_ms": round(percentile(values, 50), 2),
+            "p95_ms": round(percentile(values, 95), 2),
+        }
+        for procedure, values in sorted(latencies_ms.items())
+    }
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A recorded baseline: what was replayed, against what, and what it answered."""
+
+    name: str
+    recipe: CorpusRecipe
+    gateway: str
+    catalogs: tuple[str, ...]
+    masks_sha256: str
+    outcomes: dict[str, dict[str, Any]]
+    latency: dict[str, dict[str, float]]
+
+    @classmethod
+    def from_replay(
+        cls, name: str, recipe: CorpusRecipe, gateway: str, masks_sha256: str, run: Replay
+    ) -> Baseline:
+        return cls(
+            name=name,
+            recipe=recipe,
+            gateway=gateway,
+            catalogs=tuple(run.catalogs),
+            masks_sha256=masks_sha256,
+            outcomes=run.outcomes,
+            latency=latency_summary(run.latencies_ms),
+        )
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "recipe": self.recipe.to_dict(),
+            "gateway": self.gateway,
+            "catalogs": list(self.catalogs),
+            "masks_sha256": self.masks_sha256,
+            "dossiers": len(self.outcomes),
+        }
+
+
+def _dump(path: Path, data: Any) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise UsageError(
+            f"baseline name {name!r} is not a simple folder name",
+            hint="letters, digits, '.', '_' and '-' only, e.g. inproc-2026.1",
+        )
+    return name
+
+
+def baseline_path(name: str, root: Path | None = None) -> Path:
+    return (root or baselines_dir()) / check_name(name)
+
+
+def save_baseline(baseline: Baseline, root: Path | None = None) -> Path:
+    """Write the three files under ``<root>/<name>/``; returns the folder."""
+    folder = baseline_path(baseline.name, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    _dump(folder / "meta.json", baseline.meta())
+    _dump(folder / "outcomes.json", baseline.outcomes)
+    _dump(folder / "latency.json", baseline.latency)
+    return folder
+
+
+def load_baseline(name: str, root: Path | None = None) -> Baseline:
+    """Read a baseline back; a missing or foreign folder is a usage error that says why."""
+    folder = baseline_path(name, root)
+    if not (folder / "meta.json").is_file():
+        known = sorted(p.parent.name for p in folder.parent.glob("*/meta.json"))
+        raise UsageError(
+            f"no baseline {name!r} under {folder.parent}",
+            hint=f"record one with `bhxh-harness record --name {name}`; "
+            f"known: {', '.join(known) or '(none)'}",
+        )
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        outcomes = json.loads((folder / "outcomes.json").read_text(encoding="utf-8"))
+        latency = json.loads((folder / "latency.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"baseline {folder} is unreadable: {exc}") from exc
+    if meta.get("format") != FORMAT:
+        raise ConfigError(f"baseline {folder} has format {meta.get('format')}, expected {FORMAT}")
+    return Baseline(
+        name=str(meta["name"]),
+        recipe=CorpusRecipe.from_dict(meta["recipe"]),
+        gateway=str(meta.get("gateway", "")),
+        catalogs=tuple(meta.get("catalogs", ())),
+        masks_sha256=str(meta.get("masks_sha256", "")),
+        outcomes=outcomes,
+        latency=latency,
+    )
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+__all__ = [
+    "Baseline",
+    "baseline_path",
+    "latency_summary",
+    "load_baseline",
+    "percentile",
+    "save_baseline",
+]

@@ -1,0 +1,220 @@
+"""Compare a candidate's outcomes with a baseline: every difference, named and located.
+
+Each dossier yields at most one *verdict* difference (newly rejected, newly accepted,
+changed status, changed error code, changed error XPath), plus, when its verdict held,
+detail differences (answer fields, idempotent replay, each lifecycle message: missing,
+extra or changed). Latency is compared per procedure as ratios of p50 and p95 with an
+absolute floor, so CI noise on a few-millisecond baseline never flags a good gateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = (
+    "newly-rejected",
+    "newly-accepted",
+    "changed-status",
+    "changed-error-code",
+    "changed-error-xpath",
+    "changed-answer",
+    "changed-idempotency",
+    "missing-message",
+    "extra-message",
+    "changed-message",
+    "missing-dossier",
+    "latency-p50",
+    "latency-p95",
+)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference between baseline (``expected``) and candidate (``actual``)."""
+
+    kind: str
+    procedure: str
+    dossier: str = ""
+    forms: tuple[str, ...] = ()
+    field: str = ""
+    expected: str = ""
+    actual: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "procedure": self.procedure,
+            "dossier": self.dossier,
+            "forms": list(self.forms),
+            "field": self.field,
+            "expected": self.expected,
+            "actual": self.actual,
+        }
+
+
+@dataclass(frozen=True)
+class LatencyThresholds:
+    """Flag when candidate/baseline exceeds a ratio *and* grew by an absolute floor.
+
+    Ratios because absolute times differ between machines; floors because a ratio of tiny
+    numbers is noise. A shared CI box slows *every* procedure alike (measured: up to 1.9x
+    on the 2-core box while another suite ran), so each procedure is judged relative to the
+    run's median slowdown (``machine factor``), and the whole gateway only when that
+    median itself exceeds ``overall_ratio``. p95 is judged only on enough samples (below
+    ~40 it rests on one or two submissions a busy box can stall) and with a higher floor.
+    3x slower validation of one form lifts its procedures' p50 about 2x above the rest.
+    """
+
+    p50_ratio: float = 1.6
+    p95_ratio: float = 2.5
+    min_delta_ms: float = 2.0
+    p95_min_delta_ms: float = 10.0
+    min_samples: int = 5
+    p95_min_samples: int = 40
+    overall_ratio: float = 3.0
+
+
+def _verdict(b: dict[str, Any], c: dict[str, Any]) -> tuple[str, str, str] | None:
+    def show(o: dict[str, Any]) -> str:
+        return f"{o['status']} {' '.join(o['codes']) or 'accepted'}"
+
+    if b["accepted"] and not c["accepted"]:
+        return "newly-rejected", show(b), show(c)
+    if c["accepted"] and not b["accepted"]:
+        return "newly-accepted", show(b), show(c)
+    if b["codes"] != c["codes"]:
+        return "changed-error-code", " ".join(b["codes"]), " ".join(c["codes"])
+    if b["status"] != c["status"]:
+        return "changed-status", str(b["status"]), str(c["status"])
+    if b["findings"] != c["findings"]:
+        fmt = "; ".join
+        return (
+            "changed-error-xpath",
+            fmt(f"{x[0]} {x[2]}" for x in b["findings"]),
+            fmt(f"{x[0]} {x[2]}" for x in c["findings"]),
+        )
+    return None
+
+
+def _field_diffs(b: dict[str, str], c: dict[str, str]) -> list[tuple[str, str, str]]:
+    return [
+        (k, b.get(k, "<absent>"), c.get(k, "<absent>"))
+        for k in sorted(set(b) | set(c))
+        if b.get(k) != c.get(k)
+    ]
+
+
+def compare_dossier(
+    name: str, procedure: str, forms: tuple[str, ...], b: dict[str, Any], c: dict[str, Any]
+) -> list[Difference]:
+    """Differences of one dossier (verdict first; details only when the verdict held)."""
+
+    def diff(kind: str, field: str, expected: str, actual: str) -> Difference:
+        return Difference(kind, procedure, name, forms, field, expected, actual)
+
+    verdict = _verdict(b, c)
+    if verdict is not None:
+        return [diff(verdict[0], "verdict", verdict[1], verdict[2])]
+    out = [diff("changed-answer", k, e, a) for k, e, a in _field_diffs(b["answer"], c["answer"])]
+    if b.get("replay") != c.get("replay"):
+        out.append(diff("changed-idempotency", "replay", _replay(b), _replay(c)))
+    base_msgs = {m["kind"]: m["fields"] for m in b.get("messages", [])}
+    cand_msgs = {m["kind"]: m["fields"] for m in c.get("messages", [])}
+    for kind in sorted(set(base_msgs) | set(cand_msgs)):
+        if kind not in cand_msgs:
+            out.append(diff("missing-message", kind, "present", "absent"))
+        elif kind not in base_msgs:
+            out.append(diff("extra-message", kind, "absent", "present"))
+        else:
+            for k, e, a in _field_diffs(base_msgs[kind], cand_msgs[kind]):
+                out.append(diff("changed-message", f"{kind} {k}", e, a))
+    return out
+
+
+def _replay(o: dict[str, Any]) -> str:
+    r = o.get("replay")
+    if r is None:
+        return "(no replay)"
+    return f"{r['status']} {'same receipt' if r['same_receipt'] else 'different receipt'}"
+
+
+def machine_factor(base: dict[str, dict[str, float]], cand: dict[str, dict[str, float]]) -> float:
+    """Median over procedures of candidate p50 / baseline p50 (at least 1: never flatter)."""
+    ratios = sorted(
+        float(cand[p]["p50_ms"]) / max(float(base[p]["p50_ms"]), 0.01)
+        for p in set(base) & set(cand)
+    )
+    return max(1.0, ratios[(len(ratios) - 1) // 2]) if ratios else 1.0  # lower median
+
+
+def compare_latency(
+    base: dict[str, dict[str, float]],
+    cand: dict[str, dict[str, float]],
+    thresholds: LatencyThresholds,
+) -> list[Difference]:
+    """Per procedure, p50 and p95 beyond their ratio (after the machine factor) and floor."""
+    factor = machine_factor(base, cand)
+    out = []
+    if factor > thresholds.overall_ratio:
+        out.append(
+            Difference(
+                "latency-p50", "all", field="median p50 ratio",
+                expected=f"x{thresholds.overall_ratio:g} allowed", actual=f"x{factor:.1f}",
+            )
+        )  # fmt: skip
+    for procedure in sorted(set(base) & set(cand)):
+        b, c = base[procedure], cand[procedure]
+        samples = min(b.get("n", 0), c.get("n", 0))
+        for key, ratio, floor, needed, kind in (
+            ("p50_ms", thresholds.p50_ratio, thresholds.min_delta_ms, thresholds.min_samples,
+             "latency-p50"),
+            ("p95_ms", thresholds.p95_ratio, thresholds.p95_min_delta_ms,
+             thresholds.p95_min_samples, "latency-p95"),
+        ):  # fmt: skip
+            if samples < needed:
+                continue
+            before, after = float(b[key]), float(c[key])
+            relative = after / factor / max(before, 0.01)
+            if after / factor - before > floor and relative > ratio:
+                out.append(
+                    Difference(
+                        kind,
+                        procedure,
+                        field=key,
+                        expected=f"{before:.1f} ms (x{ratio:g} allowed)",
+                        actual=f"{after:.1f} ms (x{relative:.1f} after machine factor "
+                        f"x{factor:.2f})",
+                    )
+                )
+    return out
+
+
+def compare(
+    baseline: dict[str, dict[str, Any]],
+    candidate: dict[str, dict[str, Any]],
+    meta: dict[str, tuple[str, tuple[str, ...]]],
+) -> list[Difference]:
+    """Every outcome difference; ``meta`` maps dossier name -> (procedure, form files)."""
+    out: list[Difference] = []
+    for name in sorted(baseline):
+        procedure, forms = meta.get(name, (name.split("/")[0], ()))
+        if name not in candidate:
+            out.append(
+                Difference(
+                    "missing-dossier", procedure, name, forms, "dossier", "replayed", "absent"
+                )
+            )
+            continue
+        out += compare_dossier(name, procedure, forms, baseline[name], candidate[name])
+    return out
+
+
+__all__ = [
+    "KINDS",
+    "Difference",
+    "LatencyThresholds",
+    "compare",
+    "compare_dossier",
+    "compare_latency",
+]

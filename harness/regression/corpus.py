@@ -1,0 +1,146 @@
+"""The regression corpus: what ``record`` and ``regress`` both replay, rebuilt from a recipe.
+
+A baseline stores only the recipe (catalog version, seeds, whether static files and
+quirks are in), never the signed files: generation is deterministic per seed, so the
+candidate gets dossiers with the same names and the same content (only signing times
+differ, and those are masked). Besides the valid and defective dossiers of
+:func:`harness.dossiers.corpus.generated_corpus` and the static hostile files, every valid
+dossier is also replayed in each *quirk* of ``fixtures/baselines/quirks.yaml``: variants
+real software produces that a gateway must keep tolerating (NFD names, GUID signature Ids).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from harness.catalog import load_catalog
+from harness.catalog._yaml import load_yaml
+from harness.dossiers.corpus import CorpusEntry, generated_corpus, static_corpus
+from harness.dossiers.factory import DossierFactory, Tweaks
+from harness.dossiers.text import to_nfd
+from harness.errors import ConfigError
+from harness.paths import fixtures_dir
+from harness.signing import TestPKI
+
+
+def baselines_dir() -> Path:
+    """``fixtures/baselines``: the stored baselines, the masks and the quirks."""
+    return fixtures_dir() / "baselines"
+
+
+@dataclass(frozen=True)
+class CorpusRecipe:
+    """Everything needed to rebuild a corpus exactly; stored in every baseline."""
+
+    catalog: str
+    seeds: tuple[int, ...] = (0,)
+    static: bool = True
+    quirks: bool = True
+    procedures: tuple[str, ...] = ()  # empty: every procedure of the catalog
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "catalog": self.catalog,
+            "seeds": list(self.seeds),
+            "static": self.static,
+            "quirks": self.quirks,
+            "procedures": list(self.procedures),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CorpusRecipe:
+        return cls(
+            catalog=str(data["catalog"]),
+            seeds=tuple(int(s) for s in data.get("seeds", (0,))),
+            static=bool(data.get("static", True)),
+            quirks=bool(data.get("quirks", True)),
+            procedures=tuple(str(p) for p in data.get("procedures", ())),
+        )
+
+
+_SIG_ID = re.compile(rb'(<(?:ds:)?Signature\b[^>]*\bId=")sigid(")')
+
+
+def _nfd_hook(elements: frozenset[str]) -> Callable[[str, etree._Element], etree._Element]:
+    def hook(_code: str, root: etree._Element) -> etree._Element:
+        for node in root.iter():
+            if isinstance(node.tag, str) and etree.QName(node).localname in elements and node.text:
+                node.text = to_nfd(node.text)
+        return root
+
+    return hook
+
+
+def _guid_hook(seed: int) -> Callable[[str, bytes], bytes]:
+    guid = str(uuid.UUID(int=seed + 1, version=4))
+
+    def hook(_code: str, content: bytes) -> bytes:
+        return _SIG_ID.sub(rb"\g<1>" + guid.encode() + rb"\g<2>", content, count=1)
+
+    return hook
+
+
+def _quirk_tweaks(spec: dict[str, Any], seed: int) -> Tweaks:
+    op = spec.get("op")
+    if op == "nfd":
+        return Tweaks(form_hook=_nfd_hook(frozenset(map(str, spec.get("elements", ())))))
+    if op == "guid-signature-id":
+        return Tweaks(signed_form_hook=_guid_hook(seed))
+    raise ConfigError(f"quirks.yaml: unknown op {op!r}", hint="use nfd or guid-signature-id")
+
+
+def load_quirks(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The quirks declared in ``fixtures/baselines/quirks.yaml``, by name."""
+    data = load_yaml(path or baselines_dir() / "quirks.yaml") or {}
+    return {str(name): dict(spec) for name, spec in data.items()}
+
+
+def quirk_corpus(
+    factory: DossierFactory, seeds: Iterable[int], procedures: Iterable[str]
+) -> list[CorpusEntry]:
+    """Each valid dossier once per quirk (accepted with the quirk's warning)."""
+    entries = []
+    seed_list = list(seeds)
+    for procedure in procedures:
+        for name, spec in load_quirks().items():
+            for seed in seed_list:
+                dossier = factory.build(
+                    procedure, seed, optional_forms=seed % 2 == 1, tweaks=_quirk_tweaks(spec, seed)
+                )
+                entries.append(
+                    CorpusEntry(
+                        name=f"{procedure}/{name}-{seed:04d}",
+                        procedure=procedure,
+                        defect=None,
+                        expected=(),
+                        body=dossier.envelope,
+                        seed=seed,
+                        forms=tuple(f.form.file_name for f in dossier.forms),
+                    )
+                )
+    return entries
+
+
+def build_corpus(recipe: CorpusRecipe, pki: TestPKI) -> list[CorpusEntry]:
+    """The corpus of ``recipe``, in a stable order (names are unique)."""
+    factory = DossierFactory(load_catalog(recipe.catalog), pki)
+    procedures = list(recipe.procedures or factory.catalog.procedures)
+    entries = list(generated_corpus(factory, recipe.seeds, procedures=procedures))
+    if recipe.quirks:
+        entries += quirk_corpus(factory, recipe.seeds, procedures)
+    if recipe.static:
+        entries += list(static_corpus())
+    names = [e.name for e in entries]
+    if len(set(names)) != len(names):
+        raise ConfigError("the regression corpus has duplicate dossier names")
+    return sorted(entries, key=lambda e: e.name)
+
+
+__all__ = ["CorpusRecipe", "baselines_dir", "build_corpus", "load_quirks", "quirk_corpus"]

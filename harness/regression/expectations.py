@@ -1,0 +1,159 @@
+"""Intended changes of a release, and what a newer catalog did to unchanged procedures.
+
+A release that *means* to change behaviour ("D02-TS 505 now requires MaPhongBan")
+declares it in an expectations file, so ``regress`` fails only on the unintended rest:
+
+```yaml
+expected:
+  - kind: changed-error-code      # required: a difference kind (compare.KINDS)
+    procedure: "600"              # optional globs, matched against the difference
+    dossier: "600/impossible-*"
+    form: "D02-TS-*"              # any of the dossier's form versions (e.g. D02-TS-595)
+    field: "*"
+    actual: "RULE-150"
+    reason: "RULE-105 split into RULE-150 (decision 123)"   # required: why it is intended
+```
+
+Expectations that match nothing are reported too: a declared change that did not happen
+is worth knowing about.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.catalog import load_catalog
+from harness.catalog._yaml import load_yaml
+from harness.catalog.diff import CatalogDiff, diff_catalogs
+from harness.errors import ConfigError, UsageError
+from harness.regression.compare import KINDS, Difference
+
+_MATCH_KEYS = ("procedure", "dossier", "form", "field", "expected", "actual")
+
+
+def form_versions(forms: tuple[str, ...]) -> list[str]:
+    """``D02-TS-595.xml`` -> ``D02-TS-595``: how reports group dossiers by form version."""
+    return [f.removesuffix(".xml") for f in forms]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One declared, intended difference (globs; absent keys match anything)."""
+
+    kind: str
+    reason: str
+    patterns: tuple[tuple[str, str], ...] = ()
+
+    def matches(self, d: Difference) -> bool:
+        if not fnmatch.fnmatchcase(d.kind, self.kind):
+            return False
+        for key, pattern in self.patterns:
+            if key == "form":
+                if not any(fnmatch.fnmatchcase(f, pattern) for f in form_versions(d.forms)):
+                    return False
+            elif not fnmatch.fnmatchcase(str(getattr(d, key)), pattern):
+                return False
+        return True
+
+    def describe(self) -> str:
+        where = ", ".join(f"{k}={v}" for k, v in self.patterns)
+        return f"{self.kind}{' (' + where + ')' if where else ''}: {self.reason}"
+
+
+def load_expectations(path: Path | None) -> list[Expectation]:
+    """Read an expectations file (None: nothing is intended)."""
+    if path is None:
+        return []
+    if not path.is_file():
+        raise UsageError(f"expectations file {path} does not exist")
+    data = load_yaml(path) or {}
+    out = []
+    for index, raw in enumerate(data.get("expected", ()) or (), 1):
+        kind, reason = str(raw.get("kind", "")), str(raw.get("reason", "")).strip()
+        if not reason or not (kind in KINDS or any(c in kind for c in "*?[")):
+            raise ConfigError(
+                f"{path}: expectation {index} needs a known kind and a reason",
+                hint=f"kinds: {', '.join(KINDS)}",
+            )
+        patterns = tuple((k, str(raw[k])) for k in _MATCH_KEYS if k in raw)
+        out.append(Expectation(kind, reason, patterns))
+    return out
+
+
+def apply_expectations(
+    differences: list[Difference], expectations: list[Expectation]
+) -> tuple[list[tuple[Difference, str]], list[Difference], list[Expectation]]:
+    """Split into (intended with reason, unintended) and the expectations left unused."""
+    intended: list[tuple[Difference, str]] = []
+    unintended: list[Difference] = []
+    used: set[int] = set()
+    for d in differences:
+        hit = next((i for i, e in enumerate(expectations) if e.matches(d)), None)
+        if hit is None:
+            unintended.append(d)
+        else:
+            used.add(hit)
+            intended.append((d, expectations[hit].reason))
+    unused = [e for i, e in enumerate(expectations) if i not in used]
+    return intended, unintended, unused
+
+
+@dataclass(frozen=True)
+class CatalogImpact:
+    """The candidate serves a newer catalog: which procedures it left alone, and what broke."""
+
+    diff: CatalogDiff
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    broken: tuple[Difference, ...]  # previously accepted dossiers of unchanged procedures
+
+
+def touched_procedures(diff: CatalogDiff) -> set[str]:
+    """Procedures a catalog change concerns: named directly or through one of their forms."""
+    old = load_catalog(diff.old_version)
+    touched = set()
+    for code, procedure in old.procedures.items():
+        for change in diff.changes:
+            subject = change.subject
+            if subject == code or any(
+                subject == f or subject.startswith((f + "-", f + "/")) for f in procedure.forms
+            ):
+                touched.add(code)
+    return touched
+
+
+def catalog_impact(
+    baseline_catalogs: tuple[str, ...] | list[str],
+    candidate_catalogs: tuple[str, ...] | list[str],
+    differences: list[Difference],
+) -> CatalogImpact | None:
+    """When the candidate's newest catalog differs from the baseline's, what that broke."""
+    if not baseline_catalogs or not candidate_catalogs:
+        return None
+    old, new = baseline_catalogs[-1], candidate_catalogs[-1]
+    if old == new:
+        return None
+    try:
+        diff = diff_catalogs(load_catalog(old), load_catalog(new))
+    except UsageError:
+        return None  # the candidate serves a catalog this harness does not have
+    touched = touched_procedures(diff)
+    procedures = sorted(load_catalog(old).procedures)
+    unchanged = tuple(p for p in procedures if p not in touched)
+    broken = tuple(
+        d for d in differences if d.kind == "newly-rejected" and d.procedure in unchanged
+    )
+    return CatalogImpact(diff, tuple(sorted(touched)), unchanged, broken)
+
+
+__all__ = [
+    "CatalogImpact",
+    "Expectation",
+    "apply_expectations",
+    "catalog_impact",
+    "form_versions",
+    "load_expectations",
+    "touched_procedures",
+]

@@ -1,0 +1,195 @@
+"""Replay a corpus against a gateway over its wire protocol and collect normalised outcomes.
+
+Only DESIGN.md's gateway API is assumed, so the same replay runs against the in-process
+mock (a ``requests`` session mounted on its core) and against any URL with a bearer
+token and a TLS option. For each dossier: submit with a fresh ``X-Message-Id``, time it,
+and for an accepted one submit again with the same id (idempotency must return the same
+receipt). Then let the lifecycle run: with an admin token the simulated clock is
+advanced through ``POST /admin/clock/advance``; without one the feed is polled until
+every accepted dossier has its 03/TB-TS result or the timeout passes. Messages are read
+from the feed, acknowledged (as a correct I-VAN must) and attached to their dossier.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from harness.client import FeedMessage, IvanClient, Journal
+from harness.dossiers.corpus import CorpusEntry
+from harness.regression.normalise import Masks, message, outcome
+from harness.xmlsafe import parse_xml
+
+RESULT_KIND = "03/TB-TS"
+
+
+class _NoJournal(Journal):
+    """The regression replay keeps outcomes, not bytes: 10,000 dossiers must fit in memory."""
+
+    def record(self, direction: str, kind: str, key: str, content: bytes) -> None:
+        return None
+
+
+@dataclass
+class GatewayTarget:
+    """A gateway to replay against: its URL, the I-VAN's token, optionally the admin's.
+
+    ``session_factory`` builds the HTTP session (the in-process gateway mounts its core on
+    one); by default a plain ``requests.Session`` with ``verify_tls``.
+    """
+
+    base_url: str
+    token: str
+    admin_token: str | None = None
+    verify_tls: bool | str = True
+    name: str = ""
+    advance_seconds: float = 3 * 86400.0
+    poll_timeout: float = 300.0
+    poll_interval: float = 2.0
+    session_factory: Callable[[], requests.Session] | None = None
+
+    def session(self) -> requests.Session:
+        session = self.session_factory() if self.session_factory else requests.Session()
+        session.verify = self.verify_tls
+        return session
+
+    def client(self) -> IvanClient:
+        return IvanClient(
+            self.base_url, self.token, session=self.session(), journal=_NoJournal(),
+            verify_tls=self.verify_tls,
+        )  # fmt: skip
+
+
+@dataclass
+class Replay:
+    """What one replay produced: outcomes by dossier name, latencies, served catalogs."""
+
+    outcomes: dict[str, dict[str, Any]]
+    latencies_ms: dict[str, list[float]]
+    catalogs: list[str]
+    elapsed: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def served_catalogs(target: GatewayTarget, client: IvanClient) -> list[str]:
+    """Catalog versions the gateway serves (``GET /api/v1/catalog``), oldest first."""
+    try:
+        response = client.session.get(f"{client.base_url}/api/v1/catalog", timeout=30)
+        root = parse_xml(response.content)
+    except (requests.RequestException, ValueError):
+        return []
+    return [str(node.get("PHIEN_BAN")) for node in root.iterfind("DANH_MUC")]
+
+
+def replay(
+    target: GatewayTarget,
+    corpus: Sequence[CorpusEntry],
+    masks: Masks,
+    *,
+    on_progress: Callable[[int], None] | None = None,
+) -> Replay:
+    """Submit every entry, run the lifecycle, and return the normalised outcomes."""
+    started = time.perf_counter()
+    client = target.client()
+    catalogs = served_catalogs(target, client)
+    outcomes: dict[str, dict[str, Any]] = {}
+    latencies: dict[str, list[float]] = defaultdict(list)
+    pending: dict[str, str] = {}  # MA_GDICH -> dossier name
+    for index, entry in enumerate(corpus, 1):
+        message_id = str(uuid.uuid4())
+        t0 = time.perf_counter()
+        answer = client.submit(entry.body, message_id)
+        latencies[entry.procedure or "static"].append((time.perf_counter() - t0) * 1000.0)
+        result = outcome(answer, masks)
+        if answer.accepted:
+            again = client.submit(entry.body, message_id)
+            result["replay"] = {
+                "status": again.status,
+                "same_receipt": again.ma_gdich == answer.ma_gdich and again.raw == answer.raw,
+            }
+            pending[answer.ma_gdich] = entry.name
+        result["messages"] = []
+        outcomes[entry.name] = result
+        if on_progress is not None:
+            on_progress(index)
+    notes = _lifecycle(target, client, pending, outcomes, masks)
+    return Replay(outcomes, dict(latencies), catalogs, time.perf_counter() - started, notes)
+
+
+def _lifecycle(
+    target: GatewayTarget,
+    client: IvanClient,
+    pending: dict[str, str],
+    outcomes: dict[str, dict[str, Any]],
+    masks: Masks,
+) -> list[str]:
+    """Advance (or wait), read the feed, attach each message to its dossier."""
+    if not pending:
+        return []
+    notes: list[str] = []
+    admin = None
+    if target.admin_token:
+        admin = target.session()
+        admin.headers["Authorization"] = f"Bearer {target.admin_token}"
+        _advance(admin, target.base_url, target.advance_seconds)
+    finished: set[str] = set()
+    deadline = time.monotonic() + target.poll_timeout
+    while True:
+        batch = _read_feed(client)
+        for item in batch:
+            name = pending.get(item.ma_gdich)
+            if name is None:
+                continue  # another run's or another dossier's message
+            outcomes[name]["messages"].append(message(item.kind, item.content, masks))
+            if item.kind == RESULT_KIND:
+                finished.add(item.ma_gdich)
+        if len(finished) == len(pending):
+            break
+        if admin is not None:
+            if not batch and _advance(admin, target.base_url, 0.0) <= 0:
+                break  # nothing more will come: the candidate lost messages
+            continue
+        if time.monotonic() > deadline:
+            notes.append(
+                f"feed polling stopped after {target.poll_timeout:.0f} s with "
+                f"{len(pending) - len(finished)} dossier(s) still waiting for {RESULT_KIND}"
+            )
+            break
+        time.sleep(target.poll_interval)
+    return notes
+
+
+def _advance(admin: requests.Session, base_url: str, seconds: float) -> int:
+    """Fast-forward the gateway's clock; how many messages it issued (-1: unknown)."""
+    response = admin.post(
+        f"{base_url.rstrip('/')}/admin/clock/advance",
+        params={"seconds": f"{seconds:g}"},
+        timeout=120,
+    )
+    response.raise_for_status()
+    try:
+        return int(json.loads(response.content).get("issued", -1))
+    except (ValueError, TypeError, AttributeError):
+        return -1
+
+
+def _read_feed(client: IvanClient) -> list[FeedMessage]:
+    """Every message currently in the feed after the client's cursor, acknowledged."""
+    out: list[FeedMessage] = []
+    while True:
+        batch = client.poll(limit=1000)
+        for item in batch:
+            client.ack(item.id)
+        out += batch
+        if len(batch) < 1000:
+            return out
+
+
+__all__ = ["GatewayTarget", "Replay", "replay", "served_catalogs"]

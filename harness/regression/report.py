@@ -1,0 +1,133 @@
+"""A regression run as a report bundle (JUnit, JSON, self-contained HTML, manifest).
+
+Cases are ``REG-<kind>@<procedure>``: one per difference kind and procedure (plus
+``REG-catalog-impact``), so the HTML matrix is the per-procedure table and each failed
+cell's evidence lists its differences as expected (baseline) versus actual (candidate),
+grouped by form version. Intended differences pass, with the declared reason as message.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.paths import reports_dir
+from harness.regression.compare import KINDS, Difference
+from harness.regression.expectations import form_versions
+from harness.regression.run import RegressionResult
+from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
+
+REQUIREMENT = (
+    "DESIGN.md Suites/Regression: replayed against the candidate, the corpus must give the "
+    "baseline's normalised outcome (status, codes, XPaths, messages) and latency"
+)
+_EVIDENCE_MAX = 40
+
+
+def _evidence(differences: list[Difference], reasons: dict[int, str]) -> dict[str, str]:
+    """Differences grouped by form version: ``dossier field: expected -> actual``."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for d in differences:
+        key = ", ".join(form_versions(d.forms)) or "(all forms)"
+        line = (
+            f"{d.dossier or d.procedure} {d.field}\n"
+            f"  expected: {d.expected}\n  actual:   {d.actual}"
+        )
+        if id(d) in reasons:
+            line += f"\n  intended: {reasons[id(d)]}"
+        groups[key].append(line)
+    evidence = {}
+    for key, lines in sorted(groups.items()):
+        shown = lines[:_EVIDENCE_MAX]
+        more = len(lines) - len(shown)
+        evidence[f"form version {key}"] = "\n".join(shown) + (f"\n… {more} more" if more else "")
+    return evidence
+
+
+def report_bundle(
+    result: RegressionResult, out: Path | None = None, *, reproduce: str = ""
+) -> ReportBundle:
+    """One case per (difference kind, procedure); passed when nothing unintended differs."""
+    run_id = new_run_id("regression")
+    info = RunInfo(
+        run_id=run_id,
+        suite="regression",
+        title=f"Regression {result.target} vs baseline {result.baseline.name}",
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        meta={
+            "baseline": result.baseline.name,
+            "baseline_gateway": result.baseline.gateway,
+            "candidate": result.target,
+            "catalog": result.baseline.recipe.catalog,
+            "seeds": " ".join(map(str, result.baseline.recipe.seeds)),
+            "dossiers": len(result.corpus),
+            "baseline_catalogs": " ".join(result.baseline.catalogs),
+            "candidate_catalogs": " ".join(result.run.catalogs),
+            "elapsed_s": round(result.run.elapsed, 2),
+            "unintended": len(result.unintended),
+            "intended": len(result.intended),
+            "notes": " | ".join(result.notes),
+            "unused_expectations": " | ".join(e.describe() for e in result.unused),
+        },
+    )
+    bundle = ReportBundle(info, (out or reports_dir()) / run_id)
+    reasons = {id(d): reason for d, reason in result.intended}
+    by_cell: dict[tuple[str, str], list[Difference]] = defaultdict(list)
+    for d in result.differences:
+        by_cell[(d.kind, d.procedure)].append(d)
+    procedures = sorted({e.procedure or "static" for e in result.corpus})
+    for kind in KINDS:
+        for procedure in procedures:
+            found = by_cell.get((kind, procedure), [])
+            failing = [d for d in found if id(d) not in reasons]
+            message = (
+                f"{len(failing)} unintended {kind} difference(s)"
+                if failing
+                else "; ".join(sorted({reasons[id(d)] for d in found}))
+                if found
+                else ""
+            )
+            bundle.add(
+                CaseResult(
+                    case_id=f"REG-{kind}@{procedure}",
+                    title=f"{kind} in procedure {procedure}",
+                    outcome=Outcome.FAILED if failing else Outcome.PASSED,
+                    procedure=procedure,
+                    requirement=REQUIREMENT,
+                    message=message,
+                    evidence=_evidence(found, reasons),
+                    reproduce=reproduce,
+                )
+            )
+    if result.impact is not None:
+        impact = result.impact
+        broken = [d for d in impact.broken if id(d) not in reasons]
+        bundle.add(
+            CaseResult(
+                case_id="REG-catalog-impact",
+                title=f"catalog {impact.diff.old_version} -> {impact.diff.new_version}: "
+                "previously valid dossiers of unchanged procedures",
+                outcome=Outcome.FAILED if broken else Outcome.PASSED,
+                requirement="DESIGN.md: a new catalog version must not break unchanged procedures",
+                message=(
+                    f"{len(impact.broken)} previously valid dossier(s) of unchanged procedures "
+                    f"now fail: {', '.join(sorted({d.dossier for d in impact.broken}))}"
+                    if impact.broken
+                    else "no previously valid dossier of an unchanged procedure fails"
+                ),
+                evidence={
+                    "changed procedures": " ".join(impact.changed) or "(none)",
+                    "unchanged procedures": " ".join(impact.unchanged) or "(none)",
+                    "catalog changes": "\n".join(
+                        f"[{c.tag}] {c.kind} {c.subject}: {c.detail}" for c in impact.diff.changes
+                    ),
+                    **_evidence(list(impact.broken), {}),
+                },
+                reproduce=reproduce,
+            )
+        )
+    return bundle
+
+
+__all__ = ["REQUIREMENT", "report_bundle"]

@@ -1,0 +1,173 @@
+"""``record`` and ``regress``: the regression suite's two entry points.
+
+``record`` replays the corpus against a known-good gateway and stores a baseline;
+``regress`` rebuilds the same corpus from the baseline's recipe, replays it against a
+candidate, and reports every difference (minus those an expectations file declares).
+The gateway is ``"inproc"`` (the mock gateway's core, optionally simulating a faulty
+release) or any URL, reached with only its URL, an I-VAN token, an optional admin token
+and a TLS option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.catalog import latest_version
+from harness.dossiers.corpus import CorpusEntry
+from harness.errors import UsageError
+from harness.regression.baseline import (
+    Baseline,
+    file_sha256,
+    latency_summary,
+    load_baseline,
+    save_baseline,
+)
+from harness.regression.compare import Difference, LatencyThresholds, compare, compare_latency
+from harness.regression.corpus import CorpusRecipe, baselines_dir, build_corpus
+from harness.regression.expectations import (
+    CatalogImpact,
+    Expectation,
+    apply_expectations,
+    catalog_impact,
+    load_expectations,
+)
+from harness.regression.normalise import load_masks
+from harness.regression.replay import GatewayTarget, Replay, replay
+from harness.signing import TestPKI, ensure_pki
+
+Progress = Callable[[int, int], None]
+
+
+@contextmanager
+def open_target(
+    gateway: str,
+    *,
+    token: str | None = None,
+    admin_token: str | None = None,
+    verify_tls: bool | str = True,
+    release: str | None = None,
+    catalogs: tuple[str, ...] = (),
+    pki: TestPKI | None = None,
+    poll_timeout: float = 300.0,
+    poll_interval: float = 2.0,
+) -> Iterator[GatewayTarget]:
+    """A :class:`GatewayTarget` for ``"inproc"`` (a fresh mock gateway) or a URL."""
+    if gateway != "inproc":
+        if not token:
+            raise UsageError("a gateway URL needs an I-VAN token", hint="--token <bearer>")
+        if release or catalogs:
+            raise UsageError("--release and --serve-catalog only apply to --gateway inproc")
+        yield GatewayTarget(
+            gateway, token, admin_token, verify_tls, name=gateway,
+            poll_timeout=poll_timeout, poll_interval=poll_interval,
+        )  # fmt: skip
+        return
+    from harness.regression._inproc import inproc_target  # the only mock_gateway import
+
+    with inproc_target(release=release, catalogs=catalogs, pki=pki) as target:
+        yield target
+
+
+def _masks_digest(masks_path: Path | None) -> str:
+    return file_sha256(masks_path or baselines_dir() / "masks.yaml")
+
+
+def _progress(total: int, on_progress: Progress | None) -> Callable[[int], None] | None:
+    if on_progress is None:
+        return None
+    return lambda done: on_progress(done, total)
+
+
+def record(
+    *,
+    gateway: str = "inproc",
+    catalog: str | None = None,
+    name: str,
+    seeds: tuple[int, ...] = (0,),
+    procedures: tuple[str, ...] = (),
+    root: Path | None = None,
+    masks_path: Path | None = None,
+    pki: TestPKI | None = None,
+    on_progress: Progress | None = None,
+    **target_options: object,
+) -> tuple[Baseline, Path]:
+    """Replay the corpus of ``catalog`` against ``gateway`` and store baseline ``name``."""
+    pki = pki or ensure_pki()
+    recipe = CorpusRecipe(catalog or latest_version(), tuple(seeds), procedures=procedures)
+    corpus = build_corpus(recipe, pki)
+    masks = load_masks(masks_path)
+    with open_target(gateway, pki=pki, **target_options) as target:  # type: ignore[arg-type]
+        run = replay(target, corpus, masks, on_progress=_progress(len(corpus), on_progress))
+    baseline = Baseline.from_replay(name, recipe, target.name, _masks_digest(masks_path), run)
+    return baseline, save_baseline(baseline, root)
+
+
+@dataclass
+class RegressionResult:
+    """Everything ``regress`` found; ``ok`` when no difference is unintended."""
+
+    baseline: Baseline
+    target: str
+    corpus: list[CorpusEntry]
+    run: Replay
+    unintended: list[Difference]
+    intended: list[tuple[Difference, str]]
+    unused: list[Expectation]
+    latency: dict[str, dict[str, float]]
+    thresholds: LatencyThresholds
+    impact: CatalogImpact | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unintended
+
+    @property
+    def differences(self) -> list[Difference]:
+        return self.unintended + [d for d, _ in self.intended]
+
+    def kinds(self) -> set[str]:
+        """Kinds of the unintended differences (what the matrix test looks at)."""
+        return {d.kind for d in self.unintended}
+
+
+def regress(
+    *,
+    baseline: str,
+    gateway: str = "inproc",
+    expectations: Path | None = None,
+    thresholds: LatencyThresholds | None = None,
+    root: Path | None = None,
+    masks_path: Path | None = None,
+    pki: TestPKI | None = None,
+    on_progress: Progress | None = None,
+    **target_options: object,
+) -> RegressionResult:
+    """Replay baseline ``baseline``'s corpus against ``gateway`` and diff the outcomes."""
+    pki = pki or ensure_pki()
+    base = load_baseline(baseline, root)
+    declared = load_expectations(expectations)
+    thresholds = thresholds or LatencyThresholds()
+    masks = load_masks(masks_path)
+    notes = []
+    if base.masks_sha256 and base.masks_sha256 != _masks_digest(masks_path):
+        notes.append("the masks changed since this baseline was recorded; re-record it")
+    corpus = build_corpus(base.recipe, pki)
+    with open_target(gateway, pki=pki, **target_options) as target:  # type: ignore[arg-type]
+        run = replay(target, corpus, masks, on_progress=_progress(len(corpus), on_progress))
+    meta = {e.name: (e.procedure or "static", e.forms) for e in corpus}
+    found = compare(base.outcomes, run.outcomes, meta)
+    latency = latency_summary(run.latencies_ms)
+    found += compare_latency(base.latency, latency, thresholds)
+    intended, unintended, unused = apply_expectations(found, declared)
+    impact = catalog_impact(base.catalogs, run.catalogs, found)
+    return RegressionResult(
+        base, target.name, corpus, run, unintended, intended, unused, latency, thresholds,
+        impact, notes + run.notes,
+    )  # fmt: skip
+
+
+__all__ = ["RegressionResult", "open_target", "record", "regress"]

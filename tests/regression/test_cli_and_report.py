@@ -1,0 +1,57 @@
+"""``record`` and ``regress`` as commands: exit codes, report bundle, per-procedure table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from harness.regression.cli import record, regress
+from harness.reporting import verify_bundle
+
+
+def test_record_then_regress_a_faulty_release_writes_a_failing_report(
+    tmp_path: Path, pki_dir: Path
+) -> None:
+    root = tmp_path / "baselines"
+    common = ["--root", str(root)]
+    recorded = CliRunner().invoke(
+        record, ["--name", "cli", "--catalog", "2026.1", "--procedure", "600", *common]
+    )
+    assert recorded.exit_code == 0, recorded.output
+    assert "baseline cli:" in recorded.output
+
+    clean = CliRunner().invoke(regress, ["--baseline", "cli", "--out", str(tmp_path), *common])
+    assert clean.exit_code == 0, clean.output
+
+    out = tmp_path / "faulty"
+    faulty = CliRunner().invoke(
+        regress,
+        ["--baseline", "cli", "--release", "pa-code-removed", "--out", str(out), *common],
+    )
+    assert faulty.exit_code == 1, faulty.output
+    assert "newly-rejected" in faulty.output
+    [folder] = list(out.glob("regression-*"))
+    assert verify_bundle(folder) == []
+    data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert data["verdict"] == "failed"
+    failed = {c["case_id"] for c in data["cases"] if c["outcome"] == "failed"}
+    assert failed == {"REG-newly-rejected@600"}
+    case = next(c for c in data["cases"] if c["case_id"] == "REG-newly-rejected@600")
+    [evidence] = case["evidence"].values()
+    assert "expected: 202 accepted" in evidence and "actual:   400 XSD-001" in evidence
+    assert "--release pa-code-removed" in case["reproduce"]
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert "REG-newly-rejected" in html and "<th>600</th>" in html
+    assert "<script src" not in html and "<link" not in html  # self-contained
+    assert (folder / "junit.xml").is_file()
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(regress, ["--baseline", "nope", "--root", str(tmp_path)])
+    assert missing.exit_code == 2 and "no baseline 'nope'" in missing.stderr
+    no_token = CliRunner().invoke(
+        record, ["--name", "x", "--gateway", "http://127.0.0.1:9", "--root", str(tmp_path)]
+    )
+    assert no_token.exit_code == 2 and "token" in no_token.stderr

@@ -1,0 +1,84 @@
+"""Declared intended changes pass; undeclared ones fail; unused declarations are reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ConfigError
+from harness.regression import Baseline, Difference, LatencyThresholds, load_expectations, regress
+from harness.regression.compare import compare_latency
+from harness.regression.expectations import apply_expectations
+from harness.signing import TestPKI
+
+
+def test_an_intended_renumbering_declared_in_yaml_passes(
+    reference: Baseline, baselines: Path, pki: TestPKI, tmp_path: Path
+) -> None:
+    path = tmp_path / "release.yaml"
+    path.write_text(
+        "expected:\n"
+        "  - kind: changed-error-code\n"
+        "    dossier: '*/impossible-date'\n"
+        "    actual: RULE-150\n"
+        "    reason: impossible dates get their own code from this release\n"
+        "  - kind: newly-accepted\n"
+        "    reason: declared but does not happen\n",
+        encoding="utf-8",
+    )
+    result = regress(
+        baseline=reference.name, root=baselines, pki=pki, release="error-code-renumbered",
+        expectations=path,
+    )  # fmt: skip
+    assert result.ok
+    assert result.intended and all(d.kind == "changed-error-code" for d, _ in result.intended)
+    assert [e.kind for e in result.unused] == ["newly-accepted"]
+
+
+def test_expectations_match_on_form_version() -> None:
+    d600 = Difference("newly-rejected", "600", "600/valid-0000", ("D02-TS-505.xml",))
+    d607 = Difference("newly-rejected", "607", "607/valid-0000", ("TK1-TS-595.xml",))
+    from harness.regression.expectations import Expectation
+
+    intended, unintended, unused = apply_expectations(
+        [d600, d607],
+        [Expectation("newly-rejected", "D02-TS 505 tightened", (("form", "D02-TS-505"),))],
+    )
+    assert [d for d, _ in intended] == [d600] and unintended == [d607] and unused == []
+
+
+def test_an_expectation_needs_a_kind_and_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("expected:\n  - {kind: changed-error-code}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="expectation 1"):
+        load_expectations(path)
+
+
+def test_latency_needs_the_ratio_the_floor_and_enough_samples() -> None:
+    base = {
+        "600": {"n": 50, "p50_ms": 3.0, "p95_ms": 5.0},
+        "604": {"n": 50, "p50_ms": 3.0, "p95_ms": 5.0},
+    }
+    thresholds = LatencyThresholds()
+    noisy = {"600": {"n": 50, "p50_ms": 4.4, "p95_ms": 14.0}, "604": base["604"]}
+    assert compare_latency(base, noisy, thresholds) == []
+    slow = {"600": {"n": 50, "p50_ms": 9.0, "p95_ms": 40.0}, "604": base["604"]}
+    assert [d.kind for d in compare_latency(base, slow, thresholds)] == [
+        "latency-p50",
+        "latency-p95",
+    ]
+    few = {"600": {"n": 2, "p50_ms": 90.0, "p95_ms": 300.0}, "604": base["604"]}
+    assert compare_latency(base, few, thresholds) == []
+
+
+def test_a_busy_machine_slowing_everything_alike_is_not_a_regression() -> None:
+    procedures = ("600", "601", "604")
+    base = {p: {"n": 50, "p50_ms": 3.0, "p95_ms": 5.0} for p in procedures}
+    busy = {p: {"n": 50, "p50_ms": 5.7, "p95_ms": 9.5} for p in procedures}
+    assert compare_latency(base, busy, LatencyThresholds()) == []
+    busy_and_slow = {**busy, "600": {"n": 50, "p50_ms": 13.0, "p95_ms": 20.0}}
+    [found] = compare_latency(base, busy_and_slow, LatencyThresholds())
+    assert (found.kind, found.procedure) == ("latency-p50", "600")
+    crawling = {p: {"n": 50, "p50_ms": 12.0, "p95_ms": 20.0} for p in procedures}
+    assert [d.procedure for d in compare_latency(base, crawling, LatencyThresholds())] == ["all"]

@@ -1,0 +1,49 @@
+"""The matrix: each bundled faulty release is caught and named; the reference shows nothing.
+
+A regression suite is only worth running if it finds what it is for (STYLE.md, "quality
+tests"): every profile under ``fixtures/releases`` declares the difference kinds it must
+produce (``caught_as``) and optionally the procedures where they must show.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.catalog._yaml import load_yaml
+from harness.regression import Baseline, regress
+from harness.signing import TestPKI
+from mock_gateway.releases import list_releases, releases_dir
+
+RELEASES = list_releases()
+
+
+def test_at_least_eight_faulty_releases_are_bundled() -> None:
+    assert len(RELEASES) >= 8
+
+
+def test_the_unmodified_gateway_shows_no_difference(
+    reference: Baseline, baselines: Path, pki: TestPKI
+) -> None:
+    result = regress(baseline=reference.name, gateway="inproc", root=baselines, pki=pki)
+    assert result.ok, [str(d) for d in result.unintended[:5]]
+    assert result.differences == []
+    assert result.impact is None
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_each_faulty_release_is_caught_and_named(
+    release: str, reference: Baseline, baselines: Path, pki: TestPKI
+) -> None:
+    declared = load_yaml(releases_dir() / f"{release}.yaml")
+    result = regress(
+        baseline=reference.name, gateway="inproc", root=baselines, pki=pki, release=release
+    )
+    assert not result.ok
+    assert result.target == f"inproc[{release}]"
+    kinds = set(declared["caught_as"])
+    assert kinds <= result.kinds(), (release, sorted(result.kinds()))
+    where = {d.procedure for d in result.unintended if d.kind in kinds}
+    for procedure in declared.get("procedures", ()):
+        assert procedure in where, (release, procedure, sorted(where))
