@@ -11,6 +11,7 @@ why). The properties, in the order they are judged:
                               accepted, with the warnings the mutation implies
     rejected-as-expected      a mutant is rejected with its expected code(s)
     acknowledged-retrievable  an accepted dossier can be read back, byte for byte
+    idempotent                resending it under the same message id answers the same receipt
 
 ``strict`` (the default) also fails a rejection that reports a code outside the expected
 set: a mutant breaks exactly one thing, so any other code is a bug in the target or in
@@ -46,6 +47,7 @@ class Observation:
     error: str | None = None
     retrieved: Retrieved | None = None
     strict: bool = True
+    replayed: Submitted | None = None  # the same body resent under the same message id
 
     @property
     def timed_out(self) -> bool:
@@ -156,6 +158,19 @@ def _retrievable(obs: Observation) -> str | None:
     return None
 
 
+@check("idempotent")
+def _idempotent(obs: Observation) -> str | None:
+    answer, again = obs.answer, obs.replayed
+    if answer is None or answer.receipt_id is None or again is None:
+        return None
+    if again.status != answer.status or again.receipt_id != answer.receipt_id:
+        return (
+            f"resending under the same message id answered HTTP {again.status} "
+            f"receipt {again.receipt_id}, not HTTP {answer.status} receipt {answer.receipt_id}"
+        )
+    return None
+
+
 _WATCHDOG = Watchdog()
 _MESSAGES = itertools.count(1)
 
@@ -180,16 +195,17 @@ def observe(
         text = "".join(traceback.format_exception(exc)).strip()
         return Observation(case, None, time.perf_counter() - start, timeout, text, strict=strict)
     elapsed = time.perf_counter() - start
-    retrieved = None
+    retrieved = replayed = None
     if answer.receipt_id is not None:
         try:
             retrieved = dog.call(lambda: target.fetch(str(answer.receipt_id)), timeout)
+            replayed = dog.call(lambda: target.submit(case.body, message_id), timeout)
         except CallTimedOut:
-            retrieved = Retrieved(504, None)
+            retrieved = retrieved or Retrieved(504, None)
         except Exception as exc:
             text = "".join(traceback.format_exception(exc)).strip()
             return Observation(case, answer, elapsed, timeout, text, strict=strict)
-    return Observation(case, answer, elapsed, timeout, None, retrieved, strict)
+    return Observation(case, answer, elapsed, timeout, None, retrieved, strict, replayed)
 
 
 def failures(obs: Observation) -> list[PropertyFailed]:

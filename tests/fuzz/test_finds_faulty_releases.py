@@ -1,0 +1,46 @@
+"""Quality test: the fuzzer finds each seeded faulty gateway release that has a fuzzable
+defect, within a CI budget, and names the property it breaks; the reference passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.catalog import load_catalog
+from harness.fuzz import run_fuzz
+from harness.fuzz.http_target import HttpTarget
+from harness.signing import TestPKI
+from mock_gateway.testing import InProcessGateway
+from mock_gateway.transport import DEFAULT_BASE_URL
+
+BUDGET = 120
+FUZZABLE = {
+    # release -> the property the fuzzer must report
+    "nfd-rejected": "valid-accepted",
+    "pa-code-removed": "valid-accepted",
+    "xsd-shadowed": "valid-accepted",
+    "error-code-renumbered": "rejected-as-expected",
+    "idempotency-broken": "idempotent",
+}
+# Not fuzzable here: guid-signature-id (no GUID-quirk mutation yet), result-date-format
+# (03/TB-TS content is the regression suite's), slow-d02 (a latency ratio, not a property).
+
+
+def _fuzz(release: str | None, pki: TestPKI, found: Path) -> set[str]:
+    with InProcessGateway(pki=pki, release=release) as gateway:
+        target = HttpTarget(gateway.session(DEFAULT_BASE_URL), DEFAULT_BASE_URL, name="inproc")
+        report = run_fuzz(
+            target, load_catalog("2026.1"), budget=BUDGET, seed=3, pki=pki, found=found, minimise=0
+        )
+    assert report.cases == BUDGET
+    return {f.check for f in report.failures}
+
+
+def test_reference_gateway_holds_every_property(pki: TestPKI, tmp_path: Path) -> None:
+    assert _fuzz(None, pki, tmp_path) == set()
+
+
+@pytest.mark.parametrize("release", sorted(FUZZABLE))
+def test_fuzzer_finds_the_faulty_release(release: str, pki: TestPKI, tmp_path: Path) -> None:
+    assert FUZZABLE[release] in _fuzz(release, pki, tmp_path)
