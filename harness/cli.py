@@ -214,6 +214,7 @@ def dossier_defects() -> None:
 def _mount_optional() -> None:
     """Attach commands whose modules may be absent in a partial install."""
     try:
+        from harness.certification.cli import certify
         from harness.demo import demo
         from harness.fuzz.cli import fuzz
         from harness.load.cli import load
@@ -222,6 +223,7 @@ def _mount_optional() -> None:
     except ImportError:  # pragma: no cover - both packages ship together
         return
     main.add_command(serve)
+    main.add_command(certify)
     main.add_command(demo)
     main.add_command(load)
     main.add_command(fuzz)

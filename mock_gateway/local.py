@@ -11,6 +11,7 @@ import time
 from types import TracebackType
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from harness.errors import ConfigError
 from mock_gateway.app import create_app
@@ -21,12 +22,20 @@ from mock_gateway.testing import free_port
 class LocalServer:
     """``with LocalServer(gateway) as server: server.url`` — uvicorn on a free port."""
 
-    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        app: ASGIApp | None = None,
+    ) -> None:
+        """``app`` replaces the plain app (e.g. one wrapped in fault injection)."""
         self.gateway = gateway
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
-            create_app(gateway, close=False),
+            app if app is not None else create_app(gateway, close=False),
             host=host,
             port=self.port,
             log_level="warning",

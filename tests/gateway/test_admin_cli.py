@@ -110,3 +110,18 @@ def test_config_round_trips_through_the_environment() -> None:
     env: dict[str, str] = {}
     config.to_env(env)
     assert GatewayConfig.from_env(env) == config
+
+
+def test_traffic_exports_do_not_log_themselves_recursively(
+    gw: InProcessGateway, valid: Callable[..., Dossier]
+) -> None:
+    gw.submit(valid().envelope, message_id="traffic-3")
+    sizes = [len(gw.request("GET", "/admin/traffic", ivan="admin").body) for _ in range(4)]
+    rows = [
+        json.loads(x)
+        for x in gw.request("GET", "/admin/traffic", ivan="admin").body.split(b"\n")
+        if x
+    ]
+    exports = [r for r in rows if r["path"] == "/admin/traffic"]
+    assert len(exports) == 4 and all(base64.b64decode(r["response_b64"]) == b"" for r in exports)
+    assert sizes[-1] - sizes[-2] < 2000, sizes  # grows by one small row, not by a copy

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.regression import Baseline, record
+from harness.regression import Baseline, LatencyThresholds, record
 from harness.signing import TestPKI
+
+FUNCTIONAL = LatencyThresholds(p50_ratio=20.0, p95_ratio=20.0, min_delta_ms=1000.0)
+"""For tests about outcomes, not timing: a busy shared box must not turn them red. Latency
+detection itself is proven by the ``slow-d02`` release in test_matrix.py."""
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from harness.regression import Baseline, regress
 from harness.signing import TestPKI
+from tests.regression.conftest import FUNCTIONAL
 
 
 def test_a_new_catalog_alone_breaks_nothing(
     reference_2024: Baseline, baselines: Path, pki: TestPKI
 ) -> None:
-    result = regress(baseline=reference_2024.name, root=baselines, pki=pki)
+    result = regress(baseline=reference_2024.name, root=baselines, pki=pki, thresholds=FUNCTIONAL)
     assert result.ok, [str(d) for d in result.unintended[:5]]
     assert result.impact is not None
     assert (result.impact.diff.old_version, result.impact.diff.new_version) == ("2024.1", "2026.1")

@@ -11,6 +11,7 @@ from harness.regression import Baseline, Difference, LatencyThresholds, load_exp
 from harness.regression.compare import compare_latency
 from harness.regression.expectations import apply_expectations
 from harness.signing import TestPKI
+from tests.regression.conftest import FUNCTIONAL
 
 
 def test_an_intended_renumbering_declared_in_yaml_passes(
@@ -29,7 +30,7 @@ def test_an_intended_renumbering_declared_in_yaml_passes(
     )
     result = regress(
         baseline=reference.name, root=baselines, pki=pki, release="error-code-renumbered",
-        expectations=path,
+        expectations=path, thresholds=FUNCTIONAL,
     )  # fmt: skip
     assert result.ok
     assert result.intended and all(d.kind == "changed-error-code" for d, _ in result.intended)

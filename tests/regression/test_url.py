@@ -17,6 +17,7 @@ from harness.regression import record, regress
 from harness.signing import TestPKI
 from mock_gateway.config import DEFAULT_ADMIN_TOKEN, DEFAULT_IVAN_TOKENS
 from mock_gateway.testing import ServerProcess
+from tests.regression.conftest import FUNCTIONAL
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def test_record_with_admin_token_and_regress_by_polling(
     ]
     result = regress(
         baseline="http", gateway=server.url, root=tmp_path, pki=pki, token=token,
-        poll_timeout=30.0, poll_interval=0.2,
+        poll_timeout=30.0, poll_interval=0.2, thresholds=FUNCTIONAL,
     )  # fmt: skip
     assert result.notes == []
     assert result.ok, [str(d) for d in result.unintended[:5]]

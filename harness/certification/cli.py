@@ -1,0 +1,178 @@
+"""``bhxh-harness certify``: certify an I-VAN, and ``certify verify`` a report bundle.
+
+A thin skin over :func:`harness.certification.run_certification`; the lead mounts
+:data:`certify` in the main command group. Exit codes: 0 every case passed, 1 a case
+failed (or the bundle does not verify), 2 a usage problem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from harness.errors import HarnessError, UsageError
+
+
+def _options(values: tuple[str, ...]) -> dict[str, str]:
+    options = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", param_hint="--adapter-option")
+        options[key.strip()] = rest
+    return options
+
+
+@click.group("certify", invoke_without_command=True)
+@click.option(
+    "--adapter",
+    help="reference | faulty:<name> | python:<entry point> | http(s)://hook | manual | "
+    'a command template such as "vendor-cli submit {dossier}".',
+)
+@click.option(
+    "--adapter-option",
+    "adapter_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Command adapters: tick=, recover=, restart= templates; timeout= seconds.",
+)
+@click.option("--procedures", help="Comma-separated procedure codes (default: all in the catalog).")
+@click.option("--gateway", "gateway_url", help="A running gateway's URL (default: start one).")
+@click.option("--case", "cases", multiple=True, help="Run only this case (repeatable).")
+@click.option("--catalog", "catalog_version", help="Catalog version (default: latest).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--client-timeout", type=float, help="Seconds the I-VAN waits for an answer.")
+@click.option("--ivan", default="IVAN01", show_default=True, help="I-VAN code at --gateway.")
+@click.option("--ivan-token", help="Its bearer token at --gateway (default: the test token).")
+@click.option("--admin-token", help="The admin token at --gateway (default: the test token).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Report parent.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar (off for manual).")
+@click.pass_context
+def certify(
+    ctx: click.Context,
+    adapter: str | None,
+    adapter_options: tuple[str, ...],
+    procedures: str | None,
+    gateway_url: str | None,
+    cases: tuple[str, ...],
+    catalog_version: str | None,
+    seed: int,
+    client_timeout: float | None,
+    ivan: str,
+    ivan_token: str | None,
+    admin_token: str | None,
+    out: Path | None,
+    progress: bool,
+) -> None:
+    """Certify an I-VAN against the mock gateway; writes reports/<run-id>/."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not adapter:
+        raise click.UsageError("--adapter is required", ctx)
+    from harness.certification.adapters import resolve_adapter
+    from harness.certification.runner import run_certification
+
+    console = Console(highlight=False)
+    tokens = {"ivan": ivan}
+    tokens |= {"token": ivan_token} if ivan_token else {}
+    tokens |= {"admin_token": admin_token} if admin_token else {}
+    try:
+        chosen = resolve_adapter(adapter, _options(adapter_options))
+        show = progress and chosen.name != "manual"
+        listener = _Bar(console) if show else None
+        with listener if listener is not None else contextlib.nullcontext():
+            bundle = run_certification(
+                chosen,
+                procedures=[p.strip() for p in procedures.split(",")] if procedures else None,
+                gateway_url=gateway_url,
+                catalog=catalog_version,
+                seed=seed,
+                cases=list(cases) or None,
+                out=out,
+                settings={"client_timeout": client_timeout} if client_timeout else None,
+                listener=listener,
+                tokens=tokens,
+            )
+    except UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except HarnessError as exc:
+        click.echo(f"failed: {exc}", err=True)
+        sys.exit(1)
+    for case in bundle.cases:
+        if case.outcome.value in ("failed", "error"):
+            console.print(f"[red]{case.outcome.value.upper()}[/red] {case.case_id}: {case.message}")
+            console.print(f"    requirement: {case.requirement}\n    reproduce: {case.reproduce}")
+    summary = bundle.summary()
+    console.print(
+        f"verdict: [bold]{bundle.verdict.value.upper()}[/bold] ({summary['passed']} passed, "
+        f"{summary['failed']} failed, {summary['error']} errors, {summary['skipped']} skipped)\n"
+        f"report: {bundle.directory / 'index.html'}"
+    )
+    sys.exit(0 if bundle.verdict.value == "passed" else 1)
+
+
+class _Bar:
+    """A rich progress bar fed by the runner's events."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.task: TaskID | None = None
+
+    def __enter__(self) -> _Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: object) -> None:
+        from harness.certification.runner import CaseFinished, RunStarted, ScenarioStarted
+
+        if isinstance(event, RunStarted):
+            self.task = self.progress.add_task("starting", total=event.total)
+        elif self.task is None:
+            return
+        elif isinstance(event, ScenarioStarted):
+            what = f"{event.scenario} · {event.procedure}"
+            self.progress.update(self.task, description=what)
+        elif isinstance(event, CaseFinished):
+            self.progress.advance(self.task)
+
+
+@certify.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify(bundle: Path) -> None:
+    """Check a report bundle against its digest (MANIFEST.json); exit 1 if it changed."""
+    from harness.reporting import verify_bundle
+
+    try:
+        problems = verify_bundle(bundle)
+    except UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for problem in problems:
+        click.echo(problem)
+    click.echo("bundle intact" if not problems else f"{len(problems)} problem(s)")
+    sys.exit(1 if problems else 0)
+
+
+__all__ = ["certify"]

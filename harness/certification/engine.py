@@ -1,0 +1,213 @@
+"""Runs one scenario of the suite for one procedure and collects its :class:`Observation`.
+
+The steps are data (``cases.yaml``); this module only knows what each step kind does:
+hand jobs to the I-VAN, set or clear fault profiles on the gateway, move the simulated
+clock and let the I-VAN work, wait real seconds, restart the I-VAN, ask it to recover.
+Afterwards it reads, incrementally, what the gateway recorded (traffic, fault events,
+log lines) and the status of every dossier the I-VAN's jobs produced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harness.catalog import Catalog
+from harness.certification.gateway import (
+    PROBE_PREFIX,
+    CertGateway,
+    FaultsUnavailable,
+    TrafficRow,
+)
+from harness.certification.jobs import JobBuilder
+from harness.certification.model import (
+    TERMINAL,
+    AdapterContext,
+    AdapterFailed,
+    IvanAdapter,
+    NotSupported,
+)
+from harness.certification.observe import JobRecord, Observation
+from harness.certification.suite import ScenarioSpec
+from harness.errors import HarnessError
+from harness.signing import TrustStore
+
+
+@dataclass
+class Watermarks:
+    """How far the run has read the gateway's logs, so each scenario sees only its own.
+
+    ``lines`` keeps every traffic row read (NDJSON), so the report can include the whole
+    log without fetching it twice.
+    """
+
+    traffic: int = 0
+    events: int = 0
+    logs: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+class ScenarioRun:
+    """One scenario for one procedure, against one adapter and one gateway."""
+
+    def __init__(
+        self,
+        scenario: ScenarioSpec,
+        procedure: str,
+        *,
+        adapter: IvanAdapter,
+        gateway: CertGateway,
+        builder: JobBuilder,
+        context: AdapterContext,
+        catalog: Catalog,
+        trust: TrustStore,
+        settings: dict[str, Any],
+        marks: Watermarks,
+        seed: int,
+    ) -> None:
+        self.scenario, self.procedure = scenario, procedure
+        self.adapter, self.gateway, self.builder = adapter, gateway, builder
+        self.settings, self.marks, self.seed = settings, marks, seed
+        self._rows: list[TrafficRow] = []
+        self.obs = Observation(
+            scenario.name,
+            procedure,
+            settings,
+            catalog,
+            trust,
+            context,
+            frozenset(adapter.capabilities),
+        )
+
+    def value(self, raw: Any) -> Any:
+        """A step argument, with ``"$name"`` read from the suite's settings."""
+        if isinstance(raw, str) and raw.startswith("$"):
+            return self.settings[raw[1:]]
+        if isinstance(raw, dict):
+            return {k: self.value(v) for k, v in raw.items()}
+        if isinstance(raw, list):
+            return [self.value(v) for v in raw]
+        return raw
+
+    def execute(self) -> Observation:
+        """Run every step; an adapter or gateway failure ends the scenario as an error."""
+        try:
+            for kind, args in self.scenario.steps:
+                getattr(self, f"_step_{kind}")(self.value(args))
+        except FaultsUnavailable as exc:
+            self.obs.error = f"skipped: {exc}"
+        except HarnessError as exc:
+            self.obs.error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # the adapter is third-party code: report, do not crash
+            self.obs.error = "".join(traceback.format_exception(exc))[-4000:]
+        finally:
+            self._collect()
+        return self.obs
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _step_handover(self, args: dict[str, Any]) -> None:
+        for _ in range(int(args.get("jobs", 1))):
+            label = f"{self.scenario.name}/{self.procedure}"
+            if args.get("kind", "valid") == "defective":
+                job = self.builder.defective(
+                    self.procedure, label, self.settings["rejection_defects"]
+                )
+            else:
+                job = self.builder.valid(self.procedure, label)
+            now = self.gateway.now()
+            self.obs.jobs.append(JobRecord(job, now))
+            self.obs.route(self.adapter.submit(job, now), now)
+
+    def _step_faults(self, profiles: list[dict[str, Any]]) -> None:
+        self.gateway.set_faults(profiles, self.seed)
+
+    def _step_clear_faults(self, _args: Any) -> None:
+        self.gateway.clear_faults()
+
+    def _tick(self, now: datetime) -> None:
+        if "tick" in self.adapter.capabilities:
+            self.obs.route(self.adapter.tick(now), now)
+
+    def _step_tick(self, _args: Any) -> None:
+        self._tick(self.gateway.now())
+
+    def _step_advance(self, args: dict[str, Any]) -> None:
+        self.gateway.advance(float(args.get("minutes", 0)) * 60)
+
+    def _settled(self) -> bool:
+        return all(any(r.kind in TERMINAL for r in j.relays) for j in self.obs.jobs)
+
+    def _step_run(self, args: dict[str, Any]) -> None:
+        step = float(args.get("step", 30))
+        until_settled = bool(args.get("until_settled", True))
+        for _ in range(max(1, round(float(args.get("minutes", 60)) / step))):
+            self._tick(self.gateway.advance(step * 60))
+            if until_settled and self._settled():
+                self._tick(self.gateway.now())  # one more round, as a real I-VAN keeps polling
+                return
+
+    def _step_wait(self, args: dict[str, Any]) -> None:
+        time.sleep(float(args.get("seconds", 0)))
+
+    def _step_restart(self, _args: Any) -> None:
+        if "restart" in self.adapter.capabilities:
+            self.adapter.restart()
+
+    def _step_recover(self, _args: Any) -> None:
+        self._collect_traffic()
+        for record in self.obs.jobs:
+            if not record.committed:
+                record.recover_note = "no dossier was stored, nothing to recover"
+                continue
+            try:
+                record.recovered = self.adapter.recover(record.committed[0])
+            except NotSupported as exc:
+                record.recover_note = str(exc)
+            except AdapterFailed as exc:
+                record.recover_note = f"recovery failed: {exc}"
+                record.recovered = []
+
+    # -- what the gateway saw ---------------------------------------------------------------
+
+    def _collect_traffic(self) -> None:
+        """Read the traffic log since the last read and give the I-VAN's rows to the jobs."""
+        lines = self.gateway.traffic_lines(self.marks.traffic)
+        self.marks.lines += lines
+        self._rows += [TrafficRow.from_json(json.loads(line)) for line in lines]
+        if self._rows:
+            self.marks.traffic = self._rows[-1].id
+        for record in self.obs.jobs:
+            record.attempts.clear()
+        ivan = self.gateway.ivan
+        self.obs.attach(
+            [r for r in self._rows if r.ivan == ivan and not r.message_id.startswith(PROBE_PREFIX)]
+        )
+
+    def _collect(self) -> None:
+        with contextlib.suppress(FaultsUnavailable):
+            self.gateway.clear_faults()
+        self._collect_traffic()
+        try:
+            events = self.gateway.fault_events(self.marks.events)
+        except FaultsUnavailable:
+            events = []
+        self.obs.fault_events = events
+        if events:
+            self.marks.events = max(int(e["seq"]) for e in events)
+        if self.gateway.logs is not None:
+            self.obs.log_lines = self.gateway.logs.lines[self.marks.logs :]
+            self.marks.logs = len(self.gateway.logs.lines)
+        for record in self.obs.jobs:
+            for ma_gdich in record.committed:
+                status = self.gateway.probe(ma_gdich)
+                if status is not None:
+                    record.statuses[ma_gdich] = status
+
+
+__all__ = ["ScenarioRun", "Watermarks"]

@@ -1,0 +1,221 @@
+"""Faulty I-VANs: the reference I-VAN with exactly one defect each, named after it.
+
+They are the suite's own quality test (STYLE.md, hypothesis' "quality" tests): a suite
+that passes the reference and fails each of these on the case naming its defect, and on
+no other, tells a correct I-VAN from a faulty one case by case. Which cases each must
+fail is data (``scenarios/certification/variants.yaml``); the matrix test checks both.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from lxml import etree
+
+from harness.certification.model import REJECTED, Job, JobForm, Relay
+from harness.certification.reference import CertClient, Pending, ReferenceIvan, _when
+from harness.client import FeedMessage, RetryPolicy
+from harness.envelope import EmbeddedFile
+from harness.signing import Credential, verify
+from harness.xmlsafe import parse_xml
+
+
+class UnsignedForm(ReferenceIvan):
+    """Embeds the employer's forms without signing them (art. 9: every document signed)."""
+
+    name = "unsigned-form"
+
+    def sign_form(self, form: JobForm, credential: Credential, now: datetime) -> bytes:
+        return self.declared(form)
+
+
+class ExpiredCertificate(ReferenceIvan):
+    """Signs with a certificate that expired a month ago (a stale token in its config)."""
+
+    name = "expired-certificate"
+
+    def signer(self, job: Job) -> Credential:
+        return self.pki.credential("unit-expired")
+
+
+class NfdText(ReferenceIvan):
+    """Re-encodes the employer's text to Unicode NFD before signing (a macOS-era library)."""
+
+    name = "nfd-text"
+
+    def declared(self, form: JobForm) -> bytes:
+        root = parse_xml(form.content)
+        for node in root.iter():
+            if isinstance(node.tag, str) and node.text:
+                node.text = unicodedata.normalize("NFD", node.text)
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+class WrongDoDaiFile(ReferenceIvan):
+    """Declares DoDaiFile as the decoded size, not the base64 length the standard asks."""
+
+    name = "wrong-dodaifile"
+
+    def embed(self, form: JobForm, content: bytes) -> EmbeddedFile:
+        return replace(super().embed(form, content), do_dai=len(content))
+
+
+class _NewIdClient(CertClient):
+    def before_attempt(self, attempt: int, kwargs: dict[str, Any]) -> None:
+        headers = kwargs.get("headers") or {}
+        if attempt > 1 and "X-Message-Id" in headers:
+            kwargs["headers"] = {**headers, "X-Message-Id": self.new_message_id()}
+
+
+class NewMessageIdOnRetry(ReferenceIvan):
+    """Retries with a fresh X-Message-Id, so a dossier the gateway stored is stored twice."""
+
+    name = "new-message-id-on-retry"
+
+    def make_client(self) -> CertClient:
+        client = super().make_client()
+        client.__class__ = _NewIdClient
+        return client
+
+
+@dataclass(frozen=True)
+class _Hammer(RetryPolicy):
+    def delay(self, attempt: int, retry_after: float | None, rng: Any) -> float:
+        return retry_after or 0.0  # no backoff of its own
+
+
+class HammersOn503(ReferenceIvan):
+    """Retries a 503 at once, again and again (it honours Retry-After when there is one)."""
+
+    name = "hammers-on-503"
+    retry = _Hammer(attempts=2000, base_delay=0.0, max_delay=0.0)
+
+
+@dataclass(frozen=True)
+class _Deaf(RetryPolicy):
+    def delay(self, attempt: int, retry_after: float | None, rng: Any) -> float:
+        return super().delay(attempt, None, rng)
+
+
+class IgnoresRetryAfter(ReferenceIvan):
+    """Backs off on its own schedule and never reads Retry-After."""
+
+    name = "ignores-retry-after"
+    retry = _Deaf(attempts=6, base_delay=0.05, max_delay=2.0)
+    defer_after = float("inf")
+
+    def wait_hint(self, response: requests.Response | None) -> float | None:
+        return None
+
+
+class NeverAcks(ReferenceIvan):
+    """Relays BHXH's messages but never acknowledges them."""
+
+    name = "never-acks"
+
+    def acknowledge(self, message_id: str) -> None:
+        return None
+
+
+class DropsOutOfOrder(ReferenceIvan):
+    """Trusts the feed to be ordered: drops any message older than the newest it handled."""
+
+    name = "drops-out-of-order"
+
+    def incoming(self, page: list[FeedMessage]) -> list[FeedMessage]:
+        high = getattr(self, "_high", 0)
+        kept = []
+        for message in page:
+            if message.cursor > high:
+                kept.append(message)
+                high = message.cursor
+        self._high = high
+        return kept
+
+
+class ForwardsLate(ReferenceIvan):
+    """Batches dossiers and forwards them three hours after the employer handed them over."""
+
+    name = "forwards-late"
+
+    def due(self, item: Pending, now: datetime) -> bool:
+        return super().due(item, now) and now >= _when(item.handed_at) + timedelta(hours=3)
+
+
+class RelaysDuplicates(ReferenceIvan):
+    """Relays every delivery of a message, so the employer sees a duplicate as a new one."""
+
+    name = "relays-duplicates"
+
+    def accept(self, message: FeedMessage) -> list[Relay]:
+        if message.id in self.state.seen:
+            self.state.seen.remove(message.id)
+        return super().accept(message)
+
+
+class PinsGatewayCertificate(ReferenceIvan):
+    """Pins BHXH's first signing certificate and refuses everything after a key rollover."""
+
+    name = "pins-gateway-certificate"
+
+    def distrust(self, content: bytes) -> str:
+        problem = super().distrust(content)
+        if problem:
+            return problem
+        root = parse_xml(content)
+        serial = verify(root, signature_parent="XACNHAN_GDICH/TTCKY_BHXH", trust=self.trust).serial
+        if not self.state.pinned:
+            self.state.pinned = serial
+        return "" if serial == self.state.pinned else f"certificate {serial} is not the pinned one"
+
+
+class SwallowsRejection(ReferenceIvan):
+    """Tells the employer 'rejected' without BHXH's MA_LOI or its reason."""
+
+    name = "swallows-rejection"
+
+    def rejection(self, item: Pending, raw: bytes) -> Relay:
+        return Relay(item.job_id, REJECTED, detail="Hồ sơ bị từ chối")
+
+
+class ForgetsAfterRestart(ReferenceIvan):
+    """Keeps its journal in memory only: after a restart nothing can be recovered."""
+
+    name = "forgets-after-restart"
+    durable_journal = False
+
+
+FAULTY: dict[str, type[ReferenceIvan]] = {
+    v.name: v
+    for v in (
+        UnsignedForm,
+        ExpiredCertificate,
+        NfdText,
+        WrongDoDaiFile,
+        NewMessageIdOnRetry,
+        HammersOn503,
+        IgnoresRetryAfter,
+        NeverAcks,
+        DropsOutOfOrder,
+        ForwardsLate,
+        RelaysDuplicates,
+        PinsGatewayCertificate,
+        SwallowsRejection,
+        ForgetsAfterRestart,
+    )
+}
+"""Every faulty I-VAN by name (``--adapter faulty:<name>``)."""
+
+
+def faulty(name: str) -> ReferenceIvan:
+    """A fresh faulty I-VAN whose ``spec`` recreates it."""
+    variant = FAULTY[name]()
+    variant.spec = f"faulty:{name}"
+    return variant
+
+
+__all__ = ["FAULTY", "faulty"]

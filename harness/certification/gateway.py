@@ -1,0 +1,283 @@
+"""The gateway a certification run drives: started here on 127.0.0.1, or any URL.
+
+The suite only talks HTTP to it (the I-VAN's credential for read-only probes, the admin
+credential for the simulated clock, the traffic log and the fault plan), so the same run
+works against the bundled mock and against a gateway started elsewhere with faults
+(``mock_gateway.faulty_app:app_factory``). Probes carry an ``X-Message-Id`` starting with
+:data:`PROBE_PREFIX`, which is how the suite leaves its own requests out of the evidence.
+
+This module, like :mod:`harness.demo`, wires the mock gateway in (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from harness.errors import ConfigError
+from harness.signing import TestPKI
+from harness.xmlsafe import parse_xml
+
+PROBE_PREFIX = "cert-probe-"
+DEFAULT_IVAN = ("IVAN01", "I-VAN THỬ NGHIỆM SỐ 1", "test-token-IVAN01")
+DEFAULT_ADMIN_TOKEN = "test-admin-token"
+
+
+def parse_time(text: str) -> datetime:
+    """The gateway's ISO-8601 UTC timestamps (``...Z``) as aware datetimes."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class TrafficRow:
+    """One exchange from the gateway's traffic log, raw bytes included."""
+
+    id: int
+    ivan: str
+    method: str
+    path: str
+    message_id: str
+    status: int
+    request: bytes
+    response: bytes
+    started: datetime
+    duration_ms: float
+    outcome: str
+
+    @property
+    def ended(self) -> datetime:
+        return self.started + timedelta(milliseconds=self.duration_ms)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrafficRow:
+        return cls(
+            id=int(data["id"]),
+            ivan=data.get("ivan") or "",
+            method=data["method"],
+            path=data["path"],
+            message_id=data.get("message_id") or "",
+            status=int(data["status"]),
+            request=base64.b64decode(data.get("request_b64") or ""),
+            response=base64.b64decode(data.get("response_b64") or ""),
+            started=parse_time(data["started"]),
+            duration_ms=float(data["duration_ms"]),
+            outcome=data.get("outcome") or "",
+        )
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """A BHXH message as the dossier status lists it, with its exact signed bytes."""
+
+    id: str
+    kind: str
+    cursor: str  # '' for what is not in the feed (the receipt)
+    created_at: str
+    acked_at: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class DossierStatus:
+    """``GET /api/v1/dossiers/{ma_gdich}`` as values."""
+
+    ma_gdich: str
+    status: str
+    received_at: datetime
+    message_id: str
+    messages: tuple[FeedEntry, ...]
+
+    @property
+    def feed(self) -> list[FeedEntry]:
+        """BHXH's messages in the I-VAN's feed (02/TB-TS, 03/TB-TS), not the receipt."""
+        return [m for m in self.messages if m.cursor]
+
+
+class FaultsUnavailable(ConfigError):
+    """The gateway has no ``/admin/faults`` (not started with fault injection)."""
+
+
+class LogCapture(logging.Handler):
+    """The local gateway's log records, kept as lines so a failure can quote them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+class CertGateway:
+    """HTTP access to the gateway under the suite: clock, traffic, faults, probes."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ivan: tuple[str, str, str] = DEFAULT_IVAN,
+        admin_token: str = DEFAULT_ADMIN_TOKEN,
+        logs: LogCapture | None = None,
+        local: bool = False,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"gateway URL {url!r} must start with http:// or https://")
+        self.url = url.rstrip("/")
+        self.ivan, self.ivan_name, self.token = ivan
+        self.local = local
+        self.logs = logs
+        self._admin = {"Authorization": f"Bearer {admin_token}"}
+        self._session = requests.Session()
+        self._probes = itertools.count(1)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self._session.request(method, self.url + path, timeout=30, **kwargs)
+        except requests.RequestException as exc:
+            raise ConfigError(f"cannot reach the gateway at {self.url}: {exc}") from exc
+        if response.status_code == 404 and path.startswith("/admin/faults"):
+            raise FaultsUnavailable(
+                f"the gateway at {self.url} has no /admin/faults",
+                hint="serve it with mock_gateway.faulty_app:app_factory",
+            )
+        if response.status_code >= 400 and path.startswith("/admin"):
+            raise ConfigError(
+                f"{method} {path} answered {response.status_code}: {response.text[:300]}"
+            )
+        return response
+
+    def now(self) -> datetime:
+        """The gateway's simulated now."""
+        return parse_time(self._call("GET", "/healthz").json()["simulated_time"])
+
+    def advance(self, seconds: float) -> datetime:
+        """Fast-forward the simulated clock (messages falling due are issued on the way)."""
+        answer = self._call("POST", f"/admin/clock/advance?seconds={seconds}", headers=self._admin)
+        return parse_time(answer.json()["now"])
+
+    def traffic_lines(self, after: int = 0) -> list[str]:
+        """The traffic log after row ``after`` as NDJSON lines (bodies in base64)."""
+        lines: list[str] = []
+        while True:
+            path = f"/admin/traffic?after={after}&limit=10000"
+            page = [x for x in self._call("GET", path, headers=self._admin).text.splitlines() if x]
+            lines += page
+            if len(page) < 10000:
+                return lines
+            after = int(json.loads(page[-1])["id"])
+
+    def traffic(self, after: int = 0) -> list[TrafficRow]:
+        return [TrafficRow.from_json(json.loads(line)) for line in self.traffic_lines(after)]
+
+    def reset(self) -> None:
+        """Forget every dossier, message and traffic row (admin ``/admin/reset``)."""
+        self._call("POST", "/admin/reset", headers=self._admin)
+
+    def set_faults(self, profiles: list[dict[str, Any]], seed: int) -> None:
+        body = {"profiles": profiles, "seed": seed}
+        self._call("PUT", "/admin/faults", json=body, headers=self._admin)
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/admin/faults", headers=self._admin)
+
+    def fault_events(self, after: int = 0) -> list[dict[str, Any]]:
+        text = self._call("GET", f"/admin/faults/log?after={after}", headers=self._admin).text
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def probe(self, ma_gdich: str) -> DossierStatus | None:
+        """The dossier as the I-VAN may see it (None if the gateway does not know it)."""
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "X-Message-Id": f"{PROBE_PREFIX}{next(self._probes)}",
+        }
+        response = self._call("GET", f"/api/v1/dossiers/{ma_gdich}", headers=headers)
+        if response.status_code != 200:
+            return None
+        hoso = parse_xml(response.content).find("HOSO")
+        if hoso is None:
+            return None
+        messages = tuple(
+            FeedEntry(
+                id=node.findtext("ID") or "",
+                kind=node.findtext("LOAI") or "",
+                cursor=node.findtext("CON_TRO") or "",
+                created_at=node.findtext("NGAY_TAO") or "",
+                acked_at=node.findtext("NGAY_XAC_NHAN") or "",
+                content=base64.b64decode(node.findtext("NOI_DUNG") or ""),
+            )
+            for node in hoso.iterfind("DS_THONGBAO/THONGBAO")
+        )
+        return DossierStatus(
+            ma_gdich=ma_gdich,
+            status=hoso.findtext("TRANG_THAI") or "",
+            received_at=parse_time(hoso.findtext("NGAY_NHAN") or ""),
+            message_id=hoso.findtext("X_MESSAGE_ID") or "",
+            messages=messages,
+        )
+
+    def close(self) -> None:
+        self._session.close()
+
+
+@contextmanager
+def local_gateway(catalog_version: str, pki: TestPKI, directory: Path) -> Iterator[CertGateway]:
+    """The mock gateway with fault injection on 127.0.0.1, frozen simulated clock."""
+    from mock_gateway.config import GatewayConfig
+    from mock_gateway.core import Gateway
+    from mock_gateway.faulty_app import FaultyGateway, create_faulty_app
+    from mock_gateway.local import LocalServer
+
+    directory.mkdir(parents=True, exist_ok=True)
+    config = GatewayConfig(
+        database_url=f"sqlite:///{directory / 'gateway.sqlite3'}",
+        catalog_versions=(catalog_version,),
+        clock_speed=0.0,
+        pki_directory=str(pki.directory),
+        sqlite_synchronous="NORMAL",  # the suite's own throw-away gateway
+    )
+    ivan = next(iter(config.ivan_tokens))
+    capture = LogCapture()
+    logger = logging.getLogger("mock_gateway")
+    logger.addHandler(capture)
+    gateway = Gateway(config, pki=pki)
+    try:
+        app = create_faulty_app(FaultyGateway(gateway), close=False, threads=4)
+        with LocalServer(gateway, app=app) as server:
+            handle = CertGateway(
+                server.url,
+                ivan=(ivan, DEFAULT_IVAN[1], config.ivan_tokens[ivan]),
+                admin_token=config.admin_token,
+                logs=capture,
+                local=True,
+            )
+            try:
+                yield handle
+            finally:
+                handle.close()
+    finally:
+        gateway.close()
+        logger.removeHandler(capture)
+
+
+__all__ = [
+    "PROBE_PREFIX",
+    "CertGateway",
+    "DossierStatus",
+    "FaultsUnavailable",
+    "FeedEntry",
+    "LogCapture",
+    "TrafficRow",
+    "local_gateway",
+    "parse_time",
+]

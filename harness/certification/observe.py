@@ -1,0 +1,133 @@
+"""What one scenario run left behind, arranged per job for the checks to judge.
+
+Every fact comes from the gateway (its traffic log, its fault log, the dossier status an
+I-VAN may read) or from what the I-VAN told the employer (relays, recovered bytes). The
+requests that belong to a job are found by content (the unit code in the envelope), never
+by trusting an identifier the I-VAN chose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+
+from harness.catalog import Catalog
+from harness.certification.gateway import DossierStatus, TrafficRow
+from harness.certification.model import AdapterContext, CaseBlocked, Job, Relay
+from harness.client import parse_answer
+from harness.envelope import EnvelopeInfo, read_envelope
+from harness.signing import TrustStore
+from harness.xmlsafe import XMLRejected, parse_xml
+
+SUBMIT = ("POST", "/api/v1/dossiers")
+
+
+def envelope_of(row: TrafficRow) -> tuple[etree._Element, EnvelopeInfo] | None:
+    """The ``Hoso`` a submission carried, or None when it is not one."""
+    try:
+        root = parse_xml(row.request)
+    except XMLRejected:
+        return None
+    return (root, read_envelope(root)) if root.tag == "Hoso" else None
+
+
+@dataclass
+class JobRecord:
+    """One job: when it was handed over, what reached the gateway, what the employer heard."""
+
+    job: Job
+    handed_at: datetime
+    relays: list[Relay] = field(default_factory=list)
+    attempts: list[TrafficRow] = field(default_factory=list)
+    statuses: dict[str, DossierStatus] = field(default_factory=dict)
+    recovered: list[bytes] | None = None
+    recover_note: str = ""
+
+    @property
+    def committed(self) -> list[str]:
+        """MA_GDICH of every dossier the gateway stored for this job (ideally one)."""
+        found: list[str] = []
+        for row in self.attempts:
+            if row.status == 202:
+                ma_gdich = parse_answer(202, row.response).ma_gdich
+                if ma_gdich and ma_gdich not in found:
+                    found.append(ma_gdich)
+        return found
+
+    def forwarded(self) -> TrafficRow:
+        """The last submission of this job; blocks the case if there was none."""
+        if not self.attempts:
+            raise CaseBlocked(f"the I-VAN never forwarded job {self.job.job_id} (see CERT-FWD-01)")
+        return self.attempts[-1]
+
+    def envelope(self) -> tuple[etree._Element, EnvelopeInfo]:
+        parsed = envelope_of(self.forwarded())
+        assert parsed is not None  # attempts are matched by their envelope
+        return parsed
+
+    def accepted(self) -> DossierStatus:
+        """The stored dossier (the first, if several); blocks the case if none was."""
+        for ma_gdich in self.committed:
+            status = self.statuses.get(ma_gdich)
+            if status is not None:
+                return status
+        answers = sorted({r.outcome for r in self.attempts}) or ["nothing"]
+        raise CaseBlocked(
+            f"no dossier of job {self.job.job_id} was accepted (the gateway answered "
+            f"{', '.join(answers)}), so this case could not be exercised"
+        )
+
+    def relayed(self, *kinds: str) -> list[Relay]:
+        return [r for r in self.relays if not kinds or r.kind in kinds]
+
+
+@dataclass
+class Observation:
+    """A scenario run for one procedure: the jobs and everything the gateway saw."""
+
+    scenario: str
+    procedure: str
+    settings: dict[str, Any]
+    catalog: Catalog
+    trust: TrustStore
+    context: AdapterContext
+    capabilities: frozenset[str]
+    jobs: list[JobRecord] = field(default_factory=list)
+    traffic: list[TrafficRow] = field(default_factory=list)
+    fault_events: list[dict[str, Any]] = field(default_factory=list)
+    log_lines: list[str] = field(default_factory=list)
+    unrouted: list[Relay] = field(default_factory=list)
+    error: str = ""
+
+    def job(self, job_id: str) -> JobRecord | None:
+        return next((j for j in self.jobs if j.job.job_id == job_id), None)
+
+    def route(self, relays: list[Relay], at: datetime) -> None:
+        """File relays under their jobs, stamped with the simulated time they were seen."""
+        for relay in relays:
+            stamped = Relay(**{**relay.to_json(), "at": at.isoformat()})
+            record = self.job(relay.job_id)
+            (record.relays if record is not None else self.unrouted).append(stamped)
+
+    def attach(self, rows: list[TrafficRow]) -> None:
+        """Keep the I-VAN's rows and give each job its submissions (matched by unit code)."""
+        self.traffic = rows
+        by_unit = {j.job.unit.ma_don_vi: j for j in self.jobs}
+        for row in rows:
+            if (row.method, row.path) != SUBMIT:
+                continue
+            parsed = envelope_of(row)
+            record = by_unit.get(parsed[1].unit.ma_don_vi) if parsed else None
+            if record is not None:
+                record.attempts.append(row)
+
+    def events_for(self, record: JobRecord) -> list[dict[str, Any]]:
+        """Fault events that hit this job's submissions."""
+        ids = {r.message_id for r in record.attempts}
+        return [e for e in self.fault_events if e.get("message_id") in ids]
+
+
+__all__ = ["SUBMIT", "JobRecord", "Observation", "envelope_of"]

@@ -1,0 +1,289 @@
+"""``run_certification``: every selected case of the suite, per procedure, into a report.
+
+The runner emits typed, past-tense events (STYLE.md); the CLI's progress bar and the
+report bundle are listeners, and the runner knows neither. One gateway and one adapter
+serve the whole run; each scenario reads only the traffic and fault events that came
+after the previous one, and each case of the scenario judges that same run.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.catalog import Catalog, latest_version, load_catalog
+from harness.certification.engine import ScenarioRun, Watermarks
+from harness.certification.evidence import evidence_for, reproduce
+from harness.certification.gateway import CertGateway, local_gateway
+from harness.certification.jobs import JobBuilder
+from harness.certification.model import AdapterContext, CaseBlocked, CaseFailed, IvanAdapter
+from harness.certification.observe import Observation
+from harness.certification.suite import CaseSpec, Suite, load_suite
+from harness.errors import ConfigError
+from harness.paths import reports_dir
+from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
+from harness.signing import TestPKI, ensure_pki
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    total: int
+    directory: Path
+
+
+@dataclass(frozen=True)
+class ScenarioStarted:
+    scenario: str
+    procedure: str
+
+
+@dataclass(frozen=True)
+class CaseFinished:
+    result: CaseResult
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    bundle: ReportBundle
+
+
+Event = RunStarted | ScenarioStarted | CaseFinished | RunFinished
+Listener = Callable[[Event], None]
+
+
+def _catalog(catalog: Catalog | str | None) -> Catalog:
+    return catalog if isinstance(catalog, Catalog) else load_catalog(catalog or latest_version())
+
+
+def _procedures(catalog: Catalog, wanted: Sequence[str] | None) -> list[str]:
+    if not wanted:
+        return list(catalog.procedures)
+    unknown = [p for p in wanted if p not in catalog.procedures]
+    if unknown:
+        raise ConfigError(
+            f"procedure {', '.join(unknown)} is not in catalog {catalog.version}",
+            hint=f"its procedures: {', '.join(catalog.procedures)}",
+        )
+    return [p for p in catalog.procedures if p in wanted]
+
+
+@contextmanager
+def _gateway(
+    url: str | None, catalog: Catalog, pki: TestPKI, folder: Path, tokens: dict[str, str]
+) -> Iterator[CertGateway]:
+    if url is None:
+        with local_gateway(catalog.version, pki, folder) as gateway:
+            yield gateway
+        return
+    ivan = tokens.get("ivan", "IVAN01")
+    gateway = CertGateway(
+        url,
+        ivan=(ivan, tokens.get("ivan_name", ivan), tokens.get("token", f"test-token-{ivan}")),
+        admin_token=tokens.get("admin_token", "test-admin-token"),
+    )
+    try:
+        yield gateway
+    finally:
+        gateway.close()
+
+
+def judge(case: CaseSpec, obs: Observation, suite: Suite, took: float, repro: str) -> CaseResult:
+    """Run the case's check on the scenario's observation and turn the outcome into a result."""
+    base = CaseResult(
+        case_id=f"{case.id}@{obs.procedure}",
+        title=case.title,
+        outcome=Outcome.PASSED,
+        procedure=obs.procedure,
+        requirement=case.requirement,
+        duration_s=took,
+        reproduce=repro,
+    )
+    if obs.error:
+        skipped = obs.error.startswith("skipped:")
+        outcome = Outcome.SKIPPED if skipped else Outcome.ERROR
+        lines = obs.error.strip().splitlines()  # a traceback says most in its last line
+        message = (" ".join(lines) if skipped or len(lines) < 3 else lines[-1])[:500]
+        return replace(base, outcome=outcome, message=message, evidence={"error": obs.error})
+    try:
+        note = suite.checks[case.check](obs)
+    except CaseFailed as exc:
+        evidence = evidence_for(obs, exc.evidence)
+        return replace(base, outcome=Outcome.FAILED, message=exc.message, evidence=evidence)
+    except CaseBlocked as exc:
+        return replace(base, outcome=Outcome.SKIPPED, message=f"blocked: {exc}")
+    except Exception as exc:  # a check bug must show up, not hide as a pass or a fail
+        evidence = {"traceback": "".join(traceback.format_exception(exc))[-4000:]}
+        message = f"the check crashed: {exc!r}"
+        return replace(base, outcome=Outcome.ERROR, message=message, evidence=evidence)
+    return replace(base, message=str(note or ""))
+
+
+@dataclass
+class _Session:
+    """What every scenario of one run shares: suite, catalog, adapter, gateway, jobs, logs."""
+
+    suite: Suite
+    catalog: Catalog
+    adapter: IvanAdapter
+    gateway: CertGateway
+    context: AdapterContext
+    builder: JobBuilder
+    pki: TestPKI
+    seed: int
+    gateway_url: str | None
+    marks: Watermarks = field(default_factory=Watermarks)
+
+    def results(self, name: str, procedure: str, cases: list[CaseSpec]) -> Iterator[CaseResult]:
+        """Run scenario ``name`` for ``procedure`` once and judge each of its cases."""
+        started = time.perf_counter()
+        obs = ScenarioRun(
+            self.suite.scenarios[name],
+            procedure,
+            adapter=self.adapter,
+            gateway=self.gateway,
+            builder=self.builder,
+            context=self.context,
+            catalog=self.catalog,
+            trust=self.pki.trust_store(),
+            settings=self.suite.resolved,
+            marks=self.marks,
+            seed=self.seed,
+        ).execute()
+        took = (time.perf_counter() - started) / len(cases)
+        for case in cases:
+            repro = reproduce(
+                self.adapter.spec,
+                procedure,
+                case.id,
+                seed=self.seed,
+                catalog=self.catalog.version,
+                gateway_url=self.gateway_url,
+                options=getattr(self.adapter, "options", None),
+            )
+            yield judge(case, obs, self.suite, took, repro)
+
+
+def run_certification(
+    adapter: IvanAdapter | str,
+    procedures: Sequence[str] | None = None,
+    gateway_url: str | None = None,
+    catalog: Catalog | str | None = None,
+    seed: int = 0,
+    *,
+    cases: Sequence[str] | None = None,
+    out: Path | None = None,
+    settings: dict[str, Any] | None = None,
+    listener: Listener | None = None,
+    suite: Suite | None = None,
+    pki: TestPKI | None = None,
+    tokens: dict[str, str] | None = None,
+) -> ReportBundle:
+    """Certify ``adapter`` (an adapter or an ``--adapter`` spec) and write its report bundle.
+
+    ``procedures`` defaults to every procedure of ``catalog`` (default: the latest);
+    ``gateway_url`` None starts the mock gateway with fault injection on 127.0.0.1;
+    ``cases`` selects case ids; ``settings`` overrides the suite's (e.g. client_timeout).
+    The bundle (``reports/<run-id>/`` or under ``out``) is written before returning.
+    """
+    from harness.certification.adapters import resolve_adapter
+
+    emit = listener or (lambda _event: None)
+    suite = (suite or load_suite()).with_settings(**(settings or {}))
+    cat = _catalog(catalog)
+    procs = _procedures(cat, procedures)
+    selected = suite.select(cases)
+    ivan = resolve_adapter(adapter) if isinstance(adapter, str) else adapter
+    pki = pki or ensure_pki()
+    run_id = new_run_id("certify")
+    directory = (out or reports_dir()) / run_id
+    info = RunInfo(
+        run_id=run_id,
+        suite="certification",
+        title=f"Chứng nhận I-VAN / I-VAN certification — {ivan.name} — catalog {cat.version}",
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        meta={
+            "suite name": suite.name,
+            "suite version": suite.version,
+            "harness version": __version__,
+            "catalog version": cat.version,
+            "seed": seed,
+            "seeds": f"dossiers from {seed * 1000 + 1}, fault RNG {seed}, I-VAN RNG {seed}",
+            "adapter": ivan.spec,
+            "gateway": gateway_url or "local (127.0.0.1, SQLite, fault injection)",
+            "procedures": ", ".join(procs),
+            "cases": ", ".join(c.id for c in selected),
+            "settings": json.dumps(suite.settings, sort_keys=True),
+        },
+    )
+    bundle = ReportBundle(info, directory)
+    emit(RunStarted(run_id, len(selected) * len(procs), directory))
+    order = [s for s in suite.scenarios if any(c.scenario == s for c in selected)]
+    with tempfile.TemporaryDirectory(prefix="bhxh-certify-") as scratch:
+        work = Path(scratch)
+        with _gateway(gateway_url, cat, pki, work / "gateway", tokens or {}) as gateway:
+            context = AdapterContext(
+                gateway_url=gateway.url,
+                ivan=gateway.ivan,
+                ivan_name=gateway.ivan_name,
+                token=gateway.token,
+                workdir=work / "ivan",
+                pki_dir=pki.directory,
+                catalog_version=cat.version,
+                client_timeout=float(suite.settings["client_timeout"]),
+                seed=seed,
+            )
+            builder = JobBuilder(cat, pki, seed, tag=run_id)
+            session = _Session(suite, cat, ivan, gateway, context, builder, pki, seed, gateway_url)
+            ivan.start(context)
+            try:
+                for name in order:
+                    mine = [c for c in selected if c.scenario == name]
+                    for procedure in procs:
+                        emit(ScenarioStarted(name, procedure))
+                        for result in session.results(name, procedure, mine):
+                            bundle.add(result)
+                            emit(CaseFinished(result))
+            finally:
+                ivan.stop()
+                _export(gateway, session.marks, directory)
+    bundle.write()
+    emit(RunFinished(bundle))
+    return bundle
+
+
+def _export(gateway: CertGateway, marks: Watermarks, directory: Path) -> None:
+    """The whole traffic log, fault events and log lines, beside the report."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = marks.lines + gateway.traffic_lines(marks.traffic)
+    (directory / "traffic.jsonl").write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+    try:
+        events = gateway.fault_events()
+    except ConfigError:
+        events = []
+    (directory / "fault-events.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8"
+    )
+    if gateway.logs is not None:
+        (directory / "gateway.log").write_text("\n".join(gateway.logs.lines) + "\n", "utf-8")
+
+
+__all__ = [
+    "CaseFinished",
+    "Event",
+    "Listener",
+    "RunFinished",
+    "RunStarted",
+    "ScenarioStarted",
+    "judge",
+    "run_certification",
+]

@@ -1,0 +1,210 @@
+"""The certification suite as data: ``scenarios/certification/cases.yaml`` and its checks.
+
+The engine knows step kinds, never cases: which scenarios exist, which cases judge them,
+which requirement each case checks and the suite's settings are all in the YAML file, and
+each case names a check function of a ``checks*.py`` module beside it (registered with
+:func:`check`). The folder is loaded by path, like a test collector does, so ``harness``
+never imports ``scenarios`` (ARCHITECTURE.md) and a vendor can point the suite at a copy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from harness.errors import ConfigError
+from harness.paths import project_root
+
+CASE_ID = re.compile(r"^CERT-[A-Z]{2,4}-\d{2}$")
+STEP_KINDS = frozenset(
+    {"handover", "faults", "clear_faults", "run", "advance", "tick", "wait", "restart", "recover"}
+)
+_CHECK_ATTRIBUTE = "__certification_check__"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def check(name: str) -> Callable[[F], F]:
+    """Register a check function under ``name`` (the ``check:`` of cases in cases.yaml).
+
+    A check takes an :class:`~harness.certification.observe.Observation` and returns a
+    short note (or None) when the I-VAN passed; it raises
+    :class:`~harness.certification.model.CaseFailed` with evidence when it did not, and
+    :class:`~harness.certification.model.CaseBlocked` when the case could not be exercised.
+    """
+
+    def register(function: F) -> F:
+        setattr(function, _CHECK_ATTRIBUTE, name)
+        return function
+
+    return register
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One numbered case: what it judges, the requirement, its scenario and check."""
+
+    id: str
+    title: str
+    requirement: str
+    scenario: str
+    check: str
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """What the suite does to the I-VAN and the gateway: an ordered list of steps."""
+
+    name: str
+    description: str
+    steps: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A loaded suite: settings, scenarios, cases and the check functions."""
+
+    name: str
+    version: str
+    settings: dict[str, Any]
+    scenarios: dict[str, ScenarioSpec]
+    cases: dict[str, CaseSpec]
+    checks: dict[str, Callable[..., Any]] = field(repr=False)
+    directory: Path = Path()
+
+    def with_settings(self, **overrides: Any) -> Suite:
+        """A copy with some settings replaced (unknown names are a ConfigError)."""
+        unknown = sorted(set(overrides) - set(self.settings))
+        if unknown:
+            raise ConfigError(
+                f"unknown suite setting {', '.join(unknown)}",
+                hint=f"settings of {self.name}: {', '.join(sorted(self.settings))}",
+            )
+        return replace(self, settings={**self.settings, **overrides})
+
+    @property
+    def resolved(self) -> dict[str, Any]:
+        """Settings plus the derived ones (``timeout_delay``)."""
+        values = dict(self.settings)
+        values["timeout_delay"] = float(values["client_timeout"]) + float(values["timeout_margin"])
+        return values
+
+    def select(self, case_ids: Sequence[str] | None = None) -> list[CaseSpec]:
+        """The cases to run, in suite order; unknown ids are a ConfigError."""
+        if not case_ids:
+            return list(self.cases.values())
+        unknown = [c for c in case_ids if c not in self.cases]
+        if unknown:
+            raise ConfigError(
+                f"unknown case {', '.join(unknown)}", hint=f"cases: {', '.join(self.cases)}"
+            )
+        return [c for c in self.cases.values() if c.id in case_ids]
+
+
+def suite_dir() -> Path:
+    return project_root() / "scenarios" / "certification"
+
+
+def _steps(name: str, raw: Any) -> tuple[tuple[str, Any], ...]:
+    steps = []
+    for step in raw or ():
+        kind, args = next(iter(step.items())) if isinstance(step, dict) else (step, {})
+        if kind not in STEP_KINDS or (isinstance(step, dict) and len(step) != 1):
+            raise ConfigError(
+                f"scenario {name}: bad step {step!r}",
+                hint=f"steps: {', '.join(sorted(STEP_KINDS))}",
+            )
+        steps.append((str(kind), args if args is not None else {}))
+    return tuple(steps)
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _load_checks(path: Path) -> dict[str, Callable[..., Any]]:
+    module_name = f"_bhxh_certification_checks_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot load checks from {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    found = {}
+    for value in vars(module).values():
+        name = getattr(value, _CHECK_ATTRIBUTE, None)
+        if isinstance(name, str):
+            found[name] = value
+    return found
+
+
+def load_suite(directory: Path | None = None) -> Suite:
+    """The suite in ``directory`` (default ``scenarios/certification``), fully checked."""
+    folder = directory or suite_dir()
+    path = folder / "cases.yaml"
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read the certification suite {path}: {exc}") from exc
+    checks: dict[str, Callable[..., Any]] = {}
+    for module in sorted(folder.glob("checks*.py")):
+        checks |= _load_checks(module)
+    scenarios = {
+        str(name): ScenarioSpec(
+            str(name), _text(s.get("description")), _steps(name, s.get("steps"))
+        )
+        for name, s in (doc.get("scenarios") or {}).items()
+    }
+    cases = {}
+    for case_id, c in (doc.get("cases") or {}).items():
+        problems = [
+            "id must look like CERT-ABC-01" if not CASE_ID.match(str(case_id)) else "",
+            "" if c.get("requirement") else "a requirement is needed",
+            "" if c.get("scenario") in scenarios else f"unknown scenario {c.get('scenario')!r}",
+            "" if c.get("check") in checks else f"no check {c.get('check')!r} in checks*.py",
+        ]
+        if any(problems):
+            raise ConfigError(f"{path}: case {case_id}: " + "; ".join(p for p in problems if p))
+        cases[str(case_id)] = CaseSpec(
+            str(case_id),
+            str(c["title"]),
+            str(c["requirement"]),
+            str(c["scenario"]),
+            str(c["check"]),
+        )
+    return Suite(
+        name=str(doc.get("suite", "certification")),
+        version=str(doc.get("version", "0")),
+        settings=dict(doc.get("settings") or {}),
+        scenarios=scenarios,
+        cases=cases,
+        checks=checks,
+        directory=folder,
+    )
+
+
+def load_variants(directory: Path | None = None) -> dict[str, list[str]]:
+    """``variants.yaml``: each bundled faulty I-VAN and the cases it must fail."""
+    path = (directory or suite_dir()) / "variants.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): [str(c) for c in v] for k, v in doc.items()}
+
+
+__all__ = [
+    "CASE_ID",
+    "STEP_KINDS",
+    "CaseSpec",
+    "ScenarioSpec",
+    "Suite",
+    "check",
+    "load_suite",
+    "load_variants",
+    "suite_dir",
+]

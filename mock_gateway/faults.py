@@ -1,0 +1,389 @@
+"""Fault injection: named, parameterised profiles (``fixtures/faults/*.yaml``) and their hooks.
+
+A suite must see how an I-VAN copes with a gateway that is slow, refuses, drops the line,
+commits and then fails, repeats or reorders its messages, goes into maintenance, or rolls
+its signing key over. Those behaviours are data (profiles with parameters); each hook is
+one of two small shapes (STYLE.md, after pytest-httpserver's composable hooks):
+
+* a *gate* ``(request) -> response | None`` answers instead of the core (503, maintenance,
+  a reset before the core saw anything), and
+* an *after* hook ``(request, response) -> response`` changes what the core answered
+  (latency, timeout or reset after the commit, 500 after the commit, feed rewriting).
+
+Hooks match by route and fire by probability from a seeded RNG, so a run is reproducible.
+Effects only a transport can produce (a reset connection, a late answer) travel as the
+:data:`FAULT_HEADER` marker, which :mod:`mock_gateway.faulty_app` turns into the real thing;
+its :class:`~mock_gateway.faulty_app.FaultyGateway` applies the hooks around the core.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import yaml
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+
+from harness.errors import ConfigError
+from harness.paths import fixtures_dir
+from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.intake import reject
+
+Req = GatewayRequest
+Resp = GatewayResponse
+
+FAULT_HEADER = "X-Bhxh-Fault"
+"""Transport effect marker: ``reset`` and/or ``delay=<seconds>``, comma separated."""
+
+
+@dataclass(frozen=True)
+class FaultProfile:
+    """A named profile: default parameters and hook templates (``$param`` placeholders)."""
+
+    name: str
+    description: str
+    params: dict[str, Any]
+    hooks: tuple[dict[str, Any], ...]
+
+    def bind(self, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The hooks with parameters filled in; an unknown parameter is a ConfigError."""
+        unknown = sorted(set(overrides or {}) - set(self.params))
+        if unknown:
+            raise ConfigError(
+                f"fault profile {self.name!r} has no parameter {', '.join(unknown)}",
+                hint=f"its parameters: {', '.join(sorted(self.params)) or '(none)'}",
+            )
+        values = {**self.params, **(overrides or {})}
+
+        def fill(value: Any) -> Any:
+            placeholder = isinstance(value, str) and value.startswith("$")
+            return values[value[1:]] if placeholder and value[1:] in values else value
+
+        return [{k: fill(v) for k, v in hook.items()} for hook in self.hooks]
+
+
+def load_profiles(directory: Path | None = None) -> dict[str, FaultProfile]:
+    """Every ``*.yaml`` profile in ``directory`` (default ``fixtures/faults``), checked."""
+    profiles = {}
+    for path in sorted((directory or fixtures_dir() / "faults").glob("*.yaml")):
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        hooks = tuple(dict(h) for h in doc.get("hooks") or ())
+        for hook in hooks:
+            if hook.get("kind") not in KINDS:
+                raise ConfigError(
+                    f"{path}: unknown fault kind {hook.get('kind')!r}",
+                    hint=f"known kinds: {', '.join(sorted(KINDS))}",
+                )
+        description = " ".join(str(doc.get("description", "")).split())
+        profiles[path.stem] = FaultProfile(
+            path.stem, description, dict(doc.get("params") or {}), hooks
+        )
+    return profiles
+
+
+class FaultHost(Protocol):
+    """What a hook may use: the wrapped gateway, simulated time, the fault event log."""
+
+    gateway: Gateway
+
+    def sim_now(self) -> float: ...
+
+    def event(self, fault: Fault, request: Req, action: str) -> None: ...
+
+
+class Fault:
+    """One active hook: matches by route, fires by ``skip``/``times``/``probability``."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, profile: str, spec: dict[str, Any], rng: random.Random, at: float) -> None:
+        self.profile, self.spec, self.rng = profile, spec, rng
+        self.activated = at  # simulated epoch seconds when the plan was set
+        self.routes = tuple(str(r) for r in (spec.get("routes") or ("*",)))
+        self.probability = float(spec.get("probability", 1.0))
+        self.times = None if spec.get("times") is None else int(spec["times"])
+        self.skip = int(spec.get("skip") or 0)
+        self.seen = self.hits = 0
+
+    def matches(self, request: Req) -> bool:
+        """``"*"`` is every I-VAN route (``/api/...``); else ``"METHOD /path"`` globs."""
+        line = f"{request.method} {request.path}"
+        return any(
+            request.path.startswith("/api/") if r == "*" else fnmatch.fnmatchcase(line, r)
+            for r in self.routes
+        )
+
+    def fire(self) -> bool:
+        """Count a matching request and decide (seeded) whether the fault hits it."""
+        self.seen += 1
+        if self.seen <= self.skip or (self.times is not None and self.hits >= self.times):
+            return False
+        if self.probability < 1.0 and self.rng.random() >= self.probability:
+            return False
+        self.hits += 1
+        return True
+
+    def gate(self, request: Req, host: FaultHost) -> Resp | None:
+        """Answer instead of the core, or None to let the request through."""
+        return None
+
+    def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
+        """Change what was answered (the identity by default)."""
+        return response
+
+    def activate(self, host: FaultHost) -> None:
+        """Called when the plan is set (state-changing faults act here)."""
+
+    def deactivate(self, host: FaultHost) -> None:
+        """Called when the plan is replaced or cleared."""
+
+
+def marked(response: Resp, effect: str) -> Resp:
+    """``response`` with one more transport effect in its :data:`FAULT_HEADER`."""
+    headers = dict(response.headers)
+    previous = headers.get(FAULT_HEADER)
+    headers[FAULT_HEADER] = f"{previous},{effect}" if previous else effect
+    return GatewayResponse(response.status, headers, response.body, response.outcome)
+
+
+def unavailable(host: FaultHost, request: Req, retry_after: Any) -> Resp:
+    """A signed 503 SRV-001, with ``Retry-After`` (whole seconds) or without (None)."""
+    answer = host.gateway.error_response(reject("SRV-001", request.path))
+    headers = {k: v for k, v in answer.headers.items() if k != "Retry-After"}
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(0, math.ceil(float(retry_after))))
+    return GatewayResponse(answer.status, headers, answer.body, answer.outcome)
+
+
+class Delay(Fault):
+    """Latency: the answer leaves ``seconds`` (+ up to ``jitter``) late."""
+
+    kind = "delay"
+
+    def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
+        if not self.fire():
+            return response
+        jitter = self.rng.random() * float(self.spec.get("jitter") or 0)
+        seconds = float(self.spec.get("seconds", 0)) + jitter
+        host.event(self, request, f"answer {response.status} held {seconds:.3f} s")
+        return marked(response, f"delay={seconds:.3f}")
+
+
+class Unavailable(Fault):
+    """503 bursts: ``times`` requests, or all of them for ``window`` seconds after the first.
+
+    A window closes after ``window`` real seconds or as soon as the simulated clock has
+    moved that far, so a client that comes back "30 simulated minutes later" (one step of
+    a suite's fast-forward) finds the burst over, as it would in real life.
+    """
+
+    kind = "unavailable"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.until: tuple[float, float] | None = None  # (monotonic, simulated) end
+
+    def gate(self, request: Req, host: FaultHost) -> Resp | None:
+        now, sim = time.monotonic(), host.sim_now()
+        if self.until is not None:  # a window burst: on until it closes, then done
+            if now >= self.until[0] or sim >= self.until[1]:
+                return None
+            self.hits += 1
+        elif not self.fire():
+            return None
+        elif self.spec.get("window") is not None:
+            window = float(self.spec["window"])
+            self.until = (now + window, sim + window)
+        retry_after = self.spec.get("retry_after")
+        shown = "no Retry-After" if retry_after is None else f"Retry-After: {retry_after}"
+        host.event(self, request, f"refused 503 SRV-001 ({shown}) before the core")
+        return unavailable(host, request, retry_after)
+
+
+class Maintenance(Fault):
+    """503 SRV-001 inside a window of simulated time; Retry-After = seconds left."""
+
+    kind = "maintenance"
+
+    def gate(self, request: Req, host: FaultHost) -> Resp | None:
+        start = float(self.spec.get("start") or 0)
+        end = start + float(self.spec.get("duration") or 0)
+        elapsed = host.sim_now() - self.activated
+        if not start <= elapsed < end:
+            return None
+        self.hits += 1
+        left = end - elapsed
+        host.event(self, request, f"maintenance: 503 SRV-001, Retry-After {math.ceil(left)} s")
+        return unavailable(host, request, left)
+
+
+def _committed(fault: Fault, response: Resp) -> bool:
+    """Whether the core just stored a dossier (202) and the fault hits this answer."""
+    return response.status == 202 and fault.fire()
+
+
+def _ma(response: Resp) -> str:
+    return f"MA_GDICH {response.headers.get('X-Ma-Gdich', '?')}"
+
+
+class Reset(Fault):
+    """Drop the connection before the core sees the request, or after it committed."""
+
+    kind = "reset"
+
+    def gate(self, request: Req, host: FaultHost) -> Resp | None:
+        if self.spec.get("when", "before") != "before" or not self.fire():
+            return None
+        host.event(self, request, "connection reset before the core saw the request")
+        return GatewayResponse(0, {FAULT_HEADER: "reset"}, b"", "RESET")
+
+    def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
+        if self.spec.get("when") != "after" or not _committed(self, response):
+            return response
+        host.event(self, request, f"committed {_ma(response)}, then reset the connection")
+        return marked(response, "reset")
+
+
+class Timeout(Fault):
+    """Commit, then hold the answer longer than the client waits."""
+
+    kind = "timeout"
+
+    def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
+        if not _committed(self, response):
+            return response
+        seconds = float(self.spec.get("seconds", 35))
+        host.event(self, request, f"committed {_ma(response)}; answer held {seconds:g} s")
+        return marked(response, f"delay={seconds:.3f}")
+
+
+class ErrorAfterCommit(Fault):
+    """Acknowledge-then-500: the receipt is stored, the client is told 500 SRV-002."""
+
+    kind = "error-after-commit"
+
+    def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
+        if not _committed(self, response):
+            return response
+        host.event(self, request, f"committed {_ma(response)}, answered 500 SRV-002")
+        return host.gateway.internal_error()
+
+
+def _feed(response: Resp) -> tuple[Any, list[Any]] | None:
+    """The feed document and its THONGBAO nodes (None for anything but a 200 feed)."""
+    if response.status != 200:
+        return None
+    root = etree.fromstring(response.body, etree.XMLParser(resolve_entities=False))
+    listing = root.find("DS_THONGBAO")
+    return None if listing is None else (root, list(listing))
+
+
+def _rewrite_feed(response: Resp, root: Any, nodes: list[Any]) -> Resp:
+    listing = root.find("DS_THONGBAO")
+    for child in list(listing):
+        listing.remove(child)
+    listing.extend(nodes)
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return GatewayResponse(response.status, dict(response.headers), body, response.outcome)
+
+
+class DuplicateMessages(Fault):
+    """At-least-once delivery: messages twice in a page, and served ones once more later."""
+
+    kind = "duplicate-messages"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.served: dict[str, list[Any]] = {}  # per credential: nodes already served
+        self.redelivered: set[tuple[str, str]] = set()
+
+    def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
+        feed = _feed(response)
+        if feed is None:
+            return response
+        root, nodes = feed
+        who = request.header("authorization") or ""
+        out: list[Any] = []
+        for node in nodes:
+            out += [node, copy.deepcopy(node)] if self.fire() else [node]
+        doubled = len(out) - len(nodes)
+        again = []
+        page = {n.findtext("ID") for n in nodes}
+        for node in self.served.get(who, []) if self.spec.get("redeliver") else []:
+            key = (who, node.findtext("ID") or "")
+            if key[1] not in page and key not in self.redelivered:
+                self.redelivered.add(key)
+                again.append(copy.deepcopy(node))
+        self.served.setdefault(who, []).extend(copy.deepcopy(n) for n in nodes)
+        if not doubled and not again:
+            return response
+        host.event(self, request, f"listed {doubled} message(s) twice, redelivered {len(again)}")
+        return _rewrite_feed(response, root, out + again)
+
+
+class ReorderMessages(Fault):
+    """Deliver a feed page out of order (reversed, or shuffled by the seeded RNG)."""
+
+    kind = "reorder-messages"
+
+    def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
+        feed = _feed(response)
+        if feed is None or len(feed[1]) < 2 or not self.fire():
+            return response
+        root, nodes = feed
+        if self.spec.get("mode", "reverse") == "shuffle":
+            self.rng.shuffle(nodes)
+        else:
+            nodes.reverse()
+        order = ", ".join(f"{n.findtext('LOAI')}#{n.findtext('CON_TRO')}" for n in nodes)
+        host.event(self, request, f"page delivered out of order: {order}")
+        return _rewrite_feed(response, root, nodes)
+
+
+class Rollover(Fault):
+    """Swap the gateway's signing credential (receipts and messages) while active."""
+
+    kind = "rollover"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.previous: Any = None
+
+    def matches(self, request: Req) -> bool:
+        return False
+
+    def activate(self, host: FaultHost) -> None:
+        from mock_gateway.messages import MessageSigner
+
+        gateway = host.gateway
+        signer = MessageSigner(gateway.pki.credential(str(self.spec.get("credential"))))
+        self.previous, self.hits = gateway.signer, 1
+        gateway.signer = gateway.processor.signer = signer
+
+    def deactivate(self, host: FaultHost) -> None:
+        if self.previous is not None:
+            host.gateway.signer = host.gateway.processor.signer = self.previous
+            self.previous = None
+
+
+KINDS: dict[str, type[Fault]] = {k.kind: k for k in Fault.__subclasses__()}
+"""Every hook kind, by the name profiles use."""
+
+__all__ = [
+    "FAULT_HEADER",
+    "KINDS",
+    "Fault",
+    "FaultHost",
+    "FaultProfile",
+    "load_profiles",
+    "marked",
+]

@@ -1,0 +1,398 @@
+"""The gateway with fault profiles: a core wrapper, its admin endpoint, and the transports.
+
+:class:`FaultyGateway` stands wherever a :class:`~mock_gateway.core.Gateway` does (it
+delegates all but ``handle``), applies the hooks of :mod:`mock_gateway.faults` around the
+core and serves ``/admin/faults`` itself, so route table and core stay untouched. Effects
+come back as the :data:`~mock_gateway.faults.FAULT_HEADER` marker: :class:`FaultMiddleware`
+(ASGI) sleeps without holding a worker thread and resets the TCP connection for real;
+:class:`FaultAdapter` (``requests``) does the same in-process. ``GET /admin/traffic`` is
+served without logging the export itself (the core logs its answer, so each export would
+embed the previous one: the log grew geometrically). ``app_factory`` builds the app per
+uvicorn worker from ``$BHXH_GATEWAY_CONFIG`` and ``$BHXH_GATEWAY_FAULTS`` (a spec line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import requests
+import yaml
+
+from harness.errors import ConfigError
+from mock_gateway.admin import traffic_line
+from mock_gateway.api import int_param
+from mock_gateway.app import create_app
+from mock_gateway.clock import iso
+from mock_gateway.config import GatewayConfig
+from mock_gateway.core import JSON, Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.faults import FAULT_HEADER, KINDS, Fault, FaultProfile, load_profiles
+from mock_gateway.intake import Rejected, reject
+from mock_gateway.store import TrafficRecord
+from mock_gateway.transport import DEFAULT_BASE_URL, GatewayAdapter, core_request
+
+log = logging.getLogger("mock_gateway.faults")
+
+ADMIN_PATH = "/admin/faults"
+TRAFFIC_PATH = "/admin/traffic"
+ENV_FAULTS = "BHXH_GATEWAY_FAULTS"
+ENV_FAULTS_SEED = "BHXH_GATEWAY_FAULTS_SEED"
+NDJSON = "application/x-ndjson"
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One profile to activate, with parameter overrides."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "params": dict(self.params)}
+
+
+def parse_spec(text: str) -> list[FaultSpec]:
+    """``"burst-503:count=5,retry_after=2; latency:seconds=0.1"`` as fault specs."""
+    specs = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, _, rest = part.partition(":")
+        params: dict[str, Any] = {}
+        for item in filter(None, (i.strip() for i in rest.split(","))):
+            key, sep, raw = item.partition("=")
+            if not sep:
+                raise ConfigError(f"fault option {item!r} is not key=value", hint=f"in {part!r}")
+            params[key.strip()] = yaml.safe_load(raw.strip())
+        specs.append(FaultSpec(name.strip(), params))
+    return specs
+
+
+def specs_from_json(data: Any) -> tuple[list[FaultSpec], int | None]:
+    """A ``PUT /admin/faults`` body: ``{"profiles": [{name, params}], "seed": n}`` or a spec."""
+    if not isinstance(data, dict):
+        raise ConfigError("the fault plan must be a JSON object")
+    seed = None if data.get("seed") is None else int(data["seed"])
+    if "spec" in data:
+        return parse_spec(str(data["spec"])), seed
+    specs = []
+    for item in data.get("profiles") or ():
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ConfigError(f"fault profile entry {item!r} needs a name")
+        specs.append(FaultSpec(item["name"], dict(item.get("params") or {})))
+    return specs, seed
+
+
+class FaultyGateway:
+    """A gateway with an active fault plan; ``handle()`` never raises, like the core's."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        specs: list[FaultSpec] | None = None,
+        *,
+        seed: int = 0,
+        profiles: dict[str, FaultProfile] | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.profiles = profiles if profiles is not None else load_profiles()
+        self.seed = seed
+        self.specs: list[FaultSpec] = []
+        self._faults: list[Fault] = []
+        self._lock = threading.RLock()
+        self._events: deque[dict[str, Any]] = deque(maxlen=20_000)
+        self._sequence = 0
+        self._ivans = {token: ivan for ivan, token in gateway.config.ivan_tokens.items()}
+        if specs:
+            self.set_plan(specs, seed)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.gateway, name)
+
+    def set_plan(self, specs: list[FaultSpec], seed: int | None = None) -> None:
+        """Replace the active faults; a bad plan raises ConfigError and leaves the old one."""
+        seed = self.seed if seed is None else seed
+        built: list[Fault] = []
+        at = self.gateway.clock.timestamp()
+        for index, spec in enumerate(specs):
+            profile = self.profiles.get(spec.name)
+            if profile is None:
+                known = ", ".join(sorted(self.profiles))
+                raise ConfigError(f"unknown fault profile {spec.name!r}", hint=f"known: {known}")
+            for number, hook in enumerate(profile.bind(spec.params)):
+                rng = random.Random(f"{seed}/{index}/{spec.name}/{number}")
+                built.append(KINDS[hook["kind"]](spec.name, hook, rng, at))
+        with self._lock:
+            for fault in reversed(self._faults):
+                fault.deactivate(self)
+            self.specs, self.seed, self._faults = list(specs), seed, built
+            for fault in built:
+                fault.activate(self)
+
+    def clear(self) -> None:
+        self.set_plan([])
+
+    def sim_now(self) -> float:
+        return self.gateway.clock.timestamp()
+
+    def event(self, fault: Fault, request: GatewayRequest, action: str) -> None:
+        """Log what a fault did: kept for ``/admin/faults/log`` and sent to ``logging``."""
+        with self._lock:
+            self._sequence += 1
+            entry = {
+                "seq": self._sequence,
+                "at": iso(datetime.now(UTC)),
+                "sim": iso(self.gateway.clock.now()),
+                "profile": fault.profile,
+                "kind": fault.kind,
+                "ivan": self.ivan_of(request) or "",
+                "method": request.method,
+                "path": request.path,
+                "message_id": request.header("x-message-id") or "",
+                "action": action,
+            }
+            self._events.append(entry)
+        log.info("fault %(profile)s/%(kind)s %(method)s %(path)s: %(action)s", entry)
+
+    def events(self, after: int = 0) -> list[dict[str, Any]]:
+        with self._lock:
+            return [e for e in self._events if e["seq"] > after]
+
+    def ivan_of(self, request: GatewayRequest) -> str | None:
+        scheme, _, token = (request.header("authorization") or "").partition(" ")
+        return self._ivans.get(token.strip()) if scheme.lower() == "bearer" else None
+
+    def handle(self, request: GatewayRequest) -> GatewayResponse:
+        """Answer as the gateway would, with the active faults applied."""
+        started, t0 = time.time(), time.perf_counter()
+        if request.path == TRAFFIC_PATH and request.method == "GET":
+            return self._admin(request)  # an export that logged itself would grow without end
+        if request.path == ADMIN_PATH or request.path.startswith(ADMIN_PATH + "/"):
+            answer = self._admin(request)
+            self._record(request, answer, started, t0)
+            return answer
+        with self._lock:
+            faults = [f for f in self._faults if f.matches(request)]
+            gated = next(filter(None, (f.gate(request, self) for f in faults)), None)
+        if gated is None:
+            response = self.gateway.handle(request)
+        else:  # the core never saw it, so it is not in the traffic log yet
+            response = gated
+            self._record(request, response, started, t0)
+        with self._lock:
+            for fault in faults:
+                response = fault.after(request, response, self)
+        return response
+
+    def _record(
+        self, request: GatewayRequest, response: GatewayResponse, started: float, t0: float
+    ) -> None:
+        try:
+            admin = request.path.startswith("/admin/")
+            self.gateway.traffic.record(
+                TrafficRecord(
+                    ivan="admin" if admin else self.ivan_of(request),
+                    method=request.method,
+                    path=request.path,
+                    message_id=request.header("x-message-id") or None,
+                    status=response.status,
+                    request_size=request.size,
+                    request=request.body if request.body_size is None else b"",
+                    response=response.body,
+                    started=iso(datetime.fromtimestamp(started, UTC)),
+                    duration_ms=(time.perf_counter() - t0) * 1000.0,
+                    outcome=response.outcome,
+                )
+            )
+        except Exception:  # evidence must never cost an answer
+            log.exception("could not record a faulted exchange")
+
+    def _admin(self, request: GatewayRequest) -> GatewayResponse:
+        try:
+            self._authorise(request)
+            after = int_param(request, "after", 0, 0, 2**62)
+            if request.path == TRAFFIC_PATH:
+                self.gateway.traffic.flush()
+                rows = self.gateway.store.traffic(
+                    after, int_param(request, "limit", 10_000, 1, 10**5)
+                )
+                lines = [
+                    traffic_line(r | {"response": b""} if r["path"] == TRAFFIC_PATH else r)
+                    for r in rows
+                ]
+                return _ndjson(lines)
+            if request.path == ADMIN_PATH + "/log" and request.method in ("GET", "HEAD"):
+                return _ndjson([json.dumps(e, ensure_ascii=False) for e in self.events(after)])
+            if request.path != ADMIN_PATH:
+                raise reject("NF-001", request.path)
+            if request.method in ("PUT", "POST"):
+                try:
+                    self.set_plan(*specs_from_json(json.loads(request.body or b"{}")))
+                except (ConfigError, ValueError, TypeError) as exc:
+                    raise reject("REQ-002", ADMIN_PATH, detail=str(exc)[:300]) from None
+            elif request.method == "DELETE":
+                self.clear()
+            elif request.method not in ("GET", "HEAD"):
+                raise reject("REQ-002", ADMIN_PATH, method=request.method, status=405)
+        except Rejected as exc:
+            return self.gateway.error_response(exc)
+        return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(self.state()).encode())
+
+    def _authorise(self, request: GatewayRequest) -> None:
+        scheme, _, token = (request.header("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise reject("AUTH-001", "/", header="Authorization")
+        if token.strip() != self.gateway.config.admin_token:
+            raise reject("AUTH-003" if token.strip() in self._ivans else "AUTH-002", "/")
+
+    def state(self) -> dict[str, Any]:
+        """The active plan, hits per hook, the event count and every known profile."""
+        items = self.profiles.items()
+        with self._lock:
+            hits = [{"profile": f.profile, "kind": f.kind, "hits": f.hits} for f in self._faults]
+            state = {"seed": self.seed, "active": [s.to_dict() for s in self.specs]}
+            state |= {"hits": hits, "events": self._sequence}
+        known = {n: {"description": p.description, "params": p.params} for n, p in items}
+        return state | {"profiles": known}
+
+
+def _ndjson(lines: list[str]) -> GatewayResponse:
+    return GatewayResponse(200, {"Content-Type": NDJSON}, "".join(x + "\n" for x in lines).encode())
+
+
+def marker_effects(value: str | None) -> tuple[float, bool]:
+    """``(delay seconds, reset)`` from a :data:`FAULT_HEADER` value."""
+    tokens = [t.strip() for t in (value or "").split(",")]
+    delay = sum(float(t[6:]) for t in tokens if t.startswith("delay="))
+    return delay, "reset" in tokens
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class FaultMiddleware:
+    """ASGI: turns the fault marker into a late answer or a reset TCP connection.
+
+    The reset reaches the socket through uvicorn's ``send`` (its request cycle holds the
+    transport): SO_LINGER 0 then ``abort()`` sends an RST, which a client sees as
+    "connection reset by peer". Under another server the connection is just dropped.
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        dropped = False
+
+        async def faulty_send(message: Message) -> None:
+            nonlocal dropped
+            if dropped:
+                return
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                marker = next((v for k, v in headers if k.lower() == b"x-bhxh-fault"), None)
+                if marker is not None:
+                    delay, reset = marker_effects(marker.decode("latin-1"))
+                    if delay:
+                        await asyncio.sleep(delay)
+                    if reset:
+                        dropped = True
+                        _abort(send)
+                        return
+                    kept = [(k, v) for k, v in headers if k.lower() != b"x-bhxh-fault"]
+                    message = {**message, "headers": kept}
+            await send(message)
+
+        await self.app(scope, receive, faulty_send)
+
+
+def _abort(send: Send) -> None:
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise ConnectionAbortedError("fault: connection reset")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    cycle.disconnected = True  # type: ignore[union-attr]  # uvicorn: say nothing more
+
+
+class FaultAdapter(GatewayAdapter):
+    """``requests`` transport to a faulty gateway in-process: a held answer at least as
+    long as the read timeout raises ``ReadTimeout`` at once (the commit happened, as over
+    HTTP), a shorter one is slept; a reset raises ``ConnectionError``."""
+
+    def __init__(self, gateway: FaultyGateway | Gateway, base_url: str = DEFAULT_BASE_URL) -> None:
+        super().__init__(cast(Gateway, gateway), base_url)
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        core = core_request(
+            request.method or "GET",
+            request.url or "/",
+            request.headers,
+            request.body,
+            self._base_path,
+        )
+        answer = self.gateway.handle(core)
+        delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
+        read = timeout[1] if isinstance(timeout, tuple) else timeout
+        if read is not None and delay >= float(read):
+            raise requests.ReadTimeout(f"fault: no answer within {read} s", request=request)
+        time.sleep(delay)
+        if reset:
+            raise requests.ConnectionError("fault: connection reset by peer", request=request)
+        headers = {k: v for k, v in answer.headers.items() if k != FAULT_HEADER}
+        return self.build_response(request, GatewayResponse(answer.status, headers, answer.body))
+
+
+def create_faulty_app(gateway: FaultyGateway, **options: Any) -> FaultMiddleware:
+    """``create_app`` over the faulty gateway, inside :class:`FaultMiddleware`."""
+    return FaultMiddleware(create_app(cast(Gateway, gateway), **options))
+
+
+def app_factory() -> FaultMiddleware:
+    """One worker's app from ``$BHXH_GATEWAY_CONFIG`` and ``$BHXH_GATEWAY_FAULTS``."""
+    specs = parse_spec(os.environ.get(ENV_FAULTS, ""))
+    seed = int(os.environ.get(ENV_FAULTS_SEED, "0") or 0)
+    return create_faulty_app(FaultyGateway(Gateway(GatewayConfig.from_env()), specs, seed=seed))
+
+
+__all__ = [
+    "ADMIN_PATH",
+    "ENV_FAULTS",
+    "ENV_FAULTS_SEED",
+    "FaultAdapter",
+    "FaultMiddleware",
+    "FaultSpec",
+    "FaultyGateway",
+    "app_factory",
+    "create_faulty_app",
+    "marker_effects",
+    "parse_spec",
+    "specs_from_json",
+]

@@ -1,0 +1,206 @@
+"""Checks on the dossier an I-VAN forwards: schema, signatures, certificates, envelope, content.
+
+Each judges one :class:`~harness.certification.Observation` (a scenario run for one
+procedure) against one requirement, from what the gateway recorded and what the I-VAN
+told the employer. A check raises ``CaseFailed`` with the evidence a vendor needs to fix
+the fault alone, ``CaseBlocked`` when its precondition did not happen (a case is not
+failed for another case's fault), and returns a short note when the I-VAN passed.
+"""
+
+from __future__ import annotations
+
+import binascii
+import unicodedata
+from collections.abc import Iterator
+
+from lxml import etree
+
+from harness import Finding, SignatureInvalid, parse_xml, validators_for, verify
+from harness.certification import (
+    CaseFailed,
+    JobRecord,
+    Observation,
+    check,
+)
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+CERTIFICATE_CODES = frozenset({"SIG-004", "SIG-005", "SIG-006"})
+"""Findings about the certificate (trust, validity, revocation), not the signature itself."""
+
+
+def _forms(obs: Observation, record: JobRecord) -> Iterator[tuple[str, str, etree._Element]]:
+    """(file name, signature node, parsed form) for every form the I-VAN forwarded."""
+    _root, info = record.envelope()
+    for file in info.files:
+        form = obs.catalog.forms.get(file.ma_to_khai)
+        try:
+            root = parse_xml(file.decode())
+        except (binascii.Error, ValueError) as exc:
+            raise CaseFailed(f"{file.ten_file}: the embedded form cannot be read ({exc})") from exc
+        yield file.ten_file, form.signature_node if form else "Cky", root
+
+
+def _signature_findings(root: etree._Element, node: str, obs: Observation) -> list[Finding]:
+    try:
+        verify(root, signature_parent=node, trust=obs.trust)
+    except SignatureInvalid as exc:
+        return [f for f in exc.findings if f.severity != "warning"]
+    return []
+
+
+def _report(findings: list[tuple[str, Finding]]) -> dict[str, str]:
+    lines = [
+        f"{where}: {f.code} at {f.xpath}: {f.message_en} / {f.message_vi}" for where, f in findings
+    ]
+    return {"findings": "\n".join(lines)}
+
+
+def _signatures(obs: Observation, *, forms: bool, certificates: bool) -> str:
+    found: list[tuple[str, Finding]] = []
+    for record in obs.jobs:
+        targets = (
+            [(n, node, root) for n, node, root in _forms(obs, record)]
+            if forms
+            else [("envelope", obs.catalog.envelope.signature_node, record.envelope()[0])]
+        )
+        for name, node, root in targets:
+            for finding in _signature_findings(root, node, obs):
+                if (finding.code in CERTIFICATE_CODES) == certificates:
+                    found.append((name, finding))
+    if found:
+        what = "certificate" if certificates else "signature"
+        codes = sorted({f.code for _, f in found})
+        raise CaseFailed(f"{len(found)} {what} problem(s): {', '.join(codes)}", _report(found))
+    return "verified against the test CA"
+
+
+@check("forms_schema_valid")
+def forms_schema_valid(obs: Observation) -> str:
+    validators = validators_for(obs.catalog)
+    found: list[tuple[str, Finding]] = []
+    for record in obs.jobs:
+        for name, _node, root in _forms(obs, record):
+            version = obs.catalog.form_version(name)
+            if version is None:
+                raise CaseFailed(f"{name} is not a form version of catalog {obs.catalog.version}")
+            validator = validators.form(version.form, version.version)
+            assert validator is not None
+            found += [(name, f) for f in validator.validate(root) if f.severity != "warning"]
+    if found:
+        raise CaseFailed(
+            f"{len(found)} schema or rule error(s) in the forwarded forms", _report(found)
+        )
+    return "every form valid"
+
+
+@check("forms_signed")
+def forms_signed(obs: Observation) -> str:
+    return _signatures(obs, forms=True, certificates=False)
+
+
+@check("envelope_signed")
+def envelope_signed(obs: Observation) -> str:
+    return _signatures(obs, forms=False, certificates=False)
+
+
+@check("certificates_valid")
+def certificates_valid(obs: Observation) -> str:
+    _signatures(obs, forms=True, certificates=True)
+    return _signatures(obs, forms=False, certificates=True)
+
+
+@check("envelope_consistent")
+def envelope_consistent(obs: Observation) -> str:
+    validator = validators_for(obs.catalog).envelope
+    found = []
+    for record in obs.jobs:
+        root, _info = record.envelope()
+        found += [("envelope", f) for f in validator.validate(root) if f.severity != "warning"]
+    if found:
+        codes = sorted({f.code for _, f in found})
+        raise CaseFailed(f"the envelope is inconsistent: {', '.join(codes)}", _report(found))
+    return "SoLuongFile, DoDaiFile and base64 consistent"
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+@check("envelope_identifies")
+def envelope_identifies(obs: Observation) -> str:
+    for record in obs.jobs:
+        job, (_root, info) = record.job, record.envelope()
+        pairs = {
+            "MaIVAN": (obs.context.ivan, info.ma_ivan),
+            "MaThuTuc": (job.procedure, info.ma_thu_tuc),
+            "KyKeKhai": (job.period, info.ky_ke_khai),
+            "MaSoBHXH": (job.unit.ma_don_vi, info.unit.ma_don_vi),
+            "TenDoiTuong": (_nfc(job.unit.ten), _nfc(info.unit.ten)),
+            "MaSoThue": (job.unit.ma_so_thue, info.unit.ma_so_thue),
+            "files": (
+                sorted(f.file_name for f in job.forms),
+                sorted(f.ten_file for f in info.files),
+            ),
+        }
+        wrong = {k: v for k, v in pairs.items() if v[0] != v[1]}
+        if wrong:
+            lines = [f"{k}: expected {e!r}, got {g!r}" for k, (e, g) in wrong.items()]
+            raise CaseFailed(
+                f"the envelope misstates {', '.join(wrong)}", {"differences": "\n".join(lines)}
+            )
+    return "employer, procedure, period, I-VAN and files as handed over"
+
+
+def _canonical(content: bytes, node: str) -> tuple[bytes, etree._Element]:
+    """C14N of a form without its signature (and without the emptied signature node)."""
+    root = parse_xml(content)
+    for signature in list(root.iter(f"{{{DS}}}Signature")):
+        signature.getparent().remove(signature)
+    holder = root.find(node)
+    if holder is not None and len(holder) == 0 and not (holder.text or "").strip():
+        holder.getparent().remove(holder)
+    return etree.tostring(root, method="c14n"), root
+
+
+def _first_difference(expected: etree._Element, got: etree._Element) -> str:
+    tree = expected.getroottree()
+    for a, b in zip(expected.iter(), got.iter(), strict=False):
+        if a.tag != b.tag or (a.text or "") != (b.text or "") or dict(a.attrib) != dict(b.attrib):
+            form = (
+                "NFC" if unicodedata.is_normalized("NFC", b.text or "") else "NOT NFC (decomposed)"
+            )
+            return f"{tree.getpath(a)}: declared {a.text!r}, forwarded {b.text!r} ({form})"
+    return "the element structure differs"
+
+
+def _not_nfc(root: etree._Element, where: str) -> list[str]:
+    tree = root.getroottree()
+    return [
+        f"{where}:{tree.getpath(n)}: {n.text!r}"
+        for n in root.iter()
+        if isinstance(n.tag, str) and n.text and not unicodedata.is_normalized("NFC", n.text)
+    ]
+
+
+@check("content_unchanged")
+def content_unchanged(obs: Observation) -> str:
+    problems: list[str] = []
+    for record in obs.jobs:
+        envelope, info = record.envelope()
+        sent = {f.ten_file: f for f in info.files}
+        problems += _not_nfc(envelope, "envelope")
+        for form in record.job.forms:
+            if form.file_name not in sent:
+                problems.append(f"{form.file_name}: declared by the employer, not forwarded")
+                continue
+            declared, a = _canonical(form.content, form.signature_node)
+            forwarded, b = _canonical(sent[form.file_name].decode(), form.signature_node)
+            if declared != forwarded:
+                problems.append(f"{form.file_name}: {_first_difference(a, b)}")
+            problems += _not_nfc(b, form.file_name)
+    if problems:
+        raise CaseFailed(
+            f"the forwarded content differs from the declared one in {len(problems)} place(s)",
+            {"differences": "\n".join(problems[:40])},
+        )
+    return "forms byte-exact after C14N; text NFC"

@@ -1,0 +1,375 @@
+"""Fault profiles of the mock gateway: data, hooks, admin endpoint, and their transports.
+
+In-process tests drive :class:`FaultyGateway` directly (fast, deterministic); the last ones
+cross a real socket to show that a reset and a held answer are what a client really sees.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from lxml import etree
+
+from harness.catalog import load_catalog
+from harness.conformance import DossierChecker
+from harness.dossiers.factory import DossierFactory
+from harness.errors import ConfigError
+from harness.signing import TestPKI, verify
+from mock_gateway.core import GatewayRequest, GatewayResponse
+from mock_gateway.faults import FAULT_HEADER, KINDS, load_profiles
+from mock_gateway.faulty_app import (
+    FaultAdapter,
+    FaultSpec,
+    FaultyGateway,
+    app_factory,
+    parse_spec,
+    specs_from_json,
+)
+from mock_gateway.testing import Answer, InProcessGateway
+
+BASE = "http://faulty.test"
+
+
+@pytest.fixture(scope="module")
+def envelopes(pki: TestPKI) -> Callable[[], bytes]:
+    """Distinct signed dossiers the gateway accepts (latest catalog, first procedure)."""
+    catalog = load_catalog()
+    factory, checker = DossierFactory(catalog, pki), DossierChecker(catalog, pki.trust_store())
+    procedure, seeds = next(iter(catalog.procedures)), itertools.count(500)
+
+    def make() -> bytes:
+        while True:
+            envelope = factory.build(procedure, next(seeds)).envelope
+            if checker.check(envelope).accepted:
+                return envelope
+
+    return make
+
+
+@pytest.fixture
+def gw(pki: TestPKI) -> Iterator[InProcessGateway]:
+    with InProcessGateway(pki=pki) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def faulty(gw: InProcessGateway) -> FaultyGateway:
+    return FaultyGateway(gw.gateway)
+
+
+def call(
+    faulty: FaultyGateway,
+    method: str,
+    path: str,
+    *,
+    token: str = "test-token-IVAN01",
+    body: bytes = b"",
+    query: dict[str, str] | None = None,
+    **headers: str,
+) -> GatewayResponse:
+    all_headers = {"Authorization": f"Bearer {token}", **headers}
+    return faulty.handle(GatewayRequest(method, path, all_headers, query or {}, body))
+
+
+def submit(faulty: FaultyGateway, envelope: bytes, message_id: str) -> GatewayResponse:
+    headers = {"Content-Type": "application/xml", "X-Message-Id": message_id}
+    return call(faulty, "POST", "/api/v1/dossiers", body=envelope, **headers)
+
+
+def feed_ids(response: GatewayResponse) -> list[str]:
+    return [n.findtext("ID") or "" for n in etree.fromstring(response.body).iter("THONGBAO")]
+
+
+# -- profiles as data ----------------------------------------------------------------
+
+
+def test_every_profile_loads_and_every_kind_is_used() -> None:
+    profiles = load_profiles()
+    assert {"latency", "burst-503", "connection-reset", "timeout", "ack-then-500"} <= set(profiles)
+    assert {"duplicate-messages", "out-of-order-messages", "maintenance"} <= set(profiles)
+    assert "certificate-rollover" in profiles
+    used = {hook["kind"] for p in profiles.values() for hook in p.bind()}
+    assert used == set(KINDS)
+    assert all(p.description for p in profiles.values())
+
+
+def test_parameters_bind_and_unknown_ones_are_refused() -> None:
+    burst = load_profiles()["burst-503"]
+    [hook] = burst.bind({"count": 5, "retry_after": None})
+    assert hook["times"] == 5 and hook["retry_after"] is None and hook["kind"] == "unavailable"
+    with pytest.raises(ConfigError, match="no parameter colour"):
+        burst.bind({"colour": "red"})
+
+
+def test_an_unknown_kind_names_its_file(tmp_path: Path) -> None:
+    (tmp_path / "odd.yaml").write_text("hooks: [{kind: teleport}]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"odd\.yaml: unknown fault kind 'teleport'"):
+        load_profiles(tmp_path)
+
+
+def test_specs_from_a_line_and_from_json() -> None:
+    specs = parse_spec("burst-503:count=5,retry_after=null; latency:seconds=0.1")
+    assert specs == [
+        FaultSpec("burst-503", {"count": 5, "retry_after": None}),
+        FaultSpec("latency", {"seconds": 0.1}),
+    ]
+    assert specs_from_json({"spec": "latency", "seed": 3}) == ([FaultSpec("latency")], 3)
+    body = {"profiles": [{"name": "timeout", "params": {"seconds": 2}}]}
+    assert specs_from_json(body) == ([FaultSpec("timeout", {"seconds": 2})], None)
+    with pytest.raises(ConfigError, match="not key=value"):
+        parse_spec("latency:fast")
+
+
+# -- hooks, in-process -------------------------------------------------------------------
+
+
+def test_burst_503_with_and_without_retry_after(
+    faulty: FaultyGateway, envelopes: Callable[[], bytes], gw: InProcessGateway
+) -> None:
+    faulty.set_plan([FaultSpec("burst-503", {"count": 2, "retry_after": 3})])
+    envelope = envelopes()
+    first, second, third = (submit(faulty, envelope, "burst-1") for _ in range(3))
+    assert [first.status, second.status, third.status] == [503, 503, 202]
+    assert first.headers["Retry-After"] == "3" and Answer.parse(first).ma_loi == "SRV-001"
+    assert gw.gateway.store.counts()["dossiers"] == 1
+    outcomes = [r["outcome"] for r in gw.gateway.store.traffic()]
+    assert outcomes == ["SRV-001", "SRV-001", "OK"]  # refused answers are in the traffic log
+    faulty.set_plan([FaultSpec("burst-503", {"count": 1, "retry_after": None})])
+    assert "Retry-After" not in submit(faulty, envelopes(), "burst-2").headers
+
+
+def test_probability_is_reproducible_by_seed(faulty: FaultyGateway) -> None:
+    def pattern(seed: int) -> list[int]:
+        spec = FaultSpec("burst-503", {"count": None, "probability": 0.5, "routes": ["*"]})
+        faulty.set_plan([spec], seed)
+        return [call(faulty, "GET", "/api/v1/catalog").status for _ in range(24)]
+
+    assert pattern(7) == pattern(7)
+    assert pattern(7) != pattern(8)
+    assert {503, 200} <= set(pattern(7))
+
+
+def test_maintenance_window_on_the_simulated_clock(
+    faulty: FaultyGateway, envelopes: Callable[[], bytes], gw: InProcessGateway
+) -> None:
+    faulty.set_plan([FaultSpec("maintenance", {"start": 60, "duration": 3600})])
+    assert call(faulty, "GET", "/api/v1/catalog").status == 200  # not started yet
+    gw.advance(600)
+    refused = submit(faulty, envelopes(), "mnt-1")
+    assert refused.status == 503 and refused.headers["Retry-After"] == str(3660 - 600)
+    admin = call(faulty, "POST", "/admin/clock/advance?seconds=1", token="test-admin-token")
+    assert admin.status != 503  # admin routes are never faulted
+    gw.advance(3600)
+    assert submit(faulty, envelopes(), "mnt-2").status == 202
+
+
+def test_ack_then_500_commits_and_the_retry_gets_the_receipt(
+    faulty: FaultyGateway, envelopes: Callable[[], bytes], gw: InProcessGateway
+) -> None:
+    faulty.set_plan([FaultSpec("ack-then-500")])
+    envelope = envelopes()
+    lost = submit(faulty, envelope, "a500")
+    assert lost.status == 500 and Answer.parse(lost).ma_loi == "SRV-002"
+    assert gw.gateway.store.counts()["dossiers"] == 1
+    retry = submit(faulty, envelope, "a500")
+    assert retry.status == 202 and retry.headers["X-Idempotent-Replay"] == "true"
+    [event] = faulty.events()
+    assert event["kind"] == "error-after-commit" and retry.headers["X-Ma-Gdich"] in event["action"]
+
+
+def session(faulty: FaultyGateway) -> requests.Session:
+    s = requests.Session()
+    s.mount(BASE + "/", FaultAdapter(faulty, BASE))
+    s.headers["Authorization"] = "Bearer test-token-IVAN01"
+    return s
+
+
+def test_timeout_and_reset_through_the_requests_transport(
+    faulty: FaultyGateway, envelopes: Callable[[], bytes], gw: InProcessGateway
+) -> None:
+    client = session(faulty)
+    headers = {"Content-Type": "application/xml", "X-Message-Id": "t-1"}
+    faulty.set_plan([FaultSpec("timeout", {"seconds": 30})])
+    with pytest.raises(requests.ReadTimeout):
+        client.post(f"{BASE}/api/v1/dossiers", data=envelopes(), headers=headers, timeout=1)
+    assert gw.gateway.store.counts()["dossiers"] == 1  # committed before the answer was held
+    faulty.set_plan([FaultSpec("connection-reset")])
+    with pytest.raises(requests.ConnectionError):
+        client.post(
+            f"{BASE}/api/v1/dossiers", data=envelopes(), headers={**headers, "X-Message-Id": "t-2"}
+        )
+    assert gw.gateway.store.counts()["dossiers"] == 1  # reset before the core saw it
+    faulty.set_plan([FaultSpec("connection-reset", {"when": "after"})])
+    with pytest.raises(requests.ConnectionError):
+        client.post(
+            f"{BASE}/api/v1/dossiers", data=envelopes(), headers={**headers, "X-Message-Id": "t-3"}
+        )
+    assert gw.gateway.store.counts()["dossiers"] == 2  # stored, answer lost
+    faulty.set_plan([FaultSpec("latency", {"seconds": 0.05})])
+    t0 = time.perf_counter()
+    assert client.get(f"{BASE}/api/v1/catalog").status_code == 200
+    assert time.perf_counter() - t0 >= 0.05
+    assert FAULT_HEADER not in client.get(f"{BASE}/api/v1/catalog").headers
+
+
+def _with_messages(
+    faulty: FaultyGateway, gw: InProcessGateway, envelopes: Callable[[], bytes]
+) -> None:
+    assert submit(faulty, envelopes(), "feed-1").status == 202
+    gw.advance(2 * 3600)  # 02/TB-TS and 03/TB-TS are both due
+
+
+def test_duplicate_and_redelivered_messages(
+    faulty: FaultyGateway, envelopes: Callable[[], bytes], gw: InProcessGateway
+) -> None:
+    _with_messages(faulty, gw, envelopes)
+    faulty.set_plan([FaultSpec("duplicate-messages")])
+    page = call(faulty, "GET", "/api/v1/messages")
+    first = feed_ids(page)
+    assert len(first) == 4 and len(set(first)) == 2  # each listed twice
+    cursor = etree.fromstring(page.body).findtext("CON_TRO_TIEP") or ""
+    later = call(faulty, "GET", "/api/v1/messages", query={"after": cursor})
+    assert sorted(feed_ids(later)) == sorted(set(first))  # served again, below the cursor
+    assert etree.fromstring(later.body).findtext("CON_TRO_TIEP") == cursor
+    drained = call(faulty, "GET", "/api/v1/messages", query={"after": cursor})
+    assert feed_ids(drained) == []  # redelivered once only
+
+
+def test_out_of_order_messages(
+    faulty: FaultyGateway, envelopes: Callable[[], bytes], gw: InProcessGateway
+) -> None:
+    _with_messages(faulty, gw, envelopes)
+    in_order = etree.fromstring(call(faulty, "GET", "/api/v1/messages").body)
+    faulty.set_plan([FaultSpec("out-of-order-messages")])
+    reordered = etree.fromstring(call(faulty, "GET", "/api/v1/messages").body)
+    kinds = [n.findtext("LOAI") for n in reordered.iter("THONGBAO")]
+    assert kinds == ["03/TB-TS", "02/TB-TS"]
+    assert reordered.findtext("CON_TRO_TIEP") == in_order.findtext("CON_TRO_TIEP")
+
+
+def _signer_serial(body: bytes) -> str:
+    return etree.fromstring(body).findtext("XACNHAN_GDICH/TTCKY_BHXH/TTCKY/SERIAL") or ""
+
+
+def test_certificate_rollover_and_back(
+    faulty: FaultyGateway, envelopes: Callable[[], bytes], gw: InProcessGateway, pki: TestPKI
+) -> None:
+    before = submit(faulty, envelopes(), "roll-1")
+    faulty.set_plan([FaultSpec("certificate-rollover")])
+    during = submit(faulty, envelopes(), "roll-2")
+    gw.advance(2 * 3600)
+    page = etree.fromstring(call(faulty, "GET", "/api/v1/messages").body)
+    issued = [base64.b64decode(n.findtext("NOI_DUNG") or "") for n in page.iter("THONGBAO")]
+    next_serial = format(pki.credential("bhxh-next").certificate.serial_number, "X")
+    assert _signer_serial(before.body) == format(
+        pki.credential("bhxh").certificate.serial_number, "X"
+    )
+    assert {_signer_serial(during.body)} | {_signer_serial(m) for m in issued} == {next_serial}
+    for message in issued:  # same CA: a client trusting the chain accepts the new key
+        verify(
+            etree.fromstring(message),
+            signature_parent="XACNHAN_GDICH/TTCKY_BHXH",
+            trust=pki.trust_store(),
+        )
+    faulty.clear()
+    assert _signer_serial(submit(faulty, envelopes(), "roll-3").body) == _signer_serial(before.body)
+
+
+# -- the admin endpoint ------------------------------------------------------------------
+
+
+def test_admin_endpoint_sets_reads_logs_and_clears(faulty: FaultyGateway) -> None:
+    admin = {"token": "test-admin-token"}
+    plan = {"profiles": [{"name": "latency", "params": {"seconds": 0.01}}], "seed": 4}
+    put = call(faulty, "PUT", "/admin/faults", body=json.dumps(plan).encode(), **admin)
+    assert put.status == 200 and json.loads(put.body)["active"] == plan["profiles"]
+    call(faulty, "GET", "/api/v1/catalog")
+    state: dict[str, Any] = json.loads(call(faulty, "GET", "/admin/faults", **admin).body)
+    assert (
+        state["seed"] == 4 and state["hits"][0]["hits"] == 1 and "maintenance" in state["profiles"]
+    )
+    log = call(faulty, "GET", "/admin/faults/log", **admin).body.decode().splitlines()
+    assert json.loads(log[0])["kind"] == "delay"
+    assert call(faulty, "DELETE", "/admin/faults", **admin).status == 200
+    assert json.loads(call(faulty, "GET", "/admin/faults", **admin).body)["active"] == []
+
+
+def test_admin_endpoint_refuses_strangers_and_bad_plans(faulty: FaultyGateway) -> None:
+    assert Answer.parse(call(faulty, "GET", "/admin/faults", token="")).ma_loi == "AUTH-001"
+    assert Answer.parse(call(faulty, "GET", "/admin/faults")).ma_loi == "AUTH-003"
+    bad = call(
+        faulty,
+        "PUT",
+        "/admin/faults",
+        body=b'{"profiles": [{"name": "nope"}]}',
+        token="test-admin-token",
+    )
+    assert bad.status == 400 and Answer.parse(bad).ma_loi == "REQ-002"
+    assert b"unknown fault profile" in bad.body
+
+
+def test_traffic_export_does_not_embed_itself(faulty: FaultyGateway) -> None:
+    admin = {"token": "test-admin-token"}
+    call(faulty, "GET", "/api/v1/catalog")
+    sizes = [len(call(faulty, "GET", "/admin/traffic", **admin).body) for _ in range(4)]
+    assert max(sizes) - min(sizes) < 500, sizes  # would double each time if it logged itself
+
+
+def test_app_factory_reads_faults_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pki: TestPKI
+) -> None:
+    from mock_gateway.config import GatewayConfig
+
+    config = GatewayConfig(
+        database_url=f"sqlite:///{tmp_path / 'g.sqlite3'}", pki_directory=str(pki.directory)
+    )
+    environ: dict[str, str] = {}
+    config.to_env(environ)
+    monkeypatch.setenv("BHXH_GATEWAY_CONFIG", environ["BHXH_GATEWAY_CONFIG"])
+    monkeypatch.setenv("BHXH_GATEWAY_FAULTS", "latency:seconds=0.2")
+    app = app_factory()
+    inner: Any = app.app
+    wrapped: FaultyGateway = inner.state.gateway
+    try:
+        assert [s.name for s in wrapped.specs] == ["latency"]
+    finally:
+        wrapped.gateway.close()
+
+
+# -- over a real socket -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from harness.certification import local_gateway
+
+    with local_gateway(load_catalog().version, pki, tmp_path_factory.mktemp("served")) as gateway:
+        yield gateway
+
+
+def test_over_http_a_reset_is_a_reset_and_a_held_answer_times_out(
+    served: Any, envelopes: Callable[[], bytes]
+) -> None:
+    client = requests.Session()
+    client.headers["Authorization"] = f"Bearer {served.token}"
+    url = f"{served.url}/api/v1/dossiers"
+    headers = {"Content-Type": "application/xml"}
+    served.set_faults([{"name": "connection-reset"}], 0)
+    with pytest.raises(requests.ConnectionError):
+        client.post(url, data=envelopes(), headers={**headers, "X-Message-Id": "h-1"}, timeout=5)
+    served.set_faults([{"name": "timeout", "params": {"seconds": 1.0}}], 0)
+    envelope = envelopes()
+    with pytest.raises(requests.ReadTimeout):
+        client.post(url, data=envelope, headers={**headers, "X-Message-Id": "h-2"}, timeout=0.3)
+    served.clear_faults()
+    replay = client.post(url, data=envelope, headers={**headers, "X-Message-Id": "h-2"}, timeout=5)
+    assert replay.status_code == 202 and replay.headers["X-Idempotent-Replay"] == "true"
+    assert [e["kind"] for e in served.fault_events()] == ["reset", "timeout"]

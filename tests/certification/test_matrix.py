@@ -1,0 +1,62 @@
+"""The matrix: the reference I-VAN passes every case, each faulty I-VAN fails exactly its own.
+
+This is the suite's quality test (STYLE.md: tests that check the tool finds bugs). Every
+bundled faulty I-VAN runs the whole suite on one procedure, in parallel processes because
+most of a run is real-time waiting; ``scenarios/certification/variants.yaml`` says which
+cases each must fail. A case the fault blocks (nothing accepted, so no lifecycle to judge)
+may be skipped, but only with a "blocked" reason, and never failed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.certification import FAULTY, load_suite, load_variants
+from tests.certification.conftest import FAST, PROCEDURE
+
+Summary = dict[str, tuple[str, str]]
+
+
+def certify(spec: str, out: str) -> Summary:
+    """Run one adapter over the suite (in a worker process); case -> (outcome, message)."""
+    from harness.certification import run_certification
+
+    bundle = run_certification(spec, procedures=[PROCEDURE], out=Path(out), settings=FAST)
+    return {c.case_id.split("@")[0]: (c.outcome.value, c.message) for c in bundle.cases}
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory, pki: Any) -> dict[str, Summary]:
+    out = str(tmp_path_factory.mktemp("matrix"))
+    specs = ["reference", *(f"faulty:{name}" for name in FAULTY)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=4, mp_context=context) as pool:
+        futures = {spec: pool.submit(certify, spec, out) for spec in specs}
+        return {spec: future.result() for spec, future in futures.items()}
+
+
+def test_every_variant_is_named_in_the_data() -> None:
+    assert set(load_variants()) == set(FAULTY)
+    cases = set(load_suite().cases)
+    for name, breaks in load_variants().items():
+        assert breaks and set(breaks) <= cases, name
+
+
+def test_reference_passes_every_case(matrix: dict[str, Summary]) -> None:
+    outcomes = matrix["reference"]
+    assert set(outcomes) == set(load_suite().cases)
+    assert {k: v for k, v in outcomes.items() if v[0] != "passed"} == {}
+
+
+@pytest.mark.parametrize("variant", sorted(FAULTY))
+def test_variant_fails_exactly_its_cases(matrix: dict[str, Summary], variant: str) -> None:
+    outcomes = matrix[f"faulty:{variant}"]
+    failed = {case for case, (outcome, _) in outcomes.items() if outcome in ("failed", "error")}
+    assert failed == set(load_variants()[variant]), outcomes
+    skipped = {c: m for c, (o, m) in outcomes.items() if o == "skipped"}
+    assert all(m.startswith("blocked:") for m in skipped.values()), skipped

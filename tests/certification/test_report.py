@@ -1,0 +1,102 @@
+"""The evidence: a failing run's bundle, its HTML in headless Chromium, the CLI and verify.
+
+A vendor must be able to fix a fault alone from the report: verdict first, the matrix of
+cases by procedure, and for each failure its requirement, the raw exchange from the
+gateway's traffic log, the gateway's log lines and a command that reproduces just it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.certification import run_certification
+from harness.certification.cli import certify
+from harness.reporting import ReportBundle, verify_bundle
+from tests.browser import render
+from tests.certification.conftest import FAST, PROCEDURE
+
+CASES = ["CERT-MSG-01", "CERT-ENV-01", "CERT-RTY-02"]
+
+
+@pytest.fixture(scope="module")
+def failing(tmp_path_factory: pytest.TempPathFactory) -> ReportBundle:
+    out = tmp_path_factory.mktemp("failing")
+    return run_certification(
+        "faulty:never-acks", procedures=[PROCEDURE], cases=CASES, out=out, settings=FAST, seed=3
+    )
+
+
+def test_the_bundle_records_what_reproduces_the_run(failing: ReportBundle) -> None:
+    data = json.loads((failing.directory / "results.json").read_text(encoding="utf-8"))
+    meta = data["run"]["meta"]
+    assert meta["suite version"] and meta["catalog version"] and meta["seed"] == 3
+    assert meta["adapter"] == "faulty:never-acks" and meta["procedures"] == PROCEDURE
+    assert {c["case_id"]: c["outcome"] for c in data["cases"]} == {
+        f"CERT-ENV-01@{PROCEDURE}": "passed",
+        f"CERT-MSG-01@{PROCEDURE}": "failed",
+        f"CERT-RTY-02@{PROCEDURE}": "passed",
+    }
+    names = {p.name for p in failing.directory.iterdir()}
+    assert {"index.html", "junit.xml", "results.json", "traffic.jsonl", "MANIFEST.json"} <= names
+    assert verify_bundle(failing.directory) == []
+
+
+def test_a_failure_carries_requirement_exchange_log_and_reproduce_line(
+    failing: ReportBundle,
+) -> None:
+    [case] = [c for c in failing.cases if c.outcome.value == "failed"]
+    assert "never acknowledged" in case.message
+    assert case.requirement.startswith("DESIGN.md Gateway API")
+    exchange = case.evidence["raw exchange (gateway traffic log)"]
+    assert "POST /api/v1/dossiers" in exchange and "<Hoso>" in exchange
+    assert "GET /api/v1/messages" in case.evidence["gateway log"]
+    assert "02/TB-TS" in case.evidence["relays to the employer"]
+    assert case.reproduce == (
+        f"bhxh-harness certify --adapter faulty:never-acks --procedures {PROCEDURE} "
+        f"--case CERT-MSG-01 --catalog {failing.info.meta['catalog version']} --seed 3"
+    )
+
+
+def test_the_report_opens_in_chromium_with_verdict_and_evidence(failing: ReportBundle) -> None:
+    page = render((failing.directory / "index.html").as_uri())
+    assert "Verdict: FAILED" in page.text
+    assert page.text.index("Verdict: FAILED") < page.text.index("Cases by procedure")
+    assert f"CERT-MSG-01@{PROCEDURE}" in page.text and "never acknowledged" in page.text
+    assert "POST /api/v1/dossiers" in page.text and "Reproduce:" in page.text
+    assert "Decree 166" in page.text or "DESIGN.md" in page.text
+    assert page.screenshot.startswith(b"\x89PNG") and len(page.screenshot) > 5000
+
+
+def test_cli_certify_then_verify_and_tamper(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        certify,
+        ["--adapter", "faulty:forwards-late", "--procedures", PROCEDURE, "--case", "CERT-FWD-01",
+         "--client-timeout", "0.5", "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert f"FAILED CERT-FWD-01@{PROCEDURE}" in result.stdout
+    assert "reproduce: bhxh-harness certify --adapter faulty:forwards-late" in result.stdout
+    [bundle] = tmp_path.iterdir()
+    ok = runner.invoke(certify, ["verify", str(bundle)])
+    assert ok.exit_code == 0 and "bundle intact" in ok.stdout
+    (bundle / "results.json").write_text("{}", encoding="utf-8")
+    tampered = runner.invoke(certify, ["verify", str(bundle)])
+    assert tampered.exit_code == 1 and "changed: results.json" in tampered.stdout
+
+
+def test_cli_passes_the_reference_and_refuses_bad_options(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["--adapter", "reference", "--procedures", PROCEDURE, "--case", "CERT-ENV-02"]
+    passed = runner.invoke(certify, [*args, "--out", str(tmp_path)])
+    assert passed.exit_code == 0 and "verdict: PASSED" in passed.stdout, passed.output
+    unknown = runner.invoke(certify, ["--adapter", "reference", "--procedures", "999"])
+    assert unknown.exit_code == 2 and "procedure 999 is not in catalog" in unknown.stderr
+    missing = runner.invoke(certify, [])
+    assert missing.exit_code == 2 and "--adapter is required" in missing.output
+    bad_case = runner.invoke(certify, ["--adapter", "reference", "--case", "CERT-XYZ-99"])
+    assert bad_case.exit_code == 2 and "unknown case CERT-XYZ-99" in bad_case.stderr
