@@ -58,6 +58,13 @@ class _Refused(click.ClickException):
     help="FULL: a receipted dossier survives power loss; NORMAL: survives a killed process.",
 )
 @click.option(
+    "--faults",
+    default="",
+    help="Fault plan from fixtures/faults, e.g. "
+    '"burst-503:count=5,retry_after=2; latency:seconds=0.1" (or later: PUT /admin/faults).',
+)
+@click.option("--faults-seed", default=0, show_default=True, type=int, help="Seed of fault draws.")
+@click.option(
     "--release",
     default=None,
     help="Serve a seeded faulty release from fixtures/releases/ (regression-suite practice).",
@@ -78,6 +85,8 @@ def serve(
     ivan_tokens: tuple[str, ...],
     admin_token: str | None,
     sqlite_synchronous: str,
+    faults: str,
+    faults_seed: int,
     release: str | None,
     log_level: str,
 ) -> None:
@@ -106,6 +115,8 @@ def serve(
             sqlite_synchronous=sqlite_synchronous.upper(),
             log_level=log_level,
             config=GatewayConfig(release=release),
+            faults=faults,
+            faults_seed=faults_seed,
         )
     except UsageError as exc:
         raise _Refused(str(exc)) from None

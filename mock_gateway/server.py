@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 from collections.abc import Mapping, Sequence
 
 import uvicorn
 
 from harness.errors import ConfigError
 from harness.signing import ensure_pki
-from mock_gateway.app import create_app
 from mock_gateway.config import DEFAULT_DATABASE_URL, GatewayConfig
 from mock_gateway.core import Gateway
+from mock_gateway.faults import load_profiles
+from mock_gateway.faulty_app import (
+    ENV_FAULTS,
+    ENV_FAULTS_SEED,
+    FaultyGateway,
+    create_faulty_app,
+    parse_spec,
+)
 from mock_gateway.intake import CatalogSet
 from mock_gateway.store import Store
 
@@ -76,12 +84,22 @@ def serve(
     sqlite_synchronous: str = "FULL",
     log_level: str = "info",
     config: GatewayConfig | None = None,
+    faults: str = "",
+    faults_seed: int = 0,
 ) -> None:
     """Serve until interrupted; raises :class:`ConfigError` for unusable options."""
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is not a TCP port")
+    specs = parse_spec(faults)  # checked before anything touches the database
+    known = load_profiles()
+    unknown = [spec.name for spec in specs if spec.name not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown fault profile(s): {', '.join(unknown)}",
+            hint=f"known: {', '.join(sorted(known))} (fixtures/faults/)",
+        )
     cfg = build_config(
         database_url=database_url,
         catalog_versions=catalog_versions,
@@ -101,12 +119,15 @@ def serve(
         "access_log": False,  # the traffic log is the access log, and it is much richer
         "timeout_keep_alive": 30,
     }
-    if workers == 1:
-        uvicorn.run(create_app(Gateway(cfg)), **options)  # type: ignore[arg-type]
+    # every answer goes through the fault layer, so a plan can also be set later
+    if workers == 1:  # through PUT /admin/faults
+        gateway = FaultyGateway(Gateway(cfg), specs, seed=faults_seed)
+        uvicorn.run(create_faulty_app(gateway), **options)  # type: ignore[arg-type]
         return
     cfg.to_env()
+    os.environ[ENV_FAULTS], os.environ[ENV_FAULTS_SEED] = faults, str(faults_seed)
     uvicorn.run(
-        "mock_gateway.app:app_factory",
+        "mock_gateway.faulty_app:app_factory",
         factory=True,
         workers=workers,
         **options,  # type: ignore[arg-type]

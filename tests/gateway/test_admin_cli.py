@@ -88,6 +88,9 @@ def test_head_is_get_without_a_body(gw: InProcessGateway) -> None:
         (["--ivan-token", "IVAN01=same", "--admin-token", "same"], "distinct tokens"),
         (["--workers", "0"], "--workers"),
         (["--clock-speed", "-1"], "clock_speed"),
+        (["--faults", "nope:seconds=1"], "unknown fault profile(s): nope"),
+        (["--faults", "latency:seconds"], "not key=value"),
+        (["--release", "nope"], "unknown gateway release"),
     ],
 )
 def test_serve_refuses_bad_options_without_a_traceback(
