@@ -35,6 +35,7 @@ from harness.certification.model import (
     RECEIPT,
     AdapterContext,
     AdapterFailed,
+    ContextHolder,
     IvanAdapter,
     Job,
     NotSupported,
@@ -46,7 +47,7 @@ ENTRY_POINT_GROUP = "bhxh_harness.adapters"
 OPERATIONS = ("tick", "recover", "restart")
 
 
-class _Base:
+class _Base(ContextHolder):
     """Shared bookkeeping: the context, job folders, and MA_GDICH → job for relays."""
 
     name = "adapter"
@@ -54,18 +55,7 @@ class _Base:
     capabilities: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
-        self._context: AdapterContext | None = None
         self._jobs: dict[str, str] = {}
-
-    @property
-    def context(self) -> AdapterContext:
-        if self._context is None:
-            raise ConfigError(f"{self.name}: start() the adapter first")
-        return self._context
-
-    def start(self, context: AdapterContext) -> None:
-        self._context = context
-        context.workdir.mkdir(parents=True, exist_ok=True)
 
     def write_job(self, job: Job) -> Path:
         """The job as ``job.json`` plus each declared form as its own file, in a folder."""

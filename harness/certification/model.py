@@ -155,6 +155,23 @@ class AdapterContext:
         }
 
 
+class ContextHolder:
+    """What every adapter does first: keep the context ``start()`` hands it, make its workdir."""
+
+    name = "adapter"
+    _context: AdapterContext | None = None
+
+    @property
+    def context(self) -> AdapterContext:
+        if self._context is None:
+            raise ConfigError(f"{self.name}: start() the adapter first")
+        return self._context
+
+    def start(self, context: AdapterContext) -> None:
+        self._context = context
+        context.workdir.mkdir(parents=True, exist_ok=True)
+
+
 @runtime_checkable
 class IvanAdapter(Protocol):
     """How the suite drives an I-VAN. ``capabilities`` lists the optional operations
@@ -215,6 +232,7 @@ __all__ = [
     "AdapterFailed",
     "CaseBlocked",
     "CaseFailed",
+    "ContextHolder",
     "IvanAdapter",
     "Job",
     "JobForm",

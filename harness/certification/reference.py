@@ -30,13 +30,14 @@ from harness.certification.model import (
     RECEIPT,
     REJECTED,
     AdapterContext,
+    ContextHolder,
     Job,
     JobForm,
     Relay,
 )
 from harness.client import RETRYABLE_STATUS, FeedMessage, IvanClient, Journal, RetryPolicy
 from harness.envelope import EmbeddedFile, EnvelopeInfo, build_envelope
-from harness.errors import ConfigError, SignatureInvalid
+from harness.errors import SignatureInvalid
 from harness.signing import Credential, TestPKI, ensure_pki, sign, verify
 from harness.xmlsafe import parse_xml
 
@@ -144,7 +145,7 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-class ReferenceIvan:
+class ReferenceIvan(ContextHolder):
     """A correct I-VAN; one adapter among the others (``--adapter reference``)."""
 
     name = "reference"
@@ -155,20 +156,10 @@ class ReferenceIvan:
     retry_later = timedelta(minutes=1)
     durable_journal = True
 
-    def __init__(self) -> None:
-        self._context: AdapterContext | None = None
-
     # -- lifecycle --------------------------------------------------------------------
 
-    @property
-    def context(self) -> AdapterContext:
-        if self._context is None:
-            raise ConfigError(f"{self.name}: start() the adapter first")
-        return self._context
-
     def start(self, context: AdapterContext) -> None:
-        self._context = context
-        context.workdir.mkdir(parents=True, exist_ok=True)
+        super().start(context)
         self.pki: TestPKI = ensure_pki(context.pki_dir)
         self.trust = self.pki.trust_store()
         self._load()

