@@ -2,9 +2,11 @@
 
 Two I-VANs submit, resubmit (same id and body, or same id and another body), read their
 feeds, acknowledge, try to read each other's dossiers and messages, and let simulated time
-pass. After every step the invariants must hold: every receipt stays readable by its owner
-and invisible to the other I-VAN, a message id answers exactly one receipt, the feed never
-repeats or leaks a message, and acknowledged messages stay acknowledged.
+pass, while a 503 burst fault is switched on and off (submissions then retry under the same
+message id, as a correct I-VAN does). After every step the invariants must hold: every
+receipt stays readable by its owner and invisible to the other I-VAN, a message id answers
+exactly one receipt, the feed never repeats or leaks a message, and acknowledged messages
+stay acknowledged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from harness.catalog import load_catalog
 from harness.dossiers.factory import DossierFactory
 from harness.signing import TestPKI, ensure_pki
+from mock_gateway.core import GatewayRequest, GatewayResponse
+from mock_gateway.faulty_app import FaultyGateway, parse_spec
 from mock_gateway.testing import Answer, InProcessGateway
 
 IVANS = ("IVAN01", "IVAN02")
@@ -46,7 +50,7 @@ class Model:
 
 
 _POOLS: dict[str, list[bytes]] = {}
-STATS = {"receipts": 0, "messages": 0, "acked": 0}
+STATS = {"receipts": 0, "messages": 0, "acked": 0, "refused": 0}
 """What the runs exercised, so the test can tell a real run from a vacuous one."""
 
 
@@ -69,22 +73,50 @@ class Lifecycle(RuleBasedStateMachine):
         self.pki = ensure_pki()
         self.context = InProcessGateway(pki=self.pki)
         self.gw = self.context.__enter__()
+        self.faulty = FaultyGateway(self.gw.gateway)
         self.model = Model()
+        self.refused = 0
 
     def teardown(self) -> None:
         STATS["receipts"] += len(self.model.receipts)
         STATS["messages"] += sum(len(m) for m in self.model.seen_messages.values())
         STATS["acked"] += sum(len(m) for m in self.model.acked.values())
+        STATS["refused"] += self.refused
         self.context.__exit__(None, None, None)
 
     def _other(self, ivan: str) -> str:
         return IVANS[1 - IVANS.index(ivan)]
 
+    def _submit(self, ivan: str, body: bytes, message_id: str) -> GatewayResponse:
+        """POST through the fault layer; on 503 retry with the same message id."""
+        headers = {
+            "Authorization": f"Bearer {self.gw.token(ivan)}",
+            "Content-Type": "application/xml",
+            "X-Message-Id": message_id,
+        }
+        request = GatewayRequest("POST", "/api/v1/dossiers", headers, {}, body)
+        for _ in range(6):
+            response = self.faulty.handle(request)
+            if response.status != 503:
+                return response
+            assert Answer.parse(response).codes == ["SRV-001"]
+            assert "Retry-After" in response.headers
+            self.refused += 1
+        raise AssertionError("still 503 after 6 tries: the burst never ended")
+
+    @rule(count=st.integers(1, 3))
+    def fault_on(self, count: int) -> None:
+        self.faulty.set_plan(parse_spec(f"burst-503:count={count},retry_after=1"), seed=0)
+
+    @rule()
+    def fault_off(self) -> None:
+        self.faulty.clear()
+
     @rule(target=submissions, ivan=st.sampled_from(IVANS), index=st.integers(0, POOL - 1))
     def submit(self, ivan: str, index: int) -> Submission:
         body = pool(ivan, self.pki)[index]
         message_id = uuid.uuid4().hex
-        response = self.gw.submit(body, ivan=ivan, message_id=message_id)
+        response = self._submit(ivan, body, message_id)
         assert response.status == 202, response.body[-500:]
         answer = Answer.parse(response)
         assert answer.ma_gdich not in {s.ma_gdich for s in self.model.receipts.values()}
@@ -94,16 +126,14 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(submission=submissions)
     def resubmit_same(self, submission: Submission) -> None:
-        response = self.gw.submit(
-            submission.body, ivan=submission.ivan, message_id=submission.message_id
-        )
+        response = self._submit(submission.ivan, submission.body, submission.message_id)
         assert response.status == 202
         assert Answer.parse(response).ma_gdich == submission.ma_gdich
 
     @rule(submission=submissions, index=st.integers(0, POOL - 1))
     def resubmit_other_body(self, submission: Submission, index: int) -> None:
         body = pool(submission.ivan, self.pki)[index]
-        response = self.gw.submit(body, ivan=submission.ivan, message_id=submission.message_id)
+        response = self._submit(submission.ivan, body, submission.message_id)
         expected = 202 if body == submission.body else 409
         assert response.status == expected
 
@@ -161,4 +191,4 @@ def test_lifecycle_state_machine() -> None:
         max_examples=10, stateful_step_count=25, deadline=None, derandomize=True, database=None
     )
     Lifecycle.TestCase().runTest()
-    assert STATS["receipts"] > 0 and STATS["messages"] > 0 and STATS["acked"] > 0, STATS
+    assert all(STATS[k] > 0 for k in ("receipts", "messages", "acked", "refused")), STATS
