@@ -41,7 +41,7 @@ from mock_gateway.core import JSON, Gateway, GatewayRequest, GatewayResponse
 from mock_gateway.faults import FAULT_HEADER, KINDS, Fault, FaultProfile, load_profiles
 from mock_gateway.intake import Rejected, reject
 from mock_gateway.store import TrafficRecord
-from mock_gateway.transport import DEFAULT_BASE_URL, GatewayAdapter, core_request
+from mock_gateway.transport import DEFAULT_BASE_URL, GatewayAdapter
 
 log = logging.getLogger("mock_gateway.faults")
 
@@ -351,14 +351,7 @@ class FaultAdapter(GatewayAdapter):
         cert: Any = None,
         proxies: Any = None,
     ) -> requests.Response:
-        core = core_request(
-            request.method or "GET",
-            request.url or "/",
-            request.headers,
-            request.body,
-            self._base_path,
-        )
-        answer = self.gateway.handle(core)
+        answer = self.gateway.handle(self.core_request(request))
         delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
         read = timeout[1] if isinstance(timeout, tuple) else timeout
         if read is not None and delay >= float(read):

@@ -87,16 +87,17 @@ class GatewayAdapter(BaseAdapter):
         cert: Any = None,
         proxies: Any = None,
     ) -> requests.Response:
-        answer = self.gateway.handle(
-            core_request(
-                request.method or "GET",
-                request.url or "/",
-                request.headers,
-                request.body,
-                self._base_path,
-            )
+        return self.build_response(request, self.gateway.handle(self.core_request(request)))
+
+    def core_request(self, request: requests.PreparedRequest) -> GatewayRequest:
+        """The core's view of a prepared ``requests`` request, relative to ``base_url``."""
+        return core_request(
+            request.method or "GET",
+            request.url or "/",
+            request.headers,
+            request.body,
+            self._base_path,
         )
-        return self.build_response(request, answer)
 
     def build_response(
         self, request: requests.PreparedRequest, answer: GatewayResponse
