@@ -100,6 +100,28 @@ def is_base64(_ctx: object, value: Any) -> bool:
     return True
 
 
+def in_table(_ctx: object, table: Any, value: Any, column: Any = "code") -> bool:
+    """True when a row of reference table ``table`` has ``value`` in ``column`` (default code)."""
+    from harness.catalog.tables import table_index
+
+    return table_index().contains(_text(table), _text(value), _text(column))
+
+
+def as_of(_ctx: object, table: Any, column: Any, period: Any) -> float:
+    """The number in ``column`` of the ``table`` row in force for ``period`` (``MM/yyyy``).
+
+    Rows are in force from their ``since`` period until the next row's; NaN when no row
+    applies or the value is not a number, so a comparison with it fails (the rule fires).
+    """
+    from harness.catalog.tables import table_index
+
+    found = table_index().as_of(_text(table), _text(column), _text(period))
+    try:
+        return float("nan") if found is None else float(found)
+    except ValueError:
+        return float("nan")
+
+
 _FUNCTIONS = {
     "is-nfc": is_nfc,
     "valid-date": valid_date,
@@ -108,6 +130,8 @@ _FUNCTIONS = {
     "year-of": year_of,
     "days-between": days_between,
     "is-base64": is_base64,
+    "in-table": in_table,
+    "as-of": as_of,
 }
 
 

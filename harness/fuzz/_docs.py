@@ -169,7 +169,8 @@ def presence(root: etree._Element) -> dict[str, tuple[str, ...]]:
 # -- rules ---------------------------------------------------------------------------
 
 _TABLE_LOOKUP = re.compile(
-    r"\$tables/tables/([\w-]+)/row\[@code\s*=\s*(?:string\(current\(\)/([\w-]+)\)|\$([\w-]+))\]"
+    r"fn:in-table\(\s*'([\w-]+)'\s*,\s*(?:string\(([\w-]+)\)|\$([\w-]+))\s*\)"
+    r"|\$tables/tables/([\w-]+)/row\[@code\s*=\s*(?:string\(current\(\)/([\w-]+)\)|\$([\w-]+))\]"
 )
 
 
@@ -188,7 +189,11 @@ def _rule_trees(rules: tuple[Path, ...]) -> list[etree._Element]:
 
 @cache
 def code_lookups(rules: tuple[Path, ...]) -> tuple[CodeLookup, ...]:
-    """``$tables/tables/T/row[@code = ...]`` asserts: which element, which table, which code."""
+    """Code-lookup asserts: which element, which table, which error code.
+
+    Recognises ``fn:in-table('T', string(E))`` / ``fn:in-table('T', $v)`` and the raw
+    ``$tables/tables/T/row[@code = ...]`` form.
+    """
     found: list[CodeLookup] = []
     for tree in _rule_trees(rules):
         for rule in tree.iterfind(".//sch:rule", SCH):
@@ -199,11 +204,13 @@ def code_lookups(rules: tuple[Path, ...]) -> tuple[CodeLookup, ...]:
                 role = check.get("role")
                 if match is None or role is None:
                     continue
-                element = match[2]
-                if element is None and lets.get(match[3]) == "string(.)" and "|" not in context:
+                table, element, variable = (
+                    match.group(1, 2, 3) if match[1] is not None else match.group(4, 5, 6)
+                )
+                if element is None and lets.get(variable) == "string(.)" and "|" not in context:
                     element = context.rsplit("/", 1)[-1]
                 if element:
-                    found.append(CodeLookup(element, match[1], str(role)))
+                    found.append(CodeLookup(element, table, str(role)))
     return tuple(dict.fromkeys(found))
 
 
