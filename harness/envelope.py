@@ -110,12 +110,22 @@ def _text(node: etree._Element, path: str) -> str:
     return (node.findtext(path) or "").strip()
 
 
+_ABSENT = etree.Element("absent")
+
+
+def _child(node: etree._Element, path: str) -> etree._Element:
+    """The element at ``path``, or an empty stand-in so every value below it reads ''."""
+    found = node.find(path)
+    return found if found is not None else _ABSENT
+
+
 def read_envelope(hoso: etree._Element) -> EnvelopeInfo:
     """Read an envelope that already passed the envelope XSD (missing values read as '')."""
-    unit = hoso.find("NoiDung/ThongTinDonVi")
-    unit = unit if unit is not None else etree.Element("ThongTinDonVi")
+    unit = _child(hoso, "NoiDung/ThongTinDonVi")
+    ivan = _child(hoso, "NoiDung/ThongTinIVAN")
+    dossier = _child(hoso, "NoiDung/ThongTinHoSo")
     files: list[EmbeddedFile] = []
-    for node in hoso.iterfind("NoiDung/ThongTinHoSo/ToKhais/FileToKhai"):
+    for node in dossier.iterfind("ToKhais/FileToKhai"):
         length = _text(node, "DoDaiFile")
         files.append(
             EmbeddedFile(
@@ -128,8 +138,8 @@ def read_envelope(hoso: etree._Element) -> EnvelopeInfo:
             )
         )
     return EnvelopeInfo(
-        ma_ivan=_text(hoso, "NoiDung/ThongTinIVAN/MaIVAN"),
-        ten_ivan=_text(hoso, "NoiDung/ThongTinIVAN/TenIVAN"),
+        ma_ivan=_text(ivan, "MaIVAN"),
+        ten_ivan=_text(ivan, "TenIVAN"),
         unit=Unit(
             ten=_text(unit, "TenDoiTuong"),
             ma_don_vi=_text(unit, "MaSoBHXH"),
@@ -139,11 +149,11 @@ def read_envelope(hoso: etree._Element) -> EnvelopeInfo:
             co_quan=_text(unit, "CoQuanQuanLy"),
             loai=_text(unit, "LoaiDoiTuong"),
         ),
-        ma_thu_tuc=_text(hoso, "NoiDung/ThongTinHoSo/MaThuTuc"),
-        ten_thu_tuc=_text(hoso, "NoiDung/ThongTinHoSo/TenThuTuc"),
-        ky_ke_khai=_text(hoso, "NoiDung/ThongTinHoSo/KyKeKhai"),
-        ngay_lap=_text(hoso, "NoiDung/ThongTinHoSo/NgayLap"),
-        so_luong_file=_text(hoso, "NoiDung/ThongTinHoSo/SoLuongFile"),
+        ma_thu_tuc=_text(dossier, "MaThuTuc"),
+        ten_thu_tuc=_text(dossier, "TenThuTuc"),
+        ky_ke_khai=_text(dossier, "KyKeKhai"),
+        ngay_lap=_text(dossier, "NgayLap"),
+        so_luong_file=_text(dossier, "SoLuongFile"),
         files=tuple(files),
     )
 

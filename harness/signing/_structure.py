@@ -13,7 +13,7 @@ import binascii
 from base64 import b64decode
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from cryptography import x509
@@ -65,9 +65,11 @@ class ParsedSignature:
     certificates: list[x509.Certificate]
     warnings: list[Finding] = field(default_factory=list)
 
-    @property
+    @cached_property
     def leaf(self) -> x509.Certificate:
         """The signer's certificate: the one in KeyInfo that issued none of the others."""
+        if len(self.certificates) == 1:  # the usual case; comparing names is costly
+            return self.certificates[0]
         issuers = {c.issuer for c in self.certificates if c.issuer != c.subject}
         for cert in self.certificates:
             if cert.subject not in issuers:
@@ -129,9 +131,27 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+_CACHED_CERTIFICATE_TEXT = 16_384
+# compiled once: an XPath given as a string is compiled again on every call
+_CERTIFICATE_TEXTS = etree.XPath("ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()", namespaces=NS)
+_DIGEST_ALGORITHM = etree.XPath("string(ds:DigestMethod/@Algorithm)", namespaces=NS)
+
+
+def _certificate(text: str) -> x509.Certificate:
+    """The certificate in an ``X509Certificate`` element's text.
+
+    Cached by the text itself: one signer's certificate recurs in every dossier it signs,
+    and decoding it is a noticeable part of a verification. Oversized texts (hostile
+    input) are decoded but never cached.
+    """
+    if len(text) > _CACHED_CERTIFICATE_TEXT:
+        return x509.load_der_x509_certificate(_b64(text))
+    return _cached_certificate(text)
+
+
 @lru_cache(maxsize=1024)
-def _certificate(der: bytes) -> x509.Certificate:
-    return x509.load_der_x509_certificate(der)
+def _cached_certificate(text: str) -> x509.Certificate:
+    return x509.load_der_x509_certificate(_b64(text))
 
 
 def _b64(text: str | None) -> bytes:
@@ -188,9 +208,9 @@ def parse_signature(
     except (ValueError, binascii.Error):
         raise fail("SIG-009", xpath, detail="SignatureValue or DigestValue not base64") from None
     certificates = []
-    for text in sig.xpath("ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()", namespaces=NS):
+    for text in _CERTIFICATE_TEXTS(sig):
         try:
-            certificates.append(_certificate(_b64(str(text))))
+            certificates.append(_certificate(str(text)))
         except (ValueError, binascii.Error):
             raise fail("SIG-009", f"{xpath}/ds:KeyInfo", detail="bad X509Certificate") from None
     if not certificates:
@@ -237,7 +257,7 @@ def _profile_findings(
         where = f"{info}/ds:SignatureMethod"
         found.append(finding("SIG-007", where, algorithm=str(method.get("Algorithm"))))
     for reference in references:
-        algorithm = reference.xpath("string(ds:DigestMethod/@Algorithm)", namespaces=NS)
+        algorithm = _DIGEST_ALGORITHM(reference)
         if algorithm not in {d.value for d in digest_ok}:
             where = f"{info}/ds:Reference/ds:DigestMethod"
             found.append(finding("SIG-007", where, algorithm=str(algorithm)))

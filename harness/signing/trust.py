@@ -145,24 +145,20 @@ class TrustStore:
         """The path leaf → … → anchor, using ``untrusted`` certificates as possible links.
 
         Raises :class:`UntrustedCertificate` when no path exists. Results (including
-        failures) are cached, keyed by the certificates' DER encodings.
+        failures) are cached, keyed by the certificates (equal when their DER is equal).
         """
-        outcome = self._cached_path(
-            leaf.public_bytes(_DER), tuple(c.public_bytes(_DER) for c in untrusted)
-        )
+        outcome = self._cached_path(leaf, tuple(untrusted))
         if isinstance(outcome, str):
             raise UntrustedCertificate(outcome)
         return outcome
 
     def _path_or_reason(
-        self, leaf_der: bytes, untrusted_der: tuple[bytes, ...]
+        self, leaf: x509.Certificate, untrusted: tuple[x509.Certificate, ...]
     ) -> tuple[x509.Certificate, ...] | str:
-        leaf = x509.load_der_x509_certificate(leaf_der)
-        if _is_ca(leaf) and leaf_der not in self._anchor_der:
+        if _is_ca(leaf) and leaf.public_bytes(_DER) not in self._anchor_der:
             return "the signing certificate is a CA certificate"
         if not _may_sign_documents(leaf):
             return "the certificate's key usage does not allow signing"
-        untrusted = tuple(x509.load_der_x509_certificate(d) for d in untrusted_der)
         try:
             return self._path_to_anchor(leaf, untrusted)
         except UntrustedCertificate as exc:
