@@ -1,13 +1,14 @@
 """A thin Starlette ASGI app over :meth:`mock_gateway.core.Gateway.handle`.
 
 It does two things the core cannot: read the body with a size cap (a 50 MB upload is
-refused after the cap, not buffered whole) and run the blocking core in a small fixed
-pool of threads, so the event loop keeps accepting connections while a request waits
-for the database's writer lock or fsync, and concurrent receipts share one commit
-(:mod:`mock_gateway.commit`). The pool is fixed and warmed up at start-up because lxml
-compiles schemas per thread: Starlette's default pool of up to 40 short-lived threads
-made early requests pay for dozens of compilations. Running the core on the loop thread
-instead (``threads=0``) measured the same CPU per request within this machine's noise.
+refused after the cap, not buffered whole) and decide where the blocking core runs. By
+default (``core_threads=0``) it runs on the event loop thread: on this project's 2-core
+benchmark box that cost 3.0-3.2 ms of server CPU per accepted dossier against 3.8-5.4 ms
+with a pool of 4 threads, whose GIL hand-offs outweigh the fsyncs that concurrent receipts
+share through group commit (:mod:`mock_gateway.commit`). A pool (``--threads N``) keeps
+the loop accepting connections while a request waits for the database; it is fixed and
+warmed up at start-up because lxml compiles schemas per thread, and Starlette's default
+pool of up to 40 short-lived threads made early requests pay for dozens of compilations.
 One Starlette ``Route`` per entry of
 :data:`mock_gateway.routes.ROUTES`; unknown paths and methods reach the core too, so
 even a 404 is a signed ``XACNHAN_GDICH``.
@@ -118,14 +119,17 @@ def create_app(
     *,
     background: bool = True,
     close: bool = True,
-    threads: int = 4,
+    threads: int | None = None,
 ) -> Starlette:
     """The ASGI app over ``gateway``.
 
     ``background`` starts the processor and traffic threads at start-up; ``close`` closes
     the gateway at shutdown (leave False when the caller owns it); ``threads`` is the size
-    of the fixed pool running the core (0: run it on the event loop thread).
+    of the fixed pool running the core (0: run it on the event loop thread; default: the
+    gateway's ``core_threads`` setting).
     """
+    if threads is None:
+        threads = gateway.config.core_threads
     executor = (
         ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bhxh-gateway")
         if threads > 0

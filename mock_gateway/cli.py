@@ -70,6 +70,13 @@ class _Refused(click.ClickException):
     help="Serve a seeded faulty release from fixtures/releases/ (regression-suite practice).",
 )
 @click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(0, 64),
+    help="Threads running the gateway core in each worker [default: 0, on the event loop: "
+    "the cheapest per request; more threads let concurrent receipts share one fsync].",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -88,6 +95,7 @@ def serve(
     faults: str,
     faults_seed: int,
     release: str | None,
+    threads: int | None,
     log_level: str,
 ) -> None:
     """Run the mock BHXH gateway (a TEST system: every answer says THU_NGHIEM)."""
@@ -114,7 +122,9 @@ def serve(
             admin_token=admin_token,
             sqlite_synchronous=sqlite_synchronous.upper(),
             log_level=log_level,
-            config=GatewayConfig(release=release),
+            config=GatewayConfig(release=release)
+            if threads is None
+            else GatewayConfig(release=release, core_threads=threads),
             faults=faults,
             faults_seed=faults_seed,
         )

@@ -51,6 +51,7 @@ class GatewayConfig:
     feed_limit_max: int = 1000
     sqlite_synchronous: str = "FULL"  # FULL: survives power loss; NORMAL: survives SIGKILL
     release: str | None = None  # a faulty release profile (fixtures/releases/<name>.yaml)
+    core_threads: int = 0  # threads running the core per worker; 0: on the event loop
 
     def __post_init__(self) -> None:
         problems = []
@@ -67,6 +68,8 @@ class GatewayConfig:
             problems.append("clock_speed must be 0 (frozen) or more")
         if self.handover_delay < 0 or self.result_delay < 0:
             problems.append("delays must not be negative")
+        if not 0 <= self.core_threads <= 64:
+            problems.append("core_threads must be between 0 and 64")
         if self.sqlite_synchronous not in ("FULL", "NORMAL"):
             problems.append("sqlite_synchronous must be FULL or NORMAL")
         if problems:

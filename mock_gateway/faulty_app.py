@@ -9,6 +9,11 @@ come back as the :data:`~mock_gateway.faults.FAULT_HEADER` marker: :class:`Fault
 served without logging the export itself (the core logs its answer, so each export would
 embed the previous one: the log grew geometrically). ``app_factory`` builds the app per
 uvicorn worker from ``$BHXH_GATEWAY_CONFIG`` and ``$BHXH_GATEWAY_FAULTS`` (a spec line).
+
+For a request the core answered, the traffic log keeps the core's answer: what it decided
+and committed, which the certification suite counts stored dossiers by. What a fault then
+made of that answer (held, reset, replaced by a 500) is in the fault event log. Plans
+live in :mod:`mock_gateway.fault_plan` and are shared by workers through the store.
 """
 
 from __future__ import annotations
@@ -24,20 +29,27 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import requests
-import yaml
 
 from harness.errors import ConfigError
+from mock_gateway import fault_plan
 from mock_gateway.admin import traffic_line
 from mock_gateway.api import int_param
 from mock_gateway.app import create_app
 from mock_gateway.clock import iso
 from mock_gateway.config import GatewayConfig
 from mock_gateway.core import JSON, Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.fault_plan import (
+    PLAN_SETTING,
+    FaultSpec,
+    parse_spec,
+    plan_json,
+    publish_plan,
+    specs_from_json,
+)
 from mock_gateway.faults import FAULT_HEADER, KINDS, Fault, FaultProfile, load_profiles
 from mock_gateway.intake import Rejected, reject
 from mock_gateway.store import TrafficRecord
@@ -52,49 +64,13 @@ ENV_FAULTS_SEED = "BHXH_GATEWAY_FAULTS_SEED"
 NDJSON = "application/x-ndjson"
 
 
-@dataclass(frozen=True)
-class FaultSpec:
-    """One profile to activate, with parameter overrides."""
-
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "params": dict(self.params)}
-
-
-def parse_spec(text: str) -> list[FaultSpec]:
-    """``"burst-503:count=5,retry_after=2; latency:seconds=0.1"`` as fault specs."""
-    specs = []
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        name, _, rest = part.partition(":")
-        params: dict[str, Any] = {}
-        for item in filter(None, (i.strip() for i in rest.split(","))):
-            key, sep, raw = item.partition("=")
-            if not sep:
-                raise ConfigError(f"fault option {item!r} is not key=value", hint=f"in {part!r}")
-            params[key.strip()] = yaml.safe_load(raw.strip())
-        specs.append(FaultSpec(name.strip(), params))
-    return specs
-
-
-def specs_from_json(data: Any) -> tuple[list[FaultSpec], int | None]:
-    """A ``PUT /admin/faults`` body: ``{"profiles": [{name, params}], "seed": n}`` or a spec."""
-    if not isinstance(data, dict):
-        raise ConfigError("the fault plan must be a JSON object")
-    seed = None if data.get("seed") is None else int(data["seed"])
-    if "spec" in data:
-        return parse_spec(str(data["spec"])), seed
-    specs = []
-    for item in data.get("profiles") or ():
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise ConfigError(f"fault profile entry {item!r} needs a name")
-        specs.append(FaultSpec(item["name"], dict(item.get("params") or {})))
-    return specs, seed
-
-
 class FaultyGateway:
-    """A gateway with an active fault plan; ``handle()`` never raises, like the core's."""
+    """A gateway with an active fault plan; ``handle()`` never raises, like the core's.
+
+    The plan is shared through the store: ``PUT /admin/faults`` lands on one worker,
+    which publishes it, and every worker adopts the newest published plan within
+    :data:`fault_plan.PLAN_POLL_SECONDS`. Hit counters and the fault event log stay per worker.
+    """
 
     def __init__(
         self,
@@ -115,6 +91,9 @@ class FaultyGateway:
         self._ivans = {token: ivan for ivan, token in gateway.config.ivan_tokens.items()}
         if specs:
             self.set_plan(specs, seed)
+        published = gateway.store.setting(PLAN_SETTING)
+        self._plan_version = published[0] if published is not None else 0
+        self._next_poll = time.monotonic() + fault_plan.PLAN_POLL_SECONDS
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.gateway, name)
@@ -141,6 +120,24 @@ class FaultyGateway:
 
     def clear(self) -> None:
         self.set_plan([])
+
+    def publish(self, specs: list[FaultSpec], seed: int | None = None) -> None:
+        """Set the plan here and publish it to every worker sharing the store."""
+        self.set_plan(specs, seed)
+        with self._lock:
+            self._plan_version = publish_plan(self.gateway.store, self.specs, self.seed)
+
+    def follow_published(self) -> None:
+        """Adopt a plan another worker published since this one last looked."""
+        try:
+            published = self.gateway.store.setting(PLAN_SETTING)
+            if published is None or published[0] == self._plan_version:
+                return
+            specs, seed = specs_from_json(json.loads(published[1]))
+            self.set_plan(specs, seed)
+            self._plan_version = published[0]
+        except Exception:  # a bad or unreadable row must not cost an answer
+            log.exception("could not adopt the published fault plan")
 
     def sim_now(self) -> float:
         return self.gateway.clock.timestamp()
@@ -181,6 +178,11 @@ class FaultyGateway:
             answer = self._admin(request)
             self._record(request, answer, started, t0)
             return answer
+        if time.monotonic() >= self._next_poll:
+            self._next_poll = time.monotonic() + fault_plan.PLAN_POLL_SECONDS
+            self.follow_published()
+        if not self._faults:  # no plan: the core's answer as it is, without the lock
+            return self.gateway.handle(request)
         with self._lock:
             faults = [f for f in self._faults if f.matches(request)]
             gated = next(filter(None, (f.gate(request, self) for f in faults)), None)
@@ -237,11 +239,11 @@ class FaultyGateway:
                 raise reject("NF-001", request.path)
             if request.method in ("PUT", "POST"):
                 try:
-                    self.set_plan(*specs_from_json(json.loads(request.body or b"{}")))
+                    self.publish(*specs_from_json(json.loads(request.body or b"{}")))
                 except (ConfigError, ValueError, TypeError) as exc:
                     raise reject("REQ-002", ADMIN_PATH, detail=str(exc)[:300]) from None
             elif request.method == "DELETE":
-                self.clear()
+                self.publish([])
             elif request.method not in ("GET", "HEAD"):
                 raise reject("REQ-002", ADMIN_PATH, method=request.method, status=405)
         except Rejected as exc:
@@ -387,5 +389,7 @@ __all__ = [
     "create_faulty_app",
     "marker_effects",
     "parse_spec",
+    "plan_json",
+    "publish_plan",
     "specs_from_json",
 ]

@@ -98,6 +98,14 @@ counters = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+settings = Table(  # live settings every worker follows (the fault plan); versioned
+    "settings",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("value", Text, nullable=False),
+)
+
 clock = Table(
     "clock",
     metadata,

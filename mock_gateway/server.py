@@ -24,9 +24,11 @@ from mock_gateway.faults import load_profiles
 from mock_gateway.faulty_app import (
     ENV_FAULTS,
     ENV_FAULTS_SEED,
+    FaultSpec,
     FaultyGateway,
     create_faulty_app,
     parse_spec,
+    publish_plan,
 )
 from mock_gateway.intake import CatalogSet
 from mock_gateway.store import Store
@@ -63,12 +65,22 @@ def build_config(
     return config.with_changes(**changes)
 
 
-def preflight(config: GatewayConfig) -> None:
-    """Fail fast, with a :class:`ConfigError`, on anything a worker would trip over."""
+def preflight(
+    config: GatewayConfig, faults: list[FaultSpec] | None = None, faults_seed: int = 0
+) -> None:
+    """Fail fast, with a :class:`ConfigError`, on anything a worker would trip over.
+
+    Also publishes the starting fault plan (none by default) in the database, so a plan a
+    previous run left there is replaced before any worker starts.
+    """
     CatalogSet(config.catalog_versions)
     pki = ensure_pki(config.pki_path)
     pki.credential(config.signer)
-    Store(config.database_url, synchronous=config.sqlite_synchronous).close()
+    store = Store(config.database_url, synchronous=config.sqlite_synchronous)
+    try:
+        publish_plan(store, faults or [], faults_seed)
+    finally:
+        store.close()
 
 
 def serve(
@@ -109,7 +121,7 @@ def serve(
         sqlite_synchronous=sqlite_synchronous,
         base=config,
     )
-    preflight(cfg)
+    preflight(cfg, specs, faults_seed)
     options: dict[str, object] = {
         "host": host,
         "port": port,

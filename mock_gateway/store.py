@@ -296,6 +296,26 @@ class Store:
         stmt = stmt.on_conflict_do_update(index_elements=[t.c.name], set_={"value": t.c.value + 1})
         return int(conn.execute(stmt.returning(t.c.value)).scalar_one())
 
+    # -- live settings ----------------------------------------------------------------------
+
+    def publish_setting(self, name: str, value: str) -> int:
+        """Store ``value`` under ``name`` for every worker; returns its new version."""
+        t = schema.settings
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = dialect_insert(t).values(name=name, version=1, value=value)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.name], set_={"version": t.c.version + 1, "value": value}
+        )
+        with self.write() as conn:
+            return int(conn.execute(stmt.returning(t.c.version)).scalar_one())
+
+    def setting(self, name: str) -> tuple[int, str] | None:
+        """``(version, value)`` of a published setting, None if never published."""
+        t = schema.settings
+        with self.read() as conn:
+            row = conn.execute(select(t.c.version, t.c.value).where(t.c.name == name)).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
     # -- clock ----------------------------------------------------------------------------
 
     def load_clock(self, default: ClockState) -> ClockState:

@@ -302,6 +302,33 @@ def test_admin_endpoint_sets_reads_logs_and_clears(faulty: FaultyGateway) -> Non
     assert json.loads(call(faulty, "GET", "/admin/faults", **admin).body)["active"] == []
 
 
+def test_a_plan_set_through_one_worker_reaches_the_others(
+    gw: InProcessGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers share the store, not memory: each adopts the newest published plan."""
+    monkeypatch.setattr("mock_gateway.fault_plan.PLAN_POLL_SECONDS", 0.0)
+    first, second = FaultyGateway(gw.gateway), FaultyGateway(gw.gateway)
+    admin = {"token": "test-admin-token"}
+    plan = {"profiles": [{"name": "latency", "params": {"seconds": 0.01}}], "seed": 9}
+    put = call(first, "PUT", "/admin/faults", body=json.dumps(plan).encode(), **admin)
+    assert put.status == 200
+    assert second.specs == []  # nothing changes until the worker answers something
+    assert FAULT_HEADER in call(second, "GET", "/api/v1/catalog").headers
+    assert second.specs == [FaultSpec("latency", {"seconds": 0.01})] and second.seed == 9
+    assert call(second, "DELETE", "/admin/faults", **admin).status == 200
+    assert FAULT_HEADER not in call(first, "GET", "/api/v1/catalog").headers
+    assert first.specs == []
+
+
+def test_a_late_worker_does_not_replay_an_old_plan(gw: InProcessGateway) -> None:
+    """A worker built with its own start plan keeps it until a newer one is published."""
+    publisher = FaultyGateway(gw.gateway)
+    publisher.publish([FaultSpec("latency", {"seconds": 0.01})])
+    late = FaultyGateway(gw.gateway, [FaultSpec("burst-503")])
+    late.follow_published()
+    assert late.specs == [FaultSpec("burst-503")]
+
+
 def test_admin_endpoint_refuses_strangers_and_bad_plans(faulty: FaultyGateway) -> None:
     assert Answer.parse(call(faulty, "GET", "/admin/faults", token="")).ma_loi == "AUTH-001"
     assert Answer.parse(call(faulty, "GET", "/admin/faults")).ma_loi == "AUTH-003"

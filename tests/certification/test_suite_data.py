@@ -27,6 +27,7 @@ OWNED = [
     *sorted(suite_dir().glob("*.py")),
     project_root() / "mock_gateway" / "faults.py",
     project_root() / "mock_gateway" / "faulty_app.py",
+    project_root() / "mock_gateway" / "fault_plan.py",
 ]
 
 
