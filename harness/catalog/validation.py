@@ -22,6 +22,9 @@ from harness.errors import CatalogError, Finding
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
 _SVRL = {"svrl": SVRL_NS}
+_SVRL_OPTIONS = {"generate-fired-rule": "false"}
+"""Only failed asserts are read from a report; a fired-rule entry per matched node cost
+about 8% of a 200-row form's rule run."""
 
 xpath_functions.register()
 
@@ -58,7 +61,7 @@ def _bind_tables(root: etree._Element) -> None:
 
 def _schematron(doc: etree._ElementTree, path: Path) -> isoschematron.Schematron:
     try:
-        return isoschematron.Schematron(doc, store_report=True)
+        return isoschematron.Schematron(doc, store_report=True, compile_params=_SVRL_OPTIONS)
     except (etree.SchematronParseError, etree.XSLTParseError) as exc:
         raise CatalogError(f"invalid Schematron: {exc}", path=str(path), line=None) from exc
 
@@ -136,7 +139,9 @@ def _compile_rules(paths: Sequence[Path]) -> list[isoschematron.Schematron]:
         if doc is not None:
             _bind_tables(doc.getroot())
             try:
-                return [isoschematron.Schematron(doc, store_report=True)]
+                return [
+                    isoschematron.Schematron(doc, store_report=True, compile_params=_SVRL_OPTIONS)
+                ]
             except (etree.SchematronParseError, etree.XSLTParseError):
                 pass  # fall through: compiling each file names the broken one
     return [_compile_schematron(path) for path in paths]
