@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.catalog import validators_for
-from harness.catalog._yaml import load_yaml
 from harness.error_codes import describe, finding
 from harness.errors import ConfigError, Finding
 from harness.paths import fixtures_dir
 from harness.xmlsafe import parse_xml
+from harness.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from harness.conformance import CheckResult

@@ -11,10 +11,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harness.catalog._yaml import line_of, load_yaml
 from harness.catalog.model import Catalog, Envelope, Form, FormVersion, Procedure, period_key
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
+from harness.yamlfile import line_of, load_yaml
 
 _PERIOD = re.compile(r"^(0[1-9]|1[0-2])/\d{4}$")
 

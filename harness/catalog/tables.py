@@ -22,8 +22,8 @@ from typing import Any
 
 from lxml import etree
 
-from harness.catalog._yaml import load_yaml
 from harness.paths import fixtures_dir
+from harness.yamlfile import load_yaml
 
 
 def _flatten(prefix: str, value: Any, into: dict[str, str]) -> None:

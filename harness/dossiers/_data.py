@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import yaml
-
+from harness import yamlfile
 from harness.errors import FactoryError
 from harness.paths import fixtures_dir
 
@@ -42,19 +41,12 @@ _T = TypeVar("_T")
 
 @functools.cache
 def load_yaml(relative: str) -> Any:
-    """Parse ``fixtures/<relative>`` with ``yaml.safe_load`` (cached; do not mutate the result)."""
-    path = fixtures_dir() / relative
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise FactoryError(
-            f"reference data {path} cannot be read: {exc.strerror or exc}",
-            hint="run from the repository checkout, which has fixtures/reference/",
-        ) from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise FactoryError(f"reference data {path} is not valid YAML: {exc}") from exc
+    """Parse ``fixtures/<relative>`` (cached; do not mutate the result).
+
+    A missing or broken file is a :class:`~harness.errors.CatalogError` naming the file
+    and line, as for every other data file (:mod:`harness.yamlfile`).
+    """
+    return yamlfile.load_yaml(fixtures_dir() / relative)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.catalog._yaml import load_yaml
 from harness.dossiers.defects import applies, build_defective, load_defects
 from harness.dossiers.factory import Dossier, DossierFactory
 from harness.paths import fixtures_dir
+from harness.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)

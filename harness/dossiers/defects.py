@@ -16,11 +16,11 @@ from typing import Any
 from lxml import etree
 
 from harness.catalog import Procedure, period_key
-from harness.catalog._yaml import line_of, load_yaml
 from harness.dossiers.factory import Dossier, DossierFactory, Tweaks
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import CatalogError, FactoryError
 from harness.paths import fixtures_dir
+from harness.yamlfile import line_of, load_yaml
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 _CCCD_SEX_FLIP = {"0": "1", "1": "0", "2": "3", "3": "2"}

@@ -98,7 +98,7 @@ class FieldRules:
 
 @cache
 def field_rules() -> FieldRules:
-    from harness.catalog._yaml import load_yaml
+    from harness.yamlfile import load_yaml
 
     doc = load_yaml(fixtures_dir() / "reference" / "fields.yaml")
     return FieldRules(

@@ -94,8 +94,14 @@ def _base_schedule() -> tuple[tuple[Period, Decimal], ...]:
 def _minimum_schedule() -> tuple[tuple[Period, Mapping[int, Decimal]], ...]:
     out: list[tuple[Period, Mapping[int, Decimal]]] = []
     for since, row in _entries("regional_minimum_wage"):
-        regions = row.get("regions")
-        if not isinstance(regions, dict) or sorted(regions) != list(REGIONS):
+        given = row.get("regions")
+        # the data loader reads mapping keys as text: "1".."4"
+        regions = (
+            {int(k): v for k, v in given.items() if str(k).isdigit()}
+            if isinstance(given, dict)
+            else None
+        )
+        if regions is None or sorted(regions) != list(REGIONS):
             raise FactoryError(
                 f"fixtures/{TABLES_FILE}: regional_minimum_wage {since}: need regions 1, 2, 3, 4"
             )

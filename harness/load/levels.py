@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.catalog._yaml import load_yaml
 from harness.errors import ConfigError
 from harness.load.profile import load_dir
 from harness.load.stats import AGGREGATED, PERCENTILES, StepStats, percentile
+from harness.yamlfile import load_yaml
 
 KINDS = ("latency", "error_rate", "lifecycle", "throughput_ratio")
 

@@ -18,9 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harness.catalog._yaml import line_of, load_yaml
 from harness.errors import ConfigError
 from harness.paths import fixtures_dir
+from harness.yamlfile import line_of, load_yaml
 
 MODELS = ("open", "closed", "max")
 """``max`` is for benchmarks: a fixed number of users that never wait."""

@@ -21,13 +21,13 @@ from typing import Any
 from lxml import etree
 
 from harness.catalog import load_catalog
-from harness.catalog._yaml import load_yaml
 from harness.dossiers.corpus import CorpusEntry, generated_corpus, static_corpus
 from harness.dossiers.factory import DossierFactory, Tweaks
 from harness.dossiers.text import to_nfd
 from harness.errors import ConfigError
 from harness.paths import fixtures_dir
 from harness.signing import TestPKI
+from harness.yamlfile import load_yaml
 
 
 def baselines_dir() -> Path:

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.catalog import load_catalog
-from harness.catalog._yaml import load_yaml
 from harness.catalog.diff import CatalogDiff, diff_catalogs
 from harness.errors import ConfigError, UsageError
 from harness.regression.compare import KINDS, Difference
+from harness.yamlfile import load_yaml
 
 _MATCH_KEYS = ("procedure", "dossier", "form", "field", "expected", "actual")
 

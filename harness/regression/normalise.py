@@ -17,11 +17,11 @@ from typing import Any
 
 from lxml import etree
 
-from harness.catalog._yaml import load_yaml
 from harness.client import Answer
 from harness.errors import ConfigError
 from harness.regression.corpus import baselines_dir
 from harness.xmlsafe import XMLRejected, parse_xml
+from harness.yamlfile import load_yaml
 
 ACTIONS = ("drop", "token", "shape", "regex")
 

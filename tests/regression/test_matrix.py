@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.catalog._yaml import load_yaml
 from harness.regression import Baseline, regress
 from harness.signing import TestPKI
+from harness.yamlfile import load_yaml
 from mock_gateway.releases import list_releases, releases_dir
 from tests.regression.conftest import FUNCTIONAL
 

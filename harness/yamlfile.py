@@ -1,4 +1,9 @@
-"""YAML loading that remembers line numbers, so a bad catalog names its file and line."""
+"""YAML loading for every data file under ``fixtures/``, remembering line numbers.
+
+One loader for catalogs, reference tables, defects, fault and release profiles, load
+shapes and baselines, so a broken file always fails the same way: a
+:class:`~harness.errors.CatalogError` naming the file and the line.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 def load_yaml(path: Path) -> Any:
     """Parse ``path``; syntax errors become :class:`CatalogError` with file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM from a Windows editor is fine
     except FileNotFoundError as exc:
         raise CatalogError("file not found", path=str(path)) from exc
     except UnicodeDecodeError as exc:
