@@ -53,10 +53,9 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
         return _json({"now": iso(gw.clock.now()), "advanced": seconds, "issued": issued})
 
     def traffic(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
-        gw.traffic.flush()
         after = int_param(request, "after", 0, 0, 2**62)
         limit = int_param(request, "limit", 10_000, 1, 100_000)
-        lines = [traffic_line(row) for row in gw.store.traffic(after, limit)]
+        lines = [traffic_line(row) for row in gw.traffic_log(after, limit)]
         body = ("\n".join(lines) + "\n" if lines else "").encode()
         return GatewayResponse(200, {"Content-Type": NDJSON}, body)
 

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
@@ -158,6 +159,11 @@ class Gateway:
         self.store.advance_clock(seconds)
         self.refresh_clock()
         return self.processor.run_due(limit=limit)
+
+    def traffic_log(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Traffic rows after id ``after``, oldest first, including rows not yet written."""
+        self.traffic.flush()
+        return self.store.traffic(after, limit)
 
     def reset(self) -> None:
         """Forget every dossier, message and traffic row; the clock restarts at real now."""

@@ -224,8 +224,7 @@ class FaultyGateway:
             self._authorise(request)
             after = int_param(request, "after", 0, 0, 2**62)
             if request.path == TRAFFIC_PATH:
-                self.gateway.traffic.flush()
-                rows = self.gateway.store.traffic(
+                rows = self.gateway.traffic_log(
                     after, int_param(request, "limit", 10_000, 1, 10**5)
                 )
                 lines = [

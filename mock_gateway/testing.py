@@ -12,7 +12,7 @@
 The clock is frozen by default (``clock_speed=0``): simulated time moves only when the
 test calls :meth:`InProcessGateway.advance`, so lifecycle tests are deterministic. No
 background thread runs; :meth:`advance` issues what falls due synchronously, and
-traffic rows are written as they happen.
+traffic rows are written in small batches: read them with ``gateway.traffic_log()``.
 """
 
 from __future__ import annotations

@@ -140,7 +140,7 @@ def test_burst_503_with_and_without_retry_after(
     assert [first.status, second.status, third.status] == [503, 503, 202]
     assert first.headers["Retry-After"] == "3" and Answer.parse(first).ma_loi == "SRV-001"
     assert gw.gateway.store.counts()["dossiers"] == 1
-    outcomes = [r["outcome"] for r in gw.gateway.store.traffic()]
+    outcomes = [r["outcome"] for r in gw.gateway.traffic_log()]
     assert outcomes == ["SRV-001", "SRV-001", "OK"]  # refused answers are in the traffic log
     faulty.set_plan([FaultSpec("burst-503", {"count": 1, "retry_after": None})])
     assert "Retry-After" not in submit(faulty, envelopes(), "burst-2").headers
