@@ -42,6 +42,13 @@ FAULT_HEADER = "X-Bhxh-Fault"
 """Transport effect marker: ``reset`` and/or ``delay=<seconds>``, comma separated."""
 
 
+def marker_effects(value: str | None) -> tuple[float, bool]:
+    """``(delay seconds, reset)`` from a :data:`FAULT_HEADER` value."""
+    tokens = [t.strip() for t in (value or "").split(",")]
+    delay = sum(float(t[6:]) for t in tokens if t.startswith("delay="))
+    return delay, "reset" in tokens
+
+
 @dataclass(frozen=True)
 class FaultProfile:
     """A named profile: default parameters and hook templates (``$param`` placeholders)."""
@@ -386,4 +393,5 @@ __all__ = [
     "FaultProfile",
     "load_profiles",
     "marked",
+    "marker_effects",
 ]

@@ -5,10 +5,11 @@ delegates all but ``handle``), applies the hooks of :mod:`mock_gateway.faults` a
 core and serves ``/admin/faults`` itself, so route table and core stay untouched. Effects
 come back as the :data:`~mock_gateway.faults.FAULT_HEADER` marker: :class:`FaultMiddleware`
 (ASGI) sleeps without holding a worker thread and resets the TCP connection for real;
-:class:`FaultAdapter` (``requests``) does the same in-process. ``GET /admin/traffic`` is
-served without logging the export itself (the core logs its answer, so each export would
-embed the previous one: the log grew geometrically). ``app_factory`` builds the app per
-uvicorn worker from ``$BHXH_GATEWAY_CONFIG`` and ``$BHXH_GATEWAY_FAULTS`` (a spec line).
+:class:`~mock_gateway.transport.FaultAdapter` (``requests``) does the same in-process.
+``GET /admin/traffic`` is served without logging the export itself (the core logs its
+answer, so each export would embed the previous one: the log grew geometrically).
+``app_factory`` builds the app per uvicorn worker from ``$BHXH_GATEWAY_CONFIG`` and
+``$BHXH_GATEWAY_FAULTS`` (a spec line).
 
 For a request the core answered, the traffic log keeps the core's answer: what it decided
 and committed, which the certification suite counts stored dossiers by. What a fault then
@@ -32,8 +33,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import requests
-
 from harness.errors import ConfigError
 from mock_gateway import fault_plan
 from mock_gateway.admin import traffic_line
@@ -50,10 +49,16 @@ from mock_gateway.fault_plan import (
     publish_plan,
     specs_from_json,
 )
-from mock_gateway.faults import FAULT_HEADER, KINDS, Fault, FaultProfile, load_profiles
+from mock_gateway.faults import (
+    KINDS,
+    Fault,
+    FaultProfile,
+    load_profiles,
+    marker_effects,
+)
 from mock_gateway.intake import Rejected, reject
 from mock_gateway.store import TrafficRecord
-from mock_gateway.transport import DEFAULT_BASE_URL, GatewayAdapter
+from mock_gateway.transport import FaultAdapter
 
 log = logging.getLogger("mock_gateway.faults")
 
@@ -128,16 +133,24 @@ class FaultyGateway:
             self._plan_version = publish_plan(self.gateway.store, self.specs, self.seed)
 
     def follow_published(self) -> None:
-        """Adopt a plan another worker published since this one last looked."""
+        """Adopt a plan another worker published since this one last looked.
+
+        Never raises: a store that cannot be read is tried again at the next poll; a plan
+        this worker cannot build (a profile it does not know) is reported once and skipped.
+        """
         try:
             published = self.gateway.store.setting(PLAN_SETTING)
-            if published is None or published[0] == self._plan_version:
-                return
-            specs, seed = specs_from_json(json.loads(published[1]))
-            self.set_plan(specs, seed)
-            self._plan_version = published[0]
-        except Exception:  # a bad or unreadable row must not cost an answer
-            log.exception("could not adopt the published fault plan")
+        except Exception:
+            log.exception("could not read the published fault plan; will try again")
+            return
+        if published is None or published[0] == self._plan_version:
+            return
+        version, text = published
+        try:
+            self.set_plan(*specs_from_json(json.loads(text)))
+        except (ConfigError, ValueError, TypeError) as exc:
+            log.error("published fault plan %d not adopted: %s", version, exc)
+        self._plan_version = version
 
     def sim_now(self) -> float:
         return self.gateway.clock.timestamp()
@@ -247,6 +260,9 @@ class FaultyGateway:
                 raise reject("REQ-002", ADMIN_PATH, method=request.method, status=405)
         except Rejected as exc:
             return self.gateway.error_response(exc)
+        except Exception:  # our fault (the store, say): 500 SRV-002, never an exception
+            log.exception("internal error answering %s %s", request.method, request.path)
+            return self.gateway.internal_error()
         return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(self.state()).encode())
 
     def _authorise(self, request: GatewayRequest) -> None:
@@ -269,13 +285,6 @@ class FaultyGateway:
 
 def _ndjson(lines: list[str]) -> GatewayResponse:
     return GatewayResponse(200, {"Content-Type": NDJSON}, "".join(x + "\n" for x in lines).encode())
-
-
-def marker_effects(value: str | None) -> tuple[float, bool]:
-    """``(delay seconds, reset)`` from a :data:`FAULT_HEADER` value."""
-    tokens = [t.strip() for t in (value or "").split(",")]
-    delay = sum(float(t[6:]) for t in tokens if t.startswith("delay="))
-    return delay, "reset" in tokens
 
 
 Scope = MutableMapping[str, Any]
@@ -333,35 +342,6 @@ def _abort(send: Send) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
     cycle.disconnected = True  # type: ignore[union-attr]  # uvicorn: say nothing more
-
-
-class FaultAdapter(GatewayAdapter):
-    """``requests`` transport to a faulty gateway in-process: a held answer at least as
-    long as the read timeout raises ``ReadTimeout`` at once (the commit happened, as over
-    HTTP), a shorter one is slept; a reset raises ``ConnectionError``."""
-
-    def __init__(self, gateway: FaultyGateway | Gateway, base_url: str = DEFAULT_BASE_URL) -> None:
-        super().__init__(cast(Gateway, gateway), base_url)
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: Any = True,
-        cert: Any = None,
-        proxies: Any = None,
-    ) -> requests.Response:
-        answer = self.gateway.handle(self.core_request(request))
-        delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
-        read = timeout[1] if isinstance(timeout, tuple) else timeout
-        if read is not None and delay >= float(read):
-            raise requests.ReadTimeout(f"fault: no answer within {read} s", request=request)
-        time.sleep(delay)
-        if reset:
-            raise requests.ConnectionError("fault: connection reset by peer", request=request)
-        headers = {k: v for k, v in answer.headers.items() if k != FAULT_HEADER}
-        return self.build_response(request, GatewayResponse(answer.status, headers, answer.body))
 
 
 def create_faulty_app(gateway: FaultyGateway, **options: Any) -> FaultMiddleware:

@@ -7,6 +7,8 @@ Two ways, for two kinds of test:
   :meth:`Gateway.handle` in-process.
 * :func:`register_responses`, for code under test that makes its own sessions: with the
   ``responses`` library active, one callback per route hands each request to the core.
+* :class:`FaultAdapter`, the adapter for a gateway with fault profiles: it turns their
+  transport effects (a held answer, a reset) into what ``requests`` would raise.
 
 >>> with InProcessGateway() as gw, responses.RequestsMock(
 ...     assert_all_requests_are_fired=False
@@ -20,8 +22,9 @@ from __future__ import annotations
 import http
 import io
 import re
+import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -30,7 +33,11 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.faults import FAULT_HEADER, marker_effects
 from mock_gateway.routes import ROUTES
+
+if TYPE_CHECKING:
+    from mock_gateway.faulty_app import FaultyGateway
 
 DEFAULT_BASE_URL = "http://bhxh-gateway.test"
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -164,3 +171,32 @@ def register_responses(mock: Any, gateway: Gateway, base_url: str = DEFAULT_BASE
     anything = re.compile("^" + re.escape(base) + r"(/.*)?$")
     for method in _METHODS:
         mock.add_callback(method, anything, callback=callback, content_type=None)
+
+
+class FaultAdapter(GatewayAdapter):
+    """``requests`` transport to a faulty gateway in-process: a held answer at least as
+    long as the read timeout raises ``ReadTimeout`` at once (the commit happened, as over
+    HTTP), a shorter one is slept; a reset raises ``ConnectionError``."""
+
+    def __init__(self, gateway: FaultyGateway | Gateway, base_url: str = DEFAULT_BASE_URL) -> None:
+        super().__init__(cast(Gateway, gateway), base_url)
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        answer = self.gateway.handle(self.core_request(request))
+        delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
+        read = timeout[1] if isinstance(timeout, tuple) else timeout
+        if read is not None and delay >= float(read):
+            raise requests.ReadTimeout(f"fault: no answer within {read} s", request=request)
+        time.sleep(delay)
+        if reset:
+            raise requests.ConnectionError("fault: connection reset by peer", request=request)
+        headers = {k: v for k, v in answer.headers.items() if k != FAULT_HEADER}
+        return self.build_response(request, GatewayResponse(answer.status, headers, answer.body))

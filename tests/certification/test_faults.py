@@ -329,6 +329,18 @@ def test_a_late_worker_does_not_replay_an_old_plan(gw: InProcessGateway) -> None
     assert late.specs == [FaultSpec("burst-503")]
 
 
+def test_a_plan_this_worker_cannot_build_is_skipped_once(
+    gw: InProcessGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A published plan naming an unknown profile leaves the worker's plan as it was."""
+    worker = FaultyGateway(gw.gateway, [FaultSpec("latency", {"seconds": 0.01})])
+    gw.gateway.store.publish_setting("fault-plan", json.dumps({"profiles": [{"name": "nope"}]}))
+    worker.follow_published()
+    worker.follow_published()
+    assert worker.specs == [FaultSpec("latency", {"seconds": 0.01})]
+    assert len([r for r in caplog.records if "not adopted" in r.getMessage()]) == 1
+
+
 def test_admin_endpoint_refuses_strangers_and_bad_plans(faulty: FaultyGateway) -> None:
     assert Answer.parse(call(faulty, "GET", "/admin/faults", token="")).ma_loi == "AUTH-001"
     assert Answer.parse(call(faulty, "GET", "/admin/faults")).ma_loi == "AUTH-003"
