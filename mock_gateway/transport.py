@@ -94,7 +94,14 @@ class GatewayAdapter(BaseAdapter):
         cert: Any = None,
         proxies: Any = None,
     ) -> requests.Response:
-        return self.build_response(request, self.gateway.handle(self.core_request(request)))
+        answer = self.gateway.handle(self.core_request(request))
+        return self.build_response(request, self.deliver(request, answer, timeout))
+
+    def deliver(
+        self, request: requests.PreparedRequest, answer: GatewayResponse, timeout: Any
+    ) -> GatewayResponse:
+        """What reaches the client of ``answer`` (all of it; a fault layer changes that)."""
+        return answer
 
     def core_request(self, request: requests.PreparedRequest) -> GatewayRequest:
         """The core's view of a prepared ``requests`` request, relative to ``base_url``."""
@@ -181,16 +188,9 @@ class FaultAdapter(GatewayAdapter):
     def __init__(self, gateway: FaultyGateway | Gateway, base_url: str = DEFAULT_BASE_URL) -> None:
         super().__init__(cast(Gateway, gateway), base_url)
 
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: Any = True,
-        cert: Any = None,
-        proxies: Any = None,
-    ) -> requests.Response:
-        answer = self.gateway.handle(self.core_request(request))
+    def deliver(
+        self, request: requests.PreparedRequest, answer: GatewayResponse, timeout: Any
+    ) -> GatewayResponse:
         delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
         read = timeout[1] if isinstance(timeout, tuple) else timeout
         if read is not None and delay >= float(read):
@@ -199,4 +199,4 @@ class FaultAdapter(GatewayAdapter):
         if reset:
             raise requests.ConnectionError("fault: connection reset by peer", request=request)
         headers = {k: v for k, v in answer.headers.items() if k != FAULT_HEADER}
-        return self.build_response(request, GatewayResponse(answer.status, headers, answer.body))
+        return GatewayResponse(answer.status, headers, answer.body)
