@@ -30,6 +30,21 @@ def traffic_line(row: dict[str, Any]) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
+def ndjson(lines: list[str]) -> GatewayResponse:
+    """A 200 answer of JSON lines."""
+    from mock_gateway.core import GatewayResponse
+
+    body = "".join(line + "\n" for line in lines).encode()
+    return GatewayResponse(200, {"Content-Type": NDJSON}, body)
+
+
+def export_traffic(gw: Gateway, request: GatewayRequest) -> GatewayResponse:
+    """``GET /admin/traffic?after=&limit=``: the traffic log as JSON lines, oldest first."""
+    after = int_param(request, "after", 0, 0, 2**62)
+    limit = int_param(request, "limit", 10_000, 1, 100_000)
+    return ndjson([traffic_line(row) for row in gw.traffic_log(after, limit)])
+
+
 def handlers(gw: Gateway) -> dict[str, Handler]:
     """The admin handlers of ``gw``, keyed by route name."""
     from mock_gateway.core import JSON, GatewayResponse
@@ -53,11 +68,7 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
         return _json({"now": iso(gw.clock.now()), "advanced": seconds, "issued": issued})
 
     def traffic(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
-        after = int_param(request, "after", 0, 0, 2**62)
-        limit = int_param(request, "limit", 10_000, 1, 100_000)
-        lines = [traffic_line(row) for row in gw.traffic_log(after, limit)]
-        body = ("\n".join(lines) + "\n" if lines else "").encode()
-        return GatewayResponse(200, {"Content-Type": NDJSON}, body)
+        return export_traffic(gw, request)
 
     def reset(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         gw.reset()

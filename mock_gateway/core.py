@@ -232,8 +232,15 @@ class Gateway:
         return reject("NF-001", request.path)
 
     def _authenticate(self, route: Route, request: GatewayRequest) -> str | None:
-        """The I-VAN code for I-VAN routes, ``"admin"`` for admin routes, None for public."""
-        if route.auth is Auth.PUBLIC:
+        return self.authenticate(route.auth, request)
+
+    def authenticate(self, auth: Auth, request: GatewayRequest) -> str | None:
+        """The I-VAN code for I-VAN access, ``"admin"`` for admin access, None for public.
+
+        Raises :class:`Rejected` with AUTH-001 (no bearer token), AUTH-002 (unknown token)
+        or AUTH-003 (an I-VAN token where the admin's is needed).
+        """
+        if auth is Auth.PUBLIC:
             return None
         header = request.header("authorization") or ""
         scheme, _, token = header.partition(" ")
@@ -244,7 +251,7 @@ class Gateway:
         ivan = next(
             (i for t, i in self._tokens if hmac.compare_digest(token.encode(), t.encode())), None
         )
-        if route.auth is Auth.ADMIN:
+        if auth is Auth.ADMIN:
             if is_admin:
                 return "admin"
             raise reject("AUTH-003" if ivan is not None else "AUTH-002", "/")

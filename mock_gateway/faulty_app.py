@@ -35,7 +35,7 @@ from typing import Any, cast
 
 from harness.errors import ConfigError
 from mock_gateway import fault_plan
-from mock_gateway.admin import traffic_line
+from mock_gateway.admin import export_traffic, ndjson
 from mock_gateway.api import int_param
 from mock_gateway.app import create_app
 from mock_gateway.clock import iso
@@ -57,6 +57,7 @@ from mock_gateway.faults import (
     marker_effects,
 )
 from mock_gateway.intake import Rejected, reject
+from mock_gateway.routes import Auth
 from mock_gateway.store import TrafficRecord
 from mock_gateway.transport import FaultAdapter
 
@@ -66,7 +67,6 @@ ADMIN_PATH = "/admin/faults"
 TRAFFIC_PATH = "/admin/traffic"
 ENV_FAULTS = "BHXH_GATEWAY_FAULTS"
 ENV_FAULTS_SEED = "BHXH_GATEWAY_FAULTS_SEED"
-NDJSON = "application/x-ndjson"
 
 
 class FaultyGateway:
@@ -234,19 +234,12 @@ class FaultyGateway:
 
     def _admin(self, request: GatewayRequest) -> GatewayResponse:
         try:
-            self._authorise(request)
-            after = int_param(request, "after", 0, 0, 2**62)
+            self.gateway.authenticate(Auth.ADMIN, request)
             if request.path == TRAFFIC_PATH:
-                rows = self.gateway.traffic_log(
-                    after, int_param(request, "limit", 10_000, 1, 10**5)
-                )
-                lines = [
-                    traffic_line(r | {"response": b""} if r["path"] == TRAFFIC_PATH else r)
-                    for r in rows
-                ]
-                return _ndjson(lines)
+                return export_traffic(self.gateway, request)
             if request.path == ADMIN_PATH + "/log" and request.method in ("GET", "HEAD"):
-                return _ndjson([json.dumps(e, ensure_ascii=False) for e in self.events(after)])
+                after = int_param(request, "after", 0, 0, 2**62)
+                return ndjson([json.dumps(e, ensure_ascii=False) for e in self.events(after)])
             if request.path != ADMIN_PATH:
                 raise reject("NF-001", request.path)
             if request.method in ("PUT", "POST"):
@@ -265,13 +258,6 @@ class FaultyGateway:
             return self.gateway.internal_error()
         return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(self.state()).encode())
 
-    def _authorise(self, request: GatewayRequest) -> None:
-        scheme, _, token = (request.header("authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise reject("AUTH-001", "/", header="Authorization")
-        if token.strip() != self.gateway.config.admin_token:
-            raise reject("AUTH-003" if token.strip() in self._ivans else "AUTH-002", "/")
-
     def state(self) -> dict[str, Any]:
         """The active plan, hits per hook, the event count and every known profile."""
         items = self.profiles.items()
@@ -281,10 +267,6 @@ class FaultyGateway:
             state |= {"hits": hits, "events": self._sequence}
         known = {n: {"description": p.description, "params": p.params} for n, p in items}
         return state | {"profiles": known}
-
-
-def _ndjson(lines: list[str]) -> GatewayResponse:
-    return GatewayResponse(200, {"Content-Type": NDJSON}, "".join(x + "\n" for x in lines).encode())
 
 
 Scope = MutableMapping[str, Any]
