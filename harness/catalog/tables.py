@@ -34,8 +34,9 @@ def _flatten(prefix: str, value: Any, into: dict[str, str]) -> None:
         into[prefix] = str(value)
 
 
+@cache
 def table_rows(reference_dir: Path | None = None) -> dict[str, list[dict[str, str]]]:
-    """Every reference table as flattened rows, keyed by table name."""
+    """Every reference table as flattened rows, keyed by table name (cached; read only)."""
     tables: dict[str, list[dict[str, str]]] = {}
     folder = reference_dir or fixtures_dir() / "reference"
     for path in sorted(folder.glob("*.yaml")):
@@ -82,15 +83,19 @@ class TableIndex:
         self._values: dict[tuple[str, str], frozenset[str]] = {}
         self._periods: dict[str, list[tuple[int, dict[str, str]]]] = {}
 
+    def values(self, table: str, column: str = "code") -> frozenset[str]:
+        """Every value of ``column`` in ``table`` (empty for an unknown table)."""
+        key = (table, column)
+        found = self._values.get(key)
+        if found is None:
+            rows = self._tables.get(table, [])
+            found = frozenset(r[column] for r in rows if column in r)
+            self._values[key] = found
+        return found
+
     def contains(self, table: str, value: str, column: str = "code") -> bool:
         """Whether some row of ``table`` has ``column`` equal to ``value``."""
-        key = (table, column)
-        values = self._values.get(key)
-        if values is None:
-            rows = self._tables.get(table, [])
-            values = frozenset(r[column] for r in rows if column in r)
-            self._values[key] = values
-        return value in values
+        return value in self.values(table, column)
 
     def as_of(self, table: str, column: str, period: str) -> str | None:
         """``column`` of the last row of ``table`` whose ``since`` period is not after ``period``.

@@ -15,6 +15,8 @@ from typing import Any
 
 from lxml import etree
 
+from harness.catalog.tables import table_index, tables_for_xpath
+
 NAMESPACE = "urn:bhxh-harness:functions"
 
 _VN_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
@@ -102,8 +104,6 @@ def is_base64(_ctx: object, value: Any) -> bool:
 
 def in_table(_ctx: object, table: Any, value: Any, column: Any = "code") -> bool:
     """True when a row of reference table ``table`` has ``value`` in ``column`` (default code)."""
-    from harness.catalog.tables import table_index
-
     return table_index().contains(_text(table), _text(value), _text(column))
 
 
@@ -113,8 +113,6 @@ def as_of(_ctx: object, table: Any, column: Any, period: Any) -> float:
     Rows are in force from their ``since`` period until the next row's; NaN when no row
     applies or the value is not a number, so a comparison with it fails (the rule fires).
     """
-    from harness.catalog.tables import table_index
-
     found = table_index().as_of(_text(table), _text(column), _text(period))
     try:
         return float("nan") if found is None else float(found)
@@ -137,8 +135,6 @@ _FUNCTIONS = {
 
 def register() -> None:
     """Make the ``fn:*`` functions visible to every XPath and XSLT evaluation in this process."""
-    from harness.catalog.tables import tables_for_xpath
-
     namespace = etree.FunctionNamespace(NAMESPACE)
     for name, function in _FUNCTIONS.items():
         namespace[name] = function

@@ -21,7 +21,7 @@ from lxml import etree
 from xmlschema.validators import XsdAnyElement, XsdGroup
 
 from harness.catalog.schema_walk import SimpleInfo, simple_info
-from harness.catalog.tables import tables_document
+from harness.catalog.tables import table_index
 from harness.errors import CatalogError
 
 SCH = {"sch": "http://purl.oclc.org/dsdl/schematron"}
@@ -230,8 +230,7 @@ def nfc_compared(rules: tuple[Path, ...]) -> frozenset[str]:
 @cache
 def table_codes(table: str) -> frozenset[str]:
     """The ``code`` values of one reference table (``fixtures/reference``)."""
-    rows = tables_document().iterfind(f"{table}/row")
-    return frozenset(str(r.get("code")) for r in rows if r.get("code") is not None)
+    return table_index().values(table)
 
 
 __all__ = [
