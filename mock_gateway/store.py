@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
     create_engine,
@@ -290,24 +291,25 @@ class Store:
 
     def _next(self, conn: Connection, name: str) -> int:
         """Increment and return counter ``name`` (created at 1) in ``conn``'s transaction."""
-        t = schema.counters
+        return self._bump(conn, schema.counters.c.value, name)
+
+    def _bump(self, conn: Connection, counter: Column[Any], name: str, **values: Any) -> int:
+        """Upsert row ``name`` of ``counter``'s table: the counter starts at 1 and goes up by
+        one on every later call, the other ``values`` are replaced; returns the counter."""
+        t = counter.table
         dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = dialect_insert(t).values(name=name, value=1)
-        stmt = stmt.on_conflict_do_update(index_elements=[t.c.name], set_={"value": t.c.value + 1})
-        return int(conn.execute(stmt.returning(t.c.value)).scalar_one())
+        stmt = dialect_insert(t).values(name=name, **{counter.key: 1}, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.name], set_={counter.key: counter + 1, **values}
+        )
+        return int(conn.execute(stmt.returning(counter)).scalar_one())
 
     # -- live settings ----------------------------------------------------------------------
 
     def publish_setting(self, name: str, value: str) -> int:
         """Store ``value`` under ``name`` for every worker; returns its new version."""
-        t = schema.settings
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = dialect_insert(t).values(name=name, version=1, value=value)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c.name], set_={"version": t.c.version + 1, "value": value}
-        )
         with self.write() as conn:
-            return int(conn.execute(stmt.returning(t.c.version)).scalar_one())
+            return self._bump(conn, schema.settings.c.version, name, value=value)
 
     def setting(self, name: str) -> tuple[int, str] | None:
         """``(version, value)`` of a published setting, None if never published."""
