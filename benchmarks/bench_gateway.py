@@ -33,11 +33,12 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import psutil
+from _timing import rate
 from lxml import etree
 
 from harness.catalog import load_catalog
@@ -185,16 +186,6 @@ def cpu_seconds(process: psutil.Process) -> float:
     return total
 
 
-def rate(operation: Callable[[], object], seconds: float) -> float:
-    for _ in range(10):
-        operation()
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        operation()
-        count += 1
-    return count / (time.perf_counter() - start)
-
-
 def xsd_rates(dossier: Dossier, seconds: float) -> tuple[float, float, int]:
     """lxml and xmlschema validations/s of the dossier's first form, and its size."""
     import xmlschema
@@ -208,8 +199,8 @@ def xsd_rates(dossier: Dossier, seconds: float) -> tuple[float, float, int]:
         raise SystemExit(f"the form is not schema-valid: {lxml_schema.error_log}")
     slow = xmlschema.XMLSchema(str(xsd))
     return (
-        rate(lambda: lxml_schema.validate(doc), seconds),
-        rate(lambda: slow.is_valid(content), seconds),
+        rate(lambda: lxml_schema.validate(doc), seconds, warm_up=10),
+        rate(lambda: slow.is_valid(content), seconds, warm_up=10),
         len(content),
     )
 

@@ -9,10 +9,9 @@ signatures), so this measures both operations in one run and prints their rates:
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from _timing import rate
 from lxml import etree
 
 from harness.signing import ensure_pki, sign, verify
@@ -30,17 +29,6 @@ def make_form(target_bytes: int = 5_000) -> etree._Element:
     while len("".join(rows).encode()) < target_bytes - 60:
         rows.append(ROW.format(i=len(rows) + 1))
     return etree.fromstring(f"<D02-TS><NoiDung>{''.join(rows)}</NoiDung></D02-TS>".encode())
-
-
-def rate(operation: Callable[[], object], seconds: float) -> float:
-    """Operations per second, after a short warm-up (caches, first parse)."""
-    for _ in range(20):
-        operation()
-    count, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        operation()
-        count += 1
-    return count / elapsed
 
 
 def main() -> None:
