@@ -19,20 +19,37 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.engine import Dialect
 
 from mock_gateway import schema
+from mock_gateway.prepared import Prepared
 from mock_gateway.records import NewDossier, StoredReceipt
 
 _t = schema.idempotency
 IDEMPOTENT = select(_t.c.ma_gdich, _t.c.body_sha256, _t.c.receipt).where(
     _t.c.ivan == bindparam("ivan"), _t.c.message_id == bindparam("message_id")
 )
-_INSERT_IDEMPOTENCY = insert(schema.idempotency)
-_INSERT_DOSSIER = insert(schema.dossiers)
-_INSERT_MESSAGE = insert(schema.messages)
+
+
+def prepared_insert(table: Table, dialect: Dialect) -> Prepared:
+    """``INSERT`` of every column of ``table`` but its auto-numbered key."""
+    keys = [c.key for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+    return Prepared(insert(table).inline(), dialect, keys)  # inline: no RETURNING of the key
+
+
+class IntakeSQL:
+    """The intake's statements, compiled once for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.idempotent = Prepared(IDEMPOTENT, dialect)
+        self.inserts = (
+            (prepared_insert(schema.idempotency, dialect), _idempotency_rows),
+            (prepared_insert(schema.dossiers, dialect), _dossier_rows),
+            (prepared_insert(schema.messages, dialect), _message_rows),
+        )
 
 
 @dataclass(eq=False)
@@ -50,12 +67,18 @@ class GroupCommit:
 
     def __init__(
         self,
-        write: Callable[[], AbstractContextManager[Connection]],
+        transaction: Callable[[], AbstractContextManager[Any]],
+        sql: IntakeSQL,
         lookup: Callable[[str, str], StoredReceipt | None],
+        conflict: tuple[type[BaseException], ...],
         max_batch: int = 256,
     ) -> None:
-        self._write = write
+        """``transaction`` yields a DBAPI cursor inside one write transaction; ``conflict``
+        are the exceptions a unique-key violation raises (the driver's IntegrityError)."""
+        self._transaction = transaction
+        self._sql = sql
         self._lookup = lookup
+        self._conflict = conflict
         self.max_batch = max_batch
         self._pending: list[_Slot] = []
         self._queue_lock = threading.Lock()
@@ -84,7 +107,7 @@ class GroupCommit:
         try:
             self._write_batch(batch)
             self.batches += 1
-        except IntegrityError as exc:
+        except self._conflict as exc:
             if len(batch) > 1:  # another process bound an id meanwhile: settle one by one
                 for slot in batch:
                     self._commit([slot])
@@ -102,11 +125,13 @@ class GroupCommit:
                 slot.done.set()
 
     def _write_batch(self, batch: list[_Slot]) -> None:
-        with self._write() as conn:
+        sql = self._sql
+        with self._transaction() as cursor:
             bound: dict[tuple[str, str], StoredReceipt] = {}
             for key in dict.fromkeys((s.dossier.ivan, s.dossier.message_id) for s in batch):
                 # One prepared lookup per key: cheaper than compiling an expanding IN.
-                row = conn.execute(IDEMPOTENT, {"ivan": key[0], "message_id": key[1]}).first()
+                values = {"ivan": key[0], "message_id": key[1]}
+                row = sql.idempotent.execute(cursor, values).fetchone()
                 if row is not None:
                     bound[key] = StoredReceipt(row[0], row[1], bytes(row[2]))
             fresh: list[_Slot] = []
@@ -117,13 +142,8 @@ class GroupCommit:
                     bound[key] = StoredReceipt(d.ma_gdich, d.body_sha256, slot.receipt)
                     fresh.append(slot)
                 slot.result = bound[key]
-            for statement, rows in (
-                (_INSERT_IDEMPOTENCY, list(_idempotency_rows(fresh))),
-                (_INSERT_DOSSIER, list(_dossier_rows(fresh))),
-                (_INSERT_MESSAGE, list(_message_rows(fresh))),
-            ):
-                if rows:  # a single row skips the executemany machinery
-                    conn.execute(statement, rows[0] if len(rows) == 1 else rows)
+            for statement, rows in sql.inserts:
+                statement.execute_many(cursor, rows(fresh))
 
 
 def _idempotency_rows(slots: list[_Slot]) -> Iterator[dict[str, object]]:

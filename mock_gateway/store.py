@@ -29,13 +29,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from harness.errors import ConfigError
 from mock_gateway import schema
 from mock_gateway.clock import ClockState
-from mock_gateway.commit import IDEMPOTENT, GroupCommit
+from mock_gateway.commit import GroupCommit, IntakeSQL, prepared_insert
 from mock_gateway.records import (
     DossierRecord,
     Issue,
@@ -128,7 +128,12 @@ class Store:
         self.dialect = self.engine.dialect.name
         self._thread_lock = threading.Lock()
         self._lock_file = _writer_lock_file(self.engine)
-        self._group = GroupCommit(self.write, self.idempotent)
+        self._sql = IntakeSQL(self.engine.dialect)
+        self._insert_traffic = prepared_insert(schema.traffic, self.engine.dialect)
+        driver_conflict = getattr(self.engine.dialect.dbapi, "IntegrityError", IntegrityError)
+        self._group = GroupCommit(
+            self.transaction, self._sql, self.idempotent, (IntegrityError, driver_conflict)
+        )
         if create:
             try:
                 schema.metadata.create_all(self.engine)
@@ -161,6 +166,28 @@ class Store:
                 yield conn
 
     @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """One write transaction on a DBAPI cursor, for :mod:`mock_gateway.prepared` statements.
+
+        The same locks and ``BEGIN IMMEDIATE`` as :meth:`write`, without SQLAlchemy's
+        per-statement machinery: the intake and the traffic log run here.
+        """
+        with self._writer_lock():
+            dbapi = self.engine.raw_connection()
+            try:
+                cursor = dbapi.cursor()
+                if self.dialect == "sqlite":  # autocommit driver mode: we begin ourselves
+                    cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                except BaseException:
+                    dbapi.rollback()
+                    raise
+                dbapi.commit()
+            finally:
+                dbapi.close()  # back to the pool
+
+    @contextmanager
     def _writer_lock(self) -> Iterator[None]:
         if self.dialect != "sqlite":
             yield
@@ -184,9 +211,12 @@ class Store:
 
     def idempotent(self, ivan: str, message_id: str) -> StoredReceipt | None:
         """The receipt already bound to ``(ivan, message_id)``, if any."""
-        with self.engine.connect() as conn:  # one autocommitted read: no BEGIN/COMMIT pair
-            row = conn.execute(IDEMPOTENT, {"ivan": ivan, "message_id": message_id}).first()
-            conn.rollback()
+        dbapi = self.engine.raw_connection()  # one autocommitted read: no BEGIN/COMMIT pair
+        try:
+            values = {"ivan": ivan, "message_id": message_id}
+            row = self._sql.idempotent.execute(dbapi.cursor(), values).fetchone()
+        finally:
+            dbapi.close()
         return None if row is None else StoredReceipt(row[0], row[1], bytes(row[2]))
 
     def save_accepted(self, d: NewDossier, receipt: bytes, receipt_id: str) -> StoredReceipt:
@@ -358,8 +388,8 @@ class Store:
     def record_traffic(self, rows: Sequence[TrafficRecord]) -> None:
         if not rows:
             return
-        with self.write() as conn:
-            conn.execute(insert(schema.traffic), [r.__dict__ for r in rows])
+        with self.transaction() as cursor:
+            self._insert_traffic.execute_many(cursor, (r.__dict__ for r in rows))
 
     def traffic(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         """Traffic rows after id ``after``, oldest first, as plain dictionaries."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 import uuid
@@ -10,9 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import false, select
 
 from harness.errors import ConfigError
+from mock_gateway import schema
 from mock_gateway.clock import ClockState, SimulatedClock
+from mock_gateway.prepared import Prepared
 from mock_gateway.records import NewDossier, StoredReceipt
 from mock_gateway.store import Store
 
@@ -85,6 +89,32 @@ def test_duplicates_inside_one_batch_bind_once(store: Store) -> None:
         t.join(timeout=10)
     assert len({r.ma_gdich for r in results}) == 1
     assert store.counts()["dossiers"] == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_binding_made_after_the_lookup_is_settled_by_the_unique_key(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Another process may bind the id between our lookup and our insert: the driver's
+    unique-key error is caught and the caller gets the binding that won."""
+    url = (
+        f"sqlite:///{tmp_path / 'race.sqlite3'}"
+        if database == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    store = Store(url)
+    try:
+        store.reset()
+        first = store.save_accepted(new_dossier("raced"), b"<r1/>", uuid.uuid4().hex)
+        blind = select(schema.idempotency.c.ma_gdich).where(false())  # misses the winner
+        group_sql = copy.copy(store._sql)  # Store.idempotent still sees it, as it would
+        group_sql.idempotent = Prepared(blind, store.engine.dialect)
+        store._group._sql = group_sql
+        second = store.save_accepted(new_dossier("raced"), b"<r2/>", uuid.uuid4().hex)
+        assert second == first
+        assert store.counts()["dossiers"] == 1
+    finally:
+        store.close()
 
 
 def test_clock_is_shared_through_the_store(store: Store) -> None:
