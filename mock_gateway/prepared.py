@@ -25,7 +25,7 @@ class Prepared:
     ) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         self.sql = str(compiled)
-        order = compiled.positiontup
+        order = getattr(compiled, "positiontup", None)  # SQLCompiler: names, in driver order
         self._order: tuple[str, ...] | None = tuple(order) if order else None
 
     def args(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
