@@ -100,3 +100,56 @@ def test_rule_findings_carry_code_xpath_and_both_languages() -> None:
     wage = next(f for f in findings if f.code == "RULE-102")
     assert wage.xpath == "/D02-TS/NoiDung/LaoDong[1]"
     assert "thấp hơn" in wage.message_vi and "below" in wage.message_en
+
+
+_RULES = """<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt">
+  <sch:pattern id="first-rule-wins">
+    <sch:rule context="row[@kind = 'a']">
+      <sch:assert id="a-small" role="RULE-001" test="number(.) &lt;= 5">a row over 5</sch:assert>
+    </sch:rule>
+    <sch:rule context="row">
+      <sch:assert id="any-small" role="RULE-001" test="number(.) &lt;= 1">row over 1</sch:assert>
+    </sch:rule>
+  </sch:pattern>
+  <sch:pattern id="second-pattern-sees-every-row">
+    <sch:rule context="row">
+      <sch:assert id="row-kind" role="RULE-001" test="@kind">row without kind</sch:assert>
+    </sch:rule>
+  </sch:pattern>
+  <sch:pattern id="attribute-contexts">
+    <sch:rule context="row/@kind">
+      <sch:assert id="kind-letter" role="RULE-001" test=". = 'a' or . = 'b'">bad kind</sch:assert>
+    </sch:rule>
+  </sch:pattern>
+</sch:schema>"""
+
+
+def test_compiled_rules_fail_the_same_asserts_as_isoschematron() -> None:
+    """Key-selected contexts and the dropped default-mode walk change nothing reported:
+    the same asserts fail, at the same places, in the same order."""
+    from lxml import isoschematron
+
+    from harness.catalog.validation import CompiledRules
+
+    schema = etree.fromstring(_RULES)
+    doc = etree.fromstring(
+        b"<doc><row kind='a'>7</row><row kind='c'>3</row><row>0</row>"
+        b"<!-- c --><?pi x?><row kind='a'>2</row><row kind='b'>4</row></doc>"
+    )
+    compiled = CompiledRules(etree.ElementTree(schema))
+    ours = [(f.context["rule"], f.xpath) for f in compiled.findings(doc)]
+    reference = isoschematron.Schematron(schema, store_report=True)
+    reference.validate(doc)
+    svrl = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
+    expected = [
+        (f.get("id"), f.get("location"))
+        for f in reference.validation_report.getroot().iterfind("svrl:failed-assert", svrl)
+    ]
+    assert ours == expected
+    assert [rule for rule, _ in ours] == [
+        "a-small",
+        "any-small",
+        "any-small",
+        "row-kind",
+        "kind-letter",
+    ]
