@@ -22,7 +22,13 @@ class _Refused(click.ClickException):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Worker processes (on Linux each has its own SO_REUSEPORT socket).",
+)
 @click.option(
     "--database-url",
     default=DEFAULT_DATABASE_URL,

@@ -1,10 +1,12 @@
 """Run the gateway as a real HTTP server with uvicorn.
 
 With one worker the app is built here and handed to uvicorn as an object. With several,
-uvicorn starts processes that import :func:`mock_gateway.app.app_factory` by name, so the
-settings travel in ``$BHXH_GATEWAY_CONFIG``; everything that can be wrong with them
-(database URL, catalog versions, PKI) is checked here first, in the parent, so a bad
-option is one clear message instead of N crashing workers.
+worker processes import :func:`mock_gateway.faulty_app.app_factory` by name, so the
+settings travel in ``$BHXH_GATEWAY_CONFIG``. On Linux each worker listens on its own
+``SO_REUSEPORT`` socket (:mod:`mock_gateway.workers`), elsewhere uvicorn's supervisor
+shares one. Everything that can be wrong with the settings (database URL, catalog
+versions, PKI) is checked here first, in the parent, so a bad option is one clear
+message instead of N crashing workers.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uvicorn
 
 from harness.errors import ConfigError
 from harness.signing import ensure_pki
+from mock_gateway import workers as workers_module
 from mock_gateway.config import DEFAULT_DATABASE_URL, GatewayConfig
 from mock_gateway.core import Gateway
 from mock_gateway.faults import load_profiles
@@ -138,6 +141,9 @@ def serve(
         return
     cfg.to_env()
     os.environ[ENV_FAULTS], os.environ[ENV_FAULTS_SEED] = faults, str(faults_seed)
+    if workers_module.supported():  # a socket per worker: connections spread evenly
+        workers_module.Workers(workers, host, port, options).run()
+        return
     uvicorn.run(
         "mock_gateway.faulty_app:app_factory",
         factory=True,

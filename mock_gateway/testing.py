@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import requests
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
@@ -213,6 +214,7 @@ class ServerProcess:
         log: Path | None = None,
     ) -> None:
         self.database = database
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log or database.with_suffix(".log")
@@ -243,12 +245,40 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gateway exited early:\n{self.log.read_text()}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if (
+                    requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+                    and self.listening() >= self.workers
+                ):
                     return self
             except requests.RequestException:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"gateway did not start in {timeout}s:\n{self.log.read_text()}")
+
+    def listening(self) -> int:
+        """How many of the server's processes listen on its port.
+
+        The first worker answers ``/healthz`` before the others are up, and connections
+        opened then all go to it; :meth:`start` waits for every worker.
+        """
+        if self.process is None:
+            return 0
+        try:
+            parent = psutil.Process(self.process.pid)
+            members = [parent, *parent.children()] if self.workers == 1 else parent.children()
+        except psutil.Error:
+            return 0
+        count = 0
+        for member in members:
+            try:
+                sockets = member.net_connections("tcp")
+            except psutil.Error:
+                continue
+            count += any(
+                c.status == psutil.CONN_LISTEN and c.laddr.port == self.port for c in sockets
+            )
+        return count
 
     def stop(self, timeout: float = 20.0) -> None:
         """SIGTERM, then SIGKILL if it does not exit in ``timeout`` seconds."""
