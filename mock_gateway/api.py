@@ -15,7 +15,7 @@ from mock_gateway.clock import iso
 from mock_gateway.intake import reject
 
 if TYPE_CHECKING:
-    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
+    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler, PendingReceipt
 
 
 def int_param(request: GatewayRequest, name: str, default: int, low: int, high: int) -> int:
@@ -44,7 +44,7 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
 
     def submit_dossier(
         request: GatewayRequest, _p: dict[str, str], ivan: str | None
-    ) -> GatewayResponse:
+    ) -> GatewayResponse | PendingReceipt:
         return gw.submit(request, _ivan(ivan))
 
     def get_dossier(

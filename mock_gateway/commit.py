@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +59,7 @@ class _Slot:
     receipt_id: str
     done: threading.Event = field(default_factory=threading.Event)
     result: StoredReceipt | None = None
-    error: BaseException | None = None
+    error: Exception | None = None
 
 
 class GroupCommit:
@@ -70,7 +70,7 @@ class GroupCommit:
         transaction: Callable[[], AbstractContextManager[Any]],
         sql: IntakeSQL,
         lookup: Callable[[str, str], StoredReceipt | None],
-        conflict: tuple[type[BaseException], ...],
+        conflict: tuple[type[Exception], ...],
         max_batch: int = 256,
     ) -> None:
         """``transaction`` yields a DBAPI cursor inside one write transaction; ``conflict``
@@ -87,21 +87,39 @@ class GroupCommit:
 
     def save(self, dossier: NewDossier, receipt: bytes, receipt_id: str) -> StoredReceipt:
         """Store one accepted dossier durably; returns what its message id is bound to."""
-        slot = _Slot(dossier, receipt, receipt_id)
+        outcome = self.save_many([(dossier, receipt, receipt_id)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def save_many(
+        self, items: Sequence[tuple[NewDossier, bytes, str]]
+    ) -> list[StoredReceipt | Exception]:
+        """Store several dossiers; each gets its binding or the error that stopped it.
+
+        Returns once every one is committed: queued with whatever other threads queued,
+        written by whichever caller holds the writer role.
+        """
+        slots = [_Slot(dossier, receipt, receipt_id) for dossier, receipt, receipt_id in items]
         with self._queue_lock:
-            self._pending.append(slot)
-        while not slot.done.is_set():
-            with self._writer:
-                if slot.done.is_set():  # the previous writer committed our rows
-                    break
-                with self._queue_lock:
-                    batch = self._pending[: self.max_batch]
-                    del self._pending[: self.max_batch]
-                self._commit(batch)
-        if slot.error is not None:
-            raise slot.error
-        assert slot.result is not None
-        return slot.result
+            self._pending.extend(slots)
+        for slot in slots:
+            while not slot.done.is_set():
+                with self._writer:
+                    if slot.done.is_set():  # the previous writer committed our rows
+                        break
+                    with self._queue_lock:
+                        batch = self._pending[: self.max_batch]
+                        del self._pending[: self.max_batch]
+                    self._commit(batch)
+        outcomes: list[StoredReceipt | Exception] = []
+        for slot in slots:
+            if slot.error is not None:
+                outcomes.append(slot.error)
+            else:
+                assert slot.result is not None
+                outcomes.append(slot.result)
+        return outcomes
 
     def _commit(self, batch: list[_Slot]) -> None:
         try:
@@ -115,11 +133,13 @@ class GroupCommit:
             slot = batch[0]
             existing = self._lookup(slot.dossier.ivan, slot.dossier.message_id)
             slot.result, slot.error = existing, (None if existing is not None else exc)
-        except BaseException as exc:
+        except Exception as exc:
             for slot in batch:
                 slot.result, slot.error = None, exc
-            if not isinstance(exc, Exception):
-                raise
+        except BaseException:  # interrupted: the waiting callers must not hang
+            for slot in batch:
+                slot.result, slot.error = None, RuntimeError("interrupted while storing")
+            raise
         finally:
             for slot in batch:
                 slot.done.set()

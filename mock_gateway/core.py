@@ -1,8 +1,10 @@
 """The gateway itself, framework-free: ``Gateway.handle(GatewayRequest) -> GatewayResponse``.
 
 The ASGI app, the ``requests`` transport adapter and the ``responses`` callbacks are all
-thin shells over :meth:`Gateway.handle`, so a vendor's unit test, the certification
-suite and a load test over HTTP exercise the very same code.
+thin shells over :meth:`Gateway.handle` (the ASGI app over its two halves,
+:meth:`Gateway.start` and :meth:`Gateway.finish`, so it can commit several dossiers in
+one transaction), so a vendor's unit test, the certification suite and a load test over
+HTTP exercise the very same code.
 
 Error policy: anything that is the client's fault raises :class:`~mock_gateway.intake.Rejected`
 and becomes a signed ``XACNHAN_GDICH`` with a 4xx status and its stable code; anything
@@ -91,7 +93,37 @@ class GatewayResponse:
         return self.headers.get("Content-Type", "")
 
 
-Handler = Callable[[GatewayRequest, dict[str, str], str | None], GatewayResponse]
+@dataclass(frozen=True)
+class PendingReceipt:
+    """An accepted dossier and its signed receipt, not stored yet: :meth:`Gateway.commit`
+    stores it, and only then is the receipt sent."""
+
+    dossier: NewDossier
+    receipt: bytes
+    receipt_id: str
+    digest: str  # SHA-256 of the body, compared with what the message id is bound to
+
+
+@dataclass
+class Exchange:
+    """One request between :meth:`Gateway.start` and :meth:`Gateway.finish`."""
+
+    request: GatewayRequest
+    route: Route | None = None
+    ivan: str | None = None
+    started: float = 0.0  # wall clock, for the traffic log
+    t0: float = 0.0  # perf_counter, for the duration
+    response: GatewayResponse | None = None
+    pending: PendingReceipt | None = None
+    logged: bool = False  # already in the traffic log (a fault layer answered it whole)
+
+    @classmethod
+    def answered(cls, request: GatewayRequest, response: GatewayResponse) -> Exchange:
+        """An exchange whose answer was produced and logged elsewhere."""
+        return cls(request, response=response, logged=True)
+
+
+Handler = Callable[[GatewayRequest, dict[str, str], str | None], "GatewayResponse | PendingReceipt"]
 
 
 class Gateway:
@@ -202,23 +234,77 @@ class Gateway:
 
     def handle(self, request: GatewayRequest) -> GatewayResponse:
         """Answer one request; never raises."""
-        started = time.time()
-        t0 = time.perf_counter()
+        return self.finish(self.start(request))
+
+    def start(self, request: GatewayRequest) -> Exchange:
+        """Route, authenticate and run the handler; never raises.
+
+        An accepted dossier comes back *pending*: its receipt is signed but nothing is
+        stored yet. :meth:`finish` commits it; a front end serving many requests at once
+        (the ASGI app) may first :meth:`commit` several exchanges in one transaction.
+        """
+        exchange = Exchange(request, started=time.time(), t0=time.perf_counter())
         route, params, path_known = resolve(request.method, request.path)
-        ivan: str | None = None
+        exchange.route = route
         try:
             if route is None:
                 raise self._no_route(request, path_known)
-            ivan = self._authenticate(route, request)
-            response = self._handlers[route.name](request, params, ivan)
+            exchange.ivan = self._authenticate(route, request)
+            answer = self._handlers[route.name](request, params, exchange.ivan)
         except Rejected as exc:
-            response = self.error_response(exc)
+            answer = self.error_response(exc)
         except Exception:
             log.exception("internal error answering %s %s", request.method, request.path)
-            response = self.internal_error()
-        duration = time.perf_counter() - t0
-        self._observe(request, route, ivan, response, started, duration)
-        if request.method == "HEAD":
+            answer = self.internal_error()
+        if isinstance(answer, PendingReceipt):
+            exchange.pending = answer
+        else:
+            exchange.response = answer
+        return exchange
+
+    def commit(self, *exchanges: Exchange) -> None:
+        """Store the pending dossiers of ``exchanges`` durably, together, and set their
+        answers; never raises (a store failure answers 500 SRV-002)."""
+        waiting = [e for e in exchanges if e.pending is not None]
+        if not waiting:
+            return
+        items = [(p.dossier, p.receipt, p.receipt_id) for e in waiting if (p := e.pending)]
+        try:
+            outcomes = self.store.save_many(items)
+        except Exception as exc:  # the store itself failed: every one of them is our fault
+            outcomes = [exc] * len(waiting)
+        for exchange, outcome in zip(waiting, outcomes, strict=True):
+            pending = exchange.pending
+            assert pending is not None
+            try:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                replay = outcome.ma_gdich != pending.dossier.ma_gdich
+                answer = self._bound(outcome, pending.digest, replay=replay)
+            except Rejected as exc:
+                answer = self.error_response(exc)
+            except Exception:
+                log.exception("internal error storing dossier %s", pending.dossier.ma_gdich)
+                answer = self.internal_error()
+            exchange.response, exchange.pending = answer, None
+
+    def finish(self, exchange: Exchange) -> GatewayResponse:
+        """The answer to send (committing first if still pending), logged and measured."""
+        self.commit(exchange)
+        response = exchange.response
+        if response is None:  # start() always sets one of response and pending
+            raise RuntimeError("an exchange finished without an answer")
+        if not exchange.logged:
+            duration = time.perf_counter() - exchange.t0
+            self._observe(
+                exchange.request,
+                exchange.route,
+                exchange.ivan,
+                response,
+                exchange.started,
+                duration,
+            )
+        if exchange.request.method == "HEAD":
             response = GatewayResponse(response.status, response.headers, b"", response.outcome)
         return response
 
@@ -337,8 +423,9 @@ class Gateway:
 
     # -- intake ---------------------------------------------------------------------------
 
-    def submit(self, request: GatewayRequest, ivan: str) -> GatewayResponse:
-        """POST /api/v1/dossiers: limits, idempotency, validation, durable store, receipt."""
+    def submit(self, request: GatewayRequest, ivan: str) -> GatewayResponse | PendingReceipt:
+        """POST /api/v1/dossiers: limits, idempotency, validation, receipt; a replay is
+        answered at once, a new dossier comes back pending its durable store."""
         limit = self.config.max_body_bytes
         if request.size > limit:
             raise reject("LIM-001", "/", size=str(request.size), limit=str(limit))
@@ -372,25 +459,21 @@ class Gateway:
             messages.build(messages.receipt(unit, tx, accepted.warnings, now)), now
         )
         received_at = iso(now)
-        stored = self.store.save_accepted(
-            NewDossier(
-                ma_gdich=ma_gdich,
-                ivan=ivan,
-                message_id=message_id,
-                body_sha256=digest,
-                body=request.body,
-                procedure=accepted.procedure.code,
-                period=accepted.info.ky_ke_khai,
-                unit=accepted.info.unit.ma_don_vi,
-                received_at=received_at,
-                catalog_version=accepted.catalog.version,
-                next_due_at=self.processor.first_due(received_at),
-                summary=summary,
-            ),
-            receipt,
-            uuid.uuid4().hex,
+        dossier = NewDossier(
+            ma_gdich=ma_gdich,
+            ivan=ivan,
+            message_id=message_id,
+            body_sha256=digest,
+            body=request.body,
+            procedure=accepted.procedure.code,
+            period=accepted.info.ky_ke_khai,
+            unit=accepted.info.unit.ma_don_vi,
+            received_at=received_at,
+            catalog_version=accepted.catalog.version,
+            next_due_at=self.processor.first_due(received_at),
+            summary=summary,
         )
-        return self._bound(stored, digest, replay=stored.ma_gdich != ma_gdich)
+        return PendingReceipt(dossier, receipt, uuid.uuid4().hex, digest)
 
     def _bound(self, stored: StoredReceipt, digest: str, *, replay: bool) -> GatewayResponse:
         """The stored receipt for a matching body, 409 DUP-001 for another body."""

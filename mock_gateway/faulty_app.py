@@ -40,7 +40,7 @@ from mock_gateway.api import int_param
 from mock_gateway.app import create_app
 from mock_gateway.clock import iso
 from mock_gateway.config import GatewayConfig
-from mock_gateway.core import JSON, Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.core import JSON, Exchange, Gateway, GatewayRequest, GatewayResponse
 from mock_gateway.fault_plan import (
     PLAN_SETTING,
     FaultSpec,
@@ -184,18 +184,24 @@ class FaultyGateway:
 
     def handle(self, request: GatewayRequest) -> GatewayResponse:
         """Answer as the gateway would, with the active faults applied."""
+        return self.gateway.finish(self.start(request))
+
+    def start(self, request: GatewayRequest) -> Exchange:
+        """The core's :meth:`~Gateway.start` when no fault is set (its commit may then be
+        shared with other requests); with faults, or for the fault admin, the whole answer."""
         started, t0 = time.time(), time.perf_counter()
         if request.path == TRAFFIC_PATH and request.method == "GET":
-            return self._admin(request)  # an export that logged itself would grow without end
+            # an export that logged itself would grow without end
+            return Exchange.answered(request, self._admin(request))
         if request.path == ADMIN_PATH or request.path.startswith(ADMIN_PATH + "/"):
             answer = self._admin(request)
             self._record(request, answer, started, t0)
-            return answer
+            return Exchange.answered(request, answer)
         if time.monotonic() >= self._next_poll:
             self._next_poll = time.monotonic() + fault_plan.PLAN_POLL_SECONDS
             self.follow_published()
         if not self._faults:  # no plan: the core's answer as it is, without the lock
-            return self.gateway.handle(request)
+            return self.gateway.start(request)
         with self._lock:
             faults = [f for f in self._faults if f.matches(request)]
             gated = next(filter(None, (f.gate(request, self) for f in faults)), None)
@@ -207,7 +213,7 @@ class FaultyGateway:
         with self._lock:
             for fault in faults:
                 response = fault.after(request, response, self)
-        return response
+        return Exchange.answered(request, response)
 
     def _record(
         self, request: GatewayRequest, response: GatewayResponse, started: float, t0: float

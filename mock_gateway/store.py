@@ -228,6 +228,13 @@ class Store:
         """
         return self._group.save(d, receipt, receipt_id)
 
+    def save_many(
+        self, items: Sequence[tuple[NewDossier, bytes, str]]
+    ) -> list[StoredReceipt | Exception]:
+        """:meth:`save_accepted` for several dossiers at once, in as few transactions as
+        possible; each gets what its message id is bound to, or the error that stopped it."""
+        return self._group.save_many(items)
+
     # -- reads for I-VANs ---------------------------------------------------------------
 
     def dossier(self, ivan: str, ma_gdich: str) -> DossierRecord | None:

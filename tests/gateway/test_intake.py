@@ -72,7 +72,7 @@ def test_no_receipt_when_the_commit_fails(
     def broken(*_args: object) -> object:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(gw.gateway.store, "save_accepted", broken)
+    monkeypatch.setattr(gw.gateway.store, "save_many", broken)
     response = gw.submit(valid().envelope)
     assert response.status == 500
     assert Answer.parse(response).ma_loi == "SRV-002"
