@@ -273,10 +273,13 @@ class ServerProcess:
         for member in members:
             try:
                 sockets = member.net_connections("tcp")
-            except psutil.Error:
+            except psutil.AccessDenied:  # this system hides other processes' sockets
+                return self.workers
+            except psutil.Error:  # a worker that just exited
                 continue
             count += any(
-                c.status == psutil.CONN_LISTEN and c.laddr.port == self.port for c in sockets
+                c.status == psutil.CONN_LISTEN and bool(c.laddr) and c.laddr.port == self.port
+                for c in sockets
             )
         return count
 
