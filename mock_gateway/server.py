@@ -125,6 +125,7 @@ def serve(
         base=config,
     )
     preflight(cfg, specs, faults_seed)
+    workers_module.check_port(host, port)  # one clear message, not one per worker
     options: dict[str, object] = {
         "host": host,
         "port": port,

@@ -57,6 +57,16 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
     return sock
 
 
+def check_port(host: str, port: int) -> None:
+    """Bind once *without* ``SO_REUSEPORT``: a :class:`ConfigError` if anything holds the
+    port, including another gateway whose workers would otherwise share it silently."""
+    try:
+        listening_socket(host, port, reuse_port=False).close()
+    except OSError as exc:
+        hint = "choose another --port" if exc.errno == errno.EADDRINUSE else None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc}", hint=hint) from exc
+
+
 def _die_with_parent(parent: int) -> None:
     """Ask the kernel for SIGKILL when the supervisor dies; exit if it already has."""
     try:
@@ -94,7 +104,7 @@ class Workers:
 
     def run(self, grace: float = 20.0) -> None:
         """Serve until a signal asks to stop; a worker that cannot start is a ConfigError."""
-        self._check_port()
+        check_port(self.host, self.port)
         previous = {
             sig: signal.signal(sig, lambda *_: self._stop.set())
             for sig in (signal.SIGINT, signal.SIGTERM)
@@ -107,17 +117,6 @@ class Workers:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self._stop_all(grace)
-
-    def _check_port(self) -> None:
-        """Bind once *without* ``SO_REUSEPORT``: fails if anything else holds the port,
-        including another gateway whose workers would otherwise share it silently."""
-        try:
-            listening_socket(self.host, self.port, reuse_port=False).close()
-        except OSError as exc:
-            hint = "choose another --port" if exc.errno == errno.EADDRINUSE else None
-            raise ConfigError(
-                f"cannot listen on {self.host}:{self.port}: {exc}", hint=hint
-            ) from exc
 
     def _start(self) -> BaseProcess:
         process = self._context.Process(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +14,7 @@ from click.testing import CliRunner
 from harness.dossiers.factory import Dossier
 from mock_gateway.cli import serve
 from mock_gateway.config import GatewayConfig
-from mock_gateway.testing import Answer, InProcessGateway
+from mock_gateway.testing import Answer, InProcessGateway, free_port
 
 
 def test_clock_advance_validates_its_parameter(gw: InProcessGateway) -> None:
@@ -101,6 +103,21 @@ def test_serve_refuses_bad_options_without_a_traceback(
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_taken_port_says_so(workers: str, tmp_path: Path, pki: object) -> None:
+    del pki
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        database = f"sqlite:///{tmp_path / 'gw.sqlite3'}"
+        args = ["--port", str(port), "--workers", workers, "--database-url", database]
+        result = CliRunner().invoke(serve, args)
+    assert result.exit_code == 2, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "another --port" in result.output and "Traceback" not in result.output
 
 
 def test_config_round_trips_through_the_environment() -> None:
