@@ -125,7 +125,11 @@ async def _dispatch(
     if executor is None:
         exchange = gateway.start(core_request)
         if exchange.pending is not None:
-            await batch.commit(exchange)
+            try:
+                await batch.commit(exchange)
+            except asyncio.CancelledError:  # shutting down: still stored, still logged
+                gateway.finish(exchange)
+                raise
         answer = gateway.finish(exchange)
     else:
         loop = asyncio.get_running_loop()

@@ -60,3 +60,44 @@ def test_a_failed_batch_answers_every_request_and_stores_nothing(
     assert [a.status_code for a in answers] == [500] * 3
     assert {a.headers["X-BHXH-Ma-Loi"] for a in answers} == {"SRV-002"}
     assert gw.gateway.store.counts()["dossiers"] == 0
+
+
+def test_a_request_cancelled_while_waiting_is_still_stored_and_logged(
+    gw: InProcessGateway, valid: Callable[..., Dossier]
+) -> None:
+    app = create_app(gw.gateway, background=False, close=False)
+    body = valid().envelope
+    headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/dossiers",
+        "raw_path": b"/api/v1/dossiers",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [*headers, (b"x-message-id", b"cancelled-1")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 2),
+    }
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(_message: object) -> None:
+        return None
+
+    async def cancel_while_waiting() -> None:
+        task = asyncio.create_task(app(scope, receive, send))
+        await asyncio.sleep(0)  # the request is checked and waits for its batch
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_while_waiting())
+    assert gw.gateway.store.counts()["dossiers"] == 1
+    rows = [r for r in gw.gateway.traffic_log() if r["message_id"] == "cancelled-1"]
+    assert [r["status"] for r in rows] == [202]
