@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 APP = "mock_gateway.faulty_app:app_factory"
 STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start serving
+STARTUP_GRACE = 10.0
+"""A worker that exits sooner after its start failed to start: restarting it would loop."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -101,6 +103,7 @@ class Workers:
         self._context = multiprocessing.get_context("spawn")
         self._stop = threading.Event()
         self.processes: list[BaseProcess] = []
+        self._started: dict[int, float] = {}  # pid -> monotonic start time
 
     def run(self, grace: float = 20.0) -> None:
         """Serve until a signal asks to stop; a worker that cannot start is a ConfigError."""
@@ -125,16 +128,19 @@ class Workers:
             name="bhxh-gateway-worker",
         )
         process.start()
+        if process.pid is not None:
+            self._started[process.pid] = time.monotonic()
         return process
 
     def _replace_dead(self) -> None:
         for index, process in enumerate(self.processes):
             if process.is_alive() or self._stop.is_set():
                 continue
-            if process.exitcode == STARTUP_FAILURE:
+            lived = time.monotonic() - self._started.pop(process.pid or 0, 0.0)
+            if process.exitcode == STARTUP_FAILURE or lived < STARTUP_GRACE:
                 self._stop.set()
                 raise ConfigError(
-                    "a gateway worker could not start",
+                    f"a gateway worker could not start (exit code {process.exitcode})",
                     hint="its error is in the log above; fix it and start again",
                 )
             log.warning("worker %s exited (%s); starting another", process.pid, process.exitcode)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -83,3 +84,15 @@ def test_a_port_already_taken_is_a_clear_error() -> None:
             supervisor.run()
     assert "another --port" in (caught.value.hint or "")
     assert supervisor.processes == [] and time.monotonic() - started < 5
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor_instead_of_looping() -> None:
+    supervisor = workers.Workers(2, "127.0.0.1", free_port(), {"no_such_option": 1})
+    guard = threading.Timer(30, supervisor._stop.set)  # a looping supervisor fails, not hangs
+    guard.start()
+    try:
+        with pytest.raises(ConfigError, match="could not start"):
+            supervisor.run(grace=5)
+    finally:
+        guard.cancel()
+    assert not any(p.is_alive() for p in supervisor.processes)
