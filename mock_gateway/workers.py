@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 APP = "mock_gateway.faulty_app:app_factory"
 STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start serving
 STARTUP_GRACE = 10.0
-"""A worker that exits sooner after its start failed to start: restarting it would loop."""
+"""A worker that exits with an error sooner after its start failed to start: restarting
+it would loop. One killed by a signal is restarted whenever it dies."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -137,10 +138,11 @@ class Workers:
             if process.is_alive() or self._stop.is_set():
                 continue
             lived = time.monotonic() - self._started.pop(process.pid or 0, 0.0)
-            if process.exitcode == STARTUP_FAILURE or lived < STARTUP_GRACE:
+            code = process.exitcode or 0  # negative: killed by a signal, worth a restart
+            if code == STARTUP_FAILURE or (code > 0 and lived < STARTUP_GRACE):
                 self._stop.set()
                 raise ConfigError(
-                    f"a gateway worker could not start (exit code {process.exitcode})",
+                    f"a gateway worker could not start (exit code {code})",
                     hint="its error is in the log above; fix it and start again",
                 )
             log.warning("worker %s exited (%s); starting another", process.pid, process.exitcode)

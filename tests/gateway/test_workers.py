@@ -96,3 +96,19 @@ def test_a_worker_that_cannot_start_stops_the_supervisor_instead_of_looping() ->
     finally:
         guard.cancel()
     assert not any(p.is_alive() for p in supervisor.processes)
+
+
+def test_a_killed_worker_is_replaced(tmp_path: Path, pki: TestPKI) -> None:
+    del pki
+    with ServerProcess(tmp_path / "gateway.sqlite3", workers=2) as server:
+        first, second = _workers(server)
+        first.kill()  # SIGKILL, seconds after start: a crash, not a failure to start
+        first.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pids = {w.pid for w in _workers(server)}
+            if len(pids) == 2 and first.pid not in pids and server.listening() == 2:
+                break
+            time.sleep(0.1)
+        assert second.pid in pids and first.pid not in pids and len(pids) == 2
+        assert server.listening() == 2
