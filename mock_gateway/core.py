@@ -101,7 +101,6 @@ class PendingReceipt:
     dossier: NewDossier
     receipt: bytes
     receipt_id: str
-    digest: str  # SHA-256 of the body, compared with what the message id is bound to
 
 
 @dataclass
@@ -249,7 +248,7 @@ class Gateway:
         try:
             if route is None:
                 raise self._no_route(request, path_known)
-            exchange.ivan = self._authenticate(route, request)
+            exchange.ivan = self.authenticate(route.auth, request)
             answer = self._handlers[route.name](request, params, exchange.ivan)
         except Rejected as exc:
             answer = self.error_response(exc)
@@ -265,26 +264,25 @@ class Gateway:
     def commit(self, *exchanges: Exchange) -> None:
         """Store the pending dossiers of ``exchanges`` durably, together, and set their
         answers; never raises (a store failure answers 500 SRV-002)."""
-        waiting = [e for e in exchanges if e.pending is not None]
+        waiting = [(e, e.pending) for e in exchanges if e.pending is not None]
         if not waiting:
             return
-        items = [(p.dossier, p.receipt, p.receipt_id) for e in waiting if (p := e.pending)]
+        items = [(p.dossier, p.receipt, p.receipt_id) for _, p in waiting]
         try:
             outcomes = self.store.save_many(items)
         except Exception as exc:  # the store itself failed: every one of them is our fault
             outcomes = [exc] * len(waiting)
-        for exchange, outcome in zip(waiting, outcomes, strict=True):
-            pending = exchange.pending
-            assert pending is not None
+        for (exchange, pending), outcome in zip(waiting, outcomes, strict=True):
+            new = pending.dossier
             try:
-                if isinstance(outcome, BaseException):
+                if isinstance(outcome, Exception):
                     raise outcome
-                replay = outcome.ma_gdich != pending.dossier.ma_gdich
-                answer = self._bound(outcome, pending.digest, replay=replay)
+                replay = outcome.ma_gdich != new.ma_gdich
+                answer = self._bound(outcome, new.body_sha256, replay=replay)
             except Rejected as exc:
                 answer = self.error_response(exc)
             except Exception:
-                log.exception("internal error storing dossier %s", pending.dossier.ma_gdich)
+                log.exception("internal error storing dossier %s", new.ma_gdich)
                 answer = self.internal_error()
             exchange.response, exchange.pending = answer, None
 
@@ -316,9 +314,6 @@ class Gateway:
                 status=405,
             )
         return reject("NF-001", request.path)
-
-    def _authenticate(self, route: Route, request: GatewayRequest) -> str | None:
-        return self.authenticate(route.auth, request)
 
     def authenticate(self, auth: Auth, request: GatewayRequest) -> str | None:
         """The I-VAN code for I-VAN access, ``"admin"`` for admin access, None for public.
@@ -473,7 +468,7 @@ class Gateway:
             next_due_at=self.processor.first_due(received_at),
             summary=summary,
         )
-        return PendingReceipt(dossier, receipt, uuid.uuid4().hex, digest)
+        return PendingReceipt(dossier, receipt, uuid.uuid4().hex)
 
     def _bound(self, stored: StoredReceipt, digest: str, *, replay: bool) -> GatewayResponse:
         """The stored receipt for a matching body, 409 DUP-001 for another body."""
