@@ -45,11 +45,20 @@ class IntakeSQL:
 
     def __init__(self, dialect: Dialect) -> None:
         self.idempotent = Prepared(IDEMPOTENT, dialect)
+        dbapi = dialect.dbapi
+        assert dbapi is not None  # an engine's dialect has loaded its driver
+        self.conflict: type[Exception] = dbapi.IntegrityError  # a unique-key violation
         self.inserts = (
             (prepared_insert(schema.idempotency, dialect), _idempotency_rows),
             (prepared_insert(schema.dossiers, dialect), _dossier_rows),
             (prepared_insert(schema.messages, dialect), _message_rows),
         )
+
+    def bound(self, cursor: Any, ivan: str, message_id: str) -> StoredReceipt | None:
+        """The receipt already bound to ``(ivan, message_id)``, read through ``cursor``."""
+        values = {"ivan": ivan, "message_id": message_id}
+        row = self.idempotent.execute(cursor, values).fetchone()
+        return None if row is None else StoredReceipt(row[0], row[1], bytes(row[2]))
 
 
 @dataclass(eq=False)
@@ -70,15 +79,13 @@ class GroupCommit:
         transaction: Callable[[], AbstractContextManager[Any]],
         sql: IntakeSQL,
         lookup: Callable[[str, str], StoredReceipt | None],
-        conflict: tuple[type[Exception], ...],
         max_batch: int = 256,
     ) -> None:
-        """``transaction`` yields a DBAPI cursor inside one write transaction; ``conflict``
-        are the exceptions a unique-key violation raises (the driver's IntegrityError)."""
+        """``transaction`` yields a DBAPI cursor inside one write transaction; ``lookup``
+        reads a binding outside it, after a conflict rolled it back."""
         self._transaction = transaction
         self._sql = sql
         self._lookup = lookup
-        self._conflict = conflict
         self.max_batch = max_batch
         self._pending: list[_Slot] = []
         self._queue_lock = threading.Lock()
@@ -125,7 +132,7 @@ class GroupCommit:
         try:
             self._write_batch(batch)
             self.batches += 1
-        except self._conflict as exc:
+        except self._sql.conflict as exc:
             if len(batch) > 1:  # another process bound an id meanwhile: settle one by one
                 for slot in batch:
                     self._commit([slot])
@@ -150,10 +157,9 @@ class GroupCommit:
             bound: dict[tuple[str, str], StoredReceipt] = {}
             for key in dict.fromkeys((s.dossier.ivan, s.dossier.message_id) for s in batch):
                 # One prepared lookup per key: cheaper than compiling an expanding IN.
-                values = {"ivan": key[0], "message_id": key[1]}
-                row = sql.idempotent.execute(cursor, values).fetchone()
-                if row is not None:
-                    bound[key] = StoredReceipt(row[0], row[1], bytes(row[2]))
+                existing = sql.bound(cursor, *key)
+                if existing is not None:
+                    bound[key] = existing
             fresh: list[_Slot] = []
             for slot in batch:
                 d = slot.dossier

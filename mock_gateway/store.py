@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from harness.errors import ConfigError
@@ -130,10 +130,7 @@ class Store:
         self._lock_file = _writer_lock_file(self.engine)
         self._sql = IntakeSQL(self.engine.dialect)
         self._insert_traffic = prepared_insert(schema.traffic, self.engine.dialect)
-        driver_conflict = getattr(self.engine.dialect.dbapi, "IntegrityError", IntegrityError)
-        self._group = GroupCommit(
-            self.transaction, self._sql, self.idempotent, (IntegrityError, driver_conflict)
-        )
+        self._group = GroupCommit(self.transaction, self._sql, self.idempotent)
         if create:
             try:
                 schema.metadata.create_all(self.engine)
@@ -213,11 +210,9 @@ class Store:
         """The receipt already bound to ``(ivan, message_id)``, if any."""
         dbapi = self.engine.raw_connection()  # one autocommitted read: no BEGIN/COMMIT pair
         try:
-            values = {"ivan": ivan, "message_id": message_id}
-            row = self._sql.idempotent.execute(dbapi.cursor(), values).fetchone()
+            return self._sql.bound(dbapi.cursor(), ivan, message_id)
         finally:
             dbapi.close()
-        return None if row is None else StoredReceipt(row[0], row[1], bytes(row[2]))
 
     def save_accepted(self, d: NewDossier, receipt: bytes, receipt_id: str) -> StoredReceipt:
         """Commit dossier, idempotency row and receipt together; return what is bound.
