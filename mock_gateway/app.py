@@ -87,8 +87,8 @@ class CommitBatch:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self._waiting: list[tuple[Exchange, asyncio.Future[None]]] = []
-        self.flushes = 0  # for tests and benchmarks: transactions that served commits
-        self.committed = 0
+        self.flushes = 0  # for tests: transactions that served commits,
+        self.committed = 0  # and how many commits they served
 
     async def commit(self, exchange: Exchange) -> None:
         loop = asyncio.get_running_loop()
