@@ -36,15 +36,20 @@ ALLOWED_SIGNATURE = frozenset(
 ALLOWED_DIGEST = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512})
 
 
-def allowed_algorithms(
-    allow_sha1: bool,
-) -> tuple[frozenset[SignatureMethod], frozenset[DigestAlgorithm]]:
-    """Signature and digest algorithms a verifier accepts (RSA with SHA-2, SHA-1 on request)."""
-    if allow_sha1:
-        return ALLOWED_SIGNATURE | {SignatureMethod.RSA_SHA1}, ALLOWED_DIGEST | {
-            DigestAlgorithm.SHA1
-        }
-    return ALLOWED_SIGNATURE, ALLOWED_DIGEST
+_WITH_SHA1 = (
+    frozenset(m.value for m in ALLOWED_SIGNATURE | {SignatureMethod.RSA_SHA1}),
+    frozenset(d.value for d in ALLOWED_DIGEST | {DigestAlgorithm.SHA1}),
+)
+_WITHOUT_SHA1 = (
+    frozenset(m.value for m in ALLOWED_SIGNATURE),
+    frozenset(d.value for d in ALLOWED_DIGEST),
+)
+
+
+def allowed_algorithms(allow_sha1: bool) -> tuple[frozenset[str], frozenset[str]]:
+    """URIs of the signature and digest algorithms a verifier accepts (RSA with SHA-2,
+    SHA-1 on request); built once, as they are consulted for every signature."""
+    return _WITH_SHA1 if allow_sha1 else _WITHOUT_SHA1
 
 
 @dataclass
@@ -253,12 +258,12 @@ def _profile_findings(
     if c14n.get("Algorithm") not in C14N_URIS:
         where = f"{info}/ds:CanonicalizationMethod"
         found.append(finding("SIG-007", where, algorithm=str(c14n.get("Algorithm"))))
-    if method.get("Algorithm") not in {m.value for m in signature_ok}:
+    if method.get("Algorithm") not in signature_ok:
         where = f"{info}/ds:SignatureMethod"
         found.append(finding("SIG-007", where, algorithm=str(method.get("Algorithm"))))
     for reference in references:
         algorithm = _DIGEST_ALGORITHM(reference)
-        if algorithm not in {d.value for d in digest_ok}:
+        if algorithm not in digest_ok:
             where = f"{info}/ds:Reference/ds:DigestMethod"
             found.append(finding("SIG-007", where, algorithm=str(algorithm)))
     if len(references) != 1:
