@@ -14,13 +14,18 @@ Prints, for accepted signed dossiers (every answer is checked to be 202):
 * lxml XSD validations/s versus xmlschema on the small dossier's form (diagnostic only: xmlschema is
   not on the hot path).
 
+The in-process and HTTP figures are measured in ``--rounds`` interleaved rounds (default
+3) and printed as the median with the range: identical runs on a shared machine differ
+by up to 40%, and a noisy minute should widen a range, not move one figure. The ratio is
+taken within each round.
+
 Dossiers are built and signed before any clock starts (signing is the client's cost),
 then sent again and again under fresh ``X-Message-Id`` values, so each one is a new
 stored dossier. The clients are coroutines on one event loop sending pre-encoded requests
 over kept-alive connections (:func:`over_http`): on a small machine the client shares the
 CPU with the server, and the lighter the client, the less it disturbs the measurement::
 
-    python benchmarks/bench_gateway.py [--count 2000] [--http-count 4000] [--long 20000]
+    python benchmarks/bench_gateway.py [--count 2000] [--http-count 4000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ import asyncio
 import importlib
 import math
 import os
+import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +222,65 @@ def line(label: str, per_second: float, latencies: Sequence[float] | None = None
     return out
 
 
+@dataclass
+class Round:
+    """One round's figures: in-process, then each client level over HTTP."""
+
+    in_rate: float
+    in_latencies: list[float]
+    http: dict[int, tuple[float, list[float], float]] = field(default_factory=dict)
+    """clients -> (dossiers/s, latencies, server CPU ms per dossier)"""
+
+
+def one_round(
+    gw: InProcessGateway,
+    url: str,
+    token: str,
+    tree: psutil.Process,
+    bodies: Sequence[bytes],
+    args: argparse.Namespace,
+) -> Round:
+    in_rate, in_lat = in_process(gw, bodies, args.count)
+    result = Round(in_rate, in_lat)
+    for clients in args.clients:
+        spent = cpu_seconds(tree)
+        http_rate, http_lat = over_http(url, token, bodies, args.http_count, clients)
+        per_request = (cpu_seconds(tree) - spent) / len(http_lat) * 1000
+        result.http[clients] = (http_rate, http_lat, per_request)
+    return result
+
+
+def spread(values: Sequence[float], unit: str, digits: int = 0) -> str:
+    """``median (min-max) unit`` over the rounds."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f} {unit}".rstrip()
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{mid:.{digits}f} ({low:.{digits}f}-{high:.{digits}f}) {unit}".rstrip()
+
+
+def report(rounds: Sequence[Round], levels: Sequence[int]) -> None:
+    """Each figure as the median of the rounds with its range, and the HTTP / in-process
+    ratio of each round (both measured within the same minute)."""
+    print(f"{len(rounds)} round(s); median (min-max) over rounds")
+    print(
+        f"{'in-process small (Gateway.handle, 1 core)':<44} "
+        f"{spread([r.in_rate for r in rounds], '/s')}   "
+        f"p50 {spread([percentile(r.in_latencies, 0.50) * 1000 for r in rounds], 'ms', 1)}   "
+        f"p99 {spread([percentile(r.in_latencies, 0.99) * 1000 for r in rounds], 'ms', 1)}"
+    )
+    for clients in levels:
+        figures = [r.http[clients] for r in rounds]
+        print(
+            f"{f'HTTP small, 2 workers, {clients} clients':<44} "
+            f"{spread([f[0] for f in figures], '/s')}   "
+            f"p50 {spread([percentile(f[1], 0.50) * 1000 for f in figures], 'ms', 1)}   "
+            f"p99 {spread([percentile(f[1], 0.99) * 1000 for f in figures], 'ms', 1)}"
+        )
+        print(f"   server CPU per dossier: {spread([f[2] for f in figures], 'ms', 2)}")
+    ratios = [max(f[0] for f in r.http.values()) / r.in_rate for r in rounds]
+    print(f"   HTTP (best level) / in-process ratio, per round: {spread(ratios, '', 2)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="in-process small submissions")
@@ -229,6 +295,9 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=10_000, help="submissions in the RSS run")
     parser.add_argument("--pool", type=int, default=200, help="distinct pre-signed dossiers")
     parser.add_argument("--seconds", type=float, default=2.0, help="per XSD rate")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds of the in-process and HTTP runs"
+    )
     args = parser.parse_args()
 
     configured = os.environ.get("BHXH_HARNESS_PKI")
@@ -247,32 +316,24 @@ def main() -> None:
         f"{len(big_bodies[0])} B"
     )
 
-    with InProcessGateway(pki=pki) as gw:
-        gw.gateway.warm_up()
-        in_rate, in_lat = in_process(gw, small_bodies, args.count)
-        big_rate, big_lat = in_process(gw, big_bodies, args.big_count)
-    print(line("in-process small (Gateway.handle, 1 core)", in_rate, in_lat))
-    print(f"   time per small dossier: {1000 / in_rate:.2f} ms")
-    print(line("in-process 200 KB", big_rate, big_lat))
-
-    rates: list[float] = []
+    rounds: list[Round] = []
     with tempfile.TemporaryDirectory() as folder:
         os.environ.setdefault("BHXH_HARNESS_PKI", str(pki.directory))  # the server trusts it
-        with ServerProcess(Path(folder) / "bench.sqlite3", workers=2) as server:
+        with (
+            InProcessGateway(pki=pki) as gw,
+            ServerProcess(Path(folder) / "bench.sqlite3", workers=2) as server,
+        ):
+            gw.gateway.warm_up()
+            in_process(gw, small_bodies, 200)
             ivan_token = GatewayConfig().ivan_tokens["IVAN01"]
             over_http(server.url, ivan_token, small_bodies, 200, 4)  # warm both workers
             assert server.process is not None
             tree = psutil.Process(server.process.pid)
-            for clients in args.clients:
-                spent = cpu_seconds(tree)
-                http_rate, http_lat = over_http(
-                    server.url, ivan_token, small_bodies, args.http_count, clients
-                )
-                per_request = (cpu_seconds(tree) - spent) / len(http_lat) * 1000
-                rates.append(http_rate)
-                print(line(f"HTTP small, 2 workers, {clients} clients", http_rate, http_lat))
-                print(f"   server CPU per dossier: {per_request:.2f} ms")
-    print(f"   HTTP (best) / in-process ratio: {max(rates) / in_rate:.2f}")
+            for _ in range(args.rounds):  # interleaved: a noisy minute hits every figure
+                rounds.append(one_round(gw, server.url, ivan_token, tree, small_bodies, args))
+            big_rate, big_lat = in_process(gw, big_bodies, args.big_count)
+    report(rounds, args.clients)
+    print(line("in-process 200 KB", big_rate, big_lat))
 
     process = psutil.Process()
     with InProcessGateway(pki=pki) as gw:
