@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import inspect
 import os
 import sqlite3
 import tempfile
@@ -89,7 +90,11 @@ class StageClock:
         """Every stage of :data:`STAGES` wrapped, for the duration of the block."""
         with ExitStack() as stack:
             for label, owner, attribute in STAGES:
-                timed = self.wrap(label, getattr(owner, attribute))
+                found = inspect.getattr_static(owner, attribute)
+                if isinstance(found, staticmethod | classmethod):  # keep the descriptor
+                    timed: Any = type(found)(self.wrap(label, found.__func__))
+                else:
+                    timed = self.wrap(label, found)
                 stack.enter_context(mock.patch.object(owner, attribute, timed))
             yield self
 
