@@ -14,6 +14,8 @@ Hooks match by route and fire by probability from a seeded RNG, so a run is repr
 Effects only a transport can produce (a reset connection, a late answer) travel as the
 :data:`FAULT_HEADER` marker, which :mod:`mock_gateway.faulty_app` turns into the real thing;
 its :class:`~mock_gateway.faulty_app.FaultyGateway` applies the hooks around the core.
+Each hook reads its values through :class:`~mock_gateway.hook_params.HookParams` when it is
+built, so a bad plan is refused when it is set.
 """
 
 from __future__ import annotations
@@ -23,16 +25,14 @@ import fnmatch
 import math
 import random
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-import yaml
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-from harness.errors import ConfigError
-from harness.paths import fixtures_dir
+from harness.errors import ConfigError, PKIError
+from harness.signing import TestPKI
 from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.hook_params import HookParams
 from mock_gateway.intake import reject
 
 Req = GatewayRequest
@@ -47,54 +47,6 @@ def marker_effects(value: str | None) -> tuple[float, bool]:
     tokens = [t.strip() for t in (value or "").split(",")]
     delay = sum(float(t[6:]) for t in tokens if t.startswith("delay="))
     return delay, "reset" in tokens
-
-
-@dataclass(frozen=True)
-class FaultProfile:
-    """A named profile: default parameters and hook templates (``$param`` placeholders)."""
-
-    name: str
-    description: str
-    params: dict[str, Any]
-    hooks: tuple[dict[str, Any], ...]
-
-    def bind(self, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """The hooks with parameters filled in; an unknown parameter is a ConfigError."""
-        unknown = sorted(set(overrides or {}) - set(self.params))
-        if unknown:
-            raise ConfigError(
-                f"fault profile {self.name!r} has no parameter {', '.join(unknown)}",
-                hint=f"its parameters: {', '.join(sorted(self.params)) or '(none)'}",
-            )
-        values = {**self.params, **(overrides or {})}
-
-        def fill(value: Any) -> Any:
-            placeholder = isinstance(value, str) and value.startswith("$")
-            return values[value[1:]] if placeholder and value[1:] in values else value
-
-        return [{k: fill(v) for k, v in hook.items()} for hook in self.hooks]
-
-
-def load_profiles(directory: Path | None = None) -> dict[str, FaultProfile]:
-    """Every ``*.yaml`` profile in ``directory`` (default ``fixtures/faults``), checked."""
-    profiles = {}
-    for path in sorted((directory or fixtures_dir() / "faults").glob("*.yaml")):
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-        hooks = tuple(dict(h) for h in doc.get("hooks") or ())
-        for hook in hooks:
-            if hook.get("kind") not in KINDS:
-                raise ConfigError(
-                    f"{path}: unknown fault kind {hook.get('kind')!r}",
-                    hint=f"known kinds: {', '.join(sorted(KINDS))}",
-                )
-        description = " ".join(str(doc.get("description", "")).split())
-        profiles[path.stem] = FaultProfile(
-            path.stem, description, dict(doc.get("params") or {}), hooks
-        )
-    return profiles
 
 
 class FaultHost(Protocol):
@@ -113,12 +65,15 @@ class Fault:
     kind: ClassVar[str] = ""
 
     def __init__(self, profile: str, spec: dict[str, Any], rng: random.Random, at: float) -> None:
+        """Read and check every value now: a bad one is a ConfigError when the plan is set
+        (``--faults`` at start, ``PUT /admin/faults``), never an error on some later request."""
         self.profile, self.spec, self.rng = profile, spec, rng
+        self.params = params = HookParams(profile, spec)
         self.activated = at  # simulated epoch seconds when the plan was set
-        self.routes = tuple(str(r) for r in (spec.get("routes") or ("*",)))
-        self.probability = float(spec.get("probability", 1.0))
-        self.times = None if spec.get("times") is None else int(spec["times"])
-        self.skip = int(spec.get("skip") or 0)
+        self.routes = params.routes()
+        self.probability = params.number("probability", 1.0, maximum=1.0)
+        self.times = params.optional_count("times")
+        self.skip = params.count("skip", 0)
         self.seen = self.hits = 0
 
     def matches(self, request: Req) -> bool:
@@ -146,6 +101,9 @@ class Fault:
     def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
         """Change what was answered (the identity by default)."""
         return response
+
+    def prepare(self, pki: TestPKI) -> None:
+        """Check what needs the gateway's PKI, before the plan replaces the active one."""
 
     def activate(self, host: FaultHost) -> None:
         """Called when the plan is set (state-changing faults act here)."""
@@ -176,11 +134,15 @@ class Delay(Fault):
 
     kind = "delay"
 
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.seconds = self.params.number("seconds", 0.0)
+        self.jitter = self.params.number("jitter", 0.0)
+
     def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
         if not self.fire():
             return response
-        jitter = self.rng.random() * float(self.spec.get("jitter") or 0)
-        seconds = float(self.spec.get("seconds", 0)) + jitter
+        seconds = self.seconds + self.rng.random() * self.jitter
         host.event(self, request, f"answer {response.status} held {seconds:.3f} s")
         return marked(response, f"delay={seconds:.3f}")
 
@@ -197,6 +159,8 @@ class Unavailable(Fault):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
+        self.window = self.params.optional_number("window")
+        self.retry_after = self.params.optional_number("retry_after")
         self.until: tuple[float, float] | None = None  # (monotonic, simulated) end
 
     def gate(self, request: Req, host: FaultHost) -> Resp | None:
@@ -207,11 +171,10 @@ class Unavailable(Fault):
             self.hits += 1
         elif not self.fire():
             return None
-        elif self.spec.get("window") is not None:
-            window = float(self.spec["window"])
-            self.until = (now + window, sim + window)
-        retry_after = self.spec.get("retry_after")
-        shown = "no Retry-After" if retry_after is None else f"Retry-After: {retry_after}"
+        elif self.window is not None:
+            self.until = (now + self.window, sim + self.window)
+        retry_after = self.retry_after
+        shown = "no Retry-After" if retry_after is None else f"Retry-After: {retry_after:g}"
         host.event(self, request, f"refused 503 SRV-001 ({shown}) before the core")
         return unavailable(host, request, retry_after)
 
@@ -221,9 +184,13 @@ class Maintenance(Fault):
 
     kind = "maintenance"
 
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.start = self.params.number("start", 0.0)
+        self.duration = self.params.number("duration", 0.0)
+
     def gate(self, request: Req, host: FaultHost) -> Resp | None:
-        start = float(self.spec.get("start") or 0)
-        end = start + float(self.spec.get("duration") or 0)
+        start, end = self.start, self.start + self.duration
         elapsed = host.sim_now() - self.activated
         if not start <= elapsed < end:
             return None
@@ -247,14 +214,18 @@ class Reset(Fault):
 
     kind = "reset"
 
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.when = self.params.choice("when", "before", ("before", "after"))
+
     def gate(self, request: Req, host: FaultHost) -> Resp | None:
-        if self.spec.get("when", "before") != "before" or not self.fire():
+        if self.when != "before" or not self.fire():
             return None
         host.event(self, request, "connection reset before the core saw the request")
         return GatewayResponse(0, {FAULT_HEADER: "reset"}, b"", "RESET")
 
     def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
-        if self.spec.get("when") != "after" or not _committed(self, response):
+        if self.when != "after" or not _committed(self, response):
             return response
         host.event(self, request, f"committed {_ma(response)}, then reset the connection")
         return marked(response, "reset")
@@ -265,10 +236,14 @@ class Timeout(Fault):
 
     kind = "timeout"
 
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.seconds = self.params.number("seconds", 35.0)
+
     def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
         if not _committed(self, response):
             return response
-        seconds = float(self.spec.get("seconds", 35))
+        seconds = self.seconds
         host.event(self, request, f"committed {_ma(response)}; answer held {seconds:g} s")
         return marked(response, f"delay={seconds:.3f}")
 
@@ -310,6 +285,7 @@ class DuplicateMessages(Fault):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
+        self.redeliver = self.params.flag("redeliver", False)
         self.served: dict[str, list[Any]] = {}  # per credential: nodes already served
         self.redelivered: set[tuple[str, str]] = set()
 
@@ -325,7 +301,7 @@ class DuplicateMessages(Fault):
         doubled = len(out) - len(nodes)
         again = []
         page = {n.findtext("ID") for n in nodes}
-        for node in self.served.get(who, []) if self.spec.get("redeliver") else []:
+        for node in self.served.get(who, []) if self.redeliver else []:
             key = (who, node.findtext("ID") or "")
             if key[1] not in page and key not in self.redelivered:
                 self.redelivered.add(key)
@@ -342,12 +318,16 @@ class ReorderMessages(Fault):
 
     kind = "reorder-messages"
 
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.mode = self.params.choice("mode", "reverse", ("reverse", "shuffle"))
+
     def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
         feed = _feed(response)
         if feed is None or len(feed[1]) < 2 or not self.fire():
             return response
         root, nodes = feed
-        if self.spec.get("mode", "reverse") == "shuffle":
+        if self.mode == "shuffle":
             self.rng.shuffle(nodes)
         else:
             nodes.reverse()
@@ -363,18 +343,31 @@ class Rollover(Fault):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
+        credential = self.spec.get("credential")
+        if not isinstance(credential, str) or not credential:
+            raise self.params.bad("credential", "the name of a test PKI credential")
+        self.credential = credential
+        self.signer: Any = None
         self.previous: Any = None
 
     def matches(self, request: Req) -> bool:
         return False
 
-    def activate(self, host: FaultHost) -> None:
+    def prepare(self, pki: TestPKI) -> None:
         from mock_gateway.messages import MessageSigner
 
+        try:
+            self.signer = MessageSigner(pki.credential(self.credential))
+        except PKIError as exc:
+            raise ConfigError(
+                f"fault profile {self.profile!r}: no test credential {self.credential!r}",
+                hint=exc.hint,
+            ) from None
+
+    def activate(self, host: FaultHost) -> None:
         gateway = host.gateway
-        signer = MessageSigner(gateway.pki.credential(str(self.spec.get("credential"))))
         self.previous, self.hits = gateway.signer, 1
-        gateway.signer = gateway.processor.signer = signer
+        gateway.signer = gateway.processor.signer = self.signer
 
     def deactivate(self, host: FaultHost) -> None:
         if self.previous is not None:
@@ -390,8 +383,6 @@ __all__ = [
     "KINDS",
     "Fault",
     "FaultHost",
-    "FaultProfile",
-    "load_profiles",
     "marked",
     "marker_effects",
 ]

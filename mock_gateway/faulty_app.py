@@ -23,7 +23,6 @@ import asyncio
 import json
 import logging
 import os
-import random
 import socket
 import struct
 import threading
@@ -49,13 +48,8 @@ from mock_gateway.fault_plan import (
     publish_plan,
     specs_from_json,
 )
-from mock_gateway.faults import (
-    KINDS,
-    Fault,
-    FaultProfile,
-    load_profiles,
-    marker_effects,
-)
+from mock_gateway.fault_profiles import FaultProfile, build_plan, load_profiles
+from mock_gateway.faults import Fault, marker_effects
 from mock_gateway.intake import Rejected, reject
 from mock_gateway.routes import Auth
 from mock_gateway.store import TrafficRecord
@@ -106,16 +100,8 @@ class FaultyGateway:
     def set_plan(self, specs: list[FaultSpec], seed: int | None = None) -> None:
         """Replace the active faults; a bad plan raises ConfigError and leaves the old one."""
         seed = self.seed if seed is None else seed
-        built: list[Fault] = []
         at = self.gateway.clock.timestamp()
-        for index, spec in enumerate(specs):
-            profile = self.profiles.get(spec.name)
-            if profile is None:
-                known = ", ".join(sorted(self.profiles))
-                raise ConfigError(f"unknown fault profile {spec.name!r}", hint=f"known: {known}")
-            for number, hook in enumerate(profile.bind(spec.params)):
-                rng = random.Random(f"{seed}/{index}/{spec.name}/{number}")
-                built.append(KINDS[hook["kind"]](spec.name, hook, rng, at))
+        built = build_plan(specs, self.profiles, seed, at, self.gateway.pki)
         with self._lock:
             for fault in reversed(self._faults):
                 fault.deactivate(self)

@@ -23,7 +23,7 @@ from harness.signing import ensure_pki
 from mock_gateway import workers as workers_module
 from mock_gateway.config import DEFAULT_DATABASE_URL, GatewayConfig
 from mock_gateway.core import Gateway
-from mock_gateway.faults import load_profiles
+from mock_gateway.fault_profiles import build_plan, load_profiles
 from mock_gateway.faulty_app import (
     ENV_FAULTS,
     ENV_FAULTS_SEED,
@@ -79,6 +79,7 @@ def preflight(
     CatalogSet(config.catalog_versions)
     pki = ensure_pki(config.pki_path)
     pki.credential(config.signer)
+    build_plan(faults or [], load_profiles(), faults_seed, 0.0, pki)  # every value checked
     store = Store(config.database_url, synchronous=config.sqlite_synchronous)
     try:
         publish_plan(store, faults or [], faults_seed)
@@ -107,14 +108,7 @@ def serve(
         raise ConfigError("--workers must be at least 1")
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is not a TCP port")
-    specs = parse_spec(faults)  # checked before anything touches the database
-    known = load_profiles()
-    unknown = [spec.name for spec in specs if spec.name not in known]
-    if unknown:
-        raise ConfigError(
-            f"unknown fault profile(s): {', '.join(unknown)}",
-            hint=f"known: {', '.join(sorted(known))} (fixtures/faults/)",
-        )
+    specs = parse_spec(faults)  # checked in full by preflight, before any worker starts
     cfg = build_config(
         database_url=database_url,
         catalog_versions=catalog_versions,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +25,8 @@ from harness.dossiers.factory import DossierFactory
 from harness.errors import ConfigError
 from harness.signing import TestPKI, verify
 from mock_gateway.core import GatewayRequest, GatewayResponse
-from mock_gateway.faults import FAULT_HEADER, KINDS, load_profiles
+from mock_gateway.fault_profiles import load_profiles
+from mock_gateway.faults import FAULT_HEADER, KINDS
 from mock_gateway.faulty_app import (
     FaultAdapter,
     FaultSpec,
@@ -33,6 +35,7 @@ from mock_gateway.faulty_app import (
     parse_spec,
     specs_from_json,
 )
+from mock_gateway.hook_params import PARAMETER_NAMES
 from mock_gateway.testing import Answer, InProcessGateway
 
 BASE = "http://faulty.test"
@@ -105,8 +108,51 @@ def test_parameters_bind_and_unknown_ones_are_refused() -> None:
     burst = load_profiles()["burst-503"]
     [hook] = burst.bind({"count": 5, "retry_after": None})
     assert hook["times"] == 5 and hook["retry_after"] is None and hook["kind"] == "unavailable"
+    assert hook[PARAMETER_NAMES]["times"] == "count"
     with pytest.raises(ConfigError, match="no parameter colour"):
         burst.bind({"colour": "red"})
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("latency:seconds=abc", "seconds must be a number >= 0, not 'abc'"),
+        ("latency:seconds=-1", "seconds must be a number >= 0, not -1"),
+        ("latency:seconds=.nan", "seconds must be a number >= 0"),
+        ("latency:probability=1.5", "probability must be a number from 0 to 1, not 1.5"),
+        ("latency:probability=true", "probability must be a number from 0 to 1, not True"),
+        ("latency:routes=7", "routes must be a list"),
+        ("burst-503:count=2.5", "count must be a whole number >= 0, not 2.5"),
+        ("flaky-day:latency=-0.5", "latency must be a number >= 0, not -0.5"),
+        ("burst-503:window=soon", "window must be a number >= 0"),
+        ("connection-reset:when=later", "when must be one of before, after, not 'later'"),
+        ("out-of-order-messages:mode=sideways", "mode must be one of reverse, shuffle"),
+        ("duplicate-messages:redeliver=maybe", "redeliver must be true or false"),
+        ("certificate-rollover:credential=nobody", "no test credential 'nobody'"),
+        ("certificate-rollover:credential=null", "credential must be the name of"),
+    ],
+)
+def test_a_bad_value_is_refused_when_the_plan_is_set_and_the_old_plan_stays(
+    faulty: FaultyGateway, spec: str, message: str
+) -> None:
+    faulty.set_plan(parse_spec("latency:seconds=0.01"))
+    with pytest.raises(ConfigError, match=re.escape(message)) as raised:
+        faulty.set_plan(parse_spec(spec))
+    assert f"fault profile {spec.split(':')[0]!r}" in str(raised.value)
+    assert faulty.specs == [FaultSpec("latency", {"seconds": 0.01})]
+    assert call(faulty, "GET", "/api/v1/catalog").headers[FAULT_HEADER] == "delay=0.010"
+
+
+def test_values_in_range_and_a_single_route_are_accepted(faulty: FaultyGateway) -> None:
+    faulty.set_plan(
+        parse_spec(
+            "latency:seconds=0,probability=1,routes=GET /api/v1/catalog;"
+            "burst-503:count=2.0,retry_after=null,window=0.5;"
+            "connection-reset:when=after;out-of-order-messages:mode=shuffle"
+        )
+    )
+    assert FAULT_HEADER in call(faulty, "GET", "/api/v1/catalog").headers
+    assert FAULT_HEADER not in call(faulty, "GET", "/api/v1/messages").headers
 
 
 def test_an_unknown_kind_names_its_file(tmp_path: Path) -> None:
@@ -353,6 +399,16 @@ def test_admin_endpoint_refuses_strangers_and_bad_plans(faulty: FaultyGateway) -
     )
     assert bad.status == 400 and Answer.parse(bad).ma_loi == "REQ-002"
     assert b"unknown fault profile" in bad.body
+    wrong = call(
+        faulty,
+        "PUT",
+        "/admin/faults",
+        body=b'{"spec": "timeout:seconds=forever"}',
+        token="test-admin-token",
+    )
+    assert wrong.status == 400 and Answer.parse(wrong).ma_loi == "REQ-002"
+    assert "seconds must be a number" in wrong.body.decode()
+    assert call(faulty, "GET", "/api/v1/catalog").status == 200  # no plan, nothing broken
 
 
 def test_traffic_export_does_not_embed_itself(faulty: FaultyGateway) -> None:

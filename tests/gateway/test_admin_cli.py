@@ -90,7 +90,12 @@ def test_head_is_get_without_a_body(gw: InProcessGateway) -> None:
         (["--ivan-token", "IVAN01=same", "--admin-token", "same"], "distinct tokens"),
         (["--workers", "0"], "--workers"),
         (["--clock-speed", "-1"], "clock_speed"),
-        (["--faults", "nope:seconds=1"], "unknown fault profile(s): nope"),
+        (["--faults", "nope:seconds=1"], "unknown fault profile 'nope'"),
+        (["--faults", "latency:seconds=abc"], "seconds must be a number >= 0, not 'abc'"),
+        (
+            ["--faults", "certificate-rollover:credential=nobody", "--workers", "2"],
+            "no test credential 'nobody'",
+        ),
         (["--faults", "latency:seconds"], "not key=value"),
         (["--release", "nope"], "unknown gateway release"),
     ],
