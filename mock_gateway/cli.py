@@ -113,11 +113,14 @@ def serve(
     try:
         tokens = parse_token_options(ivan_tokens)
         load_release(release)  # an unknown name fails here, with the known ones listed
-        click.echo(
-            f"mock BHXH gateway (TEST ENVIRONMENT) on http://{host}:{port} "
-            f"with {workers} worker(s), database {_redact(database_url)}",
-            err=True,
-        )
+
+        def announce() -> None:
+            click.echo(
+                f"mock BHXH gateway (TEST ENVIRONMENT) on http://{host}:{port} "
+                f"with {workers} worker(s), database {_redact(database_url)}",
+                err=True,
+            )
+
         run(
             host=host,
             port=port,
@@ -134,6 +137,7 @@ def serve(
             else GatewayConfig(release=release, core_threads=threads),
             faults=faults,
             faults_seed=faults_seed,
+            on_ready=announce,
         )
     except UsageError as exc:
         raise _Refused(str(exc)) from None

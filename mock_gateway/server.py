@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import uvicorn
 
@@ -102,8 +102,13 @@ def serve(
     config: GatewayConfig | None = None,
     faults: str = "",
     faults_seed: int = 0,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until interrupted; raises :class:`ConfigError` for unusable options."""
+    """Serve until interrupted; raises :class:`ConfigError` for unusable options.
+
+    ``on_ready`` is called once every option is checked and the port is free, just
+    before the server starts (the CLI announces itself there, not before a refusal).
+    """
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
     if not 0 < port < 65536:
@@ -120,6 +125,8 @@ def serve(
     )
     preflight(cfg, specs, faults_seed)
     workers_module.check_port(host, port)  # one clear message, not one per worker
+    if on_ready is not None:
+        on_ready()
     options: dict[str, object] = {
         "host": host,
         "port": port,

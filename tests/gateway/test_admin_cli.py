@@ -108,6 +108,7 @@ def test_serve_refuses_bad_options_without_a_traceback(
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+    assert "http://" not in result.output  # no "serving on ..." line before a refusal
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
