@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -170,6 +171,33 @@ def test_python_adapter_from_an_entry_point(
     with pytest.raises(ConfigError, match="no adapter 'nope'"):
         resolve_adapter("python:nope")
     assert_passed(certify(adapter, tmp_path / "out", ["CERT-SIG-01", "CERT-MSG-01"]))
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("nosuch_vendor.sub:Ivan", "no Python module 'nosuch_vendor.sub'"),
+        ("vendor_broken:Ivan", "importing vendor_broken failed: No module named 'missing_dep"),
+        ("vendor_raising:Ivan", "importing vendor_raising failed: ValueError: bad config"),
+        ("vendor_ok:Missing", "module vendor_ok has no 'Missing'"),
+        ("vendor_ok:Boom", "creating adapter python:vendor_ok:Boom failed: RuntimeError: no key"),
+        ("vendor_ok:Plain", "does not implement IvanAdapter"),
+    ],
+)
+def test_a_python_adapter_that_cannot_load_says_why(
+    target: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "vendor_broken.py").write_text("import missing_dep_xyz\n", encoding="utf-8")
+    (tmp_path / "vendor_raising.py").write_text("raise ValueError('bad config')\n", "utf-8")
+    (tmp_path / "vendor_ok.py").write_text(
+        "class Boom:\n    def __init__(self):\n        raise RuntimeError('no key')\n\n\n"
+        "class Plain:\n    pass\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)  # the current folder is searched, as for a console script
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        resolve_adapter(f"python:{target}")
 
 
 # -- manual operator -----------------------------------------------------------------------
