@@ -158,20 +158,41 @@ def dossier_build(
         click.echo(f"wrote {output} ({len(built.envelope)} bytes; gateway must answer: {expect})")
 
 
+def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
+    """The files named, a folder standing for every ``*.xml`` below it."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.xml") if p.is_file())
+            if not found:
+                raise UsageError(f"no .xml file in folder {path}", hint="name the files to check")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
 @dossier.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--catalog", "version", help="Catalog version (default: latest).")
 @friendly
 def dossier_check(files: tuple[Path, ...], version: str | None) -> None:
-    """Check dossier files as the gateway would; exits 1 if any is rejected."""
+    """Check dossier files (a folder: every .xml below it) as the gateway would; exits 1 if
+    any is rejected or unreadable."""
     from harness.catalog import load_catalog
     from harness.conformance import DossierChecker
     from harness.signing import ensure_pki
 
     checker = DossierChecker(load_catalog(version), ensure_pki().trust_store())
     rejected = 0
-    for path in files:
-        result = checker.check(path.read_bytes())
+    for path in _dossier_files(files):
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            click.echo(f"{path}: unreadable: {exc.strerror or exc}")
+            rejected += 1
+            continue
+        result = checker.check(body)
         verdict = "accepted" if result.accepted else "rejected"
         click.echo(f"{path}: {verdict}")
         for f in result.findings:

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
@@ -57,3 +58,31 @@ def test_build_then_check_a_valid_and_a_defective_dossier(tmp_path: Path, pki_di
 def test_unknown_defect_lists_known_ones() -> None:
     code, _, err = run("dossier", "build", "600", "--defect", "nope")
     assert code == 2 and "known defects" in err and "Traceback" not in err
+
+
+def test_check_a_folder_and_an_unreadable_file(
+    tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "dossiers"
+    (folder / "sub").mkdir(parents=True)
+    assert run("dossier", "build", "604", "--seed", "3", "-o", str(folder / "a.xml"))[0] == 0
+    (folder / "sub" / "b.xml").write_bytes(b"<Hoso>")
+    (folder / "notes.txt").write_text("not a dossier", encoding="utf-8")
+    code, out, _ = run("dossier", "check", str(folder))
+    assert code == 1
+    assert f"{folder / 'a.xml'}: accepted" in out and f"{folder / 'sub' / 'b.xml'}: rejected" in out
+    assert "notes.txt" not in out
+    (tmp_path / "empty").mkdir()
+    code, _, err = run("dossier", "check", str(tmp_path / "empty"))
+    assert code == 2 and "no .xml file in folder" in err and "Traceback" not in err
+
+    read = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self.name == "a.xml":
+            raise PermissionError(13, "Permission denied")
+        return read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    code, out, _ = run("dossier", "check", str(folder / "a.xml"))
+    assert code == 1 and "a.xml: unreadable: Permission denied" in out
