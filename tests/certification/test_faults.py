@@ -390,24 +390,13 @@ def test_a_plan_this_worker_cannot_build_is_skipped_once(
 def test_admin_endpoint_refuses_strangers_and_bad_plans(faulty: FaultyGateway) -> None:
     assert Answer.parse(call(faulty, "GET", "/admin/faults", token="")).ma_loi == "AUTH-001"
     assert Answer.parse(call(faulty, "GET", "/admin/faults")).ma_loi == "AUTH-003"
-    bad = call(
-        faulty,
-        "PUT",
-        "/admin/faults",
-        body=b'{"profiles": [{"name": "nope"}]}',
-        token="test-admin-token",
-    )
-    assert bad.status == 400 and Answer.parse(bad).ma_loi == "REQ-002"
-    assert b"unknown fault profile" in bad.body
-    wrong = call(
-        faulty,
-        "PUT",
-        "/admin/faults",
-        body=b'{"spec": "timeout:seconds=forever"}',
-        token="test-admin-token",
-    )
-    assert wrong.status == 400 and Answer.parse(wrong).ma_loi == "REQ-002"
-    assert "seconds must be a number" in wrong.body.decode()
+    for body, said in [
+        (b'{"profiles": [{"name": "nope"}]}', "unknown fault profile"),
+        (b'{"spec": "timeout:seconds=forever"}', "seconds must be a number"),
+    ]:
+        refused = call(faulty, "PUT", "/admin/faults", body=body, token="test-admin-token")
+        assert refused.status == 400 and Answer.parse(refused).ma_loi == "REQ-002"
+        assert said in refused.body.decode()
     assert call(faulty, "GET", "/api/v1/catalog").status == 200  # no plan, nothing broken
 
 
