@@ -8,7 +8,8 @@ Prints, for accepted signed dossiers (every answer is checked to be 202):
   certificate in every signature and the signed form travels base64-encoded;
 * the same over HTTP against ``mock_gateway.cli --workers 2`` at a few levels of
   concurrent keep-alive clients: dossiers/s, p50/p99 latency, the server's CPU per
-  dossier, and the HTTP / in-process ratio;
+  dossier and the load generator's (it shares the two cores), and the HTTP /
+  in-process ratio;
 * ~200 KB dossiers/s in-process (the procedure whose forms grow most per row);
 * RSS before and after a long in-process run (flat memory is the target);
 * lxml XSD validations/s versus xmlschema on the small dossier's form (diagnostic only: xmlschema is
@@ -228,8 +229,8 @@ class Round:
 
     in_rate: float
     in_latencies: list[float]
-    http: dict[int, tuple[float, list[float], float]] = field(default_factory=dict)
-    """clients -> (dossiers/s, latencies, server CPU ms per dossier)"""
+    http: dict[int, tuple[float, list[float], float, float]] = field(default_factory=dict)
+    """clients -> (dossiers/s, latencies, server and client CPU ms per dossier)"""
 
 
 def one_round(
@@ -243,10 +244,11 @@ def one_round(
     in_rate, in_lat = in_process(gw, bodies, args.count)
     result = Round(in_rate, in_lat)
     for clients in args.clients:
-        spent = cpu_seconds(tree)
+        spent, client = cpu_seconds(tree), time.process_time()
         http_rate, http_lat = over_http(url, token, bodies, args.http_count, clients)
         per_request = (cpu_seconds(tree) - spent) / len(http_lat) * 1000
-        result.http[clients] = (http_rate, http_lat, per_request)
+        client_per_request = (time.process_time() - client) / len(http_lat) * 1000
+        result.http[clients] = (http_rate, http_lat, per_request, client_per_request)
     return result
 
 
@@ -276,7 +278,10 @@ def report(rounds: Sequence[Round], levels: Sequence[int]) -> None:
             f"p50 {spread([percentile(f[1], 0.50) * 1000 for f in figures], 'ms', 1)}   "
             f"p99 {spread([percentile(f[1], 0.99) * 1000 for f in figures], 'ms', 1)}"
         )
-        print(f"   server CPU per dossier: {spread([f[2] for f in figures], 'ms', 2)}")
+        print(
+            f"   server CPU per dossier: {spread([f[2] for f in figures], 'ms', 2)}   "
+            f"load generator's: {spread([f[3] for f in figures], 'ms', 2)}"
+        )
     ratios = [max(f[0] for f in r.http.values()) / r.in_rate for r in rounds]
     print(f"   HTTP (best level) / in-process ratio, per round: {spread(ratios, '', 2)}")
 
