@@ -69,8 +69,13 @@ def load_expectations(path: Path | None) -> list[Expectation]:
     if not path.is_file():
         raise UsageError(f"expectations file {path} does not exist")
     data = load_yaml(path) or {}
+    shape = "expected: [{kind: ..., reason: ..., procedure: ..., field: ...}, ...]"
+    if not isinstance(data, dict) or not isinstance(data.get("expected") or [], list):
+        raise ConfigError(f"{path}: an expectations file holds a list `expected`", hint=shape)
     out = []
-    for index, raw in enumerate(data.get("expected", ()) or (), 1):
+    for index, raw in enumerate(data.get("expected") or (), 1):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expectation {index} is not a mapping", hint=shape)
         kind, reason = str(raw.get("kind", "")), str(raw.get("reason", "")).strip()
         if not reason or not (kind in KINDS or any(c in kind for c in "*?[")):
             raise ConfigError(

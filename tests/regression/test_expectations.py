@@ -56,6 +56,26 @@ def test_an_expectation_needs_a_kind_and_a_reason(tmp_path: Path) -> None:
         load_expectations(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("just text\n", "holds a list `expected`"),
+        ("- kind: changed-error-code\n", "holds a list `expected`"),
+        ("expected: 5\n", "holds a list `expected`"),
+        ("expected:\n  - changed-error-code\n", "expectation 1 is not a mapping"),
+    ],
+)
+def test_a_misshapen_expectations_file_says_what_shape_it_needs(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_expectations(path)
+    (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
+    assert load_expectations(tmp_path / "empty.yaml") == []
+
+
 def test_latency_needs_the_ratio_the_floor_and_enough_samples() -> None:
     base = {
         "600": {"n": 50, "p50_ms": 3.0, "p95_ms": 5.0},
