@@ -187,9 +187,15 @@ def ensure_pki(directory: Path | None = None, *, recipe: Path | None = None) -> 
     key = (target, parsed.digest)
     with _LOADED_LOCK:
         if not _is_usable(target, parsed):
-            with _file_lock(target):
-                if not _is_usable(target, parsed):
-                    _generate(target, parsed)
+            try:
+                with _file_lock(target):
+                    if not _is_usable(target, parsed):
+                        _generate(target, parsed)
+            except OSError as exc:  # not a folder, not writable, no such parent...
+                raise PKIError(
+                    f"cannot create the test PKI in {target}: {exc.strerror or exc}",
+                    hint="choose a writable folder (--dir, or $BHXH_HARNESS_PKI)",
+                ) from None
             _LOADED.pop(key, None)
         if key not in _LOADED:
             _LOADED[key] = TestPKI(target, parsed)

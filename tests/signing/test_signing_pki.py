@@ -167,6 +167,16 @@ def test_refuses_to_overwrite_a_foreign_directory(tmp_path: Path) -> None:
     assert (precious / "notes.txt").read_text(encoding="utf-8") == "giữ lại"
 
 
+def test_a_place_that_cannot_hold_a_pki_is_a_usage_error(tmp_path: Path) -> None:
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(SMALL_RECIPE, encoding="utf-8")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
+    for place in (a_file, a_file / "pki"):
+        with pytest.raises(PKIError, match=f"cannot create the test PKI in {place}"):
+            ensure_pki(place, recipe=recipe)
+
+
 @pytest.mark.parametrize(
     ("fragment", "message"),
     [
