@@ -86,3 +86,10 @@ def test_check_a_folder_and_an_unreadable_file(
     monkeypatch.setattr(Path, "read_bytes", refuse)
     code, out, _ = run("dossier", "check", str(folder / "a.xml"))
     assert code == 1 and "a.xml: unreadable: Permission denied" in out
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line(tmp_path: Path, pki_dir: Path) -> None:
+    target = tmp_path / "no-such-folder" / "d.xml"
+    code, out, err = run("dossier", "build", "604", "-o", str(target))
+    assert code == 2 and f"error: {target}: No such file or directory" in err
+    assert "Traceback" not in out + err
