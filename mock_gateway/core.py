@@ -427,6 +427,9 @@ class Gateway:
         media = (request.header("content-type") or "").split(";")[0].strip().lower()
         if media not in _XML_TYPES and not media.endswith("+xml"):
             raise reject("XML-004", "/", content_type=media or "(none)")
+        coding = (request.header("content-encoding") or "identity").strip().lower()
+        if coding != "identity":  # gzip bytes would otherwise be judged as broken XML
+            raise reject("XML-005", "/", content_encoding=coding)
         message_id = (request.header("x-message-id") or "").strip()
         if not message_id:
             raise reject("REQ-001", "/", header="X-Message-Id")

@@ -26,7 +26,7 @@ _ERRORS = {
     "405": "Method not allowed on this path (REQ-002)",
     "409": "X-Message-Id already used for another body (DUP-001)",
     "413": "Body over the size limit (LIM-001)",
-    "415": "Content-Type is not XML (XML-004)",
+    "415": "Content-Type is not XML, or the body is compressed (XML-004, XML-005)",
     "500": "Internal gateway error (SRV-002)",
     "503": "Gateway unavailable (SRV-001)",
 }

@@ -217,8 +217,18 @@ def test_findings_carry_xpath_and_both_languages(
         ({"Content-Type": "application/xml", "X-Message-Id": "x" * 200}, 400, "REQ-002"),
         ({"Content-Type": "application/json", "X-Message-Id": "m"}, 415, "XML-004"),
         ({"X-Message-Id": "m"}, 415, "XML-004"),
+        (
+            {"Content-Type": "application/xml", "Content-Encoding": "gzip", "X-Message-Id": "m"},
+            415,
+            "XML-005",
+        ),
+        (
+            {"Content-Type": "text/xml", "Content-Encoding": "Identity", "X-Message-Id": "m"},
+            202,
+            "",
+        ),
     ],
-    ids=["no-message-id", "long-message-id", "json", "no-content-type"],
+    ids=["no-message-id", "long-message-id", "json", "no-content-type", "gzip", "identity"],
 )
 def test_request_level_codes(
     headers: dict[str, str],
@@ -229,7 +239,7 @@ def test_request_level_codes(
 ) -> None:
     response = gw.request("POST", "/api/v1/dossiers", body=valid().envelope, headers=headers)
     assert (response.status, Answer.parse(response).ma_loi) == (status, code)
-    assert state(gw)["dossiers"] == 0
+    assert state(gw)["dossiers"] == (status == 202)
 
 
 @pytest.mark.parametrize(
