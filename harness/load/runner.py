@@ -123,14 +123,36 @@ class LoadResult:
         return [r for r in self.results if not r.passed]
 
     def summary(self) -> str:
-        """A few lines for a terminal or a CI log: verdict, missed levels, report path."""
-        lines = [f"verdict: {'PASSED' if self.passed else 'FAILED'}"]
+        """Lines for a terminal or a CI log: verdict, every level with what was measured
+        (a passing run's margins are news too), the missed ones' details, report path."""
+        met = sum(r.passed for r in self.results)
+        lines = [
+            f"verdict: {'PASSED' if self.passed else 'FAILED'} "
+            f"({met} of {len(self.results)} service levels met)"
+        ]
         if self.error:  # the levels would only repeat that nothing was measured
             lines.append(f"the run itself failed: {self.error}")
         else:
-            lines += [f"  missed {r.level.name}: {r.detail}" for r in self.failed]
+            for r in self.results:
+                level = r.level
+                measured = (
+                    "not measured"
+                    if r.measured is None
+                    else f"{_figure(r.measured)} {level.unit}".rstrip()
+                )
+                mark = "met   " if r.passed else "missed"
+                lines.append(f"  {mark} {level.name}: {measured} ({level.describe()})")
+                if r.measured is None and r.detail:  # why nothing was measured
+                    lines.append(f"         {r.detail}")
         lines.append(f"report: {self.directory / 'verdict.html'}")
         return "\n".join(lines)
+
+
+def _figure(value: float) -> str:
+    """About three significant digits, never in exponent form: 1429, 98.4, 1.02, 0.0123."""
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}" if value == 0 or abs(value) >= 0.001 else f"{value:.6f}"
 
 
 def run_load(

@@ -110,3 +110,22 @@ def test_nearest_rank_percentile() -> None:
     assert percentile(values, "p99.9") == 100.0
     assert percentile([3.0], "p50") == 3.0
     assert percentile([], "p95") is None
+
+
+def test_the_terminal_summary_lists_every_level_with_what_was_measured(tmp_path: Path) -> None:
+    from typing import Any, cast
+
+    from harness.load.runner import LoadResult
+
+    slow = healthy(steps={**healthy().steps, "submit": step("submit", 1234.5)}, lifecycle={})
+    results = evaluate(load_levels(), slow)
+    summary = LoadResult("run", tmp_path, results, slow, cast(Any, None)).summary()
+    lines = summary.splitlines()
+    met = sum(r.passed for r in results)
+    assert lines[0] == f"verdict: FAILED ({met} of {len(results)} service levels met)"
+    assert "  missed latency.submit.p95: 1234 ms (submit p95 ≤ 800 ms)" in lines
+    assert any(line.startswith("  met    latency.feed.p95: 10 ms") for line in lines)
+    missing = lines.index(next(x for x in lines if "submit_to_result" in x))
+    assert "not measured" in lines[missing] and lines[missing + 1].startswith("         ")
+    assert lines[-1] == f"report: {tmp_path / 'verdict.html'}"
+    assert "e+" not in summary and "e-" not in summary  # no exponent forms
