@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 
 from harness.errors import HarnessError
-from harness.regression.compare import LatencyThresholds
+from harness.regression.compare import Difference, LatencyThresholds
 from harness.regression.report import report_bundle
 from harness.regression.run import record as record_baseline
 from harness.regression.run import regress as run_regress
@@ -91,7 +91,7 @@ def record(
     procedures: tuple[str, ...],
 ) -> None:
     """Replay the corpus against a known-good gateway and store baseline NAME."""
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     try:
         baseline, folder = record_baseline(
             gateway=gateway, catalog=version, name=name, seeds=seeds or (0,),
@@ -140,7 +140,7 @@ def regress(
     Exits 0 when every difference is declared in --expectations, 1 otherwise, 2 for a
     usage error. The report (JUnit, JSON, HTML) is written under --out (default reports/).
     """
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     thresholds = LatencyThresholds(p50_ratio, p95_ratio, min_delta_ms)  # other fields: defaults
     try:
         result = run_regress(
@@ -156,15 +156,16 @@ def regress(
     )
     folder = report_bundle(result, out, reproduce=command).write()
     console.print(
-        f"{len(result.corpus)} dossiers against {result.target} in {result.run.elapsed:.1f} s: "
-        f"{len(result.unintended)} unintended, {len(result.intended)} intended difference(s) "
-        f"— report: {folder / 'index.html'}"
+        f"regression: {'PASSED' if result.ok else 'FAILED'}: {len(result.unintended)} "
+        f"unintended, {len(result.intended)} intended difference(s) in {len(result.corpus)} "
+        f"dossiers against {result.target} ({result.run.elapsed:.1f} s)"
     )
-    counts: dict[tuple[str, str], int] = {}
+    groups: dict[str, list[Difference]] = {}
     for d in result.unintended:
-        counts[(d.kind, d.procedure)] = counts.get((d.kind, d.procedure), 0) + 1
-    for (kind, procedure), count in sorted(counts.items()):
-        console.print(f"  {kind:<22} {procedure:<6} {count}")
+        groups.setdefault(d.kind, []).append(d)
+    for kind, found in sorted(groups.items()):
+        procedures = ", ".join(dict.fromkeys(d.procedure for d in found))
+        console.print(f"  {kind} x{len(found)} in {procedures}; e.g. {_example(found[0])}")
     if result.impact is not None and result.impact.broken:
         broken = sorted({d.dossier for d in result.impact.broken})
         console.print(
@@ -173,7 +174,15 @@ def regress(
         )
     for note in result.notes:
         console.print(f"  note: {note}")
+    console.print(f"report: {folder / 'index.html'}")
     sys.exit(0 if result.ok else 1)
+
+
+def _example(d: Difference) -> str:
+    """``600/impossible-date MA_LOI: RULE-105 -> RULE-150``: where, what, before and after."""
+    where = " ".join(part for part in (d.dossier or d.procedure, d.field) if part)
+    change = f"{d.expected or '(none)'} -> {d.actual or '(none)'}"
+    return f"{where}: {change}" if d.expected or d.actual else where
 
 
 __all__ = ["record", "regress"]

@@ -24,6 +24,7 @@ def test_record_then_regress_a_faulty_release_writes_a_failing_report(
 
     clean = CliRunner().invoke(regress, ["--baseline", "cli", "--out", str(tmp_path), *common])
     assert clean.exit_code == 0, clean.output
+    assert clean.output.startswith("regression: PASSED: 0 unintended")
 
     out = tmp_path / "faulty"
     faulty = CliRunner().invoke(
@@ -31,7 +32,10 @@ def test_record_then_regress_a_faulty_release_writes_a_failing_report(
         ["--baseline", "cli", "--release", "pa-code-removed", "--out", str(out), *common],
     )
     assert faulty.exit_code == 1, faulty.output
-    assert "newly-rejected" in faulty.output
+    lines = faulty.output.splitlines()
+    assert lines[0].startswith("regression: FAILED: ") and lines[-1].startswith("report: ")
+    [group] = [line for line in lines if "newly-rejected" in line]
+    assert " in 600; e.g. 600/" in group and ": 202 accepted -> 400 XSD-001" in group
     [folder] = list(out.glob("regression-*"))
     assert verify_bundle(folder) == []
     data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
