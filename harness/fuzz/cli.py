@@ -112,7 +112,7 @@ def fuzz(
     Exits 0 when every property held, 1 when one broke (minimal dossiers are written as
     fixtures with a one-line reproduction), 2 for a usage error.
     """
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     try:
         if budget is None and duration is None:
             budget = 200
@@ -138,11 +138,13 @@ def fuzz(
         sys.exit(2)
     folder = report_bundle(report, out).write()
     console.print(
-        f"{report.cases} cases in {report.elapsed:.1f} s ({report.cases_per_second:.0f}/s), "
-        f"{len(report.failures)} distinct failure(s) — report: {folder / 'index.html'}"
+        f"fuzz: {'PASSED' if report.ok else 'FAILED'}: {len(report.failures)} distinct "
+        f"failure(s) in {report.cases} cases ({report.elapsed:.1f} s, "
+        f"{report.cases_per_second:.0f}/s)"
     )
     for failure in report.failures:
         console.print(f"  {failure.check} [{failure.family}] {failure.reason}")
         if failure.evidence is not None:
             console.print(f"    reproduce: {failure.evidence.command}")
+    console.print(f"report: {folder / 'index.html'}")
     sys.exit(0 if report.ok else 1)

@@ -17,6 +17,8 @@ def test_fuzz_inproc_gateway_passes_and_writes_a_report(tmp_path: Path, pki_dir:
     )
     assert result.exit_code == 0, result.output
     [folder] = list(tmp_path.glob("fuzz-*"))
+    assert "fuzz: PASSED: 0 distinct failure(s) in 60 cases" in result.output
+    assert result.output.rstrip().endswith(f"report: {folder / 'index.html'}")
     data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     assert data["verdict"] == "passed" and data["run"]["meta"]["cases"] == 60
     assert {c["case_id"] for c in data["cases"]} >= {"FUZZ-valid", "FUZZ-signature"}
