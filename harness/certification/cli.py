@@ -84,7 +84,7 @@ def certify(
     from harness.certification.adapters import resolve_adapter
     from harness.certification.runner import run_certification
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     tokens = {"ivan": ivan}
     tokens |= {"token": ivan_token} if ivan_token else {}
     tokens |= {"admin_token": admin_token} if admin_token else {}
