@@ -119,6 +119,28 @@ class LogCapture(logging.Handler):
         self.lines.append(self.format(record))
 
 
+def _reason(body: bytes) -> str:
+    """What a refusal says, from its signed XACNHAN_GDICH: each MA_LOI with its English
+    text and detail (the detail is where "count must be a whole number" lives)."""
+    try:
+        root = parse_xml(body)
+    except ValueError:
+        return body[:300].decode("utf-8", "replace")
+    reasons = [
+        " ".join(
+            part
+            for part in (
+                f"{loi.findtext('MA_LOI', '')}:",
+                loi.findtext("MOTA_EN", ""),
+                f"({loi.findtext('CHI_TIET')})" if loi.findtext("CHI_TIET") else "",
+            )
+            if part
+        )
+        for loi in root.iterfind("XACNHAN_GDICH/TTGDICH/DS_LOI/LOI")
+    ]
+    return "; ".join(reasons) or body[:300].decode("utf-8", "replace")
+
+
 class CertGateway:
     """HTTP access to the gateway under the suite: clock, traffic, faults, probes."""
 
@@ -153,7 +175,7 @@ class CertGateway:
             )
         if response.status_code >= 400 and path.startswith("/admin"):
             raise ConfigError(
-                f"{method} {path} answered {response.status_code}: {response.text[:300]}"
+                f"{method} {path} answered {response.status_code}: {_reason(response.content)}"
             )
         return response
 

@@ -25,6 +25,14 @@ def test_my_ivan_survives_a_burst_and_reads_its_messages(gateway, ivan_client, d
 
 def test_each_test_starts_from_a_clean_gateway(gateway):
     assert [r for r in gateway.traffic() if r.path == "/api/v1/dossiers"] == []
+
+
+def test_a_bad_fault_value_says_which_and_why(gateway):
+    import pytest
+    from harness.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="REQ-002: .*count must be a whole number >= 0, not -2"):
+        gateway.set_faults([{"name": "burst-503", "params": {"count": -2}}], 0)
 """
 
 
@@ -34,4 +42,4 @@ def test_vendor_cases_run_with_the_plugin_fixtures(tmp_path: Path, pki: TestPKI)
     command += ["-p", "no:cacheprovider", "-W", "error", "test_vendor.py"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "3 passed" in done.stdout
