@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import importlib
 import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from datetime import datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,9 +41,9 @@ from harness.certification.model import (
     NotSupported,
     Relay,
 )
+from harness.certification.python_adapter import ENTRY_POINT_GROUP
 from harness.errors import ConfigError
 
-ENTRY_POINT_GROUP = "bhxh_harness.adapters"
 OPERATIONS = ("tick", "recover", "restart")
 
 
@@ -95,6 +94,21 @@ class _Base(ContextHolder):
         """Nothing to release by default."""
 
 
+def _anchored(template: str) -> str:
+    """``template`` with a relative program path made absolute from the current folder:
+    the commands run in the suite's work folder, where ``./my-ivan`` is not."""
+    try:
+        tokens = shlex.split(template)
+    except ValueError as exc:  # unbalanced quotes
+        raise ConfigError(f"command template {template!r}: {exc}") from None
+    if not tokens:
+        raise ConfigError("an empty command template", hint="e.g. 'vendor-cli submit {dossier}'")
+    program = tokens[0]
+    if os.sep not in program or os.path.isabs(program) or "{" in program:
+        return template
+    return shlex.join([os.path.abspath(program), *tokens[1:]])
+
+
 class _Fields(dict[str, str]):
     def __missing__(self, key: str) -> str:
         raise ConfigError(
@@ -118,10 +132,26 @@ class CommandAdapter(_Base):
             raise ConfigError(
                 f"command template {submit!r} never names the dossier", hint="add {dossier}"
             )
-        self.templates = {"submit": submit, **{k: v for k, v in templates.items() if v}}
+        given = {"submit": submit, **{k: v for k, v in templates.items() if v}}
+        self.templates = {operation: _anchored(t) for operation, t in given.items()}
         self.spec, self.timeout = submit, timeout
         self.options = {k: v for k, v in self.templates.items() if k != "submit"}
         self.capabilities = frozenset(self.options)
+
+    def start(self, context: AdapterContext) -> None:
+        """Check that every command exists before any case runs: a missing one would
+        otherwise fail every case with the same error."""
+        super().start(context)
+        for operation, template in self.templates.items():
+            program = shlex.split(template)[0]
+            if "{" in program:  # chosen per call by a placeholder
+                continue
+            found = Path(program).is_file() if os.sep in program else shutil.which(program)
+            if not found:
+                raise ConfigError(
+                    f"the {operation} command {program!r} does not exist",
+                    hint="install it, or give its path in the template",
+                )
 
     def run(self, operation: str, **values: str) -> list[dict[str, Any]]:
         """Run one operation's command; its stdout's JSON lines come back as dictionaries."""
@@ -290,67 +320,10 @@ class ManualAdapter(_Base):
         self.lines()
 
 
-def _import_factory(target: str) -> Any:
-    """``module:attribute`` imported, each way it can fail said as a ConfigError.
-
-    The current folder is searched first, as uvicorn does for its app: a console script
-    does not put it on ``sys.path``, and a vendor's adapter module usually lives there.
-    """
-    module, _, attribute = target.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    check = f"run `python -c 'import {module}'` where bhxh-harness runs to see why"
-    try:
-        imported = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and (module == exc.name or module.startswith(exc.name + ".")):
-            raise ConfigError(
-                f"no Python module {module!r} for adapter python:{target}",
-                hint="install your adapter's package, or run from the folder that holds "
-                "the module (or add that folder to PYTHONPATH)",
-            ) from None
-        raise ConfigError(f"importing {module} failed: {exc}", hint=check) from None
-    except Exception as exc:  # the vendor's module raised while importing
-        raise ConfigError(
-            f"importing {module} failed: {type(exc).__name__}: {exc}", hint=check
-        ) from None
-    try:
-        return getattr(imported, attribute)
-    except AttributeError:
-        raise ConfigError(
-            f"module {module} has no {attribute!r} for adapter python:{target}",
-            hint="python:MODULE:CLASS names a class (or factory) that builds the adapter",
-        ) from None
-
-
-def _python_adapter(target: str) -> IvanAdapter:
-    if ":" in target:
-        factory: Any = _import_factory(target)
-    else:
-        found = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == target]
-        if not found:
-            known = sorted(e.name for e in entry_points(group=ENTRY_POINT_GROUP))
-            raise ConfigError(
-                f"no adapter {target!r} in entry-point group {ENTRY_POINT_GROUP}",
-                hint=f"installed: {', '.join(known) or '(none)'}",
-            )
-        factory = found[0].load()
-    try:
-        adapter = factory()
-    except Exception as exc:  # the vendor's constructor: say what, not a traceback of ours
-        raise ConfigError(
-            f"creating adapter python:{target} failed: {type(exc).__name__}: {exc}",
-            hint="it is called with no arguments; check its constructor",
-        ) from None
-    if not isinstance(adapter, IvanAdapter):
-        raise ConfigError(f"{target} does not implement IvanAdapter (start, submit, tick, ...)")
-    adapter.spec = f"python:{target}"
-    return adapter
-
-
 def resolve_adapter(spec: str, options: dict[str, str] | None = None) -> IvanAdapter:
     """The adapter an ``--adapter`` value names (``options`` from ``--adapter-option``)."""
     from harness.certification.faulty import FAULTY, faulty
+    from harness.certification.python_adapter import python_adapter
     from harness.certification.reference import ReferenceIvan
 
     options = dict(options or {})
@@ -367,7 +340,7 @@ def resolve_adapter(spec: str, options: dict[str, str] | None = None) -> IvanAda
     if spec.startswith(("http://", "https://")):
         return HttpHookAdapter(spec, float(options.get("timeout", 120)))
     if spec.startswith("python:"):
-        return _python_adapter(spec[7:])
+        return python_adapter(spec[7:])
     timeout = float(options.pop("timeout", 120))
     return CommandAdapter(spec, timeout=timeout, **options)
 

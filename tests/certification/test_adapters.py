@@ -77,10 +77,30 @@ def test_command_template_mistakes_are_usage_errors() -> None:
         resolve_adapter("vendor-cli submit")
     with pytest.raises(ConfigError, match="unknown adapter option"):
         resolve_adapter("vendor-cli submit {dossier}", {"poll": "x"})
-    adapter = CommandAdapter("vendor-cli submit {dossier} {colour}")
-    adapter.start(AdapterContext("http://x", "IVAN01", "I", "t", Path("/tmp"), Path("/tmp"), "v"))
+    context = AdapterContext("http://x", "IVAN01", "I", "t", Path("/tmp"), Path("/tmp"), "v")
+    adapter = CommandAdapter(f"{sys.executable} submit {{dossier}} {{colour}}")
+    adapter.start(context)
     with pytest.raises(ConfigError, match=r"unknown placeholder \{colour\}"):
         adapter.run("submit", dossier="d.json")
+    with pytest.raises(ConfigError, match="No closing quotation"):
+        CommandAdapter("vendor-cli 'submit {dossier}")
+    missing = CommandAdapter("vendor-cli-that-is-not-installed submit {dossier}")
+    with pytest.raises(ConfigError, match="the submit command 'vendor-cli-that-is-not-installed'"):
+        missing.start(context)
+
+
+def test_a_relative_command_path_is_taken_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "my-ivan.sh"
+    script.write_text("#!/bin/sh\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    adapter = CommandAdapter("./my-ivan.sh submit {dossier}", tick="./gone.sh tick")
+    assert adapter.templates["submit"].startswith(f"{script} submit")  # runs from any folder
+    assert adapter.spec == "./my-ivan.sh submit {dossier}"  # reproduce lines keep the user's
+    context = AdapterContext("http://x", "IVAN01", "I", "t", tmp_path / "w", tmp_path, "v")
+    with pytest.raises(ConfigError, match=f"the tick command '{tmp_path / 'gone.sh'}'"):
+        adapter.start(context)
 
 
 # -- HTTP hook ---------------------------------------------------------------------------

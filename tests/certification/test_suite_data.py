@@ -28,6 +28,8 @@ OWNED = [
     project_root() / "mock_gateway" / "faults.py",
     project_root() / "mock_gateway" / "faulty_app.py",
     project_root() / "mock_gateway" / "fault_plan.py",
+    project_root() / "mock_gateway" / "fault_profiles.py",
+    project_root() / "mock_gateway" / "hook_params.py",
 ]
 
 
