@@ -22,6 +22,7 @@ from types import TracebackType
 
 import requests
 
+from harness.client import parse_answer
 from harness.errors import ConfigError
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
@@ -52,6 +53,30 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> int |
             process.kill()
             process.wait(timeout=grace)
     return process.returncode
+
+
+def check_remote(url: str, tokens: Mapping[str, str]) -> None:
+    """Fail before anything starts when a remote gateway does not answer at all, or
+    refuses an I-VAN credential: a run would only measure a wall of 401s."""
+    base = url.rstrip("/")
+    try:
+        requests.get(base + "/healthz", timeout=10)
+        for ivan, token in tokens.items():
+            answer = requests.get(
+                base + "/api/v1/catalog", headers={"Authorization": f"Bearer {token}"}, timeout=10
+            )
+            if answer.status_code in (401, 403):
+                codes = ", ".join(parse_answer(answer.status_code, answer.content).codes)
+                raise ConfigError(
+                    f"gateway {url} refuses the credential of {ivan} "
+                    f"({answer.status_code} {codes or 'no code'})",
+                    hint="pass --ivan-token NAME=TOKEN with a token this gateway knows",
+                )
+    except requests.RequestException as exc:
+        raise ConfigError(
+            f"gateway {url} does not answer: {type(exc).__name__}",
+            hint="check the URL, or use --gateway local",
+        ) from None
 
 
 @dataclass
@@ -129,4 +154,11 @@ class LocalGateway:
             self.process = None
 
 
-__all__ = ["TEST_TOKEN", "LocalGateway", "free_port", "stop_process", "well_known_tokens"]
+__all__ = [
+    "TEST_TOKEN",
+    "LocalGateway",
+    "check_remote",
+    "free_port",
+    "stop_process",
+    "well_known_tokens",
+]

@@ -19,10 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from harness.errors import ConfigError
-from harness.load.gateway import LocalGateway, well_known_tokens
+from harness.load.gateway import LocalGateway, check_remote, well_known_tokens
 from harness.load.ivan import STEPS
 from harness.load.levels import LevelResult, Measurements, evaluate, load_levels
 from harness.load.pool import Ivan, build_pool, pool_path
@@ -222,17 +220,6 @@ def _prepare_pools(
     return time.perf_counter() - started
 
 
-def _reachable(url: str) -> None:
-    """Fail before anything starts when a remote gateway does not answer at all."""
-    try:
-        requests.get(url.rstrip("/") + "/healthz", timeout=10)
-    except requests.RequestException as exc:
-        raise ConfigError(
-            f"gateway {url} does not answer: {type(exc).__name__}",
-            hint="check the URL, or use --gateway local",
-        ) from None
-
-
 def execute(request: LoadRequest) -> LoadResult:
     """Run ``request`` and write its report bundle (see the module docstring)."""
     from harness.catalog import latest_version, load_catalog
@@ -255,11 +242,11 @@ def execute(request: LoadRequest) -> LoadResult:
     if not locustfile.is_file():
         raise ConfigError(f"locustfile {locustfile} not found", hint="run from a checkout")
     local = request.gateway == "local"
-    if not local:
-        _reachable(request.gateway)
     clock_speed = request.clock_speed or (LOCAL_CLOCK_SPEED if local else 1.0)
     generators = max(1, request.workers + request.remote_workers)
     tokens = dict(request.ivan_tokens or well_known_tokens(generators if local else 2))
+    if not local:
+        check_remote(request.gateway, tokens)
     run_id = new_run_id("load")
     directory = (request.out or reports_dir()) / run_id
     logs = directory / "logs"

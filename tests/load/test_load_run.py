@@ -24,6 +24,7 @@ from harness.load.processes import Master, master_args, worker_args
 from harness.reporting import verify_bundle
 from harness.signing import TestPKI
 from mock_gateway.config import DEFAULT_IVAN_TOKENS
+from mock_gateway.testing import ServerProcess
 
 
 def test_month_end_in_distributed_mode_meets_its_service_levels(
@@ -93,6 +94,17 @@ def test_usage_errors_exit_2_before_anything_starts(
     assert outcome.exit_code == 2
     assert message in outcome.output
     assert not any(tmp_path.iterdir())  # nothing was started or written
+
+
+def test_a_gateway_refusing_the_credential_stops_the_run_before_it_starts(
+    tmp_path: Path, pki: TestPKI
+) -> None:
+    with ServerProcess(tmp_path / "gateway.sqlite3") as server:
+        args = ["--gateway", server.url, "--ivan-token", "IVAN01=not-the-token"]
+        outcome = CliRunner().invoke(load, [*args, "--duration", "5", "--out", str(tmp_path / "r")])
+    assert outcome.exit_code == 2, outcome.output
+    assert f"gateway {server.url} refuses the credential of IVAN01 (401 AUTH-002)" in outcome.output
+    assert not (tmp_path / "r").exists()
 
 
 def test_default_tokens_are_the_gateways_well_known_ones() -> None:
