@@ -173,6 +173,12 @@ class CertGateway:
                 f"the gateway at {self.url} has no /admin/faults",
                 hint="serve it with mock_gateway.faulty_app:app_factory",
             )
+        if response.status_code in (401, 403) and path.startswith("/admin"):
+            raise ConfigError(
+                f"the gateway at {self.url} refuses the admin credential "
+                f"({response.status_code} {_reason(response.content)})",
+                hint="pass --admin-token with the token the gateway was started with",
+            )
         if response.status_code >= 400 and path.startswith("/admin"):
             raise ConfigError(
                 f"{method} {path} answered {response.status_code}: {_reason(response.content)}"
