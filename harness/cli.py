@@ -193,8 +193,15 @@ def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
 @dossier.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--catalog", "version", help="Catalog version (default: latest).")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "vi"]),
+    default="en",
+    show_default=True,
+    help="Language of the findings (the gateway's answers carry both).",
+)
 @friendly
-def dossier_check(files: tuple[Path, ...], version: str | None) -> None:
+def dossier_check(files: tuple[Path, ...], version: str | None, lang: str) -> None:
     """Check dossier files (a folder: every .xml below it) as the gateway would; exits 1 if
     any is rejected or unreadable."""
     from harness.catalog import load_catalog
@@ -214,7 +221,8 @@ def dossier_check(files: tuple[Path, ...], version: str | None) -> None:
         verdict = "accepted" if result.accepted else "rejected"
         click.echo(f"{path}: {verdict}")
         for f in result.findings:
-            click.echo(f"  {f.severity:7} {f.code} {f.xpath}: {f.message_en}")
+            message = f.message_vi if lang == "vi" else f.message_en
+            click.echo(f"  {f.severity:7} {f.code} {f.xpath}: {message}")
         rejected += not result.accepted
     if rejected:
         sys.exit(1)

@@ -53,6 +53,9 @@ def test_build_then_check_a_valid_and_a_defective_dossier(tmp_path: Path, pki_di
     assert code == 0 and "accepted" in out
     code, out, _ = run("dossier", "check", str(good), str(bad))
     assert code == 1 and "RULE-103" in out
+    english = out
+    code, out, _ = run("dossier", "check", str(bad), "--lang", "vi")
+    assert code == 1 and "RULE-103" in out and out.splitlines()[1] not in english
 
 
 def test_unknown_defect_lists_known_ones() -> None:
