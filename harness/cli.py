@@ -210,7 +210,8 @@ def dossier_check(files: tuple[Path, ...], version: str | None, lang: str) -> No
 
     checker = DossierChecker(load_catalog(version), ensure_pki().trust_store())
     rejected = 0
-    for path in _dossier_files(files):
+    paths = _dossier_files(files)
+    for path in paths:
         try:
             body = path.read_bytes()
         except OSError as exc:
@@ -224,6 +225,8 @@ def dossier_check(files: tuple[Path, ...], version: str | None, lang: str) -> No
             message = f.message_vi if lang == "vi" else f.message_en
             click.echo(f"  {f.severity:7} {f.code} {f.xpath}: {message}")
         rejected += not result.accepted
+    if len(paths) > 1:
+        click.echo(f"{len(paths)} files: {len(paths) - rejected} accepted, {rejected} rejected")
     if rejected:
         sys.exit(1)
 

@@ -75,6 +75,7 @@ def test_check_a_folder_and_an_unreadable_file(
     assert code == 1
     assert f"{folder / 'a.xml'}: accepted" in out and f"{folder / 'sub' / 'b.xml'}: rejected" in out
     assert "notes.txt" not in out
+    assert out.splitlines()[-1] == "2 files: 1 accepted, 1 rejected"
     (tmp_path / "empty").mkdir()
     code, _, err = run("dossier", "check", str(tmp_path / "empty"))
     assert code == 2 and "no .xml file in folder" in err and "Traceback" not in err
