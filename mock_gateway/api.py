@@ -90,7 +90,9 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
         from mock_gateway.metrics import CONTENT_TYPE
 
         extra = {"bhxh_gateway_simulated_time_seconds": gw.clock.timestamp()}
-        return GatewayResponse(200, {"Content-Type": CONTENT_TYPE}, gw.metrics.render(extra))
+        others = gw.metrics_share.others() if gw.metrics_share is not None else []
+        body = gw.metrics.render(extra, others)
+        return GatewayResponse(200, {"Content-Type": CONTENT_TYPE}, body)
 
     def openapi_json(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         return GatewayResponse(200, {"Content-Type": JSON}, openapi.document_bytes())

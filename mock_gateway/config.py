@@ -52,6 +52,7 @@ class GatewayConfig:
     sqlite_synchronous: str = "FULL"  # FULL: survives power loss; NORMAL: survives SIGKILL
     release: str | None = None  # a faulty release profile (fixtures/releases/<name>.yaml)
     core_threads: int = 0  # threads running the core per worker; 0: on the event loop
+    metrics_dir: str | None = None  # workers of one server share /metrics through it
 
     def __post_init__(self) -> None:
         problems = []

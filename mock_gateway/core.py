@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
@@ -35,6 +36,7 @@ from mock_gateway.clock import SimulatedClock, iso
 from mock_gateway.config import GatewayConfig
 from mock_gateway.intake import CatalogSet, Intake, Rejected, reject
 from mock_gateway.metrics import Metrics
+from mock_gateway.metrics_share import MetricsShare
 from mock_gateway.processor import Delays, Processor
 from mock_gateway.releases import load_release
 from mock_gateway.routes import Auth, Route, resolve
@@ -161,6 +163,9 @@ class Gateway:
         )
         self.traffic = TrafficRecorder(self.store, cfg.traffic_flush_interval)
         self.metrics = Metrics()
+        self.metrics_share = (
+            MetricsShare(Path(cfg.metrics_dir), self.metrics) if cfg.metrics_dir else None
+        )
         self._tokens = [(token, ivan) for ivan, token in cfg.ivan_tokens.items()]
         self._catalog_xml = views.catalog(self.catalogs.catalogs)
         self._handlers: dict[str, Handler] = {}
@@ -216,11 +221,15 @@ class Gateway:
         """Start the lifecycle processor and the traffic writer threads (servers do this)."""
         self.traffic.start()
         self.processor.start(self.config.processor_interval)
+        if self.metrics_share is not None:
+            self.metrics_share.start()
 
     def close(self) -> None:
         """Stop threads, write pending traffic, release the database."""
         self.processor.stop()
         self.traffic.stop()
+        if self.metrics_share is not None:
+            self.metrics_share.stop()
         self.store.close()
 
     def __enter__(self) -> Gateway:

@@ -1,8 +1,10 @@
 """Prometheus metrics in the text exposition format, hand-written to avoid a dependency.
 
 Counters of requests by route, method and status, and a latency histogram by route.
-Each worker process keeps its own numbers (a scrape reaches one worker); label values
-are route *names*, never raw paths, so a client cannot blow up the series count.
+Each worker process counts its own requests; with several workers, each also publishes
+its numbers (:mod:`mock_gateway.metrics_share`) and ``/metrics`` answers the sum over
+all of them, whichever worker the scrape reaches. Label values are route *names*, never
+raw paths, so a client cannot blow up the series count.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -42,8 +46,42 @@ class Metrics:
             self._count[route] += 1
             self._outcomes[outcome] += 1
 
-    def render(self, extra: dict[str, float] | None = None) -> bytes:
-        """The exposition text; ``extra`` adds gauges (name -> value)."""
+    def snapshot(self) -> dict[str, Any]:
+        """Every number so far, as JSON-ready data :meth:`render` can add to another's."""
+        with self._lock:
+            return {
+                "requests": [[r, m, s, n] for (r, m, s), n in self._requests.items()],
+                "buckets": {route: list(b) for route, b in self._buckets.items()},
+                "sum": dict(self._sum),
+                "count": dict(self._count),
+                "outcomes": dict(self._outcomes),
+            }
+
+    def render(
+        self, extra: dict[str, float] | None = None, others: Sequence[dict[str, Any]] = ()
+    ) -> bytes:
+        """The exposition text of this process plus ``others`` (other workers'
+        :meth:`snapshot`); ``extra`` adds gauges (name -> value)."""
+        total = Metrics()
+        for snapshot in [self.snapshot(), *others]:
+            total._add(snapshot)
+        return total._render(extra)
+
+    def _add(self, snapshot: dict[str, Any]) -> None:
+        for route, method, status, n in snapshot.get("requests", ()):
+            self._requests[(str(route), str(method), int(status))] += int(n)
+        for route, counts in snapshot.get("buckets", {}).items():
+            mine = self._buckets.setdefault(route, [0] * len(BUCKETS))
+            for index, n in enumerate(counts[: len(BUCKETS)]):
+                mine[index] += int(n)
+        for route, seconds in snapshot.get("sum", {}).items():
+            self._sum[route] += float(seconds)
+        for route, n in snapshot.get("count", {}).items():
+            self._count[route] += int(n)
+        for outcome, n in snapshot.get("outcomes", {}).items():
+            self._outcomes[outcome] += int(n)
+
+    def _render(self, extra: dict[str, float] | None) -> bytes:
         with self._lock:
             lines = [
                 "# HELP bhxh_gateway_requests_total Requests answered by route, method, status.",

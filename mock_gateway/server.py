@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 
 import uvicorn
@@ -141,14 +142,15 @@ def serve(
         gateway = FaultyGateway(Gateway(cfg), specs, seed=faults_seed)
         uvicorn.run(create_faulty_app(gateway), **options)  # type: ignore[arg-type]
         return
-    cfg.to_env()
-    os.environ[ENV_FAULTS], os.environ[ENV_FAULTS_SEED] = faults, str(faults_seed)
-    if workers_module.supported():  # a socket per worker: connections spread evenly
-        workers_module.Workers(workers, host, port, options).run()
-        return
-    uvicorn.run(
-        "mock_gateway.faulty_app:app_factory",
-        factory=True,
-        workers=workers,
-        **options,  # type: ignore[arg-type]
-    )
+    with tempfile.TemporaryDirectory(prefix="bhxh-gateway-metrics-") as shared:
+        cfg.with_changes(metrics_dir=shared).to_env()  # /metrics sums every worker
+        os.environ[ENV_FAULTS], os.environ[ENV_FAULTS_SEED] = faults, str(faults_seed)
+        if workers_module.supported():  # a socket per worker: connections spread evenly
+            workers_module.Workers(workers, host, port, options).run()
+            return
+        uvicorn.run(
+            "mock_gateway.faulty_app:app_factory",
+            factory=True,
+            workers=workers,
+            **options,  # type: ignore[arg-type]
+        )
