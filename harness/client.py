@@ -78,6 +78,7 @@ def parse_answer(status: int, body: bytes) -> Answer:
             message_vi=loi.findtext("MOTA_VI", ""),
             message_en=loi.findtext("MOTA_EN", ""),
             severity=loi.findtext("MUC_DO", "error"),
+            context={"detail": detail} if (detail := loi.findtext("CHI_TIET")) else {},
         )
         for loi in tx.iterfind("DS_LOI/LOI")
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 
+from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.signing import TestPKI
 from harness.xmlsafe import parse_xml
@@ -119,26 +120,14 @@ class LogCapture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def _reason(body: bytes) -> str:
+def _reason(response: requests.Response) -> str:
     """What a refusal says, from its signed XACNHAN_GDICH: each MA_LOI with its English
     text and detail (the detail is where "count must be a whole number" lives)."""
-    try:
-        root = parse_xml(body)
-    except ValueError:
-        return body[:300].decode("utf-8", "replace")
     reasons = [
-        " ".join(
-            part
-            for part in (
-                f"{loi.findtext('MA_LOI', '')}:",
-                loi.findtext("MOTA_EN", ""),
-                f"({loi.findtext('CHI_TIET')})" if loi.findtext("CHI_TIET") else "",
-            )
-            if part
-        )
-        for loi in root.iterfind("XACNHAN_GDICH/TTGDICH/DS_LOI/LOI")
+        f"{f.code}: {f.message_en}" + (f" ({f.context['detail']})" if "detail" in f.context else "")
+        for f in parse_answer(response.status_code, response.content).findings
     ]
-    return "; ".join(reasons) or body[:300].decode("utf-8", "replace")
+    return "; ".join(reasons) or response.text[:300]
 
 
 class CertGateway:
@@ -176,12 +165,12 @@ class CertGateway:
         if response.status_code in (401, 403) and path.startswith("/admin"):
             raise ConfigError(
                 f"the gateway at {self.url} refuses the admin credential "
-                f"({response.status_code} {_reason(response.content)})",
+                f"({response.status_code} {_reason(response)})",
                 hint="pass --admin-token with the token the gateway was started with",
             )
         if response.status_code >= 400 and path.startswith("/admin"):
             raise ConfigError(
-                f"{method} {path} answered {response.status_code}: {_reason(response.content)}"
+                f"{method} {path} answered {response.status_code}: {_reason(response)}"
             )
         return response
 
