@@ -243,9 +243,8 @@ class Timeout(Fault):
     def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
         if not _committed(self, response):
             return response
-        seconds = self.seconds
-        host.event(self, request, f"committed {_ma(response)}; answer held {seconds:g} s")
-        return marked(response, f"delay={seconds:.3f}")
+        host.event(self, request, f"committed {_ma(response)}; answer held {self.seconds:g} s")
+        return marked(response, f"delay={self.seconds:.3f}")
 
 
 class ErrorAfterCommit(Fault):
