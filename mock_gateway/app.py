@@ -208,6 +208,9 @@ def create_app(
         exception_handlers={404: fallback, 405: fallback},
         lifespan=lifespan,
     )
+    # A wrong path gets the core's signed NF-001, never a 307 to a near miss: a strict
+    # gateway must not hide a client's trailing-slash bug that the real portal rejects.
+    app.router.redirect_slashes = False
     app.state.gateway = gateway
     app.state.commit_batch = batch
     return app

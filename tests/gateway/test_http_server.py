@@ -68,6 +68,18 @@ def test_errors_over_http_are_signed_xml(server: ServerProcess) -> None:
     assert Answer.parse(unauthenticated.content).ma_loi == "AUTH-001"
 
 
+def test_trailing_slash_is_not_redirected(server: ServerProcess) -> None:
+    """A strict gateway answers a wrong path with NF-001: a 307 to the right one would hide
+    a client bug that the real portal rejects."""
+    slash = requests.post(
+        f"{server.url}/api/v1/dossiers/", headers=IVAN01, timeout=TIMEOUT, allow_redirects=False
+    )
+    assert slash.status_code == 404
+    assert Answer.parse(slash.content).ma_loi == "NF-001"
+    health = requests.get(f"{server.url}/healthz/", timeout=TIMEOUT, allow_redirects=False)
+    assert health.status_code == 404
+
+
 def test_fifty_megabyte_upload_is_refused_with_413(server: ServerProcess) -> None:
     body = b"<Hoso>" + b"A" * (50 * 1024 * 1024) + b"</Hoso>"
     response = submit(server, body, "big-1")
