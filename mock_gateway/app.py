@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from mock_gateway.config import GatewayConfig
 from mock_gateway.core import Exchange, Gateway, GatewayRequest
+from mock_gateway.headers import joined
 from mock_gateway.routes import ROUTES
 
 
@@ -65,9 +66,10 @@ def _headers(request: Request) -> dict[str, str]:
 
     Only for pages a person opens in a browser (``Route.query_token``), and only when no
     ``Authorization`` header was sent: the header always wins, and the core keeps a
-    single way to authenticate.
+    single way to authenticate. A header sent twice reaches the core joined with ", "
+    (:func:`mock_gateway.headers.joined`).
     """
-    headers = dict(request.headers)
+    headers = joined(request.headers.items())
     token = request.query_params.get("token")
     if token and "authorization" not in headers and request.url.path in _QUERY_TOKEN_PATHS:
         headers["authorization"] = f"Bearer {token}"

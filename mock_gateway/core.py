@@ -34,6 +34,7 @@ from harness.xmlsafe import XMLLimits
 from mock_gateway import admin, api, messages, views
 from mock_gateway.clock import SimulatedClock, iso
 from mock_gateway.config import GatewayConfig
+from mock_gateway.headers import MESSAGE_ID_RULE, media_type, valid_message_id
 from mock_gateway.intake import CatalogSet, Intake, Rejected, reject
 from mock_gateway.metrics import Metrics
 from mock_gateway.metrics_share import MetricsShare
@@ -51,7 +52,6 @@ _SELF_REFERENTIAL = frozenset({"admin_traffic", "dashboard"})
 XML = "application/xml; charset=utf-8"
 JSON = "application/json"
 _XML_TYPES = ("application/xml", "text/xml")
-_MESSAGE_ID_MAX = 128
 
 
 @dataclass(frozen=True)
@@ -433,21 +433,19 @@ class Gateway:
         limit = self.config.max_body_bytes
         if request.size > limit:
             raise reject("LIM-001", "/", size=str(request.size), limit=str(limit))
-        media = (request.header("content-type") or "").split(";")[0].strip().lower()
+        media, charset = media_type(request.header("content-type") or "")
         if media not in _XML_TYPES and not media.endswith("+xml"):
             raise reject("XML-004", "/", content_type=media or "(none)")
+        if charset not in ("", "utf-8", "utf8"):  # RFC 7303: the header outranks <?xml?>
+            raise reject("XML-003", "/", charset=charset, detail="send UTF-8, charset=utf-8")
         coding = (request.header("content-encoding") or "identity").strip().lower()
         if coding != "identity":  # gzip bytes would otherwise be judged as broken XML
             raise reject("XML-005", "/", content_encoding=coding)
         message_id = (request.header("x-message-id") or "").strip()
         if not message_id:
             raise reject("REQ-001", "/", header="X-Message-Id")
-        if (
-            len(message_id) > _MESSAGE_ID_MAX
-            or not message_id.isascii()
-            or not message_id.isprintable()
-        ):
-            raise reject("REQ-002", "/", header="X-Message-Id", detail="1-128 printable ASCII")
+        if not valid_message_id(message_id):
+            raise reject("REQ-002", "/", header="X-Message-Id", detail=MESSAGE_ID_RULE)
         digest = hashlib.sha256(request.body).hexdigest()
         existing = self.store.idempotent(ivan, message_id)
         if existing is not None:

@@ -11,6 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
+from mock_gateway.headers import MESSAGE_ID_PATTERN, MESSAGE_ID_RULE
 from mock_gateway.routes import MAX_CLOCK_ADVANCE
 
 _BODIES: dict[str, dict[str, Any]] = {
@@ -92,8 +93,8 @@ PATHS: dict[str, dict[str, Any]] = {
                     "name": "X-Message-Id",
                     "in": "header",
                     "required": True,
-                    "description": "Idempotency key chosen by the I-VAN (1-128 printable ASCII)",
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                    "description": f"Idempotency key chosen by the I-VAN ({MESSAGE_ID_RULE})",
+                    "schema": {"type": "string", "pattern": f"^{MESSAGE_ID_PATTERN}$"},
                 }
             ],
             "requestBody": {"required": True, "content": {"application/xml": _XML_BODY}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -66,6 +67,38 @@ def test_errors_over_http_are_signed_xml(server: ServerProcess) -> None:
     assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST"
     unauthenticated = requests.get(f"{server.url}/api/v1/messages", timeout=TIMEOUT)
     assert Answer.parse(unauthenticated.content).ma_loi == "AUTH-001"
+
+
+def test_a_header_sent_twice_is_refused_not_half_read(
+    server: ServerProcess, valid: Callable[..., Dossier]
+) -> None:
+    """Two X-Message-Id or Content-Type values reach the core joined (RFC 9110 5.3), so
+    neither is picked silently as the idempotency key or the body's type."""
+    body = valid().envelope
+    for name, first, second, code in [
+        ("X-Message-Id", "twice-1", "twice-2", "REQ-002"),
+        ("Content-Type", "application/xml", "application/json", "XML-004"),
+    ]:
+        headers = [
+            ("Authorization", IVAN01["Authorization"]),
+            ("Content-Type", "application/xml"),
+            ("X-Message-Id", f"twice-{name}"),
+        ]
+        headers = [(k, v) for k, v in headers if k != name] + [(name, first), (name, second)]
+        assert raw_post(server, headers, body) == code
+
+
+def raw_post(server: ServerProcess, headers: list[tuple[str, str]], body: bytes) -> str:
+    """POST with repeated headers (requests merges them) and return the answer's MA_LOI."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+    try:
+        connection.putrequest("POST", "/api/v1/dossiers")
+        for name, value in [*headers, ("Content-Length", str(len(body)))]:
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        return Answer.parse(connection.getresponse().read()).ma_loi
+    finally:
+        connection.close()
 
 
 def test_trailing_slash_is_not_redirected(server: ServerProcess) -> None:

@@ -215,8 +215,11 @@ def test_findings_carry_xpath_and_both_languages(
     [
         ({"Content-Type": "application/xml"}, 400, "REQ-001"),
         ({"Content-Type": "application/xml", "X-Message-Id": "x" * 200}, 400, "REQ-002"),
+        ({"Content-Type": "application/xml", "X-Message-Id": "m 1"}, 400, "REQ-002"),
         ({"Content-Type": "application/json", "X-Message-Id": "m"}, 415, "XML-004"),
         ({"X-Message-Id": "m"}, 415, "XML-004"),
+        ({"Content-Type": "text/xml; charset=iso-8859-1", "X-Message-Id": "m"}, 400, "XML-003"),
+        ({"Content-Type": 'Application/XML; Charset="UTF-8"', "X-Message-Id": "m"}, 202, ""),
         (
             {"Content-Type": "application/xml", "Content-Encoding": "gzip", "X-Message-Id": "m"},
             415,
@@ -228,7 +231,17 @@ def test_findings_carry_xpath_and_both_languages(
             "",
         ),
     ],
-    ids=["no-message-id", "long-message-id", "json", "no-content-type", "gzip", "identity"],
+    ids=[
+        "no-message-id",
+        "long-message-id",
+        "spaced-message-id",
+        "json",
+        "no-content-type",
+        "latin-1",
+        "utf-8-quoted",
+        "gzip",
+        "identity",
+    ],
 )
 def test_request_level_codes(
     headers: dict[str, str],
