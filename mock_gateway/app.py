@@ -26,10 +26,11 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -39,23 +40,35 @@ from mock_gateway.headers import joined
 from mock_gateway.routes import ROUTES
 
 
-async def read_capped(request: Request, cap: int) -> tuple[bytes, int | None]:
-    """``(body, None)``, or ``(b"", size seen)`` once the body is known to exceed ``cap``.
+class BodyRead(NamedTuple):
+    """What :func:`read_capped` got: the body, or why the core must refuse it."""
+
+    body: bytes
+    oversize: int | None = None  # bytes seen (or declared) once over the cap; body is empty
+    complete: bool = True  # False: the client hung up mid-body; body is what arrived
+
+
+async def read_capped(request: Request, cap: int) -> BodyRead:
+    """The body, read up to ``cap`` bytes.
 
     The rest of an oversized body is left unread; uvicorn discards it on a kept-alive
-    connection, so the client still receives the 413 after it finishes sending.
+    connection, so the client still receives the 413 after it finishes sending. A client
+    that hangs up mid-body gets nothing, but its exchange is still logged (REQ-003).
     """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
-        return b"", int(declared)
+        return BodyRead(b"", oversize=int(declared))
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
-            return b"", size
-        chunks.append(chunk)
-    return b"".join(chunks), None
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > cap:
+                return BodyRead(b"", oversize=size)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return BodyRead(b"".join(chunks), complete=False)
+    return BodyRead(b"".join(chunks))
 
 
 _QUERY_TOKEN_PATHS = frozenset(r.template for r in ROUTES if r.query_token)
@@ -115,14 +128,15 @@ class CommitBatch:
 async def _dispatch(
     gateway: Gateway, request: Request, executor: ThreadPoolExecutor | None, batch: CommitBatch
 ) -> Response:
-    body, oversize = await read_capped(request, gateway.config.max_body_bytes)
+    read = await read_capped(request, gateway.config.max_body_bytes)
     core_request = GatewayRequest(
         method=request.method,
         path=request.url.path,
         headers=_headers(request),
         query=dict(request.query_params),
-        body=body,
-        body_size=oversize,
+        body=read.body,
+        body_size=read.oversize,
+        complete=read.complete,
     )
     if executor is None:
         exchange = gateway.start(core_request)

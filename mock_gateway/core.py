@@ -59,7 +59,8 @@ class GatewayRequest:
     """An HTTP request as the core sees it; header names are matched case-insensitively.
 
     ``body_size`` is set by a front end that stopped reading a body over the size cap: it
-    then passes the size it saw (or was told) and an empty ``body``.
+    then passes the size it saw (or was told) and an empty ``body``. ``complete`` is False
+    when the client hung up before its whole body arrived: ``body`` is what did.
     """
 
     method: str
@@ -68,6 +69,7 @@ class GatewayRequest:
     query: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     body_size: int | None = None
+    complete: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", {k.lower(): v for k, v in self.headers.items()})
@@ -430,6 +432,8 @@ class Gateway:
     def submit(self, request: GatewayRequest, ivan: str) -> GatewayResponse | PendingReceipt:
         """POST /api/v1/dossiers: limits, idempotency, validation, receipt; a replay is
         answered at once, a new dossier comes back pending its durable store."""
+        if not request.complete:  # nobody hears this answer; the traffic log keeps it
+            raise reject("REQ-003", "/", received=str(len(request.body)))
         limit = self.config.max_body_bytes
         if request.size > limit:
             raise reject("LIM-001", "/", size=str(request.size), limit=str(limit))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -142,6 +144,27 @@ def test_metrics_and_traffic_export(server: ServerProcess, valid: Callable[..., 
     export = requests.get(f"{server.url}/admin/traffic", headers=ADMIN, timeout=TIMEOUT)
     assert export.headers["Content-Type"].startswith("application/x-ndjson")
     assert '"message_id": "http-metrics"' in export.text
+
+
+def test_a_client_hanging_up_mid_body_is_logged_not_a_traceback(server: ServerProcess) -> None:
+    head = (
+        "POST /api/v1/dossiers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {IVAN01['Authorization']}\r\nContent-Type: application/xml\r\n"
+        "X-Message-Id: hung-up\r\nContent-Length: 5000\r\n\r\n<Hoso>"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as client:
+        client.sendall(head.encode("ascii"))
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        export = requests.get(f"{server.url}/admin/traffic", headers=ADMIN, timeout=TIMEOUT)
+        rows = [json.loads(line) for line in export.text.splitlines()]
+        logged = [r for r in rows if r["message_id"] == "hung-up"]
+        if logged:
+            break
+        time.sleep(0.1)
+    assert [r["outcome"] for r in logged] == ["REQ-003"]
+    assert base64.b64decode(logged[0]["request_b64"]).endswith(b"<Hoso>")
+    assert "Traceback" not in server.log.read_text(encoding="utf-8")
 
 
 def test_two_workers_share_one_store(
