@@ -97,10 +97,11 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     def openapi_json(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         return GatewayResponse(200, {"Content-Type": JSON}, openapi.document_bytes())
 
-    from mock_gateway import dashboard  # the admin page; imports this module's int_param
+    from mock_gateway import dashboard, runs  # the admin pages; they import int_param
 
     return {
         **dashboard.handlers(gw),
+        **runs.handlers(gw),
         "submit_dossier": submit_dossier,
         "get_dossier": get_dossier,
         "list_messages": list_messages,

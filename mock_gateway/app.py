@@ -71,7 +71,7 @@ async def read_capped(request: Request, cap: int) -> BodyRead:
     return BodyRead(b"".join(chunks))
 
 
-_QUERY_TOKEN_PATHS = frozenset(r.template for r in ROUTES if r.query_token)
+_QUERY_TOKEN_ROUTES = tuple(r for r in ROUTES if r.query_token)
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -84,7 +84,12 @@ def _headers(request: Request) -> dict[str, str]:
     """
     headers = joined(request.headers.items())
     token = request.query_params.get("token")
-    if token and "authorization" not in headers and request.url.path in _QUERY_TOKEN_PATHS:
+    path = request.url.path
+    if (
+        token
+        and "authorization" not in headers
+        and any(r.match(path) is not None for r in _QUERY_TOKEN_ROUTES)
+    ):
         headers["authorization"] = f"Bearer {token}"
     return headers
 

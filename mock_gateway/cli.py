@@ -7,6 +7,8 @@ unreachable database) is one paragraph on stderr and exit code 2, never a traceb
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from harness.errors import UsageError
@@ -84,6 +86,13 @@ class _Refused(click.ClickException):
     "N: a pool that keeps accepting connections while a commit waits for the disk].",
 )
 @click.option(
+    "--reports",
+    "reports",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of suite runs listed at /dashboard/runs [default: the project's reports/].",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -103,6 +112,7 @@ def serve(
     faults_seed: int,
     release: str | None,
     threads: int | None,
+    reports: Path | None,
     log_level: str,
 ) -> None:
     """Run the mock BHXH gateway (a TEST system: every answer says THU_NGHIEM)."""
@@ -132,9 +142,11 @@ def serve(
             admin_token=admin_token,
             sqlite_synchronous=sqlite_synchronous.upper(),
             log_level=log_level,
-            config=GatewayConfig(release=release)
-            if threads is None
-            else GatewayConfig(release=release, core_threads=threads),
+            config=GatewayConfig(
+                release=release,
+                reports_directory=str(reports.resolve()) if reports else None,
+                core_threads=GatewayConfig.core_threads if threads is None else threads,
+            ),
             faults=faults,
             faults_seed=faults_seed,
             on_ready=announce,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.paths import reports_dir
 
 ENV_CONFIG = "BHXH_GATEWAY_CONFIG"
 
@@ -53,6 +54,7 @@ class GatewayConfig:
     release: str | None = None  # a faulty release profile (fixtures/releases/<name>.yaml)
     core_threads: int = 0  # threads running the core per worker; 0: on the event loop
     metrics_dir: str | None = None  # workers of one server share /metrics through it
+    reports_directory: str | None = None  # suite runs shown at /dashboard/runs; None: reports/
 
     def __post_init__(self) -> None:
         problems = []
@@ -83,6 +85,11 @@ class GatewayConfig:
     @property
     def pki_path(self) -> Path | None:
         return Path(self.pki_directory) if self.pki_directory else None
+
+    @property
+    def reports_path(self) -> Path:
+        """Where suite runs write their ``<run-id>/`` folders (the dashboard lists them)."""
+        return Path(self.reports_directory) if self.reports_directory else reports_dir()
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -46,8 +46,10 @@ from mock_gateway.traffic import TrafficRecorder
 
 log = logging.getLogger(__name__)
 
-_SELF_REFERENTIAL = frozenset({"admin_traffic", "dashboard"})
-"""Routes whose answers are views of the store itself; their bodies are not logged again."""
+_SELF_REFERENTIAL = frozenset(
+    {"admin_traffic", "dashboard", "dashboard_runs", "dashboard_run_file"}
+)
+"""Routes whose answers are views of the store or of files on disk: not logged again."""
 
 XML = "application/xml; charset=utf-8"
 JSON = "application/json"

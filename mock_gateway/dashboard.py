@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
 
 HTML = "text/html; charset=utf-8"
+PAGE_HEADERS = {
+    "Content-Type": HTML,
+    # A page may carry the admin token in its links: never cache or leak it.
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+"""Headers of the dashboard's own pages (no script, no external asset)."""
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_PAGE = 10_000
@@ -46,7 +54,7 @@ STATUS_LABELS = {
 }
 """Vietnamese labels of the lifecycle statuses; an unknown status is shown as stored."""
 
-_ENV = Environment(
+TEMPLATES = Environment(
     loader=PackageLoader("mock_gateway", "templates"),
     autoescape=True,  # dossier fields come from I-VANs under test: untrusted text
     trim_blocks=True,
@@ -79,14 +87,15 @@ class Query:
     def parse(cls, request: GatewayRequest) -> Query:
         """Read the query string; a malformed value is the client's mistake (REQ-002)."""
         return cls(
-            ivan=_filter(request, "ivan"),
-            procedure=_filter(request, "procedure"),
+            ivan=text_filter(request, "ivan"),
+            procedure=text_filter(request, "procedure"),
             page=int_param(request, "page", 1, 1, MAX_PAGE),
             limit=int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         )
 
 
-def _filter(request: GatewayRequest, name: str) -> str:
+def text_filter(request: GatewayRequest, name: str) -> str:
+    """A short printable filter from the query string (empty: no filter), else REQ-002."""
     value = request.query.get(name, "").strip()
     if len(value) > FILTER_MAX or not value.isprintable():
         raise reject("REQ-002", f"?{name}", parameter=name, value=value[:40])
@@ -144,7 +153,7 @@ def render(gw: Gateway, query: Query, token: str | None) -> str:
             params["token"] = token
         return "?" + urlencode(params)
 
-    return _ENV.get_template("dashboard.html.j2").render(
+    return TEMPLATES.get_template("dashboard.html.j2").render(
         environment=ENVIRONMENT,
         rows=rows,
         total=total,
@@ -155,6 +164,7 @@ def render(gw: Gateway, query: Query, token: str | None) -> str:
         token=token,
         previous=link(query.page - 1) if query.page > 1 else None,
         next=link(query.page + 1) if query.page < pages else None,
+        runs_link="dashboard/runs" + ("?" + urlencode({"token": token}) if token else ""),
         now=gw.clock.now().isoformat(timespec="seconds"),
         catalogs=[c.version for c in gw.catalogs.catalogs],
     )
@@ -167,14 +177,6 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     def dashboard(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         query = Query.parse(request)
         page = render(gw, query, request.query.get("token") or None)
-        headers = {
-            "Content-Type": HTML,
-            # The page may carry the admin token in its links: never cache or leak it.
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-            "form-action 'self'",
-        }
-        return GatewayResponse(200, headers, page.encode("utf-8"))
+        return GatewayResponse(200, dict(PAGE_HEADERS), page.encode("utf-8"))
 
     return {"dashboard": dashboard}

@@ -231,6 +231,34 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": _answers("The dashboard page", "200", "text/html", "400", "401", "403"),
         }
     },
+    "/dashboard/runs": {
+        "get": {
+            "operationId": "dashboard_runs",
+            "summary": "Web page of the suite runs in the reports folder (newest first)",
+            "description": "Each <run-id>/ folder the suites wrote, read from its "
+            "results.json, with links to the files its MANIFEST.json lists. ?token= as for "
+            "/dashboard.",
+            "security": _ADMIN_PAGE,
+            "parameters": [
+                _str_query("suite", "Only this suite's runs (empty: all)", 20),
+                _int_query("page", "Page number, from 1", 1, 10_000),
+                _int_query("limit", "Runs per page", 1, 100),
+            ],
+            "responses": _answers("The runs page", "200", "text/html", "400", "401", "403"),
+        }
+    },
+    "/dashboard/runs/{run_id}/{name}": {
+        "get": {
+            "operationId": "dashboard_run_file",
+            "summary": "One file of a run's report, if its MANIFEST.json lists it",
+            "security": _ADMIN_PAGE,
+            "parameters": [
+                _path("run_id", "The run's folder, <suite>-<UTC time>-<random>"),
+                _path("name", "A file name listed in the run's MANIFEST.json"),
+            ],
+            "responses": _answers("The file", "200", "*/*", "401", "403", "404"),
+        }
+    },
 }
 
 

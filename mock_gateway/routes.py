@@ -64,6 +64,10 @@ ROUTES: tuple[Route, ...] = (
     Route("admin_traffic", "GET", "/admin/traffic", Auth.ADMIN),
     Route("admin_reset", "POST", "/admin/reset", Auth.ADMIN),
     Route("dashboard", "GET", "/dashboard", Auth.ADMIN, query_token=True),
+    Route("dashboard_runs", "GET", "/dashboard/runs", Auth.ADMIN, query_token=True),
+    Route(
+        "dashboard_run_file", "GET", "/dashboard/runs/{run_id}/{name}", Auth.ADMIN, query_token=True
+    ),
 )
 
 
