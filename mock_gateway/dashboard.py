@@ -102,6 +102,9 @@ def text_filter(request: GatewayRequest, name: str) -> str:
     return value
 
 
+_LISTED = [c for c in schema.dossiers.columns if c.key != "body"]
+
+
 def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[str]]:
     """The page's rows, the number of matching dossiers, and the known I-VANs and procedures."""
     d, m = schema.dossiers, schema.messages
@@ -113,7 +116,7 @@ def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[st
     with gw.store.read() as conn:
         total = int(conn.execute(select(func.count()).select_from(d).where(*where)).scalar_one())
         found = conn.execute(
-            select(d)
+            select(*_LISTED)  # not the body: 8 KB or more a row, and the page never shows it
             .where(*where)
             .order_by(d.c.received_at.desc(), d.c.ma_gdich.desc())
             .limit(query.limit)

@@ -46,6 +46,9 @@ dossiers = Table(
     Column("summary", Text, nullable=False),  # JSON: what later messages repeat
     Index("ix_dossiers_ivan", "ivan", "received_at"),
     Index("ix_dossiers_due", "next_due_at"),
+    # the dashboard's newest-first pages, whole or by procedure, over 100,000 dossiers
+    Index("ix_dossiers_received", "received_at", "ma_gdich"),
+    Index("ix_dossiers_procedure", "procedure", "received_at"),
 )
 
 messages = Table(

@@ -134,6 +134,9 @@ class Store:
         if create:
             try:
                 schema.metadata.create_all(self.engine)
+                for table in schema.metadata.sorted_tables:  # indexes added since the
+                    for index in table.indexes:  # file was created are added now
+                        index.create(self.engine, checkfirst=True)
             except SQLAlchemyError as exc:
                 self.close()
                 raise ConfigError(

@@ -146,3 +146,20 @@ def test_unsupported_database_is_a_config_error(tmp_path: Path) -> None:
         Store("mysql://user@localhost/db")
     with pytest.raises(ConfigError, match="synchronous"):
         Store(f"sqlite:///{tmp_path / 'x.sqlite3'}", synchronous="OFF")
+
+
+def test_indexes_added_later_are_created_on_an_existing_file(tmp_path: Path) -> None:
+    """A database made by an older version gets the indexes added since when it is opened
+    (``create_all`` only creates the indexes of tables it creates)."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    first = Store(url)
+    with first.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_dossiers_received")
+    first.close()
+    again = Store(url)
+    try:
+        with again.engine.connect() as conn:
+            names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+    finally:
+        again.close()
+    assert {index.name for index in schema.dossiers.indexes} <= names
