@@ -26,7 +26,13 @@ from mock_gateway import schema
 from mock_gateway.api import int_param
 from mock_gateway.intake import reject
 from mock_gateway.messages import ENVIRONMENT
-from mock_gateway.records import DossierRecord, MessageRecord, dossier_record, message_record
+from mock_gateway.records import (
+    DOSSIER_COLUMNS,
+    DossierRecord,
+    MessageRecord,
+    dossier_record,
+    message_record,
+)
 
 if TYPE_CHECKING:
     from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
@@ -102,9 +108,6 @@ def text_filter(request: GatewayRequest, name: str) -> str:
     return value
 
 
-_LISTED = [c for c in schema.dossiers.columns if c.key != "body"]
-
-
 def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[str]]:
     """The page's rows, the number of matching dossiers, and the known I-VANs and procedures."""
     d, m = schema.dossiers, schema.messages
@@ -116,7 +119,7 @@ def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[st
     with gw.store.read() as conn:
         total = int(conn.execute(select(func.count()).select_from(d).where(*where)).scalar_one())
         found = conn.execute(
-            select(*_LISTED)  # not the body: 8 KB or more a row, and the page never shows it
+            select(*DOSSIER_COLUMNS)
             .where(*where)
             .order_by(d.c.received_at.desc(), d.c.ma_gdich.desc())
             .limit(query.limit)

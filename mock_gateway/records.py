@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mock_gateway import schema
+
 
 @dataclass(frozen=True)
 class NewDossier:
@@ -94,6 +96,11 @@ class Issue:
     created_at: str
     number_scope: str | None  # counter for SO_HSO, e.g. "so_hso:2024:00100"; None: no number
     render: Callable[[int | None], tuple[bytes, str | None]]  # (number) -> (xml, so_hso)
+
+
+DOSSIER_COLUMNS = tuple(c for c in schema.dossiers.columns if c.key != "body")
+"""What :func:`dossier_record` reads: every column but the body (8 KB or more a row),
+which only the certification evidence and the traffic export ever need."""
 
 
 def dossier_record(row: Any) -> DossierRecord:

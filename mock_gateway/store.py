@@ -37,6 +37,7 @@ from mock_gateway import schema
 from mock_gateway.clock import ClockState
 from mock_gateway.commit import GroupCommit, IntakeSQL, prepared_insert
 from mock_gateway.records import (
+    DOSSIER_COLUMNS,
     DossierRecord,
     Issue,
     MessageRecord,
@@ -239,14 +240,16 @@ class Store:
         """The dossier if it exists *and* belongs to ``ivan`` (else None: no existence leak)."""
         t = schema.dossiers
         with self.read() as conn:
-            row = conn.execute(select(t).where(t.c.ma_gdich == ma_gdich, t.c.ivan == ivan)).first()
+            row = conn.execute(
+                select(*DOSSIER_COLUMNS).where(t.c.ma_gdich == ma_gdich, t.c.ivan == ivan)
+            ).first()
         return None if row is None else dossier_record(row)
 
     def dossier_any(self, ma_gdich: str) -> DossierRecord | None:
         """Admin and processor view: any I-VAN's dossier."""
         t = schema.dossiers
         with self.read() as conn:
-            row = conn.execute(select(t).where(t.c.ma_gdich == ma_gdich)).first()
+            row = conn.execute(select(*DOSSIER_COLUMNS).where(t.c.ma_gdich == ma_gdich)).first()
         return None if row is None else dossier_record(row)
 
     def messages_of(self, ivan: str, ma_gdich: str) -> list[MessageRecord]:
@@ -288,7 +291,7 @@ class Store:
         t = schema.dossiers
         with self.read() as conn:
             rows = conn.execute(
-                select(t)
+                select(*DOSSIER_COLUMNS)
                 .where(t.c.next_due_at.is_not(None), t.c.next_due_at <= now)
                 .order_by(t.c.next_due_at)
                 .limit(limit)
