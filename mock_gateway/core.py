@@ -19,7 +19,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,6 +204,18 @@ class Gateway:
         """Traffic rows after id ``after``, oldest first, including rows not yet written."""
         self.traffic.flush()
         return self.store.traffic(after, limit)
+
+    def traffic_rows(self, after: int, limit: int, chunk: int = 500) -> Iterator[dict[str, Any]]:
+        """:meth:`traffic_log` read ``chunk`` rows at a time, so a caller that stops early
+        (an export with a byte budget) never holds more than one chunk of bodies."""
+        self.traffic.flush()
+        while limit > 0:
+            rows = self.store.traffic(after, min(chunk, limit))
+            yield from rows
+            if len(rows) < min(chunk, limit):
+                return
+            limit -= len(rows)
+            after = int(rows[-1]["id"])
 
     def reset(self) -> None:
         """Forget every dossier, message and traffic row; the clock restarts at real now."""

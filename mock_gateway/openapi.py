@@ -197,6 +197,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "admin_traffic",
             "summary": "Export the traffic log as JSON lines (bodies in base64)",
+            "description": "At most `limit` rows and 16 MiB of them (one row always fits). "
+            "X-Traffic-Truncated: true when the size budget cut the page short: ask again "
+            "with after= the last row's id.",
             "security": _ADMIN,
             "parameters": [
                 _int_query("after", "Export rows with an id above this", 0, 2**62),

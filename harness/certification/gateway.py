@@ -188,9 +188,11 @@ class CertGateway:
         lines: list[str] = []
         while True:
             path = f"/admin/traffic?after={after}&limit=10000"
-            page = [x for x in self._call("GET", path, headers=self._admin).text.splitlines() if x]
+            answer = self._call("GET", path, headers=self._admin)
+            page = [x for x in answer.text.splitlines() if x]
             lines += page
-            if len(page) < 10000:
+            cut = answer.headers.get("X-Traffic-Truncated") == "true"  # byte budget
+            if not page or (len(page) < 10000 and not cut):
                 return lines
             after = int(json.loads(page[-1])["id"])
 
