@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from mock_gateway.api import int_param
 from mock_gateway.clock import iso
+from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
 from mock_gateway.routes import MAX_CLOCK_ADVANCE
 
 if TYPE_CHECKING:
-    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
+    from mock_gateway.core import Gateway
 
 NDJSON = "application/x-ndjson"
 
@@ -32,7 +33,6 @@ def traffic_line(row: dict[str, Any]) -> str:
 
 def ndjson(lines: list[str], headers: dict[str, str] | None = None) -> GatewayResponse:
     """A 200 answer of JSON lines (with ``headers`` besides its Content-Type)."""
-    from mock_gateway.core import GatewayResponse
 
     body = "".join(line + "\n" for line in lines).encode()
     return GatewayResponse(200, {"Content-Type": NDJSON, **(headers or {})}, body)
@@ -67,7 +67,6 @@ def export_traffic(gw: Gateway, request: GatewayRequest) -> GatewayResponse:
 
 def handlers(gw: Gateway) -> dict[str, Handler]:
     """The admin handlers of ``gw``, keyed by route name."""
-    from mock_gateway.core import JSON, GatewayResponse
 
     def _json(data: dict[str, Any]) -> GatewayResponse:
         return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(data).encode())

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 from mock_gateway import openapi, views
 from mock_gateway.clock import iso
+from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler, PendingReceipt
 from mock_gateway.intake import reject
 
 if TYPE_CHECKING:
-    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler, PendingReceipt
+    from mock_gateway.core import Gateway
 
 
 def int_param(request: GatewayRequest, name: str, default: int, low: int, high: int) -> int:
@@ -40,7 +41,6 @@ def _ivan(ivan: str | None) -> str:
 
 def handlers(gw: Gateway) -> dict[str, Handler]:
     """The I-VAN and public handlers of ``gw``, keyed by route name."""
-    from mock_gateway.core import JSON, GatewayResponse
 
     def submit_dossier(
         request: GatewayRequest, _p: dict[str, str], ivan: str | None

@@ -35,7 +35,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_gateway.config import GatewayConfig
-from mock_gateway.core import Exchange, Gateway, GatewayRequest
+from mock_gateway.core import Gateway
+from mock_gateway.exchange import Exchange, GatewayRequest
 from mock_gateway.headers import joined
 from mock_gateway.routes import ROUTES
 

@@ -19,8 +19,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,14 @@ from harness.xmlsafe import XMLLimits
 from mock_gateway import admin, api, messages, views
 from mock_gateway.clock import SimulatedClock, iso
 from mock_gateway.config import GatewayConfig
+from mock_gateway.exchange import (
+    XML,
+    Exchange,
+    GatewayRequest,
+    GatewayResponse,
+    Handler,
+    PendingReceipt,
+)
 from mock_gateway.headers import MESSAGE_ID_RULE, media_type, valid_message_id
 from mock_gateway.intake import CatalogSet, Intake, Rejected, reject
 from mock_gateway.metrics import Metrics
@@ -51,84 +58,7 @@ _SELF_REFERENTIAL = frozenset(
 )
 """Routes whose answers are views of the store or of files on disk: not logged again."""
 
-XML = "application/xml; charset=utf-8"
-JSON = "application/json"
 _XML_TYPES = ("application/xml", "text/xml")
-
-
-@dataclass(frozen=True)
-class GatewayRequest:
-    """An HTTP request as the core sees it; header names are matched case-insensitively.
-
-    ``body_size`` is set by a front end that stopped reading a body over the size cap: it
-    then passes the size it saw (or was told) and an empty ``body``. ``complete`` is False
-    when the client hung up before its whole body arrived: ``body`` is what did.
-    """
-
-    method: str
-    path: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    query: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    body_size: int | None = None
-    complete: bool = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", {k.lower(): v for k, v in self.headers.items()})
-        object.__setattr__(self, "method", self.method.upper())
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    @property
-    def size(self) -> int:
-        return self.body_size if self.body_size is not None else len(self.body)
-
-
-@dataclass(frozen=True)
-class GatewayResponse:
-    """Status, headers and body; ``outcome`` (OK or the error code) is for logs and metrics."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    outcome: str = "OK"
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("Content-Type", "")
-
-
-@dataclass(frozen=True)
-class PendingReceipt:
-    """An accepted dossier and its signed receipt, not stored yet: :meth:`Gateway.commit`
-    stores it, and only then is the receipt sent."""
-
-    dossier: NewDossier
-    receipt: bytes
-    receipt_id: str
-
-
-@dataclass
-class Exchange:
-    """One request between :meth:`Gateway.start` and :meth:`Gateway.finish`."""
-
-    request: GatewayRequest
-    route: Route | None = None
-    ivan: str | None = None
-    started: float = 0.0  # wall clock, for the traffic log
-    t0: float = 0.0  # perf_counter, for the duration
-    response: GatewayResponse | None = None
-    pending: PendingReceipt | None = None
-    logged: bool = False  # already in the traffic log (a fault layer answered it whole)
-
-    @classmethod
-    def answered(cls, request: GatewayRequest, response: GatewayResponse) -> Exchange:
-        """An exchange whose answer was produced and logged elsewhere."""
-        return cls(request, response=response, logged=True)
-
-
-Handler = Callable[[GatewayRequest, dict[str, str], str | None], "GatewayResponse | PendingReceipt"]
 
 
 class Gateway:
@@ -514,3 +444,13 @@ def _routes_for(path: str) -> list[Route]:
     from mock_gateway.routes import ROUTES
 
     return [r for r in ROUTES if r.match(path) is not None]
+
+
+__all__ = [  # the request types are re-exported: code written against core keeps working
+    "Exchange",
+    "Gateway",
+    "GatewayRequest",
+    "GatewayResponse",
+    "Handler",
+    "PendingReceipt",
+]

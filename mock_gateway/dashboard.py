@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from mock_gateway import schema
 from mock_gateway.api import int_param
+from mock_gateway.exchange import GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
 from mock_gateway.messages import ENVIRONMENT
 from mock_gateway.records import (
@@ -35,7 +36,7 @@ from mock_gateway.records import (
 )
 
 if TYPE_CHECKING:
-    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
+    from mock_gateway.core import Gateway
 
 HTML = "text/html; charset=utf-8"
 PAGE_HEADERS = {
@@ -178,7 +179,6 @@ def render(gw: Gateway, query: Query, token: str | None) -> str:
 
 def handlers(gw: Gateway) -> dict[str, Handler]:
     """The dashboard handler of ``gw``, keyed by route name."""
-    from mock_gateway.core import GatewayResponse
 
     def dashboard(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         query = Query.parse(request)

@@ -31,7 +31,8 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from harness.errors import ConfigError, PKIError
 from harness.signing import TestPKI
-from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.core import Gateway
+from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.hook_params import HookParams
 from mock_gateway.intake import reject
 

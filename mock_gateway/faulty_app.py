@@ -39,7 +39,8 @@ from mock_gateway.api import int_param
 from mock_gateway.app import create_app
 from mock_gateway.clock import iso
 from mock_gateway.config import GatewayConfig
-from mock_gateway.core import JSON, Exchange, Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.core import Gateway
+from mock_gateway.exchange import JSON, Exchange, GatewayRequest, GatewayResponse
 from mock_gateway.fault_plan import (
     PLAN_SETTING,
     FaultSpec,

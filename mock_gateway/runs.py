@@ -21,11 +21,12 @@ from urllib.parse import quote, urlencode
 
 from mock_gateway.api import int_param
 from mock_gateway.dashboard import PAGE_HEADERS, TEMPLATES, text_filter
+from mock_gateway.exchange import GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
 from mock_gateway.messages import ENVIRONMENT
 
 if TYPE_CHECKING:
-    from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse, Handler
+    from mock_gateway.core import Gateway
 
 RUN_ID = re.compile(r"(?P<suite>[A-Za-z0-9_.-]+)-(?P<time>\d{8}T\d{6}Z)-[0-9a-f]{6}")
 """What ``harness.reporting.new_run_id`` makes: ``<suite>-<UTC time>-<random>``."""
@@ -154,7 +155,6 @@ def render(gw: Gateway, request: GatewayRequest) -> str:
 
 def handlers(gw: Gateway) -> dict[str, Handler]:
     """The runs page and the run-file handlers of ``gw``, keyed by route name."""
-    from mock_gateway.core import GatewayResponse
 
     def runs(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         return GatewayResponse(200, dict(PAGE_HEADERS), render(gw, request).encode("utf-8"))

@@ -39,7 +39,8 @@ from harness.signing import TestPKI
 from harness.xmlsafe import parse_xml
 from mock_gateway.clock import SimulatedClock
 from mock_gateway.config import GatewayConfig
-from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.core import Gateway
+from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.transport import DEFAULT_BASE_URL, GatewayAdapter, mount
 
 

@@ -32,7 +32,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.core import Gateway
+from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.faults import FAULT_HEADER, marker_effects
 from mock_gateway.routes import ROUTES
 

@@ -22,7 +22,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from harness.catalog import load_catalog
 from harness.dossiers.factory import DossierFactory
 from harness.signing import TestPKI, ensure_pki
-from mock_gateway.core import GatewayRequest, GatewayResponse
+from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.faulty_app import FaultyGateway, parse_spec
 from mock_gateway.testing import Answer, InProcessGateway
 

@@ -90,7 +90,7 @@ def test_fifty_megabytes_is_413(gw: InProcessGateway) -> None:
 
 def test_oversize_reported_by_the_front_end(gw: InProcessGateway) -> None:
     """The ASGI app stops reading at the cap and passes only the size it saw."""
-    from mock_gateway.core import GatewayRequest
+    from mock_gateway.exchange import GatewayRequest
 
     request = GatewayRequest(
         "POST",

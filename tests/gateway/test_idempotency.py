@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 
 from harness.dossiers.factory import Dossier
-from mock_gateway.core import GatewayResponse
+from mock_gateway.exchange import GatewayResponse
 from mock_gateway.testing import Answer, InProcessGateway
 
 

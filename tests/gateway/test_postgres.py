@@ -16,7 +16,8 @@ import pytest
 from harness.dossiers.factory import Dossier
 from harness.signing import TestPKI
 from mock_gateway.config import GatewayConfig
-from mock_gateway.core import Gateway, GatewayRequest, GatewayResponse
+from mock_gateway.core import Gateway
+from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.testing import Answer
 
 
