@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 RECEIVED = "received"
 HANDED_OVER = "handed_over"
 ACCEPTED = "accepted"
+ISSUE_BATCH = 16
+"""Steps per transaction. Measured per message (2,000 results, in-process): 2.44 ms of
+CPU one transaction each, 1.41 ms four to a transaction, 0.92 ms sixteen. The writer
+lock, which the intake's commits wait for, is then held for ~15 ms of signing."""
 
 
 @dataclass(frozen=True)
@@ -71,20 +75,22 @@ class Processor:
             issued = 0
             while issued < limit:
                 batch = self.store.due(iso(self.clock.now()), min(200, limit - issued))
-                if not batch:
+                steps = [s for s in map(self._plan, batch) if s is not None]
+                if not steps:
                     break
-                progressed = 0
-                for dossier in batch:
-                    if self._step(dossier):
-                        progressed += 1
+                progressed = sum(
+                    self.store.issue_many(steps[i : i + ISSUE_BATCH])
+                    for i in range(0, len(steps), ISSUE_BATCH)
+                )
                 issued += progressed
                 if progressed == 0:  # every due row was taken by another process
                     break
             return issued
 
-    def _step(self, dossier: DossierRecord) -> bool:
+    def _plan(self, dossier: DossierRecord) -> Issue | None:
+        """The dossier's next step, rendered only once the store has claimed it."""
         if dossier.next_due_at is None:
-            return False
+            return None
         due = from_iso(dossier.next_due_at)
         unit = messages.UnitInfo.from_summary(dossier.summary)
         received = from_iso(dossier.received_at)
@@ -104,8 +110,9 @@ class Processor:
                     due,
                 ), so_hso
 
-            step = Issue(
+            return Issue(
                 ma_gdich=dossier.ma_gdich,
+                ivan=dossier.ivan,
                 from_status=RECEIVED,
                 to_status=HANDED_OVER,
                 next_due_at=iso(due + timedelta(seconds=self.delays.result)),
@@ -115,7 +122,7 @@ class Processor:
                 number_scope=f"so_hso:{year}:{agency}",
                 render=render_handover,
             )
-        elif dossier.status == HANDED_OVER:
+        if dossier.status == HANDED_OVER:
 
             def render_result(_number: int | None) -> tuple[bytes, str | None]:
                 tx = messages.Transaction.from_summary(
@@ -126,8 +133,9 @@ class Processor:
                 )
                 return self.signer.sign(answer, due), None
 
-            step = Issue(
+            return Issue(
                 ma_gdich=dossier.ma_gdich,
+                ivan=dossier.ivan,
                 from_status=HANDED_OVER,
                 to_status=ACCEPTED,
                 next_due_at=None,
@@ -137,9 +145,7 @@ class Processor:
                 number_scope=None,
                 render=render_result,
             )
-        else:
-            return False
-        return self.store.issue(step)
+        return None
 
     # -- background thread -------------------------------------------------------------
 

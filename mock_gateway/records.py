@@ -88,6 +88,7 @@ class Issue:
     """A lifecycle step for the processor: move a dossier on and issue one message."""
 
     ma_gdich: str
+    ivan: str
     from_status: str
     to_status: str
     next_due_at: str | None

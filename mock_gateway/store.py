@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -49,6 +50,18 @@ from mock_gateway.records import (
 )
 
 _WRITE = "bhxh_write"
+
+_d = schema.dossiers
+_CLAIM = (
+    update(_d)
+    .where(_d.c.ma_gdich == bindparam("key"), _d.c.status == bindparam("from_status"))
+    .values(status=bindparam("to_status"), next_due_at=bindparam("next_due"))
+)
+"""A lifecycle step's claim: only the process whose update moves the status issues it."""
+_INSERT_MESSAGE = insert(schema.messages)
+_SET_SO_HSO = (
+    update(_d).where(_d.c.ma_gdich == bindparam("key")).values(so_hso=bindparam("so_hso_value"))
+)
 
 FEED_KINDS = ("02/TB-TS", "03/TB-TS")
 
@@ -132,6 +145,7 @@ class Store:
         self._sql = IntakeSQL(self.engine.dialect)
         self._insert_traffic = prepared_insert(schema.traffic, self.engine.dialect)
         self._group = GroupCommit(self.transaction, self._sql, self.idempotent)
+        self._next_statement: Any = None
         if create:
             try:
                 schema.metadata.create_all(self.engine)
@@ -300,47 +314,60 @@ class Store:
 
     def issue(self, step: Issue) -> bool:
         """Claim the step (status still ``from_status``) and store its message; False if taken."""
-        d, m = schema.dossiers, schema.messages
+        return self.issue_many([step]) == 1
+
+    def issue_many(self, steps: Sequence[Issue]) -> int:
+        """:meth:`issue` for several steps in one transaction (one fsync for all of them);
+        returns how many were claimed (a step another process took is skipped)."""
+        issued = 0
         with self.write() as conn:
-            claimed = conn.execute(
-                update(d)
-                .where(d.c.ma_gdich == step.ma_gdich, d.c.status == step.from_status)
-                .values(status=step.to_status, next_due_at=step.next_due_at)
-            ).rowcount
-            if claimed != 1:
-                return False
-            ivan = conn.execute(select(d.c.ivan).where(d.c.ma_gdich == step.ma_gdich)).scalar_one()
-            number = self._next(conn, step.number_scope) if step.number_scope else None
-            xml, so_hso = step.render(number)
-            if so_hso is not None:
-                conn.execute(update(d).where(d.c.ma_gdich == step.ma_gdich).values(so_hso=so_hso))
-            conn.execute(
-                insert(m).values(
-                    id=step.message_id,
-                    ivan=ivan,
-                    ma_gdich=step.ma_gdich,
-                    kind=step.kind,
-                    feed_seq=self._next(conn, f"feed:{ivan}"),
-                    xml=xml,
-                    created_at=step.created_at,
+            for step in steps:
+                values = {
+                    "key": step.ma_gdich,
+                    "from_status": step.from_status,
+                    "to_status": step.to_status,
+                    "next_due": step.next_due_at,
+                }
+                if conn.execute(_CLAIM, values).rowcount != 1:
+                    continue
+                number = self._next(conn, step.number_scope) if step.number_scope else None
+                xml, so_hso = step.render(number)
+                if so_hso is not None:
+                    conn.execute(_SET_SO_HSO, {"key": step.ma_gdich, "so_hso_value": so_hso})
+                conn.execute(
+                    _INSERT_MESSAGE,
+                    {
+                        "id": step.message_id,
+                        "ivan": step.ivan,
+                        "ma_gdich": step.ma_gdich,
+                        "kind": step.kind,
+                        "feed_seq": self._next(conn, f"feed:{step.ivan}"),
+                        "xml": xml,
+                        "created_at": step.created_at,
+                    },
                 )
-            )
-        return True
+                issued += 1
+        return issued
 
     def _next(self, conn: Connection, name: str) -> int:
         """Increment and return counter ``name`` (created at 1) in ``conn``'s transaction."""
-        return self._bump(conn, schema.counters.c.value, name)
+        if self._next_statement is None:  # built once: building one costs more than running it
+            self._next_statement = self._upsert(schema.counters.c.value, bindparam("name"))
+        return int(conn.execute(self._next_statement, {"name": name}).scalar_one())
 
-    def _bump(self, conn: Connection, counter: Column[Any], name: str, **values: Any) -> int:
-        """Upsert row ``name`` of ``counter``'s table: the counter starts at 1 and goes up by
-        one on every later call, the other ``values`` are replaced; returns the counter."""
+    def _upsert(self, counter: Column[Any], name: Any, **values: Any) -> Any:
         t = counter.table
         dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         stmt = dialect_insert(t).values(name=name, **{counter.key: 1}, **values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[t.c.name], set_={counter.key: counter + 1, **values}
         )
-        return int(conn.execute(stmt.returning(counter)).scalar_one())
+        return stmt.returning(counter)
+
+    def _bump(self, conn: Connection, counter: Column[Any], name: str, **values: Any) -> int:
+        """Upsert row ``name`` of ``counter``'s table: the counter starts at 1 and goes up by
+        one on every later call, the other ``values`` are replaced; returns the counter."""
+        return int(conn.execute(self._upsert(counter, name, **values)).scalar_one())
 
     # -- live settings ----------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from harness.errors import ConfigError
 from mock_gateway import schema
 from mock_gateway.clock import ClockState, SimulatedClock
 from mock_gateway.prepared import Prepared
-from mock_gateway.records import NewDossier, StoredReceipt
+from mock_gateway.records import Issue, NewDossier, StoredReceipt
 from mock_gateway.store import Store
 
 
@@ -163,3 +163,38 @@ def test_indexes_added_later_are_created_on_an_existing_file(tmp_path: Path) -> 
     finally:
         again.close()
     assert {index.name for index in schema.dossiers.indexes} <= names
+
+
+def _handover(d: NewDossier) -> Issue:
+    return Issue(
+        ma_gdich=d.ma_gdich,
+        ivan=d.ivan,
+        from_status="received",
+        to_status="handed_over",
+        next_due_at=None,
+        kind="02/TB-TS",
+        message_id=uuid.uuid4().hex,
+        created_at="2024-07-01T00:15:00.000000Z",
+        number_scope="so_hso:2024:00100",
+        render=lambda number: (f"<slip n='{number}'/>".encode(), f"{number:05d}/2024/00100"),
+    )
+
+
+def test_issue_many_skips_steps_another_process_took(store: Store) -> None:
+    """One transaction for the batch; a step whose claim fails is skipped, the others get
+    consecutive SO_HSO numbers and feed positions, and nothing is issued twice."""
+    dossiers = [new_dossier(f"m{i}") for i in range(3)]
+    store.save_many([(d, b"<r/>", uuid.uuid4().hex) for d in dossiers])
+    assert store.issue(_handover(dossiers[1]))  # another process got there first
+    assert store.issue_many([_handover(d) for d in dossiers]) == 2
+    with store.read() as conn:
+        rows = conn.execute(
+            select(schema.messages.c.ma_gdich, schema.messages.c.feed_seq, schema.dossiers.c.so_hso)
+            .join(schema.dossiers)
+            .where(schema.messages.c.kind == "02/TB-TS")
+            .order_by(schema.messages.c.feed_seq)
+        ).all()
+    order = [dossiers[1], dossiers[0], dossiers[2]]
+    assert [r.ma_gdich for r in rows] == [d.ma_gdich for d in order]
+    assert [r.feed_seq for r in rows] == [1, 2, 3]
+    assert [r.so_hso for r in rows] == ["00001/2024/00100", "00002/2024/00100", "00003/2024/00100"]
