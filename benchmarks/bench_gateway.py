@@ -91,6 +91,20 @@ def build(
     return [factory.build(procedure, seed + i, rows=rows) for i in range(pool)]
 
 
+def benchmark_factory() -> DossierFactory:
+    """Catalog 2024.1's factory over the test PKI (``$BHXH_HARNESS_PKI`` if set)."""
+    configured = os.environ.get("BHXH_HARNESS_PKI")
+    pki = ensure_pki(Path(configured) if configured else None)
+    return DossierFactory(load_catalog("2024.1"), pki)
+
+
+def small_bodies(factory: DossierFactory, pool: int) -> tuple[str, list[bytes]]:
+    """The smallest procedure and ``pool`` distinct signed envelopes of it (the issue's
+    "5 KB" dossier; the catalog's smallest is about 8 KB)."""
+    procedure = by_size(factory)[0]
+    return procedure, [d.envelope for d in build(factory, procedure, 5_000, pool)]
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -305,9 +319,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    configured = os.environ.get("BHXH_HARNESS_PKI")
-    pki = ensure_pki(Path(configured) if configured else None)
-    factory = DossierFactory(load_catalog("2024.1"), pki)
+    factory = benchmark_factory()
+    pki = factory.pki
     ordered = by_size(factory)
     procedure = ordered[0]
     big_procedure = max(ordered, key=lambda code: per_row(factory, code))

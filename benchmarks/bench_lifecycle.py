@@ -12,15 +12,10 @@ The ratio to the intake's CPU per dossier, measured in the same run, is what mat
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 
-from bench_gateway import build, by_size, in_process
+from bench_gateway import benchmark_factory, in_process, small_bodies
 
-from harness.catalog import load_catalog
-from harness.dossiers.factory import DossierFactory
-from harness.signing import ensure_pki
 from mock_gateway.processor import ISSUE_BATCH
 from mock_gateway.testing import InProcessGateway
 
@@ -35,11 +30,9 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=100, help="distinct pre-signed dossiers")
     args = parser.parse_args()
 
-    configured = os.environ.get("BHXH_HARNESS_PKI")
-    pki = ensure_pki(Path(configured) if configured else None)
-    factory = DossierFactory(load_catalog("2024.1"), pki)
-    procedure = by_size(factory)[0]
-    bodies = [d.envelope for d in build(factory, procedure, 5_000, args.pool)]
+    factory = benchmark_factory()
+    pki = factory.pki
+    procedure, bodies = small_bodies(factory, args.pool)
 
     with InProcessGateway(pki=pki) as gw:
         gw.gateway.warm_up()

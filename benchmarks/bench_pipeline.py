@@ -31,16 +31,13 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from bench_gateway import build, by_size, in_process
+from bench_gateway import benchmark_factory, in_process, small_bodies
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
 import harness.conformance
-from harness.catalog import load_catalog
 from harness.catalog.validation import CompiledRules, DocumentValidator
-from harness.dossiers.factory import DossierFactory
-from harness.signing import ensure_pki
 from mock_gateway import messages
 from mock_gateway.core import Gateway
 from mock_gateway.store import Store
@@ -146,11 +143,9 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=200, help="distinct pre-signed dossiers")
     args = parser.parse_args()
 
-    configured = os.environ.get("BHXH_HARNESS_PKI")
-    pki = ensure_pki(Path(configured) if configured else None)
-    factory = DossierFactory(load_catalog("2024.1"), pki)
-    procedure = by_size(factory)[0]
-    bodies = [d.envelope for d in build(factory, procedure, 5_000, args.pool)]
+    factory = benchmark_factory()
+    pki = factory.pki
+    procedure, bodies = small_bodies(factory, args.pool)
     print(f"procedure {procedure}, {len(bodies[0])} B signed dossier, {args.count} submissions")
 
     with InProcessGateway(pki=pki) as gw:
