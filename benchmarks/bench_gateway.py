@@ -24,7 +24,11 @@ Dossiers are built and signed before any clock starts (signing is the client's c
 then sent again and again under fresh ``X-Message-Id`` values, so each one is a new
 stored dossier. The clients are coroutines on one event loop sending pre-encoded requests
 over kept-alive connections (:func:`over_http`): on a small machine the client shares the
-CPU with the server, and the lighter the client, the less it disturbs the measurement::
+CPU with the server, and the lighter the client, the less it disturbs the measurement.
+
+The server's clock is frozen by default, so the HTTP figures are the intake alone; with
+``--clock-speed 3600`` its processor issues every dossier's 02/TB-TS and 03/TB-TS within
+seconds, as in a fast load test, and the run ends by printing how far it is behind::
 
     python benchmarks/bench_gateway.py [--count 2000] [--http-count 4000] [--rounds 3]
 """
@@ -33,9 +37,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import math
 import os
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -266,6 +272,14 @@ def one_round(
     return result
 
 
+def lifecycle_backlog(database: Path) -> str:
+    """Dossiers per lifecycle status in the server's store: with a running clock, how far
+    the processor is behind the intake (``received`` ones wait for their 02/TB-TS)."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT status, count(*) FROM dossiers GROUP BY status ORDER BY 1")
+        return ", ".join(f"{count} {status}" for status, count in rows)
+
+
 def spread(values: Sequence[float], unit: str, digits: int = 0) -> str:
     """``median (min-max) unit`` over the rounds."""
     if len(values) == 1:
@@ -317,6 +331,13 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="interleaved rounds of the in-process and HTTP runs"
     )
+    parser.add_argument(
+        "--clock-speed",
+        type=float,
+        default=0.0,
+        help="the HTTP server's simulated s per real s (0: frozen, intake alone; 3600: every "
+        "dossier's 02/TB-TS and 03/TB-TS fall due within seconds, as in a fast load test)",
+    )
     args = parser.parse_args()
 
     factory = benchmark_factory()
@@ -339,7 +360,9 @@ def main() -> None:
         os.environ.setdefault("BHXH_HARNESS_PKI", str(pki.directory))  # the server trusts it
         with (
             InProcessGateway(pki=pki) as gw,
-            ServerProcess(Path(folder) / "bench.sqlite3", workers=2) as server,
+            ServerProcess(
+                Path(folder) / "bench.sqlite3", workers=2, clock_speed=args.clock_speed
+            ) as server,
         ):
             gw.gateway.warm_up()
             in_process(gw, small_bodies, 200)
@@ -350,7 +373,10 @@ def main() -> None:
             for _ in range(args.rounds):  # interleaved: a noisy minute hits every figure
                 rounds.append(one_round(gw, server.url, ivan_token, tree, small_bodies, args))
             big_rate, big_lat = in_process(gw, big_bodies, args.big_count)
+            backlog = lifecycle_backlog(server.database)
     report(rounds, args.clients)
+    if args.clock_speed > 0:
+        print(f"   lifecycle when the HTTP rounds ended (clock x{args.clock_speed:g}): {backlog}")
     print(line("in-process 200 KB", big_rate, big_lat))
 
     process = psutil.Process()

@@ -33,3 +33,16 @@ def test_lifecycle_benchmark_issues_both_messages_of_every_dossier() -> None:
     lines = run("bench_lifecycle.py", "--count", "40", "--pool", "5")
     assert any(line.startswith("02/TB-TS hand-over") and "(40)" in line for line in lines)
     assert any(line.startswith("03/TB-TS result") and "(40)" in line for line in lines)
+
+
+def test_gateway_benchmark_reports_the_lifecycle_with_a_running_clock() -> None:
+    lines = run(
+        *("bench_gateway.py", "--count", "20", "--http-count", "60", "--clients", "4"),
+        *("--big-count", "1", "--long", "20", "--pool", "5", "--rounds", "1"),
+        *("--seconds", "0.05", "--clock-speed", "3600"),
+    )
+    assert any(line.startswith("HTTP small, 2 workers, 4 clients") for line in lines)
+    [backlog] = [line for line in lines if "lifecycle when the HTTP rounds ended" in line]
+    counts = backlog.split(": ", 1)[1].split(", ")
+    assert sum(int(c.split()[0]) for c in counts) == 200 + 60  # warm-up, then the round
+    assert {c.split()[1] for c in counts} <= {"received", "handed_over", "accepted"}
