@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -132,8 +133,7 @@ class Gateway:
 
     def traffic_log(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         """Traffic rows after id ``after``, oldest first, including rows not yet written."""
-        self.traffic.flush()
-        return self.store.traffic(after, limit)
+        return list(self.traffic_rows(after, sys.maxsize if limit is None else limit))
 
     def traffic_rows(self, after: int, limit: int, chunk: int = 500) -> Iterator[dict[str, Any]]:
         """:meth:`traffic_log` read ``chunk`` rows at a time, so a caller that stops early

@@ -101,7 +101,7 @@ class Issue:
 
 DOSSIER_COLUMNS = tuple(c for c in schema.dossiers.columns if c.key != "body")
 """What :func:`dossier_record` reads: every column but the body (8 KB or more a row),
-which only the certification evidence and the traffic export ever need."""
+which is kept as evidence and never shown by the API, the processor or the dashboard."""
 
 
 def dossier_record(row: Any) -> DossierRecord:

@@ -312,13 +312,10 @@ class Store:
             ).all()
         return [dossier_record(r) for r in rows]
 
-    def issue(self, step: Issue) -> bool:
-        """Claim the step (status still ``from_status``) and store its message; False if taken."""
-        return self.issue_many([step]) == 1
-
     def issue_many(self, steps: Sequence[Issue]) -> int:
-        """:meth:`issue` for several steps in one transaction (one fsync for all of them);
-        returns how many were claimed (a step another process took is skipped)."""
+        """Claim each step (status still ``from_status``) and store its message, all in one
+        transaction (one fsync); returns how many were claimed (a step another process
+        took is skipped)."""
         issued = 0
         with self.write() as conn:
             for step in steps:
