@@ -11,7 +11,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from mock_gateway.api import int_param
+from mock_gateway import params
 from mock_gateway.clock import iso
 from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
@@ -50,8 +50,8 @@ def export_traffic(gw: Gateway, request: GatewayRequest) -> GatewayResponse:
     At most ``limit`` rows and :data:`EXPORT_BYTES_MAX` bytes; when the byte budget cut
     the page short, ``X-Traffic-Truncated: true`` says to ask again after the last id.
     """
-    after = int_param(request, "after", 0, 0, 2**62)
-    limit = int_param(request, "limit", 10_000, 1, 100_000)
+    after = params.integer(request, "after", 0, 0, 2**62)
+    limit = params.integer(request, "limit", 10_000, 1, 100_000)
     lines: list[str] = []
     size = 0
     truncated = False

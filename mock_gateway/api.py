@@ -10,27 +10,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from mock_gateway import openapi, views
+from mock_gateway import dashboard, openapi, params, runs, views
 from mock_gateway.clock import iso
 from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler, PendingReceipt
 from mock_gateway.intake import reject
 
 if TYPE_CHECKING:
     from mock_gateway.core import Gateway
-
-
-def int_param(request: GatewayRequest, name: str, default: int, low: int, high: int) -> int:
-    """A query parameter as an integer in ``[low, high]``, or REQ-002."""
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise reject("REQ-002", f"?{name}", parameter=name, value=raw[:40]) from None
-    if not low <= value <= high:
-        raise reject("REQ-002", f"?{name}", parameter=name, value=raw[:40], range=f"{low}..{high}")
-    return value
 
 
 def _ivan(ivan: str | None) -> str:
@@ -59,8 +45,8 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     def list_messages(
         request: GatewayRequest, _p: dict[str, str], ivan: str | None
     ) -> GatewayResponse:
-        after = int_param(request, "after", 0, 0, 2**62)
-        limit = int_param(request, "limit", 100, 1, gw.config.feed_limit_max)
+        after = params.integer(request, "after", 0, 0, 2**62)
+        limit = params.integer(request, "limit", 100, 1, gw.config.feed_limit_max)
         return gw.xml(views.feed(gw.store.feed(_ivan(ivan), after, limit), after))
 
     def ack_message(
@@ -96,8 +82,6 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
 
     def openapi_json(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         return GatewayResponse(200, {"Content-Type": JSON}, openapi.document_bytes())
-
-    from mock_gateway import dashboard, runs  # the admin pages; they import int_param
 
     return {
         **dashboard.handlers(gw),

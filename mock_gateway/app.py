@@ -38,6 +38,7 @@ from mock_gateway.config import GatewayConfig
 from mock_gateway.core import Gateway
 from mock_gateway.exchange import Exchange, GatewayRequest
 from mock_gateway.headers import joined
+from mock_gateway.params import from_pairs
 from mock_gateway.routes import ROUTES
 
 
@@ -135,14 +136,16 @@ async def _dispatch(
     gateway: Gateway, request: Request, executor: ThreadPoolExecutor | None, batch: CommitBatch
 ) -> Response:
     read = await read_capped(request, gateway.config.max_body_bytes)
+    query, repeated = from_pairs(request.query_params.multi_items())
     core_request = GatewayRequest(
         method=request.method,
         path=request.url.path,
         headers=_headers(request),
-        query=dict(request.query_params),
+        query=query,
         body=read.body,
         body_size=read.oversize,
         complete=read.complete,
+        repeated_query=repeated,
     )
     if executor is None:
         exchange = gateway.start(core_request)

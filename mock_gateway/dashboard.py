@@ -22,10 +22,8 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader
 from sqlalchemy import func, select
 
-from mock_gateway import schema
-from mock_gateway.api import int_param
+from mock_gateway import params, schema
 from mock_gateway.exchange import GatewayRequest, GatewayResponse, Handler
-from mock_gateway.intake import reject
 from mock_gateway.messages import ENVIRONMENT
 from mock_gateway.records import (
     DOSSIER_COLUMNS,
@@ -94,19 +92,11 @@ class Query:
     def parse(cls, request: GatewayRequest) -> Query:
         """Read the query string; a malformed value is the client's mistake (REQ-002)."""
         return cls(
-            ivan=text_filter(request, "ivan"),
-            procedure=text_filter(request, "procedure"),
-            page=int_param(request, "page", 1, 1, MAX_PAGE),
-            limit=int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+            ivan=params.text(request, "ivan", FILTER_MAX),
+            procedure=params.text(request, "procedure", FILTER_MAX),
+            page=params.integer(request, "page", 1, 1, MAX_PAGE),
+            limit=params.integer(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         )
-
-
-def text_filter(request: GatewayRequest, name: str) -> str:
-    """A short printable filter from the query string (empty: no filter), else REQ-002."""
-    value = request.query.get(name, "").strip()
-    if len(value) > FILTER_MAX or not value.isprintable():
-        raise reject("REQ-002", f"?{name}", parameter=name, value=value[:40])
-    return value
 
 
 def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[str]]:

@@ -23,6 +23,8 @@ class GatewayRequest:
     ``body_size`` is set by a front end that stopped reading a body over the size cap: it
     then passes the size it saw (or was told) and an empty ``body``. ``complete`` is False
     when the client hung up before its whole body arrived: ``body`` is what did.
+    ``repeated_query`` names the query parameters given more than once (``query`` holds
+    the last value), which :mod:`mock_gateway.params` refuses.
     """
 
     method: str
@@ -32,6 +34,7 @@ class GatewayRequest:
     body: bytes = b""
     body_size: int | None = None
     complete: bool = True
+    repeated_query: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", {k.lower(): v for k, v in self.headers.items()})

@@ -33,9 +33,8 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from harness.errors import ConfigError
-from mock_gateway import fault_plan
+from mock_gateway import fault_plan, params
 from mock_gateway.admin import export_traffic, ndjson
-from mock_gateway.api import int_param
 from mock_gateway.app import create_app
 from mock_gateway.clock import iso
 from mock_gateway.config import GatewayConfig
@@ -231,7 +230,7 @@ class FaultyGateway:
             if request.path == TRAFFIC_PATH:
                 return export_traffic(self.gateway, request)
             if request.path == ADMIN_PATH + "/log" and request.method in ("GET", "HEAD"):
-                after = int_param(request, "after", 0, 0, 2**62)
+                after = params.integer(request, "after", 0, 0, 2**62)
                 return ndjson([json.dumps(e, ensure_ascii=False) for e in self.events(after)])
             if request.path != ADMIN_PATH:
                 raise reject("NF-001", request.path)

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from mock_gateway.headers import MESSAGE_ID_PATTERN, MESSAGE_ID_RULE
+from mock_gateway.params import TEXT_PATTERN
 from mock_gateway.routes import MAX_CLOCK_ADVANCE
 
 _BODIES: dict[str, dict[str, Any]] = {
@@ -66,7 +67,7 @@ def _str_query(name: str, description: str, max_length: int) -> dict[str, Any]:
         "in": "query",
         "required": False,
         "description": description,
-        "schema": {"type": "string", "maxLength": max_length},
+        "schema": {"type": "string", "maxLength": max_length, "pattern": TEXT_PATTERN},
     }
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from mock_gateway.api import int_param
-from mock_gateway.dashboard import PAGE_HEADERS, TEMPLATES, text_filter
+from mock_gateway import params
+from mock_gateway.dashboard import FILTER_MAX, PAGE_HEADERS, TEMPLATES
 from mock_gateway.exchange import GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
 from mock_gateway.messages import ENVIRONMENT
@@ -119,9 +119,9 @@ def run_file(root: Path, run_id: str, name: str) -> Path | None:
 
 def render(gw: Gateway, request: GatewayRequest) -> str:
     """The runs page for the request's filters (``suite``, ``page``, ``limit``)."""
-    suite = text_filter(request, "suite")
-    page = int_param(request, "page", 1, 1, MAX_PAGE)
-    limit = int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    suite = params.text(request, "suite", FILTER_MAX)
+    page = params.integer(request, "page", 1, 1, MAX_PAGE)
+    limit = params.integer(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     token = request.query.get("token") or None
     root = gw.config.reports_path
     folders = run_folders(root)

@@ -35,6 +35,7 @@ from requests.utils import get_encoding_from_headers
 from mock_gateway.core import Gateway
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.faults import FAULT_HEADER, marker_effects
+from mock_gateway.params import from_pairs
 from mock_gateway.routes import ROUTES
 
 if TYPE_CHECKING:
@@ -68,12 +69,14 @@ def core_request(
     path = parts.path
     if base_path and path.startswith(base_path):
         path = path[len(base_path) :] or "/"
+    query, repeated = from_pairs(parse_qsl(parts.query, keep_blank_values=True))
     return GatewayRequest(
         method=method,
         path=path,
         headers=dict(headers),
-        query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+        query=query,
         body=_body_bytes(body),
+        repeated_query=repeated,
     )
 
 

@@ -1,0 +1,66 @@
+"""What the gateway accepts in query-string parameters, in one place.
+
+The handlers read their parameters through :func:`integer` and :func:`text`, and the
+OpenAPI document describes them with the patterns below, so the document and the
+answers cannot drift apart (schemathesis checks both directions). The rules are strict
+on purpose: ``?after=``, ``?after=+5``, ``?after=1_000``, ``?after=٣`` (an Arabic-Indic
+digit, which Python's ``int`` reads) and a parameter given twice are client bugs a
+lenient gateway would hide, so each is ``REQ-002``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from mock_gateway.exchange import GatewayRequest
+from mock_gateway.intake import reject
+
+INTEGER_PATTERN = "[0-9]{1,19}"
+"""ASCII decimal digits only: no sign, space, underscore or other script's digits."""
+_INTEGER = re.compile(INTEGER_PATTERN)
+
+TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+"""A text parameter: anything but the C0 and C1 control characters and DEL (ECMA-262
+syntax, as OpenAPI wants it)."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], frozenset[str]]:
+    """Decoded ``(name, value)`` pairs as one value per name, and the names given twice."""
+    values: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in pairs:
+        if name in values:
+            repeated.add(name)
+        values[name] = value
+    return values, frozenset(repeated)
+
+
+def _raw(request: GatewayRequest, name: str) -> str | None:
+    if name in request.repeated_query:
+        raise reject("REQ-002", f"?{name}", parameter=name, detail="given more than once")
+    return request.query.get(name)
+
+
+def integer(request: GatewayRequest, name: str, default: int, low: int, high: int) -> int:
+    """Parameter ``name`` as an integer in ``[low, high]`` (absent: ``default``), else REQ-002."""
+    raw = _raw(request, name)
+    if raw is None:
+        return default
+    if _INTEGER.fullmatch(raw) is None:
+        detail = "decimal digits 0-9 only; leave the parameter out for its default"
+        raise reject("REQ-002", f"?{name}", parameter=name, value=raw[:40], detail=detail)
+    value = int(raw)
+    if not low <= value <= high:
+        raise reject("REQ-002", f"?{name}", parameter=name, value=raw[:40], range=f"{low}..{high}")
+    return value
+
+
+def text(request: GatewayRequest, name: str, max_length: int) -> str:
+    """Parameter ``name`` without surrounding spaces (absent or blank: ""), else REQ-002
+    when it is longer than ``max_length`` or holds a control character."""
+    raw = _raw(request, name) or ""
+    if len(raw) > max_length or _CONTROL.search(raw):
+        raise reject("REQ-002", f"?{name}", parameter=name, value=ascii(raw[:40]))
+    return raw.strip()
