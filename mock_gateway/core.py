@@ -31,7 +31,7 @@ from harness.catalog import validators_for
 from harness.error_codes import finding
 from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import XMLLimits
-from mock_gateway import admin, api, messages, views
+from mock_gateway import admin, api, messages, params, views
 from mock_gateway.clock import SimulatedClock, iso
 from mock_gateway.config import GatewayConfig
 from mock_gateway.exchange import (
@@ -198,13 +198,14 @@ class Gateway:
         (the ASGI app) may first :meth:`commit` several exchanges in one transaction.
         """
         exchange = Exchange(request, started=time.time(), t0=time.perf_counter())
-        route, params, path_known = resolve(request.method, request.path)
+        route, path_params, path_known = resolve(request.method, request.path)
         exchange.route = route
         try:
             if route is None:
                 raise self._no_route(request, path_known)
             exchange.ivan = self.authenticate(route.auth, request)
-            answer = self._handlers[route.name](request, params, exchange.ivan)
+            params.refuse_unknown(request, route.accepted_query)
+            answer = self._handlers[route.name](request, path_params, exchange.ivan)
         except Rejected as exc:
             answer = self.error_response(exc)
         except Exception:

@@ -35,10 +35,11 @@ _ERRORS = {
 
 
 def _answers(ok: str, ok_status: str, media: str, *errors: str) -> dict[str, Any]:
-    """Responses of one operation: the success, the listed errors, and 405/500 everywhere."""
+    """Responses of one operation: the success, the listed errors, and 400 (a query
+    parameter the route does not take), 405 and 500 everywhere."""
     body = _BODIES.get(media, {"schema": {"type": "string"}})
     out: dict[str, Any] = {ok_status: {"description": ok, "content": {media: body}}}
-    for code in (*errors, "405", "500"):
+    for code in sorted({*errors, "400", "405", "500"}):
         out[code] = {
             "description": f"{_ERRORS[code]} (signed BHXH/XACNHAN_GDICH, MA_KQUA != 0)",
             "content": {"application/xml": _XML_BODY},

@@ -37,6 +37,15 @@ def from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], frozen
     return values, frozenset(repeated)
 
 
+def refuse_unknown(request: GatewayRequest, accepted: frozenset[str]) -> None:
+    """REQ-002 for a query parameter the route does not take (``accepted``)."""
+    unknown = sorted(set(request.query) - accepted)
+    if unknown:
+        takes = ", ".join(sorted(accepted)) or "no query parameters"
+        detail = f"not a parameter of this route, which takes: {takes}"
+        raise reject("REQ-002", f"?{unknown[0][:40]}", parameter=unknown[0][:40], detail=detail)
+
+
 def _raw(request: GatewayRequest, name: str) -> str | None:
     if name in request.repeated_query:
         raise reject("REQ-002", f"?{name}", parameter=name, detail="given more than once")

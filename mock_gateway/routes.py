@@ -26,15 +26,18 @@ class Auth(Enum):
 class Route:
     """``method template`` (Starlette-style ``{param}`` placeholders) and who may call it.
 
-    ``query_token`` lets a browser present the credential as ``?token=`` (a person opening
-    the dashboard cannot set an ``Authorization`` header); the HTTP front end turns it
-    into the bearer header, so the core still has one way to authenticate.
+    ``query`` names the query parameters the route reads; any other is refused (a typo
+    such as ``?aftr=5`` would otherwise be ignored silently). ``query_token`` lets a
+    browser present the credential as ``?token=`` (a person opening the dashboard cannot
+    set an ``Authorization`` header); the HTTP front end turns it into the bearer header,
+    so the core still has one way to authenticate.
     """
 
     name: str
     method: str
     template: str
     auth: Auth
+    query: tuple[str, ...] = ()
     query_token: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -46,6 +49,11 @@ class Route:
         )
         object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
 
+    @property
+    def accepted_query(self) -> frozenset[str]:
+        """Every query parameter name the route takes, ``token`` included where allowed."""
+        return frozenset(self.query + (("token",) if self.query_token else ()))
+
     def match(self, path: str) -> dict[str, str] | None:
         found = self.pattern.match(path)
         return None if found is None else found.groupdict()
@@ -54,17 +62,31 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("submit_dossier", "POST", "/api/v1/dossiers", Auth.IVAN),
     Route("get_dossier", "GET", "/api/v1/dossiers/{ma_gdich}", Auth.IVAN),
-    Route("list_messages", "GET", "/api/v1/messages", Auth.IVAN),
+    Route("list_messages", "GET", "/api/v1/messages", Auth.IVAN, ("after", "limit")),
     Route("ack_message", "POST", "/api/v1/messages/{message_id}/ack", Auth.IVAN),
     Route("get_catalog", "GET", "/api/v1/catalog", Auth.IVAN),
     Route("healthz", "GET", "/healthz", Auth.PUBLIC),
     Route("metrics", "GET", "/metrics", Auth.PUBLIC),
     Route("openapi", "GET", "/openapi.json", Auth.PUBLIC),
-    Route("admin_clock_advance", "POST", "/admin/clock/advance", Auth.ADMIN),
-    Route("admin_traffic", "GET", "/admin/traffic", Auth.ADMIN),
+    Route("admin_clock_advance", "POST", "/admin/clock/advance", Auth.ADMIN, ("seconds",)),
+    Route("admin_traffic", "GET", "/admin/traffic", Auth.ADMIN, ("after", "limit")),
     Route("admin_reset", "POST", "/admin/reset", Auth.ADMIN),
-    Route("dashboard", "GET", "/dashboard", Auth.ADMIN, query_token=True),
-    Route("dashboard_runs", "GET", "/dashboard/runs", Auth.ADMIN, query_token=True),
+    Route(
+        "dashboard",
+        "GET",
+        "/dashboard",
+        Auth.ADMIN,
+        ("ivan", "procedure", "page", "limit"),
+        query_token=True,
+    ),
+    Route(
+        "dashboard_runs",
+        "GET",
+        "/dashboard/runs",
+        Auth.ADMIN,
+        ("suite", "page", "limit"),
+        query_token=True,
+    ),
     Route(
         "dashboard_run_file", "GET", "/dashboard/runs/{run_id}/{name}", Auth.ADMIN, query_token=True
     ),

@@ -45,3 +45,12 @@ def test_openapi_is_served_and_valid_json(gw: InProcessGateway) -> None:
             assert "500" in op["responses"]
             if op["security"]:
                 assert "401" in op["responses"]
+
+
+def test_documented_query_parameters_are_the_ones_each_route_takes() -> None:
+    """The core refuses any other parameter, so the document must list exactly these."""
+    routes = {r.name: r for r in ROUTES}
+    for ops in document()["paths"].values():
+        for op in ops.values():
+            names = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            assert names == set(routes[op["operationId"]].query), op["operationId"]

@@ -91,3 +91,32 @@ def test_a_parameter_given_twice_is_refused_by_the_requests_adapter(
     with requests.Session() as session:
         mount(session, gw.gateway)
         _repeated(session, DEFAULT_BASE_URL)
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "query"),
+    [
+        ("/api/v1/messages", "IVAN01", {"aftr": "5"}),
+        ("/api/v1/catalog", "IVAN01", {"version": "2024.1"}),
+        ("/healthz", None, {"verbose": "1"}),
+        ("/admin/traffic", "admin", {"after": "0", "ivan": "IVAN01"}),
+        ("/api/v1/messages", "IVAN01", {"token": "test-token-IVAN01"}),
+    ],
+)
+def test_a_parameter_the_route_does_not_take_is_refused(
+    gw: InProcessGateway, path: str, who: str | None, query: dict[str, str]
+) -> None:
+    answer = gw.request("GET", path, ivan=who, query=query)
+    parsed = Answer.parse(answer)
+    assert (answer.status, parsed.ma_loi) == (400, "REQ-002")
+    assert "not a parameter of this route" in answer.body.decode()
+
+
+def test_credentials_are_checked_before_parameters(gw: InProcessGateway) -> None:
+    answer = gw.request("GET", "/api/v1/messages", ivan=None, query={"aftr": "5"})
+    assert answer.status == 401
+
+
+def test_a_browser_page_takes_its_token_in_the_query(gw: InProcessGateway) -> None:
+    query = {"token": gw.token("admin"), "ivan": "IVAN01", "page": "1"}
+    assert gw.request("GET", "/dashboard", ivan="admin", query=query).status == 200

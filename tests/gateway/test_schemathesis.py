@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -34,6 +35,7 @@ schema.config.generation.update(modes=list(schemathesis.GenerationMode))
 
 CHECKS = [
     not_a_server_error,
+    negative_data_rejection,  # what the document forbids is refused (e.g. ?after= empty)
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
@@ -55,7 +57,7 @@ def session() -> Iterator[requests.Session]:
 
 @schema.parametrize()
 @settings(
-    max_examples=12,
+    max_examples=60,
     deadline=None,
     derandomize=True,
     database=None,
