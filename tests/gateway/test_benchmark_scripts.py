@@ -46,3 +46,11 @@ def test_gateway_benchmark_reports_the_lifecycle_with_a_running_clock() -> None:
     counts = backlog.split(": ", 1)[1].split(", ")
     assert sum(int(c.split()[0]) for c in counts) == 200 + 60  # warm-up, then the round
     assert {c.split()[1] for c in counts} <= {"received", "handed_over", "accepted"}
+
+
+def test_memory_benchmark_samples_every_server_process_at_each_checkpoint() -> None:
+    lines = run("bench_memory.py", "--dossiers", "60", "--checkpoints", "3", "--pool", "5")
+    rows = [line.split() for line in lines if line[:9].strip().isdigit()]
+    assert [int(row[0]) for row in rows] == [20, 40, 60]
+    assert all(len(row) == 3 + 3 for row in rows)  # supervisor and two workers
+    assert any(line.startswith("server RSS from 20 to 60 dossiers") for line in lines)
