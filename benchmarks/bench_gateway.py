@@ -28,7 +28,9 @@ CPU with the server, and the lighter the client, the less it disturbs the measur
 
 The server's clock is frozen by default, so the HTTP figures are the intake alone; with
 ``--clock-speed 3600`` its processor issues every dossier's 02/TB-TS and 03/TB-TS within
-seconds, as in a fast load test, and the run ends by printing how far it is behind::
+seconds, as in a fast load test, and the run ends by printing how far it is behind. With
+``--database-url postgresql+psycopg://...`` the HTTP server stores in PostgreSQL, and a
+PostgreSQL server on this machine has its CPU per dossier printed too::
 
     python benchmarks/bench_gateway.py [--count 2000] [--http-count 4000] [--rounds 3]
 """
@@ -41,7 +43,6 @@ import contextlib
 import importlib
 import math
 import os
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -54,11 +55,13 @@ from typing import Any
 import psutil
 from _timing import rate
 from lxml import etree
+from sqlalchemy import make_url, text
 
 from harness.catalog import load_catalog
 from harness.dossiers.factory import Dossier, DossierFactory
 from harness.signing import ensure_pki
 from mock_gateway.config import GatewayConfig
+from mock_gateway.store import open_engine
 from mock_gateway.testing import InProcessGateway, ServerProcess
 
 try:
@@ -249,35 +252,73 @@ class Round:
 
     in_rate: float
     in_latencies: list[float]
-    http: dict[int, tuple[float, list[float], float, float]] = field(default_factory=dict)
-    """clients -> (dossiers/s, latencies, server and client CPU ms per dossier)"""
+    http: dict[int, tuple[float, list[float], float, float, float | None]] = field(
+        default_factory=dict
+    )
+    """clients -> (dossiers/s, latencies, server, client and local database server CPU ms
+    per dossier; None: no local database server)"""
+
+
+def local_database_server(database_url: str | None) -> psutil.Process | None:
+    """The PostgreSQL postmaster serving ``database_url`` on this machine, whose backends
+    spend CPU on the same cores as the server (None for SQLite or a remote database)."""
+    if database_url is None or not database_url.startswith("postgresql"):
+        return None
+    if make_url(database_url).host not in ("127.0.0.1", "localhost", "::1", None):
+        return None
+    for process in psutil.process_iter(["name", "ppid"]):
+        with contextlib.suppress(psutil.Error):
+            if process.info["name"] == "postgres":
+                parent = psutil.Process(process.info["ppid"])
+                if parent.name() != "postgres":
+                    return process
+    return None
 
 
 def one_round(
     gw: InProcessGateway,
     url: str,
     token: str,
-    tree: psutil.Process,
+    trees: tuple[psutil.Process, psutil.Process | None],
     bodies: Sequence[bytes],
     args: argparse.Namespace,
 ) -> Round:
+    """``trees``: the server's process and the local database server's, if any."""
+    server, database = trees
     in_rate, in_lat = in_process(gw, bodies, args.count)
     result = Round(in_rate, in_lat)
     for clients in args.clients:
-        spent, client = cpu_seconds(tree), time.process_time()
+        spent, client = cpu_seconds(server), time.process_time()
+        database_spent = cpu_seconds(database) if database is not None else 0.0
         http_rate, http_lat = over_http(url, token, bodies, args.http_count, clients)
-        per_request = (cpu_seconds(tree) - spent) / len(http_lat) * 1000
+        per_request = (cpu_seconds(server) - spent) / len(http_lat) * 1000
         client_per_request = (time.process_time() - client) / len(http_lat) * 1000
-        result.http[clients] = (http_rate, http_lat, per_request, client_per_request)
+        database_per_request = (
+            (cpu_seconds(database) - database_spent) / len(http_lat) * 1000
+            if database is not None
+            else None
+        )
+        result.http[clients] = (
+            http_rate,
+            http_lat,
+            per_request,
+            client_per_request,
+            database_per_request,
+        )
     return result
 
 
-def lifecycle_backlog(database: Path) -> str:
+def lifecycle_backlog(database_url: str) -> str:
     """Dossiers per lifecycle status in the server's store: with a running clock, how far
     the processor is behind the intake (``received`` ones wait for their 02/TB-TS)."""
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        rows = db.execute("SELECT status, count(*) FROM dossiers GROUP BY status ORDER BY 1")
-        return ", ".join(f"{count} {status}" for status, count in rows)
+    engine = open_engine(database_url)
+    try:
+        with engine.connect() as db:
+            sql = "SELECT status, count(*) FROM dossiers GROUP BY status ORDER BY 1"
+            rows = db.execute(text(sql)).all()
+    finally:
+        engine.dispose()
+    return ", ".join(f"{count} {status}" for status, count in rows)
 
 
 def spread(values: Sequence[float], unit: str, digits: int = 0) -> str:
@@ -310,6 +351,9 @@ def report(rounds: Sequence[Round], levels: Sequence[int]) -> None:
             f"   server CPU per dossier: {spread([f[2] for f in figures], 'ms', 2)}   "
             f"load generator's: {spread([f[3] for f in figures], 'ms', 2)}"
         )
+        database = [f[4] for f in figures if f[4] is not None]
+        if database:
+            print(f"   the PostgreSQL server's CPU per dossier: {spread(database, 'ms', 2)}")
     ratios = [max(f[0] for f in r.http.values()) / r.in_rate for r in rounds]
     print(f"   HTTP (best level) / in-process ratio, per round: {spread(ratios, '', 2)}")
 
@@ -338,6 +382,12 @@ def main() -> None:
         help="the HTTP server's simulated s per real s (0: frozen, intake alone; 3600: every "
         "dossier's 02/TB-TS and 03/TB-TS fall due within seconds, as in a fast load test)",
     )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="the HTTP server's store, e.g. postgresql+psycopg://user@host/db (default: a "
+        "SQLite file in a temporary folder; the in-process runs always use SQLite)",
+    )
     args = parser.parse_args()
 
     factory = benchmark_factory()
@@ -361,7 +411,10 @@ def main() -> None:
         with (
             InProcessGateway(pki=pki) as gw,
             ServerProcess(
-                Path(folder) / "bench.sqlite3", workers=2, clock_speed=args.clock_speed
+                Path(folder) / "bench.sqlite3",
+                workers=2,
+                clock_speed=args.clock_speed,
+                database_url=args.database_url,
             ) as server,
         ):
             gw.gateway.warm_up()
@@ -369,12 +422,17 @@ def main() -> None:
             ivan_token = GatewayConfig().ivan_tokens["IVAN01"]
             over_http(server.url, ivan_token, small_bodies, 200, 4)  # warm both workers
             assert server.process is not None
-            tree = psutil.Process(server.process.pid)
+            trees = (
+                psutil.Process(server.process.pid),
+                local_database_server(args.database_url),
+            )
             for _ in range(args.rounds):  # interleaved: a noisy minute hits every figure
-                rounds.append(one_round(gw, server.url, ivan_token, tree, small_bodies, args))
+                rounds.append(one_round(gw, server.url, ivan_token, trees, small_bodies, args))
             big_rate, big_lat = in_process(gw, big_bodies, args.big_count)
-            backlog = lifecycle_backlog(server.database)
+            backlog = lifecycle_backlog(server.database_url)
     report(rounds, args.clients)
+    if args.database_url:
+        print("   the HTTP server stored in --database-url (the in-process runs in SQLite)")
     if args.clock_speed > 0:
         print(f"   lifecycle when the HTTP rounds ended (clock x{args.clock_speed:g}): {backlog}")
     print(line("in-process 200 KB", big_rate, big_lat))

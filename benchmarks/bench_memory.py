@@ -9,7 +9,8 @@ cache and the allocator's arenas fill during the first thousands of dossiers): t
 growth from there to the end, in total and per 10,000 dossiers, is what "flat" means.
 
 With ``--clock-speed 3600`` the lifecycle runs too (two signed messages per dossier, and
-the feed's tables grow three times as fast)::
+the feed's tables grow three times as fast); ``--database-url`` points the server at a
+PostgreSQL database instead of the SQLite file::
 
     python benchmarks/bench_memory.py [--dossiers 100000] [--checkpoints 10] [--clients 16]
 """
@@ -24,8 +25,10 @@ from pathlib import Path
 
 import psutil
 from bench_gateway import benchmark_factory, lifecycle_backlog, over_http, small_bodies
+from sqlalchemy import text
 
 from mock_gateway.config import GatewayConfig
+from mock_gateway.store import open_engine
 from mock_gateway.testing import ServerProcess
 
 MiB = 2**20
@@ -44,9 +47,17 @@ def server_rss(root: psutil.Process) -> list[int]:
     return sizes
 
 
-def store_size(database: Path) -> int:
-    """Bytes of the SQLite file and its WAL."""
-    return sum(p.stat().st_size for p in database.parent.glob(database.name + "*"))
+def store_size(database_url: str) -> int:
+    """Bytes on disk of the store: the SQLite file with its WAL, or the PostgreSQL database."""
+    engine = open_engine(database_url)
+    try:
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as db:
+                return int(db.execute(text("SELECT pg_database_size(current_database())")).one()[0])
+        database = Path(str(engine.url.database))
+        return sum(p.stat().st_size for p in database.parent.glob(database.name + "*"))
+    finally:
+        engine.dispose()
 
 
 def main() -> None:
@@ -57,6 +68,12 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=200, help="distinct pre-signed dossiers")
     parser.add_argument(
         "--clock-speed", type=float, default=0.0, help="simulated s per real s (0: intake only)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="the server's store, e.g. postgresql+psycopg://user@host/db (default: a SQLite "
+        "file in a temporary folder)",
     )
     args = parser.parse_args()
     chunk = max(1, args.dossiers // args.checkpoints)
@@ -71,7 +88,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.environ.setdefault("BHXH_HARNESS_PKI", str(factory.pki.directory))
         database = Path(folder) / "memory.sqlite3"
-        with ServerProcess(database, workers=2, clock_speed=args.clock_speed) as server:
+        with ServerProcess(
+            database, workers=2, clock_speed=args.clock_speed, database_url=args.database_url
+        ) as server:
             assert server.process is not None
             root = psutil.Process(server.process.pid)
             over_http(server.url, token, bodies, 200, 4)  # warm both workers
@@ -88,8 +107,10 @@ def main() -> None:
                 sizes = server_rss(root)
                 samples.append((sent, sizes))
                 shown = ", ".join(f"{s / MiB:.1f}" for s in sizes)
-                print(f"{sent:9d} {rate:8.0f} {store_size(database) / MiB:10.0f}  {shown}")
-            backlog = lifecycle_backlog(database) if args.clock_speed > 0 else ""
+                print(
+                    f"{sent:9d} {rate:8.0f} {store_size(server.database_url) / MiB:10.0f}  {shown}"
+                )
+            backlog = lifecycle_backlog(server.database_url) if args.clock_speed > 0 else ""
 
     (first_count, first), (last_count, last) = samples[0], samples[-1]
     growth = (sum(last) - sum(first)) / MiB

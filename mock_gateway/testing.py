@@ -202,7 +202,9 @@ class ServerProcess:
     """``python -m mock_gateway.cli`` in a subprocess on a free port, for end-to-end tests.
 
     The child inherits the environment, so ``$BHXH_HARNESS_PKI`` decides which test PKI
-    it trusts. ``kill()`` sends SIGKILL (crash tests); ``stop()`` shuts down cleanly.
+    it trusts. ``kill()`` sends SIGKILL (crash tests); ``stop()`` shuts down cleanly. The
+    store is the SQLite file ``database`` unless ``database_url`` names another (a
+    PostgreSQL server, for benchmarks); the log goes beside ``database`` either way.
     """
 
     def __init__(
@@ -213,8 +215,10 @@ class ServerProcess:
         clock_speed: float = 0.0,
         extra: tuple[str, ...] = (),
         log: Path | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.database = database
+        self.database_url = database_url or f"sqlite:///{database}"
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -228,7 +232,7 @@ class ServerProcess:
             "--workers",
             str(workers),
             "--database-url",
-            f"sqlite:///{database}",
+            self.database_url,
             "--clock-speed",
             str(clock_speed),
             "--log-level",

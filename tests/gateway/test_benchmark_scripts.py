@@ -54,3 +54,15 @@ def test_memory_benchmark_samples_every_server_process_at_each_checkpoint() -> N
     assert [int(row[0]) for row in rows] == [20, 40, 60]
     assert all(len(row) == 3 + 3 for row in rows)  # supervisor and two workers
     assert any(line.startswith("server RSS from 20 to 60 dossiers") for line in lines)
+
+
+def test_memory_benchmark_runs_the_server_on_postgresql(postgres_url: str) -> None:
+    lines = run(
+        *("bench_memory.py", "--dossiers", "40", "--checkpoints", "2", "--pool", "5"),
+        *("--clock-speed", "3600", "--database-url", postgres_url),
+    )
+    rows = [line.split() for line in lines if line[:9].strip().isdigit()]
+    assert [int(row[0]) for row in rows] == [20, 40]
+    assert int(rows[-1][2]) > 0  # the PostgreSQL database's size, in MiB
+    [backlog] = [line for line in lines if line.startswith("lifecycle at the end")]
+    assert sum(int(c.split()[0]) for c in backlog.split(": ", 1)[1].split(", ")) >= 40
