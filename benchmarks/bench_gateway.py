@@ -358,6 +358,23 @@ def report(rounds: Sequence[Round], levels: Sequence[int]) -> None:
     print(f"   HTTP (best level) / in-process ratio, per round: {spread(ratios, '', 2)}")
 
 
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """``--clock-speed`` and ``--database-url`` of the HTTP server a benchmark starts."""
+    parser.add_argument(
+        "--clock-speed",
+        type=float,
+        default=0.0,
+        help="the HTTP server's simulated s per real s (0: frozen, intake alone; 3600: every "
+        "dossier's 02/TB-TS and 03/TB-TS fall due within seconds, as in a fast load test)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="the HTTP server's store, e.g. postgresql+psycopg://user@host/db (default: a "
+        "SQLite file in a temporary folder; in-process runs always use SQLite)",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="in-process small submissions")
@@ -375,19 +392,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="interleaved rounds of the in-process and HTTP runs"
     )
-    parser.add_argument(
-        "--clock-speed",
-        type=float,
-        default=0.0,
-        help="the HTTP server's simulated s per real s (0: frozen, intake alone; 3600: every "
-        "dossier's 02/TB-TS and 03/TB-TS fall due within seconds, as in a fast load test)",
-    )
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        help="the HTTP server's store, e.g. postgresql+psycopg://user@host/db (default: a "
-        "SQLite file in a temporary folder; the in-process runs always use SQLite)",
-    )
+    add_server_options(parser)
     args = parser.parse_args()
 
     factory = benchmark_factory()

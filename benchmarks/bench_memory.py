@@ -24,7 +24,13 @@ import time
 from pathlib import Path
 
 import psutil
-from bench_gateway import benchmark_factory, lifecycle_backlog, over_http, small_bodies
+from bench_gateway import (
+    add_server_options,
+    benchmark_factory,
+    lifecycle_backlog,
+    over_http,
+    small_bodies,
+)
 from sqlalchemy import text
 
 from mock_gateway.config import GatewayConfig
@@ -66,15 +72,7 @@ def main() -> None:
     parser.add_argument("--checkpoints", type=int, default=10, help="RSS samples (chunks)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
     parser.add_argument("--pool", type=int, default=200, help="distinct pre-signed dossiers")
-    parser.add_argument(
-        "--clock-speed", type=float, default=0.0, help="simulated s per real s (0: intake only)"
-    )
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        help="the server's store, e.g. postgresql+psycopg://user@host/db (default: a SQLite "
-        "file in a temporary folder)",
-    )
+    add_server_options(parser)
     args = parser.parse_args()
     chunk = max(1, args.dossiers // args.checkpoints)
 
