@@ -69,6 +69,7 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
             "environment": "THU_NGHIEM",
             "catalogs": [c.version for c in gw.catalogs.catalogs],
             "simulated_time": iso(gw.clock.now()),
+            "clock_speed": gw.clock.speed,  # lets a load test convert real time to simulated
         }
         return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(body).encode())
 

@@ -31,7 +31,13 @@ from harness.errors import UsageError
     default=None,
     help="Service-level YAML (default fixtures/load/service-levels.yaml).",
 )
-@click.option("--clock-speed", type=float, default=None, help="Gateway simulated s per real s.")
+@click.option(
+    "--clock-speed",
+    type=float,
+    default=None,
+    help="Gateway simulated s per real s (default: what a gateway URL reports in /healthz, "
+    "else 1; 900 for a local one).",
+)
 @click.option("--ivan-token", "ivan_tokens", multiple=True, metavar="NAME=TOKEN")
 @click.option("--catalog", "catalog_version", default=None, help="Catalog version of the dossiers.")
 @click.option(

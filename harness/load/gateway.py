@@ -55,12 +55,16 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> int |
     return process.returncode
 
 
-def check_remote(url: str, tokens: Mapping[str, str]) -> None:
+def check_remote(url: str, tokens: Mapping[str, str]) -> float | None:
     """Fail before anything starts when a remote gateway does not answer at all, or
-    refuses an I-VAN credential: a run would only measure a wall of 401s."""
+    refuses an I-VAN credential: a run would only measure a wall of 401s.
+
+    Returns the clock speed the gateway reports in ``/healthz`` (the mock gateway does;
+    a real one runs in real time and need not), or None.
+    """
     base = url.rstrip("/")
     try:
-        requests.get(base + "/healthz", timeout=10)
+        health = requests.get(base + "/healthz", timeout=10)
         for ivan, token in tokens.items():
             answer = requests.get(
                 base + "/api/v1/catalog", headers={"Authorization": f"Bearer {token}"}, timeout=10
@@ -77,6 +81,18 @@ def check_remote(url: str, tokens: Mapping[str, str]) -> None:
             f"gateway {url} does not answer: {type(exc).__name__}",
             hint="check the URL, or use --gateway local",
         ) from None
+    return reported_clock_speed(health)
+
+
+def reported_clock_speed(health: requests.Response) -> float | None:
+    """``clock_speed`` from a ``/healthz`` answer, if it is JSON and carries a number."""
+    try:
+        speed = health.json().get("clock_speed") if health.status_code == 200 else None
+    except (ValueError, AttributeError):  # not JSON, or not an object
+        return None
+    if isinstance(speed, bool) or not isinstance(speed, int | float):
+        return None
+    return float(speed)
 
 
 @dataclass

@@ -10,6 +10,7 @@ files locust wrote, which stay in the report as the evidence behind it.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import time
 from collections.abc import Mapping
@@ -169,6 +170,33 @@ def run_load(
     return execute(request)
 
 
+def remote_clock_speed(url: str, asked: float | None, reported: float | None) -> tuple[float, str]:
+    """The remote gateway's clock speed, and where it comes from.
+
+    Lifecycle times are real seconds times this speed, so a wrong one scales every
+    hand-over and result figure: the speed the gateway reports wins, and a
+    ``--clock-speed`` that contradicts it is refused rather than silently used.
+    """
+    if reported is None:
+        if asked is None:
+            return 1.0, "assumed: the gateway does not report its clock; --clock-speed sets it"
+        return asked, "--clock-speed"
+    if reported <= 0:
+        raise ConfigError(
+            f"gateway {url} has its clock frozen (clock_speed {reported:g}): no 02/TB-TS or "
+            "03/TB-TS would come back during the run, so lifecycle times cannot be measured",
+            hint="serve it with a running clock, e.g. bhxh-harness serve --clock-speed 900",
+        )
+    if asked is not None and not math.isclose(asked, reported, rel_tol=1e-9):
+        raise ConfigError(
+            f"--clock-speed {asked:g}, but gateway {url} runs its clock at {reported:g} "
+            "simulated s per real s; lifecycle times would be scaled wrongly",
+            hint="leave --clock-speed out (the gateway's speed is used), or serve the "
+            f"gateway with --clock-speed {asked:g}",
+        )
+    return reported, "reported by the gateway"
+
+
 def _reproduce(r: LoadRequest) -> str:
     parts = [
         f"bhxh-harness load --gateway {r.gateway} --shape {r.shape} --scale {r.scale:g}",
@@ -242,11 +270,14 @@ def execute(request: LoadRequest) -> LoadResult:
     if not locustfile.is_file():
         raise ConfigError(f"locustfile {locustfile} not found", hint="run from a checkout")
     local = request.gateway == "local"
-    clock_speed = request.clock_speed or (LOCAL_CLOCK_SPEED if local else 1.0)
+    clock_speed, clock_source = request.clock_speed or LOCAL_CLOCK_SPEED, "local gateway"
     generators = max(1, request.workers + request.remote_workers)
     tokens = dict(request.ivan_tokens or well_known_tokens(generators if local else 2))
     if not local:
-        check_remote(request.gateway, tokens)
+        reported = check_remote(request.gateway, tokens)
+        clock_speed, clock_source = remote_clock_speed(
+            request.gateway, request.clock_speed, reported
+        )
     run_id = new_run_id("load")
     directory = (request.out or reports_dir()) / run_id
     logs = directory / "logs"
@@ -304,7 +335,7 @@ def execute(request: LoadRequest) -> LoadResult:
         + (f"; not in catalog {catalog.version}: {', '.join(dropped)}" if dropped else ""),
         "catalog": catalog.version,
         "peak target rate": f"{plan.peak_rate:.2f} dossiers/s",
-        "clock speed": f"{clock_speed:g} simulated s per real s",
+        "clock speed": f"{clock_speed:g} simulated s per real s ({clock_source})",
         "fault latency": f"{request.fault_latency:g} s" if local else "n/a",
         "pool signing": f"{pool_seconds:.1f} s before the run",
         "locust wall time": f"{outcome.seconds:.1f} s",

@@ -72,6 +72,7 @@ def test_healthz(gw: InProcessGateway) -> None:
     body = json.loads(response.body)
     assert body["status"] == "ok" and body["environment"] == "THU_NGHIEM"
     assert body["catalogs"] == ["2024.1", "2026.1"]
+    assert body["clock_speed"] == gw.gateway.clock.speed  # a load test scales by it
 
 
 def test_head_is_get_without_a_body(gw: InProcessGateway) -> None:

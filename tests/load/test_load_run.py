@@ -19,8 +19,9 @@ import harness.load
 from harness.errors import ConfigError
 from harness.load import LocustSettings, run_load
 from harness.load.cli import load
-from harness.load.gateway import well_known_tokens
+from harness.load.gateway import check_remote, well_known_tokens
 from harness.load.processes import Master, master_args, worker_args
+from harness.load.runner import remote_clock_speed
 from harness.reporting import verify_bundle
 from harness.signing import TestPKI
 from mock_gateway.config import DEFAULT_IVAN_TOKENS
@@ -105,6 +106,44 @@ def test_a_gateway_refusing_the_credential_stops_the_run_before_it_starts(
     assert outcome.exit_code == 2, outcome.output
     assert f"gateway {server.url} refuses the credential of IVAN01 (401 AUTH-002)" in outcome.output
     assert not (tmp_path / "r").exists()
+
+
+def test_the_gateways_own_clock_speed_scales_lifecycle_times(tmp_path: Path, pki: TestPKI) -> None:
+    """A load run against a URL learns the mock gateway's clock speed from /healthz, and
+    refuses a --clock-speed that contradicts it: lifecycle figures would be off by 60x."""
+    with ServerProcess(tmp_path / "gateway.sqlite3", clock_speed=60) as server:
+        assert check_remote(server.url, well_known_tokens(2)) == 60.0
+        args = ["--gateway", server.url, "--clock-speed", "1", "--duration", "5"]
+        outcome = CliRunner().invoke(load, [*args, "--out", str(tmp_path / "r")])
+    assert outcome.exit_code == 2, outcome.output
+    assert f"--clock-speed 1, but gateway {server.url} runs its clock at 60" in outcome.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_frozen_gateway_clock_is_refused_before_the_run(tmp_path: Path, pki: TestPKI) -> None:
+    with ServerProcess(tmp_path / "gateway.sqlite3", clock_speed=0) as server:
+        outcome = CliRunner().invoke(load, ["--gateway", server.url, "--duration", "5"])
+    assert outcome.exit_code == 2, outcome.output
+    assert "has its clock frozen" in outcome.output and "--clock-speed 900" in outcome.output
+
+
+@pytest.mark.parametrize(
+    ("asked", "reported", "expected"),
+    [
+        (None, 60.0, (60.0, "reported by the gateway")),
+        (60.0, 60.0, (60.0, "reported by the gateway")),
+        (30.0, None, (30.0, "--clock-speed")),
+        (
+            None,
+            None,
+            (1.0, "assumed: the gateway does not report its clock; --clock-speed sets it"),
+        ),
+    ],
+)
+def test_remote_clock_speed(
+    asked: float | None, reported: float | None, expected: tuple[float, str]
+) -> None:
+    assert remote_clock_speed("http://gw", asked, reported) == expected
 
 
 def test_default_tokens_are_the_gateways_well_known_ones() -> None:
