@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Table,
     bindparam,
     create_engine,
     delete,
@@ -352,10 +353,13 @@ class Store:
             self._next_statement = self._upsert(schema.counters.c.value, bindparam("name"))
         return int(conn.execute(self._next_statement, {"name": name}).scalar_one())
 
+    def _dialect_insert(self, table: Table) -> Any:
+        """``INSERT`` with ``ON CONFLICT`` clauses (both dialects spell them alike)."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
     def _upsert(self, counter: Column[Any], name: Any, **values: Any) -> Any:
         t = counter.table
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = dialect_insert(t).values(name=name, **{counter.key: 1}, **values)
+        stmt = self._dialect_insert(t).values(name=name, **{counter.key: 1}, **values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[t.c.name], set_={counter.key: counter + 1, **values}
         )
@@ -392,21 +396,21 @@ class Store:
         with self.read() as conn:
             row = conn.execute(select(t).where(t.c.id == 1)).first()
         if row is None:
+            # Workers starting together on a new database all get here: on PostgreSQL,
+            # whose writers do not queue on our lock, a plain INSERT would fail for all
+            # but one of them; the first row stored wins and the others read it back.
             with self.write() as conn:
-                row = conn.execute(select(t).where(t.c.id == 1)).first()
-                if row is None:
-                    conn.execute(insert(t).values(id=1, **_clock_values(default)))
-                    return default
+                stmt = self._dialect_insert(t).values(id=1, **_clock_values(default))
+                conn.execute(stmt.on_conflict_do_nothing(index_elements=[t.c.id]))
+                row = conn.execute(select(t).where(t.c.id == 1)).one()
         return ClockState(row.origin_real, row.origin_sim, row.speed, row.offset_seconds)
 
     def save_clock(self, state: ClockState) -> None:
         t = schema.clock
+        values = _clock_values(state)
+        stmt = self._dialect_insert(t).values(id=1, **values)
         with self.write() as conn:
-            if (
-                conn.execute(update(t).where(t.c.id == 1).values(**_clock_values(state))).rowcount
-                == 0
-            ):
-                conn.execute(insert(t).values(id=1, **_clock_values(state)))
+            conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.id], set_=values))
 
     def advance_clock(self, seconds: float) -> None:
         t = schema.clock
