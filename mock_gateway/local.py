@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from harness.errors import ConfigError
 from mock_gateway.app import create_app
 from mock_gateway.core import Gateway
+from mock_gateway.http_head import CappedHeadProtocol
 from mock_gateway.testing import free_port
 
 
@@ -41,6 +42,7 @@ class LocalServer:
             log_level="warning",
             access_log=False,
             lifespan="on",
+            http=CappedHeadProtocol,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="local-gateway", daemon=True)

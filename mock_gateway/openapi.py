@@ -29,6 +29,7 @@ _ERRORS = {
     "409": "X-Message-Id already used for another body (DUP-001)",
     "413": "Body over the size limit (LIM-001)",
     "415": "Content-Type is not XML, or the body is compressed (XML-004, XML-005)",
+    "431": "Request line and headers over 64 KiB (LIM-003); the connection is closed",
     "500": "Internal gateway error (SRV-002)",
     "503": "Gateway unavailable (SRV-001)",
 }
@@ -36,10 +37,10 @@ _ERRORS = {
 
 def _answers(ok: str, ok_status: str, media: str, *errors: str) -> dict[str, Any]:
     """Responses of one operation: the success, the listed errors, and 400 (a query
-    parameter the route does not take), 405 and 500 everywhere."""
+    parameter the route does not take), 405, 431 and 500 everywhere."""
     body = _BODIES.get(media, {"schema": {"type": "string"}})
     out: dict[str, Any] = {ok_status: {"description": ok, "content": {media: body}}}
-    for code in sorted({*errors, "400", "405", "500"}):
+    for code in sorted({*errors, "400", "405", "431", "500"}):
         out[code] = {
             "description": f"{_ERRORS[code]} (signed BHXH/XACNHAN_GDICH, MA_KQUA != 0)",
             "content": {"application/xml": _XML_BODY},

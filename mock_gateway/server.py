@@ -34,6 +34,7 @@ from mock_gateway.faulty_app import (
     parse_spec,
     publish_plan,
 )
+from mock_gateway.http_head import CappedHeadProtocol
 from mock_gateway.intake import CatalogSet
 from mock_gateway.store import Store
 
@@ -133,7 +134,7 @@ def serve(
         "port": port,
         "log_level": log_level,
         "loop": _fastest("uvloop", "asyncio"),
-        "http": _fastest("httptools", "h11"),
+        "http": CappedHeadProtocol,  # httptools, with a cap on the request head
         "access_log": False,  # the traffic log is the access log, and it is much richer
         "timeout_keep_alive": 30,
     }
