@@ -296,6 +296,13 @@ class Gateway:
             raise reject("AUTH-002", "/")
         return ivan
 
+    def record_refusal(
+        self, request: GatewayRequest, response: GatewayResponse, started: float
+    ) -> None:
+        """Log a request the HTTP front end refused before it became one (an oversized or
+        unreadable head, :mod:`mock_gateway.http_head`), as evidence like any other."""
+        self._observe(request, None, None, response, started, max(0.0, time.time() - started))
+
     def _observe(
         self,
         request: GatewayRequest,

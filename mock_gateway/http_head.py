@@ -6,25 +6,30 @@ uvicorn's httptools parser keeps a header of any size in memory until it ends: o
 connection whose head passes :data:`HEAD_MAX` bytes gets the gateway's signed
 ``LIM-003`` answer (431) and is closed, having buffered at most one more read (256 KiB).
 
-The count runs per read: every byte read while a request's head is incomplete counts,
-so the read in which a request begins also counts what came before it on a pipelined
-connection (the end of the previous body). That over-count is bounded by one read, and
-ordinary clients wait for an answer before they send the next request.
+Two checks: while the head arrives, every byte read while it is incomplete counts (so
+the read in which a request begins also counts what came before it on a pipelined
+connection, an over-count bounded by one read); when it is complete, its exact size (URL
+and headers) is checked, which catches a head that arrived whole in one read.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mock_gateway.exchange import GatewayResponse
+from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.intake import reject
 
 HEAD_MAX = 64 * 1024
 """Bytes of request line and headers accepted (nginx answers 431 or 414 near 32 KiB)."""
+KEPT_BYTES = 4096
+"""How much of an unreadable request the traffic log keeps."""
+PATH_KEPT = 512
+"""How much of an oversized head's URL the traffic log keeps as its path."""
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +48,8 @@ def _gateway_of(app: Any) -> Any:
     return None
 
 
-def refusal(app: Any, code: str) -> GatewayResponse:
-    """The answer for ``code`` (LIM-003 or REQ-004): the gateway's signed rejection, or the
+def refusal(gateway: Any, code: str) -> GatewayResponse:
+    """The answer for ``code`` (LIM-003 or REQ-004): ``gateway``'s signed rejection, or the
     same code in plain text where there is no gateway to sign it."""
     if code == "LIM-003":
         detail = f"{HEAD_MAX} bytes of request line and headers at most"
@@ -52,7 +57,6 @@ def refusal(app: Any, code: str) -> GatewayResponse:
     else:
         detail = "the request line or headers are not HTTP/1.1"
         rejected = reject(code, "/", detail=detail)
-    gateway = _gateway_of(app)
     if gateway is not None:
         try:
             answer: GatewayResponse = gateway.error_response(rejected)
@@ -67,25 +71,37 @@ def refusal(app: Any, code: str) -> GatewayResponse:
 class CappedHeadProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing a request head over :data:`HEAD_MAX` bytes
     (431 LIM-003) and answering what its parser cannot read with the gateway's signed
-    400 REQ-004 instead of uvicorn's plain-text "Invalid HTTP request received."."""
+    400 REQ-004 instead of uvicorn's plain-text "Invalid HTTP request received.".
+
+    Both refusals go to the traffic log like any exchange, with what is known of the
+    request: the size of an oversized head (not its bytes), the first
+    :data:`KEPT_BYTES` of an unreadable one.
+    """
 
     _in_head = False
     _head_bytes = 0
-    _reading = 0
+    _reading = b""
+    _started = 0.0
+    _over = False
     _refused = False
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head, self._head_bytes = True, 0
+        self._in_head, self._head_bytes, self._started = True, 0, time.time()
 
     def on_headers_complete(self) -> None:
+        # A head that arrived whole in one read never tripped the count in data_received.
+        size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers) + 16
+        if size > HEAD_MAX:
+            self._over = True
+            raise ValueError("request head over the cap")  # the parser stops; see below
         super().on_headers_complete()  # may raise: the URL is unreadable, still in the head
         self._in_head = False
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        self._reading = len(data)
+        self._reading = data
         super().data_received(data)
         if self._in_head and not self._refused:
             self._head_bytes += len(data)
@@ -93,13 +109,17 @@ class CappedHeadProtocol(HttpToolsProtocol):
                 self._refuse("LIM-003")
 
     def send_400_response(self, msg: str) -> None:
-        """uvicorn's answer when the parser fails: a head too long to parse is LIM-003."""
-        over = self._in_head and self._head_bytes + self._reading > HEAD_MAX
+        """uvicorn's answer when the parser fails (or a callback raised): a head over the
+        cap, or too long to parse, is LIM-003."""
+        if self._refused:
+            return
+        over = self._over or (self._in_head and self._head_bytes + len(self._reading) > HEAD_MAX)
         self._refuse("LIM-003" if over else "REQ-004")
 
     def _refuse(self, code: str) -> None:
         self._refused = True
-        answer = refusal(self.app, code)
+        gateway = _gateway_of(self.app)
+        answer = refusal(gateway, code)
         lines = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}".encode()]
         headers = {**answer.headers, "Content-Length": str(len(answer.body))}
         headers["Connection"] = "close"
@@ -107,3 +127,12 @@ class CappedHeadProtocol(HttpToolsProtocol):
         self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + answer.body)
         self.transport.close()
         log.warning("refused a request (%s) from %s", code, self.client)
+        if gateway is not None:
+            gateway.record_refusal(self._as_request(code), answer, self._started or time.time())
+
+    def _as_request(self, code: str) -> GatewayRequest:
+        """What the traffic log can say of the refused request."""
+        if code == "LIM-003":
+            path = self.url[:PATH_KEPT].decode("latin-1") if self._in_head else ""
+            return GatewayRequest("", path, body_size=self._head_bytes + len(self._reading))
+        return GatewayRequest("", "", body=self._reading[:KEPT_BYTES])

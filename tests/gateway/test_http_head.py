@@ -19,8 +19,14 @@ from mock_gateway.testing import Answer, InProcessGateway, ServerProcess
 
 
 @pytest.fixture(scope="module")
-def server(pki: TestPKI) -> Iterator[LocalServer]:
-    with InProcessGateway(pki=pki) as gw, LocalServer(gw.gateway) as running:
+def gateway(pki: TestPKI) -> Iterator[InProcessGateway]:
+    with InProcessGateway(pki=pki) as gw:
+        yield gw
+
+
+@pytest.fixture(scope="module")
+def server(gateway: InProcessGateway) -> Iterator[LocalServer]:
+    with LocalServer(gateway.gateway) as running:
         yield running
 
 
@@ -129,3 +135,20 @@ def test_what_the_parser_cannot_read_gets_a_signed_400(
     status, headers, body = exchange(server.url, request_bytes)
     assert (status, headers["x-bhxh-ma-loi"]) == (400, "REQ-004")
     assert Answer.parse(body).ma_loi == "REQ-004"
+
+
+def test_refusals_are_kept_in_the_traffic_log(
+    server: LocalServer, gateway: InProcessGateway
+) -> None:
+    """Evidence like any exchange: the oversized head's size and URL, not its bytes; the
+    first bytes of an unreadable request."""
+    after = max((int(r["id"]) for r in gateway.gateway.traffic_log()), default=0)
+    path = b"/api/v1/messages?" + b"x" * 100
+    exchange(server.url, b"GET " + path + b" HTTP/1.1\r\nX-Big: " + b"a" * HEAD_MAX + b"\r\n\r\n")
+    exchange(server.url, b"HELLO gateway\r\n\r\n")
+    rows = {r["outcome"]: r for r in gateway.gateway.traffic_log(after)}
+    big, unreadable = rows["LIM-003"], rows["REQ-004"]
+    assert big["status"] == 431 and big["path"] == path.decode()
+    assert big["request_size"] > HEAD_MAX and not big["request"]
+    assert unreadable["status"] == 400
+    assert bytes(unreadable["request"]).startswith(b"HELLO gateway")
