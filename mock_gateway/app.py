@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -71,6 +72,22 @@ async def read_capped(request: Request, cap: int) -> BodyRead:
     except ClientDisconnect:
         return BodyRead(b"".join(chunks), complete=False)
     return BodyRead(b"".join(chunks))
+
+
+def _refused_unread(gateway: Gateway, head: GatewayRequest) -> int | None:
+    """The declared body size when the client waits for ``100 Continue`` and the request
+    is refused whatever its body (no route, no valid credential), else None.
+
+    Answering at once spares the client uploading a body (up to 50 MB) only to hear
+    401 or 404; .NET's HttpClient, common among I-VANs, sends ``Expect: 100-continue``
+    on every POST by default.
+    """
+    if "100-continue" not in (head.header("expect") or "").lower():
+        return None
+    if not gateway.refuses_before_body(head):
+        return None
+    declared = head.header("content-length") or ""
+    return int(declared) if declared.isdigit() else 0
 
 
 _QUERY_TOKEN_ROUTES = tuple(r for r in ROUTES if r.query_token)
@@ -135,17 +152,22 @@ class CommitBatch:
 async def _dispatch(
     gateway: Gateway, request: Request, executor: ThreadPoolExecutor | None, batch: CommitBatch
 ) -> Response:
-    read = await read_capped(request, gateway.config.max_body_bytes)
     query, repeated = from_pairs(request.query_params.multi_items())
-    core_request = GatewayRequest(
+    head = GatewayRequest(
         method=request.method,
         path=request.url.path,
         headers=_headers(request),
         query=query,
-        body=read.body,
-        body_size=read.oversize,
-        complete=read.complete,
         repeated_query=repeated,
+    )
+    unread = _refused_unread(gateway, head)
+    if unread is not None:  # answered before the client sends its body, then closed
+        answer = gateway.handle(dataclasses.replace(head, body_size=unread))
+        headers = {**answer.headers, "Connection": "close"}
+        return Response(content=answer.body, status_code=answer.status, headers=headers)
+    read = await read_capped(request, gateway.config.max_body_bytes)
+    core_request = dataclasses.replace(
+        head, body=read.body, body_size=read.oversize, complete=read.complete
     )
     if executor is None:
         exchange = gateway.start(core_request)

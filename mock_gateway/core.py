@@ -296,6 +296,18 @@ class Gateway:
             raise reject("AUTH-002", "/")
         return ivan
 
+    def refuses_before_body(self, head: GatewayRequest) -> bool:
+        """Whether ``head`` (a request without its body) is refused whatever the body:
+        its route does not exist, or its credential is missing or wrong."""
+        route, _, _ = resolve(head.method, head.path)
+        if route is None:
+            return True
+        try:
+            self.authenticate(route.auth, head)
+        except Rejected:
+            return True
+        return False
+
     def record_refusal(
         self, request: GatewayRequest, response: GatewayResponse, started: float
     ) -> None:

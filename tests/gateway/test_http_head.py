@@ -152,3 +152,41 @@ def test_refusals_are_kept_in_the_traffic_log(
     assert big["request_size"] > HEAD_MAX and not big["request"]
     assert unreadable["status"] == 400
     assert bytes(unreadable["request"]).startswith(b"HELLO gateway")
+
+
+def _expecting(token: str, path: bytes = b"/api/v1/dossiers") -> bytes:
+    return (
+        b"POST "
+        + path
+        + b" HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer "
+        + token.encode()
+        + b"\r\nContent-Type: application/xml\r\nX-Message-Id: expect-1\r\n"
+        b"Content-Length: 5000000\r\nExpect: 100-continue\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "path", "status", "code"),
+    [
+        ("not-a-token", b"/api/v1/dossiers", 401, "AUTH-002"),
+        ("test-token-IVAN01", b"/api/v1/dossier", 404, "NF-001"),
+        ("test-token-IVAN01", b"/admin/traffic", 405, "REQ-002"),
+    ],
+)
+def test_a_request_refused_whatever_its_body_is_answered_before_the_body(
+    server: LocalServer, gateway: InProcessGateway, token: str, path: bytes, status: int, code: str
+) -> None:
+    """A client waiting for 100 Continue hears the refusal at once, not after uploading
+    5 MB, and the connection closes (the body it may still send is not a next request)."""
+    after = max((int(r["id"]) for r in gateway.gateway.traffic_log()), default=0)
+    got, headers, body = exchange(server.url, _expecting(token, path))
+    assert (got, headers["x-bhxh-ma-loi"], headers["connection"]) == (status, code, "close")
+    assert Answer.parse(body).ma_loi == code
+    [row] = [r for r in gateway.gateway.traffic_log(after) if r["outcome"] == code]
+    assert row["request_size"] == 5_000_000 and not row["request"]
+
+
+def test_a_request_that_may_succeed_gets_100_continue(server: LocalServer) -> None:
+    with socket.create_connection(_address(server.url), timeout=30) as sock:
+        sock.sendall(_expecting("test-token-IVAN01"))
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
