@@ -4,7 +4,7 @@ and structured answers to what the HTTP parser cannot read.
 uvicorn's httptools parser keeps a header of any size in memory until it ends: one
 100 MB header made a worker grow by 100 MB, and nothing stopped a bigger one. Here a
 connection whose head passes :data:`HEAD_MAX` bytes gets the gateway's signed
-``LIM-003`` answer (431) and is closed, having buffered at most one more read (256 KiB).
+``LIM-003`` answer (431) and is closed, having buffered at most one more read.
 
 Two checks: while the head arrives, every byte read while it is incomplete counts (so
 the read in which a request begins also counts what came before it on a pipelined
@@ -25,7 +25,8 @@ from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.intake import reject
 
 HEAD_MAX = 64 * 1024
-"""Bytes of request line and headers accepted (nginx answers 431 or 414 near 32 KiB)."""
+"""Bytes of request line and headers accepted: generous (nginx by default refuses a
+request line or header line over 8 KiB), so only a broken or hostile client meets it."""
 KEPT_BYTES = 4096
 """How much of an unreadable request the traffic log keeps."""
 PATH_KEPT = 512
