@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -30,11 +31,15 @@ class LocalServer:
         port: int | None = None,
         *,
         app: ASGIApp | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
-        """``app`` replaces the plain app (e.g. one wrapped in fault injection)."""
+        """``app`` replaces the plain app (e.g. one wrapped in fault injection); ``tls``
+        (certificate, key) serves HTTPS, as a staging gateway would."""
         self.gateway = gateway
         self.host = host
         self.port = port or free_port(host)
+        self.scheme = "https" if tls is not None else "http"
+        certificate, key = tls if tls is not None else (None, None)
         config = uvicorn.Config(
             app if app is not None else create_app(gateway, close=False),
             host=host,
@@ -43,13 +48,15 @@ class LocalServer:
             access_log=False,
             lifespan="on",
             http=CappedHeadProtocol,
+            ssl_certfile=certificate,
+            ssl_keyfile=key,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="local-gateway", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def __enter__(self) -> LocalServer:
         self._thread.start()

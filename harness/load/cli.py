@@ -52,6 +52,13 @@ from harness.errors import UsageError
 @click.option(
     "--master-port", default=0, type=int, help="Master's port (needed for remote workers)."
 )
+@click.option("--insecure", is_flag=True, help="Do not verify the gateway's TLS certificate.")
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="CA bundle that signed the gateway's TLS certificate (PEM).",
+)
 def load(ivan_tokens: tuple[str, ...], **options: object) -> None:
     """Deadline load test with locust against a gateway; writes reports/<run-id>/."""
     from harness.load.runner import run_load

@@ -72,6 +72,13 @@ class LoadRequest:
     remote_workers: int = 0  # workers started by hand on other machines (README)
     master_bind: str = "127.0.0.1"
     master_port: int = 0
+    insecure: bool = False  # do not verify the gateway's TLS certificate
+    ca_bundle: Path | None = None  # CA bundle (PEM) that signed it
+
+    @property
+    def verify_tls(self) -> bool | str:
+        """What ``requests`` takes as ``verify``, from the two TLS options."""
+        return False if self.insecure else (str(self.ca_bundle) if self.ca_bundle else True)
 
     def validate(self) -> None:
         """Every problem at once, each as ``name=value``, before anything starts."""
@@ -89,6 +96,10 @@ class LoadRequest:
             problems.append(f"fault_latency={self.fault_latency} needs a local gateway, >= 0")
         if self.gateway_workers < 1:
             problems.append(f"gateway_workers={self.gateway_workers} must be at least 1")
+        if (self.insecure or self.ca_bundle) and not self.gateway.startswith("https://"):
+            problems.append("insecure/ca_bundle need an https:// gateway")
+        if self.insecure and self.ca_bundle:
+            problems.append("insecure and ca_bundle exclude each other: choose one")
         if self.remote_workers < 0:
             problems.append(f"remote_workers={self.remote_workers} must be 0 or more")
         if self.remote_workers and not self.master_port:
@@ -206,6 +217,10 @@ def _reproduce(r: LoadRequest) -> str:
         parts.append(f"--fault-latency {r.fault_latency:g}")
     if r.clock_speed:
         parts.append(f"--clock-speed {r.clock_speed:g}")
+    if r.insecure:
+        parts.append("--insecure")
+    if r.ca_bundle:
+        parts.append(f"--ca-bundle {r.ca_bundle}")
     return " ".join(parts)
 
 
@@ -274,7 +289,7 @@ def execute(request: LoadRequest) -> LoadResult:
     generators = max(1, request.workers + request.remote_workers)
     tokens = dict(request.ivan_tokens or well_known_tokens(generators if local else 2))
     if not local:
-        reported = check_remote(request.gateway, tokens)
+        reported = check_remote(request.gateway, tokens, verify=request.verify_tls)
         clock_speed, clock_source = remote_clock_speed(
             request.gateway, request.clock_speed, reported
         )
@@ -312,6 +327,8 @@ def execute(request: LoadRequest) -> LoadResult:
             payload=request.payload,
             feed=request.feed,
             lifecycle_out=str(directory / "lifecycle.json"),
+            insecure=request.insecure,
+            ca_bundle=str(request.ca_bundle.resolve()) if request.ca_bundle else "",
         )
         master = Master(request.master_bind, request.master_port, request.remote_workers)
         outcome = run_locust(

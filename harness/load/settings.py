@@ -40,6 +40,8 @@ class LocustSettings:
     feed: bool = True  # read and acknowledge the feed
     lifecycle_out: str = ""  # where the master (or single process) writes lifecycle.json
     profile_dir: str = ""  # empty: fixtures/load
+    insecure: bool = False  # do not verify the gateway's TLS certificate
+    ca_bundle: str = ""  # CA bundle (PEM) for the gateway's TLS certificate; empty: system CAs
     tokens: str = ""  # NAME=TOKEN,...; normally from $BHXH_LOAD_TOKENS
 
     def to_args(self) -> list[str]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import gevent
 import gevent.pool
+import gevent.ssl
 from locust import FastHttpUser, LoadTestShape, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.runners import MasterRunner, WorkerRunner
@@ -84,6 +85,21 @@ def _init(environment: Any, **_kw: Any) -> None:
             path.write_text(json.dumps(STATE.log.summary()), encoding="utf-8")
 
 
+def _tls(settings: LocustSettings) -> dict[str, Any]:
+    """How users and the feed reader check the gateway's TLS certificate (FastHttpUser
+    does not check it unless told to): like ``requests``, against the system CAs or
+    ``--ca-bundle``, or not at all with ``--insecure``."""
+    if settings.insecure:
+        return {"insecure": True, "ssl_context_factory": None}
+    bundle = settings.ca_bundle or None
+
+    def context(*_args: Any, cafile: str | None = None, **_kw: Any) -> gevent.ssl.SSLContext:
+        # geventhttpclient passes its own default bundle; --ca-bundle replaces it
+        return gevent.ssl.create_default_context(cafile=bundle or cafile)
+
+    return {"insecure": False, "ssl_context_factory": context}
+
+
 @events.test_start.add_listener
 def _start(environment: Any, **_kw: Any) -> None:
     settings = LocustSettings.from_options(environment.parsed_options)
@@ -91,6 +107,8 @@ def _start(environment: Any, **_kw: Any) -> None:
     STATE.log.clock_speed = settings.clock_speed
     if isinstance(environment.runner, MasterRunner):
         return
+    tls = _tls(settings)
+    IvanUser.insecure, IvanUser.ssl_context_factory = tls["insecure"], tls["ssl_context_factory"]
     tokens = identities(parse_tokens(settings.tokens))
     if not tokens:
         raise RuntimeError("no I-VAN token: set $BHXH_LOAD_TOKENS=NAME=TOKEN,...")
@@ -118,6 +136,7 @@ def _start(environment: Any, **_kw: Any) -> None:
             network_timeout=30.0,
             connection_timeout=10.0,
             concurrency=profile.feed.ack_concurrency + 1,
+            **tls,
         )
         acks = gevent.pool.Pool(profile.feed.ack_concurrency)
         reader = FeedReader(
