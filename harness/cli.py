@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import requests
 
 from harness import __version__
 from harness.errors import HarnessError, UsageError
@@ -49,6 +50,14 @@ class _Main(click.Group):
         except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
+        except requests.RequestException as exc:  # an OSError too, but not about a file
+            click.echo(f"error: the gateway stopped answering: {exc}", err=True)
+            click.echo(
+                "Hint: check that it is still running and reachable, and its TLS options "
+                "(--ca-bundle, --insecure)",
+                err=True,
+            )
+            sys.exit(2)
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename is not None else ""
             click.echo(f"error: {where}{exc.strerror or exc}", err=True)

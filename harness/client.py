@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from harness.errors import ConfigError, Finding
+from harness.tls import gateway_session
 from harness.xmlsafe import parse_xml
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
@@ -155,7 +156,7 @@ class IvanClient:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"gateway URL {base_url!r} must start with http:// or https://")
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        self.session = session or gateway_session(verify_tls)
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.verify = verify_tls
         self.retry = retry or RetryPolicy()

@@ -23,6 +23,7 @@ from harness.fuzz.runner import CaseExecuted, Event, FuzzReport, run_fuzz
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
+from harness.tls import Verify, reach, verify_option
 
 REQUIREMENT = (
     "DESIGN.md Suites/Fuzz: valid accepted, each mutation rejected with its code, never 5xx"
@@ -31,12 +32,15 @@ REQUIREMENT = (
 
 @contextmanager
 def _target(
-    gateway: str, token: str | None, pki: TestPKI, verify_tls: bool
+    gateway: str, token: str | None, pki: TestPKI, verify_tls: Verify
 ) -> Iterator[HttpTarget]:
     if gateway != "inproc":
         if not token:
             raise UsageError("--token is needed with a gateway URL", hint="--token <I-VAN bearer>")
-        yield http_target(gateway, token, verify_tls=verify_tls)
+        target = http_target(gateway, token, verify_tls=verify_tls)
+        # A gateway out of reach is the user's setting, not a finding about the gateway.
+        reach(target.session, gateway)
+        yield target
         return
     from mock_gateway.testing import InProcessGateway
     from mock_gateway.transport import DEFAULT_BASE_URL
@@ -94,6 +98,11 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
 @click.option("--out", type=click.Path(path_type=Path), help="Parent folder of the report.")
 @click.option("--lenient", is_flag=True, help="Accept extra codes beside an expected one.")
 @click.option("--insecure", is_flag=True, help="Do not verify the gateway's TLS certificate.")
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CA bundle that signed the gateway's TLS certificate (PEM).",
+)
 def fuzz(
     gateway: str,
     token: str | None,
@@ -106,6 +115,7 @@ def fuzz(
     out: Path | None,
     lenient: bool,
     insecure: bool,
+    ca_bundle: str | None,
 ) -> None:
     """Fuzz a gateway with valid and one-thing-broken signed dossiers from the catalog.
 
@@ -118,7 +128,8 @@ def fuzz(
             budget = 200
         catalog = load_catalog(version or latest_version())
         pki = ensure_pki()
-        with _target(gateway, token, pki, not insecure) as target, Progress(
+        verify = verify_option(insecure, ca_bundle)
+        with _target(gateway, token, pki, verify) as target, Progress(
             TextColumn("fuzzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=console, transient=True,
         ) as progress:  # fmt: skip

@@ -15,6 +15,7 @@ import requests
 
 from harness.client import parse_answer
 from harness.fuzz.target import Retrieved, Submitted
+from harness.tls import gateway_session
 from harness.xmlsafe import XMLRejected, parse_xml
 
 
@@ -59,9 +60,8 @@ class HttpTarget:
 
 def http_target(base_url: str, token: str, *, verify_tls: bool | str = True) -> HttpTarget:
     """A target for a gateway at ``base_url``, authenticated with an I-VAN bearer token."""
-    session = requests.Session()
+    session = gateway_session(verify_tls)
     session.headers["Authorization"] = f"Bearer {token}"
-    session.verify = verify_tls
     return HttpTarget(session, base_url, name=base_url)
 
 

@@ -15,17 +15,16 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 import requests
-import urllib3
 
 from harness.client import parse_answer
 from harness.errors import ConfigError
+from harness.tls import Verify, gateway_session, reach
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
 TEST_TOKEN = "test-token-{code}"
@@ -57,29 +56,29 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> int |
     return process.returncode
 
 
-def check_remote(url: str, tokens: Mapping[str, str], verify: bool | str = True) -> float | None:
-    """Fail before anything starts when a remote gateway does not answer at all, or
-    refuses an I-VAN credential: a run would only measure a wall of 401s.
+def check_remote(url: str, tokens: Mapping[str, str], verify: Verify = True) -> float | None:
+    """Fail before anything starts when a remote gateway does not answer at all, its TLS
+    certificate is not trusted, or it refuses an I-VAN credential: a run would only
+    measure a wall of errors.
 
     Returns the clock speed the gateway reports in ``/healthz`` (the mock gateway does;
     a real one runs in real time and need not), or None.
     """
     base = url.rstrip("/")
-    with warnings.catch_warnings():  # --insecure asked for it: no warning per request
-        warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-        return _check(url, base, tokens, verify)
-
-
-def _check(url: str, base: str, tokens: Mapping[str, str], verify: bool | str) -> float | None:
-    try:
-        health = requests.get(base + "/healthz", timeout=10, verify=verify)
+    with gateway_session(verify) as session:
+        health = reach(session, url, hint="check the URL, or use --gateway local")
         for ivan, token in tokens.items():
-            answer = requests.get(
-                base + "/api/v1/catalog",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=10,
-                verify=verify,
-            )
+            try:
+                answer = session.get(
+                    base + "/api/v1/catalog",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=10,
+                )
+            except requests.RequestException as exc:
+                raise ConfigError(
+                    f"gateway {url} does not answer: {type(exc).__name__}",
+                    hint="check the URL, or use --gateway local",
+                ) from None
             if answer.status_code in (401, 403):
                 codes = ", ".join(parse_answer(answer.status_code, answer.content).codes)
                 raise ConfigError(
@@ -87,25 +86,7 @@ def _check(url: str, base: str, tokens: Mapping[str, str], verify: bool | str) -
                     f"({answer.status_code} {codes or 'no code'})",
                     hint="pass --ivan-token NAME=TOKEN with a token this gateway knows",
                 )
-    except requests.exceptions.SSLError as exc:
-        raise ConfigError(
-            f"gateway {url}: its TLS certificate is not trusted ({_reason(exc)})",
-            hint="pass --ca-bundle FILE with the CA that signed it, or --insecure for a test "
-            "gateway",
-        ) from None
-    except requests.RequestException as exc:
-        raise ConfigError(
-            f"gateway {url} does not answer: {type(exc).__name__}",
-            hint="check the URL, or use --gateway local",
-        ) from None
     return reported_clock_speed(health)
-
-
-def _reason(exc: Exception) -> str:
-    """The innermost message of a chained TLS error, e.g. "certificate verify failed"."""
-    while exc.__context__ is not None or exc.__cause__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return str(getattr(exc, "reason", None) or exc)[:200]
 
 
 def reported_clock_speed(health: requests.Response) -> float | None:

@@ -22,6 +22,7 @@ from harness.regression.compare import Difference, LatencyThresholds
 from harness.regression.report import report_bundle
 from harness.regression.run import record as record_baseline
 from harness.regression.run import regress as run_regress
+from harness.tls import verify_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +61,7 @@ def _target_kwargs(
     kwargs: dict[str, Any] = {
         "token": token,
         "admin_token": admin_token,
-        "verify_tls": False if insecure else (ca_bundle or True),
+        "verify_tls": verify_option(insecure, ca_bundle),
         "release": release,
         "catalogs": serve,
     }

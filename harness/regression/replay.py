@@ -25,6 +25,7 @@ import requests
 from harness.client import FeedMessage, IvanClient, Journal
 from harness.dossiers.corpus import CorpusEntry
 from harness.regression.normalise import Masks, message, outcome
+from harness.tls import gateway_session
 from harness.xmlsafe import parse_xml
 
 RESULT_KIND = "03/TB-TS"
@@ -56,7 +57,8 @@ class GatewayTarget:
     session_factory: Callable[[], requests.Session] | None = None
 
     def session(self) -> requests.Session:
-        session = self.session_factory() if self.session_factory else requests.Session()
+        factory = self.session_factory
+        session = factory() if factory else gateway_session(self.verify_tls)
         session.verify = self.verify_tls
         return session
 

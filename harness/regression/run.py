@@ -37,6 +37,7 @@ from harness.regression.expectations import (
 from harness.regression.normalise import load_masks
 from harness.regression.replay import GatewayTarget, Replay, replay
 from harness.signing import TestPKI, ensure_pki
+from harness.tls import reach
 
 Progress = Callable[[int, int], None]
 
@@ -60,10 +61,13 @@ def open_target(
             raise UsageError("a gateway URL needs an I-VAN token", hint="--token <bearer>")
         if release or catalogs:
             raise UsageError("--release and --serve-catalog only apply to --gateway inproc")
-        yield GatewayTarget(
+        target = GatewayTarget(
             gateway, token, admin_token, verify_tls, name=gateway,
             poll_timeout=poll_timeout, poll_interval=poll_interval,
         )  # fmt: skip
+        with target.session() as session:  # out of reach: the user's setting, said first
+            reach(session, gateway)
+        yield target
         return
     from harness.regression._inproc import inproc_target  # the only mock_gateway import
 

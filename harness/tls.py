@@ -1,0 +1,84 @@
+"""How the harness checks a gateway's TLS certificate, so ``--ca-bundle`` and ``--insecure``
+mean what they say on every machine.
+
+requests lets ``$REQUESTS_CA_BUNDLE`` (or ``$CURL_CA_BUNDLE``) override a session's
+``verify`` (psf/requests#3829). Where a company sets that variable, as many do for their
+proxy's CA, a session told to trust a staging gateway's CA, or to check nothing, would
+quietly check against the company bundle instead and fail. :class:`GatewaySession`
+keeps the session's own choice; with no choice made, the variable still applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+import urllib3
+
+from harness.errors import ConfigError
+
+Verify = bool | str
+"""What ``requests`` takes as ``verify``: True (system or environment CAs), False (no
+check) or the path of a CA bundle."""
+
+
+def verify_option(insecure: bool, ca_bundle: str | None) -> Verify:
+    """``verify`` from the CLI's ``--insecure`` and ``--ca-bundle``."""
+    if insecure and ca_bundle:
+        raise ConfigError("--insecure and --ca-bundle exclude each other", hint="choose one")
+    return False if insecure else (ca_bundle or True)
+
+
+class GatewaySession(requests.Session):
+    """A ``requests.Session`` whose ``verify`` wins over ``$REQUESTS_CA_BUNDLE``."""
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and self.verify is not True:  # the session chose: keep it
+            settings["verify"] = self.verify
+        return settings
+
+
+def gateway_session(verify: Verify = True) -> requests.Session:
+    """A session checking TLS certificates as ``verify`` says.
+
+    ``False`` also silences urllib3's warning on every request, for the whole process:
+    the user asked for no check (``--insecure``), and a warning per request would bury
+    the output.
+    """
+    session = GatewaySession()
+    session.verify = verify
+    if verify is False:
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    return session
+
+
+def reach(
+    session: requests.Session, url: str, hint: str = "check the URL and that the gateway runs"
+) -> requests.Response:
+    """``GET url/healthz`` through ``session``; a gateway that does not answer (``hint``
+    says what to do), or whose certificate is not trusted, is a :class:`ConfigError`."""
+    try:
+        return session.get(url.rstrip("/") + "/healthz", timeout=10)
+    except requests.exceptions.SSLError as exc:
+        raise ConfigError(
+            f"gateway {url}: its TLS certificate is not trusted ({_reason(exc)})",
+            hint="pass --ca-bundle FILE with the CA that signed it, or --insecure for a test "
+            "gateway",
+        ) from None
+    except requests.RequestException as exc:
+        raise ConfigError(
+            f"gateway {url} does not answer: {type(exc).__name__}", hint=hint
+        ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost message of a chained TLS error, e.g. "certificate verify failed"."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return str(getattr(exc, "reason", None) or exc)[:200]
+
+
+__all__ = ["GatewaySession", "Verify", "gateway_session", "reach", "verify_option"]

@@ -1,0 +1,104 @@
+"""``--ca-bundle`` and ``--insecure`` against an HTTPS gateway, with ``$REQUESTS_CA_BUNDLE`` set.
+
+Where that variable is set (many companies set it for their proxy's CA, and this machine
+does), requests used to ignore a session's ``verify``: ``record --ca-bundle`` failed with
+"certificate verify failed", ``--insecure`` still checked, and ``fuzz`` reported the TLS
+failure as a gateway crash and saved "minimal dossiers" for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import certifi
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main
+from harness.errors import ConfigError
+from harness.signing import TestPKI
+from harness.tls import GatewaySession, gateway_session, reach, verify_option
+from mock_gateway.local import LocalServer
+from mock_gateway.testing import InProcessGateway
+from tests.tls import self_signed
+
+SYSTEM_BUNDLE = certifi.where()  # any bundle that exists, standing for the company's
+
+
+@pytest.fixture(autouse=True)
+def company_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a company machine: the environment names a CA bundle for every client."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", SYSTEM_BUNDLE)
+
+
+@pytest.fixture(scope="module")
+def https(pki: TestPKI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """An HTTPS gateway's URL and the certificate that signs itself (its CA bundle)."""
+    certificate, key = self_signed(tmp_path_factory.mktemp("tls"))
+    with InProcessGateway(pki=pki) as gw, LocalServer(gw.gateway, tls=(certificate, key)) as srv:
+        yield srv.url, certificate
+
+
+@pytest.mark.parametrize("verify", [False, "/some/bundle.pem"])
+def test_the_sessions_choice_wins_over_the_environment(verify: bool | str) -> None:
+    merged = GatewaySession()
+    merged.verify = verify
+    settings = merged.merge_environment_settings("https://gw", {}, None, None, None)
+    assert settings["verify"] == verify  # a plain requests.Session gives SYSTEM_BUNDLE
+
+
+def test_with_no_choice_the_environment_still_applies() -> None:
+    settings = gateway_session().merge_environment_settings("https://gw", {}, None, None, None)
+    assert settings["verify"] == SYSTEM_BUNDLE
+
+
+def test_reach_says_what_to_do(https: tuple[str, Path]) -> None:
+    url, certificate = https
+    with pytest.raises(ConfigError) as caught:
+        reach(gateway_session(), url)
+    assert "not trusted" in str(caught.value) and "--ca-bundle" in str(caught.value.hint)
+    assert reach(gateway_session(str(certificate)), url).status_code == 200
+    assert reach(gateway_session(False), url).status_code == 200
+    with pytest.raises(ConfigError, match="does not answer"):
+        reach(gateway_session(), "https://127.0.0.1:9")
+
+
+def test_both_options_at_once_are_refused() -> None:
+    with pytest.raises(ConfigError, match="exclude each other"):
+        verify_option(True, "bundle.pem")
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    outcome = CliRunner().invoke(main, list(args))
+    return outcome.exit_code, outcome.output
+
+
+def test_record_and_regress_over_https(https: tuple[str, Path], tmp_path: Path) -> None:
+    url, certificate = https
+    target = ["--gateway", url, "--token", "test-token-IVAN01", "--admin-token", "test-admin-token"]
+    corpus = ["--root", str(tmp_path / "baselines"), "--procedure", "600"]
+    code, output = _cli("record", *target, *corpus, "--name", "tls")
+    assert code == 2 and "TLS certificate is not trusted" in output and "Traceback" not in output
+    code, output = _cli(
+        "record", *target, *corpus, "--name", "tls", "--ca-bundle", str(certificate)
+    )
+    assert code == 0, output
+    code, output = _cli(
+        "regress", *target, "--root", str(tmp_path / "baselines"), "--baseline", "tls",
+        "--insecure", "--out", str(tmp_path / "reports"),
+    )  # fmt: skip
+    assert code == 0 and "PASSED" in output, output
+
+
+def test_fuzz_over_https_and_no_finding_for_an_untrusted_certificate(
+    https: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, certificate = https
+    common = ["fuzz", "--gateway", url, "--token", "test-token-IVAN01", "--budget", "6"]
+    paths = ["--out", str(tmp_path / "reports"), "--found", str(tmp_path / "found")]
+    code, output = _cli(*common, *paths)
+    assert code == 2 and "--ca-bundle FILE" in output
+    assert not (tmp_path / "found").exists() and not (tmp_path / "reports").exists()
+    code, output = _cli(*common, *paths, "--ca-bundle", str(certificate))
+    assert code == 0 and "PASSED" in output, output
