@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from harness.cli import main
@@ -97,3 +98,17 @@ def test_an_output_path_that_cannot_be_written_is_one_line(tmp_path: Path, pki_d
     code, out, err = run("dossier", "build", "604", "-o", str(target))
     assert code == 2 and f"error: {target}: No such file or directory" in err
     assert "Traceback" not in out + err
+
+
+def test_a_gateway_lost_mid_run_is_one_line_with_a_network_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """requests' errors are OSErrors too, but "check the path" would send the user astray."""
+
+    def lost(*_args: object, **_kwargs: object) -> None:
+        raise requests.ConnectionError("Connection aborted: RemoteDisconnected")
+
+    monkeypatch.setattr("harness.regression.cli.record_baseline", lost)
+    code, _out, err = run("record", "--name", "x")
+    assert code == 2 and "error: the gateway stopped answering: Connection aborted" in err
+    assert "--ca-bundle" in err and "check the path" not in err
