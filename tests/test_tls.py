@@ -102,3 +102,13 @@ def test_fuzz_over_https_and_no_finding_for_an_untrusted_certificate(
     assert not (tmp_path / "found").exists() and not (tmp_path / "reports").exists()
     code, output = _cli(*common, *paths, "--ca-bundle", str(certificate))
     assert code == 0 and "PASSED" in output, output
+
+
+def test_certify_says_how_to_trust_a_private_ca(https: tuple[str, Path], tmp_path: Path) -> None:
+    url, _certificate = https
+    code, output = _cli(
+        "certify", "--adapter", "reference", "--gateway", url, "--procedures", "600",
+        "--no-progress", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 2 and "TLS certificate is not trusted" in output
+    assert "$REQUESTS_CA_BUNDLE" in output and "Traceback" not in output

@@ -155,6 +155,12 @@ class CertGateway:
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
             response = self._session.request(method, self.url + path, timeout=30, **kwargs)
+        except requests.exceptions.SSLError:
+            raise ConfigError(
+                f"cannot reach the gateway at {self.url}: its TLS certificate is not trusted",
+                hint="certify has no --ca-bundle yet: set $REQUESTS_CA_BUNDLE to the CA that "
+                "signed it, for this harness and the reference I-VAN alike",
+            ) from None
         except requests.RequestException as exc:
             raise ConfigError(f"cannot reach the gateway at {self.url}: {exc}") from exc
         if response.status_code == 404 and path.startswith("/admin/faults"):
