@@ -104,11 +104,21 @@ def test_fuzz_over_https_and_no_finding_for_an_untrusted_certificate(
     assert code == 0 and "PASSED" in output, output
 
 
-def test_certify_says_how_to_trust_a_private_ca(https: tuple[str, Path], tmp_path: Path) -> None:
-    url, _certificate = https
-    code, output = _cli(
-        "certify", "--adapter", "reference", "--gateway", url, "--procedures", "600",
-        "--no-progress", "--out", str(tmp_path),
-    )  # fmt: skip
-    assert code == 2 and "TLS certificate is not trusted" in output
-    assert "$REQUESTS_CA_BUNDLE" in output and "Traceback" not in output
+def test_certify_over_https_with_the_ca_bundle(pki: TestPKI, tmp_path: Path) -> None:
+    """The harness and the reference I-VAN both trust --ca-bundle; without it, a hint."""
+    from mock_gateway.faulty_app import FaultyGateway, create_faulty_app
+
+    certificate, key = self_signed(tmp_path)
+    with InProcessGateway(pki=pki) as gw:
+        app = create_faulty_app(FaultyGateway(gw.gateway), close=False)
+        with LocalServer(gw.gateway, tls=(certificate, key), app=app) as server:
+            args = ["certify", "--adapter", "reference", "--gateway", server.url]
+            args += ["--procedures", "600", "--no-progress", "--out", str(tmp_path / "r")]
+            code, output = _cli(*args, "--case", "CERT-SCH-01")
+            assert code == 2 and "TLS certificate is not trusted" in output
+            assert "--ca-bundle FILE" in output and "Traceback" not in output
+            code, output = _cli(*args, "--ca-bundle", str(certificate))
+    assert code == 0 and "verdict: PASSED" in output, output
+    assert f"--ca-bundle {certificate}" in next((tmp_path / "r").glob("*/results.json")).read_text(
+        encoding="utf-8"
+    )

@@ -23,6 +23,7 @@ from rich.progress import (
 )
 
 from harness.errors import HarnessError, UsageError
+from harness.tls import verify_option
 
 
 def _options(values: tuple[str, ...]) -> dict[str, str]:
@@ -57,6 +58,13 @@ def _options(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--ivan", default="IVAN01", show_default=True, help="I-VAN code at --gateway.")
 @click.option("--ivan-token", help="Its bearer token at --gateway (default: the test token).")
 @click.option("--admin-token", help="The admin token at --gateway (default: the test token).")
+@click.option("--insecure", is_flag=True, help="Do not verify an https:// gateway's certificate.")
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CA bundle that signed the https:// gateway's certificate (PEM); the reference "
+    "I-VAN and command adapters get it too (BHXH_CA_BUNDLE).",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Report parent.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar (off for manual).")
 @click.pass_context
@@ -73,6 +81,8 @@ def certify(
     ivan: str,
     ivan_token: str | None,
     admin_token: str | None,
+    insecure: bool,
+    ca_bundle: str | None,
     out: Path | None,
     progress: bool,
 ) -> None:
@@ -89,6 +99,7 @@ def certify(
     tokens |= {"token": ivan_token} if ivan_token else {}
     tokens |= {"admin_token": admin_token} if admin_token else {}
     try:
+        verify_tls = verify_option(insecure, str(Path(ca_bundle).resolve()) if ca_bundle else None)
         chosen = resolve_adapter(adapter, _options(adapter_options))
         show = progress and chosen.name != "manual"
         listener = _Bar(console) if show else None
@@ -104,6 +115,7 @@ def certify(
                 settings={"client_timeout": client_timeout} if client_timeout else None,
                 listener=listener,
                 tokens=tokens,
+                verify_tls=verify_tls,
             )
     except UsageError as exc:
         click.echo(f"error: {exc}", err=True)

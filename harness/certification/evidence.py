@@ -102,6 +102,7 @@ def reproduce(
     catalog: str,
     gateway_url: str | None,
     options: dict[str, str] | None = None,
+    verify_tls: bool | str = True,
 ) -> str:
     """The one-line command that runs just this case again."""
     parts = [
@@ -115,6 +116,10 @@ def reproduce(
     ]
     if gateway_url:
         parts.append(f"--gateway {shlex.quote(gateway_url)}")
+    if verify_tls is False:
+        parts.append("--insecure")
+    elif isinstance(verify_tls, str):
+        parts.append(f"--ca-bundle {shlex.quote(verify_tls)}")
     return " ".join(parts)
 
 

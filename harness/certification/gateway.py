@@ -27,6 +27,7 @@ import requests
 from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.signing import TestPKI
+from harness.tls import Verify, gateway_session
 from harness.xmlsafe import parse_xml
 
 PROBE_PREFIX = "cert-probe-"
@@ -141,6 +142,7 @@ class CertGateway:
         admin_token: str = DEFAULT_ADMIN_TOKEN,
         logs: LogCapture | None = None,
         local: bool = False,
+        verify_tls: Verify = True,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"gateway URL {url!r} must start with http:// or https://")
@@ -149,7 +151,7 @@ class CertGateway:
         self.local = local
         self.logs = logs
         self._admin = {"Authorization": f"Bearer {admin_token}"}
-        self._session = requests.Session()
+        self._session = gateway_session(verify_tls)
         self._probes = itertools.count(1)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -158,8 +160,8 @@ class CertGateway:
         except requests.exceptions.SSLError:
             raise ConfigError(
                 f"cannot reach the gateway at {self.url}: its TLS certificate is not trusted",
-                hint="certify has no --ca-bundle yet: set $REQUESTS_CA_BUNDLE to the CA that "
-                "signed it, for this harness and the reference I-VAN alike",
+                hint="pass --ca-bundle FILE with the CA that signed it, or --insecure for a "
+                "test gateway",
             ) from None
         except requests.RequestException as exc:
             raise ConfigError(f"cannot reach the gateway at {self.url}: {exc}") from exc

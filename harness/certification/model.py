@@ -139,6 +139,7 @@ class AdapterContext:
     client_timeout: float = 1.0
     seed: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    verify_tls: bool | str = True  # how to check an https:// gateway (harness.tls.Verify)
 
     def placeholders(self) -> dict[str, str]:
         """The values command templates and HTTP hooks may use."""
@@ -152,6 +153,9 @@ class AdapterContext:
             "catalog": self.catalog_version,
             "timeout": f"{self.client_timeout:g}",
             "seed": str(self.seed),
+            # an https:// gateway: the CA bundle to trust ("" for the system's), or no check
+            "ca_bundle": self.verify_tls if isinstance(self.verify_tls, str) else "",
+            "insecure": "1" if self.verify_tls is False else "",
         }
 
 

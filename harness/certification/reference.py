@@ -179,6 +179,7 @@ class ReferenceIvan(ContextHolder):
             retry=replace(self.retry, timeout=ctx.client_timeout),
             journal=self.journal,
             seed=ctx.seed,
+            verify_tls=ctx.verify_tls,
         )
         client.defer_after = self.defer_after
         return client

@@ -32,6 +32,7 @@ from harness.errors import ConfigError
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
+from harness.tls import Verify
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,12 @@ def _procedures(catalog: Catalog, wanted: Sequence[str] | None) -> list[str]:
 
 @contextmanager
 def _gateway(
-    url: str | None, catalog: Catalog, pki: TestPKI, folder: Path, tokens: dict[str, str]
+    url: str | None,
+    catalog: Catalog,
+    pki: TestPKI,
+    folder: Path,
+    tokens: dict[str, str],
+    verify_tls: Verify = True,
 ) -> Iterator[CertGateway]:
     if url is None:
         with local_gateway(catalog.version, pki, folder) as gateway:
@@ -90,6 +96,7 @@ def _gateway(
         url,
         ivan=(ivan, tokens.get("ivan_name", ivan), tokens.get("token", f"test-token-{ivan}")),
         admin_token=tokens.get("admin_token", "test-admin-token"),
+        verify_tls=verify_tls,
     )
     try:
         yield gateway
@@ -169,6 +176,7 @@ class _Session:
                 catalog=self.catalog.version,
                 gateway_url=self.gateway_url,
                 options=getattr(self.adapter, "options", None),
+                verify_tls=self.context.verify_tls,
             )
             yield judge(case, obs, self.suite, took, repro)
 
@@ -187,12 +195,14 @@ def run_certification(
     suite: Suite | None = None,
     pki: TestPKI | None = None,
     tokens: dict[str, str] | None = None,
+    verify_tls: Verify = True,
 ) -> ReportBundle:
     """Certify ``adapter`` (an adapter or an ``--adapter`` spec) and write its report bundle.
 
     ``procedures`` defaults to every procedure of ``catalog`` (default: the latest);
     ``gateway_url`` None starts the mock gateway with fault injection on 127.0.0.1;
-    ``cases`` selects case ids; ``settings`` overrides the suite's (e.g. client_timeout).
+    ``cases`` selects case ids; ``settings`` overrides the suite's (e.g. client_timeout);
+    ``verify_tls`` is how the harness and the reference I-VAN check an https:// gateway.
     The bundle (``reports/<run-id>/`` or under ``out``) is written before returning.
     """
     from harness.certification.adapters import resolve_adapter
@@ -230,7 +240,7 @@ def run_certification(
     order = [s for s in suite.scenarios if any(c.scenario == s for c in selected)]
     with tempfile.TemporaryDirectory(prefix="bhxh-certify-") as scratch:
         work = Path(scratch)
-        with _gateway(gateway_url, cat, pki, work / "gateway", tokens or {}) as gateway:
+        with _gateway(gateway_url, cat, pki, work / "gateway", tokens or {}, verify_tls) as gateway:
             context = AdapterContext(
                 gateway_url=gateway.url,
                 ivan=gateway.ivan,
@@ -241,6 +251,7 @@ def run_certification(
                 catalog_version=cat.version,
                 client_timeout=float(suite.settings["client_timeout"]),
                 seed=seed,
+                verify_tls=verify_tls,
             )
             builder = JobBuilder(cat, pki, seed, tag=run_id)
             session = _Session(suite, cat, ivan, gateway, context, builder, pki, seed, gateway_url)
