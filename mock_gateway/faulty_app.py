@@ -51,7 +51,7 @@ from mock_gateway.fault_plan import (
 from mock_gateway.fault_profiles import FaultProfile, build_plan, load_profiles
 from mock_gateway.faults import Fault, marker_effects
 from mock_gateway.intake import Rejected, reject
-from mock_gateway.routes import Auth
+from mock_gateway.routes import ROUTES, Auth
 from mock_gateway.store import TrafficRecord
 from mock_gateway.transport import FaultAdapter
 
@@ -59,6 +59,11 @@ log = logging.getLogger("mock_gateway.faults")
 
 ADMIN_PATH = "/admin/faults"
 TRAFFIC_PATH = "/admin/traffic"
+_ADMIN_QUERY = {
+    TRAFFIC_PATH: next(r.accepted_query for r in ROUTES if r.template == TRAFFIC_PATH),
+    ADMIN_PATH + "/log": frozenset({"after"}),
+}
+"""The query parameters of the admin routes this layer answers itself (any other: none)."""
 ENV_FAULTS = "BHXH_GATEWAY_FAULTS"
 ENV_FAULTS_SEED = "BHXH_GATEWAY_FAULTS_SEED"
 
@@ -227,6 +232,7 @@ class FaultyGateway:
     def _admin(self, request: GatewayRequest) -> GatewayResponse:
         try:
             self.gateway.authenticate(Auth.ADMIN, request)
+            params.refuse_unknown(request, _ADMIN_QUERY.get(request.path, frozenset()))
             if request.path == TRAFFIC_PATH:
                 return export_traffic(self.gateway, request)
             if request.path == ADMIN_PATH + "/log" and request.method in ("GET", "HEAD"):

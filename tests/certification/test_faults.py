@@ -457,3 +457,20 @@ def test_over_http_a_reset_is_a_reset_and_a_held_answer_times_out(
     replay = client.post(url, data=envelope, headers={**headers, "X-Message-Id": "h-2"}, timeout=5)
     assert replay.status_code == 202 and replay.headers["X-Idempotent-Replay"] == "true"
     assert [e["kind"] for e in served.fault_events()] == ["reset", "timeout"]
+
+
+@pytest.mark.parametrize(
+    ("path", "accepted"),
+    [
+        ("/admin/traffic", {"after": "0"}),
+        ("/admin/faults", {}),
+        ("/admin/faults/log", {"after": "0"}),
+    ],
+)
+def test_the_fault_layers_admin_routes_refuse_unknown_parameters(
+    faulty: FaultyGateway, path: str, accepted: dict[str, str]
+) -> None:
+    """A served gateway answers these in the fault layer, past the core's own check."""
+    wrong = call(faulty, "GET", path, token="test-admin-token", query={**accepted, "aftr": "5"})
+    assert (wrong.status, wrong.outcome) == (400, "REQ-002")
+    assert call(faulty, "GET", path, token="test-admin-token", query=accepted).status == 200
