@@ -22,6 +22,12 @@ Verify = bool | str
 check) or the path of a CA bundle."""
 
 
+UNTRUSTED_HINT = (
+    "pass --ca-bundle FILE with the CA that signed it, or --insecure for a test gateway"
+)
+"""What to do about a gateway whose TLS certificate is not trusted."""
+
+
 def verify_option(insecure: bool, ca_bundle: str | None) -> Verify:
     """``verify`` from the CLI's ``--insecure`` and ``--ca-bundle``."""
     if insecure and ca_bundle:
@@ -65,8 +71,7 @@ def reach(
     except requests.exceptions.SSLError as exc:
         raise ConfigError(
             f"gateway {url}: its TLS certificate is not trusted ({_reason(exc)})",
-            hint="pass --ca-bundle FILE with the CA that signed it, or --insecure for a test "
-            "gateway",
+            hint=UNTRUSTED_HINT,
         ) from None
     except requests.RequestException as exc:
         raise ConfigError(
@@ -81,4 +86,11 @@ def _reason(exc: BaseException) -> str:
     return str(getattr(exc, "reason", None) or exc)[:200]
 
 
-__all__ = ["GatewaySession", "Verify", "gateway_session", "reach", "verify_option"]
+__all__ = [
+    "UNTRUSTED_HINT",
+    "GatewaySession",
+    "Verify",
+    "gateway_session",
+    "reach",
+    "verify_option",
+]

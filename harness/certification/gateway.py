@@ -27,7 +27,7 @@ import requests
 from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.signing import TestPKI
-from harness.tls import Verify, gateway_session
+from harness.tls import UNTRUSTED_HINT, Verify, gateway_session
 from harness.xmlsafe import parse_xml
 
 PROBE_PREFIX = "cert-probe-"
@@ -160,8 +160,7 @@ class CertGateway:
         except requests.exceptions.SSLError:
             raise ConfigError(
                 f"cannot reach the gateway at {self.url}: its TLS certificate is not trusted",
-                hint="pass --ca-bundle FILE with the CA that signed it, or --insecure for a "
-                "test gateway",
+                hint=UNTRUSTED_HINT,
             ) from None
         except requests.RequestException as exc:
             raise ConfigError(f"cannot reach the gateway at {self.url}: {exc}") from exc

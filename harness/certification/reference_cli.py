@@ -20,6 +20,7 @@ import click
 
 from harness.certification.model import AdapterContext, Job
 from harness.certification.reference import ReferenceIvan
+from harness.tls import verify_option
 
 
 def context_from_env() -> AdapterContext:
@@ -36,7 +37,7 @@ def context_from_env() -> AdapterContext:
             catalog_version=env.get("BHXH_CATALOG", ""),
             client_timeout=float(env.get("BHXH_TIMEOUT", "30")),
             seed=int(env.get("BHXH_SEED", "0")),
-            verify_tls=(False if env.get("BHXH_INSECURE") else (env.get("BHXH_CA_BUNDLE") or True)),
+            verify_tls=verify_option(bool(env.get("BHXH_INSECURE")), env.get("BHXH_CA_BUNDLE")),
         )
     except KeyError as exc:
         raise click.UsageError(f"${exc.args[0]} is not set: run me as a command adapter") from exc

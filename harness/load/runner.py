@@ -32,6 +32,7 @@ from harness.load.stats import AGGREGATED, read_history, read_stats
 from harness.load.verdict import write_verdict
 from harness.paths import project_root, reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
+from harness.tls import Verify, verify_option
 
 LOCAL_CLOCK_SPEED = 900.0
 """A local gateway's simulated seconds per real second: 15 minutes a second, so hand-over
@@ -76,9 +77,9 @@ class LoadRequest:
     ca_bundle: Path | None = None  # CA bundle (PEM) that signed it
 
     @property
-    def verify_tls(self) -> bool | str:
+    def verify_tls(self) -> Verify:
         """What ``requests`` takes as ``verify``, from the two TLS options."""
-        return False if self.insecure else (str(self.ca_bundle) if self.ca_bundle else True)
+        return verify_option(self.insecure, str(self.ca_bundle) if self.ca_bundle else None)
 
     def validate(self) -> None:
         """Every problem at once, each as ``name=value``, before anything starts."""
