@@ -158,7 +158,13 @@ def dossier() -> None:
 @dossier.command("build")
 @click.argument("procedure")
 @click.option("--catalog", "version", help="Catalog version (default: latest).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the generated people, places and figures (same seed, same dossier).",
+)
 @click.option("--defect", help="A named defect from fixtures/dossiers/defects.yaml.")
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."

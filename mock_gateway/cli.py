@@ -97,6 +97,7 @@ class _Refused(click.ClickException):
     default="info",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="Server log verbosity (requests are not logged: the traffic log keeps them).",
 )
 def serve(
     host: str,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 import requests
 from click.testing import CliRunner
@@ -23,6 +25,25 @@ def test_help_lists_the_commands() -> None:
     assert code == 0
     for command in ("catalog", "dossier", "pki"):
         assert re.search(rf"^\s+{command}\s", out, re.M), command
+
+
+def _commands(command: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _commands(sub, f"{path} {name}")
+
+
+def test_every_command_and_option_says_what_it_is_for() -> None:
+    """--help is the first documentation a user reads: no option without a sentence."""
+    silent = [
+        f"{path} {'/'.join(param.opts)}"
+        for path, command in _commands(main, "bhxh-harness")
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden and not param.help
+    ]
+    silent += [path for path, command in _commands(main, "bhxh-harness") if not command.help]
+    assert silent == []
 
 
 def test_catalog_diff_reports_breaking_changes_and_exits_1() -> None:

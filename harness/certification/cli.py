@@ -53,7 +53,9 @@ def _options(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--gateway", "gateway_url", help="A running gateway's URL (default: start one).")
 @click.option("--case", "cases", multiple=True, help="Run only this case (repeatable).")
 @click.option("--catalog", "catalog_version", help="Catalog version (default: latest).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every dossier the cases build."
+)
 @click.option("--client-timeout", type=float, help="Seconds the I-VAN waits for an answer.")
 @click.option("--ivan", default="IVAN01", show_default=True, help="I-VAN code at --gateway.")
 @click.option("--ivan-token", help="Its bearer token at --gateway (default: the test token).")

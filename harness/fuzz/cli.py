@@ -92,7 +92,13 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
 @click.option("--budget", type=int, help="Number of cases.")
 @click.option("--duration", type=float, help="Seconds to fuzz.")
 @click.option("--catalog", "version", help="Catalog version (default: latest).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the cases (same seed, same cases).",
+)
 @click.option("--family", "families", multiple=True, help="Mutation family (repeatable).")
 @click.option("--found", type=click.Path(path_type=Path), help="Where minimal failures go.")
 @click.option("--out", type=click.Path(path_type=Path), help="Parent folder of the report.")

@@ -37,7 +37,13 @@ def _target_options(command: F) -> F:
         ),
         click.option("--insecure", is_flag=True, help="Do not verify the TLS certificate."),
         click.option("--ca-bundle", type=click.Path(exists=True), help="CA bundle for TLS."),
-        click.option("--poll-timeout", type=float, default=300.0, show_default=True),
+        click.option(
+            "--poll-timeout",
+            type=float,
+            default=300.0,
+            show_default=True,
+            help="Seconds to wait for every dossier's 02/TB-TS and 03/TB-TS messages.",
+        ),
         click.option("--release", help="inproc only: simulate this faulty release."),
         click.option(
             "--serve-catalog", "serve", multiple=True, help="inproc only: catalog versions served."
@@ -112,11 +118,32 @@ def record(
 @click.command()
 @_target_options
 @click.option("--baseline", "name", required=True, help="Baseline to compare against.")
-@click.option("--expectations", type=click.Path(exists=True, path_type=Path), help="YAML.")
-@click.option("--p50-ratio", type=float, default=LatencyThresholds.p50_ratio, show_default=True)
-@click.option("--p95-ratio", type=float, default=LatencyThresholds.p95_ratio, show_default=True)
 @click.option(
-    "--min-delta-ms", type=float, default=LatencyThresholds.min_delta_ms, show_default=True
+    "--expectations",
+    type=click.Path(exists=True, path_type=Path),
+    help="YAML of the differences this release intends (they do not fail the run).",
+)
+@click.option(
+    "--p50-ratio",
+    type=float,
+    default=LatencyThresholds.p50_ratio,
+    show_default=True,
+    help="Flag a procedure whose median latency grew by this factor over the baseline's "
+    "(beyond the whole run's slowdown) and by --min-delta-ms.",
+)
+@click.option(
+    "--p95-ratio",
+    type=float,
+    default=LatencyThresholds.p95_ratio,
+    show_default=True,
+    help="Same for p95 latency (judged from 40 samples and 10 ms of growth).",
+)
+@click.option(
+    "--min-delta-ms",
+    type=float,
+    default=LatencyThresholds.min_delta_ms,
+    show_default=True,
+    help="Least growth of a median worth flagging (a ratio of tiny times is noise).",
 )
 @click.option("--out", type=click.Path(path_type=Path), help="Parent folder of the report.")
 def regress(
