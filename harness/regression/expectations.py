@@ -21,6 +21,7 @@ is worth knowing about.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,17 +117,29 @@ class CatalogImpact:
 
 
 def touched_procedures(diff: CatalogDiff) -> set[str]:
-    """Procedures a catalog change concerns: named directly or through one of their forms."""
-    old = load_catalog(diff.old_version)
-    touched = set()
-    for code, procedure in old.procedures.items():
-        for change in diff.changes:
-            subject = change.subject
-            if subject == code or any(
-                subject == f or subject.startswith((f + "-", f + "/")) for f in procedure.forms
-            ):
-                touched.add(code)
-    return touched
+    """Procedures a catalog change concerns: named directly or through one of their forms.
+
+    A change's subject starts with what it is about (``600``, ``D02-TS``, ``D02-TS-595:…``,
+    ``D02-TS#rule``, ``D02-TS/path``); one about anything else (the envelope's schema or
+    rules) concerns every procedure, since every dossier carries the envelope.
+    """
+    old, new = load_catalog(diff.old_version), load_catalog(diff.new_version)
+    owners: dict[str, set[str]] = {}  # subject head -> procedures it concerns
+    for catalog in (old, new):
+        for code, procedure in catalog.procedures.items():
+            owners.setdefault(code, set()).add(code)
+            for form_code in procedure.forms:
+                heads = {form_code}
+                for form in (old.forms.get(form_code), new.forms.get(form_code)):
+                    heads |= {f"{form_code}-{v.version}" for v in form.versions} if form else set()
+                for head in heads:
+                    owners.setdefault(head, set()).add(code)
+    everything = set(old.procedures)
+    touched: set[str] = set()
+    for change in diff.changes:
+        head = re.split(r"[:#/]", change.subject, maxsplit=1)[0]
+        touched |= owners.get(head, everything)
+    return touched & everything
 
 
 def catalog_impact(

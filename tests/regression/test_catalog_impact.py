@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from harness.catalog.diff import CatalogDiff, Change
 from harness.regression import Baseline, regress
+from harness.regression.expectations import touched_procedures
 from harness.signing import TestPKI
 from tests.regression.conftest import FUNCTIONAL
 
@@ -30,3 +34,24 @@ def test_a_new_procedure_shadowing_an_old_schema_is_reported_as_catalog_impact(
     broken = {d.dossier for d in result.impact.broken}
     assert {"607/valid-0000", "610/valid-0000", "612/valid-0000"} <= broken
     assert all(d.procedure in result.impact.unchanged for d in result.impact.broken)
+
+
+@pytest.mark.parametrize(
+    ("subject", "procedures"),
+    [
+        ("604", {"604"}),
+        ("TK3-TS", {"604"}),
+        ("TK3-TS/NoiDung/DonVi/DienThoai", {"604"}),
+        ("TK3-TS-595:TK3-TS/NoiDung", {"604"}),
+        ("D02-TS#d02-tyle", {"600", "601"}),  # a rule of a form
+        ("D02-TS-595#d02-tyle", {"600", "601"}),
+        ("envelope#env-period", {"600", "601", "604", "607", "610", "612"}),
+        ("Hoso/NoiDung/ThongTinDonVi/DienThoai", {"600", "601", "604", "607", "610", "612"}),
+        ("630a", set()),  # added by the new catalog: no baseline procedure is concerned
+    ],
+)
+def test_a_change_concerns_the_procedures_of_what_it_is_about(
+    subject: str, procedures: set[str]
+) -> None:
+    change = Change("rule-changed", subject, "", True)
+    assert touched_procedures(CatalogDiff("2024.1", "2026.1", (change,))) == procedures
