@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import tempfile
 import time
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -209,19 +210,28 @@ def remote_clock_speed(url: str, asked: float | None, reported: float | None) ->
     return reported, "reported by the gateway"
 
 
+_OPTION_NAMES = {"catalog_version": "--catalog", "ivan_tokens": "--ivan-token"}
+_ALWAYS_SHOWN = ("gateway", "shape", "scale", "duration", "workers", "model")
+_NOT_OPTIONS = ("out", "locustfile", "users_max", "payload", "feed")  # library-only or no effect
+
+
 def _reproduce(r: LoadRequest) -> str:
-    parts = [
-        f"bhxh-harness load --gateway {r.gateway} --shape {r.shape} --scale {r.scale:g}",
-        f"--duration {r.duration:g} --workers {r.workers} --model {r.model}",
-    ]
-    if r.fault_latency:
-        parts.append(f"--fault-latency {r.fault_latency:g}")
-    if r.clock_speed:
-        parts.append(f"--clock-speed {r.clock_speed:g}")
-    if r.insecure:
-        parts.append("--insecure")
-    if r.ca_bundle:
-        parts.append(f"--ca-bundle {r.ca_bundle}")
+    """The command line of this run: every option that differs from its default (tokens
+    as ``<token>``, to be filled in: a report is shared, a credential is not)."""
+    defaults = LoadRequest()
+    parts = ["bhxh-harness load"]
+    for name in (f.name for f in fields(r)):
+        value = getattr(r, name)
+        if name in _NOT_OPTIONS or (name not in _ALWAYS_SHOWN and value == getattr(defaults, name)):
+            continue
+        option = _OPTION_NAMES.get(name, "--" + name.replace("_", "-"))
+        if value is True:
+            parts.append(option)
+        elif name == "ivan_tokens":
+            parts += [f"{option} {shlex.quote(code + '=<token>')}" for code in value]
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            parts.append(f"{option} {shlex.quote(shown)}")
     return " ".join(parts)
 
 

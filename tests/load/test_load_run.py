@@ -9,7 +9,9 @@ listens on 127.0.0.1 and every run stops by itself.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ from harness.load import LocustSettings, run_load
 from harness.load.cli import load
 from harness.load.gateway import check_remote, well_known_tokens
 from harness.load.processes import Master, master_args, worker_args
-from harness.load.runner import remote_clock_speed
+from harness.load.runner import LoadRequest, _reproduce, remote_clock_speed
 from harness.reporting import verify_bundle
 from harness.signing import TestPKI
 from mock_gateway.config import DEFAULT_IVAN_TOKENS
@@ -180,3 +182,23 @@ def test_remote_workers_need_a_known_master_port(tmp_path: Path) -> None:
         run_load("http://127.0.0.1:9", remote_workers=2, out=tmp_path)
     with pytest.raises(ConfigError, match="unexpected keyword"):
         run_load(colour="red")
+
+
+def test_the_reproduce_line_gives_back_every_option_of_the_run(tmp_path: Path) -> None:
+    """The report's command is parsed by the CLI into the same run (tokens left out)."""
+    bundle = tmp_path / "ca bundle.pem"
+    bundle.write_text("PEM")
+    request = LoadRequest(
+        gateway="https://gw.example:8443", shape="flat", scale=0.5, duration=12.0,
+        model="closed", mix="ordinary", service_levels=Path("my levels.yaml"),
+        clock_speed=60.0, ivan_tokens={"IVAN07": "secret"}, catalog_version="2024.1",
+        pool_size=3, seed=9, workers=2, master_port=5557, ca_bundle=bundle,
+    )  # fmt: skip
+    line = _reproduce(request)
+    assert "secret" not in line
+    words = shlex.split(line)
+    assert words[:2] == ["bhxh-harness", "load"]
+    params = load.make_context("load", words[2:]).params
+    assert params.pop("ivan_tokens") == ("IVAN07=<token>",)
+    rebuilt = LoadRequest(**params)
+    assert rebuilt == dataclasses.replace(request, ivan_tokens=None)
