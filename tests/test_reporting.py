@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
+from click.testing import CliRunner
 from lxml import etree
 
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, verify_bundle
+from harness.reporting.command_line import command_line
 
 
 def _bundle(tmp_path: Path) -> ReportBundle:
@@ -46,3 +49,22 @@ def test_bundle_files_and_digest(tmp_path: Path) -> None:
     (folder / "results.json").write_text("{}", encoding="utf-8")
     (folder / "extra.txt").write_text("x", encoding="utf-8")
     assert verify_bundle(folder) == ["changed: results.json", "extra: extra.txt"]
+
+
+def test_a_command_line_keeps_what_was_typed_and_hides_secrets() -> None:
+    seen: list[str] = []
+
+    @click.command("try")
+    @click.option("--insecure", is_flag=True)
+    @click.option("--progress/--no-progress", default=True)
+    @click.option("--token", envvar="TRY_TOKEN")
+    @click.option("--admin-token", envvar="TRY_ADMIN")
+    @click.option("--seed", type=int, default=0)
+    @click.argument("files", nargs=-1)
+    def command(**_: object) -> None:
+        seen.append(command_line(click.get_current_context(), secrets=("token", "admin_token")))
+
+    args = ["--insecure", "--no-progress", "--token", "s3cret", "a b.xml", "c.xml"]
+    result = CliRunner().invoke(command, args, env={"TRY_ADMIN": "from-env"})
+    assert result.exit_code == 0, result.output
+    assert seen == ["bhxh-harness try --insecure --no-progress --token '<token>' 'a b.xml' c.xml"]

@@ -22,6 +22,7 @@ from harness.regression.compare import Difference, LatencyThresholds
 from harness.regression.report import report_bundle
 from harness.regression.run import record as record_baseline
 from harness.regression.run import regress as run_regress
+from harness.reporting.command_line import command_line
 from harness.tls import verify_option
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -179,9 +180,7 @@ def regress(
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    command = f"bhxh-harness regress --baseline {name} --gateway {gateway}" + (
-        f" --release {release}" if release else ""
-    )
+    command = command_line(click.get_current_context(), secrets=("token", "admin_token"))
     folder = report_bundle(result, out, reproduce=command).write()
     console.print(
         f"regression: {'PASSED' if result.ok else 'FAILED'}: {len(result.unintended)} "

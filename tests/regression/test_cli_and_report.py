@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -27,10 +28,10 @@ def test_record_then_regress_a_faulty_release_writes_a_failing_report(
     assert clean.output.startswith("regression: PASSED: 0 unintended")
 
     out = tmp_path / "faulty"
-    faulty = CliRunner().invoke(
-        regress,
-        ["--baseline", "cli", "--release", "pa-code-removed", "--out", str(out), *common],
-    )
+    faulty_args = ["--baseline", "cli", "--release", "pa-code-removed", "--out", str(out), *common]
+    faulty_args += ["--serve-catalog", "2024.1", "--serve-catalog", "2026.1", "--token", "T0P"]
+    faulty_params = regress.make_context("regress", list(faulty_args)).params
+    faulty = CliRunner().invoke(regress, faulty_args)
     assert faulty.exit_code == 1, faulty.output
     lines = faulty.output.splitlines()
     assert lines[0].startswith("regression: FAILED: ") and lines[-1].startswith("report: ")
@@ -45,7 +46,10 @@ def test_record_then_regress_a_faulty_release_writes_a_failing_report(
     case = next(c for c in data["cases"] if c["case_id"] == "REG-newly-rejected@600")
     [evidence] = case["evidence"].values()
     assert "expected: 202 accepted" in evidence and "actual:   400 XSD-001" in evidence
-    assert "--release pa-code-removed" in case["reproduce"]
+    words = shlex.split(case["reproduce"])
+    assert words[:2] == ["bhxh-harness", "regress"]
+    assert "T0P" not in case["reproduce"]  # a report is shared, a credential is not
+    assert regress.make_context("regress", words[2:]).params == faulty_params | {"token": "<token>"}
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert "REG-newly-rejected" in html and "<th>600</th>" in html
     assert "<script src" not in html and "<link" not in html  # self-contained
