@@ -247,7 +247,9 @@ def dossier_check(files: tuple[Path, ...], version: str | None, lang: str) -> No
 
 
 @dossier.command("corpus")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), required=True, help="Folder to write."
+)
 @click.option("--catalog", "version", help="Catalog version (default: latest).")
 @click.option(
     "--seeds", type=int, default=3, show_default=True, help="Valid dossiers per procedure."

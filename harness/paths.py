@@ -17,9 +17,14 @@ from harness.errors import ConfigError
 def project_root() -> Path:
     """The folder holding ``fixtures/`` (checkout root or ``$BHXH_HARNESS_HOME``)."""
     env = os.environ.get("BHXH_HARNESS_HOME")
-    candidates = [Path(env)] if env else []
-    candidates += [*Path(__file__).resolve().parents, Path.cwd()]
-    for candidate in candidates:
+    if env:  # a mistyped home must not quietly fall back to the checkout's catalogs
+        if (Path(env) / "fixtures" / "catalog").is_dir():
+            return Path(env)
+        raise ConfigError(
+            f"BHXH_HARNESS_HOME={env} has no fixtures/catalog/ folder",
+            hint="point it at a copy of the project (the folder holding fixtures/), or unset it",
+        )
+    for candidate in [*Path(__file__).resolve().parents, Path.cwd()]:
         if (candidate / "fixtures" / "catalog").is_dir():
             return candidate
     raise ConfigError(

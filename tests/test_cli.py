@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +17,7 @@ import requests
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.paths import project_root
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -133,3 +138,33 @@ def test_a_gateway_lost_mid_run_is_one_line_with_a_network_hint(
     code, _out, err = run("record", "--name", "x")
     assert code == 2 and "error: the gateway stopped answering: Connection aborted" in err
     assert "--ca-bundle" in err and "check the path" not in err
+
+
+def _cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "BHXH_HARNESS_HOME"}
+    if home is not None:
+        env["BHXH_HARNESS_HOME"] = str(home)
+    command = [sys.executable, "-m", "harness", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_python_dash_m_harness_is_the_cli() -> None:
+    result = _cli("--help")
+    assert result.returncode == 0 and "Usage: bhxh-harness" in result.stdout
+
+
+def test_harness_home_points_every_command_at_another_copy_of_the_data(tmp_path: Path) -> None:
+    shutil.copytree(project_root() / "fixtures", tmp_path / "fixtures")
+    copy = tmp_path / "fixtures" / "catalog" / "2099.1"
+    shutil.copytree(copy.parent / "2026.1", copy)
+    yaml = copy / "catalog.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("2026.1", "2099.1"), encoding="utf-8")
+    result = _cli("catalog", "list", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "2099.1" in result.stdout  # only the copy has it
+
+
+def test_a_mistyped_harness_home_is_refused_not_ignored(tmp_path: Path) -> None:
+    result = _cli("catalog", "list", home=tmp_path / "typo")
+    assert result.returncode == 2
+    assert "has no fixtures/catalog/ folder" in result.stderr and "Traceback" not in result.stderr
