@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from harness.catalog import Procedure, period_key
+from harness.catalog.rule_roles import can_raise
 from harness.dossiers.factory import Dossier, DossierFactory, Tweaks
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import CatalogError, FactoryError
@@ -77,10 +78,15 @@ def _has_element(spec: ElementSpec, name: str) -> bool:
 
 
 def _target(factory: DossierFactory, procedure: Procedure, d: Defect) -> tuple[str, str] | None:
-    """The (form, element) a content defect touches: first required form holding one."""
+    """The (form, element) a content defect touches: first required form holding one,
+    among the forms whose rules can raise the code the defect expects."""
+    catalog = factory.catalog
     for element in d.elements:
         for code in procedure.required_forms:
-            if _has_element(form_model(factory.catalog.forms[code].current.xsd), element):
+            current = catalog.forms[code].current
+            if _has_element(form_model(current.xsd), element) and can_raise(
+                d.expect, current.rules
+            ):
                 return code, element
     return None
 

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 from lxml import etree
 
+from harness.catalog.rule_roles import can_raise
 from harness.dossiers.defects import applies, build_defective, defect, load_defects
 from harness.dossiers.wages import REGIONS, minimum_wage, salary_cap
 from harness.fuzz._core import ENVELOPE, FILES, Draw, Mutation, MutationContext, Offer
@@ -213,12 +214,15 @@ def table_codes(ctx: MutationContext) -> Offer | None:
     return offer if targets else None
 
 
-def _occurrences(ctx: MutationContext, names: tuple[str, ...]) -> list[tuple[DocFacts, str, int]]:
+def _occurrences(ctx: MutationContext, name: str) -> list[tuple[DocFacts, str, int]]:
+    """Where defect ``name``'s elements occur, in forms whose rules raise what it expects."""
+    wanted = defect(name)
     return [
         (doc, path, len(texts))
         for doc in ctx.forms
+        if can_raise(wanted.expect, doc.rules)
         for path, texts in doc.present.items()
-        if path.rsplit("/", 1)[-1] in names and path in doc.elements
+        if path.rsplit("/", 1)[-1] in wanted.elements and path in doc.elements
     ]
 
 
@@ -229,7 +233,7 @@ def wages(ctx: MutationContext) -> Offer | None:
     above the cap), where off-by-one comparisons live.
     """
     named = [n for n in WAGE_DEFECTS if n in load_defects()]
-    targets = [(n, o) for n in named for o in _occurrences(ctx, defect(n).elements)]
+    targets = [(n, o) for n in named for o in _occurrences(ctx, n)]
     if not targets:
         return None
     # below every region's minimum: the row's region is a rule input we need not know
@@ -257,7 +261,7 @@ def dates(ctx: MutationContext) -> Offer | None:
     """A calendar date that does not exist, in either accepted spelling, year kept."""
     if DATE_DEFECT not in load_defects():
         return None
-    targets = _occurrences(ctx, defect(DATE_DEFECT).elements)
+    targets = _occurrences(ctx, DATE_DEFECT)
 
     def offer(draw: Draw) -> Mutation:
         doc, path, count = by_document(draw, targets)

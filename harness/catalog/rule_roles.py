@@ -1,0 +1,43 @@
+"""Which error codes a set of Schematron files can raise, read from their asserts' roles.
+
+A suite that breaks a dossier on purpose (a named defect, a fuzz mutation) expects a rule's
+code; where a form's rules never raise that code (a new form whose ``TienLuong`` has no
+regional-minimum rule), expecting it would blame the gateway for the test's own guess.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+RULE_FAMILY = "RULE-"
+DEFAULT_ROLE = "RULE-001"  # what the validator reports for an assert without a role
+_ASSERTS = "//*[local-name() = 'assert']"
+
+
+@cache
+def rule_codes(rules: tuple[Path, ...]) -> frozenset[str]:
+    """Every code the asserts of these rule files can report (unreadable files: none)."""
+    codes: set[str] = set()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    for path in rules:
+        try:
+            asserts = etree.parse(str(path), parser).xpath(_ASSERTS)
+        except (OSError, etree.XMLSyntaxError):
+            continue  # the catalog loader reports unreadable rules; this is a question
+        codes |= {str(a.get("role") or DEFAULT_ROLE) for a in asserts}
+    return frozenset(codes)
+
+
+def can_raise(expected: tuple[str, ...], rules: tuple[Path, ...]) -> bool:
+    """Whether a document checked by ``rules`` can answer every rule code in ``expected``.
+
+    Rule codes are the ``RULE-`` family (``fixtures/error_codes.yaml``: the codes Schematron
+    asserts raise); the others (``XSD-001``, ``SIG-002``) come from other stages and count.
+    """
+    return {c for c in expected if c.startswith(RULE_FAMILY)} <= rule_codes(rules)
+
+
+__all__ = ["RULE_FAMILY", "can_raise", "rule_codes"]
