@@ -50,12 +50,21 @@ def generated_corpus(
     defects: bool = True,
     procedures: Iterable[str] | None = None,
 ) -> Iterator[CorpusEntry]:
-    """Valid dossiers for every seed, and each applicable defect once, per procedure."""
+    """Valid dossiers for every seed, one per older form version the catalog still
+    accepts (``600/valid-TK1-TS-595``), and each applicable defect once, per procedure."""
     seed_list = list(seeds)
-    for procedure in procedures or factory.catalog.procedures:
+    catalog = factory.catalog
+    for procedure in procedures or catalog.procedures:
         for seed in seed_list:
             dossier = factory.build(procedure, seed, optional_forms=seed % 2 == 1)
             yield _entry(f"{procedure}/valid-{seed:04d}", dossier)
+        for code in factory.procedure(procedure).forms:
+            for version in catalog.forms[code].versions[:-1]:  # the last one is current
+                dossier = factory.build(
+                    procedure, seed_list[0] if seed_list else 0, optional_forms=True,
+                    form_versions={code: version.version},
+                )  # fmt: skip
+                yield _entry(f"{procedure}/valid-{version.form}-{version.version}", dossier)
         if not defects:
             continue
         for index, name in enumerate(load_defects()):

@@ -9,7 +9,7 @@ only data. Defects (``harness.dossiers.defects``) hook in before and after signi
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
@@ -311,6 +311,17 @@ class DossierFactory:
             )
         return procedure
 
+    def _form_version(self, code: str, version: str) -> FormVersion:
+        form = self.catalog.forms.get(code)
+        found = form.version(version) if form else None
+        if form is None or found is None:
+            accepted = ", ".join(v.version for v in form.versions) if form else "none"
+            raise FactoryError(
+                f"form {code} version {version} is not in catalog {self.catalog.version}",
+                hint=f"versions it accepts: {accepted}",
+            )
+        return found
+
     def default_period(self, procedure: Procedure) -> str:
         """The catalog's first period, or the procedure's first if later."""
         start = max(
@@ -327,9 +338,15 @@ class DossierFactory:
         rows: int | None = None,
         optional_forms: bool | None = None,
         tweaks: Tweaks = NO_TWEAKS,
+        form_versions: Mapping[str, str] | None = None,
     ) -> Dossier:
-        """A signed dossier; the hooks let defects break exactly one thing."""
+        """A signed dossier; the hooks let defects break exactly one thing.
+
+        Each form is built in its current version unless ``form_versions`` names another
+        one the catalog still accepts (``{"TK1-TS": "595"}``): senders keep filing those.
+        """
         proc = self.procedure(procedure)
+        chosen = {code: self._form_version(code, v) for code, v in (form_versions or {}).items()}
         period = period or self.default_period(proc)
         fake = seeded_faker(seed)
         rng: random.Random = fake.random
@@ -341,8 +358,9 @@ class DossierFactory:
         built = []
         for code in codes:
             form = self.catalog.forms[code]
+            version = chosen.get(code, form.current)
             filler = _FormFiller(fake, unit, period, row_count, _reformed(period))
-            root = filler.build(form_model(form.current.xsd))
+            root = filler.build(form_model(version.xsd))
             if tweaks.form_hook is not None:
                 root = tweaks.form_hook(code, root)
             credential = self.pki.credential(tweaks.form_signer or self.signer)
@@ -352,7 +370,7 @@ class DossierFactory:
             content = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
             if tweaks.signed_form_hook is not None:
                 content = tweaks.signed_form_hook(code, content)
-            built.append(BuiltForm(form.current, form.name, content))
+            built.append(BuiltForm(version, form.name, content))
         info = EnvelopeInfo(
             ma_ivan=self.ivan[0],
             ten_ivan=self.ivan[1],
