@@ -192,11 +192,13 @@ def dossier_build(
 
 
 def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
-    """The files named, a folder standing for every ``*.xml`` below it."""
+    """The paths named, a folder standing for every ``.xml`` file below it (any case)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.xml") if p.is_file())
+            found = sorted(
+                p for p in path.rglob("*") if p.suffix.lower() == ".xml" and not p.is_dir()
+            )
             if not found:
                 raise UsageError(f"no .xml file in folder {path}", hint="name the files to check")
             files += found
@@ -206,8 +208,14 @@ def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 @dossier.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--catalog", "version", help="Catalog version (default: latest).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--catalog",
+    "versions",
+    multiple=True,
+    help="Catalog version served, as for serve (repeatable; default: every version on disk, "
+    "and the period a dossier declares picks one, as the gateway does).",
+)
 @click.option(
     "--lang",
     type=click.Choice(["en", "vi"]),
@@ -216,14 +224,13 @@ def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
     help="Language of the findings (the gateway's answers carry both).",
 )
 @friendly
-def dossier_check(files: tuple[Path, ...], version: str | None, lang: str) -> None:
+def dossier_check(files: tuple[Path, ...], versions: tuple[str, ...], lang: str) -> None:
     """Check dossier files (a folder: every .xml below it) as the gateway would; exits 1 if
-    any is rejected or unreadable."""
-    from harness.catalog import load_catalog
-    from harness.conformance import DossierChecker
+    any is rejected, unreadable or missing."""
+    from harness.served_catalogs import ServedCatalogs, ServedCheck
     from harness.signing import ensure_pki
 
-    checker = DossierChecker(load_catalog(version), ensure_pki().trust_store())
+    checker = ServedCheck(ServedCatalogs(versions), ensure_pki().trust_store())
     rejected = 0
     paths = _dossier_files(files)
     for path in paths:
@@ -233,12 +240,13 @@ def dossier_check(files: tuple[Path, ...], version: str | None, lang: str) -> No
             click.echo(f"{path}: unreadable: {exc.strerror or exc}")
             rejected += 1
             continue
-        result = checker.check(body)
+        catalog, result = checker.check(body)
         verdict = "accepted" if result.accepted else "rejected"
-        click.echo(f"{path}: {verdict}")
+        click.echo(f"{path}: {verdict} (catalog {catalog.version})")
         for f in result.findings:
             message = f.message_vi if lang == "vi" else f.message_en
-            click.echo(f"  {f.severity:7} {f.code} {f.xpath}: {message}")
+            detail = f" [{f.detail}]" if f.detail else ""
+            click.echo(f"  {f.severity:7} {f.code} {f.xpath}: {message}{detail}")
         rejected += not result.accepted
     if len(paths) > 1:
         click.echo(f"{len(paths)} files: {len(paths) - rejected} accepted, {rejected} rejected")

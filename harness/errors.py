@@ -80,6 +80,11 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.code} at {self.xpath}: {self.message_en}"
 
+    @property
+    def detail(self) -> str:
+        """The context as ``key=value; ...`` (the file aside: it has its own field)."""
+        return "; ".join(f"{k}={v}" for k, v in sorted(self.context.items()) if k != "file")
+
 
 class ConformanceFinding(HarnessError, AssertionError):
     """The system under test broke a rule; carries every finding as evidence."""

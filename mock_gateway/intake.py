@@ -2,28 +2,27 @@
 
 The checking itself is :class:`harness.conformance.DossierChecker`, the one
 implementation shared with ``bhxh-harness dossier check`` and the suites, so "valid"
-means the same to the gateway and to everyone testing against it. This module adds
-what only a gateway needs: choosing the catalog version that governs the declared period
-when several are served, binding the check to the authenticated I-VAN and the clock,
-and turning the result into an acceptance or a :class:`Rejected` with its HTTP status.
+means the same to the gateway and to everyone testing against it; so is the choice of
+the catalog version governing the declared period (:mod:`harness.served_catalogs`). This
+module adds what only a gateway needs: binding the check to the authenticated I-VAN and
+the clock, and turning the result into an acceptance or a :class:`Rejected` with its
+HTTP status.
 
 Everything expensive (schemas, rule files, trust store) is compiled once, at start-up.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from harness.catalog import Catalog, FormVersion, Procedure, load_catalog, period_key
-from harness.catalog import validators_for as _validators_for
-from harness.conformance import DossierChecker
+from harness.catalog import Catalog, FormVersion, Procedure
 from harness.envelope import EmbeddedFile, EnvelopeInfo
 from harness.error_codes import describe, finding
 from harness.errors import ConfigError, Finding, UsageError
+from harness.served_catalogs import ServedCatalogs, ServedCheck
 from harness.signing import TrustStore
 from harness.xmlsafe import XMLLimits
 from mock_gateway.releases import NO_RELEASE, ReleaseProfile
@@ -81,44 +80,14 @@ class Accepted:
         }
 
 
-class CatalogSet:
-    """The catalog versions a gateway serves; the period a dossier declares picks one.
-
-    A dossier is judged by the latest version in effect for its ``KyKeKhai``; periods
-    before every version fall to the oldest, whose in-force dates then decide.
-    """
+class CatalogSet(ServedCatalogs):
+    """The served versions, compiled at start; a catalog that cannot load is a ConfigError."""
 
     def __init__(self, versions: Iterable[str]) -> None:
-        wanted = list(dict.fromkeys(versions))
-        if not wanted:
-            from harness.catalog import list_versions
-
-            wanted = list_versions()
         try:
-            loaded = [load_catalog(v) for v in wanted]
+            super().__init__(versions, compile_now=True)
         except UsageError as exc:
             raise ConfigError(f"cannot load catalog: {exc}") from exc
-        self.catalogs = sorted(loaded, key=lambda c: period_key(c.effective_from))
-        for catalog in self.catalogs:
-            _validators_for(catalog)  # compile every schema and rule file now, not per request
-
-    @property
-    def latest(self) -> Catalog:
-        return self.catalogs[-1]
-
-    def for_period(self, period: str) -> Catalog:
-        try:
-            key = period_key(period)
-        except ValueError:
-            return self.latest
-        chosen = self.catalogs[0]
-        for catalog in self.catalogs:
-            if period_key(catalog.effective_from) <= key:
-                chosen = catalog
-        return chosen
-
-
-_PERIOD = re.compile(rb"<KyKeKhai>\s*(\d{2}/\d{4})\s*</KyKeKhai>")
 
 
 class Intake:
@@ -133,30 +102,6 @@ class Intake:
             return Rejected(findings, self.release.status_for(findings))
         return Rejected(findings)
 
-    def _not_yet_in_force(self, errors: list[Finding]) -> list[Finding]:
-        """ENV-002 becomes ENV-003 when another served version knows the procedure.
-
-        The period picks the catalog, so a procedure added later (630a from 01/2026) is
-        unknown to the version governing 12/2025; the sender deserves "not in force for
-        that period", which is what is wrong, rather than "no such procedure".
-        """
-        if [f.code for f in errors] != ["ENV-002"]:
-            return errors
-        code = errors[0].context.get("value", "")
-        known = [c for c in self.catalogs.catalogs if c.procedure(code) is not None]
-        if not known:
-            return errors
-        procedure = known[0].procedure(code)
-        assert procedure is not None
-        return [
-            finding(
-                "ENV-003",
-                errors[0].xpath.replace("MaThuTuc", "KyKeKhai"),
-                procedure=code,
-                in_force_from=procedure.in_force_from,
-            )
-        ]
-
     def __init__(
         self,
         catalogs: CatalogSet,
@@ -169,29 +114,21 @@ class Intake:
         self.trust = trust
         self.limits = limits
         self.release = release  # a faulty release's hooks (mock_gateway.releases); default none
-        self._checkers = {c.version: DossierChecker(c, trust, limits) for c in catalogs.catalogs}
+        self._check = ServedCheck(catalogs, trust, limits)
 
     def check(self, body: bytes, ivan: str, now: datetime) -> Accepted:
         """The accepted dossier, or :class:`Rejected` with the failing stage's findings.
 
-        The catalog is picked from a cheap scan for ``KyKeKhai`` before parsing; if the
-        parsed envelope declares a period governed by another version (a decoy in a
-        comment, say), the dossier is checked again under the right one.
+        :class:`harness.served_catalogs.ServedCheck` picks the version governing the
+        declared period, as ``bhxh-harness dossier check`` does.
         """
         started = time.perf_counter()
-        found = _PERIOD.search(body, 0, 1 << 20)
-        catalog = self.catalogs.for_period(found.group(1).decode() if found else "")
-        result = self._checkers[catalog.version].check(body, ivan=ivan, at=now)
-        if result.envelope is not None:
-            governing = self.catalogs.for_period(result.envelope.ky_ke_khai)
-            if governing is not catalog:
-                catalog = governing
-                result = self._checkers[catalog.version].check(body, ivan=ivan, at=now)
+        catalog, result = self._check.check(body, ivan=ivan, at=now)
         if result.envelope is not None and self.release.slow_forms:  # release hook: timing
             sent = [f.ma_to_khai for f in result.envelope.files]
             self.release.slow_down(sent, time.perf_counter() - started)
         if not result.accepted or result.envelope is None:
-            raise self._rejected(self._not_yet_in_force(result.errors) + result.warnings)
+            raise self._rejected(result.findings)
         added = self.release.review(result, self.catalogs)  # release hook: extra errors
         if added:
             raise self._rejected(added + result.warnings)

@@ -136,9 +136,8 @@ def _findings(parent: etree._Element, findings: Sequence[Finding]) -> None:
             _sub(loi, "TEP", f.context["file"])
         _sub(loi, "MOTA_VI", f.message_vi)
         _sub(loi, "MOTA_EN", f.message_en)
-        detail = "; ".join(f"{k}={v}" for k, v in sorted(f.context.items()) if k != "file")
-        if detail:
-            _sub(loi, "CHI_TIET", detail)
+        if f.detail:
+            _sub(loi, "CHI_TIET", f.detail)
 
 
 def build(answer: Answer, date_format: str = DATE_FORMAT) -> etree._Element:

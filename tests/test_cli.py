@@ -168,3 +168,27 @@ def test_a_mistyped_harness_home_is_refused_not_ignored(tmp_path: Path) -> None:
     result = _cli("catalog", "list", home=tmp_path / "typo")
     assert result.returncode == 2
     assert "has no fixtures/catalog/ folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_judges_each_file_by_the_catalog_of_its_period_as_the_gateway(
+    tmp_path: Path, pki_dir: Path
+) -> None:
+    old = tmp_path / "old.xml"
+    assert run("dossier", "build", "600", "--catalog", "2024.1", "-o", str(old))[0] == 0
+    code, out, _ = run("dossier", "check", str(old))
+    assert code == 0 and f"{old}: accepted (catalog 2024.1)" in out, out
+    code, out, _ = run("dossier", "check", str(old), "--catalog", "2026.1")  # as served alone
+    assert code == 1 and f"{old}: rejected (catalog 2026.1)" in out, out
+
+
+def test_check_shows_each_findings_detail_and_goes_on_past_a_missing_file(
+    tmp_path: Path, pki_dir: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "FORM.XML").write_bytes(b'<?xml version="1.0"?><D02-TS/>')  # a form, no envelope
+    code, out, _ = run("dossier", "check", str(folder), str(tmp_path / "missing.xml"))
+    assert code == 1
+    assert "ENV-001 /: Envelope (Hoso) does not match its schema [detail=root is D02-TS]" in out
+    assert "missing.xml: unreadable: No such file or directory" in out
+    assert out.splitlines()[-1] == "2 files: 0 accepted, 2 rejected"
