@@ -86,10 +86,12 @@ class DossierChecker:
         if problems:
             return self._stop(result, "procedure", problems)
         result.forms = [(fv, content) for fv, content, _ in forms]
-        problems = self._signature(root, self.catalog.envelope.signature_node, "/Hoso", result, at)
+        # XPaths as for XSD and rule findings: the envelope's from its root, a form's after
+        # its file name (``D02-TS-505.xml:/D02-TS/Cky/ds:Signature``)
+        problems = self._signature(root, self.catalog.envelope.signature_node, "", result, at)
         for fv, _content, form_root in forms:
             node = self.catalog.forms[fv.form].signature_node
-            problems += self._signature(form_root, node, f"/{fv.file_name}", result, at)
+            problems += self._signature(form_root, node, f"{fv.file_name}:", result, at)
         if problems:
             return self._stop(result, "signature", problems)
         for fv, _content, form_root in forms:

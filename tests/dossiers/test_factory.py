@@ -152,3 +152,20 @@ def test_reused_faker_gives_what_a_fresh_one_gives() -> None:
         reused, fresh = seeded_faker(seed), make_faker(seed)
         assert [reused.person() for _ in range(3)] == [fresh.person() for _ in range(3)]
         assert seeded_faker(seed).company_name() == make_faker(seed).company_name()
+
+
+@pytest.mark.parametrize(
+    ("defect", "prefix"),
+    [
+        ("foreign-certificate", "/Hoso/CKy_Dvi/ds:Signature/"),  # the envelope's, from its root
+        ("unsigned-form", "D02-TS-505.xml:/D02-TS/Cky"),  # a form's, after its file name
+    ],
+)
+def test_signature_findings_point_at_the_signature_like_every_other_finding(
+    defect: str, prefix: str, pki: TestPKI
+) -> None:
+    factory, checker = _tools("2026.1", pki)
+    result = checker.check(build_defective(factory, "600", defect, seed=2).envelope)
+    assert result.errors and all(f.xpath.startswith(prefix) for f in result.errors), [
+        f.xpath for f in result.errors
+    ]
