@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, verify_bundle
+from harness.errors import ConfigError
+from harness.reporting import (
+    CaseResult,
+    Outcome,
+    ReportBundle,
+    RunInfo,
+    bundle_digest,
+    verify_bundle,
+)
+from harness.reporting.bundle import write_manifest
 from harness.reporting.command_line import command_line
 
 
@@ -49,6 +59,28 @@ def test_bundle_files_and_digest(tmp_path: Path) -> None:
     (folder / "results.json").write_text("{}", encoding="utf-8")
     (folder / "extra.txt").write_text("x", encoding="utf-8")
     assert verify_bundle(folder) == ["changed: results.json", "extra: extra.txt"]
+
+
+def test_a_rewritten_manifest_is_caught_only_by_the_published_digest(tmp_path: Path) -> None:
+    folder = _bundle(tmp_path).write()
+    published = bundle_digest(folder)
+    assert verify_bundle(folder, digest=published.upper()) == []
+    (folder / "results.json").write_text("{}", encoding="utf-8")
+    write_manifest(folder)  # whoever edits a file can rewrite the manifest too
+    assert verify_bundle(folder) == []
+    [problem] = verify_bundle(folder, digest=published)
+    assert problem.endswith(f"is not the published {published}")
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    ["{bad", "[]", '{"files": {"../serve.log": "00"}, "digest": "x"}', '{"files": {}}'],
+)
+def test_a_broken_manifest_is_a_clear_error(tmp_path: Path, manifest: str) -> None:
+    folder = _bundle(tmp_path).write()
+    (folder / "MANIFEST.json").write_text(manifest, encoding="utf-8")
+    with pytest.raises(ConfigError, match="is not a report manifest"):
+        verify_bundle(folder)
 
 
 def test_a_command_line_keeps_what_was_typed_and_hides_secrets() -> None:

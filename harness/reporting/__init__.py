@@ -3,7 +3,15 @@
 The runner never knows which reports exist (STYLE.md, schemathesis' event handlers).
 """
 
-from harness.reporting.bundle import ReportBundle, new_run_id, verify_bundle
+from harness.reporting.bundle import ReportBundle, bundle_digest, new_run_id, verify_bundle
 from harness.reporting.events import CaseResult, Outcome, RunInfo
 
-__all__ = ["CaseResult", "Outcome", "ReportBundle", "RunInfo", "new_run_id", "verify_bundle"]
+__all__ = [
+    "CaseResult",
+    "Outcome",
+    "ReportBundle",
+    "RunInfo",
+    "bundle_digest",
+    "new_run_id",
+    "verify_bundle",
+]

@@ -1,7 +1,8 @@
 """A report folder ``reports/<run-id>/``: results.json, junit.xml, index.html and a digest.
 
 The digest (SHA-256 of every file, in ``MANIFEST.json``) lets anyone check later that a
-bundle handed over as evidence is exactly what the run wrote.
+bundle handed over as evidence is exactly what the run wrote: against accidental change
+by itself, against tampering when compared with the overall digest published separately.
 """
 
 from __future__ import annotations
@@ -91,23 +92,53 @@ def write_manifest(directory: Path) -> None:
     )
 
 
-def verify_bundle(directory: Path) -> list[str]:
-    """Problems found (empty when the bundle is intact): changed, missing or extra files."""
+def _read_manifest(directory: Path) -> tuple[dict[str, str], str]:
+    """The manifest's file digests and overall digest, or a ConfigError saying what is wrong."""
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise ConfigError(f"{directory} has no {MANIFEST}", hint="is this a report bundle folder?")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    expected: dict[str, str] = manifest["files"]
+    broken = f"{manifest_path} is not a report manifest"
+    hint = "the bundle cannot be verified: get an intact copy from whoever ran it"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{broken} ({exc})", hint=hint) from exc
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    overall = manifest.get("digest") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not isinstance(overall, str):
+        raise ConfigError(f"{broken} (no 'files' mapping and 'digest')", hint=hint)
+    for name, digest in files.items():
+        inside = not Path(name).is_absolute() and ".." not in Path(name).parts
+        if not inside or not isinstance(digest, str):
+            raise ConfigError(f"{broken} (entry {name!r} is not a file of the bundle)", hint=hint)
+    return files, overall
+
+
+def bundle_digest(directory: Path) -> str:
+    """The overall digest the bundle's manifest records (publish it to detect tampering)."""
+    return _read_manifest(directory)[1]
+
+
+def verify_bundle(directory: Path, *, digest: str | None = None) -> list[str]:
+    """Problems found (empty when the bundle is intact): changed, missing or extra files.
+
+    The manifest guards against accidental change only: whoever edits a file can rewrite
+    the manifest too. Against tampering, compare with ``digest``, the overall digest
+    published when the run ended, through a channel the bundle does not travel with.
+    """
+    expected, recorded = _read_manifest(directory)
     problems = []
-    for name, digest in expected.items():
+    for name, file_digest in expected.items():
         path = directory / name
         if not path.is_file():
             problems.append(f"missing: {name}")
-        elif _digest(path) != digest:
+        elif _digest(path) != file_digest:
             problems.append(f"changed: {name}")
     present = {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()}
     problems += [f"extra: {name}" for name in sorted(present - set(expected) - {MANIFEST})]
     overall = hashlib.sha256(json.dumps(expected, sort_keys=True).encode()).hexdigest()
-    if overall != manifest.get("digest"):
+    if overall != recorded:
         problems.append("manifest digest does not match its file list")
+    if digest is not None and digest.strip().lower() != recorded:
+        problems.append(f"manifest digest {recorded} is not the published {digest.strip()}")
     return problems
