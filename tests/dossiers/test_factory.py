@@ -169,3 +169,27 @@ def test_signature_findings_point_at_the_signature_like_every_other_finding(
     assert result.errors and all(f.xpath.startswith(prefix) for f in result.errors), [
         f.xpath for f in result.errors
     ]
+
+
+def _wrap_contents(width: int, delta: int = 0) -> Tweaks:
+    """NoiDungFile in CRLF-broken lines, as Java's MIME encoder and .NET write it."""
+
+    def wrap(envelope: etree._Element) -> etree._Element:
+        for content in envelope.iter("NoiDungFile"):
+            text = "".join((content.text or "").split())
+            content.text = "\r\n".join(text[i : i + width] for i in range(0, len(text), width))
+            length = content.getparent().find("DoDaiFile")
+            length.text = str(len(text) + delta)
+        return envelope
+
+    return Tweaks(envelope_hook=wrap)
+
+
+def test_line_breaks_in_base64_content_do_not_count_in_dodaifile(pki: TestPKI) -> None:
+    factory, checker = _tools("2026.1", pki)
+    wrapped = factory.build("604", 1, tweaks=_wrap_contents(76))
+    assert b"\r\n" in wrapped.envelope or b"&#13;" in wrapped.envelope
+    assert checker.check(wrapped.envelope).accepted
+    wrong = checker.check(factory.build("604", 1, tweaks=_wrap_contents(76, delta=3)).envelope)
+    assert wrong.codes == ["ENV-007"]
+    assert "base64 characters; line breaks and spaces do not count" in wrong.errors[0].message_en
