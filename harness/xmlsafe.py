@@ -8,6 +8,7 @@ everywhere with a stable error code.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,6 +57,9 @@ def strip_bom(data: bytes) -> bytes:
     return data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
 
 
+_DECLARED_ENCODING = re.compile(rb"""<\?xml\s[^?>]*?encoding\s*=\s*(["'])([A-Za-z0-9._-]+)\1""")
+
+
 def parse_xml(data: bytes, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Element:
     """Parse UTF-8 XML bytes safely, or raise :class:`XMLRejected` with its code."""
     if len(data) > limits.max_bytes:
@@ -66,6 +70,12 @@ def parse_xml(data: bytes, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Element
     except UnicodeDecodeError as exc:
         raise XMLRejected(finding("XML-003", "/", offset=str(exc.start))) from None
     head = data[:4096]
+    declared = _DECLARED_ENCODING.match(head)
+    if declared and declared.group(2).decode("ascii").lower() not in ("utf-8", "utf8"):
+        # libxml2 would decode by the declaration: garbled text, then a misleading
+        # XML-001 or a broken signature digest instead of the real problem
+        name = declared.group(2).decode("ascii")
+        raise XMLRejected(finding("XML-003", "/", declared_encoding=name))
     if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
         raise XMLRejected(finding("XML-002", "/"))
     try:

@@ -28,6 +28,10 @@ ENTITY_WITHOUT_DOCTYPE_HEAD = b"<Hoso>" + b" " * 5000 + b"<!ENTITY x 'y'></Hoso>
 DEEP = b"<Hoso>" + b"<a>" * 200 + b"</a>" * 200 + b"</Hoso>"
 INVALID_UTF8 = b"<?xml version='1.0' encoding='UTF-8'?><Hoso>Ti\xe1\xba</Hoso>"
 LATIN1 = "<Hoso><NoiDung>Nguyễn</NoiDung></Hoso>".encode("utf-16")
+# valid UTF-8 bytes under a declaration libxml2 would obey: garbled text, then a misleading
+# XML-001 or SIG-002 (windows-1258 is the Vietnamese Windows code page)
+DECLARED_1258 = '<?xml version="1.0" encoding="windows-1258"?><Hoso>Nguyễn</Hoso>'.encode()
+DECLARED_LATIN1 = "<?xml version='1.0' encoding='ISO-8859-1'?><Hoso>Nguyễn</Hoso>".encode()
 
 
 def state(gw: InProcessGateway) -> dict[str, int]:
@@ -44,6 +48,8 @@ def state(gw: InProcessGateway) -> dict[str, int]:
         (DEEP, "LIM-002"),
         (INVALID_UTF8, "XML-003"),
         (LATIN1, "XML-003"),
+        (DECLARED_1258, "XML-003"),
+        (DECLARED_LATIN1, "XML-003"),
         (b"", "XML-001"),
         (b"\xef\xbb\xbf", "XML-001"),
         (b"not xml at all", "XML-001"),
@@ -56,6 +62,8 @@ def state(gw: InProcessGateway) -> dict[str, int]:
         "deep-nesting",
         "invalid-utf8",
         "utf16",
+        "declares-windows-1258",
+        "declares-latin1",
         "empty",
         "bom-only",
         "text",
