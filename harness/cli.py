@@ -100,11 +100,15 @@ def catalog_list() -> None:
 @click.argument("version", required=False)
 @friendly
 def catalog_check(version: str | None) -> None:
-    """Load a catalog version and compile every XSD and rule file (all versions by default)."""
+    """Load a catalog version, compile every XSD and rule file and check that the dossier
+    factory can fill every form (all versions by default)."""
     from harness.catalog import list_versions, load_catalog, validators_for
+    from harness.dossiers.fillable import check_fillable
 
     for name in [version] if version else list_versions():
-        validators_for(load_catalog(name))
+        catalog = load_catalog(name)
+        validators_for(catalog)
+        check_fillable(catalog)
         click.echo(f"{name}: ok")
 
 

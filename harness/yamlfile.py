@@ -25,7 +25,34 @@ class _LineLoader(yaml.SafeLoader):
     pass
 
 
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping gives the same key twice; YAML would silently keep the last one."""
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _refuse_duplicates(loader: _LineLoader, node: yaml.MappingNode) -> None:
+    """Keys compare as the strings the mapping will hold, so ``605:`` clashes with ``"605":``.
+
+    Keys a ``<<:`` merge brings in may be overridden on purpose, so only written keys count.
+    """
+    seen: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = str(loader.construct_object(key_node))
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise DuplicateKey(
+                problem=f"key {key!r} given twice (first at line {seen[key]})",
+                problem_mark=key_node.start_mark,
+            )
+        seen[key] = line
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict:
+    _refuse_duplicates(loader, node)
     mapping = LinedDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
     return mapping
@@ -44,6 +71,14 @@ def load_yaml(path: Path) -> Any:
         raise CatalogError("file is not UTF-8", path=str(path)) from exc
     try:
         return yaml.load(text, Loader=_LineLoader)
+    except DuplicateKey as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise CatalogError(
+            str(exc.problem),
+            path=str(path),
+            line=line,
+            hint="remove or merge one of them: YAML would silently keep only the last",
+        ) from exc
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise CatalogError(f"YAML syntax error: {exc.problem}", path=str(path), line=line) from exc

@@ -7,11 +7,14 @@ adds a procedure can fix the data without reading Python.
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from harness.catalog.model import Catalog, Envelope, Form, FormVersion, Procedure, period_key
+from harness.catalog.rule_check import check_rules
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
 from harness.yamlfile import line_of, load_yaml
@@ -51,7 +54,11 @@ def load_catalog(version: str | None = None, root: Path | None = None) -> Catalo
             path=str(path),
             hint=f"known versions: {known}",
         )
-    return _Parser(path).parse()
+    catalog = _Parser(path).parse()
+    check_rules(
+        catalog.envelope.rules, *(v.rules for form in catalog.forms.values() for v in form.versions)
+    )
+    return catalog
 
 
 class _Parser:
@@ -72,6 +79,11 @@ class _Parser:
             raise self.fail(f"{key!r} must be a {getattr(kind, '__name__', kind)}", node)
         return value
 
+    def text(self, node: Any, key: str) -> str:
+        """A name or title, in NFC: an editor may save Vietnamese decomposed (NFD), and
+        the diff and the gateway compare names as text."""
+        return unicodedata.normalize("NFC", self.need(node, key))
+
     def file(self, node: object, relative: str) -> Path:
         target = (self.folder / relative).resolve()
         if not target.is_file():
@@ -79,9 +91,15 @@ class _Parser:
         return target
 
     def period(self, node: object, value: object, what: str) -> str:
-        if not isinstance(value, str) or not _PERIOD.match(value):
-            raise self.fail(f"{what} must be a period MM/yyyy, got {value!r}", node)
-        return value
+        if isinstance(value, str) and _PERIOD.match(value):
+            return value
+        hint = None
+        if isinstance(value, date):  # YAML reads an unquoted 2026-07-01 as a date
+            shown = value.isoformat()
+            hint = f'write the month quoted, as in "{value.month:02d}/{value.year}"'
+        else:
+            shown = repr(value) if isinstance(value, str) else str(value)
+        raise self.fail(f"{what} must be a period MM/yyyy (e.g. 07/2026), got {shown}", node, hint)
 
     def parse(self) -> Catalog:
         doc = load_yaml(self.path)
@@ -107,8 +125,10 @@ class _Parser:
         }
         return Catalog(
             version=version,
-            title=str(doc.get("title", version)),
-            effective_from=self.period(doc, self.need(doc, "effective_from"), "effective_from"),
+            title=unicodedata.normalize("NFC", str(doc.get("title", version))),
+            effective_from=self.period(
+                doc, self.need(doc, "effective_from", object), "effective_from"
+            ),
             root=self.folder,
             envelope=envelope,
             forms=forms,
@@ -133,7 +153,7 @@ class _Parser:
             raise self.fail(f"form {code} has no version", node)
         return Form(
             code=code,
-            name=self.need(node, "name"),
+            name=self.text(node, "name"),
             signature_node=self.need(node, "signature_node"),
             versions=tuple(versions),
         )
@@ -149,7 +169,7 @@ class _Parser:
                     hint=f"define it under forms: (known: {', '.join(forms)})",
                 )
         in_force = self.need(node, "in_force", dict)
-        start = self.period(in_force, self.need(in_force, "from"), "in_force.from")
+        start = self.period(in_force, self.need(in_force, "from", object), "in_force.from")
         until = in_force.get("until")
         if until is not None:
             until = self.period(in_force, until, "in_force.until")
@@ -157,7 +177,7 @@ class _Parser:
                 raise self.fail("in_force.until is before in_force.from", in_force)
         return Procedure(
             code=code,
-            name=self.need(node, "name"),
+            name=self.text(node, "name"),
             required_forms=required,
             optional_forms=optional,
             in_force_from=start,

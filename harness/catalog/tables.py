@@ -22,6 +22,7 @@ from typing import Any
 
 from lxml import etree
 
+from harness.errors import CatalogError
 from harness.paths import fixtures_dir
 from harness.yamlfile import load_yaml
 
@@ -83,13 +84,29 @@ class TableIndex:
         self._values: dict[tuple[str, str], frozenset[str]] = {}
         self._periods: dict[str, list[tuple[int, dict[str, str]]]] = {}
 
+    def rows(self, table: str) -> list[dict[str, str]]:
+        """The rows of ``table``; an unknown table is a catalog bug, never an empty answer.
+
+        A lookup in a table that does not exist would otherwise answer "not found" for every
+        value, so every valid dossier would get a misleading business-rule finding.
+        """
+        rows = self._tables.get(table)
+        if rows is None:
+            known = ", ".join(sorted(self._tables)) or "none"
+            raise CatalogError(
+                f"a rule looks up reference table {table!r}, which fixtures/reference/ "
+                "does not define",
+                hint=f"fix the rule or add the table (known tables: {known}); "
+                "`bhxh-harness catalog check` names the rule",
+            )
+        return rows
+
     def values(self, table: str, column: str = "code") -> frozenset[str]:
-        """Every value of ``column`` in ``table`` (empty for an unknown table)."""
+        """Every value of ``column`` in ``table``; :class:`CatalogError` for an unknown table."""
         key = (table, column)
         found = self._values.get(key)
         if found is None:
-            rows = self._tables.get(table, [])
-            found = frozenset(r[column] for r in rows if column in r)
+            found = frozenset(r[column] for r in self.rows(table) if column in r)
             self._values[key] = found
         return found
 
@@ -100,16 +117,18 @@ class TableIndex:
     def as_of(self, table: str, column: str, period: str) -> str | None:
         """``column`` of the last row of ``table`` whose ``since`` period is not after ``period``.
 
-        None when the period is malformed, precedes every row, or the row lacks the column.
+        None when the period is malformed, precedes every row, or the row lacks the column
+        (a column may be computed from the dossier, such as ``regions_<MavungLTT>``);
+        :class:`CatalogError` for an unknown table.
         """
+        ordered = self._periods.get(table)
+        if ordered is None:
+            dated = [(period_number(r.get("since", "")), r) for r in self.rows(table)]
+            ordered = sorted(((k, r) for k, r in dated if k is not None), key=lambda kr: kr[0])
+            self._periods[table] = ordered
         wanted = period_number(period)
         if wanted is None:
             return None
-        ordered = self._periods.get(table)
-        if ordered is None:
-            dated = [(period_number(r.get("since", "")), r) for r in self._tables.get(table, [])]
-            ordered = sorted(((k, r) for k, r in dated if k is not None), key=lambda kr: kr[0])
-            self._periods[table] = ordered
         found: str | None = None
         for since, row in ordered:
             if since > wanted:

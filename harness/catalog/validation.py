@@ -16,6 +16,7 @@ from lxml import etree, isoschematron
 
 from harness.catalog import xpath_functions
 from harness.catalog.model import Catalog
+from harness.catalog.rule_check import xpath_syntax_error
 from harness.error_codes import describe
 from harness.errors import CatalogError, Finding
 
@@ -99,6 +100,14 @@ def _schematron(doc: etree._ElementTree, path: Path) -> CompiledRules:
     try:
         return CompiledRules(doc)
     except (etree.SchematronParseError, etree.XSLTParseError) as exc:
+        located = xpath_syntax_error(path, doc.getroot())
+        if located is not None:
+            raise CatalogError(
+                f"invalid Schematron: {located.where}: {located.message}",
+                path=str(path),
+                line=located.line,
+                hint=located.hint,
+            ) from exc
         raise CatalogError(f"invalid Schematron: {exc}", path=str(path), line=None) from exc
 
 

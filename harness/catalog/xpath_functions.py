@@ -8,8 +8,10 @@ namespace; keep them pure and cheap, they run on the gateway's hot path.
 from __future__ import annotations
 
 import binascii
+import inspect
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -120,7 +122,7 @@ def as_of(_ctx: object, table: Any, column: Any, period: Any) -> float:
         return float("nan")
 
 
-_FUNCTIONS = {
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "is-nfc": is_nfc,
     "valid-date": valid_date,
     "date-key": date_key,
@@ -130,7 +132,18 @@ _FUNCTIONS = {
     "is-base64": is_base64,
     "in-table": in_table,
     "as-of": as_of,
+    "tables": tables_for_xpath,
 }
+
+
+def _arity(function: Callable[..., Any]) -> tuple[int, int]:
+    params = list(inspect.signature(function).parameters.values())[1:]  # the XPath context
+    required = sum(1 for p in params if p.default is inspect.Parameter.empty)
+    return required, len(params)
+
+
+ARITY: dict[str, tuple[int, int]] = {name: _arity(f) for name, f in _FUNCTIONS.items()}
+"""Each ``fn:*`` function's (fewest, most) arguments, for the catalog's rule checks."""
 
 
 def register() -> None:
@@ -138,4 +151,3 @@ def register() -> None:
     namespace = etree.FunctionNamespace(NAMESPACE)
     for name, function in _FUNCTIONS.items():
         namespace[name] = function
-    namespace["tables"] = tables_for_xpath

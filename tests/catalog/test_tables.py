@@ -26,7 +26,6 @@ def test_in_table_matches_exact_codes_only() -> None:
     assert not index.contains("wards", "4")
     assert not index.contains("wards", "Phúc Xá")  # the code column, unless asked
     assert index.contains("wards", "Phúc Xá", "name")
-    assert not index.contains("no-such-table", "00001")
 
 
 @pytest.mark.parametrize(

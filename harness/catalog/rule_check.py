@@ -1,0 +1,228 @@
+"""Checks of Schematron rule files that compiling them with lxml does not make.
+
+lxml compiles a rule that calls an unknown ``fn:*`` function, looks up a reference table
+that does not exist or reports an undeclared error code; each then fails (or misjudges
+every dossier) only when a dossier is checked. Catalog loading runs these checks instead,
+naming the file, line and assert id of each problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+from lxml import etree
+
+from harness import error_codes
+from harness.catalog import xpath_functions
+from harness.catalog.tables import table_rows
+from harness.catalog.xpath_scan import Call, function_calls, literal, table_paths
+from harness.errors import CatalogError
+
+SCH_NS = "http://purl.oclc.org/dsdl/schematron"
+_XPATH_ATTRIBUTES = ("context", "test", "value", "select", "path")
+"""Attributes of Schematron elements that hold XPath (``rule/@context``, ``assert/@test``,
+``let/@value``, ``value-of/@select``, ``name/@path``)."""
+_DEFAULT_ROLE = "RULE-001"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a rule file, where it is, and what to do about it."""
+
+    path: Path
+    line: int | None
+    where: str
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        at = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{at}: {self.where}: {self.message}"
+
+
+def _where(node: etree._Element) -> str:
+    """The nearest assert, report or diagnostic id, else the rule's context and pattern id."""
+    current: etree._Element | None = node
+    rule: etree._Element | None = None
+    pattern: etree._Element | None = None
+    while current is not None:
+        local = etree.QName(current).localname
+        if local in ("assert", "report", "diagnostic"):
+            node_id = current.get("id")
+            return f"{local} {node_id!r}" if node_id else f"{local} (no id)"
+        if local == "rule" and rule is None:
+            rule = current
+        if local == "pattern" and pattern is None:
+            pattern = current
+        current = current.getparent()
+    let = f"let ${node.get('name')} in " if etree.QName(node).localname == "let" else ""
+    if rule is not None:
+        inside = f" in pattern {pattern.get('id')!r}" if pattern is not None else ""
+        return f"{let}rule {rule.get('context')!r}{inside}"
+    if pattern is not None:
+        return f"pattern {pattern.get('id')!r}"
+    return f"<{etree.QName(node).localname}>"
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+class _FileChecker:
+    """Walks one rule file's XPath attributes and collects its problems."""
+
+    def __init__(
+        self, path: Path, tables: Mapping[str, list[dict[str, str]]], codes: Iterable[str]
+    ) -> None:
+        self.path = path
+        self.tables = tables
+        self.codes = frozenset(codes)
+        self.problems: list[Problem] = []
+
+    def add(self, node: etree._Element, message: str, hint: str) -> None:
+        self.problems.append(Problem(self.path, node.sourceline, _where(node), message, hint))
+
+    def run(self) -> list[Problem]:
+        try:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True)
+            root = etree.parse(str(self.path), parser).getroot()
+        except etree.XMLSyntaxError:
+            return []  # compiling the rules reports it, with its line
+        ours = {
+            ns.get("prefix", "")
+            for ns in root.iter(f"{{{SCH_NS}}}ns")
+            if ns.get("uri") == xpath_functions.NAMESPACE
+        }
+        for node in root.iter(f"{{{SCH_NS}}}*"):
+            local = etree.QName(node).localname
+            if local in ("assert", "report"):
+                self.role(node)
+            for attribute in _XPATH_ATTRIBUTES:
+                expression = node.get(attribute)
+                if expression is None:
+                    continue
+                for call in function_calls(expression):
+                    if call.prefix in ours:
+                        self.call(node, call)
+                for table in table_paths(expression):
+                    self.table(node, table, "$tables/tables/")
+        return self.problems
+
+    def role(self, node: etree._Element) -> None:
+        code = node.get("role") or _DEFAULT_ROLE
+        if code not in self.codes:
+            self.add(
+                node,
+                f"role {code!r} is not a declared error code",
+                "use a code fixtures/error_codes.yaml declares, or declare it there, e.g. "
+                f'{code}: {{http: 400, vi: "...", en: "..."}}',
+            )
+
+    def call(self, node: etree._Element, call: Call) -> None:
+        name = f"{call.prefix}:{call.name}"
+        arity = xpath_functions.ARITY.get(call.name)
+        if arity is None:
+            known = ", ".join(f"fn:{n}" for n in sorted(xpath_functions.ARITY))
+            self.add(
+                node,
+                f"unknown extension function {name}()",
+                f"{_suggest(call.name, xpath_functions.ARITY)}the functions rules may call are "
+                f"{known} (harness/catalog/xpath_functions.py)",
+            )
+            return
+        fewest, most = arity
+        if not fewest <= len(call.args) <= most:
+            wanted = str(fewest) if fewest == most else f"{fewest} to {most}"
+            self.add(
+                node,
+                f"{name}() takes {wanted} argument(s), given {len(call.args)}",
+                "see the function's docstring in harness/catalog/xpath_functions.py",
+            )
+            return
+        if call.name == "in-table":
+            table = literal(call.args[0])
+            column = literal(call.args[2]) if len(call.args) > 2 else "code"
+            if table is not None and self.table(node, table, f"{name}()") and column:
+                self.column(node, table, column, name)
+        elif call.name == "as-of":
+            table, column = literal(call.args[0]), literal(call.args[1])
+            if table is not None and self.table(node, table, f"{name}()"):
+                self.column(node, table, "since", name)
+                if column is not None:
+                    self.column(node, table, column, name)
+
+    def table(self, node: etree._Element, table: str, how: str) -> bool:
+        if table in self.tables:
+            return True
+        self.add(
+            node,
+            f"{how} names reference table {table!r}, which fixtures/reference/ does not define",
+            f"{_suggest(table, self.tables)}known tables: {', '.join(sorted(self.tables))}",
+        )
+        return False
+
+    def column(self, node: etree._Element, table: str, column: str, how: str) -> None:
+        columns = {c for row in self.tables[table] for c in row}
+        if column not in columns:
+            self.add(
+                node,
+                f"{how}() names column {column!r}, which no row of table {table!r} has",
+                f"{_suggest(column, columns)}columns of {table!r}: {', '.join(sorted(columns))}",
+            )
+
+
+def xpath_syntax_error(path: Path, root: etree._Element) -> Problem | None:
+    """The first XPath attribute of a rule file that does not compile, with its line.
+
+    lxml's XSLT error names the expression but neither line nor assert; compiling each
+    attribute on its own (with the file's ``sch:ns`` prefixes) finds them.
+    """
+    namespaces = {
+        str(ns.get("prefix")): str(ns.get("uri"))
+        for ns in root.iter(f"{{{SCH_NS}}}ns")
+        if ns.get("prefix") and ns.get("uri")
+    }
+    for node in root.iter(f"{{{SCH_NS}}}*"):
+        for attribute in _XPATH_ATTRIBUTES:
+            expression = node.get(attribute)
+            if expression is None:
+                continue
+            try:
+                etree.XPath(expression, namespaces=namespaces)
+            except etree.XPathError as exc:
+                return Problem(
+                    path,
+                    node.sourceline,
+                    _where(node),
+                    f"{attribute} expression {expression!r} does not compile: {exc}",
+                    "fix the XPath 1.0 syntax (brackets, quotes, operators)",
+                )
+    return None
+
+
+def rule_problems(paths: Iterable[Path]) -> list[Problem]:
+    """Every problem of the rule files ``paths`` (each file checked once)."""
+    tables = table_rows()
+    codes = error_codes.load()
+    problems: list[Problem] = []
+    for path in dict.fromkeys(paths):
+        problems.extend(_FileChecker(path, tables, codes).run())
+    return problems
+
+
+def check_rules(*groups: Iterable[Path]) -> None:
+    """Raise :class:`CatalogError` naming every problem of the rule files in ``groups``."""
+    problems = rule_problems(chain.from_iterable(groups))
+    if not problems:
+        return
+    first, rest = problems[0], problems[1:]
+    message = f"{first.where}: {first.message}"
+    if rest:
+        others = "\n".join(f"  {p}\n    hint: {p.hint}" for p in rest)
+        message += f"\n{len(rest)} more problem(s) in rule files:\n{others}"
+    raise CatalogError(message, path=str(first.path), line=first.line, hint=first.hint)

@@ -1,0 +1,82 @@
+"""``catalog check`` names a form element the dossier factory has no value source for."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.catalog import load_catalog
+from harness.catalog.loader import catalogs_dir
+from harness.dossiers.fillable import check_fillable, unfilled_elements
+from harness.errors import CatalogError
+from harness.paths import fixtures_dir
+
+CCCD = '<xs:element name="CMND" type="CCCD"/>'
+
+
+def _with_element(tmp_path: Path, element: str) -> Path:
+    root = tmp_path / "catalogs"
+    shutil.copytree(catalogs_dir() / "2026.1", root / "2026.1")
+    xsd = root / "2026.1" / "xsd" / "TK1-TS-595.xsd"
+    text = xsd.read_text(encoding="utf-8")
+    assert text.count(CCCD) == 1
+    xsd.write_text(text.replace(CCCD, f"{CCCD}\n      {element}"), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("version", ["2024.1", "2026.1"])
+def test_shipped_catalogs_are_fillable(version: str) -> None:
+    check_fillable(load_catalog(version))
+
+
+def test_a_required_element_without_source_names_form_version_and_element(
+    tmp_path: Path,
+) -> None:
+    root = _with_element(tmp_path, '<xs:element name="SoHoChieu" type="xs:string"/>')
+    catalog = load_catalog("2026.1", root=root)
+    with pytest.raises(CatalogError) as info:
+        check_fillable(catalog)
+    text = str(info.value)
+    assert "form TK1-TS version 595: element TK1-TS/NoiDung/NguoiKhai/SoHoChieu" in text
+    assert "no value source" in text and "fields.yaml" in text
+
+
+def test_an_optional_element_the_factory_never_writes_needs_no_source(tmp_path: Path) -> None:
+    element = '<xs:element name="SoHoChieu" type="xs:string" minOccurs="0"/>'
+    root = _with_element(tmp_path, element)
+    assert unfilled_elements(load_catalog("2026.1", root=root)) == []
+
+
+def test_an_enumerated_element_needs_no_source(tmp_path: Path) -> None:
+    element = (
+        '<xs:element name="LoaiGiayTo"><xs:simpleType><xs:restriction base="xs:string">'
+        '<xs:enumeration value="HC"/></xs:restriction></xs:simpleType></xs:element>'
+    )
+    root = _with_element(tmp_path, element)
+    assert unfilled_elements(load_catalog("2026.1", root=root)) == []
+
+
+def test_catalog_check_runs_it(tmp_path: Path) -> None:
+    """The command users run, in a scratch project home holding the edited version."""
+    home = tmp_path / "home"
+    (home / "fixtures").mkdir(parents=True)
+    for shared in ("reference", "error_codes.yaml"):
+        (home / "fixtures" / shared).symlink_to(fixtures_dir() / shared)
+    root = _with_element(tmp_path, '<xs:element name="SoHoChieu" type="xs:string"/>')
+    shutil.copytree(root, home / "fixtures" / "catalog")
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "catalog", "check", "2026.1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BHXH_HARNESS_HOME": str(home)},
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "form TK1-TS version 595: element" in done.stderr and "SoHoChieu" in done.stderr
+    assert "Traceback" not in done.stderr
