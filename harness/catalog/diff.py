@@ -9,13 +9,17 @@ knows a procedure or form code; the catalogs, their XSDs (walked with ``xmlschem
 
 Forms are compared at their current versions (what a sender migrates to), and again at
 every other version both catalogs still accept (old files of that version keep arriving).
+When the new catalog adds a current version but still accepts the old one, the old one's
+senders are refused only if that version itself changed: the differences between the two
+versions are listed as compatible, "in the new version only".
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -155,9 +159,21 @@ class _Differ:
         self._snapshots: dict[Path, dict[str, Node]] = {}
         self._rule_files: dict[Path, dict[str, _Rule]] = {}
         self._severity = {code: entry.severity for code, entry in error_codes.load().items()}
+        self._in_migration = False
 
     def emit(self, kind: str, subject: str, detail: str, breaking: bool) -> None:
+        if self._in_migration:
+            detail, breaking = f"{detail} (in the new version only)", False
         self.changes.append(Change(kind, subject, detail, breaking))
+
+    @contextmanager
+    def _migration(self) -> Iterator[None]:
+        """Changes between successive versions both accepted: moving on refuses nobody."""
+        self._in_migration = True
+        try:
+            yield
+        finally:
+            self._in_migration = False
 
     def procedures(self, old: Mapping[str, Procedure], new: Mapping[str, Procedure]) -> None:
         for code in sorted(old.keys() - new.keys()):
@@ -223,13 +239,25 @@ class _Differ:
             self.emit(
                 "form-version-added", f"{code}-{version}", f"version {version} accepted", False
             )
+        compared: set[str] = set()
         if old.current.version != new.current.version:
             detail = f"current version {old.current.version} -> {new.current.version}"
             self.emit("form-current-changed", code, detail, False)
-        self.schema(old.current.xsd, new.current.xsd, code)
-        self.rules(old.current.rules, new.current.rules, code)
-        current = {old.current.version} & {new.current.version}
-        for version in sorted((old_versions.keys() & new_versions.keys()) - current):
+        if old.current.version == new.current.version or old.current.version not in new_versions:
+            # the same version, or one senders must leave: its successor's differences are
+            # what changes for them
+            self.schema(old.current.xsd, new.current.xsd, code)
+            self.rules(old.current.rules, new.current.rules, code)
+            compared = {old.current.version} & {new.current.version}
+        else:
+            # the old current version stays accepted, so its senders are refused only if it
+            # changed itself (compared below); the new version's differences are what moving
+            # to it takes, which refuses nobody
+            scope = f"{code}-{old.current.version}->{new.current.version}"
+            with self._migration():
+                self.schema(old.current.xsd, new.current.xsd, scope, qualify=True)
+                self.rules(old.current.rules, new.current.rules, scope)
+        for version in sorted((old_versions.keys() & new_versions.keys()) - compared):
             scope = f"{code}-{version}"
             self.schema(old_versions[version].xsd, new_versions[version].xsd, scope, qualify=True)
             self.rules(old_versions[version].rules, new_versions[version].rules, scope)

@@ -425,3 +425,28 @@ def test_a_shared_rule_file_change_is_reported_per_form(tmp_path: Path) -> None:
         ("rule-changed", f"{form}#common-date", True)
         for form in ("D01-TS", "D02-TS", "TK1-TS", "TK3-TS")
     }
+
+
+def test_a_new_current_version_beside_the_old_one_refuses_nobody(tmp_path: Path) -> None:
+    """TK1-TS 600 adds a required element but 595 stays accepted: 595's senders are fine."""
+    folder = tmp_path / "catalogs" / BASE / "xsd"
+    shutil.copytree(catalogs_dir() / BASE, folder.parent)
+    old_xsd = (folder / "TK1-TS-595.xsd").read_text(encoding="utf-8")
+    cccd = '<xs:element name="CMND" type="CCCD"/>'
+    assert old_xsd.count(cccd) == 1
+    added = f'{cccd}<xs:element name="MaPB" type="Ten100"/>'
+    (folder / "TK1-TS-600.xsd").write_text(old_xsd.replace(cccd, added), encoding="utf-8")
+    catalog_yaml = folder.parent / "catalog.yaml"
+    text = catalog_yaml.read_text(encoding="utf-8")
+    line = '      "595": {xsd: xsd/TK1-TS-595.xsd, rules: [rules/common.sch, rules/TK1-TS.sch]}'
+    assert text.count(line) == 1
+    newer = line.replace("595", "600")
+    catalog_yaml.write_text(text.replace(line, f"{line}\n{newer}"), encoding="utf-8")
+    diff = diff_catalogs(load_catalog(BASE), load_catalog(BASE, root=folder.parent.parent))
+    assert not diff.has_breaking, diff.to_text()
+    kinds = {(c.kind, c.subject.split(":")[0]) for c in diff.changes}
+    assert ("form-version-added", "TK1-TS-600") in kinds
+    assert ("form-current-changed", "TK1-TS") in kinds
+    assert ("element-added", "TK1-TS-595->600") in kinds
+    [added_change] = [c for c in diff.changes if c.kind == "element-added"]
+    assert added_change.detail.endswith("(in the new version only)")
