@@ -137,7 +137,7 @@ def touched_procedures(diff: CatalogDiff) -> set[str]:
     everything = set(old.procedures)
     touched: set[str] = set()
     for change in diff.changes:
-        head = re.split(r"[:#/]", change.subject, maxsplit=1)[0]
+        head = re.split(r"[:#/]|->", change.subject, maxsplit=1)[0]  # TK1-TS-595->600:…
         touched |= owners.get(head, everything)
     return touched & everything
 

@@ -45,6 +45,7 @@ def test_a_new_procedure_shadowing_an_old_schema_is_reported_as_catalog_impact(
         ("TK3-TS-595:TK3-TS/NoiDung", {"604"}),
         ("D02-TS#d02-tyle", {"600", "601"}),  # a rule of a form
         ("D02-TS-595#d02-tyle", {"600", "601"}),
+        ("D02-TS-595->600:D02-TS/NoiDung", {"600", "601"}),  # a successive version's change
         ("envelope#env-period", {"600", "601", "604", "607", "610", "612"}),
         ("Hoso/NoiDung/ThongTinDonVi/DienThoai", {"600", "601", "604", "607", "610", "612"}),
         ("630a", set()),  # added by the new catalog: no baseline procedure is concerned
