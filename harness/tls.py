@@ -10,6 +10,7 @@ keeps the session's own choice; with no choice made, the variable still applies.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -26,6 +27,9 @@ UNTRUSTED_HINT = (
     "pass --ca-bundle FILE with the CA that signed it, or --insecure for a test gateway"
 )
 """What to do about a gateway whose TLS certificate is not trusted."""
+
+_PLAIN_HTTP = re.compile(r"WRONG_VERSION_NUMBER|record layer failure|http request", re.I)
+"""OpenSSL's ways of saying the server answered a TLS hello in plain HTTP."""
 
 
 def verify_option(insecure: bool, ca_bundle: str | None) -> Verify:
@@ -69,9 +73,14 @@ def reach(
     try:
         return session.get(url.rstrip("/") + "/healthz", timeout=10)
     except requests.exceptions.SSLError as exc:
+        reason = _reason(exc)
+        if _PLAIN_HTTP.search(reason):  # --insecure would not help: there is no TLS at all
+            raise ConfigError(
+                f"gateway {url} does not speak TLS ({reason})",
+                hint="use its http:// URL, or serve it with a certificate",
+            ) from None
         raise ConfigError(
-            f"gateway {url}: its TLS certificate is not trusted ({_reason(exc)})",
-            hint=UNTRUSTED_HINT,
+            f"gateway {url}: its TLS certificate is not trusted ({reason})", hint=UNTRUSTED_HINT
         ) from None
     except requests.RequestException as exc:
         raise ConfigError(

@@ -122,3 +122,13 @@ def test_certify_over_https_with_the_ca_bundle(pki: TestPKI, tmp_path: Path) -> 
     assert f"--ca-bundle {certificate}" in next((tmp_path / "r").glob("*/results.json")).read_text(
         encoding="utf-8"
     )
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_https_to_a_plain_http_gateway_says_to_use_http(pki: TestPKI, verify: bool) -> None:
+    """--insecure cannot help a gateway with no TLS; the hint must not suggest it."""
+    with InProcessGateway(pki=pki) as gw, LocalServer(gw.gateway) as plain:
+        url = plain.url.replace("http://", "https://")
+        with pytest.raises(ConfigError, match="does not speak TLS") as caught:
+            reach(gateway_session(verify), url)
+    assert "http://" in str(caught.value.hint) and "--insecure" not in str(caught.value.hint)
