@@ -360,7 +360,13 @@ class DossierFactory:
             form = self.catalog.forms[code]
             version = chosen.get(code, form.current)
             filler = _FormFiller(fake, unit, period, row_count, _reformed(period))
-            root = filler.build(form_model(version.xsd))
+            try:
+                root = filler.build(form_model(version.xsd))
+            except FactoryError as exc:  # say which form: the element name alone is ambiguous
+                message = str(exc).split("\nHint: ")[0]
+                raise FactoryError(
+                    f"form {code} version {version.version}: {message}", hint=exc.hint
+                ) from exc
             if tweaks.form_hook is not None:
                 root = tweaks.form_hook(code, root)
             credential = self.pki.credential(tweaks.form_signer or self.signer)

@@ -12,9 +12,11 @@ import pytest
 
 from harness.catalog import load_catalog
 from harness.catalog.loader import catalogs_dir
+from harness.dossiers.factory import DossierFactory
 from harness.dossiers.fillable import check_fillable, unfilled_elements
-from harness.errors import CatalogError
+from harness.errors import CatalogError, FactoryError
 from harness.paths import fixtures_dir
+from harness.signing import TestPKI
 
 CCCD = '<xs:element name="CMND" type="CCCD"/>'
 
@@ -35,7 +37,7 @@ def test_shipped_catalogs_are_fillable(version: str) -> None:
 
 
 def test_a_required_element_without_source_names_form_version_and_element(
-    tmp_path: Path,
+    tmp_path: Path, pki: TestPKI
 ) -> None:
     root = _with_element(tmp_path, '<xs:element name="SoHoChieu" type="xs:string"/>')
     catalog = load_catalog("2026.1", root=root)
@@ -44,6 +46,8 @@ def test_a_required_element_without_source_names_form_version_and_element(
     text = str(info.value)
     assert "form TK1-TS version 595: element TK1-TS/NoiDung/NguoiKhai/SoHoChieu" in text
     assert "no value source" in text and "fields.yaml" in text
+    with pytest.raises(FactoryError, match="form TK1-TS version 595: no value source"):
+        DossierFactory(catalog, pki).build("607")  # building names the form too
 
 
 def test_an_optional_element_the_factory_never_writes_needs_no_source(tmp_path: Path) -> None:
