@@ -173,20 +173,44 @@ def dossier() -> None:
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
 )
+@click.option(
+    "--ivan",
+    default="IVAN01",
+    show_default=True,
+    help="I-VAN code the envelope names (MaIVAN): the gateway refuses a dossier submitted "
+    "with another I-VAN's token (ENV-010).",
+)
 @friendly
 def dossier_build(
-    procedure: str, version: str | None, seed: int, defect: str | None, output: Path | None
+    procedure: str,
+    version: str | None,
+    seed: int,
+    defect: str | None,
+    output: Path | None,
+    ivan: str,
 ) -> None:
     """Build one signed dossier envelope for PROCEDURE."""
+    from dataclasses import replace
+
     from harness.dossiers.defects import build_defective
-    from harness.dossiers.factory import DossierFactory
+    from harness.dossiers.factory import DEFAULT_IVAN, DossierFactory
 
     factory = DossierFactory.for_version(version)
+    if ivan != DEFAULT_IVAN[0]:
+        factory = replace(factory, ivan=(ivan, f"I-VAN {ivan}"))
     built = (
         build_defective(factory, procedure, defect, seed)
         if defect
         else factory.build(procedure, seed)
     )
+    if ivan != DEFAULT_IVAN[0]:  # the code is the user's: check it fits the envelope's schema
+        from harness.conformance import DossierChecker
+        from harness.signing import ensure_pki
+
+        checked = DossierChecker(factory.catalog, ensure_pki().trust_store()).check(built.envelope)
+        if checked.codes != sorted(built.expected_codes):
+            shown = "; ".join(str(f) for f in checked.errors[:2])
+            raise UsageError(f"--ivan {ivan} does not make a valid envelope: {shown}")
     if output is None:
         sys.stdout.buffer.write(built.envelope)
     else:

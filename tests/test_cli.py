@@ -192,3 +192,18 @@ def test_check_shows_each_findings_detail_and_goes_on_past_a_missing_file(
     assert "ENV-001 /: Envelope (Hoso) does not match its schema [detail=root is D02-TS]" in out
     assert "missing.xml: unreadable: No such file or directory" in out
     assert out.splitlines()[-1] == "2 files: 0 accepted, 2 rejected"
+
+
+def test_build_for_another_ivan_is_accepted_with_that_ivans_token(
+    tmp_path: Path, pki_dir: Path
+) -> None:
+    from mock_gateway.testing import InProcessGateway
+
+    target = tmp_path / "ivan02.xml"
+    assert run("dossier", "build", "604", "--ivan", "IVAN02", "-o", str(target))[0] == 0
+    with InProcessGateway() as gw:
+        assert gw.submit(target.read_bytes(), ivan="IVAN02").status == 202
+        refused = gw.submit(target.read_bytes(), ivan="IVAN01")
+        assert refused.status == 403 and b"ENV-010" in refused.body
+    code, _, err = run("dossier", "build", "604", "--ivan", "ivan 2")
+    assert code == 2 and "--ivan ivan 2 does not make a valid envelope" in err
