@@ -13,10 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.errors import CatalogError, Finding, UsageError
 from harness.paths import fixtures_dir
+from harness.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,8 @@ class ErrorCode:
 
 def _parse(path: Path) -> dict[str, ErrorCode]:
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        raw: Any = load_yaml(path)  # refuses a code given twice, which YAML would let pass
+    except OSError as exc:
         raise CatalogError(f"cannot read error codes: {exc}", path=str(path)) from exc
     if not isinstance(raw, dict):
         raise CatalogError("expected a mapping of code -> {http, vi, en}", path=str(path))

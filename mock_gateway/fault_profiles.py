@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.errors import ConfigError
 from harness.paths import fixtures_dir
 from harness.signing import TestPKI
+from harness.yamlfile import load_yaml
 from mock_gateway.fault_plan import FaultSpec
 from mock_gateway.faults import KINDS, Fault
 from mock_gateway.hook_params import PARAMETER_NAMES
@@ -63,10 +62,7 @@ def load_profiles(directory: Path | None = None) -> dict[str, FaultProfile]:
     """Every ``*.yaml`` profile in ``directory`` (default ``fixtures/faults``), checked."""
     profiles = {}
     for path in sorted((directory or fixtures_dir() / "faults").glob("*.yaml")):
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        doc = load_yaml(path) or {}  # file:line for a syntax error or a key given twice
         hooks = tuple(dict(h) for h in doc.get("hooks") or ())
         for hook in hooks:
             if hook.get("kind") not in KINDS:

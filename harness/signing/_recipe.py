@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from harness.errors import PKIError
+from harness.errors import CatalogError, PKIError
+from harness.yamlfile import load_yaml
 
 # Attribute order inside a DN follows the usual CA practice (country first, CN last but UID).
 _ATTRIBUTES: dict[str, x509.ObjectIdentifier] = {
@@ -120,8 +120,8 @@ def load_recipe(path: Path) -> Recipe:
     """Read and check the recipe at ``path``."""
     try:
         data = path.read_bytes()
-        raw: Any = yaml.safe_load(data)
-    except (OSError, yaml.YAMLError) as exc:
+        raw: Any = load_yaml(path)  # refuses a name given twice, which YAML would let pass
+    except (OSError, CatalogError) as exc:
         raise _fail(path, f"cannot read the recipe: {exc}") from exc
     if not isinstance(raw, dict):
         raise _fail(path, "expected a mapping with authorities and credentials")
