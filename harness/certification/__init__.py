@@ -5,9 +5,11 @@ unsigned forms (a :class:`Job`), lets the I-VAN sign, build, forward, retry, pol
 acknowledge through an adapter, judges what reached the gateway case by case
 (``scenarios/certification/cases.yaml``), and writes a report bundle::
 
-    from harness.certification import run_certification
+    from harness.certification import certification_verdict, run_certification
     bundle = run_certification("reference")  # every procedure of the latest catalog
-    assert bundle.verdict.value == "passed", bundle.directory / "index.html"
+    assert certification_verdict(bundle) == "passed", bundle.directory / "index.html"
+
+(``bundle.verdict`` ignores skipped cases; ``certification_verdict`` says ``incomplete``.)
 
 Adapters: the bundled reference and faulty I-VANs, a command template, an HTTP hook, a
 Python class from the ``bhxh_harness.adapters`` entry-point group, or a manual operator
@@ -44,6 +46,7 @@ from harness.certification.model import (
     JobForm,
     NotSupported,
     Relay,
+    RunAborted,
 )
 from harness.certification.observe import JobRecord, Observation
 from harness.certification.reference import ReferenceIvan
@@ -55,6 +58,7 @@ from harness.certification.runner import (
     run_certification,
 )
 from harness.certification.suite import CaseSpec, Suite, check, load_suite, load_variants
+from harness.certification.verdict import certification_verdict
 
 __all__ = [
     "ALERT",
@@ -84,11 +88,13 @@ __all__ = [
     "Observation",
     "ReferenceIvan",
     "Relay",
+    "RunAborted",
     "RunFinished",
     "RunStarted",
     "ScenarioStarted",
     "Suite",
     "TrafficRow",
+    "certification_verdict",
     "check",
     "faulty",
     "load_suite",

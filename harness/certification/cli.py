@@ -1,8 +1,9 @@
 """``bhxh-harness certify``: certify an I-VAN, and ``certify verify`` a report bundle.
 
 A thin skin over :func:`harness.certification.run_certification`; the lead mounts
-:data:`certify` in the main command group. Exit codes: 0 every case passed, 1 a case
-failed (or the bundle does not verify), 2 a usage problem.
+:data:`certify` in the main command group. Exit codes: 0 every case ran and passed, 1 a
+case failed or erred (or the bundle does not verify), 2 a usage problem, 3 INCOMPLETE
+(what ran passed, but a case was skipped, so the I-VAN is not certified).
 """
 
 from __future__ import annotations
@@ -36,6 +37,31 @@ def _options(values: tuple[str, ...]) -> dict[str, str]:
     return options
 
 
+def _procedures(value: str | None) -> list[str] | None:
+    """``--procedures 600,604`` as codes; given but naming none is a mistake, not "all"."""
+    if value is None:
+        return None
+    codes = [p.strip() for p in value.split(",") if p.strip()]
+    if not codes:
+        raise click.BadParameter(
+            f"{value!r} names no procedure (leave the option out to run every procedure)",
+            param_hint="--procedures",
+        )
+    return codes
+
+
+def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """``--case CERT-SCH-01`` or ``CERT-SCH-01@600`` (the id as results print it, which
+    also runs procedure 600): the case ids and the procedures they name."""
+    ids: list[str] = []
+    procedures: list[str] = []
+    for value in values:
+        case, _, procedure = value.strip().partition("@")
+        ids += [case] if case not in ids else []
+        procedures += [procedure] if procedure and procedure not in procedures else []
+    return ids, procedures
+
+
 @click.group("certify", invoke_without_command=True)
 @click.option(
     "--adapter",
@@ -47,16 +73,29 @@ def _options(values: tuple[str, ...]) -> dict[str, str]:
     "adapter_options",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Command adapters: tick=, recover=, restart= templates; timeout= seconds.",
+    help="Command adapters: tick=, recover=, restart= templates; timeout= seconds "
+    "(HTTP hooks: timeout= only; other adapters take none).",
 )
-@click.option("--procedures", help="Comma-separated procedure codes (default: all in the catalog).")
+@click.option(
+    "--procedures",
+    help="Comma-separated procedure codes (default: all in the catalog, or those --case names).",
+)
 @click.option("--gateway", "gateway_url", help="A running gateway's URL (default: start one).")
-@click.option("--case", "cases", multiple=True, help="Run only this case (repeatable).")
+@click.option(
+    "--case",
+    "cases",
+    multiple=True,
+    help="Run only this case (repeatable); CERT-SCH-01@600 also runs procedure 600.",
+)
 @click.option("--catalog", "catalog_version", help="Catalog version (default: latest).")
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of every dossier the cases build."
 )
-@click.option("--client-timeout", type=float, help="Seconds the I-VAN waits for an answer.")
+@click.option(
+    "--client-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds the I-VAN waits for an answer (more than 0).",
+)
 @click.option("--ivan", default="IVAN01", show_default=True, help="I-VAN code at --gateway.")
 @click.option("--ivan-token", help="Its bearer token at --gateway (default: the test token).")
 @click.option("--admin-token", help="The admin token at --gateway (default: the test token).")
@@ -88,18 +127,29 @@ def certify(
     out: Path | None,
     progress: bool,
 ) -> None:
-    """Certify an I-VAN against the mock gateway; writes reports/<run-id>/."""
+    """Certify an I-VAN against the mock gateway; writes reports/<run-id>/.
+
+    \b
+    Exit codes: 0 PASSED (every case ran and passed), 1 FAILED or ERROR,
+    2 a usage problem (nothing ran), 3 INCOMPLETE (what ran passed, but a case was
+    skipped: the adapter lacks an operation, or the gateway has no fault injection).
+    """
     if ctx.invoked_subcommand is not None:
         return
     if not adapter:
         raise click.UsageError("--adapter is required", ctx)
     from harness.certification.adapters import resolve_adapter
     from harness.certification.runner import run_certification
+    from harness.certification.verdict import EXIT_CODES, INCOMPLETE, certification_verdict
 
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     tokens = {"ivan": ivan}
     tokens |= {"token": ivan_token} if ivan_token else {}
     tokens |= {"admin_token": admin_token} if admin_token else {}
+    wanted = _procedures(procedures)
+    case_ids, implied = _cases(cases)
+    if implied:
+        wanted = [*(wanted or []), *(p for p in implied if p not in (wanted or []))]
     try:
         verify_tls = verify_option(insecure, str(Path(ca_bundle).resolve()) if ca_bundle else None)
         chosen = resolve_adapter(adapter, _options(adapter_options))
@@ -108,13 +158,13 @@ def certify(
         with listener if listener is not None else contextlib.nullcontext():
             bundle = run_certification(
                 chosen,
-                procedures=[p.strip() for p in procedures.split(",")] if procedures else None,
+                procedures=wanted,
                 gateway_url=gateway_url,
                 catalog=catalog_version,
                 seed=seed,
-                cases=list(cases) or None,
+                cases=case_ids or None,
                 out=out,
-                settings={"client_timeout": client_timeout} if client_timeout else None,
+                settings={"client_timeout": client_timeout} if client_timeout is not None else None,
                 listener=listener,
                 tokens=tokens,
                 verify_tls=verify_tls,
@@ -129,13 +179,21 @@ def certify(
         if case.outcome.value in ("failed", "error"):
             console.print(f"[red]{case.outcome.value.upper()}[/red] {case.case_id}: {case.message}")
             console.print(f"    requirement: {case.requirement}\n    reproduce: {case.reproduce}")
+        elif case.outcome.value == "skipped":
+            console.print(f"[yellow]SKIPPED[/yellow] {case.case_id}: {case.message}")
     summary = bundle.summary()
+    verdict = certification_verdict(bundle)
     console.print(
-        f"verdict: [bold]{bundle.verdict.value.upper()}[/bold] ({summary['passed']} passed, "
+        f"verdict: [bold]{verdict.upper()}[/bold] ({summary['passed']} passed, "
         f"{summary['failed']} failed, {summary['error']} errors, {summary['skipped']} skipped)\n"
         f"report: {bundle.directory / 'index.html'}"
     )
-    sys.exit(0 if bundle.verdict.value == "passed" else 1)
+    if verdict == INCOMPLETE:
+        console.print(
+            "not certified: the skipped cases above did not run; give the adapter what they "
+            "need (or a gateway with fault injection) and run again"
+        )
+    sys.exit(EXIT_CODES.get(verdict, 1))
 
 
 class _Bar:

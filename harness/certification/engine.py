@@ -31,9 +31,12 @@ from harness.certification.model import (
     AdapterFailed,
     IvanAdapter,
     NotSupported,
+    Relay,
+    RunAborted,
 )
 from harness.certification.observe import JobRecord, Observation
 from harness.certification.suite import ScenarioSpec
+from harness.certification.window import describe, foreign_writes
 from harness.errors import HarnessError
 from harness.signing import TrustStore
 
@@ -99,6 +102,8 @@ class ScenarioRun:
         try:
             for kind, args in self.scenario.steps:
                 getattr(self, f"_step_{kind}")(self.value(args))
+        except RunAborted:
+            raise  # nothing later could run either: stop the whole run
         except FaultsUnavailable as exc:
             self.obs.error = f"skipped: {exc}"
         except HarnessError as exc:
@@ -108,6 +113,19 @@ class ScenarioRun:
         finally:
             self._collect()
         return self.obs
+
+    def _checked(self, operation: str, relays: Any) -> list[Relay]:
+        """What a Python adapter's ``operation`` returned, if it is a list of Relay."""
+        if isinstance(relays, list) and all(isinstance(r, Relay) for r in relays):
+            return relays
+        items = relays if isinstance(relays, list) else []
+        got = next((r for r in items if not isinstance(r, Relay)), relays)
+        raise AdapterFailed(
+            f"{operation}: adapter {self.adapter.spec!r} returned {type(relays).__name__} "
+            f"holding {type(got).__name__} {str(got)[:200]}, not a list of Relay",
+            hint="return [harness.certification.Relay(job_id=..., kind='receipt', "
+            "ma_gdich=...), ...]; Relay.from_json(d) builds one from a dictionary",
+        )
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -122,7 +140,7 @@ class ScenarioRun:
                 job = self.builder.valid(self.procedure, label)
             now = self.gateway.now()
             self.obs.jobs.append(JobRecord(job, now))
-            self.obs.route(self.adapter.submit(job, now), now)
+            self.obs.route(self._checked("submit", self.adapter.submit(job, now)), now)
 
     def _step_faults(self, profiles: list[dict[str, Any]]) -> None:
         self.gateway.set_faults(profiles, self.seed)
@@ -132,7 +150,7 @@ class ScenarioRun:
 
     def _tick(self, now: datetime) -> None:
         if "tick" in self.adapter.capabilities:
-            self.obs.route(self.adapter.tick(now), now)
+            self.obs.route(self._checked("tick", self.adapter.tick(now)), now)
 
     def _step_tick(self, _args: Any) -> None:
         self._tick(self.gateway.now())
@@ -184,6 +202,14 @@ class ScenarioRun:
             self.marks.traffic = self._rows[-1].id
         for record in self.obs.jobs:
             record.attempts.clear()
+        foreign = foreign_writes(self._rows, self.gateway.tag)
+        if foreign and not self.obs.error:  # the clock or faults this scenario set were not its own
+            self.obs.error = (
+                f"another client changed the gateway during this scenario: {describe(foreign[0])}"
+                f"{f' (+{len(foreign) - 1} more)' if len(foreign) > 1 else ''}; the clock and "
+                "the fault plan are gateway-wide, so what this scenario saw cannot be judged. "
+                "Run certification against a gateway no one else drives at the same time"
+            )
         ivan = self.gateway.ivan
         self.obs.attach(
             [r for r in self._rows if r.ivan == ivan and not r.message_id.startswith(PROBE_PREFIX)]

@@ -31,6 +31,8 @@ from harness.tls import UNTRUSTED_HINT, Verify, gateway_session
 from harness.xmlsafe import parse_xml
 
 PROBE_PREFIX = "cert-probe-"
+ADMIN_PREFIX = "cert-admin-"
+"""State-changing admin requests carry ``cert-admin-<run tag>-<n>`` (see window.py)."""
 DEFAULT_IVAN = ("IVAN01", "I-VAN THỬ NGHIỆM SỐ 1", "test-token-IVAN01")
 DEFAULT_ADMIN_TOKEN = "test-admin-token"
 
@@ -143,6 +145,7 @@ class CertGateway:
         logs: LogCapture | None = None,
         local: bool = False,
         verify_tls: Verify = True,
+        tag: str = "run",
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"gateway URL {url!r} must start with http:// or https://")
@@ -153,6 +156,13 @@ class CertGateway:
         self._admin = {"Authorization": f"Bearer {admin_token}"}
         self._session = gateway_session(verify_tls)
         self._probes = itertools.count(1)
+        self.tag = tag
+        self._writes = itertools.count(1)
+
+    def _write(self, label: str = "") -> dict[str, str]:
+        """Admin headers for a request that changes the gateway, tagged with this run."""
+        label = label or str(next(self._writes))
+        return {**self._admin, "X-Message-Id": f"{ADMIN_PREFIX}{self.tag}-{label}"}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
@@ -187,19 +197,24 @@ class CertGateway:
 
     def advance(self, seconds: float) -> datetime:
         """Fast-forward the simulated clock (messages falling due are issued on the way)."""
-        answer = self._call("POST", f"/admin/clock/advance?seconds={seconds}", headers=self._admin)
+        path = f"/admin/clock/advance?seconds={seconds}"
+        answer = self._call("POST", path, headers=self._write())
         return parse_time(answer.json()["now"])
 
-    def traffic_lines(self, after: int = 0) -> list[str]:
-        """The traffic log after row ``after`` as NDJSON lines (bodies in base64)."""
+    def traffic_lines(self, after: int = 0, limit: int | None = None) -> list[str]:
+        """The traffic log after row ``after`` as NDJSON lines (bodies in base64); with
+        ``limit``, at most that many rows."""
         lines: list[str] = []
+        page_size = min(limit or 10000, 10000)
         while True:
-            path = f"/admin/traffic?after={after}&limit=10000"
+            path = f"/admin/traffic?after={after}&limit={page_size}"
             answer = self._call("GET", path, headers=self._admin)
             page = [x for x in answer.text.splitlines() if x]
             lines += page
             cut = answer.headers.get("X-Traffic-Truncated") == "true"  # byte budget
-            if not page or (len(page) < 10000 and not cut):
+            if limit is not None and len(lines) >= limit:
+                return lines[:limit]
+            if not page or (len(page) < page_size and not cut):
                 return lines
             after = int(json.loads(page[-1])["id"])
 
@@ -208,14 +223,31 @@ class CertGateway:
 
     def reset(self) -> None:
         """Forget every dossier, message and traffic row (admin ``/admin/reset``)."""
-        self._call("POST", "/admin/reset", headers=self._admin)
+        self._call("POST", "/admin/reset", headers=self._write())
 
     def set_faults(self, profiles: list[dict[str, Any]], seed: int) -> None:
         body = {"profiles": profiles, "seed": seed}
-        self._call("PUT", "/admin/faults", json=body, headers=self._admin)
+        self._call("PUT", "/admin/faults", json=body, headers=self._write())
 
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/admin/faults", headers=self._admin)
+    def clear_faults(self, *, last: bool = False) -> None:
+        """Clear the fault plan; ``last`` marks the run's final change (window.py)."""
+        self._call("DELETE", "/admin/faults", headers=self._write("end" if last else ""))
+
+    def check_ivan_token(self) -> None:
+        """Refuse a run whose I-VAN credential the gateway refuses, before any case: every
+        submission would get 401, and every case would judge nothing."""
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "X-Message-Id": f"{PROBE_PREFIX}{self.tag}-credential",
+        }
+        response = self._call("GET", f"/api/v1/dossiers/{PROBE_PREFIX}credential", headers=headers)
+        if response.status_code in (401, 403):
+            raise ConfigError(
+                f"the gateway at {self.url} refuses the I-VAN credential of {self.ivan} "
+                f"({response.status_code} {_reason(response)})",
+                hint="pass --ivan-token with the bearer token the gateway gave this I-VAN "
+                "(and --ivan with its code if it is not IVAN01)",
+            )
 
     def fault_events(self, after: int = 0) -> list[dict[str, Any]]:
         text = self._call("GET", f"/admin/faults/log?after={after}", headers=self._admin).text
@@ -257,7 +289,9 @@ class CertGateway:
 
 
 @contextmanager
-def local_gateway(catalog_version: str, pki: TestPKI, directory: Path) -> Iterator[CertGateway]:
+def local_gateway(
+    catalog_version: str, pki: TestPKI, directory: Path, tag: str = "run"
+) -> Iterator[CertGateway]:
     """The mock gateway with fault injection on 127.0.0.1, frozen simulated clock."""
     from mock_gateway.config import GatewayConfig
     from mock_gateway.core import Gateway
@@ -286,6 +320,7 @@ def local_gateway(catalog_version: str, pki: TestPKI, directory: Path) -> Iterat
                 admin_token=config.admin_token,
                 logs=capture,
                 local=True,
+                tag=tag,
             )
             try:
                 yield handle
@@ -297,6 +332,7 @@ def local_gateway(catalog_version: str, pki: TestPKI, directory: Path) -> Iterat
 
 
 __all__ = [
+    "ADMIN_PREFIX",
     "PROBE_PREFIX",
     "CertGateway",
     "DossierStatus",

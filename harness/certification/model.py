@@ -15,7 +15,8 @@ Exceptions::
     HarnessError
     ├── UsageError → ConfigError
     │   └── AdapterFailed           the adapter could not do what was asked (exit code, HTTP)
-    │       └── NotSupported        the adapter lacks that operation (tick, recover, restart)
+    │       ├── NotSupported        the adapter lacks that operation (tick, recover, restart)
+    │       └── RunAborted          the run cannot go on (the operator's input ended)
     ├── ConformanceFinding
     │   └── CaseFailed              a check found the I-VAN breaking its requirement
     └── CaseBlocked                 a case could not be exercised (its precondition failed)
@@ -209,6 +210,10 @@ class NotSupported(AdapterFailed):
     """The adapter has no such operation; cases needing it are skipped, not failed."""
 
 
+class RunAborted(AdapterFailed):
+    """The run cannot go on at all (e.g. the operator's input ended): it stops, not a case."""
+
+
 class CaseFailed(ConformanceFinding):
     """A check found the I-VAN breaking the case's requirement; ``evidence`` shows how."""
 
@@ -242,4 +247,5 @@ __all__ = [
     "JobForm",
     "NotSupported",
     "Relay",
+    "RunAborted",
 ]

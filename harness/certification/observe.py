@@ -3,7 +3,8 @@
 Every fact comes from the gateway (its traffic log, its fault log, the dossier status an
 I-VAN may read) or from what the I-VAN told the employer (relays, recovered bytes). The
 requests that belong to a job are found by content (the unit code in the envelope), never
-by trusting an identifier the I-VAN chose.
+by trusting an identifier the I-VAN chose, among the I-VAN's requests of this run's own
+stretch of the traffic log (window.py): a unit code repeats across runs of one seed.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ after the previous one, and each case of the scenario judges that same run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -28,6 +29,8 @@ from harness.certification.jobs import JobBuilder
 from harness.certification.model import AdapterContext, CaseBlocked, CaseFailed, IvanAdapter
 from harness.certification.observe import Observation
 from harness.certification.suite import CaseSpec, Suite, load_suite
+from harness.certification.verdict import CertificationBundle
+from harness.certification.window import RunStart, run_start
 from harness.errors import ConfigError
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
@@ -78,6 +81,20 @@ def _procedures(catalog: Catalog, wanted: Sequence[str] | None) -> list[str]:
     return [p for p in catalog.procedures if p in wanted]
 
 
+def _check_settings(settings: dict[str, Any]) -> None:
+    """A client timeout of 0 or less would end every case in the same odd error."""
+    value: Any = settings.get("client_timeout")
+    try:
+        ok = 0 < float(value) < float("inf")
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"client_timeout {value!r} is not a positive number of seconds",
+            hint="e.g. --client-timeout 30",
+        )
+
+
 @contextmanager
 def _gateway(
     url: str | None,
@@ -86,9 +103,10 @@ def _gateway(
     folder: Path,
     tokens: dict[str, str],
     verify_tls: Verify = True,
+    tag: str = "run",
 ) -> Iterator[CertGateway]:
     if url is None:
-        with local_gateway(catalog.version, pki, folder) as gateway:
+        with local_gateway(catalog.version, pki, folder, tag) as gateway:
             yield gateway
         return
     ivan = tokens.get("ivan", "IVAN01")
@@ -97,11 +115,21 @@ def _gateway(
         ivan=(ivan, tokens.get("ivan_name", ivan), tokens.get("token", f"test-token-{ivan}")),
         admin_token=tokens.get("admin_token", "test-admin-token"),
         verify_tls=verify_tls,
+        tag=tag,
     )
     try:
         yield gateway
     finally:
         gateway.close()
+
+
+def _headline(error: str, skipped: bool) -> str:
+    """The line of a scenario's error the terminal shows: a traceback says most in its last
+    line, a harness error in its first (operation, exit code, last stderr line)."""
+    lines = error.strip().splitlines() or ["(no detail)"]
+    if skipped or len(lines) < 3:
+        return " ".join(lines)[:500]
+    return (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:500]
 
 
 def judge(case: CaseSpec, obs: Observation, suite: Suite, took: float, repro: str) -> CaseResult:
@@ -118,8 +146,7 @@ def judge(case: CaseSpec, obs: Observation, suite: Suite, took: float, repro: st
     if obs.error:
         skipped = obs.error.startswith("skipped:")
         outcome = Outcome.SKIPPED if skipped else Outcome.ERROR
-        lines = obs.error.strip().splitlines()  # a traceback says most in its last line
-        message = (" ".join(lines) if skipped or len(lines) < 3 else lines[-1])[:500]
+        message = _headline(obs.error, skipped)
         return replace(base, outcome=outcome, message=message, evidence={"error": obs.error})
     try:
         note = suite.checks[case.check](obs)
@@ -209,6 +236,7 @@ def run_certification(
 
     emit = listener or (lambda _event: None)
     suite = (suite or load_suite()).with_settings(**(settings or {}))
+    _check_settings(suite.settings)
     cat = _catalog(catalog)
     procs = _procedures(cat, procedures)
     selected = suite.select(cases)
@@ -235,12 +263,14 @@ def run_certification(
             "settings": json.dumps(suite.settings, sort_keys=True),
         },
     )
-    bundle = ReportBundle(info, directory)
+    bundle = CertificationBundle(info, directory)
     emit(RunStarted(run_id, len(selected) * len(procs), directory))
     order = [s for s in suite.scenarios if any(c.scenario == s for c in selected)]
     with tempfile.TemporaryDirectory(prefix="bhxh-certify-") as scratch:
         work = Path(scratch)
-        with _gateway(gateway_url, cat, pki, work / "gateway", tokens or {}, verify_tls) as gateway:
+        folder, tokens = work / "gateway", tokens or {}
+        with _gateway(gateway_url, cat, pki, folder, tokens, verify_tls, run_id) as gateway:
+            start = run_start(gateway)  # before the adapter starts: nothing of ours yet
             context = AdapterContext(
                 gateway_url=gateway.url,
                 ivan=gateway.ivan,
@@ -255,6 +285,7 @@ def run_certification(
             )
             builder = JobBuilder(cat, pki, seed, tag=run_id)
             session = _Session(suite, cat, ivan, gateway, context, builder, pki, seed, gateway_url)
+            session.marks = Watermarks(traffic=start.traffic, events=start.events)
             ivan.start(context)
             try:
                 for name in order:
@@ -266,19 +297,21 @@ def run_certification(
                             emit(CaseFinished(result))
             finally:
                 ivan.stop()
-                _export(gateway, session.marks, directory)
+                with contextlib.suppress(ConfigError):  # a gateway without fault injection
+                    gateway.clear_faults(last=True)  # tells later runs this one ended
+                _export(gateway, session.marks, directory, start)
     bundle.write()
     emit(RunFinished(bundle))
     return bundle
 
 
-def _export(gateway: CertGateway, marks: Watermarks, directory: Path) -> None:
-    """The whole traffic log, fault events and log lines, beside the report."""
+def _export(gateway: CertGateway, marks: Watermarks, directory: Path, start: RunStart) -> None:
+    """The run's traffic, fault events and log lines (none from before it), beside the report."""
     directory.mkdir(parents=True, exist_ok=True)
     lines = marks.lines + gateway.traffic_lines(marks.traffic)
     (directory / "traffic.jsonl").write_text("".join(x + "\n" for x in lines), encoding="utf-8")
     try:
-        events = gateway.fault_events()
+        events = gateway.fault_events(start.events)
     except ConfigError:
         events = []
     (directory / "fault-events.jsonl").write_text(

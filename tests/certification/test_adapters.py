@@ -78,10 +78,8 @@ def test_command_template_mistakes_are_usage_errors() -> None:
     with pytest.raises(ConfigError, match="unknown adapter option"):
         resolve_adapter("vendor-cli submit {dossier}", {"poll": "x"})
     context = AdapterContext("http://x", "IVAN01", "I", "t", Path("/tmp"), Path("/tmp"), "v")
-    adapter = CommandAdapter(f"{sys.executable} submit {{dossier}} {{colour}}")
-    adapter.start(context)
-    with pytest.raises(ConfigError, match=r"unknown placeholder \{colour\}"):
-        adapter.run("submit", dossier="d.json")
+    with pytest.raises(ConfigError, match=r"unknown placeholder \{colour\}"):  # at start
+        CommandAdapter(f"{sys.executable} submit {{dossier}} {{colour}}")
     with pytest.raises(ConfigError, match="No closing quotation"):
         CommandAdapter("vendor-cli 'submit {dossier}")
     missing = CommandAdapter("vendor-cli-that-is-not-installed submit {dossier}")

@@ -1,0 +1,120 @@
+"""Where a run starts in a shared gateway's logs, and whether someone else drives it.
+
+A gateway given with ``--gateway URL`` keeps every earlier run's traffic and fault
+events; a run must judge only what came after its own start. Its state-changing admin
+requests (clock, fault plan) carry ``X-Message-Id: cert-admin-<run id>-<n>`` (the last
+one ``...-end``), so another run's requests are recognised in the log: the fault plan
+and the clock are gateway-wide, and two runs at once take each other's faults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from harness.certification.gateway import ADMIN_PREFIX, CertGateway, TrafficRow
+from harness.errors import ConfigError
+
+BUSY_SECONDS = 20.0
+"""A run whose last clock or fault change is this recent (and did not end) is active."""
+END = "end"
+
+
+def last_traffic_id(gateway: CertGateway) -> int:
+    """The newest traffic row's id, found with O(log n) one-row reads of ``?after=``
+    (the export has no "newest first", and reading the whole log of a busy gateway is
+    gigabytes)."""
+    if not gateway.traffic_lines(0, limit=1):
+        return 0
+    low, high = 0, 1  # a row exists after ``low``; is there one after ``high``?
+    while gateway.traffic_lines(high, limit=1):
+        low, high = high, high * 2
+    while high - low > 1:  # invariant: rows after low, none after high
+        middle = (low + high) // 2
+        if gateway.traffic_lines(middle, limit=1):
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def is_admin_write(row: TrafficRow) -> bool:
+    """A request that changes the gateway for everyone (clock, fault plan, reset)."""
+    return row.ivan == "admin" and row.path.startswith("/admin") and row.method != "GET"
+
+
+def run_tag(message_id: str) -> str:
+    """The run an admin request's ``X-Message-Id`` names ("" for an untagged one)."""
+    if not message_id.startswith(ADMIN_PREFIX):
+        return ""
+    return message_id[len(ADMIN_PREFIX) :].rpartition("-")[0]
+
+
+def foreign_writes(rows: Iterable[TrafficRow], tag: str) -> list[TrafficRow]:
+    """Clock or fault-plan changes in ``rows`` that this run (``tag``) did not make."""
+    return [r for r in rows if is_admin_write(r) and run_tag(r.message_id) != tag]
+
+
+def describe(row: TrafficRow) -> str:
+    who = f"X-Message-Id {row.message_id}" if row.message_id else "no X-Message-Id"
+    return f"{row.method} {row.path} at {row.started.isoformat(timespec='seconds')} ({who})"
+
+
+def refuse_if_busy(gateway: CertGateway, last_id: int) -> None:
+    """Stop before the first case when another client changed the clock or the fault plan
+    in the last :data:`BUSY_SECONDS` and, for a certification run, has not ended."""
+    if last_id == 0:
+        return
+    rows = gateway.traffic(max(0, last_id - 500))
+    if not rows:
+        return
+    since = rows[-1].started - timedelta(seconds=BUSY_SECONDS)
+    ended = {run_tag(r.message_id) for r in rows if r.message_id.endswith(f"-{END}")}
+    recent = [
+        r
+        for r in rows
+        if is_admin_write(r)
+        and r.started >= since
+        and (not run_tag(r.message_id) or run_tag(r.message_id) not in ended)
+    ]
+    if recent:
+        raise ConfigError(
+            f"another client is driving the gateway at {gateway.url}: "
+            f"{describe(recent[-1])}; a certification run needs the gateway's clock and "
+            "fault plan to itself (they are gateway-wide, and two runs take each other's faults)",
+            hint="wait until the other run ends, or serve a gateway of your own "
+            "(bhxh-harness serve --port ... --database-url ...)",
+        )
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """Where this run begins in the gateway's traffic log and fault-event log."""
+
+    traffic: int
+    events: int
+
+
+def run_start(gateway: CertGateway) -> RunStart:
+    """Check the I-VAN credential, refuse a busy gateway, and mark where this run starts."""
+    gateway.check_ivan_token()
+    last = last_traffic_id(gateway)
+    refuse_if_busy(gateway, last)
+    try:
+        events = gateway.fault_events()
+    except ConfigError:  # a gateway without fault injection: no events to skip
+        events = []
+    return RunStart(last, max((int(e["seq"]) for e in events), default=0))
+
+
+__all__ = [
+    "BUSY_SECONDS",
+    "RunStart",
+    "describe",
+    "foreign_writes",
+    "last_traffic_id",
+    "refuse_if_busy",
+    "run_start",
+    "run_tag",
+]
