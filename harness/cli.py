@@ -50,6 +50,14 @@ class _Main(click.Group):
         except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
+        except requests.JSONDecodeError as exc:  # a RequestException, but something answered
+            click.echo(f"error: an answer was not the JSON expected ({exc})", err=True)
+            click.echo(
+                "Hint: check that the URL is the gateway's (or the hook's) and not a proxy or "
+                "a login page answering in its place",
+                err=True,
+            )
+            sys.exit(2)
         except requests.RequestException as exc:  # an OSError too, but not about a file
             click.echo(f"error: the gateway stopped answering: {exc}", err=True)
             click.echo(

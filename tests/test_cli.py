@@ -207,3 +207,16 @@ def test_build_for_another_ivan_is_accepted_with_that_ivans_token(
         assert refused.status == 403 and b"ENV-010" in refused.body
     code, _, err = run("dossier", "build", "604", "--ivan", "ivan 2")
     assert code == 2 and "--ivan ivan 2 does not make a valid envelope" in err
+
+
+def test_an_answer_that_is_not_json_is_not_called_the_gateway_stopping() -> None:
+    @main.command("explode-json", hidden=True)
+    def explode() -> None:
+        raise requests.JSONDecodeError("Expecting value", "<html>login</html>", 0)
+
+    try:
+        code, _, err = run("explode-json")
+    finally:
+        main.commands.pop("explode-json")
+    assert code == 2 and "an answer was not the JSON expected" in err
+    assert "stopped answering" not in err and "Traceback" not in err
