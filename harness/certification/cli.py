@@ -141,6 +141,7 @@ def certify(
     from harness.certification.adapters import resolve_adapter
     from harness.certification.runner import run_certification
     from harness.certification.verdict import EXIT_CODES, INCOMPLETE, certification_verdict
+    from harness.reporting import bundle_digest
 
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     tokens = {"ivan": ivan}
@@ -186,7 +187,9 @@ def certify(
     console.print(
         f"verdict: [bold]{verdict.upper()}[/bold] ({summary['passed']} passed, "
         f"{summary['failed']} failed, {summary['error']} errors, {summary['skipped']} skipped)\n"
-        f"report: {bundle.directory / 'index.html'}"
+        f"report: {bundle.directory / 'index.html'}\n"
+        f"digest: {bundle_digest(bundle.directory)} (publish it; `certify verify "
+        "--digest` checks a copy against it)"
     )
     if verdict == INCOMPLETE:
         console.print(
@@ -232,19 +235,29 @@ class _Bar:
 
 @certify.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def verify(bundle: Path) -> None:
+@click.option(
+    "--digest",
+    metavar="HEX",
+    help="The digest published when the run ended (its terminal prints it): without it, "
+    "whoever edits a file can rewrite MANIFEST.json too, so only accidents are caught.",
+)
+def verify(bundle: Path, digest: str | None) -> None:
     """Check a report bundle against its digest (MANIFEST.json); exit 1 if it changed."""
-    from harness.reporting import verify_bundle
+    from harness.reporting import bundle_digest, verify_bundle
 
     try:
-        problems = verify_bundle(bundle)
+        problems = verify_bundle(bundle, digest=digest)
+        recorded = bundle_digest(bundle)
     except UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     for problem in problems:
         click.echo(problem)
-    click.echo("bundle intact" if not problems else f"{len(problems)} problem(s)")
-    sys.exit(1 if problems else 0)
+    if problems:
+        click.echo(f"{len(problems)} problem(s)")
+        sys.exit(1)
+    against = "the published digest" if digest else "its own manifest (pass --digest HEX)"
+    click.echo(f"bundle intact against {against}: digest {recorded}")
 
 
 __all__ = ["certify"]

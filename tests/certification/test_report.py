@@ -8,6 +8,7 @@ gateway's traffic log, the gateway's log lines and a command that reproduces jus
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from harness.certification import run_certification
 from harness.certification.cli import certify
 from harness.reporting import ReportBundle, verify_bundle
+from harness.reporting.bundle import write_manifest
 from tests.browser import render
 from tests.certification.conftest import FAST, PROCEDURE
 
@@ -82,11 +84,16 @@ def test_cli_certify_then_verify_and_tamper(tmp_path: Path) -> None:
     assert f"FAILED CERT-FWD-01@{PROCEDURE}" in result.stdout
     assert "reproduce: bhxh-harness certify --adapter faulty:forwards-late" in result.stdout
     [bundle] = tmp_path.iterdir()
-    ok = runner.invoke(certify, ["verify", str(bundle)])
-    assert ok.exit_code == 0 and "bundle intact" in ok.stdout
+    [published] = re.findall(r"^digest: ([0-9a-f]{64}) ", result.stdout, re.M)
+    ok = runner.invoke(certify, ["verify", str(bundle), "--digest", published])
+    assert ok.exit_code == 0 and "bundle intact against the published digest" in ok.stdout
     (bundle / "results.json").write_text("{}", encoding="utf-8")
     tampered = runner.invoke(certify, ["verify", str(bundle)])
     assert tampered.exit_code == 1 and "changed: results.json" in tampered.stdout
+    write_manifest(bundle)  # a careful forger rewrites the manifest too
+    assert runner.invoke(certify, ["verify", str(bundle)]).exit_code == 0
+    caught = runner.invoke(certify, ["verify", str(bundle), "--digest", published])
+    assert caught.exit_code == 1 and f"is not the published {published}" in caught.stdout
 
 
 def test_cli_passes_the_reference_and_refuses_bad_options(tmp_path: Path) -> None:
