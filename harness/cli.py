@@ -97,11 +97,19 @@ def catalog_list() -> None:
     """List catalog versions with their procedures and forms."""
     from harness.catalog import list_versions, load_catalog
 
+    broken = 0
     for version in list_versions():
-        cat = load_catalog(version)
+        try:
+            cat = load_catalog(version)
+        except UsageError as exc:  # list the others: one broken version hides nothing else
+            click.echo(f"{version}  cannot load: {exc}", err=True)
+            broken += 1
+            continue
         forms = ", ".join(f"{f.code}-{f.current.version}" for f in cat.forms.values())
         click.echo(f"{version}  from {cat.effective_from}  procedures: {', '.join(cat.procedures)}")
         click.echo(f"{' ' * len(version)}  forms: {forms}")
+    if broken:
+        sys.exit(2)
 
 
 @catalog.command("check")
@@ -113,11 +121,19 @@ def catalog_check(version: str | None) -> None:
     from harness.catalog import list_versions, load_catalog, validators_for
     from harness.dossiers.fillable import check_fillable
 
+    broken = 0
     for name in [version] if version else list_versions():
-        catalog = load_catalog(name)
-        validators_for(catalog)
-        check_fillable(catalog)
+        try:
+            catalog = load_catalog(name)
+            validators_for(catalog)
+            check_fillable(catalog)
+        except UsageError as exc:  # check the other versions too, then fail
+            click.echo(f"{name}: error: {exc}", err=True)
+            broken += 1
+            continue
         click.echo(f"{name}: ok")
+    if broken:
+        sys.exit(2)
 
 
 @catalog.command("diff")

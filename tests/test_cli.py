@@ -164,6 +164,19 @@ def test_harness_home_points_every_command_at_another_copy_of_the_data(tmp_path:
     assert "2099.1" in result.stdout  # only the copy has it
 
 
+def test_one_broken_version_hides_none_of_the_others(tmp_path: Path) -> None:
+    shutil.copytree(project_root() / "fixtures", tmp_path / "fixtures")
+    broken = tmp_path / "fixtures" / "catalog" / "2099.1"
+    broken.mkdir()
+    (broken / "catalog.yaml").write_text('version: "2099.1"\nforms: [', encoding="utf-8")
+    listed = _cli("catalog", "list", home=tmp_path)
+    assert listed.returncode == 2 and "2099.1  cannot load" in listed.stderr
+    assert "2024.1  from" in listed.stdout and "2026.1  from" in listed.stdout
+    checked = _cli("catalog", "check", home=tmp_path)
+    assert checked.returncode == 2 and "2099.1: error:" in checked.stderr
+    assert "2024.1: ok" in checked.stdout and "2026.1: ok" in checked.stdout
+
+
 def test_a_mistyped_harness_home_is_refused_not_ignored(tmp_path: Path) -> None:
     result = _cli("catalog", "list", home=tmp_path / "typo")
     assert result.returncode == 2
