@@ -50,7 +50,8 @@ def _target(
 
 
 def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
-    """One case per mutation family: passed when no case of that family broke a property."""
+    """One case per mutation family and procedure: passed when none of its cases broke a
+    property, so the matrix shows which procedures each family reached."""
     run_id = new_run_id("fuzz")
     info = RunInfo(
         run_id=run_id,
@@ -66,15 +67,19 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
         },
     )
     bundle = ReportBundle(info, (out or reports_dir()) / run_id)
-    for family, count in sorted(report.families.items()):
-        failures = [f for f in report.failures if f.family == family]
+    for (family, procedure), count in sorted(report.by_procedure.items()):
+        failures = [f for f in report.failures if f.family == family and f.procedure == procedure]
+        message = "; ".join(f"{f.check}: {f.reason}" for f in failures)[:2000]
+        if count.failed and not failures:  # minimised once per property and family
+            message = f"{count.failed} case(s) broke a property (minimised under another procedure)"
         bundle.add(
             CaseResult(
-                case_id=f"FUZZ-{family}",
+                case_id=f"FUZZ-{family}@{procedure}",
                 title=f"{count.executed} {family} cases",
-                outcome=Outcome.FAILED if failures else Outcome.PASSED,
+                outcome=Outcome.FAILED if count.failed else Outcome.PASSED,
+                procedure=procedure,
                 requirement=REQUIREMENT,
-                message="; ".join(f"{f.check}: {f.reason}" for f in failures)[:2000],
+                message=message,
                 evidence={
                     f"{f.check} {f.mutation}": f"answer: {f.answer}\nexpected: {f.expected}\n"
                     f"codes: {f.codes}\nevidence: {f.evidence.dossier if f.evidence else '-'}"

@@ -55,6 +55,7 @@ class FuzzFailure:
     occurrences: int
     minimised: bool
     evidence: Evidence | None
+    procedure: str = ""  # the minimal case's
 
 
 @dataclass
@@ -67,6 +68,8 @@ class FuzzReport:
     cases: int = 0
     elapsed: float = 0.0
     families: dict[str, FamilyCount] = field(default_factory=dict)
+    by_procedure: dict[tuple[str, str], FamilyCount] = field(default_factory=dict)
+    """(family, procedure) -> count: which procedures each family reached, and broke."""
     mutations: dict[str, int] = field(default_factory=dict)  # by Mutation.kind
     failures: list[FuzzFailure] = field(default_factory=list)
 
@@ -183,9 +186,12 @@ def run_fuzz(
             obs = observe(target, case, timeout=timeout, strict=strict)
             failed = tuple(failures(obs))
             report.cases += 1
-            tally = report.families.setdefault(case.family, FamilyCount())
-            tally.executed += 1
-            tally.failed += bool(failed)
+            for tally in (
+                report.families.setdefault(case.family, FamilyCount()),
+                report.by_procedure.setdefault((case.family, case.spec.procedure), FamilyCount()),
+            ):
+                tally.executed += 1
+                tally.failed += bool(failed)
             report.mutations[case.kind] = report.mutations.get(case.kind, 0) + 1
             for failure in failed:
                 key = (failure.check, case.family)
@@ -219,6 +225,7 @@ def run_fuzz(
             counts[(check, family)],
             minimal is not failure,
             evidence,
+            minimal.case.spec.procedure,
         )
         report.failures.append(result)
         emit(FailureMinimised(result))
