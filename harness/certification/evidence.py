@@ -103,6 +103,7 @@ def reproduce(
     gateway_url: str | None,
     options: dict[str, str] | None = None,
     verify_tls: bool | str = True,
+    extra: Sequence[str] = (),
 ) -> str:
     """The one-line command that runs just this case again."""
     parts = [
@@ -120,7 +121,7 @@ def reproduce(
         parts.append("--insecure")
     elif isinstance(verify_tls, str):
         parts.append(f"--ca-bundle {shlex.quote(verify_tls)}")
-    return " ".join(parts)
+    return " ".join([*parts, *extra])
 
 
 __all__ = ["access_line", "evidence_for", "exchange", "fault_line", "reproduce"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import tempfile
 import time
 import traceback
@@ -176,6 +177,7 @@ class _Session:
     seed: int
     gateway_url: str | None
     marks: Watermarks = field(default_factory=Watermarks)
+    extra: tuple[str, ...] = ()  # options every reproduce line carries (I-VAN, timeout)
 
     def results(self, name: str, procedure: str, cases: list[CaseSpec]) -> Iterator[CaseResult]:
         """Run scenario ``name`` for ``procedure`` once and judge each of its cases."""
@@ -204,8 +206,23 @@ class _Session:
                 gateway_url=self.gateway_url,
                 options=getattr(self.adapter, "options", None),
                 verify_tls=self.context.verify_tls,
+                extra=self.extra,
             )
             yield judge(case, obs, self.suite, took, repro)
+
+
+def _reproduce_options(tokens: dict[str, str], settings: dict[str, Any] | None) -> tuple[str, ...]:
+    """The run's own options a case's reproduce line needs; credentials as ``<token>``."""
+    words: list[str] = []
+    if tokens.get("ivan", "IVAN01") != "IVAN01":
+        words.append(f"--ivan {shlex.quote(tokens['ivan'])}")
+    if "token" in tokens:
+        words.append("--ivan-token '<token>'")
+    if "admin_token" in tokens:
+        words.append("--admin-token '<token>'")
+    if settings and settings.get("client_timeout") is not None:
+        words.append(f"--client-timeout {float(settings['client_timeout']):g}")
+    return tuple(words)
 
 
 def run_certification(
@@ -286,6 +303,7 @@ def run_certification(
             builder = JobBuilder(cat, pki, seed, tag=run_id)
             session = _Session(suite, cat, ivan, gateway, context, builder, pki, seed, gateway_url)
             session.marks = Watermarks(traffic=start.traffic, events=start.events)
+            session.extra = _reproduce_options(tokens, settings)
             ivan.start(context)
             try:
                 for name in order:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from harness.certification import run_certification
 from harness.certification.cli import certify
+from harness.certification.runner import _reproduce_options
 from harness.reporting import ReportBundle, verify_bundle
 from harness.reporting.bundle import write_manifest
 from tests.browser import render
@@ -59,7 +60,8 @@ def test_a_failure_carries_requirement_exchange_log_and_reproduce_line(
     assert "02/TB-TS" in case.evidence["relays to the employer"]
     assert case.reproduce == (
         f"bhxh-harness certify --adapter faulty:never-acks --procedures {PROCEDURE} "
-        f"--case CERT-MSG-01 --catalog {failing.info.meta['catalog version']} --seed 3"
+        f"--case CERT-MSG-01 --catalog {failing.info.meta['catalog version']} --seed 3 "
+        "--client-timeout 0.5"
     )
 
 
@@ -83,6 +85,7 @@ def test_cli_certify_then_verify_and_tamper(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert f"FAILED CERT-FWD-01@{PROCEDURE}" in result.stdout
     assert "reproduce: bhxh-harness certify --adapter faulty:forwards-late" in result.stdout
+    assert "--client-timeout 0.5" in result.stdout  # the run's own options travel with it
     [bundle] = tmp_path.iterdir()
     [published] = re.findall(r"^digest: ([0-9a-f]{64}) ", result.stdout, re.M)
     ok = runner.invoke(certify, ["verify", str(bundle), "--digest", published])
@@ -107,3 +110,11 @@ def test_cli_passes_the_reference_and_refuses_bad_options(tmp_path: Path) -> Non
     assert missing.exit_code == 2 and "--adapter is required" in missing.output
     bad_case = runner.invoke(certify, ["--adapter", "reference", "--case", "CERT-XYZ-99"])
     assert bad_case.exit_code == 2 and "unknown case CERT-XYZ-99" in bad_case.stderr
+
+
+def test_reproduce_lines_name_the_ivan_and_hide_its_credentials() -> None:
+    tokens = {"ivan": "IVAN02", "token": "s3cret", "admin_token": "adm1n"}
+    words = " ".join(_reproduce_options(tokens, {"client_timeout": 2}))
+    hidden = "--ivan-token '<token>' --admin-token '<token>'"
+    assert words == f"--ivan IVAN02 {hidden} --client-timeout 2"
+    assert _reproduce_options({}, None) == ()
