@@ -6,6 +6,7 @@ are reused; lxml does the work (xmlschema stays a diagnostics-only tool).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -190,18 +191,51 @@ def _compile_rules(paths: Sequence[Path]) -> list[CompiledRules]:
     return [_compile_schematron(path) for path in paths]
 
 
-def _xsd_findings(schema: etree.XMLSchema, code: str) -> list[Finding]:
+def _xsd_findings(schema: etree.XMLSchema, code: str, xsd: Path) -> list[Finding]:
     text = describe(code)
-    return [
-        Finding(
-            code=code,
-            xpath=entry.path or "/",
-            message_vi=f"{text.vi}: {entry.message}",
-            message_en=f"{text.en}: {entry.message}",
-            context={"line": str(entry.line)},
+    findings = []
+    for entry in schema.error_log:
+        message = _all_patterns(entry.message, entry.path or "", xsd)
+        findings.append(
+            Finding(
+                code=code,
+                xpath=entry.path or "/",
+                message_vi=f"{text.vi}: {message}",
+                message_en=f"{text.en}: {message}",
+                context={"line": str(entry.line)},
+            )
         )
-        for entry in schema.error_log
-    ]
+    return findings
+
+
+_ONE_PATTERN = re.compile(r"(The value '.*' )is not accepted by the pattern '.*'\.", re.S)
+
+
+def _all_patterns(message: str, path: str, xsd: Path) -> str:
+    """libxml2 names only the last of a type's alternative patterns ("dd/MM/yyyy or
+    yyyy-MM-dd"), which tells a sender the other spelling is wrong too; name them all."""
+    found = _ONE_PATTERN.search(message)
+    if found is None:
+        return message
+    choices = _pattern_choices(xsd).get(re.sub(r"\[\d+\]", "", path).lstrip("/"))
+    if not choices:
+        return message
+    listed = " | ".join(f"'{c}'" for c in choices)
+    return message[: found.start()] + f"{found.group(1)}matches none of the patterns {listed}."
+
+
+@cache
+def _pattern_choices(xsd: Path) -> dict[str, tuple[str, ...]]:
+    """Element path -> its alternative patterns, where its type has several (read on the
+    first such error only: xmlschema stays off the path of valid documents)."""
+    from harness.catalog.schema_walk import snapshot
+
+    choices: dict[str, tuple[str, ...]] = {}
+    for path, node in snapshot(xsd).items():
+        for step in node.simple.patterns if node.simple else ():
+            if len(step) > 1:
+                choices[path] = tuple(sorted(step))
+    return choices
 
 
 def _svrl_findings(report: etree._XSLTResultTree) -> list[Finding]:
@@ -247,7 +281,7 @@ class DocumentValidator:
         """Schema findings; business rules run only on schema-valid documents."""
         schema, rules = self._compiled()
         if not schema.validate(doc):
-            return _xsd_findings(schema, self.schema_code)
+            return _xsd_findings(schema, self.schema_code, self.xsd)
         findings: list[Finding] = []
         for rule in rules:
             findings.extend(rule.findings(doc))

@@ -1,0 +1,30 @@
+"""XSD findings say what would have been accepted: every alternative pattern, not the last."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from harness.catalog import load_catalog, validators_for
+from harness.dossiers.factory import DossierFactory
+from harness.signing import TestPKI
+
+
+def test_a_date_in_neither_spelling_names_both_accepted_patterns(pki: TestPKI) -> None:
+    catalog = load_catalog("2026.1")
+    form = DossierFactory(catalog, pki).build("604", 1).forms[0]
+    root = etree.fromstring(form.content)
+    next(root.iter("NgayCap")).text = "2024/01/01"
+    [finding] = validators_for(catalog).form(form.form.form, form.form.version).validate(root)
+    assert finding.code == "XSD-001" and finding.xpath.endswith("/NgayCap")
+    assert "matches none of the patterns" in finding.message_en
+    assert r"(0[1-9]|[12]\d|3[01])/(0[1-9]|1[0-2])/(19|20)\d{2}" in finding.message_en  # dd/MM
+    assert r"(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])" in finding.message_en  # ISO
+
+
+def test_a_single_pattern_keeps_libxml2s_message(pki: TestPKI) -> None:
+    catalog = load_catalog("2026.1")
+    form = DossierFactory(catalog, pki).build("604", 1).forms[0]
+    root = etree.fromstring(form.content)
+    next(root.iter("MaSoThue")).text = "12345"
+    findings = validators_for(catalog).form(form.form.form, form.form.version).validate(root)
+    assert findings and all("is not accepted by the pattern" in f.message_en for f in findings)
