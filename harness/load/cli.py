@@ -1,29 +1,71 @@
 """``bhxh-harness load``: a thin click skin over :func:`harness.load.run_load`.
 
-Exit codes: 0 every service level met, 1 a level missed (or the run broke), 2 a usage
-problem (bad option, unknown shape, unreadable service-level file). The lead mounts
-:data:`load` in the ``bhxh-harness`` group.
+Exit codes: 0 every service level met, 1 a level missed, 2 a usage problem (bad option,
+unknown shape, unreadable service-level file), 3 the run itself broke (verdict ERROR),
+130/143 interrupted by Ctrl-C/SIGTERM (no verdict). The lead mounts :data:`load` in the
+``bhxh-harness`` group.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from harness.errors import UsageError
 
+EXIT_PASSED, EXIT_MISSED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 
-@click.command("load")
+_EPILOG = (
+    "Exit codes: 0 every service level met; 1 a level missed (verdict FAILED); "
+    "2 a usage error (nothing started); 3 the run itself broke (verdict ERROR: no "
+    "judgement of the gateway); 130/143 interrupted by Ctrl-C/SIGTERM (no verdict)."
+)
+
+
+class _DataHelp(click.Option):
+    """An option whose help is written from fixtures/load/ when --help shows it, so the
+    text follows the data (and a broken file does not break importing the CLI)."""
+
+    def __init__(self, *args: Any, help_from: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_from = help_from
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        try:
+            self.help = self.help_from()
+        except UsageError as exc:
+            self.help = f"(fixtures/load/ cannot be read: {str(exc).splitlines()[0]})"
+        return super().get_help_record(ctx)
+
+
+def _shape_help() -> str:
+    from harness.load.profile import load_profile
+
+    return f"Traffic shape in fixtures/load/shapes.yaml: {', '.join(load_profile().shapes)}."
+
+
+def _scale_help() -> str:
+    from harness.load.profile import load_profile
+
+    base = load_profile().base
+    return (
+        f"× the national load: 1 = {base.dossiers_per_day:,.0f} dossiers/day over "
+        f"{base.filing_hours_per_day:g} filing hours, i.e. {base.rate:.2f} dossiers/s "
+        "times the shape's multiple at each moment."
+    )
+
+
+@click.command("load", epilog=_EPILOG)
 @click.option("--gateway", default="local", show_default=True, help="URL, or 'local' to start one.")
 @click.option(
-    "--shape",
-    default="month-end",
-    show_default=True,
-    help="Traffic shape named in fixtures/load/shapes.yaml (steady-day, month-end, ...).",
+    "--shape", cls=_DataHelp, help_from=_shape_help, default="month-end", show_default=True
 )
-@click.option("--scale", default=1.0, show_default=True, type=float, help="× national load.")
+@click.option(
+    "--scale", cls=_DataHelp, help_from=_scale_help, default=1.0, show_default=True, type=float
+)
 @click.option("--duration", default=60.0, show_default=True, type=float, help="Seconds.")
 @click.option(
     "--workers", default=0, show_default=True, type=int, help="Locust workers (0: one process)."
@@ -61,9 +103,18 @@ from harness.errors import UsageError
     metavar="NAME=TOKEN",
     help="I-VAN code and bearer token at --gateway URL (repeatable; default: the test tokens).",
 )
-@click.option("--catalog", "catalog_version", default=None, help="Catalog version of the dossiers.")
 @click.option(
-    "--fault-latency", default=0.0, type=float, help="Local gateway: add seconds per answer."
+    "--catalog",
+    "catalog_version",
+    default=None,
+    help="Catalog version of the dossiers.  [default: the latest]",
+)
+@click.option(
+    "--fault-latency",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Local gateway: add seconds per answer.",
 )
 @click.option(
     "--gateway-workers",
@@ -82,10 +133,20 @@ from harness.errors import UsageError
     default=None,
     help="Parent folder of the report (default: reports/).",
 )
-@click.option("--remote-workers", default=0, type=int, help="Workers joining from other machines.")
+@click.option(
+    "--remote-workers",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Workers joining from other machines (needs --master-port and --master-bind).",
+)
 @click.option("--master-bind", default="127.0.0.1", show_default=True, help="Master's interface.")
 @click.option(
-    "--master-port", default=0, type=int, help="Master's port (needed for remote workers)."
+    "--master-port",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Master's port: 0 = any free port (remote workers need a fixed one).",
 )
 @click.option("--insecure", is_flag=True, help="Do not verify the gateway's TLS certificate.")
 @click.option(
@@ -94,19 +155,34 @@ from harness.errors import UsageError
     default=None,
     help="CA bundle that signed the gateway's TLS certificate (PEM).",
 )
-def load(ivan_tokens: tuple[str, ...], **options: object) -> None:
+def load(ivan_tokens: tuple[str, ...], **options: Any) -> None:
     """Deadline load test with locust against a gateway; writes reports/<run-id>/."""
+    from harness.load.lifetime import Interrupted, sigterm_interrupts
     from harness.load.runner import run_load
-    from harness.load.settings import parse_tokens
+    from harness.load.settings import token_options
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
 
     try:
-        tokens = parse_tokens(",".join(ivan_tokens)) or None
-        result = run_load(ivan_tokens=tokens, **options)  # type: ignore[arg-type]
+        with sigterm_interrupts():
+            tokens = token_options(ivan_tokens) or None
+            result = run_load(ivan_tokens=tokens, notify=say, **options)
     except UsageError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
+    except Interrupted as exc:
+        if exc.directory is not None:
+            say(f"interrupted: no verdict written; partial locust statistics in {exc.directory}")
+        else:
+            say("interrupted: no verdict written; nothing was measured yet")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # before the run started
+        say("interrupted: no verdict written; nothing was measured yet")
+        sys.exit(130)
     click.echo(result.summary())
-    sys.exit(0 if result.passed else 1)
+    verdict = result.verdict
+    sys.exit({"PASSED": EXIT_PASSED, "FAILED": EXIT_MISSED}.get(verdict, EXIT_ERROR))
 
 
 __all__ = ["load"]

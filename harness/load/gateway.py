@@ -4,7 +4,8 @@ A separate process (``python -m harness.load._serve``), not a thread: the genera
 not share a GIL with what it measures, and the load run's numbers should be those of
 the server a vendor would run (``bhxh-harness serve``). Its SQLite file lives in the run's
 scratch folder and its log goes to the report's ``logs/``. The process is ours: started
-here, stopped here (SIGTERM, then SIGKILL after a grace period), never left behind.
+here, stopped here (SIGTERM, then SIGKILL after a grace period), never left behind: on
+Linux it also gets SIGTERM from the kernel when the load run dies, however it dies.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import requests
 
 from harness.client import parse_answer
 from harness.errors import ConfigError
+from harness.load.lifetime import die_with_parent
 from harness.tls import Verify, gateway_session, reach
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
@@ -141,6 +143,7 @@ class LocalGateway:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
+                preexec_fn=die_with_parent(),  # never left listening if we are killed
             )
         try:
             self._wait_ready(log_path)

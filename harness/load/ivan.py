@@ -21,6 +21,7 @@ I-VAN would experience it).
 from __future__ import annotations
 
 import functools
+import math
 import random
 import time
 import uuid
@@ -92,19 +93,31 @@ def _retry_after(response: Response) -> float | None:
         return None
 
 
+def _ceil_ms(ms: float) -> float:
+    """Kept to the microsecond, rounded up: JSON stays small and never flatters the gateway."""
+    return math.ceil(ms * 1000.0) / 1000.0
+
+
 @dataclass
 class LifecycleLog:
-    """Submit-to-receipt/hand-over/result samples (simulated seconds) and counters.
+    """Submit-to-receipt/hand-over/result samples (simulated seconds), every request's
+    response time (real ms, exact: locust's own percentiles are rounded) and counters.
 
     A worker process drains what is new into each report to the master; the master
-    merges the reports; ``summary()`` is what the run's verdict reads.
+    merges the reports; ``summary()`` is what the run's verdict reads. Dossiers still
+    waiting for a message are reported with their age, so a level can count one that
+    is already past its limit as missed instead of leaving it out.
     """
 
     clock_speed: float = 1.0
     pending: dict[str, float] = field(default_factory=dict)
     samples: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
     counts: Counter[str] = field(default_factory=Counter)
+    latency_ms: dict[str, list[float]] = field(default_factory=dict)
+    handed_over: set[str] = field(default_factory=set)
+    clock: Callable[[], float] = time.time  # the clock of ``pending``'s start times
     _pending_elsewhere: dict[str, int] = field(default_factory=dict)
+    _ages_elsewhere: dict[str, tuple[float, dict[str, list[float]]]] = field(default_factory=dict)
 
     def receipt(self, ma_gdich: str, started: float, now: float) -> None:
         self.pending[ma_gdich] = started
@@ -122,9 +135,28 @@ class LifecycleLog:
         self.samples[stage].append((now - started) * self.clock_speed)
         if stage == "submit_to_result":
             del self.pending[ma_gdich]
+            self.handed_over.discard(ma_gdich)
+        else:
+            self.handed_over.add(ma_gdich)
+
+    def timing(self, step: str, ms: float) -> None:
+        """One request's response time in real milliseconds."""
+        self.latency_ms.setdefault(step, []).append(_ceil_ms(ms))
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] += n
+
+    def pending_ages(self) -> dict[str, list[float]]:
+        """Simulated seconds each dossier still waiting for a stage has waited so far."""
+        now = self.clock()
+        ages = {
+            ma_gdich: math.floor((now - started) * self.clock_speed * 10) / 10
+            for ma_gdich, started in self.pending.items()
+        }
+        return {
+            "submit_to_handover": [a for m, a in ages.items() if m not in self.handed_over],
+            "submit_to_result": list(ages.values()),
+        }
 
     def drain(self) -> dict[str, Any]:
         """What is new since the last drain, for a worker's report to the master."""
@@ -132,24 +164,39 @@ class LifecycleLog:
             "samples": self.samples,
             "counts": dict(self.counts),
             "pending": len(self.pending),
+            "latency_ms": self.latency_ms,
+            "pending_ages": self.pending_ages(),
         }
         self.samples = {s: [] for s in STAGES}
         self.counts = Counter()
+        self.latency_ms = {}
         return report
 
     def merge(self, report: Mapping[str, Any], source: str) -> None:
         """Add a worker's report (``source`` is its id; its pending count is a snapshot)."""
         for stage, values in report.get("samples", {}).items():
             self.samples.setdefault(stage, []).extend(float(v) for v in values)
+        for step, values in report.get("latency_ms", {}).items():
+            self.latency_ms.setdefault(str(step), []).extend(float(v) for v in values)
         self.counts.update({str(k): int(v) for k, v in report.get("counts", {}).items()})
         self._pending_elsewhere[source] = int(report.get("pending", 0))
+        ages = {str(k): [float(a) for a in v] for k, v in report.get("pending_ages", {}).items()}
+        self._ages_elsewhere[source] = (time.monotonic(), ages)
 
     def summary(self) -> dict[str, Any]:
+        ages = self.pending_ages()
+        now = time.monotonic()
+        for received, theirs in self._ages_elsewhere.values():
+            older = (now - received) * self.clock_speed  # they kept waiting since the report
+            for stage, values in theirs.items():
+                ages.setdefault(stage, []).extend(a + older for a in values)
         return {
             "clock_speed": self.clock_speed,
             "samples": self.samples,
             "counts": dict(sorted(self.counts.items())),
             "pending": len(self.pending) + sum(self._pending_elsewhere.values()),
+            "pending_ages": ages,
+            "latency_ms": self.latency_ms,
         }
 
 
@@ -166,6 +213,7 @@ class Submitter:
     trivial: bool = False
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
+    timer: Callable[[], float] = time.perf_counter  # response times (locust rounds its own)
 
     def submit(self) -> str:
         """``accepted``, ``rejected`` (a 4xx answer) or ``abandoned`` (retries ran out)."""
@@ -179,6 +227,7 @@ class Submitter:
         started = self.clock()
         for attempt in range(1, self.retry.attempts + 1):
             name = SUBMIT if attempt == 1 else SUBMIT_RETRY
+            sent = self.timer()
             with self.client.request(
                 "POST",
                 "/api/v1/dossiers",
@@ -187,6 +236,7 @@ class Submitter:
                 headers=headers,
                 catch_response=True,
             ) as response:
+                self.log.timing(name, (self.timer() - sent) * 1000.0)
                 status = response.status_code
                 ma_gdich = _header(response, "X-Ma-Gdich")
                 if status == 202 and ma_gdich:
@@ -253,6 +303,7 @@ class FeedReader:
     run_all: Callable[[Sequence[Callable[[], None]]], None] = run_sequentially
     clock: Callable[[], float] = time.time
     cursor: int = 0
+    timer: Callable[[], float] = time.perf_counter
     unacked: list[str] = field(default_factory=list)
 
     @property
@@ -262,9 +313,11 @@ class FeedReader:
     def poll_once(self) -> int:
         """Read one page, time its messages, acknowledge them; returns how many came."""
         path = f"/api/v1/messages?after={self.cursor}&limit={self.page}"
+        sent = self.timer()
         with self.client.request(
             "GET", path, name=FEED, headers=self._auth, catch_response=True
         ) as response:
+            self.log.timing(FEED, (self.timer() - sent) * 1000.0)
             if response.status_code != 200:
                 response.failure(
                     f"HTTP {response.status_code} {_header(response, 'X-BHXH-Ma-Loi')}".strip()
@@ -286,6 +339,7 @@ class FeedReader:
         return len(entries)
 
     def ack(self, message_id: str) -> None:
+        sent = self.timer()
         with self.client.request(
             "POST",
             f"/api/v1/messages/{message_id}/ack",
@@ -293,6 +347,7 @@ class FeedReader:
             headers=self._auth,
             catch_response=True,
         ) as response:
+            self.log.timing(ACK, (self.timer() - sent) * 1000.0)
             if response.status_code == 200:
                 response.success()
                 return

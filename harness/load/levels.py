@@ -4,19 +4,32 @@ Each level has a stable dotted name (``latency.submit.p95``, ``error_rate``,
 ``lifecycle.submit_to_result.p95``, ``throughput_ratio``) so the exit code, the report and
 a CI log all name the same thing. A level with nothing to measure fails: a load test that
 saw no results cannot vouch for them, and the message says what to change.
+
+Latency is judged on the response times the users recorded themselves (exact; locust's
+percentiles are rounded to buckets of up to 100 ms), and every figure says how many
+samples it rests on. A step and a stage must be ones the users measure, so a typo in
+the file stops the run before it starts instead of reading "not measured" after it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.load.ivan import STAGES, STEPS
 from harness.load.profile import load_dir
-from harness.load.stats import AGGREGATED, PERCENTILES, StepStats, percentile
-from harness.yamlfile import load_yaml
+from harness.load.stats import (
+    AGGREGATED,
+    PERCENTILES,
+    StepStats,
+    locust_bucket_ceiling,
+    percentile,
+)
+from harness.yamlfile import line_of, load_yaml
 
 KINDS = ("latency", "error_rate", "lifecycle", "throughput_ratio")
 
@@ -57,6 +70,7 @@ class LevelResult:
     measured: float | None
     passed: bool
     detail: str = ""
+    basis: str = ""  # what the figure rests on: "312 requests", "95 dossiers"...
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,9 @@ class Measurements:
     lifecycle: Mapping[str, list[float]] = field(default_factory=dict)
     counts: Mapping[str, int] = field(default_factory=dict)
     pending: int = 0
-    expected_dossiers: float = 0.0
+    expected_dossiers: float = 0.0  # what the users scheduled (whole users at the shape's rate)
+    latency: Mapping[str, list[float]] = field(default_factory=dict)  # exact ms per step
+    pending_ages: Mapping[str, list[float]] = field(default_factory=dict)  # simulated s
 
     @property
     def accepted(self) -> int:
@@ -83,91 +99,159 @@ class Measurements:
         return self.accepted / self.expected_dossiers if self.expected_dossiers > 0 else None
 
 
+def _where(path: Path, node: object) -> str:
+    line = line_of(node)
+    return f"{path}:{line}" if line else str(path)
+
+
 def _percentile_levels(
-    kind: str, doc: Mapping[str, Any], path: Path, valid: tuple[str, ...]
+    kind: str, doc: Any, path: Path, known: tuple[str, ...], parent: object
 ) -> list[Level]:
+    key = {"latency": "latency_ms", "lifecycle": "lifecycle_s"}[kind]
+    if not isinstance(doc, Mapping):
+        raise ConfigError(f"{_where(path, parent)}: {key} must map names to percentiles")
     levels = []
+    valid = tuple(PERCENTILES)
     for subject, thresholds in doc.items():
-        if not isinstance(thresholds, Mapping):
-            raise ConfigError(f"{path}: {kind}.{subject} must map percentiles to thresholds")
+        if subject not in known:
+            raise ConfigError(
+                f"{_where(path, doc)}: {key}.{subject}: no such "
+                f"{'step' if kind == 'latency' else 'stage'}",
+                hint=f"known names: {', '.join(known)}",
+            )
+        if not isinstance(thresholds, Mapping) or not thresholds:
+            raise ConfigError(
+                f"{_where(path, doc)}: {key}.{subject} must map percentiles to thresholds, "
+                "e.g. {p95: 800}"
+            )
         for which, value in thresholds.items():
             if which not in valid:
                 raise ConfigError(
-                    f"{path}: {kind}.{subject}.{which}: unknown percentile",
+                    f"{_where(path, thresholds)}: {key}.{subject}.{which}: unknown percentile",
                     hint=f"use one of {', '.join(valid)}",
                 )
             name = f"{kind}.{subject}.{which}"
-            levels.append(Level(name, kind, _positive(value, name, path), str(subject), which))
+            where = _where(path, thresholds)
+            levels.append(Level(name, kind, _number(value, name, where), str(subject), which))
     return levels
 
 
-def _positive(value: Any, name: str, path: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{path}: {name} must be a number, 0 or more (got {value!r})")
+def _number(value: Any, name: str, where: str, most: float = math.inf) -> float:
+    """A finite threshold above 0 (and at most ``most``): 0 ms or .nan is no level."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 < value <= most
+    ):
+        bound = f" and at most {most:g}" if math.isfinite(most) else ""
+        raise ConfigError(f"{where}: {name} must be a number above 0{bound} (got {value!r})")
     return float(value)
 
 
+LEVEL_KEYS = ("latency_ms", "error_rate", "lifecycle_s", "throughput_ratio")
+
+
 def load_levels(path: Path | None = None) -> list[Level]:
-    """The levels in ``path`` (default ``fixtures/load/service-levels.yaml``)."""
+    """The levels in ``path`` (default ``fixtures/load/service-levels.yaml``); names,
+    percentiles and thresholds are all checked here, before a run starts."""
     path = path or default_levels_path()
     doc = load_yaml(path) or {}
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{path}: a service-level file is a mapping")
-    unknown = sorted(set(doc) - {"latency_ms", "error_rate", "lifecycle_s", "throughput_ratio"})
+    unknown = sorted(set(doc) - set(LEVEL_KEYS))
     if unknown:
-        raise ConfigError(f"{path}: unknown service-level keys {', '.join(unknown)}")
-    valid = tuple(PERCENTILES)
-    levels = _percentile_levels("latency", doc.get("latency_ms") or {}, path, valid)
-    if "error_rate" in doc:
-        levels.append(
-            Level("error_rate", "error_rate", _positive(doc["error_rate"], "error_rate", path))
+        raise ConfigError(
+            f"{_where(path, doc)}: unknown service-level keys {', '.join(unknown)}",
+            hint=f"known keys: {', '.join(LEVEL_KEYS)}",
         )
-    levels += _percentile_levels("lifecycle", doc.get("lifecycle_s") or {}, path, valid)
+    where = _where(path, doc)
+    steps = (*STEPS, AGGREGATED)
+    levels = _percentile_levels("latency", doc.get("latency_ms") or {}, path, steps, doc)
+    if "error_rate" in doc:
+        rate = doc["error_rate"]
+        if rate == 0 and not isinstance(rate, bool):  # "no error at all" is a fair level
+            levels.append(Level("error_rate", "error_rate", 0.0))
+        else:
+            levels.append(
+                Level("error_rate", "error_rate", _number(rate, "error_rate", where, most=1.0))
+            )
+    levels += _percentile_levels("lifecycle", doc.get("lifecycle_s") or {}, path, STAGES, doc)
     if "throughput_ratio" in doc:
-        threshold = _positive(doc["throughput_ratio"], "throughput_ratio", path)
+        threshold = _number(doc["throughput_ratio"], "throughput_ratio", where, most=1.0)
         levels.append(Level("throughput_ratio", "throughput_ratio", threshold))
     if not levels:
         raise ConfigError(f"{path}: no service level defined")
     return levels
 
 
-def _measure(level: Level, m: Measurements) -> tuple[float | None, str]:
-    """The measured value and, when there is none, why."""
-    if level.kind == "latency":
-        step = m.steps.get(level.subject)
-        if step is None or not step.requests:
-            return None, f"no {level.subject!r} request was made"
-        return step.percentiles.get(level.percentile), ""
-    if level.kind == "error_rate":
-        rate = m.error_rate
-        return rate, "" if rate is not None else "no request was made"
-    if level.kind == "lifecycle":
-        value = percentile(list(m.lifecycle.get(level.subject, [])), level.percentile)
+def _latency(level: Level, m: Measurements) -> tuple[float | None, str, str]:
+    samples = list(m.latency.get(level.subject, []))
+    if level.subject == AGGREGATED:
+        samples = [v for values in m.latency.values() for v in values]
+    if samples:
+        return percentile(samples, level.percentile), "", f"{len(samples):,} requests"
+    step = m.steps.get(level.subject)
+    if step is None or not step.requests:
+        return None, f"no {level.subject!r} request was made", ""
+    bucket = step.percentiles.get(level.percentile)
+    if bucket is None:
+        return None, "locust reported no percentile", ""
+    # no exact times (a locustfile that does not record them): locust's bucket, worst case
+    return locust_bucket_ceiling(bucket), "", f"{step.requests:,} requests, locust's buckets"
+
+
+def _lifecycle(level: Level, m: Measurements) -> tuple[float | None, str, str]:
+    """A dossier still waiting past the level's limit at the end counts as missing it
+    (its age is a lower bound of its time); one still within the limit is left out."""
+    done = list(m.lifecycle.get(level.subject, []))
+    overdue = [a for a in m.pending_ages.get(level.subject, []) if a > level.threshold]
+    value = percentile(done + overdue, level.percentile)
+    if value is None:
         why = (
             f"no dossier reached {level.subject.removeprefix('submit_to_')} during the run "
             "(raise --duration or --clock-speed)"
         )
-        return value, "" if value is not None else why
+        return None, why, ""
+    basis = f"{len(done):,} dossiers"
+    if overdue:
+        basis += f" + {len(overdue):,} still waiting past {level.threshold:g} s"
+    return value, "", basis
+
+
+def _measure(level: Level, m: Measurements) -> tuple[float | None, str, str]:
+    """The measured value, why there is none, and what it rests on."""
+    if level.kind == "latency":
+        return _latency(level, m)
+    if level.kind == "error_rate":
+        rate = m.error_rate
+        total = m.steps.get(AGGREGATED)
+        basis = f"{total.requests:,} requests" if total is not None else ""
+        return rate, "" if rate is not None else "no request was made", basis
+    if level.kind == "lifecycle":
+        return _lifecycle(level, m)
     ratio = m.throughput_ratio
-    return ratio, "" if ratio is not None else "the shape asked for no dossier"
+    basis = f"{m.accepted:,} accepted of {m.expected_dossiers:,.0f} scheduled"
+    return ratio, "" if ratio is not None else "the shape asked for no dossier", basis
 
 
 def evaluate(levels: Sequence[Level], measurements: Measurements) -> list[LevelResult]:
     """Every level with its measured value and verdict."""
     results = []
     for level in levels:
-        value, why = _measure(level, measurements)
+        value, why, basis = _measure(level, measurements)
         if value is None:
             results.append(LevelResult(level, None, False, why or "not measured"))
             continue
         passed = value >= level.threshold if level.at_least else value <= level.threshold
-        detail = "" if passed else f"measured {value:.4g}, level {level.describe()}"
-        results.append(LevelResult(level, value, passed, detail))
+        detail = "" if passed else f"measured {value:.4g} ({basis}), level {level.describe()}"
+        results.append(LevelResult(level, value, passed, detail, basis))
     return results
 
 
 __all__ = [
     "KINDS",
+    "LEVEL_KEYS",
     "Level",
     "LevelResult",
     "Measurements",

@@ -11,19 +11,25 @@ README shows.
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import ConfigError
 from harness.load.gateway import free_port, stop_process
+from harness.load.lifetime import die_with_parent
 from harness.load.settings import TOKENS_ENV, LocustSettings, format_tokens
 from harness.paths import project_root
 
 STATS_PREFIX = "locust"
+PROGRESS_EVERY = 10.0
+"""Seconds between two calls of ``run_locust``'s ``progress`` callback."""
 START_MARGIN = 90.0
 """Seconds allowed on top of the duration for start-up (workers joining) and shutdown."""
 
@@ -44,6 +50,37 @@ class LocustOutcome:
     exit_code: int | None
     seconds: float
     error: str = ""
+
+
+def check_master_address(master: Master) -> None:
+    """Refuse a master port already in use, or a bind address this machine does not have,
+    before anything starts (locust would fail 25 s later with a traceback)."""
+    family = socket.AF_INET6 if ":" in master.bind else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as zmq does
+        try:
+            sock.bind((master.bind, master.port))
+        except socket.gaierror:
+            raise ConfigError(
+                f"--master-bind {master.bind} is not an address or a host name this machine "
+                "resolves",
+                hint="use 127.0.0.1, 0.0.0.0 (every interface) or one of this machine's addresses",
+            ) from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"--master-port {master.port} is in use; choose another or leave it at 0"
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(
+                    f"--master-bind {master.bind} is not an address of this machine",
+                    hint="use 127.0.0.1, 0.0.0.0 (every interface) or one of its addresses",
+                ) from None
+            raise ConfigError(
+                f"cannot listen on --master-bind {master.bind} --master-port {master.port}: "
+                f"{exc.strerror}",
+                hint="choose another port (or 0 for any free one) or another address",
+            ) from None
 
 
 def locust_command(locustfile: Path, *args: str) -> list[str]:
@@ -102,6 +139,20 @@ def _tail(path: Path, size: int = 3000) -> str:
         return ""
 
 
+def _wait(
+    process: subprocess.Popen[bytes], deadline: float, progress: Callable[[float], None] | None
+) -> int | None:
+    """Wait for ``process`` until ``deadline`` (monotonic), reporting progress meanwhile."""
+    started = time.monotonic()
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            return process.wait(timeout=min(left, PROGRESS_EVERY))
+        except subprocess.TimeoutExpired:
+            if progress is not None:
+                progress(time.monotonic() - started)
+    return process.poll()
+
+
 def run_locust(
     locustfile: Path,
     host: str,
@@ -112,8 +163,10 @@ def run_locust(
     logs: Path,
     extra_env: Mapping[str, str] | None = None,
     master: Master = Master(),
+    progress: Callable[[float], None] | None = None,
 ) -> LocustOutcome:
-    """Run one load test to its end (or its timeout) and return how it ended."""
+    """Run one load test to its end (or its timeout) and return how it ended; ``progress``
+    is called with the seconds elapsed about every :data:`PROGRESS_EVERY` seconds."""
     logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **(extra_env or {}), TOKENS_ENV: format_tokens(tokens)}
     distributed = bool(workers or master.remote_workers)
@@ -144,12 +197,12 @@ def run_locust(
                         stdin=subprocess.DEVNULL,
                         env=env,
                         cwd=project_root(),
+                        preexec_fn=die_with_parent(),  # gone with us, even on SIGKILL
                     )
                 )
         head = children[0]
-        try:
-            code: int | None = head.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        code = _wait(head, started + timeout, progress)
+        if head.poll() is None:
             code = stop_process(head)
             return LocustOutcome(
                 code,
@@ -174,6 +227,7 @@ __all__ = [
     "STATS_PREFIX",
     "LocustOutcome",
     "Master",
+    "check_master_address",
     "locust_command",
     "master_args",
     "run_locust",

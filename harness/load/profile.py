@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,7 @@ class Profile:
     shapes: Mapping[str, Shape]
     mixes: Mapping[str, Mapping[str, float]]
     gaps: str = "jittered"  # the open model's gap distribution
+    mix_lines: Mapping[str, str] = field(default_factory=dict)  # mix -> "file:line"
 
     def shape(self, name: str) -> Shape:
         if name not in self.shapes:
@@ -152,79 +153,143 @@ class Plan:
         return self.profile.base.rate * self.scale * self.shape.mean_multiple() * self.duration
 
     @property
+    def scheduled_dossiers(self) -> float:
+        """Dossiers the users will start: users are whole (at least one), each starting one
+        every per-user interval, so a small scale schedules more than the shape asks for;
+        the throughput level is measured against this, so the surplus hides no loss."""
+        if self.model == "max":
+            return self.expected_dossiers
+        per_user = self.profile.per_user_interval(self.model)
+        steps = 1000
+        users = sum(self.users((i + 0.5) * self.duration / steps) for i in range(steps)) / steps
+        return users * self.duration / per_user
+
+    @property
     def peak_rate(self) -> float:
         return self.profile.base.rate * self.scale * max(y for _, y in self.shape.points)
 
 
+def _at(path: Path, node: object) -> str:
+    """``file:line`` of a mapping read by :func:`load_yaml` (``file`` if unknown)."""
+    line = line_of(node)
+    return f"{path}:{line}" if line else str(path)
+
+
+def _section(doc: object, key: str, path: Path, where: str = "") -> Mapping[str, Any]:
+    """``doc[key]``, which must be a mapping; says which key is missing and where."""
+    value = doc.get(key) if isinstance(doc, Mapping) else None
+    if not isinstance(value, Mapping):
+        name = f"{where}.{key}" if where else key
+        state = (
+            "is missing" if not isinstance(doc, Mapping) or key not in doc else "is not a mapping"
+        )
+        raise ConfigError(
+            f"{_at(path, doc)}: {name}: {state}",
+            hint=f"compare with the {path.name} in fixtures/load/",
+        )
+    return value
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _number(doc: Mapping[str, Any], key: str, where: str, path: Path) -> float:
-    value = doc.get(key)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{path}:{line_of(doc) or '?'}: {where}.{key} must be a positive number")
+    value: Any = doc.get(key)
+    if not _finite(value) or value <= 0:
+        raise ConfigError(
+            f"{_at(path, doc)}: {where}.{key} must be a positive number (got {value!r})"
+        )
     return float(value)
 
 
-def _points(raw: Any, name: str, path: Path) -> tuple[tuple[float, float], ...]:
+def _points(spec: Mapping[str, Any], name: str, path: Path) -> tuple[tuple[float, float], ...]:
+    where = f"{_at(path, spec)}: shape {name!r}"
+    raw = spec.get("points")
     try:
-        points = tuple((float(x), float(y)) for x, y in raw)
+        points = tuple((float(x), float(y)) for x, y in raw)  # type: ignore[union-attr]
     except (TypeError, ValueError):
-        raise ConfigError(
-            f"{path}: shape {name!r}: points must be [[fraction, multiple], ...]"
-        ) from None
+        raise ConfigError(f"{where}: points must be [[fraction, multiple], ...]") from None
     xs = [x for x, _ in points]
     if len(points) < 2 or xs != sorted(xs) or xs[0] != 0.0 or xs[-1] != 1.0:
-        raise ConfigError(f"{path}: shape {name!r}: points must run from 0.0 to 1.0 in order")
-    if any(y < 0 or not math.isfinite(y) for _, y in points):
-        raise ConfigError(f"{path}: shape {name!r}: multiples must be 0 or more")
+        raise ConfigError(f"{where}: points must run from 0.0 to 1.0 in order")
+    if any(not math.isfinite(y) or y < 0 for _, y in points):
+        raise ConfigError(f"{where}: multiples must be finite numbers, 0 or more")
+    if not any(y > 0 for _, y in points):
+        raise ConfigError(f"{where}: every multiple is 0, so the shape asks for no dossier")
     return points
 
 
-def _mixes(path: Path) -> dict[str, dict[str, float]]:
+def _mixes(path: Path) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
     doc = load_yaml(path)
     mixes: dict[str, dict[str, float]] = {}
-    for name, weights in (doc or {}).get("mixes", {}).items():
+    lines: dict[str, str] = {}
+    for name, weights in _section(doc, "mixes", path).items():
         if not isinstance(weights, Mapping) or not weights:
-            raise ConfigError(f"{path}: mix {name!r} must map procedure codes to weights")
-        parsed = {str(code): float(w) for code, w in weights.items()}
-        if any(w < 0 for w in parsed.values()) or not any(parsed.values()):
-            raise ConfigError(f"{path}: mix {name!r} needs non-negative weights, one positive")
-        mixes[str(name)] = parsed
-    return mixes
+            raise ConfigError(
+                f"{_at(path, doc.get('mixes'))}: mix {name!r} must map procedure codes to "
+                'weights, e.g. {"600": 70, "601": 10}'
+            )
+        where = f"{_at(path, weights)}: mix {name!r}"
+        for code, weight in weights.items():
+            if not _finite(weight) or weight < 0:
+                raise ConfigError(
+                    f"{where}: the weight of {code} must be a finite number, 0 or more "
+                    f"(got {weight!r})"
+                )
+        if not any(weights.values()):
+            raise ConfigError(f"{where}: every weight is 0; give one procedure a weight")
+        mixes[str(name)] = {str(code): float(w) for code, w in weights.items()}
+        lines[str(name)] = _at(path, weights)
+    return mixes, lines
 
 
 @cache
 def load_profile(directory: Path | None = None) -> Profile:
-    """Read ``shapes.yaml`` and ``mixes.yaml``; mistakes name the file (and line)."""
+    """Read ``shapes.yaml`` and ``mixes.yaml``; every mistake names the file and line."""
     folder = directory or load_dir()
     path = folder / "shapes.yaml"
     doc = load_yaml(path)
-    base_doc = doc["base"]
+    base_doc = _section(doc, "base", path)
     base = Base(
         dossiers_per_day=_number(base_doc, "dossiers_per_day", "base", path),
         units=int(_number(base_doc, "units", "base", path)),
         filing_hours_per_day=_number(base_doc, "filing_hours_per_day", "base", path),
     )
+    models_doc = _section(doc, "models", path)
+    open_doc = _section(models_doc, "open", path, "models")
+    closed_doc = _section(models_doc, "closed", path, "models")
     models = {
-        "open": {"mean_interval": _number(doc["models"]["open"], "mean_interval", "open", path)},
-        "closed": {"think_time": _number(doc["models"]["closed"], "think_time", "closed", path)},
+        "open": {"mean_interval": _number(open_doc, "mean_interval", "models.open", path)},
+        "closed": {"think_time": _number(closed_doc, "think_time", "models.closed", path)},
     }
-    gaps = str(doc["models"]["open"].get("gaps", "jittered"))
+    gaps = str(open_doc.get("gaps", "jittered"))
     if gaps not in ("jittered", "poisson"):
-        raise ConfigError(f"{path}: models.open.gaps must be jittered or poisson, not {gaps!r}")
-    feed_doc = doc["feed"]
+        raise ConfigError(
+            f"{_at(path, open_doc)}: models.open.gaps must be jittered or poisson, not {gaps!r}"
+        )
+    feed_doc = _section(doc, "feed", path)
     feed = FeedSettings(
         interval=_number(feed_doc, "interval", "feed", path),
         page=int(_number(feed_doc, "page", "feed", path)),
         ack_concurrency=int(_number(feed_doc, "ack_concurrency", "feed", path)),
     )
-    mixes = _mixes(folder / "mixes.yaml")
+    mixes, mix_lines = _mixes(folder / "mixes.yaml")
     shapes: dict[str, Shape] = {}
-    for name, spec in doc["shapes"].items():
+    for name, spec in _section(doc, "shapes", path).items():
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"{_at(path, doc['shapes'])}: shape {name!r} must be a mapping")
         mix = str(spec.get("mix", ""))
         if mix not in mixes:
-            raise ConfigError(f"{path}:{line_of(spec) or '?'}: shape {name!r} names mix {mix!r}")
-        points = _points(spec.get("points"), str(name), path)
+            raise ConfigError(
+                f"{_at(path, spec)}: shape {name!r} names mix {mix!r}",
+                hint=f"mixes in {folder / 'mixes.yaml'}: {', '.join(mixes)}",
+            )
+        points = _points(spec, str(name), path)
         shapes[str(name)] = Shape(str(name), str(spec.get("title", name)), mix, points)
-    return Profile(base, models, feed, shapes, mixes, gaps)
+    if not shapes:
+        raise ConfigError(f"{_at(path, doc)}: shapes: no shape defined")
+    return Profile(base, models, feed, shapes, mixes, gaps, mix_lines)
 
 
 def mix_for_catalog(

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-import shlex
+import shutil
+import signal
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,147 +24,35 @@ from typing import Any
 from harness.errors import ConfigError
 from harness.load.gateway import LocalGateway, check_remote, well_known_tokens
 from harness.load.ivan import STEPS
-from harness.load.levels import LevelResult, Measurements, evaluate, load_levels
+from harness.load.levels import Measurements, evaluate, load_levels
+from harness.load.lifetime import Interrupted
 from harness.load.pool import Ivan, build_pool, pool_path
-from harness.load.processes import STATS_PREFIX, LocustOutcome, Master, run_locust
-from harness.load.profile import MODELS, Plan, load_profile, mix_for_catalog
+from harness.load.processes import (
+    STATS_PREFIX,
+    LocustOutcome,
+    Master,
+    check_master_address,
+    run_locust,
+)
+from harness.load.profile import Plan, load_profile, mix_for_catalog
+from harness.load.request import LoadRequest, check_users, reproduce
+from harness.load.result import LoadResult, cases
 from harness.load.settings import LocustSettings, identities
-from harness.load.stats import AGGREGATED, read_history, read_stats
+from harness.load.stats import AGGREGATED, last_totals, read_exceptions, read_history, read_stats
 from harness.load.verdict import write_verdict
 from harness.paths import project_root, reports_dir
-from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
-from harness.tls import Verify, verify_option
+from harness.reporting import ReportBundle, RunInfo, new_run_id
+
+Notify = Callable[[str], None]
+"""Where a run says what it is doing (the CLI prints it; the library default drops it)."""
+
+OVERSHOOT_WARNING = 1.1
+"""Scheduled / asked above this: the scale is too small for whole users to follow the
+shape, and the run says so."""
 
 LOCAL_CLOCK_SPEED = 900.0
 """A local gateway's simulated seconds per real second: 15 minutes a second, so hand-over
 (15 min) and result (+60 min) come back within a few real seconds of a short run."""
-
-REQUIREMENTS = {
-    "latency": "fixtures/load/service-levels.yaml latency_ms (real time per step)",
-    "error_rate": "fixtures/load/service-levels.yaml error_rate",
-    "lifecycle": "Decree 166 art. 25/30 (2 hours) and service-levels.yaml lifecycle_s",
-    "throughput_ratio": "service-levels.yaml throughput_ratio: the gateway took the load",
-}
-
-
-@dataclass(frozen=True)
-class LoadRequest:
-    """What to run; every field has the CLI's default."""
-
-    gateway: str = "local"
-    shape: str = "month-end"
-    scale: float = 1.0
-    duration: float = 60.0
-    workers: int = 0
-    model: str = "open"
-    mix: str | None = None
-    users_max: int = 0
-    service_levels: Path | None = None
-    clock_speed: float | None = None
-    ivan_tokens: Mapping[str, str] | None = None
-    catalog_version: str | None = None
-    pool_size: int = 8
-    seed: int = 1
-    fault_latency: float = 0.0
-    gateway_workers: int = 1
-    payload: str = "real"
-    feed: bool = True
-    out: Path | None = None
-    locustfile: Path | None = None
-    remote_workers: int = 0  # workers started by hand on other machines (README)
-    master_bind: str = "127.0.0.1"
-    master_port: int = 0
-    insecure: bool = False  # do not verify the gateway's TLS certificate
-    ca_bundle: Path | None = None  # CA bundle (PEM) that signed it
-
-    @property
-    def verify_tls(self) -> Verify:
-        """What ``requests`` takes as ``verify``, from the two TLS options."""
-        return verify_option(self.insecure, str(self.ca_bundle) if self.ca_bundle else None)
-
-    def validate(self) -> None:
-        """Every problem at once, each as ``name=value``, before anything starts."""
-        problems = []
-        local = self.gateway == "local"
-        if not local and not self.gateway.startswith(("http://", "https://")):
-            problems.append(f"gateway={self.gateway!r} must be 'local' or an http(s) URL")
-        if self.workers < 0:
-            problems.append(f"workers={self.workers} must be 0 (one process) or more")
-        if self.model not in MODELS:
-            problems.append(f"model={self.model!r} must be one of {', '.join(MODELS)}")
-        if self.clock_speed is not None and self.clock_speed <= 0:
-            problems.append(f"clock_speed={self.clock_speed} must be positive")
-        if self.fault_latency < 0 or (self.fault_latency and not local):
-            problems.append(f"fault_latency={self.fault_latency} needs a local gateway, >= 0")
-        if self.gateway_workers < 1:
-            problems.append(f"gateway_workers={self.gateway_workers} must be at least 1")
-        if (self.insecure or self.ca_bundle) and not self.gateway.startswith("https://"):
-            problems.append("insecure/ca_bundle need an https:// gateway")
-        if self.insecure and self.ca_bundle:
-            problems.append("insecure and ca_bundle exclude each other: choose one")
-        if self.remote_workers < 0:
-            problems.append(f"remote_workers={self.remote_workers} must be 0 or more")
-        if self.remote_workers and not self.master_port:
-            problems.append("remote_workers needs master_port, so workers know where to connect")
-        if self.pool_size < 1:
-            problems.append(f"pool_size={self.pool_size} must be at least 1")
-        if self.payload not in ("real", "trivial"):
-            problems.append(f"payload={self.payload!r} must be real or trivial")
-        if problems:
-            raise ConfigError("invalid load run: " + "; ".join(problems))
-
-
-@dataclass
-class LoadResult:
-    """The verdict of one run and where its report is."""
-
-    run_id: str
-    directory: Path
-    results: list[LevelResult]
-    measurements: Measurements
-    bundle: ReportBundle
-    error: str = ""
-    facts: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return not self.error and all(r.passed for r in self.results)
-
-    @property
-    def failed(self) -> list[LevelResult]:
-        return [r for r in self.results if not r.passed]
-
-    def summary(self) -> str:
-        """Lines for a terminal or a CI log: verdict, every level with what was measured
-        (a passing run's margins are news too), the missed ones' details, report path."""
-        met = sum(r.passed for r in self.results)
-        lines = [
-            f"verdict: {'PASSED' if self.passed else 'FAILED'} "
-            f"({met} of {len(self.results)} service levels met)"
-        ]
-        if self.error:  # the levels would only repeat that nothing was measured
-            lines.append(f"the run itself failed: {self.error}")
-        else:
-            for r in self.results:
-                level = r.level
-                measured = (
-                    "not measured"
-                    if r.measured is None
-                    else f"{_figure(r.measured)} {level.unit}".rstrip()
-                )
-                mark = "met   " if r.passed else "missed"
-                lines.append(f"  {mark} {level.name}: {measured} ({level.describe()})")
-                if r.measured is None and r.detail:  # why nothing was measured
-                    lines.append(f"         {r.detail}")
-        lines.append(f"report: {self.directory / 'verdict.html'}")
-        return "\n".join(lines)
-
-
-def _figure(value: float) -> str:
-    """About three significant digits, never in exponent form: 1429, 98.4, 1.02, 0.0123."""
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    return f"{value:.3g}" if value == 0 or abs(value) >= 0.001 else f"{value:.6f}"
 
 
 def run_load(
@@ -173,14 +61,17 @@ def run_load(
     scale: float = 1.0,
     duration: float = 60.0,
     workers: int = 0,
+    *,
+    notify: Notify | None = None,
     **options: Any,
 ) -> LoadResult:
-    """Run a deadline load test; ``options`` are the other :class:`LoadRequest` fields."""
+    """Run a deadline load test; ``options`` are the other :class:`LoadRequest` fields,
+    ``notify`` receives the start, progress and warning lines."""
     try:
         request = LoadRequest(gateway, shape, scale, duration, workers, **options)
     except TypeError as exc:
         raise ConfigError(f"run_load: {exc}") from None
-    return execute(request)
+    return execute(request, notify)
 
 
 def remote_clock_speed(url: str, asked: float | None, reported: float | None) -> tuple[float, str]:
@@ -210,51 +101,6 @@ def remote_clock_speed(url: str, asked: float | None, reported: float | None) ->
     return reported, "reported by the gateway"
 
 
-_OPTION_NAMES = {"catalog_version": "--catalog", "ivan_tokens": "--ivan-token"}
-_ALWAYS_SHOWN = ("gateway", "shape", "scale", "duration", "workers", "model")
-_NOT_OPTIONS = ("out", "locustfile", "users_max", "payload", "feed")  # library-only or no effect
-
-
-def _reproduce(r: LoadRequest) -> str:
-    """The command line of this run: every option that differs from its default (tokens
-    as ``<token>``, to be filled in: a report is shared, a credential is not)."""
-    defaults = LoadRequest()
-    parts = ["bhxh-harness load"]
-    for name in (f.name for f in fields(r)):
-        value = getattr(r, name)
-        if name in _NOT_OPTIONS or (name not in _ALWAYS_SHOWN and value == getattr(defaults, name)):
-            continue
-        option = _OPTION_NAMES.get(name, "--" + name.replace("_", "-"))
-        if value is True:
-            parts.append(option)
-        elif name == "ivan_tokens":
-            parts += [f"{option} {shlex.quote(code + '=<token>')}" for code in value]
-        else:
-            shown = f"{value:g}" if isinstance(value, float) else str(value)
-            parts.append(f"{option} {shlex.quote(shown)}")
-    return " ".join(parts)
-
-
-def _cases(results: list[LevelResult], reproduce: str, error: str) -> list[CaseResult]:
-    cases = [
-        CaseResult(
-            case_id=r.level.name,
-            title=r.level.describe(),
-            outcome=Outcome.PASSED if r.passed else Outcome.FAILED,
-            requirement=REQUIREMENTS[r.level.kind],
-            message=r.detail,
-            evidence={"measured": "—" if r.measured is None else f"{r.measured:.6g}"},
-            reproduce=reproduce,
-        )
-        for r in results
-    ]
-    if error:
-        cases.append(
-            CaseResult("load-run", "the load run completes", Outcome.ERROR, message=error[:4000])
-        )
-    return cases
-
-
 def _prepare_pools(
     folder: Path,
     request: LoadRequest,
@@ -274,11 +120,60 @@ def _prepare_pools(
     return time.perf_counter() - started
 
 
-def execute(request: LoadRequest) -> LoadResult:
-    """Run ``request`` and write its report bundle (see the module docstring)."""
+def _mix(
+    request: LoadRequest, plan: Plan, procedures: list[str], version: str, notify: Notify
+) -> tuple[str, dict[str, float], list[str]]:
+    """The mix's weights for this catalog version. mixes.yaml is shared by every catalog
+    version (630a exists only from 2026.1), so a code another version has is left out
+    with a warning; a code no version has was refused when the file was read."""
+    from harness.catalog import list_versions, load_catalog
+
+    mix_name = request.mix or plan.shape.mix
+    mix = plan.profile.mix(mix_name)
+    known = {code for v in list_versions() for code in load_catalog(v).procedures}
+    for name, weights in plan.profile.mixes.items():  # a typo in any mix breaks the file
+        if unknown := sorted(set(weights) - known):
+            raise ConfigError(
+                f"{plan.profile.mix_lines.get(name, 'mixes.yaml')}: mix {name!r} names "
+                f"{', '.join(unknown)}, a procedure no catalog version has",
+                hint=f"procedures of the catalog versions: {', '.join(sorted(known))}",
+            )
+    weights, dropped = mix_for_catalog(mix, procedures)
+    if dropped:
+        notify(
+            f"warning: mix {mix_name}: {', '.join(dropped)} not in catalog {version}; "
+            "left out, the other procedures keep their relative weights"
+        )
+    return mix_name, weights, dropped
+
+
+def _progress(directory: Path, duration: float, notify: Notify) -> Callable[[float], None]:
+    """A progress line from the history file locust is writing."""
+
+    def report(elapsed: float) -> None:
+        row = last_totals(directory / f"{STATS_PREFIX}_stats_history.csv")
+        if row is None:
+            notify(f"  {elapsed:4.0f} s: starting locust")
+            return
+        notify(
+            f"  {elapsed:4.0f} s of about {duration:g}: {row.users} users, "
+            f"{row.total_requests:,} requests, {row.total_failures:,} failed"
+        )
+
+    return report
+
+
+def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
+    """Run ``request`` and write its report bundle (see the module docstring).
+
+    Ctrl-C or SIGTERM (see :func:`harness.load.lifetime.sigterm_interrupts`) stop every
+    child and remove the scratch folder; :class:`Interrupted` then carries the report
+    folder, which holds no verdict.
+    """
     from harness.catalog import latest_version, load_catalog
 
-    request.validate()
+    say: Notify = notify or (lambda _line: None)
+    request = request.validate()
     profile = load_profile()
     plan = Plan(
         profile,
@@ -288,17 +183,29 @@ def execute(request: LoadRequest) -> LoadResult:
         request.model,
         request.users_max,
     )
+    peak_users = check_users(plan, request)
     levels = load_levels(request.service_levels)
     catalog = load_catalog(request.catalog_version or latest_version())
-    mix_name = request.mix or plan.shape.mix
-    weights, dropped = mix_for_catalog(profile.mix(mix_name), list(catalog.procedures))
+    mix_name, weights, dropped = _mix(request, plan, list(catalog.procedures), catalog.version, say)
     locustfile = request.locustfile or project_root() / "scenarios" / "load" / "locustfile.py"
     if not locustfile.is_file():
         raise ConfigError(f"locustfile {locustfile} not found", hint="run from a checkout")
-    local = request.gateway == "local"
+    local = request.local
+    master = Master(request.master_bind, request.master_port, request.remote_workers)
+    if request.workers or request.remote_workers:
+        check_master_address(master)
+    for warning in request.warnings():
+        say(f"warning: {warning}")
+    if plan.scheduled_dossiers > OVERSHOOT_WARNING * plan.expected_dossiers:
+        say(
+            f"warning: --scale {request.scale:g} asks for {plan.expected_dossiers:,.1f} "
+            f"dossiers, but whole users (each one every "
+            f"{profile.per_user_interval(plan.model):g} s) schedule "
+            f"{plan.scheduled_dossiers:,.1f}; throughput_ratio is measured against the "
+            "scheduled figure"
+        )
     clock_speed, clock_source = request.clock_speed or LOCAL_CLOCK_SPEED, "local gateway"
-    generators = max(1, request.workers + request.remote_workers)
-    tokens = dict(request.ivan_tokens or well_known_tokens(generators if local else 2))
+    tokens = dict(request.ivan_tokens or well_known_tokens(request.generators if local else 2))
     if not local:
         reported = check_remote(request.gateway, tokens, verify=request.verify_tls)
         clock_speed, clock_source = remote_clock_speed(
@@ -307,44 +214,64 @@ def execute(request: LoadRequest) -> LoadResult:
     run_id = new_run_id("load")
     directory = (request.out or reports_dir()) / run_id
     logs = directory / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    with tempfile.TemporaryDirectory(prefix="bhxh-load-") as scratch, ExitStack() as stack:
-        work = Path(scratch)
-        pool_seconds = _prepare_pools(work, request, tokens, weights, catalog.version)
-        url = request.gateway
-        if local:
-            gateway = LocalGateway(
-                work / "gateway",
-                tokens,
-                clock_speed,
-                request.fault_latency,
-                request.gateway_workers,
-                log_path=logs / "gateway.log",
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        with tempfile.TemporaryDirectory(prefix="bhxh-load-") as scratch, ExitStack() as stack:
+            work = Path(scratch)
+            say(f"signing the dossier pools ({request.generators} I-VAN process(es))")
+            pool_seconds = _prepare_pools(work, request, tokens, weights, catalog.version)
+            url = request.gateway
+            if local:
+                gateway = LocalGateway(
+                    work / "gateway",
+                    tokens,
+                    clock_speed,
+                    request.fault_latency,
+                    request.gateway_workers,
+                    log_path=logs / "gateway.log",
+                )
+                url = stack.enter_context(gateway).url
+            settings = LocustSettings(
+                shape=request.shape,
+                scale=request.scale,
+                duration=request.duration,
+                model=request.model,
+                mix=mix_name,
+                users_max=request.users_max,
+                clock_speed=clock_speed,
+                pool_dir=str(work),
+                pool_size=request.pool_size,
+                seed=request.seed,
+                catalog=catalog.version,
+                payload=request.payload,
+                feed=request.feed,
+                lifecycle_out=str(directory / "lifecycle.json"),
+                insecure=request.insecure,
+                ca_bundle=str(request.ca_bundle.resolve()) if request.ca_bundle else "",
             )
-            url = stack.enter_context(gateway).url
-        settings = LocustSettings(
-            shape=request.shape,
-            scale=request.scale,
-            duration=request.duration,
-            model=request.model,
-            mix=mix_name,
-            users_max=request.users_max,
-            clock_speed=clock_speed,
-            pool_dir=str(work),
-            pool_size=request.pool_size,
-            seed=request.seed,
-            catalog=catalog.version,
-            payload=request.payload,
-            feed=request.feed,
-            lifecycle_out=str(directory / "lifecycle.json"),
-            insecure=request.insecure,
-            ca_bundle=str(request.ca_bundle.resolve()) if request.ca_bundle else "",
-        )
-        master = Master(request.master_bind, request.master_port, request.remote_workers)
-        outcome = run_locust(
-            locustfile, url, settings, tokens, request.workers, directory, logs, master=master
-        )
+            say(
+                f"load run {run_id}: {plan.shape.name} × {request.scale:g} for "
+                f"{request.duration:g} s against {url} (up to {peak_users:,} users, "
+                f"{plan.scheduled_dossiers:,.0f} dossiers scheduled); report in {directory}"
+            )
+            outcome = run_locust(
+                locustfile,
+                url,
+                settings,
+                tokens,
+                request.workers,
+                directory,
+                logs,
+                master=master,
+                progress=_progress(directory, request.duration, say),
+            )
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
+        if not (directory / f"{STATS_PREFIX}_stats.csv").is_file():
+            shutil.rmtree(directory, ignore_errors=True)
+            raise Interrupted(signum) from None
+        raise Interrupted(signum, directory) from None
     facts = {
         "gateway": f"local (127.0.0.1, SQLite, {request.gateway_workers} process)"
         if local
@@ -371,6 +298,19 @@ def execute(request: LoadRequest) -> LoadResult:
     return _finish(request, plan, levels, directory, run_id, started_at, facts, outcome)
 
 
+def _user_errors(directory: Path) -> str:
+    """Exceptions raised inside locust users: the generator broke, the run is in error."""
+    raised = read_exceptions(directory / f"{STATS_PREFIX}_exceptions.csv")
+    if not raised:
+        return ""
+    lines = [f"{e.count} × {e.message}" for e in raised[:5]]
+    more = f" (+{len(raised) - 5} more)" if len(raised) > 5 else ""
+    return (
+        f"{sum(e.count for e in raised)} exception(s) inside the load users{more}; see "
+        f"{STATS_PREFIX}_exceptions.csv:\n" + "\n".join(lines)
+    )
+
+
 def _finish(
     request: LoadRequest,
     plan: Plan,
@@ -393,17 +333,20 @@ def _finish(
         lifecycle=lifecycle.get("samples", {}),
         counts=lifecycle.get("counts", {}),
         pending=int(lifecycle.get("pending", 0)),
-        expected_dossiers=plan.expected_dossiers,
+        expected_dossiers=plan.scheduled_dossiers,
+        latency=lifecycle.get("latency_ms", {}),
+        pending_ages=lifecycle.get("pending_ages", {}),
     )
     results = evaluate(levels, measurements)
     counts = measurements.counts
     facts |= {
-        "dossiers": f"{measurements.accepted} accepted of {plan.expected_dossiers:.0f} asked for; "
+        "dossiers": f"{measurements.accepted} accepted of {plan.scheduled_dossiers:.0f} "
+        f"scheduled (the shape asks for {plan.expected_dossiers:.1f}); "
         f"{counts.get('rejected', 0)} rejected, {counts.get('abandoned', 0)} abandoned, "
         f"{counts.get('retries', 0)} retries, {counts.get('late arrivals', 0)} late arrivals",
         "results pending at the end": str(measurements.pending),
     }
-    error = outcome.error
+    error = "\n".join(e for e in (outcome.error, _user_errors(directory)) if e)
     verdict = "ERROR" if error else ("PASSED" if all(r.passed for r in results) else "FAILED")
     title = f"Load run {plan.shape.name} × {request.scale:g} — {run_id}"
     ordered = [steps[name] for name in (*STEPS, AGGREGATED) if name in steps]
@@ -426,10 +369,12 @@ def _finish(
         meta={**facts, "verdict page": "verdict.html", "locust report": "locust.html"},
     )
     bundle = ReportBundle(info, directory)
-    for case in _cases(results, _reproduce(request), error):
+    for case in cases(results, reproduce(request), error):
         bundle.add(case)
     bundle.write()
     return LoadResult(run_id, directory, results, measurements, bundle, error, facts)
 
 
-__all__ = ["LOCAL_CLOCK_SPEED", "LoadRequest", "LoadResult", "execute", "run_load"]
+_reproduce = reproduce  # the name tests and older callers use
+
+__all__ = ["LOCAL_CLOCK_SPEED", "LoadRequest", "LoadResult", "Notify", "execute", "run_load"]

@@ -10,7 +10,7 @@ The I-VAN tokens travel in ``$BHXH_LOAD_TOKENS`` rather than on a command line t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -96,20 +96,57 @@ def identities(tokens: Mapping[str, str]) -> list[tuple[str, str]]:
     return sorted(tokens.items())
 
 
+_ESCAPES = (("%", "%25"), (",", "%2C"))
+"""A token may hold ',' (the list separator): it travels as %2C, and '%' as %25."""
+
+
+def _escape(token: str) -> str:
+    for raw, escaped in _ESCAPES:
+        token = token.replace(raw, escaped)
+    return token
+
+
+def _unescape(token: str) -> str:
+    for raw, escaped in reversed(_ESCAPES):
+        token = token.replace(escaped, raw).replace(escaped.lower(), raw)
+    return token
+
+
 def parse_tokens(text: str) -> dict[str, str]:
-    """``NAME=TOKEN,NAME=TOKEN`` (how tokens travel to worker processes)."""
+    """``NAME=TOKEN,NAME=TOKEN`` (how tokens travel to worker processes; see
+    :func:`format_tokens` for a token holding ',')."""
     tokens = {}
     for item in (part.strip() for part in text.split(",")):
         name, sep, token = item.partition("=")
         if item and (not sep or not name or not token):
             raise ConfigError(f"I-VAN token {item!r} is not NAME=TOKEN")
         if item:
-            tokens[name.strip()] = token.strip()
+            tokens[name.strip()] = _unescape(token.strip())
+    return tokens
+
+
+def token_options(items: Sequence[str]) -> dict[str, str]:
+    """``--ivan-token NAME=TOKEN`` given once per I-VAN: the token is everything after
+    the first '=' (',' included); an I-VAN named twice is refused, not last-wins."""
+    tokens: dict[str, str] = {}
+    for item in items:
+        name, sep, token = item.partition("=")
+        name, token = name.strip(), token.strip()
+        if not sep or not name or not token:
+            raise ConfigError(
+                f"--ivan-token {item.split('=')[0]}=...: not NAME=TOKEN",
+                hint="give one --ivan-token NAME=TOKEN per I-VAN, e.g. IVAN01=secret",
+            )
+        if name in tokens:
+            raise ConfigError(
+                f"--ivan-token {name} is given twice", hint="give each I-VAN's token once"
+            )
+        tokens[name] = token
     return tokens
 
 
 def format_tokens(tokens: Mapping[str, str]) -> str:
-    return ",".join(f"{name}={token}" for name, token in identities(tokens))
+    return ",".join(f"{name}={_escape(token)}" for name, token in identities(tokens))
 
 
 def add_arguments(parser: Any) -> None:
@@ -138,4 +175,5 @@ __all__ = [
     "format_tokens",
     "identities",
     "parse_tokens",
+    "token_options",
 ]

@@ -146,6 +146,70 @@ def rates(
     return out
 
 
+@dataclass(frozen=True)
+class UserException:
+    """An exception raised inside a locust user (``PREFIX_exceptions.csv``): a bug in the
+    generator or a broken setting, never the gateway's answer, so the run is in error."""
+
+    count: int
+    message: str
+    traceback: str = ""
+
+
+def read_exceptions(path: Path) -> list[UserException]:
+    """Rows of ``PREFIX_exceptions.csv`` (none when the file is missing)."""
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [
+            UserException(
+                int(_number(row.get("Count")) or 0),
+                (row.get("Message") or "").strip(),
+                row.get("Traceback") or "",
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+def last_totals(path: Path, tail: int = 8192) -> HistoryRow | None:
+    """The latest ``Aggregated`` row of a history file being written (for progress lines);
+    reads only the file's end, so it stays cheap however long the run."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.readline().decode("utf-8", "replace")
+            size = handle.seek(0, 2)
+            handle.seek(max(len(header), size - tail))
+            lines = handle.read().decode("utf-8", "replace").splitlines()[1:]
+    except OSError:
+        return None
+    names = next(csv.reader([header]), [])
+    for values in reversed(list(csv.reader(lines))):
+        row = dict(zip(names, values, strict=False))
+        if row.get("Name") == AGGREGATED:
+            return HistoryRow(
+                elapsed=0.0,
+                users=int(_number(row.get("User Count")) or 0),
+                name=AGGREGATED,
+                rps=_number(row.get("Requests/s")) or 0.0,
+                failures_per_s=_number(row.get("Failures/s")) or 0.0,
+                percentiles={},
+                total_requests=int(_number(row.get("Total Request Count")) or 0),
+                total_failures=int(_number(row.get("Total Failure Count")) or 0),
+            )
+    return None
+
+
+def locust_bucket_ceiling(ms: float) -> float:
+    """The highest response time locust may have put in the bucket ``ms`` (it keeps
+    times to 1 ms below 100 ms, to 10 ms below 1 s and to 100 ms above): a figure judged
+    on a bucket is judged on this, so the rounding never works in the gateway's favour."""
+    if ms < 100:
+        return ms + 0.5
+    if ms < 1000:
+        return ms + 5.0
+    return ms + 50.0
+
+
 def percentile(values: list[float], which: str) -> float | None:
     """Nearest-rank percentile (``p95``...) of raw samples; None without samples."""
     if not values:
@@ -161,8 +225,12 @@ __all__ = [
     "PERCENTILES",
     "HistoryRow",
     "StepStats",
+    "UserException",
+    "last_totals",
+    "locust_bucket_ceiling",
     "percentile",
     "rates",
+    "read_exceptions",
     "read_history",
     "read_stats",
 ]

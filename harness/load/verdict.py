@@ -52,14 +52,17 @@ _TEMPLATE = """<!DOCTYPE html>
 </table>
 <h2>Service levels</h2>
 <table id="levels">
-<tr><th>level</th><th>threshold</th><th>measured</th><th>verdict</th></tr>
+<tr><th>level</th><th>threshold</th><th>measured</th><th>from</th><th>verdict</th></tr>
 {% for r in results %}
 <tr><td>{{ r.level.name }}</td><td>{{ r.level.describe() }}</td>
 <td class="num">{{ "%.4g"|format(r.measured) if r.measured is not none else "—" }}</td>
+<td>{{ r.basis or "—" }}</td>
 <td class="{{ 'passed' if r.passed else 'failed' }}">{{ 'met' if r.passed else 'MISSED' }}</td></tr>
 {% endfor %}
 </table>
 <h2>Steps</h2>
+<p>Locust's figures (response times above 1 s rounded to 100 ms); the levels above are
+judged on the exact times the users recorded (lifecycle.json, latency_ms).</p>
 <table id="steps">
 <tr><th>step</th><th>requests</th><th>failures</th><th>req/s</th>
 <th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>p99.9 ms</th></tr>

@@ -246,3 +246,46 @@ def test_picker_follows_the_weights(pool: DossierPool) -> None:
     picks = [picker.pick(rng)[0] for _ in range(4000)]
     assert set(picks) == {"600", "604"}  # 999 is not in the pool
     assert 0.70 < picks.count("600") / len(picks) < 0.80
+
+
+class Ticker:
+    """A timer that moves ``step`` seconds each time it is read (one request = two reads)."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_every_request_is_timed_exactly_by_the_users(
+    gateway: InProcessGateway, pool: DossierPool
+) -> None:
+    """Locust rounds response times above 1 s to 100 ms; the users keep their own."""
+    log = LifecycleLog()
+    sub, _ = submitter(CoreClient(gateway), pool, log, timer=Ticker(1.0076))
+    assert sub.submit() == "accepted"
+    assert log.latency_ms == {SUBMIT: [1007.6]}
+    reader = FeedReader(CoreClient(gateway), "test-token-IVAN01", log, timer=Ticker(0.0021))
+    reader.poll_once()
+    assert log.latency_ms[FEED] == [2.1]
+    report = log.drain()
+    assert report["latency_ms"][SUBMIT] == [1007.6] and log.latency_ms == {}
+
+
+def test_dossiers_still_waiting_are_reported_with_their_age() -> None:
+    clock = Clock()
+    log = LifecycleLog(clock_speed=900.0, clock=clock)
+    log.receipt("A", started=clock.now, now=clock.now)
+    log.receipt("B", started=clock.now, now=clock.now)
+    log.message("02/TB-TS", "B", clock.now + 1)
+    clock.now += 10  # ten real seconds: 9,000 simulated
+    assert log.pending_ages() == {
+        "submit_to_handover": [9000.0],
+        "submit_to_result": [9000.0, 9000.0],
+    }
+    master = LifecycleLog(clock_speed=900.0)
+    master.merge(log.drain(), "worker-1")
+    ages = master.summary()["pending_ages"]
+    assert ages["submit_to_handover"][0] >= 9000.0 and len(ages["submit_to_result"]) == 2

@@ -144,3 +144,24 @@ def test_settings_round_trip_through_locust_options() -> None:
     assert LocustSettings.from_options(parsed) == settings
     assert "--bhxh-tokens" not in settings.to_args()  # tokens travel in the environment
     assert LocustSettings.from_options(parser.parser.parse_args([])) == LocustSettings()
+
+
+def test_progress_lines_read_the_history_locust_is_writing(tmp_path: Path) -> None:
+    from harness.load.runner import _progress
+
+    said: list[str] = []
+    report = _progress(tmp_path, 60.0, said.append)
+    report(10.2)
+    history = tmp_path / "locust_stats_history.csv"
+    history.write_text(
+        "Timestamp,User Count,Type,Name,Requests/s,Failures/s,Total Request Count,"
+        "Total Failure Count\n"
+        "1,3,,Aggregated,1.0,0,12,0\n1,3,POST,submit,1.0,0,9,0\n"
+        "2,4,,Aggregated,2.0,0,1234,5\n2,4,POST,submit,1.0,0,20,0\n",
+        encoding="utf-8",
+    )
+    report(20.4)
+    assert said == [
+        "    10 s: starting locust",
+        "    20 s of about 60: 4 users, 1,234 requests, 5 failed",
+    ]

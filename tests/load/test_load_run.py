@@ -84,7 +84,16 @@ def test_a_latency_fault_misses_the_latency_level_and_exits_1(pki: TestPKI, tmp_
     ("args", "message"),
     [
         (["--shape", "black-friday"], "unknown shape 'black-friday'"),
-        (["--gateway", "ftp://x"], "gateway='ftp://x'"),
+        (["--gateway", "ftp://x"], "--gateway ftp://x: use an http:// or https:// URL"),
+        (
+            ["--gateway", "http://127.0.0.1:9/api/v1"],
+            "has a path: use the gateway's base URL, e.g. http://127.0.0.1:9",
+        ),
+        (["--gateway", "127.0.0.1:18300"], "did you mean http://127.0.0.1:18300?"),
+        (["--gateway", "http://127.0.0.1:9", "--gateway-workers", "2"], "needs a local gateway"),
+        (["--scale", "0"], "--scale 0 must be positive"),
+        (["--scale", "1e9"], "users at the shape's peak"),
+        (["--ivan-token", "IVAN01=a", "--ivan-token", "IVAN01=b"], "IVAN01 is given twice"),
         (["--gateway", "http://127.0.0.1:9", "--fault-latency", "1"], "needs a local gateway"),
         (["--ivan-token", "IVAN01"], "not NAME=TOKEN"),
         (["--gateway", "http://127.0.0.1:9"], "does not answer"),
@@ -178,7 +187,7 @@ def test_master_waits_for_local_and_remote_workers(tmp_path: Path) -> None:
 
 
 def test_remote_workers_need_a_known_master_port(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="master_port"):
+    with pytest.raises(ConfigError, match="--remote-workers needs --master-port"):
         run_load("http://127.0.0.1:9", remote_workers=2, out=tmp_path)
     with pytest.raises(ConfigError, match="unexpected keyword"):
         run_load(colour="red")

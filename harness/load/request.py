@@ -1,0 +1,216 @@
+"""What one load run is asked to do (:class:`LoadRequest`), and every check of it that needs
+no process or network, so a mistake costs nothing and the message names the CLI option.
+
+Kept apart from :mod:`harness.load.runner` so that the options, their checks and the
+command line that reproduces a run are read in one place.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from harness.errors import ConfigError
+from harness.load.profile import MODELS, Plan
+from harness.tls import Verify, verify_option
+
+MAX_USERS_PER_PROCESS = 5000
+"""More users than this per generator process is a typo in ``--scale``, not a load test:
+one process relays a few hundred dossiers a second at best, so such a run never ends."""
+
+OPTION_NAMES = {"catalog_version": "--catalog", "ivan_tokens": "--ivan-token"}
+
+
+def option(name: str) -> str:
+    """The CLI option of a :class:`LoadRequest` field (``scale`` -> ``--scale``)."""
+    return OPTION_NAMES.get(name, "--" + name.replace("_", "-"))
+
+
+def gateway_base_url(text: str) -> tuple[str, str]:
+    """``(base URL, problem)``: the URL without a trailing slash, or why it is not one.
+
+    The users append ``/api/v1/...`` themselves, so a URL with a path would reach the
+    wrong routes (404 on every request) and a trailing slash would double the slash.
+    """
+    if "://" not in text:
+        return text, f"--gateway {text} is neither 'local' nor a URL (did you mean http://{text}?)"
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return text, f"--gateway {text}: use an http:// or https:// URL, or 'local'"
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return text, f"--gateway {text}: the port is not a number"
+    if not parts.hostname:
+        return text, f"--gateway {text} names no host"
+    base = f"{scheme}://{parts.netloc}"
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        return text, f"--gateway {text} has a path: use the gateway's base URL, e.g. {base}"
+    return base, ""
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """What to run; every field has the CLI's default."""
+
+    gateway: str = "local"
+    shape: str = "month-end"
+    scale: float = 1.0
+    duration: float = 60.0
+    workers: int = 0
+    model: str = "open"
+    mix: str | None = None
+    users_max: int = 0
+    service_levels: Path | None = None
+    clock_speed: float | None = None
+    ivan_tokens: Mapping[str, str] | None = None
+    catalog_version: str | None = None
+    pool_size: int = 8
+    seed: int = 1
+    fault_latency: float = 0.0
+    gateway_workers: int = 1
+    payload: str = "real"
+    feed: bool = True
+    out: Path | None = None
+    locustfile: Path | None = None
+    remote_workers: int = 0  # workers started by hand on other machines (README)
+    master_bind: str = "127.0.0.1"
+    master_port: int = 0
+    insecure: bool = False  # do not verify the gateway's TLS certificate
+    ca_bundle: Path | None = None  # CA bundle (PEM) that signed it
+
+    @property
+    def local(self) -> bool:
+        return self.gateway == "local"
+
+    @property
+    def generators(self) -> int:
+        """Generator processes: the single process, or every local and remote worker."""
+        return max(1, self.workers + self.remote_workers)
+
+    @property
+    def verify_tls(self) -> Verify:
+        """What ``requests`` takes as ``verify``, from the two TLS options."""
+        return verify_option(self.insecure, str(self.ca_bundle) if self.ca_bundle else None)
+
+    def validate(self) -> LoadRequest:
+        """Every problem at once, named by its CLI option, before anything starts; returns
+        the request with its gateway URL normalised (no trailing slash, lower-case scheme)."""
+        problems = []
+        gateway = self.gateway
+        if not self.local:
+            gateway, problem = gateway_base_url(self.gateway)
+            problems += [problem] if problem else []
+        https = gateway.startswith("https://")
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            problems.append(f"--scale {self.scale:g} must be positive (1 = the national load)")
+        if not (math.isfinite(self.duration) and self.duration > 0):
+            problems.append(f"--duration {self.duration:g} must be a positive number of seconds")
+        if self.workers < 0:
+            problems.append(f"--workers {self.workers} must be 0 (one process) or more")
+        if self.model not in MODELS:
+            problems.append(f"--model {self.model} must be one of {', '.join(MODELS)}")
+        if self.clock_speed is not None and not (
+            math.isfinite(self.clock_speed) and self.clock_speed > 0
+        ):
+            problems.append(f"--clock-speed {self.clock_speed:g} must be positive")
+        if not (math.isfinite(self.fault_latency) and self.fault_latency >= 0):
+            problems.append(f"--fault-latency {self.fault_latency:g} must be 0 or more")
+        elif self.fault_latency and not self.local:
+            problems.append("--fault-latency needs a local gateway (--gateway local)")
+        if self.gateway_workers < 1:
+            problems.append(f"--gateway-workers {self.gateway_workers} must be at least 1")
+        elif self.gateway_workers != 1 and not self.local:
+            problems.append(
+                "--gateway-workers needs a local gateway: a gateway URL runs its own processes"
+            )
+        if (self.insecure or self.ca_bundle) and not https:
+            problems.append("--insecure and --ca-bundle need an https:// gateway")
+        if self.insecure and self.ca_bundle:
+            problems.append("--insecure and --ca-bundle exclude each other: choose one")
+        if self.remote_workers < 0:
+            problems.append(f"--remote-workers {self.remote_workers} must be 0 or more")
+        if self.remote_workers and not self.master_port:
+            problems.append(
+                "--remote-workers needs --master-port, so workers know where to connect"
+            )
+        if not 0 <= self.master_port <= 65535:
+            problems.append(f"--master-port {self.master_port} must be 0 (any free port)..65535")
+        if self.pool_size < 1:
+            problems.append(f"--pool-size {self.pool_size} must be at least 1")
+        if self.payload not in ("real", "trivial"):
+            problems.append(f"payload={self.payload!r} must be real or trivial")
+        if problems:
+            raise ConfigError(
+                "invalid load run: " + "; ".join(problems),
+                hint="bhxh-harness load --help lists every option with its default",
+            )
+        return replace(self, gateway=gateway)
+
+    def warnings(self) -> list[str]:
+        """What is allowed but probably not meant."""
+        notes = []
+        if self.remote_workers and self.master_bind in ("127.0.0.1", "localhost", "::1"):
+            notes.append(
+                f"--remote-workers {self.remote_workers} with --master-bind {self.master_bind}: "
+                "workers on other machines cannot reach this master; use --master-bind 0.0.0.0 "
+                "or this machine's address"
+            )
+        return notes
+
+
+def check_users(plan: Plan, request: LoadRequest) -> int:
+    """The run's peak user count; refused when no generator could run that many."""
+    if plan.model == "max":
+        peak = plan.users_max
+    else:
+        peak = max(plan.users(plan.duration * i / 100) for i in range(101))
+    limit = MAX_USERS_PER_PROCESS * request.generators
+    if peak > limit:
+        raise ConfigError(
+            f"--scale {request.scale:g} needs {peak:,} users at the shape's peak "
+            f"({plan.peak_rate:,.1f} dossiers/s); {request.generators} generator process(es) "
+            f"can run at most {limit:,}",
+            hint="lower --scale, or add --workers / --remote-workers "
+            f"({MAX_USERS_PER_PROCESS:,} users each at most)",
+        )
+    return peak
+
+
+_ALWAYS_SHOWN = ("gateway", "shape", "scale", "duration", "workers", "model")
+_NOT_OPTIONS = ("out", "locustfile", "users_max", "payload", "feed")  # library-only or no effect
+
+
+def reproduce(r: LoadRequest) -> str:
+    """The command line of this run: every option that differs from its default (tokens
+    as ``<token>``, to be filled in: a report is shared, a credential is not)."""
+    defaults = LoadRequest()
+    parts = ["bhxh-harness load"]
+    for name in (f.name for f in fields(r)):
+        value = getattr(r, name)
+        if name in _NOT_OPTIONS or (name not in _ALWAYS_SHOWN and value == getattr(defaults, name)):
+            continue
+        flag = option(name)
+        if value is True:
+            parts.append(flag)
+        elif name == "ivan_tokens":
+            parts += [f"{flag} {shlex.quote(code + '=<token>')}" for code in value]
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            parts.append(f"{flag} {shlex.quote(shown)}")
+    return " ".join(parts)
+
+
+__all__ = [
+    "MAX_USERS_PER_PROCESS",
+    "LoadRequest",
+    "check_users",
+    "gateway_base_url",
+    "option",
+    "reproduce",
+]

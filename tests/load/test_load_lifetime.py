@@ -1,0 +1,120 @@
+"""Stopping ``bhxh-harness load`` from outside leaves nothing behind.
+
+Ctrl-C and SIGTERM (a cancelled CI job) stop the gateway and locust, remove the scratch
+folder and say that no verdict was written (exit 130 / 143); SIGKILL, which no handler
+sees, still takes the children down with it (Linux: they ask for SIGTERM on our death).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.paths import project_root
+from harness.signing import TestPKI
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def _children(pid: int) -> dict[int, int]:
+    """Every process whose parent is ``pid``: ``{pid: parent}``."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found[int(entry.name)] = pid
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    todo, seen = [pid], set()
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent that will never reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, Path, Path]:
+    scratch, reports, log = tmp_path / "tmp", tmp_path / "reports", tmp_path / "stderr.txt"
+    scratch.mkdir()
+    command = [sys.executable, "-m", "harness", "load", "--shape", "flat", "--workers", "1"]
+    command += ["--duration", "60", "--out", str(reports)]
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=project_root(),
+            env={**os.environ, "TMPDIR": str(scratch)},
+        )
+    deadline = time.monotonic() + 90
+    while not list(reports.glob("*/locust_stats.csv")):  # locust is running and writing
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.5)
+    return process, scratch, reports, log
+
+
+def _gone(pids: set[int], within: float) -> set[int]:
+    deadline = time.monotonic() + within
+    while (left := {p for p in pids if _alive(p)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_every_child_and_says_no_verdict_was_written(
+    tmp_path: Path, pki: TestPKI, signum: int, code: int
+) -> None:
+    process, scratch, reports, log = _start(tmp_path)
+    children = _descendants(process.pid)
+    assert len(children) >= 3  # the gateway, the locust master and its worker
+    process.send_signal(signum)
+    try:
+        assert process.wait(timeout=60) == code, log.read_text()
+    finally:
+        process.kill()
+    assert _gone(children, 5) == set()
+    assert list(scratch.iterdir()) == []  # the scratch folder (pools, SQLite) is removed
+    (folder,) = reports.iterdir()
+    assert f"load run {folder.name}: flat × 1 for 60 s against http://127.0.0.1:" in log.read_text()
+    assert f"interrupted: no verdict written; partial locust statistics in {folder}" in (
+        log.read_text()
+    )
+    assert not (folder / "verdict.html").exists()
+
+
+def test_children_die_with_a_killed_run(tmp_path: Path, pki: TestPKI) -> None:
+    process, _scratch, _reports, _log = _start(tmp_path)
+    children = _descendants(process.pid)
+    assert len(children) >= 3
+    process.kill()
+    process.wait(timeout=10)
+    try:
+        assert _gone(children, 30) == set()
+    finally:
+        for pid in children:  # only if the test failed: do not leave them to the machine
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
