@@ -23,22 +23,14 @@ from harness.catalog.tables import TableIndex
 from harness.catalog.xpath_scan import function_calls, literal
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
+from tests.catalog_copies import Edits, edited_copy
 
 VERSION = "2026.1"
 
 
-def _edited(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
+def _edited(tmp_path: Path, edits: Edits) -> Path:
     """A catalog root holding a copy of ``VERSION`` with ``old -> new`` edits per file."""
-    root = tmp_path / "catalogs"
-    shutil.copytree(catalogs_dir() / VERSION, root / VERSION)
-    for relative, replacements in edits.items():
-        path = root / VERSION / relative
-        text = path.read_text(encoding="utf-8")
-        for old, new in replacements:
-            assert text.count(old) == 1, f"{old!r} must occur once in {relative}"
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-    return root
+    return edited_copy(tmp_path, VERSION, edits)
 
 
 def _line_of(path: Path, needle: str) -> int:

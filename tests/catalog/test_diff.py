@@ -16,24 +16,15 @@ import pytest
 from harness.catalog import Catalog, load_catalog
 from harness.catalog.diff import CatalogDiff, Change, diff_catalogs
 from harness.catalog.loader import catalogs_dir
+from tests.catalog_copies import Edits, edited_copy
 
 BASE = "2024.1"
 LAODONG = "D02-TS/NoiDung/LaoDong"
-Edits = dict[str, list[tuple[str, str]]]
 
 
 def _edited(tmp_path: Path, edits: Edits) -> Catalog:
     """A copy of the base version with ``old -> new`` text replacements per file."""
-    root = tmp_path / "catalogs"  # a fresh root per test: load_catalog caches per (version, root)
-    shutil.copytree(catalogs_dir() / BASE, root / BASE)
-    for relative, replacements in edits.items():
-        path = root / BASE / relative
-        text = path.read_text(encoding="utf-8")
-        for old, new in replacements:
-            assert text.count(old) == 1, f"{old!r} must occur once in {relative}"
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-    return load_catalog(BASE, root=root)
+    return load_catalog(BASE, root=edited_copy(tmp_path, BASE, edits))
 
 
 def _diff_against_base(tmp_path: Path, edits: Edits) -> CatalogDiff:

@@ -11,24 +11,19 @@ from pathlib import Path
 import pytest
 
 from harness.catalog import load_catalog
-from harness.catalog.loader import catalogs_dir
 from harness.dossiers.factory import DossierFactory
 from harness.dossiers.fillable import check_fillable, unfilled_elements
 from harness.errors import CatalogError, FactoryError
 from harness.paths import fixtures_dir
 from harness.signing import TestPKI
+from tests.catalog_copies import edited_copy
 
 CCCD = '<xs:element name="CMND" type="CCCD"/>'
 
 
 def _with_element(tmp_path: Path, element: str) -> Path:
-    root = tmp_path / "catalogs"
-    shutil.copytree(catalogs_dir() / "2026.1", root / "2026.1")
-    xsd = root / "2026.1" / "xsd" / "TK1-TS-595.xsd"
-    text = xsd.read_text(encoding="utf-8")
-    assert text.count(CCCD) == 1
-    xsd.write_text(text.replace(CCCD, f"{CCCD}\n      {element}"), encoding="utf-8")
-    return root
+    edits = {"xsd/TK1-TS-595.xsd": [(CCCD, f"{CCCD}\n      {element}")]}
+    return edited_copy(tmp_path, "2026.1", edits)
 
 
 @pytest.mark.parametrize("version", ["2024.1", "2026.1"])
