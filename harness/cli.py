@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 import requests
@@ -41,8 +41,9 @@ def friendly(func: F) -> F:
 
 
 class _Main(click.Group):
-    """The command group; a file the user named that cannot be read or written is one line
-    (exit 2), not a traceback, whichever command met it."""
+    """The command group; a file the user named that cannot be read or written, or a
+    network failure, is one line and a hint (exit 2), not a traceback, whichever command
+    met it."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -51,26 +52,29 @@ class _Main(click.Group):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
         except requests.JSONDecodeError as exc:  # a RequestException, but something answered
-            click.echo(f"error: an answer was not the JSON expected ({exc})", err=True)
-            click.echo(
-                "Hint: check that the URL is the gateway's (or the hook's) and not a proxy or "
-                "a login page answering in its place",
-                err=True,
+            _refuse(
+                f"an answer was not the JSON expected ({exc})",
+                "check that the URL is the gateway's (or the hook's) and not a proxy or a "
+                "login page answering in its place",
             )
-            sys.exit(2)
         except requests.RequestException as exc:  # an OSError too, but not about a file
-            click.echo(f"error: the gateway stopped answering: {exc}", err=True)
-            click.echo(
-                "Hint: check that it is still running and reachable, and its TLS options "
+            _refuse(
+                f"the gateway stopped answering: {exc}",
+                "check that it is still running and reachable, and its TLS options "
                 "(--ca-bundle, --insecure)",
-                err=True,
             )
-            sys.exit(2)
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename is not None else ""
-            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
-            click.echo("Hint: check the path, that its folder exists and is writable", err=True)
-            sys.exit(2)
+            _refuse(
+                f"{where}{exc.strerror or exc}",
+                "check the path, that its folder exists and is writable",
+            )
+
+
+def _refuse(message: str, hint: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    click.echo(f"Hint: {hint}", err=True)
+    sys.exit(2)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
