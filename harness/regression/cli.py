@@ -100,10 +100,11 @@ def record(
 ) -> None:
     """Replay the corpus against a known-good gateway and store baseline NAME."""
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
+    surprises: list[str] = []
     try:
         baseline, folder = record_baseline(
             gateway=gateway, catalog=version, name=name, seeds=seeds or (0,),
-            procedures=procedures, root=root,
+            procedures=procedures, root=root, on_surprise=surprises.append,
             **_target_kwargs(token, admin_token, insecure, ca_bundle, poll_timeout, release, serve),
         )  # fmt: skip
     except HarnessError as exc:
@@ -114,6 +115,15 @@ def record(
         f"baseline {baseline.name}: {len(baseline.outcomes)} dossiers ({accepted} accepted) "
         f"from {baseline.gateway}, catalogs {' '.join(baseline.catalogs) or '?'} -> {folder}"
     )
+    if surprises:  # recorded all the same: the baseline is what this gateway answers
+        console.print(
+            f"warning: {len(surprises)} dossier(s) not answered as the corpus expects; "
+            "is this gateway known-good?"
+        )
+        for line in surprises[:10]:
+            console.print(f"  {line}")
+        if len(surprises) > 10:
+            console.print(f"  ... and {len(surprises) - 10} more")
 
 
 @click.command()

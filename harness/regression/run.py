@@ -10,10 +10,11 @@ and a TLS option.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.catalog import latest_version
 from harness.dossiers.corpus import CorpusEntry
@@ -96,17 +97,41 @@ def record(
     masks_path: Path | None = None,
     pki: TestPKI | None = None,
     on_progress: Progress | None = None,
+    on_surprise: Callable[[str], None] | None = None,
     **target_options: object,
 ) -> tuple[Baseline, Path]:
-    """Replay the corpus of ``catalog`` against ``gateway`` and store baseline ``name``."""
+    """Replay the corpus of ``catalog`` against ``gateway`` and store baseline ``name``.
+
+    ``on_surprise`` hears of each dossier not answered as the corpus expects: a baseline
+    records whatever the gateway said, so one taken from a gateway that is not known-good
+    (or a corpus whose expectation is wrong) would otherwise pass unnoticed.
+    """
     pki = pki or ensure_pki()
     recipe = CorpusRecipe(catalog or latest_version(), tuple(seeds), procedures=procedures)
     corpus = build_corpus(recipe, pki)
     masks = load_masks(masks_path)
     with open_target(gateway, pki=pki, **target_options) as target:  # type: ignore[arg-type]
         run = replay(target, corpus, masks, on_progress=_progress(len(corpus), on_progress))
+    for note in surprises(corpus, run.outcomes):
+        (on_surprise or (lambda _note: None))(note)
     baseline = Baseline.from_replay(name, recipe, target.name, _masks_digest(masks_path), run)
     return baseline, save_baseline(baseline, root)
+
+
+def surprises(corpus: Sequence[CorpusEntry], outcomes: dict[str, dict[str, Any]]) -> list[str]:
+    """Each dossier whose answer is not the one its corpus entry expects, as one line."""
+    found = []
+    for entry in corpus:
+        outcome = outcomes.get(entry.name)
+        if outcome is None:
+            continue
+        codes = list(outcome.get("codes") or [])
+        got = "accepted" if outcome.get("accepted") else " ".join(codes) or "rejected"
+        if not entry.expected and not outcome.get("accepted"):
+            found.append(f"{entry.name}: expected accepted, got {got}")
+        elif entry.expected and (outcome.get("accepted") or not set(entry.expected) <= set(codes)):
+            found.append(f"{entry.name}: expected {' '.join(entry.expected)}, got {got}")
+    return found
 
 
 @dataclass

@@ -63,3 +63,13 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         record, ["--name", "x", "--gateway", "http://127.0.0.1:9", "--root", str(tmp_path)]
     )
     assert no_token.exit_code == 2 and "token" in no_token.stderr
+
+
+def test_record_warns_when_the_gateway_is_not_known_good(tmp_path: Path, pki_dir: Path) -> None:
+    args = ["--name", "odd", "--catalog", "2026.1", "--procedure", "600", "--root", str(tmp_path)]
+    clean = CliRunner().invoke(record, args)
+    assert clean.exit_code == 0 and "warning" not in clean.output
+    faulty = CliRunner().invoke(record, [*args, "--release", "pa-code-removed"])
+    assert faulty.exit_code == 0, faulty.output  # recorded all the same
+    assert "not answered as the corpus expects; is this gateway known-good?" in faulty.output
+    assert "600/valid-0000: expected accepted, got XSD-001" in faulty.output
