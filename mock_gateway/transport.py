@@ -153,18 +153,22 @@ def mount(
     return adapter
 
 
-def register_responses(mock: Any, gateway: Gateway, base_url: str = DEFAULT_BASE_URL) -> None:
+def register_responses(
+    mock: Any, gateway: FaultyGateway | Gateway, base_url: str = DEFAULT_BASE_URL
+) -> None:
     """Add a ``responses`` callback per route (and a catch-all) answering from ``gateway``.
 
     ``mock`` is a ``responses.RequestsMock`` (or the ``responses`` module in its default
     mode); create it with ``assert_all_requests_are_fired=False``, since a test rarely
-    calls every route. Unknown paths under ``base_url`` reach the core too (its 404).
+    calls every route. Unknown paths under ``base_url`` reach the core too (its 404). A
+    :class:`FaultyGateway`'s transport effects act as they do through :class:`FaultAdapter`.
     """
     base = base_url.rstrip("/")
     base_path = urlsplit(base).path.rstrip("/")
+    core = cast(Gateway, gateway)
 
     def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        answer = gateway.handle(
+        answer = core.handle(
             core_request(
                 request.method or "GET",
                 request.url or "/",
@@ -173,7 +177,10 @@ def register_responses(mock: Any, gateway: Gateway, base_url: str = DEFAULT_BASE
                 base_path,
             )
         )
-        return answer.status, answer.headers, answer.body
+        timeout = getattr(request, "req_kwargs", {}).get("timeout")  # set by responses
+        delivered = deliver_faults(request, answer, timeout)
+        headers = {"Content-Length": str(len(delivered.body)), **delivered.headers}
+        return delivered.status, headers, delivered.body
 
     for route in ROUTES:
         path = route.pattern.pattern.lstrip("^").rstrip("$")
@@ -184,10 +191,27 @@ def register_responses(mock: Any, gateway: Gateway, base_url: str = DEFAULT_BASE
         mock.add_callback(method, anything, callback=callback, content_type=None)
 
 
+def deliver_faults(
+    request: requests.PreparedRequest, answer: GatewayResponse, timeout: Any
+) -> GatewayResponse:
+    """What a client gets of ``answer`` once its fault marker acts: a hold at least as long
+    as the read timeout raises ``ReadTimeout`` at once (the commit happened, as over HTTP),
+    a shorter one is slept, a reset raises ``ConnectionError``; the marker never shows."""
+    if FAULT_HEADER not in answer.headers:
+        return answer
+    delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
+    read = timeout[1] if isinstance(timeout, tuple) else timeout
+    if read is not None and delay >= float(read):
+        raise requests.ReadTimeout(f"fault: no answer within {read} s", request=request)
+    time.sleep(delay)
+    if reset:
+        raise requests.ConnectionError("fault: connection reset by peer", request=request)
+    headers = {k: v for k, v in answer.headers.items() if k != FAULT_HEADER}
+    return GatewayResponse(answer.status, headers, answer.body)
+
+
 class FaultAdapter(GatewayAdapter):
-    """``requests`` transport to a faulty gateway in-process: a held answer at least as
-    long as the read timeout raises ``ReadTimeout`` at once (the commit happened, as over
-    HTTP), a shorter one is slept; a reset raises ``ConnectionError``."""
+    """``requests`` transport to a faulty gateway in-process (see :func:`deliver_faults`)."""
 
     def __init__(self, gateway: FaultyGateway | Gateway, base_url: str = DEFAULT_BASE_URL) -> None:
         super().__init__(cast(Gateway, gateway), base_url)
@@ -195,12 +219,4 @@ class FaultAdapter(GatewayAdapter):
     def deliver(
         self, request: requests.PreparedRequest, answer: GatewayResponse, timeout: Any
     ) -> GatewayResponse:
-        delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
-        read = timeout[1] if isinstance(timeout, tuple) else timeout
-        if read is not None and delay >= float(read):
-            raise requests.ReadTimeout(f"fault: no answer within {read} s", request=request)
-        time.sleep(delay)
-        if reset:
-            raise requests.ConnectionError("fault: connection reset by peer", request=request)
-        headers = {k: v for k, v in answer.headers.items() if k != FAULT_HEADER}
-        return GatewayResponse(answer.status, headers, answer.body)
+        return deliver_faults(request, answer, timeout)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+import responses
 from lxml import etree
 
 from harness.catalog import load_catalog
@@ -37,6 +38,7 @@ from mock_gateway.faulty_app import (
 )
 from mock_gateway.hook_params import PARAMETER_NAMES
 from mock_gateway.testing import Answer, InProcessGateway
+from mock_gateway.transport import register_responses
 
 BASE = "http://faulty.test"
 
@@ -474,3 +476,25 @@ def test_the_fault_layers_admin_routes_refuse_unknown_parameters(
     wrong = call(faulty, "GET", path, token="test-admin-token", query={**accepted, "aftr": "5"})
     assert (wrong.status, wrong.outcome) == (400, "REQ-002")
     assert call(faulty, "GET", path, token="test-admin-token", query=accepted).status == 200
+
+
+def test_timeout_reset_and_latency_under_responses_as_under_the_transport(
+    faulty: FaultyGateway, envelopes: Callable[[], bytes], gw: InProcessGateway
+) -> None:
+    """A vendor's own requests calls, under ``responses``, meet the same faults."""
+    auth = {"Authorization": "Bearer test-token-IVAN01", "Content-Type": "application/xml"}
+    url = f"{BASE}/api/v1/dossiers"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        register_responses(mock, faulty, BASE)
+        faulty.set_plan([FaultSpec("timeout", {"seconds": 30})])
+        with pytest.raises(requests.ReadTimeout):
+            requests.post(url, data=envelopes(), headers={**auth, "X-Message-Id": "r-1"}, timeout=1)
+        faulty.set_plan([FaultSpec("connection-reset")])
+        with pytest.raises(requests.ConnectionError):
+            requests.post(url, data=envelopes(), headers={**auth, "X-Message-Id": "r-2"}, timeout=5)
+        faulty.set_plan([FaultSpec("latency", {"seconds": 0.3})])
+        started = time.perf_counter()
+        answer = requests.get(f"{BASE}/api/v1/catalog", headers=auth, timeout=5)
+        assert time.perf_counter() - started >= 0.3
+        assert answer.status_code == 200 and FAULT_HEADER not in answer.headers
+        assert answer.headers["Content-Length"] == str(len(answer.content))
