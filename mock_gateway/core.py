@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import sys
 import time
@@ -29,6 +30,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from harness.catalog import validators_for
 from harness.error_codes import finding
+from harness.errors import ConfigError
 from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import XMLLimits
 from mock_gateway import admin, api, messages, params, views
@@ -48,7 +50,7 @@ from mock_gateway.metrics import Metrics
 from mock_gateway.metrics_share import MetricsShare
 from mock_gateway.processor import Delays, Processor
 from mock_gateway.releases import load_release
-from mock_gateway.routes import Auth, Route, resolve
+from mock_gateway.routes import MAX_CLOCK_ADVANCE, Auth, Route, resolve
 from mock_gateway.store import NewDossier, Store, StoredReceipt, TrafficRecord
 from mock_gateway.traffic import TrafficRecorder
 
@@ -101,6 +103,7 @@ class Gateway:
         self.metrics_share = (
             MetricsShare(Path(cfg.metrics_dir), self.metrics) if cfg.metrics_dir else None
         )
+        self.closed = False  # a session still wired to it must not get a fake 500
         self._tokens = [(token, ivan) for ivan, token in cfg.ivan_tokens.items()]
         self._catalog_xml = views.catalog(self.catalogs.catalogs)
         self._handlers: dict[str, Handler] = {}
@@ -127,6 +130,11 @@ class Gateway:
         Goes through the store so every worker (and the processor thread, which re-reads
         the timeline on each tick) sees the same jump.
         """
+        if not math.isfinite(seconds) or not 0 <= seconds <= MAX_CLOCK_ADVANCE:
+            raise ConfigError(  # the admin route answers REQ-002 before this; callers in code
+                f"cannot advance the simulated clock by {seconds} s",
+                hint=f"give 0 to {MAX_CLOCK_ADVANCE:.0f} seconds; it never moves back",
+            )
         self.store.advance_clock(seconds)
         self.refresh_clock()
         return self.processor.run_due(limit=limit)
@@ -172,6 +180,7 @@ class Gateway:
 
     def close(self) -> None:
         """Stop threads, write pending traffic, release the database."""
+        self.closed = True
         self.processor.stop()
         self.traffic.stop()
         if self.metrics_share is not None:

@@ -12,7 +12,7 @@
 The clock is frozen by default (``clock_speed=0``): simulated time moves only when the
 test calls :meth:`InProcessGateway.advance`, so lifecycle tests are deterministic. No
 background thread runs; :meth:`advance` issues what falls due synchronously, and
-traffic rows are written in small batches: read them with ``gateway.traffic_log()``.
+traffic rows are written in small batches: read them with ``gw.gateway.traffic_log()``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import psutil
 import requests
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
+from harness.errors import ConfigError
 from harness.signing import TestPKI
 from harness.xmlsafe import parse_xml
 from mock_gateway.clock import SimulatedClock
@@ -121,6 +122,12 @@ class InProcessGateway:
             clock_speed=self._clock_speed,
             **self._overrides,
         )
+        if self._start is not None and self._start.tzinfo is None:
+            raise ConfigError(  # a local time read as UTC would be 7 hours off in Hà Nội
+                f"start={self._start.isoformat()} has no time zone",
+                hint="pass an aware datetime, e.g. datetime(2026, 1, 5, 8, tzinfo=UTC) or "
+                "tzinfo=ZoneInfo('Asia/Ho_Chi_Minh')",
+            )
         clock = SimulatedClock(self._clock_speed, start=self._start)
         self._gateway = Gateway(config, pki=self._pki, clock=clock)
         return self
@@ -146,7 +153,15 @@ class InProcessGateway:
     def token(self, ivan: str = "IVAN01") -> str:
         """The bearer token of ``ivan`` (``"admin"`` for the admin token)."""
         config = self.gateway.config
-        return config.admin_token if ivan == "admin" else config.ivan_tokens[ivan]
+        if ivan == "admin":
+            return config.admin_token
+        if ivan not in config.ivan_tokens:
+            raise ConfigError(
+                f"this gateway has no I-VAN {ivan!r}",
+                hint=f"known: {', '.join(sorted(config.ivan_tokens))}, or 'admin'; add one "
+                "with InProcessGateway(ivan_tokens={...})",
+            )
+        return config.ivan_tokens[ivan]
 
     def request(
         self,
@@ -174,7 +189,8 @@ class InProcessGateway:
         return self.request("POST", "/api/v1/dossiers", ivan=ivan, body=envelope, headers=headers)
 
     def advance(self, seconds: float) -> int:
-        """Fast-forward simulated time and issue what fell due; returns how many messages."""
+        """Fast-forward simulated time and issue what fell due; returns how many messages
+        (:class:`ConfigError` for a negative, infinite or NaN ``seconds``)."""
         return self.gateway.advance_clock(seconds)
 
     def session(

@@ -98,7 +98,7 @@ class GatewayAdapter(BaseAdapter):
         cert: Any = None,
         proxies: Any = None,
     ) -> requests.Response:
-        answer = self.gateway.handle(self.core_request(request))
+        answer = _handle(self.gateway, self.core_request(request))
         return self.build_response(request, self.deliver(request, answer, timeout))
 
     def deliver(
@@ -137,6 +137,16 @@ class GatewayAdapter(BaseAdapter):
         """Nothing to release: the gateway belongs to whoever created it."""
 
 
+def _handle(gateway: Gateway, request: GatewayRequest) -> GatewayResponse:
+    """The core's answer; a gateway already closed is the test's mistake, not a 500."""
+    if getattr(gateway, "closed", False):
+        raise RuntimeError(
+            "the in-process gateway this request was wired to is closed: make the request "
+            "inside its `with InProcessGateway(...)` block"
+        )
+    return gateway.handle(request)
+
+
 def _reason(status: int) -> str:
     try:
         return http.HTTPStatus(status).phrase
@@ -168,14 +178,15 @@ def register_responses(
     core = cast(Gateway, gateway)
 
     def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        answer = core.handle(
+        answer = _handle(
+            core,
             core_request(
                 request.method or "GET",
                 request.url or "/",
                 request.headers,
                 request.body,
                 base_path,
-            )
+            ),
         )
         timeout = getattr(request, "req_kwargs", {}).get("timeout")  # set by responses
         delivered = deliver_faults(request, answer, timeout)

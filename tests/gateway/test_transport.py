@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+import pytest
 import requests
 import responses
 
 from harness.dossiers.factory import Dossier
+from harness.errors import ConfigError
+from harness.signing import TestPKI
 from mock_gateway.testing import Answer, InProcessGateway
 from mock_gateway.transport import DEFAULT_BASE_URL, mount, register_responses
 
@@ -64,3 +68,34 @@ def test_responses_callbacks_serve_plain_requests_calls(
         assert unknown.status_code == 404
         assert Answer.parse(unknown.content).ma_loi == "NF-001"
     assert gw.gateway.store.counts()["dossiers"] == 1
+
+
+@pytest.mark.parametrize("seconds", [-10.0, float("nan"), float("inf"), 400_000_000.0])
+def test_advancing_the_clock_by_an_impossible_amount_says_so(
+    gw: InProcessGateway, seconds: float
+) -> None:
+    before = gw.gateway.clock.now()
+    with pytest.raises(ConfigError, match="cannot advance the simulated clock"):
+        gw.advance(seconds)
+    assert gw.gateway.clock.now() >= before  # never moved back
+
+
+def test_an_unknown_ivan_names_the_known_ones(gw: InProcessGateway) -> None:
+    with pytest.raises(ConfigError, match="no I-VAN 'IVAN99'") as caught:
+        gw.session(ivan="IVAN99")
+    assert "IVAN01" in str(caught.value)
+
+
+def test_a_naive_start_time_is_refused(pki: TestPKI) -> None:
+    with (
+        pytest.raises(ConfigError, match="has no time zone"),
+        InProcessGateway(pki=pki, start=datetime(2026, 1, 5, 8)),
+    ):
+        pass
+
+
+def test_a_session_outliving_its_gateway_gets_a_clear_error(pki: TestPKI) -> None:
+    with InProcessGateway(pki=pki) as gateway:
+        session = gateway.session()
+    with pytest.raises(RuntimeError, match="gateway this request was wired to is closed"):
+        session.get(f"{DEFAULT_BASE_URL}/healthz")
