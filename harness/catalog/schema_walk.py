@@ -79,12 +79,29 @@ class Node:
     identities: Mapping[str, str] = field(default_factory=dict)
 
 
+def load_schema(path: Path) -> xmlschema.XMLSchema:
+    """The schema at ``path`` for walking it; a broken one is a one-line CatalogError.
+
+    xmlschema's own message runs to a dozen lines (the component, its path, the URL);
+    the line number is lxml's, so the hint points at ``catalog check``.
+    """
+    try:
+        return xmlschema.XMLSchema(str(path))
+    except xmlschema.XMLSchemaException as exc:
+        where = getattr(exc, "path", None)
+        message = getattr(exc, "message", None) or str(exc).splitlines()[0]
+        raise CatalogError(
+            f"cannot read XSD: {message}" + (f" (at {where})" if where else ""),
+            path=str(path),
+            hint="`bhxh-harness catalog check` names the line",
+        ) from exc
+    except OSError as exc:
+        raise CatalogError(f"cannot read XSD: {exc.strerror or exc}", path=str(path)) from exc
+
+
 def snapshot(path: Path) -> dict[str, Node]:
     """Every node of every global element of the schema at ``path``, in document order."""
-    try:
-        schema = xmlschema.XMLSchema(str(path))
-    except (xmlschema.XMLSchemaException, OSError) as exc:
-        raise CatalogError(f"cannot load XSD for the diff: {exc}", path=str(path)) from exc
+    schema = load_schema(path)
     nodes: dict[str, Node] = {}
     for element in schema.elements.values():
         _walk_element(element, element.local_name, 1, 1, (), nodes, ())

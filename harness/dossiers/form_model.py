@@ -11,8 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import xmlschema
-
+from harness.catalog.schema_walk import load_schema
 from harness.errors import CatalogError
 
 
@@ -76,10 +75,7 @@ def _spec(element: Any) -> ElementSpec:
 @cache
 def form_model(xsd: Path) -> ElementSpec:
     """The root element of ``xsd`` as an :class:`ElementSpec` tree."""
-    try:
-        schema = xmlschema.XMLSchema(str(xsd))
-    except xmlschema.XMLSchemaException as exc:
-        raise CatalogError(f"cannot read XSD: {exc}", path=str(xsd)) from exc
+    schema = load_schema(xsd)
     roots = list(schema.elements.values())
     if len(roots) != 1:
         raise CatalogError(

@@ -16,13 +16,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import xmlschema
 from lxml import etree
 from xmlschema.validators import XsdAnyElement, XsdGroup
 
-from harness.catalog.schema_walk import SimpleInfo, simple_info
+from harness.catalog.schema_walk import SimpleInfo, load_schema, simple_info
 from harness.catalog.tables import table_index
-from harness.errors import CatalogError
 
 SCH = {"sch": "http://purl.oclc.org/dsdl/schematron"}
 
@@ -101,10 +99,7 @@ def _walk(element: Any, path: str, low: int, facts: dict[str, ElementFact]) -> N
 @cache
 def schema_facts(xsd: Path) -> Mapping[str, ElementFact]:
     """Every element path of the schema's single global element, in document order."""
-    try:
-        schema = xmlschema.XMLSchema(str(xsd))
-    except xmlschema.XMLSchemaException as exc:
-        raise CatalogError(f"cannot read XSD: {exc}", path=str(xsd)) from exc
+    schema = load_schema(xsd)
     facts: dict[str, ElementFact] = {}
     for element in schema.elements.values():
         _walk(element, element.local_name, 1, facts)

@@ -16,6 +16,7 @@ import pytest
 from harness.catalog import Catalog, load_catalog
 from harness.catalog.diff import CatalogDiff, Change, diff_catalogs
 from harness.catalog.loader import catalogs_dir
+from harness.errors import CatalogError
 from tests.catalog_copies import Edits, edited_copy
 
 BASE = "2024.1"
@@ -441,3 +442,12 @@ def test_a_new_current_version_beside_the_old_one_refuses_nobody(tmp_path: Path)
     assert ("element-added", "TK1-TS-595->600") in kinds
     [added_change] = [c for c in diff.changes if c.kind == "element-added"]
     assert added_change.detail.endswith("(in the new version only)")
+
+
+def test_a_broken_xsd_is_one_line_with_where_to_look(tmp_path: Path) -> None:
+    edit = ('<xs:element name="NgayCap" type="Ngay"/>', '<xs:element name="NgayCap" type="NgayX"/>')
+    with pytest.raises(CatalogError) as caught:
+        _diff_against_base(tmp_path, {"xsd/TK3-TS-595.xsd": [edit]})
+    message, hint = str(caught.value).split("\nHint: ")
+    assert "\n" not in message and "unknown type 'NgayX'" in message
+    assert "catalog check" in hint
