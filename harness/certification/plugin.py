@@ -10,42 +10,132 @@ Loaded through the ``pytest11`` entry point (or ``-p harness.certification.plugi
         gateway.advance(2 * 3600)
         assert {m.kind for m in ivan_client.poll_and_ack()} == {"02/TB-TS", "03/TB-TS"}
 
-* ``gateway``: a :class:`~harness.certification.CertGateway`: the mock gateway with fault
-  injection on 127.0.0.1, started once per session (or ``--bhxh-gateway URL``), reset and
-  without faults at the start of every test; ``advance()``, ``set_faults()``,
-  ``traffic()``, ``probe()``, ``fault_events()``.
-* ``ivan_client``: the reference :class:`~harness.client.IvanClient`, authenticated as the
-  gateway's I-VAN.
-* ``dossier_factory``: a :class:`~harness.dossiers.factory.DossierFactory` for the catalog
-  (``--bhxh-catalog``, default the latest) and the test PKI.
+* ``gateway``: the mock gateway with fault injection on 127.0.0.1, started once per
+  session (per xdist worker), or ``--bhxh-gateway URL``; **reset** and without faults at
+  the start of every test, whose ``traffic()`` and ``fault_events()`` start there too
+  (:class:`~harness.certification.plugin_view.GatewayView`).
+* ``inproc_gateway`` / ``responses_gateway``: a fresh in-process gateway per test, no
+  socket: ``.session()`` for a client that takes a session, or every ``requests`` call
+  to ``.url`` under ``responses`` (:mod:`harness.certification.plugin_inproc`).
+* ``ivan_client``: the reference :class:`~harness.client.IvanClient` as ``--bhxh-ivan``;
+  its back-off advances the simulated clock instead of sleeping.
+* ``dossier_factory``: this test's own :class:`~harness.dossiers.factory.DossierFactory`
+  (``--bhxh-catalog``, default the latest); ``dossier_factory_for("IVAN02")`` builds for
+  another I-VAN, whose token is ``gateway.token_for("IVAN02")``.
+
+Options are checked once, before any test (:mod:`harness.certification.plugin_options`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from harness.certification.plugin_inproc import inproc_gateway, responses_gateway, sim_sleep
+from harness.certification.plugin_options import PluginOptions, add_options, read_options
+from harness.certification.plugin_view import GatewayView
+from harness.errors import ConfigError
 
 if TYPE_CHECKING:
     from harness.certification.gateway import CertGateway
     from harness.client import IvanClient
     from harness.dossiers.factory import DossierFactory
 
+OPTIONS = pytest.StashKey[PluginOptions]()
+ADMIN_HINT = "pass --bhxh-admin-token with the admin token the gateway was started with"
+TOKEN_HINT = (
+    "pass --bhxh-ivan-token with the token the gateway gave the I-VAN "
+    "(and --bhxh-ivan with its code if it is not IVAN01)"
+)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("bhxh-harness", "BHXH I-VAN certification fixtures")
-    group.addoption(
-        "--bhxh-gateway", default=None, help="Use this gateway URL (default: start one)."
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Check the options once, so a wrong one is one line, not one traceback per test."""
+    options = read_options(config)
+    if options.gateway_url is None:
+        _public_tokens(options.ivan)
+    else:
+        _check_gateway(_remote(options), options.gateway_url)
+    config.stash[OPTIONS] = options
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    options = config.stash.get(OPTIONS, None)
+    if options is None or options.gateway_url is None:
+        return None
+    return f"bhxh-harness: gateway {options.gateway_url} is reset by every test using `gateway`"
+
+
+def _public_tokens(ivan: str) -> dict[str, str]:
+    """The mock's well-known I-VAN tokens (a local gateway uses them), or UsageError."""
+    from mock_gateway.config import DEFAULT_IVAN_TOKENS
+
+    if ivan not in DEFAULT_IVAN_TOKENS:
+        raise pytest.UsageError(
+            f"--bhxh-ivan {ivan!r} is not an I-VAN of the local gateway\n"
+            f"Hint: use one of {', '.join(DEFAULT_IVAN_TOKENS)}, or --bhxh-gateway URL"
+        )
+    return dict(DEFAULT_IVAN_TOKENS)
+
+
+def _remote(options: PluginOptions) -> CertGateway:
+    from harness.certification.gateway import DEFAULT_ADMIN_TOKEN, CertGateway
+    from mock_gateway.config import DEFAULT_IVAN_TOKENS
+
+    token = options.ivan_token or DEFAULT_IVAN_TOKENS.get(options.ivan, "")
+    return CertGateway(
+        options.gateway_url or "",
+        ivan=(options.ivan, _ivan_name(options.ivan), token),
+        admin_token=options.admin_token or DEFAULT_ADMIN_TOKEN,
+        tag="pytest",
     )
-    group.addoption("--bhxh-catalog", default=None, help="Catalog version (default: latest).")
+
+
+def _check_gateway(remote: CertGateway, url: str) -> None:
+    """Reachable, and it takes both credentials; else one UsageError line and a hint."""
+    steps: list[tuple[Callable[[], object], str]] = [
+        (remote.now, "is it running? or leave --bhxh-gateway out to start a local one"),
+        (remote.check_ivan_token, TOKEN_HINT),
+        (lambda: remote.traffic_lines(limit=1), ADMIN_HINT),
+    ]
+    try:
+        for step, hint in steps:
+            try:
+                step()
+            except ConfigError as exc:
+                first = str(exc).splitlines()[0]
+                tls = exc.hint if "TLS" in first else None
+                raise pytest.UsageError(
+                    f"--bhxh-gateway {url}: {first}\nHint: {tls or hint}"
+                ) from None
+    finally:
+        remote.close()
+
+
+def _ivan_name(ivan: str) -> str:
+    from harness.dossiers.factory import DEFAULT_IVAN
+
+    return DEFAULT_IVAN[1] if ivan == DEFAULT_IVAN[0] else f"I-VAN {ivan}"
 
 
 @pytest.fixture(scope="session")
-def bhxh_catalog(pytestconfig: pytest.Config) -> Any:
+def bhxh_options(pytestconfig: pytest.Config) -> PluginOptions:
+    options = pytestconfig.stash.get(OPTIONS, None)
+    return options if options is not None else read_options(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def bhxh_catalog(bhxh_options: PluginOptions) -> Any:
     from harness.catalog import latest_version, load_catalog
 
-    return load_catalog(pytestconfig.getoption("bhxh_catalog") or latest_version())
+    return load_catalog(bhxh_options.catalog or latest_version())
 
 
 @pytest.fixture(scope="session")
@@ -57,45 +147,86 @@ def bhxh_pki() -> Any:
 
 @pytest.fixture(scope="session")
 def bhxh_gateway(
-    pytestconfig: pytest.Config,
+    bhxh_options: PluginOptions,
     bhxh_catalog: Any,
     bhxh_pki: Any,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[CertGateway]:
-    from harness.certification.gateway import CertGateway, local_gateway
+) -> Iterator[GatewayView]:
+    """The session's gateway (not reset here: the ``gateway`` fixture does that)."""
+    from harness.certification.gateway import DEFAULT_ADMIN_TOKEN, CertGateway, local_gateway
+    from mock_gateway.config import DEFAULT_IVAN_TOKENS
 
-    url = pytestconfig.getoption("bhxh_gateway")
-    if url:
-        remote = CertGateway(url)
-        yield remote
+    ivan = bhxh_options.ivan
+    if bhxh_options.gateway_url:
+        remote = _remote(bhxh_options)
+        yield GatewayView(remote, DEFAULT_IVAN_TOKENS)
         remote.close()
         return
-    with local_gateway(bhxh_catalog.version, bhxh_pki, tmp_path_factory.mktemp("bhxh")) as local:
-        yield local
+    folder = tmp_path_factory.mktemp("bhxh")
+    with local_gateway(bhxh_catalog.version, bhxh_pki, folder, tag="pytest") as local:
+        if ivan == local.ivan:
+            yield GatewayView(local, DEFAULT_IVAN_TOKENS)
+            return
+        other = (ivan, _ivan_name(ivan), DEFAULT_IVAN_TOKENS[ivan])
+        admin = DEFAULT_ADMIN_TOKEN
+        handle = CertGateway(local.url, ivan=other, admin_token=admin, logs=local.logs, local=True)
+        yield GatewayView(handle, DEFAULT_IVAN_TOKENS)
+        handle.close()
 
 
 @pytest.fixture
-def gateway(bhxh_gateway: CertGateway) -> Iterator[CertGateway]:
-    """The gateway, reset and without faults for this test."""
-    bhxh_gateway.reset()
-    bhxh_gateway.clear_faults()
-    yield bhxh_gateway
-    bhxh_gateway.clear_faults()
+def gateway(bhxh_gateway: GatewayView) -> Iterator[GatewayView]:
+    """The gateway, reset and without faults for this test; its logs start here."""
+    yield bhxh_gateway.begin()
+    bhxh_gateway.end()
 
 
 @pytest.fixture
-def ivan_client(gateway: CertGateway) -> Iterator[IvanClient]:
-    """The reference I-VAN client, authenticated as the gateway's I-VAN."""
+def ivan_client(gateway: GatewayView) -> Iterator[IvanClient]:
+    """The reference I-VAN client as ``--bhxh-ivan``; Retry-After and back-off waits move
+    the simulated clock (``gateway.advance``) instead of sleeping."""
     from harness.client import IvanClient, RetryPolicy
 
-    client = IvanClient(gateway.url, gateway.token, retry=RetryPolicy(timeout=10, base_delay=0.05))
+    retry = RetryPolicy(timeout=10, base_delay=0.05)
+    client = IvanClient(gateway.url, gateway.token, retry=retry, sleep=sim_sleep(gateway))
     yield client
     client.session.close()
 
 
 @pytest.fixture(scope="session")
-def dossier_factory(bhxh_catalog: Any, bhxh_pki: Any) -> DossierFactory:
-    """Signed dossiers of any procedure of the catalog."""
+def bhxh_dossier_factory(bhxh_catalog: Any, bhxh_pki: Any) -> DossierFactory:
     from harness.dossiers.factory import DossierFactory
 
     return DossierFactory(bhxh_catalog, bhxh_pki)
+
+
+@pytest.fixture
+def dossier_factory_for(
+    bhxh_dossier_factory: DossierFactory,
+) -> Callable[[str], DossierFactory]:
+    """``dossier_factory_for("IVAN02")``: a factory building for that I-VAN."""
+
+    def build_for(ivan: str) -> DossierFactory:
+        return replace(bhxh_dossier_factory, ivan=(ivan, _ivan_name(ivan)))
+
+    return build_for
+
+
+@pytest.fixture
+def dossier_factory(
+    bhxh_options: PluginOptions, dossier_factory_for: Callable[[str], DossierFactory]
+) -> DossierFactory:
+    """Signed dossiers of any procedure of the catalog, for ``--bhxh-ivan``; this test's
+    own copy, so changing it never leaks into another test."""
+    return dossier_factory_for(bhxh_options.ivan)
+
+
+__all__ = [
+    "bhxh_gateway",
+    "dossier_factory",
+    "dossier_factory_for",
+    "gateway",
+    "inproc_gateway",
+    "ivan_client",
+    "responses_gateway",
+]

@@ -1,0 +1,174 @@
+"""Socket-free gateway fixtures: ``inproc_gateway`` and ``responses_gateway``.
+
+Both answer from the real gateway core (with fault injection) in the test's own process,
+a fresh one per test, so a vendor's ``requests``-based client runs against the real
+checks without a port, a server or leftovers from another test. The handle keeps the
+``gateway`` fixture's method names (url, token, advance, set_faults, traffic...).
+Like :mod:`harness.certification.gateway`, this module wires the mock gateway in
+(imported only when a test asks for one of these fixtures; ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pytest
+import requests
+
+from harness.certification.gateway import TrafficRow
+from harness.certification.plugin_options import PluginOptions
+from harness.client import IvanClient, RetryPolicy
+from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mock_gateway.exchange import GatewayResponse
+    from mock_gateway.faulty_app import FaultyGateway
+    from mock_gateway.testing import InProcessGateway
+
+
+class SocketFreeGateway:
+    """An :class:`~mock_gateway.testing.InProcessGateway` wrapped with fault injection.
+
+    ``inproc`` is the InProcessGateway, ``faulty`` the fault layer every request of
+    :meth:`session`, :meth:`submit` and the ``responses`` route goes through, ``mock``
+    the ``responses.RequestsMock`` (``responses_gateway`` only, else None).
+    """
+
+    def __init__(self, inproc: InProcessGateway, ivan: str) -> None:
+        from mock_gateway.faulty_app import FaultyGateway
+        from mock_gateway.transport import DEFAULT_BASE_URL
+
+        self.inproc = inproc
+        self.faulty: FaultyGateway = FaultyGateway(inproc.gateway)
+        self.url = DEFAULT_BASE_URL
+        self.ivan = ivan
+        self.mock: Any = None
+        self.token_for(ivan)  # an unknown --bhxh-ivan fails here, with the known ones
+
+    @property
+    def token(self) -> str:
+        return self.token_for(self.ivan)
+
+    def token_for(self, ivan: str) -> str:
+        """The bearer token of ``ivan`` (``"admin"`` for the admin token)."""
+        try:
+            return self.inproc.token(ivan)
+        except KeyError:
+            known = ", ".join(self.inproc.gateway.config.ivan_tokens)
+            raise ConfigError(
+                f"the in-process gateway has no I-VAN {ivan!r}", hint=f"known: {known}"
+            ) from None
+
+    def now(self) -> datetime:
+        return self.inproc.gateway.clock.now()
+
+    def advance(self, seconds: float) -> datetime:
+        """Fast-forward the simulated clock, issuing what falls due; returns the new now."""
+        self.inproc.advance(seconds)
+        return self.now()
+
+    def set_faults(self, profiles: list[dict[str, Any]], seed: int = 0) -> None:
+        """Activate fault profiles (``[{"name": "burst-503", "params": {...}}]``)."""
+        from mock_gateway.fault_plan import specs_from_json
+
+        specs, _ = specs_from_json({"profiles": profiles})
+        self.faulty.set_plan(specs, seed)
+
+    def clear_faults(self) -> None:
+        self.faulty.clear()
+
+    def traffic(self, after: int = 0) -> list[TrafficRow]:
+        from mock_gateway.admin import traffic_line
+
+        rows = self.inproc.gateway.traffic_log(after)
+        return [TrafficRow.from_json(json.loads(traffic_line(row))) for row in rows]
+
+    def fault_events(self, after: int = 0) -> list[dict[str, Any]]:
+        return self.faulty.events(after)
+
+    def session(self, ivan: str | None = None) -> requests.Session:
+        """A ``requests`` session to :attr:`url` through the faults, as ``ivan`` (default
+        the fixture's I-VAN; ``""`` for no credential)."""
+        from mock_gateway.transport import FaultAdapter
+
+        session = requests.Session()
+        session.mount(self.url + "/", FaultAdapter(self.faulty, self.url))
+        if ivan != "":
+            session.headers["Authorization"] = f"Bearer {self.token_for(ivan or self.ivan)}"
+        return session
+
+    def submit(self, envelope: bytes, *, message_id: str | None = None) -> GatewayResponse:
+        """POST a dossier as the fixture's I-VAN through the faults (a held or reset
+        answer comes back with its marker header, not as an exception)."""
+        from mock_gateway.exchange import GatewayRequest
+
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/xml",
+            "X-Message-Id": message_id or f"inproc-{time.time_ns()}",
+        }
+        request = GatewayRequest("POST", "/api/v1/dossiers", headers, {}, envelope)
+        return self.faulty.handle(request)
+
+    def client(self, retry: RetryPolicy | None = None) -> IvanClient:
+        """The reference I-VAN client on :meth:`session`; its back-off advances the
+        simulated clock instead of sleeping."""
+        retry = retry or RetryPolicy(timeout=10, base_delay=0.05)
+        session = self.session(ivan="")
+        return IvanClient(self.url, self.token, session=session, retry=retry, sleep=sim_sleep(self))
+
+
+class _Advances(Protocol):
+    def advance(self, seconds: float) -> object: ...
+
+
+def sim_sleep(gateway: _Advances) -> Callable[[float], None]:
+    """A ``sleep(seconds)`` for a client under test that moves ``gateway``'s simulated
+    clock instead of waiting: a Retry-After of 5 s costs nothing, and a maintenance
+    window or a 503 burst window still ends."""
+
+    def sleep(seconds: float) -> None:
+        if seconds > 0:
+            gateway.advance(seconds)
+
+    return sleep
+
+
+@pytest.fixture
+def inproc_gateway(
+    bhxh_options: PluginOptions, bhxh_catalog: Any, bhxh_pki: Any
+) -> Iterator[SocketFreeGateway]:
+    """A fresh in-process gateway with fault injection for this test; no socket."""
+    from mock_gateway.testing import InProcessGateway
+
+    versions = (bhxh_catalog.version,)
+    with InProcessGateway(pki=bhxh_pki, catalog_versions=versions) as inproc:
+        yield SocketFreeGateway(inproc, bhxh_options.ivan)
+
+
+@pytest.fixture
+def responses_gateway(inproc_gateway: SocketFreeGateway) -> Iterator[SocketFreeGateway]:
+    """``inproc_gateway`` behind an active ``responses.RequestsMock``: any ``requests``
+    call to its :attr:`~SocketFreeGateway.url` reaches the gateway core, with no socket
+    (held and reset answers act as over HTTP: ``register_responses`` applies them)."""
+    import responses
+
+    from mock_gateway.transport import register_responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        register_responses(mock, inproc_gateway.faulty, inproc_gateway.url)
+        inproc_gateway.mock = mock
+        yield inproc_gateway
+    inproc_gateway.mock = None
+
+
+__all__ = [
+    "SocketFreeGateway",
+    "inproc_gateway",
+    "responses_gateway",
+    "sim_sleep",
+]
