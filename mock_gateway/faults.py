@@ -35,6 +35,7 @@ from mock_gateway.core import Gateway
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.hook_params import HookParams
 from mock_gateway.intake import reject
+from mock_gateway.routes import MAX_CLOCK_ADVANCE
 
 Req = GatewayRequest
 Resp = GatewayResponse
@@ -72,7 +73,7 @@ class Fault:
         self.params = params = HookParams(profile, spec)
         self.activated = at  # simulated epoch seconds when the plan was set
         self.routes = params.routes()
-        self.probability = params.number("probability", 1.0, maximum=1.0)
+        self.probability = params.number("probability", 1.0, maximum=1.0, why="")
         self.times = params.optional_count("times")
         self.skip = params.count("skip", 0)
         self.seen = self.hits = 0
@@ -180,6 +181,12 @@ class Unavailable(Fault):
         return unavailable(host, request, retry_after)
 
 
+_SIMULATED = (
+    "; a maintenance window is in simulated seconds, at most what /admin/clock/advance "
+    "can skip (about 10 years)"
+)
+
+
 class Maintenance(Fault):
     """503 SRV-001 inside a window of simulated time; Retry-After = seconds left."""
 
@@ -187,8 +194,9 @@ class Maintenance(Fault):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.start = self.params.number("start", 0.0)
-        self.duration = self.params.number("duration", 0.0)
+        cap, why = MAX_CLOCK_ADVANCE, _SIMULATED
+        self.start = self.params.number("start", 0.0, maximum=cap, why=why)
+        self.duration = self.params.number("duration", 0.0, maximum=cap, why=why)
 
     def gate(self, request: Req, host: FaultHost) -> Resp | None:
         start, end = self.start, self.start + self.duration

@@ -49,21 +49,18 @@ from mock_gateway.fault_plan import (
     specs_from_json,
 )
 from mock_gateway.fault_profiles import FaultProfile, build_plan, load_profiles
+from mock_gateway.fault_request import ADMIN_PATH, plan_of, refusal
 from mock_gateway.faults import Fault, marker_effects
 from mock_gateway.intake import Rejected, reject
-from mock_gateway.routes import ROUTES, Auth
+from mock_gateway.routes import ROUTES, Auth, Layer, allowed, resolve
 from mock_gateway.store import TrafficRecord
 from mock_gateway.transport import FaultAdapter
 
 log = logging.getLogger("mock_gateway.faults")
 
-ADMIN_PATH = "/admin/faults"
 TRAFFIC_PATH = "/admin/traffic"
-_ADMIN_QUERY = {
-    TRAFFIC_PATH: next(r.accepted_query for r in ROUTES if r.template == TRAFFIC_PATH),
-    ADMIN_PATH + "/log": frozenset({"after"}),
-}
-"""The query parameters of the admin routes this layer answers itself (any other: none)."""
+_TRAFFIC_QUERY = next(r.accepted_query for r in ROUTES if r.template == TRAFFIC_PATH)
+"""The query parameters of ``GET /admin/traffic``, which this layer answers itself."""
 ENV_FAULTS = "BHXH_GATEWAY_FAULTS"
 ENV_FAULTS_SEED = "BHXH_GATEWAY_FAULTS_SEED"
 
@@ -73,7 +70,10 @@ class FaultyGateway:
 
     The plan is shared through the store: ``PUT /admin/faults`` lands on one worker,
     which publishes it, and every worker adopts the newest published plan within
-    :data:`fault_plan.PLAN_POLL_SECONDS`. Hit counters and the fault event log stay per worker.
+    :data:`fault_plan.PLAN_POLL_SECONDS` (and before answering ``GET /admin/faults``, so
+    that never shows a plan already replaced). Hit counters and the fault event log stay
+    per worker. The admin routes are the :data:`~mock_gateway.routes.Layer.FAULTS` entries
+    of the route table, so the OpenAPI document and the 405s' ``Allow`` come from it.
     """
 
     def __init__(
@@ -229,31 +229,62 @@ class FaultyGateway:
         except Exception:  # evidence must never cost an answer
             log.exception("could not record a faulted exchange")
 
+    def refuses_before_body(self, head: GatewayRequest) -> bool:
+        """As the core's, for the fault admin's routes too: a ``PUT /admin/faults`` with
+        ``Expect: 100-continue`` (curl sends it for a body over 1 KiB) must get its body
+        read, not be answered at once as if it had no route."""
+        route, _, known = resolve(head.method, head.path, Layer.FAULTS)
+        if route is None and not known:
+            return bool(self.gateway.refuses_before_body(head))
+        try:
+            if route is None:
+                return True
+            self.gateway.authenticate(route.auth, head)
+        except Rejected:
+            return True
+        return False
+
     def _admin(self, request: GatewayRequest) -> GatewayResponse:
         try:
-            self.gateway.authenticate(Auth.ADMIN, request)
-            params.refuse_unknown(request, _ADMIN_QUERY.get(request.path, frozenset()))
-            if request.path == TRAFFIC_PATH:
-                return export_traffic(self.gateway, request)
-            if request.path == ADMIN_PATH + "/log" and request.method in ("GET", "HEAD"):
-                after = params.integer(request, "after", 0, 0, 2**62)
-                return ndjson([json.dumps(e, ensure_ascii=False) for e in self.events(after)])
-            if request.path != ADMIN_PATH:
-                raise reject("NF-001", request.path)
-            if request.method in ("PUT", "POST"):
-                try:
-                    self.publish(*specs_from_json(json.loads(request.body or b"{}")))
-                except (ConfigError, ValueError, TypeError) as exc:
-                    raise reject("REQ-002", ADMIN_PATH, detail=str(exc)[:300]) from None
-            elif request.method == "DELETE":
-                self.publish([])
-            elif request.method not in ("GET", "HEAD"):
-                raise reject("REQ-002", ADMIN_PATH, method=request.method, status=405)
+            answer = self._admin_answer(request)
         except Rejected as exc:
             return self.gateway.error_response(exc)
         except Exception:  # our fault (the store, say): 500 SRV-002, never an exception
             log.exception("internal error answering %s %s", request.method, request.path)
             return self.gateway.internal_error()
+        return answer
+
+    def _admin_answer(self, request: GatewayRequest) -> GatewayResponse:
+        """The fault admin's routes (:data:`~mock_gateway.routes.Layer.FAULTS`) and the
+        traffic export; raises :class:`Rejected` for the client's mistakes."""
+        if request.path == TRAFFIC_PATH:
+            self.gateway.authenticate(Auth.ADMIN, request)
+            params.refuse_unknown(request, _TRAFFIC_QUERY)
+            return export_traffic(self.gateway, request)
+        route, _, known = resolve(request.method, request.path, Layer.FAULTS)
+        if route is None:
+            if not known:
+                raise reject("NF-001", request.path)
+            allow = allowed(request.path, Layer.FAULTS)
+            raise reject("REQ-002", request.path, status=405, method=request.method, allow=allow)
+        self.gateway.authenticate(route.auth, request)
+        params.refuse_unknown(request, route.accepted_query)
+        if route.name == "admin_faults_log":
+            after = params.integer(request, "after", 0, 0, 2**62)
+            return ndjson([json.dumps(e, ensure_ascii=False) for e in self.events(after)])
+        if route.name == "admin_faults_set":
+            specs, seed = plan_of(request)
+            try:
+                self.publish(specs, seed)
+            except ConfigError as exc:  # an unknown profile, a value out of range
+                raise refusal(exc) from None
+            except (ValueError, TypeError):  # a value no check foresaw: still theirs
+                log.exception("a fault plan could not be built")
+                raise reject("REQ-002", ADMIN_PATH, detail="the plan could not be used") from None
+        elif route.name == "admin_faults_clear":
+            self.publish([])
+        else:  # GET: what every worker runs, not this one's plan of a moment ago
+            self.follow_published()
         return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(self.state()).encode())
 
     def state(self) -> dict[str, Any]:

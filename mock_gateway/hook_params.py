@@ -3,17 +3,27 @@
 A fault plan comes from a person (``--faults``, ``PUT /admin/faults``), so every value is
 read and checked when the plan is set: a wrong type or range is a ConfigError naming the
 profile and the parameter then, never an exception on some later request.
+
+Values are also capped: a plan is a test of how a client copes, and a latency of a year
+(or Infinity, which JSON cannot even carry back in ``GET /admin/faults``) would only hang
+the client and hold a connection open for good.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from harness.errors import ConfigError
 
 PARAMETER_NAMES = "$parameters"
 """Key of a bound hook mapping its fields to the profile parameters that filled them."""
+MAX_SECONDS = 86_400.0
+"""The longest duration a hook takes by default (a day): longer than any client waits."""
+MAX_COUNT = 1_000_000_000
+"""The largest count (``count``, ``skip``); null already means "no limit"."""
+_HINT = "fix the value in --faults or in the PUT /admin/faults body"
+DAY = "; durations stop at a day (86400 s), longer than any client waits"
+"""Why :data:`MAX_SECONDS` (the hint of a duration over it)."""
 
 
 class HookParams:
@@ -23,35 +33,38 @@ class HookParams:
         self.profile, self.spec = profile, spec
         self.names: dict[str, str] = spec.get(PARAMETER_NAMES) or {}
 
-    def bad(self, key: str, expected: str) -> ConfigError:
+    def bad(self, key: str, expected: str, hint: str = _HINT) -> ConfigError:
         """The error for a value of ``key`` that is not ``expected``, named as the user
         wrote it (``count`` for the ``times`` it fills)."""
         name = self.names.get(key, key)
+        shown = repr(self.spec.get(key))
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
         return ConfigError(
-            f"fault profile {self.profile!r}: {name} must be {expected}, "
-            f"not {self.spec.get(key)!r}",
-            hint="fix the value in --faults or in the PUT /admin/faults body",
+            f"fault profile {self.profile!r}: {name} must be {expected}, not {shown}", hint=hint
         )
 
-    def number(self, key: str, default: float, *, maximum: float = math.inf) -> float:
-        """``spec[key]`` as a number from 0 to ``maximum``."""
+    def number(
+        self, key: str, default: float, *, maximum: float = MAX_SECONDS, why: str = DAY
+    ) -> float:
+        """``spec[key]`` as a finite number from 0 to ``maximum`` (by default a day, in
+        seconds: :data:`MAX_SECONDS`); ``why`` is the cap's reason, for the hint."""
         value = self.spec.get(key, default)
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not is_number or not 0 <= value <= maximum:  # NaN fails both comparisons
-            bounds = ">= 0" if maximum == math.inf else f"from 0 to {maximum:g}"
-            raise self.bad(key, f"a number {bounds}")
+        if not is_number or not 0 <= value <= maximum:  # NaN and Infinity fail too
+            limit = f"{maximum:.0f}" if float(maximum).is_integer() else f"{maximum:g}"
+            raise self.bad(key, f"a number from 0 to {limit}", hint=_HINT + why)
         return float(value)
 
     def optional_number(self, key: str) -> float | None:
-        """``spec[key]`` as a number >= 0, or None when absent or null."""
+        """``spec[key]`` as a duration (:meth:`number`), or None when absent or null."""
         return None if self.spec.get(key) is None else self.number(key, 0.0)
 
     def count(self, key: str, default: int) -> int:
-        """``spec[key]`` as a whole number >= 0."""
+        """``spec[key]`` as a whole number from 0 to :data:`MAX_COUNT`."""
         value = self.spec.get(key, default)
         whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-        if isinstance(value, bool) or not whole or value < 0:
-            raise self.bad(key, "a whole number >= 0")
+        if isinstance(value, bool) or not whole or not 0 <= value <= MAX_COUNT:
+            raise self.bad(key, f"a whole number from 0 to {MAX_COUNT}")
         return int(value)
 
     def optional_count(self, key: str) -> int | None:

@@ -11,6 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
+from mock_gateway.fault_plan import SEED_MAX
 from mock_gateway.headers import MESSAGE_ID_PATTERN, MESSAGE_ID_RULE
 from mock_gateway.params import TEXT_PATTERN
 from mock_gateway.routes import MAX_CLOCK_ADVANCE
@@ -35,18 +36,55 @@ _ERRORS = {
 }
 
 
-def _answers(ok: str, ok_status: str, media: str, *errors: str) -> dict[str, Any]:
+def _answers(
+    ok: str, ok_status: str, media: str, *errors: str, notes: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Responses of one operation: the success, the listed errors, and 400 (a query
-    parameter the route does not take), 405, 431 and 500 everywhere."""
+    parameter the route does not take), 405, 431 and 500 everywhere; ``notes`` replaces
+    the usual description of a status where this operation means something else by it."""
     body = _BODIES.get(media, {"schema": {"type": "string"}})
     out: dict[str, Any] = {ok_status: {"description": ok, "content": {media: body}}}
     for code in sorted({*errors, "400", "405", "431", "500"}):
+        said = (notes or {}).get(code, _ERRORS[code])
         out[code] = {
-            "description": f"{_ERRORS[code]} (signed BHXH/XACNHAN_GDICH, MA_KQUA != 0)",
+            "description": f"{said} (signed BHXH/XACNHAN_GDICH, MA_KQUA != 0)",
             "content": {"application/xml": _XML_BODY},
         }
     return out
 
+
+_NO_LAYER = "A gateway run without fault injection (mock_gateway.app alone) answers 404."
+_FAULT_NOTES = {
+    "400": "A plan the gateway cannot use: not JSON, an unknown key, a wrong type or a value "
+    "out of range, an empty body; or a query parameter the route does not take (REQ-002)",
+    "404": "No fault layer on this gateway (NF-001)",
+    "413": "Body over the size limit (LIM-001)",
+    "415": "Content-Type is not application/json (REQ-002)",
+}
+_PLAN_BODY: dict[str, Any] = {
+    "schema": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "profiles": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1},
+                        "params": {"type": ["object", "null"]},
+                    },
+                },
+            },
+            "spec": {"type": "string"},
+            "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": SEED_MAX},
+        },
+        "oneOf": [{"required": ["profiles"]}, {"required": ["spec"]}],
+    },
+    "example": {"profiles": [{"name": "burst-503", "params": {"count": 5}}], "seed": 7},
+}
 
 _IVAN: list[dict[str, list[str]]] = [{"ivanBearer": []}]
 _ADMIN: list[dict[str, list[str]]] = [{"adminBearer": []}]
@@ -219,6 +257,77 @@ PATHS: dict[str, dict[str, Any]] = {
             "summary": "Delete every dossier, message and traffic row; restart the clock",
             "security": _ADMIN,
             "responses": _answers("Reset", "200", "application/json", "401", "403"),
+        }
+    },
+    "/admin/faults": {
+        "get": {
+            "operationId": "admin_faults",
+            "summary": "The active fault plan, hits per hook, and every known profile",
+            "description": "Answered by the fault layer (bhxh-harness serve). The plan shown "
+            "is the one published to every worker; hits and events count this worker's. "
+            + _NO_LAYER,
+            "security": _ADMIN,
+            "responses": _answers(
+                "The plan", "200", "application/json", "401", "403", "404", notes=_FAULT_NOTES
+            ),
+        },
+        "put": {
+            "operationId": "admin_faults_set",
+            "summary": "Replace the fault plan of every worker",
+            "description": "A JSON object with either `profiles` (a list of {name, params}) "
+            "or `spec` (the --faults line), and an optional `seed`. Anything else is refused "
+            "rather than read as an empty plan: an unknown key, an empty body, another "
+            "Content-Type, a value out of range (durations stop at a day). DELETE clears "
+            "the plan. " + _NO_LAYER,
+            "security": _ADMIN,
+            "requestBody": {"required": True, "content": {"application/json": _PLAN_BODY}},
+            "responses": _answers(
+                "The plan now active",
+                "200",
+                "application/json",
+                "400",
+                "401",
+                "403",
+                "404",
+                "413",
+                "415",
+                notes=_FAULT_NOTES,
+            ),
+        },
+        "delete": {
+            "operationId": "admin_faults_clear",
+            "summary": "Clear the fault plan of every worker",
+            "description": _NO_LAYER,
+            "security": _ADMIN,
+            "responses": _answers(
+                "The plan, now empty",
+                "200",
+                "application/json",
+                "401",
+                "403",
+                "404",
+                notes=_FAULT_NOTES,
+            ),
+        },
+    },
+    "/admin/faults/log": {
+        "get": {
+            "operationId": "admin_faults_log",
+            "summary": "What each fault did on this worker, as JSON lines",
+            "description": "One object per event (seq, at, sim, profile, kind, ivan, method, "
+            "path, message_id, action); ask again with after= the last seq. " + _NO_LAYER,
+            "security": _ADMIN,
+            "parameters": [_int_query("after", "Events with a seq above this", 0, 2**62)],
+            "responses": _answers(
+                "Fault events",
+                "200",
+                "application/x-ndjson",
+                "400",
+                "401",
+                "403",
+                "404",
+                notes=_FAULT_NOTES,
+            ),
         }
     },
     "/dashboard": {

@@ -20,10 +20,12 @@ INTEGER_PATTERN = "[0-9]{1,19}"
 """ASCII decimal digits only: no sign, space, underscore or other script's digits."""
 _INTEGER = re.compile(INTEGER_PATTERN)
 
-TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
-"""A text parameter: anything but the C0 and C1 control characters and DEL (ECMA-262
-syntax, as OpenAPI wants it)."""
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffd]*$"
+"""A text parameter: anything but the C0 and C1 control characters, DEL and U+FFFD
+(ECMA-262 syntax, as OpenAPI wants it). U+FFFD is what the front ends decode bytes that
+are not UTF-8 to (``?ivan=%ff``): such a filter could never match, so it is refused
+rather than answered with an empty page."""
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ufffd]")
 
 
 def from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], frozenset[str]]:
@@ -68,8 +70,16 @@ def integer(request: GatewayRequest, name: str, default: int, low: int, high: in
 
 def text(request: GatewayRequest, name: str, max_length: int) -> str:
     """Parameter ``name`` without surrounding spaces (absent or blank: ""), else REQ-002
-    when it is longer than ``max_length`` or holds a control character."""
+    when it is longer than ``max_length`` or holds a character :data:`TEXT_PATTERN`
+    refuses; the error says which rule it broke."""
     raw = _raw(request, name) or ""
-    if len(raw) > max_length or _CONTROL.search(raw):
-        raise reject("REQ-002", f"?{name}", parameter=name, value=ascii(raw[:40]))
-    return raw.strip()
+    found = _REFUSED.search(raw)
+    if len(raw) > max_length:
+        detail = f"at most {max_length} characters, got {len(raw)}"
+    elif found is not None and found.group() == "\ufffd":
+        detail = "not valid UTF-8 once percent-decoded (or holds U+FFFD)"
+    elif found is not None:
+        detail = f"no control characters, found {found.group()!a}"
+    else:
+        return raw.strip()
+    raise reject("REQ-002", f"?{name}", parameter=name, value=ascii(raw[:40]), detail=detail)

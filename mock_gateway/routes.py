@@ -22,6 +22,19 @@ class Auth(Enum):
     ADMIN = "admin"
 
 
+class Layer(Enum):
+    """Which part of the gateway answers a route.
+
+    The fault admin (``/admin/faults``) is answered by the fault layer in front of the
+    core (:mod:`mock_gateway.faulty_app`), so the core does not resolve those routes: a
+    gateway run without that layer answers them 404, as before. They are in the one table
+    all the same, so the OpenAPI document and the Starlette routes cover them.
+    """
+
+    CORE = "core"
+    FAULTS = "faults"
+
+
 @dataclass(frozen=True)
 class Route:
     """``method template`` (Starlette-style ``{param}`` placeholders) and who may call it.
@@ -39,6 +52,7 @@ class Route:
     auth: Auth
     query: tuple[str, ...] = ()
     query_token: bool = False
+    layer: Layer = Layer.CORE
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,17 +104,32 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "dashboard_run_file", "GET", "/dashboard/runs/{run_id}/{name}", Auth.ADMIN, query_token=True
     ),
+    Route("admin_faults", "GET", "/admin/faults", Auth.ADMIN, layer=Layer.FAULTS),
+    Route("admin_faults_set", "PUT", "/admin/faults", Auth.ADMIN, layer=Layer.FAULTS),
+    Route("admin_faults_clear", "DELETE", "/admin/faults", Auth.ADMIN, layer=Layer.FAULTS),
+    Route(
+        "admin_faults_log", "GET", "/admin/faults/log", Auth.ADMIN, ("after",), layer=Layer.FAULTS
+    ),
 )
 
 
-def resolve(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-    """``(route, path parameters, path_known)``; ``path_known`` with no route means 405."""
+def resolve(
+    method: str, path: str, layer: Layer = Layer.CORE
+) -> tuple[Route | None, dict[str, str], bool]:
+    """``(route, path parameters, path_known)`` among ``layer``'s routes; ``path_known``
+    with no route means 405 (its methods: :func:`allowed`)."""
     path_known = False
     for route in ROUTES:
-        params = route.match(path)
+        params = route.match(path) if route.layer is layer else None
         if params is None:
             continue
         path_known = True
         if route.method == method or (method == "HEAD" and route.method == "GET"):
             return route, params, True
     return None, {}, path_known
+
+
+def allowed(path: str, layer: Layer = Layer.CORE) -> str:
+    """The ``Allow`` header of a 405 on ``path``: its routes' methods, sorted."""
+    methods = {r.method for r in ROUTES if r.layer is layer and r.match(path) is not None}
+    return ", ".join(sorted(methods))

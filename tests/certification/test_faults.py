@@ -41,6 +41,7 @@ from mock_gateway.testing import Answer, InProcessGateway
 from mock_gateway.transport import register_responses
 
 BASE = "http://faulty.test"
+AS_JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -118,15 +119,15 @@ def test_parameters_bind_and_unknown_ones_are_refused() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("latency:seconds=abc", "seconds must be a number >= 0, not 'abc'"),
-        ("latency:seconds=-1", "seconds must be a number >= 0, not -1"),
-        ("latency:seconds=.nan", "seconds must be a number >= 0"),
+        ("latency:seconds=abc", "seconds must be a number from 0 to 86400, not 'abc'"),
+        ("latency:seconds=-1", "seconds must be a number from 0 to 86400, not -1"),
+        ("latency:seconds=.nan", "seconds must be a number from 0 to 86400"),
         ("latency:probability=1.5", "probability must be a number from 0 to 1, not 1.5"),
         ("latency:probability=true", "probability must be a number from 0 to 1, not True"),
         ("latency:routes=7", "routes must be a list"),
-        ("burst-503:count=2.5", "count must be a whole number >= 0, not 2.5"),
-        ("flaky-day:latency=-0.5", "latency must be a number >= 0, not -0.5"),
-        ("burst-503:window=soon", "window must be a number >= 0"),
+        ("burst-503:count=2.5", "count must be a whole number from 0 to 1000000000, not 2.5"),
+        ("flaky-day:latency=-0.5", "latency must be a number from 0 to 86400, not -0.5"),
+        ("burst-503:window=soon", "window must be a number from 0 to 86400"),
         ("connection-reset:when=later", "when must be one of before, after, not 'later'"),
         ("out-of-order-messages:mode=sideways", "mode must be one of reverse, shuffle"),
         ("duplicate-messages:redeliver=maybe", "redeliver must be true or false"),
@@ -337,7 +338,7 @@ def test_certificate_rollover_and_back(
 def test_admin_endpoint_sets_reads_logs_and_clears(faulty: FaultyGateway) -> None:
     admin = {"token": "test-admin-token"}
     plan = {"profiles": [{"name": "latency", "params": {"seconds": 0.01}}], "seed": 4}
-    put = call(faulty, "PUT", "/admin/faults", body=json.dumps(plan).encode(), **admin)
+    put = call(faulty, "PUT", "/admin/faults", body=json.dumps(plan).encode(), **admin, **AS_JSON)
     assert put.status == 200 and json.loads(put.body)["active"] == plan["profiles"]
     call(faulty, "GET", "/api/v1/catalog")
     state: dict[str, Any] = json.loads(call(faulty, "GET", "/admin/faults", **admin).body)
@@ -358,7 +359,7 @@ def test_a_plan_set_through_one_worker_reaches_the_others(
     first, second = FaultyGateway(gw.gateway), FaultyGateway(gw.gateway)
     admin = {"token": "test-admin-token"}
     plan = {"profiles": [{"name": "latency", "params": {"seconds": 0.01}}], "seed": 9}
-    put = call(first, "PUT", "/admin/faults", body=json.dumps(plan).encode(), **admin)
+    put = call(first, "PUT", "/admin/faults", body=json.dumps(plan).encode(), **admin, **AS_JSON)
     assert put.status == 200
     assert second.specs == []  # nothing changes until the worker answers something
     assert FAULT_HEADER in call(second, "GET", "/api/v1/catalog").headers
@@ -396,10 +397,169 @@ def test_admin_endpoint_refuses_strangers_and_bad_plans(faulty: FaultyGateway) -
         (b'{"profiles": [{"name": "nope"}]}', "unknown fault profile"),
         (b'{"spec": "timeout:seconds=forever"}', "seconds must be a number"),
     ]:
-        refused = call(faulty, "PUT", "/admin/faults", body=body, token="test-admin-token")
+        refused = call(
+            faulty, "PUT", "/admin/faults", body=body, token="test-admin-token", **AS_JSON
+        )
         assert refused.status == 400 and Answer.parse(refused).ma_loi == "REQ-002"
         assert said in refused.body.decode()
     assert call(faulty, "GET", "/api/v1/catalog").status == 200  # no plan, nothing broken
+
+
+ADMIN = {"token": "test-admin-token"}
+
+
+def put_plan(faulty: FaultyGateway, body: bytes, **headers: str) -> GatewayResponse:
+    return call(faulty, "PUT", "/admin/faults", body=body, **ADMIN, **{**AS_JSON, **headers})
+
+
+def refusal(answer: GatewayResponse) -> str:
+    """The CHI_TIET of a refusal (its detail and hint), after checking it is REQ-002."""
+    assert Answer.parse(answer).ma_loi == "REQ-002", answer.body.decode()
+    return Answer.parse(answer).text(".//LOI/CHI_TIET")
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"profiles": [], "seed": 1e400}', "the number 1e400 is out of range"),
+        (b"[" * 100_000 + b"]" * 100_000, "nests deeper than 8 levels"),
+        (b'{"profiles": [], "seed": ' + b"9" * 5000 + b"}", "is out of range"),
+        (b'{"profiles": [], "seed": NaN}', "NaN is not a number JSON allows"),
+    ],
+)
+def test_a_plan_body_python_cannot_read_is_400_not_500(
+    faulty: FaultyGateway, body: bytes, said: str
+) -> None:
+    answer = put_plan(faulty, body)
+    assert answer.status == 400 and said in refusal(answer)
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"profiles": [{"name": "latency", "params": {"seconds": 1e309}}]}', "out of range"),
+        (b'{"spec": "latency:seconds=.inf"}', "seconds must be a number from 0 to 86400"),
+        (b'{"spec": "timeout:seconds=86401"}', "durations stop at a day"),
+        (b'{"spec": "burst-503:count=1000000000000"}', "count must be a whole number from 0 to"),
+    ],
+)
+def test_an_infinite_or_absurd_value_is_refused(
+    faulty: FaultyGateway, body: bytes, said: str
+) -> None:
+    """Infinity was accepted: GET /admin/faults then answered invalid JSON and every
+    request hung; a latency past a day only hangs the client under test."""
+    answer = put_plan(faulty, body)
+    assert answer.status == 400 and said in refusal(answer)
+    state = call(faulty, "GET", "/admin/faults", **ADMIN).body
+    json.loads(state, parse_constant=lambda name: pytest.fail(f"{name} in {state!r}"))
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "headers", "status", "said"),
+    [
+        ("PUT", b'{"profile": [{"name": "latency"}]}', AS_JSON, 400, "unknown key 'profile'"),
+        ("PUT", b"", AS_JSON, 400, "DELETE /admin/faults clears the plan"),
+        ("PUT", b"{}", AS_JSON, 400, "neither profiles nor spec"),
+        ("PUT", b'{"profiles": []}', {"Content-Type": "application/xml"}, 415, "application/json"),
+        ("PUT", b'{"profiles": []}', {}, 415, "Content-Type must be application/json"),
+        ("PUT", b'{"spec": "burst-503:count="}', AS_JSON, 400, "has no value"),
+        ("PUT", b'{"profiles": [{"name": "latency", "param": {}}]}', AS_JSON, 400, "'param'"),
+        ("PUT", b'{"profiles": [], "profiles": [], "seed": 1}', AS_JSON, 400, "given twice"),
+        ("POST", b'{"profiles": []}', AS_JSON, 405, ""),
+    ],
+)
+def test_a_mistaken_request_never_clears_the_plan(
+    faulty: FaultyGateway,
+    method: str,
+    body: bytes,
+    headers: dict[str, str],
+    status: int,
+    said: str,
+) -> None:
+    """Each of these read as an empty plan (200, "active": []), silently ending faults."""
+    assert put_plan(faulty, b'{"spec": "latency:seconds=0.01"}').status == 200
+    answer = call(faulty, method, "/admin/faults", body=body, **ADMIN, **headers)
+    assert answer.status == status and said in refusal(answer)
+    if status == 405:
+        assert answer.headers["Allow"] == "DELETE, GET, PUT"
+    assert faulty.specs == [FaultSpec("latency", {"seconds": 0.01})]
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (
+            b'{"profiles": [], "seed": "x"}',
+            'seed must be a whole number from 0 to 9223372036854775807, not "x"',
+        ),
+        (b'{"profiles": [], "seed": 1.9}', "seed must be a whole number"),
+        (b'{"profiles": [], "seed": -1}', "seed must be a whole number"),
+        (b'{"profiles": "latency"}', "profiles must be a list of {name, params}, not a string"),
+        (
+            b'{"profiles": [{"name": "latency", "params": ["a"]}]}',
+            "params must be an object, not a list",
+        ),
+        (b'{"profiles": ["latency"]}', "profiles entry 1 must be an object {name, params}"),
+        (b'{"spec": 5}', "spec must be a string, not a number 5"),
+        (b'"latency"', "the plan must be a JSON object, not a string"),
+        (b"{'profiles': []}", "the body is not JSON: Expecting property name"),
+    ],
+)
+def test_a_refused_plan_says_what_was_expected(
+    faulty: FaultyGateway, body: bytes, said: str
+) -> None:
+    """Not what Python made of it (``invalid literal for int()``, ``dictionary update
+    sequence``, or ``entry 'l' needs a name`` from a string read as a list)."""
+    answer = put_plan(faulty, body)
+    assert answer.status == 400 and said in refusal(answer)
+    assert faulty.seed == 0
+
+
+def test_the_refusal_carries_the_hint_apart_from_the_detail(faulty: FaultyGateway) -> None:
+    detail = refusal(put_plan(faulty, b'{"spec": "latency:seconds=90000"}'))
+    assert "detail=fault profile 'latency': seconds must be a number from 0 to 86400" in detail
+    assert "; hint=fix the value in --faults or in the PUT /admin/faults body;" in detail
+
+
+def test_get_shows_the_plan_another_worker_published_at_once(gw: InProcessGateway) -> None:
+    """A worker used to adopt a plan only when it served an I-VAN request, so with
+    --workers 2 GET /admin/faults could show the old plan for seconds."""
+    first, second = FaultyGateway(gw.gateway), FaultyGateway(gw.gateway)
+    assert put_plan(first, b'{"spec": "latency:seconds=0.01", "seed": 3}').status == 200
+    state = json.loads(call(second, "GET", "/admin/faults", **ADMIN).body)
+    assert state["active"] == [{"name": "latency", "params": {"seconds": 0.01}}]
+    assert state["seed"] == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/admin/faults/log", "GET"),
+        ("DELETE", "/admin/faults/log", "GET"),
+        ("PATCH", "/admin/faults", "DELETE, GET, PUT"),
+    ],
+)
+def test_a_wrong_method_on_a_fault_route_is_405_with_allow(
+    faulty: FaultyGateway, method: str, path: str, allow: str
+) -> None:
+    answer = call(faulty, method, path, **ADMIN)
+    assert (answer.status, Answer.parse(answer).ma_loi) == (405, "REQ-002")
+    assert answer.headers["Allow"] == allow
+    assert call(faulty, "GET", "/admin/faults/nope", **ADMIN).status == 404
+
+
+def test_a_plan_sent_with_expect_100_continue_has_its_body_read(faulty: FaultyGateway) -> None:
+    """curl sends ``Expect: 100-continue`` for a body over 1 KiB; the front end answers at
+    once, without the body, what the gateway refuses whatever the body: that used to
+    include every fault admin route, so the plan was read as empty and cleared."""
+    head = {"Authorization": "Bearer test-admin-token", "Expect": "100-continue"}
+    assert not faulty.refuses_before_body(GatewayRequest("PUT", "/admin/faults", head))
+    assert faulty.refuses_before_body(GatewayRequest("PUT", "/admin/faults/log", head))
+    stranger = {**head, "Authorization": "Bearer test-token-IVAN01"}
+    assert faulty.refuses_before_body(GatewayRequest("PUT", "/admin/faults", stranger))
+    assert not faulty.refuses_before_body(
+        GatewayRequest("POST", "/api/v1/dossiers", {**stranger, "X-Message-Id": "m"})
+    )
 
 
 def test_traffic_export_does_not_embed_itself(faulty: FaultyGateway) -> None:

@@ -92,7 +92,10 @@ def test_head_is_get_without_a_body(gw: InProcessGateway) -> None:
         (["--workers", "0"], "--workers"),
         (["--clock-speed", "-1"], "clock_speed"),
         (["--faults", "nope:seconds=1"], "unknown fault profile 'nope'"),
-        (["--faults", "latency:seconds=abc"], "seconds must be a number >= 0, not 'abc'"),
+        (
+            ["--faults", "latency:seconds=abc"],
+            "seconds must be a number from 0 to 86400, not 'abc'",
+        ),
         (
             ["--faults", "certificate-rollover:credential=nobody", "--workers", "2"],
             "no test credential 'nobody'",

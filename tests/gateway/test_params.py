@@ -120,3 +120,22 @@ def test_credentials_are_checked_before_parameters(gw: InProcessGateway) -> None
 def test_a_browser_page_takes_its_token_in_the_query(gw: InProcessGateway) -> None:
     query = {"token": gw.token("admin"), "ivan": "IVAN01", "page": "1"}
     assert gw.request("GET", "/dashboard", ivan="admin", query=query).status == 200
+
+
+def test_a_filter_over_its_limit_is_told_the_limit(gw: InProcessGateway) -> None:
+    """A 400 that does not say the limit leaves the caller guessing what to shorten."""
+    answer = gw.request("GET", "/dashboard", ivan="admin", query={"ivan": "I" * 5000})
+    assert (answer.status, Answer.parse(answer).ma_loi) == (400, "REQ-002")
+    assert "at most 20 characters, got 5000" in answer.body.decode()
+
+
+@pytest.mark.parametrize("raw", ["%ff", "IVAN%C3", "%ef%bf%bd"])
+def test_a_filter_that_is_not_utf8_is_refused(gw: InProcessGateway, raw: str) -> None:
+    """``?ivan=%ff`` decodes to U+FFFD, which no I-VAN code holds: an empty page would
+    hide the client's encoding bug, so it is refused (a literal U+FFFD with it)."""
+    with requests.Session() as session:
+        mount(session, gw.gateway)
+        page = session.get(f"{DEFAULT_BASE_URL}/dashboard?ivan={raw}", headers=ADMIN, timeout=10)
+    assert (page.status_code, Answer.parse(page.content).ma_loi) == (400, "REQ-002")
+    assert "not valid UTF-8" in page.text
+    assert not re.match(params.TEXT_PATTERN, "IVAN\ufffd")  # and the document says so

@@ -1,7 +1,7 @@
 """Schemathesis against ``/openapi.json``: no 5xx and no answer the document does not allow.
 
 The schema is the hand-written document itself (the one ``/openapi.json`` serves, which
-``test_openapi`` pins); cases go over HTTP to the real ASGI app on a
+``test_openapi`` pins); cases go over HTTP to the real ASGI app (behind its fault layer) on a
 :class:`~mock_gateway.local.LocalServer`, each with the credential its operation asks
 for, so the checks reach the handlers instead of stopping at 401. Bounded and
 derandomised so it is a quick, repeatable CI test, not a fuzzing campaign.
@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from harness.signing import TestPKI
+from mock_gateway.faulty_app import FaultyGateway, create_faulty_app
 from mock_gateway.local import LocalServer
 from mock_gateway.openapi import document
 from mock_gateway.testing import InProcessGateway
@@ -45,8 +46,12 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def server(pki: TestPKI) -> Iterator[tuple[LocalServer, InProcessGateway]]:
-    with InProcessGateway(pki=pki) as gw, LocalServer(gw.gateway) as running:
-        yield running, gw
+    """The app ``bhxh-harness serve`` runs: the core behind the fault layer, which answers
+    ``/admin/faults`` (its operations are in the document too)."""
+    with InProcessGateway(pki=pki) as gw:
+        app = create_faulty_app(FaultyGateway(gw.gateway), close=False)
+        with LocalServer(gw.gateway, app=app) as running:
+            yield running, gw
 
 
 @pytest.fixture(scope="module")
