@@ -1,8 +1,8 @@
 """The harness's exception tree.
 
-Two families under one root, so callers can tell "you used the harness wrong"
+Three families under one root, so callers can tell "you used the harness wrong"
 (raised early, says how to fix it) from "the system under test does not conform"
-(carries the requirement and the evidence)::
+(carries the requirement and the evidence) from "it could not be judged at all"::
 
     HarnessError
     ├── UsageError                 misuse of the harness; the message says how to fix it
@@ -10,9 +10,11 @@ Two families under one root, so callers can tell "you used the harness wrong"
     │   ├── PKIError               test PKI material is missing or unusable
     │   ├── FactoryError           a dossier cannot be built as asked
     │   └── ConfigError            a command-line option or settings file is wrong
-    └── ConformanceFinding         the system under test broke a rule
-        ├── SignatureInvalid       an XMLDSig signature does not verify
-        └── ValidationFailed       a document breaks its XSD or Schematron rules
+    ├── ConformanceFinding         the system under test broke a rule
+    │   ├── SignatureInvalid       an XMLDSig signature does not verify
+    │   └── ValidationFailed       a document breaks its XSD or Schematron rules
+    └── GatewayUnavailable         the gateway stopped answering or went into maintenance
+                                   during a run: no verdict
 
 The CLI turns every ``UsageError`` into a one-paragraph message and exit code 2,
 never a traceback.
@@ -103,3 +105,7 @@ class SignatureInvalid(ConformanceFinding):
 
 class ValidationFailed(ConformanceFinding):
     """A document breaks its XSD or its Schematron business rules."""
+
+
+class GatewayUnavailable(HarnessError):
+    """The gateway stopped answering, or went into maintenance, during a run (no verdict)."""

@@ -4,24 +4,31 @@ Both take ``--gateway inproc`` (the mock gateway's core, no socket; ``--release 
 simulates a faulty release from ``fixtures/releases``) or a URL with ``--token``, an
 optional ``--admin-token`` (to fast-forward the gateway's clock; without it the feed is
 polled up to ``--poll-timeout``) and ``--insecure`` / ``--ca-bundle`` for TLS.
-Exit codes: 0 no unintended difference, 1 some, 2 usage error.
+Exit codes: 0 no unintended difference, 1 some, 2 usage error (nothing was replayed),
+3 the gateway became unavailable during the run (no verdict).
 """
 
 from __future__ import annotations
 
+import math
+import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 
-from harness.errors import HarnessError
+from harness.errors import ConfigError, GatewayUnavailable, HarnessError, UsageError
 from harness.regression.compare import Difference, LatencyThresholds
-from harness.regression.report import report_bundle
+from harness.regression.report import report_bundle, transport_line
+from harness.regression.run import RegressionResult
 from harness.regression.run import record as record_baseline
 from harness.regression.run import regress as run_regress
+from harness.regression.transport import MAX_BACKOFF, TransportStats
 from harness.reporting.command_line import command_line
 from harness.tls import verify_option
 
@@ -50,6 +57,14 @@ def _target_options(command: F) -> F:
             "--serve-catalog", "serve", multiple=True, help="inproc only: catalog versions served."
         ),
         click.option("--root", type=click.Path(path_type=Path), help="Baselines folder."),
+        click.option(
+            "--max-backoff",
+            type=float,
+            default=MAX_BACKOFF,
+            show_default=True,
+            help="Seconds the whole run may spend backing off from 503s and dropped "
+            "connections before it stops (exit 3).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -77,12 +92,59 @@ def _target_kwargs(
     return kwargs
 
 
-@click.command()
+EXIT_CODES = (
+    "Exit codes: 0 no unintended difference, 1 some, 2 usage error (nothing replayed), "
+    "3 the gateway became unavailable during the run (no verdict)."
+)
+
+
+@contextmanager
+def _stopping() -> Iterator[None]:
+    """A usage error exits 2, a gateway lost mid-run 3; one line (and a hint), no traceback."""
+    try:
+        yield
+    except UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except GatewayUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
+    except HarnessError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _progress() -> Callable[[int, int], None]:
+    """A line on stderr about every tenth of the corpus: a long run is visibly alive."""
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        step = max(1, total // 10)
+        if done % step == 0 or done == total:
+            elapsed = time.monotonic() - started
+            click.echo(f"replayed {done}/{total} dossiers ({elapsed:.0f} s)", err=True)
+
+    return show
+
+
+def _max_backoff(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"--max-backoff {value}: give a positive number of seconds")
+    return value
+
+
+@click.command(epilog=EXIT_CODES)
 @_target_options
 @click.option("--name", required=True, help="Baseline name (folder under fixtures/baselines).")
 @click.option("--catalog", "version", help="Catalog version of the corpus (default: latest).")
 @click.option("--seed", "seeds", type=int, multiple=True, help="Corpus seeds (default: 0).")
 @click.option("--procedure", "procedures", multiple=True, help="Only these procedures.")
+@click.option(
+    "--ivan",
+    default="IVAN01",
+    show_default=True,
+    help="I-VAN code the corpus's dossiers name (MaIVAN): the one --token belongs to.",
+)
 def record(
     gateway: str,
     token: str | None,
@@ -93,23 +155,25 @@ def record(
     release: str | None,
     serve: tuple[str, ...],
     root: Path | None,
+    max_backoff: float,
     name: str,
     version: str | None,
     seeds: tuple[int, ...],
     procedures: tuple[str, ...],
+    ivan: str,
 ) -> None:
     """Replay the corpus against a known-good gateway and store baseline NAME."""
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     surprises: list[str] = []
-    try:
+    transport: list[TransportStats] = []
+    with _stopping():
         baseline, folder = record_baseline(
             gateway=gateway, catalog=version, name=name, seeds=seeds or (0,),
-            procedures=procedures, root=root, on_surprise=surprises.append,
+            procedures=procedures, root=root, on_surprise=surprises.append, ivan=ivan,
+            on_transport=transport.append,
+            on_progress=_progress(), max_backoff=_max_backoff(max_backoff),
             **_target_kwargs(token, admin_token, insecure, ca_bundle, poll_timeout, release, serve),
         )  # fmt: skip
-    except HarnessError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     accepted = sum(o["accepted"] for o in baseline.outcomes.values())
     console.print(
         f"baseline {baseline.name}: {len(baseline.outcomes)} dossiers ({accepted} accepted) "
@@ -126,12 +190,12 @@ def record(
             console.print(f"  ... and {len(surprises) - 10} more")
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES)
 @_target_options
 @click.option("--baseline", "name", required=True, help="Baseline to compare against.")
 @click.option(
     "--expectations",
-    type=click.Path(exists=True, path_type=Path),
+    type=click.Path(path_type=Path),
     help="YAML of the differences this release intends (they do not fail the run).",
 )
 @click.option(
@@ -167,6 +231,7 @@ def regress(
     release: str | None,
     serve: tuple[str, ...],
     root: Path | None,
+    max_backoff: float,
     name: str,
     expectations: Path | None,
     p50_ratio: float,
@@ -176,20 +241,17 @@ def regress(
 ) -> None:
     """Replay baseline NAME's corpus against a candidate gateway and report differences.
 
-    Exits 0 when every difference is declared in --expectations, 1 otherwise, 2 for a
-    usage error. The report (JUnit, JSON, HTML) is written under --out (default reports/).
+    The report (JUnit, JSON, HTML) is written under --out (default reports/).
     """
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
-    thresholds = LatencyThresholds(p50_ratio, p95_ratio, min_delta_ms)  # other fields: defaults
-    try:
+    with _stopping():
+        thresholds = LatencyThresholds(p50_ratio, p95_ratio, min_delta_ms)  # others: defaults
+        writable_folder(out)
         result = run_regress(
             baseline=name, gateway=gateway, expectations=expectations, thresholds=thresholds,
-            root=root,
+            root=root, on_progress=_progress(), max_backoff=_max_backoff(max_backoff),
             **_target_kwargs(token, admin_token, insecure, ca_bundle, poll_timeout, release, serve),
         )  # fmt: skip
-    except HarnessError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     command = command_line(click.get_current_context(), secrets=("token", "admin_token"))
     folder = report_bundle(result, out, reproduce=command).write()
     console.print(
@@ -197,22 +259,65 @@ def regress(
         f"unintended, {len(result.intended)} intended difference(s) in {len(result.corpus)} "
         f"dossiers against {result.target} ({result.run.elapsed:.1f} s)"
     )
+    for line in summary_lines(result):
+        console.print(f"  {line}")
+    console.print(f"report: {folder / 'index.html'}")
+    sys.exit(0 if result.ok else 1)
+
+
+def writable_folder(out: Path | None) -> None:
+    """Refuse an ``--out`` that cannot hold the report before anything is submitted."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file", hint="name a folder (it is created if need be)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create it ({exc.strerror})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out} is not writable", hint="name a folder you may write to")
+
+
+def summary_lines(result: RegressionResult) -> list[str]:
+    """Under the verdict: each unintended kind with an example, what was excused, what
+    was not judged, and what the transport went through."""
+    lines = []
     groups: dict[str, list[Difference]] = {}
     for d in result.unintended:
         groups.setdefault(d.kind, []).append(d)
     for kind, found in sorted(groups.items()):
         procedures = ", ".join(dict.fromkeys(d.procedure for d in found))
-        console.print(f"  {kind} x{len(found)} in {procedures}; e.g. {_example(found[0])}")
+        lines.append(f"{kind} x{len(found)} in {procedures}; e.g. {_example(found[0])}")
     if result.impact is not None and result.impact.broken:
         broken = sorted({d.dossier for d in result.impact.broken})
-        console.print(
-            f"  catalog {result.impact.diff.old_version} -> {result.impact.diff.new_version} "
+        lines.append(
+            f"catalog {result.impact.diff.old_version} -> {result.impact.diff.new_version} "
             f"broke unchanged procedures: {', '.join(broken)}"
         )
-    for note in result.notes:
-        console.print(f"  note: {note}")
-    console.print(f"report: {folder / 'index.html'}")
-    sys.exit(0 if result.ok else 1)
+    excused: dict[str, int] = {}
+    for _d, reason in result.intended:
+        excused[reason] = excused.get(reason, 0) + 1
+    lines += [f"intended x{count}: {reason}" for reason, count in sorted(excused.items())]
+    lines += [f"unused expectation (matched nothing): {e.describe()}" for e in result.unused]
+    lines += _unjudged(result.unjudged)
+    transport = transport_line(result)
+    if result.run.transport is not None and result.run.transport.retries:
+        lines.append(f"transport: {transport}")
+    lines += [f"note: {note}" for note in result.notes]
+    return lines
+
+
+def _unjudged(unjudged: dict[tuple[str, str], str]) -> list[str]:
+    """``latency-p95 not judged in 7 procedure(s): ...`` once per kind, not per cell."""
+    by_kind: dict[str, list[str]] = {}
+    for (kind, procedure), _why in sorted(unjudged.items()):
+        by_kind.setdefault(kind, []).append(procedure)
+    return [
+        f"{kind} not judged in {len(procedures)} procedure(s) ({', '.join(procedures)}): "
+        f"{unjudged[(kind, procedures[0])].removeprefix('not judged: ')}"
+        for kind, procedures in by_kind.items()
+    ]
 
 
 def _example(d: Difference) -> str:

@@ -9,8 +9,12 @@ absolute floor, so CI noise on a few-millisecond baseline never flags a good gat
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from harness.errors import ConfigError
 
 KINDS = (
     "newly-rejected",
@@ -24,6 +28,8 @@ KINDS = (
     "extra-message",
     "changed-message",
     "missing-dossier",
+    "unavailable",
+    "catalog-removed",
     "latency-p50",
     "latency-p95",
 )
@@ -74,17 +80,33 @@ class LatencyThresholds:
     p95_min_samples: int = 40
     overall_ratio: float = 3.0
 
+    def __post_init__(self) -> None:
+        """A zero, negative or NaN threshold would flag everything or, NaN, nothing."""
+        for name, value in vars(self).items():
+            positive = name.endswith("ratio") or name.endswith("samples")
+            if not math.isfinite(value) or value < 0 or (positive and value <= 0):
+                option = "--" + name.replace("_", "-")
+                raise ConfigError(
+                    f"{option} {value}: give a finite number "
+                    + ("above 0" if positive else "of at least 0")
+                )
+
 
 def _verdict(b: dict[str, Any], c: dict[str, Any]) -> tuple[str, str, str] | None:
     def show(o: dict[str, Any]) -> str:
         return f"{o['status']} {' '.join(o['codes']) or 'accepted'}"
 
     if b["accepted"] and not c["accepted"]:
-        return "newly-rejected", show(b), show(c)
+        return "newly-rejected", show(b), show(c) + _first_finding(c)
     if c["accepted"] and not b["accepted"]:
         return "newly-accepted", show(b), show(c)
-    if b["codes"] != c["codes"]:
-        return "changed-error-code", " ".join(b["codes"]), " ".join(c["codes"])
+    if b["codes"] != c["codes"]:  # with the status when that changed too
+        status = b["status"] != c["status"]
+        return (
+            "changed-error-code",
+            " ".join([str(b["status"])] * status + b["codes"]),
+            " ".join([str(c["status"])] * status + c["codes"]),
+        )
     if b["status"] != c["status"]:
         return "changed-status", str(b["status"]), str(c["status"])
     if b["findings"] != c["findings"]:
@@ -95,6 +117,16 @@ def _verdict(b: dict[str, Any], c: dict[str, Any]) -> tuple[str, str, str] | Non
             fmt(f"{x[0]} {x[2]}" for x in c["findings"]),
         )
     return None
+
+
+def _first_finding(o: dict[str, Any]) -> str:
+    """`` at XPATH: message`` of the answer's first finding ("" when it has none)."""
+    answer = o.get("answer") or {}
+    for prefix in ("TTGDICH/DS_LOI/LOI/", "TTGDICH/DS_LOI/LOI[1]/"):
+        if prefix + "MA_LOI" in answer:
+            xpath, text = answer.get(prefix + "XPATH", ""), answer.get(prefix + "MOTA_EN", "")
+            return f" at {xpath or '?'}: {text}" if xpath or text else ""
+    return ""
 
 
 def _field_diffs(b: dict[str, str], c: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -113,6 +145,10 @@ def compare_dossier(
     def diff(kind: str, field: str, expected: str, actual: str) -> Difference:
         return Difference(kind, procedure, name, forms, field, expected, actual)
 
+    if b.get("unavailable") or c.get("unavailable"):  # transient: not a functional change
+        if b.get("unavailable") == c.get("unavailable"):
+            return []
+        return [diff("unavailable", "availability", _availability(b), _availability(c))]
     verdict = _verdict(b, c)
     if verdict is not None:
         return [diff(verdict[0], "verdict", verdict[1], verdict[2])]
@@ -132,11 +168,20 @@ def compare_dossier(
     return out
 
 
+def _availability(o: dict[str, Any]) -> str:
+    if o.get("unavailable"):
+        return f"unavailable: {o['unavailable']}"
+    return f"{o['status']} {' '.join(o['codes']) or 'accepted'}"
+
+
 def _replay(o: dict[str, Any]) -> str:
+    """``202 same receipt`` or ``409 DUP-001 different receipt`` (the code says why)."""
     r = o.get("replay")
     if r is None:
         return "(no replay)"
-    return f"{r['status']} {'same receipt' if r['same_receipt'] else 'different receipt'}"
+    if r["same_receipt"]:
+        return f"{r['status']} same receipt"
+    return " ".join([str(r["status"]), *r.get("codes", ()), "different receipt"])
 
 
 def machine_factor(base: dict[str, dict[str, float]], cand: dict[str, dict[str, float]]) -> float:
@@ -155,6 +200,7 @@ def compare_latency(
 ) -> list[Difference]:
     """Per procedure, p50 and p95 beyond their ratio (after the machine factor) and floor."""
     factor = machine_factor(base, cand)
+    unjudged = unjudged_latency(base, cand, thresholds)
     out = []
     if factor > thresholds.overall_ratio:
         out.append(
@@ -165,14 +211,11 @@ def compare_latency(
         )  # fmt: skip
     for procedure in sorted(set(base) & set(cand)):
         b, c = base[procedure], cand[procedure]
-        samples = min(b.get("n", 0), c.get("n", 0))
-        for key, ratio, floor, needed, kind in (
-            ("p50_ms", thresholds.p50_ratio, thresholds.min_delta_ms, thresholds.min_samples,
-             "latency-p50"),
-            ("p95_ms", thresholds.p95_ratio, thresholds.p95_min_delta_ms,
-             thresholds.p95_min_samples, "latency-p95"),
-        ):  # fmt: skip
-            if samples < needed:
+        for key, ratio, floor, kind in (
+            ("p50_ms", thresholds.p50_ratio, thresholds.min_delta_ms, "latency-p50"),
+            ("p95_ms", thresholds.p95_ratio, thresholds.p95_min_delta_ms, "latency-p95"),
+        ):
+            if (kind, procedure) in unjudged:
                 continue
             before, after = float(b[key]), float(c[key])
             relative = after / factor / max(before, 0.01)
@@ -186,6 +229,40 @@ def compare_latency(
                         actual=f"{after:.1f} ms (x{relative:.1f} after machine factor "
                         f"x{factor:.2f})",
                     )
+                )
+    return out
+
+
+def compare_catalogs(baseline: Sequence[str], candidate: Sequence[str]) -> list[Difference]:
+    """A catalog version the baseline's gateway served and the candidate no longer does."""
+    gone = [v for v in baseline if candidate and v not in candidate]
+    if not gone:
+        return []
+    return [
+        Difference(
+            "catalog-removed", "all", field=f"served catalogs ({' '.join(gone)} gone)",
+            expected=" ".join(baseline), actual=" ".join(candidate),
+        )
+    ]  # fmt: skip
+
+
+def unjudged_latency(
+    base: dict[str, dict[str, float]],
+    cand: dict[str, dict[str, float]],
+    thresholds: LatencyThresholds,
+) -> dict[tuple[str, str], str]:
+    """(kind, procedure) -> why its latency is not judged: too few samples on one side."""
+    out = {}
+    for procedure in sorted(set(base) & set(cand)):
+        samples = int(min(base[procedure].get("n", 0), cand[procedure].get("n", 0)))
+        for kind, needed in (
+            ("latency-p50", thresholds.min_samples),
+            ("latency-p95", thresholds.p95_min_samples),
+        ):
+            if samples < needed:
+                out[(kind, procedure)] = (
+                    f"not judged: {samples} samples, {kind.removeprefix('latency-')} needs "
+                    f"{needed} (add seeds to the baseline's corpus)"
                 )
     return out
 
@@ -217,4 +294,5 @@ __all__ = [
     "compare",
     "compare_dossier",
     "compare_latency",
+    "unjudged_latency",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from lxml import etree
 
 from harness.catalog import load_catalog
 from harness.dossiers.corpus import CorpusEntry, generated_corpus, static_corpus
-from harness.dossiers.factory import DossierFactory, Tweaks
+from harness.dossiers.factory import DEFAULT_IVAN, DossierFactory, Tweaks
 from harness.dossiers.text import to_nfd
 from harness.errors import ConfigError
 from harness.paths import fixtures_dir
@@ -44,15 +44,23 @@ class CorpusRecipe:
     static: bool = True
     quirks: bool = True
     procedures: tuple[str, ...] = ()  # empty: every procedure of the catalog
+    ivan: str = ""  # the I-VAN code the dossiers name (MaIVAN); empty: the factory's default
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "catalog": self.catalog,
             "seeds": list(self.seeds),
             "static": self.static,
             "quirks": self.quirks,
             "procedures": list(self.procedures),
         }
+        if self.ivan:  # absent for the default, so older baselines keep their bytes
+            out["ivan"] = self.ivan
+        return out
+
+    @property
+    def ivan_code(self) -> str:
+        return self.ivan or DEFAULT_IVAN[0]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CorpusRecipe:
@@ -62,6 +70,7 @@ class CorpusRecipe:
             static=bool(data.get("static", True)),
             quirks=bool(data.get("quirks", True)),
             procedures=tuple(str(p) for p in data.get("procedures", ())),
+            ivan=str(data.get("ivan", "")),
         )
 
 
@@ -131,6 +140,8 @@ def quirk_corpus(
 def build_corpus(recipe: CorpusRecipe, pki: TestPKI) -> list[CorpusEntry]:
     """The corpus of ``recipe``, in a stable order (names are unique)."""
     factory = DossierFactory(load_catalog(recipe.catalog), pki)
+    if recipe.ivan and recipe.ivan != DEFAULT_IVAN[0]:
+        factory = replace(factory, ivan=(recipe.ivan, f"I-VAN {recipe.ivan}"))
     procedures = list(recipe.procedures or factory.catalog.procedures)
     entries = list(generated_corpus(factory, recipe.seeds, procedures=procedures))
     if recipe.quirks:

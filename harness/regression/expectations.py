@@ -29,7 +29,7 @@ from harness.catalog import load_catalog
 from harness.catalog.diff import CatalogDiff, diff_catalogs
 from harness.errors import ConfigError, UsageError
 from harness.regression.compare import KINDS, Difference
-from harness.yamlfile import load_yaml
+from harness.yamlfile import line_of, load_yaml
 
 _MATCH_KEYS = ("procedure", "dossier", "form", "field", "expected", "actual")
 
@@ -63,27 +63,78 @@ class Expectation:
         return f"{self.kind}{' (' + where + ')' if where else ''}: {self.reason}"
 
 
+_KEYS = frozenset({"kind", "reason", *_MATCH_KEYS})
+
+
+def _refuse(path: Path, line: int | None, message: str, hint: str) -> ConfigError:
+    """``file:line: message``: where in the expectations file the mistake is."""
+    where = f"{path}:{line}" if line is not None else str(path)
+    return ConfigError(f"{where}: {message}", hint=hint)
+
+
+def _glob(path: Path, line: int | None, key: str, pattern: str) -> str:
+    """A pattern ``fnmatch`` reads as the user meant: an unclosed ``[`` is a typo, not text."""
+    depth = 0
+    for char in pattern:
+        depth = 1 if char == "[" else 0 if char == "]" else depth
+    if depth:
+        raise _refuse(
+            path,
+            line,
+            f"{key}: {pattern!r} opens a '[' it never closes",
+            hint="close it (e.g. [0-9]) or write a literal bracket as [[]",
+        )
+    return pattern
+
+
 def load_expectations(path: Path | None) -> list[Expectation]:
-    """Read an expectations file (None: nothing is intended)."""
+    """Read an expectations file (None: nothing is intended); a misspelt key, kind or
+    glob is refused with file:line, since it would silently match everything or nothing."""
     if path is None:
         return []
+    if path.is_dir():
+        raise UsageError(f"expectations file {path} is a folder", hint="name its YAML file")
     if not path.is_file():
         raise UsageError(f"expectations file {path} does not exist")
-    data = load_yaml(path) or {}
+    data = load_yaml(path)
     shape = "expected: [{kind: ..., reason: ..., procedure: ..., field: ...}, ...]"
-    if not isinstance(data, dict) or not isinstance(data.get("expected") or [], list):
-        raise ConfigError(f"{path}: an expectations file holds a list `expected`", hint=shape)
+    if data is None:
+        return []
+    if not isinstance(data, dict) or set(data) != {"expected"}:
+        found = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
+        raise _refuse(
+            path,
+            line_of(data),
+            f"an expectations file holds a list `expected` and nothing else (found: {found})",
+            hint=shape,
+        )
+    if not isinstance(data["expected"] or [], list):
+        raise _refuse(
+            path, line_of(data), "an expectations file holds a list `expected`", hint=shape
+        )
     out = []
-    for index, raw in enumerate(data.get("expected") or (), 1):
+    for index, raw in enumerate(data["expected"] or (), 1):
         if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: expectation {index} is not a mapping", hint=shape)
+            raise _refuse(path, line_of(data), f"expectation {index} is not a mapping", hint=shape)
+        line = line_of(raw)
+        unknown = sorted(set(raw) - _KEYS)
+        if unknown:
+            raise _refuse(
+                path,
+                line,
+                f"expectation {index}: unknown key {', '.join(unknown)}",
+                hint=f"keys: {', '.join(sorted(_KEYS))}",
+            )
         kind, reason = str(raw.get("kind", "")), str(raw.get("reason", "")).strip()
-        if not reason or not (kind in KINDS or any(c in kind for c in "*?[")):
-            raise ConfigError(
-                f"{path}: expectation {index} needs a known kind and a reason",
+        kind = _glob(path, line, "kind", kind)
+        if not reason or not any(fnmatch.fnmatchcase(k, kind) for k in KINDS):
+            raise _refuse(
+                path,
+                line,
+                f"expectation {index} needs a known kind (a glob must match one) and a reason",
                 hint=f"kinds: {', '.join(KINDS)}",
             )
-        patterns = tuple((k, str(raw[k])) for k in _MATCH_KEYS if k in raw)
+        patterns = tuple((k, _glob(path, line, k, str(raw[k]))) for k in _MATCH_KEYS if k in raw)
         out.append(Expectation(kind, reason, patterns))
     return out
 
@@ -151,8 +202,8 @@ def catalog_impact(
     if not baseline_catalogs or not candidate_catalogs:
         return None
     old, new = baseline_catalogs[-1], candidate_catalogs[-1]
-    if old == new:
-        return None
+    if old == new or old not in candidate_catalogs:
+        return None  # the same, or an older one: a catalog-removed difference says so
     try:
         diff = diff_catalogs(load_catalog(old), load_catalog(new))
     except UsageError:

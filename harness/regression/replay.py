@@ -22,13 +22,17 @@ from typing import Any
 
 import requests
 
-from harness.client import FeedMessage, IvanClient, Journal
+from harness.client import RETRYABLE_STATUS, Answer, FeedMessage, IvanClient, Journal, RetryPolicy
 from harness.dossiers.corpus import CorpusEntry
+from harness.errors import ConfigError, GatewayUnavailable
 from harness.regression.normalise import Masks, message, outcome
-from harness.tls import gateway_session
+from harness.regression.transport import TransportStats, watched
+from harness.tls import gateway_session, reach
 from harness.xmlsafe import parse_xml
 
 RESULT_KIND = "03/TB-TS"
+RETRY = RetryPolicy()
+"""The reference client's retry policy: after this many attempts a dossier is unavailable."""
 
 
 class _NoJournal(Journal):
@@ -62,10 +66,13 @@ class GatewayTarget:
         session.verify = self.verify_tls
         return session
 
-    def client(self) -> IvanClient:
+    def client(self, stats: TransportStats | None = None) -> IvanClient:
+        """The reference client; with ``stats``, its retries and resets are counted there."""
+        session = self.session() if stats is None else watched(self.session(), stats)
         return IvanClient(
-            self.base_url, self.token, session=self.session(), journal=_NoJournal(),
-            verify_tls=self.verify_tls,
+            self.base_url, self.token, session=session, journal=_NoJournal(),
+            verify_tls=self.verify_tls, retry=RETRY,
+            sleep=time.sleep if stats is None else stats.sleep,
         )  # fmt: skip
 
 
@@ -78,6 +85,8 @@ class Replay:
     catalogs: list[str]
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)
+    transport: TransportStats | None = None
+    target: str = ""  # the gateway's name, as reports show it
 
 
 def served_catalogs(target: GatewayTarget, client: IvanClient) -> list[str]:
@@ -96,33 +105,98 @@ def replay(
     masks: Masks,
     *,
     on_progress: Callable[[int], None] | None = None,
+    max_backoff: float | None = None,
 ) -> Replay:
-    """Submit every entry, run the lifecycle, and return the normalised outcomes."""
+    """Submit every entry, run the lifecycle, and return the normalised outcomes.
+
+    A dossier the gateway refused (429/5xx) or dropped through every retry gets an
+    ``unavailable`` outcome; a gateway that no longer answers at all, or announces
+    maintenance, stops the run with :class:`GatewayUnavailable`.
+    """
     started = time.perf_counter()
-    client = target.client()
+    stats = TransportStats(target.base_url)
+    if max_backoff is not None:
+        stats.max_backoff = max_backoff
+    client = target.client(stats)
     catalogs = served_catalogs(target, client)
     outcomes: dict[str, dict[str, Any]] = {}
     latencies: dict[str, list[float]] = defaultdict(list)
     pending: dict[str, str] = {}  # MA_GDICH -> dossier name
     for index, entry in enumerate(corpus, 1):
         message_id = str(uuid.uuid4())
-        t0 = time.perf_counter()
-        answer = client.submit(entry.body, message_id)
-        latencies[entry.procedure or "static"].append((time.perf_counter() - t0) * 1000.0)
-        result = outcome(answer, masks)
-        if answer.accepted:
-            again = client.submit(entry.body, message_id)
-            result["replay"] = {
-                "status": again.status,
-                "same_receipt": again.ma_gdich == answer.ma_gdich and again.raw == answer.raw,
-            }
+        t0, waited = time.perf_counter(), stats.backoff
+        answer = _submit(target, client, entry.body, message_id, f"{index - 1} of {len(corpus)}")
+        if isinstance(answer, str):
+            result: dict[str, Any] = {"status": 0, "accepted": False, "codes": []}
+            result.update(findings=[], answer={}, unavailable=answer)
+        else:
+            result = outcome(answer, masks)
+            if answer.status in RETRYABLE_STATUS:
+                result["unavailable"] = _gave_up(f"{answer.status} {' '.join(answer.codes)}")
+            else:  # the gateway's time, not the client's back-off
+                took = time.perf_counter() - t0 - (stats.backoff - waited)
+                latencies[entry.procedure or "static"].append(took * 1000.0)
+        if not isinstance(answer, str) and answer.accepted:
+            again = _submit(target, client, entry.body, message_id, f"{index} of {len(corpus)}")
+            result["replay"] = _replayed(answer, again)
             pending[answer.ma_gdich] = entry.name
         result["messages"] = []
         outcomes[entry.name] = result
         if on_progress is not None:
             on_progress(index)
-    notes = _lifecycle(target, client, pending, outcomes, masks)
-    return Replay(outcomes, dict(latencies), catalogs, time.perf_counter() - started, notes)
+    try:
+        notes = _lifecycle(target, client, pending, outcomes, masks)
+    except requests.RequestException as exc:
+        raise GatewayUnavailable(
+            f"the gateway at {target.base_url} stopped answering while its feed was read: "
+            f"{_short(exc)}\nHint: check that it still runs (and, with --admin-token, that "
+            "the token is right); the dossiers were submitted, re-run to compare"
+        ) from None
+    elapsed = time.perf_counter() - started
+    return Replay(outcomes, dict(latencies), catalogs, elapsed, notes, stats)
+
+
+def _replayed(first: Answer, again: Answer | str) -> dict[str, Any]:
+    """The idempotent resubmission: its status, whether the receipt is the same, and
+    (only when it is not: a baseline's bytes stay) the codes saying why."""
+    if isinstance(again, str):
+        return {"status": 0, "same_receipt": False, "codes": [again]}
+    if again.ma_gdich == first.ma_gdich and again.raw == first.raw:
+        return {"status": again.status, "same_receipt": True}
+    return {"status": again.status, "same_receipt": False, "codes": again.codes}
+
+
+def _gave_up(what: str) -> str:
+    return f"{what.strip()} after {RETRY.attempts} attempts"
+
+
+def _short(exc: requests.RequestException) -> str:
+    """``HTTPError 401 ...`` or ``ConnectionError``: no urllib3 pool internals."""
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"{response.status_code} {response.reason or ''}".strip()
+    return type(exc).__name__
+
+
+def _submit(
+    target: GatewayTarget, client: IvanClient, body: bytes, message_id: str, done: str
+) -> Answer | str:
+    """The gateway's answer, or why none came (the gateway answers other requests); a
+    gateway that no longer answers at all is :class:`GatewayUnavailable`."""
+    try:
+        return client.submit(body, message_id)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        failure = _gave_up(f"{type(exc).__name__} (no answer)")
+    with target.session() as session:
+        try:
+            reach(session, target.base_url)
+        except ConfigError:
+            raise GatewayUnavailable(
+                f"the gateway at {target.base_url} stopped answering after {done} dossiers "
+                "(connections refused or dropped, /healthz too)\nHint: check that it still "
+                "runs and is reachable, then re-run"
+            ) from None
+    return failure
 
 
 def _lifecycle(

@@ -69,6 +69,7 @@ def report_bundle(
             "intended": len(result.intended),
             "notes": " | ".join(result.notes),
             "unused_expectations": " | ".join(e.describe() for e in result.unused),
+            "transport": transport_line(result),
         },
     )
     bundle = ReportBundle(info, (out or reports_dir()) / run_id)
@@ -76,23 +77,30 @@ def report_bundle(
     by_cell: dict[tuple[str, str], list[Difference]] = defaultdict(list)
     for d in result.differences:
         by_cell[(d.kind, d.procedure)].append(d)
-    procedures = sorted({e.procedure or "static" for e in result.corpus})
-    for kind in KINDS:
+    # every difference has its cell, ``all`` (the whole gateway) included: the bundle's
+    # verdict must be the terminal's
+    procedures = sorted({e.procedure or "static" for e in result.corpus} | {p for _, p in by_cell})
+    kinds = [*KINDS, *sorted({k for k, _ in by_cell} - set(KINDS))]
+    for kind in kinds:
         for procedure in procedures:
             found = by_cell.get((kind, procedure), [])
             failing = [d for d in found if id(d) not in reasons]
+            unjudged = result.unjudged.get((kind, procedure), "")
             message = (
                 f"{len(failing)} unintended {kind} difference(s)"
                 if failing
                 else "; ".join(sorted({reasons[id(d)] for d in found}))
                 if found
-                else ""
+                else unjudged
             )
+            outcome = Outcome.FAILED if failing else Outcome.PASSED
+            if not found and unjudged:
+                outcome = Outcome.SKIPPED
             bundle.add(
                 CaseResult(
                     case_id=f"REG-{kind}@{procedure}",
                     title=f"{kind} in procedure {procedure}",
-                    outcome=Outcome.FAILED if failing else Outcome.PASSED,
+                    outcome=outcome,
                     procedure=procedure,
                     requirement=REQUIREMENT,
                     message=message,
@@ -100,6 +108,8 @@ def report_bundle(
                     reproduce=reproduce,
                 )
             )
+    if result.intended or result.unused:
+        bundle.add(_expectations_case(result, reproduce))
     if result.impact is not None:
         impact = result.impact
         broken = [d for d in impact.broken if id(d) not in reasons]
@@ -130,4 +140,35 @@ def report_bundle(
     return bundle
 
 
-__all__ = ["REQUIREMENT", "report_bundle"]
+def transport_line(result: RegressionResult) -> str:
+    """``3 retries, 1 connection resets, 4.2 s backing off`` (what the retries hid)."""
+    stats = result.run.transport
+    return stats.summary() if stats is not None else ""
+
+
+def _expectations_case(result: RegressionResult, reproduce: str) -> CaseResult:
+    """What the expectations file excused, and which of its entries matched nothing."""
+    excused: dict[str, list[Difference]] = defaultdict(list)
+    for d, reason in result.intended:
+        excused[reason].append(d)
+    intended = [
+        f"{reason}: {len(found)} difference(s), "
+        + ", ".join(sorted({f"{d.kind}@{d.procedure}" for d in found}))
+        for reason, found in sorted(excused.items())
+    ]
+    evidence = {"intended": "\n".join(intended) or "(none)"}
+    if result.unused:
+        evidence["unused (matched nothing)"] = "\n".join(e.describe() for e in result.unused)
+    return CaseResult(
+        case_id="REG-expectations",
+        title="declared intended changes: what they excused, and what matched nothing",
+        outcome=Outcome.PASSED,
+        requirement="an expectations file declares only changes that happen",
+        message=f"{len(result.intended)} intended difference(s); "
+        f"{len(result.unused)} expectation(s) matched nothing",
+        evidence=evidence,
+        reproduce=reproduce,
+    )
+
+
+__all__ = ["REQUIREMENT", "report_bundle", "transport_line"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.catalog import latest_version
 from harness.dossiers.corpus import CorpusEntry
+from harness.dossiers.factory import DEFAULT_IVAN
 from harness.errors import UsageError
 from harness.regression.baseline import (
     Baseline,
@@ -26,7 +27,14 @@ from harness.regression.baseline import (
     load_baseline,
     save_baseline,
 )
-from harness.regression.compare import Difference, LatencyThresholds, compare, compare_latency
+from harness.regression.compare import (
+    Difference,
+    LatencyThresholds,
+    compare,
+    compare_catalogs,
+    compare_latency,
+    unjudged_latency,
+)
 from harness.regression.corpus import CorpusRecipe, baselines_dir, build_corpus
 from harness.regression.expectations import (
     CatalogImpact,
@@ -35,10 +43,11 @@ from harness.regression.expectations import (
     catalog_impact,
     load_expectations,
 )
-from harness.regression.normalise import load_masks
+from harness.regression.normalise import Masks, load_masks
+from harness.regression.preflight import base_url, check_gateway, probe_body
 from harness.regression.replay import GatewayTarget, Replay, replay
+from harness.regression.transport import TransportStats
 from harness.signing import TestPKI, ensure_pki
-from harness.tls import reach
 
 Progress = Callable[[int, int], None]
 
@@ -55,25 +64,53 @@ def open_target(
     pki: TestPKI | None = None,
     poll_timeout: float = 300.0,
     poll_interval: float = 2.0,
+    ivan: str = DEFAULT_IVAN[0],
+    probe: bytes | None = None,
+    ivan_hint: str = "",
 ) -> Iterator[GatewayTarget]:
-    """A :class:`GatewayTarget` for ``"inproc"`` (a fresh mock gateway) or a URL."""
+    """A :class:`GatewayTarget` for ``"inproc"`` (a fresh mock gateway) or a URL; a URL
+    gateway is checked first (:func:`~harness.regression.preflight.check_gateway`), with
+    ``probe`` (a dossier it must refuse) telling whether the token is ``ivan``'s."""
     if gateway != "inproc":
+        url = base_url(gateway)
         if not token:
             raise UsageError("a gateway URL needs an I-VAN token", hint="--token <bearer>")
         if release or catalogs:
             raise UsageError("--release and --serve-catalog only apply to --gateway inproc")
         target = GatewayTarget(
-            gateway, token, admin_token, verify_tls, name=gateway,
+            url, token, admin_token, verify_tls, name=gateway,
             poll_timeout=poll_timeout, poll_interval=poll_interval,
         )  # fmt: skip
-        with target.session() as session:  # out of reach: the user's setting, said first
-            reach(session, gateway)
+        check_gateway(target, ivan=ivan, probe=probe, ivan_hint=ivan_hint)
         yield target
         return
     from harness.regression._inproc import inproc_target  # the only mock_gateway import
 
     with inproc_target(release=release, catalogs=catalogs, pki=pki) as target:
         yield target
+
+
+def _replay(
+    gateway: str,
+    recipe: CorpusRecipe,
+    corpus: list[CorpusEntry],
+    masks: Masks,
+    pki: TestPKI,
+    ivan_hint: str,
+    on_progress: Progress | None,
+    max_backoff: float | None,
+    target_options: dict[str, Any],
+) -> Replay:
+    """Open the target (checking a URL gateway first) and replay ``corpus`` against it."""
+    options: dict[str, Any] = dict(target_options)
+    options.update(ivan=recipe.ivan_code, probe=probe_body(corpus), ivan_hint=ivan_hint)
+    with open_target(gateway, pki=pki, **options) as target:
+        run = replay(
+            target, corpus, masks, on_progress=_progress(len(corpus), on_progress),
+            max_backoff=max_backoff,
+        )  # fmt: skip
+    run.target = target.name
+    return run
 
 
 def _masks_digest(masks_path: Path | None) -> str:
@@ -98,6 +135,9 @@ def record(
     pki: TestPKI | None = None,
     on_progress: Progress | None = None,
     on_surprise: Callable[[str], None] | None = None,
+    ivan: str | None = None,
+    max_backoff: float | None = None,
+    on_transport: Callable[[TransportStats], None] | None = None,
     **target_options: object,
 ) -> tuple[Baseline, Path]:
     """Replay the corpus of ``catalog`` against ``gateway`` and store baseline ``name``.
@@ -107,14 +147,24 @@ def record(
     (or a corpus whose expectation is wrong) would otherwise pass unnoticed.
     """
     pki = pki or ensure_pki()
-    recipe = CorpusRecipe(catalog or latest_version(), tuple(seeds), procedures=procedures)
+    code = "" if ivan in (None, DEFAULT_IVAN[0]) else str(ivan)
+    recipe = CorpusRecipe(
+        catalog or latest_version(), tuple(seeds), procedures=procedures, ivan=code
+    )
     corpus = build_corpus(recipe, pki)
     masks = load_masks(masks_path)
-    with open_target(gateway, pki=pki, **target_options) as target:  # type: ignore[arg-type]
-        run = replay(target, corpus, masks, on_progress=_progress(len(corpus), on_progress))
+    hint = (
+        "pass --ivan with the token's I-VAN code (the corpus is then built for it), "
+        f"or a token of {recipe.ivan_code}"
+    )
+    run = _replay(
+        gateway, recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options
+    )
+    if on_transport is not None and run.transport is not None:
+        on_transport(run.transport)
     for note in surprises(corpus, run.outcomes):
         (on_surprise or (lambda _note: None))(note)
-    baseline = Baseline.from_replay(name, recipe, target.name, _masks_digest(masks_path), run)
+    baseline = Baseline.from_replay(name, recipe, run.target, _masks_digest(masks_path), run)
     return baseline, save_baseline(baseline, root)
 
 
@@ -127,6 +177,8 @@ def surprises(corpus: Sequence[CorpusEntry], outcomes: dict[str, dict[str, Any]]
             continue
         codes = list(outcome.get("codes") or [])
         got = "accepted" if outcome.get("accepted") else " ".join(codes) or "rejected"
+        if outcome.get("unavailable"):
+            got = f"unavailable ({outcome['unavailable']})"
         if not entry.expected and not outcome.get("accepted"):
             found.append(f"{entry.name}: expected accepted, got {got}")
         elif entry.expected and (outcome.get("accepted") or not set(entry.expected) <= set(codes)):
@@ -149,6 +201,8 @@ class RegressionResult:
     thresholds: LatencyThresholds
     impact: CatalogImpact | None
     notes: list[str] = field(default_factory=list)
+    unjudged: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(latency kind, procedure) -> why it was not judged (too few samples)."""
 
     @property
     def ok(self) -> bool:
@@ -173,6 +227,7 @@ def regress(
     masks_path: Path | None = None,
     pki: TestPKI | None = None,
     on_progress: Progress | None = None,
+    max_backoff: float | None = None,
     **target_options: object,
 ) -> RegressionResult:
     """Replay baseline ``baseline``'s corpus against ``gateway`` and diff the outcomes."""
@@ -185,17 +240,23 @@ def regress(
     if base.masks_sha256 and base.masks_sha256 != _masks_digest(masks_path):
         notes.append("the masks changed since this baseline was recorded; re-record it")
     corpus = build_corpus(base.recipe, pki)
-    with open_target(gateway, pki=pki, **target_options) as target:  # type: ignore[arg-type]
-        run = replay(target, corpus, masks, on_progress=_progress(len(corpus), on_progress))
+    hint = (
+        f"pass a token of {base.recipe.ivan_code}, or record a baseline for the token's "
+        "I-VAN first (bhxh-harness record --ivan CODE ...)"
+    )
+    run = _replay(
+        gateway, base.recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options
+    )
     meta = {e.name: (e.procedure or "static", e.forms) for e in corpus}
     found = compare(base.outcomes, run.outcomes, meta)
     latency = latency_summary(run.latencies_ms)
     found += compare_latency(base.latency, latency, thresholds)
+    found += compare_catalogs(base.catalogs, run.catalogs)
     intended, unintended, unused = apply_expectations(found, declared)
     impact = catalog_impact(base.catalogs, run.catalogs, found)
     return RegressionResult(
-        base, target.name, corpus, run, unintended, intended, unused, latency, thresholds,
-        impact, notes + run.notes,
+        base, run.target, corpus, run, unintended, intended, unused, latency, thresholds,
+        impact, notes + run.notes, unjudged_latency(base.latency, latency, thresholds),
     )  # fmt: skip
 
 

@@ -56,3 +56,14 @@ def test_a_change_concerns_the_procedures_of_what_it_is_about(
 ) -> None:
     change = Change("rule-changed", subject, "", True)
     assert touched_procedures(CatalogDiff("2024.1", "2026.1", (change,))) == procedures
+
+
+def test_a_candidate_serving_an_older_catalog_says_a_version_is_gone(
+    reference: Baseline, baselines: Path, pki: TestPKI
+) -> None:
+    result = regress(
+        baseline=reference.name, root=baselines, pki=pki, catalogs=("2024.1",),
+        thresholds=FUNCTIONAL,
+    )  # fmt: skip
+    [gone] = [d for d in result.unintended if d.kind == "catalog-removed"]
+    assert "2026.1 gone" in gone.field and result.impact is None

@@ -25,7 +25,7 @@ def test_record_then_regress_a_faulty_release_writes_a_failing_report(
 
     clean = CliRunner().invoke(regress, ["--baseline", "cli", "--out", str(tmp_path), *common])
     assert clean.exit_code == 0, clean.output
-    assert clean.output.startswith("regression: PASSED: 0 unintended")
+    assert clean.stdout.startswith("regression: PASSED: 0 unintended")
 
     out = tmp_path / "faulty"
     faulty_args = ["--baseline", "cli", "--release", "pa-code-removed", "--out", str(out), *common]
@@ -33,7 +33,7 @@ def test_record_then_regress_a_faulty_release_writes_a_failing_report(
     faulty_params = regress.make_context("regress", list(faulty_args)).params
     faulty = CliRunner().invoke(regress, faulty_args)
     assert faulty.exit_code == 1, faulty.output
-    lines = faulty.output.splitlines()
+    lines = faulty.stdout.splitlines()
     assert lines[0].startswith("regression: FAILED: ") and lines[-1].startswith("report: ")
     [group] = [line for line in lines if "newly-rejected" in line]
     assert " in 600; e.g. 600/" in group and ": 202 accepted -> 400 XSD-001" in group

@@ -103,3 +103,42 @@ def test_a_busy_machine_slowing_everything_alike_is_not_a_regression() -> None:
     assert (found.kind, found.procedure) == ("latency-p50", "600")
     crawling = {p: {"n": 50, "p50_ms": 12.0, "p95_ms": 20.0} for p in procedures}
     assert [d.procedure for d in compare_latency(base, crawling, LatencyThresholds())] == ["all"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("expected:\n  - kind: newly-rejected\n    procdure: '600'\n    reason: r\n",
+         r"bad\.yaml:2: expectation 1: unknown key procdure"),
+        ("expect:\n  - {kind: newly-rejected, reason: r}\n",
+         r"bad\.yaml:1: .*holds a list `expected` and nothing else \(found: expect\)"),
+        ("expected:\n  - {kind: 'chnged-*', reason: r}\n",
+         r"bad\.yaml:2: expectation 1 needs a known kind"),
+        ("expected:\n  - {kind: newly-rejected, procedure: '[600', reason: r}\n",
+         r"bad\.yaml:2: procedure: '\[600' opens a '\[' it never closes"),
+    ],
+)  # fmt: skip
+def test_a_mistake_that_would_match_everything_or_nothing_is_refused_with_its_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_expectations(path)
+
+
+def test_a_folder_is_not_an_expectations_file(tmp_path: Path) -> None:
+    from harness.errors import UsageError
+
+    with pytest.raises(UsageError, match="is a folder"):
+        load_expectations(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("p50_ratio", 0.0), ("p95_ratio", -1.0), ("min_delta_ms", float("nan"))]
+)
+def test_thresholds_that_would_flag_everything_or_nothing_are_refused(
+    field: str, value: float
+) -> None:
+    with pytest.raises(ConfigError, match="--" + field.replace("_", "-")):
+        LatencyThresholds(**{field: value})

@@ -1,0 +1,115 @@
+"""Checks on a URL gateway before any dossier is replayed, each failing with what to do.
+
+Without them a refused token records 177 AUTH-002 rejections as a baseline, a token of
+another I-VAN turns every dossier into an ENV-010 "regression", a wrong admin token fails
+only after the whole corpus, and a frozen clock or a maintenance window waits for hours.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import requests
+from lxml import etree
+
+from harness.client import parse_answer
+from harness.dossiers.corpus import CorpusEntry
+from harness.errors import ConfigError
+from harness.load.gateway import reported_clock_speed
+from harness.load.request import gateway_base_url
+from harness.regression.replay import GatewayTarget
+from harness.regression.transport import maintenance
+from harness.tls import reach
+from harness.xmlsafe import parse_xml
+
+UNKNOWN_PROCEDURE = "000"
+"""No catalog has it: a probe naming it is refused (ENV-002) after the I-VAN check
+(ENV-010) and before anything is stored."""
+
+
+def base_url(gateway: str) -> str:
+    """The gateway's base URL; a URL with a path, query or bad port is refused like `load`
+    refuses it (the replay appends ``/api/v1/...`` itself)."""
+    if "://" not in gateway:
+        raise ConfigError(f"--gateway {gateway} is neither 'inproc' nor a URL")
+    base, problem = gateway_base_url(gateway)
+    if problem:  # the load command's words, with this command's in-process gateway name
+        raise ConfigError(problem.replace("'local'", "'inproc'"))
+    return base
+
+
+def probe_body(corpus: Sequence[CorpusEntry]) -> bytes | None:
+    """A valid dossier of the corpus, renamed to an unknown procedure (None: no such dossier)."""
+    entry = next((e for e in corpus if e.procedure and not e.expected), None)
+    if entry is None:
+        return None
+    root = parse_xml(entry.body)
+    node = root.find(".//{*}MaThuTuc")
+    if node is None:
+        return None
+    node.text = UNKNOWN_PROCEDURE
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _codes(response: requests.Response) -> str:
+    return " ".join(parse_answer(response.status_code, response.content).codes) or "no code"
+
+
+def _refuse_maintenance(url: str, response: requests.Response) -> None:
+    stop = maintenance(url, response)
+    if stop is not None:
+        raise ConfigError(str(stop))
+
+
+def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan_hint: str) -> None:
+    """Reachable, not in maintenance, the I-VAN token accepted and ``ivan``'s, the admin
+    token accepted when given, and a clock that moves (or an admin token to move it)."""
+    url = target.base_url
+    bearer = {"Authorization": f"Bearer {target.token}"}
+    with target.session() as session:  # out of reach: the user's setting, said first
+        health = reach(session, url)
+        _refuse_maintenance(url, health)
+        catalog = session.get(f"{url}/api/v1/catalog", headers=bearer, timeout=10)
+        _refuse_maintenance(url, catalog)
+        if catalog.status_code in (401, 403):
+            raise ConfigError(
+                f"the gateway at {url} refuses the I-VAN token "
+                f"({catalog.status_code} {_codes(catalog)})",
+                hint="pass --token (or $BHXH_REGRESS_TOKEN) with a bearer token it issued",
+            )
+        if probe is not None:
+            headers = bearer | {
+                "Content-Type": "application/xml",
+                "X-Message-Id": str(uuid.uuid4()),
+            }
+            answer = session.post(f"{url}/api/v1/dossiers", data=probe, headers=headers, timeout=30)
+            if "ENV-010" in _codes(answer).split():
+                raise ConfigError(
+                    f"the token is not {ivan}'s, the I-VAN the corpus is signed for: the "
+                    f"gateway at {url} refuses dossiers naming MaIVAN {ivan} from it "
+                    f"({answer.status_code} ENV-010)",
+                    hint=ivan_hint,
+                )
+        if target.admin_token:
+            admin = {"Authorization": f"Bearer {target.admin_token}"}
+            advance = f"{url}/admin/clock/advance"
+            moved = session.post(advance, params={"seconds": "0"}, headers=admin, timeout=30)
+            if moved.status_code in (401, 403, 404):
+                why = "has no" if moved.status_code == 404 else "refuses the admin token at"
+                raise ConfigError(
+                    f"the gateway at {url} {why} POST /admin/clock/advance "
+                    f"({moved.status_code} {_codes(moved)})",
+                    hint="pass --admin-token with the token it was started with, or leave "
+                    "it out to wait for the messages in real time (--poll-timeout)",
+                )
+        elif reported_clock_speed(health) == 0:
+            raise ConfigError(
+                f"the gateway at {url} reports a frozen clock (clock_speed 0 in /healthz): "
+                "no 02/TB-TS or 03/TB-TS message would ever arrive",
+                hint="pass --admin-token so the harness fast-forwards its clock, or serve it "
+                "with a running clock (--clock-speed)",
+            )
+
+
+__all__ = ["UNKNOWN_PROCEDURE", "base_url", "check_gateway", "probe_body"]

@@ -1,0 +1,138 @@
+"""What a replay's transport went through: retries, dropped connections, time backing off.
+
+A gateway that answers 503 or drops connections now and then is unavailable, not changed:
+the replay counts what the reference client's retries hid (so a run that passed after a
+minute of back-off says so), caps the total back-off, and stops at once when the gateway
+announces a maintenance window (a long ``Retry-After``) instead of waiting it out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.adapters import BaseAdapter
+
+from harness.client import RETRYABLE_STATUS
+from harness.errors import GatewayUnavailable
+
+LONG_RETRY_AFTER = 120.0
+"""A ``Retry-After`` longer than this (seconds) announces maintenance, not a blip."""
+MAX_BACKOFF = 300.0
+"""The most seconds a whole replay may spend backing off before it gives up."""
+
+
+def for_humans(seconds: float) -> str:
+    """``3599`` -> ``~1 h``: how long a wait is, as a person says it."""
+    if seconds >= 3000:
+        return f"~{seconds / 3600:.0f} h"
+    if seconds >= 90:
+        return f"~{seconds / 60:.0f} min"
+    return f"~{seconds:.0f} s"
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """The ``Retry-After`` of a refusal, in seconds (None: absent or not a number)."""
+    try:
+        return float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
+
+
+def maintenance(url: str, response: requests.Response) -> GatewayUnavailable | None:
+    """The error to stop with when ``response`` announces a long maintenance window."""
+    wait = retry_after(response)
+    if response.status_code != 503 or wait is None or wait <= LONG_RETRY_AFTER:
+        return None
+    return GatewayUnavailable(
+        f"the gateway at {url} is in maintenance for {for_humans(wait)} "
+        f"(503 with Retry-After: {wait:g}); try again later"
+    )
+
+
+@dataclass
+class TransportStats:
+    """Counts kept while replaying; ``sleep`` is the client's back-off, capped in total."""
+
+    url: str
+    max_backoff: float = MAX_BACKOFF
+    retries: int = 0
+    resets: int = 0
+    refusals: int = 0  # answers 429/5xx the client retried or gave up on
+    backoff: float = 0.0
+    wait: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+    def sleep(self, seconds: float) -> None:
+        if self.backoff + seconds > self.max_backoff:
+            raise GatewayUnavailable(
+                f"the gateway at {self.url} kept refusing or dropping requests: "
+                f"{self.summary()}, and the next wait would pass the cap of "
+                f"{self.max_backoff:g} s\nHint: try again when it is stable, or raise "
+                "--max-backoff"
+            )
+        self.retries += 1
+        self.backoff += seconds
+        self.wait(seconds)
+
+    def observe(self, response: requests.Response) -> None:
+        if response.status_code in RETRYABLE_STATUS or response.status_code >= 500:
+            self.refusals += 1
+        stop = maintenance(self.url, response)
+        if stop is not None:
+            raise stop
+
+    def summary(self) -> str:
+        return (
+            f"{self.retries} retries, {self.resets} connection resets, "
+            f"{self.backoff:.1f} s backing off"
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "retries": self.retries,
+            "connection_resets": self.resets,
+            "refusals": self.refusals,
+            "backoff_s": round(self.backoff, 2),
+        }
+
+
+class _Counting(BaseAdapter):
+    """Sends through ``inner``; counts dropped connections and watches every answer."""
+
+    def __init__(self, inner: BaseAdapter, stats: TransportStats) -> None:
+        super().__init__()
+        self.inner, self.stats = inner, stats
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            response = self.inner.send(request, *args, **kwargs)
+        except requests.ConnectionError:
+            self.stats.resets += 1
+            raise
+        self.stats.observe(response)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def watched(session: requests.Session, stats: TransportStats) -> requests.Session:
+    """``session`` with every mounted adapter counting into ``stats``."""
+    adapters: Mapping[str, BaseAdapter] = dict(session.adapters)
+    for prefix, adapter in adapters.items():
+        session.mount(prefix, _Counting(adapter, stats))
+    return session
+
+
+__all__ = [
+    "LONG_RETRY_AFTER",
+    "MAX_BACKOFF",
+    "TransportStats",
+    "for_humans",
+    "maintenance",
+    "retry_after",
+    "watched",
+]
