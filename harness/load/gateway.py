@@ -25,6 +25,7 @@ import requests
 
 from harness.client import parse_answer
 from harness.errors import ConfigError
+from harness.gateway_url import reported_clock_speed
 from harness.load.lifetime import die_with_parent
 from harness.tls import Verify, gateway_session, reach
 
@@ -89,17 +90,6 @@ def check_remote(url: str, tokens: Mapping[str, str], verify: Verify = True) -> 
                     hint="pass --ivan-token NAME=TOKEN with a token this gateway knows",
                 )
     return reported_clock_speed(health)
-
-
-def reported_clock_speed(health: requests.Response) -> float | None:
-    """``clock_speed`` from a ``/healthz`` answer, if it is JSON and carries a number."""
-    try:
-        speed = health.json().get("clock_speed") if health.status_code == 200 else None
-    except (ValueError, AttributeError):  # not JSON, or not an object
-        return None
-    if isinstance(speed, bool) or not isinstance(speed, int | float):
-        return None
-    return float(speed)
 
 
 @dataclass

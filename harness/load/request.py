@@ -12,9 +12,9 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from harness.errors import ConfigError
+from harness.gateway_url import gateway_base_url
 from harness.load.profile import MODELS, Plan
 from harness.tls import Verify, verify_option
 
@@ -28,30 +28,6 @@ OPTION_NAMES = {"catalog_version": "--catalog", "ivan_tokens": "--ivan-token"}
 def option(name: str) -> str:
     """The CLI option of a :class:`LoadRequest` field (``scale`` -> ``--scale``)."""
     return OPTION_NAMES.get(name, "--" + name.replace("_", "-"))
-
-
-def gateway_base_url(text: str) -> tuple[str, str]:
-    """``(base URL, problem)``: the URL without a trailing slash, or why it is not one.
-
-    The users append ``/api/v1/...`` themselves, so a URL with a path would reach the
-    wrong routes (404 on every request) and a trailing slash would double the slash.
-    """
-    if "://" not in text:
-        return text, f"--gateway {text} is neither 'local' nor a URL (did you mean http://{text}?)"
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return text, f"--gateway {text}: use an http:// or https:// URL, or 'local'"
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        return text, f"--gateway {text}: the port is not a number"
-    if not parts.hostname:
-        return text, f"--gateway {text} names no host"
-    base = f"{scheme}://{parts.netloc}"
-    if parts.path.strip("/") or parts.query or parts.fragment:
-        return text, f"--gateway {text} has a path: use the gateway's base URL, e.g. {base}"
-    return base, ""
 
 
 @dataclass(frozen=True)
@@ -210,7 +186,6 @@ __all__ = [
     "MAX_USERS_PER_PROCESS",
     "LoadRequest",
     "check_users",
-    "gateway_base_url",
     "option",
     "reproduce",
 ]

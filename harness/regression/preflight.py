@@ -16,8 +16,7 @@ from lxml import etree
 from harness.client import parse_answer
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import ConfigError
-from harness.load.gateway import reported_clock_speed
-from harness.load.request import gateway_base_url
+from harness.gateway_url import gateway_base_url, reported_clock_speed
 from harness.regression.replay import GatewayTarget
 from harness.regression.transport import maintenance
 from harness.tls import reach
@@ -31,11 +30,9 @@ UNKNOWN_PROCEDURE = "000"
 def base_url(gateway: str) -> str:
     """The gateway's base URL; a URL with a path, query or bad port is refused like `load`
     refuses it (the replay appends ``/api/v1/...`` itself)."""
-    if "://" not in gateway:
-        raise ConfigError(f"--gateway {gateway} is neither 'inproc' nor a URL")
-    base, problem = gateway_base_url(gateway)
-    if problem:  # the load command's words, with this command's in-process gateway name
-        raise ConfigError(problem.replace("'local'", "'inproc'"))
+    base, problem = gateway_base_url(gateway, local="inproc")
+    if problem:
+        raise ConfigError(problem)
     return base
 
 

@@ -12,10 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from harness.errors import ConfigError, UsageError
+from harness.gateway_url import gateway_base_url
 from harness.load import load_levels, load_profile, parse_tokens
 from harness.load.cli import load
 from harness.load.profile import load_dir
-from harness.load.request import LoadRequest, gateway_base_url
+from harness.load.request import LoadRequest
 from harness.load.settings import format_tokens, token_options
 
 
