@@ -4,25 +4,17 @@ its own credentials is used through ``--bhxh-ivan-token`` / ``--bhxh-admin-token
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-import requests
 
-from harness.catalog import latest_version
 from harness.signing import TestPKI
-from mock_gateway.config import GatewayConfig
 from tests.certification.plugin_vendor import outcomes, run_vendor
+from tests.certification.test_remote import serve
 
 USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR
-PORTS = range(18800, 18900)  # this test's servers stay in this range
 
 VENDOR = """
 def test_one(gateway):
@@ -38,47 +30,12 @@ def test_three(gateway):
 """
 
 
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18800-18899")
-
-
-@contextmanager
-def serve_with_tokens(folder: Path, pki: TestPKI) -> Iterator[str]:
+def serve_with_tokens(folder: Path, pki: TestPKI) -> AbstractContextManager[str]:
     """The mock gateway with fault injection, served with credentials of its own."""
-    port = _free_port()
     folder.mkdir()
-    config = GatewayConfig(
-        database_url=f"sqlite:///{folder / 'gateway.sqlite3'}",
-        clock_speed=0.0,
-        catalog_versions=(latest_version(),),
-        pki_directory=str(pki.directory),
-        ivan_tokens={"IVAN01": "vendor-secret-1", "IVAN02": "vendor-secret-2"},
-        admin_token="admin-secret",
-    )
-    env = dict(os.environ)
-    config.to_env(env)
-    command = [sys.executable, "-m", "uvicorn", "--factory", "mock_gateway.faulty_app:app_factory"]
-    process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    tokens = {"IVAN01": "vendor-secret-1", "IVAN02": "vendor-secret-2"}
+    factory = "mock_gateway.faulty_app:app_factory"
+    return serve(factory, folder, pki, ivan_tokens=tokens, admin_token="admin-secret")
 
 
 def _refused(done: subprocess.CompletedProcess[str], *words: str) -> str:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -25,7 +26,9 @@ from tests.certification.conftest import FAST, PROCEDURE
 
 
 @contextmanager
-def serve(factory: str, folder: Path, pki: TestPKI) -> Iterator[str]:
+def serve(factory: str, folder: Path, pki: TestPKI, **config_options: Any) -> Iterator[str]:
+    """``factory`` served by uvicorn on a free port with a frozen clock (``config_options``
+    override the gateway's settings, e.g. its tokens); yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -34,6 +37,7 @@ def serve(factory: str, folder: Path, pki: TestPKI) -> Iterator[str]:
         clock_speed=0.0,
         catalog_versions=(latest_version(),),
         pki_directory=str(pki.directory),
+        **config_options,
     )
     env = dict(os.environ)
     config.to_env(env)
