@@ -18,7 +18,8 @@ import click
 import requests
 
 from harness import __version__
-from harness.errors import HarnessError, UsageError
+from harness.cli_exits import exits_on_errors
+from harness.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,14 +29,8 @@ def friendly(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with exits_on_errors():
             return func(*args, **kwargs)
-        except UsageError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-        except HarnessError as exc:
-            click.echo(f"failed: {exc}", err=True)
-            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 

@@ -23,7 +23,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from harness.errors import HarnessError, UsageError
+from harness.cli_exits import exits_on_errors
+from harness.errors import UsageError
 from harness.tls import verify_option
 
 
@@ -151,7 +152,7 @@ def certify(
     case_ids, implied = _cases(cases)
     if implied:
         wanted = [*(wanted or []), *(p for p in implied if p not in (wanted or []))]
-    try:
+    with exits_on_errors():
         verify_tls = verify_option(insecure, str(Path(ca_bundle).resolve()) if ca_bundle else None)
         chosen = resolve_adapter(adapter, _options(adapter_options))
         show = progress and chosen.name != "manual"
@@ -170,12 +171,6 @@ def certify(
                 tokens=tokens,
                 verify_tls=verify_tls,
             )
-    except UsageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except HarnessError as exc:
-        click.echo(f"failed: {exc}", err=True)
-        sys.exit(1)
     for case in bundle.cases:
         if case.outcome.value in ("failed", "error"):
             console.print(f"[red]{case.outcome.value.upper()}[/red] {case.case_id}: {case.message}")

@@ -14,15 +14,15 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 
-from harness.errors import ConfigError, GatewayUnavailable, HarnessError, UsageError
+from harness.cli_exits import exits_on_errors
+from harness.errors import ConfigError
 from harness.regression.compare import Difference, LatencyThresholds
 from harness.regression.report import report_bundle, transport_line
 from harness.regression.run import RegressionResult
@@ -98,22 +98,6 @@ EXIT_CODES = (
 )
 
 
-@contextmanager
-def _stopping() -> Iterator[None]:
-    """A usage error exits 2, a gateway lost mid-run 3; one line (and a hint), no traceback."""
-    try:
-        yield
-    except UsageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except GatewayUnavailable as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(3)
-    except HarnessError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-
-
 def _progress() -> Callable[[int, int], None]:
     """A line on stderr about every tenth of the corpus: a long run is visibly alive."""
     started = time.monotonic()
@@ -166,7 +150,7 @@ def record(
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     surprises: list[str] = []
     transport: list[TransportStats] = []
-    with _stopping():
+    with exits_on_errors():
         baseline, folder = record_baseline(
             gateway=gateway, catalog=version, name=name, seeds=seeds or (0,),
             procedures=procedures, root=root, on_surprise=surprises.append, ivan=ivan,
@@ -244,7 +228,7 @@ def regress(
     The report (JUnit, JSON, HTML) is written under --out (default reports/).
     """
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
-    with _stopping():
+    with exits_on_errors():
         thresholds = LatencyThresholds(p50_ratio, p95_ratio, min_delta_ms)  # others: defaults
         writable_folder(out)
         result = run_regress(
