@@ -63,7 +63,7 @@ def check_families(families: Iterable[str] | None) -> tuple[str, ...]:
     unknown = [f for f in chosen if f not in FAMILIES]
     if unknown or not chosen:
         raise UsageError(
-            f"families={chosen!r}: unknown family {', '.join(unknown) or '(none given)'}",
+            f"--family {', '.join(unknown) or '(none given)'}: not a mutation family",
             hint=f"choose among {', '.join(FAMILIES)}",
         )
     return tuple(f for f in FAMILIES if f in chosen)

@@ -155,9 +155,11 @@ def run_fuzz(
     case as found). Evidence goes to ``found`` (default ``fixtures/dossiers/found``).
     """
     if budget is None and duration is None:
-        raise UsageError("budget=None, duration=None: give a number of cases or seconds")
-    if (budget is not None and budget < 1) or (duration is not None and duration <= 0):
-        raise UsageError(f"budget={budget}, duration={duration}: must be positive")
+        raise UsageError("give --budget (cases) or --duration (seconds), or both")
+    if budget is not None and budget < 1:
+        raise UsageError(f"--budget {budget}: give at least 1 case")
+    if duration is not None and not duration > 0:  # NaN too
+        raise UsageError(f"--duration {duration:g}: give a positive number of seconds")
     chosen = check_families(families)
     pki = pki or ensure_pki()
     emit = on_event or (lambda event: None)

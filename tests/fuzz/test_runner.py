@@ -89,10 +89,11 @@ def test_a_duration_bounds_the_run(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({}, "budget=None, duration=None"),
-        ({"budget": 0}, "budget=0"),
-        ({"duration": -1.0}, "duration=-1.0"),
-        ({"budget": 5, "families": ["nope"]}, "families=\\('nope',\\)"),
+        ({}, "give --budget \\(cases\\) or --duration"),
+        ({"budget": 0}, "--budget 0: give at least 1 case"),
+        ({"duration": -1.0}, "--duration -1: give a positive number of seconds"),
+        ({"duration": float("nan")}, "--duration nan: give a positive number"),
+        ({"budget": 5, "families": ["nope"]}, "--family nope: not a mutation family"),
         ({"budget": 5, "procedure": "999"}, "procedure='999'"),
     ],
 )
