@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli_types import NOT_NEGATIVE
 from harness.errors import UsageError
 from mock_gateway.config import DEFAULT_DATABASE_URL, parse_token_options
 
@@ -47,7 +48,7 @@ class _Refused(click.ClickException):
     "--clock-speed",
     default=1.0,
     show_default=True,
-    type=float,
+    type=NOT_NEGATIVE,
     help="Simulated seconds per real second (0 freezes the clock; admin API advances it).",
 )
 @click.option(

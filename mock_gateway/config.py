@@ -8,6 +8,7 @@ one JSON variable and :meth:`GatewayConfig.from_env` reads them back in each wor
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -67,8 +68,8 @@ class GatewayConfig:
             problems.append("every I-VAN and the admin need distinct tokens")
         if self.max_body_bytes <= 0:
             problems.append("max_body_bytes must be positive")
-        if self.clock_speed < 0:
-            problems.append("clock_speed must be 0 (frozen) or more")
+        if not (math.isfinite(self.clock_speed) and self.clock_speed >= 0):
+            problems.append("clock_speed must be a finite number, 0 (frozen) or more")
         if self.handover_delay < 0 or self.result_delay < 0:
             problems.append("delays must not be negative")
         if not 0 <= self.core_threads <= 64:

@@ -17,6 +17,7 @@ import requests
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.errors import ConfigError
 from harness.paths import project_root
 
 
@@ -239,3 +240,25 @@ def test_an_answer_that_is_not_json_is_not_called_the_gateway_stopping() -> None
         main.commands.pop("explode-json")
     assert code == 2 and "an answer was not the JSON expected" in err
     assert "stopped answering" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("serve", "--clock-speed", "nan"),
+        ("serve", "--clock-speed", "inf"),
+        ("regress", "--baseline", "x", "--poll-timeout", "nan"),
+        ("record", "--name", "x", "--max-backoff", "inf"),
+    ],
+)
+def test_a_number_that_is_not_finite_is_refused_at_the_option(args: tuple[str, ...]) -> None:
+    """NaN passes click's FloatRange; it ended in the database as a traceback."""
+    code, _, err = run(*args)
+    assert code == 2 and "is not a finite number" in err and "Traceback" not in err
+
+
+def test_gateway_settings_refuse_a_clock_speed_that_is_not_finite() -> None:
+    from mock_gateway.config import GatewayConfig
+
+    with pytest.raises(ConfigError, match="clock_speed must be a finite number"):
+        GatewayConfig(clock_speed=float("nan"))

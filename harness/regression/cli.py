@@ -22,6 +22,7 @@ import click
 from rich.console import Console
 
 from harness.cli_exits import exits_on_errors
+from harness.cli_types import SECONDS
 from harness.errors import ConfigError
 from harness.regression.compare import Difference, LatencyThresholds
 from harness.regression.report import report_bundle, transport_line
@@ -47,7 +48,7 @@ def _target_options(command: F) -> F:
         click.option("--ca-bundle", type=click.Path(exists=True), help="CA bundle for TLS."),
         click.option(
             "--poll-timeout",
-            type=float,
+            type=SECONDS,
             default=300.0,
             show_default=True,
             help="Seconds to wait for every dossier's 02/TB-TS and 03/TB-TS messages.",
@@ -59,7 +60,7 @@ def _target_options(command: F) -> F:
         click.option("--root", type=click.Path(path_type=Path), help="Baselines folder."),
         click.option(
             "--max-backoff",
-            type=float,
+            type=SECONDS,
             default=MAX_BACKOFF,
             show_default=True,
             help="Seconds the whole run may spend backing off from 503s and dropped "
