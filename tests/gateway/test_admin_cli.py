@@ -90,7 +90,8 @@ def test_head_is_get_without_a_body(gw: InProcessGateway) -> None:
         (["--ivan-token", "IVAN01"], "NAME=TOKEN"),
         (["--ivan-token", "IVAN01=same", "--admin-token", "same"], "distinct tokens"),
         (["--workers", "0"], "--workers"),
-        (["--clock-speed", "-1"], "clock_speed"),
+        (["--clock-speed", "-1"], "--clock-speed"),
+        (["--clock-speed", "nan"], "is not a finite number"),
         (["--faults", "nope:seconds=1"], "unknown fault profile 'nope'"),
         (
             ["--faults", "latency:seconds=abc"],
