@@ -185,7 +185,7 @@ class IvanClient:
     def _send(self, method: str, path: str, **kwargs: object) -> requests.Response:
         last_error: Exception | None = None
         for attempt in range(1, self.retry.attempts + 1):
-            retry_after: float | None = None
+            wait_hint: float | None = None
             try:
                 response = self.session.request(
                     method,
@@ -200,9 +200,9 @@ class IvanClient:
                     return response
                 if attempt == self.retry.attempts:
                     return response
-                retry_after = _retry_after(response)
+                wait_hint = retry_after(response)
             if attempt < self.retry.attempts:
-                self.sleep(self.retry.delay(attempt, retry_after, self.rng))
+                self.sleep(self.retry.delay(attempt, wait_hint, self.rng))
         assert last_error is not None
         raise last_error
 
@@ -242,12 +242,21 @@ class IvanClient:
         return messages
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+def retry_after(response: requests.Response | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (None when absent or not a number)."""
+    value = None if response is None else response.headers.get("Retry-After")
     try:
         return float(value) if value is not None else None
     except ValueError:
         return None
 
 
-__all__ = ["Answer", "FeedMessage", "IvanClient", "Journal", "RetryPolicy", "parse_answer"]
+__all__ = [
+    "Answer",
+    "FeedMessage",
+    "IvanClient",
+    "Journal",
+    "RetryPolicy",
+    "parse_answer",
+    "retry_after",
+]

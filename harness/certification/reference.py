@@ -35,7 +35,14 @@ from harness.certification.model import (
     JobForm,
     Relay,
 )
-from harness.client import RETRYABLE_STATUS, FeedMessage, IvanClient, Journal, RetryPolicy
+from harness.client import (
+    RETRYABLE_STATUS,
+    FeedMessage,
+    IvanClient,
+    Journal,
+    RetryPolicy,
+    retry_after,
+)
 from harness.envelope import EmbeddedFile, EnvelopeInfo, build_envelope
 from harness.errors import SignatureInvalid
 from harness.signing import Credential, TestPKI, ensure_pki, sign, verify
@@ -43,15 +50,6 @@ from harness.xmlsafe import parse_xml
 
 BHXH_SIGNATURE = "XACNHAN_GDICH/TTCKY_BHXH"
 IVAN_NAMESPACE = uuid.UUID("5b0c2a58-6a43-4f39-9a2b-4b6f3c0e8d11")
-
-
-def retry_after(response: requests.Response | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (None when absent or not a number)."""
-    value = None if response is None else response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 class CertClient(IvanClient):
@@ -374,4 +372,4 @@ class ReferenceIvan(ContextHolder):
         return self.journal.recover(ma_gdich)
 
 
-__all__ = ["CertClient", "DurableJournal", "IvanState", "Pending", "ReferenceIvan", "retry_after"]
+__all__ = ["CertClient", "DurableJournal", "IvanState", "Pending", "ReferenceIvan"]

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from requests.adapters import BaseAdapter
 
-from harness.client import RETRYABLE_STATUS
+from harness.client import RETRYABLE_STATUS, retry_after
 from harness.errors import GatewayUnavailable
 
 LONG_RETRY_AFTER = 120.0
@@ -32,14 +32,6 @@ def for_humans(seconds: float) -> str:
     if seconds >= 90:
         return f"~{seconds / 60:.0f} min"
     return f"~{seconds:.0f} s"
-
-
-def retry_after(response: requests.Response) -> float | None:
-    """The ``Retry-After`` of a refusal, in seconds (None: absent or not a number)."""
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
 
 
 def maintenance(url: str, response: requests.Response) -> GatewayUnavailable | None:
@@ -133,6 +125,5 @@ __all__ = [
     "TransportStats",
     "for_humans",
     "maintenance",
-    "retry_after",
     "watched",
 ]
