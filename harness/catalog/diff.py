@@ -28,11 +28,11 @@ from lxml import etree
 
 from harness import error_codes
 from harness.catalog.model import Catalog, Form, Procedure, period_key
+from harness.catalog.rule_roles import DEFAULT_ROLE
 from harness.catalog.schema_walk import Node, compare_nodes, snapshot
 from harness.errors import CatalogError
 
 _SCH = ("http://purl.oclc.org/dsdl/schematron", "http://www.ascc.net/xml/schematron")
-_DEFAULT_ROLE = "RULE-001"  # what the validator reports for an assert without a role
 
 
 @dataclass(frozen=True)
@@ -393,7 +393,7 @@ def _read_rules(path: Path) -> dict[str, _Rule]:
                 test = _squash(assertion.get("test"))
                 refs = (assertion.get("diagnostics") or "").split()
                 texts = [_message(assertion), *(diagnostics.get(r, "") for r in refs)]
-                role = assertion.get("role") or _DEFAULT_ROLE
+                role = assertion.get("role") or DEFAULT_ROLE
                 key = assertion.get("id") or f"{context} :: {test}"
                 rules[key] = _Rule(context, test, variables, role, " / ".join(texts))
     return rules

@@ -18,6 +18,7 @@ from lxml import etree
 
 from harness import error_codes
 from harness.catalog import xpath_functions
+from harness.catalog.rule_roles import DEFAULT_ROLE
 from harness.catalog.tables import table_rows
 from harness.catalog.xpath_scan import Call, function_calls, literal, table_paths
 from harness.errors import CatalogError
@@ -26,7 +27,6 @@ SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 _XPATH_ATTRIBUTES = ("context", "test", "value", "select", "path")
 """Attributes of Schematron elements that hold XPath (``rule/@context``, ``assert/@test``,
 ``let/@value``, ``value-of/@select``, ``name/@path``)."""
-_DEFAULT_ROLE = "RULE-001"
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class _FileChecker:
         return self.problems
 
     def role(self, node: etree._Element) -> None:
-        code = node.get("role") or _DEFAULT_ROLE
+        code = node.get("role") or DEFAULT_ROLE
         if code not in self.codes:
             self.add(
                 node,

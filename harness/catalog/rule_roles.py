@@ -40,4 +40,4 @@ def can_raise(expected: tuple[str, ...], rules: tuple[Path, ...]) -> bool:
     return {c for c in expected if c.startswith(RULE_FAMILY)} <= rule_codes(rules)
 
 
-__all__ = ["RULE_FAMILY", "can_raise", "rule_codes"]
+__all__ = ["DEFAULT_ROLE", "RULE_FAMILY", "can_raise", "rule_codes"]

@@ -18,6 +18,7 @@ from lxml import etree, isoschematron
 from harness.catalog import xpath_functions
 from harness.catalog.model import Catalog
 from harness.catalog.rule_check import xpath_syntax_error
+from harness.catalog.rule_roles import DEFAULT_ROLE
 from harness.error_codes import describe
 from harness.errors import CatalogError, Finding
 
@@ -244,7 +245,7 @@ def _svrl_findings(report: etree._XSLTResultTree) -> list[Finding]:
         vi = " ".join("".join(failed.findtext("svrl:text", "", _SVRL)).split())
         en_node = failed.find("svrl:diagnostic-reference", _SVRL)
         en = " ".join((en_node.text or "").split()) if en_node is not None else vi
-        code = failed.get("role") or "RULE-001"
+        code = failed.get("role") or DEFAULT_ROLE
         findings.append(
             Finding(
                 code=code,
