@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from harness.errors import ConfigError
+from mock_gateway.headers import media_type
 from mock_gateway.store import Store
 
 PLAN_SETTING = "fault-plan"
@@ -97,9 +98,8 @@ def _spec_value(raw: str) -> Any:
 def json_media(content_type: str | None) -> None:
     """Refuse a ``Content-Type`` other than ``application/json`` (charset UTF-8 if any):
     XML or a form sent by mistake must not be read as some other plan."""
-    media, _, options = (content_type or "").partition(";")
-    charset = options.partition("charset=")[2].strip().strip('"').lower()
-    if media.strip().lower() != "application/json" or charset not in ("", "utf-8"):
+    media, charset = media_type(content_type or "")
+    if media != "application/json" or charset not in ("", "utf-8"):
         shown = (content_type or "(none)")[:60]
         raise ConfigError(f"Content-Type must be application/json, not {shown!r}", hint=_SHAPE)
 
@@ -183,10 +183,7 @@ def specs_from_json(data: Any) -> tuple[list[FaultSpec], int | None]:
     """
     if not isinstance(data, dict):
         raise ConfigError(f"the plan must be a JSON object, not {_kind(data)}", hint=_SHAPE)
-    unknown = sorted(set(data) - set(_PLAN_KEYS))
-    if unknown:
-        names = ", ".join(repr(k[:40]) for k in unknown[:3])
-        raise ConfigError(f"unknown key {names} in the plan", hint=_SHAPE)
+    _refuse_unknown(data, _PLAN_KEYS, "the plan")
     if ("profiles" in data) == ("spec" in data):
         said = "both profiles and spec" if "profiles" in data else "neither profiles nor spec"
         raise ConfigError(f"the plan gives {said}", hint=f"{_SHAPE}; {_CLEAR}")
@@ -223,10 +220,7 @@ def _entry(number: int, item: Any) -> FaultSpec:
         raise ConfigError(
             f"{where} must be an object {{name, params}}, not {_kind(item)}", hint=_SHAPE
         )
-    unknown = sorted(set(item) - set(_ENTRY_KEYS))
-    if unknown:
-        names = ", ".join(repr(k[:40]) for k in unknown[:3])
-        raise ConfigError(f"{where} has unknown key {names}", hint=_SHAPE)
+    _refuse_unknown(item, _ENTRY_KEYS, where)
     name, params = item.get("name"), item.get("params")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where} needs a name, a profile's name as a string", hint=_SHAPE)
@@ -235,6 +229,14 @@ def _entry(number: int, item: Any) -> FaultSpec:
             f"{where} ({name[:40]!r}): params must be an object, not {_kind(params)}", hint=_SHAPE
         )
     return FaultSpec(name, dict(params or {}))
+
+
+def _refuse_unknown(data: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    """A key the plan does not take is a typo, never ignored."""
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        names = ", ".join(repr(k[:40]) for k in unknown[:3])
+        raise ConfigError(f"unknown key {names} in {where}", hint=_SHAPE)
 
 
 def _kind(value: Any) -> str:
