@@ -14,7 +14,9 @@ and headers) is checked, which catches a head that arrived whole in one read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import time
 from http import HTTPStatus
 from typing import Any
@@ -32,7 +34,21 @@ KEPT_BYTES = 4096
 PATH_KEPT = 512
 """How much of an oversized head's URL the traffic log keeps as its path."""
 
+_REQUEST_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) +([^ \r\n]*)")
+"""A request line's method (an RFC 9110 token) and target, as far as they arrived."""
+
 log = logging.getLogger(__name__)
+
+
+def request_line(head: bytes) -> tuple[str, str]:
+    """The method and target (at most :data:`PATH_KEPT` characters) of the request line
+    that begins ``head``, or empty strings where it does not read as one: what the
+    traffic log can say of a request the parser refused."""
+    found = _REQUEST_LINE.match(head)
+    if found is None:
+        return "", ""
+    method, target = found.group(1), found.group(2)[:PATH_KEPT]
+    return method.decode("ascii"), target.decode("latin-1")
 
 
 def _gateway_of(app: Any) -> Any:
@@ -75,8 +91,8 @@ class CappedHeadProtocol(HttpToolsProtocol):
     400 REQ-004 instead of uvicorn's plain-text "Invalid HTTP request received.".
 
     Both refusals go to the traffic log like any exchange, with what is known of the
-    request: the size of an oversized head (not its bytes), the first
-    :data:`KEPT_BYTES` of an unreadable one.
+    request: its method and target, the size of an oversized head (not its bytes), the
+    first :data:`KEPT_BYTES` of an unreadable one.
     """
 
     _in_head = False
@@ -132,8 +148,16 @@ class CappedHeadProtocol(HttpToolsProtocol):
             gateway.record_refusal(self._as_request(code), answer, self._started or time.time())
 
     def _as_request(self, code: str) -> GatewayRequest:
-        """What the traffic log can say of the refused request."""
+        """What the traffic log can say of the refused request: its method and target
+        as far as they arrived, the size of an oversized head, the first bytes of an
+        unreadable one."""
+        method, path = request_line(self._reading)
+        # What the parser read beats a guess from the last read, if it got that far.
+        with contextlib.suppress(Exception):
+            method = self.parser.get_method().decode("ascii") or method
+        if self.url:  # reset when a message begins, so it is this request's
+            path = bytes(self.url[:PATH_KEPT]).decode("latin-1")
         if code == "LIM-003":
-            path = self.url[:PATH_KEPT].decode("latin-1") if self._in_head else ""
-            return GatewayRequest("", path, body_size=self._head_bytes + len(self._reading))
-        return GatewayRequest("", "", body=self._reading[:KEPT_BYTES])
+            size = self._head_bytes + len(self._reading)
+            return GatewayRequest(method, path, body_size=size)
+        return GatewayRequest(method, path, body=self._reading[:KEPT_BYTES])

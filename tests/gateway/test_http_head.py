@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.signing import TestPKI
-from mock_gateway.http_head import HEAD_MAX
+from mock_gateway.http_head import HEAD_MAX, PATH_KEPT, request_line
 from mock_gateway.local import LocalServer
 from mock_gateway.testing import Answer, InProcessGateway, ServerProcess
 
@@ -145,13 +145,30 @@ def test_refusals_are_kept_in_the_traffic_log(
     after = max((int(r["id"]) for r in gateway.gateway.traffic_log()), default=0)
     path = b"/api/v1/messages?" + b"x" * 100
     exchange(server.url, b"GET " + path + b" HTTP/1.1\r\nX-Big: " + b"a" * HEAD_MAX + b"\r\n\r\n")
-    exchange(server.url, b"HELLO gateway\r\n\r\n")
+    exchange(server.url, b"POST /api/v1/dossiers HTTP/1.1\r\nContent-Length: abc\r\n\r\n")
     rows = {r["outcome"]: r for r in gateway.gateway.traffic_log(after)}
     big, unreadable = rows["LIM-003"], rows["REQ-004"]
-    assert big["status"] == 431 and big["path"] == path.decode()
+    assert (big["status"], big["method"], big["path"]) == (431, "GET", path.decode())
     assert big["request_size"] > HEAD_MAX and not big["request"]
-    assert unreadable["status"] == 400
-    assert bytes(unreadable["request"]).startswith(b"HELLO gateway")
+    assert (unreadable["status"], unreadable["method"]) == (400, "POST")
+    assert unreadable["path"] == "/api/v1/dossiers"
+    assert bytes(unreadable["request"]).startswith(b"POST /api/v1/dossiers HTTP/1.1")
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"HELLO gateway\r\n\r\n", ("HELLO", "gateway")),
+        (b"GET /api/v1/messages?after=1 HTTP/1.1\r\n", ("GET", "/api/v1/messages?after=1")),
+        (b"GET /" + b"a" * 2000, ("GET", "/" + "a" * (PATH_KEPT - 1))),
+        (b"\x16\x03\x01\x02\x00", ("", "")),  # a TLS hello sent to plain HTTP
+        (b"", ("", "")),
+    ],
+)
+def test_the_traffic_log_reads_what_it_can_of_a_refused_request_line(
+    head: bytes, expected: tuple[str, str]
+) -> None:
+    assert request_line(head) == expected
 
 
 def _expecting(token: str, path: bytes = b"/api/v1/dossiers") -> bytes:
