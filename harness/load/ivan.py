@@ -38,6 +38,7 @@ from harness.xmlsafe import XMLLimits, parse_xml
 SUBMIT = "submit"
 SUBMIT_RETRY = "submit (retry)"
 FEED = "feed"
+FEED_START = "feed (finding its end)"
 ACK = "ack"
 STEPS = (SUBMIT, SUBMIT_RETRY, FEED, ACK)
 
@@ -338,6 +339,54 @@ class FeedReader:
         self.cursor = following
         return len(entries)
 
+    def skip_to_end(self, client: Client | None = None, attempts: int = 3) -> int:
+        """Move the cursor past every message the feed holds now, and return it.
+
+        A run then reads only its own dossiers' messages, not a long-lived gateway's whole
+        history (100,000 messages were 500 pages and 100,000 acks before the run's own).
+        It takes about 2·log2(N) reads of one message each: find a position past the end
+        by doubling, then halve the gap. ``client`` (default: the reader's) lets the
+        caller keep these reads out of the run's figures. The cursor stays at 0 when the
+        feed does not answer after ``attempts`` tries, or its cursor is not a number.
+        """
+        ask = client or self.client
+
+        def next_after(after: int) -> int | None:
+            """The position of the first message after ``after``; 0 for none; None: unknown."""
+            for _ in range(attempts):
+                path = f"/api/v1/messages?after={after}&limit=1"
+                with ask.request(
+                    "GET", path, name=FEED_START, headers=self._auth, catch_response=True
+                ) as response:
+                    if response.status_code == 200:
+                        try:
+                            entries, following = parse_feed(response.content or b"", after)
+                        except ValueError:
+                            response.failure("unreadable feed page")
+                            return None
+                        response.success()
+                        return following if entries and following > after else 0
+                    response.failure(f"HTTP {response.status_code}")
+            return None
+
+        first = next_after(0)
+        if not first:
+            return self.cursor
+        low, step = first, 1  # a message sits at ``low``; is there one past ``low + step``?
+        while (found := next_after(low + step)) != 0:
+            if found is None:
+                return self.cursor
+            low, step = found, step * 2
+        high = low + step  # nothing after ``high``: the end is in [low, high]
+        while low < high:
+            middle = (low + high) // 2
+            found = next_after(middle)
+            if found is None:
+                return self.cursor
+            low, high = (found, high) if found else (low, middle)
+        self.cursor = low
+        return low
+
     def ack(self, message_id: str) -> None:
         sent = self.timer()
         with self.client.request(
@@ -367,6 +416,7 @@ class FeedReader:
 __all__ = [
     "ACK",
     "FEED",
+    "FEED_START",
     "LOAD_RETRY",
     "STAGES",
     "STEPS",

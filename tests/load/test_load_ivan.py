@@ -7,7 +7,7 @@ import random
 import pytest
 
 from harness.load import DossierPool, FeedReader, Ivan, LifecycleLog, Pacer, Submitter, parse_feed
-from harness.load.ivan import ACK, FEED, SUBMIT, SUBMIT_RETRY, TRIVIAL_BODY
+from harness.load.ivan import ACK, FEED, FEED_START, SUBMIT, SUBMIT_RETRY, TRIVIAL_BODY
 from mock_gateway.testing import InProcessGateway
 from tests.load.conftest import CoreClient, Reply, ScriptedClient
 
@@ -133,6 +133,38 @@ def test_feed_reader_times_hand_over_and_result_then_acks_all(
     assert not log.pending
     assert log.counts["messages 02/TB-TS"] == 3 and log.counts["messages 03/TB-TS"] == 3
     assert "after=0" in feeds[0].url and "after=0" not in feeds[1].url
+
+
+@pytest.mark.parametrize("earlier", [0, 1, 2, 7, 30])
+def test_a_reader_starts_past_the_messages_earlier_runs_left(
+    gateway: InProcessGateway, pool: DossierPool, ivan01: Ivan, earlier: int
+) -> None:
+    """On a re-used gateway a run reads only its own dossiers' messages, found with about
+    2·log2(N) one-message reads that are not the run's feed figures."""
+    client = CoreClient(gateway)
+    sub, _ = submitter(client, pool, LifecycleLog())
+    for _ in range(earlier):
+        assert sub.submit() == "accepted"
+    gateway.advance(2 * 3600)  # two messages per dossier, none acknowledged
+    log = LifecycleLog()
+    reader = FeedReader(client, ivan01.token, log)
+    quiet = CoreClient(gateway)
+    assert reader.skip_to_end(quiet) == reader.cursor == 2 * earlier
+    assert all(c.name == FEED_START and "limit=1" in c.url for c in quiet.calls)
+    assert len(quiet.calls) <= 2 * max(1, (2 * earlier).bit_length()) + 1
+    assert not [c for c in client.calls if c.name in (FEED, FEED_START)]
+    ours, _ = submitter(client, pool, log)
+    assert ours.submit() == "accepted"
+    gateway.advance(2 * 3600)
+    assert reader.poll_once() == 2  # this run's own hand-over and result, nothing older
+    assert log.counts["messages 02/TB-TS"] == 1 and not log.pending
+
+
+def test_a_reader_that_cannot_find_the_end_starts_at_the_beginning(ivan01: Ivan) -> None:
+    reader = FeedReader(ScriptedClient(), ivan01.token, LifecycleLog())
+    failing = ScriptedClient(script=[(503, {})] * 3)
+    assert reader.skip_to_end(failing) == reader.cursor == 0
+    assert len(failing.calls) == 3
 
 
 def test_a_failed_ack_is_tried_again_on_the_next_poll(
