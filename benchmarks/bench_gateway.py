@@ -59,6 +59,7 @@ from sqlalchemy import make_url, text
 
 from harness.catalog import load_catalog
 from harness.dossiers.factory import Dossier, DossierFactory
+from harness.percentiles import nearest_rank
 from harness.signing import ensure_pki
 from mock_gateway.config import GatewayConfig
 from mock_gateway.store import open_engine
@@ -115,8 +116,8 @@ def small_bodies(factory: DossierFactory, pool: int) -> tuple[str, list[bytes]]:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    """Nearest rank, as every figure of the harness (``q`` from 0 to 1)."""
+    return nearest_rank(values, q * 100.0) or 0.0
 
 
 def in_process(

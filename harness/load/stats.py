@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from harness.percentiles import nearest_rank
 
 AGGREGATED = "Aggregated"
 PERCENTILES = {"p50": "50%", "p95": "95%", "p99": "99%", "p99.9": "99.9%"}
@@ -212,12 +213,7 @@ def locust_bucket_ceiling(ms: float) -> float:
 
 def percentile(values: list[float], which: str) -> float | None:
     """Nearest-rank percentile (``p95``...) of raw samples; None without samples."""
-    if not values:
-        return None
-    q = float(which.lstrip("p")) / 100.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(round(q * len(ordered), 9)))  # round: 0.95 * 100 is 95.000...01
-    return ordered[min(rank, len(ordered)) - 1]
+    return nearest_rank(values, float(which.lstrip("p")))
 
 
 __all__ = [

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, UsageError
+from harness.percentiles import nearest_rank
 from harness.regression.corpus import CorpusRecipe, baselines_dir
 from harness.regression.replay import Replay
 
@@ -26,12 +26,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (robust for the small samples of a CI-sized corpus)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
-    return ordered[rank - 1]
+    """Nearest-rank percentile (robust for the small samples of a CI-sized corpus); 0 for none."""
+    found = nearest_rank(values, q)
+    return 0.0 if found is None else found
 
 
 def latency_summary(latencies_ms: dict[str, list[float]]) -> dict[str, dict[str, float]]:
