@@ -143,7 +143,7 @@ def read_envelope(hoso: etree._Element) -> EnvelopeInfo:
                 ten_file=file.get("TenFile", ""),
                 noi_dung=node.findtext("NoiDungFile") or "",
                 loai_file=file.get("LoaiFile", ""),
-                do_dai=int(length) if length.isdigit() else None,
+                do_dai=int(length) if length.isascii() and length.isdigit() else None,
             )
         )
     return EnvelopeInfo(

@@ -59,7 +59,7 @@ async def read_capped(request: Request, cap: int) -> BodyRead:
     that hangs up mid-body gets nothing, but its exchange is still logged (REQ-003).
     """
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap:
+    if declared.isascii() and declared.isdigit() and int(declared) > cap:
         return BodyRead(b"", oversize=int(declared))
     chunks: list[bytes] = []
     size = 0
@@ -87,7 +87,7 @@ def _refused_unread(gateway: Gateway, head: GatewayRequest) -> int | None:
     if not gateway.refuses_before_body(head):
         return None
     declared = head.header("content-length") or ""
-    return int(declared) if declared.isdigit() else 0
+    return int(declared) if declared.isascii() and declared.isdigit() else 0
 
 
 _QUERY_TOKEN_ROUTES = tuple(r for r in ROUTES if r.query_token)

@@ -29,7 +29,7 @@ TEST_NOTICE = (
     "not by Vietnam Social Security (BHXH); it has no legal value. "
 )
 SIGNATURE_PARENT = "XACNHAN_GDICH/TTCKY_BHXH"
-SO_HSO_PATTERN = re.compile(r"^\d{5}/\d{4}/\d{5}$")
+SO_HSO_PATTERN = re.compile(r"^[0-9]{5}/[0-9]{4}/[0-9]{5}$")
 DATE_FORMAT = "%d/%m/%Y"
 VN_TIME = timezone(timedelta(hours=7), "ICT")
 

@@ -63,7 +63,7 @@ def tables_document(reference_dir: Path | None = None) -> etree._Element:
     return root
 
 
-_PERIOD = re.compile(r"^\s*(\d{1,2})/(\d{4})\s*$")
+_PERIOD = re.compile(r"^\s*([0-9]{1,2})/([0-9]{4})\s*$")
 
 
 def period_number(text: str) -> int | None:

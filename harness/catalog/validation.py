@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -259,6 +261,37 @@ def _svrl_findings(report: etree._XSLTResultTree) -> list[Finding]:
     return findings
 
 
+def _composed(doc: etree._Element | etree._ElementTree) -> etree._Element | None:
+    """A copy of ``doc`` with its text in NFC, or None if it already is.
+
+    NFD text is tolerated (RULE-101 warns), so a length limit counts characters as NFC
+    does: "Nguyễn" is 6 code points in NFC and 9 in NFD. Only a document the schema
+    refused pays for the copy.
+    """
+    root = doc.getroot() if isinstance(doc, etree._ElementTree) else doc
+    if all(
+        unicodedata.is_normalized("NFC", text)
+        for node in root.iter()
+        for text in (node.text, node.tail, *_attribute_values(node))
+        if text
+    ):
+        return None
+    copy = deepcopy(root)
+    for node in copy.iter():
+        if node.text:
+            node.text = unicodedata.normalize("NFC", node.text)
+        if node.tail:
+            node.tail = unicodedata.normalize("NFC", node.tail)
+        if isinstance(node.tag, str):  # an element, not a comment
+            for name, value in node.attrib.items():
+                node.set(name, unicodedata.normalize("NFC", value))
+    return copy
+
+
+def _attribute_values(node: etree._Element) -> list[str]:
+    return list(node.attrib.values()) if isinstance(node.tag, str) else []
+
+
 @dataclass
 class DocumentValidator:
     """XSD then Schematron for one document type; thread-safe (lxml objects are per-thread)."""
@@ -282,7 +315,9 @@ class DocumentValidator:
         """Schema findings; business rules run only on schema-valid documents."""
         schema, rules = self._compiled()
         if not schema.validate(doc):
-            return _xsd_findings(schema, self.schema_code, self.xsd)
+            composed = _composed(doc)
+            if composed is None or not schema.validate(composed):
+                return _xsd_findings(schema, self.schema_code, self.xsd)
         findings: list[Finding] = []
         for rule in rules:
             findings.extend(rule.findings(doc))

@@ -21,10 +21,10 @@ from harness.catalog.tables import table_index, tables_for_xpath
 
 NAMESPACE = "urn:bhxh-harness:functions"
 
-_VN_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_PERIOD = re.compile(r"^(\d{2})/(\d{4})$")
-_YEAR = re.compile(r"(\d{4})")
+_VN_DATE = re.compile(r"^([0-9]{2})/([0-9]{2})/([0-9]{4})$")
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_PERIOD = re.compile(r"^([0-9]{2})/([0-9]{4})$")
+_YEAR = re.compile(r"([0-9]{4})")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
 
 

@@ -25,10 +25,10 @@ __all__ = [
     "to_nfd",
 ]
 
-_VN_DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_VN_PERIOD = re.compile(r"(\d{2})/(\d{4})")
-_ISO_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+_VN_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_VN_PERIOD = re.compile(r"([0-9]{2})/([0-9]{4})")
+_ISO_PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 class Period(NamedTuple):

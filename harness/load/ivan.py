@@ -280,7 +280,7 @@ def parse_feed(body: bytes, cursor: int) -> tuple[list[FeedEntry], int]:
         for node in root.iterfind("DS_THONGBAO/THONGBAO")
     ]
     following = root.findtext("CON_TRO_TIEP", "") or ""
-    return entries, int(following) if following.isdigit() else cursor
+    return entries, int(following) if following.isascii() and following.isdigit() else cursor
 
 
 def run_sequentially(jobs: Sequence[Callable[[], None]]) -> None:

@@ -226,15 +226,15 @@ SCHEMA_EDITS = {
     ),
     "pattern alternative added": (
         COMMON,
-        '<xs:restriction base="xs:string"><xs:pattern value="0\\d{9,10}"/></xs:restriction>',
-        '<xs:restriction base="xs:string"><xs:pattern value="0\\d{9,10}"/>'
-        '<xs:pattern value="\\+84\\d{9}"/></xs:restriction>',
+        '<xs:restriction base="xs:string"><xs:pattern value="0[0-9]{9,10}"/></xs:restriction>',
+        '<xs:restriction base="xs:string"><xs:pattern value="0[0-9]{9,10}"/>'
+        '<xs:pattern value="\\+84[0-9]{9}"/></xs:restriction>',
         {("pattern-loosened", path, False) for path in PHONES},
     ),
     "pattern changed": (
         COMMON,
-        '<xs:restriction base="xs:string"><xs:pattern value="0\\d{9,10}"/></xs:restriction>',
-        '<xs:restriction base="xs:string"><xs:pattern value="0\\d{9}"/></xs:restriction>',
+        '<xs:restriction base="xs:string"><xs:pattern value="0[0-9]{9,10}"/></xs:restriction>',
+        '<xs:restriction base="xs:string"><xs:pattern value="0[0-9]{9}"/></xs:restriction>',
         {("pattern-changed", path, True) for path in PHONES},
     ),
 }

@@ -17,8 +17,9 @@ def test_a_date_in_neither_spelling_names_both_accepted_patterns(pki: TestPKI) -
     [finding] = validators_for(catalog).form(form.form.form, form.form.version).validate(root)
     assert finding.code == "XSD-001" and finding.xpath.endswith("/NgayCap")
     assert "matches none of the patterns" in finding.message_en
-    assert r"(0[1-9]|[12]\d|3[01])/(0[1-9]|1[0-2])/(19|20)\d{2}" in finding.message_en  # dd/MM
-    assert r"(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])" in finding.message_en  # ISO
+    day_month_year = r"(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}"
+    iso = r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    assert day_month_year in finding.message_en and iso in finding.message_en
 
 
 def test_a_single_pattern_keeps_libxml2s_message(pki: TestPKI) -> None:

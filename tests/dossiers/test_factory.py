@@ -4,6 +4,7 @@ version, reproducibly; each named defect fails with exactly the code that names 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 
 import pytest
@@ -101,6 +102,67 @@ def test_nfd_names_are_accepted_with_a_warning(pki: TestPKI) -> None:
     result = checker.check(factory.build("600", 4, tweaks=Tweaks(form_hook=decompose)).envelope)
     assert result.accepted
     assert "RULE-101" in {f.code for f in result.warnings}
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def _setting(tag: str, change: Callable[[str], str]) -> Callable[[etree._Element], etree._Element]:
+    def hook(root: etree._Element) -> etree._Element:
+        for node in root.iter(tag):
+            node.text = change(node.text or "")
+        return root
+
+    return hook
+
+
+def _in_form(tag: str, change: Callable[[str], str]) -> Tweaks:
+    return Tweaks(form_hook=lambda _code, root: _setting(tag, change)(root))
+
+
+def _in_envelope(tag: str, change: Callable[[str], str]) -> Tweaks:
+    return Tweaks(envelope_hook=_setting(tag, change))
+
+
+@pytest.mark.parametrize(
+    ("tweaks", "code"),
+    [
+        (_in_form("MasoBHXH", lambda t: t.translate(FULL_WIDTH)), "XSD-001"),
+        (_in_form("MasoBHXH", lambda t: t.translate(ARABIC_INDIC)), "XSD-001"),
+        (_in_form("NgaySinh", lambda t: t[:-2] + t[-2:].translate(FULL_WIDTH)), "XSD-001"),
+        (_in_envelope("MaSoThue", lambda t: t.translate(FULL_WIDTH)), "ENV-001"),
+        (_in_envelope("KyKeKhai", lambda t: t[:3] + t[3:].translate(FULL_WIDTH)), "ENV-001"),
+        (_in_envelope("NgayLap", lambda _t: "31/04/2026"), "RULE-105"),
+        (_in_envelope("NgayLap", lambda _t: "2026-02-29"), "RULE-105"),
+    ],
+)
+def test_digits_are_ascii_and_dates_exist(pki: TestPKI, tweaks: Tweaks, code: str) -> None:
+    """ "10 digits" means 0-9: a full-width or Arabic-Indic digit an input method or a
+    spreadsheet slipped in is refused, as is a filing date that does not exist."""
+    factory, checker = _tools("2024.1", pki)
+    result = checker.check(factory.build("600", 4, tweaks=tweaks).envelope)
+    assert code in {f.code for f in result.errors}
+
+
+def test_a_length_limit_counts_an_nfd_name_as_nfc(pki: TestPKI) -> None:
+    """NFD is tolerated, so a 190-character name stays under a 200-character limit
+    however many combining marks it is spelled with."""
+    factory, checker = _tools("2024.1", pki)
+    name = ("CÔNG TY CỔ PHẦN ĐẦU TƯ XÂY DỰNG VÀ PHÁT TRIỂN HẠ TẦNG ĐÔ THỊ " * 4)[:190].strip()
+    decomposed = unicodedata.normalize("NFD", name)
+    assert len(decomposed) > 200
+    tweaks = Tweaks(
+        form_hook=lambda _code, root: _setting("TenDonVi", lambda _t: decomposed)(root),
+        envelope_hook=_setting("TenDoiTuong", lambda _t: decomposed),
+    )
+    result = checker.check(factory.build("600", 4, tweaks=tweaks).envelope)
+    assert result.accepted, [f.code for f in result.errors]
+    assert "RULE-101" in {f.code for f in result.warnings}
+    too_long = unicodedata.normalize("NFD", name + " TOÀN QUỐC VIỆT NAM")
+    tweaks = Tweaks(envelope_hook=_setting("TenDoiTuong", lambda _t: too_long))
+    result = checker.check(factory.build("600", 4, tweaks=tweaks).envelope)
+    assert "ENV-001" in {f.code for f in result.errors}
 
 
 DEFECT_CASES = [
