@@ -16,9 +16,10 @@ from harness.errors import CatalogError
 
 
 class LinedDict(dict[str, Any]):
-    """A mapping that knows the line it started on (1-based)."""
+    """A mapping that knows the line it started on and the line of each key (1-based)."""
 
     line: int = 0
+    key_lines: dict[str, int] = {}  # noqa: RUF012 - replaced per instance when loaded
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -32,7 +33,7 @@ class DuplicateKey(yaml.MarkedYAMLError):
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _refuse_duplicates(loader: _LineLoader, node: yaml.MappingNode) -> None:
+def _refuse_duplicates(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, int]:
     """Keys compare as the strings the mapping will hold, so ``605:`` clashes with ``"605":``.
 
     Keys a ``<<:`` merge brings in may be overridden on purpose, so only written keys count.
@@ -49,12 +50,14 @@ def _refuse_duplicates(loader: _LineLoader, node: yaml.MappingNode) -> None:
                 problem_mark=key_node.start_mark,
             )
         seen[key] = line
+    return seen
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LinedDict:
-    _refuse_duplicates(loader, node)
+    key_lines = _refuse_duplicates(loader, node)
     mapping = LinedDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = key_lines
     return mapping
 
 
@@ -84,6 +87,9 @@ def load_yaml(path: Path) -> Any:
         raise CatalogError(f"YAML syntax error: {exc.problem}", path=str(path), line=line) from exc
 
 
-def line_of(mapping: object) -> int | None:
-    """The line a mapping started on, if it came from :func:`load_yaml`."""
-    return mapping.line if isinstance(mapping, LinedDict) else None
+def line_of(mapping: object, key: str | None = None) -> int | None:
+    """The line of ``key`` in a mapping from :func:`load_yaml` (or where the mapping
+    starts, without a key or for a key it lacks); None for any other object."""
+    if not isinstance(mapping, LinedDict):
+        return None
+    return mapping.key_lines.get(key, mapping.line) if key is not None else mapping.line

@@ -19,7 +19,7 @@ from harness.errors import CatalogError
 from harness.paths import fixtures_dir
 from harness.yamlfile import line_of, load_yaml
 
-_PERIOD = re.compile(r"^(0[1-9]|1[0-2])/\d{4}$")
+_PERIOD = re.compile(r"^(0[1-9]|1[0-2])/[0-9]{4}$")
 
 
 def catalogs_dir() -> Path:
@@ -68,15 +68,19 @@ class _Parser:
         self.path = path
         self.folder = path.parent
 
-    def fail(self, message: str, node: object, hint: str | None = None) -> CatalogError:
-        return CatalogError(message, path=str(self.path), line=line_of(node), hint=hint)
+    def fail(
+        self, message: str, node: object, hint: str | None = None, key: str | None = None
+    ) -> CatalogError:
+        """The error at ``key``'s line in ``node`` (or where ``node`` starts)."""
+        return CatalogError(message, path=str(self.path), line=line_of(node, key), hint=hint)
 
     def need(self, node: Any, key: str, kind: type | tuple[type, ...] = str) -> Any:
         if not isinstance(node, dict) or key not in node:
             raise self.fail(f"missing key {key!r}", node)
         value = node[key]
         if not isinstance(value, kind):
-            raise self.fail(f"{key!r} must be a {getattr(kind, '__name__', kind)}", node)
+            kind_name = getattr(kind, "__name__", kind)
+            raise self.fail(f"{key!r} must be a {kind_name}", node, key=key)
         return value
 
     def text(self, node: Any, key: str) -> str:
@@ -99,7 +103,8 @@ class _Parser:
             hint = f'write the month quoted, as in "{value.month:02d}/{value.year}"'
         else:
             shown = repr(value) if isinstance(value, str) else str(value)
-        raise self.fail(f"{what} must be a period MM/yyyy (e.g. 07/2026), got {shown}", node, hint)
+        message = f"{what} must be a period MM/yyyy (e.g. 07/2026), got {shown}"
+        raise self.fail(message, node, hint, key=what.rsplit(".", 1)[-1])
 
     def parse(self) -> Catalog:
         doc = load_yaml(self.path)

@@ -187,7 +187,16 @@ def test_day_month_year_period_keeps_its_message(tmp_path: Path) -> None:
     )
     with pytest.raises(
         CatalogError, match=r"effective_from must be a period MM/yyyy .*'01/07/2026'"
-    ):
+    ) as info:
+        load_catalog(VERSION, root=root)
+    assert info.value.line == 6  # the key's own line, not where the document starts
+
+
+def test_a_period_in_full_width_digits_is_refused(tmp_path: Path) -> None:
+    root = _edited(
+        tmp_path, {"catalog.yaml": [('effective_from: "01/2026"', 'effective_from: "01/２０２６"')]}
+    )
+    with pytest.raises(CatalogError, match="effective_from must be a period MM/yyyy"):
         load_catalog(VERSION, root=root)
 
 
