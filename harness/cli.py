@@ -6,6 +6,7 @@ and exit code 2; a conformance failure (breaking change, rejected dossier) is ex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -41,6 +42,7 @@ class _Main(click.Group):
     met it."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        _tolerate_narrow_terminals()
         try:
             return super().invoke(ctx)
         except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
@@ -64,6 +66,20 @@ class _Main(click.Group):
                 f"{where}{exc.strerror or exc}",
                 "check the path, that its folder exists and is writable",
             )
+
+
+def _tolerate_narrow_terminals() -> None:
+    """Print Vietnamese on a terminal or redirect that cannot encode it (ASCII under
+    ``PYTHONUTF8=0 LC_ALL=C``, cp1258 on Windows) with replacement characters, instead of
+    dying in a UnicodeEncodeError after the report is written."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (getattr(stream, "encoding", "") or "").lower() not in (
+            "utf-8",
+            "utf8",
+        ):
+            with contextlib.suppress(Exception):  # not a text stream we may reconfigure
+                reconfigure(errors="replace")
 
 
 def _refuse(message: str, hint: str) -> NoReturn:

@@ -1,4 +1,4 @@
-"""Click types for numbers a command can use: finite ones only.
+"""Click types for values a command can use: finite numbers, sendable tokens.
 
 ``click.FloatRange`` lets NaN through (every comparison with NaN is false), and a NaN
 timeout or clock speed ends deep in a run, or in the database, as a traceback.
@@ -10,6 +10,8 @@ import math
 from typing import Any
 
 import click
+
+from harness.credentials import token_problem
 
 
 class FiniteFloat(click.FloatRange):
@@ -24,9 +26,24 @@ class FiniteFloat(click.FloatRange):
         return number
 
 
+class BearerToken(click.types.StringParamType):
+    """A bearer token an HTTP header can carry (see :mod:`harness.credentials`)."""
+
+    name = "token"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip()
+        problem = token_problem(text)
+        if problem is not None:
+            self.fail(f"{value!r} is not a usable token: {problem}", param, ctx)
+        return text
+
+
+TOKEN = BearerToken()
+"""A bearer token: visible ASCII."""
 SECONDS = FiniteFloat(min=0, min_open=True)
 """A positive, finite number of seconds."""
 NOT_NEGATIVE = FiniteFloat(min=0)
 """Zero or more, finite (a clock speed, where 0 freezes the clock)."""
 
-__all__ = ["NOT_NEGATIVE", "SECONDS", "FiniteFloat"]
+__all__ = ["NOT_NEGATIVE", "SECONDS", "TOKEN", "BearerToken", "FiniteFloat"]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import click
 
-from harness.cli_types import NOT_NEGATIVE
+from harness.cli_types import NOT_NEGATIVE, TOKEN
+from harness.credentials import token_options
 from harness.errors import UsageError
-from mock_gateway.config import DEFAULT_DATABASE_URL, parse_token_options
+from mock_gateway.config import DEFAULT_DATABASE_URL
 
 
 class _Refused(click.ClickException):
@@ -58,7 +59,9 @@ class _Refused(click.ClickException):
     metavar="NAME=TOKEN",
     help="I-VAN credential (repeatable); default: the well-known test tokens of IVAN01/IVAN02.",
 )
-@click.option("--admin-token", default=None, help="Admin credential (default: the test token).")
+@click.option(
+    "--admin-token", default=None, type=TOKEN, help="Admin credential (default: the test token)."
+)
 @click.option(
     "--sqlite-synchronous",
     default="FULL",
@@ -123,7 +126,7 @@ def serve(
     from mock_gateway.server import serve as run
 
     try:
-        tokens = parse_token_options(ivan_tokens)
+        tokens = token_options(ivan_tokens)
         load_release(release)  # an unknown name fails here, with the known ones listed
 
         def announce() -> None:
@@ -158,12 +161,16 @@ def serve(
 
 
 def _redact(url: str) -> str:
-    """The URL without its password, for the start-up line."""
+    """The URL without its password, for the start-up line (a Vietnamese file name
+    stays readable: SQLAlchemy's rendering percent-encodes it)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        if parsed.password is None:  # nothing to hide: as typed, not percent-encoded
+            return url
+        return parsed.render_as_string(hide_password=True)
     except ArgumentError:
         return url
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.credentials import ivan_code_problem, token_problem
 from harness.errors import ConfigError
 from harness.paths import reports_dir
 
@@ -62,8 +63,13 @@ class GatewayConfig:
         if not self.ivan_tokens:
             problems.append("at least one I-VAN token is needed")
         tokens = [*self.ivan_tokens.values(), self.admin_token]
-        if any(not t for t in tokens):
-            problems.append("tokens must not be empty")
+        for code, token in self.ivan_tokens.items():
+            if (problem := ivan_code_problem(code)) is not None:
+                problems.append(f"I-VAN code {code!r}: {problem}")
+            if (problem := token_problem(token)) is not None:
+                problems.append(f"the token of {code}: {problem}")
+        if (problem := token_problem(self.admin_token)) is not None:
+            problems.append(f"the admin token: {problem}")
         if len(set(tokens)) != len(tokens):
             problems.append("every I-VAN and the admin need distinct tokens")
         if self.max_body_bytes <= 0:
@@ -116,16 +122,3 @@ class GatewayConfig:
         """The settings from ``$BHXH_GATEWAY_CONFIG``, or the defaults when it is unset."""
         text = (os.environ if environ is None else environ).get(ENV_CONFIG)
         return cls() if not text else cls.from_json(text)
-
-
-def parse_token_options(values: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``NAME=TOKEN`` strings (the CLI's ``--ivan-token``) as a mapping, checked."""
-    tokens: dict[str, str] = {}
-    for value in values:
-        name, sep, token = value.partition("=")
-        if not sep or not name.strip() or not token.strip():
-            raise ConfigError(
-                f"--ivan-token {value!r} is not NAME=TOKEN", hint="e.g. --ivan-token IVAN01=secret"
-            )
-        tokens[name.strip()] = token.strip()
-    return tokens

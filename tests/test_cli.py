@@ -262,3 +262,77 @@ def test_gateway_settings_refuse_a_clock_speed_that_is_not_finite() -> None:
 
     with pytest.raises(ConfigError, match="clock_speed must be a finite number"):
         GatewayConfig(clock_speed=float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("regress", "--baseline", "x", "--token", "mật-khẩu"), "not a usable token"),
+        (("record", "--name", "x", "--admin-token", "quản trị"), "not a usable token"),
+        (("fuzz", "--gateway", "http://127.0.0.1:9", "--token", "khóa"), "not a usable token"),
+        (("certify", "--ivan-token", "bí mật"), "not a usable token"),
+        (("serve", "--admin-token", "quản-trị"), "not a usable token"),
+        (("serve", "--ivan-token", "IVAN01=mật-khẩu"), "visible ASCII"),
+        (("serve", "--ivan-token", "IVẠN01=secret"), "an I-VAN code is ASCII"),
+        (("serve", "--ivan-token", "IVAN01=a", "--ivan-token", "IVAN01=b"), "given twice"),
+        (("load", "--ivan-token", "IVAN01=mật", "--gateway", "http://127.0.0.1:9"), "ASCII"),
+    ],
+)
+def test_a_token_no_http_header_can_carry_is_a_usage_error(
+    args: tuple[str, ...], says: str
+) -> None:
+    """A token with diacritics ended every suite in a UnicodeEncodeError traceback, and
+    made a served gateway no client could reach."""
+    code, out, err = run(*args)
+    assert code == 2 and says in out + err and "Traceback" not in out + err
+
+
+def test_gateway_settings_refuse_a_token_or_code_no_client_can_send() -> None:
+    from mock_gateway.config import GatewayConfig
+
+    with pytest.raises(ConfigError, match="the token of IVAN01: a token is sent in an HTTP"):
+        GatewayConfig(ivan_tokens={"IVAN01": "mật-khẩu"})
+    with pytest.raises(ConfigError, match="I-VAN code 'IVẠN01'"):
+        GatewayConfig(ivan_tokens={"IVẠN01": "secret"})
+
+
+def test_record_refuses_a_bad_baseline_name_before_replaying_anything() -> None:
+    code, out, err = run(
+        "record", "--gateway", "inproc", "--name", "tham-chiếu", "--procedure", "600"
+    )
+    assert code == 2 and "not a simple folder name" in err and "no diacritics" in err
+    assert "replayed" not in out + err
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1258"])
+def test_vietnamese_output_survives_a_terminal_that_cannot_encode_it(
+    tmp_path: Path, pki_dir: Path, encoding: str
+) -> None:
+    """The report was written, then the summary died in a UnicodeEncodeError (exit 1,
+    like a FAILED run)."""
+    dossier = tmp_path / "hồ sơ.xml"
+    assert (
+        run("dossier", "build", "600", "--defect", "wage-below-minimum", "-o", str(dossier))[0] == 0
+    )
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "dossier", "check", str(dossier), "--lang", "vi"],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr.decode(errors="replace")  # rejected, as expected
+    assert b"RULE-102" in done.stdout and b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("sqlite:////srv/Cơ sở dữ liệu.sqlite3", "sqlite:////srv/Cơ sở dữ liệu.sqlite3"),
+        ("postgresql+psycopg://bhxh:bí-mật@db/gw", "postgresql+psycopg://bhxh:***@db/gw"),
+    ],
+)
+def test_serve_names_its_database_as_typed_without_the_password(url: str, shown: str) -> None:
+    from mock_gateway.cli import _redact
+
+    assert _redact(url) == shown

@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 from harness.cli_exits import exits_on_errors
+from harness.cli_types import TOKEN
 from harness.errors import UsageError
 from harness.tls import verify_option
 
@@ -98,8 +99,12 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
     help="Seconds the I-VAN waits for an answer (more than 0).",
 )
 @click.option("--ivan", default="IVAN01", show_default=True, help="I-VAN code at --gateway.")
-@click.option("--ivan-token", help="Its bearer token at --gateway (default: the test token).")
-@click.option("--admin-token", help="The admin token at --gateway (default: the test token).")
+@click.option(
+    "--ivan-token", type=TOKEN, help="Its bearer token at --gateway (default: the test token)."
+)
+@click.option(
+    "--admin-token", type=TOKEN, help="The admin token at --gateway (default: the test token)."
+)
 @click.option("--insecure", is_flag=True, help="Do not verify an https:// gateway's certificate.")
 @click.option(
     "--ca-bundle",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from harness.credentials import ivan_code_problem, token_problem
 from harness.errors import UsageError
 
 DEFAULT_IVAN = "IVAN01"
@@ -67,6 +68,12 @@ def read_options(config: pytest.Config) -> PluginOptions:
     )
     if options.catalog is not None:
         _check_catalog(options.catalog)
+    if (problem := ivan_code_problem(options.ivan)) is not None:
+        raise pytest.UsageError(f"--bhxh-ivan {options.ivan!r}: {problem}")
+    for name in ("ivan_token", "admin_token"):
+        token = getattr(options, name)
+        if token is not None and (problem := token_problem(token)) is not None:
+            raise pytest.UsageError(f"--bhxh-{name.replace('_', '-')}: {problem}")
     if options.gateway_url is None:
         for name in ("ivan_token", "admin_token"):
             if getattr(options, name) is not None:

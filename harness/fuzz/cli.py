@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.catalog import latest_version, load_catalog
+from harness.cli_types import TOKEN
 from harness.errors import HarnessError, UsageError
 from harness.fuzz.http_target import HttpTarget, http_target
 from harness.fuzz.runner import CaseExecuted, Event, FuzzReport, run_fuzz
@@ -93,7 +94,7 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
 
 @click.command()
 @click.option("--gateway", default="inproc", show_default=True, help="'inproc' or a gateway URL.")
-@click.option("--token", help="I-VAN bearer token (for a URL).")
+@click.option("--token", type=TOKEN, help="I-VAN bearer token (for a URL).")
 @click.option("--budget", type=int, help="Number of cases.")
 @click.option("--duration", type=float, help="Seconds to fuzz.")
 @click.option("--catalog", "version", help="Catalog version (default: latest).")

@@ -10,11 +10,12 @@ The I-VAN tokens travel in ``$BHXH_LOAD_TOKENS`` rather than on a command line t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from harness.credentials import token_options
 from harness.errors import ConfigError
 from harness.load.profile import Plan, load_dir, load_profile
 
@@ -122,26 +123,6 @@ def parse_tokens(text: str) -> dict[str, str]:
             raise ConfigError(f"I-VAN token {item!r} is not NAME=TOKEN")
         if item:
             tokens[name.strip()] = _unescape(token.strip())
-    return tokens
-
-
-def token_options(items: Sequence[str]) -> dict[str, str]:
-    """``--ivan-token NAME=TOKEN`` given once per I-VAN: the token is everything after
-    the first '=' (',' included); an I-VAN named twice is refused, not last-wins."""
-    tokens: dict[str, str] = {}
-    for item in items:
-        name, sep, token = item.partition("=")
-        name, token = name.strip(), token.strip()
-        if not sep or not name or not token:
-            raise ConfigError(
-                f"--ivan-token {item.split('=')[0]}=...: not NAME=TOKEN",
-                hint="give one --ivan-token NAME=TOKEN per I-VAN, e.g. IVAN01=secret",
-            )
-        if name in tokens:
-            raise ConfigError(
-                f"--ivan-token {name} is given twice", hint="give each I-VAN's token once"
-            )
-        tokens[name] = token
     return tokens
 
 

@@ -90,7 +90,8 @@ def check_name(name: str) -> str:
     if not _NAME.match(name):
         raise UsageError(
             f"baseline name {name!r} is not a simple folder name",
-            hint="letters, digits, '.', '_' and '-' only, e.g. inproc-2026.1",
+            hint="ASCII letters and digits, '.', '_' and '-' only (no diacritics), "
+            "e.g. inproc-2026.1",
         )
     return name
 

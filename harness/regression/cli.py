@@ -22,7 +22,7 @@ import click
 from rich.console import Console
 
 from harness.cli_exits import exits_on_errors
-from harness.cli_types import SECONDS
+from harness.cli_types import SECONDS, TOKEN
 from harness.errors import ConfigError
 from harness.regression.compare import Difference, LatencyThresholds
 from harness.regression.report import report_bundle, transport_line
@@ -40,9 +40,14 @@ def _target_options(command: F) -> F:
     """The options that say which gateway to replay against and how to reach it."""
     options = [
         click.option("--gateway", default="inproc", show_default=True, help="'inproc' or a URL."),
-        click.option("--token", envvar="BHXH_REGRESS_TOKEN", help="I-VAN bearer token (URL)."),
         click.option(
-            "--admin-token", envvar="BHXH_REGRESS_ADMIN_TOKEN", help="Admin token: advance clock."
+            "--token", envvar="BHXH_REGRESS_TOKEN", type=TOKEN, help="I-VAN bearer token (URL)."
+        ),
+        click.option(
+            "--admin-token",
+            envvar="BHXH_REGRESS_ADMIN_TOKEN",
+            type=TOKEN,
+            help="Admin token: advance clock.",
         ),
         click.option("--insecure", is_flag=True, help="Do not verify the TLS certificate."),
         click.option("--ca-bundle", type=click.Path(exists=True), help="CA bundle for TLS."),

@@ -22,6 +22,7 @@ from harness.dossiers.factory import DEFAULT_IVAN
 from harness.errors import UsageError
 from harness.regression.baseline import (
     Baseline,
+    check_name,
     file_sha256,
     latency_summary,
     load_baseline,
@@ -146,6 +147,7 @@ def record(
     records whatever the gateway said, so one taken from a gateway that is not known-good
     (or a corpus whose expectation is wrong) would otherwise pass unnoticed.
     """
+    check_name(name)  # before anything is sent: a bad name must not cost a replay
     pki = pki or ensure_pki()
     code = "" if ivan in (None, DEFAULT_IVAN[0]) else str(ivan)
     recipe = CorpusRecipe(
