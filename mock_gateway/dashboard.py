@@ -23,8 +23,9 @@ from jinja2 import Environment, PackageLoader
 from sqlalchemy import func, select
 
 from mock_gateway import params, schema
+from mock_gateway.clock import from_iso, iso
 from mock_gateway.exchange import GatewayRequest, GatewayResponse, Handler
-from mock_gateway.messages import ENVIRONMENT
+from mock_gateway.messages import ENVIRONMENT, VN_TIME
 from mock_gateway.records import (
     DOSSIER_COLUMNS,
     DossierRecord,
@@ -65,6 +66,21 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def vietnam_time(stored: str | None) -> str:
+    """A stored UTC moment as the receipts show it (Vietnam time, dd/MM/yyyy HH:MM:SS),
+    so the page and a receipt's NGAY_NHAN/GIO_NHAN read alike; "" for none."""
+    if not stored:
+        return ""
+    try:
+        moment = from_iso(stored).astimezone(VN_TIME)
+    except ValueError:  # not a stored moment: show it as it is
+        return stored
+    return moment.strftime("%d/%m/%Y %H:%M:%S")
+
+
+TEMPLATES.filters["vietnam_time"] = vietnam_time
 
 
 @dataclass(frozen=True)
@@ -162,7 +178,7 @@ def render(gw: Gateway, query: Query, token: str | None) -> str:
         previous=link(query.page - 1) if query.page > 1 else None,
         next=link(query.page + 1) if query.page < pages else None,
         runs_link="dashboard/runs" + ("?" + urlencode({"token": token}) if token else ""),
-        now=gw.clock.now().isoformat(timespec="seconds"),
+        now=iso(gw.clock.now()),
         catalogs=[c.version for c in gw.catalogs.catalogs],
     )
 

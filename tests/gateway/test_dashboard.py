@@ -129,3 +129,16 @@ def test_dashboard_in_headless_chromium(filled: InProcessGateway) -> None:
     assert len(shown) == 2
     assert {(r["data-ivan"], r["data-procedure"]) for r in shown} == {("IVAN01", "600")}
     assert 'value="600" selected' in filtered.dom
+
+
+def test_times_read_as_on_the_receipts_vietnam_time(filled: InProcessGateway) -> None:
+    """The page showed 2026-11-26T08:13:32Z where the receipt said 26/11/2026 15:13:32."""
+    from mock_gateway.dashboard import vietnam_time
+
+    assert vietnam_time("2026-11-26T08:13:32.307296Z") == "26/11/2026 15:13:32"
+    assert vietnam_time("2026-12-31T17:00:00.000000Z") == "01/01/2027 00:00:00"
+    assert vietnam_time(None) == "" and vietnam_time("soon") == "soon"
+    page = filled.request("GET", "/dashboard", ivan="admin").body.decode()
+    [row] = _rows(filled.request("GET", "/dashboard", ivan="admin", query={"limit": "1"}).body)
+    stored = filled.gateway.store.dossier_any(row["data-ma-gdich"]).received_at  # type: ignore[union-attr]
+    assert f'<time datetime="{stored}">{vietnam_time(stored)}</time>' in page
