@@ -184,23 +184,25 @@ def _not_nfc(root: etree._Element, where: str) -> list[str]:
 
 @check("content_unchanged")
 def content_unchanged(obs: Observation) -> str:
-    problems: list[str] = []
+    changed: list[str] = []  # one line per form: missing, or its first difference
+    decomposed: list[str] = []  # one line per text element not in NFC
     for record in obs.jobs:
         envelope, info = record.envelope()
         sent = {f.ten_file: f for f in info.files}
-        problems += _not_nfc(envelope, "envelope")
+        decomposed += _not_nfc(envelope, "envelope")
         for form in record.job.forms:
             if form.file_name not in sent:
-                problems.append(f"{form.file_name}: declared by the employer, not forwarded")
+                changed.append(f"{form.file_name}: declared by the employer, not forwarded")
                 continue
             declared, a = _canonical(form.content, form.signature_node)
             forwarded, b = _canonical(sent[form.file_name].decode(), form.signature_node)
             if declared != forwarded:
-                problems.append(f"{form.file_name}: {_first_difference(a, b)}")
-            problems += _not_nfc(b, form.file_name)
-    if problems:
+                changed.append(f"{form.file_name}: {_first_difference(a, b)}")
+            decomposed += _not_nfc(b, form.file_name)
+    if changed or decomposed:
         raise CaseFailed(
-            f"the forwarded content differs from the declared one in {len(problems)} place(s)",
-            {"differences": "\n".join(problems[:40])},
+            "the forwarded content differs from the declared one: "
+            f"{len(changed)} form(s) changed, {len(decomposed)} text element(s) not NFC",
+            {"differences": "\n".join([*changed, *decomposed][:40])},
         )
     return "forms byte-exact after C14N; text NFC"
