@@ -10,6 +10,7 @@ may be skipped, but only with a "blocked" reason, and never failed.
 from __future__ import annotations
 
 import multiprocessing
+import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -60,3 +61,12 @@ def test_variant_fails_exactly_its_cases(matrix: dict[str, Summary], variant: st
     assert failed == set(load_variants()[variant]), outcomes
     skipped = {c: m for c, (o, m) in outcomes.items() if o == "skipped"}
     assert all(m.startswith("blocked:") for m in skipped.values()), skipped
+
+
+def test_content_changes_count_forms_and_decomposed_text_apart(
+    matrix: dict[str, Summary],
+) -> None:
+    """An NFD element in a changed form was counted twice ("4 place(s)" for 3 elements)."""
+    outcome, message = matrix["faulty:nfd-text"]["CERT-CNT-01"]
+    assert outcome == "failed"
+    assert re.search(r"\d+ form\(s\) changed, [1-9]\d* text element\(s\) not NFC", message), message
