@@ -41,11 +41,16 @@ def _target_options(command: F) -> F:
     options = [
         click.option("--gateway", default="inproc", show_default=True, help="'inproc' or a URL."),
         click.option(
-            "--token", envvar="BHXH_REGRESS_TOKEN", type=TOKEN, help="I-VAN bearer token (URL)."
+            "--token",
+            envvar="BHXH_REGRESS_TOKEN",
+            show_envvar=True,
+            type=TOKEN,
+            help="I-VAN bearer token (URL).",
         ),
         click.option(
             "--admin-token",
             envvar="BHXH_REGRESS_ADMIN_TOKEN",
+            show_envvar=True,
             type=TOKEN,
             help="Admin token: advance clock.",
         ),
@@ -123,12 +128,22 @@ def _max_backoff(value: float) -> float:
     return value
 
 
-@click.command(epilog=EXIT_CODES)
+RECORD_EXIT_CODES = (
+    "Exit codes: 0 recorded (warnings included), 2 usage error (nothing replayed; e.g. NAME "
+    "exists and --force is not given), 3 the gateway became unavailable during the run "
+    "(nothing written)."
+)
+
+
+@click.command(epilog=RECORD_EXIT_CODES)
 @_target_options
 @click.option("--name", required=True, help="Baseline name (folder under fixtures/baselines).")
+@click.option("--force", is_flag=True, help="Replace baseline NAME if it already exists.")
 @click.option("--catalog", "version", help="Catalog version of the corpus (default: latest).")
-@click.option("--seed", "seeds", type=int, multiple=True, help="Corpus seeds (default: 0).")
-@click.option("--procedure", "procedures", multiple=True, help="Only these procedures.")
+@click.option(
+    "--seed", "seeds", type=int, multiple=True, help="Corpus seed, repeatable (default: 0)."
+)
+@click.option("--procedure", "procedures", multiple=True, help="Only this procedure (repeatable).")
 @click.option(
     "--ivan",
     default="IVAN01",
@@ -147,6 +162,7 @@ def record(
     root: Path | None,
     max_backoff: float,
     name: str,
+    force: bool,
     version: str | None,
     seeds: tuple[int, ...],
     procedures: tuple[str, ...],
@@ -160,6 +176,7 @@ def record(
         baseline, folder = record_baseline(
             gateway=gateway, catalog=version, name=name, seeds=seeds or (0,),
             procedures=procedures, root=root, on_surprise=surprises.append, ivan=ivan,
+            replace=force,
             on_transport=transport.append,
             on_progress=_progress(), max_backoff=_max_backoff(max_backoff),
             **_target_kwargs(token, admin_token, insecure, ca_bundle, poll_timeout, release, serve),

@@ -22,7 +22,7 @@ from harness.dossiers.factory import DEFAULT_IVAN
 from harness.errors import UsageError
 from harness.regression.baseline import (
     Baseline,
-    check_name,
+    baseline_path,
     file_sha256,
     latency_summary,
     load_baseline,
@@ -139,15 +139,24 @@ def record(
     ivan: str | None = None,
     max_backoff: float | None = None,
     on_transport: Callable[[TransportStats], None] | None = None,
+    replace: bool = False,
     **target_options: object,
 ) -> tuple[Baseline, Path]:
     """Replay the corpus of ``catalog`` against ``gateway`` and store baseline ``name``.
 
     ``on_surprise`` hears of each dossier not answered as the corpus expects: a baseline
     records whatever the gateway said, so one taken from a gateway that is not known-good
-    (or a corpus whose expectation is wrong) would otherwise pass unnoticed.
+    (or a corpus whose expectation is wrong) would otherwise pass unnoticed. An existing
+    baseline is replaced only with ``replace``: a good one is what every later regress
+    run is judged against.
     """
-    check_name(name)  # before anything is sent: a bad name must not cost a replay
+    folder = baseline_path(name, root)  # before anything is sent: no replay for nothing
+    if not replace and (folder / "meta.json").exists():
+        raise UsageError(
+            f"baseline {name} already exists ({folder})",
+            hint="choose another --name, or pass --force to replace it (git diff then shows "
+            "what the new recording changed)",
+        )
     pki = pki or ensure_pki()
     code = "" if ivan in (None, DEFAULT_IVAN[0]) else str(ivan)
     recipe = CorpusRecipe(

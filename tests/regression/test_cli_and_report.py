@@ -69,7 +69,10 @@ def test_record_warns_when_the_gateway_is_not_known_good(tmp_path: Path, pki_dir
     args = ["--name", "odd", "--catalog", "2026.1", "--procedure", "600", "--root", str(tmp_path)]
     clean = CliRunner().invoke(record, args)
     assert clean.exit_code == 0 and "warning" not in clean.output
-    faulty = CliRunner().invoke(record, [*args, "--release", "pa-code-removed"])
+    again = CliRunner().invoke(record, [*args, "--release", "pa-code-removed"])
+    assert again.exit_code == 2 and "baseline odd already exists" in again.stderr
+    assert "--force" in again.stderr and "replayed" not in again.output
+    faulty = CliRunner().invoke(record, [*args, "--release", "pa-code-removed", "--force"])
     assert faulty.exit_code == 0, faulty.output  # recorded all the same
     assert "not answered as the corpus expects; is this gateway known-good?" in faulty.output
     assert "600/valid-0000: expected accepted, got XSD-001" in faulty.output
