@@ -195,6 +195,12 @@ class CertGateway:
         """The gateway's simulated now."""
         return parse_time(self._call("GET", "/healthz").json()["simulated_time"])
 
+    def worker_count(self) -> int:
+        """How many worker processes serve the gateway, as its ``/healthz`` says (1 when it
+        does not say: a gateway that is not ours runs its own way)."""
+        workers = self._call("GET", "/healthz").json().get("workers", 1)
+        return workers if isinstance(workers, int) and workers > 0 else 1
+
     def advance(self, seconds: float) -> datetime:
         """Fast-forward the simulated clock (messages falling due are issued on the way)."""
         path = f"/admin/clock/advance?seconds={seconds}"

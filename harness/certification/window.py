@@ -96,9 +96,27 @@ class RunStart:
     events: int
 
 
+def refuse_several_workers(gateway: CertGateway) -> None:
+    """Stop before the first case when more than one worker process serves the gateway:
+    each keeps its own fault counts and fault-event log and picks a new fault plan up on
+    its own, so a case would judge faults another worker did or did not apply (four runs
+    of the reference I-VAN against ``--workers 2`` gave four different verdicts)."""
+    workers = gateway.worker_count()
+    if workers > 1:
+        raise ConfigError(
+            f"the gateway at {gateway.url} is served by {workers} worker processes; a "
+            "certification run needs one, because fault plans, fault counts and the fault "
+            "log are per worker",
+            hint="serve the gateway for certification with --workers 1 "
+            "(bhxh-harness serve --workers 1 --port ... --database-url ...)",
+        )
+
+
 def run_start(gateway: CertGateway) -> RunStart:
-    """Check the I-VAN credential, refuse a busy gateway, and mark where this run starts."""
+    """Check the I-VAN credential, refuse a busy or multi-worker gateway, and mark where
+    this run starts."""
     gateway.check_ivan_token()
+    refuse_several_workers(gateway)
     last = last_traffic_id(gateway)
     refuse_if_busy(gateway, last)
     try:

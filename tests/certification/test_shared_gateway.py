@@ -12,7 +12,7 @@ import pytest
 
 from harness.certification import run_certification
 from harness.certification.gateway import ADMIN_PREFIX, TrafficRow
-from harness.certification.window import foreign_writes, refuse_if_busy
+from harness.certification.window import foreign_writes, refuse_if_busy, refuse_several_workers
 from harness.errors import ConfigError
 from harness.signing import TestPKI
 from tests.certification.conftest import FAST, PROCEDURE
@@ -99,3 +99,22 @@ def test_fault_plan_changes_of_another_run_are_foreign() -> None:
     untagged = _row(3, "DELETE", "/admin/faults", "", 0)
     read = _row(4, "GET", "/admin/faults/log", "", 0)
     assert foreign_writes([mine, theirs, untagged, read], "certify-me") == [theirs, untagged]
+
+
+class _Workers:
+    url = "http://gateway.test"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def worker_count(self) -> int:
+        return self.workers
+
+
+def test_a_gateway_served_by_several_workers_is_refused() -> None:
+    """Fault counts and the fault log are per worker: four runs of the reference I-VAN
+    against --workers 2 gave four different verdicts."""
+    refuse_several_workers(_Workers(1))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="served by 2 worker processes") as err:
+        refuse_several_workers(_Workers(2))  # type: ignore[arg-type]
+    assert "--workers 1" in (err.value.hint or "")
