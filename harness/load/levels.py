@@ -210,7 +210,8 @@ def _lifecycle(level: Level, m: Measurements) -> tuple[float | None, str, str]:
     if value is None:
         why = (
             f"no dossier reached {level.subject.removeprefix('submit_to_')} during the run "
-            "(raise --duration or --clock-speed)"
+            "(raise --duration, or the gateway's clock speed: --clock-speed with "
+            "--gateway local, `serve --clock-speed` for a gateway URL)"
         )
         return None, why, ""
     basis = f"{len(done):,} dossiers"

@@ -133,6 +133,7 @@ def test_the_terminal_summary_lists_every_level_with_what_was_measured(tmp_path:
     assert "  met    latency.feed.p95: 10 ms from 7 requests (feed p95 ≤ 500 ms)" in lines
     missing = lines.index(next(x for x in lines if "submit_to_result" in x))
     assert "not measured" in lines[missing] and lines[missing + 1].startswith("         ")
+    assert "`serve --clock-speed` for a gateway URL" in summary  # --clock-speed alone is local
     assert lines[-1] == f"report: {tmp_path / 'verdict.html'}"
     assert "e+" not in summary and "e-" not in summary  # no exponent forms
 
