@@ -156,6 +156,26 @@ def replay(
     return Replay(outcomes, dict(latencies), catalogs, elapsed, notes, stats)
 
 
+def time_submissions(
+    target: GatewayTarget, corpus: Sequence[CorpusEntry], *, max_backoff: float | None = None
+) -> dict[str, list[float]]:
+    """Submit every entry once more (a fresh ``X-Message-Id`` each) and time the answers,
+    by procedure: a second sample of a procedure whose latency looked worse, to tell a
+    slower release from a busy machine. Outcomes and the lifecycle are not read again."""
+    stats = TransportStats(target.base_url)
+    if max_backoff is not None:
+        stats.max_backoff = max_backoff
+    client = target.client(stats)
+    latencies: dict[str, list[float]] = defaultdict(list)
+    for index, entry in enumerate(corpus):
+        t0, waited = time.perf_counter(), stats.backoff
+        answer = _submit(target, client, entry.body, str(uuid.uuid4()), f"{index} (re-timing)")
+        if not isinstance(answer, str) and answer.status not in RETRYABLE_STATUS:
+            took = time.perf_counter() - t0 - (stats.backoff - waited)
+            latencies[entry.procedure or "static"].append(took * 1000.0)
+    return dict(latencies)
+
+
 def _replayed(first: Answer, again: Answer | str) -> dict[str, Any]:
     """The idempotent resubmission: its status, whether the receipt is the same, and
     (only when it is not: a baseline's bytes stay) the codes saying why."""

@@ -26,6 +26,7 @@ from harness.regression.baseline import (
     file_sha256,
     latency_summary,
     load_baseline,
+    percentile,
     save_baseline,
 )
 from harness.regression.compare import (
@@ -46,7 +47,7 @@ from harness.regression.expectations import (
 )
 from harness.regression.normalise import Masks, load_masks
 from harness.regression.preflight import base_url, check_gateway, probe_body
-from harness.regression.replay import GatewayTarget, Replay, replay
+from harness.regression.replay import GatewayTarget, Replay, replay, time_submissions
 from harness.regression.transport import TransportStats
 from harness.signing import TestPKI, ensure_pki
 
@@ -112,6 +113,41 @@ def _replay(
         )  # fmt: skip
     run.target = target.name
     return run
+
+
+def _confirm_latency(
+    gateway: str,
+    corpus: Sequence[CorpusEntry],
+    first: dict[str, list[float]],
+    slower: Sequence[Difference],
+    pki: TestPKI,
+    max_backoff: float | None,
+    options: dict[str, Any],
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Time the procedures that looked slower once more and keep, for each, the sample
+    with the lower median: a release that is slower is slower twice, while a busy
+    machine (another job, a CPU-hungry neighbour) rarely hits the same procedure twice.
+    Returns the latency summary and a note per procedure re-timed."""
+    procedures = {d.procedure for d in slower if d.procedure != "all"}
+    if not procedures:
+        return latency_summary(first), []
+    entries = [e for e in corpus if (e.procedure or "static") in procedures]
+    with open_target(gateway, pki=pki, **options) as target:
+        second = time_submissions(target, entries, max_backoff=max_backoff)
+    kept = dict(first)
+    notes = []
+    for procedure in sorted(procedures):
+        before, again = first.get(procedure, []), second.get(procedure, [])
+        if not again:
+            continue
+        p50_first, p50_again = percentile(before, 50), percentile(again, 50)
+        if p50_again < p50_first:
+            kept[procedure] = again
+        notes.append(
+            f"latency of {procedure} timed twice (it looked slower): p50 {p50_first:.1f} ms, "
+            f"then {p50_again:.1f} ms; the lower is judged"
+        )
+    return latency_summary(kept), notes
 
 
 def _masks_digest(masks_path: Path | None) -> str:
@@ -261,7 +297,15 @@ def regress(
     meta = {e.name: (e.procedure or "static", e.forms) for e in corpus}
     found = compare(base.outcomes, run.outcomes, meta)
     latency = latency_summary(run.latencies_ms)
-    found += compare_latency(base.latency, latency, thresholds)
+    slower = compare_latency(base.latency, latency, thresholds)
+    if slower:
+        options = {**target_options, "ivan": base.recipe.ivan_code, "ivan_hint": hint}
+        latency, retimed = _confirm_latency(
+            gateway, corpus, run.latencies_ms, slower, pki, max_backoff, options
+        )
+        notes += retimed
+        slower = compare_latency(base.latency, latency, thresholds)
+    found += slower
     found += compare_catalogs(base.catalogs, run.catalogs)
     intended, unintended, unused = apply_expectations(found, declared)
     impact = catalog_impact(base.catalogs, run.catalogs, found)
