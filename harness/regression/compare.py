@@ -10,6 +10,7 @@ absolute floor, so CI noise on a few-millisecond baseline never flags a good gat
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -130,11 +131,18 @@ def _first_finding(o: dict[str, Any]) -> str:
 
 
 def _field_diffs(b: dict[str, str], c: dict[str, str]) -> list[tuple[str, str, str]]:
-    return [
-        (k, b.get(k, "<absent>"), c.get(k, "<absent>"))
-        for k in sorted(set(b) | set(c))
-        if b.get(k) != c.get(k)
-    ]
+    """(field, expected, actual) of each field that differs; a text that differs only in
+    its Unicode form (NFD for NFC) says so, since both sides would print alike."""
+    diffs = []
+    for k in sorted(set(b) | set(c)):
+        expected, actual = b.get(k, "<absent>"), c.get(k, "<absent>")
+        if expected == actual:
+            continue
+        if unicodedata.normalize("NFC", str(expected)) == unicodedata.normalize("NFC", str(actual)):
+            form = "NFC" if unicodedata.is_normalized("NFC", str(actual)) else "not NFC"
+            actual = f"{actual} [same text in another Unicode form: {form}]"
+        diffs.append((k, expected, actual))
+    return diffs
 
 
 def compare_dossier(

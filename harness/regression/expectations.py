@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,19 +49,25 @@ class Expectation:
     patterns: tuple[tuple[str, str], ...] = ()
 
     def matches(self, d: Difference) -> bool:
+        """Whether ``d`` is this intended change; text compares in NFC, so a glob typed
+        with precomposed letters matches a decomposed answer that looks the same."""
         if not fnmatch.fnmatchcase(d.kind, self.kind):
             return False
         for key, pattern in self.patterns:
             if key == "form":
                 if not any(fnmatch.fnmatchcase(f, pattern) for f in form_versions(d.forms)):
                     return False
-            elif not fnmatch.fnmatchcase(str(getattr(d, key)), pattern):
+            elif not fnmatch.fnmatchcase(_nfc(str(getattr(d, key))), _nfc(pattern)):
                 return False
         return True
 
     def describe(self) -> str:
         where = ", ".join(f"{k}={v}" for k, v in self.patterns)
         return f"{self.kind}{' (' + where + ')' if where else ''}: {self.reason}"
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 _KEYS = frozenset({"kind", "reason", *_MATCH_KEYS})

@@ -142,3 +142,24 @@ def test_thresholds_that_would_flag_everything_or_nothing_are_refused(
 ) -> None:
     with pytest.raises(ConfigError, match="--" + field.replace("_", "-")):
         LatencyThresholds(**{field: value})
+
+
+def test_text_compares_in_nfc_and_a_unicode_form_change_says_so() -> None:
+    """A glob typed in NFC matched nothing in an NFD answer that looked the same, and a
+    changed-answer printed two identical-looking texts."""
+    import unicodedata
+
+    from harness.regression.compare import compare_dossier
+    from harness.regression.expectations import Expectation
+
+    name = "CÔNG TY TNHH HƯNG THỊNH"
+    decomposed = unicodedata.normalize("NFD", name)
+    outcome = {"status": 202, "accepted": True, "codes": [], "findings": [], "messages": []}
+    before = {**outcome, "answer": {"TTDVI/TEN_DVI": name}}
+    after = {**outcome, "answer": {"TTDVI/TEN_DVI": decomposed}}
+    [found] = compare_dossier("600/valid-0000", "600", (), before, after)
+    assert found.kind == "changed-answer"
+    assert found.actual.endswith("[same text in another Unicode form: not NFC]")
+    typed = Expectation("changed-answer", "names now NFD", (("actual", "*HƯNG THỊNH*"),))
+    intended, unintended, _ = apply_expectations([found], [typed])
+    assert [d for d, _ in intended] == [found] and unintended == []
