@@ -21,6 +21,7 @@ from harness.catalog import xpath_functions
 from harness.catalog.model import Catalog
 from harness.catalog.rule_check import xpath_syntax_error
 from harness.catalog.rule_roles import DEFAULT_ROLE
+from harness.catalog.xsd_vietnamese import vietnamese
 from harness.error_codes import describe
 from harness.errors import CatalogError, Finding
 
@@ -203,7 +204,7 @@ def _xsd_findings(schema: etree.XMLSchema, code: str, xsd: Path) -> list[Finding
             Finding(
                 code=code,
                 xpath=entry.path or "/",
-                message_vi=f"{text.vi}: {message}",
+                message_vi=f"{text.vi}: {vietnamese(message)}",
                 message_en=f"{text.en}: {message}",
                 context={"line": str(entry.line)},
             )

@@ -1,10 +1,13 @@
-"""XSD findings say what would have been accepted: every alternative pattern, not the last."""
+"""XSD findings say what would have been accepted (every alternative pattern, not the
+last), in English and in Vietnamese."""
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from harness.catalog import load_catalog, validators_for
+from harness.catalog.xsd_vietnamese import vietnamese
 from harness.dossiers.factory import DossierFactory
 from harness.signing import TestPKI
 
@@ -29,3 +32,40 @@ def test_a_single_pattern_keeps_libxml2s_message(pki: TestPKI) -> None:
     next(root.iter("MaSoThue")).text = "12345"
     findings = validators_for(catalog).form(form.form.form, form.form.version).validate(root)
     assert findings and all("is not accepted by the pattern" in f.message_en for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("english", "vietnamese_text"),
+    [
+        (
+            "Element 'GioiTinh': [facet 'enumeration'] The value '2' is not an element of the "
+            "set {'0', '1'}.",
+            "Phần tử 'GioiTinh': Giá trị '2' không thuộc tập {'0', '1'}.",
+        ),
+        (
+            "Element 'TenDonVi': [facet 'maxLength'] The value has a length of '203'; this "
+            "exceeds the allowed maximum length of '200'.",
+            "Phần tử 'TenDonVi': Độ dài 203 ký tự vượt quá mức tối đa 200.",
+        ),
+        (
+            "Element 'X': This element is not expected. Expected is ( HoTen ).",
+            "Phần tử 'X': Phần tử này không đúng vị trí; cần ( HoTen ).",
+        ),
+        (
+            "Element 'TienLuong': 'abc' is not a valid value of the atomic type 'xs:decimal'.",
+            "Phần tử 'TienLuong': 'abc' không phải giá trị hợp lệ của kiểu dữ liệu xs:decimal.",
+        ),
+        ("Element 'X': Something new.", "Phần tử 'X': Something new."),
+    ],
+)
+def test_schema_errors_read_in_vietnamese(english: str, vietnamese_text: str) -> None:
+    assert vietnamese(english) == vietnamese_text
+
+
+def test_a_finding_in_vietnamese_has_no_libxml2_english(pki: TestPKI) -> None:
+    catalog = load_catalog("2026.1")
+    form = DossierFactory(catalog, pki).build("604", 1).forms[0]
+    root = etree.fromstring(form.content)
+    next(root.iter("NgayCap")).text = "2024/01/01"
+    [finding] = validators_for(catalog).form(form.form.form, form.form.version).validate(root)
+    assert "không khớp mẫu nào trong" in finding.message_vi and "matches" not in finding.message_vi
