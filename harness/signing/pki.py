@@ -23,10 +23,11 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -36,6 +37,8 @@ from harness.errors import PKIError
 from harness.paths import cache_dir, fixtures_dir
 from harness.signing._recipe import CertSpec, Recipe, load_recipe
 from harness.signing.trust import TrustStore
+
+_Parsed = TypeVar("_Parsed")
 
 ENV_DIRECTORY = "BHXH_HARNESS_PKI"
 _RENEW_MARGIN = timedelta(days=30)
@@ -131,25 +134,39 @@ class TestPKI:
                     self._read_cert(n) for n in sorted(trusted - set(self.recipe.trust_anchors))
                 ]
                 crls = [
-                    self.file(f"{n}.crl.pem").read_bytes()
+                    self._parsed(f"{n}.crl.pem", "revocation list", x509.load_pem_x509_crl)
                     for n in sorted(trusted)
                     if self.recipe.authorities[n].publishes_crl
                 ]
-                self._trust = TrustStore(
-                    anchors, intermediates, [x509.load_pem_x509_crl(c) for c in crls]
-                )
+                self._trust = TrustStore(anchors, intermediates, crls)
             return self._trust
 
     def _read_cert(self, name: str) -> x509.Certificate:
-        return x509.load_pem_x509_certificate(self.file(f"{name}.crt.pem").read_bytes())
+        return self._parsed(f"{name}.crt.pem", "certificate", x509.load_pem_x509_certificate)
+
+    def _parsed(self, filename: str, what: str, parse: Callable[[bytes], _Parsed]) -> _Parsed:
+        """One PEM file of the PKI, parsed; a damaged one (truncated, emptied, edited) is a
+        :class:`PKIError` saying how to regenerate it, not a traceback."""
+        path = self.file(filename)
+        try:
+            return parse(path.read_bytes())
+        except ValueError:
+            raise PKIError(
+                f"{path} is not a valid PEM {what}: the test PKI is damaged",
+                hint=f"delete {self.directory} to regenerate it (bhxh-harness pki init)",
+            ) from None
 
     def _load(self, name: str) -> Credential:
         with self._lock:
             if name not in self._credentials:
-                key = serialization.load_pem_private_key(
-                    self.file(f"{name}.key.pem").read_bytes(),
-                    password=None,
-                    unsafe_skip_rsa_key_validation=True,  # our own keys; saves ~ms per key
+                key = self._parsed(
+                    f"{name}.key.pem",
+                    "private key",
+                    lambda data: serialization.load_pem_private_key(
+                        data,
+                        password=None,
+                        unsafe_skip_rsa_key_validation=True,  # our own keys; saves ~ms per key
+                    ),
                 )
                 if not isinstance(key, rsa.RSAPrivateKey):
                     raise PKIError(f"{name}: expected an RSA key")

@@ -201,3 +201,27 @@ def test_error_codes_come_from_the_yaml() -> None:
     assert (found.severity, found.context) == ("error", {"serial": "AB"})
     with pytest.raises(UsageError, match="SIG-999"):
         error_codes.finding("SIG-999", "/")
+
+
+@pytest.mark.parametrize(
+    ("damaged", "what"),
+    [
+        ("unit.key.pem", "private key"),
+        ("root.crt.pem", "certificate"),
+        ("issuing.crl.pem", "revocation list"),
+    ],
+)
+def test_a_damaged_pki_file_says_how_to_regenerate_it(
+    tmp_path: Path, damaged: str, what: str
+) -> None:
+    """An emptied or truncated file was a cryptography traceback in every command."""
+    directory = tmp_path / "pki"
+    ensure_pki(directory)
+    path = directory / damaged
+    if not path.exists():
+        pytest.skip(f"this recipe has no {damaged}")
+    path.write_bytes(path.read_bytes()[:40])
+    fresh = TestPKI(directory, ensure_pki(directory).recipe)  # no cached credentials
+    with pytest.raises(PKIError, match=f"is not a valid PEM {what}") as info:
+        fresh.credential("unit") if what == "private key" else fresh.trust_store()
+    assert str(directory) in (info.value.hint or "")
