@@ -9,12 +9,13 @@ scenario, the total, and whether the verdict and the target were met.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from _cli import benchmark_parser
 
 from harness.catalog import latest_version, load_catalog
 from harness.certification import (
@@ -28,8 +29,8 @@ TARGET_SECONDS = 120.0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--catalog", default=None, help="catalog version (default latest)")
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--catalog", default=None, help="catalog version (default: latest)")
     parser.add_argument("--adapter", default="reference", help="adapter spec")
     args = parser.parse_args()
     catalog = load_catalog(args.catalog or latest_version())
@@ -55,9 +56,10 @@ def main() -> int:
     for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {name:22} {seconds:6.1f} s")
     met = total < TARGET_SECONDS
-    print(f"verdict {certification_verdict(bundle)}; total {total:.1f} s "
+    verdict = certification_verdict(bundle)
+    print(f"verdict: {verdict.upper()}; total {total:.1f} s "  # as `certify` prints it
           f"({'within' if met else 'OVER'} the {TARGET_SECONDS:.0f} s target)")  # fmt: skip
-    return 0 if met and certification_verdict(bundle) == "passed" else 1
+    return 0 if met and verdict == "passed" else 1
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ against the first page of an empty store, measured in the same run::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -20,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _cli import benchmark_parser
 from sqlalchemy import insert
 
 from mock_gateway import schema
@@ -75,7 +75,7 @@ def page_ms(gw: InProcessGateway, query: dict[str, str], repeat: int = 3) -> flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = benchmark_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--dossiers", type=int, default=100_000, help="rows in the store")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, InProcessGateway(directory=Path(folder)) as gw:

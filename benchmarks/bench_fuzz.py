@@ -1,22 +1,33 @@
 """Fuzzing throughput: valid signed dossiers generated per second, and fuzz cases executed
-per second against the gateway's check (targets: 250 and 150 on the project's 2-core box).
+per second against the gateway's check alone and against the in-process gateway.
 
 Run: ``python benchmarks/bench_fuzz.py [--examples 600] [--budget 1500] [--catalog V]``.
-"Generated" draws ``valid_dossiers`` through hypothesis as a test would: every example is
-built and signed by the factory unless the pool already holds its spec (the hit rate is
-printed, because that is what makes the figure). "Cold" is a fresh draw, which is bound by
-``DossierFactory.build``; "re-drawn" repeats the same draw, as hypothesis does when it
-shrinks or replays, and is served by the pool. "Executed" is ``run_fuzz`` end to end:
-drawing, mutating, re-signing, checking and judging every property, valid cases included.
+Columns, each per wall-clock second (per CPU second of this process in brackets):
+
+- ``generated/s``: a fresh draw of ``valid_dossiers`` through hypothesis, as a test would
+  draw it: every example is built and signed by the factory unless the pool already holds
+  its spec (the hit rate is printed, because that is what makes the figure), so it is
+  bound by ``DossierFactory.build``.
+- ``re-drawn/s``: the same draw again, as hypothesis does when it shrinks or replays,
+  served by the pool.
+- ``executed/s``: ``run_fuzz`` end to end against the checker alone (``CheckerTarget``):
+  drawing, mutating, re-signing, checking and judging every property, valid cases
+  included.
+- ``vs gateway/s``: the same run against the in-process mock gateway (its request
+  handling and store included); wall-clock only.
+
+Targets on the project's 2-core box: ``generated/s`` >= 250, and ``executed/s`` and
+``vs gateway/s`` >= 150 each; every one is judged on its wall-clock figure and printed
+as met or missed.
 """
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
 
+from _cli import benchmark_parser
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as seed_run
 
@@ -25,6 +36,12 @@ from harness.conformance import DossierChecker
 from harness.dossiers.factory import Dossier
 from harness.fuzz import CheckerTarget, pool_for, run_fuzz, valid_dossiers
 from harness.signing import TestPKI, ensure_pki
+
+TARGETS = (  # printed column, at least this many per wall-clock second, what it runs against
+    ("generated/s", 250.0, "fresh draws"),
+    ("executed/s", 150.0, "against the checker alone"),
+    ("vs gateway/s", 150.0, "against the in-process gateway"),
+)
 
 
 def generated_per_second(
@@ -80,7 +97,7 @@ def executed_against_gateway(version: str, pki: TestPKI, budget: int, found: Pat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--examples", type=int, default=600, help="valid dossiers to draw")
     parser.add_argument("--budget", type=int, default=1500, help="fuzz cases to execute")
     parser.add_argument("--catalog", default=None, help="one catalog version (default: all)")
@@ -96,6 +113,7 @@ def main() -> None:
             f"{'catalog':8} {'generated/s':>15} {'re-drawn/s':>15} {'executed/s':>15}"
             f" {'vs gateway/s':>13}"
         )
+        measured: dict[str, dict[str, float]] = {}
         for version in versions:
             cold, cold_cpu, hits = generated_per_second(version, pki, args.examples, seed=1)
             warm, warm_cpu, _ = generated_per_second(version, pki, args.examples, seed=1)
@@ -105,7 +123,14 @@ def main() -> None:
                 f"{version:8} {cold:6.0f} ({cold_cpu:5.0f})  {warm:6.0f} ({warm_cpu:5.0f})"
                 f"  {run:6.0f} ({run_cpu:5.0f})  {gw:12.0f}   pool hits on first draw: {hits:.0%}"
             )
-        print("targets: generated >= 250/s, executed >= 150/s (against the in-process gateway)")
+            measured[version] = {"generated/s": cold, "executed/s": run, "vs gateway/s": gw}
+        print("targets, on the wall-clock figures:")
+        for column, least, what in TARGETS:
+            verdicts = ", ".join(
+                f"{version} {figures[column]:.0f} {'met' if figures[column] >= least else 'missed'}"
+                for version, figures in measured.items()
+            )
+            print(f"  {column:12} >= {least:3.0f}/s, {what}: {verdicts}")
 
 
 if __name__ == "__main__":

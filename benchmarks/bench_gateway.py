@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from _cli import benchmark_parser
 from _timing import rate
 from lxml import etree
 from sqlalchemy import make_url, text
@@ -377,13 +378,13 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = benchmark_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="in-process small submissions")
     parser.add_argument("--http-count", type=int, default=4000, help="HTTP submissions")
     parser.add_argument(
         "--clients",
         type=lambda text: [int(n) for n in text.split(",")],
-        default=[4, 16],
+        default="4,16",
         help="concurrent HTTP clients, comma-separated levels",
     )
     parser.add_argument("--big-count", type=int, default=100, help="200 KB submissions")

@@ -11,9 +11,9 @@ The ratio to the intake's CPU per dossier, measured in the same run, is what mat
 
 from __future__ import annotations
 
-import argparse
 import time
 
+from _cli import benchmark_parser
 from bench_gateway import benchmark_factory, in_process, small_bodies
 
 from mock_gateway.processor import ISSUE_BATCH
@@ -25,7 +25,7 @@ def cpu_ms_per(count: int, start: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = benchmark_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="dossiers, then 2x messages")
     parser.add_argument("--pool", type=int, default=100, help="distinct pre-signed dossiers")
     args = parser.parse_args()

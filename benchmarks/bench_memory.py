@@ -17,13 +17,13 @@ PostgreSQL database instead of the SQLite file::
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
+from _cli import benchmark_parser
 from bench_gateway import (
     add_server_options,
     benchmark_factory,
@@ -67,7 +67,7 @@ def store_size(database_url: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = benchmark_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--dossiers", type=int, default=100_000, help="dossiers sent in all")
     parser.add_argument("--checkpoints", type=int, default=10, help="RSS samples (chunks)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")

@@ -17,7 +17,6 @@ per dossier the issue's 1,000 /s over HTTP with two workers would leave::
 
 from __future__ import annotations
 
-import argparse
 import functools
 import inspect
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from _cli import benchmark_parser
 from bench_gateway import benchmark_factory, in_process, small_bodies
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -138,7 +138,7 @@ def measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = benchmark_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=3000, help="dossiers through the pipeline")
     parser.add_argument("--pool", type=int, default=200, help="distinct pre-signed dossiers")
     args = parser.parse_args()

@@ -8,9 +8,9 @@ signatures), so this measures both operations in one run and prints their rates:
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from _cli import benchmark_parser
 from _timing import rate
 from lxml import etree
 
@@ -32,9 +32,14 @@ def make_form(target_bytes: int = 5_000) -> etree._Element:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = benchmark_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="time per operation")
-    parser.add_argument("--pki", type=Path, default=None, help="test PKI directory")
+    parser.add_argument(
+        "--pki",
+        type=Path,
+        default=None,
+        help="test PKI directory (default: $BHXH_HARNESS_PKI, else pki/ in the cache)",
+    )
     args = parser.parse_args()
 
     pki = ensure_pki(args.pki)
