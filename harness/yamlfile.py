@@ -85,6 +85,17 @@ def load_yaml(path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise CatalogError(f"YAML syntax error: {exc.problem}", path=str(path), line=line) from exc
+    except yaml.reader.ReaderError as exc:  # a control character YAML may not hold
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        raise CatalogError(
+            f"YAML cannot hold the control character U+{code:04X}",
+            path=str(path),
+            line=line,
+            hint="remove the control character (a binary file, or a paste gone wrong?)",
+        ) from exc
+    except yaml.YAMLError as exc:  # anything else the parser refuses
+        raise CatalogError(f"not readable as YAML: {exc}", path=str(path)) from exc
 
 
 def line_of(mapping: object, key: str | None = None) -> int | None:

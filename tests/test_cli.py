@@ -336,3 +336,24 @@ def test_serve_names_its_database_as_typed_without_the_password(url: str, shown:
     from mock_gateway.cli import _redact
 
     assert _redact(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "command", "says"),
+    [
+        ("catalog/2026.1/catalog.yaml", None, ("catalog", "check"), "control character U+0000"),
+        ("dossiers/defects.yaml", "foo: bar\n", ("dossier", "defects"), "defect foo: expected"),
+        ("dossiers/defects.yaml", "", ("dossier", "defects"), "a defects file maps"),
+        ("dossiers/defects.yaml", "x: {op: bad-base64, expect: ENV-008}\n", ("dossier", "defects"),
+         "expect must be a list"),
+    ],
+)  # fmt: skip
+def test_a_damaged_data_file_is_named_not_a_traceback(
+    tmp_path: Path, file: str, content: str | None, command: tuple[str, ...], says: str
+) -> None:
+    shutil.copytree(project_root() / "fixtures", tmp_path / "fixtures")
+    path = tmp_path / "fixtures" / file
+    path.write_bytes(path.read_bytes() + b"\x00" if content is None else content.encode())
+    result = _cli(*command, home=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "Traceback" not in result.stderr

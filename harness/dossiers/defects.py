@@ -54,8 +54,28 @@ def load_defects() -> dict[str, Defect]:
     """Every defect in the corpus file, checked for known operations."""
     path = fixtures_dir() / "dossiers" / "defects.yaml"
     doc = load_yaml(path)
+    if not isinstance(doc, dict) or not doc:
+        raise CatalogError(
+            "a defects file maps each defect's name to {op: ..., expect: [CODE, ...]}",
+            path=str(path),
+            line=line_of(doc),
+            hint="see the comment at the top of the shipped fixtures/dossiers/defects.yaml",
+        )
     defects = {}
     for name, node in doc.items():
+        if not isinstance(node, dict):
+            raise CatalogError(
+                f"defect {name}: expected a mapping {{op: ..., expect: [CODE, ...]}}, got {node!r}",
+                path=str(path),
+                line=line_of(doc, str(name)),
+            )
+        expect = node.get("expect", ())
+        if not isinstance(expect, list) or not all(isinstance(c, str) for c in expect):
+            raise CatalogError(
+                f"defect {name}: expect must be a list of error codes, got {expect!r}",
+                path=str(path),
+                line=line_of(node, "expect"),
+            )
         op = node.get("op")
         if op not in _OPS:
             raise CatalogError(
