@@ -45,6 +45,9 @@ class _Main(click.Group):
         _tolerate_narrow_terminals()
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:  # click would say "Aborted!" and exit 1, like a FAILED run
+            click.echo("\ninterrupted: the run stopped before its verdict", err=True)
+            sys.exit(130)
         except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)

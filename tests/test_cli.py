@@ -357,3 +357,19 @@ def test_a_damaged_data_file_is_named_not_a_traceback(
     result = _cli(*command, home=tmp_path)
     assert result.returncode == 2, result.stderr
     assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_exits_130_not_1_like_a_failed_run(tmp_path: Path, pki_dir: Path) -> None:
+    """A CI job reading exit 1 would record an interrupted run as a failed I-VAN."""
+    import signal
+    import time
+
+    env = {**os.environ, "BHXH_HARNESS_PKI": str(pki_dir)}
+    command = [sys.executable, "-m", "harness", "fuzz", "--duration", "120"]
+    command += ["--found", str(tmp_path / "found"), "--out", str(tmp_path)]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
