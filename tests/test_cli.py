@@ -373,3 +373,12 @@ def test_ctrl_c_exits_130_not_1_like_a_failed_run(tmp_path: Path, pki_dir: Path)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("root", ["afile", "afile/below"])
+def test_record_refuses_a_root_it_cannot_write_before_replaying(tmp_path: Path, root: str) -> None:
+    (tmp_path / "afile").write_text("not a folder", encoding="utf-8")
+    code, out, err = run(
+        "record", "--name", "x", "--procedure", "600", "--root", str(tmp_path / root)
+    )
+    assert code == 2 and "cannot keep baselines in" in err and "replayed" not in out + err

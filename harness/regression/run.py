@@ -10,6 +10,7 @@ and a TLS option.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -187,6 +188,15 @@ def record(
     run is judged against.
     """
     folder = baseline_path(name, root)  # before anything is sent: no replay for nothing
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot keep baselines in {folder.parent}: {exc.strerror or exc}",
+            hint="give --root a folder that exists or can be created, and is writable",
+        ) from None
+    if not os.access(folder.parent, os.W_OK):
+        raise UsageError(f"cannot write baselines in {folder.parent}", hint="--root FOLDER")
     if not replace and (folder / "meta.json").exists():
         raise UsageError(
             f"baseline {name} already exists ({folder})",
