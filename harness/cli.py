@@ -299,15 +299,23 @@ def dossier_check(files: tuple[Path, ...], versions: tuple[str, ...], lang: str)
     any is rejected, unreadable or missing."""
     from harness.served_catalogs import ServedCatalogs, ServedCheck
     from harness.signing import ensure_pki
+    from harness.xmlsafe import XMLLimits
 
     checker = ServedCheck(ServedCatalogs(versions), ensure_pki().trust_store())
+    cap = XMLLimits().max_bytes
     rejected = 0
     paths = _dossier_files(files)
     for path in paths:
         try:
-            body = path.read_bytes()
+            with path.open("rb") as handle:  # /dev/zero or a 5 GB file: read past the cap only
+                body = handle.read(cap + 1)
         except OSError as exc:
             click.echo(f"{path}: unreadable: {exc.strerror or exc}")
+            rejected += 1
+            continue
+        if len(body) > cap:
+            click.echo(f"{path}: rejected")
+            click.echo(f"  error   LIM-001 /: more than {cap:,} bytes, the gateway's limit")
             rejected += 1
             continue
         catalog, result = checker.check(body)

@@ -382,3 +382,9 @@ def test_record_refuses_a_root_it_cannot_write_before_replaying(tmp_path: Path, 
         "record", "--name", "x", "--procedure", "600", "--root", str(tmp_path / root)
     )
     assert code == 2 and "cannot keep baselines in" in err and "replayed" not in out + err
+
+
+def test_check_stops_reading_past_the_gateways_size_limit(pki_dir: Path) -> None:
+    """`dossier check /dev/zero` grew to 23 GB before the kernel killed it."""
+    code, out, _ = run("dossier", "check", "/dev/zero")
+    assert code == 1 and "LIM-001" in out and "the gateway's limit" in out
