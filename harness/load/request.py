@@ -8,6 +8,7 @@ command line that reproduces a run are read in one place.
 from __future__ import annotations
 
 import math
+import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -22,6 +23,9 @@ MAX_USERS_PER_PROCESS = 5000
 """More users than this per generator process is a typo in ``--scale``, not a load test:
 one process relays a few hundred dossiers a second at best, so such a run never ends."""
 
+MAX_LOCAL_PROCESSES = max(16, 4 * (os.cpu_count() or 1))
+"""Processes a run may start on this machine: --workers 100000 began forking 100,000
+locust processes, and the kernel's out-of-memory killer ended it machine-wide."""
 OPTION_NAMES = {"catalog_version": "--catalog", "ivan_tokens": "--ivan-token"}
 
 
@@ -89,6 +93,11 @@ class LoadRequest:
             problems.append(f"--duration {self.duration:g} must be a positive number of seconds")
         if self.workers < 0:
             problems.append(f"--workers {self.workers} must be 0 (one process) or more")
+        elif self.workers > MAX_LOCAL_PROCESSES:
+            problems.append(
+                f"--workers {self.workers}: at most {MAX_LOCAL_PROCESSES} processes on this "
+                "machine (each is one I-VAN); add --remote-workers for more"
+            )
         if self.model not in MODELS:
             problems.append(f"--model {self.model} must be one of {', '.join(MODELS)}")
         if self.clock_speed is not None and not (
@@ -101,6 +110,11 @@ class LoadRequest:
             problems.append("--fault-latency needs a local gateway (--gateway local)")
         if self.gateway_workers < 1:
             problems.append(f"--gateway-workers {self.gateway_workers} must be at least 1")
+        elif self.gateway_workers > MAX_LOCAL_PROCESSES:
+            problems.append(
+                f"--gateway-workers {self.gateway_workers}: at most {MAX_LOCAL_PROCESSES} on "
+                "this machine"
+            )
         elif self.gateway_workers != 1 and not self.local:
             problems.append(
                 "--gateway-workers needs a local gateway: a gateway URL runs its own processes"

@@ -185,3 +185,12 @@ def test_a_scale_too_small_for_whole_users_is_warned_about(tmp_path: Path) -> No
     assert outcome.exit_code == 2  # the gateway does not answer; the warning came first
     assert "warning: --scale 0.05 asks for 1.7 dossiers, but whole users" in outcome.output
     assert "schedule 4.0; throughput_ratio is measured against the scheduled" in outcome.output
+
+
+@pytest.mark.parametrize("option", ["workers", "gateway_workers"])
+def test_a_process_count_this_machine_cannot_hold_is_refused(option: str) -> None:
+    """--workers 100000 began forking 100,000 locust processes."""
+    from harness.load.request import MAX_LOCAL_PROCESSES
+
+    with pytest.raises(ConfigError, match=f"at most {MAX_LOCAL_PROCESSES}"):
+        LoadRequest(**{option: 100_000}).validate()  # type: ignore[arg-type]
