@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from harness.errors import ConfigError
+
 
 def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
     """``(base URL, problem)``: the URL without a trailing slash, or why it is not one.
@@ -20,10 +22,8 @@ def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
     (``local`` for load, ``inproc`` for regress), named in the problem.
     """
     if "://" not in text:
-        return (
-            text,
-            f"--gateway {text} is neither '{local}' nor a URL (did you mean http://{text}?)",
-        )
+        guess = f"'{local}'" if text.strip().lower() == local else f"http://{text}"
+        return text, f"--gateway {text!r} is neither '{local}' nor a URL (did you mean {guess}?)"
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
@@ -51,4 +51,21 @@ def reported_clock_speed(health: requests.Response) -> float | None:
     return float(speed)
 
 
-__all__ = ["gateway_base_url", "reported_clock_speed"]
+def refuse_non_gateway(url: str, catalog: requests.Response) -> None:
+    """Refuse what answers ``GET /api/v1/catalog`` but not as a BHXH gateway (a web server
+    on the wrong port, a proxy's login page): runs against it only measured errors, and
+    fuzz and regress reported them as a failing gateway. 401/403 are the caller's to
+    explain (a token problem)."""
+    if catalog.status_code in (401, 403):
+        return
+    kind = catalog.headers.get("Content-Type", "no content type").split(";")[0]
+    if catalog.status_code == 200 and b"<DANH_MUC" in catalog.content:
+        return
+    raise ConfigError(
+        f"{url} does not answer as a BHXH gateway: GET /api/v1/catalog answered "
+        f"{catalog.status_code} {kind}",
+        hint="check the URL's host and port (the gateway's base URL, e.g. http://127.0.0.1:8080)",
+    )
+
+
+__all__ = ["gateway_base_url", "refuse_non_gateway", "reported_clock_speed"]

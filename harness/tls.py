@@ -83,9 +83,30 @@ def reach(
             f"gateway {url}: its TLS certificate is not trusted ({reason})", hint=UNTRUSTED_HINT
         ) from None
     except requests.RequestException as exc:
-        raise ConfigError(
-            f"gateway {url} does not answer: {type(exc).__name__}", hint=hint
-        ) from None
+        raise ConfigError(f"gateway {url} does not answer: {failure(exc)}", hint=hint) from None
+
+
+def failure(exc: requests.RequestException) -> str:
+    """What went wrong, in words a user can act on, not a requests class name."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "the connection timed out (a firewall, or a wrong address?)"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "no answer within the time allowed"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = _reason(exc).lower()
+        if "refused" in reason:
+            return "the connection was refused (nothing listens on that port)"
+        if "name or service not known" in reason or "resolve" in reason:
+            return "the host name does not resolve"
+        return "the connection failed or was dropped"
+    if isinstance(
+        exc,
+        requests.exceptions.InvalidSchema
+        | requests.exceptions.MissingSchema
+        | requests.exceptions.InvalidURL,
+    ):
+        return "it is not an http:// or https:// URL"
+    return _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:
@@ -99,6 +120,7 @@ __all__ = [
     "UNTRUSTED_HINT",
     "GatewaySession",
     "Verify",
+    "failure",
     "gateway_session",
     "reach",
     "verify_option",

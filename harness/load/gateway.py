@@ -25,9 +25,9 @@ import requests
 
 from harness.client import parse_answer
 from harness.errors import ConfigError
-from harness.gateway_url import reported_clock_speed
+from harness.gateway_url import refuse_non_gateway, reported_clock_speed
 from harness.load.lifetime import die_with_parent
-from harness.tls import Verify, gateway_session, reach
+from harness.tls import Verify, failure, gateway_session, reach
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
 TEST_TOKEN = "test-token-{code}"
@@ -79,9 +79,10 @@ def check_remote(url: str, tokens: Mapping[str, str], verify: Verify = True) -> 
                 )
             except requests.RequestException as exc:
                 raise ConfigError(
-                    f"gateway {url} does not answer: {type(exc).__name__}",
+                    f"gateway {url} does not answer: {failure(exc)}",
                     hint="check the URL, or use --gateway local",
                 ) from None
+            refuse_non_gateway(url, answer)
             if answer.status_code in (401, 403):
                 codes = ", ".join(parse_answer(answer.status_code, answer.content).codes)
                 raise ConfigError(

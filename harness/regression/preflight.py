@@ -16,7 +16,7 @@ from lxml import etree
 from harness.client import parse_answer
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import ConfigError
-from harness.gateway_url import gateway_base_url, reported_clock_speed
+from harness.gateway_url import gateway_base_url, refuse_non_gateway, reported_clock_speed
 from harness.regression.replay import GatewayTarget
 from harness.regression.transport import maintenance
 from harness.tls import reach
@@ -69,6 +69,7 @@ def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan
         _refuse_maintenance(url, health)
         catalog = session.get(f"{url}/api/v1/catalog", headers=bearer, timeout=10)
         _refuse_maintenance(url, catalog)
+        refuse_non_gateway(url, catalog)
         if catalog.status_code in (401, 403):
             raise ConfigError(
                 f"the gateway at {url} refuses the I-VAN token "
