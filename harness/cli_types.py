@@ -39,6 +39,23 @@ class BearerToken(click.types.StringParamType):
         return text
 
 
+class NonEmpty(click.types.StringParamType):
+    """A name (catalog version, defect, I-VAN code): an empty one is a mistake (an unset
+    shell variable, say), not a request for the default."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip()
+        if not text:
+            self.fail(
+                "an empty value: give one, or leave the option out for its default", param, ctx
+            )
+        return text
+
+
+NAME = NonEmpty()
+"""A non-empty name."""
 TOKEN = BearerToken()
 """A bearer token: visible ASCII."""
 SECONDS = FiniteFloat(min=0, min_open=True)
@@ -46,4 +63,4 @@ SECONDS = FiniteFloat(min=0, min_open=True)
 NOT_NEGATIVE = FiniteFloat(min=0)
 """Zero or more, finite (a clock speed, where 0 freezes the clock)."""
 
-__all__ = ["NOT_NEGATIVE", "SECONDS", "TOKEN", "BearerToken", "FiniteFloat"]
+__all__ = ["NAME", "NOT_NEGATIVE", "SECONDS", "TOKEN", "BearerToken", "FiniteFloat", "NonEmpty"]

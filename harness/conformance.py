@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -20,6 +21,9 @@ from harness.error_codes import finding
 from harness.errors import Finding, SignatureInvalid
 from harness.signing import TrustStore, VerifiedSignature, verify
 from harness.xmlsafe import DEFAULT_LIMITS, XMLLimits, XMLRejected, parse_xml
+
+if TYPE_CHECKING:
+    from harness.dossiers.factory import DossierFactory
 
 HOSO_INFO = "/Hoso/NoiDung/ThongTinHoSo"
 
@@ -188,4 +192,13 @@ class DossierChecker:
         return []
 
 
-__all__ = ["CheckResult", "DossierChecker"]
+def ivan_problem(factory: DossierFactory, trust: TrustStore) -> str | None:
+    """Why dossiers naming ``factory``'s I-VAN cannot pass the catalog's envelope schema
+    (MaIVAN's pattern is catalog data), or None: ``--ivan ivan01`` made a baseline in which
+    no dossier was accepted, recorded with exit 0."""
+    procedure = next(iter(factory.catalog.procedures))
+    checked = DossierChecker(factory.catalog, trust).check(factory.build(procedure, 0).envelope)
+    return None if checked.accepted else "; ".join(str(f) for f in checked.errors[:2])
+
+
+__all__ = ["CheckResult", "DossierChecker", "ivan_problem"]

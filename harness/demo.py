@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.catalog import Catalog, latest_version, load_catalog
+from harness.cli_types import NAME
 from harness.client import Answer, FeedMessage, IvanClient, RetryPolicy
 from harness.dossiers.defects import applies, build_defective, load_defects
 from harness.dossiers.factory import DossierFactory
@@ -201,7 +202,7 @@ def _print(outcome: DemoOutcome, console: Console) -> None:
 
 
 @click.command()
-@click.option("--catalog", "catalog_version", help="Catalog version (default: latest).")
+@click.option("--catalog", "catalog_version", type=NAME, help="Catalog version (default: latest).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for every dossier.")
 @click.option(
     "--out",

@@ -436,3 +436,26 @@ def test_a_local_gateway_name_in_capitals_suggests_the_name(command: str, local:
     args = ["--baseline", "reference-2026.1"] if command == "regress" else []
     code, _, err = run(command, *args, "--gateway", local.upper())
     assert code == 2 and f"did you mean '{local}'?" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("dossier", "build", "600", "--defect", ""),
+        ("dossier", "build", "600", "--catalog", " "),
+        ("demo", "--catalog", ""),
+        ("record", "--name", "x", "--ivan", ""),
+        ("load", "--catalog", ""),
+    ],
+)
+def test_an_empty_name_is_a_usage_error_not_the_default(args: tuple[str, ...]) -> None:
+    """`--defect ''` built a valid dossier with exit 0; an unset shell variable is a mistake."""
+    code, _, err = run(*args)
+    assert code == 2 and "an empty value" in err
+
+
+def test_record_refuses_an_ivan_code_no_envelope_can_carry(tmp_path: Path, pki_dir: Path) -> None:
+    """`--ivan ivan01` recorded a baseline in which no dossier was accepted, exit 0."""
+    code, out, err = run("record", "--name", "x", "--ivan", "ivan01", "--root", str(tmp_path))
+    assert code == 2 and "--ivan ivan01 does not make a valid envelope" in err
+    assert "replayed" not in out + err and not (tmp_path / "x").exists()

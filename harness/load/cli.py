@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from harness.cli_types import NAME
 from harness.errors import UsageError
 
 EXIT_PASSED, EXIT_MISSED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
@@ -107,6 +108,7 @@ def _scale_help() -> str:
     "--catalog",
     "catalog_version",
     default=None,
+    type=NAME,
     help="Catalog version of the dossiers.  [default: the latest]",
 )
 @click.option(

@@ -22,7 +22,7 @@ import click
 from rich.console import Console
 
 from harness.cli_exits import exits_on_errors
-from harness.cli_types import SECONDS, TOKEN
+from harness.cli_types import NAME, SECONDS, TOKEN
 from harness.errors import ConfigError
 from harness.regression.compare import Difference, LatencyThresholds
 from harness.regression.report import report_bundle, transport_line
@@ -139,7 +139,9 @@ RECORD_EXIT_CODES = (
 @_target_options
 @click.option("--name", required=True, help="Baseline name (folder under fixtures/baselines).")
 @click.option("--force", is_flag=True, help="Replace baseline NAME if it already exists.")
-@click.option("--catalog", "version", help="Catalog version of the corpus (default: latest).")
+@click.option(
+    "--catalog", "version", type=NAME, help="Catalog version of the corpus (default: latest)."
+)
 @click.option(
     "--seed", "seeds", type=int, multiple=True, help="Corpus seed, repeatable (default: 0)."
 )
@@ -148,6 +150,7 @@ RECORD_EXIT_CODES = (
     "--ivan",
     default="IVAN01",
     show_default=True,
+    type=NAME,
     help="I-VAN code the corpus's dossiers name (MaIVAN): the one --token belongs to.",
 )
 def record(

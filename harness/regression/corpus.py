@@ -21,10 +21,11 @@ from typing import Any
 from lxml import etree
 
 from harness.catalog import load_catalog
+from harness.conformance import ivan_problem
 from harness.dossiers.corpus import CorpusEntry, generated_corpus, static_corpus
 from harness.dossiers.factory import DEFAULT_IVAN, DossierFactory, Tweaks
 from harness.dossiers.text import to_nfd
-from harness.errors import ConfigError
+from harness.errors import ConfigError, UsageError
 from harness.paths import fixtures_dir
 from harness.signing import TestPKI
 from harness.yamlfile import load_yaml
@@ -142,6 +143,12 @@ def build_corpus(recipe: CorpusRecipe, pki: TestPKI) -> list[CorpusEntry]:
     factory = DossierFactory(load_catalog(recipe.catalog), pki)
     if recipe.ivan and recipe.ivan != DEFAULT_IVAN[0]:
         factory = replace(factory, ivan=(recipe.ivan, f"I-VAN {recipe.ivan}"))
+        problem = ivan_problem(factory, pki.trust_store())
+        if problem is not None:
+            raise UsageError(
+                f"--ivan {recipe.ivan} does not make a valid envelope: {problem}",
+                hint="give the I-VAN code exactly as the gateway issued it (e.g. IVAN02)",
+            )
     procedures = list(recipe.procedures or factory.catalog.procedures)
     entries = list(generated_corpus(factory, recipe.seeds, procedures=procedures))
     if recipe.quirks:
