@@ -212,7 +212,8 @@ def _print(outcome: DemoOutcome, console: Console) -> None:
 def demo(catalog_version: str | None, seed: int, out: Path | None) -> None:
     """Run the mock gateway on 127.0.0.1, submit a dossier of every procedure, write a report.
 
-    Exits 0 when every case passed, 1 otherwise.
+    Exit codes: 0 every case passed, 1 a case failed, 2 usage error (e.g. an unknown
+    --catalog; nothing run), 130 interrupted (Ctrl-C).
     """
     console = Console(highlight=False)
     try:
