@@ -183,7 +183,12 @@ def pki() -> None:
 
 
 @pki.command("init")
-@click.option("--dir", "directory", type=click.Path(path_type=Path), help="Where to keep it.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to keep it (default: $BHXH_HARNESS_PKI, else .cache/pki).",
+)
 @friendly
 def pki_init(directory: Path | None) -> None:
     """Create the test PKI (or load the cached one) and list its credentials."""

@@ -10,7 +10,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, UsageError
 
 
 @cache
@@ -42,7 +42,15 @@ def cache_dir() -> Path:
     """A writable cache (test PKI, generated tables); ``$BHXH_HARNESS_CACHE`` overrides it."""
     env = os.environ.get("BHXH_HARNESS_CACHE")
     path = Path(env) if env else project_root() / ".cache"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where the folder should be, a read-only place...
+        where = "$BHXH_HARNESS_CACHE" if env else "the checkout's .cache/"
+        raise UsageError(
+            f"cannot use {path} as the cache ({where}): "
+            f"{'it is a file, not a folder' if path.is_file() else exc.strerror or exc}",
+            hint="point $BHXH_HARNESS_CACHE at a writable folder",
+        ) from None
     return path
 
 

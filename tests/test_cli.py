@@ -459,3 +459,20 @@ def test_record_refuses_an_ivan_code_no_envelope_can_carry(tmp_path: Path, pki_d
     code, out, err = run("record", "--name", "x", "--ivan", "ivan01", "--root", str(tmp_path))
     assert code == 2 and "--ivan ivan01 does not make a valid envelope" in err
     assert "replayed" not in out + err and not (tmp_path / "x").exists()
+
+
+def test_a_cache_setting_naming_a_file_says_so(tmp_path: Path) -> None:
+    """It said only "File exists", not which setting or what to do."""
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    env = {**os.environ, "BHXH_HARNESS_CACHE": str(afile)}
+    env.pop("BHXH_HARNESS_PKI", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "dossier", "build", "600", "-o", str(tmp_path / "d.xml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "($BHXH_HARNESS_CACHE): it is a file, not a folder" in done.stderr

@@ -248,7 +248,7 @@ def _refuse_foreign_directory(directory: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         raise PKIError(
             f"{directory} exists but is not a test PKI made by the harness",
-            hint=f"point {ENV_DIRECTORY} at an empty or new directory",
+            hint=f"choose an empty or new folder (--dir, or ${ENV_DIRECTORY})",
         ) from None
 
 
