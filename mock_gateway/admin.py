@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from mock_gateway import params
-from mock_gateway.clock import iso
+from mock_gateway.clock import ClockLimitError, iso
 from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
 from mock_gateway.routes import MAX_CLOCK_ADVANCE
@@ -41,21 +41,28 @@ def ndjson(lines: list[str], headers: dict[str, str] | None = None) -> GatewayRe
 EXPORT_BYTES_MAX = 16 * 1024 * 1024
 """Most bytes of rows in one traffic export answer (one row always fits): 10,000 rows
 of 8 KB dossiers were a 150 MB answer and 530 MiB of server memory, per request."""
+EXPORT_LIMIT_DEFAULT = 10_000
+"""Rows in one export when ``limit`` is not given."""
+EXPORT_LIMIT_MAX = 100_000
 TRUNCATED = "X-Traffic-Truncated"
 
 
 def export_traffic(gw: Gateway, request: GatewayRequest) -> GatewayResponse:
     """``GET /admin/traffic?after=&limit=``: the traffic log as JSON lines, oldest first.
 
-    At most ``limit`` rows and :data:`EXPORT_BYTES_MAX` bytes; when the byte budget cut
-    the page short, ``X-Traffic-Truncated: true`` says to ask again after the last id.
+    At most ``limit`` rows (:data:`EXPORT_LIMIT_DEFAULT` by default) and
+    :data:`EXPORT_BYTES_MAX` bytes; ``X-Traffic-Truncated: true`` whenever more rows
+    follow, whichever cut the page short: ask again after the last id.
     """
     after = params.integer(request, "after", 0, 0, 2**62)
-    limit = params.integer(request, "limit", 10_000, 1, 100_000)
+    limit = params.integer(request, "limit", EXPORT_LIMIT_DEFAULT, 1, EXPORT_LIMIT_MAX)
     lines: list[str] = []
     size = 0
     truncated = False
-    for row in gw.traffic_rows(after, limit):
+    for row in gw.traffic_rows(after, limit + 1):  # one more: do more rows follow?
+        if len(lines) == limit:
+            truncated = True
+            break
         line = traffic_line(row)
         size += len(line) + 1
         if lines and size > EXPORT_BYTES_MAX:
@@ -83,7 +90,14 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
             raise reject(
                 "REQ-002", "?seconds", parameter="seconds", range=f"0..{MAX_CLOCK_ADVANCE:.0f}"
             )
-        issued = gw.advance_clock(seconds)
+        try:
+            issued = gw.advance_clock(seconds)
+        except ClockLimitError as exc:  # it would pass mock_gateway.clock.LATEST
+            detail = str(exc).removesuffix(f"\nHint: {exc.hint}")[:300]
+            hint = (exc.hint or "")[:300]
+            raise reject(
+                "REQ-002", "?seconds", parameter="seconds", detail=detail, hint=hint
+            ) from None
         return _json({"now": iso(gw.clock.now()), "advanced": seconds, "issued": issued})
 
     def traffic(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:

@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING
 
 from mock_gateway import dashboard, openapi, params, runs, views
-from mock_gateway.clock import iso
+from mock_gateway.clock import LATEST, iso
 from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler, PendingReceipt
 from mock_gateway.intake import reject
 
@@ -64,12 +64,16 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     def healthz(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         if not gw.store.ping():
             raise reject("SRV-001", "/healthz", detail="database unreachable")
+        gw.outage.back()  # a gateway without a processor thread hears of it here
         body = {
             "status": "ok",
             "environment": "THU_NGHIEM",
             "catalogs": [c.version for c in gw.catalogs.catalogs],
             "simulated_time": iso(gw.clock.now()),
             "clock_speed": gw.clock.speed,  # lets a load test convert real time to simulated
+            "clock_limit": iso(LATEST),  # where simulated time stops
+            "clock_stopped": gw.clock.stopped,  # True once there: POST /admin/reset
+            "workers": gw.config.workers,  # fault counters and /admin/faults/log are per worker
         }
         return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(body).encode())
 

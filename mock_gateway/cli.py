@@ -161,18 +161,10 @@ def serve(
 
 
 def _redact(url: str) -> str:
-    """The URL without its password, for the start-up line (a Vietnamese file name
-    stays readable: SQLAlchemy's rendering percent-encodes it)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    """The URL without its password, for the start-up line."""
+    from mock_gateway.store import redact_url
 
-    try:
-        parsed = make_url(url)
-        if parsed.password is None:  # nothing to hide: as typed, not percent-encoded
-            return url
-        return parsed.render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    return redact_url(url)
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess

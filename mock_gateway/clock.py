@@ -3,6 +3,10 @@
 The clock is a pure function of four numbers (``origin_real``, ``origin_sim``, ``speed``,
 ``offset``), so several worker processes share one timeline by sharing those numbers
 through the store (:meth:`mock_gateway.store.Store.load_clock`) instead of a live object.
+
+Simulated time stops at :data:`LATEST` (2200-01-01 UTC): past year 9999 Python has no
+date to show, and every answer, even ``/healthz``, failed on the clock; a clock that
+reaches it stays there until ``POST /admin/reset`` restarts it at real now.
 """
 
 from __future__ import annotations
@@ -12,6 +16,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from harness.errors import ConfigError
+
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Where simulated time stops: 175 years of fast-forward, far inside what dates can show."""
+LATEST_TIMESTAMP = LATEST.timestamp()
+EARLIEST_TIMESTAMP = datetime(1900, 1, 1, tzinfo=UTC).timestamp()
+"""The other end, for a timeline hand-edited in the database (the clock never moves back)."""
+
+
+class ClockLimitError(ConfigError):
+    """An advance would carry simulated time past :data:`LATEST`."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +43,12 @@ class ClockState:
     offset: float = 0.0
 
     def at(self, real: float) -> float:
-        return self.origin_sim + (real - self.origin_real) * self.speed + self.offset
+        """Simulated time at real time ``real``, held at :data:`LATEST` once it gets there
+        (a stored timeline beyond it, or not a number, reads as :data:`LATEST` too)."""
+        moment = self.origin_sim + (real - self.origin_real) * self.speed + self.offset
+        if not moment < LATEST_TIMESTAMP:  # also NaN
+            return LATEST_TIMESTAMP
+        return max(moment, EARLIEST_TIMESTAMP)
 
 
 class SimulatedClock:
@@ -67,10 +88,28 @@ class SimulatedClock:
         """Simulated now, as an aware UTC datetime."""
         return datetime.fromtimestamp(self.timestamp(), UTC)
 
+    @property
+    def stopped(self) -> bool:
+        """True once simulated time has reached :data:`LATEST` (it stays there)."""
+        return self.timestamp() >= LATEST_TIMESTAMP
+
+    def check_advance(self, seconds: float) -> None:
+        """Raise :class:`ClockLimitError` if ``seconds`` more would pass :data:`LATEST`."""
+        room = LATEST_TIMESTAMP - self.timestamp()
+        if seconds > room:
+            raise ClockLimitError(
+                f"the simulated clock stops at {iso(LATEST)}: it is {iso(self.now())}, "
+                f"so it can advance at most {max(room, 0.0):.0f} s more, not {seconds:.0f} s",
+                hint="advance less, or POST /admin/reset to restart it at real now "
+                "(that also forgets every dossier)",
+            )
+
     def advance(self, seconds: float) -> datetime:
-        """Jump ``seconds`` ahead (never back: messages already issued stay in the past)."""
+        """Jump ``seconds`` ahead (never back: messages already issued stay in the past;
+        never past :data:`LATEST`: :class:`ClockLimitError`)."""
         if seconds < 0:
             raise ValueError("the simulated clock only moves forward")
+        self.check_advance(seconds)
         with self._lock:
             s = self._state
             self._state = ClockState(s.origin_real, s.origin_sim, s.speed, s.offset + seconds)

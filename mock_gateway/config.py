@@ -29,6 +29,11 @@ DEFAULT_IVAN_TOKENS: Mapping[str, str] = {
 
 DEFAULT_ADMIN_TOKEN = "test-admin-token"
 DEFAULT_DATABASE_URL = "sqlite:///bhxh-gateway.sqlite3"
+MAX_CLOCK_SPEED = 100_000.0
+"""Fastest simulated clock: a simulated year in about 5 real minutes (the suites use at
+most 20,000). Even so it reaches :data:`mock_gateway.clock.LATEST` within a day, and stops."""
+MAX_DELAY = 10 * 366 * 86400.0
+"""Longest lifecycle delay, as long as the longest clock advance: a larger one overflowed."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class GatewayConfig:
     core_threads: int = 0  # threads running the core per worker; 0: on the event loop
     metrics_dir: str | None = None  # workers of one server share /metrics through it
     reports_directory: str | None = None  # suite runs shown at /dashboard/runs; None: reports/
+    workers: int = 1  # processes serving (reported by /healthz; counters are per worker)
 
     def __post_init__(self) -> None:
         problems = []
@@ -76,8 +82,15 @@ class GatewayConfig:
             problems.append("max_body_bytes must be positive")
         if not (math.isfinite(self.clock_speed) and self.clock_speed >= 0):
             problems.append("clock_speed must be a finite number, 0 (frozen) or more")
-        if self.handover_delay < 0 or self.result_delay < 0:
-            problems.append("delays must not be negative")
+        elif self.clock_speed > MAX_CLOCK_SPEED:
+            problems.append(
+                f"clock_speed {self.clock_speed:g} is over {MAX_CLOCK_SPEED:.0f} simulated "
+                "seconds per real second (a simulated year in 5 real minutes)"
+            )
+        if not all(0 <= d <= MAX_DELAY for d in (self.handover_delay, self.result_delay)):
+            problems.append(f"delays must be from 0 to {MAX_DELAY:.0f} s (10 years)")
+        if self.workers < 1:
+            problems.append("workers must be at least 1")
         if not 0 <= self.core_threads <= 64:
             problems.append("core_threads must be between 0 and 64")
         if self.sqlite_synchronous not in ("FULL", "NORMAL"):

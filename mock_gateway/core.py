@@ -7,8 +7,9 @@ one transaction), so a vendor's unit test, the certification suite and a load te
 HTTP exercise the very same code.
 
 Error policy: anything that is the client's fault raises :class:`~mock_gateway.intake.Rejected`
-and becomes a signed ``XACNHAN_GDICH`` with a 4xx status and its stable code; anything
-else is our bug, is logged with its traceback and becomes 500 ``SRV-002``.
+and becomes a signed ``XACNHAN_GDICH`` with a 4xx status and its stable code; a database
+that cannot be reached is 503 ``SRV-001`` with ``Retry-After`` (:mod:`mock_gateway.outage`);
+anything else is our bug, is logged with its traceback and becomes 500 ``SRV-002``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import hmac
 import logging
 import math
+import os
 import secrets
 import sys
 import time
@@ -34,7 +36,7 @@ from harness.errors import ConfigError
 from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import XMLLimits
 from mock_gateway import admin, api, messages, params, views
-from mock_gateway.clock import SimulatedClock, iso
+from mock_gateway.clock import LATEST, SimulatedClock, iso
 from mock_gateway.config import GatewayConfig
 from mock_gateway.exchange import (
     XML,
@@ -48,10 +50,11 @@ from mock_gateway.headers import MESSAGE_ID_RULE, media_type, valid_message_id
 from mock_gateway.intake import CatalogSet, Intake, Rejected, reject
 from mock_gateway.metrics import Metrics
 from mock_gateway.metrics_share import MetricsShare
+from mock_gateway.outage import Outage
 from mock_gateway.processor import Delays, Processor
 from mock_gateway.releases import load_release
 from mock_gateway.routes import MAX_CLOCK_ADVANCE, Auth, Route, resolve
-from mock_gateway.store import NewDossier, Store, StoredReceipt, TrafficRecord
+from mock_gateway.store import NewDossier, Store, StoredReceipt, TrafficRecord, redact_url
 from mock_gateway.traffic import TrafficRecorder
 
 log = logging.getLogger(__name__)
@@ -88,6 +91,8 @@ class Gateway:
             release=self.release,
         )
         self.store = store or Store(cfg.database_url, synchronous=cfg.sqlite_synchronous)
+        dbapi = self.store.engine.dialect.loaded_dbapi
+        self.outage = Outage(f"gateway worker {os.getpid()}", dbapi)  # logs once per outage
         self.clock = clock or SimulatedClock(cfg.clock_speed)
         self._sync_clock()
         self.processor = Processor(
@@ -97,8 +102,9 @@ class Gateway:
             Delays(cfg.handover_delay, cfg.result_delay),
             refresh_clock=self.refresh_clock,
             date_format=self.release.date_format,
+            outage=self.outage,
         )
-        self.traffic = TrafficRecorder(self.store, cfg.traffic_flush_interval)
+        self.traffic = TrafficRecorder(self.store, cfg.traffic_flush_interval, outage=self.outage)
         self.metrics = Metrics()
         self.metrics_share = (
             MetricsShare(Path(cfg.metrics_dir), self.metrics) if cfg.metrics_dir else None
@@ -120,6 +126,13 @@ class Gateway:
             state = self.clock.rebase(self.config.clock_speed)
             self.store.save_clock(state)
         self.clock.adopt(state)
+        if self.clock.stopped:  # it reached the limit, or an older version passed it
+            log.warning(
+                "the simulated clock in %s stands still at its limit %s; "
+                "POST /admin/reset restarts it at real now (and forgets every dossier)",
+                redact_url(self.store.url),
+                iso(LATEST),
+            )
 
     def refresh_clock(self) -> None:
         self.clock.adopt(self.store.load_clock(self.clock.state))
@@ -135,6 +148,8 @@ class Gateway:
                 f"cannot advance the simulated clock by {seconds} s",
                 hint=f"give 0 to {MAX_CLOCK_ADVANCE:.0f} seconds; it never moves back",
             )
+        self.refresh_clock()  # another worker may have advanced it meanwhile
+        self.clock.check_advance(seconds)  # ClockLimitError past mock_gateway.clock.LATEST
         self.store.advance_clock(seconds)
         self.refresh_clock()
         return self.processor.run_due(limit=limit)
@@ -217,9 +232,8 @@ class Gateway:
             answer = self._handlers[route.name](request, path_params, exchange.ivan)
         except Rejected as exc:
             answer = self.error_response(exc)
-        except Exception:
-            log.exception("internal error answering %s %s", request.method, request.path)
-            answer = self.internal_error()
+        except Exception as exc:
+            answer = self.failure(exc, f"answering {request.method} {request.path}")
         if isinstance(answer, PendingReceipt):
             exchange.pending = answer
         else:
@@ -246,9 +260,8 @@ class Gateway:
                 answer = self._bound(outcome, new.body_sha256, replay=replay)
             except Rejected as exc:
                 answer = self.error_response(exc)
-            except Exception:
-                log.exception("internal error storing dossier %s", new.ma_gdich)
-                answer = self.internal_error()
+            except Exception as exc:
+                answer = self.failure(exc, f"storing dossier {new.ma_gdich}")
             exchange.response, exchange.pending = answer, None
 
     def finish(self, exchange: Exchange) -> GatewayResponse:
@@ -355,8 +368,9 @@ class Gateway:
                     outcome=response.outcome,
                 )
             )
-        except Exception:  # evidence is precious, but never worth failing an answer for
-            log.exception("could not record traffic for %s %s", request.method, request.path)
+        except Exception as exc:  # evidence is precious, but never worth failing an answer for
+            if not self.outage.caught(exc):
+                log.exception("could not record traffic for %s %s", request.method, request.path)
 
     # -- answers --------------------------------------------------------------------------
 
@@ -373,6 +387,14 @@ class Gateway:
         if exc.status == 503:
             headers["Retry-After"] = "5"
         return GatewayResponse(exc.status, headers, body, exc.code)
+
+    def failure(self, exc: Exception, doing: str) -> GatewayResponse:
+        """The answer to an unexpected ``exc``: 503 SRV-001 when the database is lost (a
+        retry later may succeed; warned once per outage), else 500 SRV-002, logged in full."""
+        if self.outage.caught(exc):
+            return self.error_response(reject("SRV-001", "/", detail="database unreachable"))
+        log.exception("internal error %s", doing)
+        return self.internal_error()
 
     def internal_error(self) -> GatewayResponse:
         """500 SRV-002, signed if signing still works, plain XML of the same shape if not."""

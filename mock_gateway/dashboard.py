@@ -155,6 +155,7 @@ def render(gw: Gateway, query: Query, token: str | None) -> str:
     """The page for ``query``; ``token`` (when the browser used one) is kept in its links."""
     rows, total, ivans, procedures = _rows(gw, query)
     pages = max(1, -(-total // query.limit))
+    past_end = query.page > pages  # said so, with a way back, not "Trang 3/2"
 
     def link(page: int) -> str:
         params: dict[str, Any] = {"page": page, "limit": query.limit}
@@ -175,8 +176,11 @@ def render(gw: Gateway, query: Query, token: str | None) -> str:
         ivans=ivans,
         procedures=procedures,
         token=token,
-        previous=link(query.page - 1) if query.page > 1 else None,
+        previous=link(query.page - 1) if 1 < query.page <= pages else None,
         next=link(query.page + 1) if query.page < pages else None,
+        past_end=past_end,
+        first=link(1),
+        last=link(pages),
         runs_link="dashboard/runs" + ("?" + urlencode({"token": token}) if token else ""),
         now=iso(gw.clock.now()),
         catalogs=[c.version for c in gw.catalogs.catalogs],

@@ -131,8 +131,9 @@ class FaultyGateway:
         """
         try:
             published = self.gateway.store.setting(PLAN_SETTING)
-        except Exception:
-            log.exception("could not read the published fault plan; will try again")
+        except Exception as exc:  # a lost database is warned about once, not every poll
+            if not self.gateway.outage.caught(exc):
+                log.exception("could not read the published fault plan; will try again")
             return
         if published is None or published[0] == self._plan_version:
             return
@@ -249,9 +250,8 @@ class FaultyGateway:
             answer = self._admin_answer(request)
         except Rejected as exc:
             return self.gateway.error_response(exc)
-        except Exception:  # our fault (the store, say): 500 SRV-002, never an exception
-            log.exception("internal error answering %s %s", request.method, request.path)
-            return self.gateway.internal_error()
+        except Exception as exc:  # 503 SRV-001 for a lost database, else 500 SRV-002
+            return self.gateway.failure(exc, f"answering {request.method} {request.path}")
         return answer
 
     def _admin_answer(self, request: GatewayRequest) -> GatewayResponse:

@@ -11,6 +11,8 @@ import json
 from functools import cache
 from typing import Any
 
+from mock_gateway.admin import EXPORT_LIMIT_DEFAULT, EXPORT_LIMIT_MAX
+from mock_gateway.clock import LATEST, iso
 from mock_gateway.fault_plan import SEED_MAX
 from mock_gateway.headers import MESSAGE_ID_PATTERN, MESSAGE_ID_RULE
 from mock_gateway.params import TEXT_PATTERN
@@ -196,6 +198,11 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "healthz",
             "summary": "Liveness and database reachability",
+            "description": "A JSON object: status, environment, catalogs, simulated_time, "
+            "clock_speed (simulated seconds per real second), clock_limit (where simulated "
+            f"time stops, {iso(LATEST)}), clock_stopped (true once there; POST /admin/reset "
+            "restarts it) and workers (processes serving: fault hit counters and "
+            "/admin/faults/log are per worker).",
             "security": [],
             "responses": _answers("Healthy", "200", "application/json", "503"),
         }
@@ -220,6 +227,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": {
             "operationId": "admin_clock_advance",
             "summary": "Fast-forward the simulated clock and issue what fell due",
+            "description": f"Simulated time stops at {iso(LATEST)}: an advance past it is "
+            "refused (400 REQ-002, saying how far it may still go); POST /admin/reset "
+            "restarts the clock at real now.",
             "security": _ADMIN,
             "parameters": [
                 {
@@ -238,13 +248,19 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "admin_traffic",
             "summary": "Export the traffic log as JSON lines (bodies in base64)",
-            "description": "At most `limit` rows and 16 MiB of them (one row always fits). "
-            "X-Traffic-Truncated: true when the size budget cut the page short: ask again "
-            "with after= the last row's id.",
+            "description": f"At most `limit` rows ({EXPORT_LIMIT_DEFAULT:,} when not given) "
+            "and 16 MiB of them (one row always fits). X-Traffic-Truncated: true whenever "
+            "more rows follow, whether the row limit or the size budget ended the page: ask "
+            "again with after= the last row's id.",
             "security": _ADMIN,
             "parameters": [
                 _int_query("after", "Export rows with an id above this", 0, 2**62),
-                _int_query("limit", "At most this many rows", 1, 100_000),
+                _int_query(
+                    "limit",
+                    f"At most this many rows (default {EXPORT_LIMIT_DEFAULT})",
+                    1,
+                    EXPORT_LIMIT_MAX,
+                ),
             ],
             "responses": _answers(
                 "Traffic rows", "200", "application/x-ndjson", "400", "401", "403"

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from mock_gateway import messages
 from mock_gateway.clock import SimulatedClock, from_iso, iso
+from mock_gateway.outage import Outage
 from mock_gateway.store import DossierRecord, Issue, Store
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,10 @@ class Processor:
         *,
         refresh_clock: Callable[[], None] | None = None,
         date_format: Callable[[str], str] | None = None,
+        outage: Outage | None = None,
     ) -> None:
+        """``outage`` is shared with the gateway: a tick that finds the database gone
+        warns once through it, instead of logging a traceback every tick."""
         self.store = store
         self.clock = clock
         self.signer = signer
@@ -61,6 +65,7 @@ class Processor:
         self._refresh_clock = refresh_clock
         # release hook (mock_gateway.releases): how each message kind writes its dates
         self._date_format = date_format or (lambda _kind: messages.DATE_FORMAT)
+        self.outage = outage or Outage("lifecycle processor", store.engine.dialect.loaded_dbapi)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._run_lock = threading.Lock()
@@ -167,9 +172,16 @@ class Processor:
 
     def _loop(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            try:
-                if self._refresh_clock is not None:
-                    self._refresh_clock()
-                self.run_due()
-            except Exception:  # keep the thread alive; the next tick retries
+            self.tick()
+
+    def tick(self) -> None:
+        """One round of the background loop; never raises (the next tick retries)."""
+        try:
+            if self._refresh_clock is not None:
+                self._refresh_clock()
+            self.run_due()
+        except Exception as exc:
+            if not self.outage.caught(exc):  # a lost database is warned about once
                 log.exception("lifecycle processor failed; retrying on the next tick")
+            return
+        self.outage.back()

@@ -18,11 +18,12 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from harness.errors import ConfigError
 from harness.signing import ensure_pki
 from mock_gateway import workers as workers_module
-from mock_gateway.config import DEFAULT_DATABASE_URL, GatewayConfig
+from mock_gateway.config import DEFAULT_DATABASE_URL, MAX_CLOCK_SPEED, GatewayConfig
 from mock_gateway.core import Gateway
 from mock_gateway.fault_profiles import build_plan, load_profiles
 from mock_gateway.faulty_app import (
@@ -36,7 +37,7 @@ from mock_gateway.faulty_app import (
 )
 from mock_gateway.http_head import CappedHeadProtocol
 from mock_gateway.intake import CatalogSet
-from mock_gateway.store import Store
+from mock_gateway.store import Store, memory_database, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def build_config(
     admin_token: str | None = None,
     sqlite_synchronous: str = "FULL",
     base: GatewayConfig | None = None,
+    workers: int = 1,
 ) -> GatewayConfig:
     """A :class:`GatewayConfig` from server options (``base`` supplies everything else)."""
     config = base or GatewayConfig()
@@ -62,6 +64,7 @@ def build_config(
         "catalog_versions": tuple(catalog_versions),
         "clock_speed": clock_speed,
         "sqlite_synchronous": sqlite_synchronous,
+        "workers": workers,
     }
     if ivan_tokens:
         changes["ivan_tokens"] = dict(ivan_tokens)
@@ -85,8 +88,46 @@ def preflight(
     store = Store(config.database_url, synchronous=config.sqlite_synchronous)
     try:
         publish_plan(store, faults or [], faults_seed)
+    except SQLAlchemyError as exc:  # a read-only file or folder, a read-only role
+        cause = getattr(exc, "orig", None) or exc
+        raise ConfigError(
+            f"cannot write to database {redact_url(config.database_url)}: {cause}",
+            hint="the gateway stores every dossier: make the database writable by this user "
+            "(for SQLite, the file and its folder, where it keeps -wal and -shm files "
+            "beside it), or give another --database-url",
+        ) from exc
     finally:
         store.close()
+
+
+def check_options(host: str, port: int, workers: int, database_url: str, speed: float) -> None:
+    """Refuse, with a :class:`ConfigError` saying what to give instead, options that
+    would start a server that misbehaves rather than fails."""
+    if not host.strip():  # uvicorn would listen on every interface and print http://:PORT
+        raise ConfigError(
+            "--host is empty",
+            hint="give 127.0.0.1 for this machine only, or 0.0.0.0 to listen on every "
+            "interface on purpose",
+        )
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port {port} is not a TCP port")
+    if workers > 1 and memory_database(database_url):
+        raise ConfigError(
+            f"--workers {workers} with the in-memory database {database_url!r} would give "
+            "each worker its own: a dossier stored by one would be unknown to the others, "
+            "and a retried X-Message-Id could get a second receipt",
+            hint="use a file (--database-url sqlite:///bhxh-gateway.sqlite3) or PostgreSQL, "
+            "or --workers 1",
+        )
+    if speed > MAX_CLOCK_SPEED:
+        raise ConfigError(
+            f"--clock-speed {speed:g} is too fast: at most {MAX_CLOCK_SPEED:.0f} simulated "
+            "seconds per real second",
+            hint="a simulated year passes in 5 real minutes at the most; "
+            "POST /admin/clock/advance jumps further at once",
+        )
 
 
 def serve(
@@ -111,10 +152,7 @@ def serve(
     ``on_ready`` is called once every option is checked and the port is free, just
     before the server starts (the CLI announces itself there, not before a refusal).
     """
-    if workers < 1:
-        raise ConfigError("--workers must be at least 1")
-    if not 0 < port < 65536:
-        raise ConfigError(f"--port {port} is not a TCP port")
+    check_options(host, port, workers, database_url, clock_speed)
     specs = parse_spec(faults)  # checked in full by preflight, before any worker starts
     cfg = build_config(
         database_url=database_url,
@@ -124,6 +162,7 @@ def serve(
         admin_token=admin_token,
         sqlite_synchronous=sqlite_synchronous,
         base=config,
+        workers=workers,
     )
     preflight(cfg, specs, faults_seed)
     workers_module.check_port(host, port)  # one clear message, not one per worker

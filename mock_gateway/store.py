@@ -9,11 +9,11 @@ the busy timeout instead of failing half-way with a lock-upgrade error.
 
 from __future__ import annotations
 
-import fcntl
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -49,6 +49,7 @@ from mock_gateway.records import (
     dossier_record,
     message_record,
 )
+from mock_gateway.writer_lock import WriterLock
 
 _WRITE = "bhxh_write"
 
@@ -67,8 +68,37 @@ _SET_SO_HSO = (
 FEED_KINDS = ("02/TB-TS", "03/TB-TS")
 
 
+_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*:).*@")
+"""``scheme://user:`` then everything up to the last ``@``: the password, even one with an
+unescaped ``@`` or ``/`` (SQLAlchemy would read part of it as the host, and show it)."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` as typed, its password as ``***`` (a Vietnamese file name stays readable:
+    SQLAlchemy's rendering would percent-encode it), whether or not it can be parsed."""
+    return _PASSWORD.sub(r"\g<head>***@", url)
+
+
+def _in_memory(url: URL) -> bool:
+    database = url.database
+    return (
+        database in (None, "", ":memory:")
+        or url.query.get("mode") == "memory"
+        or str(database).startswith("file::memory:")
+    )
+
+
+def memory_database(database_url: str) -> bool:
+    """Whether ``database_url`` is an in-memory SQLite database (each process has its own)."""
+    try:
+        url = make_url(database_url)
+    except (ArgumentError, ValueError):
+        return False  # open_engine says what is wrong with it
+    return url.get_backend_name() == "sqlite" and _in_memory(url)
+
+
 def _sqlite_engine(url: Any, synchronous: str) -> Engine:
-    memory = url.database in (None, "", ":memory:")
+    memory = _in_memory(url)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30.0},
@@ -96,15 +126,11 @@ def _sqlite_engine(url: Any, synchronous: str) -> Engine:
     return engine
 
 
-def _writer_lock_file(engine: Engine) -> IO[bytes] | None:
+def _lock_beside(engine: Engine) -> WriterLock | None:
     """The lock file beside a SQLite database file (None for memory or other databases)."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:":
+    if engine.dialect.name != "sqlite" or _in_memory(engine.url):
         return None
-    try:
-        return open(f"{database}.writer-lock", "ab")
-    except OSError:
-        return None  # the database open below reports the real problem
+    return WriterLock(f"{engine.url.database}.writer-lock")
 
 
 def open_engine(database_url: str, *, synchronous: str = "FULL") -> Engine:
@@ -125,8 +151,9 @@ def open_engine(database_url: str, *, synchronous: str = "FULL") -> Engine:
             raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL only)")
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        shown = redact_url(database_url)
         raise ConfigError(
-            f"cannot use database URL {database_url!r}: {exc}",
+            f"cannot use database URL {shown!r}: {str(exc).replace(database_url, shown)}",
             hint="use sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db "
             "(with its driver installed)",
         ) from exc
@@ -142,7 +169,7 @@ class Store:
         self.engine = open_engine(database_url, synchronous=synchronous)
         self.dialect = self.engine.dialect.name
         self._thread_lock = threading.Lock()
-        self._lock_file = _writer_lock_file(self.engine)
+        self._lock_file = _lock_beside(self.engine)
         self._sql = IntakeSQL(self.engine.dialect)
         self._insert_traffic = prepared_insert(schema.traffic, self.engine.dialect)
         self._group = GroupCommit(self.transaction, self._sql, self.idempotent)
@@ -156,12 +183,13 @@ class Store:
             except SQLAlchemyError as exc:
                 self.close()
                 raise ConfigError(
-                    f"cannot open database {self.engine.url.render_as_string()}: "
+                    f"cannot open database {redact_url(database_url)}: "
                     f"{getattr(exc, 'orig', None) or exc}",
                     hint="check the URL, that the server is reachable, and file permissions",
                 ) from exc
 
     def close(self) -> None:
+        """Release the database, and remove the lock file if no other process uses it."""
         self.engine.dispose()
         if self._lock_file is not None:
             self._lock_file.close()
@@ -209,14 +237,11 @@ class Store:
             yield
             return
         with self._thread_lock:
-            handle = self._lock_file
-            if handle is not None:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
+            if self._lock_file is None:
                 yield
-            finally:
-                if handle is not None:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+                return
+            with self._lock_file.held():
+                yield
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -489,5 +514,7 @@ __all__ = [
     "Store",
     "StoredReceipt",
     "TrafficRecord",
+    "memory_database",
     "open_engine",
+    "redact_url",
 ]

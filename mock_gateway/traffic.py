@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 
+from mock_gateway.outage import Outage
 from mock_gateway.store import Store, TrafficRecord
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,11 @@ class TrafficRecorder:
         flush_interval: float = 0.1,
         max_pending: int = 5000,
         batch: int = 64,
+        *,
+        outage: Outage | None = None,
     ) -> None:
         self.store = store
+        self.outage = outage or Outage("traffic log", store.engine.dialect.loaded_dbapi)
         self.flush_interval = flush_interval
         self.max_pending = max_pending
         self.batch = batch
@@ -91,5 +95,6 @@ class TrafficRecorder:
             self._wake.clear()
             try:
                 self.flush()
-            except Exception:
-                log.exception("could not write traffic rows; they are dropped")
+            except Exception as exc:  # a lost database is warned about once, not per batch
+                if not self.outage.caught(exc):
+                    log.exception("could not write traffic rows; they are dropped")

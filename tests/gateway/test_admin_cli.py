@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.dossiers.factory import Dossier
+from harness.signing import TestPKI
 from mock_gateway.cli import serve
 from mock_gateway.config import GatewayConfig
 from mock_gateway.testing import Answer, InProcessGateway, free_port
@@ -73,6 +74,12 @@ def test_healthz(gw: InProcessGateway) -> None:
     assert body["status"] == "ok" and body["environment"] == "THU_NGHIEM"
     assert body["catalogs"] == ["2024.1", "2026.1"]
     assert body["clock_speed"] == gw.gateway.clock.speed  # a load test scales by it
+    assert body["workers"] == 1  # fault counters are per worker: a client can tell
+
+
+def test_healthz_reports_the_workers_serving(pki: TestPKI) -> None:
+    with InProcessGateway(GatewayConfig(workers=4), pki=pki) as gw:
+        assert json.loads(gw.request("GET", "/healthz", ivan=None).body)["workers"] == 4
 
 
 def test_head_is_get_without_a_body(gw: InProcessGateway) -> None:

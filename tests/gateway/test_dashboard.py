@@ -72,6 +72,25 @@ def test_dashboard_lists_filters_and_pages(filled: InProcessGateway) -> None:
     assert 'rel="next"' in first.body.decode() and 'rel="prev"' in second.body.decode()
 
 
+def test_a_page_past_the_end_says_so_and_links_back(filled: InProcessGateway) -> None:
+    """It showed "Trang 3/2" beside "no dossier matches" while the total said 4."""
+    query = {"limit": "3", "page": "3", "ivan": "IVAN01", "token": "t"}
+    answer = filled.request("GET", "/dashboard", ivan="admin", query=query)
+    assert answer.status == 200 and _rows(answer.body) == []
+    tree = html.fromstring(answer.body)
+    said = " ".join(tree.xpath("//p[@id='past-end']//text()"))
+    assert "Trang 3 nằm ngoài danh sách: 3 hồ sơ phù hợp chỉ có 1 trang" in said
+    assert "Không có hồ sơ nào phù hợp" not in answer.body.decode()
+    assert "Trang 3/" not in answer.body.decode()
+    first = tree.xpath("//a[@id='first-page']/@href")[0]
+    assert "page=1" in first and "ivan=IVAN01" in first and "token=t" in first
+    assert tree.xpath("//a[@id='last-page']") == []  # page 1 is the last one
+
+    many = filled.request("GET", "/dashboard", ivan="admin", query={"limit": "1", "page": "9"})
+    last = html.fromstring(many.body).xpath("//a[@id='last-page']/@href")
+    assert len(last) == 1 and "page=4" in last[0]
+
+
 @pytest.mark.parametrize(
     ("who", "query", "status"),
     [

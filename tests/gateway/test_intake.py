@@ -74,8 +74,8 @@ def test_no_receipt_when_the_commit_fails(
 
     monkeypatch.setattr(gw.gateway.store, "save_many", broken)
     response = gw.submit(valid().envelope)
-    assert response.status == 500
-    assert Answer.parse(response).ma_loi == "SRV-002"
+    assert response.status == 503  # the storage failed, not the request: retry later
+    assert Answer.parse(response).ma_loi == "SRV-001"
     assert b"XACNHAN_NOP" not in response.body
     assert state(gw) == {"dossiers": 0, "messages": 0, "idempotency": 0}
 

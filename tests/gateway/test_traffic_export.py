@@ -88,7 +88,39 @@ def test_one_row_over_the_budget_is_still_exported(
 def test_limit_still_bounds_rows_within_the_budget(logged: InProcessGateway) -> None:
     page = logged.request("GET", "/admin/traffic", ivan="admin", query={"limit": "7"})
     assert _ids(page.body) == [f"m-{i}" for i in range(7)]
-    assert page.headers[admin.TRUNCATED] == "false"
+    assert page.headers[admin.TRUNCATED] == "true"  # more follow, whatever ended the page
+    last = logged.request("GET", "/admin/traffic", ivan="admin", query={"after": str(ROWS - 3)})
+    assert _ids(last.body) == [f"m-{i}" for i in range(ROWS - 3, ROWS)]
+    assert last.headers[admin.TRUNCATED] == "false"
+
+
+def test_the_default_row_limit_says_more_rows_follow(pki: TestPKI, tmp_path: Path) -> None:
+    """Without ``limit``, 10,000 rows came back marked ``false`` with more in the log."""
+    total = 10_001
+    with InProcessGateway(pki=pki, directory=tmp_path) as gw:
+        row = {
+            "ivan": "IVAN01",
+            "method": "GET",
+            "path": "/api/v1/messages",
+            "status": 200,
+            "request_size": 0,
+            "request": b"",
+            "response": b"<BHXH/>",
+            "started": "2026-11-26T00:00:00.000000Z",
+            "duration_ms": 1.0,
+            "outcome": "OK",
+        }
+        with gw.gateway.store.engine.begin() as conn:
+            conn.execute(insert(schema.traffic), [row] * total)
+        first = gw.request("GET", "/admin/traffic", ivan="admin")
+        lines = first.body.decode().splitlines()
+        assert len(lines) == 10_000  # the default limit, as README and openapi.json say
+        assert first.headers[admin.TRUNCATED] == "true"
+        after = json.loads(lines[-1])["id"]
+        rest = gw.request("GET", "/admin/traffic", ivan="admin", query={"after": str(after)})
+        paths = [json.loads(x)["path"] for x in rest.body.decode().splitlines()]
+        assert paths == ["/api/v1/messages", "/admin/traffic"]  # the last row, the first export
+        assert rest.headers[admin.TRUNCATED] == "false"
 
 
 def test_the_suite_client_reads_every_page(

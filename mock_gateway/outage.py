@@ -1,0 +1,101 @@
+"""A lost database: told apart from our own bugs, and logged once per outage.
+
+When PostgreSQL stops (or a SQLite file becomes unreachable) every request and every
+background tick fails the same way. That is the gateway being unavailable, not a bug:
+requests get 503 ``SRV-001`` with ``Retry-After`` (as ``/healthz`` already says), and
+the background threads log one warning when the database goes away and one when it is
+back, instead of a traceback four times a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import exc as sa_exc
+
+log = logging.getLogger(__name__)
+
+_SQLALCHEMY_LOST = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+"""Connection refused or dropped, database file unreachable, pool exhausted: all
+operational, none a mistake in our SQL (those are ProgrammingError, IntegrityError...)."""
+_SQLITE_UNAVAILABLE = {
+    5: "BUSY",
+    6: "LOCKED",
+    8: "READONLY",
+    10: "IOERR",
+    13: "FULL",
+    14: "CANTOPEN",
+    15: "PROTOCOL",
+}
+"""SQLite's primary result codes for a database that cannot be used now. SQLite reports
+"no such table" as an OperationalError too (SQLITE_ERROR): that one is a bug, a 500."""
+
+
+def database_lost(error: BaseException, dbapi: object | None) -> bool:
+    """Whether ``error`` means the database cannot be reached or used right now.
+
+    ``dbapi`` is the driver module (``sqlite3``, ``psycopg``): the intake runs on raw
+    DBAPI cursors, whose errors SQLAlchemy does not wrap.
+    """
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free
+        return True
+    cause = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    code = getattr(cause, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_UNAVAILABLE
+    if isinstance(error, _SQLALCHEMY_LOST):
+        return True
+    names = ("OperationalError", "InterfaceError")
+    raw = tuple(kind for name in names if isinstance(kind := getattr(dbapi, name, None), type))
+    return bool(raw) and isinstance(cause, raw)
+
+
+class Outage:
+    """Remembers whether the database is down, so each change is logged once."""
+
+    def __init__(self, name: str, dbapi: object | None = None) -> None:
+        self.name = name
+        self.dbapi = dbapi
+        self._down = False
+        self._lock = threading.Lock()
+
+    @property
+    def down(self) -> bool:
+        return self._down
+
+    def caught(self, error: BaseException) -> bool:
+        """True, with a warning if the database was up until now, when ``error`` means
+        the database is lost; False for anything else (a bug, to log in full)."""
+        if not database_lost(error, self.dbapi):
+            return False
+        with self._lock:
+            was_down, self._down = self._down, True
+        if not was_down:
+            log.warning(
+                "%s: the database is unavailable (%s); answering 503 SRV-001 and retrying "
+                "until it is back",
+                self.name,
+                _first_line(error),
+            )
+        return True
+
+    def back(self) -> None:
+        """The database answered: say so if it was down."""
+        if not self._down:  # the common case, without the lock
+            return
+        with self._lock:
+            was_down, self._down = self._down, False
+        if was_down:
+            log.warning("%s: the database is back", self.name)
+
+
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}"[:300]
+
+
+__all__ = ["Outage", "database_lost"]

@@ -1,0 +1,154 @@
+"""``bhxh-harness serve`` refuses options that would start a server that misbehaves.
+
+Each refusal is exit code 2 with a hint, never a traceback, and never a server: the
+port check, the last step before serving, fails these tests if it is reached.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from harness.errors import ConfigError
+from harness.signing import TestPKI
+from mock_gateway import server, workers
+from mock_gateway.cli import serve
+from mock_gateway.config import ENV_CONFIG, GatewayConfig
+from mock_gateway.exchange import GatewayRequest
+from mock_gateway.faulty_app import ENV_FAULTS, ENV_FAULTS_SEED
+from mock_gateway.store import Store
+
+
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make reaching the port check (just before serving) a failure, not a server."""
+
+    def reached(host: str, port: int) -> None:
+        raise AssertionError(f"serve would have started on {host!r}:{port}")
+
+    monkeypatch.setattr(workers, "check_port", reached)
+
+
+def _refused(args: list[str]) -> str:
+    result = CliRunner().invoke(serve, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "Traceback" not in result.output and "Hint: " in result.output
+    return result.output
+
+
+@pytest.mark.usefixtures("no_server")
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (["--host", ""], "--host is empty", "0.0.0.0 to listen on every interface"),
+        (["--host", " "], "--host is empty", "127.0.0.1"),
+        (["--workers", "2", "--database-url", "sqlite://"], "each worker its own", "--workers 1"),
+        (
+            ["--workers", "3", "--database-url", "sqlite:///:memory:"],
+            "in-memory database",
+            "use a file",
+        ),
+        (["--clock-speed", "1e12"], "--clock-speed 1e+12 is too fast", "/admin/clock/advance"),
+    ],
+)
+def test_options_that_would_misbehave_are_refused(
+    args: list[str], message: str, hint: str, pki: TestPKI, tmp_path: Path
+) -> None:
+    del pki
+    if "--database-url" not in args:
+        args = [*args, "--database-url", f"sqlite:///{tmp_path / 'gw.sqlite3'}"]
+    output = _refused(args)
+    assert message in output and hint in output
+
+
+def test_one_worker_may_use_an_in_memory_database(
+    pki: TestPKI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    del pki
+
+    def refuse(host: str, port: int) -> None:  # the options passed: stop here
+        raise ConfigError("port check reached")
+
+    monkeypatch.setattr(workers, "check_port", refuse)
+    result = CliRunner().invoke(serve, ["--database-url", "sqlite://"])
+    assert result.exit_code == 2 and "port check reached" in result.output
+
+
+@pytest.mark.usefixtures("no_server")
+def test_a_read_only_database_is_a_refusal_naming_it(pki: TestPKI, tmp_path: Path) -> None:
+    """``chmod 444`` gave a traceback ending in 'attempt to write a readonly database'
+    (reproduced here without root's bypass: SQLite's read-only open mode)."""
+    del pki
+    path = tmp_path / "gw.sqlite3"
+    Store(f"sqlite:///{path}").close()
+    output = _refused(["--database-url", f"sqlite:///file:{path}?mode=ro&uri=true"])
+    assert "cannot write to database" in output and str(path) in output
+    assert "readonly database" in output and "writable" in output
+
+
+@pytest.mark.usefixtures("no_server")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://gateway:s3cret-pw@db.example/bhxh",  # an unsupported database
+        "postgresql://gateway:s3cret-pw@db.example:notaport/bhxh",  # not a URL SQLAlchemy reads
+        "postgresql://gateway:s3cret-pw@x/y@db.example/bhxh",  # "@" and "/" left unescaped
+    ],
+)
+def test_a_refused_database_url_never_shows_its_password(url: str) -> None:
+    output = _refused(["--database-url", url])
+    assert "s3cret" not in output and "pw@" not in output
+    assert "gateway:***@" in output
+
+
+def test_a_refused_start_leaves_no_lock_file_beside_the_database(
+    pki: TestPKI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    del pki
+
+    def taken(host: str, port: int) -> None:
+        raise ConfigError(f"cannot listen on {host}:{port}", hint="choose another --port")
+
+    monkeypatch.setattr(workers, "check_port", taken)
+    database = tmp_path / "gw.sqlite3"
+    _refused(["--database-url", f"sqlite:///{database}"])
+    assert database.exists()
+    assert not database.with_name("gw.sqlite3.writer-lock").exists()
+
+
+def test_the_workers_count_reaches_every_worker_and_healthz(
+    pki: TestPKI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/healthz`` says how many processes serve: fault counters are per worker."""
+    del pki
+    for name in (ENV_CONFIG, ENV_FAULTS, ENV_FAULTS_SEED):
+        monkeypatch.delenv(name, raising=False)  # serve sets them; restored afterwards
+    seen: list[GatewayConfig] = []
+
+    class Workers:  # what each worker process would read from its environment
+        def __init__(self, count: int, *_args: Any) -> None:
+            self.count = count
+
+        def run(self) -> None:
+            seen.extend(GatewayConfig.from_env() for _ in range(self.count))
+
+    monkeypatch.setattr(workers, "check_port", lambda host, port: None)
+    monkeypatch.setattr(workers, "supported", lambda: True)
+    monkeypatch.setattr(workers, "Workers", Workers)
+    database = f"sqlite:///{tmp_path / 'gw.sqlite3'}"
+    server.serve(workers=3, database_url=database)
+    assert [c.workers for c in seen] == [3, 3, 3]
+
+    apps: list[Any] = []
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **_options: apps.append(app))
+    server.serve(workers=1, database_url=database)
+    gateway = apps[0].app.state.gateway
+    try:
+        health = gateway.handle(GatewayRequest("GET", "/healthz", {}, {}))
+        assert health.status == 200 and json.loads(health.body)["workers"] == 1
+    finally:
+        gateway.close()
