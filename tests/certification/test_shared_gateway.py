@@ -118,3 +118,21 @@ def test_a_gateway_served_by_several_workers_is_refused() -> None:
     with pytest.raises(ConfigError, match="served by 2 worker processes") as err:
         refuse_several_workers(_Workers(2))  # type: ignore[arg-type]
     assert "--workers 1" in (err.value.hint or "")
+
+
+def test_certify_refuses_a_served_two_worker_gateway(tmp_path: Path, pki: TestPKI) -> None:
+    from mock_gateway.testing import ServerProcess
+
+    with (
+        ServerProcess(tmp_path / "gateway.sqlite3", workers=2) as running,
+        pytest.raises(ConfigError, match="served by 2 worker processes"),
+    ):
+        run_certification(
+            "reference",
+            procedures=[PROCEDURE],
+            gateway_url=running.url,
+            cases=["CERT-SCH-01"],
+            out=tmp_path / "refused",
+            settings=FAST,
+        )
+    assert not (tmp_path / "refused").exists()
