@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from harness.cli_types import NOT_NEGATIVE, TOKEN
+from harness.cli_types import NAME, NOT_NEGATIVE, TOKEN
 from harness.credentials import token_options
 from harness.errors import UsageError
 from mock_gateway.config import DEFAULT_DATABASE_URL
@@ -43,6 +43,7 @@ class _Refused(click.ClickException):
     "--catalog",
     "catalogs",
     multiple=True,
+    type=NAME,
     help="Catalog version to serve (repeatable; default: every version on disk).",
 )
 @click.option(
@@ -100,7 +101,7 @@ class _Refused(click.ClickException):
     "--log-level",
     default="info",
     show_default=True,
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    type=click.Choice(["critical", "error", "warning", "info", "debug"], case_sensitive=False),
     help="Server log verbosity (requests are not logged: the traffic log keeps them).",
 )
 def serve(
@@ -131,7 +132,7 @@ def serve(
 
         def announce() -> None:
             click.echo(
-                f"mock BHXH gateway (TEST ENVIRONMENT) on http://{host}:{port} "
+                f"mock BHXH gateway (TEST ENVIRONMENT) on http://{_host(host)}:{port} "
                 f"with {workers} worker(s), database {_redact(database_url)}",
                 err=True,
             )
@@ -158,6 +159,11 @@ def serve(
         )
     except UsageError as exc:
         raise _Refused(str(exc)) from None
+
+
+def _host(host: str) -> str:
+    """``host`` as a URL writes it: an IPv6 address in brackets (http://[::1]:8080)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _redact(url: str) -> str:

@@ -100,6 +100,10 @@ def preflight(
         store.close()
 
 
+MAX_WORKERS = max(16, 4 * (os.cpu_count() or 1))
+"""Worker processes a server may start: --workers 100000 ran the machine out of memory."""
+
+
 def check_options(host: str, port: int, workers: int, database_url: str, speed: float) -> None:
     """Refuse, with a :class:`ConfigError` saying what to give instead, options that
     would start a server that misbehaves rather than fails."""
@@ -111,6 +115,11 @@ def check_options(host: str, port: int, workers: int, database_url: str, speed: 
         )
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if workers > MAX_WORKERS:
+        raise ConfigError(
+            f"--workers {workers}: at most {MAX_WORKERS} on this machine",
+            hint="more workers than cores only adds memory (each holds the catalogs and PKI)",
+        )
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port} is not a TCP port")
     if workers > 1 and memory_database(database_url):

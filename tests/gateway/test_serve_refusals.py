@@ -53,6 +53,7 @@ def _refused(args: list[str]) -> str:
             "use a file",
         ),
         (["--clock-speed", "1e12"], "--clock-speed 1e+12 is too fast", "/admin/clock/advance"),
+        (["--workers", "100000"], "at most", "more workers than cores"),
     ],
 )
 def test_options_that_would_misbehave_are_refused(
@@ -152,3 +153,19 @@ def test_the_workers_count_reaches_every_worker_and_healthz(
         assert health.status == 200 and json.loads(health.body)["workers"] == 1
     finally:
         gateway.close()
+
+
+def test_the_banner_writes_an_ipv6_host_as_a_url_does() -> None:
+    from mock_gateway.cli import _host
+
+    assert _host("::1") == "[::1]" and _host("127.0.0.1") == "127.0.0.1"
+
+
+@pytest.mark.usefixtures("no_server")
+def test_log_level_and_catalog_options_read_as_typed() -> None:
+    """--log-level DEBUG was refused while --sqlite-synchronous FULL was accepted; an empty
+    --catalog silently served every version."""
+    empty = CliRunner().invoke(serve, ["--catalog", ""])
+    assert empty.exit_code == 2 and "an empty value" in empty.output
+    upper = CliRunner().invoke(serve, ["--log-level", "DEBUG", "--host", ""])
+    assert "--log-level" not in upper.output and "--host is empty" in upper.output
