@@ -97,8 +97,19 @@ def read_run(suite: str, run_id: str, folder: Path) -> Run:
         )
     except FileNotFoundError:
         return Run(run_id, suite, files=served, problem="no results.json yet (still running?)")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return Run(run_id, suite, files=served, problem=f"unreadable results.json: {exc}")
+    except IsADirectoryError:
+        return Run(run_id, suite, files=served, problem="results.json is a folder, not a file")
+    except UnicodeDecodeError:
+        return Run(run_id, suite, files=served, problem="results.json is not UTF-8 text")
+    except json.JSONDecodeError as exc:
+        problem = f"results.json is not valid JSON (line {exc.lineno})"
+        return Run(run_id, suite, files=served, problem=problem)
+    except OSError as exc:
+        problem = f"results.json cannot be read: {exc.strerror or 'I/O error'}"
+        return Run(run_id, suite, files=served, problem=problem)
+    except (ValueError, KeyError, TypeError, AttributeError):  # JSON, but not a report's
+        problem = "results.json is not a harness report (no run section, or odd counts)"
+        return Run(run_id, suite, files=served, problem=problem)
 
 
 def run_file(root: Path, run_id: str, name: str) -> Path | None:

@@ -79,9 +79,17 @@ def test_a_run_without_results_is_listed_with_the_reason(gw: InProcessGateway) -
         gw.gateway.config.reports_path, "regress-20261126T100000Z-eeeeee", "regress", []
     )
     (broken / "results.json").write_text("{not json", encoding="utf-8")
+    odd = write_run(gw.gateway.config.reports_path, "fuzz-20261126T110000Z-ffffff", "fuzz", [])
+    (odd / "results.json").write_text('{"run": 5}', encoding="utf-8")
+    folder = write_run(gw.gateway.config.reports_path, "fuzz-20261126T120000Z-aaaaab", "fuzz", [])
+    (folder / "results.json").unlink()
+    (folder / "results.json").mkdir()
     page = gw.request("GET", "/dashboard/runs", ivan="admin").body.decode()
     assert "no results.json yet (still running?)" in page
-    assert "unreadable results.json" in page
+    assert "results.json is not valid JSON (line 1)" in page
+    assert "results.json is not a harness report" in page
+    assert "results.json is a folder, not a file" in page
+    assert "object has no attribute" not in page and "Errno" not in page  # no Python text
 
 
 def test_only_files_the_manifest_lists_are_served(gw: InProcessGateway, reports: Path) -> None:
