@@ -130,3 +130,15 @@ def test_the_suite_client_reads_every_page(
     with LocalServer(logged.gateway) as server:
         rows = CertGateway(server.url).traffic()
     assert [r.message_id for r in rows if r.message_id] == [f"m-{i}" for i in range(ROWS)]
+
+
+def test_monitoring_documents_are_logged_without_their_body(pki: TestPKI, tmp_path: Path) -> None:
+    """A Prometheus scrape every 15 s stored ~10 KB a time, and 300 reads of /openapi.json
+    added 15 MB: every exchange stays in the log, the documents any request remakes do not."""
+    with InProcessGateway(pki=pki, directory=tmp_path) as gw:
+        for path in ("/metrics", "/openapi.json", "/healthz"):
+            assert gw.request("GET", path).status == 200
+        rows = {r["path"]: r for r in gw.gateway.traffic_log()}
+    assert rows["/metrics"]["status"] == 200 and not rows["/metrics"]["response"]
+    assert not rows["/openapi.json"]["response"]
+    assert rows["/healthz"]["response"]  # small, and what the gateway said of itself
