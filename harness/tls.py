@@ -11,6 +11,7 @@ keeps the session's own choice; with no choice made, the variable still applies.
 from __future__ import annotations
 
 import re
+import ssl
 from typing import Any
 
 import requests
@@ -33,10 +34,28 @@ _PLAIN_HTTP = re.compile(r"WRONG_VERSION_NUMBER|record layer failure|http reques
 
 
 def verify_option(insecure: bool, ca_bundle: str | None) -> Verify:
-    """``verify`` from the CLI's ``--insecure`` and ``--ca-bundle``."""
+    """``verify`` from the CLI's ``--insecure`` and ``--ca-bundle`` (checked to be PEM)."""
     if insecure and ca_bundle:
         raise ConfigError("--insecure and --ca-bundle exclude each other", hint="choose one")
+    if ca_bundle:
+        check_ca_bundle(ca_bundle)
     return False if insecure else (ca_bundle or True)
+
+
+def check_ca_bundle(path: str) -> None:
+    """Refuse a ``--ca-bundle`` that holds no PEM certificate: every https:// request
+    would otherwise fail as "not trusted", which sends the user after the wrong file."""
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except FileNotFoundError:
+        raise ConfigError(f"--ca-bundle {path} does not exist") from None
+    except (ssl.SSLError, ValueError, OSError):
+        raise ConfigError(
+            f"--ca-bundle {path} is not a PEM CA bundle (no certificate found in it)",
+            hint="pass the CA certificate(s) as PEM text, blocks starting with "
+            "-----BEGIN CERTIFICATE----- (convert a DER file with "
+            "openssl x509 -inform der -in ca.der -out ca.pem)",
+        ) from None
 
 
 class GatewaySession(requests.Session):
@@ -120,6 +139,7 @@ __all__ = [
     "UNTRUSTED_HINT",
     "GatewaySession",
     "Verify",
+    "check_ca_bundle",
     "failure",
     "gateway_session",
     "reach",

@@ -141,6 +141,20 @@ def _no_options(spec: str, options: dict[str, str], allowed: tuple[str, ...] = (
         )
 
 
+_NAMES = ("reference", "manual")
+_PREFIXES = ("faulty:", "python:", "http://", "https://")
+
+
+def _misspelt(spec: str) -> str | None:
+    """The built-in adapter ``spec`` names in the wrong case (``REFERENCE``), else None:
+    taken as a command template, it would be refused for not naming {dossier}."""
+    lowered = spec.strip().lower()
+    if lowered in _NAMES:
+        return lowered
+    prefix = next((p for p in _PREFIXES if lowered.startswith(p)), None)
+    return None if prefix is None else prefix + spec.strip()[len(prefix) :]
+
+
 def resolve_adapter(spec: str, options: dict[str, str] | None = None) -> IvanAdapter:
     """The adapter an ``--adapter`` value names (``options`` from ``--adapter-option``;
     an option the adapter would ignore is refused)."""
@@ -166,6 +180,13 @@ def resolve_adapter(spec: str, options: dict[str, str] | None = None) -> IvanAda
         return ManualAdapter()
     if spec.startswith("python:"):
         return python_adapter(spec[7:])
+    suggestion = _misspelt(spec)
+    if suggestion is not None:
+        raise ConfigError(
+            f"--adapter {spec!r} is not an adapter: did you mean {suggestion!r}?",
+            hint="adapter names are lower case: reference, manual, faulty:<name>, "
+            "python:<entry point>, http(s)://hook",
+        )
     timeout = adapter_timeout(options)
     return CommandAdapter(spec, timeout=timeout, **options)
 

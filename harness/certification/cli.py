@@ -9,6 +9,7 @@ case failed or erred (or the bundle does not verify), 2 a usage problem, 3 INCOM
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from rich.progress import (
 )
 
 from harness.cli_exits import exits_on_errors
-from harness.cli_types import TOKEN
+from harness.cli_types import SECONDS, TOKEN
 from harness.errors import UsageError
 from harness.tls import verify_option
 
@@ -52,6 +53,23 @@ def _procedures(value: str | None) -> list[str] | None:
     return codes
 
 
+_DIGEST = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
+
+
+def _digest(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--digest`` as the 64 lower-case hex digits the run printed; ``sha256:`` and upper
+    case mean the same digest, and anything else is a typo, not a changed bundle."""
+    if value is None:
+        return None
+    match = _DIGEST.fullmatch(value.strip().lower())
+    if match is None:
+        raise click.BadParameter(
+            f"{value!r} is not a digest: give the 64 hexadecimal digits certify printed "
+            "after 'digest:' (a 'sha256:' prefix is fine)"
+        )
+    return match.group(1)
+
+
 def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """``--case CERT-SCH-01`` or ``CERT-SCH-01@600`` (the id as results print it, which
     also runs procedure 600): the case ids and the procedures they name."""
@@ -67,7 +85,8 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
 @click.group("certify", invoke_without_command=True)
 @click.option(
     "--adapter",
-    help="reference | faulty:<name> | python:<entry point> | http(s)://hook | manual | "
+    help="Required (certify verify aside): reference | faulty:<name> | "
+    "python:<entry point> | http(s)://hook | manual | "
     'a command template such as "vendor-cli submit {dossier}".',
 )
 @click.option(
@@ -95,7 +114,7 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
 )
 @click.option(
     "--client-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     help="Seconds the I-VAN waits for an answer (more than 0).",
 )
 @click.option("--ivan", default="IVAN01", show_default=True, help="I-VAN code at --gateway.")
@@ -238,6 +257,7 @@ class _Bar:
 @click.option(
     "--digest",
     metavar="HEX",
+    callback=_digest,
     help="The digest published when the run ended (its terminal prints it): without it, "
     "whoever edits a file can rewrite MANIFEST.json too, so only accidents are caught.",
 )

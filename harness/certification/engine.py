@@ -106,8 +106,10 @@ class ScenarioRun:
             raise  # nothing later could run either: stop the whole run
         except FaultsUnavailable as exc:
             self.obs.error = f"skipped: {exc}"
+        except AdapterFailed as exc:  # in words: a class name means nothing to a vendor
+            self.obs.error = f"the adapter failed: {exc}"
         except HarnessError as exc:
-            self.obs.error = f"{type(exc).__name__}: {exc}"
+            self.obs.error = str(exc)
         except Exception as exc:  # the adapter is third-party code: report, do not crash
             self.obs.error = "".join(traceback.format_exception(exc))[-4000:]
         finally:

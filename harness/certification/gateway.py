@@ -24,10 +24,11 @@ from typing import Any
 
 import requests
 
+from harness.certification.connection import REACH_HINT, answer_kind, send
 from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.signing import TestPKI
-from harness.tls import UNTRUSTED_HINT, Verify, gateway_session
+from harness.tls import Verify, gateway_session
 from harness.xmlsafe import parse_xml
 
 PROBE_PREFIX = "cert-probe-"
@@ -130,7 +131,7 @@ def _reason(response: requests.Response) -> str:
         f"{f.code}: {f.message_en}" + (f" ({f.context['detail']})" if "detail" in f.context else "")
         for f in parse_answer(response.status_code, response.content).findings
     ]
-    return "; ".join(reasons) or response.text[:300]
+    return "; ".join(reasons) or answer_kind(response)
 
 
 class CertGateway:
@@ -165,15 +166,7 @@ class CertGateway:
         return {**self._admin, "X-Message-Id": f"{ADMIN_PREFIX}{self.tag}-{label}"}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        try:
-            response = self._session.request(method, self.url + path, timeout=30, **kwargs)
-        except requests.exceptions.SSLError:
-            raise ConfigError(
-                f"cannot reach the gateway at {self.url}: its TLS certificate is not trusted",
-                hint=UNTRUSTED_HINT,
-            ) from None
-        except requests.RequestException as exc:
-            raise ConfigError(f"cannot reach the gateway at {self.url}: {exc}") from exc
+        response = send(self._session, method, self.url, path, **kwargs)
         if response.status_code == 404 and path.startswith("/admin/faults"):
             raise FaultsUnavailable(
                 f"the gateway at {self.url} has no /admin/faults",
@@ -190,6 +183,21 @@ class CertGateway:
                 f"{method} {path} answered {response.status_code}: {_reason(response)}"
             )
         return response
+
+    def check_is_gateway(self) -> None:
+        """Refuse a URL where something else answers (a web server, a proxy's login page)
+        before any case: its ``/healthz`` must be the gateway's JSON with its clock."""
+        health = self._call("GET", "/healthz")
+        try:
+            clock = health.json().get("simulated_time") if health.status_code == 200 else None
+        except (ValueError, AttributeError):  # not JSON, or not an object
+            clock = None
+        if not isinstance(clock, str):
+            raise ConfigError(
+                f"the gateway at {self.url} does not answer as a BHXH mock gateway: "
+                f"GET /healthz answered {health.status_code} {_reason(health)}",
+                hint=REACH_HINT,
+            )
 
     def now(self) -> datetime:
         """The gateway's simulated now."""

@@ -101,7 +101,10 @@ def _remote(options: PluginOptions) -> CertGateway:
 def _check_gateway(remote: CertGateway, url: str) -> None:
     """Reachable, and it takes both credentials; else one UsageError line and a hint."""
     steps: list[tuple[Callable[[], object], str]] = [
-        (remote.now, "is it running? or leave --bhxh-gateway out to start a local one"),
+        (
+            remote.check_is_gateway,
+            "is it running? or leave --bhxh-gateway out to start a local one",
+        ),
         (remote.check_ivan_token, TOKEN_HINT),
         (lambda: remote.traffic_lines(limit=1), ADMIN_HINT),
     ]

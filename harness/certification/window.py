@@ -113,8 +113,9 @@ def refuse_several_workers(gateway: CertGateway) -> None:
 
 
 def run_start(gateway: CertGateway) -> RunStart:
-    """Check the I-VAN credential, refuse a busy or multi-worker gateway, and mark where
-    this run starts."""
+    """Check that the URL is a gateway and takes the I-VAN credential, refuse a busy or
+    multi-worker gateway, and mark where this run starts."""
+    gateway.check_is_gateway()
     gateway.check_ivan_token()
     refuse_several_workers(gateway)
     last = last_traffic_id(gateway)

@@ -19,13 +19,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness.catalog import latest_version, load_catalog
 from harness.cli_types import TOKEN
 from harness.errors import HarnessError, UsageError
-from harness.fuzz.http_target import HttpTarget, http_target
+from harness.fuzz.evidence import GatewayReplay
+from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
 from harness.fuzz.runner import CaseExecuted, Event, FuzzReport, run_fuzz
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
-from harness.tls import Verify, reach, verify_option
+from harness.tls import Verify, verify_option
 
+DEFAULT_BUDGET = 200
+"""Cases a run sends when neither --budget nor --duration is given."""
 REQUIREMENT = (
     "DESIGN.md Suites/Fuzz: valid accepted, each mutation rejected with its code, never 5xx"
 )
@@ -35,19 +38,23 @@ REQUIREMENT = (
 def _target(
     gateway: str, token: str | None, pki: TestPKI, verify_tls: Verify
 ) -> Iterator[HttpTarget]:
-    if gateway != "inproc":
+    if gateway != LOCAL:
+        url = base_url(gateway)
         if not token:
             raise UsageError("--token is needed with a gateway URL", hint="--token <I-VAN bearer>")
-        target = http_target(gateway, token, verify_tls=verify_tls)
-        # A gateway out of reach is the user's setting, not a finding about the gateway.
-        reach(target.session, gateway)
-        yield target
+        # A wrong URL or token is the user's setting, not a finding about the gateway.
+        yield url_target(url, token, verify_tls=verify_tls)
         return
     from mock_gateway.testing import InProcessGateway
     from mock_gateway.transport import DEFAULT_BASE_URL
 
     with InProcessGateway(pki=pki) as local:
         yield HttpTarget(local.session(DEFAULT_BASE_URL), DEFAULT_BASE_URL, name="inproc")
+
+
+def _replay(target: HttpTarget, verify_tls: Verify) -> GatewayReplay | None:
+    """For a URL run, reproduce lines that send the found dossier to that gateway."""
+    return None if target.name == LOCAL else GatewayReplay(target.base_url, verify_tls)
 
 
 def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
@@ -93,9 +100,18 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
 
 
 @click.command()
-@click.option("--gateway", default="inproc", show_default=True, help="'inproc' or a gateway URL.")
+@click.option(
+    "--gateway",
+    default=LOCAL,
+    show_default=True,
+    help="'inproc' or a gateway's base URL.",
+)
 @click.option("--token", type=TOKEN, help="I-VAN bearer token (for a URL).")
-@click.option("--budget", type=int, help="Number of cases.")
+@click.option(
+    "--budget",
+    type=int,
+    help=f"Number of cases [default: {DEFAULT_BUDGET}; none with --duration alone].",
+)
 @click.option("--duration", type=float, help="Seconds to fuzz.")
 @click.option("--catalog", "version", help="Catalog version (default: latest).")
 @click.option(
@@ -106,7 +122,12 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
     help="Seed of the cases (same seed, same cases).",
 )
 @click.option("--family", "families", multiple=True, help="Mutation family (repeatable).")
-@click.option("--found", type=click.Path(path_type=Path), help="Where minimal failures go.")
+@click.option(
+    "--found",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder where minimal failures go [default: $BHXH_FUZZ_FOUND, else "
+    "fixtures/dossiers/found].",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Parent folder of the report.")
 @click.option("--lenient", is_flag=True, help="Accept extra codes beside an expected one.")
 @click.option("--insecure", is_flag=True, help="Do not verify the gateway's TLS certificate.")
@@ -137,7 +158,7 @@ def fuzz(
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     try:
         if budget is None and duration is None:
-            budget = 200
+            budget = DEFAULT_BUDGET
         catalog = load_catalog(version or latest_version())
         pki = ensure_pki()
         verify = verify_option(insecure, ca_bundle)
@@ -154,7 +175,7 @@ def fuzz(
             report = run_fuzz(
                 target, catalog, budget=budget, duration=duration, seed=seed,
                 families=families or None, pki=pki, strict=not lenient, found=found,
-                on_event=on_event,
+                on_event=on_event, replay=_replay(target, verify),
             )  # fmt: skip
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)

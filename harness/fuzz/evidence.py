@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.fuzz.properties import PropertyFailed
-from harness.paths import cache_dir, fixtures_dir, project_root
+from harness.paths import cache_dir, fixtures_dir
 
 FOUND_ENV = "BHXH_FUZZ_FOUND"
 """Environment variable naming the evidence folder (default ``fixtures/dossiers/found``)."""
@@ -44,36 +44,62 @@ class Evidence:
     command: str
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(project_root().resolve()))
-    except ValueError:
-        return str(path.resolve())
+@dataclass(frozen=True)
+class GatewayReplay:
+    """The gateway a URL run fuzzed: a found dossier's reproduce line sends it there again
+    (``dossier check`` only says what the answer should be, and judges no gateway)."""
+
+    url: str
+    verify_tls: bool | str = True
+
+    def command(self, path: Path) -> str:
+        """``curl`` posting ``path`` under a fresh message id; the token stays ``<token>``,
+        a credential has no place in a report or a fixture."""
+        tls = ""
+        if self.verify_tls is False:
+            tls = " --insecure"
+        elif isinstance(self.verify_tls, str):
+            tls = f" --cacert {shlex.quote(str(Path(self.verify_tls).resolve()))}"
+        return (
+            f"curl -sS{tls} -X POST -H 'Authorization: Bearer <token>' "
+            "-H 'Content-Type: application/xml' "
+            '-H "X-Message-Id: fuzz-replay-$(date +%s%N)" '
+            f"--data-binary @{shlex.quote(str(path.resolve()))} "
+            f"{shlex.quote(self.url.rstrip('/') + '/api/v1/dossiers')}"
+        )
 
 
 def reproduce_command(path: Path, catalog_version: str, pki_dir: Path | None = None) -> str:
     """``bhxh-harness dossier check`` for ``path``, with the PKI it was signed under.
 
-    ``BHXH_HARNESS_PKI`` is spelled out unless the PKI is the project's default cache:
-    whoever replays the command tomorrow will not have this process's environment.
+    The path is absolute, so the line works from any folder. ``BHXH_HARNESS_PKI`` is
+    spelled out unless the PKI is the project's default cache: whoever replays the command
+    tomorrow will not have this process's environment.
     """
-    command = f"bhxh-harness dossier check --catalog {catalog_version} {shlex.quote(_shown(path))}"
+    shown = shlex.quote(str(path.resolve()))
+    command = f"bhxh-harness dossier check --catalog {catalog_version} {shown}"
     if pki_dir is not None and pki_dir.resolve() != (cache_dir() / "pki").resolve():
         command = f"BHXH_HARNESS_PKI={shlex.quote(str(pki_dir))} {command}"
     return command
 
 
 def write_evidence(
-    failure: PropertyFailed, directory: Path | None = None, *, pki_dir: Path | None = None
+    failure: PropertyFailed,
+    directory: Path | None = None,
+    *,
+    pki_dir: Path | None = None,
+    replay: GatewayReplay | None = None,
 ) -> Evidence:
-    """Write the failing case's bytes and a note; returns where and how to replay them."""
+    """Write the failing case's bytes and a note; returns where and how to replay them
+    (against ``replay``'s gateway when the run fuzzed a URL)."""
     case = failure.case
     folder = found_dir(directory)
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(case.body).hexdigest()[:16]
     dossier, note = folder / f"{digest}.xml", folder / f"{digest}.txt"
     dossier.write_bytes(case.body)
-    command = reproduce_command(dossier, case.spec.catalog_version, pki_dir)
+    check = reproduce_command(dossier, case.spec.catalog_version, pki_dir)
+    command = check if replay is None else replay.command(dossier)
     expected = ",".join(sorted(case.expected_codes)) or "accepted"
     if case.expected_warnings:
         expected += f" with warning {','.join(sorted(case.expected_warnings))}"
@@ -86,6 +112,8 @@ def write_evidence(
         f"answer: {failure.observation.describe()}",
         f"dossier: {case.spec}",
     ]
+    if replay is not None:
+        lines.insert(1, f"expected verdict: {check}")
     if failure.observation.error:
         lines += ["", failure.observation.error]
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -129,6 +157,7 @@ __all__ = [
     "FOUND_ENV",
     "Evidence",
     "EvidenceLog",
+    "GatewayReplay",
     "found_dir",
     "hunt",
     "reproduce_command",

@@ -2,8 +2,10 @@
 in-process mock gateway through a ``requests`` session mounted on its core.
 
 Only the wire protocol of DESIGN.md is assumed (``POST /api/v1/dossiers`` with
-``X-Message-Id``, ``GET /api/v1/dossiers/{id}``), so the same properties judge our mock
-and a BHXH staging URL.
+``X-Message-Id``, ``GET /api/v1/dossiers/{id}``, ``GET /api/v1/catalog``), so the same
+properties judge our mock and a BHXH staging URL. :func:`url_target` checks a URL before
+any case: a wrong URL or token would otherwise fail every case and fill ``found/`` with
+"minimal failures" that say nothing about the gateway.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from dataclasses import dataclass
 import requests
 
 from harness.client import parse_answer
+from harness.errors import ConfigError
 from harness.fuzz.target import Retrieved, Submitted
-from harness.tls import gateway_session
+from harness.gateway_url import gateway_base_url, refuse_non_gateway
+from harness.regression.transport import maintenance
+from harness.tls import Verify, gateway_session, reach
 from harness.xmlsafe import XMLRejected, parse_xml
+
+LOCAL = "inproc"
+"""What ``--gateway`` calls the in-process mock gateway."""
 
 
 @dataclass
@@ -65,4 +73,43 @@ def http_target(base_url: str, token: str, *, verify_tls: bool | str = True) -> 
     return HttpTarget(session, base_url, name=base_url)
 
 
-__all__ = ["HttpTarget", "http_target"]
+def _what(response: requests.Response) -> str:
+    """A refusal in a few words: its status and the codes it carries."""
+    codes = " ".join(parse_answer(response.status_code, response.content).codes)
+    return f"{response.status_code} {codes or 'no code'}"
+
+
+def check_target(target: HttpTarget) -> None:
+    """Refuse a gateway that does not answer, is in maintenance, is not a BHXH gateway
+    (a web server on that port) or refuses the token, before any case is sent."""
+    url = target.base_url
+    health = reach(target.session, url)
+    catalog = target.session.get(f"{url}/api/v1/catalog", timeout=10)
+    stop = maintenance(url, health) or maintenance(url, catalog)
+    if stop is not None:
+        raise ConfigError(str(stop))
+    refuse_non_gateway(url, catalog)
+    if catalog.status_code in (401, 403):
+        raise ConfigError(
+            f"the gateway at {url} refuses the I-VAN token ({_what(catalog)})",
+            hint="pass --token with a bearer token the gateway issued to the I-VAN",
+        )
+
+
+def base_url(gateway: str) -> str:
+    """``--gateway``'s base URL; a URL with a path is refused (the target appends
+    ``/api/v1/...`` itself), and ``INPROC`` is told the local gateway's name."""
+    base, problem = gateway_base_url(gateway, local=LOCAL)
+    if problem:
+        raise ConfigError(problem)
+    return base
+
+
+def url_target(gateway: str, token: str, *, verify_tls: Verify = True) -> HttpTarget:
+    """A target for ``--gateway URL``, checked by :func:`check_target` before any case."""
+    target = http_target(base_url(gateway), token, verify_tls=verify_tls)
+    check_target(target)
+    return target
+
+
+__all__ = ["LOCAL", "HttpTarget", "base_url", "check_target", "http_target", "url_target"]

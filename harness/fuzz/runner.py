@@ -25,7 +25,7 @@ from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
 from harness.catalog import Catalog
 from harness.errors import UsageError
 from harness.fuzz._core import DEFAULT_SETTINGS, MutationSettings
-from harness.fuzz.evidence import Evidence, write_evidence
+from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
 from harness.fuzz.mutations import check_families
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
 from harness.fuzz.strategies import FuzzCase, fuzz_batches, fuzz_cases
@@ -146,13 +146,15 @@ def run_fuzz(
     batch: int = 4,
     valid: bool = True,
     on_event: Callable[[Event], None] | None = None,
+    replay: GatewayReplay | None = None,
 ) -> FuzzReport:
     """Fuzz ``target`` with ``budget`` cases and/or for ``duration`` seconds.
 
     ``seed`` makes a budgeted run repeatable; ``valid`` mixes valid dossiers in (one
     more "family") so "valid → accepted" is judged too. ``minimise`` is the number of examples
     :func:`hypothesis.find` may try per distinct failure (0 writes the first failing
-    case as found). Evidence goes to ``found`` (default ``fixtures/dossiers/found``).
+    case as found). Evidence goes to ``found`` (default ``fixtures/dossiers/found``);
+    ``replay``, for a URL target, makes its reproduce lines send the dossier there.
     """
     if budget is None and duration is None:
         raise UsageError("give --budget (cases) or --duration (seconds), or both")
@@ -215,7 +217,7 @@ def run_fuzz(
             minimal = _minimise(
                 failure, target, catalog, pki, mutation_settings, timeout, strict, minimise, seed
             )
-        evidence = write_evidence(minimal, found, pki_dir=pki.directory)
+        evidence = write_evidence(minimal, found, pki_dir=pki.directory, replay=replay)
         result = FuzzFailure(
             check,
             family,

@@ -230,5 +230,5 @@ def test_a_failing_operation_shows_its_name_and_exit_code(tmp_path: Path) -> Non
     )
     [case] = certify(adapter, tmp_path, ["CERT-SCH-01"]).cases
     assert case.outcome.value == "error"
-    assert case.message.startswith("AdapterFailed: restart: ")
+    assert case.message.startswith("the adapter failed: restart: ")  # words, no class name
     assert "exited 2: Error: No such command 'restart'." in case.message

@@ -52,7 +52,7 @@ def _refused(done: subprocess.CompletedProcess[str], *words: str) -> str:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--bhxh-gateway", "http://127.0.0.1:18899"], ["cannot reach", "Hint: is it running"]),
+        (["--bhxh-gateway", "http://127.0.0.1:18899"], ["connection was refused", "Hint: is it"]),
         (["--bhxh-catalog", "2099"], ["--bhxh-catalog '2099'", "Hint: known versions"]),
         (["--bhxh-gateway", "ftp://x"], ["must start with http://", "Hint:"]),
         (["--bhxh-ivan-token", "t"], ["only for --bhxh-gateway"]),

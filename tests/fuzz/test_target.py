@@ -59,12 +59,13 @@ def test_watchdog_gives_up_on_a_hung_call_and_keeps_working() -> None:
     release.set()
 
 
-def test_reproduce_commands_are_relative_inside_the_project(
+def test_reproduce_commands_name_the_dossier_absolutely(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A path relative to the checkout failed from any other folder."""
     inside = fixtures_dir() / "dossiers" / "found" / "abc.xml"
     assert reproduce_command(inside, "2026.1") == (
-        "bhxh-harness dossier check --catalog 2026.1 fixtures/dossiers/found/abc.xml"
+        f"bhxh-harness dossier check --catalog 2026.1 {inside.resolve()}"
     )
     outside = reproduce_command(tmp_path / "a b.xml", "2024.1", tmp_path / "pki")
     assert outside.startswith(f"BHXH_HARNESS_PKI={tmp_path / 'pki'} bhxh-harness")
