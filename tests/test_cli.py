@@ -476,3 +476,16 @@ def test_a_cache_setting_naming_a_file_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "($BHXH_HARNESS_CACHE): it is a file, not a folder" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [("regress", "--baseline", "reference-2026.1", "--token", "t"), ("load",)]
+)
+def test_a_ca_bundle_that_is_not_pem_is_named_for_every_command(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """It was reported as an untrusted certificate, which sends the user after the wrong file."""
+    der = tmp_path / "ca.der"
+    der.write_bytes(b"\x30\x82\x01\x0a" + b"\x00" * 64)
+    code, _, err = run(*command, "--gateway", "https://127.0.0.1:9", "--ca-bundle", str(der))
+    assert code == 2 and "is not a PEM CA bundle" in err
