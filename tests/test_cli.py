@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -114,14 +115,14 @@ def test_check_a_folder_and_an_unreadable_file(
     code, _, err = run("dossier", "check", str(tmp_path / "empty"))
     assert code == 2 and "no .xml file in folder" in err and "Traceback" not in err
 
-    read = Path.read_bytes
+    opened = Path.open
 
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
         if self.name == "a.xml":
             raise PermissionError(13, "Permission denied")
-        return read(self)
+        return opened(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     code, out, _ = run("dossier", "check", str(folder / "a.xml"))
     assert code == 1 and "a.xml: unreadable: Permission denied" in out
 
