@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -44,11 +45,15 @@ class _Main(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         _tolerate_narrow_terminals()
+        signal.signal(signal.SIGTERM, _terminated)  # load and serve install their own
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # click would say "Aborted!" and exit 1, like a FAILED run
             click.echo("\ninterrupted: the run stopped before its verdict", err=True)
             sys.exit(130)
+        except _Terminated:
+            click.echo("terminated: the run stopped before its verdict", err=True)
+            sys.exit(143)
         except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
@@ -70,6 +75,15 @@ class _Main(click.Group):
                 f"{where}{exc.strerror or exc}",
                 "check the path, that its folder exists and is writable",
             )
+
+
+class _Terminated(BaseException):  # like KeyboardInterrupt: no `except Exception` stops it
+    """SIGTERM, raised where the command is, so its ``with`` blocks clean up (scratch
+    folders such as /tmp/bhxh-certify-* were left behind, 3-9 MB each)."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise _Terminated
 
 
 def _tolerate_narrow_terminals() -> None:

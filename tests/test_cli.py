@@ -490,3 +490,25 @@ def test_a_ca_bundle_that_is_not_pem_is_named_for_every_command(
     der.write_bytes(b"\x30\x82\x01\x0a" + b"\x00" * 64)
     code, _, err = run(*command, "--gateway", "https://127.0.0.1:9", "--ca-bundle", str(der))
     assert code == 2 and "is not a PEM CA bundle" in err
+
+
+def test_sigterm_exits_143_and_leaves_no_scratch_folder(tmp_path: Path, pki_dir: Path) -> None:
+    """A terminated certify left /tmp/bhxh-certify-* (3 MB) behind, and exited -15."""
+    import signal
+    import time
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "BHXH_HARNESS_PKI": str(pki_dir), "TMPDIR": str(scratch)}
+    command = [sys.executable, "-m", "harness", "certify", "--adapter", "reference"]
+    command += ["--procedures", "600", "--out", str(tmp_path / "out"), "--no-progress"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(scratch.glob("bhxh-certify-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(scratch.glob("bhxh-certify-*")), "the run never made its scratch folder"
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    assert not list(scratch.glob("bhxh-certify-*"))
