@@ -9,15 +9,22 @@ from lxml import etree
 from harness.catalog import load_catalog, validators_for
 from harness.catalog.xsd_vietnamese import vietnamese
 from harness.dossiers.factory import DossierFactory
+from harness.errors import Finding
 from harness.signing import TestPKI
 
 
-def test_a_date_in_neither_spelling_names_both_accepted_patterns(pki: TestPKI) -> None:
+def _date_in_neither_spelling(pki: TestPKI) -> Finding:
+    """The one finding of a 604 form whose NgayCap is written 2024/01/01."""
     catalog = load_catalog("2026.1")
     form = DossierFactory(catalog, pki).build("604", 1).forms[0]
     root = etree.fromstring(form.content)
     next(root.iter("NgayCap")).text = "2024/01/01"
     [finding] = validators_for(catalog).form(form.form.form, form.form.version).validate(root)
+    return finding
+
+
+def test_a_date_in_neither_spelling_names_both_accepted_patterns(pki: TestPKI) -> None:
+    finding = _date_in_neither_spelling(pki)
     assert finding.code == "XSD-001" and finding.xpath.endswith("/NgayCap")
     assert "matches none of the patterns" in finding.message_en
     day_month_year = r"(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}"
@@ -63,9 +70,5 @@ def test_schema_errors_read_in_vietnamese(english: str, vietnamese_text: str) ->
 
 
 def test_a_finding_in_vietnamese_has_no_libxml2_english(pki: TestPKI) -> None:
-    catalog = load_catalog("2026.1")
-    form = DossierFactory(catalog, pki).build("604", 1).forms[0]
-    root = etree.fromstring(form.content)
-    next(root.iter("NgayCap")).text = "2024/01/01"
-    [finding] = validators_for(catalog).form(form.form.form, form.form.version).validate(root)
+    finding = _date_in_neither_spelling(pki)
     assert "không khớp mẫu nào trong" in finding.message_vi and "matches" not in finding.message_vi

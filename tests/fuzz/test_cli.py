@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,18 +47,6 @@ def served(pki_dir: Path) -> Iterator[str]:
         yield s.url
 
 
-@pytest.fixture
-def web_server() -> Iterator[str]:
-    """A web server that is not the gateway (``python -m http.server`` on a wrong port)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _fuzz(tmp_path: Path, *args: str, budget: int = 3) -> Result:
     out, found = tmp_path / "out", tmp_path / "found"
     return CliRunner().invoke(
@@ -84,11 +70,11 @@ def test_a_url_with_a_path_is_refused(tmp_path: Path, served: str) -> None:
 
 
 def test_a_web_server_that_is_not_the_gateway_is_refused(tmp_path: Path, web_server: str) -> None:
-    result = _fuzz(tmp_path, "--gateway", web_server, "--token", "test-token-IVAN01")
+    url = f"http://{web_server}"
+    result = _fuzz(tmp_path, "--gateway", url, "--token", "test-token-IVAN01")
     assert result.exit_code == 2, result.output
     assert (
-        f"{web_server} does not answer as a BHXH gateway: "
-        "GET /api/v1/catalog answered 404 text/html"
+        f"{url} does not answer as a BHXH gateway: GET /api/v1/catalog answered 404 text/html"
     ) in result.stderr
     assert not (tmp_path / "found").exists() and not (tmp_path / "out").exists()
 
