@@ -7,6 +7,7 @@ themselves, so one rule for what a gateway URL may be keeps their refusals alike
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlsplit
 
 import requests
@@ -68,4 +69,51 @@ def refuse_non_gateway(url: str, catalog: requests.Response) -> None:
     )
 
 
-__all__ = ["gateway_base_url", "refuse_non_gateway", "reported_clock_speed"]
+UNKNOWN_PROCEDURE = "000"
+"""No catalog has it: a probe naming it is refused (ENV-002) after the I-VAN check
+(ENV-010) and before anything is stored."""
+
+
+def ivan_probe(envelope: bytes) -> bytes | None:
+    """``envelope`` (a valid dossier) renamed to an unknown procedure: sent with a token,
+    it says whether the token is the I-VAN's the envelope names (ENV-010 if not) and is
+    never stored. None if the envelope names no procedure."""
+    from lxml import etree
+
+    from harness.xmlsafe import parse_xml
+
+    root = parse_xml(envelope)
+    node = root.find(".//{*}MaThuTuc")
+    if node is None:
+        return None
+    node.text = UNKNOWN_PROCEDURE
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def refuse_foreign_token(
+    session: requests.Session, url: str, token: str, ivan: str, probe: bytes, hint: str
+) -> None:
+    """Refuse a token the gateway accepts but for another I-VAN than ``ivan``: every
+    dossier would get 403 ENV-010, and the run would report the gateway as failing."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/xml",
+        "X-Message-Id": str(uuid.uuid4()),
+    }
+    answer = session.post(f"{url}/api/v1/dossiers", data=probe, headers=headers, timeout=30)
+    if answer.headers.get("X-BHXH-Ma-Loi", "") == "ENV-010" or b"ENV-010" in answer.content:
+        raise ConfigError(
+            f"the token given for {ivan} is another I-VAN's: the gateway at {url} refuses "
+            f"dossiers naming MaIVAN {ivan} from it ({answer.status_code} ENV-010)",
+            hint=hint,
+        )
+
+
+__all__ = [
+    "UNKNOWN_PROCEDURE",
+    "gateway_base_url",
+    "ivan_probe",
+    "refuse_foreign_token",
+    "refuse_non_gateway",
+    "reported_clock_speed",
+]

@@ -25,7 +25,12 @@ import requests
 
 from harness.client import parse_answer
 from harness.errors import ConfigError
-from harness.gateway_url import refuse_non_gateway, reported_clock_speed
+from harness.gateway_url import (
+    ivan_probe,
+    refuse_foreign_token,
+    refuse_non_gateway,
+    reported_clock_speed,
+)
 from harness.load.lifetime import die_with_parent
 from harness.tls import Verify, failure, gateway_session, reach
 
@@ -59,7 +64,24 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> int |
     return process.returncode
 
 
-def check_remote(url: str, tokens: Mapping[str, str], verify: Verify = True) -> float | None:
+def _probe_for(ivan: str, catalog_version: str | None) -> bytes | None:
+    """A dossier naming ``ivan`` that the gateway refuses without storing it (ENV-010 if
+    the token is another I-VAN's, else ENV-002), or None if it names no procedure."""
+    from dataclasses import replace
+
+    from harness.dossiers.factory import DossierFactory
+
+    factory = DossierFactory.for_version(catalog_version)
+    factory = replace(factory, ivan=(ivan, f"I-VAN {ivan}"))
+    return ivan_probe(factory.build(next(iter(factory.catalog.procedures)), 0).envelope)
+
+
+def check_remote(
+    url: str,
+    tokens: Mapping[str, str],
+    verify: Verify = True,
+    catalog_version: str | None = None,
+) -> float | None:
     """Fail before anything starts when a remote gateway does not answer at all, its TLS
     certificate is not trusted, or it refuses an I-VAN credential: a run would only
     measure a wall of errors.
@@ -90,6 +112,10 @@ def check_remote(url: str, tokens: Mapping[str, str], verify: Verify = True) -> 
                     f"({answer.status_code} {codes or 'no code'})",
                     hint="pass --ivan-token NAME=TOKEN with a token this gateway knows",
                 )
+            probe = _probe_for(ivan, catalog_version)
+            if probe is not None:
+                hint = "pair each I-VAN code with its own token: --ivan-token NAME=TOKEN"
+                refuse_foreign_token(session, base, token, ivan, probe, hint)
     return reported_clock_speed(health)
 
 

@@ -207,7 +207,12 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
     clock_speed, clock_source = request.clock_speed or LOCAL_CLOCK_SPEED, "local gateway"
     tokens = dict(request.ivan_tokens or well_known_tokens(request.generators if local else 2))
     if not local:
-        reported = check_remote(request.gateway, tokens, verify=request.verify_tls)
+        reported = check_remote(
+            request.gateway,
+            tokens,
+            verify=request.verify_tls,
+            catalog_version=request.catalog_version,
+        )
         clock_speed, clock_source = remote_clock_speed(
             request.gateway, request.clock_speed, reported
         )

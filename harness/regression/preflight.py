@@ -7,24 +7,23 @@ only after the whole corpus, and a frozen clock or a maintenance window waits fo
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 import requests
-from lxml import etree
 
 from harness.client import parse_answer
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import ConfigError
-from harness.gateway_url import gateway_base_url, refuse_non_gateway, reported_clock_speed
+from harness.gateway_url import (
+    gateway_base_url,
+    ivan_probe,
+    refuse_foreign_token,
+    refuse_non_gateway,
+    reported_clock_speed,
+)
 from harness.regression.replay import GatewayTarget
 from harness.regression.transport import maintenance
 from harness.tls import reach
-from harness.xmlsafe import parse_xml
-
-UNKNOWN_PROCEDURE = "000"
-"""No catalog has it: a probe naming it is refused (ENV-002) after the I-VAN check
-(ENV-010) and before anything is stored."""
 
 
 def base_url(gateway: str) -> str:
@@ -39,14 +38,7 @@ def base_url(gateway: str) -> str:
 def probe_body(corpus: Sequence[CorpusEntry]) -> bytes | None:
     """A valid dossier of the corpus, renamed to an unknown procedure (None: no such dossier)."""
     entry = next((e for e in corpus if e.procedure and not e.expected), None)
-    if entry is None:
-        return None
-    root = parse_xml(entry.body)
-    node = root.find(".//{*}MaThuTuc")
-    if node is None:
-        return None
-    node.text = UNKNOWN_PROCEDURE
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    return None if entry is None else ivan_probe(entry.body)
 
 
 def _codes(response: requests.Response) -> str:
@@ -77,18 +69,7 @@ def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan
                 hint="pass --token (or $BHXH_REGRESS_TOKEN) with a bearer token it issued",
             )
         if probe is not None:
-            headers = bearer | {
-                "Content-Type": "application/xml",
-                "X-Message-Id": str(uuid.uuid4()),
-            }
-            answer = session.post(f"{url}/api/v1/dossiers", data=probe, headers=headers, timeout=30)
-            if "ENV-010" in _codes(answer).split():
-                raise ConfigError(
-                    f"the token is not {ivan}'s, the I-VAN the corpus is signed for: the "
-                    f"gateway at {url} refuses dossiers naming MaIVAN {ivan} from it "
-                    f"({answer.status_code} ENV-010)",
-                    hint=ivan_hint,
-                )
+            refuse_foreign_token(session, url, target.token, ivan, probe, ivan_hint)
         if target.admin_token:
             admin = {"Authorization": f"Bearer {target.admin_token}"}
             advance = f"{url}/admin/clock/advance"
@@ -110,4 +91,4 @@ def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan
             )
 
 
-__all__ = ["UNKNOWN_PROCEDURE", "base_url", "check_gateway", "probe_body"]
+__all__ = ["base_url", "check_gateway", "probe_body"]

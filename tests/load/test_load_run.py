@@ -119,6 +119,34 @@ def test_a_gateway_refusing_the_credential_stops_the_run_before_it_starts(
     assert not (tmp_path / "r").exists()
 
 
+def test_an_ivan_paired_with_another_ivans_token_stops_the_run(
+    tmp_path: Path, pki: TestPKI
+) -> None:
+    """IVAN02 with IVAN01's token: every submission got 403 ENV-010, and the run said
+    FAILED as if the gateway could not keep up."""
+    from mock_gateway.config import DEFAULT_IVAN_TOKENS
+
+    with ServerProcess(tmp_path / "gateway.sqlite3") as server:
+        args = ["--gateway", server.url, "--ivan-token", f"IVAN02={DEFAULT_IVAN_TOKENS['IVAN01']}"]
+        outcome = CliRunner().invoke(load, [*args, "--duration", "5", "--out", str(tmp_path / "r")])
+        kept = [r for r in server_traffic(server.url) if r["path"] == "/api/v1/dossiers"]
+    assert outcome.exit_code == 2, outcome.output
+    assert "the token given for IVAN02 is another I-VAN's" in outcome.output
+    assert all(r["status"] >= 400 for r in kept)  # the probe was refused, nothing stored
+    assert not (tmp_path / "r").exists()
+
+
+def server_traffic(url: str) -> list[dict[str, object]]:
+    import json
+
+    import requests
+
+    answer = requests.get(
+        f"{url}/admin/traffic", headers={"Authorization": "Bearer test-admin-token"}, timeout=10
+    )
+    return [json.loads(line) for line in answer.text.splitlines() if line]
+
+
 def test_the_gateways_own_clock_speed_scales_lifecycle_times(tmp_path: Path, pki: TestPKI) -> None:
     """A load run against a URL learns the mock gateway's clock speed from /healthz, and
     refuses a --clock-speed that contradicts it: lifecycle figures would be off by 60x."""

@@ -57,7 +57,7 @@ def _regress(url: str, root: Path, pki: TestPKI, **options: object) -> object:
     ("options", "message"),
     [
         ({"token": "not-a-token"}, "refuses the I-VAN token"),
-        ({"token": DEFAULT_IVAN_TOKENS["IVAN02"]}, "the token is not IVAN01's"),
+        ({"token": DEFAULT_IVAN_TOKENS["IVAN02"]}, "the token given for IVAN01 is another I-VAN's"),
         ({"admin_token": "not-the-admin"}, "refuses the admin token"),
     ],
 )
