@@ -29,7 +29,7 @@ def token_problem(token: str) -> str | None:
 def ivan_code_problem(code: str) -> str | None:
     """Why ``code`` cannot name an I-VAN (its envelopes' MaIVAN), or None if it can."""
     if _IVAN_CODE.fullmatch(code) is None:
-        return "an I-VAN code is ASCII letters, digits, '-' and '_' (as MaIVAN in an envelope)"
+        return "an I-VAN code is 1-32 ASCII letters, digits, '-' and '_'"
     return None
 
 

@@ -274,7 +274,7 @@ def test_gateway_settings_refuse_a_clock_speed_that_is_not_finite() -> None:
         (("certify", "--ivan-token", "bí mật"), "not a usable token"),
         (("serve", "--admin-token", "quản-trị"), "not a usable token"),
         (("serve", "--ivan-token", "IVAN01=mật-khẩu"), "visible ASCII"),
-        (("serve", "--ivan-token", "IVẠN01=secret"), "an I-VAN code is ASCII"),
+        (("serve", "--ivan-token", "IVẠN01=secret"), "an I-VAN code is 1-32 ASCII"),
         (("serve", "--ivan-token", "IVAN01=a", "--ivan-token", "IVAN01=b"), "given twice"),
         (("load", "--ivan-token", "IVAN01=mật", "--gateway", "http://127.0.0.1:9"), "ASCII"),
     ],
@@ -496,3 +496,24 @@ def test_sigterm_exits_143_and_leaves_no_scratch_folder(tmp_path: Path, pki_dir:
     assert process.returncode == 143, err
     assert "terminated" in err and "Traceback" not in err
     assert not list(scratch.glob("bhxh-certify-*"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("catalog", "check", ""),
+        ("dossier", "check", ""),
+        ("dossier", "corpus", "-o", ""),
+    ],
+)
+def test_an_empty_argument_is_not_every_version_or_the_current_folder(
+    args: tuple[str, ...],
+) -> None:
+    code, _, err = run(*args)
+    assert code == 2 and "an empty value" in err
+
+
+@pytest.mark.parametrize("seeds", ["0", "-1"])
+def test_a_corpus_needs_at_least_one_seed(tmp_path: Path, seeds: str) -> None:
+    code, _, err = run("dossier", "corpus", "-o", str(tmp_path / "c"), "--seeds", seeds)
+    assert code == 2 and "--seeds" in err

@@ -169,3 +169,27 @@ def test_log_level_and_catalog_options_read_as_typed() -> None:
     assert empty.exit_code == 2 and "an empty value" in empty.output
     upper = CliRunner().invoke(serve, ["--log-level", "DEBUG", "--host", ""])
     assert "--log-level" not in upper.output and "--host is empty" in upper.output
+
+
+@pytest.mark.usefixtures("no_server")
+def test_an_ivan_code_no_envelope_can_carry_is_refused(pki: TestPKI) -> None:
+    """ivan_01 passed the header check, but MaIVAN is [A-Z0-9]{3,10}: every dossier failed."""
+    output = _refused(["--ivan-token", "ivan_01=tok-abc"])
+    assert "no envelope of catalog" in output and "can name I-VAN ivan_01" in output
+
+
+@pytest.mark.usefixtures("no_server")
+def test_a_damaged_pki_is_refused_before_the_banner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start banner came first, then the refusal: it read as a server that started."""
+    from harness.signing import ensure_pki
+
+    directory = tmp_path / "pki"
+    ensure_pki(directory)
+    (directory / "unit.key.pem").write_bytes(b"")
+    monkeypatch.setenv("BHXH_HARNESS_PKI", str(directory))
+    result = CliRunner().invoke(serve, ["--database-url", f"sqlite:///{tmp_path / 'g.sqlite3'}"])
+    assert result.exit_code == 2, result.output
+    assert "unit.key.pem is not a valid PEM private key" in result.output
+    assert "mock BHXH gateway" not in result.output
