@@ -83,7 +83,9 @@ def preflight(
     """
     CatalogSet(config.catalog_versions)
     pki = ensure_pki(config.pki_path)
-    pki.credential(config.signer)
+    pki.trust_store()  # a damaged file of the test PKI is refused here, before the banner
+    for name in pki.names():
+        pki.credential(name)
     build_plan(faults or [], load_profiles(), faults_seed, 0.0, pki)  # every value checked
     store = Store(config.database_url, synchronous=config.sqlite_synchronous)
     try:
