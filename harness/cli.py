@@ -49,10 +49,10 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # click would say "Aborted!" and exit 1, like a FAILED run
-            click.echo("\ninterrupted: the run stopped before its verdict", err=True)
+            click.echo("\ninterrupted: stopped before it finished", err=True)
             sys.exit(130)
         except _Terminated:
-            click.echo("terminated: the run stopped before its verdict", err=True)
+            click.echo("terminated: stopped before it finished", err=True)
             sys.exit(143)
         except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -146,7 +146,7 @@ def catalog_list() -> None:
 
 
 @catalog.command("check")
-@click.argument("version", required=False)
+@click.argument("version", required=False, type=NAME)
 @friendly
 def catalog_check(version: str | None) -> None:
     """Load a catalog version, compile every XSD and rule file and check that the dossier
@@ -297,7 +297,7 @@ def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 @dossier.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=NAME)  # '' is not the current folder
 @click.option(
     "--catalog",
     "versions",
@@ -314,7 +314,7 @@ def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
     help="Language of the findings (the gateway's answers carry both).",
 )
 @friendly
-def dossier_check(files: tuple[Path, ...], versions: tuple[str, ...], lang: str) -> None:
+def dossier_check(files: tuple[str, ...], versions: tuple[str, ...], lang: str) -> None:
     """Check dossier files (a folder: every .xml below it) as the gateway would; exits 1 if
     any is rejected, unreadable or missing."""
     from harness.served_catalogs import ServedCatalogs, ServedCheck
@@ -324,7 +324,7 @@ def dossier_check(files: tuple[Path, ...], versions: tuple[str, ...], lang: str)
     checker = ServedCheck(ServedCatalogs(versions), ensure_pki().trust_store())
     cap = XMLLimits().max_bytes
     rejected = 0
-    paths = _dossier_files(files)
+    paths = _dossier_files(tuple(Path(f) for f in files))
     for path in paths:
         try:
             with path.open("rb") as handle:  # /dev/zero or a 5 GB file: read past the cap only
@@ -354,14 +354,22 @@ def dossier_check(files: tuple[Path, ...], versions: tuple[str, ...], lang: str)
 
 @dossier.command("corpus")
 @click.option(
-    "-o", "--out", type=click.Path(path_type=Path), required=True, help="Folder to write."
+    "-o",
+    "--out",
+    type=NAME,  # a path, but '' would be the current folder
+    required=True,
+    help="Folder to write.",
 )
 @click.option("--catalog", "version", type=NAME, help="Catalog version (default: latest).")
 @click.option(
-    "--seeds", type=int, default=3, show_default=True, help="Valid dossiers per procedure."
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Valid dossiers per procedure.",
 )
 @friendly
-def dossier_corpus(out: Path, version: str | None, seeds: int) -> None:
+def dossier_corpus(out: str, version: str | None, seeds: int) -> None:
     """Write the replay corpus: valid and defective dossiers plus the static hostile files."""
     from itertools import chain
 
@@ -370,7 +378,7 @@ def dossier_corpus(out: Path, version: str | None, seeds: int) -> None:
 
     factory = DossierFactory.for_version(version)
     entries = list(chain(generated_corpus(factory, range(seeds)), static_corpus()))
-    manifest = write_corpus(entries, out)
+    manifest = write_corpus(entries, Path(out))
     click.echo(f"wrote {len(entries)} dossiers and {manifest}")
 
 

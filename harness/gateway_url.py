@@ -22,6 +22,8 @@ def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
     slash would double the slash. ``local`` is what the command calls its own gateway
     (``local`` for load, ``inproc`` for regress), named in the problem.
     """
+    if not text.strip():
+        return text, f"--gateway is empty: give '{local}' or the gateway's base URL"
     if "://" not in text:
         guess = f"'{local}'" if text.strip().lower() == local else f"http://{text}"
         return text, f"--gateway {text!r} is neither '{local}' nor a URL (did you mean {guess}?)"

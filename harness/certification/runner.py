@@ -33,6 +33,7 @@ from harness.certification.suite import CaseSpec, Suite, load_suite
 from harness.certification.verdict import CertificationBundle
 from harness.certification.window import RunStart, run_start
 from harness.errors import ConfigError
+from harness.gateway_url import gateway_base_url
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
@@ -110,9 +111,12 @@ def _gateway(
         with local_gateway(catalog.version, pki, folder, tag) as gateway:
             yield gateway
         return
+    base, problem = gateway_base_url(url, local="the local gateway (leave --gateway out)")
+    if problem:
+        raise ConfigError(problem)
     ivan = tokens.get("ivan", "IVAN01")
     gateway = CertGateway(
-        url,
+        base,
         ivan=(ivan, tokens.get("ivan_name", ivan), tokens.get("token", f"test-token-{ivan}")),
         admin_token=tokens.get("admin_token", "test-admin-token"),
         verify_tls=verify_tls,
