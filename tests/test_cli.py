@@ -517,3 +517,17 @@ def test_an_empty_argument_is_not_every_version_or_the_current_folder(
 def test_a_corpus_needs_at_least_one_seed(tmp_path: Path, seeds: str) -> None:
     code, _, err = run("dossier", "corpus", "-o", str(tmp_path / "c"), "--seeds", seeds)
     assert code == 2 and "--seeds" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("load", "--gateway", ""), "--gateway is empty"),
+        (("fuzz", "--gateway", "", "--token", "t"), "--gateway is empty"),
+        (("certify", "--adapter", "reference", "--gateway", "http://"), "names no host"),
+    ],
+)
+def test_a_gateway_that_is_no_url_at_all_says_so(args: tuple[str, ...], says: str) -> None:
+    """'' suggested "did you mean http://?", and certify said 'the gateway at http:'."""
+    code, _, err = run(*args)
+    assert code == 2 and says in err
