@@ -117,6 +117,13 @@ class InProcessGateway:
     def __enter__(self) -> InProcessGateway:
         folder = self._directory or Path(tempfile.mkdtemp(prefix="bhxh-gateway-"))
         self._directory = folder
+        try:
+            return self._started(folder)
+        except BaseException:  # __exit__ will not run: the folder made here goes now
+            self.__exit__()
+            raise
+
+    def _started(self, folder: Path) -> InProcessGateway:
         config = self._config.with_changes(
             database_url=f"sqlite:///{folder / 'gateway.sqlite3'}",
             clock_speed=self._clock_speed,

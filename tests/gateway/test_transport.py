@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -86,12 +88,16 @@ def test_an_unknown_ivan_names_the_known_ones(gw: InProcessGateway) -> None:
     assert "IVAN01" in str(caught.value)
 
 
-def test_a_naive_start_time_is_refused(pki: TestPKI) -> None:
+def test_a_naive_start_time_is_refused(
+    pki: TestPKI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with (
         pytest.raises(ConfigError, match="has no time zone"),
         InProcessGateway(pki=pki, start=datetime(2026, 1, 5, 8)),
     ):
         pass
+    assert not list(tmp_path.glob("bhxh-gateway-*"))  # the folder it made is gone too
 
 
 def test_a_session_outliving_its_gateway_gets_a_clear_error(pki: TestPKI) -> None:
