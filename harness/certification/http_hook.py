@@ -18,6 +18,7 @@ import requests
 
 from harness.certification.adapter_base import OPERATIONS, AdapterBase
 from harness.certification.model import AdapterContext, AdapterFailed, Job, Relay
+from harness.tls import failure
 
 ANSWERS = (
     '{"capabilities": [...]} for /start, {"relays": [...]} for /submit and /tick, '
@@ -48,7 +49,7 @@ class HttpHookAdapter(AdapterBase):
         try:
             answer = self._session.post(where, json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise AdapterFailed(f"{operation}: hook {where} unreachable: {exc}") from exc
+            raise AdapterFailed(f"{operation}: hook {where} unreachable: {failure(exc)}") from exc
         if answer.status_code in (404, 501):
             raise self._unsupported(operation)
         if answer.status_code >= 400:

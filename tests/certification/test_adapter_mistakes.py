@@ -232,3 +232,12 @@ def test_a_failing_operation_shows_its_name_and_exit_code(tmp_path: Path) -> Non
     assert case.outcome.value == "error"
     assert case.message.startswith("the adapter failed: restart: ")  # words, no class name
     assert "exited 2: Error: No such command 'restart'." in case.message
+
+
+def test_an_unreachable_hook_is_said_in_words() -> None:
+    """It printed urllib3's "HTTPConnectionPool(...): Max retries exceeded" text."""
+    hook = HttpHookAdapter("http://127.0.0.1:9/hook", timeout=5)
+    with pytest.raises(AdapterFailed) as caught:
+        hook.call("start", {})
+    assert "unreachable: the connection was refused" in str(caught.value)
+    assert "HTTPConnectionPool" not in str(caught.value)
