@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from harness.client import parse_answer
 from harness.errors import ConfigError
+from harness.tls import failure
 
 
 def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
@@ -54,21 +56,51 @@ def reported_clock_speed(health: requests.Response) -> float | None:
     return float(speed)
 
 
+def answer_codes(response: requests.Response) -> str:
+    """The BHXH error codes an answer carries, for a message ("no code" for none)."""
+    return " ".join(parse_answer(response.status_code, response.content).codes) or "no code"
+
+
 def refuse_non_gateway(url: str, catalog: requests.Response) -> None:
     """Refuse what answers ``GET /api/v1/catalog`` but not as a BHXH gateway (a web server
     on the wrong port, a proxy's login page): runs against it only measured errors, and
-    fuzz and regress reported them as a failing gateway. 401/403 are the caller's to
-    explain (a token problem)."""
-    if catalog.status_code in (401, 403):
-        return
-    kind = catalog.headers.get("Content-Type", "no content type").split(";")[0]
+    fuzz and regress reported them as a failing gateway. An answer carrying a BHXH error
+    code is the gateway's (a token refused, a 503 burst, a maintenance window): the
+    caller explains those."""
     if catalog.status_code == 200 and b"<DANH_MUC" in catalog.content:
         return
+    if (
+        catalog.headers.get("X-BHXH-Ma-Loi")
+        or parse_answer(catalog.status_code, catalog.content).codes
+    ):
+        return
+    kind = catalog.headers.get("Content-Type", "no content type").split(";")[0]
     raise ConfigError(
         f"{url} does not answer as a BHXH gateway: GET /api/v1/catalog answered "
         f"{catalog.status_code} {kind}",
         hint="check the URL's host and port (the gateway's base URL, e.g. http://127.0.0.1:8080)",
     )
+
+
+def check_token(
+    session: requests.Session, url: str, token: str | None, *, refused: str, hint: str
+) -> requests.Response:
+    """``GET /api/v1/catalog`` with ``token`` (None: the session carries one): refuse a
+    server that is not a BHXH gateway, and a token it refuses (401/403: ``refused`` says
+    whose, ``hint`` what to pass). The answer goes back for the caller's own checks (a
+    maintenance window, say)."""
+    bearer = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    try:
+        catalog = session.get(f"{url}/api/v1/catalog", headers=bearer, timeout=10)
+    except requests.RequestException as exc:
+        raise ConfigError(
+            f"gateway {url} does not answer: {failure(exc)}",
+            hint="check that it still runs and is reachable",
+        ) from None
+    refuse_non_gateway(url, catalog)
+    if catalog.status_code in (401, 403):
+        raise ConfigError(f"{refused} ({catalog.status_code} {answer_codes(catalog)})", hint=hint)
+    return catalog
 
 
 UNKNOWN_PROCEDURE = "000"
@@ -113,6 +145,8 @@ def refuse_foreign_token(
 
 __all__ = [
     "UNKNOWN_PROCEDURE",
+    "answer_codes",
+    "check_token",
     "gateway_base_url",
     "ivan_probe",
     "refuse_foreign_token",

@@ -531,3 +531,22 @@ def test_a_gateway_that_is_no_url_at_all_says_so(args: tuple[str, ...], says: st
     """'' suggested "did you mean http://?", and certify said 'the gateway at http:'."""
     code, _, err = run(*args)
     assert code == 2 and says in err
+
+
+def test_a_coded_refusal_is_the_gateways_not_a_stranger() -> None:
+    """A 503 SRV-001 (a burst, a maintenance window) or a 401 comes from the gateway: only
+    an answer with no BHXH code is another server."""
+    import requests
+
+    from harness.gateway_url import refuse_non_gateway
+
+    def answer(status: int, headers: dict[str, str], body: bytes) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response._content = status, body
+        response.headers.update(headers)
+        return response
+
+    refuse_non_gateway("http://g", answer(503, {"X-BHXH-Ma-Loi": "SRV-001"}, b""))
+    refuse_non_gateway("http://g", answer(401, {"X-BHXH-Ma-Loi": "AUTH-002"}, b""))
+    with pytest.raises(ConfigError, match="does not answer as a BHXH gateway"):
+        refuse_non_gateway("http://g", answer(503, {"Content-Type": "text/html"}, b"<html/>"))

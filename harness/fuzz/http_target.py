@@ -18,7 +18,7 @@ import requests
 from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.fuzz.target import Retrieved, Submitted
-from harness.gateway_url import gateway_base_url, refuse_non_gateway
+from harness.gateway_url import check_token, gateway_base_url
 from harness.regression.transport import maintenance
 from harness.tls import Verify, gateway_session, reach
 from harness.xmlsafe import XMLRejected, parse_xml
@@ -73,27 +73,24 @@ def http_target(base_url: str, token: str, *, verify_tls: bool | str = True) -> 
     return HttpTarget(session, base_url, name=base_url)
 
 
-def _what(response: requests.Response) -> str:
-    """A refusal in a few words: its status and the codes it carries."""
-    codes = " ".join(parse_answer(response.status_code, response.content).codes)
-    return f"{response.status_code} {codes or 'no code'}"
-
-
 def check_target(target: HttpTarget) -> None:
     """Refuse a gateway that does not answer, is in maintenance, is not a BHXH gateway
     (a web server on that port) or refuses the token, before any case is sent."""
     url = target.base_url
     health = reach(target.session, url)
-    catalog = target.session.get(f"{url}/api/v1/catalog", timeout=10)
-    stop = maintenance(url, health) or maintenance(url, catalog)
+    stop = maintenance(url, health)
     if stop is not None:
         raise ConfigError(str(stop))
-    refuse_non_gateway(url, catalog)
-    if catalog.status_code in (401, 403):
-        raise ConfigError(
-            f"the gateway at {url} refuses the I-VAN token ({_what(catalog)})",
-            hint="pass --token with a bearer token the gateway issued to the I-VAN",
-        )
+    catalog = check_token(
+        target.session,
+        url,
+        None,  # the session carries the I-VAN's token
+        refused=f"the gateway at {url} refuses the I-VAN token",
+        hint="pass --token with a bearer token the gateway issued to the I-VAN",
+    )
+    stop = maintenance(url, catalog)
+    if stop is not None:
+        raise ConfigError(str(stop))
 
 
 def base_url(gateway: str) -> str:

@@ -23,16 +23,15 @@ from types import TracebackType
 
 import requests
 
-from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.gateway_url import (
+    check_token,
     ivan_probe,
     refuse_foreign_token,
-    refuse_non_gateway,
     reported_clock_speed,
 )
 from harness.load.lifetime import die_with_parent
-from harness.tls import Verify, failure, gateway_session, reach
+from harness.tls import Verify, gateway_session, reach
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
 TEST_TOKEN = "test-token-{code}"
@@ -93,25 +92,13 @@ def check_remote(
     with gateway_session(verify) as session:
         health = reach(session, url, hint="check the URL, or use --gateway local")
         for ivan, token in tokens.items():
-            try:
-                answer = session.get(
-                    base + "/api/v1/catalog",
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=10,
-                )
-            except requests.RequestException as exc:
-                raise ConfigError(
-                    f"gateway {url} does not answer: {failure(exc)}",
-                    hint="check the URL, or use --gateway local",
-                ) from None
-            refuse_non_gateway(url, answer)
-            if answer.status_code in (401, 403):
-                codes = ", ".join(parse_answer(answer.status_code, answer.content).codes)
-                raise ConfigError(
-                    f"gateway {url} refuses the credential of {ivan} "
-                    f"({answer.status_code} {codes or 'no code'})",
-                    hint="pass --ivan-token NAME=TOKEN with a token this gateway knows",
-                )
+            check_token(
+                session,
+                base,
+                token,
+                refused=f"gateway {url} refuses the credential of {ivan}",
+                hint="pass --ivan-token NAME=TOKEN with a token this gateway knows",
+            )
             probe = _probe_for(ivan, catalog_version)
             if probe is not None:
                 hint = "pair each I-VAN code with its own token: --ivan-token NAME=TOKEN"

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 
 import requests
 
-from harness.client import parse_answer
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import ConfigError
 from harness.gateway_url import (
+    answer_codes,
+    check_token,
     gateway_base_url,
     ivan_probe,
     refuse_foreign_token,
-    refuse_non_gateway,
     reported_clock_speed,
 )
 from harness.regression.replay import GatewayTarget
@@ -41,10 +41,6 @@ def probe_body(corpus: Sequence[CorpusEntry]) -> bytes | None:
     return None if entry is None else ivan_probe(entry.body)
 
 
-def _codes(response: requests.Response) -> str:
-    return " ".join(parse_answer(response.status_code, response.content).codes) or "no code"
-
-
 def _refuse_maintenance(url: str, response: requests.Response) -> None:
     stop = maintenance(url, response)
     if stop is not None:
@@ -55,19 +51,17 @@ def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan
     """Reachable, not in maintenance, the I-VAN token accepted and ``ivan``'s, the admin
     token accepted when given, and a clock that moves (or an admin token to move it)."""
     url = target.base_url
-    bearer = {"Authorization": f"Bearer {target.token}"}
     with target.session() as session:  # out of reach: the user's setting, said first
         health = reach(session, url)
         _refuse_maintenance(url, health)
-        catalog = session.get(f"{url}/api/v1/catalog", headers=bearer, timeout=10)
+        catalog = check_token(
+            session,
+            url,
+            target.token,
+            refused=f"the gateway at {url} refuses the I-VAN token",
+            hint="pass --token (or $BHXH_REGRESS_TOKEN) with a bearer token it issued",
+        )
         _refuse_maintenance(url, catalog)
-        refuse_non_gateway(url, catalog)
-        if catalog.status_code in (401, 403):
-            raise ConfigError(
-                f"the gateway at {url} refuses the I-VAN token "
-                f"({catalog.status_code} {_codes(catalog)})",
-                hint="pass --token (or $BHXH_REGRESS_TOKEN) with a bearer token it issued",
-            )
         if probe is not None:
             refuse_foreign_token(session, url, target.token, ivan, probe, ivan_hint)
         if target.admin_token:
@@ -78,7 +72,7 @@ def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan
                 why = "has no" if moved.status_code == 404 else "refuses the admin token at"
                 raise ConfigError(
                     f"the gateway at {url} {why} POST /admin/clock/advance "
-                    f"({moved.status_code} {_codes(moved)})",
+                    f"({moved.status_code} {answer_codes(moved)})",
                     hint="pass --admin-token with the token it was started with, or leave "
                     "it out to wait for the messages in real time (--poll-timeout)",
                 )
