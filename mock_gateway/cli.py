@@ -125,6 +125,7 @@ def serve(
     from mock_gateway.config import GatewayConfig
     from mock_gateway.releases import load_release
     from mock_gateway.server import serve as run
+    from mock_gateway.store import redact_url  # here: SQLAlchemy would slow every command
 
     try:
         tokens = token_options(ivan_tokens)
@@ -134,7 +135,7 @@ def serve(
         def announce() -> None:
             click.echo(
                 f"mock BHXH gateway (TEST ENVIRONMENT) on http://{_host(host)}:{port} "
-                f"with {workers} worker(s), database {_redact(database_url)}",
+                f"with {workers} worker(s), database {redact_url(database_url)}",
                 err=True,
             )
 
@@ -194,13 +195,6 @@ def _refuse_unfit_ivan_codes(tokens: dict[str, str], catalogs: tuple[str, ...]) 
 def _host(host: str) -> str:
     """``host`` as a URL writes it: an IPv6 address in brackets (http://[::1]:8080)."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for the start-up line."""
-    from mock_gateway.store import redact_url
-
-    return redact_url(url)
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess

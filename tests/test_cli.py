@@ -334,9 +334,9 @@ def test_vietnamese_output_survives_a_terminal_that_cannot_encode_it(
     ],
 )
 def test_serve_names_its_database_as_typed_without_the_password(url: str, shown: str) -> None:
-    from mock_gateway.cli import _redact
+    from mock_gateway.store import redact_url
 
-    assert _redact(url) == shown
+    assert redact_url(url) == shown
 
 
 @pytest.mark.parametrize(
