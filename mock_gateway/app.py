@@ -49,28 +49,36 @@ class BodyRead(NamedTuple):
     body: bytes
     oversize: int | None = None  # bytes seen (or declared) once over the cap; body is empty
     complete: bool = True  # False: the client hung up mid-body; body is what arrived
+    stalled: bool = False  # the client paused mid-body too long; body is what arrived
 
 
-async def read_capped(request: Request, cap: int) -> BodyRead:
-    """The body, read up to ``cap`` bytes.
+async def read_capped(request: Request, cap: int, pause: float) -> BodyRead:
+    """The body, read up to ``cap`` bytes, waiting at most ``pause`` seconds for each part.
 
     The rest of an oversized body is left unread; uvicorn discards it on a kept-alive
     connection, so the client still receives the 413 after it finishes sending. A client
-    that hangs up mid-body gets nothing, but its exchange is still logged (REQ-003).
+    that hangs up mid-body gets nothing, but its exchange is still logged (REQ-003); one
+    that stops sending gets REQ-005 once ``pause`` has passed, instead of holding the
+    connection (and what it sent) for ever.
     """
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > cap:
         return BodyRead(b"", oversize=int(declared))
     chunks: list[bytes] = []
     size = 0
+    loop = asyncio.get_running_loop()
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > cap:
-                return BodyRead(b"", oversize=size)
-            chunks.append(chunk)
+        async with asyncio.timeout(pause) as deadline:
+            async for chunk in request.stream():
+                deadline.reschedule(loop.time() + pause)
+                size += len(chunk)
+                if size > cap:
+                    return BodyRead(b"", oversize=size)
+                chunks.append(chunk)
     except ClientDisconnect:
         return BodyRead(b"".join(chunks), complete=False)
+    except TimeoutError:
+        return BodyRead(b"".join(chunks), stalled=True)
     return BodyRead(b"".join(chunks))
 
 
@@ -165,9 +173,14 @@ async def _dispatch(
         answer = gateway.handle(dataclasses.replace(head, body_size=unread))
         headers = {**answer.headers, "Connection": "close"}
         return Response(content=answer.body, status_code=answer.status, headers=headers)
-    read = await read_capped(request, gateway.config.max_body_bytes)
+    config = gateway.config
+    read = await read_capped(request, config.max_body_bytes, config.client_timeout)
     core_request = dataclasses.replace(
-        head, body=read.body, body_size=read.oversize, complete=read.complete
+        head,
+        body=read.body,
+        body_size=read.oversize,
+        complete=read.complete,
+        stalled=read.stalled,
     )
     if executor is None:
         exchange = gateway.start(core_request)
@@ -181,7 +194,10 @@ async def _dispatch(
     else:
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(executor, gateway.handle, core_request)
-    return Response(content=answer.body, status_code=answer.status, headers=answer.headers)
+    headers = answer.headers
+    if read.stalled:  # the rest of the body may still come: it must not read as a request
+        headers = {**headers, "Connection": "close"}
+    return Response(content=answer.body, status_code=answer.status, headers=headers)
 
 
 async def _warm_up(gateway: Gateway, executor: ThreadPoolExecutor | None, threads: int) -> None:

@@ -63,6 +63,7 @@ class GatewayConfig:
     metrics_dir: str | None = None  # workers of one server share /metrics through it
     reports_directory: str | None = None  # suite runs shown at /dashboard/runs; None: reports/
     workers: int = 1  # processes serving (reported by /healthz; counters are per worker)
+    client_timeout: float = 30.0  # real seconds to send a request head, or to pause mid-body
 
     def __post_init__(self) -> None:
         problems = []
@@ -93,6 +94,8 @@ class GatewayConfig:
             problems.append("workers must be at least 1")
         if not 0 <= self.core_threads <= 64:
             problems.append("core_threads must be between 0 and 64")
+        if not (math.isfinite(self.client_timeout) and 0 < self.client_timeout <= MAX_DELAY):
+            problems.append("client_timeout must be a positive number of seconds")
         if self.sqlite_synchronous not in ("FULL", "NORMAL"):
             problems.append("sqlite_synchronous must be FULL or NORMAL")
         if problems:

@@ -231,6 +231,8 @@ class Gateway:
                 raise self._no_route(request, path_known)
             exchange.ivan = self.authenticate(route.auth, request)
             params.refuse_unknown(request, route.accepted_query)
+            if request.stalled:
+                raise self._stalled(request)
             answer = self._handlers[route.name](request, path_params, exchange.ivan)
         except Rejected as exc:
             answer = self.error_response(exc)
@@ -285,6 +287,11 @@ class Gateway:
         if exchange.request.method == "HEAD":
             response = GatewayResponse(response.status, response.headers, b"", response.outcome)
         return response
+
+    def _stalled(self, request: GatewayRequest) -> Rejected:
+        seconds = f"{self.config.client_timeout:g}"
+        detail = f"the body paused for more than {seconds} s"
+        return reject("REQ-005", "/", received=str(len(request.body)), detail=detail)
 
     def _no_route(self, request: GatewayRequest, path_known: bool) -> Rejected:
         if path_known:

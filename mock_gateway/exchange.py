@@ -23,6 +23,8 @@ class GatewayRequest:
     ``body_size`` is set by a front end that stopped reading a body over the size cap: it
     then passes the size it saw (or was told) and an empty ``body``. ``complete`` is False
     when the client hung up before its whole body arrived: ``body`` is what did.
+    ``stalled`` is True when the client stopped sending mid-body for longer than the
+    gateway's ``client_timeout``: ``body`` is what arrived.
     ``repeated_query`` names the query parameters given more than once (``query`` holds
     the last value), which :mod:`mock_gateway.params` refuses.
     """
@@ -34,6 +36,7 @@ class GatewayRequest:
     body: bytes = b""
     body_size: int | None = None
     complete: bool = True
+    stalled: bool = False
     repeated_query: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:

@@ -10,10 +10,18 @@ Two checks: while the head arrives, every byte read while it is incomplete count
 the read in which a request begins also counts what came before it on a pipelined
 connection, an over-count bounded by one read); when it is complete, its exact size (URL
 and headers) is checked, which catches a head that arrived whole in one read.
+
+A slow head is refused too: uvicorn waits for a request head for ever, so a client
+sending one byte a minute (or nothing after connecting) held a connection, and its
+memory, indefinitely. A head must arrive within the gateway's ``client_timeout`` of its
+first byte (else 408 ``REQ-005``, logged), and a connection that has not begun a request
+by then is closed. A body that stalls is the ASGI app's to time out
+(:func:`mock_gateway.app.read_capped`), since by then the request has a handler.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -29,6 +37,8 @@ from mock_gateway.intake import reject
 HEAD_MAX = 64 * 1024
 """Bytes of request line and headers accepted: generous (nginx by default refuses a
 request line or header line over 8 KiB), so only a broken or hostile client meets it."""
+DEFAULT_CLIENT_TIMEOUT = 30.0
+"""Seconds a head may take, where the app is not a gateway of ours (its config says)."""
 KEPT_BYTES = 4096
 """How much of an unreadable request the traffic log keeps."""
 PATH_KEPT = 512
@@ -65,12 +75,21 @@ def _gateway_of(app: Any) -> Any:
     return None
 
 
+def client_timeout(gateway: Any) -> float:
+    """The seconds ``gateway`` (or None) gives a client to send a request head."""
+    return float(gateway.config.client_timeout) if gateway is not None else DEFAULT_CLIENT_TIMEOUT
+
+
 def refusal(gateway: Any, code: str) -> GatewayResponse:
-    """The answer for ``code`` (LIM-003 or REQ-004): ``gateway``'s signed rejection, or the
+    """The answer for ``code`` (LIM-003, REQ-004 or REQ-005): ``gateway``'s signed rejection, or the
     same code in plain text where there is no gateway to sign it."""
     if code == "LIM-003":
         detail = f"{HEAD_MAX} bytes of request line and headers at most"
         rejected = reject(code, "/", limit=str(HEAD_MAX), detail=detail)
+    elif code == "REQ-005":
+        seconds = f"{client_timeout(gateway):g}"
+        detail = f"the request line and headers must arrive within {seconds} s"
+        rejected = reject(code, "/", timeout_s=seconds, detail=detail)
     else:
         detail = "the request line or headers are not HTTP/1.1"
         rejected = reject(code, "/", detail=detail)
@@ -87,12 +106,13 @@ def refusal(gateway: Any, code: str) -> GatewayResponse:
 
 class CappedHeadProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing a request head over :data:`HEAD_MAX` bytes
-    (431 LIM-003) and answering what its parser cannot read with the gateway's signed
-    400 REQ-004 instead of uvicorn's plain-text "Invalid HTTP request received.".
+    (431 LIM-003) or slower than the gateway's ``client_timeout`` (408 REQ-005), and
+    answering what its parser cannot read with the gateway's signed 400 REQ-004 instead
+    of uvicorn's plain-text "Invalid HTTP request received.".
 
-    Both refusals go to the traffic log like any exchange, with what is known of the
-    request: its method and target, the size of an oversized head (not its bytes), the
-    first :data:`KEPT_BYTES` of an unreadable one.
+    Every refusal goes to the traffic log like any exchange, with what is known of the
+    request: its method and target, the size of an oversized or slow head (not its
+    bytes), the first :data:`KEPT_BYTES` of an unreadable one.
     """
 
     _in_head = False
@@ -101,10 +121,20 @@ class CappedHeadProtocol(HttpToolsProtocol):
     _started = 0.0
     _over = False
     _refused = False
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()  # a connection that never begins a request is closed
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head, self._head_bytes, self._started = True, 0, time.time()
+        self._arm()
 
     def on_headers_complete(self) -> None:
         # A head that arrived whole in one read never tripped the count in data_received.
@@ -114,6 +144,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
             raise ValueError("request head over the cap")  # the parser stops; see below
         super().on_headers_complete()  # may raise: the URL is unreadable, still in the head
         self._in_head = False
+        self._disarm()  # a body is the app's to time out: the request has a handler now
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -133,6 +164,31 @@ class CappedHeadProtocol(HttpToolsProtocol):
         over = self._over or (self._in_head and self._head_bytes + len(self._reading) > HEAD_MAX)
         self._refuse("LIM-003" if over else "REQ-004")
 
+    def _arm(self) -> None:
+        self._disarm()
+        seconds = client_timeout(_gateway_of(self.app))
+        self._deadline = self.loop.call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        """The client took too long: a head still arriving is refused (REQ-005); a
+        connection that never began a request is closed, as an idle kept-alive one is."""
+        self._deadline = None
+        if self._refused or self.transport.is_closing():
+            return
+        if not self._in_head:
+            if self.cycle is None:  # connected, and sent nothing since
+                self.transport.close()
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm()  # a pipelined head, behind an answer still being made: not yet
+            return
+        self._refuse("REQ-005")
+
     def _refuse(self, code: str) -> None:
         self._refused = True
         gateway = _gateway_of(self.app)
@@ -149,8 +205,8 @@ class CappedHeadProtocol(HttpToolsProtocol):
 
     def _as_request(self, code: str) -> GatewayRequest:
         """What the traffic log can say of the refused request: its method and target
-        as far as they arrived, the size of an oversized head, the first bytes of an
-        unreadable one."""
+        as far as they arrived, the size of an oversized or slow head, the first bytes
+        of an unreadable one."""
         method, path = request_line(self._reading)
         # What the parser read beats a guess from the last read, if it got that far.
         with contextlib.suppress(Exception):
@@ -160,4 +216,6 @@ class CappedHeadProtocol(HttpToolsProtocol):
         if code == "LIM-003":
             size = self._head_bytes + len(self._reading)
             return GatewayRequest(method, path, body_size=size)
+        if code == "REQ-005":  # the reads so far were all counted
+            return GatewayRequest(method, path, body_size=self._head_bytes)
         return GatewayRequest(method, path, body=self._reading[:KEPT_BYTES])
