@@ -39,6 +39,7 @@ from mock_gateway.config import GatewayConfig
 from mock_gateway.core import Gateway
 from mock_gateway.exchange import Exchange, GatewayRequest
 from mock_gateway.headers import joined
+from mock_gateway.http_head import RECEIVED_AT
 from mock_gateway.params import from_pairs
 from mock_gateway.routes import ROUTES
 
@@ -99,6 +100,14 @@ def _refused_unread(gateway: Gateway, head: GatewayRequest) -> int | None:
 
 
 _QUERY_TOKEN_ROUTES = tuple(r for r in ROUTES if r.query_token)
+
+
+def _received_at(request: Request) -> float | None:
+    """When the request's first byte arrived, if the HTTP protocol said (see
+    :class:`mock_gateway.http_head.CappedHeadProtocol`)."""
+    extension = request.scope.get("extensions", {}).get(RECEIVED_AT) or {}
+    received = extension.get("time")
+    return float(received) if isinstance(received, int | float) else None
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -167,6 +176,8 @@ async def _dispatch(
         headers=_headers(request),
         query=query,
         repeated_query=repeated,
+        query_string=request.url.query,
+        received_at=_received_at(request),
     )
     unread = _refused_unread(gateway, head)
     if unread is not None:  # answered before the client sends its body, then closed

@@ -54,7 +54,7 @@ from mock_gateway.outage import Outage
 from mock_gateway.processor import Delays, Processor
 from mock_gateway.releases import load_release
 from mock_gateway.routes import MAX_CLOCK_ADVANCE, Auth, Route, resolve
-from mock_gateway.store import NewDossier, Store, StoredReceipt, TrafficRecord, redact_url
+from mock_gateway.store import NewDossier, Store, StoredReceipt, redact_url
 from mock_gateway.traffic import TrafficRecorder
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,8 @@ class Gateway:
         stored yet. :meth:`finish` commits it; a front end serving many requests at once
         (the ASGI app) may first :meth:`commit` several exchanges in one transaction.
         """
-        exchange = Exchange(request, started=time.time(), t0=time.perf_counter())
+        started, t0 = request.arrival()
+        exchange = Exchange(request, started=started, t0=t0)
         route, path_params, path_known = resolve(request.method, request.path)
         exchange.route = route
         try:
@@ -358,25 +359,13 @@ class Gateway:
         name = route.name if route is not None else "unmatched"
         try:
             self.metrics.observe(name, request.method, response.status, duration, response.outcome)
-            kept = request.body if request.body_size is None else b""
             # an export of the log must not be logged with its body: each export would
             # contain the previous one and the table would grow geometrically
-            answer = b"" if name in _SELF_REFERENTIAL else response.body
-            self.traffic.record(
-                TrafficRecord(
-                    ivan=ivan,
-                    method=request.method,
-                    path=request.path,
-                    message_id=(request.header("x-message-id") or None),
-                    status=response.status,
-                    request_size=request.size,
-                    request=kept,
-                    response=answer,
-                    started=iso(datetime.fromtimestamp(started, UTC)),
-                    duration_ms=duration * 1000.0,
-                    outcome=response.outcome,
-                )
+            answer = b"" if name in _SELF_REFERENTIAL else None
+            row = request.traffic_record(
+                response, ivan=ivan, started=started, duration=duration, answer=answer
             )
+            self.traffic.record(row)
         except Exception as exc:  # evidence is precious, but never worth failing an answer for
             if not self.outage.caught(exc):
                 log.exception("could not record traffic for %s %s", request.method, request.path)

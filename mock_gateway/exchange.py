@@ -6,10 +6,13 @@ adapter, fault layer) and the handlers can name these types without the gateway 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from mock_gateway.records import NewDossier
+from mock_gateway.clock import iso
+from mock_gateway.records import NewDossier, TrafficRecord
 from mock_gateway.routes import Route
 
 XML = "application/xml; charset=utf-8"
@@ -26,7 +29,10 @@ class GatewayRequest:
     ``stalled`` is True when the client stopped sending mid-body for longer than the
     gateway's ``client_timeout``: ``body`` is what arrived.
     ``repeated_query`` names the query parameters given more than once (``query`` holds
-    the last value), which :mod:`mock_gateway.params` refuses.
+    the last value), which :mod:`mock_gateway.params` refuses. ``query_string`` is the
+    query as it was sent, and ``received_at`` the wall-clock time the request's first
+    byte arrived, where the front end knows them: the traffic log keeps the target as
+    sent and times the exchange from its first byte, upload included.
     """
 
     method: str
@@ -38,6 +44,8 @@ class GatewayRequest:
     complete: bool = True
     stalled: bool = False
     repeated_query: frozenset[str] = frozenset()
+    query_string: str = ""
+    received_at: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", {k.lower(): v for k, v in self.headers.items()})
@@ -49,6 +57,45 @@ class GatewayRequest:
     @property
     def size(self) -> int:
         return self.body_size if self.body_size is not None else len(self.body)
+
+    @property
+    def target(self) -> str:
+        """The path and query as sent, as an access log shows a request."""
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+    def arrival(self) -> tuple[float, float]:
+        """When the exchange began: (wall-clock time, the matching ``perf_counter``), from
+        the request's first byte where the front end knows it, else from now."""
+        now, counter = time.time(), time.perf_counter()
+        if self.received_at is None or self.received_at > now:
+            return now, counter
+        return self.received_at, counter - (now - self.received_at)
+
+    def traffic_record(
+        self,
+        response: GatewayResponse,
+        *,
+        ivan: str | None,
+        started: float,
+        duration: float,
+        answer: bytes | None = None,
+    ) -> TrafficRecord:
+        """The traffic-log row of this request answered with ``response``, keeping
+        ``answer`` as its body (default: the response's); a body over the size cap is not
+        kept, only its size."""
+        return TrafficRecord(
+            ivan=ivan,
+            method=self.method,
+            path=self.target,
+            message_id=self.header("x-message-id") or None,
+            status=response.status,
+            request_size=self.size,
+            request=self.body if self.body_size is None else b"",
+            response=response.body if answer is None else answer,
+            started=iso(datetime.fromtimestamp(started, UTC)),
+            duration_ms=duration * 1000.0,
+            outcome=response.outcome,
+        )
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,6 @@ from mock_gateway.fault_request import ADMIN_PATH, plan_of, refusal
 from mock_gateway.faults import Fault, marker_effects
 from mock_gateway.intake import Rejected, reject
 from mock_gateway.routes import ROUTES, Auth, Layer, allowed, resolve
-from mock_gateway.store import TrafficRecord
 from mock_gateway.transport import FaultAdapter
 
 log = logging.getLogger("mock_gateway.faults")
@@ -181,7 +180,7 @@ class FaultyGateway:
     def start(self, request: GatewayRequest) -> Exchange:
         """The core's :meth:`~Gateway.start` when no fault is set (its commit may then be
         shared with other requests); with faults, or for the fault admin, the whole answer."""
-        started, t0 = time.time(), time.perf_counter()
+        started, t0 = request.arrival()
         if request.path == TRAFFIC_PATH and request.method == "GET":
             # an export that logged itself would grow without end
             return Exchange.answered(request, self._admin(request))
@@ -211,22 +210,10 @@ class FaultyGateway:
         self, request: GatewayRequest, response: GatewayResponse, started: float, t0: float
     ) -> None:
         try:
-            admin = request.path.startswith("/admin/")
-            self.gateway.traffic.record(
-                TrafficRecord(
-                    ivan="admin" if admin else self.ivan_of(request),
-                    method=request.method,
-                    path=request.path,
-                    message_id=request.header("x-message-id") or None,
-                    status=response.status,
-                    request_size=request.size,
-                    request=request.body if request.body_size is None else b"",
-                    response=response.body,
-                    started=iso(datetime.fromtimestamp(started, UTC)),
-                    duration_ms=(time.perf_counter() - t0) * 1000.0,
-                    outcome=response.outcome,
-                )
-            )
+            ivan = "admin" if request.path.startswith("/admin/") else self.ivan_of(request)
+            duration = time.perf_counter() - t0
+            row = request.traffic_record(response, ivan=ivan, started=started, duration=duration)
+            self.gateway.traffic.record(row)
         except Exception:  # evidence must never cost an answer
             log.exception("could not record a faulted exchange")
 

@@ -39,6 +39,8 @@ HEAD_MAX = 64 * 1024
 request line or header line over 8 KiB), so only a broken or hostile client meets it."""
 DEFAULT_CLIENT_TIMEOUT = 30.0
 """Seconds a head may take, where the app is not a gateway of ours (its config says)."""
+RECEIVED_AT = "bhxh.received_at"
+"""The ASGI scope extension holding the wall-clock time a request's first byte arrived."""
 KEPT_BYTES = 4096
 """How much of an unreadable request the traffic log keeps."""
 PATH_KEPT = 512
@@ -144,6 +146,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
             raise ValueError("request head over the cap")  # the parser stops; see below
         super().on_headers_complete()  # may raise: the URL is unreadable, still in the head
         self._in_head = False
+        self.scope.setdefault("extensions", {})[RECEIVED_AT] = {"time": self._started}
         self._disarm()  # a body is the app's to time out: the request has a handler now
 
     def data_received(self, data: bytes) -> None:

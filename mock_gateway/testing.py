@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import psutil
 import requests
@@ -183,7 +184,10 @@ class InProcessGateway:
         """One request as ``ivan`` (``"admin"`` for admin, None for no credential)."""
         all_headers = {} if ivan is None else {"Authorization": f"Bearer {self.token(ivan)}"}
         all_headers.update(headers or {})
-        return self.gateway.handle(GatewayRequest(method, path, all_headers, query or {}, body))
+        query = dict(query or {})
+        return self.gateway.handle(
+            GatewayRequest(method, path, all_headers, query, body, query_string=urlencode(query))
+        )
 
     def submit(
         self, envelope: bytes, *, ivan: str = "IVAN01", message_id: str | None = None

@@ -77,6 +77,7 @@ def core_request(
         query=query,
         body=_body_bytes(body),
         repeated_query=repeated,
+        query_string=parts.query,
     )
 
 

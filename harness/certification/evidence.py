@@ -46,7 +46,7 @@ def exchange(rows: Sequence[TrafficRow]) -> str:
     """The submissions with their bodies, then every other exchange as one line each."""
     parts: list[str] = []
     for row in rows:
-        if (row.method, row.path) == SUBMIT:
+        if row.route == SUBMIT:
             parts.append(
                 f"{access_line(row)}\n--- request\n{_body(row.request)}\n"
                 f"--- response\n{_body(row.response) or '(no answer: connection reset)'}"

@@ -63,6 +63,11 @@ class TrafficRow:
     def ended(self) -> datetime:
         return self.started + timedelta(milliseconds=self.duration_ms)
 
+    @property
+    def route(self) -> tuple[str, str]:
+        """Method and path without the query (``path`` is the target as it was sent)."""
+        return self.method, self.path.partition("?")[0]
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrafficRow:
         return cls(

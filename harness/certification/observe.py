@@ -118,7 +118,7 @@ class Observation:
         self.traffic = rows
         by_unit = {j.job.unit.ma_don_vi: j for j in self.jobs}
         for row in rows:
-            if (row.method, row.path) != SUBMIT:
+            if row.route != SUBMIT:
                 continue
             parsed = envelope_of(row)
             record = by_unit.get(parsed[1].unit.ma_don_vi) if parsed else None

@@ -131,3 +131,45 @@ def test_a_prompt_client_is_not_hurried(server: LocalServer) -> None:
 def test_the_timeout_must_be_a_positive_number(seconds: float) -> None:
     with pytest.raises(Exception, match="client_timeout"):
         GatewayConfig(client_timeout=seconds)
+
+
+def test_the_traffic_log_times_an_exchange_from_its_first_byte(
+    server: LocalServer, gateway: InProcessGateway
+) -> None:
+    """Upload time included: a body that took 0.3 s to arrive is not logged as 2 ms."""
+    after = _last_id(gateway)
+    body = b"<Hoso/>"
+    head = (
+        b"POST /api/v1/dossiers HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer test-token-IVAN01"
+        b"\r\nContent-Type: application/xml\r\nX-Message-Id: slow-but-in-time-1\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    with _connect(server) as sock:
+        sock.sendall(head)
+        time.sleep(TIMEOUT * 0.6)
+        sock.sendall(body)
+        status, _, _ = _read_answer(sock)
+    row = _last_row(gateway, after)
+    assert status == 400 and row["status"] == 400  # not a dossier, but on time
+    assert float(row["duration_ms"]) >= TIMEOUT * 0.6 * 1000  # type: ignore[arg-type]
+
+
+def test_the_traffic_log_keeps_the_query_as_sent(
+    server: LocalServer, gateway: InProcessGateway
+) -> None:
+    after = _last_id(gateway)
+    with _connect(server) as sock:
+        sock.sendall(
+            b"GET /api/v1/messages?after=0&limit=5 HTTP/1.1\r\nHost: g\r\n"
+            b"Authorization: Bearer test-token-IVAN01\r\n\r\n"
+        )
+        status, _, _ = _read_answer(sock)
+    row = _last_row(gateway, after)
+    assert (status, row["path"]) == (200, "/api/v1/messages?after=0&limit=5")
+
+
+def test_the_in_process_adapter_logs_the_query_too(gateway: InProcessGateway) -> None:
+    after = _last_id(gateway)
+    answer = gateway.request("GET", "/api/v1/messages", query={"after": "0"})
+    assert answer.status == 200
+    assert _last_row(gateway, after)["path"] == "/api/v1/messages?after=0"
