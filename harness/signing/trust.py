@@ -187,13 +187,16 @@ class TrustStore:
                 raise UntrustedCertificate(f"no trusted CA issued the certificate (issuer {name})")
         raise UntrustedCertificate("certificate path is too long")
 
-    def check_validity(self, path: Sequence[x509.Certificate], at: datetime) -> str | None:
-        """``None`` if every certificate of ``path`` is valid at ``at``, else why not."""
+    def invalid_at(self, path: Sequence[x509.Certificate], at: datetime) -> dict[str, str]:
+        """Empty if every certificate of ``path`` is valid at ``at``; else, for the first
+        that is not, its subject and validity period and ``at``, as values rather than an
+        English sentence, so a finding reads the same in Vietnamese and in English."""
         for cert in path:
             if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
-                return (
-                    f"{cert.subject.rfc4514_string()} is valid from "
-                    f"{cert.not_valid_before_utc.isoformat()} to "
-                    f"{cert.not_valid_after_utc.isoformat()}, not at {at.isoformat()}"
-                )
-        return None
+                return {
+                    "certificate": cert.subject.rfc4514_string(),
+                    "valid_from": cert.not_valid_before_utc.isoformat(),
+                    "valid_to": cert.not_valid_after_utc.isoformat(),
+                    "signed_at": at.isoformat(),
+                }
+        return {}

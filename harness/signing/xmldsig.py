@@ -276,9 +276,11 @@ def _check_certificate(parsed: ParsedSignature, trust: TrustStore, now: datetime
         return [finding("SIG-004", where, subject=subject, detail=str(exc))]
     found: list[Finding] = []
     signed_at = parsed.signing_time or now
-    problem = trust.check_validity(path, signed_at)
-    if problem is not None:
-        found.append(finding("SIG-005", where, subject=subject, detail=problem))
+    invalid = trust.invalid_at(path, signed_at)
+    if invalid:
+        if invalid["certificate"] == subject:  # the signer's own: said once, as subject
+            del invalid["certificate"]
+        found.append(finding("SIG-005", where, subject=subject, **invalid))
     for cert in path[:-1]:
         revocation = trust.revocation(cert)
         if revocation is not None and revocation.revoked_at <= now:

@@ -257,6 +257,22 @@ def test_sig005_expired_certificate(pki: TestPKI, trust: TrustStore, form: etree
     assert reject(signed, trust) == {"SIG-005"}
 
 
+def test_sig005_gives_the_validity_period_as_values_not_an_english_sentence(
+    pki: TestPKI, trust: TrustStore, form: etree._Element
+) -> None:
+    """The finding reads the same under --lang vi: dates and names, no English text."""
+    expired = pki.credential("unit-expired").certificate
+    signed = reparse(sign(form, pki.credential("unit-expired"), signature_parent="Cky"))
+    with pytest.raises(SignatureInvalid) as exc:
+        verify(signed, signature_parent="Cky", trust=trust)
+    (found,) = [f for f in exc.value.findings if f.code == "SIG-005"]
+    assert "detail" not in found.context
+    assert found.context["valid_to"] == expired.not_valid_after_utc.isoformat()
+    assert found.context["valid_from"] == expired.not_valid_before_utc.isoformat()
+    assert found.context["subject"] == expired.subject.rfc4514_string()
+    assert found.context["signed_at"] > found.context["valid_to"]
+
+
 def test_sig005_uses_signing_time_not_verification_time(
     pki: TestPKI, trust: TrustStore, form: etree._Element
 ) -> None:
