@@ -129,17 +129,17 @@ class GroupCommit:
         return outcomes
 
     def _commit(self, batch: list[_Slot]) -> None:
+        """Write ``batch`` in one transaction and settle every slot: its binding once the
+        transaction has committed (never before: a rolled-back one acknowledges nothing),
+        or the error that stopped it."""
         try:
-            self._write_batch(batch)
-            self.batches += 1
+            results = self._write_batch(batch)
         except self._sql.conflict as exc:
             if len(batch) > 1:  # another process bound an id meanwhile: settle one by one
                 for slot in batch:
                     self._commit([slot])
                 return
-            slot = batch[0]
-            existing = self._lookup(slot.dossier.ivan, slot.dossier.message_id)
-            slot.result, slot.error = existing, (None if existing is not None else exc)
+            self._settle(batch[0], exc)
         except Exception as exc:
             for slot in batch:
                 slot.result, slot.error = None, exc
@@ -147,11 +147,27 @@ class GroupCommit:
             for slot in batch:
                 slot.result, slot.error = None, RuntimeError("interrupted while storing")
             raise
+        else:
+            self.batches += 1
+            for slot, result in zip(batch, results, strict=True):
+                slot.result, slot.error = result, None
         finally:
             for slot in batch:
                 slot.done.set()
 
-    def _write_batch(self, batch: list[_Slot]) -> None:
+    def _settle(self, slot: _Slot, conflict: Exception) -> None:
+        """A lone dossier whose insert conflicted: another process bound its message id
+        meanwhile, and that binding is the answer; if none can be read, the error is."""
+        try:
+            existing = self._lookup(slot.dossier.ivan, slot.dossier.message_id)
+        except Exception as exc:
+            slot.result, slot.error = None, exc
+            return
+        slot.result, slot.error = existing, (None if existing is not None else conflict)
+
+    def _write_batch(self, batch: list[_Slot]) -> list[StoredReceipt]:
+        """Insert the new dossiers of ``batch``; returns each slot's binding (its own, or
+        the one its message id already had), valid once the transaction commits."""
         sql = self._sql
         with self._transaction() as cursor:
             bound: dict[tuple[str, str], StoredReceipt] = {}
@@ -161,15 +177,17 @@ class GroupCommit:
                 if existing is not None:
                     bound[key] = existing
             fresh: list[_Slot] = []
+            results: list[StoredReceipt] = []
             for slot in batch:
                 d = slot.dossier
                 key = (d.ivan, d.message_id)
                 if key not in bound:
                     bound[key] = StoredReceipt(d.ma_gdich, d.body_sha256, slot.receipt)
                     fresh.append(slot)
-                slot.result = bound[key]
+                results.append(bound[key])
             for statement, rows in sql.inserts:
                 statement.execute_many(cursor, rows(fresh))
+        return results
 
 
 def _idempotency_rows(slots: list[_Slot]) -> Iterator[dict[str, object]]:

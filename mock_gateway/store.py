@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import (
@@ -168,7 +168,10 @@ class Store:
         self.url = database_url
         self.engine = open_engine(database_url, synchronous=synchronous)
         self.dialect = self.engine.dialect.name
-        self._thread_lock = threading.Lock()
+        # An in-memory SQLite database is one connection shared by every thread, so every
+        # use of it (reads too) takes this lock; on a file, only writers queue on it.
+        self._shared_connection = self.dialect == "sqlite" and _in_memory(self.engine.url)
+        self._thread_lock = threading.RLock()
         self._lock_file = _lock_beside(self.engine)
         self._sql = IntakeSQL(self.engine.dialect)
         self._insert_traffic = prepared_insert(schema.traffic, self.engine.dialect)
@@ -245,18 +248,24 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._reader_lock(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def _reader_lock(self) -> AbstractContextManager[Any]:
+        """The writers' lock where readers share their connection (in-memory SQLite): a
+        read beginning inside a write would roll the write back."""
+        return self._thread_lock if self._shared_connection else nullcontext()
 
     # -- intake -------------------------------------------------------------------------
 
     def idempotent(self, ivan: str, message_id: str) -> StoredReceipt | None:
         """The receipt already bound to ``(ivan, message_id)``, if any."""
-        dbapi = self.engine.raw_connection()  # one autocommitted read: no BEGIN/COMMIT pair
-        try:
-            return self._sql.bound(dbapi.cursor(), ivan, message_id)
-        finally:
-            dbapi.close()
+        with self._reader_lock():
+            dbapi = self.engine.raw_connection()  # one autocommitted read: no BEGIN/COMMIT
+            try:
+                return self._sql.bound(dbapi.cursor(), ivan, message_id)
+            finally:
+                dbapi.close()
 
     def save_accepted(self, d: NewDossier, receipt: bytes, receipt_id: str) -> StoredReceipt:
         """Commit dossier, idempotency row and receipt together; return what is bound.

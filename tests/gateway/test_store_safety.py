@@ -1,0 +1,108 @@
+"""Nothing is acknowledged that is not durably stored: two ways it could have been.
+
+1. ``GroupCommit`` gave each request its binding while the transaction was still open; a
+   conflict followed by a failing lookup left other requests holding a receipt for a
+   rolled-back dossier, with no error.
+2. An in-memory SQLite store shares one connection between threads; only writers took
+   the lock, so a read beginning during a write rolled the writer's transaction back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+
+from mock_gateway import schema
+from mock_gateway.commit import GroupCommit
+from mock_gateway.records import NewDossier, StoredReceipt
+from mock_gateway.store import Store
+
+
+class _SQL:
+    """Just enough of IntakeSQL for GroupCommit: no binding exists, inserts do nothing."""
+
+    conflict = sqlite3.IntegrityError
+    inserts = ()
+
+    def bound(self, *_args: object) -> StoredReceipt | None:
+        return None
+
+
+def _dossier(name: str) -> NewDossier:
+    return NewDossier(
+        ma_gdich=name,
+        ivan="IVAN01",
+        message_id=name,
+        body_sha256="0" * 64,
+        body=b"<Hoso/>",
+        procedure="600",
+        period="11/2026",
+        unit="TA0001A",
+        received_at="2026-11-26T00:00:00Z",
+        catalog_version="2026.1",
+        next_due_at="2026-11-26T00:15:00Z",
+        summary={},
+    )
+
+
+@contextmanager
+def _conflicting_commit() -> Iterator[None]:
+    yield None
+    raise sqlite3.IntegrityError("UNIQUE constraint failed")  # at COMMIT
+
+
+def test_a_conflicted_batch_never_leaves_a_receipt_for_a_rolled_back_dossier() -> None:
+    def lookup(*_args: str) -> StoredReceipt | None:
+        raise sqlite3.OperationalError("database is locked")
+
+    group = GroupCommit(_conflicting_commit, _SQL(), lookup)  # type: ignore[arg-type]
+    items = [(_dossier(name), f"<r{name}/>".encode(), name) for name in ("A", "B")]
+    outcomes = group.save_many(items)
+    assert all(isinstance(o, Exception) for o in outcomes), outcomes
+
+
+def test_a_committed_batch_gives_each_dossier_its_binding() -> None:
+    @contextmanager
+    def committing() -> Iterator[None]:
+        yield None
+
+    group = GroupCommit(committing, _SQL(), lambda *_: None)  # type: ignore[arg-type]
+    outcomes = group.save_many([(_dossier("A"), b"<rA/>", "A"), (_dossier("B"), b"<rB/>", "B")])
+    assert [o.ma_gdich for o in outcomes if isinstance(o, StoredReceipt)] == ["A", "B"]
+
+
+@pytest.mark.parametrize("read", ["setting", "idempotent"])
+def test_an_in_memory_store_does_not_lose_a_write_to_a_concurrent_read(read: str) -> None:
+    store = Store("sqlite://")
+    writing = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with store.write() as conn:
+                conn.execute(insert(schema.settings).values(name="a", value="1", version=1))
+                writing.set()
+                time.sleep(0.3)
+                conn.execute(insert(schema.settings).values(name="b", value="1", version=1))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert writing.wait(5)
+    reads: dict[str, Any] = {
+        "setting": lambda: store.setting("zz"),
+        "idempotent": lambda: store.idempotent("IVAN01", "m-1"),
+    }
+    assert reads[read]() is None  # waits for the writer instead of breaking its transaction
+    writer.join(5)
+    assert not errors
+    assert store.setting("a") == (1, "1") and store.setting("b") == (1, "1")
+    store.close()
