@@ -53,7 +53,7 @@ from mock_gateway.metrics_share import MetricsShare
 from mock_gateway.outage import Outage
 from mock_gateway.processor import Delays, Processor
 from mock_gateway.releases import load_release
-from mock_gateway.routes import MAX_CLOCK_ADVANCE, Auth, Route, resolve
+from mock_gateway.routes import MAX_CLOCK_ADVANCE, Auth, Route, allowed, resolve
 from mock_gateway.store import NewDossier, Store, StoredReceipt, redact_url
 from mock_gateway.traffic import TrafficRecorder
 
@@ -247,7 +247,8 @@ class Gateway:
 
     def commit(self, *exchanges: Exchange) -> None:
         """Store the pending dossiers of ``exchanges`` durably, together, and set their
-        answers; never raises (a store failure answers 500 SRV-002)."""
+        answers; never raises (a lost database answers 503 SRV-001, any other store
+        failure 500 SRV-002: see :meth:`failure`)."""
         waiting = [(e, e.pending) for e in exchanges if e.pending is not None]
         if not waiting:
             return
@@ -296,9 +297,9 @@ class Gateway:
 
     def _no_route(self, request: GatewayRequest, path_known: bool) -> Rejected:
         if path_known:
-            allowed = sorted({r.method for r in _routes_for(request.path)})
+            allow = allowed(request.path)
             return Rejected(
-                [finding("REQ-002", request.path, method=request.method, allow=", ".join(allowed))],
+                [finding("REQ-002", request.path, method=request.method, allow=allow)],
                 status=405,
             )
         return reject("NF-001", request.path)
@@ -487,12 +488,6 @@ class Gateway:
             Location=f"/api/v1/dossiers/{stored.ma_gdich}",
             **{"X-Ma-Gdich": stored.ma_gdich, "X-Idempotent-Replay": "true" if replay else "false"},
         )
-
-
-def _routes_for(path: str) -> list[Route]:
-    from mock_gateway.routes import ROUTES
-
-    return [r for r in ROUTES if r.match(path) is not None]
 
 
 __all__ = [  # the request types are re-exported: code written against core keeps working

@@ -214,8 +214,9 @@ class FaultyGateway:
             duration = time.perf_counter() - t0
             row = request.traffic_record(response, ivan=ivan, started=started, duration=duration)
             self.gateway.traffic.record(row)
-        except Exception:  # evidence must never cost an answer
-            log.exception("could not record a faulted exchange")
+        except Exception as exc:  # evidence must never cost an answer
+            if not self.gateway.outage.caught(exc):  # a lost database is warned of once
+                log.exception("could not record a faulted exchange")
 
     def refuses_before_body(self, head: GatewayRequest) -> bool:
         """As the core's, for the fault admin's routes too: a ``PUT /admin/faults`` with

@@ -62,10 +62,6 @@ class Outage:
         self._down = False
         self._lock = threading.Lock()
 
-    @property
-    def down(self) -> bool:
-        return self._down
-
     def caught(self, error: BaseException) -> bool:
         """True, with a warning if the database was up until now, when ``error`` means
         the database is lost; False for anything else (a bug, to log in full)."""

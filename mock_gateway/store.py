@@ -65,8 +65,6 @@ _SET_SO_HSO = (
     update(_d).where(_d.c.ma_gdich == bindparam("key")).values(so_hso=bindparam("so_hso_value"))
 )
 
-FEED_KINDS = ("02/TB-TS", "03/TB-TS")
-
 
 _PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*:).*@")
 """``scheme://user:`` then everything up to the last ``@``: the password, even one with an

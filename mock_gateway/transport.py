@@ -67,7 +67,7 @@ def core_request(
     """The :class:`GatewayRequest` for a URL under a base URL whose path is ``base_path``."""
     parts = urlsplit(url)
     path = parts.path
-    if base_path and path.startswith(base_path):
+    if base_path and (path == base_path or path.startswith(base_path + "/")):
         path = path[len(base_path) :] or "/"
     query, repeated = from_pairs(parse_qsl(parts.query, keep_blank_values=True))
     return GatewayRequest(

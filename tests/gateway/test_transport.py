@@ -15,7 +15,7 @@ from harness.dossiers.factory import Dossier
 from harness.errors import ConfigError
 from harness.signing import TestPKI
 from mock_gateway.testing import Answer, InProcessGateway
-from mock_gateway.transport import DEFAULT_BASE_URL, mount, register_responses
+from mock_gateway.transport import DEFAULT_BASE_URL, core_request, mount, register_responses
 
 
 def test_adapter_routes_a_session_to_the_core(
@@ -45,6 +45,18 @@ def test_adapter_under_a_base_path(gw: InProcessGateway) -> None:
     assert health.status_code == 200 and health.json()["status"] == "ok"
     missing = session.get("https://gateway.example.vn/bhxh/nope")
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("https://g.vn/bhxh/healthz", "/healthz"),
+        ("https://g.vn/bhxh", "/"),
+        ("https://g.vn/bhxhx/healthz", "/bhxhx/healthz"),  # not the gateway's "x/healthz"
+    ],
+)
+def test_only_the_base_path_itself_is_cut(url: str, path: str) -> None:
+    assert core_request("GET", url, {}, None, "/bhxh").path == path
 
 
 def test_responses_callbacks_serve_plain_requests_calls(
