@@ -125,7 +125,7 @@ def serve(
     from mock_gateway.config import GatewayConfig
     from mock_gateway.releases import load_release
     from mock_gateway.server import serve as run
-    from mock_gateway.store import redact_url  # here: SQLAlchemy would slow every command
+    from mock_gateway.urls import redact_url
 
     try:
         tokens = token_options(ivan_tokens)

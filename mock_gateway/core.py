@@ -54,8 +54,9 @@ from mock_gateway.outage import Outage
 from mock_gateway.processor import Delays, Processor
 from mock_gateway.releases import load_release
 from mock_gateway.routes import MAX_CLOCK_ADVANCE, Auth, Route, allowed, resolve
-from mock_gateway.store import NewDossier, Store, StoredReceipt, redact_url
+from mock_gateway.store import NewDossier, Store, StoredReceipt
 from mock_gateway.traffic import TrafficRecorder
+from mock_gateway.urls import redact_url
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ the busy timeout instead of failing half-way with a lock-upgrade error.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -49,6 +48,7 @@ from mock_gateway.records import (
     dossier_record,
     message_record,
 )
+from mock_gateway.urls import redact_url
 from mock_gateway.writer_lock import WriterLock
 
 _WRITE = "bhxh_write"
@@ -64,17 +64,6 @@ _INSERT_MESSAGE = insert(schema.messages)
 _SET_SO_HSO = (
     update(_d).where(_d.c.ma_gdich == bindparam("key")).values(so_hso=bindparam("so_hso_value"))
 )
-
-
-_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*:).*@")
-"""``scheme://user:`` then everything up to the last ``@``: the password, even one with an
-unescaped ``@`` or ``/`` (SQLAlchemy would read part of it as the host, and show it)."""
-
-
-def redact_url(url: str) -> str:
-    """``url`` as typed, its password as ``***`` (a Vietnamese file name stays readable:
-    SQLAlchemy's rendering would percent-encode it), whether or not it can be parsed."""
-    return _PASSWORD.sub(r"\g<head>***@", url)
 
 
 def _in_memory(url: URL) -> bool:

@@ -21,6 +21,7 @@ from mock_gateway.config import ENV_CONFIG, GatewayConfig
 from mock_gateway.exchange import GatewayRequest
 from mock_gateway.faulty_app import ENV_FAULTS, ENV_FAULTS_SEED
 from mock_gateway.store import Store
+from mock_gateway.urls import redact_url
 
 
 @pytest.fixture
@@ -98,12 +99,21 @@ def test_a_read_only_database_is_a_refusal_naming_it(pki: TestPKI, tmp_path: Pat
         "mysql://gateway:s3cret-pw@db.example/bhxh",  # an unsupported database
         "postgresql://gateway:s3cret-pw@db.example:notaport/bhxh",  # not a URL SQLAlchemy reads
         "postgresql://gateway:s3cret-pw@x/y@db.example/bhxh",  # "@" and "/" left unescaped
+        "gateway:s3cret-pw@db.example/bhxh",  # no scheme at all
     ],
 )
 def test_a_refused_database_url_never_shows_its_password(url: str) -> None:
     output = _refused(["--database-url", url])
     assert "s3cret" not in output and "pw@" not in output
     assert "gateway:***@" in output
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///tmp/bản@sao.sqlite3", "sqlite:///gateway.sqlite3", "postgresql://db/bhxh"],
+)
+def test_a_url_without_a_password_is_shown_as_typed(url: str) -> None:
+    assert redact_url(url) == url
 
 
 def test_a_refused_start_leaves_no_lock_file_beside_the_database(
