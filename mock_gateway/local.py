@@ -19,6 +19,7 @@ from mock_gateway.app import create_app
 from mock_gateway.core import Gateway
 from mock_gateway.http_head import CappedHeadProtocol
 from mock_gateway.testing import free_port
+from mock_gateway.workers import check_port
 
 
 class LocalServer:
@@ -52,20 +53,36 @@ class LocalServer:
             ssl_keyfile=key,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="local-gateway", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="local-gateway", daemon=True)
+        self._failure: BaseException | None = None
+
+    def _run(self) -> None:
+        """uvicorn's loop; what stopped it is kept, to say why the server did not start."""
+        try:
+            self._server.run()
+        except BaseException as exc:  # SystemExit too: uvicorn exits when it cannot bind
+            self._failure = exc
 
     @property
     def url(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}"
 
     def __enter__(self) -> LocalServer:
+        check_port(self.host, self.port)  # a port in use is said as such, not as a failure
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise ConfigError(f"the local gateway could not start on {self.url}")
+                raise ConfigError(f"the local gateway could not start on {self.url}{self._why()}")
             time.sleep(0.02)
         return self
+
+    def _why(self) -> str:
+        if self._thread.is_alive():
+            return ": it did not answer within 15 s"
+        if self._failure is None or isinstance(self._failure, SystemExit):
+            return " (uvicorn logged why, above)"  # it logs, then exits
+        return f": {self._failure}"
 
     def __exit__(
         self,

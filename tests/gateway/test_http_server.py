@@ -15,8 +15,10 @@ import requests
 from lxml import etree
 
 from harness.dossiers.factory import Dossier
+from harness.errors import ConfigError
 from harness.signing import TestPKI
-from mock_gateway.testing import Answer, ServerProcess
+from mock_gateway.local import LocalServer
+from mock_gateway.testing import Answer, InProcessGateway, ServerProcess
 
 IVAN01 = {"Authorization": "Bearer test-token-IVAN01"}
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -194,3 +196,13 @@ def test_two_workers_share_one_store(
         assert sorted(seen) == sorted(receipts)  # each 02/TB-TS issued exactly once
     finally:
         running.stop()
+
+
+def test_a_local_server_on_a_taken_port_says_so(gw: InProcessGateway) -> None:
+    """Not "could not start" with the reason lost in the server's thread."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match="Address already in use"):
+            LocalServer(gw.gateway, port=port).__enter__()
