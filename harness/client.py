@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from harness.errors import ConfigError, Finding
 from harness.tls import gateway_session
@@ -243,12 +245,23 @@ class IvanClient:
 
 
 def retry_after(response: requests.Response | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (None when absent or not a number)."""
-    value = None if response is None else response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
+    """Seconds from a ``Retry-After`` header (None when absent or unreadable)."""
+    return parse_retry_after(None if response is None else response.headers.get("Retry-After"))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` value asks for: whole seconds or an HTTP date (RFC 9110),
+    as urllib3 reads them; None when absent or unreadable (``nan``, ``-1``, ``soon``)."""
+    if not value:
         return None
+    try:
+        return float(_RETRY.parse_retry_after(value))
+    except InvalidHeader:
+        return None
+
+
+_RETRY = Retry()
+"""Only its Retry-After parser is used: the retries themselves follow :class:`RetryPolicy`."""
 
 
 __all__ = [
@@ -258,5 +271,6 @@ __all__ = [
     "Journal",
     "RetryPolicy",
     "parse_answer",
+    "parse_retry_after",
     "retry_after",
 ]

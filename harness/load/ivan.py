@@ -31,7 +31,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.client import RETRYABLE_STATUS, RetryPolicy
+from harness.client import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from harness.load.pool import Picker
 from harness.xmlsafe import XMLLimits, parse_xml
 
@@ -88,10 +88,7 @@ def _header(response: Response, name: str) -> str:
 
 
 def _retry_after(response: Response) -> float | None:
-    try:
-        return float(_header(response, "Retry-After")) or None
-    except ValueError:
-        return None
+    return parse_retry_after(_header(response, "Retry-After")) or None
 
 
 def _ceil_ms(ms: float) -> float:
