@@ -46,8 +46,8 @@ from mock_gateway.exchange import (
     Handler,
     PendingReceipt,
 )
-from mock_gateway.headers import MESSAGE_ID_RULE, media_type, valid_message_id
-from mock_gateway.intake import CatalogSet, Intake, Rejected, reject
+from mock_gateway.headers import submission_message_id
+from mock_gateway.intake import Accepted, CatalogSet, Intake, Rejected, reject
 from mock_gateway.metrics import Metrics
 from mock_gateway.metrics_share import MetricsShare
 from mock_gateway.outage import Outage
@@ -66,8 +66,6 @@ _SELF_REFERENTIAL = frozenset(
 """Routes whose answers are logged without their body: views of the store or of files on
 disk, and documents any request makes again (a Prometheus scrape every 15 s stored ~10 KB
 each time; 300 reads of /openapi.json added 15 MB). They hold no I-VAN's data."""
-
-_XML_TYPES = ("application/xml", "text/xml")
 
 
 class Gateway:
@@ -427,24 +425,7 @@ class Gateway:
     def submit(self, request: GatewayRequest, ivan: str) -> GatewayResponse | PendingReceipt:
         """POST /api/v1/dossiers: limits, idempotency, validation, receipt; a replay is
         answered at once, a new dossier comes back pending its durable store."""
-        if not request.complete:  # nobody hears this answer; the traffic log keeps it
-            raise reject("REQ-003", "/", received=str(len(request.body)))
-        limit = self.config.max_body_bytes
-        if request.size > limit:
-            raise reject("LIM-001", "/", size=str(request.size), limit=str(limit))
-        media, charset = media_type(request.header("content-type") or "")
-        if media not in _XML_TYPES and not media.endswith("+xml"):
-            raise reject("XML-004", "/", content_type=media or "(none)")
-        if charset not in ("", "utf-8", "utf8"):  # RFC 7303: the header outranks <?xml?>
-            raise reject("XML-003", "/", charset=charset, detail="send UTF-8, charset=utf-8")
-        coding = (request.header("content-encoding") or "identity").strip().lower()
-        if coding != "identity":  # gzip bytes would otherwise be judged as broken XML
-            raise reject("XML-005", "/", content_encoding=coding)
-        message_id = (request.header("x-message-id") or "").strip()
-        if not message_id:
-            raise reject("REQ-001", "/", header="X-Message-Id")
-        if not valid_message_id(message_id):
-            raise reject("REQ-002", "/", header="X-Message-Id", detail=MESSAGE_ID_RULE)
+        message_id = submission_message_id(request, self.config.max_body_bytes)
         digest = hashlib.sha256(request.body).hexdigest()
         existing = self.store.idempotent(ivan, message_id)
         if existing is not None:
@@ -453,6 +434,18 @@ class Gateway:
             return self._bound(existing, digest, replay=True)
         now = self.clock.now()
         accepted = self.intake.check(request.body, ivan, now)
+        return self._pending(accepted, request.body, digest, ivan, message_id, now)
+
+    def _pending(
+        self,
+        accepted: Accepted,
+        body: bytes,
+        digest: str,
+        ivan: str,
+        message_id: str,
+        now: datetime,
+    ) -> PendingReceipt:
+        """An accepted dossier with its transaction code and signed receipt, to store."""
         ma_gdich = (
             now.astimezone(messages.VN_TIME).strftime("%Y%m%d") + secrets.token_hex(8).upper()
         )
@@ -468,7 +461,7 @@ class Gateway:
             ivan=ivan,
             message_id=message_id,
             body_sha256=digest,
-            body=request.body,
+            body=body,
             procedure=accepted.procedure.code,
             period=accepted.info.ky_ke_khai,
             unit=accepted.info.unit.ma_don_vi,
