@@ -4,9 +4,10 @@ With one worker the app is built here and handed to uvicorn as an object. With s
 worker processes import :func:`mock_gateway.faulty_app.app_factory` by name, so the
 settings travel in ``$BHXH_GATEWAY_CONFIG``. On Linux each worker listens on its own
 ``SO_REUSEPORT`` socket (:mod:`mock_gateway.workers`), elsewhere uvicorn's supervisor
-shares one. Everything that can be wrong with the settings (database URL, catalog
-versions, PKI) is checked here first, in the parent, so a bad option is one clear
-message instead of N crashing workers.
+shares one; their ``/metrics`` meet in a folder in /tmp (:mod:`mock_gateway.metrics_folders`).
+Everything that can be wrong with the settings (database URL, catalog versions, PKI) is
+checked here first, in the parent, so a bad option is one clear message instead of N
+crashing workers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 
 import uvicorn
@@ -37,7 +37,9 @@ from mock_gateway.faulty_app import (
 )
 from mock_gateway.http_head import CappedHeadProtocol
 from mock_gateway.intake import CatalogSet
-from mock_gateway.store import Store, memory_database, redact_url
+from mock_gateway.metrics_folders import metrics_folder, remove_stale_metrics_folders
+from mock_gateway.store import Store, memory_database
+from mock_gateway.urls import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +181,7 @@ def serve(
     workers_module.check_port(host, port)  # one clear message, not one per worker
     if on_ready is not None:
         on_ready()
+    remove_stale_metrics_folders()  # what servers killed with SIGKILL left in /tmp
     options: dict[str, object] = {
         "host": host,
         "port": port,
@@ -193,7 +196,7 @@ def serve(
         gateway = FaultyGateway(Gateway(cfg), specs, seed=faults_seed)
         uvicorn.run(create_faulty_app(gateway), **options)  # type: ignore[arg-type]
         return
-    with tempfile.TemporaryDirectory(prefix="bhxh-gateway-metrics-") as shared:
+    with metrics_folder() as shared:
         cfg.with_changes(metrics_dir=shared).to_env()  # /metrics sums every worker
         os.environ[ENV_FAULTS], os.environ[ENV_FAULTS_SEED] = faults, str(faults_seed)
         if workers_module.supported():  # a socket per worker: connections spread evenly

@@ -512,5 +512,4 @@ __all__ = [
     "TrafficRecord",
     "memory_database",
     "open_engine",
-    "redact_url",
 ]
