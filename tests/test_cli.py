@@ -334,7 +334,7 @@ def test_vietnamese_output_survives_a_terminal_that_cannot_encode_it(
     ],
 )
 def test_serve_names_its_database_as_typed_without_the_password(url: str, shown: str) -> None:
-    from mock_gateway.store import redact_url
+    from mock_gateway.urls import redact_url
 
     assert redact_url(url) == shown
 
