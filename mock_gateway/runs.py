@@ -6,7 +6,8 @@ report without a shell on the machine. Runs are the ``<run-id>/`` folders that e
 suite writes (``harness.reporting``); a folder is listed from its ``results.json`` and
 only the files its ``MANIFEST.json`` names are served, so nothing else on the disk is
 reachable through these routes. Folders are sorted by the time in their run id, so a
-page reads only the ``results.json`` files it shows.
+page reads only the ``results.json`` files it shows. A run stopped by Ctrl-C or SIGTERM
+is listed as interrupted, with what had finished (its ``results.json`` says so).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Run:
     counts: dict[str, int] | None = None
     files: tuple[str, ...] = ()  # served files (top level of the folder, in MANIFEST.json)
     problem: str | None = None
+    interrupted: str | None = None  # the signal that stopped the run before it finished
 
 
 def run_folders(root: Path) -> list[tuple[str, str, Path]]:
@@ -94,6 +96,7 @@ def read_run(suite: str, run_id: str, folder: Path) -> Run:
             verdict=str(data.get("verdict", "unknown")),
             counts={str(k): int(v) for k, v in data.get("summary", {}).items()},
             files=served,
+            interrupted=_stopped_by(data.get("interrupted")),
         )
     except FileNotFoundError:
         return Run(run_id, suite, files=served, problem="no results.json yet (still running?)")
@@ -110,6 +113,14 @@ def read_run(suite: str, run_id: str, folder: Path) -> Run:
     except (ValueError, KeyError, TypeError, AttributeError):  # JSON, but not a report's
         problem = "results.json is not a harness report (no run section, or odd counts)"
         return Run(run_id, suite, files=served, problem=problem)
+
+
+def _stopped_by(interrupted: object) -> str | None:
+    """The signal named by results.json's ``interrupted`` (None for a run that finished)."""
+    if not interrupted:
+        return None
+    name = interrupted.get("signal") if isinstance(interrupted, dict) else None
+    return str(name) if name else "a signal"
 
 
 def run_file(root: Path, run_id: str, name: str) -> Path | None:

@@ -3,15 +3,22 @@
 The digest (SHA-256 of every file, in ``MANIFEST.json``) lets anyone check later that a
 bundle handed over as evidence is exactly what the run wrote: against accidental change
 by itself, against tampering when compared with the overall digest published separately.
+
+A run stopped by Ctrl-C or SIGTERM still gets its bundle: :func:`write_interrupted` writes
+what finished, with the verdict ``interrupted``, instead of leaving a folder of evidence
+that reads as a run still going.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
+import signal
+import weakref
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,10 @@ from harness.reporting.events import CaseResult, Outcome, RunInfo
 from harness.reporting.writers import write_html, write_junit
 
 MANIFEST = "MANIFEST.json"
+INTERRUPTED = "interrupted"
+"""The verdict of a run stopped before it finished: what ran is reported, nothing judged."""
+
+log = logging.getLogger(__name__)
 
 
 def new_run_id(suite: str) -> str:
@@ -35,6 +46,11 @@ class ReportBundle:
     info: RunInfo
     directory: Path
     cases: list[CaseResult] = field(default_factory=list)
+    interrupted: int | None = None
+    """The signal that stopped the run (then the bundle holds only the cases that finished)."""
+
+    def __post_init__(self) -> None:
+        _UNWRITTEN[id(self)] = self  # until written: see write_interrupted
 
     def add(self, case: CaseResult) -> None:
         self.cases.append(case)
@@ -68,14 +84,57 @@ class ReportBundle:
     def write(self) -> Path:
         """Write every file and the manifest; returns the folder."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        data = self.to_dict()
+        data, info = self.to_dict(), self.info
+        if self.interrupted is not None:  # after to_dict: a subclass's verdict yields too
+            stop = self._interruption(data["verdict"])
+            data |= {"verdict": INTERRUPTED, "interrupted": stop}
+            info = replace(info, meta={**info.meta, INTERRUPTED: stop["message"]})
         (self.directory / "results.json").write_text(
             json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
         )
-        write_junit(self.directory / "junit.xml", self.info, self.cases)
+        write_junit(self.directory / "junit.xml", info, self.cases)
         write_html(self.directory / "index.html", data)
         write_manifest(self.directory)
+        _UNWRITTEN.pop(id(self), None)
         return self.directory
+
+    def _interruption(self, verdict_so_far: str) -> dict[str, Any]:
+        """What results.json says of the stop: the signal, the exit code, what ran."""
+        signum = self.interrupted or signal.SIGINT
+        name = signal.Signals(signum).name
+        return {
+            "signal": name,
+            "exit_code": 128 + signum,
+            "verdict_so_far": verdict_so_far,
+            "message": f"stopped by {name} after {len(self.cases)} case(s): this report "
+            "holds only the cases that finished, and no verdict",
+        }
+
+
+_UNWRITTEN: weakref.WeakValueDictionary[int, ReportBundle] = weakref.WeakValueDictionary()
+"""Bundles made in this process and not yet written (weakly: a dropped one is forgotten)."""
+
+
+def write_interrupted(signum: int) -> list[Path]:
+    """Write, marked interrupted by ``signum``, every bundle begun but not written whose
+    run already made its folder; returns those folders.
+
+    The CLI calls it while handling the Ctrl-C or SIGTERM that stopped a command (the
+    exception's traceback keeps the stopped run, and so its bundle, alive), so the evidence
+    files a suite wrote come with a results.json and a manifest. A bundle whose folder
+    does not exist yet is left alone (nothing to mark); one that cannot be written is
+    logged.
+    """
+    written = []
+    for bundle in list(_UNWRITTEN.values()):
+        if not bundle.directory.is_dir():
+            continue
+        bundle.interrupted = signum
+        try:
+            written.append(bundle.write())
+        except OSError as exc:  # on the way out already: say it, do not mask the stop
+            log.warning("cannot write the interrupted report in %s: %s", bundle.directory, exc)
+    return written
 
 
 def _digest(path: Path) -> str:
