@@ -4,17 +4,13 @@ The public API, in the order data flows: catalog → dossiers → signing → ch
 reports. Everything else lives in submodules whose names start the same way and may change.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from harness.catalog import Catalog, latest_version, list_versions, load_catalog, validators_for
-from harness.catalog.diff import CatalogDiff, diff_catalogs
-from harness.client import Answer, IvanClient, Journal, RetryPolicy
-from harness.conformance import CheckResult, DossierChecker
-from harness.dossiers.corpus import CorpusEntry, generated_corpus, static_corpus
-from harness.dossiers.defects import build_defective, load_defects
-from harness.dossiers.factory import Dossier, DossierFactory
-from harness.dossiers.provider import make_faker
-from harness.envelope import EnvelopeInfo, build_envelope, read_envelope
+import importlib
+import sys
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
 from harness.errors import (
     CatalogError,
     ConfigError,
@@ -27,9 +23,68 @@ from harness.errors import (
     UsageError,
     ValidationFailed,
 )
-from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, verify_bundle
-from harness.signing import TestPKI, ensure_pki, sign, verify
-from harness.xmlsafe import XMLRejected, parse_xml
+
+__version__ = "0.1.0"
+
+
+def lazy_exports(package: str, homes: Mapping[str, tuple[str, ...]]) -> Callable[[str], object]:
+    """A module ``__getattr__`` (PEP 562) importing each name from its home module on first
+    use: importing a facade must not load xmlschema, signxml... for a ``--help``."""
+    home_of = {name: home for home, names in homes.items() for name in names}
+
+    def __getattr__(name: str) -> object:
+        if name not in home_of:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(home_of[name]), name)
+        setattr(sys.modules[package], name, value)  # later look-ups skip this function
+        return value
+
+    return __getattr__
+
+
+if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on first use
+    from harness.catalog import Catalog, latest_version, list_versions, load_catalog, validators_for
+    from harness.catalog.diff import CatalogDiff, diff_catalogs
+    from harness.client import Answer, IvanClient, Journal, RetryPolicy
+    from harness.conformance import CheckResult, DossierChecker
+    from harness.dossiers.corpus import CorpusEntry, generated_corpus, static_corpus
+    from harness.dossiers.defects import build_defective, load_defects
+    from harness.dossiers.factory import Dossier, DossierFactory
+    from harness.dossiers.provider import make_faker
+    from harness.envelope import EnvelopeInfo, build_envelope, read_envelope
+    from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, verify_bundle
+    from harness.signing import TestPKI, ensure_pki, sign, verify
+    from harness.xmlsafe import XMLRejected, parse_xml
+else:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "harness.catalog": (
+                "Catalog",
+                "latest_version",
+                "list_versions",
+                "load_catalog",
+                "validators_for",
+            ),
+            "harness.catalog.diff": ("CatalogDiff", "diff_catalogs"),
+            "harness.client": ("Answer", "IvanClient", "Journal", "RetryPolicy"),
+            "harness.conformance": ("CheckResult", "DossierChecker"),
+            "harness.dossiers.corpus": ("CorpusEntry", "generated_corpus", "static_corpus"),
+            "harness.dossiers.defects": ("build_defective", "load_defects"),
+            "harness.dossiers.factory": ("Dossier", "DossierFactory"),
+            "harness.dossiers.provider": ("make_faker",),
+            "harness.envelope": ("EnvelopeInfo", "build_envelope", "read_envelope"),
+            "harness.reporting": (
+                "CaseResult",
+                "Outcome",
+                "ReportBundle",
+                "RunInfo",
+                "verify_bundle",
+            ),
+            "harness.signing": ("TestPKI", "ensure_pki", "sign", "verify"),
+            "harness.xmlsafe": ("XMLRejected", "parse_xml"),
+        },
+    )
 
 __all__ = [
     "Answer",

@@ -7,6 +7,7 @@ and exit code 2; a conformance failure (breaking change, rejected dossier) is ex
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -17,12 +18,12 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-import requests
 
 from harness import __version__
 from harness.cli_exits import exits_on_errors
 from harness.cli_types import NAME
 from harness.errors import UsageError
+from harness.paths import working_folder
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,10 +39,48 @@ def friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_ELSEWHERE = {
+    "certify": "harness.certification.cli",
+    "demo": "harness.demo",
+    "fuzz": "harness.fuzz.cli",
+    "load": "harness.load.cli",
+    "record": "harness.regression.cli",
+    "regress": "harness.regression.cli",
+    "serve": "mock_gateway.cli",
+}
+"""Commands defined in other modules: the module holding each (as an attribute of its name)."""
+
+
 class _Main(click.Group):
     """The command group; a file the user named that cannot be read or written, or a
     network failure, is one line and a hint (exit 2), not a traceback, whichever command
     met it."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Refuse in one message when the current folder was deleted, before `--help`: a
+        command's module may read it on import (hypothesis does), and every relative path
+        needs it."""
+        with exits_on_errors():
+            working_folder()
+        return super().make_context(info_name, args, parent, **extra)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import a command's module only when that command is named or the help lists them
+        all: `catalog check`, `pki --help` or a mistyped command must not load the others'
+        xmlschema, signxml, hypothesis..."""
+        if cmd_name in _ELSEWHERE and cmd_name not in self.commands:
+            module = importlib.import_module(_ELSEWHERE[cmd_name])
+            self.add_command(getattr(module, cmd_name))
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         _tolerate_narrow_terminals()
@@ -50,31 +89,61 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:  # click would say "Aborted!" and exit 1, like a FAILED run
             click.echo("\ninterrupted: stopped before it finished", err=True)
+            _write_interrupted(signal.SIGINT)
             sys.exit(130)
         except _Terminated:
             click.echo("terminated: stopped before it finished", err=True)
+            _write_interrupted(signal.SIGTERM)
             sys.exit(143)
         except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
-        except requests.JSONDecodeError as exc:  # a RequestException, but something answered
+        except OSError as exc:  # requests' errors too (imported there, not at start-up)
+            _refuse(*_what_failed(exc))
+        except UnicodeEncodeError as exc:
+            if not _locale_cannot_write(exc):
+                raise
             _refuse(
-                f"an answer was not the JSON expected ({exc})",
-                "check that the URL is the gateway's (or the hook's) and not a proxy or a "
-                "login page answering in its place",
+                f"cannot write {_unwritable_line(exc)!r} under this locale (file names in "
+                f"{sys.getfilesystemencoding()})",
+                "run under a UTF-8 locale (LC_ALL=C.UTF-8 or PYTHONUTF8=1), or use ASCII paths",
             )
-        except requests.RequestException as exc:  # an OSError too, but not about a file
-            _refuse(
-                f"the gateway stopped answering: {exc}",
-                "check that it is still running and reachable, and its TLS options "
-                "(--ca-bundle, --insecure)",
-            )
-        except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename is not None else ""
-            _refuse(
-                f"{where}{exc.strerror or exc}",
-                "check the path, that its folder exists and is writable",
-            )
+
+
+def _locale_cannot_write(exc: UnicodeEncodeError) -> bool:
+    """Text Python cannot write here: under an ASCII locale (``PYTHONUTF8=0 LC_ALL=C``) a
+    non-ASCII file name, or an argument's bytes kept as surrogate escapes."""
+    encoding = sys.getfilesystemencoding().lower().replace("-", "")
+    return encoding != "utf8" or "surrogates" in exc.reason
+
+
+def _unwritable_line(exc: UnicodeEncodeError) -> str:
+    """The line holding what could not be encoded (the path, most often), printable."""
+    from harness.reporting.writers import readable
+
+    start = exc.object.rfind("\n", 0, exc.start) + 1
+    end = exc.object.find("\n", exc.end)
+    return readable(exc.object[start : None if end == -1 else end].strip())[:160]
+
+
+def _what_failed(exc: OSError) -> tuple[str, str]:
+    """The message and hint for a file the user named or a network failure."""
+    import requests
+
+    if isinstance(exc, requests.JSONDecodeError):  # a RequestException, but something answered
+        return (
+            f"an answer was not the JSON expected ({exc})",
+            "check that the URL is the gateway's (or the hook's) and not a proxy or a "
+            "login page answering in its place",
+        )
+    if isinstance(exc, requests.RequestException):
+        return (
+            f"the gateway stopped answering: {exc}",
+            "check that it is still running and reachable, and its TLS options "
+            "(--ca-bundle, --insecure)",
+        )
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    return f"{where}{exc.strerror or exc}", "check the path, that its folder exists and is writable"
 
 
 class _Terminated(BaseException):  # like KeyboardInterrupt: no `except Exception` stops it
@@ -84,6 +153,17 @@ class _Terminated(BaseException):  # like KeyboardInterrupt: no `except Exceptio
 
 def _terminated(_signum: int, _frame: object) -> None:
     raise _Terminated
+
+
+def _write_interrupted(signum: int) -> None:
+    """A suite stopped halfway still gets its report, marked interrupted. Called while the
+    stop is being handled: its traceback keeps the stopped run's bundle alive."""
+    bundle = sys.modules.get("harness.reporting.bundle")  # not loaded: no run made one
+    if bundle is None:
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut it short
+    for folder in bundle.write_interrupted(signum):
+        click.echo(f"partial report (interrupted): {folder / 'index.html'}", err=True)
 
 
 def _tolerate_narrow_terminals() -> None:
@@ -390,26 +470,3 @@ def dossier_defects() -> None:
 
     rows = {name: {"op": d.op, "expect": list(d.expect)} for name, d in load_defects().items()}
     click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
-
-
-def _mount_optional() -> None:
-    """Attach commands whose modules may be absent in a partial install."""
-    try:
-        from harness.certification.cli import certify
-        from harness.demo import demo
-        from harness.fuzz.cli import fuzz
-        from harness.load.cli import load
-        from harness.regression.cli import record, regress
-        from mock_gateway.cli import serve
-    except ImportError:  # pragma: no cover - both packages ship together
-        return
-    main.add_command(serve)
-    main.add_command(certify)
-    main.add_command(demo)
-    main.add_command(load)
-    main.add_command(fuzz)
-    main.add_command(record)
-    main.add_command(regress)
-
-
-_mount_optional()

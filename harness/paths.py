@@ -7,6 +7,7 @@ this file; ``BHXH_HARNESS_HOME`` overrides it for installs elsewhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -24,13 +25,30 @@ def project_root() -> Path:
             f"BHXH_HARNESS_HOME={env} has no fixtures/catalog/ folder",
             hint="point it at a copy of the project (the folder holding fixtures/), or unset it",
         )
-    for candidate in [*Path(__file__).resolve().parents, Path.cwd()]:
+    for candidate in _candidate_roots():
         if (candidate / "fixtures" / "catalog").is_dir():
             return candidate
     raise ConfigError(
         "cannot find the fixtures/ folder of bhxh-harness",
         hint="run from a checkout of the project or set BHXH_HARNESS_HOME to it",
     )
+
+
+def _candidate_roots() -> Iterator[Path]:
+    yield from Path(__file__).resolve().parents
+    yield working_folder()  # last, so a checkout is found even from a deleted folder
+
+
+def working_folder() -> Path:
+    """The current folder; a deleted one says so instead of a bare "No such file or
+    directory" (``os.getcwd()`` fails there, and so do relative paths)."""
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise UsageError(
+            "the current folder no longer exists (it was deleted or moved)",
+            hint="cd to an existing folder and run the command again",
+        ) from None
 
 
 def fixtures_dir() -> Path:

@@ -106,11 +106,6 @@ def test_a_demo_stopped_halfway_leaves_a_verifiable_interrupted_bundle(
     assert verify_bundle(folder) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs harness/cli.py to call write_interrupted when Ctrl-C/SIGTERM stops a "
-    "command (see the fixing report); remove this mark with that line",
-)
 def test_the_cli_marks_a_run_it_stopped(
     tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

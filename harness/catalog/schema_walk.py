@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import xmlschema
-from xmlschema.validators import XsdAnyElement, XsdAtomicBuiltin, XsdGroup
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import CatalogError
+
+if TYPE_CHECKING:  # xmlschema (~100 ms) is imported where a schema is read or walked, so
+    import xmlschema  # importing the dossier factory (every command's help) does not pay it
 
 Emit = Callable[[str, str, str, bool], None]
 
@@ -85,6 +85,8 @@ def load_schema(path: Path) -> xmlschema.XMLSchema:
     xmlschema's own message runs to a dozen lines (the component, its path, the URL);
     the line number is lxml's, so the hint points at ``catalog check``.
     """
+    import xmlschema
+
     try:
         return xmlschema.XMLSchema(str(path))
     except xmlschema.XMLSchemaException as exc:
@@ -120,6 +122,8 @@ def _label(xsd_type: Any) -> str:
 
 
 def _is_builtin(xsd_type: Any) -> bool:
+    from xmlschema.validators import XsdAtomicBuiltin
+
     return isinstance(xsd_type, XsdAtomicBuiltin) or str(xsd_type.name or "").startswith(_XS)
 
 
@@ -169,6 +173,8 @@ def _times(a: int | None, b: int | None) -> int | None:
 
 def _particles(group: Any, low: int, high: int | None, models: tuple[str, ...]) -> Iterator[Any]:
     """Leaf particles of a model group with their effective occurrence and enclosing groups."""
+    from xmlschema.validators import XsdGroup
+
     low *= group.min_occurs
     high = _times(high, group.max_occurs)
     if group.model == "choice" and len(group) > 1:
@@ -190,6 +196,8 @@ def _walk_element(
     nodes: dict[str, Node],
     ancestors: tuple[int, ...],
 ) -> None:
+    from xmlschema.validators import XsdAnyElement, XsdGroup
+
     xsd_type = element.type
     node = Node(
         path,
@@ -244,6 +252,8 @@ def _walk_element(
 
 def _child_keys(particles: list[Any]) -> list[str]:
     """Path steps of the children; a name repeated in one content model gets ``[n]``."""
+    from xmlschema.validators import XsdAnyElement
+
     keys: list[str] = []
     for particle, *_ in particles:
         base = "*" if isinstance(particle, XsdAnyElement) else str(particle.local_name)

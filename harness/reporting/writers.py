@@ -12,9 +12,26 @@ from lxml import etree
 from harness.reporting.events import CaseResult, Outcome, RunInfo
 
 
+def readable(text: str) -> str:
+    """``text`` as UTF-8 can write it: an argument typed under an ASCII locale
+    (``PYTHONUTF8=0 LC_ALL=C``, ``--out /tmp/báo-cáo``) holds its bytes as surrogate escapes,
+    which every UTF-8 writer refuses; they were the terminal's UTF-8, so decode them."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate from elsewhere (a JSON \ud800 escape)
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _node(parent: Any, tag: str, **attributes: str) -> Any:
+    """A JUnit element (the root when ``parent`` is None) with readable attribute values."""
+    values = {name: readable(value) for name, value in attributes.items()}
+    return etree.Element(tag, values) if parent is None else etree.SubElement(parent, tag, values)
+
+
 def write_junit(path: Path, info: RunInfo, cases: Sequence[CaseResult]) -> None:
     """One ``testsuite`` per run, a ``testcase`` per case, classname = procedure."""
-    suite = etree.Element(
+    suite = _node(
+        None,
         "testsuite",
         name=f"{info.suite}:{info.run_id}",
         tests=str(len(cases)),
@@ -24,11 +41,11 @@ def write_junit(path: Path, info: RunInfo, cases: Sequence[CaseResult]) -> None:
         time=f"{sum(c.duration_s for c in cases):.3f}",
         timestamp=info.started_at,
     )
-    properties = etree.SubElement(suite, "properties")
+    properties = _node(suite, "properties")
     for key, value in sorted(info.meta.items()):
-        etree.SubElement(properties, "property", name=str(key), value=str(value))
+        _node(properties, "property", name=str(key), value=str(value))
     for case in cases:
-        node = etree.SubElement(
+        node = _node(
             suite,
             "testcase",
             classname=f"{info.suite}.{case.procedure or 'all'}",
@@ -37,15 +54,19 @@ def write_junit(path: Path, info: RunInfo, cases: Sequence[CaseResult]) -> None:
         )
         if case.outcome in (Outcome.FAILED, Outcome.ERROR):
             tag = "failure" if case.outcome is Outcome.FAILED else "error"
-            failure = etree.SubElement(node, tag, message=case.message[:500])
-            failure.text = "\n".join(
-                [f"requirement: {case.requirement}", f"reproduce: {case.reproduce}"]
-                + [f"{k}: {v}" for k, v in case.evidence.items()]
+            failure = _node(node, tag, message=case.message[:500])
+            failure.text = readable(
+                "\n".join(
+                    [f"requirement: {case.requirement}", f"reproduce: {case.reproduce}"]
+                    + [f"{k}: {v}" for k, v in case.evidence.items()]
+                )
             )
         elif case.outcome is Outcome.SKIPPED:
-            etree.SubElement(node, "skipped", message=case.message[:500])
-    etree.ElementTree(suite).write(
-        str(path), xml_declaration=True, encoding="UTF-8", pretty_print=True
+            _node(node, "skipped", message=case.message[:500])
+    # Python writes the file, not lxml: lxml encodes a str path as strict UTF-8, so a folder
+    # typed under an ASCII locale (its bytes kept as surrogate escapes) could not be written.
+    path.write_bytes(
+        etree.tostring(suite, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     )
 
 
@@ -77,4 +98,4 @@ def write_html(path: Path, data: dict[str, Any]) -> None:
     html = _ENV.get_template("report.html.j2").render(
         data=data, rows=rows, procedures=procedures, cells=cells, failures=failures
     )
-    path.write_text(html, encoding="utf-8")
+    path.write_text(readable(html), encoding="utf-8")

@@ -1,0 +1,100 @@
+"""Start-up: the CLI imports a command's heavy libraries only when that command runs.
+
+Each probe runs in a fresh interpreter, since this test session has long loaded them all.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("xmlschema", "signxml", "sqlalchemy", "uvicorn", "locust")
+
+_PROBE = """
+import sys
+from harness.cli import main
+try:
+    main(sys.argv[1:], prog_name="bhxh-harness")
+except SystemExit:
+    pass
+print("loaded:", *[m for m in {heavy!r} if m in sys.modules], file=sys.stderr)
+"""
+
+
+def loaded_by(*args: str) -> tuple[set[str], str]:
+    """The heavy modules loaded by ``bhxh-harness ARGS`` (and its standard output)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("loaded:"), done.stderr
+    return set(last.split()[1:]), done.stdout
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, harness.cli; print(*sorted(set({HEAVY!r}) & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split() == []
+
+
+def test_importing_the_facade_loads_nothing_until_a_name_is_used() -> None:
+    script = (
+        "import sys, harness; before = set(sys.modules); harness.DossierFactory;"
+        f"print(*sorted(set({HEAVY!r}) & before))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("catalog", "--help"),
+        ("dossier", "build", "--help"),
+        ("pki", "--help"),
+        ("serve", "--help"),
+        ("no-such-command",),
+        ("catalog", "no-such-command"),
+    ],
+)
+def test_a_command_help_or_a_usage_error_loads_no_heavy_library(args: tuple[str, ...]) -> None:
+    assert loaded_by(*args)[0] == set()
+
+
+def test_the_help_lists_every_command_without_sqlalchemy_uvicorn_locust() -> None:
+    """Listing loads each command's module for its short help; signxml still comes with
+    harness.signing, which certify, demo and regress import at the top (not this CLI's)."""
+    loaded, out = loaded_by("--help")
+    assert loaded.isdisjoint({"xmlschema", "sqlalchemy", "uvicorn", "locust"}), loaded
+    listed = re.findall(r"^  (\S+)  ", out.split("Commands:")[1], re.M)
+    assert listed == [
+        "catalog",
+        "certify",
+        "demo",
+        "dossier",
+        "fuzz",
+        "load",
+        "pki",
+        "record",
+        "regress",
+        "serve",
+    ]
+    assert re.search(r"^  serve +Run the mock BHXH gateway", out, re.M)
