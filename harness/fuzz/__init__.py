@@ -15,38 +15,95 @@ mutants that break exactly one thing; properties judge what a :class:`Target` an
     assert report.ok, report.failures
 """
 
-from harness.fuzz._core import Mutation, MutationContext, MutationSettings
-from harness.fuzz.evidence import Evidence, EvidenceLog, found_dir, hunt, write_evidence
-from harness.fuzz.mutations import FAMILIES, context_for, mutations_for
-from harness.fuzz.pool import DossierPool, DossierSpec, pool_for
-from harness.fuzz.profiles import register_profiles
-from harness.fuzz.properties import (
-    CHECKS,
-    DEFAULT_TIMEOUT,
-    Observation,
-    PropertyFailed,
-    assert_case,
-    failures,
-    observe,
-)
-from harness.fuzz.runner import (
-    CaseExecuted,
-    FailureMinimised,
-    FamilyCount,
-    FuzzFailure,
-    FuzzFinished,
-    FuzzReport,
-    run_fuzz,
-)
-from harness.fuzz.strategies import (
-    FuzzCase,
-    dossier_specs,
-    fuzz_batches,
-    fuzz_cases,
-    mutated_dossiers,
-    valid_dossiers,
-)
-from harness.fuzz.target import CheckerTarget, Retrieved, Submitted, Target
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness import lazy_exports
+
+if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on first use
+    from harness.fuzz._core import Mutation, MutationContext, MutationSettings
+    from harness.fuzz.evidence import Evidence, EvidenceLog, found_dir, hunt, write_evidence
+    from harness.fuzz.mutations import FAMILIES, context_for, mutations_for
+    from harness.fuzz.pool import DossierPool, DossierSpec, pool_for
+    from harness.fuzz.profiles import register_profiles
+    from harness.fuzz.properties import (
+        CHECKS,
+        DEFAULT_TIMEOUT,
+        Observation,
+        PropertyFailed,
+        assert_case,
+        failures,
+        observe,
+    )
+    from harness.fuzz.runner import (
+        CaseExecuted,
+        FailureMinimised,
+        FamilyCount,
+        FuzzFailure,
+        FuzzFinished,
+        FuzzReport,
+        run_fuzz,
+    )
+    from harness.fuzz.strategies import (
+        FuzzCase,
+        dossier_specs,
+        fuzz_batches,
+        fuzz_cases,
+        mutated_dossiers,
+        valid_dossiers,
+    )
+    from harness.fuzz.target import CheckerTarget, Retrieved, Submitted, Target
+else:  # `import harness.fuzz.cli` (the CLI registering `fuzz`) must not load hypothesis
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "harness.fuzz._core": ("Mutation", "MutationContext", "MutationSettings"),
+            "harness.fuzz.evidence": (
+                "Evidence",
+                "EvidenceLog",
+                "found_dir",
+                "hunt",
+                "write_evidence",
+            ),
+            "harness.fuzz.mutations": ("FAMILIES", "context_for", "mutations_for"),
+            "harness.fuzz.pool": ("DossierPool", "DossierSpec", "pool_for"),
+            "harness.fuzz.profiles": ("register_profiles",),
+            "harness.fuzz.properties": (
+                "CHECKS",
+                "DEFAULT_TIMEOUT",
+                "Observation",
+                "PropertyFailed",
+                "assert_case",
+                "failures",
+                "observe",
+            ),
+            "harness.fuzz.runner": (
+                "CaseExecuted",
+                "FailureMinimised",
+                "FamilyCount",
+                "FuzzFailure",
+                "FuzzFinished",
+                "FuzzReport",
+                "run_fuzz",
+            ),
+            "harness.fuzz.strategies": (
+                "FuzzCase",
+                "dossier_specs",
+                "fuzz_batches",
+                "fuzz_cases",
+                "mutated_dossiers",
+                "valid_dossiers",
+            ),
+            "harness.fuzz.target": ("CheckerTarget", "Retrieved", "Submitted", "Target"),
+        },
+    )
+
+
+def __dir__() -> list[str]:
+    """The public API, loaded or not (``dir`` would otherwise list only what was used)."""
+    return sorted(__all__)
+
 
 __all__ = [
     "CHECKS",

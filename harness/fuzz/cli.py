@@ -9,23 +9,21 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.catalog import latest_version, load_catalog
-from harness.cli_types import TOKEN
+from harness.cli_types import NAME, TOKEN
 from harness.errors import HarnessError, UsageError
 from harness.fuzz.evidence import GatewayReplay
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
-from harness.fuzz.runner import CaseExecuted, Event, FuzzReport, run_fuzz
-from harness.paths import reports_dir
-from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
-from harness.signing import TestPKI, ensure_pki
 from harness.tls import Verify, verify_option
+
+if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it starts, not at --help
+    from harness.fuzz.pool import DossierPool
+    from harness.fuzz.runner import FuzzReport
+    from harness.reporting import ReportBundle
 
 DEFAULT_BUDGET = 200
 """Cases a run sends when neither --budget nor --duration is given."""
@@ -36,30 +34,59 @@ REQUIREMENT = (
 
 @contextmanager
 def _target(
-    gateway: str, token: str | None, pki: TestPKI, verify_tls: Verify
+    gateway: str, token: str | None, pool: DossierPool, verify_tls: Verify
 ) -> Iterator[HttpTarget]:
+    """The gateway to fuzz, submitting as the I-VAN ``pool``'s dossiers name."""
+    ivan = pool.factory.ivan[0]
     if gateway != LOCAL:
         url = base_url(gateway)
         if not token:
             raise UsageError("--token is needed with a gateway URL", hint="--token <I-VAN bearer>")
         # A wrong URL or token is the user's setting, not a finding about the gateway.
-        yield url_target(url, token, verify_tls=verify_tls)
+        yield url_target(url, token, verify_tls=verify_tls, ivan=ivan, probe=_probe(pool))
         return
+    from mock_gateway.config import DEFAULT_IVAN_TOKENS
     from mock_gateway.testing import InProcessGateway
     from mock_gateway.transport import DEFAULT_BASE_URL
 
-    with InProcessGateway(pki=pki) as local:
-        yield HttpTarget(local.session(DEFAULT_BASE_URL), DEFAULT_BASE_URL, name="inproc")
+    tokens = {ivan: f"test-token-{ivan}", **DEFAULT_IVAN_TOKENS}  # ours: it knows --ivan
+    with InProcessGateway(pki=pool.pki, ivan_tokens=tokens) as local:
+        session = local.session(DEFAULT_BASE_URL, ivan=ivan)
+        yield HttpTarget(session, DEFAULT_BASE_URL, name="inproc")
 
 
-def _replay(target: HttpTarget, verify_tls: Verify) -> GatewayReplay | None:
+def _probe(pool: DossierPool) -> bytes | None:
+    """A dossier naming the pool's I-VAN that a gateway refuses without storing it: ENV-010
+    when the token is another I-VAN's (see :func:`harness.gateway_url.ivan_probe`)."""
+    from harness.gateway_url import ivan_probe
+
+    first = next(iter(pool.catalog.procedures))
+    return ivan_probe(pool.factory.build(first, 0).envelope)
+
+
+def _replay(target: HttpTarget, verify_tls: Verify, ivan: str) -> GatewayReplay | None:
     """For a URL run, reproduce lines that send the found dossier to that gateway."""
-    return None if target.name == LOCAL else GatewayReplay(target.base_url, verify_tls)
+    return None if target.name == LOCAL else GatewayReplay(target.base_url, verify_tls, ivan)
+
+
+def _pool(version: str | None, ivan: str) -> DossierPool:
+    """The dossiers' pool: the catalog, the test PKI, and ``ivan`` checked to fit MaIVAN."""
+    from harness.catalog import latest_version, load_catalog
+    from harness.fuzz.pool import pool_for
+    from harness.signing import ensure_pki
+
+    catalog = load_catalog(version or latest_version())
+    return pool_for(catalog, ensure_pki(), ivan)
 
 
 def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
     """One case per mutation family and procedure: passed when none of its cases broke a
     property, so the matrix shows which procedures each family reached."""
+    from datetime import UTC, datetime
+
+    from harness.paths import reports_dir
+    from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
+
     run_id = new_run_id("fuzz")
     info = RunInfo(
         run_id=run_id,
@@ -70,6 +97,7 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
             "target": report.target,
             "catalog": report.catalog_version,
             "seed": report.seed,
+            "ivan": report.ivan,
             "cases": report.cases,
             "cases_per_second": round(report.cases_per_second, 1),
         },
@@ -108,6 +136,13 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
 )
 @click.option("--token", type=TOKEN, help="I-VAN bearer token (for a URL).")
 @click.option(
+    "--ivan",
+    default="IVAN01",
+    show_default=True,
+    type=NAME,
+    help="I-VAN code the dossiers name (MaIVAN): the one --token belongs to.",
+)
+@click.option(
     "--budget",
     type=int,
     help=f"Number of cases [default: {DEFAULT_BUDGET}; none with --duration alone].",
@@ -139,6 +174,7 @@ def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
 def fuzz(
     gateway: str,
     token: str | None,
+    ivan: str,
     budget: int | None,
     duration: float | None,
     version: str | None,
@@ -155,14 +191,18 @@ def fuzz(
     Exits 0 when every property held, 1 when one broke (minimal dossiers are written as
     fixtures with a one-line reproduction), 2 for a usage error.
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.fuzz.runner import CaseExecuted, Event, run_fuzz
+
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     try:
         if budget is None and duration is None:
             budget = DEFAULT_BUDGET
-        catalog = load_catalog(version or latest_version())
-        pki = ensure_pki()
+        pool = _pool(version, ivan)
         verify = verify_option(insecure, ca_bundle)
-        with _target(gateway, token, pki, verify) as target, Progress(
+        with _target(gateway, token, pool, verify) as target, Progress(
             TextColumn("fuzzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=console, transient=True,
         ) as progress:  # fmt: skip
@@ -173,9 +213,9 @@ def fuzz(
                     progress.advance(task)
 
             report = run_fuzz(
-                target, catalog, budget=budget, duration=duration, seed=seed,
-                families=families or None, pki=pki, strict=not lenient, found=found,
-                on_event=on_event, replay=_replay(target, verify),
+                target, pool.catalog, budget=budget, duration=duration, seed=seed,
+                families=families or None, pki=pool.pki, strict=not lenient, found=found,
+                on_event=on_event, replay=_replay(target, verify, ivan), ivan=ivan,
             )  # fmt: skip
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)

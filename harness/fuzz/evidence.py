@@ -19,9 +19,12 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.fuzz.properties import PropertyFailed
 from harness.paths import cache_dir, fixtures_dir
+
+if TYPE_CHECKING:  # properties imports hypothesis: not at the CLI's start-up
+    from harness.fuzz.properties import PropertyFailed
 
 FOUND_ENV = "BHXH_FUZZ_FOUND"
 """Environment variable naming the evidence folder (default ``fixtures/dossiers/found``)."""
@@ -47,10 +50,13 @@ class Evidence:
 @dataclass(frozen=True)
 class GatewayReplay:
     """The gateway a URL run fuzzed: a found dossier's reproduce line sends it there again
-    (``dossier check`` only says what the answer should be, and judges no gateway)."""
+    (``dossier check`` only says what the answer should be, and judges no gateway).
+    ``ivan``, the I-VAN the dossiers name, is said in the note: only its token gets them
+    past ENV-010."""
 
     url: str
     verify_tls: bool | str = True
+    ivan: str | None = None
 
     def command(self, path: Path) -> str:
         """``curl`` posting ``path`` under a fresh message id; the token stays ``<token>``,
@@ -114,6 +120,8 @@ def write_evidence(
     ]
     if replay is not None:
         lines.insert(1, f"expected verdict: {check}")
+        if replay.ivan:
+            lines.append(f"<token>: a bearer token of {replay.ivan}, the I-VAN the dossier names")
     if failure.observation.error:
         lines += ["", failure.observation.error]
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")

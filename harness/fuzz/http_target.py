@@ -18,8 +18,7 @@ import requests
 from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.fuzz.target import Retrieved, Submitted
-from harness.gateway_url import check_token, gateway_base_url
-from harness.regression.transport import maintenance
+from harness.gateway_url import check_token, gateway_base_url, refuse_foreign_token
 from harness.tls import Verify, gateway_session, reach
 from harness.xmlsafe import XMLRejected, parse_xml
 
@@ -76,6 +75,8 @@ def http_target(base_url: str, token: str, *, verify_tls: bool | str = True) -> 
 def check_target(target: HttpTarget) -> None:
     """Refuse a gateway that does not answer, is in maintenance, is not a BHXH gateway
     (a web server on that port) or refuses the token, before any case is sent."""
+    from harness.regression.transport import maintenance  # xmlschema: only when run
+
     url = target.base_url
     health = reach(target.session, url)
     stop = maintenance(url, health)
@@ -102,10 +103,25 @@ def base_url(gateway: str) -> str:
     return base
 
 
-def url_target(gateway: str, token: str, *, verify_tls: Verify = True) -> HttpTarget:
-    """A target for ``--gateway URL``, checked by :func:`check_target` before any case."""
+def url_target(
+    gateway: str,
+    token: str,
+    *,
+    verify_tls: Verify = True,
+    ivan: str | None = None,
+    probe: bytes | None = None,
+) -> HttpTarget:
+    """A target for ``--gateway URL``, checked by :func:`check_target` before any case.
+
+    With ``probe`` (a dossier naming ``ivan`` that the gateway refuses without storing it,
+    :func:`harness.gateway_url.ivan_probe`) a token of another I-VAN is refused too: every
+    case would get 403 ENV-010, reported as the gateway's failures.
+    """
     target = http_target(base_url(gateway), token, verify_tls=verify_tls)
     check_target(target)
+    if ivan and probe:
+        hint = f"pass --ivan with the token's I-VAN code, or a token of {ivan}"
+        refuse_foreign_token(target.session, target.base_url, token, ivan, probe, hint)
     return target
 
 

@@ -12,12 +12,13 @@ while exploring near-simplest examples, and every revisit is free.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from harness.catalog import Catalog
-from harness.dossiers.factory import NO_TWEAKS, Dossier, DossierFactory, Tweaks
+from harness.dossiers.factory import DEFAULT_IVAN, NO_TWEAKS, Dossier, DossierFactory, Tweaks
+from harness.errors import UsageError
 from harness.signing import TestPKI, ensure_pki
 
 
@@ -45,12 +46,18 @@ class DossierSpec:
 
 
 class DossierPool:
-    """Builds dossiers for one catalog version and PKI; caches the valid ones (LRU)."""
+    """Builds dossiers for one catalog version, PKI and I-VAN; caches the valid ones (LRU).
 
-    def __init__(self, catalog: Catalog, pki: TestPKI, size: int = 2048) -> None:
+    ``ivan`` is the code every envelope names (MaIVAN): the one whose token submits them,
+    since a gateway refuses another I-VAN's dossiers (ENV-010).
+    """
+
+    def __init__(
+        self, catalog: Catalog, pki: TestPKI, size: int = 2048, ivan: str = DEFAULT_IVAN[0]
+    ) -> None:
         self.catalog = catalog
         self.pki = pki
-        self.factory = DossierFactory(catalog, pki)
+        self.factory = ivan_factory(DossierFactory(catalog, pki), ivan)
         self.size = size
         self._valid: OrderedDict[DossierSpec, Dossier] = OrderedDict()
         self.hits = 0
@@ -75,17 +82,37 @@ class DossierPool:
         return self.factory.build(spec.procedure, spec.seed, tweaks=tweaks, **spec.options())
 
 
-_POOLS: dict[tuple[int, Path], DossierPool] = {}
+def ivan_factory(factory: DossierFactory, ivan: str) -> DossierFactory:
+    """``factory`` naming ``ivan`` in its envelopes, checked like ``regress``/``dossier build``
+    check ``--ivan``: a code the envelope schema refuses would fail every valid case."""
+    if ivan == factory.ivan[0]:
+        return factory
+    from harness.conformance import ivan_problem
+
+    named = replace(factory, ivan=(ivan, f"I-VAN {ivan}"))
+    problem = ivan_problem(named, factory.pki.trust_store())
+    if problem is not None:
+        raise UsageError(
+            f"--ivan {ivan} does not make a valid envelope: {problem}",
+            hint="give the I-VAN code exactly as the gateway issued it (e.g. IVAN02)",
+        )
+    return named
 
 
-def pool_for(catalog: Catalog, pki: TestPKI | None = None) -> DossierPool:
-    """The process-wide pool of ``catalog`` signed with ``pki`` (default: ``ensure_pki()``)."""
+_POOLS: dict[tuple[int, Path, str], DossierPool] = {}
+
+
+def pool_for(
+    catalog: Catalog, pki: TestPKI | None = None, ivan: str = DEFAULT_IVAN[0]
+) -> DossierPool:
+    """The process-wide pool of ``catalog`` signed with ``pki`` (default: ``ensure_pki()``)
+    whose envelopes name ``ivan``."""
     pki = pki or ensure_pki()
-    key = (id(catalog), pki.directory.resolve())
+    key = (id(catalog), pki.directory.resolve(), ivan)
     pool = _POOLS.get(key)
     if pool is None or pool.catalog is not catalog:
-        pool = _POOLS[key] = DossierPool(catalog, pki)
+        pool = _POOLS[key] = DossierPool(catalog, pki, ivan=ivan)
     return pool
 
 
-__all__ = ["DossierPool", "DossierSpec", "pool_for"]
+__all__ = ["DossierPool", "DossierSpec", "ivan_factory", "pool_for"]

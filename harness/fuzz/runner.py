@@ -23,6 +23,7 @@ from hypothesis import seed as seed_run
 from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
 
 from harness.catalog import Catalog
+from harness.dossiers.factory import DEFAULT_IVAN
 from harness.errors import UsageError
 from harness.fuzz._core import DEFAULT_SETTINGS, MutationSettings
 from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
@@ -72,6 +73,8 @@ class FuzzReport:
     """(family, procedure) -> count: which procedures each family reached, and broke."""
     mutations: dict[str, int] = field(default_factory=dict)  # by Mutation.kind
     failures: list[FuzzFailure] = field(default_factory=list)
+    ivan: str = DEFAULT_IVAN[0]
+    """The I-VAN every dossier named (MaIVAN)."""
 
     @property
     def ok(self) -> bool:
@@ -87,6 +90,7 @@ class FuzzReport:
             "target": self.target,
             "catalog_version": self.catalog_version,
             "seed": self.seed,
+            "ivan": self.ivan,
             "cases": self.cases,
             "elapsed": round(self.elapsed, 3),
             "ok": self.ok,
@@ -147,6 +151,7 @@ def run_fuzz(
     valid: bool = True,
     on_event: Callable[[Event], None] | None = None,
     replay: GatewayReplay | None = None,
+    ivan: str = DEFAULT_IVAN[0],
 ) -> FuzzReport:
     """Fuzz ``target`` with ``budget`` cases and/or for ``duration`` seconds.
 
@@ -155,6 +160,8 @@ def run_fuzz(
     :func:`hypothesis.find` may try per distinct failure (0 writes the first failing
     case as found). Evidence goes to ``found`` (default ``fixtures/dossiers/found``);
     ``replay``, for a URL target, makes its reproduce lines send the dossier there.
+    Every dossier, minimised ones included, names ``ivan`` (MaIVAN): the I-VAN whose
+    token the target submits with.
     """
     if budget is None and duration is None:
         raise UsageError("give --budget (cases) or --duration (seconds), or both")
@@ -165,7 +172,8 @@ def run_fuzz(
     chosen = check_families(families)
     pki = pki or ensure_pki()
     emit = on_event or (lambda event: None)
-    report = FuzzReport(getattr(target, "name", type(target).__name__), catalog.version, seed)
+    name = getattr(target, "name", type(target).__name__)
+    report = FuzzReport(name, catalog.version, seed, ivan=ivan)
     first: dict[tuple[str, str], PropertyFailed] = {}
     counts: dict[tuple[str, str], int] = {}
     strategy = fuzz_batches(
@@ -176,6 +184,7 @@ def run_fuzz(
         pki=pki,
         settings=mutation_settings,
         valid=valid,
+        ivan=ivan,
     )
     start = time.perf_counter()
 
@@ -215,8 +224,9 @@ def run_fuzz(
         minimal = failure
         if minimise and check not in ("within-timeout",):
             minimal = _minimise(
-                failure, target, catalog, pki, mutation_settings, timeout, strict, minimise, seed
-            )
+                failure, target, catalog, pki, mutation_settings, timeout, strict, minimise, seed,
+                ivan,
+            )  # fmt: skip
         evidence = write_evidence(minimal, found, pki_dir=pki.directory, replay=replay)
         result = FuzzFailure(
             check,
@@ -267,6 +277,7 @@ def _minimise(
     strict: bool,
     attempts: int,
     seed: int,
+    ivan: str,
 ) -> PropertyFailed:
     """The smallest case of the same family and procedure that breaks the same property."""
     case = failure.case
@@ -278,6 +289,7 @@ def _minimise(
         pki=pki,
         settings=mutation_settings,
         valid=family == "valid",
+        ivan=ivan,
     )
     found: list[PropertyFailed] = []
 

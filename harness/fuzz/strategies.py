@@ -21,7 +21,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from harness.catalog import Catalog
-from harness.dossiers.factory import Dossier
+from harness.dossiers.factory import DEFAULT_IVAN, Dossier
 from harness.dossiers.text import parse_period
 from harness.errors import UsageError
 from harness.fuzz._core import (
@@ -110,9 +110,11 @@ def valid_dossiers(
     max_rows: int = 3,
     seeds: int = 1 << 16,
     months: int = 12,
+    ivan: str = DEFAULT_IVAN[0],
 ) -> st.SearchStrategy[Dossier]:
-    """Valid signed dossiers of ``catalog`` (any procedure, or the given ones)."""
-    pool = pool_for(catalog, pki)
+    """Valid signed dossiers of ``catalog`` (any procedure, or the given ones) naming
+    ``ivan`` (MaIVAN)."""
+    pool = pool_for(catalog, pki, ivan)
     specs = dossier_specs(catalog, procedure, max_rows=max_rows, seeds=seeds, months=months)
     return specs.map(pool.valid)
 
@@ -173,12 +175,13 @@ def _cases(
     settings: MutationSettings,
     valid: bool,
     size: int | None = None,
+    ivan: str = DEFAULT_IVAN[0],
 ) -> st.SearchStrategy[Any]:
-    """One case, or a list of ``size`` cases over one drawn dossier.
+    """One case, or a list of ``size`` cases over one drawn dossier naming ``ivan``.
 
     Valid counts as one more family; ``families=()`` with ``valid`` draws valid only.
     """
-    pool = pool_for(catalog, pki)
+    pool = pool_for(catalog, pki, ivan)
     wanted = None if families is None else tuple(families)
     chosen = () if wanted == () and valid else check_families(wanted)
     codes = _procedures(catalog, procedure)
@@ -227,6 +230,7 @@ def fuzz_batches(
     pki: TestPKI | None = None,
     settings: MutationSettings = DEFAULT_SETTINGS,
     valid: bool = True,
+    ivan: str = DEFAULT_IVAN[0],
 ) -> st.SearchStrategy[list[FuzzCase]]:
     """``size`` cases over one dossier: the fuzz runner's unit of work.
 
@@ -237,7 +241,7 @@ def fuzz_batches(
     if size < 1:
         raise UsageError(f"size={size}: a batch holds at least one case")
     strategy: st.SearchStrategy[list[FuzzCase]] = _cases(
-        catalog, procedure, families, pki, settings, valid, size
+        catalog, procedure, families, pki, settings, valid, size, ivan=ivan
     )
     return strategy
 
@@ -249,6 +253,7 @@ def mutated_dossiers(
     families: Iterable[str] | None = None,
     pki: TestPKI | None = None,
     settings: MutationSettings = DEFAULT_SETTINGS,
+    ivan: str = DEFAULT_IVAN[0],
 ) -> st.SearchStrategy[FuzzCase]:
     """Valid dossiers with exactly one mutation applied; the case records which.
 
@@ -256,7 +261,7 @@ def mutated_dossiers(
     family draws its target and values (see :mod:`harness.fuzz.mutations`).
     """
     strategy: st.SearchStrategy[FuzzCase] = _cases(
-        catalog, procedure, families, pki, settings, False
+        catalog, procedure, families, pki, settings, False, ivan=ivan
     )
     return strategy
 
@@ -269,6 +274,7 @@ def fuzz_cases(
     pki: TestPKI | None = None,
     settings: MutationSettings = DEFAULT_SETTINGS,
     valid: bool = True,
+    ivan: str = DEFAULT_IVAN[0],
 ) -> st.SearchStrategy[FuzzCase]:
     """What a fuzz run sends: valid dossiers as one more "family", and one-fault mutants.
 
@@ -276,7 +282,7 @@ def fuzz_cases(
     valid dossier that shows it.
     """
     strategy: st.SearchStrategy[FuzzCase] = _cases(
-        catalog, procedure, families, pki, settings, valid
+        catalog, procedure, families, pki, settings, valid, ivan=ivan
     )
     return strategy
 

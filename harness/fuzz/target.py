@@ -14,11 +14,13 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
-from harness.conformance import DossierChecker
 from harness.error_codes import describe
 from harness.errors import UsageError
+
+if TYPE_CHECKING:  # signxml: not at the CLI's start-up (an HTTP target needs no checker)
+    from harness.conformance import DossierChecker
 
 ACCEPTED = 202
 """Status of an accepted submission (the gateway answers 202 with a signed receipt)."""
