@@ -13,9 +13,10 @@ import contextlib
 import json
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from harness.catalog import Catalog
 from harness.certification.gateway import (
@@ -35,10 +36,22 @@ from harness.certification.model import (
     RunAborted,
 )
 from harness.certification.observe import JobRecord, Observation
-from harness.certification.suite import ScenarioSpec
+from harness.certification.suite import ScenarioSpec, resolve
 from harness.certification.window import describe, foreign_writes
 from harness.errors import HarnessError
 from harness.signing import TrustStore
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class _AdapterCrashed(Exception):
+    """The adapter (third-party code) raised something of its own: kept with its traceback
+    as the scenario's error, and told apart from a mistake of the harness."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(repr(cause))
+        self.cause = cause
 
 
 @dataclass
@@ -87,21 +100,12 @@ class ScenarioRun:
             frozenset(adapter.capabilities),
         )
 
-    def value(self, raw: Any) -> Any:
-        """A step argument, with ``"$name"`` read from the suite's settings."""
-        if isinstance(raw, str) and raw.startswith("$"):
-            return self.settings[raw[1:]]
-        if isinstance(raw, dict):
-            return {k: self.value(v) for k, v in raw.items()}
-        if isinstance(raw, list):
-            return [self.value(v) for v in raw]
-        return raw
-
     def execute(self) -> Observation:
-        """Run every step; an adapter or gateway failure ends the scenario as an error."""
+        """Run every step; an adapter or gateway failure ends the scenario as an error (a
+        bug of the harness itself is not the adapter's, and is raised)."""
         try:
-            for kind, args in self.scenario.steps:
-                getattr(self, f"_step_{kind}")(self.value(args))
+            for kind, args in self.scenario.steps:  # checked when the suite was loaded
+                getattr(self, f"_step_{kind}")(resolve(args, self.settings))
         except RunAborted:
             raise  # nothing later could run either: stop the whole run
         except FaultsUnavailable as exc:
@@ -110,11 +114,21 @@ class ScenarioRun:
             self.obs.error = f"the adapter failed: {exc}"
         except HarnessError as exc:
             self.obs.error = str(exc)
-        except Exception as exc:  # the adapter is third-party code: report, do not crash
-            self.obs.error = "".join(traceback.format_exception(exc))[-4000:]
+        except _AdapterCrashed as exc:  # third-party code: report it, do not crash
+            self.obs.error = "".join(traceback.format_exception(exc.cause))[-4000:]
         finally:
             self._collect()
         return self.obs
+
+    def _adapter(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``call(...)``, one operation of the adapter: what it raises beyond the harness's
+        own errors (AdapterFailed, NotSupported, ...) is the adapter's crash, not the harness's."""
+        try:
+            return call(*args, **kwargs)
+        except HarnessError:
+            raise
+        except Exception as exc:  # the adapter is third-party code
+            raise _AdapterCrashed(exc) from exc
 
     def _checked(self, operation: str, relays: Any) -> list[Relay]:
         """What a Python adapter's ``operation`` returned, if it is a list of Relay."""
@@ -142,7 +156,8 @@ class ScenarioRun:
                 job = self.builder.valid(self.procedure, label)
             now = self.gateway.now()
             self.obs.jobs.append(JobRecord(job, now))
-            self.obs.route(self._checked("submit", self.adapter.submit(job, now)), now)
+            relays = self._adapter(self.adapter.submit, job, now)
+            self.obs.route(self._checked("submit", relays), now)
 
     def _step_faults(self, profiles: list[dict[str, Any]]) -> None:
         self.gateway.set_faults(profiles, self.seed)
@@ -152,7 +167,8 @@ class ScenarioRun:
 
     def _tick(self, now: datetime) -> None:
         if "tick" in self.adapter.capabilities:
-            self.obs.route(self._checked("tick", self.adapter.tick(now)), now)
+            relays = self._adapter(self.adapter.tick, now)
+            self.obs.route(self._checked("tick", relays), now)
 
     def _step_tick(self, _args: Any) -> None:
         self._tick(self.gateway.now())
@@ -177,7 +193,7 @@ class ScenarioRun:
 
     def _step_restart(self, _args: Any) -> None:
         if "restart" in self.adapter.capabilities:
-            self.adapter.restart()
+            self._adapter(self.adapter.restart)
 
     def _step_recover(self, _args: Any) -> None:
         self._collect_traffic()
@@ -186,7 +202,7 @@ class ScenarioRun:
                 record.recover_note = "no dossier was stored, nothing to recover"
                 continue
             try:
-                record.recovered = self.adapter.recover(record.committed[0])
+                record.recovered = self._adapter(self.adapter.recover, record.committed[0])
             except NotSupported as exc:
                 record.recover_note = str(exc)
             except AdapterFailed as exc:

@@ -64,7 +64,12 @@ class JobBuilder:
                 continue
             if self.checker.check(dossier.envelope).accepted:
                 return self._job(dossier, label)
-        raise FactoryError(f"no valid {procedure} dossier in 40 seeds after {self._seed}")
+        raise FactoryError(
+            f"no valid {procedure} dossier in 40 seeds after {self._seed}: each broke the "
+            "catalog's rules, or repeated an employer this run already used",
+            hint=f"run `bhxh-harness catalog check {self.catalog.version}` to see which "
+            "rule the factory breaks, or try another --seed (and report this one as a bug)",
+        )
 
     def defective(self, procedure: str, label: str, candidates: Sequence[str]) -> Job:
         """A job breaking the first of ``candidates`` that applies to ``procedure``."""

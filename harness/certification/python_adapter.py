@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -15,18 +16,12 @@ from harness.errors import ConfigError
 ENTRY_POINT_GROUP = "bhxh_harness.adapters"
 
 
-def _import_factory(target: str) -> Any:
-    """``module:attribute`` imported, each way it can fail said as a ConfigError.
-
-    The current folder is searched first, as uvicorn does for its app: a console script
-    does not put it on ``sys.path``, and a vendor's adapter module usually lives there.
-    """
-    module, _, attribute = target.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+def _loaded(target: str, module: str, load: Callable[[], Any]) -> Any:
+    """What ``load()`` returns when it imports the vendor's ``module``; each way that import
+    can fail is a ConfigError, for ``module:attribute`` and entry points alike."""
     check = f"run `python -c 'import {module}'` where bhxh-harness runs to see why"
     try:
-        imported = importlib.import_module(module)
+        return load()
     except ModuleNotFoundError as exc:
         if exc.name is not None and (module == exc.name or module.startswith(exc.name + ".")):
             raise ConfigError(
@@ -39,6 +34,18 @@ def _import_factory(target: str) -> Any:
         raise ConfigError(
             f"importing {module} failed: {type(exc).__name__}: {exc}", hint=check
         ) from None
+
+
+def _import_factory(target: str) -> Any:
+    """``module:attribute`` imported, each way it can fail said as a ConfigError.
+
+    The current folder is searched first, as uvicorn does for its app: a console script
+    does not put it on ``sys.path``, and a vendor's adapter module usually lives there.
+    """
+    module, _, attribute = target.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    imported = _loaded(target, module, lambda: importlib.import_module(module))
     try:
         return getattr(imported, attribute)
     except AttributeError:
@@ -60,7 +67,7 @@ def python_adapter(target: str) -> IvanAdapter:
                 f"no adapter {target!r} in entry-point group {ENTRY_POINT_GROUP}",
                 hint=f"installed: {', '.join(known) or '(none)'}",
             )
-        factory = found[0].load()
+        factory = _loaded(target, found[0].module, found[0].load)
     try:
         adapter = factory()
     except Exception as exc:  # the vendor's constructor: say what, not a traceback of ours

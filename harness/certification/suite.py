@@ -10,6 +10,7 @@ never imports ``scenarios`` (ARCHITECTURE.md) and a vendor can point the suite a
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +27,13 @@ CASE_ID = re.compile(r"^CERT-[A-Z]{2,4}-\d{2}$")
 STEP_KINDS = frozenset(
     {"handover", "faults", "clear_faults", "run", "advance", "tick", "wait", "restart", "recover"}
 )
+_NUMERIC_ARGS: dict[str, tuple[str, ...]] = {
+    "handover": ("jobs",),
+    "run": ("minutes", "step"),
+    "advance": ("minutes",),
+    "wait": ("seconds",),
+}
+"""Step arguments the engine reads as numbers (``jobs`` as a whole number)."""
 _CHECK_ATTRIBUTE = "__certification_check__"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -92,9 +100,7 @@ class Suite:
     @property
     def resolved(self) -> dict[str, Any]:
         """Settings plus the derived ones (``timeout_delay``)."""
-        values = dict(self.settings)
-        values["timeout_delay"] = float(values["client_timeout"]) + float(values["timeout_margin"])
-        return values
+        return _resolved(self.settings)
 
     def select(self, case_ids: Sequence[str] | None = None) -> list[CaseSpec]:
         """The cases to run, in suite order; unknown ids are a ConfigError."""
@@ -112,17 +118,103 @@ def suite_dir() -> Path:
     return project_root() / "scenarios" / "certification"
 
 
-def _steps(name: str, raw: Any) -> tuple[tuple[str, Any], ...]:
+def _resolved(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` plus the derived ones (``timeout_delay``), which need two numbers."""
+    needed: dict[str, Any] = {n: settings.get(n) for n in ("client_timeout", "timeout_margin")}
+    try:
+        delay = float(needed["client_timeout"]) + float(needed["timeout_margin"])
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"the suite settings client_timeout and timeout_margin must be seconds, got {needed}",
+            hint="see settings: in the shipped scenarios/certification/cases.yaml",
+        ) from None
+    return {**settings, "timeout_delay": delay}
+
+
+def resolve(raw: Any, settings: dict[str, Any]) -> Any:
+    """A step argument with every ``"$name"`` in it read from ``settings``."""
+    if isinstance(raw, str) and raw.startswith("$"):
+        return settings[raw[1:]]
+    if isinstance(raw, dict):
+        return {k: resolve(v, settings) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [resolve(v, settings) for v in raw]
+    return raw
+
+
+def _references(raw: Any) -> set[str]:
+    """Every setting a step argument names as ``"$name"``, at any depth."""
+    if isinstance(raw, str) and raw.startswith("$"):
+        return {raw[1:]}
+    values = raw.values() if isinstance(raw, dict) else raw if isinstance(raw, list) else ()
+    return set().union(*(_references(v) for v in values))
+
+
+def _number_problem(key: str, value: Any) -> str:
+    """Why the engine could not use ``value`` for numeric argument ``key`` ("" if it can)."""
+    try:
+        number = float(int(value) if key == "jobs" else float(value))
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0:
+        return f"{key} must be a number of 0 or more, got {value!r}"
+    if key == "step" and number == 0:
+        return "step must be more than 0 minutes"
+    return ""
+
+
+def _handover_problem(kind: Any, settings: dict[str, Any]) -> str:
+    """A handover kind the engine does not know, or a rejection with no defects to use."""
+    if kind not in ("valid", "defective"):
+        return f"kind must be valid or defective, got {kind!r}"
+    if kind == "defective" and "rejection_defects" not in settings:
+        return "a defective handover needs the setting rejection_defects"
+    return ""
+
+
+def _args_problem(kind: str, args: Any, settings: dict[str, Any]) -> str:
+    """What the engine would trip over in one step's arguments ("" if nothing): a
+    ``$name`` no setting has, a number it cannot use, a handover kind it does not know."""
+    unknown = sorted(_references(args) - set(settings))
+    if unknown:
+        names = ", ".join(f"${n}" for n in unknown)
+        return f"no setting {names} (settings: {', '.join(sorted(settings))})"
+    if kind not in _NUMERIC_ARGS:
+        return ""
+    if not isinstance(args, dict):
+        return f"{kind} takes a mapping of {', '.join(_NUMERIC_ARGS[kind])}, got {args!r}"
+    values = resolve(args, settings)
+    problems = [_number_problem(k, values[k]) for k in _NUMERIC_ARGS[kind] if k in values]
+    if kind == "handover":
+        problems.append(_handover_problem(values.get("kind", "valid"), settings))
+    return "; ".join(p for p in problems if p)
+
+
+def _steps(where: str, raw: Any, settings: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A scenario's steps, each checked against what the engine does with it: a mistake
+    in the suite's data is a ConfigError here, not a case error blamed on the adapter."""
     steps = []
-    for step in raw or ():
+    for index, step in enumerate(raw or (), 1):
         kind, args = next(iter(step.items())) if isinstance(step, dict) else (step, {})
         if kind not in STEP_KINDS or (isinstance(step, dict) and len(step) != 1):
             raise ConfigError(
-                f"scenario {name}: bad step {step!r}",
+                f"{where}: bad step {step!r}",
                 hint=f"steps: {', '.join(sorted(STEP_KINDS))}",
             )
-        steps.append((str(kind), args if args is not None else {}))
+        args = args if args is not None else {}
+        problem = _args_problem(str(kind), args, settings)
+        if problem:
+            raise ConfigError(f"{where}, step {index} ({kind}): {problem}")
+        steps.append((str(kind), args))
     return tuple(steps)
+
+
+def _where(path: Path, scenario: Any, cases: dict[Any, Any]) -> str:
+    """``cases.yaml: scenario NAME (cases CERT-...)``: where a step mistake is."""
+    judged = [
+        str(i) for i, c in cases.items() if isinstance(c, dict) and c.get("scenario") == scenario
+    ]
+    return f"{path}: scenario {scenario}" + (f" (cases {', '.join(judged)})" if judged else "")
 
 
 def _text(value: Any) -> str:
@@ -156,14 +248,18 @@ def load_suite(directory: Path | None = None) -> Suite:
     checks: dict[str, Callable[..., Any]] = {}
     for module in sorted(folder.glob("checks*.py")):
         checks |= _load_checks(module)
+    settings = dict(doc.get("settings") or {})
+    known, raw_cases = _resolved(settings), doc.get("cases") or {}
     scenarios = {
         str(name): ScenarioSpec(
-            str(name), _text(s.get("description")), _steps(name, s.get("steps"))
+            str(name),
+            _text(s.get("description")),
+            _steps(_where(path, name, raw_cases), s.get("steps"), known),
         )
         for name, s in (doc.get("scenarios") or {}).items()
     }
     cases = {}
-    for case_id, c in (doc.get("cases") or {}).items():
+    for case_id, c in raw_cases.items():
         problems = [
             "id must look like CERT-ABC-01" if not CASE_ID.match(str(case_id)) else "",
             "" if c.get("requirement") else "a requirement is needed",
@@ -182,7 +278,7 @@ def load_suite(directory: Path | None = None) -> Suite:
     return Suite(
         name=str(doc.get("suite", "certification")),
         version=str(doc.get("version", "0")),
-        settings=dict(doc.get("settings") or {}),
+        settings=settings,
         scenarios=scenarios,
         cases=cases,
         checks=checks,
@@ -206,5 +302,6 @@ __all__ = [
     "check",
     "load_suite",
     "load_variants",
+    "resolve",
     "suite_dir",
 ]
