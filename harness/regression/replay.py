@@ -89,14 +89,25 @@ class Replay:
     target: str = ""  # the gateway's name, as reports show it
 
 
-def served_catalogs(target: GatewayTarget, client: IvanClient) -> list[str]:
-    """Catalog versions the gateway serves (``GET /api/v1/catalog``), oldest first."""
+def served_catalogs(client: IvanClient) -> tuple[list[str], list[str]]:
+    """Catalog versions the gateway serves (``GET /api/v1/catalog``), oldest first, and a
+    note when they could not be read: without them a removed catalog goes unjudged."""
     try:
         response = client.session.get(f"{client.base_url}/api/v1/catalog", timeout=30)
+    except requests.RequestException as exc:
+        return [], [_catalogs_unread(_short(exc))]
+    if not response.ok:
+        return [], [_catalogs_unread(f"{response.status_code} {response.reason or ''}".strip())]
+    try:
         root = parse_xml(response.content)
-    except (requests.RequestException, ValueError):
-        return []
-    return [str(node.get("PHIEN_BAN")) for node in root.iterfind("DANH_MUC")]
+    except ValueError:
+        return [], [_catalogs_unread("the answer is not XML")]
+    versions = [str(node.get("PHIEN_BAN")) for node in root.iterfind("DANH_MUC")]
+    return versions, [] if versions else [_catalogs_unread("the answer lists no DANH_MUC")]
+
+
+def _catalogs_unread(why: str) -> str:
+    return f"the served catalogs could not be read ({why}); catalog removal not judged"
 
 
 def replay(
@@ -118,7 +129,7 @@ def replay(
     if max_backoff is not None:
         stats.max_backoff = max_backoff
     client = target.client(stats)
-    catalogs = served_catalogs(target, client)
+    catalogs, catalog_notes = served_catalogs(client)
     outcomes: dict[str, dict[str, Any]] = {}
     latencies: dict[str, list[float]] = defaultdict(list)
     pending: dict[str, str] = {}  # MA_GDICH -> dossier name
@@ -153,7 +164,7 @@ def replay(
             "the token is right); the dossiers were submitted, re-run to compare"
         ) from None
     elapsed = time.perf_counter() - started
-    return Replay(outcomes, dict(latencies), catalogs, elapsed, notes, stats)
+    return Replay(outcomes, dict(latencies), catalogs, elapsed, catalog_notes + notes, stats)
 
 
 def time_submissions(
