@@ -21,7 +21,9 @@ I-VAN would experience it).
 from __future__ import annotations
 
 import functools
+import json
 import math
+import os
 import random
 import time
 import uuid
@@ -29,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from harness.client import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
@@ -196,6 +199,13 @@ class LifecycleLog:
             "pending_ages": ages,
             "latency_ms": self.latency_ms,
         }
+
+    def write(self, path: Path) -> None:
+        """:meth:`summary` as JSON at ``path``, in one step: locust stopped while writing
+        leaves no half file for the verdict to read."""
+        partial = path.with_name(f"{path.name}.partial")
+        partial.write_text(json.dumps(self.summary()), encoding="utf-8")
+        os.replace(partial, path)
 
 
 @dataclass

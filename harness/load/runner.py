@@ -50,6 +50,9 @@ OVERSHOOT_WARNING = 1.1
 """Scheduled / asked above this: the scale is too small for whole users to follow the
 shape, and the run says so."""
 
+LIFECYCLE = "lifecycle.json"
+"""The locust master's lifecycle samples and counters, in the report folder."""
+
 LOCAL_CLOCK_SPEED = 900.0
 """A local gateway's simulated seconds per real second: 15 minutes a second, so hand-over
 (15 min) and result (+60 min) come back within a few real seconds of a short run."""
@@ -251,7 +254,7 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
                 catalog=catalog.version,
                 payload=request.payload,
                 feed=request.feed,
-                lifecycle_out=str(directory / "lifecycle.json"),
+                lifecycle_out=str(directory / LIFECYCLE),
                 insecure=request.insecure,
                 ca_bundle=str(request.ca_bundle.resolve()) if request.ca_bundle else "",
             )
@@ -316,6 +319,24 @@ def _user_errors(directory: Path) -> str:
     )
 
 
+def _read_lifecycle(path: Path) -> tuple[dict[str, Any], str]:
+    """What the locust master wrote as the run ended, or why it cannot be read: the run is
+    then an ERROR (its lifecycle was not measured) and its report is still written."""
+    if not path.is_file():
+        return {}, ""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError too
+        data = exc
+    if isinstance(data, dict):
+        return data, ""
+    why = data if isinstance(data, Exception) else f"a JSON {type(data).__name__}, not an object"
+    return {}, (
+        f"{path} could not be read ({why}), so lifecycle times and dossiers still pending "
+        "were not measured; locust was probably stopped while writing it: run again"
+    )
+
+
 def _finish(
     request: LoadRequest,
     plan: Plan,
@@ -329,10 +350,7 @@ def _finish(
     stats_path = directory / f"{STATS_PREFIX}_stats.csv"
     steps = read_stats(stats_path) if stats_path.is_file() else {}
     history = read_history(directory / f"{STATS_PREFIX}_stats_history.csv")
-    lifecycle_path = directory / "lifecycle.json"
-    lifecycle: dict[str, Any] = {}
-    if lifecycle_path.is_file():
-        lifecycle = json.loads(lifecycle_path.read_text(encoding="utf-8"))
+    lifecycle, unreadable = _read_lifecycle(directory / LIFECYCLE)
     measurements = Measurements(
         steps=steps,
         lifecycle=lifecycle.get("samples", {}),
@@ -351,7 +369,7 @@ def _finish(
         f"{counts.get('retries', 0)} retries, {counts.get('late arrivals', 0)} late arrivals",
         "results pending at the end": str(measurements.pending),
     }
-    error = "\n".join(e for e in (outcome.error, _user_errors(directory)) if e)
+    error = "\n".join(e for e in (outcome.error, unreadable, _user_errors(directory)) if e)
     verdict = "ERROR" if error else ("PASSED" if all(r.passed for r in results) else "FAILED")
     title = f"Load run {plan.shape.name} × {request.scale:g} — {run_id}"
     ordered = [steps[name] for name in (*STEPS, AGGREGATED) if name in steps]

@@ -13,7 +13,6 @@ Run it through ``bhxh-harness load``, which writes the report; by hand it is::
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -82,8 +81,7 @@ def _init(environment: Any, **_kw: Any) -> None:
         settings = STATE.settings or LocustSettings.from_options(environment.parsed_options)
         if settings.lifecycle_out and not isinstance(environment.runner, WorkerRunner):
             STATE.log.clock_speed = settings.clock_speed
-            path = Path(settings.lifecycle_out)
-            path.write_text(json.dumps(STATE.log.summary()), encoding="utf-8")
+            STATE.log.write(Path(settings.lifecycle_out))
 
 
 def _tls(settings: LocustSettings) -> dict[str, Any]:
