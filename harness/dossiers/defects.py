@@ -143,7 +143,7 @@ def _edit(
     return apply
 
 
-def _content_change(d: Defect, element: str) -> Callable[[etree._Element], None]:
+def _content_change(d: Defect) -> Callable[[etree._Element], None]:
     value = str(d.args.get("value", ""))
 
     def set_text(node: etree._Element) -> None:
@@ -155,6 +155,12 @@ def _content_change(d: Defect, element: str) -> Callable[[etree._Element], None]
 
     def flip(node: etree._Element) -> None:
         text = node.text or ""
+        if len(text) < 4:  # the 4th digit of a 12-digit CCCD gives the century and sex
+            raise FactoryError(
+                f"defect {d.name}: {node.tag} holds {text!r}, not a 12-digit CCCD",
+                hint=f"point {d.name} in fixtures/dossiers/defects.yaml at an element "
+                "holding a CCCD number",
+            )
         node.text = text[:3] + _CCCD_SEX_FLIP.get(text[3], "0") + text[4:]
 
     def remove(node: etree._Element) -> None:
@@ -244,7 +250,7 @@ def tweaks_for(factory: DossierFactory, procedure_code: str, name: str) -> Tweak
         if d.op == "tamper-form":
             tamper = _tamper(element, str(d.args["value"]))
             return Tweaks(signed_form_hook=lambda c, b: tamper(b) if c == form else b)
-        edit = _edit(element, _content_change(d, element))
+        edit = _edit(element, _content_change(d))
         return Tweaks(form_hook=lambda c, r: edit(r) if c == form else r)
     simple: dict[str, Callable[[], Tweaks]] = {
         "unsign-form": lambda: Tweaks(
