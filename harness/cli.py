@@ -333,20 +333,12 @@ def dossier_build(
     ivan: str,
 ) -> None:
     """Build one signed dossier envelope for PROCEDURE."""
-    from dataclasses import replace
-
+    from harness.conformance import factory_for_ivan
     from harness.dossiers.defects import build_defective
-    from harness.dossiers.factory import DEFAULT_IVAN, DossierFactory
+    from harness.dossiers.factory import DossierFactory
 
     factory = DossierFactory.for_version(version)
-    if ivan != DEFAULT_IVAN[0]:  # the code is the user's: check it fits the envelope's schema
-        from harness.conformance import ivan_problem
-        from harness.signing import ensure_pki
-
-        factory = replace(factory, ivan=(ivan, f"I-VAN {ivan}"))
-        problem = ivan_problem(factory, ensure_pki().trust_store())
-        if problem is not None:
-            raise UsageError(f"--ivan {ivan} does not make a valid envelope: {problem}")
+    factory = factory_for_ivan(factory, ivan, factory.pki.trust_store())
     built = (
         build_defective(factory, procedure, defect, seed)
         if defect

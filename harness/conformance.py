@@ -18,7 +18,7 @@ from lxml import etree
 from harness.catalog import Catalog, FormVersion, validators_for
 from harness.envelope import EnvelopeInfo, read_envelope
 from harness.error_codes import finding
-from harness.errors import Finding, SignatureInvalid
+from harness.errors import Finding, SignatureInvalid, UsageError
 from harness.signing import TrustStore, VerifiedSignature, verify
 from harness.xmlsafe import DEFAULT_LIMITS, XMLLimits, XMLRejected, parse_xml
 
@@ -201,4 +201,24 @@ def ivan_problem(factory: DossierFactory, trust: TrustStore) -> str | None:
     return None if checked.accepted else "; ".join(str(f) for f in checked.errors[:2])
 
 
-__all__ = ["CheckResult", "DossierChecker", "ivan_problem"]
+def factory_for_ivan(
+    factory: DossierFactory, code: str, trust: TrustStore, *, what: str = ""
+) -> DossierFactory:
+    """``factory`` naming I-VAN ``code``, a code the user typed (``what``: the option that
+    gave it, default ``--ivan CODE``); a :class:`UsageError` when the catalog's envelope
+    schema cannot carry it, since every dossier would then be refused."""
+    if code == factory.ivan[0]:
+        return factory
+    named = factory.for_ivan(code)
+    problem = ivan_problem(named, trust)
+    if problem is None:
+        return named
+    raise UsageError(
+        f"{what or '--ivan ' + code}: no envelope of catalog {factory.catalog.version} can "
+        f"name I-VAN {code}: {problem}",
+        hint="give the I-VAN code as the gateway issued it and envelopes carry it "
+        "(MaIVAN), e.g. IVAN02",
+    )
+
+
+__all__ = ["CheckResult", "DossierChecker", "factory_for_ivan", "ivan_problem"]

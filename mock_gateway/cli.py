@@ -166,10 +166,8 @@ def serve(
 def _refuse_unfit_ivan_codes(tokens: dict[str, str], catalogs: tuple[str, ...]) -> None:
     """Refuse an I-VAN code no envelope of the served catalogs can carry (MaIVAN's pattern
     is catalog data): its token would be accepted, and every dossier refused."""
-    from dataclasses import replace
-
     from harness.catalog import list_versions, load_catalog
-    from harness.conformance import ivan_problem
+    from harness.conformance import factory_for_ivan
     from harness.dossiers.factory import DossierFactory
     from harness.signing import ensure_pki
     from mock_gateway.config import DEFAULT_IVAN_TOKENS
@@ -181,15 +179,7 @@ def _refuse_unfit_ivan_codes(tokens: dict[str, str], catalogs: tuple[str, ...]) 
     for version in catalogs or list_versions():
         factory = DossierFactory(load_catalog(version), pki)
         for code in unusual:
-            named = replace(factory, ivan=(code, f"I-VAN {code}"))
-            problem = ivan_problem(named, pki.trust_store())
-            if problem is None:
-                continue
-            raise UsageError(
-                f"--ivan-token {code}=...: no envelope of catalog {version} can name I-VAN "
-                f"{code}: {problem}",
-                hint="give the I-VAN code as envelopes carry it (MaIVAN), e.g. IVAN03",
-            )
+            factory_for_ivan(factory, code, pki.trust_store(), what=f"--ivan-token {code}=...")
 
 
 def _host(host: str) -> str:

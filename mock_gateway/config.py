@@ -17,17 +17,15 @@ from typing import Any
 
 from harness.credentials import ivan_code_problem, token_problem
 from harness.errors import ConfigError
+from harness.identities import ADMIN_TOKEN, token_of
 from harness.paths import reports_dir
 
 ENV_CONFIG = "BHXH_GATEWAY_CONFIG"
 
-DEFAULT_IVAN_TOKENS: Mapping[str, str] = {
-    "IVAN01": "test-token-IVAN01",
-    "IVAN02": "test-token-IVAN02",
-}
+DEFAULT_IVAN_TOKENS: Mapping[str, str] = {code: token_of(code) for code in ("IVAN01", "IVAN02")}
 """Well-known test credentials: anyone may read them, so the gateway is a test system only."""
 
-DEFAULT_ADMIN_TOKEN = "test-admin-token"
+DEFAULT_ADMIN_TOKEN = ADMIN_TOKEN
 DEFAULT_DATABASE_URL = "sqlite:///bhxh-gateway.sqlite3"
 MAX_CLOCK_SPEED = 100_000.0
 """Fastest simulated clock: a simulated year in about 5 real minutes (the suites use at

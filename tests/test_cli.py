@@ -227,7 +227,7 @@ def test_build_for_another_ivan_is_accepted_with_that_ivans_token(
         refused = gw.submit(target.read_bytes(), ivan="IVAN01")
         assert refused.status == 403 and b"ENV-010" in refused.body
     code, _, err = run("dossier", "build", "604", "--ivan", "ivan 2")
-    assert code == 2 and "--ivan ivan 2 does not make a valid envelope" in err
+    assert code == 2 and "--ivan ivan 2: no envelope of catalog" in err
 
 
 def test_an_answer_that_is_not_json_is_not_called_the_gateway_stopping() -> None:
@@ -442,7 +442,7 @@ def test_an_empty_name_is_a_usage_error_not_the_default(args: tuple[str, ...]) -
 def test_record_refuses_an_ivan_code_no_envelope_can_carry(tmp_path: Path, pki_dir: Path) -> None:
     """`--ivan ivan01` recorded a baseline in which no dossier was accepted, exit 0."""
     code, out, err = run("record", "--name", "x", "--ivan", "ivan01", "--root", str(tmp_path))
-    assert code == 2 and "--ivan ivan01 does not make a valid envelope" in err
+    assert code == 2 and "--ivan ivan01: no envelope of catalog" in err
     assert "replayed" not in out + err and not (tmp_path / "x").exists()
 
 

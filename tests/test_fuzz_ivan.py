@@ -75,7 +75,7 @@ def test_an_inproc_run_submits_as_the_ivan_even_one_the_defaults_lack(tmp_path: 
 def test_an_ivan_the_envelope_schema_refuses_is_a_usage_error(tmp_path: Path) -> None:
     result = _fuzz(tmp_path, "--ivan", "ivan-02")
     assert result.exit_code == 2, result.output
-    assert "--ivan ivan-02 does not make a valid envelope" in result.stderr
+    assert "--ivan ivan-02: no envelope of catalog" in result.stderr
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()
 
 

@@ -27,6 +27,13 @@ import requests
 from harness.certification.connection import REACH_HINT, answer_kind, send
 from harness.client import parse_answer
 from harness.errors import ConfigError
+from harness.identities import (
+    ADMIN_TOKEN,
+    DEFAULT_IVAN_CODE,
+    DEFAULT_IVAN_NAME,
+    ivan_name,
+    token_of,
+)
 from harness.signing import TestPKI
 from harness.tls import Verify, gateway_session
 from harness.xmlsafe import parse_xml
@@ -34,8 +41,9 @@ from harness.xmlsafe import parse_xml
 PROBE_PREFIX = "cert-probe-"
 ADMIN_PREFIX = "cert-admin-"
 """State-changing admin requests carry ``cert-admin-<run tag>-<n>`` (see window.py)."""
-DEFAULT_IVAN = ("IVAN01", "I-VAN THỬ NGHIỆM SỐ 1", "test-token-IVAN01")
-DEFAULT_ADMIN_TOKEN = "test-admin-token"
+DEFAULT_IDENTITY = (DEFAULT_IVAN_CODE, DEFAULT_IVAN_NAME, token_of(DEFAULT_IVAN_CODE))
+"""The I-VAN a certification acts as by default: code, name, token."""
+DEFAULT_ADMIN_TOKEN = ADMIN_TOKEN
 
 
 def parse_time(text: str) -> datetime:
@@ -146,7 +154,7 @@ class CertGateway:
         self,
         url: str,
         *,
-        ivan: tuple[str, str, str] = DEFAULT_IVAN,
+        ivan: tuple[str, str, str] = DEFAULT_IDENTITY,
         admin_token: str = DEFAULT_ADMIN_TOKEN,
         logs: LogCapture | None = None,
         local: bool = False,
@@ -335,7 +343,7 @@ def local_gateway(
         with LocalServer(gateway, app=app) as server:
             handle = CertGateway(
                 server.url,
-                ivan=(ivan, DEFAULT_IVAN[1], config.ivan_tokens[ivan]),
+                ivan=(ivan, ivan_name(ivan), config.ivan_tokens[ivan]),
                 admin_token=config.admin_token,
                 logs=capture,
                 local=True,

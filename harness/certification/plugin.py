@@ -38,6 +38,7 @@ from harness.certification.plugin_inproc import inproc_gateway, responses_gatewa
 from harness.certification.plugin_options import PluginOptions, add_options, read_options
 from harness.certification.plugin_view import GatewayView
 from harness.errors import ConfigError
+from harness.identities import ivan_name
 
 if TYPE_CHECKING:
     from harness.certification.gateway import CertGateway
@@ -123,9 +124,7 @@ def _check_gateway(remote: CertGateway, url: str) -> None:
 
 
 def _ivan_name(ivan: str) -> str:
-    from harness.dossiers.factory import DEFAULT_IVAN
-
-    return DEFAULT_IVAN[1] if ivan == DEFAULT_IVAN[0] else f"I-VAN {ivan}"
+    return ivan_name(ivan)
 
 
 @pytest.fixture(scope="session")

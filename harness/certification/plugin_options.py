@@ -14,8 +14,8 @@ import pytest
 
 from harness.credentials import ivan_code_problem, token_problem
 from harness.errors import UsageError
+from harness.identities import DEFAULT_IVAN_CODE
 
-DEFAULT_IVAN = "IVAN01"
 XDIST_WORKER = "PYTEST_XDIST_WORKER"
 """Set by pytest-xdist in each worker process (``gw0``, ``gw1``...)."""
 
@@ -31,7 +31,9 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--bhxh-catalog", default=None, help="Catalog version (default: latest).")
     group.addoption(
-        "--bhxh-ivan", default=None, help=f"The I-VAN the fixtures act as (default {DEFAULT_IVAN})."
+        "--bhxh-ivan",
+        default=None,
+        help=f"The I-VAN the fixtures act as (default {DEFAULT_IVAN_CODE}).",
     )
     group.addoption(
         "--bhxh-ivan-token",
@@ -62,7 +64,7 @@ def read_options(config: pytest.Config) -> PluginOptions:
     options = PluginOptions(
         gateway_url=url.rstrip("/") if url else None,
         catalog=config.getoption("bhxh_catalog"),
-        ivan=config.getoption("bhxh_ivan") or DEFAULT_IVAN,
+        ivan=config.getoption("bhxh_ivan") or DEFAULT_IVAN_CODE,
         ivan_token=config.getoption("bhxh_ivan_token"),
         admin_token=config.getoption("bhxh_admin_token"),
     )
@@ -114,4 +116,4 @@ def usage_error(exc: UsageError, option: str) -> pytest.UsageError:
     return pytest.UsageError(f"{option}: {exc}")
 
 
-__all__ = ["DEFAULT_IVAN", "PluginOptions", "add_options", "read_options", "usage_error"]
+__all__ = ["PluginOptions", "add_options", "read_options", "usage_error"]

@@ -34,6 +34,7 @@ from harness.certification.verdict import CertificationBundle
 from harness.certification.window import RunStart, run_start
 from harness.errors import ConfigError
 from harness.gateway_url import gateway_base_url
+from harness.identities import ADMIN_TOKEN, DEFAULT_IVAN_CODE, token_of
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
@@ -114,11 +115,11 @@ def _gateway(
     base, problem = gateway_base_url(url, local="the local gateway (leave --gateway out)")
     if problem:
         raise ConfigError(problem)
-    ivan = tokens.get("ivan", "IVAN01")
+    ivan = tokens.get("ivan", DEFAULT_IVAN_CODE)
     gateway = CertGateway(
         base,
-        ivan=(ivan, tokens.get("ivan_name", ivan), tokens.get("token", f"test-token-{ivan}")),
-        admin_token=tokens.get("admin_token", "test-admin-token"),
+        ivan=(ivan, tokens.get("ivan_name", ivan), tokens.get("token", token_of(ivan))),
+        admin_token=tokens.get("admin_token", ADMIN_TOKEN),
         verify_tls=verify_tls,
         tag=tag,
     )

@@ -25,13 +25,15 @@ from harness.dossiers.provider import Person, seeded_faker
 from harness.dossiers.text import format_vn_date, parse_period
 from harness.envelope import EmbeddedFile, EnvelopeInfo, Unit, build_envelope
 from harness.errors import FactoryError
+from harness.identities import DEFAULT_IVAN_CODE, DEFAULT_IVAN_NAME, ivan_name
 from harness.paths import fixtures_dir
 from harness.signing import TestPKI, ensure_pki, sign
 
 REFORM_PERIOD = (2025, 7)
 """From 07/2025 wards have no district (DOMAIN.md: the 2025 administrative reform)."""
 
-DEFAULT_IVAN = ("IVAN01", "I-VAN THỬ NGHIỆM SỐ 1")
+DEFAULT_IVAN = (DEFAULT_IVAN_CODE, DEFAULT_IVAN_NAME)
+"""The factory's I-VAN: (code, name), as envelopes carry them (MaIVAN, TenIVAN)."""
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,11 @@ class DossierFactory:
     @classmethod
     def for_version(cls, version: str | None = None, pki: TestPKI | None = None) -> DossierFactory:
         return cls(load_catalog(version), pki or ensure_pki())
+
+    def for_ivan(self, code: str) -> DossierFactory:
+        """This factory with envelopes naming I-VAN ``code`` (unchecked: see
+        :func:`harness.conformance.factory_for_ivan` for a code the user typed)."""
+        return replace(self, ivan=(code, ivan_name(code)))
 
     def procedure(self, code: str) -> Procedure:
         procedure = self.catalog.procedure(code)

@@ -12,13 +12,13 @@ while exploring near-simplest examples, and every revisit is free.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.catalog import Catalog
-from harness.dossiers.factory import DEFAULT_IVAN, NO_TWEAKS, Dossier, DossierFactory, Tweaks
-from harness.errors import UsageError
+from harness.dossiers.factory import NO_TWEAKS, Dossier, DossierFactory, Tweaks
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.signing import TestPKI, ensure_pki
 
 
@@ -53,7 +53,7 @@ class DossierPool:
     """
 
     def __init__(
-        self, catalog: Catalog, pki: TestPKI, size: int = 2048, ivan: str = DEFAULT_IVAN[0]
+        self, catalog: Catalog, pki: TestPKI, size: int = 2048, ivan: str = DEFAULT_IVAN_CODE
     ) -> None:
         self.catalog = catalog
         self.pki = pki
@@ -85,25 +85,16 @@ class DossierPool:
 def ivan_factory(factory: DossierFactory, ivan: str) -> DossierFactory:
     """``factory`` naming ``ivan`` in its envelopes, checked like ``regress``/``dossier build``
     check ``--ivan``: a code the envelope schema refuses would fail every valid case."""
-    if ivan == factory.ivan[0]:
-        return factory
-    from harness.conformance import ivan_problem
+    from harness.conformance import factory_for_ivan
 
-    named = replace(factory, ivan=(ivan, f"I-VAN {ivan}"))
-    problem = ivan_problem(named, factory.pki.trust_store())
-    if problem is not None:
-        raise UsageError(
-            f"--ivan {ivan} does not make a valid envelope: {problem}",
-            hint="give the I-VAN code exactly as the gateway issued it (e.g. IVAN02)",
-        )
-    return named
+    return factory_for_ivan(factory, ivan, factory.pki.trust_store())
 
 
 _POOLS: dict[tuple[int, Path, str], DossierPool] = {}
 
 
 def pool_for(
-    catalog: Catalog, pki: TestPKI | None = None, ivan: str = DEFAULT_IVAN[0]
+    catalog: Catalog, pki: TestPKI | None = None, ivan: str = DEFAULT_IVAN_CODE
 ) -> DossierPool:
     """The process-wide pool of ``catalog`` signed with ``pki`` (default: ``ensure_pki()``)
     whose envelopes name ``ivan``."""

@@ -21,7 +21,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from harness.catalog import Catalog
-from harness.dossiers.factory import DEFAULT_IVAN, Dossier
+from harness.dossiers.factory import Dossier
 from harness.dossiers.text import parse_period
 from harness.errors import UsageError
 from harness.fuzz._core import (
@@ -33,6 +33,7 @@ from harness.fuzz._core import (
 )
 from harness.fuzz.mutations import check_families, context_for, offers
 from harness.fuzz.pool import DossierSpec, pool_for
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.signing import TestPKI
 
 
@@ -110,7 +111,7 @@ def valid_dossiers(
     max_rows: int = 3,
     seeds: int = 1 << 16,
     months: int = 12,
-    ivan: str = DEFAULT_IVAN[0],
+    ivan: str = DEFAULT_IVAN_CODE,
 ) -> st.SearchStrategy[Dossier]:
     """Valid signed dossiers of ``catalog`` (any procedure, or the given ones) naming
     ``ivan`` (MaIVAN)."""
@@ -175,7 +176,7 @@ def _cases(
     settings: MutationSettings,
     valid: bool,
     size: int | None = None,
-    ivan: str = DEFAULT_IVAN[0],
+    ivan: str = DEFAULT_IVAN_CODE,
 ) -> st.SearchStrategy[Any]:
     """One case, or a list of ``size`` cases over one drawn dossier naming ``ivan``.
 
@@ -230,7 +231,7 @@ def fuzz_batches(
     pki: TestPKI | None = None,
     settings: MutationSettings = DEFAULT_SETTINGS,
     valid: bool = True,
-    ivan: str = DEFAULT_IVAN[0],
+    ivan: str = DEFAULT_IVAN_CODE,
 ) -> st.SearchStrategy[list[FuzzCase]]:
     """``size`` cases over one dossier: the fuzz runner's unit of work.
 
@@ -253,7 +254,7 @@ def mutated_dossiers(
     families: Iterable[str] | None = None,
     pki: TestPKI | None = None,
     settings: MutationSettings = DEFAULT_SETTINGS,
-    ivan: str = DEFAULT_IVAN[0],
+    ivan: str = DEFAULT_IVAN_CODE,
 ) -> st.SearchStrategy[FuzzCase]:
     """Valid dossiers with exactly one mutation applied; the case records which.
 
@@ -274,7 +275,7 @@ def fuzz_cases(
     pki: TestPKI | None = None,
     settings: MutationSettings = DEFAULT_SETTINGS,
     valid: bool = True,
-    ivan: str = DEFAULT_IVAN[0],
+    ivan: str = DEFAULT_IVAN_CODE,
 ) -> st.SearchStrategy[FuzzCase]:
     """What a fuzz run sends: valid dossiers as one more "family", and one-fault mutants.
 

@@ -30,18 +30,17 @@ from harness.gateway_url import (
     refuse_foreign_token,
     reported_clock_speed,
 )
+from harness.identities import token_of
 from harness.load.lifetime import die_with_parent
 from harness.tls import Verify, gateway_session, reach
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
-TEST_TOKEN = "test-token-{code}"
-"""The pattern of the gateway's well-known test credentials (``mock_gateway.config``)."""
 
 
 def well_known_tokens(count: int) -> dict[str, str]:
     """``IVAN01``.. ``IVANnn`` with their test tokens; at least the two the gateway knows."""
     codes = [f"IVAN{i:02d}" for i in range(1, max(count, 2) + 1)]
-    return {code: TEST_TOKEN.format(code=code) for code in codes}
+    return {code: token_of(code) for code in codes}
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -66,12 +65,9 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> int |
 def _probe_for(ivan: str, catalog_version: str | None) -> bytes | None:
     """A dossier naming ``ivan`` that the gateway refuses without storing it (ENV-010 if
     the token is another I-VAN's, else ENV-002), or None if it names no procedure."""
-    from dataclasses import replace
-
     from harness.dossiers.factory import DossierFactory
 
-    factory = DossierFactory.for_version(catalog_version)
-    factory = replace(factory, ivan=(ivan, f"I-VAN {ivan}"))
+    factory = DossierFactory.for_version(catalog_version).for_ivan(ivan)
     return ivan_probe(factory.build(next(iter(factory.catalog.procedures)), 0).envelope)
 
 
@@ -183,7 +179,6 @@ class LocalGateway:
 
 
 __all__ = [
-    "TEST_TOKEN",
     "LocalGateway",
     "check_remote",
     "free_port",

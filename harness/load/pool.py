@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError, FactoryError
+from harness.identities import ivan_name
 
 POOL_FORMAT = 1
 
@@ -39,7 +40,7 @@ class Ivan:
 
     @property
     def name(self) -> str:
-        return f"I-VAN THỬ NGHIỆM {self.code}"
+        return ivan_name(self.code)
 
 
 @dataclass(frozen=True)

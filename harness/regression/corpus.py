@@ -14,18 +14,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from harness.catalog import load_catalog
-from harness.conformance import ivan_problem
+from harness.conformance import factory_for_ivan
 from harness.dossiers.corpus import CorpusEntry, generated_corpus, static_corpus
-from harness.dossiers.factory import DEFAULT_IVAN, DossierFactory, Tweaks
+from harness.dossiers.factory import DossierFactory, Tweaks
 from harness.dossiers.text import to_nfd
-from harness.errors import ConfigError, UsageError
+from harness.errors import ConfigError
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import fixtures_dir
 from harness.signing import TestPKI
 from harness.yamlfile import load_yaml
@@ -61,7 +62,7 @@ class CorpusRecipe:
 
     @property
     def ivan_code(self) -> str:
-        return self.ivan or DEFAULT_IVAN[0]
+        return self.ivan or DEFAULT_IVAN_CODE
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CorpusRecipe:
@@ -141,14 +142,8 @@ def quirk_corpus(
 def build_corpus(recipe: CorpusRecipe, pki: TestPKI) -> list[CorpusEntry]:
     """The corpus of ``recipe``, in a stable order (names are unique)."""
     factory = DossierFactory(load_catalog(recipe.catalog), pki)
-    if recipe.ivan and recipe.ivan != DEFAULT_IVAN[0]:
-        factory = replace(factory, ivan=(recipe.ivan, f"I-VAN {recipe.ivan}"))
-        problem = ivan_problem(factory, pki.trust_store())
-        if problem is not None:
-            raise UsageError(
-                f"--ivan {recipe.ivan} does not make a valid envelope: {problem}",
-                hint="give the I-VAN code exactly as the gateway issued it (e.g. IVAN02)",
-            )
+    if recipe.ivan:
+        factory = factory_for_ivan(factory, recipe.ivan, pki.trust_store())
     procedures = list(recipe.procedures or factory.catalog.procedures)
     entries = list(generated_corpus(factory, recipe.seeds, procedures=procedures))
     if recipe.quirks:
