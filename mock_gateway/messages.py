@@ -20,6 +20,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from harness.errors import Finding
+from harness.message_kinds import HANDOVER, RESULT
 from harness.signing import Credential
 from mock_gateway.signer import EnvelopedSigner
 
@@ -34,8 +35,6 @@ DATE_FORMAT = "%d/%m/%Y"
 VN_TIME = timezone(timedelta(hours=7), "ICT")
 
 RECEIPT = "receipt"
-HANDOVER = "02/TB-TS"
-RESULT = "03/TB-TS"
 ERROR = "error"
 _LOAI = {RECEIPT: "XACNHAN_NOP", HANDOVER: "02/TB-TS", RESULT: "03/TB-TS", ERROR: "TU_CHOI"}
 

@@ -32,11 +32,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from harness.envelope import Unit
 from harness.errors import ConfigError, ConformanceFinding, HarnessError
+from harness.message_kinds import HANDOVER, RESULT
 
 RECEIPT = "receipt"
 REJECTED = "rejected"
-HANDOVER = "02/TB-TS"
-RESULT = "03/TB-TS"
 ALERT = "alert"
 TERMINAL = frozenset({RESULT, REJECTED})
 """Relay kinds after which the employer expects nothing more for a job."""

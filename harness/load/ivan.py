@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from harness.client import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from harness.load.pool import Picker
+from harness.message_kinds import HANDOVER, RESULT
 from harness.xmlsafe import XMLLimits, parse_xml
 
 SUBMIT = "submit"
@@ -46,7 +47,7 @@ ACK = "ack"
 STEPS = (SUBMIT, SUBMIT_RETRY, FEED, ACK)
 
 STAGES = ("submit_to_receipt", "submit_to_handover", "submit_to_result")
-_STAGE_OF_KIND = {"02/TB-TS": "submit_to_handover", "03/TB-TS": "submit_to_result"}
+_STAGE_OF_KIND = {HANDOVER: "submit_to_handover", RESULT: "submit_to_result"}
 
 TRIVIAL_BODY = b"<?xml version='1.0' encoding='UTF-8'?>\n<Hoso/>"
 """The benchmark's stand-in payload: what the generator costs without a real envelope."""

@@ -25,12 +25,12 @@ import requests
 from harness.client import RETRYABLE_STATUS, Answer, FeedMessage, IvanClient, Journal, RetryPolicy
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import ConfigError, GatewayUnavailable
+from harness.message_kinds import RESULT
 from harness.regression.normalise import Masks, message, outcome
 from harness.regression.transport import TransportStats, watched
 from harness.tls import gateway_session, reach
 from harness.xmlsafe import parse_xml
 
-RESULT_KIND = "03/TB-TS"
 RETRY = RetryPolicy()
 """The reference client's retry policy: after this many attempts a dossier is unavailable."""
 
@@ -255,7 +255,7 @@ def _lifecycle(
             if name is None:
                 continue  # another run's or another dossier's message
             outcomes[name]["messages"].append(message(item.kind, item.content, masks))
-            if item.kind == RESULT_KIND:
+            if item.kind == RESULT:
                 finished.add(item.ma_gdich)
         if len(finished) == len(pending):
             break
@@ -266,7 +266,7 @@ def _lifecycle(
         if time.monotonic() > deadline:
             notes.append(
                 f"feed polling stopped after {target.poll_timeout:.0f} s with "
-                f"{len(pending) - len(finished)} dossier(s) still waiting for {RESULT_KIND}"
+                f"{len(pending) - len(finished)} dossier(s) still waiting for {RESULT}"
             )
             break
         time.sleep(target.poll_interval)
