@@ -147,10 +147,6 @@ class VietnamSocialInsuranceProvider(BaseProvider):
         """
         return self._ward(province_code, reformed).code
 
-    def wage_region(self, ward_code: str, *, reformed: bool = False) -> int:
-        """The wage region (1..4) of a ward, for MavungLTT; not random, but handy on the faker."""
-        return places().ward(ward_code, reformed=reformed).region
-
     def cccd(self, birth_date: date, sex: int, province_code: str | None = None) -> str:
         """A 12-digit CCCD: province(3) + century/sex(1) + birth year(2) + random(6)."""
         digit = cccd_century_digit(birth_date.year, sex)

@@ -117,11 +117,5 @@ class CheckerTarget:
             body = self._stored.get(receipt_id)
         return Retrieved(200, body) if body is not None else Retrieved(404, None)
 
-    def forget(self) -> None:
-        """Drop stored receipts (long runs would otherwise keep every accepted body)."""
-        with self._lock:
-            self._stored.clear()
-            self._by_message.clear()
-
 
 __all__ = ["ACCEPTED", "CheckerTarget", "Retrieved", "Submitted", "Target", "is_error"]
