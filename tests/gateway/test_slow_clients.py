@@ -17,7 +17,6 @@ from harness.signing import TestPKI
 from mock_gateway.config import GatewayConfig
 from mock_gateway.local import LocalServer
 from mock_gateway.testing import Answer, InProcessGateway
-
 from tests.gateway.test_http_head import _address, _read_answer
 
 TIMEOUT = 0.5
