@@ -75,3 +75,19 @@ def cache_dir() -> Path:
 def reports_dir() -> Path:
     """Where runs write ``<run-id>/`` folders."""
     return project_root() / "reports"
+
+
+def writable_folder(folder: Path, what: str, hint: str) -> Path:
+    """Create ``folder`` if need be and make sure ``what`` can be written there: a run
+    checks this before it sends anything, not once its work is done and lost."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"cannot keep {what} in {folder}: it is a file, not a folder", hint=hint)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot keep {what} in {folder}: {exc.strerror or exc}", hint=hint
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot keep {what} in {folder}: it is not writable", hint=hint)
+    return folder

@@ -142,7 +142,7 @@ def test_a_gateway_lost_mid_run_is_one_line_with_a_network_hint(
     def lost(*_args: object, **_kwargs: object) -> None:
         raise requests.ConnectionError("Connection aborted: RemoteDisconnected")
 
-    monkeypatch.setattr("harness.regression.cli.record_baseline", lost)
+    monkeypatch.setattr("harness.regression.run.record", lost)
     code, _out, err = run("record", "--name", "x")
     assert code == 2 and "error: the gateway stopped answering: Connection aborted" in err
     assert "--ca-bundle" in err and "check the path" not in err

@@ -22,14 +22,9 @@ from harness.tls import Verify, verify_option
 
 if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it starts, not at --help
     from harness.fuzz.pool import DossierPool
-    from harness.fuzz.runner import FuzzReport
-    from harness.reporting import ReportBundle
 
 DEFAULT_BUDGET = 200
 """Cases a run sends when neither --budget nor --duration is given."""
-REQUIREMENT = (
-    "DESIGN.md Suites/Fuzz: valid accepted, each mutation rejected with its code, never 5xx"
-)
 
 
 @contextmanager
@@ -77,54 +72,6 @@ def _pool(version: str | None, ivan: str) -> DossierPool:
 
     catalog = load_catalog(version or latest_version())
     return pool_for(catalog, ensure_pki(), ivan)
-
-
-def report_bundle(report: FuzzReport, out: Path | None) -> ReportBundle:
-    """One case per mutation family and procedure: passed when none of its cases broke a
-    property, so the matrix shows which procedures each family reached."""
-    from datetime import UTC, datetime
-
-    from harness.paths import reports_dir
-    from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
-
-    run_id = new_run_id("fuzz")
-    info = RunInfo(
-        run_id=run_id,
-        suite="fuzz",
-        title=f"Fuzz {report.target} — catalog {report.catalog_version}",
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        meta={
-            "target": report.target,
-            "catalog": report.catalog_version,
-            "seed": report.seed,
-            "ivan": report.ivan,
-            "cases": report.cases,
-            "cases_per_second": round(report.cases_per_second, 1),
-        },
-    )
-    bundle = ReportBundle(info, (out or reports_dir()) / run_id)
-    for (family, procedure), count in sorted(report.by_procedure.items()):
-        failures = [f for f in report.failures if f.family == family and f.procedure == procedure]
-        message = "; ".join(f"{f.check}: {f.reason}" for f in failures)[:2000]
-        if count.failed and not failures:  # minimised once per property and family
-            message = f"{count.failed} case(s) broke a property (minimised under another procedure)"
-        bundle.add(
-            CaseResult(
-                case_id=f"FUZZ-{family}@{procedure}",
-                title=f"{count.executed} {family} cases",
-                outcome=Outcome.FAILED if count.failed else Outcome.PASSED,
-                procedure=procedure,
-                requirement=REQUIREMENT,
-                message=message,
-                evidence={
-                    f"{f.check} {f.mutation}": f"answer: {f.answer}\nexpected: {f.expected}\n"
-                    f"codes: {f.codes}\nevidence: {f.evidence.dossier if f.evidence else '-'}"
-                    for f in failures
-                },
-                reproduce="; ".join(f.evidence.command for f in failures if f.evidence),
-            )
-        )
-    return bundle
 
 
 @click.command()
@@ -194,6 +141,7 @@ def fuzz(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from harness.fuzz.report import report_bundle
     from harness.fuzz.runner import CaseExecuted, Event, run_fuzz
 
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines

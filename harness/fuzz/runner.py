@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from harness.fuzz.mutations import check_families
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
 from harness.fuzz.strategies import FuzzCase, fuzz_batches, fuzz_cases
 from harness.fuzz.target import Target
+from harness.reporting import new_run_id
 from harness.signing import TestPKI, ensure_pki
 
 
@@ -75,6 +77,10 @@ class FuzzReport:
     failures: list[FuzzFailure] = field(default_factory=list)
     ivan: str = DEFAULT_IVAN[0]
     """The I-VAN every dossier named (MaIVAN)."""
+    started_at: datetime = field(kw_only=True)
+    """When the campaign began (UTC), before its first case: its report's start."""
+    run_id: str = field(kw_only=True)
+    """The report's run id (and folder name), stamped when the campaign began."""
 
     @property
     def ok(self) -> bool:
@@ -173,7 +179,10 @@ def run_fuzz(
     pki = pki or ensure_pki()
     emit = on_event or (lambda event: None)
     name = getattr(target, "name", type(target).__name__)
-    report = FuzzReport(name, catalog.version, seed, ivan=ivan)
+    started_at, run_id = datetime.now(UTC), new_run_id("fuzz")
+    report = FuzzReport(
+        name, catalog.version, seed, ivan=ivan, started_at=started_at, run_id=run_id
+    )
     first: dict[tuple[str, str], PropertyFailed] = {}
     counts: dict[tuple[str, str], int] = {}
     strategy = fuzz_batches(

@@ -11,7 +11,6 @@ Exit codes: 0 no unintended difference, 1 some, 2 usage error (nothing was repla
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -19,19 +18,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
 from harness.cli_exits import exits_on_errors
 from harness.cli_types import NAME, SECONDS, TOKEN
 from harness.errors import ConfigError
-from harness.regression.compare import Difference, LatencyThresholds
-from harness.regression.report import report_bundle, transport_line
-from harness.regression.run import RegressionResult
-from harness.regression.run import record as record_baseline
-from harness.regression.run import regress as run_regress
-from harness.regression.transport import MAX_BACKOFF, TransportStats
-from harness.reporting.command_line import command_line
-from harness.tls import verify_option
+from harness.paths import writable_folder
+from harness.regression.compare import LatencyThresholds
+from harness.regression.transport import MAX_BACKOFF
+
+# The run, its report and rich load when a command runs, not when the CLI lists commands.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +86,8 @@ def _target_kwargs(
     release: str | None,
     serve: tuple[str, ...],
 ) -> dict[str, Any]:
+    from harness.tls import verify_option
+
     kwargs: dict[str, Any] = {
         "token": token,
         "admin_token": admin_token,
@@ -102,6 +99,9 @@ def _target_kwargs(
         kwargs["poll_timeout"] = poll_timeout
     return kwargs
 
+
+OUT_HINT = "name with --out a folder you may write to (it is created if need be)"
+"""What to do when ``regress --out`` cannot hold the report (refused before any replay)."""
 
 EXIT_CODES = (
     "Exit codes: 0 no unintended difference, 1 some, 2 usage error (nothing replayed), "
@@ -172,6 +172,11 @@ def record(
     ivan: str,
 ) -> None:
     """Replay the corpus against a known-good gateway and store baseline NAME."""
+    from rich.console import Console
+
+    from harness.regression.run import record as record_baseline
+    from harness.regression.transport import TransportStats
+
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     surprises: list[str] = []
     transport: list[TransportStats] = []
@@ -253,10 +258,17 @@ def regress(
 
     The report (JUnit, JSON, HTML) is written under --out (default reports/).
     """
+    from rich.console import Console
+
+    from harness.regression.report import report_bundle, summary_lines
+    from harness.regression.run import regress as run_regress
+    from harness.reporting.command_line import command_line
+
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     with exits_on_errors():
         thresholds = LatencyThresholds(p50_ratio, p95_ratio, min_delta_ms)  # others: defaults
-        writable_folder(out)
+        if out is not None:
+            writable_folder(out, "the report", hint=OUT_HINT)
         result = run_regress(
             baseline=name, gateway=gateway, expectations=expectations, thresholds=thresholds,
             root=root, on_progress=_progress(), max_backoff=_max_backoff(max_backoff),
@@ -273,68 +285,6 @@ def regress(
         console.print(f"  {line}")
     console.print(f"report: {folder / 'index.html'}")
     sys.exit(0 if result.ok else 1)
-
-
-def writable_folder(out: Path | None) -> None:
-    """Refuse an ``--out`` that cannot hold the report before anything is submitted."""
-    if out is None:
-        return
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} is a file", hint="name a folder (it is created if need be)")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot create it ({exc.strerror})") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out {out} is not writable", hint="name a folder you may write to")
-
-
-def summary_lines(result: RegressionResult) -> list[str]:
-    """Under the verdict: each unintended kind with an example, what was excused, what
-    was not judged, and what the transport went through."""
-    lines = []
-    groups: dict[str, list[Difference]] = {}
-    for d in result.unintended:
-        groups.setdefault(d.kind, []).append(d)
-    for kind, found in sorted(groups.items()):
-        procedures = ", ".join(dict.fromkeys(d.procedure for d in found))
-        lines.append(f"{kind} x{len(found)} in {procedures}; e.g. {_example(found[0])}")
-    if result.impact is not None and result.impact.broken:
-        broken = sorted({d.dossier for d in result.impact.broken})
-        lines.append(
-            f"catalog {result.impact.diff.old_version} -> {result.impact.diff.new_version} "
-            f"broke unchanged procedures: {', '.join(broken)}"
-        )
-    excused: dict[str, int] = {}
-    for _d, reason in result.intended:
-        excused[reason] = excused.get(reason, 0) + 1
-    lines += [f"intended x{count}: {reason}" for reason, count in sorted(excused.items())]
-    lines += [f"unused expectation (matched nothing): {e.describe()}" for e in result.unused]
-    lines += _unjudged(result.unjudged)
-    transport = transport_line(result)
-    if result.run.transport is not None and result.run.transport.retries:
-        lines.append(f"transport: {transport}")
-    lines += [f"note: {note}" for note in result.notes]
-    return lines
-
-
-def _unjudged(unjudged: dict[tuple[str, str], str]) -> list[str]:
-    """``latency-p95 not judged in 7 procedure(s): ...`` once per kind, not per cell."""
-    by_kind: dict[str, list[str]] = {}
-    for (kind, procedure), _why in sorted(unjudged.items()):
-        by_kind.setdefault(kind, []).append(procedure)
-    return [
-        f"{kind} not judged in {len(procedures)} procedure(s) ({', '.join(procedures)}): "
-        f"{unjudged[(kind, procedures[0])].removeprefix('not judged: ')}"
-        for kind, procedures in by_kind.items()
-    ]
-
-
-def _example(d: Difference) -> str:
-    """``600/impossible-date MA_LOI: RULE-105 -> RULE-150``: where, what, before and after."""
-    where = " ".join(part for part in (d.dossier or d.procedure, d.field) if part)
-    change = f"{d.expected or '(none)'} -> {d.actual or '(none)'}"
-    return f"{where}: {change}" if d.expected or d.actual else where
 
 
 __all__ = ["record", "regress"]

@@ -9,14 +9,13 @@ grouped by form version. Intended differences pass, with the declared reason as 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.paths import reports_dir
 from harness.regression.compare import KINDS, Difference
 from harness.regression.expectations import form_versions
 from harness.regression.run import RegressionResult
-from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
+from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
 
 REQUIREMENT = (
     "DESIGN.md Suites/Regression: replayed against the candidate, the corpus must give the "
@@ -49,12 +48,11 @@ def report_bundle(
     result: RegressionResult, out: Path | None = None, *, reproduce: str = ""
 ) -> ReportBundle:
     """One case per (difference kind, procedure); passed when nothing unintended differs."""
-    run_id = new_run_id("regression")
     info = RunInfo(
-        run_id=run_id,
+        run_id=result.run_id,
         suite="regression",
         title=f"Regression {result.target} vs baseline {result.baseline.name}",
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        started_at=result.started_at.isoformat(timespec="seconds"),
         meta={
             "baseline": result.baseline.name,
             "baseline_gateway": result.baseline.gateway,
@@ -72,7 +70,7 @@ def report_bundle(
             "transport": transport_line(result),
         },
     )
-    bundle = ReportBundle(info, (out or reports_dir()) / run_id)
+    bundle = ReportBundle(info, (out or reports_dir()) / result.run_id)
     reasons = {id(d): reason for d, reason in result.intended}
     by_cell: dict[tuple[str, str], list[Difference]] = defaultdict(list)
     for d in result.differences:
@@ -171,4 +169,52 @@ def _expectations_case(result: RegressionResult, reproduce: str) -> CaseResult:
     )
 
 
-__all__ = ["REQUIREMENT", "report_bundle", "transport_line"]
+def summary_lines(result: RegressionResult) -> list[str]:
+    """Under the verdict: each unintended kind with an example, what was excused, what
+    was not judged, and what the transport went through."""
+    lines = []
+    groups: dict[str, list[Difference]] = {}
+    for d in result.unintended:
+        groups.setdefault(d.kind, []).append(d)
+    for kind, found in sorted(groups.items()):
+        procedures = ", ".join(dict.fromkeys(d.procedure for d in found))
+        lines.append(f"{kind} x{len(found)} in {procedures}; e.g. {_example(found[0])}")
+    if result.impact is not None and result.impact.broken:
+        broken = sorted({d.dossier for d in result.impact.broken})
+        lines.append(
+            f"catalog {result.impact.diff.old_version} -> {result.impact.diff.new_version} "
+            f"broke unchanged procedures: {', '.join(broken)}"
+        )
+    excused: dict[str, int] = {}
+    for _d, reason in result.intended:
+        excused[reason] = excused.get(reason, 0) + 1
+    lines += [f"intended x{count}: {reason}" for reason, count in sorted(excused.items())]
+    lines += [f"unused expectation (matched nothing): {e.describe()}" for e in result.unused]
+    lines += _unjudged(result.unjudged)
+    transport = transport_line(result)
+    if result.run.transport is not None and result.run.transport.retries:
+        lines.append(f"transport: {transport}")
+    lines += [f"note: {note}" for note in result.notes]
+    return lines
+
+
+def _unjudged(unjudged: dict[tuple[str, str], str]) -> list[str]:
+    """``latency-p95 not judged in 7 procedure(s): ...`` once per kind, not per cell."""
+    by_kind: dict[str, list[str]] = {}
+    for (kind, procedure), _why in sorted(unjudged.items()):
+        by_kind.setdefault(kind, []).append(procedure)
+    return [
+        f"{kind} not judged in {len(procedures)} procedure(s) ({', '.join(procedures)}): "
+        f"{unjudged[(kind, procedures[0])].removeprefix('not judged: ')}"
+        for kind, procedures in by_kind.items()
+    ]
+
+
+def _example(d: Difference) -> str:
+    """``600/impossible-date MA_LOI: RULE-105 -> RULE-150``: where, what, before and after."""
+    where = " ".join(part for part in (d.dossier or d.procedure, d.field) if part)
+    change = f"{d.expected or '(none)'} -> {d.actual or '(none)'}"
+    return f"{where}: {change}" if d.expected or d.actual else where
+
+
+__all__ = ["REQUIREMENT", "report_bundle", "summary_lines", "transport_line"]

@@ -10,10 +10,10 @@ and a TLS option.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from harness.catalog import latest_version
 from harness.dossiers.corpus import CorpusEntry
 from harness.dossiers.factory import DEFAULT_IVAN
 from harness.errors import UsageError
+from harness.paths import writable_folder
 from harness.regression.baseline import (
     Baseline,
     baseline_path,
@@ -50,6 +51,7 @@ from harness.regression.normalise import Masks, load_masks
 from harness.regression.preflight import base_url, check_gateway, probe_body
 from harness.regression.replay import GatewayTarget, Replay, replay, time_submissions
 from harness.regression.transport import TransportStats
+from harness.reporting import new_run_id
 from harness.signing import TestPKI, ensure_pki
 
 Progress = Callable[[int, int], None]
@@ -188,15 +190,11 @@ def record(
     run is judged against.
     """
     folder = baseline_path(name, root)  # before anything is sent: no replay for nothing
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot keep baselines in {folder.parent}: {exc.strerror or exc}",
-            hint="give --root a folder that exists or can be created, and is writable",
-        ) from None
-    if not os.access(folder.parent, os.W_OK):
-        raise UsageError(f"cannot write baselines in {folder.parent}", hint="--root FOLDER")
+    writable_folder(
+        folder.parent,
+        "baselines",
+        hint="give --root a folder that exists or can be created, and is writable",
+    )
     if not replace and (folder / "meta.json").exists():
         raise UsageError(
             f"baseline {name} already exists ({folder})",
@@ -260,6 +258,10 @@ class RegressionResult:
     notes: list[str] = field(default_factory=list)
     unjudged: dict[tuple[str, str], str] = field(default_factory=dict)
     """(latency kind, procedure) -> why it was not judged (too few samples)."""
+    started_at: datetime = field(kw_only=True)
+    """When the run began (UTC), before the baseline was read: its report's start."""
+    run_id: str = field(kw_only=True)
+    """The report's run id (and folder name), stamped when the run began."""
 
     @property
     def ok(self) -> bool:
@@ -288,6 +290,7 @@ def regress(
     **target_options: object,
 ) -> RegressionResult:
     """Replay baseline ``baseline``'s corpus against ``gateway`` and diff the outcomes."""
+    started_at, run_id = datetime.now(UTC), new_run_id("regression")
     pki = pki or ensure_pki()
     base = load_baseline(baseline, root)
     declared = load_expectations(expectations)
@@ -322,6 +325,7 @@ def regress(
     return RegressionResult(
         base, run.target, corpus, run, unintended, intended, unused, latency, thresholds,
         impact, notes + run.notes, unjudged_latency(base.latency, latency, thresholds),
+        started_at=started_at, run_id=run_id,
     )  # fmt: skip
 
 

@@ -13,8 +13,8 @@ from requests.adapters import BaseAdapter
 
 import harness.regression._inproc as inproc
 from harness.regression import Baseline, regress
-from harness.regression.cli import summary_lines
 from harness.regression.replay import GatewayTarget
+from harness.regression.report import summary_lines
 from harness.signing import TestPKI
 from mock_gateway.transport import DEFAULT_BASE_URL
 from tests.regression.conftest import FUNCTIONAL
