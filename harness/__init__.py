@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from harness.errors import (
@@ -29,8 +30,20 @@ __version__ = "0.1.0"
 
 def lazy_exports(package: str, homes: Mapping[str, tuple[str, ...]]) -> Callable[[str], object]:
     """A module ``__getattr__`` (PEP 562) importing each name from its home module on first
-    use: importing a facade must not load xmlschema, signxml... for a ``--help``."""
+    use: importing a facade must not load xmlschema, signxml... for a ``--help``.
+
+    An exported name that is also a submodule's (``harness.regression.replay``, the
+    function and the module) stays the export: importing the submodule binds it on the
+    package, which would otherwise hide the export from the lazy look-up.
+    """
     home_of = {name: home for home, names in homes.items() for name in names}
+
+    class _Package(ModuleType):
+        def __setattr__(self, name: str, value: object) -> None:
+            if not (isinstance(value, ModuleType) and name in home_of):
+                super().__setattr__(name, value)
+
+    sys.modules[package].__class__ = _Package
 
     def __getattr__(name: str) -> object:
         if name not in home_of:

@@ -13,21 +13,22 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from harness.catalog import Catalog, latest_version, load_catalog
 from harness.cli_types import NAME
-from harness.client import Answer, FeedMessage, IvanClient, RetryPolicy
-from harness.dossiers.defects import applies, build_defective, load_defects
-from harness.dossiers.factory import DossierFactory
 from harness.errors import HarnessError, SignatureInvalid
 from harness.paths import reports_dir
-from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
-from harness.signing import TestPKI, ensure_pki, verify
-from harness.xmlsafe import parse_xml
+from harness.reporting import CaseResult, Outcome, RunInfo
+
+if TYPE_CHECKING:  # imported where the demo runs: `bhxh-harness --help` must not load them
+    from rich.console import Console
+
+    from harness.catalog import Catalog
+    from harness.client import Answer, FeedMessage
+    from harness.reporting import ReportBundle
+    from harness.signing import TestPKI
 
 SO_HSO = re.compile(r"^\d{5}/\d{4}/\d{5}$")
 REQUIREMENT_RECEIPT = "DESIGN.md Gateway API: 202 with a signed receipt only after durable storage"
@@ -45,6 +46,9 @@ class DemoOutcome:
 
 def _signed_by_bhxh(content: bytes, pki: TestPKI) -> str:
     """'' when the message verifies against the test CA, else why not."""
+    from harness.signing import verify
+    from harness.xmlsafe import parse_xml
+
     try:
         verify(
             parse_xml(content), signature_parent="XACNHAN_GDICH/TTCKY_BHXH", trust=pki.trust_store()
@@ -110,6 +114,12 @@ def run_demo(
     catalog_version: str | None = None, seed: int = 1, out: Path | None = None
 ) -> DemoOutcome:
     """Run the whole demo and write its report bundle."""
+    from harness.catalog import latest_version, load_catalog
+    from harness.client import IvanClient, RetryPolicy
+    from harness.dossiers.defects import applies, build_defective, load_defects
+    from harness.dossiers.factory import DossierFactory
+    from harness.reporting import ReportBundle, new_run_id
+    from harness.signing import ensure_pki
     from mock_gateway.config import GatewayConfig
     from mock_gateway.core import Gateway
     from mock_gateway.local import LocalServer
@@ -182,6 +192,8 @@ def run_demo(
 
 
 def _print(outcome: DemoOutcome, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title=outcome.bundle.info.title)
     for column in ("case", "procedure", "outcome", "detail"):
         table.add_column(column)
@@ -215,6 +227,8 @@ def demo(catalog_version: str | None, seed: int, out: Path | None) -> None:
     Exit codes: 0 every case passed, 1 a case failed, 2 usage error (e.g. an unknown
     --catalog; nothing run), 130 interrupted (Ctrl-C).
     """
+    from rich.console import Console
+
     console = Console(highlight=False)
     try:
         with console.status("running the demo (gateway on 127.0.0.1, SQLite)…"):

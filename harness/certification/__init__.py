@@ -16,49 +16,112 @@ Python class from the ``bhxh_harness.adapters`` entry-point group, or a manual o
 (see :mod:`harness.certification.adapters`). Checks are registered with :func:`check`.
 """
 
-from harness.certification.adapters import (
-    ENTRY_POINT_GROUP,
-    CommandAdapter,
-    HttpHookAdapter,
-    ManualAdapter,
-    resolve_adapter,
-)
-from harness.certification.faulty import FAULTY, faulty
-from harness.certification.gateway import (
-    CertGateway,
-    DossierStatus,
-    FeedEntry,
-    TrafficRow,
-    local_gateway,
-)
-from harness.certification.model import (
-    ALERT,
-    HANDOVER,
-    RECEIPT,
-    REJECTED,
-    RESULT,
-    AdapterContext,
-    AdapterFailed,
-    CaseBlocked,
-    CaseFailed,
-    IvanAdapter,
-    Job,
-    JobForm,
-    NotSupported,
-    Relay,
-    RunAborted,
-)
-from harness.certification.observe import JobRecord, Observation
-from harness.certification.reference import ReferenceIvan
-from harness.certification.runner import (
-    CaseFinished,
-    RunFinished,
-    RunStarted,
-    ScenarioStarted,
-    run_certification,
-)
-from harness.certification.suite import CaseSpec, Suite, check, load_suite, load_variants
-from harness.certification.verdict import certification_verdict
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness import lazy_exports
+
+if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on first use
+    from harness.certification.adapters import (
+        ENTRY_POINT_GROUP,
+        CommandAdapter,
+        HttpHookAdapter,
+        ManualAdapter,
+        resolve_adapter,
+    )
+    from harness.certification.faulty import FAULTY, faulty
+    from harness.certification.gateway import (
+        CertGateway,
+        DossierStatus,
+        FeedEntry,
+        TrafficRow,
+        local_gateway,
+    )
+    from harness.certification.model import (
+        ALERT,
+        HANDOVER,
+        RECEIPT,
+        REJECTED,
+        RESULT,
+        AdapterContext,
+        AdapterFailed,
+        CaseBlocked,
+        CaseFailed,
+        IvanAdapter,
+        Job,
+        JobForm,
+        NotSupported,
+        Relay,
+        RunAborted,
+    )
+    from harness.certification.observe import JobRecord, Observation
+    from harness.certification.reference import ReferenceIvan
+    from harness.certification.runner import (
+        CaseFinished,
+        RunFinished,
+        RunStarted,
+        ScenarioStarted,
+        run_certification,
+    )
+    from harness.certification.suite import CaseSpec, Suite, check, load_suite, load_variants
+    from harness.certification.verdict import certification_verdict
+else:  # `certify --help` (certification.cli, a submodule) must not load signxml, lxml...
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "harness.certification.adapters": (
+                "ENTRY_POINT_GROUP",
+                "CommandAdapter",
+                "HttpHookAdapter",
+                "ManualAdapter",
+                "resolve_adapter",
+            ),
+            "harness.certification.faulty": ("FAULTY", "faulty"),
+            "harness.certification.gateway": (
+                "CertGateway",
+                "DossierStatus",
+                "FeedEntry",
+                "TrafficRow",
+                "local_gateway",
+            ),
+            "harness.certification.model": (
+                "ALERT",
+                "HANDOVER",
+                "RECEIPT",
+                "REJECTED",
+                "RESULT",
+                "AdapterContext",
+                "AdapterFailed",
+                "CaseBlocked",
+                "CaseFailed",
+                "IvanAdapter",
+                "Job",
+                "JobForm",
+                "NotSupported",
+                "Relay",
+                "RunAborted",
+            ),
+            "harness.certification.observe": ("JobRecord", "Observation"),
+            "harness.certification.reference": ("ReferenceIvan",),
+            "harness.certification.runner": (
+                "CaseFinished",
+                "RunFinished",
+                "RunStarted",
+                "ScenarioStarted",
+                "run_certification",
+            ),
+            "harness.certification.suite": (
+                "CaseSpec",
+                "Suite",
+                "check",
+                "load_suite",
+                "load_variants",
+            ),
+            "harness.certification.verdict": ("certification_verdict",),
+        },
+    )
+
 
 __all__ = [
     "ALERT",

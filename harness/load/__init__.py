@@ -5,13 +5,50 @@ locustfile wires together (users' behaviour, pools, settings, shapes), and the v
 types. ``scenarios/load/locustfile.py`` is the only locust-specific code.
 """
 
-from harness.load.ivan import FeedReader, LifecycleLog, Submitter, parse_feed
-from harness.load.levels import Level, LevelResult, Measurements, evaluate, load_levels
-from harness.load.pacing import Pacer
-from harness.load.pool import DossierPool, Ivan, Picker, build_pool, load_or_build
-from harness.load.profile import Plan, Profile, Shape, load_profile, mix_for_catalog
-from harness.load.runner import LoadRequest, LoadResult, execute, run_load
-from harness.load.settings import LocustSettings, add_arguments, identities, parse_tokens
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness import lazy_exports
+
+if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on first use
+    from harness.load.ivan import FeedReader, LifecycleLog, Submitter, parse_feed
+    from harness.load.levels import Level, LevelResult, Measurements, evaluate, load_levels
+    from harness.load.pacing import Pacer
+    from harness.load.pool import DossierPool, Ivan, Picker, build_pool, load_or_build
+    from harness.load.profile import Plan, Profile, Shape, load_profile, mix_for_catalog
+    from harness.load.runner import LoadRequest, LoadResult, execute, run_load
+    from harness.load.settings import LocustSettings, add_arguments, identities, parse_tokens
+else:  # `load --help` (load.cli, a submodule) must not load lxml, jinja2, requests...
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "harness.load.ivan": ("FeedReader", "LifecycleLog", "Submitter", "parse_feed"),
+            "harness.load.levels": (
+                "Level",
+                "LevelResult",
+                "Measurements",
+                "evaluate",
+                "load_levels",
+            ),
+            "harness.load.pacing": ("Pacer",),
+            "harness.load.pool": ("DossierPool", "Ivan", "Picker", "build_pool", "load_or_build"),
+            "harness.load.profile": (
+                "Plan",
+                "Profile",
+                "Shape",
+                "load_profile",
+                "mix_for_catalog",
+            ),
+            "harness.load.runner": ("LoadRequest", "LoadResult", "execute", "run_load"),
+            "harness.load.settings": (
+                "LocustSettings",
+                "add_arguments",
+                "identities",
+                "parse_tokens",
+            ),
+        },
+    )
 
 __all__ = [
     "DossierPool",

@@ -13,14 +13,40 @@ wire protocol), ``baseline`` (files on disk), ``compare`` (differences), ``expec
 ``cli`` (click commands).
 """
 
-from harness.regression.baseline import Baseline, load_baseline, save_baseline
-from harness.regression.compare import KINDS, Difference, LatencyThresholds
-from harness.regression.corpus import CorpusRecipe, build_corpus
-from harness.regression.expectations import CatalogImpact, Expectation, load_expectations
-from harness.regression.normalise import Masks, load_masks
-from harness.regression.replay import GatewayTarget, Replay, replay
-from harness.regression.report import report_bundle
-from harness.regression.run import RegressionResult, open_target, record, regress
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness import lazy_exports
+
+if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on first use
+    from harness.regression.baseline import Baseline, load_baseline, save_baseline
+    from harness.regression.compare import KINDS, Difference, LatencyThresholds
+    from harness.regression.corpus import CorpusRecipe, build_corpus
+    from harness.regression.expectations import CatalogImpact, Expectation, load_expectations
+    from harness.regression.normalise import Masks, load_masks
+    from harness.regression.replay import GatewayTarget, Replay, replay
+    from harness.regression.report import report_bundle
+    from harness.regression.run import RegressionResult, open_target, record, regress
+else:  # `regress --help` (regression.cli, a submodule) must not load signxml, faker...
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "harness.regression.baseline": ("Baseline", "load_baseline", "save_baseline"),
+            "harness.regression.compare": ("KINDS", "Difference", "LatencyThresholds"),
+            "harness.regression.corpus": ("CorpusRecipe", "build_corpus"),
+            "harness.regression.expectations": (
+                "CatalogImpact",
+                "Expectation",
+                "load_expectations",
+            ),
+            "harness.regression.normalise": ("Masks", "load_masks"),
+            "harness.regression.replay": ("GatewayTarget", "Replay", "replay"),
+            "harness.regression.report": ("report_bundle",),
+            "harness.regression.run": ("RegressionResult", "open_target", "record", "regress"),
+        },
+    )
+
 
 __all__ = [
     "KINDS",
