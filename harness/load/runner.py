@@ -222,9 +222,9 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
     run_id = new_run_id("load")
     directory = (request.out or reports_dir()) / run_id
     logs = directory / "logs"
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         logs.mkdir(parents=True, exist_ok=True)
-        started_at = datetime.now(UTC).isoformat(timespec="seconds")
         with tempfile.TemporaryDirectory(prefix="bhxh-load-") as scratch, ExitStack() as stack:
             work = Path(scratch)
             say(f"signing the dossier pools ({request.generators} I-VAN process(es))")
@@ -279,6 +279,11 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         if not (directory / f"{STATS_PREFIX}_stats.csv").is_file():
             shutil.rmtree(directory, ignore_errors=True)
             raise Interrupted(signum) from None
+        # locust measured something: its statistics get a results.json (no case judged) and
+        # a manifest, so the folder does not read as a run still going
+        meta = _asked(request, catalog.version)
+        info = RunInfo(run_id, "load", _title(plan, request, run_id), started_at, meta)
+        ReportBundle(info, directory).write_interrupted(signum)
         raise Interrupted(signum, directory) from None
     facts = {
         "gateway": f"local (127.0.0.1, SQLite, {request.gateway_workers} process)"
@@ -304,6 +309,24 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         "locust wall time": f"{outcome.seconds:.1f} s",
     }
     return _finish(request, plan, levels, directory, run_id, started_at, facts, outcome)
+
+
+def _title(plan: Plan, request: LoadRequest, run_id: str) -> str:
+    """The run's title: the same on its verdict page and in its report, interrupted or not."""
+    return f"Load run {plan.shape.name} × {request.scale:g} — {run_id}"
+
+
+def _asked(request: LoadRequest, catalog: str) -> dict[str, Any]:
+    """What an interrupted run's report says of it: what was asked, not what was measured."""
+    return {
+        "gateway": request.gateway,
+        "shape": request.shape,
+        "scale": f"{request.scale:g}",
+        "duration": f"{request.duration:g} s (asked)",
+        "catalog": catalog,
+        "reproduce": reproduce(request),
+        "locust statistics": f"{STATS_PREFIX}_*.csv, as far as the run went",
+    }
 
 
 def _user_errors(directory: Path) -> str:
@@ -371,7 +394,7 @@ def _finish(
     }
     error = "\n".join(e for e in (outcome.error, unreadable, _user_errors(directory)) if e)
     verdict = "ERROR" if error else ("PASSED" if all(r.passed for r in results) else "FAILED")
-    title = f"Load run {plan.shape.name} × {request.scale:g} — {run_id}"
+    title = _title(plan, request, run_id)
     ordered = [steps[name] for name in (*STEPS, AGGREGATED) if name in steps]
     write_verdict(
         directory / "verdict.html",

@@ -25,7 +25,7 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.reporting.events import CaseResult, Outcome, RunInfo
-from harness.reporting.writers import write_html, write_junit
+from harness.reporting.writers import readable, write_html, write_junit
 
 MANIFEST = "MANIFEST.json"
 INTERRUPTED = "interrupted"
@@ -90,13 +90,24 @@ class ReportBundle:
             data |= {"verdict": INTERRUPTED, "interrupted": stop}
             info = replace(info, meta={**info.meta, INTERRUPTED: stop["message"]})
         (self.directory / "results.json").write_text(
-            json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
+            readable(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)),
+            encoding="utf-8",
         )
         write_junit(self.directory / "junit.xml", info, self.cases)
         write_html(self.directory / "index.html", data)
         write_manifest(self.directory)
         _UNWRITTEN.pop(id(self), None)
         return self.directory
+
+    def write_interrupted(self, signum: int) -> Path | None:
+        """Write the bundle marked interrupted by ``signum``; returns its folder, or None
+        when it cannot be written (logged: on the way out already, do not mask the stop)."""
+        self.interrupted = signum
+        try:
+            return self.write()
+        except OSError as exc:
+            log.warning("cannot write the interrupted report in %s: %s", self.directory, exc)
+            return None
 
     def _interruption(self, verdict_so_far: str) -> dict[str, Any]:
         """What results.json says of the stop: the signal, the exit code, what ran."""
@@ -127,13 +138,8 @@ def write_interrupted(signum: int) -> list[Path]:
     """
     written = []
     for bundle in list(_UNWRITTEN.values()):
-        if not bundle.directory.is_dir():
-            continue
-        bundle.interrupted = signum
-        try:
-            written.append(bundle.write())
-        except OSError as exc:  # on the way out already: say it, do not mask the stop
-            log.warning("cannot write the interrupted report in %s: %s", bundle.directory, exc)
+        if bundle.directory.is_dir() and (folder := bundle.write_interrupted(signum)):
+            written.append(folder)
     return written
 
 
@@ -146,8 +152,10 @@ def write_manifest(directory: Path) -> None:
     entries = {str(p.relative_to(directory)): _digest(p) for p in files}
     overall = hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
     manifest = {"files": entries, "digest": overall}
+    # ASCII JSON keeps a file name's surrogate escapes as \udcXX, which verify_bundle matches
+    # under the same locale; readable() only guards the write, as for results.json
     (directory / MANIFEST).write_text(
-        json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
+        readable(json.dumps(manifest, indent=2, sort_keys=True)), encoding="utf-8"
     )
 
 
