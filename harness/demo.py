@@ -19,6 +19,7 @@ import click
 
 from harness.cli_types import NAME
 from harness.errors import HarnessError, SignatureInvalid
+from harness.message_kinds import FEED_KINDS, HANDOVER
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, RunInfo
 
@@ -89,10 +90,10 @@ def _lifecycle_cases(
         got = by_dossier.get(receipt.ma_gdich, [])
         kinds = [m.answer.kind for m in got]
         problems = []
-        for kind in ("02/TB-TS", "03/TB-TS"):
+        for kind in FEED_KINDS:
             if kind not in kinds:
                 problems.append(f"no {kind} message")
-        handover = next((m.answer for m in got if m.answer.kind == "02/TB-TS"), None)
+        handover = next((m.answer for m in got if m.answer.kind == HANDOVER), None)
         if handover is not None and not SO_HSO.match(handover.so_hso):
             problems.append(f"SO_HSO {handover.so_hso!r} is not NNNNN/YYYY/AAAAA")
         problems += [p for m in got if (p := _signed_by_bhxh(m.content, pki))]

@@ -175,7 +175,10 @@ def load(ivan_tokens: tuple[str, ...], **options: Any) -> None:
         sys.exit(EXIT_USAGE)
     except Interrupted as exc:
         if exc.directory is not None:
-            say(f"interrupted: no verdict written; partial locust statistics in {exc.directory}")
+            say(
+                f"interrupted: no verdict written; the report in {exc.directory} is marked "
+                "interrupted and holds the partial locust statistics"
+            )
         else:
             say("interrupted: no verdict written; nothing was measured yet")
         sys.exit(exc.exit_code)
