@@ -17,14 +17,15 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
 from harness.load.gateway import LocalGateway, check_remote, well_known_tokens
 from harness.load.ivan import STEPS
-from harness.load.levels import Measurements, evaluate, load_levels
+from harness.load.levels import Level, Measurements, evaluate, load_levels
 from harness.load.lifetime import Interrupted
 from harness.load.pool import Ivan, build_pool, pool_path
 from harness.load.processes import (
@@ -42,6 +43,9 @@ from harness.load.stats import AGGREGATED, last_totals, read_exceptions, read_hi
 from harness.load.verdict import write_verdict
 from harness.paths import project_root, reports_dir
 from harness.reporting import ReportBundle, RunInfo, new_run_id
+
+if TYPE_CHECKING:
+    from harness.catalog import Catalog
 
 Notify = Callable[[str], None]
 """Where a run says what it is doing (the CLI prints it; the library default drops it)."""
@@ -166,17 +170,29 @@ def _progress(directory: Path, duration: float, notify: Notify) -> Callable[[flo
     return report
 
 
-def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
-    """Run ``request`` and write its report bundle (see the module docstring).
+@dataclass(frozen=True)
+class _Setup:
+    """Everything a run needs that is decided before anything starts."""
 
-    Ctrl-C or SIGTERM (see :func:`harness.load.lifetime.sigterm_interrupts`) stop every
-    child and remove the scratch folder; :class:`Interrupted` then carries the report
-    folder, which holds no verdict.
-    """
+    plan: Plan
+    peak_users: int
+    levels: list[Level]
+    catalog: Catalog
+    mix_name: str
+    weights: dict[str, float]
+    dropped: list[str]
+    locustfile: Path
+    master: Master
+    tokens: dict[str, str]
+    clock_speed: float
+    clock_source: str
+
+
+def _setup(request: LoadRequest, say: Notify) -> _Setup:
+    """Check and plan ``request`` (a remote gateway is asked whether it answers, takes the
+    tokens and how fast its clock runs); nothing is started or written yet."""
     from harness.catalog import latest_version, load_catalog
 
-    say: Notify = notify or (lambda _line: None)
-    request = request.validate()
     profile = load_profile()
     plan = Plan(
         profile,
@@ -193,7 +209,6 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
     locustfile = request.locustfile or project_root() / "scenarios" / "load" / "locustfile.py"
     if not locustfile.is_file():
         raise ConfigError(f"locustfile {locustfile} not found", hint="run from a checkout")
-    local = request.local
     master = Master(request.master_bind, request.master_port, request.remote_workers)
     if request.workers or request.remote_workers:
         check_master_address(master)
@@ -208,8 +223,9 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
             "scheduled figure"
         )
     clock_speed, clock_source = request.clock_speed or LOCAL_CLOCK_SPEED, "local gateway"
-    tokens = dict(request.ivan_tokens or well_known_tokens(request.generators if local else 2))
-    if not local:
+    generators = request.generators if request.local else 2
+    tokens = dict(request.ivan_tokens or well_known_tokens(generators))
+    if not request.local:
         reported = check_remote(
             request.gateway,
             tokens,
@@ -219,6 +235,33 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         clock_speed, clock_source = remote_clock_speed(
             request.gateway, request.clock_speed, reported
         )
+    return _Setup(
+        plan,
+        peak_users,
+        levels,
+        catalog,
+        mix_name,
+        weights,
+        dropped,
+        locustfile,
+        master,
+        tokens,
+        clock_speed,
+        clock_source,
+    )
+
+
+def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
+    """Run ``request`` and write its report bundle (see the module docstring).
+
+    Ctrl-C or SIGTERM (see :func:`harness.load.lifetime.sigterm_interrupts`) stop every
+    child and remove the scratch folder; :class:`Interrupted` then carries the report
+    folder, which holds no verdict.
+    """
+    say: Notify = notify or (lambda _line: None)
+    request = request.validate()
+    setup = _setup(request, say)
+    plan, catalog = setup.plan, setup.catalog
     run_id = new_run_id("load")
     directory = (request.out or reports_dir()) / run_id
     logs = directory / "logs"
@@ -228,13 +271,15 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         with tempfile.TemporaryDirectory(prefix="bhxh-load-") as scratch, ExitStack() as stack:
             work = Path(scratch)
             say(f"signing the dossier pools ({request.generators} I-VAN process(es))")
-            pool_seconds = _prepare_pools(work, request, tokens, weights, catalog.version)
+            pool_seconds = _prepare_pools(
+                work, request, setup.tokens, setup.weights, catalog.version
+            )
             url = request.gateway
-            if local:
+            if request.local:
                 gateway = LocalGateway(
                     work / "gateway",
-                    tokens,
-                    clock_speed,
+                    setup.tokens,
+                    setup.clock_speed,
                     request.fault_latency,
                     request.gateway_workers,
                     log_path=logs / "gateway.log",
@@ -245,9 +290,9 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
                 scale=request.scale,
                 duration=request.duration,
                 model=request.model,
-                mix=mix_name,
+                mix=setup.mix_name,
                 users_max=request.users_max,
-                clock_speed=clock_speed,
+                clock_speed=setup.clock_speed,
                 pool_dir=str(work),
                 pool_size=request.pool_size,
                 seed=request.seed,
@@ -260,18 +305,18 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
             )
             say(
                 f"load run {run_id}: {plan.shape.name} × {request.scale:g} for "
-                f"{request.duration:g} s against {url} (up to {peak_users:,} users, "
+                f"{request.duration:g} s against {url} (up to {setup.peak_users:,} users, "
                 f"{plan.scheduled_dossiers:,.0f} dossiers scheduled); report in {directory}"
             )
             outcome = run_locust(
-                locustfile,
+                setup.locustfile,
                 url,
                 settings,
-                tokens,
+                setup.tokens,
                 request.workers,
                 directory,
                 logs,
-                master=master,
+                master=setup.master,
                 progress=_progress(directory, request.duration, say),
             )
     except KeyboardInterrupt as exc:
@@ -285,9 +330,20 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         info = RunInfo(run_id, "load", _title(plan, request, run_id), started_at, meta)
         ReportBundle(info, directory).write_interrupted(signum)
         raise Interrupted(signum, directory) from None
-    facts = {
+    facts = _facts(request, setup, url, pool_seconds, outcome.seconds)
+    return _finish(request, plan, setup.levels, directory, run_id, started_at, facts, outcome)
+
+
+def _facts(
+    request: LoadRequest, setup: _Setup, url: str, pool_seconds: float, locust_seconds: float
+) -> dict[str, str]:
+    """What the verdict page says of how the run was made."""
+    plan, profile = setup.plan, setup.plan.profile
+    weights = ", ".join(f"{k}:{v:g}" for k, v in setup.weights.items())
+    dropped = ", ".join(setup.dropped)
+    return {
         "gateway": f"local (127.0.0.1, SQLite, {request.gateway_workers} process)"
-        if local
+        if request.local
         else url,
         "shape": f"{plan.shape.name}: {plan.shape.title}",
         "scale": f"{request.scale:g} × national ({request.scale * profile.base.units:,.0f} units, "
@@ -299,16 +355,15 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
             if request.workers or request.remote_workers
             else "1 process"
         ),
-        "mix": f"{mix_name} ({', '.join(f'{k}:{v:g}' for k, v in weights.items())})"
-        + (f"; not in catalog {catalog.version}: {', '.join(dropped)}" if dropped else ""),
-        "catalog": catalog.version,
+        "mix": f"{setup.mix_name} ({weights})"
+        + (f"; not in catalog {setup.catalog.version}: {dropped}" if dropped else ""),
+        "catalog": setup.catalog.version,
         "peak target rate": f"{plan.peak_rate:.2f} dossiers/s",
-        "clock speed": f"{clock_speed:g} simulated s per real s ({clock_source})",
-        "fault latency": f"{request.fault_latency:g} s" if local else "n/a",
+        "clock speed": f"{setup.clock_speed:g} simulated s per real s ({setup.clock_source})",
+        "fault latency": f"{request.fault_latency:g} s" if request.local else "n/a",
         "pool signing": f"{pool_seconds:.1f} s before the run",
-        "locust wall time": f"{outcome.seconds:.1f} s",
+        "locust wall time": f"{locust_seconds:.1f} s",
     }
-    return _finish(request, plan, levels, directory, run_id, started_at, facts, outcome)
 
 
 def _title(plan: Plan, request: LoadRequest, run_id: str) -> str:
