@@ -12,9 +12,10 @@ from contextlib import contextmanager
 
 import requests
 
+from harness.identities import DEFAULT_IVAN_CODE, token_of
 from harness.regression.replay import GatewayTarget
 from harness.signing import TestPKI
-from mock_gateway.config import GatewayConfig
+from mock_gateway.config import DEFAULT_IVAN_TOKENS, GatewayConfig
 from mock_gateway.testing import InProcessGateway
 from mock_gateway.transport import DEFAULT_BASE_URL
 
@@ -27,16 +28,22 @@ def _local_session(session: requests.Session) -> requests.Session:
 
 @contextmanager
 def inproc_target(
-    *, release: str | None, catalogs: tuple[str, ...], pki: TestPKI | None
+    *,
+    release: str | None,
+    catalogs: tuple[str, ...],
+    pki: TestPKI | None,
+    ivan: str = DEFAULT_IVAN_CODE,
 ) -> Iterator[GatewayTarget]:
-    """A fresh mock gateway (optionally simulating ``release``) over a temporary database."""
-    config = GatewayConfig(catalog_versions=catalogs, release=release)
+    """A fresh mock gateway (optionally simulating ``release``) over a temporary database,
+    sent to as ``ivan``: the I-VAN the corpus's envelopes name (any other is ENV-010)."""
+    tokens = {ivan: token_of(ivan), **DEFAULT_IVAN_TOKENS}
+    config = GatewayConfig(catalog_versions=catalogs, release=release, ivan_tokens=tokens)
     # A throw-away database: durability across power loss buys nothing here.
     with InProcessGateway(config, pki=pki, sqlite_synchronous="NORMAL") as local:
         local.gateway.warm_up()
         yield GatewayTarget(
             DEFAULT_BASE_URL,
-            local.token("IVAN01"),
+            local.token(ivan),
             local.token("admin"),
             name="inproc" + (f"[{release}]" if release else ""),
             session_factory=lambda: _local_session(local.session(DEFAULT_BASE_URL, ivan=None)),

@@ -19,8 +19,8 @@ from typing import Any
 
 from harness.catalog import latest_version
 from harness.dossiers.corpus import CorpusEntry
-from harness.dossiers.factory import DEFAULT_IVAN
 from harness.errors import UsageError
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
 from harness.regression.baseline import (
     Baseline,
@@ -69,7 +69,7 @@ def open_target(
     pki: TestPKI | None = None,
     poll_timeout: float = 300.0,
     poll_interval: float = 2.0,
-    ivan: str = DEFAULT_IVAN[0],
+    ivan: str = DEFAULT_IVAN_CODE,
     probe: bytes | None = None,
     ivan_hint: str = "",
 ) -> Iterator[GatewayTarget]:
@@ -91,7 +91,7 @@ def open_target(
         return
     from harness.regression._inproc import inproc_target  # the only mock_gateway import
 
-    with inproc_target(release=release, catalogs=catalogs, pki=pki) as target:
+    with inproc_target(release=release, catalogs=catalogs, pki=pki, ivan=ivan) as target:
         yield target
 
 
@@ -202,7 +202,7 @@ def record(
             "what the new recording changed)",
         )
     pki = pki or ensure_pki()
-    code = "" if ivan in (None, DEFAULT_IVAN[0]) else str(ivan)
+    code = "" if ivan in (None, DEFAULT_IVAN_CODE) else str(ivan)
     recipe = CorpusRecipe(
         catalog or latest_version(), tuple(seeds), procedures=procedures, ivan=code
     )

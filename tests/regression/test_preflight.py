@@ -121,6 +121,20 @@ def test_record_builds_the_corpus_for_the_tokens_ivan(
     assert CorpusRecipe.from_dict(baseline.recipe.to_dict()).ivan == "IVAN02"
 
 
+@pytest.mark.parametrize("ivan", ["IVAN02", "IVAN07"])
+def test_record_in_process_sends_as_the_corpus_ivan(
+    pki: TestPKI, tmp_path: Path, ivan: str
+) -> None:
+    """The in-process gateway was always sent IVAN01's token: a corpus naming IVAN02 was
+    answered ENV-010 throughout, and recorded as such."""
+    surprises: list[str] = []
+    baseline, _ = record(
+        gateway="inproc", catalog="2026.1", name="inproc-ivan", procedures=("604",),
+        root=tmp_path, pki=pki, ivan=ivan, on_surprise=surprises.append,
+    )  # fmt: skip
+    assert surprises == [] and baseline.recipe.ivan == ivan
+
+
 def test_a_gateway_gone_mid_run_says_so(pki: TestPKI) -> None:
     corpus = build_corpus(CorpusRecipe("2026.1", procedures=("604",), quirks=False), pki)[:1]
     target = GatewayTarget(f"http://127.0.0.1:{free_port()}", TOKEN)
