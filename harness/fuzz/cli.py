@@ -40,11 +40,12 @@ def _target(
         # A wrong URL or token is the user's setting, not a finding about the gateway.
         yield url_target(url, token, verify_tls=verify_tls, ivan=ivan, probe=_probe(pool))
         return
+    from harness.identities import token_of
     from mock_gateway.config import DEFAULT_IVAN_TOKENS
     from mock_gateway.testing import InProcessGateway
     from mock_gateway.transport import DEFAULT_BASE_URL
 
-    tokens = {ivan: f"test-token-{ivan}", **DEFAULT_IVAN_TOKENS}  # ours: it knows --ivan
+    tokens = {ivan: token_of(ivan), **DEFAULT_IVAN_TOKENS}  # ours: it knows --ivan
     with InProcessGateway(pki=pool.pki, ivan_tokens=tokens) as local:
         session = local.session(DEFAULT_BASE_URL, ivan=ivan)
         yield HttpTarget(session, DEFAULT_BASE_URL, name="inproc")

@@ -24,7 +24,6 @@ from hypothesis import seed as seed_run
 from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
 
 from harness.catalog import Catalog
-from harness.dossiers.factory import DEFAULT_IVAN
 from harness.errors import UsageError
 from harness.fuzz._core import DEFAULT_SETTINGS, MutationSettings
 from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
@@ -32,6 +31,7 @@ from harness.fuzz.mutations import check_families
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
 from harness.fuzz.strategies import FuzzCase, fuzz_batches, fuzz_cases
 from harness.fuzz.target import Target
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.reporting import new_run_id
 from harness.signing import TestPKI, ensure_pki
 
@@ -75,7 +75,7 @@ class FuzzReport:
     """(family, procedure) -> count: which procedures each family reached, and broke."""
     mutations: dict[str, int] = field(default_factory=dict)  # by Mutation.kind
     failures: list[FuzzFailure] = field(default_factory=list)
-    ivan: str = DEFAULT_IVAN[0]
+    ivan: str = DEFAULT_IVAN_CODE
     """The I-VAN every dossier named (MaIVAN)."""
     started_at: datetime = field(kw_only=True)
     """When the campaign began (UTC), before its first case: its report's start."""
@@ -157,7 +157,7 @@ def run_fuzz(
     valid: bool = True,
     on_event: Callable[[Event], None] | None = None,
     replay: GatewayReplay | None = None,
-    ivan: str = DEFAULT_IVAN[0],
+    ivan: str = DEFAULT_IVAN_CODE,
 ) -> FuzzReport:
     """Fuzz ``target`` with ``budget`` cases and/or for ``duration`` seconds.
 
