@@ -23,6 +23,7 @@ from harness import __version__
 from harness.cli_exits import exits_on_errors
 from harness.cli_types import NAME
 from harness.errors import UsageError
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import working_folder
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -317,7 +318,7 @@ def dossier() -> None:
 )
 @click.option(
     "--ivan",
-    default="IVAN01",
+    default=DEFAULT_IVAN_CODE,
     show_default=True,
     type=NAME,
     help="I-VAN code the envelope names (MaIVAN): the gateway refuses a dossier submitted "

@@ -19,6 +19,7 @@ import click
 
 from harness.cli_types import NAME
 from harness.errors import HarnessError, SignatureInvalid
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.message_kinds import FEED_KINDS, HANDOVER
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, RunInfo
@@ -149,7 +150,7 @@ def run_demo(
     try:
         with LocalServer(gateway) as server:
             client = IvanClient(
-                server.url, config.ivan_tokens["IVAN01"], retry=RetryPolicy(timeout=10)
+                server.url, config.ivan_tokens[DEFAULT_IVAN_CODE], retry=RetryPolicy(timeout=10)
             )
             receipts: dict[str, Answer] = {}
             for index, procedure in enumerate(catalog.procedures):

@@ -27,6 +27,7 @@ from rich.progress import (
 from harness.cli_exits import exits_on_errors
 from harness.cli_types import SECONDS, TOKEN
 from harness.errors import UsageError
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.tls import verify_option
 
 
@@ -117,7 +118,9 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
     type=SECONDS,
     help="Seconds the I-VAN waits for an answer (more than 0).",
 )
-@click.option("--ivan", default="IVAN01", show_default=True, help="I-VAN code at --gateway.")
+@click.option(
+    "--ivan", default=DEFAULT_IVAN_CODE, show_default=True, help="I-VAN code at --gateway."
+)
 @click.option(
     "--ivan-token", type=TOKEN, help="Its bearer token at --gateway (default: the test token)."
 )

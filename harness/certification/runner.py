@@ -219,7 +219,7 @@ class _Session:
 def _reproduce_options(tokens: dict[str, str], settings: dict[str, Any] | None) -> tuple[str, ...]:
     """The run's own options a case's reproduce line needs; credentials as ``<token>``."""
     words: list[str] = []
-    if tokens.get("ivan", "IVAN01") != "IVAN01":
+    if tokens.get("ivan", DEFAULT_IVAN_CODE) != DEFAULT_IVAN_CODE:
         words.append(f"--ivan {shlex.quote(tokens['ivan'])}")
     if "token" in tokens:
         words.append("--ivan-token '<token>'")

@@ -18,6 +18,7 @@ from harness.cli_types import NAME, TOKEN
 from harness.errors import HarnessError, UsageError
 from harness.fuzz.evidence import GatewayReplay
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.tls import Verify, verify_option
 
 if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it starts, not at --help
@@ -85,7 +86,7 @@ def _pool(version: str | None, ivan: str) -> DossierPool:
 @click.option("--token", type=TOKEN, help="I-VAN bearer token (for a URL).")
 @click.option(
     "--ivan",
-    default="IVAN01",
+    default=DEFAULT_IVAN_CODE,
     show_default=True,
     type=NAME,
     help="I-VAN code the dossiers name (MaIVAN): the one --token belongs to.",

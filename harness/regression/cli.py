@@ -22,6 +22,7 @@ import click
 from harness.cli_exits import exits_on_errors
 from harness.cli_types import NAME, SECONDS, TOKEN
 from harness.errors import ConfigError
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
 from harness.regression.compare import LatencyThresholds
 from harness.regression.transport import MAX_BACKOFF
@@ -148,7 +149,7 @@ RECORD_EXIT_CODES = (
 @click.option("--procedure", "procedures", multiple=True, help="Only this procedure (repeatable).")
 @click.option(
     "--ivan",
-    default="IVAN01",
+    default=DEFAULT_IVAN_CODE,
     show_default=True,
     type=NAME,
     help="I-VAN code the corpus's dossiers name (MaIVAN): the one --token belongs to.",
