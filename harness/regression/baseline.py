@@ -125,9 +125,14 @@ def load_baseline(name: str, root: Path | None = None) -> Baseline:
         outcomes = json.loads((folder / "outcomes.json").read_text(encoding="utf-8"))
         latency = json.loads((folder / "latency.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"baseline {folder} is unreadable: {exc}") from exc
+        raise ConfigError(
+            f"baseline {folder} is unreadable: {exc}", hint=_rerecord(name, folder)
+        ) from exc
     if meta.get("format") != FORMAT:
-        raise ConfigError(f"baseline {folder} has format {meta.get('format')}, expected {FORMAT}")
+        raise ConfigError(
+            f"baseline {folder} has format {meta.get('format')}, this version reads {FORMAT}",
+            hint=_rerecord(name, folder),
+        )
     return Baseline(
         name=str(meta["name"]),
         recipe=CorpusRecipe.from_dict(meta["recipe"]),
@@ -141,6 +146,14 @@ def load_baseline(name: str, root: Path | None = None) -> Baseline:
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rerecord(name: str, folder: Path) -> str:
+    """What to do about a baseline that cannot be read: record it again, over itself."""
+    return (
+        f"record it again against the known-good gateway: bhxh-harness record --name {name} "
+        f"--root {folder.parent} --force (and the options it was recorded with)"
+    )
 
 
 __all__ = [

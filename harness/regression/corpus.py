@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,9 +151,13 @@ def build_corpus(recipe: CorpusRecipe, pki: TestPKI) -> list[CorpusEntry]:
         entries += quirk_corpus(factory, recipe.seeds, procedures)
     if recipe.static:
         entries += list(static_corpus())
-    names = [e.name for e in entries]
-    if len(set(names)) != len(names):
-        raise ConfigError("the regression corpus has duplicate dossier names")
+    names = Counter(e.name for e in entries)
+    if twice := sorted(name for name, count in names.items() if count > 1):
+        raise ConfigError(
+            f"the regression corpus names these dossiers more than once: {', '.join(twice[:5])}",
+            hint="a static dossier (fixtures/dossiers) and a generated one share a name: "
+            "rename the static file; anything else is a bug of the harness, please report it",
+        )
     return sorted(entries, key=lambda e: e.name)
 
 
