@@ -43,6 +43,9 @@ def lazy_exports(package: str, homes: Mapping[str, tuple[str, ...]]) -> Callable
             if not (isinstance(value, ModuleType) and name in home_of):
                 super().__setattr__(name, value)
 
+        def __dir__(self) -> list[str]:  # help(), tab completion, "Did you mean"
+            return sorted({*super().__dir__(), *home_of})
+
     sys.modules[package].__class__ = _Package
 
     def __getattr__(name: str) -> object:

@@ -74,6 +74,19 @@ class _Main(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *_ELSEWHERE})
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, with the commands defined elsewhere among its "Did you mean"
+        suggestions (click draws them from the commands already loaded)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            names = sorted({*self.commands, *_ELSEWHERE})
+            raise click.exceptions.NoSuchCommand(
+                exc.command_name, possibilities=names, ctx=ctx
+            ) from None
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import a command's module only when that command is named or the help lists them
         all: `catalog check`, `pki --help` or a mistyped command must not load the others'
@@ -162,7 +175,8 @@ def _write_interrupted(signum: int) -> None:
     bundle = sys.modules.get("harness.reporting.bundle")  # not loaded: no run made one
     if bundle is None:
         return
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut it short
+    for stop in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut it short
+        signal.signal(stop, signal.SIG_IGN)
     for folder in bundle.write_interrupted(signum):
         click.echo(f"partial report (interrupted): {folder / 'index.html'}", err=True)
 

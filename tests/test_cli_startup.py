@@ -99,3 +99,39 @@ def test_the_help_lists_every_command_without_loading_a_heavy_library() -> None:
         "serve",
     ]
     assert re.search(r"^  serve +Run the mock BHXH gateway", out, re.M)
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("serv", "serve"), ("certfy", "certify")])
+def test_a_mistyped_command_suggests_one_not_loaded_yet(typed: str, meant: str) -> None:
+    """click suggests from the commands already loaded: the lazy ones were never offered."""
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    result = CliRunner().invoke(main, [typed])
+    assert result.exit_code == 2 and f"Did you mean '{meant}'?" in result.output
+
+
+def test_writing_an_interrupted_report_ignores_a_second_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second Ctrl-C while the report was written left it half written, exit 1."""
+    import signal
+
+    from harness import cli
+    from harness.reporting import bundle
+
+    seen: list[object] = []
+
+    def write(_signum: int) -> list[object]:
+        seen.append(signal.getsignal(signal.SIGINT))
+        return []
+
+    monkeypatch.setattr(bundle, "write_interrupted", write)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        cli._write_interrupted(signal.SIGINT)
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
+    assert seen == [signal.SIG_IGN]

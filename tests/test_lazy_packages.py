@@ -63,3 +63,10 @@ def test_a_function_named_like_its_submodule_stays_the_function(package: str, na
 def test_a_suites_help_loads_no_heavy_library(command: str) -> None:
     loaded, out = loaded_by(command, "--help")
     assert loaded == set() and "Usage: bhxh-harness" in out
+
+
+@pytest.mark.parametrize("package", ["harness", *PACKAGES])
+def test_a_lazy_package_still_lists_its_exports(package: str) -> None:
+    """dir(), help() and tab completion showed only what had been loaded so far."""
+    module = importlib.import_module(package)
+    assert set(module.__all__) <= set(dir(module))
