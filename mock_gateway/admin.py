@@ -23,12 +23,22 @@ if TYPE_CHECKING:
 NDJSON = "application/x-ndjson"
 
 
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+"""Characters JSON may leave raw but Python's ``str.splitlines`` (and other readers) take
+for line ends: escaped, so one row stays one line whatever a client put in its URL."""
+
+
+def json_line(value: Any) -> str:
+    """``value`` as one line of JSON lines: Vietnamese kept readable, line breaks escaped."""
+    return json.dumps(value, ensure_ascii=False).translate(_LINE_BREAKS)
+
+
 def traffic_line(row: dict[str, Any]) -> str:
     """One traffic row as a JSON line; bodies in base64 because they are raw bytes."""
     out = {k: v for k, v in row.items() if k not in ("request", "response")}
     out["request_b64"] = base64.b64encode(bytes(row["request"])).decode("ascii")
     out["response_b64"] = base64.b64encode(bytes(row["response"])).decode("ascii")
-    return json.dumps(out, ensure_ascii=False)
+    return json_line(out)
 
 
 def ndjson(lines: list[str], headers: dict[str, str] | None = None) -> GatewayResponse:

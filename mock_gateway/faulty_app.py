@@ -34,7 +34,7 @@ from typing import Any, cast
 
 from harness.errors import ConfigError
 from mock_gateway import fault_plan, params
-from mock_gateway.admin import export_traffic, ndjson
+from mock_gateway.admin import export_traffic, json_line, ndjson
 from mock_gateway.app import create_app
 from mock_gateway.clock import iso
 from mock_gateway.config import GatewayConfig
@@ -259,7 +259,7 @@ class FaultyGateway:
         params.refuse_unknown(request, route.accepted_query)
         if route.name == "admin_faults_log":
             after = params.integer(request, "after", 0, 0, 2**62)
-            return ndjson([json.dumps(e, ensure_ascii=False) for e in self.events(after)])
+            return ndjson([json_line(e) for e in self.events(after)])
         if route.name == "admin_faults_set":
             specs, seed = plan_of(request)
             try:
