@@ -178,6 +178,7 @@ async def _dispatch(
         repeated_query=repeated,
         query_string=request.url.query,
         received_at=_received_at(request),
+        raw_path=request.scope.get("raw_path", b"").decode("utf-8", "backslashreplace"),
     )
     unread = _refused_unread(gateway, head)
     if unread is not None:  # answered before the client sends its body, then closed

@@ -6,6 +6,7 @@ adapter, fault layer) and the handlers can name these types without the gateway 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from datetime import UTC, datetime
 from mock_gateway.clock import iso
 from mock_gateway.records import NewDossier, TrafficRecord
 from mock_gateway.routes import Route
+
+_QUERY_TOKEN = re.compile(r"((?:^|&)token=)[^&]*")
+"""A bearer token given in the query (``/dashboard?token=...``), kept out of the log."""
 
 XML = "application/xml; charset=utf-8"
 JSON = "application/json"
@@ -29,10 +33,11 @@ class GatewayRequest:
     ``stalled`` is True when the client stopped sending mid-body for longer than the
     gateway's ``client_timeout``: ``body`` is what arrived.
     ``repeated_query`` names the query parameters given more than once (``query`` holds
-    the last value), which :mod:`mock_gateway.params` refuses. ``query_string`` is the
-    query as it was sent, and ``received_at`` the wall-clock time the request's first
-    byte arrived, where the front end knows them: the traffic log keeps the target as
-    sent and times the exchange from its first byte, upload included.
+    the last value), which :mod:`mock_gateway.params` refuses. ``query_string`` and
+    ``raw_path`` are the query and path as they were sent (``path`` is decoded), and
+    ``received_at`` the wall-clock time the request's first byte arrived, where the front
+    end knows them: the traffic log keeps the target as sent and times the exchange from
+    its first byte, upload included.
     """
 
     method: str
@@ -46,6 +51,7 @@ class GatewayRequest:
     repeated_query: frozenset[str] = frozenset()
     query_string: str = ""
     received_at: float | None = None
+    raw_path: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", {k.lower(): v for k, v in self.headers.items()})
@@ -60,8 +66,13 @@ class GatewayRequest:
 
     @property
     def target(self) -> str:
-        """The path and query as sent, as an access log shows a request."""
-        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+        """The path and query as sent, as an access log shows a request, with a credential
+        given as ``?token=`` (the dashboards take one) masked."""
+        path = self.raw_path or self.path
+        if not self.query_string:
+            return path
+        query = _QUERY_TOKEN.sub(r"\1***", self.query_string)
+        return f"{path}?{query}"
 
     def arrival(self) -> tuple[float, float]:
         """When the exchange began: (wall-clock time, the matching ``perf_counter``), from

@@ -60,7 +60,7 @@ def request_line(head: bytes) -> tuple[str, str]:
     if found is None:
         return "", ""
     method, target = found.group(1), found.group(2)[:PATH_KEPT]
-    return method.decode("ascii"), target.decode("latin-1")
+    return method.decode("ascii"), target.decode("utf-8", "backslashreplace")
 
 
 def _gateway_of(app: Any) -> Any:
@@ -158,6 +158,15 @@ class CappedHeadProtocol(HttpToolsProtocol):
             self._head_bytes += len(data)
             if self._head_bytes > HEAD_MAX:
                 self._refuse("LIM-003")
+        elif self._deadline is None and self._idle:
+            # bytes that began no request (a bare CRLF after an answer): uvicorn has just
+            # cancelled its keep-alive timer, so without this the connection stayed for ever
+            self._arm()
+
+    @property
+    def _idle(self) -> bool:
+        """No request is arriving or being answered on this connection."""
+        return not self._in_head and (self.cycle is None or self.cycle.response_complete)
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer when the parser fails (or a callback raised): a head over the
@@ -184,7 +193,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
         if self._refused or self.transport.is_closing():
             return
         if not self._in_head:
-            if self.cycle is None:  # connected, and sent nothing since
+            if self._idle:  # connected, or answered, and began nothing since
                 self.transport.close()
             return
         if self.cycle is not None and not self.cycle.response_complete:
@@ -200,22 +209,30 @@ class CappedHeadProtocol(HttpToolsProtocol):
         headers = {**answer.headers, "Content-Length": str(len(answer.body))}
         headers["Connection"] = "close"
         lines += [f"{name}: {value}".encode("latin-1") for name, value in headers.items()]
-        self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + answer.body)
+        body = b"" if self._method() == "HEAD" else answer.body  # HEAD: the headers only
+        self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         self.transport.close()
-        log.warning("refused a request (%s) from %s", code, self.client)
+        # the traffic log keeps every refusal; a line each would flood the server's log
+        log.info("refused a request (%s) from %s", code, self.client)
         if gateway is not None:
             gateway.record_refusal(self._as_request(code), answer, self._started or time.time())
+
+    def _method(self) -> str:
+        """The refused request's method: what the parser read, else read off the last
+        bytes that arrived (empty where neither says)."""
+        with contextlib.suppress(Exception):
+            if method := self.parser.get_method().decode("ascii"):
+                return str(method)
+        return request_line(self._reading)[0]
 
     def _as_request(self, code: str) -> GatewayRequest:
         """What the traffic log can say of the refused request: its method and target
         as far as they arrived, the size of an oversized or slow head, the first bytes
         of an unreadable one."""
-        method, path = request_line(self._reading)
-        # What the parser read beats a guess from the last read, if it got that far.
-        with contextlib.suppress(Exception):
-            method = self.parser.get_method().decode("ascii") or method
+        _, path = request_line(self._reading)
+        method = self._method()
         if self.url:  # reset when a message begins, so it is this request's
-            path = bytes(self.url[:PATH_KEPT]).decode("latin-1")
+            path = bytes(self.url[:PATH_KEPT]).decode("utf-8", "backslashreplace")
         if code == "LIM-003":
             size = self._head_bytes + len(self._reading)
             return GatewayRequest(method, path, body_size=size)

@@ -172,3 +172,41 @@ def test_the_in_process_adapter_logs_the_query_too(gateway: InProcessGateway) ->
     answer = gateway.request("GET", "/api/v1/messages", query={"after": "0"})
     assert answer.status == 200
     assert _last_row(gateway, after)["path"] == "/api/v1/messages?after=0"
+
+
+def test_a_kept_alive_connection_sending_a_bare_crlf_is_still_let_go(server: LocalServer) -> None:
+    """Bytes that begin no request cancelled uvicorn's keep-alive timer and armed nothing:
+    one real request, then two bytes, held a connection for ever."""
+    with _connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: g\r\n\r\n")
+        assert _read_answer(sock)[0] == 200
+        sock.sendall(b"\r\n")
+        assert sock.recv(1) == b""  # closed within the timeout (the socket waits 10x longer)
+
+
+def test_a_slow_head_request_is_refused_without_a_body(server: LocalServer) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: g\r\n")
+        sock.settimeout(10 * TIMEOUT + 5)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408") and b"x-bhxh-ma-loi: req-005" in head.lower()
+    assert body == b""
+
+
+def test_the_traffic_log_keeps_the_path_as_sent_and_masks_a_query_token(
+    server: LocalServer, gateway: InProcessGateway
+) -> None:
+    after = _last_id(gateway)
+    with _connect(server) as sock:
+        sock.sendall(b"GET /api/v1/dossiers/abc%2Fdef HTTP/1.1\r\nHost: g\r\n\r\n")
+        _read_answer(sock)
+    assert _last_row(gateway, after)["path"] == "/api/v1/dossiers/abc%2Fdef"
+    after = _last_id(gateway)
+    admin = gateway.token("admin")
+    answer = gateway.request("GET", "/dashboard", ivan="admin", query={"token": admin})
+    assert answer.status == 200
+    row = _last_row(gateway, after)
+    assert row["path"] == "/dashboard?token=***" and admin not in str(row)
