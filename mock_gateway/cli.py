@@ -7,6 +7,9 @@ unreachable database) is one paragraph on stderr and exit code 2, never a traceb
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -139,28 +142,51 @@ def serve(
                 err=True,
             )
 
-        run(
-            host=host,
-            port=port,
-            workers=workers,
-            database_url=database_url,
-            catalog_versions=catalogs,
-            clock_speed=clock_speed,
-            ivan_tokens=tokens or None,
-            admin_token=admin_token,
-            sqlite_synchronous=sqlite_synchronous.upper(),
-            log_level=log_level,
-            config=GatewayConfig(
-                release=release,
-                reports_directory=str(reports.resolve()) if reports else None,
-                core_threads=GatewayConfig.core_threads if threads is None else threads,
-            ),
-            faults=faults,
-            faults_seed=faults_seed,
-            on_ready=announce,
-        )
+        with _stopped_quietly():
+            run(
+                host=host,
+                port=port,
+                workers=workers,
+                database_url=database_url,
+                catalog_versions=catalogs,
+                clock_speed=clock_speed,
+                ivan_tokens=tokens or None,
+                admin_token=admin_token,
+                sqlite_synchronous=sqlite_synchronous.upper(),
+                log_level=log_level,
+                config=GatewayConfig(
+                    release=release,
+                    reports_directory=str(reports.resolve()) if reports else None,
+                    core_threads=GatewayConfig.core_threads if threads is None else threads,
+                ),
+                faults=faults,
+                faults_seed=faults_seed,
+                on_ready=announce,
+            )
     except UsageError as exc:
         raise _Refused(str(exc)) from None
+
+
+class _Stop(BaseException):  # like KeyboardInterrupt: no `except Exception` stops it
+    """SIGTERM, after uvicorn has shut the server down (it re-raises the signal)."""
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise _Stop
+
+
+@contextlib.contextmanager
+def _stopped_quietly() -> Iterator[None]:
+    """A server stopped with Ctrl-C or SIGTERM has finished its work: exit 0, as servers
+    do (``docker stop`` and systemd read anything else as a failure), with one worker
+    as with several."""
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        yield
+    except (KeyboardInterrupt, _Stop):
+        click.echo("mock BHXH gateway stopped", err=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _refuse_unfit_ivan_codes(tokens: dict[str, str], catalogs: tuple[str, ...]) -> None:

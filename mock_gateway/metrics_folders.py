@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from harness.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 METRICS_PREFIX = "bhxh-gateway-metrics-"
@@ -52,7 +54,14 @@ def _hold(folder: Path) -> int | None:
 def metrics_folder(root: Path | None = None) -> Iterator[str]:
     """The folder a server's workers share their metrics through, removed when it stops
     (one a killed server could not remove goes with :func:`remove_stale_metrics_folders`)."""
-    with tempfile.TemporaryDirectory(prefix=METRICS_PREFIX, dir=root) as shared:
+    try:
+        made = tempfile.TemporaryDirectory(prefix=METRICS_PREFIX, dir=root)
+    except OSError as exc:  # "No usable temporary directory": no writable TMPDIR, /tmp...
+        raise ConfigError(
+            f"cannot make the folder where --workers share /metrics: {exc}",
+            hint="set TMPDIR to a writable folder, or serve with --workers 1",
+        ) from exc
+    with made as shared:
         descriptor = _hold(Path(shared))
         try:
             yield shared

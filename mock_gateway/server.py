@@ -39,7 +39,7 @@ from mock_gateway.http_head import CappedHeadProtocol
 from mock_gateway.intake import CatalogSet
 from mock_gateway.metrics_folders import metrics_folder, remove_stale_metrics_folders
 from mock_gateway.store import Store, memory_database
-from mock_gateway.urls import redact_url
+from mock_gateway.urls import redact_in, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,8 @@ def preflight(
     except SQLAlchemyError as exc:  # a read-only file or folder, a read-only role
         cause = getattr(exc, "orig", None) or exc
         raise ConfigError(
-            f"cannot write to database {redact_url(config.database_url)}: {cause}",
+            f"cannot write to database {redact_url(config.database_url)}: "
+            f"{redact_in(cause, config.database_url)}",
             hint="the gateway stores every dossier: make the database writable by this user "
             "(for SQLite, the file and its folder, where it keeps -wal and -shm files "
             "beside it), or give another --database-url",

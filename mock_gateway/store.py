@@ -48,7 +48,7 @@ from mock_gateway.records import (
     dossier_record,
     message_record,
 )
-from mock_gateway.urls import redact_url
+from mock_gateway.urls import PERCENT_HINT, redact_in, redact_url
 from mock_gateway.writer_lock import WriterLock
 
 _WRITE = "bhxh_write"
@@ -138,11 +138,10 @@ def open_engine(database_url: str, *, synchronous: str = "FULL") -> Engine:
             raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL only)")
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        shown = redact_url(database_url)
         raise ConfigError(
-            f"cannot use database URL {shown!r}: {str(exc).replace(database_url, shown)}",
+            f"cannot use database URL {redact_url(database_url)!r}: {redact_in(exc, database_url)}",
             hint="use sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db "
-            "(with its driver installed)",
+            f"(with its driver installed); {PERCENT_HINT}",
         ) from exc
 
 
@@ -172,10 +171,12 @@ class Store:
                         index.create(self.engine, checkfirst=True)
             except SQLAlchemyError as exc:
                 self.close()
+                cause = " ".join(str(getattr(exc, "orig", None) or exc).split())  # one line
                 raise ConfigError(
                     f"cannot open database {redact_url(database_url)}: "
-                    f"{getattr(exc, 'orig', None) or exc}",
-                    hint="check the URL, that the server is reachable, and file permissions",
+                    f"{redact_in(cause, database_url)}",
+                    hint="check the URL, that the server is reachable, and file permissions; "
+                    + PERCENT_HINT,
                 ) from exc
 
     def close(self) -> None:

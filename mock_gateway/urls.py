@@ -11,12 +11,33 @@ import re
 _PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*:).*@")
 """``scheme://user:`` then everything up to the last ``@``: the password, even one with an
 unescaped ``@`` or ``/`` (SQLAlchemy would read part of it as the host, and show it)."""
-_BARE_PASSWORD = re.compile(r"^(?P<head>[^:/@]*:)(?!//).*@")
-"""``user:`` then everything up to the last ``@``, in a URL typed without its scheme."""
+_BARE_PASSWORD = re.compile(r"^(?P<head>(?://)?[^:/@]*:)(?!//).*@")
+"""``user:`` (or ``//user:``) then everything up to the last ``@``, in a URL typed without
+its scheme."""
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)[^&]*", re.IGNORECASE)
+"""A password given as a query parameter (libpq's ``?password=``)."""
 
 
 def redact_url(url: str) -> str:
     """``url`` as typed, its password as ``***`` (a Vietnamese file name stays readable:
     SQLAlchemy's rendering would percent-encode it), whether or not it can be parsed."""
     pattern = _PASSWORD if "://" in url else _BARE_PASSWORD
-    return pattern.sub(r"\g<head>***@", url)
+    return _QUERY_PASSWORD.sub(r"\g<head>***", pattern.sub(r"\g<head>***@", url))
+
+
+def redact_in(text: object, url: str) -> str:
+    """``text`` (a driver's error about ``url``) without the URL's password, nor the
+    pieces of it a driver may quote: ``user:p@ss@host`` is read as host ``ss@host``."""
+    said = str(text).replace(url, redact_url(url))
+    found = (_PASSWORD if "://" in url else _BARE_PASSWORD).match(url)
+    if found is None:
+        return said
+    secret = url[found.end("head") : found.end() - 1]
+    for piece in sorted({secret, *re.split(r"[@:/]", secret)}, key=len, reverse=True):
+        if len(piece) >= 2:
+            said = said.replace(piece, "***")
+    return said
+
+
+PERCENT_HINT = "write @, : and / inside a password as %40, %3A and %2F"
+"""Said with a refused database URL: an unescaped ``@`` splits the password into a host."""

@@ -85,3 +85,12 @@ def test_only_abandoned_folders_of_ours_are_removed(tmp_path: Path) -> None:
     assert not abandoned.exists()
     assert all(p.is_dir() for p in (older, other, target, held))
     assert not Path(live).exists()
+
+
+def test_no_usable_temporary_folder_is_said_as_such(tmp_path: Path) -> None:
+    from harness.errors import ConfigError
+
+    missing = metrics_folder(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="share /metrics") as caught, missing:
+        pass
+    assert "TMPDIR" in (caught.value.hint or "")

@@ -21,7 +21,8 @@ from mock_gateway.config import ENV_CONFIG, GatewayConfig
 from mock_gateway.exchange import GatewayRequest
 from mock_gateway.faulty_app import ENV_FAULTS, ENV_FAULTS_SEED
 from mock_gateway.store import Store
-from mock_gateway.urls import redact_url
+from mock_gateway.testing import ServerProcess
+from mock_gateway.urls import redact_in, redact_url
 
 
 @pytest.fixture
@@ -203,3 +204,32 @@ def test_a_damaged_pki_is_refused_before_the_banner(
     assert result.exit_code == 2, result.output
     assert "unit.key.pem is not a valid PEM private key" in result.output
     assert "mock BHXH gateway" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "hidden"),
+    [
+        ("postgresql://gateway@db.example/bhxh?password=s3cret-pw", "s3cret"),
+        ("//gateway:s3cret-pw@db.example/bhxh", "s3cret"),
+    ],
+)
+def test_a_password_in_other_shapes_is_masked(url: str, hidden: str) -> None:
+    assert hidden not in redact_url(url) and "***" in redact_url(url)
+
+
+def test_a_driver_quoting_part_of_an_unescaped_password_does_not_show_it() -> None:
+    url = "postgresql+psycopg://gateway:pa@ss-word@127.0.0.1/bhxh"
+    said = redact_in("failed to resolve host 'ss-word@127.0.0.1'", url)
+    assert "ss-word" not in said and "127.0.0.1" in said
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_server_stopped_with_sigterm_exits_0(tmp_path: Path, pki: TestPKI, workers: int) -> None:
+    """It exited 143 with one worker and 0 with two; docker stop and systemd read 143 as
+    a failure, and a server told to stop has done its work."""
+    del pki  # the child trusts the session PKI through $BHXH_HARNESS_PKI
+    server = ServerProcess(tmp_path / "gateway.sqlite3", workers=workers).start()
+    process = server.process
+    assert process is not None
+    server.stop()
+    assert process.returncode == 0
