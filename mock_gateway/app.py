@@ -43,6 +43,10 @@ from mock_gateway.http_head import RECEIVED_AT
 from mock_gateway.params import from_pairs
 from mock_gateway.routes import ROUTES
 
+MIN_BODY_RATE = 240
+"""Bytes a second a body must average once the client's pause allowance has passed: ASP.NET
+Core Kestrel's default minimum request body data rate, so a real I-VAN never meets it."""
+
 
 class BodyRead(NamedTuple):
     """What :func:`read_capped` got: the body, or why the core must refuse it."""
@@ -60,7 +64,9 @@ async def read_capped(request: Request, cap: int, pause: float) -> BodyRead:
     connection, so the client still receives the 413 after it finishes sending. A client
     that hangs up mid-body gets nothing, but its exchange is still logged (REQ-003); one
     that stops sending gets REQ-005 once ``pause`` has passed, instead of holding the
-    connection (and what it sent) for ever.
+    connection (and what it sent) for ever; so does one trickling its body slower than
+    :data:`MIN_BODY_RATE` on average once ``pause`` has passed (a byte a second never
+    pauses, and would hold the connection for months).
     """
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > cap:
@@ -68,14 +74,18 @@ async def read_capped(request: Request, cap: int, pause: float) -> BodyRead:
     chunks: list[bytes] = []
     size = 0
     loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
         async with asyncio.timeout(pause) as deadline:
             async for chunk in request.stream():
-                deadline.reschedule(loop.time() + pause)
+                now = loop.time()
+                deadline.reschedule(now + pause)
                 size += len(chunk)
                 if size > cap:
                     return BodyRead(b"", oversize=size)
                 chunks.append(chunk)
+                if now - started > pause and size < MIN_BODY_RATE * (now - started):
+                    return BodyRead(b"".join(chunks), stalled=True)
     except ClientDisconnect:
         return BodyRead(b"".join(chunks), complete=False)
     except TimeoutError:

@@ -291,7 +291,7 @@ class Gateway:
 
     def _stalled(self, request: GatewayRequest) -> Rejected:
         seconds = f"{self.config.client_timeout:g}"
-        detail = f"the body paused for more than {seconds} s"
+        detail = f"the body paused for more than {seconds} s, or arrived slower than 240 B/s"
         return reject("REQ-005", "/", received=str(len(request.body)), detail=detail)
 
     def _no_route(self, request: GatewayRequest, path_known: bool) -> Rejected:

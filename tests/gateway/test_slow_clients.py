@@ -210,3 +210,25 @@ def test_the_traffic_log_keeps_the_path_as_sent_and_masks_a_query_token(
     assert answer.status == 200
     row = _last_row(gateway, after)
     assert row["path"] == "/dashboard?token=***" and admin not in str(row)
+
+
+def test_a_body_trickled_without_pausing_is_refused_once_too_slow(server: LocalServer) -> None:
+    """A byte every tenth of the timeout never pauses long enough to be refused, and held
+    a connection as long as the body (20 MB: months) before the minimum rate."""
+    head = (
+        b"POST /api/v1/dossiers HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer test-token-IVAN01"
+        b"\r\nContent-Type: application/xml\r\nX-Message-Id: trickle-1\r\n"
+        b"Content-Length: 100000\r\n\r\n"
+    )
+    with _connect(server) as sock:
+        sock.sendall(head)
+        started = time.monotonic()
+        try:
+            for _ in range(100):
+                sock.sendall(b"<")
+                time.sleep(TIMEOUT / 10)
+        except OSError:  # answered and closed while we were still sending
+            pass
+        status, headers, _ = _read_answer(sock)
+    assert (status, headers["x-bhxh-ma-loi"]) == (408, "REQ-005")
+    assert time.monotonic() - started < 100 * TIMEOUT / 10
