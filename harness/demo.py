@@ -21,7 +21,7 @@ from harness.cli_types import NAME
 from harness.errors import HarnessError, SignatureInvalid
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.message_kinds import FEED_KINDS, HANDOVER
-from harness.paths import reports_dir
+from harness.paths import report_parent
 from harness.reporting import CaseResult, Outcome, RunInfo
 
 if TYPE_CHECKING:  # imported where the demo runs: `bhxh-harness --help` must not load them
@@ -127,9 +127,10 @@ def run_demo(
     from mock_gateway.local import LocalServer
 
     catalog: Catalog = load_catalog(catalog_version or latest_version())
+    parent = report_parent(out)
     pki = ensure_pki()
     run_id = new_run_id("demo")
-    directory = (out or reports_dir()) / run_id
+    directory = parent / run_id
     directory.mkdir(parents=True, exist_ok=True)
     config = GatewayConfig(
         database_url=f"sqlite:///{directory / 'gateway.sqlite3'}",
@@ -220,21 +221,24 @@ def _print(outcome: DemoOutcome, console: Console) -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for every dossier.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=NAME,
+    metavar="FOLDER",
     help="Parent folder for the report (default: reports/).",
 )
-def demo(catalog_version: str | None, seed: int, out: Path | None) -> None:
+def demo(catalog_version: str | None, seed: int, out: str | None) -> None:
     """Run the mock gateway on 127.0.0.1, submit a dossier of every procedure, write a report.
 
+    \b
     Exit codes: 0 every case passed, 1 a case failed, 2 usage error (e.g. an unknown
-    --catalog; nothing run), 130 interrupted (Ctrl-C).
+    --catalog or an unusable --out; nothing run), 130/143 interrupted by Ctrl-C/SIGTERM
+    (the report holds what finished, marked interrupted).
     """
     from rich.console import Console
 
     console = Console(highlight=False)
     try:
         with console.status("running the demo (gateway on 127.0.0.1, SQLite)…"):
-            outcome = run_demo(catalog_version, seed, out)
+            outcome = run_demo(catalog_version, seed, Path(out) if out is not None else None)
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

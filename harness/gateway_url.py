@@ -8,6 +8,7 @@ themselves, so one rule for what a gateway URL may be keeps their refusals alike
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
@@ -15,6 +16,9 @@ import requests
 from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.tls import failure
+
+if TYPE_CHECKING:
+    from harness.dossiers.factory import DossierFactory
 
 
 def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
@@ -124,6 +128,12 @@ def ivan_probe(envelope: bytes) -> bytes | None:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
+def dossier_probe(factory: DossierFactory) -> bytes | None:
+    """:func:`ivan_probe` of a dossier of the factory's first procedure, naming its I-VAN
+    (check the code first: :func:`harness.conformance.factory_for_ivan`)."""
+    return ivan_probe(factory.build(next(iter(factory.catalog.procedures)), 0).envelope)
+
+
 def refuse_foreign_token(
     session: requests.Session, url: str, token: str, ivan: str, probe: bytes, hint: str
 ) -> None:
@@ -134,7 +144,13 @@ def refuse_foreign_token(
         "Content-Type": "application/xml",
         "X-Message-Id": str(uuid.uuid4()),
     }
-    answer = session.post(f"{url}/api/v1/dossiers", data=probe, headers=headers, timeout=30)
+    try:
+        answer = session.post(f"{url}/api/v1/dossiers", data=probe, headers=headers, timeout=30)
+    except requests.RequestException as exc:
+        raise ConfigError(
+            f"gateway {url} does not answer: {failure(exc)}",
+            hint="check that it still runs and is reachable",
+        ) from None
     if answer.headers.get("X-BHXH-Ma-Loi", "") == "ENV-010" or b"ENV-010" in answer.content:
         raise ConfigError(
             f"the token given for {ivan} is another I-VAN's: the gateway at {url} refuses "
@@ -147,6 +163,7 @@ __all__ = [
     "UNKNOWN_PROCEDURE",
     "answer_codes",
     "check_token",
+    "dossier_probe",
     "gateway_base_url",
     "ivan_probe",
     "refuse_foreign_token",

@@ -77,17 +77,48 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
-def writable_folder(folder: Path, what: str, hint: str) -> Path:
-    """Create ``folder`` if need be and make sure ``what`` can be written there: a run
-    checks this before it sends anything, not once its work is done and lost."""
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"cannot keep {what} in {folder}: it is a file, not a folder", hint=hint)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot keep {what} in {folder}: {exc.strerror or exc}", hint=hint
-        ) from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot keep {what} in {folder}: it is not writable", hint=hint)
+OUT_HINT = "name with --out a folder you may write to (it is created if need be)"
+"""What to do when ``--out`` cannot hold a run's report (said before the run starts)."""
+
+
+def writable_folder(folder: Path, what: str, hint: str, *, create: bool = True) -> Path:
+    """Make sure ``what`` can be written in ``folder`` (``create``: create it now; else only
+    check that it exists or can be made): a run checks this before it sends anything, not
+    once its work is done and lost."""
+    problem = _folder_problem(folder)
+    if problem:
+        raise ConfigError(f"cannot keep {what} in {folder}: {problem}", hint=hint)
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot keep {what} in {folder}: {exc.strerror or exc}", hint=hint
+            ) from None
     return folder
+
+
+def _folder_problem(folder: Path) -> str:
+    """Why files cannot be written in ``folder`` or, if it does not exist yet, made in the
+    folder that would hold it ('' if they can)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():
+            return f"{_which(existing, folder)} is a link to nothing"
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{_which(existing, folder)} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{_which(existing, folder)} is not writable"
+    return ""
+
+
+def _which(path: Path, folder: Path) -> str:
+    """How a message names ``path``: "it" when it is the folder the message names already."""
+    return "it" if path == folder else str(path)
+
+
+def report_parent(out: Path | None) -> Path:
+    """The folder a run's ``<run-id>/`` goes in (``out``, default reports/), checked before
+    the run starts; it is created only when the report is, so a refused run leaves none."""
+    return writable_folder(out or reports_dir(), "the report", hint=OUT_HINT, create=False)

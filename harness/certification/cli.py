@@ -25,8 +25,8 @@ from rich.progress import (
 )
 
 from harness.cli_exits import exits_on_errors
-from harness.cli_types import SECONDS, TOKEN
-from harness.errors import UsageError
+from harness.cli_types import NAME, SECONDS, TOKEN
+from harness.errors import HarnessError, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.tls import verify_option
 
@@ -119,7 +119,11 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
     help="Seconds the I-VAN waits for an answer (more than 0).",
 )
 @click.option(
-    "--ivan", default=DEFAULT_IVAN_CODE, show_default=True, help="I-VAN code at --gateway."
+    "--ivan",
+    type=NAME,
+    default=DEFAULT_IVAN_CODE,
+    show_default=True,
+    help="I-VAN code at --gateway.",
 )
 @click.option(
     "--ivan-token", type=TOKEN, help="Its bearer token at --gateway (default: the test token)."
@@ -134,7 +138,7 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
     help="CA bundle that signed the https:// gateway's certificate (PEM); the reference "
     "I-VAN and command adapters get it too (BHXH_CA_BUNDLE).",
 )
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Report parent.")
+@click.option("--out", type=NAME, metavar="FOLDER", help="Report parent (default: reports/).")
 @click.option("--progress/--no-progress", default=True, help="Progress bar (off for manual).")
 @click.pass_context
 def certify(
@@ -152,14 +156,15 @@ def certify(
     admin_token: str | None,
     insecure: bool,
     ca_bundle: str | None,
-    out: Path | None,
+    out: str | None,
     progress: bool,
 ) -> None:
     """Certify an I-VAN against the mock gateway; writes reports/<run-id>/.
 
     \b
     Exit codes: 0 PASSED (every case ran and passed), 1 FAILED or ERROR,
-    2 a usage problem (nothing ran), 3 INCOMPLETE (what ran passed, but a case was
+    2 a usage problem (nothing ran), or the run could not go on (the cases that finished
+    are reported, the others as skipped), 3 INCOMPLETE (what ran passed, but a case was
     skipped: the adapter lacks an operation, or the gateway has no fault injection).
     """
     if ctx.invoked_subcommand is not None:
@@ -183,21 +188,28 @@ def certify(
         verify_tls = verify_option(insecure, str(Path(ca_bundle).resolve()) if ca_bundle else None)
         chosen = resolve_adapter(adapter, _options(adapter_options))
         show = progress and chosen.name != "manual"
-        listener = _Bar(console) if show else None
-        with listener if listener is not None else contextlib.nullcontext():
-            bundle = run_certification(
-                chosen,
-                procedures=wanted,
-                gateway_url=gateway_url,
-                catalog=catalog_version,
-                seed=seed,
-                cases=case_ids or None,
-                out=out,
-                settings={"client_timeout": client_timeout} if client_timeout is not None else None,
-                listener=listener,
-                tokens=tokens,
-                verify_tls=verify_tls,
-            )
+        bar = _Bar(console) if show else None
+        folder = _Folder(bar)
+        with bar if bar is not None else contextlib.nullcontext():
+            try:
+                bundle = run_certification(
+                    chosen,
+                    procedures=wanted,
+                    gateway_url=gateway_url,
+                    catalog=catalog_version,
+                    seed=seed,
+                    cases=case_ids or None,
+                    out=Path(out) if out is not None else None,
+                    settings={"client_timeout": client_timeout}
+                    if client_timeout is not None
+                    else None,
+                    listener=folder,
+                    tokens=tokens,
+                    verify_tls=verify_tls,
+                )
+            except HarnessError:  # the error itself is printed next
+                folder.say_partial(console)
+                raise
     for case in bundle.cases:
         if case.outcome.value in ("failed", "error"):
             console.print(f"[red]{case.outcome.value.upper()}[/red] {case.case_id}: {case.message}")
@@ -219,6 +231,27 @@ def certify(
             "need (or a gateway with fault injection) and run again"
         )
     sys.exit(EXIT_CODES.get(verdict, 1))
+
+
+class _Folder:
+    """Passes the run's events on to the progress bar (if shown) and keeps the run's folder,
+    so a run an error stopped can say where its partial report is."""
+
+    def __init__(self, bar: _Bar | None) -> None:
+        self.bar: _Bar | None = bar
+        self.directory: Path | None = None
+
+    def __call__(self, event: object) -> None:
+        from harness.certification.runner import RunStarted
+
+        if isinstance(event, RunStarted):
+            self.directory = event.directory
+        if self.bar is not None:
+            self.bar(event)
+
+    def say_partial(self, console: Console) -> None:
+        if self.directory is not None and (self.directory / "results.json").is_file():
+            console.print(f"partial report (stopped): {self.directory / 'index.html'}")
 
 
 class _Bar:

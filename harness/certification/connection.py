@@ -1,4 +1,5 @@
-"""How certify talks to a gateway's URL, and says in words what went wrong on the way.
+"""How certify talks to a gateway's URL, says in words what went wrong on the way, and
+what it checks of the I-VAN it acts as there before any case.
 
 A refused port, a name that does not resolve or a server without TLS each get one line
 naming the URL and what happened (:func:`harness.tls.failure`), with what to do; never
@@ -8,12 +9,17 @@ TLS" from "not trusted".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from harness.errors import ConfigError
+from harness.gateway_url import dossier_probe
 from harness.tls import UNTRUSTED_HINT, failure, reach
+
+if TYPE_CHECKING:
+    from harness.catalog import Catalog
+    from harness.signing import TestPKI
 
 TIMEOUT = 30.0
 """Seconds any request to the gateway may take."""
@@ -48,4 +54,15 @@ def send(
         ) from None
 
 
-__all__ = ["REACH_HINT", "TIMEOUT", "answer_kind", "send"]
+def ivan_probe_for(catalog: Catalog, pki: TestPKI, ivan: str, url: str | None) -> bytes | None:
+    """Refuse an ``--ivan`` code no envelope can carry before anything starts (every dossier
+    would be refused, and the I-VAN under test blamed); for a gateway ``url``, the dossier
+    that tells whether the token is that I-VAN's (``CertGateway.check_ivan_token``)."""
+    from harness.conformance import factory_for_ivan
+    from harness.dossiers.factory import DossierFactory
+
+    factory = factory_for_ivan(DossierFactory(catalog, pki), ivan, pki.trust_store())
+    return dossier_probe(factory) if url is not None else None
+
+
+__all__ = ["REACH_HINT", "TIMEOUT", "answer_kind", "ivan_probe_for", "send"]

@@ -27,6 +27,7 @@ import requests
 from harness.certification.connection import REACH_HINT, answer_kind, send
 from harness.client import parse_answer
 from harness.errors import ConfigError
+from harness.gateway_url import refuse_foreign_token
 from harness.identities import (
     ADMIN_TOKEN,
     DEFAULT_IVAN_CODE,
@@ -160,6 +161,7 @@ class CertGateway:
         local: bool = False,
         verify_tls: Verify = True,
         tag: str = "run",
+        ivan_probe: bytes | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"gateway URL {url!r} must start with http:// or https://")
@@ -172,6 +174,9 @@ class CertGateway:
         self._probes = itertools.count(1)
         self.tag = tag
         self._writes = itertools.count(1)
+        self.ivan_probe = ivan_probe
+        """A dossier naming the I-VAN, never stored (:func:`harness.gateway_url.ivan_probe`):
+        with it, :meth:`check_ivan_token` also refuses another I-VAN's token."""
 
     def _write(self, label: str = "") -> dict[str, str]:
         """Admin headers for a request that changes the gateway, tagged with this run."""
@@ -261,8 +266,9 @@ class CertGateway:
         self._call("DELETE", "/admin/faults", headers=self._write("end" if last else ""))
 
     def check_ivan_token(self) -> None:
-        """Refuse a run whose I-VAN credential the gateway refuses, before any case: every
-        submission would get 401, and every case would judge nothing."""
+        """Refuse a run whose I-VAN credential the gateway refuses, or (with a probe) that is
+        another I-VAN's, before any case: every submission would get 401 or 403 ENV-010, and
+        every case would blame the I-VAN under test."""
         headers = {
             "Authorization": f"Bearer {self.token}",
             "X-Message-Id": f"{PROBE_PREFIX}{self.tag}-credential",
@@ -274,6 +280,11 @@ class CertGateway:
                 f"({response.status_code} {_reason(response)})",
                 hint="pass --ivan-token with the bearer token the gateway gave this I-VAN "
                 "(and --ivan with its code if it is not IVAN01)",
+            )
+        if self.ivan_probe is not None:  # before the run's start mark: not in its evidence
+            hint = f"pass --ivan with the token's I-VAN code, or --ivan-token with {self.ivan}'s"
+            refuse_foreign_token(
+                self._session, self.url, self.token, self.ivan, self.ivan_probe, hint
             )
 
     def fault_events(self, after: int = 0) -> list[dict[str, Any]]:

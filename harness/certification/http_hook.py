@@ -49,7 +49,11 @@ class HttpHookAdapter(AdapterBase):
         try:
             answer = self._session.post(where, json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise AdapterFailed(f"{operation}: hook {where} unreachable: {failure(exc)}") from exc
+            raise AdapterFailed(
+                f"{operation}: hook {where} unreachable: {failure(exc)}",
+                hint=f"start the vendor's hook (it answers POST {self.url}/<operation>), "
+                "or give --adapter the URL it listens on",
+            ) from exc
         if answer.status_code in (404, 501):
             raise self._unsupported(operation)
         if answer.status_code >= 400:

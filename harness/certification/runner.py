@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+import shutil
 import tempfile
 import time
 import traceback
@@ -23,6 +24,7 @@ from typing import Any
 
 from harness import __version__
 from harness.catalog import Catalog, latest_version, load_catalog
+from harness.certification.connection import ivan_probe_for
 from harness.certification.engine import ScenarioRun, Watermarks
 from harness.certification.evidence import evidence_for, reproduce
 from harness.certification.gateway import CertGateway, local_gateway
@@ -35,7 +37,7 @@ from harness.certification.window import RunStart, run_start
 from harness.errors import ConfigError
 from harness.gateway_url import gateway_base_url
 from harness.identities import ADMIN_TOKEN, DEFAULT_IVAN_CODE, token_of
-from harness.paths import reports_dir
+from harness.paths import report_parent
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
 from harness.tls import Verify
@@ -107,6 +109,7 @@ def _gateway(
     tokens: dict[str, str],
     verify_tls: Verify = True,
     tag: str = "run",
+    probe: bytes | None = None,
 ) -> Iterator[CertGateway]:
     if url is None:
         with local_gateway(catalog.version, pki, folder, tag) as gateway:
@@ -122,6 +125,7 @@ def _gateway(
         admin_token=tokens.get("admin_token", ADMIN_TOKEN),
         verify_tls=verify_tls,
         tag=tag,
+        ivan_probe=probe,
     )
     try:
         yield gateway
@@ -262,10 +266,13 @@ def run_certification(
     cat = _catalog(catalog)
     procs = _procedures(cat, procedures)
     selected = suite.select(cases)
+    parent = report_parent(out)
     ivan = resolve_adapter(adapter) if isinstance(adapter, str) else adapter
     pki = pki or ensure_pki()
+    tokens = tokens or {}
+    probe = ivan_probe_for(cat, pki, tokens.get("ivan", DEFAULT_IVAN_CODE), gateway_url)
     run_id = new_run_id("certify")
-    directory = (out or reports_dir()) / run_id
+    directory = parent / run_id
     info = RunInfo(
         run_id=run_id,
         suite="certification",
@@ -288,10 +295,14 @@ def run_certification(
     bundle = CertificationBundle(info, directory)
     emit(RunStarted(run_id, len(selected) * len(procs), directory))
     order = [s for s in suite.scenarios if any(c.scenario == s for c in selected)]
-    with tempfile.TemporaryDirectory(prefix="bhxh-certify-") as scratch:
+    planned = [(c, p) for name in order for p in procs for c in selected if c.scenario == name]
+    with (
+        _no_half_folder(bundle, planned),
+        tempfile.TemporaryDirectory(prefix="bhxh-certify-") as scratch,
+    ):
         work = Path(scratch)
-        folder, tokens = work / "gateway", tokens or {}
-        with _gateway(gateway_url, cat, pki, folder, tokens, verify_tls, run_id) as gateway:
+        folder = work / "gateway"
+        with _gateway(gateway_url, cat, pki, folder, tokens, verify_tls, run_id, probe) as gateway:
             start = run_start(gateway)  # before the adapter starts: nothing of ours yet
             context = AdapterContext(
                 gateway_url=gateway.url,
@@ -326,6 +337,36 @@ def run_certification(
     bundle.write()
     emit(RunFinished(bundle))
     return bundle
+
+
+@contextmanager
+def _no_half_folder(bundle: ReportBundle, planned: list[tuple[CaseSpec, str]]) -> Iterator[None]:
+    """An error that stops the run once its folder exists settles the folder (:func:`_stopped`);
+    Ctrl-C is the CLI's, which marks the report interrupted."""
+    try:
+        yield
+    except Exception as exc:
+        if bundle.directory.is_dir():
+            _stopped(bundle, planned, exc)
+        raise
+
+
+def _stopped(bundle: ReportBundle, planned: list[tuple[CaseSpec, str]], exc: Exception) -> None:
+    """A run ended by an error leaves no folder read as still running: none when no case
+    finished, else its report with the cases that did not run as skipped and what stopped it."""
+    if not bundle.cases:
+        shutil.rmtree(bundle.directory, ignore_errors=True)
+        return
+    why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    done = {c.case_id for c in bundle.cases}
+    for case, proc in ((c, p) for c, p in planned if f"{c.id}@{p}" not in done):
+        skipped = CaseResult(
+            f"{case.id}@{proc}", case.title, Outcome.SKIPPED, proc, case.requirement
+        )
+        bundle.add(replace(skipped, message=f"not run: the run stopped before it ({why})"))
+    bundle.info = replace(bundle.info, meta={**bundle.info.meta, "stopped": why})
+    with contextlib.suppress(OSError):  # on the way out already: do not mask the error
+        bundle.write()
 
 
 def _export(gateway: CertGateway, marks: Watermarks, directory: Path, start: RunStart) -> None:

@@ -102,7 +102,8 @@ def _scale_help() -> str:
     "ivan_tokens",
     multiple=True,
     metavar="NAME=TOKEN",
-    help="I-VAN code and bearer token at --gateway URL (repeatable; default: the test tokens).",
+    help="I-VAN code and its bearer token (repeatable; default: the test tokens); with "
+    "--gateway local, the gateway is started knowing exactly these.",
 )
 @click.option(
     "--catalog",
@@ -131,7 +132,8 @@ def _scale_help() -> str:
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NAME,
+    metavar="FOLDER",
     default=None,
     help="Parent folder of the report (default: reports/).",
 )
@@ -169,6 +171,7 @@ def load(ivan_tokens: tuple[str, ...], **options: Any) -> None:
     try:
         with sigterm_interrupts():
             tokens = token_options(ivan_tokens) or None
+            options["out"] = Path(options["out"]) if options["out"] is not None else None
             result = run_load(ivan_tokens=tokens, notify=say, **options)
     except UsageError as exc:
         click.echo(f"error: {exc}", err=True)

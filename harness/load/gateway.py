@@ -26,7 +26,7 @@ import requests
 from harness.errors import ConfigError
 from harness.gateway_url import (
     check_token,
-    ivan_probe,
+    dossier_probe,
     refuse_foreign_token,
     reported_clock_speed,
 )
@@ -63,12 +63,12 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> int |
 
 
 def _probe_for(ivan: str, catalog_version: str | None) -> bytes | None:
-    """A dossier naming ``ivan`` that the gateway refuses without storing it (ENV-010 if
-    the token is another I-VAN's, else ENV-002), or None if it names no procedure."""
+    """A dossier naming ``ivan`` (a code already checked: ``runner._check_ivan_codes``)
+    that the gateway refuses without storing it (ENV-010 if the token is another I-VAN's,
+    else ENV-002), or None if it names no procedure."""
     from harness.dossiers.factory import DossierFactory
 
-    factory = DossierFactory.for_version(catalog_version).for_ivan(ivan)
-    return ivan_probe(factory.build(next(iter(factory.catalog.procedures)), 0).envelope)
+    return dossier_probe(DossierFactory.for_version(catalog_version).for_ivan(ivan))
 
 
 def check_remote(

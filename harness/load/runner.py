@@ -41,7 +41,7 @@ from harness.load.result import LoadResult, cases
 from harness.load.settings import LocustSettings, identities
 from harness.load.stats import AGGREGATED, last_totals, read_exceptions, read_history, read_stats
 from harness.load.verdict import write_verdict
-from harness.paths import project_root, reports_dir
+from harness.paths import project_root, report_parent
 from harness.reporting import ReportBundle, RunInfo, new_run_id
 
 if TYPE_CHECKING:
@@ -188,6 +188,21 @@ class _Setup:
     clock_source: str
 
 
+def _check_ivan_codes(tokens: Mapping[str, str], catalog: Catalog) -> None:
+    """Refuse an ``--ivan-token`` code no envelope of ``catalog`` can carry, before any pool
+    is signed: every dossier naming it would be refused (the gateway took the blame)."""
+    from harness.conformance import factory_for_ivan
+    from harness.dossiers.factory import DossierFactory
+    from harness.signing import ensure_pki
+
+    if not tokens:
+        return
+    pki = ensure_pki()
+    factory = DossierFactory(catalog, pki)
+    for code in tokens:
+        factory_for_ivan(factory, code, pki.trust_store(), what=f"--ivan-token {code}=...")
+
+
 def _setup(request: LoadRequest, say: Notify) -> _Setup:
     """Check and plan ``request`` (a remote gateway is asked whether it answers, takes the
     tokens and how fast its clock runs); nothing is started or written yet."""
@@ -205,6 +220,7 @@ def _setup(request: LoadRequest, say: Notify) -> _Setup:
     peak_users = check_users(plan, request)
     levels = load_levels(request.service_levels)
     catalog = load_catalog(request.catalog_version or latest_version())
+    _check_ivan_codes(request.ivan_tokens or {}, catalog)
     mix_name, weights, dropped = _mix(request, plan, list(catalog.procedures), catalog.version, say)
     locustfile = request.locustfile or project_root() / "scenarios" / "load" / "locustfile.py"
     if not locustfile.is_file():
@@ -260,10 +276,11 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
     """
     say: Notify = notify or (lambda _line: None)
     request = request.validate()
+    parent = report_parent(request.out).absolute()  # locust runs in another folder
     setup = _setup(request, say)
     plan, catalog = setup.plan, setup.catalog
     run_id = new_run_id("load")
-    directory = (request.out or reports_dir()) / run_id
+    directory = parent / run_id
     logs = directory / "logs"
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
@@ -321,8 +338,7 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
             )
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
-        if not (directory / f"{STATS_PREFIX}_stats.csv").is_file():
-            shutil.rmtree(directory, ignore_errors=True)
+        if _discard_unmeasured(directory):
             raise Interrupted(signum) from None
         # locust measured something: its statistics get a results.json (no case judged) and
         # a manifest, so the folder does not read as a run still going
@@ -330,8 +346,20 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         info = RunInfo(run_id, "load", _title(plan, request, run_id), started_at, meta)
         ReportBundle(info, directory).write_interrupted(signum)
         raise Interrupted(signum, directory) from None
+    except Exception:
+        _discard_unmeasured(directory)  # failed before locust measured: no empty folder
+        raise
     facts = _facts(request, setup, url, pool_seconds, outcome.seconds)
     return _finish(request, plan, setup.levels, directory, run_id, started_at, facts, outcome)
+
+
+def _discard_unmeasured(directory: Path) -> bool:
+    """Remove the run's folder if locust measured nothing in it (it would read as a run
+    still going); True if it was removed."""
+    if (directory / f"{STATS_PREFIX}_stats.csv").is_file():
+        return False
+    shutil.rmtree(directory, ignore_errors=True)
+    return True
 
 
 def _facts(
@@ -355,6 +383,8 @@ def _facts(
             if request.workers or request.remote_workers
             else "1 process"
         ),
+        "I-VANs": f"{', '.join(sorted(setup.tokens))} "
+        f"({'--ivan-token' if request.ivan_tokens else 'the test tokens'})",
         "mix": f"{setup.mix_name} ({weights})"
         + (f"; not in catalog {setup.catalog.version}: {dropped}" if dropped else ""),
         "catalog": setup.catalog.version,
