@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,3 +61,14 @@ def web_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    """Every test leaves SIGINT and SIGTERM as it found them: the CLI installs its own, and
+    ignores both while it writes an interrupted report, and a later test's subprocess
+    would inherit an ignored Ctrl-C."""
+    saved = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for stop, handler in saved.items():
+        signal.signal(stop, handler)

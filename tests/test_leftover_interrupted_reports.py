@@ -112,11 +112,8 @@ def test_the_cli_marks_a_run_it_stopped(
     from harness.cli import main
 
     _stop_before_the_lifecycle(monkeypatch)
-    previous = signal.getsignal(signal.SIGTERM)  # the CLI installs its own
-    try:
-        result = CliRunner().invoke(main, ["demo", "--catalog", "2024.1", "--out", str(tmp_path)])
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    # the CLI installs its own signal handlers: tests/conftest.py puts them back
+    result = CliRunner().invoke(main, ["demo", "--catalog", "2024.1", "--out", str(tmp_path)])
     assert result.exit_code == 130
     [folder] = tmp_path.iterdir()
     assert _results(folder)["verdict"] == "interrupted"
