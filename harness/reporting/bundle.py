@@ -16,8 +16,11 @@ import json
 import logging
 import secrets
 import signal
+import threading
 import weakref
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +58,12 @@ class ReportBundle:
     def add(self, case: CaseResult) -> None:
         self.cases.append(case)
 
+    def begin(self) -> ReportBundle:
+        """Make the folder now: a run stopped before :meth:`write` then gets this bundle
+        written, marked interrupted, by :func:`write_interrupted`."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self
+
     @property
     def verdict(self) -> Outcome:
         outcomes = [c.outcome for c in self.cases if c.outcome is not Outcome.SKIPPED]
@@ -84,16 +93,26 @@ class ReportBundle:
     def write(self) -> Path:
         """Write every file and the manifest; returns the folder."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        data, info = self.to_dict(), self.info
+        data, info, cases = self.to_dict(), self.info, self.cases
         if self.interrupted is not None:  # after to_dict: a subclass's verdict yields too
             stop = self._interruption(data["verdict"])
             data |= {"verdict": INTERRUPTED, "interrupted": stop}
             info = replace(info, meta={**info.meta, INTERRUPTED: stop["message"]})
+            # one error more in junit.xml: CI must not show a partial run as passed
+            cases = [
+                *cases,
+                CaseResult(
+                    INTERRUPTED,
+                    "stopped before it finished",
+                    Outcome.ERROR,
+                    message=stop["message"],
+                ),
+            ]
         (self.directory / "results.json").write_text(
             readable(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)),
             encoding="utf-8",
         )
-        write_junit(self.directory / "junit.xml", info, self.cases)
+        write_junit(self.directory / "junit.xml", info, cases)
         write_html(self.directory / "index.html", data)
         write_manifest(self.directory)
         _UNWRITTEN.pop(id(self), None)
@@ -116,10 +135,14 @@ class ReportBundle:
         return {
             "signal": name,
             "exit_code": 128 + signum,
-            "verdict_so_far": verdict_so_far,
+            "verdict_so_far": verdict_so_far if self._judged() else "none",
             "message": f"stopped by {name} after {len(self.cases)} case(s): this report "
             "holds only the cases that finished, and no verdict",
         }
+
+    def _judged(self) -> bool:
+        """Whether a case was judged (passed, failed, error), not only skipped."""
+        return any(c.outcome is not Outcome.SKIPPED for c in self.cases)
 
 
 _UNWRITTEN: weakref.WeakValueDictionary[int, ReportBundle] = weakref.WeakValueDictionary()
@@ -141,6 +164,48 @@ def write_interrupted(signum: int) -> list[Path]:
         if bundle.directory.is_dir() and (folder := bundle.write_interrupted(signum)):
             written.append(folder)
     return written
+
+
+def _is_stop(exc: BaseException) -> bool:
+    """Whether ``exc`` is a stop from outside (Ctrl-C; SIGTERM as the CLI raises it), not
+    an error of the run: neither an ``Exception`` nor an exit."""
+    return not isinstance(exc, Exception | SystemExit | GeneratorExit)
+
+
+@contextmanager
+def when_stopped(keep: Callable[[], object]) -> Iterator[None]:
+    """Within the block, a Ctrl-C or SIGTERM first calls ``keep`` (a run keeps what it found:
+    its evidence, its partial report), then goes on stopping the command; an error does not.
+
+    Further stops are ignored while ``keep`` runs, so it is not cut short; if ``keep``
+    fails, that is logged and the stop goes on (the exit code stays the signal's).
+    """
+    try:
+        yield
+    except BaseException as exc:
+        if _is_stop(exc):
+            with _signals_ignored():
+                try:
+                    keep()
+                except Exception as failure:  # on the way out already: do not mask the stop
+                    log.warning("cannot keep what the stopped run found: %s", failure)
+        raise
+
+
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Ctrl-C and SIGTERM ignored within the block (signal handlers: main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in stops}
+    try:
+        yield
+    finally:
+        for stop, handler in previous.items():
+            if handler is not None:  # None: not set from Python, cannot be put back
+                signal.signal(stop, handler)
 
 
 def _digest(path: Path) -> str:
