@@ -10,22 +10,51 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from harness.cli_types import NAME, TOKEN
 from harness.errors import HarnessError, UsageError
-from harness.fuzz.evidence import GatewayReplay
+from harness.fuzz.evidence import GatewayReplay, found_dir
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
 from harness.identities import DEFAULT_IVAN_CODE
+from harness.paths import writable_folder
 from harness.tls import Verify, verify_option
 
 if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it starts, not at --help
+    from rich.console import Console
+
     from harness.fuzz.pool import DossierPool
+    from harness.fuzz.runner import FuzzReport
+    from harness.reporting import ReportBundle
 
 DEFAULT_BUDGET = 200
 """Cases a run sends when neither --budget nor --duration is given."""
+
+
+class _Folder(click.Path):
+    """A folder to write in: an empty value (an unset shell variable, say) is refused, not
+    taken for the current folder."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        NAME.convert(value, param, ctx)  # its refusal of an empty value, word for word
+        return super().convert(value, param, ctx)
+
+
+FOLDER = _Folder(file_okay=False, path_type=Path)
+
+
+def _check_folders(out: Path | None, found: Path | None) -> None:
+    """Refuse, before any case, a --out or --found that cannot be written: not once an
+    hour of fuzzing is done and lost."""
+    if out is not None:
+        writable_folder(out, "the report", hint="name with --out a folder you may write to")
+    writable_folder(
+        found_dir(found),
+        "the minimal failures",
+        hint="name with --found a folder you may write to (or set $BHXH_FUZZ_FOUND)",
+    )
 
 
 @contextmanager
@@ -108,11 +137,11 @@ def _pool(version: str | None, ivan: str) -> DossierPool:
 @click.option("--family", "families", multiple=True, help="Mutation family (repeatable).")
 @click.option(
     "--found",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Folder where minimal failures go [default: $BHXH_FUZZ_FOUND, else "
     "fixtures/dossiers/found].",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Parent folder of the report.")
+@click.option("--out", type=FOLDER, help="Parent folder of the report.")
 @click.option("--lenient", is_flag=True, help="Accept extra codes beside an expected one.")
 @click.option("--insecure", is_flag=True, help="Do not verify the gateway's TLS certificate.")
 @click.option(
@@ -144,7 +173,7 @@ def fuzz(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.fuzz.report import report_bundle
-    from harness.fuzz.runner import CaseExecuted, Event, run_fuzz
+    from harness.fuzz.runner import CaseExecuted, Event, FuzzInterrupted, run_fuzz
 
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     try:
@@ -156,11 +185,15 @@ def fuzz(
             TextColumn("fuzzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=console, transient=True,
         ) as progress:  # fmt: skip
+            _check_folders(out, found)
             task = progress.add_task("cases", total=budget)
+            stopped: list[ReportBundle] = []  # held here: the CLI writes it on its way out
 
             def on_event(event: Event) -> None:
                 if isinstance(event, CaseExecuted):
                     progress.advance(task)
+                elif isinstance(event, FuzzInterrupted):
+                    stopped.extend(_stopped(event.report, out, console))
 
             report = run_fuzz(
                 target, pool.catalog, budget=budget, duration=duration, seed=seed,
@@ -171,14 +204,29 @@ def fuzz(
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     folder = report_bundle(report, out).write()
+    _summary(console, report, "PASSED" if report.ok else "FAILED")
+    console.print(f"report: {folder / 'index.html'}")
+    sys.exit(0 if report.ok else 1)
+
+
+def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
+    """The verdict line, then each distinct failure with the line that replays it."""
     console.print(
-        f"fuzz: {'PASSED' if report.ok else 'FAILED'}: {len(report.failures)} distinct "
-        f"failure(s) in {report.cases} cases ({report.elapsed:.1f} s, "
-        f"{report.cases_per_second:.0f}/s)"
+        f"fuzz: {verdict}: {len(report.failures)} distinct failure(s) in {report.cases} "
+        f"cases ({report.elapsed:.1f} s, {report.cases_per_second:.0f}/s)"
     )
     for failure in report.failures:
         console.print(f"  {failure.check} [{failure.family}] {failure.reason}")
         if failure.evidence is not None:
             console.print(f"    reproduce: {failure.evidence.command}")
-    console.print(f"report: {folder / 'index.html'}")
-    sys.exit(0 if report.ok else 1)
+
+
+def _stopped(report: FuzzReport, out: Path | None, console: Console) -> list[ReportBundle]:
+    """A stopped campaign's failures so far, and its report begun (written, marked
+    interrupted, as the command exits), unless no case ran: then there is nothing to report."""
+    from harness.fuzz.report import report_bundle
+
+    if not report.cases:
+        return []
+    _summary(console, report, "STOPPED")
+    return [report_bundle(report, out).begin()]

@@ -7,16 +7,23 @@ hypothesis's generator, judges every case, and remembers the first failure of ea
 :func:`hypothesis.find` over the same family and procedure, and the minimal dossier is
 written as evidence. Everything observable is emitted as a past-tense event, so the CLI's
 progress display and report writers subscribe instead of being called by name.
+
+A campaign stopped by Ctrl-C or SIGTERM keeps what it found: each distinct failure not yet
+minimised is written as first seen, and :class:`FuzzInterrupted` carries the partial report.
 """
 
 from __future__ import annotations
 
 import random
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -33,6 +40,7 @@ from harness.fuzz.strategies import FuzzCase, fuzz_batches, fuzz_cases
 from harness.fuzz.target import Target
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.reporting import new_run_id
+from harness.reporting.bundle import when_stopped
 from harness.signing import TestPKI, ensure_pki
 
 
@@ -135,7 +143,16 @@ class FuzzFinished:
     report: FuzzReport
 
 
-Event = CaseExecuted | FailureMinimised | FuzzFinished
+@dataclass(frozen=True)
+class FuzzInterrupted:
+    """The campaign was stopped (Ctrl-C, SIGTERM) before it finished: ``report`` holds the
+    cases judged so far and every distinct failure found, each written as evidence
+    (minimised if it got that far, else as first seen)."""
+
+    report: FuzzReport
+
+
+Event = CaseExecuted | FailureMinimised | FuzzFinished | FuzzInterrupted
 
 
 def run_fuzz(
@@ -195,7 +212,12 @@ def run_fuzz(
         valid=valid,
         ivan=ivan,
     )
+    stops = _Stops()
     start = time.perf_counter()
+
+    def send(case: FuzzCase) -> Observation:
+        stops.check()
+        return observe(target, case, timeout=timeout, strict=strict)
 
     def exhausted() -> bool:
         over_time = duration is not None and time.perf_counter() - start >= duration
@@ -205,7 +227,7 @@ def run_fuzz(
         for case in cases:
             if exhausted():
                 return
-            obs = observe(target, case, timeout=timeout, strict=strict)
+            obs = send(case)
             failed = tuple(failures(obs))
             report.cases += 1
             for tally in (
@@ -217,44 +239,103 @@ def run_fuzz(
             report.mutations[case.kind] = report.mutations.get(case.kind, 0) + 1
             for failure in failed:
                 key = (failure.check, case.family)
+                counts[key] = counts.get(key, 0) + 1  # first: a stop between keeps both in step
                 first.setdefault(key, failure)
-                counts[key] = counts.get(key, 0) + 1
             emit(CaseExecuted(obs, failed))
 
-    round_ = 0
-    while not exhausted():
-        left = None if budget is None else -(-(budget - report.cases) // batch)
-        before = report.cases
-        _generate(strategy, judge, seed + round_, min(50, left or 50))
-        round_ += 1
-        if report.cases == before:
-            break  # hypothesis had nothing left to generate
-    for (check, family), failure in first.items():
-        minimal = failure
-        if minimise and check not in ("within-timeout",):
-            minimal = _minimise(
-                failure, target, catalog, pki, mutation_settings, timeout, strict, minimise, seed,
-                ivan,
-            )  # fmt: skip
-        evidence = write_evidence(minimal, found, pki_dir=pki.directory, replay=replay)
-        result = FuzzFailure(
-            check,
-            family,
-            minimal.case.name,
-            minimal.reason,
-            minimal.observation.describe(),
-            tuple(sorted(minimal.case.expected_codes)),
-            () if minimal.observation.answer is None else minimal.observation.answer.codes,
-            counts[(check, family)],
-            minimal is not failure,
-            evidence,
-            minimal.case.spec.procedure,
-        )
-        report.failures.append(result)
-        emit(FailureMinimised(result))
+    def keep() -> None:
+        """On a stop: the failures not written yet, as first seen, and the partial report."""
+        written = {(f.check, f.family) for f in report.failures}
+        for key, failure in first.items():
+            if key not in written:
+                report.failures.append(_written(failure, failure, counts[key], found, pki, replay))
+        report.elapsed = time.perf_counter() - start
+        emit(FuzzInterrupted(report))
+
+    with stops.watching(), when_stopped(keep):
+        round_ = 0
+        while not exhausted():
+            left = None if budget is None else -(-(budget - report.cases) // batch)
+            before = report.cases
+            _generate(strategy, judge, seed + round_, min(50, left or 50))
+            round_ += 1
+            if report.cases == before:
+                break  # hypothesis had nothing left to generate
+        for (check, family), failure in first.items():
+            minimal = failure
+            if minimise and check not in ("within-timeout",):
+                minimal = _minimise(
+                    failure, send, catalog, pki, mutation_settings, minimise, seed, ivan
+                )
+            result = _written(failure, minimal, counts[(check, family)], found, pki, replay)
+            report.failures.append(result)
+            emit(FailureMinimised(result))
     report.elapsed = time.perf_counter() - start
     emit(FuzzFinished(report))
     return report
+
+
+def _written(
+    failure: PropertyFailed,
+    minimal: PropertyFailed,
+    occurrences: int,
+    found: Path | None,
+    pki: TestPKI,
+    replay: GatewayReplay | None,
+) -> FuzzFailure:
+    """``failure`` as the report gives it, with ``minimal`` (``failure`` itself when it was
+    not minimised) written as evidence in ``found``."""
+    evidence = write_evidence(minimal, found, pki_dir=pki.directory, replay=replay)
+    return FuzzFailure(
+        failure.check,
+        failure.case.family,
+        minimal.case.name,
+        minimal.reason,
+        minimal.observation.describe(),
+        tuple(sorted(minimal.case.expected_codes)),
+        () if minimal.observation.answer is None else minimal.observation.answer.codes,
+        occurrences,
+        minimal is not failure,
+        evidence,
+        minimal.case.spec.procedure,
+    )
+
+
+class _Stops:
+    """Ctrl-C and SIGTERM during a campaign, remembered as well as raised by their handlers.
+
+    Hypothesis runs code in a gc callback, where an exception is printed ("Exception
+    ignored") and lost: a Ctrl-C landing there was, and the run went on to its end. So
+    :meth:`check`, before each case, raises again a stop whose exception was lost.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._handlers: dict[int, Callable[[int, FrameType | None], Any]] = {}
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Within the block, Ctrl-C and SIGTERM are remembered before their handler runs."""
+        if threading.current_thread() is threading.main_thread():  # where handlers are set
+            for stop in (signal.SIGINT, signal.SIGTERM):
+                handler = signal.getsignal(stop)
+                if callable(handler):  # SIG_DFL, SIG_IGN: nothing is raised, nor lost
+                    self._handlers[stop] = handler
+                    signal.signal(stop, self._stopped)
+        try:
+            yield
+        finally:
+            for signum, previous in self._handlers.items():
+                signal.signal(signum, previous)
+
+    def _stopped(self, signum: int, frame: FrameType | None) -> None:
+        self.signum = signum
+        self._handlers[signum](signum, frame)
+
+    def check(self) -> None:
+        """Raise again, through its handler, a stop whose exception was lost."""
+        if self.signum is not None:
+            self._handlers[self.signum](self.signum, None)
 
 
 _QUIET = {
@@ -278,12 +359,10 @@ def _generate(strategy: Any, judge: Callable[[list[FuzzCase]], None], seed: int,
 
 def _minimise(
     failure: PropertyFailed,
-    target: Target,
+    send: Callable[[FuzzCase], Observation],
     catalog: Catalog,
     pki: TestPKI,
     mutation_settings: MutationSettings,
-    timeout: float,
-    strict: bool,
     attempts: int,
     seed: int,
     ivan: str,
@@ -305,7 +384,7 @@ def _minimise(
     def fails(candidate: FuzzCase) -> bool:
         if candidate.family != family:
             return False
-        obs = observe(target, candidate, timeout=timeout, strict=strict)
+        obs = send(candidate)
         hits = [f for f in failures(obs) if f.check == failure.check]
         if hits:
             found.append(hits[0])
@@ -326,6 +405,7 @@ __all__ = [
     "FamilyCount",
     "FuzzFailure",
     "FuzzFinished",
+    "FuzzInterrupted",
     "FuzzReport",
     "run_fuzz",
 ]

@@ -262,10 +262,23 @@ def regress(
     from rich.console import Console
 
     from harness.regression.report import report_bundle, summary_lines
+    from harness.regression.run import RegressionResult
     from harness.regression.run import regress as run_regress
+    from harness.reporting import ReportBundle
     from harness.reporting.command_line import command_line
 
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
+    command = command_line(click.get_current_context(), secrets=("token", "admin_token"))
+    stopped: list[ReportBundle] = []  # held here: the CLI writes it on its way out
+
+    def on_interrupted(partial: RegressionResult) -> None:
+        """Begin the stopped run's report, so it is written marked interrupted."""
+        console.print(
+            f"regression: STOPPED: {len(partial.unintended)} unintended difference(s) in the "
+            f"{len(partial.corpus)} dossiers replayed so far"
+        )
+        stopped.append(report_bundle(partial, out, reproduce=command).begin())
+
     with exits_on_errors():
         thresholds = LatencyThresholds(p50_ratio, p95_ratio, min_delta_ms)  # others: defaults
         if out is not None:
@@ -273,9 +286,9 @@ def regress(
         result = run_regress(
             baseline=name, gateway=gateway, expectations=expectations, thresholds=thresholds,
             root=root, on_progress=_progress(), max_backoff=_max_backoff(max_backoff),
+            on_interrupted=on_interrupted,
             **_target_kwargs(token, admin_token, insecure, ca_bundle, poll_timeout, release, serve),
         )  # fmt: skip
-    command = command_line(click.get_current_context(), secrets=("token", "admin_token"))
     folder = report_bundle(result, out, reproduce=command).write()
     console.print(
         f"regression: {'PASSED' if result.ok else 'FAILED'}: {len(result.unintended)} "

@@ -28,6 +28,7 @@ from harness.errors import ConfigError, GatewayUnavailable
 from harness.message_kinds import RESULT
 from harness.regression.normalise import Masks, message, outcome
 from harness.regression.transport import TransportStats, watched
+from harness.reporting.bundle import when_stopped
 from harness.tls import gateway_session, reach
 from harness.xmlsafe import parse_xml
 
@@ -117,12 +118,15 @@ def replay(
     *,
     on_progress: Callable[[int], None] | None = None,
     max_backoff: float | None = None,
+    on_stop: Callable[[Replay], None] | None = None,
 ) -> Replay:
     """Submit every entry, run the lifecycle, and return the normalised outcomes.
 
     A dossier the gateway refused (429/5xx) or dropped through every retry gets an
     ``unavailable`` outcome; a gateway that no longer answers at all, or announces
-    maintenance, stops the run with :class:`GatewayUnavailable`.
+    maintenance, stops the run with :class:`GatewayUnavailable`. Stopped by Ctrl-C or
+    SIGTERM, the replay first hands ``on_stop`` what it has: the outcomes of the dossiers
+    submitted so far, whose lifecycle messages may not all have been read.
     """
     started = time.perf_counter()
     stats = TransportStats(target.base_url)
@@ -133,38 +137,76 @@ def replay(
     outcomes: dict[str, dict[str, Any]] = {}
     latencies: dict[str, list[float]] = defaultdict(list)
     pending: dict[str, str] = {}  # MA_GDICH -> dossier name
-    for index, entry in enumerate(corpus, 1):
-        message_id = str(uuid.uuid4())
-        t0, waited = time.perf_counter(), stats.backoff
-        answer = _submit(target, client, entry.body, message_id, f"{index - 1} of {len(corpus)}")
-        if isinstance(answer, str):
-            result: dict[str, Any] = {"status": 0, "accepted": False, "codes": []}
-            result.update(findings=[], answer={}, unavailable=answer)
-        else:
-            result = outcome(answer, masks)
-            if answer.status in RETRYABLE_STATUS:
-                result["unavailable"] = _gave_up(f"{answer.status} {' '.join(answer.codes)}")
-            else:  # the gateway's time, not the client's back-off
-                took = time.perf_counter() - t0 - (stats.backoff - waited)
-                latencies[entry.procedure or "static"].append(took * 1000.0)
-        if not isinstance(answer, str) and answer.accepted:
-            again = _submit(target, client, entry.body, message_id, f"{index} of {len(corpus)}")
-            result["replay"] = _replayed(answer, again)
-            pending[answer.ma_gdich] = entry.name
-        result["messages"] = []
-        outcomes[entry.name] = result
-        if on_progress is not None:
-            on_progress(index)
+
+    def stopped() -> None:
+        if on_stop is not None:
+            elapsed = time.perf_counter() - started
+            on_stop(Replay(outcomes, dict(latencies), catalogs, elapsed, catalog_notes, stats))
+
+    with when_stopped(stopped):
+        for index, entry in enumerate(corpus, 1):
+            result, took, ma_gdich = _replay_one(target, client, stats, entry, masks, index, corpus)
+            if took is not None:
+                latencies[entry.procedure or "static"].append(took)
+            if ma_gdich is not None:
+                pending[ma_gdich] = entry.name
+            outcomes[entry.name] = result
+            if on_progress is not None:
+                on_progress(index)
+        notes = _read_lifecycle(target, client, pending, outcomes, masks)
+    elapsed = time.perf_counter() - started
+    return Replay(outcomes, dict(latencies), catalogs, elapsed, catalog_notes + notes, stats)
+
+
+def _replay_one(
+    target: GatewayTarget,
+    client: IvanClient,
+    stats: TransportStats,
+    entry: CorpusEntry,
+    masks: Masks,
+    index: int,
+    corpus: Sequence[CorpusEntry],
+) -> tuple[dict[str, Any], float | None, str | None]:
+    """Submit ``entry`` (an accepted one twice: idempotency); its outcome, its latency in ms
+    (None when it gave up) and, when accepted, its MA_GDICH (its lifecycle is read later)."""
+    message_id = str(uuid.uuid4())
+    t0, waited = time.perf_counter(), stats.backoff
+    answer = _submit(target, client, entry.body, message_id, f"{index - 1} of {len(corpus)}")
+    took = None
+    if isinstance(answer, str):
+        result: dict[str, Any] = {"status": 0, "accepted": False, "codes": []}
+        result.update(findings=[], answer={}, unavailable=answer)
+    else:
+        result = outcome(answer, masks)
+        if answer.status in RETRYABLE_STATUS:
+            result["unavailable"] = _gave_up(f"{answer.status} {' '.join(answer.codes)}")
+        else:  # the gateway's time, not the client's back-off
+            took = (time.perf_counter() - t0 - (stats.backoff - waited)) * 1000.0
+    ma_gdich = None
+    if not isinstance(answer, str) and answer.accepted:
+        again = _submit(target, client, entry.body, message_id, f"{index} of {len(corpus)}")
+        result["replay"] = _replayed(answer, again)
+        ma_gdich = answer.ma_gdich
+    result["messages"] = []
+    return result, took, ma_gdich
+
+
+def _read_lifecycle(
+    target: GatewayTarget,
+    client: IvanClient,
+    pending: dict[str, str],
+    outcomes: dict[str, dict[str, Any]],
+    masks: Masks,
+) -> list[str]:
+    """:func:`_lifecycle`, a gateway that stops answering meanwhile being unavailable."""
     try:
-        notes = _lifecycle(target, client, pending, outcomes, masks)
+        return _lifecycle(target, client, pending, outcomes, masks)
     except requests.RequestException as exc:
         raise GatewayUnavailable(
             f"the gateway at {target.base_url} stopped answering while its feed was read: "
             f"{_short(exc)}\nHint: check that it still runs (and, with --admin-token, that "
             "the token is right); the dossiers were submitted, re-run to compare"
         ) from None
-    elapsed = time.perf_counter() - started
-    return Replay(outcomes, dict(latencies), catalogs, elapsed, catalog_notes + notes, stats)
 
 
 def time_submissions(

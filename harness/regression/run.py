@@ -52,6 +52,7 @@ from harness.regression.preflight import base_url, check_gateway, probe_body
 from harness.regression.replay import GatewayTarget, Replay, replay, time_submissions
 from harness.regression.transport import TransportStats
 from harness.reporting import new_run_id
+from harness.reporting.bundle import when_stopped
 from harness.signing import TestPKI, ensure_pki
 
 Progress = Callable[[int, int], None]
@@ -105,14 +106,21 @@ def _replay(
     on_progress: Progress | None,
     max_backoff: float | None,
     target_options: dict[str, Any],
+    on_stop: Callable[[Replay], None] | None = None,
 ) -> Replay:
-    """Open the target (checking a URL gateway first) and replay ``corpus`` against it."""
+    """Open the target (checking a URL gateway first) and replay ``corpus`` against it
+    (``on_stop``: see :func:`~harness.regression.replay.replay`)."""
     options: dict[str, Any] = dict(target_options)
     options.update(ivan=recipe.ivan_code, probe=probe_body(corpus), ivan_hint=ivan_hint)
     with open_target(gateway, pki=pki, **options) as target:
+
+        def stopped(partial: Replay) -> None:
+            partial.target = target.name
+            (on_stop or (lambda _partial: None))(partial)
+
         run = replay(
             target, corpus, masks, on_progress=_progress(len(corpus), on_progress),
-            max_backoff=max_backoff,
+            max_backoff=max_backoff, on_stop=stopped,
         )  # fmt: skip
     run.target = target.name
     return run
@@ -287,9 +295,14 @@ def regress(
     pki: TestPKI | None = None,
     on_progress: Progress | None = None,
     max_backoff: float | None = None,
+    on_interrupted: Callable[[RegressionResult], None] | None = None,
     **target_options: object,
 ) -> RegressionResult:
-    """Replay baseline ``baseline``'s corpus against ``gateway`` and diff the outcomes."""
+    """Replay baseline ``baseline``'s corpus against ``gateway`` and diff the outcomes.
+
+    Stopped by Ctrl-C or SIGTERM once a dossier was replayed, the run first hands
+    ``on_interrupted`` what it found so far (see :func:`_interrupted`).
+    """
     started_at, run_id = datetime.now(UTC), new_run_id("regression")
     pki = pki or ensure_pki()
     base = load_baseline(baseline, root)
@@ -304,18 +317,27 @@ def regress(
         f"pass a token of {base.recipe.ivan_code}, or record a baseline for the token's "
         "I-VAN first (bhxh-harness record --ivan CODE ...)"
     )
+
+    def stopped(partial: Replay, *, messages_read: bool) -> None:
+        if on_interrupted is not None and partial.outcomes:
+            on_interrupted(
+                _interrupted(base, corpus, partial, declared, messages_read, started_at, run_id)
+            )
+
     run = _replay(
-        gateway, base.recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options
-    )
+        gateway, base.recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options,
+        on_stop=lambda partial: stopped(partial, messages_read=False),
+    )  # fmt: skip
     meta = {e.name: (e.procedure or "static", e.forms) for e in corpus}
     found = compare(base.outcomes, run.outcomes, meta)
     latency = latency_summary(run.latencies_ms)
     slower = compare_latency(base.latency, latency, thresholds)
     if slower:
         options = {**target_options, "ivan": base.recipe.ivan_code, "ivan_hint": hint}
-        latency, retimed = _confirm_latency(
-            gateway, corpus, run.latencies_ms, slower, pki, max_backoff, options
-        )
+        with when_stopped(lambda: stopped(run, messages_read=True)):
+            latency, retimed = _confirm_latency(
+                gateway, corpus, run.latencies_ms, slower, pki, max_backoff, options
+            )
         notes += retimed
         slower = compare_latency(base.latency, latency, thresholds)
     found += slower
@@ -327,6 +349,44 @@ def regress(
         impact, notes + run.notes, unjudged_latency(base.latency, latency, thresholds),
         started_at=started_at, run_id=run_id,
     )  # fmt: skip
+
+
+def _interrupted(
+    base: Baseline,
+    corpus: Sequence[CorpusEntry],
+    partial: Replay,
+    declared: list[Expectation],
+    messages_read: bool,
+    started_at: datetime,
+    run_id: str,
+) -> RegressionResult:
+    """What a stopped run found: the differences of the dossiers replayed so far (of their
+    lifecycle messages only when all were read); latency, served catalogs and what the
+    expectations did not match are not judged, the dossiers not replayed not compared."""
+    replayed = [e for e in corpus if e.name in partial.outcomes]
+    meta = {e.name: (e.procedure or "static", e.forms) for e in replayed}
+    keys = {"messages"} if not messages_read else set()
+    before = {n: _without(o, keys) for n, o in base.outcomes.items() if n in partial.outcomes}
+    after = {name: _without(o, keys) for name, o in partial.outcomes.items()}
+    intended, unintended, _unused = apply_expectations(compare(before, after, meta), declared)
+    stop = f"the run was stopped after {len(replayed)} of {len(corpus)} dossiers"
+    if len(replayed) == len(corpus):
+        stop = f"the run was stopped after its {len(corpus)} dossiers were replayed"
+    kinds = ["latency-p50", "latency-p95", "catalog-removed"]
+    kinds += [] if messages_read else ["missing-message", "extra-message", "changed-message"]
+    procedures = {e.procedure or "static" for e in replayed}
+    unread = "" if messages_read else "lifecycle messages, "
+    note = f"{stop}: {unread}latency and served catalogs not judged"
+    return RegressionResult(
+        base, partial.target, replayed, partial, unintended, intended, [], {},
+        LatencyThresholds(), None, [note],
+        {(kind, procedure): f"not judged: {stop}" for kind in kinds for procedure in procedures},
+        started_at=started_at, run_id=run_id,
+    )  # fmt: skip
+
+
+def _without(outcome: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in outcome.items() if k not in keys}
 
 
 __all__ = ["RegressionResult", "open_target", "record", "regress"]
