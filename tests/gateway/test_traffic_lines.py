@@ -26,3 +26,11 @@ def test_the_export_keeps_one_row_per_line(gw: InProcessGateway) -> None:
     body = gw.request("GET", "/admin/traffic", ivan="admin").body.decode()
     rows = [json.loads(line) for line in body.splitlines()]
     assert any("\u2028" in row["path"] for row in rows)
+
+
+def test_certify_reads_a_row_holding_a_raw_line_separator() -> None:
+    """Another gateway (a staging build) may export U+2028 unescaped, as JSON allows."""
+    from harness.certification.gateway import _json_lines
+
+    text = '{"path": "/x\u2028y"}\n{"path": "/\x85"}\n'
+    assert [json.loads(line)["path"] for line in _json_lines(text)] == ["/x\u2028y", "/\x85"]
