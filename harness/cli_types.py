@@ -7,6 +7,7 @@ timeout or clock speed ends deep in a run, or in the database, as a traceback.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import click
@@ -55,6 +56,19 @@ class NonEmpty(click.types.StringParamType):
 
 
 NAME = NonEmpty()
+
+
+class Folder(click.Path):
+    """A folder to write in: an empty value (an unset shell variable, say) is refused, not
+    taken for the current folder."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        NAME.convert(value, param, ctx)  # its refusal of an empty value, word for word
+        return super().convert(value, param, ctx)
+
+
+FOLDER = Folder(file_okay=False, path_type=Path)
+"""An output folder (``--out``, ``--found``)."""
 """A non-empty name."""
 TOKEN = BearerToken()
 """A bearer token: visible ASCII."""

@@ -106,3 +106,13 @@ def test_a_relative_load_out_reaches_locust_as_an_absolute_folder(
     directory = seen["directory"]
     assert isinstance(directory, Path) and directory.parent == tmp_path / "rel"
     assert Path(str(seen["lifecycle"])).is_absolute()
+
+
+def test_regress_refuses_an_empty_out() -> None:
+    """An unset shell variable in --out "$DIR" wrote the report into the current folder."""
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    result = CliRunner().invoke(main, ["regress", "--baseline", "reference-2026.1", "--out", ""])
+    assert result.exit_code == 2 and "an empty value" in result.output

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on f
         FamilyCount,
         FuzzFailure,
         FuzzFinished,
+        FuzzInterrupted,
         FuzzReport,
         run_fuzz,
     )
@@ -84,6 +85,7 @@ else:  # `import harness.fuzz.cli` (the CLI registering `fuzz`) must not load hy
                 "FamilyCount",
                 "FuzzFailure",
                 "FuzzFinished",
+                "FuzzInterrupted",
                 "FuzzReport",
                 "run_fuzz",
             ),
@@ -120,6 +122,7 @@ __all__ = [
     "FuzzCase",
     "FuzzFailure",
     "FuzzFinished",
+    "FuzzInterrupted",
     "FuzzReport",
     "Mutation",
     "MutationContext",

@@ -10,11 +10,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from harness.cli_types import NAME, TOKEN
+from harness.cli_types import FOLDER, NAME, TOKEN
 from harness.errors import HarnessError, UsageError
 from harness.fuzz.evidence import GatewayReplay, found_dir
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
@@ -31,18 +31,6 @@ if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it start
 
 DEFAULT_BUDGET = 200
 """Cases a run sends when neither --budget nor --duration is given."""
-
-
-class _Folder(click.Path):
-    """A folder to write in: an empty value (an unset shell variable, say) is refused, not
-    taken for the current folder."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        NAME.convert(value, param, ctx)  # its refusal of an empty value, word for word
-        return super().convert(value, param, ctx)
-
-
-FOLDER = _Folder(file_okay=False, path_type=Path)
 
 
 def _check_folders(out: Path | None, found: Path | None) -> None:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from harness.cli_exits import exits_on_errors
-from harness.cli_types import NAME, SECONDS, TOKEN
+from harness.cli_types import FOLDER, NAME, SECONDS, TOKEN
 from harness.errors import ConfigError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
@@ -236,7 +236,7 @@ def record(
     show_default=True,
     help="Least growth of a median worth flagging (a ratio of tiny times is noise).",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Parent folder of the report.")
+@click.option("--out", type=FOLDER, help="Parent folder of the report.")
 def regress(
     gateway: str,
     token: str | None,
