@@ -369,12 +369,12 @@ def local_gateway(
         logger.removeHandler(capture)
 
 
-
 def _json_lines(text: str) -> list[str]:
     """The lines of a JSON-lines answer, split on newlines only: ``str.splitlines`` also
     splits on U+2028 and NEL, which a URL in the traffic log may hold (any client can put
     one there), and a row cut in two is no JSON."""
     return [line for line in text.split("\n") if line.strip()]
+
 
 __all__ = [
     "ADMIN_PREFIX",
