@@ -56,14 +56,14 @@ if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on f
         RunAborted,
     )
     from harness.certification.observe import JobRecord, Observation
-    from harness.certification.reference import ReferenceIvan
-    from harness.certification.runner import (
+    from harness.certification.progress import (
         CaseFinished,
         RunFinished,
         RunStarted,
         ScenarioStarted,
-        run_certification,
     )
+    from harness.certification.reference import ReferenceIvan
+    from harness.certification.runner import run_certification
     from harness.certification.suite import CaseSpec, Suite, check, load_suite, load_variants
     from harness.certification.verdict import certification_verdict
 else:  # `certify --help` (certification.cli, a submodule) must not load signxml, lxml...
@@ -104,13 +104,13 @@ else:  # `certify --help` (certification.cli, a submodule) must not load signxml
             ),
             "harness.certification.observe": ("JobRecord", "Observation"),
             "harness.certification.reference": ("ReferenceIvan",),
-            "harness.certification.runner": (
+            "harness.certification.progress": (
                 "CaseFinished",
                 "RunFinished",
                 "RunStarted",
                 "ScenarioStarted",
-                "run_certification",
             ),
+            "harness.certification.runner": ("run_certification",),
             "harness.certification.suite": (
                 "CaseSpec",
                 "Suite",

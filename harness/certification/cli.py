@@ -242,7 +242,7 @@ class _Folder:
         self.directory: Path | None = None
 
     def __call__(self, event: object) -> None:
-        from harness.certification.runner import RunStarted
+        from harness.certification.progress import RunStarted
 
         if isinstance(event, RunStarted):
             self.directory = event.directory
@@ -275,7 +275,7 @@ class _Bar:
         self.progress.stop()
 
     def __call__(self, event: object) -> None:
-        from harness.certification.runner import CaseFinished, RunStarted, ScenarioStarted
+        from harness.certification.progress import CaseFinished, RunStarted, ScenarioStarted
 
         if isinstance(event, RunStarted):
             self.task = self.progress.add_task("starting", total=event.total)

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,6 +31,14 @@ from harness.certification.gateway import CertGateway, local_gateway
 from harness.certification.jobs import JobBuilder
 from harness.certification.model import AdapterContext, CaseBlocked, CaseFailed, IvanAdapter
 from harness.certification.observe import Observation
+from harness.certification.progress import (
+    CaseFinished,
+    Event,
+    Listener,
+    RunFinished,
+    RunStarted,
+    ScenarioStarted,
+)
 from harness.certification.suite import CaseSpec, Suite, load_suite
 from harness.certification.verdict import CertificationBundle
 from harness.certification.window import RunStart, run_start
@@ -41,33 +49,6 @@ from harness.paths import report_parent
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
 from harness.tls import Verify
-
-
-@dataclass(frozen=True)
-class RunStarted:
-    run_id: str
-    total: int
-    directory: Path
-
-
-@dataclass(frozen=True)
-class ScenarioStarted:
-    scenario: str
-    procedure: str
-
-
-@dataclass(frozen=True)
-class CaseFinished:
-    result: CaseResult
-
-
-@dataclass(frozen=True)
-class RunFinished:
-    bundle: ReportBundle
-
-
-Event = RunStarted | ScenarioStarted | CaseFinished | RunFinished
-Listener = Callable[[Event], None]
 
 
 def _catalog(catalog: Catalog | str | None) -> Catalog:
