@@ -29,7 +29,6 @@ Options are checked once, before any test (:mod:`harness.certification.plugin_op
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -93,7 +92,7 @@ def _remote(options: PluginOptions) -> CertGateway:
     token = options.ivan_token or DEFAULT_IVAN_TOKENS.get(options.ivan, "")
     return CertGateway(
         options.gateway_url or "",
-        ivan=(options.ivan, _ivan_name(options.ivan), token),
+        ivan=(options.ivan, ivan_name(options.ivan), token),
         admin_token=options.admin_token or DEFAULT_ADMIN_TOKEN,
         tag="pytest",
     )
@@ -121,10 +120,6 @@ def _check_gateway(remote: CertGateway, url: str) -> None:
                 ) from None
     finally:
         remote.close()
-
-
-def _ivan_name(ivan: str) -> str:
-    return ivan_name(ivan)
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +164,7 @@ def bhxh_gateway(
         if ivan == local.ivan:
             yield GatewayView(local, DEFAULT_IVAN_TOKENS)
             return
-        other = (ivan, _ivan_name(ivan), DEFAULT_IVAN_TOKENS[ivan])
+        other = (ivan, ivan_name(ivan), DEFAULT_IVAN_TOKENS[ivan])
         admin = DEFAULT_ADMIN_TOKEN
         handle = CertGateway(local.url, ivan=other, admin_token=admin, logs=local.logs, local=True)
         yield GatewayView(handle, DEFAULT_IVAN_TOKENS)
@@ -209,7 +204,7 @@ def dossier_factory_for(
     """``dossier_factory_for("IVAN02")``: a factory building for that I-VAN."""
 
     def build_for(ivan: str) -> DossierFactory:
-        return replace(bhxh_dossier_factory, ivan=(ivan, _ivan_name(ivan)))
+        return bhxh_dossier_factory.for_ivan(ivan)
 
     return build_for
 
