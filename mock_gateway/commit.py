@@ -61,6 +61,14 @@ class IntakeSQL:
         return None if row is None else StoredReceipt(row[0], row[1], bytes(row[2]))
 
 
+class StoreInterrupted(RuntimeError):
+    """The process was stopped (Ctrl-C, shutdown) while the batch holding this dossier was
+    written by another request's thread: the dossier is not stored, and no bug is behind it."""
+
+    def __init__(self) -> None:
+        super().__init__("the gateway was stopped while storing this dossier")
+
+
 @dataclass(eq=False)
 class _Slot:
     dossier: NewDossier
@@ -145,7 +153,7 @@ class GroupCommit:
                 slot.result, slot.error = None, exc
         except BaseException:  # interrupted: the waiting callers must not hang
             for slot in batch:
-                slot.result, slot.error = None, RuntimeError("interrupted while storing")
+                slot.result, slot.error = None, StoreInterrupted()
             raise
         else:
             self.batches += 1

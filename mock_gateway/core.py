@@ -37,6 +37,7 @@ from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import XMLLimits
 from mock_gateway import admin, api, messages, params, views
 from mock_gateway.clock import LATEST, SimulatedClock, iso
+from mock_gateway.commit import StoreInterrupted
 from mock_gateway.config import GatewayConfig
 from mock_gateway.exchange import (
     XML,
@@ -388,9 +389,13 @@ class Gateway:
 
     def failure(self, exc: Exception, doing: str) -> GatewayResponse:
         """The answer to an unexpected ``exc``: 503 SRV-001 when the database is lost (a
-        retry later may succeed; warned once per outage), else 500 SRV-002, logged in full."""
+        retry later may succeed; warned once per outage) or the gateway was stopped while
+        storing, else 500 SRV-002, logged in full."""
         if self.outage.caught(exc):
             return self.error_response(reject("SRV-001", "/", detail="database unreachable"))
+        if isinstance(exc, StoreInterrupted):  # stopping: nothing stored, retry later
+            log.info("%s: %s", doing, exc)
+            return self.error_response(reject("SRV-001", "/", detail=str(exc)))
         log.exception("internal error %s", doing)
         return self.internal_error()
 

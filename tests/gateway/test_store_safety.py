@@ -12,17 +12,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import insert
 
+from harness.dossiers.factory import Dossier
 from mock_gateway import schema
-from mock_gateway.commit import GroupCommit
+from mock_gateway.commit import GroupCommit, StoreInterrupted, _Slot
 from mock_gateway.records import NewDossier, StoredReceipt
 from mock_gateway.store import Store
+from mock_gateway.testing import InProcessGateway
 
 
 class _SQL:
@@ -106,3 +108,31 @@ def test_an_in_memory_store_does_not_lose_a_write_to_a_concurrent_read(read: str
     assert not errors
     assert store.setting("a") == (1, "1") and store.setting("b") == (1, "1")
     store.close()
+
+
+def test_a_stop_while_writing_fails_the_whole_batch_as_not_stored() -> None:
+    """Ctrl-C in the thread writing a batch: the other requests in it are told their
+    dossier was not stored (and no one waits for ever), without a bug's traceback."""
+
+    @contextmanager
+    def stopped() -> Iterator[None]:
+        yield None
+        raise KeyboardInterrupt
+
+    group = GroupCommit(stopped, _SQL(), lambda *_: None)  # type: ignore[arg-type]
+    slots = [_Slot(_dossier(name), b"<r/>", name) for name in ("A", "B")]
+    with pytest.raises(KeyboardInterrupt):
+        group._commit(slots)
+    assert all(isinstance(s.error, StoreInterrupted) and s.done.is_set() for s in slots)
+
+
+def test_the_gateway_answers_a_stopped_store_503_and_logs_no_traceback(
+    gw: InProcessGateway,
+    valid: Callable[..., Dossier],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(gw.gateway.store, "save_many", lambda items: [StoreInterrupted()])
+    answer = gw.submit(valid().envelope, message_id="stopped-1")
+    assert (answer.status, answer.headers["X-BHXH-Ma-Loi"]) == (503, "SRV-001")
+    assert not [r for r in caplog.records if r.exc_info]
