@@ -389,13 +389,13 @@ class Gateway:
 
     def failure(self, exc: Exception, doing: str) -> GatewayResponse:
         """The answer to an unexpected ``exc``: 503 SRV-001 when the database is lost (a
-        retry later may succeed; warned once per outage) or the gateway was stopped while
-        storing, else 500 SRV-002, logged in full."""
+        retry later may succeed; warned once per outage) or the gateway is stopping (a
+        request still in flight when it closes its store), else 500 SRV-002, logged in full."""
         if self.outage.caught(exc):
             return self.error_response(reject("SRV-001", "/", detail="database unreachable"))
-        if isinstance(exc, StoreInterrupted):  # stopping: nothing stored, retry later
-            log.info("%s: %s", doing, exc)
-            return self.error_response(reject("SRV-001", "/", detail=str(exc)))
+        if isinstance(exc, StoreInterrupted) or self.closed:  # stopping: retry later
+            log.info("%s while the gateway stops: %s", doing, exc)
+            return self.error_response(reject("SRV-001", "/", detail="the gateway is stopping"))
         log.exception("internal error %s", doing)
         return self.internal_error()
 

@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from harness.dossiers.factory import Dossier
 from mock_gateway import schema
 from mock_gateway.commit import GroupCommit, StoreInterrupted, _Slot
+from mock_gateway.exchange import GatewayRequest
 from mock_gateway.records import NewDossier, StoredReceipt
 from mock_gateway.store import Store
 from mock_gateway.testing import InProcessGateway
@@ -136,3 +137,35 @@ def test_the_gateway_answers_a_stopped_store_503_and_logs_no_traceback(
     answer = gw.submit(valid().envelope, message_id="stopped-1")
     assert (answer.status, answer.headers["X-BHXH-Ma-Loi"]) == (503, "SRV-001")
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_request_in_flight_when_the_gateway_closes_is_told_to_retry(
+    gw: InProcessGateway,
+    valid: Callable[..., Dossier],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Ctrl-C closed an in-process gateway (its store, its writer-lock file) while a worker
+    thread was storing: that request got 500 and a bug's traceback on stderr."""
+    envelope = valid().envelope
+
+    def closing(_items: object) -> list[object]:
+        gw.gateway.closed = True  # close() began while this request was being stored
+        raise OSError(9, "Bad file descriptor")
+
+    monkeypatch.setattr(gw.gateway.store, "save_many", closing)
+    try:
+        answer = gw.gateway.handle(_submission(gw, envelope, "closing-1"))
+    finally:
+        gw.gateway.closed = False
+    assert (answer.status, answer.headers["X-BHXH-Ma-Loi"]) == (503, "SRV-001")
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def _submission(gw: InProcessGateway, envelope: bytes, message_id: str) -> GatewayRequest:
+    headers = {
+        "Authorization": f"Bearer {gw.token('IVAN01')}",
+        "Content-Type": "application/xml",
+        "X-Message-Id": message_id,
+    }
+    return GatewayRequest("POST", "/api/v1/dossiers", headers, body=envelope)
