@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import time
@@ -178,8 +179,17 @@ class CappedHeadProtocol(HttpToolsProtocol):
 
     def _arm(self) -> None:
         self._disarm()
-        seconds = client_timeout(_gateway_of(self.app))
-        self._deadline = self.loop.call_later(seconds, self._expired)
+        self._deadline = self.loop.call_later(self._timeout, self._expired)
+
+    @functools.cached_property
+    def _gateway(self) -> Any:
+        """The gateway behind this connection's app (None for an app not ours): looked up
+        once per connection, not at every request head."""
+        return _gateway_of(self.app)
+
+    @functools.cached_property
+    def _timeout(self) -> float:
+        return client_timeout(self._gateway)
 
     def _disarm(self) -> None:
         if self._deadline is not None:
@@ -203,7 +213,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
 
     def _refuse(self, code: str) -> None:
         self._refused = True
-        gateway = _gateway_of(self.app)
+        gateway = self._gateway
         answer = refusal(gateway, code)
         lines = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}".encode()]
         headers = {**answer.headers, "Content-Length": str(len(answer.body))}
