@@ -11,6 +11,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from harness.json_lines import json_line
 from mock_gateway import params
 from mock_gateway.clock import ClockLimitError, iso
 from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler
@@ -21,16 +22,6 @@ if TYPE_CHECKING:
     from mock_gateway.core import Gateway
 
 NDJSON = "application/x-ndjson"
-
-
-_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
-"""Characters JSON may leave raw but Python's ``str.splitlines`` (and other readers) take
-for line ends: escaped, so one row stays one line whatever a client put in its URL."""
-
-
-def json_line(value: Any) -> str:
-    """``value`` as one line of JSON lines: Vietnamese kept readable, line breaks escaped."""
-    return json.dumps(value, ensure_ascii=False).translate(_LINE_BREAKS)
 
 
 def traffic_line(row: dict[str, Any]) -> str:

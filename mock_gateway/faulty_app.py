@@ -33,8 +33,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from harness.errors import ConfigError
+from harness.json_lines import json_line
 from mock_gateway import fault_plan, params
-from mock_gateway.admin import export_traffic, json_line, ndjson
+from mock_gateway.admin import export_traffic, ndjson
 from mock_gateway.app import create_app
 from mock_gateway.clock import iso
 from mock_gateway.config import GatewayConfig

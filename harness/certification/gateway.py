@@ -35,6 +35,7 @@ from harness.identities import (
     ivan_name,
     token_of,
 )
+from harness.json_lines import split_json_lines
 from harness.signing import TestPKI
 from harness.tls import Verify, gateway_session
 from harness.xmlsafe import parse_xml
@@ -241,7 +242,7 @@ class CertGateway:
         while True:
             path = f"/admin/traffic?after={after}&limit={page_size}"
             answer = self._call("GET", path, headers=self._admin)
-            page = _json_lines(answer.text)
+            page = split_json_lines(answer.text)
             lines += page
             cut = answer.headers.get("X-Traffic-Truncated") == "true"  # byte budget
             if limit is not None and len(lines) >= limit:
@@ -289,7 +290,7 @@ class CertGateway:
 
     def fault_events(self, after: int = 0) -> list[dict[str, Any]]:
         text = self._call("GET", f"/admin/faults/log?after={after}", headers=self._admin).text
-        return [json.loads(line) for line in _json_lines(text)]
+        return [json.loads(line) for line in split_json_lines(text)]
 
     def probe(self, ma_gdich: str) -> DossierStatus | None:
         """The dossier as the I-VAN may see it (None if the gateway does not know it)."""
@@ -367,13 +368,6 @@ def local_gateway(
     finally:
         gateway.close()
         logger.removeHandler(capture)
-
-
-def _json_lines(text: str) -> list[str]:
-    """The lines of a JSON-lines answer, split on newlines only: ``str.splitlines`` also
-    splits on U+2028 and NEL, which a URL in the traffic log may hold (any client can put
-    one there), and a row cut in two is no JSON."""
-    return [line for line in text.split("\n") if line.strip()]
 
 
 __all__ = [

@@ -45,6 +45,7 @@ from harness.certification.window import RunStart, run_start
 from harness.errors import ConfigError
 from harness.gateway_url import gateway_base_url
 from harness.identities import ADMIN_TOKEN, DEFAULT_IVAN_CODE, token_of
+from harness.json_lines import json_line
 from harness.paths import report_parent
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
@@ -360,7 +361,7 @@ def _export(gateway: CertGateway, marks: Watermarks, directory: Path, start: Run
     except ConfigError:
         events = []
     (directory / "fault-events.jsonl").write_text(
-        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8"
+        "".join(json_line(e) + "\n" for e in events), encoding="utf-8"
     )
     if gateway.logs is not None:
         (directory / "gateway.log").write_text("\n".join(gateway.logs.lines) + "\n", "utf-8")

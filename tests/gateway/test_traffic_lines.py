@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from mock_gateway.admin import json_line
+from harness.json_lines import json_line, split_json_lines
 from mock_gateway.testing import InProcessGateway
 
 
@@ -30,7 +30,5 @@ def test_the_export_keeps_one_row_per_line(gw: InProcessGateway) -> None:
 
 def test_certify_reads_a_row_holding_a_raw_line_separator() -> None:
     """Another gateway (a staging build) may export U+2028 unescaped, as JSON allows."""
-    from harness.certification.gateway import _json_lines
-
     text = '{"path": "/x\u2028y"}\n{"path": "/\x85"}\n'
-    assert [json.loads(line)["path"] for line in _json_lines(text)] == ["/x\u2028y", "/\x85"]
+    assert [json.loads(line)["path"] for line in split_json_lines(text)] == ["/x\u2028y", "/\x85"]
