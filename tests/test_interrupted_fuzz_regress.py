@@ -276,3 +276,20 @@ def test_the_regress_command_stopped_midway_writes_its_report_marked_interrupted
     assert {"REG-latency-p50@600", "REG-missing-message@600"} <= skipped
     assert all(c["reproduce"].startswith("bhxh-harness regress ") for c in data["cases"])
     assert "regression: STOPPED: 1 unintended difference(s)" in result.output
+
+
+def test_the_record_command_stopped_midway_writes_nothing_and_says_so(
+    baselines: Path, tmp_path: Path, signals: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = {p.name: p.read_bytes() for p in (baselines / "b").iterdir()}
+    monkeypatch.setattr(
+        "harness.regression.cli._progress", lambda: _progress_stop(lambda d, _t: d == 3)
+    )
+    args = ["record", "--gateway", "inproc", "--catalog", CATALOG, "--procedure", "600"]
+    result = _invoke([*args, "--root", str(baselines), "--name", "b", "--force"])
+
+    assert result.exit_code == 130, result.output
+    assert "no baseline written: 'b' is saved only once every dossier has replayed" in (
+        result.stderr
+    )
+    assert {p.name: p.read_bytes() for p in (baselines / "b").iterdir()} == kept

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -106,7 +107,8 @@ OUT_HINT = "name with --out a folder you may write to (it is created if need be)
 
 EXIT_CODES = (
     "Exit codes: 0 no unintended difference, 1 some, 2 usage error (nothing replayed), "
-    "3 the gateway became unavailable during the run (no verdict)."
+    "3 the gateway became unavailable during the run (no verdict), 130/143 stopped by "
+    "Ctrl-C/SIGTERM (the report holds what was replayed, marked interrupted)."
 )
 
 
@@ -132,7 +134,7 @@ def _max_backoff(value: float) -> float:
 RECORD_EXIT_CODES = (
     "Exit codes: 0 recorded (warnings included), 2 usage error (nothing replayed; e.g. NAME "
     "exists and --force is not given), 3 the gateway became unavailable during the run "
-    "(nothing written)."
+    "(nothing written), 130/143 stopped by Ctrl-C/SIGTERM (nothing written)."
 )
 
 
@@ -181,7 +183,7 @@ def record(
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     surprises: list[str] = []
     transport: list[TransportStats] = []
-    with exits_on_errors():
+    with exits_on_errors(), _says_nothing_written(name):
         baseline, folder = record_baseline(
             gateway=gateway, catalog=version, name=name, seeds=seeds or (0,),
             procedures=procedures, root=root, on_surprise=surprises.append, ivan=ivan,
@@ -204,6 +206,23 @@ def record(
             console.print(f"  {line}")
         if len(surprises) > 10:
             console.print(f"  ... and {len(surprises) - 10} more")
+
+
+@contextmanager
+def _says_nothing_written(name: str) -> Iterator[None]:
+    """A stopped record leaves no baseline (half a corpus would read as every other
+    dossier missing): say so, and that an earlier baseline of that name is untouched."""
+    try:
+        yield
+    except (Exception, SystemExit, GeneratorExit):
+        raise
+    except BaseException:  # Ctrl-C, or SIGTERM as the CLI raises it
+        click.echo(
+            f"\nno baseline written: {name!r} is saved only once every dossier has replayed "
+            "(an earlier baseline of that name is untouched)",
+            err=True,
+        )
+        raise
 
 
 @click.command(epilog=EXIT_CODES)
