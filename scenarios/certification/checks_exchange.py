@@ -22,6 +22,7 @@ from harness.certification import (
     FeedEntry,
     JobRecord,
     Observation,
+    TrafficRow,
     check,
 )
 
@@ -150,6 +151,13 @@ def honours_retry_after(obs: Observation) -> str:
         refused = [i for i, r in enumerate(record.attempts) if r.status == 503]
         if not refused:
             raise CaseBlocked("no submission met the 503 with Retry-After")
+        late = [i for i in refused if not _reached_ivan(obs, record.attempts[i])]
+        if len(late) == len(refused):
+            raise CaseBlocked(
+                "the 503 was answered after the I-VAN's timeout, so its Retry-After was never "
+                "read (a busy machine?); run the suite again"
+            )
+        refused = [i for i in refused if i not in late]
         for index in refused:
             if index + 1 >= len(record.attempts):
                 raise CaseFailed("the dossier was never sent again after the 503")
@@ -163,17 +171,34 @@ def honours_retry_after(obs: Observation) -> str:
 
 @check("respects_maintenance")
 def respects_maintenance(obs: Observation) -> str:
-    refused = [r for rec in obs.jobs for r in rec.attempts if r.outcome == "SRV-001"]
-    if len(refused) > 1:
-        lines = "\n".join(f"#{r.id} {r.started.isoformat()} {r.message_id}" for r in refused)
+    refused = sorted(
+        (r for rec in obs.jobs for r in rec.attempts if r.outcome == "SRV-001"),
+        key=lambda r: r.started,
+    )
+    read = [r for r in refused if _reached_ivan(obs, r)]
+    ignored = [r for r in refused if read and r.started >= read[0].ended]
+    if ignored:
+        lines = "\n".join(_attempt_line(r) for r in refused)
         raise CaseFailed(
-            f"{len(refused)} submissions during the maintenance window (1 expected)",
-            {"refused": lines},
+            f"{len(ignored)} submission(s) during the maintenance window after its "
+            "Retry-After reached the I-VAN (none expected)",
+            {"refused (start, answer time)": lines},
         )
     for record in obs.jobs:
         if not any(r.status != 503 for r in record.attempts):
             raise CaseFailed(f"job {record.job.job_id} was not submitted after the window closed")
     return "deferred during the window, resumed after it" if refused else "never met the window"
+
+
+def _reached_ivan(obs: Observation, row: TrafficRow) -> bool:
+    """Whether an answer came within the I-VAN's timeout: one slower than that (a busy
+    machine) was never read, so what the I-VAN did next does not ignore what it said."""
+    return row.duration_ms <= 1000 * float(obs.settings["client_timeout"])
+
+
+def _attempt_line(row: TrafficRow) -> str:
+    answered = f"answered in {row.duration_ms:.0f} ms"
+    return f"#{row.id} {row.started.isoformat()} {row.message_id} {answered}"
 
 
 def _relayed(record: JobRecord, message: FeedEntry, ma_gdich: str) -> list[str]:

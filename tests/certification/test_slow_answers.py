@@ -1,0 +1,61 @@
+"""An answer slower than the I-VAN's timeout never reached it (a busy machine), so the
+retry that follows it does not ignore the Retry-After it carried: the maintenance and
+Retry-After checks judge only what the I-VAN could read. The certification matrix failed
+CERT-MNT-01 for a correct I-VAN this way when the machine was loaded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from harness.certification import CaseBlocked, CaseFailed, TrafficRow, load_suite
+from harness.certification.observe import JobRecord, Observation
+
+T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+TIMEOUT_S = 1.0
+
+
+def _row(n: int, at_s: float, took_ms: float, status: int = 503, outcome: str = "SRV-001") -> Any:
+    return TrafficRow(
+        id=n, ivan="IVAN01", method="POST", path="/api/v1/dossiers", message_id=f"m{n}",
+        status=status, request=b"", response=b"", started=T0 + timedelta(seconds=at_s),
+        duration_ms=took_ms, outcome=outcome,
+    )  # fmt: skip
+
+
+def _observation(*attempts: Any) -> Observation:
+    record = JobRecord(job=SimpleNamespace(job_id="j1"), handed_at=T0)  # type: ignore[arg-type]
+    record.attempts.extend(attempts)
+    settings = {"client_timeout": TIMEOUT_S, "retry_after": 1}
+    obs = Observation("s", "600", settings, None, None, None, frozenset())  # type: ignore[arg-type]
+    obs.jobs.append(record)
+    return obs
+
+
+def _check(name: str) -> Any:
+    return load_suite().checks[name]
+
+
+def test_a_retry_after_a_refusal_the_ivan_never_read_is_not_a_submission_in_the_window() -> None:
+    # the first 503 took 1.5 s (the I-VAN gave up after 1 s); the second was read; then 202
+    obs = _observation(_row(1, 0.0, 1500), _row(2, 1.7, 20), _row(3, 9.0, 30, 202, "accepted"))
+    assert _check("respects_maintenance")(obs) == "deferred during the window, resumed after it"
+
+
+def test_a_submission_after_a_refusal_the_ivan_read_still_fails() -> None:
+    obs = _observation(_row(1, 0.0, 20), _row(2, 0.5, 20), _row(3, 9.0, 30, 202, "accepted"))
+    with pytest.raises(CaseFailed, match="1 submission"):
+        _check("respects_maintenance")(obs)
+
+
+def test_retry_after_is_judged_on_the_503s_the_ivan_read() -> None:
+    honours = _check("honours_retry_after")
+    late_then_read = _observation(_row(1, 0.0, 1500), _row(2, 1.6, 20), _row(3, 3.0, 30, 202))
+    assert honours(late_then_read).startswith("waited at least Retry-After")
+    with pytest.raises(CaseBlocked, match="never read"):
+        honours(_observation(_row(1, 0.0, 1500), _row(2, 1.6, 30, 202)))
+    with pytest.raises(CaseFailed, match=r"retried 0\.180 s after"):
+        honours(_observation(_row(1, 0.0, 20), _row(2, 0.2, 30, 202)))
