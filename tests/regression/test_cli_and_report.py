@@ -11,6 +11,9 @@ from click.testing import CliRunner
 from harness.regression.cli import record, regress
 from harness.reporting import verify_bundle
 
+LENIENT = ["--p50-ratio", "20", "--p95-ratio", "20", "--min-delta-ms", "1000"]
+"""Latency thresholds no busy machine reaches (a loaded CI box once flagged ``static``)."""
+
 
 def test_record_then_regress_a_faulty_release_writes_a_failing_report(
     tmp_path: Path, pki_dir: Path
@@ -20,6 +23,7 @@ def test_record_then_regress_a_faulty_release_writes_a_failing_report(
     recorded = CliRunner().invoke(
         record, ["--name", "cli", "--catalog", "2026.1", "--procedure", "600", *common]
     )
+    common += LENIENT  # outcomes are this test's subject; latency on a busy box is noise
     assert recorded.exit_code == 0, recorded.output
     assert "baseline cli:" in recorded.output
 
