@@ -56,6 +56,19 @@ def fixtures_dir() -> Path:
     return project_root() / "fixtures"
 
 
+def scenarios_dir() -> Path:
+    """The suites' ``scenarios/`` (certification cases and checks, the locustfile): the
+    home's own if it has one, else the installed harness's; a copy of the data made to
+    add a procedure (``BHXH_HARNESS_HOME``) need not copy the suites' code."""
+    own = project_root() / "scenarios"
+    if own.is_dir():
+        return own
+    for candidate in Path(__file__).resolve().parents:
+        if (candidate / "scenarios").is_dir():
+            return candidate / "scenarios"
+    return own  # the caller's "not found" names the home's
+
+
 def cache_dir() -> Path:
     """A writable cache (test PKI, generated tables); ``$BHXH_HARNESS_CACHE`` overrides it."""
     env = os.environ.get("BHXH_HARNESS_CACHE")

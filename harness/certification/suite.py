@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import yaml
 
 from harness.errors import ConfigError
-from harness.paths import project_root
+from harness.paths import scenarios_dir
 
 CASE_ID = re.compile(r"^CERT-[A-Z]{2,4}-\d{2}$")
 STEP_KINDS = frozenset(
@@ -115,7 +115,7 @@ class Suite:
 
 
 def suite_dir() -> Path:
-    return project_root() / "scenarios" / "certification"
+    return scenarios_dir() / "certification"
 
 
 def _resolved(settings: dict[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from harness.load.result import LoadResult, cases
 from harness.load.settings import LocustSettings, identities
 from harness.load.stats import AGGREGATED, last_totals, read_exceptions, read_history, read_stats
 from harness.load.verdict import write_verdict
-from harness.paths import project_root, report_parent
+from harness.paths import report_parent, scenarios_dir
 from harness.reporting import ReportBundle, RunInfo, new_run_id
 
 if TYPE_CHECKING:
@@ -222,9 +222,12 @@ def _setup(request: LoadRequest, say: Notify) -> _Setup:
     catalog = load_catalog(request.catalog_version or latest_version())
     _check_ivan_codes(request.ivan_tokens or {}, catalog)
     mix_name, weights, dropped = _mix(request, plan, list(catalog.procedures), catalog.version, say)
-    locustfile = request.locustfile or project_root() / "scenarios" / "load" / "locustfile.py"
+    locustfile = request.locustfile or scenarios_dir() / "load" / "locustfile.py"
     if not locustfile.is_file():
-        raise ConfigError(f"locustfile {locustfile} not found", hint="run from a checkout")
+        raise ConfigError(
+            f"locustfile {locustfile} not found",
+            hint="copy scenarios/ from a checkout of bhxh-harness beside fixtures/",
+        )
     master = Master(request.master_bind, request.master_port, request.remote_workers)
     if request.workers or request.remote_workers:
         check_master_address(master)
