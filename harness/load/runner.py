@@ -132,7 +132,8 @@ def _mix(
 ) -> tuple[str, dict[str, float], list[str]]:
     """The mix's weights for this catalog version. mixes.yaml is shared by every catalog
     version (630a exists only from 2026.1), so a code another version has is left out
-    with a warning; a code no version has was refused when the file was read."""
+    with a warning; a code no version has was refused when the file was read. A procedure
+    the mix does not weigh (one just added to the catalog) is not sent, and said so."""
     from harness.catalog import list_versions, load_catalog
 
     mix_name = request.mix or plan.shape.mix
@@ -150,6 +151,12 @@ def _mix(
         notify(
             f"warning: mix {mix_name}: {', '.join(dropped)} not in catalog {version}; "
             "left out, the other procedures keep their relative weights"
+        )
+    if unweighted := [code for code in procedures if code not in mix]:
+        where = plan.profile.mix_lines.get(mix_name, "mixes.yaml")
+        notify(
+            f"warning: mix {mix_name} gives no weight to {', '.join(unweighted)} of catalog "
+            f"{version}: not sent in this run (add a weight at {where})"
         )
     return mix_name, weights, dropped
 

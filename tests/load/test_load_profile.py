@@ -117,3 +117,19 @@ def test_mix_keeps_what_the_catalog_has() -> None:
     assert kept == {"600": 2.0} and dropped == ["630a"]
     with pytest.raises(ConfigError, match="no procedure of this catalog"):
         mix_for_catalog({"630a": 1.0}, ["600"])
+
+
+def test_a_procedure_the_mix_does_not_weigh_is_said_to_be_left_out() -> None:
+    from types import SimpleNamespace
+
+    from harness.load.runner import _mix
+
+    profile = load_profile()
+    plan = SimpleNamespace(profile=profile, shape=SimpleNamespace(mix="month-end"))
+    said: list[str] = []
+    procedures = [*profile.mix("month-end"), "605"]  # 605: a procedure just added
+    _, weights, _ = _mix(SimpleNamespace(mix=None), plan, procedures, "2026.2", said.append)  # type: ignore[arg-type]
+    assert "605" not in weights
+    [warning] = said
+    assert warning.startswith("warning: mix month-end gives no weight to 605 of catalog 2026.2")
+    assert "mixes.yaml:" in warning
