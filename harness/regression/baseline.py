@@ -1,7 +1,8 @@
 """A baseline on disk: ``fixtures/baselines/<name>/`` as three diff-friendly JSON files.
 
 - ``meta.json``: the corpus recipe, the gateway and catalogs it was recorded against,
-  the digest of the masks in force (no timestamps: recording twice gives the same bytes).
+  the digest of the masks in force and of each dossier's unsigned content (no
+  timestamps: recording twice gives the same bytes).
 - ``outcomes.json``: per dossier, the normalised outcome (sorted keys, one field a line),
   so a reviewer reads a re-recorded baseline's ``git diff`` as the behaviour change it is.
 - ``latency.json``: p50/p95 per procedure, kept apart because it changes on every run.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,19 @@ class Baseline:
     masks_sha256: str
     outcomes: dict[str, dict[str, Any]]
     latency: dict[str, dict[str, float]]
+    content: dict[str, str] = field(default_factory=dict)
+    """Dossier name -> digest of its unsigned content (:mod:`.fingerprint`); empty in
+    baselines recorded before it was kept."""
 
     @classmethod
     def from_replay(
-        cls, name: str, recipe: CorpusRecipe, gateway: str, masks_sha256: str, run: Replay
+        cls,
+        name: str,
+        recipe: CorpusRecipe,
+        gateway: str,
+        masks_sha256: str,
+        run: Replay,
+        content: dict[str, str],
     ) -> Baseline:
         return cls(
             name=name,
@@ -67,6 +77,7 @@ class Baseline:
             masks_sha256=masks_sha256,
             outcomes=run.outcomes,
             latency=latency_summary(run.latencies_ms),
+            content=content,
         )
 
     def meta(self) -> dict[str, Any]:
@@ -78,6 +89,7 @@ class Baseline:
             "catalogs": list(self.catalogs),
             "masks_sha256": self.masks_sha256,
             "dossiers": len(self.outcomes),
+            **({"content_sha256": self.content} if self.content else {}),
         }
 
 
@@ -141,6 +153,7 @@ def load_baseline(name: str, root: Path | None = None) -> Baseline:
         masks_sha256=str(meta.get("masks_sha256", "")),
         outcomes=outcomes,
         latency=latency,
+        content={str(k): str(v) for k, v in (meta.get("content_sha256") or {}).items()},
     )
 
 

@@ -47,6 +47,7 @@ from harness.regression.expectations import (
     catalog_impact,
     load_expectations,
 )
+from harness.regression.fingerprint import corpus_digests, rebuilt_differently
 from harness.regression.normalise import Masks, load_masks
 from harness.regression.preflight import base_url, check_gateway, probe_body
 from harness.regression.replay import GatewayTarget, Replay, replay, time_submissions
@@ -161,6 +162,21 @@ def _confirm_latency(
     return latency_summary(kept), notes
 
 
+def _rebuilt_note(base: Baseline, corpus: Sequence[CorpusEntry]) -> list[str]:
+    """A note naming the dossiers today's fixtures build differently than the recorded
+    ones: their differences may be the data's, not the gateway's."""
+    changed = rebuilt_differently(base.content, corpus)
+    if not changed:
+        return []
+    shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+    return [
+        f"{len(changed)} dossier(s) are built differently than when baseline {base.name} was "
+        f"recorded ({shown}): the fixtures changed since (fields.yaml, reference tables, "
+        f"defects or catalog {base.recipe.catalog}'s files), so their differences may not be "
+        "the gateway's; re-record the baseline against the known-good gateway"
+    ]
+
+
 def _masks_digest(masks_path: Path | None) -> str:
     return file_sha256(masks_path or baselines_dir() / "masks.yaml")
 
@@ -227,7 +243,9 @@ def record(
         on_transport(run.transport)
     for note in surprises(corpus, run.outcomes):
         (on_surprise or (lambda _note: None))(note)
-    baseline = Baseline.from_replay(name, recipe, run.target, _masks_digest(masks_path), run)
+    baseline = Baseline.from_replay(
+        name, recipe, run.target, _masks_digest(masks_path), run, corpus_digests(corpus)
+    )
     return baseline, save_baseline(baseline, root)
 
 
@@ -313,6 +331,7 @@ def regress(
     if base.masks_sha256 and base.masks_sha256 != _masks_digest(masks_path):
         notes.append("the masks changed since this baseline was recorded; re-record it")
     corpus = build_corpus(base.recipe, pki)
+    notes += _rebuilt_note(base, corpus)
     hint = (
         f"pass a token of {base.recipe.ivan_code}, or record a baseline for the token's "
         "I-VAN first (bhxh-harness record --ivan CODE ...)"
