@@ -15,6 +15,7 @@ from typing import Any
 
 from lxml import etree
 
+from harness import error_codes
 from harness.catalog import Procedure, period_key
 from harness.catalog.rule_roles import can_raise
 from harness.dossiers.factory import Dossier, DossierFactory, Tweaks
@@ -81,6 +82,15 @@ def load_defects() -> dict[str, Defect]:
             raise CatalogError(
                 f"defect {name}: unknown op {op!r}", path=str(path), line=line_of(node)
             )
+        undeclared = [code for code in expect if code not in error_codes.load()]
+        if undeclared:
+            raise CatalogError(
+                f"defect {name}: expects {', '.join(undeclared)}, which "
+                "fixtures/error_codes.yaml does not declare",
+                path=str(path),
+                line=line_of(node, "expect"),
+                hint="declare the code there (with http, vi and en), or fix its spelling",
+            )
         args = {k: v for k, v in node.items() if k not in {"op", "expect"}}
         defects[name] = Defect(str(name), op, tuple(node.get("expect", ())), args)
     return defects
@@ -109,6 +119,27 @@ def _target(factory: DossierFactory, procedure: Procedure, d: Defect) -> tuple[s
             ):
                 return code, element
     return None
+
+
+def _why_not(factory: DossierFactory, procedure: Procedure, d: Defect) -> str:
+    """Why :func:`applies` said no, in the catalog's terms, so whoever wrote the data
+    knows whether a form lacks the element or its rules lack the code."""
+    if d.op == "add-foreign-form":
+        return "every form of the catalog is one of its forms"
+    wanted = "/".join(d.elements)
+    forms = factory.catalog.forms
+    holding = [
+        code
+        for code in procedure.required_forms
+        if any(_has_element(form_model(forms[code].current.xsd), e) for e in d.elements)
+    ]
+    if not holding:
+        return f"none of its required forms has {wanted}, the element(s) the defect changes"
+    return (
+        f"{', '.join(holding)} {'has' if len(holding) == 1 else 'have'} {wanted}, but no rule "
+        f"of {'it' if len(holding) == 1 else 'them'} raises {', '.join(d.expect)}, the code "
+        "the defect must cause"
+    )
 
 
 def _foreign_form(factory: DossierFactory, procedure: Procedure) -> str | None:
@@ -239,8 +270,9 @@ def tweaks_for(factory: DossierFactory, procedure_code: str, name: str) -> Tweak
     d = defect(name)
     if not applies(factory, procedure_code, name):
         raise FactoryError(
-            f"defect {name!r} does not apply to procedure {procedure_code}",
-            hint="none of its forms has the elements the defect changes",
+            f"defect {name!r} does not apply to procedure {procedure_code}: "
+            f"{_why_not(factory, procedure, d)}",
+            hint="`bhxh-harness dossier defects` lists the defects and the codes they cause",
         )
     first_form = procedure.required_forms[0]
     if d.elements:
