@@ -7,6 +7,8 @@ reported with a text that belongs to another code. The file is read once per pro
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -15,7 +17,9 @@ from typing import Any
 
 from harness.errors import CatalogError, Finding, UsageError
 from harness.paths import fixtures_dir
-from harness.yamlfile import load_yaml
+from harness.yamlfile import line_of, load_yaml
+
+_KEYS = ("http", "severity", "vi", "en")
 
 
 @dataclass(frozen=True)
@@ -36,18 +40,36 @@ def _parse(path: Path) -> dict[str, ErrorCode]:
         raise CatalogError(f"cannot read error codes: {exc}", path=str(path)) from exc
     if not isinstance(raw, dict):
         raise CatalogError("expected a mapping of code -> {http, vi, en}", path=str(path))
-    codes: dict[str, ErrorCode] = {}
-    for code, entry in raw.items():
-        if not isinstance(entry, dict) or not {"http", "vi", "en"} <= entry.keys():
-            raise CatalogError(f"{code}: needs http, vi and en", path=str(path))
-        codes[str(code)] = ErrorCode(
-            code=str(code),
-            http=int(entry["http"]),
-            severity=str(entry.get("severity", "error")),
-            vi=str(entry["vi"]),
-            en=str(entry["en"]),
-        )
-    return codes
+    return {str(code): _entry(path, raw, str(code)) for code in raw}
+
+
+def _entry(path: Path, raw: Any, code: str) -> ErrorCode:
+    """One code's entry, its texts in NFC: the gateway answers them to senders as they are."""
+    entry = raw[code]
+
+    def refuse(message: str, hint: str, key: str | None = None) -> CatalogError:
+        line = line_of(entry, key) if key else line_of(raw, code)
+        return CatalogError(f"{code}: {message}", path=str(path), line=line, hint=hint)
+
+    example = f'{code}: {{http: 400, vi: "...", en: "..."}}'
+    if not isinstance(entry, dict) or not {"http", "vi", "en"} <= entry.keys():
+        missing = [k for k in ("http", "vi", "en") if not isinstance(entry, dict) or k not in entry]
+        raise refuse(f"needs http, vi and en (missing: {', '.join(missing)})", f"e.g. {example}")
+    for key in entry:
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key, _KEYS, n=1)
+            guess = f"did you mean {close[0]!r}? " if close else ""
+            raise refuse(f"unknown key {key!r}", f"{guess}an entry takes {', '.join(_KEYS)}", key)
+    http = entry["http"]
+    if isinstance(http, bool) or not isinstance(http, int) or not 100 <= http <= 599:
+        raise refuse(f"http must be an HTTP status such as 400, got {http!r}", example, "http")
+    return ErrorCode(
+        code=code,
+        http=http,
+        severity=str(entry.get("severity", "error")),
+        vi=unicodedata.normalize("NFC", str(entry["vi"])),
+        en=unicodedata.normalize("NFC", str(entry["en"])),
+    )
 
 
 @cache

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from harness.catalog import Catalog, list_versions, load_catalog, period_key, validators_for
+from harness.catalog.loader import check_version_order
 from harness.conformance import CheckResult, DossierChecker
 from harness.error_codes import finding
 from harness.errors import Finding
@@ -33,6 +34,7 @@ class ServedCatalogs:
     def __init__(self, versions: Iterable[str] = (), *, compile_now: bool = False) -> None:
         wanted = list(dict.fromkeys(versions)) or list_versions()
         loaded = [load_catalog(v) for v in wanted]
+        check_version_order(loaded)  # two versions of one month: one would never be used
         self.catalogs = sorted(loaded, key=lambda c: period_key(c.effective_from))
         if compile_now:  # a server compiles every schema and rule at start, not per request
             for catalog in self.catalogs:

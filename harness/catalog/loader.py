@@ -6,8 +6,11 @@ adds a procedure can fix the data without reading Python.
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -21,16 +24,97 @@ from harness.yamlfile import line_of, load_yaml
 
 _PERIOD = re.compile(r"^(0[1-9]|1[0-2])/[0-9]{4}$")
 
+_KEYS: dict[str, tuple[str, ...]] = {
+    "the catalog": ("version", "title", "effective_from", "envelope", "forms", "procedures"),
+    "envelope": ("xsd", "rules", "signature_node"),
+    "a form": ("name", "versions", "signature_node"),
+    "a form version": ("xsd", "rules"),
+    "a procedure": ("name", "required_forms", "optional_forms", "in_force"),
+    "in_force": ("from", "until"),
+}
+"""The keys each level of ``catalog.yaml`` may hold: any other is a misspelling that would
+be silently ignored (``rule:`` for ``rules:`` drops every rule of a form)."""
+
 
 def catalogs_dir() -> Path:
     return fixtures_dir() / "catalog"
 
 
-def list_versions(root: Path | None = None) -> list[str]:
-    """Catalog versions on disk, oldest first (by ``effective_from``, then name)."""
-    base = root or catalogs_dir()
+def _version_key(name: str) -> tuple[int, ...]:
+    """``2026.1`` as ``(2026, 1)``: versions are named in the order they take effect."""
+    return tuple(int(x) if x.isdigit() else 0 for x in name.split("."))
+
+
+def _names(base: Path) -> list[str]:
     names = [p.name for p in base.iterdir() if (p / "catalog.yaml").is_file()]
-    return sorted(names, key=lambda n: tuple(int(x) if x.isdigit() else 0 for x in n.split(".")))
+    return sorted(names, key=_version_key)
+
+
+def list_versions(root: Path | None = None) -> list[str]:
+    """Catalog versions on disk, oldest first; refuses versions whose ``effective_from``
+    clash (see :func:`check_version_order`), since a period would pick the wrong one."""
+    base = root or catalogs_dir()
+    names = _names(base)
+    dated = []
+    for name in names:
+        start = _declared_start(base / name / "catalog.yaml")
+        if start is not None:  # an unreadable one is reported when it is loaded
+            dated.append((name, start, base / name / "catalog.yaml"))
+    _check_order(dated)
+    return names
+
+
+def check_version_order(catalogs: Iterable[Catalog]) -> None:
+    """Refuse catalog versions loaded together whose periods overlap or run backwards.
+
+    A period is governed by the latest version in effect then: two versions taking effect
+    the same month leave one never governing anything, and a later version taking effect
+    before an older one turns the order of versions upside down.
+    """
+    _check_order([(c.version, c.effective_from, c.root / "catalog.yaml") for c in catalogs])
+
+
+def _check_order(dated: list[tuple[str, str, Path]]) -> None:
+    """Refuse the first pair of versions (in name order) not taking effect in that order."""
+    ordered = sorted(dated, key=lambda d: _version_key(d[0]))
+    for (old, old_start, old_path), (new, new_start, new_path) in itertools.pairwise(ordered):
+        if period_key(new_start) > period_key(old_start):
+            continue
+        older = f"{old_path}:{_start_line(old_path)}"
+        if new_start == old_start:
+            message = (
+                f"catalog versions {old} ({older}) and {new} both take effect {new_start}: "
+                f"the latest version in effect governs a period, so {old} would govern none"
+            )
+        else:
+            message = (
+                f"catalog version {new} takes effect {new_start}, before the older version "
+                f"{old} ({old_start}, {older})"
+            )
+        raise CatalogError(
+            message,
+            path=str(new_path),
+            line=_start_line(new_path),
+            hint=f"give {new} an effective_from after {old_start}, or name the versions in "
+            "the order they take effect",
+        )
+
+
+def _declared_start(path: Path) -> str | None:
+    """The ``effective_from`` a catalog.yaml declares, None if it cannot be read."""
+    try:
+        doc = load_yaml(path)
+    except CatalogError:
+        return None
+    start = doc.get("effective_from") if isinstance(doc, dict) else None
+    return start if isinstance(start, str) and _PERIOD.match(start) else None
+
+
+def _start_line(path: Path) -> int | None:
+    try:
+        return line_of(load_yaml(path), "effective_from")
+    except CatalogError:
+        return None
 
 
 def latest_version(root: Path | None = None) -> str:
@@ -48,11 +132,11 @@ def load_catalog(version: str | None = None, root: Path | None = None) -> Catalo
     folder = base / version
     path = folder / "catalog.yaml"
     if not path.is_file():
-        known = ", ".join(list_versions(base)) or "none"
+        known = ", ".join(_names(base)) if base.is_dir() else ""
         raise CatalogError(
             f"catalog version {version!r} not found",
             path=str(path),
-            hint=f"known versions: {known}",
+            hint=f"known versions: {known or 'none'}",
         )
     catalog = _Parser(path).parse()
     check_rules(
@@ -74,6 +158,22 @@ class _Parser:
         """The error at ``key``'s line in ``node`` (or where ``node`` starts)."""
         return CatalogError(message, path=str(self.path), line=line_of(node, key), hint=hint)
 
+    def only(self, node: Any, level: str) -> None:
+        """Refuse a key ``level`` does not take, with its line and the nearest allowed key."""
+        allowed = _KEYS[level]
+        if not isinstance(node, dict):
+            return
+        for key in node:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+                guess = f"did you mean {close[0]!r}? " if close else ""
+                raise self.fail(
+                    f"unknown key {key!r} in {level}: it would be ignored",
+                    node,
+                    hint=f"{guess}{level} takes only: {', '.join(allowed)}",
+                    key=str(key),
+                )
+
     def need(self, node: Any, key: str, kind: type | tuple[type, ...] = str) -> Any:
         if not isinstance(node, dict) or key not in node:
             raise self.fail(f"missing key {key!r}", node)
@@ -87,6 +187,22 @@ class _Parser:
         """A name or title, in NFC: an editor may save Vietnamese decomposed (NFD), and
         the diff and the gateway compare names as text."""
         return unicodedata.normalize("NFC", self.need(node, key))
+
+    def files(self, node: Any, key: str, what: str) -> tuple[Path, ...]:
+        """The files listed under ``key`` (none when it is absent)."""
+        listed = node.get(key, []) if isinstance(node, dict) else []
+        if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
+            raise self.fail(f"{key} must be a list of {what}", node, key=key)
+        return tuple(self.file(node, r) for r in listed)
+
+    def codes(self, node: Any, key: str) -> tuple[str, ...]:
+        """A list of form codes; None or absent for an optional list is none."""
+        listed = node.get(key) if isinstance(node, dict) else None
+        if listed is None:
+            return ()
+        if not isinstance(listed, list) or not all(isinstance(c, str) for c in listed):
+            raise self.fail(f"{key} must be a list of form codes, e.g. [D02-TS]", node, key=key)
+        return tuple(listed)
 
     def file(self, node: object, relative: str) -> Path:
         target = (self.folder / relative).resolve()
@@ -110,15 +226,17 @@ class _Parser:
         doc = load_yaml(self.path)
         if not isinstance(doc, dict):
             raise self.fail("catalog.yaml must be a mapping", doc)
+        self.only(doc, "the catalog")
         version = str(self.need(doc, "version", (str, int, float)))
         if version != self.folder.name:
             raise self.fail(
                 f"version {version!r} differs from its folder name {self.folder.name!r}", doc
             )
         env = self.need(doc, "envelope", dict)
+        self.only(env, "envelope")
         envelope = Envelope(
             xsd=self.file(env, self.need(env, "xsd")),
-            rules=tuple(self.file(env, r) for r in env.get("rules", [])),
+            rules=self.files(env, "rules", ".sch files"),
             signature_node=self.need(env, "signature_node"),
         )
         forms = {
@@ -141,17 +259,16 @@ class _Parser:
         )
 
     def form(self, code: str, node: Any) -> Form:
+        self.only(node, "a form")
         versions = []
         for version, vnode in self.need(node, "versions", dict).items():
-            rules = vnode.get("rules", []) if isinstance(vnode, dict) else []
-            if not isinstance(rules, list):
-                raise self.fail("rules must be a list of .sch files", vnode)
+            self.only(vnode, "a form version")
             versions.append(
                 FormVersion(
                     form=code,
                     version=str(version),
                     xsd=self.file(vnode, self.need(vnode, "xsd")),
-                    rules=tuple(self.file(vnode, r) for r in rules),
+                    rules=self.files(vnode, "rules", ".sch files"),
                 )
             )
         if not versions:
@@ -164,8 +281,16 @@ class _Parser:
         )
 
     def procedure(self, code: str, node: Any, forms: dict[str, Form]) -> Procedure:
-        required = tuple(self.need(node, "required_forms", list))
-        optional = tuple(node.get("optional_forms") or ())
+        self.only(node, "a procedure")
+        self.need(node, "required_forms", list)
+        required, optional = self.codes(node, "required_forms"), self.codes(node, "optional_forms")
+        if not required:
+            raise self.fail(
+                f"procedure {code} has no required form",
+                node,
+                hint="a procedure needs at least one form: list it under required_forms",
+                key="required_forms",
+            )
         for form in required + optional:
             if form not in forms:
                 raise self.fail(
@@ -174,6 +299,7 @@ class _Parser:
                     hint=f"define it under forms: (known: {', '.join(forms)})",
                 )
         in_force = self.need(node, "in_force", dict)
+        self.only(in_force, "in_force")
         start = self.period(in_force, self.need(in_force, "from", object), "in_force.from")
         until = in_force.get("until")
         if until is not None:

@@ -3,12 +3,16 @@
 lxml compiles a rule that calls an unknown ``fn:*`` function, looks up a reference table
 that does not exist or reports an undeclared error code; each then fails (or misjudges
 every dossier) only when a dossier is checked. Catalog loading runs these checks instead,
-naming the file, line and assert id of each problem.
+naming the file, line and assert id of each problem. It also refuses what lxml would
+fail on with a traceback (an XSLT 2 query binding) or accept wrongly (an assert without a
+role, a message saved decomposed).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import chain
@@ -18,7 +22,7 @@ from lxml import etree
 
 from harness import error_codes
 from harness.catalog import xpath_functions
-from harness.catalog.rule_roles import DEFAULT_ROLE
+from harness.catalog.rule_roles import SCHEMATRON_FAMILIES
 from harness.catalog.tables import table_rows
 from harness.catalog.xpath_scan import Call, function_calls, literal, table_paths
 from harness.errors import CatalogError
@@ -27,6 +31,10 @@ SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 _XPATH_ATTRIBUTES = ("context", "test", "value", "select", "path")
 """Attributes of Schematron elements that hold XPath (``rule/@context``, ``assert/@test``,
 ``let/@value``, ``value-of/@select``, ``name/@path``)."""
+_QUERY_BINDINGS = ("xslt", "xpath")
+"""What lxml's ISO Schematron (an XSLT 1.0 skeleton) runs; no binding means ``xslt``."""
+_CODE = re.compile(r"[A-Z]+-[0-9]{3}")
+_LOOSE_CODE = re.compile(r"([A-Za-z]+)[-_ .]*([0-9]{1,3})")
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class _FileChecker:
             root = etree.parse(str(self.path), parser).getroot()
         except etree.XMLSyntaxError:
             return []  # compiling the rules reports it, with its line
+        if not self.binding(root):
+            return self.problems
         ours = {
             ns.get("prefix", "")
             for ns in root.iter(f"{{{SCH_NS}}}ns")
@@ -102,6 +112,8 @@ class _FileChecker:
             local = etree.QName(node).localname
             if local in ("assert", "report"):
                 self.role(node)
+            if local in ("assert", "report", "diagnostic"):
+                self.composed(node)
             for attribute in _XPATH_ATTRIBUTES:
                 expression = node.get(attribute)
                 if expression is None:
@@ -113,14 +125,71 @@ class _FileChecker:
                     self.table(node, table, "$tables/tables/")
         return self.problems
 
+    def binding(self, root: etree._Element) -> bool:
+        """Whether lxml can run the file: an XSLT 2 binding fails at the first dossier."""
+        binding = root.get("queryBinding")
+        if binding is None or binding in _QUERY_BINDINGS:
+            return True
+        self.problems.append(
+            Problem(
+                self.path,
+                root.sourceline,
+                f"<{etree.QName(root).localname}>",
+                f"queryBinding {binding!r} is not supported: only XSLT 1.0 / XPath 1.0 rules are",
+                'set queryBinding="xslt" and write the tests in XPath 1.0',
+            )
+        )
+        return False
+
     def role(self, node: etree._Element) -> None:
-        code = node.get("role") or DEFAULT_ROLE
-        if code not in self.codes:
+        """The assert's error code: present, well-formed, of a Schematron family, declared."""
+        code = node.get("role")
+        families = " or ".join(f"{f}*" for f in SCHEMATRON_FAMILIES)
+        if not code:
+            self.add(
+                node,
+                "has no role, so its failure would be reported as the generic RULE-001",
+                'give each assert a role naming its error code, e.g. role="RULE-112"',
+            )
+        elif not _CODE.fullmatch(code):
+            loose = _LOOSE_CODE.fullmatch(code.strip())
+            nearest = f"{loose[1].upper()}-{int(loose[2]):03d}" if loose else None
+            self.add(
+                node,
+                f"role {code!r} is not an error code (FAMILY-NNN, e.g. RULE-112)",
+                self._nearest_hint(nearest) if nearest else f"name a {families} code",
+            )
+        elif not code.startswith(SCHEMATRON_FAMILIES):
+            self.add(
+                node,
+                f"role {code!r} is a code of another stage: rules raise {families} codes",
+                f"{_suggest(code, self._ours())}use a {families} code fixtures/error_codes.yaml "
+                "declares, or declare a new one there",
+            )
+        elif code not in self.codes:
             self.add(
                 node,
                 f"role {code!r} is not a declared error code",
                 "use a code fixtures/error_codes.yaml declares, or declare it there, e.g. "
                 f'{code}: {{http: 400, vi: "...", en: "..."}}',
+            )
+
+    def _nearest_hint(self, nearest: str) -> str:
+        if nearest in self.codes:
+            return f"did you mean {nearest!r}?"
+        return f"did you mean {nearest!r}? (not declared yet: add it to fixtures/error_codes.yaml)"
+
+    def _ours(self) -> list[str]:
+        return sorted(c for c in self.codes if c.startswith(SCHEMATRON_FAMILIES))
+
+    def composed(self, node: etree._Element) -> None:
+        """A message saved decomposed (NFD) would reach senders so: the gateway answers NFC."""
+        text = "".join(node.itertext())
+        if not unicodedata.is_normalized("NFC", text):
+            self.add(
+                node,
+                "message text is decomposed Unicode (NFD), not NFC",
+                "save the file as NFC (composed Vietnamese), as catalog.yaml names are read",
             )
 
     def call(self, node: etree._Element, call: Call) -> None:

@@ -9,25 +9,29 @@ of producing odd dossiers later. Everything is cached: the files are read once p
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from harness import yamlfile
-from harness.errors import FactoryError
+from harness.errors import CatalogError, FactoryError
 from harness.paths import fixtures_dir
 
 __all__ = [
     "Agency",
     "CodedName",
     "District",
+    "FieldSources",
     "HiCardObject",
     "Places",
     "Province",
     "Tables",
     "Ward",
+    "field_sources",
     "load_yaml",
     "places",
     "tables",
@@ -35,6 +39,7 @@ __all__ = [
 
 PLACES_FILE = "reference/places.yaml"
 TABLES_FILE = "reference/tables.yaml"
+FIELDS_FILE = "reference/fields.yaml"
 
 _T = TypeVar("_T")
 
@@ -291,3 +296,137 @@ def tables() -> Tables:
         company_trades=_rows(company, "trades", TABLES_FILE, str),
         company_brands=_rows(company, "brands", TABLES_FILE, str),
     )
+
+
+# -- fields.yaml --------------------------------------------------------------------------
+
+_FIELDS_KEYS = ("fields", "optional", "prefer")
+_FIXED_KINDS = ("const", "digits", "choice")
+"""Sources written ``kind:argument``; the others are ``kind.name``, checked against ``names``."""
+
+
+@dataclass(frozen=True)
+class FieldSources:
+    """``fields.yaml``, checked: element -> value source, optional-element odds, codes."""
+
+    sources: dict[str, str]
+    optional: dict[str, float]
+    prefer: dict[str, tuple[str, ...]]
+
+
+def field_sources(names: Mapping[str, Collection[str]]) -> FieldSources:
+    """Read ``fields.yaml``, refusing with file and line what ``dossier build`` would crash
+    on or silently misuse; ``names`` maps each ``kind.name`` source kind (person, unit,
+    dossier, row, faker) to the names the factory resolves for it.
+
+    Values are normalised to NFC, so an editor saving Vietnamese decomposed (NFD) does not
+    put NFD text into dossiers the factory calls valid.
+    """
+    doc = load_yaml(FIELDS_FILE)
+    if not isinstance(doc, dict):
+        raise _fields_error("expected a mapping with fields:, optional: and prefer:", doc)
+    _known_keys(doc, _FIELDS_KEYS, "fields.yaml")
+    fields = _section(doc, "fields", required=True)
+    optional = _section(doc, "optional")
+    prefer = _section(doc, "prefer")
+    return FieldSources(
+        sources={name: _source(fields, name, names) for name in fields},
+        optional={name: _odds(optional, name) for name in optional},
+        prefer={name: _codes(prefer, name) for name in prefer},
+    )
+
+
+def _fields_error(
+    message: str, node: object, key: str | None = None, hint: str | None = None
+) -> CatalogError:
+    """The error at ``key``'s line in ``node`` of ``fields.yaml``."""
+    path = str(fixtures_dir() / FIELDS_FILE)
+    return CatalogError(message, path=path, line=yamlfile.line_of(node, key), hint=hint)
+
+
+def _nearest(name: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _known_keys(node: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """A misspelt section (``optinal:``) would be ignored: refuse it."""
+    for key in node:
+        if key not in allowed:
+            raise _fields_error(
+                f"unknown key {key!r} in {where}: it would be ignored",
+                node,
+                key,
+                f"{_nearest(key, allowed)}{where} takes only: {', '.join(allowed)}",
+            )
+
+
+def _section(doc: Mapping[str, Any], key: str, *, required: bool = False) -> Mapping[str, Any]:
+    section = doc.get(key)
+    if section is None and not required:
+        return {}
+    if not isinstance(section, dict) or (required and not section):
+        raise _fields_error(f"{key}: must be a mapping of element name -> ...", doc, key)
+    return section
+
+
+def _source(fields: Mapping[str, Any], name: str, names: Mapping[str, Collection[str]]) -> str:
+    """One element's value source, as the factory splits it (``kind:arg`` or ``kind.name``)."""
+    value = fields[name]
+    source = unicodedata.normalize("NFC", value) if isinstance(value, str) else None
+    if source is None:
+        raise _fields_error(
+            f"{name}: value source must be text, got {value!r}",
+            fields,
+            name,
+            f"write a fixed value as const:{value}" if value is not None else None,
+        )
+    kind, _, arg = source.partition(":") if ":" in source else source.partition(".")
+    if kind == "digits" and not (arg.isascii() and arg.isdigit() and int(arg) > 0):
+        raise _fields_error(f"{name}: {source!r} needs a digit count, e.g. digits:10", fields, name)
+    if kind == "choice" and not [v for v in arg.strip("[]").split(",") if v.strip()]:
+        raise _fields_error(f"{name}: {source!r} lists no value", fields, name, "choice:[A, B]")
+    if kind in _FIXED_KINDS:
+        return source
+    if kind not in names:
+        forms = (
+            ", ".join(f"{k}:..." for k in _FIXED_KINDS)
+            + ", "
+            + ", ".join(f"{k}.<name>" for k in names)
+        )
+        raise _fields_error(
+            f"{name}: unknown value source {source!r}", fields, name, f"sources are {forms}"
+        )
+    if arg not in names[kind]:
+        raise _fields_error(
+            f"{name}: {source!r}: the factory offers no {kind}.{arg}",
+            fields,
+            name,
+            f"{_nearest(arg, names[kind])}{kind}.* names: {', '.join(sorted(names[kind]))}",
+        )
+    return source
+
+
+def _odds(optional: Mapping[str, Any], name: str) -> float:
+    """The chance an optional element is written: a number from 0 to 1."""
+    value = optional[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise _fields_error(
+            f"{name}: optional: takes a probability from 0 to 1, got {value!r}",
+            optional,
+            name,
+            "write e.g. 0.2 for one dossier in five (not 20, not a percentage)",
+        )
+    return float(value)
+
+
+def _codes(prefer: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    """Preferred codes; YAML reads an unquoted ON, NO or YES as a boolean, never a code."""
+    value = prefer[name]
+    if not isinstance(value, list) or not value:
+        raise _fields_error(f"{name}: prefer: takes a list of codes, e.g. [TM, TH]", prefer, name)
+    for code in value:
+        if not isinstance(code, str):
+            hint = 'quote it, e.g. "ON": YAML reads ON/OFF/YES/NO unquoted as true/false'
+            raise _fields_error(f"{name}: prefer: code {code!r} is not text", prefer, name, hint)
+    return tuple(unicodedata.normalize("NFC", v) for v in value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -19,14 +19,13 @@ from faker import Faker
 from lxml import etree
 
 from harness.catalog import Catalog, FormVersion, Procedure, load_catalog
-from harness.dossiers._data import places
+from harness.dossiers._data import field_sources, places
 from harness.dossiers.form_model import ElementSpec, form_model
-from harness.dossiers.provider import Person, seeded_faker
+from harness.dossiers.provider import PERSON_ATTRIBUTES, Person, faker_methods, seeded_faker
 from harness.dossiers.text import format_vn_date, parse_period
 from harness.envelope import EmbeddedFile, EnvelopeInfo, Unit, build_envelope
 from harness.errors import FactoryError
 from harness.identities import DEFAULT_IVAN_CODE, DEFAULT_IVAN_NAME, ivan_name
-from harness.paths import fixtures_dir
 from harness.signing import TestPKI, ensure_pki, sign
 
 REFORM_PERIOD = (2025, 7)
@@ -98,16 +97,41 @@ class FieldRules:
     prefer: dict[str, tuple[str, ...]]
 
 
+PERSON_DERIVED = ("ma_huyen", "dia_chi")
+"""``person.*`` names the filler derives (:meth:`_FormFiller._person_value`), besides
+:class:`Person`'s own attributes."""
+ROW_VALUES = (
+    "index",
+    "wage",
+    "region_code",
+    "contract_start",
+    "claim_start",
+    "claim_end",
+    "claim_days",
+)
+"""``row.*`` names: the index and the keys of :meth:`_FormFiller._row_values`."""
+DOSSIER_VALUES = ("period",)
+"""``dossier.*`` names (:meth:`_FormFiller._resolve`)."""
+
+
+def source_names() -> dict[str, frozenset[str]]:
+    """What each ``kind.name`` source of ``fields.yaml`` may name, read from the classes
+    and tables the filler resolves it from (a wrong name fails ``catalog check``, not a
+    ``dossier build``)."""
+    return {
+        "person": frozenset(PERSON_ATTRIBUTES + PERSON_DERIVED),
+        "unit": frozenset(f.name for f in fields(UnitProfile)),
+        "dossier": frozenset(DOSSIER_VALUES),
+        "row": frozenset(ROW_VALUES),
+        "faker": faker_methods(),
+    }
+
+
 @cache
 def field_rules() -> FieldRules:
-    from harness.yamlfile import load_yaml
-
-    doc = load_yaml(fixtures_dir() / "reference" / "fields.yaml")
-    return FieldRules(
-        sources={str(k): str(v) for k, v in doc["fields"].items()},
-        optional={str(k): float(v) for k, v in (doc.get("optional") or {}).items()},
-        prefer={str(k): tuple(str(x) for x in v) for k, v in (doc.get("prefer") or {}).items()},
-    )
+    """``fields.yaml``, refused with file and line where a build would fail on it."""
+    checked = field_sources(source_names())
+    return FieldRules(checked.sources, checked.optional, checked.prefer)
 
 
 @dataclass

@@ -18,15 +18,17 @@ follow our model, not a published specification.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
 import string
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from faker import Faker
+from faker import Faker, Generator
 from faker.providers import BaseProvider
 
 from harness.dossiers._data import Province, Ward, places, tables
@@ -35,10 +37,12 @@ from harness.dossiers.wages import PeriodLike, minimum_wage, salary_cap
 from harness.errors import FactoryError
 
 __all__ = [
+    "PERSON_ATTRIBUTES",
     "CccdInfo",
     "Person",
     "VietnamSocialInsuranceProvider",
     "cccd_century_digit",
+    "faker_methods",
     "make_faker",
     "parse_cccd",
     "seeded_faker",
@@ -78,6 +82,10 @@ class Person:
     dien_thoai: str
     dan_toc: str
     quoc_tich: str
+
+
+PERSON_ATTRIBUTES = tuple(f.name for f in fields(Person))
+"""What ``person.<attr>`` in ``fields.yaml`` may name as it is (the factory derives others)."""
 
 
 class CccdInfo(NamedTuple):
@@ -295,6 +303,32 @@ def make_faker(seed: int | None = None) -> Faker:
     if seed is not None:
         fake.seed_instance(seed)
     return fake
+
+
+@functools.cache
+def faker_methods() -> frozenset[str]:
+    """What ``faker.<method>`` in ``fields.yaml`` may name: the methods of :func:`make_faker`'s
+    Faker (vi_VN and this provider) that need no argument, since the factory passes none."""
+    generator = make_faker().factories[0]
+    own = set(dir(Generator))  # seed_instance, add_provider: the generator's, not values
+    return frozenset(
+        name
+        for name in dir(generator)
+        if not name.startswith("_") and name not in own and _argumentless(generator, name)
+    )
+
+
+def _argumentless(generator: Generator, name: str) -> bool:
+    method = getattr(generator, name, None)
+    if not callable(method) or inspect.isclass(method):
+        return False
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters
+    )
 
 
 _per_thread = threading.local()
