@@ -38,13 +38,28 @@ class XMLLimits:
 DEFAULT_LIMITS = XMLLimits()
 
 
+HUGE_TEXT = etree.LIBXML_VERSION >= (2, 12)
+"""Whether text nodes may exceed libxml2's 10,000,000 bytes (``huge_tree``).
+
+A big employer's form, base64 in one ``NoiDungFile``, passes 10 MB well under the body
+limit. ``huge_tree`` lifts libxml2's length limits (text, names, dictionary), its
+entity-amplification check and its 256-level depth limit. None of those is our defence:
+:func:`parse_xml` caps the body before parsing, refuses any DTD or entity declaration
+(and the parser resolves no entity and touches no network), and :func:`_check_shape`
+bounds depth and element count itself. With libxml2 2.12 and later (lxml 5.2's wheels
+bundle 2.12; checked with 2.14) huge mode still stops at 2048 levels while parsing; the
+2.9 series had no depth limit in that mode, so older versions keep the 10 MB text limit
+(there a well-formed body with a longer text node is still XML-001).
+"""
+
+
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        huge_tree=HUGE_TEXT,
         remove_blank_text=False,
     )
 
@@ -93,7 +108,8 @@ def parse_xml(data: bytes, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Element
 
 
 def _check_shape(root: etree._Element, limits: XMLLimits) -> None:
-    """Reject documents deeper or larger than the limits (libxml2 alone allows 256 levels).
+    """Reject documents deeper or larger than the limits (libxml2 alone allows 256 levels,
+    2048 in huge mode).
 
     Both checks are XPath evaluations, so the walk happens in C: this runs on every
     document the gateway parses, and a Python-level walk cost more than the parse.

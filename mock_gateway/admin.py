@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from harness.json_lines import json_line
 from mock_gateway import params
 from mock_gateway.clock import ClockLimitError, iso
+from mock_gateway.config import GatewayConfig
 from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
 from mock_gateway.routes import MAX_CLOCK_ADVANCE
@@ -46,6 +47,14 @@ EXPORT_LIMIT_DEFAULT = 10_000
 """Rows in one export when ``limit`` is not given."""
 EXPORT_LIMIT_MAX = 100_000
 TRUNCATED = "X-Traffic-Truncated"
+EXPORT_LAG = (
+    "With several workers (serve --workers N) the export writes only its own worker's "
+    "pending rows before reading: another worker's exchanges appear up to one flush "
+    f"interval later (traffic_flush_interval, {GatewayConfig.traffic_flush_interval:g} s by "
+    "default) plus the time to write them, and those answered while the database was down "
+    "once it is back. Wait that long after a run's last answer before exporting it."
+)
+"""Said in the export's documentation: a worker cannot flush its siblings' memory."""
 
 
 def export_traffic(gw: Gateway, request: GatewayRequest) -> GatewayResponse:
@@ -54,6 +63,8 @@ def export_traffic(gw: Gateway, request: GatewayRequest) -> GatewayResponse:
     At most ``limit`` rows (:data:`EXPORT_LIMIT_DEFAULT` by default) and
     :data:`EXPORT_BYTES_MAX` bytes; ``X-Traffic-Truncated: true`` whenever more rows
     follow, whichever cut the page short: ask again after the last id.
+
+    Only this worker's pending rows are written first (see :data:`EXPORT_LAG`).
     """
     after = params.integer(request, "after", 0, 0, 2**62)
     limit = params.integer(request, "limit", EXPORT_LIMIT_DEFAULT, 1, EXPORT_LIMIT_MAX)

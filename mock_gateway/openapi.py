@@ -11,7 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
-from mock_gateway.admin import EXPORT_LIMIT_DEFAULT, EXPORT_LIMIT_MAX
+from mock_gateway.admin import EXPORT_LAG, EXPORT_LIMIT_DEFAULT, EXPORT_LIMIT_MAX
 from mock_gateway.clock import LATEST, iso
 from mock_gateway.fault_plan import SEED_MAX
 from mock_gateway.headers import MESSAGE_ID_PATTERN, MESSAGE_ID_RULE
@@ -251,7 +251,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "description": f"At most `limit` rows ({EXPORT_LIMIT_DEFAULT:,} when not given) "
             "and 16 MiB of them (one row always fits). X-Traffic-Truncated: true whenever "
             "more rows follow, whether the row limit or the size budget ended the page: ask "
-            "again with after= the last row's id.",
+            "again with after= the last row's id. " + EXPORT_LAG,
             "security": _ADMIN,
             "parameters": [
                 _int_query("after", "Export rows with an id above this", 0, 2**62),
