@@ -19,6 +19,7 @@ from signxml.signer import XMLSigner
 from harness.errors import SignatureInvalid, UsageError
 from harness.signing import Credential, TestPKI, TrustStore, sign, verify
 from harness.signing._c14n import C14N_1_0, canonicalize
+from harness.xmlsafe import HUGE_TEXT, parse_xml
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"ds": DS}
@@ -412,3 +413,12 @@ def test_several_problems_are_all_reported(
     signed = reparse(sign(form, pki.credential("unit-expired"), signature_parent="Cky"))
     signed.find("NoiDung/LaoDong/HoTen").text = "Người Khác"
     assert reject(signed, trust) == {"SIG-002", "SIG-005"}
+
+
+@pytest.mark.skipif(not HUGE_TEXT, reason="libxml2 before 2.12 keeps its 10 MB text limit")
+def test_a_form_with_a_text_node_over_10_mb_is_signed_and_verified(pki: TestPKI) -> None:
+    form = etree.Element("ToKhai")
+    etree.SubElement(form, "GhiChu").text = "Nguyễn " * 1_600_000  # 12.8 MB in UTF-8
+    signed = sign(form, pki.credential("unit"), signature_parent="Cky")
+    received = parse_xml(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+    assert verify(received, signature_parent="Cky", trust=pki.trust_store()).subject
