@@ -10,9 +10,12 @@ back, instead of a traceback four times a second.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 
+from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.log import InstanceLogger
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +91,34 @@ class Outage:
             log.warning("%s: the database is back", self.name)
 
 
+class _LostConnectionFilter(logging.Filter):
+    """Drops the pool's tracebacks about a connection the database dropped (resetting or
+    closing it failed): :class:`Outage` warns once about the outage instead. Any other
+    error the pool logs, a bug among them, passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None:
+            return True
+        driver = sys.modules.get(type(error).__module__.partition(".")[0])
+        return not database_lost(error, driver)
+
+
+_POOL_FILTER = _LostConnectionFilter()
+
+
+def quiet_pool_log(engine: Engine) -> None:
+    """Keep SQLAlchemy's pool from logging ~40 lines of traceback per lost connection."""
+    pool_logger = engine.pool.logger
+    logger = pool_logger.logger if isinstance(pool_logger, InstanceLogger) else pool_logger
+    if _POOL_FILTER not in logger.filters:
+        logger.addFilter(_POOL_FILTER)
+
+
 def _first_line(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error
     text = str(cause).strip().splitlines()
     return f"{type(cause).__name__}: {text[0] if text else ''}"[:300]
 
 
-__all__ = ["Outage", "database_lost"]
+__all__ = ["Outage", "database_lost", "quiet_pool_log"]

@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Engine,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -34,9 +36,11 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from harness.errors import ConfigError
-from mock_gateway import schema
+from mock_gateway import pgsql, schema
 from mock_gateway.clock import ClockState
-from mock_gateway.commit import GroupCommit, IntakeSQL, prepared_insert
+from mock_gateway.commit import GroupCommit, IntakeSQL
+from mock_gateway.outage import quiet_pool_log
+from mock_gateway.prepared import Prepared
 from mock_gateway.records import (
     DOSSIER_COLUMNS,
     DossierRecord,
@@ -64,6 +68,8 @@ _INSERT_MESSAGE = insert(schema.messages)
 _SET_SO_HSO = (
     update(_d).where(_d.c.ma_gdich == bindparam("key")).values(so_hso=bindparam("so_hso_value"))
 )
+TRAFFIC_COUNTER = "traffic"
+"""The ``counters`` row traffic ids are taken from (see :meth:`Store.record_traffic`)."""
 
 
 def _in_memory(url: URL) -> bool:
@@ -136,7 +142,7 @@ def open_engine(database_url: str, *, synchronous: str = "FULL") -> Engine:
             return _sqlite_engine(url, synchronous)
         if backend != "postgresql":
             raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL only)")
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+        return pgsql.postgres_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise ConfigError(
             f"cannot use database URL {redact_url(database_url)!r}: {redact_in(exc, database_url)}",
@@ -160,15 +166,25 @@ class Store:
         self._thread_lock = threading.RLock()
         self._lock_file = _lock_beside(self.engine)
         self._sql = IntakeSQL(self.engine.dialect)
-        self._insert_traffic = prepared_insert(schema.traffic, self.engine.dialect)
+        self._traffic_ids = Prepared(self._traffic_id_statement(), self.engine.dialect)
+        self._insert_traffic = Prepared(
+            insert(schema.traffic).inline(),
+            self.engine.dialect,
+            [c.key for c in schema.traffic.columns],  # the id too: taken from the counter
+        )
         self._group = GroupCommit(self.transaction, self._sql, self.idempotent)
         self._next_statement: Any = None
+        self._lock_counter = self._dialect_insert(schema.counters).values(
+            name=bindparam("name"), value=0
+        )
+        self._lock_counter = self._lock_counter.on_conflict_do_update(
+            index_elements=[schema.counters.c.name],
+            set_={"value": schema.counters.c.value},  # unchanged, but the row is now locked
+        )
+        quiet_pool_log(self.engine)
         if create:
             try:
-                schema.metadata.create_all(self.engine)
-                for table in schema.metadata.sorted_tables:  # indexes added since the
-                    for index in table.indexes:  # file was created are added now
-                        index.create(self.engine, checkfirst=True)
+                self._create_schema()
             except SQLAlchemyError as exc:
                 self.close()
                 cause = " ".join(str(getattr(exc, "orig", None) or exc).split())  # one line
@@ -178,6 +194,16 @@ class Store:
                     hint="check the URL, that the server is reachable, and file permissions; "
                     + PERCENT_HINT,
                 ) from exc
+
+    def _create_schema(self) -> None:
+        """Create missing tables, and indexes added since the database was created."""
+        if self.dialect == "postgresql":  # other processes may be creating them too
+            pgsql.create_schema(self.engine, schema.metadata)
+            return
+        schema.metadata.create_all(self.engine)
+        for table in schema.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
 
     def close(self) -> None:
         """Release the database, and remove the lock file if no other process uses it."""
@@ -262,14 +288,30 @@ class Store:
         :mod:`mock_gateway.commit`). If the message id is already bound, nothing is
         written and the existing binding is returned: the caller compares body hashes.
         """
-        return self._group.save(d, receipt, receipt_id)
+        outcome = self.save_many([(d, receipt, receipt_id)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def save_many(
         self, items: Sequence[tuple[NewDossier, bytes, str]]
     ) -> list[StoredReceipt | Exception]:
         """:meth:`save_accepted` for several dossiers at once, in as few transactions as
-        possible; each gets what its message id is bound to, or the error that stopped it."""
-        return self._group.save_many(items)
+        possible; each gets what its message id is bound to, or the error that stopped it.
+
+        Dossiers whose transaction PostgreSQL aborted to break a deadlock are saved again.
+        """
+        outcomes = self._group.save_many(items)
+        for _ in range(pgsql.ATTEMPTS - 1):
+            again = [
+                i for i, o in enumerate(outcomes) if isinstance(o, Exception) and pgsql.transient(o)
+            ]
+            if not again:
+                break
+            retried = self._group.save_many([items[i] for i in again])
+            for i, outcome in zip(again, retried, strict=True):
+                outcomes[i] = outcome
+        return outcomes
 
     # -- reads for I-VANs ---------------------------------------------------------------
 
@@ -338,9 +380,13 @@ class Store:
     def issue_many(self, steps: Sequence[Issue]) -> int:
         """Claim each step (status still ``from_status``) and store its message, all in one
         transaction (one fsync); returns how many were claimed (a step another process
-        took is skipped)."""
+        took is skipped). Run again if PostgreSQL aborts it to break a deadlock."""
+        return pgsql.retrying(lambda: self._issue(steps))
+
+    def _issue(self, steps: Sequence[Issue]) -> int:
         issued = 0
         with self.write() as conn:
+            self._lock_counters(conn, steps)
             for step in steps:
                 values = {
                     "key": step.ma_gdich,
@@ -368,6 +414,17 @@ class Store:
                 )
                 issued += 1
         return issued
+
+    def _lock_counters(self, conn: Connection, steps: Sequence[Issue]) -> None:
+        """Lock (creating at 0) every counter ``steps`` may bump, in name order, before any
+        dossier: two workers taking a dossier's row lock and a counter's in opposite orders
+        deadlocked on PostgreSQL. SQLite has one writer at a time: nothing to order."""
+        if self.dialect == "sqlite":
+            return
+        names = {f"feed:{s.ivan}" for s in steps}
+        names.update(s.number_scope for s in steps if s.number_scope)
+        for name in sorted(names):
+            conn.execute(self._lock_counter, {"name": name})
 
     def _next(self, conn: Connection, name: str) -> int:
         """Increment and return counter ``name`` (created at 1) in ``conn``'s transaction."""
@@ -444,10 +501,36 @@ class Store:
     # -- traffic and housekeeping ---------------------------------------------------------
 
     def record_traffic(self, rows: Sequence[TrafficRecord]) -> None:
-        if not rows:
-            return
+        """Append ``rows`` to the traffic log, numbered in commit order (see below)."""
+        if rows:
+            pgsql.retrying(lambda: self._write_traffic(rows))
+
+    def _write_traffic(self, rows: Sequence[TrafficRecord]) -> None:
+        """Number ``rows`` from the ``traffic`` counter, whose row lock is held until commit.
+
+        With a sequence, two workers' batches could commit out of id order, and an exporter
+        reading ``?after=<last id>`` skipped the lower ids for good; the next batch now waits
+        for this commit, so ids become visible in order (SQLite's writer lock did so already).
+        """
         with self.transaction() as cursor:
-            self._insert_traffic.execute_many(cursor, (r.__dict__ for r in rows))
+            values = {"counter": TRAFFIC_COUNTER, "n": len(rows)}
+            first = int(self._traffic_ids.execute(cursor, values).fetchone()[0]) - len(rows) + 1
+            self._insert_traffic.execute_many(
+                cursor, ({**r.__dict__, "id": first + i} for i, r in enumerate(rows))
+            )
+
+    def _traffic_id_statement(self) -> Any:
+        """Add ``n`` to the traffic counter (created at the highest id already logged, and
+        never below it: rows written without it stay unique) and return the new value."""
+        t, c = schema.traffic, schema.counters
+        n = bindparam("n", type_=BigInteger)
+        highest = select(func.coalesce(func.max(t.c.id), literal_column("0"))).scalar_subquery()
+        stmt = self._dialect_insert(c).values(name=bindparam("counter"), value=highest + n)
+        greatest = func.greatest if self.dialect == "postgresql" else func.max
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[c.c.name], set_={"value": greatest(c.c.value + n, stmt.excluded.value)}
+        )
+        return stmt.returning(c.c.value)
 
     def traffic(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         """Traffic rows after id ``after``, oldest first, as plain dictionaries."""
@@ -476,11 +559,11 @@ class Store:
         """Forget everything (admin ``/admin/reset``); the clock starts again too."""
         with self.write() as conn:
             for table in (
+                schema.counters,  # first: lifecycle steps lock counters before dossiers
                 schema.messages,
                 schema.idempotency,
                 schema.dossiers,
                 schema.traffic,
-                schema.counters,
                 schema.clock,
             ):
                 conn.execute(delete(table))
