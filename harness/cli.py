@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -25,6 +25,9 @@ from harness.cli_types import NAME
 from harness.errors import UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import working_folder
+
+if TYPE_CHECKING:  # imported lazily at run time: --help stays fast
+    from harness.catalog import Catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -226,6 +229,7 @@ def catalog_list() -> None:
     from harness.catalog import list_versions, load_catalog
 
     broken = 0
+    several = False
     for version in list_versions():
         try:
             cat = load_catalog(version)
@@ -233,35 +237,76 @@ def catalog_list() -> None:
             click.echo(f"{version}  cannot load: {exc}", err=True)
             broken += 1
             continue
-        forms = ", ".join(f"{f.code}-{f.current.version}" for f in cat.forms.values())
+        forms = "; ".join(  # TK1-TS 595, 626*: every version accepted, the current one starred
+            f"{f.code} " + ", ".join(v.version + "*" * (v is f.current) for v in f.versions)
+            if len(f.versions) > 1
+            else f"{f.code} {f.current.version}"
+            for f in cat.forms.values()
+        )
         click.echo(f"{version}  from {cat.effective_from}  procedures: {', '.join(cat.procedures)}")
         click.echo(f"{' ' * len(version)}  forms: {forms}")
+        several = several or any(len(f.versions) > 1 for f in cat.forms.values())
+    if several:
+        click.echo("* the form's current version (what `dossier build` makes); the others listed")
+        click.echo("  are still accepted")
     if broken:
         sys.exit(2)
 
 
-@catalog.command("check")
+def _compiled(version: str) -> Catalog:
+    """Catalog ``version`` with every XSD and rule compiled and every form fillable by the
+    factory: what ``catalog check`` starts with and ``catalog diff`` requires."""
+    from harness.catalog import load_catalog, validators_for
+    from harness.dossiers.fillable import check_fillable
+
+    catalog = load_catalog(version)
+    validators_for(catalog)
+    check_fillable(catalog)
+    return catalog
+
+
+CHECK_EXIT_CODES = (
+    "Exit codes: 0 every version checked passed, 1 a version failed its check (what to fix "
+    "on stderr; the other versions are still checked), 2 usage error (e.g. an unknown "
+    "version name, an unusable test PKI)."
+)
+
+
+@catalog.command("check", epilog=CHECK_EXIT_CODES)
 @click.argument("version", required=False, type=NAME)
 @friendly
 def catalog_check(version: str | None) -> None:
-    """Load a catalog version, compile every XSD and rule file and check that the dossier
-    factory can fill every form (all versions by default)."""
-    from harness.catalog import list_versions, load_catalog, validators_for
-    from harness.dossiers.fillable import check_fillable
+    """Load a catalog version, compile every XSD and rule file, check that the dossier
+    factory can fill every form, then build its valid dossier of every procedure and form
+    version and check it as the gateway would (all versions by default)."""
+    from harness.catalog import list_versions, load_catalog
+    from harness.dossiers.smoke import check_smoke, remember_pass, smoke_builds
+    from harness.signing import TestPKI, ensure_pki
 
+    names = list_versions()
+    if version is not None and version not in names:
+        load_catalog(version)  # "not found" and the known versions: a usage error
+    pki: TestPKI | None = None
     broken = 0
-    for name in [version] if version else list_versions():
-        try:
-            catalog = load_catalog(name)
-            validators_for(catalog)
-            check_fillable(catalog)
-        except UsageError as exc:  # check the other versions too, then fail
+    for name in [version] if version else names:
+        try:  # check the other versions too, then fail
+            catalog = _compiled(name)
+        except UsageError as exc:
             click.echo(f"{name}: error: {exc}", err=True)
             broken += 1
             continue
-        click.echo(f"{name}: ok")
+        pki = pki or ensure_pki()  # for the smoke run; a PKI problem is a usage error (2)
+        try:
+            check_smoke(catalog, pki)
+        except UsageError as exc:
+            click.echo(f"{name}: error: {exc}", err=True)
+            broken += 1
+            continue
+        remember_pass(catalog)  # `serve` need not build them again
+        built = sum(1 for _ in smoke_builds(catalog))
+        click.echo(f"{name}: ok ({built} valid dossiers built and accepted)")
     if broken:
-        sys.exit(2)
+        sys.exit(1)
 
 
 @catalog.command("diff")
@@ -272,11 +317,19 @@ def catalog_check(version: str | None) -> None:
 def catalog_diff(old: str, new: str, as_json: bool) -> None:
     """List every change from catalog OLD to NEW, breaking or compatible for senders.
 
-    Exits 1 when any change is breaking, so a release pipeline can gate on it.
+    Exits 1 when any change is breaking, so a release pipeline can gate on it; exits 2
+    when either version fails what `catalog check` compiles (schemas, rules, fields).
     """
     from harness.catalog import load_catalog
     from harness.catalog.diff import diff_catalogs
 
+    for name in (old, new):  # a gate must not pass a version that cannot be served
+        try:
+            _compiled(name)
+        except UsageError as exc:
+            click.echo(f"{name}: error: {exc}", err=True)
+            click.echo(f"cannot diff: catalog {name} does not pass `catalog check`", err=True)
+            sys.exit(2)
     result = diff_catalogs(load_catalog(old), load_catalog(new))
     click.echo(result.to_json() if as_json else result.to_text())
     if result.has_breaking:

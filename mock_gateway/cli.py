@@ -136,6 +136,7 @@ def serve(
         load_release(release)  # an unknown name fails here, with the known ones listed
 
         def announce() -> None:
+            _refuse_unservable_catalogs(catalogs)  # after the cheap checks, before the banner
             click.echo(
                 f"mock BHXH gateway (TEST ENVIRONMENT) on http://{_host(host)}:{port} "
                 f"with {workers} worker(s), database {redact_url(database_url)}",
@@ -206,6 +207,22 @@ def _refuse_unfit_ivan_codes(tokens: dict[str, str], catalogs: tuple[str, ...]) 
         factory = DossierFactory(load_catalog(version), pki)
         for code in unusual:
             factory_for_ivan(factory, code, pki.trust_store(), what=f"--ivan-token {code}=...")
+
+
+def _refuse_unservable_catalogs(catalogs: tuple[str, ...]) -> None:
+    """Refuse a served catalog whose valid dossiers the gateway would refuse, or whose
+    rules fail when run: every such dossier would be answered 500 (the smoke run of
+    ``catalog check``; skipped for data and code that passed it before)."""
+    from harness.catalog import list_versions, load_catalog
+    from harness.dossiers.smoke import check_smoke_once
+    from harness.signing import ensure_pki
+
+    pki = ensure_pki()
+    for version in catalogs or list_versions():
+        try:
+            check_smoke_once(load_catalog(version), pki)
+        except UsageError as exc:
+            raise UsageError(f"cannot serve catalog {version}: {exc}") from None
 
 
 def _host(host: str) -> str:

@@ -32,7 +32,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from harness.catalog import validators_for
 from harness.error_codes import finding
-from harness.errors import ConfigError
+from harness.errors import CatalogError, ConfigError
 from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import XMLLimits
 from mock_gateway import admin, api, messages, params, views
@@ -396,7 +396,10 @@ class Gateway:
         if isinstance(exc, StoreInterrupted) or self.closed:  # stopping: retry later
             log.info("%s while the gateway stops: %s", doing, exc)
             return self.error_response(reject("SRV-001", "/", detail="the gateway is stopping"))
-        log.exception("internal error %s", doing)
+        if isinstance(exc, CatalogError):  # the served data, not the code: say what to fix
+            log.error("internal error %s: the served catalog is at fault: %s", doing, exc)
+        else:
+            log.exception("internal error %s", doing)
         return self.internal_error()
 
     def internal_error(self) -> GatewayResponse:

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from lxml import etree, isoschematron
@@ -20,6 +20,7 @@ from lxml import etree, isoschematron
 from harness.catalog import xpath_functions
 from harness.catalog.model import Catalog
 from harness.catalog.rule_check import xpath_syntax_error
+from harness.catalog.rule_faults import every_assert_failing, reason, rules_fault
 from harness.catalog.rule_roles import DEFAULT_ROLE
 from harness.catalog.xsd_vietnamese import vietnamese
 from harness.error_codes import describe
@@ -51,21 +52,57 @@ class CompiledRules:
       text, so it writes nothing into the report.
     """
 
-    def __init__(self, doc: etree._ElementTree) -> None:
-        try:
-            compiled = isoschematron.Schematron(doc, store_xslt=True, compile_params=_KEYED_OPTIONS)
-        except (etree.SchematronParseError, etree.XSLTParseError):
-            compiled = isoschematron.Schematron(doc, store_xslt=True, compile_params=_SVRL_OPTIONS)
-        xslt = etree.ElementTree(compiled.validator_xslt.getroot())
-        for pattern in xslt.getroot().iter(f"{{{SVRL_NS}}}active-pattern"):
-            for walk in pattern.findall(f"{{{_XSL_NS}}}apply-templates"):
-                if walk.get("mode") is None and walk.get("select") is None:
-                    pattern.remove(walk)
-        self._transform = etree.XSLT(xslt)
+    def __init__(
+        self, doc: etree._ElementTree, sources: Sequence[Path] = (), *, messages: bool = False
+    ) -> None:
+        self._transform = _transform(doc)
+        self.sources = tuple(sources)
+        self.messages = messages
+        self._faults: dict[str, CatalogError] = {}  # located once per libxslt message
 
     def findings(self, doc: etree._Element | etree._ElementTree) -> list[Finding]:
-        """The failed assertions of ``doc``, in document order."""
-        return _svrl_findings(self._transform(doc))
+        """The failed assertions of ``doc``, in document order; a :class:`CatalogError`
+        naming the rule file and assert when a rule cannot be evaluated."""
+        try:
+            return _svrl_findings(self._transform(doc))
+        except etree.XSLTApplyError as exc:
+            why = reason(exc)
+            if why not in self._faults:  # a gateway meets it again with every such dossier
+                runs = partial(_fails_on, doc, messages=self.messages)
+                self._faults[why] = rules_fault(self.sources, exc, runs, messages=self.messages)
+            raise self._faults[why] from None
+
+
+def _transform(doc: etree._ElementTree) -> etree.XSLT:
+    """The Schematron ``doc`` compiled as :class:`CompiledRules` describes."""
+    try:
+        compiled = isoschematron.Schematron(doc, store_xslt=True, compile_params=_KEYED_OPTIONS)
+    except (etree.SchematronParseError, etree.XSLTParseError):
+        compiled = isoschematron.Schematron(doc, store_xslt=True, compile_params=_SVRL_OPTIONS)
+    xslt = etree.ElementTree(compiled.validator_xslt.getroot())
+    for pattern in xslt.getroot().iter(f"{{{SVRL_NS}}}active-pattern"):
+        for walk in pattern.findall(f"{{{_XSL_NS}}}apply-templates"):
+            if walk.get("mode") is None and walk.get("select") is None:
+                pattern.remove(walk)
+    return etree.XSLT(xslt)
+
+
+def _fails_on(
+    doc: etree._Element | etree._ElementTree, rules: etree._ElementTree, *, messages: bool
+) -> bool:
+    """Whether ``rules`` (a rule file or a reduced copy, left as it is) fail when run on
+    ``doc``; a copy that no longer compiles does not count."""
+    rules = every_assert_failing(rules) if messages else deepcopy(rules)
+    _bind_tables(rules.getroot())
+    try:
+        transform = _transform(rules)
+    except (etree.SchematronParseError, etree.XSLTParseError):
+        return False
+    try:
+        transform(doc)
+    except etree.XSLTApplyError:
+        return True
+    return False
 
 
 xpath_functions.register()
@@ -73,7 +110,9 @@ xpath_functions.register()
 
 def _compile_xsd(path: Path) -> etree.XMLSchema:
     try:
-        return etree.XMLSchema(etree.parse(str(path)))
+        doc = etree.parse(str(path))
+        _refuse_namespace(doc, path)
+        return etree.XMLSchema(doc)
     except etree.XMLSyntaxError as exc:
         raise CatalogError(
             f"XSD is not well-formed: {exc.msg}", path=str(path), line=exc.lineno
@@ -82,6 +121,21 @@ def _compile_xsd(path: Path) -> etree.XMLSchema:
         entry = exc.error_log.last_error
         line = entry.line if entry is not None else None
         raise CatalogError(f"invalid XSD: {exc}", path=str(path), line=line) from exc
+
+
+def _refuse_namespace(doc: etree._ElementTree, path: Path) -> None:
+    """A schema with a target namespace compiles, then refuses every dossier: BHXH's
+    envelopes and forms are in no namespace, and the factory, the rules and the gateway
+    all name their elements so."""
+    namespace = doc.getroot().get("targetNamespace")
+    if namespace is not None:
+        raise CatalogError(
+            f"the XSD declares targetNamespace={namespace!r}, but BHXH envelopes and forms "
+            "have no namespace",
+            path=str(path),
+            line=doc.getroot().sourceline,
+            hint="remove targetNamespace (and an xmlns= bound to the same URI) from xs:schema",
+        )
 
 
 def _parse_rules(path: Path) -> etree._ElementTree:
@@ -101,9 +155,9 @@ def _bind_tables(root: etree._Element) -> None:
     root.insert(index, let)
 
 
-def _schematron(doc: etree._ElementTree, path: Path) -> CompiledRules:
+def _schematron(doc: etree._ElementTree, path: Path, messages: bool) -> CompiledRules:
     try:
-        return CompiledRules(doc)
+        return CompiledRules(doc, (path,), messages=messages)
     except (etree.SchematronParseError, etree.XSLTParseError) as exc:
         located = xpath_syntax_error(path, doc.getroot())
         if located is not None:
@@ -116,11 +170,13 @@ def _schematron(doc: etree._ElementTree, path: Path) -> CompiledRules:
         raise CatalogError(f"invalid Schematron: {exc}", path=str(path), line=None) from exc
 
 
-def _compile_schematron(path: Path) -> CompiledRules:
+def _compile_schematron(path: Path, messages: bool = False) -> CompiledRules:
     """Compile one rule file with ``$tables`` bound to the reference tables (``fn:tables()``)."""
     doc = _parse_rules(path)
+    if messages:
+        doc = every_assert_failing(doc)
     _bind_tables(doc.getroot())
-    return _schematron(doc, path)
+    return _schematron(doc, path, messages)
 
 
 _MERGEABLE = {f"{{{SCH_NS}}}{name}" for name in ("ns", "pattern", "diagnostics")}
@@ -180,19 +236,24 @@ def _merged(paths: Sequence[Path]) -> etree._ElementTree | None:
     return etree.ElementTree(merged)
 
 
-def _compile_rules(paths: Sequence[Path]) -> list[CompiledRules]:
-    """The compiled rules of one document type: one merged Schematron when possible."""
+def _compile_rules(paths: Sequence[Path], messages: bool = False) -> list[CompiledRules]:
+    """The compiled rules of one document type: one merged Schematron when possible.
+
+    ``messages``: every assert made to fail (:func:`every_assert_failing`), to run them all.
+    """
     if len(paths) > 1:
         for path in paths:  # report a broken file by its own name, as before
             _parse_rules(path)
         doc = _merged(paths)
         if doc is not None:
+            if messages:
+                doc = every_assert_failing(doc)
             _bind_tables(doc.getroot())
             try:
-                return [CompiledRules(doc)]
+                return [CompiledRules(doc, paths, messages=messages)]
             except (etree.SchematronParseError, etree.XSLTParseError):
                 pass  # fall through: compiling each file names the broken one
-    return [_compile_schematron(path) for path in paths]
+    return [_compile_schematron(path, messages) for path in paths]
 
 
 def _xsd_findings(schema: etree.XMLSchema, code: str, xsd: Path) -> list[Finding]:
@@ -323,6 +384,13 @@ class DocumentValidator:
         for rule in rules:
             findings.extend(rule.findings(doc))
         return findings
+
+    def run_every_message(self, doc: etree._Element | etree._ElementTree) -> None:
+        """Evaluate every assert's message and diagnostic on ``doc`` (each assert made to
+        fail): a message whose XPath cannot run would otherwise surface only when a
+        sender's dossier breaks that rule. Raises :class:`CatalogError`; compiles anew."""
+        for rule in _compile_rules(self.rules, messages=True):
+            rule.findings(doc)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from lxml import etree
 from harness.dossiers.defects import applies, build_defective, load_defects
 from harness.dossiers.factory import Dossier, DossierFactory
 from harness.error_codes import describe
+from harness.errors import CatalogError
 from harness.signing import TestPKI, verify
 from mock_gateway import messages
 from mock_gateway.testing import Answer, InProcessGateway
@@ -324,3 +325,20 @@ def test_a_decoy_period_cannot_choose_the_catalog(
     decoy = head + b"?>\n<!-- <KyKeKhai>07/2024</KyKeKhai> -->" + rest
     response = gw.submit(decoy)
     assert response.status == 202, response.body.decode()
+
+
+def test_a_rule_failing_at_run_time_is_500_and_one_line_naming_the_file(
+    gw: InProcessGateway,
+    valid: Callable[..., Dossier],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken_rule(*_args: object) -> object:
+        raise CatalogError("rule fails when run: Undefined variable", path="rules/D02-TS.sch")
+
+    monkeypatch.setattr(gw.gateway.intake, "check", broken_rule)
+    response = gw.submit(valid().envelope)
+    assert response.status == 500 and response.outcome == "SRV-002"
+    assert b"D02-TS.sch" not in response.body  # the sender learns nothing of the server's data
+    [record] = [r for r in caplog.records if "internal error" in r.getMessage()]
+    assert "rules/D02-TS.sch" in record.getMessage() and record.exc_info is None

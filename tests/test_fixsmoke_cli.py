@@ -1,0 +1,109 @@
+"""``catalog check``'s smoke run, exit codes and help, ``catalog list``'s accepted versions,
+and ``dossier check`` / ``serve`` on a catalog whose rules fail when run, as BHXH IT meets
+them on a copy of the data (``BHXH_HARNESS_HOME``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.catalog import load_catalog
+from harness.dossiers.factory import DossierFactory
+from harness.paths import project_root
+from harness.signing import TestPKI
+from mock_gateway.testing import free_port
+
+D02 = Path("catalog/2026.1/rules/D02-TS.sch")
+UNDECLARED = ('test="$wage &gt;= $floor"', 'test="$wagex &gt;= $floor"')
+
+
+def _home(tmp_path: Path, file: Path, old: str, new: str) -> Path:
+    """A copy of the project's data with one edit in ``fixtures/<file>``."""
+    shutil.copytree(project_root() / "fixtures", tmp_path / "fixtures")
+    path = tmp_path / "fixtures" / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return tmp_path
+
+
+def _cli(home: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "BHXH_HARNESS_HOME"}
+    if home is not None:
+        env["BHXH_HARNESS_HOME"] = str(home)
+    command = [sys.executable, "-m", "harness", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_a_rule_failing_when_run_fails_catalog_check_with_exit_1(
+    tmp_path: Path, pki_dir: Path
+) -> None:
+    home = _home(tmp_path, D02, *UNDECLARED)
+    done = _cli(home, "catalog", "check")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "2024.1: ok" in done.stdout and "2026.1: error:" in done.stderr
+    assert "procedures 600, 601: " in done.stderr and "D02-TS.sch:13:" in done.stderr
+    assert "assert 'd02-wage-floor' fails when run" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_dossier_check_names_the_broken_rule_in_one_line(
+    tmp_path: Path, pki_dir: Path, pki: TestPKI
+) -> None:
+    dossier = tmp_path / "d600.xml"
+    dossier.write_bytes(DossierFactory(load_catalog("2026.1"), pki).build("600", 0).envelope)
+    done = _cli(_home(tmp_path / "home", D02, *UNDECLARED), "dossier", "check", str(dossier))
+    assert done.returncode == 2, done.stdout + done.stderr
+    first, *rest = done.stderr.splitlines()
+    assert first.startswith("error: ") and "D02-TS.sch:13:" in first and "'wagex'" in first
+    assert [line for line in rest if not line.startswith("Hint: ")] == []
+
+
+def test_a_choice_value_the_xsd_refuses_fails_catalog_check(tmp_path: Path, pki_dir: Path) -> None:
+    """MaPhongBan is optional and drawn from its list: the dossiers alone would miss it."""
+    old = "MaPhongBan: choice:[KT, NS, SX01, KD, HC]"
+    home = _home(tmp_path, Path("reference/fields.yaml"), old, old.replace("NS", "ns-1"))
+    done = _cli(home, "catalog", "check", "2026.1")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "form D02-TS version 505: fields.yaml gives MaPhongBan the value 'ns-1'" in done.stderr
+
+
+def test_an_unknown_version_is_still_a_usage_error() -> None:
+    done = _cli(None, "catalog", "check", "2025.9")
+    assert done.returncode == 2 and "not found" in done.stderr and "2026.1" in done.stderr
+
+
+def test_catalog_check_help_lists_its_exit_codes() -> None:
+    done = _cli(None, "catalog", "check", "--help")
+    text = " ".join(done.stdout.split())
+    assert "Exit codes: 0 every version checked passed, 1 a version failed its check" in text
+    assert "2 usage error" in text
+
+
+def test_catalog_list_shows_every_accepted_version_the_current_one_starred(
+    tmp_path: Path,
+) -> None:
+    current = '"595": {xsd: xsd/TK1-TS-595.xsd, rules: [rules/common.sch, rules/TK1-TS.sch]}'
+    older = current.replace('"595"', '"590"')
+    home = _home(
+        tmp_path, Path("catalog/2026.1/catalog.yaml"), current, f"{older}\n      {current}"
+    )
+    done = _cli(home, "catalog", "list")
+    assert done.returncode == 0, done.stderr
+    assert "forms: D02-TS 505; TK1-TS 590, 595*; TK3-TS 595;" in done.stdout
+    assert "* the form's current version" in done.stdout
+    assert "forms: D02-TS 595; TK1-TS 595;" in done.stdout  # 2024.1: one version each
+
+
+def test_serve_refuses_a_catalog_whose_rules_fail_before_its_banner(
+    tmp_path: Path, pki_dir: Path
+) -> None:
+    home = _home(tmp_path, D02, *UNDECLARED)
+    database = f"sqlite:///{tmp_path / 'gw.sqlite3'}"
+    done = _cli(home, "serve", "--port", str(free_port()), "--database-url", database)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "cannot serve catalog 2026.1" in done.stderr and "D02-TS.sch:13:" in done.stderr
+    assert "mock BHXH gateway (TEST" not in done.stderr and "Traceback" not in done.stderr
