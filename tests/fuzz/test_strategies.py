@@ -143,3 +143,19 @@ def test_cases_name_their_mutation_and_leave_bytes_out_of_repr(
         assert case.name in repr(case) and "b'" not in repr(case)
 
     check()
+
+
+def test_a_fixed_share_of_cases_are_valid_dossiers_however_many_families_apply(
+    catalog: Catalog, pki: TestPKI
+) -> None:
+    families: list[str] = []
+
+    @settings(max_examples=200, derandomize=True, database=None, phases=[Phase.generate])
+    @given(case=fuzz_cases(catalog, pki=pki))
+    def collect(case):  # type: ignore[no-untyped-def]
+        families.append(case.family)
+
+    collect()
+    share = families.count("valid") / len(families)
+    assert share > 0.15, (share, len(set(families)))  # was one family among ~20: 0.08
+    assert len(set(families)) > 8  # the mutation families still get most of the budget
