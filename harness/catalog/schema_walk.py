@@ -462,6 +462,10 @@ def _compare_patterns(
         return
     widened = all(any(o <= n for o in old) for n in new)
     detail = f"{what}pattern {_show_patterns(old)} -> {_show_patterns(new)}"
+    if not widened:  # a value refused now is proof; none found, a hint it may be looser
+        from harness.catalog.pattern_evidence import describe
+
+        detail += describe(old, new)
     emit("pattern-loosened" if widened else "pattern-changed", subject, detail, not widened)
 
 

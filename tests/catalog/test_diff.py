@@ -451,3 +451,20 @@ def test_a_broken_xsd_is_one_line_with_where_to_look(tmp_path: Path) -> None:
     message, hint = str(caught.value).split("\nHint: ")
     assert "\n" not in message and "unknown type 'NgayX'" in message
     assert "catalog check" in hint
+
+
+@pytest.mark.parametrize(
+    ("new", "says"),
+    [
+        ("0[0-9]{9}", "e.g. '00000000000' matched before and is refused now"),
+        ("0[0-9]{9,11}", "no value the old pattern admits was refused by the new one"),
+    ],
+)
+def test_a_rewritten_pattern_stays_breaking_with_what_trying_it_found(
+    tmp_path: Path, new: str, says: str
+) -> None:
+    old_facet = '<xs:restriction base="xs:string"><xs:pattern value="0[0-9]{9,10}"/>'
+    new_facet = f'<xs:restriction base="xs:string"><xs:pattern value="{new}"/>'
+    diff = _diff_against_base(tmp_path, {COMMON: [(old_facet, new_facet)]})
+    changed = [c for c in diff.changes if c.kind == "pattern-changed"]
+    assert changed and all(c.breaking and says in c.detail for c in changed)
