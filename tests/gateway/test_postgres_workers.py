@@ -29,7 +29,7 @@ from mock_gateway.store import Store
 @pytest.fixture
 def fresh_db(postgres_url: str) -> Iterator[str]:
     """The URL of a new, empty database, dropped after the test."""
-    name = f"fixpg_{uuid.uuid4().hex[:12]}"
+    name = f"workers_{uuid.uuid4().hex[:12]}"
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
