@@ -165,6 +165,12 @@ def _confirm_latency(
 def _rebuilt_note(base: Baseline, corpus: Sequence[CorpusEntry]) -> list[str]:
     """A note naming the dossiers today's fixtures build differently than the recorded
     ones: their differences may be the data's, not the gateway's."""
+    if not base.content:
+        return [
+            f"baseline {base.name} predates content digests, so a change of the fixtures since "
+            "it was recorded cannot be told from a change of the gateway; re-record it against "
+            f"the known-good gateway (bhxh-harness record --name {base.name} --force ...)"
+        ]
     changed = rebuilt_differently(base.content, corpus)
     if not changed:
         return []

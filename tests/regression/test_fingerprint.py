@@ -47,3 +47,16 @@ def test_regress_names_the_dossiers_built_differently_than_recorded(
     assert note.startswith(f"1 dossier(s) are built differently than when baseline fp was "
                            f"recorded ({valid}): the fixtures changed since")  # fmt: skip
     assert "re-record the baseline" in note
+
+
+def test_a_baseline_recorded_before_digests_says_so(pki: TestPKI, tmp_path: Path) -> None:
+    _, folder = record(
+        gateway="inproc", catalog="2026.1", name="old", root=tmp_path, pki=pki,
+        procedures=("604",),
+    )  # fmt: skip
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    del meta["content_sha256"]
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    result = regress(baseline="old", root=tmp_path, pki=pki, thresholds=FUNCTIONAL)
+    [note] = [n for n in result.notes if "predates content digests" in n]
+    assert "record --name old --force" in note
