@@ -379,6 +379,7 @@ def _facts(
     plan, profile = setup.plan, setup.plan.profile
     weights = ", ".join(f"{k}:{v:g}" for k, v in setup.weights.items())
     dropped = ", ".join(setup.dropped)
+    unweighted = ", ".join(c for c in setup.catalog.procedures if c not in setup.weights)
     return {
         "gateway": f"local (127.0.0.1, SQLite, {request.gateway_workers} process)"
         if request.local
@@ -396,7 +397,8 @@ def _facts(
         "I-VANs": f"{', '.join(sorted(setup.tokens))} "
         f"({'--ivan-token' if request.ivan_tokens else 'the test tokens'})",
         "mix": f"{setup.mix_name} ({weights})"
-        + (f"; not in catalog {setup.catalog.version}: {dropped}" if dropped else ""),
+        + (f"; not in catalog {setup.catalog.version}: {dropped}" if dropped else "")
+        + (f"; not sent (no weight in the mix): {unweighted}" if unweighted else ""),
         "catalog": setup.catalog.version,
         "peak target rate": f"{plan.peak_rate:.2f} dossiers/s",
         "clock speed": f"{setup.clock_speed:g} simulated s per real s ({setup.clock_source})",

@@ -51,3 +51,14 @@ def test_a_local_gateway_takes_the_given_tokens_and_the_report_says_whose(pki: T
     plain = LoadRequest(duration=3).validate()
     facts = _facts(plain, _setup(plain, lambda _line: None), "http://127.0.0.1:1", 0.0, 0.0)
     assert facts["I-VANs"] == "IVAN01, IVAN02 (the test tokens)"
+
+
+def test_the_report_names_the_procedures_the_mix_does_not_send(pki: TestPKI) -> None:
+    from dataclasses import replace
+
+    request = LoadRequest(duration=3).validate()
+    setup = _setup(request, lambda _line: None)
+    assert "not sent" not in _facts(request, setup, "http://127.0.0.1:1", 0.0, 0.0)["mix"]
+    weights = {code: w for code, w in setup.weights.items() if code != "604"}
+    facts = _facts(request, replace(setup, weights=weights), "http://127.0.0.1:1", 0.0, 0.0)
+    assert facts["mix"].endswith("; not sent (no weight in the mix): 604")
