@@ -191,7 +191,13 @@ class Store:
                 raise ConfigError(
                     f"cannot open database {redact_url(database_url)}: "
                     f"{redact_in(cause, database_url)}",
-                    hint="check the URL, that the server is reachable, and file permissions; "
+                    hint=(
+                        "check the URL and the file's folder and permissions"
+                        if self.dialect == "sqlite"
+                        else "check the URL, that the server is reachable and that the user "
+                        "may connect to that database"
+                    )
+                    + "; "
                     + PERCENT_HINT,
                 ) from exc
 

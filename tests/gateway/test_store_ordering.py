@@ -178,6 +178,7 @@ def test_start_up_on_a_server_that_never_answers_times_out(
     assert isinstance(error, ConfigError)
     assert "cannot open database" in str(error) and "timeout" in str(error).lower()
     assert "s3cret-pw" not in str(error)
+    assert "the user may connect" in (error.hint or "") and "permissions" not in (error.hint or "")
 
 
 def test_the_pool_does_not_log_tracebacks_for_a_lost_connection(
