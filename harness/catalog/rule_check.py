@@ -24,7 +24,15 @@ from harness import error_codes
 from harness.catalog import xpath_functions
 from harness.catalog.rule_roles import SCHEMATRON_FAMILIES
 from harness.catalog.tables import table_rows
-from harness.catalog.xpath_scan import Call, function_calls, literal, table_paths
+from harness.catalog.xpath_scan import (
+    Call,
+    Prefixed,
+    function_calls,
+    literal,
+    prefixed_names,
+    table_paths,
+    variables,
+)
 from harness.errors import CatalogError
 
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
@@ -35,6 +43,10 @@ _QUERY_BINDINGS = ("xslt", "xpath")
 """What lxml's ISO Schematron (an XSLT 1.0 skeleton) runs; no binding means ``xslt``."""
 _CODE = re.compile(r"[A-Z]+-[0-9]{3}")
 _LOOSE_CODE = re.compile(r"([A-Za-z]+)[-_ .]*([0-9]{1,3})")
+PROVIDED_VARIABLES = frozenset({"tables"})
+"""Variables the validator declares in every rule file (``validation._bind_tables``)."""
+BUILT_IN_PREFIXES = frozenset({"xml"})
+"""Prefixes XPath knows without an ``sch:ns`` (``@xml:lang``)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,48 @@ def _where(node: etree._Element) -> str:
     return f"<{etree.QName(node).localname}>"
 
 
+def _unbound_message(name: Prefixed) -> str:
+    what = f"{name.prefix}:{name.local}()" if name.call else f"{name.prefix}:{name.local}"
+    return (
+        f"namespace prefix {name.prefix!r} (in {what}) is not declared by any <sch:ns>, "
+        "so the rule would fail when a dossier reaches it"
+    )
+
+
+def _lets(parent: etree._Element | None) -> set[str]:
+    """The names of ``parent``'s own ``sch:let`` children."""
+    if parent is None:
+        return set()
+    return {str(let.get("name")) for let in parent.iterchildren(f"{{{SCH_NS}}}let")}
+
+
+def _in_scope(node: etree._Element, every_let: Mapping[str, object]) -> set[str]:
+    """The variables an XPath attribute of ``node`` may use: the validator's, the schema's
+    lets, its pattern's lets and the lets of its rule that stand before it.
+
+    Outside any pattern (diagnostics, phases) the rule is not known: every let counts.
+    """
+    chain = [node, *node.iterancestors()]
+    local = {id(n): etree.QName(n).localname for n in chain}
+    rule = next((n for n in chain if local[id(n)] == "rule"), None)
+    pattern = next((n for n in chain if local[id(n)] == "pattern"), None)
+    scope = set(PROVIDED_VARIABLES) | _lets(chain[-1])
+    if pattern is None:
+        return scope if node.getparent() is chain[-1] else scope | set(every_let)
+    scope |= _lets(pattern)
+    if pattern.get("abstract") == "true" or (rule is not None and rule.get("abstract")):
+        params = {str(p.get("name")) for p in chain[-1].iter(f"{{{SCH_NS}}}param")}
+        return scope | params | set(every_let)  # bound where the pattern or rule is used
+    if rule is None or node is rule:
+        return scope
+    top = chain[chain.index(rule) - 1]  # the rule's child holding node
+    for let in rule.iterchildren(f"{{{SCH_NS}}}let"):
+        if let is top:
+            break
+        scope.add(str(let.get("name")))
+    return scope
+
+
 def _suggest(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"did you mean {close[0]!r}? " if close else ""
@@ -91,6 +145,8 @@ class _FileChecker:
         self.tables = tables
         self.codes = frozenset(codes)
         self.problems: list[Problem] = []
+        self.prefixes: dict[str, str] = {}
+        self.lets: dict[str, int | None] = {}  # every let of the file -> its line
 
     def add(self, node: etree._Element, message: str, hint: str) -> None:
         self.problems.append(Problem(self.path, node.sourceline, _where(node), message, hint))
@@ -103,11 +159,12 @@ class _FileChecker:
             return []  # compiling the rules reports it, with its line
         if not self.binding(root):
             return self.problems
-        ours = {
-            ns.get("prefix", "")
-            for ns in root.iter(f"{{{SCH_NS}}}ns")
-            if ns.get("uri") == xpath_functions.NAMESPACE
+        self.prefixes = {
+            ns.get("prefix", ""): ns.get("uri", "") for ns in root.iter(f"{{{SCH_NS}}}ns")
         }
+        ours = {p for p, uri in self.prefixes.items() if uri == xpath_functions.NAMESPACE}
+        for let in root.iter(f"{{{SCH_NS}}}let"):
+            self.lets.setdefault(let.get("name", ""), let.sourceline)
         for node in root.iter(f"{{{SCH_NS}}}*"):
             local = etree.QName(node).localname
             if local in ("assert", "report"):
@@ -123,7 +180,53 @@ class _FileChecker:
                         self.call(node, call)
                 for table in table_paths(expression):
                     self.table(node, table, "$tables/tables/")
+                self.variables(node, expression)
+                self.names(node, expression)
         return self.problems
+
+    def variables(self, node: etree._Element, expression: str) -> None:
+        """Each ``$name`` must be a let in scope: lxml compiles an undeclared one and the
+        rule fails with "Undefined variable" only when a dossier reaches it."""
+        scope = _in_scope(node, self.lets)
+        for name in variables(expression):
+            if name in scope:
+                continue
+            elsewhere = (
+                f"${name} is declared on line {self.lets[name]}, where this expression cannot "
+                "see it (a rule's lets count from where they stand, a pattern's only in it); "
+                if name in self.lets
+                else ""
+            )
+            self.add(
+                node,
+                f"${name} is not a declared variable here, so the rule would fail with "
+                '"Undefined variable" when a dossier reaches it',
+                f"{_suggest(name, scope)}{elsewhere}declare it with "
+                f'<sch:let name="{name}" value="..."/> in the rule, its pattern or the schema',
+            )
+
+    def names(self, node: etree._Element, expression: str) -> None:
+        """Each prefix must be bound by an ``sch:ns``: an unbound one fails only at run time."""
+        reported: set[str] = set()
+        for name in prefixed_names(expression):
+            if name.prefix in self.prefixes or name.prefix in BUILT_IN_PREFIXES:
+                continue
+            if name.prefix not in reported:
+                reported.add(name.prefix)
+                self.add(node, _unbound_message(name), self._prefix_hint(name))
+
+    def _prefix_hint(self, name: Prefixed) -> str:
+        declare = f'declare the prefix with <sch:ns prefix="{name.prefix}" uri="..."/>'
+        if not (name.call and name.local in xpath_functions.ARITY):
+            return f"{_suggest(name.prefix, self.prefixes)}{declare}"
+        ours = sorted(p for p, u in self.prefixes.items() if u == xpath_functions.NAMESPACE)
+        if ours:
+            return f"did you mean {ours[0]}:{name.local}()? (the harness's function) or {declare}"
+        return (
+            f"{name.local}() is the harness's function: declare "
+            f'<sch:ns prefix="fn" uri="{xpath_functions.NAMESPACE}"/> and call '
+            f"fn:{name.local}(), or {declare}"
+        )
 
     def binding(self, root: etree._Element) -> bool:
         """Whether lxml can run the file: an XSLT 2 binding fails at the first dossier."""

@@ -13,6 +13,19 @@ from dataclasses import dataclass
 _NAME = r"[A-Za-z_][\w.\-]*"
 _CALL = re.compile(rf"(?<![\w.\-:$@/])({_NAME}):({_NAME})\s*\(")
 _TABLES = re.compile(rf"\$tables\s*/\s*tables\s*/\s*({_NAME})")
+_VARIABLE = re.compile(rf"\$((?:{_NAME}:)?{_NAME})")
+_PREFIXED = re.compile(rf"(?<![\w.\-$])(?:(?<=::)|(?<!:))({_NAME}):(?!:)({_NAME}|\*)(\s*\()?")
+"""``prefix:local`` as an element, attribute or function name, also after an axis
+(``child::p:x``); the axis itself and the local part of ``$p:x`` are not matched."""
+
+
+@dataclass(frozen=True)
+class Prefixed:
+    """One prefixed name, ``prefix:local``; ``call`` when it names a function."""
+
+    prefix: str
+    local: str
+    call: bool
 
 
 @dataclass(frozen=True)
@@ -85,3 +98,17 @@ def literal(argument: str) -> str | None:
 def table_paths(expression: str) -> list[str]:
     """Table names reached as ``$tables/tables/<name>`` in ``expression``."""
     return _TABLES.findall(_blank_literals(expression))
+
+
+def variables(expression: str) -> list[str]:
+    """The names of the variables ``expression`` references (``$name``), in order, once
+    each; a ``$`` inside a string literal is text, not a reference."""
+    return list(dict.fromkeys(_VARIABLE.findall(_blank_literals(expression))))
+
+
+def prefixed_names(expression: str) -> list[Prefixed]:
+    """Every prefixed element, attribute or function name in ``expression``, in order."""
+    return [
+        Prefixed(match[1], match[2], match[3] is not None)
+        for match in _PREFIXED.finditer(_blank_literals(expression))
+    ]
