@@ -8,7 +8,8 @@ HTTP exercise the very same code.
 
 Error policy: anything that is the client's fault raises :class:`~mock_gateway.intake.Rejected`
 and becomes a signed ``XACNHAN_GDICH`` with a 4xx status and its stable code; a database
-that cannot be reached is 503 ``SRV-001`` with ``Retry-After`` (:mod:`mock_gateway.outage`);
+that cannot be reached is 503 ``SRV-001`` with ``Retry-After``, at once while it stays lost
+(:mod:`mock_gateway.outage`);
 anything else is our bug, is logged with its traceback and becomes 500 ``SRV-002``.
 """
 
@@ -51,7 +52,7 @@ from mock_gateway.headers import submission_message_id
 from mock_gateway.intake import Accepted, CatalogSet, Intake, Rejected, reject
 from mock_gateway.metrics import Metrics
 from mock_gateway.metrics_share import MetricsShare
-from mock_gateway.outage import Outage
+from mock_gateway.outage import RETRY_AFTER, Outage
 from mock_gateway.processor import Delays, Processor
 from mock_gateway.releases import load_release
 from mock_gateway.routes import MAX_CLOCK_ADVANCE, Auth, Route, allowed, resolve
@@ -67,6 +68,8 @@ _SELF_REFERENTIAL = frozenset(
 """Routes whose answers are logged without their body: views of the store or of files on
 disk, and documents any request makes again (a Prometheus scrape every 15 s stored ~10 KB
 each time; 300 reads of /openapi.json added 15 MB). They hold no I-VAN's data."""
+_STORELESS = frozenset({"get_catalog", "metrics", "openapi"})
+"""Routes answered without the database: still served while it is lost."""
 
 
 class Gateway:
@@ -192,6 +195,7 @@ class Gateway:
         """Start the lifecycle processor and the traffic writer threads (servers do this)."""
         self.traffic.start()
         self.processor.start(self.config.processor_interval)
+        self.outage.watched = True  # its ticks see the database back: requests never probe
         if self.metrics_share is not None:
             self.metrics_share.start()
 
@@ -199,6 +203,7 @@ class Gateway:
         """Stop threads, write pending traffic, release the database."""
         self.closed = True
         self.processor.stop()
+        self.outage.watched = False
         self.traffic.stop()
         if self.metrics_share is not None:
             self.metrics_share.stop()
@@ -234,6 +239,8 @@ class Gateway:
             params.refuse_unknown(request, route.accepted_query)
             if request.stalled:
                 raise self._stalled(request)
+            if self.outage.down and self._unreachable(route):
+                raise reject("SRV-001", "/", detail="database unreachable")
             answer = self._handlers[route.name](request, path_params, exchange.ivan)
         except Rejected as exc:
             answer = self.error_response(exc)
@@ -251,6 +258,11 @@ class Gateway:
         failure 500 SRV-002: see :meth:`failure`)."""
         waiting = [(e, e.pending) for e in exchanges if e.pending is not None]
         if not waiting:
+            return
+        if self.outage.down:  # lost since they were checked: nothing stored, nothing acked
+            lost = reject("SRV-001", "/", detail="database unreachable")
+            for exchange, _ in waiting:
+                exchange.response, exchange.pending = self.error_response(lost), None
             return
         items = [(p.dossier, p.receipt, p.receipt_id) for _, p in waiting]
         try:
@@ -289,6 +301,11 @@ class Gateway:
         if exchange.request.method == "HEAD":
             response = GatewayResponse(response.status, response.headers, b"", response.outcome)
         return response
+
+    def _unreachable(self, route: Route) -> bool:
+        """Whether ``route`` must be answered 503 while the database is lost: it needs the
+        database, and no probe (one request at a time, see :meth:`Outage.probe`) found it back."""
+        return route.name not in _STORELESS and not self.outage.probe(self.store.ping)
 
     def _stalled(self, request: GatewayRequest) -> Rejected:
         seconds = f"{self.config.client_timeout:g}"
@@ -384,7 +401,7 @@ class Gateway:
             allow = next((f.context.get("allow") for f in exc.findings if "allow" in f.context), "")
             headers["Allow"] = allow or ""
         if exc.status == 503:
-            headers["Retry-After"] = "5"
+            headers["Retry-After"] = str(RETRY_AFTER)
         return GatewayResponse(exc.status, headers, body, exc.code)
 
     def failure(self, exc: Exception, doing: str) -> GatewayResponse:

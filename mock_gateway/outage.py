@@ -5,6 +5,13 @@ background tick fails the same way. That is the gateway being unavailable, not a
 requests get 503 ``SRV-001`` with ``Retry-After`` (as ``/healthz`` already says), and
 the background threads log one warning when the database goes away and one when it is
 back, instead of a traceback four times a second.
+
+It is also a circuit breaker. A server that hangs (SIGSTOP, a frozen VM) fails each call
+only when a timeout fires, 10-30 s later: once one call has found the database lost,
+requests are answered 503 at once without touching it (:attr:`Outage.down`) until it is
+seen back. A background thread that uses the database (the lifecycle processor) sees it
+first; a gateway without one lets a single request at a time probe it (:meth:`probe`),
+and after a slow failure not before ``Retry-After`` seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
@@ -56,13 +65,27 @@ def database_lost(error: BaseException, dbapi: object | None) -> bool:
     return bool(raw) and isinstance(cause, raw)
 
 
+RETRY_AFTER = 5
+"""Seconds a 503 SRV-001 asks the client to wait, and between two slow probes."""
+SLOW_PROBE = 1.0
+"""A probe failing faster than this (connection refused) held no one up: the next
+request may probe at once. A slower one (a hung server) waits ``RETRY_AFTER``."""
+
+
 class Outage:
-    """Remembers whether the database is down, so each change is logged once."""
+    """Remembers whether the database is down, so each change is logged once, and keeps
+    requests away from it meanwhile."""
 
     def __init__(self, name: str, dbapi: object | None = None) -> None:
         self.name = name
         self.dbapi = dbapi
-        self._down = False
+        self.down = False
+        """Read on every request without the lock: one attribute check when all is well."""
+        self.watched = False
+        """True while a background thread's calls tell when the database is back: then
+        no request probes it (on the event loop a hung probe would stall every answer)."""
+        self._probing = False
+        self._probe_after = 0.0  # time.monotonic() before which no request probes
         self._lock = threading.Lock()
 
     def caught(self, error: BaseException) -> bool:
@@ -71,7 +94,7 @@ class Outage:
         if not database_lost(error, self.dbapi):
             return False
         with self._lock:
-            was_down, self._down = self._down, True
+            was_down, self.down = self.down, True
         if not was_down:
             log.warning(
                 "%s: the database is unavailable (%s); answering 503 SRV-001 and retrying "
@@ -83,12 +106,36 @@ class Outage:
 
     def back(self) -> None:
         """The database answered: say so if it was down."""
-        if not self._down:  # the common case, without the lock
+        if not self.down:  # the common case, without the lock
             return
         with self._lock:
-            was_down, self._down = self._down, False
+            was_down, self.down = self.down, False
+            self._probe_after = 0.0
         if was_down:
             log.warning("%s: the database is back", self.name)
+
+    def probe(self, ping: Callable[[], bool]) -> bool:
+        """Whether the database is up, asking ``ping`` only if no one else is probing, no
+        background thread watches, and the last slow probe ended ``RETRY_AFTER`` s ago;
+        False at once otherwise. Closes the breaker when ``ping`` succeeds."""
+        with self._lock:
+            if not self.down:
+                return True
+            if self.watched or self._probing or time.monotonic() < self._probe_after:
+                return False
+            self._probing = True
+        started, answered = time.monotonic(), False
+        try:
+            answered = ping()
+        finally:
+            ended = time.monotonic()
+            with self._lock:
+                self._probing = False
+                slow = ended - started >= SLOW_PROBE
+                self._probe_after = ended + RETRY_AFTER if slow and not answered else 0.0
+        if answered:
+            self.back()
+        return answered
 
 
 class _LostConnectionFilter(logging.Filter):
@@ -121,4 +168,4 @@ def _first_line(error: BaseException) -> str:
     return f"{type(cause).__name__}: {text[0] if text else ''}"[:300]
 
 
-__all__ = ["Outage", "database_lost", "quiet_pool_log"]
+__all__ = ["RETRY_AFTER", "Outage", "database_lost", "quiet_pool_log"]
