@@ -210,9 +210,10 @@ def _refuse_unfit_ivan_codes(tokens: dict[str, str], catalogs: tuple[str, ...]) 
 
 
 def _refuse_unservable_catalogs(catalogs: tuple[str, ...]) -> None:
-    """Refuse a served catalog whose valid dossiers the gateway would refuse, or whose
-    rules fail when run: every such dossier would be answered 500 (the smoke run of
-    ``catalog check``; skipped for data and code that passed it before)."""
+    """Refuse a served catalog the gateway itself cannot serve: a rule that fails when run
+    (every such dossier answered 500), a signature node its XSD does not allow (the smoke
+    run of ``catalog check``; skipped for data and code run before). A fault of the dossier
+    factory's data only warns: real I-VANs' dossiers do not come from it."""
     from harness.catalog import list_versions, load_catalog
     from harness.dossiers.smoke import check_smoke_once
     from harness.signing import ensure_pki
@@ -220,9 +221,12 @@ def _refuse_unservable_catalogs(catalogs: tuple[str, ...]) -> None:
     pki = ensure_pki()
     for version in catalogs or list_versions():
         try:
-            check_smoke_once(load_catalog(version), pki)
-        except UsageError as exc:
-            raise UsageError(f"cannot serve catalog {version}: {exc}") from None
+            warning = check_smoke_once(load_catalog(version), pki)
+        except UsageError as exc:  # its message may name the catalog already
+            said = str(exc).removeprefix(f"catalog {version}: ")
+            raise UsageError(f"cannot serve catalog {version}: {said}") from None
+        if warning:
+            click.echo(warning, err=True)
 
 
 def _host(host: str) -> str:

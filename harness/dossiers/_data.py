@@ -402,9 +402,22 @@ def _source(fields: Mapping[str, Any], name: str, names: Mapping[str, Collection
             f"{name}: {source!r}: the factory offers no {kind}.{arg}",
             fields,
             name,
-            f"{_nearest(arg, names[kind])}{kind}.* names: {', '.join(sorted(names[kind]))}",
+            f"{_nearest(arg, names[kind])}{_closest(kind, arg, names[kind])}",
         )
     return source
+
+
+_LISTED = 10
+"""Names a hint lists: faker alone offers hundreds."""
+
+
+def _closest(kind: str, name: str, known: Collection[str]) -> str:
+    """The names of ``kind`` (of many, the ``_LISTED`` closest to ``name``, the rest
+    counted: a hint of hundreds of names is read by nobody)."""
+    if len(known) <= _LISTED:
+        return f"{kind}.* names: {', '.join(sorted(known))}"
+    close = difflib.get_close_matches(name, sorted(known), n=_LISTED, cutoff=0)
+    return f"{kind}.* names: {', '.join(close)} … and {len(known) - len(close)} more"
 
 
 def _odds(optional: Mapping[str, Any], name: str) -> float:

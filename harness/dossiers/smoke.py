@@ -6,16 +6,23 @@ A catalog can compile and still refuse every dossier: a ``choice:`` value in
 a rule that fails when it runs. Each shows up only when a dossier is checked, so the
 check builds the dossiers the factory calls valid (as the corpus replays them: every
 procedure with its forms current, then once per older version a form still accepts)
-and refuses the catalog on any finding or exception, naming what to fix. ``serve`` runs
-it before its banner, once per state of the data (:func:`check_smoke_once`).
+and refuses the catalog on any finding or exception, naming what to fix. ``catalog check``
+also builds every named defect that applies to a procedure and checks that it gets the
+codes it expects (a rule branch only a defective dossier reaches runs there).
+
+``serve`` runs the valid dossiers before its banner, once per state of the data
+(:func:`check_smoke_once`), and refuses only what is the gateway's own fault (a rule that
+fails when run, a signature node its XSD does not allow): the factory's data
+(``fields.yaml``) is not what real I-VANs send, so its faults only warn.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,13 +35,19 @@ from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import parse_xml
 
 if TYPE_CHECKING:  # the factory (Faker, ~90 ms) is imported when dossiers are built, so
-    from harness.dossiers.factory import Dossier  # a `serve` whose catalogs passed skips it
+    from harness.conformance import DossierChecker  # a `serve` whose catalogs passed skips it
+    from harness.dossiers.factory import Dossier, DossierFactory
 
 _STEP = re.compile(r"\[\d+\]$")
+_ROW = re.compile(r"\[\d+\]")
 _FIX_DATA = "fix the catalog data it names, then run `bhxh-harness catalog check` again"
 _ENVELOPE = "Hoso"
 """The envelope's key among the document types whose messages ran."""
+_NODE_HINT = "catalog.yaml gives"
+"""How the hint of a signature node the XSD does not allow starts (a gateway fault)."""
 _SHOWN = 12
+_WARNED = 200
+"""Characters of the first problem a ``serve`` warning quotes."""
 """Problems listed in full; the rest are counted."""
 
 
@@ -51,15 +64,30 @@ class Built:
         return dict([self.older]) if self.older else {}
 
 
+BUILD, REFUSED, FAILS, VALUE, DEFECT = "build", "refused", "fails", "value", "defect"
+_HEADERS = {
+    BUILD: "the dossier factory cannot build its valid dossiers",
+    REFUSED: "the dossier factory's valid dossiers are refused",
+    FAILS: "checking the factory's dossiers fails",
+    VALUE: "fields.yaml gives values the XSDs refuse",
+    DEFECT: "defective dossiers do not get the codes defects.yaml expects",
+}
+"""What each kind of refusal says of the catalog, in the order they are named."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     """Why the factory's valid dossier of a procedure (or, for a value of ``fields.yaml``,
-    of none in particular: "") was refused, and what to fix."""
+    of none in particular: "") was refused, and what to fix. ``kind``: one of
+    :data:`_HEADERS`; ``gateway``: the gateway itself is at fault (it would answer 500,
+    or refuse every dossier), not possibly the factory's data."""
 
     procedure: str
     where: str
     problem: str
     hint: str
+    kind: str = REFUSED
+    gateway: bool = False
 
 
 def smoke_builds(catalog: Catalog) -> Iterator[Built]:
@@ -72,36 +100,125 @@ def smoke_builds(catalog: Catalog) -> Iterator[Built]:
 
 
 def smoke_run(
-    catalog: Catalog, pki: TestPKI | None = None, *, values: bool = True
+    catalog: Catalog, pki: TestPKI | None = None, *, values: bool = True, defects: bool = False
 ) -> list[Refusal]:
     """The refusals of every smoke dossier of ``catalog`` (empty: the catalog passes);
-    ``values``: also :func:`value_refusals` (reads every XSD with xmlschema, ~50 ms each)."""
+    ``values``: also :func:`value_refusals` (reads every XSD with xmlschema, ~50 ms each);
+    ``defects``: also :func:`defect_refusals`."""
     from harness.conformance import DossierChecker
     from harness.dossiers.factory import DossierFactory
 
     pki = pki or ensure_pki()
-    factory = DossierFactory(catalog, pki)
-    checker = DossierChecker(catalog, pki.trust_store())
     refusals = value_refusals(catalog) if values else []
+    try:
+        factory = DossierFactory(catalog, pki)
+    except Exception as exc:  # whatever stops the factory is the factory's
+        return [*refusals, _unbuilt("", "", exc)]
+    checker = DossierChecker(catalog, pki.trust_store())
     messages_run: set[str] = set()
     for built in smoke_builds(catalog):
-        where = _form_named(built)
-        try:
-            dossier = factory.build(
-                built.procedure, 0, optional_forms=True, form_versions=built.versions()
-            )
-            result = checker.check(dossier.envelope)
-            if result.findings:
-                refusals += [_refusal(catalog, built, f) for f in result.findings]
-                continue
-            _run_messages(catalog, dossier, messages_run)
-        except UsageError as exc:  # a CatalogError names the rule file; a FactoryError, the form
-            problem, _, hint = str(exc).partition("\nHint: ")
-            refusals.append(Refusal(built.procedure, where, problem, hint or _FIX_DATA))
-        except Exception as exc:  # any failure on a dossier called valid is the catalog's
-            problem = f"checking the factory's valid dossier failed: {type(exc).__name__}: {exc}"
-            refusals.append(Refusal(built.procedure, where, problem, _FIX_DATA))
+        refusals += _smoke_one(catalog, factory, checker, built, messages_run)
+    if defects:  # not where the valid dossier fails already: its defects would too
+        failed = {r.procedure for r in refusals if r.kind != VALUE}
+        if "" not in failed:
+            refusals += defect_refusals(factory, checker, skip=failed)
     return refusals
+
+
+def _smoke_one(
+    catalog: Catalog, factory: DossierFactory, checker: DossierChecker, built: Built, done: set[str]
+) -> list[Refusal]:
+    """The refusals of one valid dossier: the factory cannot build it (its fault), the
+    check finds something (maybe the factory's data), or checking it fails (the gateway's)."""
+    where = _form_named(built)
+    try:
+        dossier = factory.build(
+            built.procedure, 0, optional_forms=True, form_versions=built.versions()
+        )
+    except Exception as exc:  # any failure to build is the factory's
+        return [_unbuilt(built.procedure, where, exc)]
+    try:
+        result = checker.check(dossier.envelope)
+        if result.findings:
+            return [_refusal(catalog, built, f) for f in result.findings]
+        _run_messages(catalog, dossier, done)
+    except Exception as exc:  # the gateway would answer such a dossier 500
+        return [_failed(built.procedure, where, exc)]
+    return []
+
+
+def defect_refusals(
+    factory: DossierFactory, checker: DossierChecker, *, skip: Collection[str] = ()
+) -> list[Refusal]:
+    """Every named defect that applies to a procedure, built once (seed 0) and checked: a
+    rule failing when run, or the defect's codes missing from the findings, refuses. A
+    rule branch only a defective dossier reaches (an under-18 ``or`` side) runs only here."""
+    from harness.dossiers.defects import load_defects
+
+    try:
+        names = list(load_defects())
+    except UsageError as exc:  # defects.yaml itself: malformed, or an undeclared code
+        return [Refusal("", "", *_said(exc), DEFECT)]
+    refusals: list[Refusal] = []
+    for code in factory.catalog.procedures:
+        for name in names if code not in skip else ():
+            refusals += _defect_one(factory, checker, code, name)
+    return refusals
+
+
+def _defect_one(
+    factory: DossierFactory, checker: DossierChecker, procedure: str, name: str
+) -> list[Refusal]:
+    """The refusal of defect ``name`` of ``procedure``, if its check fails or misses its codes."""
+    from harness.dossiers.defects import applies, build_defective
+
+    where = f"defect {name}"
+    try:
+        if not applies(factory, procedure, name):
+            return []
+        dossier = build_defective(factory, procedure, name, 0)
+    except Exception as exc:  # any failure to build is the factory's
+        return [_unbuilt(procedure, where, exc, kind=DEFECT)]
+    try:
+        result = checker.check(dossier.envelope)
+    except Exception as exc:  # the gateway would answer such a dossier 500
+        return [_failed(procedure, where, exc)]
+    missing = [c for c in dossier.expected_codes if c not in result.codes]
+    if not missing:
+        return []
+    got = ", ".join(result.codes) or "nothing (accepted)"
+    return [
+        Refusal(
+            procedure,
+            where,
+            f"expects {', '.join(dossier.expected_codes)}, got {got}",
+            f"fix defect {name}'s expect: in fixtures/dossiers/defects.yaml, or the rule that "
+            f"should raise {', '.join(missing)}",
+            DEFECT,
+        )
+    ]
+
+
+def _unbuilt(procedure: str, where: str, exc: Exception, *, kind: str = BUILD) -> Refusal:
+    """The factory could not build a dossier: its data (``fields.yaml``) or its code."""
+    problem, hint = _said(exc)
+    return Refusal(procedure, where, f"cannot build it: {problem}", hint, kind)
+
+
+def _failed(procedure: str, where: str, exc: Exception) -> Refusal:
+    """Checking a built dossier raised: a rule failing when run (named by its file), or a
+    gateway bug; either way the gateway would answer 500."""
+    problem, hint = _said(exc)
+    return Refusal(procedure, where, problem, hint, FAILS, gateway=True)
+
+
+def _said(exc: Exception) -> tuple[str, str]:
+    """An exception as (problem, hint): a :class:`UsageError` says both (a CatalogError names
+    the file at fault); anything else is named by its type."""
+    if isinstance(exc, UsageError):
+        problem, _, hint = str(exc).partition("\nHint: ")
+        return problem, hint or _FIX_DATA
+    return f"{type(exc).__name__}: {exc}", _FIX_DATA
 
 
 def value_refusals(catalog: Catalog) -> list[Refusal]:
@@ -149,6 +266,7 @@ def _value_refusal(version: FormVersion, element: str, value: str, error: object
         f"fields.yaml gives {element} the value {value!r}, which {version.xsd.name} refuses "
         f"({reason})",
         f"fix {element}'s source in fixtures/reference/fields.yaml or its type in the XSD",
+        VALUE,
     )
 
 
@@ -179,7 +297,9 @@ def _refusal(catalog: Catalog, built: Built, found: Finding) -> Refusal:
     where = f"form {version.form} version {version.version}" if version else "envelope"
     element = _STEP.sub("", xpath.rstrip("/").rsplit("/", 1)[-1]).lstrip("@") or "/"
     problem = f"the factory's valid dossier is refused: {found.code} {found.message_en} at {xpath}"
-    return Refusal(built.procedure, where, problem, _fix(catalog, found.code, element, version))
+    hint = _fix(catalog, found.code, element, version)
+    # a signature_node the XSD does not allow refuses every signed dossier, a real I-VAN's too
+    return Refusal(built.procedure, where, problem, hint, gateway=hint.startswith(_NODE_HINT))
 
 
 def _fix(catalog: Catalog, code: str, element: str, version: FormVersion | None) -> str:
@@ -190,7 +310,7 @@ def _fix(catalog: Catalog, code: str, element: str, version: FormVersion | None)
     if code in ("XSD-001", "ENV-001") and element == node.rsplit("/", 1)[-1]:
         owner = f"form {version.form}" if version else "envelope"
         return (
-            f"catalog.yaml gives the {owner} signature_node {node!r}, an element {schema} "
+            f"{_NODE_HINT} the {owner} signature_node {node!r}, an element {schema} "
             "does not allow there: name the XSD's signature element (e.g. Cky)"
         )
     if code.startswith("SIG-") or element.endswith("Signature"):
@@ -208,38 +328,71 @@ def _fix(catalog: Catalog, code: str, element: str, version: FormVersion | None)
     )
 
 
-def check_smoke(catalog: Catalog, pki: TestPKI | None = None, *, values: bool = True) -> None:
-    """Raise :class:`CatalogError` listing every smoke refusal of ``catalog``."""
-    refusals = smoke_run(catalog, pki, values=values)
-    if not refusals:
-        return
+def check_smoke(
+    catalog: Catalog, pki: TestPKI | None = None, *, values: bool = True, defects: bool = False
+) -> None:
+    """Raise :class:`CatalogError` listing every smoke refusal of ``catalog`` (its message
+    does not name the catalog: the caller does)."""
+    refusals = smoke_run(catalog, pki, values=values, defects=defects)
+    if refusals:
+        raise _refused(refusals)
+
+
+def _refused(refusals: list[Refusal]) -> CatalogError:
+    """The error listing ``refusals``, saying first what kinds of fault they are."""
     lines = _grouped(refusals)
     shown = "\n".join(f"  {line}" for line in lines[:_SHOWN])
     more = f"\n  ... and {len(lines) - _SHOWN} more" if len(lines) > _SHOWN else ""
-    raise CatalogError(
-        f"catalog {catalog.version}: the dossier factory's valid dossiers are refused "
-        f"({len(lines)} problem(s)):\n{shown}{more}",
+    kinds = [header for kind, header in _HEADERS.items() if any(r.kind == kind for r in refusals)]
+    return CatalogError(
+        f"{'; '.join(kinds)} ({len(lines)} problem(s)):\n{shown}{more}",
         hint="fix what each line names, then run `bhxh-harness catalog check` again",
     )
 
 
-def check_smoke_once(catalog: Catalog, pki: TestPKI | None = None) -> None:
-    """:func:`check_smoke` without the value check, skipped when the same catalog data,
-    reference files and harness code passed before (``serve`` runs it at every start: the
-    factory's first dossiers cost about a second, a digest a few milliseconds)."""
+def check_smoke_once(catalog: Catalog, pki: TestPKI | None = None) -> str | None:
+    """``serve``'s smoke run (valid dossiers only, no value check): raise
+    :class:`CatalogError` on the gateway's own faults, return one warning line (None: none)
+    on what may be the factory's data. Skipped when the same catalog data, reference files
+    and harness code were run before (the factory's first dossiers cost about a second, a
+    digest a few milliseconds); the warning is remembered with it."""
     mark = _pass_mark(catalog)
-    if mark.is_file():
-        return
-    check_smoke(catalog, pki, values=False)
-    remember_pass(catalog, mark)
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if mark.is_file():
+            return mark.read_text(encoding="utf-8") or None
+    refusals = smoke_run(catalog, pki, values=False)
+    gateway = [r for r in refusals if r.gateway]
+    if gateway:
+        raise _refused(gateway)
+    warning = _factory_warning(catalog, refusals) if refusals else ""
+    remember_pass(catalog, mark, warning)
+    return warning or None
 
 
-def remember_pass(catalog: Catalog, mark: Path | None = None) -> None:
-    """Note that ``catalog`` passed its smoke run (an unwritable cache only costs time)."""
+def _factory_warning(catalog: Catalog, refusals: list[Refusal]) -> str:
+    """One line saying the factory's data fails the smoke run, with its first problem."""
+    first = refusals[0]
+    problem = first.problem.replace(f"{fixtures_dir()}{os.sep}reference{os.sep}", "")
+    for said in ("cannot build it: ", "the factory's valid dossier is refused: "):
+        problem = problem.removeprefix(said)
+    if len(problem) > _WARNED:
+        problem = problem[: _WARNED - 3] + "..."
+    others = len(_grouped(refusals)) - 1
+    more = f"; {others} more problem(s)" if others else ""
+    maybe = ", maybe over the factory's data (fields.yaml)" if first.kind == REFUSED else ""
+    return (
+        f"warning: catalog {catalog.version}: {_HEADERS[first.kind]}{maybe} "
+        f"({problem}{more}): serving anyway; `bhxh-harness catalog check` says more"
+    )
+
+
+def remember_pass(catalog: Catalog, mark: Path | None = None, warning: str = "") -> None:
+    """Note that ``catalog`` passed its smoke run, or only with ``warning`` (an unwritable
+    cache only costs time)."""
     mark = mark or _pass_mark(catalog)
     with contextlib.suppress(OSError):
         mark.parent.mkdir(parents=True, exist_ok=True)
-        mark.touch()
+        mark.write_text(warning, encoding="utf-8")
 
 
 def _pass_mark(catalog: Catalog) -> Path:
@@ -263,17 +416,23 @@ def _files(roots: list[Path]) -> list[Path]:
 
 
 def _grouped(refusals: list[Refusal]) -> list[str]:
-    """One line per distinct problem, naming every procedure it was met in."""
+    """One line per distinct problem, naming every procedure it was met in; problems that
+    differ only in a row index (``NguoiDiLam[1]``, ``NguoiDiLam[2]``) make one line."""
     procedures: dict[tuple[str, str, str], list[str]] = {}
+    rows: dict[tuple[str, str, str], set[str]] = {}
     for r in refusals:
-        procedures.setdefault((r.where, r.problem, r.hint), []).append(r.procedure)
+        key = (r.where, _ROW.sub("[*]", r.problem), r.hint)
+        procedures.setdefault(key, []).append(r.procedure)
+        rows.setdefault(key, set()).add(r.problem)
     lines = []
     for (where, problem, hint), codes in procedures.items():
+        seen = rows[(where, problem, hint)]
+        said_problem = f"{problem} ({len(seen)} rows)" if len(seen) > 1 else next(iter(seen))
         named = [code for code in dict.fromkeys(codes) if code]
         noun = "procedures" if len(named) > 1 else "procedure"
         listed = f"{noun} {', '.join(named)}" if named else ""
         said = f"{where} ({listed})" if where and listed else where or listed
-        lines.append(f"{said}: {problem} — {hint}")
+        lines.append(f"{said}: {said_problem} — {hint}" if said else f"{said_problem} — {hint}")
     return lines
 
 
@@ -282,6 +441,7 @@ __all__ = [
     "Refusal",
     "check_smoke",
     "check_smoke_once",
+    "defect_refusals",
     "remember_pass",
     "smoke_builds",
     "smoke_run",
