@@ -28,9 +28,12 @@ Runs = Callable[[etree._ElementTree], bool]
 that run fails too."""
 
 
-def reason(exc: etree.XSLTApplyError) -> str:
+def reason(exc: Exception) -> str:
     """What libxslt said, without its "runtime error, element 'choose'" lines (they name
-    the generated XSLT, not the rule file)."""
+    the generated XSLT, not the rule file); or what a harness function (``fn:as-of`` of a
+    table that does not exist) raised."""
+    if not isinstance(exc, etree.XSLTApplyError):
+        return str(exc.args[0] if exc.args else exc).strip().rstrip(".")
     said: list[str] = []
     for entry in exc.error_log:
         message = (entry.message or "").strip().rstrip(".")
@@ -55,13 +58,14 @@ def _hint(why: str) -> str:
 
 
 def rules_fault(
-    sources: Sequence[Path], exc: etree.XSLTApplyError, runs: Runs, *, messages: bool = False
+    sources: Sequence[Path], exc: Exception, runs: Runs, *, messages: bool = False
 ) -> CatalogError:
     """The :class:`CatalogError` for rules compiled from ``sources`` that failed with ``exc``.
 
     ``messages``: every assert was made to fail, so its message and diagnostics ran.
     """
     why = reason(exc)
+    hint = getattr(exc, "hint", None) or _hint(why)
     for path in sources:
         tree = etree.parse(str(path))
         if runs(tree):
@@ -69,10 +73,10 @@ def rules_fault(
             if messages and check:
                 where += " (its message or the diagnostic it names)"
             return CatalogError(
-                f"{where} fails when run: {why}", path=str(path), line=line, hint=_hint(why)
+                f"{where} fails when run: {why}", path=str(path), line=line, hint=hint
             )
     files = ", ".join(str(p) for p in sources)
-    return CatalogError(f"the rules of {files} fail when run: {why}", hint=_hint(why))
+    return CatalogError(f"the rules of {files} fail when run: {why}", hint=hint)
 
 
 _FAILED_LET = re.compile(r"expression of variable '([^']+)'")

@@ -65,7 +65,7 @@ class CompiledRules:
         naming the rule file and assert when a rule cannot be evaluated."""
         try:
             return _svrl_findings(self._transform(doc))
-        except etree.XSLTApplyError as exc:
+        except (etree.XSLTApplyError, CatalogError) as exc:  # the latter: an fn: function
             why = reason(exc)
             if why not in self._faults:  # a gateway meets it again with every such dossier
                 runs = partial(_fails_on, doc, messages=self.messages)
@@ -100,7 +100,7 @@ def _fails_on(
         return False
     try:
         transform(doc)
-    except etree.XSLTApplyError:
+    except (etree.XSLTApplyError, CatalogError):
         return True
     return False
 

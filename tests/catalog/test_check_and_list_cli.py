@@ -60,7 +60,7 @@ def test_dossier_check_names_the_broken_rule_in_one_line(
     done = _cli(_home(tmp_path / "home", D02, *UNDECLARED), "dossier", "check", str(dossier))
     assert done.returncode == 2, done.stdout + done.stderr
     first, *rest = done.stderr.splitlines()
-    assert first.startswith("error: ") and "table 'no_table'" in first
+    assert first.startswith("error: ") and "table 'no_table'" in first and "D02-TS.sch:13:" in first
     assert [line for line in rest if not line.startswith("Hint: ")] == []
 
 

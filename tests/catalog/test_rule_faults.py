@@ -101,3 +101,15 @@ def test_a_namespaced_xsd_is_refused_when_compiled(tmp_path: Path) -> None:
     text = str(caught.value)
     assert "TK3-TS-595.xsd:3:" in text and "targetNamespace='urn:bhxh'" in text
     assert "have no namespace" in text and "remove targetNamespace" in text
+
+
+def test_a_harness_function_failing_when_run_names_the_file_line_and_assert(
+    tmp_path: Path, pki: TestPKI
+) -> None:
+    """A table name built at run time cannot be checked at load; fn:as-of then raises
+    (not libxslt), and the error still says where."""
+    table = "fn:as-of(concat('no_', 'table'), 'amount', string(TuThang))"
+    edit = ('test="$wage &gt;= $floor"', f'test="$wage &gt;= {table}"')
+    text, root = _form_error(tmp_path, pki, {D02: [edit]})
+    assert f"D02-TS.sch:{_line(root, D02, 'no_')}:" in text and "assert 'd02-wage-floor'" in text
+    assert "fails when run: " in text and "'no_table'" in text
