@@ -83,6 +83,10 @@ class AdapterBase(ContextHolder):
             out.append(relay)
         return out
 
+    def how_to_add(self, operation: str) -> str:
+        """How a vendor gives this kind of adapter ``operation`` (for skipped cases)."""
+        return f"give the adapter a {operation} operation"
+
     def _unsupported(self, operation: str) -> NotSupported:
         return NotSupported(f"adapter {self.spec!r} has no {operation} operation")
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -34,6 +35,8 @@ PER_OPERATION = {
 }
 """Placeholders an operation's template may use besides the run's (AdapterContext)."""
 RUN_PLACEHOLDERS = tuple(AdapterContext("", "", "", "", Path(), Path(), "").placeholders())
+ERROR_LINE = re.compile(r"^([\w.$]*(Error|Exception)\b|Exception in thread)")
+"""A stderr line naming the error (Node's ``TypeError: ...``, Java's ``Exception in ...``)."""
 KILL_WAIT = 5.0
 """Seconds to wait for a killed command's output pipes to close."""
 
@@ -56,6 +59,17 @@ def _anchored(template: str) -> str:
     if os.sep not in program or os.path.isabs(program) or "{" in program:
         return template
     return shlex.join([os.path.abspath(program), *tokens[1:]])
+
+
+def _stderr_summary(stderr: str) -> str:
+    """The lines of a failed command's stderr that say what went wrong: Python puts the
+    error last, Node and Java earlier (``TypeError: ...``, ``Exception in thread ...``), so
+    the first line naming an error (else the first line) and the last are kept, each once."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return "(nothing on stderr)"
+    error = next((line for line in lines if ERROR_LINE.match(line)), lines[0])
+    return " … ".join(dict.fromkeys([error, lines[-1]]))[:300]
 
 
 def check_template(operation: str, template: str) -> None:
@@ -95,13 +109,13 @@ class CommandAdapter(AdapterBase):
                 f"unknown adapter option {', '.join(unknown)}",
                 hint=f"command adapters take {', '.join(OPERATIONS)} and timeout",
             )
+        given = {"submit": submit, **{k: v for k, v in templates.items() if v}}
+        for operation, template in given.items():  # a misspelt {dosier} is named as such
+            check_template(operation, template)
         if "{dossier}" not in submit and "{job}" not in submit:
             raise ConfigError(
                 f"command template {submit!r} never names the dossier", hint="add {dossier}"
             )
-        given = {"submit": submit, **{k: v for k, v in templates.items() if v}}
-        for operation, template in given.items():
-            check_template(operation, template)
         self.templates = {operation: _anchored(t) for operation, t in given.items()}
         self.spec, self.timeout = submit, timeout
         self.cwd = Path.cwd()  # where relative arguments were meant
@@ -121,6 +135,13 @@ class CommandAdapter(AdapterBase):
                 raise ConfigError(
                     f"the {operation} command {program!r} does not exist",
                     hint="install it, or give its path in the template",
+                )
+            if os.sep in program and not os.access(program, os.X_OK):
+                raise ConfigError(
+                    f"the {operation} command {program!r} is not executable "
+                    "(every case would end in 'Permission denied')",
+                    hint=f"chmod +x {shlex.quote(program)}, or name its interpreter first "
+                    f"(e.g. 'node {program} ...')",
                 )
 
     def _execute(
@@ -163,9 +184,8 @@ class CommandAdapter(AdapterBase):
         code, out, err = self._execute(operation, argv, env)
         if code != 0:
             tail = err.decode("utf-8", "replace").strip()
-            last = tail.splitlines()[-1] if tail else "(nothing on stderr)"
             raise AdapterFailed(
-                f"{operation}: {Path(argv[0]).name} exited {code}: {last[:300]}\n"
+                f"{operation}: {Path(argv[0]).name} exited {code}: {_stderr_summary(tail)}\n"
                 f"command: {shlex.join(argv)}\n{tail[-1500:]}"
             )
         return self._json_lines(operation, out.decode("utf-8", "replace"))
@@ -193,6 +213,11 @@ class CommandAdapter(AdapterBase):
                 )
             items.append(item)
         return items
+
+    def how_to_add(self, operation: str) -> str:
+        """A command adapter gains an operation from a template of its own."""
+        example = {"tick": " {now}", "recover": " {ma_gdich}"}.get(operation, "")
+        return f'add --adapter-option {operation}="vendor-cli {operation}{example}"'
 
     def submit(self, job: Job, now: datetime) -> list[Relay]:
         path = self.write_job(job)

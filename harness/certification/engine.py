@@ -14,7 +14,7 @@ import json
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -36,7 +36,7 @@ from harness.certification.model import (
     RunAborted,
 )
 from harness.certification.observe import JobRecord, Observation
-from harness.certification.suite import ScenarioSpec, resolve
+from harness.certification.suite import NEEDS, ScenarioSpec, resolve
 from harness.certification.window import describe, foreign_writes
 from harness.errors import HarnessError
 from harness.signing import TrustStore
@@ -66,6 +66,17 @@ class Watermarks:
     events: int = 0
     logs: int = 0
     lines: list[str] = field(default_factory=list)
+
+
+def _how_to_add(adapter: IvanAdapter) -> dict[str, str]:
+    """How to give ``adapter`` each optional operation it lacks, for the skipped cases'
+    reasons (a command adapter takes a template, a hook answers a URL, a class a method)."""
+    explain = getattr(adapter, "how_to_add", None)
+    return {
+        op: str(explain(op)) if callable(explain) else f"give the adapter a {op} method"
+        for op in NEEDS
+        if op not in adapter.capabilities
+    }
 
 
 class ScenarioRun:
@@ -98,6 +109,7 @@ class ScenarioRun:
             trust,
             context,
             frozenset(adapter.capabilities),
+            how_to_add=_how_to_add(adapter),
         )
 
     def execute(self) -> Observation:
@@ -156,7 +168,8 @@ class ScenarioRun:
                 job = self.builder.valid(self.procedure, label)
             now = self.gateway.now()
             self.obs.jobs.append(JobRecord(job, now))
-            relays = self._adapter(self.adapter.submit, job, now)
+            # the defect stays the suite's: an I-VAN told it could invent the rejection
+            relays = self._adapter(self.adapter.submit, replace(job, defect=None), now)
             self.obs.route(self._checked("submit", relays), now)
 
     def _step_faults(self, profiles: list[dict[str, Any]]) -> None:

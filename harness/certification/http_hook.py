@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +28,11 @@ ANSWERS = (
 
 
 def _answer(response: requests.Response) -> str:
+    """Status, content type and the first bytes of an answer, as text (not a bytes repr)."""
     kind = response.headers.get("Content-Type") or "no Content-Type"
-    head = response.content[:200]
+    head = response.content[:200].decode("utf-8", "replace")
     more = "…" if len(response.content) > 200 else ""
-    return f"{response.status_code} {kind}: {head!r}{more}"
+    return f"{response.status_code} {kind}: {json.dumps(head, ensure_ascii=False)}{more}"
 
 
 class HttpHookAdapter(AdapterBase):
@@ -48,6 +50,11 @@ class HttpHookAdapter(AdapterBase):
         where = f"{self.url}/{operation}"
         try:
             answer = self._session.post(where, json=body, timeout=self.timeout)
+        except requests.exceptions.ReadTimeout:
+            raise AdapterFailed(
+                f"{operation}: hook {where} did not answer within {self.timeout:g} s",
+                hint="make the hook answer sooner, or raise --adapter-option timeout=SECONDS",
+            ) from None
         except requests.RequestException as exc:
             raise AdapterFailed(
                 f"{operation}: hook {where} unreachable: {failure(exc)}",
@@ -88,6 +95,13 @@ class HttpHookAdapter(AdapterBase):
                 hint=f'a list of names, e.g. {{"capabilities": {list(OPERATIONS)}}}',
             )
         self.capabilities = frozenset(named) & set(OPERATIONS)
+
+    def how_to_add(self, operation: str) -> str:
+        """A hook gains an operation by answering its URL and naming it at /start."""
+        return (
+            f"make the hook answer POST {self.url}/{operation} and list {operation!r} in the "
+            f"capabilities its /start answers"
+        )
 
     def submit(self, job: Job, now: datetime) -> list[Relay]:
         body = {"job": job.to_json(self.context.pki_dir), "now": now.isoformat()}

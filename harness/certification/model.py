@@ -67,10 +67,14 @@ class Job:
     envelope_signature_node: str
     signer: str = "unit"
     defect: str | None = None
+    """The business rule a defective job breaks: the suite's own note for its rejection
+    case, never shown to the I-VAN (which could invent the rejection from it)."""
 
     def to_json(self, pki_dir: Path | None = None) -> dict[str, Any]:
-        """A JSON-ready form; with ``pki_dir``, where the signer's key and certificate are."""
+        """What the I-VAN reads (job.json, a hook's ``job``); with ``pki_dir``, where the
+        signer's key and certificate are. Leaves out ``defect``, the suite's own note."""
         data = asdict(self)
+        del data["defect"]
         data["forms"] = [
             {**asdict(f), "content": None, "content_b64": base64.b64encode(f.content).decode()}
             for f in self.forms

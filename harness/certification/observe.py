@@ -17,13 +17,15 @@ from lxml import etree
 
 from harness.catalog import Catalog
 from harness.certification.gateway import DossierStatus, TrafficRow
-from harness.certification.model import AdapterContext, CaseBlocked, Job, Relay
+from harness.certification.model import AdapterContext, CaseBlocked, CaseFailed, Job, Relay
 from harness.client import parse_answer
 from harness.envelope import EnvelopeInfo, read_envelope
 from harness.signing import TrustStore
 from harness.xmlsafe import XMLRejected, parse_xml
 
 SUBMIT = ("POST", "/api/v1/dossiers")
+FORWARD_EVERY = "Decree 166/2016 art. 30: the I-VAN forwards every dossier handed over to it"
+"""The clause a job handed over and never forwarded breaks, whichever case finds it."""
 
 
 def envelope_of(row: TrafficRow) -> tuple[etree._Element, EnvelopeInfo] | None:
@@ -59,9 +61,17 @@ class JobRecord:
         return found
 
     def forwarded(self) -> TrafficRow:
-        """The last submission of this job; blocks the case if there was none."""
+        """The last submission of this job; fails the case if there was none: the suite
+        handed the job over and nothing stopped the I-VAN, so not forwarding it is its fault."""
         if not self.attempts:
-            raise CaseBlocked(f"the I-VAN never forwarded job {self.job.job_id} (see CERT-FWD-01)")
+            raise CaseFailed(
+                f"the I-VAN never forwarded job {self.job.job_id} to BHXH ({FORWARD_EVERY})",
+                {
+                    "job": self.job.job_id,
+                    "handed over (simulated)": self.handed_at.isoformat(),
+                    "submissions seen by the gateway": "none",
+                },
+            )
         return self.attempts[-1]
 
     def envelope(self) -> tuple[etree._Element, EnvelopeInfo]:
@@ -70,7 +80,9 @@ class JobRecord:
         return parsed
 
     def accepted(self) -> DossierStatus:
-        """The stored dossier (the first, if several); blocks the case if none was."""
+        """The stored dossier (the first, if several); fails the case if the job was never
+        forwarded, blocks it if it was but the gateway stored none."""
+        self.forwarded()
         for ma_gdich in self.committed:
             status = self.statuses.get(ma_gdich)
             if status is not None:
@@ -102,6 +114,8 @@ class Observation:
     log_lines: list[str] = field(default_factory=list)
     unrouted: list[Relay] = field(default_factory=list)
     error: str = ""
+    how_to_add: dict[str, str] = field(default_factory=dict)
+    """Per optional operation the adapter lacks, how its vendor would add it."""
 
     def job(self, job_id: str) -> JobRecord | None:
         return next((j for j in self.jobs if j.job.job_id == job_id), None)
@@ -131,4 +145,4 @@ class Observation:
         return [e for e in self.fault_events if e.get("message_id") in ids]
 
 
-__all__ = ["SUBMIT", "JobRecord", "Observation", "envelope_of"]
+__all__ = ["FORWARD_EVERY", "SUBMIT", "JobRecord", "Observation", "envelope_of"]

@@ -39,7 +39,7 @@ from harness.certification.progress import (
     RunStarted,
     ScenarioStarted,
 )
-from harness.certification.suite import CaseSpec, Suite, load_suite
+from harness.certification.suite import NEEDS, CaseSpec, Suite, load_suite
 from harness.certification.verdict import CertificationBundle
 from harness.certification.window import RunStart, run_start
 from harness.errors import ConfigError
@@ -124,6 +124,13 @@ def _headline(error: str, skipped: bool) -> str:
     return (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:500]
 
 
+def _lacks(operations: list[str], obs: Observation) -> str:
+    """Why a case needing ``operations`` the adapter lacks was skipped, and how to add them."""
+    reasons = "; ".join(f"the adapter has no {op} operation: {NEEDS[op]}" for op in operations)
+    hints = [obs.how_to_add[op] for op in operations if obs.how_to_add.get(op)]
+    return f"blocked: {reasons}" + (f" ({'; '.join(hints)})" if hints else "")
+
+
 def judge(case: CaseSpec, obs: Observation, suite: Suite, took: float, repro: str) -> CaseResult:
     """Run the case's check on the scenario's observation and turn the outcome into a result."""
     base = CaseResult(
@@ -135,6 +142,9 @@ def judge(case: CaseSpec, obs: Observation, suite: Suite, took: float, repro: st
         duration_s=took,
         reproduce=repro,
     )
+    lacking = case.missing(obs.capabilities)
+    if lacking:
+        return replace(base, outcome=Outcome.SKIPPED, message=_lacks(lacking, obs))
     if obs.error:
         skipped = obs.error.startswith("skipped:")
         outcome = Outcome.SKIPPED if skipped else Outcome.ERROR

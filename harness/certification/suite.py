@@ -35,6 +35,13 @@ _NUMERIC_ARGS: dict[str, tuple[str, ...]] = {
 }
 """Step arguments the engine reads as numbers (``jobs`` as a whole number)."""
 _CHECK_ATTRIBUTE = "__certification_check__"
+NEEDS = {
+    "tick": "BHXH's messages cannot reach the employer",
+    "recover": "the I-VAN cannot be asked for a dossier's messages",
+    "restart": "the I-VAN cannot be restarted",
+}
+"""The optional adapter operations a case may need (``needs:``), and what their absence
+leaves unexercised: such a case is skipped, not failed, for an adapter without them."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,6 +71,11 @@ class CaseSpec:
     requirement: str
     scenario: str
     check: str
+    needs: tuple[str, ...] = ()
+
+    def missing(self, capabilities: frozenset[str]) -> list[str]:
+        """The operations this case needs that an adapter with ``capabilities`` lacks."""
+        return [n for n in self.needs if n not in capabilities]
 
 
 @dataclass(frozen=True)
@@ -237,6 +249,15 @@ def _load_checks(path: Path) -> dict[str, Callable[..., Any]]:
     return found
 
 
+def _needs_problem(needs: Any) -> str:
+    """What is wrong with a case's ``needs:`` ("" if nothing): a list of known operations."""
+    if needs is None:
+        return ""
+    if not isinstance(needs, list) or any(n not in NEEDS for n in needs):
+        return f"needs must be a list of {', '.join(NEEDS)}, got {needs!r}"
+    return ""
+
+
 def load_suite(directory: Path | None = None) -> Suite:
     """The suite in ``directory`` (default ``scenarios/certification``), fully checked."""
     folder = directory or suite_dir()
@@ -265,6 +286,7 @@ def load_suite(directory: Path | None = None) -> Suite:
             "" if c.get("requirement") else "a requirement is needed",
             "" if c.get("scenario") in scenarios else f"unknown scenario {c.get('scenario')!r}",
             "" if c.get("check") in checks else f"no check {c.get('check')!r} in checks*.py",
+            _needs_problem(c.get("needs")),
         ]
         if any(problems):
             raise ConfigError(f"{path}: case {case_id}: " + "; ".join(p for p in problems if p))
@@ -274,6 +296,7 @@ def load_suite(directory: Path | None = None) -> Suite:
             str(c["requirement"]),
             str(c["scenario"]),
             str(c["check"]),
+            tuple(str(n) for n in c.get("needs") or ()),
         )
     return Suite(
         name=str(doc.get("suite", "certification")),
@@ -295,6 +318,7 @@ def load_variants(directory: Path | None = None) -> dict[str, list[str]]:
 
 __all__ = [
     "CASE_ID",
+    "NEEDS",
     "STEP_KINDS",
     "CaseSpec",
     "ScenarioSpec",

@@ -35,9 +35,7 @@ def _at(text: str) -> datetime:
 def forwarded_in_time(obs: Observation) -> str:
     limit = timedelta(hours=float(obs.settings["forward_limit_hours"]))
     for record in obs.jobs:
-        if not record.attempts:
-            raise CaseFailed(f"job {record.job.job_id} was never forwarded to BHXH")
-        status = record.accepted()
+        status = record.accepted()  # fails the case if the job was never forwarded
         took = status.received_at - record.handed_at
         evidence = {"handed over (simulated)": record.handed_at.isoformat(),
                     "received by BHXH (simulated)": status.received_at.isoformat()}  # fmt: skip
@@ -67,13 +65,22 @@ def messages_acknowledged(obs: Observation) -> str:
                 f"{len(unacked)} of {len(status.feed)} BHXH message(s) never acknowledged",
                 {"unacknowledged": "\n".join(unacked)},
             )
-    return "every message acknowledged"
+        unrelayed = [m for m in status.feed if not _relayed(record, m, status.ma_gdich)]
+        if unrelayed:  # acknowledged, so the I-VAN read it: the employer must hear of it
+            raise CaseFailed(
+                "BHXH's " + ", ".join(f"{m.kind} {m.id}" for m in unrelayed)
+                + f" of MA_GDICH {status.ma_gdich} never reached the employer",
+                {"not relayed": "\n".join(f"{m.kind} {m.id}" for m in unrelayed),
+                 "relays": "\n".join(f"{r.kind} {r.message_id}" for r in record.relays)},
+            )  # fmt: skip
+    return "every message acknowledged and relayed to the employer"
 
 
 @check("recovered_after_restart")
 def recovered_after_restart(obs: Observation) -> str:
-    if "recover" not in obs.capabilities:
-        raise CaseBlocked("the adapter offers no recover operation (add a recover template)")
+    if "recover" not in obs.capabilities:  # a suite copy whose case lacks needs: [recover]
+        how = obs.how_to_add.get("recover", "")
+        raise CaseBlocked("the adapter has no recover operation" + (f" ({how})" if how else ""))
     for record in obs.jobs:
         status = record.accepted()
         if record.recovered is None:
@@ -131,6 +138,7 @@ def idempotent_retry(obs: Observation) -> str:
 def backs_off(obs: Observation) -> str:
     limit = int(obs.settings["burst_max_attempts"])
     for record in obs.jobs:
+        record.forwarded()  # a job never forwarded fails, whatever the burst did
         refused = [r for r in record.attempts if r.status == 503]
         if not refused:
             raise CaseBlocked("no submission met the 503 burst")
@@ -148,6 +156,7 @@ def backs_off(obs: Observation) -> str:
 def honours_retry_after(obs: Observation) -> str:
     wanted = float(obs.settings["retry_after"])
     for record in obs.jobs:
+        record.forwarded()  # a job never forwarded fails, whatever the 503 did
         refused = [i for i, r in enumerate(record.attempts) if r.status == 503]
         if not refused:
             raise CaseBlocked("no submission met the 503 with Retry-After")

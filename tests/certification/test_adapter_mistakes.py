@@ -85,7 +85,7 @@ def test_a_hook_answering_html_or_wrong_relays_says_what_it_expected(
     with pytest.raises(AdapterFailed) as html:
         adapter.start(_context(tmp_path))
     said = str(html.value)
-    assert f"hook {wrong_hook}/start answered 200 text/html: b'<html><body>Login" in said
+    assert f'hook {wrong_hook}/start answered 200 text/html: "<html><body>Login' in said
     assert "not JSON" in said and "gateway" not in said
     now = datetime(2026, 1, 5, tzinfo=UTC)
     with pytest.raises(AdapterFailed, match="relay 1 is 'receipt', not a JSON object"):

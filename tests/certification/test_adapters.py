@@ -92,6 +92,7 @@ def test_a_relative_command_path_is_taken_from_the_current_folder(
 ) -> None:
     script = tmp_path / "my-ivan.sh"
     script.write_text("#!/bin/sh\n", encoding="utf-8")
+    script.chmod(0o755)  # a script without the execute bit is refused at start
     monkeypatch.chdir(tmp_path)
     adapter = CommandAdapter("./my-ivan.sh submit {dossier}", tick="./gone.sh tick")
     assert adapter.templates["submit"].startswith(f"{script} submit")  # runs from any folder
