@@ -163,9 +163,10 @@ def certify(
 
     \b
     Exit codes: 0 PASSED (every case ran and passed), 1 FAILED or ERROR,
-    2 a usage problem (nothing ran), or the run could not go on (the cases that finished
-    are reported, the others as skipped), 3 INCOMPLETE (what ran passed, but a case was
-    skipped: the adapter lacks an operation, or the gateway has no fault injection).
+    2 a usage problem (nothing ran), or the manual operator's input ended, 3 INCOMPLETE
+    (what ran passed, but a case was skipped: the adapter lacks an operation, or the
+    gateway has no fault injection), or the gateway stopped answering during the run.
+    A run stopped halfway reports the cases that finished, the others as skipped.
     """
     if ctx.invoked_subcommand is not None:
         return

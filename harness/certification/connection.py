@@ -49,9 +49,14 @@ def send(
             f"the gateway at {url}: its TLS certificate is not trusted", hint=UNTRUSTED_HINT
         ) from None
     except requests.RequestException as exc:
-        raise ConfigError(
+        raise GatewayNotAnswering(
             f"the gateway at {url} does not answer: {failure(exc)}", hint=REACH_HINT
         ) from None
+
+
+class GatewayNotAnswering(ConfigError):
+    """The gateway cannot be reached: a usage error before the run (a wrong ``--gateway``),
+    a run that cannot conclude once its cases began (:mod:`.runner` says which)."""
 
 
 def ivan_probe_for(catalog: Catalog, pki: TestPKI, ivan: str, url: str | None) -> bytes | None:
@@ -65,4 +70,11 @@ def ivan_probe_for(catalog: Catalog, pki: TestPKI, ivan: str, url: str | None) -
     return dossier_probe(factory) if url is not None else None
 
 
-__all__ = ["REACH_HINT", "TIMEOUT", "answer_kind", "ivan_probe_for", "send"]
+__all__ = [
+    "REACH_HINT",
+    "TIMEOUT",
+    "GatewayNotAnswering",
+    "answer_kind",
+    "ivan_probe_for",
+    "send",
+]

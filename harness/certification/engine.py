@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from harness.catalog import Catalog
+from harness.certification.connection import GatewayNotAnswering
 from harness.certification.gateway import (
     PROBE_PREFIX,
     CertGateway,
@@ -118,7 +119,7 @@ class ScenarioRun:
         try:
             for kind, args in self.scenario.steps:  # checked when the suite was loaded
                 getattr(self, f"_step_{kind}")(resolve(args, self.settings))
-        except RunAborted:
+        except (RunAborted, GatewayNotAnswering):
             raise  # nothing later could run either: stop the whole run
         except FaultsUnavailable as exc:
             self.obs.error = f"skipped: {exc}"

@@ -24,7 +24,7 @@ from typing import Any
 
 from harness import __version__
 from harness.catalog import Catalog, latest_version, load_catalog
-from harness.certification.connection import ivan_probe_for
+from harness.certification.connection import GatewayNotAnswering, ivan_probe_for
 from harness.certification.engine import ScenarioRun, Watermarks
 from harness.certification.evidence import evidence_for, reproduce
 from harness.certification.gateway import CertGateway, local_gateway
@@ -42,7 +42,7 @@ from harness.certification.progress import (
 from harness.certification.suite import NEEDS, CaseSpec, Suite, load_suite
 from harness.certification.verdict import CertificationBundle
 from harness.certification.window import RunStart, run_start
-from harness.errors import ConfigError
+from harness.errors import ConfigError, GatewayUnavailable
 from harness.gateway_url import gateway_base_url
 from harness.identities import ADMIN_TOKEN, DEFAULT_IVAN_CODE, token_of
 from harness.json_lines import json_line
@@ -334,12 +334,16 @@ def run_certification(
 @contextmanager
 def _no_half_folder(bundle: ReportBundle, planned: list[tuple[CaseSpec, str]]) -> Iterator[None]:
     """An error that stops the run once its folder exists settles the folder (:func:`_stopped`);
-    Ctrl-C is the CLI's, which marks the report interrupted."""
+    a gateway lost then is :class:`GatewayUnavailable` (exit 3, as for every command); Ctrl-C
+    is the CLI's, which marks the report interrupted."""
     try:
         yield
     except Exception as exc:
-        if bundle.directory.is_dir():
-            _stopped(bundle, planned, exc)
+        if not bundle.directory.is_dir():
+            raise
+        _stopped(bundle, planned, exc)
+        if isinstance(exc, GatewayNotAnswering):  # lost mid-run: no verdict (exit 3), not
+            raise GatewayUnavailable(f"the run could not conclude: {exc}") from exc  # usage
         raise
 
 

@@ -74,3 +74,37 @@ def test_the_cli_says_where_the_partial_report_is(
     [folder] = tmp_path.iterdir()
     assert f"partial report (stopped): {folder / 'index.html'}" in result.stdout
     assert "error: the operator's input ended" in result.stderr
+
+
+def test_a_gateway_lost_midway_is_a_run_that_could_not_conclude(
+    tmp_path: Path, pki: TestPKI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 3, as every command says of a gateway that stopped answering during a run;
+    exit 2 stays a usage problem found before any case runs."""
+    from harness.certification.connection import GatewayNotAnswering
+    from harness.certification.gateway import CertGateway
+
+    adapter = resolve_adapter("reference")
+    submit, advance = adapter.submit, CertGateway.advance
+    seen: list[str] = []
+
+    def submit_noting(job: Job, now: datetime) -> list[Relay]:
+        seen.append(job.procedure)
+        return submit(job, now)
+
+    def advance_until_604(self: CertGateway, seconds: float) -> datetime:
+        if seen[-1:] == ["604"]:  # the gateway went away during the second scenario
+            raise GatewayNotAnswering("the gateway at http://x does not answer: refused")
+        return advance(self, seconds)
+
+    monkeypatch.setattr(adapter, "submit", submit_noting)
+    monkeypatch.setattr(CertGateway, "advance", advance_until_604)
+    monkeypatch.setattr("harness.certification.adapters.resolve_adapter", lambda *_args: adapter)
+    args = ["--adapter", "reference", "--procedures", "600,604", "--case", "CERT-SCH-01"]
+    result = CliRunner().invoke(certify, [*args, "--out", str(tmp_path), "--no-progress"])
+    assert result.exit_code == 3, result.output
+    [folder] = tmp_path.iterdir()
+    assert f"partial report (stopped): {folder / 'index.html'}" in result.stdout
+    assert "error: the run could not conclude: the gateway at http://x does not answer" in (
+        result.stderr
+    )
