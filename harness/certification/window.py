@@ -105,8 +105,8 @@ def refuse_several_workers(gateway: CertGateway) -> None:
     if workers > 1:
         raise ConfigError(
             f"the gateway at {gateway.url} is served by {workers} worker processes; a "
-            "certification run needs one, because fault plans, fault counts and the fault "
-            "log are per worker",
+            "certification run needs one: the fault plan is shared, but each worker counts "
+            "its own fault hits and keeps its own fault log",
             hint="serve the gateway for certification with --workers 1 "
             "(bhxh-harness serve --workers 1 --port ... --database-url ...)",
         )
