@@ -5,32 +5,21 @@ them on a copy of the data (``BHXH_HARNESS_HOME``)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from harness.catalog import load_catalog
 from harness.dossiers.factory import DossierFactory
-from harness.paths import project_root
 from harness.signing import TestPKI
 from mock_gateway.testing import free_port
+from tests.catalog_copies import edited_home
 
 D02 = Path("catalog/2026.1/rules/D02-TS.sch")
 UNDECLARED = (  # compiles and passes the static rule check: fails only when it runs
     'test="$wage &gt;= $floor"',
     "test=\"$wage &gt;= fn:as-of(concat('no_', 'table'), 'amount', string(TuThang))\"",
 )
-
-
-def _home(tmp_path: Path, file: Path, old: str, new: str) -> Path:
-    """A copy of the project's data with one edit in ``fixtures/<file>``."""
-    shutil.copytree(project_root() / "fixtures", tmp_path / "fixtures")
-    path = tmp_path / "fixtures" / file
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return tmp_path
 
 
 def _cli(home: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
@@ -44,7 +33,7 @@ def _cli(home: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_rule_failing_when_run_fails_catalog_check_with_exit_1(
     tmp_path: Path, pki_dir: Path
 ) -> None:
-    home = _home(tmp_path, D02, *UNDECLARED)
+    home = edited_home(tmp_path, D02, *UNDECLARED)
     done = _cli(home, "catalog", "check")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "2024.1: ok" in done.stdout and "2026.1: error:" in done.stderr
@@ -57,7 +46,7 @@ def test_dossier_check_names_the_broken_rule_in_one_line(
 ) -> None:
     dossier = tmp_path / "d600.xml"
     dossier.write_bytes(DossierFactory(load_catalog("2026.1"), pki).build("600", 0).envelope)
-    done = _cli(_home(tmp_path / "home", D02, *UNDECLARED), "dossier", "check", str(dossier))
+    done = _cli(edited_home(tmp_path / "home", D02, *UNDECLARED), "dossier", "check", str(dossier))
     assert done.returncode == 2, done.stdout + done.stderr
     first, *rest = done.stderr.splitlines()
     assert first.startswith("error: ") and "table 'no_table'" in first and "D02-TS.sch:13:" in first
@@ -67,7 +56,7 @@ def test_dossier_check_names_the_broken_rule_in_one_line(
 def test_a_choice_value_the_xsd_refuses_fails_catalog_check(tmp_path: Path, pki_dir: Path) -> None:
     """MaPhongBan is optional and drawn from its list: the dossiers alone would miss it."""
     old = "MaPhongBan: choice:[KT, NS, SX01, KD, HC]"
-    home = _home(tmp_path, Path("reference/fields.yaml"), old, old.replace("NS", "ns-1"))
+    home = edited_home(tmp_path, Path("reference/fields.yaml"), old, old.replace("NS", "ns-1"))
     done = _cli(home, "catalog", "check", "2026.1")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "form D02-TS version 505: fields.yaml gives MaPhongBan the value 'ns-1'" in done.stderr
@@ -90,7 +79,7 @@ def test_catalog_list_shows_every_accepted_version_the_current_one_starred(
 ) -> None:
     current = '"595": {xsd: xsd/TK1-TS-595.xsd, rules: [rules/common.sch, rules/TK1-TS.sch]}'
     older = current.replace('"595"', '"590"')
-    home = _home(
+    home = edited_home(
         tmp_path, Path("catalog/2026.1/catalog.yaml"), current, f"{older}\n      {current}"
     )
     done = _cli(home, "catalog", "list")
@@ -103,7 +92,7 @@ def test_catalog_list_shows_every_accepted_version_the_current_one_starred(
 def test_serve_refuses_a_catalog_whose_rules_fail_before_its_banner(
     tmp_path: Path, pki_dir: Path
 ) -> None:
-    home = _home(tmp_path, D02, *UNDECLARED)
+    home = edited_home(tmp_path, D02, *UNDECLARED)
     database = f"sqlite:///{tmp_path / 'gw.sqlite3'}"
     done = _cli(home, "serve", "--port", str(free_port()), "--database-url", database)
     assert done.returncode == 2, done.stdout + done.stderr

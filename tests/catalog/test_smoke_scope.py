@@ -16,23 +16,13 @@ from harness.dossiers.smoke import smoke_run
 from harness.paths import project_root
 from harness.signing import TestPKI
 from mock_gateway.testing import free_port
-from tests.catalog_copies import edited_copy
+from tests.catalog_copies import edited_copy, edited_home
 
 FIELDS = Path("reference/fields.yaml")
 DEFECTS = Path("dossiers/defects.yaml")
 BANNER = "mock BHXH gateway (TEST"
 NO_TABLE = "fn:as-of(concat('no_', 'table'), 'amount', string(TuThang)) &gt; 0"
 """Fails only when run (the table is named at run time), and only where the wage is low."""
-
-
-def _home(tmp_path: Path, file: Path, old: str, new: str) -> Path:
-    """A copy of the project's data with one edit in ``fixtures/<file>``."""
-    shutil.copytree(project_root() / "fixtures", tmp_path / "fixtures")
-    path = tmp_path / "fixtures" / file
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return tmp_path
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -70,7 +60,7 @@ def test_serve_warns_and_serves_over_the_factorys_fields_data(
     tmp_path: Path, pki_dir: Path
 ) -> None:
     """A real I-VAN's dossiers do not come from fields.yaml: it must not stop the gateway."""
-    home = _home(tmp_path, FIELDS, "  MaPhongBan: 0.5", "  MaPhongBan: 20")
+    home = edited_home(tmp_path, FIELDS, "  MaPhongBan: 0.5", "  MaPhongBan: 20")
     code, said = _serve_start(home, "--catalog", "2024.1")
     assert code is None, said
     warning, banner = said.splitlines()[:2]
@@ -99,7 +89,7 @@ def test_catalog_check_refuses_a_defect_expecting_a_code_it_does_not_get(
     tmp_path: Path, pki_dir: Path
 ) -> None:
     old = "wage-below-minimum:       {expect: [RULE-102]"
-    home = _home(tmp_path, DEFECTS, old, old.replace("RULE-102", "RULE-103"))
+    home = edited_home(tmp_path, DEFECTS, old, old.replace("RULE-102", "RULE-103"))
     done = _check(home, "2026.1")
     assert done.returncode == 1, done.stdout + done.stderr
     line = "defect wage-below-minimum (procedures 600, 601): expects RULE-103, got RULE-102"
@@ -123,7 +113,7 @@ def test_versions_taking_effect_the_same_month_fail_the_later_one_with_exit_1(
 def test_a_value_refused_in_every_row_is_one_line_with_its_count(
     tmp_path: Path, pki_dir: Path
 ) -> None:
-    home = _home(tmp_path, FIELDS, "  TyleDong: const:32\n", "  TyleDong: const:320\n")
+    home = edited_home(tmp_path, FIELDS, "  TyleDong: const:32\n", "  TyleDong: const:320\n")
     done = _check(home, "2026.1")
     assert done.returncode == 1, done.stdout + done.stderr
     rows = [line for line in done.stderr.splitlines() if "/LaoDong[" in line]
@@ -133,7 +123,7 @@ def test_a_value_refused_in_every_row_is_one_line_with_its_count(
 def test_an_unknown_faker_method_hint_lists_the_closest_names_only(
     tmp_path: Path, pki_dir: Path
 ) -> None:
-    home = _home(tmp_path, FIELDS, "  ChucVu: faker.job_title", "  ChucVu: faker.country_vi")
+    home = edited_home(tmp_path, FIELDS, "  ChucVu: faker.job_title", "  ChucVu: faker.country_vi")
     done = _check(home, "2024.1")
     assert done.returncode == 1, done.stdout + done.stderr
     hint = next(line for line in done.stderr.splitlines() if line.startswith("Hint: "))
