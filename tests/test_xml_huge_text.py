@@ -53,6 +53,7 @@ def test_a_twelve_megabyte_comment_and_attribute_are_accepted() -> None:
         (b"<H>" + b"<a>" * 65 + b"</a>" * 65 + b"</H>", "LIM-002"),
         (b"<H>" + b"<a>" * 1000 + b"</a>" * 1000 + b"</H>", "LIM-002"),
         (b"<H>" + b"<a/>" * (DEFAULT_LIMITS.max_elements + 1) + b"</H>", "LIM-002"),
+        (b"<H>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</H>", "LIM-002"),  # libxml2's cap
     ],
     ids=[
         "billion-laughs",
@@ -62,6 +63,7 @@ def test_a_twelve_megabyte_comment_and_attribute_are_accepted() -> None:
         "deep-65",
         "deep-1000",
         "too-many-elements",
+        "deep-100000",
     ],
 )
 def test_bombs_keep_their_codes(data: bytes, code: str) -> None:
