@@ -104,6 +104,26 @@ def test_cases_needing_tick_are_skipped_for_a_submit_only_adapter(tmp_path: Path
         assert found[case_id][1].startswith(TICK_REASON), found
 
 
+class CountsSubmits(NoTick):
+    """A submit-only adapter that counts the jobs it is handed."""
+
+    name = spec = "python:counts-submits"
+    submitted: ClassVar[list[str]] = []
+
+    def submit(self, job: Job, now: datetime) -> list[Relay]:
+        self.submitted.append(job.job_id)
+        return super().submit(job, now)
+
+
+def test_a_scenario_whose_every_case_lacks_an_operation_is_not_run(tmp_path: Path) -> None:
+    """Its cases are skipped saying why; running it would judge nothing and cost the vendor
+    its real-time waits (the maintenance and PKI rollover scenarios hand over jobs too)."""
+    CountsSubmits.submitted.clear()
+    found = outcomes(certify(CountsSubmits(), tmp_path, ["CERT-MNT-01", "CERT-PKI-02"]))
+    assert {outcome for outcome, _ in found.values()} == {"skipped"}, found
+    assert CountsSubmits.submitted == []
+
+
 def test_a_result_message_never_relayed_fails_the_baseline(tmp_path: Path) -> None:
     outcome, message = outcomes(certify(DropsResults(), tmp_path, ["CERT-MSG-01"]))["CERT-MSG-01"]
     assert outcome == "failed"
