@@ -42,6 +42,9 @@ _SQLITE_UNAVAILABLE = {
 }
 """SQLite's primary result codes for a database that cannot be used now. SQLite reports
 "no such table" as an OperationalError too (SQLITE_ERROR): that one is a bug, a 500."""
+_SQLITE_CONTENDED = {5, 6}
+"""BUSY and LOCKED: another writer held the database past the busy timeout. That request
+is answered 503, but the database is not lost, so later requests are not turned away."""
 
 
 def database_lost(error: BaseException, dbapi: object | None) -> bool:
@@ -63,6 +66,12 @@ def database_lost(error: BaseException, dbapi: object | None) -> bool:
     names = ("OperationalError", "InterfaceError")
     raw = tuple(kind for name in names if isinstance(kind := getattr(dbapi, name, None), type))
     return bool(raw) and isinstance(cause, raw)
+
+
+def _contended(error: BaseException) -> bool:
+    cause = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    code = getattr(cause, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _SQLITE_CONTENDED
 
 
 RETRY_AFTER = 5
@@ -93,6 +102,9 @@ class Outage:
         the database is lost; False for anything else (a bug, to log in full)."""
         if not database_lost(error, self.dbapi):
             return False
+        if _contended(error):
+            log.info("%s: the database was busy (%s); answered 503", self.name, _first_line(error))
+            return True
         with self._lock:
             was_down, self.down = self.down, True
         if not was_down:

@@ -221,3 +221,18 @@ def test_a_frozen_postgresql_is_answered_at_once_after_the_first_timeout(
         spent, answer = timed(lambda: gateway.handle(health))
         unavailable(answer)
         assert spent < FAST
+
+
+def test_a_busy_sqlite_database_is_a_503_for_that_request_only() -> None:
+    """BUSY past the busy timeout is contention, not an outage: later requests go on."""
+    import sqlite3
+
+    from mock_gateway.outage import Outage
+
+    busy = sqlite3.OperationalError("database is locked")
+    busy.sqlite_errorcode = 5  # type: ignore[attr-defined]
+    outage = Outage("test", sqlite3)
+    assert outage.caught(busy) and not outage.down
+    gone = sqlite3.OperationalError("unable to open database file")
+    gone.sqlite_errorcode = 14  # type: ignore[attr-defined]
+    assert outage.caught(gone) and outage.down
