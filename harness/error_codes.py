@@ -7,7 +7,6 @@ reported with a text that belongs to another code. The file is read once per pro
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from harness.errors import CatalogError, Finding, UsageError
 from harness.paths import fixtures_dir
+from harness.suggestions import did_you_mean
 from harness.yamlfile import line_of, load_yaml
 
 _KEYS = ("http", "severity", "vi", "en")
@@ -57,8 +57,7 @@ def _entry(path: Path, raw: Any, code: str) -> ErrorCode:
         raise refuse(f"needs http, vi and en (missing: {', '.join(missing)})", f"e.g. {example}")
     for key in entry:
         if key not in _KEYS:
-            close = difflib.get_close_matches(key, _KEYS, n=1)
-            guess = f"did you mean {close[0]!r}? " if close else ""
+            guess = did_you_mean(key, _KEYS)
             raise refuse(f"unknown key {key!r}", f"{guess}an entry takes {', '.join(_KEYS)}", key)
     http = entry["http"]
     if isinstance(http, bool) or not isinstance(http, int) or not 100 <= http <= 599:

@@ -6,7 +6,6 @@ adds a procedure can fix the data without reading Python.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 import unicodedata
@@ -20,6 +19,7 @@ from harness.catalog.model import Catalog, Envelope, Form, FormVersion, Procedur
 from harness.catalog.rule_check import check_rules
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
+from harness.suggestions import did_you_mean
 from harness.yamlfile import line_of, load_yaml
 
 _PERIOD = re.compile(r"^(0[1-9]|1[0-2])/[0-9]{4}$")
@@ -165,8 +165,7 @@ class _Parser:
             return
         for key in node:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
-                guess = f"did you mean {close[0]!r}? " if close else ""
+                guess = did_you_mean(str(key), allowed, cutoff=0.5)
                 raise self.fail(
                     f"unknown key {key!r} in {level}: it would be ignored",
                     node,

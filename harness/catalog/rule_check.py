@@ -10,7 +10,6 @@ role, a message saved decomposed).
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -34,6 +33,7 @@ from harness.catalog.xpath_scan import (
     variables,
 )
 from harness.errors import CatalogError
+from harness.suggestions import did_you_mean
 
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 _XPATH_ATTRIBUTES = ("context", "test", "value", "select", "path")
@@ -130,11 +130,6 @@ def _in_scope(node: etree._Element, every_let: Mapping[str, object]) -> set[str]
     return scope
 
 
-def _suggest(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 class _FileChecker:
     """Walks one rule file's XPath attributes and collects its problems."""
 
@@ -201,7 +196,7 @@ class _FileChecker:
                 node,
                 f"${name} is not a declared variable here, so the rule would fail with "
                 '"Undefined variable" when a dossier reaches it',
-                f"{_suggest(name, scope)}{elsewhere}declare it with "
+                f"{did_you_mean(name, scope)}{elsewhere}declare it with "
                 f'<sch:let name="{name}" value="..."/> in the rule, its pattern or the schema',
             )
 
@@ -218,7 +213,7 @@ class _FileChecker:
     def _prefix_hint(self, name: Prefixed) -> str:
         declare = f'declare the prefix with <sch:ns prefix="{name.prefix}" uri="..."/>'
         if not (name.call and name.local in xpath_functions.ARITY):
-            return f"{_suggest(name.prefix, self.prefixes)}{declare}"
+            return f"{did_you_mean(name.prefix, self.prefixes)}{declare}"
         ours = sorted(p for p, u in self.prefixes.items() if u == xpath_functions.NAMESPACE)
         if ours:
             return f"did you mean {ours[0]}:{name.local}()? (the harness's function) or {declare}"
@@ -266,8 +261,9 @@ class _FileChecker:
             self.add(
                 node,
                 f"role {code!r} is a code of another stage: rules raise {families} codes",
-                f"{_suggest(code, self._ours())}use a {families} code fixtures/error_codes.yaml "
-                "declares, or declare a new one there",
+                did_you_mean(code, self._ours())
+                + f"use a {families} code fixtures/error_codes.yaml declares, or declare a new "
+                "one there",
             )
         elif code not in self.codes:
             self.add(
@@ -303,7 +299,7 @@ class _FileChecker:
             self.add(
                 node,
                 f"unknown extension function {name}()",
-                f"{_suggest(call.name, xpath_functions.ARITY)}the functions rules may call are "
+                f"{did_you_mean(call.name, xpath_functions.ARITY)}the functions rules may call are "
                 f"{known} (harness/catalog/xpath_functions.py)",
             )
             return
@@ -334,7 +330,7 @@ class _FileChecker:
         self.add(
             node,
             f"{how} names reference table {table!r}, which fixtures/reference/ does not define",
-            f"{_suggest(table, self.tables)}known tables: {', '.join(sorted(self.tables))}",
+            f"{did_you_mean(table, self.tables)}known tables: {', '.join(sorted(self.tables))}",
         )
         return False
 
@@ -344,7 +340,8 @@ class _FileChecker:
             self.add(
                 node,
                 f"{how}() names column {column!r}, which no row of table {table!r} has",
-                f"{_suggest(column, columns)}columns of {table!r}: {', '.join(sorted(columns))}",
+                did_you_mean(column, columns)
+                + f"columns of {table!r}: {', '.join(sorted(columns))}",
             )
 
 

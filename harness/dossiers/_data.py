@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from harness import yamlfile
 from harness.errors import CatalogError, FactoryError
 from harness.paths import fixtures_dir
+from harness.suggestions import did_you_mean
 
 __all__ = [
     "Agency",
@@ -344,11 +345,6 @@ def _fields_error(
     return CatalogError(message, path=path, line=yamlfile.line_of(node, key), hint=hint)
 
 
-def _nearest(name: str, known: Collection[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 def _known_keys(node: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
     """A misspelt section (``optinal:``) would be ignored: refuse it."""
     for key in node:
@@ -357,7 +353,7 @@ def _known_keys(node: Mapping[str, Any], allowed: tuple[str, ...], where: str) -
                 f"unknown key {key!r} in {where}: it would be ignored",
                 node,
                 key,
-                f"{_nearest(key, allowed)}{where} takes only: {', '.join(allowed)}",
+                f"{did_you_mean(key, allowed)}{where} takes only: {', '.join(allowed)}",
             )
 
 
@@ -402,7 +398,7 @@ def _source(fields: Mapping[str, Any], name: str, names: Mapping[str, Collection
             f"{name}: {source!r}: the factory offers no {kind}.{arg}",
             fields,
             name,
-            f"{_nearest(arg, names[kind])}{_closest(kind, arg, names[kind])}",
+            f"{did_you_mean(arg, names[kind])}{_closest(kind, arg, names[kind])}",
         )
     return source
 
