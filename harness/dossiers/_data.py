@@ -306,6 +306,17 @@ _FIXED_KINDS = ("const", "digits", "choice")
 """Sources written ``kind:argument``; the others are ``kind.name``, checked against ``names``."""
 
 
+def split_source(source: str) -> tuple[str, str]:
+    """A value source as its kind and argument: ``choice:[A, B]`` and ``person.ho_ten``."""
+    kind, _, arg = source.partition(":") if ":" in source else source.partition(".")
+    return kind, arg
+
+
+def choice_values(arg: str) -> list[str]:
+    """The values of a ``choice:[A, "B"]`` argument, as the factory draws among them."""
+    return [v.strip().strip('"') for v in arg.strip("[]").split(",")]
+
+
 @dataclass(frozen=True)
 class FieldSources:
     """``fields.yaml``, checked: element -> value source, optional-element odds, codes."""
@@ -377,7 +388,7 @@ def _source(fields: Mapping[str, Any], name: str, names: Mapping[str, Collection
             name,
             f"write a fixed value as const:{value}" if value is not None else None,
         )
-    kind, _, arg = source.partition(":") if ":" in source else source.partition(".")
+    kind, arg = split_source(source)
     if kind == "digits" and not (arg.isascii() and arg.isdigit() and int(arg) > 0):
         raise _fields_error(f"{name}: {source!r} needs a digit count, e.g. digits:10", fields, name)
     if kind == "choice" and not [v for v in arg.strip("[]").split(",") if v.strip()]:

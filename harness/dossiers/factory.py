@@ -19,7 +19,7 @@ from faker import Faker
 from lxml import etree
 
 from harness.catalog import Catalog, FormVersion, Procedure, load_catalog
-from harness.dossiers._data import field_sources, places
+from harness.dossiers._data import choice_values, field_sources, places, split_source
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.dossiers.provider import PERSON_ATTRIBUTES, Person, faker_methods, seeded_faker
 from harness.dossiers.text import format_vn_date, parse_period
@@ -208,13 +208,13 @@ class _FormFiller:
         return self._resolve(source, spec, row)
 
     def _resolve(self, source: str, spec: ElementSpec, row: _Row) -> str:
-        kind, _, arg = source.partition(":") if ":" in source else source.partition(".")
+        kind, arg = split_source(source)
         if kind == "const":
             return arg
         if kind == "digits":
             return "".join(self.rng.choices("0123456789", k=int(arg)))
         if kind == "choice":
-            return str(self.rng.choice([v.strip().strip('"') for v in arg.strip("[]").split(",")]))
+            return str(self.rng.choice(choice_values(arg)))
         if kind == "person":
             return self._person_value(row, arg)
         if kind == "unit":

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.catalog.model import Catalog, FormVersion
+from harness.dossiers._data import split_source
 from harness.dossiers.factory import FieldRules, field_rules
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import CatalogError
@@ -32,11 +33,6 @@ class Unfilled:
         return f"form {self.form} version {self.version}: element {self.path}: {self.problem}"
 
 
-def _kind(source: str) -> str:
-    """The kind of a value source, split as the factory splits it."""
-    return source.partition(":")[0] if ":" in source else source.partition(".")[0]
-
-
 def _walk(
     spec: ElementSpec, path: str, rules: FieldRules, version: FormVersion, out: list[Unfilled]
 ) -> None:
@@ -53,7 +49,7 @@ def _walk(
             choices = rules.prefer.get(child.name, ()) or child.enumeration
             if not any(not child.enumeration or c in child.enumeration for c in choices):
                 out.append(Unfilled(version.form, version.version, where, "no value source"))
-        elif _kind(source) not in _SOURCE_KINDS:
+        elif split_source(source)[0] not in _SOURCE_KINDS:
             problem = f"unknown value source {source!r}"
             out.append(Unfilled(version.form, version.version, where, problem))
 

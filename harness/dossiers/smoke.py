@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import harness
 from harness.catalog import Catalog, FormVersion, validators_for
+from harness.dossiers._data import choice_values, split_source
 from harness.errors import CatalogError, Finding, UsageError
 from harness.paths import cache_dir, fixtures_dir
 from harness.signing import TestPKI, ensure_pki
@@ -46,9 +47,9 @@ _ENVELOPE = "Hoso"
 _NODE_HINT = "catalog.yaml gives"
 """How the hint of a signature node the XSD does not allow starts (a gateway fault)."""
 _SHOWN = 12
+"""Problems listed in full; the rest are counted."""
 _WARNED = 200
 """Characters of the first problem a ``serve`` warning quotes."""
-"""Problems listed in full; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -249,12 +250,10 @@ def value_refusals(catalog: Catalog) -> list[Refusal]:
 
 def _fixed_values(source: str) -> list[str]:
     """The values a ``const:`` or ``choice:`` source gives, split as the factory splits them."""
-    kind, _, arg = source.partition(":")
+    kind, arg = split_source(source)
     if kind == "const":
         return [arg]
-    if kind == "choice":
-        return [v.strip().strip('"') for v in arg.strip("[]").split(",")]
-    return []
+    return choice_values(arg) if kind == "choice" else []
 
 
 def _value_refusal(version: FormVersion, element: str, value: str, error: object) -> Refusal:
