@@ -280,7 +280,8 @@ def catalog_check(version: str | None) -> None:
     factory can fill every form, then build its valid dossier of every procedure and form
     version, and each named defect that applies, and check them as the gateway would (all
     versions by default)."""
-    from harness.catalog import catalogs_dir, list_versions, load_catalog
+    from harness.catalog import list_versions, load_catalog
+    from harness.catalog.loader import version_names
     from harness.dossiers.smoke import check_smoke, remember_pass, smoke_builds
     from harness.errors import CatalogError, PKIError
     from harness.signing import TestPKI, ensure_pki
@@ -291,10 +292,7 @@ def catalog_check(version: str | None) -> None:
     except CatalogError as exc:  # two versions' effective_from clash: the later one fails
         if not exc.path:
             raise
-        names = sorted(
-            (p.parent.name for p in catalogs_dir().glob("*/catalog.yaml")),
-            key=lambda n: [int(x) if x.isdigit() else 0 for x in n.split(".")],
-        )
+        names = version_names()
         unordered[Path(exc.path).parent.name] = exc
     if version is not None and version not in names:
         load_catalog(version)  # "not found" and the known versions: a usage error

@@ -45,6 +45,12 @@ def _version_key(name: str) -> tuple[int, ...]:
     return tuple(int(x) if x.isdigit() else 0 for x in name.split("."))
 
 
+def version_names(root: Path | None = None) -> list[str]:
+    """The catalog versions on disk in version order, their periods not checked (what
+    :func:`list_versions` lists, for a caller reporting a clash between them)."""
+    return _names(root or catalogs_dir())
+
+
 def _names(base: Path) -> list[str]:
     names = [p.name for p in base.iterdir() if (p / "catalog.yaml").is_file()]
     return sorted(names, key=_version_key)
