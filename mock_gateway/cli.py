@@ -222,9 +222,8 @@ def _refuse_unservable_catalogs(catalogs: tuple[str, ...]) -> None:
     for version in catalogs or list_versions():
         try:
             warning = check_smoke_once(load_catalog(version), pki)
-        except UsageError as exc:  # its message may name the catalog already
-            said = str(exc).removeprefix(f"catalog {version}: ")
-            raise UsageError(f"cannot serve catalog {version}: {said}") from None
+        except UsageError as exc:
+            raise UsageError(f"cannot serve catalog {version}: {exc}") from None
         if warning:
             click.echo(warning, err=True)
 
