@@ -80,7 +80,7 @@ class _Slot:
 
 
 class GroupCommit:
-    """Batches :meth:`save` calls from many threads into few transactions."""
+    """Batches :meth:`save_many` calls from many threads into few transactions."""
 
     def __init__(
         self,
@@ -99,13 +99,6 @@ class GroupCommit:
         self._queue_lock = threading.Lock()
         self._writer = threading.Lock()
         self.batches = 0  # for tests and benchmarks: how many transactions were needed
-
-    def save(self, dossier: NewDossier, receipt: bytes, receipt_id: str) -> StoredReceipt:
-        """Store one accepted dossier durably; returns what its message id is bound to."""
-        outcome = self.save_many([(dossier, receipt, receipt_id)])[0]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
     def save_many(
         self, items: Sequence[tuple[NewDossier, bytes, str]]
