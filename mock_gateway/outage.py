@@ -57,21 +57,30 @@ def database_lost(error: BaseException, dbapi: object | None) -> bool:
         return True
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free
         return True
-    cause = error.orig if isinstance(error, sa_exc.DBAPIError) else error
-    code = getattr(cause, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF in _SQLITE_UNAVAILABLE
+    code = _sqlite_code(error)
+    if code is not None:
+        return code in _SQLITE_UNAVAILABLE
     if isinstance(error, _SQLALCHEMY_LOST):
         return True
     names = ("OperationalError", "InterfaceError")
     raw = tuple(kind for name in names if isinstance(kind := getattr(dbapi, name, None), type))
-    return bool(raw) and isinstance(cause, raw)
+    return bool(raw) and isinstance(_cause(error), raw)
+
+
+def _cause(error: BaseException) -> BaseException:
+    """The driver's own error under SQLAlchemy's wrapper (the intake's raw cursors raise it
+    unwrapped)."""
+    return (error.orig or error) if isinstance(error, sa_exc.DBAPIError) else error
+
+
+def _sqlite_code(error: BaseException) -> int | None:
+    """SQLite's primary result code of ``error``, None for another database's error."""
+    code = getattr(_cause(error), "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def _contended(error: BaseException) -> bool:
-    cause = error.orig if isinstance(error, sa_exc.DBAPIError) else error
-    code = getattr(cause, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF in _SQLITE_CONTENDED
+    return _sqlite_code(error) in _SQLITE_CONTENDED
 
 
 RETRY_AFTER = 5
