@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from mock_gateway import pgsql
 from mock_gateway.records import Issue, NewDossier, TrafficRecord
 from mock_gateway.store import Store
+from tests.gateway.store_records import DUE, handover_step, new_dossier
 
 
 @pytest.fixture
@@ -139,40 +140,14 @@ def test_traffic_ids_continue_after_rows_written_without_the_counter(fresh_db: s
         ]
 
 
-def new_dossier(ivan: str) -> NewDossier:
-    return NewDossier(
-        ma_gdich=uuid.uuid4().hex,
-        ivan=ivan,
-        message_id=uuid.uuid4().hex,
-        body_sha256=uuid.uuid4().hex,
-        body=b"<Hoso/>",
-        procedure="600",
-        period="07/2024",
-        unit="ABC1234",
-        received_at="2024-07-01T00:00:00.000000Z",
-        catalog_version="2024.1",
-        next_due_at="2024-07-01T00:15:00.000000Z",
-        summary={},
-    )
-
-
 def handover(dossier: NewDossier, render: Callable[[int | None], None]) -> Issue:
+    """The 02/TB-TS step of ``dossier``, calling ``render`` as the step is rendered."""
+
     def rendered(number: int | None) -> tuple[bytes, str | None]:
         render(number)
         return b"<THONGBAO/>", f"{number:06d}"
 
-    return Issue(
-        ma_gdich=dossier.ma_gdich,
-        ivan=dossier.ivan,
-        from_status="received",
-        to_status="handed_over",
-        next_due_at=None,
-        kind="02/TB-TS",
-        message_id=uuid.uuid4().hex,
-        created_at="2024-07-01T00:15:00.000000Z",
-        number_scope="so_hso:2024:00100",
-        render=rendered,
-    )
+    return handover_step(dossier, rendered)
 
 
 def test_two_workers_issuing_in_opposite_orders_do_not_deadlock(fresh_db: str) -> None:
@@ -180,7 +155,7 @@ def test_two_workers_issuing_in_opposite_orders_do_not_deadlock(fresh_db: str) -
     first claim until the other has made one: PostgreSQL aborted one of them with
     "deadlock detected" (503 SRV-001 for a concurrent clock advance)."""
     with workers(fresh_db) as (a, b):
-        first, second = new_dossier("IVAN01"), new_dossier("IVAN02")
+        first, second = new_dossier(ivan="IVAN01", due=DUE), new_dossier(ivan="IVAN02", due=DUE)
         for d in (first, second):
             a.save_accepted(d, b"<r/>", uuid.uuid4().hex)
         claimed = {"a": threading.Event(), "b": threading.Event()}

@@ -17,25 +17,9 @@ from harness.errors import ConfigError
 from mock_gateway import schema
 from mock_gateway.clock import ClockState, SimulatedClock
 from mock_gateway.prepared import Prepared
-from mock_gateway.records import Issue, NewDossier, StoredReceipt
+from mock_gateway.records import StoredReceipt
 from mock_gateway.store import Store
-
-
-def new_dossier(message_id: str, ivan: str = "IVAN01") -> NewDossier:
-    return NewDossier(
-        ma_gdich=uuid.uuid4().hex,
-        ivan=ivan,
-        message_id=message_id,
-        body_sha256=uuid.uuid4().hex,
-        body=b"<Hoso/>",
-        procedure="600",
-        period="07/2024",
-        unit="ABC1234",
-        received_at="2024-07-01T00:00:00.000000Z",
-        catalog_version="2024.1",
-        next_due_at=None,
-        summary={},
-    )
+from tests.gateway.store_records import handover_step, new_dossier
 
 
 @pytest.fixture
@@ -165,28 +149,13 @@ def test_indexes_added_later_are_created_on_an_existing_file(tmp_path: Path) -> 
     assert {index.name for index in schema.dossiers.indexes} <= names
 
 
-def _handover(d: NewDossier) -> Issue:
-    return Issue(
-        ma_gdich=d.ma_gdich,
-        ivan=d.ivan,
-        from_status="received",
-        to_status="handed_over",
-        next_due_at=None,
-        kind="02/TB-TS",
-        message_id=uuid.uuid4().hex,
-        created_at="2024-07-01T00:15:00.000000Z",
-        number_scope="so_hso:2024:00100",
-        render=lambda number: (f"<slip n='{number}'/>".encode(), f"{number:05d}/2024/00100"),
-    )
-
-
 def test_issue_many_skips_steps_another_process_took(store: Store) -> None:
     """One transaction for the batch; a step whose claim fails is skipped, the others get
     consecutive SO_HSO numbers and feed positions, and nothing is issued twice."""
     dossiers = [new_dossier(f"m{i}") for i in range(3)]
     store.save_many([(d, b"<r/>", uuid.uuid4().hex) for d in dossiers])
-    assert store.issue_many([_handover(dossiers[1])]) == 1  # another process got there first
-    assert store.issue_many([_handover(d) for d in dossiers]) == 2
+    assert store.issue_many([handover_step(dossiers[1])]) == 1  # another process got there first
+    assert store.issue_many([handover_step(d) for d in dossiers]) == 2
     with store.read() as conn:
         rows = conn.execute(
             select(schema.messages.c.ma_gdich, schema.messages.c.feed_seq, schema.dossiers.c.so_hso)

@@ -22,8 +22,9 @@ from sqlalchemy.exc import OperationalError
 
 from harness.errors import ConfigError
 from mock_gateway import pgsql
-from mock_gateway.records import Issue, NewDossier, TrafficRecord
+from mock_gateway.records import TrafficRecord
 from mock_gateway.store import Store
+from tests.gateway.store_records import DUE, new_dossier, result_step
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -40,44 +41,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-def dossier() -> NewDossier:
-    return NewDossier(
-        ma_gdich=uuid.uuid4().hex,
-        ivan="IVAN01",
-        message_id=uuid.uuid4().hex,
-        body_sha256="0" * 64,
-        body=b"<Hoso/>",
-        procedure="600",
-        period="07/2024",
-        unit="ABC1234",
-        received_at="2024-07-01T00:00:00.000000Z",
-        catalog_version="2024.1",
-        next_due_at="2024-07-01T00:15:00.000000Z",
-        summary={},
-    )
-
-
-def result_step(d: NewDossier) -> Issue:
-    return Issue(
-        ma_gdich=d.ma_gdich,
-        ivan=d.ivan,
-        from_status="received",
-        to_status="accepted",
-        next_due_at=None,
-        kind="03/TB-TS",
-        message_id=uuid.uuid4().hex,
-        created_at="2024-07-01T00:15:00.000000Z",
-        number_scope=None,
-        render=lambda _n: (b"<THONGBAO/>", None),
-    )
-
-
 def test_a_lifecycle_step_aborted_by_a_deadlock_is_run_again(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A deadlock PostgreSQL broke by aborting us is not an outage: running the
     transaction again succeeds (it used to reach the client as 503 SRV-001)."""
-    d = dossier()
+    d = new_dossier(due=DUE)
     store.save_accepted(d, b"<r/>", uuid.uuid4().hex)
     write, calls = store.write, []
 
@@ -109,7 +78,7 @@ def test_a_dossier_whose_batch_deadlocked_is_saved_again(
                 raise deadlock()
 
     monkeypatch.setattr(store._group, "_transaction", aborted_once)
-    d = dossier()
+    d = new_dossier(due=DUE)
     assert store.save_accepted(d, b"<r/>", "r1").ma_gdich == d.ma_gdich
     assert store.counts()["dossiers"] == 1
 
