@@ -17,6 +17,7 @@ from mock_gateway.clock import ClockLimitError, iso
 from mock_gateway.config import GatewayConfig
 from mock_gateway.exchange import JSON, GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
+from mock_gateway.processor import ADVANCE_ISSUE_LIMIT
 from mock_gateway.routes import MAX_CLOCK_ADVANCE
 
 if TYPE_CHECKING:
@@ -103,14 +104,15 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
                 "REQ-002", "?seconds", parameter="seconds", range=f"0..{MAX_CLOCK_ADVANCE:.0f}"
             )
         try:
-            issued = gw.advance_clock(seconds)
+            reached = gw.jump_clock(seconds)
         except ClockLimitError as exc:  # it would pass mock_gateway.clock.LATEST
             detail = str(exc).removesuffix(f"\nHint: {exc.hint}")[:300]
             hint = (exc.hint or "")[:300]
             raise reject(
                 "REQ-002", "?seconds", parameter="seconds", detail=detail, hint=hint
             ) from None
-        return _json({"now": iso(gw.clock.now()), "advanced": seconds, "issued": issued})
+        issued = gw.processor.run_due(limit=ADVANCE_ISSUE_LIMIT)
+        return _json({"now": iso(reached), "advanced": seconds, "issued": issued})
 
     def traffic(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         return export_traffic(gw, request)

@@ -65,6 +65,7 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
         if not gw.store.ping():
             raise reject("SRV-001", "/healthz", detail="database unreachable")
         gw.outage.back()  # a gateway without a processor thread hears of it here
+        gw.refresh_clock()  # another worker may have just advanced it: say where it is now
         body = {
             "status": "ok",
             "environment": "THU_NGHIEM",

@@ -88,6 +88,10 @@ class SimulatedClock:
         """Simulated now, as an aware UTC datetime."""
         return datetime.fromtimestamp(self.timestamp(), UTC)
 
+    def now_on(self, state: ClockState) -> datetime:
+        """Now on ``state``'s timeline, whichever this clock has adopted since."""
+        return datetime.fromtimestamp(state.at(self._real()), UTC)
+
     @property
     def stopped(self) -> bool:
         """True once simulated time has reached :data:`LATEST` (it stays there)."""

@@ -53,7 +53,7 @@ from mock_gateway.intake import Accepted, CatalogSet, Intake, Rejected, reject
 from mock_gateway.metrics import Metrics
 from mock_gateway.metrics_share import MetricsShare
 from mock_gateway.outage import RETRY_AFTER, Outage
-from mock_gateway.processor import Delays, Processor
+from mock_gateway.processor import ADVANCE_ISSUE_LIMIT, Delays, Processor
 from mock_gateway.releases import load_release
 from mock_gateway.routes import MAX_CLOCK_ADVANCE, Auth, Route, allowed, resolve
 from mock_gateway.store import NewDossier, Store, StoredReceipt
@@ -142,12 +142,18 @@ class Gateway:
     def refresh_clock(self) -> None:
         self.clock.adopt(self.store.load_clock(self.clock.state))
 
-    def advance_clock(self, seconds: float, *, limit: int = 10_000) -> int:
+    def advance_clock(self, seconds: float, *, limit: int = ADVANCE_ISSUE_LIMIT) -> int:
         """Fast-forward the shared simulated clock and issue what fell due; returns how many.
 
         Goes through the store so every worker (and the processor thread, which re-reads
         the timeline on each tick) sees the same jump.
         """
+        self.jump_clock(seconds)
+        return self.processor.run_due(limit=limit)
+
+    def jump_clock(self, seconds: float) -> datetime:
+        """Move the shared timeline ``seconds`` ahead; returns the moment this jump reached
+        (another worker's jump made at the same time is not counted in it twice)."""
         if not math.isfinite(seconds) or not 0 <= seconds <= MAX_CLOCK_ADVANCE:
             raise ConfigError(  # the admin route answers REQ-002 before this; callers in code
                 f"cannot advance the simulated clock by {seconds} s",
@@ -155,9 +161,9 @@ class Gateway:
             )
         self.refresh_clock()  # another worker may have advanced it meanwhile
         self.clock.check_advance(seconds)  # ClockLimitError past mock_gateway.clock.LATEST
-        self.store.advance_clock(seconds)
-        self.refresh_clock()
-        return self.processor.run_due(limit=limit)
+        state = self.store.advance_clock(seconds)
+        self.clock.adopt(state)
+        return self.clock.now_on(state)
 
     def traffic_log(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         """Traffic rows after id ``after``, oldest first, including rows not yet written."""

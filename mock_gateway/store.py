@@ -497,12 +497,22 @@ class Store:
         with self.write() as conn:
             conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.id], set_=values))
 
-    def advance_clock(self, seconds: float) -> None:
+    def advance_clock(self, seconds: float) -> ClockState:
+        """Add ``seconds`` to the shared timeline; returns the timeline this update made.
+
+        Read back in the same statement: two workers advancing together each learn the
+        moment their own jump reached, not the sum of both read a moment later.
+        """
         t = schema.clock
+        stmt = (
+            update(t)
+            .where(t.c.id == 1)
+            .values(offset_seconds=t.c.offset_seconds + seconds)
+            .returning(t.c.origin_real, t.c.origin_sim, t.c.speed, t.c.offset_seconds)
+        )
         with self.write() as conn:
-            conn.execute(
-                update(t).where(t.c.id == 1).values(offset_seconds=t.c.offset_seconds + seconds)
-            )
+            row = conn.execute(stmt).one()
+        return ClockState(row.origin_real, row.origin_sim, row.speed, row.offset_seconds)
 
     # -- traffic and housekeeping ---------------------------------------------------------
 
