@@ -22,7 +22,7 @@ import click
 from harness import __version__
 from harness.cli_exits import exits_on_errors
 from harness.cli_types import NAME
-from harness.errors import UsageError
+from harness.errors import CatalogError, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import working_folder
 
@@ -222,16 +222,39 @@ def catalog() -> None:
     """Inspect, validate and compare catalog versions (fixtures/catalog/<version>)."""
 
 
-@catalog.command("list")
+def _versions_on_disk() -> tuple[list[str], dict[str, CatalogError]]:
+    """Every catalog version, and the error of each whose ``effective_from`` clashes with
+    an older one's: a caller reports it with that version and goes on with the others."""
+    from harness.catalog import list_versions
+    from harness.catalog.loader import version_names
+
+    try:
+        return list_versions(), {}
+    except CatalogError as exc:  # two versions' effective_from clash: the later one fails
+        if not exc.path:
+            raise
+        return version_names(), {Path(exc.path).parent.name: exc}
+
+
+LIST_EXIT_CODES = (
+    "Exit codes: 0 every version loaded, 1 a version could not be loaded (what to fix on "
+    "stderr; the others are still listed)."
+)
+
+
+@catalog.command("list", epilog=LIST_EXIT_CODES)
 @friendly
 def catalog_list() -> None:
     """List catalog versions with their procedures and forms."""
-    from harness.catalog import list_versions, load_catalog
+    from harness.catalog import load_catalog
 
+    names, unordered = _versions_on_disk()
     broken = 0
     several = False
-    for version in list_versions():
+    for version in names:
         try:
+            if version in unordered:
+                raise unordered[version]
             cat = load_catalog(version)
         except UsageError as exc:  # list the others: one broken version hides nothing else
             click.echo(f"{version}  cannot load: {exc}", err=True)
@@ -250,7 +273,7 @@ def catalog_list() -> None:
         click.echo("* the form's current version (what `dossier build` makes); the others listed")
         click.echo("  are still accepted")
     if broken:
-        sys.exit(2)
+        sys.exit(1)
 
 
 def _compiled(version: str) -> Catalog:
@@ -280,20 +303,12 @@ def catalog_check(version: str | None) -> None:
     factory can fill every form, then build its valid dossier of every procedure and form
     version, and each named defect that applies, and check them as the gateway would (all
     versions by default)."""
-    from harness.catalog import list_versions, load_catalog
-    from harness.catalog.loader import version_names
+    from harness.catalog import load_catalog
     from harness.dossiers.smoke import check_smoke, remember_pass, smoke_builds
-    from harness.errors import CatalogError, PKIError
+    from harness.errors import PKIError
     from harness.signing import TestPKI, ensure_pki
 
-    unordered: dict[str, CatalogError] = {}
-    try:
-        names = list_versions()
-    except CatalogError as exc:  # two versions' effective_from clash: the later one fails
-        if not exc.path:
-            raise
-        names = version_names()
-        unordered[Path(exc.path).parent.name] = exc
+    names, unordered = _versions_on_disk()
     if version is not None and version not in names:
         load_catalog(version)  # "not found" and the known versions: a usage error
     pki: TestPKI | None = None

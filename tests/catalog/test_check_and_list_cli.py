@@ -99,3 +99,25 @@ def test_serve_refuses_a_catalog_whose_rules_fail_before_its_banner(
     assert "cannot serve catalog 2026.1: " in done.stderr and "'no_table'" in done.stderr
     assert "cannot serve catalog 2026.1: catalog 2026.1" not in done.stderr  # said once
     assert "mock BHXH gateway (TEST" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_catalog_list_lists_every_version_and_fails_the_one_whose_start_clashes(
+    tmp_path: Path,
+) -> None:
+    """Two versions taking effect the same month ended the listing with exit 2, a usage
+    error, and listed nothing; ``catalog check`` already judged it the data's fault."""
+    home = edited_home(
+        tmp_path,
+        Path("catalog/2026.1/catalog.yaml"),
+        'effective_from: "01/2026"',
+        'effective_from: "07/2024"',
+    )
+    start = (home / "fixtures/catalog/2024.1/catalog.yaml").read_text(encoding="utf-8")
+    assert 'effective_from: "07/2024"' in start  # the same month as 2024.1
+    done = _cli(home, "catalog", "list")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "2024.1  from 07/2024" in done.stdout
+    assert "2026.1  cannot load: " in done.stderr and "both take effect 07/2024" in done.stderr
+    assert "Traceback" not in done.stderr
+    listed = _cli(None, "catalog", "list", "--help")
+    assert "1 a version could not be loaded" in " ".join(listed.stdout.split())
