@@ -20,7 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from harness import error_codes
-from harness.catalog import xpath_functions
+from harness.catalog import xpath_core, xpath_functions
 from harness.catalog.rule_roles import SCHEMATRON_FAMILIES
 from harness.catalog.tables import table_rows
 from harness.catalog.xpath_scan import (
@@ -30,6 +30,7 @@ from harness.catalog.xpath_scan import (
     literal,
     prefixed_names,
     table_paths,
+    unprefixed_calls,
     variables,
 )
 from harness.errors import CatalogError
@@ -173,6 +174,9 @@ class _FileChecker:
                 for call in function_calls(expression):
                     if call.prefix in ours:
                         self.call(node, call)
+                for call in unprefixed_calls(expression):
+                    if call.name not in xpath_core.NOT_CALLS:
+                        self.core_call(node, call)
                 for table in table_paths(expression):
                     self.table(node, table, "$tables/tables/")
                 self.variables(node, expression)
@@ -323,6 +327,41 @@ class _FileChecker:
                 self.column(node, table, "since", name)
                 if column is not None:
                     self.column(node, table, column, name)
+
+    def core_call(self, node: etree._Element, call: Call) -> None:
+        """An unprefixed call must be XPath's or XSLT's, with as many arguments as it takes:
+        lxml compiles any other, and the rule fails only when a dossier reaches it."""
+        arity = xpath_core.ARITY.get(call.name)
+        if arity is None:
+            self.add(
+                node,
+                f"{call.name}() is not an XPath 1.0 or XSLT 1.0 function, so the rule would "
+                'fail with "Unregistered function" when a dossier reaches it',
+                self._unknown_function_hint(call.name),
+            )
+        elif not arity[0] <= len(call.args) <= arity[1]:
+            self.add(
+                node,
+                f"{call.name}() takes {xpath_core.arity_text(*arity)} argument(s), given "
+                f'{len(call.args)}, so the rule would fail with "Invalid number of arguments" '
+                "when a dossier reaches it",
+                "see XPath 1.0, section 4 (https://www.w3.org/TR/xpath-10/#corelib)",
+            )
+
+    def _unknown_function_hint(self, name: str) -> str:
+        if name in xpath_functions.ARITY:  # the harness's own, called without its prefix
+            ours = sorted(p for p, u in self.prefixes.items() if u == xpath_functions.NAMESPACE)
+            prefix = ours[0] if ours else "fn"
+            declare = (
+                ""
+                if ours
+                else f'declare <sch:ns prefix="fn" uri="{xpath_functions.NAMESPACE}"/> and '
+            )
+            return f"{name}() is the harness's function: {declare}call {prefix}:{name}()"
+        return (
+            f"{did_you_mean(name, xpath_core.ARITY)}rules may call XPath 1.0's functions, "
+            "XSLT 1.0's and the harness's (prefixed, harness/catalog/xpath_functions.py)"
+        )
 
     def table(self, node: etree._Element, table: str, how: str) -> bool:
         if table in self.tables:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 _NAME = r"[A-Za-z_][\w.\-]*"
 _CALL = re.compile(rf"(?<![\w.\-:$@/])({_NAME}):({_NAME})\s*\(")
+_UNPREFIXED_CALL = re.compile(rf"(?<![\w.\-:$@/])({_NAME})\s*\(")
 _TABLES = re.compile(rf"\$tables\s*/\s*tables\s*/\s*({_NAME})")
 _VARIABLE = re.compile(rf"\$((?:{_NAME}:)?{_NAME})")
 _PREFIXED = re.compile(rf"(?<![\w.\-$])(?:(?<=::)|(?<!:))({_NAME}):(?!:)({_NAME}|\*)(\s*\()?")
@@ -84,6 +85,18 @@ def function_calls(expression: str) -> list[Call]:
         args = _arguments(expression, blanked, match.end())
         if args is not None:
             calls.append(Call(match[1], match[2], args))
+    return calls
+
+
+def unprefixed_calls(expression: str) -> list[Call]:
+    """Every ``name(...)`` in ``expression`` without a prefix (``prefix`` is ``""``):
+    function calls, and the node tests and operators a caller tells apart by name."""
+    blanked = _blank_literals(expression)
+    calls = []
+    for match in _UNPREFIXED_CALL.finditer(blanked):
+        args = _arguments(expression, blanked, match.end())
+        if args is not None:
+            calls.append(Call("", match[1], args))
     return calls
 
 

@@ -35,25 +35,26 @@ def _form_error(tmp_path: Path, pki: TestPKI, edits: Edits) -> tuple[str, Path]:
     return str(caught.value), root
 
 
-UNKNOWN_FUNCTION = ('test="$wage &gt;= $floor"', 'test="$wage &gt;= flor($floor)"')
-"""A mistake only running finds: an unprefixed function XPath 1.0 does not have (an
-undeclared variable or prefix is refused when the catalog loads, test_rule_variables.py)."""
+RUN_TIME_FAULT = ('test="$wage &gt;= $floor"', 'test="$wage &gt;= count($floor)"')
+"""A mistake only running finds: count() of a number, not of nodes (an undeclared variable
+or prefix, or an unknown function, is refused when the catalog loads: see
+test_rule_variables.py and test_rule_functions.py)."""
 
 
-def test_an_unknown_function_names_the_file_line_and_assert(tmp_path: Path, pki: TestPKI) -> None:
-    text, root = _form_error(tmp_path, pki, {D02: [UNKNOWN_FUNCTION]})
-    line = _line(root, D02, "flor(")
+def test_a_run_time_fault_names_the_file_line_and_assert(tmp_path: Path, pki: TestPKI) -> None:
+    text, root = _form_error(tmp_path, pki, {D02: [RUN_TIME_FAULT]})
+    line = _line(root, D02, "count($floor)")
     assert f"D02-TS.sch:{line}:" in text and "assert 'd02-wage-floor'" in text
-    assert "Unregistered function" in text
+    assert "Invalid type" in text
     assert "XSLTApplyError" not in text and "runtime error, element" not in text
 
 
-def test_an_unknown_function_in_a_let_names_the_let(tmp_path: Path, pki: TestPKI) -> None:
-    edit = ("fn:year-of(string(NgaySinh))", "year-of(string(NgaySinh))")
+def test_a_run_time_fault_in_a_let_names_the_let(tmp_path: Path, pki: TestPKI) -> None:
+    edit = ("fn:year-of(string(NgaySinh))", "count(string(NgaySinh))")
     text, root = _form_error(tmp_path, pki, {D02: [edit]})
-    line = _line(root, D02, 'value="year-of(')
+    line = _line(root, D02, 'value="count(')
     assert f"D02-TS.sch:{line}:" in text and "let $y" in text
-    assert "Unregistered function" in text
+    assert "Invalid type" in text
 
 
 def test_a_message_that_cannot_run_is_found_on_a_valid_dossier(
@@ -62,7 +63,7 @@ def test_a_message_that_cannot_run_is_found_on_a_valid_dossier(
     """A valid dossier never evaluates a message; running each one with its assert made to
     fail does, before a sender's dossier breaks that rule."""
     old = '(<sch:value-of select="$floor"/>)</sch:assert>'
-    root = edited_copy(tmp_path, VERSION, {D02: [(old, old.replace("$floor", "flor($floor)"))]})
+    root = edited_copy(tmp_path, VERSION, {D02: [(old, old.replace("$floor", "count($floor)"))]})
     catalog = load_catalog(VERSION, root=root)
     dossier = DossierFactory(catalog, pki).build("600", 0)
     assert DossierChecker(catalog, pki.trust_store()).check(dossier.envelope).accepted
@@ -71,15 +72,15 @@ def test_a_message_that_cannot_run_is_found_on_a_valid_dossier(
     with pytest.raises(CatalogError) as caught:
         validator.run_every_message(etree.fromstring(dossier.forms[0].content))
     text = str(caught.value)
-    assert f"D02-TS.sch:{_line(root, D02, 'flor(')}:" in text
+    assert f"D02-TS.sch:{_line(root, D02, 'count($floor)')}:" in text
     assert "assert 'd02-wage-floor' (its message or the diagnostic it names)" in text
-    assert "Unregistered function" in text
+    assert "Invalid type" in text
 
 
 def test_the_same_fault_is_located_once(tmp_path: Path, pki: TestPKI) -> None:
     """A gateway meets it with every such dossier: re-running reduced copies each time
     would cost every one of them."""
-    root = edited_copy(tmp_path, VERSION, {D02: [UNKNOWN_FUNCTION]})
+    root = edited_copy(tmp_path, VERSION, {D02: [RUN_TIME_FAULT]})
     catalog = load_catalog(VERSION, root=root)
     form = etree.fromstring(DossierFactory(catalog, pki).build("601", 0).forms[0].content)
     validator = validators_for(catalog).form("D02-TS", "505")
