@@ -116,6 +116,34 @@ def _nfd_targets(ctx: MutationContext) -> list[tuple[str, str, int, str]]:
     return targets
 
 
+def decomposed(ctx: MutationContext) -> Offer | None:
+    """The valid dossier with every Vietnamese name of one form written decomposed (NFD),
+    as a file saved on macOS arrives; None when no form has such a name. Still valid:
+    the gateway compares names after NFC and answers only the RULE-101 warning."""
+    targets: dict[str, list[tuple[str, int, str]]] = {}
+    for doc, path, index, text in _nfd_targets(ctx):
+        targets.setdefault(doc, []).append((path, index, text))
+    if not targets:
+        return None
+
+    def offer(draw: Draw) -> Mutation:
+        doc = draw(st.sampled_from(sorted(targets)))
+        changes = [set_text(path, index, text) for path, index, text in targets[doc]]
+
+        def change(root: etree._Element) -> None:
+            for one in changes:
+                one(root)
+
+        return Mutation(
+            f"encoding:nfd-form:{doc}",
+            frozenset(),
+            lambda c: c.edit(doc, change),
+            expected_warnings=frozenset({"RULE-101"}),
+        )
+
+    return offer
+
+
 def encodings(ctx: MutationContext) -> Offer:
     """BOM and NFD (must be accepted), Latin-1, UTF-16 and broken UTF-8 (XML-003)."""
     nfd = _nfd_targets(ctx)

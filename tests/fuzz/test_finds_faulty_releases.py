@@ -15,11 +15,13 @@ from mock_gateway.testing import InProcessGateway
 from mock_gateway.transport import DEFAULT_BASE_URL
 
 BUDGET = 120
-SEED = 19
+SEED = 2
 """A fixed seed keeps this test deterministic, but at a CI budget a release is found by
-some seeds only (measured over seeds 1-6 at 120 cases: pa-code-removed 4/6, nfd-rejected
-1/6, the others 6/6); data that changes what the factory draws (fields.yaml) can move a
-release out of this seed's reach, and the seed is then chosen again."""
+some seeds only (measured over seeds 1-20 at 120 cases: pa-code-removed 11/20,
+nfd-rejected 20/20 since half the valid dossiers are drawn decomposed (6/20 before); the
+others by each of six seeds tried); data that changes what the factory draws
+(fields.yaml), or the strategies' draws, can move a release out of this seed's reach, and
+the seed is then chosen again."""
 FUZZABLE = {
     # release -> the property the fuzzer must report
     "nfd-rejected": "valid-accepted",
