@@ -12,6 +12,7 @@ can never pass for a real BHXH decision.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -112,8 +113,10 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry (clients' input is echoed)."""
-    return _NOT_XML.sub("\ufffd", text)
+    """``text`` without the characters XML 1.0 cannot carry (clients' input is echoed),
+    in NFC: a name a sender wrote decomposed is answered composed, as BHXH's answers are
+    meant to be (``Unicode`` compares equal either way; byte comparisons and fonts do not)."""
+    return unicodedata.normalize("NFC", _NOT_XML.sub("\ufffd", text))
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:

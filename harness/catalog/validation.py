@@ -304,11 +304,13 @@ def _pattern_choices(xsd: Path) -> dict[str, tuple[str, ...]]:
 
 
 def _svrl_findings(report: etree._XSLTResultTree) -> list[Finding]:
+    """The failed asserts, their texts in NFC: a message quoting a name the sender wrote
+    decomposed (RULE-101's) is reported composed, as every other text is."""
     findings = []
     for failed in report.getroot().iterfind("svrl:failed-assert", _SVRL):
-        vi = " ".join("".join(failed.findtext("svrl:text", "", _SVRL)).split())
+        vi = _one_line("".join(failed.findtext("svrl:text", "", _SVRL)))
         en_node = failed.find("svrl:diagnostic-reference", _SVRL)
-        en = " ".join((en_node.text or "").split()) if en_node is not None else vi
+        en = _one_line(en_node.text or "") if en_node is not None else vi
         code = failed.get("role") or DEFAULT_ROLE
         findings.append(
             Finding(
@@ -321,6 +323,10 @@ def _svrl_findings(report: etree._XSLTResultTree) -> list[Finding]:
             )
         )
     return findings
+
+
+def _one_line(text: str) -> str:
+    return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
 def _composed(doc: etree._Element | etree._ElementTree) -> etree._Element | None:

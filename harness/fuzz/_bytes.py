@@ -2,7 +2,7 @@
 
 Real files arrive with a BOM, in NFD (BHXH's own answers have been seen decomposed), in
 Latin-1 or as broken UTF-8; attackers send DTDs, entity bombs and absurd nesting. The
-gateway must accept the first two (names are compared after NFC; a BOM carries no
+gateway must accept the first two (names are read as NFC; a BOM carries no
 meaning) and refuse the rest with a stable code before any parser expands, fetches or
 recurses. Most of these apply to the signed envelope's bytes; the ``in-form`` variants
 put the same bytes inside an embedded form, which the gateway parses too.
