@@ -378,7 +378,8 @@ class DossierFactory:
         """
         proc = self.procedure(procedure)
         chosen = {code: self._form_version(code, v) for code, v in (form_versions or {}).items()}
-        period = period or self.default_period(proc)
+        # forms carry MM/yyyy: an ISO yyyy-MM period is written as the forms write it
+        period = str(parse_period(period)) if period else self.default_period(proc)
         fake = seeded_faker(seed)
         rng: random.Random = fake.random
         unit = make_unit(fake, period)

@@ -91,6 +91,17 @@ def test_post_reform_periods_use_wards_without_districts(pki: TestPKI) -> None:
     assert checker.check(dossier.envelope).accepted
 
 
+def test_an_iso_period_is_written_as_the_forms_write_it(pki: TestPKI) -> None:
+    """``period="2026-01"`` was written verbatim: a dossier called valid that the gateway
+    refused (KyKeKhai is MM/yyyy)."""
+    factory, checker = _tools("2026.1", pki)
+    dossier = factory.build("600", 1, period="2026-01")
+    assert read_envelope(etree.fromstring(dossier.envelope)).ky_ke_khai == "01/2026"
+    assert etree.fromstring(dossier.forms[0].content).findtext(".//KyKeKhai") == "01/2026"
+    assert checker.check(dossier.envelope).accepted
+    assert factory.build("600", 1, period="01/2026").envelope == dossier.envelope
+
+
 def test_nfd_names_are_accepted_with_a_warning(pki: TestPKI) -> None:
     factory, checker = _tools("2024.1", pki)
 
