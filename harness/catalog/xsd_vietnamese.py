@@ -28,7 +28,7 @@ _SENTENCES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"Thiếu phần tử con; cần ( \1 )."),
         (rf"\[facet 'pattern'\] The value {_Q} is not accepted by the pattern {_Q}\.",
          r"Giá trị '\1' không khớp mẫu '\2'."),
-        (rf"The value {_Q} matches none of the patterns (.*?)\.$",
+        (rf"(?:\[facet 'pattern'\] )?The value {_Q} matches none of the patterns (.*?)\.$",
          r"Giá trị '\1' không khớp mẫu nào trong \2."),
         (rf"\[facet 'enumeration'\] The value {_Q} is not an element of the set (\{{.*?\}})\.",
          r"Giá trị '\1' không thuộc tập \2."),

@@ -30,6 +30,8 @@ def test_a_date_in_neither_spelling_names_both_accepted_patterns(pki: TestPKI) -
     day_month_year = r"(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}"
     iso = r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
     assert day_month_year in finding.message_en and iso in finding.message_en
+    said = "Phần tử 'NgayCap': Giá trị '2024/01/01' không khớp mẫu nào trong '(0[1-9]"
+    assert said in finding.message_vi and "facet" not in finding.message_vi  # none left English
 
 
 def test_a_single_pattern_keeps_libxml2s_message(pki: TestPKI) -> None:
