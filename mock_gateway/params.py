@@ -82,4 +82,10 @@ def text(request: GatewayRequest, name: str, max_length: int) -> str:
         detail = f"no control characters, found {found.group()!a}"
     else:
         return raw.strip()
-    raise reject("REQ-002", f"?{name}", parameter=name, value=ascii(raw[:40]), detail=detail)
+    raise reject("REQ-002", f"?{name}", parameter=name, value=_shown(raw[:40]), detail=detail)
+
+
+def _shown(raw: str) -> str:
+    """``raw`` quoted for an error: Vietnamese stays readable (``ascii()`` made "Tuyết" a
+    row of ``\\u`` escapes), the characters refused are escaped so they can be seen."""
+    return "'" + _REFUSED.sub(lambda m: m.group().encode("unicode_escape").decode(), raw) + "'"

@@ -53,6 +53,16 @@ def test_a_text_filter_takes_any_other_character(gw: InProcessGateway, raw: str)
     assert answer.status == 200, answer.body.decode()
 
 
+def test_a_refused_filter_is_shown_readable_with_its_control_characters_escaped(
+    gw: InProcessGateway,
+) -> None:
+    long = "Nguyễn Thị Ánh Tuyết, Quảng Ngãi"
+    answer = Answer.parse(gw.request("GET", "/dashboard", ivan="admin", query={"ivan": long}))
+    assert f"value='{long}'" in answer.findings()[0]["CHI_TIET"]
+    bell = Answer.parse(gw.request("GET", "/dashboard", ivan="admin", query={"ivan": "Đà\x07"}))
+    assert "value='Đà\\x07'" in bell.findings()[0]["CHI_TIET"]
+
+
 def test_a_text_filter_counts_its_spaces_against_the_limit(gw: InProcessGateway) -> None:
     """The document's maxLength applies to the value sent, spaces included."""
     answer = gw.request("GET", "/dashboard", ivan="admin", query={"ivan": " IVAN01" + " " * 14})
