@@ -167,7 +167,20 @@ def _schematron(doc: etree._ElementTree, path: Path, messages: bool) -> Compiled
                 line=located.line,
                 hint=located.hint,
             ) from exc
+        grammar = _GRAMMAR_ERROR.search(str(exc))
+        if grammar is not None:  # the first error: the others follow from it
+            raise CatalogError(
+                f"invalid Schematron: {grammar[2]}",
+                path=str(path),
+                line=int(grammar[1]),
+                hint="ISO Schematron's grammar does not allow this element or attribute here "
+                "(e.g. <sch:name/> may stand in an assert's message, not in a diagnostic)",
+            ) from exc
         raise CatalogError(f"invalid Schematron: {exc}", path=str(path), line=None) from exc
+
+
+_GRAMMAR_ERROR = re.compile(r"<string>:(\d+):\d+:ERROR:RELAXNGV:\w+: ([^\n]+)")
+"""lxml's grammar check of a Schematron file: the line and message of one error."""
 
 
 def _compile_schematron(path: Path, messages: bool = False) -> CompiledRules:

@@ -114,3 +114,17 @@ def test_a_harness_function_failing_when_run_names_the_file_line_and_assert(
     text, root = _form_error(tmp_path, pki, {D02: [edit]})
     assert f"D02-TS.sch:{_line(root, D02, 'no_')}:" in text and "assert 'd02-wage-floor'" in text
     assert "fails when run: " in text and "'no_table'" in text
+
+
+def test_a_schematron_grammar_error_names_its_line_once(tmp_path: Path) -> None:
+    """lxml's grammar check printed every error it cascaded into, with ``<string>`` lines."""
+    old = '<sch:diagnostic id="common-date-en" xml:lang="en">Date does not exist:'
+    new = '<sch:diagnostic id="common-date-en" xml:lang="en"><sch:name/> does not exist:'
+    root = edited_copy(tmp_path, VERSION, {"rules/common.sch": [(old, new)]})
+    with pytest.raises(CatalogError) as caught:
+        validators_for(load_catalog(VERSION, root=root))
+    text = str(caught.value)
+    assert f"common.sch:{_line(root, 'rules/common.sch', new)}:" in text
+    assert "Element diagnostic has extra content: name" in text
+    assert "<string>" not in text and "RELAXNG" not in text
+    assert "\n" not in text.split("\nHint:")[0]  # one line, then the hint
