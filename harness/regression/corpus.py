@@ -6,7 +6,8 @@ candidate gets dossiers with the same names and the same content (only signing t
 differ, and those are masked). Besides the valid and defective dossiers of
 :func:`harness.dossiers.corpus.generated_corpus` and the static hostile files, every valid
 dossier is also replayed in each *quirk* of ``fixtures/baselines/quirks.yaml``: variants
-real software produces that a gateway must keep tolerating (NFD names, GUID signature Ids).
+real software produces that a gateway must keep tolerating (NFD names, ISO dates, GUID
+signature Ids).
 """
 
 from __future__ import annotations
@@ -90,6 +91,24 @@ def _nfd_hook(elements: frozenset[str]) -> Callable[[str, etree._Element], etree
     return hook
 
 
+_DD_MM_YYYY = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
+
+
+def _iso_dates_hook(elements: frozenset[str]) -> Callable[[str, etree._Element], etree._Element]:
+    """Write each ``dd/MM/yyyy`` date of ``elements`` as ``yyyy-MM-dd``, as the templates
+    of some payroll software do (DOMAIN.md: real files use both)."""
+
+    def hook(_code: str, root: etree._Element) -> etree._Element:
+        for node in root.iter():
+            if isinstance(node.tag, str) and etree.QName(node).localname in elements:
+                match = _DD_MM_YYYY.fullmatch(node.text or "")
+                if match is not None:
+                    node.text = f"{match[3]}-{match[2]}-{match[1]}"
+        return root
+
+    return hook
+
+
 def _guid_hook(seed: int) -> Callable[[str, bytes], bytes]:
     guid = str(uuid.UUID(int=seed + 1, version=4))
 
@@ -103,9 +122,13 @@ def _quirk_tweaks(spec: dict[str, Any], seed: int) -> Tweaks:
     op = spec.get("op")
     if op == "nfd":
         return Tweaks(form_hook=_nfd_hook(frozenset(map(str, spec.get("elements", ())))))
+    if op == "iso-dates":
+        return Tweaks(form_hook=_iso_dates_hook(frozenset(map(str, spec.get("elements", ())))))
     if op == "guid-signature-id":
         return Tweaks(signed_form_hook=_guid_hook(seed))
-    raise ConfigError(f"quirks.yaml: unknown op {op!r}", hint="use nfd or guid-signature-id")
+    raise ConfigError(
+        f"quirks.yaml: unknown op {op!r}", hint="use nfd, iso-dates or guid-signature-id"
+    )
 
 
 def load_quirks(path: Path | None = None) -> dict[str, dict[str, Any]]:

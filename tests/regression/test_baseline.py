@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
+from harness.envelope import read_envelope
 from harness.errors import ConfigError, UsageError
 from harness.regression import Baseline, load_baseline, load_masks, record, regress
 from harness.regression.baseline import percentile
+from harness.regression.corpus import CorpusRecipe, build_corpus
 from harness.regression.normalise import flatten
 from harness.signing import TestPKI
 
@@ -50,9 +54,33 @@ def test_the_corpus_covers_every_procedure_quirks_and_static_files(reference: Ba
         assert reference.outcomes[f"{procedure}/valid-0000"]["accepted"]
         nfd = reference.outcomes[f"{procedure}/nfd-names-0000"]
         guid = reference.outcomes[f"{procedure}/guid-signature-id-0000"]
+        iso = reference.outcomes[f"{procedure}/iso-dates-0000"]
         assert nfd["accepted"] and sorted({f[0] for f in nfd["findings"]}) == ["RULE-101"]
+        assert iso["accepted"] and iso["findings"] == []
         assert guid["accepted"] and "SIG-101" in {f[0] for f in guid["findings"]}
     assert reference.outcomes["static/xxe"]["codes"] == ["XML-002"]
+
+
+def test_the_iso_dates_quirk_writes_every_full_date_as_iso(pki: TestPKI) -> None:
+    """DOMAIN.md: real templates write dates both ways; the corpus had none in ISO, so a
+    release refusing yyyy-MM-dd went unnoticed by regress."""
+    recipe = CorpusRecipe("2026.1", procedures=("600",), static=False)
+    entries = {e.name: e for e in build_corpus(recipe, pki)}
+    dates = {"valid-0000": [], "iso-dates-0000": []}
+    for name, found in dates.items():
+        for form in read_envelope(etree.fromstring(entries[f"600/{name}"].body)).files:
+            for node in etree.fromstring(form.decode()).iter("NgaySinh", "NgayBatDauHD"):
+                found.append(node.text or "")
+    assert dates["valid-0000"] and all(re.fullmatch(DMY, d) for d in dates["valid-0000"])
+    assert [iso_of(d) for d in dates["valid-0000"]] == dates["iso-dates-0000"]
+
+
+DMY = r"[0-9]{2}/[0-9]{2}/[0-9]{4}"
+
+
+def iso_of(text: str) -> str:
+    day, month, year = text.split("/")
+    return f"{year}-{month}-{day}"
 
 
 def test_accepted_dossiers_carry_their_lifecycle_with_volatile_values_masked(
