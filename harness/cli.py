@@ -535,14 +535,18 @@ def dossier_check(files: tuple[str, ...], versions: tuple[str, ...], lang: str) 
 )
 @friendly
 def dossier_corpus(out: str, version: str | None, seeds: int) -> None:
-    """Write the replay corpus: valid and defective dossiers plus the static hostile files."""
+    """Write the replay corpus: valid and defective dossiers, the valid ones again in each
+    real-world quirk (NFD names, ISO dates, GUID signature ids), and the static hostile
+    files."""
     from itertools import chain
 
     from harness.dossiers.corpus import generated_corpus, static_corpus, write_corpus
     from harness.dossiers.factory import DossierFactory
+    from harness.regression.corpus import quirk_corpus
 
     factory = DossierFactory.for_version(version)
-    entries = list(chain(generated_corpus(factory, range(seeds)), static_corpus()))
+    quirks = quirk_corpus(factory, range(seeds), factory.catalog.procedures)
+    entries = list(chain(generated_corpus(factory, range(seeds)), quirks, static_corpus()))
     manifest = write_corpus(entries, Path(out))
     click.echo(f"wrote {len(entries)} dossiers and {manifest}")
 

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.errors import ConfigError
 from harness.paths import project_root
+from harness.signing import TestPKI
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -514,6 +515,18 @@ def test_an_empty_argument_is_not_every_version_or_the_current_folder(
 ) -> None:
     code, _, err = run(*args)
     assert code == 2 and "an empty value" in err
+
+
+def test_the_written_corpus_is_the_one_record_replays(tmp_path: Path, pki: TestPKI) -> None:
+    """It lacked the quirk variants (NFD names, ISO dates), so vendors could not get them."""
+    from harness.regression.corpus import CorpusRecipe, build_corpus
+
+    code, out, err = run("dossier", "corpus", "-o", str(tmp_path / "c"), "--seeds", "1")
+    assert code == 0, err
+    written = {str(p.relative_to(tmp_path / "c")) for p in (tmp_path / "c").rglob("*.xml")}
+    replayed = {f"{e.name}.xml" for e in build_corpus(CorpusRecipe("2026.1"), pki)}
+    assert written == replayed and "600/iso-dates-0000.xml" in written
+    assert f"wrote {len(replayed)} dossiers" in out
 
 
 @pytest.mark.parametrize("seeds", ["0", "-1"])
