@@ -9,6 +9,7 @@ envelope is not worth verifying signatures for.
 from __future__ import annotations
 
 import binascii
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -112,8 +113,37 @@ class DossierChecker:
                         f.context,
                     )
                 )
+        if not result.errors:  # one cause per dossier: a broken form is reported as such
+            result.findings.extend(self._disagreements(root, forms))
         result.stage = "rules" if result.errors else "done"
         return result
+
+    def _disagreements(
+        self, root: etree._Element, forms: list[tuple[FormVersion, bytes, etree._Element]]
+    ) -> list[Finding]:
+        """ENV-011 for each form that names another unit or period than its envelope
+        (``agrees_with_forms`` in catalog.yaml): an I-VAN that wrapped another
+        employer's form would otherwise file it under this one."""
+        found = []
+        for envelope_path, form_path in self.catalog.envelope.agrees_with_forms:
+            said = root.findtext(envelope_path)
+            if said is None:
+                continue
+            for fv, _content, form_root in forms:
+                node = form_root.find(form_path)
+                if node is None or same_text(said, node.text or ""):
+                    continue
+                where = f"{fv.file_name}:/{form_root.tag}/{form_path}"
+                found.append(
+                    finding(
+                        "ENV-011",
+                        where,
+                        envelope=f"/{root.tag}/{envelope_path}",
+                        envelope_says=said[:80],
+                        form_says=(node.text or "")[:80],
+                    )
+                )
+        return found
 
     @staticmethod
     def _stop(result: CheckResult, stage: str, findings: list[Finding]) -> CheckResult:
@@ -190,6 +220,14 @@ class DossierChecker:
         result.signatures.append(verified)
         result.findings.extend(verified.warnings)
         return []
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether two values say the same: names compared after NFC (a sender may write them
+    decomposed), runs of spaces read as one."""
+    return unicodedata.normalize("NFC", " ".join(a.split())) == unicodedata.normalize(
+        "NFC", " ".join(b.split())
+    )
 
 
 def ivan_problem(factory: DossierFactory, trust: TrustStore) -> str | None:

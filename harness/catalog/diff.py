@@ -118,6 +118,7 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
     if old.envelope.signature_node != new.envelope.signature_node:
         detail = f"signature node {old.envelope.signature_node} -> {new.envelope.signature_node}"
         differ.emit("signature-node-changed", "envelope", detail, True)
+    differ.agreements(old.envelope.agrees_with_forms, new.envelope.agrees_with_forms)
     ordered = sorted(
         set(differ.changes), key=lambda c: (not c.breaking, c.subject, c.kind, c.detail)
     )
@@ -160,6 +161,17 @@ class _Differ:
         self._rule_files: dict[Path, dict[str, _Rule]] = {}
         self._severity = {code: entry.severity for code, entry in error_codes.load().items()}
         self._in_migration = False
+
+    def agreements(
+        self, old: tuple[tuple[str, str], ...], new: tuple[tuple[str, str], ...]
+    ) -> None:
+        """A form field the envelope must now agree with refuses dossiers that passed."""
+        for envelope_path, form_path in sorted(set(new) - set(old)):
+            detail = f"forms' {form_path} must equal the envelope's {envelope_path} (ENV-011)"
+            self.emit("agreement-added", "envelope", detail, True)
+        for envelope_path, form_path in sorted(set(old) - set(new)):
+            detail = f"forms' {form_path} need no longer equal the envelope's {envelope_path}"
+            self.emit("agreement-removed", "envelope", detail, False)
 
     def emit(self, kind: str, subject: str, detail: str, breaking: bool) -> None:
         if self._in_migration:

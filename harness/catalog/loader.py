@@ -23,10 +23,11 @@ from harness.suggestions import did_you_mean
 from harness.yamlfile import line_of, load_yaml
 
 _PERIOD = re.compile(r"^(0[1-9]|1[0-2])/[0-9]{4}$")
+_ELEMENT_PATH = re.compile(r"[A-Za-z_][\w.\-]*(/[A-Za-z_][\w.\-]*)*")
 
 _KEYS: dict[str, tuple[str, ...]] = {
     "the catalog": ("version", "title", "effective_from", "envelope", "forms", "procedures"),
-    "envelope": ("xsd", "rules", "signature_node"),
+    "envelope": ("xsd", "rules", "signature_node", "agrees_with_forms"),
     "a form": ("name", "versions", "signature_node"),
     "a form version": ("xsd", "rules"),
     "a procedure": ("name", "required_forms", "optional_forms", "in_force"),
@@ -209,6 +210,32 @@ class _Parser:
             raise self.fail(f"{key} must be a list of form codes, e.g. [D02-TS]", node, key=key)
         return tuple(listed)
 
+    def agreements(self, env: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        """``agrees_with_forms``: envelope path -> form path, each a relative path of
+        element names (``NoiDung/ThongTinDonVi/MaSoBHXH: ThongTinDonVi/MaDonVi``)."""
+        pairs = env.get("agrees_with_forms")
+        if pairs is None:
+            return ()
+        example = "e.g. NoiDung/ThongTinDonVi/MaSoBHXH: ThongTinDonVi/MaDonVi"
+        if not isinstance(pairs, dict):
+            raise self.fail(
+                "agrees_with_forms must map envelope paths to form paths",
+                env,
+                hint=example,
+                key="agrees_with_forms",
+            )
+        for envelope_path, form_path in pairs.items():
+            for path in (envelope_path, form_path):
+                if not isinstance(path, str) or _ELEMENT_PATH.fullmatch(path) is None:
+                    raise self.fail(
+                        f"agrees_with_forms: {path!r} is not a path of element names "
+                        "below the root",
+                        pairs,
+                        hint=f"{example} (no leading '/', no predicates)",
+                        key=str(envelope_path),
+                    )
+        return tuple((str(e), str(f)) for e, f in pairs.items())
+
     def file(self, node: object, relative: str) -> Path:
         target = (self.folder / relative).resolve()
         if not target.is_file():
@@ -243,6 +270,7 @@ class _Parser:
             xsd=self.file(env, self.need(env, "xsd")),
             rules=self.files(env, "rules", ".sch files"),
             signature_node=self.need(env, "signature_node"),
+            agrees_with_forms=self.agreements(env),
         )
         forms = {
             code: self.form(code, node) for code, node in self.need(doc, "forms", dict).items()

@@ -72,11 +72,17 @@ class Procedure:
 
 @dataclass(frozen=True)
 class Envelope:
-    """The ``Hoso`` envelope's schema, rules and where the unit's signature goes."""
+    """The ``Hoso`` envelope's schema, rules and where the unit's signature goes.
+
+    ``agrees_with_forms`` pairs an envelope path with a form path (both below the roots,
+    local names): every form holding the second must say what the envelope says in the
+    first (names compared after NFC), or the dossier wraps another unit's or period's form.
+    """
 
     xsd: Path
     rules: tuple[Path, ...]
     signature_node: str
+    agrees_with_forms: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

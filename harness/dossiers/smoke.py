@@ -66,12 +66,14 @@ class Built:
 
 
 BUILD, REFUSED, FAILS, VALUE, DEFECT = "build", "refused", "fails", "value", "defect"
+AGREE = "agree"
 _HEADERS = {
     BUILD: "the dossier factory cannot build its valid dossiers",
     REFUSED: "the dossier factory's valid dossiers are refused",
     FAILS: "checking the factory's dossiers fails",
     VALUE: "fields.yaml gives values the XSDs refuse",
     DEFECT: "defective dossiers do not get the codes defects.yaml expects",
+    AGREE: "catalog.yaml's agrees_with_forms names paths no valid dossier has",
 }
 """What each kind of refusal says of the catalog, in the order they are named."""
 
@@ -119,6 +121,8 @@ def smoke_run(
     messages_run: set[str] = set()
     for built in smoke_builds(catalog):
         refusals += _smoke_one(catalog, factory, checker, built, messages_run)
+    if not refusals:  # judged on dossiers that all passed: a refused one holds no path
+        refusals += _agreement_refusals(catalog, messages_run)
     if defects:  # not where the valid dossier fails already: its defects would too
         failed = {r.procedure for r in refusals if r.kind != VALUE}
         if "" not in failed:
@@ -276,17 +280,43 @@ def _form_named(built: Built) -> str:
 
 
 def _run_messages(catalog: Catalog, dossier: Dossier, done: set[str]) -> None:
-    """Run every rule message once per document type, on this valid dossier's documents."""
+    """Run every rule message once per document type, on this valid dossier's documents;
+    note in ``done`` which ``agrees_with_forms`` paths they hold."""
     validators = validators_for(catalog)
+    pairs = catalog.envelope.agrees_with_forms
+    envelope = parse_xml(dossier.envelope)
     if _ENVELOPE not in done:
-        validators.envelope.run_every_message(parse_xml(dossier.envelope))
+        validators.envelope.run_every_message(envelope)
         done.add(_ENVELOPE)
+    done.update(f"{_ENVELOPE}:{e}" for e, _f in pairs if envelope.find(e) is not None)
     for built in dossier.forms:
         name = built.form.file_name
+        form = parse_xml(built.content)
         validator = validators.form(built.form.form, built.form.version)
         if name not in done and validator is not None:
-            validator.run_every_message(parse_xml(built.content))
+            validator.run_every_message(form)
             done.add(name)
+        done.update(f"form:{f}" for _e, f in pairs if form.find(f) is not None)
+
+
+def _agreement_refusals(catalog: Catalog, seen: Collection[str]) -> list[Refusal]:
+    """An ``agrees_with_forms`` path no valid dossier holds: a typo that would switch the
+    check off silently (ENV-011 never raised)."""
+    refusals = []
+    for envelope_path, form_path in catalog.envelope.agrees_with_forms:
+        for side, path in ((_ENVELOPE, envelope_path), ("form", form_path)):
+            if f"{side}:{path}" not in seen:
+                where = "envelopes" if side == _ENVELOPE else "forms"
+                refusals.append(
+                    Refusal(
+                        "",
+                        "catalog.yaml",
+                        f"agrees_with_forms: {path!r} is in none of the valid dossiers' {where}",
+                        "write the path of element names below the root, as the XSD has it",
+                        kind=AGREE,
+                    )
+                )
+    return refusals
 
 
 def _refusal(catalog: Catalog, built: Built, found: Finding) -> Refusal:
