@@ -178,8 +178,8 @@ def serve(
         base=config,
         workers=workers,
     )
-    preflight(cfg, specs, faults_seed)
-    workers_module.check_port(host, port)  # one clear message, not one per worker
+    workers_module.check_port(host, port)  # one clear message, not one per worker; and
+    preflight(cfg, specs, faults_seed)  # before preflight, which creates the database file
     if on_ready is not None:
         on_ready()
     remove_stale_metrics_folders()  # what servers killed with SIGKILL left in /tmp

@@ -27,12 +27,14 @@ from mock_gateway.urls import redact_in, redact_url
 
 @pytest.fixture
 def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make reaching the port check (just before serving) a failure, not a server."""
+    """Pass the port check, and make getting past every other check (just before
+    serving) a failure, not a server."""
 
-    def reached(host: str, port: int) -> None:
-        raise AssertionError(f"serve would have started on {host!r}:{port}")
+    def reached() -> None:
+        raise AssertionError("serve would have started")
 
-    monkeypatch.setattr(workers, "check_port", reached)
+    monkeypatch.setattr(workers, "check_port", lambda host, port: None)
+    monkeypatch.setattr(server, "remove_stale_metrics_folders", reached)
 
 
 def _refused(args: list[str]) -> str:
@@ -117,9 +119,11 @@ def test_a_url_without_a_password_is_shown_as_typed(url: str) -> None:
     assert redact_url(url) == url
 
 
-def test_a_refused_start_leaves_no_lock_file_beside_the_database(
+def test_a_taken_port_leaves_no_database_and_no_lock_file(
     pki: TestPKI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The port is checked before the database is created: a refused start left an
+    empty gateway database in the current folder."""
     del pki
 
     def taken(host: str, port: int) -> None:
@@ -128,7 +132,7 @@ def test_a_refused_start_leaves_no_lock_file_beside_the_database(
     monkeypatch.setattr(workers, "check_port", taken)
     database = tmp_path / "gw.sqlite3"
     _refused(["--database-url", f"sqlite:///{database}"])
-    assert database.exists()
+    assert not database.exists()
     assert not database.with_name("gw.sqlite3.writer-lock").exists()
 
 
