@@ -348,8 +348,11 @@ def catalog_diff(old: str, new: str, as_json: bool) -> None:
     from harness.catalog import load_catalog
     from harness.catalog.diff import diff_catalogs
 
+    _names, unordered = _versions_on_disk()
     for name in (old, new):  # a gate must not pass a version that cannot be served
         try:
+            if name in unordered:  # takes effect with, or before, an older version
+                raise unordered[name]
             _compiled(name)
         except UsageError as exc:
             click.echo(f"{name}: error: {exc}", err=True)

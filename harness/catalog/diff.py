@@ -119,6 +119,9 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
         detail = f"signature node {old.envelope.signature_node} -> {new.envelope.signature_node}"
         differ.emit("signature-node-changed", "envelope", detail, True)
     differ.agreements(old.envelope.agrees_with_forms, new.envelope.agrees_with_forms)
+    if old.effective_from != new.effective_from:  # when the new rules start to govern
+        detail = f"takes effect {new.effective_from} ({old.effective_from} before)"
+        differ.emit("effective-from-changed", "catalog", detail, False)
     ordered = sorted(
         set(differ.changes), key=lambda c: (not c.breaking, c.subject, c.kind, c.detail)
     )

@@ -121,3 +121,6 @@ def test_catalog_list_lists_every_version_and_fails_the_one_whose_start_clashes(
     assert "Traceback" not in done.stderr
     listed = _cli(None, "catalog", "list", "--help")
     assert "1 a version could not be loaded" in " ".join(listed.stdout.split())
+    diffed = _cli(home, "catalog", "diff", "2024.1", "2026.1")  # a gate must not pass it
+    assert diffed.returncode == 2, diffed.stdout + diffed.stderr
+    assert "both take effect 07/2024" in diffed.stderr and "does not pass" in diffed.stderr

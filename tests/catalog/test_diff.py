@@ -50,6 +50,7 @@ def test_shipped_versions_report_each_change_with_its_class(shipped: CatalogDiff
         ("form-current-changed", "D02-TS", False),
         ("element-added", f"{LAODONG}/MaPhongBan", False),
         ("code-removed", f"{LAODONG}/PA", True),
+        ("effective-from-changed", "catalog", False),
     }
     assert shipped.has_breaking
     assert (
@@ -69,9 +70,10 @@ def test_breaking_changes_come_first_and_the_report_is_stable(shipped: CatalogDi
     assert shipped.breaking == [c for c in shipped.changes if c.breaking]
     text = shipped.to_text()
     lines = text.splitlines()
-    assert lines[0] == "Catalog diff 2024.1 -> 2026.1: 7 change(s), 2 breaking, 5 compatible"
+    assert lines[0] == "Catalog diff 2024.1 -> 2026.1: 8 change(s), 2 breaking, 6 compatible"
     tags = [line.split()[0] for line in lines if line.startswith("  ")]
-    assert tags == ["BREAKING"] * 2 + ["compatible"] * 5
+    assert tags == ["BREAKING"] * 2 + ["compatible"] * 6
+    assert "effective-from-changed  catalog: takes effect 01/2026 (07/2024 before)" in text
     assert "\x1b" not in text
     again = diff_catalogs(load_catalog("2024.1"), load_catalog("2026.1"))
     assert again.to_text() == text
@@ -82,9 +84,9 @@ def test_json_round_trips_with_summary_counts(shipped: CatalogDiff) -> None:
     data = json.loads(shipped.to_json())
     assert data["old_version"] == "2024.1" and data["new_version"] == "2026.1"
     assert data["has_breaking"] is True
-    assert data["summary"]["total"] == len(data["changes"]) == 7
+    assert data["summary"]["total"] == len(data["changes"]) == 8
     assert data["summary"]["breaking"] == 2
-    assert data["summary"]["compatible"] == 5
+    assert data["summary"]["compatible"] == 6
     assert data["summary"]["by_kind"]["code-removed"] == 1
     assert [Change(**c) for c in data["changes"]] == list(shipped.changes)
 
