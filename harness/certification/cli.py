@@ -116,7 +116,8 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
 @click.option(
     "--client-timeout",
     type=SECONDS,
-    help="Seconds the I-VAN waits for an answer (more than 0).",
+    help="Seconds the I-VAN waits for an answer (more than 0; default: the suite's "
+    "client_timeout in scenarios/certification/cases.yaml).",
 )
 @click.option(
     "--ivan",
