@@ -48,6 +48,12 @@ def is_nfc(_ctx: object, value: Any) -> bool:
     return unicodedata.is_normalized("NFC", _text(value))
 
 
+def composes(_ctx: object, value: Any) -> bool:
+    """True when NFC leaves no combining mark alone: Vietnamese letters all compose, so a
+    loose mark is one typed out of order (``e`` + tilde + circumflex is not ``ễ``)."""
+    return not any(unicodedata.combining(c) for c in unicodedata.normalize("NFC", _text(value)))
+
+
 def valid_date(_ctx: object, value: Any) -> bool:
     """True for a real calendar date in ``dd/MM/yyyy`` or ``yyyy-MM-dd``."""
     parts = _ymd(_text(value).strip())
@@ -131,6 +137,7 @@ def as_of(_ctx: object, table: Any, column: Any, period: Any) -> float:
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "is-nfc": is_nfc,
+    "composes": composes,
     "valid-date": valid_date,
     "date-key": date_key,
     "period-key": period_key,
