@@ -46,7 +46,7 @@ def test_a_defect_expecting_an_undeclared_code_is_refused_with_its_line(
     shutil.copytree(fixtures_dir(), tmp_path / "fixtures")
     path = tmp_path / "fixtures" / "dossiers" / "defects.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8") + "too-young: {expect: [RULE-113], op: set, "
+        path.read_text(encoding="utf-8") + "too-young: {expect: [RULE-199], op: set, "
         "elements: [NgaySinh], value: '01/01/2020'}\n",
         encoding="utf-8",
     )
@@ -60,5 +60,5 @@ def test_a_defect_expecting_an_undeclared_code_is_refused_with_its_line(
         project_root.cache_clear()
         load_defects.cache_clear()
     text = str(caught.value)
-    assert "too-young: expects RULE-113, which fixtures/error_codes.yaml does not declare" in text
+    assert "too-young: expects RULE-199, which fixtures/error_codes.yaml does not declare" in text
     assert f"{path}:" in text

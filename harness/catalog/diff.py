@@ -33,6 +33,9 @@ from harness.catalog.schema_walk import Node, compare_nodes, snapshot
 from harness.errors import CatalogError
 
 _SCH = ("http://purl.oclc.org/dsdl/schematron", "http://www.ascc.net/xml/schematron")
+EFFECTIVE_FROM_CHANGED = "effective-from-changed"
+"""The kind of change that says when the new version starts to govern: it changes no
+procedure's forms or rules by itself."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
     differ.agreements(old.envelope.agrees_with_forms, new.envelope.agrees_with_forms)
     if old.effective_from != new.effective_from:  # when the new rules start to govern
         detail = f"takes effect {new.effective_from} ({old.effective_from} before)"
-        differ.emit("effective-from-changed", "catalog", detail, False)
+        differ.emit(EFFECTIVE_FROM_CHANGED, "catalog", detail, False)
     ordered = sorted(
         set(differ.changes), key=lambda c: (not c.breaking, c.subject, c.kind, c.detail)
     )

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.catalog import load_catalog
-from harness.catalog.diff import CatalogDiff, diff_catalogs
+from harness.catalog.diff import EFFECTIVE_FROM_CHANGED, CatalogDiff, diff_catalogs
 from harness.errors import ConfigError, UsageError
 from harness.regression.compare import KINDS, Difference
 from harness.yamlfile import line_of, load_yaml
@@ -195,6 +195,8 @@ def touched_procedures(diff: CatalogDiff) -> set[str]:
     everything = set(old.procedures)
     touched: set[str] = set()
     for change in diff.changes:
+        if change.kind == EFFECTIVE_FROM_CHANGED:  # a date, not a change of any procedure
+            continue
         head = re.split(r"[:#/]|->", change.subject, maxsplit=1)[0]  # TK1-TS-595->600:…
         touched |= owners.get(head, everything)
     return touched & everything
