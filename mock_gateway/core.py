@@ -62,7 +62,7 @@ from mock_gateway.urls import redact_url
 
 log = logging.getLogger(__name__)
 
-_SELF_REFERENTIAL = frozenset(
+SELF_REFERENTIAL = frozenset(
     {"admin_traffic", "dashboard", "dashboard_runs", "dashboard_run_file", "metrics", "openapi"}
 )
 """Routes whose answers are logged without their body: views of the store or of files on
@@ -385,7 +385,7 @@ class Gateway:
             self.metrics.observe(name, request.method, response.status, duration, response.outcome)
             # an export of the log must not be logged with its body: each export would
             # contain the previous one and the table would grow geometrically
-            answer = b"" if name in _SELF_REFERENTIAL else None
+            answer = b"" if name in SELF_REFERENTIAL else None
             row = request.traffic_record(
                 response, ivan=ivan, started=started, duration=duration, answer=answer
             )

@@ -11,10 +11,12 @@ answer, so each export would embed the previous one: the log grew geometrically)
 ``app_factory`` builds the app per uvicorn worker from ``$BHXH_GATEWAY_CONFIG`` and
 ``$BHXH_GATEWAY_FAULTS`` (a spec line).
 
-For a request the core answered, the traffic log keeps the core's answer: what it decided
-and committed, which the certification suite counts stored dossiers by. What a fault then
-made of that answer (held, reset, replaced by a 500) is in the fault event log. Plans
-live in :mod:`mock_gateway.fault_plan` and are shared by workers through the store.
+For a request the core answered, the traffic log keeps the core's status and body: what
+it decided and committed, which the certification suite counts stored dossiers by. What
+a fault made of it (held, reset, replaced by a 500) is marked in the row and counted in
+``/metrics`` (:mod:`mock_gateway.fault_evidence`); the fault event log says which fault
+did it. Plans live in :mod:`mock_gateway.fault_plan` and are shared by workers through
+the store.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any, cast
 
 from harness.errors import ConfigError
 from harness.json_lines import json_line
+from mock_gateway import fault_evidence as evidence
 from mock_gateway import fault_plan, params
 from mock_gateway.admin import export_traffic, ndjson
 from mock_gateway.app import create_app
@@ -183,11 +186,16 @@ class FaultyGateway:
         shared with other requests); with faults, or for the fault admin, the whole answer."""
         started, t0 = request.arrival()
         if request.path == TRAFFIC_PATH and request.method == "GET":
-            # an export that logged itself would grow without end
-            return Exchange.answered(request, self._admin(request))
+            # an export that logged itself would grow without end: measured, not logged
+            answer = self._admin(request)
+            seconds = time.perf_counter() - t0
+            evidence.measure(self.gateway, "admin_traffic", request, answer, seconds)
+            return Exchange.answered(request, answer)
         if request.path == ADMIN_PATH or request.path.startswith(ADMIN_PATH + "/"):
             answer = self._admin(request)
-            self._record(request, answer, started, t0)
+            route, _, _ = resolve(request.method, request.path, Layer.FAULTS)
+            name = route.name if route is not None else "unmatched"
+            self._record(request, name, answer, answer, started, t0)
             return Exchange.answered(request, answer)
         if time.monotonic() >= self._next_poll:
             self._next_poll = time.monotonic() + fault_plan.PLAN_POLL_SECONDS
@@ -198,26 +206,41 @@ class FaultyGateway:
             faults = [f for f in self._faults if f.matches(request)]
             gated = next(filter(None, (f.gate(request, self) for f in faults)), None)
         if gated is None:
-            response = self.gateway.handle(request)
-        else:  # the core never saw it, so it is not in the traffic log yet
-            response = gated
-            self._record(request, response, started, t0)
+            exchange = self.gateway.start(request)
+            self.gateway.commit(exchange)  # a fault acts on the answer the client would get
+        else:  # the core never saw it
+            route = resolve(request.method, request.path)[0]
+            exchange = Exchange(request, route, started=started, t0=t0, response=gated)
+        return self._faulted(exchange, faults, by_core=gated is None)
+
+    def _faulted(self, exchange: Exchange, faults: list[Fault], *, by_core: bool) -> Exchange:
+        """The answer (the core's, or a gate's) after the faults' after-hooks, logged with
+        what they made of it; a core answer no fault touched is left to the core to log."""
+        request, answer = exchange.request, exchange.response
+        if answer is None:  # commit() always sets one
+            raise RuntimeError("an exchange finished without an answer")
         with self._lock:
+            sent = answer
             for fault in faults:
-                response = fault.after(request, response, self)
-        return Exchange.answered(request, response)
+                sent = fault.after(request, sent, self)
+        if by_core and sent is answer:  # the core's finish() logs and measures it
+            return exchange
+        name = exchange.route.name if exchange.route is not None else "unmatched"
+        self._record(request, name, answer, sent, exchange.started, exchange.t0)
+        return Exchange.answered(request, sent)
 
     def _record(
-        self, request: GatewayRequest, response: GatewayResponse, started: float, t0: float
+        self,
+        request: GatewayRequest,
+        route: str,
+        answer: GatewayResponse,
+        sent: GatewayResponse,
+        started: float,
+        t0: float,
     ) -> None:
-        try:
-            ivan = "admin" if request.path.startswith("/admin/") else self.ivan_of(request)
-            duration = time.perf_counter() - t0
-            row = request.traffic_record(response, ivan=ivan, started=started, duration=duration)
-            self.gateway.traffic.record(row)
-        except Exception as exc:  # evidence must never cost an answer
-            if not self.gateway.outage.caught(exc):  # a lost database is warned of once
-                log.exception("could not record a faulted exchange")
+        """:func:`fault_evidence.record` with this request's I-VAN (the admin's on /admin)."""
+        ivan = "admin" if request.path.startswith("/admin/") else self.ivan_of(request)
+        evidence.record(self.gateway, request, route, answer, sent, ivan, started, t0)
 
     def refuses_before_body(self, head: GatewayRequest) -> bool:
         """As the core's, for the fault admin's routes too: a ``PUT /admin/faults`` with

@@ -26,10 +26,12 @@ import contextlib
 import functools
 import logging
 import re
+import sys
 import time
 from http import HTTPStatus
 from typing import Any
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
@@ -124,6 +126,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
     _started = 0.0
     _over = False
     _refused = False
+    _bad_method = False
     _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -174,6 +177,10 @@ class CappedHeadProtocol(HttpToolsProtocol):
         cap, or too long to parse, is LIM-003."""
         if self._refused:
             return
+        # uvicorn calls this while handling the parser's error: which one says whether
+        # the method was read (the parser then reports DELETE, its zero, or the last one)
+        error = sys.exc_info()[1]
+        self._bad_method = isinstance(error, httptools.HttpParserInvalidMethodError)
         over = self._over or (self._in_head and self._head_bytes + len(self._reading) > HEAD_MAX)
         self._refuse("LIM-003" if over else "REQ-004")
 
@@ -228,19 +235,24 @@ class CappedHeadProtocol(HttpToolsProtocol):
             gateway.record_refusal(self._as_request(code), answer, self._started or time.time())
 
     def _method(self) -> str:
-        """The refused request's method: what the parser read, else read off the last
-        bytes that arrived (empty where neither says)."""
+        """The refused request's method, or empty where it was not one the parser read:
+        never the parser's leftover (DELETE for ``GARBAGE``, a TLS hello or ``get /``)."""
+        if self._bad_method:
+            return ""
+        parsed = ""
         with contextlib.suppress(Exception):
-            if method := self.parser.get_method().decode("ascii"):
-                return str(method)
-        return request_line(self._reading)[0]
+            parsed = str(self.parser.get_method().decode("ascii"))
+        if getattr(self, "url", b""):  # this request's URL was read, so its method was
+            return parsed
+        read = request_line(self._reading)[0]
+        return read if read == parsed else ""  # only what the parser and the bytes agree on
 
     def _as_request(self, code: str) -> GatewayRequest:
         """What the traffic log can say of the refused request: its method and target
         as far as they arrived, the size of an oversized or slow head, the first bytes
         of an unreadable one."""
-        _, path = request_line(self._reading)
-        method = self._method()
+        method = self._method()  # empty: no request line was read, so no target either
+        path = request_line(self._reading)[1] if method else ""
         if self.url:  # reset when a message begins, so it is this request's
             path = bytes(self.url[:PATH_KEPT]).decode("utf-8", "backslashreplace")
         if code == "LIM-003":

@@ -84,20 +84,23 @@ class Metrics:
     def _render(self, extra: dict[str, float] | None) -> bytes:
         with self._lock:
             lines = [
-                "# HELP bhxh_gateway_requests_total Requests answered by route, method, status.",
+                "# HELP bhxh_gateway_requests_total Requests by route, method and the status "
+                "sent (0: a fault reset the connection instead).",
                 "# TYPE bhxh_gateway_requests_total counter",
             ]
             for (route, method, status), n in sorted(self._requests.items()):
-                labels = f'route="{_escape(route)}",method="{method}",status="{status}"'
+                labels = f'route="{_escape(route)}",method="{_escape(method)}",status="{status}"'
                 lines.append(f"bhxh_gateway_requests_total{{{labels}}} {n}")
             lines += [
-                "# HELP bhxh_gateway_outcomes_total Answers by outcome (OK or the error code).",
+                "# HELP bhxh_gateway_outcomes_total Answers sent by outcome (OK, the error "
+                "code, or RESET).",
                 "# TYPE bhxh_gateway_outcomes_total counter",
             ]
             for outcome, n in sorted(self._outcomes.items()):
                 lines.append(f'bhxh_gateway_outcomes_total{{code="{_escape(outcome)}"}} {n}')
             lines += [
-                "# HELP bhxh_gateway_request_duration_seconds Time to answer, by route.",
+                "# HELP bhxh_gateway_request_duration_seconds Time to answer, by route "
+                "(a fault's hold included).",
                 "# TYPE bhxh_gateway_request_duration_seconds histogram",
             ]
             for route in sorted(self._buckets):
