@@ -5,7 +5,8 @@ simulates a faulty release from ``fixtures/releases``) or a URL with ``--token``
 optional ``--admin-token`` (to fast-forward the gateway's clock; without it the feed is
 polled up to ``--poll-timeout``) and ``--insecure`` / ``--ca-bundle`` for TLS.
 Exit codes: 0 no unintended difference, 1 some, 2 usage error (nothing was replayed),
-3 the gateway became unavailable during the run (no verdict).
+3 the run could not conclude: the gateway became unavailable, or (``record``) lifecycle
+messages were still awaited at ``--poll-timeout``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _target_options(command: F) -> F:
             type=SECONDS,
             default=300.0,
             show_default=True,
-            help="Seconds to wait for every dossier's 02/TB-TS and 03/TB-TS messages.",
+            help="Without --admin-token: seconds to wait for every dossier's 02/TB-TS and "
+            "03/TB-TS messages (the gateway's clock must bring them by then).",
         ),
         click.option("--release", help="inproc only: simulate this faulty release."),
         click.option(
@@ -106,8 +108,9 @@ OUT_HINT = "name with --out a folder you may write to (it is created if need be)
 """What to do when ``regress --out`` cannot hold the report (refused before any replay)."""
 
 EXIT_CODES = (
-    "Exit codes: 0 no unintended difference, 1 some, 2 usage error (nothing replayed), "
-    "3 the gateway became unavailable during the run (no verdict), 130/143 stopped by "
+    "Exit codes: 0 no unintended difference, 1 some, 2 usage error (nothing replayed; e.g. "
+    "a gateway clock too slow for --poll-timeout without --admin-token), 3 the gateway "
+    "became unavailable during the run (no verdict), 130/143 stopped by "
     "Ctrl-C/SIGTERM (the report holds what was replayed, marked interrupted)."
 )
 
@@ -133,8 +136,10 @@ def _max_backoff(value: float) -> float:
 
 RECORD_EXIT_CODES = (
     "Exit codes: 0 recorded (warnings included), 2 usage error (nothing replayed; e.g. NAME "
-    "exists and --force is not given), 3 the gateway became unavailable during the run "
-    "(nothing written), 130/143 stopped by Ctrl-C/SIGTERM (nothing written)."
+    "exists and --force is not given, or a gateway clock too slow for --poll-timeout without "
+    "--admin-token), 3 could not conclude: the gateway became unavailable during the run, or "
+    "lifecycle messages were still awaited at --poll-timeout (nothing written), 130/143 "
+    "stopped by Ctrl-C/SIGTERM (nothing written)."
 )
 
 

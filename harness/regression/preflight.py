@@ -2,11 +2,13 @@
 
 Without them a refused token records 177 AUTH-002 rejections as a baseline, a token of
 another I-VAN turns every dossier into an ENV-010 "regression", a wrong admin token fails
-only after the whole corpus, and a frozen clock or a maintenance window waits for hours.
+only after the whole corpus, a frozen clock or a maintenance window waits for hours, and a
+clock too slow for ``--poll-timeout`` reports every lifecycle message as missing.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import requests
@@ -24,6 +26,12 @@ from harness.gateway_url import (
 from harness.regression.replay import GatewayTarget
 from harness.regression.transport import maintenance
 from harness.tls import reach
+
+LIFECYCLE_SECONDS = 75 * 60.0
+"""Simulated seconds from receipt to 03/TB-TS at the mock gateway (15 minutes to the
+02/TB-TS hand-over, 60 more to the result): what a clock reported in /healthz must cover."""
+POLL_SLACK_SECONDS = 10.0
+"""Real seconds on top, for the feed's 2 s polling and the gateway's processor ticks."""
 
 
 def base_url(gateway: str) -> str:
@@ -49,7 +57,8 @@ def _refuse_maintenance(url: str, response: requests.Response) -> None:
 
 def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan_hint: str) -> None:
     """Reachable, not in maintenance, the I-VAN token accepted and ``ivan``'s, the admin
-    token accepted when given, and a clock that moves (or an admin token to move it)."""
+    token accepted when given, and a clock fast enough to bring the lifecycle messages
+    within ``--poll-timeout`` (or an admin token to move it)."""
     url = target.base_url
     with target.session() as session:  # out of reach: the user's setting, said first
         health = reach(session, url)
@@ -76,13 +85,44 @@ def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan
                     hint="pass --admin-token with the token it was started with, or leave "
                     "it out to wait for the messages in real time (--poll-timeout)",
                 )
-        elif reported_clock_speed(health) == 0:
-            raise ConfigError(
-                f"the gateway at {url} reports a frozen clock (clock_speed 0 in /healthz): "
-                "no 02/TB-TS or 03/TB-TS message would ever arrive",
-                hint="pass --admin-token so the harness fast-forwards its clock, or serve it "
-                "with a running clock (--clock-speed)",
-            )
+        else:
+            _refuse_slow_clock(url, reported_clock_speed(health), target.poll_timeout)
 
 
-__all__ = ["base_url", "check_gateway", "probe_body"]
+def _refuse_slow_clock(url: str, speed: float | None, poll_timeout: float) -> None:
+    """Without an admin token the messages come in the gateway's time: refuse a clock that
+    cannot bring them within ``poll_timeout`` (they would all read as missing)."""
+    if speed is None:
+        return  # a gateway that does not say: its messages are awaited up to --poll-timeout
+    if speed == 0:
+        raise ConfigError(
+            f"the gateway at {url} reports a frozen clock (clock_speed 0 in /healthz): "
+            "no 02/TB-TS or 03/TB-TS message would ever arrive",
+            hint="pass --admin-token so the harness fast-forwards its clock, or serve it "
+            "with a running clock (--clock-speed)",
+        )
+    needed = LIFECYCLE_SECONDS / speed + POLL_SLACK_SECONDS
+    if poll_timeout < needed:
+        raise ConfigError(
+            f"the gateway at {url} runs its clock at {speed:g} simulated seconds per second "
+            f"(clock_speed in /healthz): a dossier's 03/TB-TS comes "
+            f"{LIFECYCLE_SECONDS / 60:.0f} simulated minutes after receipt, about "
+            f"{needed:.0f} s of waiting, more than --poll-timeout {poll_timeout:g} s: the "
+            "02/TB-TS and 03/TB-TS messages would not come in time",
+            hint=_slow_clock_hint(needed, poll_timeout),
+        )
+
+
+def _slow_clock_hint(needed: float, poll_timeout: float) -> str:
+    """The three ways out: fast-forward, wait longer, or a faster clock (if one can do)."""
+    hint = (
+        "pass --admin-token so the harness fast-forwards its clock, or give "
+        f"--poll-timeout {math.ceil(needed)} or more"
+    )
+    if poll_timeout > POLL_SLACK_SECONDS:
+        speed = math.ceil(LIFECYCLE_SECONDS / (poll_timeout - POLL_SLACK_SECONDS))
+        hint += f", or serve it with a faster clock (--clock-speed {speed} or more)"
+    return hint
+
+
+__all__ = ["LIFECYCLE_SECONDS", "base_url", "check_gateway", "probe_body"]

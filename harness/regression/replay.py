@@ -88,6 +88,9 @@ class Replay:
     notes: list[str] = field(default_factory=list)
     transport: TransportStats | None = None
     target: str = ""  # the gateway's name, as reports show it
+    waiting: int = 0
+    """Accepted dossiers whose 03/TB-TS had not come when feed polling timed out: their
+    lifecycle is unknown, not missing (``record`` refuses to store it)."""
 
 
 def served_catalogs(client: IvanClient) -> tuple[list[str], list[str]]:
@@ -153,9 +156,10 @@ def replay(
             outcomes[entry.name] = result
             if on_progress is not None:
                 on_progress(index)
-        notes = _read_lifecycle(target, client, pending, outcomes, masks)
+        notes, waiting = _read_lifecycle(target, client, pending, outcomes, masks)
     elapsed = time.perf_counter() - started
-    return Replay(outcomes, dict(latencies), catalogs, elapsed, catalog_notes + notes, stats)
+    notes = catalog_notes + notes
+    return Replay(outcomes, dict(latencies), catalogs, elapsed, notes, stats, waiting=waiting)
 
 
 def _replay_one(
@@ -197,7 +201,7 @@ def _read_lifecycle(
     pending: dict[str, str],
     outcomes: dict[str, dict[str, Any]],
     masks: Masks,
-) -> list[str]:
+) -> tuple[list[str], int]:
     """:func:`_lifecycle`, a gateway that stops answering meanwhile being unavailable."""
     try:
         return _lifecycle(target, client, pending, outcomes, masks)
@@ -278,10 +282,11 @@ def _lifecycle(
     pending: dict[str, str],
     outcomes: dict[str, dict[str, Any]],
     masks: Masks,
-) -> list[str]:
-    """Advance (or wait), read the feed, attach each message to its dossier."""
+) -> tuple[list[str], int]:
+    """Advance (or wait), read the feed, attach each message to its dossier; the notes,
+    and how many dossiers were still waiting for their 03/TB-TS when polling timed out."""
     if not pending:
-        return []
+        return [], 0
     notes: list[str] = []
     admin = None
     if target.admin_token:
@@ -306,13 +311,14 @@ def _lifecycle(
                 break  # nothing more will come: the candidate lost messages
             continue
         if time.monotonic() > deadline:
+            waiting = len(pending) - len(finished)
             notes.append(
                 f"feed polling stopped after {target.poll_timeout:.0f} s with "
-                f"{len(pending) - len(finished)} dossier(s) still waiting for {RESULT}"
+                f"{waiting} dossier(s) still waiting for {RESULT}"
             )
-            break
+            return notes, waiting
         time.sleep(target.poll_interval)
-    return notes
+    return notes, 0
 
 
 def _advance(admin: requests.Session, base_url: str, seconds: float) -> int:

@@ -19,8 +19,9 @@ from typing import Any
 
 from harness.catalog import latest_version
 from harness.dossiers.corpus import CorpusEntry
-from harness.errors import UsageError
+from harness.errors import GatewayUnavailable, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
+from harness.message_kinds import RESULT
 from harness.paths import writable_folder
 from harness.regression.baseline import (
     Baseline,
@@ -247,6 +248,7 @@ def record(
     )
     if on_transport is not None and run.transport is not None:
         on_transport(run.transport)
+    _refuse_unfinished(run, name)
     for note in surprises(corpus, run.outcomes):
         (on_surprise or (lambda _note: None))(note)
     baseline = Baseline.from_replay(
@@ -255,8 +257,24 @@ def record(
     return baseline, save_baseline(baseline, root)
 
 
+def _refuse_unfinished(run: Replay, name: str) -> None:
+    """Store no baseline whose lifecycle messages were still awaited when polling timed out:
+    it would read as a gateway that sends none, and every later regress would fail on it."""
+    if not run.waiting:
+        return
+    accepted = sum(1 for outcome in run.outcomes.values() if outcome.get("accepted"))
+    raise GatewayUnavailable(
+        f"could not conclude: {run.waiting} of {accepted} accepted dossier(s) were still "
+        f"waiting for their {RESULT} when feed polling timed out, so baseline {name} was "
+        "not written (without those messages it would not be what this gateway does)\n"
+        "Hint: pass --admin-token so the harness fast-forwards the gateway's clock, or give "
+        "a longer --poll-timeout (or serve the gateway with a faster --clock-speed)"
+    )
+
+
 def surprises(corpus: Sequence[CorpusEntry], outcomes: dict[str, dict[str, Any]]) -> list[str]:
-    """Each dossier whose answer is not the one its corpus entry expects, as one line."""
+    """Each dossier whose answer is not the one its corpus entry expects, as one line (an
+    accepted one whose 03/TB-TS never came too: its baseline lacks the lifecycle)."""
     found = []
     for entry in corpus:
         outcome = outcomes.get(entry.name)
@@ -270,7 +288,14 @@ def surprises(corpus: Sequence[CorpusEntry], outcomes: dict[str, dict[str, Any]]
             found.append(f"{entry.name}: expected accepted, got {got}")
         elif entry.expected and (outcome.get("accepted") or not set(entry.expected) <= set(codes)):
             found.append(f"{entry.name}: expected {' '.join(entry.expected)}, got {got}")
+        elif outcome.get("accepted") and not _has_result(outcome):
+            found.append(f"{entry.name}: accepted, but its {RESULT} never came")
     return found
+
+
+def _has_result(outcome: dict[str, Any]) -> bool:
+    """Whether the dossier's messages include its 03/TB-TS result."""
+    return any(m.get("kind") == RESULT for m in outcome.get("messages") or ())
 
 
 @dataclass
