@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harness.cli_types import FOLDER, NAME, TOKEN
-from harness.errors import HarnessError, UsageError
+from harness.cli_exits import UNAVAILABLE, USAGE
+from harness.cli_types import FOLDER, NAME, SECONDS, TOKEN
+from harness.errors import GatewayUnavailable, HarnessError, UsageError
 from harness.fuzz.evidence import GatewayReplay, found_dir
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
 from harness.identities import DEFAULT_IVAN_CODE
@@ -113,7 +114,7 @@ def _pool(version: str | None, ivan: str) -> DossierPool:
     type=int,
     help=f"Number of cases [default: {DEFAULT_BUDGET}; none with --duration alone].",
 )
-@click.option("--duration", type=float, help="Seconds to fuzz.")
+@click.option("--duration", type=SECONDS, help="Seconds to fuzz.")
 @click.option("--catalog", "version", help="Catalog version (default: latest).")
 @click.option(
     "--seed",
@@ -155,7 +156,8 @@ def fuzz(
     """Fuzz a gateway with valid and one-thing-broken signed dossiers from the catalog.
 
     Exits 0 when every property held, 1 when one broke (minimal dossiers are written as
-    fixtures with a one-line reproduction), 2 for a usage error.
+    fixtures with a one-line reproduction), 2 for a usage error, 3 when the gateway
+    stopped answering during the run (no verdict, no fixture written).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -188,9 +190,12 @@ def fuzz(
                 families=families or None, pki=pool.pki, strict=not lenient, found=found,
                 on_event=on_event, replay=_replay(target, verify, ivan), ivan=ivan,
             )  # fmt: skip
+    except GatewayUnavailable as exc:  # not the gateway's failure, nor the user's
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(UNAVAILABLE)
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(USAGE)
     folder = report_bundle(report, out).write()
     _summary(console, report, "PASSED" if report.ok else "FAILED")
     console.print(f"report: {folder / 'index.html'}")

@@ -11,37 +11,49 @@ any case: a wrong URL or token would otherwise fail every case and fill ``found/
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
 from harness.client import parse_answer
-from harness.errors import ConfigError
+from harness.errors import ConfigError, GatewayUnavailable
 from harness.fuzz.target import Retrieved, Submitted
 from harness.gateway_url import check_token, gateway_base_url, refuse_foreign_token
-from harness.tls import Verify, gateway_session, reach
+from harness.tls import Verify, failure, gateway_session, reach
 from harness.xmlsafe import XMLRejected, parse_xml
 
 LOCAL = "inproc"
 """What ``--gateway`` calls the in-process mock gateway."""
+HEALTH_TIMEOUT = 3.0
+"""Seconds ``/healthz`` may take to say the gateway is still there after a dropped
+connection: within a case's own time limit (5 s), so the answer is not lost."""
 
 
 @dataclass
 class HttpTarget:
-    """Submits over ``session`` (which carries the I-VAN's credential) to ``base_url``."""
+    """Submits over ``session`` (which carries the I-VAN's credential) to ``base_url``.
+
+    ``unavailable`` is set once a connection failed and ``/healthz`` did not answer either:
+    the gateway went away, which says nothing about the case being sent.
+    """
 
     session: requests.Session
     base_url: str
     name: str = "http"
     timeout: float = 30.0
+    unavailable: GatewayUnavailable | None = field(default=None, repr=False)
 
     def submit(self, body: bytes, message_id: str) -> Submitted:
-        response = self.session.post(
-            f"{self.base_url.rstrip('/')}/api/v1/dossiers",
-            data=body,
-            headers={"Content-Type": "application/xml", "X-Message-Id": message_id},
-            timeout=self.timeout,
-        )
+        try:
+            response = self.session.post(
+                f"{self.base_url.rstrip('/')}/api/v1/dossiers",
+                data=body,
+                headers={"Content-Type": "application/xml", "X-Message-Id": message_id},
+                timeout=self.timeout,
+            )
+        except requests.ConnectionError as exc:
+            self._check_still_there(exc)
+            raise
         answer = parse_answer(response.status_code, response.content)
         codes = tuple(f.code for f in answer.findings)
         receipt = answer.ma_gdich or None if response.status_code == 202 else None
@@ -53,9 +65,13 @@ class HttpTarget:
         The status document may embed the stored envelope (``HOSO/NOI_DUNG_HOSO``, base64);
         a gateway that does not is still judged on answering 200 for its own receipt.
         """
-        response = self.session.get(
-            f"{self.base_url.rstrip('/')}/api/v1/dossiers/{receipt_id}", timeout=self.timeout
-        )
+        try:
+            response = self.session.get(
+                f"{self.base_url.rstrip('/')}/api/v1/dossiers/{receipt_id}", timeout=self.timeout
+            )
+        except requests.ConnectionError as exc:
+            self._check_still_there(exc)
+            raise
         if not response.ok:
             return Retrieved(response.status_code, None)
         try:
@@ -63,6 +79,17 @@ class HttpTarget:
         except XMLRejected:
             stored = None
         return Retrieved(response.status_code, base64.b64decode(stored) if stored else None)
+
+    def _check_still_there(self, exc: requests.ConnectionError) -> None:
+        """A dropped connection is the gateway's answer to the case while ``/healthz`` still
+        answers; if it does not, the gateway went away: :class:`GatewayUnavailable`."""
+        try:
+            self.session.get(f"{self.base_url.rstrip('/')}/healthz", timeout=HEALTH_TIMEOUT)
+        except requests.RequestException:
+            self.unavailable = GatewayUnavailable(
+                f"the gateway at {self.base_url} stopped answering (/healthz too): {failure(exc)}"
+            )
+            raise self.unavailable from None
 
 
 def http_target(base_url: str, token: str, *, verify_tls: bool | str = True) -> HttpTarget:

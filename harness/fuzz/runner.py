@@ -10,6 +10,9 @@ progress display and report writers subscribe instead of being called by name.
 
 A campaign stopped by Ctrl-C or SIGTERM keeps what it found: each distinct failure not yet
 minimised is written as first seen, and :class:`FuzzInterrupted` carries the partial report.
+A target that went away (its ``unavailable`` set, as :class:`~harness.fuzz.http_target.
+HttpTarget` does) ends the campaign with :class:`GatewayUnavailable`: no verdict, and no
+"minimal failure" of a refused connection written.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from hypothesis import seed as seed_run
 from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
 
 from harness.catalog import Catalog
-from harness.errors import UsageError
+from harness.errors import GatewayUnavailable, UsageError
 from harness.fuzz._core import DEFAULT_SETTINGS, MutationSettings
 from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
 from harness.fuzz.mutations import check_families
@@ -214,20 +217,32 @@ def run_fuzz(
     )
     stops = _Stops()
     start = time.perf_counter()
+    sent: list[FuzzCase] = []  # the last case sent: the one a gateway that went away got
 
     def send(case: FuzzCase) -> Observation:
         stops.check()
+        sent[:] = [case]
         return observe(target, case, timeout=timeout, strict=strict)
+
+    def gone() -> bool:
+        return _unavailable(target) is not None
 
     def exhausted() -> bool:
         over_time = duration is not None and time.perf_counter() - start >= duration
-        return over_time or (budget is not None and report.cases >= budget)
+        return over_time or (budget is not None and report.cases >= budget) or gone()
+
+    def no_verdict_if_gone() -> None:
+        problem = _unavailable(target)
+        if problem is not None:
+            raise _no_verdict(problem, report, len(first), sent[0] if sent else None)
 
     def judge(cases: list[FuzzCase]) -> None:
         for case in cases:
             if exhausted():
                 return
             obs = send(case)
+            if gone():
+                return  # the gateway's absence is no property of this case
             failed = tuple(failures(obs))
             report.cases += 1
             for tally in (
@@ -261,18 +276,48 @@ def run_fuzz(
             round_ += 1
             if report.cases == before:
                 break  # hypothesis had nothing left to generate
+        no_verdict_if_gone()
         for (check, family), failure in first.items():
             minimal = failure
             if minimise and check not in ("within-timeout",):
                 minimal = _minimise(
-                    failure, send, catalog, pki, mutation_settings, minimise, seed, ivan
+                    failure, send, catalog, pki, mutation_settings, minimise, seed, ivan, gone
                 )
+                no_verdict_if_gone()
             result = _written(failure, minimal, counts[(check, family)], found, pki, replay)
             report.failures.append(result)
             emit(FailureMinimised(result))
     report.elapsed = time.perf_counter() - start
     emit(FuzzFinished(report))
     return report
+
+
+def _unavailable(target: Target) -> GatewayUnavailable | None:
+    """Why ``target`` no longer answers at all, if it says so (an HTTP target does)."""
+    problem = getattr(target, "unavailable", None)
+    return problem if isinstance(problem, GatewayUnavailable) else None
+
+
+def _no_verdict(
+    problem: GatewayUnavailable, report: FuzzReport, seen: int, last: FuzzCase | None
+) -> GatewayUnavailable:
+    """The campaign's end when the gateway went away: what was done, what was not written,
+    the case it was sent last (a gateway may have crashed on it), and what to do."""
+    lines = [
+        str(problem),
+        f"it went away after {report.cases} judged case(s): no verdict, and no minimal "
+        f"failure written ({seen} distinct failure(s) seen before)",
+    ]
+    if last is not None:
+        lines.append(
+            f"the last case sent was {last!r} (family {last.family}): if the gateway "
+            "crashed on it, that is a finding to reproduce"
+        )
+    lines.append(
+        "Hint: check that the gateway still runs and is reachable, then re-run (the same "
+        "--seed sends the same cases)"
+    )
+    return GatewayUnavailable("\n".join(lines))
 
 
 def _written(
@@ -366,8 +411,10 @@ def _minimise(
     attempts: int,
     seed: int,
     ivan: str,
+    gone: Callable[[], bool] = lambda: False,
 ) -> PropertyFailed:
-    """The smallest case of the same family and procedure that breaks the same property."""
+    """The smallest case of the same family and procedure that breaks the same property
+    (none once ``gone()``: a gateway that went away fails every case alike)."""
     case = failure.case
     family = case.family
     strategy = fuzz_cases(
@@ -382,9 +429,11 @@ def _minimise(
     found: list[PropertyFailed] = []
 
     def fails(candidate: FuzzCase) -> bool:
-        if candidate.family != family:
+        if candidate.family != family or gone():
             return False
         obs = send(candidate)
+        if gone():
+            return False
         hits = [f for f in failures(obs) if f.check == failure.check]
         if hits:
             found.append(hits[0])
