@@ -76,8 +76,9 @@ def _scale_help() -> str:
     default="open",
     show_default=True,
     type=click.Choice(["open", "closed"]),
-    help="open: arrivals keep the shape's rate however slow the gateway; "
-    "closed: each user waits for its answer, then thinks.",
+    help="open: users follow the shape's arrival schedule, one dossier at a time each, so "
+    "against a slow gateway some arrivals start late or are not sent (the report counts "
+    "both); closed: each user waits for its answer, then thinks.",
 )
 @click.option(
     "--mix",

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -31,10 +31,12 @@ from harness.gateway_url import (
     reported_clock_speed,
 )
 from harness.identities import token_of
-from harness.load.lifetime import die_with_parent
+from harness.load.lifetime import Watched, die_with_parent
 from harness.tls import Verify, gateway_session, reach
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
+PROBE_TIMEOUT = 5.0
+"""Real seconds the readiness probe waits for ``/healthz``, on top of any latency fault."""
 
 
 def well_known_tokens(count: int) -> dict[str, str]:
@@ -60,6 +62,21 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> int |
             process.kill()
             process.wait(timeout=grace)
     return process.returncode
+
+
+def check_local_clock(clock_speed: float) -> None:
+    """Refuse a clock the local gateway would refuse at start-up, before the pools are
+    signed and the gateway started (it would end in the gateway's own error)."""
+    from harness.load._serve import max_clock_speed
+
+    limit = max_clock_speed()
+    if clock_speed > limit:
+        raise ConfigError(
+            f"--clock-speed {clock_speed:g} is too fast for the local gateway: at most "
+            f"{limit:.0f} simulated seconds per real second",
+            hint=f"give at most {limit:.0f}, or leave --clock-speed out for the local "
+            "gateway's default",
+        )
 
 
 def _probe_for(ivan: str, catalog_version: str | None) -> bytes | None:
@@ -113,12 +130,18 @@ class LocalGateway:
     workers: int = 1
     log_path: Path | None = None
     startup_timeout: float = 60.0
+    on_start: Callable[[Watched], None] | None = None  # told the process once it answers
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        """Where the gateway process writes its log (the report's ``logs/`` in a run)."""
+        return self.log_path or self.folder / "gateway.log"
 
     def spec(self) -> dict[str, object]:
         return {
@@ -132,7 +155,7 @@ class LocalGateway:
 
     def __enter__(self) -> LocalGateway:
         self.folder.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_path or self.folder / "gateway.log"
+        log_path = self.log
         log_path.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env[SPEC_ENV] = json.dumps(self.spec())
@@ -150,22 +173,32 @@ class LocalGateway:
         except BaseException:
             stop_process(self.process)
             raise
+        if self.on_start is not None:  # a run watches it: it must not die mid-run
+            self.on_start(Watched("local gateway", self.process, log_path))
         return self
 
     def _wait_ready(self, log_path: Path) -> None:
+        """Return once ``/healthz`` answers 200. The latency fault delays that answer too,
+        so the probe and the start-up deadline allow for it."""
         assert self.process is not None
-        deadline = time.monotonic() + self.startup_timeout
+        deadline = time.monotonic() + self.startup_timeout + self.fault_latency
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
                 raise ConfigError(f"the local gateway exited at start-up:\n{tail}")
             try:
-                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
+                answer = requests.get(
+                    self.url + "/healthz", timeout=PROBE_TIMEOUT + self.fault_latency
+                )
+                if answer.status_code == 200:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise ConfigError(f"the local gateway did not answer on {self.url} in time")
+        raise ConfigError(
+            f"the local gateway did not answer on {self.url} within "
+            f"{self.startup_timeout + self.fault_latency:.0f} s; see {log_path}"
+        )
 
     def __exit__(
         self,
@@ -180,6 +213,7 @@ class LocalGateway:
 
 __all__ = [
     "LocalGateway",
+    "check_local_clock",
     "check_remote",
     "free_port",
     "stop_process",

@@ -44,7 +44,23 @@ SUBMIT_RETRY = "submit (retry)"
 FEED = "feed"
 FEED_START = "feed (finding its end)"
 ACK = "ack"
+ACK_OTHER = "ack (not this run's)"
+"""Acknowledging a message that is not about one of the run's dossiers (an earlier run's
+dossier the gateway handled meanwhile): every message is acknowledged, but these are kept
+out of the ack step, so its latency is the run's own."""
 STEPS = (SUBMIT, SUBMIT_RETRY, FEED, ACK)
+
+ACCEPTED, REJECTED, ABANDONED = "accepted", "rejected", "abandoned"
+IN_FLIGHT = "in flight at stop"
+"""Dossiers whose user locust stopped before the gateway answered (or before a retry): the
+gateway may have stored them, so the report counts them apart instead of losing them."""
+STOPPED = "not started: run stopping"
+"""What :meth:`Submitter.submit` returns once locust is stopping: no dossier is started
+that the stop would cut off in flight."""
+NOT_TIMED = "messages not timed"
+DUPLICATES = "duplicate messages"
+"""A message about a dossier and stage already timed (at-least-once delivery): counted,
+never timed again, so a redelivery adds no sample."""
 
 STAGES = ("submit_to_receipt", "submit_to_handover", "submit_to_result")
 _STAGE_OF_KIND = {HANDOVER: "submit_to_handover", RESULT: "submit_to_result"}
@@ -91,6 +107,31 @@ def _header(response: Response, name: str) -> str:
     return str(value) if value else ""
 
 
+def failure_text(response: Response) -> str:
+    """Why a request failed, for locust's failures table: the status and BHXH error code,
+    or for status 0 (no HTTP answer) what went wrong, e.g. the connection was refused."""
+    status = response.status_code
+    if status == 0:
+        error = getattr(response, "error", None)
+        if isinstance(error, ConnectionRefusedError):
+            return "no answer: connection refused (is the gateway running at this address?)"
+        if error is not None:
+            return f"no answer from the gateway: {type(error).__name__}: {error}"[:300]
+    return f"HTTP {status} {_header(response, 'X-BHXH-Ma-Loi')}".strip()
+
+
+_STOPPING_STATES = frozenset({"cleanup", "stopping", "stopped"})
+"""Locust runner states once a run is being stopped (``locust.runners.STATE_*``)."""
+
+
+def locust_stopping(client: object) -> bool:
+    """Whether locust is stopping the run of ``client``'s user (False for a client that is
+    not locust's): a dossier started then would be cut off in flight by the stop."""
+    user = getattr(client, "user", None)
+    runner = getattr(getattr(user, "environment", None), "runner", None)
+    return getattr(runner, "state", None) in _STOPPING_STATES
+
+
 def _retry_after(response: Response) -> float | None:
     return parse_retry_after(_header(response, "Retry-After")) or None
 
@@ -117,6 +158,7 @@ class LifecycleLog:
     counts: Counter[str] = field(default_factory=Counter)
     latency_ms: dict[str, list[float]] = field(default_factory=dict)
     handed_over: set[str] = field(default_factory=set)
+    timed: set[tuple[str, str]] = field(default_factory=set)  # (MA_GDICH, stage) sampled
     clock: Callable[[], float] = time.time  # the clock of ``pending``'s start times
     _pending_elsewhere: dict[str, int] = field(default_factory=dict)
     _ages_elsewhere: dict[str, tuple[float, dict[str, list[float]]]] = field(default_factory=dict)
@@ -124,22 +166,33 @@ class LifecycleLog:
     def receipt(self, ma_gdich: str, started: float, now: float) -> None:
         self.pending[ma_gdich] = started
         self.samples["submit_to_receipt"].append((now - started) * self.clock_speed)
-        self.counts["accepted"] += 1
+        self.counts[ACCEPTED] += 1
 
-    def message(self, kind: str, ma_gdich: str, now: float) -> None:
-        """A message read from the feed; only dossiers this process sent are timed."""
+    def message(self, kind: str, ma_gdich: str, now: float) -> bool:
+        """A message read from the feed; True if it is about a dossier this process sent.
+
+        Each dossier is timed once per stage, at its first delivery: a copy delivered
+        again counts as a duplicate, so a gateway that delivers twice does not double
+        (or, redelivering later, inflate) the lifecycle samples.
+        """
         stage = _STAGE_OF_KIND.get(kind)
         started = self.pending.get(ma_gdich)
         self.counts[f"messages {kind}"] += 1
+        ours = started is not None or (ma_gdich, "submit_to_result") in self.timed
+        if stage is not None and (ma_gdich, stage) in self.timed:
+            self.counts[DUPLICATES] += 1
+            return ours
         if stage is None or started is None:
-            self.counts["messages not timed"] += 1
-            return
+            self.counts[NOT_TIMED] += 1
+            return ours
         self.samples[stage].append((now - started) * self.clock_speed)
+        self.timed.add((ma_gdich, stage))
         if stage == "submit_to_result":
             del self.pending[ma_gdich]
             self.handed_over.discard(ma_gdich)
         else:
             self.handed_over.add(ma_gdich)
+        return True
 
     def timing(self, step: str, ms: float) -> None:
         """One request's response time in real milliseconds."""
@@ -223,9 +276,24 @@ class Submitter:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     timer: Callable[[], float] = time.perf_counter  # response times (locust rounds its own)
+    stopping: Callable[[], bool] | None = None  # default: :func:`locust_stopping` of client
 
     def submit(self) -> str:
-        """``accepted``, ``rejected`` (a 4xx answer) or ``abandoned`` (retries ran out)."""
+        """``accepted``, ``rejected`` (a 4xx answer) or ``abandoned`` (retries ran out);
+        :data:`STOPPED` once the run is stopping. A dossier its user is stopped in the
+        middle of (locust kills it: ``GreenletExit``) is counted :data:`IN_FLIGHT`."""
+        stopping = self.stopping or functools.partial(locust_stopping, self.client)
+        if stopping():
+            return STOPPED
+        try:
+            return self._send()
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # stopped, not broken: account for it
+                self.log.count(IN_FLIGHT)
+            raise
+
+    def _send(self) -> str:
+        """Send one dossier, retrying as the reference client does, until a final answer."""
         _procedure, envelope = self.picker.pick(self.rng)
         body = TRIVIAL_BODY if self.trivial else envelope
         headers = {
@@ -251,20 +319,19 @@ class Submitter:
                 if status == 202 and ma_gdich:
                     response.success()
                     self.log.receipt(ma_gdich, started, self.clock())
-                    return "accepted"
-                code = _header(response, "X-BHXH-Ma-Loi")
+                    return ACCEPTED
                 retry = (status in RETRYABLE_STATUS or status == 0) and (
                     attempt < self.retry.attempts
                 )
-                response.failure(f"HTTP {status} {code}".strip())
+                response.failure(failure_text(response))
                 wait = self.retry.delay(attempt, _retry_after(response), self.rng)
             if not retry:
-                outcome = "rejected" if 400 <= status < 500 else "abandoned"
+                outcome = REJECTED if 400 <= status < 500 else ABANDONED
                 self.log.count(outcome)
                 return outcome
             self.log.count("retries")
             self.sleep(wait)
-        return "abandoned"  # pragma: no cover - the loop returns on its last attempt
+        return ABANDONED  # pragma: no cover - the loop returns on its last attempt
 
 
 @dataclass(frozen=True)
@@ -301,7 +368,9 @@ class FeedReader:
     """One I-VAN process's feed consumer: poll after the cursor, time, acknowledge all.
 
     An ack that fails is tried again on the next poll: an I-VAN must acknowledge every
-    message, and a load test that forgot some would leave the gateway redelivering.
+    message, and a load test that forgot some would leave the gateway redelivering. A
+    message that is not about one of the run's dossiers is acknowledged as
+    :data:`ACK_OTHER`, so the ack step's latency is the run's own.
     """
 
     client: Client
@@ -314,6 +383,7 @@ class FeedReader:
     cursor: int = 0
     timer: Callable[[], float] = time.perf_counter
     unacked: list[str] = field(default_factory=list)
+    theirs: set[str] = field(default_factory=set)  # IDs to ack as ACK_OTHER, until acked
 
     @property
     def _auth(self) -> dict[str, str]:
@@ -328,9 +398,7 @@ class FeedReader:
         ) as response:
             self.log.timing(FEED, (self.timer() - sent) * 1000.0)
             if response.status_code != 200:
-                response.failure(
-                    f"HTTP {response.status_code} {_header(response, 'X-BHXH-Ma-Loi')}".strip()
-                )
+                response.failure(failure_text(response))
                 return 0
             try:
                 entries, following = parse_feed(response.content or b"", self.cursor)
@@ -339,9 +407,12 @@ class FeedReader:
                 return 0
             response.success()
         now = self.clock()
+        listed: dict[str, None] = {}  # a message listed twice in a page is acknowledged once
         for entry in entries:
-            self.log.message(entry.kind, entry.ma_gdich, now)
-        todo = self.unacked + [e.id for e in entries if e.id]
+            if not self.log.message(entry.kind, entry.ma_gdich, now):
+                self.theirs.add(entry.id)
+            listed[entry.id] = None
+        todo = self.unacked + [message_id for message_id in listed if message_id]
         self.unacked = []
         self.run_all([functools.partial(self.ack, message_id) for message_id in todo])
         self.cursor = following
@@ -396,23 +467,26 @@ class FeedReader:
         return low
 
     def ack(self, message_id: str) -> None:
+        """Acknowledge one message, as :data:`ACK_OTHER` if it is in :attr:`theirs`."""
+        name = ACK_OTHER if message_id in self.theirs else ACK
         sent = self.timer()
         with self.client.request(
             "POST",
             f"/api/v1/messages/{message_id}/ack",
-            name=ACK,
+            name=name,
             headers=self._auth,
             catch_response=True,
         ) as response:
-            self.log.timing(ACK, (self.timer() - sent) * 1000.0)
+            self.log.timing(name, (self.timer() - sent) * 1000.0)
             if response.status_code == 200:
                 response.success()
+                self.theirs.discard(message_id)
                 return
-            response.failure(
-                f"HTTP {response.status_code} {_header(response, 'X-BHXH-Ma-Loi')}".strip()
-            )
+            response.failure(failure_text(response))
         if response.status_code != 404:  # 404: not ours or gone; retrying cannot help
             self.unacked.append(message_id)
+        else:
+            self.theirs.discard(message_id)
 
     def run(self, keep_going: Callable[[], bool], sleep: Callable[[float], None]) -> None:
         """Poll until ``keep_going()`` is false; a full page is followed at once."""
@@ -422,12 +496,20 @@ class FeedReader:
 
 
 __all__ = [
+    "ABANDONED",
+    "ACCEPTED",
     "ACK",
+    "ACK_OTHER",
+    "DUPLICATES",
     "FEED",
     "FEED_START",
+    "IN_FLIGHT",
     "LOAD_RETRY",
+    "NOT_TIMED",
+    "REJECTED",
     "STAGES",
     "STEPS",
+    "STOPPED",
     "SUBMIT",
     "SUBMIT_RETRY",
     "TRIVIAL_BODY",
@@ -437,5 +519,7 @@ __all__ = [
     "LifecycleLog",
     "Response",
     "Submitter",
+    "failure_text",
+    "locust_stopping",
     "parse_feed",
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.load.ivan import STAGES, STEPS
+from harness.load.ivan import IN_FLIGHT, STAGES, STEPS
 from harness.load.profile import load_dir
 from harness.load.stats import (
     AGGREGATED,
@@ -99,8 +99,17 @@ class Measurements:
         return self.accepted / self.expected_dossiers if self.expected_dossiers > 0 else None
 
 
-def _where(path: Path, node: object) -> str:
-    line = line_of(node)
+def count_text(value: float) -> str:
+    """A dossier count as a reader should see it: whole when it is (or is large), else with
+    its fraction, so 0.4 scheduled never reads as "0 scheduled"."""
+    if value >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:.2g}" if value < 1 else f"{value:.1f}"
+
+
+def _where(path: Path, node: object, key: str | None = None) -> str:
+    """``file:line`` of ``node`` (of its ``key`` when given), or the file alone."""
+    line = line_of(node, key)
     return f"{path}:{line}" if line else str(path)
 
 
@@ -115,23 +124,24 @@ def _percentile_levels(
     for subject, thresholds in doc.items():
         if subject not in known:
             raise ConfigError(
-                f"{_where(path, doc)}: {key}.{subject}: no such "
+                f"{_where(path, doc, subject)}: {key}.{subject}: no such "
                 f"{'step' if kind == 'latency' else 'stage'}",
                 hint=f"known names: {', '.join(known)}",
             )
         if not isinstance(thresholds, Mapping) or not thresholds:
             raise ConfigError(
-                f"{_where(path, doc)}: {key}.{subject} must map percentiles to thresholds, "
-                "e.g. {p95: 800}"
+                f"{_where(path, doc, subject)}: {key}.{subject} must map percentiles to "
+                "thresholds, e.g. {p95: 800}"
             )
         for which, value in thresholds.items():
             if which not in valid:
                 raise ConfigError(
-                    f"{_where(path, thresholds)}: {key}.{subject}.{which}: unknown percentile",
+                    f"{_where(path, thresholds, which)}: {key}.{subject}.{which}: unknown "
+                    "percentile",
                     hint=f"use one of {', '.join(valid)}",
                 )
             name = f"{kind}.{subject}.{which}"
-            where = _where(path, thresholds)
+            where = _where(path, thresholds, which)
             levels.append(Level(name, kind, _number(value, name, where), str(subject), which))
     return levels
 
@@ -162,10 +172,10 @@ def load_levels(path: Path | None = None) -> list[Level]:
     unknown = sorted(set(doc) - set(LEVEL_KEYS))
     if unknown:
         raise ConfigError(
-            f"{_where(path, doc)}: unknown service-level keys {', '.join(unknown)}",
+            f"{_where(path, doc, min(unknown, key=lambda k: line_of(doc, k) or 0))}: "
+            f"unknown service-level keys {', '.join(unknown)}",
             hint=f"known keys: {', '.join(LEVEL_KEYS)}",
         )
-    where = _where(path, doc)
     steps = (*STEPS, AGGREGATED)
     levels = _percentile_levels("latency", doc.get("latency_ms") or {}, path, steps, doc)
     if "error_rate" in doc:
@@ -173,11 +183,13 @@ def load_levels(path: Path | None = None) -> list[Level]:
         if rate == 0 and not isinstance(rate, bool):  # "no error at all" is a fair level
             levels.append(Level("error_rate", "error_rate", 0.0))
         else:
+            where = _where(path, doc, "error_rate")
             levels.append(
                 Level("error_rate", "error_rate", _number(rate, "error_rate", where, most=1.0))
             )
     levels += _percentile_levels("lifecycle", doc.get("lifecycle_s") or {}, path, STAGES, doc)
     if "throughput_ratio" in doc:
+        where = _where(path, doc, "throughput_ratio")
         threshold = _number(doc["throughput_ratio"], "throughput_ratio", where, most=1.0)
         levels.append(Level("throughput_ratio", "throughput_ratio", threshold))
     if not levels:
@@ -232,7 +244,9 @@ def _measure(level: Level, m: Measurements) -> tuple[float | None, str, str]:
     if level.kind == "lifecycle":
         return _lifecycle(level, m)
     ratio = m.throughput_ratio
-    basis = f"{m.accepted:,} accepted of {m.expected_dossiers:,.0f} scheduled"
+    basis = f"{m.accepted:,} accepted of {count_text(m.expected_dossiers)} scheduled"
+    if in_flight := int(m.counts.get(IN_FLIGHT, 0)):
+        basis += f" (+{in_flight:,} in flight at stop, not counted)"
     return ratio, "" if ratio is not None else "the shape asked for no dossier", basis
 
 
@@ -256,6 +270,7 @@ __all__ = [
     "Level",
     "LevelResult",
     "Measurements",
+    "count_text",
     "default_levels_path",
     "evaluate",
     "load_levels",

@@ -5,21 +5,45 @@ or killed (SIGKILL) must not leave them running and listening. SIGTERM is turned
 :class:`Interrupted` so the same ``finally`` blocks as Ctrl-C stop the children and
 remove the scratch folder; on Linux every child also asks the kernel to send it SIGTERM
 when its parent dies, which covers a SIGKILL no handler can see.
+
+A SIGKILL does leave the run's scratch folder (the pools and the local gateway's SQLite
+store, which grows with the run): each holds an ``owner.lock`` its run keeps ``flock``-ed,
+which the kernel releases however the run dies, and the next run removes every scratch
+folder of this user whose lock nobody holds (:func:`remove_stale_scratch`).
 """
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+SCRATCH_PREFIX = "bhxh-load-"
+OWNER_LOCK = "owner.lock"
+"""A file in each scratch folder its run holds ``flock``-ed: a lock, not a pid file,
+because pids are reused and containers sharing /tmp see different ones."""
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A child the run cannot go on without (a locust process, the local gateway): its
+    name in messages, and its log; its death mid-run stops the run as an error."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
 
 
 class Interrupted(KeyboardInterrupt):
@@ -37,22 +61,27 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
-def die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that makes the child get SIGTERM when we die (Linux), else None."""
+def die_with(parent: int) -> Callable[[], None] | None:
+    """A function that makes the calling process get SIGTERM when ``parent`` dies (Linux;
+    it must be the caller's parent), else None."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols include libc
     except OSError:
         return None
-    parent = os.getpid()
 
     def setup() -> None:
         libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent:  # we died before the request took effect
+        if os.getppid() != parent:  # it died before the request took effect
             os.kill(os.getpid(), signal.SIGTERM)
 
     return setup
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when we die (Linux), else None."""
+    return die_with(os.getpid())
 
 
 @contextmanager
@@ -74,4 +103,73 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-__all__ = ["Interrupted", "die_with_parent", "sigterm_interrupts"]
+def _hold(folder: Path) -> int | None:
+    """Lock :data:`OWNER_LOCK` in ``folder`` for this process; the descriptor to close, or
+    None where the file system has no ``flock`` (the folder is then never swept). Locked
+    under a private name, then renamed: a sweep never sees it present but unlocked."""
+    partial = folder / f"{OWNER_LOCK}.{os.getpid()}"
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        os.replace(partial, folder / OWNER_LOCK)
+    except OSError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+@contextmanager
+def scratch_folder() -> Iterator[Path]:
+    """The run's scratch folder, removed when the block ends; one a SIGKILL left behind
+    goes with the next run's :func:`remove_stale_scratch`."""
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as made:
+        descriptor = _hold(Path(made))
+        try:
+            yield Path(made)
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)
+
+
+def _abandoned(folder: Path) -> bool:
+    """True for a scratch folder of this user whose owner lock nobody holds: its run is
+    gone. One without the lock (another program's, an older version's) is kept."""
+    try:
+        if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+            return False
+        descriptor = os.open(folder / OWNER_LOCK, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # held: its run is running
+        return False
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def remove_stale_scratch(root: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of load runs that were killed (in ``root``, default the
+    temporary folder); returns them. A running run's folder is never touched."""
+    removed = []
+    for folder in sorted(Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*")):
+        if _abandoned(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder)
+    return removed
+
+
+__all__ = [
+    "Interrupted",
+    "Watched",
+    "die_with",
+    "die_with_parent",
+    "remove_stale_scratch",
+    "scratch_folder",
+    "sigterm_interrupts",
+]

@@ -7,12 +7,18 @@ shape ends the run at its duration, and a timeout (the duration plus a margin) s
 anything that does not, so every run is bounded. Distributed mode listens on 127.0.0.1
 unless the caller expects workers from other machines (``Master.bind``), which the
 README shows.
+
+Every process the run depends on is watched while it runs (a local worker, and what the
+caller passes as :class:`Watched`, e.g. the local gateway): one that dies mid-run stops
+the run, which is then an error naming it, not a gateway that failed its levels.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +29,7 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.load.gateway import free_port, stop_process
-from harness.load.lifetime import die_with_parent
+from harness.load.lifetime import Watched, die_with_parent
 from harness.load.settings import TOKENS_ENV, LocustSettings, format_tokens
 from harness.paths import project_root
 
@@ -32,6 +38,10 @@ PROGRESS_EVERY = 10.0
 """Seconds between two calls of ``run_locust``'s ``progress`` callback."""
 START_MARGIN = 90.0
 """Seconds allowed on top of the duration for start-up (workers joining) and shutdown."""
+POLL_EVERY = 0.5
+"""Seconds between two looks at whether every process of the run is still alive."""
+STOP_GRACE = 15.0
+"""Seconds a locust master stopped mid-run gets to write its report before SIGTERM."""
 
 
 @dataclass(frozen=True)
@@ -139,18 +149,96 @@ def _tail(path: Path, size: int = 3000) -> str:
         return ""
 
 
-def _wait(
-    process: subprocess.Popen[bytes], deadline: float, progress: Callable[[float], None] | None
-) -> int | None:
-    """Wait for ``process`` until ``deadline`` (monotonic), reporting progress meanwhile."""
-    started = time.monotonic()
-    while (left := deadline - time.monotonic()) > 0:
+def exit_status(code: int) -> str:
+    """How a process ended, as a reader wants it: ``signal 9 (SIGKILL)`` or ``code 1``."""
+    if code >= 0:
+        return f"code {code}"
+    try:
+        return f"signal {-code} ({signal.Signals(-code).name})"
+    except ValueError:
+        return f"signal {-code}"
+
+
+def _lost(children: Sequence[Watched], elapsed: float, quit_after: float | None) -> list[str]:
+    """Which of ``children`` have died, each said as "name (pid) exited, how, at when".
+    A locust worker leaves on its own only once the shape is over (``quit_after`` seconds
+    at the soonest: the master tells it to), and then with code 0; a process given
+    ``quit_after`` None (the local gateway) never leaves on its own."""
+    found = []
+    for child in children:
+        code = child.process.poll()
+        if code is None:
+            continue
+        if quit_after is not None and code == 0 and elapsed >= quit_after:
+            continue  # the master ended the run and told its workers to quit
+        found.append(
+            f"{child.name} (pid {child.process.pid}) exited, {exit_status(code)}, at "
+            f"{elapsed:.0f} s; see {child.log}"
+        )
+    return found
+
+
+def _watch(
+    head: subprocess.Popen[bytes],
+    workers: Sequence[Watched],
+    watched: Sequence[Watched],
+    timing: tuple[float, float, float],
+    progress: Callable[[float], None] | None,
+) -> list[str]:
+    """Wait until the master ends or the timeout passes, reporting progress; returns what
+    died meanwhile, empty if nothing did. ``timing``: (start, duration, timeout)."""
+    started, duration, timeout = timing
+    next_progress = started + PROGRESS_EVERY
+    while (now := time.monotonic()) < started + timeout:
+        if head.poll() is not None:
+            return []
+        elapsed = now - started
+        if lost := _lost(workers, elapsed, duration) + _lost(watched, elapsed, None):
+            return lost
+        if progress is not None and now >= next_progress:
+            progress(elapsed)
+            next_progress += PROGRESS_EVERY
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            head.wait(timeout=max(0.0, min(POLL_EVERY, started + timeout - now)))
+    return []
+
+
+def _stop_master(head: subprocess.Popen[bytes]) -> int | None:
+    """Stop a master mid-run as Ctrl-C would, so it still writes its HTML report and the
+    lifecycle file; SIGTERM and SIGKILL follow if it does not."""
+    if head.poll() is None:
+        head.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            head.wait(timeout=STOP_GRACE)
+    return stop_process(head)
+
+
+def _master_crash(head: subprocess.Popen[bytes], seconds: float, log: Path) -> str:
+    """Why a master that ended by itself did not finish the run, or "" if it did: locust
+    exits 0, or 1 when some request failed; a signal or another code is a crash."""
+    code = head.returncode
+    if code in (0, 1):
+        return ""
+    return (
+        f"locust master (pid {head.pid}) exited, {exit_status(code)}, at {seconds:.0f} s; see {log}"
+    )
+
+
+def _let_workers_quit(workers: Sequence[Watched]) -> None:
+    """Give each worker the time to quit as its master told it, then stop it."""
+    for worker in workers:
         try:
-            return process.wait(timeout=min(left, PROGRESS_EVERY))
+            worker.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            if progress is not None:
-                progress(time.monotonic() - started)
-    return process.poll()
+            stop_process(worker.process)
+
+
+def _stopped_because(lost: Sequence[str]) -> str:
+    """The error of a run stopped because a process it needed died."""
+    return (
+        "; ".join(lost) + ". The run was stopped there: its figures are no judgement of "
+        "the gateway; run it again"
+    )
 
 
 def run_locust(
@@ -164,9 +252,12 @@ def run_locust(
     extra_env: Mapping[str, str] | None = None,
     master: Master = Master(),
     progress: Callable[[float], None] | None = None,
+    watch: Sequence[Watched] = (),
 ) -> LocustOutcome:
     """Run one load test to its end (or its timeout) and return how it ended; ``progress``
-    is called with the seconds elapsed about every :data:`PROGRESS_EVERY` seconds."""
+    is called with the seconds elapsed about every :data:`PROGRESS_EVERY` seconds. If a
+    local worker or a ``watch``-ed process dies first, the run is stopped there and its
+    outcome's ``error`` says which died, how and when."""
     logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **(extra_env or {}), TOKENS_ENV: format_tokens(tokens)}
     distributed = bool(workers or master.remote_workers)
@@ -201,7 +292,16 @@ def run_locust(
                     )
                 )
         head = children[0]
-        code = _wait(head, started + timeout, progress)
+        workers_watched = [
+            Watched(f"locust worker {i}", child, log_path)
+            for i, (child, (log_path, _)) in enumerate(zip(children, commands, strict=True))
+            if i
+        ]
+        if lost := _watch(
+            head, workers_watched, watch, (started, settings.duration, timeout), progress
+        ):
+            code = _stop_master(head)
+            return LocustOutcome(code, time.monotonic() - started, _stopped_because(lost))
         if head.poll() is None:
             code = stop_process(head)
             return LocustOutcome(
@@ -209,15 +309,19 @@ def run_locust(
                 time.monotonic() - started,
                 f"locust did not stop within {timeout:.0f} s; see {master_log}",
             )
-        for worker in children[1:]:
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                stop_process(worker)
-        error = ""
+        seconds = time.monotonic() - started
+        errors = [_master_crash(head, seconds, master_log)]
+        if errors[0]:  # its workers were not told to quit; say which died with it
+            errors += _lost(workers_watched, seconds, settings.duration)
+        else:
+            _let_workers_quit(workers_watched)
+        errors += _lost(watch, seconds, None)
         if not (directory / f"{STATS_PREFIX}_stats.csv").is_file():
-            error = f"locust exited with code {code} and wrote no statistics:\n{_tail(master_log)}"
-        return LocustOutcome(code, time.monotonic() - started, error)
+            errors.append(
+                f"locust exited with code {head.returncode} and wrote no statistics:\n"
+                f"{_tail(master_log)}"
+            )
+        return LocustOutcome(head.returncode, seconds, "\n".join(e for e in errors if e))
     finally:
         for child in children:
             stop_process(child)
@@ -227,7 +331,9 @@ __all__ = [
     "STATS_PREFIX",
     "LocustOutcome",
     "Master",
+    "Watched",
     "check_master_address",
+    "exit_status",
     "locust_command",
     "master_args",
     "run_locust",

@@ -172,6 +172,26 @@ def check_users(plan: Plan, request: LoadRequest) -> int:
     return peak
 
 
+def check_scheduled(plan: Plan, request: LoadRequest) -> float:
+    """The dossiers the run's users schedule; refused below one, before anything starts: a
+    run that schedules none can only report a ratio against a rounded 0."""
+    if plan.model == "max":  # a fixed population that never waits: no schedule to judge
+        return plan.scheduled_dossiers
+    scheduled = plan.scheduled_dossiers
+    if scheduled < 1:
+        needed = math.ceil(request.duration / scheduled) if scheduled > 0 else 0
+        raise ConfigError(
+            f"--scale {request.scale:g} with --duration {request.duration:g} schedules "
+            f"{scheduled:.2g} dossiers (whole users, each one every "
+            f"{plan.profile.per_user_interval(plan.model):g} s): fewer than one, so no "
+            "service level could be judged",
+            hint=f"raise --duration to {needed} s or more at this scale, or raise --scale"
+            if needed
+            else "raise --scale or --duration",
+        )
+    return scheduled
+
+
 _ALWAYS_SHOWN = ("gateway", "shape", "scale", "duration", "workers", "model")
 _NOT_OPTIONS = ("out", "locustfile", "users_max", "payload", "feed")  # library-only or no effect
 
@@ -199,6 +219,7 @@ def reproduce(r: LoadRequest) -> str:
 __all__ = [
     "MAX_USERS_PER_PROCESS",
     "LoadRequest",
+    "check_scheduled",
     "check_users",
     "option",
     "reproduce",

@@ -7,11 +7,14 @@ the JUnit file or the HTML index sees, and it changes for different reasons.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.load.levels import LevelResult, Measurements
+from harness.load.ivan import ABANDONED, ACCEPTED, DUPLICATES, IN_FLIGHT, NOT_TIMED, REJECTED
+from harness.load.levels import LevelResult, Measurements, count_text
+from harness.load.pacing import LATE, NOT_SENT
 from harness.reporting import CaseResult, Outcome, ReportBundle
 
 REQUIREMENTS = {
@@ -69,8 +72,63 @@ class LoadResult:
                 lines.append(f"  {mark} {level.name}: {measured} ({level.describe()})")
                 if r.measured is None and r.detail:  # why nothing was measured
                     lines.append(f"         {r.detail}")
+            lines += [f"{key}: {self.facts[key]}" for key in SUMMARY_FACTS if key in self.facts]
         lines.append(f"report: {self.directory / 'verdict.html'}")
         return "\n".join(lines)
+
+
+SUMMARY_FACTS = ("dossiers", "feed messages")
+"""Facts the terminal repeats from the verdict page: where every dossier and message went."""
+
+
+def dossier_account(
+    counts: Mapping[str, int], scheduled: float, asked: float, model: str = "open"
+) -> str:
+    """Where the scheduled dossiers went, every one accounted for: scheduled = accepted +
+    rejected + abandoned + in flight at stop + not sent (+ the difference left to chance)."""
+    planned = round(scheduled)
+    parts = [
+        f"{counts.get(ACCEPTED, 0):,} accepted",
+        f"{counts.get(REJECTED, 0):,} rejected",
+        f"{counts.get(ABANDONED, 0):,} abandoned",
+        f"{counts.get(IN_FLIGHT, 0):,} in flight at stop (stopped before the gateway answered: "
+        "it may have stored them)",
+    ]
+    sent = sum(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT))
+    not_sent = counts.get(NOT_SENT, 0)
+    if model == "open":
+        parts.append(
+            f"{not_sent:,} not sent (users busy: a user sends one dossier at a time, and these "
+            "came due while it waited for an answer)"
+        )
+    rest = planned - sent - not_sent
+    why = (
+        "each user waits for its answer before thinking"
+        if model == "closed"
+        else "random gaps, arrivals due as the run stopped"
+    )
+    if rest > 0:
+        parts.append(f"{rest:,} not started by the end ({why})")
+    elif rest < 0:
+        parts.append(f"{-rest:,} more started than scheduled (random gaps)")
+    text = f"{planned:,} scheduled (the shape asks for {count_text(asked)}): " + ", ".join(parts)
+    if late := counts.get(LATE, 0):
+        text += f"; {late:,} of those sent started late (their user was still busy when due)"
+    return text + f"; {counts.get('retries', 0):,} retries"
+
+
+def feed_account(counts: Mapping[str, int]) -> str:
+    """What the feed readers read: messages timed, duplicates (timed once) and messages not
+    timed (not about one of the run's dossiers; their acks are kept out of the ack level)."""
+    read = sum(v for k, v in counts.items() if k.startswith("messages ") and k != NOT_TIMED)
+    duplicates, not_timed = counts.get(DUPLICATES, 0), counts.get(NOT_TIMED, 0)
+    return (
+        f"{read:,} read: {read - duplicates - not_timed:,} timed, {duplicates:,} duplicates "
+        f"(delivered again: each dossier is timed at its first delivery), {not_timed:,} "
+        "messages not timed (not about a dossier of this run: an earlier run's, or one "
+        'read before its receipt came back; acknowledged as "ack (not this run\'s)", '
+        "outside the ack latency level)"
+    )
 
 
 def _figure(value: float) -> str:
@@ -80,7 +138,12 @@ def _figure(value: float) -> str:
     return f"{value:.3g}" if value == 0 or abs(value) >= 0.001 else f"{value:.6f}"
 
 
-def cases(results: list[LevelResult], reproduce: str, error: str) -> list[CaseResult]:
+def cases(
+    results: list[LevelResult], reproduce: str, error: str, seconds: float = 0.0
+) -> list[CaseResult]:
+    """One case per level (and one for a broken run). Every level is judged on the whole
+    run, so its ``seconds`` are shared among the cases: JUnit's suite time is the run's."""
+    share = seconds / max(1, len(results) + bool(error))
     cases = [
         CaseResult(
             case_id=r.level.name,
@@ -93,14 +156,28 @@ def cases(results: list[LevelResult], reproduce: str, error: str) -> list[CaseRe
                 "samples": r.basis or "—",
             },
             reproduce=reproduce,
+            duration_s=share,
         )
         for r in results
     ]
     if error:
         cases.append(
-            CaseResult("load-run", "the load run completes", Outcome.ERROR, message=error[:4000])
+            CaseResult(
+                "load-run",
+                "the load run completes",
+                Outcome.ERROR,
+                duration_s=share,
+                message=error[:4000],
+            )
         )
     return cases
 
 
-__all__ = ["REQUIREMENTS", "LoadResult", "cases"]
+__all__ = [
+    "REQUIREMENTS",
+    "SUMMARY_FACTS",
+    "LoadResult",
+    "cases",
+    "dossier_account",
+    "feed_account",
+]

@@ -13,7 +13,6 @@ import json
 import math
 import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
@@ -23,10 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
-from harness.load.gateway import LocalGateway, check_remote, well_known_tokens
-from harness.load.ivan import STEPS
+from harness.load.gateway import (
+    LocalGateway,
+    check_local_clock,
+    check_remote,
+    well_known_tokens,
+)
+from harness.load.ivan import ACK_OTHER, STEPS
 from harness.load.levels import Level, Measurements, evaluate, load_levels
-from harness.load.lifetime import Interrupted
+from harness.load.lifetime import Interrupted, Watched, remove_stale_scratch, scratch_folder
 from harness.load.pool import Ivan, build_pool, pool_path
 from harness.load.processes import (
     STATS_PREFIX,
@@ -36,8 +40,8 @@ from harness.load.processes import (
     run_locust,
 )
 from harness.load.profile import Plan, load_profile, mix_for_catalog
-from harness.load.request import LoadRequest, check_users, reproduce
-from harness.load.result import LoadResult, cases
+from harness.load.request import LoadRequest, check_scheduled, check_users, reproduce
+from harness.load.result import LoadResult, cases, dossier_account, feed_account
 from harness.load.settings import LocustSettings, identities
 from harness.load.stats import AGGREGATED, last_totals, read_exceptions, read_history, read_stats
 from harness.load.verdict import write_verdict
@@ -225,6 +229,7 @@ def _setup(request: LoadRequest, say: Notify) -> _Setup:
         request.users_max,
     )
     peak_users = check_users(plan, request)
+    check_scheduled(plan, request)
     levels = load_levels(request.service_levels)
     catalog = load_catalog(request.catalog_version or latest_version())
     _check_ivan_codes(request.ivan_tokens or {}, catalog)
@@ -249,6 +254,8 @@ def _setup(request: LoadRequest, say: Notify) -> _Setup:
             "scheduled figure"
         )
     clock_speed, clock_source = request.clock_speed or LOCAL_CLOCK_SPEED, "local gateway"
+    if request.local:
+        check_local_clock(clock_speed)
     generators = request.generators if request.local else 2
     tokens = dict(request.ivan_tokens or well_known_tokens(generators))
     if not request.local:
@@ -295,8 +302,10 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         logs.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="bhxh-load-") as scratch, ExitStack() as stack:
-            work = Path(scratch)
+        if stale := remove_stale_scratch():
+            say(f"removed {len(stale)} scratch folder(s) that killed load runs left behind")
+        with scratch_folder() as work, ExitStack() as stack:
+            watch: list[Watched] = []
             say(f"signing the dossier pools ({request.generators} I-VAN process(es))")
             pool_seconds = _prepare_pools(
                 work, request, setup.tokens, setup.weights, catalog.version
@@ -310,6 +319,7 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
                     request.fault_latency,
                     request.gateway_workers,
                     log_path=logs / "gateway.log",
+                    on_start=watch.append,
                 )
                 url = stack.enter_context(gateway).url
             settings = LocustSettings(
@@ -345,6 +355,7 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
                 logs,
                 master=setup.master,
                 progress=_progress(directory, request.duration, say),
+                watch=watch,
             )
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
@@ -394,7 +405,7 @@ def _facts(
             if request.workers or request.remote_workers
             else "1 process"
         ),
-        "I-VANs": f"{', '.join(sorted(setup.tokens))} "
+        "I-VANs": f"{', '.join(_ivans_used(setup.tokens, request.generators))} "
         f"({'--ivan-token' if request.ivan_tokens else 'the test tokens'})",
         "mix": f"{setup.mix_name} ({weights})"
         + (f"; not in catalog {setup.catalog.version}: {dropped}" if dropped else "")
@@ -406,6 +417,13 @@ def _facts(
         "pool signing": f"{pool_seconds:.1f} s before the run",
         "locust wall time": f"{locust_seconds:.1f} s",
     }
+
+
+def _ivans_used(tokens: Mapping[str, str], generators: int) -> list[str]:
+    """The I-VANs the generator processes act as (process i takes identity i, round robin,
+    as the locustfile does): a one-process run uses one, whatever the gateway knows."""
+    codes = [code for code, _token in identities(tokens)]
+    return sorted({codes[i % len(codes)] for i in range(generators)}) if codes else []
 
 
 def _title(plan: Plan, request: LoadRequest, run_id: str) -> str:
@@ -483,16 +501,16 @@ def _finish(
     results = evaluate(levels, measurements)
     counts = measurements.counts
     facts |= {
-        "dossiers": f"{measurements.accepted} accepted of {plan.scheduled_dossiers:.0f} "
-        f"scheduled (the shape asks for {plan.expected_dossiers:.1f}); "
-        f"{counts.get('rejected', 0)} rejected, {counts.get('abandoned', 0)} abandoned, "
-        f"{counts.get('retries', 0)} retries, {counts.get('late arrivals', 0)} late arrivals",
+        "dossiers": dossier_account(
+            counts, plan.scheduled_dossiers, plan.expected_dossiers, plan.model
+        ),
+        "feed messages": feed_account(counts),
         "results pending at the end": str(measurements.pending),
     }
     error = "\n".join(e for e in (outcome.error, unreadable, _user_errors(directory)) if e)
     verdict = "ERROR" if error else ("PASSED" if all(r.passed for r in results) else "FAILED")
     title = _title(plan, request, run_id)
-    ordered = [steps[name] for name in (*STEPS, AGGREGATED) if name in steps]
+    ordered = [steps[name] for name in (*STEPS, ACK_OTHER, AGGREGATED) if name in steps]
     write_verdict(
         directory / "verdict.html",
         title=title,
@@ -512,7 +530,7 @@ def _finish(
         meta={**facts, "verdict page": "verdict.html", "locust report": "locust.html"},
     )
     bundle = ReportBundle(info, directory)
-    for case in cases(results, reproduce(request), error):
+    for case in cases(results, reproduce(request), error, outcome.seconds):
         bundle.add(case)
     bundle.write()
     return LoadResult(run_id, directory, results, measurements, bundle, error, facts)
