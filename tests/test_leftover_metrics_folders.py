@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.owned_folders import OWNER_LOCK
 from harness.signing import TestPKI
 from mock_gateway.metrics_folders import (
     METRICS_PREFIX,
-    OWNER_LOCK,
     metrics_folder,
     remove_stale_metrics_folders,
 )

@@ -15,9 +15,7 @@ folder of this user whose lock nobody holds (:func:`remove_stale_scratch`).
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from harness.owned_folders import holding, remove_abandoned
+
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 SCRATCH_PREFIX = "bhxh-load-"
-OWNER_LOCK = "owner.lock"
-"""A file in each scratch folder its run holds ``flock``-ed: a lock, not a pid file,
-because pids are reused and containers sharing /tmp see different ones."""
 
 
 @dataclass(frozen=True)
@@ -103,65 +100,18 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _hold(folder: Path) -> int | None:
-    """Lock :data:`OWNER_LOCK` in ``folder`` for this process; the descriptor to close, or
-    None where the file system has no ``flock`` (the folder is then never swept). Locked
-    under a private name, then renamed: a sweep never sees it present but unlocked."""
-    partial = folder / f"{OWNER_LOCK}.{os.getpid()}"
-    try:
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        os.replace(partial, folder / OWNER_LOCK)
-    except OSError:
-        os.close(descriptor)
-        return None
-    return descriptor
-
-
 @contextmanager
 def scratch_folder() -> Iterator[Path]:
     """The run's scratch folder, removed when the block ends; one a SIGKILL left behind
     goes with the next run's :func:`remove_stale_scratch`."""
-    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as made:
-        descriptor = _hold(Path(made))
-        try:
-            yield Path(made)
-        finally:
-            if descriptor is not None:
-                os.close(descriptor)
-
-
-def _abandoned(folder: Path) -> bool:
-    """True for a scratch folder of this user whose owner lock nobody holds: its run is
-    gone. One without the lock (another program's, an older version's) is kept."""
-    try:
-        if folder.is_symlink() or folder.stat().st_uid != os.getuid():
-            return False
-        descriptor = os.open(folder / OWNER_LOCK, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # held: its run is running
-        return False
-    finally:
-        os.close(descriptor)
-    return True
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as made, holding(Path(made)):
+        yield Path(made)
 
 
 def remove_stale_scratch(root: Path | None = None) -> list[Path]:
     """Remove the scratch folders of load runs that were killed (in ``root``, default the
     temporary folder); returns them. A running run's folder is never touched."""
-    removed = []
-    for folder in sorted(Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*")):
-        if _abandoned(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-            if not folder.exists():
-                removed.append(folder)
-    return removed
+    return remove_abandoned(SCRATCH_PREFIX, root)
 
 
 __all__ = [

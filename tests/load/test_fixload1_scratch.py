@@ -15,12 +15,12 @@ import pytest
 
 from harness.load import run_load
 from harness.load.lifetime import (
-    OWNER_LOCK,
     SCRATCH_PREFIX,
     Interrupted,
     remove_stale_scratch,
     scratch_folder,
 )
+from harness.owned_folders import OWNER_LOCK
 from harness.signing import TestPKI
 
 _HOLD = """
