@@ -9,51 +9,31 @@ the client got in its ``outcome``; ``/metrics`` counts what the client got.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
-from harness.catalog import load_catalog
 from harness.certification.gateway import TrafficRow
 from harness.client import parse_answer
-from harness.conformance import DossierChecker
-from harness.dossiers.factory import DossierFactory
-from harness.signing import TestPKI
 from mock_gateway.admin import traffic_line
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.faulty_app import FaultSpec, FaultyGateway, create_faulty_app
 from mock_gateway.local import LocalServer
 from mock_gateway.testing import InProcessGateway
+from tests.gateway.conftest import ValidDossiers
 
 IVAN = {"Authorization": "Bearer test-token-IVAN01"}
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
 
-@pytest.fixture(scope="module")
-def envelopes(pki: TestPKI) -> Callable[[], bytes]:
-    """Distinct signed dossiers the gateway accepts."""
-    catalog = load_catalog()
-    factory, checker = DossierFactory(catalog, pki), DossierChecker(catalog, pki.trust_store())
-    procedure, seeds = next(iter(catalog.procedures)), itertools.count(700)
-
-    def make() -> bytes:
-        while True:
-            envelope = factory.build(procedure, next(seeds)).envelope
-            if checker.check(envelope).accepted:
-                return envelope
-
-    return make
-
-
 @pytest.fixture
-def gw(pki: TestPKI) -> Iterator[InProcessGateway]:
-    with InProcessGateway(pki=pki) as gateway:
-        yield gateway
+def envelopes(valid2026: ValidDossiers) -> Callable[[], bytes]:
+    """Distinct signed dossiers the gateway accepts."""
+    return lambda: valid2026().envelope
 
 
 @pytest.fixture
