@@ -20,32 +20,9 @@ import pytest
 from harness.load import run_load
 from harness.load.processes import STATS_PREFIX
 from harness.signing import TestPKI
+from tests.load.proc import alive, descendants
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-
-
-def _descendants(pid: int) -> dict[int, str]:
-    """Every process below ``pid``: ``{pid: command line}``."""
-    parents: dict[int, int] = {}
-    commands: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-        commands[int(entry.name)] = command
-    found, todo = {}, [pid]
-    while todo:
-        parent = todo.pop()
-        for child, its_parent in parents.items():
-            if its_parent == parent and child not in found:
-                found[child] = commands[child]
-                todo.append(child)
-    return found
 
 
 def _kill_once(
@@ -58,23 +35,14 @@ def _kill_once(
     def notify(line: str) -> None:
         if done or " users, " not in line or not any(out.glob(f"*/{STATS_PREFIX}_stats.csv")):
             return
-        victims = [pid for pid, command in _descendants(os.getpid()).items() if picks(command)]
+        victims = [pid for pid, command in descendants(os.getpid()).items() if picks(command)]
         assert victims, "no such process to kill"
         if orphans is not None:
-            orphans.update(_descendants(victims[0]))
+            orphans.update(descendants(victims[0]))
         os.kill(victims[0], signal.SIGKILL)
         done.append(victims[0])
 
     return notify
-
-
-def _alive(pid: int) -> bool:
-    """Running, and not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _wall_time(facts: dict[str, str]) -> float:
@@ -122,10 +90,10 @@ def test_a_killed_local_gateway_stops_the_run_as_an_error(tmp_path: Path, pki: T
         assert "Application startup complete" in log
         assert len(orphans) >= 2  # its uvicorn workers, which must not keep serving
         deadline = time.monotonic() + 20
-        while any(_alive(pid) for pid in orphans) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in orphans) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not any(_alive(pid) for pid in orphans)
+        assert not any(alive(pid) for pid in orphans)
     finally:
         for pid in orphans:  # only if the test failed: do not leave them to the machine
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -18,42 +18,9 @@ import pytest
 
 from harness.paths import project_root
 from harness.signing import TestPKI
+from tests.load.proc import alive, descendants
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-
-
-def _children(pid: int) -> dict[int, int]:
-    """Every process whose parent is ``pid``: ``{pid: parent}``."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found[int(entry.name)] = pid
-    return found
-
-
-def _descendants(pid: int) -> set[int]:
-    todo, seen = [pid], set()
-    while todo:
-        for child in _children(todo.pop()):
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return seen
-
-
-def _alive(pid: int) -> bool:
-    """Running, and not a zombie waiting for a parent that will never reap it."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, Path, Path]:
@@ -79,7 +46,7 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, Path, Path]:
 
 def _gone(pids: set[int], within: float) -> set[int]:
     deadline = time.monotonic() + within
-    while (left := {p for p in pids if _alive(p)}) and time.monotonic() < deadline:
+    while (left := {p for p in pids if alive(p)}) and time.monotonic() < deadline:
         time.sleep(0.2)
     return left
 
@@ -89,7 +56,7 @@ def test_a_signal_stops_every_child_and_says_no_verdict_was_written(
     tmp_path: Path, pki: TestPKI, signum: int, code: int
 ) -> None:
     process, scratch, reports, log = _start(tmp_path)
-    children = _descendants(process.pid)
+    children = set(descendants(process.pid))
     assert len(children) >= 3  # the gateway, the locust master and its worker
     process.send_signal(signum)
     try:
@@ -106,7 +73,7 @@ def test_a_signal_stops_every_child_and_says_no_verdict_was_written(
 
 def test_children_die_with_a_killed_run(tmp_path: Path, pki: TestPKI) -> None:
     process, _scratch, _reports, _log = _start(tmp_path)
-    children = _descendants(process.pid)
+    children = set(descendants(process.pid))
     assert len(children) >= 3
     process.kill()
     process.wait(timeout=10)
@@ -114,5 +81,5 @@ def test_children_die_with_a_killed_run(tmp_path: Path, pki: TestPKI) -> None:
         assert _gone(children, 30) == set()
     finally:
         for pid in children:  # only if the test failed: do not leave them to the machine
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
