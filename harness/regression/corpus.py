@@ -12,6 +12,7 @@ signature Ids).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections import Counter
@@ -26,7 +27,7 @@ from harness.catalog import load_catalog
 from harness.conformance import factory_for_ivan
 from harness.dossiers.corpus import CorpusEntry, generated_corpus, static_corpus
 from harness.dossiers.factory import DossierFactory, Tweaks
-from harness.dossiers.text import to_nfd
+from harness.dossiers.text import parse_vn_date, to_nfd
 from harness.errors import ConfigError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import fixtures_dir
@@ -91,19 +92,15 @@ def _nfd_hook(elements: frozenset[str]) -> Callable[[str, etree._Element], etree
     return hook
 
 
-_DD_MM_YYYY = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
-
-
 def _iso_dates_hook(elements: frozenset[str]) -> Callable[[str, etree._Element], etree._Element]:
-    """Write each ``dd/MM/yyyy`` date of ``elements`` as ``yyyy-MM-dd``, as the templates
-    of some payroll software do (DOMAIN.md: real files use both)."""
+    """Write each full date of ``elements`` as ``yyyy-MM-dd``, as the templates of some
+    payroll software do (DOMAIN.md: real files use both); a partial one stays as it is."""
 
     def hook(_code: str, root: etree._Element) -> etree._Element:
         for node in root.iter():
             if isinstance(node.tag, str) and etree.QName(node).localname in elements:
-                match = _DD_MM_YYYY.fullmatch(node.text or "")
-                if match is not None:
-                    node.text = f"{match[3]}-{match[2]}-{match[1]}"
+                with contextlib.suppress(ValueError):  # a month or a year of birth (CCNS)
+                    node.text = parse_vn_date(node.text or "").isoformat()
         return root
 
     return hook
