@@ -216,12 +216,9 @@ def _stop_master(head: subprocess.Popen[bytes]) -> int | None:
 def _master_crash(head: subprocess.Popen[bytes], seconds: float, log: Path) -> str:
     """Why a master that ended by itself did not finish the run, or "" if it did: locust
     exits 0, or 1 when some request failed; a signal or another code is a crash."""
-    code = head.returncode
-    if code in (0, 1):
+    if head.returncode in (0, 1):
         return ""
-    return (
-        f"locust master (pid {head.pid}) exited, {exit_status(code)}, at {seconds:.0f} s; see {log}"
-    )
+    return _lost([Watched("locust master", head, log)], seconds, None)[0]
 
 
 def _let_workers_quit(workers: Sequence[Watched]) -> None:
