@@ -532,9 +532,10 @@ def dossier_check(files: tuple[str, ...], versions: tuple[str, ...], lang: str) 
 @click.option(
     "--seeds",
     type=click.IntRange(min=1),
-    default=3,
+    default=1,
     show_default=True,
-    help="Valid dossiers per procedure.",
+    help="Valid dossiers per procedure (seeds 0 to N-1); the default is the corpus "
+    "`record` replays by default.",
 )
 @friendly
 def dossier_corpus(out: str, version: str | None, seeds: int) -> None:
