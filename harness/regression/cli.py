@@ -305,8 +305,8 @@ def regress(
 
     with exits_on_errors():
         thresholds = LatencyThresholds(p50_ratio, p95_ratio, min_delta_ms)  # others: defaults
-        if out is not None:
-            writable_folder(out, "the report", hint=OUT_HINT)
+        if out is not None:  # only checked: the report creates it, a refused run leaves none
+            writable_folder(out, "the report", hint=OUT_HINT, create=False)
         result = run_regress(
             baseline=name, gateway=gateway, expectations=expectations, thresholds=thresholds,
             root=root, on_progress=_progress(), max_backoff=_max_backoff(max_backoff),

@@ -3,7 +3,8 @@
 Without them a refused token records 177 AUTH-002 rejections as a baseline, a token of
 another I-VAN turns every dossier into an ENV-010 "regression", a wrong admin token fails
 only after the whole corpus, a frozen clock or a maintenance window waits for hours, and a
-clock too slow for ``--poll-timeout`` reports every lifecycle message as missing.
+clock too slow for ``--poll-timeout``, or stopped at its limit, reports every lifecycle
+message as missing.
 """
 
 from __future__ import annotations
@@ -55,14 +56,35 @@ def _refuse_maintenance(url: str, response: requests.Response) -> None:
         raise ConfigError(str(stop))
 
 
+def _refuse_stopped_clock(url: str, health: requests.Response) -> None:
+    """A clock stopped at its limit (``clock_stopped`` in /healthz) issues no lifecycle
+    message and refuses every advance: the run could only end unconcluded, after a wait."""
+    try:
+        body = health.json() if health.status_code == 200 else None
+    except ValueError:  # not JSON: a gateway that does not say
+        return
+    if not isinstance(body, dict) or body.get("clock_stopped") is not True:
+        return
+    limit = body.get("clock_limit")
+    at = f" at {limit}" if isinstance(limit, str) and limit else ""
+    raise ConfigError(
+        f"the gateway at {url} reports its simulated clock stopped{at}, its limit "
+        "(clock_stopped in /healthz): no 02/TB-TS or 03/TB-TS message would ever arrive, "
+        "and --admin-token cannot advance it",
+        hint=f"restart its clock with POST {url}/admin/reset (admin token; it also forgets "
+        "every dossier the gateway holds), then run again",
+    )
+
+
 def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan_hint: str) -> None:
-    """Reachable, not in maintenance, the I-VAN token accepted and ``ivan``'s, the admin
-    token accepted when given, and a clock fast enough to bring the lifecycle messages
-    within ``--poll-timeout`` (or an admin token to move it)."""
+    """Reachable, not in maintenance, its clock not stopped at its limit, the I-VAN token
+    accepted and ``ivan``'s, the admin token accepted when given, and a clock fast enough
+    to bring the lifecycle messages within ``--poll-timeout`` (or an admin token to move it)."""
     url = target.base_url
     with target.session() as session:  # out of reach: the user's setting, said first
         health = reach(session, url)
         _refuse_maintenance(url, health)
+        _refuse_stopped_clock(url, health)
         catalog = check_token(
             session,
             url,

@@ -221,10 +221,11 @@ def record(
     run is judged against.
     """
     folder = baseline_path(name, root)  # before anything is sent: no replay for nothing
-    writable_folder(
+    writable_folder(  # only checked: a refused or stopped run must leave no folder behind
         folder.parent,
         "baselines",
         hint="give --root a folder that exists or can be created, and is writable",
+        create=False,
     )
     if not replace and (folder / "meta.json").exists():
         raise UsageError(
