@@ -54,6 +54,9 @@ ACCEPTED, REJECTED, ABANDONED = "accepted", "rejected", "abandoned"
 IN_FLIGHT = "in flight at stop"
 """Dossiers whose user locust stopped before the gateway answered (or before a retry): the
 gateway may have stored them, so the report counts them apart instead of losing them."""
+ANSWERED_IN_GRACE = "answered in the stop grace"
+"""Dossiers in flight when the run's duration ended whose answer came within the grace
+the run gives them (counted among accepted, rejected or abandoned as well)."""
 STOPPED = "not started: run stopping"
 """What :meth:`Submitter.submit` returns once locust is stopping: no dossier is started
 that the stop would cut off in flight."""
@@ -500,6 +503,7 @@ __all__ = [
     "ACCEPTED",
     "ACK",
     "ACK_OTHER",
+    "ANSWERED_IN_GRACE",
     "DUPLICATES",
     "FEED",
     "FEED_START",

@@ -250,6 +250,22 @@ def _measure(level: Level, m: Measurements) -> tuple[float | None, str, str]:
     return ratio, "" if ratio is not None else "the shape asked for no dossier", basis
 
 
+GRACE_DEFAULT = 5.0
+"""Seconds of stop grace when no latency level says how slow an answer may be."""
+GRACE_BOUNDS = (2.0, 10.0)
+"""The stop grace is kept within these seconds: long enough for a healthy answer in
+flight, short enough that a hung gateway cannot hold a run (or its Ctrl-C) open."""
+
+
+def stop_grace(levels: Sequence[Level]) -> float:
+    """Seconds dossiers in flight at the end get to be answered: the slowest latency
+    level's limit (an answer slower than that misses its level anyway, and is counted so
+    rather than lost), within :data:`GRACE_BOUNDS`."""
+    limits = [level.threshold / 1000.0 for level in levels if level.kind == "latency"]
+    low, high = GRACE_BOUNDS
+    return min(high, max(low, max(limits))) if limits else GRACE_DEFAULT
+
+
 def evaluate(levels: Sequence[Level], measurements: Measurements) -> list[LevelResult]:
     """Every level with its measured value and verdict."""
     results = []
@@ -274,4 +290,5 @@ __all__ = [
     "default_levels_path",
     "evaluate",
     "load_levels",
+    "stop_grace",
 ]

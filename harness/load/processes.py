@@ -3,10 +3,11 @@
 Locust runs in subprocesses, never in ours: it monkey-patches the standard library with
 gevent at import, which a test runner or the CLI's own threads do not survive. Every
 child is started here, logs to the report's ``logs/``, and is stopped here; the master's
-shape ends the run at its duration, and a timeout (the duration plus a margin) stops
-anything that does not, so every run is bounded. Distributed mode listens on 127.0.0.1
-unless the caller expects workers from other machines (``Master.bind``), which the
-README shows.
+shape ends the run at its duration, after a bounded grace for dossiers still in flight
+(``--stop-timeout``, :attr:`LocustSettings.grace`), and a timeout (the duration, the grace
+and a margin) stops anything that does not, so every run is bounded. Distributed mode
+listens on 127.0.0.1 unless the caller expects workers from other machines
+(``Master.bind``), which the README shows.
 
 Every process the run depends on is watched while it runs (a local worker, and what the
 caller passes as :class:`Watched`, e.g. the local gateway): one that dies mid-run stops
@@ -115,8 +116,8 @@ def master_args(
         "--csv-full-history",
         "--html",
         str(directory / f"{STATS_PREFIX}.html"),
-        "--stop-timeout",
-        "0",
+        "--stop-timeout",  # users in the middle of a dossier at the end get this long
+        f"{settings.grace:g}",
         "--only-summary",
         "--loglevel",
         "WARNING",
@@ -203,13 +204,13 @@ def _watch(
     return []
 
 
-def _stop_master(head: subprocess.Popen[bytes]) -> int | None:
+def _stop_master(head: subprocess.Popen[bytes], grace: float) -> int | None:
     """Stop a master mid-run as Ctrl-C would, so it still writes its HTML report and the
-    lifecycle file; SIGTERM and SIGKILL follow if it does not."""
+    lifecycle file (after its users' stop ``grace``); SIGTERM and SIGKILL follow if not."""
     if head.poll() is None:
         head.send_signal(signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            head.wait(timeout=STOP_GRACE)
+            head.wait(timeout=STOP_GRACE + grace)
     return stop_process(head)
 
 
@@ -259,7 +260,9 @@ def run_locust(
     env = {**os.environ, **(extra_env or {}), TOKENS_ENV: format_tokens(tokens)}
     distributed = bool(workers or master.remote_workers)
     port = (master.port or free_port()) if distributed else 0
-    timeout = settings.duration + START_MARGIN + (240 if master.remote_workers else 0)
+    timeout = (
+        settings.duration + settings.grace + START_MARGIN + (240 if master.remote_workers else 0)
+    )
     children: list[subprocess.Popen[bytes]] = []
     started = time.monotonic()
     master_log = logs / ("locust-master.log" if distributed else "locust.log")
@@ -297,7 +300,7 @@ def run_locust(
         if lost := _watch(
             head, workers_watched, watch, (started, settings.duration, timeout), progress
         ):
-            code = _stop_master(head)
+            code = _stop_master(head, settings.grace)
             return LocustOutcome(code, time.monotonic() - started, _stopped_because(lost))
         if head.poll() is None:
             code = stop_process(head)

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.load.ivan import ABANDONED, ACCEPTED, DUPLICATES, IN_FLIGHT, NOT_TIMED, REJECTED
+from harness.load.ivan import (
+    ABANDONED,
+    ACCEPTED,
+    ANSWERED_IN_GRACE,
+    DUPLICATES,
+    IN_FLIGHT,
+    NOT_TIMED,
+    REJECTED,
+)
 from harness.load.levels import LevelResult, Measurements, count_text
 from harness.load.pacing import LATE, NOT_SENT
 from harness.reporting import CaseResult, Outcome, ReportBundle
@@ -91,8 +99,8 @@ def dossier_account(
         f"{counts.get(ACCEPTED, 0):,} accepted",
         f"{counts.get(REJECTED, 0):,} rejected",
         f"{counts.get(ABANDONED, 0):,} abandoned",
-        f"{counts.get(IN_FLIGHT, 0):,} in flight at stop (stopped before the gateway answered: "
-        "it may have stored them)",
+        f"{counts.get(IN_FLIGHT, 0):,} in flight at stop (cut off: no answer within the stop "
+        "grace after the end; the gateway may have stored them)",
     ]
     sent = sum(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT))
     not_sent = counts.get(NOT_SENT, 0)
@@ -112,6 +120,8 @@ def dossier_account(
     elif rest < 0:
         parts.append(f"{-rest:,} more started than scheduled (random gaps)")
     text = f"{planned:,} scheduled (the shape asks for {count_text(asked)}): " + ", ".join(parts)
+    if grace := counts.get(ANSWERED_IN_GRACE, 0):
+        text += f"; {grace:,} of those answered were in flight at the end and answered in the grace"
     if late := counts.get(LATE, 0):
         text += f"; {late:,} of those sent started late (their user was still busy when due)"
     return text + f"; {counts.get('retries', 0):,} retries"

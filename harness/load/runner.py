@@ -28,8 +28,8 @@ from harness.load.gateway import (
     check_remote,
     well_known_tokens,
 )
-from harness.load.ivan import ACK_OTHER, STEPS
-from harness.load.levels import Level, Measurements, evaluate, load_levels
+from harness.load.ivan import ABANDONED, ACCEPTED, ACK_OTHER, IN_FLIGHT, REJECTED, STEPS
+from harness.load.levels import Level, Measurements, evaluate, load_levels, stop_grace
 from harness.load.lifetime import Interrupted, Watched, remove_stale_scratch, scratch_folder
 from harness.load.pool import Ivan, build_pool, pool_path
 from harness.load.processes import (
@@ -339,6 +339,7 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
                 lifecycle_out=str(directory / LIFECYCLE),
                 insecure=request.insecure,
                 ca_bundle=str(request.ca_bundle.resolve()) if request.ca_bundle else "",
+                grace=stop_grace(setup.levels),
             )
             say(
                 f"load run {run_id}: {plan.shape.name} × {request.scale:g} for "
@@ -416,6 +417,8 @@ def _facts(
         "fault latency": f"{request.fault_latency:g} s" if request.local else "n/a",
         "pool signing": f"{pool_seconds:.1f} s before the run",
         "locust wall time": f"{locust_seconds:.1f} s",
+        "stop grace": f"{stop_grace(setup.levels):g} s for dossiers in flight at the end to be "
+        "answered (the slowest latency level, within 2-10 s); none starts after the end",
     }
 
 
@@ -454,6 +457,18 @@ def _user_errors(directory: Path) -> str:
     return (
         f"{sum(e.count for e in raised)} exception(s) inside the load users{more}; see "
         f"{STATS_PREFIX}_exceptions.csv:\n" + "\n".join(lines)
+    )
+
+
+def _nothing_sent(counts: Mapping[str, int], plan: Plan) -> str:
+    """Why a run that sent no dossier has no verdict: its levels (feed latency, error
+    rate...) could all be met by a generator that never started, so it must not pass."""
+    if any(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT)):
+        return ""
+    return (
+        f"no dossier was sent ({plan.scheduled_dossiers:,.0f} scheduled over "
+        f"{plan.duration:g} s), so the run judges nothing; see logs/ for why the users did "
+        "not start, and run again with a longer --duration"
     )
 
 
@@ -507,7 +522,8 @@ def _finish(
         "feed messages": feed_account(counts),
         "results pending at the end": str(measurements.pending),
     }
-    error = "\n".join(e for e in (outcome.error, unreadable, _user_errors(directory)) if e)
+    problems = (outcome.error, unreadable, _user_errors(directory), _nothing_sent(counts, plan))
+    error = "\n".join(e for e in problems if e)
     verdict = "ERROR" if error else ("PASSED" if all(r.passed for r in results) else "FAILED")
     title = _title(plan, request, run_id)
     ordered = [steps[name] for name in (*STEPS, ACK_OTHER, AGGREGATED) if name in steps]

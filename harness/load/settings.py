@@ -43,6 +43,7 @@ class LocustSettings:
     profile_dir: str = ""  # empty: fixtures/load
     insecure: bool = False  # do not verify the gateway's TLS certificate
     ca_bundle: str = ""  # CA bundle (PEM) for the gateway's TLS certificate; empty: system CAs
+    grace: float = 5.0  # seconds dossiers in flight at the end get to be answered
     tokens: str = ""  # NAME=TOKEN,...; normally from $BHXH_LOAD_TOKENS
 
     def to_args(self) -> list[str]:

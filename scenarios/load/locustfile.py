@@ -24,7 +24,8 @@ import gevent.ssl
 from locust import FastHttpUser, LoadTestShape, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.event import EventHook
-from locust.runners import MasterRunner, WorkerRunner
+from locust.rpc import Message
+from locust.runners import MasterRunner, Runner, WorkerRunner
 
 from harness.load import (
     FeedReader,
@@ -40,6 +41,18 @@ from harness.load import (
     load_profile,
     parse_tokens,
 )
+from harness.load.ivan import ANSWERED_IN_GRACE, STOPPED, locust_stopping
+
+READY = "bhxh_ready"
+"""A generator process tells the shape it is ready (pool loaded, feed end found)."""
+DRAIN = "bhxh_drain"
+"""The shape tells every generator the run's duration is over: start no more dossiers."""
+READY_WAIT = 30.0
+"""Seconds the shape holds its clock for generators still getting ready; then it starts."""
+DRAIN_MARGIN = 3.0
+"""Seconds past the stop grace the shape waits for users to end before it stops anyway."""
+DRAIN_NAP = 1.0
+"""A draining user's wait between two tasks (it starts nothing; locust soon stops it)."""
 
 
 class Process:
@@ -52,9 +65,21 @@ class Process:
     reader: gevent.Greenlet | None = None
     interval = 0.0
     gaps = "jittered"
+    draining = False  # the duration is over: in-flight dossiers finish, none starts
+
+    def __init__(self) -> None:
+        self.ready: set[str] = set()  # ids of the generator processes ready (shape's side)
 
 
 STATE = Process()
+
+
+def _ready(msg: Message, **_: Any) -> None:
+    STATE.ready.add(str(msg.node_id))
+
+
+def _start_draining(**_: Any) -> None:
+    STATE.draining = True
 
 
 @events.init_command_line_parser.add_listener
@@ -64,6 +89,10 @@ def _options(parser: Any) -> None:
 
 @events.init.add_listener
 def _init(environment: Any, **_kw: Any) -> None:
+    if not isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(READY, _ready)
+    if not isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(DRAIN, _start_draining)
     if isinstance(environment.runner, MasterRunner):
 
         @environment.events.worker_report.add_listener
@@ -158,6 +187,7 @@ def _start(environment: Any, **_kw: Any) -> None:
         )
         reader.skip_to_end(quiet)
         STATE.reader = gevent.spawn(reader.run, lambda: True, gevent.sleep)
+    environment.runner.send_message(READY)  # the shape's clock starts now, not before
 
 
 def _run_all(pool: gevent.pool.Pool, jobs: Sequence[Callable[[], None]]) -> None:
@@ -191,27 +221,62 @@ class IvanUser(FastHttpUser):
             STATE.log,
             rng,
             trivial=settings.payload == "trivial",
+            stopping=lambda: STATE.draining or locust_stopping(self.client),
         )
-        gevent.sleep(self.pacer.first_delay())
+        self.first: float | None = self.pacer.first_delay()
 
     def wait_time(self) -> float:
-        return self.pacer.wait()
+        """The first arrival's delay, then the model's waits; none once the run drains
+        (an arrival after the end is not scheduled, so neither late nor dropped)."""
+        if self.first is not None:
+            delay, self.first = self.first, None
+            return delay
+        return DRAIN_NAP if STATE.draining else self.pacer.wait()
 
     @task
     def submit(self) -> None:
+        if self.first is not None:
+            self.wait()  # as locust waits: a stop meanwhile ends the user, no grace needed
         self.pacer.started()
-        self.submitter.submit()
+        if self.submitter.submit() != STOPPED and STATE.draining:
+            STATE.log.count(ANSWERED_IN_GRACE)
+
+
+def _all_ready(runner: Runner) -> bool:
+    """Whether every generator process said it is ready (the single one, or each worker)."""
+    expected = len(runner.clients) if isinstance(runner, MasterRunner) else 1
+    return len(STATE.ready) >= max(1, expected)
 
 
 class DeadlineShape(LoadTestShape):
-    """The shape from ``fixtures/load/shapes.yaml``; stops the run at its duration."""
+    """The shape from ``fixtures/load/shapes.yaml``, over its duration, then a drain.
+
+    Its clock starts once every generator is ready (finding the feed's end on a slow
+    gateway took longer than a short run: it sent nothing). At the duration it tells the
+    generators to start nothing more and ramps to no user: locust's ``--stop-timeout``
+    lets a user finish the dossier in flight, so its answer is counted, not lost; a
+    dossier still unanswered after it is counted in flight at stop.
+    """
+
+    started: float | None = None  # run time at which every generator was ready
+    drain: tuple[int, float] | None = None
 
     def tick(self) -> tuple[int, float] | None:
         assert self.runner is not None
         settings = LocustSettings.from_options(self.runner.environment.parsed_options)
         plan = settings.plan()
-        elapsed = self.get_run_time()
-        if elapsed >= plan.duration:
+        if self.started is None:
+            if not _all_ready(self.runner) and self.get_run_time() < READY_WAIT:
+                users = plan.users(0.0)  # the first tick's, so locust starts nothing new
+                return users, float(max(users, 10))
+            self.started = self.get_run_time()
+        elapsed = self.get_run_time() - self.started
+        if elapsed < plan.duration:
+            users = plan.users(elapsed)
+            return users, float(max(users, 10))
+        if self.drain is None:
+            self.runner.send_message(DRAIN)
+            self.drain = (0, float(max(self.runner.user_count, 10)))  # one step to none
+        if self.runner.user_count == 0 or elapsed >= plan.duration + settings.grace + DRAIN_MARGIN:
             return None
-        users = plan.users(elapsed)
-        return users, float(max(users, 10))
+        return self.drain
