@@ -44,6 +44,10 @@ ENV_DIRECTORY = "BHXH_HARNESS_PKI"
 _RENEW_MARGIN = timedelta(days=30)
 _MANIFEST = "manifest.json"
 _PEM = serialization.Encoding.PEM
+# What a certificate's validity can say: cryptography writes no date before 1950 (UTCTime's
+# first year), GeneralizedTime none after 9999. Dates from 2050 on are GeneralizedTime.
+_X509_EARLIEST = datetime(1950, 1, 1, tzinfo=UTC)
+_X509_LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -328,6 +332,22 @@ class _Issuer:
         self._write(f"{name}.crt.pem", cert.public_bytes(_PEM))
         self._write(f"{name}.chain.pem", b"".join(c.public_bytes(_PEM) for c in chain))
 
+    def _moment(self, spec: CertSpec, days: float) -> datetime:
+        """``days`` after generation, or a :class:`PKIError` where X.509 has no such date
+        (before 1950, after 9999): a recipe edit must not end in a cryptography traceback."""
+        moment: datetime | None
+        try:
+            moment = self.now + timedelta(days=days)
+        except OverflowError:  # past year 9999
+            moment = None
+        if moment is None or not _X509_EARLIEST <= moment <= _X509_LATEST:
+            raise PKIError(
+                f"{self.recipe.path}: {spec.name}: {days:.0f} days from now is outside the dates "
+                f"a certificate can carry ({_X509_EARLIEST:%Y-%m-%d} to {_X509_LATEST:%Y-%m-%d})",
+                hint="fix the PKI recipe (see its header comment)",
+            )
+        return moment
+
     def _certificate(self, spec: CertSpec, key: rsa.RSAPrivateKey) -> x509.Certificate:
         self_signed = spec.issuer == "self"
         issuer_key = key if self_signed else self.keys[spec.issuer]
@@ -338,8 +358,8 @@ class _Issuer:
             .issuer_name(issuer_name)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(self.now + timedelta(days=spec.valid_from_days))
-            .not_valid_after(self.now + timedelta(days=spec.valid_until_days))
+            .not_valid_before(self._moment(spec, spec.valid_from_days))
+            .not_valid_after(self._moment(spec, spec.valid_until_days))
             .add_extension(
                 x509.BasicConstraints(ca=spec.is_ca, path_length=spec.path_length), critical=True
             )

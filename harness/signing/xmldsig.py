@@ -57,7 +57,7 @@ from harness.signing._structure import (
 )
 from harness.signing.pki import Credential
 from harness.signing.trust import TrustStore, UntrustedCertificate
-from harness.xmlsafe import HUGE_TEXT
+from harness.xmlsafe import HUGE_TEXT, parse_xml
 
 ALGORITHMS: dict[str, tuple[SignatureMethod, DigestAlgorithm]] = {
     "rsa-sha256": (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256),
@@ -172,7 +172,7 @@ def _signing_parser() -> etree.XMLParser:
 
 
 def verify(
-    root: Any,
+    root: etree._Element | etree._ElementTree | bytes,
     *,
     signature_parent: str,
     trust: TrustStore,
@@ -181,14 +181,17 @@ def verify(
 ) -> VerifiedSignature:
     """Verify the signature under ``signature_parent`` against ``trust``.
 
+    ``root`` is the document: an lxml element or tree, or its bytes as received, parsed
+    with :func:`harness.xmlsafe.parse_xml` and the gateway's default limits (its
+    :class:`~harness.xmlsafe.XMLRejected` says why bytes are not acceptable XML).
+
     ``at`` is the moment of verification (default now): certificate validity is checked
     at the document's SigningTime if it has one, else at ``at``; revocation is checked
     at ``at``, because an unsigned SigningTime must not undo a revocation. Raises
     :class:`SignatureInvalid` carrying every SIG-0xx finding; tolerated oddities come
     back as ``warnings`` (SIG-101).
     """
-    if isinstance(root, etree._ElementTree):
-        root = root.getroot()
+    root = _document_root(root)
     now = as_utc(at) if at is not None else datetime.now(UTC)
     title = (
         f"Chữ ký số tại {signature_parent} không hợp lệ / signature in {signature_parent} rejected"
@@ -209,6 +212,22 @@ def verify(
         warnings=parsed.warnings,
         algorithm=parsed.method.value,
         signature_id=parsed.signature_id,
+    )
+
+
+def _document_root(document: object) -> Any:
+    """The root element of what :func:`verify` was given; anything else is a TypeError that
+    names the fix, not lxml's "All strings must be XML compatible" from deep inside."""
+    if isinstance(document, bytes):
+        return parse_xml(document)
+    if isinstance(document, etree._ElementTree):
+        return document.getroot()
+    if isinstance(document, etree._Element):
+        return document
+    raise TypeError(
+        f"verify() takes the signed document as bytes or an lxml element, not "
+        f"{type(document).__name__}: pass the bytes as received, or parse them with "
+        "harness.xmlsafe.parse_xml"
     )
 
 
