@@ -98,7 +98,9 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
         try:
             seconds = float(raw)
         except ValueError:
-            raise reject("REQ-002", "?seconds", parameter="seconds", value=raw[:40]) from None
+            raise reject(
+                "REQ-002", "?seconds", parameter="seconds", value=params.cut(raw)
+            ) from None
         if not math.isfinite(seconds) or not 0 <= seconds <= MAX_CLOCK_ADVANCE:
             raise reject(
                 "REQ-002", "?seconds", parameter="seconds", range=f"0..{MAX_CLOCK_ADVANCE:.0f}"

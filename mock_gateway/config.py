@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.credentials import ivan_code_problem, token_problem
-from harness.errors import ConfigError
+from harness.credentials import IVAN_CODE_HINT, ivan_code_problem, token_problem
+from harness.errors import CatalogError, ConfigError
 from harness.identities import ADMIN_TOKEN, token_of
 from harness.paths import reports_dir
 
@@ -68,9 +68,8 @@ class GatewayConfig:
         if not self.ivan_tokens:
             problems.append("at least one I-VAN token is needed")
         tokens = [*self.ivan_tokens.values(), self.admin_token]
+        problems.extend(self._ivan_code_problems())
         for code, token in self.ivan_tokens.items():
-            if (problem := ivan_code_problem(code)) is not None:
-                problems.append(f"I-VAN code {code!r}: {problem}")
             if (problem := token_problem(token)) is not None:
                 problems.append(f"the token of {code}: {problem}")
         if (problem := token_problem(self.admin_token)) is not None:
@@ -98,6 +97,18 @@ class GatewayConfig:
             problems.append("sqlite_synchronous must be FULL or NORMAL")
         if problems:
             raise ConfigError("invalid gateway settings: " + "; ".join(problems))
+
+    def _ivan_code_problems(self) -> list[str]:
+        """I-VAN codes no envelope of the served catalogs can name (MaIVAN): their tokens
+        would be accepted and every dossier refused (ENV-001, or ENV-010 for another code)."""
+        try:
+            return [
+                f"I-VAN code {code!r}: {problem}; {IVAN_CODE_HINT}"
+                for code in self.ivan_tokens
+                if (problem := ivan_code_problem(code, self.catalog_versions)) is not None
+            ]
+        except CatalogError:  # the core refuses a missing or broken catalog, naming the known
+            return []
 
     def with_changes(self, **changes: Any) -> GatewayConfig:
         """A copy with some fields replaced (validated again)."""

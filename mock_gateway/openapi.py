@@ -108,7 +108,8 @@ def _str_query(name: str, description: str, max_length: int) -> dict[str, Any]:
         "name": name,
         "in": "query",
         "required": False,
-        "description": description,
+        "description": f"{description}; at most {max_length} characters, counted after "
+        "Unicode NFC (a name typed decomposed counts as typed composed)",
         "schema": {"type": "string", "maxLength": max_length, "pattern": TEXT_PATTERN},
     }
 

@@ -11,6 +11,7 @@ lenient gateway would hide, so each is ``REQ-002``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from mock_gateway.exchange import GatewayRequest
@@ -26,6 +27,8 @@ TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffd]*$"
 are not UTF-8 to (``?ivan=%ff``): such a filter could never match, so it is refused
 rather than answered with an empty page."""
 _REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ufffd]")
+SHOWN_MAX = 40
+"""Longest part of a refused value an error quotes; a longer one ends in "…"."""
 
 
 def from_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], frozenset[str]]:
@@ -45,7 +48,8 @@ def refuse_unknown(request: GatewayRequest, accepted: frozenset[str]) -> None:
     if unknown:
         takes = ", ".join(sorted(accepted)) or "no query parameters"
         detail = f"not a parameter of this route, which takes: {takes}"
-        raise reject("REQ-002", f"?{unknown[0][:40]}", parameter=unknown[0][:40], detail=detail)
+        name = cut(unknown[0])
+        raise reject("REQ-002", f"?{name}", parameter=name, detail=detail)
 
 
 def _raw(request: GatewayRequest, name: str) -> str | None:
@@ -61,18 +65,19 @@ def integer(request: GatewayRequest, name: str, default: int, low: int, high: in
         return default
     if _INTEGER.fullmatch(raw) is None:
         detail = "decimal digits 0-9 only; leave the parameter out for its default"
-        raise reject("REQ-002", f"?{name}", parameter=name, value=raw[:40], detail=detail)
+        raise reject("REQ-002", f"?{name}", parameter=name, value=cut(raw), detail=detail)
     value = int(raw)
     if not low <= value <= high:
-        raise reject("REQ-002", f"?{name}", parameter=name, value=raw[:40], range=f"{low}..{high}")
+        raise reject("REQ-002", f"?{name}", parameter=name, value=cut(raw), range=f"{low}..{high}")
     return value
 
 
 def text(request: GatewayRequest, name: str, max_length: int) -> str:
-    """Parameter ``name`` without surrounding spaces (absent or blank: ""), else REQ-002
-    when it is longer than ``max_length`` or holds a character :data:`TEXT_PATTERN`
-    refuses; the error says which rule it broke."""
-    raw = _raw(request, name) or ""
+    """Parameter ``name`` in NFC without surrounding spaces (absent or blank: ""), else
+    REQ-002 when it is longer than ``max_length`` or holds a character :data:`TEXT_PATTERN`
+    refuses; the error says which rule it broke. Length is counted after NFC, as the
+    catalog's XSD lengths are: a name typed decomposed is read, and refused, as composed."""
+    raw = unicodedata.normalize("NFC", _raw(request, name) or "")
     found = _REFUSED.search(raw)
     if len(raw) > max_length:
         detail = f"at most {max_length} characters, got {len(raw)}"
@@ -82,7 +87,13 @@ def text(request: GatewayRequest, name: str, max_length: int) -> str:
         detail = f"no control characters, found {found.group()!a}"
     else:
         return raw.strip()
-    raise reject("REQ-002", f"?{name}", parameter=name, value=_shown(raw[:40]), detail=detail)
+    raise reject("REQ-002", f"?{name}", parameter=name, value=_shown(cut(raw)), detail=detail)
+
+
+def cut(raw: str) -> str:
+    """``raw`` as an error quotes it: at most :data:`SHOWN_MAX` characters, then "…", so
+    the reader knows the value went on."""
+    return raw if len(raw) <= SHOWN_MAX else raw[:SHOWN_MAX] + "…"
 
 
 def _shown(raw: str) -> str:

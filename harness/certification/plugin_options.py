@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.credentials import ivan_code_problem, token_problem
+from harness.credentials import IVAN_CODE_HINT, ivan_code_problem, token_problem
 from harness.errors import UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 
@@ -70,8 +70,9 @@ def read_options(config: pytest.Config) -> PluginOptions:
     )
     if options.catalog is not None:
         _check_catalog(options.catalog)
-    if (problem := ivan_code_problem(options.ivan)) is not None:
-        raise pytest.UsageError(f"--bhxh-ivan {options.ivan!r}: {problem}")
+    versions = [options.catalog] if options.catalog is not None else []
+    if (problem := ivan_code_problem(options.ivan, versions)) is not None:
+        raise pytest.UsageError(f"--bhxh-ivan {options.ivan!r}: {problem}\nHint: {IVAN_CODE_HINT}")
     for name in ("ivan_token", "admin_token"):
         token = getattr(options, name)
         if token is not None and (problem := token_problem(token)) is not None:
