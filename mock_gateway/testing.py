@@ -201,7 +201,8 @@ class InProcessGateway:
 
     def advance(self, seconds: float) -> int:
         """Fast-forward simulated time and issue what fell due; returns how many messages
-        (:class:`ConfigError` for a negative, infinite or NaN ``seconds``)."""
+        (:class:`ConfigError` for a negative, infinite or NaN ``seconds``). The plugin's
+        fixtures return the new simulated now instead; ``gateway.clock.now()`` here."""
         return self.gateway.advance_clock(seconds)
 
     def session(

@@ -10,6 +10,10 @@ Two ways, for two kinds of test:
 * :class:`FaultAdapter`, the adapter for a gateway with fault profiles: it turns their
   transport effects (a held answer, a reset) into what ``requests`` would raise.
 
+:func:`fault_delivery` says what those effects are without naming a client library, so an
+``httpx`` transport (:mod:`harness.certification.plugin_httpx`) raises its own
+exceptions for the same faults.
+
 >>> with InProcessGateway() as gw, responses.RequestsMock(
 ...     assert_all_requests_are_fired=False
 ... ) as rsps:
@@ -24,6 +28,7 @@ import io
 import re
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
@@ -99,7 +104,7 @@ class GatewayAdapter(BaseAdapter):
         cert: Any = None,
         proxies: Any = None,
     ) -> requests.Response:
-        answer = _handle(self.gateway, self.core_request(request))
+        answer = answer_in_process(self.gateway, self.core_request(request))
         return self.build_response(request, self.deliver(request, answer, timeout))
 
     def deliver(
@@ -138,7 +143,7 @@ class GatewayAdapter(BaseAdapter):
         """Nothing to release: the gateway belongs to whoever created it."""
 
 
-def _handle(gateway: Gateway, request: GatewayRequest) -> GatewayResponse:
+def answer_in_process(gateway: Gateway, request: GatewayRequest) -> GatewayResponse:
     """The core's answer; a gateway already closed is the test's mistake, not a 500."""
     if getattr(gateway, "closed", False):
         raise RuntimeError(
@@ -179,7 +184,7 @@ def register_responses(
     core = cast(Gateway, gateway)
 
     def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        answer = _handle(
+        answer = answer_in_process(
             core,
             core_request(
                 request.method or "GET",
@@ -203,23 +208,45 @@ def register_responses(
         mock.add_callback(method, anything, callback=callback, content_type=None)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What reaches a client of an answer once its fault marker acted, in no library's
+    terms: each client library raises its own exception for ``failure``."""
+
+    answer: GatewayResponse  # without the marker
+    delay: float = 0.0  # seconds the client waits before anything arrives
+    failure: str | None = None  # "timeout" (raise at once, no wait) or "reset" (after delay)
+    detail: str = ""  # the message for that exception
+
+
+def fault_delivery(answer: GatewayResponse, read_timeout: float | None) -> Delivery:
+    """A hold at least as long as the read timeout times out at once (the commit happened,
+    as over HTTP), a shorter one is waited, a reset fails after it; the marker never shows."""
+    if FAULT_HEADER not in answer.headers:
+        return Delivery(answer)
+    delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
+    headers = {k: v for k, v in answer.headers.items() if k != FAULT_HEADER}
+    bare = GatewayResponse(answer.status, headers, answer.body)
+    if read_timeout is not None and delay >= read_timeout:
+        return Delivery(bare, 0.0, "timeout", f"fault: no answer within {read_timeout:g} s")
+    if reset:
+        return Delivery(bare, delay, "reset", "fault: connection reset by peer")
+    return Delivery(bare, delay)
+
+
 def deliver_faults(
     request: requests.PreparedRequest, answer: GatewayResponse, timeout: Any
 ) -> GatewayResponse:
-    """What a client gets of ``answer`` once its fault marker acts: a hold at least as long
-    as the read timeout raises ``ReadTimeout`` at once (the commit happened, as over HTTP),
-    a shorter one is slept, a reset raises ``ConnectionError``; the marker never shows."""
-    if FAULT_HEADER not in answer.headers:
-        return answer
-    delay, reset = marker_effects(answer.headers.get(FAULT_HEADER))
+    """:func:`fault_delivery` as ``requests`` shows it: ``ReadTimeout``, a slept delay,
+    ``ConnectionError``."""
     read = timeout[1] if isinstance(timeout, tuple) else timeout
-    if read is not None and delay >= float(read):
-        raise requests.ReadTimeout(f"fault: no answer within {read} s", request=request)
-    time.sleep(delay)
-    if reset:
-        raise requests.ConnectionError("fault: connection reset by peer", request=request)
-    headers = {k: v for k, v in answer.headers.items() if k != FAULT_HEADER}
-    return GatewayResponse(answer.status, headers, answer.body)
+    delivery = fault_delivery(answer, None if read is None else float(read))
+    if delivery.failure == "timeout":
+        raise requests.ReadTimeout(delivery.detail, request=request)
+    time.sleep(delivery.delay)
+    if delivery.failure == "reset":
+        raise requests.ConnectionError(delivery.detail, request=request)
+    return delivery.answer
 
 
 class FaultAdapter(GatewayAdapter):

@@ -329,9 +329,10 @@ class CertGateway:
 
 @contextmanager
 def local_gateway(
-    catalog_version: str, pki: TestPKI, directory: Path, tag: str = "run"
+    catalog_version: str | None, pki: TestPKI, directory: Path, tag: str = "run"
 ) -> Iterator[CertGateway]:
-    """The mock gateway with fault injection on 127.0.0.1, frozen simulated clock."""
+    """The mock gateway with fault injection on 127.0.0.1, frozen simulated clock; it
+    serves ``catalog_version``, or every version on disk for None (as ``serve`` does)."""
     from mock_gateway.config import GatewayConfig
     from mock_gateway.core import Gateway
     from mock_gateway.faulty_app import FaultyGateway, create_faulty_app
@@ -340,7 +341,7 @@ def local_gateway(
     directory.mkdir(parents=True, exist_ok=True)
     config = GatewayConfig(
         database_url=f"sqlite:///{directory / 'gateway.sqlite3'}",
-        catalog_versions=(catalog_version,),
+        catalog_versions=() if catalog_version is None else (catalog_version,),
         clock_speed=0.0,
         pki_directory=str(pki.directory),
         sqlite_synchronous="NORMAL",  # the suite's own throw-away gateway

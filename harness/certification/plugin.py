@@ -15,19 +15,24 @@ Loaded through the ``pytest11`` entry point (or ``-p harness.certification.plugi
   the start of every test, whose ``traffic()`` and ``fault_events()`` start there too
   (:class:`~harness.certification.plugin_view.GatewayView`).
 * ``inproc_gateway`` / ``responses_gateway``: a fresh in-process gateway per test, no
-  socket: ``.session()`` for a client that takes a session, or every ``requests`` call
-  to ``.url`` under ``responses`` (:mod:`harness.certification.plugin_inproc`).
-* ``ivan_client``: the reference :class:`~harness.client.IvanClient` as ``--bhxh-ivan``;
-  its back-off advances the simulated clock instead of sleeping.
+  socket: ``.session()`` for a client that takes a session, ``.httpx_transport()`` for an
+  httpx one, or every ``requests`` call to ``.url`` under ``responses``
+  (:mod:`harness.certification.plugin_inproc`). Every gateway fixture serves every
+  catalog version, as ``bhxh-harness serve`` does.
+* ``ivan_client``: the reference :class:`~harness.client.IvanClient` as ``--bhxh-ivan``
+  on ``gateway``; its back-off advances the simulated clock instead of sleeping (with an
+  in-process gateway, its ``.client()`` is that client).
 * ``dossier_factory``: this test's own :class:`~harness.dossiers.factory.DossierFactory`
-  (``--bhxh-catalog``, default the latest); ``dossier_factory_for("IVAN02")`` builds for
-  another I-VAN, whose token is ``gateway.token_for("IVAN02")``.
+  (``--bhxh-catalog``, default the latest: it picks the factory's catalog only, not what
+  the gateways serve); ``dossier_factory_for("IVAN02")`` builds for another I-VAN, whose
+  token is ``gateway.token_for("IVAN02")``.
 
 Options are checked once, before any test (:mod:`harness.certification.plugin_options`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -144,12 +149,10 @@ def bhxh_pki() -> Any:
 
 @pytest.fixture(scope="session")
 def bhxh_gateway(
-    bhxh_options: PluginOptions,
-    bhxh_catalog: Any,
-    bhxh_pki: Any,
-    tmp_path_factory: pytest.TempPathFactory,
+    bhxh_options: PluginOptions, bhxh_pki: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayView]:
-    """The session's gateway (not reset here: the ``gateway`` fixture does that)."""
+    """The session's gateway (not reset here: the ``gateway`` fixture does that); a local
+    one serves every catalog version, as ``serve`` does (``--bhxh-catalog`` is the factory's)."""
     from harness.certification.gateway import DEFAULT_ADMIN_TOKEN, CertGateway, local_gateway
     from mock_gateway.config import DEFAULT_IVAN_TOKENS
 
@@ -160,7 +163,7 @@ def bhxh_gateway(
         remote.close()
         return
     folder = tmp_path_factory.mktemp("bhxh")
-    with local_gateway(bhxh_catalog.version, bhxh_pki, folder, tag="pytest") as local:
+    with local_gateway(None, bhxh_pki, folder, tag="pytest") as local:
         if ivan == local.ivan:
             yield GatewayView(local, DEFAULT_IVAN_TOKENS)
             return
@@ -178,16 +181,40 @@ def gateway(bhxh_gateway: GatewayView) -> Iterator[GatewayView]:
     bhxh_gateway.end()
 
 
+IN_PROCESS = ("responses_gateway", "inproc_gateway")  # the first uses the second
+CLIENT_CLASH = (
+    "ivan_client talks to the `gateway` fixture's server, not to {name}: this test would "
+    "check nothing in-process\nHint: use {name}.client() (the same reference client, "
+    "in-process), or ask for `gateway` too if the test means to use both"
+)
+
+
 @pytest.fixture
-def ivan_client(gateway: GatewayView) -> Iterator[IvanClient]:
+def ivan_client(request: pytest.FixtureRequest) -> Iterator[IvanClient]:
     """The reference I-VAN client as ``--bhxh-ivan``; Retry-After and back-off waits move
-    the simulated clock (``gateway.advance``) instead of sleeping."""
+    the simulated clock (``gateway.advance``) instead of sleeping. It belongs to
+    ``gateway``: with an in-process gateway and not ``gateway``, a test fails at setup
+    (that gateway's ``.client()`` is the in-process one)."""
     from harness.client import IvanClient, RetryPolicy
 
+    _refuse_in_process(request)
+    gateway: GatewayView = request.getfixturevalue("gateway")
     retry = RetryPolicy(timeout=10, base_delay=0.05)
     client = IvanClient(gateway.url, gateway.token, retry=retry, sleep=sim_sleep(gateway))
     yield client
     client.session.close()
+
+
+def _refuse_in_process(request: pytest.FixtureRequest) -> None:
+    """Fail before any server starts a test that pairs ``ivan_client`` with an in-process
+    gateway without asking for ``gateway`` itself: it would pass without testing it."""
+    function = getattr(request, "function", None)
+    asked = inspect.signature(function).parameters if function is not None else {}
+    if "gateway" in asked:
+        return
+    for name in IN_PROCESS:
+        if name in request.fixturenames:
+            pytest.fail(CLIENT_CLASH.format(name=name), pytrace=False)
 
 
 @pytest.fixture(scope="session")

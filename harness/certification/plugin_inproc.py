@@ -1,9 +1,11 @@
 """Socket-free gateway fixtures: ``inproc_gateway`` and ``responses_gateway``.
 
 Both answer from the real gateway core (with fault injection) in the test's own process,
-a fresh one per test, so a vendor's ``requests``-based client runs against the real
-checks without a port, a server or leftovers from another test. The handle keeps the
-``gateway`` fixture's method names (url, token, advance, set_faults, traffic...).
+a fresh one per test serving every catalog version (as ``bhxh-harness serve`` does), so a
+vendor's ``requests``-based client runs against the real checks without a port, a server
+or leftovers from another test; an ``httpx`` client gets the same through
+:meth:`SocketFreeGateway.httpx_transport`. The handle keeps the ``gateway`` fixture's
+method names (url, token, advance, set_faults, traffic...).
 Like :mod:`harness.certification.gateway`, this module wires the mock gateway in
 (imported only when a test asks for one of these fixtures; ARCHITECTURE.md).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,8 +24,12 @@ import requests
 from harness.certification.gateway import TrafficRow
 from harness.certification.plugin_options import PluginOptions
 from harness.client import IvanClient, RetryPolicy
+from harness.errors import ConfigError
 
 if TYPE_CHECKING:
+    import httpx
+
+    from harness.certification.plugin_httpx import AsyncInProcessTransport, InProcessTransport
     from mock_gateway.exchange import GatewayResponse
     from mock_gateway.faulty_app import FaultyGateway
     from mock_gateway.testing import InProcessGateway
@@ -61,7 +67,8 @@ class SocketFreeGateway:
         return self.inproc.gateway.clock.now()
 
     def advance(self, seconds: float) -> datetime:
-        """Fast-forward the simulated clock, issuing what falls due; returns the new now."""
+        """Fast-forward the simulated clock, issuing what falls due; returns the new now,
+        as ``gateway.advance`` does (``self.inproc.advance`` returns how many messages)."""
         self.inproc.advance(seconds)
         return self.now()
 
@@ -108,12 +115,39 @@ class SocketFreeGateway:
         request = GatewayRequest("POST", "/api/v1/dossiers", headers, {}, envelope)
         return self.faulty.handle(request)
 
+    def httpx_transport(self) -> httpx.BaseTransport:
+        """An ``httpx`` transport to :attr:`url` through the faults, no socket:
+        ``httpx.Client(transport=gw.httpx_transport())``; a held answer raises
+        ``httpx.ReadTimeout`` against the client's read timeout, a reset ``httpx.ReadError``."""
+        sync, _ = _httpx_transports()
+        return sync(self.faulty, self.url)
+
+    def async_httpx_transport(self) -> httpx.AsyncBaseTransport:
+        """:meth:`httpx_transport` for ``httpx.AsyncClient``, with the same faults."""
+        _, asynchronous = _httpx_transports()
+        return asynchronous(self.faulty, self.url)
+
     def client(self, retry: RetryPolicy | None = None) -> IvanClient:
         """The reference I-VAN client on :meth:`session`; its back-off advances the
         simulated clock instead of sleeping."""
         retry = retry or RetryPolicy(timeout=10, base_delay=0.05)
         session = self.session(ivan="")
         return IvanClient(self.url, self.token, session=session, retry=retry, sleep=sim_sleep(self))
+
+
+def _httpx_transports() -> tuple[type[InProcessTransport], type[AsyncInProcessTransport]]:
+    """The transport classes, or a ConfigError when httpx (the library of the vendor's
+    client) is not installed here."""
+    try:
+        from harness.certification import plugin_httpx
+    except ModuleNotFoundError as exc:
+        if exc.name != "httpx":
+            raise
+        raise ConfigError(
+            "the httpx transports need httpx, which is not installed",
+            hint="python -m pip install httpx (the one your client uses)",
+        ) from None
+    return plugin_httpx.InProcessTransport, plugin_httpx.AsyncInProcessTransport
 
 
 class _Advances(Protocol):
@@ -133,19 +167,26 @@ def sim_sleep(gateway: _Advances) -> Callable[[float], None]:
 
 
 @pytest.fixture
-def inproc_gateway(
-    bhxh_options: PluginOptions, bhxh_catalog: Any, bhxh_pki: Any
-) -> Iterator[SocketFreeGateway]:
-    """A fresh in-process gateway with fault injection for this test; no socket."""
+def inproc_gateway(bhxh_options: PluginOptions, bhxh_pki: Any) -> Iterator[SocketFreeGateway]:
+    """A fresh in-process gateway with fault injection for this test; no socket. It serves
+    every catalog version, as ``serve`` does: ``--bhxh-catalog`` picks the factory's."""
     from mock_gateway.testing import InProcessGateway
 
-    versions = (bhxh_catalog.version,)
-    with InProcessGateway(pki=bhxh_pki, catalog_versions=versions) as inproc:
+    with InProcessGateway(pki=bhxh_pki) as inproc:
         yield SocketFreeGateway(inproc, bhxh_options.ivan)
 
 
+RESPONSES_CLASH = (
+    "{what} replaces responses_gateway's mock, so every request to the gateway would be "
+    "'Connection refused by Responses'\nHint: drop {what} and register your other mocks "
+    "on responses_gateway.mock (responses_gateway.mock.get(url, json=...))"
+)
+
+
 @pytest.fixture
-def responses_gateway(inproc_gateway: SocketFreeGateway) -> Iterator[SocketFreeGateway]:
+def responses_gateway(
+    request: pytest.FixtureRequest, inproc_gateway: SocketFreeGateway
+) -> Iterator[SocketFreeGateway]:
     """``inproc_gateway`` behind an active ``responses.RequestsMock``: any ``requests``
     call to its :attr:`~SocketFreeGateway.url` reaches the gateway core, with no socket
     (held and reset answers act as over HTTP: ``register_responses`` applies them)."""
@@ -153,11 +194,42 @@ def responses_gateway(inproc_gateway: SocketFreeGateway) -> Iterator[SocketFreeG
 
     from mock_gateway.transport import register_responses
 
+    _refuse_other_responses_mock(request)
+
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         register_responses(mock, inproc_gateway.faulty, inproc_gateway.url)
         inproc_gateway.mock = mock
         yield inproc_gateway
     inproc_gateway.mock = None
+
+
+def _refuse_other_responses_mock(request: pytest.FixtureRequest) -> None:
+    """Fail at setup a test that also starts its own ``responses`` mock (the decorator or
+    pytest-responses' fixture): the later mock would hide this one, silently."""
+    if "responses" in request.fixturenames:
+        pytest.fail(RESPONSES_CLASH.format(what="the `responses` fixture"), pytrace=False)
+    if _activated_by_responses(getattr(request, "function", None)):
+        pytest.fail(RESPONSES_CLASH.format(what="@responses.activate"), pytrace=False)
+
+
+def _activated_by_responses(function: object) -> bool:
+    """Whether ``function`` is wrapped by ``responses.activate`` (or ``RequestsMock``'s
+    own ``activate``): that wrapper keeps its mock in its closure."""
+    import responses
+
+    while function is not None:
+        cells: Iterable[Any] = getattr(function, "__closure__", None) or ()
+        if any(isinstance(_cell_value(cell), responses.RequestsMock) for cell in cells):
+            return True
+        function = getattr(function, "__wrapped__", None)
+    return False
+
+
+def _cell_value(cell: Any) -> object:
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not filled yet
+        return None
 
 
 __all__ = [

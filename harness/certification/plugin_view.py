@@ -3,7 +3,8 @@
 The gateway lives for the session, but a test must not see what came before it: the
 fixture resets it, clears the fault plan, then remembers where the traffic log and the
 fault event log stood, so ``traffic()`` and ``fault_events()`` show only this test's rows
-(not the previous test's events, nor the fixture's own ``/admin`` calls).
+(not the previous test's events, nor the fixture's own ``/admin`` calls and probes): the
+rows the same test sees on ``inproc_gateway``, whose admin calls are not HTTP at all.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from harness.certification.gateway import (
+    ADMIN_PREFIX,
+    PROBE_PREFIX,
     CertGateway,
     DossierStatus,
     FaultsUnavailable,
     TrafficRow,
+    parse_time,
 )
 from harness.errors import ConfigError
 
@@ -90,7 +94,11 @@ class GatewayView:
             ) from None
 
     def now(self) -> datetime:
-        return self.base.now()
+        """The simulated now, read with this fixture's tag so ``traffic()`` leaves it out
+        (``inproc_gateway.now()`` is no request at all)."""
+        own = {"X-Message-Id": f"{ADMIN_PREFIX}{self.base.tag}-now"}
+        answer = self.base._call("GET", "/healthz", headers=own)  # CertGateway.now, tagged
+        return parse_time(answer.json()["simulated_time"])
 
     def advance(self, seconds: float) -> datetime:
         return self.base.advance(seconds)
@@ -103,9 +111,18 @@ class GatewayView:
 
     def traffic(self, after: int = 0) -> list[TrafficRow]:
         """This test's traffic rows (after row ``after`` if that is later), without the
-        admin reads (``fault_events()`` is logged by the gateway, the export is not)."""
+        fixture's own calls: its admin writes (``set_faults``, ``advance``...), admin reads
+        and ``probe`` reads, none of which ``inproc_gateway`` logs either."""
         rows = self.base.traffic(max(after, self._traffic_start))
-        return [r for r in rows if not (r.ivan == "admin" and r.method == "GET")]
+        return [r for r in rows if not self._own(r)]
+
+    def _own(self, row: TrafficRow) -> bool:
+        """A row this fixture's handle caused: tagged writes and reads, admin GETs, probes."""
+        if row.message_id.startswith(f"{ADMIN_PREFIX}{self.base.tag}-"):
+            return True
+        if row.ivan == "admin" and row.method == "GET":
+            return True
+        return row.ivan == self.base.ivan and row.message_id.startswith(PROBE_PREFIX)
 
     def fault_events(self, after: int = 0) -> list[dict[str, Any]]:
         """What faults did during this test (after event ``after`` if that is later)."""
