@@ -237,16 +237,17 @@ def _versions_on_disk() -> tuple[list[str], dict[str, CatalogError]]:
 
 
 LIST_EXIT_CODES = (
-    "Exit codes: 0 every version loaded, 1 a version could not be loaded (what to fix on "
-    "stderr; the others are still listed)."
+    "Exit codes: 0 every version loaded, 1 a version could not be loaded or its XSDs and "
+    "rules do not compile (what to fix on stderr; the others are still listed)."
 )
 
 
 @catalog.command("list", epilog=LIST_EXIT_CODES)
 @friendly
 def catalog_list() -> None:
-    """List catalog versions with their procedures and forms."""
-    from harness.catalog import load_catalog
+    """List catalog versions with their procedures and forms (each one's XSDs and rules
+    compiled: a version a gateway could not serve is listed as such)."""
+    from harness.catalog import load_catalog, validators_for
 
     names, unordered = _versions_on_disk()
     broken = 0
@@ -256,6 +257,7 @@ def catalog_list() -> None:
             if version in unordered:
                 raise unordered[version]
             cat = load_catalog(version)
+            validators_for(cat)
         except UsageError as exc:  # list the others: one broken version hides nothing else
             click.echo(f"{version}  cannot load: {exc}", err=True)
             broken += 1
@@ -348,7 +350,10 @@ def catalog_diff(old: str, new: str, as_json: bool) -> None:
     from harness.catalog import load_catalog
     from harness.catalog.diff import diff_catalogs
 
-    _names, unordered = _versions_on_disk()
+    names, unordered = _versions_on_disk()
+    for name in (old, new):
+        if name not in names:
+            load_catalog(name)  # "not found" with the known versions: a usage error (2)
     for name in (old, new):  # a gate must not pass a version that cannot be served
         try:
             if name in unordered:  # takes effect with, or before, an older version

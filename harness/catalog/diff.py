@@ -33,6 +33,7 @@ from harness.catalog.schema_walk import Node, compare_nodes, snapshot
 from harness.errors import CatalogError
 
 _SCH = ("http://purl.oclc.org/dsdl/schematron", "http://www.ascc.net/xml/schematron")
+_NEW_ONLY = "in the new version only"
 EFFECTIVE_FROM_CHANGED = "effective-from-changed"
 """The kind of change that says when the new version starts to govern: it changes no
 procedure's forms or rules by itself."""
@@ -181,7 +182,7 @@ class _Differ:
 
     def emit(self, kind: str, subject: str, detail: str, breaking: bool) -> None:
         if self._in_migration:
-            detail, breaking = f"{detail} (in the new version only)", False
+            detail, breaking = f"{detail} ({_NEW_ONLY})", False
         self.changes.append(Change(kind, subject, detail, breaking))
 
     @contextmanager
@@ -192,6 +193,17 @@ class _Differ:
             yield
         finally:
             self._in_migration = False
+
+    @contextmanager
+    def _held(self) -> Iterator[list[Change]]:
+        """The changes emitted inside, held back from :attr:`changes` for the caller."""
+        before = len(self.changes)
+        held: list[Change] = []
+        try:
+            yield held
+        finally:
+            held.extend(self.changes[before:])
+            del self.changes[before:]
 
     def procedures(self, old: Mapping[str, Procedure], new: Mapping[str, Procedure]) -> None:
         for code in sorted(old.keys() - new.keys()):
@@ -272,9 +284,15 @@ class _Differ:
             # changed itself (compared below); the new version's differences are what moving
             # to it takes, which refuses nobody
             scope = f"{code}-{old.current.version}->{new.current.version}"
-            with self._migration():
+            with self._migration(), self._held() as moving:
                 self.schema(old.current.xsd, new.current.xsd, scope, qualify=True)
                 self.rules(old.current.rules, new.current.rules, scope)
+            staying = f"{code}-{old.current.version}"
+            with self._held() as kept:
+                self.schema(old.current.xsd, new_versions[old.current.version].xsd, staying, True)
+                self.rules(old.current.rules, new_versions[old.current.version].rules, staying)
+            self.changes += kept + _only_moving(moving, scope, kept, staying)
+            compared = {old.current.version}
         for version in sorted((old_versions.keys() & new_versions.keys()) - compared):
             scope = f"{code}-{version}"
             self.schema(old_versions[version].xsd, new_versions[version].xsd, scope, qualify=True)
@@ -353,6 +371,21 @@ class _Differ:
                 f"message {old.message!r} -> {new.message!r}",
                 False,
             )
+
+
+def _only_moving(
+    moving: list[Change], scope: str, kept: list[Change], staying: str
+) -> list[Change]:
+    """The changes of moving to the new version (``scope``) that the still-accepted old
+    one (``staying``) did not get too: a rule added to a file both use is in both, and
+    already reported (breaking) for the old one, not "in the new version only"."""
+    suffix = f" ({_NEW_ONLY})"
+    also = {(c.kind, c.subject.removeprefix(staying), c.detail) for c in kept}
+    return [
+        c
+        for c in moving
+        if (c.kind, c.subject.removeprefix(scope), c.detail.removesuffix(suffix)) not in also
+    ]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from typing import Any
 
 from harness.catalog.model import Catalog, Envelope, Form, FormVersion, Procedure, period_key
 from harness.catalog.rule_check import check_rules
+from harness.catalog.rule_elements import ElementScope, scopes
+from harness.catalog.tables import table_rows
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
 from harness.suggestions import did_you_mean
@@ -147,9 +149,24 @@ def load_catalog(version: str | None = None, root: Path | None = None) -> Catalo
         )
     catalog = _Parser(path).parse()
     check_rules(
-        catalog.envelope.rules, *(v.rules for form in catalog.forms.values() for v in form.versions)
+        catalog.envelope.rules,
+        *(v.rules for form in catalog.forms.values() for v in form.versions),
+        scopes=_element_scopes(catalog),
     )
     return catalog
+
+
+def _element_scopes(catalog: Catalog) -> dict[Path, ElementScope]:
+    """The element names each rule file of ``catalog`` may read: those its forms' XSDs
+    (the envelope's, for its rules) declare."""
+    users = [(rules, catalog.envelope.xsd) for rules in catalog.envelope.rules]
+    users += [
+        (rules, version.xsd)
+        for form in catalog.forms.values()
+        for version in form.versions
+        for rules in version.rules
+    ]
+    return scopes(users, table_rows())
 
 
 class _Parser:

@@ -21,6 +21,7 @@ from lxml import etree
 
 from harness import error_codes
 from harness.catalog import xpath_core, xpath_functions
+from harness.catalog.rule_elements import ElementScope, unknown_elements
 from harness.catalog.rule_roles import SCHEMATRON_FAMILIES
 from harness.catalog.tables import table_rows
 from harness.catalog.xpath_scan import (
@@ -135,10 +136,15 @@ class _FileChecker:
     """Walks one rule file's XPath attributes and collects its problems."""
 
     def __init__(
-        self, path: Path, tables: Mapping[str, list[dict[str, str]]], codes: Iterable[str]
+        self,
+        path: Path,
+        tables: Mapping[str, list[dict[str, str]]],
+        codes: Iterable[str],
+        scope: ElementScope | None = None,
     ) -> None:
         self.path = path
         self.tables = tables
+        self.scope = scope
         self.codes = frozenset(codes)
         self.problems: list[Problem] = []
         self.prefixes: dict[str, str] = {}
@@ -181,6 +187,9 @@ class _FileChecker:
                     self.table(node, table, "$tables/tables/")
                 self.variables(node, expression)
                 self.names(node, expression)
+                if self.scope is not None:
+                    for message, hint in unknown_elements(attribute, expression, self.scope):
+                        self.add(node, message, hint)
         return self.problems
 
     def variables(self, node: etree._Element, expression: str) -> None:
@@ -413,19 +422,37 @@ def xpath_syntax_error(path: Path, root: etree._Element) -> Problem | None:
     return None
 
 
-def rule_problems(paths: Iterable[Path]) -> list[Problem]:
-    """Every problem of the rule files ``paths`` (each file checked once)."""
+def assert_at(paths: Iterable[Path], assert_id: str) -> str | None:
+    """``file:line`` of the assert or report ``assert_id`` in the rule files ``paths``
+    (None if none has it): where a finding's rule is, for whoever must fix it."""
+    for path in paths:
+        try:
+            root = etree.parse(str(path), etree.XMLParser(resolve_entities=False)).getroot()
+        except (OSError, etree.XMLSyntaxError):
+            continue
+        for node in root.iter(f"{{{SCH_NS}}}assert", f"{{{SCH_NS}}}report"):
+            if node.get("id") == assert_id:
+                return f"{path}:{node.sourceline}"
+    return None
+
+
+def rule_problems(
+    paths: Iterable[Path], scopes: Mapping[Path, ElementScope] | None = None
+) -> list[Problem]:
+    """Every problem of the rule files ``paths`` (each file checked once); ``scopes``: the
+    element names each file may read (not checked for a file without one)."""
     tables = table_rows()
     codes = error_codes.load()
     problems: list[Problem] = []
     for path in dict.fromkeys(paths):
-        problems.extend(_FileChecker(path, tables, codes).run())
+        scope = (scopes or {}).get(path)
+        problems.extend(_FileChecker(path, tables, codes, scope).run())
     return problems
 
 
-def check_rules(*groups: Iterable[Path]) -> None:
+def check_rules(*groups: Iterable[Path], scopes: Mapping[Path, ElementScope] | None = None) -> None:
     """Raise :class:`CatalogError` naming every problem of the rule files in ``groups``."""
-    problems = rule_problems(chain.from_iterable(groups))
+    problems = rule_problems(chain.from_iterable(groups), scopes)
     if not problems:
         return
     first, rest = problems[0], problems[1:]

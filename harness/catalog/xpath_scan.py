@@ -125,3 +125,86 @@ def prefixed_names(expression: str) -> list[Prefixed]:
         Prefixed(match[1], match[2], match[3] is not None)
         for match in _PREFIXED.finditer(_blank_literals(expression))
     ]
+
+
+_TOKEN = re.compile(
+    rf"""\s*(?:
+      (?P<literal>"[^"]*"|'[^']*')
+    | (?P<number>\d+(?:\.\d*)?|\.\d+)
+    | (?P<symbol>\.\.|::|//|!=|<=|>=|[()\[\].@,|+\-=<>*/])
+    | (?P<variable>\$(?:{_NAME}:)?{_NAME})
+    | (?P<name>{_NAME}(?::(?:{_NAME}|\*))?)
+    )""",
+    re.VERBOSE,
+)
+_OPERATORS = frozenset({"and", "or", "mod", "div", "*", "/", "//", "|", "+", "-", "=", "!="})
+_OPERATORS |= frozenset({"<", "<=", ">", ">="})
+_AFTER_WHICH_A_NAME_TESTS = frozenset({None, "operator", "@", "::", "(", "[", ","})
+"""XPath 1.0, 3.7: after these (or an operator, or nothing) a name is a name test, not
+an operator name such as ``and``."""
+_NOT_ELEMENT_AXES = frozenset({"attribute", "namespace"})
+
+
+def _tokens(expression: str) -> list[tuple[str, str]]:
+    """``expression`` as (kind, text) tokens; a character no token starts with is skipped."""
+    tokens: list[tuple[str, str]] = []
+    index = 0
+    while index < len(expression):
+        match = _TOKEN.match(expression, index)
+        if match is None or match.end() == index:
+            index += 1
+            continue
+        if match.lastgroup is not None:
+            tokens.append((match.lastgroup, match[match.lastgroup]))
+        index = match.end()
+    return tokens
+
+
+def element_names(expression: str) -> list[str]:
+    """The unprefixed element names ``expression`` tests for (``LaoDong/TienLuong``), in
+    order, once each: not functions, axes, attributes, operators or variables.
+
+    A ``*`` or operator name in operator position (XPath 1.0, section 3.7) is an operator;
+    every other name not followed by ``(`` or ``::`` is a name test.
+    """
+    tokens = _tokens(expression)
+    found: list[str] = []
+    previous: str | None = None  # the previous token as it was read: "operator" or its text
+    axis = "child"
+    for index, (kind, text) in enumerate(tokens):
+        following = tokens[index + 1][1] if index + 1 < len(tokens) else ""
+        operator_position = previous not in _AFTER_WHICH_A_NAME_TESTS
+        if kind == "symbol" and text == "*" and operator_position:
+            previous = "operator"
+            continue
+        if kind != "name" or following in ("(", "::"):
+            if kind == "name" and following == "::":
+                axis = text
+            previous = "operator" if text in _OPERATORS else text
+            continue
+        if operator_position and text in _OPERATORS:
+            previous = "operator"
+            continue
+        element = previous != "@" and not (previous == "::" and axis in _NOT_ELEMENT_AXES)
+        if element and ":" not in text and text not in found:
+            found.append(text)
+        previous, axis = text, "child"
+    return found
+
+
+def alternatives(expression: str) -> list[str]:
+    """``expression`` split at each ``|`` outside brackets and string literals: the
+    alternatives of a union such as a rule context ``LaoDong | NguoiKhai``."""
+    blanked = _blank_literals(expression)
+    parts: list[str] = []
+    depth, begin = 0, 0
+    for index, char in enumerate(blanked):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(expression[begin:index])
+            begin = index + 1
+    parts.append(expression[begin:])
+    return parts

@@ -25,7 +25,9 @@ from harness.signing import TestPKI
 from harness.xmlsafe import parse_xml
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
-FORM_STAGE_OPS = frozenset({"set", "set-date", "remove", "insert-after", "flip-cccd-sex"})
+FORM_STAGE_OPS = frozenset(
+    {"set", "set-date", "remove", "insert-after", "flip-cccd-sex", "copy-from"}
+)
 """Defects that change what the employer declares (before anyone signs)."""
 
 

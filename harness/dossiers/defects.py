@@ -22,6 +22,7 @@ from harness.dossiers.factory import Dossier, DossierFactory, Tweaks
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import CatalogError, FactoryError
 from harness.paths import fixtures_dir
+from harness.suggestions import did_you_mean
 from harness.yamlfile import line_of, load_yaml
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -41,13 +42,28 @@ class Defect:
     def elements(self) -> tuple[str, ...]:
         return tuple(self.args.get("elements", ()))
 
+    @property
+    def source(self) -> str | None:
+        """``copy-from``'s ``from:``: the path of the element whose value is copied."""
+        value = self.args.get("from")
+        return str(value) if self.op == COPY_FROM and value is not None else None
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Element names a form must have besides the target for the defect to apply."""
+        return (self.source.rsplit("/", 1)[-1],) if self.source else ()
+
 
 _OPS = {
     "unsign-form", "unsign-envelope", "tamper-form", "form-algorithm", "form-signer",
     "envelope-signer", "envelope-delta", "envelope-set", "bad-base64", "period-before-in-force",
     "skip-required-form", "add-foreign-form", "remove", "insert-after", "set", "set-date",
-    "flip-cccd-sex",
+    "flip-cccd-sex", "copy-from",
 }  # fmt: skip
+COPY_FROM = "copy-from"
+"""Sets the target element to another element's value (``from:``, a path of element names
+found from the target's parent upwards): a cross-field rule's defect (``A != B``)."""
+_PATH = re.compile(r"[^\W\d][\w.\-]*(/[^\W\d][\w.\-]*)*")
 
 
 @cache
@@ -80,8 +96,14 @@ def load_defects() -> dict[str, Defect]:
         op = node.get("op")
         if op not in _OPS:
             raise CatalogError(
-                f"defect {name}: unknown op {op!r}", path=str(path), line=line_of(node)
+                f"defect {name}: unknown op {op!r}",
+                path=str(path),
+                line=line_of(node, "op"),
+                hint=f"{did_you_mean(str(op), _OPS)}known ops: {', '.join(sorted(_OPS))} (see "
+                "the comment at the top of fixtures/dossiers/defects.yaml)",
             )
+        if op == COPY_FROM:
+            _check_copy(str(name), node, path)
         undeclared = [code for code in expect if code not in error_codes.load()]
         if undeclared:
             raise CatalogError(
@@ -94,6 +116,20 @@ def load_defects() -> dict[str, Defect]:
         args = {k: v for k, v in node.items() if k not in {"op", "expect"}}
         defects[name] = Defect(str(name), op, tuple(node.get("expect", ())), args)
     return defects
+
+
+def _check_copy(name: str, node: dict[str, Any], path: object) -> None:
+    """``copy-from`` needs the element to change and a path of element names to copy."""
+    source, elements = node.get("from"), node.get("elements")
+    if not isinstance(source, str) or _PATH.fullmatch(source) is None or not elements:
+        raise CatalogError(
+            f"defect {name}: op copy-from needs elements: [<element to change>] and "
+            f"from: <path of element names>, got from: {source!r}",
+            path=str(path),
+            line=line_of(node, "from" if "from" in node else "op"),
+            hint="e.g. {op: copy-from, elements: [MaSoBHXHGop], from: MasoBHXH, "
+            "expect: [RULE-110]}; from is looked up from the element's parent upwards",
+        )
 
 
 def defect(name: str) -> Defect:
@@ -114,9 +150,9 @@ def _target(factory: DossierFactory, procedure: Procedure, d: Defect) -> tuple[s
     for element in d.elements:
         for code in procedure.required_forms:
             current = catalog.forms[code].current
-            if _has_element(form_model(current.xsd), element) and can_raise(
-                d.expect, current.rules
-            ):
+            model = form_model(current.xsd)
+            holds = all(_has_element(model, name) for name in (element, *d.needs))
+            if holds and can_raise(d.expect, current.rules):
                 return code, element
     return None
 
@@ -131,10 +167,14 @@ def _why_not(factory: DossierFactory, procedure: Procedure, d: Defect) -> str:
     holding = [
         code
         for code in procedure.required_forms
-        if any(_has_element(form_model(forms[code].current.xsd), e) for e in d.elements)
+        if any(
+            all(_has_element(form_model(forms[code].current.xsd), n) for n in (e, *d.needs))
+            for e in d.elements
+        )
     ]
     if not holding:
-        return f"none of its required forms has {wanted}, the element(s) the defect changes"
+        copied = f" beside {', '.join(d.needs)}, the element it copies" if d.needs else ""
+        return f"none of its required forms has {wanted}{copied}, the element(s) the defect changes"
     return (
         f"{', '.join(holding)} {'has' if len(holding) == 1 else 'have'} {wanted}, but no rule "
         f"of {'it' if len(holding) == 1 else 'them'} raises {', '.join(d.expect)}, the code "
@@ -204,9 +244,27 @@ def _content_change(d: Defect) -> Callable[[etree._Element], None]:
         extra.text = "x"
         node.addnext(extra)
 
+    def copy(node: etree._Element) -> None:
+        node.text = _copied(d, node)
+
     ops = {"set": set_text, "set-date": set_date, "flip-cccd-sex": flip, "remove": remove}
-    ops["insert-after"] = insert_after
+    ops.update({"insert-after": insert_after, COPY_FROM: copy})
     return ops[d.op]
+
+
+def _copied(d: Defect, node: etree._Element) -> str:
+    """The text of ``d``'s ``from:`` element nearest ``node``: below its parent, else below
+    each ancestor in turn (the same row's element before the form header's)."""
+    source = str(d.source)
+    for ancestor in node.iterancestors():
+        found = ancestor.find(source)
+        if found is not None and found is not node:
+            return found.text or ""
+    raise FactoryError(
+        f"defect {d.name}: no element {source} to copy into {node.tag}",
+        hint=f"fix from: of {d.name} in fixtures/dossiers/defects.yaml: a path of element "
+        f"names below {node.tag}'s parent or one of its ancestors",
+    )
 
 
 def _tamper(element: str, value: str) -> Callable[[bytes], bytes]:

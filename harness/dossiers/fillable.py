@@ -8,14 +8,20 @@ accepting them: the gateway never needs it, so catalog loading does not run it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from harness.catalog.loader import catalogs_dir, version_names
 from harness.catalog.model import Catalog, FormVersion
-from harness.dossiers._data import split_source
+from harness.catalog.xsd_names import declared_elements
+from harness.dossiers._data import FIELDS_FILE, load_yaml, split_source
 from harness.dossiers.factory import FieldRules, field_rules
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
+from harness.suggestions import did_you_mean
+from harness.yamlfile import line_of
 
 _SOURCE_KINDS = ("const", "digits", "choice", "person", "unit", "dossier", "row", "faker")
 
@@ -65,8 +71,44 @@ def unfilled_elements(catalog: Catalog) -> list[Unfilled]:
     return found
 
 
+def _named(doc: Any) -> Iterator[tuple[str, str, Any]]:
+    """(section, element name, the section's mapping) for each name fields.yaml lists."""
+    for section in ("fields", "optional", "prefer"):
+        listed = doc.get(section) if isinstance(doc, dict) else None
+        for name in listed if isinstance(listed, dict) else ():
+            yield section, str(name), listed
+
+
+def check_field_names(catalog: Catalog) -> None:
+    """Refuse a name under fields:, optional: or prefer: that no XSD of any catalog version
+    declares: the factory looks names up, so a misspelt one (``LyDoGopp``) is ignored and
+    its element filled otherwise, or left out, without a word."""
+    bases = dict.fromkeys([catalog.root.parent, catalogs_dir()])  # a copy's, and the project's
+    folders = [base / name for base in bases if base.is_dir() for name in version_names(base)]
+    known = declared_elements(p for folder in folders for p in sorted(folder.rglob("*.xsd")))
+    unknown = [(s, n, m) for s, n, m in _named(load_yaml(FIELDS_FILE)) if n not in known]
+    if not unknown:
+        return
+    section, name, listed = unknown[0]
+    others = "".join(
+        f"\n  line {line_of(m, n)}: {s}: {n!r} {did_you_mean(n, known)}".rstrip()
+        for s, n, m in unknown[1:]
+    )
+    more = f"\n{len(unknown) - 1} more name(s) no XSD declares:{others}" if others else ""
+    raise CatalogError(
+        f"{section}: {name!r} names no element of any catalog version's XSD, so the factory "
+        f"ignores it{more}",
+        path=str(fixtures_dir() / FIELDS_FILE),
+        line=line_of(listed, name),
+        hint=f"{did_you_mean(name, known)}element names are case-sensitive; remove the "
+        "entry if its element is gone from every version",
+    )
+
+
 def check_fillable(catalog: Catalog) -> None:
-    """Raise :class:`CatalogError` naming every element ``dossier build`` could not fill."""
+    """Raise :class:`CatalogError` naming every element ``dossier build`` could not fill,
+    or a name ``fields.yaml`` lists that no XSD declares (:func:`check_field_names`)."""
+    check_field_names(catalog)
     missing = unfilled_elements(catalog)
     if not missing:
         return

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import harness
 from harness.catalog import Catalog, FormVersion, validators_for
+from harness.catalog.rule_check import assert_at
 from harness.dossiers._data import choice_values, split_source
 from harness.errors import CatalogError, Finding, UsageError
 from harness.paths import cache_dir, fixtures_dir
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # the factory (Faker, ~90 ms) is imported when dossiers are b
 
 _STEP = re.compile(r"\[\d+\]$")
 _ROW = re.compile(r"\[\d+\]")
+_QUOTED = re.compile(r"'[^']*'")
 _FIX_DATA = "fix the catalog data it names, then run `bhxh-harness catalog check` again"
 _ENVELOPE = "Hoso"
 """The envelope's key among the document types whose messages ran."""
@@ -66,13 +68,14 @@ class Built:
 
 
 BUILD, REFUSED, FAILS, VALUE, DEFECT = "build", "refused", "fails", "value", "defect"
-AGREE = "agree"
+AGREE, DEFECTS_FILE = "agree", "defects-file"
 _HEADERS = {
     BUILD: "the dossier factory cannot build its valid dossiers",
     REFUSED: "the dossier factory's valid dossiers are refused",
     FAILS: "checking the factory's dossiers fails",
     VALUE: "fields.yaml gives values the XSDs refuse",
     DEFECT: "defective dossiers do not get the codes defects.yaml expects",
+    DEFECTS_FILE: "fixtures/dossiers/defects.yaml cannot be read",
     AGREE: "catalog.yaml's agrees_with_forms names paths no valid dossier has",
 }
 """What each kind of refusal says of the catalog, in the order they are named."""
@@ -91,6 +94,9 @@ class Refusal:
     hint: str
     kind: str = REFUSED
     gateway: bool = False
+    same: str = ""
+    """Refusals with the same ``same`` (and place and hint) are one problem met in several
+    rows, whatever values their texts quote; "" compares the texts, rows left out."""
 
 
 def smoke_builds(catalog: Catalog) -> Iterator[Built]:
@@ -163,7 +169,7 @@ def defect_refusals(
     try:
         names = list(load_defects())
     except UsageError as exc:  # defects.yaml itself: malformed, or an undeclared code
-        return [Refusal("", "", *_said(exc), DEFECT)]
+        return [Refusal("", "", *_said(exc), DEFECTS_FILE)]
     refusals: list[Refusal] = []
     for code in factory.catalog.procedures:
         for name in names if code not in skip else ():
@@ -325,10 +331,25 @@ def _refusal(catalog: Catalog, built: Built, found: Finding) -> Refusal:
     version = catalog.form_version(file_name) if file_name else None
     where = f"form {version.form} version {version.version}" if version else "envelope"
     element = _STEP.sub("", xpath.rstrip("/").rsplit("/", 1)[-1]).lstrip("@") or "/"
-    problem = f"the factory's valid dossier is refused: {found.code} {found.message_en} at {xpath}"
+    rule = _rule_named(catalog, version, found.context.get("rule", ""))
+    said = f"{found.code}{rule} {found.message_en}"
+    problem = f"the factory's valid dossier is refused: {said} at {xpath}"
     hint = _fix(catalog, found.code, element, version)
+    same = f"{found.code}{rule} at {_ROW.sub('[*]', xpath)}"
+    if not rule:  # a schema's message quotes the value, which differs from row to row
+        same += " " + _QUOTED.sub("'…'", found.message_en)
     # a signature_node the XSD does not allow refuses every signed dossier, a real I-VAN's too
-    return Refusal(built.procedure, where, problem, hint, gateway=hint.startswith(_NODE_HINT))
+    gateway = hint.startswith(_NODE_HINT)
+    return Refusal(built.procedure, where, problem, hint, gateway=gateway, same=same)
+
+
+def _rule_named(catalog: Catalog, version: FormVersion | None, assert_id: str) -> str:
+    """`` [rule=<id> at <file>:<line>]`` for a finding of a rule's assert, "" for the XSD's."""
+    if not assert_id:
+        return ""
+    paths = version.rules if version else catalog.envelope.rules
+    at = assert_at(paths, assert_id)
+    return f" [rule={assert_id} at {at}]" if at else f" [rule={assert_id}]"
 
 
 def _fix(catalog: Catalog, code: str, element: str, version: FormVersion | None) -> str:
@@ -448,21 +469,30 @@ def _grouped(refusals: list[Refusal]) -> list[str]:
     """One line per distinct problem, naming every procedure it was met in; problems that
     differ only in a row index (``NguoiDiLam[1]``, ``NguoiDiLam[2]``) make one line."""
     procedures: dict[tuple[str, str, str], list[str]] = {}
-    rows: dict[tuple[str, str, str], set[str]] = {}
+    rows: dict[tuple[str, str, str], dict[str, None]] = {}
     for r in refusals:
-        key = (r.where, _ROW.sub("[*]", r.problem), r.hint)
+        key = (r.where, r.same or _ROW.sub("[*]", r.problem), r.hint)
         procedures.setdefault(key, []).append(r.procedure)
-        rows.setdefault(key, set()).add(r.problem)
+        rows.setdefault(key, {})[r.problem] = None
     lines = []
-    for (where, problem, hint), codes in procedures.items():
-        seen = rows[(where, problem, hint)]
-        said_problem = f"{problem} ({len(seen)} rows)" if len(seen) > 1 else next(iter(seen))
+    for (where, _same, hint), codes in procedures.items():
+        seen = list(rows[(where, _same, hint)])
+        said_problem = _rows_said(seen)
         named = [code for code in dict.fromkeys(codes) if code]
         noun = "procedures" if len(named) > 1 else "procedure"
         listed = f"{noun} {', '.join(named)}" if named else ""
         said = f"{where} ({listed})" if where and listed else where or listed
         lines.append(f"{said}: {said_problem} — {hint}" if said else f"{said_problem} — {hint}")
     return lines
+
+
+def _rows_said(problems: list[str]) -> str:
+    """One problem met in ``problems``' rows: the first row's text, the rows counted."""
+    if len(problems) == 1:
+        return problems[0]
+    first = _ROW.sub("[*]", problems[0])
+    same = all(_ROW.sub("[*]", p) == first for p in problems)
+    return f"{first} ({len(problems)} rows{'' if same else ', the first one quoted'})"
 
 
 __all__ = [

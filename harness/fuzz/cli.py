@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it start
     from rich.console import Console
 
     from harness.fuzz.pool import DossierPool
-    from harness.fuzz.runner import FuzzReport
+    from harness.fuzz.runner import FuzzFailure, FuzzReport
     from harness.reporting import ReportBundle
 
 DEFAULT_BUDGET = 200
@@ -209,9 +209,15 @@ def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
         f"cases ({report.elapsed:.1f} s, {report.cases_per_second:.0f}/s)"
     )
     for failure in report.failures:
-        console.print(f"  {failure.check} [{failure.family}] {failure.reason}")
+        console.print(f"  {failure.check} [{failure.family}] {_where(failure)}: {failure.reason}")
         if failure.evidence is not None:
             console.print(f"    reproduce: {failure.evidence.command}")
+
+
+def _where(failure: FuzzFailure) -> str:
+    """``procedure 600 (D02-TS-505, TK1-TS-595)``: which dossier broke the property."""
+    forms = f" ({', '.join(failure.forms)})" if failure.forms else ""
+    return f"procedure {failure.procedure or '?'}{forms}"
 
 
 def _stopped(report: FuzzReport, out: Path | None, console: Console) -> list[ReportBundle]:

@@ -38,6 +38,7 @@ from harness.errors import GatewayUnavailable, UsageError
 from harness.fuzz._core import DEFAULT_SETTINGS, MutationSettings
 from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
 from harness.fuzz.mutations import check_families
+from harness.fuzz.pool import DossierSpec
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
 from harness.fuzz.strategies import FuzzCase, fuzz_batches, fuzz_cases
 from harness.fuzz.target import Target
@@ -70,6 +71,7 @@ class FuzzFailure:
     minimised: bool
     evidence: Evidence | None
     procedure: str = ""  # the minimal case's
+    forms: tuple[str, ...] = ()  # its valid dossier's form files, e.g. D02-TS-505
 
 
 @dataclass
@@ -263,7 +265,9 @@ def run_fuzz(
         written = {(f.check, f.family) for f in report.failures}
         for key, failure in first.items():
             if key not in written:
-                report.failures.append(_written(failure, failure, counts[key], found, pki, replay))
+                report.failures.append(
+                    _written(failure, failure, counts[key], found, pki, replay, catalog)
+                )
         report.elapsed = time.perf_counter() - start
         emit(FuzzInterrupted(report))
 
@@ -284,7 +288,9 @@ def run_fuzz(
                     failure, send, catalog, pki, mutation_settings, minimise, seed, ivan, gone
                 )
                 no_verdict_if_gone()
-            result = _written(failure, minimal, counts[(check, family)], found, pki, replay)
+            result = _written(
+                failure, minimal, counts[(check, family)], found, pki, replay, catalog
+            )
             report.failures.append(result)
             emit(FailureMinimised(result))
     report.elapsed = time.perf_counter() - start
@@ -327,6 +333,7 @@ def _written(
     found: Path | None,
     pki: TestPKI,
     replay: GatewayReplay | None,
+    catalog: Catalog,
 ) -> FuzzFailure:
     """``failure`` as the report gives it, with ``minimal`` (``failure`` itself when it was
     not minimised) written as evidence in ``found``."""
@@ -343,7 +350,18 @@ def _written(
         minimal is not failure,
         evidence,
         minimal.case.spec.procedure,
+        _forms(catalog, minimal.case.spec),
     )
+
+
+def _forms(catalog: Catalog, spec: DossierSpec) -> tuple[str, ...]:
+    """The form versions ``spec``'s valid dossier carries (``D02-TS-505``): what a
+    failure line names beside the procedure, so whoever reads it knows where to look."""
+    procedure = catalog.procedure(spec.procedure)
+    if procedure is None:
+        return ()
+    codes = procedure.forms if spec.optional_forms else procedure.required_forms
+    return tuple(f"{c}-{catalog.forms[c].current.version}" for c in codes if c in catalog.forms)
 
 
 class _Stops:

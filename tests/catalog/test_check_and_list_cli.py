@@ -124,3 +124,25 @@ def test_catalog_list_lists_every_version_and_fails_the_one_whose_start_clashes(
     diffed = _cli(home, "catalog", "diff", "2024.1", "2026.1")  # a gate must not pass it
     assert diffed.returncode == 2, diffed.stdout + diffed.stderr
     assert "both take effect 07/2024" in diffed.stderr and "does not pass" in diffed.stderr
+
+
+def test_catalog_list_fails_a_version_whose_schema_does_not_compile(tmp_path: Path) -> None:
+    """It listed such a version with exit 0, while `check` and `diff` refused it."""
+    home = edited_home(
+        tmp_path,
+        Path("catalog/2026.1/xsd/D02-TS-505.xsd"),
+        '<xs:element name="HoTen" type="Ten100"/>',
+        '<xs:element name="HoTen" type="Ten5000"/>',
+    )
+    done = _cli(home, "catalog", "list")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "2024.1  from 07/2024" in done.stdout and "2026.1  cannot load: " in done.stderr
+    assert "Ten5000" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_catalog_diff_of_a_missing_version_says_it_does_not_exist() -> None:
+    """It said "not found", then that the version "does not pass `catalog check`"."""
+    done = _cli(None, "catalog", "diff", "2026.1", "2026.9")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "not found" in done.stderr and "2024.1" in done.stderr
+    assert "does not pass" not in done.stderr and "Traceback" not in done.stderr
