@@ -136,10 +136,11 @@ def _max_backoff(value: float) -> float:
 
 RECORD_EXIT_CODES = (
     "Exit codes: 0 recorded (warnings included), 2 usage error (nothing replayed; e.g. NAME "
-    "exists and --force is not given, or a gateway clock too slow for --poll-timeout without "
-    "--admin-token), 3 could not conclude: the gateway became unavailable during the run, or "
-    "lifecycle messages were still awaited at --poll-timeout (nothing written), 130/143 "
-    "stopped by Ctrl-C/SIGTERM (nothing written)."
+    "exists and --force is not given, --catalog names a version the gateway does not serve, "
+    "or a gateway clock too slow for --poll-timeout without --admin-token), 3 could not "
+    "conclude: the gateway became unavailable during the run, or lifecycle messages were "
+    "still awaited at --poll-timeout (nothing written), 130/143 stopped by Ctrl-C/SIGTERM "
+    "(nothing written)."
 )
 
 
@@ -148,7 +149,11 @@ RECORD_EXIT_CODES = (
 @click.option("--name", required=True, help="Baseline name (folder under fixtures/baselines).")
 @click.option("--force", is_flag=True, help="Replace baseline NAME if it already exists.")
 @click.option(
-    "--catalog", "version", type=NAME, help="Catalog version of the corpus (default: latest)."
+    "--catalog",
+    "version",
+    type=NAME,
+    help="Catalog version of the corpus; the gateway must serve it (default: the newest "
+    "version the gateway serves that this harness has in fixtures/catalog).",
 )
 @click.option(
     "--seed", "seeds", type=int, multiple=True, help="Corpus seed, repeatable (default: 0)."
@@ -281,7 +286,9 @@ def regress(
 ) -> None:
     """Replay baseline NAME's corpus against a candidate gateway and report differences.
 
-    The report (JUnit, JSON, HTML) is written under --out (default reports/).
+    A catalog version the candidate serves that is newer than the baseline's is exercised
+    too: its valid dossiers (one per procedure and form version) must be accepted. The
+    report (JUnit, JSON, HTML) is written under --out (default reports/).
     """
     from rich.console import Console
 

@@ -34,6 +34,12 @@ KINDS = (
     "latency-p50",
     "latency-p95",
 )
+"""The kinds of the per-procedure matrix: the baseline's corpus replayed again."""
+NEW_CATALOG_REJECTED = "new-catalog-rejected"
+"""A valid dossier of a catalog the candidate serves newer than the baseline's, refused
+(:mod:`harness.regression.new_catalogs`): reported per catalog version, not per cell."""
+EXPECTABLE_KINDS = (*KINDS, NEW_CATALOG_REJECTED)
+"""Every kind an expectations file may declare intended."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,11 @@ def _verdict(b: dict[str, Any], c: dict[str, Any]) -> tuple[str, str, str] | Non
             fmt(f"{x[0]} {x[2]}" for x in c["findings"]),
         )
     return None
+
+
+def answered(o: dict[str, Any]) -> str:
+    """``400 RULE-110 at XPATH: message``: a refused outcome as a reader wants it."""
+    return f"{o['status']} {' '.join(o['codes']) or 'accepted'}" + _first_finding(o)
 
 
 def _first_finding(o: dict[str, Any]) -> str:
@@ -296,9 +307,12 @@ def compare(
 
 
 __all__ = [
+    "EXPECTABLE_KINDS",
     "KINDS",
+    "NEW_CATALOG_REJECTED",
     "Difference",
     "LatencyThresholds",
+    "answered",
     "compare",
     "compare_dossier",
     "compare_latency",

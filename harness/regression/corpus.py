@@ -160,13 +160,14 @@ def quirk_corpus(
     return entries
 
 
-def build_corpus(recipe: CorpusRecipe, pki: TestPKI) -> list[CorpusEntry]:
-    """The corpus of ``recipe``, in a stable order (names are unique)."""
+def build_corpus(recipe: CorpusRecipe, pki: TestPKI, *, defects: bool = True) -> list[CorpusEntry]:
+    """The corpus of ``recipe``, in a stable order (names are unique); without
+    ``defects``, only its valid dossiers (a newly served catalog's, say)."""
     factory = DossierFactory(load_catalog(recipe.catalog), pki)
     if recipe.ivan:
         factory = factory_for_ivan(factory, recipe.ivan, pki.trust_store())
     procedures = list(recipe.procedures or factory.catalog.procedures)
-    entries = list(generated_corpus(factory, recipe.seeds, procedures=procedures))
+    entries = list(generated_corpus(factory, recipe.seeds, defects=defects, procedures=procedures))
     if recipe.quirks:
         entries += quirk_corpus(factory, recipe.seeds, procedures)
     if recipe.static:

@@ -26,10 +26,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.catalog import load_catalog
+from harness.catalog import list_versions, load_catalog
 from harness.catalog.diff import EFFECTIVE_FROM_CHANGED, CatalogDiff, diff_catalogs
 from harness.errors import ConfigError, UsageError
-from harness.regression.compare import KINDS, Difference
+from harness.regression.compare import EXPECTABLE_KINDS, NEW_CATALOG_REJECTED, Difference
 from harness.yamlfile import line_of, load_yaml
 
 _MATCH_KEYS = ("procedure", "dossier", "form", "field", "expected", "actual")
@@ -134,12 +134,12 @@ def load_expectations(path: Path | None) -> list[Expectation]:
             )
         kind, reason = str(raw.get("kind", "")), str(raw.get("reason", "")).strip()
         kind = _glob(path, line, "kind", kind)
-        if not reason or not any(fnmatch.fnmatchcase(k, kind) for k in KINDS):
+        if not reason or not any(fnmatch.fnmatchcase(k, kind) for k in EXPECTABLE_KINDS):
             raise _refuse(
                 path,
                 line,
                 f"expectation {index} needs a known kind (a glob must match one) and a reason",
-                hint=f"kinds: {', '.join(KINDS)}",
+                hint=f"kinds: {', '.join(EXPECTABLE_KINDS)}",
             )
         patterns = tuple((k, _glob(path, line, k, str(raw[k]))) for k in _MATCH_KEYS if k in raw)
         out.append(Expectation(kind, reason, patterns))
@@ -171,7 +171,9 @@ class CatalogImpact:
     diff: CatalogDiff
     changed: tuple[str, ...]
     unchanged: tuple[str, ...]
-    broken: tuple[Difference, ...]  # previously accepted dossiers of unchanged procedures
+    broken: tuple[Difference, ...]
+    """Previously accepted dossiers of unchanged procedures now refused, and valid dossiers
+    of those procedures built for the new version that the candidate refused."""
 
 
 def touched_procedures(diff: CatalogDiff) -> set[str]:
@@ -202,15 +204,27 @@ def touched_procedures(diff: CatalogDiff) -> set[str]:
     return touched & everything
 
 
+def _breaks(d: Difference, new: str) -> bool:
+    """A previously valid dossier refused, or a valid dossier of catalog ``new`` refused."""
+    if d.kind == NEW_CATALOG_REJECTED:
+        return d.field == f"catalog {new}"
+    return d.kind == "newly-rejected"
+
+
 def catalog_impact(
     baseline_catalogs: tuple[str, ...] | list[str],
     candidate_catalogs: tuple[str, ...] | list[str],
     differences: list[Difference],
 ) -> CatalogImpact | None:
-    """When the candidate's newest catalog differs from the baseline's, what that broke."""
+    """When the candidate's newest catalog (of those this harness has) differs from the
+    baseline's, what that broke: the corpus's dossiers newly refused, and the newest
+    catalog's own valid dossiers refused (``new-catalog-rejected``), which alone reach the
+    rules of a version that governs none of the corpus's periods."""
     if not baseline_catalogs or not candidate_catalogs:
         return None
-    old, new = baseline_catalogs[-1], candidate_catalogs[-1]
+    old = baseline_catalogs[-1]
+    known = [v for v in candidate_catalogs if v in list_versions()]
+    new = known[-1] if known else candidate_catalogs[-1]
     if old == new or old not in candidate_catalogs:
         return None  # the same, or an older one: a catalog-removed difference says so
     try:
@@ -220,9 +234,7 @@ def catalog_impact(
     touched = touched_procedures(diff)
     procedures = sorted(load_catalog(old).procedures)
     unchanged = tuple(p for p in procedures if p not in touched)
-    broken = tuple(
-        d for d in differences if d.kind == "newly-rejected" and d.procedure in unchanged
-    )
+    broken = tuple(d for d in differences if d.procedure in unchanged and _breaks(d, new))
     return CatalogImpact(diff, tuple(sorted(touched)), unchanged, broken)
 
 

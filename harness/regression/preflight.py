@@ -76,6 +76,21 @@ def _refuse_stopped_clock(url: str, health: requests.Response) -> None:
     )
 
 
+def served_versions(target: GatewayTarget) -> list[str] | None:
+    """The catalog versions the gateway lists in ``/healthz`` (``catalogs``), as it orders
+    them; None when it does not say (not JSON, not 200: :func:`check_gateway` judges that)."""
+    with target.session() as session:
+        health = reach(session, target.base_url)
+    try:
+        body = health.json() if health.status_code == 200 else None
+    except ValueError:
+        return None
+    versions = body.get("catalogs") if isinstance(body, dict) else None
+    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
+        return None
+    return versions
+
+
 def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan_hint: str) -> None:
     """Reachable, not in maintenance, its clock not stopped at its limit, the I-VAN token
     accepted and ``ivan``'s, the admin token accepted when given, and a clock fast enough
@@ -147,4 +162,4 @@ def _slow_clock_hint(needed: float, poll_timeout: float) -> str:
     return hint
 
 
-__all__ = ["LIFECYCLE_SECONDS", "base_url", "check_gateway", "probe_body"]
+__all__ = ["LIFECYCLE_SECONDS", "base_url", "check_gateway", "probe_body", "served_versions"]

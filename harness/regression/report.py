@@ -12,14 +12,19 @@ from collections import defaultdict
 from pathlib import Path
 
 from harness.paths import reports_dir
-from harness.regression.compare import KINDS, Difference
-from harness.regression.expectations import form_versions
+from harness.regression.compare import KINDS, NEW_CATALOG_REJECTED, Difference
+from harness.regression.expectations import CatalogImpact, form_versions
+from harness.regression.new_catalogs import NewCatalogRun, unexercised
 from harness.regression.run import RegressionResult
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
 
 REQUIREMENT = (
     "DESIGN.md Suites/Regression: replayed against the candidate, the corpus must give the "
     "baseline's normalised outcome (status, codes, XPaths, messages) and latency"
+)
+NEW_CATALOG_REQUIREMENT = (
+    "a catalog version the candidate serves newer than the baseline's: every dossier the "
+    "factory builds valid for it (one per procedure and per accepted form version) is accepted"
 )
 _EVIDENCE_MAX = 40
 
@@ -68,13 +73,15 @@ def report_bundle(
             "notes": " | ".join(result.notes),
             "unused_expectations": " | ".join(e.describe() for e in result.unused),
             "transport": transport_line(result),
+            **_new_catalog_meta(result),
         },
     )
     bundle = ReportBundle(info, (out or reports_dir()) / result.run_id)
     reasons = {id(d): reason for d, reason in result.intended}
     by_cell: dict[tuple[str, str], list[Difference]] = defaultdict(list)
     for d in result.differences:
-        by_cell[(d.kind, d.procedure)].append(d)
+        if d.kind != NEW_CATALOG_REJECTED:  # its own case per catalog version, below
+            by_cell[(d.kind, d.procedure)].append(d)
     # every difference has its cell, ``all`` (the whole gateway) included: the bundle's
     # verdict must be the terminal's
     procedures = sorted({e.procedure or "static" for e in result.corpus} | {p for _, p in by_cell})
@@ -108,34 +115,111 @@ def report_bundle(
             )
     if result.intended or result.unused:
         bundle.add(_expectations_case(result, reproduce))
+    for new in result.new_catalogs:
+        bundle.add(_new_catalog_case(new, reasons, reproduce))
+    for version in result.unexercised:
+        bundle.add(_unexercised_case(version, reproduce))
     if result.impact is not None:
-        impact = result.impact
-        broken = [d for d in impact.broken if id(d) not in reasons]
-        bundle.add(
-            CaseResult(
-                case_id="REG-catalog-impact",
-                title=f"catalog {impact.diff.old_version} -> {impact.diff.new_version}: "
-                "previously valid dossiers of unchanged procedures",
-                outcome=Outcome.FAILED if broken else Outcome.PASSED,
-                requirement="DESIGN.md: a new catalog version must not break unchanged procedures",
-                message=(
-                    f"{len(impact.broken)} previously valid dossier(s) of unchanged procedures "
-                    f"now fail: {', '.join(sorted({d.dossier for d in impact.broken}))}"
-                    if impact.broken
-                    else "no previously valid dossier of an unchanged procedure fails"
-                ),
-                evidence={
-                    "changed procedures": " ".join(impact.changed) or "(none)",
-                    "unchanged procedures": " ".join(impact.unchanged) or "(none)",
-                    "catalog changes": "\n".join(
-                        f"[{c.tag}] {c.kind} {c.subject}: {c.detail}" for c in impact.diff.changes
-                    ),
-                    **_evidence(list(impact.broken), {}),
-                },
-                reproduce=reproduce,
-            )
-        )
+        bundle.add(_impact_case(result.impact, reasons, reproduce))
     return bundle
+
+
+def _impact_message(impact: CatalogImpact) -> str:
+    """What REG-catalog-impact found, in one line (the HTML shows it for a passed case too)."""
+    if not impact.broken:
+        return "no previously valid dossier of an unchanged procedure fails"
+    old = sorted({d.dossier for d in impact.broken if d.kind != NEW_CATALOG_REJECTED})
+    new = sorted({d.dossier for d in impact.broken if d.kind == NEW_CATALOG_REJECTED})
+    told = []
+    if old:
+        told.append(
+            f"{len(old)} previously valid dossier(s) of unchanged procedures now fail: "
+            + ", ".join(old)
+        )
+    if new:
+        told.append(
+            f"{len(new)} valid dossier(s) of unchanged procedures, built for catalog "
+            f"{impact.diff.new_version}, are refused: {', '.join(new)}"
+        )
+    return "; ".join(told)
+
+
+def _impact_case(impact: CatalogImpact, reasons: dict[int, str], reproduce: str) -> CaseResult:
+    """Unchanged procedures whose valid dossiers the newer catalog's candidate refuses."""
+    broken = [d for d in impact.broken if id(d) not in reasons]
+    old, new = impact.diff.old_version, impact.diff.new_version
+    return CaseResult(
+        case_id="REG-catalog-impact",
+        title=f"catalog {old} -> {new}: previously valid dossiers of unchanged procedures",
+        outcome=Outcome.FAILED if broken else Outcome.PASSED,
+        requirement="DESIGN.md: a new catalog version must not break unchanged procedures",
+        message=_impact_message(impact),
+        evidence={
+            "changed procedures": " ".join(impact.changed) or "(none)",
+            "unchanged procedures": " ".join(impact.unchanged) or "(none)",
+            f"catalog changes {old} -> {new} (this harness's fixtures/catalog)": "\n".join(
+                f"[{c.tag}] {c.kind} {c.subject}: {c.detail}" for c in impact.diff.changes
+            ),
+            **_evidence(list(impact.broken), {}),
+        },
+        reproduce=reproduce,
+    )
+
+
+def _new_catalog_case(new: NewCatalogRun, reasons: dict[int, str], reproduce: str) -> CaseResult:
+    """A newer catalog's valid dossiers: each accepted, or refused with code, XPath, message."""
+    failing = [d for d in new.differences if id(d) not in reasons]
+    evidence = {
+        f"what catalog {new.version} brings (catalog diff {new.baseline_version} -> "
+        f"{new.version}, this harness's fixtures)": "\n".join(
+            f"[{c.tag}] {c.kind} {c.subject}: {c.detail}" for c in new.diff.changes
+        )
+        or "(no change)",
+        **new.lines(),
+    }
+    intended = sorted({reasons[id(d)] for d in new.differences if id(d) in reasons})
+    if intended:
+        evidence["intended refusals"] = "\n".join(intended)
+    return CaseResult(
+        case_id=f"REG-new-catalog@{new.version}",
+        title=f"catalog {new.version}, newer than the baseline's {new.baseline_version}: "
+        "the candidate accepts its valid dossiers",
+        outcome=Outcome.FAILED if failing else Outcome.PASSED,
+        requirement=NEW_CATALOG_REQUIREMENT,
+        message=new.summary() + (f"; {len(failing)} unintended refusal(s)" if failing else ""),
+        evidence=evidence,
+        reproduce=reproduce,
+    )
+
+
+def _unexercised_case(version: str, reproduce: str) -> CaseResult:
+    """A newly served version this harness cannot build dossiers for: said, not hidden."""
+    return CaseResult(
+        case_id=f"REG-new-catalog@{version}",
+        title=f"catalog {version}, newly served by the candidate",
+        outcome=Outcome.SKIPPED,
+        requirement=NEW_CATALOG_REQUIREMENT,
+        message=unexercised(version),
+        reproduce=reproduce,
+    )
+
+
+def _new_catalog_meta(result: RegressionResult) -> dict[str, str]:
+    """The newer catalogs and the catalog impact in the report's header, which the HTML
+    shows whatever the cases' outcomes (it details only failed cases' evidence)."""
+    meta = {}
+    if result.new_catalogs:
+        meta["new_catalogs"] = " | ".join(new.summary() for new in result.new_catalogs)
+    if result.unexercised:
+        meta["new_catalogs_not_exercised"] = " | ".join(map(unexercised, result.unexercised))
+    if result.new_catalogs and result.impact is not None:
+        impact = result.impact
+        meta["catalog_impact"] = (
+            f"{impact.diff.old_version} -> {impact.diff.new_version}: changed "
+            f"{' '.join(impact.changed) or '(none)'}; unchanged "
+            f"{' '.join(impact.unchanged) or '(none)'}; {_impact_message(impact)}"
+        )
+    return meta
 
 
 def transport_line(result: RegressionResult) -> str:
@@ -179,6 +263,8 @@ def summary_lines(result: RegressionResult) -> list[str]:
     for kind, found in sorted(groups.items()):
         procedures = ", ".join(dict.fromkeys(d.procedure for d in found))
         lines.append(f"{kind} x{len(found)} in {procedures}; e.g. {_example(found[0])}")
+    lines += [new.summary() for new in result.new_catalogs]
+    lines += [unexercised(version) for version in result.unexercised]
     if result.impact is not None and result.impact.broken:
         broken = sorted({d.dossier for d in result.impact.broken})
         lines.append(

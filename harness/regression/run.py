@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.catalog import latest_version
+from harness.catalog import latest_version, list_versions, load_catalog, period_key
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import GatewayUnavailable, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
@@ -49,12 +49,14 @@ from harness.regression.expectations import (
     load_expectations,
 )
 from harness.regression.fingerprint import corpus_digests, rebuilt_differently
+from harness.regression.new_catalogs import NewCatalogRun, replay_new_catalogs
 from harness.regression.normalise import Masks, load_masks
-from harness.regression.preflight import base_url, check_gateway, probe_body
+from harness.regression.preflight import base_url, check_gateway, probe_body, served_versions
 from harness.regression.replay import GatewayTarget, Replay, replay, time_submissions
 from harness.regression.transport import TransportStats
 from harness.reporting import new_run_id
 from harness.reporting.bundle import when_stopped
+from harness.served_catalogs import ServedCatalogs
 from harness.signing import TestPKI, ensure_pki
 
 Progress = Callable[[int, int], None]
@@ -109,9 +111,11 @@ def _replay(
     max_backoff: float | None,
     target_options: dict[str, Any],
     on_stop: Callable[[Replay], None] | None = None,
+    after: Callable[[GatewayTarget, Replay], None] | None = None,
 ) -> Replay:
     """Open the target (checking a URL gateway first) and replay ``corpus`` against it
-    (``on_stop``: see :func:`~harness.regression.replay.replay`)."""
+    (``on_stop``: see :func:`~harness.regression.replay.replay`); ``after`` then sends
+    more to the same gateway (an in-process one is gone once the target closes)."""
     options: dict[str, Any] = dict(target_options)
     options.update(ivan=recipe.ivan_code, probe=probe_body(corpus), ivan_hint=ivan_hint)
     with open_target(gateway, pki=pki, **options) as target:
@@ -124,7 +128,9 @@ def _replay(
             target, corpus, masks, on_progress=_progress(len(corpus), on_progress),
             max_backoff=max_backoff, on_stop=stopped,
         )  # fmt: skip
-    run.target = target.name
+        run.target = target.name
+        if after is not None:
+            after(target, run)
     return run
 
 
@@ -235,9 +241,8 @@ def record(
         )
     pki = pki or ensure_pki()
     code = "" if ivan in (None, DEFAULT_IVAN_CODE) else str(ivan)
-    recipe = CorpusRecipe(
-        catalog or latest_version(), tuple(seeds), procedures=procedures, ivan=code
-    )
+    version = record_catalog(catalog, served_by(gateway, target_options))
+    recipe = CorpusRecipe(version, tuple(seeds), procedures=procedures, ivan=code)
     corpus = build_corpus(recipe, pki)
     masks = load_masks(masks_path)
     hint = (
@@ -256,6 +261,46 @@ def record(
         name, recipe, run.target, _masks_digest(masks_path), run, corpus_digests(corpus)
     )
     return baseline, save_baseline(baseline, root)
+
+
+def served_by(gateway: str, options: dict[str, Any]) -> list[str] | None:
+    """The catalog versions ``gateway`` serves, oldest first: the in-process gateway's
+    (``catalogs``, default every version on disk), or a URL's ``/healthz`` list (None when
+    it does not say, or when :func:`open_target` is to refuse the options anyway)."""
+    if gateway == "inproc":
+        return ServedCatalogs(tuple(options.get("catalogs") or ())).versions
+    if not options.get("token") or options.get("release") or options.get("catalogs"):
+        return None
+    verify = options.get("verify_tls", True)
+    url = base_url(gateway)
+    return served_versions(GatewayTarget(url, str(options["token"]), verify_tls=verify))
+
+
+def record_catalog(catalog: str | None, served: list[str] | None) -> str:
+    """The corpus's catalog: ``catalog``, which the gateway must serve, or by default the
+    newest (by ``effective_from``) it serves that this harness has. A corpus of a version
+    the gateway does not serve is answered by another version's rules, not recorded."""
+    on_disk = list_versions()
+    if served is None:
+        return catalog or latest_version()
+    if catalog is not None:
+        if catalog in on_disk and catalog not in served:
+            raise UsageError(
+                f"the gateway does not serve catalog {catalog}: it serves "
+                f"{' '.join(served) or 'none'}",
+                hint="pass --catalog with one of those, or leave it out to record the newest "
+                "one it serves that this harness has",
+            )
+        return catalog
+    have = [v for v in served if v in on_disk]
+    if not have:
+        raise UsageError(
+            f"the gateway serves catalog {' '.join(served) or '(none)'}, none of which this "
+            f"harness has (it has {' '.join(on_disk)})",
+            hint="add the version's folder under fixtures/catalog (or set BHXH_HARNESS_HOME "
+            "to a copy that has it), or record against a gateway serving one of those",
+        )
+    return max(have, key=lambda v: period_key(load_catalog(v).effective_from))
 
 
 def _refuse_unfinished(run: Replay, name: str) -> None:
@@ -320,6 +365,11 @@ class RegressionResult:
     """When the run began (UTC), before the baseline was read: its report's start."""
     run_id: str = field(kw_only=True)
     """The report's run id (and folder name), stamped when the run began."""
+    new_catalogs: list[NewCatalogRun] = field(default_factory=list, kw_only=True)
+    """The catalogs the candidate serves newer than the baseline's, their valid dossiers
+    replayed (none for a candidate serving the baseline's catalogs)."""
+    unexercised: list[str] = field(default_factory=list, kw_only=True)
+    """Newly served catalog versions this harness does not have: not exercised."""
 
     @property
     def ok(self) -> bool:
@@ -375,9 +425,21 @@ def regress(
                 _interrupted(base, corpus, partial, declared, messages_read, started_at, run_id)
             )
 
+    newer: list[NewCatalogRun] = []
+    unknown: list[str] = []
+
+    def new_catalogs(target: GatewayTarget, done: Replay) -> None:
+        with when_stopped(lambda: stopped(done, messages_read=True)):
+            runs, missing = replay_new_catalogs(
+                target, base, done.catalogs, masks, pki,
+                max_backoff=max_backoff, on_progress=on_progress,
+            )  # fmt: skip
+        newer.extend(runs)
+        unknown.extend(missing)
+
     run = _replay(
         gateway, base.recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options,
-        on_stop=lambda partial: stopped(partial, messages_read=False),
+        on_stop=lambda partial: stopped(partial, messages_read=False), after=new_catalogs,
     )  # fmt: skip
     meta = {e.name: (e.procedure or "static", e.forms) for e in corpus}
     found = compare(base.outcomes, run.outcomes, meta)
@@ -393,12 +455,13 @@ def regress(
         slower = compare_latency(base.latency, latency, thresholds)
     found += slower
     found += compare_catalogs(base.catalogs, run.catalogs)
+    found += [d for new in newer for d in new.differences]
     intended, unintended, unused = apply_expectations(found, declared)
     impact = catalog_impact(base.catalogs, run.catalogs, found)
     return RegressionResult(
         base, run.target, corpus, run, unintended, intended, unused, latency, thresholds,
         impact, notes + run.notes, unjudged_latency(base.latency, latency, thresholds),
-        started_at=started_at, run_id=run_id,
+        started_at=started_at, run_id=run_id, new_catalogs=newer, unexercised=unknown,
     )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ FUZZABLE = {
     "nfd-rejected": "valid-accepted",
     "pa-code-removed": "valid-accepted",
     "xsd-shadowed": "valid-accepted",
+    "new-form-shadowed": "valid-accepted",
     "error-code-renumbered": "rejected-as-expected",
     "idempotency-broken": "idempotent",
 }

@@ -1,0 +1,210 @@
+"""Catalog versions the candidate serves that are newer than the baseline's: exercised.
+
+The baseline's corpus is built for one catalog version, and a gateway judges a dossier by
+the version in effect for its period, so a newly served version governs no dossier of the
+corpus: a broken rule, procedure or form version in it would pass ``regress`` unseen.
+After the corpus, the valid dossiers of each newer version this harness has on disk (one
+per procedure and per accepted form version, per baseline seed, built by the same factory
+and so dated in that version's period) are replayed; each must be accepted, since a
+factory-valid dossier the candidate refuses means the candidate and the catalog data
+disagree. A newer version this harness does not have is said, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.catalog import list_versions, load_catalog, period_key
+from harness.catalog.diff import CatalogDiff, diff_catalogs
+from harness.dossiers.corpus import CorpusEntry
+from harness.message_kinds import RESULT
+from harness.regression.baseline import Baseline
+from harness.regression.compare import NEW_CATALOG_REJECTED, Difference, answered
+from harness.regression.corpus import CorpusRecipe, build_corpus
+from harness.regression.expectations import form_versions
+from harness.regression.normalise import Masks
+from harness.regression.replay import GatewayTarget, Replay, replay
+from harness.signing import TestPKI
+
+_ADDED = {"procedure-added", "form-added", "form-version-added"}
+_REMOVED = {"procedure-removed", "form-removed", "form-version-removed"}
+
+
+@dataclass
+class NewCatalogRun:
+    """One newer catalog version's valid dossiers, replayed against the candidate."""
+
+    version: str
+    baseline_version: str
+    """The baseline's newest catalog version, which ``diff`` starts from."""
+    diff: CatalogDiff
+    entries: list[CorpusEntry]
+    outcomes: dict[str, dict[str, Any]]
+    differences: list[Difference]
+
+    def items(self) -> list[str]:
+        """``+600o``, ``+D02-TS-490``, ``-D02-TS-595``: what the version adds and removes."""
+        out = [f"+{c.subject}" for c in self.diff.changes if c.kind in _ADDED]
+        return out + [f"-{c.subject}" for c in self.diff.changes if c.kind in _REMOVED]
+
+    def summary(self) -> str:
+        """``candidate serves 2026.2 (newer than the baseline's 2026.1): +600o; 9 valid
+        dossiers replayed: 9 accepted``: the new catalog in one line."""
+        brought = ", ".join(self.items()) or "no procedure, form or form version added or removed"
+        counts = Counter(_verdict(self.outcomes.get(e.name)) for e in self.entries)
+        told = [f"{counts.pop('accepted', 0)} accepted"]
+        told += [f"{n} {what}" for what, n in sorted(counts.items())]
+        return (
+            f"candidate serves {self.version} (newer than the baseline's "
+            f"{self.baseline_version}): {brought}; {len(self.entries)} valid dossier(s) "
+            f"replayed: {', '.join(told)}"
+        )
+
+    def lines(self) -> dict[str, str]:
+        """Per procedure, each dossier with its form versions: accepted, or refused with
+        code, XPath and message (the evidence of the run's ``REG-new-catalog`` case)."""
+        grouped: dict[str, list[str]] = {}
+        for entry in self.entries:
+            outcome = self.outcomes.get(entry.name)
+            forms = ", ".join(form_versions(entry.forms))
+            grouped.setdefault(entry.procedure, []).append(
+                f"{entry.name} ({forms}): {_described(outcome)}"
+            )
+        return {f"procedure {p}": "\n".join(lines) for p, lines in sorted(grouped.items())}
+
+
+def _verdict(outcome: dict[str, Any] | None) -> str:
+    if outcome is None:
+        return "not replayed"
+    if outcome.get("unavailable"):
+        return "unavailable"
+    return "accepted" if outcome.get("accepted") else "refused"
+
+
+def _described(outcome: dict[str, Any] | None) -> str:
+    """``accepted, 03/TB-TS received`` or ``refused: 400 RULE-110 at XPATH: message``."""
+    verdict = _verdict(outcome)
+    if outcome is None or verdict == "not replayed":
+        return verdict
+    if verdict == "unavailable":
+        return f"unavailable ({outcome['unavailable']}): not judged"
+    if verdict == "refused":
+        return f"refused: {answered(outcome)}"
+    kinds = [m.get("kind") for m in outcome.get("messages") or ()]
+    return f"accepted, {RESULT} {'received' if RESULT in kinds else 'not received'}"
+
+
+def _effective(version: str) -> int:
+    return period_key(load_catalog(version).effective_from)
+
+
+def newest_of_baseline(base: Baseline) -> str:
+    """The newest (by ``effective_from``) of the catalogs the baseline's gateway served
+    and its corpus's own, among those this harness has."""
+    on_disk = set(list_versions())
+    known = [v for v in dict.fromkeys([*base.catalogs, base.recipe.catalog]) if v in on_disk]
+    return max(known, key=_effective)
+
+
+def newer_served(base: Baseline, served: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Served versions newer than the baseline's newest that this harness has (oldest
+    first), and the newly served ones it does not have (their dates are unknown here)."""
+    on_disk = set(list_versions())
+    newest = _effective(newest_of_baseline(base))
+    newer = sorted((v for v in served if v in on_disk and _effective(v) > newest), key=_effective)
+    unknown = [v for v in served if v not in on_disk and v not in base.catalogs]
+    return newer, unknown
+
+
+def unexercised(version: str) -> str:
+    """What a run says of a newly served version this harness does not have."""
+    return (
+        f"catalog {version} served by the candidate is not in this harness's fixtures: not "
+        f"exercised (add fixtures/catalog/{version} to replay its valid dossiers)"
+    )
+
+
+def new_catalog_corpus(recipe: CorpusRecipe, version: str, pki: TestPKI) -> list[CorpusEntry]:
+    """The valid dossiers of ``version`` for the baseline's seeds, procedures and I-VAN,
+    named ``<version>/<dossier>``: a procedure the version adds is always in, one the
+    baseline left out stays out."""
+    wanted: tuple[str, ...] = ()
+    if recipe.procedures:
+        old = load_catalog(recipe.catalog).procedures
+        new = load_catalog(version).procedures
+        wanted = tuple(p for p in new if p in recipe.procedures or p not in old)
+    valid = dataclasses.replace(
+        recipe, catalog=version, static=False, quirks=False, procedures=wanted
+    )
+    return [
+        dataclasses.replace(e, name=f"{version}/{e.name}")
+        for e in build_corpus(valid, pki, defects=False)
+    ]
+
+
+def refusals(version: str, entries: Sequence[CorpusEntry], run: Replay) -> list[Difference]:
+    """A ``new-catalog-rejected`` difference per valid dossier the candidate refused."""
+    out = []
+    for entry in entries:
+        outcome = run.outcomes.get(entry.name)
+        if outcome is None or outcome.get("accepted") or outcome.get("unavailable"):
+            continue
+        out.append(
+            Difference(
+                NEW_CATALOG_REJECTED, entry.procedure, entry.name, entry.forms,
+                f"catalog {version}", f"accepted (valid for catalog {version})",
+                answered(outcome),
+            )
+        )  # fmt: skip
+    return out
+
+
+def _progress(
+    total: int, on_progress: Callable[[int, int], None] | None
+) -> Callable[[int], None] | None:
+    if on_progress is None:
+        return None
+    return lambda done: on_progress(done, total)
+
+
+def replay_new_catalogs(
+    target: GatewayTarget,
+    base: Baseline,
+    served: Sequence[str],
+    masks: Masks,
+    pki: TestPKI,
+    *,
+    max_backoff: float | None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[NewCatalogRun], list[str]]:
+    """Replay each newer served version's valid dossiers against ``target``; the runs, and
+    the newly served versions this harness does not have."""
+    newer, unknown = newer_served(base, served)
+    runs = []
+    old = newest_of_baseline(base)
+    for version in newer:
+        entries = new_catalog_corpus(base.recipe, version, pki)
+        done = _progress(len(entries), on_progress)
+        run = replay(target, entries, masks, on_progress=done, max_backoff=max_backoff)
+        diff = diff_catalogs(load_catalog(old), load_catalog(version))
+        runs.append(
+            NewCatalogRun(
+                version, old, diff, entries, run.outcomes, refusals(version, entries, run)
+            )
+        )  # fmt: skip
+    return runs, unknown
+
+
+__all__ = [
+    "NEW_CATALOG_REJECTED",
+    "NewCatalogRun",
+    "new_catalog_corpus",
+    "newer_served",
+    "newest_of_baseline",
+    "replay_new_catalogs",
+    "unexercised",
+]
