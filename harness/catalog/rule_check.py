@@ -458,6 +458,9 @@ def check_rules(*groups: Iterable[Path], scopes: Mapping[Path, ElementScope] | N
     first, rest = problems[0], problems[1:]
     message = f"{first.where}: {first.message}"
     if rest:
-        others = "\n".join(f"  {p}\n    hint: {p.hint}" for p in rest)
+        # a hint the closing ``Hint:`` line gives already is not repeated under each one
+        others = "\n".join(
+            f"  {p}" + (f"\n    hint: {p.hint}" if p.hint != first.hint else "") for p in rest
+        )
         message += f"\n{len(rest)} more problem(s) in rule files:\n{others}"
     raise CatalogError(message, path=str(first.path), line=first.line, hint=first.hint)

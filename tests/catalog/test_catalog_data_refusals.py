@@ -247,6 +247,9 @@ def test_a_rule_message_saved_decomposed_is_refused_with_its_line(tmp_path: Path
         load_catalog(VERSION, root=root)
     assert "decomposed Unicode (NFD)" in str(info.value)
     assert info.value.line == _line_of(path, 'id="d02-wage-floor"')
+    # one hint shared by every problem is said once, on the closing Hint line
+    assert "more problem(s) in rule files" in str(info.value)
+    assert "\n    hint:" not in str(info.value) and info.value.hint
 
 
 # -- 9. catalog diff compiles what it compares --------------------------------------------
