@@ -21,6 +21,7 @@ from harness.signing import TestPKI
 from harness.tls import GatewaySession, gateway_session, reach, verify_option
 from mock_gateway.local import LocalServer
 from mock_gateway.testing import InProcessGateway
+from tests.regression.conftest import LENIENT
 from tests.tls import self_signed
 
 SYSTEM_BUNDLE = certifi.where()  # any bundle that exists, standing for the company's
@@ -87,6 +88,7 @@ def test_record_and_regress_over_https(https: tuple[str, Path], tmp_path: Path) 
     code, output = _cli(
         "regress", *target, "--root", str(tmp_path / "baselines"), "--baseline", "tls",
         "--insecure", "--out", str(tmp_path / "reports"),
+        *LENIENT,  # outcomes over TLS are the subject; latency on a busy box is noise
     )  # fmt: skip
     assert code == 0 and "PASSED" in output, output
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from tests.inner_pytest import inner_env
 
 
 def run_vendor(
@@ -22,7 +23,7 @@ def run_vendor(
         capture_output=True,
         text=True,
         timeout=180,
-        env={**os.environ, **(env or {})},
+        env=inner_env(env),
     )
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from harness.signing import TestPKI
+from tests.inner_pytest import inner_env
 
 VENDOR_CASE = """
 def test_my_ivan_survives_a_burst_and_reads_its_messages(gateway, ivan_client, dossier_factory):
@@ -40,6 +41,8 @@ def test_vendor_cases_run_with_the_plugin_fixtures(tmp_path: Path, pki: TestPKI)
     (tmp_path / "test_vendor.py").write_text(VENDOR_CASE, encoding="utf-8")
     command = [sys.executable, "-m", "pytest", "-q"]
     command += ["-p", "no:cacheprovider", "-W", "error", "test_vendor.py"]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        command, cwd=tmp_path, env=inner_env(), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout

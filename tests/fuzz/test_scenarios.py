@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -13,17 +12,20 @@ from harness.catalog import list_versions
 from harness.fuzz import FAMILIES
 from harness.paths import project_root
 from harness.signing import TestPKI
+from tests.inner_pytest import inner_env
 
 
 def test_scenario_suite_passes_on_a_small_budget(pki: TestPKI, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "BHXH_FUZZ_EXAMPLES": "3",
-        "BHXH_FUZZ_FOUND": str(tmp_path),
-        "BHXH_HARNESS_PKI": str(pki.directory),
-        "HYPOTHESIS_PROFILE": "ci",
-    }
+    env = inner_env(
+        {
+            "BHXH_FUZZ_EXAMPLES": "3",
+            "BHXH_FUZZ_FOUND": str(tmp_path),
+            "BHXH_HARNESS_PKI": str(pki.directory),
+            "HYPOTHESIS_PROFILE": "ci",
+        }
+    )
     command = [sys.executable, "-m", "pytest", "scenarios/fuzz", "-q", "-p", "no:cacheprovider"]
+    command += ["-n", "0"]  # the project's addopts would start workers inside this worker
     done = subprocess.run(
         command, cwd=project_root(), env=env, capture_output=True, text=True, timeout=300
     )

@@ -16,6 +16,8 @@ from harness.signing import TestPKI
 FUNCTIONAL = LatencyThresholds(p50_ratio=20.0, p95_ratio=20.0, min_delta_ms=1000.0)
 """For tests about outcomes, not timing: a busy shared box must not turn them red. Latency
 detection itself is proven by the ``slow-d02`` release in test_matrix.py."""
+LENIENT = ["--p50-ratio", "20", "--p95-ratio", "20", "--min-delta-ms", "1000"]
+"""FUNCTIONAL as ``regress`` options, for the tests that run the command."""
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,7 @@ from click.testing import CliRunner
 
 from harness.regression.cli import record, regress
 from harness.reporting import verify_bundle
-
-LENIENT = ["--p50-ratio", "20", "--p95-ratio", "20", "--min-delta-ms", "1000"]
-"""Latency thresholds no busy machine reaches (a loaded CI box once flagged ``static``)."""
+from tests.regression.conftest import LENIENT
 
 
 def test_record_then_regress_a_faulty_release_writes_a_failing_report(

@@ -18,9 +18,7 @@ from harness.regression.cli import regress as regress_command
 from harness.regression.new_catalogs import newer_served
 from harness.regression.report import report_bundle, summary_lines
 from harness.signing import TestPKI
-from tests.regression.conftest import FUNCTIONAL
-
-LENIENT = ["--p50-ratio", "20", "--p95-ratio", "20", "--min-delta-ms", "1000"]
+from tests.regression.conftest import FUNCTIONAL, LENIENT
 
 
 def test_a_newer_catalog_s_valid_dossiers_are_replayed_and_accepted(
