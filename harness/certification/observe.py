@@ -113,6 +113,8 @@ class Observation:
     fault_events: list[dict[str, Any]] = field(default_factory=list)
     log_lines: list[str] = field(default_factory=list)
     unrouted: list[Relay] = field(default_factory=list)
+    leftovers: list[TrafficRow] = field(default_factory=list)
+    """Submissions of dossiers handed over before this scenario (the I-VAN resent them now)."""
     error: str = ""
     how_to_add: dict[str, str] = field(default_factory=dict)
     """Per optional operation the adapter lacks, how its vendor would add it."""
@@ -128,16 +130,32 @@ class Observation:
             (record.relays if record is not None else self.unrouted).append(stamped)
 
     def attach(self, rows: list[TrafficRow]) -> None:
-        """Keep the I-VAN's rows and give each job its submissions (matched by unit code)."""
+        """Keep the I-VAN's rows and give each job its submissions (matched by unit code);
+        a submission of no job of this scenario is a dossier left over from an earlier one."""
         self.traffic = rows
+        self.leftovers = []
         by_unit = {j.job.unit.ma_don_vi: j for j in self.jobs}
         for row in rows:
             if row.route != SUBMIT:
                 continue
             parsed = envelope_of(row)
             record = by_unit.get(parsed[1].unit.ma_don_vi) if parsed else None
-            if record is not None:
-                record.attempts.append(row)
+            (record.attempts if record is not None else self.leftovers).append(row)
+
+    def blocked(self, reason: str) -> CaseBlocked:
+        """Why the fault did not hit this scenario's job (``reason``), naming the dossier of
+        an earlier scenario that took it instead when there is one: the fault plan is
+        gateway-wide, and the I-VAN's outbox outlives a scenario."""
+        ids = {r.message_id for r in self.leftovers}
+        hit = next((e for e in self.fault_events if e.get("message_id") in ids), None)
+        if hit is None:
+            return CaseBlocked(reason)
+        return CaseBlocked(
+            f"{reason}: a dossier of an earlier scenario (X-Message-Id {hit['message_id']}), "
+            "left unsent there and resent during this one, took the fault; resend a refused "
+            "dossier before the scenario that refused it ends (within that submit when the "
+            "adapter has no tick operation) and run again"
+        )
 
     def events_for(self, record: JobRecord) -> list[dict[str, Any]]:
         """Fault events that hit this job's submissions."""

@@ -36,7 +36,7 @@ _NUMERIC_ARGS: dict[str, tuple[str, ...]] = {
 """Step arguments the engine reads as numbers (``jobs`` as a whole number)."""
 _CHECK_ATTRIBUTE = "__certification_check__"
 NEEDS = {
-    "tick": "BHXH's messages cannot reach the employer",
+    "tick": "BHXH's messages cannot reach the employer, nor a dossier deferred to later be resent",
     "recover": "the I-VAN cannot be asked for a dossier's messages",
     "restart": "the I-VAN cannot be restarted",
 }

@@ -112,7 +112,9 @@ def idempotent_retry(obs: Observation) -> str:
                 "the I-VAN waited out the held answer; rerun with a shorter --client-timeout"
             )
         if hits and len(record.attempts) < 2:
-            raise CaseFailed("the I-VAN lost the answer and neither retried nor relayed a receipt")
+            raise _not_resent(
+                obs, "the I-VAN lost the answer and neither retried nor relayed a receipt"
+            )
         evidence = {
             "X-Message-Id per attempt": "\n".join(
                 f"#{r.id}: {r.message_id} -> {r.status}" for r in record.attempts
@@ -130,7 +132,7 @@ def idempotent_retry(obs: Observation) -> str:
         if not receipts:
             raise CaseFailed("the receipt never reached the employer after the retry", evidence)
         if not hits:
-            raise CaseBlocked("the fault never hit this I-VAN's submission")
+            raise obs.blocked("the fault never hit this I-VAN's submission")
     return "retried with the same X-Message-Id and body; stored once; receipt relayed"
 
 
@@ -141,14 +143,14 @@ def backs_off(obs: Observation) -> str:
         record.forwarded()  # a job never forwarded fails, whatever the burst did
         refused = [r for r in record.attempts if r.status == 503]
         if not refused:
-            raise CaseBlocked("no submission met the 503 burst")
+            raise obs.blocked("no submission met the 503 burst")
         if len(refused) > limit:
             span = (refused[-1].started - refused[0].started).total_seconds()
             raise CaseFailed(
                 f"{len(refused)} attempts in {span:.2f} s of 503 (at most {limit} expected)"
             )
         if all(r.status == 503 for r in record.attempts):
-            raise CaseFailed("the dossier was never sent again after the burst")
+            raise _not_resent(obs, "the dossier was never sent again after the burst")
     return f"at most {limit} attempts during the burst"
 
 
@@ -159,7 +161,7 @@ def honours_retry_after(obs: Observation) -> str:
         record.forwarded()  # a job never forwarded fails, whatever the 503 did
         refused = [i for i, r in enumerate(record.attempts) if r.status == 503]
         if not refused:
-            raise CaseBlocked("no submission met the 503 with Retry-After")
+            raise obs.blocked("no submission met the 503 with Retry-After")
         late = [i for i in refused if not _reached_ivan(obs, record.attempts[i])]
         if len(late) == len(refused):
             raise CaseBlocked(
@@ -169,7 +171,7 @@ def honours_retry_after(obs: Observation) -> str:
         refused = [i for i in refused if i not in late]
         for index in refused:
             if index + 1 >= len(record.attempts):
-                raise CaseFailed("the dossier was never sent again after the 503")
+                raise _not_resent(obs, "the dossier was never sent again after the 503")
             gap = (
                 record.attempts[index + 1].started - record.attempts[index].ended
             ).total_seconds()
@@ -197,6 +199,19 @@ def respects_maintenance(obs: Observation) -> str:
         if not any(r.status != 503 for r in record.attempts):
             raise CaseFailed(f"job {record.job.job_id} was not submitted after the window closed")
     return "deferred during the window, resumed after it" if refused else "never met the window"
+
+
+def _not_resent(obs: Observation, what: str) -> CaseFailed | CaseBlocked:
+    """A failure, unless the adapter has no tick: then the I-VAN's only later chance to
+    resend is its next call, which this scenario never makes, so the case is not exercised."""
+    if "tick" in obs.capabilities:
+        return CaseFailed(what)
+    how = obs.how_to_add.get("tick", "")
+    return CaseBlocked(
+        f"{what} within submit, and without a tick operation the I-VAN gets no later call "
+        "to resend it in; resend within submit or give the adapter a tick operation"
+        + (f" ({how})" if how else "")
+    )
 
 
 def _reached_ivan(obs: Observation, row: TrafficRow) -> bool:
