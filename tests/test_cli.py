@@ -349,7 +349,7 @@ def test_serve_names_its_database_as_typed_without_the_password(url: str, shown:
         ("dossiers/defects.yaml", "foo: bar\n", ("dossier", "defects"), "defect foo: expected"),
         ("dossiers/defects.yaml", "", ("dossier", "defects"), "a defects file maps"),
         ("dossiers/defects.yaml", "x: {op: bad-base64, expect: ENV-008}\n", ("dossier", "defects"),
-         "expect must be a list"),
+         "expect must list the error code(s)"),
     ],
 )  # fmt: skip
 def test_a_damaged_data_file_is_named_not_a_traceback(

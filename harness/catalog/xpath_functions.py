@@ -125,10 +125,17 @@ def in_table(_ctx: object, table: Any, value: Any, column: Any = "code") -> bool
 def as_of(_ctx: object, table: Any, column: Any, period: Any) -> float:
     """The number in ``column`` of the ``table`` row in force for ``period`` (``MM/yyyy``).
 
-    Rows are in force from their ``since`` period until the next row's; NaN when no row
-    applies or the value is not a number, so a comparison with it fails (the rule fires).
+    Rows are in force from their ``since`` period until the next row's. A period that is
+    no ``MM/yyyy`` raises :class:`CatalogError` (the rule fails when run, naming itself):
+    NaN there would make ``X >= $base`` refuse every dossier and ``not(X < $base)`` accept
+    every one. NaN for a period before every row (a sender's old period: the rule's own
+    code answers it, never a 5xx), or when the row in force lacks the column (one
+    computed from the dossier, ``regions_<MavungLTT>``) or holds no number.
     """
-    found = table_index().as_of(_text(table), _text(column), _text(period))
+    index, name, when = table_index(), _text(table), _text(period)
+    found = index.as_of(name, _text(column), when)
+    if found is None:
+        index.check_period(name, when)
     try:
         return float("nan") if found is None else float(found)
     except ValueError:

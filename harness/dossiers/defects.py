@@ -8,16 +8,18 @@ The operations are generic; which elements they touch is data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from harness import error_codes
-from harness.catalog import Procedure, period_key
+from harness.catalog import Catalog, Procedure, period_key
 from harness.catalog.rule_roles import can_raise
+from harness.catalog.xsd_names import declared_elements
 from harness.dossiers.factory import Dossier, DossierFactory, Tweaks
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import CatalogError, FactoryError
@@ -54,12 +56,32 @@ class Defect:
         return (self.source.rsplit("/", 1)[-1],) if self.source else ()
 
 
-_OPS = {
-    "unsign-form", "unsign-envelope", "tamper-form", "form-algorithm", "form-signer",
-    "envelope-signer", "envelope-delta", "envelope-set", "bad-base64", "period-before-in-force",
-    "skip-required-form", "add-foreign-form", "remove", "insert-after", "set", "set-date",
-    "flip-cccd-sex", "copy-from",
+_ARGS: dict[str, tuple[str, ...]] = {
+    "unsign-form": (), "unsign-envelope": (), "bad-base64": (), "period-before-in-force": (),
+    "skip-required-form": (), "add-foreign-form": (), "form-algorithm": ("algorithm",),
+    "form-signer": ("credential",), "envelope-signer": ("credential",),
+    "envelope-delta": ("path", "delta"), "envelope-set": ("path", "value"),
+    "tamper-form": ("elements", "value"), "remove": ("elements",),
+    "insert-after": ("elements", "tag"), "set": ("elements", "value"),
+    "set-date": ("elements", "value"), "flip-cccd-sex": ("elements",),
+    "copy-from": ("elements", "from"),
 }  # fmt: skip
+"""Each op's arguments, every one required: a key an op does not take would be ignored
+(``element:`` for ``elements:`` left the defect with nothing to change)."""
+_OPS = frozenset(_ARGS)
+_HEAD = ("expect", "op")
+"""The keys every defect has besides its op's arguments."""
+_SHAPES = {
+    "elements": "[<element name>, ...]",
+    "value": '"<text>"',
+    "tag": "<element name>",
+    "path": "<Path/Of/Element>",
+    "delta": "<whole number>",
+    "algorithm": "rsa-sha1",
+    "credential": "<test credential>",
+    "from": "<path of element names>",
+}
+"""How each argument is written, for the hints."""
 COPY_FROM = "copy-from"
 """Sets the target element to another element's value (``from:``, a path of element names
 found from the target's parent upwards): a cross-field rule's defect (``A != B``)."""
@@ -68,7 +90,9 @@ _PATH = re.compile(r"[^\W\d][\w.\-]*(/[^\W\d][\w.\-]*)*")
 
 @cache
 def load_defects() -> dict[str, Defect]:
-    """Every defect in the corpus file, checked for known operations."""
+    """Every defect in the corpus file, each checked for a known op, exactly the keys that
+    op takes and declared codes, so a misspelt key is refused here, not met as a crash
+    when the defect is built."""
     path = fixtures_dir() / "dossiers" / "defects.yaml"
     doc = load_yaml(path)
     if not isinstance(doc, dict) or not doc:
@@ -78,47 +102,131 @@ def load_defects() -> dict[str, Defect]:
             line=line_of(doc),
             hint="see the comment at the top of the shipped fixtures/dossiers/defects.yaml",
         )
-    defects = {}
-    for name, node in doc.items():
-        if not isinstance(node, dict):
-            raise CatalogError(
-                f"defect {name}: expected a mapping {{op: ..., expect: [CODE, ...]}}, got {node!r}",
-                path=str(path),
-                line=line_of(doc, str(name)),
-            )
-        expect = node.get("expect", ())
-        if not isinstance(expect, list) or not all(isinstance(c, str) for c in expect):
-            raise CatalogError(
-                f"defect {name}: expect must be a list of error codes, got {expect!r}",
-                path=str(path),
-                line=line_of(node, "expect"),
-            )
-        op = node.get("op")
-        if op not in _OPS:
-            raise CatalogError(
-                f"defect {name}: unknown op {op!r}",
-                path=str(path),
-                line=line_of(node, "op"),
-                hint=f"{did_you_mean(str(op), _OPS)}known ops: {', '.join(sorted(_OPS))} (see "
-                "the comment at the top of fixtures/dossiers/defects.yaml)",
-            )
-        if op == COPY_FROM:
-            _check_copy(str(name), node, path)
-        undeclared = [code for code in expect if code not in error_codes.load()]
-        if undeclared:
-            raise CatalogError(
-                f"defect {name}: expects {', '.join(undeclared)}, which "
-                "fixtures/error_codes.yaml does not declare",
-                path=str(path),
-                line=line_of(node, "expect"),
-                hint="declare the code there (with http, vi and en), or fix its spelling",
-            )
-        args = {k: v for k, v in node.items() if k not in {"op", "expect"}}
-        defects[name] = Defect(str(name), op, tuple(node.get("expect", ())), args)
-    return defects
+    return {str(name): _defect(str(name), node, doc, path) for name, node in doc.items()}
 
 
-def _check_copy(name: str, node: dict[str, Any], path: object) -> None:
+def _defect(name: str, node: object, doc: object, path: Path) -> Defect:
+    """One entry of defects.yaml, checked (see :func:`load_defects`)."""
+    if not isinstance(node, dict):
+        raise CatalogError(
+            f"defect {name}: expected a mapping {{op: ..., expect: [CODE, ...]}}, got {node!r}",
+            path=str(path),
+            line=line_of(doc, name),
+        )
+    expect = _expected(name, node, path)
+    op = node.get("op")
+    if op not in _OPS:
+        raise CatalogError(
+            f"defect {name}: unknown op {op!r}",
+            path=str(path),
+            line=line_of(node, "op"),
+            hint=f"{did_you_mean(str(op), _OPS)}known ops: {', '.join(sorted(_OPS))} (see "
+            "the comment at the top of fixtures/dossiers/defects.yaml)",
+        )
+    _check_keys(name, str(op), node, path)
+    if op == COPY_FROM:
+        _check_copy(name, node, path)
+    args = {k: v for k, v in node.items() if k not in _HEAD}
+    return Defect(name, str(op), expect, args)
+
+
+def _expected(name: str, node: dict[str, Any], path: Path) -> tuple[str, ...]:
+    """``expect:``: at least one code, each declared in fixtures/error_codes.yaml."""
+    expect = node.get("expect")
+    if not isinstance(expect, list) or not expect or not all(isinstance(c, str) for c in expect):
+        raise CatalogError(
+            f"defect {name}: expect must list the error code(s) the defect causes, got {expect!r}",
+            path=str(path),
+            line=line_of(node, "expect"),
+            hint="e.g. expect: [RULE-102]; the codes are in fixtures/error_codes.yaml",
+        )
+    undeclared = [code for code in expect if code not in error_codes.load()]
+    if undeclared:
+        raise CatalogError(
+            f"defect {name}: expects {', '.join(undeclared)}, which "
+            "fixtures/error_codes.yaml does not declare",
+            path=str(path),
+            line=line_of(node, "expect"),
+            hint="declare the code there (with http, vi and en), or fix its spelling",
+        )
+    return tuple(expect)
+
+
+def _written(op: str) -> str:
+    """How a defect of ``op`` is written, for a hint."""
+    args = "".join(f", {key}: {_SHAPES[key]}" for key in _ARGS[op])
+    return f"{{expect: [<CODE>], op: {op}{args}}}"
+
+
+def _check_keys(name: str, op: str, node: dict[str, Any], path: Path) -> None:
+    """Refuse a key ``op`` does not take (it would be ignored) and one it needs but lacks."""
+    allowed = (*_HEAD, *_ARGS[op])
+    for key in node:
+        if key not in allowed:
+            raise CatalogError(
+                f"defect {name}: unknown key {key!r}: op {op} would ignore it",
+                path=str(path),
+                line=line_of(node, key),
+                hint=f"{did_you_mean(key, allowed)}op {op} takes only "
+                f"{', '.join(allowed)}: {_written(op)}",
+            )
+    missing = [key for key in _ARGS[op] if key not in node]
+    if missing:
+        raise CatalogError(
+            f"defect {name}: op {op} needs "
+            f"{', '.join(f'{k}: {_SHAPES[k]}' for k in _ARGS[op])}; "
+            f"{', '.join(missing)} missing",
+            path=str(path),
+            line=line_of(node, "op"),
+            hint=f"write it as {_written(op)} (see the comment at the top of "
+            "fixtures/dossiers/defects.yaml)",
+        )
+    for key in _ARGS[op]:
+        _check_arg(name, key, node, path)
+
+
+_NAME = re.compile(r"[^\W\d][\w.\-]*")
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and _NAME.fullmatch(value) is not None
+
+
+def _is_text(value: object) -> bool:
+    """Text or a number; YAML reads an unquoted ON or NO as a boolean, never as text."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _is_some_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+_VALID: dict[str, Callable[[object], bool]] = {
+    "elements": lambda v: isinstance(v, list) and bool(v) and all(_is_name(e) for e in v),
+    "delta": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "value": _is_text,
+    "tag": _is_name,
+    "path": lambda v: isinstance(v, str) and _PATH.fullmatch(v) is not None,
+}
+"""What each argument must hold (the others: some text); ``from:`` is :func:`_check_copy`'s."""
+
+
+def _check_arg(name: str, key: str, node: dict[str, Any], path: Path) -> None:
+    """An argument of the kind its key says: element names, text, a whole number."""
+    value = node[key]
+    if _VALID.get(key, _is_some_text)(value):
+        return
+    raise CatalogError(
+        f"defect {name}: {key} must be {_SHAPES[key]}, got {value!r}",
+        path=str(path),
+        line=line_of(node, key),
+        hint='quote text YAML would read otherwise (value: "ON", not ON)'
+        if key == "value"
+        else f"write {key}: {_SHAPES[key]}",
+    )
+
+
+def _check_copy(name: str, node: dict[str, Any], path: Path) -> None:
     """``copy-from`` needs the element to change and a path of element names to copy."""
     source, elements = node.get("from"), node.get("elements")
     if not isinstance(source, str) or _PATH.fullmatch(source) is None or not elements:
@@ -143,10 +251,9 @@ def _has_element(spec: ElementSpec, name: str) -> bool:
     return spec.name == name or any(_has_element(c, name) for c in spec.children or ())
 
 
-def _target(factory: DossierFactory, procedure: Procedure, d: Defect) -> tuple[str, str] | None:
+def _target(catalog: Catalog, procedure: Procedure, d: Defect) -> tuple[str, str] | None:
     """The (form, element) a content defect touches: first required form holding one,
     among the forms whose rules can raise the code the defect expects."""
-    catalog = factory.catalog
     for element in d.elements:
         for code in procedure.required_forms:
             current = catalog.forms[code].current
@@ -157,13 +264,13 @@ def _target(factory: DossierFactory, procedure: Procedure, d: Defect) -> tuple[s
     return None
 
 
-def _why_not(factory: DossierFactory, procedure: Procedure, d: Defect) -> str:
+def _why_not(catalog: Catalog, procedure: Procedure, d: Defect) -> str:
     """Why :func:`applies` said no, in the catalog's terms, so whoever wrote the data
     knows whether a form lacks the element or its rules lack the code."""
     if d.op == "add-foreign-form":
         return "every form of the catalog is one of its forms"
     wanted = "/".join(d.elements)
-    forms = factory.catalog.forms
+    forms = catalog.forms
     holding = [
         code
         for code in procedure.required_forms
@@ -182,19 +289,72 @@ def _why_not(factory: DossierFactory, procedure: Procedure, d: Defect) -> str:
     )
 
 
-def _foreign_form(factory: DossierFactory, procedure: Procedure) -> str | None:
-    return next((c for c in factory.catalog.forms if c not in procedure.forms), None)
+def _foreign_form(catalog: Catalog, procedure: Procedure) -> str | None:
+    return next((c for c in catalog.forms if c not in procedure.forms), None)
+
+
+def applies_in(catalog: Catalog, procedure: Procedure, d: Defect) -> bool:
+    """Whether ``d`` can be built for ``procedure`` of ``catalog`` (its elements or forms exist)."""
+    if d.elements:
+        return _target(catalog, procedure, d) is not None
+    if d.op == "add-foreign-form":
+        return _foreign_form(catalog, procedure) is not None
+    return True
 
 
 def applies(factory: DossierFactory, procedure_code: str, name: str) -> bool:
     """Whether the defect can be built for this procedure (its elements or forms exist)."""
-    procedure = factory.procedure(procedure_code)
-    d = defect(name)
-    if d.elements:
-        return _target(factory, procedure, d) is not None
+    return applies_in(factory.catalog, factory.procedure(procedure_code), defect(name))
+
+
+def unused_defects(catalogs: Sequence[Catalog]) -> list[CatalogError]:
+    """One error per defect that applies to no procedure of any of ``catalogs`` (every
+    version on disk): ``catalog check`` builds a defect only where it applies, so one
+    whose elements name nothing (``QuocGiaDenn``) would pass unbuilt, checking nothing.
+    A defect only an older version's forms still allow applies, so it is kept."""
+    path = fixtures_dir() / "dossiers" / "defects.yaml"
+    doc = load_yaml(path)
+    declared = declared_elements(p for c in catalogs for p in sorted(c.root.rglob("*.xsd")))
+    versions = ", ".join(dict.fromkeys(c.version for c in catalogs))
+    errors = []
+    for name, d in load_defects().items():
+        if any(applies_in(c, p, d) for c in catalogs for p in c.procedures.values()):
+            continue
+        node = doc.get(name) if isinstance(doc, dict) else None
+        why, hint = _unused_said(d, declared)
+        errors.append(
+            CatalogError(
+                f"defect {name} applies to no procedure of any catalog version "
+                f"({versions}): {why}, so `catalog check` never builds it",
+                path=str(path),
+                line=line_of(node, "elements" if d.elements else "op") or line_of(doc, name),
+                hint=hint,
+            )
+        )
+    return errors
+
+
+def _unused_said(d: Defect, declared: frozenset[str]) -> tuple[str, str]:
+    """Why defect ``d`` applies nowhere, and how to fix it."""
+    unknown = [e for e in (*d.elements, *d.needs) if e not in declared]
+    if unknown:
+        names = ", ".join(unknown)
+        return (
+            f"no XSD declares {names}",
+            f"{did_you_mean(unknown[0], declared)}name in elements: an element of a form a "
+            "procedure requires (names are case-sensitive), or remove the defect",
+        )
     if d.op == "add-foreign-form":
-        return _foreign_form(factory, procedure) is not None
-    return True
+        return (
+            "every procedure takes every form",
+            "remove the defect, or keep a form some procedure does not take",
+        )
+    return (
+        f"no form a procedure requires has {'/'.join(d.elements)} and rules raising "
+        f"{', '.join(d.expect)}",
+        "point elements: at an element of a required form whose rules raise the code, or fix "
+        "expect:; a form a procedure only allows (optional_forms) is not used for defects",
+    )
 
 
 def _first(root: etree._Element, tag: str) -> etree._Element:
@@ -329,12 +489,12 @@ def tweaks_for(factory: DossierFactory, procedure_code: str, name: str) -> Tweak
     if not applies(factory, procedure_code, name):
         raise FactoryError(
             f"defect {name!r} does not apply to procedure {procedure_code}: "
-            f"{_why_not(factory, procedure, d)}",
+            f"{_why_not(factory.catalog, procedure, d)}",
             hint="`bhxh-harness dossier defects` lists the defects and the codes they cause",
         )
     first_form = procedure.required_forms[0]
     if d.elements:
-        target = _target(factory, procedure, d)
+        target = _target(factory.catalog, procedure, d)
         assert target is not None
         form, element = target
         if d.op == "tamper-form":
@@ -363,7 +523,9 @@ def tweaks_for(factory: DossierFactory, procedure_code: str, name: str) -> Tweak
             )
         ),
         "skip-required-form": lambda: Tweaks(skip_forms=(first_form,)),
-        "add-foreign-form": lambda: Tweaks(extra_forms=(str(_foreign_form(factory, procedure)),)),
+        "add-foreign-form": lambda: Tweaks(
+            extra_forms=(str(_foreign_form(factory.catalog, procedure)),)
+        ),
     }
     return simple[d.op]()
 
@@ -379,4 +541,13 @@ def build_defective(
     return replace(dossier, defect=name, expected_codes=defect(name).expect)
 
 
-__all__ = ["Defect", "applies", "build_defective", "defect", "load_defects", "tweaks_for"]
+__all__ = [
+    "Defect",
+    "applies",
+    "applies_in",
+    "build_defective",
+    "defect",
+    "load_defects",
+    "tweaks_for",
+    "unused_defects",
+]

@@ -22,7 +22,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,9 +35,11 @@ from harness.errors import CatalogError, Finding, UsageError
 from harness.paths import cache_dir, fixtures_dir
 from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import parse_xml
+from harness.yamlfile import line_of, load_yaml
 
 if TYPE_CHECKING:  # the factory (Faker, ~90 ms) is imported when dossiers are built, so
     from harness.conformance import DossierChecker  # a `serve` whose catalogs passed skips it
+    from harness.dossiers.choice_rules import FormKey
     from harness.dossiers.factory import Dossier, DossierFactory
 
 _STEP = re.compile(r"\[\d+\]$")
@@ -68,15 +70,19 @@ class Built:
 
 
 BUILD, REFUSED, FAILS, VALUE, DEFECT = "build", "refused", "fails", "value", "defect"
-AGREE, DEFECTS_FILE = "agree", "defects-file"
+AGREE, DEFECTS_FILE, UNUSED = "agree", "defects-file", "unused"
+CHOICE, ORPHAN = "choice", "orphan"
 _HEADERS = {
     BUILD: "the dossier factory cannot build its valid dossiers",
     REFUSED: "the dossier factory's valid dossiers are refused",
     FAILS: "checking the factory's dossiers fails",
     VALUE: "fields.yaml gives values the XSDs refuse",
+    CHOICE: "fields.yaml gives values the rules refuse",
     DEFECT: "defective dossiers do not get the codes defects.yaml expects",
     DEFECTS_FILE: "fixtures/dossiers/defects.yaml cannot be read",
+    UNUSED: "defects.yaml names defects no catalog version can build",
     AGREE: "catalog.yaml's agrees_with_forms names paths no valid dossier has",
+    ORPHAN: "catalog.yaml lists forms no procedure takes",
 }
 """What each kind of refusal says of the catalog, in the order they are named."""
 
@@ -112,35 +118,45 @@ def smoke_run(
     catalog: Catalog, pki: TestPKI | None = None, *, values: bool = True, defects: bool = False
 ) -> list[Refusal]:
     """The refusals of every smoke dossier of ``catalog`` (empty: the catalog passes);
-    ``values``: also :func:`value_refusals` (reads every XSD with xmlschema, ~50 ms each);
-    ``defects``: also :func:`defect_refusals`."""
+    ``values``: also what only ``catalog check`` judges of the data: :func:`value_refusals`
+    (reads every XSD with xmlschema, ~50 ms each), :func:`choice_refusals` and
+    :func:`orphan_refusals`; ``defects``: also :func:`defect_refusals`."""
     from harness.conformance import DossierChecker
     from harness.dossiers.factory import DossierFactory
 
     pki = pki or ensure_pki()
-    refusals = value_refusals(catalog) if values else []
+    refusals = [*value_refusals(catalog), *orphan_refusals(catalog)] if values else []
     try:
         factory = DossierFactory(catalog, pki)
     except Exception as exc:  # whatever stops the factory is the factory's
         return [*refusals, _unbuilt("", "", exc)]
     checker = DossierChecker(catalog, pki.trust_store())
     messages_run: set[str] = set()
+    passed: dict[FormKey, bytes] = {}
     for built in smoke_builds(catalog):
-        refusals += _smoke_one(catalog, factory, checker, built, messages_run)
+        refusals += _smoke_one(catalog, factory, checker, built, messages_run, passed)
     if not refusals:  # judged on dossiers that all passed: a refused one holds no path
         refusals += _agreement_refusals(catalog, messages_run)
+    if values:
+        refusals += choice_refusals(catalog, passed)
     if defects:  # not where the valid dossier fails already: its defects would too
-        failed = {r.procedure for r in refusals if r.kind != VALUE}
+        failed = {r.procedure for r in refusals if r.kind not in (VALUE, CHOICE, ORPHAN)}
         if "" not in failed:
             refusals += defect_refusals(factory, checker, skip=failed)
     return refusals
 
 
 def _smoke_one(
-    catalog: Catalog, factory: DossierFactory, checker: DossierChecker, built: Built, done: set[str]
+    catalog: Catalog,
+    factory: DossierFactory,
+    checker: DossierChecker,
+    built: Built,
+    done: set[str],
+    passed: dict[FormKey, bytes] | None = None,
 ) -> list[Refusal]:
     """The refusals of one valid dossier: the factory cannot build it (its fault), the
-    check finds something (maybe the factory's data), or checking it fails (the gateway's)."""
+    check finds something (maybe the factory's data), or checking it fails (the gateway's).
+    ``passed`` keeps the first accepted document of each form version."""
     where = _form_named(built)
     try:
         dossier = factory.build(
@@ -155,6 +171,9 @@ def _smoke_one(
         _run_messages(catalog, dossier, done)
     except Exception as exc:  # the gateway would answer such a dossier 500
         return [_failed(built.procedure, where, exc)]
+    if passed is not None:
+        for form in dossier.forms:
+            passed.setdefault((form.form.form, form.form.version), form.content)
     return []
 
 
@@ -170,7 +189,7 @@ def defect_refusals(
         names = list(load_defects())
     except UsageError as exc:  # defects.yaml itself: malformed, or an undeclared code
         return [Refusal("", "", *_said(exc), DEFECTS_FILE)]
-    refusals: list[Refusal] = []
+    refusals = unused_refusals(factory.catalog)
     for code in factory.catalog.procedures:
         for name in names if code not in skip else ():
             refusals += _defect_one(factory, checker, code, name)
@@ -210,6 +229,110 @@ def _defect_one(
     ]
 
 
+def unused_refusals(catalog: Catalog) -> list[Refusal]:
+    """A defect that applies to no procedure of any catalog version on disk (this one's
+    folder and the project's): it would never be built, so never checked."""
+    from harness.dossiers.defects import unused_defects
+
+    return [Refusal("", "", *_said(e), UNUSED) for e in unused_defects(_on_disk(catalog))]
+
+
+def _on_disk(catalog: Catalog) -> list[Catalog]:
+    """Every catalog version beside ``catalog`` or in the project that loads (one that
+    does not is refused when it is checked itself), ``catalog`` among them."""
+    from harness.catalog import load_catalog
+    from harness.catalog.loader import catalogs_dir, version_names
+    from harness.dossiers.form_model import form_model
+
+    found: dict[Path, Catalog] = {}
+    for base in dict.fromkeys([catalog.root.parent, catalogs_dir()]):
+        for name in version_names(base) if base.is_dir() else ():
+            with contextlib.suppress(UsageError):  # its XSDs too: the defects read them
+                other = catalog if base / name == catalog.root else load_catalog(name, root=base)
+                for form in other.forms.values() if other is not catalog else ():
+                    form_model(form.current.xsd)
+                found.setdefault(other.root, other)
+    found.setdefault(catalog.root, catalog)
+    return list(found.values())
+
+
+def orphan_refusals(catalog: Catalog) -> list[Refusal]:
+    """A form no procedure requires or allows: no dossier may carry it (the gateway
+    refuses it as foreign to the procedure), and no smoke dossier runs its XSD or rules,
+    so it is dead data, most often a form a procedure's list forgot."""
+    used = {code for procedure in catalog.procedures.values() for code in procedure.forms}
+    path = catalog.root / "catalog.yaml"
+    doc = load_yaml(path)
+    forms = doc.get("forms") if isinstance(doc, dict) else None
+    procedures = ", ".join(catalog.procedures)
+    return [
+        Refusal(
+            "",
+            "",
+            f"{path}:{line_of(forms, code) or line_of(doc, 'forms')}: form {code} is neither "
+            f"required nor allowed by any procedure ({procedures}), so no dossier may carry "
+            "it and nothing checks its XSD or rules",
+            f"add {code} to the required_forms or optional_forms of the procedure(s) that "
+            "take it, or remove it from forms: (an older catalog version keeps it for its "
+            "own periods)",
+            ORPHAN,
+        )
+        for code in catalog.forms
+        if code not in used
+    ]
+
+
+def choice_refusals(catalog: Catalog, passed: Mapping[FormKey, bytes]) -> list[Refusal]:
+    """Every fixed value of ``fields.yaml`` (``choice:``, ``const:``, ``prefer:``) the rules
+    refuse in a form version's accepted smoke document (``passed``): a seed that draws it
+    gives a "valid" dossier the gateway refuses."""
+    from harness.dossiers.choice_rules import refused_values
+
+    refusals = []
+    for refused in refused_values(catalog, passed):
+        version, listed = refused.version, refused.listed
+        where = f"form {version.form} version {version.version}"
+        said = f"{refused.where}: {listed.element}: {listed.kind} value {listed.value!r}"
+        if refused.error is not None:
+            problem, hint = _said(refused.error)
+            problem = f"{said} makes a rule fail when run: {problem}"
+            refusals.append(Refusal("", where, problem, hint, CHOICE, gateway=True))
+            continue
+        found = refused.finding
+        assert found is not None
+        rule = _rule_named(catalog, version, found.context.get("rule", ""))
+        refusals.append(
+            Refusal(
+                "",
+                where,
+                f"{said} is refused by the rules: {found.code}{rule} {found.message_en}",
+                _choice_fix(version, listed.element, listed.value, found),
+                CHOICE,
+            )
+        )
+    return refusals
+
+
+def _choice_fix(version: FormVersion, element: str, value: str, found: Finding) -> str:
+    """What to change for a listed value a rule refuses: the table it looks codes up in,
+    or the list of values."""
+    from harness.catalog.tables import table_file
+    from harness.dossiers.choice_rules import tables_read
+
+    tables = tables_read(version.rules, found.context.get("rule", ""))
+    files = [(t, table_file(t)) for t in tables]
+    add = "".join(
+        f'add a row {{code: "{value}", ...}} to table {t!r} in fixtures/reference/{f.name}, or '
+        for t, f in files
+        if f is not None
+    )
+    return (
+        f"{add}remove {value!r} from {element}'s values in fixtures/reference/fields.yaml, or "
+        "fix the rule: the factory draws every listed value, so some seeds' valid dossiers "
+        "would be refused"
+    )
+
+
 def _unbuilt(procedure: str, where: str, exc: Exception, *, kind: str = BUILD) -> Refusal:
     """The factory could not build a dossier: its data (``fields.yaml``) or its code."""
     problem, hint = _said(exc)
@@ -226,9 +349,9 @@ def _failed(procedure: str, where: str, exc: Exception) -> Refusal:
 def _said(exc: Exception) -> tuple[str, str]:
     """An exception as (problem, hint): a :class:`UsageError` says both (a CatalogError names
     the file at fault); anything else is named by its type."""
-    if isinstance(exc, UsageError):
-        problem, _, hint = str(exc).partition("\nHint: ")
-        return problem, hint or _FIX_DATA
+    if isinstance(exc, UsageError):  # a rule failing on an fn: error quotes its hint too
+        problem, *hints = str(exc).split("\nHint: ")
+        return problem, "; ".join(dict.fromkeys(hints)) or _FIX_DATA
     return f"{type(exc).__name__}: {exc}", _FIX_DATA
 
 
@@ -500,9 +623,12 @@ __all__ = [
     "Refusal",
     "check_smoke",
     "check_smoke_once",
+    "choice_refusals",
     "defect_refusals",
+    "orphan_refusals",
     "remember_pass",
     "smoke_builds",
     "smoke_run",
+    "unused_refusals",
     "value_refusals",
 ]
