@@ -9,8 +9,9 @@ candidate, and report every difference per procedure and form version.
 ``gateway`` is ``"inproc"`` or a URL (with ``token=``, ``admin_token=``, ``verify_tls=``).
 Modules: ``corpus`` (what is replayed), ``normalise`` (declared masks), ``replay`` (the
 wire protocol), ``baseline`` (files on disk), ``compare`` (differences), ``expectations``
-(intended changes, catalog impact), ``run`` (the two entry points), ``report`` (bundle),
-``cli`` (click commands).
+(intended changes, catalog impact), ``new_catalogs`` (a newer served catalog's own
+dossiers), ``deployment`` (a baseline reached or served differently from the candidate),
+``run`` (the two entry points), ``report`` (bundle), ``cli`` (click commands).
 """
 
 from __future__ import annotations

@@ -287,8 +287,10 @@ def regress(
     """Replay baseline NAME's corpus against a candidate gateway and report differences.
 
     A catalog version the candidate serves that is newer than the baseline's is exercised
-    too: its valid dossiers (one per procedure and form version) must be accepted. The
-    report (JUnit, JSON, HTML) is written under --out (default reports/).
+    too: its valid dossiers (one per procedure and form version) must be accepted, its
+    defective ones refused with their defects' codes. Latency is judged only when the
+    baseline was recorded the way the candidate is reached (inproc, or a URL). The report
+    (JUnit, JSON, HTML) is written under --out (default reports/).
     """
     from rich.console import Console
 

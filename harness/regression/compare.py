@@ -38,7 +38,12 @@ KINDS = (
 NEW_CATALOG_REJECTED = "new-catalog-rejected"
 """A valid dossier of a catalog the candidate serves newer than the baseline's, refused
 (:mod:`harness.regression.new_catalogs`): reported per catalog version, not per cell."""
-EXPECTABLE_KINDS = (*KINDS, NEW_CATALOG_REJECTED)
+NEW_CATALOG_UNEXPECTED = "new-catalog-unexpected"
+"""A defective dossier of such a catalog not refused with the code its defect names: a
+candidate accepting everything of a new procedure passed unseen on valid dossiers alone."""
+NEW_CATALOG_KINDS = (NEW_CATALOG_REJECTED, NEW_CATALOG_UNEXPECTED)
+"""The kinds found by replaying a newer catalog's own dossiers (its case, not the matrix)."""
+EXPECTABLE_KINDS = (*KINDS, *NEW_CATALOG_KINDS)
 """Every kind an expectations file may declare intended."""
 
 
@@ -309,7 +314,9 @@ def compare(
 __all__ = [
     "EXPECTABLE_KINDS",
     "KINDS",
+    "NEW_CATALOG_KINDS",
     "NEW_CATALOG_REJECTED",
+    "NEW_CATALOG_UNEXPECTED",
     "Difference",
     "LatencyThresholds",
     "answered",

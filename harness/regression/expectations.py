@@ -5,7 +5,7 @@ declares it in an expectations file, so ``regress`` fails only on the unintended
 
 ```yaml
 expected:
-  - kind: changed-error-code      # required: a difference kind (compare.KINDS)
+  - kind: changed-error-code      # required: a difference kind (compare.EXPECTABLE_KINDS)
     procedure: "600"              # optional globs, matched against the difference
     dossier: "600/impossible-*"
     form: "D02-TS-*"              # any of the dossier's form versions (e.g. D02-TS-595)
@@ -94,6 +94,39 @@ def _glob(path: Path, line: int | None, key: str, pattern: str) -> str:
     return pattern
 
 
+def _text(value: object) -> str:
+    """A YAML value as stripped text; an absent or empty (``reason:``) one is ""."""
+    return "" if value is None else str(value).strip()
+
+
+def _kind_and_reason(
+    path: Path, line: int | None, index: int, raw: dict[str, object]
+) -> tuple[str, str]:
+    """The entry's kind glob and reason, each refused on its own: told only "needs a known
+    kind and a reason", a user with a good kind hunted for what was wrong with it."""
+    kinds = f"kinds: {', '.join(EXPECTABLE_KINDS)}"
+    kind = _glob(path, line, "kind", _text(raw.get("kind")))
+    if not kind:
+        raise _refuse(path, line, f"expectation {index} has no kind", hint=kinds)
+    if not any(fnmatch.fnmatchcase(k, kind) for k in EXPECTABLE_KINDS):
+        raise _refuse(
+            path,
+            line,
+            f"expectation {index} needs a known kind: {kind!r} is none, and as a glob matches none",
+            hint=kinds,
+        )
+    reason = _text(raw.get("reason"))
+    if not reason:
+        raise _refuse(
+            path,
+            line,
+            f"expectation {index} ({kind}) has no reason",
+            hint="add `reason:` saying why this difference is intended (e.g. the decision "
+            "or ticket); the report shows it beside each difference it excuses",
+        )
+    return kind, reason
+
+
 def load_expectations(path: Path | None) -> list[Expectation]:
     """Read an expectations file (None: nothing is intended); a misspelt key, kind or
     glob is refused with file:line, since it would silently match everything or nothing."""
@@ -132,15 +165,7 @@ def load_expectations(path: Path | None) -> list[Expectation]:
                 f"expectation {index}: unknown key {', '.join(unknown)}",
                 hint=f"keys: {', '.join(sorted(_KEYS))}",
             )
-        kind, reason = str(raw.get("kind", "")), str(raw.get("reason", "")).strip()
-        kind = _glob(path, line, "kind", kind)
-        if not reason or not any(fnmatch.fnmatchcase(k, kind) for k in EXPECTABLE_KINDS):
-            raise _refuse(
-                path,
-                line,
-                f"expectation {index} needs a known kind (a glob must match one) and a reason",
-                hint=f"kinds: {', '.join(EXPECTABLE_KINDS)}",
-            )
+        kind, reason = _kind_and_reason(path, line, index, raw)
         patterns = tuple((k, _glob(path, line, k, str(raw[k]))) for k in _MATCH_KEYS if k in raw)
         out.append(Expectation(kind, reason, patterns))
     return out

@@ -3,11 +3,12 @@
 The baseline's corpus is built for one catalog version, and a gateway judges a dossier by
 the version in effect for its period, so a newly served version governs no dossier of the
 corpus: a broken rule, procedure or form version in it would pass ``regress`` unseen.
-After the corpus, the valid dossiers of each newer version this harness has on disk (one
-per procedure and per accepted form version, per baseline seed, built by the same factory
-and so dated in that version's period) are replayed; each must be accepted, since a
-factory-valid dossier the candidate refuses means the candidate and the catalog data
-disagree. A newer version this harness does not have is said, never silently skipped.
+After the corpus, the dossiers of each newer version this harness has on disk (built by
+the same factory for the baseline's seeds, so dated in that version's period) are
+replayed: each valid one (per procedure and per accepted form version) must be accepted,
+and each named defect applying to the version's procedures refused with its code, since a
+candidate accepting everything of a new procedure passes on valid dossiers alone. A newer
+version this harness does not have is said, never silently skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.catalog import list_versions, load_catalog, period_key
@@ -23,7 +24,12 @@ from harness.catalog.diff import CatalogDiff, diff_catalogs
 from harness.dossiers.corpus import CorpusEntry
 from harness.message_kinds import RESULT
 from harness.regression.baseline import Baseline
-from harness.regression.compare import NEW_CATALOG_REJECTED, Difference, answered
+from harness.regression.compare import (
+    NEW_CATALOG_REJECTED,
+    NEW_CATALOG_UNEXPECTED,
+    Difference,
+    answered,
+)
 from harness.regression.corpus import CorpusRecipe, build_corpus
 from harness.regression.expectations import form_versions
 from harness.regression.normalise import Masks
@@ -32,6 +38,10 @@ from harness.signing import TestPKI
 
 _ADDED = {"procedure-added", "form-added", "form-version-added"}
 _REMOVED = {"procedure-removed", "form-removed", "form-version-removed"}
+_CURRENT_CHANGED = "form-current-changed"
+_BREAKING_SHOWN = 3
+"""Breaking changes named in the one-line summary; the report's case lists them all."""
+AS_EXPECTED = "refused as expected"
 
 
 @dataclass
@@ -43,36 +53,89 @@ class NewCatalogRun:
     """The baseline's newest catalog version, which ``diff`` starts from."""
     diff: CatalogDiff
     entries: list[CorpusEntry]
+    """The version's valid dossiers (each must be accepted)."""
     outcomes: dict[str, dict[str, Any]]
     differences: list[Difference]
+    defective: list[CorpusEntry] = field(default_factory=list)
+    """The version's defective dossiers (each must be refused with its defect's codes)."""
 
     def items(self) -> list[str]:
         """``+600o``, ``+D02-TS-490``, ``-D02-TS-595``: what the version adds and removes."""
         out = [f"+{c.subject}" for c in self.diff.changes if c.kind in _ADDED]
         return out + [f"-{c.subject}" for c in self.diff.changes if c.kind in _REMOVED]
 
+    def brought(self) -> str:
+        """``+630a, -D02-TS-595; D02-TS: current version 595 -> 505; 2 breaking for
+        senders: ...``: what a sender must know of the new version, in a few words."""
+        told = [", ".join(self.items()) or "no procedure, form or form version added or removed"]
+        told += [
+            f"{c.subject}: {c.detail}" for c in self.diff.changes if c.kind == _CURRENT_CHANGED
+        ]
+        breaking = [f"{c.kind} {c.subject}" for c in self.diff.breaking]
+        if breaking:
+            more = len(breaking) - _BREAKING_SHOWN
+            shown = ", ".join(breaking[:_BREAKING_SHOWN]) + (
+                f" and {more} more" if more > 0 else ""
+            )
+            told.append(f"{len(breaking)} breaking for senders: {shown}")
+        return "; ".join(told)
+
     def summary(self) -> str:
-        """``candidate serves 2026.2 (newer than the baseline's 2026.1): +600o; 9 valid
-        dossiers replayed: 9 accepted``: the new catalog in one line."""
-        brought = ", ".join(self.items()) or "no procedure, form or form version added or removed"
+        """``candidate serves 2026.2 (newer than the baseline's 2026.1): +600o; 35 defective
+        dossier(s) replayed: 35 refused as expected; 9 valid dossier(s) replayed: 9
+        accepted``: the new catalog in one line (the valid count last, as before)."""
         counts = Counter(_verdict(self.outcomes.get(e.name)) for e in self.entries)
         told = [f"{counts.pop('accepted', 0)} accepted"]
         told += [f"{n} {what}" for what, n in sorted(counts.items())]
+        defective = ""
+        if self.defective:
+            found = Counter(self.defect_verdict(e) for e in self.defective)
+            said = [f"{found.pop(AS_EXPECTED, 0)} {AS_EXPECTED}"]
+            said += [f"{n} {what}" for what, n in sorted(found.items())]
+            defective = f"{len(self.defective)} defective dossier(s) replayed: {', '.join(said)}; "
         return (
             f"candidate serves {self.version} (newer than the baseline's "
-            f"{self.baseline_version}): {brought}; {len(self.entries)} valid dossier(s) "
-            f"replayed: {', '.join(told)}"
+            f"{self.baseline_version}): {self.brought()}; {defective}{len(self.entries)} valid "
+            f"dossier(s) replayed: {', '.join(told)}"
         )
+
+    def valid_accepted(self, procedure: str) -> bool:
+        """Whether every valid dossier of ``procedure`` was accepted: a defective one
+        refused for another reason is then a fault of its own, not the valid one's."""
+        mine = [e for e in self.entries if e.procedure == procedure]
+        return all(_verdict(self.outcomes.get(e.name)) == "accepted" for e in mine)
+
+    def defect_verdict(self, entry: CorpusEntry) -> str:
+        """``refused as expected``, ``answered otherwise``, ``unavailable``, ``not
+        replayed``, or ``not judged`` (refused otherwise while a valid dossier of its
+        procedure was refused too: the same fault, counted once as a refusal)."""
+        outcome = self.outcomes.get(entry.name)
+        verdict = _verdict(outcome)
+        if outcome is None or verdict in ("not replayed", "unavailable"):
+            return verdict
+        if verdict == "refused" and set(entry.expected) <= set(outcome.get("codes") or ()):
+            return AS_EXPECTED
+        if verdict == "refused" and not self.valid_accepted(entry.procedure):
+            return "not judged"
+        return "answered otherwise"
 
     def lines(self) -> dict[str, str]:
         """Per procedure, each dossier with its form versions: accepted, or refused with
-        code, XPath and message (the evidence of the run's ``REG-new-catalog`` case)."""
+        code, XPath and message, a defective one with the codes it expects (the evidence
+        of the run's ``REG-new-catalog`` case)."""
         grouped: dict[str, list[str]] = {}
         for entry in self.entries:
             outcome = self.outcomes.get(entry.name)
             forms = ", ".join(form_versions(entry.forms))
             grouped.setdefault(entry.procedure, []).append(
                 f"{entry.name} ({forms}): {_described(outcome)}"
+            )
+        for entry in self.defective:
+            outcome = self.outcomes.get(entry.name)
+            got = answered(outcome) if outcome and not outcome.get("unavailable") else ""
+            grouped.setdefault(entry.procedure, []).append(
+                f"{entry.name} (expects {' '.join(entry.expected)}): "
+                f"{self.defect_verdict(entry)}{': ' + got if got else ''}"
             )
         return {f"procedure {p}": "\n".join(lines) for p, lines in sorted(grouped.items())}
 
@@ -128,10 +191,12 @@ def unexercised(version: str) -> str:
     )
 
 
-def new_catalog_corpus(recipe: CorpusRecipe, version: str, pki: TestPKI) -> list[CorpusEntry]:
-    """The valid dossiers of ``version`` for the baseline's seeds, procedures and I-VAN,
-    named ``<version>/<dossier>``: a procedure the version adds is always in, one the
-    baseline left out stays out."""
+def new_catalog_corpus(
+    recipe: CorpusRecipe, version: str, pki: TestPKI, *, defects: bool = False
+) -> list[CorpusEntry]:
+    """The valid dossiers of ``version`` (with ``defects``, its defective ones too) for the
+    baseline's seeds, procedures and I-VAN, named ``<version>/<dossier>``: a procedure the
+    version adds is always in, one the baseline left out stays out."""
     wanted: tuple[str, ...] = ()
     if recipe.procedures:
         old = load_catalog(recipe.catalog).procedures
@@ -142,7 +207,7 @@ def new_catalog_corpus(recipe: CorpusRecipe, version: str, pki: TestPKI) -> list
     )
     return [
         dataclasses.replace(e, name=f"{version}/{e.name}")
-        for e in build_corpus(valid, pki, defects=False)
+        for e in build_corpus(valid, pki, defects=defects)
     ]
 
 
@@ -157,6 +222,25 @@ def refusals(version: str, entries: Sequence[CorpusEntry], run: Replay) -> list[
             Difference(
                 NEW_CATALOG_REJECTED, entry.procedure, entry.name, entry.forms,
                 f"catalog {version}", f"accepted (valid for catalog {version})",
+                answered(outcome),
+            )
+        )  # fmt: skip
+    return out
+
+
+def unexpected(version: str, new: NewCatalogRun) -> list[Difference]:
+    """A ``new-catalog-unexpected`` difference per defective dossier answered otherwise
+    than its defect expects (accepted, or refused for another reason)."""
+    out = []
+    for entry in new.defective:
+        outcome = new.outcomes.get(entry.name)
+        if outcome is None or new.defect_verdict(entry) != "answered otherwise":
+            continue
+        out.append(
+            Difference(
+                NEW_CATALOG_UNEXPECTED, entry.procedure, entry.name, entry.forms,
+                f"catalog {version}",
+                f"refused with {' '.join(entry.expected)} ({entry.defect} in catalog {version})",
                 answered(outcome),
             )
         )  # fmt: skip
@@ -181,30 +265,35 @@ def replay_new_catalogs(
     max_backoff: float | None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[NewCatalogRun], list[str]]:
-    """Replay each newer served version's valid dossiers against ``target``; the runs, and
-    the newly served versions this harness does not have."""
+    """Replay each newer served version's valid and defective dossiers against ``target``;
+    the runs, and the newly served versions this harness does not have."""
     newer, unknown = newer_served(base, served)
     runs = []
     old = newest_of_baseline(base)
     for version in newer:
-        entries = new_catalog_corpus(base.recipe, version, pki)
+        entries = new_catalog_corpus(base.recipe, version, pki, defects=True)
         done = _progress(len(entries), on_progress)
         run = replay(target, entries, masks, on_progress=done, max_backoff=max_backoff)
         diff = diff_catalogs(load_catalog(old), load_catalog(version))
-        runs.append(
-            NewCatalogRun(
-                version, old, diff, entries, run.outcomes, refusals(version, entries, run)
-            )
+        valid = [e for e in entries if not e.expected]
+        new = NewCatalogRun(
+            version, old, diff, valid, run.outcomes, refusals(version, valid, run),
+            defective=[e for e in entries if e.expected],
         )  # fmt: skip
+        new.differences += unexpected(version, new)
+        runs.append(new)
     return runs, unknown
 
 
 __all__ = [
+    "AS_EXPECTED",
     "NEW_CATALOG_REJECTED",
+    "NEW_CATALOG_UNEXPECTED",
     "NewCatalogRun",
     "new_catalog_corpus",
     "newer_served",
     "newest_of_baseline",
     "replay_new_catalogs",
     "unexercised",
+    "unexpected",
 ]

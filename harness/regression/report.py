@@ -12,7 +12,13 @@ from collections import defaultdict
 from pathlib import Path
 
 from harness.paths import reports_dir
-from harness.regression.compare import KINDS, NEW_CATALOG_REJECTED, Difference
+from harness.regression.compare import (
+    KINDS,
+    NEW_CATALOG_KINDS,
+    NEW_CATALOG_REJECTED,
+    NEW_CATALOG_UNEXPECTED,
+    Difference,
+)
 from harness.regression.expectations import CatalogImpact, form_versions
 from harness.regression.new_catalogs import NewCatalogRun, unexercised
 from harness.regression.run import RegressionResult
@@ -24,13 +30,20 @@ REQUIREMENT = (
 )
 NEW_CATALOG_REQUIREMENT = (
     "a catalog version the candidate serves newer than the baseline's: every dossier the "
-    "factory builds valid for it (one per procedure and per accepted form version) is accepted"
+    "factory builds valid for it (one per procedure and per accepted form version) is "
+    "accepted, and every named defect applying to its procedures is refused with its code"
 )
 _EVIDENCE_MAX = 40
+SHOW_EVIDENCE = "show-evidence"
+"""An evidence key by which a case that did not fail asks index.html to show its evidence
+anyway (the template details only failed cases otherwise); its value says why."""
 
 
-def _evidence(differences: list[Difference], reasons: dict[int, str]) -> dict[str, str]:
-    """Differences grouped by form version: ``dossier field: expected -> actual``."""
+def _evidence(
+    differences: list[Difference], reasons: dict[int, str], causes: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Differences grouped by form version: ``dossier field: expected -> actual``, with
+    what a difference may come from other than the release (``causes``, by dossier)."""
     groups: dict[str, list[str]] = defaultdict(list)
     for d in differences:
         key = ", ".join(form_versions(d.forms)) or "(all forms)"
@@ -40,6 +53,8 @@ def _evidence(differences: list[Difference], reasons: dict[int, str]) -> dict[st
         )
         if id(d) in reasons:
             line += f"\n  intended: {reasons[id(d)]}"
+        if d.dossier in (causes or {}):
+            line += f"\n  note: {(causes or {})[d.dossier]}"
         groups[key].append(line)
     evidence = {}
     for key, lines in sorted(groups.items()):
@@ -80,7 +95,7 @@ def report_bundle(
     reasons = {id(d): reason for d, reason in result.intended}
     by_cell: dict[tuple[str, str], list[Difference]] = defaultdict(list)
     for d in result.differences:
-        if d.kind != NEW_CATALOG_REJECTED:  # its own case per catalog version, below
+        if d.kind not in NEW_CATALOG_KINDS:  # its own case per catalog version, below
             by_cell[(d.kind, d.procedure)].append(d)
     # every difference has its cell, ``all`` (the whole gateway) included: the bundle's
     # verdict must be the terminal's
@@ -109,7 +124,7 @@ def report_bundle(
                     procedure=procedure,
                     requirement=REQUIREMENT,
                     message=message,
-                    evidence=_evidence(found, reasons),
+                    evidence=_evidence(found, reasons, result.causes),
                     reproduce=reproduce,
                 )
             )
@@ -167,7 +182,9 @@ def _impact_case(impact: CatalogImpact, reasons: dict[int, str], reproduce: str)
 
 
 def _new_catalog_case(new: NewCatalogRun, reasons: dict[int, str], reproduce: str) -> CaseResult:
-    """A newer catalog's valid dossiers: each accepted, or refused with code, XPath, message."""
+    """A newer catalog's dossiers: each valid one accepted, each defective one refused with
+    its code (else code, XPath, message); its evidence is shown even when it passes, since
+    what the new catalog brought and how each dossier was answered is the point of it."""
     failing = [d for d in new.differences if id(d) not in reasons]
     evidence = {
         f"what catalog {new.version} brings (catalog diff {new.baseline_version} -> "
@@ -179,17 +196,28 @@ def _new_catalog_case(new: NewCatalogRun, reasons: dict[int, str], reproduce: st
     }
     intended = sorted({reasons[id(d)] for d in new.differences if id(d) in reasons})
     if intended:
-        evidence["intended refusals"] = "\n".join(intended)
+        evidence["intended differences"] = "\n".join(intended)
+    if not failing:
+        evidence[SHOW_EVIDENCE] = "what the newer catalog brought and how each dossier was answered"
     return CaseResult(
         case_id=f"REG-new-catalog@{new.version}",
         title=f"catalog {new.version}, newer than the baseline's {new.baseline_version}: "
-        "the candidate accepts its valid dossiers",
+        "the candidate accepts its valid dossiers and refuses its defective ones as expected",
         outcome=Outcome.FAILED if failing else Outcome.PASSED,
         requirement=NEW_CATALOG_REQUIREMENT,
-        message=new.summary() + (f"; {len(failing)} unintended refusal(s)" if failing else ""),
+        message=new.summary() + _failing(failing),
         evidence=evidence,
         reproduce=reproduce,
     )
+
+
+def _failing(failing: list[Difference]) -> str:
+    """``; 1 unintended refusal(s); 2 defective dossier(s) answered otherwise``."""
+    refused = sum(d.kind == NEW_CATALOG_REJECTED for d in failing)
+    otherwise = sum(d.kind == NEW_CATALOG_UNEXPECTED for d in failing)
+    told = [f"{refused} unintended refusal(s)"] * bool(refused)
+    told += [f"{otherwise} defective dossier(s) answered otherwise, unintended"] * bool(otherwise)
+    return "".join(f"; {t}" for t in told)
 
 
 def _unexercised_case(version: str, reproduce: str) -> CaseResult:
@@ -206,7 +234,8 @@ def _unexercised_case(version: str, reproduce: str) -> CaseResult:
 
 def _new_catalog_meta(result: RegressionResult) -> dict[str, str]:
     """The newer catalogs and the catalog impact in the report's header, which the HTML
-    shows whatever the cases' outcomes (it details only failed cases' evidence)."""
+    shows whatever the cases' outcomes (a case's evidence only when it failed or asks to be
+    shown: ``SHOW_EVIDENCE``)."""
     meta = {}
     if result.new_catalogs:
         meta["new_catalogs"] = " | ".join(new.summary() for new in result.new_catalogs)
@@ -285,14 +314,19 @@ def summary_lines(result: RegressionResult) -> list[str]:
 
 
 def _unjudged(unjudged: dict[tuple[str, str], str]) -> list[str]:
-    """``latency-p95 not judged in 7 procedure(s): ...`` once per kind, not per cell."""
+    """``latency-p95 not judged in 7 procedure(s): ...`` once per kind, not per cell, and
+    once for kinds not judged in the same procedures for the same reason."""
     by_kind: dict[str, list[str]] = {}
     for (kind, procedure), _why in sorted(unjudged.items()):
         by_kind.setdefault(kind, []).append(procedure)
+    same: dict[tuple[tuple[str, ...], str], list[str]] = {}
+    for kind, procedures in by_kind.items():
+        why = unjudged[(kind, procedures[0])].removeprefix("not judged: ")
+        same.setdefault((tuple(procedures), why), []).append(kind)
     return [
-        f"{kind} not judged in {len(procedures)} procedure(s) ({', '.join(procedures)}): "
-        f"{unjudged[(kind, procedures[0])].removeprefix('not judged: ')}"
-        for kind, procedures in by_kind.items()
+        f"{', '.join(kinds)} not judged in {len(procedures)} procedure(s) "
+        f"({', '.join(procedures)}): {why}"
+        for (procedures, why), kinds in same.items()
     ]
 
 
@@ -303,4 +337,4 @@ def _example(d: Difference) -> str:
     return f"{where}: {change}" if d.expected or d.actual else where
 
 
-__all__ = ["REQUIREMENT", "report_bundle", "summary_lines", "transport_line"]
+__all__ = ["REQUIREMENT", "SHOW_EVIDENCE", "report_bundle", "summary_lines", "transport_line"]

@@ -41,6 +41,13 @@ from harness.regression.compare import (
     unjudged_latency,
 )
 from harness.regression.corpus import CorpusRecipe, baselines_dir, build_corpus
+from harness.regression.deployment import (
+    causes,
+    extra_catalogs_note,
+    governed_elsewhere,
+    latency_unjudged,
+    latency_unjudged_note,
+)
 from harness.regression.expectations import (
     CatalogImpact,
     Expectation,
@@ -370,6 +377,9 @@ class RegressionResult:
     replayed (none for a candidate serving the baseline's catalogs)."""
     unexercised: list[str] = field(default_factory=list, kw_only=True)
     """Newly served catalog versions this harness does not have: not exercised."""
+    causes: dict[str, str] = field(default_factory=dict, kw_only=True)
+    """Dossier name -> what its differences may come from other than the release (a
+    catalog version the candidate serves and the baseline's gateway did not)."""
 
     @property
     def ok(self) -> bool:
@@ -444,25 +454,53 @@ def regress(
     meta = {e.name: (e.procedure or "static", e.forms) for e in corpus}
     found = compare(base.outcomes, run.outcomes, meta)
     latency = latency_summary(run.latencies_ms)
-    slower = compare_latency(base.latency, latency, thresholds)
-    if slower:
+    unreached = latency_unjudged_note(base.gateway, gateway)
+    if unreached is None:
         options = {**target_options, "ivan": base.recipe.ivan_code, "ivan_hint": hint}
         with when_stopped(lambda: stopped(run, messages_read=True)):
-            latency, retimed = _confirm_latency(
-                gateway, corpus, run.latencies_ms, slower, pki, max_backoff, options
+            latency, slower, retimed = _judge_latency(
+                gateway, corpus, run, base.latency, thresholds, pki, max_backoff, options
             )
         notes += retimed
-        slower = compare_latency(base.latency, latency, thresholds)
-    found += slower
+        found += slower
+        unjudged = unjudged_latency(base.latency, latency, thresholds)
+    else:
+        notes.append(unreached)
+        unjudged = latency_unjudged(sorted(set(base.latency) | set(latency)), unreached)
     found += compare_catalogs(base.catalogs, run.catalogs)
+    moved = governed_elsewhere(corpus, base.catalogs, run.catalogs)
+    notes += extra_catalogs_note(base.gateway, base.catalogs, run.catalogs, moved, found)
     found += [d for new in newer for d in new.differences]
     intended, unintended, unused = apply_expectations(found, declared)
     impact = catalog_impact(base.catalogs, run.catalogs, found)
     return RegressionResult(
         base, run.target, corpus, run, unintended, intended, unused, latency, thresholds,
-        impact, notes + run.notes, unjudged_latency(base.latency, latency, thresholds),
+        impact, notes + run.notes, unjudged,
         started_at=started_at, run_id=run_id, new_catalogs=newer, unexercised=unknown,
+        causes=causes(moved),
     )  # fmt: skip
+
+
+def _judge_latency(
+    gateway: str,
+    corpus: Sequence[CorpusEntry],
+    run: Replay,
+    recorded: dict[str, dict[str, float]],
+    thresholds: LatencyThresholds,
+    pki: TestPKI,
+    max_backoff: float | None,
+    options: dict[str, Any],
+) -> tuple[dict[str, dict[str, float]], list[Difference], list[str]]:
+    """The candidate's latency summary, its latency differences from ``recorded``, and the
+    notes of the procedures timed twice because they looked slower the first time."""
+    latency = latency_summary(run.latencies_ms)
+    slower = compare_latency(recorded, latency, thresholds)
+    if not slower:
+        return latency, [], []
+    latency, retimed = _confirm_latency(
+        gateway, corpus, run.latencies_ms, slower, pki, max_backoff, options
+    )
+    return latency, compare_latency(recorded, latency, thresholds), retimed
 
 
 def _interrupted(
