@@ -28,6 +28,7 @@ from harness.paths import working_folder
 
 if TYPE_CHECKING:  # imported lazily at run time: --help stays fast
     from harness.catalog import Catalog
+    from harness.conformance import CheckResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -303,8 +304,8 @@ CHECK_EXIT_CODES = (
 def catalog_check(version: str | None) -> None:
     """Load a catalog version, compile every XSD and rule file, check that the dossier
     factory can fill every form, then build its valid dossier of every procedure and form
-    version, and each named defect that applies, and check them as the gateway would (all
-    versions by default)."""
+    version, and each named defect that applies, and check them as the gateway would; run
+    every fixed value of fields.yaml through the rules (all versions by default)."""
     from harness.catalog import load_catalog
     from harness.dossiers.smoke import check_smoke, remember_pass, smoke_builds
     from harness.errors import PKIError
@@ -377,7 +378,14 @@ def pki() -> None:
     """The test PKI: a root CA, an issuing CA and the leaf certificates suites sign with."""
 
 
-@pki.command("init")
+PKI_INIT_EXIT_CODES = (
+    "Exit codes: 0 the test PKI was created or loaded (its credentials listed), 2 usage "
+    "error (e.g. a --dir that cannot be created or written, a PKI file that is damaged "
+    "or does not fit together)."
+)
+
+
+@pki.command("init", epilog=PKI_INIT_EXIT_CODES)
 @click.option(
     "--dir",
     "directory",
@@ -402,7 +410,14 @@ def dossier() -> None:
     """Build signed dossiers (valid, or with a named defect) from the catalog."""
 
 
-@dossier.command("build")
+BUILD_EXIT_CODES = (
+    "Exit codes: 0 the dossier was written, 2 usage error (e.g. an unknown procedure, "
+    "defect or catalog version, an --ivan the envelope schema does not allow, an "
+    "--output that cannot be written)."
+)
+
+
+@dossier.command("build", epilog=BUILD_EXIT_CODES)
 @click.argument("procedure")
 @click.option("--catalog", "version", type=NAME, help="Catalog version (default: latest).")
 @click.option(
@@ -469,7 +484,14 @@ def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
-@dossier.command("check")
+DOSSIER_CHECK_EXIT_CODES = (
+    "Exit codes: 0 every file accepted, 1 a file rejected (not XML included), unreadable or "
+    "missing (each said on stdout; the others are still checked), 2 usage error (e.g. an "
+    "unknown catalog version, a folder holding no .xml file)."
+)
+
+
+@dossier.command("check", epilog=DOSSIER_CHECK_EXIT_CODES)
 @click.argument("files", nargs=-1, required=True, type=NAME)  # '' is not the current folder
 @click.option(
     "--catalog",
@@ -512,8 +534,7 @@ def dossier_check(files: tuple[str, ...], versions: tuple[str, ...], lang: str) 
             rejected += 1
             continue
         catalog, result = checker.check(body)
-        verdict = "accepted" if result.accepted else "rejected"
-        click.echo(f"{path}: {verdict} (catalog {catalog.version})")
+        click.echo(f"{path}: {_verdict(result, catalog.version)}")
         for f in result.findings:
             message = f.message_vi if lang == "vi" else f.message_en
             detail = f" [{f.detail}]" if f.detail else ""
@@ -525,7 +546,21 @@ def dossier_check(files: tuple[str, ...], versions: tuple[str, ...], lang: str) 
         sys.exit(1)
 
 
-@dossier.command("corpus")
+def _verdict(result: CheckResult, version: str) -> str:
+    """What a file's first line says: a catalog only for a dossier that was read as XML (the
+    version a file nobody could parse was "checked against" is the default, not its own)."""
+    if result.stage == "parse":
+        return "rejected (could not be read as a dossier; no catalog applies)"
+    return f"{'accepted' if result.accepted else 'rejected'} (catalog {version})"
+
+
+CORPUS_EXIT_CODES = (
+    "Exit codes: 0 the corpus was written, 2 usage error, nothing written (e.g. a folder "
+    "that holds other files than an earlier corpus, an unknown catalog version)."
+)
+
+
+@dossier.command("corpus", epilog=CORPUS_EXIT_CODES)
 @click.option(
     "-o",
     "--out",
@@ -560,7 +595,13 @@ def dossier_corpus(out: str, version: str | None, seeds: int) -> None:
     click.echo(f"wrote {len(entries)} dossiers and {manifest}")
 
 
-@dossier.command("defects")
+DEFECTS_EXIT_CODES = (
+    "Exit codes: 0 listed, 2 usage error (fixtures/dossiers/defects.yaml cannot be read, "
+    "or names an unknown operation; file and line on stderr)."
+)
+
+
+@dossier.command("defects", epilog=DEFECTS_EXIT_CODES)
 @friendly
 def dossier_defects() -> None:
     """List the named defects and the codes they must cause."""

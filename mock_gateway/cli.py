@@ -8,25 +8,30 @@ unreachable database) is one paragraph on stderr and exit code 2, never a traceb
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from harness.cli_exits import exits_on_errors
 from harness.cli_types import NAME, NOT_NEGATIVE, TOKEN
 from harness.credentials import token_options
-from harness.errors import UsageError
+from harness.errors import ConfigError, UsageError
+from harness.paths import writable_folder
 from mock_gateway.config import DEFAULT_DATABASE_URL
 
+EXIT_CODES = (
+    "Exit codes: 0 stopped by Ctrl-C or SIGTERM (a server's normal end); 2 usage error, "
+    "nothing served (e.g. a port in use, an address this machine lacks, an unknown catalog "
+    "version or release, an unwritable database), or a worker that could not start; 3 "
+    "the server could not start after every check passed (its error is in the log above)."
+)
 
-class _Refused(click.ClickException):
-    """A usage problem: the message says what to change; exit code 2 like the harness CLI."""
 
-    exit_code = 2
-
-
-@click.command("serve")
+@click.command("serve", epilog=EXIT_CODES)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
 @click.option(
@@ -132,12 +137,15 @@ def serve(
     from mock_gateway.server import serve as run
     from mock_gateway.urls import redact_url
 
-    try:
+    with exits_on_errors():  # "error: ..." and a hint, exit 2, as every other command
+        _check_host(host)
+        _reports_folder(reports, create=False)
         tokens = token_options(ivan_tokens, catalogs=catalogs)  # codes MaIVAN can carry
         load_release(release)  # an unknown name fails here, with the known ones listed
 
         def announce() -> None:
             _refuse_unservable_catalogs(catalogs)  # after the cheap checks, before the banner
+            _reports_folder(reports, create=True)  # a refused start leaves no folder behind
             click.echo(
                 f"mock BHXH gateway (TEST ENVIRONMENT) on http://{_host(host)}:{port} "
                 f"with {workers} worker(s), database {redact_url(database_url)}",
@@ -165,8 +173,47 @@ def serve(
                 faults_seed=faults_seed,
                 on_ready=announce,
             )
-    except UsageError as exc:
-        raise _Refused(str(exc)) from None
+
+
+_HOST_HINT = "give 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its addresses"
+
+
+def _check_host(host: str) -> None:
+    """Refuse a --host this machine does not have, or cannot resolve, with what to give
+    instead (the port is checked later, by the server: another message)."""
+    if not host.strip():
+        return  # the server's own checks say what an empty --host would do
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, 0))
+        except socket.gaierror:
+            raise ConfigError(
+                f"--host {host} is not an address or a host name this machine resolves",
+                hint=_HOST_HINT,
+            ) from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(
+                    f"--host {host} is not an address of this machine", hint=_HOST_HINT
+                ) from None
+
+
+def _reports_folder(reports: Path | None, *, create: bool) -> None:
+    """--reports as the dashboard will read it: checked first, made (and said so) once the
+    server is about to start, as --out folders are made; a mistyped name then shows as
+    made, not as an empty run list without a word."""
+    if reports is None or reports.is_dir():
+        return
+    writable_folder(
+        reports,
+        "the suite runs' reports",
+        hint="name with --reports the folder your suite runs write to (their --out; "
+        "default reports/)",
+        create=create,
+    )
+    if create:
+        click.echo(f"created {reports} for --reports: no suite run in it yet", err=True)
 
 
 class _Stop(BaseException):  # like KeyboardInterrupt: no `except Exception` stops it

@@ -84,14 +84,42 @@ def _replay(target: HttpTarget, verify_tls: Verify, ivan: str) -> GatewayReplay 
     return None if target.name == LOCAL else GatewayReplay(target.base_url, verify_tls, ivan)
 
 
-def _pool(version: str | None, ivan: str) -> DossierPool:
-    """The dossiers' pool: the catalog, the test PKI, and ``ivan`` checked to fit MaIVAN."""
+def _pool(version: str | None, ivan: str, procedures: tuple[str, ...]) -> DossierPool:
+    """The dossiers' pool: the catalog, the test PKI, and ``ivan`` checked to fit MaIVAN;
+    each ``--procedure`` is checked against the catalog before any dossier is signed."""
     from harness.catalog import latest_version, load_catalog
     from harness.fuzz.pool import pool_for
     from harness.signing import ensure_pki
 
     catalog = load_catalog(version or latest_version())
+    unknown = [p for p in procedures if p not in catalog.procedures]
+    if unknown:
+        raise UsageError(
+            f"--procedure {', '.join(unknown)}: not in catalog {catalog.version}",
+            hint=f"known procedures: {', '.join(catalog.procedures)}",
+        )
     return pool_for(catalog, ensure_pki(), ivan)
+
+
+VALID = "valid"
+"""The valid dossiers as a family: every run mixes them in; named alone, nothing else."""
+
+
+def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The mutation families to run (``()``: the valid dossiers alone), checked before the
+    catalog is loaded or a dossier signed; ``None`` for every family."""
+    from harness.fuzz.mutations import FAMILIES
+
+    if not names:
+        return None
+    unknown = [n for n in names if n != VALID and n not in FAMILIES]
+    if unknown:
+        raise UsageError(
+            f"--family {', '.join(unknown)}: not a mutation family",
+            hint=f"choose among {', '.join(FAMILIES)}, or {VALID} (the valid dossiers alone; "
+            "every run mixes them in)",
+        )
+    return tuple(n for n in names if n != VALID)
 
 
 @click.command()
@@ -123,7 +151,22 @@ def _pool(version: str | None, ivan: str) -> DossierPool:
     show_default=True,
     help="Seed of the cases (same seed, same cases).",
 )
-@click.option("--family", "families", multiple=True, help="Mutation family (repeatable).")
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    help="Mutation family (repeatable; default: every one), or valid: the valid dossiers "
+    "alone (every run mixes them in).",
+)
+@click.option(
+    "--procedure",
+    "procedures",
+    multiple=True,
+    type=NAME,
+    metavar="CODE",
+    help="Fuzz only dossiers of this procedure (repeatable; default: every procedure of "
+    "the catalog).",
+)
 @click.option(
     "--found",
     type=FOLDER,
@@ -147,6 +190,7 @@ def fuzz(
     version: str | None,
     seed: int,
     families: tuple[str, ...],
+    procedures: tuple[str, ...],
     found: Path | None,
     out: Path | None,
     lenient: bool,
@@ -163,18 +207,28 @@ def fuzz(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.fuzz.report import report_bundle
-    from harness.fuzz.runner import CaseExecuted, Event, FuzzInterrupted, run_fuzz
+    from harness.fuzz.runner import CaseExecuted, Event, FuzzInterrupted, check_budget, run_fuzz
 
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     try:
         if budget is None and duration is None:
             budget = DEFAULT_BUDGET
-        pool = _pool(version, ivan)
+        check_budget(budget, duration)  # before the catalog is loaded or a dossier signed
+        chosen = _families(families)
+        pool = _pool(version, ivan, procedures)
         verify = verify_option(insecure, ca_bundle)
-        with _target(gateway, token, pool, verify) as target, Progress(
-            TextColumn("fuzzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, transient=True,
-        ) as progress:  # fmt: skip
+        with (
+            _target(gateway, token, pool, verify) as target,
+            Progress(
+                TextColumn("fuzzing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,  # else a blank line in a log, or before an error
+            ) as progress,
+        ):
             _check_folders(out, found)
             task = progress.add_task("cases", total=budget)
             stopped: list[ReportBundle] = []  # held here: the CLI writes it on its way out
@@ -187,7 +241,8 @@ def fuzz(
 
             report = run_fuzz(
                 target, pool.catalog, budget=budget, duration=duration, seed=seed,
-                families=families or None, pki=pool.pki, strict=not lenient, found=found,
+                families=chosen, procedure=procedures or None, pki=pool.pki,
+                strict=not lenient, found=found,
                 on_event=on_event, replay=_replay(target, verify, ivan), ivan=ivan,
             )  # fmt: skip
     except GatewayUnavailable as exc:  # not the gateway's failure, nor the user's

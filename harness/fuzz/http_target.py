@@ -126,7 +126,11 @@ def base_url(gateway: str) -> str:
     ``/api/v1/...`` itself), and ``INPROC`` is told the local gateway's name."""
     base, problem = gateway_base_url(gateway, local=LOCAL)
     if problem:
-        raise ConfigError(problem)
+        raise ConfigError(
+            problem,
+            hint=f"give the gateway's base URL, e.g. http://127.0.0.1:8080, or '{LOCAL}' to "
+            "fuzz the mock gateway in this process",
+        )
     return base
 
 

@@ -191,13 +191,9 @@ def run_fuzz(
     Every dossier, minimised ones included, names ``ivan`` (MaIVAN): the I-VAN whose
     token the target submits with.
     """
-    if budget is None and duration is None:
-        raise UsageError("give --budget (cases) or --duration (seconds), or both")
-    if budget is not None and budget < 1:
-        raise UsageError(f"--budget {budget}: give at least 1 case")
-    if duration is not None and not duration > 0:  # NaN too
-        raise UsageError(f"--duration {duration:g}: give a positive number of seconds")
-    chosen = check_families(families)
+    check_budget(budget, duration)
+    wanted = None if families is None else tuple(families)
+    chosen = () if wanted == () and valid else check_families(wanted)  # (): valid alone
     pki = pki or ensure_pki()
     emit = on_event or (lambda event: None)
     name = getattr(target, "name", type(target).__name__)
@@ -296,6 +292,25 @@ def run_fuzz(
     report.elapsed = time.perf_counter() - start
     emit(FuzzFinished(report))
     return report
+
+
+def check_budget(budget: int | None, duration: float | None) -> None:
+    """Refuse a campaign that could send no case, saying what to give instead."""
+    if budget is None and duration is None:
+        raise UsageError(
+            "give --budget (cases) or --duration (seconds), or both",
+            hint="e.g. --budget 200, or --duration 600 for ten minutes",
+        )
+    if budget is not None and budget < 1:
+        raise UsageError(
+            f"--budget {budget}: give at least 1 case",
+            hint="e.g. --budget 200; or leave --budget out and give --duration SECONDS",
+        )
+    if duration is not None and not duration > 0:  # NaN too
+        raise UsageError(
+            f"--duration {duration:g}: give a positive number of seconds",
+            hint="e.g. --duration 600 for ten minutes",
+        )
 
 
 def _unavailable(target: Target) -> GatewayUnavailable | None:
@@ -474,5 +489,6 @@ __all__ = [
     "FuzzFinished",
     "FuzzInterrupted",
     "FuzzReport",
+    "check_budget",
     "run_fuzz",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -145,13 +145,19 @@ def _scale_help() -> str:
     type=int,
     help="Workers joining from other machines (needs --master-port and --master-bind).",
 )
-@click.option("--master-bind", default="127.0.0.1", show_default=True, help="Master's interface.")
+@click.option(
+    "--master-bind",
+    default="127.0.0.1",
+    show_default=True,
+    help="Master's interface (with --workers or --remote-workers only).",
+)
 @click.option(
     "--master-port",
     default=0,
     show_default=True,
     type=int,
-    help="Master's port: 0 = any free port (remote workers need a fixed one).",
+    help="Master's port: 0 = any free port (remote workers need a fixed one; with "
+    "--workers or --remote-workers only).",
 )
 @click.option("--insecure", is_flag=True, help="Do not verify the gateway's TLS certificate.")
 @click.option(
@@ -175,8 +181,7 @@ def load(ivan_tokens: tuple[str, ...], **options: Any) -> None:
             options["out"] = Path(options["out"]) if options["out"] is not None else None
             result = run_load(ivan_tokens=tokens, notify=say, **options)
     except UsageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        _refuse(exc)
     except Interrupted as exc:
         if exc.directory is not None:
             say(
@@ -192,6 +197,18 @@ def load(ivan_tokens: tuple[str, ...], **options: Any) -> None:
     click.echo(result.summary())
     verdict = result.verdict
     sys.exit({"PASSED": EXIT_PASSED, "FAILED": EXIT_MISSED}.get(verdict, EXIT_ERROR))
+
+
+_HINT = "bhxh-harness load --help lists every option with its default"
+
+
+def _refuse(exc: UsageError) -> NoReturn:
+    """A usage error in one line and a hint, as README promises: the few library errors
+    that carry none (a master port in use) get the pointer to --help."""
+    click.echo(f"error: {exc}", err=True)
+    if "\nHint: " not in f"\n{exc}":
+        click.echo(f"Hint: {_HINT}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 __all__ = ["load"]

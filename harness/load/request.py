@@ -131,6 +131,7 @@ class LoadRequest:
             )
         if not 0 <= self.master_port <= 65535:
             problems.append(f"--master-port {self.master_port} must be 0 (any free port)..65535")
+        hints = self._master_problems(problems) + self._file_problems(problems)
         if self.pool_size < 1:
             problems.append(f"--pool-size {self.pool_size} must be at least 1")
         if self.payload not in ("real", "trivial"):
@@ -138,9 +139,43 @@ class LoadRequest:
         if problems:
             raise ConfigError(
                 "invalid load run: " + "; ".join(problems),
-                hint="bhxh-harness load --help lists every option with its default",
+                hint="; ".join(
+                    [*hints, "bhxh-harness load --help lists every option with its default"]
+                ),
             )
         return replace(self, gateway=gateway)
+
+    def _master_problems(self, problems: list[str]) -> list[str]:
+        """Refuse master options in a one-process run, where no master listens: a port in
+        use or a foreign address there was silently ignored, and the run exited 0."""
+        if self.workers or self.remote_workers:
+            return []
+        given = [
+            f"{option(name)} {getattr(self, name)}"
+            for name in ("master_bind", "master_port")
+            if getattr(self, name) != getattr(LoadRequest, name)
+        ]
+        if not given:
+            return []
+        problems.append(
+            f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} to distributed "
+            "mode only, and --workers is 0 (one process, no master)"
+        )
+        return [
+            "add --workers N (local workers) or --remote-workers N, or leave the master options out"
+        ]
+
+    def _file_problems(self, problems: list[str]) -> list[str]:
+        """A --service-levels file that is not there, said with the other problems."""
+        path = self.service_levels
+        if path is None or path.is_file():
+            return []
+        what = "is a folder" if path.is_dir() else "does not exist"
+        problems.append(f"--service-levels {path} {what}")
+        return [
+            "name a service-level YAML file, or leave --service-levels out for "
+            "fixtures/load/service-levels.yaml"
+        ]
 
     def warnings(self) -> list[str]:
         """What is allowed but probably not meant."""
