@@ -19,7 +19,7 @@ from pathlib import Path
 from lxml import etree
 
 from harness.catalog import Catalog, FormVersion, validators_for
-from harness.catalog.rule_check import SCH_NS
+from harness.catalog.rule_check import SCH_NS, find_assert
 from harness.catalog.xpath_scan import function_calls, literal, variables
 from harness.dossiers._data import FIELDS_FILE, choice_values, load_yaml, split_source
 from harness.dossiers.form_model import ElementSpec, form_model
@@ -154,15 +154,8 @@ def _set(
 def tables_read(rules: tuple[Path, ...], assert_id: str) -> list[str]:
     """The reference tables assert ``assert_id`` looks codes up in: ``fn:in-table('<table>',
     ...)`` in its test or in the lets of its rule and pattern the test names."""
-    for path in rules:
-        try:
-            root = etree.parse(str(path), etree.XMLParser(resolve_entities=False)).getroot()
-        except (OSError, etree.XMLSyntaxError):
-            continue
-        for node in root.iter(f"{{{SCH_NS}}}assert", f"{{{SCH_NS}}}report"):
-            if node.get("id") == assert_id:
-                return _in_table_names(node)
-    return []
+    found = find_assert(rules, assert_id)
+    return [] if found is None else _in_table_names(found[1])
 
 
 def _in_table_names(check: etree._Element) -> list[str]:

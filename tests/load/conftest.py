@@ -8,6 +8,7 @@ without starting locust (which monkey-patches the interpreter) or a server.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -112,3 +113,12 @@ def pool(pki: TestPKI, ivan01: Ivan) -> DossierPool:
 def gateway(pki: TestPKI) -> Iterator[InProcessGateway]:
     with InProcessGateway(pki=pki) as gw:
         yield gw
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port on 127.0.0.1 someone listens on, for the refusals of a port in use."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])

@@ -3,8 +3,6 @@ ends with a ``Hint:`` line (README: "one line and a hint")."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +11,6 @@ from click.testing import CliRunner, Result
 from harness.errors import ConfigError
 from harness.load.cli import load
 from harness.load.request import LoadRequest
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield int(sock.getsockname()[1])
 
 
 def _load(tmp_path: Path, *args: str) -> Result:

@@ -4,8 +4,6 @@ each in one line naming the option, or the file and line, and what to do instead
 from __future__ import annotations
 
 import shutil
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,14 +42,6 @@ def test_remote_workers_on_a_loopback_master_are_warned_about() -> None:
     (warning,) = request.warnings()
     assert "cannot reach this master" in warning and "--master-bind 0.0.0.0" in warning
     assert LoadRequest(remote_workers=2, master_port=5557, master_bind="0.0.0.0").warnings() == []
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield int(sock.getsockname()[1])
 
 
 def test_a_master_port_in_use_is_refused_at_once(busy_port: int, tmp_path: Path) -> None:
