@@ -41,6 +41,10 @@ TERMINAL = frozenset({RESULT, REJECTED})
 """Relay kinds after which the employer expects nothing more for a job."""
 
 
+DEFAULT_SIGNER = "unit"
+"""The test PKI credential that signs a job's forms and envelope: the employer's."""
+
+
 @dataclass(frozen=True)
 class JobForm:
     """One form as the employer declared it: exact bytes, not yet signed."""
@@ -65,7 +69,7 @@ class Job:
     unit: Unit
     forms: tuple[JobForm, ...]
     envelope_signature_node: str
-    signer: str = "unit"
+    signer: str = DEFAULT_SIGNER
     defect: str | None = None
     """The business rule a defective job breaks: the suite's own note for its rejection
     case, never shown to the I-VAN (which could invent the rejection from it)."""

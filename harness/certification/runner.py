@@ -29,7 +29,13 @@ from harness.certification.engine import ScenarioRun, Watermarks
 from harness.certification.evidence import evidence_for, reproduce
 from harness.certification.gateway import CertGateway, local_gateway
 from harness.certification.jobs import JobBuilder
-from harness.certification.model import AdapterContext, CaseBlocked, CaseFailed, IvanAdapter
+from harness.certification.model import (
+    DEFAULT_SIGNER,
+    AdapterContext,
+    CaseBlocked,
+    CaseFailed,
+    IvanAdapter,
+)
 from harness.certification.observe import Observation
 from harness.certification.progress import (
     CaseFinished,
@@ -41,7 +47,7 @@ from harness.certification.progress import (
 )
 from harness.certification.suite import NEEDS, CaseSpec, Suite, load_suite
 from harness.certification.verdict import CertificationBundle
-from harness.certification.window import RunStart, run_start
+from harness.certification.window import RunStart, refuse_clock_outside, run_start
 from harness.errors import ConfigError, GatewayUnavailable
 from harness.gateway_url import gateway_base_url
 from harness.identities import ADMIN_TOKEN, DEFAULT_IVAN_CODE, token_of
@@ -299,6 +305,7 @@ def run_certification(
         folder = work / "gateway"
         with _gateway(gateway_url, cat, pki, folder, tokens, verify_tls, run_id, probe) as gateway:
             start = run_start(gateway)  # before the adapter starts: nothing of ours yet
+            refuse_clock_outside(gateway, pki.credential(DEFAULT_SIGNER).certificate)
             context = AdapterContext(
                 gateway_url=gateway.url,
                 ivan=gateway.ivan,

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography import x509
+
 from harness.certification.gateway import ADMIN_PREFIX, CertGateway, TrafficRow
 from harness.errors import ConfigError
 
@@ -112,6 +114,29 @@ def refuse_several_workers(gateway: CertGateway) -> None:
         )
 
 
+CLOCK_MARGIN = timedelta(days=1)
+"""How far past its start a run may take the simulated clock (the cases advance it by at
+most 12 hours)."""
+
+
+def refuse_clock_outside(gateway: CertGateway, certificate: x509.Certificate) -> None:
+    """Stop before the first case when the gateway's simulated now is outside the validity
+    of the certificate that signs the jobs: an I-VAN signs at ``{now}``, so every dossier
+    would be refused SIG-005 whatever the I-VAN does (a served gateway whose fast clock ran
+    for a while, say)."""
+    now = gateway.now()
+    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    if start <= now and now + CLOCK_MARGIN <= end:
+        return
+    raise ConfigError(
+        f"the gateway's simulated clock reads {now:%Y-%m-%d %H:%M} UTC, outside the test "
+        f"employer's certificate ({start:%Y-%m-%d} to {end:%Y-%m-%d}): an I-VAN signs at the "
+        "gateway's time, so every dossier would be refused SIG-005 whatever it does",
+        hint="bring the gateway's clock back to the present (POST /admin/reset with the "
+        "admin token, or restart it), then certify again",
+    )
+
+
 def run_start(gateway: CertGateway) -> RunStart:
     """Check that the URL is a gateway and takes the I-VAN credential, refuse a busy or
     multi-worker gateway, and mark where this run starts."""
@@ -133,6 +158,7 @@ __all__ = [
     "describe",
     "foreign_writes",
     "last_traffic_id",
+    "refuse_clock_outside",
     "refuse_if_busy",
     "run_start",
     "run_tag",
