@@ -144,6 +144,48 @@ def _ceil_ms(ms: float) -> float:
     return math.ceil(ms * 1000.0) / 1000.0
 
 
+def refusal_code(response: Response) -> str:
+    """The BHXH error code a refusal carries (``X-BHXH-Ma-Loi``), else its HTTP status: what
+    the per-procedure breakdown lists as a rejected dossier's reason."""
+    return _header(response, "X-BHXH-Ma-Loi") or f"HTTP {response.status_code}"
+
+
+@dataclass
+class ProcedureTally:
+    """One procedure's share of a :class:`LifecycleLog`: its dossiers' outcomes, rejected
+    ones' error codes, submit response times and lifecycle samples. The log records them
+    in the same calls as its totals, so the procedures always add up to the totals."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    latency_ms: dict[str, list[float]] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "counts": dict(sorted(self.counts.items())),
+            "codes": dict(self.codes.most_common()),
+            "latency_ms": self.latency_ms,
+            "samples": self.samples,
+        }
+
+    def add(self, report: Mapping[str, Any]) -> None:
+        """Add what a worker drained of this procedure."""
+        self.counts.update({str(k): int(v) for k, v in report.get("counts", {}).items()})
+        self.codes.update({str(k): int(v) for k, v in report.get("codes", {}).items()})
+        for key, target in (("latency_ms", self.latency_ms), ("samples", self.samples)):
+            for name, values in report.get(key, {}).items():
+                target.setdefault(str(name), []).extend(float(v) for v in values)
+
+
+def _waiting(ages: Mapping[str, float], handed_over: set[str]) -> dict[str, list[float]]:
+    """Per stage, the ages of the dossiers (``{MA_GDICH: age}``) still waiting for it."""
+    return {
+        "submit_to_handover": [a for m, a in ages.items() if m not in handed_over],
+        "submit_to_result": list(ages.values()),
+    }
+
+
 @dataclass
 class LifecycleLog:
     """Submit-to-receipt/hand-over/result samples (simulated seconds), every request's
@@ -152,7 +194,8 @@ class LifecycleLog:
     A worker process drains what is new into each report to the master; the master
     merges the reports; ``summary()`` is what the run's verdict reads. Dossiers still
     waiting for a message are reported with their age, so a level can count one that
-    is already past its limit as missed instead of leaving it out.
+    is already past its limit as missed instead of leaving it out. Each record also goes
+    to its dossier's procedure (:attr:`procedures`), for the report's breakdown.
     """
 
     clock_speed: float = 1.0
@@ -163,13 +206,25 @@ class LifecycleLog:
     handed_over: set[str] = field(default_factory=set)
     timed: set[tuple[str, str]] = field(default_factory=set)  # (MA_GDICH, stage) sampled
     clock: Callable[[], float] = time.time  # the clock of ``pending``'s start times
+    procedures: dict[str, ProcedureTally] = field(default_factory=dict)
+    procedure_of: dict[str, str] = field(default_factory=dict)  # MA_GDICH → code, if pending
     _pending_elsewhere: dict[str, int] = field(default_factory=dict)
     _ages_elsewhere: dict[str, tuple[float, dict[str, list[float]]]] = field(default_factory=dict)
+    _waiting_elsewhere: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
-    def receipt(self, ma_gdich: str, started: float, now: float) -> None:
+    def tally(self, procedure: str) -> ProcedureTally:
+        """The share of ``procedure`` (created on its first record)."""
+        return self.procedures.setdefault(procedure, ProcedureTally())
+
+    def receipt(self, ma_gdich: str, started: float, now: float, procedure: str = "") -> None:
         self.pending[ma_gdich] = started
-        self.samples["submit_to_receipt"].append((now - started) * self.clock_speed)
+        self.procedure_of[ma_gdich] = procedure
+        sample = (now - started) * self.clock_speed
+        self.samples["submit_to_receipt"].append(sample)
         self.counts[ACCEPTED] += 1
+        tally = self.tally(procedure)
+        tally.samples.setdefault("submit_to_receipt", []).append(sample)
+        tally.counts[ACCEPTED] += 1
 
     def message(self, kind: str, ma_gdich: str, now: float) -> bool:
         """A message read from the feed; True if it is about a dossier this process sent.
@@ -188,46 +243,77 @@ class LifecycleLog:
         if stage is None or started is None:
             self.counts[NOT_TIMED] += 1
             return ours
-        self.samples[stage].append((now - started) * self.clock_speed)
+        sample = (now - started) * self.clock_speed
+        self.samples[stage].append(sample)
+        procedure = self.procedure_of.get(ma_gdich, "")
+        self.tally(procedure).samples.setdefault(stage, []).append(sample)
         self.timed.add((ma_gdich, stage))
         if stage == "submit_to_result":
             del self.pending[ma_gdich]
+            self.procedure_of.pop(ma_gdich, None)
             self.handed_over.discard(ma_gdich)
         else:
             self.handed_over.add(ma_gdich)
         return True
 
-    def timing(self, step: str, ms: float) -> None:
-        """One request's response time in real milliseconds."""
-        self.latency_ms.setdefault(step, []).append(_ceil_ms(ms))
+    def timing(self, step: str, ms: float, procedure: str | None = None) -> None:
+        """One request's response time in real milliseconds (a submit's also counts for
+        the ``procedure`` of its dossier)."""
+        value = _ceil_ms(ms)
+        self.latency_ms.setdefault(step, []).append(value)
+        if procedure is not None:
+            self.tally(procedure).latency_ms.setdefault(step, []).append(value)
 
-    def count(self, name: str, n: int = 1) -> None:
+    def count(self, name: str, n: int = 1, procedure: str | None = None) -> None:
         self.counts[name] += n
+        if procedure is not None:
+            self.tally(procedure).counts[name] += n
 
-    def pending_ages(self) -> dict[str, list[float]]:
-        """Simulated seconds each dossier still waiting for a stage has waited so far."""
-        now = self.clock()
-        ages = {
+    def outcome(self, name: str, procedure: str, code: str = "") -> None:
+        """A dossier's final outcome (rejected, abandoned, in flight at stop), in the
+        totals and its procedure's share, with a rejected dossier's error ``code``."""
+        self.count(name, procedure=procedure)
+        if code:
+            self.tally(procedure).codes[code] += 1
+
+    def _ages(self, now: float) -> dict[str, float]:
+        """``{MA_GDICH: simulated seconds waited so far}`` of the dossiers still waiting."""
+        return {
             ma_gdich: math.floor((now - started) * self.clock_speed * 10) / 10
             for ma_gdich, started in self.pending.items()
         }
+
+    def pending_ages(self) -> dict[str, list[float]]:
+        """Simulated seconds each dossier still waiting for a stage has waited so far."""
+        return _waiting(self._ages(self.clock()), self.handed_over)
+
+    def _waiting_by_procedure(self, ages: Mapping[str, float]) -> dict[str, dict[str, Any]]:
+        """The dossiers still waiting and their ages, per procedure (a snapshot)."""
+        groups: dict[str, dict[str, float]] = {}
+        for ma_gdich, age in ages.items():
+            groups.setdefault(self.procedure_of.get(ma_gdich, ""), {})[ma_gdich] = age
         return {
-            "submit_to_handover": [a for m, a in ages.items() if m not in self.handed_over],
-            "submit_to_result": list(ages.values()),
+            code: {"pending": len(group), "pending_ages": _waiting(group, self.handed_over)}
+            for code, group in groups.items()
         }
 
     def drain(self) -> dict[str, Any]:
-        """What is new since the last drain, for a worker's report to the master."""
+        """What is new since the last drain, for a worker's report to the master (what is
+        still waiting is a snapshot, taken once for the totals and the procedures alike)."""
+        ages = self._ages(self.clock())
         report = {
             "samples": self.samples,
             "counts": dict(self.counts),
             "pending": len(self.pending),
             "latency_ms": self.latency_ms,
-            "pending_ages": self.pending_ages(),
+            "pending_ages": _waiting(ages, self.handed_over),
+            "procedures": {code: t.to_json() for code, t in self.procedures.items()},
+            "procedures_waiting": self._waiting_by_procedure(ages),
         }
         self.samples = {s: [] for s in STAGES}
         self.counts = Counter()
         self.latency_ms = {}
+        self.procedures = {}
         return report
 
     def merge(self, report: Mapping[str, Any], source: str) -> None:
@@ -240,14 +326,24 @@ class LifecycleLog:
         self._pending_elsewhere[source] = int(report.get("pending", 0))
         ages = {str(k): [float(a) for a in v] for k, v in report.get("pending_ages", {}).items()}
         self._ages_elsewhere[source] = (time.monotonic(), ages)
+        for code, share in report.get("procedures", {}).items():
+            self.tally(str(code)).add(share)
+        self._waiting_elsewhere[source] = dict(report.get("procedures_waiting", {}))
 
     def summary(self) -> dict[str, Any]:
-        ages = self.pending_ages()
+        own = self._ages(self.clock())
+        ages = _waiting(own, self.handed_over)
+        procedures = {code: t.to_json() for code, t in self.procedures.items()}
+        waiting = [self._waiting_by_procedure(own)]
         now = time.monotonic()
-        for received, theirs in self._ages_elsewhere.values():
+        for source, (received, theirs) in self._ages_elsewhere.items():
             older = (now - received) * self.clock_speed  # they kept waiting since the report
             for stage, values in theirs.items():
                 ages.setdefault(stage, []).extend(a + older for a in values)
+            waiting.append(_older(self._waiting_elsewhere.get(source, {}), older))
+        for snapshot in waiting:
+            for code, share in snapshot.items():
+                _add_waiting(procedures.setdefault(code, ProcedureTally().to_json()), share)
         return {
             "clock_speed": self.clock_speed,
             "samples": self.samples,
@@ -255,6 +351,7 @@ class LifecycleLog:
             "pending": len(self.pending) + sum(self._pending_elsewhere.values()),
             "pending_ages": ages,
             "latency_ms": self.latency_ms,
+            "procedures": dict(sorted(procedures.items())),
         }
 
     def write(self, path: Path) -> None:
@@ -263,6 +360,28 @@ class LifecycleLog:
         partial = path.with_name(f"{path.name}.partial")
         partial.write_text(json.dumps(self.summary()), encoding="utf-8")
         os.replace(partial, path)
+
+
+def _older(snapshot: Mapping[str, Any], seconds: float) -> dict[str, dict[str, Any]]:
+    """A worker's per-procedure snapshot of waiting dossiers, aged by ``seconds`` more."""
+    return {
+        str(code): {
+            "pending": int(share.get("pending", 0)),
+            "pending_ages": {
+                str(stage): [float(a) + seconds for a in values]
+                for stage, values in share.get("pending_ages", {}).items()
+            },
+        }
+        for code, share in snapshot.items()
+    }
+
+
+def _add_waiting(record: dict[str, Any], share: Mapping[str, Any]) -> None:
+    """Add a snapshot's waiting dossiers to one procedure's record of the summary."""
+    record["pending"] = record.get("pending", 0) + int(share.get("pending", 0))
+    ages = record.setdefault("pending_ages", {})
+    for stage, values in share.get("pending_ages", {}).items():
+        ages.setdefault(stage, []).extend(values)
 
 
 @dataclass
@@ -280,6 +399,7 @@ class Submitter:
     clock: Callable[[], float] = time.time
     timer: Callable[[], float] = time.perf_counter  # response times (locust rounds its own)
     stopping: Callable[[], bool] | None = None  # default: :func:`locust_stopping` of client
+    procedure: str = ""  # of the dossier being sent: a stop in flight is counted for it
 
     def submit(self) -> str:
         """``accepted``, ``rejected`` (a 4xx answer) or ``abandoned`` (retries ran out);
@@ -292,12 +412,13 @@ class Submitter:
             return self._send()
         except BaseException as exc:
             if not isinstance(exc, Exception):  # stopped, not broken: account for it
-                self.log.count(IN_FLIGHT)
+                self.log.outcome(IN_FLIGHT, self.procedure)
             raise
 
     def _send(self) -> str:
         """Send one dossier, retrying as the reference client does, until a final answer."""
-        _procedure, envelope = self.picker.pick(self.rng)
+        self.procedure, envelope = self.picker.pick(self.rng)
+        procedure = self.procedure
         body = TRIVIAL_BODY if self.trivial else envelope
         headers = {
             "Authorization": f"Bearer {self.ivan_token}",
@@ -316,23 +437,24 @@ class Submitter:
                 headers=headers,
                 catch_response=True,
             ) as response:
-                self.log.timing(name, (self.timer() - sent) * 1000.0)
+                self.log.timing(name, (self.timer() - sent) * 1000.0, procedure)
                 status = response.status_code
                 ma_gdich = _header(response, "X-Ma-Gdich")
                 if status == 202 and ma_gdich:
                     response.success()
-                    self.log.receipt(ma_gdich, started, self.clock())
+                    self.log.receipt(ma_gdich, started, self.clock(), procedure)
                     return ACCEPTED
                 retry = (status in RETRYABLE_STATUS or status == 0) and (
                     attempt < self.retry.attempts
                 )
                 response.failure(failure_text(response))
                 wait = self.retry.delay(attempt, _retry_after(response), self.rng)
+                code = refusal_code(response)
             if not retry:
                 outcome = REJECTED if 400 <= status < 500 else ABANDONED
-                self.log.count(outcome)
+                self.log.outcome(outcome, procedure, code if outcome == REJECTED else "")
                 return outcome
-            self.log.count("retries")
+            self.log.count("retries", procedure=procedure)
             self.sleep(wait)
         return ABANDONED  # pragma: no cover - the loop returns on its last attempt
 
@@ -521,9 +643,11 @@ __all__ = [
     "FeedEntry",
     "FeedReader",
     "LifecycleLog",
+    "ProcedureTally",
     "Response",
     "Submitter",
     "failure_text",
     "locust_stopping",
     "parse_feed",
+    "refusal_code",
 ]

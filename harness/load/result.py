@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.load.breakdown import ProcedureFigures, table_lines
 from harness.load.ivan import (
     ABANDONED,
     ACCEPTED,
@@ -44,6 +45,10 @@ class LoadResult:
     bundle: ReportBundle
     error: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
+    procedures: list[ProcedureFigures] = field(default_factory=list)
+    """The breakdown by procedure of the mix (results.json's ``procedures``)."""
+    procedures_total: ProcedureFigures | None = None
+    """Its totals row, from the totals' own records."""
 
     @property
     def passed(self) -> bool:
@@ -80,9 +85,30 @@ class LoadResult:
                 lines.append(f"  {mark} {level.name}: {measured} ({level.describe()})")
                 if r.measured is None and r.detail:  # why nothing was measured
                     lines.append(f"         {r.detail}")
+            lines += self._procedure_lines()
             lines += [f"{key}: {self.facts[key]}" for key in SUMMARY_FACTS if key in self.facts]
         lines.append(f"report: {self.directory / 'verdict.html'}")
         return "\n".join(lines)
+
+    def _procedure_lines(self) -> list[str]:
+        """The breakdown by procedure, after the levels: was each procedure sent, taken?"""
+        if not self.procedures or self.procedures_total is None:
+            return []
+        return [
+            "by procedure (submit: first attempts' exact times; 02/TB-TS, 03/TB-TS: "
+            "received within the stage's strictest lifecycle level, simulated s):",
+            *table_lines(self.procedures, self.procedures_total),
+        ]
+
+
+@dataclass
+class LoadBundle(ReportBundle):
+    """The load run's report bundle: results.json also holds the breakdown by procedure."""
+
+    procedures: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "procedures": self.procedures}
 
 
 SUMMARY_FACTS = ("dossiers", "feed messages")
@@ -186,6 +212,7 @@ def cases(
 __all__ = [
     "REQUIREMENTS",
     "SUMMARY_FACTS",
+    "LoadBundle",
     "LoadResult",
     "cases",
     "dossier_account",

@@ -22,6 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
+from harness.load.breakdown import (
+    ProcedureFigures,
+    breakdown,
+    lifecycle_limits,
+    to_json,
+    total_row,
+)
 from harness.load.gateway import (
     LocalGateway,
     check_local_clock,
@@ -41,7 +48,7 @@ from harness.load.processes import (
 )
 from harness.load.profile import Plan, load_profile, mix_for_catalog
 from harness.load.request import LoadRequest, check_scheduled, check_users, reproduce
-from harness.load.result import LoadResult, cases, dossier_account, feed_account
+from harness.load.result import LoadBundle, LoadResult, cases, dossier_account, feed_account
 from harness.load.settings import LocustSettings, identities
 from harness.load.stats import AGGREGATED, last_totals, read_exceptions, read_history, read_stats
 from harness.load.verdict import write_verdict
@@ -372,7 +379,9 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         _discard_unmeasured(directory)  # failed before locust measured: no empty folder
         raise
     facts = _facts(request, setup, url, pool_seconds, outcome.seconds)
-    return _finish(request, plan, setup.levels, directory, run_id, started_at, facts, outcome)
+    return _finish(
+        request, plan, setup.levels, directory, run_id, started_at, facts, outcome, setup
+    )
 
 
 def _discard_unmeasured(directory: Path) -> bool:
@@ -490,6 +499,18 @@ def _read_lifecycle(path: Path) -> tuple[dict[str, Any], str]:
     )
 
 
+def _by_procedure(
+    lifecycle: Mapping[str, Any], setup: _Setup
+) -> tuple[list[ProcedureFigures], ProcedureFigures]:
+    """The breakdown by procedure of the mix as mixes.yaml weighs it (a code the catalog
+    lacks, or weighed 0, shows 0 sent) and its totals row, both from lifecycle.json."""
+    limits = lifecycle_limits(setup.levels)
+    mix = setup.plan.profile.mix(setup.mix_name)
+    notes = {code: f"not in catalog {setup.catalog.version}" for code in setup.dropped}
+    rows = breakdown(lifecycle.get("procedures") or {}, mix, limits, notes)
+    return rows, total_row(lifecycle, rows, limits)
+
+
 def _finish(
     request: LoadRequest,
     plan: Plan,
@@ -499,6 +520,7 @@ def _finish(
     started_at: str,
     facts: dict[str, Any],
     outcome: LocustOutcome,
+    setup: _Setup,
 ) -> LoadResult:
     stats_path = directory / f"{STATS_PREFIX}_stats.csv"
     steps = read_stats(stats_path) if stats_path.is_file() else {}
@@ -527,6 +549,7 @@ def _finish(
     verdict = "ERROR" if error else ("PASSED" if all(r.passed for r in results) else "FAILED")
     title = _title(plan, request, run_id)
     ordered = [steps[name] for name in (*STEPS, ACK_OTHER, AGGREGATED) if name in steps]
+    procedures, total = _by_procedure(lifecycle, setup)
     write_verdict(
         directory / "verdict.html",
         title=title,
@@ -537,6 +560,8 @@ def _finish(
         history=history,
         plan=plan,
         error=error,
+        procedures=procedures,
+        procedures_total=total,
     )
     info = RunInfo(
         run_id=run_id,
@@ -545,11 +570,13 @@ def _finish(
         started_at=started_at,
         meta={**facts, "verdict page": "verdict.html", "locust report": "locust.html"},
     )
-    bundle = ReportBundle(info, directory)
+    bundle = LoadBundle(info, directory, procedures=to_json(procedures))
     for case in cases(results, reproduce(request), error, outcome.seconds):
         bundle.add(case)
     bundle.write()
-    return LoadResult(run_id, directory, results, measurements, bundle, error, facts)
+    return LoadResult(
+        run_id, directory, results, measurements, bundle, error, facts, procedures, total
+    )
 
 
 _reproduce = reproduce  # the name tests and older callers use

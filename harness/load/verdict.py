@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup
 
+from harness.load.breakdown import NUMERIC_COLUMNS, TOTAL, ProcedureFigures, cells, header
 from harness.load.ivan import ACK, FEED, SUBMIT
 from harness.load.levels import LevelResult
 from harness.load.profile import Plan
@@ -34,6 +35,7 @@ _TEMPLATE = """<!DOCTYPE html>
  table { border-collapse: collapse; margin: 1rem 0; }
  td, th { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; }
  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+ tr.total td { font-weight: bold; }
  pre { background: #f6f6f6; padding: .5rem; white-space: pre-wrap; }
  figure { margin: 1rem 0; }
 </style>
@@ -60,6 +62,22 @@ _TEMPLATE = """<!DOCTYPE html>
 <td class="{{ 'passed' if r.passed else 'failed' }}">{{ 'met' if r.passed else 'MISSED' }}</td></tr>
 {% endfor %}
 </table>
+{% if procedures %}
+<h2>By procedure</h2>
+<p>Every procedure the mix weighs: its dossiers as the dossiers line counts them
+(sent = accepted + rejected + abandoned + in flight at stop), its first submit attempts'
+exact response times, and how many of its 02/TB-TS and 03/TB-TS messages came within the
+stage's strictest lifecycle level (simulated s; a dossier still waiting past it at the end
+is a miss). The last row is the run's totals; the rows add up to it. Per procedure in
+results.json (<code>procedures</code>) and lifecycle.json.</p>
+<table id="procedures">
+<tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in procedures %}
+<tr{% if row[0] == total %} class="total"{% endif %}>{% for cell in row %}
+<td{% if loop.index0 in numeric %} class="num"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}
+</table>
+{% endif %}
 <h2>Steps</h2>
 <p>Locust's figures (response times above 1 s rounded to 100 ms); the levels above are
 judged on the exact times the users recorded (lifecycle.json, latency_ms).</p>
@@ -142,8 +160,13 @@ def write_verdict(
     history: Sequence[HistoryRow],
     plan: Plan,
     error: str = "",
+    procedures: Sequence[ProcedureFigures] = (),
+    procedures_total: ProcedureFigures | None = None,
 ) -> Path:
     """Write the page; returns its path."""
+    rows = [cells(row) for row in procedures]
+    if rows and procedures_total is not None:
+        rows.append(cells(procedures_total))
     html = _ENV.from_string(_TEMPLATE).render(
         title=title,
         verdict=verdict,
@@ -153,6 +176,10 @@ def write_verdict(
         facts=list(facts.items()),
         steps=steps,
         charts=[Markup(c) for c in charts(history, plan, results)],  # escaped in svg.py
+        procedures=rows,
+        header=header(procedures_total) if procedures_total is not None else [],
+        total=TOTAL,
+        numeric=NUMERIC_COLUMNS,
     )
     path.write_text(html, encoding="utf-8")
     return path
