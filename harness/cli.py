@@ -596,16 +596,50 @@ def dossier_corpus(out: str, version: str | None, seeds: int) -> None:
 
 
 DEFECTS_EXIT_CODES = (
-    "Exit codes: 0 listed, 2 usage error (fixtures/dossiers/defects.yaml cannot be read, "
-    "or names an unknown operation; file and line on stderr)."
+    "Exit codes: 0 listed, 2 usage error (fixtures/dossiers/defects.yaml cannot be read "
+    "or names an unknown operation, or the --catalog version is unknown or does not load; "
+    "file and line on stderr)."
 )
 
 
 @dossier.command("defects", epilog=DEFECTS_EXIT_CODES)
+@click.option(
+    "--catalog",
+    "version",
+    type=NAME,
+    help="Catalog version whose procedures are listed (default: latest).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print {name: {op, expect}} as JSON instead (no catalog is read).",
+)
 @friendly
-def dossier_defects() -> None:
-    """List the named defects and the codes they must cause."""
-    from harness.dossiers.defects import load_defects
+def dossier_defects(version: str | None, as_json: bool) -> None:
+    """List the named defects: the operation, the codes each must cause and the procedures
+    of the catalog it applies to (`dossier build PROCEDURE --defect NAME`)."""
+    from rich.console import Console
+    from rich.table import Table
 
-    rows = {name: {"op": d.op, "expect": list(d.expect)} for name, d in load_defects().items()}
-    click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    from harness.catalog import load_catalog
+    from harness.dossiers.defects import applies_in, load_defects
+
+    defects = load_defects()
+    if as_json:  # the shape scripts read: keep it
+        rows = {name: {"op": d.op, "expect": list(d.expect)} for name, d in defects.items()}
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    catalog = load_catalog(version)
+    table = Table(title=f"named defects and where they apply: catalog {catalog.version}")
+    # a name cut short or wrapped cannot be copied into `dossier build --defect`
+    table.add_column("defect", no_wrap=True, overflow="fold")
+    table.add_column("op", overflow="fold")
+    table.add_column("expect")
+    table.add_column("procedures")
+    every = len(catalog.procedures)
+    for name, d in defects.items():
+        codes = [code for code, p in catalog.procedures.items() if applies_in(catalog, p, d)]
+        listed = f"all {every}" if len(codes) == every else ", ".join(codes) or "none"
+        table.add_row(name, d.op, ", ".join(d.expect), listed)
+    Console(highlight=False).print(table)

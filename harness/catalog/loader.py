@@ -15,15 +15,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from harness.catalog.model import Catalog, Envelope, Form, FormVersion, Procedure, period_key
 from harness.catalog.rule_check import check_rules
 from harness.catalog.rule_elements import ElementScope, scopes
 from harness.catalog.tables import table_rows
+from harness.catalog.xsd_names import read_elements
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
 from harness.suggestions import did_you_mean
 from harness.yamlfile import line_of, load_yaml
 
+_XS_NS = "http://www.w3.org/2001/XMLSchema"
+_XS_ELEMENT = f"{{{_XS_NS}}}element"
+_XS_INCLUDES = tuple(f"{{{_XS_NS}}}{name}" for name in ("include", "redefine", "override"))
 _PERIOD = re.compile(r"^(0[1-9]|1[0-2])/[0-9]{4}$")
 _ELEMENT_PATH = re.compile(r"[A-Za-z_][\w.\-]*(/[A-Za-z_][\w.\-]*)*")
 
@@ -169,6 +175,74 @@ def _element_scopes(catalog: Catalog) -> dict[Path, ElementScope]:
     return scopes(users, table_rows())
 
 
+def _version_hint(raw: object, folder: str) -> str:
+    """How to make ``version:`` and the folder agree: the folder names the version."""
+    if not isinstance(raw, str):  # YAML reads 2026.10 as the number 2026.1
+        return f'quote it: version: "{folder}" (YAML reads an unquoted {raw} as a number)'
+    return (
+        f'write version: "{folder}", or rename the folder to {raw}: a catalog version is '
+        "named by its folder (`bhxh-harness catalog check <folder>`)"
+    )
+
+
+def _global_elements(xsd: Path) -> list[tuple[str, int | None]] | None:
+    """The global ``xs:element`` names of ``xsd`` and the local schemas it includes, with
+    their lines; None when one cannot be read (compiling it says why)."""
+    found: list[tuple[str, int | None]] = []
+    todo, seen = [xsd.resolve()], set()
+    while todo:
+        path = todo.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            root = etree.parse(str(path), etree.XMLParser(resolve_entities=False)).getroot()
+        except (OSError, etree.XMLSyntaxError):
+            return None
+        found += [(str(e.get("name")), e.sourceline) for e in root.iterchildren(_XS_ELEMENT)]
+        for include in root.iterchildren(*_XS_INCLUDES):
+            location = include.get("schemaLocation")
+            if location and "://" not in location:
+                todo.append((path.parent / location).resolve())
+    return found
+
+
+def check_signature_nodes(catalog: Catalog) -> None:
+    """Refuse a ``signature_node`` naming an element its XSDs do not declare: the factory
+    signs into it, so every signed dossier (a sender's too) would be refused (XSD-001)."""
+    path = catalog.root / "catalog.yaml"
+    doc = load_yaml(path)
+    envelope = doc.get("envelope") if isinstance(doc, dict) else None
+    forms = doc.get("forms") if isinstance(doc, dict) else None
+    owners: list[tuple[str, str, tuple[Path, ...], object]] = [
+        ("the envelope", catalog.envelope.signature_node, (catalog.envelope.xsd,), envelope)
+    ]
+    owners += [
+        (
+            f"form {form.code}",
+            form.signature_node,
+            tuple(v.xsd for v in form.versions),
+            forms.get(form.code) if isinstance(forms, dict) else None,
+        )
+        for form in catalog.forms.values()
+    ]
+    for owner, node, xsds, entry in owners:
+        for xsd in xsds:
+            declared, readable = read_elements([xsd])
+            missing = [s for s in node.split("/") if s not in ("", ".") and s not in declared]
+            if readable and missing:
+                names = "is" if missing == [node] else f"names {missing[0]!r}, which is"
+                raise CatalogError(
+                    f"{owner}'s signature_node {node!r} {names} no element {xsd.name} "
+                    "declares: the signature goes there, so every signed document would be "
+                    "refused (XSD-001)",
+                    path=str(path),
+                    line=line_of(entry, "signature_node"),
+                    hint=f"{did_you_mean(missing[0], declared)}name the element of {xsd.name} "
+                    "that holds the signature (Cky in the shipped forms, CKy_Dvi in the envelope)",
+                )
+
+
 class _Parser:
     """Turns the YAML tree into the model, checking each entry where it stands."""
 
@@ -276,10 +350,14 @@ class _Parser:
         if not isinstance(doc, dict):
             raise self.fail("catalog.yaml must be a mapping", doc)
         self.only(doc, "the catalog")
-        version = str(self.need(doc, "version", (str, int, float)))
+        raw = self.need(doc, "version", (str, int, float))
+        version = str(raw)
         if version != self.folder.name:
             raise self.fail(
-                f"version {version!r} differs from its folder name {self.folder.name!r}", doc
+                f"version {version!r} differs from its folder name {self.folder.name!r}",
+                doc,
+                hint=_version_hint(raw, self.folder.name),
+                key="version",
             )
         env = self.need(doc, "envelope", dict)
         self.only(env, "envelope")
@@ -289,8 +367,9 @@ class _Parser:
             signature_node=self.need(env, "signature_node"),
             agrees_with_forms=self.agreements(env),
         )
+        listed = self.need(doc, "forms", dict)
         forms = {
-            code: self.form(code, node) for code, node in self.need(doc, "forms", dict).items()
+            code: self.form(code, node, line_of(listed, code)) for code, node in listed.items()
         }
         procedures = {
             str(code): self.procedure(str(code), node, forms)
@@ -308,7 +387,7 @@ class _Parser:
             procedures=procedures,
         )
 
-    def form(self, code: str, node: Any) -> Form:
+    def form(self, code: str, node: Any, line: int | None = None) -> Form:
         self.only(node, "a form")
         versions = []
         for version, vnode in self.need(node, "versions", dict).items():
@@ -323,11 +402,34 @@ class _Parser:
             )
         if not versions:
             raise self.fail(f"form {code} has no version", node)
+        for version in versions:
+            self.root_named(code, line, version.xsd)
         return Form(
             code=code,
             name=self.text(node, "name"),
             signature_node=self.need(node, "signature_node"),
             versions=tuple(versions),
+        )
+
+    def root_named(self, code: str, line: int | None, xsd: Path) -> None:
+        """Refuse a form XSD whose root element is not the form's code: senders write a
+        form as ``<D02-TS>`` (DOMAIN.md), so an XSD declaring ``<D02TS>`` would refuse every
+        real one while passing the factory's, built from the XSD."""
+        roots = _global_elements(xsd)
+        if roots is None or code in [name for name, _line in roots]:
+            return
+        named, at = roots[0] if roots else (None, None)
+        said = f"declares the root element {named!r}" if named else "declares no global element"
+        raise CatalogError(
+            f"the XSD of form {code} {said}, but a form's root element is its code, "
+            f"<{code}> (form {code} is at {self.path}:{line}): every sender's "
+            f"<{code}> would be refused (XSD-001)",
+            path=str(xsd),
+            line=at,
+            hint=f'name the form\'s global element <xs:element name="{code}"> in this XSD, '
+            f"or, if {named!r} is the form's code, rename the form in catalog.yaml"
+            if named
+            else f'declare the form\'s root as a global <xs:element name="{code}">',
         )
 
     def procedure(self, code: str, node: Any, forms: dict[str, Form]) -> Procedure:

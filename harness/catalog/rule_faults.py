@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from harness.errors import CatalogError
+from harness.errors import CatalogError, UsageError
 
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 _RULE = f"{{{SCH_NS}}}rule"
@@ -33,13 +33,21 @@ def reason(exc: Exception) -> str:
     the generated XSLT, not the rule file); or what a harness function (``fn:as-of`` of a
     table that does not exist) raised."""
     if not isinstance(exc, etree.XSLTApplyError):
-        return str(exc.args[0] if exc.args else exc).strip().rstrip(".")
+        return _without_hint(exc).strip().rstrip(".")
     said: list[str] = []
     for entry in exc.error_log:
         message = (entry.message or "").strip().rstrip(".")
         if message and not message.startswith("runtime error") and message not in said:
             said.append(message)
     return "; ".join(said) or str(exc)
+
+
+def _without_hint(exc: Exception) -> str:
+    """``exc``'s message without the ``Hint:`` line a :class:`UsageError` appends: the
+    error built from it gives that hint once, on its own line."""
+    said = str(exc.args[0] if exc.args else exc)
+    hint = exc.hint if isinstance(exc, UsageError) else None
+    return said.removesuffix(f"\nHint: {hint}") if hint is not None else said
 
 
 def _hint(why: str) -> str:

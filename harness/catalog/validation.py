@@ -19,7 +19,7 @@ from lxml import etree, isoschematron
 
 from harness.catalog import xpath_functions
 from harness.catalog.model import Catalog
-from harness.catalog.rule_check import xpath_syntax_error
+from harness.catalog.rule_check import unknown_references, xpath_syntax_error
 from harness.catalog.rule_faults import every_assert_failing, reason, rules_fault
 from harness.catalog.rule_roles import DEFAULT_ROLE
 from harness.catalog.xsd_vietnamese import vietnamese
@@ -159,7 +159,9 @@ def _schematron(doc: etree._ElementTree, path: Path, messages: bool) -> Compiled
     try:
         return CompiledRules(doc, (path,), messages=messages)
     except (etree.SchematronParseError, etree.XSLTParseError) as exc:
-        located = xpath_syntax_error(path, doc.getroot())
+        located = xpath_syntax_error(path, doc.getroot()) or next(
+            iter(unknown_references(path, doc.getroot())), None
+        )
         if located is not None:
             raise CatalogError(
                 f"invalid Schematron: {located.where}: {located.message}",
@@ -172,7 +174,7 @@ def _schematron(doc: etree._ElementTree, path: Path, messages: bool) -> Compiled
             raise CatalogError(
                 f"invalid Schematron: {grammar[2]}",
                 path=str(path),
-                line=int(grammar[1]),
+                line=int(grammar[1]) or None,  # 0: libxml2 checks references after reading
                 hint="ISO Schematron's grammar does not allow this element or attribute here "
                 "(e.g. <sch:name/> may stand in an assert's message, not in a diagnostic)",
             ) from exc

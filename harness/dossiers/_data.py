@@ -391,8 +391,8 @@ def _source(fields: Mapping[str, Any], name: str, names: Mapping[str, Collection
     kind, arg = split_source(source)
     if kind == "digits" and not (arg.isascii() and arg.isdigit() and int(arg) > 0):
         raise _fields_error(f"{name}: {source!r} needs a digit count, e.g. digits:10", fields, name)
-    if kind == "choice" and not [v for v in arg.strip("[]").split(",") if v.strip()]:
-        raise _fields_error(f"{name}: {source!r} lists no value", fields, name, "choice:[A, B]")
+    if kind == "choice":
+        _check_choice(fields, name, source, arg)
     if kind in _FIXED_KINDS:
         return source
     if kind not in names:
@@ -412,6 +412,28 @@ def _source(fields: Mapping[str, Any], name: str, names: Mapping[str, Collection
             f"{did_you_mean(arg, names[kind])}{_closest(kind, arg, names[kind])}",
         )
     return source
+
+
+def _check_choice(fields: Mapping[str, Any], name: str, source: str, arg: str) -> None:
+    """A ``choice:`` list must be one bracketed list of values: an unclosed bracket or quote
+    would make the factory draw a value with the bracket or quote in it."""
+    example = 'write the values in one bracketed list, e.g. choice:[KT, NS] or choice:["12", "24"]'
+    if not (arg.startswith("[") and arg.endswith("]")):
+        said = "does not close its list with ']'" if arg.startswith("[") else "is not a [list]"
+        raise _fields_error(f"{name}: {source!r} {said}", fields, name, example)
+    values = [v.strip() for v in arg[1:-1].split(",")]
+    if not any(values):
+        raise _fields_error(f"{name}: {source!r} lists no value", fields, name, example)
+    for value in values:
+        inner = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
+        if not inner or '"' in inner or "[" in inner or "]" in inner:
+            raise _fields_error(
+                f"{name}: {source!r}: {value!r} is not a value (an empty one, or an unclosed "
+                "quote or bracket)",
+                fields,
+                name,
+                f"{example}; a value cannot hold a comma, a quote or a bracket",
+            )
 
 
 _LISTED = 10

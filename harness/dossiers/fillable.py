@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from harness.catalog.loader import catalogs_dir, version_names
+from harness.catalog.loader import catalogs_dir, check_signature_nodes, version_names
 from harness.catalog.model import Catalog, FormVersion
 from harness.catalog.xsd_names import declared_elements
 from harness.dossiers._data import FIELDS_FILE, load_yaml, split_source
+from harness.dossiers.choice_rules import Listed, listed_values
 from harness.dossiers.factory import FieldRules, field_rules
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import CatalogError
@@ -105,12 +107,121 @@ def check_field_names(catalog: Catalog) -> None:
     )
 
 
+@dataclass(frozen=True)
+class RefusedValue:
+    """A ``const:`` or ``choice:`` value of ``fields.yaml`` that is not of its element's
+    XSD type at all (not an integer, say)."""
+
+    listed: Listed
+    version: FormVersion
+    reason: str
+    hint: str
+
+    def __str__(self) -> str:
+        return (
+            f"form {self.version.form} version {self.version.version}: fields.yaml gives "
+            f"{self.listed.element} the value {self.listed.value!r}, which "
+            f"{self.version.xsd.name} refuses: {self.reason} (line {self.listed.line})"
+        )
+
+
+def refused_values(catalog: Catalog) -> list[RefusedValue]:
+    """Every fixed value the factory draws for an element that is not of the element's
+    XSD type: said with its line and the type, where xmlschema says Python's ``int()``."""
+    from xmlschema.validators import XsdElement
+
+    from harness.catalog.schema_walk import load_schema
+
+    listed = {
+        name: [v for v in values if v.kind in ("const", "choice")]
+        for name, values in listed_values().items()
+    }
+    refused: list[RefusedValue] = []
+    for form in catalog.forms.values():
+        for version in form.versions:
+            for element in load_schema(version.xsd).iter_components(XsdElement):
+                if not isinstance(element, XsdElement) or not element.type.is_simple():
+                    continue
+                for value in listed.get(str(element.local_name), []):
+                    if _not_of_its_type(element.type, value.value):
+                        refused.append(_refused(value, version, element.type))
+    return list({(r.listed, r.version.form, r.reason): r for r in refused}.values())
+
+
+def _not_of_its_type(xsd_type: Any, value: str) -> bool:
+    """Whether ``value`` is not even of the built-in type ``xsd_type`` restricts (``12
+    tháng`` for an integer); a facet it breaks (a pattern, a range) the smoke run reports,
+    with the rows of the valid dossier it is refused in."""
+    errors = xsd_type.iter_errors(value)
+    return any(type(e).__name__ == "XMLSchemaDecodeError" for e in errors)
+
+
+def _refused(listed: Listed, version: FormVersion, xsd_type: Any) -> RefusedValue:
+    """Said in the XSD's terms: xmlschema's decoding error quotes Python's ``int()``."""
+    builtin = _builtin(xsd_type)
+    name = f"xs:{str(getattr(builtin, 'name', '')).rsplit('}', 1)[-1] or 'anySimpleType'}"
+    what = _KINDS.get(getattr(builtin, "python_type", str), f"a valid {name} value")
+    element, xsd = listed.element, version.xsd.name
+    if what == _KINDS[int]:
+        how = (
+            f"write {element}'s values as whole numbers, digits only (no unit, space or "
+            'decimal point), e.g. choice:["12", "24"]'
+        )
+    else:
+        how = f"write {element}'s values as {what}"
+    return RefusedValue(
+        listed,
+        version,
+        f"it is not {what}, which {element} is ({name})",
+        f"{how}, or change its type in {xsd}",
+    )
+
+
+_KINDS: dict[object, str] = {
+    int: "an integer",
+    Decimal: "a decimal number",
+    float: "a number",
+    bool: "true, false, 1 or 0",
+}
+"""How a value of an XSD built-in type is said, by the Python type xmlschema decodes it to."""
+
+
+def _builtin(xsd_type: Any) -> Any:
+    """The XSD built-in type ``xsd_type`` restricts (itself if built in), or None."""
+    current = xsd_type
+    while current is not None:
+        if str(getattr(current, "name", "")).startswith("{http://www.w3.org/2001/XMLSchema}"):
+            return current
+        current = getattr(current, "base_type", None)
+    return None
+
+
+def check_fixed_values(catalog: Catalog) -> None:
+    """Raise :class:`CatalogError` at the ``fields.yaml`` line of the first fixed value not
+    of its element's type, listing every other one."""
+    refused = refused_values(catalog)
+    if not refused:
+        return
+    listed = "\n".join(f"  {r}" for r in refused)
+    raise CatalogError(
+        f"fields.yaml gives {len(refused)} value(s) not of their element's XSD type, so "
+        f"dossiers drawing them would be refused (XSD-001):\n{listed}",
+        path=str(fixtures_dir() / FIELDS_FILE),
+        line=refused[0].listed.line,
+        hint=refused[0].hint,
+    )
+
+
 def check_fillable(catalog: Catalog) -> None:
     """Raise :class:`CatalogError` naming every element ``dossier build`` could not fill,
-    or a name ``fields.yaml`` lists that no XSD declares (:func:`check_field_names`)."""
+    a name ``fields.yaml`` lists that no XSD declares (:func:`check_field_names`), a fixed
+    value not of its element's type (:func:`check_fixed_values`), or a ``signature_node`` naming no
+    element of its XSDs (the factory signs there: :func:`check_signature_nodes`)."""
+    check_signature_nodes(catalog)
     check_field_names(catalog)
     missing = unfilled_elements(catalog)
     if not missing:
+        check_fixed_values(catalog)
         return
     listed = "\n".join(f"  {m}" for m in missing)
     kinds = ", ".join(_SOURCE_KINDS)

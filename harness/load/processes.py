@@ -80,7 +80,9 @@ def check_master_address(master: Master) -> None:
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise ConfigError(
-                    f"--master-port {master.port} is in use; choose another or leave it at 0"
+                    f"--master-port {master.port} is in use; choose another or leave it at 0",
+                    hint="choose another --master-port, or 0 for any free one (remote workers "
+                    "need a fixed one)",
                 ) from None
             if exc.errno == errno.EADDRNOTAVAIL:
                 raise ConfigError(
