@@ -20,24 +20,20 @@ from harness.catalog import load_catalog
 from harness.catalog.loader import catalogs_dir, check_version_order, list_versions
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
-from tests.catalog_copies import edited_copy
+from tests.catalog_copies import edited_copy, line_of, refused_load
 
 VERSION = "2026.1"
 D02_505 = '"505": {xsd: xsd/D02-TS-505.xsd, rules: [rules/common.sch, rules/D02-TS.sch]}'
 CAP_ROLE = 'id="d02-wage-cap" role="RULE-103"'
 
 
-def _line_of(path: Path, needle: str) -> int:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return next(n for n, line in enumerate(lines, 1) if needle in line)
+_line_of = line_of
 
 
 def _refused(tmp_path: Path, relative: str, old: str, new: str) -> tuple[CatalogError, int]:
     """Load an edited copy of VERSION; the error and the line of the edit."""
-    root = edited_copy(tmp_path, VERSION, {relative: [(old, new)]})
-    with pytest.raises(CatalogError) as info:
-        load_catalog(VERSION, root=root)
-    return info.value, _line_of(root / VERSION / relative, new.splitlines()[-1])
+    error, path = refused_load(tmp_path, VERSION, relative, old, new)
+    return error, line_of(path, new.splitlines()[-1])
 
 
 # -- 1. unknown keys in catalog.yaml -------------------------------------------------------

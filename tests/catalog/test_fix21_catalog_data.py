@@ -17,23 +17,18 @@ from harness.dossiers.factory import DossierFactory
 from harness.dossiers.fillable import check_fillable
 from harness.errors import CatalogError
 from harness.signing import TestPKI
-from tests.catalog_copies import edited_copy
+from tests.catalog_copies import edited_copy, line_of, refused_load
 
 VERSION = "2026.1"
 D02 = "rules/D02-TS.sch"
 CAP = 'diagnostics="d02-wage-cap-en"'
 
 
-def _line(path: Path, needle: str) -> int:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return next(n for n, text in enumerate(lines, 1) if needle in text)
+_line = line_of
 
 
 def _refused(tmp_path: Path, relative: str, old: str, new: str) -> tuple[CatalogError, Path]:
-    root = edited_copy(tmp_path, VERSION, {relative: [(old, new)]})
-    with pytest.raises(CatalogError) as caught:
-        load_catalog(VERSION, root=root)
-    return caught.value, root / VERSION / relative
+    return refused_load(tmp_path, VERSION, relative, old, new)
 
 
 def test_a_misspelt_diagnostic_id_names_the_assert_line_and_the_known_ids(
