@@ -29,13 +29,7 @@ from harness.certification.engine import ScenarioRun, Watermarks
 from harness.certification.evidence import evidence_for, reproduce
 from harness.certification.gateway import CertGateway, local_gateway
 from harness.certification.jobs import JobBuilder
-from harness.certification.model import (
-    DEFAULT_SIGNER,
-    AdapterContext,
-    CaseBlocked,
-    CaseFailed,
-    IvanAdapter,
-)
+from harness.certification.model import AdapterContext, CaseBlocked, CaseFailed, IvanAdapter
 from harness.certification.observe import Observation
 from harness.certification.progress import (
     CaseFinished,
@@ -305,7 +299,7 @@ def run_certification(
         folder = work / "gateway"
         with _gateway(gateway_url, cat, pki, folder, tokens, verify_tls, run_id, probe) as gateway:
             start = run_start(gateway)  # before the adapter starts: nothing of ours yet
-            refuse_clock_outside(gateway, pki.credential(DEFAULT_SIGNER).certificate)
+            refuse_clock_outside(gateway, pki)
             context = AdapterContext(
                 gateway_url=gateway.url,
                 ivan=gateway.ivan,

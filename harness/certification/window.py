@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from cryptography import x509
-
 from harness.certification.gateway import ADMIN_PREFIX, CertGateway, TrafficRow
+from harness.certification.model import DEFAULT_SIGNER
 from harness.errors import ConfigError
+from harness.signing import TestPKI
 
 BUSY_SECONDS = 20.0
 """A run whose last clock or fault change is this recent (and did not end) is active."""
@@ -119,11 +119,12 @@ CLOCK_MARGIN = timedelta(days=1)
 most 12 hours)."""
 
 
-def refuse_clock_outside(gateway: CertGateway, certificate: x509.Certificate) -> None:
+def refuse_clock_outside(gateway: CertGateway, pki: TestPKI) -> None:
     """Stop before the first case when the gateway's simulated now is outside the validity
     of the certificate that signs the jobs: an I-VAN signs at ``{now}``, so every dossier
     would be refused SIG-005 whatever the I-VAN does (a served gateway whose fast clock ran
     for a while, say)."""
+    certificate = pki.credential(DEFAULT_SIGNER).certificate
     now = gateway.now()
     start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     if start <= now and now + CLOCK_MARGIN <= end:

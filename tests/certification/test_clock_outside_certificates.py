@@ -28,7 +28,7 @@ class _Clock:
 def test_a_clock_inside_the_certificate_passes(pki: TestPKI) -> None:
     certificate = pki.credential(DEFAULT_SIGNER).certificate
     inside = certificate.not_valid_before_utc + timedelta(days=1)
-    refuse_clock_outside(_Clock(inside), certificate)  # type: ignore[arg-type]
+    refuse_clock_outside(_Clock(inside), pki)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("offset", [timedelta(days=365 * 3), timedelta(days=-3)])
@@ -42,7 +42,7 @@ def test_a_clock_outside_the_certificate_is_refused_with_a_hint(
         else certificate.not_valid_before_utc
     )
     with pytest.raises(ConfigError, match="outside the test employer's certificate") as info:
-        refuse_clock_outside(_Clock(edge + offset), certificate)  # type: ignore[arg-type]
+        refuse_clock_outside(_Clock(edge + offset), pki)  # type: ignore[arg-type]
     assert "SIG-005" in str(info.value) and "/admin/reset" in str(info.value.hint)
 
 
@@ -51,5 +51,5 @@ def test_a_clock_a_few_hours_before_expiry_is_refused(pki: TestPKI) -> None:
     certificate = pki.credential(DEFAULT_SIGNER).certificate
     with pytest.raises(ConfigError):
         refuse_clock_outside(  # type: ignore[arg-type]
-            _Clock(certificate.not_valid_after_utc - timedelta(hours=3)), certificate
+            _Clock(certificate.not_valid_after_utc - timedelta(hours=3)), pki
         )
