@@ -32,6 +32,7 @@ from harness.gateway_url import (
 )
 from harness.identities import token_of
 from harness.load.lifetime import Watched, die_with_parent
+from harness.regression.transport import maintenance
 from harness.tls import Verify, gateway_session, reach
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
@@ -88,6 +89,18 @@ def _probe_for(ivan: str, catalog_version: str | None) -> bytes | None:
     return dossier_probe(DossierFactory.for_version(catalog_version).for_ivan(ivan))
 
 
+def refuse_maintenance(url: str, response: requests.Response) -> None:
+    """Refuse a gateway in a maintenance window (503 with a long Retry-After), as ``record``
+    and ``regress`` do: every dossier would be refused, and no feed's end could be found."""
+    stop = maintenance(url, response)
+    if stop is not None:
+        raise ConfigError(
+            str(stop),
+            hint="wait for the maintenance window to end, or clear the fault (the mock "
+            "gateway: DELETE /admin/faults with its admin token), then run again",
+        )
+
+
 def check_remote(
     url: str,
     tokens: Mapping[str, str],
@@ -95,8 +108,8 @@ def check_remote(
     catalog_version: str | None = None,
 ) -> float | None:
     """Fail before anything starts when a remote gateway does not answer at all, its TLS
-    certificate is not trusted, or it refuses an I-VAN credential: a run would only
-    measure a wall of errors.
+    certificate is not trusted, it is in a maintenance window, or it refuses an I-VAN
+    credential: a run would only measure a wall of errors.
 
     Returns the clock speed the gateway reports in ``/healthz`` (the mock gateway does;
     a real one runs in real time and need not), or None.
@@ -104,14 +117,16 @@ def check_remote(
     base = url.rstrip("/")
     with gateway_session(verify) as session:
         health = reach(session, url, hint="check the URL, or use --gateway local")
+        refuse_maintenance(base, health)
         for ivan, token in tokens.items():
-            check_token(
+            catalog = check_token(
                 session,
                 base,
                 token,
                 refused=f"gateway {url} refuses the credential of {ivan}",
                 hint="pass --ivan-token NAME=TOKEN with a token this gateway knows",
             )
+            refuse_maintenance(base, catalog)
             probe = _probe_for(ivan, catalog_version)
             if probe is not None:
                 hint = "pair each I-VAN code with its own token: --ivan-token NAME=TOKEN"
@@ -216,6 +231,7 @@ __all__ = [
     "check_local_clock",
     "check_remote",
     "free_port",
+    "refuse_maintenance",
     "stop_process",
     "well_known_tokens",
 ]

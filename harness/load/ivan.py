@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness.client import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+from harness.errors import GatewayUnavailable
 from harness.load.pool import Picker
 from harness.message_kinds import HANDOVER, RESULT
 from harness.xmlsafe import XMLLimits, parse_xml
@@ -65,6 +66,10 @@ DUPLICATES = "duplicate messages"
 """A message about a dossier and stage already timed (at-least-once delivery): counted,
 never timed again, so a redelivery adds no sample."""
 
+FAILED_REQUESTS = "failed_requests"
+"""The key, in a lifecycle summary and each procedure's share, of ``{step: requests the
+gateway did not answer}`` (no HTTP answer, 429 or 5xx): they are not response times."""
+
 STAGES = ("submit_to_receipt", "submit_to_handover", "submit_to_result")
 _STAGE_OF_KIND = {HANDOVER: "submit_to_handover", RESULT: "submit_to_result"}
 
@@ -73,6 +78,9 @@ TRIVIAL_BODY = b"<?xml version='1.0' encoding='UTF-8'?>\n<Hoso/>"
 
 LOAD_RETRY = RetryPolicy(attempts=4, base_delay=0.5, max_delay=10.0, timeout=30.0)
 _FEED_LIMITS = XMLLimits(max_bytes=64 * 1024 * 1024)
+FIND_END_PATIENCE = 20.0
+"""Real seconds a generator waits in all, retrying, for its feed's end before the run: the
+run's shape holds its clock 30 s for generators getting ready."""
 
 
 class Response(Protocol):
@@ -144,6 +152,13 @@ def _ceil_ms(ms: float) -> float:
     return math.ceil(ms * 1000.0) / 1000.0
 
 
+def answered(status: int) -> bool:
+    """Whether ``status`` is the gateway's final answer (2xx-4xx, but 429): only those are
+    response times. A refused connection, a timeout (status 0) or a fast 503 is a failure,
+    and counting it as a latency sample made a gateway that fails fast look fast."""
+    return 200 <= status < 500 and status not in RETRYABLE_STATUS
+
+
 def refusal_code(response: Response) -> str:
     """The BHXH error code a refusal carries (``X-BHXH-Ma-Loi``), else its HTTP status: what
     the per-procedure breakdown lists as a rejected dossier's reason."""
@@ -160,6 +175,7 @@ class ProcedureTally:
     codes: Counter[str] = field(default_factory=Counter)
     latency_ms: dict[str, list[float]] = field(default_factory=dict)
     samples: dict[str, list[float]] = field(default_factory=dict)
+    failed: Counter[str] = field(default_factory=Counter)  # step -> requests not answered
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,12 +183,14 @@ class ProcedureTally:
             "codes": dict(self.codes.most_common()),
             "latency_ms": self.latency_ms,
             "samples": self.samples,
+            FAILED_REQUESTS: dict(sorted(self.failed.items())),
         }
 
     def add(self, report: Mapping[str, Any]) -> None:
         """Add what a worker drained of this procedure."""
         self.counts.update({str(k): int(v) for k, v in report.get("counts", {}).items()})
         self.codes.update({str(k): int(v) for k, v in report.get("codes", {}).items()})
+        self.failed.update(_counted(report.get(FAILED_REQUESTS)))
         for key, target in (("latency_ms", self.latency_ms), ("samples", self.samples)):
             for name, values in report.get(key, {}).items():
                 target.setdefault(str(name), []).extend(float(v) for v in values)
@@ -203,6 +221,7 @@ class LifecycleLog:
     samples: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
     counts: Counter[str] = field(default_factory=Counter)
     latency_ms: dict[str, list[float]] = field(default_factory=dict)
+    failed: Counter[str] = field(default_factory=Counter)  # step -> requests not answered
     handed_over: set[str] = field(default_factory=set)
     timed: set[tuple[str, str]] = field(default_factory=set)  # (MA_GDICH, stage) sampled
     clock: Callable[[], float] = time.time  # the clock of ``pending``'s start times
@@ -264,6 +283,17 @@ class LifecycleLog:
         if procedure is not None:
             self.tally(procedure).latency_ms.setdefault(step, []).append(value)
 
+    def response(self, step: str, ms: float, status: int, procedure: str | None = None) -> None:
+        """One request's outcome: a response time if the gateway gave a final answer
+        (:func:`answered`), else a failed request of ``step``, kept out of the latency
+        samples and counted in :attr:`failed` (``failed_requests`` in the summary)."""
+        if answered(status):
+            self.timing(step, ms, procedure)
+            return
+        self.failed[step] += 1
+        if procedure is not None:
+            self.tally(procedure).failed[step] += 1
+
     def count(self, name: str, n: int = 1, procedure: str | None = None) -> None:
         self.counts[name] += n
         if procedure is not None:
@@ -306,6 +336,7 @@ class LifecycleLog:
             "counts": dict(self.counts),
             "pending": len(self.pending),
             "latency_ms": self.latency_ms,
+            FAILED_REQUESTS: dict(self.failed),
             "pending_ages": _waiting(ages, self.handed_over),
             "procedures": {code: t.to_json() for code, t in self.procedures.items()},
             "procedures_waiting": self._waiting_by_procedure(ages),
@@ -313,6 +344,7 @@ class LifecycleLog:
         self.samples = {s: [] for s in STAGES}
         self.counts = Counter()
         self.latency_ms = {}
+        self.failed = Counter()
         self.procedures = {}
         return report
 
@@ -323,6 +355,7 @@ class LifecycleLog:
         for step, values in report.get("latency_ms", {}).items():
             self.latency_ms.setdefault(str(step), []).extend(float(v) for v in values)
         self.counts.update({str(k): int(v) for k, v in report.get("counts", {}).items()})
+        self.failed.update(_counted(report.get(FAILED_REQUESTS)))
         self._pending_elsewhere[source] = int(report.get("pending", 0))
         ages = {str(k): [float(a) for a in v] for k, v in report.get("pending_ages", {}).items()}
         self._ages_elsewhere[source] = (time.monotonic(), ages)
@@ -351,6 +384,7 @@ class LifecycleLog:
             "pending": len(self.pending) + sum(self._pending_elsewhere.values()),
             "pending_ages": ages,
             "latency_ms": self.latency_ms,
+            FAILED_REQUESTS: dict(sorted(self.failed.items())),
             "procedures": dict(sorted(procedures.items())),
         }
 
@@ -360,6 +394,11 @@ class LifecycleLog:
         partial = path.with_name(f"{path.name}.partial")
         partial.write_text(json.dumps(self.summary()), encoding="utf-8")
         os.replace(partial, path)
+
+
+def _counted(counts: Any) -> dict[str, int]:
+    """A report's ``{step: count}`` (nothing if a worker of an older version sent none)."""
+    return {str(k): int(v) for k, v in (counts or {}).items()}
 
 
 def _older(snapshot: Mapping[str, Any], seconds: float) -> dict[str, dict[str, Any]]:
@@ -437,8 +476,8 @@ class Submitter:
                 headers=headers,
                 catch_response=True,
             ) as response:
-                self.log.timing(name, (self.timer() - sent) * 1000.0, procedure)
                 status = response.status_code
+                self.log.response(name, (self.timer() - sent) * 1000.0, status, procedure)
                 ma_gdich = _header(response, "X-Ma-Gdich")
                 if status == 202 and ma_gdich:
                     response.success()
@@ -483,6 +522,75 @@ def parse_feed(body: bytes, cursor: int) -> tuple[list[FeedEntry], int]:
     return entries, int(following) if following.isascii() and following.isdigit() else cursor
 
 
+class FeedEndUnknown(GatewayUnavailable):
+    """The end of an I-VAN's feed could not be found before the run: its reader must not
+    start from 0, where it would re-read and re-acknowledge the gateway's whole history."""
+
+
+@dataclass
+class _EndFinder:
+    """One-message feed reads for :meth:`FeedReader.skip_to_end`, retried within a budget
+    of waiting: a gateway that refuses them for longer is not waited out."""
+
+    client: Client
+    auth: dict[str, str]
+    patience: float
+    sleep: Callable[[float], None]
+    rng: random.Random
+    waited: float = 0.0
+
+    def next_after(self, after: int) -> int:
+        """The position of the first message after ``after``, 0 for none."""
+        attempt = 0
+        while True:
+            attempt += 1
+            path = f"/api/v1/messages?after={after}&limit=1"
+            with self.client.request(
+                "GET", path, name=FEED_START, headers=self.auth, catch_response=True
+            ) as response:
+                status = response.status_code
+                if status == 200:
+                    return _next_position(response, after)
+                why = failure_text(response)
+                response.failure(why)
+                asked = _retry_after(response) or 0.0
+                wait = LOAD_RETRY.delay(attempt, asked, self.rng)
+            if status not in RETRYABLE_STATUS and status != 0:
+                raise self._unknown(why, "check the I-VAN token and the gateway's feed route")
+            if self.waited + max(wait, asked) > self.patience:  # a longer wait is not waited
+                raise self._unknown(why, _WAIT_HINT)
+            self.waited += wait
+            self.sleep(wait)
+
+    def _unknown(self, why: str, hint: str) -> FeedEndUnknown:
+        return FeedEndUnknown(
+            f"the end of the I-VAN's feed could not be found before the run ({why}, "
+            f"after {self.waited:.0f} s of retrying): its feed reader did not start, "
+            "rather than re-read and re-acknowledge the gateway's whole history, so this "
+            f"generator's lifecycle times were not measured\nHint: {hint}"
+        )
+
+
+_WAIT_HINT = (
+    "run again once the gateway answers its feed (a maintenance window or a fault: on the "
+    "mock gateway, DELETE /admin/faults clears it)"
+)
+
+
+def _next_position(response: Response, after: int) -> int:
+    """What a one-message page says: the next message's position past ``after``, or 0."""
+    try:
+        entries, following = parse_feed(response.content or b"", after)
+    except ValueError as exc:
+        response.failure("unreadable feed page")
+        raise FeedEndUnknown(
+            f"the end of the I-VAN's feed could not be found before the run: an unreadable "
+            f"feed page ({str(exc)[:200]}); its feed reader did not start"
+        ) from None
+    response.success()
+    return following if entries and following > after else 0
+
+
 def run_sequentially(jobs: Sequence[Callable[[], None]]) -> None:
     for job in jobs:
         job()
@@ -521,7 +629,7 @@ class FeedReader:
         with self.client.request(
             "GET", path, name=FEED, headers=self._auth, catch_response=True
         ) as response:
-            self.log.timing(FEED, (self.timer() - sent) * 1000.0)
+            self.log.response(FEED, (self.timer() - sent) * 1000.0, response.status_code)
             if response.status_code != 200:
                 response.failure(failure_text(response))
                 return 0
@@ -543,50 +651,38 @@ class FeedReader:
         self.cursor = following
         return len(entries)
 
-    def skip_to_end(self, client: Client | None = None, attempts: int = 3) -> int:
+    def skip_to_end(
+        self,
+        client: Client | None = None,
+        *,
+        patience: float = FIND_END_PATIENCE,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> int:
         """Move the cursor past every message the feed holds now, and return it.
 
         A run then reads only its own dossiers' messages, not a long-lived gateway's whole
         history (100,000 messages were 500 pages and 100,000 acks before the run's own).
         It takes about 2·log2(N) reads of one message each: find a position past the end
         by doubling, then halve the gap. ``client`` (default: the reader's) lets the
-        caller keep these reads out of the run's figures. The cursor stays at 0 when the
-        feed does not answer after ``attempts`` tries, or its cursor is not a number.
+        caller keep these reads out of the run's figures. A refused or dropped read is
+        tried again as the reference client does (``Retry-After`` wins), for at most
+        ``patience`` seconds of waiting in all; a feed whose end is still unknown then
+        raises :class:`FeedEndUnknown`: reading from 0 would re-read and re-acknowledge
+        the gateway's whole history.
         """
         ask = client or self.client
-
-        def next_after(after: int) -> int | None:
-            """The position of the first message after ``after``; 0 for none; None: unknown."""
-            for _ in range(attempts):
-                path = f"/api/v1/messages?after={after}&limit=1"
-                with ask.request(
-                    "GET", path, name=FEED_START, headers=self._auth, catch_response=True
-                ) as response:
-                    if response.status_code == 200:
-                        try:
-                            entries, following = parse_feed(response.content or b"", after)
-                        except ValueError:
-                            response.failure("unreadable feed page")
-                            return None
-                        response.success()
-                        return following if entries and following > after else 0
-                    response.failure(f"HTTP {response.status_code}")
-            return None
-
-        first = next_after(0)
+        finder = _EndFinder(ask, self._auth, patience, sleep, rng or random.Random())
+        first = finder.next_after(0)
         if not first:
             return self.cursor
         low, step = first, 1  # a message sits at ``low``; is there one past ``low + step``?
-        while (found := next_after(low + step)) != 0:
-            if found is None:
-                return self.cursor
+        while (found := finder.next_after(low + step)) != 0:
             low, step = found, step * 2
         high = low + step  # nothing after ``high``: the end is in [low, high]
         while low < high:
             middle = (low + high) // 2
-            found = next_after(middle)
-            if found is None:
-                return self.cursor
+            found = finder.next_after(middle)
             low, high = (found, high) if found else (low, middle)
         self.cursor = low
         return low
@@ -602,7 +698,7 @@ class FeedReader:
             headers=self._auth,
             catch_response=True,
         ) as response:
-            self.log.timing(name, (self.timer() - sent) * 1000.0)
+            self.log.response(name, (self.timer() - sent) * 1000.0, response.status_code)
             if response.status_code == 200:
                 response.success()
                 self.theirs.discard(message_id)
@@ -627,6 +723,7 @@ __all__ = [
     "ACK_OTHER",
     "ANSWERED_IN_GRACE",
     "DUPLICATES",
+    "FAILED_REQUESTS",
     "FEED",
     "FEED_START",
     "IN_FLIGHT",
@@ -640,12 +737,14 @@ __all__ = [
     "SUBMIT_RETRY",
     "TRIVIAL_BODY",
     "Client",
+    "FeedEndUnknown",
     "FeedEntry",
     "FeedReader",
     "LifecycleLog",
     "ProcedureTally",
     "Response",
     "Submitter",
+    "answered",
     "failure_text",
     "locust_stopping",
     "parse_feed",

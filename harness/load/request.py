@@ -186,7 +186,35 @@ class LoadRequest:
                 "workers on other machines cannot reach this master; use --master-bind 0.0.0.0 "
                 "or this machine's address"
             )
-        return notes
+        return notes + self._ivan_notes()
+
+    def _ivan_notes(self) -> list[str]:
+        """Processes and I-VANs that do not pair up: processes sharing an I-VAN share its
+        feed (each reads and acknowledges the others' messages), and a token past the
+        processes is never used. Process i acts as the i-th I-VAN by code, round robin."""
+        if self.ivan_tokens:
+            codes = sorted(self.ivan_tokens)
+        elif not self.local:
+            codes = ["IVAN01", "IVAN02"]  # the test tokens a URL run falls back on
+        else:
+            return []  # the local gateway gets a test I-VAN per process
+        processes = self.generators
+        if processes > len(codes):
+            return [
+                f"{processes} generator processes share {len(codes)} I-VAN(s) "
+                f"({', '.join(codes)}): processes acting as the same I-VAN read the same "
+                "feed, so each also reads and acknowledges its siblings' messages (counted "
+                "as messages not timed, with ack (not this run's) requests, every message "
+                "acknowledged once per process); give one --ivan-token per worker process"
+            ]
+        if processes < len(codes) and self.ivan_tokens:
+            unused = ", ".join(codes[processes:])
+            return [
+                f"--ivan-token {unused} unused: {processes} generator process(es) act as "
+                f"{', '.join(codes[:processes])} (one I-VAN each, by code); add --workers "
+                f"{len(codes)} to use every token, or leave the unused ones out"
+            ]
+        return []
 
 
 def check_users(plan: Plan, request: LoadRequest) -> int:

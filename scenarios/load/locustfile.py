@@ -41,7 +41,7 @@ from harness.load import (
     load_profile,
     parse_tokens,
 )
-from harness.load.ivan import ANSWERED_IN_GRACE, STOPPED, locust_stopping
+from harness.load.ivan import ANSWERED_IN_GRACE, STOPPED, FeedEndUnknown, locust_stopping
 
 READY = "bhxh_ready"
 """A generator process tells the shape it is ready (pool loaded, feed end found)."""
@@ -185,9 +185,20 @@ def _start(environment: Any, **_kw: Any) -> None:
             connection_timeout=10.0,
             **tls,
         )
-        reader.skip_to_end(quiet)
-        STATE.reader = gevent.spawn(reader.run, lambda: True, gevent.sleep)
+        _start_reader(environment, reader, quiet)
     environment.runner.send_message(READY)  # the shape's clock starts now, not before
+
+
+def _start_reader(environment: Any, reader: FeedReader, quiet: FastHttpSession) -> None:
+    """Start the feed reader past the feed's end; if that end cannot be found, start none
+    (reading from 0 re-reads and re-acknowledges the gateway's whole history) and report
+    why as an error in the users, which makes the run an ERROR."""
+    try:
+        reader.skip_to_end(quiet, sleep=gevent.sleep)
+    except FeedEndUnknown as exc:
+        environment.events.user_error.fire(user_instance=None, exception=exc, tb=exc.__traceback__)
+        return
+    STATE.reader = gevent.spawn(reader.run, lambda: True, gevent.sleep)
 
 
 def _run_all(pool: gevent.pool.Pool, jobs: Sequence[Callable[[], None]]) -> None:

@@ -7,7 +7,15 @@ import random
 import pytest
 
 from harness.load import DossierPool, FeedReader, Ivan, LifecycleLog, Pacer, Submitter, parse_feed
-from harness.load.ivan import ACK, FEED, FEED_START, SUBMIT, SUBMIT_RETRY, TRIVIAL_BODY
+from harness.load.ivan import (
+    ACK,
+    FEED,
+    FEED_START,
+    SUBMIT,
+    SUBMIT_RETRY,
+    TRIVIAL_BODY,
+    FeedEndUnknown,
+)
 from mock_gateway.testing import InProcessGateway
 from tests.load.conftest import CoreClient, Reply, ScriptedClient
 
@@ -160,11 +168,13 @@ def test_a_reader_starts_past_the_messages_earlier_runs_left(
     assert log.counts["messages 02/TB-TS"] == 1 and not log.pending
 
 
-def test_a_reader_that_cannot_find_the_end_starts_at_the_beginning(ivan01: Ivan) -> None:
+def test_a_reader_that_cannot_find_the_end_never_reads_from_the_beginning(ivan01: Ivan) -> None:
+    """It gives up (the run says why) rather than re-read and re-acknowledge the history."""
     reader = FeedReader(ScriptedClient(), ivan01.token, LifecycleLog())
     failing = ScriptedClient(script=[(503, {})] * 3)
-    assert reader.skip_to_end(failing) == reader.cursor == 0
-    assert len(failing.calls) == 3
+    with pytest.raises(FeedEndUnknown):
+        reader.skip_to_end(failing, sleep=lambda _s: None, patience=0.1)
+    assert reader.cursor == 0
 
 
 def test_a_failed_ack_is_tried_again_on_the_next_poll(
