@@ -1,7 +1,8 @@
 """``bhxh-harness load``: a thin click skin over :func:`harness.load.run_load`.
 
-Exit codes: 0 every service level met, 1 a level missed, 2 a usage problem (bad option,
-unknown shape, unreadable service-level file), 3 the run itself broke (verdict ERROR),
+Exit codes: 0 every service level judged was met, 1 a judged level missed, 2 a usage
+problem (bad option, unknown shape, unreadable service-level file), 3 no conclusion (no
+level could be judged: INCOMPLETE; or the run itself broke: ERROR),
 130/143 interrupted by Ctrl-C/SIGTERM (no verdict). The lead mounts :data:`load` in the
 ``bhxh-harness`` group.
 """
@@ -20,9 +21,10 @@ from harness.errors import UsageError
 EXIT_PASSED, EXIT_MISSED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 
 _EPILOG = (
-    "Exit codes: 0 every service level met; 1 a level missed (verdict FAILED); "
-    "2 a usage error (nothing started); 3 the run itself broke (verdict ERROR: no "
-    "judgement of the gateway); 130/143 interrupted by Ctrl-C/SIGTERM (no verdict)."
+    "Exit codes: 0 every service level judged was met; 1 a judged level missed (verdict "
+    "FAILED); 2 a usage error (nothing started); 3 no conclusion: no level could be "
+    "judged (verdict INCOMPLETE) or the run itself broke (verdict ERROR: no judgement of "
+    "the gateway); 130/143 interrupted by Ctrl-C/SIGTERM (no verdict)."
 )
 
 

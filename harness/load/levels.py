@@ -2,8 +2,10 @@
 
 Each level has a stable dotted name (``latency.submit.p95``, ``error_rate``,
 ``lifecycle.submit_to_result.p95``, ``throughput_ratio``) so the exit code, the report and
-a CI log all name the same thing. A level with nothing to measure fails: a load test that
-saw no results cannot vouch for them, and the message says what to change.
+a CI log all name the same thing. A level with nothing to measure is "not judged", never
+missed: a missing sample (a short run, a slow clock, a retry a healthy gateway never
+causes) says nothing about the gateway, and its hint says how to get it judged. A run
+with no level judged at all concludes nothing (INCOMPLETE).
 
 Latency is judged on the response times the users recorded themselves (exact; locust's
 percentiles are rounded to buckets of up to 100 ms), and every figure says how many
@@ -19,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.client import RETRYABLE_STATUS
 from harness.errors import ConfigError
-from harness.load.ivan import IN_FLIGHT, STAGES, STEPS
+from harness.load.ivan import ACK, FEED, IN_FLIGHT, STAGES, STEPS, SUBMIT, SUBMIT_RETRY
 from harness.load.profile import load_dir
 from harness.load.stats import (
     AGGREGATED,
@@ -32,6 +35,28 @@ from harness.load.stats import (
 from harness.yamlfile import line_of, load_yaml
 
 KINDS = ("latency", "error_rate", "lifecycle", "throughput_ratio")
+
+PASSED, FAILED, INCOMPLETE, ERROR = "PASSED", "FAILED", "INCOMPLETE", "ERROR"
+"""The run's verdicts: INCOMPLETE when no level could be judged, ERROR when the run broke."""
+
+MET, MISSED, NOT_JUDGED = "met", "missed", "not judged"
+"""A level's outcome: "not judged" when the run gave it no sample to judge."""
+
+CLOCK_HINT = (
+    "raise --duration, or the gateway's clock speed (--clock-speed with --gateway local, "
+    "`serve --clock-speed` for a gateway URL)"
+)
+RETRIED = "/".join(str(s) for s in sorted(RETRYABLE_STATUS))
+NO_REQUEST_HINTS = {
+    SUBMIT: "no dossier was sent: raise --duration or --scale",
+    SUBMIT_RETRY: f"a submit is retried only when the gateway answers {RETRIED} or not at "
+    "all, so a healthy run makes none: this level is judged only in a run that strains the "
+    "gateway (leave it out of the service-level file to judge healthy runs)",
+    FEED: "the users read their feed once every generator is ready: raise --duration",
+    ACK: "the users acknowledge the 02/TB-TS and 03/TB-TS messages their feed delivers, "
+    "which the gateway sends after its simulated processing time: " + CLOCK_HINT,
+}
+"""How to get a latency level on a step that made no request judged."""
 
 
 def default_levels_path() -> Path:
@@ -64,13 +89,37 @@ class Level:
 
 @dataclass(frozen=True)
 class LevelResult:
-    """A level, what was measured (None: nothing to measure) and whether it was met."""
+    """A level, what was measured (None: nothing to measure, so not judged) and whether it
+    was met; ``hint`` says how to get a level that was not judged judged."""
 
     level: Level
     measured: float | None
     passed: bool
     detail: str = ""
     basis: str = ""  # what the figure rests on: "312 requests", "95 dossiers"...
+    hint: str = ""
+
+    @property
+    def judged(self) -> bool:
+        return self.measured is not None
+
+    @property
+    def outcome(self) -> str:
+        """met, missed or not judged (no sample: neither met nor missed)."""
+        if not self.judged:
+            return NOT_JUDGED
+        return MET if self.passed else MISSED
+
+
+def run_verdict(results: Sequence[LevelResult], error: str = "") -> str:
+    """ERROR when the run broke; else FAILED if a judged level was missed, PASSED if every
+    judged one was met, INCOMPLETE if none could be judged (the run concludes nothing)."""
+    if error:
+        return ERROR
+    judged = [r for r in results if r.judged]
+    if not judged:
+        return INCOMPLETE
+    return PASSED if all(r.passed for r in judged) else FAILED
 
 
 @dataclass(frozen=True)
@@ -197,57 +246,63 @@ def load_levels(path: Path | None = None) -> list[Level]:
     return levels
 
 
-def _latency(level: Level, m: Measurements) -> tuple[float | None, str, str]:
+Measured = tuple[float | None, str, str, str]
+"""The measured value, why there is none, what it rests on, and how to get one."""
+
+
+def _latency(level: Level, m: Measurements) -> Measured:
     samples = list(m.latency.get(level.subject, []))
     if level.subject == AGGREGATED:
         samples = [v for values in m.latency.values() for v in values]
     if samples:
-        return percentile(samples, level.percentile), "", f"{len(samples):,} requests"
+        return percentile(samples, level.percentile), "", f"{len(samples):,} requests", ""
     step = m.steps.get(level.subject)
     if step is None or not step.requests:
-        return None, f"no {level.subject!r} request was made", ""
+        hint = NO_REQUEST_HINTS.get(level.subject, "no request was made: raise --duration")
+        return None, f"no {level.subject!r} request was made", "", hint
     bucket = step.percentiles.get(level.percentile)
     if bucket is None:
-        return None, "locust reported no percentile", ""
+        return None, "locust reported no percentile", "", "see locust_stats.csv"
     # no exact times (a locustfile that does not record them): locust's bucket, worst case
-    return locust_bucket_ceiling(bucket), "", f"{step.requests:,} requests, locust's buckets"
+    basis = f"{step.requests:,} requests, locust's buckets"
+    return locust_bucket_ceiling(bucket), "", basis, ""
 
 
-def _lifecycle(level: Level, m: Measurements) -> tuple[float | None, str, str]:
+def _lifecycle(level: Level, m: Measurements) -> Measured:
     """A dossier still waiting past the level's limit at the end counts as missing it
     (its age is a lower bound of its time); one still within the limit is left out."""
     done = list(m.lifecycle.get(level.subject, []))
     overdue = [a for a in m.pending_ages.get(level.subject, []) if a > level.threshold]
     value = percentile(done + overdue, level.percentile)
     if value is None:
-        why = (
-            f"no dossier reached {level.subject.removeprefix('submit_to_')} during the run "
-            "(raise --duration, or the gateway's clock speed: --clock-speed with "
-            "--gateway local, `serve --clock-speed` for a gateway URL)"
-        )
-        return None, why, ""
+        why = f"no dossier reached {level.subject.removeprefix('submit_to_')} during the run"
+        return None, why, "", CLOCK_HINT
     basis = f"{len(done):,} dossiers"
     if overdue:
         basis += f" + {len(overdue):,} still waiting past {level.threshold:g} s"
-    return value, "", basis
+    return value, "", basis, ""
 
 
-def _measure(level: Level, m: Measurements) -> tuple[float | None, str, str]:
-    """The measured value, why there is none, and what it rests on."""
+def _measure(level: Level, m: Measurements) -> Measured:
+    """The measured value, why there is none, what it rests on, and how to get one."""
     if level.kind == "latency":
         return _latency(level, m)
     if level.kind == "error_rate":
         rate = m.error_rate
         total = m.steps.get(AGGREGATED)
         basis = f"{total.requests:,} requests" if total is not None else ""
-        return rate, "" if rate is not None else "no request was made", basis
+        if rate is None:
+            return None, "no request was made", basis, "raise --duration"
+        return rate, "", basis, ""
     if level.kind == "lifecycle":
         return _lifecycle(level, m)
     ratio = m.throughput_ratio
     basis = f"{m.accepted:,} accepted of {count_text(m.expected_dossiers)} scheduled"
     if in_flight := int(m.counts.get(IN_FLIGHT, 0)):
         basis += f" (+{in_flight:,} in flight at stop, not counted)"
-    return ratio, "" if ratio is not None else "the shape asked for no dossier", basis
+    if ratio is None:
+        return None, "the shape asked for no dossier", basis, "raise --scale or --duration"
+    return ratio, "", basis, ""
 
 
 GRACE_DEFAULT = 5.0
@@ -267,12 +322,12 @@ def stop_grace(levels: Sequence[Level]) -> float:
 
 
 def evaluate(levels: Sequence[Level], measurements: Measurements) -> list[LevelResult]:
-    """Every level with its measured value and verdict."""
+    """Every level with its measured value and verdict (not judged without a sample)."""
     results = []
     for level in levels:
-        value, why, basis = _measure(level, measurements)
+        value, why, basis, hint = _measure(level, measurements)
         if value is None:
-            results.append(LevelResult(level, None, False, why or "not measured"))
+            results.append(LevelResult(level, None, False, why or "not measured", basis, hint))
             continue
         passed = value >= level.threshold if level.at_least else value <= level.threshold
         detail = "" if passed else f"measured {value:.4g} ({basis}), level {level.describe()}"
@@ -281,8 +336,16 @@ def evaluate(levels: Sequence[Level], measurements: Measurements) -> list[LevelR
 
 
 __all__ = [
+    "ERROR",
+    "FAILED",
+    "INCOMPLETE",
     "KINDS",
     "LEVEL_KEYS",
+    "MET",
+    "MISSED",
+    "NOT_JUDGED",
+    "PASSED",
+    "RETRIED",
     "Level",
     "LevelResult",
     "Measurements",
@@ -290,5 +353,6 @@ __all__ = [
     "default_levels_path",
     "evaluate",
     "load_levels",
+    "run_verdict",
     "stop_grace",
 ]

@@ -19,19 +19,61 @@ from harness.load.ivan import (
     ANSWERED_IN_GRACE,
     DUPLICATES,
     IN_FLIGHT,
+    LOAD_RETRY,
     NOT_TIMED,
     REJECTED,
 )
-from harness.load.levels import LevelResult, Measurements, count_text
+from harness.load.levels import (
+    INCOMPLETE,
+    NOT_JUDGED,
+    PASSED,
+    RETRIED,
+    LevelResult,
+    Measurements,
+    count_text,
+    run_verdict,
+)
 from harness.load.pacing import LATE, NOT_SENT
+from harness.load.stats import RequestFailure
 from harness.reporting import CaseResult, Outcome, ReportBundle
 
+DEFAULT_SOURCE = "fixtures/load/service-levels.yaml"
+"""How the report names the default service-level file (a file given with
+``--service-levels`` is named by its absolute path)."""
+
 REQUIREMENTS = {
-    "latency": "fixtures/load/service-levels.yaml latency_ms (real time per step)",
-    "error_rate": "fixtures/load/service-levels.yaml error_rate",
-    "lifecycle": "Decree 166 art. 25/30 (2 hours) and service-levels.yaml lifecycle_s",
-    "throughput_ratio": "service-levels.yaml throughput_ratio: the gateway took the load",
+    "latency": "{source} latency_ms (real time per step)",
+    "error_rate": "{source} error_rate",
+    "lifecycle": "Decree 166 art. 25/30 (2 hours) and {source} lifecycle_s",
+    "throughput_ratio": "{source} throughput_ratio: the gateway took the load",
 }
+
+
+def requirement(kind: str, source: str = DEFAULT_SOURCE) -> str:
+    """What a level's case rests on, naming the service-level file the run used."""
+    return REQUIREMENTS[kind].format(source=source)
+
+
+ABANDONED_MEANS = (
+    f"given up with no acceptance or refusal: no answer or {RETRIED} on all "
+    f"{LOAD_RETRY.attempts} attempts of the retry policy, or an answer that is neither 202 "
+    "nor 4xx"
+)
+"""What "abandoned" means in the dossiers line (harness.load.ivan's retry policy)."""
+
+TOP_FAILURES = 3
+"""Reasons the terminal and the facts name; results.json and verdict.html hold more."""
+
+
+def failure_account(failures: list[RequestFailure], top: int = TOP_FAILURES) -> str:
+    """Why requests failed, most frequent first, from locust's failures table: a dead
+    gateway or one in maintenance is named here, not only in locust_failures.csv."""
+    total = sum(f.count for f in failures)
+    if not total:
+        return "none"
+    shown = "; ".join(f.describe() for f in failures[:top])
+    more = f"; +{len(failures) - top} more reasons" if len(failures) > top else ""
+    return f"{total:,} by request and reason: {shown}{more} (locust_failures.csv)"
 
 
 @dataclass
@@ -52,41 +94,55 @@ class LoadResult:
 
     @property
     def passed(self) -> bool:
-        return not self.error and all(r.passed for r in self.results)
+        return self.verdict == PASSED
 
     @property
     def verdict(self) -> str:
-        """ERROR: the run itself broke (no verdict on the gateway); else PASSED or FAILED."""
-        if self.error:
-            return "ERROR"
-        return "PASSED" if self.passed else "FAILED"
+        """ERROR: the run itself broke (no verdict on the gateway); INCOMPLETE: no level
+        could be judged; else PASSED or FAILED on the levels judged."""
+        return run_verdict(self.results, self.error)
 
     @property
     def failed(self) -> list[LevelResult]:
-        return [r for r in self.results if not r.passed]
+        """The levels missed (judged and not met)."""
+        return [] if self.error else [r for r in self.results if r.judged and not r.passed]
+
+    @property
+    def not_judged(self) -> list[LevelResult]:
+        """The levels the run gave no sample (every level, when the run itself broke)."""
+        return list(self.results) if self.error else [r for r in self.results if not r.judged]
+
+    def headline(self) -> str:
+        """The verdict line: a levels count only of levels judged, and why for the rest."""
+        if self.error:
+            first, *_rest = self.error.splitlines() or [""]
+            return f"verdict: ERROR (the run itself failed: {first}; no service level judged)"
+        judged = [r for r in self.results if r.judged]
+        if not judged:
+            return (
+                f"verdict: {INCOMPLETE} (none of the {len(self.results)} service levels had "
+                "a sample to judge: the run concludes nothing)"
+            )
+        met = sum(r.passed for r in judged)
+        skipped = len(self.results) - len(judged)
+        rest = f"; {skipped} not judged, listed below" if skipped else ""
+        return f"verdict: {self.verdict} ({met} of {len(judged)} judged service levels met{rest})"
 
     def summary(self) -> str:
         """Lines for a terminal or a CI log: verdict, every level with what was measured
         (a passing run's margins are news too), the missed ones' details, report path."""
-        met = sum(r.passed for r in self.results)
-        lines = [f"verdict: {self.verdict} ({met} of {len(self.results)} service levels met)"]
-        if self.error:  # the levels would only repeat that nothing was measured
-            lines.append(f"the run itself failed: {self.error}")
+        lines = [self.headline()]
+        if self.error:  # the headline has its first line; the levels were not judged
+            lines += [f"  {line}" for line in self.error.splitlines()[1:]]
+            facts: tuple[str, ...] = ("dossiers", FAILURES)
         else:
-            for r in self.results:
-                level = r.level
-                measured = (
-                    "not measured"
-                    if r.measured is None
-                    else f"{_figure(r.measured)} {level.unit}".rstrip()
-                    + (f" from {r.basis}" if r.basis else "")
-                )
-                mark = "met   " if r.passed else "missed"
-                lines.append(f"  {mark} {level.name}: {measured} ({level.describe()})")
-                if r.measured is None and r.detail:  # why nothing was measured
-                    lines.append(f"         {r.detail}")
+            lines += _levels_lines(self.results)
+            if self.not_judged:
+                names = ", ".join(r.level.name for r in self.not_judged)
+                lines.append(f"not judged (no sample, neither met nor missed): {names}")
             lines += self._procedure_lines()
-            lines += [f"{key}: {self.facts[key]}" for key in SUMMARY_FACTS if key in self.facts]
+            facts = SUMMARY_FACTS
+        lines += [f"{key}: {self.facts[key]}" for key in facts if key in self.facts]
         lines.append(f"report: {self.directory / 'verdict.html'}")
         return "\n".join(lines)
 
@@ -101,18 +157,68 @@ class LoadResult:
         ]
 
 
+_MARKS = {"met": "met   ", "missed": "missed", NOT_JUDGED: NOT_JUDGED}
+
+
+def _levels_lines(results: list[LevelResult]) -> list[str]:
+    """Every level's lines; why a level was not judged is said once for levels in a row
+    that share it (ack p95, p99, p99.9)."""
+    lines: list[str] = []
+    said: tuple[str, str] | None = None
+    for r in results:
+        own = _level_lines(r)
+        why = (r.detail, r.hint) if not r.judged else None
+        lines += own[:1] + (["         (as above)"] if why and why == said else own[1:])
+        said = why
+    return lines
+
+
+def _level_lines(r: LevelResult) -> list[str]:
+    """A level's terminal line, and for one not judged why and how to get it judged."""
+    level = r.level
+    measured = (
+        "no sample"
+        if r.measured is None
+        else f"{_figure(r.measured)} {level.unit}".rstrip()
+        + (f" from {r.basis}" if r.basis else "")
+    )
+    lines = [f"  {_MARKS[r.outcome]} {level.name}: {measured} ({level.describe()})"]
+    if not r.judged:
+        lines += [
+            f"             {text}" for text in (r.detail, r.hint and f"hint: {r.hint}") if text
+        ]
+    return lines
+
+
 @dataclass
 class LoadBundle(ReportBundle):
-    """The load run's report bundle: results.json also holds the breakdown by procedure."""
+    """The load run's report bundle: results.json also holds the breakdown by procedure,
+    why requests failed, and the load verdict (INCOMPLETE when no level was judged)."""
 
     procedures: dict[str, Any] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    load_verdict: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "procedures": self.procedures}
+        data = {**super().to_dict(), "procedures": self.procedures, "failures": self.failures}
+        if self.load_verdict == INCOMPLETE:  # every case skipped: the bundle says "skipped"
+            data["verdict"] = INCOMPLETE.lower()
+        return data
 
 
-SUMMARY_FACTS = ("dossiers", "feed messages")
-"""Facts the terminal repeats from the verdict page: where every dossier and message went."""
+FAILURES = "failed requests"
+LIFECYCLE_NOTE = "lifecycle times"
+SUMMARY_FACTS = ("dossiers", FAILURES, "feed messages", LIFECYCLE_NOTE)
+"""Facts the terminal repeats from the verdict page: where every dossier and message went,
+why requests failed, and how lifecycle times were counted."""
+
+
+def lifecycle_note(clock_speed: float) -> str:
+    """Why a lifecycle level can be missed on network latency: its times are simulated."""
+    return (
+        f"simulated: at clock speed {clock_speed:g}, one real second counts {clock_speed:g} "
+        f"simulated second{'' if clock_speed == 1 else 's'} (the request's own latency included)"
+    )
 
 
 def dossier_account(
@@ -120,11 +226,10 @@ def dossier_account(
 ) -> str:
     """Where the scheduled dossiers went, every one accounted for: scheduled = accepted +
     rejected + abandoned + in flight at stop + not sent (+ the difference left to chance)."""
-    planned = round(scheduled)
     parts = [
         f"{counts.get(ACCEPTED, 0):,} accepted",
         f"{counts.get(REJECTED, 0):,} rejected",
-        f"{counts.get(ABANDONED, 0):,} abandoned",
+        f"{counts.get(ABANDONED, 0):,} abandoned ({ABANDONED_MEANS})",
         f"{counts.get(IN_FLIGHT, 0):,} in flight at stop (cut off: no answer within the stop "
         "grace after the end; the gateway may have stored them)",
     ]
@@ -135,7 +240,7 @@ def dossier_account(
             f"{not_sent:,} not sent (users busy: a user sends one dossier at a time, and these "
             "came due while it waited for an answer)"
         )
-    rest = planned - sent - not_sent
+    rest = round(scheduled - sent - not_sent)
     why = (
         "each user waits for its answer before thinking"
         if model == "closed"
@@ -145,7 +250,8 @@ def dossier_account(
         parts.append(f"{rest:,} not started by the end ({why})")
     elif rest < 0:
         parts.append(f"{-rest:,} more started than scheduled (random gaps)")
-    text = f"{planned:,} scheduled (the shape asks for {count_text(asked)}): " + ", ".join(parts)
+    text = f"{count_text(scheduled)} scheduled (the shape asks for {count_text(asked)}): "
+    text += ", ".join(parts)
     if grace := counts.get(ANSWERED_IN_GRACE, 0):
         text += f"; {grace:,} of those answered were in flight at the end and answered in the grace"
     if late := counts.get(LATE, 0):
@@ -174,28 +280,44 @@ def _figure(value: float) -> str:
     return f"{value:.3g}" if value == 0 or abs(value) >= 0.001 else f"{value:.6f}"
 
 
+def _case_outcome(r: LevelResult, error: str) -> tuple[Outcome, str]:
+    """A level's case: skipped when not judged (no sample, or the run itself broke)."""
+    if error:
+        return Outcome.SKIPPED, "not judged: the run itself failed (see the load-run case)"
+    if not r.judged:
+        return Outcome.SKIPPED, f"not judged: {r.detail}" + (f"; hint: {r.hint}" if r.hint else "")
+    return (Outcome.PASSED if r.passed else Outcome.FAILED), r.detail
+
+
 def cases(
-    results: list[LevelResult], reproduce: str, error: str, seconds: float = 0.0
+    results: list[LevelResult],
+    reproduce: str,
+    error: str,
+    seconds: float = 0.0,
+    source: str = DEFAULT_SOURCE,
 ) -> list[CaseResult]:
-    """One case per level (and one for a broken run). Every level is judged on the whole
-    run, so its ``seconds`` are shared among the cases: JUnit's suite time is the run's."""
+    """One case per level (and one for a broken run), naming the service-level file
+    ``source``. Every level is judged on the whole run, so its ``seconds`` are shared
+    among the cases: JUnit's suite time is the run's."""
     share = seconds / max(1, len(results) + bool(error))
-    cases = [
-        CaseResult(
-            case_id=r.level.name,
-            title=r.level.describe(),
-            outcome=Outcome.PASSED if r.passed else Outcome.FAILED,
-            requirement=REQUIREMENTS[r.level.kind],
-            message=r.detail,
-            evidence={
-                "measured": "—" if r.measured is None else f"{r.measured:.6g}",
-                "samples": r.basis or "—",
-            },
-            reproduce=reproduce,
-            duration_s=share,
+    cases = []
+    for r in results:
+        outcome, message = _case_outcome(r, error)
+        cases.append(
+            CaseResult(
+                case_id=r.level.name,
+                title=r.level.describe(),
+                outcome=outcome,
+                requirement=requirement(r.level.kind, source),
+                message=message,
+                evidence={
+                    "measured": "—" if r.measured is None else f"{r.measured:.6g}",
+                    "samples": r.basis or "—",
+                },
+                reproduce=reproduce,
+                duration_s=share,
+            )
         )
-        for r in results
-    ]
     if error:
         cases.append(
             CaseResult(
@@ -210,11 +332,18 @@ def cases(
 
 
 __all__ = [
+    "ABANDONED_MEANS",
+    "DEFAULT_SOURCE",
+    "FAILURES",
+    "LIFECYCLE_NOTE",
     "REQUIREMENTS",
     "SUMMARY_FACTS",
     "LoadBundle",
     "LoadResult",
     "cases",
     "dossier_account",
+    "failure_account",
     "feed_account",
+    "lifecycle_note",
+    "requirement",
 ]

@@ -16,7 +16,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,16 @@ from harness.load.gateway import (
     well_known_tokens,
 )
 from harness.load.ivan import ABANDONED, ACCEPTED, ACK_OTHER, IN_FLIGHT, REJECTED, STEPS
-from harness.load.levels import Level, Measurements, evaluate, load_levels, stop_grace
+from harness.load.levels import (
+    Level,
+    LevelResult,
+    Measurements,
+    count_text,
+    evaluate,
+    load_levels,
+    run_verdict,
+    stop_grace,
+)
 from harness.load.lifetime import Interrupted, Watched, remove_stale_scratch, scratch_folder
 from harness.load.pool import Ivan, build_pool, pool_path
 from harness.load.processes import (
@@ -48,9 +57,27 @@ from harness.load.processes import (
 )
 from harness.load.profile import Plan, load_profile, mix_for_catalog
 from harness.load.request import LoadRequest, check_scheduled, check_users, reproduce
-from harness.load.result import LoadBundle, LoadResult, cases, dossier_account, feed_account
+from harness.load.result import (
+    DEFAULT_SOURCE,
+    FAILURES,
+    LIFECYCLE_NOTE,
+    LoadBundle,
+    LoadResult,
+    cases,
+    dossier_account,
+    failure_account,
+    feed_account,
+    lifecycle_note,
+)
 from harness.load.settings import LocustSettings, identities
-from harness.load.stats import AGGREGATED, last_totals, read_exceptions, read_history, read_stats
+from harness.load.stats import (
+    AGGREGATED,
+    last_totals,
+    read_exceptions,
+    read_failures,
+    read_history,
+    read_stats,
+)
 from harness.load.verdict import write_verdict
 from harness.paths import report_parent, scenarios_dir
 from harness.reporting import ReportBundle, RunInfo, new_run_id
@@ -299,7 +326,7 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
     folder, which holds no verdict.
     """
     say: Notify = notify or (lambda _line: None)
-    request = request.validate()
+    request = _absolute_levels(request.validate())
     parent = report_parent(request.out).absolute()  # locust runs in another folder
     setup = _setup(request, say)
     plan, catalog = setup.plan, setup.catalog
@@ -351,7 +378,7 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
             say(
                 f"load run {run_id}: {plan.shape.name} × {request.scale:g} for "
                 f"{request.duration:g} s against {url} (up to {setup.peak_users:,} users, "
-                f"{plan.scheduled_dossiers:,.0f} dossiers scheduled); report in {directory}"
+                f"{count_text(plan.scheduled_dossiers)} dossiers scheduled); report in {directory}"
             )
             outcome = run_locust(
                 setup.locustfile,
@@ -382,6 +409,19 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
     return _finish(
         request, plan, setup.levels, directory, run_id, started_at, facts, outcome, setup
     )
+
+
+def _absolute_levels(request: LoadRequest) -> LoadRequest:
+    """The request with its ``--service-levels`` file as an absolute path, so the report
+    and its ``reproduce`` line name the file used wherever they are read from."""
+    if request.service_levels is None:
+        return request
+    return replace(request, service_levels=request.service_levels.absolute())
+
+
+def _levels_source(request: LoadRequest) -> str:
+    """How the report names the service-level file the run was judged against."""
+    return str(request.service_levels) if request.service_levels else DEFAULT_SOURCE
 
 
 def _discard_unmeasured(directory: Path) -> bool:
@@ -423,6 +463,7 @@ def _facts(
         "catalog": setup.catalog.version,
         "peak target rate": f"{plan.peak_rate:.2f} dossiers/s",
         "clock speed": f"{setup.clock_speed:g} simulated s per real s ({setup.clock_source})",
+        "service levels": _levels_source(request),
         "fault latency": f"{request.fault_latency:g} s" if request.local else "n/a",
         "pool signing": f"{pool_seconds:.1f} s before the run",
         "locust wall time": f"{locust_seconds:.1f} s",
@@ -475,7 +516,7 @@ def _nothing_sent(counts: Mapping[str, int], plan: Plan) -> str:
     if any(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT)):
         return ""
     return (
-        f"no dossier was sent ({plan.scheduled_dossiers:,.0f} scheduled over "
+        f"no dossier was sent ({count_text(plan.scheduled_dossiers)} scheduled over "
         f"{plan.duration:g} s), so the run judges nothing; see logs/ for why the users did "
         "not start, and run again with a longer --duration"
     )
@@ -537,16 +578,20 @@ def _finish(
     )
     results = evaluate(levels, measurements)
     counts = measurements.counts
+    failures = read_failures(directory / f"{STATS_PREFIX}_failures.csv")
     facts |= {
         "dossiers": dossier_account(
             counts, plan.scheduled_dossiers, plan.expected_dossiers, plan.model
         ),
+        FAILURES: failure_account(failures),
         "feed messages": feed_account(counts),
         "results pending at the end": str(measurements.pending),
     }
     problems = (outcome.error, unreadable, _user_errors(directory), _nothing_sent(counts, plan))
     error = "\n".join(e for e in problems if e)
-    verdict = "ERROR" if error else ("PASSED" if all(r.passed for r in results) else "FAILED")
+    if _lifecycle_judged(results, error):
+        facts[LIFECYCLE_NOTE] = lifecycle_note(setup.clock_speed)
+    verdict = run_verdict(results, error)
     title = _title(plan, request, run_id)
     ordered = [steps[name] for name in (*STEPS, ACK_OTHER, AGGREGATED) if name in steps]
     procedures, total = _by_procedure(lifecycle, setup)
@@ -562,6 +607,7 @@ def _finish(
         error=error,
         procedures=procedures,
         procedures_total=total,
+        failures=failures,
     )
     info = RunInfo(
         run_id=run_id,
@@ -570,13 +616,25 @@ def _finish(
         started_at=started_at,
         meta={**facts, "verdict page": "verdict.html", "locust report": "locust.html"},
     )
-    bundle = LoadBundle(info, directory, procedures=to_json(procedures))
-    for case in cases(results, reproduce(request), error, outcome.seconds):
+    bundle = LoadBundle(
+        info,
+        directory,
+        procedures=to_json(procedures),
+        failures=[{"name": f.name, "error": f.error, "count": f.count} for f in failures],
+        load_verdict=verdict,
+    )
+    source = _levels_source(request)
+    for case in cases(results, reproduce(request), error, outcome.seconds, source):
         bundle.add(case)
     bundle.write()
     return LoadResult(
         run_id, directory, results, measurements, bundle, error, facts, procedures, total
     )
+
+
+def _lifecycle_judged(results: list[LevelResult], error: str) -> bool:
+    """Whether a lifecycle level was judged: the report then says its times are simulated."""
+    return not error and any(r.judged and r.level.kind == "lifecycle" for r in results)
 
 
 _reproduce = reproduce  # the name tests and older callers use

@@ -172,6 +172,46 @@ def read_exceptions(path: Path) -> list[UserException]:
         ]
 
 
+@dataclass(frozen=True)
+class RequestFailure:
+    """One row of ``PREFIX_failures.csv``: why requests of one name failed, and how often;
+    the cause of a failed run (a dead gateway, a gateway in maintenance) is read here."""
+
+    name: str
+    error: str
+    count: int
+
+    def describe(self) -> str:
+        return f"{self.count:,} × {self.name}: {self.error}"
+
+
+def _unwrap(error: str) -> str:
+    """Locust's text of a failure without its exception's wrapper:
+    ``CatchResponseError('HTTP 503 SRV-001')`` reads ``HTTP 503 SRV-001``."""
+    head, sep, rest = error.partition("(")
+    if sep and head.isidentifier() and rest.endswith(")"):
+        inner = rest[:-1]
+        if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"":
+            return inner[1:-1]
+    return error
+
+
+def read_failures(path: Path) -> list[RequestFailure]:
+    """Rows of ``PREFIX_failures.csv``, most frequent first (none when the file is missing)."""
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [
+            RequestFailure(
+                row.get("Name") or "",
+                _unwrap((row.get("Error") or "").strip()),
+                int(_number(row.get("Occurrences")) or 0),
+            )
+            for row in csv.DictReader(handle)
+        ]
+    return sorted(rows, key=lambda f: -f.count)
+
+
 def last_totals(path: Path, tail: int = 8192) -> HistoryRow | None:
     """The latest ``Aggregated`` row of a history file being written (for progress lines);
     reads only the file's end, so it stays cheap however long the run."""
@@ -220,6 +260,7 @@ __all__ = [
     "AGGREGATED",
     "PERCENTILES",
     "HistoryRow",
+    "RequestFailure",
     "StepStats",
     "UserException",
     "last_totals",
@@ -227,6 +268,7 @@ __all__ = [
     "percentile",
     "rates",
     "read_exceptions",
+    "read_failures",
     "read_history",
     "read_stats",
 ]

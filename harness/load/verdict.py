@@ -19,7 +19,8 @@ from harness.load.breakdown import NUMERIC_COLUMNS, TOTAL, ProcedureFigures, cel
 from harness.load.ivan import ACK, FEED, SUBMIT
 from harness.load.levels import LevelResult
 from harness.load.profile import Plan
-from harness.load.stats import AGGREGATED, HistoryRow, rates
+from harness.load.result import LIFECYCLE_NOTE
+from harness.load.stats import AGGREGATED, HistoryRow, RequestFailure, rates
 from harness.load.svg import Series, line_chart
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -32,6 +33,7 @@ _TEMPLATE = """<!DOCTYPE html>
  .verdict { font-size: 2rem; font-weight: bold; padding: .5rem 1rem; display: inline-block;
             border-radius: 6px; }
  .PASSED, .passed { background: #d4f4d4; } .FAILED, .failed, .ERROR { background: #f8d0d0; }
+ .INCOMPLETE, .notjudged { background: #eee; }
  table { border-collapse: collapse; margin: 1rem 0; }
  td, th { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; }
  td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -43,11 +45,23 @@ _TEMPLATE = """<!DOCTYPE html>
 <body>
 <h1>{{ title }}</h1>
 <p id="verdict" class="verdict {{ verdict }}">Verdict: {{ verdict }}</p>
-{% if error %}<h2>The run itself failed</h2><pre>{{ error }}</pre>{% endif %}
+{% if error %}<h2>The run itself failed</h2><pre>{{ error }}</pre>
+<p>No service level is judged: the figures below are what was measured before it failed.</p>
+{% endif %}
 {% if failed %}
 <p id="failed-levels">Service levels missed:</p>
 <ul>{% for r in failed %}<li><b>{{ r.level.name }}</b> ({{ r.level.describe() }}):
  {{ r.detail }}</li>{% endfor %}</ul>
+{% endif %}
+{% if not_judged %}
+<p id="not-judged">Service levels not judged (no sample: neither met nor missed):</p>
+<ul>{% for r in not_judged %}<li><b>{{ r.level.name }}</b> ({{ r.level.describe() }}):
+ {{ r.detail }}{% if r.hint %}; hint: {{ r.hint }}{% endif %}</li>{% endfor %}</ul>
+{% endif %}
+{% if failures %}
+<p id="failures">Why requests failed (locust_failures.csv, most frequent first):</p>
+<ul>{% for f in failures %}<li>{{ "{:,}".format(f.count) }} × <b>{{ f.name }}</b>:
+ {{ f.error }}</li>{% endfor %}</ul>
 {% endif %}
 <table class="facts">
 {% for key, value in facts %}<tr><td>{{ key }}</td><td>{{ value }}</td></tr>{% endfor %}
@@ -59,9 +73,15 @@ _TEMPLATE = """<!DOCTYPE html>
 <tr><td>{{ r.level.name }}</td><td>{{ r.level.describe() }}</td>
 <td class="num">{{ "%.4g"|format(r.measured) if r.measured is not none else "—" }}</td>
 <td>{{ r.basis or "—" }}</td>
-<td class="{{ 'passed' if r.passed else 'failed' }}">{{ 'met' if r.passed else 'MISSED' }}</td></tr>
+{% if error or not r.judged %}<td class="notjudged">not judged</td>
+{% else %}<td class="{{ 'passed' if r.passed else 'failed' }}">
+{{- 'met' if r.passed else 'MISSED' }}</td>
+{% endif %}</tr>
 {% endfor %}
 </table>
+{% if lifecycle_note %}
+<p id="lifecycle-note">Lifecycle times are {{ lifecycle_note }}.</p>
+{% endif %}
 {% if procedures %}
 <h2>By procedure</h2>
 <p>Every procedure the mix weighs: its dossiers as the dossiers line counts them
@@ -103,6 +123,9 @@ every level as a case: <a href="index.html">index.html</a>.</p>
 </body>
 </html>
 """
+
+_FAILURES_SHOWN = 10
+"""Failure reasons the page lists (locust_failures.csv and results.json hold them all)."""
 
 _ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
@@ -162,8 +185,10 @@ def write_verdict(
     error: str = "",
     procedures: Sequence[ProcedureFigures] = (),
     procedures_total: ProcedureFigures | None = None,
+    failures: Sequence[RequestFailure] = (),
 ) -> Path:
-    """Write the page; returns its path."""
+    """Write the page; returns its path. Under an ERROR no level is judged; ``failures``
+    (locust's failures table) say why requests failed."""
     rows = [cells(row) for row in procedures]
     if rows and procedures_total is not None:
         rows.append(cells(procedures_total))
@@ -172,7 +197,10 @@ def write_verdict(
         verdict=verdict,
         error=error,
         results=results,
-        failed=[r for r in results if not r.passed],
+        failed=[] if error else [r for r in results if r.judged and not r.passed],
+        not_judged=[] if error else [r for r in results if not r.judged],
+        failures=list(failures)[:_FAILURES_SHOWN],
+        lifecycle_note=facts.get(LIFECYCLE_NOTE, ""),
         facts=list(facts.items()),
         steps=steps,
         charts=[Markup(c) for c in charts(history, plan, results)],  # escaped in svg.py

@@ -77,15 +77,15 @@ def test_errors_and_shed_load_are_levels_too() -> None:
     assert names(results) == ["error_rate", "throughput_ratio"]
 
 
-def test_nothing_measured_is_a_miss_with_a_hint() -> None:
+def test_nothing_measured_is_not_judged_with_a_hint() -> None:
     results = evaluate(load_levels(), healthy(lifecycle={}))
-    missed = {r.level.name: r for r in results if not r.passed}
+    missed = {r.level.name: r for r in results if not r.judged}
     assert set(missed) == {
         "lifecycle.submit_to_receipt.p99",
         "lifecycle.submit_to_handover.p95",
         "lifecycle.submit_to_result.p95",
     }
-    assert "--clock-speed" in missed["lifecycle.submit_to_result.p95"].detail
+    assert "--clock-speed" in missed["lifecycle.submit_to_result.p95"].hint
     no_acks = healthy().steps | {"ack": step("ack", 0, requests=0)}
     assert "latency.ack.p95" in names(evaluate(load_levels(), healthy(steps=no_acks)))
 
@@ -127,12 +127,16 @@ def test_the_terminal_summary_lists_every_level_with_what_was_measured(tmp_path:
     results = evaluate(load_levels(), slow)
     summary = LoadResult("run", tmp_path, results, slow, cast(Any, None)).summary()
     lines = summary.splitlines()
-    met = sum(r.passed for r in results)
-    assert lines[0] == f"verdict: FAILED ({met} of {len(results)} service levels met)"
+    judged = [r for r in results if r.judged]
+    met, rest = sum(r.passed for r in judged), len(results) - len(judged)
+    assert lines[0] == (
+        f"verdict: FAILED ({met} of {len(judged)} judged service levels met; "
+        f"{rest} not judged, listed below)"
+    )
     assert "  missed latency.submit.p95: 1234 ms from 100 requests (submit p95 ≤ 800 ms)" in lines
     assert "  met    latency.feed.p95: 10 ms from 7 requests (feed p95 ≤ 500 ms)" in lines
     missing = lines.index(next(x for x in lines if "submit_to_result" in x))
-    assert "not measured" in lines[missing] and lines[missing + 1].startswith("         ")
+    assert "  not judged " in lines[missing] and lines[missing + 1].startswith("         ")
     assert "`serve --clock-speed` for a gateway URL" in summary  # --clock-speed alone is local
     assert lines[-1] == f"report: {tmp_path / 'verdict.html'}"
     assert "e+" not in summary and "e-" not in summary  # no exponent forms

@@ -165,8 +165,9 @@ def test_help_lists_the_shapes_from_the_data_and_every_exit_code() -> None:
         assert name in text
     assert "1.67 dossiers/s" in text and "[default: the latest]" in text
     assert "0 = any free port" in text
-    assert "1 a level missed" in text and "2 a usage error" in text
-    assert "3 the run itself broke (verdict ERROR" in text
+    assert "1 a judged level missed" in text and "2 a usage error" in text
+    assert "no level could be judged (verdict INCOMPLETE)" in text
+    assert "itself broke (verdict ERROR" in text
 
 
 def test_a_scale_too_small_for_whole_users_is_warned_about(tmp_path: Path) -> None:
