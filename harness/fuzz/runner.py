@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -383,13 +384,15 @@ class _Stops:
     """Ctrl-C and SIGTERM during a campaign, remembered as well as raised by their handlers.
 
     Hypothesis runs code in a gc callback, where an exception is printed ("Exception
-    ignored") and lost: a Ctrl-C landing there was, and the run went on to its end. So
-    :meth:`check`, before each case, raises again a stop whose exception was lost.
+    ignored", with a traceback) and lost: a Ctrl-C landing there was, and the run went on
+    to its end. So :meth:`check`, before each case, raises again a stop whose exception
+    was lost, and such a lost stop is not printed (the user pressed Ctrl-C; no bug).
     """
 
     def __init__(self) -> None:
         self.signum: int | None = None
         self._handlers: dict[int, Callable[[int, FrameType | None], Any]] = {}
+        self._previous_hook: Callable[[Any], Any] = sys.unraisablehook
 
     @contextmanager
     def watching(self) -> Iterator[None]:
@@ -400,11 +403,22 @@ class _Stops:
                 if callable(handler):  # SIG_DFL, SIG_IGN: nothing is raised, nor lost
                     self._handlers[stop] = handler
                     signal.signal(stop, self._stopped)
+        self._previous_hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
         try:
             yield
         finally:
+            sys.unraisablehook = self._previous_hook
             for signum, previous in self._handlers.items():
                 signal.signal(signum, previous)
+
+    def _unraisable(self, unraisable: Any) -> None:
+        """Drop a stop (KeyboardInterrupt, SIGTERM's exception) lost where it could not be
+        raised; :meth:`check` raises it again. Anything else is reported as before."""
+        lost = unraisable.exc_value
+        if self.signum is not None and not isinstance(lost, Exception):
+            return
+        self._previous_hook(unraisable)
 
     def _stopped(self, signum: int, frame: FrameType | None) -> None:
         self.signum = signum
