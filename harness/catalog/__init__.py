@@ -3,7 +3,13 @@
 Everything a suite knows about a procedure comes from here, never from Python.
 """
 
-from harness.catalog.loader import catalogs_dir, latest_version, list_versions, load_catalog
+from harness.catalog.loader import (
+    catalogs_dir,
+    in_effect_order,
+    latest_version,
+    list_versions,
+    load_catalog,
+)
 from harness.catalog.model import Catalog, Envelope, Form, FormVersion, Procedure, period_key
 from harness.catalog.validation import CatalogValidators, DocumentValidator, validators_for
 
@@ -16,6 +22,7 @@ __all__ = [
     "FormVersion",
     "Procedure",
     "catalogs_dir",
+    "in_effect_order",
     "latest_version",
     "list_versions",
     "load_catalog",

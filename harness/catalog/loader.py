@@ -132,6 +132,14 @@ def _start_line(path: Path) -> int | None:
         return None
 
 
+def in_effect_order(versions: Iterable[str], root: Path | None = None) -> list[str]:
+    """Those of ``versions`` this harness has, oldest first: :func:`list_versions`' order,
+    which is their ``effective_from`` order (it refuses versions taking effect otherwise),
+    so the last is the newest and no catalog need be loaded to compare two."""
+    wanted = set(versions)
+    return [v for v in list_versions(root) if v in wanted]
+
+
 def latest_version(root: Path | None = None) -> str:
     versions = list_versions(root)
     if not versions:

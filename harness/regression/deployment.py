@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from harness.catalog import list_versions, load_catalog, period_key
+from harness.catalog import in_effect_order, list_versions
 from harness.dossiers.corpus import CorpusEntry
 from harness.regression.compare import NEW_CATALOG_KINDS, Difference
 from harness.served_catalogs import ServedCatalogs
@@ -96,16 +96,16 @@ def _listed(names: Sequence[str]) -> str:
 
 def _newest(versions: Sequence[str]) -> str | None:
     """The newest of ``versions`` this harness has (by ``effective_from``)."""
-    known = [v for v in versions if v in set(list_versions())]
-    return max(known, key=lambda v: period_key(load_catalog(v).effective_from), default=None)
+    known = in_effect_order(versions)
+    return known[-1] if known else None
 
 
 def _newer(version: str, baseline_newest: str | None) -> bool:
     """Whether ``version`` (one this harness has) is newer than the baseline's newest."""
-    if version not in set(list_versions()) or baseline_newest is None:
+    on_disk = list_versions()
+    if version not in on_disk or baseline_newest is None:
         return False
-    ours = period_key(load_catalog(version).effective_from)
-    return ours > period_key(load_catalog(baseline_newest).effective_from)
+    return on_disk.index(version) > on_disk.index(baseline_newest)
 
 
 def _age(version: str, baseline_newest: str | None) -> str:

@@ -248,7 +248,8 @@ def catalog_impact(
     if not baseline_catalogs or not candidate_catalogs:
         return None
     old = baseline_catalogs[-1]
-    known = [v for v in candidate_catalogs if v in list_versions()]
+    on_disk = set(list_versions())  # read once, not per candidate version
+    known = [v for v in candidate_catalogs if v in on_disk]
     new = known[-1] if known else candidate_catalogs[-1]
     if old == new or old not in candidate_catalogs:
         return None  # the same, or an older one: a catalog-removed difference says so

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.catalog import list_versions, load_catalog, period_key
+from harness.catalog import in_effect_order, list_versions, load_catalog
 from harness.catalog.diff import CatalogDiff, diff_catalogs
 from harness.dossiers.corpus import CorpusEntry
 from harness.message_kinds import RESULT
@@ -161,24 +161,18 @@ def _described(outcome: dict[str, Any] | None) -> str:
     return f"accepted, {RESULT} {'received' if RESULT in kinds else 'not received'}"
 
 
-def _effective(version: str) -> int:
-    return period_key(load_catalog(version).effective_from)
-
-
 def newest_of_baseline(base: Baseline) -> str:
     """The newest (by ``effective_from``) of the catalogs the baseline's gateway served
     and its corpus's own, among those this harness has."""
-    on_disk = set(list_versions())
-    known = [v for v in dict.fromkeys([*base.catalogs, base.recipe.catalog]) if v in on_disk]
-    return max(known, key=_effective)
+    return in_effect_order([*base.catalogs, base.recipe.catalog])[-1]
 
 
 def newer_served(base: Baseline, served: Sequence[str]) -> tuple[list[str], list[str]]:
     """Served versions newer than the baseline's newest that this harness has (oldest
     first), and the newly served ones it does not have (their dates are unknown here)."""
-    on_disk = set(list_versions())
-    newest = _effective(newest_of_baseline(base))
-    newer = sorted((v for v in served if v in on_disk and _effective(v) > newest), key=_effective)
+    on_disk = list_versions()
+    later = on_disk[on_disk.index(newest_of_baseline(base)) + 1 :]
+    newer = in_effect_order(v for v in served if v in later)
     unknown = [v for v in served if v not in on_disk and v not in base.catalogs]
     return newer, unknown
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.catalog import latest_version, list_versions, load_catalog, period_key
+from harness.catalog import in_effect_order, latest_version, list_versions
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import GatewayUnavailable, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
@@ -299,7 +299,7 @@ def record_catalog(catalog: str | None, served: list[str] | None) -> str:
                 "one it serves that this harness has",
             )
         return catalog
-    have = [v for v in served if v in on_disk]
+    have = in_effect_order(served)
     if not have:
         raise UsageError(
             f"the gateway serves catalog {' '.join(served) or '(none)'}, none of which this "
@@ -307,7 +307,7 @@ def record_catalog(catalog: str | None, served: list[str] | None) -> str:
             hint="add the version's folder under fixtures/catalog (or set BHXH_HARNESS_HOME "
             "to a copy that has it), or record against a gateway serving one of those",
         )
-    return max(have, key=lambda v: period_key(load_catalog(v).effective_from))
+    return have[-1]
 
 
 def _refuse_unfinished(run: Replay, name: str) -> None:
