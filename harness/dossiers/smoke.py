@@ -349,9 +349,9 @@ def _failed(procedure: str, where: str, exc: Exception) -> Refusal:
 def _said(exc: Exception) -> tuple[str, str]:
     """An exception as (problem, hint): a :class:`UsageError` says both (a CatalogError names
     the file at fault); anything else is named by its type."""
-    if isinstance(exc, UsageError):  # a rule failing on an fn: error quotes its hint too
-        problem, *hints = str(exc).split("\nHint: ")
-        return problem, "; ".join(dict.fromkeys(hints)) or _FIX_DATA
+    if isinstance(exc, UsageError):
+        problem, _, hint = str(exc).partition("\nHint: ")
+        return problem, hint or _FIX_DATA
     return f"{type(exc).__name__}: {exc}", _FIX_DATA
 
 
