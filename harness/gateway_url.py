@@ -44,8 +44,18 @@ def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
     if not parts.hostname:
         return text, f"--gateway {text} names no host"
     base = f"{scheme}://{parts.netloc}"
-    if parts.path.strip("/") or parts.query or parts.fragment:
-        return text, f"--gateway {text} has a path: use the gateway's base URL, e.g. {base}"
+    extra = [
+        name
+        for name, value in (
+            ("a path", parts.path.strip("/")),
+            ("a query", parts.query),
+            ("a fragment", parts.fragment),
+        )
+        if value
+    ]
+    if extra:
+        said = " and ".join(extra)
+        return text, f"--gateway {text} has {said}: use the gateway's base URL, e.g. {base}"
     return base, ""
 
 

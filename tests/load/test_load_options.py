@@ -31,6 +31,20 @@ def test_a_gateway_url_is_reduced_to_its_base(text: str, base: str) -> None:
     assert LoadRequest(gateway=text).validate().gateway == base
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("http://gw:8080/api/v1", "has a path"),
+        ("http://gw:8080/?x=1", "has a query"),
+        ("http://gw:8080#top", "has a fragment"),
+        ("http://gw:8080/gw?x=1", "has a path and a query"),
+    ],
+)
+def test_a_gateway_url_names_what_its_base_must_lose(text: str, said: str) -> None:
+    _, problem = gateway_base_url(text)
+    assert problem.startswith(f"--gateway {text} {said}: use the gateway's base URL, e.g. http")
+
+
 def test_tokens_holding_a_comma_survive_the_trip_to_the_workers() -> None:
     tokens = token_options(["IVAN01=a,b=c", "IVAN02=100%,x"])
     assert tokens == {"IVAN01": "a,b=c", "IVAN02": "100%,x"}
