@@ -125,9 +125,9 @@ class RefusedValue:
         )
 
 
-def refused_values(catalog: Catalog) -> list[RefusedValue]:
-    """Every fixed value the factory draws for an element that is not of the element's
-    XSD type: said with its line and the type, where xmlschema says Python's ``int()``."""
+def _fixed_values_typed(catalog: Catalog) -> Iterator[tuple[Listed, FormVersion, Any]]:
+    """Each ``const:``/``choice:`` value with each form version and simple XSD type of an
+    element of its name (the factory draws it wherever that name is declared)."""
     from xmlschema.validators import XsdElement
 
     from harness.catalog.schema_walk import load_schema
@@ -136,22 +136,91 @@ def refused_values(catalog: Catalog) -> list[RefusedValue]:
         name: [v for v in values if v.kind in ("const", "choice")]
         for name, values in listed_values().items()
     }
-    refused: list[RefusedValue] = []
     for form in catalog.forms.values():
         for version in form.versions:
             for element in load_schema(version.xsd).iter_components(XsdElement):
                 if not isinstance(element, XsdElement) or not element.type.is_simple():
                     continue
                 for value in listed.get(str(element.local_name), []):
-                    if _not_of_its_type(element.type, value.value):
-                        refused.append(_refused(value, version, element.type))
+                    yield value, version, element.type
+
+
+def refused_values(catalog: Catalog) -> list[RefusedValue]:
+    """Every fixed value the factory draws for an element that is not of the element's
+    XSD type: said with its line and the type, where xmlschema says Python's ``int()``."""
+    refused = [
+        _refused(value, version, xsd_type)
+        for value, version, xsd_type in _fixed_values_typed(catalog)
+        if _not_of_its_type(xsd_type, value.value)
+    ]
     return list({(r.listed, r.version.form, r.reason): r for r in refused}.values())
+
+
+@dataclass(frozen=True)
+class FacetBreak:
+    """A fixed value of its element's type that breaks a facet of it (a pattern, a range,
+    a length): said in the XSD's terms, with its ``fields.yaml`` line."""
+
+    listed: Listed
+    version: FormVersion
+    reason: str
+
+    @property
+    def where(self) -> str:
+        """``<fields.yaml>:<line>``, as the other data errors name their place."""
+        path = fixtures_dir() / FIELDS_FILE
+        return f"{path}:{self.listed.line}" if self.listed.line else str(path)
+
+
+def facet_breaks(catalog: Catalog) -> list[FacetBreak]:
+    """Every fixed value that is of its element's type but breaks one of its facets: a
+    dossier gets it only when the seed draws it, so the dossiers alone would miss most."""
+    found = []
+    for value, version, xsd_type in _fixed_values_typed(catalog):
+        if _not_of_its_type(xsd_type, value.value):
+            continue  # refused at load, with its own words (:func:`check_fixed_values`)
+        error = next(iter(xsd_type.iter_errors(value.value)), None)
+        if error is not None:
+            found.append(FacetBreak(value, version, facet_reason(error, value.value)))
+    return found
+
+
+def facet_reason(error: Any, value: str) -> str:
+    """Why xmlschema refused ``value``, in the XSD's words (xmlschema's own wording reads
+    "has to be less than or equal than")."""
+    facet = getattr(error, "validator", None)
+    kind = type(facet).__name__.removeprefix("Xsd").removesuffix("Facets").removesuffix("Facet")
+    limit = getattr(facet, "value", None)
+    if kind == "Pattern":
+        patterns = " or ".join(str(p) for p in getattr(facet, "regexps", []) or [])
+        return f"it does not match the pattern {patterns}" if patterns else "it breaks a pattern"
+    if kind == "Enumeration":
+        allowed = ", ".join(str(v) for v in getattr(facet, "enumeration", []) or [])
+        return f"it is not one of the listed values ({allowed})"
+    said = _FACET_WORDS.get(kind)
+    if said is not None and limit is not None:
+        return said.format(limit=limit, length=len(value))
+    return str(getattr(error, "reason", None) or str(error).splitlines()[0])
+
+
+_FACET_WORDS = {
+    "MaxInclusive": "it is above the maximum {limit}",
+    "MaxExclusive": "it is not below {limit}",
+    "MinInclusive": "it is below the minimum {limit}",
+    "MinExclusive": "it is not above {limit}",
+    "MaxLength": "it is {length} characters long, more than the {limit} allowed",
+    "MinLength": "it is {length} characters long, fewer than the {limit} required",
+    "Length": "it is {length} characters long, not the {limit} required",
+    "TotalDigits": "it has more digits than the {limit} allowed",
+    "FractionDigits": "it has more digits after the decimal point than the {limit} allowed",
+}
+"""How a facet an XSD value breaks is said, by the facet's kind ({limit}: its value)."""
 
 
 def _not_of_its_type(xsd_type: Any, value: str) -> bool:
     """Whether ``value`` is not even of the built-in type ``xsd_type`` restricts (``12
-    tháng`` for an integer); a facet it breaks (a pattern, a range) the smoke run reports,
-    with the rows of the valid dossier it is refused in."""
+    tháng`` for an integer); a facet it breaks (a pattern, a range) is a
+    :class:`FacetBreak`, which ``catalog check`` reports."""
     errors = xsd_type.iter_errors(value)
     return any(type(e).__name__ == "XMLSchemaDecodeError" for e in errors)
 

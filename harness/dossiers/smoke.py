@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 import harness
 from harness.catalog import Catalog, FormVersion, validators_for
 from harness.catalog.rule_check import assert_at
-from harness.dossiers._data import choice_values, split_source
 from harness.errors import CatalogError, Finding, UsageError
 from harness.paths import cache_dir, fixtures_dir
 from harness.signing import TestPKI, ensure_pki
@@ -356,50 +355,23 @@ def _said(exc: Exception) -> tuple[str, str]:
 
 
 def value_refusals(catalog: Catalog) -> list[Refusal]:
-    """Every ``const:`` and ``choice:`` value of ``fields.yaml`` that a form's XSD refuses
-    for an element of that name: a dossier gets it only when the seed draws it (and an
-    optional element only sometimes), so the dossiers alone would miss most of them."""
-    from xmlschema.validators import XsdElement
+    """Every ``const:`` and ``choice:`` value of ``fields.yaml`` that breaks a facet of an
+    element of that name (a value not of its type at all is refused at load): a dossier
+    gets it only when the seed draws it, so the dossiers alone would miss most of them."""
+    from harness.dossiers.fillable import facet_breaks
 
-    from harness.catalog.schema_walk import load_schema
-    from harness.dossiers.factory import field_rules
-
-    sources = field_rules().sources
-    refusals: list[Refusal] = []
-    for form in catalog.forms.values():
-        for version in form.versions:
-            schema = load_schema(version.xsd)
-            for element in schema.iter_components(XsdElement):
-                if not isinstance(element, XsdElement) or not element.type.is_simple():
-                    continue
-                xsd_type, name = element.type, str(element.local_name)
-                source = sources.get(name, "")
-                for value in _fixed_values(source):
-                    error = next(iter(xsd_type.iter_errors(value)), None)
-                    if error is not None:
-                        refusals.append(_value_refusal(version, name, value, error))
-    return refusals
-
-
-def _fixed_values(source: str) -> list[str]:
-    """The values a ``const:`` or ``choice:`` source gives, split as the factory splits them."""
-    kind, arg = split_source(source)
-    if kind == "const":
-        return [arg]
-    return choice_values(arg) if kind == "choice" else []
-
-
-def _value_refusal(version: FormVersion, element: str, value: str, error: object) -> Refusal:
-    """The refusal for a fixed value ``error`` (xmlschema's) says the form's XSD refuses."""
-    reason = getattr(error, "reason", None) or str(error).splitlines()[0]
-    return Refusal(
-        "",
-        f"form {version.form} version {version.version}",
-        f"fields.yaml gives {element} the value {value!r}, which {version.xsd.name} refuses "
-        f"({reason})",
-        f"fix {element}'s source in fixtures/reference/fields.yaml or its type in the XSD",
-        VALUE,
-    )
+    return [
+        Refusal(
+            "",
+            f"form {found.version.form} version {found.version.version}",
+            f"{found.where}: {found.listed.element}: {found.listed.kind} value "
+            f"{found.listed.value!r}, which {found.version.xsd.name} refuses: {found.reason}",
+            f"fix {found.listed.element}'s source in fixtures/reference/fields.yaml or its "
+            "type in the XSD",
+            VALUE,
+        )
+        for found in facet_breaks(catalog)
+    ]
 
 
 def _form_named(built: Built) -> str:

@@ -13,7 +13,7 @@ from harness.catalog import load_catalog
 from harness.dossiers.factory import DossierFactory
 from harness.signing import TestPKI
 from mock_gateway.testing import free_port
-from tests.catalog_copies import edited_home
+from tests.catalog_copies import edited_home, line_of
 
 D02 = Path("catalog/2026.1/rules/D02-TS.sch")
 UNDECLARED = (  # compiles and passes the static rule check: fails only when it runs
@@ -59,7 +59,12 @@ def test_a_choice_value_the_xsd_refuses_fails_catalog_check(tmp_path: Path, pki_
     home = edited_home(tmp_path, Path("reference/fields.yaml"), old, old.replace("NS", "ns-1"))
     done = _cli(home, "catalog", "check", "2026.1")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "form D02-TS version 505: fields.yaml gives MaPhongBan the value 'ns-1'" in done.stderr
+    fields = home / "fixtures" / "reference" / "fields.yaml"
+    line = line_of(fields, "MaPhongBan: choice:")
+    assert (
+        f"form D02-TS version 505: {fields}:{line}: MaPhongBan: choice value 'ns-1', which "
+        "D02-TS-505.xsd refuses: it does not match the pattern [A-Z0-9]{1,10}"
+    ) in done.stderr
 
 
 def test_an_unknown_version_is_still_a_usage_error() -> None:

@@ -79,3 +79,39 @@ def test_catalog_check_runs_it(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr  # the version failed its check
     assert "form TK1-TS version 595: element" in done.stderr and "SoHoChieu" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+FACETS = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:simpleType name="code"><xs:restriction base="xs:string">
+  <xs:pattern value="[A-Z0-9]{1,10}"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="month"><xs:restriction base="xs:integer">
+  <xs:minInclusive value="1"/><xs:maxInclusive value="12"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="short"><xs:restriction base="xs:string">
+  <xs:maxLength value="3"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="kind"><xs:restriction base="xs:string">
+  <xs:enumeration value="X"/><xs:enumeration value="Y"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="money"><xs:restriction base="xs:decimal">
+  <xs:totalDigits value="3"/></xs:restriction></xs:simpleType>
+</xs:schema>"""
+
+
+@pytest.mark.parametrize(
+    ("type_name", "value", "said"),
+    [
+        ("code", "ns-1", "it does not match the pattern [A-Z0-9]{1,10}"),
+        ("month", "13", "it is above the maximum 12"),
+        ("month", "0", "it is below the minimum 1"),
+        ("short", "abcd", "it is 4 characters long, more than the 3 allowed"),
+        ("kind", "Z", "it is not one of the listed values (X, Y)"),
+        ("money", "1234", "it has more digits than the 3 allowed"),
+    ],
+)
+def test_a_broken_facet_is_said_in_the_xsds_terms(type_name: str, value: str, said: str) -> None:
+    """Not xmlschema's own wording ("has to be less than or equal than 12")."""
+    import xmlschema
+
+    from harness.dossiers.fillable import facet_reason
+
+    xsd_type = xmlschema.XMLSchema(FACETS).types[type_name]
+    (error,) = list(xsd_type.iter_errors(value))
+    assert facet_reason(error, value) == said
