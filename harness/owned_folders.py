@@ -40,13 +40,17 @@ def _hold(folder: Path) -> int | None:
 
 
 @contextmanager
-def holding(folder: Path) -> Iterator[None]:
-    """Own ``folder`` for the block: a sweep leaves it alone until the block ends."""
+def holding(folder: Path, *, release: bool = False) -> Iterator[None]:
+    """Own ``folder`` for the block: a sweep leaves it alone until the block ends.
+    ``release``: remove the lock file as the block ends (a report folder whose files are
+    then listed in a manifest), so only a killed owner leaves it behind."""
     descriptor = _hold(folder)
     try:
         yield
     finally:
         if descriptor is not None:
+            if release:
+                (folder / OWNER_LOCK).unlink(missing_ok=True)
             os.close(descriptor)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from harness.owned_folders import abandoned
 from mock_gateway import params
 from mock_gateway.dashboard import FILTER_MAX, PAGE_HEADERS, TEMPLATES
 from mock_gateway.exchange import GatewayRequest, GatewayResponse, Handler
@@ -99,7 +100,7 @@ def read_run(suite: str, run_id: str, folder: Path) -> Run:
             interrupted=_stopped_by(data.get("interrupted")),
         )
     except FileNotFoundError:
-        return Run(run_id, suite, files=served, problem="no results.json yet (still running?)")
+        return Run(run_id, suite, files=served, problem=_no_results(folder))
     except IsADirectoryError:
         return Run(run_id, suite, files=served, problem="results.json is a folder, not a file")
     except UnicodeDecodeError:
@@ -113,6 +114,17 @@ def read_run(suite: str, run_id: str, folder: Path) -> Run:
     except (ValueError, KeyError, TypeError, AttributeError):  # JSON, but not a report's
         problem = "results.json is not a harness report (no run section, or odd counts)"
         return Run(run_id, suite, files=served, problem=problem)
+
+
+def _no_results(folder: Path) -> str:
+    """Why a run has no results.json: still going, unless the lock its run held while it
+    wrote there is left unheld (the run was killed, SIGKILL or a machine gone down)."""
+    if abandoned(folder):
+        return (
+            "no results.json: the run was killed before it wrote its report "
+            "(its own files are in the folder, unlisted)"
+        )
+    return "no results.json yet (still running?)"
 
 
 def _stopped_by(interrupted: object) -> str | None:

@@ -79,6 +79,7 @@ from harness.load.stats import (
     read_stats,
 )
 from harness.load.verdict import write_verdict
+from harness.owned_folders import holding
 from harness.paths import report_parent, scenarios_dir
 from harness.reporting import ReportBundle, RunInfo, new_run_id
 
@@ -338,7 +339,9 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         logs.mkdir(parents=True, exist_ok=True)
         if stale := remove_stale_scratch():
             say(f"removed {len(stale)} scratch folder(s) that killed load runs left behind")
-        with scratch_folder() as work, ExitStack() as stack:
+        # the report folder is locked while locust writes into it: a run killed before its
+        # report leaves the lock unheld, and the dashboard says so (not "still running?")
+        with holding(directory, release=True), scratch_folder() as work, ExitStack() as stack:
             watch: list[Watched] = []
             say(f"signing the dossier pools ({request.generators} I-VAN process(es))")
             pool_seconds = _prepare_pools(

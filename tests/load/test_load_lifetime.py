@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from harness.paths import project_root
+from harness.reporting import verify_bundle
 from harness.signing import TestPKI
+from mock_gateway.runs import read_run, run_folders
 from tests.load.proc import alive, descendants
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -69,16 +71,23 @@ def test_a_signal_stops_every_child_and_says_no_verdict_was_written(
     assert f"load run {folder.name}: flat × 1 for 60 s against http://127.0.0.1:" in log.read_text()
     assert f"interrupted: no verdict written; the report in {folder} is marked" in (log.read_text())
     assert not (folder / "verdict.html").exists()
+    assert verify_bundle(folder) == []  # the folder's lock is gone, not an unlisted file
 
 
 def test_children_die_with_a_killed_run(tmp_path: Path, pki: TestPKI) -> None:
-    process, _scratch, _reports, _log = _start(tmp_path)
+    process, _scratch, reports, _log = _start(tmp_path)
     children = set(descendants(process.pid))
     assert len(children) >= 3
     process.kill()
     process.wait(timeout=10)
     try:
         assert _gone(children, 30) == set()
+        # the dashboard tells the killed run's folder (locust's files only) from a live one
+        ((suite, run_id, folder),) = run_folders(reports)
+        assert read_run(suite, run_id, folder).problem == (
+            "no results.json: the run was killed before it wrote its report "
+            "(its own files are in the folder, unlisted)"
+        )
     finally:
         for pid in children:  # only if the test failed: do not leave them to the machine
             if alive(pid):
