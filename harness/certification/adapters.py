@@ -131,6 +131,12 @@ def adapter_timeout(options: dict[str, str]) -> float:
     return seconds
 
 
+def _given_timeout(options: dict[str, str]) -> float | None:
+    """``timeout=`` checked and taken out of ``options``; None when not given, so the
+    adapter records only the options the user gave (its reproduce line repeats them)."""
+    return adapter_timeout(options) if "timeout" in options else None
+
+
 def _no_options(spec: str, options: dict[str, str], allowed: tuple[str, ...] = ()) -> None:
     extra = sorted(set(options) - set(allowed))
     if extra:
@@ -165,7 +171,7 @@ def resolve_adapter(spec: str, options: dict[str, str] | None = None) -> IvanAda
     options = dict(options or {})
     if spec.startswith(("http://", "https://")):
         _no_options(spec, options, ("timeout",))
-        return HttpHookAdapter(spec, adapter_timeout(options))
+        return HttpHookAdapter(spec, _given_timeout(options))
     if spec in ("reference", "manual") or spec.startswith(("faulty:", "python:")):
         _no_options(spec, options)
     if spec == "reference":
@@ -187,7 +193,7 @@ def resolve_adapter(spec: str, options: dict[str, str] | None = None) -> IvanAda
             hint="adapter names are lower case: reference, manual, faulty:<name>, "
             "python:<entry point>, http(s)://hook",
         )
-    timeout = adapter_timeout(options)
+    timeout = _given_timeout(options)
     return CommandAdapter(spec, timeout=timeout, **options)
 
 

@@ -37,6 +37,8 @@ PER_OPERATION = {
 RUN_PLACEHOLDERS = tuple(AdapterContext("", "", "", "", Path(), Path(), "").placeholders())
 ERROR_LINE = re.compile(r"^([\w.$]*(Error|Exception)\b|Exception in thread)")
 """A stderr line naming the error (Node's ``TypeError: ...``, Java's ``Exception in ...``)."""
+DEFAULT_TIMEOUT = 120.0
+"""Seconds a command may run without ``--adapter-option timeout=``."""
 KILL_WAIT = 5.0
 """Seconds to wait for a killed command's output pipes to close."""
 
@@ -101,7 +103,10 @@ class CommandAdapter(AdapterBase):
 
     name = "command"
 
-    def __init__(self, submit: str, *, timeout: float = 120.0, **templates: str | None) -> None:
+    def __init__(
+        self, submit: str, *, timeout: float | None = None, **templates: str | None
+    ) -> None:
+        """``timeout`` None is the default (120 s), left out of :attr:`options`."""
         super().__init__()
         unknown = sorted(set(templates) - set(OPERATIONS))
         if unknown:
@@ -117,10 +122,12 @@ class CommandAdapter(AdapterBase):
                 f"command template {submit!r} never names the dossier", hint="add {dossier}"
             )
         self.templates = {operation: _anchored(t) for operation, t in given.items()}
-        self.spec, self.timeout = submit, timeout
+        self.spec, self.timeout = submit, DEFAULT_TIMEOUT if timeout is None else timeout
         self.cwd = Path.cwd()  # where relative arguments were meant
-        self.options = {k: v for k, v in self.templates.items() if k != "submit"}
-        self.capabilities = frozenset(self.options)
+        operations = {k: v for k, v in self.templates.items() if k != "submit"}
+        self.capabilities = frozenset(operations)
+        # every --adapter-option given, so a reproduce line and the report drive it the same
+        self.options = operations | ({} if timeout is None else {"timeout": f"{timeout:g}"})
 
     def start(self, context: AdapterContext) -> None:
         """Check that every command exists before any case runs: a missing one would

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from lxml import etree
 
-from harness.certification.model import REJECTED, Job, JobForm, Relay
+from harness.certification.model import ALERT, HANDOVER, REJECTED, Job, JobForm, Relay
 from harness.certification.reference import CertClient, Pending, ReferenceIvan, _when
 from harness.client import FeedMessage, RetryPolicy
 from harness.envelope import EmbeddedFile
@@ -34,12 +34,23 @@ class UnsignedForm(ReferenceIvan):
 
 
 class ExpiredCertificate(ReferenceIvan):
-    """Signs with a certificate that expired a month ago (a stale token in its config)."""
+    """Signs with a stale token in its config: another company's certificate, expired a
+    month ago, so neither the employer's (CERT-SIG-01/02) nor valid (CERT-PKI-01)."""
 
     name = "expired-certificate"
 
     def signer(self, job: Job) -> Credential:
         return self.pki.credential("unit-expired")
+
+
+class SignsAsIvan(ReferenceIvan):
+    """Signs the employer's forms and the envelope with the I-VAN's own key: its chain is
+    valid, so BHXH accepts the dossier, but none of the signatures is the employer's."""
+
+    name = "signs-as-ivan"
+
+    def signer(self, job: Job) -> Credential:
+        return self.pki.credential(f"ivan-{self.context.ivan}")
 
 
 class NfdText(ReferenceIvan):
@@ -157,6 +168,28 @@ class RelaysDuplicates(ReferenceIvan):
         return super().accept(message)
 
 
+class RelaysWrongKind(ReferenceIvan):
+    """Relays every BHXH message as a hand-over slip (02/TB-TS): the employer is never told
+    that a 03/TB-TS is BHXH's result."""
+
+    name = "relays-wrong-kind"
+
+    def accept(self, message: FeedMessage) -> list[Relay]:
+        relays = super().accept(message)
+        return [replace(r, kind=HANDOVER) if r.kind != ALERT else r for r in relays]
+
+
+class AlertsEveryMessage(ReferenceIvan):
+    """Relays every BHXH message as an alert (its check switched off in staging) and still
+    acknowledges it: BHXH hears it arrived intact, the employer that it is not to be trusted."""
+
+    name = "alerts-every-message"
+
+    def accept(self, message: FeedMessage) -> list[Relay]:
+        relays = super().accept(message)
+        return [replace(r, kind=ALERT, detail="signature check disabled") for r in relays]
+
+
 class PinsGatewayCertificate(ReferenceIvan):
     """Pins BHXH's first signing certificate and refuses everything after a key rollover."""
 
@@ -194,6 +227,7 @@ FAULTY: dict[str, type[ReferenceIvan]] = {
     for v in (
         UnsignedForm,
         ExpiredCertificate,
+        SignsAsIvan,
         NfdText,
         WrongDoDaiFile,
         NewMessageIdOnRetry,
@@ -203,6 +237,8 @@ FAULTY: dict[str, type[ReferenceIvan]] = {
         DropsOutOfOrder,
         ForwardsLate,
         RelaysDuplicates,
+        RelaysWrongKind,
+        AlertsEveryMessage,
         PinsGatewayCertificate,
         SwallowsRejection,
         ForgetsAfterRestart,

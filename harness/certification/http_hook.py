@@ -40,9 +40,12 @@ class HttpHookAdapter(AdapterBase):
 
     name = "http-hook"
 
-    def __init__(self, url: str, timeout: float = 120.0) -> None:
+    def __init__(self, url: str, timeout: float | None = None) -> None:
+        """``timeout`` None is the default (120 s), left out of :attr:`options`."""
         super().__init__()
-        self.spec, self.url, self.timeout = url, url.rstrip("/"), timeout
+        self.spec, self.url = url, url.rstrip("/")
+        self.timeout = 120.0 if timeout is None else timeout
+        self.options = {} if timeout is None else {"timeout": f"{timeout:g}"}  # for reproduce
         self._session = requests.Session()
 
     def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:

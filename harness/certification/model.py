@@ -20,6 +20,7 @@ Exceptions::
     ├── ConformanceFinding
     │   └── CaseFailed              a check found the I-VAN breaking its requirement
     └── CaseBlocked                 a case could not be exercised (its precondition failed)
+        └── CaseUnsupported         ... because the adapter lacks an operation it needs
 """
 
 from __future__ import annotations
@@ -237,6 +238,16 @@ class CaseBlocked(HarnessError):
     """The case could not be exercised (e.g. no dossier of this I-VAN was accepted)."""
 
 
+class CaseUnsupported(CaseBlocked):
+    """The case could not be exercised because the adapter lacks an operation it needs:
+    labelled apart from a precondition that never happened, which is the I-VAN's doing."""
+
+
+UNSUPPORTED = "not supported by the adapter:"
+"""How a case skipped for a missing adapter operation is labelled ("blocked:" is for a
+precondition that never happened)."""
+
+
 __all__ = [
     "ALERT",
     "HANDOVER",
@@ -244,10 +255,12 @@ __all__ = [
     "REJECTED",
     "RESULT",
     "TERMINAL",
+    "UNSUPPORTED",
     "AdapterContext",
     "AdapterFailed",
     "CaseBlocked",
     "CaseFailed",
+    "CaseUnsupported",
     "ContextHolder",
     "IvanAdapter",
     "Job",

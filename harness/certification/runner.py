@@ -14,7 +14,6 @@ import shlex
 import shutil
 import tempfile
 import time
-import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -26,11 +25,11 @@ from harness import __version__
 from harness.catalog import Catalog, latest_version, load_catalog
 from harness.certification.connection import GatewayNotAnswering, ivan_probe_for
 from harness.certification.engine import ScenarioRun, Watermarks
-from harness.certification.evidence import evidence_for, reproduce
+from harness.certification.evidence import reproduce
 from harness.certification.gateway import CertGateway, local_gateway
 from harness.certification.jobs import JobBuilder
-from harness.certification.model import AdapterContext, CaseBlocked, CaseFailed, IvanAdapter
-from harness.certification.observe import Observation
+from harness.certification.judge import judge
+from harness.certification.model import AdapterContext, IvanAdapter
 from harness.certification.progress import (
     CaseFinished,
     Event,
@@ -39,7 +38,7 @@ from harness.certification.progress import (
     RunStarted,
     ScenarioStarted,
 )
-from harness.certification.suite import NEEDS, CaseSpec, Suite, load_suite
+from harness.certification.suite import CaseSpec, Suite, load_suite
 from harness.certification.verdict import CertificationBundle
 from harness.certification.window import RunStart, refuse_clock_outside, run_start
 from harness.errors import ConfigError, GatewayUnavailable
@@ -115,55 +114,6 @@ def _gateway(
         gateway.close()
 
 
-def _headline(error: str, skipped: bool) -> str:
-    """The line of a scenario's error the terminal shows: a traceback says most in its last
-    line, a harness error in its first (operation, exit code, last stderr line)."""
-    lines = error.strip().splitlines() or ["(no detail)"]
-    if skipped or len(lines) < 3:
-        return " ".join(lines)[:500]
-    return (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:500]
-
-
-def _lacks(operations: list[str], obs: Observation) -> str:
-    """Why a case needing ``operations`` the adapter lacks was skipped, and how to add them."""
-    reasons = "; ".join(f"the adapter has no {op} operation: {NEEDS[op]}" for op in operations)
-    hints = [obs.how_to_add[op] for op in operations if obs.how_to_add.get(op)]
-    return f"blocked: {reasons}" + (f" ({'; '.join(hints)})" if hints else "")
-
-
-def judge(case: CaseSpec, obs: Observation, suite: Suite, took: float, repro: str) -> CaseResult:
-    """Run the case's check on the scenario's observation and turn the outcome into a result."""
-    base = CaseResult(
-        case_id=f"{case.id}@{obs.procedure}",
-        title=case.title,
-        outcome=Outcome.PASSED,
-        procedure=obs.procedure,
-        requirement=case.requirement,
-        duration_s=took,
-        reproduce=repro,
-    )
-    lacking = case.missing(obs.capabilities)
-    if lacking:
-        return replace(base, outcome=Outcome.SKIPPED, message=_lacks(lacking, obs))
-    if obs.error:
-        skipped = obs.error.startswith("skipped:")
-        outcome = Outcome.SKIPPED if skipped else Outcome.ERROR
-        message = _headline(obs.error, skipped)
-        return replace(base, outcome=outcome, message=message, evidence={"error": obs.error})
-    try:
-        note = suite.checks[case.check](obs)
-    except CaseFailed as exc:
-        evidence = evidence_for(obs, exc.evidence)
-        return replace(base, outcome=Outcome.FAILED, message=exc.message, evidence=evidence)
-    except CaseBlocked as exc:
-        return replace(base, outcome=Outcome.SKIPPED, message=f"blocked: {exc}")
-    except Exception as exc:  # a check bug must show up, not hide as a pass or a fail
-        evidence = {"traceback": "".join(traceback.format_exception(exc))[-4000:]}
-        message = f"the check crashed: {exc!r}"
-        return replace(base, outcome=Outcome.ERROR, message=message, evidence=evidence)
-    return replace(base, message=str(note or ""))
-
-
 @dataclass
 class _Session:
     """What every scenario of one run shares: suite, catalog, adapter, gateway, jobs, logs."""
@@ -215,7 +165,9 @@ class _Session:
             yield judge(case, obs, self.suite, took, repro)
 
 
-def _reproduce_options(tokens: dict[str, str], settings: dict[str, Any] | None) -> tuple[str, ...]:
+def _reproduce_options(
+    tokens: dict[str, str], settings: dict[str, Any] | None, out: Path | None = None
+) -> tuple[str, ...]:
     """The run's own options a case's reproduce line needs; credentials as ``<token>``."""
     words: list[str] = []
     if tokens.get("ivan", DEFAULT_IVAN_CODE) != DEFAULT_IVAN_CODE:
@@ -226,7 +178,15 @@ def _reproduce_options(tokens: dict[str, str], settings: dict[str, Any] | None) 
         words.append("--admin-token '<token>'")
     if settings and settings.get("client_timeout") is not None:
         words.append(f"--client-timeout {float(settings['client_timeout']):g}")
+    if out is not None:
+        words.append(f"--out {shlex.quote(str(out))}")
     return tuple(words)
+
+
+def _adapter_options(adapter: IvanAdapter) -> str:
+    """Every ``--adapter-option`` the adapter was given, as typed (for the run's meta)."""
+    options: dict[str, str] = getattr(adapter, "options", None) or {}
+    return " ".join(shlex.quote(f"{k}={v}") for k, v in options.items()) or "none"
 
 
 def run_certification(
@@ -281,18 +241,25 @@ def run_certification(
             "seed": seed,
             "seeds": f"dossiers from {seed * 1000 + 1}, fault RNG {seed}, I-VAN RNG {seed}",
             "adapter": ivan.spec,
+            "adapter options": _adapter_options(ivan),
             "gateway": gateway_url or "local (127.0.0.1, SQLite, fault injection)",
             "procedures": ", ".join(procs),
             "cases": ", ".join(c.id for c in selected),
             "settings": json.dumps(suite.settings, sort_keys=True),
         },
     )
-    bundle = CertificationBundle(info, directory)
-    emit(RunStarted(run_id, len(selected) * len(procs), directory))
     order = [s for s in suite.scenarios if any(c.scenario == s for c in selected)]
-    planned = [(c, p) for name in order for p in procs for c in selected if c.scenario == name]
+    planned = [
+        CaseResult(f"{c.id}@{p}", c.title, Outcome.SKIPPED, p, c.requirement)
+        for name in order
+        for p in procs
+        for c in selected
+        if c.scenario == name
+    ]
+    bundle = CertificationBundle(info, directory, planned=planned)
+    emit(RunStarted(run_id, len(planned), directory))
     with (
-        _no_half_folder(bundle, planned),
+        _no_half_folder(bundle),
         tempfile.TemporaryDirectory(prefix="bhxh-certify-") as scratch,
     ):
         work = Path(scratch)
@@ -315,8 +282,10 @@ def run_certification(
             builder = JobBuilder(cat, pki, seed, tag=run_id)
             session = _Session(suite, cat, ivan, gateway, context, builder, pki, seed, gateway_url)
             session.marks = Watermarks(traffic=start.traffic, events=start.events)
-            session.extra = _reproduce_options(tokens, settings)
-            ivan.start(context)
+            session.extra = _reproduce_options(tokens, settings, out)
+            ivan.start(context)  # a hook says only now which operations it has
+            operations = ", ".join(["submit", *sorted(ivan.capabilities)])
+            bundle.info = replace(info, meta={**info.meta, "adapter operations": operations})
             try:
                 for name in order:
                     mine = [c for c in selected if c.scenario == name]
@@ -336,7 +305,7 @@ def run_certification(
 
 
 @contextmanager
-def _no_half_folder(bundle: ReportBundle, planned: list[tuple[CaseSpec, str]]) -> Iterator[None]:
+def _no_half_folder(bundle: CertificationBundle) -> Iterator[None]:
     """An error that stops the run once its folder exists settles the folder (:func:`_stopped`);
     a gateway lost then is :class:`GatewayUnavailable` (exit 3, as for every command); Ctrl-C
     is the CLI's, which marks the report interrupted."""
@@ -345,25 +314,20 @@ def _no_half_folder(bundle: ReportBundle, planned: list[tuple[CaseSpec, str]]) -
     except Exception as exc:
         if not bundle.directory.is_dir():
             raise
-        _stopped(bundle, planned, exc)
+        _stopped(bundle, exc)
         if isinstance(exc, GatewayNotAnswering):  # lost mid-run: no verdict (exit 3), not
             raise GatewayUnavailable(f"the run could not conclude: {exc}") from exc  # usage
         raise
 
 
-def _stopped(bundle: ReportBundle, planned: list[tuple[CaseSpec, str]], exc: Exception) -> None:
+def _stopped(bundle: CertificationBundle, exc: Exception) -> None:
     """A run ended by an error leaves no folder read as still running: none when no case
     finished, else its report with the cases that did not run as skipped and what stopped it."""
     if not bundle.cases:
         shutil.rmtree(bundle.directory, ignore_errors=True)
         return
     why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    done = {c.case_id for c in bundle.cases}
-    for case, proc in ((c, p) for c, p in planned if f"{c.id}@{p}" not in done):
-        skipped = CaseResult(
-            f"{case.id}@{proc}", case.title, Outcome.SKIPPED, proc, case.requirement
-        )
-        bundle.add(replace(skipped, message=f"not run: the run stopped before it ({why})"))
+    bundle.skip_unrun(f"not run: the run stopped before it ({why})")
     bundle.info = replace(bundle.info, meta={**bundle.info.meta, "stopped": why})
     with contextlib.suppress(OSError):  # on the way out already: do not mask the error
         bundle.write()

@@ -9,13 +9,15 @@ failed for another case's fault), and returns a short note when the I-VAN passed
 
 from __future__ import annotations
 
+import base64
 import binascii
 import unicodedata
 from collections.abc import Iterator
 
+from cryptography import x509
 from lxml import etree
 
-from harness import Finding, SignatureInvalid, parse_xml, validators_for, verify
+from harness import Finding, SignatureInvalid, ensure_pki, parse_xml, validators_for, verify
 from harness.certification import (
     CaseFailed,
     JobRecord,
@@ -55,23 +57,97 @@ def _report(findings: list[tuple[str, Finding]]) -> dict[str, str]:
     return {"findings": "\n".join(lines)}
 
 
+def _signer_certificate(root: etree._Element, node: str) -> x509.Certificate | None:
+    """The certificate that made the signature under ``node``: of those in its KeyInfo, the
+    one that issued none of the others; None when there is none to read (the signature
+    findings say why), so who signed is judged apart from whether the signature holds."""
+    holder = node.split("/")[-1]
+    for signature in root.iter(f"{{{DS}}}Signature"):
+        parent = signature.getparent()
+        if parent is None or etree.QName(parent).localname != holder:
+            continue
+        path = f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"
+        try:
+            certificates = [
+                x509.load_der_x509_certificate(base64.b64decode("".join((t.text or "").split())))
+                for t in signature.findall(path)
+            ]
+        except ValueError:
+            return None
+        return _leaf(certificates)
+    return None
+
+
+def _leaf(certificates: list[x509.Certificate]) -> x509.Certificate | None:
+    """The one that issued none of the others (KeyInfo may carry the signer's CA too)."""
+    issuers = [(c, {o.issuer for o in certificates if o is not c}) for c in certificates]
+    leaves = [c for c, others in issuers if c.subject not in others]
+    return next(iter(leaves or certificates), None)
+
+
+def _who(certificate: x509.Certificate) -> str:
+    return f"{certificate.subject.rfc4514_string()} (serial {certificate.serial_number:X})"
+
+
+Stranger = tuple[str, x509.Certificate, x509.Certificate]
+"""A document signed by another certificate than the employer's: (name, signer, employer)."""
+
+
+def _strangers(
+    obs: Observation, record: JobRecord, targets: list[tuple[str, str, etree._Element]]
+) -> list[Stranger]:
+    """Documents signed with another certificate than the employer's the job handed over
+    (``signer_files``): a signature that verifies is not yet the employer's."""
+    employer = ensure_pki(obs.context.pki_dir).credential(record.job.signer).certificate
+    signers = ((name, _signer_certificate(root, node)) for name, node, root in targets)
+    return [(name, c, employer) for name, c in signers if c is not None and c != employer]
+
+
+def _targets(
+    obs: Observation, record: JobRecord, forms: bool
+) -> list[tuple[str, str, etree._Element]]:
+    if forms:
+        return list(_forms(obs, record))
+    return [("envelope", obs.catalog.envelope.signature_node, record.envelope()[0])]
+
+
 def _signatures(obs: Observation, *, forms: bool, certificates: bool) -> str:
     found: list[tuple[str, Finding]] = []
+    strangers: list[Stranger] = []
     for record in obs.jobs:
-        targets = (
-            [(n, node, root) for n, node, root in _forms(obs, record)]
-            if forms
-            else [("envelope", obs.catalog.envelope.signature_node, record.envelope()[0])]
-        )
+        targets = _targets(obs, record, forms)
         for name, node, root in targets:
             for finding in _signature_findings(root, node, obs):
                 if (finding.code in CERTIFICATE_CODES) == certificates:
                     found.append((name, finding))
+        if not certificates:  # who signed is the signature's question, not the certificate's
+            strangers += _strangers(obs, record, targets)
     if found:
         what = "certificate" if certificates else "signature"
         codes = sorted({f.code for _, f in found})
-        raise CaseFailed(f"{len(found)} {what} problem(s): {', '.join(codes)}", _report(found))
-    return "verified against the test CA"
+        evidence = _report(found) | ({"signers": _signers_report(strangers)} if strangers else {})
+        raise CaseFailed(f"{len(found)} {what} problem(s): {', '.join(codes)}", evidence)
+    if strangers:
+        raise _not_the_employer(strangers)
+    return "verified against the test CA" + ("" if certificates else ", the employer's certificate")
+
+
+def _not_the_employer(strangers: list[Stranger]) -> CaseFailed:
+    """Names both subjects (with serials when a renewed certificate shares the subject)."""
+    employer = strangers[0][2].subject.rfc4514_string()
+    signers = sorted({s.subject.rfc4514_string() for _, s, _ in strangers})
+    if employer in signers:
+        employer, signers = _who(strangers[0][2]), sorted({_who(s) for _, s, _ in strangers})
+    return CaseFailed(
+        f"{len(strangers)} signature(s) made by {'; '.join(signers)}, not by the employer "
+        f"certificate the job handed over ({employer}): sign with the job's signer_files; "
+        "the I-VAN signs nothing",
+        {"signers": _signers_report(strangers)},
+    )
+
+
+def _signers_report(strangers: list[Stranger]) -> str:
+    return "\n".join(f"{n}: signed by {_who(s)}, not by {_who(e)}" for n, s, e in strangers)
 
 
 @check("forms_schema_valid")

@@ -19,9 +19,11 @@ from harness.certification import (
     REJECTED,
     CaseBlocked,
     CaseFailed,
+    CaseUnsupported,
     FeedEntry,
     JobRecord,
     Observation,
+    Relay,
     TrafficRow,
     check,
 )
@@ -59,6 +61,13 @@ def messages_acknowledged(obs: Observation) -> str:
         status = record.accepted()
         if not status.feed:
             raise CaseBlocked(f"BHXH issued no message for MA_GDICH {status.ma_gdich} yet")
+        distrusted = [m for m in status.feed if m.acked_at and _alerts(record, m, status.ma_gdich)]
+        if distrusted:  # an ack tells BHXH the message arrived intact: it contradicts an alert
+            raise CaseFailed(
+                f"acknowledged {len(distrusted)} BHXH message(s) it told the employer it did not "
+                "trust (relayed as alert): an unverified message is alerted and not acknowledged",
+                {"alerted and acknowledged": _fates(record, distrusted, status.ma_gdich)},
+            )
         unacked = [f"{m.kind} {m.id}" for m in status.feed if not m.acked_at]
         if unacked:
             raise CaseFailed(
@@ -68,9 +77,9 @@ def messages_acknowledged(obs: Observation) -> str:
         unrelayed = [m for m in status.feed if not _relayed(record, m, status.ma_gdich)]
         if unrelayed:  # acknowledged, so the I-VAN read it: the employer must hear of it
             raise CaseFailed(
-                "BHXH's " + ", ".join(f"{m.kind} {m.id}" for m in unrelayed)
-                + f" of MA_GDICH {status.ma_gdich} never reached the employer",
-                {"not relayed": "\n".join(f"{m.kind} {m.id}" for m in unrelayed),
+                f"BHXH's {_listed(unrelayed)} of MA_GDICH {status.ma_gdich} never reached the "
+                f"employer as issued: {_fates(record, unrelayed, status.ma_gdich, '; ')}",
+                {"not relayed": _fates(record, unrelayed, status.ma_gdich),
                  "relays": "\n".join(f"{r.kind} {r.message_id}" for r in record.relays)},
             )  # fmt: skip
     return "every message acknowledged and relayed to the employer"
@@ -80,7 +89,7 @@ def messages_acknowledged(obs: Observation) -> str:
 def recovered_after_restart(obs: Observation) -> str:
     if "recover" not in obs.capabilities:  # a suite copy whose case lacks needs: [recover]
         how = obs.how_to_add.get("recover", "")
-        raise CaseBlocked("the adapter has no recover operation" + (f" ({how})" if how else ""))
+        raise CaseUnsupported("no recover operation" + (f" ({how})" if how else ""))
     for record in obs.jobs:
         status = record.accepted()
         if record.recovered is None:
@@ -225,13 +234,42 @@ def _attempt_line(row: TrafficRow) -> str:
     return f"#{row.id} {row.started.isoformat()} {row.message_id} {answered}"
 
 
-def _relayed(record: JobRecord, message: FeedEntry, ma_gdich: str) -> list[str]:
+def _about(record: JobRecord, message: FeedEntry, ma_gdich: str) -> list[Relay]:
+    """Every relay about ``message``: naming its id, or (naming none) its kind and MA_GDICH."""
     return [
-        r.kind
+        r
         for r in record.relays
         if r.message_id == message.id
         or (not r.message_id and r.kind == message.kind and r.ma_gdich == ma_gdich)
     ]
+
+
+def _relayed(record: JobRecord, message: FeedEntry, ma_gdich: str) -> list[Relay]:
+    """The relays that deliver ``message`` to the employer: under its own kind (LOAI). An
+    alert says it was not trusted, and another kind tells the employer something else."""
+    return [r for r in _about(record, message, ma_gdich) if r.kind == message.kind]
+
+
+def _alerts(record: JobRecord, message: FeedEntry, ma_gdich: str) -> list[Relay]:
+    return [r for r in _about(record, message, ma_gdich) if r.kind == ALERT]
+
+
+def _listed(messages: list[FeedEntry]) -> str:
+    return ", ".join(f"{m.kind} {m.id}" for m in messages)
+
+
+def _fates(record: JobRecord, messages: list[FeedEntry], ma_gdich: str, sep: str = "\n") -> str:
+    """What the employer got of each message: relayed as which kinds (an alert with its
+    reason), or nothing, so a wrong kind names both the message's and the relay's."""
+    lines = []
+    for message in messages:
+        got = [
+            r.kind + (f" ({r.detail})" if r.kind == ALERT and r.detail else "")
+            for r in _about(record, message, ma_gdich)
+        ]
+        fate = f"relayed as {', '.join(got)}" if got else "never relayed"
+        lines.append(f"{message.kind} {message.id}: {fate}")
+    return sep.join(lines)
 
 
 def _hit(obs: Observation, kind: str) -> None:
@@ -252,11 +290,16 @@ def relayed_once(obs: Observation) -> str:
         wrong = {k: n for k, n in counts.items() if n != 1}
         if wrong:
             lines = "\n".join(f"{k}: relayed {n} time(s)" for k, n in wrong.items())
+            missing = [m for m in status.feed if not _relayed(record, m, status.ma_gdich)]
             raise CaseFailed(
                 "duplicate deliveries reached the employer as separate messages"
                 if max(wrong.values()) > 1
-                else "a message never reached the employer",
-                {"relays": lines},
+                else "message(s) never reached the employer as issued: "
+                + _fates(record, missing, status.ma_gdich, "; "),
+                {
+                    "relays": lines,
+                    "what the employer got": _fates(record, status.feed, status.ma_gdich),
+                },
             )
     return "each message relayed exactly once"
 
@@ -266,13 +309,12 @@ def relayed_despite_order(obs: Observation) -> str:
     _hit(obs, "reorder-messages")
     for record in obs.jobs:
         status = record.accepted()
-        missing = [
-            f"{m.kind} {m.id}" for m in status.feed if not _relayed(record, m, status.ma_gdich)
-        ]
+        missing = [m for m in status.feed if not _relayed(record, m, status.ma_gdich)]
         if missing:
             raise CaseFailed(
-                "messages delivered out of order never reached the employer",
-                {"missing": "\n".join(missing)},
+                "messages delivered out of order never reached the employer as issued: "
+                + _fates(record, missing, status.ma_gdich, "; "),
+                {"missing": _fates(record, missing, status.ma_gdich)},
             )
     return "every message relayed"
 
@@ -292,10 +334,10 @@ def accepts_rollover(obs: Observation) -> str:
         if not rolled:
             raise CaseBlocked("no message was signed with the gateway's next certificate")
         alerts = [r.detail for r in record.relayed(ALERT)]
-        missing = [
+        missing = [  # trusted is the question here: a relay under another kind still is
             f"{m.kind} {m.id}"
             for m in rolled
-            if not set(_relayed(record, m, status.ma_gdich)) - {ALERT}
+            if not [r for r in _about(record, m, status.ma_gdich) if r.kind != ALERT]
         ]
         if missing:
             raise CaseFailed(

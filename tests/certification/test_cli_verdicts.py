@@ -25,7 +25,7 @@ def test_a_run_with_a_skipped_case_is_incomplete_not_passed(tmp_path: Path) -> N
     result = CliRunner().invoke(certify, args)
     assert result.exit_code == 3, result.output
     assert "verdict: INCOMPLETE (1 passed, 0 failed, 0 errors, 1 skipped)" in result.stdout
-    assert f"SKIPPED CERT-REC-01@{PROCEDURE}: blocked: the adapter has no recover" in (
+    assert f"SKIPPED CERT-REC-01@{PROCEDURE}: not supported by the adapter: no recover" in (
         result.stdout
     )
     assert '--adapter-option recover="vendor-cli recover {ma_gdich}"' in result.stdout

@@ -61,7 +61,7 @@ def test_a_failure_carries_requirement_exchange_log_and_reproduce_line(
     assert case.reproduce == (
         f"bhxh-harness certify --adapter faulty:never-acks --procedures {PROCEDURE} "
         f"--case CERT-MSG-01 --catalog {failing.info.meta['catalog version']} --seed 3 "
-        "--client-timeout 0.5"
+        f"--client-timeout 0.5 --out {failing.directory.parent}"
     )
 
 

@@ -36,7 +36,7 @@ from harness.reporting import ReportBundle
 from tests.certification.conftest import FAST, PROCEDURE
 
 TICK_REASON = (
-    "blocked: the adapter has no tick operation: BHXH's messages cannot reach the employer"
+    "not supported by the adapter: no tick operation: BHXH's messages cannot reach the employer"
 )
 
 
