@@ -188,18 +188,28 @@ class LoadRequest:
             )
         return notes + self._ivan_notes()
 
+    def _ivan_codes(self) -> list[str]:
+        """The I-VANs the processes act as, by code (process i takes the i-th, round robin);
+        empty for the local gateway, which gets a test I-VAN per process."""
+        if self.ivan_tokens:
+            return sorted(self.ivan_tokens)
+        return [] if self.local else ["IVAN01", "IVAN02"]  # a URL run's fallback test tokens
+
+    @property
+    def shares_ivans(self) -> bool:
+        """Whether some generator processes act as the same I-VAN (and so read one feed)."""
+        codes = self._ivan_codes()
+        return bool(codes) and self.generators > len(codes)
+
     def _ivan_notes(self) -> list[str]:
         """Processes and I-VANs that do not pair up: processes sharing an I-VAN share its
         feed (each reads and acknowledges the others' messages), and a token past the
         processes is never used. Process i acts as the i-th I-VAN by code, round robin."""
-        if self.ivan_tokens:
-            codes = sorted(self.ivan_tokens)
-        elif not self.local:
-            codes = ["IVAN01", "IVAN02"]  # the test tokens a URL run falls back on
-        else:
-            return []  # the local gateway gets a test I-VAN per process
+        codes = self._ivan_codes()
+        if not codes:
+            return []
         processes = self.generators
-        if processes > len(codes):
+        if self.shares_ivans:
             return [
                 f"{processes} generator processes share {len(codes)} I-VAN(s) "
                 f"({', '.join(codes)}): processes acting as the same I-VAN read the same "

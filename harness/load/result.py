@@ -259,17 +259,19 @@ def dossier_account(
     return text + f"; {counts.get('retries', 0):,} retries"
 
 
-def feed_account(counts: Mapping[str, int]) -> str:
+def feed_account(counts: Mapping[str, int], shared: bool = False) -> str:
     """What the feed readers read: messages timed, duplicates (timed once) and messages not
-    timed (not about one of the run's dossiers; their acks are kept out of the ack level)."""
+    timed (not about one of the run's dossiers; their acks are kept out of the ack level).
+    ``shared``: processes act as the same I-VAN, so each also reads its siblings' messages."""
     read = sum(v for k, v in counts.items() if k.startswith("messages ") and k != NOT_TIMED)
     duplicates, not_timed = counts.get(DUPLICATES, 0), counts.get(NOT_TIMED, 0)
+    whose = "a sibling process's sharing its I-VAN, " if shared else ""
     return (
         f"{read:,} read: {read - duplicates - not_timed:,} timed, {duplicates:,} duplicates "
         f"(delivered again: each dossier is timed at its first delivery), {not_timed:,} "
-        "messages not timed (not about a dossier of this run: an earlier run's, or one "
-        'read before its receipt came back; acknowledged as "ack (not this run\'s)", '
-        "outside the ack latency level)"
+        f"messages not timed (not about a dossier of the process reading it: {whose}an "
+        "earlier run's, or one read before its receipt came back; acknowledged as "
+        '"ack (not this run\'s)", outside the ack latency level)'
     )
 
 

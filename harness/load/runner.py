@@ -587,7 +587,7 @@ def _finish(
             counts, plan.scheduled_dossiers, plan.expected_dossiers, plan.model
         ),
         FAILURES: failure_account(failures),
-        "feed messages": feed_account(counts),
+        "feed messages": feed_account(counts, shared=request.shares_ivans),
         "results pending at the end": str(measurements.pending),
     }
     problems = (outcome.error, unreadable, _user_errors(directory), _nothing_sent(counts, plan))

@@ -40,3 +40,16 @@ def test_processes_and_tokens_that_pair_up_are_not_warned() -> None:
     assert LoadRequest(gateway=URL, workers=0, ivan_tokens=ONE).warnings() == []
     assert LoadRequest(gateway=URL, workers=2).warnings() == []
     assert LoadRequest(workers=5).warnings() == []  # the local gateway: a test I-VAN each
+
+
+def test_the_feed_account_names_siblings_when_processes_share_an_ivan() -> None:
+    from harness.load.result import feed_account
+
+    shared = LoadRequest(gateway=URL, workers=3, ivan_tokens=ONE)
+    assert shared.shares_ivans
+    assert not LoadRequest(gateway=URL, workers=2, ivan_tokens=TWO).shares_ivans
+    assert not LoadRequest(workers=5).shares_ivans
+    counts = {"messages 02/TB-TS": 5, "messages not timed": 2}
+    said = feed_account(counts, shared=shared.shares_ivans)
+    assert "2 messages not timed (not about a dossier of the process reading it: a sibling " in said
+    assert "sibling" not in feed_account(counts)
