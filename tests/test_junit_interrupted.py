@@ -36,6 +36,7 @@ def test_an_interrupted_runs_junit_fails_in_ci(tmp_path: Path) -> None:
     [error] = suite.findall("testcase/error")
     assert error.getparent().get("name") == "interrupted"
     assert error.get("message", "").startswith("stopped by SIGINT after 2 case(s)")
+    assert error.text == error.get("message")  # not an empty "requirement: \nreproduce: "
 
 
 def test_a_finished_runs_junit_is_unchanged(tmp_path: Path) -> None:

@@ -13,12 +13,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.errors import ConfigError, UsageError
 from harness.percentiles import nearest_rank
+from harness.regression.baseline_check import (
+    Damaged,
+    check_latency,
+    check_meta,
+    check_outcomes,
+    damaged,
+    read_json,
+)
 from harness.regression.corpus import CorpusRecipe, baselines_dir
 from harness.regression.replay import Replay
 
@@ -123,28 +132,15 @@ def save_baseline(baseline: Baseline, root: Path | None = None) -> Path:
 
 
 def load_baseline(name: str, root: Path | None = None) -> Baseline:
-    """Read a baseline back; a missing or foreign folder is a usage error that says why."""
+    """Read a baseline back, each file checked for its shape and the outcomes against the
+    dossiers meta.json lists, before anything is replayed: a damaged baseline compares
+    nothing (and passes) or fails only after the whole replay."""
     folder = baseline_path(name, root)
-    if not (folder / "meta.json").is_file():
-        known = sorted(p.parent.name for p in folder.parent.glob("*/meta.json"))
-        raise UsageError(
-            f"no baseline {name!r} under {folder.parent}",
-            hint=f"record one with `bhxh-harness record --name {name}`; "
-            f"known: {', '.join(known) or '(none)'}",
-        )
-    try:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        outcomes = json.loads((folder / "outcomes.json").read_text(encoding="utf-8"))
-        latency = json.loads((folder / "latency.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"baseline {folder} is unreadable: {exc}", hint=_rerecord(name, folder)
-        ) from exc
-    if meta.get("format") != FORMAT:
-        raise ConfigError(
-            f"baseline {folder} has format {meta.get('format')}, this version reads {FORMAT}",
-            hint=_rerecord(name, folder),
-        )
+    _refuse_absent(name, folder)
+    hint = _rerecord(name, folder)
+    meta = _read(name, folder, "meta.json", lambda d: check_meta(_format(d, folder, hint)), hint)
+    outcomes = _read(name, folder, "outcomes.json", lambda d: check_outcomes(d, meta), hint)
+    latency = _read(name, folder, "latency.json", check_latency, hint)
     return Baseline(
         name=str(meta["name"]),
         recipe=CorpusRecipe.from_dict(meta["recipe"]),
@@ -157,14 +153,54 @@ def load_baseline(name: str, root: Path | None = None) -> Baseline:
     )
 
 
+def _refuse_absent(name: str, folder: Path) -> None:
+    """No such folder, or a folder without its meta.json: each said as what it is."""
+    if (folder / "meta.json").is_file():
+        return
+    if folder.is_dir():
+        raise ConfigError(
+            f"baseline {name}: {folder} has no meta.json (a baseline folder holds meta.json, "
+            "outcomes.json and latency.json)",
+            hint=_rerecord(name, folder),
+        )
+    known = sorted(p.parent.name for p in folder.parent.glob("*/meta.json"))
+    raise UsageError(
+        f"no baseline {name!r} under {folder.parent}",
+        hint=f"record one with `bhxh-harness record --name {name}`; "
+        f"known: {', '.join(known) or '(none)'}",
+    )
+
+
+def _format(meta: object, folder: Path, hint: str) -> object:
+    """``meta``, unless it says another format (whose files this version cannot judge)."""
+    found = meta.get("format") if isinstance(meta, dict) else None
+    if isinstance(meta, dict) and found != FORMAT:
+        raise ConfigError(
+            f"baseline {folder} has format {found}, this version reads {FORMAT}", hint=hint
+        )
+    return meta
+
+
+_T = TypeVar("_T")
+
+
+def _read(name: str, folder: Path, file: str, check: Callable[[Any], _T], hint: str) -> _T:
+    """``file`` of the baseline, read and checked; damaged, a ConfigError naming it."""
+    try:
+        return check(read_json(folder / file))
+    except Damaged as problem:
+        raise damaged(name, file, problem, hint) from None
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _rerecord(name: str, folder: Path) -> str:
-    """What to do about a baseline that cannot be read: record it again, over itself."""
+    """What to do about a baseline that cannot be read: restore it, or record it again."""
     return (
-        f"record it again against the known-good gateway: bhxh-harness record --name {name} "
+        f"restore {folder} from version control (git checkout -- {folder}), or record it "
+        f"again against the known-good gateway: bhxh-harness record --name {name} "
         f"--root {folder.parent} --force (and the options it was recorded with)"
     )
 

@@ -115,6 +115,12 @@ EXIT_CODES = (
 )
 
 
+def _absolute(path: Path | None) -> Path | None:
+    """A file option as an absolute path: the report's reproduce line then names the same
+    file from any folder it is run in."""
+    return None if path is None else path.absolute()
+
+
 def _progress() -> Callable[[int, int], None]:
     """A line on stderr about every tenth of the corpus: a long run is visibly alive."""
     started = time.monotonic()
@@ -241,6 +247,7 @@ def _says_nothing_written(name: str) -> Iterator[None]:
 @click.option(
     "--expectations",
     type=click.Path(path_type=Path),
+    callback=lambda _ctx, _param, value: _absolute(value),
     help="YAML of the differences this release intends (they do not fail the run).",
 )
 @click.option(

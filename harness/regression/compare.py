@@ -296,7 +296,9 @@ def compare(
     candidate: dict[str, dict[str, Any]],
     meta: dict[str, tuple[str, tuple[str, ...]]],
 ) -> list[Difference]:
-    """Every outcome difference; ``meta`` maps dossier name -> (procedure, form files)."""
+    """Every outcome difference of the dossiers the baseline recorded; ``meta`` maps
+    dossier name -> (procedure, form files). One of today's corpus the baseline never
+    recorded has nothing to compare with: the run names those in a note."""
     out: list[Difference] = []
     for name in sorted(baseline):
         procedure, forms = meta.get(name, (name.split("/")[0], ()))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from harness.catalog import list_versions, load_catalog
 from harness.catalog.diff import EFFECTIVE_FROM_CHANGED, CatalogDiff, diff_catalogs
 from harness.errors import ConfigError, UsageError
 from harness.regression.compare import EXPECTABLE_KINDS, NEW_CATALOG_REJECTED, Difference
+from harness.suggestions import did_you_mean
 from harness.yamlfile import line_of, load_yaml
 
 _MATCH_KEYS = ("procedure", "dossier", "form", "field", "expected", "actual")
@@ -71,6 +73,9 @@ def _nfc(text: str) -> str:
 
 
 _KEYS = frozenset({"kind", "reason", *_MATCH_KEYS})
+_NOT_PROCEDURES = ("static", "all")
+"""What a difference's procedure is besides a catalog's: the static hostile files, or
+the whole gateway (a latency median, a catalog gone)."""
 
 
 def _refuse(path: Path, line: int | None, message: str, hint: str) -> ConfigError:
@@ -111,9 +116,9 @@ def _kind_and_reason(
     if not any(fnmatch.fnmatchcase(k, kind) for k in EXPECTABLE_KINDS):
         raise _refuse(
             path,
-            line,
+            line_of(raw, "kind"),
             f"expectation {index} needs a known kind: {kind!r} is none, and as a glob matches none",
-            hint=kinds,
+            hint=did_you_mean(kind, EXPECTABLE_KINDS) + kinds,
         )
     reason = _text(raw.get("reason"))
     if not reason:
@@ -142,11 +147,16 @@ def load_expectations(path: Path | None) -> list[Expectation]:
         return []
     if not isinstance(data, dict) or set(data) != {"expected"}:
         found = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
+        close = (
+            "".join(did_you_mean(str(k), ["expected"]) for k in data)
+            if isinstance(data, dict)
+            else ""
+        )
         raise _refuse(
             path,
             line_of(data),
             f"an expectations file holds a list `expected` and nothing else (found: {found})",
-            hint=shape,
+            hint=close + shape,
         )
     if not isinstance(data["expected"] or [], list):
         raise _refuse(
@@ -157,18 +167,59 @@ def load_expectations(path: Path | None) -> list[Expectation]:
         if not isinstance(raw, dict):
             raise _refuse(path, line_of(data), f"expectation {index} is not a mapping", hint=shape)
         line = line_of(raw)
-        unknown = sorted(set(raw) - _KEYS)
-        if unknown:
-            raise _refuse(
-                path,
-                line,
-                f"expectation {index}: unknown key {', '.join(unknown)}",
-                hint=f"keys: {', '.join(sorted(_KEYS))}",
-            )
+        _refuse_unknown_keys(path, index, raw)
         kind, reason = _kind_and_reason(path, line, index, raw)
-        patterns = tuple((k, _glob(path, line, k, str(raw[k]))) for k in _MATCH_KEYS if k in raw)
+        patterns = tuple((k, _pattern(path, index, raw, k)) for k in _MATCH_KEYS if k in raw)
         out.append(Expectation(kind, reason, patterns))
     return out
+
+
+def _refuse_unknown_keys(path: Path, index: int, raw: dict[str, object]) -> None:
+    """A misspelt key (``procdure``) would be ignored, widening the entry to match all."""
+    unknown = sorted(map(str, set(raw) - _KEYS))
+    if not unknown:
+        return
+    close = "".join(did_you_mean(key, sorted(_KEYS)) for key in unknown)
+    raise _refuse(
+        path,
+        line_of(raw, unknown[0]),
+        f"expectation {index}: unknown key {', '.join(unknown)}",
+        hint=f"{close}keys: {', '.join(sorted(_KEYS))}",
+    )
+
+
+def _pattern(path: Path, index: int, raw: dict[str, object], key: str) -> str:
+    """The glob of ``key``: a blank (``actual:``) or null value is refused, not read as the
+    text "None" that matches nothing; a procedure no catalog has is refused too."""
+    value, line = raw[key], line_of(raw, key)
+    if value is None or isinstance(value, dict | list):
+        shown = "no value" if value is None else f"a {type(value).__name__}, not a text"
+        raise _refuse(
+            path,
+            line,
+            f"expectation {index}: {key} has {shown}",
+            hint=f"give {key} a glob (e.g. {key}: '*'), or leave {key} out to match anything",
+        )
+    pattern = _glob(path, line, key, str(value))
+    if key == "procedure":
+        _refuse_unknown_procedure(path, line, index, pattern)
+    return pattern
+
+
+def _refuse_unknown_procedure(path: Path, line: int | None, index: int, pattern: str) -> None:
+    """A procedure no catalog of this harness has (nor ``static``, ``all``) matches nothing."""
+    known = sorted(
+        {code for version in list_versions() for code in load_catalog(version).procedures}
+    )
+    if any(fnmatch.fnmatchcase(code, pattern) for code in [*known, *_NOT_PROCEDURES]):
+        return
+    raise _refuse(
+        path,
+        line,
+        f"expectation {index}: procedure {pattern!r} is in no catalog of this harness",
+        hint=f"{did_you_mean(pattern, known)}procedures: {', '.join(known)} (and "
+        f"{' and '.join(_NOT_PROCEDURES)}: the static files, the whole gateway)",
+    )
 
 
 def apply_expectations(
@@ -197,8 +248,9 @@ class CatalogImpact:
     changed: tuple[str, ...]
     unchanged: tuple[str, ...]
     broken: tuple[Difference, ...]
-    """Previously accepted dossiers of unchanged procedures now refused, and valid dossiers
-    of those procedures built for the new version that the candidate refused."""
+    """Previously accepted dossiers of unchanged procedures now refused whose period the
+    new version governs, and valid dossiers of those procedures built for the new version
+    that the candidate refused."""
 
 
 def touched_procedures(diff: CatalogDiff) -> set[str]:
@@ -229,22 +281,27 @@ def touched_procedures(diff: CatalogDiff) -> set[str]:
     return touched & everything
 
 
-def _breaks(d: Difference, new: str) -> bool:
-    """A previously valid dossier refused, or a valid dossier of catalog ``new`` refused."""
+def _breaks(d: Difference, new: str, governed: Collection[str]) -> bool:
+    """A valid dossier of catalog ``new`` refused, or a previously valid one refused whose
+    period ``new`` governs at the candidate: one dated in an older version's period is
+    judged by that version, so its refusal is the release's, not the new catalog's."""
     if d.kind == NEW_CATALOG_REJECTED:
         return d.field == f"catalog {new}"
-    return d.kind == "newly-rejected"
+    return d.kind == "newly-rejected" and d.dossier in governed
 
 
 def catalog_impact(
     baseline_catalogs: tuple[str, ...] | list[str],
     candidate_catalogs: tuple[str, ...] | list[str],
     differences: list[Difference],
+    governed: Mapping[str, str],
 ) -> CatalogImpact | None:
     """When the candidate's newest catalog (of those this harness has) differs from the
-    baseline's, what that broke: the corpus's dossiers newly refused, and the newest
-    catalog's own valid dossiers refused (``new-catalog-rejected``), which alone reach the
-    rules of a version that governs none of the corpus's periods."""
+    baseline's, what that broke: the corpus's dossiers newly refused whose period it
+    governs at the candidate (``governed``: dossier -> the version now governing it, see
+    :func:`~harness.regression.deployment.governed_elsewhere`), and the newest catalog's
+    own valid dossiers refused (``new-catalog-rejected``), which alone reach the rules of
+    a version that governs none of the corpus's periods."""
     if not baseline_catalogs or not candidate_catalogs:
         return None
     old = baseline_catalogs[-1]
@@ -260,7 +317,8 @@ def catalog_impact(
     touched = touched_procedures(diff)
     procedures = sorted(load_catalog(old).procedures)
     unchanged = tuple(p for p in procedures if p not in touched)
-    broken = tuple(d for d in differences if d.procedure in unchanged and _breaks(d, new))
+    by_new = {name for name, version in governed.items() if version == new}
+    broken = tuple(d for d in differences if d.procedure in unchanged and _breaks(d, new, by_new))
     return CatalogImpact(diff, tuple(sorted(touched)), unchanged, broken)
 
 

@@ -10,9 +10,12 @@ message as missing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import requests
+from requests.adapters import BaseAdapter
 
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import ConfigError
@@ -33,6 +36,43 @@ LIFECYCLE_SECONDS = 75 * 60.0
 02/TB-TS hand-over, 60 more to the result): what a clock reported in /healthz must cover."""
 POLL_SLACK_SECONDS = 10.0
 """Real seconds on top, for the feed's 2 s polling and the gateway's processor ticks."""
+REDIAL_SECONDS = (0.5, 1.0)
+"""The pauses before each new attempt at a pre-flight request whose connection dropped:
+one transient reset must not read as a gateway that is down (exit 2), while a gateway
+that is not running is still told within a couple of seconds."""
+
+
+class _Redialling(BaseAdapter):
+    """Sends through ``inner``, again after a pause when the connection drops or is refused
+    (every pre-flight request is safe to repeat: the probe is refused before it is stored,
+    the clock advanced by 0 s); a TLS failure is not transient and is not retried."""
+
+    def __init__(self, inner: BaseAdapter, pauses: Sequence[float]) -> None:
+        super().__init__()
+        self.inner, self.pauses = inner, tuple(pauses)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        for pause in self.pauses:
+            try:
+                return self.inner.send(request, *args, **kwargs)
+            except requests.exceptions.SSLError:
+                raise
+            except requests.ConnectionError:
+                time.sleep(pause)
+        return self.inner.send(request, *args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def redialling(
+    session: requests.Session, pauses: Sequence[float] = REDIAL_SECONDS
+) -> requests.Session:
+    """``session`` with every mounted adapter trying a dropped connection again."""
+    adapters: Mapping[str, BaseAdapter] = dict(session.adapters)
+    for prefix, adapter in adapters.items():
+        session.mount(prefix, _Redialling(adapter, pauses))
+    return session
 
 
 def base_url(gateway: str) -> str:
@@ -79,7 +119,7 @@ def _refuse_stopped_clock(url: str, health: requests.Response) -> None:
 def served_versions(target: GatewayTarget) -> list[str] | None:
     """The catalog versions the gateway lists in ``/healthz`` (``catalogs``), as it orders
     them; None when it does not say (not JSON, not 200: :func:`check_gateway` judges that)."""
-    with target.session() as session:
+    with redialling(target.session()) as session:
         health = reach(session, target.base_url)
     try:
         body = health.json() if health.status_code == 200 else None
@@ -96,7 +136,7 @@ def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan
     accepted and ``ivan``'s, the admin token accepted when given, and a clock fast enough
     to bring the lifecycle messages within ``--poll-timeout`` (or an admin token to move it)."""
     url = target.base_url
-    with target.session() as session:  # out of reach: the user's setting, said first
+    with redialling(target.session()) as session:  # out of reach: the user's setting, first
         health = reach(session, url)
         _refuse_maintenance(url, health)
         _refuse_stopped_clock(url, health)
@@ -144,8 +184,10 @@ def _refuse_slow_clock(url: str, speed: float | None, poll_timeout: float) -> No
             f"the gateway at {url} runs its clock at {speed:g} simulated seconds per second "
             f"(clock_speed in /healthz): a dossier's 03/TB-TS comes "
             f"{LIFECYCLE_SECONDS / 60:.0f} simulated minutes after receipt, about "
-            f"{needed:.0f} s of waiting, more than --poll-timeout {poll_timeout:g} s: the "
-            "02/TB-TS and 03/TB-TS messages would not come in time",
+            f"{needed:.0f} s of waiting ({LIFECYCLE_SECONDS / speed:.0f} s at that speed, "
+            f"plus {POLL_SLACK_SECONDS:g} s for the feed's polling and the gateway's ticks), "
+            f"more than --poll-timeout {poll_timeout:g} s: the 02/TB-TS and 03/TB-TS "
+            "messages would not come in time",
             hint=_slow_clock_hint(needed, poll_timeout),
         )
 

@@ -23,6 +23,7 @@ from harness.regression.expectations import CatalogImpact, form_versions
 from harness.regression.new_catalogs import NewCatalogRun, unexercised
 from harness.regression.run import RegressionResult
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
+from harness.reporting.events import SHOW_EVIDENCE
 
 REQUIREMENT = (
     "DESIGN.md Suites/Regression: replayed against the candidate, the corpus must give the "
@@ -34,9 +35,11 @@ NEW_CATALOG_REQUIREMENT = (
     "accepted, and every named defect applying to its procedures is refused with its code"
 )
 _EVIDENCE_MAX = 40
-SHOW_EVIDENCE = "show-evidence"
-"""An evidence key by which a case that did not fail asks index.html to show its evidence
-anyway (the template details only failed cases otherwise); its value says why."""
+STATIC = "static"
+"""The group the static hostile files are timed and reported in (they have no procedure)."""
+INTENDED_SHOWN = "each intended difference beside the reason its expectation gives"
+"""Why a cell passed with intended differences shows them (:data:`SHOW_EVIDENCE`): a
+reviewer sees what the expectations file excused, not a plain pass."""
 
 
 def _evidence(
@@ -116,6 +119,9 @@ def report_bundle(
             outcome = Outcome.FAILED if failing else Outcome.PASSED
             if not found and unjudged:
                 outcome = Outcome.SKIPPED
+            evidence = _evidence(found, reasons, result.causes)
+            if found and not failing:  # every difference intended: shown with its reason
+                evidence[SHOW_EVIDENCE] = INTENDED_SHOWN
             bundle.add(
                 CaseResult(
                     case_id=f"REG-{kind}@{procedure}",
@@ -124,7 +130,7 @@ def report_bundle(
                     procedure=procedure,
                     requirement=REQUIREMENT,
                     message=message,
-                    evidence=_evidence(found, reasons, result.causes),
+                    evidence=evidence,
                     reproduce=reproduce,
                 )
             )
@@ -270,6 +276,7 @@ def _expectations_case(result: RegressionResult, reproduce: str) -> CaseResult:
     evidence = {"intended": "\n".join(intended) or "(none)"}
     if result.unused:
         evidence["unused (matched nothing)"] = "\n".join(e.describe() for e in result.unused)
+    evidence[SHOW_EVIDENCE] = "what the expectations file excused, and what matched nothing"
     return CaseResult(
         case_id="REG-expectations",
         title="declared intended changes: what they excused, and what matched nothing",
@@ -324,10 +331,18 @@ def _unjudged(unjudged: dict[tuple[str, str], str]) -> list[str]:
         why = unjudged[(kind, procedures[0])].removeprefix("not judged: ")
         same.setdefault((tuple(procedures), why), []).append(kind)
     return [
-        f"{', '.join(kinds)} not judged in {len(procedures)} procedure(s) "
-        f"({', '.join(procedures)}): {why}"
+        f"{', '.join(kinds)} not judged in {_where(procedures)}: {why}"
         for (procedures, why), kinds in same.items()
     ]
+
+
+def _where(procedures: tuple[str, ...]) -> str:
+    """``7 procedure(s) (600, ...) and the static files``: the static hostile files are
+    timed as a group of their own, not a procedure."""
+    named = [p for p in procedures if p != STATIC]
+    told = [f"{len(named)} procedure(s) ({', '.join(named)})"] if named else []
+    told += ["the static files"] if STATIC in procedures else []
+    return " and ".join(told)
 
 
 def _example(d: Difference) -> str:

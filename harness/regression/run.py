@@ -197,6 +197,23 @@ def _rebuilt_note(base: Baseline, corpus: Sequence[CorpusEntry]) -> list[str]:
     ]
 
 
+def _unrecorded_note(base: Baseline, corpus: Sequence[CorpusEntry]) -> list[str]:
+    """A note naming the dossiers of today's corpus the baseline holds no outcome for (the
+    fixtures gained them since it was recorded): there is nothing to compare them with, so
+    they are not judged, and a run that judged fewer than it replayed says so."""
+    unrecorded = sorted(e.name for e in corpus if e.name not in base.outcomes)
+    if not unrecorded:
+        return []
+    shown = ", ".join(unrecorded[:3])
+    more = f" and {len(unrecorded) - 3} more" if len(unrecorded) > 3 else ""
+    return [
+        f"{len(unrecorded)} dossier(s) of today's corpus are not in baseline {base.name} "
+        f"({shown}{more}): the fixtures gained them since it was recorded, so they were "
+        "replayed but not judged; re-record the baseline against the known-good gateway to "
+        "judge them"
+    ]
+
+
 def _masks_digest(masks_path: Path | None) -> str:
     return file_sha256(masks_path or baselines_dir() / "masks.yaml")
 
@@ -417,13 +434,13 @@ def regress(
     pki = pki or ensure_pki()
     base = load_baseline(baseline, root)
     declared = load_expectations(expectations)
+    notes = _empty_expectations(expectations, declared)
     thresholds = thresholds or LatencyThresholds()
     masks = load_masks(masks_path)
-    notes = []
     if base.masks_sha256 and base.masks_sha256 != _masks_digest(masks_path):
         notes.append("the masks changed since this baseline was recorded; re-record it")
     corpus = build_corpus(base.recipe, pki)
-    notes += _rebuilt_note(base, corpus)
+    notes += _rebuilt_note(base, corpus) + _unrecorded_note(base, corpus)
     hint = (
         f"pass a token of {base.recipe.ivan_code}, or record a baseline for the token's "
         "I-VAN first (bhxh-harness record --ivan CODE ...)"
@@ -472,13 +489,24 @@ def regress(
     notes += extra_catalogs_note(base.gateway, base.catalogs, run.catalogs, moved, found)
     found += [d for new in newer for d in new.differences]
     intended, unintended, unused = apply_expectations(found, declared)
-    impact = catalog_impact(base.catalogs, run.catalogs, found)
+    impact = catalog_impact(base.catalogs, run.catalogs, found, moved)
     return RegressionResult(
         base, run.target, corpus, run, unintended, intended, unused, latency, thresholds,
         impact, notes + run.notes, unjudged,
         started_at=started_at, run_id=run_id, new_catalogs=newer, unexercised=unknown,
         causes=causes(moved),
     )  # fmt: skip
+
+
+def _empty_expectations(path: Path | None, declared: list[Expectation]) -> list[str]:
+    """A note when ``--expectations`` names a file that declares nothing: the run judges
+    every difference unintended, which a user who meant to excuse some should hear of."""
+    if path is None or declared:
+        return []
+    return [
+        f"expectations file {path} declares no intended difference (it is empty, or its "
+        "`expected` list is): every difference counts as unintended"
+    ]
 
 
 def _judge_latency(

@@ -6,6 +6,11 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+SHOW_EVIDENCE = "show-evidence"
+"""An evidence key by which a case that did not fail asks for its evidence to be shown
+anyway (index.html details only failed cases otherwise; junit.xml gives it as the case's
+system-out); its value says why."""
+
 
 class Outcome(StrEnum):
     """A case's verdict, worst last so ``max`` gives the run's."""

@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 from lxml import etree
 
-from harness.reporting.events import CaseResult, Outcome, RunInfo
+from harness.reporting.events import SHOW_EVIDENCE, CaseResult, Outcome, RunInfo
 
 
 def readable(text: str) -> str:
@@ -55,18 +55,29 @@ def write_junit(path: Path, info: RunInfo, cases: Sequence[CaseResult]) -> None:
         if case.outcome in (Outcome.FAILED, Outcome.ERROR):
             tag = "failure" if case.outcome is Outcome.FAILED else "error"
             failure = _node(node, tag, message=case.message[:500])
-            failure.text = readable(
-                "\n".join(
-                    [f"requirement: {case.requirement}", f"reproduce: {case.reproduce}"]
-                    + [f"{k}: {v}" for k, v in case.evidence.items()]
-                )
-            )
+            said = (("requirement", case.requirement), ("reproduce", case.reproduce))
+            lines = [f"{k}: {v}" for k, v in said if v]  # an interrupted run's case has none
+            lines += [f"{k}: {v}" for k, v in case.evidence.items()]
+            failure.text = readable("\n".join(lines) or case.message)
         elif case.outcome is Outcome.SKIPPED:
             _node(node, "skipped", message=case.message[:500])
+        elif SHOW_EVIDENCE in case.evidence:
+            _system_out(node, case)
     # Python writes the file, not lxml: lxml encodes a str path as strict UTF-8, so a folder
     # typed under an ASCII locale (its bytes kept as surrogate escapes) could not be written.
     path.write_bytes(
         etree.tostring(suite, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    )
+
+
+def _system_out(node: Any, case: CaseResult) -> None:
+    """A passed case's message and evidence, when it asks for them to be shown (what an
+    intended difference excused and why): CI shows a pass, not what it let through."""
+    out = _node(node, "system-out")
+    out.text = readable(
+        "\n".join(
+            [case.message] + [f"{k}: {v}" for k, v in case.evidence.items() if k != SHOW_EVIDENCE]
+        )
     )
 
 
@@ -92,10 +103,13 @@ def _matrix(cases: list[dict[str, Any]]) -> tuple[list[str], list[str], dict[tup
 
 
 def write_html(path: Path, data: dict[str, Any]) -> None:
-    """Verdict first, then the matrix of cases by procedure, then each failure's evidence."""
+    """Verdict first, then the matrix of cases by procedure, each failure's evidence, the
+    evidence of passed cases that ask for it, and why each skipped case was skipped."""
     rows, procedures, cells = _matrix(data["cases"])
     failures = [c for c in data["cases"] if c["outcome"] in ("failed", "error")]
+    skipped = [c for c in data["cases"] if c["outcome"] == "skipped"]
     html = _ENV.get_template("report.html.j2").render(
-        data=data, rows=rows, procedures=procedures, cells=cells, failures=failures
-    )
+        data=data, rows=rows, procedures=procedures, cells=cells, failures=failures,
+        skipped=skipped, show=SHOW_EVIDENCE,
+    )  # fmt: skip
     path.write_text(readable(html), encoding="utf-8")

@@ -109,7 +109,7 @@ def test_a_busy_machine_slowing_everything_alike_is_not_a_regression() -> None:
     ("text", "message"),
     [
         ("expected:\n  - kind: newly-rejected\n    procdure: '600'\n    reason: r\n",
-         r"bad\.yaml:2: expectation 1: unknown key procdure"),
+         r"bad\.yaml:3: expectation 1: unknown key procdure"),  # the key's own line
         ("expect:\n  - {kind: newly-rejected, reason: r}\n",
          r"bad\.yaml:1: .*holds a list `expected` and nothing else \(found: expect\)"),
         ("expected:\n  - {kind: 'chnged-*', reason: r}\n",
