@@ -98,6 +98,13 @@ def reach(
                 f"gateway {url} does not speak TLS ({reason})",
                 hint="use its http:// URL, or serve it with a certificate",
             ) from None
+        mismatch = _host_mismatch(exc)
+        if mismatch:  # the CA may be the right one: another --ca-bundle would not help
+            raise ConfigError(
+                f"gateway {url}: its TLS certificate is not valid for that host name ({mismatch})",
+                hint="use a host name or address the certificate was issued for (its "
+                "subjectAltName) in the URL, or --insecure for a test gateway",
+            ) from None
         raise ConfigError(
             f"gateway {url}: its TLS certificate is not trusted ({reason})", hint=UNTRUSTED_HINT
         ) from None
@@ -126,6 +133,17 @@ def failure(exc: requests.RequestException) -> str:
     ):
         return "it is not an http:// or https:// URL"
     return _reason(exc)
+
+
+def _host_mismatch(exc: BaseException) -> str:
+    """OpenSSL's words when the certificate is sound but names other hosts ("Hostname
+    mismatch, certificate is not valid for 'localhost'."), else ""."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        said = str(getattr(exc, "verify_message", "") or "")
+        if "mismatch" in said.lower():
+            return said.rstrip(".")
+    return ""
 
 
 def _reason(exc: BaseException) -> str:

@@ -65,6 +65,20 @@ def test_reach_says_what_to_do(https: tuple[str, Path]) -> None:
         reach(gateway_session(), "https://127.0.0.1:9")
 
 
+def test_a_certificate_for_another_host_name_is_not_blamed_on_the_ca(
+    https: tuple[str, Path],
+) -> None:
+    """The right --ca-bundle, a host name the certificate does not cover: "pass
+    --ca-bundle" sent the user after a file they had already given."""
+    url, certificate = https
+    with pytest.raises(ConfigError) as caught:
+        reach(gateway_session(str(certificate)), url.replace("127.0.0.1", "localhost"))
+    said = str(caught.value)
+    assert "not valid for that host name (Hostname mismatch" in said and "'localhost'" in said
+    assert "--ca-bundle" not in str(caught.value.hint)
+    assert "host name or address the certificate was issued for" in str(caught.value.hint)
+
+
 def test_both_options_at_once_are_refused() -> None:
     with pytest.raises(ConfigError, match="exclude each other"):
         verify_option(True, "bundle.pem")
