@@ -243,7 +243,11 @@ def _check_copy(name: str, node: dict[str, Any], path: Path) -> None:
 def defect(name: str) -> Defect:
     defects = load_defects()
     if name not in defects:
-        raise FactoryError(f"unknown defect {name!r}", hint=f"known defects: {', '.join(defects)}")
+        raise FactoryError(
+            f"unknown defect {name!r}",
+            hint=f"{did_you_mean(name, defects)}known defects: {', '.join(defects)} "
+            "(bhxh-harness dossier defects lists them)",
+        )
     return defects[name]
 
 

@@ -53,3 +53,18 @@ def test_a_master_port_in_use_is_refused_with_a_hint() -> None:
             check_master_address(Master("127.0.0.1", port))
     assert f"--master-port {port} is in use" in str(caught.value)
     assert caught.value.hint is not None and "or 0 for any free one" in caught.value.hint
+
+
+def test_piped_the_table_keeps_one_line_a_defect() -> None:
+    """Rich wrapped a piped table at 80 columns (`period-before-in-f` / `orce`): grep
+    found half a name."""
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(main, ["dossier", "defects"])
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    assert len(rows) == len(load_defects())
+    assert {row.split("│")[1].strip() for row in rows} == set(load_defects())
+
+
+def test_a_misspelt_defect_gets_a_did_you_mean() -> None:
+    result = CliRunner().invoke(main, ["dossier", "build", "600", "--defect", "wage-below-minimun"])
+    assert result.exit_code == 2, result.output
+    assert "Hint: did you mean 'wage-below-minimum'? known defects: " in result.output
