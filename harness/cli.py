@@ -425,7 +425,8 @@ BUILD_EXIT_CODES = (
     type=int,
     default=0,
     show_default=True,
-    help="Seed of the generated people, places and figures (same seed, same dossier).",
+    help="Seed of the generated people, places and figures (same seed, same content; the "
+    "signatures carry the time of signing, so the bytes differ).",
 )
 @click.option("--defect", type=NAME, help="A named defect from fixtures/dossiers/defects.yaml.")
 @click.option(
