@@ -34,13 +34,13 @@ class UnsignedForm(ReferenceIvan):
 
 
 class ExpiredCertificate(ReferenceIvan):
-    """Signs with a stale token in its config: another company's certificate, expired a
-    month ago, so neither the employer's (CERT-SIG-01/02) nor valid (CERT-PKI-01)."""
+    """Signs with a stale token in its config: the employer's previous certificate,
+    expired a month ago, so the employer's (CERT-SIG-01/02) but not valid (CERT-PKI-01)."""
 
     name = "expired-certificate"
 
     def signer(self, job: Job) -> Credential:
-        return self.pki.credential("unit-expired")
+        return self.pki.credential("unit-previous")
 
 
 class SignsAsIvan(ReferenceIvan):

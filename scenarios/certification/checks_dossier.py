@@ -96,11 +96,16 @@ Stranger = tuple[str, x509.Certificate, x509.Certificate]
 def _strangers(
     obs: Observation, record: JobRecord, targets: list[tuple[str, str, etree._Element]]
 ) -> list[Stranger]:
-    """Documents signed with another certificate than the employer's the job handed over
-    (``signer_files``): a signature that verifies is not yet the employer's."""
+    """Documents signed by another subject than the employer's certificate the job handed
+    over (``signer_files``): a signature that verifies is not yet the employer's. The
+    subject names who signed; whether that certificate was valid is CERT-PKI-01's."""
     employer = ensure_pki(obs.context.pki_dir).credential(record.job.signer).certificate
     signers = ((name, _signer_certificate(root, node)) for name, node, root in targets)
-    return [(name, c, employer) for name, c in signers if c is not None and c != employer]
+    return [
+        (name, c, employer)
+        for name, c in signers
+        if c is not None and c.subject != employer.subject
+    ]
 
 
 def _targets(
@@ -133,11 +138,9 @@ def _signatures(obs: Observation, *, forms: bool, certificates: bool) -> str:
 
 
 def _not_the_employer(strangers: list[Stranger]) -> CaseFailed:
-    """Names both subjects (with serials when a renewed certificate shares the subject)."""
+    """Names both subjects (the report beside it gives each certificate's serial)."""
     employer = strangers[0][2].subject.rfc4514_string()
     signers = sorted({s.subject.rfc4514_string() for _, s, _ in strangers})
-    if employer in signers:
-        employer, signers = _who(strangers[0][2]), sorted({_who(s) for _, s, _ in strangers})
     return CaseFailed(
         f"{len(strangers)} signature(s) made by {'; '.join(signers)}, not by the employer "
         f"certificate the job handed over ({employer}): sign with the job's signer_files; "
