@@ -116,10 +116,11 @@ def _nfd_targets(ctx: MutationContext) -> list[tuple[str, str, int, str]]:
     return targets
 
 
-def decomposed(ctx: MutationContext) -> Offer | None:
+def decomposed(ctx: MutationContext, prefix: str = "encoding") -> Offer | None:
     """The valid dossier with every Vietnamese name of one form written decomposed (NFD),
     as a file saved on macOS arrives; None when no form has such a name. Still valid:
-    the gateway compares names after NFC and answers only the RULE-101 warning."""
+    the gateway compares names after NFC and answers only the RULE-101 warning. Named
+    ``<prefix>:nfd-form:<form>`` (``valid:quirk`` when drawn as a valid case)."""
     targets: dict[str, list[tuple[str, int, str]]] = {}
     for doc, path, index, text in _nfd_targets(ctx):
         targets.setdefault(doc, []).append((path, index, text))
@@ -135,7 +136,7 @@ def decomposed(ctx: MutationContext) -> Offer | None:
                 one(root)
 
         return Mutation(
-            f"encoding:nfd-form:{doc}",
+            f"{prefix}:nfd-form:{doc}",
             frozenset(),
             lambda c: c.edit(doc, change),
             expected_warnings=frozenset({"RULE-101"}),

@@ -46,11 +46,31 @@ def _check_folders(out: Path | None, found: Path | None) -> None:
     )
 
 
+def _check_gateway_options(gateway: str, token: str | None, release: str | None) -> None:
+    """Refuse options the chosen gateway would ignore: a run that silently drops one is
+    not the run that was asked for."""
+    if gateway != LOCAL and release:
+        raise UsageError(
+            f"--release {release}: only --gateway {LOCAL} can simulate a release",
+            hint=f"leave --release out for a URL, or give --gateway {LOCAL} --release {release}",
+        )
+    if gateway == LOCAL and token:
+        raise UsageError(
+            f"--token is for a gateway URL: --gateway {LOCAL} submits with the I-VAN's own token",
+            hint="leave --token out, or give --gateway <the gateway's base URL>",
+        )
+
+
 @contextmanager
 def _target(
-    gateway: str, token: str | None, pool: DossierPool, verify_tls: Verify
+    gateway: str,
+    token: str | None,
+    pool: DossierPool,
+    verify_tls: Verify,
+    release: str | None = None,
 ) -> Iterator[HttpTarget]:
-    """The gateway to fuzz, submitting as the I-VAN ``pool``'s dossiers name."""
+    """The gateway to fuzz, submitting as the I-VAN ``pool``'s dossiers name (in process:
+    simulating ``release``, a faulty release of ``fixtures/releases``)."""
     ivan = pool.factory.ivan[0]
     if gateway != LOCAL:
         url = base_url(gateway)
@@ -61,13 +81,16 @@ def _target(
         return
     from harness.identities import token_of
     from mock_gateway.config import DEFAULT_IVAN_TOKENS
+    from mock_gateway.releases import load_release
     from mock_gateway.testing import InProcessGateway
     from mock_gateway.transport import DEFAULT_BASE_URL
 
+    load_release(release)  # an unknown name is refused, with the known ones
     tokens = {ivan: token_of(ivan), **DEFAULT_IVAN_TOKENS}  # ours: it knows --ivan
-    with InProcessGateway(pki=pool.pki, ivan_tokens=tokens) as local:
+    with InProcessGateway(pki=pool.pki, ivan_tokens=tokens, release=release) as local:
         session = local.session(DEFAULT_BASE_URL, ivan=ivan)
-        yield HttpTarget(session, DEFAULT_BASE_URL, name="inproc")
+        name = LOCAL + (f"[{release}]" if release else "")  # as regress names it
+        yield HttpTarget(session, DEFAULT_BASE_URL, name=name)
 
 
 def _probe(pool: DossierPool) -> bytes | None:
@@ -79,9 +102,11 @@ def _probe(pool: DossierPool) -> bytes | None:
     return ivan_probe(pool.factory.build(first, 0).envelope)
 
 
-def _replay(target: HttpTarget, verify_tls: Verify, ivan: str) -> GatewayReplay | None:
+def _replay(
+    gateway: str, target: HttpTarget, verify_tls: Verify, ivan: str
+) -> GatewayReplay | None:
     """For a URL run, reproduce lines that send the found dossier to that gateway."""
-    return None if target.name == LOCAL else GatewayReplay(target.base_url, verify_tls, ivan)
+    return None if gateway == LOCAL else GatewayReplay(target.base_url, verify_tls, ivan)
 
 
 def _pool(version: str | None, ivan: str, procedures: tuple[str, ...]) -> DossierPool:
@@ -102,7 +127,8 @@ def _pool(version: str | None, ivan: str, procedures: tuple[str, ...]) -> Dossie
 
 
 VALID = "valid"
-"""The valid dossiers as a family: every run mixes them in; named alone, nothing else."""
+"""The valid dossiers as a family (some in a quirk real software writes: NFD names, a GUID
+signature Id...): every run mixes them in; named alone, nothing else."""
 
 
 def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -116,8 +142,8 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
     if unknown:
         raise UsageError(
             f"--family {', '.join(unknown)}: not a mutation family",
-            hint=f"choose among {', '.join(FAMILIES)}, or {VALID} (the valid dossiers alone; "
-            "every run mixes them in)",
+            hint=f"choose among {', '.join(FAMILIES)}, or {VALID} (the valid dossiers alone, "
+            "some in real-world quirks; every run mixes them in)",
         )
     return tuple(n for n in names if n != VALID)
 
@@ -130,6 +156,11 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
     help="'inproc' or a gateway's base URL.",
 )
 @click.option("--token", type=TOKEN, help="I-VAN bearer token (for a URL).")
+@click.option(
+    "--release",
+    type=NAME,
+    help="inproc only: simulate this faulty release (fixtures/releases).",
+)
 @click.option(
     "--ivan",
     default=DEFAULT_IVAN_CODE,
@@ -156,7 +187,9 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
     "families",
     multiple=True,
     help="Mutation family (repeatable; default: every one), or valid: the valid dossiers "
-    "alone (every run mixes them in).",
+    "alone, some in quirks real software writes (NFD names, a GUID signature Id; every run "
+    "mixes them in). A family that applies to none of the procedures is refused; one that "
+    "got no case makes the run INCOMPLETE (exit 3).",
 )
 @click.option(
     "--procedure",
@@ -184,6 +217,7 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
 def fuzz(
     gateway: str,
     token: str | None,
+    release: str | None,
     ivan: str,
     budget: int | None,
     duration: float | None,
@@ -201,24 +235,31 @@ def fuzz(
 
     Exits 0 when every property held, 1 when one broke (minimal dossiers are written as
     fixtures with a one-line reproduction), 2 for a usage error, 3 when the gateway
-    stopped answering during the run (no verdict, no fixture written).
+    stopped answering (or kept answering 429/503 with Retry-After) during the run (no
+    verdict, no fixture written) or a --family asked for got no case (INCOMPLETE: raise
+    --budget).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.fuzz.report import report_bundle
     from harness.fuzz.runner import CaseExecuted, Event, FuzzInterrupted, check_budget, run_fuzz
+    from harness.fuzz.strategies import check_applicable
 
     console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
     try:
         if budget is None and duration is None:
             budget = DEFAULT_BUDGET
         check_budget(budget, duration)  # before the catalog is loaded or a dossier signed
+        _check_gateway_options(gateway, token, release)
         chosen = _families(families)
         pool = _pool(version, ivan, procedures)
+        if chosen:  # before the gateway is reached: a family with nothing to break is refused
+            check_applicable(pool.catalog, procedures or pool.catalog.procedures, chosen, pool)
         verify = verify_option(insecure, ca_bundle)
+        meta = _meta(budget, duration, families, procedures, found)
         with (
-            _target(gateway, token, pool, verify) as target,
+            _target(gateway, token, pool, verify, release) as target,
             Progress(
                 TextColumn("fuzzing"),
                 BarColumn(),
@@ -237,13 +278,13 @@ def fuzz(
                 if isinstance(event, CaseExecuted):
                     progress.advance(task)
                 elif isinstance(event, FuzzInterrupted):
-                    stopped.extend(_stopped(event.report, out, console))
+                    stopped.extend(_stopped(event.report, out, console, meta))
 
             report = run_fuzz(
                 target, pool.catalog, budget=budget, duration=duration, seed=seed,
                 families=chosen, procedure=procedures or None, pki=pool.pki,
                 strict=not lenient, found=found,
-                on_event=on_event, replay=_replay(target, verify, ivan), ivan=ivan,
+                on_event=on_event, replay=_replay(gateway, target, verify, ivan), ivan=ivan,
             )  # fmt: skip
     except GatewayUnavailable as exc:  # not the gateway's failure, nor the user's
         click.echo(f"error: {exc}", err=True)
@@ -251,22 +292,67 @@ def fuzz(
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(USAGE)
-    folder = report_bundle(report, out).write()
-    _summary(console, report, "PASSED" if report.ok else "FAILED")
+    unrun = [f for f in dict.fromkeys(families) if not _count(report, f)]
+    verdict = "FAILED" if not report.ok else "INCOMPLETE" if unrun else "PASSED"
+    meta["unrun_families"] = unrun
+    folder = report_bundle(report, out, meta).write()
+    _summary(console, report, verdict)
+    if unrun and report.ok:
+        console.print(
+            f"no verdict on --family {', '.join(unrun)}: no case of it ran in {report.cases} "
+            "cases; raise --budget (or --duration)"
+        )
     console.print(f"report: {folder / 'index.html'}")
-    sys.exit(0 if report.ok else 1)
+    sys.exit(1 if not report.ok else UNAVAILABLE if unrun else 0)
+
+
+def _count(report: FuzzReport, family: str) -> int:
+    """Cases of ``family`` the run sent."""
+    tally = report.families.get(family)
+    return 0 if tally is None else tally.executed
+
+
+def _meta(
+    budget: int | None,
+    duration: float | None,
+    families: tuple[str, ...],
+    procedures: tuple[str, ...],
+    found: Path | None,
+) -> dict[str, object]:
+    """What the run was asked, for results.json: with the command that runs it again."""
+    from harness.reporting.command_line import command_line
+
+    return {
+        "budget": budget,
+        "duration": duration,
+        "families": list(families) or "all",
+        "procedures": list(procedures) or "all",
+        "found": str(found_dir(found).resolve()),
+        "reproduce": command_line(click.get_current_context(), secrets=("token",)),
+    }
 
 
 def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
-    """The verdict line, then each distinct failure with the line that replays it."""
+    """The verdict line, the cases each family got, then each distinct failure (one per
+    cause: see :func:`harness.fuzz.runner._cause`) with where it showed and the line that
+    replays it."""
     console.print(
         f"fuzz: {verdict}: {len(report.failures)} distinct failure(s) in {report.cases} "
         f"cases ({report.elapsed:.1f} s, {report.cases_per_second:.0f}/s)"
     )
+    if report.families:
+        counts = ", ".join(f"{k} {v.executed}" for k, v in sorted(report.families.items()))
+        console.print(f"  cases by family: {counts}", markup=False)
     for failure in report.failures:
-        console.print(f"  {failure.check} [{failure.family}] {_where(failure)}: {failure.reason}")
+        line = f"  {failure.check} [{failure.family}] {_where(failure)}: {failure.reason}"
+        console.print(line, markup=False)  # [valid], mutation[0]: text, not rich markup
+        if failure.detail:
+            console.print(f"    gateway said: {failure.detail}", markup=False)
+        if len(failure.seen) > 1:
+            cells = ", ".join(f"{family}@{procedure}" for family, procedure in failure.seen)
+            console.print(f"    showed in: {cells} ({failure.occurrences} cases)", markup=False)
         if failure.evidence is not None:
-            console.print(f"    reproduce: {failure.evidence.command}")
+            console.print(f"    reproduce: {failure.evidence.command}", markup=False)
 
 
 def _where(failure: FuzzFailure) -> str:
@@ -275,7 +361,9 @@ def _where(failure: FuzzFailure) -> str:
     return f"procedure {failure.procedure or '?'}{forms}"
 
 
-def _stopped(report: FuzzReport, out: Path | None, console: Console) -> list[ReportBundle]:
+def _stopped(
+    report: FuzzReport, out: Path | None, console: Console, meta: dict[str, object]
+) -> list[ReportBundle]:
     """A stopped campaign's failures so far, and its report begun (written, marked
     interrupted, as the command exits), unless no case ran: then there is nothing to report."""
     from harness.fuzz.report import report_bundle
@@ -283,4 +371,4 @@ def _stopped(report: FuzzReport, out: Path | None, console: Console) -> list[Rep
     if not report.cases:
         return []
     _summary(console, report, "STOPPED")
-    return [report_bundle(report, out).begin()]
+    return [report_bundle(report, out, meta).begin()]

@@ -4,8 +4,9 @@ A fuzz failure is only useful if someone can replay it tomorrow without hypothes
 dossier bytes go to ``<dir>/<sha>.xml`` (``fixtures/dossiers/found`` by default, so a
 found bug can be committed as a regression case) and a sidecar ``<sha>.txt`` whose first
 line is the one command that shows the verdict again, followed by what was expected and
-what the target answered. The file name is the content hash, so the same failure found
-twice is written once.
+what the target answered. The file name is a digest of the property, the dossier's spec
+and the mutation (which decide the bytes but for the signatures' SigningTime), so the same
+failure found twice is written once.
 
 In a hypothesis test, every failing call during shrinking is recorded and only the last
 one per property and family is written: hypothesis replays the minimal example last.
@@ -58,21 +59,24 @@ class GatewayReplay:
     verify_tls: bool | str = True
     ivan: str | None = None
 
-    def command(self, path: Path) -> str:
-        """``curl`` posting ``path`` under a fresh message id; the token stays ``<token>``,
-        a credential has no place in a report or a fixture."""
+    def command(self, path: Path, *, twice: bool = False) -> str:
+        """``curl`` posting ``path`` under a fresh message id; ``twice``: the same body twice
+        under one fixed id, as an idempotency failure needs to show again. The token stays
+        ``<token>``: a credential has no place in a report or a fixture."""
         tls = ""
         if self.verify_tls is False:
             tls = " --insecure"
         elif isinstance(self.verify_tls, str):
             tls = f" --cacert {shlex.quote(str(Path(self.verify_tls).resolve()))}"
-        return (
+        fresh = "fuzz-replay-$(date +%s%N)"
+        post = (
             f"curl -sS{tls} -X POST -H 'Authorization: Bearer <token>' "
             "-H 'Content-Type: application/xml' "
-            '-H "X-Message-Id: fuzz-replay-$(date +%s%N)" '
+            f'-H "X-Message-Id: {"$id" if twice else fresh}" '
             f"--data-binary @{shlex.quote(str(path.resolve()))} "
             f"{shlex.quote(self.url.rstrip('/') + '/api/v1/dossiers')}"
         )
+        return f"id={fresh}; {post}; echo; {post}" if twice else post
 
 
 def reproduce_command(path: Path, catalog_version: str, pki_dir: Path | None = None) -> str:
@@ -98,26 +102,32 @@ def write_evidence(
 ) -> Evidence:
     """Write the failing case's bytes and a note; returns where and how to replay them
     (against ``replay``'s gateway when the run fuzzed a URL)."""
+    from harness.fuzz.properties import requirement
+
     case = failure.case
-    folder = found_dir(directory)
+    folder = found_dir(directory).resolve()  # absolute, like the reproduce line
     folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(case.body).hexdigest()[:16]
-    dossier, note = folder / f"{digest}.xml", folder / f"{digest}.txt"
+    name = evidence_name(failure.check, str(case.spec), case.name)
+    dossier, note = folder / f"{name}.xml", folder / f"{name}.txt"
     dossier.write_bytes(case.body)
     check = reproduce_command(dossier, case.spec.catalog_version, pki_dir)
-    command = check if replay is None else replay.command(dossier)
+    twice = failure.check == "idempotent"
+    command = check if replay is None else replay.command(dossier, twice=twice)
     expected = ",".join(sorted(case.expected_codes)) or "accepted"
     if case.expected_warnings:
         expected += f" with warning {','.join(sorted(case.expected_warnings))}"
     lines = [
         command,
         f"property: {failure.check}",
+        f"requirement: {requirement(failure.check)}",
         f"reason: {failure.reason}",
         f"mutation: {case.name}",
         f"expected: {expected}",
-        f"answer: {failure.observation.describe()}",
-        f"dossier: {case.spec}",
+        f"answer: {failure.observation.answer_for(failure.check)}",
     ]
+    if failure.observation.detail:
+        lines.append(f"gateway said: {failure.observation.detail}")
+    lines.append(f"dossier: {case.spec}")
     if replay is not None:
         lines.insert(1, f"expected verdict: {check}")
         if replay.ivan:
@@ -126,6 +136,15 @@ def write_evidence(
         lines += ["", failure.observation.error]
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return Evidence(dossier, note, command)
+
+
+def evidence_name(check: str, spec: str, mutation: str) -> str:
+    """The file name of a failure's evidence: a digest of what decides it. Not the bytes:
+    each signing stamps a new SigningTime, so the same failure found twice would be saved
+    twice. Not the unsigned content (``harness.regression.fingerprint.content_digest``):
+    a hostile or broken-encoding mutant does not parse, and is digested with its signatures."""
+    key = "\n".join((check, spec, mutation)).encode()
+    return hashlib.sha256(key).hexdigest()[:16]
 
 
 class EvidenceLog:
@@ -166,6 +185,7 @@ __all__ = [
     "Evidence",
     "EvidenceLog",
     "GatewayReplay",
+    "evidence_name",
     "found_dir",
     "hunt",
     "reproduce_command",

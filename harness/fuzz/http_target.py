@@ -11,13 +11,14 @@ any case: a wrong URL or token would otherwise fail every case and fill ``found/
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 
 import requests
 
-from harness.client import parse_answer
+from harness.client import parse_answer, retry_after
 from harness.errors import ConfigError, GatewayUnavailable
-from harness.fuzz.target import Retrieved, Submitted
+from harness.fuzz.target import Retrieved, Submitted, finding_detail, is_error
 from harness.gateway_url import check_token, gateway_base_url, refuse_foreign_token
 from harness.tls import Verify, failure, gateway_session, reach
 from harness.xmlsafe import XMLRejected, parse_xml
@@ -57,7 +58,9 @@ class HttpTarget:
         answer = parse_answer(response.status_code, response.content)
         codes = tuple(f.code for f in answer.findings)
         receipt = answer.ma_gdich or None if response.status_code == 202 else None
-        return Submitted(response.status_code, codes, receipt)
+        errors = [f for f in answer.findings if is_error(f.code)]
+        detail = finding_detail(errors[0]) if errors else ""
+        return Submitted(response.status_code, codes, receipt, detail, _asked_to_wait(response))
 
     def fetch(self, receipt_id: str) -> Retrieved:
         """Read the dossier back; its stored bytes when the status carries them.
@@ -73,7 +76,7 @@ class HttpTarget:
             self._check_still_there(exc)
             raise
         if not response.ok:
-            return Retrieved(response.status_code, None)
+            return Retrieved(response.status_code, None, _asked_to_wait(response))
         try:
             stored = parse_xml(response.content).findtext("HOSO/NOI_DUNG_HOSO")
         except XMLRejected:
@@ -90,6 +93,16 @@ class HttpTarget:
                 f"the gateway at {self.base_url} stopped answering (/healthz too): {failure(exc)}"
             )
             raise self.unavailable from None
+
+
+def _asked_to_wait(response: requests.Response) -> float | None:
+    """Seconds a 429, or a 503 with ``Retry-After``, asks to wait (0 when a 429 names none):
+    the gateway is busy or briefly down, which says nothing about the case. A 5xx without
+    ``Retry-After`` is None: an answer, judged like any other."""
+    asked = retry_after(response)
+    if response.status_code == 429:
+        return asked or 0.0
+    return asked if response.status_code == 503 else None
 
 
 def http_target(base_url: str, token: str, *, verify_tls: bool | str = True) -> HttpTarget:
@@ -123,7 +136,14 @@ def check_target(target: HttpTarget) -> None:
 
 def base_url(gateway: str) -> str:
     """``--gateway``'s base URL; a URL with a path is refused (the target appends
-    ``/api/v1/...`` itself), and ``INPROC`` is told the local gateway's name."""
+    ``/api/v1/...`` itself), ``INPROC`` is told the local gateway's name, and
+    ``inproc[NAME]`` (how a report names a simulated release) is told ``--release``."""
+    simulated = re.fullmatch(rf"\s*{LOCAL}\[(.*)\]\s*", gateway, flags=re.IGNORECASE)
+    if simulated:
+        raise ConfigError(
+            f"--gateway {gateway}: a simulated release is chosen with --release",
+            hint=f"--gateway {LOCAL} --release {simulated.group(1).strip() or 'NAME'}",
+        )
     base, problem = gateway_base_url(gateway, local=LOCAL)
     if problem:
         raise ConfigError(

@@ -26,6 +26,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from harness.errors import ConformanceFinding
 from harness.fuzz._watchdog import CallTimedOut, Watchdog
@@ -38,7 +39,11 @@ DEFAULT_TIMEOUT = 5.0
 
 @dataclass(frozen=True)
 class Observation:
-    """What happened when one case was sent: the answer, or the crash or timeout."""
+    """What happened when one case was sent: the answer, or the crash or timeout.
+
+    ``unavailable`` says why no answer counts: the gateway kept asking to wait (429, or
+    503 with ``Retry-After``) past :data:`MAX_WAIT`; no property is judged on it.
+    """
 
     case: FuzzCase
     answer: Submitted | None
@@ -48,22 +53,49 @@ class Observation:
     retrieved: Retrieved | None = None
     strict: bool = True
     replayed: Submitted | None = None  # the same body resent under the same message id
+    unavailable: str | None = None
 
     @property
     def timed_out(self) -> bool:
-        return self.answer is None and self.error is None
+        return self.answer is None and self.error is None and self.unavailable is None
 
     @property
     def errors(self) -> tuple[str, ...]:
         return () if self.answer is None else tuple(c for c in self.answer.codes if is_error(c))
+
+    @property
+    def detail(self) -> str:
+        """Where the first error of the answer points and what it says ("" if none)."""
+        return "" if self.answer is None else self.answer.detail
 
     def describe(self) -> str:
         if self.error is not None:
             return f"raised {self.error.splitlines()[-1]}"
         if self.answer is None:
             return f"no answer within {self.timeout:g} s"
-        codes = ",".join(self.answer.codes) or "no codes"
-        return f"HTTP {self.answer.status} {codes} in {self.elapsed * 1000:.0f} ms"
+        return f"{answered(self.answer)} in {self.elapsed * 1000:.0f} ms"
+
+    def answer_for(self, check: str) -> str:
+        """The answer that broke ``check``: the resent one for ``idempotent``, the read
+        back for ``acknowledged-retrievable``, each after the first answer it follows."""
+        first = self.describe()
+        if check == "idempotent" and self.replayed is not None:
+            again = answered(self.replayed, receipt=True)
+            return f"{first}, then resent under the same X-Message-Id: {again}"
+        if check == "acknowledged-retrievable":
+            got = "nothing" if self.retrieved is None else f"HTTP {self.retrieved.status}"
+            return f"{first}, then reading it back: {got}"
+        return first
+
+
+def answered(answer: Submitted, *, receipt: bool = False) -> str:
+    """``HTTP 409 DUP-001`` (each code once, in the order answered), with ``receipt`` also
+    the receipt or ``no receipt``."""
+    codes = ",".join(dict.fromkeys(answer.codes)) or "no codes"
+    text = f"HTTP {answer.status} {codes}"
+    if receipt:
+        text += f", receipt {answer.receipt_id}" if answer.receipt_id else ", no receipt"
+    return text
 
 
 class PropertyFailed(ConformanceFinding):
@@ -83,6 +115,21 @@ class PropertyFailed(ConformanceFinding):
 
 Check = Callable[[Observation], str | None]
 CHECKS: dict[str, Check] = {}
+
+REQUIREMENT = (
+    "DESIGN.md Suites/Fuzz: valid accepted, each mutation rejected with its code, never 5xx"
+)
+"""What most properties hold the gateway to; :data:`REQUIREMENTS` names the others'."""
+REQUIREMENTS = {
+    "idempotent": "DESIGN.md Gateway API: the same X-Message-Id with the same body returns "
+    "the same receipt",
+    "acknowledged-retrievable": "DESIGN.md Suites/Fuzz: never a lost acknowledged dossier",
+}
+
+
+def requirement(check: str) -> str:
+    """The rule of DESIGN.md that property ``check`` holds the gateway to."""
+    return REQUIREMENTS.get(check, REQUIREMENT)
 
 
 def check(name: str) -> Callable[[Check], Check]:
@@ -165,14 +212,54 @@ def _idempotent(obs: Observation) -> str | None:
         return None
     if again.status != answer.status or again.receipt_id != answer.receipt_id:
         return (
-            f"resending under the same message id answered HTTP {again.status} "
-            f"receipt {again.receipt_id}, not HTTP {answer.status} receipt {answer.receipt_id}"
+            f"resending under the same message id answered {answered(again, receipt=True)}, "
+            f"not HTTP {answer.status} with receipt {answer.receipt_id}"
         )
     return None
 
 
 _WATCHDOG = Watchdog()
 _MESSAGES = itertools.count(1)
+
+MAX_WAIT = 60.0
+"""Seconds one request may spend waiting out a gateway that asks to wait (429, 503 with
+``Retry-After``) before the gateway counts as unavailable and the run ends, no verdict."""
+MAX_ATTEMPTS = 6
+"""Times one request is sent to such a gateway, as the reference client's retry policy."""
+FIRST_BACKOFF = 0.5
+"""Seconds before the first retry of a 429 that names no ``Retry-After`` (then doubled)."""
+
+
+class _StillUnavailable(Exception):
+    """The gateway kept asking to wait past :data:`MAX_WAIT` or :data:`MAX_ATTEMPTS`."""
+
+
+Answered = TypeVar("Answered", Submitted, Retrieved)
+
+
+def _wait(seconds: float) -> None:
+    """Sleep (a seam: tests wait no real time)."""
+    time.sleep(seconds)
+
+
+def _patiently(dog: Watchdog, call: Callable[[], Answered], timeout: float) -> Answered:
+    """``call()``'s answer once the gateway stops asking to wait, as ``regress`` and ``load``
+    retry: the same request again, after ``Retry-After`` (capped), bounded in total."""
+    waited = 0.0
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        answer: Answered = dog.call(call, timeout)
+        if answer.retry_after is None:
+            return answer
+        pause = min(answer.retry_after or FIRST_BACKOFF * 2 ** (attempt - 1), MAX_WAIT)
+        if attempt == MAX_ATTEMPTS or waited + pause > MAX_WAIT:
+            break
+        _wait(pause)
+        waited += pause
+    asked = "" if not answer.retry_after else f" (Retry-After: {answer.retry_after:g})"
+    raise _StillUnavailable(
+        f"it answered HTTP {answer.status}{asked} {attempt} time(s) in a row, "
+        f"over {waited:.0f} s of waiting"
+    )
 
 
 def observe(
@@ -183,25 +270,46 @@ def observe(
     strict: bool = True,
     watchdog: Watchdog | None = None,
 ) -> Observation:
-    """Send ``case`` under a fresh message id and read an acknowledged dossier back."""
+    """Send ``case`` under a fresh message id and read an acknowledged dossier back; a
+    gateway asking to wait is waited out (see :func:`_patiently`), the wait not timed."""
     dog = watchdog or _WATCHDOG
     message_id = f"{case.message_id}-{next(_MESSAGES)}"
-    start = time.perf_counter()
     try:
-        answer: Submitted = dog.call(lambda: target.submit(case.body, message_id), timeout)
+        return _observe(target, case, dog, message_id, timeout, strict)
+    except _StillUnavailable as exc:
+        return Observation(case, None, 0.0, timeout, strict=strict, unavailable=str(exc))
+
+
+def _observe(
+    target: Target, case: FuzzCase, dog: Watchdog, message_id: str, timeout: float, strict: bool
+) -> Observation:
+    start = time.perf_counter()
+
+    def submit() -> Submitted:
+        nonlocal start
+        start = time.perf_counter()  # the last attempt is the one timed
+        return target.submit(case.body, message_id)
+
+    try:
+        answer: Submitted = _patiently(dog, submit, timeout)
     except CallTimedOut:
         return Observation(case, None, time.perf_counter() - start, timeout, strict=strict)
+    except _StillUnavailable:
+        raise
     except Exception as exc:
         text = "".join(traceback.format_exception(exc)).strip()
         return Observation(case, None, time.perf_counter() - start, timeout, text, strict=strict)
     elapsed = time.perf_counter() - start
     retrieved = replayed = None
     if answer.receipt_id is not None:
+        receipt = str(answer.receipt_id)
         try:
-            retrieved = dog.call(lambda: target.fetch(str(answer.receipt_id)), timeout)
-            replayed = dog.call(lambda: target.submit(case.body, message_id), timeout)
+            retrieved = _patiently(dog, lambda: target.fetch(receipt), timeout)
+            replayed = _patiently(dog, lambda: target.submit(case.body, message_id), timeout)
         except CallTimedOut:
             retrieved = retrieved or Retrieved(504, None)
+        except _StillUnavailable:
+            raise
         except Exception as exc:
             text = "".join(traceback.format_exception(exc)).strip()
             return Observation(case, answer, elapsed, timeout, text, strict=strict)
@@ -210,7 +318,9 @@ def observe(
 
 def failures(obs: Observation) -> list[PropertyFailed]:
     """Every property that does not hold for this observation, in judging order."""
-    found = []
+    found: list[PropertyFailed] = []
+    if obs.unavailable is not None:
+        return found  # the gateway asked to wait: nothing was answered to judge
     for name, function in CHECKS.items():
         reason = function(obs)
         if reason is not None:
@@ -239,10 +349,15 @@ def assert_case(
 __all__ = [
     "CHECKS",
     "DEFAULT_TIMEOUT",
+    "MAX_WAIT",
+    "REQUIREMENT",
+    "REQUIREMENTS",
     "Observation",
     "PropertyFailed",
+    "answered",
     "assert_case",
     "check",
     "failures",
     "observe",
+    "requirement",
 ]

@@ -42,7 +42,7 @@ from harness.fuzz.mutations import check_families
 from harness.fuzz.pool import DossierSpec
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
 from harness.fuzz.strategies import FuzzCase, fuzz_batches, fuzz_cases
-from harness.fuzz.target import Target
+from harness.fuzz.target import Target, is_error
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.reporting import new_run_id
 from harness.reporting.bundle import when_stopped
@@ -59,7 +59,8 @@ class FamilyCount:
 
 @dataclass(frozen=True)
 class FuzzFailure:
-    """One distinct failure: a property and a family, minimised if it could be."""
+    """One distinct failure: a property broken for one cause (the codes expected and
+    those answered, see :func:`_cause`), wherever it showed, minimised if it could be."""
 
     check: str
     family: str
@@ -73,6 +74,13 @@ class FuzzFailure:
     evidence: Evidence | None
     procedure: str = ""  # the minimal case's
     forms: tuple[str, ...] = ()  # its valid dossier's form files, e.g. D02-TS-505
+    detail: str = ""  # where the answer's first error points, and what it says
+    seen: tuple[tuple[str, str], ...] = ()  # every (family, procedure) it showed in
+
+    @property
+    def cell(self) -> str:
+        """The report's case that holds its minimal dossier: ``FUZZ-<family>@<procedure>``."""
+        return f"FUZZ-{self.family}@{self.procedure}"
 
 
 @dataclass
@@ -202,13 +210,15 @@ def run_fuzz(
     report = FuzzReport(
         name, catalog.version, seed, ivan=ivan, started_at=started_at, run_id=run_id
     )
-    first: dict[tuple[str, str], PropertyFailed] = {}
-    counts: dict[tuple[str, str], int] = {}
+    first: dict[Cause, PropertyFailed] = {}
+    counts: dict[Cause, int] = {}
+    seen: dict[Cause, dict[tuple[str, str], None]] = {}  # where each showed, in order
+    written: set[Cause] = set()
     strategy = fuzz_batches(
         catalog,
         procedure,
         size=batch,
-        families=chosen,
+        families=None if wanted is None else chosen,  # None: no family to check applies
         pki=pki,
         settings=mutation_settings,
         valid=valid,
@@ -217,23 +227,30 @@ def run_fuzz(
     stops = _Stops()
     start = time.perf_counter()
     sent: list[FuzzCase] = []  # the last case sent: the one a gateway that went away got
+    lost: list[GatewayUnavailable] = []  # the gateway kept asking to wait
 
     def send(case: FuzzCase) -> Observation:
         stops.check()
         sent[:] = [case]
-        return observe(target, case, timeout=timeout, strict=strict)
+        obs = observe(target, case, timeout=timeout, strict=strict)
+        if obs.unavailable is not None and not lost:
+            lost.append(GatewayUnavailable(f"the gateway {name} is unavailable: {obs.unavailable}"))
+        return obs
+
+    def problem() -> GatewayUnavailable | None:
+        return _unavailable(target) or (lost[0] if lost else None)
 
     def gone() -> bool:
-        return _unavailable(target) is not None
+        return problem() is not None
 
     def exhausted() -> bool:
         over_time = duration is not None and time.perf_counter() - start >= duration
         return over_time or (budget is not None and report.cases >= budget) or gone()
 
     def no_verdict_if_gone() -> None:
-        problem = _unavailable(target)
-        if problem is not None:
-            raise _no_verdict(problem, report, len(first), sent[0] if sent else None)
+        why = problem()
+        if why is not None:
+            raise _no_verdict(why, report, len(first), sent[0] if sent else None)
 
     def judge(cases: list[FuzzCase]) -> None:
         for case in cases:
@@ -252,19 +269,23 @@ def run_fuzz(
                 tally.failed += bool(failed)
             report.mutations[case.kind] = report.mutations.get(case.kind, 0) + 1
             for failure in failed:
-                key = (failure.check, case.family)
+                key = _cause(failure)
                 counts[key] = counts.get(key, 0) + 1  # first: a stop between keeps both in step
+                seen.setdefault(key, {})[(case.family, case.spec.procedure)] = None
                 first.setdefault(key, failure)
             emit(CaseExecuted(obs, failed))
 
+    def result(key: Cause, minimal: PropertyFailed) -> FuzzFailure:
+        written.add(key)
+        where = tuple(seen.get(key, {}))
+        failure = first[key]
+        return _written(failure, minimal, counts[key], found, pki, replay, catalog, where)
+
     def keep() -> None:
         """On a stop: the failures not written yet, as first seen, and the partial report."""
-        written = {(f.check, f.family) for f in report.failures}
         for key, failure in first.items():
             if key not in written:
-                report.failures.append(
-                    _written(failure, failure, counts[key], found, pki, replay, catalog)
-                )
+                report.failures.append(result(key, failure))
         report.elapsed = time.perf_counter() - start
         emit(FuzzInterrupted(report))
 
@@ -278,18 +299,15 @@ def run_fuzz(
             if report.cases == before:
                 break  # hypothesis had nothing left to generate
         no_verdict_if_gone()
-        for (check, family), failure in first.items():
+        for key, failure in first.items():
             minimal = failure
-            if minimise and check not in ("within-timeout",):
+            if minimise and failure.check not in ("within-timeout",):
                 minimal = _minimise(
                     failure, send, catalog, pki, mutation_settings, minimise, seed, ivan, gone
                 )
                 no_verdict_if_gone()
-            result = _written(
-                failure, minimal, counts[(check, family)], found, pki, replay, catalog
-            )
-            report.failures.append(result)
-            emit(FailureMinimised(result))
+            report.failures.append(result(key, minimal))
+            emit(FailureMinimised(report.failures[-1]))
     report.elapsed = time.perf_counter() - start
     emit(FuzzFinished(report))
     return report
@@ -332,8 +350,8 @@ def _no_verdict(
     ]
     if last is not None:
         lines.append(
-            f"the last case sent was {last!r} (family {last.family}): if the gateway "
-            "crashed on it, that is a finding to reproduce"
+            f"the last case sent was {last.in_words()}: if the gateway crashed on it, "
+            "that is a finding to reproduce"
         )
     lines.append(
         "Hint: check that the gateway still runs and is reachable, then re-run (the same "
@@ -350,24 +368,46 @@ def _written(
     pki: TestPKI,
     replay: GatewayReplay | None,
     catalog: Catalog,
+    seen: tuple[tuple[str, str], ...] = (),
 ) -> FuzzFailure:
     """``failure`` as the report gives it, with ``minimal`` (``failure`` itself when it was
     not minimised) written as evidence in ``found``."""
     evidence = write_evidence(minimal, found, pki_dir=pki.directory, replay=replay)
+    obs = minimal.observation
     return FuzzFailure(
         failure.check,
         failure.case.family,
         minimal.case.name,
         minimal.reason,
-        minimal.observation.describe(),
+        obs.answer_for(failure.check),
         tuple(sorted(minimal.case.expected_codes)),
-        () if minimal.observation.answer is None else minimal.observation.answer.codes,
+        () if obs.answer is None else tuple(dict.fromkeys(obs.answer.codes)),
         occurrences,
         minimal is not failure,
         evidence,
         minimal.case.spec.procedure,
         _forms(catalog, minimal.case.spec),
+        obs.detail,
+        seen,
     )
+
+
+Cause = tuple[str, ...]
+"""What makes two failures one bug: see :func:`_cause`."""
+
+
+def _cause(failure: PropertyFailed) -> Cause:
+    """The property, the codes expected and the error codes answered (the resent answer's
+    for ``idempotent``): the same bug seen under several procedures or families (a valid
+    dossier and its BOM variant both refused XSD-001) is one distinct failure. Without an
+    answer (a crash, a timeout) nothing tells causes apart but the family."""
+    obs = failure.observation
+    answer = obs.replayed if failure.check == "idempotent" else obs.answer
+    if answer is None:
+        return (failure.check, failure.case.family)
+    expected = ",".join(sorted(failure.case.expected_codes))
+    got = ",".join(sorted({c for c in answer.codes if is_error(c)}))
+    return (failure.check, expected, got)
 
 
 def _forms(catalog: Catalog, spec: DossierSpec) -> tuple[str, ...]:

@@ -24,7 +24,6 @@ from harness.catalog import Catalog
 from harness.dossiers.factory import Dossier
 from harness.dossiers.text import parse_period
 from harness.errors import UsageError
-from harness.fuzz._bytes import decomposed
 from harness.fuzz._core import (
     DEFAULT_SETTINGS,
     Mutation,
@@ -32,8 +31,9 @@ from harness.fuzz._core import (
     MutationSettings,
     Offer,
 )
+from harness.fuzz._quirks import draw_quirk
 from harness.fuzz.mutations import check_families, context_for, offers
-from harness.fuzz.pool import DossierSpec, pool_for
+from harness.fuzz.pool import DossierPool, DossierSpec, pool_for
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.signing import TestPKI
 
@@ -164,6 +164,18 @@ class FuzzCase:
     def __repr__(self) -> str:
         return f"FuzzCase({self.spec}, {self.name}, {len(self.body)} bytes)"
 
+    def in_words(self) -> str:
+        """What the case is, as a message to a person says it (not a Python repr)."""
+        spec = self.spec
+        dossier = (
+            f"procedure {spec.procedure}'s dossier (catalog {spec.catalog_version}, seed "
+            f"{spec.seed}, period {spec.period}, {spec.rows} row{'s' * (spec.rows != 1)}"
+            f"{', optional forms' if spec.optional_forms else ''})"
+        )
+        if self.mutation is None:
+            return f"the valid {dossier}"
+        return f"{dossier} with mutation {self.name}"
+
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """What hypothesis prints for a failing example (it would list every field)."""
         printer.text(repr(self))
@@ -174,9 +186,10 @@ VALID_SHARE = 4
 0, so somewhat more), however many mutation families
 apply: valid as one family among twenty left about two valid dossiers of a procedure per
 hundred cases, and a release refusing one valid code (a PA code dropped from the XSD) went
-unnoticed at CI budgets. Half of those have one form's names decomposed (NFD), which must
-be accepted alike: as one kind of one family, NFD reached about one case in 150, and a
-release refusing it was found by one seed in six at 120 cases."""
+unnoticed at CI budgets. Half of those are drawn in a quirk real software writes (a form's
+names decomposed, NFD; each quirk of ``fixtures/baselines/quirks.yaml``, a GUID signature
+Id...), which must be accepted alike: as one kind of one family, NFD reached about one case
+in 150, and a release refusing it was found by one seed in six at 120 cases."""
 
 
 def _cases(
@@ -191,33 +204,26 @@ def _cases(
 ) -> st.SearchStrategy[Any]:
     """One case, or a list of ``size`` cases over one drawn dossier naming ``ivan``.
 
-    With ``valid``, one case in :data:`VALID_SHARE` is the valid dossier (as built, or with
-    one form's names decomposed);
-    ``families=()`` with ``valid`` draws valid only.
+    With ``valid``, one case in :data:`VALID_SHARE` is the valid dossier (as built, or in a
+    quirk: see :mod:`harness.fuzz._quirks`); ``families=()`` with ``valid`` draws valid
+    only. Named families draw only procedures they apply to (each must apply to one).
     """
     pool = pool_for(catalog, pki, ivan)
     wanted = None if families is None else tuple(families)
     chosen = () if wanted == () and valid else check_families(wanted)
     codes = _procedures(catalog, procedure)
-    if not valid:  # only procedures whose forms give the families something to break
-        codes = [
-            c for c in codes if offers(context_for(pool, _widest(catalog, c), settings), chosen)
-        ]
-        if not codes:
-            raise UsageError(
-                f"families={chosen!r}, procedure={procedure!r}: nothing to mutate in "
-                f"catalog {catalog.version}"
-            )
+    if chosen and (not valid or wanted is not None):  # every family: each procedure has one
+        applying = check_applicable(catalog, codes, chosen, pool, settings)
+        codes = [c for c in codes if any(c in where for where in applying.values())]
     specs = dossier_specs(catalog, codes, max_rows=3)
 
     def draw_case(draw: st.DrawFn, ctx: MutationContext, choices: list[Offer]) -> FuzzCase:
         # integers shrink to 0: a failure that needs no mutation shrinks to the valid dossier
         if valid and (not choices or draw(st.integers(0, VALID_SHARE - 1)) == 0):
-            spelled = decomposed(ctx)  # booleans shrink to False: to the dossier as built
-            if spelled is None or not draw(st.booleans()):
+            quirk = draw_quirk(draw, ctx)
+            if quirk is None:
                 return FuzzCase(ctx.spec, None, ctx.base.envelope)
-            mutation = spelled(draw)
-            return FuzzCase(ctx.spec, mutation, mutation.apply(ctx))
+            return FuzzCase(ctx.spec, quirk, quirk.apply(ctx))
         mutation = draw(st.sampled_from(choices))(draw)
         return FuzzCase(ctx.spec, mutation, mutation.apply(ctx))
 
@@ -232,6 +238,53 @@ def _cases(
         return [draw_case(draw, ctx, choices) for _ in range(size)]
 
     return draw_cases()
+
+
+def applicable(
+    catalog: Catalog,
+    families: Iterable[str],
+    pool: DossierPool,
+    settings: MutationSettings = DEFAULT_SETTINGS,
+    procedures: Iterable[str] | None = None,
+) -> dict[str, list[str]]:
+    """Family -> the procedures (of ``procedures``, default all) whose widest dossier it
+    has something to break in."""
+    codes = list(catalog.procedures if procedures is None else procedures)
+    found: dict[str, list[str]] = {family: [] for family in families}
+    for code in codes:
+        ctx = context_for(pool, _widest(catalog, code), settings)
+        for family, _offer in offers(ctx, tuple(found)):
+            found[family].append(code)
+    return found
+
+
+def check_applicable(
+    catalog: Catalog,
+    procedures: Iterable[str],
+    families: tuple[str, ...],
+    pool: DossierPool,
+    settings: MutationSettings = DEFAULT_SETTINGS,
+) -> dict[str, list[str]]:
+    """Family -> which of ``procedures`` it applies to; a family that applies to none of
+    them is refused, naming those it applies to: a run would send it no case and pass."""
+    codes = list(procedures)
+    found = applicable(catalog, families, pool, settings, codes)
+    for family, where in found.items():
+        if where:
+            continue
+        anywhere = applicable(catalog, (family,), pool, settings)[family]
+        if not anywhere:
+            raise UsageError(
+                f"--family {family}: nothing to mutate in any procedure of catalog "
+                f"{catalog.version}",
+                hint="choose another --family",
+            )
+        raise UsageError(
+            f"--family {family} applies to none of procedure(s) {', '.join(codes)}",
+            hint=f"{family} applies to procedure(s) {', '.join(anywhere)} of catalog "
+            f"{catalog.version}: add one with --procedure, or leave --procedure out",
+        )
+    return found
 
 
 def _widest(catalog: Catalog, code: str) -> DossierSpec:
@@ -308,6 +361,8 @@ def fuzz_cases(
 __all__ = [
     "DossierSpec",
     "FuzzCase",
+    "applicable",
+    "check_applicable",
     "dossier_specs",
     "fuzz_batches",
     "fuzz_cases",

@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from harness.error_codes import describe
-from harness.errors import UsageError
+from harness.errors import Finding, UsageError
 
 if TYPE_CHECKING:  # signxml: not at the CLI's start-up (an HTTP target needs no checker)
     from harness.conformance import DossierChecker
@@ -26,23 +27,44 @@ ACCEPTED = 202
 """Status of an accepted submission (the gateway answers 202 with a signed receipt)."""
 
 
-class Submitted(NamedTuple):
+@dataclass(frozen=True)
+class Submitted:
     """The answer to one submission; unpacks as ``(status, codes, receipt_id)``.
 
     ``codes`` holds every finding code the target reported, warnings included (an
     accepted dossier may carry RULE-101 or SIG-101), so properties can assert both.
+    ``detail`` is where the first error points and what it says (a report shows what
+    the gateway objected to); ``retry_after`` is the seconds a 429 or 503 asked to wait
+    (None: it asked nothing), the mark of a gateway unavailable, not of a bug.
     """
 
     status: int
     codes: tuple[str, ...]
     receipt_id: str | None
+    detail: str = field(default="", compare=False)
+    retry_after: float | None = field(default=None, compare=False)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.status, self.codes, self.receipt_id))
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.status, self.codes, self.receipt_id)[index]
 
 
-class Retrieved(NamedTuple):
-    """The answer to reading an acknowledged dossier back: status and stored body."""
+@dataclass(frozen=True)
+class Retrieved:
+    """The answer to reading an acknowledged dossier back: status and stored body
+    (``retry_after`` as in :class:`Submitted`)."""
 
     status: int
     body: bytes | None
+    retry_after: float | None = field(default=None, compare=False)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.status, self.body))
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.status, self.body)[index]
 
 
 @runtime_checkable
@@ -70,6 +92,15 @@ def is_error(code: str) -> bool:
         return describe(code).severity != "warning"
     except UsageError:
         return True
+
+
+def finding_detail(finding: Finding) -> str:
+    """``XPATH: message — detail`` of a finding (English, else Vietnamese): what a failure
+    line says the gateway objected to, beyond its code."""
+    message = finding.message_en or finding.message_vi
+    extra = finding.context.get("detail") or finding.detail
+    text = " — ".join(str(x) for x in (message, extra) if x)
+    return ": ".join(x for x in (finding.xpath, text) if x)
 
 
 @dataclass
@@ -102,7 +133,8 @@ class CheckerTarget:
         result = self.checker.check(body, ivan=self.ivan)
         codes = tuple(sorted({f.code for f in result.findings}))
         if not result.accepted:
-            return Submitted(describe(result.errors[0].code).http, codes, None)
+            first = result.errors[0]
+            return Submitted(describe(first.code).http, codes, None, finding_detail(first))
         receipt = f"R{hashlib.sha256(f'{message_id}:{digest}'.encode()).hexdigest()[:20]}"
         with self._lock:
             self._by_message[message_id] = (digest, receipt)
@@ -118,4 +150,12 @@ class CheckerTarget:
         return Retrieved(200, body) if body is not None else Retrieved(404, None)
 
 
-__all__ = ["ACCEPTED", "CheckerTarget", "Retrieved", "Submitted", "Target", "is_error"]
+__all__ = [
+    "ACCEPTED",
+    "CheckerTarget",
+    "Retrieved",
+    "Submitted",
+    "Target",
+    "finding_detail",
+    "is_error",
+]

@@ -115,7 +115,9 @@ def _guid_hook(seed: int) -> Callable[[str, bytes], bytes]:
     return hook
 
 
-def _quirk_tweaks(spec: dict[str, Any], seed: int) -> Tweaks:
+def quirk_tweaks(spec: dict[str, Any], seed: int) -> Tweaks:
+    """The factory hooks that write a dossier in the quirk ``spec`` of ``quirks.yaml``
+    (``regress``'s corpus and ``fuzz``'s valid cases share them)."""
     op = spec.get("op")
     if op == "nfd":
         return Tweaks(form_hook=_nfd_hook(frozenset(map(str, spec.get("elements", ())))))
@@ -144,7 +146,7 @@ def quirk_corpus(
         for name, spec in load_quirks().items():
             for seed in seed_list:
                 dossier = factory.build(
-                    procedure, seed, optional_forms=seed % 2 == 1, tweaks=_quirk_tweaks(spec, seed)
+                    procedure, seed, optional_forms=seed % 2 == 1, tweaks=quirk_tweaks(spec, seed)
                 )
                 entries.append(
                     CorpusEntry(
@@ -182,4 +184,11 @@ def build_corpus(recipe: CorpusRecipe, pki: TestPKI, *, defects: bool = True) ->
     return sorted(entries, key=lambda e: e.name)
 
 
-__all__ = ["CorpusRecipe", "baselines_dir", "build_corpus", "load_quirks", "quirk_corpus"]
+__all__ = [
+    "CorpusRecipe",
+    "baselines_dir",
+    "build_corpus",
+    "load_quirks",
+    "quirk_corpus",
+    "quirk_tweaks",
+]
