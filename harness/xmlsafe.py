@@ -33,6 +33,13 @@ class XMLLimits:
     max_bytes: int = 20 * 1024 * 1024
     max_depth: int = 64
     max_elements: int = 200_000
+    max_attributes_per_element: int = 256
+    """A BHXH envelope or form element carries at most a handful of attributes (XMLDSig's
+    ``Algorithm``, ``URI``, ``Id``); 256 is far above any real one, and keeps every
+    per-element step (schema checks, one finding per unexpected attribute) small."""
+    max_attributes: int = 200_000
+    """As many as elements at their cap: a signed dossier has about one attribute per ten
+    elements, so only a hostile body comes near, and what it costs stays bounded."""
 
 
 DEFAULT_LIMITS = XMLLimits()
@@ -115,9 +122,9 @@ def parse_xml(data: bytes, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Element
 
 def _check_shape(root: etree._Element, limits: XMLLimits) -> None:
     """Reject documents deeper or larger than the limits (libxml2 alone allows 256 levels,
-    2048 in huge mode).
+    2048 in huge mode), or with more attributes than the limits.
 
-    Both checks are XPath evaluations, so the walk happens in C: this runs on every
+    Every check is an XPath evaluation, so the walk happens in C: this runs on every
     document the gateway parses, and a Python-level walk cost more than the parse.
     """
     count = int(_COUNT_ELEMENTS(root))
@@ -127,9 +134,33 @@ def _check_shape(root: etree._Element, limits: XMLLimits) -> None:
     if too_deep:
         path = root.getroottree().getpath(too_deep[0])
         raise XMLRejected(finding("LIM-002", path, depth=str(limits.max_depth + 1)))
+    _check_attributes(root, limits)
+
+
+def _check_attributes(root: etree._Element, limits: XMLLimits) -> None:
+    """Refuse an element with too many attributes, or too many in all: lxml reads an
+    element's attributes in quadratic time, and each unexpected one is a finding."""
+    crowded = _crowded(limits.max_attributes_per_element)(root)
+    if crowded:
+        path = root.getroottree().getpath(crowded[0])
+        count = str(len(_ATTRIBUTES(crowded[0])))
+        limit = str(limits.max_attributes_per_element)
+        raise XMLRejected(finding("LIM-002", path, attributes=count, limit=limit))
+    total = int(_COUNT_ATTRIBUTES(root))
+    if total > limits.max_attributes:
+        limit = str(limits.max_attributes)
+        raise XMLRejected(finding("LIM-002", "/", attributes=str(total), limit=limit))
 
 
 _COUNT_ELEMENTS = etree.XPath("count(descendant-or-self::*)")
+_COUNT_ATTRIBUTES = etree.XPath("count(descendant-or-self::*/@*)")
+_ATTRIBUTES = etree.XPath("@*")
+
+
+@lru_cache(maxsize=8)
+def _crowded(max_attributes: int) -> etree.XPath:
+    """Elements with more than ``max_attributes`` attributes, first in document order."""
+    return etree.XPath(f"descendant-or-self::*[count(@*) > {int(max_attributes)}][1]")
 
 
 @lru_cache(maxsize=8)

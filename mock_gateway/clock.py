@@ -11,6 +11,7 @@ reaches it stays there until ``POST /admin/reset`` restarts it at real now.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +50,11 @@ class ClockState:
         if not moment < LATEST_TIMESTAMP:  # also NaN
             return LATEST_TIMESTAMP
         return max(moment, EARLIEST_TIMESTAMP)
+
+
+def _exact(seconds: float) -> str:
+    """``seconds`` as asked: rounding it could show the room left as the same number."""
+    return str(int(seconds)) if float(seconds).is_integer() else repr(float(seconds))
 
 
 class SimulatedClock:
@@ -103,7 +109,8 @@ class SimulatedClock:
         if seconds > room:
             raise ClockLimitError(
                 f"the simulated clock stops at {iso(LATEST)}: it is {iso(self.now())}, "
-                f"so it can advance at most {max(room, 0.0):.0f} s more, not {seconds:.0f} s",
+                f"so it can advance at most {math.floor(max(room, 0.0))} s more, "
+                f"not {_exact(seconds)} s",
                 hint="advance less, or POST /admin/reset to restart it at real now "
                 "(that also forgets every dossier)",
             )

@@ -330,12 +330,16 @@ class Gateway:
     def authenticate(self, auth: Auth, request: GatewayRequest) -> str | None:
         """The I-VAN code for I-VAN access, ``"admin"`` for admin access, None for public.
 
-        Raises :class:`Rejected` with AUTH-001 (no bearer token), AUTH-002 (unknown token)
-        or AUTH-003 (an I-VAN token where the admin's is needed).
+        Raises :class:`Rejected` with AUTH-001 (no bearer token), AUTH-002 (unknown token),
+        AUTH-003 (an I-VAN token where the admin's is needed), AUTH-004 (the admin token
+        where an I-VAN's is needed) or REQ-002 (``Authorization`` sent twice: a bearer
+        token has no comma, so one is the mark of two headers joined).
         """
         if auth is Auth.PUBLIC:
             return None
         header = request.header("authorization") or ""
+        if "," in header:
+            raise reject("REQ-002", "/", header="Authorization", detail="given more than once")
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -349,7 +353,7 @@ class Gateway:
                 return "admin"
             raise reject("AUTH-003" if ivan is not None else "AUTH-002", "/")
         if ivan is None:
-            raise reject("AUTH-002", "/")
+            raise reject("AUTH-004" if is_admin else "AUTH-002", "/")
         return ivan
 
     def refuses_before_body(self, head: GatewayRequest) -> bool:

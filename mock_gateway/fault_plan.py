@@ -191,7 +191,10 @@ def specs_from_json(data: Any) -> tuple[list[FaultSpec], int | None]:
     if "spec" in data:
         if not isinstance(data["spec"], str):
             raise ConfigError(f"spec must be a string, not {_kind(data['spec'])}", hint=_SPEC_HINT)
-        return parse_spec(data["spec"]), seed
+        specs = parse_spec(data["spec"])
+        if not specs:  # would clear the plan: that is DELETE's job, never a typo's
+            raise ConfigError("spec names no fault profile", hint=f"{_SPEC_HINT}; {_CLEAR}")
+        return specs, seed
     entries = data["profiles"]
     if not isinstance(entries, list):
         raise ConfigError(

@@ -21,7 +21,6 @@ built, so a bad plan is refused when it is set.
 from __future__ import annotations
 
 import copy
-import fnmatch
 import math
 import random
 import time
@@ -33,9 +32,9 @@ from harness.errors import ConfigError, PKIError
 from harness.signing import TestPKI
 from mock_gateway.core import Gateway
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
-from mock_gateway.hook_params import HookParams
+from mock_gateway.hook_params import HookParams, reaches
 from mock_gateway.intake import reject
-from mock_gateway.routes import MAX_CLOCK_ADVANCE
+from mock_gateway.routes import MAX_CLOCK_ADVANCE, SUBMISSIONS, Route
 
 Req = GatewayRequest
 Resp = GatewayResponse
@@ -65,6 +64,7 @@ class Fault:
     """One active hook: matches by route, fires by ``skip``/``times``/``probability``."""
 
     kind: ClassVar[str] = ""
+    commits_first: ClassVar[bool] = False  # acts only once a dossier is stored (a 202)
 
     def __init__(self, profile: str, spec: dict[str, Any], rng: random.Random, at: float) -> None:
         """Read and check every value now: a bad one is a ConfigError when the plan is set
@@ -72,19 +72,20 @@ class Fault:
         self.profile, self.spec, self.rng = profile, spec, rng
         self.params = params = HookParams(profile, spec)
         self.activated = at  # simulated epoch seconds when the plan was set
-        self.routes = params.routes()
+        self.routes = params.routes(self.acts_on(params))
         self.probability = params.number("probability", 1.0, maximum=1.0, why="")
         self.times = params.optional_count("times")
         self.skip = params.count("skip", 0)
         self.seen = self.hits = 0
 
+    def acts_on(self, params: HookParams) -> tuple[Route, ...] | None:
+        """The routes this hook can act on (None: any); a plan aiming elsewhere is refused."""
+        after_commit = self.commits_first or params.spec.get("when") == "after"  # a reset's
+        return SUBMISSIONS if after_commit else None
+
     def matches(self, request: Req) -> bool:
         """``"*"`` is every I-VAN route (``/api/...``); else ``"METHOD /path"`` globs."""
-        line = f"{request.method} {request.path}"
-        return any(
-            request.path.startswith("/api/") if r == "*" else fnmatch.fnmatchcase(line, r)
-            for r in self.routes
-        )
+        return any(reaches(r, request.method, request.path) for r in self.routes)
 
     def fire(self) -> bool:
         """Count a matching request and decide (seeded) whether the fault hits it."""
@@ -122,9 +123,9 @@ def marked(response: Resp, effect: str) -> Resp:
     return GatewayResponse(response.status, headers, response.body, response.outcome)
 
 
-def unavailable(host: FaultHost, request: Req, retry_after: Any) -> Resp:
-    """A signed 503 SRV-001, with ``Retry-After`` (whole seconds) or without (None)."""
-    answer = host.gateway.error_response(reject("SRV-001", request.path))
+def unavailable(host: FaultHost, request: Req, retry_after: Any, why: str) -> Resp:
+    """A signed 503 SRV-001, ``why``, with ``Retry-After`` (whole seconds) or without (None)."""
+    answer = host.gateway.error_response(reject("SRV-001", request.path, detail=why))
     headers = {k: v for k, v in answer.headers.items() if k != "Retry-After"}
     if retry_after is not None:
         headers["Retry-After"] = str(max(0, math.ceil(float(retry_after))))
@@ -178,7 +179,7 @@ class Unavailable(Fault):
         retry_after = self.retry_after
         shown = "no Retry-After" if retry_after is None else f"Retry-After: {retry_after:g}"
         host.event(self, request, f"refused 503 SRV-001 ({shown}) before the core")
-        return unavailable(host, request, retry_after)
+        return unavailable(host, request, retry_after, "temporarily unavailable")
 
 
 _SIMULATED = (
@@ -206,7 +207,7 @@ class Maintenance(Fault):
         self.hits += 1
         left = end - elapsed
         host.event(self, request, f"maintenance: 503 SRV-001, Retry-After {math.ceil(left)} s")
-        return unavailable(host, request, left)
+        return unavailable(host, request, left, "maintenance window")
 
 
 def _committed(fault: Fault, response: Resp) -> bool:
@@ -244,6 +245,7 @@ class Timeout(Fault):
     """Commit, then hold the answer longer than the client waits."""
 
     kind = "timeout"
+    commits_first = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -260,6 +262,7 @@ class ErrorAfterCommit(Fault):
     """Acknowledge-then-500: the receipt is stored, the client is told 500 SRV-002."""
 
     kind = "error-after-commit"
+    commits_first = True
 
     def after(self, request: Req, response: Resp, host: FaultHost) -> Resp:
         if not _committed(self, response):

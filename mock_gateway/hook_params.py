@@ -11,9 +11,14 @@ the client and hold a connection open for good.
 
 from __future__ import annotations
 
+import fnmatch
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.suggestions import did_you_mean
+from mock_gateway.routes import ROUTES, Route
 
 PARAMETER_NAMES = "$parameters"
 """Key of a bound hook mapping its fields to the profile parameters that filled them."""
@@ -85,14 +90,60 @@ class HookParams:
             raise self.bad(key, "true or false")
         return value
 
-    def routes(self) -> tuple[str, ...]:
-        """``spec["routes"]``: ``"METHOD /path"`` globs, or ``"*"`` (every I-VAN route)."""
-        value = self.spec.get("routes") or ("*",)
+    def routes(self, acts_on: tuple[Route, ...] | None = None) -> tuple[str, ...]:
+        """``spec["routes"]``: ``"METHOD /path"`` globs, or ``"*"`` (every I-VAN route).
+
+        Each must reach a route of the gateway, and one of ``acts_on`` when the hook acts
+        on those alone: a misspelt route or an empty list was a plan that never fired.
+        """
+        value = self.spec.get("routes", ("*",))
         if isinstance(value, str):  # one route, as --faults "...:routes=GET /api/v1/messages"
-            return (value,)
+            value = [value]
         if not isinstance(value, list | tuple) or not all(isinstance(r, str) for r in value):
             raise self.bad("routes", 'a list of "METHOD /path" patterns or "*"')
+        if not value:
+            raise self.bad(
+                "routes", 'at least one "METHOD /path" pattern, or "*" for every I-VAN route'
+            )
+        for pattern in value:
+            self._reaches(pattern, ROUTES, "no route of the gateway")
+            if acts_on is not None:
+                self._reaches(pattern, acts_on, "no route this profile acts on")
         return tuple(value)
 
+    def _reaches(self, pattern: str, routes: Sequence[Route], what: str) -> None:
+        """Refuse ``pattern`` if it reaches none of ``routes``."""
+        if any(_reached(pattern, route) for route in routes):
+            return
+        lines = [f"{r.method} {r.template}" for r in routes]
+        guess = did_you_mean(pattern, lines)
+        shown = "; ".join(lines) if len(lines) <= 3 else 'e.g. "GET /api/v1/messages"'
+        name = self.names.get("routes", "routes")
+        raise ConfigError(
+            f"fault profile {self.profile!r}: {name} pattern {pattern[:80]!r} matches {what}",
+            hint=f'{guess}give METHOD /path of a route ({shown}), or "*" for every I-VAN '
+            "route; GET /openapi.json lists them",
+        )
 
-__all__ = ["HookParams"]
+
+def reaches(pattern: str, method: str, path: str) -> bool:
+    """Whether ``pattern`` matches a request: ``"*"`` every I-VAN route (``/api/...``),
+    else a ``"METHOD /path"`` glob."""
+    if pattern == "*":
+        return path.startswith("/api/")
+    return fnmatch.fnmatchcase(f"{method} {path}", pattern)
+
+
+def _reached(pattern: str, route: Route) -> bool:
+    """Whether ``pattern`` matches requests to ``route``: a glob such as
+    ``GET /api/v1/dossiers/*``, or one path of it, ``GET /api/v1/dossiers/X``."""
+    if reaches(pattern, route.method, _PLACEHOLDER.sub("0", route.template)):
+        return True
+    method, _, path = pattern.partition(" ")
+    return method == route.method and route.match(path) is not None
+
+
+_PLACEHOLDER = re.compile(r"\{\w+\}")
+
+
+__all__ = ["HookParams", "reaches"]

@@ -20,6 +20,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
+from harness.error_codes import describe
 from harness.errors import Finding
 from harness.message_kinds import HANDOVER, RESULT
 from harness.signing import Credential
@@ -125,11 +126,33 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._El
     return node
 
 
+MAX_FINDINGS = 100
+"""Findings listed in one answer; the rest are counted by one LIM-004 finding, so no body
+(a form breaking a rule on every row, say) can make an answer grow without bound."""
+
+
+def listed(findings: Sequence[Finding], limit: int = MAX_FINDINGS) -> list[Finding]:
+    """The first ``limit`` findings, plus one saying how many more were left out."""
+    if len(findings) <= limit:
+        return list(findings)
+    more = len(findings) - limit
+    text = describe("LIM-004")
+    summary = Finding(
+        code="LIM-004",
+        xpath="/",
+        message_vi=f"{text.vi}: còn {more} lỗi khác không được liệt kê",
+        message_en=f"{text.en}: {more} more not listed",
+        severity=text.severity,
+        context={"listed": str(limit), "not_listed": str(more)},
+    )
+    return [*findings[:limit], summary]
+
+
 def _findings(parent: etree._Element, findings: Sequence[Finding]) -> None:
     if not findings:
         return
     ds = _sub(parent, "DS_LOI")
-    for f in findings:
+    for f in listed(findings):
         loi = _sub(ds, "LOI")
         _sub(loi, "MA_LOI", f.code)
         _sub(loi, "MUC_DO", f.severity)

@@ -24,41 +24,82 @@ _BODIES: dict[str, dict[str, Any]] = {
 }
 _XML_BODY = _BODIES["application/xml"]
 _ERRORS = {
-    "400": "Invalid request or dossier (XML-*, ENV-*, SIG-*, XSD-*, RULE-*, LIM-002, REQ-*)",
+    "400": "Invalid request or dossier (XML-*, ENV-*, SIG-*, XSD-*, RULE-*, LIM-002, REQ-*); "
+    "REQ-004 on any route: a request line or header that is not HTTP/1.1",
     "401": "Missing or invalid credential (AUTH-001, AUTH-002)",
-    "403": "Admin credential required, or MaIVAN is not the sender (AUTH-003, ENV-010)",
+    "403": "The other role's credential: the admin's is required (AUTH-003) or an I-VAN's "
+    "is (AUTH-004); or MaIVAN is not the sender (ENV-010)",
     "404": "Not found, or not yours (NF-001)",
-    "405": "Method not allowed on this path (REQ-002)",
+    "405": "Method not allowed on this path (REQ-002); Allow lists the methods it takes",
+    "408": "The request did not arrive in time: its head took longer than the client "
+    "timeout, or its body paused too long (REQ-005); the connection is closed",
     "409": "X-Message-Id already used for another body (DUP-001)",
     "413": "Body over the size limit (LIM-001)",
     "415": "Content-Type is not XML, or the body is compressed (XML-004, XML-005)",
     "431": "Request line and headers over 64 KiB (LIM-003); the connection is closed",
     "500": "Internal gateway error (SRV-002)",
-    "503": "Gateway unavailable (SRV-001)",
+    "503": "Gateway unavailable, on any route: maintenance window, a burst of 503s, the "
+    "database unreachable, or the gateway stopping (SRV-001); retry after Retry-After seconds",
+}
+_EVERYWHERE = ("400", "405", "408", "431", "500", "503")
+"""Statuses any route may answer: the HTTP layer (REQ-004, REQ-005, LIM-003), an unknown
+query parameter, a wrong method, the database or a fault plan (SRV-001)."""
+
+
+def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "schema": schema or {"type": "string"}}
+
+
+_MA_LOI = _header("The answer's stable error code, as in MA_LOI (e.g. XSD-001)")
+_RETRY_AFTER = _header(
+    "Whole seconds to wait before retrying (absent when a fault plan's burst sets none)",
+    {"type": "integer", "minimum": 0},
+)
+_ERROR_HEADERS: dict[str, dict[str, Any]] = {
+    "405": {"Allow": _header("The methods this path takes")},
+    "401": {"WWW-Authenticate": _header('Bearer realm="bhxh"')},
+    "503": {"Retry-After": _RETRY_AFTER},
+}
+RECEIPT_HEADERS = {
+    "Location": _header("The dossier's status URL, /api/v1/dossiers/{MA_GDICH}"),
+    "X-Ma-Gdich": _header("The transaction code (MA_GDICH) of the receipt"),
+    "X-Idempotent-Replay": _header(
+        "true when this receipt is the stored one of an earlier submission with the same "
+        "X-Message-Id and body, false for a new dossier",
+        {"type": "string", "enum": ["true", "false"]},
+    ),
 }
 
 
 def _answers(
     ok: str, ok_status: str, media: str, *errors: str, notes: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """Responses of one operation: the success, the listed errors, and 400 (a query
-    parameter the route does not take), 405, 431 and 500 everywhere; ``notes`` replaces
-    the usual description of a status where this operation means something else by it."""
+    """Responses of one operation: the success, the listed errors, and those of
+    :data:`_EVERYWHERE`; ``notes`` replaces the usual description of a status where this
+    operation means something else by it. Every error carries ``X-BHXH-Ma-Loi``."""
     body = _BODIES.get(media, {"schema": {"type": "string"}})
     out: dict[str, Any] = {ok_status: {"description": ok, "content": {media: body}}}
-    for code in sorted({*errors, "400", "405", "431", "500"}):
+    for code in sorted({*errors, *_EVERYWHERE}):
         said = (notes or {}).get(code, _ERRORS[code])
         out[code] = {
             "description": f"{said} (signed BHXH/XACNHAN_GDICH, MA_KQUA != 0)",
+            "headers": {"X-BHXH-Ma-Loi": _MA_LOI, **_ERROR_HEADERS.get(code, {})},
             "content": {"application/xml": _XML_BODY},
         }
     return out
 
 
+def _with_headers(answers: dict[str, Any], status: str, headers: dict[str, Any]) -> dict[str, Any]:
+    """``answers`` with ``headers`` described on the ``status`` answer."""
+    answers[status] = {**answers[status], "headers": headers}
+    return answers
+
+
 _NO_LAYER = "A gateway run without fault injection (mock_gateway.app alone) answers 404."
 _FAULT_NOTES = {
     "400": "A plan the gateway cannot use: not JSON, an unknown key, a wrong type or a value "
-    "out of range, an empty body; or a query parameter the route does not take (REQ-002)",
+    "out of range, an empty body; or a query parameter the route does not take (REQ-002); "
+    "or a request line or header that is not HTTP/1.1 (REQ-004)",
     "404": "No fault layer on this gateway (NF-001)",
     "413": "Body over the size limit (LIM-001)",
     "415": "Content-Type is not application/json (REQ-002)",
@@ -142,16 +183,20 @@ PATHS: dict[str, dict[str, Any]] = {
                 }
             ],
             "requestBody": {"required": True, "content": {"application/xml": _XML_BODY}},
-            "responses": _answers(
-                "Receipt (XACNHAN_GDICH, MA_KQUA 0)",
+            "responses": _with_headers(
+                _answers(
+                    "Receipt (XACNHAN_GDICH, MA_KQUA 0)",
+                    "202",
+                    "application/xml",
+                    "400",
+                    "401",
+                    "403",
+                    "409",
+                    "413",
+                    "415",
+                ),
                 "202",
-                "application/xml",
-                "400",
-                "401",
-                "403",
-                "409",
-                "413",
-                "415",
+                RECEIPT_HEADERS,
             ),
         }
     },
@@ -161,7 +206,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "summary": "Status of one of your dossiers and its messages",
             "security": _IVAN,
             "parameters": [_path("ma_gdich", "Transaction code from the receipt")],
-            "responses": _answers("Dossier status", "200", "application/xml", "401", "404"),
+            "responses": _answers("Dossier status", "200", "application/xml", "401", "403", "404"),
         }
     },
     "/api/v1/messages": {
@@ -175,7 +220,9 @@ PATHS: dict[str, dict[str, Any]] = {
                 ),
                 _int_query("limit", "Page size", 1, 1000),
             ],
-            "responses": _answers("A page of the feed", "200", "application/xml", "400", "401"),
+            "responses": _answers(
+                "A page of the feed", "200", "application/xml", "400", "401", "403"
+            ),
         }
     },
     "/api/v1/messages/{message_id}/ack": {
@@ -184,7 +231,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "summary": "Acknowledge one of your messages",
             "security": _IVAN,
             "parameters": [_path("message_id", "ID of the message")],
-            "responses": _answers("Acknowledged", "200", "application/xml", "401", "404"),
+            "responses": _answers("Acknowledged", "200", "application/xml", "401", "403", "404"),
         }
     },
     "/api/v1/catalog": {
@@ -192,7 +239,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "operationId": "get_catalog",
             "summary": "Catalog versions served, their procedures and forms",
             "security": _IVAN,
-            "responses": _answers("The catalog", "200", "application/xml", "401"),
+            "responses": _answers("The catalog", "200", "application/xml", "401", "403"),
         }
     },
     "/healthz": {
@@ -263,8 +310,16 @@ PATHS: dict[str, dict[str, Any]] = {
                     EXPORT_LIMIT_MAX,
                 ),
             ],
-            "responses": _answers(
-                "Traffic rows", "200", "application/x-ndjson", "400", "401", "403"
+            "responses": _with_headers(
+                _answers("Traffic rows", "200", "application/x-ndjson", "400", "401", "403"),
+                "200",
+                {
+                    "X-Traffic-Truncated": _header(
+                        "true when more rows follow (ask again with after= the last row's "
+                        "id), false when this page is the last",
+                        {"type": "string", "enum": ["true", "false"]},
+                    )
+                },
             ),
         }
     },

@@ -20,6 +20,7 @@ from mock_gateway.intake import reject
 INTEGER_PATTERN = "[0-9]{1,19}"
 """ASCII decimal digits only: no sign, space, underscore or other script's digits."""
 _INTEGER = re.compile(INTEGER_PATTERN)
+_DIGITS = re.compile("[0-9]+")
 
 TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffd]*$"
 """A text parameter: anything but the C0 and C1 control characters, DEL and U+FFFD
@@ -64,6 +65,9 @@ def integer(request: GatewayRequest, name: str, default: int, low: int, high: in
     if raw is None:
         return default
     if _INTEGER.fullmatch(raw) is None:
+        if _DIGITS.fullmatch(raw) is not None:  # all digits, too many of them: out of range
+            detail = f"out of range: {low}..{high}"
+            raise reject("REQ-002", f"?{name}", parameter=name, value=cut(raw), detail=detail)
         detail = "decimal digits 0-9 only; leave the parameter out for its default"
         raise reject("REQ-002", f"?{name}", parameter=name, value=cut(raw), detail=detail)
     value = int(raw)

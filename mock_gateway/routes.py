@@ -113,6 +113,10 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+SUBMISSIONS = tuple(r for r in ROUTES if r.name == "submit_dossier")
+"""The routes that store a dossier: the only ones a commit-then-fail fault acts on."""
+
+
 def resolve(
     method: str, path: str, layer: Layer = Layer.CORE
 ) -> tuple[Route | None, dict[str, str], bool]:

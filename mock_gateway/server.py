@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from harness.errors import ConfigError
 from harness.signing import ensure_pki
+from mock_gateway import serve_lock
 from mock_gateway import workers as workers_module
 from mock_gateway.config import DEFAULT_DATABASE_URL, MAX_CLOCK_SPEED, GatewayConfig
 from mock_gateway.core import Gateway
@@ -178,10 +179,25 @@ def serve(
         base=config,
         workers=workers,
     )
-    workers_module.check_port(host, port)  # one clear message, not one per worker; and
-    preflight(cfg, specs, faults_seed)  # before preflight, which creates the database file
-    if on_ready is not None:
-        on_ready()
+    workers_module.check_port(host, port)  # one clear message, not one per worker
+    with serve_lock.serving(cfg.database_url):  # a second server would change our settings
+        preflight(cfg, specs, faults_seed)  # after the port check: it creates the database
+        if on_ready is not None:
+            on_ready()
+        _run(host, port, workers, cfg, (specs, faults, faults_seed), log_level)
+
+
+def _run(
+    host: str,
+    port: int,
+    workers: int,
+    cfg: GatewayConfig,
+    plan: tuple[list[FaultSpec], str, int],
+    log_level: str,
+) -> None:
+    """Serve with uvicorn, in this process or in ``workers`` worker processes; ``plan``
+    is the starting fault plan, parsed, as given and its seed."""
+    specs, faults, faults_seed = plan
     remove_stale_metrics_folders()  # what servers killed with SIGKILL left in /tmp
     options: dict[str, object] = {
         "host": host,

@@ -263,7 +263,7 @@ def test_request_level_codes(
         ("Bearer nope", "/api/v1/catalog", 401, "AUTH-002"),
         ("Basic dGVzdA==", "/api/v1/catalog", 401, "AUTH-001"),
         ("Bearer test-token-IVAN01", "/admin/traffic", 403, "AUTH-003"),
-        ("Bearer test-admin-token", "/api/v1/catalog", 401, "AUTH-002"),
+        ("Bearer test-admin-token", "/api/v1/catalog", 403, "AUTH-004"),
     ],
 )
 def test_authentication(
