@@ -113,6 +113,8 @@ class _Main(click.Group):
             click.echo("terminated: stopped before it finished", err=True)
             _write_interrupted(signal.SIGTERM)
             sys.exit(143)
+        except click.UsageError as exc:  # an option's value click refused: the same shape
+            _refuse(*_click_refusal(exc))
         except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
@@ -197,6 +199,15 @@ def _tolerate_narrow_terminals() -> None:
         ):
             with contextlib.suppress(Exception):  # not a text stream we may reconfigure
                 reconfigure(errors="replace")
+
+
+def _click_refusal(exc: click.UsageError) -> tuple[str, str]:
+    """Click's message for an option it refused (``Invalid value for '--port': 'abc' is
+    not a valid integer.``) and a hint naming the command's help, as every other usage
+    error says it; click's own "Did you mean" lines join the hint."""
+    first, *more = exc.format_message().splitlines()
+    command = exc.ctx.command_path if exc.ctx is not None else "bhxh-harness"
+    return first, " ".join([*(m.strip() for m in more if m.strip()), f"see `{command} --help`"])
 
 
 def _refuse(message: str, hint: str) -> NoReturn:

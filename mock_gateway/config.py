@@ -96,7 +96,11 @@ class GatewayConfig:
         if self.sqlite_synchronous not in ("FULL", "NORMAL"):
             problems.append("sqlite_synchronous must be FULL or NORMAL")
         if problems:
-            raise ConfigError("invalid gateway settings: " + "; ".join(problems))
+            raise ConfigError(
+                "invalid gateway settings: " + "; ".join(problems),
+                hint="see `bhxh-harness serve --help` (tokens: --ivan-token CODE=TOKEN, "
+                "--admin-token; each token names one party)",
+            )
 
     def _ivan_code_problems(self) -> list[str]:
         """I-VAN codes no envelope of the served catalogs can name (MaIVAN): their tokens

@@ -120,14 +120,20 @@ def check_options(host: str, port: int, workers: int, database_url: str, speed: 
             "interface on purpose",
         )
     if workers < 1:
-        raise ConfigError("--workers must be at least 1")
+        raise ConfigError(
+            f"--workers {workers}: at least 1",
+            hint="--workers 1 serves in this process; 2 or more start worker processes",
+        )
     if workers > MAX_WORKERS:
         raise ConfigError(
             f"--workers {workers}: at most {MAX_WORKERS} on this machine",
             hint="more workers than cores only adds memory (each holds the catalogs and PKI)",
         )
     if not 0 < port < 65536:
-        raise ConfigError(f"--port {port} is not a TCP port")
+        raise ConfigError(
+            f"--port {port} is not a TCP port",
+            hint="give a port from 1 to 65535 (8080, say); serve picks no free port itself",
+        )
     if workers > 1 and memory_database(database_url):
         raise ConfigError(
             f"--workers {workers} with the in-memory database {database_url!r} would give "

@@ -567,3 +567,25 @@ def test_a_coded_refusal_is_the_gateways_not_a_stranger() -> None:
     refuse_non_gateway("http://g", answer(401, {"X-BHXH-Ma-Loi": "AUTH-002"}, b""))
     with pytest.raises(ConfigError, match="does not answer as a BHXH gateway"):
         refuse_non_gateway("http://g", answer(503, {"Content-Type": "text/html"}, b"<html/>"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "command"),
+    [
+        (["serve", "--port", "abc"], "Invalid value for '--port': 'abc' is not a valid", "serve"),
+        (["serve", "--clock-speed", "-1"], "Invalid value for '--clock-speed'", "serve"),
+        (["load", "--duration", "abc"], "Invalid value for '--duration'", "load"),
+        (["fuzz", "--bugdet", "5"], "No such option '--bugdet'", "fuzz"),
+        (["catalog", "chek"], "No such command 'chek'", "catalog"),
+    ],
+)
+def test_an_option_click_refuses_is_one_line_and_a_hint(
+    args: list[str], message: str, command: str
+) -> None:
+    """Not click's usage block ("Usage: ... / Try ... / Error: ..."): every other usage
+    error of every command is `error:` and `Hint:`."""
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    first, hint, *rest = result.output.splitlines()
+    assert first.startswith(f"error: {message}") and rest == []
+    assert hint.startswith("Hint: ") and f"see `main {command} --help`" in hint

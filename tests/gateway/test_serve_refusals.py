@@ -58,6 +58,14 @@ def _refused(args: list[str]) -> str:
         ),
         (["--clock-speed", "1e12"], "--clock-speed 1e+12 is too fast", "/admin/clock/advance"),
         (["--workers", "100000"], "at most", "more workers than cores"),
+        (["--workers", "0"], "--workers 0: at least 1", "--workers 1 serves in this process"),
+        (["--port", "99999"], "--port 99999 is not a TCP port", "from 1 to 65535"),
+        (["--port", "0"], "--port 0 is not a TCP port", "from 1 to 65535"),
+        (
+            ["--ivan-token", "IVAN01=test-admin-token"],
+            "every I-VAN and the admin need distinct tokens",
+            "each token names one party",
+        ),
     ],
 )
 def test_options_that_would_misbehave_are_refused(
