@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from harness.errors import ConfigError
 from mock_gateway import pgsql
 from mock_gateway.store import memory_database, open_engine
+from mock_gateway.writer_lock import still_named
 
 ADVISORY_KEY = 0x42485848  # "BHXH": advisory locks are per database, one key suffices
 _APPLICATION = "bhxh-gateway serve pid "
@@ -60,15 +61,6 @@ def serving(database_url: str) -> Iterator[None]:
         yield
 
 
-def _current(path: str, handle: IO[bytes]) -> bool:
-    """Whether ``path`` still names the file ``handle`` has open."""
-    try:
-        named, held = os.stat(path), os.fstat(handle.fileno())
-    except OSError:
-        return False
-    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
-
-
 def _open_claimed(path: str) -> IO[bytes] | None:
     """The lock file, open and locked by this process (None where the folder does not
     let us create it: preflight then says the database is not writable)."""
@@ -87,7 +79,7 @@ def _open_claimed(path: str) -> IO[bytes] | None:
         except OSError:  # a file system without locks: serve as before
             handle.close()
             return None
-        if _current(path, handle):  # else removed by a server that stopped meanwhile
+        if still_named(path, handle):  # else removed by a server that stopped meanwhile
             return handle
         handle.close()
 
@@ -105,7 +97,7 @@ def _file_claim(path: str) -> Iterator[None]:
         handle.flush()
         yield
     finally:
-        if _current(path, handle):
+        if still_named(path, handle):
             os.unlink(path)  # while locked: a server waiting on it opens a fresh file
         handle.close()
 

@@ -46,7 +46,7 @@ def _forget_inherited() -> None:
 os.register_at_fork(after_in_child=_forget_inherited)
 
 
-def _current(path: str, handle: IO[bytes]) -> bool:
+def still_named(path: str, handle: IO[bytes]) -> bool:
     """Whether ``path`` still names the file ``handle`` has open."""
     try:
         named, held = os.stat(path), os.fstat(handle.fileno())
@@ -68,7 +68,7 @@ def _open_in_use(path: str) -> IO[bytes] | None:
         except OSError:
             handle.close()
             return None
-        if _current(path, handle):
+        if still_named(path, handle):
             return handle
         handle.close()  # removed by a process that stopped meanwhile: open the new one
 
@@ -79,7 +79,7 @@ def _remove_if_unused(shared: _Shared) -> None:
     try:
         fcntl.lockf(handle, fcntl.LOCK_UN)
         fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if _current(shared.path, handle):
+        if still_named(shared.path, handle):
             os.unlink(shared.path)
     except OSError:  # in use elsewhere, already gone, or a read-only folder: leave it
         pass
@@ -133,4 +133,4 @@ class WriterLock:
             _remove_if_unused(shared)
 
 
-__all__ = ["WriterLock"]
+__all__ = ["WriterLock", "still_named"]
