@@ -23,6 +23,7 @@ from harness.catalog import load_catalog
 from harness.dossiers.factory import Dossier, DossierFactory
 from harness.signing import TestPKI, sign
 from harness.xmlsafe import XMLLimits
+from mock_gateway import server, workers
 from mock_gateway.intake import CatalogSet, Intake, Rejected
 from mock_gateway.testing import InProcessGateway
 
@@ -125,3 +126,15 @@ def mutate(pki: TestPKI) -> Mutator:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pass ``serve``'s port check, and make getting past every other check (just before
+    serving) a failure, not a server: a refusal test then never starts one."""
+
+    def reached() -> None:
+        raise AssertionError("serve would have started")
+
+    monkeypatch.setattr(workers, "check_port", lambda host, port: None)
+    monkeypatch.setattr(server, "remove_stale_metrics_folders", reached)

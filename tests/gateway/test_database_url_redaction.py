@@ -10,20 +10,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from mock_gateway import server, workers
 from mock_gateway.cli import serve
 from mock_gateway.urls import BAD_PORT, PERCENT_HINT, redact_in, redact_url
 
 AZURE = "postgresql+psycopg://az@srv:S3cretPw@127.0.0.1:1/bhxh"
-
-
-@pytest.fixture
-def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    def reached() -> None:
-        raise AssertionError("serve would have started")
-
-    monkeypatch.setattr(workers, "check_port", lambda host, port: None)
-    monkeypatch.setattr(server, "remove_stale_metrics_folders", reached)
 
 
 @pytest.mark.parametrize(

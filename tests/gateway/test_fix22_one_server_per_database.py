@@ -12,22 +12,11 @@ from click.testing import CliRunner
 
 from harness.errors import ConfigError
 from harness.signing import TestPKI
-from mock_gateway import serve_lock, server, workers
+from mock_gateway import serve_lock, server
 from mock_gateway.cli import serve
 from mock_gateway.testing import ServerProcess, free_port
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
-
-
-@pytest.fixture
-def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pass the port check; getting past every other check is a failure, not a server."""
-
-    def reached() -> None:
-        raise AssertionError("serve would have started")
-
-    monkeypatch.setattr(workers, "check_port", lambda host, port: None)
-    monkeypatch.setattr(server, "remove_stale_metrics_folders", reached)
 
 
 @pytest.mark.usefixtures("no_server")

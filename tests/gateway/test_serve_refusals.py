@@ -25,18 +25,6 @@ from mock_gateway.testing import ServerProcess
 from mock_gateway.urls import redact_in, redact_url
 
 
-@pytest.fixture
-def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pass the port check, and make getting past every other check (just before
-    serving) a failure, not a server."""
-
-    def reached() -> None:
-        raise AssertionError("serve would have started")
-
-    monkeypatch.setattr(workers, "check_port", lambda host, port: None)
-    monkeypatch.setattr(server, "remove_stale_metrics_folders", reached)
-
-
 def _refused(args: list[str]) -> str:
     result = CliRunner().invoke(serve, args)
     assert result.exit_code == 2, (result.output, result.exception)
