@@ -66,6 +66,23 @@ def _result(tmp_path: Path, results: list[LevelResult], error: str = "", **kw: A
     return LoadResult("run", tmp_path, results, _healthy_but_short(), cast(Any, None), error, **kw)
 
 
+def _page(tmp_path: Path, verdict: str, results: list[LevelResult], **kw: Any) -> str:
+    """verdict.html of a flat 10 s run with no step or history, as the run would write it."""
+    plan = Plan(load_profile(), load_profile().shape("flat"), 1.0, 10.0, "open")
+    kw.setdefault("facts", {})
+    written = write_verdict(
+        tmp_path / "verdict.html",
+        title="t",
+        verdict=verdict,
+        results=results,
+        steps=[],
+        history=[],
+        plan=plan,
+        **kw,
+    )
+    return written.read_text(encoding="utf-8")
+
+
 def test_a_level_without_a_sample_is_not_judged_and_says_how_to_get_it() -> None:
     results = {r.level.name: r for r in evaluate(LEVELS, _healthy_but_short())}
     assert results["latency.submit.p95"].outcome == "met"
@@ -151,18 +168,7 @@ def test_an_error_says_why_and_judges_no_level_in_every_output(tmp_path: Path) -
     assert result.failed == [] and len(result.not_judged) == 2
     outcomes = [c.outcome.value for c in cases(results, "", error)]
     assert outcomes == ["skipped", "skipped", "error"]
-    plan = Plan(load_profile(), load_profile().shape("flat"), 1.0, 10.0, "open")
-    page = write_verdict(
-        tmp_path / "verdict.html",
-        title="t",
-        verdict="ERROR",
-        results=results,
-        facts={},
-        steps=[],
-        history=[],
-        plan=plan,
-        error=error,
-    ).read_text(encoding="utf-8")
+    page = _page(tmp_path, "ERROR", results, error=error)
     assert "MISSED" not in page and 'id="failed-levels"' not in page
     assert page.count(">not judged</td>") == 2
 
@@ -187,18 +193,7 @@ def test_why_requests_failed_is_read_and_shown(tmp_path: Path) -> None:
     assert text.startswith("289 by request and reason: 159 × submit (retry): no answer")
     assert "76 × feed: HTTP 503 SRV-001" in text and "+1 more reasons" in text
     assert failure_account([]) == "none"
-    plan = Plan(load_profile(), load_profile().shape("flat"), 1.0, 10.0, "open")
-    page = write_verdict(
-        tmp_path / "verdict.html",
-        title="t",
-        verdict="FAILED",
-        results=[],
-        facts={"failed requests": text},
-        steps=[],
-        history=[],
-        plan=plan,
-        failures=failures,
-    ).read_text(encoding="utf-8")
+    page = _page(tmp_path, "FAILED", [], facts={"failed requests": text}, failures=failures)
     assert 'id="failures"' in page and "HTTP 503 SRV-001" in page
     facts = {"dossiers": "10 scheduled", "failed requests": text, "feed messages": "4 read"}
     lines = _result(tmp_path, [], facts=facts).summary().splitlines()
@@ -229,17 +224,7 @@ def test_the_lifecycle_note_is_added_only_when_a_lifecycle_level_is_judged(
     )
     lines = _result(tmp_path, judged, facts={"lifecycle times": note}).summary().splitlines()
     assert f"lifecycle times: {note}" in lines
-    plan = Plan(load_profile(), load_profile().shape("flat"), 1.0, 10.0, "open")
-    page = write_verdict(
-        tmp_path / "verdict.html",
-        title="t",
-        verdict="PASSED",
-        results=judged,
-        facts={"lifecycle times": note},
-        steps=[],
-        history=[],
-        plan=plan,
-    ).read_text(encoding="utf-8")
+    page = _page(tmp_path, "PASSED", judged, facts={"lifecycle times": note})
     assert 'id="lifecycle-note"' in page and "one real second counts 900 simulated" in page
 
 
