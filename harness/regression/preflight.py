@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import requests
@@ -28,7 +28,7 @@ from harness.gateway_url import (
     reported_clock_speed,
 )
 from harness.regression.replay import GatewayTarget
-from harness.regression.transport import maintenance
+from harness.regression.transport import WrappingAdapter, maintenance, wrapped
 from harness.tls import reach
 
 LIFECYCLE_SECONDS = 75 * 60.0
@@ -42,37 +42,31 @@ one transient reset must not read as a gateway that is down (exit 2), while a ga
 that is not running is still told within a couple of seconds."""
 
 
-class _Redialling(BaseAdapter):
-    """Sends through ``inner``, again after a pause when the connection drops or is refused
-    (every pre-flight request is safe to repeat: the probe is refused before it is stored,
-    the clock advanced by 0 s); a TLS failure is not transient and is not retried."""
+class _Redialling(WrappingAdapter):
+    """Sends again after a pause when the connection drops or is refused (every pre-flight
+    request is safe to repeat: the probe is refused before it is stored, the clock
+    advanced by 0 s); a TLS failure is not transient and is not retried."""
 
     def __init__(self, inner: BaseAdapter, pauses: Sequence[float]) -> None:
-        super().__init__()
-        self.inner, self.pauses = inner, tuple(pauses)
+        super().__init__(inner)
+        self.pauses = tuple(pauses)
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         for pause in self.pauses:
             try:
-                return self.inner.send(request, *args, **kwargs)
+                return super().send(request, *args, **kwargs)
             except requests.exceptions.SSLError:
                 raise
             except requests.ConnectionError:
                 time.sleep(pause)
-        return self.inner.send(request, *args, **kwargs)
-
-    def close(self) -> None:
-        self.inner.close()
+        return super().send(request, *args, **kwargs)
 
 
 def redialling(
     session: requests.Session, pauses: Sequence[float] = REDIAL_SECONDS
 ) -> requests.Session:
     """``session`` with every mounted adapter trying a dropped connection again."""
-    adapters: Mapping[str, BaseAdapter] = dict(session.adapters)
-    for prefix, adapter in adapters.items():
-        session.mount(prefix, _Redialling(adapter, pauses))
-    return session
+    return wrapped(session, lambda adapter: _Redialling(adapter, pauses))
 
 
 def base_url(gateway: str) -> str:

@@ -91,39 +91,60 @@ class TransportStats:
         }
 
 
-class _Counting(BaseAdapter):
-    """Sends through ``inner``; counts dropped connections and watches every answer."""
+class WrappingAdapter(BaseAdapter):
+    """Sends through ``inner``, the adapter it replaced: subclasses add what they count or
+    retry around :meth:`send`."""
+
+    def __init__(self, inner: BaseAdapter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        return self.inner.send(request, *args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def wrapped(
+    session: requests.Session, wrap: Callable[[BaseAdapter], BaseAdapter]
+) -> requests.Session:
+    """``session`` with every mounted adapter replaced by ``wrap(adapter)``."""
+    adapters: Mapping[str, BaseAdapter] = dict(session.adapters)
+    for prefix, adapter in adapters.items():
+        session.mount(prefix, wrap(adapter))
+    return session
+
+
+class _Counting(WrappingAdapter):
+    """Counts dropped connections and watches every answer."""
 
     def __init__(self, inner: BaseAdapter, stats: TransportStats) -> None:
-        super().__init__()
-        self.inner, self.stats = inner, stats
+        super().__init__(inner)
+        self.stats = stats
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         try:
-            response = self.inner.send(request, *args, **kwargs)
+            response = super().send(request, *args, **kwargs)
         except requests.ConnectionError:
             self.stats.resets += 1
             raise
         self.stats.observe(response)
         return response
 
-    def close(self) -> None:
-        self.inner.close()
-
 
 def watched(session: requests.Session, stats: TransportStats) -> requests.Session:
     """``session`` with every mounted adapter counting into ``stats``."""
-    adapters: Mapping[str, BaseAdapter] = dict(session.adapters)
-    for prefix, adapter in adapters.items():
-        session.mount(prefix, _Counting(adapter, stats))
-    return session
+    return wrapped(session, lambda adapter: _Counting(adapter, stats))
 
 
 __all__ = [
     "LONG_RETRY_AFTER",
     "MAX_BACKOFF",
     "TransportStats",
+    "WrappingAdapter",
     "for_humans",
     "maintenance",
     "watched",
+    "wrapped",
 ]
