@@ -14,14 +14,26 @@ from harness import lazy_exports
 if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on first use
     from harness.signing.pki import Credential, TestPKI, default_directory, ensure_pki
     from harness.signing.trust import Revocation, TrustStore, UntrustedCertificate
-    from harness.signing.xmldsig import ALGORITHMS, VerifiedSignature, sign, verify
+    from harness.signing.xmldsig import (
+        ALGORITHMS,
+        VerifiedSignature,
+        sign,
+        signer_certificate,
+        verify,
+    )
 else:  # importing the package (a submodule's parent) must not load signxml, cryptography
     __getattr__ = lazy_exports(
         __name__,
         {
             "harness.signing.pki": ("Credential", "TestPKI", "default_directory", "ensure_pki"),
             "harness.signing.trust": ("Revocation", "TrustStore", "UntrustedCertificate"),
-            "harness.signing.xmldsig": ("ALGORITHMS", "VerifiedSignature", "sign", "verify"),
+            "harness.signing.xmldsig": (
+                "ALGORITHMS",
+                "VerifiedSignature",
+                "sign",
+                "signer_certificate",
+                "verify",
+            ),
         },
     )
 
@@ -36,5 +48,6 @@ __all__ = [
     "default_directory",
     "ensure_pki",
     "sign",
+    "signer_certificate",
     "verify",
 ]

@@ -73,19 +73,40 @@ class ParsedSignature:
     @cached_property
     def leaf(self) -> x509.Certificate:
         """The signer's certificate: the one in KeyInfo that issued none of the others."""
-        if len(self.certificates) == 1:  # the usual case; comparing names is costly
-            return self.certificates[0]
-        issuers = {c.issuer for c in self.certificates if c.issuer != c.subject}
-        for cert in self.certificates:
-            if cert.subject not in issuers:
-                return cert
-        return self.certificates[0]
+        return leaf_of(self.certificates)
 
     @property
     def others(self) -> list[x509.Certificate]:
         """Further certificates from KeyInfo, usable as untrusted chain links."""
         leaf = self.leaf
         return [c for c in self.certificates if c is not leaf]
+
+
+def leaf_of(certificates: list[x509.Certificate]) -> x509.Certificate:
+    """Of a KeyInfo's certificates (not empty), the one that issued none of the others:
+    the signer's (KeyInfo may carry its CA too)."""
+    if len(certificates) == 1:  # the usual case; comparing names is costly
+        return certificates[0]
+    issuers = {c.issuer for c in certificates if c.issuer != c.subject}
+    for cert in certificates:
+        if cert.subject not in issuers:
+            return cert
+    return certificates[0]
+
+
+def keyinfo_signer(root: Any, signature_parent: str) -> x509.Certificate | None:
+    """The certificate that made the signature under ``signature_parent`` as its KeyInfo
+    says, whether or not the signature holds; None when there is no one signature there
+    or its KeyInfo holds no readable certificate (its check says why)."""
+    parents = find_children(root, signature_parent)
+    signatures = [c for c in parents[0] if c.tag == SIGNATURE] if len(parents) == 1 else []
+    if len(signatures) != 1:
+        return None
+    try:
+        certificates = [_certificate(str(text)) for text in _CERTIFICATE_TEXTS(signatures[0])]
+    except (ValueError, binascii.Error):
+        return None
+    return leaf_of(certificates) if certificates else None
 
 
 def local_name(element: Any) -> str:

@@ -53,6 +53,7 @@ from harness.signing._structure import (
     ParsedSignature,
     as_utc,
     ensure_parent,
+    keyinfo_signer,
     parse_signature,
 )
 from harness.signing.pki import Credential
@@ -213,6 +214,15 @@ def verify(
         algorithm=parsed.method.value,
         signature_id=parsed.signature_id,
     )
+
+
+def signer_certificate(
+    root: etree._Element | etree._ElementTree | bytes, *, signature_parent: str
+) -> x509.Certificate | None:
+    """Who made the signature under ``signature_parent``, as its KeyInfo says, whether or
+    not it verifies (None when there is no certificate to read): who signed is a question
+    apart from whether the signature and its certificate hold, which :func:`verify` judges."""
+    return keyinfo_signer(_document_root(root), signature_parent)
 
 
 def _document_root(document: object) -> Any:

@@ -9,7 +9,6 @@ failed for another case's fault), and returns a short note when the I-VAN passed
 
 from __future__ import annotations
 
-import base64
 import binascii
 import unicodedata
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from harness.certification import (
     Observation,
     check,
 )
+from harness.signing import signer_certificate
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 CERTIFICATE_CODES = frozenset({"SIG-004", "SIG-005", "SIG-006"})
@@ -57,34 +57,6 @@ def _report(findings: list[tuple[str, Finding]]) -> dict[str, str]:
     return {"findings": "\n".join(lines)}
 
 
-def _signer_certificate(root: etree._Element, node: str) -> x509.Certificate | None:
-    """The certificate that made the signature under ``node``: of those in its KeyInfo, the
-    one that issued none of the others; None when there is none to read (the signature
-    findings say why), so who signed is judged apart from whether the signature holds."""
-    holder = node.split("/")[-1]
-    for signature in root.iter(f"{{{DS}}}Signature"):
-        parent = signature.getparent()
-        if parent is None or etree.QName(parent).localname != holder:
-            continue
-        path = f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"
-        try:
-            certificates = [
-                x509.load_der_x509_certificate(base64.b64decode("".join((t.text or "").split())))
-                for t in signature.findall(path)
-            ]
-        except ValueError:
-            return None
-        return _leaf(certificates)
-    return None
-
-
-def _leaf(certificates: list[x509.Certificate]) -> x509.Certificate | None:
-    """The one that issued none of the others (KeyInfo may carry the signer's CA too)."""
-    issuers = [(c, {o.issuer for o in certificates if o is not c}) for c in certificates]
-    leaves = [c for c, others in issuers if c.subject not in others]
-    return next(iter(leaves or certificates), None)
-
-
 def _who(certificate: x509.Certificate) -> str:
     return f"{certificate.subject.rfc4514_string()} (serial {certificate.serial_number:X})"
 
@@ -100,7 +72,9 @@ def _strangers(
     over (``signer_files``): a signature that verifies is not yet the employer's. The
     subject names who signed; whether that certificate was valid is CERT-PKI-01's."""
     employer = ensure_pki(obs.context.pki_dir).credential(record.job.signer).certificate
-    signers = ((name, _signer_certificate(root, node)) for name, node, root in targets)
+    signers = (
+        (name, signer_certificate(root, signature_parent=node)) for name, node, root in targets
+    )
     return [
         (name, c, employer)
         for name, c in signers
