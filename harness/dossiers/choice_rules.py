@@ -41,6 +41,12 @@ class Listed:
     kind: str
     line: int | None
 
+    @property
+    def where(self) -> str:
+        """``<fields.yaml>:<line>``, as the other data errors name their place."""
+        path = fixtures_dir() / FIELDS_FILE
+        return f"{path}:{self.line}" if self.line else str(path)
+
 
 @dataclass(frozen=True)
 class RefusedValue:
@@ -50,12 +56,6 @@ class RefusedValue:
     version: FormVersion
     finding: Finding | None = None
     error: CatalogError | None = None
-
-    @property
-    def where(self) -> str:
-        """``<fields.yaml>:<line>``, as the other data errors name their place."""
-        path = fixtures_dir() / FIELDS_FILE
-        return f"{path}:{self.listed.line}" if self.listed.line else str(path)
 
 
 def listed_values() -> dict[str, list[Listed]]:

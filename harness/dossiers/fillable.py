@@ -165,12 +165,6 @@ class FacetBreak:
     version: FormVersion
     reason: str
 
-    @property
-    def where(self) -> str:
-        """``<fields.yaml>:<line>``, as the other data errors name their place."""
-        path = fixtures_dir() / FIELDS_FILE
-        return f"{path}:{self.listed.line}" if self.listed.line else str(path)
-
 
 def facet_breaks(catalog: Catalog) -> list[FacetBreak]:
     """Every fixed value that is of its element's type but breaks one of its facets: a

@@ -291,7 +291,7 @@ def choice_refusals(catalog: Catalog, passed: Mapping[FormKey, bytes]) -> list[R
     for refused in refused_values(catalog, passed):
         version, listed = refused.version, refused.listed
         where = f"form {version.form} version {version.version}"
-        said = f"{refused.where}: {listed.element}: {listed.kind} value {listed.value!r}"
+        said = f"{listed.where}: {listed.element}: {listed.kind} value {listed.value!r}"
         if refused.error is not None:
             problem, hint = _said(refused.error)
             problem = f"{said} makes a rule fail when run: {problem}"
@@ -364,7 +364,7 @@ def value_refusals(catalog: Catalog) -> list[Refusal]:
         Refusal(
             "",
             f"form {found.version.form} version {found.version.version}",
-            f"{found.where}: {found.listed.element}: {found.listed.kind} value "
+            f"{found.listed.where}: {found.listed.element}: {found.listed.kind} value "
             f"{found.listed.value!r}, which {found.version.xsd.name} refuses: {found.reason}",
             f"fix {found.listed.element}'s source in fixtures/reference/fields.yaml or its "
             "type in the XSD",
