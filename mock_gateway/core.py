@@ -403,7 +403,8 @@ class Gateway:
     def error_response(self, exc: Rejected) -> GatewayResponse:
         """A signed XACNHAN_GDICH rejection for ``exc``."""
         now = self.clock.now()
-        body = self.signer.sign(messages.build(messages.rejection(exc.findings, now)), now)
+        answer = messages.rejection(exc.findings, now, exc.unit, exc.declared)
+        body = self.signer.sign(messages.build(answer), now)
         headers = {"Content-Type": XML, "X-BHXH-Ma-Loi": exc.code}
         if exc.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="bhxh"'

@@ -25,14 +25,28 @@ from harness.errors import ConfigError, Finding, UsageError
 from harness.served_catalogs import ServedCatalogs, ServedCheck
 from harness.signing import TrustStore
 from harness.xmlsafe import XMLLimits
+from mock_gateway.messages import Declared, UnitInfo
 from mock_gateway.releases import NO_RELEASE, ReleaseProfile
 
 
 class Rejected(Exception):
-    """The dossier (or request) is refused; ``findings`` say why, ``status`` is the HTTP status."""
+    """The dossier (or request) is refused; ``findings`` say why, ``status`` is the HTTP status.
 
-    def __init__(self, findings: Sequence[Finding], status: int | None = None) -> None:
+    ``unit`` and ``declared`` are what the envelope said, when it could be read, for the
+    refusal to echo (TTDVI, MALOAI_HSO, KY_KKHAI).
+    """
+
+    def __init__(
+        self,
+        findings: Sequence[Finding],
+        status: int | None = None,
+        *,
+        unit: UnitInfo | None = None,
+        declared: Declared | None = None,
+    ) -> None:
         self.findings = list(findings)
+        self.unit = unit
+        self.declared = declared
         errors = [f for f in self.findings if f.severity == "error"] or self.findings
         self.code = errors[0].code if errors else "SRV-002"
         self.status = status if status is not None else describe(self.code).http
@@ -80,6 +94,22 @@ class Accepted:
         }
 
 
+def _unit(info: EnvelopeInfo) -> UnitInfo:
+    """The unit as the envelope names it, as answers name it (TTDVI)."""
+    unit = info.unit
+    return UnitInfo(unit.ten, unit.ma_don_vi, unit.ma_so_thue, unit.co_quan)
+
+
+def _declared(info: EnvelopeInfo, catalogs: Sequence[Catalog]) -> Declared:
+    """The procedure and period the envelope declares, named by the first of ``catalogs``
+    knowing the procedure (one not in force for the period is still BHXH's procedure);
+    blank for one none knows: the sender's own text is not BHXH's name."""
+    known = (c.procedure(info.ma_thu_tuc) for c in catalogs)
+    procedure = next((p for p in known if p is not None), None)
+    name = procedure.name if procedure is not None else ""
+    return Declared(info.ma_thu_tuc, name, info.ky_ke_khai)
+
+
 class CatalogSet(ServedCatalogs):
     """The served versions, compiled at start; a catalog that cannot load is a ConfigError."""
 
@@ -93,14 +123,21 @@ class CatalogSet(ServedCatalogs):
 class Intake:
     """Validates envelopes for one set of catalogs against one trust store (thread-safe)."""
 
-    def _rejected(self, findings: list[Finding]) -> Rejected:
-        """The rejection, under the codes of the release being simulated (if any)."""
+    def _rejected(
+        self, findings: list[Finding], catalog: Catalog, info: EnvelopeInfo | None
+    ) -> Rejected:
+        """The rejection, under the codes of the release being simulated (if any), echoing
+        the envelope ``info`` when it was read."""
+        status = None
         if self.release.renumber_codes:  # release hook: renumbered error codes
             status = self.release.status_for(findings)
-            return Rejected(self.release.renumber(findings), status)
-        if any(f.code in self.release.escalate_warnings for f in findings):
-            return Rejected(findings, self.release.status_for(findings))
-        return Rejected(findings)
+            findings = self.release.renumber(findings)
+        elif any(f.code in self.release.escalate_warnings for f in findings):
+            status = self.release.status_for(findings)
+        if info is None:
+            return Rejected(findings, status)
+        namers = [catalog, *reversed([c for c in self.catalogs.catalogs if c is not catalog])]
+        return Rejected(findings, status, unit=_unit(info), declared=_declared(info, namers))
 
     def __init__(
         self,
@@ -128,10 +165,10 @@ class Intake:
             sent = [f.ma_to_khai for f in result.envelope.files]
             self.release.slow_down(sent, time.perf_counter() - started)
         if not result.accepted or result.envelope is None:
-            raise self._rejected(result.findings)
+            raise self._rejected(result.findings, catalog, result.envelope)
         added = self.release.review(result, self.catalogs)  # release hook: extra errors
         if added:
-            raise self._rejected(added + result.warnings)
+            raise self._rejected(added + result.warnings, catalog, result.envelope)
         info = result.envelope
         procedure = catalog.procedure(info.ma_thu_tuc)
         if procedure is None:  # the checker rejects unknown procedures: our bug if reached

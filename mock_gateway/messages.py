@@ -87,6 +87,16 @@ class Transaction:
 
 
 @dataclass(frozen=True)
+class Declared:
+    """What a refused dossier's envelope declared (procedure, its name, period): echoed in
+    the refusal so a sender sending many dossiers can tell which one it answers."""
+
+    procedure: str = ""
+    procedure_name: str = ""
+    period: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
     """Everything that varies between answers; rendered by :func:`build`."""
 
@@ -98,6 +108,14 @@ class Answer:
     transaction: Transaction | None = None
     findings: Sequence[Finding] = ()
     ngay_tra: date | None = None
+    declared: Declared | None = None  # a refusal's; an answer with a transaction has its own
+
+    def about(self) -> Declared:
+        """The procedure, its name and period this answer is about (blank when unknown)."""
+        tx = self.transaction
+        if tx is not None:
+            return Declared(tx.procedure, tx.procedure_name, tx.period)
+        return self.declared or Declared()
 
 
 def format_so_hso(number: int, year: int, agency: str) -> str:
@@ -187,11 +205,12 @@ def build(answer: Answer, date_format: str = DATE_FORMAT) -> etree._Element:
     gd = _sub(xn, "TTGDICH")
     received = _vn(tx.received_at) if tx is not None else None
     first_error = next((f for f in answer.findings if f.severity == "error"), None)
+    about = answer.about()
     _sub(gd, "SO_HSO", tx.so_hso if tx is not None else None)
-    _sub(gd, "TEN_GDICH", tx.procedure_name if tx is not None else None)
-    _sub(gd, "MALOAI_HSO", tx.procedure if tx is not None else None)
+    _sub(gd, "TEN_GDICH", about.procedure_name)
+    _sub(gd, "MALOAI_HSO", about.procedure)
     _sub(gd, "NGAY_GDICH", now.strftime(date_format))
-    _sub(gd, "KY_KKHAI", tx.period if tx is not None else None)
+    _sub(gd, "KY_KKHAI", about.period)
     _sub(gd, "MA_GDICH", tx.ma_gdich if tx is not None else None)
     _sub(gd, "MA_KQUA", answer.ma_kqua)
     _sub(gd, "KQUA", answer.kqua)
@@ -258,11 +277,19 @@ def result(
     return Answer(RESULT, now, MA_KQUA_OK, "Hồ sơ đã được chấp nhận", unit, tx)
 
 
-def rejection(findings: Sequence[Finding], now: datetime, unit: UnitInfo | None = None) -> Answer:
-    """Every non-2xx answer: MA_KQUA 1, the first error as MA_LOI/MOTA_LOI, all findings."""
+def rejection(
+    findings: Sequence[Finding],
+    now: datetime,
+    unit: UnitInfo | None = None,
+    declared: Declared | None = None,
+) -> Answer:
+    """Every non-2xx answer: MA_KQUA 1, the first error as MA_LOI/MOTA_LOI, all findings;
+    ``unit`` and ``declared`` echo the envelope when the refusal came after reading it."""
     first = next((f for f in findings if f.severity == "error"), None)
     text = first.message_vi if first is not None else "Yêu cầu bị từ chối"
-    return Answer(ERROR, now, MA_KQUA_REJECTED, text, unit or UnitInfo(), None, findings)
+    return Answer(
+        ERROR, now, MA_KQUA_REJECTED, text, unit or UnitInfo(), None, findings, declared=declared
+    )
 
 
 __all__ = [
@@ -275,6 +302,7 @@ __all__ = [
     "SO_HSO_PATTERN",
     "TEST_NOTICE",
     "Answer",
+    "Declared",
     "MessageSigner",
     "Transaction",
     "UnitInfo",
