@@ -4,9 +4,11 @@ A fuzz failure is only useful if someone can replay it tomorrow without hypothes
 dossier bytes go to ``<dir>/<sha>.xml`` (``fixtures/dossiers/found`` by default, so a
 found bug can be committed as a regression case) and a sidecar ``<sha>.txt`` whose first
 line is the one command that shows the verdict again, followed by what was expected and
-what the target answered. The file name is a digest of the property, the dossier's spec
-and the mutation (which decide the bytes but for the signatures' SigningTime), so the same
-failure found twice is written once.
+what the target answered. The file name is a digest of the property, the dossier's spec,
+the mutation, the I-VAN the dossier names, the PKI that signed it and the gateway that
+answered (which decide the bytes but for the signatures' SigningTime, and what the note
+says): the same failure found twice by the same setup is written once, and a run as
+another I-VAN or against another gateway does not overwrite it.
 
 In a hypothesis test, every failing call during shrinking is recorded and only the last
 one per property and family is written: hypothesis replays the minimal example last.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import cache_dir, fixtures_dir
 
 if TYPE_CHECKING:  # properties imports hypothesis: not at the CLI's start-up
@@ -99,15 +102,18 @@ def write_evidence(
     *,
     pki_dir: Path | None = None,
     replay: GatewayReplay | None = None,
+    ivan: str | None = None,
+    gateway: str | None = None,
 ) -> Evidence:
     """Write the failing case's bytes and a note; returns where and how to replay them
-    (against ``replay``'s gateway when the run fuzzed a URL)."""
+    (against ``replay``'s gateway when the run fuzzed a URL). ``ivan`` (the I-VAN the
+    dossier names) and ``gateway`` (the target's name) are part of the file name."""
     from harness.fuzz.properties import requirement
 
     case = failure.case
     folder = found_dir(directory).resolve()  # absolute, like the reproduce line
     folder.mkdir(parents=True, exist_ok=True)
-    name = evidence_name(failure.check, str(case.spec), case.name)
+    name = _name_in_setup(failure, pki_dir, replay, ivan, gateway)
     dossier, note = folder / f"{name}.xml", folder / f"{name}.txt"
     dossier.write_bytes(case.body)
     check = reproduce_command(dossier, case.spec.catalog_version, pki_dir)
@@ -138,21 +144,48 @@ def write_evidence(
     return Evidence(dossier, note, command)
 
 
-def evidence_name(check: str, spec: str, mutation: str) -> str:
-    """The file name of a failure's evidence: a digest of what decides it. Not the bytes:
-    each signing stamps a new SigningTime, so the same failure found twice would be saved
-    twice. Not the unsigned content (``harness.regression.fingerprint.content_digest``):
+def _name_in_setup(
+    failure: PropertyFailed,
+    pki_dir: Path | None,
+    replay: GatewayReplay | None,
+    ivan: str | None,
+    gateway: str | None,
+) -> str:
+    """:func:`evidence_name` of ``failure`` as this setup found it: the I-VAN given, else
+    ``replay``'s, else the default one; the gateway named, else the one ``replay`` sends to."""
+    case = failure.case
+    return evidence_name(
+        failure.check,
+        str(case.spec),
+        case.name,
+        ivan=ivan or (replay.ivan if replay else None) or DEFAULT_IVAN_CODE,
+        pki="" if pki_dir is None else str(pki_dir.resolve()),
+        gateway=gateway or ("" if replay is None else replay.url.rstrip("/")),
+    )
+
+
+def evidence_name(
+    check: str, spec: str, mutation: str, *, ivan: str, pki: str = "", gateway: str = ""
+) -> str:
+    """The file name of a failure's evidence: a digest of what decides it, the setup that
+    found it included (the I-VAN the dossier names, the PKI's folder, the gateway that
+    answered), so a run as another I-VAN or against another gateway keeps its own. Not the
+    bytes: each signing stamps a new SigningTime, so the same failure found twice would be
+    saved twice. Not the unsigned content (``harness.regression.fingerprint.content_digest``):
     a hostile or broken-encoding mutant does not parse, and is digested with its signatures."""
-    key = "\n".join((check, spec, mutation)).encode()
+    key = "\n".join((check, spec, mutation, ivan, pki, gateway)).encode()
     return hashlib.sha256(key).hexdigest()[:16]
 
 
 class EvidenceLog:
     """Remembers the last failure per (property, family) and writes them on demand."""
 
-    def __init__(self, directory: Path | None = None, *, pki_dir: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path | None = None, *, pki_dir: Path | None = None, ivan: str | None = None
+    ) -> None:
         self.directory = directory
         self.pki_dir = pki_dir
+        self.ivan = ivan
         self._last: dict[tuple[str, str], PropertyFailed] = {}
 
     def record(self, failure: PropertyFailed) -> None:
@@ -160,7 +193,8 @@ class EvidenceLog:
 
     def flush(self) -> list[Evidence]:
         written = [
-            write_evidence(f, self.directory, pki_dir=self.pki_dir) for f in self._last.values()
+            write_evidence(f, self.directory, pki_dir=self.pki_dir, ivan=self.ivan)
+            for f in self._last.values()
         ]
         self._last.clear()
         return written

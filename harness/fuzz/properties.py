@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from harness.client import RetryPolicy
 from harness.errors import ConformanceFinding
 from harness.fuzz._watchdog import CallTimedOut, Watchdog
 from harness.fuzz.strategies import FuzzCase
@@ -224,14 +225,14 @@ _MESSAGES = itertools.count(1)
 MAX_WAIT = 60.0
 """Seconds one request may spend waiting out a gateway that asks to wait (429, 503 with
 ``Retry-After``) before the gateway counts as unavailable and the run ends, no verdict."""
-MAX_ATTEMPTS = 6
-"""Times one request is sent to such a gateway, as the reference client's retry policy."""
-FIRST_BACKOFF = 0.5
-"""Seconds before the first retry of a 429 that names no ``Retry-After`` (then doubled)."""
+RETRY = RetryPolicy(base_delay=0.5, max_delay=MAX_WAIT)
+"""How such a request is sent again: as many tries as the reference client's policy, the
+first retry of a 429 that names no ``Retry-After`` after ``base_delay`` (then doubled), no
+wait beyond :data:`MAX_WAIT`. Its ``timeout`` is unused: a case has its own."""
 
 
 class _StillUnavailable(Exception):
-    """The gateway kept asking to wait past :data:`MAX_WAIT` or :data:`MAX_ATTEMPTS`."""
+    """The gateway kept asking to wait past :data:`MAX_WAIT` or ``RETRY.attempts`` tries."""
 
 
 Answered = TypeVar("Answered", Submitted, Retrieved)
@@ -242,16 +243,24 @@ def _wait(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def _pause(attempt: int, asked: float) -> float:
+    """Seconds before the try after ``attempt``: the ``Retry-After`` asked, else ``RETRY``'s
+    backoff, both capped. Not ``RETRY.delay``: its full jitter may crowd the tries into less
+    than a second of a short 429 burst, and it may wait longer than the gateway asked."""
+    backoff = RETRY.base_delay * 2 ** (attempt - 1)
+    return min(asked or backoff, RETRY.max_delay)
+
+
 def _patiently(dog: Watchdog, call: Callable[[], Answered], timeout: float) -> Answered:
     """``call()``'s answer once the gateway stops asking to wait, as ``regress`` and ``load``
     retry: the same request again, after ``Retry-After`` (capped), bounded in total."""
     waited = 0.0
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    for attempt in range(1, RETRY.attempts + 1):
         answer: Answered = dog.call(call, timeout)
         if answer.retry_after is None:
             return answer
-        pause = min(answer.retry_after or FIRST_BACKOFF * 2 ** (attempt - 1), MAX_WAIT)
-        if attempt == MAX_ATTEMPTS or waited + pause > MAX_WAIT:
+        pause = _pause(attempt, answer.retry_after)
+        if attempt == RETRY.attempts or waited + pause > MAX_WAIT:
             break
         _wait(pause)
         waited += pause

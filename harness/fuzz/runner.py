@@ -210,6 +210,7 @@ def run_fuzz(
     report = FuzzReport(
         name, catalog.version, seed, ivan=ivan, started_at=started_at, run_id=run_id
     )
+    setup = _Setup(name, ivan, pki, replay)  # evidence is named for it
     first: dict[Cause, PropertyFailed] = {}
     counts: dict[Cause, int] = {}
     seen: dict[Cause, dict[tuple[str, str], None]] = {}  # where each showed, in order
@@ -279,7 +280,7 @@ def run_fuzz(
         written.add(key)
         where = tuple(seen.get(key, {}))
         failure = first[key]
-        return _written(failure, minimal, counts[key], found, pki, replay, catalog, where)
+        return _written(failure, minimal, counts[key], found, setup, catalog, where)
 
     def keep() -> None:
         """On a stop: the failures not written yet, as first seen, and the partial report."""
@@ -360,19 +361,35 @@ def _no_verdict(
     return GatewayUnavailable("\n".join(lines))
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """Who fuzzed which gateway, and how to replay there: what evidence is written for."""
+
+    gateway: str
+    ivan: str
+    pki: TestPKI
+    replay: GatewayReplay | None
+
+
 def _written(
     failure: PropertyFailed,
     minimal: PropertyFailed,
     occurrences: int,
     found: Path | None,
-    pki: TestPKI,
-    replay: GatewayReplay | None,
+    setup: _Setup,
     catalog: Catalog,
     seen: tuple[tuple[str, str], ...] = (),
 ) -> FuzzFailure:
     """``failure`` as the report gives it, with ``minimal`` (``failure`` itself when it was
-    not minimised) written as evidence in ``found``."""
-    evidence = write_evidence(minimal, found, pki_dir=pki.directory, replay=replay)
+    not minimised) written as evidence in ``found``, named for the ``setup`` that found it."""
+    evidence = write_evidence(
+        minimal,
+        found,
+        pki_dir=setup.pki.directory,
+        replay=setup.replay,
+        ivan=setup.ivan,
+        gateway=setup.gateway,
+    )
     obs = minimal.observation
     return FuzzFailure(
         failure.check,

@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from harness.error_codes import describe
 from harness.errors import Finding, UsageError
@@ -29,7 +28,7 @@ ACCEPTED = 202
 
 @dataclass(frozen=True)
 class Submitted:
-    """The answer to one submission; unpacks as ``(status, codes, receipt_id)``.
+    """The answer to one submission: HTTP status, finding codes, receipt id.
 
     ``codes`` holds every finding code the target reported, warnings included (an
     accepted dossier may carry RULE-101 or SIG-101), so properties can assert both.
@@ -44,12 +43,6 @@ class Submitted:
     detail: str = field(default="", compare=False)
     retry_after: float | None = field(default=None, compare=False)
 
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.status, self.codes, self.receipt_id))
-
-    def __getitem__(self, index: int) -> Any:
-        return (self.status, self.codes, self.receipt_id)[index]
-
 
 @dataclass(frozen=True)
 class Retrieved:
@@ -59,12 +52,6 @@ class Retrieved:
     status: int
     body: bytes | None
     retry_after: float | None = field(default=None, compare=False)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.status, self.body))
-
-    def __getitem__(self, index: int) -> Any:
-        return (self.status, self.body)[index]
 
 
 @runtime_checkable

@@ -29,8 +29,9 @@ def test_checker_target_answers_like_the_gateway(
 ) -> None:
     target, body = target_for(catalog.version), _body(catalog, pki)
     assert isinstance(target, Target)
-    status, codes, receipt = target.submit(body, "m-1")
-    assert (status, codes) == (202, ()) and receipt is not None
+    answer = target.submit(body, "m-1")
+    receipt = answer.receipt_id
+    assert (answer.status, answer.codes) == (202, ()) and receipt is not None
     assert target.fetch(receipt) == Retrieved(200, body)
     assert target.submit(body, "m-1") == Submitted(202, (), receipt)  # idempotent
     assert target.submit(body + b" ", "m-1") == Submitted(409, ("DUP-001",), None)
