@@ -430,7 +430,12 @@ BUILD_EXIT_CODES = (
 
 @dossier.command("build", epilog=BUILD_EXIT_CODES)
 @click.argument("procedure")
-@click.option("--catalog", "version", type=NAME, help="Catalog version (default: latest).")
+@click.option(
+    "--catalog",
+    "version",
+    type=NAME,
+    help="Catalog version (default: the newest folder on disk, in effect yet or not).",
+)
 @click.option(
     "--seed",
     type=int,
@@ -451,6 +456,21 @@ BUILD_EXIT_CODES = (
     help="I-VAN code the envelope names (MaIVAN): the gateway refuses a dossier submitted "
     "with another I-VAN's token (ENV-010).",
 )
+@click.option(
+    "--period",
+    type=NAME,
+    help="Declared period, MM/yyyy or yyyy-MM (default: the first the catalog version and "
+    "the procedure are both in effect); refused when another catalog version governs it or "
+    "the procedure is not in force then.",
+)
+@click.option(
+    "--form-version",
+    "form_versions",
+    multiple=True,
+    type=NAME,
+    help="FORM=VERSION: build that form in an older version the catalog still accepts, "
+    "e.g. D02-TS=505 (repeatable; default: each form's current version).",
+)
 @friendly
 def dossier_build(
     procedure: str,
@@ -459,18 +479,28 @@ def dossier_build(
     defect: str | None,
     output: Path | None,
     ivan: str,
+    period: str | None,
+    form_versions: tuple[str, ...],
 ) -> None:
     """Build one signed dossier envelope for PROCEDURE."""
     from harness.conformance import factory_for_ivan
+    from harness.dossiers.choices import chosen_form_versions, chosen_period, loadable_versions
     from harness.dossiers.defects import build_defective
     from harness.dossiers.factory import DossierFactory
 
     factory = DossierFactory.for_version(version)
     factory = factory_for_ivan(factory, ivan, factory.pki.trust_store())
+    proc = factory.procedure(procedure)
+    forms = chosen_form_versions(form_versions, factory.catalog, proc)
+    when = (
+        None
+        if period is None
+        else chosen_period(period, factory.catalog, proc, loadable_versions())
+    )
     built = (
-        build_defective(factory, procedure, defect, seed)
+        build_defective(factory, procedure, defect, seed, period=when, form_versions=forms)
         if defect
-        else factory.build(procedure, seed)
+        else factory.build(procedure, seed, period=when, form_versions=forms)
     )
     if output is None:
         sys.stdout.buffer.write(built.envelope)
