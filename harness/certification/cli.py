@@ -218,6 +218,8 @@ def certify(
             console.print(f"    requirement: {case.requirement}\n    reproduce: {case.reproduce}")
         elif case.outcome.value == "skipped":
             console.print(f"[yellow]SKIPPED[/yellow] {case.case_id}: {case.message}")
+    if "catalog check" in bundle.info.meta:  # a gateway that does not list its catalogs
+        console.print(f"note: {bundle.info.meta['catalog check']}", markup=False)
     summary = bundle.summary()
     verdict = certification_verdict(bundle)
     console.print(

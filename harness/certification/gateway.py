@@ -36,6 +36,7 @@ from harness.identities import (
     token_of,
 )
 from harness.json_lines import split_json_lines
+from harness.served_versions import listed_catalogs
 from harness.signing import TestPKI
 from harness.tls import Verify, gateway_session
 from harness.xmlsafe import parse_xml
@@ -217,6 +218,10 @@ class CertGateway:
                 f"GET /healthz answered {health.status_code} {_reason(health)}",
                 hint=REACH_HINT,
             )
+
+    def served_catalogs(self) -> list[str] | None:
+        """The catalog versions its ``/healthz`` lists (None when it does not say)."""
+        return listed_catalogs(self._call("GET", "/healthz"))
 
     def now(self) -> datetime:
         """The gateway's simulated now."""

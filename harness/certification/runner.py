@@ -265,8 +265,10 @@ def run_certification(
         work = Path(scratch)
         folder = work / "gateway"
         with _gateway(gateway_url, cat, pki, folder, tokens, verify_tls, run_id, probe) as gateway:
-            start = run_start(gateway)  # before the adapter starts: nothing of ours yet
+            start = run_start(gateway, cat, procs)  # before the adapter starts: nothing of ours
             refuse_clock_outside(gateway, pki)
+            if start.note is not None:  # a gateway whose /healthz does not say what it serves
+                info = replace(info, meta={**info.meta, "catalog check": start.note})
             context = AdapterContext(
                 gateway_url=gateway.url,
                 ivan=gateway.ivan,

@@ -9,13 +9,15 @@ and the clock are gateway-wide, and two runs at once take each other's faults.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from harness.catalog import Catalog
 from harness.certification.gateway import ADMIN_PREFIX, CertGateway, TrafficRow
 from harness.certification.model import DEFAULT_SIGNER
 from harness.errors import ConfigError
+from harness.served_versions import check_serves, dossier_periods
 from harness.signing import TestPKI
 
 BUSY_SECONDS = 20.0
@@ -96,6 +98,8 @@ class RunStart:
 
     traffic: int
     events: int
+    note: str | None = None
+    """Why it could not be checked that the gateway serves the run's catalog, if it could not."""
 
 
 def refuse_several_workers(gateway: CertGateway) -> None:
@@ -138,10 +142,23 @@ def refuse_clock_outside(gateway: CertGateway, pki: TestPKI) -> None:
     )
 
 
-def run_start(gateway: CertGateway) -> RunStart:
-    """Check that the URL is a gateway and takes the I-VAN credential, refuse a busy or
-    multi-worker gateway, and mark where this run starts."""
+def refuse_unserved(
+    gateway: CertGateway, catalog: Catalog, procedures: Sequence[str] = ()
+) -> str | None:
+    """Stop before anything is sent when the gateway would judge the run's dossiers by
+    another catalog version than ``catalog`` (:func:`harness.served_versions.check_serves`):
+    every valid dossier refused, or a report titled ``catalog`` about another version."""
+    periods = dossier_periods(catalog, procedures or None)
+    return check_serves(catalog, gateway.served_catalogs(), periods)
+
+
+def run_start(
+    gateway: CertGateway, catalog: Catalog | None = None, procedures: Sequence[str] = ()
+) -> RunStart:
+    """Check that the URL is a gateway serving ``catalog`` (when given) and taking the I-VAN
+    credential, refuse a busy or multi-worker gateway, and mark where this run starts."""
     gateway.check_is_gateway()
+    note = None if catalog is None else refuse_unserved(gateway, catalog, procedures)
     gateway.check_ivan_token()
     refuse_several_workers(gateway)
     last = last_traffic_id(gateway)
@@ -150,7 +167,7 @@ def run_start(gateway: CertGateway) -> RunStart:
         events = gateway.fault_events()
     except ConfigError:  # a gateway without fault injection: no events to skip
         events = []
-    return RunStart(last, max((int(e["seq"]) for e in events), default=0))
+    return RunStart(last, max((int(e["seq"]) for e in events), default=0), note)
 
 
 __all__ = [
@@ -161,6 +178,7 @@ __all__ = [
     "last_traffic_id",
     "refuse_clock_outside",
     "refuse_if_busy",
+    "refuse_unserved",
     "run_start",
     "run_tag",
 ]

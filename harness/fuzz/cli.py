@@ -6,6 +6,7 @@ gateway's core through a ``requests`` session (no socket), a URL fuzzes any gate
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from harness.fuzz.evidence import GatewayReplay, found_dir
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
+from harness.served_versions import check_serves, dossier_periods
 from harness.tls import Verify, verify_option
 
 if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it starts, not at --help
@@ -68,16 +70,22 @@ def _target(
     pool: DossierPool,
     verify_tls: Verify,
     release: str | None = None,
+    procedures: tuple[str, ...] = (),
 ) -> Iterator[HttpTarget]:
     """The gateway to fuzz, submitting as the I-VAN ``pool``'s dossiers name (in process:
     simulating ``release``, a faulty release of ``fixtures/releases``)."""
     ivan = pool.factory.ivan[0]
+    periods = _periods(pool, procedures)
     if gateway != LOCAL:
         url = base_url(gateway)
         if not token:
             raise UsageError("--token is needed with a gateway URL", hint="--token <I-VAN bearer>")
-        # A wrong URL or token is the user's setting, not a finding about the gateway.
-        yield url_target(url, token, verify_tls=verify_tls, ivan=ivan, probe=_probe(pool))
+        # A wrong URL or token, or a catalog it does not serve, is the user's setting, not a
+        # finding about the gateway.
+        yield url_target(
+            url, token, verify_tls=verify_tls, ivan=ivan, probe=_probe(pool),
+            catalog=pool.catalog, periods=periods,
+        )  # fmt: skip
         return
     from harness.identities import token_of
     from mock_gateway.config import DEFAULT_IVAN_TOKENS
@@ -88,9 +96,19 @@ def _target(
     load_release(release)  # an unknown name is refused, with the known ones
     tokens = {ivan: token_of(ivan), **DEFAULT_IVAN_TOKENS}  # ours: it knows --ivan
     with InProcessGateway(pki=pool.pki, ivan_tokens=tokens, release=release) as local:
+        check_serves(pool.catalog, local.gateway.catalogs.versions, periods)
         session = local.session(DEFAULT_BASE_URL, ivan=ivan)
         name = LOCAL + (f"[{release}]" if release else "")  # as regress names it
         yield HttpTarget(session, DEFAULT_BASE_URL, name=name)
+
+
+def _periods(pool: DossierPool, procedures: tuple[str, ...]) -> list[str]:
+    """The periods the run's dossiers declare: each procedure's first, and the months after
+    it that :func:`harness.fuzz.strategies.dossier_specs` spreads valid dossiers over."""
+    from harness.fuzz.strategies import dossier_specs
+
+    months = inspect.signature(dossier_specs).parameters["months"].default
+    return dossier_periods(pool.catalog, procedures or None, months=int(months))
 
 
 def _probe(pool: DossierPool) -> bytes | None:
@@ -259,7 +277,7 @@ def fuzz(
         verify = verify_option(insecure, ca_bundle)
         meta = _meta(budget, duration, families, procedures, found)
         with (
-            _target(gateway, token, pool, verify, release) as target,
+            _target(gateway, token, pool, verify, release, procedures) as target,
             Progress(
                 TextColumn("fuzzing"),
                 BarColumn(),
@@ -271,6 +289,9 @@ def fuzz(
             ) as progress,
         ):
             _check_folders(out, found)
+            for note in target.notes:  # e.g. a gateway that does not list its catalogs
+                console.print(f"note: {note}", markup=False)
+            meta |= {"notes": target.notes} if target.notes else {}
             task = progress.add_task("cases", total=budget)
             stopped: list[ReportBundle] = []  # held here: the CLI writes it on its way out
 

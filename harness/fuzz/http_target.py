@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import requests
 
+from harness.catalog import Catalog
 from harness.client import parse_answer, retry_after
 from harness.errors import ConfigError, GatewayUnavailable
 from harness.fuzz.target import Retrieved, Submitted, finding_detail, is_error
 from harness.gateway_url import check_token, gateway_base_url, refuse_foreign_token
+from harness.served_versions import check_serves, listed_catalogs
 from harness.tls import Verify, failure, gateway_session, reach
 from harness.xmlsafe import XMLRejected, parse_xml
 
@@ -43,6 +46,8 @@ class HttpTarget:
     name: str = "http"
     timeout: float = 30.0
     unavailable: GatewayUnavailable | None = field(default=None, repr=False)
+    notes: list[str] = field(default_factory=list, repr=False)
+    """What could not be checked before the run (the run's report and summary say it)."""
 
     def submit(self, body: bytes, message_id: str) -> Submitted:
         try:
@@ -112,9 +117,10 @@ def http_target(base_url: str, token: str, *, verify_tls: bool | str = True) -> 
     return HttpTarget(session, base_url, name=base_url)
 
 
-def check_target(target: HttpTarget) -> None:
+def check_target(target: HttpTarget) -> list[str] | None:
     """Refuse a gateway that does not answer, is in maintenance, is not a BHXH gateway
-    (a web server on that port) or refuses the token, before any case is sent."""
+    (a web server on that port) or refuses the token, before any case is sent; the catalog
+    versions its ``/healthz`` lists (None when it does not say)."""
     from harness.regression.transport import maintenance  # xmlschema: only when run
 
     url = target.base_url
@@ -132,6 +138,7 @@ def check_target(target: HttpTarget) -> None:
     stop = maintenance(url, catalog)
     if stop is not None:
         raise ConfigError(str(stop))
+    return listed_catalogs(health)
 
 
 def base_url(gateway: str) -> str:
@@ -161,15 +168,22 @@ def url_target(
     verify_tls: Verify = True,
     ivan: str | None = None,
     probe: bytes | None = None,
+    catalog: Catalog | None = None,
+    periods: Sequence[str] | None = None,
 ) -> HttpTarget:
     """A target for ``--gateway URL``, checked by :func:`check_target` before any case.
 
     With ``probe`` (a dossier naming ``ivan`` that the gateway refuses without storing it,
     :func:`harness.gateway_url.ivan_probe`) a token of another I-VAN is refused too: every
-    case would get 403 ENV-010, reported as the gateway's failures.
+    case would get 403 ENV-010, reported as the gateway's failures. With ``catalog``, a
+    gateway that would judge its dossiers of ``periods`` by another version is refused
+    (:func:`harness.served_versions.check_serves`): every valid dossier would fail.
     """
     target = http_target(base_url(gateway), token, verify_tls=verify_tls)
-    check_target(target)
+    served = check_target(target)
+    if catalog is not None:
+        note = check_serves(catalog, served, periods)
+        target.notes += [note] if note else []
     if ivan and probe:
         hint = f"pass --ivan with the token's I-VAN code, or a token of {ivan}"
         refuse_foreign_token(target.session, target.base_url, token, ivan, probe, hint)

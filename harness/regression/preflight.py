@@ -29,6 +29,7 @@ from harness.gateway_url import (
 )
 from harness.regression.replay import GatewayTarget
 from harness.regression.transport import WrappingAdapter, maintenance, wrapped
+from harness.served_versions import listed_catalogs
 from harness.tls import reach
 
 LIFECYCLE_SECONDS = 75 * 60.0
@@ -114,15 +115,7 @@ def served_versions(target: GatewayTarget) -> list[str] | None:
     """The catalog versions the gateway lists in ``/healthz`` (``catalogs``), as it orders
     them; None when it does not say (not JSON, not 200: :func:`check_gateway` judges that)."""
     with redialling(target.session()) as session:
-        health = reach(session, target.base_url)
-    try:
-        body = health.json() if health.status_code == 200 else None
-    except ValueError:
-        return None
-    versions = body.get("catalogs") if isinstance(body, dict) else None
-    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
-        return None
-    return versions
+        return listed_catalogs(reach(session, target.base_url))
 
 
 def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan_hint: str) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.catalog import in_effect_order, latest_version, list_versions
+from harness.catalog import in_effect_order, latest_version, list_versions, load_catalog
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import GatewayUnavailable, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
@@ -64,6 +64,7 @@ from harness.regression.transport import TransportStats
 from harness.reporting import new_run_id
 from harness.reporting.bundle import when_stopped
 from harness.served_catalogs import ServedCatalogs
+from harness.served_versions import check_serves, dossier_periods
 from harness.signing import TestPKI, ensure_pki
 
 Progress = Callable[[int, int], None]
@@ -265,7 +266,7 @@ def record(
         )
     pki = pki or ensure_pki()
     code = "" if ivan in (None, DEFAULT_IVAN_CODE) else str(ivan)
-    version = record_catalog(catalog, served_by(gateway, target_options))
+    version = record_catalog(catalog, served_by(gateway, target_options), procedures)
     recipe = CorpusRecipe(version, tuple(seeds), procedures=procedures, ivan=code)
     corpus = build_corpus(recipe, pki)
     masks = load_masks(masks_path)
@@ -300,18 +301,23 @@ def served_by(gateway: str, options: dict[str, Any]) -> list[str] | None:
     return served_versions(GatewayTarget(url, str(options["token"]), verify_tls=verify))
 
 
-def record_catalog(catalog: str | None, served: list[str] | None) -> str:
-    """The corpus's catalog: ``catalog``, which the gateway must serve, or by default the
-    newest (by ``effective_from``) it serves that this harness has. A corpus of a version
-    the gateway does not serve is answered by another version's rules, not recorded."""
+def record_catalog(
+    catalog: str | None, served: list[str] | None, procedures: Sequence[str] = ()
+) -> str:
+    """The corpus's catalog: ``catalog``, which the gateway must serve for the corpus's
+    periods (:func:`harness.served_versions.check_serves`), or by default the newest (by
+    ``effective_from``) it serves that this harness has. A corpus of a version the gateway
+    does not serve is answered by another version's rules, not recorded."""
     on_disk = list_versions()
     if served is None:
         return catalog or latest_version()
     if catalog is not None:
-        if catalog in on_disk and catalog not in served:
-            raise UsageError(
-                f"the gateway does not serve catalog {catalog}: it serves "
-                f"{' '.join(served) or 'none'}",
+        if catalog in on_disk:  # else loading it says the version is not found
+            chosen = load_catalog(catalog)
+            check_serves(
+                chosen,
+                served,
+                dossier_periods(chosen, procedures or None),
                 hint="pass --catalog with one of those, or leave it out to record the newest "
                 "one it serves that this harness has",
             )
