@@ -218,10 +218,9 @@ class ScenarioRun:
             try:
                 record.recovered = self._adapter(self.adapter.recover, record.committed[0])
             except NotSupported as exc:
-                record.recover_note = str(exc)
-            except AdapterFailed as exc:
-                record.recover_note = f"recovery failed: {exc}"
-                record.recovered = []
+                record.recover_note, record.recover_outcome = str(exc), "unsupported"
+            except AdapterFailed as exc:  # it announced recover and could not: the I-VAN's
+                record.recover_note, record.recover_outcome = f"recovery failed: {exc}", "failed"
 
     # -- what the gateway saw ---------------------------------------------------------------
 

@@ -48,6 +48,7 @@ class JobRecord:
     statuses: dict[str, DossierStatus] = field(default_factory=dict)
     recovered: list[bytes] | None = None
     recover_note: str = ""
+    recover_outcome: str = ""  # "unsupported" or "failed" when recovered is None for that
 
     @property
     def committed(self) -> list[str]:

@@ -92,6 +92,14 @@ def recovered_after_restart(obs: Observation) -> str:
         raise CaseUnsupported("no recover operation" + (f" ({how})" if how else ""))
     for record in obs.jobs:
         status = record.accepted()
+        if record.recover_outcome == "unsupported":
+            raise CaseUnsupported(record.recover_note)
+        if record.recover_outcome == "failed":  # announced, asked, and it could not
+            raise CaseFailed(
+                f"the I-VAN announced recover but could not recover MA_GDICH "
+                f"{status.ma_gdich}: {record.recover_note}",
+                {"recovery": record.recover_note},
+            )
         if record.recovered is None:
             raise CaseBlocked(record.recover_note or "recovery was not asked")
         sent = next(
