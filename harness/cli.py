@@ -292,14 +292,23 @@ def catalog_list() -> None:
 
 def _compiled(version: str) -> Catalog:
     """Catalog ``version`` with every XSD and rule compiled and every form fillable by the
-    factory: what ``catalog check`` starts with and ``catalog diff`` requires."""
+    factory: what ``catalog check`` starts with and ``catalog diff`` requires (warnings
+    printed, on stderr)."""
     from harness.catalog import load_catalog, validators_for
     from harness.dossiers.fillable import check_fillable
 
     catalog = load_catalog(version)
     validators_for(catalog)
-    check_fillable(catalog)
+    _warn(version, check_fillable(catalog))
     return catalog
+
+
+def _warn(version: str, warnings: list[str]) -> None:
+    """Print ``catalog check``'s warnings as its errors are printed (``<version>: warning:``
+    on stderr); they do not fail the check, and a closed stderr must not either."""
+    with contextlib.suppress(OSError):
+        for text in warnings:
+            click.echo(f"{version}: warning: {text}", err=True)
 
 
 CHECK_EXIT_CODES = (
@@ -316,7 +325,10 @@ def catalog_check(version: str | None) -> None:
     """Load a catalog version, compile every XSD and rule file, check that the dossier
     factory can fill every form, then build its valid dossier of every procedure and form
     version, and each named defect that applies, and check them as the gateway would; run
-    every fixed value of fields.yaml through the rules (all versions by default)."""
+    every fixed value of fields.yaml through the rules (all versions by default).
+
+    Warnings (on stderr, not failing the check) name what a new version adds that nothing
+    exercises, and shared data left unjudged because another version does not load."""
     from harness.catalog import load_catalog
     from harness.dossiers.smoke import check_smoke, remember_pass, smoke_builds
     from harness.errors import PKIError
@@ -333,7 +345,7 @@ def catalog_check(version: str | None) -> None:
                 raise unordered[name]
             catalog = _compiled(name)
             pki = pki or ensure_pki()  # for the smoke run
-            check_smoke(catalog, pki, defects=True)
+            _warn(name, check_smoke(catalog, pki, defects=True))
         except PKIError:  # not the catalog's fault: a usage error (2)
             raise
         except UsageError as exc:  # its message may name the catalog already

@@ -114,10 +114,37 @@ class CatalogSet(ServedCatalogs):
     """The served versions, compiled at start; a catalog that cannot load is a ConfigError."""
 
     def __init__(self, versions: Iterable[str]) -> None:
+        wanted = list(versions)
         try:
-            super().__init__(versions, compile_now=True)
+            super().__init__(wanted, compile_now=True)
         except UsageError as exc:
-            raise ConfigError(f"cannot load catalog: {exc}") from exc
+            raise self._unloadable(wanted, exc) from exc
+
+    @staticmethod
+    def _unloadable(wanted: list[str], exc: UsageError) -> ConfigError:
+        """The error, saying which versions do load: serving those still works while the
+        broken one is fixed (one bad new version need not stop the gateway)."""
+        from harness.catalog import list_versions, load_catalog, validators_for
+
+        message = str(exc).partition("\nHint: ")[0]
+        good: list[str] = []
+        bad: list[str] = []
+        try:
+            for version in wanted or list_versions():
+                try:
+                    validators_for(load_catalog(version))
+                    good.append(version)
+                except UsageError:
+                    bad.append(version)
+        except UsageError:  # the versions on disk clash: nothing to say of each one
+            return ConfigError(f"cannot load catalog: {message}", hint=exc.hint)
+        hints = [exc.hint] if exc.hint else []
+        if bad:
+            hints.append(f"`bhxh-harness catalog check {' '.join(bad)}` says what to fix")
+        if bad and good:
+            chosen = " ".join(f"--catalog {v}" for v in good)
+            hints.append(f"to serve the versions that load meanwhile, start with {chosen}")
+        return ConfigError(f"cannot load catalog: {message}", hint="; ".join(hints) or None)
 
 
 class Intake:

@@ -27,7 +27,7 @@ from typing import Any
 from lxml import etree
 
 from harness import error_codes
-from harness.catalog.model import Catalog, Form, Procedure, period_key
+from harness.catalog.model import Catalog, Form, FormVersion, Procedure, period_key
 from harness.catalog.rule_roles import DEFAULT_ROLE
 from harness.catalog.schema_walk import Node, compare_nodes, snapshot
 from harness.errors import CatalogError
@@ -273,12 +273,15 @@ class _Differ:
         if old.current.version != new.current.version:
             detail = f"current version {old.current.version} -> {new.current.version}"
             self.emit("form-current-changed", code, detail, False)
-        if old.current.version == new.current.version or old.current.version not in new_versions:
-            # the same version, or one senders must leave: its successor's differences are
-            # what changes for them
+        others = [v for v in new.versions if v.version != new.current.version]
+        if old.current.version != new.current.version and old.current.version not in new_versions:
+            # one senders must leave, for the new current version or another still accepted
+            self._leaving(old.current, new.current, others, code)
+        elif old.current.version == new.current.version:
+            # the same version: its differences are what changes for its senders
             self.schema(old.current.xsd, new.current.xsd, code)
             self.rules(old.current.rules, new.current.rules, code)
-            compared = {old.current.version} & {new.current.version}
+            compared = {old.current.version}
         else:
             # the old current version stays accepted, so its senders are refused only if it
             # changed itself (compared below); the new version's differences are what moving
@@ -297,6 +300,27 @@ class _Differ:
             scope = f"{code}-{version}"
             self.schema(old_versions[version].xsd, new_versions[version].xsd, scope, qualify=True)
             self.rules(old_versions[version].rules, new_versions[version].rules, scope)
+
+    def _leaving(
+        self, old: FormVersion, new: FormVersion, others: list[FormVersion], code: str
+    ) -> None:
+        """The differences from a version the new catalog drops (``old``) to its successor
+        ``new``: one ``others`` (versions also accepted) lack is "in the new version only",
+        as when the old version stays accepted, since its senders may move to another."""
+        with self._held() as moving:
+            self.schema(old.xsd, new.xsd, code)
+            self.rules(old.rules, new.rules, code)
+        elsewhere: set[tuple[str, str, str]] = set()
+        for other in others:
+            with self._held() as changes:
+                self.schema(old.xsd, other.xsd, code)
+                self.rules(old.rules, other.rules, code)
+            elsewhere.update((c.kind, c.subject, c.detail) for c in changes)
+        for c in moving:
+            if not others or (c.kind, c.subject, c.detail) in elsewhere:
+                self.changes.append(c)
+            else:
+                self.changes.append(Change(c.kind, c.subject, f"{c.detail} ({_NEW_ONLY})", False))
 
     def _snapshot(self, path: Path) -> dict[str, Node]:
         if path not in self._snapshots:

@@ -104,7 +104,7 @@ def _refused_in(
     for path, parent in _parents(form_model(version.xsd), ()):
         for child in parent.children or ():
             for item in listed.get(child.name, ()):
-                tried = _set(document, path, parent, child.name, item.value)
+                tried = with_child(document, path, parent, child.name, item.value)
                 if tried is None:
                     continue  # the factory left the parent out: nothing to set it in
                 try:
@@ -128,7 +128,7 @@ def _parents(
             yield from _parents(child, (*path, child.name))
 
 
-def _set(
+def with_child(
     document: etree._Element, path: tuple[str, ...], parent: ElementSpec, name: str, value: str
 ) -> etree._Element | None:
     """A copy of ``document`` whose first ``path`` element has its child ``name`` set to
@@ -175,4 +175,12 @@ def _in_table_names(check: etree._Element) -> list[str]:
     return names
 
 
-__all__ = ["FormKey", "Listed", "RefusedValue", "listed_values", "refused_values", "tables_read"]
+__all__ = [
+    "FormKey",
+    "Listed",
+    "RefusedValue",
+    "listed_values",
+    "refused_values",
+    "tables_read",
+    "with_child",
+]

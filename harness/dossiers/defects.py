@@ -8,7 +8,7 @@ The operations are generic; which elements they touch is data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -311,18 +311,24 @@ def applies(factory: DossierFactory, procedure_code: str, name: str) -> bool:
     return applies_in(factory.catalog, factory.procedure(procedure_code), defect(name))
 
 
-def unused_defects(catalogs: Sequence[Catalog]) -> list[CatalogError]:
-    """One error per defect that applies to no procedure of any of ``catalogs`` (every
-    version on disk): ``catalog check`` builds a defect only where it applies, so one
-    whose elements name nothing (``QuocGiaDenn``) would pass unbuilt, checking nothing.
-    A defect only an older version's forms still allow applies, so it is kept."""
+def applies_anywhere(catalogs: Sequence[Catalog], d: Defect) -> bool:
+    """Whether ``d`` applies to some procedure of one of ``catalogs``."""
+    return any(applies_in(c, p, d) for c in catalogs for p in c.procedures.values())
+
+
+def unused_defects(catalogs: Sequence[Catalog], skip: Collection[str] = ()) -> list[CatalogError]:
+    """One error per defect (but those named in ``skip``) that applies to no procedure of
+    any of ``catalogs`` (every version on disk): ``catalog check`` builds a defect only
+    where it applies, so one whose elements name nothing (``QuocGiaDenn``) would pass
+    unbuilt, checking nothing. A defect only an older version's forms still allow applies,
+    so it is kept."""
     path = fixtures_dir() / "dossiers" / "defects.yaml"
     doc = load_yaml(path)
     declared = declared_elements(p for c in catalogs for p in sorted(c.root.rglob("*.xsd")))
     versions = ", ".join(dict.fromkeys(c.version for c in catalogs))
     errors = []
     for name, d in load_defects().items():
-        if any(applies_in(c, p, d) for c in catalogs for p in c.procedures.values()):
+        if name in skip or applies_anywhere(catalogs, d):
             continue
         node = doc.get(name) if isinstance(doc, dict) else None
         why, hint = _unused_said(d, declared)
@@ -548,6 +554,7 @@ def build_defective(
 __all__ = [
     "Defect",
     "applies",
+    "applies_anywhere",
     "applies_in",
     "build_defective",
     "defect",

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from harness.catalog.loader import catalogs_dir, check_signature_nodes, version_names
+from harness.catalog.loader import check_signature_nodes
 from harness.catalog.model import Catalog, FormVersion
-from harness.catalog.xsd_names import declared_elements
+from harness.catalog.xsd_names import read_elements
 from harness.dossiers._data import FIELDS_FILE, load_yaml, split_source
 from harness.dossiers.choice_rules import Listed, listed_values
 from harness.dossiers.factory import FieldRules, field_rules
 from harness.dossiers.form_model import ElementSpec, form_model
+from harness.dossiers.on_disk import OnDisk, folders, on_disk
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
 from harness.suggestions import did_you_mean
@@ -81,16 +82,19 @@ def _named(doc: Any) -> Iterator[tuple[str, str, Any]]:
             yield section, str(name), listed
 
 
-def check_field_names(catalog: Catalog) -> None:
+def check_field_names(catalog: Catalog) -> list[str]:
     """Refuse a name under fields:, optional: or prefer: that no XSD of any catalog version
     declares: the factory looks names up, so a misspelt one (``LyDoGopp``) is ignored and
-    its element filled otherwise, or left out, without a word."""
-    bases = dict.fromkeys([catalog.root.parent, catalogs_dir()])  # a copy's, and the project's
-    folders = [base / name for base in bases if base.is_dir() for name in version_names(base)]
-    known = declared_elements(p for folder in folders for p in sorted(folder.rglob("*.xsd")))
+    its element filled otherwise, or left out, without a word. Returns the warnings (names
+    left unjudged because a version that does not load may declare them)."""
+    xsds = (p for folder in folders(catalog) for p in sorted(folder.rglob("*.xsd")))
+    known, complete = read_elements(xsds)
     unknown = [(s, n, m) for s, n, m in _named(load_yaml(FIELDS_FILE)) if n not in known]
     if not unknown:
-        return
+        return []
+    unjudged = None if complete else _unjudged(catalog, [n for _s, n, _m in unknown])
+    if unjudged is not None:
+        return [unjudged]
     section, name, listed = unknown[0]
     others = "".join(
         f"\n  line {line_of(m, n)}: {s}: {n!r} {did_you_mean(n, known)}".rstrip()
@@ -104,6 +108,21 @@ def check_field_names(catalog: Catalog) -> None:
         line=line_of(listed, name),
         hint=f"{did_you_mean(name, known)}element names are case-sensitive; remove the "
         "entry if its element is gone from every version",
+    )
+
+
+def _unjudged(catalog: Catalog, names: list[str]) -> str | None:
+    """The warning when an XSD of a version that does not load cannot be read: it may
+    declare ``names``, so they are not refused (nor their entries called dead)."""
+    versions = on_disk(catalog)
+    unreadable = tuple(b for b in versions.broken if not b.complete)
+    if not unreadable:
+        return None  # an unreadable file no version uses declares nothing
+    said = ", ".join(names)
+    return (
+        f"{fixtures_dir() / FIELDS_FILE}: {said}: no XSD of a catalog version that loads "
+        "declares them, so they are not judged — "
+        f"{OnDisk(versions.loaded, unreadable).fix_first()}"
     )
 
 
@@ -275,17 +294,18 @@ def check_fixed_values(catalog: Catalog) -> None:
     )
 
 
-def check_fillable(catalog: Catalog) -> None:
+def check_fillable(catalog: Catalog) -> list[str]:
     """Raise :class:`CatalogError` naming every element ``dossier build`` could not fill,
     a name ``fields.yaml`` lists that no XSD declares (:func:`check_field_names`), a fixed
     value not of its element's type (:func:`check_fixed_values`), or a ``signature_node`` naming no
-    element of its XSDs (the factory signs there: :func:`check_signature_nodes`)."""
+    element of its XSDs (the factory signs there: :func:`check_signature_nodes`); returns
+    the warnings, which do not fail the check."""
     check_signature_nodes(catalog)
-    check_field_names(catalog)
+    warnings = check_field_names(catalog)
     missing = unfilled_elements(catalog)
     if not missing:
         check_fixed_values(catalog)
-        return
+        return warnings
     listed = "\n".join(f"  {m}" for m in missing)
     kinds = ", ".join(_SOURCE_KINDS)
     raise CatalogError(

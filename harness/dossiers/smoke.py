@@ -8,7 +8,10 @@ check builds the dossiers the factory calls valid (as the corpus replays them: e
 procedure with its forms current, then once per older version a form still accepts)
 and refuses the catalog on any finding or exception, naming what to fix. ``catalog check``
 also builds every named defect that applies to a procedure and checks that it gets the
-codes it expects (a rule branch only a defective dossier reaches runs there).
+codes it expects (a rule branch only a defective dossier reaches runs there). It warns,
+and passes, of what a version adds that nothing exercises (:mod:`.unexercised`), and of
+shared data only a version that does not load could need (:mod:`.on_disk`): judging it
+by the others would blame them.
 
 ``serve`` runs the valid dossiers before its banner, once per state of the data
 (:func:`check_smoke_once`), and refuses only what is the gateway's own fault (a rule that
@@ -40,6 +43,7 @@ if TYPE_CHECKING:  # the factory (Faker, ~90 ms) is imported when dossiers are b
     from harness.conformance import DossierChecker  # a `serve` whose catalogs passed skips it
     from harness.dossiers.choice_rules import FormKey
     from harness.dossiers.factory import Dossier, DossierFactory
+    from harness.dossiers.on_disk import Broken, OnDisk
 
 _STEP = re.compile(r"\[\d+\]$")
 _ROW = re.compile(r"\[\d+\]")
@@ -71,6 +75,9 @@ class Built:
 BUILD, REFUSED, FAILS, VALUE, DEFECT = "build", "refused", "fails", "value", "defect"
 AGREE, DEFECTS_FILE, UNUSED = "agree", "defects-file", "unused"
 CHOICE, ORPHAN = "choice", "orphan"
+UNJUDGED, UNEXERCISED, UNDATED = "unjudged", "unexercised", "undated"
+WARNINGS = frozenset({UNJUDGED, UNEXERCISED, UNDATED})
+"""The kinds that only warn: ``catalog check`` prints them and passes."""
 _HEADERS = {
     BUILD: "the dossier factory cannot build its valid dossiers",
     REFUSED: "the dossier factory's valid dossiers are refused",
@@ -82,6 +89,9 @@ _HEADERS = {
     UNUSED: "defects.yaml names defects no catalog version can build",
     AGREE: "catalog.yaml's agrees_with_forms names paths no valid dossier has",
     ORPHAN: "catalog.yaml lists forms no procedure takes",
+    UNJUDGED: "shared data is not judged",
+    UNEXERCISED: "the dossier factory never writes an element a form version adds",
+    UNDATED: "no rule checks that a date is a real one",
 }
 """What each kind of refusal says of the catalog, in the order they are named."""
 
@@ -138,8 +148,10 @@ def smoke_run(
         refusals += _agreement_refusals(catalog, messages_run)
     if values:
         refusals += choice_refusals(catalog, passed)
+        refusals += _unexercised_warnings(catalog, passed)
     if defects:  # not where the valid dossier fails already: its defects would too
-        failed = {r.procedure for r in refusals if r.kind not in (VALUE, CHOICE, ORPHAN)}
+        unbuilt = (VALUE, CHOICE, ORPHAN, *WARNINGS)
+        failed = {r.procedure for r in refusals if r.kind not in unbuilt}
         if "" not in failed:
             refusals += defect_refusals(factory, checker, skip=failed)
     return refusals
@@ -230,29 +242,43 @@ def _defect_one(
 
 def unused_refusals(catalog: Catalog) -> list[Refusal]:
     """A defect that applies to no procedure of any catalog version on disk (this one's
-    folder and the project's): it would never be built, so never checked."""
+    folder and the project's): it would never be built, so never checked. One a version
+    that does not load could build is not judged (a warning says to fix that version)."""
     from harness.dossiers.defects import unused_defects
+    from harness.dossiers.on_disk import on_disk
 
-    return [Refusal("", "", *_said(e), UNUSED) for e in unused_defects(_on_disk(catalog))]
+    versions = on_disk(catalog)
+    unjudged = _unjudged_defects(versions)
+    refusals = [
+        Refusal("", "", *_said(e), UNUSED) for e in unused_defects(versions.loaded, unjudged)
+    ]
+    if unjudged:
+        problem = (
+            f"{fixtures_dir() / 'dossiers' / 'defects.yaml'}: {', '.join(unjudged)} apply to "
+            "no procedure of a catalog version that loads, so they are neither built nor judged"
+        )
+        refusals.append(Refusal("", "", problem, versions.fix_first(), UNJUDGED))
+    return refusals
 
 
-def _on_disk(catalog: Catalog) -> list[Catalog]:
-    """Every catalog version beside ``catalog`` or in the project that loads (one that
-    does not is refused when it is checked itself), ``catalog`` among them."""
-    from harness.catalog import load_catalog
-    from harness.catalog.loader import catalogs_dir, version_names
-    from harness.dossiers.form_model import form_model
+def _unjudged_defects(versions: OnDisk) -> list[str]:
+    """The defects no version that loads builds but a broken one might: one of their
+    elements among its XSDs' names (all of them if an XSD of it cannot be read)."""
+    from harness.dossiers.defects import applies_anywhere, load_defects
 
-    found: dict[Path, Catalog] = {}
-    for base in dict.fromkeys([catalog.root.parent, catalogs_dir()]):
-        for name in version_names(base) if base.is_dir() else ():
-            with contextlib.suppress(UsageError):  # its XSDs too: the defects read them
-                other = catalog if base / name == catalog.root else load_catalog(name, root=base)
-                for form in other.forms.values() if other is not catalog else ():
-                    form_model(form.current.xsd)
-                found.setdefault(other.root, other)
-    found.setdefault(catalog.root, catalog)
-    return list(found.values())
+    def could(broken: Broken, elements: tuple[str, ...], needs: tuple[str, ...]) -> bool:
+        named = broken.names
+        if not broken.complete or not elements:
+            return True
+        return any(e in named for e in elements) and all(n in named for n in needs)
+
+    return [
+        name
+        for name, d in load_defects().items()
+        if versions.broken
+        and not applies_anywhere(versions.loaded, d)
+        and any(could(b, d.elements, d.needs) for b in versions.broken)
+    ]
 
 
 def orphan_refusals(catalog: Catalog) -> list[Refusal]:
@@ -310,6 +336,18 @@ def choice_refusals(catalog: Catalog, passed: Mapping[FormKey, bytes]) -> list[R
             )
         )
     return refusals
+
+
+def _unexercised_warnings(catalog: Catalog, passed: Mapping[FormKey, bytes]) -> list[Refusal]:
+    """Warnings of what the version adds that no check exercises: an element the factory
+    never writes, a date element no rule checks is a real date (:mod:`.unexercised`)."""
+    from harness.dossiers.unexercised import undated_elements, unwritten_elements
+
+    warnings = [Refusal("", "", str(u), u.hint, UNEXERCISED) for u in unwritten_elements(catalog)]
+    warnings += [
+        Refusal("", "", str(u), u.hint, UNDATED) for u in undated_elements(catalog, passed)
+    ]
+    return warnings
 
 
 def _choice_fix(version: FormVersion, element: str, value: str, found: Finding) -> str:
@@ -475,12 +513,14 @@ def _fix(catalog: Catalog, code: str, element: str, version: FormVersion | None)
 
 def check_smoke(
     catalog: Catalog, pki: TestPKI | None = None, *, values: bool = True, defects: bool = False
-) -> None:
+) -> list[str]:
     """Raise :class:`CatalogError` listing every smoke refusal of ``catalog`` (its message
-    does not name the catalog: the caller does)."""
+    does not name the catalog: the caller does); return the warnings, which do not fail it."""
     refusals = smoke_run(catalog, pki, values=values, defects=defects)
-    if refusals:
-        raise _refused(refusals)
+    errors = [r for r in refusals if r.kind not in WARNINGS]
+    if errors:
+        raise _refused(errors)
+    return _grouped([r for r in refusals if r.kind in WARNINGS])
 
 
 def _refused(refusals: list[Refusal]) -> CatalogError:
@@ -505,7 +545,7 @@ def check_smoke_once(catalog: Catalog, pki: TestPKI | None = None) -> str | None
     with contextlib.suppress(OSError, UnicodeDecodeError):
         if mark.is_file():
             return mark.read_text(encoding="utf-8") or None
-    refusals = smoke_run(catalog, pki, values=False)
+    refusals = [r for r in smoke_run(catalog, pki, values=False) if r.kind not in WARNINGS]
     gateway = [r for r in refusals if r.gateway]
     if gateway:
         raise _refused(gateway)
