@@ -188,8 +188,10 @@ def load(ivan_tokens: tuple[str, ...], **options: Any) -> None:
         if exc.directory is not None:
             say(
                 f"interrupted: no verdict written; the report in {exc.directory} is marked "
-                "interrupted and holds the partial locust statistics"
+                "interrupted and holds the partial statistics and figures of what ran"
             )
+            for line in exc.figures:
+                say(line)
         else:
             say("interrupted: no verdict written; nothing was measured yet")
         sys.exit(exc.exit_code)

@@ -44,6 +44,7 @@ SUBMIT = "submit"
 SUBMIT_RETRY = "submit (retry)"
 FEED = "feed"
 FEED_START = "feed (finding its end)"
+FEED_AT_STOP = "feed (counting what is left at the stop)"
 ACK = "ack"
 ACK_OTHER = "ack (not this run's)"
 """Acknowledging a message that is not about one of the run's dossiers (an earlier run's
@@ -78,6 +79,11 @@ TRIVIAL_BODY = b"<?xml version='1.0' encoding='UTF-8'?>\n<Hoso/>"
 
 LOAD_RETRY = RetryPolicy(attempts=4, base_delay=0.5, max_delay=10.0, timeout=30.0)
 _FEED_LIMITS = XMLLimits(max_bytes=64 * 1024 * 1024)
+LEFT_AT_STOP_PAGES = 20
+"""Feed pages a generator reads, at most, to count the messages it leaves unread at the
+stop: past that many the report says "at least"."""
+UNREAD, UNREAD_COUNTED, UNACKNOWLEDGED = "unread", "unread_counted", "unacknowledged"
+"""An I-VAN's record of what its feed reader left at the stop (``feed_at_stop``)."""
 FIND_END_PATIENCE = 20.0
 """Real seconds a generator waits in all, retrying, for its feed's end before the run: the
 run's shape holds its clock 30 s for generators getting ready."""
@@ -227,9 +233,11 @@ class LifecycleLog:
     clock: Callable[[], float] = time.time  # the clock of ``pending``'s start times
     procedures: dict[str, ProcedureTally] = field(default_factory=dict)
     procedure_of: dict[str, str] = field(default_factory=dict)  # MA_GDICH → code, if pending
+    at_stop: dict[str, dict[str, Any]] = field(default_factory=dict)  # I-VAN → left at stop
     _pending_elsewhere: dict[str, int] = field(default_factory=dict)
     _ages_elsewhere: dict[str, tuple[float, dict[str, list[float]]]] = field(default_factory=dict)
     _waiting_elsewhere: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    _at_stop_elsewhere: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def tally(self, procedure: str) -> ProcedureTally:
         """The share of ``procedure`` (created on its first record)."""
@@ -306,6 +314,16 @@ class LifecycleLog:
         if code:
             self.tally(procedure).codes[code] += 1
 
+    def left_at_stop(self, ivan: str, unread: int, counted: bool, unacknowledged: int) -> None:
+        """What ``ivan``'s feed reader left when the run stopped: messages issued and not
+        read (``counted``: all of them; else at least ``unread``), and messages read whose
+        acknowledgement never succeeded. Expected at a stop; the gateway keeps them."""
+        self.at_stop[ivan] = {
+            UNREAD: unread,
+            UNREAD_COUNTED: counted,
+            UNACKNOWLEDGED: unacknowledged,
+        }
+
     def _ages(self, now: float) -> dict[str, float]:
         """``{MA_GDICH: simulated seconds waited so far}`` of the dossiers still waiting."""
         return {
@@ -340,6 +358,7 @@ class LifecycleLog:
             "pending_ages": _waiting(ages, self.handed_over),
             "procedures": {code: t.to_json() for code, t in self.procedures.items()},
             "procedures_waiting": self._waiting_by_procedure(ages),
+            "feed_at_stop": dict(self.at_stop),  # a snapshot, as pending is
         }
         self.samples = {s: [] for s in STAGES}
         self.counts = Counter()
@@ -362,6 +381,8 @@ class LifecycleLog:
         for code, share in report.get("procedures", {}).items():
             self.tally(str(code)).add(share)
         self._waiting_elsewhere[source] = dict(report.get("procedures_waiting", {}))
+        if at_stop := report.get("feed_at_stop"):
+            self._at_stop_elsewhere[source] = dict(at_stop)
 
     def summary(self) -> dict[str, Any]:
         own = self._ages(self.clock())
@@ -386,6 +407,7 @@ class LifecycleLog:
             "latency_ms": self.latency_ms,
             FAILED_REQUESTS: dict(sorted(self.failed.items())),
             "procedures": dict(sorted(procedures.items())),
+            "feed_at_stop": feed_at_stop([self.at_stop, *self._at_stop_elsewhere.values()]),
         }
 
     def write(self, path: Path) -> None:
@@ -399,6 +421,25 @@ class LifecycleLog:
 def _counted(counts: Any) -> dict[str, int]:
     """A report's ``{step: count}`` (nothing if a worker of an older version sent none)."""
     return {str(k): int(v) for k, v in (counts or {}).items()}
+
+
+def feed_at_stop(records: Sequence[Mapping[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """Per I-VAN, what its feed readers left at the stop (one record per process). Processes
+    acting as the same I-VAN read the same feed, so a message is left unread only if every
+    one left it: the least any of them left is kept, not the sum."""
+    by_ivan: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        for ivan, left in record.items():
+            by_ivan.setdefault(str(ivan), []).append(left)
+    return {
+        ivan: {
+            UNREAD: min(int(r.get(UNREAD, 0)) for r in lefts),
+            UNREAD_COUNTED: all(bool(r.get(UNREAD_COUNTED)) for r in lefts),
+            UNACKNOWLEDGED: min(int(r.get(UNACKNOWLEDGED, 0)) for r in lefts),
+            "processes": len(lefts),
+        }
+        for ivan, lefts in sorted(by_ivan.items())
+    }
 
 
 def _older(snapshot: Mapping[str, Any], seconds: float) -> dict[str, dict[str, Any]]:
@@ -617,6 +658,7 @@ class FeedReader:
     timer: Callable[[], float] = time.perf_counter
     unacked: list[str] = field(default_factory=list)
     theirs: set[str] = field(default_factory=set)  # IDs to ack as ACK_OTHER, until acked
+    outstanding: set[str] = field(default_factory=set)  # IDs read and not yet acknowledged
 
     @property
     def _auth(self) -> dict[str, str]:
@@ -646,6 +688,7 @@ class FeedReader:
                 self.theirs.add(entry.id)
             listed[entry.id] = None
         todo = self.unacked + [message_id for message_id in listed if message_id]
+        self.outstanding.update(todo)
         self.unacked = []
         self.run_all([functools.partial(self.ack, message_id) for message_id in todo])
         self.cursor = following
@@ -702,12 +745,42 @@ class FeedReader:
             if response.status_code == 200:
                 response.success()
                 self.theirs.discard(message_id)
+                self.outstanding.discard(message_id)
                 return
             response.failure(failure_text(response))
         if response.status_code != 404:  # 404: not ours or gone; retrying cannot help
             self.unacked.append(message_id)
         else:
             self.theirs.discard(message_id)
+            self.outstanding.discard(message_id)
+
+    def left_at_stop(
+        self, client: Client | None = None, pages: int = LEFT_AT_STOP_PAGES
+    ) -> tuple[int, bool]:
+        """How many messages the feed holds past the cursor, read with ``client`` (default
+        the reader's) and acknowledged none, and whether that is all of them: False when
+        ``pages`` ran out or the gateway stopped answering (the count is then a floor)."""
+        ask = client or self.client
+        after, unread = self.cursor, 0
+        for _ in range(pages):
+            path = f"/api/v1/messages?after={after}&limit={self.page}"
+            with ask.request(
+                "GET", path, name=FEED_AT_STOP, headers=self._auth, catch_response=True
+            ) as response:
+                if response.status_code != 200:
+                    response.failure(failure_text(response))
+                    return unread, False
+                try:
+                    entries, following = parse_feed(response.content or b"", after)
+                except ValueError:
+                    response.failure("unreadable feed page")
+                    return unread, False
+                response.success()
+            unread += len(entries)
+            if len(entries) < self.page or following <= after:
+                return unread, True
+            after = following
+        return unread, False
 
     def run(self, keep_going: Callable[[], bool], sleep: Callable[[float], None]) -> None:
         """Poll until ``keep_going()`` is false; a full page is followed at once."""
@@ -725,8 +798,10 @@ __all__ = [
     "DUPLICATES",
     "FAILED_REQUESTS",
     "FEED",
+    "FEED_AT_STOP",
     "FEED_START",
     "IN_FLIGHT",
+    "LEFT_AT_STOP_PAGES",
     "LOAD_RETRY",
     "NOT_TIMED",
     "REJECTED",
@@ -736,6 +811,9 @@ __all__ = [
     "SUBMIT",
     "SUBMIT_RETRY",
     "TRIVIAL_BODY",
+    "UNACKNOWLEDGED",
+    "UNREAD",
+    "UNREAD_COUNTED",
     "Client",
     "FeedEndUnknown",
     "FeedEntry",
@@ -746,6 +824,7 @@ __all__ = [
     "Submitter",
     "answered",
     "failure_text",
+    "feed_at_stop",
     "locust_stopping",
     "parse_feed",
     "refusal_code",

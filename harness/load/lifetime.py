@@ -45,12 +45,19 @@ class Watched:
 
 class Interrupted(KeyboardInterrupt):
     """The run was stopped by a signal (SIGINT or SIGTERM); ``directory`` holds what it
-    wrote so far, if it got that far."""
+    wrote so far, if it got that far, and ``figures`` are the terminal lines of what ran
+    before the stop (labelled partial), for the CLI to print."""
 
-    def __init__(self, signum: int = signal.SIGINT, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        signum: int = signal.SIGINT,
+        directory: Path | None = None,
+        figures: list[str] | None = None,
+    ) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
         self.directory = directory
+        self.figures = figures or []
 
     @property
     def exit_code(self) -> int:

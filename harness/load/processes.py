@@ -325,8 +325,10 @@ def run_locust(
             )
         return LocustOutcome(head.returncode, seconds, "\n".join(e for e in errors if e))
     finally:
-        for child in children:
-            stop_process(child)
+        for index, child in enumerate(children):
+            # a master stopped mid-run (SIGTERM ends its shape: see the locustfile) gets the
+            # time to stop its users and write its statistics and the lifecycle file
+            stop_process(child, STOP_GRACE + settings.grace if index == 0 else 10.0)
 
 
 __all__ = [

@@ -22,6 +22,9 @@ from harness.load.ivan import (
     LOAD_RETRY,
     NOT_TIMED,
     REJECTED,
+    UNACKNOWLEDGED,
+    UNREAD,
+    UNREAD_COUNTED,
 )
 from harness.load.levels import (
     INCOMPLETE,
@@ -198,9 +201,20 @@ class LoadBundle(ReportBundle):
     procedures: dict[str, Any] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     load_verdict: str = ""
+    feed_at_stop: dict[str, Any] = field(default_factory=dict)
+    """Per I-VAN, the feed messages its readers left unread or unacknowledged at the stop."""
+    partial: str = ""
+    """Set on a stopped run's bundle: its figures are only what ran before the stop."""
 
     def to_dict(self) -> dict[str, Any]:
-        data = {**super().to_dict(), "procedures": self.procedures, "failures": self.failures}
+        data = {
+            **super().to_dict(),
+            "procedures": self.procedures,
+            "failures": self.failures,
+            "feed_at_stop": self.feed_at_stop,
+        }
+        if self.partial:
+            data["partial"] = self.partial
         if self.load_verdict == INCOMPLETE:  # every case skipped: the bundle says "skipped"
             data["verdict"] = INCOMPLETE.lower()
         return data
@@ -208,16 +222,26 @@ class LoadBundle(ReportBundle):
 
 FAILURES = "failed requests"
 LIFECYCLE_NOTE = "lifecycle times"
-SUMMARY_FACTS = ("dossiers", FAILURES, "feed messages", LIFECYCLE_NOTE)
+FEED_AT_STOP = "feed left at the stop"
+PARTIAL = "partial figures"
+"""The fact that labels a stopped run's figures (results.json also says it as ``partial``)."""
+PARTIAL_PAGE = "partial.html"
+"""A stopped run's page of figures (no verdict: verdict.html is a finished run's)."""
+SUMMARY_FACTS = ("dossiers", FAILURES, "feed messages", FEED_AT_STOP, LIFECYCLE_NOTE)
 """Facts the terminal repeats from the verdict page: where every dossier and message went,
 why requests failed, and how lifecycle times were counted."""
 
 
 def lifecycle_note(clock_speed: float) -> str:
-    """Why a lifecycle level can be missed on network latency: its times are simulated."""
+    """Which clock lifecycle times are on: the generator's wall clock scaled to simulated
+    seconds, not the gateway's timestamps, so network latency and polling count too."""
+    plural = "" if clock_speed == 1 else "s"
     return (
-        f"simulated: at clock speed {clock_speed:g}, one real second counts {clock_speed:g} "
-        f"simulated second{'' if clock_speed == 1 else 's'} (the request's own latency included)"
+        "simulated seconds as the I-VAN saw them: its own wall-clock time from the first "
+        "attempt until it held the receipt or read the message from its feed (polling delay "
+        "and the request's own latency included), times the gateway's clock speed "
+        f"{clock_speed:g} (one real second counts {clock_speed:g} simulated second{plural}); "
+        "not read from the gateway's timestamps"
     )
 
 
@@ -259,6 +283,30 @@ def dossier_account(
     return text + f"; {counts.get('retries', 0):,} retries"
 
 
+def partial_dossiers(counts: Mapping[str, int]) -> str:
+    """Where the dossiers sent before a stop went: a stopped run measured no schedule to
+    account them against, so only what was sent is counted."""
+    sent = sum(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT))
+    return (
+        f"{sent:,} sent before the stop: {counts.get(ACCEPTED, 0):,} accepted, "
+        f"{counts.get(REJECTED, 0):,} rejected, {counts.get(ABANDONED, 0):,} abandoned, "
+        f"{counts.get(IN_FLIGHT, 0):,} in flight at stop (cut off by the stop; the gateway "
+        f"may have stored them); {counts.get('retries', 0):,} retries"
+    )
+
+
+def partial_lines(
+    facts: Mapping[str, str], rows: tuple[list[ProcedureFigures], ProcedureFigures] | None
+) -> list[str]:
+    """A stopped run's figures for the terminal: the label, the table by procedure (when
+    the lifecycle file was written) and the accounts, as a finished run prints them."""
+    lines = [f"{PARTIAL}: {facts[PARTIAL]}"]
+    if rows is not None:
+        lines += [f"by procedure, up to the stop ({PARTIAL}):", *table_lines(*rows)]
+    keys = ("dossiers", FAILURES, "feed messages", FEED_AT_STOP, LIFECYCLE_NOTE)
+    return lines + [f"{key}: {facts[key]}" for key in keys if key in facts]
+
+
 def feed_account(counts: Mapping[str, int], shared: bool = False) -> str:
     """What the feed readers read: messages timed, duplicates (timed once) and messages not
     timed (not about one of the run's dossiers; their acks are kept out of the ack level).
@@ -273,6 +321,42 @@ def feed_account(counts: Mapping[str, int], shared: bool = False) -> str:
         "earlier run's, or one read before its receipt came back; acknowledged as "
         '"ack (not this run\'s)", outside the ack latency level)'
     )
+
+
+FEED_AT_STOP_MEANS = (
+    "expected at a stop, not lost: the feed readers stop with the run, and the gateway "
+    "keeps each message for its I-VAN's next read; messages issued after the stop are not "
+    "counted"
+)
+
+
+def _left(ivan: str, left: Mapping[str, Any]) -> str:
+    """One I-VAN's share: ``IVAN01: 3 issued and not read, 1 read and not acknowledged``."""
+    unread = int(left.get(UNREAD, 0))
+    counted = bool(left.get(UNREAD_COUNTED))
+    if counted:
+        issued = f"{unread:,} issued and not read"
+    elif unread:
+        issued = f"at least {unread:,} issued and not read (counting stopped there)"
+    else:
+        issued = "issued and not read: not counted (the gateway did not answer at the stop)"
+    shared = int(left.get("processes", 1))
+    who = f"{ivan} ({shared} processes)" if shared > 1 else ivan
+    return f"{who}: {issued}, {int(left.get(UNACKNOWLEDGED, 0)):,} read and not acknowledged"
+
+
+def feed_at_stop_account(at_stop: Mapping[str, Mapping[str, Any]]) -> str:
+    """The messages the gateway issued to the run's I-VANs that their readers left unread
+    or unacknowledged when the run stopped, per I-VAN and in all, said to be expected: a
+    reader must not take them for lost messages. Empty when no reader recorded any."""
+    if not at_stop:
+        return ""
+    unread = sum(int(v.get(UNREAD, 0)) for v in at_stop.values())
+    unacked = sum(int(v.get(UNACKNOWLEDGED, 0)) for v in at_stop.values())
+    exact = all(v.get(UNREAD_COUNTED) for v in at_stop.values())
+    parts = "; ".join(_left(ivan, left) for ivan, left in sorted(at_stop.items()))
+    total = f"{unread + unacked:,}" if exact else f"at least {unread + unacked:,}"
+    return f"{total} in all ({parts}): {FEED_AT_STOP_MEANS}"
 
 
 def _figure(value: float) -> str:
@@ -337,7 +421,11 @@ __all__ = [
     "ABANDONED_MEANS",
     "DEFAULT_SOURCE",
     "FAILURES",
+    "FEED_AT_STOP",
+    "FEED_AT_STOP_MEANS",
     "LIFECYCLE_NOTE",
+    "PARTIAL",
+    "PARTIAL_PAGE",
     "REQUIREMENTS",
     "SUMMARY_FACTS",
     "LoadBundle",
@@ -346,6 +434,9 @@ __all__ = [
     "dossier_account",
     "failure_account",
     "feed_account",
+    "feed_at_stop_account",
     "lifecycle_note",
+    "partial_dossiers",
+    "partial_lines",
     "requirement",
 ]

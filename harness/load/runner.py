@@ -60,18 +60,25 @@ from harness.load.request import LoadRequest, check_scheduled, check_users, repr
 from harness.load.result import (
     DEFAULT_SOURCE,
     FAILURES,
+    FEED_AT_STOP,
     LIFECYCLE_NOTE,
+    PARTIAL,
+    PARTIAL_PAGE,
     LoadBundle,
     LoadResult,
     cases,
     dossier_account,
     failure_account,
     feed_account,
+    feed_at_stop_account,
     lifecycle_note,
+    partial_dossiers,
+    partial_lines,
 )
 from harness.load.settings import LocustSettings, identities
 from harness.load.stats import (
     AGGREGATED,
+    RequestFailure,
     last_totals,
     read_exceptions,
     read_failures,
@@ -81,7 +88,7 @@ from harness.load.stats import (
 from harness.load.verdict import write_verdict
 from harness.owned_folders import holding
 from harness.paths import report_parent, scenarios_dir
-from harness.reporting import ReportBundle, RunInfo, new_run_id
+from harness.reporting import RunInfo, new_run_id
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog
@@ -399,12 +406,11 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
         signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
         if _discard_unmeasured(directory):
             raise Interrupted(signum) from None
-        # locust measured something: its statistics get a results.json (no case judged) and
-        # a manifest, so the folder does not read as a run still going
-        meta = _asked(request, catalog.version)
-        info = RunInfo(run_id, "load", _title(plan, request, run_id), started_at, meta)
-        ReportBundle(info, directory).write_interrupted(signum)
-        raise Interrupted(signum, directory) from None
+        # locust measured something: its statistics get a results.json (no case judged, the
+        # figures of what ran, labelled partial) and a manifest, so the folder does not read
+        # as a run still going
+        figures = _write_partial(request, setup, directory, (run_id, started_at), signum)
+        raise Interrupted(signum, directory, figures) from None
     except Exception:
         _discard_unmeasured(directory)  # failed before locust measured: no empty folder
         raise
@@ -500,6 +506,73 @@ def _asked(request: LoadRequest, catalog: str) -> dict[str, Any]:
     }
 
 
+def _write_partial(
+    request: LoadRequest, setup: _Setup, directory: Path, run: tuple[str, str], signum: int
+) -> list[str]:
+    """Write the bundle of a run stopped by ``signum`` once locust measured something: what
+    was asked, and what ran up to the stop (dossiers, failed requests, the feed, the table
+    by procedure, on ``partial.html`` too), each labelled partial; no level is judged.
+    Returns the terminal lines of those figures."""
+    run_id, started_at = run
+    lifecycle, unreadable = _read_lifecycle(directory / LIFECYCLE)
+    name = signal.Signals(signum).name
+    label = f"partial: what ran before {name} stopped the run; no service level is judged"
+    if unreadable or not lifecycle:
+        label += f"; {unreadable or f'{LIFECYCLE} was not written by the stop'}"
+    failures = read_failures(directory / f"{STATS_PREFIX}_failures.csv")
+    procedures, total = _by_procedure(lifecycle, setup)
+    facts = {PARTIAL: label, **_partial_facts(request, lifecycle, failures, setup.clock_speed)}
+    title = _title(setup.plan, request, run_id)
+    if lifecycle:
+        stats = read_stats(directory / f"{STATS_PREFIX}_stats.csv")
+        write_verdict(
+            directory / PARTIAL_PAGE,
+            title=title,
+            verdict="INTERRUPTED",
+            results=[],
+            facts=facts,
+            steps=[stats[n] for n in (*STEPS, ACK_OTHER, AGGREGATED) if n in stats],
+            history=read_history(directory / f"{STATS_PREFIX}_stats_history.csv"),
+            plan=setup.plan,
+            procedures=procedures,
+            procedures_total=total,
+            failures=failures,
+            interrupted=label,
+        )
+        facts[PARTIAL] += f" (figures page: {PARTIAL_PAGE})"
+    meta = {**_asked(request, setup.catalog.version), **facts}
+    bundle = LoadBundle(
+        RunInfo(run_id, "load", title, started_at, meta),
+        directory,
+        procedures=to_json(procedures) if lifecycle else {},
+        failures=[{"name": f.name, "error": f.error, "count": f.count} for f in failures],
+        feed_at_stop=dict(lifecycle.get("feed_at_stop") or {}),
+        partial=facts[PARTIAL],
+    )
+    bundle.write_interrupted(signum)
+    rows = (procedures, total) if lifecycle else None
+    return partial_lines(facts, rows)
+
+
+def _partial_facts(
+    request: LoadRequest,
+    lifecycle: Mapping[str, Any],
+    failures: list[RequestFailure],
+    clock_speed: float,
+) -> dict[str, str]:
+    """The accounts of a stopped run, as far as it went (no schedule to measure against)."""
+    counts = lifecycle.get("counts", {})
+    facts = {
+        "dossiers": partial_dossiers(counts),
+        FAILURES: failure_account(failures),
+        "feed messages": feed_account(counts, shared=request.shares_ivans),
+    }
+    if left := feed_at_stop_account(lifecycle.get("feed_at_stop") or {}):
+        facts[FEED_AT_STOP] = left
+    facts[LIFECYCLE_NOTE] = lifecycle_note(clock_speed)  # the table's limits are simulated
+    return facts if lifecycle else {FAILURES: facts[FAILURES]}
+
+
 def _user_errors(directory: Path) -> str:
     """Exceptions raised inside locust users: the generator broke, the run is in error."""
     raised = read_exceptions(directory / f"{STATS_PREFIX}_exceptions.csv")
@@ -590,6 +663,8 @@ def _finish(
         "feed messages": feed_account(counts, shared=request.shares_ivans),
         "results pending at the end": str(measurements.pending),
     }
+    if left := feed_at_stop_account(lifecycle.get("feed_at_stop") or {}):
+        facts[FEED_AT_STOP] = left
     problems = (outcome.error, unreadable, _user_errors(directory), _nothing_sent(counts, plan))
     error = "\n".join(e for e in problems if e)
     if _lifecycle_judged(results, error):
@@ -625,6 +700,7 @@ def _finish(
         procedures=to_json(procedures),
         failures=[{"name": f.name, "error": f.error, "count": f.count} for f in failures],
         load_verdict=verdict,
+        feed_at_stop=dict(lifecycle.get("feed_at_stop") or {}),
     )
     source = _levels_source(request)
     for case in cases(results, reproduce(request), error, outcome.seconds, source):

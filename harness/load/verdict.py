@@ -33,7 +33,7 @@ _TEMPLATE = """<!DOCTYPE html>
  .verdict { font-size: 2rem; font-weight: bold; padding: .5rem 1rem; display: inline-block;
             border-radius: 6px; }
  .PASSED, .passed { background: #d4f4d4; } .FAILED, .failed, .ERROR { background: #f8d0d0; }
- .INCOMPLETE, .notjudged { background: #eee; }
+ .INCOMPLETE, .notjudged { background: #eee; } .INTERRUPTED { background: #fde7b0; }
  table { border-collapse: collapse; margin: 1rem 0; }
  td, th { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; }
  td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -45,6 +45,9 @@ _TEMPLATE = """<!DOCTYPE html>
 <body>
 <h1>{{ title }}</h1>
 <p id="verdict" class="verdict {{ verdict }}">Verdict: {{ verdict }}</p>
+{% if interrupted %}<p id="partial"><b>Partial figures:</b> {{ interrupted }}. Every figure
+below, the table by procedure included, counts only what ran before the stop.</p>
+{% endif %}
 {% if error %}<h2>The run itself failed</h2><pre>{{ error }}</pre>
 <p>No service level is judged: the figures below are what was measured before it failed.</p>
 {% endif %}
@@ -66,6 +69,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <table class="facts">
 {% for key, value in facts %}<tr><td>{{ key }}</td><td>{{ value }}</td></tr>{% endfor %}
 </table>
+{% if not interrupted %}
 <h2>Service levels</h2>
 <table id="levels">
 <tr><th>level</th><th>threshold</th><th>measured</th><th>from</th><th>verdict</th></tr>
@@ -79,11 +83,12 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endif %}</tr>
 {% endfor %}
 </table>
+{% endif %}
 {% if lifecycle_note %}
 <p id="lifecycle-note">Lifecycle times are {{ lifecycle_note }}.</p>
 {% endif %}
 {% if procedures %}
-<h2>By procedure</h2>
+<h2>By procedure{% if interrupted %} (partial: up to the stop){% endif %}</h2>
 <p>Every procedure the mix weighs: its dossiers as the dossiers line counts them
 (sent = accepted + rejected + abandoned + in flight at stop), its first submit attempts'
 exact response times, and how many of its 02/TB-TS and 03/TB-TS messages came within the
@@ -186,9 +191,11 @@ def write_verdict(
     procedures: Sequence[ProcedureFigures] = (),
     procedures_total: ProcedureFigures | None = None,
     failures: Sequence[RequestFailure] = (),
+    interrupted: str = "",
 ) -> Path:
     """Write the page; returns its path. Under an ERROR no level is judged; ``failures``
-    (locust's failures table) say why requests failed."""
+    (locust's failures table) say why requests failed; ``interrupted`` labels the page of
+    a stopped run as partial figures (no levels table: none was judged)."""
     rows = [cells(row) for row in procedures]
     if rows and procedures_total is not None:
         rows.append(cells(procedures_total))
@@ -208,6 +215,7 @@ def write_verdict(
         header=header(procedures_total) if procedures_total is not None else [],
         total=TOTAL,
         numeric=NUMERIC_COLUMNS,
+        interrupted=interrupted,
     )
     path.write_text(html, encoding="utf-8")
     return path

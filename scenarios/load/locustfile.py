@@ -13,7 +13,9 @@ Run it through ``bhxh-harness load``, which writes the report; by hand it is::
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,9 @@ DRAIN_MARGIN = 3.0
 """Seconds past the stop grace the shape waits for users to end before it stops anyway."""
 DRAIN_NAP = 1.0
 """A draining user's wait between two tasks (it starts nothing; locust soon stops it)."""
+LEFT_AT_STOP_SECONDS = 5.0
+"""Real seconds, at most, a generator spends at the stop counting the feed messages it
+leaves unread (a stopped run's master is killed 10 s after SIGTERM, before its report)."""
 
 
 class Process:
@@ -61,11 +66,14 @@ class Process:
     settings: LocustSettings | None = None
     log = LifecycleLog()
     token = ""
+    code = ""  # the I-VAN this process acts as
     picker: Picker | None = None
     reader: gevent.Greenlet | None = None
+    feed: tuple[FeedReader, FastHttpSession, gevent.pool.Pool] | None = None  # to count at stop
     interval = 0.0
     gaps = "jittered"
     draining = False  # the duration is over: in-flight dossiers finish, none starts
+    shape_began = False  # the shape ticked once: a SIGTERM from then on ends it gently
 
     def __init__(self) -> None:
         self.ready: set[str] = set()  # ids of the generator processes ready (shape's side)
@@ -82,6 +90,20 @@ def _start_draining(**_: Any) -> None:
     STATE.draining = True
 
 
+def _end_shape(runner: Runner) -> None:
+    """SIGTERM ends a running shape as Ctrl-C does: users stopped, feed left counted,
+    lifecycle.json and locust.html written. Locust installs its own SIGTERM handler only
+    once a headless shape has ended, so until then a SIGTERM killed the process outright
+    and a stopped run's report had no figures of what ran. Before the shape starts
+    (waiting for workers) there is nothing to write: SIGTERM still kills at once."""
+    shape = runner.shape_greenlet
+    if shape is not None and not shape.dead:
+        shape.kill(block=False)
+    elif not STATE.shape_began:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 @events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
     add_arguments(parser)
@@ -91,6 +113,7 @@ def _options(parser: Any) -> None:
 def _init(environment: Any, **_kw: Any) -> None:
     if not isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(READY, _ready)
+        gevent.signal_handler(signal.SIGTERM, _end_shape, environment.runner)
     if not isinstance(environment.runner, MasterRunner):
         environment.runner.register_message(DRAIN, _start_draining)
     if isinstance(environment.runner, MasterRunner):
@@ -141,7 +164,7 @@ def _start(environment: Any, **_kw: Any) -> None:
     if not tokens:
         raise RuntimeError("no I-VAN token: set $BHXH_LOAD_TOKENS=NAME=TOKEN,...")
     index = getattr(environment.runner, "worker_index", 0) or 0
-    code, STATE.token = tokens[index % len(tokens)]
+    STATE.code, STATE.token = tokens[index % len(tokens)]
     plan = settings.plan()
     profile = load_profile(settings.profile_path)
     STATE.interval = profile.per_user_interval(plan.model) if plan.model != "max" else 0.0
@@ -149,7 +172,7 @@ def _start(environment: Any, **_kw: Any) -> None:
     weights = profile.mix(settings.mix or plan.shape.mix)
     pool = load_or_build(
         Path(settings.pool_dir) if settings.pool_dir else None,
-        Ivan(code, STATE.token),
+        Ivan(STATE.code, STATE.token),
         weights,
         settings.pool_size,
         settings.seed,
@@ -186,6 +209,8 @@ def _start(environment: Any, **_kw: Any) -> None:
             **tls,
         )
         _start_reader(environment, reader, quiet)
+        if STATE.reader is not None:
+            STATE.feed = (reader, quiet, acks)
     environment.runner.send_message(READY)  # the shape's clock starts now, not before
 
 
@@ -210,8 +235,22 @@ def _run_all(pool: gevent.pool.Pool, jobs: Sequence[Callable[[], None]]) -> None
 @events.test_stop.add_listener
 def _stop(environment: Any, **_kw: Any) -> None:
     if STATE.reader is not None:
-        STATE.reader.kill(block=False)
+        STATE.reader.kill(block=True, timeout=LEFT_AT_STOP_SECONDS)
         STATE.reader = None
+    if STATE.feed is not None:
+        _count_left(*STATE.feed)
+        STATE.feed = None
+
+
+def _count_left(reader: FeedReader, quiet: FastHttpSession, acks: gevent.pool.Pool) -> None:
+    """Record what the feed reader leaves at the stop, so the report tells messages left
+    unread or unacknowledged by the stop (expected) from lost ones; the reads fire no
+    request events, and a gateway that does not answer in time leaves them uncounted."""
+    acks.kill(block=True, timeout=LEFT_AT_STOP_SECONDS)  # no ack lands after the count
+    unread, counted = 0, False
+    with gevent.Timeout(LEFT_AT_STOP_SECONDS, False):
+        unread, counted = reader.left_at_stop(quiet)
+    STATE.log.left_at_stop(STATE.code, unread, counted, len(reader.outstanding))
 
 
 class IvanUser(FastHttpUser):
@@ -274,6 +313,7 @@ class DeadlineShape(LoadTestShape):
 
     def tick(self) -> tuple[int, float] | None:
         assert self.runner is not None
+        STATE.shape_began = True
         settings = LocustSettings.from_options(self.runner.environment.parsed_options)
         plan = settings.plan()
         if self.started is None:
