@@ -16,10 +16,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -34,6 +35,9 @@ from harness.identities import token_of
 from harness.load.lifetime import Watched, die_with_parent
 from harness.regression.transport import maintenance
 from harness.tls import Verify, gateway_session, reach
+
+if TYPE_CHECKING:
+    from harness.catalog import Catalog
 
 SPEC_ENV = "BHXH_LOAD_GATEWAY"
 PROBE_TIMEOUT = 5.0
@@ -106,10 +110,16 @@ def check_remote(
     tokens: Mapping[str, str],
     verify: Verify = True,
     catalog_version: str | None = None,
+    *,
+    serves: tuple[Catalog, Sequence[str]] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> float | None:
     """Fail before anything starts when a remote gateway does not answer at all, its TLS
-    certificate is not trusted, it is in a maintenance window, or it refuses an I-VAN
-    credential: a run would only measure a wall of errors.
+    certificate is not trusted, it is in a maintenance window, it refuses an I-VAN
+    credential, or it does not serve the catalog of ``serves`` for the periods its
+    procedures' dossiers declare (:func:`harness.served_versions.check_serves`): a run
+    would only measure a wall of errors, or another catalog's rules. ``say`` gets the note
+    when that cannot be told.
 
     Returns the clock speed the gateway reports in ``/healthz`` (the mock gateway does;
     a real one runs in real time and need not), or None.
@@ -118,6 +128,14 @@ def check_remote(
     with gateway_session(verify) as session:
         health = reach(session, url, hint="check the URL, or use --gateway local")
         refuse_maintenance(base, health)
+        if serves is not None:
+            from harness.served_versions import check_serves, dossier_periods, listed_catalogs
+
+            built, procedures = serves
+            periods = dossier_periods(built, procedures)
+            note = check_serves(built, listed_catalogs(health), periods)
+            if note and say is not None:
+                say(f"note: {note}")
         for ivan, token in tokens.items():
             catalog = check_token(
                 session,

@@ -306,6 +306,8 @@ def _setup(request: LoadRequest, say: Notify) -> _Setup:
             tokens,
             verify=request.verify_tls,
             catalog_version=request.catalog_version,
+            serves=(catalog, sorted(weights)),
+            say=say,
         )
         clock_speed, clock_source = remote_clock_speed(
             request.gateway, request.clock_speed, reported
