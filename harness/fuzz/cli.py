@@ -216,7 +216,8 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
     type=NAME,
     metavar="CODE",
     help="Fuzz only dossiers of this procedure (repeatable; default: every procedure of "
-    "the catalog).",
+    "the catalog). Each gets a case before any gets a second; one that got no case makes "
+    "the run INCOMPLETE (exit 3).",
 )
 @click.option(
     "--found",
@@ -254,8 +255,9 @@ def fuzz(
     Exits 0 when every property held, 1 when one broke (minimal dossiers are written as
     fixtures with a one-line reproduction), 2 for a usage error, 3 when the gateway
     stopped answering (or kept answering 429/503 with Retry-After) during the run (no
-    verdict, no fixture written) or a --family asked for got no case (INCOMPLETE: raise
-    --budget).
+    verdict, no fixture written) or a --family asked for, or a procedure, got no case
+    (INCOMPLETE: raise --budget). Procedures take turns: each gets a case before any gets
+    a second.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -314,7 +316,9 @@ def fuzz(
         click.echo(f"error: {exc}", err=True)
         sys.exit(USAGE)
     unrun = [f for f in dict.fromkeys(families) if not _count(report, f)]
-    verdict = "FAILED" if not report.ok else "INCOMPLETE" if unrun else "PASSED"
+    unreached = list(report.unreached)
+    incomplete = bool(unrun or unreached)
+    verdict = "FAILED" if not report.ok else "INCOMPLETE" if incomplete else "PASSED"
     meta["unrun_families"] = unrun
     folder = report_bundle(report, out, meta).write()
     _summary(console, report, verdict)
@@ -323,8 +327,13 @@ def fuzz(
             f"no verdict on --family {', '.join(unrun)}: no case of it ran in {report.cases} "
             "cases; raise --budget (or --duration)"
         )
+    if unreached and report.ok:
+        console.print(
+            f"no verdict on procedure(s) {', '.join(unreached)}: no case of it ran in "
+            f"{report.cases} cases; raise --budget (or --duration)"
+        )
     console.print(f"report: {folder / 'index.html'}")
-    sys.exit(1 if not report.ok else UNAVAILABLE if unrun else 0)
+    sys.exit(1 if not report.ok else UNAVAILABLE if incomplete else 0)
 
 
 def _count(report: FuzzReport, family: str) -> int:
@@ -354,9 +363,9 @@ def _meta(
 
 
 def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
-    """The verdict line, the cases each family got, then each distinct failure (one per
-    cause: see :func:`harness.fuzz.runner._cause`) with where it showed and the line that
-    replays it."""
+    """The verdict line, the cases each family and each procedure got, then each distinct
+    failure (one per cause: see :func:`harness.fuzz.runner._cause`) with where it showed
+    and the line that replays it."""
     console.print(
         f"fuzz: {verdict}: {len(report.failures)} distinct failure(s) in {report.cases} "
         f"cases ({report.elapsed:.1f} s, {report.cases_per_second:.0f}/s)"
@@ -364,6 +373,9 @@ def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
     if report.families:
         counts = ", ".join(f"{k} {v.executed}" for k, v in sorted(report.families.items()))
         console.print(f"  cases by family: {counts}", markup=False)
+    if report.procedures:
+        counts = ", ".join(f"{k} {n}" for k, n in report.cases_by_procedure.items())
+        console.print(f"  cases by procedure: {counts}", markup=False)
     for failure in report.failures:
         line = f"  {failure.check} [{failure.family}] {_where(failure)}: {failure.reason}"
         console.print(line, markup=False)  # [valid], mutation[0]: text, not rich markup

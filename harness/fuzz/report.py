@@ -3,11 +3,14 @@
 Cases are ``FUZZ-<family>@<procedure>``: one per mutation family and procedure, so the HTML
 matrix shows which procedures each family reached. A distinct failure's minimal dossier
 and reproduce line sit in the cell it was minimised in; every other cell where the same
-failure showed names that cell and repeats its reproduce line.
+failure showed names that cell and repeats its reproduce line. A procedure the run was to
+reach that got no case is a skipped ``FUZZ-no-case@<procedure>``, and the verdict of a run
+that broke nothing is then ``incomplete`` (as when a --family asked for got no case).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +19,37 @@ from harness.fuzz.runner import FamilyCount, FuzzFailure, FuzzReport
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
 
+INCOMPLETE = "incomplete"
+"""The verdict of a run that broke no property but said nothing of part of what it was
+asked: a procedure, or a --family (``meta["unrun_families"]``), got no case."""
+
+NO_CASE = "FUZZ-no-case"
+"""The case id (before ``@<procedure>``) of a procedure the run was to reach and did not."""
+
+
+@dataclass
+class FuzzBundle(ReportBundle):
+    """A fuzz report bundle: its results.json and index.html say ``incomplete`` rather
+    than ``passed`` when a procedure or a family asked for got no case."""
+
+    gaps: tuple[str, ...] = ()
+    """What got no case, in words (``procedure 612``, ``--family wage``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self.gaps and data["verdict"] in (Outcome.PASSED.value, Outcome.SKIPPED.value):
+            data["verdict"] = INCOMPLETE
+        return data
+
 
 def report_bundle(
     report: FuzzReport, out: Path | None = None, meta: dict[str, Any] | None = None
-) -> ReportBundle:
+) -> FuzzBundle:
     """One case per mutation family and procedure: passed when none of its cases broke a
-    property, so the matrix shows which procedures each family reached. ``meta`` adds what
-    the run was asked (budget, families, procedures, the run's command...)."""
+    property, so the matrix shows which procedures each family reached; one skipped case
+    per procedure that got none. ``meta`` adds what the run was asked (budget, families,
+    procedures, the run's command; ``unrun_families``: the families asked for that got no
+    case)."""
     info = RunInfo(
         run_id=report.run_id,
         suite="fuzz",
@@ -36,14 +63,34 @@ def report_bundle(
             "cases": report.cases,
             "cases_per_second": round(report.cases_per_second, 1),
             "cases_by_family": {k: v.executed for k, v in sorted(report.families.items())},
+            "cases_by_procedure": report.cases_by_procedure,
+            "unreached_procedures": list(report.unreached),
             **(meta or {}),
         },
     )
-    bundle = ReportBundle(info, (out or reports_dir()) / report.run_id)
+    unrun = [f"--family {f}" for f in (meta or {}).get("unrun_families", ())]
+    gaps = (*(f"procedure {p}" for p in report.unreached), *unrun)
+    bundle = FuzzBundle(info, (out or reports_dir()) / report.run_id, gaps=gaps)
     for (family, procedure), count in sorted(report.by_procedure.items()):
         shown = [f for f in report.failures if (family, procedure) in _seen(f)]
         bundle.add(_case(family, procedure, count, shown))
+    for procedure in report.unreached:
+        bundle.add(_no_case(procedure, report.cases))
     return bundle
+
+
+def _no_case(procedure: str, cases: int) -> CaseResult:
+    """The cell of a procedure the run was to reach and did not: skipped, saying why, so
+    the matrix and the skipped list show that nothing was said of it."""
+    return CaseResult(
+        case_id=f"{NO_CASE}@{procedure}",
+        title="no case",
+        outcome=Outcome.SKIPPED,
+        procedure=procedure,
+        requirement=REQUIREMENT,
+        message=f"no case of procedure {procedure} ran: the {cases} case(s) ran out before "
+        "its turn; raise --budget (or --duration)",
+    )
 
 
 def _case(family: str, procedure: str, count: FamilyCount, shown: list[FuzzFailure]) -> CaseResult:
@@ -96,4 +143,4 @@ def _cells(failure: FuzzFailure) -> list[str]:
     return [cell for cell in cells if cell != failure.cell]
 
 
-__all__ = ["REQUIREMENT", "report_bundle"]
+__all__ = ["INCOMPLETE", "NO_CASE", "REQUIREMENT", "FuzzBundle", "report_bundle"]

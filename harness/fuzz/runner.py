@@ -3,10 +3,13 @@
 The runner keeps going after a failure (a campaign should count everything it finds),
 so it does not let hypothesis stop and shrink at the first one: it draws batches with
 hypothesis's generator, judges every case, and remembers the first failure of each
-(property, family). Afterwards each of those is minimised on its own with
-:func:`hypothesis.find` over the same family and procedure, and the minimal dossier is
-written as evidence. Everything observable is emitted as a past-tense event, so the CLI's
-progress display and report writers subscribe instead of being called by name.
+(property, family). Procedures take turns (see :func:`_take_turns`), so every procedure
+the run is to reach gets a case before any gets a second, and the report names those a
+budget too small to reach them all left without one (:attr:`FuzzReport.unreached`).
+Afterwards each failure is minimised on its own with :func:`hypothesis.find` over the same
+family and procedure, and the minimal dossier is written as evidence. Everything
+observable is emitted as a past-tense event, so the CLI's progress display and report
+writers subscribe instead of being called by name.
 
 A campaign stopped by Ctrl-C or SIGTERM keeps what it found: each distinct failure not yet
 minimised is written as first seen, and :class:`FuzzInterrupted` carries the partial report.
@@ -17,6 +20,7 @@ HttpTarget` does) ends the campaign with :class:`GatewayUnavailable`: no verdict
 
 from __future__ import annotations
 
+import itertools
 import random
 import signal
 import sys
@@ -41,7 +45,7 @@ from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
 from harness.fuzz.mutations import check_families
 from harness.fuzz.pool import DossierSpec
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
-from harness.fuzz.strategies import FuzzCase, fuzz_batches, fuzz_cases
+from harness.fuzz.strategies import FuzzCase, fuzz_cases, strata
 from harness.fuzz.target import Target, is_error
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.reporting import new_run_id
@@ -99,6 +103,8 @@ class FuzzReport:
     failures: list[FuzzFailure] = field(default_factory=list)
     ivan: str = DEFAULT_IVAN_CODE
     """The I-VAN every dossier named (MaIVAN)."""
+    procedures: tuple[str, ...] = ()
+    """The procedures the run was to reach: each got its turn (see :func:`run_fuzz`)."""
     started_at: datetime = field(kw_only=True)
     """When the campaign began (UTC), before its first case: its report's start."""
     run_id: str = field(kw_only=True)
@@ -112,6 +118,19 @@ class FuzzReport:
     def cases_per_second(self) -> float:
         return self.cases / self.elapsed if self.elapsed else 0.0
 
+    @property
+    def cases_by_procedure(self) -> dict[str, int]:
+        """Cases each procedure got, every one the run was to reach included (0 or more)."""
+        counts = dict.fromkeys(self.procedures, 0)
+        for (_family, procedure), count in self.by_procedure.items():
+            counts[procedure] = counts.get(procedure, 0) + count.executed
+        return counts
+
+    @property
+    def unreached(self) -> tuple[str, ...]:
+        """The procedures the run was to reach that got no case: it says nothing of them."""
+        return tuple(p for p, n in self.cases_by_procedure.items() if not n)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON reports."""
         return {
@@ -123,6 +142,8 @@ class FuzzReport:
             "elapsed": round(self.elapsed, 3),
             "ok": self.ok,
             "families": {k: vars(v) for k, v in sorted(self.families.items())},
+            "cases_by_procedure": self.cases_by_procedure,
+            "unreached_procedures": list(self.unreached),
             "mutations": dict(sorted(self.mutations.items())),
             "failures": [
                 {
@@ -193,7 +214,9 @@ def run_fuzz(
     """Fuzz ``target`` with ``budget`` cases and/or for ``duration`` seconds.
 
     ``seed`` makes a budgeted run repeatable; ``valid`` mixes valid dossiers in (one
-    more "family") so "valid → accepted" is judged too. ``minimise`` is the number of examples
+    more "family") so "valid → accepted" is judged too. Each procedure (of ``procedure``;
+    with ``families``, those one of them applies to) gets its turn and a fair share of the
+    budget; a body drawn twice is sent once. ``minimise`` is the number of examples
     :func:`hypothesis.find` may try per distinct failure (0 writes the first failing
     case as found). Evidence goes to ``found`` (default ``fixtures/dossiers/found``);
     ``replay``, for a URL target, makes its reproduce lines send the dossier there.
@@ -215,16 +238,19 @@ def run_fuzz(
     counts: dict[Cause, int] = {}
     seen: dict[Cause, dict[tuple[str, str], None]] = {}  # where each showed, in order
     written: set[Cause] = set()
-    strategy = fuzz_batches(
+    plan = strata(
         catalog,
         procedure,
-        size=batch,
         families=None if wanted is None else chosen,  # None: no family to check applies
         pki=pki,
         settings=mutation_settings,
         valid=valid,
         ivan=ivan,
     )
+    report.procedures = tuple(stratum.procedure for stratum in plan)
+    size = _batch_size(batch, budget, len(plan))
+    turns = [(s.procedure, s.batches(size, widest=True), s.batches(size)) for s in plan]
+    done: set[str] = set()  # the bodies judged: a body drawn again is not sent again
     stops = _Stops()
     start = time.perf_counter()
     sent: list[FuzzCase] = []  # the last case sent: the one a gateway that went away got
@@ -253,28 +279,45 @@ def run_fuzz(
         if why is not None:
             raise _no_verdict(why, report, len(first), sent[0] if sent else None)
 
-    def judge(cases: list[FuzzCase]) -> None:
-        for case in cases:
-            if exhausted():
-                return
-            obs = send(case)
-            if gone():
-                return  # the gateway's absence is no property of this case
-            failed = tuple(failures(obs))
-            report.cases += 1
-            for tally in (
-                report.families.setdefault(case.family, FamilyCount()),
-                report.by_procedure.setdefault((case.family, case.spec.procedure), FamilyCount()),
-            ):
-                tally.executed += 1
-                tally.failed += bool(failed)
-            report.mutations[case.kind] = report.mutations.get(case.kind, 0) + 1
-            for failure in failed:
-                key = _cause(failure)
-                counts[key] = counts.get(key, 0) + 1  # first: a stop between keeps both in step
-                seen.setdefault(key, {})[(case.family, case.spec.procedure)] = None
-                first.setdefault(key, failure)
-            emit(CaseExecuted(obs, failed))
+    def judge(case: FuzzCase) -> bool:
+        """Send and judge one case; False when the gateway went away (nothing counted)."""
+        obs = send(case)
+        if gone():
+            return False  # the gateway's absence is no property of this case
+        done.add(case.message_id)
+        failed = tuple(failures(obs))
+        report.cases += 1
+        for tally in (
+            report.families.setdefault(case.family, FamilyCount()),
+            report.by_procedure.setdefault((case.family, case.spec.procedure), FamilyCount()),
+        ):
+            tally.executed += 1
+            tally.failed += bool(failed)
+        report.mutations[case.kind] = report.mutations.get(case.kind, 0) + 1
+        for failure in failed:
+            key = _cause(failure)
+            counts[key] = counts.get(key, 0) + 1  # first: a stop between keeps both in step
+            seen.setdefault(key, {})[(case.family, case.spec.procedure)] = None
+            first.setdefault(key, failure)
+        emit(CaseExecuted(obs, failed))
+        return True
+
+    def turn(strategy: Any, quota: int, key: str, examples: int) -> None:
+        """One procedure's turn: up to ``quota`` new cases from ``examples`` batches drawn
+        with hypothesis seed ``key``."""
+        judged = 0
+
+        def step(cases: list[FuzzCase]) -> None:
+            nonlocal judged
+            for case in cases:
+                if judged >= quota or exhausted():
+                    return
+                if case.message_id not in done:
+                    if not judge(case):
+                        return
+                    judged += 1
+
+        _generate(strategy, step, key, examples)
 
     def result(key: Cause, minimal: PropertyFailed) -> FuzzFailure:
         written.add(key)
@@ -291,14 +334,7 @@ def run_fuzz(
         emit(FuzzInterrupted(report))
 
     with stops.watching(), when_stopped(keep):
-        round_ = 0
-        while not exhausted():
-            left = None if budget is None else -(-(budget - report.cases) // batch)
-            before = report.cases
-            _generate(strategy, judge, seed + round_, min(50, left or 50))
-            round_ += 1
-            if report.cases == before:
-                break  # hypothesis had nothing left to generate
+        _take_turns(turns, size, budget, seed, turn, lambda: report.cases, exhausted)
         no_verdict_if_gone()
         for key, failure in first.items():
             minimal = failure
@@ -487,6 +523,69 @@ class _Stops:
             self._handlers[self.signum](self.signum, None)
 
 
+Turn = Callable[[Any, int, str, int], None]
+"""Draws ``examples`` batches of a strategy with a seed, judging up to ``quota`` new cases."""
+
+
+def _take_turns(
+    turns: list[tuple[str, Any, Any]],
+    size: int,
+    budget: int | None,
+    seed: int,
+    turn: Turn,
+    cases: Callable[[], int],
+    exhausted: Callable[[], bool],
+) -> None:
+    """Rounds of turns, one per procedure in catalog order, until the budget or the time is
+    spent: round 0 sends each procedure's widest dossier (every form version it takes), so
+    every procedure gets a case before any gets a second. A turn's hypothesis seed names the
+    seed, round and procedure: the same seed draws the same cases, and adding a procedure
+    to the catalog does not change the others'."""
+    for round_ in itertools.count():
+        before = cases()
+        quotas = _quotas(round_, budget, before, len(turns), size)
+        for (procedure, widest, drawn), quota in zip(turns, quotas, strict=True):
+            if exhausted():
+                return
+            if quota:
+                # +2: a turn's first batch is hypothesis's simplest (one body repeated, sent
+                # once), and a batch may draw a body twice
+                examples = 1 if round_ == 0 else -(-quota // size) + 2
+                turn(
+                    widest if round_ == 0 else drawn,
+                    quota,
+                    f"{seed}:{round_}:{procedure}",
+                    examples,
+                )
+        if exhausted() or cases() == before:
+            return  # hypothesis had nothing left to generate
+
+
+TURN_BATCHES = 4
+"""Batches a procedure draws in one turn before the next procedure's: a run stopped early
+(--duration, Ctrl-C) has still spread its cases over every procedure."""
+
+
+def _batch_size(batch: int, budget: int | None, procedures: int) -> int:
+    """Cases per drawn dossier: ``batch``, fewer when the budget would not give every
+    procedure a batch after the first round's one case each."""
+    if budget is None or not procedures:
+        return batch
+    return max(1, min(batch, (budget - procedures) // procedures))
+
+
+def _quotas(round_: int, budget: int | None, cases: int, procedures: int, size: int) -> list[int]:
+    """New cases each procedure may get this round, in turn: one each in round 0 (its
+    widest dossier), then a fair share of what the budget has left, a turn at most."""
+    if round_ == 0:
+        return [1] * procedures
+    most = TURN_BATCHES * size
+    if budget is None:
+        return [most] * procedures
+    left = max(0, budget - cases)
+    return [min(most, left // procedures + (i < left % procedures)) for i in range(procedures)]
+
+
 _QUIET = {
     "database": None,
     "deadline": None,
@@ -496,7 +595,7 @@ _QUIET = {
 }
 
 
-def _generate(strategy: Any, judge: Callable[[list[FuzzCase]], None], seed: int, n: int) -> None:
+def _generate(strategy: Any, judge: Callable[[list[FuzzCase]], None], seed: str, n: int) -> None:
     @seed_run(seed)
     @settings(max_examples=n, phases=[Phase.generate], **_QUIET)  # type: ignore[arg-type]
     @given(strategy)

@@ -70,11 +70,13 @@ def dossier_specs(
     max_rows: int = 3,
     seeds: int = 1 << 16,
     months: int = 12,
+    optional: bool | None = None,
 ) -> st.SearchStrategy[DossierSpec]:
     """Specs of valid dossiers: any (or the given) procedure, seed, period, rows, options.
 
     Periods run for ``months`` months from the factory's default period (the later of the
-    catalog's and the procedure's first period), clipped to ``in_force.until``.
+    catalog's and the procedure's first period), clipped to ``in_force.until``. Optional
+    forms are drawn, or always carried (``optional=True``) or left out (``False``).
     """
     if max_rows < 1 or seeds < 1 or months < 1:
         raise UsageError(f"max_rows={max_rows}, seeds={seeds}, months={months}: must be >= 1")
@@ -100,7 +102,7 @@ def dossier_specs(
         st.integers(0, seeds - 1),
         st.integers(0, months - 1),
         st.integers(1, max_rows),
-        st.booleans(),
+        st.booleans() if optional is None else st.just(optional),
     )
 
 
@@ -209,13 +211,39 @@ def _cases(
     only. Named families draw only procedures they apply to (each must apply to one).
     """
     pool = pool_for(catalog, pki, ivan)
+    codes, chosen = _plan(catalog, procedure, families, pool, settings, valid)
+    specs = dossier_specs(catalog, codes, max_rows=3)
+    return _drawn(pool, specs, chosen, settings, valid, size)
+
+
+def _plan(
+    catalog: Catalog,
+    procedure: str | Iterable[str] | None,
+    families: Iterable[str] | None,
+    pool: DossierPool,
+    settings: MutationSettings,
+    valid: bool,
+) -> tuple[list[str], tuple[str, ...]]:
+    """The procedures to draw and the families to offer; named families keep only the
+    procedures one of them applies to (and each must apply to one: else a usage error)."""
     wanted = None if families is None else tuple(families)
     chosen = () if wanted == () and valid else check_families(wanted)
     codes = _procedures(catalog, procedure)
     if chosen and (not valid or wanted is not None):  # every family: each procedure has one
         applying = check_applicable(catalog, codes, chosen, pool, settings)
         codes = [c for c in codes if any(c in where for where in applying.values())]
-    specs = dossier_specs(catalog, codes, max_rows=3)
+    return codes, chosen
+
+
+def _drawn(
+    pool: DossierPool,
+    specs: st.SearchStrategy[DossierSpec],
+    chosen: tuple[str, ...],
+    settings: MutationSettings,
+    valid: bool,
+    size: int | None,
+) -> st.SearchStrategy[Any]:
+    """One case of a dossier of ``specs``, or a list of ``size`` cases over one of them."""
 
     def draw_case(draw: st.DrawFn, ctx: MutationContext, choices: list[Offer]) -> FuzzCase:
         # integers shrink to 0: a failure that needs no mutation shrinks to the valid dossier
@@ -238,6 +266,45 @@ def _cases(
         return [draw_case(draw, ctx, choices) for _ in range(size)]
 
     return draw_cases()
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """One procedure a fuzz run must reach, and how its batches are drawn: the runner
+    gives each its turn, so the share of a procedure does not depend on the luck of a draw."""
+
+    pool: DossierPool
+    procedure: str
+    families: tuple[str, ...]
+    settings: MutationSettings
+    valid: bool
+
+    def batches(self, size: int, *, widest: bool = False) -> st.SearchStrategy[list[FuzzCase]]:
+        """``size`` cases over one drawn dossier of the procedure; ``widest``: a dossier
+        carrying its optional forms too, so every form version it takes is sent."""
+        catalog = self.pool.catalog
+        specs = dossier_specs(catalog, self.procedure, optional=True if widest else None)
+        strategy: st.SearchStrategy[list[FuzzCase]] = _drawn(
+            self.pool, specs, self.families, self.settings, self.valid, size
+        )
+        return strategy
+
+
+def strata(
+    catalog: Catalog,
+    procedure: str | Iterable[str] | None = None,
+    *,
+    families: Iterable[str] | None = None,
+    pki: TestPKI | None = None,
+    settings: MutationSettings = DEFAULT_SETTINGS,
+    valid: bool = True,
+    ivan: str = DEFAULT_IVAN_CODE,
+) -> list[Stratum]:
+    """The procedures a run of ``families`` over ``procedure`` (default: all) must reach,
+    in catalog order: with named families, only those one of them applies to."""
+    pool = pool_for(catalog, pki, ivan)
+    codes, chosen = _plan(catalog, procedure, families, pool, settings, valid)
+    return [Stratum(pool, code, chosen, settings, valid) for code in codes]
 
 
 def applicable(
@@ -361,11 +428,13 @@ def fuzz_cases(
 __all__ = [
     "DossierSpec",
     "FuzzCase",
+    "Stratum",
     "applicable",
     "check_applicable",
     "dossier_specs",
     "fuzz_batches",
     "fuzz_cases",
     "mutated_dossiers",
+    "strata",
     "valid_dossiers",
 ]

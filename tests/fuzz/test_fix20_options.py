@@ -51,7 +51,7 @@ def test_procedure_limits_the_dossiers(tmp_path: Path, pki_dir: Path) -> None:
 
 
 def test_family_valid_runs_the_valid_dossiers_alone(tmp_path: Path, pki_dir: Path) -> None:
-    result = _fuzz(tmp_path, "--budget", "4", "--family", "valid")
+    result = _fuzz(tmp_path, "--budget", "8", "--family", "valid")
     assert result.exit_code == 0, result.output
     assert not result.stdout.startswith("\n")
     assert {c["case_id"].split("@")[0] for c in _cases(tmp_path)} == {"FUZZ-valid"}

@@ -128,7 +128,7 @@ def serving_2026(pki_dir: Path) -> Iterator[str]:
 def _fuzz(tmp_path: Path, *args: str) -> Result:
     out, found = tmp_path / "out", tmp_path / "found"
     return CliRunner().invoke(
-        main, ["fuzz", "--budget", "3", "--out", str(out), "--found", str(found), *args]
+        main, ["fuzz", "--budget", "7", "--out", str(out), "--found", str(found), *args]
     )
 
 
