@@ -111,7 +111,17 @@ def test_fuzz_over_https_and_no_finding_for_an_untrusted_certificate(
     https: tuple[str, Path], tmp_path: Path
 ) -> None:
     url, certificate = https
-    common = ["fuzz", "--gateway", url, "--token", "test-token-IVAN01", "--budget", "6"]
+    common = [
+        "fuzz",
+        "--gateway",
+        url,
+        "--token",
+        "test-token-IVAN01",
+        "--budget",
+        "6",
+        "--procedure",
+        "600",
+    ]
     paths = ["--out", str(tmp_path / "reports"), "--found", str(tmp_path / "found")]
     code, output = _cli(*common, *paths)
     assert code == 2 and "--ca-bundle FILE" in output

@@ -38,9 +38,9 @@ from harness.errors import CatalogError
 from harness.suggestions import did_you_mean
 
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
-_XPATH_ATTRIBUTES = ("context", "test", "value", "select", "path")
+_XPATH_ATTRIBUTES = ("context", "test", "value", "select", "path", "subject")
 """Attributes of Schematron elements that hold XPath (``rule/@context``, ``assert/@test``,
-``let/@value``, ``value-of/@select``, ``name/@path``)."""
+``let/@value``, ``value-of/@select``, ``name/@path``, ``assert/@subject``)."""
 _QUERY_BINDINGS = ("xslt", "xpath")
 """What lxml's ISO Schematron (an XSLT 1.0 skeleton) runs; no binding means ``xslt``."""
 _CODE = re.compile(r"[A-Z]+-[0-9]{3}")

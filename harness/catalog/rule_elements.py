@@ -35,6 +35,7 @@ _WHAT_FOLLOWS = {
     "value": "the variable is always empty",
     "select": "the message always shows it empty",
     "path": "the message always shows it empty",
+    "subject": "its findings point at the rule's context instead",
 }
 
 

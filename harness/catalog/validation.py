@@ -11,7 +11,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
 
@@ -56,6 +56,7 @@ class CompiledRules:
         self, doc: etree._ElementTree, sources: Sequence[Path] = (), *, messages: bool = False
     ) -> None:
         self._transform = _transform(doc)
+        self._subjects = _subjects(doc)
         self.sources = tuple(sources)
         self.messages = messages
         self._faults: dict[str, CatalogError] = {}  # located once per libxslt message
@@ -64,13 +65,52 @@ class CompiledRules:
         """The failed assertions of ``doc``, in document order; a :class:`CatalogError`
         naming the rule file and assert when a rule cannot be evaluated."""
         try:
-            return _svrl_findings(self._transform(doc))
+            found = _svrl_findings(self._transform(doc))
         except (etree.XSLTApplyError, CatalogError) as exc:  # the latter: an fn: function
             why = reason(exc)
             if why not in self._faults:  # a gateway meets it again with every such dossier
                 runs = partial(_fails_on, doc, messages=self.messages)
                 self._faults[why] = rules_fault(self.sources, exc, runs, messages=self.messages)
             raise self._faults[why] from None
+        if not self._subjects or not found:
+            return found
+        return [_on_subject(f, doc, self._subjects.get(f.context["rule"])) for f in found]
+
+
+def _subjects(doc: etree._ElementTree) -> dict[str, str]:
+    """Each assert's or report's ``subject`` (ISO Schematron 2016: the node a failure is
+    about, relative to the rule's context), else its rule's, by the assert's ``id``: lxml's
+    skeleton ignores the attribute, so :func:`_on_subject` applies it."""
+    subjects: dict[str, str] = {}
+    for rule in doc.getroot().iter(f"{{{SCH_NS}}}rule"):
+        for check in rule.iterchildren(f"{{{SCH_NS}}}assert", f"{{{SCH_NS}}}report"):
+            subject, check_id = check.get("subject") or rule.get("subject"), check.get("id")
+            if subject and check_id:
+                subjects[check_id] = subject
+    return subjects
+
+
+def _on_subject(
+    found: Finding, doc: etree._Element | etree._ElementTree, subject: str | None
+) -> Finding:
+    """``found`` pointing at its assert's ``subject`` (``LaoDong[1]/TienLuong`` rather than
+    the row): a sender fixes a field, not a row. Kept at the context when the subject
+    selects no element or attribute there."""
+    if subject is None:
+        return found
+    tree = doc.getroottree() if isinstance(doc, etree._Element) else doc
+    try:
+        context = tree.xpath(found.xpath)
+        nodes = context[0].xpath(subject) if isinstance(context, list) and context else []
+    except (etree.XPathError, IndexError, AttributeError):
+        return found
+    node = nodes[0] if isinstance(nodes, list) and nodes else None
+    if isinstance(node, etree._Element):
+        return replace(found, xpath=tree.getpath(node))
+    if isinstance(node, str) and getattr(node, "is_attribute", False):
+        owner = node.getparent()  # type: ignore[attr-defined]
+        return replace(found, xpath=f"{tree.getpath(owner)}/@{node.attrname}")  # type: ignore[attr-defined]
+    return found
 
 
 def _transform(doc: etree._ElementTree) -> etree.XSLT:

@@ -366,7 +366,7 @@ def test_procedure_moved_later_and_earlier(tmp_path: Path) -> None:
 
 TK3_RULE = (
     '<sch:assert id="tk3-ward" role="RULE-109" diagnostics="tk3-ward-en" '
-    "test=\"fn:in-table('wards', string(Maxa))\">"
+    'test="fn:in-table(\'wards\', string(Maxa))" subject="Maxa">'
 )
 RULE_EDITS = {
     "error rule added": (

@@ -98,7 +98,7 @@ def test_rule_findings_carry_code_xpath_and_both_languages() -> None:
     codes = {f.code for f in findings}
     assert codes == {"RULE-102"}
     wage = next(f for f in findings if f.code == "RULE-102")
-    assert wage.xpath == "/D02-TS/NoiDung/LaoDong[1]"
+    assert wage.xpath == "/D02-TS/NoiDung/LaoDong[1]/TienLuong"  # the assert's subject
     assert "thấp hơn" in wage.message_vi and "below" in wage.message_en
 
 
