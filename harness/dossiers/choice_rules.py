@@ -101,7 +101,7 @@ def _refused_in(
     if validator is None:
         return []
     refused = []
-    for path, parent in _parents(form_model(version.xsd), ()):
+    for path, parent in complex_elements(form_model(version.xsd), ()):
         for child in parent.children or ():
             for item in listed.get(child.name, ()):
                 tried = with_child(document, path, parent, child.name, item.value)
@@ -118,14 +118,14 @@ def _refused_in(
     return refused
 
 
-def _parents(
+def complex_elements(
     spec: ElementSpec, path: tuple[str, ...]
 ) -> Iterator[tuple[tuple[str, ...], ElementSpec]]:
     """Every complex element of the form, with its path of names below the root."""
     yield path, spec
     for child in spec.children or ():
         if child.is_complex:
-            yield from _parents(child, (*path, child.name))
+            yield from complex_elements(child, (*path, child.name))
 
 
 def with_child(
@@ -179,6 +179,7 @@ __all__ = [
     "FormKey",
     "Listed",
     "RefusedValue",
+    "complex_elements",
     "listed_values",
     "refused_values",
     "tables_read",

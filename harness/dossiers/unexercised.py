@@ -25,7 +25,7 @@ from harness.catalog import Catalog, FormVersion, load_catalog, validators_for
 from harness.catalog.loader import version_names
 from harness.catalog.rule_check import SCH_NS
 from harness.dossiers._data import FIELDS_FILE
-from harness.dossiers.choice_rules import FormKey, with_child
+from harness.dossiers.choice_rules import FormKey, complex_elements, with_child
 from harness.dossiers.factory import FieldRules, field_rules
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import Finding, UsageError
@@ -192,7 +192,7 @@ def _undated_in(
     if validator is None:
         return
     root = form_model(version.xsd)
-    for path, parent in _parents(root, ()):
+    for path, parent in complex_elements(root, ()):
         for child in parent.children or ():
             shape = None if child.is_complex else _date_shape(child.patterns)
             if shape is None:
@@ -212,16 +212,6 @@ def _undated_in(
                     yield Undated(version, where, bad_value, _date_hint(version, child.name))
             except UsageError:
                 continue  # a rule failing when run is the smoke run's to report
-
-
-def _parents(
-    spec: ElementSpec, path: tuple[str, ...]
-) -> Iterator[tuple[tuple[str, ...], ElementSpec]]:
-    """Every complex element of the form, with its path of names below the root."""
-    yield path, spec
-    for child in spec.children or ():
-        if child.is_complex:
-            yield from _parents(child, (*path, child.name))
 
 
 def _date_shape(patterns: tuple[str, ...]) -> int | None:
