@@ -417,10 +417,11 @@ PKI_INIT_EXIT_CODES = (
 )
 @friendly
 def pki_init(directory: Path | None) -> None:
-    """Create the test PKI (or load the cached one) and list its credentials."""
+    """Create the test PKI (or load the cached one): its folder, then its credentials."""
     from harness.signing import ensure_pki
 
     made = ensure_pki(directory)
+    click.echo(f"test PKI: {made.directory}")  # the {pki} of the adapter guide
     for name in made.names():
         cert = made.credential(name).certificate
         click.echo(
