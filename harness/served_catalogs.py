@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from harness.catalog import Catalog, list_versions, load_catalog, period_key, validators_for
@@ -87,8 +88,36 @@ class ServedCheck:
             if governing is not catalog:
                 catalog = governing
                 result = self._checkers[catalog.version].check(body, ivan=ivan, at=at)
-        result.findings = self._not_yet_in_force(result.errors) + result.warnings
+        errors = self._not_yet_in_force(result.errors)
+        if result.envelope is not None:
+            errors = self._before_every_version(errors, result.envelope.ky_ke_khai)
+        result.findings = errors + result.warnings
         return catalog, result
+
+    def _before_every_version(self, errors: list[Finding], period: str) -> list[Finding]:
+        """ENV-009 (form version not accepted) for a period no served version governs says
+        so: the oldest version served judged it (``07/2024`` under 2026.1 alone), and the
+        sender's older form version is refused because that period's version is not served."""
+        oldest = self.catalogs.catalogs[0]
+        try:
+            before = period_key(period) < period_key(oldest.effective_from)
+        except ValueError:
+            return errors
+        if not before:
+            return errors
+        return [
+            replace(
+                f,
+                context={
+                    **f.context,
+                    "period": period,
+                    "served_from": f"{oldest.effective_from} (catalog {oldest.version})",
+                },
+            )
+            if f.code == "ENV-009"
+            else f
+            for f in errors
+        ]
 
     def _not_yet_in_force(self, errors: list[Finding]) -> list[Finding]:
         """ENV-002 becomes ENV-003 when another served version knows the procedure.
