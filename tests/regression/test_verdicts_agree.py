@@ -12,7 +12,7 @@ from harness.regression import Baseline, Difference, regress, report_bundle
 from harness.regression.cli import regress as regress_command
 from harness.reporting import Outcome
 from harness.signing import TestPKI
-from tests.regression.conftest import FUNCTIONAL
+from tests.regression.conftest import FUNCTIONAL, LENIENT
 
 
 def test_a_whole_gateway_slowdown_fails_every_output(
@@ -57,6 +57,7 @@ def test_the_terminal_lists_unused_expectations_and_the_report_shows_both(
         encoding="utf-8",
     )
     args = ["--baseline", "x", "--release", "pa-code-removed", "--out", str(tmp_path), *root]
+    args += LENIENT  # expectations are the subject; latency on a busy box is noise
     run = CliRunner().invoke(regress_command, [*args, "--expectations", str(declared)])
     assert run.exit_code == 0, run.output
     assert "unused expectation (matched nothing): newly-accepted: never happens" in run.stdout
