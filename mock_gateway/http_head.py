@@ -28,6 +28,7 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -109,6 +110,34 @@ def refusal(gateway: Any, code: str) -> GatewayResponse:
     return GatewayResponse(status, {"Content-Type": "text/plain; charset=utf-8"}, text, code)
 
 
+def head_size(target: bytes, headers: Iterable[tuple[bytes, bytes]]) -> int:
+    """The size :data:`HEAD_MAX` caps of a complete head: its target, each header with
+    its ": " and CRLF, and 16 bytes for the method, the version and the line ends."""
+    return len(target) + sum(len(name) + len(value) + 4 for name, value in headers) + 16
+
+
+def oversized_head(gateway: Any, request: GatewayRequest) -> GatewayResponse | None:
+    """For a front end with no HTTP parser (the in-process transports): ``request``'s head
+    measured, refused and logged as :class:`CappedHeadProtocol` does one over
+    :data:`HEAD_MAX` (431 LIM-003, ``Connection: close``), so both answer alike; else None."""
+    path = request.raw_path or request.path
+    target = f"{path}?{request.query_string}" if request.query_string else path
+    headers = [(_wire(name), _wire(value)) for name, value in request.headers.items()]
+    size = head_size(_wire(target), headers)
+    if size <= HEAD_MAX:
+        return None
+    answer = refusal(gateway, "LIM-003")
+    logged = GatewayRequest(request.method, target[:PATH_KEPT], body_size=size)
+    gateway.record_refusal(logged, answer, request.received_at or time.time())
+    headers_sent = {**answer.headers, "Connection": "close"}
+    return GatewayResponse(answer.status, headers_sent, answer.body, answer.outcome)
+
+
+def _wire(text: str) -> bytes:
+    """``text`` as bytes on the wire, to count them."""
+    return text.encode("utf-8", "replace")
+
+
 class CappedHeadProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing a request head over :data:`HEAD_MAX` bytes
     (431 LIM-003) or slower than the gateway's ``client_timeout`` (408 REQ-005), and
@@ -144,7 +173,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         # A head that arrived whole in one read never tripped the count in data_received.
-        size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers) + 16
+        size = head_size(self.url, self.headers)
         if size > HEAD_MAX:
             self._over = True
             raise ValueError("request head over the cap")  # the parser stops; see below

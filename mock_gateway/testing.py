@@ -1,13 +1,19 @@
 """The gateway inside a test: a real core over a throw-away SQLite file, no server.
 
+>>> import pytest
+>>> from harness.signing import ensure_pki
+>>> from mock_gateway.testing import Answer, InProcessGateway
 >>> @pytest.fixture
-... def gateway(pki):
-...     with InProcessGateway(pki=pki) as gw:
+... def core_gateway():  # not `gateway`: that name is the pytest plugin's served gateway
+...     with InProcessGateway(pki=ensure_pki()) as gw:
 ...         yield gw
->>> def test_receipt(gateway, dossier):
-...     answer = gateway.submit(dossier.envelope)
-...     assert answer.status == 202
-...     gateway.advance(15 * 60)          # 02/TB-TS is now in IVAN01's feed
+>>> def test_receipt(core_gateway, dossier_factory):  # dossier_factory: the plugin's
+...     procedure = next(iter(dossier_factory.catalog.procedures))
+...     answer = core_gateway.submit(dossier_factory.build(procedure, seed=1).envelope)
+...     assert answer.status == 202, Answer.parse(answer).codes
+...     core_gateway.advance(15 * 60)  # 02/TB-TS is now in IVAN01's feed
+...     feed = core_gateway.request("GET", "/api/v1/messages")
+...     assert b"02/TB-TS" in feed.body
 
 The clock is frozen by default (``clock_speed=0``): simulated time moves only when the
 test calls :meth:`InProcessGateway.advance`, so lifecycle tests are deterministic. No

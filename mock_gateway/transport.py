@@ -12,7 +12,8 @@ Two ways, for two kinds of test:
 
 :func:`fault_delivery` says what those effects are without naming a client library, so an
 ``httpx`` transport (:mod:`harness.certification.plugin_httpx`) raises its own
-exceptions for the same faults.
+exceptions for the same faults. Every way goes through :func:`answer_in_process`, which
+refuses and logs a head or body over the server's caps as the server does.
 
 >>> with InProcessGateway() as gw, responses.RequestsMock(
 ...     assert_all_requests_are_fired=False
@@ -28,7 +29,7 @@ import io
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
@@ -40,6 +41,7 @@ from requests.utils import get_encoding_from_headers
 from mock_gateway.core import Gateway
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.faults import FAULT_HEADER, marker_effects
+from mock_gateway.http_head import oversized_head
 from mock_gateway.params import from_pairs
 from mock_gateway.routes import ROUTES
 
@@ -144,13 +146,27 @@ class GatewayAdapter(BaseAdapter):
 
 
 def answer_in_process(gateway: Gateway, request: GatewayRequest) -> GatewayResponse:
-    """The core's answer; a gateway already closed is the test's mistake, not a 500."""
+    """The core's answer to ``request`` as it would be over HTTP: a head over the server's
+    cap refused as the server refuses it, a body over the size cap not handed on (only its
+    size, as the served app does), so the traffic log holds the same rows. A gateway
+    already closed is the test's mistake, not a 500."""
     if getattr(gateway, "closed", False):
         raise RuntimeError(
             "the in-process gateway this request was wired to is closed: make the request "
             "inside its `with InProcessGateway(...)` block"
         )
-    return gateway.handle(request)
+    refused = oversized_head(gateway, request)
+    if refused is not None:
+        return refused
+    return gateway.handle(body_capped(request, gateway.config.max_body_bytes))
+
+
+def body_capped(request: GatewayRequest, cap: int) -> GatewayRequest:
+    """``request`` with a body over ``cap`` bytes left out, its size kept: how a front end
+    hands the core a body it stopped reading (:class:`GatewayRequest`)."""
+    if request.body_size is not None or len(request.body) <= cap:
+        return request
+    return replace(request, body=b"", body_size=len(request.body))
 
 
 def _reason(status: int) -> str:

@@ -25,14 +25,14 @@ Loaded through the ``pytest11`` entry point (or ``-p harness.certification.plugi
 * ``dossier_factory``: this test's own :class:`~harness.dossiers.factory.DossierFactory`
   (``--bhxh-catalog``, default the latest: it picks the factory's catalog only, not what
   the gateways serve); ``dossier_factory_for("IVAN02")`` builds for another I-VAN, whose
-  token is ``gateway.token_for("IVAN02")``.
+  token is ``gateway.token_for("IVAN02")`` (a code no envelope can carry, or one a local
+  gateway has no token for, fails the test there, as ``dossier build --ivan`` refuses it).
 
 Options are checked once, before any test (:mod:`harness.certification.plugin_options`).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -78,13 +78,14 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"bhxh-harness: gateway {options.gateway_url} is reset by every test using `gateway`"
 
 
-def _public_tokens(ivan: str) -> dict[str, str]:
-    """The mock's well-known I-VAN tokens (a local gateway uses them), or UsageError."""
+def _public_tokens(ivan: str, what: str = "") -> dict[str, str]:
+    """The mock's well-known I-VAN tokens (a local gateway uses them), or UsageError
+    naming ``what`` gave the code (default ``--bhxh-ivan CODE``)."""
     from mock_gateway.config import DEFAULT_IVAN_TOKENS
 
     if ivan not in DEFAULT_IVAN_TOKENS:
         raise pytest.UsageError(
-            f"--bhxh-ivan {ivan!r} is not an I-VAN of the local gateway\n"
+            f"{what or '--bhxh-ivan ' + repr(ivan)} is not an I-VAN of the local gateway\n"
             f"Hint: use one of {', '.join(DEFAULT_IVAN_TOKENS)}, or --bhxh-gateway URL"
         )
     return dict(DEFAULT_IVAN_TOKENS)
@@ -207,10 +208,11 @@ def ivan_client(request: pytest.FixtureRequest) -> Iterator[IvanClient]:
 
 def _refuse_in_process(request: pytest.FixtureRequest) -> None:
     """Fail before any server starts a test that pairs ``ivan_client`` with an in-process
-    gateway without asking for ``gateway`` itself: it would pass without testing it."""
-    function = getattr(request, "function", None)
-    asked = inspect.signature(function).parameters if function is not None else {}
-    if "gateway" in asked:
+    gateway without asking for ``gateway`` itself: it would pass without testing it.
+
+    Asked for anywhere counts (its arguments, another fixture's, ``usefixtures``): called
+    before ``ivan_client`` requests ``gateway``, the test's fixture names hold it only then."""
+    if "gateway" in request.fixturenames:
         return
     for name in IN_PROCESS:
         if name in request.fixturenames:
@@ -226,14 +228,40 @@ def bhxh_dossier_factory(bhxh_catalog: Any, bhxh_pki: Any) -> DossierFactory:
 
 @pytest.fixture
 def dossier_factory_for(
-    bhxh_dossier_factory: DossierFactory,
+    bhxh_dossier_factory: DossierFactory, bhxh_options: PluginOptions
 ) -> Callable[[str], DossierFactory]:
-    """``dossier_factory_for("IVAN02")``: a factory building for that I-VAN."""
+    """``dossier_factory_for("IVAN02")``: a factory building for that I-VAN (a copy), or
+    the test fails there, with a hint, for a code no envelope can carry (``ivan02``) or,
+    on a local gateway, one it has no token for: every dossier would be refused."""
 
     def build_for(ivan: str) -> DossierFactory:
-        return bhxh_dossier_factory.for_ivan(ivan)
+        return _checked_factory(bhxh_dossier_factory, ivan, local=not bhxh_options.gateway_url)
 
     return build_for
+
+
+def _checked_factory(factory: DossierFactory, ivan: str, *, local: bool) -> DossierFactory:
+    """``factory`` for ``ivan``, checked as ``dossier build --ivan`` checks a code; a
+    refused one fails the test with the message and hint alone."""
+    problem = _factory_problem(factory, ivan, local=local)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)  # outside `except`: no chained copy of it
+    return factory.for_ivan(ivan)  # a copy even for the session's own: tests never share one
+
+
+def _factory_problem(factory: DossierFactory, ivan: str, *, local: bool) -> str | None:
+    """Why no dossier for ``ivan`` could be used (message and hint), or None."""
+    from harness.conformance import factory_for_ivan
+    from harness.errors import UsageError
+
+    what = f"dossier_factory_for({ivan!r})"
+    try:
+        factory_for_ivan(factory, ivan, factory.pki.trust_store(), what=what)
+        if local:
+            _public_tokens(ivan, what)
+    except (UsageError, pytest.UsageError) as exc:
+        return str(exc)
+    return None
 
 
 @pytest.fixture

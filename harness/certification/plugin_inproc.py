@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pytest
 import requests
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import httpx
 
     from harness.certification.plugin_httpx import AsyncInProcessTransport, InProcessTransport
+    from mock_gateway.core import Gateway
     from mock_gateway.exchange import GatewayResponse
     from mock_gateway.faulty_app import FaultyGateway
     from mock_gateway.testing import InProcessGateway
@@ -104,8 +105,10 @@ class SocketFreeGateway:
 
     def submit(self, envelope: bytes, *, message_id: str | None = None) -> GatewayResponse:
         """POST a dossier as the fixture's I-VAN through the faults (a held or reset
-        answer comes back with its marker header, not as an exception)."""
+        answer comes back with its marker header, not as an exception); one over the size
+        cap is logged as the served gateway logs it (its size, not its bytes)."""
         from mock_gateway.exchange import GatewayRequest
+        from mock_gateway.transport import answer_in_process
 
         headers = {
             "Authorization": f"Bearer {self.token}",
@@ -113,7 +116,7 @@ class SocketFreeGateway:
             "X-Message-Id": message_id or f"inproc-{time.time_ns()}",
         }
         request = GatewayRequest("POST", "/api/v1/dossiers", headers, {}, envelope)
-        return self.faulty.handle(request)
+        return answer_in_process(cast("Gateway", self.faulty), request)
 
     def httpx_transport(self) -> httpx.BaseTransport:
         """An ``httpx`` transport to :attr:`url` through the faults, no socket:

@@ -91,7 +91,7 @@ def read_options(config: pytest.Config) -> PluginOptions:
             f"--bhxh-gateway {url!r} must start with http:// or https://\n"
             "Hint: e.g. --bhxh-gateway http://127.0.0.1:8080, or leave it out to start one"
         )
-    if os.environ.get(XDIST_WORKER) or getattr(config, "workerinput", None) is not None:
+    if _under_xdist(config):
         raise pytest.UsageError(
             "--bhxh-gateway cannot be shared by pytest-xdist workers: every test resets the "
             "gateway and sets its (gateway-wide) clock and fault plan, so workers would undo "
@@ -99,6 +99,17 @@ def read_options(config: pytest.Config) -> PluginOptions:
             "out: each worker then starts its own local gateway"
         )
     return options
+
+
+def _under_xdist(config: pytest.Config) -> bool:
+    """Whether tests run in pytest-xdist workers: in one, or in the controller that is
+    about to start them (refusing there is one line; in each worker it is a traceback)."""
+    if os.environ.get(XDIST_WORKER) or getattr(config, "workerinput", None) is not None:
+        return True
+    if config.getoption("collectonly"):  # xdist starts no worker just to collect
+        return False
+    # xdist's own test (its option values are final by pytest_configure); absent: no xdist
+    return config.getoption("dist", "no") != "no" and bool(config.getoption("tx", None))
 
 
 def _check_catalog(version: str) -> None:
