@@ -2,14 +2,18 @@
 
 A plan arrives as a ``--faults`` spec line, a ``PUT /admin/faults`` JSON body, or a row of
 the store's ``settings`` table, where one worker publishes it and every other worker of
-the same database adopts it (:class:`mock_gateway.faulty_app.FaultyGateway` polls every
-:data:`PLAN_POLL_SECONDS`).
+the same database adopts it (:class:`mock_gateway.faulty_app.FaultyGateway` looks at most
+every :data:`PLAN_POLL_SECONDS`, when it answers a request). The row carries the simulated
+moment the plan was set, so every worker counts a maintenance window from it, and the
+``skip``/``times`` budgets of its hooks are counted in the store (:class:`SharedBudget`),
+so ``--workers N`` does not multiply them.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,25 +261,147 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def plan_json(specs: list[FaultSpec], seed: int) -> str:
-    """A plan as the JSON :func:`specs_from_json` reads back (what the store shares)."""
-    return json.dumps({"profiles": [s.to_dict() for s in specs], "seed": seed})
+def plan_json(specs: list[FaultSpec], seed: int, at: float | None = None) -> str:
+    """A plan as the store shares it: what :func:`specs_from_json` reads, with ``at``.
+
+    ``at`` is the simulated moment the plan was set, which a maintenance window counts
+    from: every worker must count from the same one. None (a plan ``serve`` publishes
+    before any worker runs) is settled by the first worker to start (:func:`settle_start`).
+    """
+    plan: dict[str, Any] = {"profiles": [s.to_dict() for s in specs], "seed": seed}
+    return json.dumps(plan | ({} if at is None else {AT_KEY: at}))
 
 
-def publish_plan(store: Store, specs: list[FaultSpec], seed: int) -> int:
-    """Make ``specs`` the plan of every gateway worker on ``store``; returns its version."""
-    return store.publish_setting(PLAN_SETTING, plan_json(specs, seed))
+AT_KEY = "at"
+"""The key of a published plan holding the simulated moment it was set."""
+
+
+def published_plan(text: str) -> tuple[list[FaultSpec], int | None, float | None]:
+    """A published plan (:func:`plan_json`) as ``(specs, seed, at)``; ``at`` is None when
+    it is not settled yet (or was written by a version that did not publish it)."""
+    data = json.loads(text)
+    at = data.pop(AT_KEY, None) if isinstance(data, dict) else None
+    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+        at = None  # unsettled, or not a moment: settled anew
+    return (*specs_from_json(data), None if at is None else float(at))
+
+
+def publish_plan(store: Store, specs: list[FaultSpec], seed: int, at: float | None = None) -> int:
+    """Make ``specs`` the plan of every gateway worker on ``store``; returns its version.
+
+    The counts of older plans' budgets are dropped: every worker adopts this one.
+    """
+    version = store.publish_setting(PLAN_SETTING, plan_json(specs, seed, at))
+    store.forget_fault_budgets(version)
+    return version
+
+
+def settle_start(store: Store, version: int, text: str, at: float) -> float | None:
+    """The moment published plan ``version`` (``text``, no ``at`` yet) was set: ``at`` if
+    this worker is the first to settle it, else the one another worker settled first
+    (None if the plan was replaced meanwhile)."""
+    specs, seed, _ = published_plan(text)
+    if store.replace_setting(PLAN_SETTING, version, text, plan_json(specs, seed or 0, at)):
+        return at
+    now = store.setting(PLAN_SETTING)
+    if now is None or now[0] != version:
+        return None
+    return published_plan(now[1])[2]
+
+
+class LocalBudget:
+    """A hook's ``skip`` and ``times`` counted in this process: a plan no other worker
+    shares (one set with :meth:`~mock_gateway.faulty_app.FaultyGateway.set_plan`)."""
+
+    def __init__(self, skip: int, times: int | None) -> None:
+        self.skip, self.times = skip, times
+        self.seen = self.used = 0
+
+    def skipped(self) -> bool:
+        """Count a matching request; True while it is one of the first ``skip``."""
+        self.seen += 1
+        return self.seen <= self.skip
+
+    def spent(self) -> bool:
+        """True once every hit of ``times`` is taken."""
+        return self.times is not None and self.used >= self.times
+
+    def claim(self) -> bool:
+        """Take one hit (the caller checked :meth:`spent`)."""
+        self.used += 1
+        return True
+
+    def hits(self) -> int | None:
+        """Hits counted against ``times`` by every worker (None: not counted here)."""
+        return None
+
+
+class SharedBudget(LocalBudget):
+    """A hook's ``skip`` and ``times`` counted once for every worker of the store, so
+    ``--workers N`` does not multiply them; each count is one atomic statement, and a
+    worker stops writing once the skip is behind it and when the hits are all taken.
+
+    A store that fails (``on_error``, which says so) lets the request through unhit.
+    """
+
+    def __init__(
+        self,
+        skip: int,
+        times: int | None,
+        where: tuple[Store, int, int],
+        on_error: Callable[[Exception], None],
+    ) -> None:
+        super().__init__(skip, times)
+        self.store, self.plan, self.hook = where
+        self.on_error = on_error
+        self.past_skip = skip == 0
+        self.gone = times == 0
+
+    def skipped(self) -> bool:
+        if self.past_skip:
+            return False
+        try:
+            seen = self.store.count_fault_request(self.plan, self.hook)
+        except Exception as exc:  # the request goes on to the core, which says 503
+            self.on_error(exc)
+            return True
+        self.past_skip = seen > self.skip
+        return not self.past_skip
+
+    def spent(self) -> bool:
+        return self.gone
+
+    def claim(self) -> bool:
+        if self.times is None:
+            return True
+        try:
+            used = self.store.claim_fault_hit(self.plan, self.hook, self.times)
+        except Exception as exc:
+            self.on_error(exc)
+            return False
+        self.gone = used is None or used >= self.times
+        return used is not None
+
+    def hits(self) -> int | None:
+        if self.times is None:
+            return None
+        return self.store.fault_hits(self.plan).get(self.hook, 0)
 
 
 __all__ = [
+    "AT_KEY",
     "PLAN_POLL_SECONDS",
     "PLAN_SETTING",
     "SEED_MAX",
     "FaultSpec",
+    "LocalBudget",
+    "SharedBudget",
     "json_media",
     "parse_spec",
     "plan_json",
     "publish_plan",
+    "published_plan",
     "read_body",
+    "settle_start",
     "specs_from_json",
 ]

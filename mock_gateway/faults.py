@@ -32,6 +32,7 @@ from harness.errors import ConfigError, PKIError
 from harness.signing import TestPKI
 from mock_gateway.core import Gateway
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
+from mock_gateway.fault_plan import LocalBudget
 from mock_gateway.hook_params import HookParams, reaches
 from mock_gateway.intake import reject
 from mock_gateway.routes import MAX_CLOCK_ADVANCE, SUBMISSIONS, Route
@@ -65,6 +66,7 @@ class Fault:
 
     kind: ClassVar[str] = ""
     commits_first: ClassVar[bool] = False  # acts only once a dossier is stored (a 202)
+    fires: ClassVar[bool] = True  # decides by fire(), so skip and times apply
 
     def __init__(self, profile: str, spec: dict[str, Any], rng: random.Random, at: float) -> None:
         """Read and check every value now: a bad one is a ConfigError when the plan is set
@@ -76,7 +78,23 @@ class Fault:
         self.probability = params.number("probability", 1.0, maximum=1.0, why="")
         self.times = params.optional_count("times")
         self.skip = params.count("skip", 0)
-        self.seen = self.hits = 0
+        self.hits = 0  # what this worker hit
+        self.budget: LocalBudget = LocalBudget(self.skip, self.times)
+
+    @property
+    def budgeted(self) -> bool:
+        """Whether ``skip`` or ``times`` limits the hook: only then do workers share counts
+        (:meth:`share`); a hook without a budget costs no database write."""
+        return self.fires and (self.skip > 0 or self.times is not None)
+
+    def share(self, budget: LocalBudget) -> None:
+        """Count ``skip`` and ``times`` in ``budget`` (one every worker shares)."""
+        self.budget = budget
+
+    def reported_hits(self) -> int:
+        """The hits ``GET /admin/faults`` shows: every worker's for a shared ``times``."""
+        shared = self.budget.hits()
+        return self.hits if shared is None else shared
 
     def acts_on(self, params: HookParams) -> tuple[Route, ...] | None:
         """The routes this hook can act on (None: any); a plan aiming elsewhere is refused."""
@@ -89,10 +107,11 @@ class Fault:
 
     def fire(self) -> bool:
         """Count a matching request and decide (seeded) whether the fault hits it."""
-        self.seen += 1
-        if self.seen <= self.skip or (self.times is not None and self.hits >= self.times):
+        if self.budget.skipped() or self.budget.spent():
             return False
         if self.probability < 1.0 and self.rng.random() >= self.probability:
+            return False
+        if not self.budget.claim():  # another worker took the last hit
             return False
         self.hits += 1
         return True
@@ -166,6 +185,10 @@ class Unavailable(Fault):
         self.retry_after = self.params.optional_number("retry_after")
         self.until: tuple[float, float] | None = None  # (monotonic, simulated) end
 
+    def reported_hits(self) -> int:
+        """A window's hits are this worker's: each worker keeps its own window open."""
+        return self.hits if self.window is not None else super().reported_hits()
+
     def gate(self, request: Req, host: FaultHost) -> Resp | None:
         now, sim = time.monotonic(), host.sim_now()
         if self.until is not None:  # a window burst: on until it closes, then done
@@ -176,7 +199,7 @@ class Unavailable(Fault):
             return None
         elif self.window is not None:
             self.until = (now + self.window, sim + self.window)
-        retry_after = self.retry_after
+        retry_after = self.retry_after  # real seconds, as given: see fixtures/faults/README.md
         shown = "no Retry-After" if retry_after is None else f"Retry-After: {retry_after:g}"
         host.event(self, request, f"refused 503 SRV-001 ({shown}) before the core")
         return unavailable(host, request, retry_after, "temporarily unavailable")
@@ -189,9 +212,15 @@ _SIMULATED = (
 
 
 class Maintenance(Fault):
-    """503 SRV-001 inside a window of simulated time; Retry-After = seconds left."""
+    """503 SRV-001 inside a window of simulated time; Retry-After = the real seconds left.
+
+    A client waits in real seconds: at ``--clock-speed 100`` a window with 600 simulated
+    seconds left ends in 6 real ones. A frozen clock (speed 0) only moves when advanced,
+    so the simulated seconds left are said then.
+    """
 
     kind = "maintenance"
+    fires = False  # the window decides, on every worker alike
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -206,8 +235,16 @@ class Maintenance(Fault):
             return None
         self.hits += 1
         left = end - elapsed
-        host.event(self, request, f"maintenance: 503 SRV-001, Retry-After {math.ceil(left)} s")
-        return unavailable(host, request, left, "maintenance window")
+        wait = real_seconds(left, host.gateway.clock.speed)
+        said = f"Retry-After {wait} s ({math.ceil(left)} simulated s left)"
+        host.event(self, request, f"maintenance: 503 SRV-001, {said}")
+        return unavailable(host, request, wait, "maintenance window")
+
+
+def real_seconds(simulated: float, speed: float) -> int:
+    """Whole real seconds (at least 1) until ``simulated`` seconds pass at clock ``speed``;
+    the simulated figure itself on a frozen clock, which only an advance moves."""
+    return max(1, math.ceil(simulated / speed if speed > 0 else simulated))
 
 
 def _committed(fault: Fault, response: Resp) -> bool:
@@ -351,6 +388,7 @@ class Rollover(Fault):
     """Swap the gateway's signing credential (receipts and messages) while active."""
 
     kind = "rollover"
+    fires = False
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -47,9 +47,12 @@ from mock_gateway.exchange import JSON, Exchange, GatewayRequest, GatewayRespons
 from mock_gateway.fault_plan import (
     PLAN_SETTING,
     FaultSpec,
+    SharedBudget,
     parse_spec,
     plan_json,
     publish_plan,
+    published_plan,
+    settle_start,
     specs_from_json,
 )
 from mock_gateway.fault_profiles import FaultProfile, build_plan, load_profiles
@@ -72,11 +75,14 @@ class FaultyGateway:
     """A gateway with an active fault plan; ``handle()`` never raises, like the core's.
 
     The plan is shared through the store: ``PUT /admin/faults`` lands on one worker,
-    which publishes it, and every worker adopts the newest published plan within
-    :data:`fault_plan.PLAN_POLL_SECONDS` (and before answering ``GET /admin/faults``, so
-    that never shows a plan already replaced). Hit counters and the fault event log stay
-    per worker. The admin routes are the :data:`~mock_gateway.routes.Layer.FAULTS` entries
-    of the route table, so the OpenAPI document and the 405s' ``Allow`` come from it.
+    which publishes it with the simulated moment it was set, and every other worker adopts
+    it before the first request it answers :data:`fault_plan.PLAN_POLL_SECONDS` or more
+    after its last look (and before answering ``GET /admin/faults``, so that never shows
+    a plan already replaced), counting a maintenance window from that same moment. A
+    hook's ``skip`` and ``times`` are spent once for all workers (counted in the store);
+    other hit counts and the fault event log stay per worker. The admin routes are the
+    :data:`~mock_gateway.routes.Layer.FAULTS` entries of the route table, so the OpenAPI
+    document and the 405s' ``Allow`` come from it.
     """
 
     def __init__(
@@ -86,7 +92,10 @@ class FaultyGateway:
         *,
         seed: int = 0,
         profiles: dict[str, FaultProfile] | None = None,
+        follow: bool = False,
     ) -> None:
+        """``specs`` is the start plan, shared with every worker (:meth:`start_plan`);
+        ``follow`` (a worker of ``serve``) adopts the published plan instead, if any."""
         self.gateway = gateway
         self.profiles = profiles if profiles is not None else load_profiles()
         self.seed = seed
@@ -96,35 +105,93 @@ class FaultyGateway:
         self._events: deque[dict[str, Any]] = deque(maxlen=20_000)
         self._sequence = 0
         self._ivans = {token: ivan for ivan, token in gateway.config.ivan_tokens.items()}
-        if specs:
-            self.set_plan(specs, seed)
+        self._plan_version = 0
         published = gateway.store.setting(PLAN_SETTING)
-        self._plan_version = published[0] if published is not None else 0
+        if follow and published is not None:
+            self._adopt(*published)
+        elif specs:
+            self.start_plan(specs, seed, published)
+        else:
+            self._plan_version = published[0] if published is not None else 0
         self._next_poll = time.monotonic() + fault_plan.PLAN_POLL_SECONDS
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.gateway, name)
 
-    def set_plan(self, specs: list[FaultSpec], seed: int | None = None) -> None:
-        """Replace the active faults; a bad plan raises ConfigError and leaves the old one."""
+    def set_plan(
+        self,
+        specs: list[FaultSpec],
+        seed: int | None = None,
+        *,
+        at: float | None = None,
+        version: int | None = None,
+    ) -> None:
+        """Replace the active faults; a bad plan raises ConfigError and leaves the old one.
+
+        ``at`` is the simulated moment the plan was set (default: now); ``version`` that of
+        the published plan, whose budgets every worker then shares (None: this one's own).
+        """
         seed = self.seed if seed is None else seed
-        at = self.gateway.clock.timestamp()
-        built = build_plan(specs, self.profiles, seed, at, self.gateway.pki)
+        at = self.gateway.clock.timestamp() if at is None else at
+        self._install(specs, seed, self._build(specs, seed, at), version)
+
+    def _build(self, specs: list[FaultSpec], seed: int, at: float) -> list[Fault]:
+        return build_plan(specs, self.profiles, seed, at, self.gateway.pki)
+
+    def _install(
+        self, specs: list[FaultSpec], seed: int, built: list[Fault], version: int | None
+    ) -> None:
+        """Make ``built`` the active faults; with a ``version``, budgets are shared."""
+        if version is not None:
+            where = self.gateway.store
+            for hook, fault in enumerate(built):
+                if fault.budgeted:
+                    budget = SharedBudget(
+                        fault.skip, fault.times, (where, version, hook), self._lost
+                    )
+                    fault.share(budget)
         with self._lock:
             for fault in reversed(self._faults):
                 fault.deactivate(self)
             self.specs, self.seed, self._faults = list(specs), seed, built
             for fault in built:
                 fault.activate(self)
+            if version is not None:
+                self._plan_version = version
+
+    def _lost(self, exc: Exception) -> None:
+        """A fault budget the store could not count: warned about once, like the core."""
+        if not self.gateway.outage.caught(exc):
+            log.error("could not count a fault's budget in the store: %s", exc)
 
     def clear(self) -> None:
         self.set_plan([])
 
     def publish(self, specs: list[FaultSpec], seed: int | None = None) -> None:
-        """Set the plan here and publish it to every worker sharing the store."""
-        self.set_plan(specs, seed)
-        with self._lock:
-            self._plan_version = publish_plan(self.gateway.store, self.specs, self.seed)
+        """Set the plan here and publish it, with the moment it was set, to every worker
+        sharing the store: they count a maintenance window and the budgets alike."""
+        seed = self.seed if seed is None else seed
+        at = self.gateway.clock.timestamp()
+        built = self._build(specs, seed, at)  # a bad plan is refused before it is published
+        version = publish_plan(self.gateway.store, specs, seed, at)
+        self._install(specs, seed, built, version)
+
+    def start_plan(
+        self, specs: list[FaultSpec], seed: int, published: tuple[int, str] | None
+    ) -> None:
+        """Run ``specs`` from the start: the published plan if it is this one (``serve``
+        publishes it before its workers start), counted from the moment the first worker
+        settled; else this plan, published for the others."""
+        if published is not None:
+            try:
+                same = published_plan(published[1])[:2] == (specs, seed)
+            except (ConfigError, ValueError, TypeError):
+                same = False
+            if same:
+                self._adopt(*published)
+                if self._plan_version == published[0]:
+                    return
+        self.publish(specs, seed)
 
     def follow_published(self) -> None:
         """Adopt a plan another worker published since this one last looked.
@@ -140,9 +207,18 @@ class FaultyGateway:
             return
         if published is None or published[0] == self._plan_version:
             return
-        version, text = published
+        self._adopt(*published)
+
+    def _adopt(self, version: int, text: str) -> None:
+        """Run published plan ``version`` from the moment it was set, settling that moment
+        if no worker did yet; a plan this worker cannot build is reported and skipped."""
         try:
-            self.set_plan(*specs_from_json(json.loads(text)))
+            specs, seed, at = published_plan(text)
+            if at is None and specs:  # an empty plan has no moment to agree on
+                at = settle_start(self.gateway.store, version, text, self.sim_now())
+                if at is None:  # replaced while we settled it: the next poll adopts that
+                    return
+            self.set_plan(specs, seed, at=at, version=version)
         except (ConfigError, ValueError, TypeError) as exc:
             log.error("published fault plan %d not adopted: %s", version, exc)
         self._plan_version = version
@@ -303,9 +379,12 @@ class FaultyGateway:
         """The active plan, hits per hook, the event count and every known profile."""
         items = self.profiles.items()
         with self._lock:
-            hits = [{"profile": f.profile, "kind": f.kind, "hits": f.hits} for f in self._faults]
+            faults = list(self._faults)
             state = {"seed": self.seed, "active": [s.to_dict() for s in self.specs]}
-            state |= {"hits": hits, "events": self._sequence}
+            events = self._sequence
+        # a shared budget's hits are read from the store, outside the lock requests take
+        hits = [{"profile": f.profile, "kind": f.kind, "hits": f.reported_hits()} for f in faults]
+        state |= {"hits": hits, "events": events}
         known = {n: {"description": p.description, "params": p.params} for n, p in items}
         return state | {"profiles": known}
 
@@ -376,7 +455,8 @@ def app_factory() -> FaultMiddleware:
     """One worker's app from ``$BHXH_GATEWAY_CONFIG`` and ``$BHXH_GATEWAY_FAULTS``."""
     specs = parse_spec(os.environ.get(ENV_FAULTS, ""))
     seed = int(os.environ.get(ENV_FAULTS_SEED, "0") or 0)
-    return create_faulty_app(FaultyGateway(Gateway(GatewayConfig.from_env()), specs, seed=seed))
+    gateway = Gateway(GatewayConfig.from_env())
+    return create_faulty_app(FaultyGateway(gateway, specs, seed=seed, follow=True))
 
 
 __all__ = [

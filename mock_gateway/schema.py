@@ -109,6 +109,15 @@ settings = Table(  # live settings every worker follows (the fault plan); versio
     Column("value", Text, nullable=False),
 )
 
+fault_budgets = Table(  # a fault hook's skip and times, shared by every worker
+    "fault_budgets",
+    metadata,
+    Column("plan", BigInteger, primary_key=True),  # the published fault plan's version
+    Column("hook", Integer, primary_key=True),  # the hook's place in that plan
+    Column("seen", BigInteger, nullable=False),  # matching requests counted against skip
+    Column("used", BigInteger, nullable=False),  # hits counted against times
+)
+
 clock = Table(
     "clock",
     metadata,

@@ -469,6 +469,60 @@ class Store:
             row = conn.execute(select(t.c.version, t.c.value).where(t.c.name == name)).first()
         return None if row is None else (int(row[0]), str(row[1]))
 
+    def replace_setting(self, name: str, version: int, old: str, new: str) -> bool:
+        """Put ``new`` in place of ``old`` at the same ``version`` (followers do not adopt it
+        again); False when the setting is no longer ``old``: another worker came first."""
+        t = schema.settings
+        stmt = (
+            update(t)
+            .where(t.c.name == name, t.c.version == version, t.c.value == old)
+            .values(value=new)
+        )
+        with self.write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    # -- fault budgets: a hook's skip and times counted once for every worker -------------
+
+    def count_fault_request(self, plan: int, hook: int) -> int:
+        """Count one more request matching hook ``hook`` of plan ``plan``; returns how many
+        every worker counted so far (what the hook's ``skip`` is compared with)."""
+        t = schema.fault_budgets
+        stmt = self._dialect_insert(t).values(plan=plan, hook=hook, seen=1, used=0)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.plan, t.c.hook], set_={"seen": t.c.seen + 1}
+        ).returning(t.c.seen)
+        with self.write() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def claim_fault_hit(self, plan: int, hook: int, budget: int) -> int | None:
+        """Take one of the ``budget`` hits of hook ``hook`` of plan ``plan`` in one atomic
+        statement; returns the hits used with this one, None when every one was taken."""
+        if budget < 1:
+            return None
+        t = schema.fault_budgets
+        stmt = self._dialect_insert(t).values(plan=plan, hook=hook, seen=0, used=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.plan, t.c.hook],
+            set_={"used": t.c.used + 1},
+            where=t.c.used < budget,
+        ).returning(t.c.used)
+        with self.write() as conn:
+            used = conn.execute(stmt).scalar_one_or_none()
+        return None if used is None else int(used)
+
+    def fault_hits(self, plan: int) -> dict[int, int]:
+        """Hits taken so far per hook of plan ``plan`` (hooks never hit are missing)."""
+        t = schema.fault_budgets
+        with self.read() as conn:
+            rows = conn.execute(select(t.c.hook, t.c.used).where(t.c.plan == plan)).all()
+        return {int(hook): int(used) for hook, used in rows}
+
+    def forget_fault_budgets(self, before: int) -> None:
+        """Drop the counts of plans older than ``before``: no worker runs them any more."""
+        t = schema.fault_budgets
+        with self.write() as conn:
+            conn.execute(delete(t).where(t.c.plan < before))
+
     # -- clock ----------------------------------------------------------------------------
 
     def load_clock(self, default: ClockState) -> ClockState:
