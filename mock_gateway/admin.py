@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,11 @@ from mock_gateway.routes import MAX_CLOCK_ADVANCE
 if TYPE_CHECKING:
     from mock_gateway.core import Gateway
 
+log = logging.getLogger(__name__)
+
 NDJSON = "application/x-ndjson"
+SECONDS_HINT = "give seconds as a query parameter: ?seconds=60"
+"""Said when ``seconds`` is missing: a JSON body ``{"seconds": 60}`` was read as nothing."""
 
 
 def traffic_line(row: dict[str, Any]) -> str:
@@ -94,7 +99,12 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     def clock_advance(
         request: GatewayRequest, _p: dict[str, str], _i: str | None
     ) -> GatewayResponse:
-        raw = request.query.get("seconds", "")
+        raw = request.query.get("seconds")
+        if raw is None:
+            detail = "missing" + ("; the body is not read" if request.body else "")
+            raise reject(
+                "REQ-002", "?seconds", parameter="seconds", detail=detail, hint=SECONDS_HINT
+            )
         try:
             seconds = float(raw)
         except ValueError:
@@ -114,6 +124,12 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
                 "REQ-002", "?seconds", parameter="seconds", detail=detail, hint=hint
             ) from None
         issued = gw.processor.run_due(limit=ADVANCE_ISSUE_LIMIT)
+        log.info(
+            "admin advanced the simulated clock by %g s, to %s; %d lifecycle message(s) issued",
+            seconds,
+            iso(reached),
+            issued,
+        )
         return _json({"now": iso(reached), "advanced": seconds, "issued": issued})
 
     def traffic(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
@@ -121,7 +137,13 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
 
     def reset(_r: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
         gw.reset()
-        return _json({"reset": True, "now": iso(gw.clock.now())})
+        now = iso(gw.clock.now())
+        log.info(
+            "admin reset the gateway: every dossier, message and traffic row deleted; "
+            "the simulated clock restarted at %s",
+            now,
+        )
+        return _json({"reset": True, "now": now})
 
     return {
         "admin_clock_advance": clock_advance,

@@ -24,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
+import logging
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,11 +39,13 @@ from starlette.routing import Route
 
 from mock_gateway.config import GatewayConfig
 from mock_gateway.core import Gateway
-from mock_gateway.exchange import Exchange, GatewayRequest
+from mock_gateway.exchange import Exchange, GatewayRequest, GatewayResponse
 from mock_gateway.headers import joined
 from mock_gateway.http_head import RECEIVED_AT
 from mock_gateway.params import from_pairs
-from mock_gateway.routes import ROUTES
+from mock_gateway.routes import ROUTES, Layer, resolve
+
+log = logging.getLogger(__name__)
 
 MIN_BODY_RATE = 240
 """Bytes a second a body must average once the client's pause allowance has passed: ASP.NET
@@ -140,6 +144,39 @@ def _headers(request: Request) -> dict[str, str]:
     return headers
 
 
+PLAN_LOG_MAX = 500
+"""Most characters of a fault plan said in the log (a plan may list many routes)."""
+
+
+def _spec_text(spec: object) -> str:
+    """One active fault as a ``--faults`` spec part (``burst-503:count=5``)."""
+    if not isinstance(spec, dict):
+        return str(spec)
+    values = spec.get("params") or {}
+    options = ",".join(f"{k}={json.dumps(v)}" for k, v in values.items())
+    return f"{spec.get('name')}:{options}" if options else str(spec.get("name"))
+
+
+def note_plan_change(head: GatewayRequest, answer: GatewayResponse) -> None:
+    """Log a fault plan the admin set or cleared (the fault layer answers the plan as it
+    now is): the server log said nothing of it. Other answers pass unsaid."""
+    route, _, _ = resolve(head.method, head.path, Layer.FAULTS)
+    if route is None or route.method == "GET" or answer.status != 200:
+        return
+    try:
+        state = json.loads(answer.body)
+        active, seed = list(state["active"]), state["seed"]
+    except (ValueError, KeyError, TypeError):  # not the fault layer's answer: nothing to say
+        return
+    plan = "; ".join(_spec_text(s) for s in active)
+    if len(plan) > PLAN_LOG_MAX:
+        plan = plan[: PLAN_LOG_MAX - 3] + "..."
+    if active:
+        log.info("admin set the fault plan of every worker: %s (seed %s)", plan, seed)
+    else:
+        log.info("admin cleared the fault plan of every worker (%s %s)", head.method, head.path)
+
+
 class CommitBatch:
     """Commits the dossiers checked in one turn of the event loop in one transaction.
 
@@ -216,6 +253,7 @@ async def _dispatch(
     else:
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(executor, gateway.handle, core_request)
+    note_plan_change(head, answer)
     headers = answer.headers
     if read.stalled:  # the rest of the body may still come: it must not read as a request
         headers = {**headers, "Connection": "close"}

@@ -112,7 +112,8 @@ EXIT_CODES = (
     default="info",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"], case_sensitive=False),
-    help="Server log verbosity (requests are not logged: the traffic log keeps them).",
+    help="Server log verbosity (requests are not logged: the traffic log keeps them; admin "
+    "actions are, at info; each fault event and unreadable request at debug).",
 )
 def serve(
     host: str,

@@ -68,7 +68,7 @@ SELF_REFERENTIAL = frozenset(
 """Routes whose answers are logged without their body: views of the store or of files on
 disk, and documents any request makes again (a Prometheus scrape every 15 s stored ~10 KB
 each time; 300 reads of /openapi.json added 15 MB). They hold no I-VAN's data."""
-_STORELESS = frozenset({"get_catalog", "metrics", "openapi"})
+_STORELESS = frozenset({"get_catalog", "healthz", "metrics", "openapi"})
 """Routes answered without the database: still served while it is lost."""
 
 

@@ -13,11 +13,19 @@ import threading
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _HIST = "bhxh_gateway_request_duration_seconds"
+
+
+class Gauge(NamedTuple):
+    """A value read at scrape time (not summed over workers), with its ``# HELP`` text."""
+
+    name: str
+    help: str
+    value: float
 
 
 def _escape(value: str) -> str:
@@ -57,11 +65,9 @@ class Metrics:
                 "outcomes": dict(self._outcomes),
             }
 
-    def render(
-        self, extra: dict[str, float] | None = None, others: Sequence[dict[str, Any]] = ()
-    ) -> bytes:
+    def render(self, extra: Sequence[Gauge] = (), others: Sequence[dict[str, Any]] = ()) -> bytes:
         """The exposition text of this process plus ``others`` (other workers'
-        :meth:`snapshot`); ``extra`` adds gauges (name -> value)."""
+        :meth:`snapshot`); ``extra`` adds gauges."""
         total = Metrics()
         for snapshot in [self.snapshot(), *others]:
             total._add(snapshot)
@@ -81,7 +87,7 @@ class Metrics:
         for outcome, n in snapshot.get("outcomes", {}).items():
             self._outcomes[outcome] += int(n)
 
-    def _render(self, extra: dict[str, float] | None) -> bytes:
+    def _render(self, extra: Sequence[Gauge]) -> bytes:
         with self._lock:
             lines = [
                 "# HELP bhxh_gateway_requests_total Requests by route, method and the status "
@@ -117,6 +123,10 @@ class Metrics:
                     f"bhxh_gateway_request_duration_seconds_sum{{{label}}} {self._sum[route]}"
                 )
                 lines.append(f"bhxh_gateway_request_duration_seconds_count{{{label}}} {total}")
-            for name, value in sorted((extra or {}).items()):
-                lines += [f"# TYPE {name} gauge", f"{name} {value}"]
+            for gauge in sorted(extra):
+                lines += [
+                    f"# HELP {gauge.name} {gauge.help}",
+                    f"# TYPE {gauge.name} gauge",
+                    f"{gauge.name} {gauge.value}",
+                ]
         return ("\n".join(lines) + "\n").encode()

@@ -95,6 +95,40 @@ def _with_headers(answers: dict[str, Any], status: str, headers: dict[str, Any])
     return answers
 
 
+_HEALTH: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "database", "environment", "catalogs", "simulated_time"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "database": {"type": "boolean"},
+        "environment": {"type": "string", "const": "THU_NGHIEM"},
+        "catalogs": {"type": "array", "items": {"type": "string"}},
+        "simulated_time": {"type": "string", "format": "date-time"},
+        "clock_speed": {"type": "number"},
+        "clock_limit": {"type": "string", "format": "date-time"},
+        "clock_stopped": {"type": "boolean"},
+        "workers": {"type": "integer", "minimum": 1},
+    },
+}
+
+
+def _healthz_answers() -> dict[str, Any]:
+    """``/healthz``'s answers: its 503 is JSON while the database is unreachable (probes
+    read JSON), the signed XML of every route otherwise."""
+    answers = _answers("Healthy", "200", "application/json")
+    answers["200"]["content"] = {"application/json": {"schema": _HEALTH}}
+    unavailable = answers["503"]
+    answers["503"] = {
+        **unavailable,
+        "description": "The database is unreachable: the /healthz object with status "
+        "unavailable and database false (SRV-001); or, as on any route, a fault plan's "
+        "503 or the gateway stopping (signed BHXH/XACNHAN_GDICH, SRV-001); retry after "
+        "Retry-After seconds",
+        "content": {"application/json": {"schema": _HEALTH}, **unavailable["content"]},
+    }
+    return answers
+
+
 _NO_LAYER = "A gateway run without fault injection (mock_gateway.app alone) answers 404."
 _FAULT_NOTES = {
     "400": "A plan the gateway cannot use: not JSON, an unknown key, a wrong type or a value "
@@ -246,19 +280,28 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "healthz",
             "summary": "Liveness and database reachability",
-            "description": "A JSON object: status, environment, catalogs, simulated_time, "
-            "clock_speed (simulated seconds per real second), clock_limit (where simulated "
-            f"time stops, {iso(LATEST)}), clock_stopped (true once there; POST /admin/reset "
-            "restarts it) and workers (processes serving: fault hit counters and "
-            "/admin/faults/log are per worker).",
+            "description": "A JSON object: status, database (reachable now), environment, "
+            "catalogs, simulated_time, clock_speed (simulated seconds per real second), "
+            f"clock_limit (where simulated time stops, {iso(LATEST)}), clock_stopped (true "
+            "once there; POST /admin/reset restarts it) and workers (processes serving: "
+            "the fault log, and hits of hooks without a budget, are per worker). While the "
+            "database is unreachable it is 503 with the same object, status unavailable and "
+            "database false (simulated_time as this worker last read it), and Retry-After; a fault "
+            "plan's 503 or a gateway stopping is the usual signed XML.",
             "security": [],
-            "responses": _answers("Healthy", "200", "application/json", "503"),
+            "responses": _healthz_answers(),
         }
     },
     "/metrics": {
         "get": {
             "operationId": "metrics",
-            "summary": "Prometheus metrics of this worker process",
+            "summary": "Prometheus metrics: requests summed over every worker of this server",
+            "description": "Request, outcome and latency counters are the sum over every "
+            "worker process (serve --workers N), each at most a second old for the workers "
+            "a scrape does not reach. Gauges: the simulated clock as the answering worker "
+            "reads it, and from the store the dossiers stored, those awaiting a lifecycle "
+            "message and those whose message is already due (absent while the database is "
+            "unreachable).",
             "security": [],
             "responses": _answers("Prometheus text exposition", "200", "text/plain"),
         }
@@ -275,9 +318,11 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": {
             "operationId": "admin_clock_advance",
             "summary": "Fast-forward the simulated clock and issue what fell due",
-            "description": f"Simulated time stops at {iso(LATEST)}: an advance past it is "
-            "refused (400 REQ-002, saying how far it may still go); POST /admin/reset "
-            "restarts the clock at real now.",
+            "description": "Seconds are given in the query (?seconds=60), at most "
+            f"{MAX_CLOCK_ADVANCE:.0f} (ten years) per call; a body is not read, and without "
+            "?seconds the answer is 400 REQ-002 saying so. Simulated time stops at "
+            f"{iso(LATEST)}: an advance past it is refused (400 REQ-002, saying how far it "
+            "may still go); POST /admin/reset restarts the clock at real now.",
             "security": _ADMIN,
             "parameters": [
                 {
@@ -460,7 +505,8 @@ def document() -> dict[str, Any]:
             "description": "A model of Vietnam Social Security's electronic-transaction "
             "gateway for I-VAN testing. Every answer that is not 2xx is a signed "
             "BHXH/XACNHAN_GDICH with MA_KQUA != 0, MA_LOI, MOTA_LOI and DS_LOI findings "
-            "(stable codes, XPath, Vietnamese and English). Not the real BHXH.",
+            "(stable codes, XPath, Vietnamese and English), but for /healthz's 503 while the "
+            "database is unreachable: its usual JSON object, saying so. Not the real BHXH.",
         },
         "components": {
             "securitySchemes": {

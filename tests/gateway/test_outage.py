@@ -7,6 +7,7 @@ store's engine is swapped for one whose connections fail, as a stopped server's 
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -43,6 +44,13 @@ def _unavailable(answer: GatewayResponse) -> None:
     assert answer.headers["Retry-After"].isdigit()
 
 
+def _health_unavailable(answer: GatewayResponse) -> None:
+    """``/healthz`` says the outage in its own JSON, for a monitoring probe to read."""
+    assert answer.status == 503 and answer.headers["Retry-After"].isdigit()
+    body = json.loads(answer.body)
+    assert body["status"] == "unavailable" and body["database"] is False
+
+
 def test_requests_get_503_while_the_database_is_down(
     gw: InProcessGateway, valid: ValidDossiers, tmp_path: Path
 ) -> None:
@@ -52,7 +60,7 @@ def test_requests_get_503_while_the_database_is_down(
         _unavailable(gw.submit(dossier.envelope, message_id="during-outage"))
         _unavailable(gw.request("GET", f"/api/v1/dossiers/{stored.headers['X-Ma-Gdich']}"))
         _unavailable(gw.request("GET", "/api/v1/messages"))
-        _unavailable(gw.request("GET", "/healthz", ivan=None))
+        _health_unavailable(gw.request("GET", "/healthz", ivan=None))
     again = gw.submit(dossier.envelope, message_id="during-outage")  # the retry succeeds
     assert again.status == 202 and again.headers["X-Idempotent-Replay"] == "false"
 

@@ -8,6 +8,7 @@ touching it; one probe at a time (or the processor thread, in a server) finds it
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -83,6 +84,13 @@ def unavailable(answer: GatewayResponse) -> None:
     assert answer.headers["Retry-After"].isdigit()
 
 
+def health_unavailable(answer: GatewayResponse) -> None:
+    """``/healthz`` states the outage in its JSON, for a monitoring probe to read."""
+    assert answer.status == 503 and answer.headers["Retry-After"].isdigit()
+    body = json.loads(answer.body)
+    assert body["status"] == "unavailable" and body["database"] is False
+
+
 def in_parallel(calls: list[Callable[[], GatewayResponse]]) -> list[tuple[float, Any]]:
     results: list[tuple[float, Any]] = [(0.0, None)] * len(calls)
 
@@ -118,7 +126,7 @@ def test_once_the_database_is_found_hung_requests_are_answered_at_once(
             unavailable(answer)
             assert spent < FAST
         spent, answer = timed(lambda: gw.request("GET", "/healthz", ivan=None))
-        unavailable(answer)
+        health_unavailable(answer)
         assert spent < FAST  # /healthz states the outage, it does not queue
         assert hung.attempts == attempts  # none of those touched the database
         catalog = gw.request("GET", "/api/v1/catalog")
@@ -219,7 +227,7 @@ def test_a_frozen_postgresql_is_answered_at_once_after_the_first_timeout(
             assert spent < FAST, results
         health = GatewayRequest("GET", "/healthz", {}, {}, b"")
         spent, answer = timed(lambda: gateway.handle(health))
-        unavailable(answer)
+        health_unavailable(answer)
         assert spent < FAST
 
 
