@@ -1,7 +1,7 @@
 """Fault profiles as data: ``fixtures/faults/*.yaml``, each a set of parameters with
 defaults and the hooks they fill in (``$param`` placeholders).
 
-Adding a profile is adding a file; its hooks name kinds from :data:`mock_gateway.faults.KINDS`,
+Adding a profile is adding a file; its hooks name kinds from :data:`KINDS`,
 and a file naming an unknown kind is refused when the profiles load.
 """
 
@@ -17,9 +17,14 @@ from harness.errors import ConfigError
 from harness.paths import fixtures_dir
 from harness.signing import TestPKI
 from harness.yamlfile import load_yaml
+from mock_gateway import fault_feed  # noqa: F401  (defines the feed's hook kinds)
 from mock_gateway.fault_plan import FaultSpec
-from mock_gateway.faults import KINDS, Fault
+from mock_gateway.faults import Fault
 from mock_gateway.hook_params import PARAMETER_NAMES
+
+KINDS: dict[str, type[Fault]] = {k.kind: k for k in Fault.__subclasses__()}
+"""Every hook kind, by the name profiles use: the hooks of :mod:`mock_gateway.faults` and
+:mod:`mock_gateway.fault_feed` (imported above so its kinds are defined)."""
 
 
 @dataclass(frozen=True)
@@ -103,4 +108,4 @@ def build_plan(
     return built
 
 
-__all__ = ["FaultProfile", "build_plan", "load_profiles"]
+__all__ = ["KINDS", "FaultProfile", "build_plan", "load_profiles"]

@@ -21,33 +21,27 @@ the store.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import os
-import socket
-import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from harness.errors import ConfigError
-from harness.json_lines import json_line
+from mock_gateway import fault_admin, fault_plan
 from mock_gateway import fault_evidence as evidence
-from mock_gateway import fault_plan, params
-from mock_gateway.admin import export_traffic, ndjson
 from mock_gateway.app import create_app
 from mock_gateway.clock import iso
 from mock_gateway.config import GatewayConfig
 from mock_gateway.core import Gateway
-from mock_gateway.exchange import JSON, Exchange, GatewayRequest, GatewayResponse
+from mock_gateway.exchange import Exchange, GatewayRequest, GatewayResponse
+from mock_gateway.fault_asgi import FaultMiddleware
+from mock_gateway.fault_budget import SharedBudget
 from mock_gateway.fault_plan import (
     PLAN_SETTING,
     FaultSpec,
-    SharedBudget,
     parse_spec,
     plan_json,
     publish_plan,
@@ -56,16 +50,14 @@ from mock_gateway.fault_plan import (
     specs_from_json,
 )
 from mock_gateway.fault_profiles import FaultProfile, build_plan, load_profiles
-from mock_gateway.fault_request import ADMIN_PATH, plan_of, refusal
+from mock_gateway.fault_request import ADMIN_PATH
 from mock_gateway.faults import Fault, marker_effects
-from mock_gateway.intake import Rejected, reject
-from mock_gateway.routes import ROUTES, Auth, Layer, allowed, resolve
+from mock_gateway.intake import Rejected
+from mock_gateway.routes import Layer, resolve
 from mock_gateway.transport import FaultAdapter
 
 log = logging.getLogger("mock_gateway.faults")
 
-TRAFFIC_PATH = "/admin/traffic"
-_TRAFFIC_QUERY = next(r.accepted_query for r in ROUTES if r.template == TRAFFIC_PATH)
 """The query parameters of ``GET /admin/traffic``, which this layer answers itself."""
 ENV_FAULTS = "BHXH_GATEWAY_FAULTS"
 ENV_FAULTS_SEED = "BHXH_GATEWAY_FAULTS_SEED"
@@ -261,7 +253,7 @@ class FaultyGateway:
         """The core's :meth:`~Gateway.start` when no fault is set (its commit may then be
         shared with other requests); with faults, or for the fault admin, the whole answer."""
         started, t0 = request.arrival()
-        if request.path == TRAFFIC_PATH and request.method == "GET":
+        if request.path == fault_admin.TRAFFIC_PATH and request.method == "GET":
             # an export that logged itself would grow without end: measured, not logged
             answer = self._admin(request)
             seconds = time.perf_counter() - t0
@@ -335,45 +327,12 @@ class FaultyGateway:
 
     def _admin(self, request: GatewayRequest) -> GatewayResponse:
         try:
-            answer = self._admin_answer(request)
+            answer = fault_admin.answer(self, request)
         except Rejected as exc:
             return self.gateway.error_response(exc)
         except Exception as exc:  # 503 SRV-001 for a lost database, else 500 SRV-002
             return self.gateway.failure(exc, f"answering {request.method} {request.path}")
         return answer
-
-    def _admin_answer(self, request: GatewayRequest) -> GatewayResponse:
-        """The fault admin's routes (:data:`~mock_gateway.routes.Layer.FAULTS`) and the
-        traffic export; raises :class:`Rejected` for the client's mistakes."""
-        if request.path == TRAFFIC_PATH:
-            self.gateway.authenticate(Auth.ADMIN, request)
-            params.refuse_unknown(request, _TRAFFIC_QUERY)
-            return export_traffic(self.gateway, request)
-        route, _, known = resolve(request.method, request.path, Layer.FAULTS)
-        if route is None:
-            if not known:
-                raise reject("NF-001", request.path)
-            allow = allowed(request.path, Layer.FAULTS)
-            raise reject("REQ-002", request.path, status=405, method=request.method, allow=allow)
-        self.gateway.authenticate(route.auth, request)
-        params.refuse_unknown(request, route.accepted_query)
-        if route.name == "admin_faults_log":
-            after = params.integer(request, "after", 0, 0, 2**62)
-            return ndjson([json_line(e) for e in self.events(after)])
-        if route.name == "admin_faults_set":
-            specs, seed = plan_of(request)
-            try:
-                self.publish(specs, seed)
-            except ConfigError as exc:  # an unknown profile, a value out of range
-                raise refusal(exc) from None
-            except (ValueError, TypeError):  # a value no check foresaw: still theirs
-                log.exception("a fault plan could not be built")
-                raise reject("REQ-002", ADMIN_PATH, detail="the plan could not be used") from None
-        elif route.name == "admin_faults_clear":
-            self.publish([])
-        else:  # GET: what every worker runs, not this one's plan of a moment ago
-            self.follow_published()
-        return GatewayResponse(200, {"Content-Type": JSON}, json.dumps(self.state()).encode())
 
     def state(self) -> dict[str, Any]:
         """The active plan, hits per hook, the event count and every known profile."""
@@ -387,63 +346,6 @@ class FaultyGateway:
         state |= {"hits": hits, "events": events}
         known = {n: {"description": p.description, "params": p.params} for n, p in items}
         return state | {"profiles": known}
-
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-class FaultMiddleware:
-    """ASGI: turns the fault marker into a late answer or a reset TCP connection.
-
-    The reset reaches the socket through uvicorn's ``send`` (its request cycle holds the
-    transport): SO_LINGER 0 then ``abort()`` sends an RST, which a client sees as
-    "connection reset by peer". Under another server the connection is just dropped.
-    """
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        dropped = False
-
-        async def faulty_send(message: Message) -> None:
-            nonlocal dropped
-            if dropped:
-                return
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                marker = next((v for k, v in headers if k.lower() == b"x-bhxh-fault"), None)
-                if marker is not None:
-                    delay, reset = marker_effects(marker.decode("latin-1"))
-                    if delay:
-                        await asyncio.sleep(delay)
-                    if reset:
-                        dropped = True
-                        _abort(send)
-                        return
-                    kept = [(k, v) for k, v in headers if k.lower() != b"x-bhxh-fault"]
-                    message = {**message, "headers": kept}
-            await send(message)
-
-        await self.app(scope, receive, faulty_send)
-
-
-def _abort(send: Send) -> None:
-    cycle = getattr(send, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise ConnectionAbortedError("fault: connection reset")
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
-    cycle.disconnected = True  # type: ignore[union-attr]  # uvicorn: say nothing more
 
 
 def create_faulty_app(gateway: FaultyGateway, **options: Any) -> FaultMiddleware:

@@ -26,8 +26,8 @@ from harness.dossiers.factory import DossierFactory
 from harness.errors import ConfigError
 from harness.signing import TestPKI, verify
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
-from mock_gateway.fault_profiles import load_profiles
-from mock_gateway.faults import FAULT_HEADER, KINDS
+from mock_gateway.fault_profiles import KINDS, load_profiles
+from mock_gateway.faults import FAULT_HEADER
 from mock_gateway.faulty_app import (
     FaultAdapter,
     FaultSpec,
