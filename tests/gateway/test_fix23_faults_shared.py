@@ -11,14 +11,11 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from harness.catalog import load_catalog
 from harness.conformance import DossierChecker
@@ -30,6 +27,7 @@ from mock_gateway.faults import FAULT_HEADER
 from mock_gateway.faulty_app import FaultSpec, FaultyGateway
 from mock_gateway.store import Store
 from mock_gateway.testing import InProcessGateway
+from tests.postgres import fresh_database
 
 ADMIN = "test-admin-token"
 MAINTENANCE = [FaultSpec("maintenance", {"start": 0, "duration": 600})]
@@ -225,17 +223,8 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'budget.sqlite3'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    name = f"budget_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(request.getfixturevalue("postgres_url"), "budget") as url:
+        yield url
 
 
 def test_two_stores_racing_for_a_budget_take_it_exactly(shared_url: str) -> None:

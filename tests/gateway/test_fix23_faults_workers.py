@@ -10,7 +10,6 @@ per worker): a fresh connection that finds none has reached the worker that logg
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,11 @@ from typing import Any
 import psutil
 import pytest
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from harness.signing import TestPKI
 from mock_gateway import workers
 from mock_gateway.testing import ServerProcess
+from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.skipif(not workers.supported(), reason="SO_REUSEPORT balancing is Linux")
 
@@ -37,19 +35,10 @@ clock every 0.25 s): only then does a late adoption show a different moment."""
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'faults.sqlite3'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    name = f"faults_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(request.getfixturevalue("postgres_url"), "faults") as url:
+        yield url
 
 
 def state(session: requests.Session, server: ServerProcess) -> dict[str, Any]:

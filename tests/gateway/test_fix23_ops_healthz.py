@@ -4,30 +4,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy import create_engine
 
 from harness.dossiers.factory import Dossier
 from mock_gateway.exchange import GatewayResponse
 from mock_gateway.openapi import document
 from mock_gateway.testing import InProcessGateway
 from tests.gateway.conftest import ValidDossiers
-
-
-@contextmanager
-def database_down(gw: InProcessGateway, tmp_path: Path) -> Iterator[None]:
-    """Every new connection fails (the file's folder does not exist) until the block ends."""
-    store = gw.gateway.store
-    working = store.engine
-    store.engine = create_engine(f"sqlite:///{tmp_path / 'gone' / 'gateway.sqlite3'}")
-    try:
-        yield
-    finally:
-        store.engine.dispose()
-        store.engine = working
+from tests.gateway.test_outage import database_down
 
 
 def _unavailable_json(answer: GatewayResponse) -> dict[str, object]:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -25,21 +25,14 @@ from mock_gateway import pgsql
 from mock_gateway.records import Issue, NewDossier, TrafficRecord
 from mock_gateway.store import Store
 from tests.gateway.store_records import DUE, handover_step, new_dossier
+from tests.postgres import fresh_database
 
 
 @pytest.fixture
 def fresh_db(postgres_url: str) -> Iterator[str]:
     """The URL of a new, empty database, dropped after the test."""
-    name = f"workers_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(postgres_url, "workers") as url:
+        yield url
 
 
 @contextmanager
