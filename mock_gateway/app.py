@@ -30,6 +30,7 @@ import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +40,7 @@ from starlette.routing import Route
 
 from mock_gateway.config import GatewayConfig
 from mock_gateway.core import Gateway
+from mock_gateway.dashboard import ADMIN_COOKIE
 from mock_gateway.exchange import Exchange, GatewayRequest, GatewayResponse
 from mock_gateway.headers import joined
 from mock_gateway.http_head import RECEIVED_AT
@@ -125,21 +127,22 @@ def _received_at(request: Request) -> float | None:
 
 
 def _headers(request: Request) -> dict[str, str]:
-    """The request headers, with ``?token=`` as the bearer credential where a route allows it.
+    """The request headers, with ``?token=`` (or the cookie the dashboard set from it) as
+    the bearer credential where a route allows it.
 
     Only for pages a person opens in a browser (``Route.query_token``), and only when no
     ``Authorization`` header was sent: the header always wins, and the core keeps a
-    single way to authenticate. A header sent twice reaches the core joined with ", "
-    (:func:`mock_gateway.headers.joined`).
+    single way to authenticate. The page answers a ``?token=`` with a redirect that moves
+    the token into an HttpOnly cookie (:func:`mock_gateway.dashboard.token_redirect`). A
+    header sent twice reaches the core joined with ", " (:func:`mock_gateway.headers.joined`).
     """
     headers = joined(request.headers.items())
-    token = request.query_params.get("token")
     path = request.url.path
-    if (
-        token
-        and "authorization" not in headers
-        and any(r.match(path) is not None for r in _QUERY_TOKEN_ROUTES)
-    ):
+    browser_page = any(r.match(path) is not None for r in _QUERY_TOKEN_ROUTES)
+    if "authorization" in headers or not browser_page:
+        return headers
+    token = request.query_params.get("token") or unquote(request.cookies.get(ADMIN_COOKIE, ""))
+    if token:
         headers["authorization"] = f"Bearer {token}"
     return headers
 

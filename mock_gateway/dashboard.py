@@ -2,7 +2,8 @@
 
 For people watching a test run, not for I-VANs: it needs the admin credential (as a
 bearer header, or ``?token=`` so a browser can open it, see
-:attr:`mock_gateway.routes.Route.query_token`). The page is one Jinja2 template with
+:attr:`mock_gateway.routes.Route.query_token`; :func:`token_redirect` then moves it into a
+cookie). The page is one Jinja2 template with
 inline CSS and no script or external asset, so it works on a closed network and in a
 report archive. Every listing is bounded (a page of at most :data:`MAX_LIMIT` dossiers)
 because the store may hold a 100,000-dossier load run.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader
 from sqlalchemy import func, select
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 HTML = "text/html; charset=utf-8"
 PAGE_HEADERS = {
     "Content-Type": HTML,
-    # A page may carry the admin token in its links: never cache or leak it.
+    # A page opened with ?token= (answered by a redirect): never cache or leak it.
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
@@ -151,8 +152,26 @@ def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[st
     return rows, total, ivans, procedures
 
 
-def render(gw: Gateway, query: Query, token: str | None) -> str:
-    """The page for ``query``; ``token`` (when the browser used one) is kept in its links."""
+ADMIN_COOKIE = "bhxh_admin"
+"""The cookie a browser keeps the admin token in once it opened a page with ``?token=``."""
+
+
+def token_redirect(request: GatewayRequest) -> GatewayResponse | None:
+    """For a page opened with ``?token=`` (already authenticated), a 303 to the same page
+    without it, setting the token as an HttpOnly cookie: links, history and a shared
+    screen then carry no credential. None when the request has no ``token``."""
+    token = request.query.get("token")
+    if not token:
+        return None
+    kept = {k: v for k, v in request.query.items() if k != "token"}
+    location = request.path + ("?" + urlencode(kept) if kept else "")
+    cookie = f"{ADMIN_COOKIE}={quote(token, safe='')}; HttpOnly; SameSite=Strict; Path=/dashboard"
+    headers = {**PAGE_HEADERS, "Location": location, "Set-Cookie": cookie}
+    return GatewayResponse(303, headers, b"")
+
+
+def render(gw: Gateway, query: Query) -> str:
+    """The page for ``query``; its links carry no token (the browser has the cookie)."""
     rows, total, ivans, procedures = _rows(gw, query)
     pages = max(1, -(-total // query.limit))
     past_end = query.page > pages  # said so, with a way back, not "Trang 3/2"
@@ -163,8 +182,6 @@ def render(gw: Gateway, query: Query, token: str | None) -> str:
             params["ivan"] = query.ivan
         if query.procedure:
             params["procedure"] = query.procedure
-        if token:
-            params["token"] = token
         return "?" + urlencode(params)
 
     return TEMPLATES.get_template("dashboard.html.j2").render(
@@ -175,13 +192,12 @@ def render(gw: Gateway, query: Query, token: str | None) -> str:
         pages=pages,
         ivans=ivans,
         procedures=procedures,
-        token=token,
         previous=link(query.page - 1) if 1 < query.page <= pages else None,
         next=link(query.page + 1) if query.page < pages else None,
         past_end=past_end,
         first=link(1),
         last=link(pages),
-        runs_link="dashboard/runs" + ("?" + urlencode({"token": token}) if token else ""),
+        runs_link="dashboard/runs",
         now=iso(gw.clock.now()),
         catalogs=[c.version for c in gw.catalogs.catalogs],
     )
@@ -191,8 +207,11 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     """The dashboard handler of ``gw``, keyed by route name."""
 
     def dashboard(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
-        query = Query.parse(request)
-        page = render(gw, query, request.query.get("token") or None)
+        query = Query.parse(request)  # a bad filter is refused, token or not
+        redirect = token_redirect(request)
+        if redirect is not None:
+            return redirect
+        page = render(gw, query)
         return GatewayResponse(200, dict(PAGE_HEADERS), page.encode("utf-8"))
 
     return {"dashboard": dashboard}

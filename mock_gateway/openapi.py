@@ -89,6 +89,18 @@ def _answers(
     return out
 
 
+def _token_redirect(answers: dict[str, Any]) -> dict[str, Any]:
+    """``answers`` of a browser page plus the 303 a ``?token=`` gets: the same page without
+    it, the token moved into an HttpOnly cookie."""
+    string = {"schema": {"type": "string"}}
+    answers["303"] = {
+        "description": "Opened with ?token=: the same page without it; the token is kept "
+        "in the HttpOnly, SameSite=Strict cookie bhxh_admin (Path=/dashboard)",
+        "headers": {"Location": string, "Set-Cookie": string},
+    }
+    return answers
+
+
 def _with_headers(answers: dict[str, Any], status: str, headers: dict[str, Any]) -> dict[str, Any]:
     """``answers`` with ``headers`` described on the ``status`` answer."""
     answers[status] = {**answers[status], "headers": headers}
@@ -452,7 +464,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "operationId": "dashboard",
             "summary": "Web page of dossiers, their status and messages (newest first)",
             "description": "Server-rendered HTML for people. The admin token may be given "
-            "as ?token= so a browser can open the page; the Authorization header wins.",
+            "as ?token= so a browser can open the page (answered 303 to the page without it, "
+            "the token then in a cookie); the Authorization header wins.",
             "security": _ADMIN_PAGE,
             "parameters": [
                 _str_query("ivan", "Only this I-VAN's dossiers (empty: all)", 20),
@@ -460,7 +473,9 @@ PATHS: dict[str, dict[str, Any]] = {
                 _int_query("page", "Page number, from 1", 1, 10_000),
                 _int_query("limit", "Dossiers per page", 1, 200),
             ],
-            "responses": _answers("The dashboard page", "200", "text/html", "400", "401", "403"),
+            "responses": _token_redirect(
+                _answers("The dashboard page", "200", "text/html", "400", "401", "403")
+            ),
         }
     },
     "/dashboard/runs": {
@@ -476,7 +491,9 @@ PATHS: dict[str, dict[str, Any]] = {
                 _int_query("page", "Page number, from 1", 1, 10_000),
                 _int_query("limit", "Runs per page", 1, 100),
             ],
-            "responses": _answers("The runs page", "200", "text/html", "400", "401", "403"),
+            "responses": _token_redirect(
+                _answers("The runs page", "200", "text/html", "400", "401", "403")
+            ),
         }
     },
     "/dashboard/runs/{run_id}/{name}": {

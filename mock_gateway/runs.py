@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 
 from harness.owned_folders import abandoned
 from mock_gateway import params
-from mock_gateway.dashboard import FILTER_MAX, PAGE_HEADERS, TEMPLATES
+from mock_gateway.dashboard import FILTER_MAX, PAGE_HEADERS, TEMPLATES, token_redirect
 from mock_gateway.exchange import GatewayRequest, GatewayResponse, Handler
 from mock_gateway.intake import reject
 from mock_gateway.messages import ENVIRONMENT
@@ -41,7 +41,7 @@ FILE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     # Report pages may run their own scripts (locust's does), but in a sandbox: a page
-    # opened with the admin token in its address must not act as this origin.
+    # must not act as this origin (with the admin's cookie).
     "Content-Security-Policy": "sandbox allow-scripts allow-popups",
 }
 
@@ -156,7 +156,6 @@ def render(gw: Gateway, request: GatewayRequest) -> str:
     suite = params.text(request, "suite", FILTER_MAX)
     page = params.integer(request, "page", 1, 1, MAX_PAGE)
     limit = params.integer(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    token = request.query.get("token") or None
     root = gw.config.reports_path
     folders = run_folders(root)
     suites = sorted({s for s, _, _ in folders})
@@ -165,11 +164,10 @@ def render(gw: Gateway, request: GatewayRequest) -> str:
     pages = max(1, -(-len(matching) // limit))
 
     def link(**params: Any) -> str:
-        kept = {k: v for k, v in params.items() if v} | ({"token": token} if token else {})
-        return "?" + urlencode(kept)
+        return "?" + urlencode({k: v for k, v in params.items() if v})
 
     def file_link(run: Run, name: str) -> str:
-        return f"runs/{quote(run.run_id)}/{quote(name)}" + (link() if token else "")
+        return f"runs/{quote(run.run_id)}/{quote(name)}"
 
     return TEMPLATES.get_template("runs.html.j2").render(
         environment=ENVIRONMENT,
@@ -178,10 +176,9 @@ def render(gw: Gateway, request: GatewayRequest) -> str:
         suites=suites,
         suite=suite,
         limit=limit,
-        token=token,
         root=str(root),
         file_link=file_link,
-        dossiers="../dashboard" + (link() if token else ""),
+        dossiers="../dashboard",
         previous=link(suite=suite, page=page - 1, limit=limit) if page > 1 else None,
         next=link(suite=suite, page=page + 1, limit=limit) if page < pages else None,
     )
@@ -191,7 +188,11 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     """The runs page and the run-file handlers of ``gw``, keyed by route name."""
 
     def runs(request: GatewayRequest, _p: dict[str, str], _i: str | None) -> GatewayResponse:
-        return GatewayResponse(200, dict(PAGE_HEADERS), render(gw, request).encode("utf-8"))
+        page = render(gw, request)  # a bad filter is refused, token or not
+        redirect = token_redirect(request)
+        if redirect is not None:
+            return redirect
+        return GatewayResponse(200, dict(PAGE_HEADERS), page.encode("utf-8"))
 
     def one_file(request: GatewayRequest, p: dict[str, str], _i: str | None) -> GatewayResponse:
         path = run_file(gw.config.reports_path, p["run_id"], p["name"])

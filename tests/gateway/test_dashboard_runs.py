@@ -148,20 +148,21 @@ def test_runs_page_in_headless_chromium_links_both_ways(gw: InProcessGateway) ->
         runs = render(f"{server.url}/dashboard/runs?{urlencode({'token': admin})}")
         assert "fuzz-20261125T080000Z-bbbbbb" in runs.text and "FAILED" in runs.text
         tree = html.fromstring(runs.dom)
+        assert admin not in runs.dom  # the links carry no token: the browser has the cookie
+        browser = requests.Session()  # a browser's cookie jar, for following the links
+        browser.get(f"{server.url}/dashboard/runs", params={"token": admin}, timeout=10)
         [report] = tree.xpath("//tr[@data-suite='fuzz']//td[1]/a/@href")
-        opened = requests.get(
+        opened = browser.get(
             requests.compat.urljoin(f"{server.url}/dashboard/runs", report), timeout=10
         )
         assert opened.status_code == 200 and "fuzz" in opened.text
         [back] = tree.xpath("//a[@id='to-dossiers']/@href")
-        dossiers = requests.get(
+        dossiers = browser.get(
             requests.compat.urljoin(f"{server.url}/dashboard/runs", back), timeout=10
         )
         assert dossiers.status_code == 200 and "Bảng theo dõi hồ sơ" in dossiers.text
         [forward] = html.fromstring(dossiers.content).xpath("//a[@id='to-runs']/@href")
-        again = requests.get(
-            requests.compat.urljoin(f"{server.url}/dashboard", forward), timeout=10
-        )
+        again = browser.get(requests.compat.urljoin(f"{server.url}/dashboard", forward), timeout=10)
         assert len(_runs(again.content)) == 3
 
 

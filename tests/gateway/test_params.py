@@ -129,7 +129,9 @@ def test_credentials_are_checked_before_parameters(gw: InProcessGateway) -> None
 
 def test_a_browser_page_takes_its_token_in_the_query(gw: InProcessGateway) -> None:
     query = {"token": gw.token("admin"), "ivan": "IVAN01", "page": "1"}
-    assert gw.request("GET", "/dashboard", ivan="admin", query=query).status == 200
+    answer = gw.request("GET", "/dashboard", ivan="admin", query=query)
+    # accepted, and moved into a cookie: the same page without it, filters kept
+    assert answer.status == 303 and answer.headers["Location"] == "/dashboard?ivan=IVAN01&page=1"
 
 
 def test_a_filter_over_its_limit_is_told_the_limit(gw: InProcessGateway) -> None:
