@@ -94,3 +94,14 @@ def fresh_database(server_url: str, prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def fresh_store_url(request: pytest.FixtureRequest, folder: Path, name: str) -> Iterator[str]:
+    """A store URL for a fixture parametrised ``["sqlite", "postgresql"]``: a SQLite file
+    ``<name>.sqlite3`` in ``folder``, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{folder / f'{name}.sqlite3'}"
+        return
+    with fresh_database(request.getfixturevalue("postgres_url"), name) as url:
+        yield url

@@ -7,7 +7,6 @@ cross a real socket to show that a reset and a held answer are what a client rea
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import re
 import time
@@ -21,8 +20,6 @@ import responses
 from lxml import etree
 
 from harness.catalog import load_catalog
-from harness.conformance import DossierChecker
-from harness.dossiers.factory import DossierFactory
 from harness.errors import ConfigError
 from harness.signing import TestPKI, verify
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
@@ -39,6 +36,7 @@ from mock_gateway.faulty_app import (
 from mock_gateway.hook_params import PARAMETER_NAMES
 from mock_gateway.testing import Answer, InProcessGateway
 from mock_gateway.transport import register_responses
+from tests.faulty_calls import accepted_envelopes, call, submit
 
 BASE = "http://faulty.test"
 AS_JSON = {"Content-Type": "application/json"}
@@ -47,17 +45,7 @@ AS_JSON = {"Content-Type": "application/json"}
 @pytest.fixture(scope="module")
 def envelopes(pki: TestPKI) -> Callable[[], bytes]:
     """Distinct signed dossiers the gateway accepts (latest catalog, first procedure)."""
-    catalog = load_catalog()
-    factory, checker = DossierFactory(catalog, pki), DossierChecker(catalog, pki.trust_store())
-    procedure, seeds = next(iter(catalog.procedures)), itertools.count(500)
-
-    def make() -> bytes:
-        while True:
-            envelope = factory.build(procedure, next(seeds)).envelope
-            if checker.check(envelope).accepted:
-                return envelope
-
-    return make
+    return accepted_envelopes(pki, 500)
 
 
 @pytest.fixture
@@ -69,25 +57,6 @@ def gw(pki: TestPKI) -> Iterator[InProcessGateway]:
 @pytest.fixture
 def faulty(gw: InProcessGateway) -> FaultyGateway:
     return FaultyGateway(gw.gateway)
-
-
-def call(
-    faulty: FaultyGateway,
-    method: str,
-    path: str,
-    *,
-    token: str = "test-token-IVAN01",
-    body: bytes = b"",
-    query: dict[str, str] | None = None,
-    **headers: str,
-) -> GatewayResponse:
-    all_headers = {"Authorization": f"Bearer {token}", **headers}
-    return faulty.handle(GatewayRequest(method, path, all_headers, query or {}, body))
-
-
-def submit(faulty: FaultyGateway, envelope: bytes, message_id: str) -> GatewayResponse:
-    headers = {"Content-Type": "application/xml", "X-Message-Id": message_id}
-    return call(faulty, "POST", "/api/v1/dossiers", body=envelope, **headers)
 
 
 def feed_ids(response: GatewayResponse) -> list[str]:

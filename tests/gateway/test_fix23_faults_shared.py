@@ -8,7 +8,6 @@ Before, each worker counted from when it adopted the plan and kept its own budge
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -17,17 +16,14 @@ from typing import Any
 
 import pytest
 
-from harness.catalog import load_catalog
-from harness.conformance import DossierChecker
-from harness.dossiers.factory import DossierFactory
 from harness.signing import TestPKI
-from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.fault_plan import PLAN_SETTING, publish_plan
 from mock_gateway.faults import FAULT_HEADER
 from mock_gateway.faulty_app import FaultSpec, FaultyGateway
 from mock_gateway.store import Store
 from mock_gateway.testing import InProcessGateway
-from tests.postgres import fresh_database
+from tests.faulty_calls import accepted_envelopes, call, submit
+from tests.postgres import fresh_store_url
 
 ADMIN = "test-admin-token"
 MAINTENANCE = [FaultSpec("maintenance", {"start": 0, "duration": 600})]
@@ -49,30 +45,7 @@ def pair(gw: InProcessGateway, monkeypatch: pytest.MonkeyPatch) -> list[FaultyGa
 @pytest.fixture(scope="module")
 def envelopes(pki: TestPKI) -> Callable[[], bytes]:
     """Distinct signed dossiers the gateway accepts."""
-    catalog = load_catalog()
-    factory, checker = DossierFactory(catalog, pki), DossierChecker(catalog, pki.trust_store())
-    procedure, seeds = next(iter(catalog.procedures)), itertools.count(700)
-
-    def make() -> bytes:
-        while True:
-            envelope = factory.build(procedure, next(seeds)).envelope
-            if checker.check(envelope).accepted:
-                return envelope
-
-    return make
-
-
-def call(
-    faulty: FaultyGateway,
-    method: str,
-    path: str,
-    *,
-    token: str = "test-token-IVAN01",
-    body: bytes = b"",
-    **headers: str,
-) -> GatewayResponse:
-    all_headers = {"Authorization": f"Bearer {token}", **headers}
-    return faulty.handle(GatewayRequest(method, path, all_headers, {}, body))
+    return accepted_envelopes(pki, 700)
 
 
 def put_plan(faulty: FaultyGateway, spec: str) -> None:
@@ -84,11 +57,6 @@ def put_plan(faulty: FaultyGateway, spec: str) -> None:
 def hits(faulty: FaultyGateway) -> list[int]:
     state: dict[str, Any] = json.loads(call(faulty, "GET", "/admin/faults", token=ADMIN).body)
     return [h["hits"] for h in state["hits"]]
-
-
-def submit(faulty: FaultyGateway, envelope: bytes, message_id: str) -> GatewayResponse:
-    headers = {"Content-Type": "application/xml", "X-Message-Id": message_id}
-    return call(faulty, "POST", "/api/v1/dossiers", body=envelope, **headers)
 
 
 # -- item 1: one moment for a maintenance window ------------------------------------------
@@ -220,10 +188,7 @@ def test_a_plan_set_in_this_process_only_keeps_its_own_counts(gw: InProcessGatew
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'budget.sqlite3'}"
-        return
-    with fresh_database(request.getfixturevalue("postgres_url"), "budget") as url:
+    with fresh_store_url(request, tmp_path, "budget") as url:
         yield url
 
 

@@ -21,7 +21,7 @@ import requests
 from harness.signing import TestPKI
 from mock_gateway import workers
 from mock_gateway.testing import ServerProcess
-from tests.postgres import fresh_database
+from tests.postgres import fresh_store_url
 
 pytestmark = pytest.mark.skipif(not workers.supported(), reason="SO_REUSEPORT balancing is Linux")
 
@@ -34,10 +34,7 @@ clock every 0.25 s): only then does a late adoption show a different moment."""
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'faults.sqlite3'}"
-        return
-    with fresh_database(request.getfixturevalue("postgres_url"), "faults") as url:
+    with fresh_store_url(request, tmp_path, "faults") as url:
         yield url
 
 
