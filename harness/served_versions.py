@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import requests
 
 from harness.catalog import Catalog, load_catalog, period_key
+from harness.dossiers.text import Period, parse_period
 from harness.errors import CatalogError, UsageError
 from harness.tls import reach
 
@@ -40,11 +41,6 @@ def healthz_catalogs(
     return listed_catalogs(reach(session, base_url, hint))
 
 
-def _shift(key: int, months: int) -> int:
-    year, month = divmod(key // 100 * 12 + key % 100 - 1 + months, 12)
-    return year * 100 + month + 1
-
-
 def _period(key: int) -> str:
     return f"{key % 100:02d}/{key // 100}"
 
@@ -53,20 +49,20 @@ def dossier_periods(
     catalog: Catalog, procedures: Iterable[str] | None = None, *, months: int = 1
 ) -> list[str]:
     """The periods (``MM/yyyy``) dossiers of ``catalog`` declare: from the factory's default
-    (the later of the catalog's and the procedure's first period) for ``months`` months,
-    clipped to the procedure's ``in_force.until`` (how fuzz spreads its valid dossiers)."""
-    keys: set[int] = set()
+    (:meth:`~harness.catalog.Catalog.first_period`) for ``months`` months, clipped to the
+    procedure's ``in_force.until`` (how fuzz spreads its valid dossiers)."""
+    found: set[Period] = set()
     for code in procedures or catalog.procedures:
         procedure = catalog.procedures.get(code)
         if procedure is None:  # the run refuses an unknown procedure itself, saying which
             continue
-        first = max(period_key(catalog.effective_from), period_key(procedure.in_force_from))
+        first = parse_period(catalog.first_period(procedure))
         until = procedure.in_force_until
-        for key in (_shift(first, n) for n in range(max(months, 1))):
-            if key > first and until is not None and key > period_key(until):
+        for period in (first.shifted(n) for n in range(max(months, 1))):
+            if period > first and until is not None and period > parse_period(until):
                 break
-            keys.add(key)
-    return [_period(k) for k in sorted(keys)]
+            found.add(period)
+    return [str(p) for p in sorted(found)]
 
 
 def _starts(catalog: Catalog, others: Iterable[str]) -> tuple[dict[str, int], list[str]]:

@@ -103,6 +103,12 @@ class Catalog:
     def procedure(self, code: str) -> Procedure | None:
         return self.procedures.get(code)
 
+    def first_period(self, procedure: Procedure) -> str:
+        """The first period (``MM/yyyy``) a dossier of ``procedure`` may declare under this
+        version: the later of the version's start and the procedure's (what the dossier
+        factory builds by default, and so what the suites send)."""
+        return max(self.effective_from, procedure.in_force_from, key=period_key)
+
     def form(self, code: str) -> Form | None:
         return self.forms.get(code)
 

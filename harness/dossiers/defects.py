@@ -17,11 +17,12 @@ from typing import Any
 from lxml import etree
 
 from harness import error_codes
-from harness.catalog import Catalog, Procedure, period_key
+from harness.catalog import Catalog, Procedure
 from harness.catalog.rule_roles import can_raise
 from harness.catalog.xsd_names import declared_elements
 from harness.dossiers.factory import Dossier, DossierFactory, Tweaks
 from harness.dossiers.form_model import ElementSpec, form_model
+from harness.dossiers.text import parse_period
 from harness.errors import CatalogError, FactoryError
 from harness.paths import fixtures_dir
 from harness.suggestions import did_you_mean
@@ -485,11 +486,7 @@ def _bad_base64(root: etree._Element) -> etree._Element:
 
 
 def _month_before(period: str) -> str:
-    key = period_key(period) - 1
-    year, month = divmod(key, 100)
-    if month == 0:
-        year, month = year - 1, 12
-    return f"{month:02d}/{year}"
+    return str(parse_period(period).shifted(-1))
 
 
 def tweaks_for(factory: DossierFactory, procedure_code: str, name: str) -> Tweaks:

@@ -355,10 +355,7 @@ class DossierFactory:
 
     def default_period(self, procedure: Procedure) -> str:
         """The catalog's first period, or the procedure's first if later."""
-        start = max(
-            parse_period(self.catalog.effective_from), parse_period(procedure.in_force_from)
-        )
-        return str(start)
+        return self.catalog.first_period(procedure)
 
     def build(
         self,

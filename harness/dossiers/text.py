@@ -48,6 +48,11 @@ class Period(NamedTuple):
         """The first day of the month, for comparisons with dates."""
         return date(self.year, self.month, 1)
 
+    def shifted(self, months: int) -> Period:
+        """The period ``months`` later (earlier when negative), across years."""
+        year, month = divmod(self.year * 12 + self.month - 1 + months, 12)
+        return Period(year, month + 1)
+
 
 def to_nfc(s: str) -> str:
     """Compose ``s`` (NFC): the form the harness generates and compares names in."""

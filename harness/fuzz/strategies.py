@@ -38,16 +38,9 @@ from harness.identities import DEFAULT_IVAN_CODE
 from harness.signing import TestPKI
 
 
-def _shift(period: str, months: int) -> str:
-    start = parse_period(period)
-    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
-    return f"{month + 1:02d}/{year}"
-
-
 def _first_period(catalog: Catalog, code: str) -> str:
     """The factory's default period: the later of the catalog's and the procedure's start."""
-    proc = catalog.procedures[code]
-    return str(max(parse_period(catalog.effective_from), parse_period(proc.in_force_from)))
+    return catalog.first_period(catalog.procedures[code])
 
 
 def _procedures(catalog: Catalog, procedure: str | Iterable[str] | None) -> list[str]:
@@ -93,7 +86,7 @@ def dossier_specs(
             )
 
     def make(code: str, seed: int, offset: int, rows: int, optional: bool) -> DossierSpec:
-        period = _shift(first[code], offset % span[code])
+        period = str(parse_period(first[code]).shifted(offset % span[code]))
         return DossierSpec(catalog.version, code, seed, period, rows, optional)
 
     return st.builds(
