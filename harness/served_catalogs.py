@@ -10,7 +10,7 @@ on a quarter of a 2024.1 corpus.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -52,14 +52,21 @@ class ServedCatalogs:
     def for_period(self, period: str) -> Catalog:
         """The version governing ``period`` (``MM/yyyy``); the latest for an unreadable one."""
         try:
-            key = period_key(period)
+            return governing(self.catalogs, period)
         except ValueError:
             return self.latest
-        chosen = self.catalogs[0]
-        for catalog in self.catalogs:
-            if period_key(catalog.effective_from) <= key:
-                chosen = catalog
-        return chosen
+
+
+def governing(catalogs: Sequence[Catalog], period: str) -> Catalog:
+    """Which of ``catalogs`` (oldest first) a gateway serving them judges a dossier of
+    ``period`` by: the latest in effect then, the oldest for a period before them all.
+    Raises ``ValueError`` for a period that is not ``MM/yyyy``."""
+    key = period_key(period)
+    chosen = catalogs[0]
+    for catalog in catalogs:
+        if period_key(catalog.effective_from) <= key:
+            chosen = catalog
+    return chosen
 
 
 class ServedCheck:
@@ -144,4 +151,4 @@ class ServedCheck:
         ]
 
 
-__all__ = ["ServedCatalogs", "ServedCheck"]
+__all__ = ["ServedCatalogs", "ServedCheck", "governing"]

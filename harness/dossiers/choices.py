@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from harness.catalog import Catalog, Procedure, list_versions, load_catalog, period_key
 from harness.dossiers.text import parse_period
 from harness.errors import CatalogError, UsageError
+from harness.served_catalogs import governing
 from harness.suggestions import did_you_mean
 
 
@@ -27,12 +28,13 @@ def chosen_period(
         period = str(parse_period(text.strip()))
     except ValueError as exc:
         raise UsageError(f"--period: {exc}", hint="e.g. --period 01/2026") from None
-    governing = _governing(period, versions)
-    if governing is not None and governing.version != catalog.version:
+    in_order = sorted(versions, key=lambda c: period_key(c.effective_from))
+    judge = governing(in_order, period) if in_order else catalog
+    if judge.version != catalog.version:
         raise UsageError(
-            f"--period {period} is governed by catalog {governing.version}, not "
-            f"{catalog.version}: a gateway serving both judges the dossier by {governing.version}",
-            hint=f"pass --catalog {governing.version}, or a period catalog {catalog.version} "
+            f"--period {period} is governed by catalog {judge.version}, not "
+            f"{catalog.version}: a gateway serving both judges the dossier by {judge.version}",
+            hint=f"pass --catalog {judge.version}, or a period catalog {catalog.version} "
             f"governs (from {catalog.effective_from}{_until(catalog, versions)})",
         )
     if not procedure.in_force(period):
@@ -58,14 +60,8 @@ def loadable_versions() -> list[Catalog]:
     return loaded
 
 
-def _governing(period: str, versions: Sequence[Catalog]) -> Catalog | None:
-    """The latest of ``versions`` in effect for ``period``; None before every one of them."""
-    started = [c for c in versions if period_key(c.effective_from) <= period_key(period)]
-    return max(started, key=lambda c: period_key(c.effective_from), default=None)
-
-
 def _until(catalog: Catalog, versions: Sequence[Catalog]) -> str:
-    """`` until the month before`` the next version takes effect, if there is one."""
+    """How long ``catalog`` governs: until the next of ``versions`` takes effect, or on."""
     later = [
         c for c in versions if period_key(c.effective_from) > period_key(catalog.effective_from)
     ]

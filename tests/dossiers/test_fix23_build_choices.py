@@ -84,3 +84,13 @@ def test_an_older_form_version_still_accepted_is_built(tmp_path: Path, pki: Test
     assert any("594" in name for name in names), names
     with pytest.raises(UsageError, match="names two versions of TK1-TS"):
         chosen_form_versions(["TK1-TS=594", "TK1-TS=595"], catalog, procedure)
+
+
+def test_a_period_before_every_version_is_judged_by_the_oldest_as_the_gateway_does(
+    tmp_path: Path,
+) -> None:
+    """The gateway judges a period before every version by the oldest; so must the check
+    (it let 01/2020 under 2026.1 through, printing "gateway must answer: accepted")."""
+    code, output, out = _build(tmp_path, "600", "--catalog", "2026.1", "--period", "01/2020")
+    assert code == 2 and not out.exists()
+    assert "--period 01/2020 is governed by catalog 2024.1, not 2026.1" in output
