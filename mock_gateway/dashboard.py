@@ -159,13 +159,18 @@ ADMIN_COOKIE = "bhxh_admin"
 def token_redirect(request: GatewayRequest) -> GatewayResponse | None:
     """For a page opened with ``?token=`` (already authenticated), a 303 to the same page
     without it, setting the token as an HttpOnly cookie: links, history and a shared
-    screen then carry no credential. None when the request has no ``token``."""
+    screen then carry no credential. None when the request has no ``token``.
+
+    SameSite=Lax, not Strict: a report file is served in a CSP sandbox (an opaque origin),
+    so its own links to its sibling files are cross-site navigations, which carry a Lax
+    cookie and not a Strict one. Lax still keeps it off cross-site subrequests and POSTs,
+    and the cookie is honoured only by these read-only pages, never by /admin or the API."""
     token = request.query.get("token")
     if not token:
         return None
     kept = {k: v for k, v in request.query.items() if k != "token"}
     location = request.path + ("?" + urlencode(kept) if kept else "")
-    cookie = f"{ADMIN_COOKIE}={quote(token, safe='')}; HttpOnly; SameSite=Strict; Path=/dashboard"
+    cookie = f"{ADMIN_COOKIE}={quote(token, safe='')}; HttpOnly; SameSite=Lax; Path=/dashboard"
     headers = {**PAGE_HEADERS, "Location": location, "Set-Cookie": cookie}
     return GatewayResponse(303, headers, b"")
 

@@ -95,7 +95,7 @@ def _token_redirect(answers: dict[str, Any]) -> dict[str, Any]:
     string = {"schema": {"type": "string"}}
     answers["303"] = {
         "description": "Opened with ?token=: the same page without it; the token is kept "
-        "in the HttpOnly, SameSite=Strict cookie bhxh_admin (Path=/dashboard)",
+        "in the HttpOnly, SameSite=Lax cookie bhxh_admin (Path=/dashboard)",
         "headers": {"Location": string, "Set-Cookie": string},
     }
     return answers
@@ -505,7 +505,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 _path("run_id", "The run's folder, <suite>-<UTC time>-<random>"),
                 _path("name", "A file name listed in the run's MANIFEST.json"),
             ],
-            "responses": _answers("The file", "200", "*/*", "401", "403", "404"),
+            "responses": _token_redirect(_answers("The file", "200", "*/*", "401", "403", "404")),
         }
     },
 }

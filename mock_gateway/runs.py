@@ -198,6 +198,9 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
         path = run_file(gw.config.reports_path, p["run_id"], p["name"])
         if path is None:
             raise reject("NF-001", request.path)
+        redirect = token_redirect(request)  # a shared link: the token moves to the cookie
+        if redirect is not None:
+            return redirect
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if content_type.startswith("text/"):
             content_type += "; charset=utf-8"

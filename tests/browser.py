@@ -45,11 +45,16 @@ def chromium() -> str:
     return path
 
 
-def render(url: str, timeout: float = 60) -> Rendered:
-    """Load ``url`` (http:// or file://) headless; return its DOM, text and screenshot."""
+def render(url: str, timeout: float = 60, *, settle_ms: int = 0) -> Rendered:
+    """Load ``url`` (http:// or file://) headless; return its DOM, text and screenshot.
+
+    ``settle_ms`` lets the page run (and navigate itself) for that much virtual time first.
+    """
     binary = chromium()
     with tempfile.TemporaryDirectory() as profile:
         base = [binary, *FLAGS, f"--user-data-dir={profile}"]
+        if settle_ms:
+            base.append(f"--virtual-time-budget={settle_ms}")
         dom = subprocess.run(
             [*base, "--dump-dom", url], capture_output=True, timeout=timeout, check=True
         ).stdout.decode("utf-8", "replace")

@@ -166,6 +166,36 @@ def test_runs_page_in_headless_chromium_links_both_ways(gw: InProcessGateway) ->
         assert len(_runs(again.content)) == 3
 
 
+def test_a_report_file_opened_with_a_token_keeps_it_in_the_cookie(gw: InProcessGateway) -> None:
+    run_id = "fuzz-20261125T080000Z-bbbbbb"
+    with LocalServer(gw.gateway) as server:
+        browser = requests.Session()
+        index = f"{server.url}/dashboard/runs/{run_id}/index.html"
+        opened = browser.get(index, params={"token": gw.token("admin")}, timeout=10)
+        [redirect] = opened.history
+        assert redirect.status_code == 303 and redirect.headers["Location"].endswith("index.html")
+        assert opened.status_code == 200 and "token" not in opened.url
+        sibling = browser.get(index.replace("index.html", "results.json"), timeout=10)
+        assert sibling.status_code == 200 and json.loads(sibling.text)["verdict"] == "failed"
+
+
+def test_a_report_s_own_links_work_in_headless_chromium(
+    gw: InProcessGateway, reports: Path
+) -> None:
+    """A report page is sandboxed (an opaque origin): its link to a sibling file is a
+    cross-site navigation, which must still carry the admin cookie."""
+    run_id = "fuzz-20261125T080000Z-bbbbbb"
+    index = reports / run_id / "index.html"
+    page = index.read_text(encoding="utf-8")
+    leave = '<meta http-equiv="refresh" content="0;url=results.json">'  # as a click would
+    index.write_text(page.replace("<head>", "<head>" + leave, 1), encoding="utf-8")
+    with LocalServer(gw.gateway) as server:
+        query = urlencode({"token": gw.token("admin")})
+        shown = render(f"{server.url}/dashboard/runs/{run_id}/index.html?{query}", settle_ms=5000)
+    assert "AUTH-001" not in shown.dom
+    assert '"verdict": "failed"' in shown.text, shown.text[:500]
+
+
 def test_serve_reports_option_over_http(pki: TestPKI, tmp_path: Path, reports: Path) -> None:
     del pki  # requested so $BHXH_HARNESS_PKI names the session PKI the server must trust
     extra = ("--reports", str(reports))
