@@ -49,12 +49,15 @@ from mock_gateway.clock import SimulatedClock
 from mock_gateway.config import GatewayConfig
 from mock_gateway.core import Gateway
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
-from mock_gateway.transport import DEFAULT_BASE_URL, GatewayAdapter, mount
+from mock_gateway.transport import DEFAULT_BASE_URL, GatewayAdapter, answer_in_process, mount
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A parsed ``BHXH/XACNHAN_GDICH`` with the fields tests look at most."""
+    """A parsed ``BHXH/XACNHAN_GDICH`` with the fields tests look at most.
+
+    Not :class:`harness.client.Answer` (what a client keeps): a test wants the element
+    tree, every ``codes`` entry in order, warnings too, and an unreadable body to raise."""
 
     root: etree._Element
 
@@ -187,13 +190,15 @@ class InProcessGateway:
         headers: Mapping[str, str] | None = None,
         query: Mapping[str, str] | None = None,
     ) -> GatewayResponse:
-        """One request as ``ivan`` (``"admin"`` for admin, None for no credential)."""
+        """One request as ``ivan`` (``"admin"`` for admin, None for no credential); a
+        head or body over the server's caps is refused and logged as the server does."""
         all_headers = {} if ivan is None else {"Authorization": f"Bearer {self.token(ivan)}"}
         all_headers.update(headers or {})
         query = dict(query or {})
-        return self.gateway.handle(
-            GatewayRequest(method, path, all_headers, query, body, query_string=urlencode(query))
+        request = GatewayRequest(
+            method, path, all_headers, query, body, query_string=urlencode(query)
         )
+        return answer_in_process(self.gateway, request)
 
     def submit(
         self, envelope: bytes, *, ivan: str = "IVAN01", message_id: str | None = None
