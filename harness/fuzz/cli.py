@@ -257,7 +257,10 @@ def fuzz(
     stopped answering (or kept answering 429/503 with Retry-After) during the run (no
     verdict, no fixture written) or a --family asked for, or a procedure, got no case
     (INCOMPLETE: raise --budget). Procedures take turns: each gets a case before any gets
-    a second.
+    a second. Dossiers carry each form in a version the catalog accepts (older ones too,
+    as senders that did not update file them); after each procedure's first case, each
+    older version gets one, and a form version that got no case makes the run INCOMPLETE
+    too.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -317,7 +320,8 @@ def fuzz(
         sys.exit(USAGE)
     unrun = [f for f in dict.fromkeys(families) if not _count(report, f)]
     unreached = list(report.unreached)
-    incomplete = bool(unrun or unreached)
+    versions = list(report.unreached_form_versions)
+    incomplete = bool(unrun or unreached or versions)
     verdict = "FAILED" if not report.ok else "INCOMPLETE" if incomplete else "PASSED"
     meta["unrun_families"] = unrun
     folder = report_bundle(report, out, meta).write()
@@ -330,6 +334,11 @@ def fuzz(
     if unreached and report.ok:
         console.print(
             f"no verdict on procedure(s) {', '.join(unreached)}: no case of it ran in "
+            f"{report.cases} cases; raise --budget (or --duration)"
+        )
+    if versions and report.ok:
+        console.print(
+            f"no verdict on form version(s) {', '.join(versions)}: no case of it ran in "
             f"{report.cases} cases; raise --budget (or --duration)"
         )
     console.print(f"report: {folder / 'index.html'}")
@@ -363,7 +372,8 @@ def _meta(
 
 
 def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
-    """The verdict line, the cases each family and each procedure got, then each distinct
+    """The verdict line, the cases each family, procedure and form version got (a case
+    counts under each form it carries), then each distinct
     failure (one per cause: see :func:`harness.fuzz.runner._cause`) with where it showed
     and the line that replays it."""
     console.print(
@@ -376,6 +386,9 @@ def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
     if report.procedures:
         counts = ", ".join(f"{k} {n}" for k, n in report.cases_by_procedure.items())
         console.print(f"  cases by procedure: {counts}", markup=False)
+    if report.form_versions:
+        counts = ", ".join(f"{k} {n}" for k, n in report.cases_by_form_version.items())
+        console.print(f"  cases by form version: {counts}", markup=False)
     for failure in report.failures:
         line = f"  {failure.check} [{failure.family}] {_where(failure)}: {failure.reason}"
         console.print(line, markup=False)  # [valid], mutation[0]: text, not rich markup

@@ -3,7 +3,8 @@
 Generating is dominated by signing (about 1.4 ms per signature, two or three per
 dossier) and by seeding Faker, so a strategy that built every example from scratch could
 not reach the hundreds of dossiers per second fuzzing needs. The factory is deterministic
-per ``(catalog, procedure, seed, period, rows, optional forms)``, so that tuple, a
+per ``(catalog, procedure, seed, period, rows, optional forms, form versions)``, so that
+tuple, a
 :class:`DossierSpec`, is what strategies draw, and the pool keeps recently built dossiers
 keyed by it: hypothesis revisits the same small specs constantly while shrinking and
 while exploring near-simplest examples, and every revisit is free.
@@ -32,17 +33,40 @@ class DossierSpec:
     period: str
     rows: int
     optional_forms: bool
+    form_versions: tuple[tuple[str, str], ...] = ()
+    """``(form, version)`` of each form built in an older version the catalog still accepts
+    (senders keep filing those); a form not named is built in its current version."""
 
     def __str__(self) -> str:
         optional = "+optional" if self.optional_forms else ""
+        older = "".join(f" {form}={version}" for form, version in self.form_versions)
         return (
             f"{self.catalog_version}/{self.procedure} seed={self.seed} {self.period} "
-            f"rows={self.rows}{optional}"
+            f"rows={self.rows}{optional}{older}"
         )
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments of :meth:`DossierFactory.build` besides procedure and seed."""
-        return {"period": self.period, "rows": self.rows, "optional_forms": self.optional_forms}
+        return {
+            "period": self.period,
+            "rows": self.rows,
+            "optional_forms": self.optional_forms,
+            "form_versions": dict(self.form_versions),
+        }
+
+    def form_files(self, catalog: Catalog) -> tuple[str, ...]:
+        """The forms its valid dossier carries, each in the version built (``D02-TS-505``):
+        what a failure line names, and what a run counts its cases by."""
+        procedure = catalog.procedure(self.procedure)
+        if procedure is None:
+            return ()
+        codes = procedure.forms if self.optional_forms else procedure.required_forms
+        older = dict(self.form_versions)
+        return tuple(
+            f"{code}-{older.get(code, catalog.forms[code].current.version)}"
+            for code in codes
+            if code in catalog.forms
+        )
 
 
 class DossierPool:

@@ -5,7 +5,10 @@ matrix shows which procedures each family reached. A distinct failure's minimal 
 and reproduce line sit in the cell it was minimised in; every other cell where the same
 failure showed names that cell and repeats its reproduce line. A procedure the run was to
 reach that got no case is a skipped ``FUZZ-no-case@<procedure>``, and the verdict of a run
-that broke nothing is then ``incomplete`` (as when a --family asked for got no case).
+that broke nothing is then ``incomplete`` (as when a --family asked for got no case). So
+is it when a form version the catalog accepts got no case: a skipped
+``FUZZ-no-case-<form version>@<procedure>`` names it under the first procedure taking the
+form (unless no procedure taking it got a case: that procedure's cell says it already).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
 
 INCOMPLETE = "incomplete"
 """The verdict of a run that broke no property but said nothing of part of what it was
-asked: a procedure, or a --family (``meta["unrun_families"]``), got no case."""
+asked: a procedure, a form version, or a --family (``meta["unrun_families"]``), got no case."""
 
 NO_CASE = "FUZZ-no-case"
 """The case id (before ``@<procedure>``) of a procedure the run was to reach and did not."""
@@ -30,10 +33,11 @@ NO_CASE = "FUZZ-no-case"
 @dataclass
 class FuzzBundle(ReportBundle):
     """A fuzz report bundle: its results.json and index.html say ``incomplete`` rather
-    than ``passed`` when a procedure or a family asked for got no case."""
+    than ``passed`` when a procedure, a form version or a family asked for got no case."""
 
     gaps: tuple[str, ...] = ()
-    """What got no case, in words (``procedure 612``, ``--family wage``)."""
+    """What got no case, in words (``procedure 612``, ``form version TK1-TS-590``,
+    ``--family wage``)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -65,17 +69,24 @@ def report_bundle(
             "cases_by_family": {k: v.executed for k, v in sorted(report.families.items())},
             "cases_by_procedure": report.cases_by_procedure,
             "unreached_procedures": list(report.unreached),
+            "cases_by_form_version": report.cases_by_form_version,
+            "unreached_form_versions": list(report.unreached_form_versions),
             **(meta or {}),
         },
     )
     unrun = [f"--family {f}" for f in (meta or {}).get("unrun_families", ())]
-    gaps = (*(f"procedure {p}" for p in report.unreached), *unrun)
+    versions = [f"form version {v}" for v in report.unreached_form_versions]
+    gaps = (*(f"procedure {p}" for p in report.unreached), *versions, *unrun)
     bundle = FuzzBundle(info, (out or reports_dir()) / report.run_id, gaps=gaps)
     for (family, procedure), count in sorted(report.by_procedure.items()):
         shown = [f for f in report.failures if (family, procedure) in _seen(f)]
         bundle.add(_case(family, procedure, count, shown))
     for procedure in report.unreached:
         bundle.add(_no_case(procedure, report.cases))
+    for form_version in report.unreached_form_versions:
+        reached = [p for p in report.form_versions[form_version] if p not in report.unreached]
+        if reached:  # else the cell of each procedure taking it says it already
+            bundle.add(_no_version_case(form_version, reached[0], report.cases))
     return bundle
 
 
@@ -90,6 +101,20 @@ def _no_case(procedure: str, cases: int) -> CaseResult:
         requirement=REQUIREMENT,
         message=f"no case of procedure {procedure} ran: the {cases} case(s) ran out before "
         "its turn; raise --budget (or --duration)",
+    )
+
+
+def _no_version_case(form_version: str, procedure: str, cases: int) -> CaseResult:
+    """The cell of an accepted form version that got no case, under the first reached
+    procedure taking its form: senders still filing it were not fuzzed."""
+    return CaseResult(
+        case_id=f"{NO_CASE}-{form_version}@{procedure}",
+        title="no case",
+        outcome=Outcome.SKIPPED,
+        procedure=procedure,
+        requirement=REQUIREMENT,
+        message=f"no case of form version {form_version} ran: the {cases} case(s) ran out "
+        "before its turn; raise --budget (or --duration)",
     )
 
 

@@ -4,8 +4,10 @@ The runner keeps going after a failure (a campaign should count everything it fi
 so it does not let hypothesis stop and shrink at the first one: it draws batches with
 hypothesis's generator, judges every case, and remembers the first failure of each
 (property, family). Procedures take turns (see :func:`_take_turns`), so every procedure
-the run is to reach gets a case before any gets a second, and the report names those a
-budget too small to reach them all left without one (:attr:`FuzzReport.unreached`).
+the run is to reach gets a case before any gets a second, then every older form version
+the catalog still accepts gets one, and the report names those a budget too small to reach
+them all left without one (:attr:`FuzzReport.unreached`,
+:attr:`FuzzReport.unreached_form_versions`).
 Afterwards each failure is minimised on its own with :func:`hypothesis.find` over the same
 family and procedure, and the minimal dossier is written as evidence. Everything
 observable is emitted as a past-tense event, so the CLI's progress display and report
@@ -26,7 +28,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +47,7 @@ from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
 from harness.fuzz.mutations import check_families
 from harness.fuzz.pool import DossierSpec
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
-from harness.fuzz.strategies import FuzzCase, fuzz_cases, strata
+from harness.fuzz.strategies import FuzzCase, Stratum, form_versions, fuzz_cases, strata
 from harness.fuzz.target import Target, is_error
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.reporting import new_run_id
@@ -105,6 +107,11 @@ class FuzzReport:
     """The I-VAN every dossier named (MaIVAN)."""
     procedures: tuple[str, ...] = ()
     """The procedures the run was to reach: each got its turn (see :func:`run_fuzz`)."""
+    form_versions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each form version the run was to reach (``TK1-TS-590``: every version the catalog
+    accepts of a form the procedures take) -> those of the procedures that take it."""
+    by_form_version: dict[str, int] = field(default_factory=dict)
+    """Form version -> cases over a dossier carrying it (a case counts once per form)."""
     started_at: datetime = field(kw_only=True)
     """When the campaign began (UTC), before its first case: its report's start."""
     run_id: str = field(kw_only=True)
@@ -131,6 +138,20 @@ class FuzzReport:
         """The procedures the run was to reach that got no case: it says nothing of them."""
         return tuple(p for p, n in self.cases_by_procedure.items() if not n)
 
+    @property
+    def cases_by_form_version(self) -> dict[str, int]:
+        """Cases over each form version, every one the run was to reach included (0 or more)."""
+        counts = dict.fromkeys(self.form_versions, 0)
+        for form_version, count in self.by_form_version.items():
+            counts[form_version] = counts.get(form_version, 0) + count
+        return counts
+
+    @property
+    def unreached_form_versions(self) -> tuple[str, ...]:
+        """The accepted form versions the run was to reach that got no case: it says nothing
+        of senders still filing them."""
+        return tuple(v for v, n in self.cases_by_form_version.items() if not n)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON reports."""
         return {
@@ -144,6 +165,8 @@ class FuzzReport:
             "families": {k: vars(v) for k, v in sorted(self.families.items())},
             "cases_by_procedure": self.cases_by_procedure,
             "unreached_procedures": list(self.unreached),
+            "cases_by_form_version": self.cases_by_form_version,
+            "unreached_form_versions": list(self.unreached_form_versions),
             "mutations": dict(sorted(self.mutations.items())),
             "failures": [
                 {
@@ -248,8 +271,10 @@ def run_fuzz(
         ivan=ivan,
     )
     report.procedures = tuple(stratum.procedure for stratum in plan)
+    report.form_versions = form_versions(catalog, report.procedures)
     size = _batch_size(batch, budget, len(plan))
     turns = [(s.procedure, s.batches(size, widest=True), s.batches(size)) for s in plan]
+    pinned = _pinned(catalog, plan, size)
     done: set[str] = set()  # the bodies judged: a body drawn again is not sent again
     stops = _Stops()
     start = time.perf_counter()
@@ -294,6 +319,8 @@ def run_fuzz(
             tally.executed += 1
             tally.failed += bool(failed)
         report.mutations[case.kind] = report.mutations.get(case.kind, 0) + 1
+        for form_version in case.spec.form_files(catalog):
+            report.by_form_version[form_version] = report.by_form_version.get(form_version, 0) + 1
         for failure in failed:
             key = _cause(failure)
             counts[key] = counts.get(key, 0) + 1  # first: a stop between keeps both in step
@@ -334,7 +361,7 @@ def run_fuzz(
         emit(FuzzInterrupted(report))
 
     with stops.watching(), when_stopped(keep):
-        _take_turns(turns, size, budget, seed, turn, lambda: report.cases, exhausted)
+        _take_turns(turns, size, budget, seed, turn, lambda: report.cases, exhausted, pinned)
         no_verdict_if_gone()
         for key, failure in first.items():
             minimal = failure
@@ -466,11 +493,20 @@ def _cause(failure: PropertyFailed) -> Cause:
 def _forms(catalog: Catalog, spec: DossierSpec) -> tuple[str, ...]:
     """The form versions ``spec``'s valid dossier carries (``D02-TS-505``): what a
     failure line names beside the procedure, so whoever reads it knows where to look."""
-    procedure = catalog.procedure(spec.procedure)
-    if procedure is None:
-        return ()
-    codes = procedure.forms if spec.optional_forms else procedure.required_forms
-    return tuple(f"{c}-{catalog.forms[c].current.version}" for c in codes if c in catalog.forms)
+    return spec.form_files(catalog)
+
+
+def _pinned(catalog: Catalog, plan: Sequence[Stratum], size: int) -> list[tuple[str, Any]]:
+    """One turn per older form version the catalog accepts of a form the run's procedures
+    take: the widest dossier of the first procedure taking the form, in that version. Named
+    ``PROCEDURE:FORM=VERSION``, the turn's hypothesis seed, so it depends on nothing else."""
+    pinned = []
+    for form in catalog.forms.values():
+        takers = [s for s in plan if form.code in catalog.procedures[s.procedure].forms]
+        for version in form.versions[:-1] if takers else ():  # the last one is current
+            strategy = takers[0].batches(size, widest=True, pinned={form.code: version.version})
+            pinned.append((f"{takers[0].procedure}:{form.code}={version.version}", strategy))
+    return pinned
 
 
 class _Stops:
@@ -535,13 +571,18 @@ def _take_turns(
     turn: Turn,
     cases: Callable[[], int],
     exhausted: Callable[[], bool],
+    pinned: Sequence[tuple[str, Any]] = (),
 ) -> None:
     """Rounds of turns, one per procedure in catalog order, until the budget or the time is
-    spent: round 0 sends each procedure's widest dossier (every form version it takes), so
-    every procedure gets a case before any gets a second. A turn's hypothesis seed names the
-    seed, round and procedure: the same seed draws the same cases, and adding a procedure
-    to the catalog does not change the others'."""
+    spent: round 0 sends each procedure's widest dossier (every form it takes, in its
+    current version), so every procedure gets a case before any gets a second; then each
+    ``pinned`` turn (an older form version, see :func:`_pinned`) sends one case, before the
+    rounds go on. A turn's hypothesis seed names the seed, round and procedure (a pinned
+    one's: the seed and its name): the same seed draws the same cases, and adding a
+    procedure to the catalog does not change the others'."""
     for round_ in itertools.count():
+        if round_ == 1 and not _pinned_turns(pinned, seed, turn, exhausted):
+            return
         before = cases()
         quotas = _quotas(round_, budget, before, len(turns), size)
         for (procedure, widest, drawn), quota in zip(turns, quotas, strict=True):
@@ -559,6 +600,22 @@ def _take_turns(
                 )
         if exhausted() or cases() == before:
             return  # hypothesis had nothing left to generate
+
+
+def _pinned_turns(
+    pinned: Sequence[tuple[str, Any]], seed: int, turn: Turn, exhausted: Callable[[], bool]
+) -> bool:
+    """One case of each pinned turn (its simplest batch); False once the budget or the time
+    is spent. A version whose dossiers the run's families find nothing to break in gets no
+    case (hypothesis finds no batch to send), and the report counts it 0."""
+    for name, strategy in pinned:
+        if exhausted():
+            return False
+        try:
+            turn(strategy, 1, f"{seed}:{name}", 1)
+        except Unsatisfiable:
+            continue
+    return not exhausted()
 
 
 TURN_BATCHES = 4

@@ -1,26 +1,27 @@
 """Hypothesis strategies from the catalog: valid signed dossiers and one-fault mutants.
 
 A valid dossier is drawn as a :class:`DossierSpec` (procedure, seed, period, rows,
-optional forms) and built by :class:`~harness.dossiers.factory.DossierFactory`, which
-derives every element from the form's XSD and ``fixtures/reference/fields.yaml``: the
+optional forms, form versions) and built by :class:`~harness.dossiers.factory.DossierFactory`,
+which derives every element from the form's XSD and ``fixtures/reference/fields.yaml``: the
 draw is a handful of integers, so it is fast, it works for any procedure of any catalog
 version, and it shrinks the way a person would (fewer rows, seed 0, the first period,
-no optional forms, the first procedure). Values inside a form are not drawn with
-``from_regex``; the factory's Faker provider makes realistic ones far faster, and the
-mutation strategies reach the values a regex would (boundary and invalid ones).
+no optional forms, the first procedure, each form in its current version). Values inside
+a form are not drawn with ``from_regex``; the factory's Faker provider makes realistic ones
+far faster, and the mutation strategies reach the values a regex would (boundary and
+invalid ones).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from harness.catalog import Catalog
+from harness.catalog import Catalog, Procedure
 from harness.dossiers.factory import Dossier
 from harness.dossiers.text import parse_period
 from harness.errors import UsageError
@@ -64,12 +65,16 @@ def dossier_specs(
     seeds: int = 1 << 16,
     months: int = 12,
     optional: bool | None = None,
+    pinned: Mapping[str, str] | None = None,
 ) -> st.SearchStrategy[DossierSpec]:
-    """Specs of valid dossiers: any (or the given) procedure, seed, period, rows, options.
+    """Specs of valid dossiers: any (or the given) procedure, seed, period, rows, options,
+    and the version of each form the dossier carries.
 
     Periods run for ``months`` months from the factory's default period (the later of the
     catalog's and the procedure's first period), clipped to ``in_force.until``. Optional
-    forms are drawn, or always carried (``optional=True``) or left out (``False``).
+    forms are drawn, or always carried (``optional=True``) or left out (``False``). Each
+    form is drawn among the versions the catalog accepts, shrinking to the current one;
+    ``pinned`` (form -> version) fixes some instead.
     """
     if max_rows < 1 or seeds < 1 or months < 1:
         raise UsageError(f"max_rows={max_rows}, seeds={seeds}, months={months}: must be >= 1")
@@ -85,18 +90,48 @@ def dossier_specs(
                 1, min(months, (end.year - start.year) * 12 + end.month - start.month + 1)
             )
 
-    def make(code: str, seed: int, offset: int, rows: int, optional: bool) -> DossierSpec:
+    @st.composite
+    def specs(draw: st.DrawFn) -> DossierSpec:
+        code = draw(st.sampled_from(list(first)))
+        seed = draw(st.integers(0, seeds - 1))
+        offset = draw(st.integers(0, months - 1))
+        rows = draw(st.integers(1, max_rows))
+        carry = draw(st.booleans()) if optional is None else optional
         period = str(parse_period(first[code]).shifted(offset % span[code]))
-        return DossierSpec(catalog.version, code, seed, period, rows, optional)
+        proc = catalog.procedures[code]
+        older = _older_versions(draw, catalog, proc, carry, pinned or {})
+        return DossierSpec(catalog.version, code, seed, period, rows, carry, older)
 
-    return st.builds(
-        make,
-        st.sampled_from(list(first)),
-        st.integers(0, seeds - 1),
-        st.integers(0, months - 1),
-        st.integers(1, max_rows),
-        st.booleans() if optional is None else st.just(optional),
-    )
+    return specs()
+
+
+def _older_versions(
+    draw: st.DrawFn, catalog: Catalog, procedure: Procedure, carry: bool, pinned: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """``(form, version)`` of each form of the dossier drawn (or ``pinned``) in an older
+    version; a form with one version draws nothing, so such catalogs draw as they did."""
+    codes = procedure.forms if carry else procedure.required_forms
+    older = []
+    for code in codes:
+        versions = [v.version for v in reversed(catalog.forms[code].versions)]  # current first
+        version = pinned.get(code) or (
+            draw(st.sampled_from(versions)) if len(versions) > 1 else versions[0]
+        )
+        if version != versions[0]:
+            older.append((code, version))
+    return tuple(older)
+
+
+def form_versions(catalog: Catalog, procedures: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Every version the catalog accepts of a form one of ``procedures`` takes
+    (``TK1-TS-590``), in catalog order, with those procedures: what a run is to reach."""
+    codes = list(procedures)
+    reach: dict[str, tuple[str, ...]] = {}
+    for form in catalog.forms.values():
+        takers = tuple(c for c in codes if form.code in catalog.procedures[c].forms)
+        for version in form.versions if takers else ():
+            reach[f"{form.code}-{version.version}"] = takers
+    return reach
 
 
 def valid_dossiers(
@@ -162,10 +197,11 @@ class FuzzCase:
     def in_words(self) -> str:
         """What the case is, as a message to a person says it (not a Python repr)."""
         spec = self.spec
+        older = "".join(f", {form} in version {v}" for form, v in spec.form_versions)
         dossier = (
             f"procedure {spec.procedure}'s dossier (catalog {spec.catalog_version}, seed "
             f"{spec.seed}, period {spec.period}, {spec.rows} row{'s' * (spec.rows != 1)}"
-            f"{', optional forms' if spec.optional_forms else ''})"
+            f"{', optional forms' if spec.optional_forms else ''}{older})"
         )
         if self.mutation is None:
             return f"the valid {dossier}"
@@ -272,11 +308,15 @@ class Stratum:
     settings: MutationSettings
     valid: bool
 
-    def batches(self, size: int, *, widest: bool = False) -> st.SearchStrategy[list[FuzzCase]]:
+    def batches(
+        self, size: int, *, widest: bool = False, pinned: Mapping[str, str] | None = None
+    ) -> st.SearchStrategy[list[FuzzCase]]:
         """``size`` cases over one drawn dossier of the procedure; ``widest``: a dossier
-        carrying its optional forms too, so every form version it takes is sent."""
+        carrying its optional forms too, so every form it takes is sent; ``pinned``: those
+        forms in those versions (form -> version)."""
         catalog = self.pool.catalog
-        specs = dossier_specs(catalog, self.procedure, optional=True if widest else None)
+        optional = True if widest else None
+        specs = dossier_specs(catalog, self.procedure, optional=optional, pinned=pinned)
         strategy: st.SearchStrategy[list[FuzzCase]] = _drawn(
             self.pool, specs, self.families, self.settings, self.valid, size
         )
@@ -425,6 +465,7 @@ __all__ = [
     "applicable",
     "check_applicable",
     "dossier_specs",
+    "form_versions",
     "fuzz_batches",
     "fuzz_cases",
     "mutated_dossiers",
