@@ -78,9 +78,10 @@ def _scale_help() -> str:
     default="open",
     show_default=True,
     type=click.Choice(["open", "closed"]),
-    help="open: users follow the shape's arrival schedule, one dossier at a time each, so "
-    "against a slow gateway some arrivals start late or are not sent (the report counts "
-    "both); closed: each user waits for its answer, then thinks.",
+    help="open: each arrival is sent at its scheduled time, however slowly the gateway "
+    "answers the earlier ones (up to models.open.max_in_flight dossiers in flight per user; "
+    "the report counts any arrival beyond it as not sent); closed: each user waits for its "
+    "answer, then thinks.",
 )
 @click.option(
     "--mix",

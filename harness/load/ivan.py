@@ -479,26 +479,27 @@ class Submitter:
     clock: Callable[[], float] = time.time
     timer: Callable[[], float] = time.perf_counter  # response times (locust rounds its own)
     stopping: Callable[[], bool] | None = None  # default: :func:`locust_stopping` of client
-    procedure: str = ""  # of the dossier being sent: a stop in flight is counted for it
+    procedure: str = ""  # of the dossier picked last (informative: see :meth:`submit`)
 
     def submit(self) -> str:
         """``accepted``, ``rejected`` (a 4xx answer) or ``abandoned`` (retries ran out);
         :data:`STOPPED` once the run is stopping. A dossier its user is stopped in the
-        middle of (locust kills it: ``GreenletExit``) is counted :data:`IN_FLIGHT`."""
+        middle of (locust kills it: ``GreenletExit``) is counted :data:`IN_FLIGHT`, for its
+        own procedure even when the open model has several dossiers in flight at once."""
         stopping = self.stopping or functools.partial(locust_stopping, self.client)
         if stopping():
             return STOPPED
+        procedure, envelope = self.picker.pick(self.rng)
+        self.procedure = procedure
         try:
-            return self._send()
+            return self._send(procedure, envelope)
         except BaseException as exc:
             if not isinstance(exc, Exception):  # stopped, not broken: account for it
-                self.log.outcome(IN_FLIGHT, self.procedure)
+                self.log.outcome(IN_FLIGHT, procedure)
             raise
 
-    def _send(self) -> str:
+    def _send(self, procedure: str, envelope: bytes) -> str:
         """Send one dossier, retrying as the reference client does, until a final answer."""
-        self.procedure, envelope = self.picker.pick(self.rng)
-        procedure = self.procedure
         body = TRIVIAL_BODY if self.trivial else envelope
         headers = {
             "Authorization": f"Bearer {self.ivan_token}",

@@ -3,9 +3,10 @@
 Kept apart from the I-VAN behaviour because it is the one thing that differs between the
 models, and the one that decides whether a run measures the gateway honestly: in a
 closed model a slow gateway receives fewer dossiers (coordinated omission); in the open
-model arrivals keep their schedule, as they do before a filing deadline. A user sends one
-dossier at a time, though, so an arrival due while its user still waits for an answer
-starts late, and further ones due meanwhile are not sent: both are counted, never hidden.
+model arrivals keep their schedule, as they do before a filing deadline. Each open-model
+arrival is sent on its own greenlet (:mod:`harness.load.arrivals`), so a slow answer never
+delays or drops the next one; only a user's in-flight cap leaves arrivals unsent, and
+those are counted, never hidden.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ from collections.abc import Callable
 from harness.load.ivan import LifecycleLog
 
 GAPS = ("jittered", "poisson")
+LATE_TOLERANCE = 0.25
+"""Real seconds an open-model arrival may start after its scheduled time without being
+counted late: the generator's own scheduling jitter, not a sign that it fell behind."""
 LATE = "late arrivals"
-"""Open model: dossiers sent after their arrival time, their user being still busy with
-the previous one (they start as soon as it is answered)."""
-NOT_SENT = "not sent (user busy)"
-"""Open model: arrivals that came and went while their user was still busy (one dossier at a
-time per user): never sent, so scheduled = sent + these (+ chance)."""
+"""Open model: dossiers started more than :data:`LATE_TOLERANCE` after their arrival time
+(the generator fell behind its schedule, e.g. short of CPU): sent, but late."""
+NOT_SENT = "not sent (in-flight cap)"
+"""Open model: arrivals that came while their user already had its cap of dossiers waiting
+for an answer (``models.open.max_in_flight``): never sent, so scheduled = sent + these
+(+ chance)."""
 
 
 class Pacer:
@@ -30,9 +35,9 @@ class Pacer:
 
     open: each user keeps a schedule of arrival times (a gap after the previous
     *arrival*, not after the answer), so the shape's users add up to its arrival rate
-    however fast the gateway answers. A user sends one dossier at a time: an arrival due
-    while it is still busy starts as soon as it is free and counts as a late arrival; the
-    arrivals due after that one, up to now, are dropped and counted as not sent.
+    however fast the gateway answers: :meth:`wait` is the time until the next arrival,
+    0 for one already due (it is sent at once, never dropped), and :meth:`started` counts
+    an arrival started more than :data:`LATE_TOLERANCE` after its time as a late arrival.
     The gaps are ``jittered`` (uniform 0.5x-1.5x the mean) or ``poisson`` (exponential):
     both give the same rate, but a verdict should not depend on luck, and Poisson counts
     over a 100-dossier run vary by about ±10% where jittered ones vary by about ±3%.
@@ -56,8 +61,7 @@ class Pacer:
         self.rng = rng
         self.log = log
         self.clock = clock
-        self._due = clock()  # the open model's latest arrival time
-        self._held: float | None = None  # a gap drawn but not used yet
+        self._due = clock()  # the open model's current arrival time
 
     def first_delay(self) -> float:
         """Before a new user's first dossier, so spawning a batch is not a burst."""
@@ -70,39 +74,26 @@ class Pacer:
         return delay
 
     def _gap(self) -> float:
-        """The next gap between two arrivals (one drawn and held back first, so that looking
-        ahead does not bias the gaps)."""
-        if self._held is not None:
-            gap, self._held = self._held, None
-            return gap
+        """The next gap between two arrivals."""
         if self.gaps == "poisson":
             return self.rng.expovariate(1.0 / self.interval)
         return self.interval * self.rng.uniform(0.5, 1.5)
 
     def started(self) -> None:
-        """A dossier starts (the open model's schedule does not move with it)."""
+        """A dossier starts now: in the open model, a late arrival if it is past its time
+        by more than the tolerance (the schedule itself does not move)."""
+        if self.model == "open" and self.clock() - self._due > LATE_TOLERANCE:
+            self.log.count(LATE)
 
     def wait(self) -> float:
-        """Seconds until the next dossier, counted from the end of the previous one."""
+        """Seconds until the next dossier: in the open model from now to the next arrival
+        time (0 if it is already due); closed, a think time after the answer; max, 0."""
         if self.model == "open":
-            return self._next_arrival()
+            self._due += self._gap()
+            return max(0.0, self._due - self.clock())
         if self.model == "closed":
             return self.interval * self.rng.uniform(0.5, 1.5)
         return 0.0
 
-    def _next_arrival(self) -> float:
-        """Open model: the wait until the next scheduled arrival; 0 for one already due,
-        after counting it late and the ones due after it as not sent."""
-        now = self.clock()
-        self._due += self._gap()
-        if self._due >= now:
-            return self._due - now
-        self.log.count(LATE)
-        while (gap := self._gap()) <= now - self._due:
-            self._due += gap
-            self.log.count(NOT_SENT)
-        self._held = gap
-        return 0.0
 
-
-__all__ = ["GAPS", "LATE", "NOT_SENT", "Pacer"]
+__all__ = ["GAPS", "LATE", "LATE_TOLERANCE", "NOT_SENT", "Pacer"]

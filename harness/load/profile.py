@@ -88,6 +88,7 @@ class Profile:
     shapes: Mapping[str, Shape]
     mixes: Mapping[str, Mapping[str, float]]
     gaps: str = "jittered"  # the open model's gap distribution
+    max_in_flight: int = 64  # the open model's cap of dossiers in flight per user
     mix_lines: Mapping[str, str] = field(default_factory=dict)  # mix -> "file:line"
 
     def shape(self, name: str) -> Shape:
@@ -203,6 +204,24 @@ def _number(doc: Mapping[str, Any], key: str, where: str, path: Path) -> float:
     return float(value)
 
 
+MAX_IN_FLIGHT = 64
+"""``models.open.max_in_flight`` when the file leaves it out."""
+
+
+def _in_flight_cap(open_doc: Mapping[str, Any], path: Path) -> int:
+    """``models.open.max_in_flight``: a whole number of dossiers, 1 or more (default 64);
+    it bounds what one user has waiting for answers, so it must not be 0 or fractional."""
+    value: Any = open_doc.get("max_in_flight", MAX_IN_FLIGHT)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"{_at(path, open_doc)}: models.open.max_in_flight must be a whole number of "
+            f"dossiers, 1 or more (got {value!r})",
+            hint=f"the dossiers one open-model user may have waiting for an answer at once; "
+            f"leave it out for {MAX_IN_FLIGHT}",
+        )
+    return value
+
+
 def _points(spec: Mapping[str, Any], name: str, path: Path) -> tuple[tuple[float, float], ...]:
     where = f"{_at(path, spec)}: shape {name!r}"
     raw = spec.get("points")
@@ -268,6 +287,7 @@ def load_profile(directory: Path | None = None) -> Profile:
         raise ConfigError(
             f"{_at(path, open_doc)}: models.open.gaps must be jittered or poisson, not {gaps!r}"
         )
+    max_in_flight = _in_flight_cap(open_doc, path)
     feed_doc = _section(doc, "feed", path)
     feed = FeedSettings(
         interval=_number(feed_doc, "interval", "feed", path),
@@ -289,7 +309,7 @@ def load_profile(directory: Path | None = None) -> Profile:
         shapes[str(name)] = Shape(str(name), str(spec.get("title", name)), mix, points)
     if not shapes:
         raise ConfigError(f"{_at(path, doc)}: shapes: no shape defined")
-    return Profile(base, models, feed, shapes, mixes, gaps, mix_lines)
+    return Profile(base, models, feed, shapes, mixes, gaps, max_in_flight, mix_lines)
 
 
 def mix_for_catalog(
@@ -307,6 +327,7 @@ def mix_for_catalog(
 
 
 __all__ = [
+    "MAX_IN_FLIGHT",
     "MODELS",
     "Base",
     "FeedSettings",

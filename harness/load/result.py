@@ -36,7 +36,8 @@ from harness.load.levels import (
     count_text,
     run_verdict,
 )
-from harness.load.pacing import LATE, NOT_SENT
+from harness.load.pacing import LATE, LATE_TOLERANCE, NOT_SENT
+from harness.load.profile import MAX_IN_FLIGHT
 from harness.load.stats import RequestFailure
 from harness.reporting import CaseResult, Outcome, ReportBundle
 
@@ -246,10 +247,15 @@ def lifecycle_note(clock_speed: float) -> str:
 
 
 def dossier_account(
-    counts: Mapping[str, int], scheduled: float, asked: float, model: str = "open"
+    counts: Mapping[str, int],
+    scheduled: float,
+    asked: float,
+    model: str = "open",
+    cap: int = MAX_IN_FLIGHT,
 ) -> str:
     """Where the scheduled dossiers went, every one accounted for: scheduled = accepted +
-    rejected + abandoned + in flight at stop + not sent (+ the difference left to chance)."""
+    rejected + abandoned + in flight at stop + not sent (+ the difference left to chance).
+    ``cap``: the open model's in-flight cap per user, the one reason an arrival is not sent."""
     parts = [
         f"{counts.get(ACCEPTED, 0):,} accepted",
         f"{counts.get(REJECTED, 0):,} rejected",
@@ -261,8 +267,8 @@ def dossier_account(
     not_sent = counts.get(NOT_SENT, 0)
     if model == "open":
         parts.append(
-            f"{not_sent:,} not sent (users busy: a user sends one dossier at a time, and these "
-            "came due while it waited for an answer)"
+            f"{not_sent:,} not sent (in-flight cap: each arrival is sent at its time, but these "
+            f"came while their user already had {cap:,} dossiers waiting for an answer)"
         )
     rest = round(scheduled - sent - not_sent)
     why = (
@@ -279,7 +285,10 @@ def dossier_account(
     if grace := counts.get(ANSWERED_IN_GRACE, 0):
         text += f"; {grace:,} of those answered were in flight at the end and answered in the grace"
     if late := counts.get(LATE, 0):
-        text += f"; {late:,} of those sent started late (their user was still busy when due)"
+        text += (
+            f"; {late:,} of those sent started late (more than {LATE_TOLERANCE:g} s after their "
+            "arrival time: the generator fell behind its schedule, e.g. short of CPU)"
+        )
     return text + f"; {counts.get('retries', 0):,} retries"
 
 

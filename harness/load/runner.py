@@ -659,7 +659,11 @@ def _finish(
     failures = read_failures(directory / f"{STATS_PREFIX}_failures.csv")
     facts |= {
         "dossiers": dossier_account(
-            counts, plan.scheduled_dossiers, plan.expected_dossiers, plan.model
+            counts,
+            plan.scheduled_dossiers,
+            plan.expected_dossiers,
+            plan.model,
+            plan.profile.max_in_flight,
         ),
         FAILURES: failure_account(failures),
         "feed messages": feed_account(counts, shared=request.shares_ivans),

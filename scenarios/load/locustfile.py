@@ -43,6 +43,7 @@ from harness.load import (
     load_profile,
     parse_tokens,
 )
+from harness.load.arrivals import OpenArrivals
 from harness.load.ivan import ANSWERED_IN_GRACE, STOPPED, FeedEndUnknown, locust_stopping
 
 READY = "bhxh_ready"
@@ -72,6 +73,7 @@ class Process:
     feed: tuple[FeedReader, FastHttpSession, gevent.pool.Pool] | None = None  # to count at stop
     interval = 0.0
     gaps = "jittered"
+    max_in_flight = 1  # the open model's cap of dossiers in flight per user
     draining = False  # the duration is over: in-flight dossiers finish, none starts
     shape_began = False  # the shape ticked once: a SIGTERM from then on ends it gently
 
@@ -169,6 +171,9 @@ def _start(environment: Any, **_kw: Any) -> None:
     profile = load_profile(settings.profile_path)
     STATE.interval = profile.per_user_interval(plan.model) if plan.model != "max" else 0.0
     STATE.gaps = profile.gaps
+    if plan.model == "open":  # one connection per dossier in flight: none waits for one
+        STATE.max_in_flight = profile.max_in_flight
+        IvanUser.concurrency = max(FastHttpUser.concurrency, profile.max_in_flight)
     weights = profile.mix(settings.mix or plan.shape.mix)
     pool = load_or_build(
         Path(settings.pool_dir) if settings.pool_dir else None,
@@ -254,7 +259,8 @@ def _count_left(reader: FeedReader, quiet: FastHttpSession, acks: gevent.pool.Po
 
 
 class IvanUser(FastHttpUser):
-    """One of the I-VAN's concurrent relays: a dossier per task, paced by the model."""
+    """One of the I-VAN's concurrent relays: a dossier per task, paced by the model; in the
+    open model each dossier runs on its own greenlet, so the task only starts it."""
 
     network_timeout = 30.0
     connection_timeout = 10.0
@@ -273,7 +279,27 @@ class IvanUser(FastHttpUser):
             trivial=settings.payload == "trivial",
             stopping=lambda: STATE.draining or locust_stopping(self.client),
         )
+        self.arrivals: OpenArrivals | None = None
+        if settings.plan().model == "open":
+            self.arrivals = OpenArrivals(
+                self.pacer,
+                STATE.max_in_flight,
+                STATE.log,
+                stopping=lambda: STATE.draining or locust_stopping(self.client),
+                on_error=self._report,
+            )
         self.first: float | None = self.pacer.first_delay()
+
+    def on_stop(self) -> None:
+        """Dossiers in flight get the stop grace to be answered, then are cut off."""
+        if self.arrivals is not None and STATE.settings is not None:
+            self.arrivals.stop(STATE.settings.grace)
+
+    def _report(self, exc: Exception) -> None:
+        """A dossier's greenlet failed: a user error, as locust reports a failed task."""
+        self.environment.events.user_error.fire(
+            user_instance=self, exception=exc, tb=exc.__traceback__
+        )
 
     def wait_time(self) -> float:
         """The first arrival's delay, then the model's waits; none once the run drains
@@ -287,7 +313,14 @@ class IvanUser(FastHttpUser):
     def submit(self) -> None:
         if self.first is not None:
             self.wait()  # as locust waits: a stop meanwhile ends the user, no grace needed
+        if self.arrivals is not None:
+            self.arrivals.dispatch(self._send)
+            return
         self.pacer.started()
+        self._send()
+
+    def _send(self) -> None:
+        """One dossier, to its final answer (counted answered in the grace after the end)."""
         if self.submitter.submit() != STOPPED and STATE.draining:
             STATE.log.count(ANSWERED_IN_GRACE)
 
