@@ -59,7 +59,7 @@ def _health(gw: Gateway, up: bool) -> dict[str, Any]:
         "clock_speed": gw.clock.speed,  # lets a load test convert real time to simulated
         "clock_limit": iso(LATEST),  # where simulated time stops
         "clock_stopped": gw.clock.stopped,  # True once there: POST /admin/reset
-        "workers": gw.config.workers,  # the fault log is per worker
+        "workers": gw.config.workers,
     }
 
 

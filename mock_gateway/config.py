@@ -60,7 +60,7 @@ class GatewayConfig:
     core_threads: int = 0  # threads running the core per worker; 0: on the event loop
     metrics_dir: str | None = None  # workers of one server share /metrics through it
     reports_directory: str | None = None  # suite runs shown at /dashboard/runs; None: reports/
-    workers: int = 1  # processes serving (reported by /healthz; the fault log is per worker)
+    workers: int = 1  # processes serving (reported by /healthz)
     client_timeout: float = 30.0  # real seconds to send a request head, or to pause mid-body
 
     def __post_init__(self) -> None:

@@ -1,11 +1,17 @@
-"""A fault hook's ``skip`` and ``times``: counted in this process, or once for every
-worker of a store, so ``--workers N`` does not multiply a burst or a reset."""
+"""A fault hook's counts: ``skip``, ``times``, its hits and a burst window's start, kept
+in this process or once for every worker of a store, so ``--workers N`` neither
+multiplies a burst or a reset nor shows each worker's share of the hits."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from mock_gateway import fault_store
+from mock_gateway.fault_journal import FaultJournal
 from mock_gateway.store import Store
+
+Moment = tuple[float, float]
+"""Real and simulated epoch seconds."""
 
 
 class LocalBudget:
@@ -15,6 +21,7 @@ class LocalBudget:
     def __init__(self, skip: int, times: int | None) -> None:
         self.skip, self.times = skip, times
         self.seen = self.used = 0
+        self.opened: Moment | None = None
 
     def skipped(self) -> bool:
         """Count a matching request; True while it is one of the first ``skip``."""
@@ -30,15 +37,31 @@ class LocalBudget:
         self.used += 1
         return True
 
+    def tally(self) -> None:
+        """Count a hit :meth:`claim` did not take (a window's, a maintenance's): the
+        hook's own count is the whole of it here."""
+
     def hits(self) -> int | None:
-        """Hits counted against ``times`` by every worker (None: not counted here)."""
+        """Every worker's hits (None: only this process's, the hook's own count)."""
         return None
+
+    def window(self) -> Moment | None:
+        """When the hook's burst window opened (None: not yet)."""
+        return self.opened
+
+    def open_window(self, at: Moment) -> Moment:
+        """Open the burst window at ``at`` unless it is open; returns when it opened."""
+        if self.opened is None:
+            self.opened = at
+        return self.opened
 
 
 class SharedBudget(LocalBudget):
-    """A hook's ``skip`` and ``times`` counted once for every worker of the store, so
-    ``--workers N`` does not multiply them; each count is one atomic statement, and a
-    worker stops writing once the skip is behind it and when the hits are all taken.
+    """A hook's counts kept once for every worker of the store, so ``--workers N`` does
+    not multiply them: ``skip`` and ``times`` with one atomic statement each (a worker
+    stops writing once the skip is behind it and when the hits are all taken), other hits
+    in batches (:class:`~mock_gateway.fault_journal.FaultJournal`), and the moment the
+    first worker opened a burst window, which every other one reads.
 
     A store that fails (``on_error``, which says so) lets the request through unhit.
     """
@@ -49,10 +72,11 @@ class SharedBudget(LocalBudget):
         times: int | None,
         where: tuple[Store, int, int],
         on_error: Callable[[Exception], None],
+        journal: FaultJournal,
     ) -> None:
         super().__init__(skip, times)
         self.store, self.plan, self.hook = where
-        self.on_error = on_error
+        self.on_error, self.journal = on_error, journal
         self.past_skip = skip == 0
         self.gone = times == 0
 
@@ -72,6 +96,7 @@ class SharedBudget(LocalBudget):
 
     def claim(self) -> bool:
         if self.times is None:
+            self.tally()
             return True
         try:
             used = self.store.claim_fault_hit(self.plan, self.hook, self.times)
@@ -81,10 +106,31 @@ class SharedBudget(LocalBudget):
         self.gone = used is None or used >= self.times
         return used is not None
 
-    def hits(self) -> int | None:
-        if self.times is None:
-            return None
-        return self.store.fault_hits(self.plan).get(self.hook, 0)
+    def tally(self) -> None:
+        self.journal.hit(self.plan, self.hook)
+
+    def hits(self) -> int:
+        """Hits taken from ``times`` plus the others every worker wrote (this one's own are
+        written first by :meth:`~mock_gateway.faulty_app.FaultyGateway.state`)."""
+        claimed = self.store.fault_hits(self.plan).get(self.hook, 0) if self.times else 0
+        return claimed + fault_store.hook_hits(self.store, self.plan).get(self.hook, 0)
+
+    def window(self) -> Moment | None:
+        if self.opened is None:  # another worker may have opened it since
+            try:
+                self.opened = fault_store.window(self.store, (self.plan, self.hook))
+            except Exception as exc:  # as if not open: fire() decides, and fails alike
+                self.on_error(exc)
+        return self.opened
+
+    def open_window(self, at: Moment) -> Moment:
+        if self.opened is None:
+            try:
+                self.opened = fault_store.open_window(self.store, (self.plan, self.hook), *at)
+            except Exception as exc:  # this worker's window at least
+                self.on_error(exc)
+                self.opened = at
+        return self.opened
 
 
-__all__ = ["LocalBudget", "SharedBudget"]
+__all__ = ["LocalBudget", "Moment", "SharedBudget"]

@@ -5,9 +5,9 @@ the store's ``settings`` table, where one worker publishes it and every other wo
 the same database adopts it (:class:`mock_gateway.faulty_app.FaultyGateway` looks at most
 every :data:`PLAN_POLL_SECONDS`, when it answers a request). The row carries the simulated
 moment the plan was set, so every worker counts a maintenance window from it, and the
-``skip``/``times`` budgets of its hooks are counted in the store
-(:class:`mock_gateway.fault_budget.SharedBudget`),
-so ``--workers N`` does not multiply them.
+``skip``/``times`` budgets of its hooks, their hits and a burst's window are kept in the
+store (:class:`mock_gateway.fault_budget.SharedBudget`), so ``--workers N`` neither
+multiplies nor divides them.
 """
 
 from __future__ import annotations
@@ -289,7 +289,8 @@ def published_plan(text: str) -> tuple[list[FaultSpec], int | None, float | None
 def publish_plan(store: Store, specs: list[FaultSpec], seed: int, at: float | None = None) -> int:
     """Make ``specs`` the plan of every gateway worker on ``store``; returns its version.
 
-    The counts of older plans' budgets are dropped: every worker adopts this one.
+    The counts (budgets, hits, windows) of older plans are dropped: every worker adopts
+    this one.
     """
     version = store.publish_setting(PLAN_SETTING, plan_json(specs, seed, at))
     store.forget_fault_budgets(version)

@@ -78,20 +78,20 @@ class Fault:
         self.hits = 0  # what this worker hit
         self.budget: LocalBudget = LocalBudget(self.skip, self.times)
 
-    @property
-    def budgeted(self) -> bool:
-        """Whether ``skip`` or ``times`` limits the hook: only then do workers share counts
-        (:meth:`share`); a hook without a budget costs no database write."""
-        return self.fires and (self.skip > 0 or self.times is not None)
-
     def share(self, budget: LocalBudget) -> None:
-        """Count ``skip`` and ``times`` in ``budget`` (one every worker shares)."""
+        """Count ``skip``, ``times``, hits and a window in ``budget`` (one every worker
+        shares)."""
         self.budget = budget
 
     def reported_hits(self) -> int:
-        """The hits ``GET /admin/faults`` shows: every worker's for a shared ``times``."""
+        """The hits ``GET /admin/faults`` shows: every worker's for a shared plan."""
         shared = self.budget.hits()
         return self.hits if shared is None else shared
+
+    def hit(self) -> None:
+        """Count a hit not decided by :meth:`fire` (a window's, a maintenance's)."""
+        self.hits += 1
+        self.budget.tally()
 
     def acts_on(self, params: HookParams) -> tuple[Route, ...] | None:
         """The routes this hook can act on (None: any); a plan aiming elsewhere is refused."""
@@ -171,7 +171,9 @@ class Unavailable(Fault):
 
     A window closes after ``window`` real seconds or as soon as the simulated clock has
     moved that far, so a client that comes back "30 simulated minutes later" (one step of
-    a suite's fast-forward) finds the burst over, as it would in real life.
+    a suite's fast-forward) finds the burst over, as it would in real life. It is one for
+    every worker: the first hit of any opens it (its budget keeps the moment, wall-clock
+    time since workers share no monotonic clock), and once closed the burst is over.
     """
 
     kind = "unavailable"
@@ -180,22 +182,26 @@ class Unavailable(Fault):
         super().__init__(*args)
         self.window = self.params.optional_number("window")
         self.retry_after = self.params.optional_number("retry_after")
-        self.until: tuple[float, float] | None = None  # (monotonic, simulated) end
 
-    def reported_hits(self) -> int:
-        """A window's hits are this worker's: each worker keeps its own window open."""
-        return self.hits if self.window is not None else super().reported_hits()
+    def refuses(self, sim: float) -> bool:
+        """Whether the burst takes this request: a hit of ``times``, or one inside the
+        window, which the first hit opens and which, once closed, never opens again."""
+        if self.window is None:
+            return self.fire()
+        opened = self.budget.window()
+        if opened is None:
+            if not self.fire():
+                return False
+            self.budget.open_window((time.time(), sim))
+            return True
+        if time.time() >= opened[0] + self.window or sim >= opened[1] + self.window:
+            return False
+        self.hit()
+        return True
 
     def gate(self, request: Req, host: FaultHost) -> Resp | None:
-        now, sim = time.monotonic(), host.sim_now()
-        if self.until is not None:  # a window burst: on until it closes, then done
-            if now >= self.until[0] or sim >= self.until[1]:
-                return None
-            self.hits += 1
-        elif not self.fire():
+        if not self.refuses(host.sim_now()):
             return None
-        elif self.window is not None:
-            self.until = (now + self.window, sim + self.window)
         retry_after = self.retry_after  # real seconds, as given: see fixtures/faults/README.md
         shown = "no Retry-After" if retry_after is None else f"Retry-After: {retry_after:g}"
         host.event(self, request, f"refused 503 SRV-001 ({shown}) before the core")
@@ -230,7 +236,7 @@ class Maintenance(Fault):
         elapsed = host.sim_now() - self.activated
         if not start <= elapsed < end:
             return None
-        self.hits += 1
+        self.hit()
         left = end - elapsed
         wait = real_seconds(left, host.gateway.clock.speed)
         said = f"Retry-After {wait} s ({math.ceil(left)} simulated s left)"
@@ -322,6 +328,10 @@ class Rollover(Fault):
 
     def matches(self, request: Req) -> bool:
         return False
+
+    def reported_hits(self) -> int:
+        """1 while active, on every worker alike: it hits no request."""
+        return self.hits
 
     def prepare(self, pki: TestPKI) -> None:
         from mock_gateway.messages import MessageSigner

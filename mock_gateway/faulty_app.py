@@ -25,7 +25,6 @@ import logging
 import os
 import threading
 import time
-from collections import deque
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -39,6 +38,8 @@ from mock_gateway.core import Gateway
 from mock_gateway.exchange import Exchange, GatewayRequest, GatewayResponse
 from mock_gateway.fault_asgi import FaultMiddleware
 from mock_gateway.fault_budget import SharedBudget
+from mock_gateway.fault_journal import FaultJournal
+from mock_gateway.fault_log import FaultLog
 from mock_gateway.fault_plan import (
     PLAN_SETTING,
     FaultSpec,
@@ -71,8 +72,9 @@ class FaultyGateway:
     it before the first request it answers :data:`fault_plan.PLAN_POLL_SECONDS` or more
     after its last look (and before answering ``GET /admin/faults``, so that never shows
     a plan already replaced), counting a maintenance window from that same moment. A
-    hook's ``skip`` and ``times`` are spent once for all workers (counted in the store);
-    other hit counts and the fault event log stay per worker. The admin routes are the
+    hook's ``skip`` and ``times`` are spent once for all workers, its hits, a burst's
+    window and the fault event log are theirs too (all in the store; hits and events
+    written in batches, :mod:`mock_gateway.fault_journal`). The admin routes are the
     :data:`~mock_gateway.routes.Layer.FAULTS` entries of the route table, so the OpenAPI
     document and the 405s' ``Allow`` come from it.
     """
@@ -94,8 +96,8 @@ class FaultyGateway:
         self.specs: list[FaultSpec] = []
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
-        self._events: deque[dict[str, Any]] = deque(maxlen=20_000)
-        self._sequence = 0
+        self._log = FaultLog()
+        self._journal = FaultJournal(gateway.store, self._lost, lambda: gateway.closed)
         self._ivans = {token: ivan for ivan, token in gateway.config.ivan_tokens.items()}
         self._plan_version = 0
         published = gateway.store.setting(PLAN_SETTING)
@@ -133,15 +135,14 @@ class FaultyGateway:
     def _install(
         self, specs: list[FaultSpec], seed: int, built: list[Fault], version: int | None
     ) -> None:
-        """Make ``built`` the active faults; with a ``version``, budgets are shared."""
+        """Make ``built`` the active faults; with a ``version``, their counts and the
+        event log are every worker's."""
         if version is not None:
-            where = self.gateway.store
+            store, journal = self.gateway.store, self._journal
             for hook, fault in enumerate(built):
-                if fault.budgeted:
-                    budget = SharedBudget(
-                        fault.skip, fault.times, (where, version, hook), self._lost
-                    )
-                    fault.share(budget)
+                where = (store, version, hook)
+                fault.share(SharedBudget(fault.skip, fault.times, where, self._lost, journal))
+            self._log.share(journal)
         with self._lock:
             for fault in reversed(self._faults):
                 fault.deactivate(self)
@@ -152,9 +153,9 @@ class FaultyGateway:
                 self._plan_version = version
 
     def _lost(self, exc: Exception) -> None:
-        """A fault budget the store could not count: warned about once, like the core."""
+        """A fault count or event the store could not keep: warned about once, like the core."""
         if not self.gateway.outage.caught(exc):
-            log.error("could not count a fault's budget in the store: %s", exc)
+            log.error("could not count a fault or log its event in the store: %s", exc)
 
     def clear(self) -> None:
         self.set_plan([])
@@ -220,26 +221,23 @@ class FaultyGateway:
 
     def event(self, fault: Fault, request: GatewayRequest, action: str) -> None:
         """Log what a fault did: kept for ``/admin/faults/log`` and sent to ``logging``."""
-        with self._lock:
-            self._sequence += 1
-            entry = {
-                "seq": self._sequence,
-                "at": iso(datetime.now(UTC)),
-                "sim": iso(self.gateway.clock.now()),
-                "profile": fault.profile,
-                "kind": fault.kind,
-                "ivan": self.ivan_of(request) or "",
-                "method": request.method,
-                "path": request.path,
-                "message_id": request.header("x-message-id") or "",
-                "action": action,
-            }
-            self._events.append(entry)
+        entry = {
+            "at": iso(datetime.now(UTC)),
+            "sim": iso(self.gateway.clock.now()),
+            "profile": fault.profile,
+            "kind": fault.kind,
+            "ivan": self.ivan_of(request) or "",
+            "method": request.method,
+            "path": request.path,
+            "message_id": request.header("x-message-id") or "",
+            "action": action,
+        }
+        self._log.append(entry)
         log.info("fault %(profile)s/%(kind)s %(method)s %(path)s: %(action)s", entry)
 
     def events(self, after: int = 0) -> list[dict[str, Any]]:
-        with self._lock:
-            return [e for e in self._events if e["seq"] > after]
+        """The fault events after seq ``after``: every worker's when the plan is shared."""
+        return self._log.after(after)
 
     def ivan_of(self, request: GatewayRequest) -> str | None:
         scheme, _, token = (request.header("authorization") or "").partition(" ")
@@ -340,8 +338,10 @@ class FaultyGateway:
         with self._lock:
             faults = list(self._faults)
             state = {"seed": self.seed, "active": [s.to_dict() for s in self.specs]}
-            events = self._sequence
-        # a shared budget's hits are read from the store, outside the lock requests take
+        # shared counts are read from the store (this worker's written first), outside the
+        # lock requests take
+        self._journal.flush()
+        events = self._log.count()
         hits = [{"profile": f.profile, "kind": f.kind, "hits": f.reported_hits()} for f in faults]
         state |= {"hits": hits, "events": events}
         known = {n: {"description": p.description, "params": p.params} for n, p in items}

@@ -295,8 +295,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "description": "A JSON object: status, database (reachable now), environment, "
             "catalogs, simulated_time, clock_speed (simulated seconds per real second), "
             f"clock_limit (where simulated time stops, {iso(LATEST)}), clock_stopped (true "
-            "once there; POST /admin/reset restarts it) and workers (processes serving: "
-            "the fault log, and hits of hooks without a budget, are per worker). While the "
+            "once there; POST /admin/reset restarts it) and workers (processes serving). "
+            "While the "
             "database is unreachable it is 503 with the same object, status unavailable and "
             "database false (simulated_time as this worker last read it), and Retry-After; a fault "
             "plan's 503 or a gateway stopping is the usual signed XML.",
@@ -393,8 +393,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "operationId": "admin_faults",
             "summary": "The active fault plan, hits per hook, and every known profile",
             "description": "Answered by the fault layer (bhxh-harness serve). The plan shown "
-            "is the one published to every worker; hits and events count this worker's. "
-            + _NO_LAYER,
+            "is the one published to every worker; hits and events count every worker's "
+            "(another worker's up to 0.1 s late). " + _NO_LAYER,
             "security": _ADMIN,
             "responses": _answers(
                 "The plan", "200", "application/json", "401", "403", "404", notes=_FAULT_NOTES
@@ -442,7 +442,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/admin/faults/log": {
         "get": {
             "operationId": "admin_faults_log",
-            "summary": "What each fault did on this worker, as JSON lines",
+            "summary": "What each fault did, on every worker, as JSON lines",
             "description": "One object per event (seq, at, sim, profile, kind, ivan, method, "
             "path, message_id, action); ask again with after= the last seq. " + _NO_LAYER,
             "security": _ADMIN,

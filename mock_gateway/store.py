@@ -36,7 +36,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from harness.errors import ConfigError
-from mock_gateway import pgsql, schema
+from mock_gateway import fault_store, pgsql, schema
 from mock_gateway.clock import ClockState
 from mock_gateway.commit import GroupCommit, IntakeSQL
 from mock_gateway.outage import quiet_pool_log
@@ -518,10 +518,10 @@ class Store:
         return {int(hook): int(used) for hook, used in rows}
 
     def forget_fault_budgets(self, before: int) -> None:
-        """Drop the counts of plans older than ``before``: no worker runs them any more."""
-        t = schema.fault_budgets
+        """Drop the counts, hits and windows of plans older than ``before``: unused now."""
         with self.write() as conn:
-            conn.execute(delete(t).where(t.c.plan < before))
+            for t in (schema.fault_budgets, fault_store.fault_hooks):
+                conn.execute(delete(t).where(t.c.plan < before))
 
     # -- clock ----------------------------------------------------------------------------
 

@@ -104,15 +104,16 @@ class RunStart:
 
 def refuse_several_workers(gateway: CertGateway) -> None:
     """Stop before the first case when more than one worker process serves the gateway:
-    each keeps its own fault counts and fault-event log and picks a new fault plan up on
-    its own, so a case would judge faults another worker did or did not apply (four runs
-    of the reference I-VAN against ``--workers 2`` gave four different verdicts)."""
+    each draws its own chance faults and writes its fault hits and events to the store in
+    0.1 s batches, so a case would judge faults another worker applied a moment later (four
+    runs of the reference I-VAN against ``--workers 2`` gave four different verdicts, when
+    each worker also kept its own log)."""
     workers = gateway.worker_count()
     if workers > 1:
         raise ConfigError(
             f"the gateway at {gateway.url} is served by {workers} worker processes; a "
-            "certification run needs one: the fault plan is shared, but each worker counts "
-            "its own fault hits and keeps its own fault log",
+            "certification run needs one: the fault plan and log are shared, but each worker "
+            "draws its own chance faults and writes what they did in 0.1 s batches",
             hint="serve the gateway for certification with --workers 1 "
             "(bhxh-harness serve --workers 1 --port ... --database-url ...)",
         )

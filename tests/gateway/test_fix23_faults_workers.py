@@ -3,12 +3,13 @@ Retry-After on every worker, and ``burst-503:count=2`` refuses two requests, not
 worker. Before, a worker counted the window from when it adopted the plan (its first
 request after the PUT, or its start) and kept its own budget.
 
-A worker is told apart by its fault event count (``GET /admin/faults`` ``events``, kept
-per worker): a fresh connection that finds none has reached the worker that logged none.
+Requests go to a known worker through ``tests.serve_workers.one_per_worker``: the fault
+event count no longer tells workers apart, it is every worker's.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from harness.signing import TestPKI
 from mock_gateway import workers
 from mock_gateway.testing import ServerProcess
 from tests.postgres import fresh_store_url
+from tests.serve_workers import Worker, one_per_worker
 
 pytestmark = pytest.mark.skipif(not workers.supported(), reason="SO_REUSEPORT balancing is Linux")
 
@@ -43,16 +45,6 @@ def state(session: requests.Session, server: ServerProcess) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text[:300]
     result: dict[str, Any] = answer.json()
     return result
-
-
-def other_worker(server: ServerProcess) -> requests.Session:
-    """A keep-alive session on the worker that logged no fault event yet."""
-    for _ in range(60):
-        session = requests.Session()
-        if state(session, server)["events"] == 0:
-            return session
-        session.close()
-    raise AssertionError("no connection reached the other worker")
 
 
 def retry_after(session: requests.Session, server: ServerProcess) -> str | None:
@@ -89,17 +81,25 @@ def test_a_window_put_on_one_worker_is_counted_from_then_by_both(
     tmp_path: Path, pki: TestPKI
 ) -> None:
     del pki
-    with ServerProcess(tmp_path / "gateway.sqlite3", workers=2) as server:
-        first = requests.Session()
-        spec = {"spec": "maintenance:start=0,duration=600"}
-        assert first.put(f"{server.url}/admin/faults", headers=ADMIN, json=spec).ok
-        assert retry_after(first, server) == "600"  # and this worker has logged an event
-        advance(first, server, 300)
-        second = other_worker(server)  # it adopts the plan now, 300 s after the PUT
-        assert [retry_after(s, server) for s in (second, first)] == ["300", "300"]
-        advance(first, server, 400)
-        for session in (first, second):
-            assert session.get(f"{server.url}/api/v1/catalog", headers=IVAN).status_code == 200
+    server = ServerProcess(tmp_path / "gateway.sqlite3", workers=2)
+    with server, one_per_worker(server) as (first, second):
+        body = json.dumps({"spec": "maintenance:start=0,duration=600"}).encode()
+        put = {**ADMIN, "Content-Type": "application/json"}
+        assert first.call("PUT", "/admin/faults", put, body)[0] == 200
+        assert said_retry_after(first) == "600"
+        assert first.call("POST", "/admin/clock/advance?seconds=300", ADMIN)[0] == 200
+        time.sleep(CLOCK_SYNC)
+        # the second worker adopts the plan now, 300 s after the PUT
+        assert [said_retry_after(w) for w in (second, first)] == ["300", "300"]
+        assert first.call("POST", "/admin/clock/advance?seconds=400", ADMIN)[0] == 200
+        time.sleep(CLOCK_SYNC)
+        assert [w.call("GET", "/api/v1/catalog", IVAN)[0] for w in (first, second)] == [200, 200]
+
+
+def said_retry_after(worker: Worker) -> str | None:
+    status, headers, body = worker.call("GET", "/api/v1/catalog", IVAN)
+    assert status == 503, body[:300]
+    return str(headers["Retry-After"]) if "Retry-After" in headers else None
 
 
 def test_a_restarted_worker_keeps_the_start_plan_s_moment(tmp_path: Path, pki: TestPKI) -> None:
