@@ -24,7 +24,7 @@ import secrets
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,7 @@ class Gateway:
             MetricsShare(Path(cfg.metrics_dir), self.metrics) if cfg.metrics_dir else None
         )
         self.closed = False  # a session still wired to it must not get a fake 500
+        self.on_close: list[Callable[[], None]] = []  # a layer's last writes, store still open
         self._tokens = [(token, ivan) for ivan, token in cfg.ivan_tokens.items()]
         self._catalog_xml = views.catalog(self.catalogs.catalogs)
         self._handlers: dict[str, Handler] = {}
@@ -206,7 +207,10 @@ class Gateway:
             self.metrics_share.start()
 
     def close(self) -> None:
-        """Stop threads, write pending traffic, release the database."""
+        """Stop threads, write pending traffic (and a layer's, ``on_close``), release the
+        database."""
+        for last_write in self.on_close:
+            last_write()
         self.closed = True
         self.processor.stop()
         self.outage.watched = False

@@ -98,6 +98,7 @@ class FaultyGateway:
         self._lock = threading.RLock()
         self._log = FaultLog()
         self._journal = FaultJournal(gateway.store, self._lost, lambda: gateway.closed)
+        gateway.on_close.append(self._journal.flush)  # a stopped worker's last batch
         self._ivans = {token: ivan for ivan, token in gateway.config.ivan_tokens.items()}
         self._plan_version = 0
         published = gateway.store.setting(PLAN_SETTING)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness.signing import TestPKI
+from mock_gateway import fault_store
 from mock_gateway.fault_plan import PLAN_SETTING, publish_plan
 from mock_gateway.faults import FAULT_HEADER
 from mock_gateway.faulty_app import FaultSpec, FaultyGateway
@@ -238,3 +239,18 @@ def test_maintenance_retry_after_is_simulated_seconds_on_a_frozen_clock(
     faulty.set_plan(MAINTENANCE)
     gw.advance(599.5)
     assert call(faulty, "GET", "/api/v1/catalog").headers["Retry-After"] == "1"
+
+
+def test_a_closing_worker_writes_its_last_batch(pki: TestPKI, tmp_path: Path) -> None:
+    """A worker stopped (SIGTERM closes the gateway) within 0.1 s of a hit keeps it."""
+    with InProcessGateway(pki=pki, directory=tmp_path) as gw:
+        worker = FaultyGateway(gw.gateway)
+        put_plan(worker, "latency:seconds=0.001")
+        version = gw.gateway.store.setting(PLAN_SETTING)
+        assert version is not None
+        assert FAULT_HEADER in call(worker, "GET", "/api/v1/catalog").headers
+    store = Store(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+    try:
+        assert sum(fault_store.hook_hits(store, version[0]).values()) == 1
+    finally:
+        store.close()
