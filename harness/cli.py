@@ -697,7 +697,7 @@ def dossier_defects(version: str | None, as_json: bool) -> None:
         codes = [code for code, p in catalog.procedures.items() if applies_in(catalog, p, d)]
         listed = f"all {every}" if len(codes) == every else ", ".join(codes) or "none"
         table.add_row(name, d.op, ", ".join(d.expect), listed)
-    console = Console(highlight=False)
+    console = Console(highlight=False, markup=False)  # a defect's text prints as written
     if not console.is_terminal:  # piped or redirected: one line a defect, for grep and cut
         console.width = 1000
     console.print(table)

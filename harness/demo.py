@@ -196,6 +196,7 @@ def run_demo(
 
 def _print(outcome: DemoOutcome, console: Console) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=outcome.bundle.info.title)
     for column in ("case", "procedure", "outcome", "detail"):
@@ -210,9 +211,12 @@ def _print(outcome: DemoOutcome, console: Console) -> None:
     console.print(table)
     summary = outcome.bundle.summary()
     console.print(
-        f"verdict: [bold]{outcome.bundle.verdict.value.upper()}[/bold] "
-        f"({summary['passed']}/{summary['total']} passed)\n"
-        f"report: {outcome.directory / 'index.html'}"
+        Text.assemble(
+            "verdict: ",
+            (outcome.bundle.verdict.value.upper(), "bold"),
+            f" ({summary['passed']}/{summary['total']} passed)\n",
+            f"report: {outcome.directory / 'index.html'}",
+        )
     )
 
 
@@ -235,7 +239,7 @@ def demo(catalog_version: str | None, seed: int, out: str | None) -> None:
     """
     from rich.console import Console
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, markup=False)  # messages and paths print as written
     try:
         with console.status("running the demo (gateway on 127.0.0.1, SQLite)…"):
             outcome = run_demo(catalog_version, seed, Path(out) if out is not None else None)

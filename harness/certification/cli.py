@@ -12,6 +12,7 @@ import contextlib
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -23,6 +24,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from harness.cli_exits import exits_on_errors
 from harness.cli_types import NAME, SECONDS, TOKEN
@@ -30,13 +32,24 @@ from harness.errors import HarnessError, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.tls import verify_option
 
+if TYPE_CHECKING:
+    from harness.reporting import ReportBundle
+
 
 def _options(values: tuple[str, ...]) -> dict[str, str]:
-    options = {}
+    """``--adapter-option KEY=VALUE`` as a mapping; a key given twice is refused, since
+    silently keeping the last would run another command than the one the user checked."""
+    options: dict[str, str] = {}
     for value in values:
         key, sep, rest = value.partition("=")
         if not sep:
             raise click.BadParameter(f"{value!r} is not KEY=VALUE", param_hint="--adapter-option")
+        if key.strip() in options:
+            raise click.BadParameter(
+                f"{key.strip()}= is given twice ({options[key.strip()]!r} and {rest!r}); "
+                "keep the one you mean",
+                param_hint="--adapter-option",
+            )
         options[key.strip()] = rest
     return options
 
@@ -168,6 +181,8 @@ def certify(
     (what ran passed, but a case was skipped: the adapter lacks an operation, or the
     gateway has no fault injection), or the gateway stopped answering during the run.
     A run stopped halfway reports the cases that finished, the others as skipped.
+    A run narrowed by --case or --procedures is reported as a partial run (results.json
+    "scope": "partial", with what it left out): its verdict certifies nothing.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -175,10 +190,17 @@ def certify(
         raise click.UsageError("--adapter is required", ctx)
     from harness.certification.adapters import resolve_adapter
     from harness.certification.runner import run_certification
-    from harness.certification.verdict import EXIT_CODES, INCOMPLETE, certification_verdict
+    from harness.certification.verdict import (
+        EXIT_CODES,
+        INCOMPLETE,
+        SCOPE_KEY,
+        certification_verdict,
+    )
     from harness.reporting import bundle_digest
 
-    console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
+    # a CI log keeps whole lines; markup off: case messages hold the adapter's stderr and
+    # code hints ("[main] ERROR", "return [Relay(...)]"), which must print as written
+    console = Console(highlight=False, soft_wrap=True, markup=False)
     tokens = {"ivan": ivan}
     tokens |= {"token": ivan_token} if ivan_token else {}
     tokens |= {"admin_token": admin_token} if admin_token else {}
@@ -212,29 +234,49 @@ def certify(
             except HarnessError:  # the error itself is printed next
                 folder.say_partial(console)
                 raise
-    for case in bundle.cases:
-        if case.outcome.value in ("failed", "error"):
-            console.print(f"[red]{case.outcome.value.upper()}[/red] {case.case_id}: {case.message}")
-            console.print(f"    requirement: {case.requirement}\n    reproduce: {case.reproduce}")
-        elif case.outcome.value == "skipped":
-            console.print(f"[yellow]SKIPPED[/yellow] {case.case_id}: {case.message}")
+    _say_cases(console, bundle)
     if "catalog check" in bundle.info.meta:  # a gateway that does not list its catalogs
-        console.print(f"note: {bundle.info.meta['catalog check']}", markup=False)
+        console.print(f"note: {bundle.info.meta['catalog check']}")
     summary = bundle.summary()
     verdict = certification_verdict(bundle)
-    console.print(
-        f"verdict: [bold]{verdict.upper()}[/bold] ({summary['passed']} passed, "
-        f"{summary['failed']} failed, {summary['error']} errors, {summary['skipped']} skipped)\n"
-        f"report: {bundle.directory / 'index.html'}\n"
-        f"digest: {bundle_digest(bundle.directory)} (publish it; `certify verify "
-        "--digest` checks a copy against it)"
+    counts = (
+        f" ({summary['passed']} passed, {summary['failed']} failed, {summary['error']} errors, "
+        f"{summary['skipped']} skipped)"
     )
+    partial = bundle.info.meta.get(SCOPE_KEY)
+    counts += " — PARTIAL RUN, not a certification" if partial else ""
+    console.print(Text.assemble("verdict: ", (verdict.upper(), "bold"), counts))
+    console.print(f"report: {bundle.directory / 'index.html'}")
+    if partial:  # a developer's narrowed run: not an I-VAN's certification
+        console.print(f"{SCOPE_KEY}: {partial}")
+        console.print(
+            f"digest: {bundle_digest(bundle.directory)} (of this partial run: not a "
+            "certification to publish; run every case and procedure for that)"
+        )
+    else:
+        console.print(
+            f"digest: {bundle_digest(bundle.directory)} (publish it; `certify verify "
+            "--digest` checks a copy against it)"
+        )
     if verdict == INCOMPLETE:
         console.print(
             "not certified: the skipped cases above did not run; give the adapter what they "
             "need (or a gateway with fault injection) and run again"
         )
     sys.exit(EXIT_CODES.get(verdict, 1))
+
+
+def _say_cases(console: Console, bundle: ReportBundle) -> None:
+    """Each case that did not pass, its outcome coloured and its text as written."""
+    colours = {"failed": "red", "error": "red", "skipped": "yellow"}
+    for case in bundle.cases:
+        colour = colours.get(case.outcome.value)
+        if colour is None:
+            continue
+        word = (case.outcome.value.upper(), colour)
+        console.print(Text.assemble(word, f" {case.case_id}: {case.message}"))
+        if colour == "red":
+            console.print(f"    requirement: {case.requirement}\n    reproduce: {case.reproduce}")
 
 
 class _Folder:
@@ -263,7 +305,7 @@ class _Bar:
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),

@@ -41,6 +41,9 @@ DEFAULT_TIMEOUT = 120.0
 """Seconds a command may run without ``--adapter-option timeout=``."""
 KILL_WAIT = 5.0
 """Seconds to wait for a killed command's output pipes to close."""
+INTERPRETER = re.compile(r"(python|pypy|node|nodejs|ruby|perl|php|bash|sh|zsh)[\d.]*(\.exe)?")
+"""Programs that run the script named next (``python ./ivan.py``): a typo in that path is
+the interpreter's "No such file" in every case, so it is checked before the first."""
 
 
 def _tokens(template: str) -> list[str]:
@@ -134,6 +137,7 @@ class CommandAdapter(AdapterBase):
         otherwise fail every case with the same error."""
         super().start(context)
         for operation, template in self.templates.items():
+            self._check_script(operation, shlex.split(template))
             program = shlex.split(template)[0]
             if "{" in program:  # chosen per call by a placeholder
                 continue
@@ -150,6 +154,20 @@ class CommandAdapter(AdapterBase):
                     hint=f"chmod +x {shlex.quote(program)}, or name its interpreter first "
                     f"(e.g. 'node {program} ...')",
                 )
+
+    def _check_script(self, operation: str, tokens: list[str]) -> None:
+        """An interpreter's script (the word right after it, unless an option or a
+        placeholder) must exist, relative to the folder certify was started in."""
+        if len(tokens) < 2 or not INTERPRETER.fullmatch(Path(tokens[0]).name):
+            return
+        script = tokens[1]
+        if script.startswith("-") or "{" in script or (self.cwd / script).exists():
+            return
+        raise ConfigError(
+            f"the {operation} command's script {script!r} does not exist (looked in "
+            f"{self.cwd}): every case would end in {Path(tokens[0]).name}'s 'No such file'",
+            hint="fix the path in the template, or run certify from the script's folder",
+        )
 
     def _execute(
         self, operation: str, argv: list[str], env: dict[str, str]

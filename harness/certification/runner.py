@@ -39,7 +39,13 @@ from harness.certification.progress import (
     ScenarioStarted,
 )
 from harness.certification.suite import CaseSpec, Suite, load_suite
-from harness.certification.verdict import CertificationBundle
+from harness.certification.verdict import (
+    SCOPE_KEY,
+    CertificationBundle,
+    scope_left_out,
+    scope_note,
+    with_first_finding,
+)
 from harness.certification.window import RunStart, refuse_clock_outside, run_start
 from harness.errors import ConfigError, GatewayUnavailable
 from harness.gateway_url import gateway_base_url
@@ -162,7 +168,7 @@ class _Session:
                 verify_tls=self.context.verify_tls,
                 extra=self.extra,
             )
-            yield judge(case, obs, self.suite, took, repro)
+            yield with_first_finding(judge(case, obs, self.suite, took, repro))
 
 
 def _reproduce_options(
@@ -256,7 +262,13 @@ def run_certification(
         for c in selected
         if c.scenario == name
     ]
-    bundle = CertificationBundle(info, directory, planned=planned)
+    left_out = scope_left_out(
+        list(suite.cases), [c.id for c in selected], list(cat.procedures), procs
+    )
+    if left_out:  # said wherever the verdict is: a narrowed run certifies nothing
+        note = scope_note(left_out, len(selected), len(procs))
+        info = replace(info, meta={**info.meta, SCOPE_KEY: note})
+    bundle = CertificationBundle(info, directory, planned=planned, left_out=left_out)
     emit(RunStarted(run_id, len(planned), directory))
     with (
         _no_half_folder(bundle),

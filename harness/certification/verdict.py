@@ -7,6 +7,7 @@ but skipped a case is INCOMPLETE, with its own exit code.
 
 from __future__ import annotations
 
+import re
 import signal
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 from harness.reporting import CaseResult, Outcome, ReportBundle
 
 INCOMPLETE = "incomplete"
+SCOPE_KEY = "scope"
+"""The run's meta key (and results.json field) saying whether it ran the whole suite."""
 EXIT_CODES = {"passed": 0, "failed": 1, "error": 1, INCOMPLETE: 3}
 """``certify`` exit codes by verdict (2 is a usage problem, before any case)."""
 
@@ -30,6 +33,49 @@ def certification_verdict(bundle: ReportBundle) -> str:
     return worst.value
 
 
+def scope_left_out(
+    every_case: list[str], cases: list[str], every_procedure: list[str], procedures: list[str]
+) -> dict[str, list[str]]:
+    """The cases and procedures a run narrowed away (empty: the whole suite ran), so its
+    verdict is not read as the I-VAN's certification."""
+    left = {
+        "cases": [c for c in every_case if c not in cases],
+        "procedures": [p for p in every_procedure if p not in procedures],
+    }
+    return {k: v for k, v in left.items() if v}
+
+
+def scope_note(left_out: dict[str, list[str]], cases: int, procedures: int) -> str:
+    """What a partial run ran, for the terminal, index.html and junit.xml's properties."""
+    ran = [f"{cases} of {cases + len(left_out.get('cases', []))} cases"]
+    ran += [f"{procedures} of {procedures + len(left_out.get('procedures', []))} procedures"]
+    return f"partial run ({' and '.join(ran)}): not a certification of the I-VAN"
+
+
+_FINDING = re.compile(
+    r"^(?P<where>[^\n]*?): (?P<code>[A-Z]+-\d+) at (?P<xpath>\S+): "
+    r"(?P<text>[^\n]*?)(?: / [^\n]*)?$",
+    re.MULTILINE,
+)
+"""A line of a check's ``findings`` evidence: ``where: CODE at XPATH: English / Vietnamese``."""
+
+
+def with_first_finding(case: CaseResult) -> CaseResult:
+    """A failed case whose headline names only codes ("1 signature problem(s): SIG-009")
+    also says the first finding's text and XPath: the terminal and junit.xml show only it."""
+    found = _FINDING.search(case.evidence.get("findings", ""))
+    if case.outcome is not Outcome.FAILED or found is None:
+        return case
+    code, xpath = found["code"], found["xpath"]
+    if code not in case.message or xpath in case.message:
+        return case
+    detail = f"{code} {found['text'].rstrip('.')} at {xpath} (in {found['where']})"
+    message = case.message.rstrip()
+    if message.endswith(f": {code}"):  # the only code: say it once, with its meaning
+        return replace(case, message=message[: -len(code)] + detail)
+    return replace(case, message=f"{message}; first: {detail}")
+
+
 @dataclass
 class CertificationBundle(ReportBundle):
     """A report bundle whose results.json and index.html state the certification verdict,
@@ -38,9 +84,17 @@ class CertificationBundle(ReportBundle):
     planned: list[CaseResult] = field(default_factory=list)
     """Every selected case (per procedure) as a skipped placeholder, in the order planned."""
     unrun: int = field(default=0, init=False, repr=False)
+    left_out: dict[str, list[str]] = field(default_factory=dict)
+    """The suite's cases and the catalog's procedures this run did not select."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "verdict": certification_verdict(self)}
+        scope = {SCOPE_KEY: "partial", "left_out": self.left_out} if self.left_out else {}
+        return {
+            **super().to_dict(),
+            "verdict": certification_verdict(self),
+            SCOPE_KEY: "full",
+            **scope,
+        }
 
     def skip_unrun(self, reason: str) -> int:
         """Add the planned cases that have no result, skipped for ``reason``; how many."""
@@ -69,4 +123,13 @@ class CertificationBundle(ReportBundle):
         return stop
 
 
-__all__ = ["EXIT_CODES", "INCOMPLETE", "CertificationBundle", "certification_verdict"]
+__all__ = [
+    "EXIT_CODES",
+    "INCOMPLETE",
+    "SCOPE_KEY",
+    "CertificationBundle",
+    "certification_verdict",
+    "scope_left_out",
+    "scope_note",
+    "with_first_finding",
+]

@@ -269,7 +269,8 @@ def fuzz(
     from harness.fuzz.runner import CaseExecuted, Event, FuzzInterrupted, check_budget, run_fuzz
     from harness.fuzz.strategies import check_applicable
 
-    console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
+    # A CI log keeps whole lines; a gateway's or dossier's text prints as written.
+    console = Console(highlight=False, soft_wrap=True, markup=False)
     try:
         if budget is None and duration is None:
             budget = DEFAULT_BUDGET
