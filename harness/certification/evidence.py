@@ -73,7 +73,11 @@ def relays(obs: Observation) -> str:
         for j in obs.jobs
         for r in j.relays
     ]
-    lines += [f"{r.at} (no job) {r.kind} {r.ma_gdich} {r.detail}" for r in obs.unrouted]
+    lines += [
+        f"{r.at} {r.job_id or '-'} (not a job of this scenario) {r.kind} "
+        f"MA_GDICH={r.ma_gdich or '-'} MA_LOI={r.ma_loi or '-'} {r.message_id} {r.detail}".rstrip()
+        for r in obs.unrouted
+    ]
     return "\n".join(lines) or "(the I-VAN told the employer nothing)"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from lxml import etree
 
-from harness.certification.model import ALERT, HANDOVER, REJECTED, Job, JobForm, Relay
+from harness.certification.model import ALERT, HANDOVER, RECEIPT, REJECTED, Job, JobForm, Relay
 from harness.certification.reference import CertClient, Pending, ReferenceIvan, _when
 from harness.client import FeedMessage, RetryPolicy
 from harness.envelope import EmbeddedFile
@@ -75,6 +75,18 @@ class WrongDoDaiFile(ReferenceIvan):
         return replace(super().embed(form, content), do_dai=len(content))
 
 
+class MisstatesEnvelope(ReferenceIvan):
+    """Fills the envelope from its own defaults, not the job: NgayLap as yyyy-MM-dd, its
+    usual LoaiDoiTuong and its operator as NguoiKy. BHXH's schema accepts all three."""
+
+    name = "misstates-envelope"
+
+    def build(self, job: Job, now: datetime) -> bytes:
+        day, month, year = job.ngay_lap.split("/")
+        unit = replace(job.unit, loai="2" if job.unit.loai != "2" else "1", nguoi_ky="Admin")
+        return super().build(replace(job, ngay_lap=f"{year}-{month}-{day}", unit=unit), now)
+
+
 class _NewIdClient(CertClient):
     def before_attempt(self, attempt: int, kwargs: dict[str, Any]) -> None:
         headers = kwargs.get("headers") or {}
@@ -104,6 +116,20 @@ class HammersOn503(ReferenceIvan):
 
     name = "hammers-on-503"
     retry = _Hammer(attempts=2000, base_delay=0.0, max_delay=0.0)
+
+
+@dataclass(frozen=True)
+class _Flat(RetryPolicy):
+    def delay(self, attempt: int, retry_after: float | None, rng: Any) -> float:
+        return retry_after or rng.uniform(0.002, 0.003)  # the same short wait every time
+
+
+class RetriesWithoutBackoff(ReferenceIvan):
+    """Retries a 503 eight times 2-3 ms apart, then leaves it for a later tick: within the
+    attempt count, but hammering all the same (its waits never grow)."""
+
+    name = "retries-without-backoff"
+    retry = _Flat(attempts=8, base_delay=0.0, max_delay=0.0)
 
 
 @dataclass(frozen=True)
@@ -215,6 +241,17 @@ class SwallowsRejection(ReferenceIvan):
         return Relay(item.job_id, REJECTED, detail="Hồ sơ bị từ chối")
 
 
+class FabricatesReceipt(ReferenceIvan):
+    """Tells the employer "received" with a MA_GDICH of its own before BHXH has answered,
+    refused dossiers included."""
+
+    name = "fabricates-receipt"
+
+    def submit(self, job: Job, now: datetime) -> list[Relay]:
+        made_up = Relay(job.job_id, RECEIPT, ma_gdich=f"ACME-{job.job_id[-6:]}")
+        return [made_up, *super().submit(job, now)]
+
+
 class ForgetsAfterRestart(ReferenceIvan):
     """Keeps its journal in memory only: after a restart nothing can be recovered."""
 
@@ -230,8 +267,10 @@ FAULTY: dict[str, type[ReferenceIvan]] = {
         SignsAsIvan,
         NfdText,
         WrongDoDaiFile,
+        MisstatesEnvelope,
         NewMessageIdOnRetry,
         HammersOn503,
+        RetriesWithoutBackoff,
         IgnoresRetryAfter,
         NeverAcks,
         DropsOutOfOrder,
@@ -241,6 +280,7 @@ FAULTY: dict[str, type[ReferenceIvan]] = {
         AlertsEveryMessage,
         PinsGatewayCertificate,
         SwallowsRejection,
+        FabricatesReceipt,
         ForgetsAfterRestart,
     )
 }

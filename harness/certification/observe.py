@@ -3,7 +3,8 @@
 Every fact comes from the gateway (its traffic log, its fault log, the dossier status an
 I-VAN may read) or from what the I-VAN told the employer (relays, recovered bytes). The
 requests that belong to a job are found by content (the unit code in the envelope), never
-by trusting an identifier the I-VAN chose, among the I-VAN's requests of this run's own
+by trusting an identifier the I-VAN chose (only a resend whose bytes no longer parse is
+matched by the X-Message-Id of a matched one), among the I-VAN's requests of this run's own
 stretch of the traffic log (window.py): a unit code repeats across runs of one seed.
 """
 
@@ -76,9 +77,11 @@ class JobRecord:
         return self.attempts[-1]
 
     def envelope(self) -> tuple[etree._Element, EnvelopeInfo]:
-        parsed = envelope_of(self.forwarded())
-        assert parsed is not None  # attempts are matched by their envelope
-        return parsed
+        """The last envelope sent: a resend matched by its X-Message-Id may not parse."""
+        self.forwarded()
+        parsed = (envelope_of(r) for r in reversed(self.attempts))
+        found = next(p for p in parsed if p is not None)  # the first match parsed
+        return found
 
     def accepted(self) -> DossierStatus:
         """The stored dossier (the first, if several); fails the case if the job was never
@@ -136,12 +139,17 @@ class Observation:
         self.traffic = rows
         self.leftovers = []
         by_unit = {j.job.unit.ma_don_vi: j for j in self.jobs}
+        by_id: dict[str, JobRecord] = {}  # a resend whose bytes no longer parse: by its key
         for row in rows:
             if row.route != SUBMIT:
                 continue
             parsed = envelope_of(row)
-            record = by_unit.get(parsed[1].unit.ma_don_vi) if parsed else None
-            (record.attempts if record is not None else self.leftovers).append(row)
+            record = by_unit.get(parsed[1].unit.ma_don_vi) if parsed else by_id.get(row.message_id)
+            if record is None:
+                self.leftovers.append(row)
+                continue
+            record.attempts.append(row)
+            by_id.setdefault(row.message_id, record)
 
     def blocked(self, reason: str) -> CaseBlocked:
         """Why the fault did not hit this scenario's job (``reason``), naming the dossier of

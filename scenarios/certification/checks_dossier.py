@@ -162,13 +162,28 @@ def certificates_valid(obs: Observation) -> str:
     return _signatures(obs, forms=False, certificates=True)
 
 
+COUNT_FIELDS = ("SoLuongFile", "DoDaiFile", "NoiDungFile")
+COUNT_CODES = frozenset({"ENV-006", "ENV-007", "ENV-008"})
+"""CERT-ENV-01's requirement: counts, lengths and base64; any other envelope finding is
+about a field another case names (CERT-ENV-02)."""
+
+
+def _envelope_findings(obs: Observation, record: JobRecord) -> list[Finding]:
+    validator = validators_for(obs.catalog).envelope
+    return [f for f in validator.validate(record.envelope()[0]) if f.severity != "warning"]
+
+
+def _counts(finding: Finding) -> bool:
+    """Whether a finding is about SoLuongFile, DoDaiFile or NoiDungFile."""
+    last = finding.xpath.rstrip("/").rsplit("/", 1)[-1].split("[", 1)[0]
+    return finding.code in COUNT_CODES or last in COUNT_FIELDS
+
+
 @check("envelope_consistent")
 def envelope_consistent(obs: Observation) -> str:
-    validator = validators_for(obs.catalog).envelope
     found = []
     for record in obs.jobs:
-        root, _info = record.envelope()
-        found += [("envelope", f) for f in validator.validate(root) if f.severity != "warning"]
+        found += [("envelope", f) for f in _envelope_findings(obs, record) if _counts(f)]
     if found:
         codes = sorted({f.code for _, f in found})
         raise CaseFailed(f"the envelope is inconsistent: {', '.join(codes)}", _report(found))
@@ -179,29 +194,64 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _stated(obs: Observation, record: JobRecord) -> dict[str, tuple[object, object]]:
+    """Every envelope field the guide maps from the job or the I-VAN: (expected, got)."""
+    job, info = record.job, record.envelope()[1]
+    unit, told = job.unit, info.unit
+    pairs: dict[str, tuple[object, object]] = {
+        "MaIVAN": (obs.context.ivan, info.ma_ivan),
+        "TenIVAN": (_nfc(obs.context.ivan_name), _nfc(info.ten_ivan)),
+        "TenDoiTuong": (_nfc(unit.ten), _nfc(told.ten)),
+        "MaSoBHXH": (unit.ma_don_vi, told.ma_don_vi),
+        "LoaiDoiTuong": (unit.loai, told.loai),
+        "MaSoThue": (unit.ma_so_thue, told.ma_so_thue),
+        "NguoiKy": (_nfc(unit.nguoi_ky), _nfc(told.nguoi_ky)),
+        "DienThoai": (unit.dien_thoai, told.dien_thoai),
+        "CoQuanQuanLy": (unit.co_quan, told.co_quan),
+        "TenThuTuc": (_nfc(job.procedure_name), _nfc(info.ten_thu_tuc)),
+        "MaThuTuc": (job.procedure, info.ma_thu_tuc),
+        "KyKeKhai": (job.period, info.ky_ke_khai),
+        "NgayLap": (job.ngay_lap, info.ngay_lap),
+        "files": (
+            sorted(f.file_name for f in job.forms),
+            sorted(f.ten_file for f in info.files),
+        ),
+    }
+    sent = {f.ten_file: f for f in info.files}
+    for form in job.forms:
+        file = sent.get(form.file_name)
+        if file is not None:
+            where = f"{form.file_name} "
+            pairs[where + "MaToKhai"] = (form.code, file.ma_to_khai)
+            pairs[where + "MoTaToKhai"] = (_nfc(form.description), _nfc(file.mo_ta))
+            pairs[where + "LoaiFile"] = (form.file_name.rsplit(".", 1)[-1], file.loai_file)
+    return pairs
+
+
+FORMATS = {"KyKeKhai": "MM/yyyy", "NgayLap": "dd/MM/yyyy"}
+"""DOMAIN.md's date formats, named when a date field differs from the job's."""
+
+
 @check("envelope_identifies")
 def envelope_identifies(obs: Observation) -> str:
     for record in obs.jobs:
-        job, (_root, info) = record.job, record.envelope()
-        pairs = {
-            "MaIVAN": (obs.context.ivan, info.ma_ivan),
-            "MaThuTuc": (job.procedure, info.ma_thu_tuc),
-            "KyKeKhai": (job.period, info.ky_ke_khai),
-            "MaSoBHXH": (job.unit.ma_don_vi, info.unit.ma_don_vi),
-            "TenDoiTuong": (_nfc(job.unit.ten), _nfc(info.unit.ten)),
-            "MaSoThue": (job.unit.ma_so_thue, info.unit.ma_so_thue),
-            "files": (
-                sorted(f.file_name for f in job.forms),
-                sorted(f.ten_file for f in info.files),
-            ),
-        }
-        wrong = {k: v for k, v in pairs.items() if v[0] != v[1]}
-        if wrong:
-            lines = [f"{k}: expected {e!r}, got {g!r}" for k, (e, g) in wrong.items()]
+        wrong = {k: v for k, v in _stated(obs, record).items() if v[0] != v[1]}
+        other = [("envelope", f) for f in _envelope_findings(obs, record) if not _counts(f)]
+        if wrong or other:
+            lines = [f"{k}: expected {e!r}, got {g!r}" + _format(k) for k, (e, g) in wrong.items()]
+            evidence = {"differences": "\n".join(lines)} if lines else {}
+            evidence |= _report(other) if other else {}
+            named = list(wrong) + sorted({f.code for _, f in other})
             raise CaseFailed(
-                f"the envelope misstates {', '.join(wrong)}", {"differences": "\n".join(lines)}
+                f"the envelope misstates {', '.join(named)} (map each field from the job as "
+                "the adapter guide's Wire formats says)",
+                evidence,
             )
-    return "employer, procedure, period, I-VAN and files as handed over"
+    return "employer, procedure, period, dates, I-VAN and files as handed over"
+
+
+def _format(field: str) -> str:
+    return f" ({FORMATS[field]}, DOMAIN.md)" if field in FORMATS else ""
 
 
 def _canonical(content: bytes, node: str) -> tuple[bytes, etree._Element]:
@@ -227,9 +277,10 @@ def _first_difference(expected: etree._Element, got: etree._Element) -> str:
 
 
 def _not_nfc(root: etree._Element, where: str) -> list[str]:
+    """Each text element not in NFC, its code points escaped so the difference shows."""
     tree = root.getroottree()
     return [
-        f"{where}:{tree.getpath(n)}: {n.text!r}"
+        f"{where}:{tree.getpath(n)}: {n.text!a} should be {_nfc(n.text)!a}"
         for n in root.iter()
         if isinstance(n.tag, str) and n.text and not unicodedata.is_normalized("NFC", n.text)
     ]
@@ -238,11 +289,12 @@ def _not_nfc(root: etree._Element, where: str) -> list[str]:
 @check("content_unchanged")
 def content_unchanged(obs: Observation) -> str:
     changed: list[str] = []  # one line per form: missing, or its first difference
-    decomposed: list[str] = []  # one line per text element not in NFC
+    decomposed: list[str] = []  # one line per form text element not in NFC
+    envelope_text: list[str] = []  # one line per envelope text element not in NFC
     for record in obs.jobs:
         envelope, info = record.envelope()
         sent = {f.ten_file: f for f in info.files}
-        decomposed += _not_nfc(envelope, "envelope")
+        envelope_text += _not_nfc(envelope, "envelope")
         for form in record.job.forms:
             if form.file_name not in sent:
                 changed.append(f"{form.file_name}: declared by the employer, not forwarded")
@@ -256,6 +308,18 @@ def content_unchanged(obs: Observation) -> str:
         raise CaseFailed(
             "the forwarded content differs from the declared one: "
             f"{len(changed)} form(s) changed, {len(decomposed)} text element(s) not NFC",
-            {"differences": "\n".join([*changed, *decomposed][:40])},
+            {"differences": "\n".join([*changed, *decomposed, *envelope_text][:40])},
         )
+    if envelope_text:
+        raise _envelope_not_nfc(envelope_text)
     return "forms byte-exact after C14N; text NFC"
+
+
+def _envelope_not_nfc(lines: list[str]) -> CaseFailed:
+    """The forms arrived intact but the envelope's own text was decomposed: name it."""
+    names = sorted({line.split(":", 2)[1].rsplit("/", 1)[-1] for line in lines})
+    return CaseFailed(
+        f"the forms reached BHXH unchanged, but the envelope's text is not NFC in "
+        f"{', '.join(names)}: normalise the text you copy from the job to NFC (DOMAIN.md)",
+        {"envelope text not NFC (code points escaped)": "\n".join(lines[:40])},
+    )

@@ -9,7 +9,6 @@ failed for another case's fault), and returns a short note when the I-VAN passed
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from harness import XMLRejected, ensure_pki, parse_xml
@@ -24,7 +23,6 @@ from harness.certification import (
     JobRecord,
     Observation,
     Relay,
-    TrafficRow,
     check,
 )
 
@@ -45,6 +43,7 @@ def forwarded_in_time(obs: Observation) -> str:
             raise CaseFailed(
                 f"forwarded {took} after the employer handed it over (limit {limit})", evidence
             )
+        _no_fabricated_receipt(record)
         receipts = [r for r in record.relayed(RECEIPT) if r.ma_gdich == status.ma_gdich]
         if not receipts:
             raise CaseFailed(
@@ -53,6 +52,21 @@ def forwarded_in_time(obs: Observation) -> str:
         if _at(receipts[0].at) - record.handed_at > limit:
             raise CaseFailed(f"the receipt reached the employer at {receipts[0].at}", evidence)
     return f"forwarded and receipt relayed within {limit}"
+
+
+def _no_fabricated_receipt(record: JobRecord) -> None:
+    """A receipt tells the employer BHXH took the dossier: one whose MA_GDICH no 202 of the
+    gateway carried is made up, whatever BHXH said of the dossier."""
+    made_up = [r for r in record.relayed(RECEIPT) if r.ma_gdich not in record.committed]
+    if made_up:
+        answers = ", ".join(f"#{r.id} {r.status} {r.outcome}" for r in record.attempts)
+        raise CaseFailed(
+            f"relayed a receipt of MA_GDICH {made_up[0].ma_gdich!r} that no 202 of BHXH "
+            f"carried (the gateway answered {answers or 'nothing'}): relay a receipt only "
+            "with the MA_GDICH of BHXH's 202",
+            {"receipts relayed": "\n".join(f"{r.at} {r.ma_gdich}" for r in made_up),
+             "MA_GDICH of BHXH's 202s": "\n".join(record.committed) or "none"},
+        )  # fmt: skip
 
 
 @check("messages_acknowledged")
@@ -66,7 +80,7 @@ def messages_acknowledged(obs: Observation) -> str:
             raise CaseFailed(
                 f"acknowledged {len(distrusted)} BHXH message(s) it told the employer it did not "
                 "trust (relayed as alert): an unverified message is alerted and not acknowledged",
-                {"alerted and acknowledged": _fates(record, distrusted, status.ma_gdich)},
+                {"alerted and acknowledged": _fates(obs, record, distrusted, status.ma_gdich)},
             )
         unacked = [f"{m.kind} {m.id}" for m in status.feed if not m.acked_at]
         if unacked:
@@ -78,8 +92,8 @@ def messages_acknowledged(obs: Observation) -> str:
         if unrelayed:  # acknowledged, so the I-VAN read it: the employer must hear of it
             raise CaseFailed(
                 f"BHXH's {_listed(unrelayed)} of MA_GDICH {status.ma_gdich} never reached the "
-                f"employer as issued: {_fates(record, unrelayed, status.ma_gdich, '; ')}",
-                {"not relayed": _fates(record, unrelayed, status.ma_gdich),
+                f"employer as issued: {_fates(obs, record, unrelayed, status.ma_gdich, '; ')}",
+                {"not relayed": _fates(obs, record, unrelayed, status.ma_gdich),
                  "relays": "\n".join(f"{r.kind} {r.message_id}" for r in record.relays)},
             )  # fmt: skip
     return "every message acknowledged and relayed to the employer"
@@ -116,132 +130,6 @@ def recovered_after_restart(obs: Observation) -> str:
     return "dossier, receipt and every message recovered byte for byte"
 
 
-@check("idempotent_retry")
-def idempotent_retry(obs: Observation) -> str:
-    for record in obs.jobs:
-        if not record.committed:
-            record.accepted()  # raises CaseBlocked with what the gateway answered
-        hits = obs.events_for(record)
-        ids = list(dict.fromkeys(r.message_id for r in record.attempts))
-        receipts = [r for r in record.relayed(RECEIPT) if r.ma_gdich in record.committed]
-        if hits and len(record.attempts) < 2 and receipts:
-            raise CaseBlocked(
-                "the I-VAN waited out the held answer; rerun with a shorter --client-timeout"
-            )
-        if hits and len(record.attempts) < 2:
-            raise _not_resent(
-                obs, "the I-VAN lost the answer and neither retried nor relayed a receipt"
-            )
-        evidence = {
-            "X-Message-Id per attempt": "\n".join(
-                f"#{r.id}: {r.message_id} -> {r.status}" for r in record.attempts
-            )
-        }
-        if len(ids) > 1:
-            raise CaseFailed(f"the retries used {len(ids)} different X-Message-Id values", evidence)
-        if len(record.committed) > 1:
-            raise CaseFailed(f"the dossier was stored {len(record.committed)} times", evidence)
-        bodies = {hashlib.sha256(r.request).hexdigest() for r in record.attempts}
-        if len(bodies) > 1:
-            raise CaseFailed(
-                "the same X-Message-Id was sent with different bodies (409 DUP-001)", evidence
-            )
-        if not receipts:
-            raise CaseFailed("the receipt never reached the employer after the retry", evidence)
-        if not hits:
-            raise obs.blocked("the fault never hit this I-VAN's submission")
-    return "retried with the same X-Message-Id and body; stored once; receipt relayed"
-
-
-@check("backs_off")
-def backs_off(obs: Observation) -> str:
-    limit = int(obs.settings["burst_max_attempts"])
-    for record in obs.jobs:
-        record.forwarded()  # a job never forwarded fails, whatever the burst did
-        refused = [r for r in record.attempts if r.status == 503]
-        if not refused:
-            raise obs.blocked("no submission met the 503 burst")
-        if len(refused) > limit:
-            span = (refused[-1].started - refused[0].started).total_seconds()
-            raise CaseFailed(
-                f"{len(refused)} attempts in {span:.2f} s of 503 (at most {limit} expected)"
-            )
-        if all(r.status == 503 for r in record.attempts):
-            raise _not_resent(obs, "the dossier was never sent again after the burst")
-    return f"at most {limit} attempts during the burst"
-
-
-@check("honours_retry_after")
-def honours_retry_after(obs: Observation) -> str:
-    wanted = float(obs.settings["retry_after"])
-    for record in obs.jobs:
-        record.forwarded()  # a job never forwarded fails, whatever the 503 did
-        refused = [i for i, r in enumerate(record.attempts) if r.status == 503]
-        if not refused:
-            raise obs.blocked("no submission met the 503 with Retry-After")
-        late = [i for i in refused if not _reached_ivan(obs, record.attempts[i])]
-        if len(late) == len(refused):
-            raise CaseBlocked(
-                "the 503 was answered after the I-VAN's timeout, so its Retry-After was never "
-                "read (a busy machine?); run the suite again"
-            )
-        refused = [i for i in refused if i not in late]
-        for index in refused:
-            if index + 1 >= len(record.attempts):
-                raise _not_resent(obs, "the dossier was never sent again after the 503")
-            gap = (
-                record.attempts[index + 1].started - record.attempts[index].ended
-            ).total_seconds()
-            if gap < 0.9 * wanted:
-                raise CaseFailed(f"retried {gap:.3f} s after a 503 with Retry-After: {wanted:g}")
-    return f"waited at least Retry-After ({wanted:g} s)"
-
-
-@check("respects_maintenance")
-def respects_maintenance(obs: Observation) -> str:
-    refused = sorted(
-        (r for rec in obs.jobs for r in rec.attempts if r.outcome == "SRV-001"),
-        key=lambda r: r.started,
-    )
-    read = [r for r in refused if _reached_ivan(obs, r)]
-    ignored = [r for r in refused if read and r.started >= read[0].ended]
-    if ignored:
-        lines = "\n".join(_attempt_line(r) for r in refused)
-        raise CaseFailed(
-            f"{len(ignored)} submission(s) during the maintenance window after its "
-            "Retry-After reached the I-VAN (none expected)",
-            {"refused (start, answer time)": lines},
-        )
-    for record in obs.jobs:
-        if not any(r.status != 503 for r in record.attempts):
-            raise CaseFailed(f"job {record.job.job_id} was not submitted after the window closed")
-    return "deferred during the window, resumed after it" if refused else "never met the window"
-
-
-def _not_resent(obs: Observation, what: str) -> CaseFailed | CaseBlocked:
-    """A failure, unless the adapter has no tick: then the I-VAN's only later chance to
-    resend is its next call, which this scenario never makes, so the case is not exercised."""
-    if "tick" in obs.capabilities:
-        return CaseFailed(what)
-    how = obs.how_to_add.get("tick", "")
-    return CaseBlocked(
-        f"{what} within submit, and without a tick operation the I-VAN gets no later call "
-        "to resend it in; resend within submit or give the adapter a tick operation"
-        + (f" ({how})" if how else "")
-    )
-
-
-def _reached_ivan(obs: Observation, row: TrafficRow) -> bool:
-    """Whether an answer came within the I-VAN's timeout: one slower than that (a busy
-    machine) was never read, so what the I-VAN did next does not ignore what it said."""
-    return row.duration_ms <= 1000 * float(obs.settings["client_timeout"])
-
-
-def _attempt_line(row: TrafficRow) -> str:
-    answered = f"answered in {row.duration_ms:.0f} ms"
-    return f"#{row.id} {row.started.isoformat()} {row.message_id} {answered}"
-
-
 def _about(record: JobRecord, message: FeedEntry, ma_gdich: str) -> list[Relay]:
     """Every relay about ``message``: naming its id, or (naming none) its kind and MA_GDICH."""
     return [
@@ -266,18 +154,32 @@ def _listed(messages: list[FeedEntry]) -> str:
     return ", ".join(f"{m.kind} {m.id}" for m in messages)
 
 
-def _fates(record: JobRecord, messages: list[FeedEntry], ma_gdich: str, sep: str = "\n") -> str:
+def _fates(
+    obs: Observation, record: JobRecord, messages: list[FeedEntry], ma_gdich: str, sep: str = "\n"
+) -> str:
     """What the employer got of each message: relayed as which kinds (an alert with its
-    reason), or nothing, so a wrong kind names both the message's and the relay's."""
+    reason), under another job, or nothing, so a wrong kind names both kinds."""
     lines = []
     for message in messages:
         got = [
             r.kind + (f" ({r.detail})" if r.kind == ALERT and r.detail else "")
             for r in _about(record, message, ma_gdich)
         ]
-        fate = f"relayed as {', '.join(got)}" if got else "never relayed"
+        fate = f"relayed as {', '.join(got)}" if got else _misfiled(obs, record, message, ma_gdich)
         lines.append(f"{message.kind} {message.id}: {fate}")
     return sep.join(lines)
+
+
+def _misfiled(obs: Observation, record: JobRecord, message: FeedEntry, ma_gdich: str) -> str:
+    """A message relayed under a job_id that is not this job's reached another employer."""
+    stray = JobRecord(record.job, record.handed_at, relays=obs.unrouted)
+    elsewhere = sorted({r.job_id or "(none)" for r in _about(stray, message, ma_gdich)})
+    if not elsewhere:
+        return "never relayed"
+    return (
+        f"relayed under job {', '.join(elsewhere)}, belonging to another employer; "
+        f"expected job {record.job.job_id}"
+    )
 
 
 def _hit(obs: Observation, kind: str) -> None:
@@ -289,9 +191,9 @@ def _hit(obs: Observation, kind: str) -> None:
 
 @check("relayed_once")
 def relayed_once(obs: Observation) -> str:
+    statuses = [record.accepted() for record in obs.jobs]  # the real cause comes first
     _hit(obs, "duplicate-messages")
-    for record in obs.jobs:
-        status = record.accepted()
+    for record, status in zip(obs.jobs, statuses, strict=True):
         counts = {
             f"{m.kind} {m.id}": len(_relayed(record, m, status.ma_gdich)) for m in status.feed
         }
@@ -303,10 +205,10 @@ def relayed_once(obs: Observation) -> str:
                 "duplicate deliveries reached the employer as separate messages"
                 if max(wrong.values()) > 1
                 else "message(s) never reached the employer as issued: "
-                + _fates(record, missing, status.ma_gdich, "; "),
+                + _fates(obs, record, missing, status.ma_gdich, "; "),
                 {
                     "relays": lines,
-                    "what the employer got": _fates(record, status.feed, status.ma_gdich),
+                    "what the employer got": _fates(obs, record, status.feed, status.ma_gdich),
                 },
             )
     return "each message relayed exactly once"
@@ -314,15 +216,15 @@ def relayed_once(obs: Observation) -> str:
 
 @check("relayed_despite_order")
 def relayed_despite_order(obs: Observation) -> str:
+    statuses = [record.accepted() for record in obs.jobs]  # the real cause comes first
     _hit(obs, "reorder-messages")
-    for record in obs.jobs:
-        status = record.accepted()
+    for record, status in zip(obs.jobs, statuses, strict=True):
         missing = [m for m in status.feed if not _relayed(record, m, status.ma_gdich)]
         if missing:
             raise CaseFailed(
                 "messages delivered out of order never reached the employer as issued: "
-                + _fates(record, missing, status.ma_gdich, "; "),
-                {"missing": _fates(record, missing, status.ma_gdich)},
+                + _fates(obs, record, missing, status.ma_gdich, "; "),
+                {"missing": _fates(obs, record, missing, status.ma_gdich)},
             )
     return "every message relayed"
 
@@ -368,6 +270,7 @@ def surfaces_rejection(obs: Observation) -> str:
             ma_loi = parse_xml(refused[-1].response).findtext("XACNHAN_GDICH/TTGDICH/MA_LOI") or ""
         except XMLRejected:
             raise CaseBlocked("the gateway's rejection is not readable XML") from None
+        _no_fabricated_receipt(record)
         told = record.relayed(REJECTED)
         evidence = {
             "relays": "\n".join(f"{r.kind} MA_LOI={r.ma_loi!r} {r.detail}" for r in record.relays)
