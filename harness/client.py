@@ -37,6 +37,17 @@ class RetryPolicy:
     base_delay: float = 0.2
     max_delay: float = 10.0
     timeout: float = 30.0
+    server_error_attempts: int | None = None
+    """Attempts at a request answered 5xx other than 502/503/504 (a 500: the gateway broke,
+    it did not say it is unavailable); None: ``attempts``. One retry with the same
+    ``X-Message-Id`` recovers an acknowledge-then-500; a regression replay stops there,
+    a 500 that persists being the candidate's answer."""
+
+    def attempts_for(self, status: int) -> int:
+        """How many attempts an answer of ``status`` gets in all (retried statuses only)."""
+        if status in RETRYABLE_STATUS or self.server_error_attempts is None:
+            return self.attempts
+        return min(self.attempts, self.server_error_attempts)
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """Wait before ``attempt`` (1-based); the server's Retry-After wins when it is longer."""
@@ -200,7 +211,7 @@ class IvanClient:
             else:
                 if response.status_code not in RETRYABLE_STATUS and response.status_code < 500:
                     return response
-                if attempt == self.retry.attempts:
+                if attempt >= self.retry.attempts_for(response.status_code):
                     return response
                 wait_hint = retry_after(response)
             if attempt < self.retry.attempts:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 
-from harness.client import parse_answer
+from harness.client import RETRYABLE_STATUS, parse_answer
 from harness.errors import ConfigError
 from harness.tls import failure
 
@@ -37,10 +37,9 @@ def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         return text, f"--gateway {text}: use an http:// or https:// URL, or '{local}'"
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        return text, f"--gateway {text}: the port is not a number"
+    port = _port_problem(parts)
+    if port:
+        return text, f"--gateway {text}: {port}"
     if not parts.hostname:
         return text, f"--gateway {text} names no host"
     base = f"{scheme}://{parts.netloc}"
@@ -59,6 +58,20 @@ def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
     return base, ""
 
 
+def _port_problem(parts: SplitResult) -> str:
+    """Why the URL's port can be no TCP port ("" when it can, or none is given): a number
+    out of range is told as such, not as "not a number" (``urlsplit`` raises for both)."""
+    try:
+        port = parts.port
+    except ValueError:
+        given = parts.netloc.rpartition("@")[2].rpartition("]")[2].rpartition(":")[2]
+        return PORT_RANGE if given.isdigit() else f"the port {given!r} is not a number"
+    return PORT_RANGE if port == 0 else ""
+
+
+PORT_RANGE = "port out of range (1-65535)"
+
+
 def reported_clock_speed(health: requests.Response) -> float | None:
     """``clock_speed`` from a ``/healthz`` answer, if it is JSON and carries a number."""
     try:
@@ -75,12 +88,18 @@ def answer_codes(response: requests.Response) -> str:
     return " ".join(parse_answer(response.status_code, response.content).codes) or "no code"
 
 
+class CatalogEndpointFailed(ConfigError):
+    """Something answers at the URL, but ``GET /api/v1/catalog`` failed with a server
+    error (500, no BHXH code): the URL is right and the endpoint broken, which a regression
+    of that build can still judge (without its served catalogs) where other suites cannot."""
+
+
 def refuse_non_gateway(url: str, catalog: requests.Response) -> None:
     """Refuse what answers ``GET /api/v1/catalog`` but not as a BHXH gateway (a web server
     on the wrong port, a proxy's login page): runs against it only measured errors, and
     fuzz and regress reported them as a failing gateway. An answer carrying a BHXH error
     code is the gateway's (a token refused, a 503 burst, a maintenance window): the
-    caller explains those."""
+    caller explains those. A server error is :class:`CatalogEndpointFailed`."""
     if catalog.status_code == 200 and b"<DANH_MUC" in catalog.content:
         return
     if (
@@ -88,6 +107,14 @@ def refuse_non_gateway(url: str, catalog: requests.Response) -> None:
         or parse_answer(catalog.status_code, catalog.content).codes
     ):
         return
+    if catalog.status_code >= 500 and catalog.status_code not in RETRYABLE_STATUS:
+        raise CatalogEndpointFailed(  # 502/503/504 with no code: a proxy with no gateway
+            f"the gateway at {url} answers, but its catalog endpoint failed: GET "
+            f"/api/v1/catalog answered {catalog.status_code} {catalog.reason or ''}".rstrip()
+            + " (no BHXH error code)",
+            hint="the URL is right; look in the gateway's log (or its proxy's) for why that "
+            "request fails, and fix or redeploy the build",
+        )
     kind = catalog.headers.get("Content-Type", "no content type").split(";")[0]
     raise ConfigError(
         f"{url} does not answer as a BHXH gateway: GET /api/v1/catalog answered "
@@ -170,7 +197,9 @@ def refuse_foreign_token(
 
 
 __all__ = [
+    "PORT_RANGE",
     "UNKNOWN_PROCEDURE",
+    "CatalogEndpointFailed",
     "answer_codes",
     "check_token",
     "dossier_probe",

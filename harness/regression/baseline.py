@@ -131,14 +131,16 @@ def save_baseline(baseline: Baseline, root: Path | None = None) -> Path:
     return folder
 
 
-def load_baseline(name: str, root: Path | None = None) -> Baseline:
+def load_baseline(name: str, root: Path | None = None, *, masks: Path | None = None) -> Baseline:
     """Read a baseline back, each file checked for its shape and the outcomes against the
-    dossiers meta.json lists, before anything is replayed: a damaged baseline compares
-    nothing (and passes) or fails only after the whole replay."""
+    dossiers meta.json lists, and its masks against ``masks`` (default the shipped
+    ``masks.yaml``), before anything is replayed: a damaged baseline compares nothing (and
+    passes) or fails only after the whole replay."""
     folder = baseline_path(name, root)
     _refuse_absent(name, folder)
     hint = _rerecord(name, folder)
     meta = _read(name, folder, "meta.json", lambda d: check_meta(_format(d, folder, hint)), hint)
+    _refuse_other_masks(name, folder, str(meta.get("masks_sha256", "")), masks)
     outcomes = _read(name, folder, "outcomes.json", lambda d: check_outcomes(d, meta), hint)
     latency = _read(name, folder, "latency.json", check_latency, hint)
     return Baseline(
@@ -190,6 +192,23 @@ def _read(name: str, folder: Path, file: str, check: Callable[[Any], _T], hint: 
         return check(read_json(folder / file))
     except Damaged as problem:
         raise damaged(name, file, problem, hint) from None
+
+
+def _refuse_other_masks(name: str, folder: Path, recorded: str, masks: Path | None) -> None:
+    """A baseline keeps values masked by the masks of its recording, not the raw ones, so
+    today's masks cannot be applied to it: compared anyway, every field they now treat
+    otherwise would be blamed on the gateway. Refused before anything is sent."""
+    path = masks or baselines_dir() / "masks.yaml"
+    if not recorded or not path.is_file() or file_sha256(path) == recorded:
+        return  # recorded before the digest was kept; a missing file: load_masks says so
+    raise ConfigError(
+        f"baseline {name} was recorded with other masks than {path} declares today: it "
+        "keeps the values masked the old way, so every field the masks now treat otherwise "
+        "would read as a difference of the gateway",
+        hint=f"record the baseline again against the known-good gateway: bhxh-harness "
+        f"record --name {name} --root {folder.parent} --force (and the options it was "
+        f"recorded with), or restore the masks it was recorded with (git diff -- {path})",
+    )
 
 
 def file_sha256(path: Path) -> str:

@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 from harness.errors import ConfigError
 
 _MISMATCH = "does not match meta.json"
+_SIGNATURE = "a mapping of verdict, trust and signer"
 _SHOWN = 5
 """How many dossier names a message lists before ``and N more``."""
 
@@ -109,7 +110,7 @@ def _check_outcome(name: str, data: object) -> None:
         ("codes", _is_texts(outcome.get("codes")), "a list of codes"),
         ("findings", _findings(outcome.get("findings")), "a list of [code, rule, xpath, ...]"),
         ("answer", _is_text_map(outcome.get("answer")), "a mapping of field to text"),
-        ("messages", _messages(outcome.get("messages", [])), "a list of {kind, fields}"),
+        ("messages", _messages(outcome.get("messages", [])), "a list of {kind, fields, ...}"),
     ):
         _require(ok, f"{where}.{key}", outcome.get(key, "(absent)"), wanted)
     replay = outcome.get("replay", {"status": 0, "same_receipt": True})
@@ -118,6 +119,8 @@ def _check_outcome(name: str, data: object) -> None:
              "a mapping of status and same_receipt")  # fmt: skip
     unavailable = outcome.get("unavailable", "")
     _require(isinstance(unavailable, str), f"{where}.unavailable", unavailable, "a text")
+    signature = outcome.get("signature", {})  # absent: recorded before signatures were judged
+    _require(_is_text_map(signature), f"{where}.signature", signature, _SIGNATURE)
 
 
 def _findings(value: object) -> bool:
@@ -125,8 +128,12 @@ def _findings(value: object) -> bool:
 
 
 def _messages(value: object) -> bool:
+    """Each message's kind, fields and (when recorded) signature verdict."""
     return isinstance(value, list) and all(
-        isinstance(m, dict) and isinstance(m.get("kind"), str) and _is_text_map(m.get("fields"))
+        isinstance(m, dict)
+        and isinstance(m.get("kind"), str)
+        and _is_text_map(m.get("fields"))
+        and _is_text_map(m.get("signature", {}))
         for m in value
     )
 

@@ -66,7 +66,11 @@ def _target_options(command: F) -> F:
         click.option(
             "--serve-catalog", "serve", multiple=True, help="inproc only: catalog versions served."
         ),
-        click.option("--root", type=click.Path(path_type=Path), help="Baselines folder."),
+        click.option(
+            "--root",
+            type=click.Path(path_type=Path),
+            help="Folder holding the baselines (default: fixtures/baselines).",
+        ),
         click.option(
             "--max-backoff",
             type=SECONDS,
@@ -152,7 +156,9 @@ RECORD_EXIT_CODES = (
 
 @click.command(epilog=RECORD_EXIT_CODES)
 @_target_options
-@click.option("--name", required=True, help="Baseline name (folder under fixtures/baselines).")
+@click.option(
+    "--name", required=True, help="Baseline name: its folder under --root (fixtures/baselines)."
+)
 @click.option("--force", is_flag=True, help="Replace baseline NAME if it already exists.")
 @click.option(
     "--catalog",
@@ -196,7 +202,7 @@ def record(
     from harness.regression.run import record as record_baseline
     from harness.regression.transport import TransportStats
 
-    console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
+    console = Console(highlight=False, soft_wrap=True, markup=False)  # whole lines, as written
     surprises: list[str] = []
     transport: list[TransportStats] = []
     with exits_on_errors(), _says_nothing_written(name):
@@ -307,7 +313,7 @@ def regress(
     from harness.reporting import ReportBundle
     from harness.reporting.command_line import command_line
 
-    console = Console(highlight=False, soft_wrap=True)  # a CI log keeps whole lines
+    console = Console(highlight=False, soft_wrap=True, markup=False)  # whole lines, as written
     command = command_line(click.get_current_context(), secrets=("token", "admin_token"))
     stopped: list[ReportBundle] = []  # held here: the CLI writes it on its way out
 

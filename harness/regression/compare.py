@@ -2,14 +2,17 @@
 
 Each dossier yields at most one *verdict* difference (newly rejected, newly accepted,
 changed status, changed error code, changed error XPath), plus, when its verdict held,
-detail differences (answer fields, idempotent replay, each lifecycle message: missing,
-extra or changed). Latency is compared per procedure as ratios of p50 and p95 with an
-absolute floor, so CI noise on a few-millisecond baseline never flags a good gateway.
+detail differences (answer fields, BHXH's signature, idempotent replay, each lifecycle
+message: missing, delivered more or fewer times, out of order, changed, its signature).
+Findings are a set, compared regardless of the order the gateway lists them in. Latency
+is compared per procedure as ratios of p50 and p95 with an absolute floor, so CI noise on
+a few-millisecond baseline never flags a good gateway.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,9 +27,11 @@ KINDS = (
     "changed-error-code",
     "changed-error-xpath",
     "changed-answer",
+    "changed-signature",
     "changed-idempotency",
     "missing-message",
     "extra-message",
+    "reordered-message",
     "changed-message",
     "missing-dossier",
     "unavailable",
@@ -105,19 +110,16 @@ class LatencyThresholds:
 
 
 def _verdict(b: dict[str, Any], c: dict[str, Any]) -> tuple[str, str, str] | None:
-    def show(o: dict[str, Any]) -> str:
-        return f"{o['status']} {' '.join(o['codes']) or 'accepted'}"
-
     if b["accepted"] and not c["accepted"]:
-        return "newly-rejected", show(b), show(c) + _first_finding(c)
+        return "newly-rejected", shown(b), shown(c) + _first_finding(c)
     if c["accepted"] and not b["accepted"]:
-        return "newly-accepted", show(b), show(c)
+        return "newly-accepted", shown(b), shown(c)
     if b["codes"] != c["codes"]:  # with the status when that changed too
         status = b["status"] != c["status"]
         return (
             "changed-error-code",
-            " ".join([str(b["status"])] * status + b["codes"]),
-            " ".join([str(c["status"])] * status + c["codes"]),
+            " ".join([str(b["status"])] * status + (b["codes"] or [_uncoded(b)])),
+            " ".join([str(c["status"])] * status + (c["codes"] or [_uncoded(c)])),
         )
     if b["status"] != c["status"]:
         return "changed-status", str(b["status"]), str(c["status"])
@@ -131,9 +133,28 @@ def _verdict(b: dict[str, Any], c: dict[str, Any]) -> tuple[str, str, str] | Non
     return None
 
 
+def shown(o: dict[str, Any]) -> str:
+    """``202 accepted``, ``400 RULE-110`` or ``500 (no error code; ...)``: "accepted" only
+    for what the gateway accepted, never for an answer that merely lacks a code."""
+    if o["accepted"]:
+        return f"{o['status']} accepted"
+    return f"{o['status']} {' '.join(o['codes']) or _uncoded(o)}"
+
+
+def _uncoded(o: dict[str, Any]) -> str:
+    """A refusal without an error code, with what kind of answer it was."""
+    answer = o.get("answer") or {}
+    if "<root>" in answer:
+        return f"(no error code; the answer is <{answer['<root>']}>, not XACNHAN_GDICH)"
+    if "<unreadable>" in answer:
+        return f"(no error code; the answer is not XML: {answer['<unreadable>']})"
+    kind = answer.get("LOAI_TBAO", "")
+    return f"(no error code; {kind} answer)" if kind else "(no error code)"
+
+
 def answered(o: dict[str, Any]) -> str:
     """``400 RULE-110 at XPATH: message``: a refused outcome as a reader wants it."""
-    return f"{o['status']} {' '.join(o['codes']) or 'accepted'}" + _first_finding(o)
+    return shown(o) + _first_finding(o)
 
 
 def _first_finding(o: dict[str, Any]) -> str:
@@ -146,10 +167,41 @@ def _first_finding(o: dict[str, Any]) -> str:
     return ""
 
 
+UNORDERED = ("DS_LOI/LOI",)
+"""Repeated elements that are a set, not a sequence: the findings (``findings`` is sorted
+too). Their order is not compared: the same findings reversed are no difference."""
+_FINDING_KEY = ("MA_LOI", "MUC_DO", "XPATH")
+"""What sorts findings first (as ``findings`` is sorted), so a changed text pairs with
+the finding it belongs to."""
+
+
+def _unordered(fields: dict[str, str]) -> dict[str, str]:
+    """``fields`` with each :data:`UNORDERED` group's members sorted and renumbered."""
+    out = dict(fields)
+    for name in UNORDERED:
+        pattern = re.compile(rf"^(?P<at>(?:.*/)?{re.escape(name)})\[(?P<n>\d+)\](?P<rest>/.*)?$")
+        groups: dict[str, dict[str, dict[str, str]]] = {}
+        for key, value in fields.items():
+            found = pattern.match(key)
+            if found is not None:
+                member = groups.setdefault(found["at"], {}).setdefault(found["n"], {})
+                member[found["rest"] or ""] = value
+                del out[key]
+        for at, members in groups.items():
+            for index, member in enumerate(sorted(members.values(), key=_member_key), 1):
+                out.update({f"{at}[{index}]{rest}": value for rest, value in member.items()})
+    return out
+
+
+def _member_key(member: dict[str, str]) -> tuple[list[str], list[tuple[str, str]]]:
+    return [member.get(f"/{k}", "") for k in _FINDING_KEY], sorted(member.items())
+
+
 def _field_diffs(b: dict[str, str], c: dict[str, str]) -> list[tuple[str, str, str]]:
     """(field, expected, actual) of each field that differs; a text that differs only in
     its Unicode form (NFD for NFC) says so, since both sides would print alike."""
     diffs = []
+    b, c = _unordered(b), _unordered(c)
     for k in sorted(set(b) | set(c)):
         expected, actual = b.get(k, "<absent>"), c.get(k, "<absent>")
         if expected == actual:
@@ -177,25 +229,105 @@ def compare_dossier(
     if verdict is not None:
         return [diff(verdict[0], "verdict", verdict[1], verdict[2])]
     out = [diff("changed-answer", k, e, a) for k, e, a in _field_diffs(b["answer"], c["answer"])]
+    out += [diff(*found) for found in _signature_diffs("signature", b, c)]
     if b.get("replay") != c.get("replay"):
         out.append(diff("changed-idempotency", "replay", _replay(b), _replay(c)))
-    base_msgs = {m["kind"]: m["fields"] for m in b.get("messages", [])}
-    cand_msgs = {m["kind"]: m["fields"] for m in c.get("messages", [])}
-    for kind in sorted(set(base_msgs) | set(cand_msgs)):
-        if kind not in cand_msgs:
-            out.append(diff("missing-message", kind, "present", "absent"))
-        elif kind not in base_msgs:
-            out.append(diff("extra-message", kind, "absent", "present"))
-        else:
-            for k, e, a in _field_diffs(base_msgs[kind], cand_msgs[kind]):
-                out.append(diff("changed-message", f"{kind} {k}", e, a))
+    return out + [diff(*found) for found in _message_diffs(b, c)]
+
+
+Found = tuple[str, str, str, str]
+"""(kind, field, expected, actual) of a difference, before it is placed in its dossier."""
+
+
+def _signature_diffs(field: str, b: dict[str, Any], c: dict[str, Any]) -> list[Found]:
+    """A changed signature verdict (valid, trusted, signer); none when the baseline was
+    recorded before signatures were judged (it has no verdict to compare with)."""
+    before, after = b.get("signature"), c.get("signature")
+    if not before or not after or before == after:
+        return []
+    return [("changed-signature", field, _signature(before), _signature(after))]
+
+
+def _signature(verdict: dict[str, str]) -> str:
+    """``valid, trusted, signed by CN=...`` or ``missing`` (the serial is volatile)."""
+    signer = verdict.get("signer", "")
+    parts = [verdict.get("verdict", ""), verdict.get("trust", "")]
+    return ", ".join(p for p in [*parts, f"signed by {signer}" * bool(signer)] if p)
+
+
+_TIMES = {1: "once", 2: "twice"}
+
+
+def _times(count: int) -> str:
+    return "delivered " + _TIMES.get(count, f"{count} times")
+
+
+def _message_diffs(b: dict[str, Any], c: dict[str, Any]) -> list[Found]:
+    """Each lifecycle message kind missing, extra or delivered more or fewer times, the
+    kinds delivered in another order, then each message's fields and signature (the n-th
+    of a kind compared with the n-th)."""
+    before, after = b.get("messages", []), c.get("messages", [])
+    out: list[Found] = []
+    base_kinds, cand_kinds = _kinds(before), _kinds(after)
+    for kind in sorted(set(base_kinds) | set(cand_kinds)):
+        was, now = base_kinds.count(kind), cand_kinds.count(kind)
+        if not now:
+            out.append(("missing-message", kind, "present", "absent"))
+        elif not was:
+            out.append(("extra-message", kind, "absent", "present"))
+        elif now != was:
+            change = "extra-message" if now > was else "missing-message"
+            out.append((change, f"{kind} {_times(now)}", _times(was), _times(now)))
+    out += _order_diffs(base_kinds, cand_kinds)
+    for label, (was_sent, sent) in _paired(before, after).items():
+        out += [
+            ("changed-message", f"{label} {k}", e, a)
+            for k, e, a in _field_diffs(was_sent["fields"], sent["fields"])
+        ]
+        out += _signature_diffs(f"{label} signature", was_sent, sent)
+    return out
+
+
+def _kinds(messages: list[dict[str, Any]]) -> list[str]:
+    return [str(m["kind"]) for m in messages]
+
+
+def _order_diffs(base_kinds: list[str], cand_kinds: list[str]) -> list[Found]:
+    """``03/TB-TS delivered before 02/TB-TS``: the kinds both sides delivered, in the order
+    each first came (a duplicate is said once, as delivered twice, not as out of order)."""
+    common = set(base_kinds) & set(cand_kinds)
+    was = [k for k in dict.fromkeys(base_kinds) if k in common]
+    now = [k for k in dict.fromkeys(cand_kinds) if k in common]
+    if was == now:
+        return []
+    first = next(i for i, (x, y) in enumerate(zip(was, now, strict=True)) if x != y)
+    field = f"{now[first]} delivered before {was[first]}"
+    return [("reordered-message", field, ", ".join(was), ", ".join(now))]
+
+
+def _paired(
+    before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """``02/TB-TS`` (``02/TB-TS #2`` for a second one) -> (baseline's, candidate's) message,
+    for each message both sides delivered."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for m in after:
+        by_kind.setdefault(str(m["kind"]), []).append(m)
+    seen: dict[str, int] = {}
+    out = {}
+    for m in before:
+        kind = str(m["kind"])
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= len(by_kind.get(kind, [])):
+            label = kind if seen[kind] == 1 else f"{kind} #{seen[kind]}"
+            out[label] = (m, by_kind[kind][seen[kind] - 1])
     return out
 
 
 def _availability(o: dict[str, Any]) -> str:
     if o.get("unavailable"):
         return f"unavailable: {o['unavailable']}"
-    return f"{o['status']} {' '.join(o['codes']) or 'accepted'}"
+    return shown(o)
 
 
 def _replay(o: dict[str, Any]) -> str:
@@ -325,5 +457,6 @@ __all__ = [
     "compare",
     "compare_dossier",
     "compare_latency",
+    "shown",
     "unjudged_latency",
 ]

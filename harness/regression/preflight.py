@@ -17,9 +17,11 @@ from typing import Any
 import requests
 from requests.adapters import BaseAdapter
 
+from harness.client import RETRYABLE_STATUS
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import ConfigError
 from harness.gateway_url import (
+    CatalogEndpointFailed,
     answer_codes,
     check_token,
     gateway_base_url,
@@ -118,22 +120,39 @@ def served_versions(target: GatewayTarget) -> list[str] | None:
         return listed_catalogs(reach(session, target.base_url))
 
 
-def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan_hint: str) -> None:
+TOKEN_REFUSED_HINT = "pass --token (or $BHXH_REGRESS_TOKEN) with a bearer token it issued"
+
+
+def check_gateway(
+    target: GatewayTarget,
+    *,
+    ivan: str,
+    probe: bytes | None,
+    ivan_hint: str,
+    catalog_required: bool = True,
+) -> None:
     """Reachable, not in maintenance, its clock not stopped at its limit, the I-VAN token
     accepted and ``ivan``'s, the admin token accepted when given, and a clock fast enough
-    to bring the lifecycle messages within ``--poll-timeout`` (or an admin token to move it)."""
+    to bring the lifecycle messages within ``--poll-timeout`` (or an admin token to move it).
+    Without ``catalog_required`` a catalog endpoint answering 500 is let through (the token
+    is then checked on the feed): ``regress`` judges the rest of such a build."""
     url = target.base_url
     with redialling(target.session()) as session:  # out of reach: the user's setting, first
         health = reach(session, url)
         _refuse_maintenance(url, health)
         _refuse_stopped_clock(url, health)
-        catalog = check_token(
-            session,
-            url,
-            target.token,
-            refused=f"the gateway at {url} refuses the I-VAN token",
-            hint="pass --token (or $BHXH_REGRESS_TOKEN) with a bearer token it issued",
-        )
+        try:
+            catalog = check_token(
+                session,
+                url,
+                target.token,
+                refused=f"the gateway at {url} refuses the I-VAN token",
+                hint=TOKEN_REFUSED_HINT,
+            )
+        except CatalogEndpointFailed as broken:
+            if catalog_required:
+                raise
+            catalog = _token_on_feed(session, url, target.token, broken)
         _refuse_maintenance(url, catalog)
         if probe is not None:
             refuse_foreign_token(session, url, target.token, ivan, probe, ivan_hint)
@@ -151,6 +170,26 @@ def check_gateway(target: GatewayTarget, *, ivan: str, probe: bytes | None, ivan
                 )
         else:
             _refuse_slow_clock(url, reported_clock_speed(health), target.poll_timeout)
+
+
+def _token_on_feed(
+    session: requests.Session, url: str, token: str, broken: CatalogEndpointFailed
+) -> requests.Response:
+    """The I-VAN token checked on the feed (``GET /api/v1/messages``, which moves nothing)
+    when the catalog endpoint failed; a feed failing the same way is a build that cannot be
+    replayed, told as the catalog's failure."""
+    bearer = {"Authorization": f"Bearer {token}"}
+    params = {"after": "0", "limit": "1"}
+    feed = session.get(f"{url}/api/v1/messages", params=params, headers=bearer, timeout=10)
+    if feed.status_code in (401, 403):
+        raise ConfigError(
+            f"the gateway at {url} refuses the I-VAN token ({feed.status_code} "
+            f"{answer_codes(feed)})",
+            hint=TOKEN_REFUSED_HINT,
+        )
+    if feed.status_code >= 500 and feed.status_code not in RETRYABLE_STATUS:
+        raise broken
+    return feed
 
 
 def _refuse_slow_clock(url: str, speed: float | None, poll_timeout: float) -> None:

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -32,8 +33,10 @@ from harness.reporting.bundle import when_stopped
 from harness.tls import gateway_session, reach
 from harness.xmlsafe import parse_xml
 
-RETRY = RetryPolicy()
-"""The reference client's retry policy: after this many attempts a dossier is unavailable."""
+RETRY = RetryPolicy(server_error_attempts=2)
+"""The reference client's retry policy: after this many attempts a dossier is unavailable;
+a 500 is sent once more (an acknowledge-then-500 then gets its stored receipt) and, if it
+persists, is the candidate's answer: a regression must conclude, not wait out a broken build."""
 
 
 class _NoJournal(Journal):
@@ -91,26 +94,46 @@ class Replay:
     waiting: int = 0
     """Accepted dossiers whose 03/TB-TS had not come when feed polling timed out: their
     lifecycle is unknown, not missing (``record`` refuses to store it)."""
+    catalog_broken: str = ""
+    """``GET /api/v1/catalog answered 500 ...`` when the catalog endpoint broke ("" else)."""
+    unacknowledged: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Dossier name -> message kind -> the answer refusing its acknowledgement (``POST
+    /api/v1/messages/{id}/ack answered 500 ...``): a gateway fault, not an unreachable one."""
 
 
 def served_catalogs(client: IvanClient) -> tuple[list[str], list[str]]:
     """Catalog versions the gateway serves (``GET /api/v1/catalog``), oldest first, and a
     note when they could not be read: without them a removed catalog goes unjudged."""
+    versions, why, _broken = _read_catalogs(client)
+    return versions, [_catalogs_unread(why)] if why else []
+
+
+def _read_catalogs(client: IvanClient) -> tuple[list[str], str, str]:
+    """The served versions, why they could not be read (""), and ``GET /api/v1/catalog
+    answered 500 ...`` when the endpoint broke (a 500, not a refusal or a dropped line):
+    a defect of the build, where the others only leave catalog removal unjudged."""
     try:
         response = client.session.get(f"{client.base_url}/api/v1/catalog", timeout=30)
     except requests.RequestException as exc:
-        return [], [_catalogs_unread(_short(exc))]
+        return [], _short(exc), ""
     if not response.ok:
-        return [], [_catalogs_unread(f"{response.status_code} {response.reason or ''}".strip())]
+        status = f"{response.status_code} {response.reason or ''}".strip()
+        broken = response.status_code >= 500 and response.status_code not in RETRYABLE_STATUS
+        return [], status, f"GET /api/v1/catalog answered {status}" if broken else ""
     try:
         root = parse_xml(response.content)
     except ValueError:
-        return [], [_catalogs_unread("the answer is not XML")]
+        return [], "the answer is not XML", ""
     versions = [str(node.get("PHIEN_BAN")) for node in root.iterfind("DANH_MUC")]
-    return versions, [] if versions else [_catalogs_unread("the answer lists no DANH_MUC")]
+    return versions, "" if versions else "the answer lists no DANH_MUC", ""
 
 
-def _catalogs_unread(why: str) -> str:
+def _catalogs_unread(why: str, broken: str = "") -> str:
+    if broken:  # judged as a difference of its own
+        return (
+            f"the served catalogs could not be read ({why}): the catalog endpoint is broken; "
+            "the rest was replayed, catalog versions newly served were not exercised"
+        )
     return f"the served catalogs could not be read ({why}); catalog removal not judged"
 
 
@@ -136,7 +159,8 @@ def replay(
     if max_backoff is not None:
         stats.max_backoff = max_backoff
     client = target.client(stats)
-    catalogs, catalog_notes = served_catalogs(client)
+    catalogs, unread, broken = _read_catalogs(client)
+    catalog_notes = [_catalogs_unread(unread, broken)] if unread else []
     outcomes: dict[str, dict[str, Any]] = {}
     latencies: dict[str, list[float]] = defaultdict(list)
     pending: dict[str, str] = {}  # MA_GDICH -> dossier name
@@ -156,10 +180,14 @@ def replay(
             outcomes[entry.name] = result
             if on_progress is not None:
                 on_progress(index)
-        notes, waiting = _read_lifecycle(target, client, pending, outcomes, masks)
+        unacknowledged: dict[str, dict[str, str]] = {}
+        notes, waiting = _read_lifecycle(target, client, pending, outcomes, masks, unacknowledged)
     elapsed = time.perf_counter() - started
     notes = catalog_notes + notes
-    return Replay(outcomes, dict(latencies), catalogs, elapsed, notes, stats, waiting=waiting)
+    return Replay(
+        outcomes, dict(latencies), catalogs, elapsed, notes, stats, waiting=waiting,
+        catalog_broken=broken, unacknowledged=unacknowledged,
+    )  # fmt: skip
 
 
 def _replay_one(
@@ -177,6 +205,7 @@ def _replay_one(
     t0, waited = time.perf_counter(), stats.backoff
     answer = _submit(target, client, entry.body, message_id, f"{index - 1} of {len(corpus)}")
     took = None
+    elapsed = time.perf_counter() - t0 - (stats.backoff - waited)  # before normalising it
     if isinstance(answer, str):
         result: dict[str, Any] = {"status": 0, "accepted": False, "codes": []}
         result.update(findings=[], answer={}, unavailable=answer)
@@ -184,8 +213,9 @@ def _replay_one(
         result = outcome(answer, masks)
         if answer.status in RETRYABLE_STATUS:
             result["unavailable"] = _gave_up(f"{answer.status} {' '.join(answer.codes)}")
-        else:  # the gateway's time, not the client's back-off
-            took = (time.perf_counter() - t0 - (stats.backoff - waited)) * 1000.0
+        elif answer.status < 500:  # the gateway's time, not the client's back-off (a 500,
+            # retried once, is two requests' time: no sample of the release's processing)
+            took = elapsed * 1000.0
     ma_gdich = None
     if not isinstance(answer, str) and answer.accepted:
         again = _submit(target, client, entry.body, message_id, f"{index} of {len(corpus)}")
@@ -201,10 +231,20 @@ def _read_lifecycle(
     pending: dict[str, str],
     outcomes: dict[str, dict[str, Any]],
     masks: Masks,
+    unacknowledged: dict[str, dict[str, str]],
 ) -> tuple[list[str], int]:
-    """:func:`_lifecycle`, a gateway that stops answering meanwhile being unavailable."""
+    """:func:`_lifecycle`, a gateway that stops answering meanwhile being unavailable (one
+    that answers a feed or clock request with an error is named with that request)."""
     try:
-        return _lifecycle(target, client, pending, outcomes, masks)
+        return _lifecycle(target, client, pending, outcomes, masks, unacknowledged)
+    except requests.HTTPError as exc:
+        raise GatewayUnavailable(
+            f"the gateway at {target.base_url} answers, but {_failed(exc)} while its feed "
+            "was read (after the client's retries), so the dossiers' lifecycle messages "
+            "could not be read\nHint: look in the gateway's log for why that request "
+            "fails (with --admin-token, a 401/403 there means the token is not the one it "
+            "was started with); the dossiers were submitted, re-run to compare"
+        ) from None
     except requests.RequestException as exc:
         raise GatewayUnavailable(
             f"the gateway at {target.base_url} stopped answering while its feed was read: "
@@ -227,7 +267,7 @@ def time_submissions(
     for index, entry in enumerate(corpus):
         t0, waited = time.perf_counter(), stats.backoff
         answer = _submit(target, client, entry.body, str(uuid.uuid4()), f"{index} (re-timing)")
-        if not isinstance(answer, str) and answer.status not in RETRYABLE_STATUS:
+        if not isinstance(answer, str) and answer.status < 500:
             took = time.perf_counter() - t0 - (stats.backoff - waited)
             latencies[entry.procedure or "static"].append(took * 1000.0)
     return dict(latencies)
@@ -253,6 +293,19 @@ def _short(exc: requests.RequestException) -> str:
     if response is not None:
         return f"{response.status_code} {response.reason or ''}".strip()
     return type(exc).__name__
+
+
+def _failed(exc: requests.HTTPError, message_id: str = "") -> str:
+    """``POST /api/v1/messages/{id}/ack answered 500 Internal Server Error``: the request
+    that failed (a message id as ``{id}``: the same for every run) and its answer."""
+    request, response = exc.request, exc.response
+    url = urlsplit(str(request.url)) if request is not None else None
+    path = "?" if url is None else url.path + (f"?{url.query}" if url.query else "")
+    if message_id:
+        path = path.replace(message_id, "{id}")
+    method = request.method if request is not None else ""
+    status = f"{response.status_code} {response.reason or ''}" if response is not None else "?"
+    return f"{method} {path} answered {status.strip()}".strip()
 
 
 def _submit(
@@ -282,6 +335,7 @@ def _lifecycle(
     pending: dict[str, str],
     outcomes: dict[str, dict[str, Any]],
     masks: Masks,
+    unacknowledged: dict[str, dict[str, str]],
 ) -> tuple[list[str], int]:
     """Advance (or wait), read the feed, attach each message to its dossier; the notes,
     and how many dossiers were still waiting for their 03/TB-TS when polling timed out."""
@@ -296,12 +350,15 @@ def _lifecycle(
     finished: set[str] = set()
     deadline = time.monotonic() + target.poll_timeout
     while True:
-        batch = _read_feed(client)
+        refused: dict[str, str] = {}
+        batch = _read_feed(client, refused)
         for item in batch:
             name = pending.get(item.ma_gdich)
             if name is None:
                 continue  # another run's or another dossier's message
             outcomes[name]["messages"].append(message(item.kind, item.content, masks))
+            if item.id in refused:
+                unacknowledged.setdefault(name, {})[item.kind] = refused[item.id]
             if item.kind == RESULT:
                 finished.add(item.ma_gdich)
         if len(finished) == len(pending):
@@ -335,13 +392,18 @@ def _advance(admin: requests.Session, base_url: str, seconds: float) -> int:
         return -1
 
 
-def _read_feed(client: IvanClient) -> list[FeedMessage]:
-    """Every message currently in the feed after the client's cursor, acknowledged."""
+def _read_feed(client: IvanClient, refused: dict[str, str]) -> list[FeedMessage]:
+    """Every message currently in the feed after the client's cursor, acknowledged; an
+    acknowledgement the gateway answered with an error goes in ``refused`` (message id ->
+    the answer): the feed still reads, so the run goes on and judges it."""
     out: list[FeedMessage] = []
     while True:
         batch = client.poll(limit=1000)
         for item in batch:
-            client.ack(item.id)
+            try:
+                client.ack(item.id)
+            except requests.HTTPError as exc:
+                refused[item.id] = _failed(exc, item.id)
         out += batch
         if len(batch) < 1000:
             return out

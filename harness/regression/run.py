@@ -10,6 +10,7 @@ and a TLS option.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ from harness.regression.expectations import (
 )
 from harness.regression.fingerprint import corpus_digests, rebuilt_differently
 from harness.regression.new_catalogs import NewCatalogRun, replay_new_catalogs
-from harness.regression.normalise import Masks, load_masks
+from harness.regression.normalise import Masks, load_masks, signature_notes
 from harness.regression.preflight import base_url, check_gateway, probe_body, served_versions
 from harness.regression.replay import GatewayTarget, Replay, replay, time_submissions
 from harness.regression.transport import TransportStats
@@ -85,10 +86,12 @@ def open_target(
     ivan: str = DEFAULT_IVAN_CODE,
     probe: bytes | None = None,
     ivan_hint: str = "",
+    catalog_required: bool = True,
 ) -> Iterator[GatewayTarget]:
     """A :class:`GatewayTarget` for ``"inproc"`` (a fresh mock gateway) or a URL; a URL
     gateway is checked first (:func:`~harness.regression.preflight.check_gateway`), with
-    ``probe`` (a dossier it must refuse) telling whether the token is ``ivan``'s."""
+    ``probe`` (a dossier it must refuse) telling whether the token is ``ivan``'s (without
+    ``catalog_required``, a catalog endpoint answering 500 does not stop the run)."""
     if gateway != "inproc":
         url = base_url(gateway)
         if not token:
@@ -99,7 +102,9 @@ def open_target(
             url, token, admin_token, verify_tls, name=gateway,
             poll_timeout=poll_timeout, poll_interval=poll_interval,
         )  # fmt: skip
-        check_gateway(target, ivan=ivan, probe=probe, ivan_hint=ivan_hint)
+        check_gateway(
+            target, ivan=ivan, probe=probe, ivan_hint=ivan_hint, catalog_required=catalog_required
+        )
         yield target
         return
     from harness.regression._inproc import inproc_target  # the only mock_gateway import
@@ -177,14 +182,18 @@ def _confirm_latency(
     return latency_summary(kept), notes
 
 
-def _rebuilt_note(base: Baseline, corpus: Sequence[CorpusEntry]) -> list[str]:
+def _rebuilt_note(
+    base: Baseline, corpus: Sequence[CorpusEntry], root: Path | None = None
+) -> list[str]:
     """A note naming the dossiers today's fixtures build differently than the recorded
     ones: their differences may be the data's, not the gateway's."""
     if not base.content:
+        where = "" if root is None else f" --root {root}"
         return [
             f"baseline {base.name} predates content digests, so a change of the fixtures since "
             "it was recorded cannot be told from a change of the gateway; re-record it against "
-            f"the known-good gateway (bhxh-harness record --name {base.name} --force ...)"
+            f"the known-good gateway (bhxh-harness record --name {base.name} --force{where} "
+            f"--catalog {base.recipe.catalog} ...)"
         ]
     changed = rebuilt_differently(base.content, corpus)
     if not changed:
@@ -269,7 +278,7 @@ def record(
     version = record_catalog(catalog, served_by(gateway, target_options), procedures)
     recipe = CorpusRecipe(version, tuple(seeds), procedures=procedures, ivan=code)
     corpus = build_corpus(recipe, pki)
-    masks = load_masks(masks_path)
+    masks = load_masks(masks_path, trust=pki.trust_store())
     hint = (
         "pass --ivan with the token's I-VAN code (the corpus is then built for it), "
         f"or a token of {recipe.ivan_code}"
@@ -280,7 +289,8 @@ def record(
     if on_transport is not None and run.transport is not None:
         on_transport(run.transport)
     _refuse_unfinished(run, name)
-    for note in surprises(corpus, run.outcomes):
+    notes = surprises(corpus, run.outcomes) + signature_notes(run.outcomes)
+    for note in notes + _unacknowledged_notes(run):
         (on_surprise or (lambda _note: None))(note)
     baseline = Baseline.from_replay(
         name, recipe, run.target, _masks_digest(masks_path), run, corpus_digests(corpus)
@@ -369,6 +379,16 @@ def surprises(corpus: Sequence[CorpusEntry], outcomes: dict[str, dict[str, Any]]
     return found
 
 
+def _unacknowledged_notes(run: Replay) -> list[str]:
+    """One line per message whose acknowledgement the gateway refused: a known-good
+    gateway takes every acknowledgement, and a baseline does not keep them."""
+    return [
+        f"{name}: acknowledging its {kind} failed: {what}"
+        for name, kinds in sorted(run.unacknowledged.items())
+        for kind, what in sorted(kinds.items())
+    ]
+
+
 def _has_result(outcome: dict[str, Any]) -> bool:
     """Whether the dossier's messages include its 03/TB-TS result."""
     return any(m.get("kind") == RESULT for m in outcome.get("messages") or ())
@@ -438,15 +458,16 @@ def regress(
     """
     started_at, run_id = datetime.now(UTC), new_run_id("regression")
     pki = pki or ensure_pki()
-    base = load_baseline(baseline, root)
+    _refuse_unrecorded(baseline, root)
+    base = load_baseline(baseline, root, masks=masks_path)
+    # a build whose catalog endpoint answers 500 is judged on the rest, with a note
+    target_options = {**target_options, "catalog_required": False}
     declared = load_expectations(expectations)
     notes = _empty_expectations(expectations, declared)
     thresholds = thresholds or LatencyThresholds()
-    masks = load_masks(masks_path)
-    if base.masks_sha256 and base.masks_sha256 != _masks_digest(masks_path):
-        notes.append("the masks changed since this baseline was recorded; re-record it")
+    masks = load_masks(masks_path, trust=pki.trust_store())
     corpus = build_corpus(base.recipe, pki)
-    notes += _rebuilt_note(base, corpus) + _unrecorded_note(base, corpus)
+    notes += _rebuilt_note(base, corpus, root) + _unrecorded_note(base, corpus)
     hint = (
         f"pass a token of {base.recipe.ivan_code}, or record a baseline for the token's "
         "I-VAN first (bhxh-harness record --ivan CODE ...)"
@@ -475,7 +496,7 @@ def regress(
         on_stop=lambda partial: stopped(partial, messages_read=False), after=new_catalogs,
     )  # fmt: skip
     meta = {e.name: (e.procedure or "static", e.forms) for e in corpus}
-    found = compare(base.outcomes, run.outcomes, meta)
+    found = compare(base.outcomes, run.outcomes, meta) + _unacknowledged(run, meta)
     latency = latency_summary(run.latencies_ms)
     unreached = latency_unjudged_note(base.gateway, gateway)
     if unreached is None:
@@ -490,7 +511,7 @@ def regress(
     else:
         notes.append(unreached)
         unjudged = latency_unjudged(sorted(set(base.latency) | set(latency)), unreached)
-    found += compare_catalogs(base.catalogs, run.catalogs)
+    found += compare_catalogs(base.catalogs, run.catalogs) + _catalog_broken(base, run)
     moved = governed_elsewhere(corpus, base.catalogs, run.catalogs)
     notes += extra_catalogs_note(base.gateway, base.catalogs, run.catalogs, moved, found)
     found += [d for new in newer for d in new.differences]
@@ -502,6 +523,46 @@ def regress(
         started_at=started_at, run_id=run_id, new_catalogs=newer, unexercised=unknown,
         causes=causes(moved),
     )  # fmt: skip
+
+
+def _unacknowledged(run: Replay, meta: dict[str, tuple[str, tuple[str, ...]]]) -> list[Difference]:
+    """A message whose acknowledgement the candidate answered with an error (the feed read
+    on): an I-VAN cannot tell the gateway it has the message, a changed lifecycle."""
+    out = []
+    for name, kinds in sorted(run.unacknowledged.items()):
+        procedure, forms = meta.get(name, ("static", ()))
+        for kind, what in sorted(kinds.items()):
+            about = f"{kind} acknowledgement"
+            out.append(
+                Difference("changed-message", procedure, name, forms, about, "acknowledged", what)
+            )
+    return out
+
+
+def _catalog_broken(base: Baseline, run: Replay) -> list[Difference]:
+    """The candidate's catalog endpoint answering 500 where the baseline's listed its
+    catalogs: the rest is judged, but an I-VAN can no longer learn what is served."""
+    if not run.catalog_broken or not base.catalogs:
+        return []
+    served = " ".join(base.catalogs)
+    return [
+        Difference("catalog-removed", "all", "", (), "served catalogs", served, run.catalog_broken)
+    ]
+
+
+def _refuse_unrecorded(name: str, root: Path | None) -> None:
+    """No baseline ``name`` at all: say how to record it where this run looks for it (with
+    ``--root`` when one was given: without it ``record`` writes under fixtures/baselines)."""
+    folder = baseline_path(name, root)
+    if folder.exists():
+        return  # load_baseline judges what it holds
+    known = sorted(p.parent.name for p in folder.parent.glob("*/meta.json"))
+    where = "" if root is None else f" --root {folder.parent}"
+    raise UsageError(
+        f"no baseline {name!r} under {folder.parent}",
+        hint=f"record one against the known-good gateway with `bhxh-harness record --name "
+        f"{name}{where} --gateway URL ...`; known: {', '.join(known) or '(none)'}",
+    )
 
 
 def _empty_expectations(path: Path | None, declared: list[Expectation]) -> list[str]:
@@ -528,13 +589,74 @@ def _judge_latency(
     """The candidate's latency summary, its latency differences from ``recorded``, and the
     notes of the procedures timed twice because they looked slower the first time."""
     latency = latency_summary(run.latencies_ms)
-    slower = compare_latency(recorded, latency, thresholds)
-    if not slower:
-        return latency, [], []
-    latency, retimed = _confirm_latency(
-        gateway, corpus, run.latencies_ms, slower, pki, max_backoff, options
-    )
-    return latency, compare_latency(recorded, latency, thresholds), retimed
+    notes: list[str] = []
+    retimed: set[str] = set()
+    while True:  # re-timing one procedure moves the machine factor, which may flag another
+        slower = compare_latency(recorded, latency, thresholds)
+        due = _due(slower, latency, retimed)
+        if not due:  # each procedure is timed twice at most: at most one pass per procedure
+            return latency, _with_times(slower, recorded, latency), notes
+        notes += _whole_gateway_note(slower, due)
+        again = [Difference("latency-p50", procedure) for procedure in sorted(due)]
+        summary, more = _confirm_latency(
+            gateway, corpus, run.latencies_ms, again, pki, max_backoff, options
+        )
+        latency = {**latency, **{p: summary[p] for p in due if p in summary}}
+        retimed |= due
+        notes += more
+
+
+def _due(
+    slower: Sequence[Difference], latency: dict[str, dict[str, float]], retimed: set[str]
+) -> set[str]:
+    """The procedures to time again: each flagged one (every one when the whole gateway is,
+    ``all``) not timed twice yet, so the final verdict never rests on a single timing."""
+    flagged = {d.procedure for d in slower}
+    if "all" in flagged:
+        flagged = set(latency)
+    return (flagged & set(latency)) - retimed
+
+
+def _whole_gateway_note(slower: Sequence[Difference], due: set[str]) -> list[str]:
+    """Why every procedure is timed again: the run's median slowdown passed its limit."""
+    whole = next((d for d in slower if d.procedure == "all"), None)
+    if whole is None:
+        return []
+    return [
+        f"the whole gateway looked slower (median p50 ratio {whole.actual}, "
+        f"{whole.expected}): {len(due)} procedure(s) timed twice ({', '.join(sorted(due))}), "
+        "the lower median of each is judged"
+    ]
+
+
+def _with_times(
+    slower: list[Difference],
+    recorded: dict[str, dict[str, float]],
+    latency: dict[str, dict[str, float]],
+) -> list[Difference]:
+    """The whole gateway's slowdown (a ratio of medians) with the times it was measured
+    on: the procedures' median p50 before and now, as a procedure's difference shows."""
+    common = sorted(set(recorded) & set(latency))
+    if not common:
+        return slower
+    before = _lower_median([float(recorded[p]["p50_ms"]) for p in common])
+    now = _lower_median([float(latency[p]["p50_ms"]) for p in common])
+    return [
+        dataclasses.replace(
+            d,
+            expected=f"{d.expected}; procedures' median p50 {before:.1f} ms",
+            actual=f"{d.actual}; procedures' median p50 {now:.1f} ms",
+        )
+        if d.procedure == "all" and d.kind == "latency-p50"
+        else d
+        for d in slower
+    ]
+
+
+def _lower_median(values: list[float]) -> float:
+    """The lower median, as the machine factor takes it (never flattering)."""
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def _interrupted(

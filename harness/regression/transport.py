@@ -55,21 +55,33 @@ class TransportStats:
     resets: int = 0
     refusals: int = 0  # answers 429/5xx the client retried or gave up on
     backoff: float = 0.0
+    unavailable_backoff: float = 0.0
+    """The part of ``backoff`` spent after a refusal (429/502/503/504) or a dropped
+    connection: what ``max_backoff`` caps. A 500 is retried a bounded number of times per
+    request and then stands as the answer, so its waits never stop the run."""
     wait: Callable[[float], None] = field(default=time.sleep, repr=False)
+    unavailable: bool = field(default=True, repr=False)
+    """Whether the last request was refused or dropped, or none was seen (its retry's wait
+    counts towards the cap); False after a 500."""
 
     def sleep(self, seconds: float) -> None:
-        if self.backoff + seconds > self.max_backoff:
+        counted = seconds if self.unavailable else 0.0
+        if self.unavailable_backoff + counted > self.max_backoff:
+            part = self.unavailable_backoff != self.backoff
+            of_it = f" ({self.unavailable_backoff:.1f} s of it after refusals)" if part else ""
             raise GatewayUnavailable(
                 f"the gateway at {self.url} kept refusing or dropping requests: "
-                f"{self.summary()}, and the next wait would pass the cap of "
+                f"{self.summary()}{of_it}, and the next wait would pass the cap of "
                 f"{self.max_backoff:g} s\nHint: try again when it is stable, or raise "
                 "--max-backoff"
             )
         self.retries += 1
         self.backoff += seconds
+        self.unavailable_backoff += counted
         self.wait(seconds)
 
     def observe(self, response: requests.Response) -> None:
+        self.unavailable = response.status_code in RETRYABLE_STATUS
         if response.status_code in RETRYABLE_STATUS or response.status_code >= 500:
             self.refusals += 1
         stop = maintenance(self.url, response)
@@ -126,8 +138,9 @@ class _Counting(WrappingAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         try:
             response = super().send(request, *args, **kwargs)
-        except requests.ConnectionError:
-            self.stats.resets += 1
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self.stats.unavailable = True
+            self.stats.resets += isinstance(exc, requests.ConnectionError)
             raise
         self.stats.observe(response)
         return response
