@@ -36,9 +36,10 @@ from harness.certification.model import (
     Relay,
     RunAborted,
 )
-from harness.certification.observe import JobRecord, Observation
+from harness.certification.observe import SUBMIT, JobRecord, Observation, RestartMark
 from harness.certification.suite import NEEDS, ScenarioSpec, resolve
 from harness.certification.window import describe, foreign_writes
+from harness.client import parse_answer
 from harness.errors import HarnessError
 from harness.signing import TrustStore
 
@@ -67,6 +68,11 @@ class Watermarks:
     events: int = 0
     logs: int = 0
     lines: list[str] = field(default_factory=list)
+    stored: set[str] = field(default_factory=set)
+    """MA_GDICH of every 202 the gateway gave the I-VAN in this run."""
+    acked: set[str] = field(default_factory=set)
+    relayed: set[str] = field(default_factory=set)
+    """Ids of the BHXH messages the I-VAN acknowledged (200), and relayed, in this run."""
 
 
 def _how_to_add(adapter: IvanAdapter) -> dict[str, str]:
@@ -171,7 +177,7 @@ class ScenarioRun:
             self.obs.jobs.append(JobRecord(job, now))
             # the defect stays the suite's: an I-VAN told it could invent the rejection
             relays = self._adapter(self.adapter.submit, replace(job, defect=None), now)
-            self.obs.route(self._checked("submit", relays), now)
+            self._route(self._checked("submit", relays), now)
 
     def _step_faults(self, profiles: list[dict[str, Any]]) -> None:
         self.gateway.set_faults(profiles, self.seed)
@@ -182,7 +188,24 @@ class ScenarioRun:
     def _tick(self, now: datetime) -> None:
         if "tick" in self.adapter.capabilities:
             relays = self._adapter(self.adapter.tick, now)
-            self.obs.route(self._checked("tick", relays), now)
+            self._route(self._checked("tick", relays), now)
+
+    def _route(self, relays: list[Relay], now: datetime) -> None:
+        self.obs.route(relays, now)
+        self.marks.relayed |= {r.message_id for r in relays if r.message_id}
+
+    def _step_neighbour(self, args: dict[str, Any]) -> None:
+        """Put another I-VAN's dossier on the gateway (the first of ``ivans`` that is not
+        the one certified): its feed then holds what the I-VAN under test must never touch."""
+        other = next((i for i in args.get("ivans", ()) if i != self.gateway.ivan), None)
+        if other is None:
+            return
+        factory = self.builder.factory.for_ivan(str(other))
+        for seed in range(self.seed * 1000 + 900, self.seed * 1000 + 920):
+            envelope = factory.build(self.procedure, seed).envelope
+            if self.builder.checker.check(envelope).accepted:
+                self.gateway.submit_as(str(other), envelope)
+                return
 
     def _step_tick(self, _args: Any) -> None:
         self._tick(self.gateway.now())
@@ -207,7 +230,13 @@ class ScenarioRun:
 
     def _step_restart(self, _args: Any) -> None:
         if "restart" in self.adapter.capabilities:
+            self._collect_traffic()
+            marks = self.marks
+            mark = RestartMark(
+                self.gateway.now(), marks.traffic, frozenset(marks.acked), frozenset(marks.relayed)
+            )
             self._adapter(self.adapter.restart)
+            self.obs.restarts.append(mark)
 
     def _step_recover(self, _args: Any) -> None:
         self._collect_traffic()
@@ -228,7 +257,9 @@ class ScenarioRun:
         """Read the traffic log since the last read and give the I-VAN's rows to the jobs."""
         lines = self.gateway.traffic_lines(self.marks.traffic)
         self.marks.lines += lines
-        self._rows += [TrafficRow.from_json(json.loads(line)) for line in lines]
+        fresh = [TrafficRow.from_json(json.loads(line)) for line in lines]
+        self._remember([r for r in fresh if r.ivan == self.gateway.ivan])
+        self._rows += fresh
         if self._rows:
             self.marks.traffic = self._rows[-1].id
         for record in self.obs.jobs:
@@ -242,9 +273,27 @@ class ScenarioRun:
                 "Run certification against a gateway no one else drives at the same time"
             )
         ivan = self.gateway.ivan
-        self.obs.attach(
-            [r for r in self._rows if r.ivan == ivan and not r.message_id.startswith(PROBE_PREFIX)]
-        )
+        ours = [r for r in self._rows if not r.message_id.startswith(PROBE_PREFIX)]
+        self.obs.attach([r for r in ours if r.ivan == ivan])
+        self.obs.foreign = [r for r in ours if r.ivan not in (ivan, "admin", "")]
+
+    def _remember(self, rows: list[TrafficRow]) -> None:
+        """Note, for the whole run, the dossiers stored for the I-VAN and the messages it
+        acknowledged: a later scenario judges against them."""
+        for row in rows:
+            method, path = row.route
+            if row.route == SUBMIT and row.status == 202:
+                self.marks.stored.add(parse_answer(202, row.response).ma_gdich or "")
+            elif method == "POST" and path.endswith("/ack") and row.status == 200:
+                self.marks.acked.add(path.split("/")[-2])
+
+    def _strangers(self) -> list[Relay]:
+        """Relays of BHXH messages about a MA_GDICH the gateway does not list as this
+        I-VAN's (asked with its own token): news of another I-VAN's dossier."""
+        about = [r for r in self.obs.all_relays() if r.ma_gdich and r.message_id]
+        unknown = {r.ma_gdich for r in about} - self.marks.stored
+        foreign = {m for m in sorted(unknown) if self.gateway.probe(m) is None}
+        return [r for r in about if r.ma_gdich in foreign]
 
     def _collect(self) -> None:
         with contextlib.suppress(FaultsUnavailable):
@@ -265,6 +314,7 @@ class ScenarioRun:
                 status = self.gateway.probe(ma_gdich)
                 if status is not None:
                     record.statuses[ma_gdich] = status
+        self.obs.strangers = self._strangers()
 
 
 __all__ = ["ScenarioRun", "Watermarks"]

@@ -18,8 +18,9 @@ from lxml import etree
 
 from harness.certification.model import ALERT, HANDOVER, RECEIPT, REJECTED, Job, JobForm, Relay
 from harness.certification.reference import CertClient, Pending, ReferenceIvan, _when
-from harness.client import FeedMessage, RetryPolicy
+from harness.client import FeedMessage, IvanClient, RetryPolicy
 from harness.envelope import EmbeddedFile
+from harness.identities import token_of
 from harness.signing import Credential, verify
 from harness.xmlsafe import parse_xml
 
@@ -259,6 +260,48 @@ class ForgetsAfterRestart(ReferenceIvan):
     durable_journal = False
 
 
+class ReadsOtherIvan(ReferenceIvan):
+    """A multi-tenant mix-up: with another I-VAN's token from a shared config it also
+    drains that I-VAN's feed, relaying and acknowledging its messages as this employer's."""
+
+    name = "reads-other-ivan"
+
+    def receive(self) -> list[Relay]:
+        relays = super().receive()
+        other = getattr(self, "_other", None)
+        if other is None:
+            code = "IVAN02" if self.context.ivan != "IVAN02" else "IVAN01"
+            other = self._other = IvanClient(self.context.gateway_url, token_of(code))
+        try:
+            for message in other.poll():
+                other.ack(message.id)
+                relays.append(Relay("", message.kind, message.ma_gdich, message_id=message.id))
+        except requests.RequestException:
+            pass
+        return relays
+
+
+class TrustsAnySignature(ReferenceIvan):
+    """Never verifies BHXH's signature: a message signed with any key is relayed and acked."""
+
+    name = "trusts-any-signature"
+
+    def distrust(self, content: bytes) -> str:
+        return ""
+
+
+class VolatileState(ReferenceIvan):
+    """Keeps its outbox, feed cursor and seen messages in memory (only the journal is on
+    disk): after a restart a deferred dossier is lost and the feed is read from the start."""
+
+    name = "volatile-state"
+
+    def restart(self) -> None:
+        self.client.session.close()
+        (self.context.workdir / "state.json").unlink(missing_ok=True)
+        self._load()
+
+
 FAULTY: dict[str, type[ReferenceIvan]] = {
     v.name: v
     for v in (
@@ -282,6 +325,9 @@ FAULTY: dict[str, type[ReferenceIvan]] = {
         SwallowsRejection,
         FabricatesReceipt,
         ForgetsAfterRestart,
+        ReadsOtherIvan,
+        TrustsAnySignature,
+        VolatileState,
     )
 }
 """Every faulty I-VAN by name (``--adapter faulty:<name>``)."""

@@ -328,6 +328,14 @@ class CertGateway:
             messages=messages,
         )
 
+    def submit_as(self, ivan: str, envelope: bytes) -> int:
+        """Submit as I-VAN ``ivan`` (its well-known token), tagged as the suite's: another
+        I-VAN's dossier, so a run sees an I-VAN touching what is not its own."""
+        message_id = f"{PROBE_PREFIX}{self.tag}-{ivan}-{next(self._probes)}"
+        headers = {"Authorization": f"Bearer {token_of(ivan)}", "X-Message-Id": message_id}
+        headers["Content-Type"] = "application/xml"
+        return self._call("POST", "/api/v1/dossiers", data=envelope, headers=headers).status_code
+
     def close(self) -> None:
         self._session.close()
 

@@ -102,6 +102,19 @@ class JobRecord:
 
 
 @dataclass
+class RestartMark:
+    """What the I-VAN had done when the suite restarted it, so what it does afterwards can
+    be told apart: a message relayed or acknowledged again was forgotten in the restart."""
+
+    at: datetime
+    traffic_id: int
+    acked: frozenset[str]
+    relayed: frozenset[str]
+    relays: list[Relay] = field(default_factory=list)
+    """Every relay the I-VAN made after this restart."""
+
+
+@dataclass
 class Observation:
     """A scenario run for one procedure: the jobs and everything the gateway saw."""
 
@@ -122,6 +135,11 @@ class Observation:
     error: str = ""
     how_to_add: dict[str, str] = field(default_factory=dict)
     """Per optional operation the adapter lacks, how its vendor would add it."""
+    foreign: list[TrafficRow] = field(default_factory=list)
+    """Requests made under another I-VAN's token during this scenario (not the suite's)."""
+    strangers: list[Relay] = field(default_factory=list)
+    """Relays of BHXH messages about a MA_GDICH the gateway does not know as this I-VAN's."""
+    restarts: list[RestartMark] = field(default_factory=list)
 
     def job(self, job_id: str) -> JobRecord | None:
         return next((j for j in self.jobs if j.job.job_id == job_id), None)
@@ -132,6 +150,8 @@ class Observation:
             stamped = Relay(**{**relay.to_json(), "at": at.isoformat()})
             record = self.job(relay.job_id)
             (record.relays if record is not None else self.unrouted).append(stamped)
+            if self.restarts:
+                self.restarts[-1].relays.append(stamped)
 
     def attach(self, rows: list[TrafficRow]) -> None:
         """Keep the I-VAN's rows and give each job its submissions (matched by unit code);
@@ -150,6 +170,10 @@ class Observation:
                 continue
             record.attempts.append(row)
             by_id.setdefault(row.message_id, record)
+
+    def all_relays(self) -> list[Relay]:
+        """Every relay of this scenario, whichever job (if any) it named."""
+        return [r for j in self.jobs for r in j.relays] + self.unrouted
 
     def blocked(self, reason: str) -> CaseBlocked:
         """Why the fault did not hit this scenario's job (``reason``), naming the dossier of
@@ -172,4 +196,4 @@ class Observation:
         return [e for e in self.fault_events if e.get("message_id") in ids]
 
 
-__all__ = ["FORWARD_EVERY", "SUBMIT", "JobRecord", "Observation", "envelope_of"]
+__all__ = ["FORWARD_EVERY", "SUBMIT", "JobRecord", "Observation", "RestartMark", "envelope_of"]

@@ -25,7 +25,10 @@ from harness.paths import scenarios_dir
 
 CASE_ID = re.compile(r"^CERT-[A-Z]{2,4}-\d{2}$")
 STEP_KINDS = frozenset(
-    {"handover", "faults", "clear_faults", "run", "advance", "tick", "wait", "restart", "recover"}
+    {
+        *("handover", "faults", "clear_faults", "run", "advance", "tick", "wait"),
+        *("restart", "recover", "neighbour"),
+    }
 )
 _NUMERIC_ARGS: dict[str, tuple[str, ...]] = {
     "handover": ("jobs",),
