@@ -59,25 +59,10 @@ def serve(tmp_path: Path, database_url: str, faults: str) -> ServerProcess:
     )
 
 
-def test_hits_of_a_hook_without_a_budget_are_every_worker_s(
+def test_hits_and_the_fault_log_of_a_hook_without_a_budget_are_every_worker_s(
     database_url: str, tmp_path: Path, pki: TestPKI
 ) -> None:
-    del pki
-    with (
-        serve(tmp_path, database_url, "latency:seconds=0") as server,
-        one_per_worker(server) as pair,
-    ):
-        first, second = pair
-        for worker, times in ((first, 2), (second, 3)):
-            for _ in range(times):
-                assert worker.call("GET", "/api/v1/catalog", IVAN)[0] == 200
-        for worker in (first, second):
-            assert eventually(lambda w=worker: [h["hits"] for h in w.state()["hits"]], [5]) == [5]
-
-
-def test_the_fault_log_is_every_worker_s_with_one_cursor(
-    database_url: str, tmp_path: Path, pki: TestPKI
-) -> None:
+    """Hits are counted once for all workers, and the log has one cursor for all."""
     del pki
     with (
         serve(tmp_path, database_url, "latency:seconds=0") as server,
@@ -87,6 +72,8 @@ def test_the_fault_log_is_every_worker_s_with_one_cursor(
         for worker, times in ((first, 2), (second, 3), (first, 1)):
             for _ in range(times):
                 assert worker.call("GET", "/api/v1/catalog", IVAN)[0] == 200
+        for worker in (first, second):
+            assert eventually(lambda w=worker: [h["hits"] for h in w.state()["hits"]], [6]) == [6]
         events = eventually(lambda: [e["seq"] for e in first.log()], [1, 2, 3, 4, 5, 6])
         assert events == [1, 2, 3, 4, 5, 6]
         assert [e["seq"] for e in second.log(after=4)] == [5, 6]

@@ -1,8 +1,10 @@
-"""The in-process transports answer and log an oversized request as the server does.
+"""The in-process transports, and ``InProcessGateway.request()``/``.submit()``, answer
+and log an oversized request as the server does.
 
 Before: a 70,000-byte header was 431 LIM-003 served but 200 in-process, and a body over
 the size cap, refused 413 LIM-001 by both, was stored whole in the in-process traffic row
-(the served row keeps its size only), although ``traffic()`` promises the same rows.
+(the served row keeps its size only), although ``traffic()`` promises the same rows. The
+core API (``request()``/``submit()``) kept doing so after the transports were fixed.
 """
 
 from __future__ import annotations
@@ -125,4 +127,63 @@ def test_the_core_is_not_handed_an_oversized_body(
     monkeypatch.setattr(inproc.gateway, "handle", spy)
     headers = {"Authorization": f"Bearer {inproc.token()}", "X-Message-Id": "big-2"}
     send("POST", "/api/v1/dossiers", data=b"x" * (CAP + 1), headers=headers)
+    assert seen == [0]
+
+
+# -- the core API: InProcessGateway.request() and .submit() ----------------------------
+
+
+def test_request_refuses_a_head_over_the_cap_as_served(
+    served: tuple[InProcessGateway, str], inproc: InProcessGateway
+) -> None:
+    pad = {"X-Pad": "a" * (HEAD_MAX + 100)}
+    auth = {"Authorization": f"Bearer {served[0].token()}"}
+    over_http = requests.get(f"{served[1]}/api/v1/messages", headers={**auth, **pad}, timeout=30)
+    assert over_http.status_code == 431
+    answer = inproc.request("GET", "/api/v1/messages", headers=pad)
+    assert answer.status == 431, answer.body[:300]
+    assert Answer.parse(answer).ma_loi == "LIM-003"
+    assert answer.headers["Connection"] == over_http.headers["Connection"] == "close"
+    expected = [(None, "GET", "/api/v1/messages", 431, "LIM-003", b"")]
+    assert _rows(inproc) == _rows(served[0]) == expected
+    assert inproc.gateway.traffic_log()[0]["request_size"] > HEAD_MAX
+
+
+def test_request_answers_a_head_under_the_cap(inproc: InProcessGateway) -> None:
+    answer = inproc.request("GET", "/api/v1/messages", headers={"X-Pad": "a" * (HEAD_MAX - 1000)})
+    assert answer.status == 200, answer.body[:300]
+
+
+def test_submit_logs_a_body_over_the_cap_by_its_size_only_as_served(
+    served: tuple[InProcessGateway, str], inproc: InProcessGateway
+) -> None:
+    body = b"<Hoso>" + b"x" * CAP + b"</Hoso>"
+    headers = {
+        "Authorization": f"Bearer {served[0].token()}",
+        "Content-Type": "application/xml",
+        "X-Message-Id": "big-1",
+    }
+    over_http = requests.post(
+        f"{served[1]}/api/v1/dossiers", data=body, headers=headers, timeout=30
+    )
+    answer = inproc.submit(body, message_id="big-1")
+    assert answer.status == over_http.status_code == 413
+    assert Answer.parse(answer).ma_loi == "LIM-001"
+    expected = [("IVAN01", "POST", "/api/v1/dossiers", 413, "LIM-001", b"")]
+    assert _rows(inproc) == _rows(served[0]) == expected
+    assert inproc.gateway.traffic_log()[0]["request_size"] == len(body)
+
+
+def test_submit_does_not_hand_the_core_an_oversized_body(
+    inproc: InProcessGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    handle = inproc.gateway.handle
+
+    def spy(request: GatewayRequest) -> GatewayResponse:
+        seen.append(len(request.body))
+        return handle(request)
+
+    monkeypatch.setattr(inproc.gateway, "handle", spy)
+    inproc.submit(b"x" * (CAP + 1))
     assert seen == [0]
