@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it start
     from rich.console import Console
 
     from harness.fuzz.pool import DossierPool
-    from harness.fuzz.runner import FuzzFailure, FuzzReport
+    from harness.fuzz.runner import FuzzFailure, FuzzReport, GatewayWentAway
     from harness.reporting import ReportBundle
 
 DEFAULT_BUDGET = 200
@@ -207,7 +207,8 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
     help="Mutation family (repeatable; default: every one), or valid: the valid dossiers "
     "alone, some in quirks real software writes (NFD names, a GUID signature Id; every run "
     "mixes them in). A family that applies to none of the procedures is refused; one that "
-    "got no case makes the run INCOMPLETE (exit 3).",
+    "got no case makes the run INCOMPLETE (exit 3), as does any family applying to the "
+    "run's procedures that got none.",
 )
 @click.option(
     "--procedure",
@@ -255,22 +256,30 @@ def fuzz(
     Exits 0 when every property held, 1 when one broke (minimal dossiers are written as
     fixtures with a one-line reproduction), 2 for a usage error, 3 when the gateway
     stopped answering (or kept answering 429/503 with Retry-After) during the run (no
-    verdict, no fixture written) or a --family asked for, or a procedure, got no case
-    (INCOMPLETE: raise --budget). Procedures take turns: each gets a case before any gets
-    a second. Dossiers carry each form in a version the catalog accepts (older ones too,
-    as senders that did not update file them); after each procedure's first case, each
-    older version gets one, and a form version that got no case makes the run INCOMPLETE
-    too.
+    verdict, no fixture written; a partial report of what ran) or a family applying to
+    the run's procedures, or a procedure, got no case (INCOMPLETE: raise --budget).
+    Procedures take turns: each gets a case before any gets a second. Dossiers carry each
+    form in a version the catalog accepts (older ones too, as senders that did not update
+    file them); after each procedure's first case, each older version gets one, and a
+    form version that got no case makes the run INCOMPLETE too.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.fuzz.report import report_bundle
-    from harness.fuzz.runner import CaseExecuted, Event, FuzzInterrupted, check_budget, run_fuzz
+    from harness.fuzz.runner import (
+        CaseExecuted,
+        Event,
+        FuzzInterrupted,
+        GatewayWentAway,
+        check_budget,
+        run_fuzz,
+    )
     from harness.fuzz.strategies import check_applicable
 
     # A CI log keeps whole lines; a gateway's or dossier's text prints as written.
     console = Console(highlight=False, soft_wrap=True, markup=False)
+    gone: list[ReportBundle] = []  # the partial report of a run whose gateway went away
     try:
         if budget is None and duration is None:
             budget = DEFAULT_BUDGET
@@ -306,6 +315,8 @@ def fuzz(
                     progress.advance(task)
                 elif isinstance(event, FuzzInterrupted):
                     stopped.extend(_stopped(event.report, out, console, meta))
+                elif isinstance(event, GatewayWentAway):
+                    gone.append(_gone_bundle(event, out, meta))
 
             report = run_fuzz(
                 target, pool.catalog, budget=budget, duration=duration, seed=seed,
@@ -315,11 +326,14 @@ def fuzz(
             )  # fmt: skip
     except GatewayUnavailable as exc:  # not the gateway's failure, nor the user's
         click.echo(f"error: {exc}", err=True)
+        for bundle in gone:
+            click.echo(f"partial report: {bundle.write() / 'index.html'}", err=True)
         sys.exit(UNAVAILABLE)
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(USAGE)
-    unrun = [f for f in dict.fromkeys(families) if not _count(report, f)]
+    asked = [f for f in dict.fromkeys(families) if not _count(report, f)]
+    unrun = list(dict.fromkeys([*asked, *report.unrun_families]))  # every family applying
     unreached = list(report.unreached)
     versions = list(report.unreached_form_versions)
     incomplete = bool(unrun or unreached or versions)
@@ -329,8 +343,8 @@ def fuzz(
     _summary(console, report, verdict)
     if unrun and report.ok:
         console.print(
-            f"no verdict on --family {', '.join(unrun)}: no case of it ran in {report.cases} "
-            "cases; raise --budget (or --duration)"
+            f"no verdict on family(ies) {', '.join(unrun)}: no case of it ran in "
+            f"{report.cases} cases; raise --budget (or --duration)"
         )
     if unreached and report.ok:
         console.print(
@@ -419,3 +433,13 @@ def _stopped(
         return []
     _summary(console, report, "STOPPED")
     return [report_bundle(report, out, meta).begin()]
+
+
+def _gone_bundle(event: GatewayWentAway, out: Path | None, meta: dict[str, object]) -> ReportBundle:
+    """The partial report of a run whose gateway went away: what ran before, verdict
+    ``incomplete`` (no failure written: the run gave no verdict), and why it ended."""
+    from harness.fuzz.report import report_bundle
+
+    bundle = report_bundle(event.report, out, meta | {"unavailable": str(event.problem)})
+    bundle.gaps = (*bundle.gaps, "the gateway went away before the run ended")
+    return bundle

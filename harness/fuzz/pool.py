@@ -12,8 +12,12 @@ while exploring near-simplest examples, and every revisit is free.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +106,43 @@ class DossierPool:
         return dossier
 
     def build(self, spec: DossierSpec, tweaks: Tweaks = NO_TWEAKS) -> Dossier:
-        """A fresh dossier of ``spec`` through the factory's hooks (never cached)."""
-        return self.factory.build(spec.procedure, spec.seed, tweaks=tweaks, **spec.options())
+        """A fresh dossier of ``spec`` through the factory's hooks (never cached), signed at
+        :attr:`signing_time`: a clock in its bytes made the same seed send other bodies."""
+        pinned = replace(tweaks, signed_form_hook=self._pinned_forms(tweaks.signed_form_hook))
+        dossier = self.factory.build(spec.procedure, spec.seed, tweaks=pinned, **spec.options())
+        return replace(dossier, envelope=pin_signing_time(dossier.envelope, self.signing_time))
+
+    @cached_property
+    def signing_time(self) -> str:
+        """The SigningTime every dossier carries: when the test PKI was made (a day after
+        its unit certificate's start), inside every realistic certificate's life."""
+        start = self.pki.credential(self.factory.signer).certificate.not_valid_before_utc
+        return _iso(start + timedelta(days=1))
+
+    def _pinned_forms(
+        self, hook: Callable[[str, bytes], bytes] | None
+    ) -> Callable[[str, bytes], bytes]:
+        """Each signed form's SigningTime pinned, before the tweak's own hook (which may
+        set one on purpose)."""
+
+        def pinned(code: str, content: bytes) -> bytes:
+            content = pin_signing_time(content, self.signing_time)
+            return content if hook is None else hook(code, content)
+
+        return pinned
+
+
+_SIGNING_TIME = re.compile(rb"(<(?:[\w.-]+:)?SigningTime>)[^<]*(</(?:[\w.-]+:)?SigningTime>)")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pin_signing_time(body: bytes, when: str) -> bytes:
+    """``body`` with its own (not embedded) SigningTime elements saying ``when``: outside
+    what the signature covers (the enveloped transform drops the whole Signature)."""
+    return _SIGNING_TIME.sub(rb"\g<1>" + when.encode() + rb"\g<2>", body)
 
 
 def ivan_factory(factory: DossierFactory, ivan: str) -> DossierFactory:
@@ -130,4 +169,4 @@ def pool_for(
     return pool
 
 
-__all__ = ["DossierPool", "DossierSpec", "ivan_factory", "pool_for"]
+__all__ = ["DossierPool", "DossierSpec", "ivan_factory", "pin_signing_time", "pool_for"]

@@ -24,7 +24,7 @@ from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
 
 INCOMPLETE = "incomplete"
 """The verdict of a run that broke no property but said nothing of part of what it was
-asked: a procedure, a form version, or a --family (``meta["unrun_families"]``), got no case."""
+asked: a procedure, a form version, or a family applying to its procedures got no case."""
 
 NO_CASE = "FUZZ-no-case"
 """The case id (before ``@<procedure>``) of a procedure the run was to reach and did not."""
@@ -71,10 +71,12 @@ def report_bundle(
             "unreached_procedures": list(report.unreached),
             "cases_by_form_version": report.cases_by_form_version,
             "unreached_form_versions": list(report.unreached_form_versions),
+            "unrun_families": list(report.unrun_families),
             **(meta or {}),
         },
     )
-    unrun = [f"--family {f}" for f in (meta or {}).get("unrun_families", ())]
+    asked = (meta or {}).get("unrun_families", ())
+    unrun = [f"family {f}" for f in dict.fromkeys([*asked, *report.unrun_families])]
     versions = [f"form version {v}" for v in report.unreached_form_versions]
     gaps = (*(f"procedure {p}" for p in report.unreached), *versions, *unrun)
     bundle = FuzzBundle(info, (out or reports_dir()) / report.run_id, gaps=gaps)

@@ -24,16 +24,11 @@ from __future__ import annotations
 
 import itertools
 import random
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -43,7 +38,9 @@ from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
 from harness.catalog import Catalog
 from harness.errors import GatewayUnavailable, UsageError
 from harness.fuzz._core import DEFAULT_SETTINGS, MutationSettings
+from harness.fuzz._stops import Stops as _Stops
 from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
+from harness.fuzz.family_plan import family_plan
 from harness.fuzz.mutations import check_families
 from harness.fuzz.pool import DossierSpec
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
@@ -112,6 +109,8 @@ class FuzzReport:
     accepts of a form the procedures take) -> those of the procedures that take it."""
     by_form_version: dict[str, int] = field(default_factory=dict)
     """Form version -> cases over a dossier carrying it (a case counts once per form)."""
+    family_plan: tuple[str, ...] = ()
+    """The families the run was to reach: each that applies to one of its procedures."""
     started_at: datetime = field(kw_only=True)
     """When the campaign began (UTC), before its first case: its report's start."""
     run_id: str = field(kw_only=True)
@@ -152,6 +151,11 @@ class FuzzReport:
         of senders still filing them."""
         return tuple(v for v, n in self.cases_by_form_version.items() if not n)
 
+    @property
+    def unrun_families(self) -> tuple[str, ...]:
+        """The families the run was to reach that got no case: it says nothing of them."""
+        return tuple(f for f in self.family_plan if f not in self.families)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON reports."""
         return {
@@ -163,6 +167,7 @@ class FuzzReport:
             "elapsed": round(self.elapsed, 3),
             "ok": self.ok,
             "families": {k: vars(v) for k, v in sorted(self.families.items())},
+            "unrun_families": list(self.unrun_families),
             "cases_by_procedure": self.cases_by_procedure,
             "unreached_procedures": list(self.unreached),
             "cases_by_form_version": self.cases_by_form_version,
@@ -210,7 +215,16 @@ class FuzzInterrupted:
     report: FuzzReport
 
 
-Event = CaseExecuted | FailureMinimised | FuzzFinished | FuzzInterrupted
+@dataclass(frozen=True)
+class GatewayWentAway:
+    """The gateway went away: ``report`` holds the cases judged before (no failure written),
+    so the partial report can still say what ran; :class:`GatewayUnavailable` follows."""
+
+    report: FuzzReport
+    problem: GatewayUnavailable
+
+
+Event = CaseExecuted | FailureMinimised | FuzzFinished | FuzzInterrupted | GatewayWentAway
 
 
 def run_fuzz(
@@ -272,6 +286,7 @@ def run_fuzz(
     )
     report.procedures = tuple(stratum.procedure for stratum in plan)
     report.form_versions = form_versions(catalog, report.procedures)
+    report.family_plan = family_plan(plan, chosen, valid)
     size = _batch_size(batch, budget, len(plan))
     turns = [(s.procedure, s.batches(size, widest=True), s.batches(size)) for s in plan]
     pinned = _pinned(catalog, plan, size)
@@ -302,7 +317,10 @@ def run_fuzz(
     def no_verdict_if_gone() -> None:
         why = problem()
         if why is not None:
-            raise _no_verdict(why, report, len(first), sent[0] if sent else None)
+            ended = _no_verdict(why, report, len(first), sent[0] if sent else None)
+            report.elapsed = time.perf_counter() - start
+            emit(GatewayWentAway(report, ended))
+            raise ended
 
     def judge(case: FuzzCase) -> bool:
         """Send and judge one case; False when the gateway went away (nothing counted)."""
@@ -509,56 +527,6 @@ def _pinned(catalog: Catalog, plan: Sequence[Stratum], size: int) -> list[tuple[
     return pinned
 
 
-class _Stops:
-    """Ctrl-C and SIGTERM during a campaign, remembered as well as raised by their handlers.
-
-    Hypothesis runs code in a gc callback, where an exception is printed ("Exception
-    ignored", with a traceback) and lost: a Ctrl-C landing there was, and the run went on
-    to its end. So :meth:`check`, before each case, raises again a stop whose exception
-    was lost, and such a lost stop is not printed (the user pressed Ctrl-C; no bug).
-    """
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._handlers: dict[int, Callable[[int, FrameType | None], Any]] = {}
-        self._previous_hook: Callable[[Any], Any] = sys.unraisablehook
-
-    @contextmanager
-    def watching(self) -> Iterator[None]:
-        """Within the block, Ctrl-C and SIGTERM are remembered before their handler runs."""
-        if threading.current_thread() is threading.main_thread():  # where handlers are set
-            for stop in (signal.SIGINT, signal.SIGTERM):
-                handler = signal.getsignal(stop)
-                if callable(handler):  # SIG_DFL, SIG_IGN: nothing is raised, nor lost
-                    self._handlers[stop] = handler
-                    signal.signal(stop, self._stopped)
-        self._previous_hook = sys.unraisablehook
-        sys.unraisablehook = self._unraisable
-        try:
-            yield
-        finally:
-            sys.unraisablehook = self._previous_hook
-            for signum, previous in self._handlers.items():
-                signal.signal(signum, previous)
-
-    def _unraisable(self, unraisable: Any) -> None:
-        """Drop a stop (KeyboardInterrupt, SIGTERM's exception) lost where it could not be
-        raised; :meth:`check` raises it again. Anything else is reported as before."""
-        lost = unraisable.exc_value
-        if self.signum is not None and not isinstance(lost, Exception):
-            return
-        self._previous_hook(unraisable)
-
-    def _stopped(self, signum: int, frame: FrameType | None) -> None:
-        self.signum = signum
-        self._handlers[signum](signum, frame)
-
-    def check(self) -> None:
-        """Raise again, through its handler, a stop whose exception was lost."""
-        if self.signum is not None:
-            self._handlers[self.signum](self.signum, None)
-
-
 Turn = Callable[[Any, int, str, int], None]
 """Draws ``examples`` batches of a strategy with a seed, judging up to ``quota`` new cases."""
 
@@ -716,6 +684,7 @@ __all__ = [
     "FuzzFinished",
     "FuzzInterrupted",
     "FuzzReport",
+    "GatewayWentAway",
     "check_budget",
     "run_fuzz",
 ]

@@ -37,6 +37,8 @@ def _fuzz(
         "2026.1",
         "--budget",
         str(budget),
+        "--family",  # the valid dossiers alone: this budget leaves the mutant families out
+        "valid",
         "--out",
         str(out),
         "--found",
