@@ -4,8 +4,10 @@ Real files arrive with a BOM, in NFD (BHXH's own answers have been seen decompos
 Latin-1 or as broken UTF-8; attackers send DTDs, entity bombs and absurd nesting. The
 gateway must accept the first two (names are read as NFC; a BOM carries no
 meaning) and refuse the rest with a stable code before any parser expands, fetches or
-recurses. Most of these apply to the signed envelope's bytes; the ``in-form`` variants
-put the same bytes inside an embedded form, which the gateway parses too.
+recurses; bytes that are not well-formed XML at all (truncated, an unclosed tag, a stray
+``&``, an encoding no parser knows) are refused too, never a 5xx. Most of these apply to
+the signed envelope's bytes; the ``in-form`` variants put the same bytes inside an
+embedded form, which the gateway parses too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ _INVALID_UTF8 = (b"\xff", b"\x80", b"\xc3\x28", b"\xc0\xaf", b"\xed\xa0\x80", b"
 _EXTERNAL = ("file:///etc/passwd", "http://127.0.0.1:9/secret", "file:///c:/windows/win.ini")
 _LATIN1_NOTE = "<!-- Sài Gòn, Hà Nội -->"
 _ANY_4XX = frozenset({"ENV-001", "XML-001", "LIM-001", "LIM-002"})
+_MALFORMED = frozenset({"XML-001"})
+_UNKNOWN_ENCODING = b"encoding='X-NO-SUCH-ENCODING'"
+LIBXML2_DEPTH = 255
+"""Nesting (below the root) from which libxml2 itself refuses the document (XML-001)."""
+DEEPEST = 1024
+"""The deepest nesting drawn: well past libxml2's limit, still a small body."""
 
 Bytes = Callable[[bytes], bytes]
 
@@ -68,6 +76,40 @@ def _laughs(depth: int) -> str:
 
 def _nest(depth: int) -> Bytes:
     return lambda data: _before_end_tag(data, b"<a>" * depth + b"</a>" * depth)
+
+
+def _truncated(tag: int) -> Bytes:
+    """Cut before the ``tag``-th tag after the root's start tag (the root stays unclosed;
+    a cut between tags never splits a UTF-8 character, which would be XML-003 instead)."""
+
+    def change(data: bytes) -> bytes:
+        head, rest = _split(data)
+        starts = [m.start() for m in re.finditer(rb"<", rest)][1:]
+        return head + rest[: starts[min(tag, len(starts) - 1)]]
+
+    return change
+
+
+def _stray_ampersand(data: bytes) -> bytes:
+    """A bare ``&`` in the first element's text: an entity reference that never ends."""
+    at = data.index(b"</")
+    return data[:at] + b" & " + data[at:]
+
+
+def _unknown_encoding(data: bytes) -> bytes:
+    """The declaration names an encoding no parser knows (XML-003, not a crash)."""
+    head, rest = _split(data)
+    if not head:
+        head = b"<?xml version='1.0' encoding='UTF-8'?>"
+    return re.sub(rb"encoding=['\"][^'\"]+['\"]", _UNKNOWN_ENCODING, head) + rest
+
+
+def _depth(draw: Draw, least: int) -> int:
+    """Nesting from ``least`` (the gateway's limit): below libxml2's own limit as often as
+    past it, where the parser may answer XML-001 before the gateway counts levels."""
+    below = st.integers(least, LIBXML2_DEPTH - 1) if least < LIBXML2_DEPTH else st.nothing()
+    past = st.integers(max(least, LIBXML2_DEPTH), max(least, DEEPEST))
+    return int(draw(below | past))
 
 
 def _latin1(declared: bool) -> Bytes:
@@ -150,7 +192,8 @@ def encodings(ctx: MutationContext) -> Offer:
     nfd = _nfd_targets(ctx)
     forms = [d.doc for d in ctx.forms]
     rejected = frozenset({"XML-003"})
-    kinds = ["bom", "latin1", "latin1-declared", "utf16", "invalid-utf8"] + ["nfd"] * bool(nfd)
+    kinds = ["bom", "latin1", "latin1-declared", "utf16", "invalid-utf8", "unknown-encoding"]
+    kinds += ["nfd"] * bool(nfd)
 
     def offer(draw: Draw) -> Mutation:
         kind = draw(st.sampled_from(kinds))
@@ -175,6 +218,8 @@ def encodings(ctx: MutationContext) -> Offer:
             at = draw(st.integers(0, 20_000))
             value = f"{raw.hex()}@{at}"
             return _mutation("encoding:invalid-utf8", rejected, where, _insert(at, raw), value)
+        if kind == "unknown-encoding":
+            return _mutation("encoding:unknown-encoding", rejected, ENVELOPE, _unknown_encoding)
         recode: Bytes = _utf16 if kind == "utf16" else _latin1(kind == "latin1-declared")
         return _mutation(f"encoding:{kind}", rejected, ENVELOPE, recode)
 
@@ -182,12 +227,14 @@ def encodings(ctx: MutationContext) -> Offer:
 
 
 def hostile(ctx: MutationContext) -> Offer:
-    """DTDs, entities (internal, external, parameter, exponential), nesting, huge attributes."""
+    """DTDs, entities (internal, external, parameter, exponential), nesting, huge attributes,
+    and bytes that are not well-formed XML (XML-001)."""
     limits = ctx.settings.limits
     forms = [d.doc for d in ctx.forms]
     dtd = frozenset({"XML-002"})
     kinds = ["internal-entity", "billion-laughs", "xxe", "parameter-entity", "external-dtd"]
     kinds += ["doctype-after-padding", "deep-nesting", "huge-attribute"]
+    kinds += ["truncated", "unclosed-tag", "stray-ampersand"]
     kinds += ["too-many-elements", "oversize"] if ctx.settings.expensive else []
 
     def offer(draw: Draw) -> Mutation:
@@ -212,9 +259,16 @@ def hostile(ctx: MutationContext) -> Offer:
             value = draw(st.integers(0, 10_000))
             change = doctype('[<!ENTITY fz "fuzz">]', "&fz;", value)
         elif kind == "deep-nesting":  # libxml2 itself stops at 256 levels (XML-001)
-            value = draw(st.integers(limits.max_depth, max(limits.max_depth, 250)))
-            codes = frozenset({"LIM-002"} | ({"XML-001"} if value >= 255 else set()))
+            value = _depth(draw, limits.max_depth)
+            codes = frozenset({"LIM-002"} | ({"XML-001"} if value >= LIBXML2_DEPTH else set()))
             change = _nest(value)
+        elif kind == "truncated":
+            value = draw(st.integers(0, 200))
+            codes, change = _MALFORMED, _truncated(value)
+        elif kind == "unclosed-tag":
+            codes, change = _MALFORMED, lambda data: _before_end_tag(data, b"<fz>")
+        elif kind == "stray-ampersand":
+            codes, change = _MALFORMED, _stray_ampersand
         elif kind == "huge-attribute":
             value = draw(st.integers(64 * 1024, 1024 * 1024))
             codes, change = _ANY_4XX, _attribute(value)

@@ -14,6 +14,7 @@ import base64
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -26,11 +27,18 @@ from harness.served_versions import check_serves, listed_catalogs
 from harness.tls import Verify, failure, gateway_session, reach
 from harness.xmlsafe import XMLRejected, parse_xml
 
+if TYPE_CHECKING:  # signxml: not at the CLI's start-up
+    from harness.signing import TrustStore
+
 LOCAL = "inproc"
 """What ``--gateway`` calls the in-process mock gateway."""
 HEALTH_TIMEOUT = 3.0
 """Seconds ``/healthz`` may take to say the gateway is still there after a dropped
 connection: within a case's own time limit (5 s), so the answer is not lost."""
+BHXH_SIGNATURE = "XACNHAN_GDICH/TTCKY_BHXH"
+"""Where BHXH signs every receipt and refusal (DOMAIN.md)."""
+TRUST_CODES = frozenset({"SIG-004", "SIG-005", "SIG-006"})
+"""Findings about the signer's certificate (chain, validity, revocation), not the bytes."""
 
 
 @dataclass
@@ -48,6 +56,9 @@ class HttpTarget:
     unavailable: GatewayUnavailable | None = field(default=None, repr=False)
     notes: list[str] = field(default_factory=list, repr=False)
     """What could not be checked before the run (the run's report and summary say it)."""
+    trust: TrustStore | None = field(default=None, repr=False)
+    """Whose certificate counts as BHXH's (the mock's PKI in process); None judges the
+    signature's bytes only: a staging gateway's CA is not in the harness's test PKI."""
 
     def submit(self, body: bytes, message_id: str) -> Submitted:
         try:
@@ -65,7 +76,10 @@ class HttpTarget:
         receipt = answer.ma_gdich or None if response.status_code == 202 else None
         errors = [f for f in answer.findings if is_error(f.code)]
         detail = finding_detail(errors[0]) if errors else ""
-        return Submitted(response.status_code, codes, receipt, detail, _asked_to_wait(response))
+        status, content = response.status_code, response.content
+        signature = signature_problem(content, self.trust) if status < 500 else None
+        wait = _asked_to_wait(response)
+        return Submitted(status, codes, receipt, detail, wait, content, signature)
 
     def fetch(self, receipt_id: str) -> Retrieved:
         """Read the dossier back; its stored bytes when the status carries them.
@@ -98,6 +112,43 @@ class HttpTarget:
                 f"the gateway at {self.base_url} stopped answering (/healthz too): {failure(exc)}"
             )
             raise self.unavailable from None
+
+
+def signature_problem(body: bytes, trust: TrustStore | None) -> str | None:
+    """Why BHXH's signature of answer ``body`` does not hold: "" when it does, None when the
+    body is no XML to judge. Without ``trust`` the certificate is judged by itself (its
+    chain, validity and revocation are not), so only the signed bytes count."""
+    from harness.errors import SignatureInvalid
+    from harness.signing import TrustStore, signer_certificate, verify
+
+    try:
+        root = parse_xml(body)
+    except (XMLRejected, ValueError):
+        return None
+    judged = trust
+    if judged is None:
+        signer = signer_certificate(root, signature_parent=BHXH_SIGNATURE)
+        if signer is None:
+            return "missing (SIG-001)"
+        judged = TrustStore([signer])
+    try:
+        verify(root, signature_parent=BHXH_SIGNATURE, trust=judged)
+    except SignatureInvalid as exc:
+        return _refused(sorted({f.code for f in exc.findings}), judge_trust=trust is not None)
+    except ValueError as exc:  # a certificate or value the signature library cannot read
+        return f"unreadable ({type(exc).__name__})"
+    return ""
+
+
+def _refused(codes: list[str], *, judge_trust: bool) -> str:
+    """What a refused signature's codes say: missing, invalid, or (when trust is judged)
+    untrusted; "" when only trust codes were raised and trust is not judged."""
+    if "SIG-001" in codes:
+        return "missing (SIG-001)"
+    broken = [c for c in codes if c not in TRUST_CODES]
+    if broken:
+        return f"invalid ({' '.join(broken)})"
+    return f"untrusted ({' '.join(codes)})" if judge_trust else ""
 
 
 def _asked_to_wait(response: requests.Response) -> float | None:
@@ -190,4 +241,13 @@ def url_target(
     return target
 
 
-__all__ = ["LOCAL", "HttpTarget", "base_url", "check_target", "http_target", "url_target"]
+__all__ = [
+    "BHXH_SIGNATURE",
+    "LOCAL",
+    "HttpTarget",
+    "base_url",
+    "check_target",
+    "http_target",
+    "signature_problem",
+    "url_target",
+]

@@ -7,11 +7,15 @@ why). The properties, in the order they are judged:
     no-crash                  the target answered (an exception is a crash)
     within-timeout            ... and within the per-case timeout
     no-server-error           never a 5xx, whatever was sent
+    bhxh-answer               an answer is BHXH XML (BHXH/XACNHAN_GDICH) that leaks no stack
+                              trace (a body that is not is judged by no code property)
+    bhxh-signed               ... and carries BHXH's valid signature (receipts and refusals)
     valid-accepted            a valid dossier (or one mutated harmlessly: BOM, NFD) is
                               accepted, with the warnings the mutation implies
     rejected-as-expected      a mutant is rejected with its expected code(s)
     acknowledged-retrievable  an accepted dossier can be read back, byte for byte
     idempotent                resending it under the same message id answers the same receipt
+    other-body-refused        another body under that message id is refused 409 DUP-001
 
 ``strict`` (the default) also fails a rejection that reports a code outside the expected
 set: a mutant breaks exactly one thing, so any other code is a bug in the target or in
@@ -22,6 +26,7 @@ with ``strict=False`` (one expected code among those reported suffices).
 from __future__ import annotations
 
 import itertools
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -29,10 +34,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from harness.client import RetryPolicy
+from harness.error_codes import describe
 from harness.errors import ConformanceFinding
 from harness.fuzz._watchdog import CallTimedOut, Watchdog
 from harness.fuzz.strategies import FuzzCase
 from harness.fuzz.target import Retrieved, Submitted, Target, is_error
+from harness.xmlsafe import XMLRejected, parse_xml
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a target may take for one case (the checker needs milliseconds)."""
@@ -55,6 +62,7 @@ class Observation:
     strict: bool = True
     replayed: Submitted | None = None  # the same body resent under the same message id
     unavailable: str | None = None
+    conflicting: Submitted | None = None  # another body sent under the same message id
 
     @property
     def timed_out(self) -> bool:
@@ -83,6 +91,9 @@ class Observation:
         if check == "idempotent" and self.replayed is not None:
             again = answered(self.replayed, receipt=True)
             return f"{first}, then resent under the same X-Message-Id: {again}"
+        if check == "other-body-refused" and self.conflicting is not None:
+            again = answered(self.conflicting, receipt=True)
+            return f"{first}, then another body under the same X-Message-Id: {again}"
         if check == "acknowledged-retrievable":
             got = "nothing" if self.retrieved is None else f"HTTP {self.retrieved.status}"
             return f"{first}, then reading it back: {got}"
@@ -113,6 +124,12 @@ class PropertyFailed(ConformanceFinding):
     def case(self) -> FuzzCase:
         return self.observation.case
 
+    @property
+    def cause(self) -> tuple[str, ...] | None:
+        """What makes two such failures one bug when the dossier sent plays no part (a
+        leaked stack trace, an unsigned answer): the property and its reason; else None."""
+        return (self.check, self.reason) if self.check in CASE_FREE else None
+
 
 Check = Callable[[Observation], str | None]
 CHECKS: dict[str, Check] = {}
@@ -125,7 +142,16 @@ REQUIREMENTS = {
     "idempotent": "DESIGN.md Gateway API: the same X-Message-Id with the same body returns "
     "the same receipt",
     "acknowledged-retrievable": "DESIGN.md Suites/Fuzz: never a lost acknowledged dossier",
+    "bhxh-answer": "DOMAIN.md BHXH's answers: every answer is a BHXH/XACNHAN_GDICH document "
+    "(never the gateway's internals, such as a stack trace)",
+    "bhxh-signed": "DOMAIN.md BHXH's answers: BHXH signs every answer (TTCKY_BHXH); DESIGN.md "
+    "Gateway API: 202 with a signed receipt",
+    "other-body-refused": "DESIGN.md Gateway API: the same X-Message-Id with a different body "
+    "returns 409",
 }
+CASE_FREE = frozenset({"bhxh-answer", "bhxh-signed", "other-body-refused"})
+"""Properties whose failure says the same whatever dossier showed it: one failure per
+reason, not one per expected code (see :attr:`PropertyFailed.cause`)."""
 
 
 def requirement(check: str) -> str:
@@ -162,10 +188,68 @@ def _no_server_error(obs: Observation) -> str | None:
     return None
 
 
+_LEAKS = (
+    ("Python", re.compile(rb"Traceback \(most recent call last\)|File \"[^\"\n]+\", line \d+")),
+    ("Java", re.compile(rb"\bat [\w$.<>]+\([\w$]+\.(?:java|kt|scala):\d+\)")),
+    (".NET", re.compile(rb"\bat [\w.`<>]+\(.*\) in \S+\.cs:line \d+")),
+    ("Go", re.compile(rb"goroutine \d+ \[running\]")),
+)
+"""Stack-trace shapes by runtime: an answer carrying one shows the gateway's code."""
+BHXH_ROOT = ("BHXH", "XACNHAN_GDICH")
+"""The root and first element of every BHXH answer (DOMAIN.md)."""
+
+
+def _leak(body: bytes) -> str | None:
+    """The runtime whose stack trace ``body`` carries (None: none found)."""
+    return next((runtime for runtime, pattern in _LEAKS if pattern.search(body)), None)
+
+
+def _not_bhxh_xml(body: bytes) -> str | None:
+    """Why ``body`` is not a BHXH answer document (None: it is); case-independent words."""
+    try:
+        root = parse_xml(body)
+    except (XMLRejected, ValueError):
+        return "not XML"
+    if root.tag != BHXH_ROOT[0] or root.find(BHXH_ROOT[1]) is None:
+        return f"XML rooted at <{root.tag}>, not <{BHXH_ROOT[0]}><{BHXH_ROOT[1]}>"
+    return None
+
+
+def unreadable(answer: Submitted | None) -> bool:
+    """Whether ``answer`` came as bytes that are no BHXH answer (then its codes, read from
+    nothing, judge nothing: ``bhxh-answer`` reports it once)."""
+    if answer is None or answer.body is None or answer.status >= 500:
+        return False
+    return _not_bhxh_xml(answer.body) is not None
+
+
+@check("bhxh-answer")
+def _bhxh_answer(obs: Observation) -> str | None:
+    answer = obs.answer
+    if answer is None or answer.body is None:
+        return None
+    runtime = _leak(answer.body)
+    shape = _not_bhxh_xml(answer.body) if answer.status < 500 else None
+    if runtime is not None:
+        inside = f"a body that is {shape}" if shape else "its body"
+        return f"the HTTP {answer.status} answer leaks a {runtime} stack trace in {inside}"
+    if shape is not None:
+        return f"the HTTP {answer.status} answer is not BHXH's answer document: {shape}"
+    return None
+
+
+@check("bhxh-signed")
+def _bhxh_signed(obs: Observation) -> str | None:
+    answer = obs.answer
+    if answer is None or not answer.signature or unreadable(answer):
+        return None
+    return f"BHXH's signature of the HTTP {answer.status} answer is {answer.signature}"
+
+
 @check("valid-accepted")
 def _valid_accepted(obs: Observation) -> str | None:
     case, answer = obs.case, obs.answer
-    if answer is None or not case.must_accept:
+    if answer is None or not case.must_accept or unreadable(answer):
         return None
     if not 200 <= answer.status < 300 or obs.errors or answer.receipt_id is None:
         return f"must be accepted, got {obs.describe()}"
@@ -178,7 +262,7 @@ def _valid_accepted(obs: Observation) -> str | None:
 @check("rejected-as-expected")
 def _rejected_as_expected(obs: Observation) -> str | None:
     case, answer = obs.case, obs.answer
-    if answer is None or case.must_accept:
+    if answer is None or case.must_accept or unreadable(answer):
         return None
     expected = ",".join(sorted(case.expected_codes))
     errors = set(obs.errors)
@@ -217,6 +301,30 @@ def _idempotent(obs: Observation) -> str | None:
             f"not HTTP {answer.status} with receipt {answer.receipt_id}"
         )
     return None
+
+
+CONFLICT = "DUP-001"
+"""The code of a message id reused for another body (DESIGN.md idempotency rule)."""
+
+
+@check("other-body-refused")
+def _other_body_refused(obs: Observation) -> str | None:
+    other = obs.conflicting
+    if other is None:
+        return None
+    status = describe(CONFLICT).http
+    if other.status != status or CONFLICT not in other.codes:
+        return (
+            f"another body under the same message id answered {answered(other)}, "
+            f"not HTTP {status} {CONFLICT}"
+        )
+    return None
+
+
+def other_body(body: bytes) -> bytes:
+    """``body`` with a comment after its root element: other bytes, the same dossier and
+    signatures, so only the reused message id can make a gateway refuse it."""
+    return body + b"\n<!-- fuzz: another body under the same X-Message-Id -->\n"
 
 
 _WATCHDOG = Watchdog()
@@ -309,12 +417,13 @@ def _observe(
         text = "".join(traceback.format_exception(exc)).strip()
         return Observation(case, None, time.perf_counter() - start, timeout, text, strict=strict)
     elapsed = time.perf_counter() - start
-    retrieved = replayed = None
+    retrieved = replayed = conflicting = None
     if answer.receipt_id is not None:
-        receipt = str(answer.receipt_id)
+        receipt, other = str(answer.receipt_id), other_body(case.body)
         try:
             retrieved = _patiently(dog, lambda: target.fetch(receipt), timeout)
             replayed = _patiently(dog, lambda: target.submit(case.body, message_id), timeout)
+            conflicting = _patiently(dog, lambda: target.submit(other, message_id), timeout)
         except CallTimedOut:
             retrieved = retrieved or Retrieved(504, None)
         except _StillUnavailable:
@@ -322,7 +431,9 @@ def _observe(
         except Exception as exc:
             text = "".join(traceback.format_exception(exc)).strip()
             return Observation(case, answer, elapsed, timeout, text, strict=strict)
-    return Observation(case, answer, elapsed, timeout, None, retrieved, strict, replayed)
+    return Observation(
+        case, answer, elapsed, timeout, None, retrieved, strict, replayed, None, conflicting
+    )
 
 
 def failures(obs: Observation) -> list[PropertyFailed]:
@@ -356,7 +467,10 @@ def assert_case(
 
 
 __all__ = [
+    "BHXH_ROOT",
+    "CASE_FREE",
     "CHECKS",
+    "CONFLICT",
     "DEFAULT_TIMEOUT",
     "MAX_WAIT",
     "REQUIREMENT",
@@ -368,5 +482,7 @@ __all__ = [
     "check",
     "failures",
     "observe",
+    "other_body",
     "requirement",
+    "unreadable",
 ]

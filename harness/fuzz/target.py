@@ -35,6 +35,9 @@ class Submitted:
     ``detail`` is where the first error points and what it says (a report shows what
     the gateway objected to); ``retry_after`` is the seconds a 429 or 503 asked to wait
     (None: it asked nothing), the mark of a gateway unavailable, not of a bug.
+    ``body`` is the answer's bytes as sent (None: the target has no wire answer, as the
+    checker) and ``signature`` why BHXH's signature of it does not hold ("" it holds,
+    None not judged): properties judge what the I-VAN receives, not only its codes.
     """
 
     status: int
@@ -42,6 +45,8 @@ class Submitted:
     receipt_id: str | None
     detail: str = field(default="", compare=False)
     retry_after: float | None = field(default=None, compare=False)
+    body: bytes | None = field(default=None, compare=False, repr=False)
+    signature: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def test_a_requested_family_that_got_no_case_leaves_the_run_incomplete(
     result = _cli(tmp_path, "--budget", "1", "--family", "wage", "--family", "date")
     assert result.exit_code == 3, result.output
     assert "fuzz: INCOMPLETE: 0 distinct failure(s) in 1 cases" in result.stdout
-    assert "no verdict on --family" in result.stdout and "raise --budget" in result.stdout
+    assert "no verdict on family(ies) " in result.stdout and "raise --budget" in result.stdout
 
 
 # -- 4. a short 503 burst is waited out, not reported as the gateway's bugs ---------------
