@@ -99,7 +99,8 @@ def _target(
         check_serves(pool.catalog, local.gateway.catalogs.versions, periods)
         session = local.session(DEFAULT_BASE_URL, ivan=ivan)
         name = LOCAL + (f"[{release}]" if release else "")  # as regress names it
-        yield HttpTarget(session, DEFAULT_BASE_URL, name=name)
+        # the mock's signatures are judged against its own PKI's trust, not the bytes alone
+        yield HttpTarget(session, DEFAULT_BASE_URL, name=name, trust=pool.pki.trust_store())
 
 
 def _periods(pool: DossierPool, procedures: tuple[str, ...]) -> list[str]:
@@ -121,10 +122,13 @@ def _probe(pool: DossierPool) -> bytes | None:
 
 
 def _replay(
-    gateway: str, target: HttpTarget, verify_tls: Verify, ivan: str
+    gateway: str, target: HttpTarget, verify_tls: Verify, ivan: str, release: str | None = None
 ) -> GatewayReplay | None:
-    """For a URL run, reproduce lines that send the found dossier to that gateway."""
-    return None if gateway == LOCAL else GatewayReplay(target.base_url, verify_tls, ivan)
+    """Reproduce lines that send the found dossier to the gateway fuzzed: a URL, or the
+    faulty release served by ``bhxh-harness serve`` (the correct gateway shows nothing)."""
+    if gateway == LOCAL:
+        return None if release is None else GatewayReplay(LOCAL, ivan=ivan, release=release)
+    return GatewayReplay(target.base_url, verify_tls, ivan)
 
 
 def _pool(version: str | None, ivan: str, procedures: tuple[str, ...]) -> DossierPool:
@@ -308,13 +312,14 @@ def fuzz(
                 console.print(f"note: {note}", markup=False)
             meta |= {"notes": target.notes} if target.notes else {}
             task = progress.add_task("cases", total=budget)
+            replay = _replay(gateway, target, verify, ivan, release)
             stopped: list[ReportBundle] = []  # held here: the CLI writes it on its way out
 
             def on_event(event: Event) -> None:
                 if isinstance(event, CaseExecuted):
                     progress.advance(task)
                 elif isinstance(event, FuzzInterrupted):
-                    stopped.extend(_stopped(event.report, out, console, meta))
+                    stopped.extend(_stopped(event.report, out, console, meta, replay))
                 elif isinstance(event, GatewayWentAway):
                     gone.append(_gone_bundle(event, out, meta))
 
@@ -322,7 +327,7 @@ def fuzz(
                 target, pool.catalog, budget=budget, duration=duration, seed=seed,
                 families=chosen, procedure=procedures or None, pki=pool.pki,
                 strict=not lenient, found=found,
-                on_event=on_event, replay=_replay(gateway, target, verify, ivan), ivan=ivan,
+                on_event=on_event, replay=replay, ivan=ivan,
             )  # fmt: skip
     except GatewayUnavailable as exc:  # not the gateway's failure, nor the user's
         click.echo(f"error: {exc}", err=True)
@@ -340,7 +345,7 @@ def fuzz(
     verdict = "FAILED" if not report.ok else "INCOMPLETE" if incomplete else "PASSED"
     meta["unrun_families"] = unrun
     folder = report_bundle(report, out, meta).write()
-    _summary(console, report, verdict)
+    _summary(console, report, verdict, replay)
     if unrun and report.ok:
         console.print(
             f"no verdict on family(ies) {', '.join(unrun)}: no case of it ran in "
@@ -386,7 +391,9 @@ def _meta(
     }
 
 
-def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
+def _summary(
+    console: Console, report: FuzzReport, verdict: str, replay: GatewayReplay | None = None
+) -> None:
     """The verdict line, the cases each family, procedure and form version got (a case
     counts under each form it carries), then each distinct
     failure (one per cause: see :func:`harness.fuzz.runner._cause`) with where it showed
@@ -404,6 +411,8 @@ def _summary(console: Console, report: FuzzReport, verdict: str) -> None:
     if report.form_versions:
         counts = ", ".join(f"{k} {n}" for k, n in report.cases_by_form_version.items())
         console.print(f"  cases by form version: {counts}", markup=False)
+    if replay is not None and report.failures:  # what the reproduce lines need first
+        console.print(f"  {replay.token_line()}", markup=False)
     for failure in report.failures:
         line = f"  {failure.check} [{failure.family}] {_where(failure)}: {failure.reason}"
         console.print(line, markup=False)  # [valid], mutation[0]: text, not rich markup
@@ -423,7 +432,11 @@ def _where(failure: FuzzFailure) -> str:
 
 
 def _stopped(
-    report: FuzzReport, out: Path | None, console: Console, meta: dict[str, object]
+    report: FuzzReport,
+    out: Path | None,
+    console: Console,
+    meta: dict[str, object],
+    replay: GatewayReplay | None = None,
 ) -> list[ReportBundle]:
     """A stopped campaign's failures so far, and its report begun (written, marked
     interrupted, as the command exits), unless no case ran: then there is nothing to report."""
@@ -431,7 +444,7 @@ def _stopped(
 
     if not report.cases:
         return []
-    _summary(console, report, "STOPPED")
+    _summary(console, report, "STOPPED", replay)
     return [report_bundle(report, out, meta).begin()]
 
 

@@ -3,7 +3,8 @@
 A fuzz failure is only useful if someone can replay it tomorrow without hypothesis: the
 dossier bytes go to ``<dir>/<sha>.xml`` (``fixtures/dossiers/found`` by default, so a
 found bug can be committed as a regression case) and a sidecar ``<sha>.txt`` whose first
-line is the one command that shows the verdict again, followed by what was expected and
+line is the one command that shows the verdict again (after a comment line saying what it
+needs, ``$BHXH_TOKEN``, when it sends the dossier to a gateway), followed by what was expected and
 what the target answered. The file name is a digest of the property, the dossier's spec,
 the mutation, the I-VAN the dossier names, the PKI that signed it and the gateway that
 answered (which decide the bytes but for the signatures' SigningTime, and what the note
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.fuzz.replay import GatewayReplay
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import cache_dir, fixtures_dir
 
@@ -51,37 +53,6 @@ class Evidence:
     command: str
 
 
-@dataclass(frozen=True)
-class GatewayReplay:
-    """The gateway a URL run fuzzed: a found dossier's reproduce line sends it there again
-    (``dossier check`` only says what the answer should be, and judges no gateway).
-    ``ivan``, the I-VAN the dossiers name, is said in the note: only its token gets them
-    past ENV-010."""
-
-    url: str
-    verify_tls: bool | str = True
-    ivan: str | None = None
-
-    def command(self, path: Path, *, twice: bool = False) -> str:
-        """``curl`` posting ``path`` under a fresh message id; ``twice``: the same body twice
-        under one fixed id, as an idempotency failure needs to show again. The token stays
-        ``<token>``: a credential has no place in a report or a fixture."""
-        tls = ""
-        if self.verify_tls is False:
-            tls = " --insecure"
-        elif isinstance(self.verify_tls, str):
-            tls = f" --cacert {shlex.quote(str(Path(self.verify_tls).resolve()))}"
-        fresh = "fuzz-replay-$(date +%s%N)"
-        post = (
-            f"curl -sS{tls} -X POST -H 'Authorization: Bearer <token>' "
-            "-H 'Content-Type: application/xml' "
-            f'-H "X-Message-Id: {"$id" if twice else fresh}" '
-            f"--data-binary @{shlex.quote(str(path.resolve()))} "
-            f"{shlex.quote(self.url.rstrip('/') + '/api/v1/dossiers')}"
-        )
-        return f"id={fresh}; {post}; echo; {post}" if twice else post
-
-
 def reproduce_command(path: Path, catalog_version: str, pki_dir: Path | None = None) -> str:
     """``bhxh-harness dossier check`` for ``path``, with the PKI it was signed under.
 
@@ -104,21 +75,31 @@ def write_evidence(
     replay: GatewayReplay | None = None,
     ivan: str | None = None,
     gateway: str | None = None,
+    shrunk: str = "",
+    taken: dict[str, str] | None = None,
+    cause: str = "",
 ) -> Evidence:
     """Write the failing case's bytes and a note; returns where and how to replay them
     (against ``replay``'s gateway when the run fuzzed a URL). ``ivan`` (the I-VAN the
-    dossier names) and ``gateway`` (the target's name) are part of the file name."""
+    dossier names) and ``gateway`` (the target's name) are part of the file name.
+    ``shrunk`` says whether it was minimised; ``taken`` (name -> cause) holds the run's
+    names so far: another ``cause`` on the same dossier gets a name of its own."""
     from harness.fuzz.properties import requirement
 
     case = failure.case
     folder = found_dir(directory).resolve()  # absolute, like the reproduce line
     folder.mkdir(parents=True, exist_ok=True)
     name = _name_in_setup(failure, pki_dir, replay, ivan, gateway)
+    if taken is not None:
+        if taken.setdefault(name, cause) != cause:  # one file per distinct failure
+            name = _name_in_setup(failure, pki_dir, replay, ivan, gateway, cause)
+        taken[name] = cause
     dossier, note = folder / f"{name}.xml", folder / f"{name}.txt"
     dossier.write_bytes(case.body)
     check = reproduce_command(dossier, case.spec.catalog_version, pki_dir)
-    twice = failure.check == "idempotent"
-    command = check if replay is None else replay.command(dossier, twice=twice)
+    command = check
+    if replay is not None:
+        command = replay.command(dossier, check=failure.check, pki_dir=pki_dir)
     expected = ",".join(sorted(case.expected_codes)) or "accepted"
     if case.expected_warnings:
         expected += f" with warning {','.join(sorted(case.expected_warnings))}"
@@ -134,10 +115,11 @@ def write_evidence(
     if failure.observation.detail:
         lines.append(f"gateway said: {failure.observation.detail}")
     lines.append(f"dossier: {case.spec}")
+    if shrunk:
+        lines.append(f"minimised: {shrunk}")
     if replay is not None:
         lines.insert(1, f"expected verdict: {check}")
-        if replay.ivan:
-            lines.append(f"<token>: a bearer token of {replay.ivan}, the I-VAN the dossier names")
+        lines.insert(0, replay.token_line())  # a comment: the line stays runnable
     if failure.observation.error:
         lines += ["", failure.observation.error]
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -150,6 +132,7 @@ def _name_in_setup(
     replay: GatewayReplay | None,
     ivan: str | None,
     gateway: str | None,
+    cause: str = "",
 ) -> str:
     """:func:`evidence_name` of ``failure`` as this setup found it: the I-VAN given, else
     ``replay``'s, else the default one; the gateway named, else the one ``replay`` sends to."""
@@ -161,11 +144,19 @@ def _name_in_setup(
         ivan=ivan or (replay.ivan if replay else None) or DEFAULT_IVAN_CODE,
         pki="" if pki_dir is None else str(pki_dir.resolve()),
         gateway=gateway or ("" if replay is None else replay.url.rstrip("/")),
+        cause=cause,
     )
 
 
 def evidence_name(
-    check: str, spec: str, mutation: str, *, ivan: str, pki: str = "", gateway: str = ""
+    check: str,
+    spec: str,
+    mutation: str,
+    *,
+    ivan: str,
+    pki: str = "",
+    gateway: str = "",
+    cause: str = "",
 ) -> str:
     """The file name of a failure's evidence: a digest of what decides it, the setup that
     found it included (the I-VAN the dossier names, the PKI's folder, the gateway that
@@ -173,7 +164,8 @@ def evidence_name(
     bytes: each signing stamps a new SigningTime, so the same failure found twice would be
     saved twice. Not the unsigned content (``harness.regression.fingerprint.content_digest``):
     a hostile or broken-encoding mutant does not parse, and is digested with its signatures."""
-    key = "\n".join((check, spec, mutation, ivan, pki, gateway)).encode()
+    parts = (check, spec, mutation, ivan, pki, gateway, *((cause,) if cause else ()))
+    key = "\n".join(parts).encode()  # a cause only for a second one on the same dossier
     return hashlib.sha256(key).hexdigest()[:16]
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.fuzz.minimise import shrunk
 from harness.fuzz.properties import REQUIREMENT, requirement
 from harness.fuzz.runner import FamilyCount, FuzzFailure, FuzzReport
 from harness.paths import reports_dir
@@ -126,7 +127,8 @@ def _case(family: str, procedure: str, count: FamilyCount, shown: list[FuzzFailu
     cell = f"FUZZ-{family}@{procedure}"
     lines = []
     for f in shown:
-        where = "" if f.cell == cell else f" (the same failure as {f.cell}, minimised there)"
+        there = "minimised there" if f.minimised else "written there"
+        where = "" if f.cell == cell else f" (the same failure as {f.cell}, {there})"
         lines.append(f"{f.check}: {f.reason}{where}")
     message = "; ".join(lines)[:2000]
     if count.failed and not shown:  # a failure built without where it showed
@@ -152,8 +154,11 @@ def _evidence(failure: FuzzFailure) -> str:
     ]
     if failure.detail:
         lines.append(f"gateway said: {failure.detail}")
-    lines.append(f"minimal dossier: {failure.evidence.dossier if failure.evidence else '-'}")
-    lines.append(f"minimised in: {failure.cell}")
+    dossier = failure.evidence.dossier if failure.evidence else "-"
+    if failure.minimised:
+        lines += [f"minimal dossier: {dossier}", f"minimised in: {failure.cell}"]
+    else:  # a timeout, or nothing smaller showed the same cause: not to be called minimal
+        lines += [f"dossier: {dossier}", shrunk(failure.check, False), f"seen in: {failure.cell}"]
     if _cells(failure):
         lines.append(f"also seen in: {', '.join(_cells(failure))}")
     return "\n".join(lines)

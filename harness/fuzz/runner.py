@@ -23,17 +23,16 @@ HttpTarget` does) ends the campaign with :class:`GatewayUnavailable`: no verdict
 from __future__ import annotations
 
 import itertools
-import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import seed as seed_run
-from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
+from hypothesis.errors import Unsatisfiable
 
 from harness.catalog import Catalog
 from harness.errors import GatewayUnavailable, UsageError
@@ -41,11 +40,14 @@ from harness.fuzz._core import DEFAULT_SETTINGS, MutationSettings
 from harness.fuzz._stops import Stops as _Stops
 from harness.fuzz.evidence import Evidence, GatewayReplay, write_evidence
 from harness.fuzz.family_plan import family_plan
+from harness.fuzz.minimise import NOT_MINIMISED, QUIET, Cause, shrunk
+from harness.fuzz.minimise import cause as _cause
+from harness.fuzz.minimise import minimise as shrink
 from harness.fuzz.mutations import check_families
 from harness.fuzz.pool import DossierSpec
 from harness.fuzz.properties import DEFAULT_TIMEOUT, Observation, PropertyFailed, failures, observe
-from harness.fuzz.strategies import FuzzCase, Stratum, form_versions, fuzz_cases, strata
-from harness.fuzz.target import Target, is_error
+from harness.fuzz.strategies import FuzzCase, Stratum, form_versions, strata
+from harness.fuzz.target import Target
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.reporting import new_run_id
 from harness.reporting.bundle import when_stopped
@@ -270,7 +272,8 @@ def run_fuzz(
     report = FuzzReport(
         name, catalog.version, seed, ivan=ivan, started_at=started_at, run_id=run_id
     )
-    setup = _Setup(name, ivan, pki, replay)  # evidence is named for it
+    replay = None if replay is None else replace(replay, timeout=timeout)  # --max-time
+    setup = _Setup(name, ivan, pki, replay, {})  # evidence is named for it
     first: dict[Cause, PropertyFailed] = {}
     counts: dict[Cause, int] = {}
     seen: dict[Cause, dict[tuple[str, str], None]] = {}  # where each showed, in order
@@ -368,7 +371,7 @@ def run_fuzz(
         written.add(key)
         where = tuple(seen.get(key, {}))
         failure = first[key]
-        return _written(failure, minimal, counts[key], found, setup, catalog, where)
+        return _written(failure, minimal, counts[key], found, setup, catalog, where, key)
 
     def keep() -> None:
         """On a stop: the failures not written yet, as first seen, and the partial report."""
@@ -383,8 +386,8 @@ def run_fuzz(
         no_verdict_if_gone()
         for key, failure in first.items():
             minimal = failure
-            if minimise and failure.check not in ("within-timeout",):
-                minimal = _minimise(
+            if minimise and failure.check not in NOT_MINIMISED:
+                minimal = shrink(
                     failure, send, catalog, pki, mutation_settings, minimise, seed, ivan, gone
                 )
                 no_verdict_if_gone()
@@ -450,6 +453,7 @@ class _Setup:
     ivan: str
     pki: TestPKI
     replay: GatewayReplay | None
+    taken: dict[str, str]  # evidence name -> the cause written there: one file per failure
 
 
 def _written(
@@ -460,6 +464,7 @@ def _written(
     setup: _Setup,
     catalog: Catalog,
     seen: tuple[tuple[str, str], ...] = (),
+    key: Cause = (),
 ) -> FuzzFailure:
     """``failure`` as the report gives it, with ``minimal`` (``failure`` itself when it was
     not minimised) written as evidence in ``found``, named for the ``setup`` that found it."""
@@ -470,6 +475,9 @@ def _written(
         replay=setup.replay,
         ivan=setup.ivan,
         gateway=setup.gateway,
+        shrunk=shrunk(failure.check, minimal is not failure),
+        taken=setup.taken,
+        cause="/".join(key),
     )
     obs = minimal.observation
     return FuzzFailure(
@@ -488,24 +496,6 @@ def _written(
         obs.detail,
         seen,
     )
-
-
-Cause = tuple[str, ...]
-"""What makes two failures one bug: see :func:`_cause`."""
-
-
-def _cause(failure: PropertyFailed) -> Cause:
-    """The property, the codes expected and the error codes answered (the resent answer's
-    for ``idempotent``): the same bug seen under several procedures or families (a valid
-    dossier and its BOM variant both refused XSD-001) is one distinct failure. Without an
-    answer (a crash, a timeout) nothing tells causes apart but the family."""
-    obs = failure.observation
-    answer = obs.replayed if failure.check == "idempotent" else obs.answer
-    if answer is None:
-        return (failure.check, failure.case.family)
-    expected = ",".join(sorted(failure.case.expected_codes))
-    got = ",".join(sorted({c for c in answer.codes if is_error(c)}))
-    return (failure.check, expected, got)
 
 
 def _forms(catalog: Catalog, spec: DossierSpec) -> tuple[str, ...]:
@@ -611,68 +601,14 @@ def _quotas(round_: int, budget: int | None, cases: int, procedures: int, size: 
     return [min(most, left // procedures + (i < left % procedures)) for i in range(procedures)]
 
 
-_QUIET = {
-    "database": None,
-    "deadline": None,
-    "derandomize": False,
-    "print_blob": False,
-    "suppress_health_check": list(HealthCheck),
-}
-
-
 def _generate(strategy: Any, judge: Callable[[list[FuzzCase]], None], seed: str, n: int) -> None:
     @seed_run(seed)
-    @settings(max_examples=n, phases=[Phase.generate], **_QUIET)  # type: ignore[arg-type]
+    @settings(max_examples=n, phases=[Phase.generate], **QUIET)  # type: ignore[arg-type]
     @given(strategy)
     def step(cases: list[FuzzCase]) -> None:
         judge(cases)
 
     step()
-
-
-def _minimise(
-    failure: PropertyFailed,
-    send: Callable[[FuzzCase], Observation],
-    catalog: Catalog,
-    pki: TestPKI,
-    mutation_settings: MutationSettings,
-    attempts: int,
-    seed: int,
-    ivan: str,
-    gone: Callable[[], bool] = lambda: False,
-) -> PropertyFailed:
-    """The smallest case of the same family and procedure that breaks the same property
-    (none once ``gone()``: a gateway that went away fails every case alike)."""
-    case = failure.case
-    family = case.family
-    strategy = fuzz_cases(
-        catalog,
-        case.spec.procedure,
-        families=() if family == "valid" else [family],
-        pki=pki,
-        settings=mutation_settings,
-        valid=family == "valid",
-        ivan=ivan,
-    )
-    found: list[PropertyFailed] = []
-
-    def fails(candidate: FuzzCase) -> bool:
-        if candidate.family != family or gone():
-            return False
-        obs = send(candidate)
-        if gone():
-            return False
-        hits = [f for f in failures(obs) if f.check == failure.check]
-        if hits:
-            found.append(hits[0])
-        return bool(hits)
-
-    budget = settings(max_examples=attempts, phases=[Phase.generate, Phase.shrink], **_QUIET)  # type: ignore[arg-type]
-    try:
-        find(strategy, fails, settings=budget, random=random.Random(seed))
-    except (NoSuchExample, Unsatisfiable, FlakyFailure):
-        return failure  # could not shrink (a flaky target): report the case as first seen
-    return found[-1]  # find replays the minimal example last
 
 
 __all__ = [

@@ -116,7 +116,10 @@ def test_a_url_runs_reproduce_line_replays_the_dossier_there_from_any_folder(
     [line] = [x.strip() for x in result.stdout.splitlines() if x.strip().startswith("reproduce:")]
     [dossier] = (tmp_path / "found").glob("*.xml")
     assert f"--data-binary @{dossier.resolve()} {server.url}/api/v1/dossiers" in line
-    assert line.startswith("reproduce: curl ") and "'Authorization: Bearer <token>'" in line
+    assert line.startswith("reproduce: ") and " curl " in line
+    assert '"Authorization: Bearer $BHXH_TOKEN"' in line
     assert "test-token-IVAN01" not in dossier.with_suffix(".txt").read_text(encoding="utf-8")
-    check = dossier.with_suffix(".txt").read_text(encoding="utf-8").splitlines()[1]
-    assert check.startswith("expected verdict: ") and check.endswith(f" {dossier.resolve()}")
+    note = dossier.with_suffix(".txt").read_text(encoding="utf-8").splitlines()
+    assert note[0].startswith("# export BHXH_TOKEN=")  # then the command, then the check
+    [check] = [x for x in note if x.startswith("expected verdict: ")]
+    assert check.endswith(f" {dossier.resolve()}")

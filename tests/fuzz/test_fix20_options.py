@@ -45,7 +45,7 @@ def test_a_refusal_is_one_line_and_a_hint(
 
 
 def test_procedure_limits_the_dossiers(tmp_path: Path, pki_dir: Path) -> None:
-    result = _fuzz(tmp_path, "--budget", "8", "--procedure", "604")
+    result = _fuzz(tmp_path, "--budget", "8", "--procedure", "604", "--family", "valid")
     assert result.exit_code == 0, result.output
     assert {c["procedure"] for c in _cases(tmp_path)} == {"604"}
 
