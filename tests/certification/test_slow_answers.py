@@ -57,5 +57,5 @@ def test_retry_after_is_judged_on_the_503s_the_ivan_read() -> None:
     assert honours(late_then_read).startswith("waited at least Retry-After")
     with pytest.raises(CaseBlocked, match="never read"):
         honours(_observation(_row(1, 0.0, 1500), _row(2, 1.6, 30, 202)))
-    with pytest.raises(CaseFailed, match=r"retried 0\.180 s after"):
+    with pytest.raises(CaseFailed, match=r"retried 0\.180 s \(real time\) after"):
         honours(_observation(_row(1, 0.0, 20), _row(2, 0.2, 30, 202)))
