@@ -14,14 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.load.ivan import ABANDONED, ACCEPTED, IN_FLIGHT, REJECTED, SUBMIT
+from harness.load.ivan import ABANDONED, ACCEPTED, IN_FLIGHT, REJECTED, SENT, SUBMIT, WAITING_RETRY
 from harness.load.levels import Level
 from harness.load.stats import percentile
 
 TOTAL = "all"
 """The totals row's name in the table (results.json keeps the totals in its facts)."""
 
-OUTCOMES = (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT)
+OUTCOMES = SENT
 """Where a sent dossier ends, as the report's ``dossiers`` line counts them."""
 
 MESSAGES = {"submit_to_handover": "02/TB-TS", "submit_to_result": "03/TB-TS"}
@@ -169,7 +169,16 @@ def to_json(rows: Sequence[ProcedureFigures]) -> dict[str, Any]:
     return {row.procedure: row.to_json() for row in rows}
 
 
-FIGURES = ("sent", ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT, "submit p50 ms", "submit p95 ms")
+FIGURES = (
+    "sent",
+    ACCEPTED,
+    REJECTED,
+    ABANDONED,
+    IN_FLIGHT,
+    WAITING_RETRY,
+    "submit p50 ms",
+    "submit p95 ms",
+)
 NUMERIC_COLUMNS = frozenset(range(2, 2 + len(FIGURES)))
 """The columns holding one figure each (right-aligned), after procedure and weight."""
 

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from harness.errors import ConfigError
+from harness.client import retry_after
+from harness.errors import ConfigError, GatewayUnavailable
 from harness.gateway_url import (
     check_token,
     dossier_probe,
@@ -32,8 +33,9 @@ from harness.gateway_url import (
     reported_clock_speed,
 )
 from harness.identities import token_of
+from harness.load.ivan import FIND_END_PATIENCE
 from harness.load.lifetime import Watched, die_with_parent
-from harness.regression.transport import maintenance
+from harness.regression.transport import for_humans, maintenance
 from harness.tls import Verify, gateway_session, reach
 
 if TYPE_CHECKING:
@@ -93,16 +95,32 @@ def _probe_for(ivan: str, catalog_version: str | None) -> bytes | None:
     return dossier_probe(DossierFactory.for_version(catalog_version).for_ivan(ivan))
 
 
-def refuse_maintenance(url: str, response: requests.Response) -> None:
-    """Refuse a gateway in a maintenance window (503 with a long Retry-After), as ``record``
-    and ``regress`` do: every dossier would be refused, and no feed's end could be found."""
-    stop = maintenance(url, response)
+def refuse_maintenance(
+    url: str, response: requests.Response, longest: float = FIND_END_PATIENCE
+) -> None:
+    """Refuse a gateway in a maintenance window, as ``record`` and ``regress`` do: every
+    dossier would be refused, and no feed's end could be found. A 503 asking for more
+    than ``longest`` seconds is one here, though ``regress`` would wait it out: it is
+    longer than a generator waits for its feed's end, so the run could only break."""
+    stop = maintenance(url, response) or _longer_than(url, response, longest)
     if stop is not None:
         raise ConfigError(
             str(stop),
             hint="wait for the maintenance window to end, or clear the fault (the mock "
             "gateway: DELETE /admin/faults with its admin token), then run again",
         )
+
+
+def _longer_than(url: str, response: requests.Response, longest: float) -> Exception | None:
+    """A 503 whose ``Retry-After`` outlasts what a load run can wait, else None."""
+    wait = retry_after(response)
+    if response.status_code != 503 or wait is None or wait <= longest:
+        return None
+    return GatewayUnavailable(
+        f"the gateway at {url} is in maintenance for {for_humans(wait)} (503 with "
+        f"Retry-After: {wait:g}), longer than a load run's generators wait for their feed "
+        f"({longest:g} s): every dossier would be refused"
+    )
 
 
 def check_remote(

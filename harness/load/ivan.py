@@ -28,8 +28,8 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,10 +59,25 @@ gateway may have stored them, so the report counts them apart instead of losing 
 ANSWERED_IN_GRACE = "answered in the stop grace"
 """Dossiers in flight when the run's duration ended whose answer came within the grace
 the run gives them (counted among accepted, rejected or abandoned as well)."""
+WAITING_RETRY = "waiting out Retry-After at stop"
+"""Dossiers whose user was stopped while it waited to retry after a 429/503 (every attempt
+answered, none timed out): the gateway refused each, so none is stored; not in flight."""
+CUT_OFF = "unanswered at stop: "
+"""Prefix of the counts, per step, of requests still unanswered when the stop cut them off
+(after the stop grace): each is known slower than the grace, so a latency level on its
+step counts it as a miss when the grace is past the level's limit."""
+SENT = (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT, WAITING_RETRY)
+"""A dossier's outcomes once sent: they add up to the dossiers sent."""
 STOPPED = "not started: run stopping"
 """What :meth:`Submitter.submit` returns once locust is stopping: no dossier is started
 that the stop would cut off in flight."""
 NOT_TIMED = "messages not timed"
+EARLY_KEPT = 100_000
+"""Messages read before their dossier's receipt that a log keeps, at most, to time them
+when the receipt comes back (a sibling process's or an earlier run's never are)."""
+HELD_ACKS = "held_acks"
+"""The key, in a worker's report, of the acks of messages read before their receipt that
+no receipt has claimed yet (a snapshot): ``([ms answered], failed)``."""
 DUPLICATES = "duplicate messages"
 """A message about a dossier and stage already timed (at-least-once delivery): counted,
 never timed again, so a redelivery adds no sample."""
@@ -84,6 +99,9 @@ LEFT_AT_STOP_PAGES = 20
 stop: past that many the report says "at least"."""
 UNREAD, UNREAD_COUNTED, UNACKNOWLEDGED = "unread", "unread_counted", "unacknowledged"
 """An I-VAN's record of what its feed reader left at the stop (``feed_at_stop``)."""
+ACK_BACKLOG_NAP = 0.05
+"""Real seconds a feed reader with too many pages of acks running naps before it looks
+again."""
 FIND_END_PATIENCE = 20.0
 """Real seconds a generator waits in all, retrying, for its feed's end before the run: the
 run's shape holds its clock 30 s for generators getting ready."""
@@ -147,6 +165,11 @@ def locust_stopping(client: object) -> bool:
     user = getattr(client, "user", None)
     runner = getattr(getattr(user, "environment", None), "runner", None)
     return getattr(runner, "state", None) in _STOPPING_STATES
+
+
+_REFUSALS = frozenset({429, 503})
+"""Answers that say the gateway did not take the dossier (a 502/504 may come from a proxy
+whose gateway did), so a dossier refused only with these is not stored."""
 
 
 def _retry_after(response: Response) -> float | None:
@@ -234,16 +257,22 @@ class LifecycleLog:
     procedures: dict[str, ProcedureTally] = field(default_factory=dict)
     procedure_of: dict[str, str] = field(default_factory=dict)  # MA_GDICH → code, if pending
     at_stop: dict[str, dict[str, Any]] = field(default_factory=dict)  # I-VAN → left at stop
+    sending: int = 0  # dossiers of this process waiting for their answer (or a retry)
+    early: dict[str, dict[str, float]] = field(default_factory=dict)  # MA_GDICH → stage → read
+    early_acks: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # (ms, status)
     _pending_elsewhere: dict[str, int] = field(default_factory=dict)
     _ages_elsewhere: dict[str, tuple[float, dict[str, list[float]]]] = field(default_factory=dict)
     _waiting_elsewhere: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     _at_stop_elsewhere: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    _held_elsewhere: dict[str, tuple[list[float], int]] = field(default_factory=dict)
 
     def tally(self, procedure: str) -> ProcedureTally:
         """The share of ``procedure`` (created on its first record)."""
         return self.procedures.setdefault(procedure, ProcedureTally())
 
     def receipt(self, ma_gdich: str, started: float, now: float, procedure: str = "") -> None:
+        """A dossier accepted: its receipt is timed, then any message about it read
+        before the receipt came back (a slow 202) is timed at the moment it was read."""
         self.pending[ma_gdich] = started
         self.procedure_of[ma_gdich] = procedure
         sample = (now - started) * self.clock_speed
@@ -252,24 +281,70 @@ class LifecycleLog:
         tally = self.tally(procedure)
         tally.samples.setdefault("submit_to_receipt", []).append(sample)
         tally.counts[ACCEPTED] += 1
+        read = self.early.pop(ma_gdich, {})
+        for stage in STAGES:
+            if stage in read:
+                self.counts[NOT_TIMED] -= 1  # counted not timed when read; timed now
+                self._time(ma_gdich, stage, read[stage])
+        for ms, status in self.early_acks.pop(ma_gdich, []):
+            self.response(ACK, ms, status)
+
+    def ours(self, ma_gdich: str) -> bool:
+        """Whether ``ma_gdich`` is a dossier this process sent and holds the receipt of."""
+        return ma_gdich in self.pending or (ma_gdich, "submit_to_result") in self.timed
+
+    def early_ack(self, ma_gdich: str, ms: float, status: int) -> bool:
+        """Hold the ack of a message read before its dossier's receipt, to count it in the
+        ack step once the receipt comes back; False if the message is not held early."""
+        if ma_gdich not in self.early:
+            return False
+        self.early_acks.setdefault(ma_gdich, []).append((ms, status))
+        return True
 
     def message(self, kind: str, ma_gdich: str, now: float) -> bool:
         """A message read from the feed; True if it is about a dossier this process sent.
 
         Each dossier is timed once per stage, at its first delivery: a copy delivered
         again counts as a duplicate, so a gateway that delivers twice does not double
-        (or, redelivering later, inflate) the lifecycle samples.
+        (or, redelivering later, inflate) the lifecycle samples. One read before its
+        dossier's receipt came back is kept and timed when the receipt comes.
         """
         stage = _STAGE_OF_KIND.get(kind)
         started = self.pending.get(ma_gdich)
         self.counts[f"messages {kind}"] += 1
-        ours = started is not None or (ma_gdich, "submit_to_result") in self.timed
+        ours = self.ours(ma_gdich)
         if stage is not None and (ma_gdich, stage) in self.timed:
+            self.counts[DUPLICATES] += 1
+            return ours
+        if stage is not None and stage in self.early.get(ma_gdich, {}):
             self.counts[DUPLICATES] += 1
             return ours
         if stage is None or started is None:
             self.counts[NOT_TIMED] += 1
+            if stage is not None and not ours:
+                self._keep_early(ma_gdich, stage, now)
             return ours
+        self._time(ma_gdich, stage, now)
+        return True
+
+    def _keep_early(self, ma_gdich: str, stage: str, now: float) -> None:
+        """Keep a message that may be about a dossier whose receipt has not come back: only
+        while one is being sent (else it cannot be this process's), at most EARLY_KEPT."""
+        if not self.sending:
+            return
+        if ma_gdich in self.early or len(self.early) < EARLY_KEPT:
+            self.early.setdefault(ma_gdich, {})[stage] = now
+
+    def _held_acks(self) -> tuple[list[float], int]:
+        """The held acks no receipt claimed (yet): answered ones' times, and failures."""
+        held = [ack for acks in self.early_acks.values() for ack in acks]
+        return [_ceil_ms(ms) for ms, s in held if answered(s)], sum(
+            1 for _, s in held if not answered(s)
+        )
+
+    def _time(self, ma_gdich: str, stage: str, now: float) -> None:
+        """Record the dossier's first delivery of ``stage`` read at ``now``."""
+        started = self.pending[ma_gdich]
         sample = (now - started) * self.clock_speed
         self.samples[stage].append(sample)
         procedure = self.procedure_of.get(ma_gdich, "")
@@ -281,7 +356,6 @@ class LifecycleLog:
             self.handed_over.discard(ma_gdich)
         else:
             self.handed_over.add(ma_gdich)
-        return True
 
     def timing(self, step: str, ms: float, procedure: str | None = None) -> None:
         """One request's response time in real milliseconds (a submit's also counts for
@@ -359,6 +433,7 @@ class LifecycleLog:
             "procedures": {code: t.to_json() for code, t in self.procedures.items()},
             "procedures_waiting": self._waiting_by_procedure(ages),
             "feed_at_stop": dict(self.at_stop),  # a snapshot, as pending is
+            HELD_ACKS: self._held_acks(),  # a snapshot: a receipt may still claim them
         }
         self.samples = {s: [] for s in STAGES}
         self.counts = Counter()
@@ -383,6 +458,8 @@ class LifecycleLog:
         self._waiting_elsewhere[source] = dict(report.get("procedures_waiting", {}))
         if at_stop := report.get("feed_at_stop"):
             self._at_stop_elsewhere[source] = dict(at_stop)
+        times, failed = report.get(HELD_ACKS) or ([], 0)
+        self._held_elsewhere[source] = ([float(v) for v in times], int(failed))
 
     def summary(self) -> dict[str, Any]:
         own = self._ages(self.clock())
@@ -398,17 +475,30 @@ class LifecycleLog:
         for snapshot in waiting:
             for code, share in snapshot.items():
                 _add_waiting(procedures.setdefault(code, ProcedureTally().to_json()), share)
+        latency, failed = self._with_held_acks()
         return {
             "clock_speed": self.clock_speed,
             "samples": self.samples,
             "counts": dict(sorted(self.counts.items())),
             "pending": len(self.pending) + sum(self._pending_elsewhere.values()),
             "pending_ages": ages,
-            "latency_ms": self.latency_ms,
-            FAILED_REQUESTS: dict(sorted(self.failed.items())),
+            "latency_ms": latency,
+            FAILED_REQUESTS: dict(sorted(failed.items())),
             "procedures": dict(sorted(procedures.items())),
             "feed_at_stop": feed_at_stop([self.at_stop, *self._at_stop_elsewhere.values()]),
         }
+
+    def _with_held_acks(self) -> tuple[dict[str, list[float]], Counter[str]]:
+        """Response times and failures, with the acks no receipt claimed by now counted
+        as :data:`ACK_OTHER`: their messages were not about one of the run's dossiers."""
+        latency = {step: list(values) for step, values in self.latency_ms.items()}
+        failed = Counter(self.failed)
+        for times, failures in [self._held_acks(), *self._held_elsewhere.values()]:
+            if times:
+                latency.setdefault(ACK_OTHER, []).extend(times)
+            if failures:
+                failed[ACK_OTHER] += failures
+        return latency, failed
 
     def write(self, path: Path) -> None:
         """:meth:`summary` as JSON at ``path``, in one step: locust stopped while writing
@@ -484,41 +574,53 @@ class Submitter:
     def submit(self) -> str:
         """``accepted``, ``rejected`` (a 4xx answer) or ``abandoned`` (retries ran out);
         :data:`STOPPED` once the run is stopping. A dossier its user is stopped in the
-        middle of (locust kills it: ``GreenletExit``) is counted :data:`IN_FLIGHT`, for its
-        own procedure even when the open model has several dossiers in flight at once."""
+        middle of (locust kills it: ``GreenletExit``) is counted :data:`IN_FLIGHT` (or
+        :data:`WAITING_RETRY` if it was waiting to retry after refusals that stored
+        nothing), for its own procedure even when the open model has several dossiers in
+        flight at once."""
         stopping = self.stopping or functools.partial(locust_stopping, self.client)
         if stopping():
             return STOPPED
         procedure, envelope = self.picker.pick(self.rng)
         self.procedure = procedure
-        try:
-            return self._send(procedure, envelope)
-        except BaseException as exc:
-            if not isinstance(exc, Exception):  # stopped, not broken: account for it
-                self.log.outcome(IN_FLIGHT, procedure)
-            raise
+        return self._send(procedure, envelope)
 
     def _send(self, procedure: str, envelope: bytes) -> str:
-        """Send one dossier, retrying as the reference client does, until a final answer."""
+        """Send one dossier, retrying as the reference client does, until a final answer.
+        A stop (not an error: ``GreenletExit``) in the middle is accounted for: cut off
+        in flight, or waiting out a Retry-After after refusals that stored nothing."""
         body = TRIVIAL_BODY if self.trivial else envelope
         headers = {
             "Authorization": f"Bearer {self.ivan_token}",
             "Content-Type": "application/xml",
             "X-Message-Id": str(uuid.uuid4()),  # fresh per dossier, the same on every retry
         }
+        self.log.sending += 1
+        try:
+            return self._attempts(procedure, body, headers)
+        finally:
+            self.log.sending -= 1
+
+    def _attempts(self, procedure: str, body: bytes, headers: dict[str, str]) -> str:
+        """The attempts at one dossier, as the reference client makes them."""
         started = self.clock()
+        maybe_stored = False  # an attempt got no answer, or one a proxy may have given
         for attempt in range(1, self.retry.attempts + 1):
             name = SUBMIT if attempt == 1 else SUBMIT_RETRY
             sent = self.timer()
-            with self.client.request(
-                "POST",
-                "/api/v1/dossiers",
-                name=name,
-                data=body,
-                headers=headers,
-                catch_response=True,
-            ) as response:
+            with (
+                self._stop_means(CUT_OFF + name, IN_FLIGHT, procedure),
+                self.client.request(
+                    "POST",
+                    "/api/v1/dossiers",
+                    name=name,
+                    data=body,
+                    headers=headers,
+                    catch_response=True,
+                ) as response,
+            ):
                 status = response.status_code
+                maybe_stored |= status not in _REFUSALS
                 self.log.response(name, (self.timer() - sent) * 1000.0, status, procedure)
                 ma_gdich = _header(response, "X-Ma-Gdich")
                 if status == 202 and ma_gdich:
@@ -536,8 +638,22 @@ class Submitter:
                 self.log.outcome(outcome, procedure, code if outcome == REJECTED else "")
                 return outcome
             self.log.count("retries", procedure=procedure)
-            self.sleep(wait)
+            with self._stop_means("", IN_FLIGHT if maybe_stored else WAITING_RETRY, procedure):
+                self.sleep(wait)
         return ABANDONED  # pragma: no cover - the loop returns on its last attempt
+
+    @contextmanager
+    def _stop_means(self, request: str, outcome: str, procedure: str) -> Iterator[None]:
+        """A stop within the block (locust kills the user: not an ``Exception``) makes the
+        dossier's outcome ``outcome``, and counts ``request`` (if any) unanswered."""
+        try:
+            yield
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                self.log.outcome(outcome, procedure)
+                if request:
+                    self.log.count(request)
+            raise
 
 
 @dataclass(frozen=True)
@@ -658,8 +774,15 @@ class FeedReader:
     cursor: int = 0
     timer: Callable[[], float] = time.perf_counter
     unacked: list[str] = field(default_factory=list)
-    theirs: set[str] = field(default_factory=set)  # IDs to ack as ACK_OTHER, until acked
+    theirs: dict[str, str] = field(default_factory=dict)  # ID → MA_GDICH, not known ours
     outstanding: set[str] = field(default_factory=set)  # IDs read and not yet acknowledged
+    spawn: Callable[[Callable[[], None]], object] | None = None
+    """Starts a job on its own greenlet (``gevent.spawn``): a page's acks then run while
+    the reader polls on, so ack latency is not charged to the lifecycle times. None: the
+    acks of a page run before the next poll."""
+    ack_backlog: int = 4
+    """Pages whose acks may run at once with ``spawn``; the reader waits past that many."""
+    acking: int = 0  # pages whose acks are running
 
     @property
     def _auth(self) -> dict[str, str]:
@@ -686,14 +809,28 @@ class FeedReader:
         listed: dict[str, None] = {}  # a message listed twice in a page is acknowledged once
         for entry in entries:
             if not self.log.message(entry.kind, entry.ma_gdich, now):
-                self.theirs.add(entry.id)
+                self.theirs[entry.id] = entry.ma_gdich
             listed[entry.id] = None
         todo = self.unacked + [message_id for message_id in listed if message_id]
         self.outstanding.update(todo)
         self.unacked = []
-        self.run_all([functools.partial(self.ack, message_id) for message_id in todo])
         self.cursor = following
+        self._acknowledge([functools.partial(self.ack, message_id) for message_id in todo])
         return len(entries)
+
+    def _acknowledge(self, jobs: list[Callable[[], None]]) -> None:
+        """Run a page's acks: on their own greenlet with :attr:`spawn`, else now."""
+        if self.spawn is None or not jobs:
+            self.run_all(jobs)
+            return
+        self.acking += 1
+        self.spawn(functools.partial(self._ack_page, jobs))
+
+    def _ack_page(self, jobs: list[Callable[[], None]]) -> None:
+        try:
+            self.run_all(jobs)
+        finally:
+            self.acking -= 1
 
     def skip_to_end(
         self,
@@ -732,8 +869,11 @@ class FeedReader:
         return low
 
     def ack(self, message_id: str) -> None:
-        """Acknowledge one message, as :data:`ACK_OTHER` if it is in :attr:`theirs`."""
-        name = ACK_OTHER if message_id in self.theirs else ACK
+        """Acknowledge one message, as :data:`ACK_OTHER` if it is in :attr:`theirs` and its
+        dossier is still not known ours; one read before its receipt is held by the log
+        and counted in the ack step if the receipt comes back."""
+        about = self.theirs.get(message_id)
+        name = ACK_OTHER if about is not None and not self.log.ours(about) else ACK
         sent = self.timer()
         with self.client.request(
             "POST",
@@ -742,18 +882,23 @@ class FeedReader:
             headers=self._auth,
             catch_response=True,
         ) as response:
-            self.log.response(name, (self.timer() - sent) * 1000.0, response.status_code)
-            if response.status_code == 200:
+            ms, status = (self.timer() - sent) * 1000.0, response.status_code
+            if name == ACK or about is None or not self.log.early_ack(about, ms, status):
+                self.log.response(name, ms, status)
+            if status == 200:
                 response.success()
-                self.theirs.discard(message_id)
-                self.outstanding.discard(message_id)
+                self._done(message_id)
                 return
             response.failure(failure_text(response))
-        if response.status_code != 404:  # 404: not ours or gone; retrying cannot help
+        if status != 404:  # 404: not ours or gone; retrying cannot help
             self.unacked.append(message_id)
         else:
-            self.theirs.discard(message_id)
-            self.outstanding.discard(message_id)
+            self._done(message_id)
+
+    def _done(self, message_id: str) -> None:
+        """The message needs no more acknowledging."""
+        self.theirs.pop(message_id, None)
+        self.outstanding.discard(message_id)
 
     def left_at_stop(
         self, client: Client | None = None, pages: int = LEFT_AT_STOP_PAGES
@@ -784,8 +929,12 @@ class FeedReader:
         return unread, False
 
     def run(self, keep_going: Callable[[], bool], sleep: Callable[[float], None]) -> None:
-        """Poll until ``keep_going()`` is false; a full page is followed at once."""
+        """Poll until ``keep_going()`` is false; a full page is followed at once. With
+        :attr:`spawn`, a reader :attr:`ack_backlog` pages of acks behind waits for them:
+        the acks stay bounded however slowly the gateway answers them."""
         while keep_going():
+            while self.spawn is not None and self.acking >= self.ack_backlog:
+                sleep(min(self.interval, ACK_BACKLOG_NAP))
             if self.poll_once() < self.page:
                 sleep(self.interval)
 
@@ -796,16 +945,20 @@ __all__ = [
     "ACK",
     "ACK_OTHER",
     "ANSWERED_IN_GRACE",
+    "CUT_OFF",
     "DUPLICATES",
+    "EARLY_KEPT",
     "FAILED_REQUESTS",
     "FEED",
     "FEED_AT_STOP",
     "FEED_START",
+    "HELD_ACKS",
     "IN_FLIGHT",
     "LEFT_AT_STOP_PAGES",
     "LOAD_RETRY",
     "NOT_TIMED",
     "REJECTED",
+    "SENT",
     "STAGES",
     "STEPS",
     "STOPPED",
@@ -815,6 +968,7 @@ __all__ = [
     "UNACKNOWLEDGED",
     "UNREAD",
     "UNREAD_COUNTED",
+    "WAITING_RETRY",
     "Client",
     "FeedEndUnknown",
     "FeedEntry",

@@ -23,7 +23,18 @@ from typing import Any
 
 from harness.client import RETRYABLE_STATUS
 from harness.errors import ConfigError
-from harness.load.ivan import ACK, FEED, IN_FLIGHT, STAGES, STEPS, SUBMIT, SUBMIT_RETRY
+from harness.load.ivan import (
+    ACK,
+    CUT_OFF,
+    FEED,
+    IN_FLIGHT,
+    SENT,
+    STAGES,
+    STEPS,
+    SUBMIT,
+    SUBMIT_RETRY,
+)
+from harness.load.pacing import ARRIVED, NOT_SENT
 from harness.load.profile import load_dir
 from harness.load.stats import (
     AGGREGATED,
@@ -104,6 +115,14 @@ class LevelResult:
         return self.measured is not None
 
     @property
+    def measured_text(self) -> str:
+        """The measured value with its unit (``12032 ms``), as the terminal and the HTML
+        page both show it; "—" when nothing was measured."""
+        if self.measured is None:
+            return "—"
+        return f"{figure(self.measured)} {self.level.unit}".rstrip()
+
+    @property
     def outcome(self) -> str:
         """met, missed or not judged (no sample: neither met nor missed)."""
         if not self.judged:
@@ -144,8 +163,32 @@ class Measurements:
         return total.failure_ratio if total is not None and total.requests else None
 
     @property
+    def arrivals(self) -> int | None:
+        """The dossiers that actually arrived (sent + not sent) where the run counted its
+        arrivals (the open model), else None: the closed model's are the model's estimate."""
+        if not self.counts.get(ARRIVED):
+            return None
+        return sum(int(self.counts.get(k, 0)) for k in (*SENT, NOT_SENT))
+
+    @property
+    def throughput_denominator(self) -> float:
+        """The real arrivals where counted, else the dossiers the users scheduled: accepted
+        over the real arrivals never exceeds 1, so a loss cannot hide in the estimate."""
+        arrivals = self.arrivals
+        return float(arrivals) if arrivals else self.expected_dossiers
+
+    @property
     def throughput_ratio(self) -> float | None:
-        return self.accepted / self.expected_dossiers if self.expected_dossiers > 0 else None
+        total = self.throughput_denominator
+        return self.accepted / total if total > 0 else None
+
+
+def figure(value: float) -> str:
+    """About three significant digits, never in exponent form: 1429, 98.4, 1.02, 0.0123
+    (a reader compares it with a threshold written the same way)."""
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}" if value == 0 or abs(value) >= 0.001 else f"{value:.6f}"
 
 
 def count_text(value: float) -> str:
@@ -250,22 +293,52 @@ Measured = tuple[float | None, str, str, str]
 """The measured value, why there is none, what it rests on, and how to get one."""
 
 
-def _latency(level: Level, m: Measurements) -> Measured:
+def _cut_off(level: Level, m: Measurements) -> int:
+    """Requests of the level's step (of every step for the aggregate) still unanswered
+    when the stop cut them off, after the stop grace."""
+    if level.subject == AGGREGATED:
+        return sum(int(n) for key, n in m.counts.items() if key.startswith(CUT_OFF))
+    return int(m.counts.get(CUT_OFF + level.subject, 0))
+
+
+def _latency(level: Level, m: Measurements, grace: float) -> Measured:
+    """A request unanswered after the stop grace is known slower than the grace: a miss
+    when the grace is past the level's limit (as a dossier still waiting past a lifecycle
+    limit), else left out, and said so."""
     samples = list(m.latency.get(level.subject, []))
     if level.subject == AGGREGATED:
         samples = [v for values in m.latency.values() for v in values]
-    if samples:
-        return percentile(samples, level.percentile), "", f"{len(samples):,} requests", ""
+    cut = _cut_off(level, m)
+    overdue = [grace * 1000.0] * cut if grace * 1000.0 > level.threshold else []
+    if samples or overdue:
+        answered = f"{len(samples):,} requests"
+        late = f"{cut:,} unanswered after the {grace:g} s stop grace"
+        basis = " + ".join(t for t, n in ((answered, samples), (late, overdue)) if n)
+        if cut and not overdue:
+            basis += f" (+{cut:,} unanswered at stop, not counted: the grace is within the level)"
+        return percentile(samples + overdue, level.percentile), "", basis, ""
     step = m.steps.get(level.subject)
     if step is None or not step.requests:
-        hint = NO_REQUEST_HINTS.get(level.subject, "no request was made: raise --duration")
-        return None, f"no {level.subject!r} request was made", "", hint
+        return _no_latency(level, m, cut)
     bucket = step.percentiles.get(level.percentile)
     if bucket is None:
         return None, "locust reported no percentile", "", "see locust_stats.csv"
     # no exact times (a locustfile that does not record them): locust's bucket, worst case
     basis = f"{step.requests:,} requests, locust's buckets"
     return locust_bucket_ceiling(bucket), "", basis, ""
+
+
+def _no_latency(level: Level, m: Measurements, cut: int) -> Measured:
+    """Why a latency level has no sample: no request made, or none answered (dossiers
+    were sent, but the gateway answered none of the step's requests in time)."""
+    sent = sum(int(m.counts.get(k, 0)) for k in SENT)
+    if cut or (sent and level.subject in (SUBMIT, AGGREGATED)):
+        why = f"no {level.subject!r} request was answered ({sent:,} dossiers sent"
+        why += f", {cut:,} requests unanswered at stop)" if cut else ")"
+        hint = "see the failures: the gateway refused or dropped them, or answered too late"
+        return None, why, "", hint
+    hint = NO_REQUEST_HINTS.get(level.subject, "no request was made: raise --duration")
+    return None, f"no {level.subject!r} request was made", "", hint
 
 
 def _lifecycle(level: Level, m: Measurements) -> Measured:
@@ -283,10 +356,10 @@ def _lifecycle(level: Level, m: Measurements) -> Measured:
     return value, "", basis, ""
 
 
-def _measure(level: Level, m: Measurements) -> Measured:
+def _measure(level: Level, m: Measurements, grace: float = 0.0) -> Measured:
     """The measured value, why there is none, what it rests on, and how to get one."""
     if level.kind == "latency":
-        return _latency(level, m)
+        return _latency(level, m, grace)
     if level.kind == "error_rate":
         rate = m.error_rate
         total = m.steps.get(AGGREGATED)
@@ -297,9 +370,12 @@ def _measure(level: Level, m: Measurements) -> Measured:
     if level.kind == "lifecycle":
         return _lifecycle(level, m)
     ratio = m.throughput_ratio
-    basis = f"{m.accepted:,} accepted of {count_text(m.expected_dossiers)} scheduled"
-    if in_flight := int(m.counts.get(IN_FLIGHT, 0)):
-        basis += f" (+{in_flight:,} in flight at stop, not counted)"
+    in_flight = int(m.counts.get(IN_FLIGHT, 0))
+    if m.arrivals:
+        basis = f"{m.accepted:,} accepted of {m.arrivals:,} arrivals (sent + not sent)"
+    else:
+        basis = f"{m.accepted:,} accepted of {count_text(m.expected_dossiers)} scheduled"
+        basis += f" (+{in_flight:,} in flight at stop, not counted)" if in_flight else ""
     if ratio is None:
         return None, "the shape asked for no dossier", basis, "raise --scale or --duration"
     return ratio, "", basis, ""
@@ -324,14 +400,16 @@ def stop_grace(levels: Sequence[Level]) -> float:
 def evaluate(levels: Sequence[Level], measurements: Measurements) -> list[LevelResult]:
     """Every level with its measured value and verdict (not judged without a sample)."""
     results = []
+    grace = stop_grace(levels)  # what the run gave requests in flight at the end
     for level in levels:
-        value, why, basis, hint = _measure(level, measurements)
+        value, why, basis, hint = _measure(level, measurements, grace)
         if value is None:
             results.append(LevelResult(level, None, False, why or "not measured", basis, hint))
             continue
         passed = value >= level.threshold if level.at_least else value <= level.threshold
-        detail = "" if passed else f"measured {value:.4g} ({basis}), level {level.describe()}"
-        results.append(LevelResult(level, value, passed, detail, basis))
+        result = LevelResult(level, value, passed, "", basis)
+        detail = f"measured {result.measured_text} ({basis}), level {level.describe()}"
+        results.append(LevelResult(level, value, passed, "" if passed else detail, basis))
     return results
 
 
@@ -352,6 +430,7 @@ __all__ = [
     "count_text",
     "default_levels_path",
     "evaluate",
+    "figure",
     "load_levels",
     "run_verdict",
     "stop_grace",

@@ -24,6 +24,10 @@ counted late: the generator's own scheduling jitter, not a sign that it fell beh
 LATE = "late arrivals"
 """Open model: dossiers started more than :data:`LATE_TOLERANCE` after their arrival time
 (the generator fell behind its schedule, e.g. short of CPU): sent, but late."""
+ARRIVED = "arrivals started (open model)"
+"""Open model: arrivals started (sent at their time). Its presence says the run counted its
+arrivals, so the throughput ratio divides by the real arrivals (sent + not sent), not by
+the model's estimate of them."""
 NOT_SENT = "not sent (in-flight cap)"
 """Open model: arrivals that came while their user already had its cap of dossiers waiting
 for an answer (``models.open.max_in_flight``): never sent, so scheduled = sent + these
@@ -81,8 +85,12 @@ class Pacer:
 
     def started(self) -> None:
         """A dossier starts now: in the open model, a late arrival if it is past its time
-        by more than the tolerance (the schedule itself does not move)."""
-        if self.model == "open" and self.clock() - self._due > LATE_TOLERANCE:
+        by more than the tolerance (the schedule itself does not move); each open-model
+        arrival is counted, so the run knows how many there were."""
+        if self.model != "open":
+            return
+        self.log.count(ARRIVED)
+        if self.clock() - self._due > LATE_TOLERANCE:
             self.log.count(LATE)
 
     def wait(self) -> float:
@@ -96,4 +104,4 @@ class Pacer:
         return 0.0
 
 
-__all__ = ["GAPS", "LATE", "LATE_TOLERANCE", "NOT_SENT", "Pacer"]
+__all__ = ["ARRIVED", "GAPS", "LATE", "LATE_TOLERANCE", "NOT_SENT", "Pacer"]

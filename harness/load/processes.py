@@ -43,6 +43,9 @@ POLL_EVERY = 0.5
 """Seconds between two looks at whether every process of the run is still alive."""
 STOP_GRACE = 15.0
 """Seconds a locust master stopped mid-run gets to write its report before SIGTERM."""
+SHAPE_STARTED = "shape-started"
+"""The file the shape creates in the scratch folder (``--bhxh-pool-dir``) when its clock
+starts, every generator ready: progress lines count the duration from it."""
 
 
 @dataclass(frozen=True)
@@ -332,6 +335,7 @@ def run_locust(
 
 
 __all__ = [
+    "SHAPE_STARTED",
     "STATS_PREFIX",
     "LocustOutcome",
     "Master",

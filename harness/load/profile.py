@@ -156,8 +156,9 @@ class Plan:
     @property
     def scheduled_dossiers(self) -> float:
         """Dossiers the users will start: users are whole (at least one), each starting one
-        every per-user interval, so a small scale schedules more than the shape asks for;
-        the throughput level is measured against this, so the surplus hides no loss."""
+        every per-user interval, so a small scale schedules more than the shape asks for.
+        An estimate: the throughput level divides by it only where the run does not count
+        its real arrivals (the closed model); random gaps can make it fall short of them."""
         if self.model == "max":
             return self.expected_dossiers
         per_user = self.profile.per_user_interval(self.model)

@@ -22,9 +22,11 @@ from harness.load.ivan import (
     LOAD_RETRY,
     NOT_TIMED,
     REJECTED,
+    SENT,
     UNACKNOWLEDGED,
     UNREAD,
     UNREAD_COUNTED,
+    WAITING_RETRY,
 )
 from harness.load.levels import (
     INCOMPLETE,
@@ -183,8 +185,7 @@ def _level_lines(r: LevelResult) -> list[str]:
     measured = (
         "no sample"
         if r.measured is None
-        else f"{_figure(r.measured)} {level.unit}".rstrip()
-        + (f" from {r.basis}" if r.basis else "")
+        else r.measured_text + (f" from {r.basis}" if r.basis else "")
     )
     lines = [f"  {_MARKS[r.outcome]} {level.name}: {measured} ({level.describe()})"]
     if not r.judged:
@@ -262,8 +263,10 @@ def dossier_account(
         f"{counts.get(ABANDONED, 0):,} abandoned ({ABANDONED_MEANS})",
         f"{counts.get(IN_FLIGHT, 0):,} in flight at stop (cut off: no answer within the stop "
         "grace after the end; the gateway may have stored them)",
+        f"{counts.get(WAITING_RETRY, 0):,} {WAITING_RETRY} (every attempt refused with "
+        "429/503: not stored)",
     ]
-    sent = sum(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT))
+    sent = sum(counts.get(k, 0) for k in SENT)
     not_sent = counts.get(NOT_SENT, 0)
     if model == "open":
         parts.append(
@@ -295,12 +298,13 @@ def dossier_account(
 def partial_dossiers(counts: Mapping[str, int]) -> str:
     """Where the dossiers sent before a stop went: a stopped run measured no schedule to
     account them against, so only what was sent is counted."""
-    sent = sum(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT))
+    sent = sum(counts.get(k, 0) for k in SENT)
     return (
         f"{sent:,} sent before the stop: {counts.get(ACCEPTED, 0):,} accepted, "
         f"{counts.get(REJECTED, 0):,} rejected, {counts.get(ABANDONED, 0):,} abandoned, "
         f"{counts.get(IN_FLIGHT, 0):,} in flight at stop (cut off by the stop; the gateway "
-        f"may have stored them); {counts.get('retries', 0):,} retries"
+        f"may have stored them), {counts.get(WAITING_RETRY, 0):,} {WAITING_RETRY} (not "
+        f"stored); {counts.get('retries', 0):,} retries"
     )
 
 
@@ -327,7 +331,8 @@ def feed_account(counts: Mapping[str, int], shared: bool = False) -> str:
         f"{read:,} read: {read - duplicates - not_timed:,} timed, {duplicates:,} duplicates "
         f"(delivered again: each dossier is timed at its first delivery), {not_timed:,} "
         f"messages not timed (not about a dossier of the process reading it: {whose}an "
-        "earlier run's, or one read before its receipt came back; acknowledged as "
+        "earlier run's; one read before its receipt came back is timed when it comes; "
+        "acknowledged as "
         '"ack (not this run\'s)", outside the ack latency level)'
     )
 
@@ -366,13 +371,6 @@ def feed_at_stop_account(at_stop: Mapping[str, Mapping[str, Any]]) -> str:
     parts = "; ".join(_left(ivan, left) for ivan, left in sorted(at_stop.items()))
     total = f"{unread + unacked:,}" if exact else f"at least {unread + unacked:,}"
     return f"{total} in all ({parts}): {FEED_AT_STOP_MEANS}"
-
-
-def _figure(value: float) -> str:
-    """About three significant digits, never in exponent form: 1429, 98.4, 1.02, 0.0123."""
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    return f"{value:.3g}" if value == 0 or abs(value) >= 0.001 else f"{value:.6f}"
 
 
 def _case_outcome(r: LevelResult, error: str) -> tuple[Outcome, str]:

@@ -35,7 +35,7 @@ from harness.load.gateway import (
     check_remote,
     well_known_tokens,
 )
-from harness.load.ivan import ABANDONED, ACCEPTED, ACK_OTHER, IN_FLIGHT, REJECTED, STEPS
+from harness.load.ivan import ACK_OTHER, SENT, STEPS
 from harness.load.levels import (
     Level,
     LevelResult,
@@ -49,6 +49,7 @@ from harness.load.levels import (
 from harness.load.lifetime import Interrupted, Watched, remove_stale_scratch, scratch_folder
 from harness.load.pool import Ivan, build_pool, pool_path
 from harness.load.processes import (
+    SHAPE_STARTED,
     STATS_PREFIX,
     LocustOutcome,
     Master,
@@ -207,20 +208,40 @@ def _mix(
     return mix_name, weights, dropped
 
 
-def _progress(directory: Path, duration: float, notify: Notify) -> Callable[[float], None]:
-    """A progress line from the history file locust is writing."""
+WAITING_FOR_GENERATORS = "waiting for the generators (finding each I-VAN's feed end)"
+"""The progress line while the shape's clock waits for the generators to get ready."""
+
+
+def _progress(
+    directory: Path, duration: float, notify: Notify, scratch: Path
+) -> Callable[[float], None]:
+    """A progress line from the history file locust is writing; the seconds count from
+    the shape's start (``scratch``/:data:`SHAPE_STARTED`), as the duration does."""
 
     def report(elapsed: float) -> None:
         row = last_totals(directory / f"{STATS_PREFIX}_stats_history.csv")
-        if row is None:
-            notify(f"  {elapsed:4.0f} s: starting locust")
+        began = _shape_began(scratch / SHAPE_STARTED)
+        if began is None:
+            doing = "starting locust" if row is None else WAITING_FOR_GENERATORS
+            notify(f"  {elapsed:4.0f} s: {doing}")
             return
+        users, sent, failed = (
+            (row.users, row.total_requests, row.total_failures) if row else (0, 0, 0)
+        )
         notify(
-            f"  {elapsed:4.0f} s of about {duration:g}: {row.users} users, "
-            f"{row.total_requests:,} requests, {row.total_failures:,} failed"
+            f"  {max(0.0, time.time() - began):4.0f} s of about {duration:g}: {users} users, "
+            f"{sent:,} requests, {failed:,} failed"
         )
 
     return report
+
+
+def _shape_began(marker: Path) -> float | None:
+    """When the shape's clock started (the marker's time), or None if it has not yet."""
+    try:
+        return marker.stat().st_mtime
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -292,8 +313,12 @@ def _setup(request: LoadRequest, say: Notify) -> _Setup:
             f"warning: --scale {request.scale:g} asks for {plan.expected_dossiers:,.1f} "
             f"dossiers, but whole users (each one every "
             f"{profile.per_user_interval(plan.model):g} s) schedule "
-            f"{plan.scheduled_dossiers:,.1f}; throughput_ratio is measured against the "
-            "scheduled figure"
+            f"{plan.scheduled_dossiers:,.1f}; "
+            + (
+                "throughput_ratio is measured against the scheduled figure"
+                if plan.model == "closed"
+                else "they send that many, and throughput_ratio counts their arrivals"
+            )
         )
     clock_speed, clock_source = request.clock_speed or LOCAL_CLOCK_SPEED, "local gateway"
     if request.local:
@@ -401,7 +426,7 @@ def execute(request: LoadRequest, notify: Notify | None = None) -> LoadResult:
                 directory,
                 logs,
                 master=setup.master,
-                progress=_progress(directory, request.duration, say),
+                progress=_progress(directory, request.duration, say, work),
                 watch=watch,
             )
     except KeyboardInterrupt as exc:
@@ -591,7 +616,7 @@ def _user_errors(directory: Path) -> str:
 def _nothing_sent(counts: Mapping[str, int], plan: Plan) -> str:
     """Why a run that sent no dossier has no verdict: its levels (feed latency, error
     rate...) could all be met by a generator that never started, so it must not pass."""
-    if any(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT)):
+    if any(counts.get(k, 0) for k in SENT):  # waiting out a Retry-After counts as sent
         return ""
     return (
         f"no dossier was sent ({count_text(plan.scheduled_dossiers)} scheduled over "

@@ -75,7 +75,7 @@ below, the table by procedure included, counts only what ran before the stop.</p
 <tr><th>level</th><th>threshold</th><th>measured</th><th>from</th><th>verdict</th></tr>
 {% for r in results %}
 <tr><td>{{ r.level.name }}</td><td>{{ r.level.describe() }}</td>
-<td class="num">{{ "%.4g"|format(r.measured) if r.measured is not none else "—" }}</td>
+<td class="num">{{ r.measured_text }}</td>
 <td>{{ r.basis or "—" }}</td>
 {% if error or not r.judged %}<td class="notjudged">not judged</td>
 {% else %}<td class="{{ 'passed' if r.passed else 'failed' }}">
@@ -90,7 +90,8 @@ below, the table by procedure included, counts only what ran before the stop.</p
 {% if procedures %}
 <h2>By procedure{% if interrupted %} (partial: up to the stop){% endif %}</h2>
 <p>Every procedure the mix weighs: its dossiers as the dossiers line counts them
-(sent = accepted + rejected + abandoned + in flight at stop), its first submit attempts'
+(sent = accepted + rejected + abandoned + in flight at stop + waiting out Retry-After at
+stop), its first submit attempts'
 exact response times, and how many of its 02/TB-TS and 03/TB-TS messages came within the
 stage's strictest lifecycle level (simulated s; a dossier still waiting past it at the end
 is a miss). The last row is the run's totals; the rows add up to it. Per procedure in

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from harness.load import (
 )
 from harness.load.arrivals import OpenArrivals
 from harness.load.ivan import ANSWERED_IN_GRACE, STOPPED, FeedEndUnknown, locust_stopping
+from harness.load.processes import SHAPE_STARTED
 
 READY = "bhxh_ready"
 """A generator process tells the shape it is ready (pool loaded, feed end found)."""
@@ -59,6 +61,16 @@ DRAIN_NAP = 1.0
 LEFT_AT_STOP_SECONDS = 5.0
 """Real seconds, at most, a generator spends at the stop counting the feed messages it
 leaves unread (a stopped run's master is killed 10 s after SIGTERM, before its report)."""
+FINAL_ASK = "bhxh_final_ask"
+"""The master asks each worker for its final figures: locust's own quit gives a worker
+0.5 s, less than stopping its users and counting its feed take, so they were lost."""
+FINAL = "bhxh_final"
+"""A worker's figures are all sent (its last report went just before, on the same socket)."""
+FINAL_MARGIN = 2.0
+"""Seconds, past the stop grace and the feed count, the master waits for final figures."""
+CSV_SETTLE = 1.2
+"""Seconds the master waits after the last final figures, so locust's CSV writer (every
+second) writes them before the files are closed."""
 
 
 class Process:
@@ -70,15 +82,18 @@ class Process:
     code = ""  # the I-VAN this process acts as
     picker: Picker | None = None
     reader: gevent.Greenlet | None = None
-    feed: tuple[FeedReader, FastHttpSession, gevent.pool.Pool] | None = None  # to count at stop
+    # the feed reader, its quiet session, its acks and its pages of acks: counted at the stop
+    feed: tuple[FeedReader, FastHttpSession, gevent.pool.Pool, gevent.pool.Group] | None = None
     interval = 0.0
     gaps = "jittered"
     max_in_flight = 1  # the open model's cap of dossiers in flight per user
     draining = False  # the duration is over: in-flight dossiers finish, none starts
     shape_began = False  # the shape ticked once: a SIGTERM from then on ends it gently
+    finishing = False  # a worker is stopping and sending its final figures (once)
 
     def __init__(self) -> None:
         self.ready: set[str] = set()  # ids of the generator processes ready (shape's side)
+        self.finals: set[str] = set()  # ids of the workers whose final figures came (master)
 
 
 STATE = Process()
@@ -92,18 +107,65 @@ def _start_draining(**_: Any) -> None:
     STATE.draining = True
 
 
-def _end_shape(runner: Runner) -> None:
+def _final_came(msg: Message, **_: Any) -> None:
+    STATE.finals.add(str(msg.node_id))
+
+
+def _send_final(runner: WorkerRunner) -> bool:
+    """Stop this worker's users (the grace, the feed left counted), then send its last
+    report and say so; once only, whoever asks first (the master, or a Ctrl-C here)."""
+    if STATE.finishing:
+        return False
+    STATE.finishing = True
+    runner.stop()
+    runner._send_stats()  # the report locust's quit sends too late to be merged
+    runner.send_message(FINAL)
+    return True
+
+
+def _final_asked(environment: Any, **_: Any) -> None:
+    _send_final(environment.runner)
+
+
+def _worker_interrupted(runner: WorkerRunner) -> None:
+    """Ctrl-C on a worker (a terminal signals the whole run): send the final figures
+    first, then quit as locust's quit message makes a worker quit."""
+    _send_final(runner)
+    runner.greenlet.kill(block=True)
+
+
+def _wait_for_finals(runner: MasterRunner, grace: float) -> None:
+    """Ask every worker for its final figures and wait for them, at most the stop grace
+    plus the feed count and a margin: lifecycle.json and the CSVs are written after."""
+    waiting = {str(client.id) for client in runner.clients.all}
+    if not waiting:
+        return
+    runner.send_message(FINAL_ASK)
+    deadline = time.monotonic() + grace + 2 * LEFT_AT_STOP_SECONDS + FINAL_MARGIN
+    while _missing_finals(runner, waiting) and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+    gevent.sleep(CSV_SETTLE)
+
+
+def _missing_finals(runner: MasterRunner, waiting: set[str]) -> set[str]:
+    """The workers still owing final figures (one that left owes none)."""
+    return {node for node in waiting - STATE.finals if node in runner.clients}
+
+
+def _end_shape(runner: Runner, signum: int = signal.SIGTERM) -> None:
     """SIGTERM ends a running shape as Ctrl-C does: users stopped, feed left counted,
     lifecycle.json and locust.html written. Locust installs its own SIGTERM handler only
     once a headless shape has ended, so until then a SIGTERM killed the process outright
     and a stopped run's report had no figures of what ran. Before the shape starts
-    (waiting for workers) there is nothing to write: SIGTERM still kills at once."""
+    (waiting for workers) there is nothing to write: SIGTERM still kills at once. A
+    master ends its shape so on Ctrl-C too, which then waits for its workers' figures."""
     shape = runner.shape_greenlet
     if shape is not None and not shape.dead:
         shape.kill(block=False)
     elif not STATE.shape_began:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        signal.signal(signum, default)
+        os.kill(os.getpid(), signum)
 
 
 @events.init_command_line_parser.add_listener
@@ -119,12 +181,16 @@ def _init(environment: Any, **_kw: Any) -> None:
     if not isinstance(environment.runner, MasterRunner):
         environment.runner.register_message(DRAIN, _start_draining)
     if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(FINAL, _final_came)
+        gevent.signal_handler(signal.SIGINT, _end_shape, environment.runner, signal.SIGINT)
 
         @environment.events.worker_report.add_listener
         def _merge(client_id: str, data: dict[str, Any], **_: Any) -> None:
             STATE.log.merge(data.get("bhxh") or {}, client_id)
 
     if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(FINAL_ASK, _final_asked, concurrent=True)
+        gevent.signal_handler(signal.SIGINT, _worker_interrupted, environment.runner)
 
         @environment.events.report_to_master.add_listener
         def _drain(client_id: str, data: dict[str, Any], **_: Any) -> None:
@@ -195,6 +261,7 @@ def _start(environment: Any, **_kw: Any) -> None:
             **tls,
         )
         acks = gevent.pool.Pool(profile.feed.ack_concurrency)
+        pages = gevent.pool.Group()  # each page's acks on its own greenlet: polls go on
         reader = FeedReader(
             session,
             STATE.token,
@@ -202,6 +269,7 @@ def _start(environment: Any, **_kw: Any) -> None:
             page=profile.feed.page,
             interval=profile.feed.interval,
             run_all=lambda jobs: _run_all(acks, jobs),
+            spawn=pages.spawn,
         )
         # Start past what the feed already holds (earlier runs' messages), with reads that
         # fire no request events, so they are not in the run's figures.
@@ -215,7 +283,7 @@ def _start(environment: Any, **_kw: Any) -> None:
         )
         _start_reader(environment, reader, quiet)
         if STATE.reader is not None:
-            STATE.feed = (reader, quiet, acks)
+            STATE.feed = (reader, quiet, acks, pages)
     environment.runner.send_message(READY)  # the shape's clock starts now, not before
 
 
@@ -239,18 +307,26 @@ def _run_all(pool: gevent.pool.Pool, jobs: Sequence[Callable[[], None]]) -> None
 
 @events.test_stop.add_listener
 def _stop(environment: Any, **_kw: Any) -> None:
-    if STATE.reader is not None:
-        STATE.reader.kill(block=True, timeout=LEFT_AT_STOP_SECONDS)
-        STATE.reader = None
-    if STATE.feed is not None:
-        _count_left(*STATE.feed)
-        STATE.feed = None
+    """A generator stops its feed reader and counts what it leaves (once, though locust
+    may stop it twice); a master first collects its workers' final figures."""
+    if isinstance(environment.runner, MasterRunner):
+        settings = STATE.settings or LocustSettings.from_options(environment.parsed_options)
+        _wait_for_finals(environment.runner, settings.grace)
+    reader, STATE.reader = STATE.reader, None
+    if reader is not None:
+        reader.kill(block=True, timeout=LEFT_AT_STOP_SECONDS)
+    feed, STATE.feed = STATE.feed, None
+    if feed is not None:
+        _count_left(*feed)
 
 
-def _count_left(reader: FeedReader, quiet: FastHttpSession, acks: gevent.pool.Pool) -> None:
+def _count_left(
+    reader: FeedReader, quiet: FastHttpSession, acks: gevent.pool.Pool, pages: gevent.pool.Group
+) -> None:
     """Record what the feed reader leaves at the stop, so the report tells messages left
     unread or unacknowledged by the stop (expected) from lost ones; the reads fire no
     request events, and a gateway that does not answer in time leaves them uncounted."""
+    pages.kill(block=True, timeout=LEFT_AT_STOP_SECONDS)  # no page starts acks after it
     acks.kill(block=True, timeout=LEFT_AT_STOP_SECONDS)  # no ack lands after the count
     unread, counted = 0, False
     with gevent.Timeout(LEFT_AT_STOP_SECONDS, False):
@@ -331,6 +407,13 @@ def _all_ready(runner: Runner) -> bool:
     return len(STATE.ready) >= max(1, expected)
 
 
+def _mark_started(settings: LocustSettings) -> None:
+    """Tell ``bhxh-harness load`` the shape's clock started (its progress lines count from
+    here, not from the seconds spent finding each I-VAN's feed end)."""
+    if settings.pool_dir:
+        (Path(settings.pool_dir) / SHAPE_STARTED).touch()
+
+
 class DeadlineShape(LoadTestShape):
     """The shape from ``fixtures/load/shapes.yaml``, over its duration, then a drain.
 
@@ -354,6 +437,7 @@ class DeadlineShape(LoadTestShape):
                 users = plan.users(0.0)  # the first tick's, so locust starts nothing new
                 return users, float(max(users, 10))
             self.started = self.get_run_time()
+            _mark_started(settings)
         elapsed = self.get_run_time() - self.started
         if elapsed < plan.duration:
             users = plan.users(elapsed)

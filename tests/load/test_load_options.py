@@ -189,7 +189,7 @@ def test_a_scale_too_small_for_whole_users_is_warned_about(tmp_path: Path) -> No
     outcome = CliRunner().invoke(load, [*args, "--duration", "20", "--out", str(tmp_path)])
     assert outcome.exit_code == 2  # the gateway does not answer; the warning came first
     assert "warning: --scale 0.05 asks for 1.7 dossiers, but whole users" in outcome.output
-    assert "schedule 4.0; throughput_ratio is measured against the scheduled" in outcome.output
+    assert "schedule 4.0; they send that many, and throughput_ratio counts" in outcome.output
 
 
 @pytest.mark.parametrize("option", ["workers", "gateway_workers"])

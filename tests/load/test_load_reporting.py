@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from lxml import etree
 
 from harness.load import LocustSettings, Plan, add_arguments, load_levels, load_profile
 from harness.load.levels import LevelResult
+from harness.load.processes import SHAPE_STARTED
 from harness.load.stats import rates, read_history, read_stats
 from harness.load.svg import Series, line_chart, nice_ticks
 from harness.load.verdict import write_verdict
@@ -150,7 +153,7 @@ def test_progress_lines_read_the_history_locust_is_writing(tmp_path: Path) -> No
     from harness.load.runner import _progress
 
     said: list[str] = []
-    report = _progress(tmp_path, 60.0, said.append)
+    report = _progress(tmp_path, 60.0, said.append, tmp_path)
     report(10.2)
     history = tmp_path / "locust_stats_history.csv"
     history.write_text(
@@ -160,7 +163,10 @@ def test_progress_lines_read_the_history_locust_is_writing(tmp_path: Path) -> No
         "2,4,,Aggregated,2.0,0,1234,5\n2,4,POST,submit,1.0,0,20,0\n",
         encoding="utf-8",
     )
-    report(20.4)
+    began = tmp_path / SHAPE_STARTED  # the shape's clock started 20 s ago
+    began.touch()
+    os.utime(began, (time.time() - 20.2, time.time() - 20.2))
+    report(40.4)
     assert said == [
         "    10 s: starting locust",
         "    20 s of about 60: 4 users, 1,234 requests, 5 failed",
