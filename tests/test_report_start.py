@@ -72,7 +72,8 @@ def test_a_fuzz_report_starts_before_its_first_case(
     observe = _first_call_noted(harness.fuzz.runner.observe, seen)
     monkeypatch.setattr(harness.fuzz.runner, "observe", observe)
     out, found = tmp_path / "out", tmp_path / "found"
-    args = ["fuzz", "--budget", "2", "--procedure", "600", "--out", str(out), "--found", str(found)]
+    args = ["fuzz", "--budget", "2", "--procedure", "600", "--family", "valid"]
+    args += ["--out", str(out), "--found", str(found)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     [folder] = list(out.glob("fuzz-*"))

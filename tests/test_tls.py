@@ -121,6 +121,8 @@ def test_fuzz_over_https_and_no_finding_for_an_untrusted_certificate(
         "6",
         "--procedure",
         "600",
+        "--family",  # six cases: the valid dossiers, not every mutant family
+        "valid",
     ]
     paths = ["--out", str(tmp_path / "reports"), "--found", str(tmp_path / "found")]
     code, output = _cli(*common, *paths)
