@@ -85,39 +85,27 @@ def report_bundle(
         shown = [f for f in report.failures if (family, procedure) in _seen(f)]
         bundle.add(_case(family, procedure, count, shown))
     for procedure in report.unreached:
-        bundle.add(_no_case(procedure, report.cases))
+        bundle.add(_no_case(f"procedure {procedure}", NO_CASE, procedure, report.cases))
     for form_version in report.unreached_form_versions:
         reached = [p for p in report.form_versions[form_version] if p not in report.unreached]
         if reached:  # else the cell of each procedure taking it says it already
-            bundle.add(_no_version_case(form_version, reached[0], report.cases))
+            what, case = f"form version {form_version}", f"{NO_CASE}-{form_version}"
+            bundle.add(_no_case(what, case, reached[0], report.cases))
     return bundle
 
 
-def _no_case(procedure: str, cases: int) -> CaseResult:
-    """The cell of a procedure the run was to reach and did not: skipped, saying why, so
+def _no_case(what: str, case: str, procedure: str, cases: int) -> CaseResult:
+    """The cell of what the run was to reach and did not (a procedure, or an accepted form
+    version under the first reached procedure taking its form): skipped, saying why, so
     the matrix and the skipped list show that nothing was said of it."""
     return CaseResult(
-        case_id=f"{NO_CASE}@{procedure}",
+        case_id=f"{case}@{procedure}",
         title="no case",
         outcome=Outcome.SKIPPED,
         procedure=procedure,
         requirement=REQUIREMENT,
-        message=f"no case of procedure {procedure} ran: the {cases} case(s) ran out before "
-        "its turn; raise --budget (or --duration)",
-    )
-
-
-def _no_version_case(form_version: str, procedure: str, cases: int) -> CaseResult:
-    """The cell of an accepted form version that got no case, under the first reached
-    procedure taking its form: senders still filing it were not fuzzed."""
-    return CaseResult(
-        case_id=f"{NO_CASE}-{form_version}@{procedure}",
-        title="no case",
-        outcome=Outcome.SKIPPED,
-        procedure=procedure,
-        requirement=REQUIREMENT,
-        message=f"no case of form version {form_version} ran: the {cases} case(s) ran out "
-        "before its turn; raise --budget (or --duration)",
+        message=f"no case of {what} ran: the {cases} case(s) ran out before its turn; "
+        "raise --budget (or --duration)",
     )
 
 

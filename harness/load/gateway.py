@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from harness.client import retry_after
-from harness.errors import ConfigError, GatewayUnavailable
+from harness.errors import ConfigError
 from harness.gateway_url import (
     check_token,
     dossier_probe,
@@ -35,7 +34,7 @@ from harness.gateway_url import (
 from harness.identities import token_of
 from harness.load.ivan import FIND_END_PATIENCE
 from harness.load.lifetime import Watched, die_with_parent
-from harness.regression.transport import for_humans, maintenance
+from harness.regression.transport import LONG_RETRY_AFTER, maintenance
 from harness.tls import Verify, gateway_session, reach
 
 if TYPE_CHECKING:
@@ -102,25 +101,17 @@ def refuse_maintenance(
     dossier would be refused, and no feed's end could be found. A 503 asking for more
     than ``longest`` seconds is one here, though ``regress`` would wait it out: it is
     longer than a generator waits for its feed's end, so the run could only break."""
-    stop = maintenance(url, response) or _longer_than(url, response, longest)
+    why = (
+        f"longer than a load run's generators wait for their feed ({longest:g} s): every "
+        "dossier would be refused"
+    )
+    stop = maintenance(url, response, min(longest, LONG_RETRY_AFTER), why)
     if stop is not None:
         raise ConfigError(
             str(stop),
             hint="wait for the maintenance window to end, or clear the fault (the mock "
             "gateway: DELETE /admin/faults with its admin token), then run again",
         )
-
-
-def _longer_than(url: str, response: requests.Response, longest: float) -> Exception | None:
-    """A 503 whose ``Retry-After`` outlasts what a load run can wait, else None."""
-    wait = retry_after(response)
-    if response.status_code != 503 or wait is None or wait <= longest:
-        return None
-    return GatewayUnavailable(
-        f"the gateway at {url} is in maintenance for {for_humans(wait)} (503 with "
-        f"Retry-After: {wait:g}), longer than a load run's generators wait for their feed "
-        f"({longest:g} s): every dossier would be refused"
-    )
 
 
 def check_remote(

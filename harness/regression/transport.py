@@ -34,14 +34,20 @@ def for_humans(seconds: float) -> str:
     return f"~{seconds:.0f} s"
 
 
-def maintenance(url: str, response: requests.Response) -> GatewayUnavailable | None:
-    """The error to stop with when ``response`` announces a long maintenance window."""
+def maintenance(
+    url: str,
+    response: requests.Response,
+    longest: float = LONG_RETRY_AFTER,
+    why: str = "try again later",
+) -> GatewayUnavailable | None:
+    """The error to stop with when ``response`` announces a maintenance window longer
+    than ``longest`` seconds (a caller that can wait less says ``why`` it cannot)."""
     wait = retry_after(response)
-    if response.status_code != 503 or wait is None or wait <= LONG_RETRY_AFTER:
+    if response.status_code != 503 or wait is None or wait <= longest:
         return None
     return GatewayUnavailable(
         f"the gateway at {url} is in maintenance for {for_humans(wait)} "
-        f"(503 with Retry-After: {wait:g}); try again later"
+        f"(503 with Retry-After: {wait:g}); {why}"
     )
 
 
