@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.event
 import gevent.pool
 import gevent.ssl
 from locust import FastHttpUser, LoadTestShape, events, task
@@ -94,6 +95,7 @@ class Process:
     def __init__(self) -> None:
         self.ready: set[str] = set()  # ids of the generator processes ready (shape's side)
         self.finals: set[str] = set()  # ids of the workers whose final figures came (master)
+        self.final_sent = gevent.event.Event()  # this worker's final figures are sent
 
 
 STATE = Process()
@@ -120,6 +122,7 @@ def _send_final(runner: WorkerRunner) -> bool:
     runner.stop()
     runner._send_stats()  # the report locust's quit sends too late to be merged
     runner.send_message(FINAL)
+    STATE.final_sent.set()
     return True
 
 
@@ -129,8 +132,12 @@ def _final_asked(environment: Any, **_: Any) -> None:
 
 def _worker_interrupted(runner: WorkerRunner) -> None:
     """Ctrl-C on a worker (a terminal signals the whole run): send the final figures
-    first, then quit as locust's quit message makes a worker quit."""
-    _send_final(runner)
+    first, then quit as locust's quit message makes a worker quit. When the master's ask
+    came first, its figures are still being gathered (the users' grace): quitting now
+    would lose them, so the quit waits for them, bounded."""
+    if not _send_final(runner):
+        grace = STATE.settings.grace if STATE.settings is not None else 0.0
+        STATE.final_sent.wait(timeout=grace + 2 * LEFT_AT_STOP_SECONDS + FINAL_MARGIN)
     runner.greenlet.kill(block=True)
 
 
