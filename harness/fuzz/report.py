@@ -39,12 +39,30 @@ class FuzzBundle(ReportBundle):
     gaps: tuple[str, ...] = ()
     """What got no case, in words (``procedure 612``, ``form version TK1-TS-590``,
     ``--family wage``)."""
+    distinct_failures: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """A fuzz bundle's results are family@procedure cells, not the cases sent: the
+        summary says both (as the terminal does), and the counts of cases sent get tables."""
         data = super().to_dict()
         if self.gaps and data["verdict"] in (Outcome.PASSED.value, Outcome.SKIPPED.value):
             data["verdict"] = INCOMPLETE
+        meta = self.info.meta
+        data["unit"] = "cells (family@procedure)"
+        data["sent"] = {"cases": meta.get("cases", 0), "distinct_failures": self.distinct_failures}
+        data["tables"] = {
+            title: meta[key]
+            for title, key in _TABLES.items()
+            if isinstance(meta.get(key), dict) and meta[key]
+        }
         return data
+
+
+_TABLES = {
+    "Cases sent by family": "cases_by_family",
+    "Cases sent by procedure": "cases_by_procedure",
+    "Cases sent by form version": "cases_by_form_version",
+}
 
 
 def report_bundle(
@@ -80,7 +98,8 @@ def report_bundle(
     unrun = [f"family {f}" for f in dict.fromkeys([*asked, *report.unrun_families])]
     versions = [f"form version {v}" for v in report.unreached_form_versions]
     gaps = (*(f"procedure {p}" for p in report.unreached), *versions, *unrun)
-    bundle = FuzzBundle(info, (out or reports_dir()) / report.run_id, gaps=gaps)
+    folder = (out or reports_dir()) / report.run_id
+    bundle = FuzzBundle(info, folder, gaps=gaps, distinct_failures=len(report.failures))
     for (family, procedure), count in sorted(report.by_procedure.items()):
         shown = [f for f in report.failures if (family, procedure) in _seen(f)]
         bundle.add(_case(family, procedure, count, shown))
