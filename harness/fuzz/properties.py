@@ -42,6 +42,10 @@ from harness.fuzz.target import Retrieved, Submitted, Target, is_error
 from harness.xmlsafe import XMLRejected, parse_xml
 
 DEFAULT_TIMEOUT = 5.0
+EXCERPT = 3000
+"""Characters of a failing answer a report shows (an answer's signature block alone is
+about 3 KB, after its findings)."""
+_NO_ANSWER = Submitted(0, (), None)
 """Seconds a target may take for one case (the checker needs milliseconds)."""
 
 
@@ -83,6 +87,18 @@ class Observation:
         if self.answer is None:
             return f"no answer within {self.timeout:g} s"
         return f"{answered(self.answer)} in {self.elapsed * 1000:.0f} ms"
+
+    def body_for(self, check: str, limit: int = EXCERPT) -> str:
+        """The bytes of the answer that broke ``check`` (the resent or conflicting one for
+        the message-id properties), as text, cut at ``limit`` characters: the exchange
+        that proved the failure, which codes alone do not show (a leaked stack trace, a
+        missing signature). Empty where the target has no wire answer."""
+        answer = {"idempotent": self.replayed, "other-body-refused": self.conflicting}.get(check)
+        body = (answer or self.answer or _NO_ANSWER).body
+        if not body:
+            return ""
+        text = body.decode("utf-8", "replace")
+        return text if len(text) <= limit else f"{text[:limit]}\n… ({len(body)} bytes in all)"
 
     def answer_for(self, check: str) -> str:
         """The answer that broke ``check``: the resent one for ``idempotent``, the read

@@ -168,6 +168,8 @@ def _evidence(failure: FuzzFailure) -> str:
         lines += [f"dossier: {dossier}", shrunk(failure.check, False), f"seen in: {failure.cell}"]
     if _cells(failure):
         lines.append(f"also seen in: {', '.join(_cells(failure))}")
+    if failure.body:
+        lines.append(f"answer as sent:\n{failure.body}")
     return "\n".join(lines)
 
 

@@ -81,6 +81,7 @@ class FuzzFailure:
     forms: tuple[str, ...] = ()  # its valid dossier's form files, e.g. D02-TS-505
     detail: str = ""  # where the answer's first error points, and what it says
     seen: tuple[tuple[str, str], ...] = ()  # every (family, procedure) it showed in
+    body: str = ""  # the start of the answer that broke the property, as sent
 
     @property
     def cell(self) -> str:
@@ -495,6 +496,7 @@ def _written(
         _forms(catalog, minimal.case.spec),
         obs.detail,
         seen,
+        obs.body_for(failure.check),
     )
 
 
