@@ -18,11 +18,8 @@ from harness.cli import main
 from harness.conformance import DossierChecker
 from harness.fuzz import CaseExecuted, CheckerTarget, run_fuzz
 from harness.fuzz import pool as pool_module
-from harness.fuzz.properties import observe
 from harness.fuzz.runner import Event
-from harness.signing import TestPKI, ensure_pki
-from mock_gateway.local import LocalServer
-from mock_gateway.testing import InProcessGateway
+from harness.signing import TestPKI
 
 
 def _sent(catalog: Catalog, pki: TestPKI, found: Path) -> list[tuple[str, str, str]]:
@@ -86,34 +83,3 @@ def test_cli_a_family_that_got_no_case_makes_the_run_incomplete(tmp_path: Path) 
     data = json.loads(next(out.glob("*/results.json")).read_text(encoding="utf-8"))
     assert data["verdict"] == "incomplete"
     assert "date" in data["run"]["meta"]["unrun_families"]
-
-
-def test_a_gateway_gone_mid_run_still_writes_the_partial_report(
-    tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out, found = tmp_path / "out", tmp_path / "found"
-    with InProcessGateway(pki=ensure_pki(pki_dir)) as gateway:
-        server = LocalServer(gateway.gateway).__enter__()
-        sent = [0]
-
-        def stop_at_the_tenth(*args: Any, **kwargs: Any) -> Any:
-            sent[0] += 1
-            if sent[0] == 10:
-                server.__exit__(None, None, None)
-            return observe(*args, **kwargs)
-
-        monkeypatch.setattr("harness.fuzz.runner.observe", stop_at_the_tenth)
-        try:
-            args = ["--gateway", server.url, "--token", "test-token-IVAN01", "--budget", "60"]
-            result = CliRunner().invoke(
-                main, ["fuzz", "--out", str(out), "--found", str(found), *args]
-            )
-        finally:
-            server.__exit__(None, None, None)
-    assert result.exit_code == 3, result.output
-    assert "partial report:" in result.stderr
-    data = json.loads(next(out.glob("*/results.json")).read_text(encoding="utf-8"))
-    assert data["verdict"] == "incomplete"
-    assert data["run"]["meta"]["cases"] == 9
-    assert "stopped answering" in data["run"]["meta"]["unavailable"]
-    assert not list(found.glob("*"))

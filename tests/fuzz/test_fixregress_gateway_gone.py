@@ -4,6 +4,7 @@ dropped while ``/healthz`` still answers stays a crash the properties judge."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,13 @@ def test_a_gateway_stopped_mid_run_ends_it_with_exit_3_and_no_fixture(
     assert "Hint: check that the gateway still runs" in result.stderr
     assert "FAILED" not in result.output and "Traceback" not in result.output
     assert not list((tmp_path / "found").glob("*"))  # no "minimal failure" of a refusal
+    # and still the partial report: the cases judged before it went away, no verdict
+    assert "partial report:" in result.stderr
+    report = next((tmp_path / "out").glob("*/results.json")).read_text(encoding="utf-8")
+    data = json.loads(report)
+    assert data["verdict"] == "incomplete"
+    assert data["run"]["meta"]["cases"] == 9
+    assert "stopped answering" in data["run"]["meta"]["unavailable"]
 
 
 def test_fuzz_help_says_when_it_exits_3() -> None:

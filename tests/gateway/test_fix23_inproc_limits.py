@@ -114,9 +114,9 @@ def test_a_body_over_the_cap_is_logged_by_its_size_only_as_served(
     assert inproc.gateway.traffic_log()[0]["request_size"] == len(body)
 
 
-def test_the_core_is_not_handed_an_oversized_body(
-    inproc: InProcessGateway, send: Send, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def core_bodies(inproc: InProcessGateway, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The body sizes the core is handed, from now on."""
     seen: list[int] = []
     handle = inproc.gateway.handle
 
@@ -125,9 +125,15 @@ def test_the_core_is_not_handed_an_oversized_body(
         return handle(request)
 
     monkeypatch.setattr(inproc.gateway, "handle", spy)
+    return seen
+
+
+def test_the_core_is_not_handed_an_oversized_body(
+    inproc: InProcessGateway, send: Send, core_bodies: list[int]
+) -> None:
     headers = {"Authorization": f"Bearer {inproc.token()}", "X-Message-Id": "big-2"}
     send("POST", "/api/v1/dossiers", data=b"x" * (CAP + 1), headers=headers)
-    assert seen == [0]
+    assert core_bodies == [0]
 
 
 # -- the core API: InProcessGateway.request() and .submit() ----------------------------
@@ -175,15 +181,7 @@ def test_submit_logs_a_body_over_the_cap_by_its_size_only_as_served(
 
 
 def test_submit_does_not_hand_the_core_an_oversized_body(
-    inproc: InProcessGateway, monkeypatch: pytest.MonkeyPatch
+    inproc: InProcessGateway, core_bodies: list[int]
 ) -> None:
-    seen: list[int] = []
-    handle = inproc.gateway.handle
-
-    def spy(request: GatewayRequest) -> GatewayResponse:
-        seen.append(len(request.body))
-        return handle(request)
-
-    monkeypatch.setattr(inproc.gateway, "handle", spy)
     inproc.submit(b"x" * (CAP + 1))
-    assert seen == [0]
+    assert core_bodies == [0]
