@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -159,7 +160,8 @@ class MutationContext:
         node = self.catalog.forms[doc].signature_node
         _unsign(root, node)
         change(root)
-        return self._with_form(doc, serialize(sign(root, self._credential, signature_parent=node)))
+        signed = sign(root, self._credential, signature_parent=node, signing_time=self._signed_at)
+        return self._with_form(doc, serialize(signed))
 
     def edit_signed_form(self, doc: str, change: Callable[[bytes], bytes]) -> bytes:
         """Change a form's signed bytes; the envelope is then built and signed over them."""
@@ -175,6 +177,12 @@ class MutationContext:
             if built.form.form == doc:
                 return built.content
         raise KeyError(doc)
+
+    @property
+    def _signed_at(self) -> datetime:
+        """The pool's pinned signing moment: a re-signed mutant stamped with the clock's time
+        made the same seed send other bytes (and other evidence) on every run."""
+        return self.pool.signed_at
 
     @property
     def _credential(self) -> Credential:
@@ -193,7 +201,9 @@ class MutationContext:
 
     def _sign_envelope(self, root: etree._Element) -> bytes:
         node = self.catalog.envelope.signature_node
-        return serialize(sign(root, self._credential, signature_parent=node))
+        return serialize(
+            sign(root, self._credential, signature_parent=node, signing_time=self._signed_at)
+        )
 
 
 FILES = "Hoso/NoiDung/ThongTinHoSo/ToKhais/FileToKhai"

@@ -20,16 +20,18 @@ from harness.cli_types import FOLDER, NAME, SECONDS, TOKEN
 from harness.errors import GatewayUnavailable, HarnessError, UsageError
 from harness.fuzz.evidence import GatewayReplay, found_dir
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
+from harness.fuzz.summary import gone_bundle as _gone_bundle
+from harness.fuzz.summary import print_lifecycle
+from harness.fuzz.summary import print_summary as _summary
+from harness.fuzz.summary import stopped as _stopped
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
 from harness.served_versions import check_serves, dossier_periods
 from harness.tls import Verify, verify_option
 
 if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it starts, not at --help
-    from rich.console import Console
-
     from harness.fuzz.pool import DossierPool
-    from harness.fuzz.runner import FuzzFailure, FuzzReport, GatewayWentAway
+    from harness.fuzz.runner import FuzzReport
     from harness.reporting import ReportBundle
 
 DEFAULT_BUDGET = 200
@@ -48,9 +50,21 @@ def _check_folders(out: Path | None, found: Path | None) -> None:
     )
 
 
-def _check_gateway_options(gateway: str, token: str | None, release: str | None) -> None:
+def _check_gateway_options(
+    gateway: str,
+    token: str | None,
+    release: str | None,
+    admin_token: str | None = None,
+    ivan_tokens: tuple[str, ...] = (),
+) -> None:
     """Refuse options the chosen gateway would ignore: a run that silently drops one is
     not the run that was asked for."""
+    if gateway == LOCAL and (admin_token or ivan_tokens):
+        given = "--admin-token" if admin_token else "--ivan-token"
+        raise UsageError(
+            f"{given} is for a gateway URL: --gateway {LOCAL} uses the mock's test tokens",
+            hint=f"leave {given} out, or give --gateway <the gateway's base URL>",
+        )
     if gateway != LOCAL and release:
         raise UsageError(
             f"--release {release}: only --gateway {LOCAL} can simulate a release",
@@ -179,6 +193,27 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
 )
 @click.option("--token", type=TOKEN, help="I-VAN bearer token (for a URL).")
 @click.option(
+    "--ivan-token",
+    "ivan_tokens",
+    multiple=True,
+    metavar="NAME=TOKEN",
+    help="URL only: a second I-VAN's code and token, for the lifecycle's isolation checks "
+    "(without it they are left out, and the report says so).",
+)
+@click.option(
+    "--admin-token",
+    type=TOKEN,
+    help="URL only: the gateway's admin token, for the lifecycle's simulated time and 503 "
+    "bursts (without it those steps are left out, and the report says so).",
+)
+@click.option(
+    "--lifecycle-steps",
+    type=int,
+    help="Steps of the dossier lifecycle machine (submit, resubmit, feed, ack, the other "
+    "I-VAN, time, 503 bursts), after the cases; 0 skips it [default: a quarter of "
+    "--budget; 50 with --duration alone].",
+)
+@click.option(
     "--release",
     type=NAME,
     help="inproc only: simulate this faulty release (fixtures/releases).",
@@ -241,6 +276,9 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
 def fuzz(
     gateway: str,
     token: str | None,
+    ivan_tokens: tuple[str, ...],
+    admin_token: str | None,
+    lifecycle_steps: int | None,
     release: str | None,
     ivan: str,
     budget: int | None,
@@ -266,10 +304,19 @@ def fuzz(
     form in a version the catalog accepts (older ones too, as senders that did not update
     file them); after each procedure's first case, each older version gets one, and a
     form version that got no case makes the run INCOMPLETE too.
+
+    Then a state machine plays the dossier lifecycle (--lifecycle-steps): two I-VANs
+    submit, resubmit, read their feeds and acknowledge while time passes and 503 bursts
+    come and go; a receipt lost or readable by the other I-VAN, a repeated or leaked
+    message, or an ack forgotten fails the run (exit 1) with the steps, shrunk, that show it.
+    The same --seed plays the same steps.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from harness.credentials import token_options
+    from harness.fuzz.lifecycle_cli import lifecycle_steps as lifecycle_steps_for
+    from harness.fuzz.lifecycle_cli import run_cli_lifecycle
     from harness.fuzz.report import report_bundle
     from harness.fuzz.runner import (
         CaseExecuted,
@@ -288,7 +335,9 @@ def fuzz(
         if budget is None and duration is None:
             budget = DEFAULT_BUDGET
         check_budget(budget, duration)  # before the catalog is loaded or a dossier signed
-        _check_gateway_options(gateway, token, release)
+        _check_gateway_options(gateway, token, release, admin_token, ivan_tokens)
+        steps = lifecycle_steps_for(lifecycle_steps, budget)
+        others = token_options(ivan_tokens)
         chosen = _families(families)
         pool = _pool(version, ivan, procedures)
         if chosen:  # before the gateway is reached: a family with nothing to break is refused
@@ -329,6 +378,12 @@ def fuzz(
                 strict=not lenient, found=found,
                 on_event=on_event, replay=replay, ivan=ivan,
             )  # fmt: skip
+            lifecycle = None
+            if steps:
+                lifecycle = run_cli_lifecycle(
+                    local=gateway == LOCAL, target=target, pool=pool, steps=steps, seed=seed,
+                    release=release, verify=verify, admin_token=admin_token, others=others,
+                )  # fmt: skip
     except GatewayUnavailable as exc:  # not the gateway's failure, nor the user's
         click.echo(f"error: {exc}", err=True)
         for bundle in gone:
@@ -344,25 +399,28 @@ def fuzz(
     incomplete = bool(unrun or unreached or versions)
     verdict = "FAILED" if not report.ok else "INCOMPLETE" if incomplete else "PASSED"
     meta["unrun_families"] = unrun
-    folder = report_bundle(report, out, meta).write()
+    ok = report.ok and (lifecycle is None or lifecycle.ok)
+    verdict = "FAILED" if not ok else verdict
+    folder = report_bundle(report, out, meta, lifecycle).write()
     _summary(console, report, verdict, replay)
-    if unrun and report.ok:
+    print_lifecycle(console, lifecycle)
+    if unrun and ok:
         console.print(
             f"no verdict on family(ies) {', '.join(unrun)}: no case of it ran in "
             f"{report.cases} cases; raise --budget (or --duration)"
         )
-    if unreached and report.ok:
+    if unreached and ok:
         console.print(
             f"no verdict on procedure(s) {', '.join(unreached)}: no case of it ran in "
             f"{report.cases} cases; raise --budget (or --duration)"
         )
-    if versions and report.ok:
+    if versions and ok:
         console.print(
             f"no verdict on form version(s) {', '.join(versions)}: no case of it ran in "
             f"{report.cases} cases; raise --budget (or --duration)"
         )
     console.print(f"report: {folder / 'index.html'}")
-    sys.exit(1 if not report.ok else UNAVAILABLE if incomplete else 0)
+    sys.exit(1 if not ok else UNAVAILABLE if incomplete else 0)
 
 
 def _count(report: FuzzReport, family: str) -> int:
@@ -387,72 +445,7 @@ def _meta(
         "families": list(families) or "all",
         "procedures": list(procedures) or "all",
         "found": str(found_dir(found).resolve()),
-        "reproduce": command_line(click.get_current_context(), secrets=("token",)),
+        "reproduce": command_line(
+            click.get_current_context(), secrets=("token", "admin_token", "ivan_tokens")
+        ),
     }
-
-
-def _summary(
-    console: Console, report: FuzzReport, verdict: str, replay: GatewayReplay | None = None
-) -> None:
-    """The verdict line, the cases each family, procedure and form version got (a case
-    counts under each form it carries), then each distinct
-    failure (one per cause: see :func:`harness.fuzz.runner._cause`) with where it showed
-    and the line that replays it."""
-    console.print(
-        f"fuzz: {verdict}: {len(report.failures)} distinct failure(s) in {report.cases} "
-        f"cases ({report.elapsed:.1f} s, {report.cases_per_second:.0f}/s)"
-    )
-    if report.families:
-        counts = ", ".join(f"{k} {v.executed}" for k, v in sorted(report.families.items()))
-        console.print(f"  cases by family: {counts}", markup=False)
-    if report.procedures:
-        counts = ", ".join(f"{k} {n}" for k, n in report.cases_by_procedure.items())
-        console.print(f"  cases by procedure: {counts}", markup=False)
-    if report.form_versions:
-        counts = ", ".join(f"{k} {n}" for k, n in report.cases_by_form_version.items())
-        console.print(f"  cases by form version: {counts}", markup=False)
-    if replay is not None and report.failures:  # what the reproduce lines need first
-        console.print(f"  {replay.token_line()}", markup=False)
-    for failure in report.failures:
-        line = f"  {failure.check} [{failure.family}] {_where(failure)}: {failure.reason}"
-        console.print(line, markup=False)  # [valid], mutation[0]: text, not rich markup
-        if failure.detail:
-            console.print(f"    gateway said: {failure.detail}", markup=False)
-        if len(failure.seen) > 1:
-            cells = ", ".join(f"{family}@{procedure}" for family, procedure in failure.seen)
-            console.print(f"    showed in: {cells} ({failure.occurrences} cases)", markup=False)
-        if failure.evidence is not None:
-            console.print(f"    reproduce: {failure.evidence.command}", markup=False)
-
-
-def _where(failure: FuzzFailure) -> str:
-    """``procedure 600 (D02-TS-505, TK1-TS-595)``: which dossier broke the property."""
-    forms = f" ({', '.join(failure.forms)})" if failure.forms else ""
-    return f"procedure {failure.procedure or '?'}{forms}"
-
-
-def _stopped(
-    report: FuzzReport,
-    out: Path | None,
-    console: Console,
-    meta: dict[str, object],
-    replay: GatewayReplay | None = None,
-) -> list[ReportBundle]:
-    """A stopped campaign's failures so far, and its report begun (written, marked
-    interrupted, as the command exits), unless no case ran: then there is nothing to report."""
-    from harness.fuzz.report import report_bundle
-
-    if not report.cases:
-        return []
-    _summary(console, report, "STOPPED", replay)
-    return [report_bundle(report, out, meta).begin()]
-
-
-def _gone_bundle(event: GatewayWentAway, out: Path | None, meta: dict[str, object]) -> ReportBundle:
-    """The partial report of a run whose gateway went away: what ran before, verdict
-    ``incomplete`` (no failure written: the run gave no verdict), and why it ended."""
-    from harness.fuzz.report import report_bundle
-
-    bundle = report_bundle(event.report, out, meta | {"unavailable": str(event.problem)})
-    bundle.gaps = (*bundle.gaps, "the gateway went away before the run ended")
-    return bundle

@@ -113,11 +113,16 @@ class DossierPool:
         return replace(dossier, envelope=pin_signing_time(dossier.envelope, self.signing_time))
 
     @cached_property
-    def signing_time(self) -> str:
-        """The SigningTime every dossier carries: when the test PKI was made (a day after
-        its unit certificate's start), inside every realistic certificate's life."""
+    def signed_at(self) -> datetime:
+        """The moment every dossier and re-signed mutant is signed at: a day after the test
+        PKI's unit certificate starts, inside every realistic certificate's life."""
         start = self.pki.credential(self.factory.signer).certificate.not_valid_before_utc
-        return _iso(start + timedelta(days=1))
+        return start + timedelta(days=1)
+
+    @cached_property
+    def signing_time(self) -> str:
+        """The SigningTime every dossier carries (:attr:`signed_at`, as written)."""
+        return _iso(self.signed_at)
 
     def _pinned_forms(
         self, hook: Callable[[str, bytes], bytes] | None

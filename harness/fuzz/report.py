@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.fuzz.minimise import shrunk
 from harness.fuzz.properties import REQUIREMENT, requirement
 from harness.fuzz.runner import FamilyCount, FuzzFailure, FuzzReport
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
+
+if TYPE_CHECKING:
+    from harness.fuzz.lifecycle_run import LifecycleResult
 
 INCOMPLETE = "incomplete"
 """The verdict of a run that broke no property but said nothing of part of what it was
@@ -66,13 +69,18 @@ _TABLES = {
 
 
 def report_bundle(
-    report: FuzzReport, out: Path | None = None, meta: dict[str, Any] | None = None
+    report: FuzzReport,
+    out: Path | None = None,
+    meta: dict[str, Any] | None = None,
+    lifecycle: LifecycleResult | None = None,
 ) -> FuzzBundle:
     """One case per mutation family and procedure: passed when none of its cases broke a
     property, so the matrix shows which procedures each family reached; one skipped case
     per procedure that got none. ``meta`` adds what the run was asked (budget, families,
     procedures, the run's command; ``unrun_families``: the families asked for that got no
-    case)."""
+    case). ``lifecycle``, the state machine's outcome, is one more case (``FUZZ-lifecycle``)
+    and results.json's ``lifecycle``."""
+    extra = {} if lifecycle is None else {"lifecycle": lifecycle.to_dict()}
     info = RunInfo(
         run_id=report.run_id,
         suite="fuzz",
@@ -92,6 +100,7 @@ def report_bundle(
             "unreached_form_versions": list(report.unreached_form_versions),
             "unrun_families": list(report.unrun_families),
             **(meta or {}),
+            **extra,
         },
     )
     asked = (meta or {}).get("unrun_families", ())
@@ -99,7 +108,8 @@ def report_bundle(
     versions = [f"form version {v}" for v in report.unreached_form_versions]
     gaps = (*(f"procedure {p}" for p in report.unreached), *versions, *unrun)
     folder = (out or reports_dir()) / report.run_id
-    bundle = FuzzBundle(info, folder, gaps=gaps, distinct_failures=len(report.failures))
+    broken = len(report.failures) + (lifecycle is not None and not lifecycle.ok)
+    bundle = FuzzBundle(info, folder, gaps=gaps, distinct_failures=broken)
     for (family, procedure), count in sorted(report.by_procedure.items()):
         shown = [f for f in report.failures if (family, procedure) in _seen(f)]
         bundle.add(_case(family, procedure, count, shown))
@@ -110,6 +120,8 @@ def report_bundle(
         if reached:  # else the cell of each procedure taking it says it already
             what, case = f"form version {form_version}", f"{NO_CASE}-{form_version}"
             bundle.add(_no_case(what, case, reached[0], report.cases))
+    if lifecycle is not None:
+        bundle.add(lifecycle.case())
     return bundle
 
 

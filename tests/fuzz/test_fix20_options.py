@@ -45,13 +45,23 @@ def test_a_refusal_is_one_line_and_a_hint(
 
 
 def test_procedure_limits_the_dossiers(tmp_path: Path, pki_dir: Path) -> None:
-    result = _fuzz(tmp_path, "--budget", "8", "--procedure", "604", "--family", "valid")
+    result = _fuzz(
+        tmp_path,
+        "--budget",
+        "8",
+        "--procedure",
+        "604",
+        "--family",
+        "valid",
+        "--lifecycle-steps",
+        "0",
+    )
     assert result.exit_code == 0, result.output
     assert {c["procedure"] for c in _cases(tmp_path)} == {"604"}
 
 
 def test_family_valid_runs_the_valid_dossiers_alone(tmp_path: Path, pki_dir: Path) -> None:
-    result = _fuzz(tmp_path, "--budget", "8", "--family", "valid")
+    result = _fuzz(tmp_path, "--budget", "8", "--family", "valid", "--lifecycle-steps", "0")
     assert result.exit_code == 0, result.output
     assert not result.stdout.startswith("\n")
     assert {c["case_id"].split("@")[0] for c in _cases(tmp_path)} == {"FUZZ-valid"}

@@ -257,7 +257,9 @@ def test_one_bug_under_several_procedures_is_one_distinct_failure(
 
 
 def test_family_valid_shows_only_valid_cells(tmp_path: Path, pki_dir: Path) -> None:
-    result = _cli(tmp_path, "--budget", "40", "--family", "valid", "--seed", "3")
+    result = _cli(
+        tmp_path, "--budget", "40", "--family", "valid", "--seed", "3", "--lifecycle-steps", "0"
+    )
     assert result.exit_code == 0, result.output
     cells = {c["case_id"].split("@")[0] for c in _results(tmp_path)["cases"]}  # type: ignore[attr-defined,index]
     assert cells == {"FUZZ-valid"}

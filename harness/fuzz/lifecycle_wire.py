@@ -1,0 +1,217 @@
+"""What the lifecycle machine sends, over the fuzz targets' own HTTP sessions: submit and
+read back (:class:`~harness.fuzz.http_target.HttpTarget`), the message feed and its acks,
+and, with the admin token, the simulated clock and a 503 burst.
+
+Only DESIGN.md's wire protocol is assumed, so the same machine judges the in-process mock
+and a gateway URL; what a gateway cannot give (a second I-VAN, an admin token, a fault
+admin) is said in :attr:`LifecycleGateway.left_out` and its rules do not run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass, field
+
+import requests
+from lxml import etree
+
+from harness.fuzz.http_target import HttpTarget
+from harness.fuzz.target import Submitted
+from harness.xmlsafe import XMLRejected, parse_xml
+
+BURST_RETRIES = 6
+"""Tries of one submission under 503 (same message id, as a correct I-VAN retries)."""
+LONGEST_WAIT = 2.0
+"""Seconds a Retry-After is honoured at most between two tries (a staging gateway's own
+503s); the machine's own burst asks none."""
+FEED_PAGES = 200
+"""Pages read at most to reach the end of a feed that other runs filled before this one."""
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One message of a feed page: its id, dossier, ack time and whether it is an XML text."""
+
+    id: str
+    ma_gdich: str
+    acked_at: str
+    readable: bool
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    status: int
+    entries: tuple[FeedEntry, ...]
+    cursor: int
+
+
+@dataclass(frozen=True)
+class DossierView:
+    """``GET /api/v1/dossiers/{id}``: status, the message id it was sent under, and each of
+    its messages' ack time (message id -> NGAY_XAC_NHAN, "" when not acknowledged)."""
+
+    status: int
+    message_id: str = ""
+    acks: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LifecycleGateway:
+    """The two I-VANs' targets (``other`` None: no second token) and the admin session."""
+
+    own: HttpTarget
+    own_ivan: str
+    other: HttpTarget | None = None
+    other_ivan: str = ""
+    admin: requests.Session | None = None
+    clock: bool = False
+    """Whether ``POST /admin/clock/advance`` answers (the admin token and the route)."""
+    faults: bool = False
+    """Whether ``/admin/faults`` answers with no plan of its own running (the machine
+    switches its burst on and off and must not replace a plan someone set)."""
+    left_out: list[str] = field(default_factory=list)
+    """Rules that cannot run against this gateway, each with why (the report says them)."""
+
+    def target(self, ivan: str) -> HttpTarget:
+        if ivan == self.own_ivan or self.other is None:
+            return self.own
+        return self.other
+
+    def submit(self, ivan: str, body: bytes, message_id: str) -> tuple[Submitted, int]:
+        """POST a dossier, retrying a 503 or 429 with Retry-After under the same message id;
+        the answer and how many refusals came first."""
+        refused = 0
+        answer = self.target(ivan).submit(body, message_id)
+        while answer.retry_after is not None and refused < BURST_RETRIES:
+            refused += 1
+            time.sleep(min(answer.retry_after, LONGEST_WAIT))
+            answer = self.target(ivan).submit(body, message_id)
+        return answer, refused
+
+    def _get(self, ivan: str, path: str, **params: str) -> requests.Response:
+        target = self.target(ivan)
+        url = f"{target.base_url.rstrip('/')}{path}"
+        return target.session.get(url, params=params or None, timeout=target.timeout)
+
+    def dossier(self, ivan: str, ma_gdich: str) -> DossierView:
+        response = self._get(ivan, f"/api/v1/dossiers/{ma_gdich}")
+        if response.status_code != 200:
+            return DossierView(response.status_code)
+        root = _xml(response.content)
+        if root is None:
+            return DossierView(response.status_code)
+        acks = {
+            node.findtext("ID", ""): node.findtext("NGAY_XAC_NHAN", "")
+            for node in root.iterfind("HOSO/DS_THONGBAO/THONGBAO")
+        }
+        return DossierView(200, root.findtext("HOSO/X_MESSAGE_ID", ""), acks)
+
+    def feed(self, ivan: str, after: int) -> FeedPage:
+        response = self._get(ivan, "/api/v1/messages", after=str(after))
+        root = _xml(response.content) if response.status_code == 200 else None
+        if root is None:
+            return FeedPage(response.status_code, (), after)
+        entries = tuple(
+            FeedEntry(
+                node.findtext("ID", ""),
+                node.findtext("MA_GDICH", ""),
+                node.findtext("NGAY_XAC_NHAN", ""),
+                _is_xml(node.findtext("NOI_DUNG", "")),
+            )
+            for node in root.iterfind("DS_THONGBAO/THONGBAO")
+        )
+        text = root.findtext("CON_TRO_TIEP", "")
+        return FeedPage(200, entries, int(text) if text.isdigit() else after)
+
+    def feed_end(self, ivan: str) -> int:
+        """The cursor past every message already in ``ivan``'s feed: earlier runs' messages
+        are no part of this one's model."""
+        cursor = 0
+        for _ in range(FEED_PAGES):
+            page = self.feed(ivan, cursor)
+            if page.status != 200 or not page.entries or page.cursor == cursor:
+                break
+            cursor = page.cursor
+        return cursor
+
+    def ack(self, ivan: str, message_id: str) -> tuple[int, str]:
+        """POST the ack; its status and the ack time it answers ("" when none)."""
+        target = self.target(ivan)
+        url = f"{target.base_url.rstrip('/')}/api/v1/messages/{message_id}/ack"
+        response = target.session.post(url, timeout=target.timeout)
+        root = _xml(response.content) if response.status_code == 200 else None
+        at = "" if root is None else root.findtext("XACNHAN_THONGBAO/NGAY_XAC_NHAN", "")
+        return response.status_code, at
+
+    def _admin(self, method: str, path: str, **kwargs: object) -> requests.Response | None:
+        if self.admin is None:
+            return None
+        url = f"{self.own.base_url.rstrip('/')}{path}"
+        try:
+            return self.admin.request(method, url, timeout=self.own.timeout, **kwargs)  # type: ignore[arg-type]
+        except requests.RequestException:
+            return None
+
+    def advance(self, seconds: float) -> bool:
+        answer = self._admin("POST", "/admin/clock/advance", params={"seconds": f"{seconds:g}"})
+        return answer is not None and answer.status_code == 200
+
+    def burst(self, count: int) -> bool:
+        """The next ``count`` submissions refused 503 SRV-001, asking no wait."""
+        plan = {"spec": f"burst-503:count={count},retry_after=0"}
+        answer = self._admin(
+            "PUT", "/admin/faults", data=json.dumps(plan),
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        return answer is not None and answer.status_code == 200
+
+    def calm(self) -> bool:
+        answer = self._admin("DELETE", "/admin/faults")
+        return answer is not None and answer.status_code in (200, 204)
+
+    def probe_admin(self) -> None:
+        """Find which admin rules can run, and say why the others cannot."""
+        if self.admin is None:
+            self.left_out += [
+                "advance (simulated time): no --admin-token for this gateway",
+                "fault_on/fault_off (503 burst): no --admin-token for this gateway",
+            ]
+            return
+        self.clock = self.advance(0)
+        if not self.clock:
+            self.left_out.append("advance: POST /admin/clock/advance is refused or absent")
+        shown = self._admin("GET", "/admin/faults")
+        if shown is None or shown.status_code != 200:
+            self.left_out.append("fault_on/fault_off: GET /admin/faults is refused or absent")
+        elif _plan_running(shown):
+            self.left_out.append("fault_on/fault_off: the gateway runs a fault plan of its own")
+        else:
+            self.faults = True
+
+
+def _plan_running(answer: requests.Response) -> bool:
+    """Whether ``GET /admin/faults`` shows an active plan (or cannot be read as one)."""
+    try:
+        data = answer.json()
+    except ValueError:
+        return True
+    return not isinstance(data, dict) or bool(data.get("active", True))
+
+
+def _xml(body: bytes) -> etree._Element | None:
+    try:
+        return parse_xml(body)
+    except (XMLRejected, ValueError):
+        return None
+
+
+def _is_xml(text: str) -> bool:
+    try:
+        return base64.b64decode(text, validate=True).lstrip().startswith(b"<?xml")
+    except ValueError:
+        return False
+
+
+__all__ = ["DossierView", "FeedEntry", "FeedPage", "LifecycleGateway"]
