@@ -29,7 +29,7 @@ from locust import FastHttpUser, LoadTestShape, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.event import EventHook
 from locust.rpc import Message
-from locust.runners import MasterRunner, Runner, WorkerRunner
+from locust.runners import STATE_CLEANUP, STATE_STOPPED, MasterRunner, Runner, WorkerRunner
 
 from harness.load import (
     FeedReader,
@@ -119,11 +119,26 @@ def _send_final(runner: WorkerRunner) -> bool:
     if STATE.finishing:
         return False
     STATE.finishing = True
-    runner.stop()
+    _stop_once(runner)
     runner._send_stats()  # the report locust's quit sends too late to be merged
     runner.send_message(FINAL)
     STATE.final_sent.set()
     return True
+
+
+def _stop_once(runner: WorkerRunner) -> None:
+    """Stop the users, or wait for the stop already under way (the master's stop message
+    or locust's own drain): a second concurrent ``stop()`` kills users the first is
+    killing, and locust then logs dead users "that didn't have proper args"."""
+    if runner.state != STATE_CLEANUP:
+        runner.stop()
+        return
+    grace = STATE.settings.grace if STATE.settings is not None else 0.0
+    deadline = time.monotonic() + grace + FINAL_MARGIN
+    while runner.state == STATE_CLEANUP and time.monotonic() < deadline:
+        gevent.sleep(0.05)
+    if runner.state != STATE_STOPPED:
+        runner.stop()
 
 
 def _final_asked(environment: Any, **_: Any) -> None:

@@ -5,7 +5,9 @@ from the latency and throughput figures and they only showed as "in flight at st
 the shape drains at the end (no dossier starts after it) and locust's stop timeout lets
 each answer come back, up to the slowest latency level (2-10 s); what is still
 unanswered after that is counted cut off. A gateway made slow by ``--fault-latency``
-(every answer 1.5 s late) shows it, in one process and with a master and a worker.
+(every answer 1.5 s late) shows it, in one process and with a master and a worker. That
+stop, users cut mid-dossier, is also where locust logged an error now and then ("a user
+that didn't have proper args"): no locust process may log one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from harness.load.ivan import ACCEPTED, ANSWERED_IN_GRACE, IN_FLIGHT
 from harness.load.levels import Level, stop_grace
 from harness.load.processes import master_args
 from harness.signing import TestPKI
+from tests.load.logs import locust_errors
 
 
 @pytest.mark.parametrize("workers", [0, 1])
@@ -34,6 +37,7 @@ def test_dossiers_in_flight_at_the_end_are_answered_and_counted(
     assert "0 in flight at stop" in dossiers
     assert "answered in the grace" in dossiers
     assert "stop grace" in result.facts
+    assert locust_errors(result.directory) == []
 
 
 def test_what_the_grace_does_not_cover_is_counted_cut_off(pki: TestPKI, tmp_path: Path) -> None:

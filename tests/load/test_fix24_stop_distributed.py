@@ -1,6 +1,8 @@
 """Ctrl-C on a distributed run (a terminal signals every process of the run): each worker
 sends its final figures before it quits and the master waits for them, so the partial
-report counts every worker's last dossiers and the feed each one leaves at the stop."""
+report counts every worker's last dossiers and the feed each one leaves at the stop; the
+master writes locust's CSV (every second) once more after the last figures came, so its
+request counts are those of lifecycle.json; and no locust process logs an error."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from harness.load.ivan import ABANDONED, ACCEPTED, REJECTED
 from harness.load.lifetime import Interrupted
 from harness.load.stats import last_totals, read_stats
 from harness.signing import TestPKI
+from tests.load.logs import locust_errors
 from tests.load.proc import descendants
 
 
@@ -56,5 +59,10 @@ def test_ctrl_c_on_a_distributed_run_keeps_every_workers_last_figures(
     counts = lifecycle["counts"]
     answered = sum(counts.get(k, 0) for k in (ACCEPTED, REJECTED, ABANDONED))
     assert answered > 0, counts
-    # The CSV is locust's, written every second: it is not held to the last dossier here.
-    assert read_stats(folder / "locust_stats.csv")["submit"].requests > 0
+    # locust's CSV holds every request the final figures hold, to the last one
+    steps = read_stats(folder / "locust_stats.csv")
+    samples, failed = lifecycle["latency_ms"], lifecycle["failed_requests"]
+    held = {step: len(samples.get(step, [])) + failed.get(step, 0) for step in {*samples, *failed}}
+    assert held["submit"] > 0
+    assert {step: steps[step].requests if step in steps else 0 for step in held} == held
+    assert locust_errors(folder) == []
