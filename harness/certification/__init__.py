@@ -31,13 +31,7 @@ if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on f
         resolve_adapter,
     )
     from harness.certification.faulty import FAULTY, faulty
-    from harness.certification.gateway import (
-        CertGateway,
-        DossierStatus,
-        FeedEntry,
-        TrafficRow,
-        local_gateway,
-    )
+    from harness.certification.gateway import CertGateway, local_gateway
     from harness.certification.model import (
         ALERT,
         HANDOVER,
@@ -63,6 +57,7 @@ if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on f
         RunStarted,
         ScenarioStarted,
     )
+    from harness.certification.records import DossierStatus, FeedEntry, TrafficRow
     from harness.certification.reference import ReferenceIvan
     from harness.certification.runner import run_certification
     from harness.certification.suite import CaseSpec, Suite, check, load_suite, load_variants
@@ -79,13 +74,7 @@ else:  # `certify --help` (certification.cli, a submodule) must not load signxml
                 "resolve_adapter",
             ),
             "harness.certification.faulty": ("FAULTY", "faulty"),
-            "harness.certification.gateway": (
-                "CertGateway",
-                "DossierStatus",
-                "FeedEntry",
-                "TrafficRow",
-                "local_gateway",
-            ),
+            "harness.certification.gateway": ("CertGateway", "local_gateway"),
             "harness.certification.model": (
                 "ALERT",
                 "HANDOVER",
@@ -105,6 +94,7 @@ else:  # `certify --help` (certification.cli, a submodule) must not load signxml
                 "RunAborted",
             ),
             "harness.certification.observe": ("JobRecord", "Observation"),
+            "harness.certification.records": ("DossierStatus", "FeedEntry", "TrafficRow"),
             "harness.certification.reference": ("ReferenceIvan",),
             "harness.certification.progress": (
                 "CaseFinished",

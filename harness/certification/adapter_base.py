@@ -42,6 +42,9 @@ class AdapterBase(ContextHolder):
     name = "adapter"
     spec = ""
     capabilities: frozenset[str] = frozenset()
+    assumed: frozenset[str] = frozenset()
+    """Operations in ``capabilities`` the vendor never named (a hook whose /start lists
+    none is tried on all): refusing one of them is "not supported", not a broken claim."""
 
     def __init__(self) -> None:
         self._jobs: dict[str, str] = {}

@@ -20,12 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from harness.catalog import Catalog
 from harness.certification.connection import GatewayNotAnswering
-from harness.certification.gateway import (
-    PROBE_PREFIX,
-    CertGateway,
-    FaultsUnavailable,
-    TrafficRow,
-)
+from harness.certification.gateway import PROBE_PREFIX, CertGateway, FaultsUnavailable
 from harness.certification.jobs import JobBuilder
 from harness.certification.model import (
     TERMINAL,
@@ -37,6 +32,7 @@ from harness.certification.model import (
     RunAborted,
 )
 from harness.certification.observe import SUBMIT, JobRecord, Observation, RestartMark
+from harness.certification.records import TrafficRow
 from harness.certification.suite import NEEDS, ScenarioSpec, resolve
 from harness.certification.window import describe, foreign_writes
 from harness.client import parse_answer
@@ -246,8 +242,11 @@ class ScenarioRun:
                 continue
             try:
                 record.recovered = self._adapter(self.adapter.recover, record.committed[0])
-            except NotSupported as exc:
-                record.recover_note, record.recover_outcome = str(exc), "unsupported"
+            except NotSupported as exc:  # "refused" when announced: the vendor's own claim
+                assumed = getattr(self.adapter, "assumed", ())  # a hook that named none
+                announced = "recover" in self.adapter.capabilities and "recover" not in assumed
+                record.recover_note = str(exc)
+                record.recover_outcome = "refused" if announced else "unsupported"
             except AdapterFailed as exc:  # it announced recover and could not: the I-VAN's
                 record.recover_note, record.recover_outcome = f"recovery failed: {exc}", "failed"
 

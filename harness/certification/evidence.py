@@ -12,8 +12,8 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from harness.certification.gateway import TrafficRow
 from harness.certification.observe import SUBMIT, Observation
+from harness.certification.records import TrafficRow
 
 BODY_LIMIT = 1500
 EXCHANGE_LIMIT = 12_000

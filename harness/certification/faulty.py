@@ -17,7 +17,13 @@ import requests
 from lxml import etree
 
 from harness.certification.model import ALERT, HANDOVER, RECEIPT, REJECTED, Job, JobForm, Relay
-from harness.certification.reference import CertClient, Pending, ReferenceIvan, _when
+from harness.certification.reference import (
+    CertClient,
+    Pending,
+    ReferenceIvan,
+    SteadyBackoff,
+    _when,
+)
 from harness.client import FeedMessage, IvanClient, RetryPolicy
 from harness.envelope import EmbeddedFile
 from harness.identities import token_of
@@ -134,7 +140,10 @@ class RetriesWithoutBackoff(ReferenceIvan):
 
 
 @dataclass(frozen=True)
-class _Deaf(RetryPolicy):
+class _Deaf(SteadyBackoff):
+    """The reference's growing waits without Retry-After: it must break only the cases that
+    read Retry-After (full jitter let an early wait outlast later ones: RTY-01 failed 1 in 30)."""
+
     def delay(self, attempt: int, retry_after: float | None, rng: Any) -> float:
         return super().delay(attempt, None, rng)
 

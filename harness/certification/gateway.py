@@ -11,20 +11,24 @@ This module, like :mod:`harness.demo`, wires the mock gateway in (ARCHITECTURE.m
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from harness.certification.connection import REACH_HINT, answer_kind, send
+from harness.certification.records import (  # the value types, re-exported from here too
+    DossierStatus,
+    FeedEntry,
+    TrafficRow,
+    parse_time,
+)
 from harness.client import parse_answer
 from harness.errors import ConfigError
 from harness.gateway_url import refuse_foreign_token
@@ -39,7 +43,6 @@ from harness.json_lines import split_json_lines
 from harness.served_versions import listed_catalogs
 from harness.signing import TestPKI
 from harness.tls import Verify, gateway_session
-from harness.xmlsafe import parse_xml
 
 PROBE_PREFIX = "cert-probe-"
 ADMIN_PREFIX = "cert-admin-"
@@ -47,81 +50,6 @@ ADMIN_PREFIX = "cert-admin-"
 DEFAULT_IDENTITY = (DEFAULT_IVAN_CODE, DEFAULT_IVAN_NAME, token_of(DEFAULT_IVAN_CODE))
 """The I-VAN a certification acts as by default: code, name, token."""
 DEFAULT_ADMIN_TOKEN = ADMIN_TOKEN
-
-
-def parse_time(text: str) -> datetime:
-    """The gateway's ISO-8601 UTC timestamps (``...Z``) as aware datetimes."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class TrafficRow:
-    """One exchange from the gateway's traffic log, raw bytes included."""
-
-    id: int
-    ivan: str
-    method: str
-    path: str
-    message_id: str
-    status: int
-    request: bytes
-    response: bytes
-    started: datetime
-    duration_ms: float
-    outcome: str
-
-    @property
-    def ended(self) -> datetime:
-        return self.started + timedelta(milliseconds=self.duration_ms)
-
-    @property
-    def route(self) -> tuple[str, str]:
-        """Method and path without the query (``path`` is the target as it was sent)."""
-        return self.method, self.path.partition("?")[0]
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TrafficRow:
-        return cls(
-            id=int(data["id"]),
-            ivan=data.get("ivan") or "",
-            method=data["method"],
-            path=data["path"],
-            message_id=data.get("message_id") or "",
-            status=int(data["status"]),
-            request=base64.b64decode(data.get("request_b64") or ""),
-            response=base64.b64decode(data.get("response_b64") or ""),
-            started=parse_time(data["started"]),
-            duration_ms=float(data["duration_ms"]),
-            outcome=data.get("outcome") or "",
-        )
-
-
-@dataclass(frozen=True)
-class FeedEntry:
-    """A BHXH message as the dossier status lists it, with its exact signed bytes."""
-
-    id: str
-    kind: str
-    cursor: str  # '' for what is not in the feed (the receipt)
-    created_at: str
-    acked_at: str
-    content: bytes
-
-
-@dataclass(frozen=True)
-class DossierStatus:
-    """``GET /api/v1/dossiers/{ma_gdich}`` as values."""
-
-    ma_gdich: str
-    status: str
-    received_at: datetime
-    message_id: str
-    messages: tuple[FeedEntry, ...]
-
-    @property
-    def feed(self) -> list[FeedEntry]:
-        """BHXH's messages in the I-VAN's feed (02/TB-TS, 03/TB-TS), not the receipt."""
-        return [m for m in self.messages if m.cursor]
 
 
 class FaultsUnavailable(ConfigError):
@@ -306,27 +234,7 @@ class CertGateway:
         response = self._call("GET", f"/api/v1/dossiers/{ma_gdich}", headers=headers)
         if response.status_code != 200:
             return None
-        hoso = parse_xml(response.content).find("HOSO")
-        if hoso is None:
-            return None
-        messages = tuple(
-            FeedEntry(
-                id=node.findtext("ID") or "",
-                kind=node.findtext("LOAI") or "",
-                cursor=node.findtext("CON_TRO") or "",
-                created_at=node.findtext("NGAY_TAO") or "",
-                acked_at=node.findtext("NGAY_XAC_NHAN") or "",
-                content=base64.b64decode(node.findtext("NOI_DUNG") or ""),
-            )
-            for node in hoso.iterfind("DS_THONGBAO/THONGBAO")
-        )
-        return DossierStatus(
-            ma_gdich=ma_gdich,
-            status=hoso.findtext("TRANG_THAI") or "",
-            received_at=parse_time(hoso.findtext("NGAY_NHAN") or ""),
-            message_id=hoso.findtext("X_MESSAGE_ID") or "",
-            messages=messages,
-        )
+        return DossierStatus.from_answer(ma_gdich, response.content)
 
     def submit_as(self, ivan: str, envelope: bytes) -> int:
         """Submit as I-VAN ``ivan`` (its well-known token), tagged as the suite's: another

@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from harness.certification.gateway import TrafficRow
+from harness.certification.records import TrafficRow
 
 
 class GatewayFixture(Protocol):

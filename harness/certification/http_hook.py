@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from harness.certification.adapter_base import OPERATIONS, AdapterBase
-from harness.certification.model import AdapterContext, AdapterFailed, Job, Relay
+from harness.certification.model import AdapterContext, AdapterFailed, Job, NotSupported, Relay
 from harness.tls import failure
 
 ANSWERS = (
@@ -64,10 +64,15 @@ class HttpHookAdapter(AdapterBase):
                 hint=f"start the vendor's hook (it answers POST {self.url}/<operation>), "
                 "or give --adapter the URL it listens on",
             ) from exc
-        if answer.status_code in (404, 501):
-            raise self._unsupported(operation)
+        if answer.status_code in (404, 501) and operation != "start":
+            raise self._refused(operation, answer.status_code)
         if answer.status_code >= 400:
-            raise AdapterFailed(f"{operation}: hook {where} answered {_answer(answer)}")
+            raise AdapterFailed(
+                f"{operation}: hook {where} answered {_answer(answer)}",
+                hint=f"give --adapter the URL the hook listens on (the suite POSTs to {where})"
+                if operation == "start"
+                else "see the hook's log for why; 404 or 501 means the hook lacks the operation",
+            )
         if not answer.content.strip():
             return {}
         try:
@@ -84,6 +89,18 @@ class HttpHookAdapter(AdapterBase):
             )
         return data
 
+    def _refused(self, operation: str, status: int) -> NotSupported:
+        """A 404 or 501: "not supported", saying whether /start had named the operation."""
+        if operation in self.assumed:
+            return NotSupported(
+                f"hook {self.url}/{operation} answered {status}: not supported (its /start "
+                "named no capabilities, so every operation was tried)",
+                hint="answer /start with the operations the hook has, e.g. "
+                + json.dumps({"capabilities": list(OPERATIONS)}),
+            )
+        said = " although its /start listed it" if operation in self.capabilities else ""
+        return NotSupported(f"hook {self.url}/{operation} answered {status}: not supported{said}")
+
     def _relays(self, operation: str, answer: dict[str, Any], job_id: str = "") -> list[Relay]:
         source = f'{operation}: hook {self.url}/{operation}\'s "relays"'
         return self.relays(answer.get("relays", []), job_id, source=source)
@@ -91,13 +108,14 @@ class HttpHookAdapter(AdapterBase):
     def start(self, context: AdapterContext) -> None:
         super().start(context)
         answer = self.call("start", {**context.placeholders(), "ivan_name": context.ivan_name})
-        named = answer.get("capabilities", OPERATIONS)
+        named = answer.get("capabilities", list(OPERATIONS))  # none named: try every one
         if not isinstance(named, list) or not all(isinstance(c, str) for c in named):
             raise AdapterFailed(
                 f"start: hook {self.url}/start answered capabilities {named!r}",
                 hint=f'a list of names, e.g. {{"capabilities": {list(OPERATIONS)}}}',
             )
         self.capabilities = frozenset(named) & set(OPERATIONS)
+        self.assumed = frozenset() if "capabilities" in answer else self.capabilities
 
     def how_to_add(self, operation: str) -> str:
         """A hook gains an operation by answering its URL and naming it at /start."""

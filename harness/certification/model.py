@@ -215,7 +215,8 @@ class AdapterFailed(ConfigError):
 
 
 class NotSupported(AdapterFailed):
-    """The adapter has no such operation; cases needing it are skipped, not failed."""
+    """The adapter has no such operation; cases needing it are skipped, not failed (unless it
+    announced the operation in its capabilities: that broken claim fails the case)."""
 
 
 class RunAborted(AdapterFailed):

@@ -17,8 +17,8 @@ from typing import Any
 from lxml import etree
 
 from harness.catalog import Catalog
-from harness.certification.gateway import DossierStatus, TrafficRow
 from harness.certification.model import AdapterContext, CaseBlocked, CaseFailed, Job, Relay
+from harness.certification.records import DossierStatus, TrafficRow
 from harness.client import parse_answer
 from harness.envelope import EnvelopeInfo, read_envelope
 from harness.signing import TrustStore
@@ -49,7 +49,9 @@ class JobRecord:
     statuses: dict[str, DossierStatus] = field(default_factory=dict)
     recovered: list[bytes] | None = None
     recover_note: str = ""
-    recover_outcome: str = ""  # "unsupported" or "failed" when recovered is None for that
+    recover_outcome: str = ""
+    """Why ``recovered`` is None: "unsupported" (never announced), "refused" (announced,
+    then answered not supported) or "failed" (announced, and it failed)."""
 
     @property
     def committed(self) -> list[str]:

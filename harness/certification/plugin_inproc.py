@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import pytest
 import requests
 
-from harness.certification.gateway import TrafficRow
 from harness.certification.plugin_options import PluginOptions
+from harness.certification.records import TrafficRow
 from harness.client import IvanClient, RetryPolicy
 from harness.errors import ConfigError
 

@@ -18,11 +18,9 @@ from harness.certification.gateway import (
     ADMIN_PREFIX,
     PROBE_PREFIX,
     CertGateway,
-    DossierStatus,
     FaultsUnavailable,
-    TrafficRow,
-    parse_time,
 )
+from harness.certification.records import DossierStatus, TrafficRow, parse_time
 from harness.errors import ConfigError
 
 

@@ -14,6 +14,8 @@ from harness.certification.model import IvanAdapter
 from harness.errors import ConfigError
 
 ENTRY_POINT_GROUP = "bhxh_harness.adapters"
+MEMBERS = ("name", "spec", "capabilities", "start", "submit", "tick", "recover", "restart", "stop")
+"""What :class:`IvanAdapter` asks of an adapter, to name what a vendor's class lacks."""
 
 
 def _loaded(target: str, module: str, load: Callable[[], Any]) -> Any:
@@ -76,7 +78,12 @@ def python_adapter(target: str) -> IvanAdapter:
             hint="it is called with no arguments; check its constructor",
         ) from None
     if not isinstance(adapter, IvanAdapter):
-        raise ConfigError(f"{target} does not implement IvanAdapter (start, submit, tick, ...)")
+        missing = [m for m in MEMBERS if not hasattr(adapter, m)]
+        raise ConfigError(
+            f"{target} does not implement IvanAdapter: it has no {', '.join(missing)}",
+            hint="give it every one of " + ", ".join(MEMBERS) + " (an operation it lacks: "
+            "leave it out of capabilities, and raise harness.certification.NotSupported)",
+        )
     adapter.spec = f"python:{target}"
     return adapter
 

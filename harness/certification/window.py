@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from harness.catalog import Catalog
-from harness.certification.gateway import ADMIN_PREFIX, CertGateway, TrafficRow
+from harness.certification.gateway import ADMIN_PREFIX, CertGateway
 from harness.certification.model import DEFAULT_SIGNER
+from harness.certification.records import TrafficRow
 from harness.errors import ConfigError
 from harness.served_versions import check_serves, dossier_periods
 from harness.signing import TestPKI

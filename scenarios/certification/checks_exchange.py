@@ -108,6 +108,14 @@ def recovered_after_restart(obs: Observation) -> str:
         status = record.accepted()
         if record.recover_outcome == "unsupported":
             raise CaseUnsupported(record.recover_note)
+        if record.recover_outcome == "refused":  # announced, then "not supported": a claim broken
+            raise CaseFailed(
+                f'the adapter announced recover but answered "not supported" when asked to '
+                f"recover MA_GDICH {status.ma_gdich} ({record.recover_note}): implement recover, "
+                "or leave it out of the adapter's capabilities (the case is then skipped as not "
+                "supported, and the I-VAN is not certified)",
+                {"recovery": record.recover_note},
+            )
         if record.recover_outcome == "failed":  # announced, asked, and it could not
             raise CaseFailed(
                 f"the I-VAN announced recover but could not recover MA_GDICH "
@@ -229,10 +237,6 @@ def relayed_despite_order(obs: Observation) -> str:
     return "every message relayed"
 
 
-def _serial(content: bytes) -> str:
-    return parse_xml(content).findtext("XACNHAN_GDICH/TTCKY_BHXH/TTCKY/SERIAL") or ""
-
-
 @check("accepts_rollover")
 def accepts_rollover(obs: Observation) -> str:
     pki = ensure_pki(obs.context.pki_dir)
@@ -240,7 +244,7 @@ def accepts_rollover(obs: Observation) -> str:
     rolled_serial = format(certificate.serial_number, "X")
     for record in obs.jobs:
         status = record.accepted()
-        rolled = [m for m in status.feed if _serial(m.content) == rolled_serial]
+        rolled = [m for m in status.feed if m.signing_serial == rolled_serial]
         if not rolled:
             raise CaseBlocked("no message was signed with the gateway's next certificate")
         alerts = [r.detail for r in record.relayed(ALERT)]

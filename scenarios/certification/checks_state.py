@@ -7,7 +7,7 @@ recorded and what the I-VAN told the employer, like the other check modules.
 
 from __future__ import annotations
 
-from harness import ensure_pki, parse_xml
+from harness import ensure_pki
 from harness.certification import (
     ALERT,
     CaseBlocked,
@@ -48,11 +48,6 @@ def own_token_only(obs: Observation) -> str:
     return "only its own token used, only its own employer's dossiers relayed"
 
 
-def _signed_by(content: bytes, serial: str) -> bool:
-    node = parse_xml(content).findtext("XACNHAN_GDICH/TTCKY_BHXH/TTCKY/SERIAL") or ""
-    return node == serial
-
-
 @check("alerts_untrusted")
 def alerts_untrusted(obs: Observation) -> str:
     pki = ensure_pki(obs.context.pki_dir)
@@ -60,7 +55,7 @@ def alerts_untrusted(obs: Observation) -> str:
     serial = format(certificate.serial_number, "X")
     for record in obs.jobs:
         status = record.accepted()
-        forged = [m for m in status.feed if _signed_by(m.content, serial)]
+        forged = [m for m in status.feed if m.signing_serial == serial]
         if not forged:
             raise CaseBlocked("no message was signed with the untrusted key")
         fates = {m: _relays_of(record, m, status.ma_gdich) for m in forged}

@@ -1,8 +1,9 @@
 """An adapter that announces recover but cannot do it is told apart from a blocked case.
 
 Announced and then refused as unsupported (a hook or plugin whose capabilities overstate
-it) was labelled ``blocked:``, the label for a precondition that never happened; announced
-and failing was judged by the empty list it left, without saying why.
+it) was labelled ``blocked:``, the label for a precondition that never happened; it now
+fails the case (the vendor's claim is broken). Announced and failing was judged by the
+empty list it left, without saying why.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ def _recovery_case(adapter: ReferenceIvan, out: Path) -> tuple[str, str]:
     return case.outcome.value, case.message
 
 
-def test_an_operation_refused_after_being_announced_is_not_supported(tmp_path: Path) -> None:
+def test_an_operation_refused_after_being_announced_fails_the_case(tmp_path: Path) -> None:
     assert "recover" in OverstatesRecover.capabilities
     outcome, message = _recovery_case(OverstatesRecover(), tmp_path)
-    assert outcome == "skipped"
-    assert message.startswith("not supported by the adapter:") and "after all" in message
+    assert outcome == "failed"
+    assert message.startswith('the adapter announced recover but answered "not supported"')
+    assert "after all" in message  # the adapter's own words
+    assert "leave it out of the adapter's capabilities" in message  # what to do
 
 
 def test_a_failing_recovery_fails_the_case_saying_why(tmp_path: Path) -> None:

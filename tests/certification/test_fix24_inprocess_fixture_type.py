@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from harness.certification.gateway import TrafficRow
+from harness.certification.records import TrafficRow
 from harness.certification.plugin_inproc import SocketFreeGateway
 from harness.certification.plugin_view import GatewayView
 from harness.certification.gateway_fixture import GatewayFixture

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.certification import run_certification
-from harness.certification.gateway import ADMIN_PREFIX, TrafficRow
+from harness.certification.gateway import ADMIN_PREFIX
+from harness.certification.records import TrafficRow
 from harness.certification.window import foreign_writes, refuse_if_busy, refuse_several_workers
 from harness.errors import ConfigError
 from harness.signing import TestPKI
