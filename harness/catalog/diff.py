@@ -24,15 +24,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from harness import error_codes
 from harness.catalog.model import Catalog, Form, FormVersion, Procedure, period_key
-from harness.catalog.rule_roles import DEFAULT_ROLE
+from harness.catalog.rule_asserts import Rule, read_rules, unreached
 from harness.catalog.schema_walk import Node, compare_nodes, snapshot
-from harness.errors import CatalogError
 
-_SCH = ("http://purl.oclc.org/dsdl/schematron", "http://www.ascc.net/xml/schematron")
 _NEW_ONLY = "in the new version only"
 EFFECTIVE_FROM_CHANGED = "effective-from-changed"
 """The kind of change that says when the new version starts to govern: it changes no
@@ -118,7 +114,8 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
     differ.procedures(old.procedures, new.procedures)
     differ.forms(old.forms, new.forms)
     differ.schema(old.envelope.xsd, new.envelope.xsd, None)
-    differ.rules(old.envelope.rules, new.envelope.rules, "envelope")
+    envelope_xsds = (old.envelope.xsd, new.envelope.xsd)
+    differ.rules(old.envelope.rules, new.envelope.rules, "envelope", envelope_xsds)
     if old.envelope.signature_node != new.envelope.signature_node:
         detail = f"signature node {old.envelope.signature_node} -> {new.envelope.signature_node}"
         differ.emit("signature-node-changed", "envelope", detail, True)
@@ -130,6 +127,16 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
         set(differ.changes), key=lambda c: (not c.breaking, c.subject, c.kind, c.detail)
     )
     return CatalogDiff(old.version, new.version, tuple(ordered))
+
+
+def _takes_unqualified(node: Node) -> bool:
+    """Whether ``node`` is an element wildcard that takes elements in no namespace (those
+    a rule names unprefixed); the signature's XMLDSig wildcard does not."""
+    if node.kind != "wildcard" or "/@" in node.path:
+        return False
+    label = node.type_label.removeprefix("wildcard namespace=").rsplit(" processContents=", 1)[0]
+    allowed = label.split(" ")
+    return "##any" in allowed or "##local" in allowed or "" in allowed
 
 
 def _role(form: str, procedure: Procedure) -> str | None:
@@ -165,7 +172,7 @@ class _Differ:
     def __init__(self) -> None:
         self.changes: list[Change] = []
         self._snapshots: dict[Path, dict[str, Node]] = {}
-        self._rule_files: dict[Path, dict[str, _Rule]] = {}
+        self._rule_files: dict[Path, dict[str, Rule]] = {}
         self._severity = {code: entry.severity for code, entry in error_codes.load().items()}
         self._in_migration = False
 
@@ -280,7 +287,9 @@ class _Differ:
         elif old.current.version == new.current.version:
             # the same version: its differences are what changes for its senders
             self.schema(old.current.xsd, new.current.xsd, code)
-            self.rules(old.current.rules, new.current.rules, code)
+            self.rules(
+                old.current.rules, new.current.rules, code, (old.current.xsd, new.current.xsd)
+            )
             compared = {old.current.version}
         else:
             # the old current version stays accepted, so its senders are refused only if it
@@ -289,17 +298,21 @@ class _Differ:
             scope = f"{code}-{old.current.version}->{new.current.version}"
             with self._migration(), self._held() as moving:
                 self.schema(old.current.xsd, new.current.xsd, scope, qualify=True)
-                self.rules(old.current.rules, new.current.rules, scope)
+                xsds = (old.current.xsd, new.current.xsd)
+                self.rules(old.current.rules, new.current.rules, scope, xsds)
             staying = f"{code}-{old.current.version}"
             with self._held() as kept:
                 self.schema(old.current.xsd, new_versions[old.current.version].xsd, staying, True)
-                self.rules(old.current.rules, new_versions[old.current.version].rules, staying)
+                kept_version = new_versions[old.current.version]
+                xsds = (old.current.xsd, kept_version.xsd)
+                self.rules(old.current.rules, kept_version.rules, staying, xsds)
             self.changes += kept + _only_moving(moving, scope, kept, staying)
             compared = {old.current.version}
         for version in sorted((old_versions.keys() & new_versions.keys()) - compared):
             scope = f"{code}-{version}"
             self.schema(old_versions[version].xsd, new_versions[version].xsd, scope, qualify=True)
-            self.rules(old_versions[version].rules, new_versions[version].rules, scope)
+            xsds = (old_versions[version].xsd, new_versions[version].xsd)
+            self.rules(old_versions[version].rules, new_versions[version].rules, scope, xsds)
 
     def _leaving(
         self, old: FormVersion, new: FormVersion, others: list[FormVersion], code: str
@@ -309,12 +322,12 @@ class _Differ:
         as when the old version stays accepted, since its senders may move to another."""
         with self._held() as moving:
             self.schema(old.xsd, new.xsd, code)
-            self.rules(old.rules, new.rules, code)
+            self.rules(old.rules, new.rules, code, (old.xsd, new.xsd))
         elsewhere: set[tuple[str, str, str]] = set()
         for other in others:
             with self._held() as changes:
                 self.schema(old.xsd, other.xsd, code)
-                self.rules(old.rules, other.rules, code)
+                self.rules(old.rules, other.rules, code, (old.xsd, other.xsd))
             elsewhere.update((c.kind, c.subject, c.detail) for c in changes)
         for c in moving:
             if not others or (c.kind, c.subject, c.detail) in elsewhere:
@@ -338,19 +351,34 @@ class _Differ:
 
         compare_nodes(self._snapshot(old), self._snapshot(new), scoped)
 
-    def _rules_of(self, paths: Iterable[Path]) -> dict[str, _Rule]:
-        merged: dict[str, _Rule] = {}
+    def _rules_of(self, paths: Iterable[Path]) -> dict[str, Rule]:
+        merged: dict[str, Rule] = {}
         for path in paths:
             if path not in self._rule_files:
-                self._rule_files[path] = _read_rules(path)
+                self._rule_files[path] = read_rules(path)
             merged.update(self._rule_files[path])
         return merged
 
     def _rejects(self, role: str) -> bool:
         return self._severity.get(role, "error") != "warning"
 
-    def rules(self, old_files: Iterable[Path], new_files: Iterable[Path], scope: str) -> None:
-        """Schematron asserts by ``@id``: any new or stricter error-level rule may reject."""
+    def _declared(self, xsds: tuple[Path, Path]) -> frozenset[str] | None:
+        """The element names a document of either XSD may hold (None: a wildcard allows
+        any), which decide whether a rule change reaches the form."""
+        nodes = [n for path in xsds for n in self._snapshot(path).values()]
+        if any(_takes_unqualified(n) for n in nodes):
+            return None
+        return frozenset(n.path.rsplit("/", 1)[-1] for n in nodes if n.kind == "element")
+
+    def rules(
+        self,
+        old_files: Iterable[Path],
+        new_files: Iterable[Path],
+        scope: str,
+        xsds: tuple[Path, Path],
+    ) -> None:
+        """Schematron asserts by ``@id``: any new or stricter error-level rule may reject,
+        unless what changed names only elements neither XSD (``xsds``) declares."""
         old, new = self._rules_of(old_files), self._rules_of(new_files)
         for key in sorted(old.keys() - new.keys()):
             rule = old[key]
@@ -362,15 +390,20 @@ class _Differ:
             note = "" if rejects else " (warning only, does not reject)"
             detail = f"rule added [{rule.role}] on {rule.context}: {rule.test}{note}"
             self.emit("rule-added", f"{scope}#{key}", detail, rejects)
+        declared = self._declared(xsds) if old.keys() & new.keys() else None
         for key in sorted(old.keys() & new.keys()):
-            self._rule(f"{scope}#{key}", old[key], new[key])
+            self._rule(f"{scope}#{key}", old[key], new[key], declared)
 
-    def _rule(self, subject: str, old: _Rule, new: _Rule) -> None:
-        what = []
-        if old.context != new.context:
-            what.append(f"context {old.context!r} -> {new.context!r}")
-        if old.test != new.test:
-            what.append(f"test {old.test!r} -> {new.test!r}")
+    def _rule(self, subject: str, old: Rule, new: Rule, declared: frozenset[str] | None) -> None:
+        what: list[str] = []
+        outside: set[str] = set()  # the elements the changed alternatives name
+        reaches = False  # whether a change may select or test something in the form
+        for name, was, now in (("context", old.context, new.context), ("test", old.test, new.test)):
+            if was != now:
+                what.append(f"{name} {was!r} -> {now!r}")
+                names = unreached(was, now, declared)
+                outside.update(names)
+                reaches = reaches or not names
         changed = sorted(
             k
             for k in old.variables.keys() | new.variables.keys()
@@ -378,9 +411,13 @@ class _Differ:
         )
         if changed:
             what.append(f"variable(s) {', '.join('$' + k for k in changed)} changed")
+            reaches = True
         if what:
-            rejects = self._rejects(new.role)
+            rejects = self._rejects(new.role) and reaches
             note = "; may reject documents that passed" if rejects else "; warning only"
+            if self._rejects(new.role) and not reaches:
+                named = ", ".join(sorted(outside))
+                note = f"; refuses nothing more: what changed names only {named}, not in this form"
             self.emit("rule-changed", subject, "; ".join(what) + note, rejects)
         if old.role != new.role:
             stricter = self._rejects(new.role) and not self._rejects(old.role)
@@ -410,65 +447,3 @@ def _only_moving(
         for c in moving
         if (c.kind, c.subject.removeprefix(scope), c.detail.removesuffix(suffix)) not in also
     ]
-
-
-@dataclass(frozen=True)
-class _Rule:
-    """One Schematron assert with everything that decides whether it fires."""
-
-    context: str
-    test: str
-    variables: Mapping[str, str]
-    role: str
-    message: str
-
-
-def _sch(element: etree._Element, name: str) -> list[etree._Element]:
-    return [child for ns in _SCH for child in element.findall(f"{{{ns}}}{name}")]
-
-
-def _squash(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
-def _message(element: etree._Element) -> str:
-    """Text of an assert or diagnostic with each ``value-of`` shown as ``{select}``."""
-    parts = [element.text or ""]
-    for child in element:
-        select = child.get("select")
-        parts += [_message(child) if select is None else f"{{{select}}}", child.tail or ""]
-    return _squash("".join(parts))
-
-
-def _lets(element: etree._Element) -> dict[str, str]:
-    return {str(let.get("name")): _squash(let.get("value")) for let in _sch(element, "let")}
-
-
-def _read_rules(path: Path) -> dict[str, _Rule]:
-    """Every assert of one rule file keyed by ``@id`` (or by its context and test).
-
-    Only asserts: the validator turns failed asserts into findings and ignores reports.
-    """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    try:
-        root = etree.parse(str(path), parser).getroot()
-    except (OSError, etree.XMLSyntaxError) as exc:
-        raise CatalogError(f"cannot read rules for the diff: {exc}", path=str(path)) from exc
-    diagnostics = {
-        d.get("id"): _message(d)
-        for block in _sch(root, "diagnostics")
-        for d in _sch(block, "diagnostic")
-    }
-    rules: dict[str, _Rule] = {}
-    for pattern in _sch(root, "pattern"):
-        for rule in _sch(pattern, "rule"):
-            variables = {**_lets(root), **_lets(pattern), **_lets(rule)}
-            context = _squash(rule.get("context"))
-            for assertion in _sch(rule, "assert"):
-                test = _squash(assertion.get("test"))
-                refs = (assertion.get("diagnostics") or "").split()
-                texts = [_message(assertion), *(diagnostics.get(r, "") for r in refs)]
-                role = assertion.get("role") or DEFAULT_ROLE
-                key = assertion.get("id") or f"{context} :: {test}"
-                rules[key] = _Rule(context, test, variables, role, " / ".join(texts))
-    return rules

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.catalog.xsd_source import nfc_opener
 from harness.errors import CatalogError
 
 if TYPE_CHECKING:  # xmlschema (~100 ms) is imported where a schema is read or walked, so
@@ -87,8 +88,8 @@ def load_schema(path: Path) -> xmlschema.XMLSchema:
     """
     import xmlschema
 
-    try:
-        return xmlschema.XMLSchema(str(path))
+    try:  # read composed (NFC), as lxml compiles it for the gateway: see xsd_source
+        return xmlschema.XMLSchema(str(path), opener=nfc_opener())
     except xmlschema.XMLSchemaException as exc:
         where = getattr(exc, "path", None)
         message = getattr(exc, "message", None) or str(exc).splitlines()[0]

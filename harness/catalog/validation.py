@@ -22,6 +22,7 @@ from harness.catalog.model import Catalog
 from harness.catalog.rule_check import unknown_references, xpath_syntax_error
 from harness.catalog.rule_faults import every_assert_failing, reason, rules_fault
 from harness.catalog.rule_roles import DEFAULT_ROLE
+from harness.catalog.xsd_source import parse_xsd
 from harness.catalog.xsd_vietnamese import vietnamese
 from harness.error_codes import describe
 from harness.errors import CatalogError, Finding
@@ -150,7 +151,7 @@ xpath_functions.register()
 
 def _compile_xsd(path: Path) -> etree.XMLSchema:
     try:
-        doc = etree.parse(str(path))
+        doc = parse_xsd(path)  # composed: an NFD enumeration must accept typed (NFC) text
         _refuse_namespace(doc, path)
         return etree.XMLSchema(doc)
     except etree.XMLSyntaxError as exc:

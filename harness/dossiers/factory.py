@@ -20,6 +20,7 @@ from lxml import etree
 
 from harness.catalog import Catalog, FormVersion, Procedure, load_catalog
 from harness.dossiers._data import choice_values, field_sources, places, split_source
+from harness.dossiers.envelope_fill import fill_declared
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.dossiers.provider import PERSON_ATTRIBUTES, Person, faker_methods, seeded_faker
 from harness.dossiers.text import format_vn_date, parse_period
@@ -193,6 +194,17 @@ class _FormFiller:
                 person, ward_code=self.fake.ward_code(person.province_code, reformed=True)
             )
         return person
+
+    def envelope_value(self, spec: ElementSpec) -> str:
+        """A value for an envelope element the builder does not write (see envelope_fill)."""
+        try:
+            return self._value(spec, _Row(index=1))
+        except FactoryError as exc:
+            raise FactoryError(
+                f"envelope: its XSD requires {spec.name}, which the envelope builder does "
+                "not write and fields.yaml gives no source",
+                hint=f"add {spec.name} to fixtures/reference/fields.yaml (fields:)",
+            ) from exc
 
     def _value(self, spec: ElementSpec, row: _Row) -> str:
         source = self.rules.sources.get(spec.name)
@@ -423,6 +435,8 @@ class DossierFactory:
             ),
         )
         envelope = build_envelope(info, signature_node=self.catalog.envelope.signature_node)
+        filler = _FormFiller(fake, unit, period, 1, _reformed(period))
+        fill_declared(envelope, form_model(self.catalog.envelope.xsd), filler.envelope_value)
         if tweaks.envelope_hook is not None:
             envelope = tweaks.envelope_hook(envelope)
         if not tweaks.unsigned_envelope:

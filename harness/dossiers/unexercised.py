@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -30,13 +31,18 @@ from harness.dossiers.factory import FieldRules, field_rules
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.errors import Finding, UsageError
 from harness.paths import fixtures_dir
+
+if TYPE_CHECKING:
+    from harness.dossiers.defects import Defect
 from harness.xmlsafe import parse_xml
-from harness.yamlfile import line_of, load_yaml
 
 _IMPOSSIBLE = ("30/02/{year}", "{year}-02-30")
 """An impossible date in each shape the catalog's date types take."""
 _POSSIBLE = ("28/02/{year}", "{year}-02-28")
 """The same shapes, a real date: what the element's rules say of any date."""
+_MISPLACED = ("3/002/{year}", "{year}0-2-30")
+"""The impossible date's characters with a separator moved: a date pattern fixes where
+its separators go, while a code's (``[0-9A-Z/\\-]{1,30}``, a contract number) takes both."""
 _YEAR = re.compile(r"(19|20)\d\d")
 _REAL_DATE_FUNCTION = "valid-date("
 """How a rule checks a real date (the Schematron function the catalog's rules call)."""
@@ -93,7 +99,7 @@ def _before(catalog: Catalog, code: str, index: int) -> tuple[frozenset[str], st
     if index:
         earlier = form.versions[index - 1]
         return _all_paths(earlier), f"not in version {earlier.version}"
-    previous = _previous_catalog(catalog)
+    previous = previous_catalog(catalog)
     if previous is None:
         return None
     old = previous.forms.get(code)
@@ -104,7 +110,7 @@ def _before(catalog: Catalog, code: str, index: int) -> tuple[frozenset[str], st
     ), f"not in catalog {previous.version}'s version {old.current.version}"
 
 
-def _previous_catalog(catalog: Catalog) -> Catalog | None:
+def previous_catalog(catalog: Catalog) -> Catalog | None:
     """The catalog version just before ``catalog`` beside it, if there is one that loads
     (one that does not is refused by its own check)."""
     base = catalog.root.parent
@@ -216,12 +222,13 @@ def _undated_in(
 
 def _date_shape(patterns: tuple[str, ...]) -> int | None:
     """Which shape of :data:`_IMPOSSIBLE` the patterns accept (None: not a date element,
-    or one the XSD itself keeps real)."""
+    as a code that merely takes the text is not, or one the XSD itself keeps real)."""
     if not patterns:
         return None
     for shape, text in enumerate(_IMPOSSIBLE):
-        value = text.format(year=2024)
-        if any(_matches(p, value) for p in patterns):
+        value, misplaced = text.format(year=2024), _MISPLACED[shape].format(year=2024)
+        accepts = any(_matches(p, value) for p in patterns)
+        if accepts and not any(_matches(p, misplaced) for p in patterns):
             return shape
     return None
 
@@ -248,7 +255,9 @@ def _findings(findings: list[Finding]) -> frozenset[tuple[str, str]]:
 def _date_hint(version: FormVersion, name: str) -> str:
     """Where a real-date check is added: the rules calling ``valid-date`` on the element
     they are about, and the defects setting an impossible date (what `catalog check`
-    builds to prove the rule fires)."""
+    builds to prove the rule fires). A defect sets the first of its ``elements:`` a form
+    has, so one already setting another element of this form needs a sibling instead
+    (reordering it would change what recorded baselines hold)."""
     rules = _real_date_rules(version)
     if not rules:
         return (
@@ -257,8 +266,23 @@ def _date_hint(version: FormVersion, name: str) -> str:
             f"{_DATE_DEFECT_OP} naming it to fixtures/dossiers/defects.yaml"
         )
     where = [f"the context of the real-date rule at {at}" for at in rules]
-    where += [f"elements: of defect {d} at {at}" for d, at in _date_defects()]
-    return f"add {name} to {' and to '.join(where)}"
+    names = {path.rsplit("/", 1)[-1] for path in _all_paths(version)}
+    siblings = []
+    for defect, at in _date_defects():
+        taken = next((e for e in defect.elements if e in names), None)
+        if taken is None:
+            where.append(f"elements: of defect {defect.name} at {at}")
+            continue
+        value = defect.args.get("value", "30/02/{year}")
+        entry = (
+            f"impossible-{name.lower()}: {{expect: [{', '.join(defect.expect)}], op: "
+            f'{_DATE_DEFECT_OP}, elements: [{name}], value: "{value}"}}'
+        )
+        siblings.append(
+            f"add `{entry}` to {at.rsplit(':', 1)[0]} (defect {defect.name} at {at} sets "
+            f"{taken} in this form: a defect sets only the first of its elements: a form has)"
+        )
+    return "; ".join([f"add {name} to {' and to '.join(where)}", *siblings])
 
 
 def _real_date_rules(version: FormVersion) -> list[str]:
@@ -285,17 +309,12 @@ def _place(path: Path, line: int | None, pattern: str | None) -> str:
     return f"{at} (pattern {pattern})" if pattern else at
 
 
-def _date_defects() -> list[tuple[str, str]]:
-    """(name, ``<defects.yaml>:<line>``) of each defect setting an impossible date."""
+def _date_defects() -> list[tuple[Defect, str]]:
+    """Each defect setting an impossible date, with its ``<defects.yaml>:<line>``."""
+    from harness.dossiers.defect_codes import defect_place
     from harness.dossiers.defects import load_defects
 
-    path = fixtures_dir() / "dossiers" / "defects.yaml"
-    doc = load_yaml(path)
-    return [
-        (name, f"{path}:{line_of(doc, name)}")
-        for name, d in load_defects().items()
-        if d.op == _DATE_DEFECT_OP
-    ]
+    return [(d, defect_place(d.name)) for d in load_defects().values() if d.op == _DATE_DEFECT_OP]
 
 
-__all__ = ["Undated", "Unwritten", "undated_elements", "unwritten_elements"]
+__all__ = ["Undated", "Unwritten", "previous_catalog", "undated_elements", "unwritten_elements"]

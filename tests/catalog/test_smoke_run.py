@@ -9,7 +9,7 @@ import pytest
 
 from harness.catalog import list_versions, load_catalog
 from harness.dossiers import smoke
-from harness.dossiers.smoke import Built, check_smoke_once, smoke_builds, smoke_run
+from harness.dossiers.smoke import WARNINGS, Built, check_smoke_once, smoke_builds, smoke_run
 from harness.signing import TestPKI
 from tests.catalog_copies import edited_copy
 
@@ -19,7 +19,9 @@ TK1 = '"595": {xsd: xsd/TK1-TS-595.xsd, rules: [rules/common.sch, rules/TK1-TS.s
 
 @pytest.mark.parametrize("version", list_versions())
 def test_the_shipped_catalogs_pass(version: str, pki: TestPKI) -> None:
-    assert smoke_run(load_catalog(version), pki) == []
+    """Warnings do not fail a check (test_fix23_new_version pins the shipped ones)."""
+    refusals = smoke_run(load_catalog(version), pki)
+    assert [r for r in refusals if r.kind not in WARNINGS] == []
 
 
 def test_every_older_form_version_gets_a_dossier_of_its_own(tmp_path: Path, pki: TestPKI) -> None:
