@@ -11,7 +11,10 @@ Modules: ``corpus`` (what is replayed), ``normalise`` (declared masks), ``replay
 wire protocol), ``baseline`` (files on disk), ``compare`` (differences), ``expectations``
 (intended changes, catalog impact), ``new_catalogs`` (a newer served catalog's own
 dossiers), ``deployment`` (a baseline reached or served differently from the candidate),
-``run`` (the two entry points), ``report`` (bundle), ``cli`` (click commands).
+``run`` (the two entry points; ``target`` the gateway they open, ``recording`` and
+``regress_inputs`` what each checks, ``candidate_faults`` and ``latency_retiming`` what
+regress judges besides the outcomes, ``result`` what it found), ``report`` (bundle),
+``cli`` (click commands).
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on f
     from harness.regression.normalise import Masks, load_masks
     from harness.regression.replay import GatewayTarget, Replay, replay
     from harness.regression.report import report_bundle
-    from harness.regression.run import RegressionResult, open_target, record, regress
+    from harness.regression.result import RegressionResult
+    from harness.regression.run import record, regress
+    from harness.regression.target import open_target
 else:  # `regress --help` (regression.cli, a submodule) must not load signxml, faker...
     __getattr__ = lazy_exports(
         __name__,
@@ -44,7 +49,9 @@ else:  # `regress --help` (regression.cli, a submodule) must not load signxml, f
             "harness.regression.normalise": ("Masks", "load_masks"),
             "harness.regression.replay": ("GatewayTarget", "Replay", "replay"),
             "harness.regression.report": ("report_bundle",),
-            "harness.regression.run": ("RegressionResult", "open_target", "record", "regress"),
+            "harness.regression.result": ("RegressionResult",),
+            "harness.regression.run": ("record", "regress"),
+            "harness.regression.target": ("open_target",),
         },
     )
 

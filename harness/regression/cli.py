@@ -308,7 +308,7 @@ def regress(
     from rich.console import Console
 
     from harness.regression.report import report_bundle, summary_lines
-    from harness.regression.run import RegressionResult
+    from harness.regression.result import RegressionResult
     from harness.regression.run import regress as run_regress
     from harness.reporting import ReportBundle
     from harness.reporting.command_line import command_line

@@ -224,7 +224,7 @@ def compare_dossier(
     if b.get("unavailable") or c.get("unavailable"):  # transient: not a functional change
         if b.get("unavailable") == c.get("unavailable"):
             return []
-        return [diff("unavailable", "availability", _availability(b), _availability(c))]
+        return [diff("unavailable", "availability", availability(b), availability(c))]
     verdict = _verdict(b, c)
     if verdict is not None:
         return [diff(verdict[0], "verdict", verdict[1], verdict[2])]
@@ -324,7 +324,8 @@ def _paired(
     return out
 
 
-def _availability(o: dict[str, Any]) -> str:
+def availability(o: dict[str, Any]) -> str:
+    """``unavailable: 503 after 2 attempts`` or how the gateway answered (``202 accepted``)."""
     if o.get("unavailable"):
         return f"unavailable: {o['unavailable']}"
     return shown(o)
@@ -454,6 +455,7 @@ __all__ = [
     "Difference",
     "LatencyThresholds",
     "answered",
+    "availability",
     "compare",
     "compare_dossier",
     "compare_latency",

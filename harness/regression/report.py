@@ -8,9 +8,10 @@ grouped by form version. Intended differences pass, with the declared reason as 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
+from harness.message_kinds import RESULT
 from harness.paths import reports_dir
 from harness.regression.compare import (
     KINDS,
@@ -21,7 +22,7 @@ from harness.regression.compare import (
 )
 from harness.regression.expectations import CatalogImpact, form_versions
 from harness.regression.new_catalogs import NewCatalogRun, unexercised
-from harness.regression.run import RegressionResult
+from harness.regression.result import RegressionResult
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
 from harness.reporting.events import SHOW_EVIDENCE
 
@@ -97,8 +98,9 @@ def report_bundle(
     bundle = ReportBundle(info, (out or reports_dir()) / result.run_id)
     reasons = {id(d): reason for d, reason in result.intended}
     by_cell: dict[tuple[str, str], list[Difference]] = defaultdict(list)
+    newer = {id(d) for new in result.new_catalogs for d in new.differences}
     for d in result.differences:
-        if d.kind not in NEW_CATALOG_KINDS:  # its own case per catalog version, below
+        if d.kind not in NEW_CATALOG_KINDS and id(d) not in newer:  # its catalog's case, below
             by_cell[(d.kind, d.procedure)].append(d)
     # every difference has its cell, ``all`` (the whole gateway) included: the bundle's
     # verdict must be the terminal's
@@ -210,6 +212,9 @@ def _new_catalog_case(new: NewCatalogRun, reasons: dict[int, str], reproduce: st
         title=f"catalog {new.version}, newer than the baseline's {new.baseline_version}: "
         "the candidate accepts its valid dossiers and refuses its defective ones as expected",
         outcome=Outcome.FAILED if failing else Outcome.PASSED,
+        # its column in "Cases by procedure": the case judges every procedure of the version
+        # at once, so one cell per procedure would count it twice; the label says which
+        procedure=f"catalog {new.version}: {new.procedures()}",
         requirement=NEW_CATALOG_REQUIREMENT,
         message=new.summary() + _failing(failing),
         evidence=evidence,
@@ -217,12 +222,27 @@ def _new_catalog_case(new: NewCatalogRun, reasons: dict[int, str], reproduce: st
     )
 
 
+_OTHER_FAULTS = {
+    "unavailable": "unintended unavailable answer(s)",
+    "missing-message": f"unintended missing {RESULT}(s)",
+    "changed-message": "unintended acknowledgement failure(s)",
+}
+"""What a newer catalog's replay finds besides its own kinds, as its case's message says it."""
+
+
 def _failing(failing: list[Difference]) -> str:
-    """``; 1 unintended refusal(s); 2 defective dossier(s) answered otherwise``."""
+    """``; 1 unintended refusal(s); 2 defective dossier(s) answered otherwise``; then the
+    unavailable answers, missing 03/TB-TS and acknowledgements answered with an error."""
     refused = sum(d.kind == NEW_CATALOG_REJECTED for d in failing)
     otherwise = sum(d.kind == NEW_CATALOG_UNEXPECTED for d in failing)
     told = [f"{refused} unintended refusal(s)"] * bool(refused)
     told += [f"{otherwise} defective dossier(s) answered otherwise, unintended"] * bool(otherwise)
+    others = Counter(d.kind for d in failing if d.kind not in NEW_CATALOG_KINDS)
+    told += [
+        f"{others[kind]} {_OTHER_FAULTS.get(kind, f'unintended {kind} difference(s)')}"
+        for kind in [*_OTHER_FAULTS, *sorted(set(others) - set(_OTHER_FAULTS))]
+        if others[kind]
+    ]
     return "".join(f"; {t}" for t in told)
 
 
@@ -258,8 +278,9 @@ def _new_catalog_meta(result: RegressionResult) -> dict[str, str]:
 
 
 def transport_line(result: RegressionResult) -> str:
-    """``3 retries, 1 connection resets, 4.2 s backing off`` (what the retries hid)."""
-    stats = result.run.transport
+    """``3 retries, 1 connection resets, 4.2 s backing off`` (what the retries hid, the
+    newer catalogs' replays included)."""
+    stats = result.transport
     return stats.summary() if stats is not None else ""
 
 
@@ -314,7 +335,7 @@ def summary_lines(result: RegressionResult) -> list[str]:
     lines += [f"unused expectation (matched nothing): {e.describe()}" for e in result.unused]
     lines += _unjudged(result.unjudged)
     transport = transport_line(result)
-    if result.run.transport is not None and result.run.transport.retries:
+    if result.transport is not None and result.transport.retries:
         lines.append(f"transport: {transport}")
     lines += [f"note: {note}" for note in result.notes]
     return lines

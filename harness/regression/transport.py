@@ -9,7 +9,7 @@ announces a maintenance window (a long ``Retry-After``) instead of waiting it ou
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +109,22 @@ class TransportStats:
         }
 
 
+def combined(parts: Iterable[TransportStats | None]) -> TransportStats | None:
+    """One count of several replays' transport (the corpus's and each newer catalog's):
+    the run's transport line says what every retry of the run hid, not the first part's."""
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    total = TransportStats(present[0].url, present[0].max_backoff)
+    for part in present:
+        total.retries += part.retries
+        total.resets += part.resets
+        total.refusals += part.refusals
+        total.backoff += part.backoff
+        total.unavailable_backoff += part.unavailable_backoff
+    return total
+
+
 class WrappingAdapter(BaseAdapter):
     """Sends through ``inner``, the adapter it replaced: subclasses add what they count or
     retry around :meth:`send`."""
@@ -162,6 +178,7 @@ __all__ = [
     "MAX_BACKOFF",
     "TransportStats",
     "WrappingAdapter",
+    "combined",
     "for_humans",
     "maintenance",
     "watched",

@@ -133,6 +133,7 @@ def test_the_committed_reference_baseline_holds_with_another_pki(pki: TestPKI) -
     masks must neutralise everything that depends on it (serials, validity times)."""
     result = regress(baseline="reference-2026.1", gateway="inproc", pki=pki)
     # a busy machine makes regress time a slow-looking procedure again, and says so
-    assert [n for n in result.notes if not n.startswith("latency of ")] == []
+    retimed = ("latency of ", "the whole gateway looked slower")
+    assert [n for n in result.notes if not n.startswith(retimed)] == []
     outcomes = [d for d in result.unintended if not d.kind.startswith("latency-")]
     assert outcomes == [], [str(d) for d in outcomes[:5]]  # latency: recorded on another box

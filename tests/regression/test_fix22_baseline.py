@@ -116,13 +116,13 @@ def test_a_folder_without_meta_json_says_so(copy: Path) -> None:
 def test_a_corpus_dossier_the_baseline_never_recorded_is_named_in_a_note() -> None:
     """Nothing to compare it with: not a difference (a new defect in the fixtures would
     fail every older baseline), but not silent either."""
-    from harness.regression.run import _unrecorded_note
+    from harness.regression.regress_inputs import unrecorded_note
 
     base = load_baseline(REFERENCE)
     corpus = build_corpus(base.recipe, ensure_pki())
-    assert _unrecorded_note(base, corpus) == []
+    assert unrecorded_note(base, corpus) == []
     kept = dataclasses.replace(base, outcomes=dict(list(base.outcomes.items())[1:]))
-    (note,) = _unrecorded_note(kept, corpus)
+    (note,) = unrecorded_note(kept, corpus)
     first = next(iter(base.outcomes))
     said = f"1 dossier(s) of today's corpus are not in baseline {REFERENCE} ({first})"
     assert note.startswith(said)

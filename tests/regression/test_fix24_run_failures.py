@@ -4,70 +4,23 @@ that is not running or a wrong URL."""
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 import harness.regression._inproc as inproc
 from harness.errors import ConfigError
 from harness.regression import Baseline, build_corpus, regress
 from harness.regression.preflight import check_gateway, probe_body
 from harness.regression.replay import GatewayTarget
-from harness.regression.transport import WrappingAdapter, wrapped
+from harness.regression.transport import wrapped
 from harness.signing import TestPKI
 from tests.regression.conftest import FUNCTIONAL
-
-replay_module = importlib.import_module("harness.regression.replay")  # the package's
-# ``replay`` attribute is the function of that name
-Breaks = Callable[[requests.PreparedRequest], bool]
-
-
-class _Breaking(WrappingAdapter):
-    """Answers 500 (no BHXH code) to the requests ``breaks`` picks; counts each."""
-
-    def __init__(self, inner: BaseAdapter, breaks: Breaks, sent: Counter[str]) -> None:
-        super().__init__(inner)
-        self.breaks, self.sent = breaks, sent
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        if not self.breaks(request):
-            return super().send(request, *args, **kwargs)
-        self.sent[str(request.headers.get("X-Message-Id", request.url))] += 1
-        response = requests.Response()
-        response.status_code, response.reason = 500, "Internal Server Error"
-        response.url, response.request = str(request.url), request
-        response._content = b"<error>internal</error>"
-        return response
-
-
-def _breaking(monkeypatch: pytest.MonkeyPatch, breaks: Breaks) -> Counter[str]:
-    """Every in-process target answers 500 to what ``breaks`` picks; the back-off is kept
-    tiny (the run must conclude, not wait) and counted against a small cap."""
-    real, sent = inproc.inproc_target, Counter[str]()
-    monkeypatch.setattr(
-        replay_module, "RETRY", dataclasses.replace(replay_module.RETRY, base_delay=0.001)
-    )
-
-    @contextmanager
-    def broken(**options: Any) -> Iterator[GatewayTarget]:
-        with real(**options) as target:
-            factory = target.session_factory
-            assert factory is not None
-            target.session_factory = lambda: wrapped(
-                factory(), lambda adapter: _Breaking(adapter, breaks, sent)
-            )
-            yield target
-
-    monkeypatch.setattr(inproc, "inproc_target", broken)
-    return sent
+from tests.regression.faulty_transport import Breaking, Breaks, breaking, is_ack
 
 
 def _regress(reference: Baseline, baselines: Path, pki: TestPKI) -> Any:
@@ -82,7 +35,7 @@ def test_a_500_to_every_dossier_is_a_failed_run_each_sent_twice(
 ) -> None:
     """A 500 is retried once with the same X-Message-Id (an acknowledge-then-500 then gets
     its stored receipt); one that persists is the answer, and its waits stop nothing."""
-    sent = _breaking(
+    sent = breaking(
         monkeypatch,
         lambda r: r.method == "POST" and str(r.url).endswith("/api/v1/dossiers"),
     )
@@ -96,7 +49,7 @@ def test_a_500_to_every_dossier_is_a_failed_run_each_sent_twice(
 def test_a_refused_acknowledgement_is_a_difference_naming_the_request(
     reference: Baseline, baselines: Path, pki: TestPKI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _breaking(monkeypatch, lambda r: r.method == "POST" and str(r.url).endswith("/ack"))
+    breaking(monkeypatch, is_ack)
     result = _regress(reference, baselines, pki)
     acks = [d for d in result.unintended if d.field.endswith("acknowledgement")]
     assert acks and {d.kind for d in acks} == {"changed-message"}
@@ -109,7 +62,7 @@ def test_a_refused_acknowledgement_is_a_difference_naming_the_request(
 def test_a_catalog_endpoint_answering_500_is_a_difference_the_rest_judged(
     reference: Baseline, baselines: Path, pki: TestPKI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _breaking(monkeypatch, lambda r: str(r.url).endswith("/api/v1/catalog"))
+    breaking(monkeypatch, lambda r: str(r.url).endswith("/api/v1/catalog"))
     result = _regress(reference, baselines, pki)
     assert [(d.kind, d.actual) for d in result.unintended] == [
         ("catalog-removed", "GET /api/v1/catalog answered 500 Internal Server Error")
@@ -125,7 +78,7 @@ def _catalog_broken(pki: TestPKI, token: str | None = None) -> Iterator[GatewayT
         assert factory is not None
         breaks: Breaks = lambda r: str(r.url).endswith("/api/v1/catalog")  # noqa: E731
         target.session_factory = lambda: wrapped(
-            factory(), lambda adapter: _Breaking(adapter, breaks, Counter())
+            factory(), lambda adapter: Breaking(adapter, breaks, Counter())
         )
         target.token = token or target.token
         yield target

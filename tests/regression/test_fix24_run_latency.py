@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.regression import run as run_module
+from harness.regression import latency_retiming as retiming
 from harness.regression.compare import LatencyThresholds
 from harness.signing import TestPKI
 
@@ -37,10 +37,10 @@ def _judge(
         timed.append(procedures)
         return {p: [3.0] * 25 for p in procedures}
 
-    monkeypatch.setattr(run_module, "open_target", _no_gateway)
-    monkeypatch.setattr(run_module, "time_submissions", time_again)
+    monkeypatch.setattr(retiming, "open_target", _no_gateway)
+    monkeypatch.setattr(retiming, "time_submissions", time_again)
     run: Any = SimpleNamespace(latencies_ms={p: [ms] * 25 for p, ms in first.items()})
-    judged = run_module._judge_latency(
+    judged = retiming.judge_latency(
         "inproc", CORPUS, run, RECORDED, LatencyThresholds(), pki, None, {}
     )
     return judged, timed
@@ -77,10 +77,10 @@ def test_a_whole_gateway_still_slower_says_the_times_it_was_judged_on(
     def slow_again(_target: object, entries: Any, **_kw: Any) -> dict[str, list[float]]:
         return {e.procedure or "static": [31.0] * 25 for e in entries}
 
-    monkeypatch.setattr(run_module, "open_target", _no_gateway)
-    monkeypatch.setattr(run_module, "time_submissions", slow_again)
+    monkeypatch.setattr(retiming, "open_target", _no_gateway)
+    monkeypatch.setattr(retiming, "time_submissions", slow_again)
     run: Any = SimpleNamespace(latencies_ms={p: [30.0] * 25 for p in PROCEDURES})
-    _latency, slower, _notes = run_module._judge_latency(
+    _latency, slower, _notes = retiming.judge_latency(
         "inproc", CORPUS, run, RECORDED, LatencyThresholds(), pki, None, {}
     )
     [whole] = [d for d in slower if d.procedure == "all"]

@@ -15,7 +15,7 @@ from harness.regression import record
 from harness.regression.cli import record as record_cli
 from harness.regression.cli import regress as regress_cli
 from harness.regression.preflight import LIFECYCLE_SECONDS
-from harness.regression.run import surprises
+from harness.regression.recording import surprises
 from harness.signing import TestPKI
 from mock_gateway.config import DEFAULT_ADMIN_TOKEN, DEFAULT_IVAN_TOKENS, GatewayConfig
 from mock_gateway.testing import ServerProcess

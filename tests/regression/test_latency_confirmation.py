@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness.regression import run as run_module
+from harness.regression import latency_retiming as retiming
 from harness.regression.compare import Difference
 from harness.signing import TestPKI
 
@@ -32,11 +32,11 @@ def test_the_lower_of_two_timings_is_judged(
         timed.append([e.procedure for e in entries])
         return {"600": [again] * 25}
 
-    monkeypatch.setattr(run_module, "open_target", _no_gateway)
-    monkeypatch.setattr(run_module, "time_submissions", time_again)
+    monkeypatch.setattr(retiming, "open_target", _no_gateway)
+    monkeypatch.setattr(retiming, "time_submissions", time_again)
     first = {"600": [20.0] * 25, "604": [3.0] * 25}
     slower = [Difference("latency-p50", "600"), Difference("latency-p50", "all")]
-    summary, notes = run_module._confirm_latency("inproc", CORPUS, first, slower, pki, None, {})
+    summary, notes = retiming.confirm_latency("inproc", CORPUS, first, slower, pki, None, {})
     assert timed == [["600"]]  # only the procedure that looked slower, not "all"
     assert summary["600"]["p50_ms"] == judged and summary["604"]["p50_ms"] == 3.0
     assert notes == [
@@ -48,9 +48,9 @@ def test_the_lower_of_two_timings_is_judged(
 def test_nothing_is_timed_again_for_a_whole_run_slowdown(
     monkeypatch: pytest.MonkeyPatch, pki: TestPKI
 ) -> None:
-    monkeypatch.setattr(run_module, "open_target", None)  # would fail if called
+    monkeypatch.setattr(retiming, "open_target", None)  # would fail if called
     first = {"600": [20.0] * 25}
-    summary, notes = run_module._confirm_latency(
+    summary, notes = retiming.confirm_latency(
         "inproc", CORPUS, first, [Difference("latency-p50", "all")], pki, None, {}
     )
     assert summary["600"]["p50_ms"] == 20.0 and notes == []
