@@ -45,7 +45,7 @@ def test_empty_outcomes_are_refused_at_the_command_with_exit_2(copy: Path) -> No
     run = CliRunner().invoke(regress, [*args, "--release", "error-code-renumbered"])
     assert run.exit_code == 2, run.output
     assert "PASSED" not in run.stdout and "replayed" not in run.stderr  # refused first
-    assert "outcomes.json" in run.stderr and "lacks the outcome of 198 of the 198" in run.stderr
+    assert "outcomes.json" in run.stderr and "lacks the outcome of 199 of the 199" in run.stderr
     assert "version control" in run.stderr and "--force" in run.stderr
 
 
@@ -53,14 +53,14 @@ def test_outcomes_without_one_procedure_are_refused_naming_them(copy: Path) -> N
     _edit(copy, "outcomes.json", lambda o: {k: v for k, v in o.items() if k[:4] != "600/"})
     message = _refusal(copy)
     assert f"baseline {REFERENCE}: outcomes.json does not match meta.json" in message
-    assert "lacks the outcome of 30 of the 198" in message and "600/valid-0000" not in message
+    assert "lacks the outcome of 30 of the 199" in message and "600/valid-0000" not in message
     assert "600/altered-after-signing" in message and "and 25 more" in message
 
 
 def test_an_older_baseline_without_digests_is_checked_against_its_count(copy: Path) -> None:
     _edit(copy, "meta.json", lambda m: {k: v for k, v in m.items() if k != "content_sha256"})
     _edit(copy, "outcomes.json", lambda o: dict(list(o.items())[:-1]))
-    assert "holds 197 outcome(s), meta.json says 198" in _refusal(copy)
+    assert "holds 198 outcome(s), meta.json says 199" in _refusal(copy)
 
 
 def test_an_outcome_meta_json_does_not_list_is_refused(copy: Path) -> None:
