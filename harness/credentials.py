@@ -82,7 +82,9 @@ def _code_schema(xsd: Path) -> etree.XMLSchema | None:
     """The envelope schema ``xsd`` with MaIVAN's declaration as its only top-level element:
     includes and named types resolve as in the whole schema, and a code is judged alone."""
     try:
-        doc = etree.parse(str(xsd))  # parsed here, not copied: includes resolve against its URL
+        from harness.catalog.xsd_source import parse_xsd  # at need: --help stays light
+
+        doc = parse_xsd(xsd)  # composed, as the catalog reads it; includes resolve by its URL
         root = doc.getroot()
         declared = root.find(f".//{_XS}element[@name='{IVAN_FIELD}']")
         if declared is None:
