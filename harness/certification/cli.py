@@ -58,10 +58,16 @@ def _procedures(value: str | None) -> list[str] | None:
     """``--procedures 600,604`` as codes; given but naming none is a mistake, not "all"."""
     if value is None:
         return None
-    codes = [p.strip() for p in value.split(",") if p.strip()]
-    if not codes:
+    codes = [p.strip() for p in value.split(",")]
+    if not any(codes):
         raise click.BadParameter(
             f"{value!r} names no procedure (leave the option out to run every procedure)",
+            param_hint="--procedures",
+        )
+    if not all(codes):  # "600,,601": a code left out by mistake, not nothing
+        raise click.BadParameter(
+            f"{value!r} has an empty procedure code (two commas in a row, or one at an end): "
+            f"separate the codes by single commas, e.g. {','.join(c for c in codes if c)}",
             param_hint="--procedures",
         )
     return codes
@@ -90,7 +96,15 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
     ids: list[str] = []
     procedures: list[str] = []
     for value in values:
-        case, _, procedure = value.strip().partition("@")
+        case, at, procedure = (part.strip() for part in value.strip().partition("@"))
+        if not case:  # "@600" or "": half an id is a typo, not every case
+            raise click.BadParameter(f"{value!r} names no case", param_hint="--case")
+        if at and not procedure:  # "CERT-SCH-01@": not "every procedure"
+            raise click.BadParameter(
+                f"{value!r} names no procedure after '@': give one (e.g. {case}@600) "
+                "or leave '@' out",
+                param_hint="--case",
+            )
         ids += [case] if case not in ids else []
         procedures += [procedure] if procedure and procedure not in procedures else []
     return ids, procedures
@@ -153,7 +167,11 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
     "I-VAN and command adapters get it too (BHXH_CA_BUNDLE).",
 )
 @click.option("--out", type=NAME, metavar="FOLDER", help="Report parent (default: reports/).")
-@click.option("--progress/--no-progress", default=True, help="Progress bar (off for manual).")
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    help="Progress bar on stderr, when it is a terminal (off for manual).",
+)
 @click.pass_context
 def certify(
     ctx: click.Context,
@@ -212,10 +230,10 @@ def certify(
         verify_tls = verify_option(insecure, str(Path(ca_bundle).resolve()) if ca_bundle else None)
         chosen = resolve_adapter(adapter, _options(adapter_options))
         show = progress and chosen.name != "manual"
-        bar = _Bar(console) if show else None
+        bar = _Bar() if show else None
         folder = _Folder(bar)
-        with bar if bar is not None else contextlib.nullcontext():
-            try:
+        try:  # the bar is gone before the error (or the verdict) is printed
+            with bar if bar is not None else contextlib.nullcontext():
                 bundle = run_certification(
                     chosen,
                     procedures=wanted,
@@ -231,9 +249,9 @@ def certify(
                     tokens=tokens,
                     verify_tls=verify_tls,
                 )
-            except HarnessError:  # the error itself is printed next
-                folder.say_partial(console)
-                raise
+        except HarnessError:  # the error itself is printed next
+            folder.say_partial(console)
+            raise
     _say_cases(console, bundle)
     if "catalog check" in bundle.info.meta:  # a gateway that does not list its catalogs
         console.print(f"note: {bundle.info.meta['catalog check']}")
@@ -301,20 +319,24 @@ class _Folder:
 
 
 class _Bar:
-    """A rich progress bar fed by the runner's events."""
+    """A rich progress bar fed by the runner's events, on stderr so stdout holds only the
+    verdict, and only on a terminal (as fuzz's): a log would keep its last frame. It shows
+    from the first scenario on, so no usage error is printed under a bar at 0."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self) -> None:
+        console = Console(stderr=True, highlight=False)
         self.progress = Progress(
             TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console,
+            transient=True,
+            disable=not console.is_terminal,
         )
         self.task: TaskID | None = None
 
     def __enter__(self) -> _Bar:
-        self.progress.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -327,9 +349,10 @@ class _Bar:
             self.task = self.progress.add_task("starting", total=event.total)
         elif self.task is None:
             return
-        elif isinstance(event, ScenarioStarted):
+        elif isinstance(event, ScenarioStarted):  # the adapter and gateway passed every check
             what = f"{event.scenario} · {event.procedure}"
             self.progress.update(self.task, description=what)
+            self.progress.start()  # shown from now on (again: a no-op)
         elif isinstance(event, CaseFinished):
             self.progress.advance(self.task)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from harness.errors import ConfigError
-from harness.gateway_url import dossier_probe
+from harness.gateway_url import dossier_probe, gateway_base_url
 from harness.tls import UNTRUSTED_HINT, failure, reach
 
 if TYPE_CHECKING:
@@ -27,6 +27,35 @@ REACH_HINT = (
     "check --gateway: the base URL of a running mock gateway (bhxh-harness serve prints it), "
     "or leave it out to start one"
 )
+
+
+LOCAL = "leave --gateway out for the local gateway"
+"""How certify gets its own gateway: it takes no 'local' value, unlike load and fuzz."""
+
+
+def gateway_base(url: str) -> str:
+    """``--gateway`` as a base URL, or why not in certify's words: the shared wording
+    offers a 'local' value certify does not take (its own gateway is the option left out)."""
+    text = url.strip()
+    if not text:
+        raise ConfigError("--gateway is empty", hint=f"give the gateway's base URL ({LOCAL})")
+    scheme, sep, _ = text.partition("://")
+    if not sep:
+        local = text.lower() in ("local", "inproc")  # another command's word for its own
+        hint = f"{LOCAL}: certify starts one" if local else f"did you mean http://{text}? ({LOCAL})"
+        raise ConfigError(f"--gateway {url!r} is not a URL", hint=hint)
+    if scheme.lower() not in ("http", "https"):
+        raise ConfigError(
+            f"--gateway {url!r} is not an http:// or https:// URL",
+            hint=f"give the gateway's base URL, e.g. http://{text.partition('://')[2]} ({LOCAL})",
+        )
+    try:
+        base, problem = gateway_base_url(url)
+    except ValueError as exc:  # urlsplit's own refusal, e.g. an unclosed [ of an IPv6 host
+        raise ConfigError(f"--gateway {url!r} is not a URL: {exc}") from None
+    if problem:
+        raise ConfigError(problem)
+    return base
 
 
 def answer_kind(response: requests.Response) -> str:
@@ -75,6 +104,7 @@ __all__ = [
     "TIMEOUT",
     "GatewayNotAnswering",
     "answer_kind",
+    "gateway_base",
     "ivan_probe_for",
     "send",
 ]

@@ -69,6 +69,9 @@ class Watermarks:
     acked: set[str] = field(default_factory=set)
     relayed: set[str] = field(default_factory=set)
     """Ids of the BHXH messages the I-VAN acknowledged (200), and relayed, in this run."""
+    withdrawn: dict[str, str] = field(default_factory=dict)
+    """Operations tried only because the adapter named none (a hook's bare /start) that
+    answered "not supported", and what it said: it lacks them for the rest of the run."""
 
 
 def _how_to_add(adapter: IvanAdapter) -> dict[str, str]:
@@ -111,8 +114,8 @@ class ScenarioRun:
             catalog,
             trust,
             context,
-            frozenset(adapter.capabilities),
-            how_to_add=_how_to_add(adapter),
+            frozenset(adapter.capabilities) - set(marks.withdrawn),
+            how_to_add=_how_to_add(adapter) | marks.withdrawn,
         )
 
     def execute(self) -> Observation:
@@ -181,9 +184,25 @@ class ScenarioRun:
     def _step_clear_faults(self, _args: Any) -> None:
         self.gateway.clear_faults()
 
+    def _unannounced(self, operation: str, exc: NotSupported) -> bool:
+        """Whether ``operation`` was only assumed (never named by the vendor): its "not
+        supported" then means the adapter lacks it (its cases are skipped, as for recover),
+        not a broken claim; it is not asked again in this run."""
+        if operation not in getattr(self.adapter, "assumed", ()):
+            return False
+        why = str(exc).replace("\nHint: ", "; ")
+        self.marks.withdrawn[operation] = self.obs.how_to_add[operation] = why
+        self.obs.capabilities = self.obs.capabilities - {operation}
+        return True
+
     def _tick(self, now: datetime) -> None:
-        if "tick" in self.adapter.capabilities:
-            relays = self._adapter(self.adapter.tick, now)
+        if "tick" in self.obs.capabilities:
+            try:
+                relays = self._adapter(self.adapter.tick, now)
+            except NotSupported as exc:
+                if self._unannounced("tick", exc):
+                    return
+                raise
             self._route(self._checked("tick", relays), now)
 
     def _route(self, relays: list[Relay], now: datetime) -> None:
@@ -225,13 +244,18 @@ class ScenarioRun:
         time.sleep(float(args.get("seconds", 0)))
 
     def _step_restart(self, _args: Any) -> None:
-        if "restart" in self.adapter.capabilities:
+        if "restart" in self.obs.capabilities:
             self._collect_traffic()
             marks = self.marks
             mark = RestartMark(
                 self.gateway.now(), marks.traffic, frozenset(marks.acked), frozenset(marks.relayed)
             )
-            self._adapter(self.adapter.restart)
+            try:
+                self._adapter(self.adapter.restart)
+            except NotSupported as exc:
+                if self._unannounced("restart", exc):
+                    return
+                raise
             self.obs.restarts.append(mark)
 
     def _step_recover(self, _args: Any) -> None:

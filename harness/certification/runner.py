@@ -23,7 +23,7 @@ from typing import Any
 
 from harness import __version__
 from harness.catalog import Catalog, latest_version, load_catalog
-from harness.certification.connection import GatewayNotAnswering, ivan_probe_for
+from harness.certification.connection import GatewayNotAnswering, gateway_base, ivan_probe_for
 from harness.certification.engine import ScenarioRun, Watermarks
 from harness.certification.evidence import reproduce
 from harness.certification.gateway import CertGateway, local_gateway
@@ -48,7 +48,6 @@ from harness.certification.verdict import (
 )
 from harness.certification.window import RunStart, refuse_clock_outside, run_start
 from harness.errors import ConfigError, GatewayUnavailable
-from harness.gateway_url import gateway_base_url
 from harness.identities import ADMIN_TOKEN, DEFAULT_IVAN_CODE, token_of
 from harness.json_lines import json_line
 from harness.paths import report_parent
@@ -102,9 +101,7 @@ def _gateway(
         with local_gateway(catalog.version, pki, folder, tag) as gateway:
             yield gateway
         return
-    base, problem = gateway_base_url(url, local="the local gateway (leave --gateway out)")
-    if problem:
-        raise ConfigError(problem)
+    base = gateway_base(url)
     ivan = tokens.get("ivan", DEFAULT_IVAN_CODE)
     gateway = CertGateway(
         base,
@@ -222,6 +219,8 @@ def run_certification(
     from harness.certification.adapters import resolve_adapter
 
     emit = listener or (lambda _event: None)
+    if gateway_url is not None:  # a mistyped URL is told before anything loads or starts
+        gateway_base(gateway_url)
     suite = (suite or load_suite()).with_settings(**(settings or {}))
     _check_settings(suite.settings)
     cat = _catalog(catalog)
@@ -310,6 +309,13 @@ def run_certification(
                             emit(CaseFinished(result))
             finally:
                 ivan.stop()
+                if session.marks.withdrawn:  # tried, never named, "not supported": lacked
+                    tried = sorted(session.marks.withdrawn)
+                    kept = ["submit", *sorted(ivan.capabilities - set(tried))]
+                    said = f"{', '.join(kept)} ({', '.join(tried)} tried: not supported)"
+                    bundle.info = replace(
+                        bundle.info, meta={**bundle.info.meta, "adapter operations": said}
+                    )
                 with contextlib.suppress(ConfigError):  # a gateway without fault injection
                     gateway.clear_faults(last=True)  # tells later runs this one ended
                 _export(gateway, session.marks, directory, start)

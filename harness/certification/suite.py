@@ -22,6 +22,7 @@ import yaml
 
 from harness.errors import ConfigError
 from harness.paths import scenarios_dir
+from harness.suggestions import did_you_mean
 
 CASE_ID = re.compile(r"^CERT-[A-Z]{2,4}-\d{2}$")
 STEP_KINDS = frozenset(
@@ -122,9 +123,10 @@ class Suite:
         if not case_ids:
             return list(self.cases.values())
         unknown = [c for c in case_ids if c not in self.cases]
-        if unknown:
+        if unknown:  # ids are upper case (CASE_ID): 'cert-sch-01' is told the one it means
+            guess = did_you_mean(unknown[0].upper(), self.cases)
             raise ConfigError(
-                f"unknown case {', '.join(unknown)}", hint=f"cases: {', '.join(self.cases)}"
+                f"unknown case {', '.join(unknown)}", hint=f"{guess}cases: {', '.join(self.cases)}"
             )
         return [c for c in self.cases.values() if c.id in case_ids]
 
