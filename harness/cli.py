@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from harness import __version__
-from harness.cli_exits import exits_on_errors
-from harness.cli_types import NAME
+from harness.cli_exits import delivered, exits_on_errors, stdout_reader_may_leave
+from harness.cli_types import CODE, FOLDER, NAME, OUTPUT_FILE
 from harness.errors import CatalogError, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import working_folder
@@ -73,7 +73,12 @@ class _Main(click.Group):
         needs it."""
         with exits_on_errors():
             working_folder()
-        return super().make_context(info_name, args, parent, **extra)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `bhxh-harness` alone: its help
+            _show_help(exc)
+        except click.UsageError as exc:  # `bhxh-harness -V`: the shape of every other refusal
+            _refuse(*_click_refusal(exc))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *_ELSEWHERE})
@@ -104,7 +109,8 @@ class _Main(click.Group):
         _tolerate_narrow_terminals()
         signal.signal(signal.SIGTERM, _terminated)  # load and serve install their own
         try:
-            return super().invoke(ctx)
+            with stdout_reader_may_leave():
+                return super().invoke(ctx)
         except KeyboardInterrupt:  # click would say "Aborted!" and exit 1, like a FAILED run
             click.echo("\ninterrupted: stopped before it finished", err=True)
             _write_interrupted(signal.SIGINT)
@@ -113,9 +119,11 @@ class _Main(click.Group):
             click.echo("terminated: stopped before it finished", err=True)
             _write_interrupted(signal.SIGTERM)
             sys.exit(143)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `bhxh-harness catalog`: its help
+            _show_help(exc)
         except click.UsageError as exc:  # an option's value click refused: the same shape
             _refuse(*_click_refusal(exc))
-        except BrokenPipeError:  # `bhxh-harness ... | head`: the reader left, say nothing
+        except BrokenPipeError:  # stderr's reader left (stdout's is handled above): stop
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
         except OSError as exc:  # requests' errors too (imported there, not at start-up)
@@ -126,7 +134,8 @@ class _Main(click.Group):
             _refuse(
                 f"cannot write {_unwritable_line(exc)!r} under this locale (file names in "
                 f"{sys.getfilesystemencoding()})",
-                "run under a UTF-8 locale (LC_ALL=C.UTF-8 or PYTHONUTF8=1), or use ASCII paths",
+                "run under a UTF-8 locale (LC_ALL=C.UTF-8 or PYTHONUTF8=1), or use ASCII file "
+                "and folder names",
             )
 
 
@@ -208,6 +217,13 @@ def _click_refusal(exc: click.UsageError) -> tuple[str, str]:
     first, *more = exc.format_message().splitlines()
     command = exc.ctx.command_path if exc.ctx is not None else "bhxh-harness"
     return first, " ".join([*(m.strip() for m in more if m.strip()), f"see `{command} --help`"])
+
+
+def _show_help(exc: click.exceptions.NoArgsIsHelpError) -> NoReturn:
+    """A group named without a subcommand: its help, as click prints it (on stderr, exit 2:
+    nothing was done), not flattened into an error line."""
+    exc.show()
+    sys.exit(exc.exit_code)
 
 
 def _refuse(message: str, hint: str) -> NoReturn:
@@ -412,15 +428,18 @@ PKI_INIT_EXIT_CODES = (
 @click.option(
     "--dir",
     "directory",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=FOLDER,
     help="Where to keep it (default: $BHXH_HARNESS_PKI, else .cache/pki).",
 )
 @friendly
 def pki_init(directory: Path | None) -> None:
-    """Create the test PKI (or load the cached one): its folder, then its credentials."""
+    """Create the test PKI (or load the cached one, checking that its files fit together):
+    its folder, then its credentials."""
     from harness.signing import ensure_pki
+    from harness.signing.integrity import check_pki
 
     made = ensure_pki(directory)
+    check_pki(made)  # ensure_pki checks once a process; this command answers for it now
     click.echo(f"test PKI: {made.directory}")  # the {pki} of the adapter guide
     for name in made.names():
         cert = made.credential(name).certificate
@@ -435,9 +454,10 @@ def dossier() -> None:
 
 
 BUILD_EXIT_CODES = (
-    "Exit codes: 0 the dossier was written, 2 usage error (e.g. an unknown procedure, "
-    "defect or catalog version, an --ivan the envelope schema does not allow, an "
-    "--output that cannot be written)."
+    "Exit codes: 0 the dossier was written, 1 it went to stdout and the reader left before "
+    "reading all of it, 2 usage error (e.g. an unknown procedure, defect or catalog "
+    "version, an --ivan or --period the envelope schema does not allow, an --output that "
+    "cannot be written, a damaged test PKI)."
 )
 
 
@@ -457,15 +477,13 @@ BUILD_EXIT_CODES = (
     help="Seed of the generated people, places and figures (same seed, same content; the "
     "signatures carry the time of signing, so the bytes differ).",
 )
-@click.option("--defect", type=NAME, help="A named defect from fixtures/dossiers/defects.yaml.")
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
-)
+@click.option("--defect", type=CODE, help="A named defect from fixtures/dossiers/defects.yaml.")
+@click.option("-o", "--output", type=OUTPUT_FILE, help="File to write (default, or -: stdout).")
 @click.option(
     "--ivan",
     default=DEFAULT_IVAN_CODE,
     show_default=True,
-    type=NAME,
+    type=CODE,
     help="I-VAN code the envelope names (MaIVAN): the gateway refuses a dossier submitted "
     "with another I-VAN's token (ENV-010).",
 )
@@ -473,8 +491,9 @@ BUILD_EXIT_CODES = (
     "--period",
     type=NAME,
     help="Declared period, MM/yyyy or yyyy-MM (default: the first the catalog version and "
-    "the procedure are both in effect); refused when another catalog version governs it or "
-    "the procedure is not in force then.",
+    "the procedure are both in effect); refused when another catalog version governs it, "
+    "the procedure is not in force then, the envelope schema cannot carry it, or --defect "
+    "declares a period of its own.",
 )
 @click.option(
     "--form-version",
@@ -497,28 +516,37 @@ def dossier_build(
 ) -> None:
     """Build one signed dossier envelope for PROCEDURE."""
     from harness.conformance import factory_for_ivan
-    from harness.dossiers.choices import chosen_form_versions, chosen_period, loadable_versions
+    from harness.dossiers import choices
     from harness.dossiers.defects import build_defective
     from harness.dossiers.factory import DossierFactory
 
     factory = DossierFactory.for_version(version)
     factory = factory_for_ivan(factory, ivan, factory.pki.trust_store())
-    proc = factory.procedure(procedure)
-    forms = chosen_form_versions(form_versions, factory.catalog, proc)
+    proc = choices.chosen_procedure(procedure, factory.catalog)
+    forms = choices.chosen_form_versions(form_versions, factory.catalog, proc)
     when = (
         None
         if period is None
-        else chosen_period(period, factory.catalog, proc, loadable_versions())
+        else choices.chosen_period(period, factory.catalog, proc, choices.loadable_versions())
     )
     built = (
-        build_defective(factory, procedure, defect, seed, period=when, form_versions=forms)
+        build_defective(factory, proc.code, defect, seed, period=when, form_versions=forms)
         if defect
-        else factory.build(procedure, seed, period=when, form_versions=forms)
+        else factory.build(proc.code, seed, period=when, form_versions=forms)
     )
-    if output is None:
+    if when is not None:  # what "gateway must answer" promises must hold for this period
+        choices.check_period_kept(built, when)
+        choices.check_period_carried(factory, proc.code, when, forms)
+    if output is None or str(output) == "-":
         sys.stdout.buffer.write(built.envelope)
+        delivered("the dossier")
     else:
-        output.write_bytes(built.envelope)
+        try:
+            output.write_bytes(built.envelope)
+        except OSError as exc:  # failed once open (/proc/version): the message names no file
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(output)) from None
         expect = ", ".join(built.expected_codes) or "accepted"
         click.echo(f"wrote {output} ({len(built.envelope)} bytes; gateway must answer: {expect})")
 
@@ -576,8 +604,12 @@ def dossier_check(files: tuple[str, ...], versions: tuple[str, ...], lang: str) 
     rejected = 0
     paths = _dossier_files(tuple(Path(f) for f in files))
     for path in paths:
+        if path.exists() and not path.is_file():  # opening a named pipe waits for a writer
+            click.echo(f"{path}: unreadable: not a regular file (a pipe, device or socket)")
+            rejected += 1
+            continue
         try:
-            with path.open("rb") as handle:  # /dev/zero or a 5 GB file: read past the cap only
+            with path.open("rb") as handle:  # a 5 GB file: read past the cap only
                 body = handle.read(cap + 1)
         except OSError as exc:
             click.echo(f"{path}: unreadable: {exc.strerror or exc}")
@@ -668,7 +700,8 @@ DEFECTS_EXIT_CODES = (
     "--json",
     "as_json",
     is_flag=True,
-    help="Print {name: {op, expect}} as JSON instead (no catalog is read).",
+    help="Print {name: {op, expect}} as JSON instead: every defect, whatever the catalog "
+    "(a --catalog given must still be a known version).",
 )
 @friendly
 def dossier_defects(version: str | None, as_json: bool) -> None:
@@ -681,6 +714,8 @@ def dossier_defects(version: str | None, as_json: bool) -> None:
     from harness.dossiers.defects import applies_in, load_defects
 
     defects = load_defects()
+    if as_json and version is not None:  # a mistyped version must not pass unnoticed
+        load_catalog(version)
     if as_json:  # the shape scripts read: keep it
         rows = {name: {"op": d.op, "expect": list(d.expect)} for name, d in defects.items()}
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))

@@ -7,6 +7,7 @@ timeout or clock speed ends deep in a run, or in the database, as a traceback.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,16 @@ class FiniteFloat(click.FloatRange):
 
     name = "float"
 
+    def __init__(self, *args: Any, must: str = "", **kwargs: Any) -> None:
+        """``must``: what a usable value is, said when one is not finite ("above 0")."""
+        super().__init__(*args, **kwargs)
+        self.must = must
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
+            must = f" (give one {self.must})" if self.must else ""
+            self.fail(f"{value!r} is not a finite number{must}", param, ctx)
         return number
 
 
@@ -55,7 +62,24 @@ class NonEmpty(click.types.StringParamType):
         return text
 
 
+class Code(NonEmpty):
+    """A name that is text, never part of a path (an I-VAN code, a defect): under an ASCII
+    locale (``LC_ALL=C PYTHONUTF8=0``) Python keeps an argument's UTF-8 bytes as surrogate
+    escapes, and ``--ivan ĐẶNG`` then failed as text that "cannot be written" instead of
+    as the I-VAN code it is. Paths keep the escapes: they are the file's bytes."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = super().convert(value, param, ctx)
+        try:
+            return os.fsencode(text).decode("utf-8")
+        except UnicodeError:  # text the locale cannot carry, or bytes that are not UTF-8
+            return text
+
+
 NAME = NonEmpty()
+"""A non-empty name (a catalog version, a path)."""
+CODE = Code()
+"""A non-empty name that is never a path, as typed whatever the locale."""
 
 
 class Folder(click.Path):
@@ -69,7 +93,17 @@ class Folder(click.Path):
 
 FOLDER = Folder(file_okay=False, path_type=Path)
 """An output folder (``--out``, ``--found``)."""
-"""A non-empty name."""
+
+
+class OutputFile(Folder):
+    """A file to write, ``-`` meaning stdout; an empty value is refused, as for a folder."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, allow_dash=True, path_type=Path)
+
+
+OUTPUT_FILE = OutputFile()
+"""An output file (``-o``), or ``-`` for stdout."""
 TOKEN = BearerToken()
 """A bearer token: visible ASCII."""
 SECONDS = FiniteFloat(min=0, min_open=True)
@@ -77,4 +111,17 @@ SECONDS = FiniteFloat(min=0, min_open=True)
 NOT_NEGATIVE = FiniteFloat(min=0)
 """Zero or more, finite (a clock speed, where 0 freezes the clock)."""
 
-__all__ = ["NAME", "NOT_NEGATIVE", "SECONDS", "TOKEN", "BearerToken", "FiniteFloat", "NonEmpty"]
+__all__ = [
+    "CODE",
+    "FOLDER",
+    "NAME",
+    "NOT_NEGATIVE",
+    "OUTPUT_FILE",
+    "SECONDS",
+    "TOKEN",
+    "BearerToken",
+    "Code",
+    "FiniteFloat",
+    "NonEmpty",
+    "OutputFile",
+]

@@ -195,12 +195,13 @@ def run_demo(
 
 
 def _print(outcome: DemoOutcome, console: Console) -> None:
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=outcome.bundle.info.title)
-    for column in ("case", "procedure", "outcome", "detail"):
-        table.add_column(column)
+    for column in ("case", "procedure", "outcome", "detail"):  # a cut "SIG-0…" says nothing:
+        table.add_column(column, overflow="fold")  # narrow, a cell folds, never loses text
     for case in outcome.bundle.cases:
         table.add_row(
             case.case_id.split("@")[0],
@@ -208,6 +209,9 @@ def _print(outcome: DemoOutcome, console: Console) -> None:
             case.outcome.value,
             case.message or case.title,
         )
+    if not console.is_terminal:  # piped or redirected: one line a case whatever $COLUMNS says
+        wide = console.options.update_width(10_000)
+        console.width = max(console.width, Measurement.get(console, wide, table).maximum)
     console.print(table)
     summary = outcome.bundle.summary()
     console.print(

@@ -7,6 +7,7 @@ this file; ``BHXH_HARNESS_HOME`` overrides it for installs elsewhere.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -123,6 +124,10 @@ def _folder_problem(folder: Path) -> str:
         return f"{_which(existing, folder)} is a file, not a folder"
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{_which(existing, folder)} is not writable"
+    try:  # root passes os.access everywhere, /proc and read-only mounts included
+        os.rmdir(tempfile.mkdtemp(prefix=".bhxh-probe-", dir=existing))
+    except OSError as exc:
+        return f"nothing can be made in {_which(existing, folder)} ({exc.strerror or exc})"
     return ""
 
 

@@ -389,10 +389,18 @@ def test_record_refuses_a_root_it_cannot_write_before_replaying(tmp_path: Path, 
     assert code == 2 and "cannot keep baselines in" in err and "replayed" not in out + err
 
 
-def test_check_stops_reading_past_the_gateways_size_limit(pki_dir: Path) -> None:
-    """`dossier check /dev/zero` grew to 23 GB before the kernel killed it."""
-    code, out, _ = run("dossier", "check", "/dev/zero")
+def test_check_stops_reading_past_the_gateways_size_limit(pki_dir: Path, tmp_path: Path) -> None:
+    """`dossier check /dev/zero` grew to 23 GB before the kernel killed it (a device is now
+    refused as not a regular file; a huge file is still read only to the cap)."""
+    from harness.xmlsafe import XMLLimits
+
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as handle:
+        handle.truncate(XMLLimits().max_bytes * 4)  # sparse: nothing written
+    code, out, _ = run("dossier", "check", str(huge))
     assert code == 1 and "LIM-001" in out and "the gateway's limit" in out
+    code, out, _ = run("dossier", "check", "/dev/zero")
+    assert code == 1 and "/dev/zero: unreadable: not a regular file" in out
 
 
 @pytest.mark.parametrize(

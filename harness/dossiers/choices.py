@@ -9,13 +9,30 @@ refused here with the option that builds what was meant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from harness.catalog import Catalog, Procedure, list_versions, load_catalog, period_key
 from harness.dossiers.text import parse_period
-from harness.errors import CatalogError, UsageError
+from harness.errors import CatalogError, FactoryError, UsageError
 from harness.served_catalogs import governing
 from harness.suggestions import did_you_mean
+
+if TYPE_CHECKING:
+    from harness.dossiers.factory import Dossier, DossierFactory
+
+
+def chosen_procedure(code: str, catalog: Catalog) -> Procedure:
+    """Procedure ``code`` of ``catalog``, or a :class:`FactoryError` suggesting the closest
+    code (``630A`` for ``630a``: codes are catalog data, their case too)."""
+    procedure = catalog.procedure(code)
+    if procedure is None:
+        raise FactoryError(
+            f"procedure {code!r} is not in catalog {catalog.version}",
+            hint=f"{did_you_mean(code, catalog.procedures)}known procedures: "
+            + ", ".join(catalog.procedures),
+        )
+    return procedure
 
 
 def chosen_period(
@@ -30,6 +47,15 @@ def chosen_period(
         raise UsageError(f"--period: {exc}", hint="e.g. --period 01/2026") from None
     in_order = sorted(versions, key=lambda c: period_key(c.effective_from))
     judge = governing(in_order, period) if in_order else catalog
+    judged = judge.procedure(procedure.code)
+    if judge.version != catalog.version and (judged is None or not judged.in_force(period)):
+        raise UsageError(  # "pass --catalog <judge>" would only lead to this refusal
+            f"procedure {procedure.code} is not in force in {period} under catalog "
+            f"{judge.version}, the version a gateway judges that period by"
+            + (f" (in force from {judged.in_force_from})" if judged else ""),
+            hint=f"leave out --period for the first period catalog {catalog.version} and "
+            f"procedure {procedure.code} are both in effect, or choose a later one",
+        )
     if judge.version != catalog.version:
         raise UsageError(
             f"--period {period} is governed by catalog {judge.version}, not "
@@ -46,6 +72,43 @@ def chosen_period(
             "this, use --defect procedure-not-in-force",
         )
     return period
+
+
+def check_period_carried(
+    factory: DossierFactory, procedure: str, period: str, form_versions: Mapping[str, str]
+) -> None:
+    """Build a valid dossier of ``period`` and check it as the gateway would: a period the
+    catalog's envelope schema cannot carry (``01/2100`` where KyKeKhai's pattern stops at
+    2099) would make every dossier of it refused, and "accepted" a false promise."""
+    from harness.conformance import DossierChecker
+
+    built = factory.build(procedure, 0, period=period, form_versions=form_versions)
+    checked = DossierChecker(factory.catalog, factory.pki.trust_store()).check(built.envelope)
+    if checked.accepted:
+        return
+    said = "; ".join(f"{f}" + (f" [{f.detail}]" if f.detail else "") for f in checked.errors[:2])
+    raise UsageError(
+        f"--period {period}: catalog {factory.catalog.version} cannot carry it, the gateway "
+        f"refuses a valid dossier declaring it: {said}",
+        hint="choose a period the catalog's envelope schema allows (see the findings), or "
+        "leave out --period",
+    )
+
+
+def check_period_kept(built: Dossier, period: str | None) -> None:
+    """Refuse a ``--period`` the chosen defect replaces (``procedure-not-in-force`` declares
+    a period before the procedure's): the file would not say what was asked for."""
+    from harness.envelope import read_envelope
+    from harness.xmlsafe import parse_xml
+
+    if period is None:
+        return
+    declared = read_envelope(parse_xml(built.envelope)).ky_ke_khai
+    if declared != period:
+        raise UsageError(
+            f"--defect {built.defect} declares its own period ({declared}), not --period {period}",
+            hint=f"leave out --period with --defect {built.defect}",
+        )
 
 
 def loadable_versions() -> list[Catalog]:
@@ -105,4 +168,11 @@ def chosen_form_versions(
     return chosen
 
 
-__all__ = ["chosen_form_versions", "chosen_period", "loadable_versions"]
+__all__ = [
+    "check_period_carried",
+    "check_period_kept",
+    "chosen_form_versions",
+    "chosen_period",
+    "chosen_procedure",
+    "loadable_versions",
+]

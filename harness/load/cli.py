@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 
 import click
 
-from harness.cli_types import NAME
-from harness.errors import UsageError
+from harness.cli_types import NAME, FiniteFloat
+from harness.errors import ConfigError, UsageError
 
 EXIT_PASSED, EXIT_MISSED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 
@@ -67,7 +67,12 @@ def _scale_help() -> str:
     "--shape", cls=_DataHelp, help_from=_shape_help, default="month-end", show_default=True
 )
 @click.option(
-    "--scale", cls=_DataHelp, help_from=_scale_help, default=1.0, show_default=True, type=float
+    "--scale",
+    cls=_DataHelp,
+    help_from=_scale_help,
+    default=1.0,
+    show_default=True,
+    type=FiniteFloat(must="above 0; 1 = the national load"),
 )
 @click.option("--duration", default=60.0, show_default=True, type=float, help="Seconds.")
 @click.option(
@@ -180,6 +185,7 @@ def load(ivan_tokens: tuple[str, ...], **options: Any) -> None:
 
     try:
         with sigterm_interrupts():
+            _known_names(options["shape"], options["mix"])
             tokens = token_options(ivan_tokens) or None
             options["out"] = Path(options["out"]) if options["out"] is not None else None
             result = run_load(ivan_tokens=tokens, notify=say, **options)
@@ -202,6 +208,21 @@ def load(ivan_tokens: tuple[str, ...], **options: Any) -> None:
     click.echo(result.summary())
     verdict = result.verdict
     sys.exit({"PASSED": EXIT_PASSED, "FAILED": EXIT_MISSED}.get(verdict, EXIT_ERROR))
+
+
+def _known_names(shape: str, mix: str | None) -> None:
+    """A shape or mix fixtures/load/ does not name, refused with the closest one."""
+    from harness.load.profile import load_profile
+    from harness.suggestions import did_you_mean
+
+    profile = load_profile()
+    named = (("shape", "shapes", shape, profile.shapes), ("mix", "mixes", mix, profile.mixes))
+    for kind, kinds, name, known in named:
+        if name is not None and name not in known:
+            raise ConfigError(
+                f"unknown {kind} {name!r}",
+                hint=f"{did_you_mean(name, known)}known {kinds}: {', '.join(known)}",
+            )
 
 
 _HINT = "bhxh-harness load --help lists every option with its default"

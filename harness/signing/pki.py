@@ -174,10 +174,17 @@ class TestPKI:
                 )
                 if not isinstance(key, rsa.RSAPrivateKey):
                     raise PKIError(f"{name}: expected an RSA key")
+                certificate = self._read_cert(name)
+                if certificate.public_key() != key.public_key():  # another PKI's file copied in
+                    raise PKIError(
+                        f"{self.directory / f'{name}.crt.pem'} does not match "
+                        f"{name}.key.pem: the test PKI is damaged",
+                        hint=f"delete {self.directory} to regenerate it (bhxh-harness pki init)",
+                    )
                 self._credentials[name] = Credential(
                     name=name,
                     private_key=key,
-                    certificate=self._read_cert(name),
+                    certificate=certificate,
                     chain_pem=self.file(f"{name}.chain.pem").read_bytes(),
                 )
             return self._credentials[name]
@@ -198,7 +205,8 @@ _LOADED_LOCK = threading.Lock()
 
 
 def ensure_pki(directory: Path | None = None, *, recipe: Path | None = None) -> TestPKI:
-    """Load the test PKI from ``directory``, generating it first if missing or stale.
+    """Load the test PKI from ``directory``, generating it first if missing or stale, and
+    check that its files fit together (:func:`~harness.signing.integrity.check_pki`).
 
     ``directory`` defaults to :func:`default_directory`; ``recipe`` to the project's
     ``fixtures/pki/recipe.yaml``. Safe to call concurrently from several processes.
@@ -218,8 +226,12 @@ def ensure_pki(directory: Path | None = None, *, recipe: Path | None = None) -> 
                     hint="choose a writable folder (--dir, or $BHXH_HARNESS_PKI)",
                 ) from None
             _LOADED.pop(key, None)
-        if key not in _LOADED:
-            _LOADED[key] = TestPKI(target, parsed)
+        if key not in _LOADED:  # checked once a process: a damaged file is named here
+            from harness.signing.integrity import check_pki
+
+            loaded = TestPKI(target, parsed)
+            check_pki(loaded)  # before it is kept: a damaged folder is refused every time
+            _LOADED[key] = loaded
         return _LOADED[key]
 
 
