@@ -33,7 +33,10 @@ def gateway_base_url(text: str, local: str = "local") -> tuple[str, str]:
     if "://" not in text:
         guess = f"'{local}'" if text.strip().lower() == local else f"http://{text}"
         return text, f"--gateway {text!r} is neither '{local}' nor a URL (did you mean {guess}?)"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # an unclosed IPv6 '[', say
+        return text, f"--gateway {text}: not a valid URL ({exc})"
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         return text, f"--gateway {text}: use an http:// or https:// URL, or '{local}'"

@@ -199,3 +199,8 @@ def test_a_process_count_this_machine_cannot_hold_is_refused(option: str) -> Non
 
     with pytest.raises(ConfigError, match=f"at most {MAX_LOCAL_PROCESSES}"):
         LoadRequest(**{option: 100_000}).validate()  # type: ignore[arg-type]
+
+
+def test_a_gateway_url_python_cannot_split_is_a_problem_not_a_traceback() -> None:
+    _, problem = gateway_base_url("http://[::1")
+    assert problem == "--gateway http://[::1: not a valid URL (Invalid IPv6 URL)"
