@@ -15,7 +15,9 @@ that nothing else needs.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -36,6 +38,7 @@ from mock_gateway.records import (
 )
 
 if TYPE_CHECKING:
+    from harness.catalog import Catalog
     from mock_gateway.core import Gateway
 
 HTML = "text/html; charset=utf-8"
@@ -90,6 +93,8 @@ class Row:
 
     dossier: DossierRecord
     messages: list[MessageRecord]
+    procedure_name: str = ""
+    """The name the catalog governing its period gives its procedure ("": none names it)."""
 
     @property
     def status_label(self) -> str:
@@ -114,6 +119,26 @@ class Query:
             page=params.integer(request, "page", 1, 1, MAX_PAGE),
             limit=params.integer(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         )
+
+
+def procedure_names(catalogs: Sequence[Catalog]) -> dict[str, str]:
+    """Each procedure code's name (NFC) in the newest served catalog naming it, so a code
+    only an older version has is still named; a code no catalog names is absent."""
+    names: dict[str, str] = {}
+    for catalog in reversed(catalogs):  # served oldest first
+        for code, procedure in catalog.procedures.items():
+            if procedure.name:
+                names.setdefault(code, unicodedata.normalize("NFC", procedure.name))
+    return names
+
+
+def _named(gw: Gateway, dossier: DossierRecord, names: dict[str, str]) -> str:
+    """The name of ``dossier``'s procedure in the catalog governing its period, else
+    in the newest naming it."""
+    procedure = gw.catalogs.for_period(dossier.period).procedures.get(dossier.procedure)
+    if procedure is not None and procedure.name:
+        return unicodedata.normalize("NFC", procedure.name)
+    return names.get(dossier.procedure, "")
 
 
 def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[str]]:
@@ -148,7 +173,8 @@ def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[st
         procedures = list(
             conn.execute(select(d.c.procedure).distinct().order_by(d.c.procedure)).scalars()
         )
-    rows = [Row(x, by_dossier.get(x.ma_gdich, [])) for x in dossiers]
+    names = procedure_names(gw.catalogs.catalogs)
+    rows = [Row(x, by_dossier.get(x.ma_gdich, []), _named(gw, x, names)) for x in dossiers]
     return rows, total, ivans, procedures
 
 
@@ -197,6 +223,7 @@ def render(gw: Gateway, query: Query) -> str:
         pages=pages,
         ivans=ivans,
         procedures=procedures,
+        procedure_names=procedure_names(gw.catalogs.catalogs),
         previous=link(query.page - 1) if 1 < query.page <= pages else None,
         next=link(query.page + 1) if query.page < pages else None,
         past_end=past_end,
