@@ -27,6 +27,7 @@ from harness.fuzz.summary import stopped as _stopped
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
 from harness.served_versions import check_serves, dossier_periods
+from harness.suggestions import did_you_mean
 from harness.tls import Verify, verify_option
 
 if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it starts, not at --help
@@ -175,11 +176,13 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
     if not names:
         return None
     unknown = [n for n in names if n != VALID and n not in FAMILIES]
-    if unknown:
+    if unknown:  # "did you mean" each mistyped one ("wag": "wage"), named if several are
+        guesses = [(n, did_you_mean(n, [*FAMILIES, VALID])) for n in unknown]
+        guess = "".join(g if len(unknown) == 1 else f"{n}: {g}" for n, g in guesses if g)
         raise UsageError(
             f"--family {', '.join(unknown)}: not a mutation family",
-            hint=f"choose among {', '.join(FAMILIES)}, or {VALID} (the valid dossiers alone, "
-            "some in real-world quirks; every run mixes them in)",
+            hint=f"{guess}choose among {', '.join(FAMILIES)}, or {VALID} (the valid dossiers "
+            "alone, some in real-world quirks; every run mixes them in)",
         )
     return tuple(n for n in names if n != VALID)
 
