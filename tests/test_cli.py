@@ -35,11 +35,18 @@ def test_help_lists_the_commands() -> None:
         assert re.search(rf"^\s+{command}\s", out, re.M), command
 
 
-def _commands(command: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
+def _commands(
+    command: click.Command, path: str, ctx: click.Context | None = None
+) -> Iterator[tuple[str, click.Command]]:
+    """Every command and subcommand, those loaded only when named included."""
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
-            yield from _commands(sub, f"{path} {name}")
+        ctx = ctx or click.Context(command, info_name=path)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                child = click.Context(sub, parent=ctx, info_name=name)
+                yield from _commands(sub, f"{path} {name}", child)
 
 
 def _own_help(option: click.Option, command: click.Command) -> str:
@@ -58,6 +65,8 @@ def test_every_command_and_option_says_what_it_is_for() -> None:
     ]
     silent += [path for path, command in _commands(main, "bhxh-harness") if not command.help]
     assert silent == []
+    walked = {path for path, _ in _commands(main, "bhxh-harness")}
+    assert {"bhxh-harness fuzz", "bhxh-harness dossier build", "bhxh-harness pki init"} <= walked
 
 
 def test_catalog_diff_reports_breaking_changes_and_exits_1() -> None:
