@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import NoReturn
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.errors import PKIError
 from harness.signing.pki import TestPKI
+from harness.signing.trust import issued_by
 
 
 def check_pki(pki: TestPKI) -> None:
@@ -29,7 +29,7 @@ def check_pki(pki: TestPKI) -> None:
     for name, held in loaded.items():
         issuer = recipe.spec(name).issuer
         signer = held.certificate if issuer == "self" else loaded[issuer].certificate
-        if not _issued_by(held.certificate, signer):
+        if not issued_by(held.certificate, signer):
             _refuse(pki, f"{name}.crt.pem", f"it is not signed by {issuer}.crt.pem")
         first = _first_certificate(held.chain_pem)
         if first != held.certificate:
@@ -44,14 +44,6 @@ def check_pki(pki: TestPKI) -> None:
             if not isinstance(public, rsa.RSAPublicKey) or not crl.is_signature_valid(public):
                 _refuse(pki, f"{name}.crl.pem", f"it is not signed by {name}.crt.pem")
     pki.trust_store()  # as the gateway builds it from these files
-
-
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def _first_certificate(pem: bytes) -> x509.Certificate | None:

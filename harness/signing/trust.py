@@ -62,7 +62,7 @@ def _may_sign_documents(cert: x509.Certificate) -> bool:
     return usage.digital_signature or usage.content_commitment
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature):
@@ -177,7 +177,7 @@ class TrustStore:
             for issuer, is_anchor in candidates:
                 if issuer in path:  # a self-signed untrusted CA would loop forever
                     continue
-                if _may_sign_certificates(issuer) and _issued_by(current, issuer):
+                if _may_sign_certificates(issuer) and issued_by(current, issuer):
                     path.append(issuer)
                     if is_anchor:
                         return tuple(path)
