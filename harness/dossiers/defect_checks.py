@@ -93,9 +93,11 @@ def unused_refusals(catalog: Catalog) -> list[Refusal]:
         Refusal("", "", *said(e), UNUSED) for e in unused_defects(versions.loaded, unjudged)
     ]
     if unjudged:
+        plural = len(unjudged) > 1
         problem = (
-            f"{fixtures_dir() / 'dossiers' / 'defects.yaml'}: {', '.join(unjudged)} apply to "
-            "no procedure of a catalog version that loads, so they are neither built nor judged"
+            f"{fixtures_dir() / 'dossiers' / 'defects.yaml'}: {', '.join(unjudged)} "
+            f"appl{'y' if plural else 'ies'} to no procedure of a catalog version that loads, "
+            f"so {'they are' if plural else 'it is'} neither built nor judged"
         )
         refusals.append(Refusal("", "", problem, versions.fix_first(), UNJUDGED))
     return refusals

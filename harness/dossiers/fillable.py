@@ -118,10 +118,11 @@ def _unjudged(catalog: Catalog, names: list[str]) -> str | None:
     unreadable = tuple(b for b in versions.broken if not b.complete)
     if not unreadable:
         return None  # an unreadable file no version uses declares nothing
-    said = ", ".join(names)
+    unique = list(dict.fromkeys(names))  # a name listed in two sections is said once
+    them = "them" if len(unique) > 1 else "it"
     return (
-        f"{fixtures_dir() / FIELDS_FILE}: {said}: no XSD of a catalog version that loads "
-        "declares them, so they are not judged — "
+        f"{fixtures_dir() / FIELDS_FILE}: {', '.join(unique)}: no XSD of a catalog version "
+        f"that loads declares {them}, so {them} {'are' if len(unique) > 1 else 'is'} not judged — "
         f"{OnDisk(versions.loaded, unreadable).fix_first()}"
     )
 

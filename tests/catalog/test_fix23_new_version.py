@@ -239,3 +239,16 @@ def test_serve_names_the_versions_that_still_load(tmp_path: Path) -> None:
 def test_catalog_set_keeps_its_error_type() -> None:
     with pytest.raises(ConfigError, match="cannot load catalog: "):
         CatalogSet(["2099.1"])
+
+
+def test_an_unreadable_xsd_names_each_unjudged_entry_once(tmp_path: Path) -> None:
+    """fields.yaml lists MaPhongBan in two sections: the warning said it twice, and spoke
+    of one defect in the plural."""
+    shutil.copytree(fixtures_dir(), tmp_path / "fixtures")
+    xsd = tmp_path / "fixtures" / "catalog" / "2026.1" / "xsd" / "D02-TS-505.xsd"
+    xsd.write_text(xsd.read_text(encoding="utf-8") + "x", encoding="utf-8")
+    done = _run(tmp_path, "check", "2024.1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "MaPhongBan: no XSD of a catalog version that loads declares it," in done.stderr
+    assert "wrong-day-count applies to no procedure" in done.stderr
+    assert "it is neither built nor judged" in done.stderr
