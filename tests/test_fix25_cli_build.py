@@ -121,12 +121,19 @@ def test_a_code_under_an_ascii_locale_is_read_as_the_utf8_typed() -> None:
     assert NAME.convert(escaped, None, None) == escaped  # a path: the file's own bytes
 
 
-def test_an_ivan_code_under_an_ascii_locale_gets_the_real_error(pki_dir: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [("dossier", "build", "600"), ("certify", "--adapter", "reference"), ("record", "--name", "x")],
+    ids=["dossier-build", "certify", "record"],
+)
+def test_an_ivan_code_under_an_ascii_locale_gets_the_real_error(
+    pki_dir: Path, command: tuple[str, ...]
+) -> None:
     """It said `cannot write 'ĐẶNG' under this locale ... use ASCII paths`: not a path."""
     env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "LANG": "C"}
     env.pop("PYTHONIOENCODING", None)
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "dossier", "build", "600", "--ivan", "ĐẶNG"],
+        [sys.executable, "-m", "harness", *command, "--ivan", "ĐẶNG"],
         capture_output=True,
         env=env,
         timeout=120,

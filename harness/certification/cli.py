@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.text import Text
 
 from harness.cli_exits import exits_on_errors
-from harness.cli_types import NAME, SECONDS, TOKEN
+from harness.cli_types import CODE, NAME, SECONDS, TOKEN
 from harness.errors import HarnessError, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.tls import verify_option
@@ -148,7 +148,7 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
 )
 @click.option(
     "--ivan",
-    type=NAME,
+    type=CODE,
     default=DEFAULT_IVAN_CODE,
     show_default=True,
     help="I-VAN code at --gateway.",

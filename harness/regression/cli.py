@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import click
 
 from harness.cli_exits import exits_on_errors
-from harness.cli_types import FOLDER, NAME, SECONDS, TOKEN
+from harness.cli_types import CODE, FOLDER, NAME, SECONDS, TOKEN
 from harness.errors import ConfigError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
@@ -175,7 +175,7 @@ RECORD_EXIT_CODES = (
     "--ivan",
     default=DEFAULT_IVAN_CODE,
     show_default=True,
-    type=NAME,
+    type=CODE,
     help="I-VAN code the corpus's dossiers name (MaIVAN): the one --token belongs to.",
 )
 def record(
