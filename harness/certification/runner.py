@@ -53,6 +53,7 @@ from harness.json_lines import json_line
 from harness.paths import report_parent
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo, new_run_id
 from harness.signing import TestPKI, ensure_pki
+from harness.suggestions import did_you_mean
 from harness.tls import Verify
 
 
@@ -67,7 +68,8 @@ def _procedures(catalog: Catalog, wanted: Sequence[str] | None) -> list[str]:
     if unknown:
         raise ConfigError(
             f"procedure {', '.join(unknown)} is not in catalog {catalog.version}",
-            hint=f"its procedures: {', '.join(catalog.procedures)}",
+            hint=f"{did_you_mean(unknown[0], catalog.procedures)}"
+            f"its procedures: {', '.join(catalog.procedures)}",
         )
     return [p for p in catalog.procedures if p in wanted]
 

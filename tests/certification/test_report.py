@@ -106,6 +106,8 @@ def test_cli_passes_the_reference_and_refuses_bad_options(tmp_path: Path) -> Non
     assert passed.exit_code == 0 and "verdict: PASSED" in passed.stdout, passed.output
     unknown = runner.invoke(certify, ["--adapter", "reference", "--procedures", "999"])
     assert unknown.exit_code == 2 and "procedure 999 is not in catalog" in unknown.stderr
+    cased = runner.invoke(certify, ["--adapter", "reference", "--procedures", "630A"])
+    assert cased.exit_code == 2 and "did you mean '630a'?" in cased.stderr
     missing = runner.invoke(certify, [])
     assert missing.exit_code == 2 and "--adapter is required" in missing.output
     bad_case = runner.invoke(certify, ["--adapter", "reference", "--case", "CERT-XYZ-99"])
