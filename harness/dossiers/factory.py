@@ -28,6 +28,7 @@ from harness.envelope import EmbeddedFile, EnvelopeInfo, Unit, build_envelope
 from harness.errors import FactoryError
 from harness.identities import DEFAULT_IVAN_CODE, DEFAULT_IVAN_NAME, ivan_name
 from harness.signing import TestPKI, ensure_pki, sign
+from harness.suggestions import did_you_mean
 
 REFORM_PERIOD = (2025, 7)
 """From 07/2025 wards have no district (DOMAIN.md: the 2025 administrative reform)."""
@@ -350,7 +351,7 @@ class DossierFactory:
             known = ", ".join(self.catalog.procedures)
             raise FactoryError(
                 f"procedure {code!r} is not in catalog {self.catalog.version}",
-                hint=f"known procedures: {known}",
+                hint=f"{did_you_mean(code, self.catalog.procedures)}known procedures: {known}",
             )
         return procedure
 

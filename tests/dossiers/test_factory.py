@@ -205,6 +205,9 @@ def test_unknown_procedure_and_defect_say_what_exists(pki: TestPKI) -> None:
     factory, _ = _tools("2024.1", pki)
     with pytest.raises(FactoryError, match="known procedures: 600"):
         factory.build("999")
+    with pytest.raises(FactoryError) as cased:
+        factory.build("600x")
+    assert "did you mean '600'?" in str(cased.value)
     with pytest.raises(FactoryError, match="known defects"):
         build_defective(factory, "600", "no-such-defect")
 
