@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from harness.errors import GatewayUnavailable, HarnessError, UsageError
 from harness.fuzz.evidence import GatewayReplay, found_dir
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
 from harness.fuzz.summary import gone_bundle as _gone_bundle
-from harness.fuzz.summary import print_lifecycle
+from harness.fuzz.summary import print_gaps, print_lifecycle
 from harness.fuzz.summary import print_summary as _summary
 from harness.fuzz.summary import stopped as _stopped
 from harness.identities import DEFAULT_IVAN_CODE
@@ -207,14 +208,17 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
     "--admin-token",
     type=TOKEN,
     help="URL only: the gateway's admin token, for the lifecycle's simulated time and 503 "
-    "bursts (without it those steps are left out, and the report says so).",
+    "bursts (without it those steps are left out, and the report says so). The machine "
+    "then moves the gateway's simulated clock forward and switches 503 bursts on for every "
+    "I-VAN: on a shared staging gateway, others see them too.",
 )
 @click.option(
     "--lifecycle-steps",
     type=int,
     help="Steps of the dossier lifecycle machine (submit, resubmit, feed, ack, the other "
-    "I-VAN, time, 503 bursts), after the cases; 0 skips it [default: a quarter of "
-    "--budget; 50 with --duration alone].",
+    "I-VAN, time, 503 bursts), after the cases; 0 skips it, at most 10,000; with "
+    "--duration no step starts past it [default: a quarter of --budget; 50 with "
+    "--duration alone].",
 )
 @click.option(
     "--release",
@@ -318,8 +322,7 @@ def fuzz(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.credentials import token_options
-    from harness.fuzz.lifecycle_cli import lifecycle_steps as lifecycle_steps_for
-    from harness.fuzz.lifecycle_cli import run_cli_lifecycle
+    from harness.fuzz import lifecycle_cli as life
     from harness.fuzz.report import report_bundle
     from harness.fuzz.runner import (
         CaseExecuted,
@@ -339,7 +342,7 @@ def fuzz(
             budget = DEFAULT_BUDGET
         check_budget(budget, duration)  # before the catalog is loaded or a dossier signed
         _check_gateway_options(gateway, token, release, admin_token, ivan_tokens)
-        steps = lifecycle_steps_for(lifecycle_steps, budget)
+        steps = life.lifecycle_steps(lifecycle_steps, budget)
         others = token_options(ivan_tokens)
         chosen = _families(families)
         pool = _pool(version, ivan, procedures)
@@ -360,6 +363,8 @@ def fuzz(
             ) as progress,
         ):
             _check_folders(out, found)
+            if steps and gateway != LOCAL:  # before any case: a token it would blame on the gateway
+                life.check_lifecycle_tokens(target, token or "", others, admin_token, pool, verify)
             for note in target.notes:  # e.g. a gateway that does not list its catalogs
                 console.print(f"note: {note}", markup=False)
             meta |= {"notes": target.notes} if target.notes else {}
@@ -375,6 +380,7 @@ def fuzz(
                 elif isinstance(event, GatewayWentAway):
                     gone.append(_gone_bundle(event, out, meta))
 
+            deadline = None if duration is None else time.perf_counter() + duration
             report = run_fuzz(
                 target, pool.catalog, budget=budget, duration=duration, seed=seed,
                 families=chosen, procedure=procedures or None, pki=pool.pki,
@@ -383,10 +389,14 @@ def fuzz(
             )  # fmt: skip
             lifecycle = None
             if steps:
-                lifecycle = run_cli_lifecycle(
+                lifecycle = life.run_cli_lifecycle(
                     local=gateway == LOCAL, target=target, pool=pool, steps=steps, seed=seed,
                     release=release, verify=verify, admin_token=admin_token, others=others,
+                    deadline=deadline, on_stop=lambda partial: stopped.extend(
+                        _stopped(report, out, console, meta, replay, partial)
+                    ),
                 )  # fmt: skip
+                life.save_failure(lifecycle, found_dir(found), str(meta["reproduce"]))
     except GatewayUnavailable as exc:  # not the gateway's failure, nor the user's
         click.echo(f"error: {exc}", err=True)
         for bundle in gone:
@@ -399,29 +409,16 @@ def fuzz(
     unrun = list(dict.fromkeys([*asked, *report.unrun_families]))  # every family applying
     unreached = list(report.unreached)
     versions = list(report.unreached_form_versions)
-    incomplete = bool(unrun or unreached or versions)
+    incomplete = bool(unrun or unreached or versions or (lifecycle and lifecycle.no_verdict))
     verdict = "FAILED" if not report.ok else "INCOMPLETE" if incomplete else "PASSED"
     meta["unrun_families"] = unrun
     ok = report.ok and (lifecycle is None or lifecycle.ok)
     verdict = "FAILED" if not ok else verdict
     folder = report_bundle(report, out, meta, lifecycle).write()
-    _summary(console, report, verdict, replay)
+    _summary(console, report, verdict, replay, lifecycle)
     print_lifecycle(console, lifecycle)
-    if unrun and ok:
-        console.print(
-            f"no verdict on family(ies) {', '.join(unrun)}: no case of it ran in "
-            f"{report.cases} cases; raise --budget (or --duration)"
-        )
-    if unreached and ok:
-        console.print(
-            f"no verdict on procedure(s) {', '.join(unreached)}: no case of it ran in "
-            f"{report.cases} cases; raise --budget (or --duration)"
-        )
-    if versions and ok:
-        console.print(
-            f"no verdict on form version(s) {', '.join(versions)}: no case of it ran in "
-            f"{report.cases} cases; raise --budget (or --duration)"
-        )
+    if ok:
+        print_gaps(console, report.cases, unrun, unreached, versions)
     console.print(f"report: {folder / 'index.html'}")
     sys.exit(1 if not ok else UNAVAILABLE if incomplete else 0)
 

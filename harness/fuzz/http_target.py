@@ -69,7 +69,7 @@ class HttpTarget:
                 timeout=self.timeout,
             )
         except requests.ConnectionError as exc:
-            self._check_still_there(exc)
+            self.check_still_there(exc)
             raise
         answer = parse_answer(response.status_code, response.content)
         codes = tuple(f.code for f in answer.findings)
@@ -92,7 +92,7 @@ class HttpTarget:
                 f"{self.base_url.rstrip('/')}/api/v1/dossiers/{receipt_id}", timeout=self.timeout
             )
         except requests.ConnectionError as exc:
-            self._check_still_there(exc)
+            self.check_still_there(exc)
             raise
         if not response.ok:
             return Retrieved(response.status_code, None, _asked_to_wait(response))
@@ -102,7 +102,7 @@ class HttpTarget:
             stored = None
         return Retrieved(response.status_code, base64.b64decode(stored) if stored else None)
 
-    def _check_still_there(self, exc: requests.ConnectionError) -> None:
+    def check_still_there(self, exc: requests.ConnectionError) -> None:
         """A dropped connection is the gateway's answer to the case while ``/healthz`` still
         answers; if it does not, the gateway went away: :class:`GatewayUnavailable`."""
         try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import requests
 from lxml import etree
 
+from harness.errors import GatewayUnavailable
 from harness.fuzz.http_target import HttpTarget
 from harness.fuzz.target import Submitted
 from harness.xmlsafe import XMLRejected, parse_xml
@@ -28,6 +29,16 @@ LONGEST_WAIT = 2.0
 503s); the machine's own burst asks none."""
 FEED_PAGES = 200
 """Pages read at most to reach the end of a feed that other runs filled before this one."""
+
+
+class GatewayGone(BaseException):
+    """The gateway stopped answering (``/healthz`` too) during the lifecycle: a stop, not a
+    failure, so hypothesis neither replays nor shrinks against a gateway that is not there
+    (it catches ``Exception`` only)."""
+
+    def __init__(self, problem: GatewayUnavailable) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -83,17 +94,35 @@ class LifecycleGateway:
         """POST a dossier, retrying a 503 or 429 with Retry-After under the same message id;
         the answer and how many refusals came first."""
         refused = 0
-        answer = self.target(ivan).submit(body, message_id)
-        while answer.retry_after is not None and refused < BURST_RETRIES:
-            refused += 1
-            time.sleep(min(answer.retry_after, LONGEST_WAIT))
-            answer = self.target(ivan).submit(body, message_id)
+        target = self.target(ivan)
+        try:
+            answer = target.submit(body, message_id)
+            while answer.retry_after is not None and refused < BURST_RETRIES:
+                refused += 1
+                time.sleep(min(answer.retry_after, LONGEST_WAIT))
+                answer = target.submit(body, message_id)
+        except GatewayUnavailable as exc:  # HttpTarget checked /healthz already
+            raise GatewayGone(exc) from None
         return answer, refused
 
-    def _get(self, ivan: str, path: str, **params: str) -> requests.Response:
+    def _send(self, ivan: str, method: str, path: str, **params: str) -> requests.Response:
+        """One request as ``ivan``; a connection failing while ``/healthz`` fails too is
+        :class:`GatewayGone` (a dropped connection of a gateway still there is raised)."""
         target = self.target(ivan)
         url = f"{target.base_url.rstrip('/')}{path}"
-        return target.session.get(url, params=params or None, timeout=target.timeout)
+        try:
+            return target.session.request(
+                method, url, params=params or None, timeout=target.timeout
+            )
+        except requests.ConnectionError as exc:
+            try:
+                target.check_still_there(exc)
+            except GatewayUnavailable as gone:
+                raise GatewayGone(gone) from None
+            raise
+
+    def _get(self, ivan: str, path: str, **params: str) -> requests.Response:
+        return self._send(ivan, "GET", path, **params)
 
     def dossier(self, ivan: str, ma_gdich: str) -> DossierView:
         response = self._get(ivan, f"/api/v1/dossiers/{ma_gdich}")
@@ -138,9 +167,7 @@ class LifecycleGateway:
 
     def ack(self, ivan: str, message_id: str) -> tuple[int, str]:
         """POST the ack; its status and the ack time it answers ("" when none)."""
-        target = self.target(ivan)
-        url = f"{target.base_url.rstrip('/')}/api/v1/messages/{message_id}/ack"
-        response = target.session.post(url, timeout=target.timeout)
+        response = self._send(ivan, "POST", f"/api/v1/messages/{message_id}/ack")
         root = _xml(response.content) if response.status_code == 200 else None
         at = "" if root is None else root.findtext("XACNHAN_THONGBAO/NGAY_XAC_NHAN", "")
         return response.status_code, at
@@ -214,4 +241,4 @@ def _is_xml(text: str) -> bool:
         return False
 
 
-__all__ = ["DossierView", "FeedEntry", "FeedPage", "LifecycleGateway"]
+__all__ = ["DossierView", "FeedEntry", "FeedPage", "GatewayGone", "LifecycleGateway"]

@@ -39,6 +39,9 @@ class FuzzBundle(ReportBundle):
     """A fuzz report bundle: its results.json and index.html say ``incomplete`` rather
     than ``passed`` when a procedure, a form version or a family asked for got no case."""
 
+    lifecycle: dict[str, Any] | None = None
+    """The lifecycle machine's outcome as data (results.json's ``lifecycle``; the run's
+    meta, which the HTML and JUnit show as text, gets a line of words)."""
     gaps: tuple[str, ...] = ()
     """What got no case, in words (``procedure 612``, ``form version TK1-TS-590``,
     ``--family wage``)."""
@@ -52,6 +55,8 @@ class FuzzBundle(ReportBundle):
             data["verdict"] = INCOMPLETE
         meta = self.info.meta
         data["unit"] = "cells (family@procedure)"
+        if self.lifecycle is not None:
+            data["lifecycle"] = self.lifecycle
         data["sent"] = {"cases": meta.get("cases", 0), "distinct_failures": self.distinct_failures}
         data["tables"] = {
             title: meta[key]
@@ -80,7 +85,7 @@ def report_bundle(
     procedures, the run's command; ``unrun_families``: the families asked for that got no
     case). ``lifecycle``, the state machine's outcome, is one more case (``FUZZ-lifecycle``)
     and results.json's ``lifecycle``."""
-    extra = {} if lifecycle is None else {"lifecycle": lifecycle.to_dict()}
+    extra = {} if lifecycle is None else {"lifecycle": lifecycle.line()}
     info = RunInfo(
         run_id=report.run_id,
         suite="fuzz",
@@ -107,9 +112,12 @@ def report_bundle(
     unrun = [f"family {f}" for f in dict.fromkeys([*asked, *report.unrun_families])]
     versions = [f"form version {v}" for v in report.unreached_form_versions]
     gaps = (*(f"procedure {p}" for p in report.unreached), *versions, *unrun)
+    if lifecycle is not None and lifecycle.no_verdict:
+        gaps = (*gaps, f"the lifecycle ({lifecycle.no_verdict})")
     folder = (out or reports_dir()) / report.run_id
     broken = len(report.failures) + (lifecycle is not None and not lifecycle.ok)
     bundle = FuzzBundle(info, folder, gaps=gaps, distinct_failures=broken)
+    bundle.lifecycle = None if lifecycle is None else lifecycle.to_dict()
     for (family, procedure), count in sorted(report.by_procedure.items()):
         shown = [f for f in report.failures if (family, procedure) in _seen(f)]
         bundle.add(_case(family, procedure, count, shown))

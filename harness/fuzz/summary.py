@@ -17,14 +17,19 @@ if TYPE_CHECKING:
 
 
 def print_summary(
-    console: Console, report: FuzzReport, verdict: str, replay: GatewayReplay | None = None
+    console: Console,
+    report: FuzzReport,
+    verdict: str,
+    replay: GatewayReplay | None = None,
+    lifecycle: LifecycleResult | None = None,
 ) -> None:
     """The verdict line, the cases each family, procedure and form version got (a case
     counts under each form it carries), then each distinct
     failure (one per cause: see :func:`harness.fuzz.runner._cause`) with where it showed
-    and the line that replays it."""
+    and the line that replays it. A lifecycle failure counts as one more."""
+    broken = len(report.failures) + (lifecycle is not None and lifecycle.failure is not None)
     console.print(
-        f"fuzz: {verdict}: {len(report.failures)} distinct failure(s) in {report.cases} "
+        f"fuzz: {verdict}: {broken} distinct failure(s) in {report.cases} "
         f"cases ({report.elapsed:.1f} s, {report.cases_per_second:.0f}/s)"
     )
     if report.families:
@@ -61,18 +66,38 @@ def print_lifecycle(console: Console, result: LifecycleResult | None) -> None:
     steps that show it; the rules left out and why."""
     if result is None:
         return
-    done = ", ".join(f"{k} {v}" for k, v in result.stats.items())
     failure = result.failure
     if failure is None:
-        console.print(f"  lifecycle: held ({done})", markup=False)
+        console.print(f"  lifecycle: {result.outcome()}", markup=False)
     else:
         shrunk = "as run" if failure.flaky else "shrunk"
         console.print(f"  lifecycle: {failure.check}: {failure.reason}", markup=False)
-        console.print(f"    steps ({shrunk}):", markup=False)
+        ran = f"{result.ran} of {result.steps} steps ran"
+        console.print(f"    steps ({shrunk}; {ran}):", markup=False)
         for step in failure.steps:
             console.print(f"      {step}", markup=False)
+        if result.found:
+            console.print(f"    saved: {result.found}", markup=False)
+        if result.reproduce:
+            console.print(f"    reproduce: {result.reproduce}", markup=False)
     for why in result.left_out:
         console.print(f"    left out: {why}", markup=False)
+
+
+def print_gaps(
+    console: Console, cases: int, unrun: list[str], unreached: list[str], versions: list[str]
+) -> None:
+    """What got no case, each with what to do (a run that broke nothing says it)."""
+    for what, names in (
+        ("family(ies)", unrun),
+        ("procedure(s)", unreached),
+        ("form version(s)", versions),
+    ):
+        if names:
+            console.print(
+                f"no verdict on {what} {', '.join(names)}: no case of it ran in {cases} "
+                "cases; raise --budget (or --duration)"
+            )
 
 
 def stopped(
@@ -81,15 +106,18 @@ def stopped(
     console: Console,
     meta: dict[str, object],
     replay: GatewayReplay | None = None,
+    lifecycle: LifecycleResult | None = None,
 ) -> list[ReportBundle]:
     """A stopped campaign's failures so far, and its report begun (written, marked
-    interrupted, as the command exits), unless no case ran: then there is nothing to report."""
+    interrupted, as the command exits), unless no case ran: then there is nothing to report.
+    ``lifecycle``: the cases all ran, and the lifecycle was stopped."""
     from harness.fuzz.report import report_bundle
 
     if not report.cases:
         return []
-    print_summary(console, report, "STOPPED", replay)
-    return [report_bundle(report, out, meta).begin()]
+    print_summary(console, report, "STOPPED", replay, lifecycle)
+    print_lifecycle(console, lifecycle)
+    return [report_bundle(report, out, meta, lifecycle).begin()]
 
 
 def gone_bundle(event: GatewayWentAway, out: Path | None, meta: dict[str, object]) -> ReportBundle:
@@ -102,4 +130,4 @@ def gone_bundle(event: GatewayWentAway, out: Path | None, meta: dict[str, object
     return bundle
 
 
-__all__ = ["gone_bundle", "print_lifecycle", "print_summary", "stopped", "where"]
+__all__ = ["gone_bundle", "print_gaps", "print_lifecycle", "print_summary", "stopped", "where"]

@@ -5,6 +5,7 @@ case; URL-only options are refused with ``inproc``."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -19,11 +20,13 @@ def test_a_lifecycle_violation_fails_the_run_with_its_steps(tmp_path: Path, pki_
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     assert "lifecycle: lifecycle-idempotent:" in result.output
-    assert "state = Lifecycle()" in result.output
+    assert "submit as IVAN01: dossier 0" in result.output
     data = json.loads(next(out.glob("*/results.json")).read_text(encoding="utf-8"))
-    lifecycle = data["meta"]["lifecycle"] if "meta" in data else data["run"]["meta"]["lifecycle"]
+    lifecycle = data["lifecycle"]
+    meta = data["run"]["meta"]["lifecycle"]  # the run details show words, not a dict
+    assert re.match(r"dossier lifecycle, \d+ of 60 steps \(IVAN01, IVAN02\): lifecycle-", meta)
     assert lifecycle["failure"]["check"] == "lifecycle-idempotent"
-    assert lifecycle["failure"]["steps"][0] == "state = Lifecycle()"
+    assert lifecycle["failure"]["steps"][0].startswith("submit as IVAN01: dossier 0")
     case = next(c for c in data["cases"] if c["case_id"] == "FUZZ-lifecycle")
     assert case["outcome"] == "failed"
 
