@@ -123,8 +123,13 @@ def test_a_code_under_an_ascii_locale_is_read_as_the_utf8_typed() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [("dossier", "build", "600"), ("certify", "--adapter", "reference"), ("record", "--name", "x")],
-    ids=["dossier-build", "certify", "record"],
+    [
+        ("dossier", "build", "600"),
+        ("certify", "--adapter", "reference"),
+        ("record", "--name", "x"),
+        ("fuzz", "--budget", "1"),
+    ],
+    ids=["dossier-build", "certify", "record", "fuzz"],
 )
 def test_an_ivan_code_under_an_ascii_locale_gets_the_real_error(
     pki_dir: Path, command: tuple[str, ...]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.cli_exits import UNAVAILABLE, USAGE
-from harness.cli_types import FOLDER, NAME, SECONDS, TOKEN
+from harness.cli_types import CODE, FOLDER, NAME, SECONDS, TOKEN
 from harness.errors import GatewayUnavailable, HarnessError, UsageError
 from harness.fuzz.evidence import GatewayReplay, found_dir
 from harness.fuzz.http_target import LOCAL, HttpTarget, base_url, url_target
@@ -159,7 +159,8 @@ def _pool(version: str | None, ivan: str, procedures: tuple[str, ...]) -> Dossie
     if unknown:
         raise UsageError(
             f"--procedure {', '.join(unknown)}: not in catalog {catalog.version}",
-            hint=f"known procedures: {', '.join(catalog.procedures)}",
+            hint=f"{did_you_mean(unknown[0], catalog.procedures)}"
+            f"known procedures: {', '.join(catalog.procedures)}",
         )
     return pool_for(catalog, ensure_pki(), ivan)
 
@@ -229,7 +230,7 @@ def _families(names: tuple[str, ...]) -> tuple[str, ...] | None:
     "--ivan",
     default=DEFAULT_IVAN_CODE,
     show_default=True,
-    type=NAME,
+    type=CODE,
     help="I-VAN code the dossiers name (MaIVAN): the one --token belongs to.",
 )
 @click.option(

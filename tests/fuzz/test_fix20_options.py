@@ -31,6 +31,7 @@ def _cases(tmp_path: Path) -> list[dict[str, str]]:
         (["--gateway", "ftp://x"], "use an http:// or https:// URL", "'inproc'"),
         (["--family", "nosuch"], "--family nosuch: not a mutation family", "or valid (the"),
         (["--procedure", "999"], "--procedure 999: not in catalog", "known procedures: 600"),
+        (["--procedure", "630A"], "--procedure 630A: not in catalog", "did you mean '630a'?"),
     ],
 )
 def test_a_refusal_is_one_line_and_a_hint(
