@@ -134,3 +134,15 @@ class ReportsExtraCode(CheckerTarget):
         if answer.status >= 400:
             return Submitted(answer.status, (*answer.codes, "RULE-001"), None)
         return answer
+
+
+LIFECYCLE_IVANS = ("IVAN01", "IVAN02")
+
+
+@pytest.fixture(scope="session")
+def bodies(pki: TestPKI) -> dict[str, list[bytes]]:
+    """Each lifecycle I-VAN's signed dossiers, built once (signing is the slow part)."""
+    from harness.fuzz.lifecycle_run import lifecycle_bodies
+
+    catalog = load_catalog("2026.1")
+    return {ivan: lifecycle_bodies(catalog, pki, ivan) for ivan in LIFECYCLE_IVANS}

@@ -7,23 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.catalog import load_catalog
 from harness.fuzz.lifecycle_run import (
     LifecycleResult,
     inproc_lifecycle,
-    lifecycle_bodies,
     run_lifecycle,
 )
 from harness.fuzz.lifecycle_wire import DossierView, LifecycleGateway
 from harness.signing import TestPKI
-
-IVANS = ("IVAN01", "IVAN02")
-
-
-@pytest.fixture(scope="module")
-def bodies(pki: TestPKI) -> dict[str, list[bytes]]:
-    catalog = load_catalog("2026.1")
-    return {ivan: lifecycle_bodies(catalog, pki, ivan) for ivan in IVANS}
 
 
 def _run(

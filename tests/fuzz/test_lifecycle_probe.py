@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from harness.catalog import load_catalog
 from harness.cli import main
 from harness.fuzz.lifecycle_run import (
     LifecycleResult,
     inproc_lifecycle,
-    lifecycle_bodies,
     run_lifecycle,
 )
 from harness.fuzz.lifecycle_wire import DossierView, FeedEntry, FeedPage, LifecycleGateway
@@ -28,14 +26,7 @@ from harness.signing import TestPKI, ensure_pki
 from mock_gateway.local import LocalServer
 from mock_gateway.testing import InProcessGateway
 
-IVANS = ("IVAN01", "IVAN02")
 TOKEN = "test-token-IVAN01"
-
-
-@pytest.fixture(scope="module")
-def bodies(pki: TestPKI) -> dict[str, list[bytes]]:
-    catalog = load_catalog("2026.1")
-    return {ivan: lifecycle_bodies(catalog, pki, ivan) for ivan in IVANS}
 
 
 def _run(

@@ -4,8 +4,6 @@ confirmed twice. The note says so, and the difference stands, marked as timed on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,15 +12,7 @@ import pytest
 from harness.regression import latency_retiming as retiming
 from harness.regression.compare import LatencyThresholds
 from harness.signing import TestPKI
-
-PROCEDURES = ("600", "601", "604", "607", "610", "612", "630a", "static")
-CORPUS: Any = [SimpleNamespace(procedure=None if p == "static" else p) for p in PROCEDURES]
-RECORDED = {p: {"n": 25, "p50_ms": 3.0, "p95_ms": 3.0} for p in PROCEDURES}
-
-
-@contextmanager
-def _no_gateway(_gateway: str, **_options: Any) -> Iterator[object]:
-    yield object()
+from tests.regression.test_fix24_run_latency import CORPUS, PROCEDURES, RECORDED, _no_gateway
 
 
 def _judge(
