@@ -181,34 +181,42 @@ def _smoke_seed(
     """The refusals of the valid dossier of ``built`` at ``seed``, seed 0's having passed:
     a value drawn for some seeds only breaks a rule (see :func:`seed_hint`)."""
     where = _form_named(built)
-    try:
-        dossier = factory.build(
-            built.procedure, seed, optional_forms=True, form_versions=built.versions()
-        )
+    command = build_command(catalog, built, seed)
+    try:  # as `dossier build --seed` builds it (its optional forms drawn), so the hint shows it
+        dossier = factory.build(built.procedure, seed, form_versions=built.versions())
     except Exception as exc:  # any failure to build is the factory's
-        return [_seeded(unbuilt(built.procedure, where, exc), seed)]
+        return [_seeded(unbuilt(built.procedure, where, exc), seed, command)]
     try:
         found = checker.check(dossier.envelope).findings
     except Exception as exc:  # the gateway would answer such a dossier 500
-        return [_seeded(failed(built.procedure, where, exc), seed)]
-    return [_seeded(finding_refusal(catalog, built.procedure, f), seed) for f in found[:1]]
+        return [_seeded(failed(built.procedure, where, exc), seed, command)]
+    return [_seeded(finding_refusal(catalog, built.procedure, f), seed, command) for f in found[:1]]
 
 
-def _seeded(refusal: Refusal, seed: int) -> Refusal:
+def build_command(catalog: Catalog, built: Built, seed: int) -> str:
+    """The `dossier build` line that builds the same dossier as the smoke run's ``seed``."""
+    forms = "".join(f" --form-version {f}={v}" for f, v in built.versions().items())
+    return (
+        f"bhxh-harness dossier build {built.procedure} --seed {seed} "
+        f"--catalog {catalog.version}{forms}"
+    )
+
+
+def _seeded(refusal: Refusal, seed: int, command: str) -> Refusal:
     """``refusal`` of a dossier seed 0 built valid, naming the seed and how to see it."""
     said = refusal.problem.replace("valid dossier", f"valid dossier of seed {seed}", 1)
     if said == refusal.problem:
         said = f"seed {seed}: {said}"
-    hint = f"{refusal.hint}; {seed_hint(refusal.procedure, seed)}"
+    hint = f"{refusal.hint}; {seed_hint(seed, command)}"
     return replace(refusal, problem=said, hint=hint)
 
 
-def seed_hint(procedure: str, seed: int) -> str:
+def seed_hint(seed: int, command: str) -> str:
     """Why only some seeds fail, and what the factory guarantees of drawn values."""
     return (
         f"seed 0 passes and seed {seed} does not, so a rule refuses values the factory "
-        f"draws for some seeds (`bhxh-harness dossier build {procedure} --seed {seed}` "
-        "shows one): the factory keeps only the relations between row.* dates that "
+        f"draws for some seeds (`{command}` shows one): the factory keeps only the "
+        "relations between row.* dates that "
         "fixtures/catalog/README.md lists, so make the rule accept those or give the "
         "element another source"
     )
