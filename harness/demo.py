@@ -209,10 +209,15 @@ def _print(outcome: DemoOutcome, console: Console) -> None:
             case.outcome.value,
             case.message or case.title,
         )
+    wide = console.options.update_width(10_000)
     if not console.is_terminal:  # piped or redirected: one line a case whatever $COLUMNS says
-        wide = console.options.update_width(10_000)
         console.width = max(console.width, Measurement.get(console, wide, table).maximum)
-    console.print(table)
+    if console.width < Measurement.get(console, wide, table).minimum:
+        for case in outcome.bundle.cases:  # too narrow for whole words in a table: lines
+            detail = case.message or case.title
+            console.print(f"{case.case_id} {case.outcome.value}: {detail}", overflow="fold")
+    else:
+        console.print(table)
     summary = outcome.bundle.summary()
     console.print(
         Text.assemble(
