@@ -72,6 +72,11 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "does not start with unit.crt.pem",
     ),
     "another CRL": (_crl_by_another_ca, "issuing.crl.pem", "is not signed by issuing.crt.pem"),
+    "damaged manifest": (
+        lambda folder: (folder / "manifest.json").write_text("{", encoding="utf-8"),
+        "manifest.json",
+        "is damaged",
+    ),
 }
 
 

@@ -262,6 +262,11 @@ def _refuse_foreign_directory(directory: Path) -> None:
     try:
         json.loads((directory / _MANIFEST).read_text(encoding="utf-8"))["recipe_sha256"]
     except (OSError, ValueError, KeyError, TypeError):
+        if (directory / _MANIFEST).is_file():  # ours once, its manifest since damaged
+            raise PKIError(
+                f"{directory / _MANIFEST} is damaged: the test PKI cannot tell its recipe",
+                hint=f"delete {directory} to regenerate it",
+            ) from None
         raise PKIError(
             f"{directory} exists but is not a test PKI made by the harness",
             hint=f"choose an empty or new folder (--dir, or ${ENV_DIRECTORY})",
