@@ -105,6 +105,7 @@ def _cases(values: tuple[str, ...]) -> tuple[list[str], list[str]]:
                 "or leave '@' out",
                 param_hint="--case",
             )
+        case = case.upper()  # ids are upper case (CERT-SCH-01): 'cert-sch-01@600' means it
         ids += [case] if case not in ids else []
         procedures += [procedure] if procedure and procedure not in procedures else []
     return ids, procedures
