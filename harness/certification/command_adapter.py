@@ -26,6 +26,7 @@ from typing import Any
 from harness.certification.adapter_base import OPERATIONS, AdapterBase
 from harness.certification.model import AdapterContext, AdapterFailed, Job, Relay
 from harness.errors import ConfigError
+from harness.suggestions import did_you_mean
 
 PER_OPERATION = {
     "submit": ("dossier", "job", "folder", "job_id", "now"),
@@ -101,6 +102,18 @@ def check_template(operation: str, template: str) -> None:
                 )
 
 
+ADAPTER_KINDS = "reference | faulty:<name> | python:<entry point> | http(s)://hook | manual"
+
+
+def _no_dossier(submit: str) -> str:
+    """What to do with a template naming no dossier: a lone word is most likely a
+    mistyped adapter kind ('referense'), not a command."""
+    if len(submit.split()) == 1 and shutil.which(submit) is None:
+        guess = did_you_mean(submit, ("reference", "manual"))
+        return f"{guess}--adapter takes {ADAPTER_KINDS}, or a command template with {{dossier}}"
+    return "add {dossier}"
+
+
 class CommandAdapter(AdapterBase):
     """Runs the vendor's command for each operation; no shell, placeholders per argument."""
 
@@ -122,7 +135,7 @@ class CommandAdapter(AdapterBase):
             check_template(operation, template)
         if "{dossier}" not in submit and "{job}" not in submit:
             raise ConfigError(
-                f"command template {submit!r} never names the dossier", hint="add {dossier}"
+                f"command template {submit!r} never names the dossier", hint=_no_dossier(submit)
             )
         self.templates = {operation: _anchored(t) for operation, t in given.items()}
         self.spec, self.timeout = submit, DEFAULT_TIMEOUT if timeout is None else timeout

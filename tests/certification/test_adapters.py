@@ -73,8 +73,12 @@ def test_command_failures_are_errors_not_passes(tmp_path: Path) -> None:
 
 
 def test_command_template_mistakes_are_usage_errors() -> None:
-    with pytest.raises(ConfigError, match="never names the dossier"):
+    with pytest.raises(ConfigError, match="never names the dossier") as plain:
         resolve_adapter("vendor-cli submit")
+    assert plain.value.hint == "add {dossier}"
+    with pytest.raises(ConfigError) as kind:  # a lone word: a mistyped adapter kind
+        resolve_adapter("referense")
+    assert (kind.value.hint or "").startswith("did you mean 'reference'? --adapter takes ")
     with pytest.raises(ConfigError, match="unknown adapter option"):
         resolve_adapter("vendor-cli submit {dossier}", {"poll": "x"})
     context = AdapterContext("http://x", "IVAN01", "I", "t", Path("/tmp"), Path("/tmp"), "v")
