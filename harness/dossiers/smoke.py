@@ -39,22 +39,11 @@ from harness.dossiers.data_refusals import (
     unexercised_warnings,
     value_refusals,
 )
-from harness.dossiers.defect_checks import defect_refusals, unused_refusals
+from harness.dossiers.defect_checks import defect_refusals
 from harness.dossiers.finding_fixes import finding_refusal
 from harness.dossiers.refusal import (
-    AGREE,
-    BUILD,
     CHOICE,
-    DEFECT,
-    DEFECTS_FILE,
-    FAILS,
     ORPHAN,
-    REFUSED,
-    UNDATED,
-    UNEXERCISED,
-    UNJUDGED,
-    UNTESTED,
-    UNUSED,
     VALUE,
     WARNINGS,
     Refusal,
@@ -265,33 +254,12 @@ def check_smoke_once(catalog: Catalog, pki: TestPKI | None = None) -> str | None
 
 
 __all__ = [
-    "AGREE",
-    "BUILD",
     "CHECK_SEEDS",
-    "CHOICE",
-    "DEFECT",
-    "DEFECTS_FILE",
-    "FAILS",
-    "ORPHAN",
-    "REFUSED",
-    "UNDATED",
-    "UNEXERCISED",
-    "UNJUDGED",
-    "UNTESTED",
-    "UNUSED",
-    "VALUE",
     "WARNINGS",
     "Built",
-    "Refusal",
     "check_smoke",
     "check_smoke_once",
-    "choice_refusals",
-    "defect_refusals",
-    "orphan_refusals",
     "remember_pass",
-    "seed_hint",
     "smoke_builds",
     "smoke_run",
-    "unused_refusals",
-    "value_refusals",
 ]

@@ -13,8 +13,9 @@ from lxml import etree
 
 from harness.catalog import Catalog, load_catalog
 from harness.dossiers.choice_rules import refused_values
+from harness.dossiers.data_refusals import orphan_refusals
 from harness.dossiers.factory import DossierFactory
-from harness.dossiers.smoke import ORPHAN, orphan_refusals
+from harness.dossiers.refusal import ORPHAN
 from harness.signing import TestPKI
 from harness.xmlsafe import parse_xml
 from tests.catalog_copies import edited_copy, edited_home
