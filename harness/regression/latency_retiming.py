@@ -40,7 +40,7 @@ def judge_latency(
             return latency, _timed_once(_with_times(slower, recorded, latency), untimed), notes
         notes += _whole_gateway_note(slower, due)
         again = [Difference("latency-p50", procedure) for procedure in sorted(due)]
-        summary, more, failed = _confirm(
+        summary, more, failed = confirm_latency(
             gateway, corpus, run.latencies_ms, again, pki, max_backoff, options
         )
         latency = {**latency, **{p: summary[p] for p in due if p in summary}}
@@ -57,26 +57,12 @@ def confirm_latency(
     pki: TestPKI,
     max_backoff: float | None,
     options: dict[str, Any],
-) -> tuple[dict[str, dict[str, float]], list[str]]:
+) -> tuple[dict[str, dict[str, float]], list[str], set[str]]:
     """Time the procedures that looked slower once more and keep, for each, the sample
     with the lower median: a release that is slower is slower twice, while a busy
     machine (another job, a CPU-hungry neighbour) rarely hits the same procedure twice.
-    Returns the latency summary and a note per procedure re-timed (or not: every
-    submission of its second timing failed, and its first sample stands)."""
-    summary, notes, _untimed = _confirm(gateway, corpus, first, slower, pki, max_backoff, options)
-    return summary, notes
-
-
-def _confirm(
-    gateway: str,
-    corpus: Sequence[CorpusEntry],
-    first: dict[str, list[float]],
-    slower: Sequence[Difference],
-    pki: TestPKI,
-    max_backoff: float | None,
-    options: dict[str, Any],
-) -> tuple[dict[str, dict[str, float]], list[str], set[str]]:
-    """:func:`confirm_latency`, and the procedures that could not be timed again."""
+    Returns the latency summary, a note per procedure re-timed, and the procedures that
+    could not be (every submission of the second timing failed: the first sample stands)."""
     procedures = {d.procedure for d in slower if d.procedure != "all"}
     if not procedures:
         return latency_summary(first), [], set()

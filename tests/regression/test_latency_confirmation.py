@@ -36,7 +36,9 @@ def test_the_lower_of_two_timings_is_judged(
     monkeypatch.setattr(retiming, "time_submissions", time_again)
     first = {"600": [20.0] * 25, "604": [3.0] * 25}
     slower = [Difference("latency-p50", "600"), Difference("latency-p50", "all")]
-    summary, notes = retiming.confirm_latency("inproc", CORPUS, first, slower, pki, None, {})
+    summary, notes, _untimed = retiming.confirm_latency(
+        "inproc", CORPUS, first, slower, pki, None, {}
+    )
     assert timed == [["600"]]  # only the procedure that looked slower, not "all"
     assert summary["600"]["p50_ms"] == judged and summary["604"]["p50_ms"] == 3.0
     assert notes == [
@@ -50,7 +52,7 @@ def test_nothing_is_timed_again_for_a_whole_run_slowdown(
 ) -> None:
     monkeypatch.setattr(retiming, "open_target", None)  # would fail if called
     first = {"600": [20.0] * 25}
-    summary, notes = retiming.confirm_latency(
+    summary, notes, _untimed = retiming.confirm_latency(
         "inproc", CORPUS, first, [Difference("latency-p50", "all")], pki, None, {}
     )
     assert summary["600"]["p50_ms"] == 20.0 and notes == []
