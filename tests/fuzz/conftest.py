@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,6 +17,10 @@ from harness.conformance import CheckResult, DossierChecker
 from harness.errors import Finding
 from harness.fuzz import CheckerTarget, Retrieved, Submitted
 from harness.signing import TestPKI
+
+if TYPE_CHECKING:
+    from harness.fuzz.lifecycle_run import LifecycleResult
+    from harness.fuzz.lifecycle_wire import LifecycleGateway
 
 VERSIONS = list_versions()
 
@@ -146,3 +151,26 @@ def bodies(pki: TestPKI) -> dict[str, list[bytes]]:
 
     catalog = load_catalog("2026.1")
     return {ivan: lifecycle_bodies(catalog, pki, ivan) for ivan in LIFECYCLE_IVANS}
+
+
+def run_inproc(
+    pki: TestPKI,
+    bodies: dict[str, list[bytes]],
+    *,
+    release: str | None = None,
+    kind: type[LifecycleGateway] | None = None,
+    steps: int = 60,
+    seed: int = 0,
+    alone: bool = False,
+    **kwargs: Any,
+) -> LifecycleResult:
+    """The lifecycle machine against an in-process gateway, ``kind`` making one answer
+    faulty, ``alone`` as a URL with --token only (no second I-VAN, no admin)."""
+    from harness.fuzz.lifecycle_run import inproc_lifecycle, run_lifecycle
+
+    with inproc_lifecycle(pki, "IVAN01", release) as gateway:
+        if kind is not None:
+            gateway.__class__ = kind  # the same gateway, one answer made faulty
+        if alone:  # as a URL with --token only: no second I-VAN, no admin
+            gateway.other, gateway.admin, gateway.clock, gateway.faults = None, None, False, False
+        return run_lifecycle(gateway, bodies, steps=steps, seed=seed, shrink_seconds=10, **kwargs)

@@ -7,28 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.fuzz.lifecycle_run import (
-    LifecycleResult,
-    inproc_lifecycle,
-    run_lifecycle,
-)
 from harness.fuzz.lifecycle_wire import DossierView, LifecycleGateway
 from harness.signing import TestPKI
-
-
-def _run(
-    pki: TestPKI,
-    bodies: dict[str, list[bytes]],
-    *,
-    release: str | None = None,
-    kind: type[LifecycleGateway] | None = None,
-    steps: int = 60,
-    seed: int = 0,
-) -> LifecycleResult:
-    with inproc_lifecycle(pki, "IVAN01", release) as gateway:
-        if kind is not None:
-            gateway.__class__ = kind  # the same gateway, one answer made faulty
-        return run_lifecycle(gateway, bodies, steps=steps, seed=seed, shrink_seconds=10)
+from tests.fuzz.conftest import run_inproc as _run
 
 
 @dataclass

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -25,27 +24,9 @@ from harness.fuzz.lifecycle_wire import DossierView, FeedEntry, FeedPage, Lifecy
 from harness.signing import TestPKI, ensure_pki
 from mock_gateway.local import LocalServer
 from mock_gateway.testing import InProcessGateway
+from tests.fuzz.conftest import run_inproc as _run
 
 TOKEN = "test-token-IVAN01"
-
-
-def _run(
-    pki: TestPKI,
-    bodies: dict[str, list[bytes]],
-    *,
-    release: str | None = None,
-    kind: type[LifecycleGateway] | None = None,
-    steps: int = 60,
-    seed: int = 0,
-    alone: bool = False,
-    **kwargs: Any,
-) -> LifecycleResult:
-    with inproc_lifecycle(pki, "IVAN01", release) as gateway:
-        if kind is not None:
-            gateway.__class__ = kind  # the same gateway, one answer made faulty
-        if alone:  # as a URL with --token only: no second I-VAN, no admin
-            gateway.other, gateway.admin, gateway.clock, gateway.faults = None, None, False, False
-        return run_lifecycle(gateway, bodies, steps=steps, seed=seed, shrink_seconds=10, **kwargs)
 
 
 # -- 2: every sequence exercises receipts; a run that exercised nothing says so -------------
