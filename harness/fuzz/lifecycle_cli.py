@@ -99,7 +99,7 @@ def check_lifecycle_tokens(
     """Refuse, before any case, a --ivan-token or --admin-token the gateway would refuse
     or that names the wrong I-VAN: the lifecycle would blame the gateway for it."""
     from harness.fuzz.pool import pool_for
-    from harness.gateway_url import ivan_probe, refuse_foreign_token
+    from harness.gateway_url import check_token, dossier_probe, refuse_foreign_token
     from harness.tls import gateway_session
 
     ivan, url = pool.factory.ivan[0], target.base_url
@@ -115,14 +115,14 @@ def check_lifecycle_tokens(
                 f"--ivan-token {code}=...: the same token as --token (the I-VAN {ivan})",
                 hint=f"give the token the gateway issued to {code}",
             )
-        status = _status(session, "GET", f"{url}/api/v1/messages", other)
-        if status in (401, 403):
-            raise ConfigError(
-                f"--ivan-token {code}=... is refused by the gateway ({status}): check it",
-                hint=f"give the token the gateway issued to {code}",
-            )
-        first = next(iter(pool.catalog.procedures))
-        probe = ivan_probe(pool_for(pool.catalog, pool.pki, code).factory.build(first, 0).envelope)
+        check_token(
+            session,
+            url,
+            other,
+            refused=f"--ivan-token {code}=... is refused by the gateway",
+            hint=f"give the token the gateway issued to {code}",
+        )
+        probe = dossier_probe(pool_for(pool.catalog, pool.pki, code).factory)
         if probe is not None:
             hint = f"give --ivan-token {code}=<the token the gateway issued to {code}>"
             refuse_foreign_token(session, url, other, code, probe, hint)

@@ -224,7 +224,7 @@ def _fuzz(tmp_path: Path, *args: str) -> Result:
 @pytest.mark.parametrize(
     ("option", "said"),
     [
-        ("IVAN02=wrong-token", "--ivan-token IVAN02=... is refused by the gateway (401)"),
+        ("IVAN02=wrong-token", "--ivan-token IVAN02=... is refused by the gateway (401 AUTH-002)"),
         (f"IVAN02={TOKEN}", "--ivan-token IVAN02=...: the same token as --token"),
         ("IVAN02=test-token-IVAN03", "the token given for IVAN02 is another I-VAN's"),
         ("IVAN01=test-token-IVAN02", "--ivan-token IVAN01=...: IVAN01 is --ivan"),
