@@ -411,10 +411,9 @@ def fuzz(
     unreached = list(report.unreached)
     versions = list(report.unreached_form_versions)
     incomplete = bool(unrun or unreached or versions or (lifecycle and lifecycle.no_verdict))
-    verdict = "FAILED" if not report.ok else "INCOMPLETE" if incomplete else "PASSED"
-    meta["unrun_families"] = unrun
     ok = report.ok and (lifecycle is None or lifecycle.ok)
-    verdict = "FAILED" if not ok else verdict
+    verdict = "FAILED" if not ok else "INCOMPLETE" if incomplete else "PASSED"
+    meta["unrun_families"] = unrun
     folder = report_bundle(report, out, meta, lifecycle).write()
     _summary(console, report, verdict, replay, lifecycle)
     print_lifecycle(console, lifecycle)

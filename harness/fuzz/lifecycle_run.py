@@ -44,8 +44,6 @@ SEQUENCE = 15
 """Steps of one sequence at most: long enough for a dossier's whole lifecycle (submit,
 time passing, 02/TB-TS and 03/TB-TS read and acknowledged), short enough to shrink fast.
 A run is at least two: hypothesis's first is its simplest, one rule over and over."""
-DEFAULT_STEPS = 50
-"""Steps ``bhxh-harness fuzz`` runs unless ``--lifecycle-steps`` says otherwise."""
 SHRINK_SECONDS = 30.0
 """Seconds a failure is shrunk at most: each try replays steps against the gateway."""
 CASE_ID = "FUZZ-lifecycle"
@@ -379,7 +377,6 @@ def inproc_lifecycle(
 
 __all__ = [
     "CASE_ID",
-    "DEFAULT_STEPS",
     "LifecycleFailure",
     "LifecycleResult",
     "inproc_lifecycle",

@@ -42,11 +42,11 @@ from harness.fuzz.target import Retrieved, Submitted, Target, is_error
 from harness.xmlsafe import XMLRejected, parse_xml
 
 DEFAULT_TIMEOUT = 5.0
+"""Seconds a target may take for one case (the checker needs milliseconds)."""
 EXCERPT = 3000
 """Characters of a failing answer a report shows (an answer's signature block alone is
 about 3 KB, after its findings)."""
 _NO_ANSWER = Submitted(0, (), None)
-"""Seconds a target may take for one case (the checker needs milliseconds)."""
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,11 @@ class GatewayReplay:
         """Whether the line reads ``$BHXH_TOKEN`` (a served release sets its own)."""
         return self.release is None
 
-    def command(
-        self, path: Path, *, twice: bool = False, check: str = "", pki_dir: Path | None = None
-    ) -> str:
-        """The shell line that shows ``check``'s failure of ``path`` again: ``twice`` (or
-        ``idempotent``) the same body twice under one fixed id, ``acknowledged-retrievable``
-        the POST then the GET of what it acknowledged, else one POST."""
-        if twice or check == "idempotent":
+    def command(self, path: Path, *, check: str = "", pki_dir: Path | None = None) -> str:
+        """The shell line that shows ``check``'s failure of ``path`` again: ``idempotent``
+        the same body twice under one fixed id, ``acknowledged-retrievable`` the POST then
+        the GET of what it acknowledged, else one POST."""
+        if check == "idempotent":
             steps = f"id={_FRESH}; {self._post(path)}; echo; {self._post(path)}"
         elif check == "acknowledged-retrievable":
             steps = (

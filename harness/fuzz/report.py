@@ -73,6 +73,11 @@ _TABLES = {
 }
 
 
+def distinct_failures(report: FuzzReport, lifecycle: LifecycleResult | None) -> int:
+    """The run's distinct failures: one per cause, and a lifecycle failure one more."""
+    return len(report.failures) + (lifecycle is not None and not lifecycle.ok)
+
+
 def report_bundle(
     report: FuzzReport,
     out: Path | None = None,
@@ -115,7 +120,7 @@ def report_bundle(
     if lifecycle is not None and lifecycle.no_verdict:
         gaps = (*gaps, f"the lifecycle ({lifecycle.no_verdict})")
     folder = (out or reports_dir()) / report.run_id
-    broken = len(report.failures) + (lifecycle is not None and not lifecycle.ok)
+    broken = distinct_failures(report, lifecycle)
     bundle = FuzzBundle(info, folder, gaps=gaps, distinct_failures=broken)
     bundle.lifecycle = None if lifecycle is None else lifecycle.to_dict()
     for (family, procedure), count in sorted(report.by_procedure.items()):

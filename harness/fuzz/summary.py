@@ -25,9 +25,11 @@ def print_summary(
 ) -> None:
     """The verdict line, the cases each family, procedure and form version got (a case
     counts under each form it carries), then each distinct
-    failure (one per cause: see :func:`harness.fuzz.runner._cause`) with where it showed
+    failure (one per cause: see :func:`harness.fuzz.minimise.cause`) with where it showed
     and the line that replays it. A lifecycle failure counts as one more."""
-    broken = len(report.failures) + (lifecycle is not None and lifecycle.failure is not None)
+    from harness.fuzz.report import distinct_failures
+
+    broken = distinct_failures(report, lifecycle)
     console.print(
         f"fuzz: {verdict}: {broken} distinct failure(s) in {report.cases} "
         f"cases ({report.elapsed:.1f} s, {report.cases_per_second:.0f}/s)"
