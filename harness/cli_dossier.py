@@ -97,7 +97,7 @@ def dossier_build(
 
     factory = DossierFactory.for_version(version)
     factory = factory_for_ivan(factory, ivan, factory.pki.trust_store())
-    proc = choices.chosen_procedure(procedure, factory.catalog)
+    proc = factory.procedure(procedure)
     forms = choices.chosen_form_versions(form_versions, factory.catalog, proc)
     when = (
         None

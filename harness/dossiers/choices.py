@@ -14,25 +14,12 @@ from typing import TYPE_CHECKING
 
 from harness.catalog import Catalog, Procedure, list_versions, load_catalog, period_key
 from harness.dossiers.text import parse_period
-from harness.errors import CatalogError, FactoryError, UsageError
+from harness.errors import CatalogError, UsageError
 from harness.served_catalogs import governing
 from harness.suggestions import did_you_mean
 
 if TYPE_CHECKING:
     from harness.dossiers.factory import Dossier, DossierFactory
-
-
-def chosen_procedure(code: str, catalog: Catalog) -> Procedure:
-    """Procedure ``code`` of ``catalog``, or a :class:`FactoryError` suggesting the closest
-    code (``630A`` for ``630a``: codes are catalog data, their case too)."""
-    procedure = catalog.procedure(code)
-    if procedure is None:
-        raise FactoryError(
-            f"procedure {code!r} is not in catalog {catalog.version}",
-            hint=f"{did_you_mean(code, catalog.procedures)}known procedures: "
-            + ", ".join(catalog.procedures),
-        )
-    return procedure
 
 
 def chosen_period(
@@ -173,6 +160,5 @@ __all__ = [
     "check_period_kept",
     "chosen_form_versions",
     "chosen_period",
-    "chosen_procedure",
     "loadable_versions",
 ]
