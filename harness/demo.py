@@ -209,10 +209,10 @@ def _print(outcome: DemoOutcome, console: Console) -> None:
             case.outcome.value,
             case.message or case.title,
         )
-    wide = console.options.update_width(10_000)
+    widths = Measurement.get(console, console.options.update_width(10_000), table)
     if not console.is_terminal:  # piped or redirected: one line a case whatever $COLUMNS says
-        console.width = max(console.width, Measurement.get(console, wide, table).maximum)
-    if console.width < Measurement.get(console, wide, table).minimum:
+        console.width = max(console.width, widths.maximum)
+    if console.width < widths.minimum:
         for case in outcome.bundle.cases:  # too narrow for whole words in a table: lines
             detail = case.message or case.title
             console.print(f"{case.case_id} {case.outcome.value}: {detail}", overflow="fold")

@@ -141,7 +141,9 @@ def _named(gw: Gateway, dossier: DossierRecord, names: dict[str, str]) -> str:
     return names.get(dossier.procedure, "")
 
 
-def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[str]]:
+def _rows(
+    gw: Gateway, query: Query, names: dict[str, str]
+) -> tuple[list[Row], int, list[str], list[str]]:
     """The page's rows, the number of matching dossiers, and the known I-VANs and procedures."""
     d, m = schema.dossiers, schema.messages
     where = []
@@ -173,7 +175,6 @@ def _rows(gw: Gateway, query: Query) -> tuple[list[Row], int, list[str], list[st
         procedures = list(
             conn.execute(select(d.c.procedure).distinct().order_by(d.c.procedure)).scalars()
         )
-    names = procedure_names(gw.catalogs.catalogs)
     rows = [Row(x, by_dossier.get(x.ma_gdich, []), _named(gw, x, names)) for x in dossiers]
     return rows, total, ivans, procedures
 
@@ -203,7 +204,8 @@ def token_redirect(request: GatewayRequest) -> GatewayResponse | None:
 
 def render(gw: Gateway, query: Query) -> str:
     """The page for ``query``; its links carry no token (the browser has the cookie)."""
-    rows, total, ivans, procedures = _rows(gw, query)
+    names = procedure_names(gw.catalogs.catalogs)
+    rows, total, ivans, procedures = _rows(gw, query, names)
     pages = max(1, -(-total // query.limit))
     past_end = query.page > pages  # said so, with a way back, not "Trang 3/2"
 
@@ -223,7 +225,7 @@ def render(gw: Gateway, query: Query) -> str:
         pages=pages,
         ivans=ivans,
         procedures=procedures,
-        procedure_names=procedure_names(gw.catalogs.catalogs),
+        procedure_names=names,
         previous=link(query.page - 1) if 1 < query.page <= pages else None,
         next=link(query.page + 1) if query.page < pages else None,
         past_end=past_end,
