@@ -49,10 +49,7 @@ def gateway_base(url: str) -> str:
             f"--gateway {url!r} is not an http:// or https:// URL",
             hint=f"give the gateway's base URL, e.g. http://{text.partition('://')[2]} ({LOCAL})",
         )
-    try:
-        base, problem = gateway_base_url(url)
-    except ValueError as exc:  # urlsplit's own refusal, e.g. an unclosed [ of an IPv6 host
-        raise ConfigError(f"--gateway {url!r} is not a URL: {exc}") from None
+    base, problem = gateway_base_url(url)  # an unclosed [ of an IPv6 host is a problem too
     if problem:
         raise ConfigError(problem)
     return base

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.load.ivan import ABANDONED, ACCEPTED, IN_FLIGHT, REJECTED, SENT, SUBMIT, WAITING_RETRY
+from harness.load.ivan import sent as dossiers_sent
 from harness.load.levels import Level
 from harness.load.stats import percentile
 
@@ -67,7 +68,7 @@ class ProcedureFigures:
 
     @property
     def sent(self) -> int:
-        return sum(self.outcomes.get(k, 0) for k in OUTCOMES)
+        return dossiers_sent(self.outcomes)
 
     def submit_percentile(self, which: str) -> float | None:
         return percentile(list(self.submit_ms), which)

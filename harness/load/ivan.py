@@ -68,6 +68,13 @@ CUT_OFF = "unanswered at stop: "
 step counts it as a miss when the grace is past the level's limit."""
 SENT = (ACCEPTED, REJECTED, ABANDONED, IN_FLIGHT, WAITING_RETRY)
 """A dossier's outcomes once sent: they add up to the dossiers sent."""
+
+
+def sent(counts: Mapping[str, float]) -> int:
+    """The dossiers sent: the sum of ``counts``' :data:`SENT` outcomes."""
+    return int(sum(counts.get(k, 0) for k in SENT))
+
+
 STOPPED = "not started: run stopping"
 """What :meth:`Submitter.submit` returns once locust is stopping: no dossier is started
 that the stop would cut off in flight."""
@@ -983,4 +990,5 @@ __all__ = [
     "locust_stopping",
     "parse_feed",
     "refusal_code",
+    "sent",
 ]

@@ -34,6 +34,9 @@ from harness.load.ivan import (
     SUBMIT,
     SUBMIT_RETRY,
 )
+from harness.load.ivan import (
+    sent as dossiers_sent,
+)
 from harness.load.pacing import ARRIVED, NOT_SENT
 from harness.load.profile import load_dir
 from harness.load.stats import (
@@ -331,7 +334,7 @@ def _latency(level: Level, m: Measurements, grace: float) -> Measured:
 def _no_latency(level: Level, m: Measurements, cut: int) -> Measured:
     """Why a latency level has no sample: no request made, or none answered (dossiers
     were sent, but the gateway answered none of the step's requests in time)."""
-    sent = sum(int(m.counts.get(k, 0)) for k in SENT)
+    sent = dossiers_sent(m.counts)
     if cut or (sent and level.subject in (SUBMIT, AGGREGATED)):
         why = f"no {level.subject!r} request was answered ({sent:,} dossiers sent"
         why += f", {cut:,} requests unanswered at stop)" if cut else ")"

@@ -22,11 +22,13 @@ from harness.load.ivan import (
     LOAD_RETRY,
     NOT_TIMED,
     REJECTED,
-    SENT,
     UNACKNOWLEDGED,
     UNREAD,
     UNREAD_COUNTED,
     WAITING_RETRY,
+)
+from harness.load.ivan import (
+    sent as dossiers_sent,
 )
 from harness.load.levels import (
     INCOMPLETE,
@@ -266,7 +268,7 @@ def dossier_account(
         f"{counts.get(WAITING_RETRY, 0):,} {WAITING_RETRY} (every attempt refused with "
         "429/503: not stored)",
     ]
-    sent = sum(counts.get(k, 0) for k in SENT)
+    sent = dossiers_sent(counts)
     not_sent = counts.get(NOT_SENT, 0)
     if model == "open":
         parts.append(
@@ -298,7 +300,7 @@ def dossier_account(
 def partial_dossiers(counts: Mapping[str, int]) -> str:
     """Where the dossiers sent before a stop went: a stopped run measured no schedule to
     account them against, so only what was sent is counted."""
-    sent = sum(counts.get(k, 0) for k in SENT)
+    sent = dossiers_sent(counts)
     return (
         f"{sent:,} sent before the stop: {counts.get(ACCEPTED, 0):,} accepted, "
         f"{counts.get(REJECTED, 0):,} rejected, {counts.get(ABANDONED, 0):,} abandoned, "

@@ -35,7 +35,8 @@ from harness.load.gateway import (
     check_remote,
     well_known_tokens,
 )
-from harness.load.ivan import ACK_OTHER, SENT, STEPS
+from harness.load.ivan import ACK_OTHER, STEPS
+from harness.load.ivan import sent as dossiers_sent
 from harness.load.levels import (
     Level,
     LevelResult,
@@ -616,7 +617,7 @@ def _user_errors(directory: Path) -> str:
 def _nothing_sent(counts: Mapping[str, int], plan: Plan) -> str:
     """Why a run that sent no dossier has no verdict: its levels (feed latency, error
     rate...) could all be met by a generator that never started, so it must not pass."""
-    if any(counts.get(k, 0) for k in SENT):  # waiting out a Retry-After counts as sent
+    if dossiers_sent(counts):  # waiting out a Retry-After counts as sent
         return ""
     return (
         f"no dossier was sent ({count_text(plan.scheduled_dossiers)} scheduled over "
