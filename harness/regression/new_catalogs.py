@@ -39,6 +39,7 @@ from harness.regression.compare import (
 from harness.regression.corpus import CorpusRecipe, build_corpus
 from harness.regression.expectations import form_versions
 from harness.regression.normalise import Masks
+from harness.regression.recording import has_result
 from harness.regression.replay import GatewayTarget, Replay, replay
 from harness.regression.transport import TransportStats
 from harness.signing import TestPKI
@@ -209,7 +210,7 @@ def _without_result(outcome: dict[str, Any] | None) -> bool:
     """Accepted, and its 03/TB-TS never came (a ``missing-message`` difference)."""
     if outcome is None or outcome.get("unavailable") or not outcome.get("accepted"):
         return False
-    return all(m.get("kind") != RESULT for m in outcome.get("messages") or ())
+    return not has_result(outcome)
 
 
 def _described(outcome: dict[str, Any] | None, waiting: int = 0) -> str:

@@ -94,7 +94,7 @@ def surprises(corpus: Sequence[CorpusEntry], outcomes: dict[str, dict[str, Any]]
             found.append(f"{entry.name}: expected accepted, got {got}")
         elif entry.expected and (outcome.get("accepted") or not set(entry.expected) <= set(codes)):
             found.append(f"{entry.name}: expected {' '.join(entry.expected)}, got {got}")
-        elif outcome.get("accepted") and not _has_result(outcome):
+        elif outcome.get("accepted") and not has_result(outcome):
             found.append(f"{entry.name}: accepted, but its {RESULT} never came")
     return found
 
@@ -109,12 +109,13 @@ def unacknowledged_notes(run: Replay) -> list[str]:
     ]
 
 
-def _has_result(outcome: dict[str, Any]) -> bool:
+def has_result(outcome: dict[str, Any]) -> bool:
     """Whether the dossier's messages include its 03/TB-TS result."""
     return any(m.get("kind") == RESULT for m in outcome.get("messages") or ())
 
 
 __all__ = [
+    "has_result",
     "record_catalog",
     "refuse_unfinished",
     "served_by",
