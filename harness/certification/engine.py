@@ -41,6 +41,8 @@ from harness.signing import TrustStore
 
 T = TypeVar("T")
 P = ParamSpec("P")
+_WITHDRAWN = object()
+"""What an operation the adapter turned out not to have returns (see ``_unless_unannounced``)."""
 
 
 class _AdapterCrashed(Exception):
@@ -195,15 +197,21 @@ class ScenarioRun:
         self.obs.capabilities = self.obs.capabilities - {operation}
         return True
 
+    def _unless_unannounced(self, operation: str, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(*args)`` through the adapter, or :data:`_WITHDRAWN` when it answers "not
+        supported" for an ``operation`` the vendor never announced (see :meth:`_unannounced`)."""
+        try:
+            return self._adapter(call, *args)
+        except NotSupported as exc:
+            if self._unannounced(operation, exc):
+                return _WITHDRAWN
+            raise
+
     def _tick(self, now: datetime) -> None:
         if "tick" in self.obs.capabilities:
-            try:
-                relays = self._adapter(self.adapter.tick, now)
-            except NotSupported as exc:
-                if self._unannounced("tick", exc):
-                    return
-                raise
-            self._route(self._checked("tick", relays), now)
+            relays = self._unless_unannounced("tick", self.adapter.tick, now)
+            if relays is not _WITHDRAWN:
+                self._route(self._checked("tick", relays), now)
 
     def _route(self, relays: list[Relay], now: datetime) -> None:
         self.obs.route(relays, now)
@@ -250,13 +258,8 @@ class ScenarioRun:
             mark = RestartMark(
                 self.gateway.now(), marks.traffic, frozenset(marks.acked), frozenset(marks.relayed)
             )
-            try:
-                self._adapter(self.adapter.restart)
-            except NotSupported as exc:
-                if self._unannounced("restart", exc):
-                    return
-                raise
-            self.obs.restarts.append(mark)
+            if self._unless_unannounced("restart", self.adapter.restart) is not _WITHDRAWN:
+                self.obs.restarts.append(mark)
 
     def _step_recover(self, _args: Any) -> None:
         self._collect_traffic()
