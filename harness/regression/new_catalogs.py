@@ -69,14 +69,18 @@ class NewCatalogRun:
     unacknowledged: dict[str, dict[str, str]] = field(default_factory=dict)
     """Dossier name -> message kind -> the answer refusing its acknowledgement (each one a
     ``changed-message`` difference, as in the corpus's replay)."""
-    names: dict[str, str] = field(default_factory=dict)
-    """Procedure code -> its name in this version (NFC): a new code alone tells nobody."""
     notes: list[str] = field(default_factory=list)
     """The replay's notes (feed polling stopped, catalogs unread), as the run's own."""
     waiting: int = 0
     """Accepted dossiers still awaiting their 03/TB-TS when feed polling stopped."""
     transport: TransportStats | None = None
     """The replay's retries and resets, added to the run's transport line."""
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Procedure code -> its name in this version (NFC): a new code alone tells nobody."""
+        procedures = load_catalog(self.version).procedures
+        return {code: unicodedata.normalize("NFC", p.name) for code, p in procedures.items()}
 
     def items(self) -> list[str]:
         """``+600o``, ``+D02-TS-490``, ``-D02-TS-595``: what the version adds and removes."""
@@ -330,12 +334,6 @@ def unfinished(version: str, new: NewCatalogRun) -> list[Difference]:
     return out
 
 
-def _names(version: str) -> dict[str, str]:
-    """Procedure code -> name (NFC, whatever form the catalog file holds it in)."""
-    procedures = load_catalog(version).procedures
-    return {code: unicodedata.normalize("NFC", p.name) for code, p in procedures.items()}
-
-
 def _progress(
     total: int, on_progress: Callable[[int, int], None] | None
 ) -> Callable[[int], None] | None:
@@ -370,7 +368,7 @@ def replay_new_catalogs(
         new = NewCatalogRun(
             version, old, diff, valid, run.outcomes, refusals(version, valid, run),
             defective=[e for e in entries if e.expected], unacknowledged=run.unacknowledged,
-            names=_names(version), notes=[f"catalog {version}'s dossiers: {n}" for n in run.notes],
+            notes=[f"catalog {version}'s dossiers: {n}" for n in run.notes],
             waiting=run.waiting, transport=run.transport,
         )  # fmt: skip
         new.differences += unexpected(version, new) + unfinished(version, new)
