@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.load.ivan import ABANDONED, ACCEPTED, IN_FLIGHT, REJECTED, SENT, SUBMIT, WAITING_RETRY
+from harness.load.ivan import SENT, SUBMIT
 from harness.load.ivan import sent as dossiers_sent
 from harness.load.levels import Level
 from harness.load.stats import percentile
@@ -170,16 +170,7 @@ def to_json(rows: Sequence[ProcedureFigures]) -> dict[str, Any]:
     return {row.procedure: row.to_json() for row in rows}
 
 
-FIGURES = (
-    "sent",
-    ACCEPTED,
-    REJECTED,
-    ABANDONED,
-    IN_FLIGHT,
-    WAITING_RETRY,
-    "submit p50 ms",
-    "submit p95 ms",
-)
+FIGURES = ("sent", *SENT, "submit p50 ms", "submit p95 ms")
 NUMERIC_COLUMNS = frozenset(range(2, 2 + len(FIGURES)))
 """The columns holding one figure each (right-aligned), after procedure and weight."""
 
