@@ -5,14 +5,20 @@ report them alike."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+from harness.dossiers.corpus import CorpusEntry
 from harness.regression.baseline import Baseline
 from harness.regression.compare import Difference
 from harness.regression.replay import Replay
 
 Meta = Mapping[str, tuple[str, tuple[str, ...]]]
 """Dossier name -> (procedure, form versions): where a difference is reported."""
+
+
+def meta_of(entries: Iterable[CorpusEntry]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The :data:`Meta` of ``entries``; a dossier of no procedure is reported as ``static``."""
+    return {e.name: (e.procedure or "static", e.forms) for e in entries}
 
 
 def unacknowledged(run: Replay, meta: Meta) -> list[Difference]:
@@ -40,4 +46,4 @@ def catalog_broken(base: Baseline, run: Replay) -> list[Difference]:
     ]
 
 
-__all__ = ["Meta", "catalog_broken", "unacknowledged"]
+__all__ = ["Meta", "catalog_broken", "meta_of", "unacknowledged"]

@@ -28,7 +28,7 @@ from harness.catalog.diff import CatalogDiff, diff_catalogs
 from harness.dossiers.corpus import CorpusEntry
 from harness.message_kinds import RESULT
 from harness.regression.baseline import Baseline
-from harness.regression.candidate_faults import unacknowledged
+from harness.regression.candidate_faults import meta_of, unacknowledged
 from harness.regression.compare import (
     NEW_CATALOG_REJECTED,
     NEW_CATALOG_UNEXPECTED,
@@ -372,7 +372,7 @@ def replay_new_catalogs(
             waiting=run.waiting, transport=run.transport,
         )  # fmt: skip
         new.differences += unexpected(version, new) + unfinished(version, new)
-        new.differences += unacknowledged(run, {e.name: (e.procedure, e.forms) for e in entries})
+        new.differences += unacknowledged(run, meta_of(entries))
         runs.append(new)
     return runs, unknown
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.dossiers.corpus import CorpusEntry
 from harness.regression.baseline import Baseline
-from harness.regression.candidate_faults import unacknowledged
+from harness.regression.candidate_faults import meta_of, unacknowledged
 from harness.regression.compare import Difference, LatencyThresholds, compare
 from harness.regression.expectations import CatalogImpact, Expectation, apply_expectations
 from harness.regression.new_catalogs import NewCatalogRun
@@ -81,7 +81,7 @@ def interrupted(
     latency, served catalogs and what the expectations did not match are not judged, the
     dossiers not replayed not compared."""
     replayed = [e for e in corpus if e.name in partial.outcomes]
-    meta = {e.name: (e.procedure or "static", e.forms) for e in replayed}
+    meta = meta_of(replayed)
     keys = {"messages"} if not messages_read else set()
     before = {n: _without(o, keys) for n, o in base.outcomes.items() if n in partial.outcomes}
     after = {name: _without(o, keys) for name, o in partial.outcomes.items()}

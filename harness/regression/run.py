@@ -29,7 +29,7 @@ from harness.regression.baseline import (
     load_baseline,
     save_baseline,
 )
-from harness.regression.candidate_faults import catalog_broken, unacknowledged
+from harness.regression.candidate_faults import catalog_broken, meta_of, unacknowledged
 from harness.regression.compare import (
     LatencyThresholds,
     compare,
@@ -241,7 +241,7 @@ def regress(
         gateway, base.recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options,
         on_stop=lambda partial: stopped(partial, messages_read=False), after=new_catalogs,
     )  # fmt: skip
-    meta = {e.name: (e.procedure or "static", e.forms) for e in corpus}
+    meta = meta_of(corpus)
     found = compare(base.outcomes, run.outcomes, meta) + unacknowledged(run, meta)
     latency = latency_summary(run.latencies_ms)
     unreached = latency_unjudged_note(base.gateway, gateway)
