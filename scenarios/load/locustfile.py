@@ -152,8 +152,14 @@ def _worker_interrupted(runner: WorkerRunner) -> None:
     would lose them, so the quit waits for them, bounded."""
     if not _send_final(runner):
         grace = STATE.settings.grace if STATE.settings is not None else 0.0
-        STATE.final_sent.wait(timeout=grace + 2 * LEFT_AT_STOP_SECONDS + FINAL_MARGIN)
+        STATE.final_sent.wait(timeout=_final_wait(grace))
     runner.greenlet.kill(block=True)
+
+
+def _final_wait(grace: float) -> float:
+    """Seconds final figures may take: the users' stop grace, the feed count left at the
+    stop (a worker's and the master's view of it) and a margin."""
+    return grace + 2 * LEFT_AT_STOP_SECONDS + FINAL_MARGIN
 
 
 def _wait_for_finals(runner: MasterRunner, grace: float) -> None:
@@ -163,7 +169,7 @@ def _wait_for_finals(runner: MasterRunner, grace: float) -> None:
     if not waiting:
         return
     runner.send_message(FINAL_ASK)
-    deadline = time.monotonic() + grace + 2 * LEFT_AT_STOP_SECONDS + FINAL_MARGIN
+    deadline = time.monotonic() + _final_wait(grace)
     while _missing_finals(runner, waiting) and time.monotonic() < deadline:
         gevent.sleep(0.1)
     gevent.sleep(CSV_SETTLE)
