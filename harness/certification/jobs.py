@@ -18,8 +18,10 @@ from harness.catalog import Catalog
 from harness.certification.model import Job, JobForm
 from harness.conformance import DossierChecker
 from harness.dossiers.defects import applies, build_defective, defect
+from harness.dossiers.envelope_fill import added_values
 from harness.dossiers.factory import Dossier, DossierFactory
-from harness.envelope import read_envelope
+from harness.dossiers.form_model import form_model
+from harness.envelope import build_envelope, read_envelope
 from harness.errors import FactoryError
 from harness.signing import TestPKI
 from harness.xmlsafe import parse_xml
@@ -87,8 +89,12 @@ class JobBuilder:
     def _job(self, dossier: Dossier, label: str) -> Job:
         self._units.add(dossier.unit.ma_don_vi)
         self._count += 1
-        info = read_envelope(parse_xml(dossier.envelope))
+        envelope = parse_xml(dossier.envelope)
+        info = read_envelope(envelope)
         nodes = {code: form.signature_node for code, form in self.catalog.forms.items()}
+        signature_node = self.catalog.envelope.signature_node
+        bare = build_envelope(info, signature_node=signature_node)
+        extra = added_values(bare, form_model(self.catalog.envelope.xsd), envelope)
         return Job(
             job_id=f"{self.tag}/{label}/{self._count}",
             catalog_version=self.catalog.version,
@@ -107,8 +113,9 @@ class JobBuilder:
                 )
                 for f in dossier.forms
             ),
-            envelope_signature_node=self.catalog.envelope.signature_node,
+            envelope_signature_node=signature_node,
             defect=dossier.defect,
+            envelope_fields=extra,
         )
 
 

@@ -74,6 +74,10 @@ class Job:
     defect: str | None = None
     """The business rule a defective job breaks: the suite's own note for its rejection
     case, never shown to the I-VAN (which could invent the rejection from it)."""
+    envelope_fields: dict[str, str] = field(default_factory=dict)
+    """Envelope element name -> text, for each element the catalog's ``Hoso.xsd``
+    requires beyond those the wire format names (empty for the shipped catalogs): the
+    I-VAN writes each where the XSD orders it."""
 
     def to_json(self, pki_dir: Path | None = None) -> dict[str, Any]:
         """What the I-VAN reads (job.json, a hook's ``job``); with ``pki_dir``, where the

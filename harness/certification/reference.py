@@ -46,6 +46,7 @@ from harness.client import (
     RetryPolicy,
     retry_after,
 )
+from harness.dossiers.envelope_fill import fill_from
 from harness.envelope import EmbeddedFile, EnvelopeInfo, build_envelope
 from harness.errors import SignatureInvalid
 from harness.signing import Credential, TestPKI, ensure_pki, sign, verify
@@ -261,6 +262,7 @@ class ReferenceIvan(ContextHolder):
             files=files,
         )
         root = build_envelope(info, signature_node=job.envelope_signature_node)
+        fill_from(root, job.catalog_version, job.envelope_fields)  # what Hoso.xsd adds
         node = job.envelope_signature_node
         signed = sign(root, credential, signature_parent=node, signing_time=now)
         return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
