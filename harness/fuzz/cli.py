@@ -364,8 +364,11 @@ def fuzz(
             ) as progress,
         ):
             _check_folders(out, found)
+            url_gateway = None  # in process, the lifecycle makes its own fresh mock
             if steps and gateway != LOCAL:  # before any case: a token it would blame on the gateway
-                life.check_lifecycle_tokens(target, token or "", others, admin_token, pool, verify)
+                url_gateway = life.check_lifecycle_tokens(
+                    target, token or "", others, admin_token, pool, verify
+                )
             for note in target.notes:  # e.g. a gateway that does not list its catalogs
                 console.print(f"note: {note}", markup=False)
             meta |= {"notes": target.notes} if target.notes else {}
@@ -391,13 +394,12 @@ def fuzz(
             lifecycle = None
             if steps:
                 lifecycle = life.run_cli_lifecycle(
-                    local=gateway == LOCAL, target=target, pool=pool, steps=steps, seed=seed,
-                    release=release, verify=verify, admin_token=admin_token, others=others,
+                    url_gateway, pool=pool, steps=steps, seed=seed, release=release,
                     deadline=deadline, on_stop=lambda partial: stopped.extend(
                         _stopped(report, out, console, meta, replay, partial)
                     ),
                 )  # fmt: skip
-                life.save_failure(lifecycle, found_dir(found), str(meta["reproduce"]))
+                life.save_failure(lifecycle, found_dir(found), _command(life.RUN_OPTIONS))
     except GatewayUnavailable as exc:  # not the gateway's failure, nor the user's
         click.echo(f"error: {exc}", err=True)
         for bundle in gone:
@@ -437,15 +439,19 @@ def _meta(
     found: Path | None,
 ) -> dict[str, object]:
     """What the run was asked, for results.json: with the command that runs it again."""
-    from harness.reporting.command_line import command_line
-
     return {
         "budget": budget,
         "duration": duration,
         "families": list(families) or "all",
         "procedures": list(procedures) or "all",
         "found": str(found_dir(found).resolve()),
-        "reproduce": command_line(
-            click.get_current_context(), secrets=("token", "admin_token", "ivan_tokens")
-        ),
+        "reproduce": _command(),
     }
+
+
+def _command(leave_out: tuple[str, ...] = ()) -> str:
+    """The command that runs this one again, credentials hidden, less ``leave_out``."""
+    from harness.reporting.command_line import command_line
+
+    secrets = ("token", "admin_token", "ivan_tokens")
+    return command_line(click.get_current_context(), secrets=secrets, leave_out=leave_out)

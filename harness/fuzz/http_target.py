@@ -14,7 +14,7 @@ import base64
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -60,17 +60,19 @@ class HttpTarget:
     """Whose certificate counts as BHXH's (the mock's PKI in process); None judges the
     signature's bytes only: a staging gateway's CA is not in the harness's test PKI."""
 
-    def submit(self, body: bytes, message_id: str) -> Submitted:
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """``method`` of ``path`` under ``base_url``; a dropped connection is raised once
+        ``/healthz`` says the gateway is still there (:meth:`check_still_there`)."""
+        url = f"{self.base_url.rstrip('/')}{path}"
         try:
-            response = self.session.post(
-                f"{self.base_url.rstrip('/')}/api/v1/dossiers",
-                data=body,
-                headers={"Content-Type": "application/xml", "X-Message-Id": message_id},
-                timeout=self.timeout,
-            )
+            return self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.ConnectionError as exc:
             self.check_still_there(exc)
             raise
+
+    def submit(self, body: bytes, message_id: str) -> Submitted:
+        headers = {"Content-Type": "application/xml", "X-Message-Id": message_id}
+        response = self.request("POST", "/api/v1/dossiers", data=body, headers=headers)
         answer = parse_answer(response.status_code, response.content)
         codes = tuple(f.code for f in answer.findings)
         receipt = answer.ma_gdich or None if response.status_code == 202 else None
@@ -87,13 +89,7 @@ class HttpTarget:
         The status document may embed the stored envelope (``HOSO/NOI_DUNG_HOSO``, base64);
         a gateway that does not is still judged on answering 200 for its own receipt.
         """
-        try:
-            response = self.session.get(
-                f"{self.base_url.rstrip('/')}/api/v1/dossiers/{receipt_id}", timeout=self.timeout
-            )
-        except requests.ConnectionError as exc:
-            self.check_still_there(exc)
-            raise
+        response = self.request("GET", f"/api/v1/dossiers/{receipt_id}")
         if not response.ok:
             return Retrieved(response.status_code, None, _asked_to_wait(response))
         try:

@@ -118,8 +118,7 @@ class Run:
 
     @property
     def ivans(self) -> tuple[str, ...]:
-        gw = self.gateway
-        return (gw.own_ivan,) if gw.other is None else (gw.own_ivan, gw.other_ivan)
+        return self.gateway.ivans
 
 
 POOL = 4

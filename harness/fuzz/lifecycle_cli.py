@@ -8,19 +8,18 @@ NAME=TOKEN`` (as ``load`` takes it), the clock and the 503 burst with ``--admin-
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import requests
 
 from harness.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:  # hypothesis and the gateway load when a run starts, not at --help
     from harness.fuzz.http_target import HttpTarget
     from harness.fuzz.lifecycle_run import LifecycleResult
+    from harness.fuzz.lifecycle_wire import LifecycleGateway
     from harness.fuzz.pool import DossierPool
     from harness.tls import Verify
 
@@ -51,41 +50,31 @@ def lifecycle_steps(steps: int | None, budget: int | None) -> int:
 
 
 def run_cli_lifecycle(
+    gateway: LifecycleGateway | None,
     *,
-    local: bool,
-    target: HttpTarget,
     pool: DossierPool,
     steps: int,
     seed: int,
     release: str | None,
-    verify: Verify,
-    admin_token: str | None,
-    others: dict[str, str],
     deadline: float | None = None,
     on_stop: Callable[[LifecycleResult], object] | None = None,
 ) -> LifecycleResult:
-    """The lifecycle machine against the gateway the run fuzzed: in process, a fresh mock
-    simulating the same ``release``; at a URL, the fuzz target itself. No step starts
-    past ``deadline``; a Ctrl-C calls ``on_stop`` with what ran."""
-    from harness.fuzz.lifecycle_run import (
-        inproc_lifecycle,
-        lifecycle_bodies,
-        run_lifecycle,
-        url_lifecycle,
-    )
+    """The lifecycle machine against the gateway the run fuzzed: at a URL, ``gateway`` as
+    :func:`check_lifecycle_tokens` built and probed it before the cases; in process (None),
+    a fresh mock simulating the same ``release``. No step starts past ``deadline``; a
+    Ctrl-C calls ``on_stop`` with what ran."""
+    from harness.fuzz.lifecycle_run import inproc_lifecycle, lifecycle_bodies, run_lifecycle
 
-    ivan = pool.factory.ivan[0]
-    if local:
-        with inproc_lifecycle(pool.pki, ivan, release) as gateway:
-            bodies = {i: lifecycle_bodies(pool.catalog, pool.pki, i) for i in _ivans(gateway)}
-            return run_lifecycle(
-                gateway, bodies, steps=steps, seed=seed, deadline=deadline, on_stop=on_stop
-            )
-    gateway = url_lifecycle(target, ivan, others, admin_token, verify)
-    bodies = {i: lifecycle_bodies(pool.catalog, pool.pki, i) for i in _ivans(gateway)}
-    return run_lifecycle(
-        gateway, bodies, steps=steps, seed=seed, deadline=deadline, on_stop=on_stop
+    reached: AbstractContextManager[LifecycleGateway] = (
+        inproc_lifecycle(pool.pki, pool.factory.ivan[0], release)
+        if gateway is None
+        else nullcontext(gateway)
     )
+    with reached as machine:
+        bodies = {i: lifecycle_bodies(pool.catalog, pool.pki, i) for i in machine.ivans}
+        return run_lifecycle(
+            machine, bodies, steps=steps, seed=seed, deadline=deadline, on_stop=on_stop
+        )
 
 
 def check_lifecycle_tokens(
@@ -95,9 +84,11 @@ def check_lifecycle_tokens(
     admin_token: str | None,
     pool: DossierPool,
     verify: Verify,
-) -> None:
+) -> LifecycleGateway:
     """Refuse, before any case, a --ivan-token or --admin-token the gateway would refuse
-    or that names the wrong I-VAN: the lifecycle would blame the gateway for it."""
+    or that names the wrong I-VAN: the lifecycle would blame the gateway for it. The URL
+    gateway the lifecycle then runs against (:func:`run_cli_lifecycle`'s ``gateway``),
+    built and its admin routes probed here, once."""
     from harness.fuzz.pool import pool_for
     from harness.gateway_url import check_token, dossier_probe, refuse_foreign_token
     from harness.tls import gateway_session
@@ -126,54 +117,60 @@ def check_lifecycle_tokens(
         if probe is not None:
             hint = f"give --ivan-token {code}=<the token the gateway issued to {code}>"
             refuse_foreign_token(session, url, other, code, probe, hint)
-    if admin_token:  # advancing by 0 s moves nothing; a gateway without the routes: 404
-        statuses = (
-            _status(session, "POST", f"{url}/admin/clock/advance?seconds=0", admin_token),
-            _status(session, "GET", f"{url}/admin/faults", admin_token),
+    return _url_gateway(target, ivan, others, admin_token, verify)
+
+
+def _url_gateway(
+    own: HttpTarget,
+    own_ivan: str,
+    others: dict[str, str],
+    admin_token: str | None,
+    verify: Verify,
+) -> LifecycleGateway:
+    """The machine's gateway at a URL: ``own`` (the fuzz target), the second I-VAN of
+    ``others`` (code -> token) if any, the admin session if ``admin_token``, its admin
+    routes probed; an admin token they refuse is refused."""
+    from harness.fuzz.http_target import http_target
+    from harness.fuzz.lifecycle_wire import LifecycleGateway
+    from harness.tls import gateway_session
+
+    gateway = LifecycleGateway(own, own_ivan)
+    for code, token in others.items():
+        if code != own_ivan:
+            other = http_target(own.base_url, token, verify_tls=verify)
+            gateway.other, gateway.other_ivan = other, code
+            break
+    else:
+        gateway.left_out.append(
+            "submit_as_other, isolation checks: no --ivan-token NAME=TOKEN of a second I-VAN"
         )
-        status = next((s for s in statuses if s in (401, 403)), 0)
-        if status:
-            raise ConfigError(
-                f"--admin-token is refused by the gateway ({status}): check it",
-                hint="give the gateway's admin token, or leave --admin-token out (the "
-                "lifecycle's clock and 503 rules are then left out)",
-            )
-
-
-def _status(session: requests.Session, method: str, url: str, token: str) -> int:
-    headers = {"Authorization": f"Bearer {token}"}
-    try:
-        return session.request(method, url, headers=headers, timeout=10).status_code
-    except requests.RequestException as exc:
+    if admin_token:
+        gateway.admin = gateway_session(verify)
+        gateway.admin.headers["Authorization"] = f"Bearer {admin_token}"
+    status = gateway.probe_admin()
+    if status:
         raise ConfigError(
-            f"gateway {url} does not answer: {type(exc).__name__}",
-            hint="check that it still runs and is reachable",
-        ) from None
+            f"--admin-token is refused by the gateway ({status}): check it",
+            hint="give the gateway's admin token, or leave --admin-token out (the "
+            "lifecycle's clock and 503 rules are then left out)",
+        )
+    return gateway
 
 
-_RUN_OPTIONS = ("--budget", "--duration", "--family", "--seed", "--lifecycle-steps")
+RUN_OPTIONS = ("budget", "duration", "families", "seed", "lifecycle_steps")
+"""The run's parameters a lifecycle failure's reproduce line leaves out of its command."""
 
 
 def lifecycle_reproduce(command: str, seed: int, steps: int) -> str:
-    """The run's command with its cases cut to one valid dossier: the lifecycle's steps
-    depend on the seed and the steps alone."""
-    words, kept = shlex.split(command), []
-    skip = False
-    for word in words:
-        if skip:
-            skip = False
-        elif word in _RUN_OPTIONS:
-            skip = True
-        else:
-            kept.append(word)
-    kept += ["--seed", str(seed), "--family", "valid", "--budget", "1"]
-    kept += ["--lifecycle-steps", str(steps)]
-    return " ".join(shlex.quote(w) if not w.startswith("<") else w for w in kept)
+    """``command`` (the run's, less :data:`RUN_OPTIONS`) with its cases cut to one valid
+    dossier: the lifecycle's steps depend on the seed and the steps alone."""
+    return f"{command} --seed {seed} --family valid --budget 1 --lifecycle-steps {steps}"
 
 
 def save_failure(result: LifecycleResult, folder: Path, command: str) -> None:
-    """A lifecycle failure's steps, seed, property and reproduce line, as a text file
-    under the found folder (next to the cases' minimal dossiers); ``result`` names both."""
+    """A lifecycle failure's steps, seed, property and reproduce line (from ``command``,
+    the run's less :data:`RUN_OPTIONS`), as a text file under the found folder (next to
+    the cases' minimal dossiers); ``result`` names both."""
     failure = result.failure
     if failure is None:
         return
@@ -195,14 +192,10 @@ def save_failure(result: LifecycleResult, folder: Path, command: str) -> None:
     result.found = str(path)
 
 
-def _ivans(gateway: object) -> tuple[str, ...]:
-    own, other = getattr(gateway, "own_ivan", ""), getattr(gateway, "other_ivan", "")
-    return (own, other) if getattr(gateway, "other", None) is not None else (own,)
-
-
 __all__ = [
     "BUDGET_SHARE",
     "MAX_STEPS",
+    "RUN_OPTIONS",
     "check_lifecycle_tokens",
     "lifecycle_reproduce",
     "lifecycle_steps",

@@ -38,7 +38,7 @@ from harness.fuzz.lifecycle_wire import GatewayGone, LifecycleGateway
 from harness.fuzz.pool import DossierSpec, pool_for
 from harness.reporting import CaseResult, Outcome
 from harness.signing import TestPKI
-from harness.tls import Verify, gateway_session
+from harness.tls import gateway_session
 
 SEQUENCE = 15
 """Steps of one sequence at most: long enough for a dossier's whole lifecycle (submit,
@@ -317,34 +317,6 @@ def _violation(exc: BaseException) -> LifecycleViolation | None:
     return None
 
 
-def url_lifecycle(
-    own: HttpTarget,
-    own_ivan: str,
-    others: dict[str, str],
-    admin_token: str | None,
-    verify_tls: Verify,
-) -> LifecycleGateway:
-    """The machine's gateway at a URL: ``own`` (the fuzz target), the second I-VAN of
-    ``others`` (code -> token) if any, the admin session if ``admin_token``."""
-    from harness.fuzz.http_target import http_target
-
-    gateway = LifecycleGateway(own, own_ivan)
-    for code, token in others.items():
-        if code != own_ivan:
-            other = http_target(own.base_url, token, verify_tls=verify_tls)
-            gateway.other, gateway.other_ivan = other, code
-            break
-    else:
-        gateway.left_out.append(
-            "submit_as_other, isolation checks: no --ivan-token NAME=TOKEN of a second I-VAN"
-        )
-    if admin_token:
-        gateway.admin = gateway_session(verify_tls)
-        gateway.admin.headers["Authorization"] = f"Bearer {admin_token}"
-    gateway.probe_admin()
-    return gateway
-
-
 @contextmanager
 def inproc_lifecycle(
     pki: TestPKI, ivan: str, release: str | None = None, other: str = "IVAN02"
@@ -382,5 +354,4 @@ __all__ = [
     "inproc_lifecycle",
     "lifecycle_bodies",
     "run_lifecycle",
-    "url_lifecycle",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import requests
 from lxml import etree
 
-from harness.errors import GatewayUnavailable
+from harness.errors import ConfigError, GatewayUnavailable
 from harness.fuzz.http_target import HttpTarget
 from harness.fuzz.target import Submitted
 from harness.xmlsafe import XMLRejected, parse_xml
@@ -84,6 +84,12 @@ class LifecycleGateway:
     switches its burst on and off and must not replace a plan someone set)."""
     left_out: list[str] = field(default_factory=list)
     """Rules that cannot run against this gateway, each with why (the report says them)."""
+    ends: dict[str, int] = field(default_factory=dict, repr=False)
+    """Each I-VAN's feed end as last found: the next sequence pages on from there."""
+
+    @property
+    def ivans(self) -> tuple[str, ...]:
+        return (self.own_ivan,) if self.other is None else (self.own_ivan, self.other_ivan)
 
     def target(self, ivan: str) -> HttpTarget:
         if ivan == self.own_ivan or self.other is None:
@@ -108,18 +114,10 @@ class LifecycleGateway:
     def _send(self, ivan: str, method: str, path: str, **params: str) -> requests.Response:
         """One request as ``ivan``; a connection failing while ``/healthz`` fails too is
         :class:`GatewayGone` (a dropped connection of a gateway still there is raised)."""
-        target = self.target(ivan)
-        url = f"{target.base_url.rstrip('/')}{path}"
         try:
-            return target.session.request(
-                method, url, params=params or None, timeout=target.timeout
-            )
-        except requests.ConnectionError as exc:
-            try:
-                target.check_still_there(exc)
-            except GatewayUnavailable as gone:
-                raise GatewayGone(gone) from None
-            raise
+            return self.target(ivan).request(method, path, params=params or None)
+        except GatewayUnavailable as gone:
+            raise GatewayGone(gone) from None
 
     def _get(self, ivan: str, path: str, **params: str) -> requests.Response:
         return self._send(ivan, "GET", path, **params)
@@ -155,14 +153,16 @@ class LifecycleGateway:
         return FeedPage(200, entries, int(text) if text.isdigit() else after)
 
     def feed_end(self, ivan: str) -> int:
-        """The cursor past every message already in ``ivan``'s feed: earlier runs' messages
-        are no part of this one's model."""
-        cursor = 0
+        """The cursor past every message already in ``ivan``'s feed: earlier runs' and
+        sequences' messages are no part of this one's model. Paging resumes at the end
+        found last, so each sequence reads only what came since, not the whole feed."""
+        cursor = self.ends.get(ivan, 0)
         for _ in range(FEED_PAGES):
             page = self.feed(ivan, cursor)
             if page.status != 200 or not page.entries or page.cursor == cursor:
                 break
             cursor = page.cursor
+        self.ends[ivan] = cursor
         return cursor
 
     def ack(self, ivan: str, message_id: str) -> tuple[int, str]:
@@ -172,14 +172,23 @@ class LifecycleGateway:
         at = "" if root is None else root.findtext("XACNHAN_THONGBAO/NGAY_XAC_NHAN", "")
         return response.status_code, at
 
-    def _admin(self, method: str, path: str, **kwargs: object) -> requests.Response | None:
+    def _admin(
+        self, method: str, path: str, *, probe: bool = False, **kwargs: object
+    ) -> requests.Response | None:
+        """An admin request; None without the admin session, or when it does not answer
+        (a rule's request) or :class:`ConfigError` (the ``probe``'s, before any step)."""
         if self.admin is None:
             return None
         url = f"{self.own.base_url.rstrip('/')}{path}"
         try:
             return self.admin.request(method, url, timeout=self.own.timeout, **kwargs)  # type: ignore[arg-type]
-        except requests.RequestException:
-            return None
+        except requests.RequestException as exc:
+            if not probe:
+                return None
+            raise ConfigError(
+                f"gateway {url} does not answer: {type(exc).__name__}",
+                hint="check that it still runs and is reachable",
+            ) from None
 
     def advance(self, seconds: float) -> bool:
         answer = self._admin("POST", "/admin/clock/advance", params={"seconds": f"{seconds:g}"})
@@ -198,24 +207,30 @@ class LifecycleGateway:
         answer = self._admin("DELETE", "/admin/faults")
         return answer is not None and answer.status_code in (200, 204)
 
-    def probe_admin(self) -> None:
-        """Find which admin rules can run, and say why the others cannot."""
+    def probe_admin(self) -> int:
+        """Find which admin rules can run, and say why the others cannot; the status (401
+        or 403) with which a route refused the admin token, 0 if none did, for the caller
+        that took the token to refuse it. Advancing by 0 s moves nothing."""
         if self.admin is None:
             self.left_out += [
                 "advance (simulated time): no --admin-token for this gateway",
                 "fault_on/fault_off (503 burst): no --admin-token for this gateway",
             ]
-            return
-        self.clock = self.advance(0)
+            return 0
+        clock = self._admin("POST", "/admin/clock/advance?seconds=0", probe=True)
+        shown = self._admin("GET", "/admin/faults", probe=True)
+        assert clock is not None and shown is not None  # the admin session is there
+        self.clock = clock.status_code == 200
         if not self.clock:
             self.left_out.append("advance: POST /admin/clock/advance is refused or absent")
-        shown = self._admin("GET", "/admin/faults")
-        if shown is None or shown.status_code != 200:
+        if shown.status_code != 200:
             self.left_out.append("fault_on/fault_off: GET /admin/faults is refused or absent")
         elif _plan_running(shown):
             self.left_out.append("fault_on/fault_off: the gateway runs a fault plan of its own")
         else:
             self.faults = True
+        statuses = (clock.status_code, shown.status_code)
+        return next((s for s in statuses if s in (401, 403)), 0)
 
 
 def _plan_running(answer: requests.Response) -> bool:

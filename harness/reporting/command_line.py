@@ -14,8 +14,11 @@ import click
 from click.core import ParameterSource
 
 
-def command_line(ctx: click.Context, *, secrets: Collection[str] = ()) -> str:
-    """``bhxh-harness <command> …`` with every parameter given on the command line.
+def command_line(
+    ctx: click.Context, *, secrets: Collection[str] = (), leave_out: Collection[str] = ()
+) -> str:
+    """``bhxh-harness <command> …`` with every parameter given on the command line, but
+    those named in ``leave_out`` (a caller that gives them values of its own).
 
     Defaults and values read from the environment stay out (the environment is still
     there to rerun it); a parameter named in ``secrets`` shows as ``<name>``, because a
@@ -28,7 +31,9 @@ def command_line(ctx: click.Context, *, secrets: Collection[str] = ()) -> str:
     words += [c.command.name or "" for c in reversed(chain) if c.parent is not None or c is ctx]
     for param in ctx.command.params:
         name = param.name
-        if name is None or ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+        if name is None or name in leave_out:
+            continue
+        if ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
             continue
         value = ctx.params[name]
         if isinstance(param, click.Option) and param.is_flag:

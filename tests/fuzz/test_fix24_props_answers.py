@@ -43,15 +43,17 @@ def _case(catalog: Catalog, pki: TestPKI, mutation: Mutation | None = None, n: i
 
 
 def _rewrite(target: HttpTarget, change: Callable[[requests.Response], bytes]) -> None:
-    """Every answer's bytes rewritten as a broken gateway (or a proxy before it) would."""
-    post = target.session.post
+    """Every submission's answer bytes rewritten as a broken gateway (or a proxy before
+    it) would."""
+    request = target.session.request
 
-    def rewritten(*args: object, **kwargs: object) -> requests.Response:
-        response = post(*args, **kwargs)  # type: ignore[arg-type]
-        response._content = change(response)
+    def rewritten(method: str, *args: object, **kwargs: object) -> requests.Response:
+        response = request(method, *args, **kwargs)  # type: ignore[arg-type]
+        if method == "POST":
+            response._content = change(response)
         return response
 
-    target.session.post = rewritten  # type: ignore[method-assign]
+    target.session.request = rewritten  # type: ignore[method-assign]
 
 
 def _refused(code: str) -> Mutation:
@@ -162,12 +164,14 @@ def test_a_reused_message_id_with_another_body_must_be_refused(
 def test_a_reused_message_id_over_http(local: HttpTarget, catalog: Catalog, pki: TestPKI) -> None:
     """The same body answered for another over the wire: a proxy that ignores the body."""
     first: dict[str, bytes] = {}
-    post = local.session.post
+    request = local.session.request
 
-    def same_body(url: str, data: bytes, headers: dict[str, str], **kw: object) -> object:
-        body = first.setdefault(headers["X-Message-Id"], data)
-        return post(url, data=body, headers=headers, **kw)  # type: ignore[arg-type]
+    def same_body(method: str, url: str, **kw: object) -> object:
+        headers = kw.get("headers")
+        if method == "POST" and isinstance(headers, dict):  # a submission: its body kept
+            kw["data"] = first.setdefault(headers["X-Message-Id"], kw["data"])  # type: ignore[arg-type]
+        return request(method, url, **kw)  # type: ignore[arg-type]
 
-    local.session.post = same_body  # type: ignore[method-assign,assignment]
+    local.session.request = same_body  # type: ignore[method-assign,assignment]
     found = failures(observe(local, _case(catalog, pki)))
     assert [f.check for f in found] == ["other-body-refused"]
