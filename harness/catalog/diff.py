@@ -286,10 +286,7 @@ class _Differ:
             self._leaving(old.current, new.current, others, code)
         elif old.current.version == new.current.version:
             # the same version: its differences are what changes for its senders
-            self.schema(old.current.xsd, new.current.xsd, code)
-            self.rules(
-                old.current.rules, new.current.rules, code, (old.current.xsd, new.current.xsd)
-            )
+            self._versions(old.current, new.current, code)
             compared = {old.current.version}
         else:
             # the old current version stays accepted, so its senders are refused only if it
@@ -297,22 +294,15 @@ class _Differ:
             # to it takes, which refuses nobody
             scope = f"{code}-{old.current.version}->{new.current.version}"
             with self._migration(), self._held() as moving:
-                self.schema(old.current.xsd, new.current.xsd, scope, qualify=True)
-                xsds = (old.current.xsd, new.current.xsd)
-                self.rules(old.current.rules, new.current.rules, scope, xsds)
+                self._versions(old.current, new.current, scope, qualify=True)
             staying = f"{code}-{old.current.version}"
             with self._held() as kept:
-                self.schema(old.current.xsd, new_versions[old.current.version].xsd, staying, True)
-                kept_version = new_versions[old.current.version]
-                xsds = (old.current.xsd, kept_version.xsd)
-                self.rules(old.current.rules, kept_version.rules, staying, xsds)
+                self._versions(old.current, new_versions[old.current.version], staying, True)
             self.changes += kept + _only_moving(moving, scope, kept, staying)
             compared = {old.current.version}
         for version in sorted((old_versions.keys() & new_versions.keys()) - compared):
             scope = f"{code}-{version}"
-            self.schema(old_versions[version].xsd, new_versions[version].xsd, scope, qualify=True)
-            xsds = (old_versions[version].xsd, new_versions[version].xsd)
-            self.rules(old_versions[version].rules, new_versions[version].rules, scope, xsds)
+            self._versions(old_versions[version], new_versions[version], scope, qualify=True)
 
     def _leaving(
         self, old: FormVersion, new: FormVersion, others: list[FormVersion], code: str
@@ -321,19 +311,24 @@ class _Differ:
         ``new``: one ``others`` (versions also accepted) lack is "in the new version only",
         as when the old version stays accepted, since its senders may move to another."""
         with self._held() as moving:
-            self.schema(old.xsd, new.xsd, code)
-            self.rules(old.rules, new.rules, code, (old.xsd, new.xsd))
+            self._versions(old, new, code)
         elsewhere: set[tuple[str, str, str]] = set()
         for other in others:
             with self._held() as changes:
-                self.schema(old.xsd, other.xsd, code)
-                self.rules(old.rules, other.rules, code, (old.xsd, other.xsd))
+                self._versions(old, other, code)
             elsewhere.update((c.kind, c.subject, c.detail) for c in changes)
         for c in moving:
             if not others or (c.kind, c.subject, c.detail) in elsewhere:
                 self.changes.append(c)
             else:
                 self.changes.append(Change(c.kind, c.subject, f"{c.detail} ({_NEW_ONLY})", False))
+
+    def _versions(
+        self, old: FormVersion, new: FormVersion, scope: str, qualify: bool = False
+    ) -> None:
+        """Compare two form versions' XSDs and rules (see :meth:`schema`, :meth:`rules`)."""
+        self.schema(old.xsd, new.xsd, scope, qualify)
+        self.rules(old.rules, new.rules, scope, (old.xsd, new.xsd))
 
     def _snapshot(self, path: Path) -> dict[str, Node]:
         if path not in self._snapshots:

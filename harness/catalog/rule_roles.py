@@ -7,8 +7,10 @@ regional-minimum rule), expecting it would blame the gateway for the test's own 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
 from lxml import etree
 
@@ -24,15 +26,23 @@ _ASSERTS = "//*[local-name() = 'assert']"
 @cache
 def rule_codes(rules: tuple[Path, ...]) -> frozenset[str]:
     """Every code the asserts of these rule files can report (unreadable files: none)."""
-    codes: set[str] = set()
+    return frozenset(first_asserts(rules))
+
+
+@cache
+def first_asserts(rules: tuple[Path, ...]) -> Mapping[str, tuple[Path, int]]:
+    """The file and line of the first assert reporting each code, codes in file order
+    (unreadable files: none); read once for :func:`rule_codes` and for naming the assert."""
+    found: dict[str, tuple[Path, int]] = {}
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     for path in rules:
         try:
             asserts = etree.parse(str(path), parser).xpath(_ASSERTS)
         except (OSError, etree.XMLSyntaxError):
             continue  # the catalog loader reports unreadable rules; this is a question
-        codes |= {str(a.get("role") or DEFAULT_ROLE) for a in asserts}
-    return frozenset(codes)
+        for check in asserts:
+            found.setdefault(str(check.get("role") or DEFAULT_ROLE), (path, check.sourceline))
+    return MappingProxyType(found)
 
 
 def can_raise(expected: tuple[str, ...], rules: tuple[Path, ...]) -> bool:
@@ -44,4 +54,11 @@ def can_raise(expected: tuple[str, ...], rules: tuple[Path, ...]) -> bool:
     return {c for c in expected if c.startswith(RULE_FAMILY)} <= rule_codes(rules)
 
 
-__all__ = ["DEFAULT_ROLE", "RULE_FAMILY", "SCHEMATRON_FAMILIES", "can_raise", "rule_codes"]
+__all__ = [
+    "DEFAULT_ROLE",
+    "RULE_FAMILY",
+    "SCHEMATRON_FAMILIES",
+    "can_raise",
+    "first_asserts",
+    "rule_codes",
+]

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from harness.catalog import Catalog
+from harness.dossiers.defect_codes import defects_file
 from harness.dossiers.refusal import (
     DEFECT,
     DEFECTS_FILE,
@@ -19,7 +20,6 @@ from harness.dossiers.refusal import (
     unbuilt,
 )
 from harness.errors import UsageError
-from harness.paths import fixtures_dir
 
 if TYPE_CHECKING:  # the factory (Faker, ~90 ms) is imported when dossiers are built
     from harness.conformance import DossierChecker
@@ -95,7 +95,7 @@ def unused_refusals(catalog: Catalog) -> list[Refusal]:
     if unjudged:
         plural = len(unjudged) > 1
         problem = (
-            f"{fixtures_dir() / 'dossiers' / 'defects.yaml'}: {', '.join(unjudged)} "
+            f"{defects_file()}: {', '.join(unjudged)} "
             f"appl{'y' if plural else 'ies'} to no procedure of a catalog version that loads, "
             f"so {'they are' if plural else 'it is'} neither built nor judged"
         )

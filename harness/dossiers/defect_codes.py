@@ -11,10 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
-
 from harness.catalog import Catalog
-from harness.catalog.rule_roles import DEFAULT_ROLE, rule_codes
+from harness.catalog.rule_roles import first_asserts, rule_codes
 from harness.errors import UsageError
 from harness.paths import fixtures_dir
 from harness.yamlfile import line_of, load_yaml
@@ -93,17 +91,9 @@ def _raised(catalog: Catalog) -> frozenset[str]:
 
 
 def _first_assert(paths: tuple[Path, ...], code: str) -> str:
-    """``<file>:<line>`` of the first assert raising ``code``."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    for path in paths:
-        try:
-            asserts = etree.parse(str(path), parser).xpath("//*[local-name() = 'assert']")
-        except (OSError, etree.XMLSyntaxError):
-            continue
-        for check in asserts:
-            if (check.get("role") or DEFAULT_ROLE) == code:
-                return f"{path}:{check.sourceline}"
-    return "?"
+    """``<file>:<line>`` of the first assert raising ``code`` (as :func:`_raised` read it)."""
+    found = first_asserts(paths).get(code)
+    return "?" if found is None else f"{found[0]}:{found[1]}"
 
 
 __all__ = ["Untested", "defect_place", "defects_file", "untested_codes"]

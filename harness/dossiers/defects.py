@@ -20,11 +20,11 @@ from harness import error_codes
 from harness.catalog import Catalog, Procedure
 from harness.catalog.rule_roles import can_raise
 from harness.catalog.xsd_names import declared_elements
+from harness.dossiers.defect_codes import defects_file
 from harness.dossiers.factory import Dossier, DossierFactory, Tweaks
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.dossiers.text import parse_period
 from harness.errors import CatalogError, FactoryError
-from harness.paths import fixtures_dir
 from harness.suggestions import did_you_mean
 from harness.yamlfile import line_of, load_yaml
 
@@ -94,7 +94,7 @@ def load_defects() -> dict[str, Defect]:
     """Every defect in the corpus file, each checked for a known op, exactly the keys that
     op takes and declared codes, so a misspelt key is refused here, not met as a crash
     when the defect is built."""
-    path = fixtures_dir() / "dossiers" / "defects.yaml"
+    path = defects_file()
     doc = load_yaml(path)
     if not isinstance(doc, dict) or not doc:
         raise CatalogError(
@@ -323,7 +323,7 @@ def unused_defects(catalogs: Sequence[Catalog], skip: Collection[str] = ()) -> l
     where it applies, so one whose elements name nothing (``QuocGiaDenn``) would pass
     unbuilt, checking nothing. A defect only an older version's forms still allow applies,
     so it is kept."""
-    path = fixtures_dir() / "dossiers" / "defects.yaml"
+    path = defects_file()
     doc = load_yaml(path)
     declared = declared_elements(p for c in catalogs for p in sorted(c.root.rglob("*.xsd")))
     versions = ", ".join(dict.fromkeys(c.version for c in catalogs))

@@ -18,15 +18,19 @@ NODE_HINT = "catalog.yaml gives"
 """How the hint of a signature node the XSD does not allow starts (a gateway fault)."""
 
 
-def finding_refusal(catalog: Catalog, procedure: str, found: Finding) -> Refusal:
-    """A finding on a valid dossier of ``procedure``, with the data most likely at fault."""
+def finding_refusal(
+    catalog: Catalog, procedure: str, found: Finding, seed: int | None = None
+) -> Refusal:
+    """A finding on a valid dossier of ``procedure`` (built at ``seed``, named when given:
+    seed 0 passed), with the data most likely at fault."""
     file_name, _, xpath = found.xpath.rpartition(":")
     version = catalog.form_version(file_name) if file_name else None
     where = f"form {version.form} version {version.version}" if version else "envelope"
     element = _STEP.sub("", xpath.rstrip("/").rsplit("/", 1)[-1]).lstrip("@") or "/"
     rule = rule_named(catalog, version, found.context.get("rule", ""))
     said = f"{found.code}{rule} {found.message_en}"
-    problem = f"the factory's valid dossier is refused: {said} at {xpath}"
+    dossier = "valid dossier" if seed is None else f"valid dossier of seed {seed}"
+    problem = f"the factory's {dossier} is refused: {said} at {xpath}"
     hint = _fix(catalog, found.code, element, version)
     same = f"{found.code}{rule} at {ROW.sub('[*]', xpath)}"
     if not rule:  # a schema's message quotes the value, which differs from row to row

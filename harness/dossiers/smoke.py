@@ -179,7 +179,10 @@ def _smoke_seed(
         found = checker.check(dossier.envelope).findings
     except Exception as exc:  # the gateway would answer such a dossier 500
         return [_seeded(failed(built.procedure, where, exc), seed, command)]
-    return [_seeded(finding_refusal(catalog, built.procedure, f), seed, command) for f in found[:1]]
+    return [
+        _hinted(finding_refusal(catalog, built.procedure, f, seed), seed, command)
+        for f in found[:1]
+    ]
 
 
 def build_command(catalog: Catalog, built: Built, seed: int) -> str:
@@ -192,12 +195,14 @@ def build_command(catalog: Catalog, built: Built, seed: int) -> str:
 
 
 def _seeded(refusal: Refusal, seed: int, command: str) -> Refusal:
-    """``refusal`` of a dossier seed 0 built valid, naming the seed and how to see it."""
-    said = refusal.problem.replace("valid dossier", f"valid dossier of seed {seed}", 1)
-    if said == refusal.problem:
-        said = f"seed {seed}: {said}"
-    hint = f"{refusal.hint}; {seed_hint(seed, command)}"
-    return replace(refusal, problem=said, hint=hint)
+    """An exception's ``refusal`` at ``seed``, seed 0 having built valid: its text does not
+    name the seed, so the seed leads it."""
+    return _hinted(replace(refusal, problem=f"seed {seed}: {refusal.problem}"), seed, command)
+
+
+def _hinted(refusal: Refusal, seed: int, command: str) -> Refusal:
+    """``refusal`` at ``seed``, seed 0 having built valid, with how to see it."""
+    return replace(refusal, hint=f"{refusal.hint}; {seed_hint(seed, command)}")
 
 
 def seed_hint(seed: int, command: str) -> str:

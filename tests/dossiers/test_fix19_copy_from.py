@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.dossiers import defects
+from harness.dossiers import defect_codes, defects
 from harness.errors import CatalogError
 from tests.catalog_copies import edited_home
 
@@ -59,7 +59,7 @@ def test_copy_from_without_a_path_is_refused_when_read(
     (tmp_path / "dossiers" / "defects.yaml").write_text(
         "same: {expect: [RULE-112], op: copy-from, elements: [ChucVu]}\n", encoding="utf-8"
     )
-    monkeypatch.setattr(defects, "fixtures_dir", lambda: tmp_path)
+    monkeypatch.setattr(defect_codes, "fixtures_dir", lambda: tmp_path)
     defects.load_defects.cache_clear()
     try:
         with pytest.raises(CatalogError, match="copy-from needs elements"):

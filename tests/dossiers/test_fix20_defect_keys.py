@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.dossiers import defects
+from harness.dossiers import defect_codes, defects
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
 
@@ -42,7 +42,7 @@ def _last_line(home: Path) -> int:
 def defects_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A defects.yaml of the test's own, read by :func:`defects.load_defects`."""
     (tmp_path / "dossiers").mkdir()
-    monkeypatch.setattr(defects, "fixtures_dir", lambda: tmp_path)
+    monkeypatch.setattr(defect_codes, "fixtures_dir", lambda: tmp_path)
     defects.load_defects.cache_clear()
     yield tmp_path / "dossiers" / "defects.yaml"
     defects.load_defects.cache_clear()
