@@ -66,24 +66,19 @@ class _ReaderMayLeave(io.RawIOBase):
         return len(data)
 
 
-_reader: _ReaderMayLeave | None = None
-
-
 @contextmanager
 def stdout_reader_may_leave() -> Iterator[None]:
     """Run a command with stdout (when it is the process's own, not a test's capture)
     written through :class:`_ReaderMayLeave`; :func:`delivered` says whether all of it
     was read."""
-    global _reader
     stream = sys.stdout
     fd = _descriptor(stream)
     if fd is None or not isinstance(stream, io.TextIOWrapper):
         yield
         return
     stream.flush()
-    _reader = _ReaderMayLeave(fd)
     sys.stdout = io.TextIOWrapper(
-        io.BufferedWriter(_reader),
+        io.BufferedWriter(_ReaderMayLeave(fd)),
         encoding=stream.encoding,
         errors=stream.errors,
         line_buffering=stream.line_buffering,
@@ -108,7 +103,8 @@ def delivered(what: str) -> None:
     when the reader left before reading all of ``what``, since a truncated dossier must not
     pass a pipeline as made."""
     sys.stdout.flush()
-    if _reader is not None and _reader.left:
+    reader = getattr(getattr(sys.stdout, "buffer", None), "raw", None)
+    if isinstance(reader, _ReaderMayLeave) and reader.left:
         click.echo(f"failed: {what} was not written in full: stdout was closed first", err=True)
         sys.exit(1)
 

@@ -37,10 +37,8 @@ def pki_init(directory: Path | None) -> None:
     """Create the test PKI (or load the cached one, checking that its files fit together):
     its folder, then its credentials."""
     from harness.signing import ensure_pki
-    from harness.signing.integrity import check_pki
 
-    made = ensure_pki(directory)
-    check_pki(made)  # ensure_pki checks once a process; this command answers for it now
+    made = ensure_pki(directory, recheck=True)  # this command answers for the files now
     click.echo(f"test PKI: {made.directory}")  # the {pki} of the adapter guide
     for name in made.names():
         cert = made.credential(name).certificate

@@ -204,12 +204,16 @@ _LOADED: dict[tuple[Path, str], TestPKI] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-def ensure_pki(directory: Path | None = None, *, recipe: Path | None = None) -> TestPKI:
+def ensure_pki(
+    directory: Path | None = None, *, recipe: Path | None = None, recheck: bool = False
+) -> TestPKI:
     """Load the test PKI from ``directory``, generating it first if missing or stale, and
     check that its files fit together (:func:`~harness.signing.integrity.check_pki`).
 
     ``directory`` defaults to :func:`default_directory`; ``recipe`` to the project's
-    ``fixtures/pki/recipe.yaml``. Safe to call concurrently from several processes.
+    ``fixtures/pki/recipe.yaml``. The check runs once a process, or again, on the files
+    as they are now, with ``recheck`` (``pki init`` answers for the folder). Safe to call
+    concurrently from several processes.
     """
     target = (directory if directory is not None else default_directory()).resolve()
     parsed = load_recipe(recipe if recipe is not None else default_recipe())
@@ -226,12 +230,12 @@ def ensure_pki(directory: Path | None = None, *, recipe: Path | None = None) -> 
                     hint="choose a writable folder (--dir, or $BHXH_HARNESS_PKI)",
                 ) from None
             _LOADED.pop(key, None)
-        if key not in _LOADED:  # checked once a process: a damaged file is named here
+        if key not in _LOADED or recheck:  # checked once a process: a damaged file is named
             from harness.signing.integrity import check_pki
 
             loaded = TestPKI(target, parsed)
             check_pki(loaded)  # before it is kept: a damaged folder is refused every time
-            _LOADED[key] = loaded
+            _LOADED.setdefault(key, loaded)
         return _LOADED[key]
 
 
