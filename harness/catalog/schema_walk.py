@@ -78,6 +78,8 @@ class Node:
     fixed: str | None = None
     namespace: str = ""
     identities: Mapping[str, str] = field(default_factory=dict)
+    takes: tuple[str, ...] = ()
+    """A wildcard's namespaces as the XSD gives them (``""``: no namespace)."""
 
 
 def load_schema(path: Path) -> xmlschema.XMLSchema:
@@ -227,7 +229,7 @@ def _walk_element(
     )
     for name, attribute in xsd_type.attributes.items():
         if name is None:
-            nodes[f"{path}/@*"] = Node(f"{path}/@*", "wildcard", 0, None, _wildcard(attribute))
+            nodes[f"{path}/@*"] = _wildcard(f"{path}/@*", attribute, 0, None, ())
         elif attribute.use != "prohibited":
             fixed = None if attribute.fixed is None else str(attribute.fixed)
             nodes[f"{path}/@{attribute.local_name}"] = Node(
@@ -244,9 +246,7 @@ def _walk_element(
     for key, (particle, p_low, p_high, models) in zip(keys, particles, strict=True):
         child = f"{path}/{key}"
         if isinstance(particle, XsdAnyElement):
-            nodes[child] = Node(
-                child, "wildcard", p_low, p_high, _wildcard(particle), groups=models
-            )
+            nodes[child] = _wildcard(child, particle, p_low, p_high, models)
         else:
             _walk_element(particle, child, p_low, p_high, models, nodes, (*ancestors, id(xsd_type)))
 
@@ -272,9 +272,13 @@ def _identity(constraint: Any) -> str:
     return f"{kind} selector={constraint.selector.path} fields={fields}{target}"
 
 
-def _wildcard(wildcard: Any) -> str:
-    namespaces = " ".join(sorted(str(n) for n in wildcard.namespace)) or "##local"
-    return f"wildcard namespace={namespaces} processContents={wildcard.process_contents}"
+def _wildcard(
+    path: str, wildcard: Any, low: int, high: int | None, groups: tuple[str, ...]
+) -> Node:
+    takes = tuple(sorted(str(n) for n in wildcard.namespace))
+    label = f"wildcard namespace={' '.join(takes) or '##local'}"
+    label += f" processContents={wildcard.process_contents}"
+    return Node(path, "wildcard", low, high, label, groups=groups, takes=takes or ("",))
 
 
 # --- comparison ---------------------------------------------------------------------
