@@ -3,8 +3,9 @@
 Certificate paths are built and checked here with ``cryptography`` rather than through
 signxml's chain verifier, because that verifier re-reads its CA file on every call and
 applies Web-PKI (TLS) rules that Vietnamese document-signing certificates do not follow.
-The time-independent part of a path check (issuer signatures, CA flags) is cached per
-leaf certificate; validity dates and revocation are cheap and checked on every call.
+The time-independent part of a path check (issuer signatures, CA flags, the validity
+dates to compare and the CRL entries to look at) is cached per leaf certificate; whether
+the dates hold and whether a revocation has taken effect is decided on every call.
 """
 
 from __future__ import annotations
@@ -36,6 +37,22 @@ class Revocation:
 
     revoked_at: datetime
     reason: str | None
+
+
+@dataclass(frozen=True)
+class PathCheck:
+    """What a store knows of one leaf whatever the time: its path to an anchor (or why it
+    has none), each link's validity period, and the store's CRL entries for the path's
+    non-anchor certificates, in path order (a store's CRLs are fixed when it is built)."""
+
+    path: tuple[x509.Certificate, ...]
+    untrusted: str | None  # why there is no path; ``path`` is then empty
+    periods: tuple[tuple[datetime, datetime], ...]
+    revocations: tuple[tuple[x509.Certificate, Revocation], ...]
+
+    def valid_at(self, at: datetime) -> bool:
+        """Whether every certificate of the path is valid at ``at``."""
+        return all(start <= at <= end for start, end in self.periods)
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -105,6 +122,9 @@ class TrustStore:
         for crl in self.crls:
             self._add_crl(crl)
         self._cached_path = lru_cache(maxsize=cache_size)(self._path_or_reason)
+        self._checks: dict[int, tuple[x509.Certificate, tuple[x509.Certificate, ...], PathCheck]]
+        self._checks = {}
+        self._checks_size = cache_size
 
     @classmethod
     def from_pem(
@@ -151,6 +171,30 @@ class TrustStore:
         if isinstance(outcome, str):
             raise UntrustedCertificate(outcome)
         return outcome
+
+    def check(
+        self, leaf: x509.Certificate, untrusted: Sequence[x509.Certificate] = ()
+    ) -> PathCheck:
+        """:meth:`path` and what a verification checks along it, cached by the identity of
+        ``leaf``: certificates come from a decoding cache, so one signer's is one object,
+        and hashing a certificate (its DER) as ``path``'s cache does costs ~2 us a call."""
+        others = tuple(untrusted)
+        entry = self._checks.get(id(leaf))
+        if entry is not None and entry[0] is leaf and entry[1] == others:
+            return entry[2]  # the entry holds ``leaf``, so its id cannot have been reused
+        try:
+            path = self.path(leaf, others)
+        except UntrustedCertificate as exc:
+            checked = PathCheck((), str(exc), (), ())
+        else:
+            periods = tuple((c.not_valid_before_utc, c.not_valid_after_utc) for c in path)
+            revocations = [(c, self.revocation(c)) for c in path[:-1]]
+            listed = tuple((c, r) for c, r in revocations if r is not None)
+            checked = PathCheck(path, None, periods, listed)
+        if len(self._checks) >= self._checks_size:
+            self._checks.clear()  # single dict operations: safe to race from threads
+        self._checks[id(leaf)] = (leaf, others, checked)
+        return checked
 
     def _path_or_reason(
         self, leaf: x509.Certificate, untrusted: tuple[x509.Certificate, ...]
