@@ -9,9 +9,11 @@ envelope is not worth verifying signatures for.
 from __future__ import annotations
 
 import binascii
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -126,12 +128,14 @@ class DossierChecker:
         employer's form would otherwise file it under this one."""
         found = []
         for envelope_path, form_path in self.catalog.envelope.agrees_with_forms:
-            said = root.findtext(envelope_path)
-            if said is None:
+            said_node = find_path(root, envelope_path)
+            if said_node is None:
                 continue
+            said = said_node.text or ""
             for fv, _content, form_root in forms:
-                node = form_root.find(form_path)
-                if node is None or same_text(said, node.text or ""):
+                node = find_path(form_root, form_path)
+                # most forms say exactly what their envelope says: no normalising then
+                if node is None or said == (node.text or "") or same_text(said, node.text or ""):
                     continue
                 where = f"{fv.file_name}:/{form_root.tag}/{form_path}"
                 found.append(
@@ -220,6 +224,32 @@ class DossierChecker:
         result.signatures.append(verified)
         result.findings.extend(verified.warnings)
         return []
+
+
+_NAME_STEPS = re.compile(r"[A-Za-z_][\w.\-]*(/[A-Za-z_][\w.\-]*)*")
+
+
+@lru_cache(maxsize=256)
+def _first_at(path: str) -> etree.XPath | None:
+    """An XPath finding what ``find(path)`` does for a path of names (the first element at
+    it in document order), None for any other ``find`` path."""
+    if _NAME_STEPS.fullmatch(path) is None:
+        return None
+    try:
+        return etree.XPath(f"({path})[1]", regexp=False)
+    except etree.XPathSyntaxError:  # a name ``find`` reads but XPath does not (``a²``)
+        return None
+
+
+def find_path(node: etree._Element, path: str) -> etree._Element | None:
+    """``node.find(path)``, by one XPath evaluation in C for a path of names: ``find``
+    parses and walks its path in Python (ENV-011's eight lookups took every dossier 21 us
+    that way, 6 us so)."""
+    compiled = _first_at(path)
+    if compiled is None:
+        return node.find(path)
+    found = compiled(node)
+    return found[0] if isinstance(found, list) and found else None
 
 
 def same_text(a: str, b: str) -> bool:

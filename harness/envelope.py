@@ -7,6 +7,7 @@ re-serialises a form and reading hands back exactly the bytes the employer signe
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -44,7 +45,10 @@ class EmbeddedFile:
 
     def decode(self) -> bytes:
         """The embedded bytes; :class:`binascii.Error` when NoiDungFile is not base64."""
-        return base64.b64decode("".join(self.noi_dung.split()), validate=True)
+        try:  # unbroken base64 (most senders): no scan for line breaks first (2 us a form)
+            return binascii.a2b_base64(self.noi_dung, strict_mode=True)
+        except (binascii.Error, ValueError):  # whitespace, or no base64: the full answer
+            return base64.b64decode("".join(self.noi_dung.split()), validate=True)
 
 
 @dataclass(frozen=True)
@@ -107,62 +111,70 @@ def build_envelope(info: EnvelopeInfo, *, signature_node: str = "CKy_Dvi") -> et
 
 
 def _texts(node: etree._Element) -> dict[str, str]:
-    """Each child element's stripped text by tag, the first of a name winning as in
-    ``findtext``: one pass over the children instead of one path lookup per field
-    (this runs on every dossier the gateway receives)."""
+    """Each child element's text by tag (unstripped, '' for none), the first of a name
+    winning as in ``findtext``: one pass over the children instead of one path lookup
+    per field (this runs on every dossier the gateway receives)."""
     texts: dict[str, str] = {}
-    for child in node:
-        if isinstance(child.tag, str) and child.tag not in texts:
-            texts[child.tag] = (child.text or "").strip()
+    for child in node.iterchildren(etree.Element):  # elements only: no comment, no PI
+        tag = child.tag
+        if tag not in texts:
+            texts[tag] = child.text or ""
     return texts
 
 
 _ABSENT = etree.Element("absent")
+_PARTS = ("ThongTinIVAN", "ThongTinDonVi", "ThongTinHoSo")
 
 
-def _child(node: etree._Element, path: str) -> etree._Element:
-    """The element at ``path``, or an empty stand-in so every value below it reads ''."""
-    found = node.find(path)
-    return found if found is not None else _ABSENT
+def _parts(hoso: etree._Element) -> list[etree._Element]:
+    """What ``hoso.find(f"NoiDung/{part}")`` finds for each of :data:`_PARTS` (the first
+    in document order below any ``NoiDung``), or an empty stand-in so every value below it
+    reads ''. One pass over ``NoiDung``'s children instead of three Python path lookups."""
+    found: dict[str, etree._Element] = {}
+    for noi_dung in hoso.iterchildren("NoiDung"):
+        for child in noi_dung.iterchildren(*_PARTS):
+            found.setdefault(child.tag, child)
+        if len(found) == len(_PARTS):
+            break
+    return [found.get(part, _ABSENT) for part in _PARTS]
 
 
 def read_envelope(hoso: etree._Element) -> EnvelopeInfo:
     """Read an envelope that already passed the envelope XSD (missing values read as '')."""
-    unit = _texts(_child(hoso, "NoiDung/ThongTinDonVi"))
-    ivan = _texts(_child(hoso, "NoiDung/ThongTinIVAN"))
-    dossier_node = _child(hoso, "NoiDung/ThongTinHoSo")
-    dossier = _texts(dossier_node)
+    ivan_node, unit_node, dossier_node = _parts(hoso)
+    ivan, unit, dossier = _texts(ivan_node), _texts(unit_node), _texts(dossier_node)
     files: list[EmbeddedFile] = []
-    for node in dossier_node.iterfind("ToKhais/FileToKhai"):
-        file = _texts(node)
-        length = file.get("DoDaiFile", "")
-        files.append(
-            EmbeddedFile(
-                ma_to_khai=file.get("MaToKhai", ""),
-                mo_ta=file.get("MoTaToKhai", ""),
-                ten_file=file.get("TenFile", ""),
-                noi_dung=node.findtext("NoiDungFile") or "",
-                loai_file=file.get("LoaiFile", ""),
-                do_dai=int(length) if length.isascii() and length.isdigit() else None,
+    for to_khais in dossier_node.iterchildren("ToKhais"):  # iterfind("ToKhais/FileToKhai")
+        for node in to_khais.iterchildren("FileToKhai"):
+            file = _texts(node)
+            length = file.get("DoDaiFile", "").strip()
+            files.append(
+                EmbeddedFile(
+                    ma_to_khai=file.get("MaToKhai", "").strip(),
+                    mo_ta=file.get("MoTaToKhai", "").strip(),
+                    ten_file=file.get("TenFile", "").strip(),
+                    noi_dung=file.get("NoiDungFile", ""),  # as sent: base64 may wrap lines
+                    loai_file=file.get("LoaiFile", "").strip(),
+                    do_dai=int(length) if length.isascii() and length.isdigit() else None,
+                )
             )
-        )
     return EnvelopeInfo(
-        ma_ivan=ivan.get("MaIVAN", ""),
-        ten_ivan=ivan.get("TenIVAN", ""),
+        ma_ivan=ivan.get("MaIVAN", "").strip(),
+        ten_ivan=ivan.get("TenIVAN", "").strip(),
         unit=Unit(
-            ten=unit.get("TenDoiTuong", ""),
-            ma_don_vi=unit.get("MaSoBHXH", ""),
-            ma_so_thue=unit.get("MaSoThue", ""),
-            nguoi_ky=unit.get("NguoiKy", ""),
-            dien_thoai=unit.get("DienThoai", ""),
-            co_quan=unit.get("CoQuanQuanLy", ""),
-            loai=unit.get("LoaiDoiTuong", ""),
+            ten=unit.get("TenDoiTuong", "").strip(),
+            ma_don_vi=unit.get("MaSoBHXH", "").strip(),
+            ma_so_thue=unit.get("MaSoThue", "").strip(),
+            nguoi_ky=unit.get("NguoiKy", "").strip(),
+            dien_thoai=unit.get("DienThoai", "").strip(),
+            co_quan=unit.get("CoQuanQuanLy", "").strip(),
+            loai=unit.get("LoaiDoiTuong", "").strip(),
         ),
-        ma_thu_tuc=dossier.get("MaThuTuc", ""),
-        ten_thu_tuc=dossier.get("TenThuTuc", ""),
-        ky_ke_khai=dossier.get("KyKeKhai", ""),
-        ngay_lap=dossier.get("NgayLap", ""),
-        so_luong_file=dossier.get("SoLuongFile", ""),
+        ma_thu_tuc=dossier.get("MaThuTuc", "").strip(),
+        ten_thu_tuc=dossier.get("TenThuTuc", "").strip(),
+        ky_ke_khai=dossier.get("KyKeKhai", "").strip(),
+        ngay_lap=dossier.get("NgayLap", "").strip(),
+        so_luong_file=dossier.get("SoLuongFile", "").strip(),
         files=tuple(files),
     )
 

@@ -88,9 +88,11 @@ class ServedCheck:
         comment, say), the dossier is checked again under the right one.
         """
         found = _PERIOD.search(body, 0, 1 << 20)
-        catalog = self.catalogs.for_period(found.group(1).decode() if found else "")
+        scanned = found.group(1).decode() if found else ""
+        catalog = self.catalogs.for_period(scanned)
         result = self._checkers[catalog.version].check(body, ivan=ivan, at=at)
-        if result.envelope is not None:
+        # the scan read the envelope's own period (every honest dossier): same choice
+        if result.envelope is not None and result.envelope.ky_ke_khai != scanned:
             governing = self.catalogs.for_period(result.envelope.ky_ke_khai)
             if governing is not catalog:
                 catalog = governing
@@ -105,6 +107,8 @@ class ServedCheck:
         """ENV-009 (form version not accepted) for a period no served version governs says
         so: the oldest version served judged it (``07/2024`` under 2026.1 alone), and the
         sender's older form version is refused because that period's version is not served."""
+        if not errors:  # an accepted dossier: nothing to reword
+            return errors
         oldest = self.catalogs.catalogs[0]
         try:
             before = period_key(period) < period_key(oldest.effective_from)

@@ -102,7 +102,9 @@ def parse_xml(data: bytes, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Element
         # XML-001 or a broken signature digest instead of the real problem
         name = declared.group(2).decode("ascii")
         raise XMLRejected(finding("XML-003", "/", declared_encoding=name))
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
+    # a body without "!" (most: base64 and UTF-8 text have none) holds neither: one
+    # memchr instead of two substring searches (0.3 us for 8 KB instead of 4)
+    if b"!" in data and (b"<!DOCTYPE" in head or b"<!ENTITY" in data):
         raise XMLRejected(finding("XML-002", "/"))
     try:
         root = etree.fromstring(data, _PARSER)
@@ -116,33 +118,39 @@ def parse_xml(data: bytes, limits: XMLLimits = DEFAULT_LIMITS) -> etree._Element
         raise XMLRejected(finding("XML-001", "/", detail="empty document"))
     if root.getroottree().docinfo.internalDTD is not None:
         raise XMLRejected(finding("XML-002", "/"))
-    _check_shape(root, limits)
+    _check_shape(root, limits, len(data))
     return root
 
 
-def _check_shape(root: etree._Element, limits: XMLLimits) -> None:
+def _check_shape(root: etree._Element, limits: XMLLimits, size: int) -> None:
     """Reject documents deeper or larger than the limits (libxml2 alone allows 256 levels,
     2048 in huge mode), or with more attributes than the limits.
 
     Every check is an XPath evaluation, so the walk happens in C: this runs on every
     document the gateway parses, and a Python-level walk cost more than the parse.
+    Elements are counted only when the ``size`` bytes parsed could hold too many: each
+    takes 4 bytes at least (``<a/>``) and no entity can expand (:func:`parse_xml` refuses
+    DTDs), so a body under 800 KB skips that walk. Depth and the attributes in all are
+    read by one evaluation (:func:`_shape`). Measured in the gateway: 29 us a dossier's
+    two parses spent here, 13 so.
     """
-    count = int(_COUNT_ELEMENTS(root))
-    if count > limits.max_elements:
-        raise XMLRejected(finding("LIM-002", "/", elements=str(count)))
-    too_deep = _below_depth(limits.max_depth)(root)
-    if too_deep:
+    if size // 4 > limits.max_elements:
+        count = int(_COUNT_ELEMENTS(root))
+        if count > limits.max_elements:
+            raise XMLRejected(finding("LIM-002", "/", elements=str(count)))
+    shape = int(_shape(limits.max_depth)(root))
+    if shape % 2:
+        too_deep = _below_depth(limits.max_depth)(root)
         path = root.getroottree().getpath(too_deep[0])
         raise XMLRejected(finding("LIM-002", path, depth=str(limits.max_depth + 1)))
-    _check_attributes(root, limits)
+    _check_attributes(root, limits, shape // 2)
 
 
-def _check_attributes(root: etree._Element, limits: XMLLimits) -> None:
-    """Refuse an element with too many attributes, or too many in all: lxml reads an
-    element's attributes in quadratic time, and each unexpected one is a finding. The
-    total is counted first: a document with no more attributes in all than one element
-    may carry (every real dossier) needs no search for a crowded element."""
-    total = int(_COUNT_ATTRIBUTES(root))
+def _check_attributes(root: etree._Element, limits: XMLLimits, total: int) -> None:
+    """Refuse an element with too many attributes, or too many in all (``total``): lxml
+    reads an element's attributes in quadratic time, and each unexpected one is a finding.
+    A document with no more attributes in all than one element may carry (every real
+    dossier) needs no search for a crowded element."""
     crowded = (
         _crowded(limits.max_attributes_per_element)(root)
         if total > limits.max_attributes_per_element
@@ -158,18 +166,35 @@ def _check_attributes(root: etree._Element, limits: XMLLimits) -> None:
         raise XMLRejected(finding("LIM-002", "/", attributes=str(total), limit=limit))
 
 
-_COUNT_ELEMENTS = etree.XPath("count(descendant-or-self::*)")
-_COUNT_ATTRIBUTES = etree.XPath("count(descendant-or-self::*/@*)")
-_ATTRIBUTES = etree.XPath("@*")
+def _xpath(expression: str) -> etree.XPath:
+    """``expression`` compiled without EXSLT's regular expressions, which lxml would
+    otherwise register again on every evaluation (none of ours uses them)."""
+    return etree.XPath(expression, regexp=False)
+
+
+_COUNT_ELEMENTS = _xpath("count(descendant-or-self::*)")
+_ATTRIBUTES = _xpath("@*")
 
 
 @lru_cache(maxsize=8)
 def _crowded(max_attributes: int) -> etree.XPath:
     """Elements with more than ``max_attributes`` attributes, first in document order."""
-    return etree.XPath(f"descendant-or-self::*[count(@*) > {int(max_attributes)}][1]")
+    return _xpath(f"descendant-or-self::*[count(@*) > {int(max_attributes)}][1]")
 
 
 @lru_cache(maxsize=8)
 def _below_depth(max_depth: int) -> etree.XPath:
     """Elements deeper than ``max_depth`` (the root is at depth 1), first in document order."""
-    return etree.XPath("/".join(["*"] * max_depth) if max_depth > 0 else "self::*")
+    return _xpath(_deeper_than(max_depth))
+
+
+def _deeper_than(max_depth: int) -> str:
+    return "/".join(["*"] * max_depth) if max_depth > 0 else "self::*"
+
+
+@lru_cache(maxsize=8)
+def _shape(max_depth: int) -> etree.XPath:
+    """Twice the attributes in all, plus one if an element lies deeper than ``max_depth``:
+    both walks in one evaluation (each evaluation has its own cost, 3-6 us in the gateway)."""
+    deeper = _deeper_than(max_depth)
+    return _xpath(f"2 * count(descendant-or-self::*/@*) + number(boolean({deeper}))")
