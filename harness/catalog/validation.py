@@ -22,8 +22,8 @@ from harness.catalog.model import Catalog
 from harness.catalog.rule_check import unknown_references, xpath_syntax_error
 from harness.catalog.rule_faults import every_assert_failing, reason, rules_fault
 from harness.catalog.rule_roles import DEFAULT_ROLE
+from harness.catalog.xsd_findings import composed, xsd_findings
 from harness.catalog.xsd_source import parse_xsd
-from harness.catalog.xsd_vietnamese import vietnamese
 from harness.error_codes import describe
 from harness.errors import CatalogError, Finding
 
@@ -317,53 +317,6 @@ def _compile_rules(paths: Sequence[Path], messages: bool = False) -> list[Compil
     return [_compile_schematron(path, messages) for path in paths]
 
 
-def _xsd_findings(schema: etree.XMLSchema, code: str, xsd: Path) -> list[Finding]:
-    text = describe(code)
-    findings = []
-    for entry in schema.error_log:
-        message = _all_patterns(entry.message, entry.path or "", xsd)
-        findings.append(
-            Finding(
-                code=code,
-                xpath=entry.path or "/",
-                message_vi=f"{text.vi}: {vietnamese(message)}",
-                message_en=f"{text.en}: {message}",
-                context={"line": str(entry.line)},
-            )
-        )
-    return findings
-
-
-_ONE_PATTERN = re.compile(r"(The value '.*' )is not accepted by the pattern '.*'\.", re.S)
-
-
-def _all_patterns(message: str, path: str, xsd: Path) -> str:
-    """libxml2 names only the last of a type's alternative patterns ("dd/MM/yyyy or
-    yyyy-MM-dd"), which tells a sender the other spelling is wrong too; name them all."""
-    found = _ONE_PATTERN.search(message)
-    if found is None:
-        return message
-    choices = _pattern_choices(xsd).get(re.sub(r"\[\d+\]", "", path).lstrip("/"))
-    if not choices:
-        return message
-    listed = " | ".join(f"'{c}'" for c in choices)
-    return message[: found.start()] + f"{found.group(1)}matches none of the patterns {listed}."
-
-
-@cache
-def _pattern_choices(xsd: Path) -> dict[str, tuple[str, ...]]:
-    """Element path -> its alternative patterns, where its type has several (read on the
-    first such error only: xmlschema stays off the path of valid documents)."""
-    from harness.catalog.schema_walk import snapshot
-
-    choices: dict[str, tuple[str, ...]] = {}
-    for path, node in snapshot(xsd).items():
-        for step in node.simple.patterns if node.simple else ():
-            if len(step) > 1:
-                choices[path] = tuple(sorted(step))
-    return choices
-
-
 def _svrl_findings(report: etree._XSLTResultTree) -> list[Finding]:
     """The failed asserts, their texts in NFC: a message quoting a name the sender wrote
     decomposed (RULE-101's) is reported composed, as every other text is."""
@@ -392,42 +345,6 @@ def _one_line(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
-def _composed(doc: etree._Element | etree._ElementTree) -> etree._Element | None:
-    """A copy of ``doc`` with its text in NFC, or None if it already is.
-
-    NFD text is tolerated (RULE-101 warns), so a length limit counts characters as NFC
-    does: "Nguyễn" is 6 code points in NFC and 9 in NFD. Only a document the schema
-    refused pays for the copy.
-    """
-    root = doc.getroot() if isinstance(doc, etree._ElementTree) else doc
-    if all(
-        unicodedata.is_normalized("NFC", text)
-        for node in root.iter()
-        for text in (node.text, node.tail, *_attribute_values(node))
-        if text
-    ):
-        return None
-    copy = deepcopy(root)
-    for node in copy.iter():
-        if node.text:
-            node.text = unicodedata.normalize("NFC", node.text)
-        if node.tail:
-            node.tail = unicodedata.normalize("NFC", node.tail)
-        if isinstance(node.tag, str):  # an element, not a comment
-            for name, value in node.attrib.items():
-                node.set(name, unicodedata.normalize("NFC", value))
-    return copy
-
-
-def _attribute_values(node: etree._Element) -> list[str]:
-    """The attribute values of ``node`` read by XPath, in linear time (lxml's
-    ``attrib.values()`` takes time quadratic in the number of attributes)."""
-    return [str(value) for value in _ATTRIBUTES(node)] if isinstance(node.tag, str) else []
-
-
-_ATTRIBUTES = etree.XPath("@*")
-
-
 @dataclass
 class DocumentValidator:
     """XSD then Schematron for one document type; thread-safe (lxml objects are per-thread)."""
@@ -451,9 +368,9 @@ class DocumentValidator:
         """Schema findings; business rules run only on schema-valid documents."""
         schema, rules = self._compiled()
         if not schema.validate(doc):
-            composed = _composed(doc)
-            if composed is None or not schema.validate(composed):
-                return _xsd_findings(schema, self.schema_code, self.xsd)
+            composed_doc = composed(doc)
+            if composed_doc is None or not schema.validate(composed_doc):
+                return xsd_findings(schema, self.schema_code, self.xsd)
         findings: list[Finding] = []
         for rule in rules:
             findings.extend(rule.findings(doc))
