@@ -110,15 +110,20 @@ def build_envelope(info: EnvelopeInfo, *, signature_node: str = "CKy_Dvi") -> et
     return hoso
 
 
+_AS_SENT = frozenset({"NoiDungFile"})
+"""Texts read unstripped: base64 may wrap lines (:meth:`EmbeddedFile.decode` joins them)."""
+
+
 def _texts(node: etree._Element) -> dict[str, str]:
-    """Each child element's text by tag (unstripped, '' for none), the first of a name
-    winning as in ``findtext``: one pass over the children instead of one path lookup
-    per field (this runs on every dossier the gateway receives)."""
+    """Each child element's stripped text by tag ('' for none; :data:`_AS_SENT` as sent),
+    the first of a name winning as in ``findtext``: one pass over the children instead of
+    one path lookup per field (this runs on every dossier the gateway receives)."""
     texts: dict[str, str] = {}
     for child in node.iterchildren(etree.Element):  # elements only: no comment, no PI
         tag = child.tag
         if tag not in texts:
-            texts[tag] = child.text or ""
+            text = child.text or ""
+            texts[tag] = text if tag in _AS_SENT else text.strip()
     return texts
 
 
@@ -147,34 +152,34 @@ def read_envelope(hoso: etree._Element) -> EnvelopeInfo:
     for to_khais in dossier_node.iterchildren("ToKhais"):  # iterfind("ToKhais/FileToKhai")
         for node in to_khais.iterchildren("FileToKhai"):
             file = _texts(node)
-            length = file.get("DoDaiFile", "").strip()
+            length = file.get("DoDaiFile", "")
             files.append(
                 EmbeddedFile(
-                    ma_to_khai=file.get("MaToKhai", "").strip(),
-                    mo_ta=file.get("MoTaToKhai", "").strip(),
-                    ten_file=file.get("TenFile", "").strip(),
-                    noi_dung=file.get("NoiDungFile", ""),  # as sent: base64 may wrap lines
-                    loai_file=file.get("LoaiFile", "").strip(),
+                    ma_to_khai=file.get("MaToKhai", ""),
+                    mo_ta=file.get("MoTaToKhai", ""),
+                    ten_file=file.get("TenFile", ""),
+                    noi_dung=file.get("NoiDungFile", ""),
+                    loai_file=file.get("LoaiFile", ""),
                     do_dai=int(length) if length.isascii() and length.isdigit() else None,
                 )
             )
     return EnvelopeInfo(
-        ma_ivan=ivan.get("MaIVAN", "").strip(),
-        ten_ivan=ivan.get("TenIVAN", "").strip(),
+        ma_ivan=ivan.get("MaIVAN", ""),
+        ten_ivan=ivan.get("TenIVAN", ""),
         unit=Unit(
-            ten=unit.get("TenDoiTuong", "").strip(),
-            ma_don_vi=unit.get("MaSoBHXH", "").strip(),
-            ma_so_thue=unit.get("MaSoThue", "").strip(),
-            nguoi_ky=unit.get("NguoiKy", "").strip(),
-            dien_thoai=unit.get("DienThoai", "").strip(),
-            co_quan=unit.get("CoQuanQuanLy", "").strip(),
-            loai=unit.get("LoaiDoiTuong", "").strip(),
+            ten=unit.get("TenDoiTuong", ""),
+            ma_don_vi=unit.get("MaSoBHXH", ""),
+            ma_so_thue=unit.get("MaSoThue", ""),
+            nguoi_ky=unit.get("NguoiKy", ""),
+            dien_thoai=unit.get("DienThoai", ""),
+            co_quan=unit.get("CoQuanQuanLy", ""),
+            loai=unit.get("LoaiDoiTuong", ""),
         ),
-        ma_thu_tuc=dossier.get("MaThuTuc", "").strip(),
-        ten_thu_tuc=dossier.get("TenThuTuc", "").strip(),
-        ky_ke_khai=dossier.get("KyKeKhai", "").strip(),
-        ngay_lap=dossier.get("NgayLap", "").strip(),
-        so_luong_file=dossier.get("SoLuongFile", "").strip(),
+        ma_thu_tuc=dossier.get("MaThuTuc", ""),
+        ten_thu_tuc=dossier.get("TenThuTuc", ""),
+        ky_ke_khai=dossier.get("KyKeKhai", ""),
+        ngay_lap=dossier.get("NgayLap", ""),
+        so_luong_file=dossier.get("SoLuongFile", ""),
         files=tuple(files),
     )
 
