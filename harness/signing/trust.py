@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from harness.errors import PKIError
+from harness.signing._identity import IdentityCache
 
 _MAX_DEPTH = 8
 _DER = Encoding.DER
@@ -53,6 +54,10 @@ class PathCheck:
     def valid_at(self, at: datetime) -> bool:
         """Whether every certificate of the path is valid at ``at``."""
         return all(start <= at <= end for start, end in self.periods)
+
+
+_Checked = tuple[tuple[x509.Certificate, ...], PathCheck]
+"""A leaf's untrusted companions and its :class:`PathCheck` (kept by :meth:`TrustStore.check`)."""
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -122,9 +127,7 @@ class TrustStore:
         for crl in self.crls:
             self._add_crl(crl)
         self._cached_path = lru_cache(maxsize=cache_size)(self._path_or_reason)
-        self._checks: dict[int, tuple[x509.Certificate, tuple[x509.Certificate, ...], PathCheck]]
-        self._checks = {}
-        self._checks_size = cache_size
+        self._checks: IdentityCache[x509.Certificate, _Checked] = IdentityCache(cache_size)
 
     @classmethod
     def from_pem(
@@ -179,9 +182,9 @@ class TrustStore:
         ``leaf``: certificates come from a decoding cache, so one signer's is one object,
         and hashing a certificate (its DER) as ``path``'s cache does costs ~2 us a call."""
         others = tuple(untrusted)
-        entry = self._checks.get(id(leaf))
-        if entry is not None and entry[0] is leaf and entry[1] == others:
-            return entry[2]  # the entry holds ``leaf``, so its id cannot have been reused
+        entry = self._checks.get(leaf)
+        if entry is not None and entry[0] == others:
+            return entry[1]
         try:
             path = self.path(leaf, others)
         except UntrustedCertificate as exc:
@@ -191,10 +194,7 @@ class TrustStore:
             revocations = [(c, self.revocation(c)) for c in path[:-1]]
             listed = tuple((c, r) for c, r in revocations if r is not None)
             checked = PathCheck(path, None, periods, listed)
-        if len(self._checks) >= self._checks_size:
-            self._checks.clear()  # single dict operations: safe to race from threads
-        self._checks[id(leaf)] = (leaf, others, checked)
-        return checked
+        return self._checks.put(leaf, (others, checked))[1]
 
     def _path_or_reason(
         self, leaf: x509.Certificate, untrusted: tuple[x509.Certificate, ...]

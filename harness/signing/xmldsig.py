@@ -45,6 +45,7 @@ from signxml.signer import XMLSigner
 from harness.error_codes import finding
 from harness.errors import Finding, SignatureInvalid, UsageError
 from harness.signing._c14n import C14N_1_0, C14N_URIS, canonicalize, standalone
+from harness.signing._identity import IdentityCache
 from harness.signing._structure import (
     ALLOWED_SIGNATURE,
     DS,
@@ -315,31 +316,25 @@ def _remove_keeping_tail(element: Any) -> None:
     parent.remove(element)
 
 
-_NAMES: dict[int, tuple[x509.Certificate, tuple[str, str, str]]] = {}
+_NAMES: IdentityCache[x509.Certificate, tuple[str, str, str]] = IdentityCache(1024)
 
 
 def _names(cert: x509.Certificate) -> tuple[str, str, str]:
-    """Subject, issuer and hex serial, kept because RFC 4514 rendering is costly.
-
-    Kept by the certificate's identity (the decoding cache gives one signer one object):
-    hashing a certificate for an ``lru_cache`` took ~2 us, as long as the rest of a call.
-    """
-    entry = _NAMES.get(id(cert))
-    if entry is not None and entry[0] is cert:
-        return entry[1]  # the entry holds ``cert``, so its id cannot have been reused
-    names = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), f"{cert.serial_number:X}"
-    if len(_NAMES) >= 1024:
-        _NAMES.clear()  # single dict operations: safe to race from threads
-    _NAMES[id(cert)] = (cert, names)
+    """Subject, issuer and hex serial, kept (by the certificate's identity: see
+    :class:`~harness.signing._identity.IdentityCache`) because RFC 4514 rendering is costly."""
+    names = _NAMES.get(cert)
+    if names is None:
+        subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+        names = _NAMES.put(cert, (subject, issuer, f"{cert.serial_number:X}"))
     return names
 
 
 def _check_certificate(parsed: ParsedSignature, trust: TrustStore, now: datetime) -> list[Finding]:
     """Path to a trust anchor (SIG-004), validity at signing time (SIG-005), CRL (SIG-006)."""
+    where = f"{parsed.xpath}/ds:KeyInfo/ds:X509Data/ds:X509Certificate"
     leaf = parsed.leaf
     checked = trust.check(leaf, parsed.others)
     if checked.untrusted is not None:
-        where = f"{parsed.xpath}/ds:KeyInfo/ds:X509Data/ds:X509Certificate"
         return [finding("SIG-004", where, subject=_names(leaf)[0], detail=checked.untrusted)]
     found: list[Finding] = []
     signed_at = parsed.signing_time or now
@@ -348,14 +343,13 @@ def _check_certificate(parsed: ParsedSignature, trust: TrustStore, now: datetime
         invalid = trust.invalid_at(checked.path, signed_at)
         if invalid["certificate"] == subject:  # the signer's own: said once, as subject
             del invalid["certificate"]
-        where = f"{parsed.xpath}/ds:KeyInfo/ds:X509Data/ds:X509Certificate"
         found.append(finding("SIG-005", where, subject=subject, **invalid))
     for cert, revocation in checked.revocations:
         if revocation.revoked_at <= now:
             found.append(
                 finding(
                     "SIG-006",
-                    f"{parsed.xpath}/ds:KeyInfo/ds:X509Data/ds:X509Certificate",
+                    where,
                     subject=_names(cert)[0],
                     serial=_names(cert)[2],
                     revoked_at=revocation.revoked_at.isoformat(),
