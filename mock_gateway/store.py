@@ -254,6 +254,17 @@ class Store:
             finally:
                 dbapi.close()  # back to the pool
 
+    def writer_busy(self) -> bool:
+        """Whether a write would wait for another writer now (a probe that waits for nothing)."""
+        if self.dialect != "sqlite" or self._lock_file is None:
+            return False
+        if not self._thread_lock.acquire(blocking=False):
+            return True
+        try:
+            return self._lock_file.busy()
+        finally:
+            self._thread_lock.release()
+
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
         if self.dialect != "sqlite":

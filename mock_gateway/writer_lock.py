@@ -121,6 +121,26 @@ class WriterLock:
             finally:
                 fcntl.flock(shared.handle, fcntl.LOCK_UN)
 
+    def busy(self) -> bool:
+        """Whether another writer (a thread of this process or another process) holds the
+        lock now; probes without waiting, and holds nothing afterwards."""
+        shared = self._shared
+        if shared is None:
+            return False
+        if not shared.lock.acquire(blocking=False):
+            return True
+        try:
+            fcntl.flock(shared.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:  # not for this probe to report: the write that follows meets it
+            return False
+        else:
+            fcntl.flock(shared.handle, fcntl.LOCK_UN)
+            return False
+        finally:
+            shared.lock.release()
+
     def close(self) -> None:
         shared, self._shared = self._shared, None
         if shared is None:
