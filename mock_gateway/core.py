@@ -467,13 +467,17 @@ class Gateway:
         answered at once, a new dossier comes back pending its durable store."""
         message_id = submission_message_id(request, self.config.max_body_bytes)
         digest = hashlib.sha256(request.body).hexdigest()
-        existing = self.store.idempotent(ivan, message_id)
-        if existing is not None:
-            if self.release.idempotency_broken:  # release hook: retries look like new bodies
-                raise reject("DUP-001", "/", header="X-Message-Id")
-            return self._bound(existing, digest, replay=True)
         now = self.clock.now()
-        accepted = self.intake.check(request.body, ivan, now)
+        try:
+            accepted = self.intake.check(request.body, ivan, now)
+        except Rejected:
+            # A message id already bound answers with its binding even when the body would
+            # no longer pass (the clock moved on). An accepted one learns of its binding
+            # in the commit: looking first cost every new dossier a read of its own.
+            existing = self.store.idempotent(ivan, message_id)
+            if existing is None:
+                raise
+            return self._bound(existing, digest, replay=True)
         return self._pending(accepted, request.body, digest, ivan, message_id, now)
 
     def _pending(
@@ -514,6 +518,8 @@ class Gateway:
 
     def _bound(self, stored: StoredReceipt, digest: str, *, replay: bool) -> GatewayResponse:
         """The stored receipt for a matching body, 409 DUP-001 for another body."""
+        if replay and self.release.idempotency_broken:  # release hook: retries look new
+            raise reject("DUP-001", "/", header="X-Message-Id")
         if not hmac.compare_digest(stored.body_sha256, digest):
             raise reject("DUP-001", "/", header="X-Message-Id")
         return self.xml(
