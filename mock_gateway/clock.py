@@ -135,8 +135,16 @@ class SimulatedClock:
 
 
 def iso(moment: datetime) -> str:
-    """The storage form of a moment: ISO-8601 UTC with microseconds, sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The storage form of a moment: ISO-8601 UTC with microseconds, sortable as text.
+
+    An f-string: ``strftime`` cost 10 µs a call in the served gateway, three calls per
+    accepted dossier; and its ``%Y`` left years below 1000 unpadded, unsortable and
+    unreadable by :func:`from_iso`."""
+    t = moment.astimezone(UTC)
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        f".{t.microsecond:06d}Z"
+    )
 
 
 def from_iso(text: str) -> datetime:

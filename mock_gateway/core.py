@@ -490,9 +490,8 @@ class Gateway:
         now: datetime,
     ) -> PendingReceipt:
         """An accepted dossier with its transaction code and signed receipt, to store."""
-        ma_gdich = (
-            now.astimezone(messages.VN_TIME).strftime("%Y%m%d") + secrets.token_hex(8).upper()
-        )
+        day = now.astimezone(messages.VN_TIME)  # the code starts with BHXH's day
+        ma_gdich = f"{day.year:04d}{day.month:02d}{day.day:02d}{secrets.token_hex(8).upper()}"
         summary = accepted.summary()
         tx = messages.Transaction.from_summary(ma_gdich, now, summary, None)
         unit = messages.UnitInfo.from_summary(summary)
