@@ -50,8 +50,8 @@ STAGES: list[tuple[str, Any, str]] = [
     ("XSD", DocumentValidator, "validate"),
     ("Schematron", CompiledRules, "findings"),
     ("verify signatures (envelope and forms)", harness.conformance, "verify"),
-    ("receipt XML", messages, "build"),
-    ("receipt signature", messages.MessageSigner, "sign"),
+    ("receipt XML", messages, "_document"),
+    ("receipt signature", messages.MessageSigner, "sign_answer"),
     ("durable store (idempotency check, inserts, commit)", Store, "save_many"),
     ("traffic log and metrics", Gateway, "_observe"),
 ]

@@ -408,7 +408,7 @@ class Gateway:
         """A signed XACNHAN_GDICH rejection for ``exc``."""
         now = self.clock.now()
         answer = messages.rejection(exc.findings, now, exc.unit, exc.declared)
-        body = self.signer.sign(messages.build(answer), now)
+        body = self.signer.sign_answer(answer)
         headers = {"Content-Type": XML, "X-BHXH-Ma-Loi": exc.code}
         if exc.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="bhxh"'
@@ -495,9 +495,7 @@ class Gateway:
         summary = accepted.summary()
         tx = messages.Transaction.from_summary(ma_gdich, now, summary, None)
         unit = messages.UnitInfo.from_summary(summary)
-        receipt = self.signer.sign(
-            messages.build(messages.receipt(unit, tx, accepted.warnings, now)), now
-        )
+        receipt = self.signer.sign_answer(messages.receipt(unit, tx, accepted.warnings, now))
         received_at = iso(now)
         dossier = NewDossier(
             ma_gdich=ma_gdich,

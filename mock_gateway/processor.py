@@ -110,12 +110,9 @@ class Processor:
                 tx = messages.Transaction.from_summary(
                     dossier.ma_gdich, received, dossier.summary, so_hso
                 )
-                return self.signer.sign(
-                    messages.build(
-                        messages.handover(unit, tx, due), self._date_format(messages.HANDOVER)
-                    ),
-                    due,
-                ), so_hso
+                handover = messages.handover(unit, tx, due)
+                date_format = self._date_format(messages.HANDOVER)
+                return self.signer.sign_answer(handover, date_format), so_hso
 
             return Issue(
                 ma_gdich=dossier.ma_gdich,
@@ -135,10 +132,8 @@ class Processor:
                 tx = messages.Transaction.from_summary(
                     dossier.ma_gdich, received, dossier.summary, dossier.so_hso
                 )
-                answer = messages.build(
-                    messages.result(unit, tx, due), self._date_format(messages.RESULT)
-                )
-                return self.signer.sign(answer, due), None
+                answer = messages.result(unit, tx, due)
+                return self.signer.sign_answer(answer, self._date_format(messages.RESULT)), None
 
             return Issue(
                 ma_gdich=dossier.ma_gdich,
