@@ -194,12 +194,12 @@ class CommitBatch:
     empty turn. It all stays on the loop's thread: handing commits to a thread pool cost
     0.7 ms more CPU per dossier (GIL hand-offs) than the fsync it took off the loop.
 
-    While another writer (the other worker, or this one's traffic log) holds the database,
-    the flush does not block the loop on the writer lock: it looks again next turn, and
-    the requests that arrive meanwhile are checked and join the batch. With two workers,
-    blocking left a core idle through the other's fsync. After
-    :data:`WRITER_WAIT_ON_LOOP` it waits for the lock, so a busy database cannot defer a
-    batch for ever.
+    While another process (the other worker) writes to the database, the flush does not
+    block the loop on the writer lock: it looks again next turn, and the requests that
+    arrive meanwhile are checked and join the batch. With two workers, blocking left a
+    core idle through the other's fsync. After :data:`WRITER_WAIT_ON_LOOP` it waits for
+    the lock, so a busy database cannot defer a batch for ever. A thread of this worker
+    (its traffic log) holding the lock is waited for at once: it needs the GIL to finish.
     """
 
     def __init__(self, gateway: Gateway, writer_wait: float = WRITER_WAIT_ON_LOOP) -> None:
@@ -220,7 +220,7 @@ class CommitBatch:
         await done
 
     def _flush(self) -> None:
-        if self._writer_busy():
+        if self._look_again():
             self.deferred += 1
             asyncio.get_running_loop().call_soon(self._flush)
             return
@@ -234,10 +234,10 @@ class CommitBatch:
                 if not done.done():  # a cancelled request (client gone) is still stored
                     done.set_result(None)
 
-    def _writer_busy(self) -> bool:
-        """Whether to look again next turn: another writer holds the database, and the
-        flush has not yet waited :attr:`writer_wait` for it."""
-        if not self.gateway.store.writer_busy():
+    def _look_again(self) -> bool:
+        """Whether to look again next turn: another process writes to the database, and
+        the flush has not yet waited :attr:`writer_wait` for it."""
+        if not self.gateway.store.writer_elsewhere():
             self._busy_since = None
             return False
         now = asyncio.get_running_loop().time()

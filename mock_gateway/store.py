@@ -254,14 +254,15 @@ class Store:
             finally:
                 dbapi.close()  # back to the pool
 
-    def writer_busy(self) -> bool:
-        """Whether a write would wait for another writer now (a probe that waits for nothing)."""
+    def writer_elsewhere(self) -> bool:
+        """Whether another process is writing to this database now (a probe that waits
+        for nothing; a thread of this process is not counted, see WriterLock)."""
         if self.dialect != "sqlite" or self._lock_file is None:
             return False
         if not self._thread_lock.acquire(blocking=False):
-            return True
+            return False
         try:
-            return self._lock_file.busy()
+            return self._lock_file.held_elsewhere()
         finally:
             self._thread_lock.release()
 

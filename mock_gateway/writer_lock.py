@@ -121,14 +121,13 @@ class WriterLock:
             finally:
                 fcntl.flock(shared.handle, fcntl.LOCK_UN)
 
-    def busy(self) -> bool:
-        """Whether another writer (a thread of this process or another process) holds the
-        lock now; probes without waiting, and holds nothing afterwards."""
+    def held_elsewhere(self) -> bool:
+        """Whether another process holds the lock now; probes without waiting and holds
+        nothing afterwards. A thread of this process holding it is not counted: waiting
+        for it releases the GIL it needs, where looking again and again would take it."""
         shared = self._shared
-        if shared is None:
+        if shared is None or not shared.lock.acquire(blocking=False):
             return False
-        if not shared.lock.acquire(blocking=False):
-            return True
         try:
             fcntl.flock(shared.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

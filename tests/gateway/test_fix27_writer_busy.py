@@ -1,4 +1,4 @@
-"""While another writer holds the database, a flush keeps the event loop serving.
+"""While another process writes to the database, a flush keeps the event loop serving.
 
 Two workers share one SQLite file. A flush that blocked on the writer lock left its core
 idle through the other worker's commit; now it looks again next turn, up to
@@ -50,16 +50,16 @@ def _lock_path(store: Store) -> str:
     return f"{store.engine.url.database}.writer-lock"
 
 
-def test_the_probe_sees_another_process_and_another_thread_and_holds_nothing(
+def test_the_probe_sees_another_process_not_another_thread_and_holds_nothing(
     tmp_path: Path,
 ) -> None:
     lock = WriterLock(str(tmp_path / "db.sqlite3.writer-lock"))
     try:
-        assert lock.busy() is False
+        assert lock.held_elsewhere() is False
         assert lock.path is not None
         with other_process_holds(lock.path):
-            assert lock.busy() is True
-        assert lock.busy() is False
+            assert lock.held_elsewhere() is True
+        assert lock.held_elsewhere() is False
         inside, leave = threading.Event(), threading.Event()
 
         def writer() -> None:
@@ -70,10 +70,11 @@ def test_the_probe_sees_another_process_and_another_thread_and_holds_nothing(
         thread = threading.Thread(target=writer)
         thread.start()
         assert inside.wait(10)
-        assert lock.busy() is True  # a thread of this process: the shared description
+        # A thread of this process: not counted (waiting for it releases the GIL it needs).
+        assert lock.held_elsewhere() is False
         leave.set()
         thread.join(10)
-        assert lock.busy() is False
+        assert lock.held_elsewhere() is False
         with other_process_holds(lock.path):  # the probe left nothing held behind it
             pass
     finally:
@@ -83,16 +84,16 @@ def test_the_probe_sees_another_process_and_another_thread_and_holds_nothing(
 def test_the_store_probe_is_false_where_there_is_no_lock_to_wait_for(tmp_path: Path) -> None:
     memory = Store("sqlite://")
     try:
-        assert memory.writer_busy() is False
+        assert memory.writer_elsewhere() is False
     finally:
         memory.close()
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     try:
-        assert store.writer_busy() is False
+        assert store.writer_elsewhere() is False
         with other_process_holds(_lock_path(store)):
-            assert store.writer_busy() is True
+            assert store.writer_elsewhere() is True
         store.close()
-        assert store.writer_busy() is False  # closed: nothing to wait for, nothing raised
+        assert store.writer_elsewhere() is False  # closed: nothing to wait for, nothing raised
     finally:
         store.close()
 
@@ -151,8 +152,8 @@ def test_a_flush_waits_for_the_lock_once_it_has_deferred_long_enough(
     app = create_app(gw.gateway, background=False, close=False)
     batch: CommitBatch = app.state.commit_batch
     assert batch.writer_wait == WRITER_WAIT_ON_LOOP
-    busy_calls: list[bool] = []
-    monkeypatch.setattr(gw.gateway.store, "writer_busy", lambda: busy_calls.append(True) or True)
+    probes: list[bool] = []
+    monkeypatch.setattr(gw.gateway.store, "writer_elsewhere", lambda: probes.append(True) or True)
     body = valid().envelope
 
     async def scenario() -> int:
@@ -170,6 +171,42 @@ def test_a_flush_waits_for_the_lock_once_it_has_deferred_long_enough(
         return answer.status_code
 
     assert asyncio.run(scenario()) == 202
-    assert batch.deferred == len(busy_calls) - 1  # every probe but the last deferred
+    assert batch.deferred == len(probes) - 1  # every probe but the last deferred
     assert batch.flushes == 1
     assert gw.gateway.store.counts()["dossiers"] == 1
+
+
+def test_a_thread_of_this_worker_holding_the_lock_is_waited_for_without_looking_again(
+    gw: InProcessGateway, valid: Callable[..., Dossier]
+) -> None:
+    """The traffic log's thread needs the GIL to finish its write: a loop looking again
+    every turn would keep taking it, so the flush waits for the lock at once."""
+    app = create_app(gw.gateway, background=False, close=False)
+    batch: CommitBatch = app.state.commit_batch
+    batch.writer_wait = 60.0
+    inside, leave = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with gw.gateway.store.write():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert inside.wait(10)
+    timer = threading.Timer(0.2, leave.set)
+    timer.start()
+    try:
+
+        async def scenario() -> int:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+                return (await _submit(client, valid().envelope, "thread-held")).status_code
+
+        assert asyncio.run(scenario()) == 202
+    finally:
+        timer.cancel()
+        leave.set()
+        thread.join(10)
+    assert batch.deferred == 0
+    assert batch.flushes == 1
