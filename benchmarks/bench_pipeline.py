@@ -52,7 +52,7 @@ STAGES: list[tuple[str, Any, str]] = [
     ("verify signatures (envelope and forms)", harness.conformance, "verify"),
     ("receipt XML", messages, "_document"),
     ("receipt signature", messages.MessageSigner, "sign_answer"),
-    ("durable store (idempotency check, inserts, commit)", Store, "save_many"),
+    ("durable store (lookup, inserts, commit)", Store, "save_many"),
     ("traffic log and metrics", Gateway, "_observe"),
 ]
 """(label, owner, attribute): the functions charged to each stage. Where one calls another
