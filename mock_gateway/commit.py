@@ -18,7 +18,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -74,7 +74,7 @@ class _Slot:
     dossier: NewDossier
     receipt: bytes
     receipt_id: str
-    done: threading.Event = field(default_factory=threading.Event)
+    done: bool = False  # set under the writer lock; waiters take that lock, not an Event
     result: StoredReceipt | None = None
     error: Exception | None = None
 
@@ -112,9 +112,9 @@ class GroupCommit:
         with self._queue_lock:
             self._pending.extend(slots)
         for slot in slots:
-            while not slot.done.is_set():
+            while not slot.done:
                 with self._writer:
-                    if slot.done.is_set():  # the previous writer committed our rows
+                    if slot.done:  # the previous writer committed our rows
                         break
                     with self._queue_lock:
                         batch = self._pending[: self.max_batch]
@@ -154,7 +154,7 @@ class GroupCommit:
                 slot.result, slot.error = result, None
         finally:
             for slot in batch:
-                slot.done.set()
+                slot.done = True
 
     def _settle(self, slot: _Slot, conflict: Exception) -> None:
         """A lone dossier whose insert conflicted: another process bound its message id

@@ -124,7 +124,7 @@ def test_a_stop_while_writing_fails_the_whole_batch_as_not_stored() -> None:
     slots = [_Slot(_dossier(name), b"<r/>", name) for name in ("A", "B")]
     with pytest.raises(KeyboardInterrupt):
         group._commit(slots)
-    assert all(isinstance(s.error, StoreInterrupted) and s.done.is_set() for s in slots)
+    assert all(isinstance(s.error, StoreInterrupted) and s.done for s in slots)
 
 
 def test_the_gateway_answers_a_stopped_store_503_and_logs_no_traceback(
