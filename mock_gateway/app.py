@@ -181,8 +181,8 @@ def note_plan_change(head: GatewayRequest, answer: GatewayResponse) -> None:
 
 
 WRITER_WAIT_ON_LOOP = 0.004
-"""Seconds a flush keeps the loop serving while another writer holds the database, before
-it waits for the writer lock as it always could."""
+"""Seconds a flush keeps the loop serving while another process writes to the database,
+before it waits for the writer lock as it always could."""
 
 
 class CommitBatch:
@@ -209,7 +209,7 @@ class CommitBatch:
         self._busy_since: float | None = None  # loop time the writer was first found busy
         self.flushes = 0  # for tests: transactions that served commits,
         self.committed = 0  # and how many commits they served
-        self.deferred = 0  # and how many turns a flush waited for another writer
+        self.deferred = 0  # and how many turns a flush looked again (another process wrote)
 
     async def commit(self, exchange: Exchange) -> None:
         loop = asyncio.get_running_loop()
