@@ -1,11 +1,13 @@
 """BHXH's answers are the same bytes as when every element was built and signed one by one.
 
-``messages.build`` writes the document as text and parses it, and ``MessageSigner.sign``
-splices TTCKY and the Signature into one serialisation (the receipt is hot path). Both
-are compared here, byte for byte, with the element-by-element way they replaced (kept
-below as the reference), on hostile texts: ``&``, ``<``, ``]]>``, CR, control characters,
-lone surrogates, NFD Vietnamese, a combining mark first. RSA PKCS#1 v1.5 is
-deterministic, so equal inputs give equal signatures.
+``messages.build`` writes the document as text and parses it, ``MessageSigner.sign``
+splices TTCKY and the Signature into one serialisation, and ``sign_answer`` (what the
+gateway calls: the receipt is hot path) does both without a tree. All are compared here,
+byte for byte, with the element-by-element way they replaced (kept below as the
+reference), on hostile texts: ``&``, ``<``, ``]]>``, CR, control characters, lone
+surrogates, NFD Vietnamese, a combining mark first, ``%`` formats, a text that looks like
+the document's own end. RSA PKCS#1 v1.5 is deterministic, so equal inputs give equal
+signatures.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ NASTY = [
     'a="b" /> \t tab',
     "𝒳 astral 😀",
     "CÔNG TY TNHH SẢN XUẤT THÀNH CÔNG",
+    "\x85\x9f \u2028 \u00a0",
+    "%s %(x)s %d",  # the templates are %-formatted: a text must not be read as a slot
+    "</TTCKY_BHXH></XACNHAN_GDICH></BHXH>",  # where the signature is spliced in
 ]
 TEXTS = st.sampled_from(NASTY) | st.text(max_size=30)
 
@@ -208,6 +213,7 @@ def _same(
     assert etree.tostring(built, encoding="UTF-8") == etree.tostring(reference, encoding="UTF-8")
     signed = signer.sign(built, answer.now)
     assert signed == reference_sign(reference, credential, answer.now)
+    assert signer.sign_answer(answer, date_format) == signed
     return signed
 
 
@@ -290,6 +296,36 @@ def test_documents_unlike_build_s_are_still_signed_as_before(
     assert signed == reference_sign(expected, credential, NOW)
     if verifies:
         verify(signed, signature_parent=messages.SIGNATURE_PARENT, trust=pki.trust_store(), at=NOW)
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.text(max_size=40), files=st.integers(0, 3), year=st.integers(1, 9998))
+def test_any_text_and_year_sign_alike_with_or_without_the_tree(
+    text: str, files: int, year: int, signer: messages.MessageSigner
+) -> None:
+    now = NOW.replace(year=year)
+    for answer in _answers(text, now, files):
+        assert signer.sign_answer(answer) == signer.sign(messages.build(answer), now)
+
+
+def test_the_answer_is_signed_without_a_tree_unless_a_text_holds_an_attribute_look(
+    signer: messages.MessageSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sign_answer`` splices the text as it is; only ``="`` (see ``canonical_form``)
+    needs the tree."""
+    parsed: list[str] = []
+    parse = messages._parse
+
+    def counted(document: str) -> object:
+        parsed.append(document)
+        return parse(document)
+
+    monkeypatch.setattr(messages, "_parse", counted)
+    answer = _answers("Đơn vị & <con>", NOW, files=2)[1]
+    signer.sign_answer(answer)
+    assert parsed == []
+    signer.sign_answer(_answers('a="b"', NOW, files=1)[1])
+    assert len(parsed) == 1
 
 
 def test_build_s_answers_are_signed_as_bytes(
