@@ -463,8 +463,9 @@ class Gateway:
     # -- intake ---------------------------------------------------------------------------
 
     def submit(self, request: GatewayRequest, ivan: str) -> GatewayResponse | PendingReceipt:
-        """POST /api/v1/dossiers: limits, idempotency, validation, receipt; a replay is
-        answered at once, a new dossier comes back pending its durable store."""
+        """POST /api/v1/dossiers: limits, validation, receipt; an accepted dossier comes
+        back pending its durable store, where a replay finds its message id's binding
+        (:meth:`commit`); a refused one is answered from that binding if there is one."""
         message_id = submission_message_id(request, self.config.max_body_bytes)
         digest = hashlib.sha256(request.body).hexdigest()
         now = self.clock.now()
@@ -472,8 +473,8 @@ class Gateway:
             accepted = self.intake.check(request.body, ivan, now)
         except Rejected:
             # A message id already bound answers with its binding even when the body would
-            # no longer pass (the clock moved on). An accepted one learns of its binding
-            # in the commit: looking first cost every new dossier a read of its own.
+            # no longer pass (a rule or a certificate changed since). An accepted one learns
+            # of its binding in the commit: looking first cost every new dossier a read.
             existing = self.store.idempotent(ivan, message_id)
             if existing is None:
                 raise

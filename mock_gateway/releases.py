@@ -3,9 +3,10 @@
 The regression suite must prove it catches what a careless gateway release breaks. Each
 profile under ``fixtures/releases/<name>.yaml`` describes one such release; the gateway
 loads it when ``GatewayConfig.release`` names it and consults it at clearly named hook
-points (``intake.Intake.check``, ``core.Gateway.submit``, ``processor.Processor`` and
-``messages.build``). With no release every hook is a no-op, so the default gateway is
-exactly the one the rest of the project tests.
+points (``intake.Intake.check``, ``core.Gateway`` answering a replay,
+``processor.Processor`` and ``messages.MessageSigner.sign_answer``). With no release
+every hook is a no-op, so the default gateway is exactly the one the rest of the project
+tests.
 
 Hooks a profile may set (all optional):
 
@@ -123,7 +124,7 @@ class ReleaseProfile:
         if factor > 1.0:
             time.sleep((factor - 1.0) * elapsed)
 
-    # -- hook: messages.build via processor / core ----------------------------------------
+    # -- hook: the answers' dates, via processor / core (MessageSigner.sign_answer) -------
 
     def date_format(self, kind: str) -> str:
         return self.message_date_format.get(kind, DEFAULT_DATE_FORMAT)
