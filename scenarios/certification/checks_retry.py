@@ -155,19 +155,27 @@ def honours_retry_after(obs: Observation) -> str:
             )
         refused = [i for i in refused if i not in late]
         _same_bytes(record)
+        unread = 0
         for index in refused:
             if index + 1 >= len(record.attempts):
                 raise _not_resent(obs, "the dossier was never sent again after the 503")
             gap = (
                 record.attempts[index + 1].started - record.attempts[index].ended
             ).total_seconds()
-            if gap < 0.9 * wanted:
+            if gap < 0.9 * wanted and _resent_after_timeout(obs, record.attempts, index):
+                unread += 1
+            elif gap < 0.9 * wanted:
                 raise CaseFailed(
                     f"retried {gap:.3f} s (real time) after a 503 with Retry-After: "
                     f"{wanted:g}: the guide's Waiting rule has two clocks: a short "
                     "Retry-After (up to 10 s) is waited in real time before resending, only "
                     "a long one (a maintenance window) is counted on the {now} clock"
                 )
+        if unread == len(refused):
+            raise CaseBlocked(
+                "the I-VAN resent the dossier after its own timeout each time, so no 503's "
+                "Retry-After was surely read (a busy machine?); run the suite again"
+            )
     return f"waited at least Retry-After ({wanted:g} s)"
 
 
@@ -177,7 +185,12 @@ def respects_maintenance(obs: Observation) -> str:
         (r for rec in obs.jobs for r in rec.attempts if r.outcome == "SRV-001"),
         key=lambda r: r.started,
     )
-    read = [r for r in refused if _reached_ivan(obs, r)]
+    read = sorted(
+        (r for rec in obs.jobs for i, r in enumerate(rec.attempts)
+         if r.outcome == "SRV-001" and _reached_ivan(obs, r)
+         and not _refused_again_after_timeout(obs, rec.attempts, i)),
+        key=lambda r: r.started,
+    )  # fmt: skip
     ignored = [r for r in refused if read and r.started >= read[0].ended]
     if ignored:
         lines = "\n".join(_attempt_line(r) for r in refused)
@@ -190,6 +203,16 @@ def respects_maintenance(obs: Observation) -> str:
         if not any(r.status != 503 for r in record.attempts):
             raise CaseFailed(f"job {record.job.job_id} was not submitted after the window closed")
     return "deferred during the window, resumed after it" if refused else "never met the window"
+
+
+def _refused_again_after_timeout(obs: Observation, attempts: list[TrafficRow], index: int) -> bool:
+    """Whether a refusal was followed by a resend, itself refused, that may have come after
+    the I-VAN gave up waiting for it (not after reading it): one resent after the window
+    shows the refusal was read and obeyed."""
+    following = attempts[index + 1 : index + 2]
+    return any(r.outcome == "SRV-001" for r in following) and _resent_after_timeout(
+        obs, attempts, index
+    )
 
 
 def _not_resent(obs: Observation, what: str) -> CaseFailed | CaseBlocked:
@@ -209,6 +232,18 @@ def _reached_ivan(obs: Observation, row: TrafficRow) -> bool:
     """Whether an answer came within the I-VAN's timeout: one slower than that (a busy
     machine) was never read, so what the I-VAN did next does not ignore what it said."""
     return row.duration_ms <= 1000 * float(obs.settings["client_timeout"])
+
+
+def _resent_after_timeout(obs: Observation, attempts: list[TrafficRow], index: int) -> bool:
+    """Whether the I-VAN's next attempt at the dossier came late enough to be its resend
+    after giving up on ``attempts[index]``: an answer the gateway sent in time can still
+    reach a busy machine's I-VAN after its timeout, which then resends. The gateway's clock
+    starts when the request arrives, after the I-VAN's, so half the timeout is allowed for
+    that trip; an I-VAN ignoring what it read resends sooner (its backoff)."""
+    if index + 1 >= len(attempts):
+        return False
+    gap = (attempts[index + 1].started - attempts[index].started).total_seconds()
+    return gap >= float(obs.settings["client_timeout"]) / 2
 
 
 def _attempt_line(row: TrafficRow) -> str:

@@ -46,7 +46,26 @@ def test_a_retry_after_a_refusal_the_ivan_never_read_is_not_a_submission_in_the_
 
 
 def test_a_submission_after_a_refusal_the_ivan_read_still_fails() -> None:
-    obs = _observation(_row(1, 0.0, 20), _row(2, 0.5, 20), _row(3, 9.0, 30, 202, "accepted"))
+    obs = _observation(_row(1, 0.0, 20), _row(2, 0.3, 20), _row(3, 9.0, 30, 202, "accepted"))
+    with pytest.raises(CaseFailed, match="1 submission"):
+        _check("respects_maintenance")(obs)
+
+
+def test_a_resend_after_the_ivans_own_timeout_does_not_ignore_an_answer_sent_in_time() -> None:
+    """The gateway answered in 20 ms, but a loaded machine held the answer past the I-VAN's
+    timeout: it resent 0.6 s on (its timeout of 1 s ran from before the request arrived),
+    read that refusal and deferred. The matrix failed CERT-MNT-01 for a correct I-VAN so."""
+    obs = _observation(_row(1, 0.0, 20), _row(2, 0.6, 20), _row(3, 9.0, 30, 202, "accepted"))
+    assert _check("respects_maintenance")(obs) == "deferred during the window, resumed after it"
+
+
+def test_another_dossier_sent_in_the_window_fails_though_the_first_was_resent_after_it() -> None:
+    """A refusal followed by a resend after the window was read: the I-VAN obeyed it for that
+    dossier, so a second dossier it sent during the window ignored it."""
+    obs = _observation(_row(1, 0.0, 20), _row(3, 9.0, 30, 202, "accepted"))
+    second = JobRecord(job=SimpleNamespace(job_id="j2"), handed_at=T0)  # type: ignore[arg-type]
+    second.attempts.extend([_row(2, 0.3, 20), _row(4, 9.1, 30, 202, "accepted")])
+    obs.jobs.append(second)
     with pytest.raises(CaseFailed, match="1 submission"):
         _check("respects_maintenance")(obs)
 
@@ -59,3 +78,13 @@ def test_retry_after_is_judged_on_the_503s_the_ivan_read() -> None:
         honours(_observation(_row(1, 0.0, 1500), _row(2, 1.6, 30, 202)))
     with pytest.raises(CaseFailed, match=r"retried 0\.180 s \(real time\) after"):
         honours(_observation(_row(1, 0.0, 20), _row(2, 0.2, 30, 202)))
+
+
+def test_a_resend_after_the_ivans_own_timeout_is_not_judged_against_retry_after() -> None:
+    """Sent in 20 ms, resent 0.6 s on: half the I-VAN's 1 s timeout or more, so perhaps after
+    giving up on an answer a loaded machine held back, and not after reading Retry-After."""
+    honours = _check("honours_retry_after")
+    with pytest.raises(CaseBlocked, match="after its own timeout"):
+        honours(_observation(_row(1, 0.0, 20), _row(2, 0.6, 30, 202)))
+    then_read = _observation(_row(1, 0.0, 20), _row(2, 0.6, 20), _row(3, 1.7, 30, 202))
+    assert honours(then_read).startswith("waited at least Retry-After")
