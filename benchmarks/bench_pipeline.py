@@ -39,6 +39,7 @@ from lxml import etree
 import harness.conformance
 from harness.catalog.validation import CompiledRules, DocumentValidator
 from mock_gateway import messages
+from mock_gateway.answer_signer import MessageSigner
 from mock_gateway.core import Gateway
 from mock_gateway.store import Store
 from mock_gateway.testing import InProcessGateway
@@ -50,8 +51,8 @@ STAGES: list[tuple[str, Any, str]] = [
     ("XSD", DocumentValidator, "validate"),
     ("Schematron", CompiledRules, "findings"),
     ("verify signatures (envelope and forms)", harness.conformance, "verify"),
-    ("receipt XML", messages, "_document"),
-    ("receipt signature", messages.MessageSigner, "sign_answer"),
+    ("receipt XML", messages, "document_text"),
+    ("receipt signature", MessageSigner, "sign_answer"),
     ("durable store (lookup, inserts, commit)", Store, "save_many"),
     ("traffic log and metrics", Gateway, "_observe"),
 ]

@@ -36,7 +36,7 @@ from harness.error_codes import finding
 from harness.errors import CatalogError, ConfigError
 from harness.signing import TestPKI, ensure_pki
 from harness.xmlsafe import XMLLimits
-from mock_gateway import admin, api, messages, params, views
+from mock_gateway import admin, answer_signer, api, messages, params, views
 from mock_gateway.clock import LATEST, SimulatedClock, iso
 from mock_gateway.commit import StoreInterrupted
 from mock_gateway.config import GatewayConfig
@@ -88,7 +88,7 @@ class Gateway:
         self.catalogs = CatalogSet(cfg.catalog_versions)
         self.release = load_release(cfg.release)  # a simulated faulty release, or none
         self.pki = pki or ensure_pki(cfg.pki_path)
-        self.signer = messages.MessageSigner(self.pki.credential(cfg.signer))
+        self.signer = answer_signer.MessageSigner(self.pki.credential(cfg.signer))
         self.intake = Intake(
             self.catalogs,
             self.pki.trust_store(),

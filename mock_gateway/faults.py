@@ -334,7 +334,7 @@ class Rollover(Fault):
         return self.hits
 
     def prepare(self, pki: TestPKI) -> None:
-        from mock_gateway.messages import MessageSigner
+        from mock_gateway.answer_signer import MessageSigner
 
         try:
             self.signer = MessageSigner(pki.credential(self.credential))

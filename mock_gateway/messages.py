@@ -11,7 +11,6 @@ can never pass for a real BHXH decision.
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 import unicodedata
@@ -25,8 +24,6 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 from harness.error_codes import describe
 from harness.errors import Finding
 from harness.message_kinds import HANDOVER, RESULT
-from harness.signing import Credential
-from mock_gateway.signer import EnvelopedSigner, canonical_form, slots, utc_stamp
 
 ENVIRONMENT = "THU_NGHIEM"
 TEST_NOTICE = (
@@ -36,7 +33,6 @@ TEST_NOTICE = (
 SIGNATURE_PARENT = "XACNHAN_GDICH/TTCKY_BHXH"
 SO_HSO_PATTERN = re.compile(r"^[0-9]{5}/[0-9]{4}/[0-9]{5}$")
 DATE_FORMAT = "%d/%m/%Y"
-_DECLARATION = b"<?xml version='1.0' encoding='UTF-8'?>\n"
 VN_TIME = timezone(timedelta(hours=7), "ICT")
 
 RECEIPT = "receipt"
@@ -141,7 +137,8 @@ def xml_text(text: str) -> str:
     return unicodedata.normalize("NFC", _NOT_XML.sub("\ufffd", text))
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+def sub_element(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    """A child ``tag`` of ``parent`` holding ``text`` as an answer carries it (:func:`xml_text`)."""
     node = etree.SubElement(parent, tag)
     node.text = xml_text(text) if text else ""
     return node
@@ -149,7 +146,7 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._El
 
 EMPTY = "<![CDATA[]]>"
 """An element's empty text in a template: parsed (``strip_cdata``) it is the text ``""``
-of :func:`_sub`, so the element still serialises as ``<X></X>``, never ``<X/>``."""
+of :func:`sub_element`, so the element still serialises as ``<X></X>``, never ``<X/>``."""
 
 
 def _text(text: str | None) -> str:
@@ -184,7 +181,7 @@ _PARSER = threading.local()
 
 def _parse(document: str) -> etree._Element:
     """A template filled by this module, as a tree: one parser per thread (an lxml
-    parser serves one thread at a time), reading huge texts as :func:`_sub` took them."""
+    parser serves one thread at a time), reading huge texts as :func:`sub_element` took them."""
     parser = getattr(_PARSER, "parser", None)
     if parser is None:
         parser = _PARSER.parser = etree.XMLParser(
@@ -273,10 +270,10 @@ def build(answer: Answer, date_format: str = DATE_FORMAT) -> etree._Element:
     (``tests/gateway/test_answer_bytes.py`` compares them) at two thirds of their CPU
     alone (23 us, not 35; in ``bench_pipeline``, caches cold, 52 not 57).
     """
-    return _parse(_document(answer, date_format))
+    return _parse(document_text(answer, date_format))
 
 
-def _document(answer: Answer, date_format: str) -> str:
+def document_text(answer: Answer, date_format: str = DATE_FORMAT) -> str:
     """:func:`build`'s document as text, every empty text :data:`EMPTY`."""
     now = _vn(answer.now)
     today = _date(now, date_format)
@@ -319,92 +316,6 @@ def _document(answer: Answer, date_format: str) -> str:
         texts += (str(index), f"{description} ({name})")
     document = _HEAD + _ROW * len(files) + _TAIL
     return document % (*[_text(text) for text in texts], _findings(answer.findings))
-
-
-_GDICH, _TTCKY_BHXH = SIGNATURE_PARENT.split("/")
-_END = f"</{_TTCKY_BHXH}>".encode("ascii")
-_BUILT_TAIL = f"</{_GDICH}></BHXH>".encode("ascii")  # what follows TTCKY_BHXH in build's
-
-
-def _signature_parent(root: etree._Element) -> etree._Element | None:
-    """``root.find(SIGNATURE_PARENT)``, walked in C: ElementPath's Python walk took half
-    of this step's 4 us on a fresh tree."""
-    for gdich in root.iterchildren(_GDICH):
-        for parent in gdich.iterchildren(_TTCKY_BHXH):
-            return parent
-    return None
-
-
-class MessageSigner:
-    """Signs answers with the gateway's certificate and serialises them with the TEST notice.
-
-    An answer as :func:`build` makes it serialises to its own C14N form (but for CR), so
-    it is signed as bytes: TTCKY and the Signature are spliced into one serialisation and
-    no tree is touched; the tree path, for any other document, gives the same bytes
-    (``tests/gateway/test_answer_bytes.py``). In ``bench_pipeline`` a receipt's
-    signature costs 40 us besides RSA, not 120 with every element built on the tree.
-    """
-
-    def __init__(self, credential: Credential) -> None:
-        self.credential = credential
-        cert = credential.certificate
-        self.subject = cert.subject.rfc4514_string()
-        self.serial = format(cert.serial_number, "X")
-        self._signer = EnvelopedSigner(credential)
-        # TTCKY, built once: the tree path appends a copy, the bytes path its serialisation.
-        self._ttcky = etree.Element("TTCKY")
-        self._ttcky.text = ""
-        _sub(self._ttcky, "SUBJECT", self.subject)
-        _sub(self._ttcky, "SERIAL", self.serial)
-        self._time_at = self._ttcky.index(_sub(self._ttcky, "TIME", "@TIME@"))
-        self._ttcky_bytes = slots(etree.tostring(self._ttcky, encoding="UTF-8"), "@TIME@")
-        self._notice = etree.tostring(etree.Comment(TEST_NOTICE), encoding="UTF-8")
-
-    def sign(self, root: etree._Element, now: datetime) -> bytes:
-        """The answer ``root`` with TTCKY (who signs, when) and a signature, as UTF-8."""
-        when = utc_stamp(now)
-        if root.getparent() is None:  # the whole document: a DOCTYPE, comment or PI shows
-            signed = self._splice(etree.tostring(root.getroottree(), encoding="UTF-8"), when)
-            if signed is not None:
-                return signed
-        return self._sign_tree(root, when)
-
-    def sign_answer(self, answer: Answer, date_format: str = DATE_FORMAT) -> bytes:
-        """``sign(build(answer, date_format), answer.now)``'s bytes without the tree:
-        build's text, ``""`` for :data:`EMPTY`, is its tree's serialisation (receipt
-        build and signature, RSA aside, in ``bench_pipeline``: ~130 -> ~95 us)."""
-        document = _document(answer, date_format)
-        when = utc_stamp(answer.now)
-        signed = self._splice(document.replace(EMPTY, "").encode("utf-8"), when)
-        return signed if signed is not None else self._sign_tree(_parse(document), when)
-
-    def _splice(self, unsigned: bytes, when: str) -> bytes | None:
-        """``unsigned`` (as build makes it, in C14N form) signed, else None: the tree's."""
-        head, end, tail = unsigned.partition(_END)
-        if tail != _BUILT_TAIL:
-            return None
-        before, after = self._ttcky_bytes
-        ttcky = b"".join((before, when.encode("ascii"), after))
-        # Canonical, the document shows every element's end tag: this TTCKY_BHXH is the
-        # only one, the last child of the last XACNHAN_GDICH, as build makes it.
-        canonical = canonical_form(b"".join((head, ttcky, end, tail)))
-        if canonical is None:
-            return None
-        signature = self._signer.signature(canonical, when)
-        return b"".join((_DECLARATION, self._notice, head, ttcky, signature, end, tail))
-
-    def _sign_tree(self, root: etree._Element, when: str) -> bytes:
-        """Sign ``root`` in place and serialise the tree: for documents not made by build."""
-        parent = _signature_parent(root)
-        if parent is None:
-            raise ValueError(f"answer has no {SIGNATURE_PARENT}")
-        ttcky = copy.deepcopy(self._ttcky)
-        ttcky[self._time_at].text = when
-        parent.append(ttcky)
-        self._signer.sign(root, parent, when)
-        root.addprevious(etree.Comment(TEST_NOTICE))
-        data: bytes = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
-        return data
 
 
 def receipt(unit: UnitInfo, tx: Transaction, warnings: Sequence[Finding], now: datetime) -> Answer:
@@ -455,13 +366,14 @@ __all__ = [
     "TEST_NOTICE",
     "Answer",
     "Declared",
-    "MessageSigner",
     "Transaction",
     "UnitInfo",
     "build",
+    "document_text",
     "format_so_hso",
     "handover",
     "receipt",
     "rejection",
     "result",
+    "sub_element",
 ]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mock_gateway import messages
+from mock_gateway.answer_signer import MessageSigner
 from mock_gateway.clock import SimulatedClock, from_iso, iso
 from mock_gateway.outage import Outage
 from mock_gateway.store import DossierRecord, Issue, Store
@@ -51,7 +52,7 @@ class Processor:
         self,
         store: Store,
         clock: SimulatedClock,
-        signer: messages.MessageSigner,
+        signer: MessageSigner,
         delays: Delays = Delays(),
         *,
         refresh_clock: Callable[[], None] | None = None,

@@ -4,7 +4,7 @@ The regression suite must prove it catches what a careless gateway release break
 profile under ``fixtures/releases/<name>.yaml`` describes one such release; the gateway
 loads it when ``GatewayConfig.release`` names it and consults it at clearly named hook
 points (``intake.Intake.check``, ``core.Gateway`` answering a replay,
-``processor.Processor`` and ``messages.MessageSigner.sign_answer``). With no release
+``processor.Processor`` and ``answer_signer.MessageSigner.sign_answer``). With no release
 every hook is a no-op, so the default gateway is exactly the one the rest of the project
 tests.
 

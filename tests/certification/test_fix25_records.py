@@ -11,7 +11,7 @@ import harness.certification as facade
 from harness.certification import gateway, records
 from harness.certification.records import FeedEntry
 from harness.signing import TestPKI
-from mock_gateway.messages import MessageSigner
+from mock_gateway.answer_signer import MessageSigner
 
 
 def _entry(content: bytes) -> FeedEntry:

@@ -28,6 +28,7 @@ from lxml import etree
 from harness.errors import Finding
 from harness.signing import Credential, TestPKI, verify
 from mock_gateway import messages
+from mock_gateway.answer_signer import MessageSigner
 from mock_gateway.signer import canonical_form
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -197,13 +198,13 @@ def credential(pki: TestPKI) -> Credential:
 
 
 @pytest.fixture(scope="module")
-def signer(credential: Credential) -> messages.MessageSigner:
-    return messages.MessageSigner(credential)
+def signer(credential: Credential) -> MessageSigner:
+    return MessageSigner(credential)
 
 
 def _same(
     answer: messages.Answer,
-    signer: messages.MessageSigner,
+    signer: MessageSigner,
     credential: Credential,
     date_format: str = messages.DATE_FORMAT,
 ) -> bytes:
@@ -219,7 +220,7 @@ def _same(
 
 @pytest.mark.parametrize("text", NASTY)
 def test_every_answer_is_the_reference_bytes_and_verifies(
-    text: str, signer: messages.MessageSigner, credential: Credential, pki: TestPKI
+    text: str, signer: MessageSigner, credential: Credential, pki: TestPKI
 ) -> None:
     for answer in _answers(text, NOW, files=2):
         signed = _same(answer, signer, credential)
@@ -229,7 +230,7 @@ def test_every_answer_is_the_reference_bytes_and_verifies(
 
 @pytest.mark.parametrize("date_format", ["%Y-%m-%d", "%d&%m<%Y", "%H:%M %d/%m/%Y"])
 def test_a_release_s_own_date_format_is_escaped(
-    date_format: str, signer: messages.MessageSigner, credential: Credential
+    date_format: str, signer: MessageSigner, credential: Credential
 ) -> None:
     for answer in _answers("A & B", NOW):
         _same(answer, signer, credential, date_format)
@@ -237,7 +238,7 @@ def test_a_release_s_own_date_format_is_escaped(
 
 @pytest.mark.parametrize("year", [1, 999, 1000, 2200, 9998])
 def test_years_outside_the_clock_are_written_as_strftime_writes_them(
-    year: int, signer: messages.MessageSigner, credential: Credential
+    year: int, signer: MessageSigner, credential: Credential
 ) -> None:
     now = datetime(year, 3, 4, 5, 6, 7, tzinfo=UTC)
     for answer in _answers("x", now, files=0):
@@ -248,7 +249,7 @@ def test_years_outside_the_clock_are_written_as_strftime_writes_them(
 
 
 def test_over_a_hundred_findings_are_capped_as_before(
-    signer: messages.MessageSigner, credential: Credential
+    signer: MessageSigner, credential: Credential
 ) -> None:
     many = [_finding(f"{i} & <{i}>") for i in range(250)]
     _same(messages.rejection(many, NOW), signer, credential)
@@ -257,7 +258,7 @@ def test_over_a_hundred_findings_are_capped_as_before(
 @settings(max_examples=60)
 @given(text=TEXTS, more=TEXTS, files=st.integers(0, 3))
 def test_any_text_gives_the_reference_bytes(
-    text: str, more: str, files: int, signer: messages.MessageSigner, credential: Credential
+    text: str, more: str, files: int, signer: MessageSigner, credential: Credential
 ) -> None:
     for answer in _answers(text + more, NOW, files):
         _same(answer, signer, credential)
@@ -283,7 +284,7 @@ CHANGES: list[tuple[Callable[[etree._Element], object], bool]] = [
 def test_documents_unlike_build_s_are_still_signed_as_before(
     change: Callable[[etree._Element], object],
     verifies: bool,
-    signer: messages.MessageSigner,
+    signer: MessageSigner,
     credential: Credential,
     pki: TestPKI,
 ) -> None:
@@ -301,7 +302,7 @@ def test_documents_unlike_build_s_are_still_signed_as_before(
 @settings(max_examples=80, deadline=None)
 @given(text=st.text(max_size=40), files=st.integers(0, 3), year=st.integers(1, 9998))
 def test_any_text_and_year_sign_alike_with_or_without_the_tree(
-    text: str, files: int, year: int, signer: messages.MessageSigner
+    text: str, files: int, year: int, signer: MessageSigner
 ) -> None:
     now = NOW.replace(year=year)
     for answer in _answers(text, now, files):
@@ -309,7 +310,7 @@ def test_any_text_and_year_sign_alike_with_or_without_the_tree(
 
 
 def test_the_answer_is_signed_without_a_tree_unless_a_text_holds_an_attribute_look(
-    signer: messages.MessageSigner, monkeypatch: pytest.MonkeyPatch
+    signer: MessageSigner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``sign_answer`` splices the text as it is; only ``="`` (see ``canonical_form``)
     needs the tree."""
@@ -329,22 +330,20 @@ def test_the_answer_is_signed_without_a_tree_unless_a_text_holds_an_attribute_lo
 
 
 def test_build_s_answers_are_signed_as_bytes(
-    signer: messages.MessageSigner, monkeypatch: pytest.MonkeyPatch
+    signer: MessageSigner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fast path is taken for every answer build makes (unless a text holds ``="``)."""
 
     def tree(*_args: object) -> bytes:
         raise AssertionError("the tree path was taken")
 
-    monkeypatch.setattr(messages.MessageSigner, "_sign_tree", tree)
+    monkeypatch.setattr(MessageSigner, "_sign_tree", tree)
     for text in NASTY:
         for answer in _answers(text.replace('="', "= "), NOW, files=2):
             signer.sign(messages.build(answer), NOW)
 
 
-def test_a_bare_document_is_signed_as_before(
-    signer: messages.MessageSigner, credential: Credential
-) -> None:
+def test_a_bare_document_is_signed_as_before(signer: MessageSigner, credential: Credential) -> None:
     bare = b"<BHXH><XACNHAN_GDICH><TTCKY_BHXH/></XACNHAN_GDICH></BHXH>"
     signed = signer.sign(etree.fromstring(bare), NOW)
     assert signed == reference_sign(etree.fromstring(bare), credential, NOW)
