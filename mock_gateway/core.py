@@ -274,6 +274,10 @@ class Gateway:
             for exchange, _ in waiting:
                 exchange.response, exchange.pending = self.error_response(lost), None
             return
+        if self.release.lose_forms:  # release hook: acknowledged, never stored
+            waiting = self._answer_lost(waiting)
+            if not waiting:
+                return
         items = [(p.dossier, p.receipt, p.receipt_id) for _, p in waiting]
         try:
             outcomes = self.store.save_many(items)
@@ -291,6 +295,17 @@ class Gateway:
             except Exception as exc:
                 answer = self.failure(exc, f"storing dossier {new.ma_gdich}")
             exchange.response, exchange.pending = answer, None
+
+    def _answer_lost(
+        self, waiting: list[tuple[Exchange, PendingReceipt]]
+    ) -> list[tuple[Exchange, PendingReceipt]]:
+        """Answer the dossiers a faulty release loses with their receipts, as if stored;
+        the rest, to store."""
+        for exchange, pending in waiting:
+            if pending.lost:
+                receipt = self._receipt(pending.dossier.ma_gdich, pending.receipt)
+                exchange.response, exchange.pending = receipt, None
+        return [(exchange, pending) for exchange, pending in waiting if not pending.lost]
 
     def finish(self, exchange: Exchange) -> GatewayResponse:
         """The answer to send (committing first if still pending), logged and measured."""
@@ -512,7 +527,10 @@ class Gateway:
             next_due_at=self.processor.first_due(received_at),
             summary=summary,
         )
-        return PendingReceipt(dossier, receipt, uuid.uuid4().hex)
+        lost = bool(self.release.lose_forms) and self.release.loses(
+            [form.version.form for form in accepted.forms]
+        )  # release hook: acknowledged, never stored
+        return PendingReceipt(dossier, receipt, uuid.uuid4().hex, lost)
 
     def _bound(self, stored: StoredReceipt, digest: str, *, replay: bool) -> GatewayResponse:
         """The stored receipt for a matching body, 409 DUP-001 for another body."""
@@ -520,11 +538,15 @@ class Gateway:
             raise reject("DUP-001", "/", header="X-Message-Id")
         if not hmac.compare_digest(stored.body_sha256, digest):
             raise reject("DUP-001", "/", header="X-Message-Id")
+        return self._receipt(stored.ma_gdich, stored.receipt, replay=replay)
+
+    def _receipt(self, ma_gdich: str, receipt: bytes, *, replay: bool = False) -> GatewayResponse:
+        """202 with the signed receipt of dossier ``ma_gdich`` (``replay``: sent before)."""
         return self.xml(
-            stored.receipt,
+            receipt,
             202,
-            Location=f"/api/v1/dossiers/{stored.ma_gdich}",
-            **{"X-Ma-Gdich": stored.ma_gdich, "X-Idempotent-Replay": "true" if replay else "false"},
+            Location=f"/api/v1/dossiers/{ma_gdich}",
+            **{"X-Ma-Gdich": ma_gdich, "X-Idempotent-Replay": "true" if replay else "false"},
         )
 
 

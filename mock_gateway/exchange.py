@@ -131,6 +131,7 @@ class PendingReceipt:
     dossier: NewDossier
     receipt: bytes
     receipt_id: str
+    lost: bool = False  # a simulated faulty release's: acknowledged, never stored
 
 
 @dataclass

@@ -3,10 +3,10 @@
 The regression suite must prove it catches what a careless gateway release breaks. Each
 profile under ``fixtures/releases/<name>.yaml`` describes one such release; the gateway
 loads it when ``GatewayConfig.release`` names it and consults it at clearly named hook
-points (``intake.Intake.check``, ``core.Gateway`` answering a replay,
-``processor.Processor`` and ``answer_signer.MessageSigner.sign_answer``). With no release
-every hook is a no-op, so the default gateway is exactly the one the rest of the project
-tests.
+points (``intake.Intake.check``, ``core.Gateway`` answering a replay and storing the
+accepted dossiers, ``processor.Processor`` and ``answer_signer.MessageSigner.sign_answer``).
+With no release every hook is a no-op, so the default gateway is exactly the one the rest
+of the project tests.
 
 Hooks a profile may set (all optional):
 
@@ -17,6 +17,8 @@ Hooks a profile may set (all optional):
 - ``message_date_format: {KIND: strftime}``: answers of KIND write dates differently.
 - ``idempotency: broken``: a retry with the same message id and body answers 409.
 - ``slow_forms: {FORM: factor}``: validating a dossier with FORM takes ``factor`` times as long.
+- ``lose_forms: [FORM]``: a dossier carrying FORM is acknowledged (202, its receipt) but
+  never stored.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class ReleaseProfile:
     message_date_format: Mapping[str, str] = field(default_factory=dict)
     idempotency_broken: bool = False
     slow_forms: Mapping[str, float] = field(default_factory=dict)
+    lose_forms: frozenset[str] = frozenset()
 
     # -- hook: intake.Intake.check, after the conformance check --------------------------
 
@@ -123,6 +126,12 @@ class ReleaseProfile:
         factor = max((self.slow_forms.get(form, 1.0) for form in forms), default=1.0)
         if factor > 1.0:
             time.sleep((factor - 1.0) * elapsed)
+
+    # -- hook: core.Gateway, an accepted dossier before its commit ----------------------
+
+    def loses(self, forms: Sequence[str]) -> bool:
+        """Whether a dossier carrying ``forms`` is acknowledged and then never stored."""
+        return not self.lose_forms.isdisjoint(forms)
 
     # -- hook: the answers' dates, via processor / core (MessageSigner.sign_answer) -------
 
@@ -176,6 +185,7 @@ def load_release(name: str | None, directory: Path | None = None) -> ReleaseProf
             },
             idempotency_broken=hooks.get("idempotency") == "broken",
             slow_forms={str(k): float(v) for k, v in (hooks.get("slow_forms") or {}).items()},
+            lose_forms=frozenset(map(str, hooks.get("lose_forms") or ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: invalid release profile: {exc}") from exc

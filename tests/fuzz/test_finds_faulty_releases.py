@@ -30,6 +30,7 @@ FUZZABLE = {
     "new-form-shadowed": "valid-accepted",
     "error-code-renumbered": "rejected-as-expected",
     "idempotency-broken": "idempotent",
+    "loses-acknowledged": "acknowledged-retrievable",
 }
 # Not at this seed: guid-signature-id (its quirk is one valid case in ~16; found by seed 3,
 # tests/fuzz/test_fix22_qa_probe.py). Not fuzzable here: result-date-format
