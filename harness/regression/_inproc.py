@@ -39,6 +39,7 @@ def inproc_target(
     tokens = {ivan: token_of(ivan), **DEFAULT_IVAN_TOKENS}
     config = GatewayConfig(catalog_versions=catalogs, release=release, ivan_tokens=tokens)
     # A throw-away database: durability across power loss buys nothing here.
+    neighbour = next(code for code in sorted(tokens) if code != ivan)  # the isolation check's
     with InProcessGateway(config, pki=pki, sqlite_synchronous="NORMAL") as local:
         local.gateway.warm_up()
         yield GatewayTarget(
@@ -47,4 +48,5 @@ def inproc_target(
             local.token("admin"),
             name="inproc" + (f"[{release}]" if release else ""),
             session_factory=lambda: _local_session(local.session(DEFAULT_BASE_URL, ivan=None)),
+            neighbour=(neighbour, local.token(neighbour)),
         )

@@ -23,7 +23,7 @@ import click
 
 from harness.cli_exits import exits_on_errors
 from harness.cli_types import CODE, FOLDER, NAME, SECONDS, TOKEN
-from harness.errors import ConfigError
+from harness.errors import ConfigError, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
 from harness.regression.compare import LatencyThresholds
@@ -136,6 +136,19 @@ def _progress() -> Callable[[int, int], None]:
             click.echo(f"replayed {done}/{total} dossiers ({elapsed:.0f} s)", err=True)
 
     return show
+
+
+def _neighbour(ivan_tokens: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """``--ivan-token NAME=TOKEN`` as the isolation check's second I-VAN (one at most)."""
+    from harness.credentials import token_options
+
+    tokens = token_options(ivan_tokens)
+    if len(tokens) > 1:
+        raise UsageError(
+            f"--ivan-token given for {len(tokens)} I-VANs: the isolation check needs one",
+            hint="give --ivan-token once, e.g. --ivan-token IVAN02=<its token>",
+        )
+    return {"neighbour": next(iter(tokens.items()))} if tokens else {}
 
 
 def _max_backoff(value: float) -> float:
@@ -278,6 +291,15 @@ def _says_nothing_written(name: str) -> Iterator[None]:
     show_default=True,
     help="Least growth of a median worth flagging (a ratio of tiny times is noise).",
 )
+@click.option(
+    "--ivan-token",
+    "ivan_tokens",
+    multiple=True,
+    metavar="NAME=TOKEN",
+    help="A URL gateway: a second I-VAN's token, for the isolation check (that I-VAN submits "
+    "one dossier per procedure, which --token's I-VAN must not read, find in its feed or "
+    "acknowledge); without it the check is not judged. inproc uses the mock's IVAN02.",
+)
 @click.option("--out", type=FOLDER, help="Parent folder of the report.")
 def regress(
     gateway: str,
@@ -295,6 +317,7 @@ def regress(
     p50_ratio: float,
     p95_ratio: float,
     min_delta_ms: float,
+    ivan_tokens: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Replay baseline NAME's corpus against a candidate gateway and report differences.
@@ -314,7 +337,8 @@ def regress(
     from harness.reporting.command_line import command_line
 
     console = Console(highlight=False, soft_wrap=True, markup=False)  # whole lines, as written
-    command = command_line(click.get_current_context(), secrets=("token", "admin_token"))
+    secrets = ("token", "admin_token", "ivan_tokens")
+    command = command_line(click.get_current_context(), secrets=secrets)
     stopped: list[ReportBundle] = []  # held here: the CLI writes it on its way out
 
     def on_interrupted(partial: RegressionResult) -> None:
@@ -327,13 +351,16 @@ def regress(
 
     with exits_on_errors():
         thresholds = LatencyThresholds(p50_ratio, p95_ratio, min_delta_ms)  # others: defaults
+        target = _target_kwargs(
+            token, admin_token, insecure, ca_bundle, poll_timeout, release, serve
+        )
+        target.update(_neighbour(ivan_tokens))
         if out is not None:  # only checked: the report creates it, a refused run leaves none
             writable_folder(out, "the report", hint=OUT_HINT, create=False)
         result = run_regress(
             baseline=name, gateway=gateway, expectations=expectations, thresholds=thresholds,
             root=root, on_progress=_progress(), max_backoff=_max_backoff(max_backoff),
-            on_interrupted=on_interrupted,
-            **_target_kwargs(token, admin_token, insecure, ca_bundle, poll_timeout, release, serve),
+            on_interrupted=on_interrupted, **target,
         )  # fmt: skip
     folder = report_bundle(result, out, reproduce=command).write()
     console.print(

@@ -34,6 +34,7 @@ KINDS = (
     "reordered-message",
     "changed-message",
     "missing-dossier",
+    "leaked-dossier",
     "unavailable",
     "catalog-removed",
     "latency-p50",

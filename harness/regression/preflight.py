@@ -9,6 +9,7 @@ message as missing.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from requests.adapters import BaseAdapter
 
 from harness.client import RETRYABLE_STATUS
 from harness.dossiers.corpus import CorpusEntry
-from harness.errors import ConfigError
+from harness.errors import ConfigError, UsageError
 from harness.gateway_url import (
     CatalogEndpointFailed,
     answer_codes,
@@ -172,6 +173,30 @@ def check_gateway(
             _refuse_slow_clock(url, reported_clock_speed(health), target.poll_timeout)
 
 
+def check_neighbour(target: GatewayTarget, ivan: str, probe: bytes | None) -> None:
+    """The second I-VAN of the isolation check: another I-VAN than ``ivan``, with another
+    token, one the gateway accepts and takes for that I-VAN (``probe``: a dossier naming
+    it, which the gateway must refuse for its unknown procedure, not ENV-010)."""
+    if target.neighbour is None:
+        return
+    code, token = target.neighbour
+    hint = f"give --ivan-token {code}=<the token the gateway issued to {code}>"
+    if code == ivan:
+        raise UsageError(
+            f"--ivan-token {code}=...: {code} is the I-VAN the corpus's dossiers name",
+            hint="give --ivan-token NAME=TOKEN of a second I-VAN, e.g. IVAN02=<its token>",
+        )
+    if token == target.token:
+        raise UsageError(f"--ivan-token {code}=...: the same token as --token", hint=hint)
+    url = target.base_url
+    with redialling(target.session()) as session:
+        with contextlib.suppress(CatalogEndpointFailed):  # judged with the rest of the build
+            refused = f"--ivan-token {code}=... is refused by the gateway"
+            check_token(session, url, token, refused=refused, hint=hint)
+        if probe is not None:
+            refuse_foreign_token(session, url, token, code, probe, hint)
+
+
 def _token_on_feed(
     session: requests.Session, url: str, token: str, broken: CatalogEndpointFailed
 ) -> requests.Response:
@@ -230,4 +255,11 @@ def _slow_clock_hint(needed: float, poll_timeout: float) -> str:
     return hint
 
 
-__all__ = ["LIFECYCLE_SECONDS", "base_url", "check_gateway", "probe_body", "served_versions"]
+__all__ = [
+    "LIFECYCLE_SECONDS",
+    "base_url",
+    "check_gateway",
+    "check_neighbour",
+    "probe_body",
+    "served_versions",
+]

@@ -63,6 +63,8 @@ class GatewayTarget:
     poll_timeout: float = 300.0
     poll_interval: float = 2.0
     session_factory: Callable[[], requests.Session] | None = None
+    neighbour: tuple[str, str] | None = None
+    """A second I-VAN's code and token, for the isolation check (None: not checked)."""
 
     def session(self) -> requests.Session:
         factory = self.session_factory
@@ -346,7 +348,7 @@ def _lifecycle(
     if target.admin_token:
         admin = target.session()
         admin.headers["Authorization"] = f"Bearer {target.admin_token}"
-        _advance(admin, target.base_url, target.advance_seconds)
+        advance_clock(admin, target.base_url, target.advance_seconds)
     finished: set[str] = set()
     deadline = time.monotonic() + target.poll_timeout
     while True:
@@ -364,7 +366,7 @@ def _lifecycle(
         if len(finished) == len(pending):
             break
         if admin is not None:
-            if not batch and _advance(admin, target.base_url, 0.0) <= 0:
+            if not batch and advance_clock(admin, target.base_url, 0.0) <= 0:
                 break  # nothing more will come: the candidate lost messages
             continue
         if time.monotonic() > deadline:
@@ -378,7 +380,7 @@ def _lifecycle(
     return notes, 0
 
 
-def _advance(admin: requests.Session, base_url: str, seconds: float) -> int:
+def advance_clock(admin: requests.Session, base_url: str, seconds: float) -> int:
     """Fast-forward the gateway's clock; how many messages it issued (-1: unknown)."""
     response = admin.post(
         f"{base_url.rstrip('/')}/admin/clock/advance",
@@ -409,4 +411,4 @@ def _read_feed(client: IvanClient, refused: dict[str, str]) -> list[FeedMessage]
             return out
 
 
-__all__ = ["GatewayTarget", "Replay", "replay", "served_catalogs"]
+__all__ = ["GatewayTarget", "Replay", "advance_clock", "replay", "served_catalogs"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import UsageError
+from harness.gateway_url import ivan_probe
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
 from harness.regression.baseline import (
@@ -46,6 +47,7 @@ from harness.regression.deployment import (
 )
 from harness.regression.expectations import apply_expectations, catalog_impact, load_expectations
 from harness.regression.fingerprint import corpus_digests
+from harness.regression.isolation import Isolation, canaries, judge_isolation
 from harness.regression.latency_retiming import judge_latency
 from harness.regression.new_catalogs import NewCatalogRun, replay_new_catalogs
 from harness.regression.normalise import Masks, load_masks, signature_notes
@@ -92,6 +94,10 @@ def _replay(
     more to the same gateway (an in-process one is gone once the target closes)."""
     options: dict[str, Any] = dict(target_options)
     options.update(ivan=recipe.ivan_code, probe=probe_body(corpus), ivan_hint=ivan_hint)
+    if options.get("neighbour"):  # a URL's second I-VAN, checked before anything is sent
+        options["neighbour_probe"] = ivan_probe(
+            canaries(recipe, pki, options["neighbour"][0])[0].body
+        )
     with open_target(gateway, pki=pki, **options) as target:
 
         def stopped(partial: Replay) -> None:
@@ -237,12 +243,23 @@ def regress(
         newer.extend(runs)
         unknown.extend(missing)
 
+    isolation = Isolation()
+
+    def after(target: GatewayTarget, done: Replay) -> None:
+        new_catalogs(target, done)
+        with when_stopped(lambda: stopped(done, messages_read=True)):
+            found = judge_isolation(target, base.recipe, pki, corpus, done.outcomes)
+        isolation.differences, isolation.unjudged = found.differences, found.unjudged
+        isolation.notes = found.notes
+
     run = _replay(
         gateway, base.recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options,
-        on_stop=lambda partial: stopped(partial, messages_read=False), after=new_catalogs,
+        on_stop=lambda partial: stopped(partial, messages_read=False), after=after,
     )  # fmt: skip
     meta = meta_of(corpus)
     found = compare(base.outcomes, run.outcomes, meta) + unacknowledged(run, meta)
+    found += isolation.differences
+    notes += isolation.notes
     latency = latency_summary(run.latencies_ms)
     unreached = latency_unjudged_note(base.gateway, gateway)
     if unreached is None:
@@ -257,6 +274,7 @@ def regress(
     else:
         notes.append(unreached)
         unjudged = latency_unjudged(sorted(set(base.latency) | set(latency)), unreached)
+    unjudged.update(isolation.unjudged)
     found += compare_catalogs(base.catalogs, run.catalogs) + catalog_broken(base, run)
     moved = governed_elsewhere(corpus, base.catalogs, run.catalogs)
     notes += extra_catalogs_note(base.gateway, base.catalogs, run.catalogs, moved, found)

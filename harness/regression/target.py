@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from harness.errors import UsageError
 from harness.identities import DEFAULT_IVAN_CODE
-from harness.regression.preflight import base_url, check_gateway
+from harness.regression.preflight import base_url, check_gateway, check_neighbour
 from harness.regression.replay import GatewayTarget
 from harness.signing import TestPKI
 
@@ -29,11 +29,14 @@ def open_target(
     probe: bytes | None = None,
     ivan_hint: str = "",
     catalog_required: bool = True,
+    neighbour: tuple[str, str] | None = None,
+    neighbour_probe: bytes | None = None,
 ) -> Iterator[GatewayTarget]:
     """A :class:`GatewayTarget` for ``"inproc"`` (a fresh mock gateway) or a URL; a URL
     gateway is checked first (:func:`~harness.regression.preflight.check_gateway`), with
     ``probe`` (a dossier it must refuse) telling whether the token is ``ivan``'s (without
-    ``catalog_required``, a catalog endpoint answering 500 does not stop the run)."""
+    ``catalog_required``, a catalog endpoint answering 500 does not stop the run), and
+    so is ``neighbour`` (a second I-VAN's code and token) with ``neighbour_probe``."""
     if gateway != "inproc":
         url = base_url(gateway)
         if not token:
@@ -42,13 +45,20 @@ def open_target(
             raise UsageError("--release and --serve-catalog only apply to --gateway inproc")
         target = GatewayTarget(
             url, token, admin_token, verify_tls, name=gateway,
-            poll_timeout=poll_timeout, poll_interval=poll_interval,
+            poll_timeout=poll_timeout, poll_interval=poll_interval, neighbour=neighbour,
         )  # fmt: skip
         check_gateway(
             target, ivan=ivan, probe=probe, ivan_hint=ivan_hint, catalog_required=catalog_required
         )
+        if neighbour is not None:
+            check_neighbour(target, ivan, neighbour_probe)
         yield target
         return
+    if neighbour is not None:
+        raise UsageError(
+            "--ivan-token only applies to a gateway URL",
+            hint="--gateway inproc checks isolation with the mock's second I-VAN already",
+        )
     from harness.regression._inproc import inproc_target  # the only mock_gateway import
 
     with inproc_target(release=release, catalogs=catalogs, pki=pki, ivan=ivan) as target:

@@ -1,0 +1,173 @@
+"""Whether the candidate keeps one I-VAN's dossiers from another (DESIGN.md: 404, not 403).
+
+A release can lose an I-VAN filter in a query (the feed, a dossier's status) and every
+compared outcome stays the same: the replay acts as one I-VAN. So after the replay a
+second I-VAN, the neighbour, submits one valid dossier of each procedure the candidate
+accepted, the clock moves on (with the admin token) so their messages are issued, and
+the replaying I-VAN must not read a neighbour's dossier (``GET /api/v1/dossiers/{id}``
+answers 404), find its messages in its own feed, or acknowledge them. Each breach is a
+``leaked-dossier`` difference in its procedure.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.catalog import load_catalog
+from harness.client import FeedMessage, IvanClient
+from harness.conformance import factory_for_ivan
+from harness.dossiers.corpus import CorpusEntry
+from harness.dossiers.factory import DossierFactory
+from harness.regression.compare import Difference
+from harness.regression.corpus import CorpusRecipe
+from harness.regression.replay import GatewayTarget, advance_clock
+from harness.signing import TestPKI
+
+LEAKED = "leaked-dossier"
+CANARY = "isolation-canary"
+"""The dossier name its differences carry: the neighbour's dossier, not the corpus's."""
+NOT_CHECKED = "not judged: {why}"
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A valid dossier the neighbour I-VAN submits, of one procedure."""
+
+    procedure: str
+    body: bytes
+
+
+@dataclass
+class Isolation:
+    """What the check found: the breaches, and the procedures it could not judge (why)."""
+
+    differences: list[Difference] = field(default_factory=list)
+    unjudged: dict[tuple[str, str], str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def canaries(recipe: CorpusRecipe, pki: TestPKI, neighbour: str) -> list[Canary]:
+    """One valid dossier naming I-VAN ``neighbour`` per procedure of the recipe."""
+    factory = factory_for_ivan(
+        DossierFactory(load_catalog(recipe.catalog), pki),
+        neighbour,
+        pki.trust_store(),
+        what="--ivan-token",
+    )
+    procedures = recipe.procedures or tuple(factory.catalog.procedures)
+    return [Canary(p, factory.build(p, 0).envelope) for p in procedures]
+
+
+def accepted_procedures(
+    corpus: Iterable[CorpusEntry], outcomes: dict[str, dict[str, Any]]
+) -> set[str]:
+    """The procedures of which the candidate accepted a dossier of the corpus."""
+    return {e.procedure for e in corpus if e.procedure and outcomes.get(e.name, {}).get("accepted")}
+
+
+def judge_isolation(
+    target: GatewayTarget,
+    recipe: CorpusRecipe,
+    pki: TestPKI,
+    corpus: Sequence[CorpusEntry],
+    outcomes: dict[str, dict[str, Any]],
+) -> Isolation:
+    """:func:`check_isolation` after a replay of ``corpus``: in each procedure of which
+    the candidate accepted a dossier, with the neighbour's dossiers of ``recipe``."""
+    procedures = sorted(accepted_procedures(corpus, outcomes))
+    sent = [] if target.neighbour is None else canaries(recipe, pki, target.neighbour[0])
+    return check_isolation(target, sent, procedures)
+
+
+def check_isolation(
+    target: GatewayTarget, sent: Sequence[Canary], procedures: Sequence[str]
+) -> Isolation:
+    """Submit ``sent`` as the target's neighbour and look for them as the target's I-VAN;
+    ``procedures``: every cell to judge (a procedure without an accepted canary is not)."""
+    found = Isolation()
+    if target.neighbour is None:
+        why = NOT_CHECKED.format(why="no second I-VAN (give --ivan-token NAME=TOKEN)")
+        found.unjudged = {(LEAKED, p): why for p in procedures}
+        return found
+    code, token = target.neighbour
+    theirs = IvanClient(
+        target.base_url, token, session=target.session(), verify_tls=target.verify_tls
+    )
+    placed: dict[str, str] = {}  # MA_GDICH -> procedure
+    for canary in sent:
+        if canary.procedure not in procedures:
+            continue
+        answer = theirs.submit(canary.body, str(uuid.uuid4()))
+        if answer.accepted and answer.ma_gdich:
+            placed[answer.ma_gdich] = canary.procedure
+        else:
+            why = f"{code}'s dossier was answered {answer.status} {' '.join(answer.codes)}"
+            found.unjudged[(LEAKED, canary.procedure)] = NOT_CHECKED.format(why=why)
+    for procedure in procedures:
+        if procedure not in placed.values() and (LEAKED, procedure) not in found.unjudged:
+            found.unjudged[(LEAKED, procedure)] = NOT_CHECKED.format(why=f"no {code} dossier")
+    if not placed:
+        return found
+    if target.admin_token:
+        admin = target.session()
+        admin.headers["Authorization"] = f"Bearer {target.admin_token}"
+        advance_clock(admin, target.base_url, target.advance_seconds)
+    else:
+        found.notes.append(
+            f"isolation: {code}'s messages were looked for as far as they had been issued "
+            "(no --admin-token to move the clock)"
+        )
+    their_messages = _feed(theirs)
+    mine = IvanClient(
+        target.base_url, target.token, session=target.session(), verify_tls=target.verify_tls
+    )
+    for ma_gdich, procedure in placed.items():
+        status = mine.dossier(ma_gdich).status_code
+        if status != 404:
+            found.differences.append(
+                _leak(procedure, "GET /api/v1/dossiers/{ma_gdich}", f"{status}")
+            )
+    for message in _feed(mine):
+        if message.ma_gdich in placed:
+            listed = f"{message.kind} of {code}'s dossier listed"
+            found.differences.append(_leak(placed[message.ma_gdich], "own feed", listed))
+    for message in their_messages:
+        if message.ma_gdich not in placed:
+            continue
+        status = mine.session.post(
+            f"{mine.base_url}/api/v1/messages/{message.id}/ack", timeout=mine.retry.timeout
+        ).status_code
+        if status != 404:
+            where = f"POST /api/v1/messages/{{id}}/ack ({message.kind})"
+            found.differences.append(_leak(placed[message.ma_gdich], where, f"{status}"))
+    return found
+
+
+def _feed(client: IvanClient) -> list[FeedMessage]:
+    """Every message of ``client``'s feed from the start, not acknowledged."""
+    out: list[FeedMessage] = []
+    while True:
+        batch = client.poll(limit=1000)
+        out += batch
+        if len(batch) < 1000:
+            return out
+
+
+def _leak(procedure: str, where: str, actual: str) -> Difference:
+    expected = "absent" if where == "own feed" else "404"
+    return Difference(LEAKED, procedure, CANARY, (), where, expected, actual)
+
+
+__all__ = [
+    "CANARY",
+    "LEAKED",
+    "Canary",
+    "Isolation",
+    "accepted_procedures",
+    "canaries",
+    "check_isolation",
+    "judge_isolation",
+]
