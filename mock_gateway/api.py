@@ -135,7 +135,8 @@ def handlers(gw: Gateway) -> dict[str, Handler]:
     ) -> GatewayResponse:
         after = params.integer(request, "after", 0, 0, 2**62)
         limit = params.integer(request, "limit", 100, 1, gw.config.feed_limit_max)
-        return gw.xml(views.feed(gw.store.feed(_ivan(ivan), after, limit), after))
+        leak = gw.release.leaks_feed  # release hook: the query lost its I-VAN filter
+        return gw.xml(views.feed(gw.store.feed(_ivan(ivan), after, limit, every_ivan=leak), after))
 
     def ack_message(
         _r: GatewayRequest, params: dict[str, str], ivan: str | None

@@ -357,13 +357,17 @@ class Store:
             ).all()
         return [message_record(r) for r in rows]
 
-    def feed(self, ivan: str, after: int, limit: int) -> list[MessageRecord]:
-        """``ivan``'s BHXH messages with a feed position after ``after``, oldest first."""
+    def feed(
+        self, ivan: str, after: int, limit: int, *, every_ivan: bool = False
+    ) -> list[MessageRecord]:
+        """``ivan``'s BHXH messages with a feed position after ``after``, oldest first
+        (``every_ivan``: every I-VAN's, as a faulty release leaks them)."""
         t = schema.messages
+        mine = t.c.ivan.is_not(None) if every_ivan else t.c.ivan == ivan
         with self.read() as conn:
             rows = conn.execute(
                 select(t)
-                .where(t.c.ivan == ivan, t.c.feed_seq.is_not(None), t.c.feed_seq > after)
+                .where(mine, t.c.feed_seq.is_not(None), t.c.feed_seq > after)
                 .order_by(t.c.feed_seq)
                 .limit(limit)
             ).all()

@@ -54,6 +54,8 @@ def test_a_correct_gateway_holds_every_property_and_is_exercised(
     ("release", "kind", "check"),
     [
         ("idempotency-broken", None, "lifecycle-idempotent"),
+        ("leaks-feed", None, "lifecycle-isolated"),
+        ("loses-acknowledged", None, "lifecycle-dossier-kept"),
         (None, LosesProcessedDossiers, "lifecycle-dossier-kept"),
         (None, ShowsEveryDossier, "lifecycle-isolated"),
     ],
