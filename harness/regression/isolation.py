@@ -16,11 +16,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
+
 from harness.catalog import load_catalog
 from harness.client import FeedMessage, IvanClient
 from harness.conformance import factory_for_ivan
 from harness.dossiers.corpus import CorpusEntry
 from harness.dossiers.factory import DossierFactory
+from harness.errors import GatewayUnavailable
 from harness.regression.compare import Difference
 from harness.regression.corpus import CorpusRecipe
 from harness.regression.replay import GatewayTarget, advance_clock
@@ -92,58 +95,77 @@ def check_isolation(
         why = NOT_CHECKED.format(why="no second I-VAN (give --ivan-token NAME=TOKEN)")
         found.unjudged = {(LEAKED, p): why for p in procedures}
         return found
-    code, token = target.neighbour
-    theirs = IvanClient(
+    try:
+        placed = _place(target, [c for c in sent if c.procedure in procedures], found)
+        code = target.neighbour[0]
+        for procedure in procedures:
+            if procedure not in placed.values():
+                why = NOT_CHECKED.format(why=f"no {code} dossier")
+                found.unjudged.setdefault((LEAKED, procedure), why)
+        if placed:
+            found.differences += _look(target, placed, found.notes)
+    except requests.RequestException as exc:
+        raise GatewayUnavailable(
+            f"the gateway at {target.base_url} stopped answering during the isolation check "
+            f"({type(exc).__name__})\nHint: check that it still runs, then re-run"
+        ) from None
+    return found
+
+
+def _client(target: GatewayTarget, token: str) -> IvanClient:
+    return IvanClient(
         target.base_url, token, session=target.session(), verify_tls=target.verify_tls
     )
-    placed: dict[str, str] = {}  # MA_GDICH -> procedure
+
+
+def _place(target: GatewayTarget, sent: Sequence[Canary], found: Isolation) -> dict[str, str]:
+    """Submit ``sent`` as the neighbour: MA_GDICH -> procedure of each accepted; a refused
+    one leaves its procedure not judged, saying how it was answered."""
+    code, token = target.neighbour or ("", "")
+    theirs = _client(target, token)
+    placed: dict[str, str] = {}
     for canary in sent:
-        if canary.procedure not in procedures:
-            continue
         answer = theirs.submit(canary.body, str(uuid.uuid4()))
         if answer.accepted and answer.ma_gdich:
             placed[answer.ma_gdich] = canary.procedure
         else:
             why = f"{code}'s dossier was answered {answer.status} {' '.join(answer.codes)}"
             found.unjudged[(LEAKED, canary.procedure)] = NOT_CHECKED.format(why=why)
-    for procedure in procedures:
-        if procedure not in placed.values() and (LEAKED, procedure) not in found.unjudged:
-            found.unjudged[(LEAKED, procedure)] = NOT_CHECKED.format(why=f"no {code} dossier")
-    if not placed:
-        return found
+    return placed
+
+
+def _look(target: GatewayTarget, placed: dict[str, str], notes: list[str]) -> list[Difference]:
+    """Let the neighbour's messages be issued, then look for its dossiers ``placed`` as the
+    target's I-VAN: by MA_GDICH, in the feed, and by acknowledging their messages."""
+    code, token = target.neighbour or ("", "")
     if target.admin_token:
         admin = target.session()
         admin.headers["Authorization"] = f"Bearer {target.admin_token}"
         advance_clock(admin, target.base_url, target.advance_seconds)
     else:
-        found.notes.append(
+        notes.append(
             f"isolation: {code}'s messages were looked for as far as they had been issued "
             "(no --admin-token to move the clock)"
         )
-    their_messages = _feed(theirs)
-    mine = IvanClient(
-        target.base_url, target.token, session=target.session(), verify_tls=target.verify_tls
-    )
+    their_messages = _feed(_client(target, token))
+    mine = _client(target, target.token)
+    leaks = []
     for ma_gdich, procedure in placed.items():
         status = mine.dossier(ma_gdich).status_code
         if status != 404:
-            found.differences.append(
-                _leak(procedure, "GET /api/v1/dossiers/{ma_gdich}", f"{status}")
-            )
+            leaks.append(_leak(procedure, "GET /api/v1/dossiers/{ma_gdich}", f"{status}"))
     for message in _feed(mine):
         if message.ma_gdich in placed:
             listed = f"{message.kind} of {code}'s dossier listed"
-            found.differences.append(_leak(placed[message.ma_gdich], "own feed", listed))
+            leaks.append(_leak(placed[message.ma_gdich], "own feed", listed))
     for message in their_messages:
-        if message.ma_gdich not in placed:
-            continue
-        status = mine.session.post(
-            f"{mine.base_url}/api/v1/messages/{message.id}/ack", timeout=mine.retry.timeout
-        ).status_code
-        if status != 404:
-            where = f"POST /api/v1/messages/{{id}}/ack ({message.kind})"
-            found.differences.append(_leak(placed[message.ma_gdich], where, f"{status}"))
-    return found
+        if message.ma_gdich in placed:
+            url = f"{mine.base_url}/api/v1/messages/{message.id}/ack"
+            status = mine.session.post(url, timeout=mine.retry.timeout).status_code
+            if status != 404:
+                where = f"POST /api/v1/messages/{{id}}/ack ({message.kind})"
+                leaks.append(_leak(placed[message.ma_gdich], where, f"{status}"))
+    return leaks
 
 
 def _feed(client: IvanClient) -> list[FeedMessage]:

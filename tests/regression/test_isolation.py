@@ -12,11 +12,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from click.testing import CliRunner
+from requests.adapters import BaseAdapter
 
-from harness.errors import ConfigError, UsageError
+from harness.errors import ConfigError, GatewayUnavailable, UsageError
 from harness.gateway_url import ivan_probe
 from harness.regression import Baseline, cli, record, regress
 from harness.regression.corpus import CorpusRecipe
@@ -24,6 +27,7 @@ from harness.regression.isolation import LEAKED, Canary, Isolation, canaries, ch
 from harness.regression.preflight import check_neighbour
 from harness.regression.replay import GatewayTarget
 from harness.regression.target import open_target
+from harness.regression.transport import WrappingAdapter, wrapped
 from harness.signing import TestPKI
 from mock_gateway.config import DEFAULT_ADMIN_TOKEN
 from mock_gateway.testing import ServerProcess
@@ -157,3 +161,48 @@ def test_regress_refuses_an_ivan_token_it_cannot_use(
     refused = CliRunner().invoke(cli.regress, [*args, *given])
     assert refused.exit_code == 2, refused.output
     assert message in refused.output and "Traceback" not in refused.output
+
+
+class _Rewriting(WrappingAdapter):
+    """Answers 403 where the gateway said 404 to ``GET /api/v1/dossiers/...`` (a build that
+    tells a stranger the dossier exists), and drops the connection of a canary sent with
+    ``drop`` set."""
+
+    def __init__(self, inner: BaseAdapter, drop: bool) -> None:
+        super().__init__(inner)
+        self.drop = drop
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.drop and request.method == "POST" and str(request.url).endswith("/dossiers"):
+            raise requests.ConnectionError("dropped")
+        response = super().send(request, *args, **kwargs)
+        looked = request.method == "GET" and "/api/v1/dossiers/" in str(request.url)
+        if looked and response.status_code == 404:
+            response.status_code = 403
+        return response
+
+
+def _rewritten(target: GatewayTarget, drop: bool = False) -> GatewayTarget:
+    factory = target.session_factory
+    assert factory is not None
+    return replace(
+        target, session_factory=lambda: wrapped(factory(), lambda a: _Rewriting(a, drop))
+    )
+
+
+def test_a_403_for_another_ivans_dossier_is_a_leak(pki: TestPKI, sent: list[Canary]) -> None:
+    """DESIGN.md: 404, not 403: a 403 tells the stranger that the dossier exists."""
+    with open_target("inproc", pki=pki) as target:
+        found = check_isolation(_rewritten(target), sent, ["604"])
+    assert [(d.procedure, d.field, d.actual) for d in found.differences] == [
+        ("604", "GET /api/v1/dossiers/{ma_gdich}", "403")
+    ]
+
+
+def test_a_gateway_gone_during_the_check_is_unavailable_not_a_traceback(
+    pki: TestPKI, sent: list[Canary], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("harness.client.time.sleep", lambda _seconds: None)
+    unavailable = pytest.raises(GatewayUnavailable, match="during the isolation check")
+    with open_target("inproc", pki=pki) as target, unavailable:
+        check_isolation(_rewritten(target, drop=True), sent, ["604"])
