@@ -206,13 +206,13 @@ def respects_maintenance(obs: Observation) -> str:
 
 
 def _refused_again_after_timeout(obs: Observation, attempts: list[TrafficRow], index: int) -> bool:
-    """Whether a refusal was followed by a resend, itself refused, that may have come after
-    the I-VAN gave up waiting for it (not after reading it): one resent after the window
-    shows the refusal was read and obeyed."""
-    following = attempts[index + 1 : index + 2]
-    return any(r.outcome == "SRV-001" for r in following) and _resent_after_timeout(
-        obs, attempts, index
-    )
+    """Whether the I-VAN may have given up on refusal ``index`` before reading it: its
+    resend, half its timeout or more later (the request's own trip may take the rest),
+    was refused too and then obeyed (no third attempt in the window). A resend after the
+    window shows the refusal was read; an I-VAN resending again and again ignores them."""
+    refused = [r.outcome == "SRV-001" for r in attempts[index + 1 : index + 3]]
+    obeyed = refused in ([True], [True, False])  # the resend refused, then no third in it
+    return obeyed and _resent_after_timeout(obs, attempts, index, share=0.5)
 
 
 def _not_resent(obs: Observation, what: str) -> CaseFailed | CaseBlocked:
@@ -234,16 +234,18 @@ def _reached_ivan(obs: Observation, row: TrafficRow) -> bool:
     return row.duration_ms <= 1000 * float(obs.settings["client_timeout"])
 
 
-def _resent_after_timeout(obs: Observation, attempts: list[TrafficRow], index: int) -> bool:
+def _resent_after_timeout(
+    obs: Observation, attempts: list[TrafficRow], index: int, share: float = 1.0
+) -> bool:
     """Whether the I-VAN's next attempt at the dossier came late enough to be its resend
-    after giving up on ``attempts[index]``: an answer the gateway sent in time can still
-    reach a busy machine's I-VAN after its timeout, which then resends. The gateway's clock
-    starts when the request arrives, after the I-VAN's, so half the timeout is allowed for
-    that trip; an I-VAN ignoring what it read resends sooner (its backoff)."""
+    after giving up on ``attempts[index]``: ``share`` of its timeout after the gateway
+    received it, or more. An answer the gateway sent in time can still reach a busy
+    machine's I-VAN after its timeout, which then resends; one that read the answer and
+    ignored it resends after its backoff."""
     if index + 1 >= len(attempts):
         return False
     gap = (attempts[index + 1].started - attempts[index].started).total_seconds()
-    return gap >= float(obs.settings["client_timeout"]) / 2
+    return gap >= share * float(obs.settings["client_timeout"])
 
 
 def _attempt_line(row: TrafficRow) -> str:

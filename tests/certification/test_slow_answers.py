@@ -26,10 +26,10 @@ def _row(n: int, at_s: float, took_ms: float, status: int = 503, outcome: str = 
     )  # fmt: skip
 
 
-def _observation(*attempts: Any) -> Observation:
+def _observation(*attempts: Any, retry_after: float = 1) -> Observation:
     record = JobRecord(job=SimpleNamespace(job_id="j1"), handed_at=T0)  # type: ignore[arg-type]
     record.attempts.extend(attempts)
-    settings = {"client_timeout": TIMEOUT_S, "retry_after": 1}
+    settings = {"client_timeout": TIMEOUT_S, "retry_after": retry_after}
     obs = Observation("s", "600", settings, None, None, None, frozenset())  # type: ignore[arg-type]
     obs.jobs.append(record)
     return obs
@@ -81,10 +81,22 @@ def test_retry_after_is_judged_on_the_503s_the_ivan_read() -> None:
 
 
 def test_a_resend_after_the_ivans_own_timeout_is_not_judged_against_retry_after() -> None:
-    """Sent in 20 ms, resent 0.6 s on: half the I-VAN's 1 s timeout or more, so perhaps after
-    giving up on an answer a loaded machine held back, and not after reading Retry-After."""
+    """Answered in 20 ms with Retry-After: 2, resent 1.1 s on: the I-VAN's whole 1 s
+    timeout or more after it sent, so perhaps after giving up on an answer a loaded machine
+    held back, and not after reading Retry-After. Sooner than its timeout, it read it."""
     honours = _check("honours_retry_after")
     with pytest.raises(CaseBlocked, match="after its own timeout"):
-        honours(_observation(_row(1, 0.0, 20), _row(2, 0.6, 30, 202)))
-    then_read = _observation(_row(1, 0.0, 20), _row(2, 0.6, 20), _row(3, 1.7, 30, 202))
+        honours(_observation(_row(1, 0.0, 20), _row(2, 1.1, 30, 202), retry_after=2))
+    then_read = _observation(_row(1, 0.0, 20), _row(2, 1.1, 20), _row(3, 3.2, 30, 202))
     assert honours(then_read).startswith("waited at least Retry-After")
+    with pytest.raises(CaseFailed, match=r"retried 0\.580 s \(real time\) after"):
+        honours(_observation(_row(1, 0.0, 20), _row(2, 0.6, 30, 202), retry_after=2))
+
+
+def test_a_fixed_interval_loop_through_the_window_ignores_it() -> None:
+    """An I-VAN that resends every second whatever the 503 said is not excused as timing
+    out: after one resend refused, it must obey; a third attempt in the window ignores it."""
+    loop = [_row(n, n - 1.0, 20) for n in (1, 2, 3, 4)]
+    obs = _observation(*loop, _row(5, 9.0, 30, 202, "accepted"))
+    with pytest.raises(CaseFailed, match="3 submission"):
+        _check("respects_maintenance")(obs)
