@@ -3,14 +3,16 @@
 A release can lose an I-VAN filter in a query (the feed, a dossier's status) and every
 compared outcome stays the same: the replay acts as one I-VAN. So after the replay a
 second I-VAN, the neighbour, submits one valid dossier of each procedure the candidate
-accepted, the clock moves on (with the admin token) so their messages are issued, and
-the replaying I-VAN must not read a neighbour's dossier (``GET /api/v1/dossiers/{id}``
-answers 404), find its messages in its own feed, or acknowledge them. Each breach is a
-``leaked-dossier`` difference in its procedure.
+accepted, their messages are issued (the admin token moves the clock; without it their
+03/TB-TS is polled for, as the replay polls for its own), and the replaying I-VAN must
+not read a neighbour's dossier (``GET /api/v1/dossiers/{id}`` answers 404), find its
+messages in its own feed, or acknowledge them. Each breach is a ``leaked-dossier``
+difference in its procedure.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from harness.conformance import factory_for_ivan
 from harness.dossiers.corpus import CorpusEntry
 from harness.dossiers.factory import DossierFactory
 from harness.errors import GatewayUnavailable
+from harness.message_kinds import RESULT
 from harness.regression.compare import Difference
 from harness.regression.corpus import CorpusRecipe
 from harness.regression.replay import GatewayTarget, advance_clock
@@ -138,16 +141,7 @@ def _look(target: GatewayTarget, placed: dict[str, str], notes: list[str]) -> li
     """Let the neighbour's messages be issued, then look for its dossiers ``placed`` as the
     target's I-VAN: by MA_GDICH, in the feed, and by acknowledging their messages."""
     code, token = target.neighbour or ("", "")
-    if target.admin_token:
-        admin = target.session()
-        admin.headers["Authorization"] = f"Bearer {target.admin_token}"
-        advance_clock(admin, target.base_url, target.advance_seconds)
-    else:
-        notes.append(
-            f"isolation: {code}'s messages were looked for as far as they had been issued "
-            "(no --admin-token to move the clock)"
-        )
-    their_messages = _feed(_client(target, token))
+    their_messages = _their_messages(target, _client(target, token), set(placed), notes)
     mine = _client(target, target.token)
     leaks = []
     for ma_gdich, procedure in placed.items():
@@ -168,8 +162,36 @@ def _look(target: GatewayTarget, placed: dict[str, str], notes: list[str]) -> li
     return leaks
 
 
+def _their_messages(
+    target: GatewayTarget, theirs: IvanClient, placed: set[str], notes: list[str]
+) -> list[FeedMessage]:
+    """The neighbour's feed once every dossier ``placed`` has its 03/TB-TS: the clock moved
+    with the admin token, else polled for as the replay polls for its own (``poll_timeout``;
+    a note says what had not come by then, looked for all the same)."""
+    if target.admin_token:
+        admin = target.session()
+        admin.headers["Authorization"] = f"Bearer {target.admin_token}"
+        advance_clock(admin, target.base_url, target.advance_seconds)
+    deadline = time.monotonic() + target.poll_timeout
+    messages: list[FeedMessage] = []
+    while True:
+        messages += _feed(theirs)
+        waiting = placed - {m.ma_gdich for m in messages if m.kind == RESULT}
+        if not waiting or target.admin_token or time.monotonic() > deadline:
+            break
+        time.sleep(target.poll_interval)
+    if waiting:
+        code = target.neighbour[0] if target.neighbour else ""
+        notes.append(
+            f"isolation: {len(waiting)} of {code}'s dossier(s) had no {RESULT} yet when "
+            "looked for; their later messages were not looked for"
+        )
+    return messages
+
+
 def _feed(client: IvanClient) -> list[FeedMessage]:
-    """Every message of ``client``'s feed from the start, not acknowledged."""
+    """Every message of the feed past ``client``'s cursor (a new client's: all), not
+    acknowledged; the cursor moves past them."""
     out: list[FeedMessage] = []
     while True:
         batch = client.poll(limit=1000)

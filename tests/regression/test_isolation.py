@@ -206,3 +206,24 @@ def test_a_gateway_gone_during_the_check_is_unavailable_not_a_traceback(
     unavailable = pytest.raises(GatewayUnavailable, match="during the isolation check")
     with open_target("inproc", pki=pki) as target, unavailable:
         check_isolation(_rewritten(target, drop=True), sent, ["604"])
+
+
+def test_without_the_admin_token_the_neighbours_messages_are_polled_for(
+    server: ServerProcess, sent: list[Canary]
+) -> None:
+    """The served clock runs 20,000 times fast: its 03/TB-TS comes while polling."""
+    target = replace(_url_target(server, ("IVAN02", "t-two")), poll_interval=0.1)
+    found = check_isolation(target, sent[:1], ["604"])
+    assert (found.differences, found.unjudged, found.notes) == ([], {}, [])
+
+
+def test_messages_that_never_come_are_named_in_a_note(pki: TestPKI, sent: list[Canary]) -> None:
+    """A frozen clock and no admin token: the look goes ahead and says what it missed."""
+    with open_target("inproc", pki=pki) as target:
+        frozen = replace(target, admin_token=None, poll_timeout=0.3, poll_interval=0.05)
+        found = check_isolation(frozen, sent, ["604", "612"])
+    assert found.differences == []
+    assert found.notes == [
+        "isolation: 2 of IVAN02's dossier(s) had no 03/TB-TS yet when looked for; "
+        "their later messages were not looked for"
+    ]
