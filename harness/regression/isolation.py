@@ -29,7 +29,7 @@ from harness.errors import GatewayUnavailable
 from harness.message_kinds import RESULT
 from harness.regression.compare import Difference
 from harness.regression.corpus import CorpusRecipe
-from harness.regression.replay import GatewayTarget, advance_clock
+from harness.regression.replay import RETRY, GatewayTarget, advance_clock
 from harness.signing import TestPKI
 
 LEAKED = "leaked-dossier"
@@ -116,9 +116,11 @@ def check_isolation(
 
 
 def _client(target: GatewayTarget, token: str) -> IvanClient:
+    """A client as the replay's retries (a 500 sent once more, then the answer)."""
     return IvanClient(
-        target.base_url, token, session=target.session(), verify_tls=target.verify_tls
-    )
+        target.base_url, token, session=target.session(), verify_tls=target.verify_tls,
+        retry=RETRY,
+    )  # fmt: skip
 
 
 def _place(target: GatewayTarget, sent: Sequence[Canary], found: Isolation) -> dict[str, str]:
