@@ -4,7 +4,7 @@ The regression suite must prove it catches what a careless gateway release break
 profile under ``fixtures/releases/<name>.yaml`` describes one such release; the gateway
 loads it when ``GatewayConfig.release`` names it and consults it at clearly named hook
 points (``intake.Intake.check``, ``core.Gateway`` answering a replay and storing the
-accepted dossiers, ``api``'s message feed, ``processor.Processor`` and
+accepted dossiers, ``api``'s message feed and dossier status, ``processor.Processor`` and
 ``answer_signer.MessageSigner.sign_answer``).
 With no release every hook is a no-op, so the default gateway is exactly the one the rest
 of the project tests.
@@ -21,6 +21,7 @@ Hooks a profile may set (all optional):
 - ``lose_forms: [FORM]``: a dossier carrying FORM is acknowledged (202, its receipt) but
   never stored.
 - ``feed: leaks``: the message feed lists every I-VAN's messages, not only the caller's.
+- ``dossier_status: leaks``: a dossier's status answers any I-VAN, not only its owner.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class ReleaseProfile:
     slow_forms: Mapping[str, float] = field(default_factory=dict)
     lose_forms: frozenset[str] = frozenset()
     leaks_feed: bool = False  # hook: api's message feed
+    leaks_dossiers: bool = False  # hook: api's dossier status
 
     # -- hook: intake.Intake.check, after the conformance check --------------------------
 
@@ -190,6 +192,7 @@ def load_release(name: str | None, directory: Path | None = None) -> ReleaseProf
             slow_forms={str(k): float(v) for k, v in (hooks.get("slow_forms") or {}).items()},
             lose_forms=frozenset(map(str, hooks.get("lose_forms") or ())),
             leaks_feed=hooks.get("feed") == "leaks",
+            leaks_dossiers=hooks.get("dossier_status") == "leaks",
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: invalid release profile: {exc}") from exc

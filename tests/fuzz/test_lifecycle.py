@@ -55,6 +55,7 @@ def test_a_correct_gateway_holds_every_property_and_is_exercised(
     [
         ("idempotency-broken", None, "lifecycle-idempotent"),
         ("leaks-feed", None, "lifecycle-isolated"),
+        ("leaks-dossier-status", None, "lifecycle-isolated"),
         ("loses-acknowledged", None, "lifecycle-dossier-kept"),
         (None, LosesProcessedDossiers, "lifecycle-dossier-kept"),
         (None, ShowsEveryDossier, "lifecycle-isolated"),

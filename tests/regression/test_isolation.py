@@ -66,6 +66,12 @@ def test_a_feed_listing_another_ivans_messages_is_a_leak_in_each_procedure(
     }
 
 
+def test_another_ivans_dossier_status_answered_is_a_leak(pki: TestPKI, sent: list[Canary]) -> None:
+    found = _check(pki, sent, release="leaks-dossier-status")
+    got = {(d.procedure, d.field, d.actual) for d in found.differences}
+    assert got == {(p, "GET /api/v1/dossiers/{ma_gdich}", "200") for p in ("604", "612")}
+
+
 def test_without_a_second_ivan_every_procedure_is_not_judged(
     pki: TestPKI, sent: list[Canary]
 ) -> None:
