@@ -63,7 +63,7 @@ from harness.dossiers.factory import Dossier, DossierFactory
 from harness.percentiles import nearest_rank
 from harness.signing import ensure_pki
 from mock_gateway.config import GatewayConfig
-from mock_gateway.store import open_engine
+from mock_gateway.engine import open_engine
 from mock_gateway.testing import InProcessGateway, ServerProcess
 
 try:

@@ -34,7 +34,7 @@ from bench_gateway import (
 from sqlalchemy import text
 
 from mock_gateway.config import GatewayConfig
-from mock_gateway.store import open_engine
+from mock_gateway.engine import open_engine
 from mock_gateway.testing import ServerProcess
 
 MiB = 2**20

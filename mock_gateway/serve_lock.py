@@ -24,7 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from harness.errors import ConfigError
 from mock_gateway import pgsql
-from mock_gateway.store import memory_database, open_engine
+from mock_gateway.engine import memory_database, open_engine
 from mock_gateway.writer_lock import still_named
 
 ADVISORY_KEY = 0x42485848  # "BHXH": advisory locks are per database, one key suffices

@@ -34,6 +34,7 @@ from mock_gateway import schema, serve_lock
 from mock_gateway import workers as workers_module
 from mock_gateway.config import DEFAULT_DATABASE_URL, MAX_CLOCK_SPEED, GatewayConfig
 from mock_gateway.core import Gateway
+from mock_gateway.engine import memory_database
 from mock_gateway.fault_profiles import build_plan, load_profiles
 from mock_gateway.faulty_app import (
     ENV_FAULTS,
@@ -47,7 +48,7 @@ from mock_gateway.faulty_app import (
 from mock_gateway.http_head import CappedHeadProtocol
 from mock_gateway.intake import CatalogSet
 from mock_gateway.metrics_folders import metrics_folder, remove_stale_metrics_folders
-from mock_gateway.store import Store, memory_database
+from mock_gateway.store import Store
 from mock_gateway.urls import redact_in, redact_url
 
 log = logging.getLogger(__name__)

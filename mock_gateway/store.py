@@ -1,10 +1,8 @@
 """The gateway's durable store: SQLite file by default, PostgreSQL by URL.
 
 The one promise that matters: a receipt is only ever sent for a dossier that is already
-committed, together with its idempotency row and the receipt itself, in one transaction.
-SQLite therefore runs in WAL mode with ``synchronous=FULL`` (a commit survives SIGKILL and
-power loss) and write transactions start with ``BEGIN IMMEDIATE`` so two writers queue on
-the busy timeout instead of failing half-way with a lock-upgrade error.
+committed, together with its idempotency row and the receipt itself, in one transaction
+(how the engine makes a commit durable: :mod:`mock_gateway.engine`).
 """
 
 from __future__ import annotations
@@ -18,12 +16,9 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
-    Engine,
     Table,
     bindparam,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     literal_column,
@@ -31,14 +26,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.exc import SQLAlchemyError
 
 from harness.errors import ConfigError
 from mock_gateway import fault_store, pgsql, schema
 from mock_gateway.clock import ClockState
 from mock_gateway.commit import GroupCommit, IntakeSQL
+from mock_gateway.engine import WRITE_OPTION, in_memory, lock_beside, open_engine
 from mock_gateway.outage import quiet_pool_log
 from mock_gateway.prepared import Prepared
 from mock_gateway.records import (
@@ -53,9 +47,6 @@ from mock_gateway.records import (
     message_record,
 )
 from mock_gateway.urls import PERCENT_HINT, redact_in, redact_url
-from mock_gateway.writer_lock import WriterLock
-
-_WRITE = "bhxh_write"
 
 _d = schema.dossiers
 _CLAIM = (
@@ -72,85 +63,6 @@ TRAFFIC_COUNTER = "traffic"
 """The ``counters`` row traffic ids are taken from (see :meth:`Store.record_traffic`)."""
 
 
-def _in_memory(url: URL) -> bool:
-    database = url.database
-    return (
-        database in (None, "", ":memory:")
-        or url.query.get("mode") == "memory"
-        or str(database).startswith("file::memory:")
-    )
-
-
-def memory_database(database_url: str) -> bool:
-    """Whether ``database_url`` is an in-memory SQLite database (each process has its own)."""
-    try:
-        url = make_url(database_url)
-    except (ArgumentError, ValueError):
-        return False  # open_engine says what is wrong with it
-    return url.get_backend_name() == "sqlite" and _in_memory(url)
-
-
-def _sqlite_engine(url: Any, synchronous: str) -> Engine:
-    memory = _in_memory(url)
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30.0},
-        poolclass=StaticPool if memory else None,
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # transactions are begun explicitly below
-        cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            f"synchronous={synchronous}",
-            "busy_timeout=30000",
-            "foreign_keys=ON",
-        ):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    return engine
-
-
-def _lock_beside(engine: Engine) -> WriterLock | None:
-    """The lock file beside a SQLite database file (None for memory or other databases)."""
-    if engine.dialect.name != "sqlite" or _in_memory(engine.url):
-        return None
-    return WriterLock(f"{engine.url.database}.writer-lock")
-
-
-def open_engine(database_url: str, *, synchronous: str = "FULL") -> Engine:
-    """An engine for ``database_url``; a bad URL or a missing driver is a :class:`ConfigError`.
-
-    ``synchronous`` applies to SQLite: ``FULL`` fsyncs the WAL at every commit, so an
-    acknowledged dossier survives power loss; ``NORMAL`` still survives a killed process
-    (the OS holds the written WAL) at a fraction of the commit cost.
-    """
-    if synchronous not in ("FULL", "NORMAL"):
-        raise ConfigError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
-    try:
-        url = make_url(database_url)
-        backend = url.get_backend_name()
-        if backend == "sqlite":
-            return _sqlite_engine(url, synchronous)
-        if backend != "postgresql":
-            raise ValueError(f"unsupported database {backend!r} (SQLite or PostgreSQL only)")
-        return pgsql.postgres_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        raise ConfigError(
-            f"cannot use database URL {redact_url(database_url)!r}: {redact_in(exc, database_url)}",
-            hint="use sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/db "
-            f"(with its driver installed); {PERCENT_HINT}",
-        ) from exc
-
-
 class Store:
     """Typed operations over the gateway's tables; safe to share between threads."""
 
@@ -162,9 +74,9 @@ class Store:
         self.dialect = self.engine.dialect.name
         # An in-memory SQLite database is one connection shared by every thread, so every
         # use of it (reads too) takes this lock; on a file, only writers queue on it.
-        self._shared_connection = self.dialect == "sqlite" and _in_memory(self.engine.url)
+        self._shared_connection = self.dialect == "sqlite" and in_memory(self.engine.url)
         self._thread_lock = threading.RLock()
-        self._lock_file = _lock_beside(self.engine)
+        self._lock_file = lock_beside(self.engine)
         self._sql = IntakeSQL(self.engine.dialect)
         self._traffic_ids = Prepared(self._traffic_id_statement(), self.engine.dialect)
         self._insert_traffic = Prepared(
@@ -228,7 +140,7 @@ class Store:
         starve some writers for a second under load.
         """
         with self._writer_lock(), self.engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True})
+            conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
 
@@ -680,6 +592,4 @@ __all__ = [
     "Store",
     "StoredReceipt",
     "TrafficRecord",
-    "memory_database",
-    "open_engine",
 ]
