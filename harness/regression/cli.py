@@ -233,9 +233,17 @@ def record(
         f"from {baseline.gateway}, catalogs {' '.join(baseline.catalogs) or '?'} -> {folder}"
     )
     if surprises:  # recorded all the same: the baseline is what this gateway answers
+        from harness.regression.isolation import is_leak_line
+
+        leaks = sum(map(is_leak_line, surprises))
+        found = [
+            f"{len(surprises) - leaks} dossier(s) not answered as the corpus expects"
+            if len(surprises) > leaks
+            else "",
+            f"{leaks} leak(s) of another I-VAN's dossier" if leaks else "",
+        ]
         console.print(
-            f"warning: {len(surprises)} dossier(s) not answered as the corpus expects; "
-            "is this gateway known-good?"
+            f"warning: {' and '.join(f for f in found if f)}; is this gateway known-good?"
         )
         for line in surprises[:10]:
             console.print(f"  {line}")

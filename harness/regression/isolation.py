@@ -202,6 +202,22 @@ def _feed(client: IvanClient) -> list[FeedMessage]:
             return out
 
 
+LEAK_LINE = "isolation ({procedure}): another I-VAN's dossier reached this one: "
+"""How :func:`leak_line` begins (``record`` counts its warnings of each kind apart)."""
+
+
+def leak_line(leak: Difference) -> str:
+    """One line for a leak outside a regression (``record``'s warnings)."""
+    return LEAK_LINE.format(procedure=leak.procedure) + (
+        f"{leak.field}: {leak.actual} (expected {leak.expected})"
+    )
+
+
+def is_leak_line(line: str) -> bool:
+    """Whether ``line`` is one of :func:`leak_line`'s."""
+    return line.startswith(LEAK_LINE.partition("{")[0])
+
+
 def _leak(procedure: str, where: str, actual: str) -> Difference:
     expected = "absent" if where == "own feed" else "404"
     return Difference(LEAKED, procedure, CANARY, (), where, expected, actual)
@@ -215,5 +231,7 @@ __all__ = [
     "accepted_procedures",
     "canaries",
     "check_isolation",
+    "is_leak_line",
     "judge_isolation",
+    "leak_line",
 ]

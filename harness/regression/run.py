@@ -47,7 +47,7 @@ from harness.regression.deployment import (
 )
 from harness.regression.expectations import apply_expectations, catalog_impact, load_expectations
 from harness.regression.fingerprint import corpus_digests
-from harness.regression.isolation import Isolation, canaries, judge_isolation
+from harness.regression.isolation import Isolation, canaries, judge_isolation, leak_line
 from harness.regression.latency_retiming import judge_latency
 from harness.regression.new_catalogs import NewCatalogRun, replay_new_catalogs
 from harness.regression.normalise import Masks, load_masks, signature_notes
@@ -173,13 +173,21 @@ def record(
         "pass --ivan with the token's I-VAN code (the corpus is then built for it), "
         f"or a token of {recipe.ivan_code}"
     )
+    leaks: list[str] = []
+
+    def isolation(target: GatewayTarget, done: Replay) -> None:
+        if target.neighbour is not None:  # a known-good gateway keeps I-VANs apart
+            found = judge_isolation(target, recipe, pki, corpus, done.outcomes)
+            leaks.extend(leak_line(d) for d in found.differences)
+
     run = _replay(
-        gateway, recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options
-    )
+        gateway, recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options,
+        after=isolation,
+    )  # fmt: skip
     if on_transport is not None and run.transport is not None:
         on_transport(run.transport)
     refuse_unfinished(run, name)
-    notes = surprises(corpus, run.outcomes) + signature_notes(run.outcomes)
+    notes = surprises(corpus, run.outcomes) + signature_notes(run.outcomes) + leaks
     for note in notes + unacknowledged_notes(run):
         (on_surprise or (lambda _note: None))(note)
     baseline = Baseline.from_replay(

@@ -233,3 +233,28 @@ def test_messages_that_never_come_are_named_in_a_note(pki: TestPKI, sent: list[C
         "isolation: 2 of IVAN02's dossier(s) had no 03/TB-TS yet when looked for; "
         "their later messages were not looked for"
     ]
+
+
+def test_record_warns_when_the_gateway_leaks(pki: TestPKI, tmp_path: Path) -> None:
+    """A baseline records whatever the gateway said; one from a leaking gateway is recorded,
+    but not silently (as one from a gateway answering dossiers unexpectedly)."""
+    heard: list[str] = []
+    options = dict(procedures=("604",), root=tmp_path, pki=pki, on_surprise=heard.append)
+    record(name="kept-apart", **options)  # type: ignore[arg-type]
+    assert heard == []
+    record(name="leaky", release="leaks-feed", **options)  # type: ignore[arg-type]
+    assert heard == [
+        f"isolation (604): another I-VAN's dossier reached this one: own feed: {kind} of "
+        "IVAN02's dossier listed (expected absent)"
+        for kind in ("02/TB-TS", "03/TB-TS")
+    ]
+
+
+def test_record_s_warning_counts_leaks_apart(tmp_path: Path, pki_dir: Path) -> None:
+    args = ["--name", "leaky", "--procedure", "604", "--root", str(tmp_path)]
+    leaky = CliRunner().invoke(cli.record, [*args, "--release", "leaks-feed"])
+    assert leaky.exit_code == 0, leaky.output
+    assert "warning: 2 leak(s) of another I-VAN's dossier; is this gateway known-good?" in (
+        leaky.output
+    )
+    assert "isolation (604): another I-VAN's dossier reached this one: own feed" in leaky.output
