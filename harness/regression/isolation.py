@@ -29,7 +29,7 @@ from harness.errors import GatewayUnavailable
 from harness.message_kinds import RESULT
 from harness.regression.compare import Difference
 from harness.regression.corpus import CorpusRecipe
-from harness.regression.replay import RETRY, GatewayTarget, advance_clock
+from harness.regression.replay import RETRY, GatewayTarget, advance_clock, feed_pages
 from harness.signing import TestPKI
 
 LEAKED = "leaked-dossier"
@@ -55,14 +55,16 @@ class Isolation:
     notes: list[str] = field(default_factory=list)
 
 
+def neighbour_factory(recipe: CorpusRecipe, pki: TestPKI, neighbour: str) -> DossierFactory:
+    """Dossiers of the recipe's catalog naming I-VAN ``neighbour`` (a code the envelope
+    schema cannot carry is refused, naming ``--ivan-token``)."""
+    factory = DossierFactory(load_catalog(recipe.catalog), pki)
+    return factory_for_ivan(factory, neighbour, pki.trust_store(), what="--ivan-token")
+
+
 def canaries(recipe: CorpusRecipe, pki: TestPKI, neighbour: str) -> list[Canary]:
     """One valid dossier naming I-VAN ``neighbour`` per procedure of the recipe."""
-    factory = factory_for_ivan(
-        DossierFactory(load_catalog(recipe.catalog), pki),
-        neighbour,
-        pki.trust_store(),
-        what="--ivan-token",
-    )
+    factory = neighbour_factory(recipe, pki, neighbour)
     procedures = recipe.procedures or tuple(factory.catalog.procedures)
     return [Canary(p, factory.build(p, 0).envelope) for p in procedures]
 
@@ -194,12 +196,7 @@ def _their_messages(
 def _feed(client: IvanClient) -> list[FeedMessage]:
     """Every message of the feed past ``client``'s cursor (a new client's: all), not
     acknowledged; the cursor moves past them."""
-    out: list[FeedMessage] = []
-    while True:
-        batch = client.poll(limit=1000)
-        out += batch
-        if len(batch) < 1000:
-            return out
+    return [message for page in feed_pages(client) for message in page]
 
 
 LEAK_LINE = "isolation ({procedure}): another I-VAN's dossier reached this one: "
@@ -234,4 +231,5 @@ __all__ = [
     "is_leak_line",
     "judge_isolation",
     "leak_line",
+    "neighbour_factory",
 ]

@@ -16,7 +16,7 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -399,16 +399,35 @@ def _read_feed(client: IvanClient, refused: dict[str, str]) -> list[FeedMessage]
     acknowledgement the gateway answered with an error goes in ``refused`` (message id ->
     the answer): the feed still reads, so the run goes on and judges it."""
     out: list[FeedMessage] = []
-    while True:
-        batch = client.poll(limit=1000)
+    for batch in feed_pages(client):
         for item in batch:
             try:
                 client.ack(item.id)
             except requests.HTTPError as exc:
                 refused[item.id] = _failed(exc, item.id)
         out += batch
-        if len(batch) < 1000:
-            return out
+    return out
 
 
-__all__ = ["GatewayTarget", "Replay", "advance_clock", "replay", "served_catalogs"]
+FEED_PAGE = 1000
+"""Messages asked for per feed request."""
+
+
+def feed_pages(client: IvanClient) -> Iterator[list[FeedMessage]]:
+    """The feed past ``client``'s cursor, page by page until a short one; the cursor moves
+    past each page as it is read."""
+    while True:
+        batch = client.poll(limit=FEED_PAGE)
+        yield batch
+        if len(batch) < FEED_PAGE:
+            return
+
+
+__all__ = [
+    "GatewayTarget",
+    "Replay",
+    "advance_clock",
+    "feed_pages",
+    "replay",
+    "served_catalogs",
+]

@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.dossiers.corpus import CorpusEntry
 from harness.errors import UsageError
-from harness.gateway_url import ivan_probe
+from harness.gateway_url import dossier_probe
 from harness.identities import DEFAULT_IVAN_CODE
 from harness.paths import writable_folder
 from harness.regression.baseline import (
@@ -47,7 +47,12 @@ from harness.regression.deployment import (
 )
 from harness.regression.expectations import apply_expectations, catalog_impact, load_expectations
 from harness.regression.fingerprint import corpus_digests
-from harness.regression.isolation import Isolation, canaries, judge_isolation, leak_line
+from harness.regression.isolation import (
+    Isolation,
+    judge_isolation,
+    leak_line,
+    neighbour_factory,
+)
 from harness.regression.latency_retiming import judge_latency
 from harness.regression.new_catalogs import NewCatalogRun, replay_new_catalogs
 from harness.regression.normalise import Masks, load_masks, signature_notes
@@ -95,8 +100,8 @@ def _replay(
     options: dict[str, Any] = dict(target_options)
     options.update(ivan=recipe.ivan_code, probe=probe_body(corpus), ivan_hint=ivan_hint)
     if options.get("neighbour"):  # a URL's second I-VAN, checked before anything is sent
-        options["neighbour_probe"] = ivan_probe(
-            canaries(recipe, pki, options["neighbour"][0])[0].body
+        options["neighbour_probe"] = dossier_probe(
+            neighbour_factory(recipe, pki, options["neighbour"][0])
         )
     with open_target(gateway, pki=pki, **options) as target:
 
@@ -254,11 +259,10 @@ def regress(
     isolation = Isolation()
 
     def after(target: GatewayTarget, done: Replay) -> None:
+        nonlocal isolation
         new_catalogs(target, done)
         with when_stopped(lambda: stopped(done, messages_read=True)):
-            found = judge_isolation(target, base.recipe, pki, corpus, done.outcomes)
-        isolation.differences, isolation.unjudged = found.differences, found.unjudged
-        isolation.notes = found.notes
+            isolation = judge_isolation(target, base.recipe, pki, corpus, done.outcomes)
 
     run = _replay(
         gateway, base.recipe, corpus, masks, pki, hint, on_progress, max_backoff, target_options,
