@@ -162,9 +162,11 @@ def honours_retry_after(obs: Observation) -> str:
             gap = (
                 record.attempts[index + 1].started - record.attempts[index].ended
             ).total_seconds()
-            if gap < 0.9 * wanted and _resent_after_timeout(obs, record.attempts, index):
+            if gap >= 0.9 * wanted:
+                continue
+            if _resent_after_timeout(obs, record.attempts, index):
                 unread += 1
-            elif gap < 0.9 * wanted:
+            else:
                 raise CaseFailed(
                     f"retried {gap:.3f} s (real time) after a 503 with Retry-After: "
                     f"{wanted:g}: the guide's Waiting rule has two clocks: a short "
@@ -181,16 +183,16 @@ def honours_retry_after(obs: Observation) -> str:
 
 @check("respects_maintenance")
 def respects_maintenance(obs: Observation) -> str:
-    refused = sorted(
-        (r for rec in obs.jobs for r in rec.attempts if r.outcome == "SRV-001"),
-        key=lambda r: r.started,
-    )
-    read = sorted(
-        (r for rec in obs.jobs for i, r in enumerate(rec.attempts)
-         if r.outcome == "SRV-001" and _reached_ivan(obs, r)
-         and not _refused_again_after_timeout(obs, rec.attempts, i)),
-        key=lambda r: r.started,
+    found = sorted(
+        ((r, rec.attempts, i) for rec in obs.jobs for i, r in enumerate(rec.attempts)
+         if r.outcome == "SRV-001"),
+        key=lambda seen: seen[0].started,
     )  # fmt: skip
+    refused = [r for r, _, _ in found]
+    read = [
+        r for r, attempts, i in found
+        if _reached_ivan(obs, r) and not _refused_again_after_timeout(obs, attempts, i)
+    ]  # fmt: skip
     ignored = [r for r in refused if read and r.started >= read[0].ended]
     if ignored:
         lines = "\n".join(_attempt_line(r) for r in refused)
