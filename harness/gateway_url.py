@@ -14,7 +14,7 @@ from urllib.parse import SplitResult, urlsplit
 import requests
 
 from harness.client import RETRYABLE_STATUS, parse_answer
-from harness.errors import ConfigError
+from harness.errors import ConfigError, UsageError
 from harness.tls import failure
 
 if TYPE_CHECKING:
@@ -199,11 +199,52 @@ def refuse_foreign_token(
         )
 
 
+def check_second_ivan(
+    session: requests.Session,
+    url: str,
+    second: tuple[str, str],
+    own: tuple[str, str],
+    probe: bytes | None,
+    *,
+    own_is: str,
+    catalog_required: bool = True,
+) -> None:
+    """Refuse ``--ivan-token CODE=TOKEN`` (``second``) that cannot be a second I-VAN
+    beside ``own`` (code, token): the same I-VAN (``own_is`` says which that is), the
+    same token, a token the gateway refuses, or one it takes for another I-VAN
+    (``probe``: a dossier naming CODE it must refuse, but not ENV-010). Without
+    ``catalog_required`` a catalog endpoint failing does not stop the check."""
+    (code, token), (own_ivan, own_token) = second, own
+    issued = f"the token the gateway issued to {code}"
+    hint = f"give {issued}"
+    if code == own_ivan:
+        raise UsageError(
+            f"--ivan-token {code}=...: {code} is {own_is}",
+            hint="give --ivan-token NAME=TOKEN of a second I-VAN, e.g. IVAN02=<its token>",
+        )
+    if token == own_token:
+        raise UsageError(
+            f"--ivan-token {code}=...: the same token as --token (the I-VAN {own_ivan})",
+            hint=hint,
+        )
+    refused = f"--ivan-token {code}=... is refused by the gateway"
+    try:
+        check_token(session, url, token, refused=refused, hint=hint)
+    except CatalogEndpointFailed:
+        if catalog_required:
+            raise
+    if probe is not None:
+        refuse_foreign_token(
+            session, url, token, code, probe, f"give --ivan-token {code}=<{issued}>"
+        )
+
+
 __all__ = [
     "PORT_RANGE",
     "UNKNOWN_PROCEDURE",
     "CatalogEndpointFailed",
     "answer_codes",
+    "check_second_ivan",
     "check_token",
     "dossier_probe",
     "gateway_base_url",

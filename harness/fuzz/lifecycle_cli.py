@@ -90,33 +90,20 @@ def check_lifecycle_tokens(
     gateway the lifecycle then runs against (:func:`run_cli_lifecycle`'s ``gateway``),
     built and its admin routes probed here, once."""
     from harness.fuzz.pool import pool_for
-    from harness.gateway_url import check_token, dossier_probe, refuse_foreign_token
+    from harness.gateway_url import check_second_ivan, dossier_probe
     from harness.tls import gateway_session
 
     ivan, url = pool.factory.ivan[0], target.base_url
     session = gateway_session(verify)
     for code, other in others.items():
-        if code == ivan:
-            raise UsageError(
-                f"--ivan-token {code}=...: {code} is --ivan, the I-VAN of --token",
-                hint="give --ivan-token NAME=TOKEN of a second I-VAN, e.g. IVAN02=<its token>",
-            )
-        if other == token:
-            raise UsageError(
-                f"--ivan-token {code}=...: the same token as --token (the I-VAN {ivan})",
-                hint=f"give the token the gateway issued to {code}",
-            )
-        check_token(
-            session,
-            url,
-            other,
-            refused=f"--ivan-token {code}=... is refused by the gateway",
-            hint=f"give the token the gateway issued to {code}",
+        # no probe for the fuzzed I-VAN's own code: check_second_ivan refuses it first
+        probe = (
+            None if code == ivan else dossier_probe(pool_for(pool.catalog, pool.pki, code).factory)
         )
-        probe = dossier_probe(pool_for(pool.catalog, pool.pki, code).factory)
-        if probe is not None:
-            hint = f"give --ivan-token {code}=<the token the gateway issued to {code}>"
-            refuse_foreign_token(session, url, other, code, probe, hint)
+        check_second_ivan(
+            session, url, (code, other), (ivan, token), probe,
+            own_is="--ivan, the I-VAN of --token",
+        )  # fmt: skip
     return _url_gateway(target, ivan, others, admin_token, verify)
 
 

@@ -9,7 +9,6 @@ message as missing.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Sequence
@@ -20,10 +19,11 @@ from requests.adapters import BaseAdapter
 
 from harness.client import RETRYABLE_STATUS
 from harness.dossiers.corpus import CorpusEntry
-from harness.errors import ConfigError, UsageError
+from harness.errors import ConfigError
 from harness.gateway_url import (
     CatalogEndpointFailed,
     answer_codes,
+    check_second_ivan,
     check_token,
     gateway_base_url,
     ivan_probe,
@@ -174,27 +174,15 @@ def check_gateway(
 
 
 def check_neighbour(target: GatewayTarget, ivan: str, probe: bytes | None) -> None:
-    """The second I-VAN of the isolation check: another I-VAN than ``ivan``, with another
-    token, one the gateway accepts and takes for that I-VAN (``probe``: a dossier naming
-    it, which the gateway must refuse for its unknown procedure, not ENV-010)."""
+    """The second I-VAN of the isolation check (:func:`check_second_ivan`, beside the
+    corpus's I-VAN ``ivan``); a catalog endpoint failing is judged with the rest."""
     if target.neighbour is None:
         return
-    code, token = target.neighbour
-    hint = f"give --ivan-token {code}=<the token the gateway issued to {code}>"
-    if code == ivan:
-        raise UsageError(
-            f"--ivan-token {code}=...: {code} is the I-VAN the corpus's dossiers name",
-            hint="give --ivan-token NAME=TOKEN of a second I-VAN, e.g. IVAN02=<its token>",
-        )
-    if token == target.token:
-        raise UsageError(f"--ivan-token {code}=...: the same token as --token", hint=hint)
-    url = target.base_url
     with redialling(target.session()) as session:
-        with contextlib.suppress(CatalogEndpointFailed):  # judged with the rest of the build
-            refused = f"--ivan-token {code}=... is refused by the gateway"
-            check_token(session, url, token, refused=refused, hint=hint)
-        if probe is not None:
-            refuse_foreign_token(session, url, token, code, probe, hint)
+        check_second_ivan(
+            session, target.base_url, target.neighbour, (ivan, target.token), probe,
+            own_is="the I-VAN the corpus's dossiers name", catalog_required=False,
+        )  # fmt: skip
 
 
 def _token_on_feed(
