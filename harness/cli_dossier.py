@@ -286,7 +286,8 @@ def dossier_defects(version: str | None, as_json: bool) -> None:
     from rich.table import Table
 
     from harness.catalog import load_catalog
-    from harness.dossiers.defects import applies_in, load_defects
+    from harness.dossiers.defect_targets import applies_in
+    from harness.dossiers.defects import load_defects
 
     defects = load_defects()
     if as_json and version is not None:  # a mistyped version must not pass unnoticed

@@ -11,7 +11,8 @@ import pytest
 
 from harness.catalog import load_catalog
 from harness.dossiers import defects
-from harness.dossiers.defects import Defect, load_defects, tweaks_for
+from harness.dossiers.defect_kinds import Defect
+from harness.dossiers.defects import load_defects, tweaks_for
 from harness.dossiers.factory import DossierFactory
 from harness.errors import CatalogError, FactoryError
 from harness.paths import fixtures_dir, project_root

@@ -27,7 +27,8 @@ from typing import Any
 from harness import error_codes
 from harness.catalog.model import Catalog, Form, FormVersion, Procedure, period_key
 from harness.catalog.rule_asserts import Rule, read_rules, unreached
-from harness.catalog.schema_walk import Node, compare_nodes, snapshot
+from harness.catalog.schema_compare import compare_nodes
+from harness.catalog.schema_walk import Node, snapshot
 
 _NEW_ONLY = "in the new version only"
 EFFECTIVE_FROM_CHANGED = "effective-from-changed"

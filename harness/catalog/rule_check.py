@@ -5,7 +5,9 @@ that does not exist or reports an undeclared error code; each then fails (or mis
 every dossier) only when a dossier is checked. Catalog loading runs these checks instead,
 naming the file, line and assert id of each problem. It also refuses what lxml would
 fail on with a traceback (an XSLT 2 query binding) or accept wrongly (an assert without a
-role, a message saved decomposed).
+role, a message saved decomposed). Locating why lxml refuses a file (:mod:`.rule_syntax`,
+:mod:`.rule_references`) and the scope of ``sch:let`` variables (:mod:`.rule_lets`) are
+their own modules.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from lxml import etree
 from harness import error_codes
 from harness.catalog import xpath_core, xpath_functions
 from harness.catalog.rule_elements import ElementScope, unknown_elements
+from harness.catalog.rule_lets import in_scope
+from harness.catalog.rule_problem import SCH_NS, XPATH_ATTRIBUTES, Problem, where_of
+from harness.catalog.rule_references import unknown_references
 from harness.catalog.rule_roles import SCHEMATRON_FAMILIES
 from harness.catalog.tables import table_rows
 from harness.catalog.xpath_scan import (
@@ -37,57 +41,12 @@ from harness.catalog.xpath_scan import (
 from harness.errors import CatalogError
 from harness.suggestions import did_you_mean
 
-SCH_NS = "http://purl.oclc.org/dsdl/schematron"
-_XPATH_ATTRIBUTES = ("context", "test", "value", "select", "path", "subject")
-"""Attributes of Schematron elements that hold XPath (``rule/@context``, ``assert/@test``,
-``let/@value``, ``value-of/@select``, ``name/@path``, ``assert/@subject``)."""
 _QUERY_BINDINGS = ("xslt", "xpath")
 """What lxml's ISO Schematron (an XSLT 1.0 skeleton) runs; no binding means ``xslt``."""
 _CODE = re.compile(r"[A-Z]+-[0-9]{3}")
 _LOOSE_CODE = re.compile(r"([A-Za-z]+)[-_ .]*([0-9]{1,3})")
-PROVIDED_VARIABLES = frozenset({"tables"})
-"""Variables the validator declares in every rule file (``validation._bind_tables``)."""
 BUILT_IN_PREFIXES = frozenset({"xml"})
 """Prefixes XPath knows without an ``sch:ns`` (``@xml:lang``)."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One mistake in a rule file, where it is, and what to do about it."""
-
-    path: Path
-    line: int | None
-    where: str
-    message: str
-    hint: str
-
-    def __str__(self) -> str:
-        at = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return f"{at}: {self.where}: {self.message}"
-
-
-def _where(node: etree._Element) -> str:
-    """The nearest assert, report or diagnostic id, else the rule's context and pattern id."""
-    current: etree._Element | None = node
-    rule: etree._Element | None = None
-    pattern: etree._Element | None = None
-    while current is not None:
-        local = etree.QName(current).localname
-        if local in ("assert", "report", "diagnostic"):
-            node_id = current.get("id")
-            return f"{local} {node_id!r}" if node_id else f"{local} (no id)"
-        if local == "rule" and rule is None:
-            rule = current
-        if local == "pattern" and pattern is None:
-            pattern = current
-        current = current.getparent()
-    let = f"let ${node.get('name')} in " if etree.QName(node).localname == "let" else ""
-    if rule is not None:
-        inside = f" in pattern {pattern.get('id')!r}" if pattern is not None else ""
-        return f"{let}rule {rule.get('context')!r}{inside}"
-    if pattern is not None:
-        return f"pattern {pattern.get('id')!r}"
-    return f"<{etree.QName(node).localname}>"
 
 
 def _unbound_message(name: Prefixed) -> str:
@@ -96,40 +55,6 @@ def _unbound_message(name: Prefixed) -> str:
         f"namespace prefix {name.prefix!r} (in {what}) is not declared by any <sch:ns>, "
         "so the rule would fail when a dossier reaches it"
     )
-
-
-def _lets(parent: etree._Element | None) -> set[str]:
-    """The names of ``parent``'s own ``sch:let`` children."""
-    if parent is None:
-        return set()
-    return {str(let.get("name")) for let in parent.iterchildren(f"{{{SCH_NS}}}let")}
-
-
-def _in_scope(node: etree._Element, every_let: Mapping[str, object]) -> set[str]:
-    """The variables an XPath attribute of ``node`` may use: the validator's, the schema's
-    lets, its pattern's lets and the lets of its rule that stand before it.
-
-    Outside any pattern (diagnostics, phases) the rule is not known: every let counts.
-    """
-    chain = [node, *node.iterancestors()]
-    local = {id(n): etree.QName(n).localname for n in chain}
-    rule = next((n for n in chain if local[id(n)] == "rule"), None)
-    pattern = next((n for n in chain if local[id(n)] == "pattern"), None)
-    scope = set(PROVIDED_VARIABLES) | _lets(chain[-1])
-    if pattern is None:
-        return scope if node.getparent() is chain[-1] else scope | set(every_let)
-    scope |= _lets(pattern)
-    if pattern.get("abstract") == "true" or (rule is not None and rule.get("abstract")):
-        params = {str(p.get("name")) for p in chain[-1].iter(f"{{{SCH_NS}}}param")}
-        return scope | params | set(every_let)  # bound where the pattern or rule is used
-    if rule is None or node is rule:
-        return scope
-    top = chain[chain.index(rule) - 1]  # the rule's child holding node
-    for let in rule.iterchildren(f"{{{SCH_NS}}}let"):
-        if let is top:
-            break
-        scope.add(str(let.get("name")))
-    return scope
 
 
 class _FileChecker:
@@ -151,7 +76,7 @@ class _FileChecker:
         self.lets: dict[str, int | None] = {}  # every let of the file -> its line
 
     def add(self, node: etree._Element, message: str, hint: str) -> None:
-        self.problems.append(Problem(self.path, node.sourceline, _where(node), message, hint))
+        self.problems.append(Problem(self.path, node.sourceline, where_of(node), message, hint))
 
     def run(self) -> list[Problem]:
         try:
@@ -174,7 +99,7 @@ class _FileChecker:
                 self.role(node)
             if local in ("assert", "report", "diagnostic"):
                 self.composed(node)
-            for attribute in _XPATH_ATTRIBUTES:
+            for attribute in XPATH_ATTRIBUTES:
                 expression = node.get(attribute)
                 if expression is None:
                     continue
@@ -196,7 +121,7 @@ class _FileChecker:
     def variables(self, node: etree._Element, expression: str) -> None:
         """Each ``$name`` must be a let in scope: lxml compiles an undeclared one and the
         rule fails with "Undefined variable" only when a dossier reaches it."""
-        scope = _in_scope(node, self.lets)
+        scope = in_scope(node, self.lets)
         for name in variables(expression):
             if name in scope:
                 continue
@@ -392,106 +317,6 @@ class _FileChecker:
                 did_you_mean(column, columns)
                 + f"columns of {table!r}: {', '.join(sorted(columns))}",
             )
-
-
-def xpath_syntax_error(path: Path, root: etree._Element) -> Problem | None:
-    """The first XPath attribute of a rule file that does not compile, with its line.
-
-    lxml's XSLT error names the expression but neither line nor assert; compiling each
-    attribute on its own (with the file's ``sch:ns`` prefixes) finds them.
-    """
-    namespaces = {
-        str(ns.get("prefix")): str(ns.get("uri"))
-        for ns in root.iter(f"{{{SCH_NS}}}ns")
-        if ns.get("prefix") and ns.get("uri")
-    }
-    for node in root.iter(f"{{{SCH_NS}}}*"):
-        for attribute in _XPATH_ATTRIBUTES:
-            expression = node.get(attribute)
-            if expression is None:
-                continue
-            try:
-                etree.XPath(expression, namespaces=namespaces)
-            except etree.XPathError as exc:
-                return Problem(
-                    path,
-                    node.sourceline,
-                    _where(node),
-                    f"{attribute} expression {expression!r} does not compile: {exc}",
-                    "fix the XPath 1.0 syntax (brackets, quotes, operators)",
-                )
-    return None
-
-
-_REFERENCES: dict[tuple[str, str], str] = {
-    ("assert", "diagnostics"): "diagnostic",
-    ("report", "diagnostics"): "diagnostic",
-    ("assert", "properties"): "property",
-    ("report", "properties"): "property",
-    ("active", "pattern"): "pattern",
-    ("schema", "defaultPhase"): "phase",
-    ("extends", "rule"): "rule",
-    ("pattern", "is-a"): "pattern",
-}
-"""(element, attribute) -> the element whose ``id`` the attribute names, per ISO
-Schematron's grammar (IDREF / IDREFS attributes)."""
-_IDS_LISTED = 12
-"""Ids a hint lists: more are read by nobody."""
-
-
-def unknown_references(path: Path, root: etree._Element) -> list[Problem]:
-    """Each id a ``diagnostics=`` (or another reference attribute) names that no element
-    of the file has: lxml refuses the whole file for it, at line 0 and without the assert."""
-    ids: dict[str, list[str]] = {}
-    for node in root.iter(f"{{{SCH_NS}}}*"):
-        if node.get("id"):
-            ids.setdefault(etree.QName(node).localname, []).append(str(node.get("id")))
-    problems = []
-    for node in root.iter(f"{{{SCH_NS}}}*"):
-        for (local, attribute), kind in _REFERENCES.items():
-            if etree.QName(node).localname != local or node.get(attribute) is None:
-                continue
-            known = ids.get(kind, [])
-            for ref in str(node.get(attribute)).split():
-                if ref not in known:
-                    problems.append(_unknown_reference(path, node, attribute, ref, kind, known))
-    return problems
-
-
-def _unknown_reference(
-    path: Path, node: etree._Element, attribute: str, ref: str, kind: str, known: list[str]
-) -> Problem:
-    listed = ", ".join(known[:_IDS_LISTED]) + (" …" if len(known) > _IDS_LISTED else "")
-    ids = f"the {kind} ids of this file: {listed}" if known else f"this file has no <sch:{kind}>"
-    return Problem(
-        path,
-        node.sourceline,
-        _where(node),
-        f"{attribute}={ref!r} names no <sch:{kind}> of this file, so the file does not compile",
-        f"{did_you_mean(ref, known)}{ids} (ids are case-sensitive; a file's {attribute} may "
-        "name only its own)",
-    )
-
-
-def find_assert(paths: Iterable[Path], assert_id: str) -> tuple[Path, etree._Element] | None:
-    """The rule file among ``paths`` holding the assert or report ``assert_id``, and its
-    node (None if none has it; a file that cannot be read is passed over)."""
-    for path in paths:
-        try:
-            root = etree.parse(str(path), etree.XMLParser(resolve_entities=False)).getroot()
-        except (OSError, etree.XMLSyntaxError):
-            continue
-        for node in root.iter(f"{{{SCH_NS}}}assert", f"{{{SCH_NS}}}report"):
-            if node.get("id") == assert_id:
-                return path, node
-    return None
-
-
-def assert_at(paths: Iterable[Path], assert_id: str) -> str | None:
-    """``file:line`` of the assert or report ``assert_id`` in the rule files ``paths``
-    (None if none has it): where a finding's rule is, for whoever must fix it."""
-    found = find_assert(paths, assert_id)
-    return None if found is None else f"{found[0]}:{found[1].sourceline}"
 
 
 def rule_problems(

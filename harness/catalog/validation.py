@@ -19,9 +19,10 @@ from lxml import etree, isoschematron
 
 from harness.catalog import xpath_functions
 from harness.catalog.model import Catalog
-from harness.catalog.rule_check import unknown_references, xpath_syntax_error
 from harness.catalog.rule_faults import every_assert_failing, reason, rules_fault
+from harness.catalog.rule_references import unknown_references
 from harness.catalog.rule_roles import DEFAULT_ROLE
+from harness.catalog.rule_syntax import xpath_syntax_error
 from harness.catalog.xsd_findings import composed, xsd_findings
 from harness.catalog.xsd_source import parse_xsd
 from harness.error_codes import describe

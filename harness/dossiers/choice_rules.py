@@ -19,7 +19,8 @@ from pathlib import Path
 from lxml import etree
 
 from harness.catalog import Catalog, FormVersion, validators_for
-from harness.catalog.rule_check import SCH_NS, find_assert
+from harness.catalog.rule_lookup import find_assert
+from harness.catalog.rule_problem import SCH_NS
 from harness.catalog.xpath_scan import function_calls, literal, variables
 from harness.dossiers._data import FIELDS_FILE, choice_values, load_yaml, split_source
 from harness.dossiers.form_model import ElementSpec, form_model

@@ -106,7 +106,8 @@ def unused_refusals(catalog: Catalog) -> list[Refusal]:
 def _unjudged_defects(versions: OnDisk) -> list[str]:
     """The defects no version that loads builds but a broken one might: one of their
     elements among its XSDs' names (all of them if an XSD of it cannot be read)."""
-    from harness.dossiers.defects import applies_anywhere, load_defects
+    from harness.dossiers.defect_targets import applies_anywhere
+    from harness.dossiers.defects import load_defects
 
     def could(broken: Broken, elements: tuple[str, ...], needs: tuple[str, ...]) -> bool:
         named = broken.names

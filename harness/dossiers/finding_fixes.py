@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from harness.catalog import Catalog, FormVersion
-from harness.catalog.rule_check import assert_at
+from harness.catalog.rule_lookup import assert_at
 from harness.dossiers.refusal import Refusal
 from harness.dossiers.refusal_report import ROW
 from harness.errors import Finding

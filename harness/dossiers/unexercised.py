@@ -24,7 +24,7 @@ from lxml import etree
 
 from harness.catalog import Catalog, FormVersion, load_catalog, validators_for
 from harness.catalog.loader import version_names
-from harness.catalog.rule_check import SCH_NS
+from harness.catalog.rule_problem import SCH_NS
 from harness.dossiers._data import FIELDS_FILE
 from harness.dossiers.choice_rules import FormKey, complex_elements, with_child
 from harness.dossiers.factory import FieldRules, field_rules
@@ -33,7 +33,7 @@ from harness.errors import Finding, UsageError
 from harness.paths import fixtures_dir
 
 if TYPE_CHECKING:
-    from harness.dossiers.defects import Defect
+    from harness.dossiers.defect_kinds import Defect
 from harness.xmlsafe import parse_xml
 
 _IMPOSSIBLE = ("30/02/{year}", "{year}-02-30")

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from harness.catalog import load_catalog
 from harness.cli import main
-from harness.dossiers.defects import applies_in, load_defects
+from harness.dossiers.defect_targets import applies_in
+from harness.dossiers.defects import load_defects
 from harness.errors import ConfigError
 from harness.load.processes import Master, check_master_address
 

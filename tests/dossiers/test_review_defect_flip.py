@@ -7,7 +7,8 @@ import pytest
 
 from harness.catalog import load_catalog
 from harness.dossiers import defects
-from harness.dossiers.defects import Defect, build_defective
+from harness.dossiers.defect_kinds import Defect
+from harness.dossiers.defects import build_defective
 from harness.dossiers.factory import DossierFactory
 from harness.errors import FactoryError
 from harness.signing import TestPKI
