@@ -20,7 +20,9 @@ from click.testing import CliRunner, Result
 from harness.catalog import Catalog, load_catalog
 from harness.conformance import CheckResult, DossierChecker
 from harness.fuzz import CheckerTarget, FailureMinimised, PropertyFailed
-from harness.fuzz.runner import CaseExecuted, Event, FuzzInterrupted, FuzzReport, run_fuzz
+from harness.fuzz.events import CaseExecuted, Event, FuzzInterrupted
+from harness.fuzz.outcome import FuzzReport
+from harness.fuzz.runner import run_fuzz
 from harness.regression import RegressionResult, record, regress
 from harness.reporting import verify_bundle
 from harness.signing import TestPKI

@@ -60,8 +60,8 @@ def test_writable_folder_refuses_what_cannot_hold_files(
 def test_a_fuzz_report_bundle_is_built_by_the_library(tmp_path: Path) -> None:
     """One case per family and procedure; a family that failed where it was not minimised
     says so instead of an empty message."""
+    from harness.fuzz.outcome import FamilyCount, FuzzFailure, FuzzReport
     from harness.fuzz.report import report_bundle
-    from harness.fuzz.runner import FamilyCount, FuzzFailure, FuzzReport
 
     failure = FuzzFailure("no-5xx", "signature", "m", "500", "500", (), (), 2, True, None, "600")
     report = FuzzReport(

@@ -23,29 +23,16 @@ from harness import lazy_exports
 
 if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on first use
     from harness.fuzz._core import Mutation, MutationContext, MutationSettings
+    from harness.fuzz.events import CaseExecuted, FailureMinimised, FuzzFinished, FuzzInterrupted
     from harness.fuzz.evidence import Evidence, EvidenceLog, found_dir, hunt, write_evidence
+    from harness.fuzz.exchange import assert_case, observe
     from harness.fuzz.mutations import FAMILIES, context_for, mutations_for
+    from harness.fuzz.observation import DEFAULT_TIMEOUT, Observation
+    from harness.fuzz.outcome import FamilyCount, FuzzFailure, FuzzReport
     from harness.fuzz.pool import DossierPool, DossierSpec, pool_for
     from harness.fuzz.profiles import register_profiles
-    from harness.fuzz.properties import (
-        CHECKS,
-        DEFAULT_TIMEOUT,
-        Observation,
-        PropertyFailed,
-        assert_case,
-        failures,
-        observe,
-    )
-    from harness.fuzz.runner import (
-        CaseExecuted,
-        FailureMinimised,
-        FamilyCount,
-        FuzzFailure,
-        FuzzFinished,
-        FuzzInterrupted,
-        FuzzReport,
-        run_fuzz,
-    )
+    from harness.fuzz.properties import CHECKS, PropertyFailed, failures
+    from harness.fuzz.runner import run_fuzz
     from harness.fuzz.strategies import (
         FuzzCase,
         dossier_specs,
@@ -60,6 +47,12 @@ else:  # `import harness.fuzz.cli` (the CLI registering `fuzz`) must not load hy
         __name__,
         {
             "harness.fuzz._core": ("Mutation", "MutationContext", "MutationSettings"),
+            "harness.fuzz.events": (
+                "CaseExecuted",
+                "FailureMinimised",
+                "FuzzFinished",
+                "FuzzInterrupted",
+            ),
             "harness.fuzz.evidence": (
                 "Evidence",
                 "EvidenceLog",
@@ -67,28 +60,14 @@ else:  # `import harness.fuzz.cli` (the CLI registering `fuzz`) must not load hy
                 "hunt",
                 "write_evidence",
             ),
+            "harness.fuzz.exchange": ("assert_case", "observe"),
             "harness.fuzz.mutations": ("FAMILIES", "context_for", "mutations_for"),
+            "harness.fuzz.observation": ("DEFAULT_TIMEOUT", "Observation"),
+            "harness.fuzz.outcome": ("FamilyCount", "FuzzFailure", "FuzzReport"),
             "harness.fuzz.pool": ("DossierPool", "DossierSpec", "pool_for"),
             "harness.fuzz.profiles": ("register_profiles",),
-            "harness.fuzz.properties": (
-                "CHECKS",
-                "DEFAULT_TIMEOUT",
-                "Observation",
-                "PropertyFailed",
-                "assert_case",
-                "failures",
-                "observe",
-            ),
-            "harness.fuzz.runner": (
-                "CaseExecuted",
-                "FailureMinimised",
-                "FamilyCount",
-                "FuzzFailure",
-                "FuzzFinished",
-                "FuzzInterrupted",
-                "FuzzReport",
-                "run_fuzz",
-            ),
+            "harness.fuzz.properties": ("CHECKS", "PropertyFailed", "failures"),
+            "harness.fuzz.runner": ("run_fuzz",),
             "harness.fuzz.strategies": (
                 "FuzzCase",
                 "dossier_specs",

@@ -34,7 +34,7 @@ from harness.identities import DEFAULT_IVAN_CODE
 from harness.tls import verify_option
 
 if TYPE_CHECKING:  # a run's modules (hypothesis, signxml...) load when it starts, not at --help
-    from harness.fuzz.runner import FuzzReport
+    from harness.fuzz.outcome import FuzzReport
     from harness.reporting import ReportBundle
 
 DEFAULT_BUDGET = 200
@@ -176,15 +176,9 @@ def fuzz(
 
     from harness.credentials import token_options
     from harness.fuzz import lifecycle_cli as life
+    from harness.fuzz.events import CaseExecuted, Event, FuzzInterrupted, GatewayWentAway
     from harness.fuzz.report import report_bundle
-    from harness.fuzz.runner import (
-        CaseExecuted,
-        Event,
-        FuzzInterrupted,
-        GatewayWentAway,
-        check_budget,
-        run_fuzz,
-    )
+    from harness.fuzz.runner import check_budget, run_fuzz
     from harness.fuzz.strategies import check_applicable
 
     # A CI log keeps whole lines; a gateway's or dossier's text prints as written.

@@ -16,7 +16,8 @@ from hypothesis.errors import FlakyFailure, NoSuchExample, Unsatisfiable
 
 from harness.catalog import Catalog
 from harness.fuzz._core import MutationSettings
-from harness.fuzz.properties import Observation, PropertyFailed, failures
+from harness.fuzz.observation import Observation
+from harness.fuzz.properties import PropertyFailed, failures
 from harness.fuzz.strategies import FuzzCase, fuzz_cases
 from harness.fuzz.target import is_error
 from harness.signing import TestPKI

@@ -21,109 +21,22 @@ why). The properties, in the order they are judged:
 set: a mutant breaks exactly one thing, so any other code is a bug in the target or in
 the mutation, and both are worth a look. Gateways that report cascades can be fuzzed
 with ``strict=False`` (one expected code among those reported suffices).
+
+Here are the properties, their registry and the requirements they hold a gateway to;
+sending a case and recording what came back is :mod:`harness.fuzz.exchange`.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
-import time
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
 
-from harness.client import RetryPolicy
 from harness.error_codes import describe
 from harness.errors import ConformanceFinding
-from harness.fuzz._watchdog import CallTimedOut, Watchdog
+from harness.fuzz.observation import Observation, answered
 from harness.fuzz.strategies import FuzzCase
-from harness.fuzz.target import Retrieved, Submitted, Target, is_error
+from harness.fuzz.target import Submitted
 from harness.xmlsafe import XMLRejected, parse_xml
-
-DEFAULT_TIMEOUT = 5.0
-"""Seconds a target may take for one case (the checker needs milliseconds)."""
-EXCERPT = 3000
-"""Characters of a failing answer a report shows (an answer's signature block alone is
-about 3 KB, after its findings)."""
-_NO_ANSWER = Submitted(0, (), None)
-
-
-@dataclass(frozen=True)
-class Observation:
-    """What happened when one case was sent: the answer, or the crash or timeout.
-
-    ``unavailable`` says why no answer counts: the gateway kept asking to wait (429, or
-    503 with ``Retry-After``) past :data:`MAX_WAIT`; no property is judged on it.
-    """
-
-    case: FuzzCase
-    answer: Submitted | None
-    elapsed: float
-    timeout: float
-    error: str | None = None
-    retrieved: Retrieved | None = None
-    strict: bool = True
-    replayed: Submitted | None = None  # the same body resent under the same message id
-    unavailable: str | None = None
-    conflicting: Submitted | None = None  # another body sent under the same message id
-
-    @property
-    def timed_out(self) -> bool:
-        return self.answer is None and self.error is None and self.unavailable is None
-
-    @property
-    def errors(self) -> tuple[str, ...]:
-        return () if self.answer is None else tuple(c for c in self.answer.codes if is_error(c))
-
-    @property
-    def detail(self) -> str:
-        """Where the first error of the answer points and what it says ("" if none)."""
-        return "" if self.answer is None else self.answer.detail
-
-    def describe(self) -> str:
-        if self.error is not None:
-            return f"raised {self.error.splitlines()[-1]}"
-        if self.answer is None:
-            return f"no answer within {self.timeout:g} s"
-        return f"{answered(self.answer)} in {self.elapsed * 1000:.0f} ms"
-
-    def body_for(self, check: str, limit: int = EXCERPT) -> str:
-        """The bytes of the answer that broke ``check`` (the resent or conflicting one for
-        the message-id properties), as text, cut at ``limit`` characters: the exchange
-        that proved the failure, which codes alone do not show (a leaked stack trace, a
-        missing signature). Empty where the target has no wire answer."""
-        answer = {"idempotent": self.replayed, "other-body-refused": self.conflicting}.get(check)
-        body = (answer or self.answer or _NO_ANSWER).body
-        if not body:
-            return ""
-        text = body.decode("utf-8", "replace")
-        return text if len(text) <= limit else f"{text[:limit]}\n… ({len(body)} bytes in all)"
-
-    def answer_for(self, check: str) -> str:
-        """The answer that broke ``check``: the resent one for ``idempotent``, the read
-        back for ``acknowledged-retrievable``, each after the first answer it follows."""
-        first = self.describe()
-        if check == "idempotent" and self.replayed is not None:
-            again = answered(self.replayed, receipt=True)
-            return f"{first}, then resent under the same X-Message-Id: {again}"
-        if check == "other-body-refused" and self.conflicting is not None:
-            again = answered(self.conflicting, receipt=True)
-            return f"{first}, then another body under the same X-Message-Id: {again}"
-        if check == "acknowledged-retrievable":
-            got = "nothing" if self.retrieved is None else f"HTTP {self.retrieved.status}"
-            return f"{first}, then reading it back: {got}"
-        return first
-
-
-def answered(answer: Submitted, *, receipt: bool = False) -> str:
-    """``HTTP 409 DUP-001`` (each code once, in the order answered), with ``receipt`` also
-    the receipt or ``no receipt``."""
-    codes = ",".join(dict.fromkeys(answer.codes)) or "no codes"
-    text = f"HTTP {answer.status} {codes}"
-    if receipt:
-        text += f", receipt {answer.receipt_id}" if answer.receipt_id else ", no receipt"
-    return text
 
 
 class PropertyFailed(ConformanceFinding):
@@ -337,121 +250,6 @@ def _other_body_refused(obs: Observation) -> str | None:
     return None
 
 
-def other_body(body: bytes) -> bytes:
-    """``body`` with a comment after its root element: other bytes, the same dossier and
-    signatures, so only the reused message id can make a gateway refuse it."""
-    return body + b"\n<!-- fuzz: another body under the same X-Message-Id -->\n"
-
-
-_WATCHDOG = Watchdog()
-_MESSAGES = itertools.count(1)
-
-MAX_WAIT = 60.0
-"""Seconds one request may spend waiting out a gateway that asks to wait (429, 503 with
-``Retry-After``) before the gateway counts as unavailable and the run ends, no verdict."""
-RETRY = RetryPolicy(base_delay=0.5, max_delay=MAX_WAIT)
-"""How such a request is sent again: as many tries as the reference client's policy, the
-first retry of a 429 that names no ``Retry-After`` after ``base_delay`` (then doubled), no
-wait beyond :data:`MAX_WAIT`. Its ``timeout`` is unused: a case has its own."""
-
-
-class _StillUnavailable(Exception):
-    """The gateway kept asking to wait past :data:`MAX_WAIT` or ``RETRY.attempts`` tries."""
-
-
-Answered = TypeVar("Answered", Submitted, Retrieved)
-
-
-def _wait(seconds: float) -> None:
-    """Sleep (a seam: tests wait no real time)."""
-    time.sleep(seconds)
-
-
-def _pause(attempt: int, asked: float) -> float:
-    """Seconds before the try after ``attempt``: the ``Retry-After`` asked, else ``RETRY``'s
-    backoff, both capped. Not ``RETRY.delay``: its full jitter may crowd the tries into less
-    than a second of a short 429 burst, and it may wait longer than the gateway asked."""
-    backoff = RETRY.base_delay * 2 ** (attempt - 1)
-    return min(asked or backoff, RETRY.max_delay)
-
-
-def _patiently(dog: Watchdog, call: Callable[[], Answered], timeout: float) -> Answered:
-    """``call()``'s answer once the gateway stops asking to wait, as ``regress`` and ``load``
-    retry: the same request again, after ``Retry-After`` (capped), bounded in total."""
-    waited = 0.0
-    for attempt in range(1, RETRY.attempts + 1):
-        answer: Answered = dog.call(call, timeout)
-        if answer.retry_after is None:
-            return answer
-        pause = _pause(attempt, answer.retry_after)
-        if attempt == RETRY.attempts or waited + pause > MAX_WAIT:
-            break
-        _wait(pause)
-        waited += pause
-    asked = "" if not answer.retry_after else f" (Retry-After: {answer.retry_after:g})"
-    raise _StillUnavailable(
-        f"it answered HTTP {answer.status}{asked} {attempt} time(s) in a row, "
-        f"over {waited:.0f} s of waiting"
-    )
-
-
-def observe(
-    target: Target,
-    case: FuzzCase,
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    strict: bool = True,
-    watchdog: Watchdog | None = None,
-) -> Observation:
-    """Send ``case`` under a fresh message id and read an acknowledged dossier back; a
-    gateway asking to wait is waited out (see :func:`_patiently`), the wait not timed."""
-    dog = watchdog or _WATCHDOG
-    message_id = f"{case.message_id}-{next(_MESSAGES)}"
-    try:
-        return _observe(target, case, dog, message_id, timeout, strict)
-    except _StillUnavailable as exc:
-        return Observation(case, None, 0.0, timeout, strict=strict, unavailable=str(exc))
-
-
-def _observe(
-    target: Target, case: FuzzCase, dog: Watchdog, message_id: str, timeout: float, strict: bool
-) -> Observation:
-    start = time.perf_counter()
-
-    def submit() -> Submitted:
-        nonlocal start
-        start = time.perf_counter()  # the last attempt is the one timed
-        return target.submit(case.body, message_id)
-
-    try:
-        answer: Submitted = _patiently(dog, submit, timeout)
-    except CallTimedOut:
-        return Observation(case, None, time.perf_counter() - start, timeout, strict=strict)
-    except _StillUnavailable:
-        raise
-    except Exception as exc:
-        text = "".join(traceback.format_exception(exc)).strip()
-        return Observation(case, None, time.perf_counter() - start, timeout, text, strict=strict)
-    elapsed = time.perf_counter() - start
-    retrieved = replayed = conflicting = None
-    if answer.receipt_id is not None:
-        receipt, other = str(answer.receipt_id), other_body(case.body)
-        try:
-            retrieved = _patiently(dog, lambda: target.fetch(receipt), timeout)
-            replayed = _patiently(dog, lambda: target.submit(case.body, message_id), timeout)
-            conflicting = _patiently(dog, lambda: target.submit(other, message_id), timeout)
-        except CallTimedOut:
-            retrieved = retrieved or Retrieved(504, None)
-        except _StillUnavailable:
-            raise
-        except Exception as exc:
-            text = "".join(traceback.format_exception(exc)).strip()
-            return Observation(case, answer, elapsed, timeout, text, strict=strict)
-    return Observation(
-        case, answer, elapsed, timeout, None, retrieved, strict, replayed, None, conflicting
-    )
-
-
 def failures(obs: Observation) -> list[PropertyFailed]:
     """Every property that does not hold for this observation, in judging order."""
     found: list[PropertyFailed] = []
@@ -464,41 +262,16 @@ def failures(obs: Observation) -> list[PropertyFailed]:
     return found
 
 
-def assert_case(
-    target: Target,
-    case: FuzzCase,
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    strict: bool = True,
-    record: Callable[[PropertyFailed], None] | None = None,
-) -> Observation:
-    """Send ``case`` and raise the first :class:`PropertyFailed` (after ``record``-ing it)."""
-    obs = observe(target, case, timeout=timeout, strict=strict)
-    found = failures(obs)
-    if found:
-        if record is not None:
-            record(found[0])
-        raise found[0]
-    return obs
-
-
 __all__ = [
     "BHXH_ROOT",
     "CASE_FREE",
     "CHECKS",
     "CONFLICT",
-    "DEFAULT_TIMEOUT",
-    "MAX_WAIT",
     "REQUIREMENT",
     "REQUIREMENTS",
-    "Observation",
     "PropertyFailed",
-    "answered",
-    "assert_case",
     "check",
     "failures",
-    "observe",
-    "other_body",
     "requirement",
     "unreadable",
 ]

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.fuzz.minimise import shrunk
+from harness.fuzz.outcome import FamilyCount, FuzzFailure, FuzzReport
 from harness.fuzz.properties import REQUIREMENT, requirement
-from harness.fuzz.runner import FamilyCount, FuzzFailure, FuzzReport
 from harness.paths import reports_dir
 from harness.reporting import CaseResult, Outcome, ReportBundle, RunInfo
 

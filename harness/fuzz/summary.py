@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from harness.fuzz.events import GatewayWentAway
     from harness.fuzz.evidence import GatewayReplay
     from harness.fuzz.lifecycle_run import LifecycleResult
-    from harness.fuzz.runner import FuzzFailure, FuzzReport, GatewayWentAway
+    from harness.fuzz.outcome import FuzzFailure, FuzzReport
     from harness.reporting import ReportBundle
 
 

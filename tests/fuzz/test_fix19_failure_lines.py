@@ -12,7 +12,7 @@ from rich.console import Console
 from harness.catalog import Catalog
 from harness.fuzz import CheckerTarget, run_fuzz
 from harness.fuzz.cli import _summary
-from harness.fuzz.runner import FuzzFailure, FuzzReport
+from harness.fuzz.outcome import FuzzFailure, FuzzReport
 from harness.signing import TestPKI
 from tests.fuzz.conftest import HangsOnDoctype
 

@@ -21,15 +21,16 @@ from rich.console import Console
 from harness.catalog import Catalog, load_catalog
 from harness.cli import main
 from harness.errors import GatewayUnavailable
-from harness.fuzz import CheckerTarget, Submitted, run_fuzz
-from harness.fuzz import properties as props
+from harness.fuzz import CheckerTarget, Submitted, exchange, run_fuzz
 from harness.fuzz.cli import _summary
 from harness.fuzz.evidence import GatewayReplay, write_evidence
 from harness.fuzz.http_target import HttpTarget
+from harness.fuzz.observation import Observation
+from harness.fuzz.outcome import FuzzReport
 from harness.fuzz.pool import DossierSpec, pool_for
-from harness.fuzz.properties import Observation, PropertyFailed
+from harness.fuzz.properties import PropertyFailed
 from harness.fuzz.report import report_bundle
-from harness.fuzz.runner import FuzzReport, _no_verdict
+from harness.fuzz.runner import _no_verdict
 from harness.fuzz.strategies import FuzzCase
 from harness.signing import TestPKI
 from mock_gateway.faulty_app import FaultAdapter, FaultyGateway, parse_spec
@@ -140,7 +141,7 @@ def test_a_requested_family_that_got_no_case_leaves_the_run_incomplete(
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits fuzz asked for, without waiting (tests assert behaviour, not timing)."""
     asked: list[float] = []
-    monkeypatch.setattr(props, "_wait", asked.append, raising=False)
+    monkeypatch.setattr(exchange, "_wait", asked.append, raising=False)
     return asked
 
 
@@ -174,7 +175,7 @@ def test_a_gateway_that_stays_unavailable_ends_the_run_with_no_verdict(
         GatewayUnavailable, match=re.escape("answered HTTP 503 (Retry-After: 5) 6 time")
     ):
         run_fuzz(target, catalog, budget=8, seed=1, pki=pki, found=found, minimise=0)
-    assert sum(waits) <= props.MAX_WAIT and not found.exists()
+    assert sum(waits) <= exchange.MAX_WAIT and not found.exists()
 
 
 # -- 5. the GUID signature Id quirk of quirks.yaml is sent as a valid case ----------------

@@ -17,9 +17,9 @@ import pytest
 from harness.catalog import Catalog, load_catalog
 from harness.conformance import DossierChecker
 from harness.fuzz import CaseExecuted, CheckerTarget, FuzzReport, run_fuzz
+from harness.fuzz.events import Event
 from harness.fuzz.pool import pool_for
 from harness.fuzz.report import report_bundle
-from harness.fuzz.runner import Event
 from harness.fuzz.strategies import FuzzCase, applicable
 from harness.signing import TestPKI
 

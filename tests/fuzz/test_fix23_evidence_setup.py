@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from harness.catalog import Catalog
-from harness.fuzz import CheckerTarget, FuzzReport, Retrieved, Submitted, run_fuzz
+from harness.fuzz import CheckerTarget, FuzzReport, Retrieved, Submitted, exchange, run_fuzz
 from harness.fuzz import properties as props
 from harness.fuzz.evidence import GatewayReplay, write_evidence
+from harness.fuzz.exchange import observe
+from harness.fuzz.observation import Observation
 from harness.fuzz.pool import DossierSpec, pool_for
-from harness.fuzz.properties import Observation, PropertyFailed, observe
+from harness.fuzz.properties import PropertyFailed
 from harness.fuzz.strategies import FuzzCase
 from harness.signing import TestPKI
 from tests.fuzz.conftest import AcceptsEverything
@@ -124,7 +126,7 @@ class DownWithoutRetryAfter(CheckerTarget):
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits fuzz asked for, without waiting."""
     asked: list[float] = []
-    monkeypatch.setattr(props, "_wait", asked.append, raising=False)
+    monkeypatch.setattr(exchange, "_wait", asked.append, raising=False)
     return asked
 
 

@@ -21,9 +21,9 @@ from harness.catalog.loader import catalogs_dir
 from harness.conformance import CheckResult, DossierChecker
 from harness.errors import Finding
 from harness.fuzz import CaseExecuted, CheckerTarget, FuzzReport, run_fuzz
+from harness.fuzz.events import Event
 from harness.fuzz.pool import pool_for
 from harness.fuzz.report import report_bundle
-from harness.fuzz.runner import Event
 from harness.fuzz.strategies import FuzzCase, dossier_specs
 from harness.signing import TestPKI
 

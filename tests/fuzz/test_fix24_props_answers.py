@@ -12,8 +12,9 @@ import requests
 
 from harness.catalog import Catalog
 from harness.fuzz import CheckerTarget, DossierSpec, Mutation, pool_for
+from harness.fuzz.exchange import observe
 from harness.fuzz.http_target import HttpTarget
-from harness.fuzz.properties import failures, observe
+from harness.fuzz.properties import failures
 from harness.fuzz.strategies import FuzzCase
 from harness.fuzz.target import Retrieved, Submitted
 from harness.signing import TestPKI

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from harness.catalog import Catalog
 from harness.fuzz import CheckerTarget, DossierSpec, Mutation, context_for, pool_for
 from harness.fuzz._bytes import LIBXML2_DEPTH, encodings, hostile
-from harness.fuzz.properties import failures, observe
+from harness.fuzz.exchange import observe
+from harness.fuzz.properties import failures
 from harness.fuzz.strategies import FuzzCase
 from harness.signing import TestPKI
 

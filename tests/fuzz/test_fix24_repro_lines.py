@@ -75,7 +75,8 @@ def test_minimising_keeps_the_cause_the_run_counted(pki: TestPKI, found: Path) -
 
 def test_two_causes_on_one_dossier_get_two_evidence_files(pki: TestPKI, found: Path) -> None:
     from harness.fuzz.evidence import write_evidence
-    from harness.fuzz.properties import failures, observe
+    from harness.fuzz.exchange import observe
+    from harness.fuzz.properties import failures
 
     case = _first_case(pki)
     failed = failures(observe(Drifting(honest=1), case))[0]

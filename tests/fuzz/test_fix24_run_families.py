@@ -18,7 +18,7 @@ from harness.cli import main
 from harness.conformance import DossierChecker
 from harness.fuzz import CaseExecuted, CheckerTarget, run_fuzz
 from harness.fuzz import pool as pool_module
-from harness.fuzz.runner import Event
+from harness.fuzz.events import Event
 from harness.signing import TestPKI
 
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner, Result
 
 from harness.cli import main
 from harness.errors import GatewayUnavailable
+from harness.fuzz.exchange import observe
 from harness.fuzz.http_target import HttpTarget
-from harness.fuzz.properties import observe
 from harness.signing import ensure_pki
 from mock_gateway.local import LocalServer
 from mock_gateway.testing import InProcessGateway

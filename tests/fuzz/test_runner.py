@@ -17,7 +17,7 @@ from harness.fuzz import (
     FuzzFinished,
     run_fuzz,
 )
-from harness.fuzz.runner import Event
+from harness.fuzz.events import Event
 from harness.signing import TestPKI
 
 
