@@ -33,7 +33,7 @@ from _cli import benchmark_parser
 
 from harness.load import load_profile, run_load
 from harness.load.gateway import free_port, stop_process
-from harness.load.runner import LOCAL_CLOCK_SPEED
+from harness.load.run_setup import LOCAL_CLOCK_SPEED
 from mock_gateway.config import GatewayConfig
 
 SINK_RECEIPT = [(b"x-ma-gdich", b"SINK0000000000000000"), (b"content-type", b"application/xml")]

@@ -12,18 +12,20 @@ from typing import TYPE_CHECKING
 from harness import lazy_exports
 
 if TYPE_CHECKING:  # mypy sees the real names; at run time each is imported on first use
-    from harness.load.ivan import FeedReader, LifecycleLog, Submitter, parse_feed
+    from harness.load.feed import FeedReader, parse_feed
     from harness.load.levels import Level, LevelResult, Measurements, evaluate, load_levels
+    from harness.load.lifecycle_log import LifecycleLog
     from harness.load.pacing import Pacer
     from harness.load.pool import DossierPool, Ivan, Picker, build_pool, load_or_build
     from harness.load.profile import Plan, Profile, Shape, load_profile, mix_for_catalog
     from harness.load.runner import LoadRequest, LoadResult, execute, run_load
     from harness.load.settings import LocustSettings, add_arguments, identities, parse_tokens
+    from harness.load.submitter import Submitter
 else:  # `load --help` (load.cli, a submodule) must not load lxml, jinja2, requests...
     __getattr__ = lazy_exports(
         __name__,
         {
-            "harness.load.ivan": ("FeedReader", "LifecycleLog", "Submitter", "parse_feed"),
+            "harness.load.feed": ("FeedReader", "parse_feed"),
             "harness.load.levels": (
                 "Level",
                 "LevelResult",
@@ -31,6 +33,7 @@ else:  # `load --help` (load.cli, a submodule) must not load lxml, jinja2, reque
                 "evaluate",
                 "load_levels",
             ),
+            "harness.load.lifecycle_log": ("LifecycleLog",),
             "harness.load.pacing": ("Pacer",),
             "harness.load.pool": ("DossierPool", "Ivan", "Picker", "build_pool", "load_or_build"),
             "harness.load.profile": (
@@ -47,6 +50,7 @@ else:  # `load --help` (load.cli, a submodule) must not load lxml, jinja2, reque
                 "identities",
                 "parse_tokens",
             ),
+            "harness.load.submitter": ("Submitter",),
         },
     )
 

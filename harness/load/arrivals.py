@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from gevent.pool import Group  # type: ignore[import-untyped]
 
-from harness.load.ivan import LifecycleLog
+from harness.load.lifecycle_log import LifecycleLog
 from harness.load.pacing import NOT_SENT, Pacer
 
 _LOG = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from harness.gateway_url import (
     reported_clock_speed,
 )
 from harness.identities import token_of
-from harness.load.ivan import FIND_END_PATIENCE
+from harness.load.feed import FIND_END_PATIENCE
 from harness.load.lifetime import Watched, die_with_parent
 from harness.regression.transport import LONG_RETRY_AFTER, maintenance
 from harness.tls import Verify, gateway_session, reach

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 
-from harness.load.ivan import LifecycleLog
+from harness.load.lifecycle_log import LifecycleLog
 
 GAPS = ("jittered", "poisson")
 LATE_TOLERANCE = 0.25

@@ -67,7 +67,7 @@ ABANDONED_MEANS = (
     f"{LOAD_RETRY.attempts} attempts of the retry policy, or an answer that is neither 202 "
     "nor 4xx"
 )
-"""What "abandoned" means in the dossiers line (harness.load.ivan's retry policy)."""
+"""What "abandoned" means in the dossiers line (harness.load.submitter's retry policy)."""
 
 TOP_FAILURES = 3
 """Reasons the terminal and the facts name; results.json and verdict.html hold more."""

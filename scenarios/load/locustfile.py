@@ -3,7 +3,8 @@
 Each generator process is one I-VAN: its users relay dossiers (signed once, before the run,
 from a pool) over the shape's procedure mix, and one feed reader polls the I-VAN's feed,
 times the 02/TB-TS and 03/TB-TS messages and acknowledges each. The behaviour lives in
-:mod:`harness.load.ivan`; this file only adapts it to locust.
+:mod:`harness.load.submitter`, :mod:`harness.load.feed` and
+:mod:`harness.load.lifecycle_log`; this file only adapts it to locust.
 
 Run it through ``bhxh-harness load``, which writes the report; by hand it is::
 
@@ -46,7 +47,8 @@ from harness.load import (
     parse_tokens,
 )
 from harness.load.arrivals import OpenArrivals
-from harness.load.ivan import ANSWERED_IN_GRACE, STOPPED, FeedEndUnknown, locust_stopping
+from harness.load.feed import FeedEndUnknown
+from harness.load.ivan import ANSWERED_IN_GRACE, STOPPED, locust_stopping
 from harness.load.processes import SHAPE_STARTED
 
 READY = "bhxh_ready"

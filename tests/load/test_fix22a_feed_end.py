@@ -10,8 +10,9 @@ import requests
 
 from harness.errors import ConfigError, GatewayUnavailable
 from harness.load import FeedReader, Ivan, LifecycleLog
+from harness.load.feed import FeedEndUnknown
 from harness.load.gateway import check_remote
-from harness.load.ivan import FEED_START, FeedEndUnknown
+from harness.load.ivan import FEED_START
 from harness.signing import TestPKI
 from mock_gateway.config import DEFAULT_ADMIN_TOKEN, DEFAULT_IVAN_TOKENS
 from mock_gateway.testing import InProcessGateway, ServerProcess

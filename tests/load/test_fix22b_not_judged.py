@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from harness.load.cli import load
+from harness.load.finish import _lifecycle_judged
 from harness.load.levels import (
     INCOMPLETE,
     NOT_JUDGED,
@@ -33,7 +34,7 @@ from harness.load.result import (
     failure_account,
     lifecycle_note,
 )
-from harness.load.runner import _absolute_levels, _lifecycle_judged
+from harness.load.runner import _absolute_levels
 from harness.load.stats import AGGREGATED, StepStats, read_failures
 from harness.load.verdict import write_verdict
 from harness.reporting import RunInfo

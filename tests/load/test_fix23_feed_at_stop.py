@@ -102,7 +102,7 @@ def test_a_count_cut_short_is_said_as_a_floor(
 
 def test_processes_sharing_an_ivan_are_not_added_up() -> None:
     """Two processes acting as IVAN01 read the same feed: what both left is the least."""
-    from harness.load.ivan import feed_at_stop
+    from harness.load.tally import feed_at_stop
 
     worker = LifecycleLog()
     worker.left_at_stop("IVAN01", 5, True, 2)

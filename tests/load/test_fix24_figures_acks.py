@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.load.ivan import FeedReader, LifecycleLog
+from harness.load.feed import FeedReader
+from harness.load.lifecycle_log import LifecycleLog
 from harness.message_kinds import HANDOVER
 from tests.load.test_fix24_figures_early import FeedClient, page
 

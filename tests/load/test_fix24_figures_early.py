@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.load.ivan import ACK, ACK_OTHER, NOT_TIMED, FeedReader, LifecycleLog
+from harness.load.feed import FeedReader
+from harness.load.ivan import ACK, ACK_OTHER, NOT_TIMED
+from harness.load.lifecycle_log import LifecycleLog
 from harness.message_kinds import HANDOVER, RESULT
 from tests.load.conftest import Reply
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from harness.errors import ConfigError
 from harness.load import DossierPool, FeedReader, Ivan, LifecycleLog, Submitter
 from harness.load.cli import load
+from harness.load.finish import _ivans_used
 from harness.load.ivan import (
     ACK,
     ACK_OTHER,
@@ -32,7 +33,6 @@ from harness.load.pacing import LATE, NOT_SENT
 from harness.load.profile import Plan, load_profile
 from harness.load.request import LoadRequest, check_scheduled
 from harness.load.result import LoadResult, cases, dossier_account, feed_account
-from harness.load.runner import _ivans_used
 from harness.message_kinds import HANDOVER, RESULT
 from mock_gateway.testing import InProcessGateway
 from tests.load.conftest import CoreClient, Reply, ScriptedClient

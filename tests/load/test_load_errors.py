@@ -14,14 +14,14 @@ from mock_gateway.testing import ServerProcess
 _BROKEN_LOCUSTFILE = """
 import runpy
 
-import harness.load.ivan
+import harness.load.submitter
 
 
 def _boom(self):
     raise ValueError("boom from the test's locustfile")
 
 
-harness.load.ivan.Submitter.submit = _boom
+harness.load.submitter.Submitter.submit = _boom
 globals().update(runpy.run_path({real!r}))
 """
 

@@ -7,15 +7,15 @@ import random
 import pytest
 
 from harness.load import DossierPool, FeedReader, Ivan, LifecycleLog, Pacer, Submitter, parse_feed
+from harness.load.feed import FeedEndUnknown
 from harness.load.ivan import (
     ACK,
     FEED,
     FEED_START,
     SUBMIT,
     SUBMIT_RETRY,
-    TRIVIAL_BODY,
-    FeedEndUnknown,
 )
+from harness.load.submitter import TRIVIAL_BODY
 from mock_gateway.testing import InProcessGateway
 from tests.load.conftest import CoreClient, Reply, ScriptedClient
 

@@ -11,8 +11,10 @@ from click.testing import CliRunner
 
 from harness.errors import ConfigError
 from harness.load.cli import load
+from harness.load.finish import run_facts
 from harness.load.request import LoadRequest
-from harness.load.runner import _facts, _setup, execute
+from harness.load.run_setup import prepare_run
+from harness.load.runner import execute
 from harness.signing import TestPKI
 
 
@@ -44,12 +46,12 @@ def test_a_run_that_fails_before_locust_leaves_no_folder(
 
 def test_a_local_gateway_takes_the_given_tokens_and_the_report_says_whose(pki: TestPKI) -> None:
     request = LoadRequest(ivan_tokens={"IVAN02": "whatever"}, duration=3).validate()
-    setup = _setup(request, lambda _line: None)
+    setup = prepare_run(request, lambda _line: None)
     assert setup.tokens == {"IVAN02": "whatever"}  # what LocalGateway is started with
-    facts = _facts(request, setup, "http://127.0.0.1:1", 0.0, 0.0)
+    facts = run_facts(request, setup, "http://127.0.0.1:1", 0.0, 0.0)
     assert facts["I-VANs"] == "IVAN02 (--ivan-token)"
     plain = LoadRequest(duration=3).validate()
-    facts = _facts(plain, _setup(plain, lambda _line: None), "http://127.0.0.1:1", 0.0, 0.0)
+    facts = run_facts(plain, prepare_run(plain, lambda _line: None), "http://127.0.0.1:1", 0.0, 0.0)
     assert facts["I-VANs"] == "IVAN01 (the test tokens)"  # one process sends as IVAN01 only
 
 
@@ -57,8 +59,8 @@ def test_the_report_names_the_procedures_the_mix_does_not_send(pki: TestPKI) -> 
     from dataclasses import replace
 
     request = LoadRequest(duration=3).validate()
-    setup = _setup(request, lambda _line: None)
-    assert "not sent" not in _facts(request, setup, "http://127.0.0.1:1", 0.0, 0.0)["mix"]
+    setup = prepare_run(request, lambda _line: None)
+    assert "not sent" not in run_facts(request, setup, "http://127.0.0.1:1", 0.0, 0.0)["mix"]
     weights = {code: w for code, w in setup.weights.items() if code != "604"}
-    facts = _facts(request, replace(setup, weights=weights), "http://127.0.0.1:1", 0.0, 0.0)
+    facts = run_facts(request, replace(setup, weights=weights), "http://127.0.0.1:1", 0.0, 0.0)
     assert facts["mix"].endswith("; not sent (no weight in the mix): 604")

@@ -147,7 +147,7 @@ def test_a_mix_naming_a_procedure_no_catalog_has_stops_the_run(
     profile_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _edit(profile_dir / "mixes.yaml", '"604": 5,  "607": 3', '"6O4": 5,  "607": 3')
-    monkeypatch.setattr("harness.load.runner.load_profile", lambda: load_profile(profile_dir))
+    monkeypatch.setattr("harness.load.run_setup.load_profile", lambda: load_profile(profile_dir))
     outcome = CliRunner().invoke(load, ["--duration", "5", "--out", str(tmp_path / "r")])
     assert outcome.exit_code == 2, outcome.output
     assert "mixes.yaml:" in outcome.output and "names 6O4, a procedure no catalog" in outcome.output
@@ -159,7 +159,7 @@ def test_a_procedure_another_catalog_version_has_is_a_warning(tmp_path: Path) ->
     code is left out with a warning rather than refused."""
     from harness.catalog import load_catalog
     from harness.load.profile import Plan
-    from harness.load.runner import _mix
+    from harness.load.run_setup import _mix
 
     profile = load_profile()
     plan = Plan(profile, profile.shape("month-end"), 1.0, 10.0, "open")

@@ -122,7 +122,7 @@ def test_mix_keeps_what_the_catalog_has() -> None:
 def test_a_procedure_the_mix_does_not_weigh_is_said_to_be_left_out() -> None:
     from types import SimpleNamespace
 
-    from harness.load.runner import _mix
+    from harness.load.run_setup import _mix
 
     profile = load_profile()
     plan = SimpleNamespace(profile=profile, shape=SimpleNamespace(mix="month-end"))

@@ -23,7 +23,8 @@ from harness.load import LoadResult, LocustSettings, run_load
 from harness.load.cli import load
 from harness.load.gateway import check_remote, well_known_tokens
 from harness.load.processes import Master, master_args, worker_args
-from harness.load.runner import LoadRequest, _reproduce, remote_clock_speed
+from harness.load.run_setup import remote_clock_speed
+from harness.load.runner import LoadRequest, _reproduce
 from harness.reporting import verify_bundle
 from harness.signing import TestPKI
 from mock_gateway.config import DEFAULT_IVAN_TOKENS

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import harness.load.ivan as ivan
+import harness.load.lifecycle_log as ivan
 from harness.load import run_load
-from harness.load.ivan import LifecycleLog
+from harness.load.lifecycle_log import LifecycleLog
 from harness.paths import project_root
 from harness.signing import TestPKI
 
