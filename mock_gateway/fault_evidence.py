@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import time
 
-from mock_gateway.core import SELF_REFERENTIAL, Gateway  # routes logged without a body
+from mock_gateway.core import Gateway
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.faults import FAULT_HEADER, marker_effects
+from mock_gateway.gateway_dispatch import SELF_REFERENTIAL  # routes logged without a body
 
 log = logging.getLogger("mock_gateway.faults")
 
@@ -71,7 +72,7 @@ def record(
     logged = GatewayResponse(
         answer.status, {}, answer.body, logged_outcome(answer, status, outcome)
     )
-    body = b"" if route in SELF_REFERENTIAL else None  # see mock_gateway.core
+    body = b"" if route in SELF_REFERENTIAL else None  # see mock_gateway.gateway_dispatch
     try:
         row = request.traffic_record(
             logged, ivan=ivan, started=started, duration=duration, answer=body

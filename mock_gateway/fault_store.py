@@ -1,8 +1,9 @@
 """The store's fault tables besides the budgets: what every worker of ``serve --workers N``
 must see alike, a hook's hits and its burst window, and the fault event log.
 
-Kept apart from :mod:`mock_gateway.store` (which imports this module so the tables are
-created with the others) because they are one concept: the faults' shared state.
+Kept apart from :mod:`mock_gateway.store_fault_budgets` (which imports this module so
+the tables are created with the others) because they are one concept: the faults' shared
+state.
 """
 
 from __future__ import annotations

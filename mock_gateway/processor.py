@@ -22,7 +22,8 @@ from mock_gateway import messages
 from mock_gateway.answer_signer import MessageSigner
 from mock_gateway.clock import SimulatedClock, from_iso, iso
 from mock_gateway.outage import Outage
-from mock_gateway.store import DossierRecord, Issue, Store
+from mock_gateway.records import DossierRecord, Issue
+from mock_gateway.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,8 @@ import threading
 import time
 
 from mock_gateway.outage import Outage, database_lost
-from mock_gateway.store import Store, TrafficRecord
+from mock_gateway.records import TrafficRecord
+from mock_gateway.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from harness.catalog import Catalog
 from mock_gateway.messages import ENVIRONMENT, xml_text
-from mock_gateway.store import DossierRecord, MessageRecord
+from mock_gateway.records import DossierRecord, MessageRecord
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
