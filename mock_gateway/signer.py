@@ -152,6 +152,10 @@ class EnvelopedSigner:
         return b"".join((before, digest, between, _b64(value), after, when, end))
 
     def sign(self, root: etree._Element, parent: etree._Element, signing_time: str) -> None:
-        """Append a ds:Signature over ``root`` (which must hold none) to ``parent``."""
-        canonical = etree.tostring(root, method="c14n")
+        """Append a ds:Signature over ``root``'s document (which must hold none) to ``parent``.
+
+        What ``Reference URI=""`` and the declared C14N take: the whole document, PIs beside
+        the root included, comments left out (the root alone with its comments was digested
+        before, so such a document's signature never verified)."""
+        canonical = etree.tostring(root.getroottree(), method="c14n", with_comments=False)
         parent.append(etree.fromstring(self.signature(canonical, signing_time)))
