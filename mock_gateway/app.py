@@ -118,12 +118,15 @@ def _refused_unread(gateway: Gateway, head: GatewayRequest) -> int | None:
 _QUERY_TOKEN_ROUTES = tuple(r for r in ROUTES if r.query_token)
 
 
-def _received_at(request: Request) -> float | None:
-    """When the request's first byte arrived, if the HTTP protocol said (see
-    :class:`mock_gateway.http_head.CappedHeadProtocol`)."""
+def _arrival(request: Request) -> tuple[float | None, float | None]:
+    """When the request's first byte was read, and how long it may have waited unread
+    before, if the HTTP protocol said (see :class:`mock_gateway.http_head.CappedHeadProtocol`)."""
     extension = request.scope.get("extensions", {}).get(RECEIVED_AT) or {}
-    received = extension.get("time")
-    return float(received) if isinstance(received, int | float) else None
+    received, unread = extension.get("time"), extension.get("unread")
+    return (
+        float(received) if isinstance(received, int | float) else None,
+        float(unread) if isinstance(unread, int | float) else None,
+    )
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -253,6 +256,7 @@ async def _dispatch(
     gateway: Gateway, request: Request, executor: ThreadPoolExecutor | None, batch: CommitBatch
 ) -> Response:
     query, repeated = from_pairs(request.query_params.multi_items())
+    received_at, unread_for = _arrival(request)
     head = GatewayRequest(
         method=request.method,
         path=request.url.path,
@@ -260,7 +264,8 @@ async def _dispatch(
         query=query,
         repeated_query=repeated,
         query_string=request.url.query,
-        received_at=_received_at(request),
+        received_at=received_at,
+        unread_for=unread_for,
         raw_path=request.scope.get("raw_path", b"").decode("utf-8", "backslashreplace"),
     )
     unread = _refused_unread(gateway, head)

@@ -37,7 +37,8 @@ class GatewayRequest:
     ``raw_path`` are the query and path as they were sent (``path`` is decoded), and
     ``received_at`` the wall-clock time the request's first byte arrived, where the front
     end knows them: the traffic log keeps the target as sent and times the exchange from
-    its first byte, upload included.
+    its first byte, upload included. ``unread_for`` bounds how long, in seconds, that byte
+    may have waited before the front end read it (:mod:`mock_gateway.loop_watch`).
     """
 
     method: str
@@ -51,6 +52,7 @@ class GatewayRequest:
     repeated_query: frozenset[str] = frozenset()
     query_string: str = ""
     received_at: float | None = None
+    unread_for: float | None = None
     raw_path: str = ""
 
     def __post_init__(self) -> None:
@@ -106,6 +108,7 @@ class GatewayRequest:
             started=iso(datetime.fromtimestamp(started, UTC)),
             duration_ms=duration * 1000.0,
             outcome=response.outcome,
+            unread_ms=None if self.unread_for is None else self.unread_for * 1000.0,
         )
 
 

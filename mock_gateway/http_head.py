@@ -35,6 +35,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mock_gateway import loop_watch
 from mock_gateway.exchange import GatewayRequest, GatewayResponse
 from mock_gateway.intake import reject
 
@@ -44,7 +45,9 @@ request line or header line over 8 KiB), so only a broken or hostile client meet
 DEFAULT_CLIENT_TIMEOUT = 30.0
 """Seconds a head may take, where the app is not a gateway of ours (its config says)."""
 RECEIVED_AT = "bhxh.received_at"
-"""The ASGI scope extension holding the wall-clock time a request's first byte arrived."""
+"""The ASGI scope extension holding the wall-clock time a request's first byte was read
+(``time``) and how long before that it may have waited unread (``unread``, seconds: see
+:mod:`mock_gateway.loop_watch`)."""
 KEPT_BYTES = 4096
 """How much of an unreadable request the traffic log keeps."""
 PATH_KEPT = 512
@@ -153,6 +156,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
     _head_bytes = 0
     _reading = b""
     _started = 0.0
+    _unread = 0.0
     _over = False
     _refused = False
     _bad_method = False
@@ -160,6 +164,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._watch = loop_watch.watch(self.loop)
         self._arm()  # a connection that never begins a request is closed
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -169,6 +174,7 @@ class CappedHeadProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head, self._head_bytes, self._started = True, 0, time.time()
+        self._unread = self._watch.unread_bound()
         self._arm()
 
     def on_headers_complete(self) -> None:
@@ -179,7 +185,8 @@ class CappedHeadProtocol(HttpToolsProtocol):
             raise ValueError("request head over the cap")  # the parser stops; see below
         super().on_headers_complete()  # may raise: the URL is unreadable, still in the head
         self._in_head = False
-        self.scope.setdefault("extensions", {})[RECEIVED_AT] = {"time": self._started}
+        arrival: dict[object, object] = {"time": self._started, "unread": self._unread}
+        self.scope.setdefault("extensions", {})[RECEIVED_AT] = arrival
         self._disarm()  # a body is the app's to time out: the request has a handler now
 
     def data_received(self, data: bytes) -> None:

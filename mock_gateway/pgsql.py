@@ -31,6 +31,8 @@ from sqlalchemy import Engine, MetaData, create_engine, event, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InvalidatePoolError
 
+from mock_gateway.schema import add_missing_columns
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -179,6 +181,7 @@ def create_schema(engine: Engine, metadata: MetaData) -> None:
     with engine.begin() as conn:
         conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
         metadata.create_all(conn)
+        add_missing_columns(conn, metadata)
         for table in metadata.sorted_tables:  # indexes added since the tables were created
             for index in table.indexes:
                 index.create(conn, checkfirst=True)

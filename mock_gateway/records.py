@@ -81,6 +81,7 @@ class TrafficRecord:
     started: str
     duration_ms: float
     outcome: str
+    unread_ms: float | None = None  # how long it may have waited unread before ``started``
 
 
 @dataclass(frozen=True)

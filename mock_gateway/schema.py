@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Float,
     ForeignKey,
     Index,
@@ -20,6 +21,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
+    text,
 )
 
 metadata = MetaData()
@@ -92,6 +95,8 @@ traffic = Table(
     Column("started", String(32), nullable=False),
     Column("duration_ms", Float, nullable=False),
     Column("outcome", String(20), nullable=False),
+    # added after the first release: a database from before gets it on opening (nullable)
+    Column("unread_ms", Float, nullable=True),
 )
 
 counters = Table(
@@ -127,3 +132,28 @@ clock = Table(
     Column("speed", Float, nullable=False),
     Column("offset_seconds", Float, nullable=False),
 )
+
+
+def add_missing_columns(conn: Connection, tables: MetaData = metadata) -> list[str]:
+    """Add the columns of ``tables`` added since the database was created (``create_all``
+    only creates missing tables); each is nullable, so the old rows need no value. Returns
+    ``table.column`` of each added."""
+    preparer = conn.dialect.identifier_preparer
+    found = inspect(conn)
+    added = []
+    for table in tables.sorted_tables:
+        present = {c["name"] for c in found.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:  # a release adding one must give the old rows a value
+                raise AssertionError(f"{table.name}.{column.name} must be nullable")
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(
+                text(
+                    f"ALTER TABLE {preparer.format_table(table)} "
+                    f"ADD COLUMN {preparer.format_column(column)} {kind}"
+                )
+            )
+            added.append(f"{table.name}.{column.name}")
+    return added

@@ -56,11 +56,14 @@ class StoreBase:
             ) from exc
 
     def _create_schema(self) -> None:
-        """Create missing tables, and indexes added since the database was created."""
+        """Create missing tables, and columns and indexes added since the database was
+        created."""
         if self.dialect == "postgresql":  # other processes may be creating them too
             pgsql.create_schema(self.engine, schema.metadata)
             return
         schema.metadata.create_all(self.engine)
+        with self.write() as conn:  # one process at a time: the writer lock
+            schema.add_missing_columns(conn)
         for table in schema.metadata.sorted_tables:
             for index in table.indexes:
                 index.create(self.engine, checkfirst=True)

@@ -39,6 +39,9 @@ class TrafficRow:
     started: datetime
     duration_ms: float
     outcome: str
+    unread_ms: float = 0.0
+    """How long the request may have waited before the gateway read it (0 where the gateway
+    does not say): its sender's clock started that much before ``started``."""
 
     @property
     def ended(self) -> datetime:
@@ -63,6 +66,7 @@ class TrafficRow:
             started=parse_time(data["started"]),
             duration_ms=float(data["duration_ms"]),
             outcome=data.get("outcome") or "",
+            unread_ms=float(data.get("unread_ms") or 0.0),
         )
 
 

@@ -231,22 +231,24 @@ def _not_resent(obs: Observation, what: str) -> CaseFailed | CaseBlocked:
 
 
 def _reached_ivan(obs: Observation, row: TrafficRow) -> bool:
-    """Whether an answer came within the I-VAN's timeout: one slower than that (a busy
-    machine) was never read, so what the I-VAN did next does not ignore what it said."""
-    return row.duration_ms <= 1000 * float(obs.settings["client_timeout"])
+    """Whether an answer came within the I-VAN's timeout, counted from when it may have sent
+    the request (the gateway may have read it ``unread_ms`` late): one slower than that (a
+    busy machine) was never read, so what the I-VAN did next does not ignore what it said."""
+    return row.duration_ms + row.unread_ms <= 1000 * float(obs.settings["client_timeout"])
 
 
 def _resent_after_timeout(
     obs: Observation, attempts: list[TrafficRow], index: int, share: float = 1.0
 ) -> bool:
     """Whether the I-VAN's next attempt at the dossier came late enough to be its resend
-    after giving up on ``attempts[index]``: ``share`` of its timeout after the gateway
-    received it, or more. An answer the gateway sent in time can still reach a busy
-    machine's I-VAN after its timeout, which then resends; one that read the answer and
-    ignored it resends after its backoff."""
+    after giving up on ``attempts[index]``: ``share`` of its timeout after the I-VAN may
+    have sent it (the gateway read it up to ``unread_ms`` late), or more. An answer the
+    gateway sent in time can still reach a busy machine's I-VAN after its timeout, which
+    then resends; one that read the answer and ignored it resends after its backoff."""
     if index + 1 >= len(attempts):
         return False
-    gap = (attempts[index + 1].started - attempts[index].started).total_seconds()
+    first = attempts[index]
+    gap = (attempts[index + 1].started - first.started).total_seconds() + first.unread_ms / 1000
     return gap >= share * float(obs.settings["client_timeout"])
 
 

@@ -18,11 +18,18 @@ T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 TIMEOUT_S = 1.0
 
 
-def _row(n: int, at_s: float, took_ms: float, status: int = 503, outcome: str = "SRV-001") -> Any:
+def _row(
+    n: int,
+    at_s: float,
+    took_ms: float,
+    status: int = 503,
+    outcome: str = "SRV-001",
+    unread_ms: float = 0.0,
+) -> Any:
     return TrafficRow(
         id=n, ivan="IVAN01", method="POST", path="/api/v1/dossiers", message_id=f"m{n}",
         status=status, request=b"", response=b"", started=T0 + timedelta(seconds=at_s),
-        duration_ms=took_ms, outcome=outcome,
+        duration_ms=took_ms, outcome=outcome, unread_ms=unread_ms,
     )  # fmt: skip
 
 
@@ -100,3 +107,27 @@ def test_a_fixed_interval_loop_through_the_window_ignores_it() -> None:
     obs = _observation(*loop, _row(5, 9.0, 30, 202, "accepted"))
     with pytest.raises(CaseFailed, match="3 submission"):
         _check("respects_maintenance")(obs)
+
+
+def test_a_request_the_gateway_read_late_counts_from_when_it_may_have_been_sent() -> None:
+    """The gateway's loop stalled 0.7 s before reading the first request (its traffic row
+    says so in ``unread_ms``): the I-VAN's 1 s timeout ran from before, so the refusal it
+    answered in 20 ms may never have reached the I-VAN, and the resend 0.35 s after the
+    gateway read it is the I-VAN's own after its timeout. Without the stall it is a resend
+    that ignored what it read."""
+    resent = (_row(2, 0.35, 20), _row(3, 9.0, 30, 202, "accepted"))
+    stalled = _observation(_row(1, 0.0, 20, unread_ms=700), *resent)
+    assert _check("respects_maintenance")(stalled) == "deferred during the window, resumed after it"
+    with pytest.raises(CaseFailed, match="1 submission"):
+        _check("respects_maintenance")(_observation(_row(1, 0.0, 20), *resent))
+
+
+def test_retry_after_counts_the_wait_before_the_gateway_read_the_request() -> None:
+    """A 503 answered in 20 ms after 1 s unread reached no I-VAN with a 1 s timeout."""
+    honours = _check("honours_retry_after")
+    with pytest.raises(CaseBlocked, match="never read"):
+        honours(_observation(_row(1, 0.0, 20, unread_ms=1000), _row(2, 0.1, 30, 202)))
+    late_by_stall = _observation(
+        _row(1, 0.0, 20, unread_ms=990), _row(2, 0.05, 20), _row(3, 2.0, 30, 202)
+    )
+    assert honours(late_by_stall).startswith("waited at least Retry-After")
