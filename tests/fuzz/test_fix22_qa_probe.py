@@ -141,7 +141,7 @@ def test_a_requested_family_that_got_no_case_leaves_the_run_incomplete(
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits fuzz asked for, without waiting (tests assert behaviour, not timing)."""
     asked: list[float] = []
-    monkeypatch.setattr(exchange, "_wait", asked.append, raising=False)
+    monkeypatch.setattr(exchange, "_wait", asked.append)
     return asked
 
 
