@@ -253,5 +253,5 @@ def _resent_after_timeout(
 
 
 def _attempt_line(row: TrafficRow) -> str:
-    answered = f"answered in {row.duration_ms:.0f} ms"
+    answered = f"answered in {row.duration_ms:.0f} ms, read up to {row.unread_ms:.0f} ms late"
     return f"#{row.id} {row.started.isoformat()} {row.message_id} {answered}"

@@ -118,8 +118,11 @@ def test_a_request_the_gateway_read_late_counts_from_when_it_may_have_been_sent(
     resent = (_row(2, 0.35, 20), _row(3, 9.0, 30, 202, "accepted"))
     stalled = _observation(_row(1, 0.0, 20, unread_ms=700), *resent)
     assert _check("respects_maintenance")(stalled) == "deferred during the window, resumed after it"
-    with pytest.raises(CaseFailed, match="1 submission"):
-        _check("respects_maintenance")(_observation(_row(1, 0.0, 20), *resent))
+    with pytest.raises(CaseFailed, match="1 submission") as failed:
+        _check("respects_maintenance")(_observation(_row(1, 0.0, 20, unread_ms=40), *resent))
+    # the evidence says how late each refusal may have been read, to tell a stall apart
+    lines = failed.value.evidence["refused (start, answer time)"].splitlines()
+    assert lines[0].endswith("m1 answered in 20 ms, read up to 40 ms late"), lines
 
 
 def test_retry_after_counts_the_wait_before_the_gateway_read_the_request() -> None:
