@@ -17,6 +17,9 @@ import weakref
 BEAT = 0.05
 """Seconds between the watch's ticks: the bound is never below this on a quiet loop, and the
 checks it serves judge waits of a quarter second and more."""
+HOLD = 1.0
+"""Seconds a stall still counts after it ended: bytes that waited through it may be read a
+few turns later, behind the work it held up."""
 
 
 class LoopWatch:
@@ -25,21 +28,26 @@ class LoopWatch:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._last = loop.time()
-        self._late = 0.0
+        self._late, self._late_at = 0.0, self._last  # the longest recent stall, and when
         loop.call_later(BEAT, self._tick)
 
     def _tick(self) -> None:
         now = self._loop.time()
-        self._late = max(0.0, now - self._last - BEAT)
+        late = max(0.0, now - self._last - BEAT)
+        if late >= self._late or now - self._late_at > HOLD:
+            self._late, self._late_at = late, now
         self._last = now
         if not self._loop.is_closed():
             self._loop.call_later(BEAT, self._tick)
 
     def unread_bound(self) -> float:
         """Seconds bytes read now may have waited unread: the time since the last tick (the
-        loop has been stalled since, if it reads before it runs timers), or that tick's own
-        lateness (a loop that runs timers first has just ended a stall that long)."""
-        return max(self._loop.time() - self._last, self._late)
+        loop has been stalled since, if it reads before it runs timers), or the longest
+        stall that ended within :data:`HOLD` (a loop that runs timers first, or has other
+        work queued behind a stall, reads its bytes after the tick that saw it)."""
+        now = self._loop.time()
+        held = self._late if now - self._late_at <= HOLD else 0.0
+        return max(now - self._last, held)
 
 
 _WATCHES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopWatch] = (
@@ -55,4 +63,4 @@ def watch(loop: asyncio.AbstractEventLoop) -> LoopWatch:
     return found
 
 
-__all__ = ["BEAT", "LoopWatch", "watch"]
+__all__ = ["BEAT", "HOLD", "LoopWatch", "watch"]

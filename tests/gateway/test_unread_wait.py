@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from mock_gateway.app import create_app
 from mock_gateway.local import LocalServer
-from mock_gateway.loop_watch import BEAT, watch
+from mock_gateway.loop_watch import BEAT, HOLD, watch
 from mock_gateway.store import Store
 from mock_gateway.testing import InProcessGateway
 
@@ -35,12 +35,15 @@ def test_the_bound_covers_a_stall_whichever_runs_first_reads_or_timers() -> None
         read_before_timers = found.unread_bound()
         await asyncio.sleep(BEAT / 5)  # the overdue tick runs, as a loop running timers first
         read_after_timers = found.unread_bound()
-        await asyncio.sleep(3 * BEAT)
+        await asyncio.sleep(3 * BEAT)  # a read some turns after the stall ended
+        read_later = found.unread_bound()
+        await asyncio.sleep(HOLD + 2 * BEAT)
+        assert read_later >= 0.35, read_later
         return quiet, read_before_timers, read_after_timers, found.unread_bound()
 
     quiet, before, after, later = asyncio.run(run())
     assert before >= 0.4 and after >= 0.35, (before, after)
-    assert quiet < 0.4 and later < 0.4, (quiet, later)  # a stall's bound does not stay
+    assert quiet < 0.4 and later < 0.4, (quiet, later)  # a stall's bound does not stay for ever
 
 
 def _stalling(app: App) -> App:
