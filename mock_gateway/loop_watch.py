@@ -37,8 +37,7 @@ class LoopWatch:
         if late >= self._late or now - self._late_at > HOLD:
             self._late, self._late_at = late, now
         self._last = now
-        if not self._loop.is_closed():
-            self._loop.call_later(BEAT, self._tick)
+        self._loop.call_later(BEAT, self._tick)
 
     def unread_bound(self) -> float:
         """Seconds bytes read now may have waited unread: the time since the last tick (the

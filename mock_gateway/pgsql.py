@@ -31,7 +31,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InvalidatePoolError
 
-from mock_gateway.schema import add_missing_columns
+from mock_gateway.schema import create_or_upgrade
 
 log = logging.getLogger(__name__)
 
@@ -176,15 +176,11 @@ def _sever(connection: Any) -> None:
 
 
 def create_schema(engine: Engine, metadata: MetaData) -> None:
-    """Create missing tables and indexes, one process at a time: two ``serve`` commands
+    """Create missing tables, columns and indexes, one process at a time: two ``serve`` commands
     starting together on an empty database would both try to create the same types."""
     with engine.begin() as conn:
         conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
-        metadata.create_all(conn)
-        add_missing_columns(conn, metadata)
-        for table in metadata.sorted_tables:  # indexes added since the tables were created
-            for index in table.indexes:
-                index.create(conn, checkfirst=True)
+        create_or_upgrade(conn, metadata)
 
 
 def transient(error: BaseException) -> bool:

@@ -134,13 +134,21 @@ clock = Table(
 )
 
 
-def add_missing_columns(conn: Connection, tables: MetaData = metadata) -> list[str]:
+def create_or_upgrade(conn: Connection, tables: MetaData = metadata) -> None:
+    """Create the missing tables of ``tables``, and the columns and indexes added since the
+    database was created; the caller holds whatever keeps other processes out meanwhile."""
+    tables.create_all(conn)
+    _add_missing_columns(conn, tables)
+    for table in tables.sorted_tables:
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+
+
+def _add_missing_columns(conn: Connection, tables: MetaData) -> None:
     """Add the columns of ``tables`` added since the database was created (``create_all``
-    only creates missing tables); each is nullable, so the old rows need no value. Returns
-    ``table.column`` of each added."""
+    only creates missing tables); each is nullable, so the old rows need no value."""
     preparer = conn.dialect.identifier_preparer
     found = inspect(conn)
-    added = []
     for table in tables.sorted_tables:
         present = {c["name"] for c in found.get_columns(table.name)}
         for column in table.columns:
@@ -155,5 +163,3 @@ def add_missing_columns(conn: Connection, tables: MetaData = metadata) -> list[s
                     f"ADD COLUMN {preparer.format_column(column)} {kind}"
                 )
             )
-            added.append(f"{table.name}.{column.name}")
-    return added

@@ -61,12 +61,8 @@ class StoreBase:
         if self.dialect == "postgresql":  # other processes may be creating them too
             pgsql.create_schema(self.engine, schema.metadata)
             return
-        schema.metadata.create_all(self.engine)
         with self.write() as conn:  # one process at a time: the writer lock
-            schema.add_missing_columns(conn)
-        for table in schema.metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(self.engine, checkfirst=True)
+            schema.create_or_upgrade(conn)
 
     def close(self) -> None:
         """Release the database, and remove the lock file if no other process uses it."""
