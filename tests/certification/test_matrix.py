@@ -20,28 +20,22 @@ import pytest
 from harness.certification import FAULTY, load_suite, load_variants
 from tests.certification.conftest import FAST, PROCEDURE
 
-Summary = dict[str, tuple[str, str]]
+Summary = dict[str, tuple[str, str, dict[str, str]]]
+"""case -> (outcome, message, evidence): the evidence is printed for an unexpected outcome,
+since a rare failure under load must be readable from the one log it happened in."""
 SETTINGS = {**FAST, "client_timeout": 1.0}
 """The suite's own default I-VAN timeout (``cases.yaml``), not FAST's 0.5 s: whether the
 I-VAN read a refusal is judged against it (CERT-MNT-01, CERT-RTY-02), and with 27 runs
 beside the rest of the tests a gateway stalled past half of 0.5 s made the reference's
 resend after its own timeout look like one ignoring Retry-After (1 run in about 30)."""
-EVIDENCE: dict[str, dict[str, dict[str, str]]] = {}
-"""spec -> case -> the case's evidence, printed for an unexpected outcome: a rare failure
-under load must be readable from the one log it happened in."""
 
 
-def certify(spec: str, out: str) -> tuple[Summary, dict[str, dict[str, str]]]:
-    """Run one adapter over the suite (in a worker process): case -> (outcome, message),
-    and case -> evidence."""
+def certify(spec: str, out: str) -> Summary:
+    """Run one adapter over the suite (in a worker process)."""
     from harness.certification import run_certification
 
     bundle = run_certification(spec, procedures=[PROCEDURE], out=Path(out), settings=SETTINGS)
-    cases = {c.case_id.split("@")[0]: c for c in bundle.cases}
-    return (
-        {name: (c.outcome.value, c.message) for name, c in cases.items()},
-        {name: c.evidence for name, c in cases.items()},
-    )
+    return {c.case_id.split("@")[0]: (c.outcome.value, c.message, c.evidence) for c in bundle.cases}
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +45,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory, pki: Any) -> dict[str, Summ
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=4, mp_context=context) as pool:
         futures = {spec: pool.submit(certify, spec, out) for spec in specs}
-        results = {spec: future.result() for spec, future in futures.items()}
-    EVIDENCE.update({spec: evidence for spec, (_, evidence) in results.items()})
-    return {spec: summary for spec, (summary, _) in results.items()}
-
-
-def _unexpected(spec: str, outcomes: Summary, cases: set[str]) -> dict[str, object]:
-    return {c: (outcomes.get(c), EVIDENCE.get(spec, {}).get(c)) for c in sorted(cases)}
+        return {spec: future.result() for spec, future in futures.items()}
 
 
 def test_every_variant_is_named_in_the_data() -> None:
@@ -71,16 +59,16 @@ def test_reference_passes_every_case(matrix: dict[str, Summary]) -> None:
     outcomes = matrix["reference"]
     assert set(outcomes) == set(load_suite().cases)
     unexpected = {k for k, v in outcomes.items() if v[0] != "passed"}
-    assert not unexpected, _unexpected("reference", outcomes, unexpected)
+    assert not unexpected, {case: outcomes[case] for case in sorted(unexpected)}
 
 
 @pytest.mark.parametrize("variant", sorted(FAULTY))
 def test_variant_fails_exactly_its_cases(matrix: dict[str, Summary], variant: str) -> None:
     outcomes = matrix[f"faulty:{variant}"]
-    failed = {case for case, (outcome, _) in outcomes.items() if outcome in ("failed", "error")}
+    failed = {case for case, (outcome, *_) in outcomes.items() if outcome in ("failed", "error")}
     wanted = set(load_variants()[variant])
-    assert failed == wanted, _unexpected(f"faulty:{variant}", outcomes, failed ^ wanted)
-    skipped = {c: m for c, (o, m) in outcomes.items() if o == "skipped"}
+    assert failed == wanted, {case: outcomes.get(case) for case in sorted(failed ^ wanted)}
+    skipped = {c: m for c, (o, m, _) in outcomes.items() if o == "skipped"}
     assert all(m.startswith("blocked:") for m in skipped.values()), skipped
 
 
@@ -88,6 +76,6 @@ def test_content_changes_count_forms_and_decomposed_text_apart(
     matrix: dict[str, Summary],
 ) -> None:
     """An NFD element in a changed form was counted twice ("4 place(s)" for 3 elements)."""
-    outcome, message = matrix["faulty:nfd-text"]["CERT-CNT-01"]
+    outcome, message, _ = matrix["faulty:nfd-text"]["CERT-CNT-01"]
     assert outcome == "failed"
     assert re.search(r"\d+ form\(s\) changed, [1-9]\d* text element\(s\) not NFC", message), message
