@@ -1,8 +1,9 @@
 """While another process writes to the database, a flush keeps the event loop serving.
 
 Two workers share one SQLite file. A flush that blocked on the writer lock left its core
-idle through the other worker's commit; now it looks again next turn, up to
-``writer_wait``, and only then waits for the lock as before.
+idle through the other worker's commit; now it looks again every ``WRITER_LOOK_AGAIN``
+(a timer: looking every turn spun the loop), up to ``writer_wait``, and only then waits
+for the lock as before.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from harness.dossiers.factory import Dossier
-from mock_gateway.app import WRITER_WAIT_ON_LOOP, CommitBatch, create_app
+from mock_gateway.app import WRITER_LOOK_AGAIN, WRITER_WAIT_ON_LOOP, CommitBatch, create_app
 from mock_gateway.store import Store
 from mock_gateway.testing import InProcessGateway
 from mock_gateway.writer_lock import WriterLock
@@ -144,6 +145,33 @@ def test_a_flush_keeps_the_loop_serving_while_another_process_writes(
     assert batch.deferred > 0
     assert batch.flushes == 1 and batch.committed == 2  # both in the one transaction
     assert gw.gateway.store.counts()["dossiers"] == 2
+
+
+def test_a_deferred_flush_looks_again_on_a_timer_not_every_turn(
+    gw: InProcessGateway, valid: Callable[..., Dossier]
+) -> None:
+    """Held for 0.2 s, the lock is looked at about 200 times at most; looking every turn
+    of an otherwise idle loop looked thousands of times, CPU the other worker wanted."""
+    app = create_app(gw.gateway, background=False, close=False)
+    batch: CommitBatch = app.state.commit_batch
+    batch.writer_wait = 60.0
+    held = 0.2
+
+    async def scenario() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            with other_process_holds(_lock_path(gw.gateway.store)) as release:
+                timer = threading.Timer(held, release)
+                timer.start()
+                try:
+                    answer = await _submit(client, valid().envelope, "held-on-a-timer")
+                finally:
+                    timer.cancel()
+        return answer.status_code
+
+    assert asyncio.run(scenario()) == 202
+    assert 0 < batch.deferred <= 2 * held / WRITER_LOOK_AGAIN
+    assert batch.flushes == 1
 
 
 def test_a_flush_waits_for_the_lock_once_it_has_deferred_long_enough(
