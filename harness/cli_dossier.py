@@ -16,7 +16,7 @@ import click
 from harness.cli import friendly
 from harness.cli_exits import delivered
 from harness.cli_types import CODE, NAME, OUTPUT_FILE
-from harness.errors import UsageError
+from harness.errors import Finding, UsageError
 from harness.identities import DEFAULT_IVAN_CODE
 
 if TYPE_CHECKING:  # imported lazily at run time: --help stays fast
@@ -143,6 +143,8 @@ def _dossier_files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 DOSSIER_CHECK_EXIT_CODES = (
+    "An accepted file's `defect` lines are rows its 03/TB-TS will list as defective (the "
+    "catalog's result rules): they do not make it rejected.\n\n"
     "Exit codes: 0 every file accepted, 1 a file rejected (not XML included), unreadable or "
     "missing (each said on stdout; the others are still checked), 2 usage error (e.g. an "
     "unknown catalog version, a folder holding no .xml file)."
@@ -198,14 +200,22 @@ def dossier_check(files: tuple[str, ...], versions: tuple[str, ...], lang: str) 
         catalog, result = checker.check(body)
         click.echo(f"{path}: {_verdict(result, catalog.version)}")
         for f in result.findings:
-            message = f.message_vi if lang == "vi" else f.message_en
-            detail = f" [{f.detail}]" if f.detail else ""
-            click.echo(f"  {f.severity:7} {f.code} {f.xpath}: {message}{detail}")
+            click.echo(_finding_line(f.severity, f, lang))
+        for f in result.defects:  # the 03/TB-TS's defective rows: not a refusal
+            click.echo(_finding_line("defect", f, lang))
         rejected += not result.accepted
     if len(paths) > 1:
         click.echo(f"{len(paths)} files: {len(paths) - rejected} accepted, {rejected} rejected")
     if rejected:
         sys.exit(1)
+
+
+def _finding_line(label: str, found: Finding, lang: str) -> str:
+    """One finding under its file: ``label`` is its severity, or ``defect`` for a row the
+    dossier's 03/TB-TS will list (the catalog's result rules; the gateway accepts it)."""
+    message = found.message_vi if lang == "vi" else found.message_en
+    detail = f" [{found.detail}]" if found.detail else ""
+    return f"  {label:7} {found.code} {found.xpath}: {message}{detail}"
 
 
 def _verdict(result: CheckResult, version: str) -> str:

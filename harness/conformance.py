@@ -33,13 +33,18 @@ HOSO_INFO = "/Hoso/NoiDung/ThongTinHoSo"
 
 @dataclass
 class CheckResult:
-    """What the check found; ``accepted`` when no finding is an error."""
+    """What the check found; ``accepted`` when no finding is an error.
+
+    ``defects``: of an accepted dossier, what BHXH's processing will find in it (the
+    catalog's result rules), the rows its 03/TB-TS lists; they do not refuse it.
+    """
 
     findings: list[Finding] = field(default_factory=list)
     envelope: EnvelopeInfo | None = None
     forms: list[tuple[FormVersion, bytes]] = field(default_factory=list)
     signatures: list[VerifiedSignature] = field(default_factory=list)
     stage: str = "done"
+    defects: list[Finding] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -56,6 +61,19 @@ class CheckResult:
     @property
     def codes(self) -> list[str]:
         return sorted({f.code for f in self.errors})
+
+
+def _in_file(version: FormVersion, found: Finding) -> Finding:
+    """``found`` with its XPath after the form's file name (``D02-TS-505.xml:/D02-TS/...``),
+    as every finding in an embedded form is located."""
+    return Finding(
+        found.code,
+        f"{version.file_name}:{found.xpath}",
+        found.message_vi,
+        found.message_en,
+        found.severity,
+        found.context,
+    )
 
 
 @dataclass
@@ -101,23 +119,19 @@ class DossierChecker:
             problems += self._signature(form_root, node, f"{fv.file_name}:", result, at)
         if problems:
             return self._stop(result, "signature", problems)
+        checked = []
         for fv, _content, form_root in forms:
             validator = validators.form(fv.form, fv.version)
             assert validator is not None
-            for f in validator.validate(form_root):
-                result.findings.append(
-                    Finding(
-                        f.code,
-                        f"{fv.file_name}:{f.xpath}",
-                        f.message_vi,
-                        f.message_en,
-                        f.severity,
-                        f.context,
-                    )
-                )
+            checked.append((fv, validator, form_root))
+            result.findings.extend(_in_file(fv, f) for f in validator.validate(form_root))
         if not result.errors:  # one cause per dossier: a broken form is reported as such
             result.findings.extend(self._disagreements(root, forms))
-        result.stage = "rules" if result.errors else "done"
+        if result.errors:
+            result.stage = "rules"
+            return result
+        result.defects = [_in_file(fv, f) for fv, v, doc in checked for f in v.defects(doc)]
+        result.stage = "done"
         return result
 
     def _disagreements(

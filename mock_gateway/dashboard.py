@@ -60,6 +60,7 @@ STATUS_LABELS = {
     "received": "Đã tiếp nhận",
     "handed_over": "Đã chuyển xử lý (02/TB-TS)",
     "accepted": "Đã có kết quả (03/TB-TS)",
+    "defective": "Có sai sót (03/TB-TS)",
     "rejected": "Bị từ chối",
 }
 """Vietnamese labels of the lifecycle statuses; an unknown status is shown as stored."""

@@ -13,6 +13,7 @@ Everything expensive (schemas, rule files, trust store) is compiled once, at sta
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ class CheckedForm:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A dossier that passed the whole pipeline, with the warnings its receipt must carry."""
+    """A dossier that passed the whole pipeline, with the warnings its receipt must carry
+    and the defects its 03/TB-TS will list (the catalog's result rules)."""
 
     catalog: Catalog
     procedure: Procedure
@@ -77,6 +79,7 @@ class Accepted:
     forms: tuple[CheckedForm, ...]
     warnings: tuple[Finding, ...]
     unit_signer: str
+    defects: tuple[Finding, ...] = ()
 
     def summary(self) -> dict[str, object]:
         """What later messages repeat, stored beside the dossier as JSON."""
@@ -88,9 +91,11 @@ class Accepted:
             "co_quan": unit.co_quan,
             "procedure": self.procedure.code,
             "procedure_name": self.procedure.name,
+            "days_to_result": self.procedure.days_to_result,
             "period": self.info.ky_ke_khai,
             "files": [[f.file.ten_file, f.description] for f in self.forms],
             "signer": self.unit_signer,
+            "defects": [dataclasses.asdict(f) for f in self.defects],
         }
 
 
@@ -205,4 +210,5 @@ class Intake:
             for file, (version, _content) in zip(info.files, result.forms, strict=True)
         )
         signer = result.signatures[0].subject if result.signatures else ""
-        return Accepted(catalog, procedure, info, forms, tuple(result.warnings), signer)
+        warnings, defects = tuple(result.warnings), tuple(result.defects)
+        return Accepted(catalog, procedure, info, forms, warnings, signer, defects)

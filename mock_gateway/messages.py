@@ -323,8 +323,9 @@ def receipt(unit: UnitInfo, tx: Transaction, warnings: Sequence[Finding], now: d
     return Answer(RECEIPT, now, MA_KQUA_OK, "Đã tiếp nhận hồ sơ", unit, tx, warnings)
 
 
-def handover(unit: UnitInfo, tx: Transaction, now: datetime, days_to_result: int = 10) -> Answer:
-    """02/TB-TS: the hand-over slip carrying SO_HSO and the promised return date."""
+def handover(unit: UnitInfo, tx: Transaction, now: datetime, days_to_result: int) -> Answer:
+    """02/TB-TS: the hand-over slip carrying SO_HSO and the promised return date, the
+    procedure's ``days_to_result`` after ``now``."""
     ngay_tra = (_vn(now) + timedelta(days=days_to_result)).date()
     return Answer(
         HANDOVER, now, MA_KQUA_OK, "Phiếu giao nhận hồ sơ", unit, tx, (), ngay_tra=ngay_tra

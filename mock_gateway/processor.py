@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from harness.catalog.model import DEFAULT_DAYS_TO_RESULT
+from harness.errors import Finding
 from mock_gateway import messages
 from mock_gateway.answer_signer import MessageSigner
 from mock_gateway.clock import SimulatedClock, from_iso, iso
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 RECEIVED = "received"
 HANDED_OVER = "handed_over"
 ACCEPTED = "accepted"
+DEFECTIVE = "defective"
+"""Processed with defective rows: its 03/TB-TS lists them (MA_KQUA 2)."""
 ISSUE_BATCH = 16
 """Steps per transaction. Measured per message (2,000 results, in-process): 2.44 ms of
 CPU one transaction each, 1.41 ms four to a transaction, 0.92 ms sixteen. The writer
@@ -112,7 +116,9 @@ class Processor:
                 tx = messages.Transaction.from_summary(
                     dossier.ma_gdich, received, dossier.summary, so_hso
                 )
-                handover = messages.handover(unit, tx, due)
+                # a dossier stored before catalogs said so keeps the default
+                days = dossier.summary.get("days_to_result", DEFAULT_DAYS_TO_RESULT)
+                handover = messages.handover(unit, tx, due, days)
                 date_format = self._date_format(messages.HANDOVER)
                 return self.signer.sign_answer(handover, date_format), so_hso
 
@@ -129,19 +135,21 @@ class Processor:
                 render=render_handover,
             )
         if dossier.status == HANDED_OVER:
+            # found by the catalog's result rules at intake, kept with the dossier
+            defects = [Finding(**found) for found in dossier.summary.get("defects", ())]
 
             def render_result(_number: int | None) -> tuple[bytes, str | None]:
                 tx = messages.Transaction.from_summary(
                     dossier.ma_gdich, received, dossier.summary, dossier.so_hso
                 )
-                answer = messages.result(unit, tx, due)
+                answer = messages.result(unit, tx, due, defects)
                 return self.signer.sign_answer(answer, self._date_format(messages.RESULT)), None
 
             return Issue(
                 ma_gdich=dossier.ma_gdich,
                 ivan=dossier.ivan,
                 from_status=HANDED_OVER,
-                to_status=ACCEPTED,
+                to_status=DEFECTIVE if defects else ACCEPTED,
                 next_due_at=None,
                 kind=messages.RESULT,
                 message_id=uuid.uuid4().hex,

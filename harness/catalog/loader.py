@@ -17,7 +17,15 @@ from typing import Any
 
 from lxml import etree
 
-from harness.catalog.model import Catalog, Envelope, Form, FormVersion, Procedure, period_key
+from harness.catalog.model import (
+    DEFAULT_DAYS_TO_RESULT,
+    Catalog,
+    Envelope,
+    Form,
+    FormVersion,
+    Procedure,
+    period_key,
+)
 from harness.catalog.rule_check import check_rules
 from harness.catalog.rule_elements import ElementScope, scopes
 from harness.catalog.tables import table_rows
@@ -36,9 +44,9 @@ _ELEMENT_PATH = re.compile(r"[A-Za-z_][\w.\-]*(/[A-Za-z_][\w.\-]*)*")
 _KEYS: dict[str, tuple[str, ...]] = {
     "the catalog": ("version", "title", "effective_from", "envelope", "forms", "procedures"),
     "envelope": ("xsd", "rules", "signature_node", "agrees_with_forms"),
-    "a form": ("name", "versions", "signature_node"),
+    "a form": ("name", "versions", "signature_node", "result_rules"),
     "a form version": ("xsd", "rules"),
-    "a procedure": ("name", "required_forms", "optional_forms", "in_force"),
+    "a procedure": ("name", "required_forms", "optional_forms", "in_force", "days_to_result"),
     "in_force": ("from", "until"),
 }
 """The keys each level of ``catalog.yaml`` may hold: any other is a misspelling that would
@@ -166,6 +174,9 @@ def load_catalog(version: str | None = None, root: Path | None = None) -> Catalo
         catalog.envelope.rules,
         *(v.rules for form in catalog.forms.values() for v in form.versions),
         scopes=_element_scopes(catalog),
+        results=[
+            p for form in catalog.forms.values() for v in form.versions for p in v.result_rules
+        ],
     )
     return catalog
 
@@ -178,7 +189,7 @@ def _element_scopes(catalog: Catalog) -> dict[Path, ElementScope]:
         (rules, version.xsd)
         for form in catalog.forms.values()
         for version in form.versions
-        for rules in version.rules
+        for rules in version.rules + version.result_rules
     ]
     return scopes(users, table_rows())
 
@@ -398,6 +409,7 @@ class _Parser:
     def form(self, code: str, node: Any, line: int | None = None) -> Form:
         self.only(node, "a form")
         versions = []
+        results = self.files(node, "result_rules", ".sch files")  # every version's
         for version, vnode in self.need(node, "versions", dict).items():
             self.only(vnode, "a form version")
             versions.append(
@@ -406,6 +418,7 @@ class _Parser:
                     version=str(version),
                     xsd=self.file(vnode, self.need(vnode, "xsd")),
                     rules=self.files(vnode, "rules", ".sch files"),
+                    result_rules=results,
                 )
             )
         if not versions:
@@ -466,6 +479,10 @@ class _Parser:
             until = self.period(in_force, until, "in_force.until")
             if period_key(until) < period_key(start):
                 raise self.fail("in_force.until is before in_force.from", in_force)
+        days = node.get("days_to_result", DEFAULT_DAYS_TO_RESULT)
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+            hint = "e.g. days_to_result: 20 (the law's deadline, written on the 02/TB-TS)"
+            raise self.fail(f"days_to_result must be 1 to 366 days, got {days!r}", node, hint=hint)
         return Procedure(
             code=code,
             name=self.text(node, "name"),
@@ -473,4 +490,5 @@ class _Parser:
             optional_forms=optional,
             in_force_from=start,
             in_force_until=until,
+            days_to_result=days,
         )

@@ -17,12 +17,19 @@ def period_key(period: str) -> int:
 
 @dataclass(frozen=True)
 class FormVersion:
-    """One version of a form (a form set such as 595), with its schema and rule files."""
+    """One version of a form (a form set such as 595), with its schema and rule files.
+
+    ``rules`` decide the intake (a failed error refuses the dossier); ``result_rules`` (the
+    form's in ``catalog.yaml``, for each of its versions) are BHXH's processing of an
+    accepted one: their failed asserts are the defective rows its 03/TB-TS lists (checks
+    against BHXH's own records, which an intake cannot make).
+    """
 
     form: str
     version: str
     xsd: Path
     rules: tuple[Path, ...]
+    result_rules: tuple[Path, ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -47,6 +54,11 @@ class Form:
         return next((v for v in self.versions if v.version == version), None)
 
 
+DEFAULT_DAYS_TO_RESULT = 10
+"""A procedure's processing time unless its catalog entry says otherwise: the shortest of
+the law's deadlines (SI Law 2014 art. 99: information adjustment 10 days)."""
+
+
 @dataclass(frozen=True)
 class Procedure:
     """A procedure (thủ tục): which forms it needs and the periods it is in force for."""
@@ -57,6 +69,8 @@ class Procedure:
     optional_forms: tuple[str, ...]
     in_force_from: str
     in_force_until: str | None = None
+    days_to_result: int = DEFAULT_DAYS_TO_RESULT
+    """Days BHXH takes to process it: the 02/TB-TS's promised return date (NGAY_TRA)."""
 
     @property
     def forms(self) -> tuple[str, ...]:

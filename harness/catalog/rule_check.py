@@ -26,7 +26,7 @@ from harness.catalog.rule_elements import ElementScope, unknown_elements
 from harness.catalog.rule_lets import in_scope
 from harness.catalog.rule_problem import SCH_NS, XPATH_ATTRIBUTES, Problem, where_of
 from harness.catalog.rule_references import unknown_references
-from harness.catalog.rule_roles import SCHEMATRON_FAMILIES
+from harness.catalog.rule_roles import RESULT_FAMILIES, SCHEMATRON_FAMILIES
 from harness.catalog.tables import table_rows
 from harness.catalog.xpath_scan import (
     Call,
@@ -66,10 +66,12 @@ class _FileChecker:
         tables: Mapping[str, list[dict[str, str]]],
         codes: Iterable[str],
         scope: ElementScope | None = None,
+        families: tuple[str, ...] = SCHEMATRON_FAMILIES,
     ) -> None:
         self.path = path
         self.tables = tables
         self.scope = scope
+        self.families = families
         self.codes = frozenset(codes)
         self.problems: list[Problem] = []
         self.prefixes: dict[str, str] = {}
@@ -181,7 +183,7 @@ class _FileChecker:
     def role(self, node: etree._Element) -> None:
         """The assert's error code: present, well-formed, of a Schematron family, declared."""
         code = node.get("role")
-        families = " or ".join(f"{f}*" for f in SCHEMATRON_FAMILIES)
+        families = " or ".join(f"{f}*" for f in self.families)
         if not code:
             self.add(
                 node,
@@ -196,7 +198,7 @@ class _FileChecker:
                 f"role {code!r} is not an error code (FAMILY-NNN, e.g. RULE-112)",
                 self._nearest_hint(nearest) if nearest else f"name a {families} code",
             )
-        elif not code.startswith(SCHEMATRON_FAMILIES):
+        elif not code.startswith(self.families):
             self.add(
                 node,
                 f"role {code!r} is a code of another stage: rules raise {families} codes",
@@ -218,7 +220,7 @@ class _FileChecker:
         return f"did you mean {nearest!r}? (not declared yet: add it to fixtures/error_codes.yaml)"
 
     def _ours(self) -> list[str]:
-        return sorted(c for c in self.codes if c.startswith(SCHEMATRON_FAMILIES))
+        return sorted(c for c in self.codes if c.startswith(self.families))
 
     def composed(self, node: etree._Element) -> None:
         """A message saved decomposed (NFD) would reach senders so: the gateway answers NFC."""
@@ -320,22 +322,31 @@ class _FileChecker:
 
 
 def rule_problems(
-    paths: Iterable[Path], scopes: Mapping[Path, ElementScope] | None = None
+    paths: Iterable[Path],
+    scopes: Mapping[Path, ElementScope] | None = None,
+    families: tuple[str, ...] = SCHEMATRON_FAMILIES,
 ) -> list[Problem]:
     """Every problem of the rule files ``paths`` (each file checked once); ``scopes``: the
-    element names each file may read (not checked for a file without one)."""
+    element names each file may read (not checked for a file without one); ``families``:
+    the codes their asserts may raise (a result rule's are :data:`RESULT_FAMILIES`)."""
     tables = table_rows()
     codes = error_codes.load()
     problems: list[Problem] = []
     for path in dict.fromkeys(paths):
         scope = (scopes or {}).get(path)
-        problems.extend(_FileChecker(path, tables, codes, scope).run())
+        problems.extend(_FileChecker(path, tables, codes, scope, families).run())
     return problems
 
 
-def check_rules(*groups: Iterable[Path], scopes: Mapping[Path, ElementScope] | None = None) -> None:
-    """Raise :class:`CatalogError` naming every problem of the rule files in ``groups``."""
+def check_rules(
+    *groups: Iterable[Path],
+    scopes: Mapping[Path, ElementScope] | None = None,
+    results: Iterable[Path] = (),
+) -> None:
+    """Raise :class:`CatalogError` naming every problem of the rule files in ``groups``
+    (the intake's) and ``results`` (result rules, which raise RES-* codes)."""
     problems = rule_problems(chain.from_iterable(groups), scopes)
+    problems += rule_problems(results, scopes, RESULT_FAMILIES)
     if not problems:
         return
     first, rest = problems[0], problems[1:]

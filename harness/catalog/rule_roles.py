@@ -19,6 +19,9 @@ SCHEMATRON_FAMILIES = (RULE_FAMILY, "ENV-")
 """The code families an assert's ``role`` may name (``fixtures/error_codes.yaml``): business
 rules, and the envelope's consistency rules (``Hoso.sch``: SoLuongFile, DoDaiFile, base64).
 The others belong to other stages (``XSD-001`` schema, ``SIG-*`` signatures)."""
+RESULT_FAMILIES = ("RES-",)
+"""The codes a result rule (``result_rules`` in ``catalog.yaml``) may raise: the defective
+rows of a 03/TB-TS, found after the intake accepted the dossier."""
 DEFAULT_ROLE = "RULE-001"  # what the validator reports for an assert without a role
 _ASSERTS = "//*[local-name() = 'assert']"
 
@@ -56,6 +59,7 @@ def can_raise(expected: tuple[str, ...], rules: tuple[Path, ...]) -> bool:
 
 __all__ = [
     "DEFAULT_ROLE",
+    "RESULT_FAMILIES",
     "RULE_FAMILY",
     "SCHEMATRON_FAMILIES",
     "can_raise",

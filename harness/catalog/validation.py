@@ -348,26 +348,32 @@ def _one_line(text: str) -> str:
 
 @dataclass
 class DocumentValidator:
-    """XSD then Schematron for one document type; thread-safe (lxml objects are per-thread)."""
+    """XSD then Schematron for one document type; thread-safe (lxml objects are per-thread).
+
+    ``result_rules`` are not the intake's: :meth:`defects` runs them on a document the
+    intake accepted, for BHXH's processing result (03/TB-TS).
+    """
 
     xsd: Path
     rules: Sequence[Path]
     schema_code: str = "XSD-001"
+    result_rules: Sequence[Path] = ()
 
     def __post_init__(self) -> None:
         self._local = threading.local()
         self._compiled()  # fail fast on a broken catalog, in the loading thread
 
-    def _compiled(self) -> tuple[etree.XMLSchema, list[CompiledRules]]:
+    def _compiled(self) -> tuple[etree.XMLSchema, list[CompiledRules], list[CompiledRules]]:
         compiled = getattr(self._local, "compiled", None)
         if compiled is None:
-            compiled = (_compile_xsd(self.xsd), _compile_rules(self.rules))
+            rules, results = _compile_rules(self.rules), _compile_rules(self.result_rules)
+            compiled = (_compile_xsd(self.xsd), rules, results)
             self._local.compiled = compiled
         return compiled
 
     def validate(self, doc: etree._Element | etree._ElementTree) -> list[Finding]:
         """Schema findings; business rules run only on schema-valid documents."""
-        schema, rules = self._compiled()
+        schema, rules, _results = self._compiled()
         if not schema.validate(doc):
             composed_doc = composed(doc)
             if composed_doc is None or not schema.validate(composed_doc):
@@ -383,6 +389,16 @@ class DocumentValidator:
         sender's dossier breaks that rule. Raises :class:`CatalogError`; compiles anew."""
         for rule in _compile_rules(self.rules, messages=True):
             rule.findings(doc)
+        for rule in _compile_rules(self.result_rules, messages=True):
+            rule.findings(doc)
+
+    def defects(self, doc: etree._Element | etree._ElementTree) -> list[Finding]:
+        """The failed asserts of the result rules on ``doc``, which :meth:`validate`
+        accepted: the rows BHXH's processing finds defective (none without such rules)."""
+        findings: list[Finding] = []
+        for rule in self._compiled()[2]:
+            findings.extend(rule.findings(doc))
+        return findings
 
 
 @dataclass
@@ -402,7 +418,7 @@ def validators_for(catalog: Catalog) -> CatalogValidators:
     """Compile (once per process) the validators of a catalog version."""
     envelope = DocumentValidator(catalog.envelope.xsd, catalog.envelope.rules, "ENV-001")
     forms = {
-        (form.code, v.version): DocumentValidator(v.xsd, v.rules)
+        (form.code, v.version): DocumentValidator(v.xsd, v.rules, result_rules=v.result_rules)
         for form in catalog.forms.values()
         for v in form.versions
     }

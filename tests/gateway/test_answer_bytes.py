@@ -185,7 +185,7 @@ def _answers(text: str, now: datetime, files: int = 1) -> list[messages.Answer]:
     return [
         messages.receipt(unit, messages.Transaction.from_summary("M1", now, {}, None), (), now),
         messages.receipt(unit, tx, findings[1:], now),
-        messages.handover(unit, tx, now),
+        messages.handover(unit, tx, now, 10),
         messages.result(unit, tx, now, findings),
         messages.result(unit, tx, now),
         messages.rejection(findings, now, unit, messages.Declared("612", text, text)),
