@@ -26,11 +26,13 @@ from typing import Any
 
 from harness import error_codes
 from harness.catalog.model import Catalog, Form, FormVersion, Procedure, period_key
-from harness.catalog.rule_asserts import Rule, read_rules, unreached
+from harness.catalog.rule_asserts import Rule, reach, read_rules, unreached
 from harness.catalog.schema_compare import compare_nodes
 from harness.catalog.schema_walk import Node, snapshot
 
 _NEW_ONLY = "in the new version only"
+XSDs = tuple[Path, Path]
+"""A form's old and new XSD, which decide whether a rule change reaches it."""
 EFFECTIVE_FROM_CHANGED = "effective-from-changed"
 """The kind of change that says when the new version starts to govern: it changes no
 procedure's forms or rules by itself."""
@@ -238,6 +240,9 @@ class _Differ:
             self.emit(
                 "in-force-narrowed" if narrowed else "in-force-widened", code, detail, narrowed
             )
+        if old.days_to_result != new.days_to_result:  # what its 02/TB-TS promises
+            detail = f"processing time (NGAY_TRA) {old.days_to_result} -> {new.days_to_result} days"
+            self.emit("days-to-result-changed", code, detail, False)
         if old.in_force_until != new.in_force_until:
             end_old = period_key(old.in_force_until) if old.in_force_until else None
             end_new = period_key(new.in_force_until) if new.in_force_until else None
@@ -328,6 +333,38 @@ class _Differ:
         """Compare two form versions' XSDs and rules (see :meth:`schema`, :meth:`rules`)."""
         self.schema(old.xsd, new.xsd, scope, qualify)
         self.rules(old.rules, new.rules, scope, (old.xsd, new.xsd))
+        self.result_rules(old.result_rules, new.result_rules, scope, (old.xsd, new.xsd))
+
+    def result_rules(
+        self, old_files: Iterable[Path], new_files: Iterable[Path], scope: str, xsds: XSDs
+    ) -> None:
+        """Result rules by ``@id``: they refuse nothing (compatible for every sender) but
+        change which 03/TB-TS list defective rows, so each change is listed, but for a
+        form none of whose elements the rule's context can select (a file forms share)."""
+        old, new = self._rules_of(old_files), self._rules_of(new_files)
+        declared = self._declared(xsds)
+
+        def here(rule: Rule) -> bool:
+            return declared is None or bool(reach(rule.context, declared))
+
+        for key in sorted(old.keys() - new.keys()):
+            rule = old[key]
+            if here(rule):
+                detail = f"[{rule.role}] on {rule.context}: {rule.test}; no longer listed"
+                self.emit("result-rule-removed", f"{scope}#{key}", detail, False)
+        for key in sorted(new.keys() - old.keys()):
+            rule = new[key]
+            if here(rule):
+                detail = f"[{rule.role}] on {rule.context}: {rule.test}; may list defective rows"
+                self.emit("result-rule-added", f"{scope}#{key}", detail, False)
+        for key in sorted(old.keys() & new.keys()):
+            was, now = old[key], new[key]
+            parts = (("context", was.context, now.context), ("test", was.test, now.test))
+            what = [f"{name} {a!r} -> {b!r}" for name, a, b in parts if a != b]
+            if was.role != now.role:
+                what.append(f"code {was.role} -> {now.role}")
+            if what and (here(was) or here(now)):
+                self.emit("result-rule-changed", f"{scope}#{key}", "; ".join(what), False)
 
     def _snapshot(self, path: Path) -> dict[str, Node]:
         if path not in self._snapshots:

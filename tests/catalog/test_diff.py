@@ -470,3 +470,27 @@ def test_a_rewritten_pattern_stays_breaking_with_what_trying_it_found(
     diff = _diff_against_base(tmp_path, {COMMON: [(old_facet, new_facet)]})
     changed = [c for c in diff.changes if c.kind == "pattern-changed"]
     assert changed and all(c.breaking and says in c.detail for c in changed)
+
+
+def test_processing_changes_are_listed_as_compatible(tmp_path: Path) -> None:
+    """A new result rule and a longer processing time refuse nobody, yet change what the
+    03/TB-TS lists and what the 02/TB-TS promises: a reviewer sees both."""
+    extra = (
+        '<sch:rule context="NguoiKhai"><sch:assert id="result-phone" role="RES-001" '
+        'test="string-length(Dienthoai_LH) &gt; 0">phone</sch:assert></sch:rule>'
+    )
+    diff = _diff_against_base(
+        tmp_path,
+        {
+            "rules/result-identity.sch": [
+                ('<sch:rule context="*[CMND]">', extra + '<sch:rule context="*[CMND]">')
+            ],
+            "catalog.yaml": [("days_to_result: 15 ", "days_to_result: 30 ")],
+        },
+    )
+    assert _summary(diff) == {
+        ("result-rule-added", "TK1-TS#result-phone", False),
+        ("days-to-result-changed", "607", False),
+    }
+    [days] = [c for c in diff.changes if c.kind == "days-to-result-changed"]
+    assert days.detail == "processing time (NGAY_TRA) 15 -> 30 days"
