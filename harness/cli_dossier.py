@@ -123,6 +123,8 @@ def dossier_build(
                 raise
             raise OSError(exc.errno, exc.strerror, str(output)) from None
         expect = ", ".join(built.expected_codes) or "accepted"
+        if built.result_codes:
+            expect += f", its 03/TB-TS listing {', '.join(built.result_codes)}"
         click.echo(f"wrote {output} ({len(built.envelope)} bytes; gateway must answer: {expect})")
 
 
@@ -303,7 +305,7 @@ def dossier_defects(version: str | None, as_json: bool) -> None:
     if as_json and version is not None:  # a mistyped version must not pass unnoticed
         load_catalog(version)
     if as_json:  # the shape scripts read: keep it
-        rows = {name: {"op": d.op, "expect": list(d.expect)} for name, d in defects.items()}
+        rows = {name: {"op": d.op, "expect": list(d.codes)} for name, d in defects.items()}
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     catalog = load_catalog(version)
@@ -317,7 +319,8 @@ def dossier_defects(version: str | None, as_json: bool) -> None:
     for name, d in defects.items():
         codes = [code for code, p in catalog.procedures.items() if applies_in(catalog, p, d)]
         listed = f"all {every}" if len(codes) == every else ", ".join(codes) or "none"
-        table.add_row(name, d.op, ", ".join(d.expect), listed)
+        answer = ", ".join(d.expect) or f"accepted; 03/TB-TS lists {', '.join(d.result)}"
+        table.add_row(name, d.op, answer, listed)
     console = Console(highlight=False, markup=False)  # a defect's text prints as written
     if not console.is_terminal:  # piped or redirected: one line a defect, for grep and cut
         console.width = 1000

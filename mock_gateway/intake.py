@@ -211,4 +211,6 @@ class Intake:
         )
         signer = result.signatures[0].subject if result.signatures else ""
         warnings, defects = tuple(result.warnings), tuple(result.defects)
+        if self.release.skips_result_rules:  # release hook: no defective rows
+            defects = ()
         return Accepted(catalog, procedure, info, forms, warnings, signer, defects)

@@ -22,6 +22,8 @@ Hooks a profile may set (all optional):
   never stored.
 - ``feed: leaks``: the message feed lists every I-VAN's messages, not only the caller's.
 - ``dossier_status: leaks``: a dossier's status answers any I-VAN, not only its owner.
+- ``result_rules: skipped``: the catalog's result rules are not run, so every accepted
+  dossier's 03/TB-TS says accepted and none lists its defective rows.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class ReleaseProfile:
     lose_forms: frozenset[str] = frozenset()
     leaks_feed: bool = False  # hook: api's message feed
     leaks_dossiers: bool = False  # hook: api's dossier status
+    skips_result_rules: bool = False  # hook: intake.Intake.check, an accepted dossier's defects
 
     # -- hook: intake.Intake.check, after the conformance check --------------------------
 
@@ -193,6 +196,7 @@ def load_release(name: str | None, directory: Path | None = None) -> ReleaseProf
             lose_forms=frozenset(map(str, hooks.get("lose_forms") or ())),
             leaks_feed=hooks.get("feed") == "leaks",
             leaks_dossiers=hooks.get("dossier_status") == "leaks",
+            skips_result_rules=hooks.get("result_rules") == "skipped",
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: invalid release profile: {exc}") from exc

@@ -248,7 +248,7 @@ def test_a_regress_run_stopped_midway_reports_the_dossiers_replayed_so_far(
     assert ("missing-message", "600") in partial.unjudged
     assert ("latency-p50", "600") in partial.unjudged
     assert partial.notes == [
-        "the run was stopped after 5 of 36 dossiers: lifecycle messages, latency and served "
+        "the run was stopped after 5 of 37 dossiers: lifecycle messages, latency and served "
         "catalogs not judged"
     ]
 

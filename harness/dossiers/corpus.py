@@ -32,6 +32,8 @@ class CorpusEntry:
     body: bytes
     seed: int | None = None
     forms: tuple[str, ...] = ()
+    result: tuple[str, ...] = ()
+    """Of an accepted dossier, the ``RES-*`` codes its 03/TB-TS must list as defective rows."""
 
 
 def _entry(name: str, dossier: Dossier) -> CorpusEntry:
@@ -43,6 +45,7 @@ def _entry(name: str, dossier: Dossier) -> CorpusEntry:
         body=dossier.envelope,
         seed=dossier.seed,
         forms=tuple(f.form.file_name for f in dossier.forms),
+        result=dossier.result_codes,
     )
 
 
@@ -123,6 +126,7 @@ def _row(entry: CorpusEntry) -> dict[str, Any]:
         "procedure": entry.procedure,
         "defect": entry.defect,
         "expected": list(entry.expected),
+        **({"result": list(entry.result)} if entry.result else {}),
         "seed": entry.seed,
         "forms": list(entry.forms),
     }

@@ -64,15 +64,25 @@ def _defect_one(
         result = checker.check(dossier.envelope)
     except Exception as exc:  # the gateway would answer such a dossier 500
         return [failed(procedure, where, exc)]
+    listed = {f.code for f in result.defects}
     missing = [c for c in dossier.expected_codes if c not in result.codes]
+    missing += [c for c in dossier.result_codes if c not in listed or not result.accepted]
     if not missing:
         return []
     got = ", ".join(result.codes) or "nothing (accepted)"
+    expects = ", ".join(dossier.expected_codes)
+    if dossier.result_codes:
+        expects = f"acceptance with result defect(s) {', '.join(dossier.result_codes)}"
+        got = (
+            f"accepted with {', '.join(sorted(listed)) or 'no result defect'}"
+            if result.accepted
+            else f"refused with {got}"
+        )
     return [
         Refusal(
             procedure,
             where,
-            f"expects {', '.join(dossier.expected_codes)}, got {got}",
+            f"expects {expects}, got {got}",
             f"fix defect {name}'s expect: at {defect_place(name)}, or the rule that "
             f"should raise {', '.join(missing)}",
             DEFECT,

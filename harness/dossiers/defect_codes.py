@@ -68,7 +68,7 @@ def untested_codes(catalog: Catalog, previous: Catalog | None) -> Untested | Non
     if previous is None:
         return None
     try:
-        expected = {code for d in load_defects().values() for code in d.expect}
+        expected = {code for d in load_defects().values() for code in d.codes}
     except UsageError:
         return None  # defects.yaml itself is refused, with its line
     new = _raised(catalog) - _raised(previous) - expected
@@ -82,7 +82,8 @@ def untested_codes(catalog: Catalog, previous: Catalog | None) -> Untested | Non
 
 def _rule_files(catalog: Catalog) -> tuple[Path, ...]:
     files = [*catalog.envelope.rules]
-    files += [p for form in catalog.forms.values() for v in form.versions for p in v.rules]
+    versions = [v for form in catalog.forms.values() for v in form.versions]
+    files += [p for v in versions for p in (*v.rules, *v.result_rules)]
     return tuple(dict.fromkeys(files))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import error_codes
+from harness.catalog.rule_roles import RESULT_FAMILIES
 from harness.errors import CatalogError
 from harness.suggestions import did_you_mean
 from harness.yamlfile import line_of
@@ -26,6 +27,14 @@ class Defect:
     op: str
     expect: tuple[str, ...]
     args: dict[str, Any]
+    result: tuple[str, ...] = ()
+    """Codes of a result rule (``RES-*``): the dossier is accepted and its 03/TB-TS lists
+    the row as defective; ``expect`` is then empty (nothing refuses it)."""
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every code ``expect:`` names, whether it refuses the dossier or marks its result."""
+        return (*self.expect, *self.result)
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -51,7 +60,7 @@ _ARGS: dict[str, tuple[str, ...]] = {
     "tamper-form": ("elements", "value"), "remove": ("elements",),
     "insert-after": ("elements", "tag"), "set": ("elements", "value"),
     "set-date": ("elements", "value"), "flip-cccd-sex": ("elements",),
-    "copy-from": ("elements", "from"),
+    "copy-from": ("elements", "from"), "cccd-holder": ("elements", "value"),
 }  # fmt: skip
 """Each op's arguments, every one required: a key an op does not take would be ignored
 (``element:`` for ``elements:`` left the defect with nothing to change)."""
@@ -69,9 +78,13 @@ _SHAPES = {
     "from": "<path of element names>",
 }
 """How each argument is written, for the hints."""
+CCCD_HOLDER = "cccd-holder"
+"""Builds the form's first person around a given CCCD (the sex, birth year and province it
+encodes), for a rule about the number itself, not its agreement with the person."""
 COPY_FROM = "copy-from"
 """Sets the target element to another element's value (``from:``, a path of element names
 found from the target's parent upwards): a cross-field rule's defect (``A != B``)."""
+_CCCD = re.compile(r"[0-9]{12}")
 _PATH = re.compile(r"[^\W\d][\w.\-]*(/[^\W\d][\w.\-]*)*")
 
 
@@ -96,8 +109,33 @@ def checked_defect(name: str, node: object, doc: object, path: Path) -> Defect:
     _check_keys(name, str(op), node, path)
     if op == COPY_FROM:
         _check_copy(name, node, path)
+    if op == CCCD_HOLDER:
+        _check_cccd(name, node, path)
     args = {k: v for k, v in node.items() if k not in _HEAD}
-    return Defect(name, str(op), expect, args)
+    result = tuple(c for c in expect if c.startswith(RESULT_FAMILIES))
+    if result and len(result) < len(expect):
+        raise CatalogError(
+            f"defect {name}: expects {', '.join(result)} of a result rule beside "
+            f"{', '.join(c for c in expect if c not in result)}, which refuse the dossier: "
+            "a refused dossier never gets the 03/TB-TS that would list the result code",
+            path=str(path),
+            line=line_of(node, "expect"),
+            hint="split it into two defects, one per kind of code",
+        )
+    return Defect(name, str(op), expect if not result else (), args, result)
+
+
+def _check_cccd(name: str, node: dict[str, Any], path: Path) -> None:
+    """``cccd-holder``'s value must be a CCCD the person can be built around."""
+    value = node["value"]
+    if not (isinstance(value, str) and _CCCD.fullmatch(value)):
+        raise CatalogError(
+            f"defect {name}: value must be a CCCD, 12 digits, got {value!r}",
+            path=str(path),
+            line=line_of(node, "value"),
+            hint='quote it (value: "001090000001"): birth province (3 digits), century and '
+            "sex (1), birth year (2), serial (6)",
+        ) from None
 
 
 def _expected(name: str, node: dict[str, Any], path: Path) -> tuple[str, ...]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.catalog import Catalog, Procedure
-from harness.catalog.rule_roles import can_raise
+from harness.catalog import Catalog, FormVersion, Procedure
+from harness.catalog.rule_roles import can_raise, rule_codes
 from harness.dossiers.defect_kinds import Defect
 from harness.dossiers.form_model import ElementSpec, form_model
 from harness.suggestions import did_you_mean
@@ -27,9 +27,15 @@ def content_target(catalog: Catalog, procedure: Procedure, d: Defect) -> tuple[s
             current = catalog.forms[code].current
             model = form_model(current.xsd)
             holds = all(_has_element(model, name) for name in (element, *d.needs))
-            if holds and can_raise(d.expect, current.rules):
+            if holds and _causes(d, current):
                 return code, element
     return None
+
+
+def _causes(d: Defect, version: FormVersion) -> bool:
+    """Whether a form of ``version`` can answer ``d``'s codes: its intake rules the codes
+    that refuse, its result rules (BHXH's processing) the ``RES-*`` ones."""
+    return can_raise(d.expect, version.rules) and set(d.result) <= rule_codes(version.result_rules)
 
 
 def why_not_applies(catalog: Catalog, procedure: Procedure, d: Defect) -> str:
@@ -50,10 +56,11 @@ def why_not_applies(catalog: Catalog, procedure: Procedure, d: Defect) -> str:
     if not holding:
         copied = f" beside {', '.join(d.needs)}, the element it copies" if d.needs else ""
         return f"none of its required forms has {wanted}{copied}, the element(s) the defect changes"
+    rules = "result rule (result_rules in catalog.yaml)" if d.result else "rule"
     return (
-        f"{', '.join(holding)} {'has' if len(holding) == 1 else 'have'} {wanted}, but no rule "
-        f"of {'it' if len(holding) == 1 else 'them'} raises {', '.join(d.expect)}, the code "
-        "the defect must cause"
+        f"{', '.join(holding)} {'has' if len(holding) == 1 else 'have'} {wanted}, but no "
+        f"{rules} of {'it' if len(holding) == 1 else 'them'} raises {', '.join(d.codes)}, the "
+        "code the defect must cause"
     )
 
 
@@ -91,8 +98,8 @@ def unused_reason(d: Defect, declared: frozenset[str]) -> tuple[str, str]:
             "remove the defect, or keep a form some procedure does not take",
         )
     return (
-        f"no form a procedure requires has {'/'.join(d.elements)} and rules raising "
-        f"{', '.join(d.expect)}",
+        f"no form a procedure requires has {'/'.join(d.elements)} and "
+        f"{'result rules' if d.result else 'rules'} raising {', '.join(d.codes)}",
         "point elements: at an element of a required form whose rules raise the code, or fix "
         "expect:; a form a procedure only allows (optional_forms) is not used for defects",
     )

@@ -17,7 +17,7 @@ from typing import Any
 from harness.catalog import Catalog
 from harness.catalog.xsd_names import declared_elements
 from harness.dossiers.defect_codes import defects_file
-from harness.dossiers.defect_kinds import Defect, checked_defect
+from harness.dossiers.defect_kinds import CCCD_HOLDER, Defect, checked_defect
 from harness.dossiers.defect_mutations import (
     bad_base64,
     content_change,
@@ -118,6 +118,8 @@ def tweaks_for(factory: DossierFactory, procedure_code: str, name: str) -> Tweak
         target = content_target(factory.catalog, procedure, d)
         assert target is not None
         form, element = target
+        if d.op == CCCD_HOLDER:
+            return Tweaks(cccd_holder=(form, str(d.args["value"])))
         if d.op == "tamper-form":
             tamper = tamper_form(element, str(d.args["value"]))
             return Tweaks(signed_form_hook=lambda c, b: tamper(b) if c == form else b)
@@ -154,12 +156,14 @@ def tweaks_for(factory: DossierFactory, procedure_code: str, name: str) -> Tweak
 def build_defective(
     factory: DossierFactory, procedure: str, name: str, seed: int = 0, **options: Any
 ) -> Dossier:
-    """A dossier with exactly defect ``name``; ``expected_codes`` says what must come back."""
+    """A dossier with exactly defect ``name``; ``expected_codes`` says what must come back
+    (``result_codes``: what its 03/TB-TS must list, for a defect only BHXH's processing finds)."""
     tweaks = tweaks_for(factory, procedure, name)
     if tweaks.skip_forms:
         options.setdefault("optional_forms", False)
     dossier = factory.build(procedure, seed, tweaks=tweaks, **options)
-    return replace(dossier, defect=name, expected_codes=defect(name).expect)
+    d = defect(name)
+    return replace(dossier, defect=name, expected_codes=d.expect, result_codes=d.result)
 
 
 __all__ = [

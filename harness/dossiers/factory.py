@@ -84,6 +84,9 @@ class Dossier:
     envelope: bytes
     defect: str | None = None
     expected_codes: tuple[str, ...] = ()
+    result_codes: tuple[str, ...] = ()
+    """Of a dossier accepted with a defect only BHXH's processing finds: the codes of the
+    defective rows its 03/TB-TS must list (``RES-*``)."""
 
     @property
     def valid(self) -> bool:
@@ -149,9 +152,16 @@ class _FormFiller:
     """Fills one form from its :class:`ElementSpec` tree, row by row."""
 
     def __init__(
-        self, fake: Faker, unit: UnitProfile, period: str, rows: int, reformed: bool
+        self,
+        fake: Faker,
+        unit: UnitProfile,
+        period: str,
+        rows: int,
+        reformed: bool,
+        cccd_holder: str | None = None,
     ) -> None:
         self.fake = fake
+        self.cccd_holder = cccd_holder  # the CCCD of the form's first person, then None
         self.bhxh: Any = fake  # the BHXH provider's methods, which Faker's stubs do not know
         self.rng: random.Random = fake.random
         self.unit = unit
@@ -189,7 +199,11 @@ class _FormFiller:
                     node.text = self._value(child, row)
 
     def _person(self) -> Person:
-        person: Person = self.fake.person()
+        person: Person
+        if self.cccd_holder is not None:
+            person, self.cccd_holder = self.bhxh.cccd_holder(self.cccd_holder), None
+        else:
+            person = self.fake.person()
         if self.reformed:
             person = replace(
                 person, ward_code=self.fake.ward_code(person.province_code, reformed=True)
@@ -322,6 +336,9 @@ class Tweaks:
     extra_forms: tuple[str, ...] = ()
     skip_forms: tuple[str, ...] = ()
     unsigned_envelope: bool = False
+    cccd_holder: tuple[str, str] | None = None
+    """(form code, CCCD): that form's first person holds this CCCD (sex, birth year and
+    province as the number encodes them), so only a rule about the number itself fires."""
 
 
 NO_TWEAKS = Tweaks()
@@ -401,7 +418,12 @@ class DossierFactory:
         for code in codes:
             form = self.catalog.forms[code]
             version = chosen.get(code, form.current)
-            filler = _FormFiller(fake, unit, period, row_count, _reformed(period))
+            holder = (
+                tweaks.cccd_holder[1]
+                if tweaks.cccd_holder and tweaks.cccd_holder[0] == code
+                else None
+            )
+            filler = _FormFiller(fake, unit, period, row_count, _reformed(period), holder)
             try:
                 root = filler.build(form_model(version.xsd))
             except FactoryError as exc:  # say which form: the element name alone is ambiguous

@@ -23,7 +23,7 @@ import inspect
 import random
 import string
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -281,7 +281,25 @@ class VietnamSocialInsuranceProvider(BaseProvider):
             sex = self._rng.choice((MALE, FEMALE))
         _check_sex(sex)
         born = self.birth_date(birth_year_range)
-        province = self.province_code()
+        return self._person_born(sex, born, self.province_code())
+
+    def cccd_holder(self, cccd: str) -> Person:
+        """A person holding ``cccd``: of the sex, birth year and birth province it encodes,
+        so every rule comparing them agrees (a named defect's chosen number)."""
+        try:
+            info = parse_cccd(cccd)
+            province = self._province(info.province_code).code
+        except (ValueError, FactoryError) as exc:
+            raise FactoryError(
+                f"{cccd!r} is not a CCCD of a known birth province: "
+                f"{str(exc).split(chr(10) + 'Hint: ')[0]}",
+                hint="a CCCD is 12 digits: birth province (3, e.g. 001 Hà Nội), century and "
+                "sex (1), birth year (2), serial (6)",
+            ) from None
+        born = self.birth_date((info.birth_year, info.birth_year))
+        return replace(self._person_born(info.sex, born, province), cccd=cccd)
+
+    def _person_born(self, sex: int, born: date, province: str) -> Person:
         return Person(
             ho_ten=self.ho_ten(sex),
             gioi_tinh=sex,

@@ -260,9 +260,11 @@ def unexercised(version: str) -> str:
 def new_catalog_corpus(
     recipe: CorpusRecipe, version: str, pki: TestPKI, *, defects: bool = False
 ) -> list[CorpusEntry]:
-    """The valid dossiers of ``version`` (with ``defects``, its defective ones too) for the
-    baseline's seeds, procedures and I-VAN, named ``<version>/<dossier>``: a procedure the
-    version adds is always in, one the baseline left out stays out."""
+    """The valid dossiers of ``version`` (with ``defects``, the ones its intake refuses too)
+    for the baseline's seeds, procedures and I-VAN, named ``<version>/<dossier>``: a
+    procedure the version adds is always in, one the baseline left out stays out. A dossier
+    accepted with a result defect is left to the baseline's own corpus, where its 03/TB-TS
+    is compared field by field."""
     wanted: tuple[str, ...] = ()
     if recipe.procedures:
         old = load_catalog(recipe.catalog).procedures
@@ -274,6 +276,7 @@ def new_catalog_corpus(
     return [
         dataclasses.replace(e, name=f"{version}/{e.name}")
         for e in build_corpus(valid, pki, defects=defects)
+        if not e.result
     ]
 
 

@@ -4,6 +4,7 @@ answers a known-good gateway would not give (said, since a baseline keeps whatev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,6 +97,10 @@ def surprises(corpus: Sequence[CorpusEntry], outcomes: dict[str, dict[str, Any]]
             found.append(f"{entry.name}: expected {' '.join(entry.expected)}, got {got}")
         elif outcome.get("accepted") and not has_result(outcome):
             found.append(f"{entry.name}: accepted, but its {RESULT} never came")
+        elif outcome.get("accepted") and set(entry.result) != result_defects(outcome):
+            listed = " ".join(sorted(result_defects(outcome))) or "no defective row"
+            want = " ".join(entry.result) or "no defective row"
+            found.append(f"{entry.name}: expected its {RESULT} to list {want}, it lists {listed}")
     return found
 
 
@@ -114,10 +119,25 @@ def has_result(outcome: dict[str, Any]) -> bool:
     return any(m.get("kind") == RESULT for m in outcome.get("messages") or ())
 
 
+_ROW_CODE = re.compile(r"(?:^|/)DS_LOI/LOI(?:\[\d+\])?/MA_LOI$")
+
+
+def result_defects(outcome: dict[str, Any]) -> set[str]:
+    """The codes of the defective rows (``DS_LOI``) the dossier's 03/TB-TS results list."""
+    return {
+        str(value)
+        for m in outcome.get("messages") or ()
+        if m.get("kind") == RESULT
+        for key, value in (m.get("fields") or {}).items()
+        if _ROW_CODE.search(key) and value
+    }
+
+
 __all__ = [
     "has_result",
     "record_catalog",
     "refuse_unfinished",
+    "result_defects",
     "served_by",
     "surprises",
     "unacknowledged_notes",

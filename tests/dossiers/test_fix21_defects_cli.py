@@ -28,7 +28,7 @@ def _run(*args: str) -> str:
 
 
 def test_json_is_the_previous_output_exactly() -> None:
-    rows = {name: {"op": d.op, "expect": list(d.expect)} for name, d in load_defects().items()}
+    rows = {name: {"op": d.op, "expect": list(d.codes)} for name, d in load_defects().items()}
     assert _run("--json") == json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
 
 

@@ -97,19 +97,43 @@ def test_unexpected_internal_error_is_500_and_logged(
     assert any("internal error" in r.getMessage() for r in caplog.records)
 
 
-def _defects() -> list[str]:
-    return sorted(load_defects())
+def _defects(*, result: bool = False) -> list[str]:
+    """The named defects the intake refuses, or (``result``) those it accepts and whose
+    03/TB-TS lists the row."""
+    return sorted(name for name, d in load_defects().items() if bool(d.result) == result)
+
+
+def _defective(factory: DossierFactory, name: str) -> Dossier:
+    procedure = next((p for p in factory.catalog.procedures if applies(factory, p, name)), None)
+    if procedure is None:  # a defect of a rule a newer version adds: built under it
+        factory = DossierFactory(load_catalog(latest_version()), factory.pki)
+        procedure = next(p for p in factory.catalog.procedures if applies(factory, p, name))
+    return build_defective(factory, procedure, name, seed=7)
+
+
+@pytest.mark.parametrize("name", _defects(result=True))
+def test_a_result_defect_is_accepted_and_its_03_tb_ts_lists_its_code(
+    name: str, gw: InProcessGateway, factory: DossierFactory
+) -> None:
+    dossier = _defective(factory, name)
+    receipt = Answer.parse(gw.submit(dossier.envelope))
+    assert (receipt.kind, receipt.findings()) == ("XACNHAN_NOP", [])
+    gw.advance(15 * 60 + 60 * 60)
+    listing = etree.fromstring(gw.request("GET", "/api/v1/messages").body)
+    [result] = [
+        Answer.parse(base64.b64decode(m.findtext("NOI_DUNG") or ""))
+        for m in listing.iter("THONGBAO")
+        if m.findtext("LOAI") == messages.RESULT and m.findtext("MA_GDICH") == receipt.ma_gdich
+    ]
+    assert result.ma_kqua == "2"
+    assert sorted(row["MA_LOI"] for row in result.findings()) == list(dossier.result_codes)
 
 
 @pytest.mark.parametrize("name", _defects())
 def test_defect_corpus_gets_its_code(
     name: str, gw: InProcessGateway, factory: DossierFactory
 ) -> None:
-    procedure = next((p for p in factory.catalog.procedures if applies(factory, p, name)), None)
-    if procedure is None:  # a defect of a rule a newer version adds: built under it
-        factory = DossierFactory(load_catalog(latest_version()), factory.pki)
-        procedure = next(p for p in factory.catalog.procedures if applies(factory, p, name))
-    dossier = build_defective(factory, procedure, name, seed=7)
+    dossier = _defective(factory, name)
     before = state(gw)
     response = gw.submit(dossier.envelope)
     rejection = Answer.parse(response)
