@@ -21,19 +21,26 @@ from typing import Any, ParamSpec, TypeVar
 from harness.catalog import Catalog
 from harness.certification.connection import GatewayNotAnswering
 from harness.certification.gateway import PROBE_PREFIX, CertGateway, FaultsUnavailable
-from harness.certification.jobs import JobBuilder
+from harness.certification.jobs import JobBuilder, NoDefectApplies
 from harness.certification.model import (
     TERMINAL,
     AdapterContext,
     AdapterFailed,
     IvanAdapter,
+    Job,
     NotSupported,
     Relay,
     RunAborted,
 )
 from harness.certification.observe import SUBMIT, JobRecord, Observation, RestartMark
 from harness.certification.records import TrafficRow
-from harness.certification.suite import NEEDS, ScenarioSpec, resolve
+from harness.certification.suite import (
+    HANDOVER_DEFECTS,
+    NEEDS,
+    RESULT_DEFECTIVE,
+    ScenarioSpec,
+    resolve,
+)
 from harness.certification.window import describe, foreign_writes
 from harness.client import parse_answer
 from harness.errors import HarnessError
@@ -43,6 +50,10 @@ T = TypeVar("T")
 P = ParamSpec("P")
 _WITHDRAWN = object()
 """What an operation the adapter turned out not to have returns (see ``_unless_unannounced``)."""
+
+
+class _NotExercised(HarnessError):
+    """The scenario cannot be run on this procedure (its cases are skipped, saying why)."""
 
 
 class _AdapterCrashed(Exception):
@@ -128,7 +139,7 @@ class ScenarioRun:
                 getattr(self, f"_step_{kind}")(resolve(args, self.settings))
         except (RunAborted, GatewayNotAnswering):
             raise  # nothing later could run either: stop the whole run
-        except FaultsUnavailable as exc:
+        except (FaultsUnavailable, _NotExercised) as exc:
             self.obs.error = f"skipped: {exc}"
         except AdapterFailed as exc:  # in words: a class name means nothing to a vendor
             self.obs.error = f"the adapter failed: {exc}"
@@ -168,10 +179,9 @@ class ScenarioRun:
     def _step_handover(self, args: dict[str, Any]) -> None:
         for _ in range(int(args.get("jobs", 1))):
             label = f"{self.scenario.name}/{self.procedure}"
-            if args.get("kind", "valid") == "defective":
-                job = self.builder.defective(
-                    self.procedure, label, self.settings["rejection_defects"]
-                )
+            kind = args.get("kind", "valid")
+            if kind in HANDOVER_DEFECTS:
+                job = self._defective(kind, label)
             else:
                 job = self.builder.valid(self.procedure, label)
             now = self.gateway.now()
@@ -179,6 +189,19 @@ class ScenarioRun:
             # the defect stays the suite's: an I-VAN told it could invent the rejection
             relays = self._adapter(self.adapter.submit, replace(job, defect=None), now)
             self._route(self._checked("submit", relays), now)
+
+    def _defective(self, kind: str, label: str) -> Job:
+        """A job breaking one of the defects the kind's setting lists; a procedure none of
+        the result defects applies to (its forms have no result rule) is not exercised."""
+        setting = HANDOVER_DEFECTS[kind]
+        try:
+            return self.builder.defective(self.procedure, label, self.settings[setting], setting)
+        except NoDefectApplies as exc:
+            if kind != RESULT_DEFECTIVE:
+                raise
+            raise _NotExercised(
+                f"procedure {self.procedure} has no result defect to hand over: {exc}"
+            ) from None
 
     def _step_faults(self, profiles: list[dict[str, Any]]) -> None:
         self.gateway.set_faults(profiles, self.seed)

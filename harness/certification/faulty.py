@@ -251,6 +251,16 @@ class SwallowsRejection(ReferenceIvan):
         return Relay(item.job_id, REJECTED, detail="Hồ sơ bị từ chối")
 
 
+class SwallowsDefects(ReferenceIvan):
+    """Relays BHXH's result without its MA_LOI: a 03/TB-TS listing defective rows reaches
+    the employer as if the dossier were simply accepted."""
+
+    name = "swallows-defects"
+
+    def accept(self, message: FeedMessage) -> list[Relay]:
+        return [replace(r, ma_loi="") for r in super().accept(message)]
+
+
 class FabricatesReceipt(ReferenceIvan):
     """Tells the employer "received" with a MA_GDICH of its own before BHXH has answered,
     refused dossiers included."""
@@ -332,6 +342,7 @@ FAULTY: dict[str, type[ReferenceIvan]] = {
         AlertsEveryMessage,
         PinsGatewayCertificate,
         SwallowsRejection,
+        SwallowsDefects,
         FabricatesReceipt,
         ForgetsAfterRestart,
         ReadsOtherIvan,

@@ -28,9 +28,13 @@ from harness.xmlsafe import parse_xml
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 FORM_STAGE_OPS = frozenset(
-    {"set", "set-date", "remove", "insert-after", "flip-cccd-sex", "copy-from"}
+    {"set", "set-date", "remove", "insert-after", "flip-cccd-sex", "copy-from", "cccd-holder"}
 )
 """Defects that change what the employer declares (before anyone signs)."""
+
+
+class NoDefectApplies(FactoryError):
+    """None of a handover's candidate defects can be built for the procedure."""
 
 
 def unsigned(content: bytes) -> bytes:
@@ -75,15 +79,16 @@ class JobBuilder:
             "rule the factory breaks, or try another --seed (and report this one as a bug)",
         )
 
-    def defective(self, procedure: str, label: str, candidates: Sequence[str]) -> Job:
-        """A job breaking the first of ``candidates`` that applies to ``procedure``."""
+    def defective(self, procedure: str, label: str, candidates: Sequence[str], setting: str) -> Job:
+        """A job breaking the first of ``candidates`` (the suite's ``setting``) that applies
+        to ``procedure``."""
         for name in candidates:
             if defect(name).op in FORM_STAGE_OPS and applies(self.factory, procedure, name):
                 dossier = build_defective(self.factory, procedure, name, self._next_seed())
                 return self._job(dossier, label)
-        raise FactoryError(
+        raise NoDefectApplies(
             f"none of the defects {', '.join(candidates)} applies to procedure {procedure}",
-            hint="extend rejection_defects in scenarios/certification/cases.yaml",
+            hint=f"extend {setting} in scenarios/certification/cases.yaml",
         )
 
     def _job(self, dossier: Dossier, label: str) -> Job:
@@ -119,4 +124,4 @@ class JobBuilder:
         )
 
 
-__all__ = ["FORM_STAGE_OPS", "JobBuilder", "unsigned"]
+__all__ = ["FORM_STAGE_OPS", "JobBuilder", "NoDefectApplies", "unsigned"]

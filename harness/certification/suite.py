@@ -180,12 +180,20 @@ def _number_problem(key: str, value: Any) -> str:
     return ""
 
 
+RESULT_DEFECTIVE = "defective-result"
+HANDOVER_DEFECTS = {"defective": "rejection_defects", RESULT_DEFECTIVE: "result_defects"}
+"""A handover kind breaking a named defect, and the setting listing the defects it may use:
+one BHXH refuses at intake, or one it accepts and lists in the 03/TB-TS (``RES-*``)."""
+
+
 def _handover_problem(kind: Any, settings: dict[str, Any]) -> str:
-    """A handover kind the engine does not know, or a rejection with no defects to use."""
-    if kind not in ("valid", "defective"):
-        return f"kind must be valid or defective, got {kind!r}"
-    if kind == "defective" and "rejection_defects" not in settings:
-        return "a defective handover needs the setting rejection_defects"
+    """A handover kind the engine does not know, or a defective one with no defects to use."""
+    kinds = ("valid", *HANDOVER_DEFECTS)
+    if kind not in kinds:
+        return f"kind must be {', '.join(kinds[:-1])} or {kinds[-1]}, got {kind!r}"
+    setting = HANDOVER_DEFECTS.get(kind)
+    if setting is not None and setting not in settings:
+        return f"a {kind} handover needs the setting {setting}"
     return ""
 
 
@@ -323,7 +331,9 @@ def load_variants(directory: Path | None = None) -> dict[str, list[str]]:
 
 __all__ = [
     "CASE_ID",
+    "HANDOVER_DEFECTS",
     "NEEDS",
+    "RESULT_DEFECTIVE",
     "STEP_KINDS",
     "CaseSpec",
     "ScenarioSpec",

@@ -25,6 +25,7 @@ from harness.certification import (
     Relay,
     check,
 )
+from harness.message_kinds import RESULT
 
 
 def _at(text: str) -> datetime:
@@ -67,6 +68,51 @@ def _no_fabricated_receipt(record: JobRecord) -> None:
             {"receipts relayed": "\n".join(f"{r.at} {r.ma_gdich}" for r in made_up),
              "MA_GDICH of BHXH's 202s": "\n".join(record.committed) or "none"},
         )  # fmt: skip
+
+
+@check("surfaces_defective_result")
+def surfaces_defective_result(obs: Observation) -> str:
+    for record in obs.jobs:
+        status = record.accepted()
+        results = [m for m in status.feed if m.kind == RESULT]
+        if not results:
+            raise CaseBlocked(f"BHXH issued no {RESULT} for MA_GDICH {status.ma_gdich} yet")
+        ma_kqua, ma_loi, text = _result_fields(results[-1])
+        if ma_kqua != "2" or not ma_loi:
+            raise CaseBlocked(
+                f"the gateway's {RESULT} lists no defective row (MA_KQUA {ma_kqua or 'empty'}) "
+                f"for the job's defect ({record.job.defect})"
+            )
+        told = _relayed(record, results[-1], status.ma_gdich)
+        relays = [f"{r.kind} MA_LOI={r.ma_loi!r} {r.message_id}" for r in record.relays]
+        evidence = {
+            f"BHXH's {RESULT}": f"MA_KQUA {ma_kqua}, MA_LOI {ma_loi}: {text}",
+            "relays": "\n".join(relays) or "none",
+        }
+        if not told:
+            raise CaseFailed(
+                f"BHXH's {RESULT} listing a defective row ({ma_loi}) never reached the employer",
+                evidence,
+            )
+        if not any(r.ma_loi == ma_loi for r in told):
+            raise CaseFailed(
+                f"the employer was told of BHXH's {RESULT} without its MA_LOI {ma_loi}: a "
+                "result with defective rows (MA_KQUA 2) reads as accepted",
+                evidence,
+            )
+    return "defective result relayed to the employer with its MA_LOI"
+
+
+def _result_fields(message: FeedEntry) -> tuple[str, str, str]:
+    """``MA_KQUA``, ``MA_LOI`` and ``MOTA_LOI`` of a BHXH message (blocked if unreadable)."""
+    try:
+        said = parse_xml(message.content).find("XACNHAN_GDICH/TTGDICH")
+    except XMLRejected:
+        raise CaseBlocked(f"the gateway's {message.kind} is not readable XML") from None
+    if said is None:
+        return "", "", ""
+    ma_kqua, ma_loi, text = (said.findtext(n) or "" for n in ("MA_KQUA", "MA_LOI", "MOTA_LOI"))
+    return ma_kqua, ma_loi, text
 
 
 @check("messages_acknowledged")

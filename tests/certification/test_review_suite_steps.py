@@ -72,7 +72,8 @@ def test_the_shipped_suite_loads_and_resolves_its_references() -> None:
         (
             "rejection",
             [{"handover": {"jobs": 1, "kind": "defectve"}}],
-            r"step 1 \(handover\): kind must be valid or defective, got 'defectve'",
+            r"step 1 \(handover\): kind must be valid, defective or defective-result, "
+            r"got 'defectve'",
         ),
         (
             "baseline",
