@@ -8,12 +8,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.dossiers import defect_codes, defects
+from harness.dossiers import defects
 from harness.errors import CatalogError
 from harness.paths import fixtures_dir
 
@@ -36,16 +35,6 @@ def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _last_line(home: Path) -> int:
     return len((home / "fixtures" / "dossiers" / "defects.yaml").read_text("utf-8").splitlines())
-
-
-@pytest.fixture
-def defects_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A defects.yaml of the test's own, read by :func:`defects.load_defects`."""
-    (tmp_path / "dossiers").mkdir()
-    monkeypatch.setattr(defect_codes, "fixtures_dir", lambda: tmp_path)
-    defects.load_defects.cache_clear()
-    yield tmp_path / "dossiers" / "defects.yaml"
-    defects.load_defects.cache_clear()
 
 
 def _refused(path: Path, text: str) -> str:
@@ -131,3 +120,25 @@ def test_a_defect_another_version_on_disk_can_build_is_kept(tmp_path: Path) -> N
     entry = "department-x: {expect: [XSD-001], op: insert-after, elements: [MaPhongBan], tag: X}\n"
     done = _run(_home(tmp_path, entry), "catalog", "check", "2024.1")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_result_and_refusal_codes_in_one_defect_are_refused_with_the_line(
+    defects_file: Path,
+) -> None:
+    said = _refused(
+        defects_file,
+        "ok: {expect: [SIG-001], op: unsign-form}\n"
+        "both: {expect: [RES-001, RULE-104], op: cccd-holder, elements: [CMND], "
+        'value: "001090000001"}\n',
+    )
+    assert f"{defects_file}:2:" in said
+    assert "never gets the 03/TB-TS" in said and "split it into two defects" in said
+
+
+def test_a_cccd_holder_value_that_is_not_a_cccd_is_refused_with_the_line(
+    defects_file: Path,
+) -> None:
+    said = _refused(
+        defects_file, "short: {expect: [RES-001], op: cccd-holder, elements: [CMND], value: 1234}\n"
+    )
+    assert f"{defects_file}:1:" in said and "12 digits" in said and "quote it" in said

@@ -6,18 +6,16 @@ intake rule fires (sex and birth year agree with the number) and only the result
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.conformance import DossierChecker
-from harness.dossiers import defect_codes, defects
 from harness.dossiers.defect_checks import defect_refusals
 from harness.dossiers.defects import applies, build_defective
 from harness.dossiers.factory import DossierFactory
 from harness.dossiers.provider import make_faker, parse_cccd
-from harness.errors import CatalogError, FactoryError
+from harness.errors import FactoryError
 from harness.paths import fixtures_dir
 from harness.signing import TestPKI
 
@@ -69,45 +67,6 @@ def test_a_cccd_of_no_known_province_is_a_factory_error_saying_what_a_cccd_is() 
     with pytest.raises(FactoryError) as info:
         make_faker(1).cccd_holder("999090000001")
     assert "999090000001" in str(info.value) and "birth province" in str(info.value)
-
-
-@pytest.fixture
-def defects_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A defects.yaml of the test's own: the shipped one with what the test writes after it."""
-    (tmp_path / "dossiers").mkdir()
-    monkeypatch.setattr(defect_codes, "fixtures_dir", lambda: tmp_path)
-    defects.load_defects.cache_clear()
-    yield tmp_path / "dossiers" / "defects.yaml"
-    defects.load_defects.cache_clear()
-
-
-def _refused(path: Path, text: str) -> str:
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(CatalogError) as info:
-        defects.load_defects()
-    return str(info.value)
-
-
-def test_result_and_refusal_codes_in_one_defect_are_refused_with_the_line(
-    defects_file: Path,
-) -> None:
-    said = _refused(
-        defects_file,
-        "ok: {expect: [SIG-001], op: unsign-form}\n"
-        "both: {expect: [RES-001, RULE-104], op: cccd-holder, elements: [CMND], "
-        'value: "001090000001"}\n',
-    )
-    assert f"{defects_file}:2:" in said
-    assert "never gets the 03/TB-TS" in said and "split it into two defects" in said
-
-
-def test_a_cccd_holder_value_that_is_not_a_cccd_is_refused_with_the_line(
-    defects_file: Path,
-) -> None:
-    said = _refused(
-        defects_file, "short: {expect: [RES-001], op: cccd-holder, elements: [CMND], value: 1234}\n"
-    )
-    assert f"{defects_file}:1:" in said and "12 digits" in said and "quote it" in said
 
 
 def test_catalog_check_refuses_a_result_defect_the_result_rule_does_not_find(
