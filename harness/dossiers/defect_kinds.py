@@ -135,7 +135,7 @@ def _check_cccd(name: str, node: dict[str, Any], path: Path) -> None:
             line=line_of(node, "value"),
             hint='quote it (value: "001090000001"): birth province (3 digits), century and '
             "sex (1), birth year (2), serial (6)",
-        ) from None
+        )
 
 
 def _expected(name: str, node: dict[str, Any], path: Path) -> tuple[str, ...]:
