@@ -14,6 +14,14 @@ from harness.fuzz import register_profiles
 register_profiles()  # ``ci`` (derandomised, no database, prints blobs) unless $HYPOTHESIS_PROFILE
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one process more than cores. A third of the suite's time is real-time
+    waiting (servers starting, locust runs, timeouts), so two processes on two cores left
+    about a fifth of the CPU idle: measured on this 2-core machine, 15:26 with 2, 11:47
+    with 3, the same 2,941 tests passing."""
+    return (os.cpu_count() or 1) + 1
+
+
 @pytest.fixture(scope="session")
 def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh test PKI for the session, so tests never depend on a developer's cache."""
