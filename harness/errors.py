@@ -33,6 +33,7 @@ class UsageError(HarnessError):
     """The harness was used wrongly; the message says what to do instead."""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.problem = message  # without the hint: for an error that wraps this one
         self.hint = hint
         super().__init__(message if hint is None else f"{message}\nHint: {hint}")
 

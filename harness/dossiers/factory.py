@@ -427,9 +427,8 @@ class DossierFactory:
             try:
                 root = filler.build(form_model(version.xsd))
             except FactoryError as exc:  # say which form: the element name alone is ambiguous
-                message = str(exc).split("\nHint: ")[0]
                 raise FactoryError(
-                    f"form {code} version {version.version}: {message}", hint=exc.hint
+                    f"form {code} version {version.version}: {exc.problem}", hint=exc.hint
                 ) from exc
             if tweaks.form_hook is not None:
                 root = tweaks.form_hook(code, root)

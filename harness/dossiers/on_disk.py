@@ -86,7 +86,7 @@ def _loaded(folder: Path) -> Catalog:
 
 def _broken(folder: Path, exc: UsageError) -> Broken:
     """``folder``'s version as broken: the first line of its error, paths made relative."""
-    first = str(exc).partition("\nHint: ")[0].splitlines()[0]
+    first = exc.problem.splitlines()[0]
     reason = first.replace(f"{folder}/", "")
     if len(reason) > _SAID:
         reason = reason[: _SAID - 3] + "..."

@@ -290,9 +290,9 @@ class VietnamSocialInsuranceProvider(BaseProvider):
             info = parse_cccd(cccd)
             province = self._province(info.province_code).code
         except (ValueError, FactoryError) as exc:
+            reason = exc.problem if isinstance(exc, FactoryError) else str(exc)
             raise FactoryError(
-                f"{cccd!r} is not a CCCD of a known birth province: "
-                f"{str(exc).split(chr(10) + 'Hint: ')[0]}",
+                f"{cccd!r} is not a CCCD of a known birth province: {reason}",
                 hint="a CCCD is 12 digits: birth province (3, e.g. 001 Hà Nội), century and "
                 "sex (1), birth year (2), serial (6)",
             ) from None
