@@ -97,10 +97,10 @@ def surprises(corpus: Sequence[CorpusEntry], outcomes: dict[str, dict[str, Any]]
             found.append(f"{entry.name}: expected {' '.join(entry.expected)}, got {got}")
         elif outcome.get("accepted") and not has_result(outcome):
             found.append(f"{entry.name}: accepted, but its {RESULT} never came")
-        elif outcome.get("accepted") and set(entry.result) != result_defects(outcome):
-            listed = " ".join(sorted(result_defects(outcome))) or "no defective row"
+        elif outcome.get("accepted") and set(entry.result) != (listed := result_defects(outcome)):
+            said = " ".join(sorted(listed)) or "no defective row"
             want = " ".join(entry.result) or "no defective row"
-            found.append(f"{entry.name}: expected its {RESULT} to list {want}, it lists {listed}")
+            found.append(f"{entry.name}: expected its {RESULT} to list {want}, it lists {said}")
     return found
 
 

@@ -25,6 +25,7 @@ from harness.certification import (
     Relay,
     check,
 )
+from harness.client import parse_answer
 from harness.message_kinds import RESULT
 
 
@@ -77,16 +78,20 @@ def surfaces_defective_result(obs: Observation) -> str:
         results = [m for m in status.feed if m.kind == RESULT]
         if not results:
             raise CaseBlocked(f"BHXH issued no {RESULT} for MA_GDICH {status.ma_gdich} yet")
-        ma_kqua, ma_loi, text = _result_fields(results[-1])
-        if ma_kqua != "2" or not ma_loi:
+        said = parse_answer(200, results[-1].content)
+        if said.kind == "unreadable":  # parse_answer's kind for a body that is not XML
+            raise CaseBlocked(f"the gateway's {RESULT} is not readable XML")
+        first = next((f for f in said.findings if f.severity == "error"), None)  # = MA_LOI
+        ma_loi, text = (first.code, first.message_vi) if first else ("", "")
+        if said.ma_kqua != "2" or not ma_loi:
             raise CaseBlocked(
-                f"the gateway's {RESULT} lists no defective row (MA_KQUA {ma_kqua or 'empty'}) "
-                f"for the job's defect ({record.job.defect})"
+                f"the gateway's {RESULT} lists no defective row (MA_KQUA "
+                f"{said.ma_kqua or 'empty'}) for the job's defect ({record.job.defect})"
             )
         told = _relayed(record, results[-1], status.ma_gdich)
         relays = [f"{r.kind} MA_LOI={r.ma_loi!r} {r.message_id}" for r in record.relays]
         evidence = {
-            f"BHXH's {RESULT}": f"MA_KQUA {ma_kqua}, MA_LOI {ma_loi}: {text}",
+            f"BHXH's {RESULT}": f"MA_KQUA {said.ma_kqua}, MA_LOI {ma_loi}: {text}",
             "relays": "\n".join(relays) or "none",
         }
         if not told:
@@ -101,18 +106,6 @@ def surfaces_defective_result(obs: Observation) -> str:
                 evidence,
             )
     return "defective result relayed to the employer with its MA_LOI"
-
-
-def _result_fields(message: FeedEntry) -> tuple[str, str, str]:
-    """``MA_KQUA``, ``MA_LOI`` and ``MOTA_LOI`` of a BHXH message (blocked if unreadable)."""
-    try:
-        said = parse_xml(message.content).find("XACNHAN_GDICH/TTGDICH")
-    except XMLRejected:
-        raise CaseBlocked(f"the gateway's {message.kind} is not readable XML") from None
-    if said is None:
-        return "", "", ""
-    ma_kqua, ma_loi, text = (said.findtext(n) or "" for n in ("MA_KQUA", "MA_LOI", "MOTA_LOI"))
-    return ma_kqua, ma_loi, text
 
 
 @check("messages_acknowledged")
