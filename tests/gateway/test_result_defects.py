@@ -27,26 +27,9 @@ from mock_gateway.testing import Answer, InProcessGateway
 from tests.catalog_copies import edited_copy, refused_load
 
 UNCONFIRMED = "001090000001"
-"""The table's first number: a man born in 1990 (CCCD digits 4-6), as the row must say."""
-
-
-def born_1990_as(cccd: str) -> Callable[[str, etree._Element], etree._Element]:
-    """A form hook giving the first person with a CCCD this number, born in 1990, male:
-    the intake's CCCD rule (RULE-104) passes, only the processing can object."""
-
-    def hook(_form: str, root: etree._Element) -> etree._Element:
-        person = next((e for e in root.iter() if e.find("CMND") is not None), None)
-        if person is None:  # a form naming no person (D01-TS)
-            return root
-        person.find("CMND").text = cccd  # type: ignore[union-attr]
-        birth = person.find("NgaySinh")
-        if birth is not None and birth.text:
-            birth.text = birth.text[:-4] + "1990"  # dd/MM/yyyy, MM/yyyy or yyyy
-        if person.find("GioiTinh") is not None:
-            person.find("GioiTinh").text = "1"  # type: ignore[union-attr]
-        return root
-
-    return hook
+"""The table's first number: a man born in 1990 (CCCD digits 4-6). The form's first person
+is built around it (``Tweaks.cccd_holder``), so the intake's CCCD rule (RULE-104) passes and
+only the processing can object."""
 
 
 def feed(gw: InProcessGateway) -> list[dict[str, str]]:
@@ -59,8 +42,8 @@ def feed(gw: InProcessGateway) -> list[dict[str, str]]:
 def test_a_row_the_population_database_does_not_confirm_comes_back_defective(
     gw: InProcessGateway, factory: DossierFactory
 ) -> None:
-    hook = born_1990_as(UNCONFIRMED)
-    dossier = factory.build("600", 7, rows=3, optional_forms=False, tweaks=Tweaks(form_hook=hook))
+    holder = Tweaks(cccd_holder=("D02-TS", UNCONFIRMED))
+    dossier = factory.build("600", 7, rows=3, optional_forms=False, tweaks=holder)
     receipt = Answer.parse(gw.submit(dossier.envelope))
     assert (receipt.kind, receipt.ma_kqua) == ("XACNHAN_NOP", "0"), receipt.findings()
     assert receipt.findings() == []  # nothing said at intake: BHXH's records are not read yet
@@ -85,8 +68,8 @@ def test_every_unconfirmed_person_is_listed_and_the_rest_accepted(
     gw: InProcessGateway, factory: DossierFactory, valid: Callable[..., Dossier]
 ) -> None:
     """A TK1-TS's declarant too, and a dossier with no such person is accepted as before."""
-    hook = born_1990_as(UNCONFIRMED)
-    defective = factory.build("607", 3, optional_forms=False, tweaks=Tweaks(form_hook=hook))
+    holder = Tweaks(cccd_holder=("TK1-TS", UNCONFIRMED))
+    defective = factory.build("607", 3, optional_forms=False, tweaks=holder)
     flawed = Answer.parse(gw.submit(defective.envelope)).ma_gdich
     clean = Answer.parse(gw.submit(valid().envelope)).ma_gdich
     gw.advance(15 * 60 + 60 * 60)
@@ -153,8 +136,8 @@ def test_a_result_rule_mistake_is_refused_on_load(
 def test_dossier_check_lists_the_defects_under_an_accepted_file(
     tmp_path: Path, factory: DossierFactory
 ) -> None:
-    hook = born_1990_as(UNCONFIRMED)
-    dossier = factory.build("600", 7, rows=3, optional_forms=False, tweaks=Tweaks(form_hook=hook))
+    holder = Tweaks(cccd_holder=("D02-TS", UNCONFIRMED))
+    dossier = factory.build("600", 7, rows=3, optional_forms=False, tweaks=holder)
     path = tmp_path / "flawed.xml"
     path.write_bytes(dossier.envelope)
     outcome = CliRunner().invoke(main, ["dossier", "check", str(path)])
