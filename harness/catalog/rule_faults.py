@@ -45,9 +45,9 @@ def reason(exc: Exception) -> str:
 def _without_hint(exc: Exception) -> str:
     """``exc``'s message without the ``Hint:`` line a :class:`UsageError` appends: the
     error built from it gives that hint once, on its own line."""
-    said = str(exc.args[0] if exc.args else exc)
-    hint = exc.hint if isinstance(exc, UsageError) else None
-    return said.removesuffix(f"\nHint: {hint}") if hint is not None else said
+    if isinstance(exc, UsageError):
+        return exc.problem
+    return str(exc.args[0] if exc.args else exc)
 
 
 def _hint(why: str) -> str:

@@ -61,8 +61,7 @@ def said(exc: Exception) -> tuple[str, str]:
     """An exception as (problem, hint): a :class:`UsageError` says both (a CatalogError names
     the file at fault); anything else is named by its type."""
     if isinstance(exc, UsageError):
-        problem, _, hint = str(exc).partition("\nHint: ")
-        return problem, hint or FIX_DATA
+        return exc.problem, exc.hint or FIX_DATA
     return f"{type(exc).__name__}: {exc}", FIX_DATA
 
 
