@@ -140,6 +140,10 @@ def period_number(text: str) -> int | None:
     return None if m is None else int(m[2]) * 100 + int(m[1])
 
 
+_IN_FORCE_REMEMBERED = 4096
+"""(table, column, period) answers :meth:`TableIndex.as_of` keeps before starting afresh."""
+
+
 class TableIndex:
     """Hash and period indexes over the reference tables, built lazily, shared by threads.
 
@@ -151,6 +155,7 @@ class TableIndex:
         self._tables = tables
         self._values: dict[tuple[str, str], frozenset[str]] = {}
         self._periods: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self._in_force: dict[tuple[str, str, str], tuple[str | None]] = {}
 
     def rows(self, table: str) -> list[dict[str, str]]:
         """The rows of ``table``; an unknown table is a catalog bug, never an empty answer.
@@ -196,8 +201,20 @@ class TableIndex:
 
         None when the period is malformed, precedes every row, or the row lacks the column
         (a column may be computed from the dossier, such as ``regions_<MavungLTT>``);
-        :class:`CatalogError` for an unknown table.
+        :class:`CatalogError` for an unknown table. Answers are remembered (a D02-TS asks
+        twice per row, for the same TuThang), up to :data:`_IN_FORCE_REMEMBERED`.
         """
+        key = (table, column, period)
+        remembered = self._in_force.get(key)  # one lookup: another thread may clear()
+        if remembered is not None:
+            return remembered[0]
+        if len(self._in_force) >= _IN_FORCE_REMEMBERED:
+            self._in_force.clear()  # bounded whatever periods senders write
+        found = self._row_in_force(table, column, period)
+        self._in_force[key] = (found,)
+        return found
+
+    def _row_in_force(self, table: str, column: str, period: str) -> str | None:
         ordered = self._dated(table)
         wanted = period_number(period)
         if wanted is None:

@@ -42,6 +42,7 @@ def test_gateway_benchmark_reports_the_lifecycle_with_a_running_clock() -> None:
         *("--seconds", "0.05", "--clock-speed", "3600"),
     )
     assert any(line.startswith("HTTP small, 2 workers, 4 clients") for line in lines)
+    assert any(line.startswith("HTTP 200 KB, 2 workers, 4 clients") for line in lines)
     [backlog] = [line for line in lines if "lifecycle when the HTTP rounds ended" in line]
     counts = backlog.split(": ", 1)[1].split(", ")
     assert sum(int(c.split()[0]) for c in counts) == 200 + 60  # warm-up, then the round
