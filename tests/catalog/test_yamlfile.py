@@ -1,4 +1,5 @@
-"""The one YAML loader refuses a key given twice instead of silently keeping the last."""
+"""The one YAML loader refuses a key given twice instead of silently keeping the last, and
+reads with libyaml what the pure-Python parser reads, alike, wording its refusals the same."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.catalog import load_catalog
 from harness.catalog.loader import catalogs_dir
 from harness.errors import CatalogError
-from harness.yamlfile import load_yaml
+from harness.paths import fixtures_dir
+from harness.yamlfile import LinedDict, _LineLoader, load_yaml
 
 
 def _load(tmp_path: Path, text: str) -> object:
@@ -63,3 +66,39 @@ def test_a_catalog_with_a_procedure_twice_is_refused(tmp_path: Path) -> None:
     first = next(n for n, line in enumerate(text.splitlines(), 1) if line == '  "612":')
     with pytest.raises(CatalogError, match=rf"key '612' given twice \(first at line {first}\)"):
         load_catalog("2026.1", root=root)
+
+
+def _lines(value: object) -> list[tuple[int, dict[str, int]]]:
+    """Every mapping's own line and its keys' lines, depth first."""
+    if isinstance(value, LinedDict):
+        own = [(value.line, dict(value.key_lines))]
+        return own + [line for inner in value.values() for line in _lines(inner)]
+    if isinstance(value, list):
+        return [line for inner in value for line in _lines(inner)]
+    return []
+
+
+def test_libyaml_reads_every_data_file_as_the_python_parser_does() -> None:
+    """Files are parsed with libyaml where PyYAML has it; values and lines must not change."""
+    paths = sorted(fixtures_dir().rglob("*.yaml"))
+    assert len(paths) > 20
+    for path in paths:
+        fast = load_yaml(path)
+        slow = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_LineLoader)
+        assert fast == slow and _lines(fast) == _lines(slow), path
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("a: [1, 2\n", ":2: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
+        ("a: 1\n\x00\n", ":2: YAML cannot hold the control character U+0000"),
+        ("a:\n  b: 1\n b: 2\n", ":3: YAML syntax error:"),
+    ],
+)
+def test_what_libyaml_refuses_is_worded_by_the_python_parser(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    with pytest.raises(CatalogError) as info:
+        _load(tmp_path, text)
+    assert said in str(info.value)
