@@ -3,22 +3,19 @@ fails, naming the procedures, against a faulty release (in its own process, as u
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from harness.paths import project_root
 from harness.signing import TestPKI
+from tests.inner_pytest import inner_env
 
 
 def _run(pki: TestPKI, tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "BHXH_HARNESS_PKI": str(pki.directory),
-        "BHXH_REGRESS_REPORT": str(tmp_path),
-        **extra,
-    }
+    env = inner_env(
+        {"BHXH_HARNESS_PKI": str(pki.directory), "BHXH_REGRESS_REPORT": str(tmp_path), **extra}
+    )
     command = [
         sys.executable,
         "-m",
