@@ -71,7 +71,10 @@ def read_options(config: pytest.Config) -> PluginOptions:
     if options.catalog is not None:
         _check_catalog(options.catalog)
     versions = [options.catalog] if options.catalog is not None else []
-    if (problem := ivan_code_problem(options.ivan, versions)) is not None:
+    # only a code given: judging the default loads every catalog (0.17 s), in every pytest
+    # session of an environment where the harness is installed, used or not
+    given = config.getoption("bhxh_ivan") is not None
+    if given and (problem := ivan_code_problem(options.ivan, versions)) is not None:
         raise pytest.UsageError(f"--bhxh-ivan {options.ivan!r}: {problem}\nHint: {IVAN_CODE_HINT}")
     for name in ("ivan_token", "admin_token"):
         token = getattr(options, name)
