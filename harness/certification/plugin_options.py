@@ -60,11 +60,11 @@ class PluginOptions:
 
 def read_options(config: pytest.Config) -> PluginOptions:
     """The options, or ``pytest.UsageError`` naming the wrong one and what to do."""
-    url = config.getoption("bhxh_gateway")
+    url, given_ivan = config.getoption("bhxh_gateway"), config.getoption("bhxh_ivan")
     options = PluginOptions(
         gateway_url=url.rstrip("/") if url else None,
         catalog=config.getoption("bhxh_catalog"),
-        ivan=config.getoption("bhxh_ivan") or DEFAULT_IVAN_CODE,
+        ivan=given_ivan or DEFAULT_IVAN_CODE,
         ivan_token=config.getoption("bhxh_ivan_token"),
         admin_token=config.getoption("bhxh_admin_token"),
     )
@@ -73,8 +73,8 @@ def read_options(config: pytest.Config) -> PluginOptions:
     versions = [options.catalog] if options.catalog is not None else []
     # only a code given: judging the default loads every catalog (0.17 s), in every pytest
     # session of an environment where the harness is installed, used or not
-    given = config.getoption("bhxh_ivan") is not None
-    if given and (problem := ivan_code_problem(options.ivan, versions)) is not None:
+    problem = ivan_code_problem(options.ivan, versions) if given_ivan is not None else None
+    if problem is not None:
         raise pytest.UsageError(f"--bhxh-ivan {options.ivan!r}: {problem}\nHint: {IVAN_CODE_HINT}")
     for name in ("ivan_token", "admin_token"):
         token = getattr(options, name)
