@@ -29,6 +29,8 @@ Loaded through the ``pytest11`` entry point (or ``-p harness.certification.plugi
   gateway has no token for, fails the test there, as ``dossier build --ivan`` refuses it).
 
 Options are checked once, before any test (:mod:`harness.certification.plugin_options`).
+Every pytest session of an environment with the harness installed loads this module, so
+it imports what a fixture needs only when a test asks for that fixture.
 """
 
 from __future__ import annotations
@@ -38,14 +40,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.certification.plugin_inproc import inproc_gateway, responses_gateway, sim_sleep
 from harness.certification.plugin_options import PluginOptions, add_options, read_options
-from harness.certification.plugin_view import GatewayView
 from harness.errors import ConfigError
 from harness.identities import ivan_name
 
 if TYPE_CHECKING:
     from harness.certification.gateway import CertGateway
+    from harness.certification.plugin_inproc import SocketFreeGateway
+    from harness.certification.plugin_view import GatewayView
     from harness.client import IvanClient
     from harness.dossiers.factory import DossierFactory
 
@@ -155,6 +157,7 @@ def bhxh_gateway(
     """The session's gateway (not reset here: the ``gateway`` fixture does that); a local
     one serves every catalog version, as ``serve`` does (``--bhxh-catalog`` is the factory's)."""
     from harness.certification.gateway import DEFAULT_ADMIN_TOKEN, CertGateway, local_gateway
+    from harness.certification.plugin_view import GatewayView
     from mock_gateway.config import DEFAULT_IVAN_TOKENS
 
     ivan = bhxh_options.ivan
@@ -182,6 +185,30 @@ def gateway(bhxh_gateway: GatewayView) -> Iterator[GatewayView]:
     bhxh_gateway.end()
 
 
+@pytest.fixture
+def inproc_gateway(bhxh_options: PluginOptions, bhxh_pki: Any) -> Iterator[SocketFreeGateway]:
+    """A fresh in-process gateway with fault injection for this test; no socket. It serves
+    every catalog version, as ``serve`` does: ``--bhxh-catalog`` picks the factory's."""
+    from harness.certification.plugin_inproc import in_process_gateway
+
+    with in_process_gateway(bhxh_pki, bhxh_options.ivan) as handle:
+        yield handle
+
+
+@pytest.fixture
+def responses_gateway(
+    request: pytest.FixtureRequest, inproc_gateway: SocketFreeGateway
+) -> Iterator[SocketFreeGateway]:
+    """``inproc_gateway`` behind an active ``responses.RequestsMock``: any ``requests``
+    call to its :attr:`~harness.certification.plugin_inproc.SocketFreeGateway.url` reaches
+    the gateway core, with no socket (held and reset answers act as over HTTP:
+    ``register_responses`` applies them)."""
+    from harness.certification.plugin_inproc import behind_responses
+
+    with behind_responses(request, inproc_gateway) as handle:
+        yield handle
+
+
 IN_PROCESS = ("responses_gateway", "inproc_gateway")  # the first uses the second
 CLIENT_CLASH = (
     "ivan_client talks to the `gateway` fixture's server, not to {name}: this test would "
@@ -196,6 +223,7 @@ def ivan_client(request: pytest.FixtureRequest) -> Iterator[IvanClient]:
     the simulated clock (``gateway.advance``) instead of sleeping. It belongs to
     ``gateway``: with an in-process gateway and not ``gateway``, a test fails at setup
     (that gateway's ``.client()`` is the in-process one)."""
+    from harness.certification.plugin_inproc import sim_sleep
     from harness.client import IvanClient, RetryPolicy
 
     _refuse_in_process(request)

@@ -1,4 +1,4 @@
-"""Socket-free gateway fixtures: ``inproc_gateway`` and ``responses_gateway``.
+"""What the socket-free fixtures ``inproc_gateway`` and ``responses_gateway`` are made of.
 
 Both answer from the real gateway core (with fault injection) in the test's own process,
 a fresh one per test serving every catalog version (as ``bhxh-harness serve`` does), so a
@@ -7,7 +7,9 @@ or leftovers from another test; an ``httpx`` client gets the same through
 :meth:`SocketFreeGateway.httpx_transport`. The handle keeps the ``gateway`` fixture's
 method names (url, token, advance, set_faults, traffic...).
 Like :mod:`harness.certification.gateway`, this module wires the mock gateway in
-(imported only when a test asks for one of these fixtures; ARCHITECTURE.md).
+(imported only when a test asks for one of these fixtures, which :mod:`.plugin` declares:
+every pytest session of an environment with the harness installed loads the plugin;
+ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pytest
 import requests
 
-from harness.certification.plugin_options import PluginOptions
 from harness.certification.records import TrafficRow
 from harness.client import IvanClient, RetryPolicy
 from harness.errors import ConfigError
@@ -169,14 +171,14 @@ def sim_sleep(gateway: _Advances) -> Callable[[float], None]:
     return sleep
 
 
-@pytest.fixture
-def inproc_gateway(bhxh_options: PluginOptions, bhxh_pki: Any) -> Iterator[SocketFreeGateway]:
-    """A fresh in-process gateway with fault injection for this test; no socket. It serves
-    every catalog version, as ``serve`` does: ``--bhxh-catalog`` picks the factory's."""
+@contextmanager
+def in_process_gateway(pki: Any, ivan: str) -> Iterator[SocketFreeGateway]:
+    """A fresh in-process gateway with fault injection, for ``ivan``; no socket. It serves
+    every catalog version, as ``serve`` does (the ``inproc_gateway`` fixture)."""
     from mock_gateway.testing import InProcessGateway
 
-    with InProcessGateway(pki=bhxh_pki) as inproc:
-        yield SocketFreeGateway(inproc, bhxh_options.ivan)
+    with InProcessGateway(pki=pki) as inproc:
+        yield SocketFreeGateway(inproc, ivan)
 
 
 RESPONSES_CLASH = (
@@ -186,13 +188,12 @@ RESPONSES_CLASH = (
 )
 
 
-@pytest.fixture
-def responses_gateway(
-    request: pytest.FixtureRequest, inproc_gateway: SocketFreeGateway
+@contextmanager
+def behind_responses(
+    request: pytest.FixtureRequest, gateway: SocketFreeGateway
 ) -> Iterator[SocketFreeGateway]:
-    """``inproc_gateway`` behind an active ``responses.RequestsMock``: any ``requests``
-    call to its :attr:`~SocketFreeGateway.url` reaches the gateway core, with no socket
-    (held and reset answers act as over HTTP: ``register_responses`` applies them)."""
+    """``gateway`` behind an active ``responses.RequestsMock`` for the block (the
+    ``responses_gateway`` fixture); a test that starts its own mock fails at setup."""
     import responses
 
     from mock_gateway.transport import register_responses
@@ -200,10 +201,10 @@ def responses_gateway(
     _refuse_other_responses_mock(request)
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        register_responses(mock, inproc_gateway.faulty, inproc_gateway.url)
-        inproc_gateway.mock = mock
-        yield inproc_gateway
-    inproc_gateway.mock = None
+        register_responses(mock, gateway.faulty, gateway.url)
+        gateway.mock = mock
+        yield gateway
+    gateway.mock = None
 
 
 def _refuse_other_responses_mock(request: pytest.FixtureRequest) -> None:
@@ -237,7 +238,7 @@ def _cell_value(cell: Any) -> object:
 
 __all__ = [
     "SocketFreeGateway",
-    "inproc_gateway",
-    "responses_gateway",
+    "behind_responses",
+    "in_process_gateway",
     "sim_sleep",
 ]

@@ -1,9 +1,12 @@
 """The plugin loads in every pytest session of an environment where the harness is
 installed, used or not: reading its options must not load the catalogs unless an option
-needs them (judging the default I-VAN code loaded every catalog, 0.17 s a session)."""
+needs them (judging the default I-VAN code loaded every catalog, 0.17 s a session), and
+loading it must not import what only its fixtures use."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -45,3 +48,25 @@ def test_a_given_code_is_judged_and_refused(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(pytest.UsageError, match="--bhxh-ivan 'IVAN 9': refused here"):
         read_options(_Config(bhxh_ivan="IVAN 9"))  # type: ignore[arg-type]
     assert judged == ["IVAN02", "IVAN 9"]
+
+
+HEAVY = (
+    "harness.catalog",
+    "harness.certification.gateway",
+    "harness.certification.plugin_inproc",
+    "harness.client",
+    "mock_gateway",
+    "requests",
+)
+"""What loading the plugin used to import for fixtures a session may never use (0.3 s)."""
+
+
+def test_loading_the_plugin_imports_no_fixture_machinery() -> None:
+    probe = (
+        "import sys, harness.certification.plugin\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
