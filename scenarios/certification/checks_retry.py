@@ -100,19 +100,26 @@ def backs_off(obs: Observation) -> str:
             raise CaseFailed(
                 f"{len(refused)} attempts in {span:.2f} s of 503 (at most {limit} expected)"
             )
-        growth, floor = (float(obs.settings[k]) for k in ("backoff_growth", "backoff_floor_ms"))
-        _waits_grow(record.attempts, growth, floor)
+        rule = ("backoff_growth", "backoff_floor_ms", "backoff_first_ms")
+        _waits_grow(record.attempts, *(float(obs.settings[k]) for k in rule))
         _same_bytes(record)
         if all(r.status == 503 for r in record.attempts):
             raise _not_resent(obs, "the dossier was never sent again after the burst")
     return f"at most {limit} attempts during the burst, waits growing"
 
 
-def _waits_grow(attempts: list[TrafficRow], growth: float, floor_ms: float) -> None:
+def _waits_grow(
+    attempts: list[TrafficRow], growth: float, floor_ms: float, first_ms: float
+) -> None:
     """The guide's backoff rule: between two 503s in a row the waits grow, so the later
     half of them lasts ``growth`` times the earlier half, and reaches ``floor_ms``; a flat
     retry loop is hammering. The floor keeps a machine busy enough to stretch a 2-3 ms
-    loop's later waits from passing it as backoff (a CI run did)."""
+    loop's later waits from passing it as backoff (a CI run did).
+
+    One or two waits (a machine so busy that each 503 took a quarter of the burst) show
+    no trend, and a backoff's first wait may be short of the floor (the reference's is
+    25-50 ms, and a CI run failed it on one wait of 34 ms): the longer need only reach
+    ``first_ms``, which a retry loop's 2-3 ms do not."""
     waits = [
         1000 * (b.started - a.ended).total_seconds()
         for a, b in itertools.pairwise(attempts)
@@ -120,21 +127,23 @@ def _waits_grow(attempts: list[TrafficRow], growth: float, floor_ms: float) -> N
     ]
     if not waits:
         return
-    if len(waits) < 3:  # too few for a trend: only waits that never reach the floor tell
-        early = late = max(waits)
-        if late >= floor_ms:
+    if len(waits) < 3:  # too few for a trend: only waits that never leave a loop's tell
+        if max(waits) >= first_ms:
             return
+        rule = f"with one or two waits between 503s, the longer is at least {first_ms:g} ms"
     else:  # medians: one wait stretched by a busy machine is not a trend
         half = len(waits) // 2
         early, late = statistics.median(waits[:half]), statistics.median(waits[-half:])
         if late >= floor_ms and late >= growth * early:
             return
+        rule = (
+            f"the median wait of the later half of the waits between 503s is at least "
+            f"{growth:g} times the earlier half's and at least {floor_ms:g} ms; here "
+            f"{late:.0f} ms against {early:.0f} ms"
+        )
     raise CaseFailed(
         f"retried the 503 burst after waits of {', '.join(f'{w:.0f}' for w in waits)} ms: "
-        "back off exponentially "
-        f"(the guide's Waiting rule: the median wait of the later half of the waits between "
-        f"503s is at least {growth:g} times the earlier half's and at least {floor_ms:g} ms; "
-        f"here {late:.0f} ms against {early:.0f} ms)",
+        f"back off exponentially (the guide's Waiting rule: {rule})",
         {"waits after each 503 (ms)": "\n".join(f"{w:.1f}" for w in waits)},
     )
 
