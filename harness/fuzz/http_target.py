@@ -227,13 +227,17 @@ def url_target(
     (:func:`harness.served_versions.check_serves`): every valid dossier would fail.
     """
     target = http_target(base_url(gateway), token, verify_tls=verify_tls)
-    served = check_target(target)
-    if catalog is not None:
-        note = check_serves(catalog, served, periods)
-        target.notes += [note] if note else []
-    if ivan and probe:
-        hint = f"pass --ivan with the token's I-VAN code, or a token of {ivan}"
-        refuse_foreign_token(target.session, target.base_url, token, ivan, probe, hint)
+    try:
+        served = check_target(target)
+        if catalog is not None:
+            note = check_serves(catalog, served, periods)
+            target.notes += [note] if note else []
+        if ivan and probe:
+            hint = f"pass --ivan with the token's I-VAN code, or a token of {ivan}"
+            refuse_foreign_token(target.session, target.base_url, token, ivan, probe, hint)
+    except BaseException:
+        target.session.close()  # a refused gateway is not left a connection to wait on
+        raise
     return target
 
 

@@ -83,10 +83,12 @@ def fuzz_target(
             raise UsageError("--token is needed with a gateway URL", hint="--token <I-VAN bearer>")
         # A wrong URL or token, or a catalog it does not serve, is the user's setting, not a
         # finding about the gateway.
-        yield url_target(
+        target = url_target(
             url, token, verify_tls=verify_tls, ivan=ivan, probe=probe_dossier(pool),
             catalog=pool.catalog, periods=periods,
         )  # fmt: skip
+        with target.session:  # an HTTPS gateway waits on a connection left open (30 s)
+            yield target
         return
     from harness.identities import token_of
     from mock_gateway.config import DEFAULT_IVAN_TOKENS

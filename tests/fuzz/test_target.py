@@ -101,3 +101,21 @@ def test_the_package_example_runs(
     namespace: dict[str, object] = {}
     exec(code, namespace)
     assert namespace["report"].cases == 12  # type: ignore[attr-defined]
+
+
+def test_a_url_target_closes_its_connections_when_the_run_ends(
+    catalog: Catalog, pki: TestPKI
+) -> None:
+    """An HTTPS gateway stopping waits up to 30 s on each connection a client left open
+    (a TLS close it never answers); a CI test server waited 10 s after every fuzz run."""
+    from harness.fuzz.run_setup import fuzz_target
+    from mock_gateway.local import LocalServer
+    from mock_gateway.testing import InProcessGateway
+
+    with InProcessGateway(pki=pki) as gw, LocalServer(gw.gateway) as server:
+        pool = pool_for(catalog, pki)
+        with fuzz_target(server.url, "test-token-IVAN01", pool, True) as target:
+            assert target.fetch("R-unknown").status == 404  # a connection now in the pool
+            pools = target.session.get_adapter(server.url).poolmanager.pools
+            assert len(pools) == 1
+        assert len(pools) == 0
