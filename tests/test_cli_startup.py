@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from tests.fresh_imports import modules_loaded
+
 HEAVY = ("xmlschema", "signxml", "sqlalchemy", "uvicorn", "locust", "hypothesis")
 
 _PROBE = """
@@ -39,18 +41,7 @@ def loaded_by(*args: str) -> tuple[set[str], str]:
 
 
 def test_importing_the_cli_loads_no_heavy_library() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import sys, harness.cli; print(*sorted(set({HEAVY!r}) & set(sys.modules)))",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.split() == []
+    assert modules_loaded("import harness.cli", HEAVY) == []
 
 
 def test_importing_the_facade_loads_nothing_until_a_name_is_used() -> None:

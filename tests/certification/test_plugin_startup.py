@@ -5,14 +5,13 @@ loading it must not import what only its fixtures use."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from harness.certification import plugin_options
 from harness.certification.plugin_options import read_options
+from tests.fresh_imports import modules_loaded
 
 
 class _Config:
@@ -62,11 +61,4 @@ HEAVY = (
 
 
 def test_loading_the_plugin_imports_no_fixture_machinery() -> None:
-    probe = (
-        "import sys, harness.certification.plugin\n"
-        f"print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout.strip() == "[]"
+    assert modules_loaded("import harness.certification.plugin", HEAVY) == []
