@@ -54,6 +54,22 @@ def test_with_no_choice_the_environment_still_applies() -> None:
     assert settings["verify"] == SYSTEM_BUNDLE
 
 
+def test_closing_a_session_closes_its_connections_though_an_answer_is_kept(
+    https: tuple[str, Path],
+) -> None:
+    """urllib3 2 closes a pool's connections only when the pool is garbage: a kept answer
+    kept them open, and this module's HTTPS server waited 10 s for them at every stop."""
+    url, certificate = https
+    session = gateway_session(str(certificate))
+    kept = session.get(f"{url}/healthz", timeout=10)
+    assert kept.status_code == 200
+    pools = session.get_adapter(url).poolmanager.pools
+    (pool,) = (pools.get(key) for key in pools.keys())  # noqa: SIM118 (a copy, thread-safe)
+    assert pool is not None and pool.num_connections == 1 and pool.pool is not None
+    session.close()
+    assert pool.pool is None  # closed, with the connection it held
+
+
 def test_reach_says_what_to_do(https: tuple[str, Path]) -> None:
     url, certificate = https
     with pytest.raises(ConfigError) as caught:
