@@ -414,10 +414,10 @@ def main() -> None:
     procedure = by_size(factory)[0]
     small = build(factory, procedure, 5_000, args.pool)
     big_procedure, big = big_bodies(factory, max(4, args.pool // 20))
-    small_bodies = [d.envelope for d in small]
+    small_envelopes = [d.envelope for d in small]
     print(
         f"cores: {os.cpu_count()}   small dossier: procedure {procedure}, "
-        f"{len(small_bodies[0])} B   big dossier: procedure {big_procedure}, "
+        f"{len(small_envelopes[0])} B   big dossier: procedure {big_procedure}, "
         f"{len(big[0])} B"
     )
 
@@ -434,16 +434,16 @@ def main() -> None:
             ) as server,
         ):
             gw.gateway.warm_up()
-            in_process(gw, small_bodies, 200)
+            in_process(gw, small_envelopes, 200)
             ivan_token = GatewayConfig().ivan_tokens["IVAN01"]
-            over_http(server.url, ivan_token, small_bodies, 200, 4)  # warm both workers
+            over_http(server.url, ivan_token, small_envelopes, 200, 4)  # warm both workers
             assert server.process is not None
             trees = (
                 psutil.Process(server.process.pid),
                 local_database_server(args.database_url),
             )
             for _ in range(args.rounds):  # interleaved: a noisy minute hits every figure
-                rounds.append(one_round(gw, server.url, ivan_token, trees, small_bodies, args))
+                rounds.append(one_round(gw, server.url, ivan_token, trees, small_envelopes, args))
             backlog = lifecycle_backlog(server.database_url)  # the small rounds' alone
             big_rate, big_lat = in_process(gw, big, args.big_count)
             big_http = over_http(server.url, ivan_token, big, args.big_count, BIG_CLIENTS)
@@ -458,9 +458,9 @@ def main() -> None:
     process = psutil.Process()
     with InProcessGateway(pki=pki) as gw:
         gw.gateway.warm_up()
-        in_process(gw, small_bodies, min(1000, args.long))
+        in_process(gw, small_envelopes, min(1000, args.long))
         before = process.memory_info().rss
-        long_rate, _ = in_process(gw, small_bodies, args.long)
+        long_rate, _ = in_process(gw, small_envelopes, args.long)
         after = process.memory_info().rss
     print(line(f"long run ({args.long} in-process)", long_rate))
     print(

@@ -100,8 +100,8 @@ def backs_off(obs: Observation) -> str:
             raise CaseFailed(
                 f"{len(refused)} attempts in {span:.2f} s of 503 (at most {limit} expected)"
             )
-        rule = ("backoff_growth", "backoff_floor_ms", "backoff_first_ms")
-        _waits_grow(record.attempts, *(float(obs.settings[k]) for k in rule))
+        limits = ("backoff_growth", "backoff_floor_ms", "backoff_first_ms")
+        _waits_grow(record.attempts, *(float(obs.settings[k]) for k in limits))
         _same_bytes(record)
         if all(r.status == 503 for r in record.attempts):
             raise _not_resent(obs, "the dossier was never sent again after the burst")
