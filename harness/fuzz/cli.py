@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -199,6 +200,7 @@ def fuzz(
         meta = _meta(budget, duration, families, procedures, found)
         with (
             fuzz_target(gateway, token, pool, verify, release, procedures) as target,
+            ExitStack() as lifecycle_sessions,
             Progress(
                 TextColumn("fuzzing"),
                 BarColumn(),
@@ -215,6 +217,7 @@ def fuzz(
                 url_gateway = life.check_lifecycle_tokens(
                     target, token or "", others, admin_token, pool, verify
                 )
+                lifecycle_sessions.callback(url_gateway.close)
             for note in target.notes:  # e.g. a gateway that does not list its catalogs
                 console.print(f"note: {note}", markup=False)
             meta |= {"notes": target.notes} if target.notes else {}

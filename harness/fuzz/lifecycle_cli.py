@@ -88,22 +88,25 @@ def check_lifecycle_tokens(
     """Refuse, before any case, a --ivan-token or --admin-token the gateway would refuse
     or that names the wrong I-VAN: the lifecycle would blame the gateway for it. The URL
     gateway the lifecycle then runs against (:func:`run_cli_lifecycle`'s ``gateway``),
-    built and its admin routes probed here, once."""
+    built and its admin routes probed here, once; the caller closes it
+    (:meth:`~harness.fuzz.lifecycle_wire.LifecycleGateway.close`)."""
     from harness.fuzz.pool import pool_for
     from harness.gateway_url import check_second_ivan, dossier_probe
     from harness.tls import gateway_session
 
     ivan, url = pool.factory.ivan[0], target.base_url
-    session = gateway_session(verify)
-    for code, other in others.items():
-        # no probe for the fuzzed I-VAN's own code: check_second_ivan refuses it first
-        probe = (
-            None if code == ivan else dossier_probe(pool_for(pool.catalog, pool.pki, code).factory)
-        )
-        check_second_ivan(
-            session, url, (code, other), (ivan, token), probe,
-            own_is="--ivan, the I-VAN of --token",
-        )  # fmt: skip
+    with gateway_session(verify) as session:
+        for code, other in others.items():
+            # no probe for the fuzzed I-VAN's own code: check_second_ivan refuses it first
+            probe = (
+                None
+                if code == ivan
+                else dossier_probe(pool_for(pool.catalog, pool.pki, code).factory)
+            )
+            check_second_ivan(
+                session, url, (code, other), (ivan, token), probe,
+                own_is="--ivan, the I-VAN of --token",
+            )  # fmt: skip
     return _url_gateway(target, ivan, others, admin_token, verify)
 
 
@@ -116,7 +119,7 @@ def _url_gateway(
 ) -> LifecycleGateway:
     """The machine's gateway at a URL: ``own`` (the fuzz target), the second I-VAN of
     ``others`` (code -> token) if any, the admin session if ``admin_token``, its admin
-    routes probed; an admin token they refuse is refused."""
+    routes probed; an admin token they refuse is refused (the sessions opened closed)."""
     from harness.fuzz.http_target import http_target
     from harness.fuzz.lifecycle_wire import LifecycleGateway
     from harness.tls import gateway_session
@@ -134,8 +137,13 @@ def _url_gateway(
     if admin_token:
         gateway.admin = gateway_session(verify)
         gateway.admin.headers["Authorization"] = f"Bearer {admin_token}"
-    status = gateway.probe_admin()
+    try:
+        status = gateway.probe_admin()
+    except BaseException:
+        gateway.close()
+        raise
     if status:
+        gateway.close()
         raise ConfigError(
             f"--admin-token is refused by the gateway ({status}): check it",
             hint="give the gateway's admin token, or leave --admin-token out (the "

@@ -343,8 +343,12 @@ def inproc_lifecycle(
         own = HttpTarget(session(tokens[ivan]), DEFAULT_BASE_URL, name="inproc", trust=trust)
         second = HttpTarget(session(tokens[other]), DEFAULT_BASE_URL, name="inproc", trust=trust)
         gateway = LifecycleGateway(own, ivan, second, other, session(ADMIN_TOKEN))
-        gateway.probe_admin()
-        yield gateway
+        try:
+            gateway.probe_admin()
+            yield gateway
+        finally:
+            gateway.close()
+            own.session.close()
 
 
 __all__ = [

@@ -91,6 +91,15 @@ class LifecycleGateway:
     def ivans(self) -> tuple[str, ...]:
         return (self.own_ivan,) if self.other is None else (self.own_ivan, self.other_ivan)
 
+    def close(self) -> None:
+        """Close the second I-VAN's and the admin sessions, which the lifecycle opened; ``own``
+        is the fuzz run's target, closed by whoever opened it. An HTTPS gateway stopping
+        waits on every connection a client left open."""
+        if self.other is not None:
+            self.other.session.close()
+        if self.admin is not None:
+            self.admin.close()
+
     def target(self, ivan: str) -> HttpTarget:
         if ivan == self.own_ivan or self.other is None:
             return self.own

@@ -107,9 +107,13 @@ def test_a_url_gateway_is_built_and_its_admin_token_probed_once(
 
 
 def test_a_url_runs_admin_token_is_probed_once_before_the_cases(
-    tmp_path: Path, counted_server: tuple[LocalServer, str, Counter[tuple[str, str, str]]]
+    tmp_path: Path,
+    counted_server: tuple[LocalServer, str, Counter[tuple[str, str, str]]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server, admin, seen = counted_server
+    closed: list[LifecycleGateway] = []
+    monkeypatch.setattr(LifecycleGateway, "close", lambda self: closed.append(self))
     args = ["fuzz", "--family", "valid", "--budget", "2", "--lifecycle-steps", "6"]
     args += ["--gateway", server.url, "--token", TOKENS["IVAN01"], "--admin-token", admin]
     args += ["--ivan-token", f"IVAN02={TOKENS['IVAN02']}"]
@@ -119,3 +123,4 @@ def test_a_url_runs_admin_token_is_probed_once_before_the_cases(
     assert "lifecycle: held" in result.output
     probes = {("POST", "/admin/clock/advance", "seconds=0"), ("GET", "/admin/faults", "")}
     assert {k: seen[k] for k in probes} == dict.fromkeys(probes, 1), seen
+    assert len(closed) == 1 and closed[0].admin is not None  # its sessions, at the end

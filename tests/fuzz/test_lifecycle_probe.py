@@ -241,11 +241,14 @@ def test_a_wrong_second_token_is_refused_before_any_case(
 
 
 def test_a_wrong_admin_token_is_refused_before_any_case(
-    tmp_path: Path, served: LocalServer
+    tmp_path: Path, served: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    closed: list[LifecycleGateway] = []
+    monkeypatch.setattr(LifecycleGateway, "close", lambda self: closed.append(self))
     args = ["--gateway", served.url, "--token", TOKEN, "--admin-token", "wrong-admin"]
     result = _fuzz(tmp_path, *args)
     assert result.exit_code == 2, result.output
+    assert len(closed) == 1  # the refused admin session is not left open
     assert "--admin-token is refused by the gateway (401): check it" in result.stderr
     assert "fuzz:" not in result.output
 

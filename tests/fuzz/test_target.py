@@ -119,3 +119,49 @@ def test_a_url_target_closes_its_connections_when_the_run_ends(
             pools = target.session.get_adapter(server.url).poolmanager.pools
             assert len(pools) == 1
         assert len(pools) == 0
+
+
+def test_the_url_lifecycle_closes_the_sessions_it_opened(
+    catalog: Catalog, pki: TestPKI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second I-VAN's session, the admin session and the token probe's: the run's own
+    target is closed by fuzz_target (above), these by the lifecycle's owner."""
+    import requests
+
+    import harness.fuzz.http_target
+    import harness.tls
+    from harness.fuzz.lifecycle_cli import check_lifecycle_tokens
+    from harness.fuzz.run_setup import fuzz_target
+    from harness.identities import ADMIN_TOKEN, token_of
+    from mock_gateway.local import LocalServer
+    from mock_gateway.testing import InProcessGateway
+
+    opened: list[requests.Session] = []
+
+    def recorded(verify: harness.tls.Verify = True) -> requests.Session:
+        opened.append(made := harness.tls.GatewaySession())
+        made.verify = verify
+        return made
+
+    def open_pools() -> int:
+        return sum(len(s.get_adapter("http://").poolmanager.pools) for s in opened)
+
+    tokens = {"IVAN01": token_of("IVAN01"), "IVAN02": token_of("IVAN02")}
+    with (
+        InProcessGateway(pki=pki, ivan_tokens=tokens) as gw,
+        LocalServer(gw.gateway) as server,
+    ):
+        pool = pool_for(catalog, pki)
+        with fuzz_target(server.url, tokens["IVAN01"], pool, True) as target:
+            monkeypatch.setattr(harness.tls, "gateway_session", recorded)
+            monkeypatch.setattr(harness.fuzz.http_target, "gateway_session", recorded)
+            others = {"IVAN02": tokens["IVAN02"]}
+            gateway = check_lifecycle_tokens(
+                target, tokens["IVAN01"], others, ADMIN_TOKEN, pool, True
+            )
+            assert gateway.other is not None and gateway.admin is not None
+            assert gateway.other.fetch("R-unknown").status == 404  # a connection in its pool
+            assert len(opened) == 3 and open_pools() == 2  # the probe's is closed already
+            gateway.close()
+            assert open_pools() == 0
+            assert target.session.get_adapter(server.url).poolmanager.pools  # not the run's
