@@ -254,6 +254,19 @@ class IvanClient:
             self.ack(message.id)
         return messages
 
+    # -- closing ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the session and its pooled connections (a session passed in too): an
+        HTTPS gateway stopping waits on every connection a client left open."""
+        self.session.close()
+
+    def __enter__(self) -> IvanClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def retry_after(response: requests.Response | None) -> float | None:
     """Seconds from a ``Retry-After`` header (None when absent or unreadable)."""

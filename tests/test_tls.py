@@ -70,6 +70,19 @@ def test_closing_a_session_closes_its_connections_though_an_answer_is_kept(
     assert pool.pool is None  # closed, with the connection it held
 
 
+def test_the_reference_client_closes_its_connections_when_its_block_ends(
+    https: tuple[str, Path],
+) -> None:
+    from harness.client import IvanClient
+
+    url, certificate = https
+    with IvanClient(url, "a-token", verify_tls=str(certificate)) as client:
+        assert client.session.get(f"{url}/healthz", timeout=10).status_code == 200
+        pools = client.session.get_adapter(url).poolmanager.pools
+        assert len(pools) == 1
+    assert len(pools) == 0
+
+
 def test_reach_says_what_to_do(https: tuple[str, Path]) -> None:
     url, certificate = https
     with pytest.raises(ConfigError) as caught:

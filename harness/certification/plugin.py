@@ -230,8 +230,8 @@ def ivan_client(request: pytest.FixtureRequest) -> Iterator[IvanClient]:
     gateway: GatewayView = request.getfixturevalue("gateway")
     retry = RetryPolicy(timeout=10, base_delay=0.05)
     client = IvanClient(gateway.url, gateway.token, retry=retry, sleep=sim_sleep(gateway))
-    yield client
-    client.session.close()
+    with client:
+        yield client
 
 
 def _refuse_in_process(request: pytest.FixtureRequest) -> None:
