@@ -201,7 +201,9 @@ def certify(
     gateway has no fault injection), or the gateway stopped answering during the run.
     A run stopped halfway reports the cases that finished, the others as skipped.
     A run narrowed by --case or --procedures is reported as a partial run (results.json
-    "scope": "partial", with what it left out): its verdict certifies nothing.
+    "scope": "partial", with what it left out): its verdict certifies nothing. A case
+    the catalog gives nothing to exercise in a procedure (CERT-RES-01 where no result rule
+    applies) is left out there and listed as "not applicable", not skipped.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -212,6 +214,7 @@ def certify(
     from harness.certification.verdict import (
         EXIT_CODES,
         INCOMPLETE,
+        NOT_APPLICABLE_KEY,
         SCOPE_KEY,
         certification_verdict,
     )
@@ -266,6 +269,9 @@ def certify(
     counts += " — PARTIAL RUN, not a certification" if partial else ""
     console.print(Text.assemble("verdict: ", (verdict.upper(), "bold"), counts))
     console.print(f"report: {bundle.directory / 'index.html'}")
+    left = bundle.info.meta.get(NOT_APPLICABLE_KEY)
+    if left:  # cases the catalog gives nothing to exercise in some procedure
+        console.print(f"{NOT_APPLICABLE_KEY} (left out, not skipped): {left}")
     if partial:  # a developer's narrowed run: not an I-VAN's certification
         console.print(f"{SCOPE_KEY}: {partial}")
         console.print(

@@ -82,14 +82,22 @@ class JobBuilder:
     def defective(self, procedure: str, label: str, candidates: Sequence[str], setting: str) -> Job:
         """A job breaking the first of ``candidates`` (the suite's ``setting``) that applies
         to ``procedure``."""
-        for name in candidates:
-            if defect(name).op in FORM_STAGE_OPS and applies(self.factory, procedure, name):
-                dossier = build_defective(self.factory, procedure, name, self._next_seed())
-                return self._job(dossier, label)
+        name = self.first_applying(procedure, candidates)
+        if name is not None:
+            dossier = build_defective(self.factory, procedure, name, self._next_seed())
+            return self._job(dossier, label)
         raise NoDefectApplies(
             f"none of the defects {', '.join(candidates)} applies to procedure {procedure}",
             hint=f"extend {setting} in scenarios/certification/cases.yaml",
         )
+
+    def first_applying(self, procedure: str, candidates: Sequence[str]) -> str | None:
+        """The first of ``candidates`` the job builder can break in a ``procedure`` dossier
+        (None: none applies to its forms)."""
+        for name in candidates:
+            if defect(name).op in FORM_STAGE_OPS and applies(self.factory, procedure, name):
+                return name
+        return None
 
     def _job(self, dossier: Dossier, label: str) -> Job:
         self._units.add(dossier.unit.ma_don_vi)

@@ -23,6 +23,7 @@ from typing import Any
 
 from harness import __version__
 from harness.catalog import Catalog, latest_version, load_catalog
+from harness.certification.applicability import left_out_note, left_out_pairs
 from harness.certification.connection import GatewayNotAnswering, gateway_base, ivan_probe_for
 from harness.certification.engine import ScenarioRun, Watermarks
 from harness.certification.evidence import reproduce
@@ -40,6 +41,7 @@ from harness.certification.progress import (
 )
 from harness.certification.suite import CaseSpec, Suite, load_suite
 from harness.certification.verdict import (
+    NOT_APPLICABLE_KEY,
     SCOPE_KEY,
     CertificationBundle,
     scope_left_out,
@@ -256,13 +258,18 @@ def run_certification(
         },
     )
     order = [s for s in suite.scenarios if any(c.scenario == s for c in selected)]
+    builder = JobBuilder(cat, pki, seed, tag=run_id)
+    inapplicable = left_out_pairs(suite, order, procs, builder)
     planned = [
         CaseResult(f"{c.id}@{p}", c.title, Outcome.SKIPPED, p, c.requirement)
         for name in order
         for p in procs
         for c in selected
-        if c.scenario == name
+        if c.scenario == name and (name, p) not in inapplicable
     ]
+    if inapplicable:  # left out, not skipped: no I-VAN could meet them (said with why)
+        said = left_out_note(inapplicable, selected)
+        info = replace(info, meta={**info.meta, NOT_APPLICABLE_KEY: said})
     left_out = scope_left_out(
         list(suite.cases), [c.id for c in selected], list(cat.procedures), procs
     )
@@ -294,7 +301,6 @@ def run_certification(
                 seed=seed,
                 verify_tls=verify_tls,
             )
-            builder = JobBuilder(cat, pki, seed, tag=run_id)
             session = _Session(suite, cat, ivan, gateway, context, builder, pki, seed, gateway_url)
             session.marks = Watermarks(traffic=start.traffic, events=start.events)
             session.extra = _reproduce_options(tokens, settings, out)
@@ -305,6 +311,8 @@ def run_certification(
                 for name in order:
                     mine = [c for c in selected if c.scenario == name]
                     for procedure in procs:
+                        if (name, procedure) in inapplicable:
+                            continue
                         emit(ScenarioStarted(name, procedure))
                         for result in session.results(name, procedure, mine):
                             bundle.add(result)

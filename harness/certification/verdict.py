@@ -18,6 +18,9 @@ from harness.reporting import CaseResult, Outcome, ReportBundle
 INCOMPLETE = "incomplete"
 SCOPE_KEY = "scope"
 """The run's meta key (and results.json field) saying whether it ran the whole suite."""
+NOT_APPLICABLE_KEY = "not applicable"
+"""The run's meta key naming the cases left out of a procedure the catalog gives them
+nothing to exercise in, each with why: not run, so not skipped, and no verdict's concern."""
 EXIT_CODES = {"passed": 0, "failed": 1, "error": 1, INCOMPLETE: 3}
 """``certify`` exit codes by verdict (2 is a usage problem, before any case)."""
 
@@ -126,6 +129,7 @@ class CertificationBundle(ReportBundle):
 __all__ = [
     "EXIT_CODES",
     "INCOMPLETE",
+    "NOT_APPLICABLE_KEY",
     "SCOPE_KEY",
     "CertificationBundle",
     "certification_verdict",
