@@ -30,12 +30,43 @@ beside the rest of the tests a gateway stalled past half of 0.5 s made the refer
 resend after its own timeout look like one ignoring Retry-After (1 run in about 30)."""
 
 
-def certify(spec: str, out: str) -> Summary:
-    """Run one adapter over the suite (in a worker process)."""
+TIMED = frozenset({"CERT-MNT-01", "CERT-RTY-01", "CERT-RTY-02"})
+"""Cases that judge, from the gateway's clock, when the I-VAN read an answer and resent. A
+stall the gateway cannot see (the I-VAN's process, the host) can still make a correct
+resend look early with 27 runs beside the rest of the suite: CERT-MNT-01 failed for a
+variant that only relays message kinds wrongly, its refusals answered in 20 ms and read
+1 ms late. An unexpected outcome there alone is run again once, alone; a variant that
+really breaks the case breaks it again (test_slow_answers.py holds the rules themselves)."""
+
+
+def certify(spec: str, out: str, cases: list[str] | None = None) -> Summary:
+    """Run one adapter over the suite (in a worker process), or only ``cases`` of it."""
     from harness.certification import run_certification
 
-    bundle = run_certification(spec, procedures=[PROCEDURE], out=Path(out), settings=SETTINGS)
+    bundle = run_certification(
+        spec, procedures=[PROCEDURE], out=Path(out), settings=SETTINGS, cases=cases
+    )
     return {c.case_id.split("@")[0]: (c.outcome.value, c.message, c.evidence) for c in bundle.cases}
+
+
+def _explained(outcomes: Summary, cases: set[str]) -> str:
+    """Each of ``cases`` with its outcome, message and evidence in full: pytest cuts a long
+    repr, and a rare failure under load must be readable from the one log it happened in."""
+    lines = []
+    for case in sorted(cases):
+        outcome, message, evidence = outcomes.get(case, ("absent", "", {}))
+        lines.append(f"{case}: {outcome}: {message}")
+        lines += [f"    {key}: {value}" for key, value in evidence.items()]
+    return "\n".join(lines)
+
+
+def _timed_again(spec: str, outcomes: Summary, unexpected: set[str], out: Path) -> Summary:
+    """``outcomes`` with an unexpected outcome of :data:`TIMED` cases alone replaced by
+    those cases run once more; the first outcome is printed, for the log."""
+    if not unexpected or not unexpected <= TIMED:
+        return outcomes
+    print(f"{spec}: ran again, alone, after\n{_explained(outcomes, unexpected)}")
+    return {**outcomes, **certify(spec, str(out), sorted(unexpected))}
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +86,28 @@ def test_every_variant_is_named_in_the_data() -> None:
         assert breaks and set(breaks) <= cases, name
 
 
-def test_reference_passes_every_case(matrix: dict[str, Summary]) -> None:
+def _failed(outcomes: Summary) -> set[str]:
+    return {case for case, (outcome, *_) in outcomes.items() if outcome in ("failed", "error")}
+
+
+def test_reference_passes_every_case(matrix: dict[str, Summary], tmp_path: Path) -> None:
     outcomes = matrix["reference"]
     assert set(outcomes) == set(load_suite().cases)
     unexpected = {k for k, v in outcomes.items() if v[0] != "passed"}
-    assert not unexpected, {case: outcomes[case] for case in sorted(unexpected)}
+    outcomes = _timed_again("reference", outcomes, unexpected, tmp_path)
+    unexpected = {k for k, v in outcomes.items() if v[0] != "passed"}
+    assert not unexpected, _explained(outcomes, unexpected)
 
 
 @pytest.mark.parametrize("variant", sorted(FAULTY))
-def test_variant_fails_exactly_its_cases(matrix: dict[str, Summary], variant: str) -> None:
-    outcomes = matrix[f"faulty:{variant}"]
-    failed = {case for case, (outcome, *_) in outcomes.items() if outcome in ("failed", "error")}
-    wanted = set(load_variants()[variant])
-    assert failed == wanted, {case: outcomes.get(case) for case in sorted(failed ^ wanted)}
+def test_variant_fails_exactly_its_cases(
+    matrix: dict[str, Summary], variant: str, tmp_path: Path
+) -> None:
+    spec, wanted = f"faulty:{variant}", set(load_variants()[variant])
+    outcomes = matrix[spec]
+    outcomes = _timed_again(spec, outcomes, _failed(outcomes) ^ wanted, tmp_path)
+    unexpected = _failed(outcomes) ^ wanted
+    assert not unexpected, _explained(outcomes, unexpected)
     skipped = {c: m for c, (o, m, _) in outcomes.items() if o == "skipped"}
     assert all(m.startswith("blocked:") for m in skipped.values()), skipped
 
