@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -90,6 +91,10 @@ class Gateway(GatewayDispatch):
         dbapi = self.store.engine.dialect.loaded_dbapi
         self.outage = Outage(f"gateway worker {os.getpid()}", dbapi)  # logs once per outage
         self.clock = clock or SimulatedClock(cfg.clock_speed)
+        self._clock_turn = threading.RLock()
+        """Held from reading the stored timeline to adopting it, and through a jump: the
+        processor's refresh, read before an admin jump and adopted after it, took the
+        clock back 30 simulated minutes under load and reopened a maintenance window."""
         self._sync_clock()
         self.processor = Processor(
             self.store,
@@ -132,7 +137,9 @@ class Gateway(GatewayDispatch):
             )
 
     def refresh_clock(self) -> None:
-        self.clock.adopt(self.store.load_clock(self.clock.state))
+        """Follow the shared timeline as stored (another worker may have moved it)."""
+        with self._clock_turn:
+            self.clock.adopt(self.store.load_clock(self.clock.state))
 
     def advance_clock(self, seconds: float, *, limit: int = ADVANCE_ISSUE_LIMIT) -> int:
         """Fast-forward the shared simulated clock and issue what fell due; returns how many.
@@ -151,10 +158,11 @@ class Gateway(GatewayDispatch):
                 f"cannot advance the simulated clock by {seconds} s",
                 hint=f"give 0 to {MAX_CLOCK_ADVANCE:.0f} seconds; it never moves back",
             )
-        self.refresh_clock()  # another worker may have advanced it meanwhile
-        self.clock.check_advance(seconds)  # ClockLimitError past mock_gateway.clock.LATEST
-        state = self.store.advance_clock(seconds)
-        self.clock.adopt(state)
+        with self._clock_turn:
+            self.refresh_clock()  # another worker may have advanced it meanwhile
+            self.clock.check_advance(seconds)  # ClockLimitError past mock_gateway.clock.LATEST
+            state = self.store.advance_clock(seconds)
+            self.clock.adopt(state)
         return self.clock.now_on(state)
 
     def traffic_log(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
@@ -178,8 +186,9 @@ class Gateway(GatewayDispatch):
         self.traffic.flush()
         self.store.reset()
         fresh = SimulatedClock(self.config.clock_speed).state
-        self.store.save_clock(fresh)
-        self.clock.adopt(fresh)
+        with self._clock_turn:
+            self.store.save_clock(fresh)
+            self.clock.adopt(fresh)
 
     def warm_up(self) -> None:
         """Compile every validator in the calling thread (lxml schemas are per thread)."""
