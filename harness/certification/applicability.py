@@ -50,10 +50,9 @@ def left_out_pairs(
     keeps them all: its cases then run into the same reason and are skipped, since the case
     itself was never exercised and the run certifies nothing of it."""
     left: dict[tuple[str, str], str] = {}
+    settings = suite.resolved  # derived on every read: once for the whole plan
     for name in scenarios:
-        why = {
-            p: not_applicable(suite.scenarios[name], p, builder, suite.resolved) for p in procedures
-        }
+        why = {p: not_applicable(suite.scenarios[name], p, builder, settings) for p in procedures}
         reasons = {p: r for p, r in why.items() if r is not None}
         if len(reasons) < len(procedures):
             left |= {(name, p): r for p, r in reasons.items()}

@@ -316,7 +316,7 @@ class VolatileState(ReferenceIvan):
     name = "volatile-state"
 
     def restart(self) -> None:
-        self.client.session.close()
+        self.client.close()
         (self.context.workdir / "state.json").unlink(missing_ok=True)
         self._load()
 

@@ -205,13 +205,13 @@ class ReferenceIvan(ContextHolder):
     def restart(self) -> None:
         """Stop and start again from what is on disk, as after a crash or a deploy."""
         self._save()
-        self.client.session.close()
+        self.client.close()
         self._load()
 
     def stop(self) -> None:
         if self._context is not None:
             self._save()
-            self.client.session.close()
+            self.client.close()
 
     # -- from the employer to BHXH -----------------------------------------------------
 
